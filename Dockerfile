@@ -1,0 +1,47 @@
+# syntax=docker/dockerfile:1
+# Sluice images, one target per program:
+#   docker build --target server -t sluice-server .     (also: agent, web)
+# docker-compose.yml builds all three.
+
+# ---- manifests: only the package.json files and the lockfile, so `npm ci` stays cached while sources change
+FROM node:20-bookworm AS manifests
+WORKDIR /src
+COPY . .
+RUN mkdir /out \
+ && find . -name package.json -not -path "*/node_modules/*" -exec cp --parents {} /out \; \
+ && cp package-lock.json /out/
+
+# ---- build: install everything, build every workspace with turbo, then drop the dev dependencies
+FROM node:20-bookworm AS build
+WORKDIR /app
+ENV CI=true TURBO_TELEMETRY_DISABLED=1 NEXT_TELEMETRY_DISABLED=1 NPM_CONFIG_UPDATE_NOTIFIER=false
+COPY --from=manifests /out/ ./
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+COPY . .
+RUN npx turbo run build
+RUN npm prune --omit=dev --no-audit --no-fund && rm -rf .turbo node_modules/.cache
+
+# ---- runtime: what every target shares
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 NPM_CONFIG_UPDATE_NOTIFIER=false \
+    SLUICE_DATA_DIR=/var/lib/sluice
+WORKDIR /app
+RUN mkdir -p /var/lib/sluice && chown node:node /var/lib/sluice
+COPY --from=build --chown=node:node /app /app
+USER node
+
+# ---- server: GraphQL over HTTP and WebSocket on $PORT
+FROM runtime AS server
+ENV PORT=4000
+EXPOSE 4000
+CMD ["node", "server/dist/src/main.js"]
+
+# ---- agent: runs actions; talks to NATS (NATS_URL, SLUICE_AGENT_TOKEN)
+FROM runtime AS agent
+CMD ["npm", "run", "start", "-w", "agent"]
+
+# ---- web: the dashboard on $WEB_PORT, reading SLUICE_ENDPOINT
+FROM runtime AS web
+ENV WEB_PORT=3000
+EXPOSE 3000
+CMD ["npm", "run", "start", "-w", "web"]

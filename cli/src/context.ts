@@ -1,0 +1,76 @@
+/**
+ * What a command needs at run time, built from the global options (`--endpoint`, `--token`), the
+ * environment and the injected I/O: a GraphQL client, a JSON printer and the input reader.
+ */
+import type { Command } from "commander";
+import { createClient, type GraphQLClient } from "./client";
+import { UsageError } from "./errors";
+import { readCliInputJson } from "./input";
+import { formatJson, type Writer } from "./output";
+
+export const DEFAULT_ENDPOINT = "http://127.0.0.1:4000/graphql";
+export const ENDPOINT_ENV = "SLUICE_ENDPOINT";
+export const TOKEN_ENV = "SLUICE_TOKEN";
+
+export interface Io {
+  stdout: Writer;
+  stderr: Writer;
+  readStdin(): Promise<string>;
+  env: Record<string, string | undefined>;
+  /** Defaults to the global fetch. */
+  fetch?: typeof fetch;
+}
+
+export interface CommandContext {
+  /** Sends a GraphQL operation to the resolved endpoint and resolves with its data. */
+  request: GraphQLClient;
+  /** Prints a value as pretty JSON on stdout. */
+  print(value: unknown): void;
+  /** Reads and parses a `--cli-input-json` value. */
+  readInput(spec: string): Promise<unknown>;
+}
+
+/** Builds the context of the command being run (reads its options merged with the program's). */
+export type ContextFactory = (command: Command) => CommandContext;
+
+export interface GlobalOptions {
+  endpoint?: string;
+  token?: string;
+}
+
+export function contextFactory(io: Io): ContextFactory {
+  return (command) => {
+    const globals = command.optsWithGlobals<GlobalOptions>();
+    const endpoint = resolveEndpoint(globals.endpoint, io.env);
+    const token = globals.token ?? io.env[TOKEN_ENV];
+    return {
+      request: createClient({
+        endpoint,
+        token: token || undefined,
+        ...(io.fetch ? { fetch: io.fetch } : {}),
+      }),
+      print: (value) => io.stdout(formatJson(value)),
+      readInput: (spec) => readCliInputJson(spec, { readStdin: io.readStdin }),
+    };
+  };
+}
+
+export function resolveEndpoint(option: string | undefined, env: Record<string, string | undefined>): string {
+  const fromEnv = env[ENDPOINT_ENV];
+  const [value, source] =
+    option !== undefined
+      ? [option, "--endpoint"]
+      : fromEnv
+        ? [fromEnv, ENDPOINT_ENV]
+        : [DEFAULT_ENDPOINT, "default endpoint"];
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`invalid ${source} ${JSON.stringify(value)}: not a URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(`invalid ${source} ${JSON.stringify(value)}: expected an http:// or https:// URL`);
+  }
+  return value;
+}

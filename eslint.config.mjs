@@ -1,0 +1,109 @@
+// ESLint flat config for the whole monorepo. Not type-aware, to stay fast.
+import js from "@eslint/js";
+import { defineConfig, globalIgnores } from "eslint/config";
+import tseslint from "typescript-eslint";
+
+// Node's globals for plain JS (scripts, configs); the `globals` package is not a dependency.
+const nodeGlobals = Object.fromEntries(
+  [
+    "process", "console", "Buffer", "URL", "URLSearchParams", "AbortController", "AbortSignal", "TextEncoder",
+    "TextDecoder", "fetch", "Response", "Request", "Headers", "FormData", "Blob", "structuredClone",
+    "queueMicrotask", "performance", "setTimeout", "clearTimeout", "setInterval", "clearInterval",
+    "setImmediate", "clearImmediate", "global", "globalThis",
+  ].map((name) => [name, "readonly"]),
+); // prettier-ignore
+const commonJsGlobals = {
+  module: "writable",
+  exports: "writable",
+  require: "readonly",
+  __dirname: "readonly",
+  __filename: "readonly",
+};
+
+// Relative imports that climb out of a layer folder into another layer: "../persistence", "../../engine/x", ...
+const intoLayers = (...layers) => ({
+  regex: `^(\\.\\./)+(${layers.join("|")})(/|$)`,
+  message: `this layer may not import from the ${layers.join("/")} layers`,
+});
+
+export default defineConfig(
+  globalIgnores([
+    "**/node_modules/",
+    "**/dist/",
+    "**/.next/",
+    "**/.turbo/",
+    "**/coverage/",
+    "**/*.d.ts",
+    ".sluice/",
+    ".test-results/",
+    "bench/results/",
+  ]),
+  js.configs.recommended,
+  tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        {
+          argsIgnorePattern: "^_",
+          varsIgnorePattern: "^_",
+          caughtErrorsIgnorePattern: "^_",
+          destructuredArrayIgnorePattern: "^_",
+        },
+      ],
+    },
+  },
+  {
+    // Tests read GraphQL responses as loosely typed JSON.
+    files: ["**/test/**/*.ts", "**/*.test.ts", "**/__tests__/**/*.ts"],
+    rules: { "@typescript-eslint/no-explicit-any": "off" },
+  },
+  {
+    files: ["**/*.{js,mjs,cjs}"],
+    languageOptions: { globals: nodeGlobals },
+  },
+  {
+    files: ["**/*.cjs", "**/jest.config.js"],
+    languageOptions: { sourceType: "commonjs", globals: { ...nodeGlobals, ...commonJsGlobals } },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
+  {
+    // The domain is pure: no persistence, engine, transport, framework or I/O.
+    files: ["server/src/domain/**/*.ts"],
+    // tests kept beside the code may read fixtures
+    ignores: ["**/__tests__/**", "**/*.test.ts", "**/*.spec.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            "typeorm",
+            "typeorm-pglite",
+            "pg",
+            "express",
+            "type-graphql",
+            "fs",
+            "node:fs",
+            "fs/promises",
+            "node:fs/promises",
+            "child_process",
+            "node:child_process",
+          ].map((name) => ({ name, message: "the domain layer may not do I/O or depend on frameworks" })),
+          patterns: [
+            intoLayers("persistence", "engine", "graphql", "messaging", "http"),
+            {
+              group: ["@nats-io/*", "typeorm/*", "pg/*", "@electric-sql/*"],
+              message: "the domain layer may not depend on NATS or databases",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["server/src/persistence/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [intoLayers("graphql", "engine")] }],
+    },
+  },
+);

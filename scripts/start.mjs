@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+// Root `npm start`: installs and builds what is needed, makes sure of a local NATS (when NATS_URL is unset),
+// then runs the server and — when those workspaces exist — the agent and the web dashboard.
+// Without DATABASE_URL the server keeps its data in PGlite under SLUICE_DATA_DIR (default .sluice/data).
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { DEFAULT_NATS_URL, ROOT, ensureDeps, ensureNats, log, runOrExit } from "./ensure-services.mjs";
+
+const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", NEXT_TELEMETRY_DISABLED: "1" };
+env.SLUICE_DATA_DIR = path.resolve(env.SLUICE_DATA_DIR ?? path.join(ROOT, ".sluice", "data"));
+const port = env.PORT ?? "4000";
+const webPort = env.WEB_PORT ?? "3000";
+
+await runOrExit(async () => {
+  ensureDeps();
+  log("building: turbo run build");
+  const build = spawnSync(
+    path.join(ROOT, "node_modules", ".bin", "turbo"),
+    ["run", "build", "--ui=stream", "--output-logs=errors-only"],
+    {
+      cwd: ROOT,
+      env,
+      stdio: "inherit",
+    },
+  );
+  if (build.status !== 0) {
+    log(`build failed (exit ${build.status ?? build.signal})`);
+    process.exit(1);
+  }
+  if (!env.NATS_URL) {
+    // nats store in .sluice/nats, log .sluice/nats.log, pid .sluice/nats.pid; it keeps running after we exit
+    await ensureNats(DEFAULT_NATS_URL, { dataDir: path.join(ROOT, ".sluice") });
+    env.NATS_URL = DEFAULT_NATS_URL;
+  }
+  fs.mkdirSync(env.SLUICE_DATA_DIR, { recursive: true });
+});
+
+const main = path.join(ROOT, "server", "dist", "src", "main.js");
+if (!fs.existsSync(main)) {
+  log(`${path.relative(ROOT, main)} is missing after the build`);
+  process.exit(1);
+}
+
+function startScript(dir) {
+  try {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, dir, "package.json"), "utf8"));
+    return pkg.scripts?.start ? pkg.name : null;
+  } catch {
+    return null;
+  }
+}
+
+const children = new Map(); // name -> ChildProcess
+
+/** Signals a child's whole process group (npm -> sh -> node), once. */
+function signalChild(child, signal) {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+function launch(name, cmd, args, opts) {
+  // own process group, so a signal reaches each child once: from us
+  const child = spawn(cmd, args, { stdio: "inherit", env, detached: true, ...opts });
+  children.set(name, child);
+  child.on("exit", (code, signal) => {
+    children.delete(name);
+    if (name === "server") {
+      log(`server exited (${signal ?? code})`);
+      for (const other of children.values()) signalChild(other, "SIGTERM");
+      process.exitCode = code ?? (stopping ? 0 : 1);
+      setTimeout(() => process.exit(), 10_000).unref(); // do not hang on a child that ignores SIGTERM
+    } else if (!stopping) {
+      log(`${name} exited (${signal ?? code})`);
+    }
+  });
+  return child;
+}
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping ${[...children.keys()].join(", ")}`);
+    for (const child of children.values()) signalChild(child, signal);
+  });
+}
+process.on("exit", () => {
+  for (const child of children.values()) signalChild(child, "SIGTERM");
+});
+
+log(
+  `starting the server (${env.DATABASE_URL ? "PostgreSQL from DATABASE_URL" : `PGlite in ${env.SLUICE_DATA_DIR}`})`,
+);
+launch("server", process.execPath, [main], { cwd: path.join(ROOT, "server") });
+
+// Wait until the server answers over HTTP before starting what talks to it.
+const waitStart = Date.now();
+let up = false;
+let warned = false;
+while (!up && !stopping && children.has("server")) {
+  try {
+    await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(1000) });
+    up = true;
+  } catch {
+    if (!warned && Date.now() - waitStart > 60_000) {
+      warned = true;
+      log(`the server has not answered on port ${port} for 60s; still waiting`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+if (up) {
+  const agent = startScript("agent");
+  const web = startScript("web");
+  const endpoint = `http://localhost:${port}/graphql`;
+  env.SLUICE_ENDPOINT ??= endpoint;
+  if (agent) launch("agent", "npm", ["run", "start", "-w", agent], { cwd: ROOT });
+  if (web)
+    launch("web", "npm", ["run", "start", "-w", web], { cwd: ROOT, env: { ...env, WEB_PORT: webPort } });
+  log(`GraphQL:   ${endpoint}`);
+  if (web) log(`Dashboard: http://localhost:${webPort}/`);
+  if (agent) log("Agent:     started");
+  log("Ctrl-C stops it");
+}

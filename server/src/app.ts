@@ -1,0 +1,163 @@
+import "reflect-metadata";
+import crypto from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { expressMiddleware } from "@as-integrations/express5";
+import cors from "cors";
+import express from "express";
+import type { ExecutionResult, GraphQLFormattedError } from "graphql";
+import { useServer } from "graphql-ws/use/ws";
+import type { DataSource } from "typeorm";
+import { WebSocketServer } from "ws";
+import { Authenticator } from "./auth/authenticate";
+import type { Config } from "./config";
+import { systemClock, type Clock } from "./engine/clock";
+import { PipelineDefinitions } from "./engine/pipeline-definitions";
+import type { GraphQLContext } from "./graphql/context";
+import { createErrorFormatter } from "./graphql/errors";
+import { createSchema } from "./graphql/schema";
+import { healthRoutes } from "./http/health";
+import type { Logger } from "./logger";
+import { NatsLink } from "./messaging/nats";
+import { openDatabase } from "./persistence/data-source";
+import { PipelineStore } from "./persistence/pipeline-store";
+
+export interface SluiceServer {
+  url: string;
+  port: number;
+  db: DataSource;
+  /** Stops accepting, finishes in-flight requests, closes subscriptions, then NATS and the database. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  config: Config;
+  adminToken: string;
+  logger: Logger;
+  clock?: Clock;
+}
+
+export async function startServer({ config, adminToken, logger, clock = systemClock }: StartOptions): Promise<SluiceServer> {
+  const db = await openDatabase({ url: config.databaseUrl, pgliteDir: `${config.dataDir}/pglite` });
+  const nats = new NatsLink(config.natsUrl, config.natsPrefix, logger);
+  const services = {
+    definitions: new PipelineDefinitions(db, { maxPipelines: config.maxPipelines }, clock),
+    store: new PipelineStore(db),
+  };
+  const authenticator = new Authenticator(adminToken);
+  const schema = await createSchema();
+  const formatError = createErrorFormatter(logger, config.development);
+  let shuttingDown = false;
+
+  const app = express();
+  app.disable("x-powered-by");
+  const httpServer = http.createServer(app);
+
+  const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql" });
+  const wsCleanup = useServer(
+    {
+      schema,
+      // A connection needs a valid token (connectionParams.authorization, or the upgrade
+      // request's Authorization header); otherwise graphql-ws closes it with 4403 Forbidden.
+      onConnect: (ctx) => {
+        const credential = ctx.connectionParams?.authorization ?? ctx.extra.request.headers.authorization;
+        return authenticator.authenticate(credential) !== null;
+      },
+      context: (ctx): GraphQLContext => {
+        const credential = ctx.connectionParams?.authorization ?? ctx.extra.request.headers.authorization;
+        const requestId = crypto.randomUUID();
+        return { ...services, principal: authenticator.authenticate(credential), requestId, logger: logger.child({ requestId }) };
+      },
+      onNext: (_ctx, _id, _payload, _args, result) => withFormattedErrors(result as ExecutionResult, formatError),
+    },
+    wsServer,
+  );
+
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    formatError,
+    includeStacktraceInErrorResponses: config.development,
+    introspection: true,
+    // main.ts owns the signals: it stops Apollo, then NATS and the database, then exits.
+    stopOnTerminationSignals: false,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await wsCleanup.dispose();
+            },
+          };
+        },
+      },
+    ],
+  });
+  await apollo.start();
+
+  app.use(requestLogging(logger));
+  app.use(healthRoutes(db, nats, () => shuttingDown));
+  app.use(
+    "/graphql",
+    cors(),
+    express.json({ limit: "2mb" }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }): Promise<GraphQLContext> => {
+        const requestId = String(res.getHeader("x-request-id"));
+        return {
+          ...services,
+          principal: authenticator.authenticate(req.headers.authorization),
+          requestId,
+          logger: logger.child({ requestId }),
+        };
+      },
+    }),
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+
+  return {
+    url: `http://${host}:${port}/graphql`,
+    port,
+    db,
+    async stop() {
+      shuttingDown = true;
+      await apollo.stop();
+      await nats.close();
+      await db.destroy();
+    },
+  };
+}
+
+function withFormattedErrors(
+  result: ExecutionResult,
+  format: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError,
+): ExecutionResult {
+  if (!result.errors) return result;
+  return { ...result, errors: result.errors.map((e) => format(e.toJSON(), e)) } as unknown as ExecutionResult;
+}
+
+/** One JSON log line per request, with a request id (taken from `x-request-id` or made here). */
+function requestLogging(logger: Logger): express.RequestHandler {
+  return (req, res, next) => {
+    const header = req.headers["x-request-id"];
+    const requestId = typeof header === "string" && /^[\w.-]{1,100}$/.test(header) ? header : crypto.randomUUID();
+    res.setHeader("x-request-id", requestId);
+    const started = process.hrtime.bigint();
+    res.on("finish", () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      logger.info(
+        { requestId, method: req.method, path: req.path, status: res.statusCode, durationMs: Math.round(ms * 10) / 10 },
+        "request",
+      );
+    });
+    next();
+  };
+}

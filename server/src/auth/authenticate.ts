@@ -1,0 +1,21 @@
+import crypto from "node:crypto";
+import { ADMIN_PRINCIPAL, type Principal } from "./principal";
+
+const digest = (value: string) => crypto.createHash("sha256").update(value).digest();
+
+/** Verifies bearer tokens. Comparison runs in constant time over digests. */
+export class Authenticator {
+  private readonly adminDigest: Buffer;
+
+  constructor(adminToken: string) {
+    this.adminDigest = digest(adminToken);
+  }
+
+  /** Accepts `Bearer <token>` or a bare token; returns null for a missing or unknown one. */
+  authenticate(credential: unknown): Principal | null {
+    if (typeof credential !== "string" || credential.length === 0) return null;
+    const token = credential.replace(/^Bearer\s+/i, "").trim();
+    if (!token) return null;
+    return crypto.timingSafeEqual(digest(token), this.adminDigest) ? ADMIN_PRINCIPAL : null;
+  }
+}

@@ -1,0 +1,130 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * The server's configuration: one typed object, read once from the environment and validated.
+ * This module is the only reader of `process.env` in the server.
+ */
+const port = (fallback: number) =>
+  z.coerce
+    .number({ message: "a port number from 0 to 65535" })
+    .int({ message: "a port number from 0 to 65535" })
+    .min(0, { message: "a port number from 0 to 65535" })
+    .max(65535, { message: "a port number from 0 to 65535" })
+    .default(fallback);
+
+const positiveInt = (fallback: number, what: string) =>
+  z.coerce
+    .number({ message: what })
+    .int({ message: what })
+    .positive({ message: what })
+    .default(fallback);
+
+const url = (protocols: string[], what: string) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: what },
+  );
+
+const emptyAsUndefined = (value: unknown) => (value === "" ? undefined : value);
+
+const envSchema = z.object({
+  /** HTTP and WebSocket port of the GraphQL API. */
+  PORT: port(4000),
+  /** Address to listen on. */
+  HOST: z.string().min(1).default("0.0.0.0"),
+  /** PostgreSQL connection URL; unset means embedded PGlite under SLUICE_DATA_DIR. */
+  DATABASE_URL: z.preprocess(
+    emptyAsUndefined,
+    url(["postgres:", "postgresql:"], "a postgres:// or postgresql:// URL").optional(),
+  ),
+  /** NATS server URL(s), comma separated. */
+  NATS_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .default("nats://127.0.0.1:4222")
+      .refine(
+        (value) =>
+          value.split(",").every((one) => {
+            try {
+              return ["nats:", "tls:", "ws:", "wss:"].includes(new URL(one.trim()).protocol);
+            } catch {
+              return false;
+            }
+          }),
+        { message: "one or more nats:// URLs separated by commas" },
+      ),
+  ),
+  /** Prefix of every NATS subject, stream, consumer and bucket name. */
+  SLUICE_NATS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/, { message: "1–32 characters from A-Z a-z 0-9 _ -" })
+    .default("sluice"),
+  /** Directory for the embedded database and the generated admin token. */
+  SLUICE_DATA_DIR: z.string().min(1).default(".sluice/data"),
+  /** Bearer token with every permission; generated and kept in the data directory when unset. */
+  SLUICE_ADMIN_TOKEN: z.preprocess(
+    emptyAsUndefined,
+    z.string().min(16, { message: "at least 16 characters" }).optional(),
+  ),
+  /** How many pipelines one installation may hold. */
+  SLUICE_MAX_PIPELINES: positiveInt(1000, "a positive integer"),
+  NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** How long SIGTERM waits for in-flight requests before closing them, in milliseconds. */
+  SLUICE_SHUTDOWN_TIMEOUT_MS: positiveInt(10000, "a positive number of milliseconds"),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  natsUrl: string[];
+  natsPrefix: string;
+  dataDir: string;
+  adminToken: string | undefined;
+  maxPipelines: number;
+  development: boolean;
+  logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Reads the configuration; throws one ConfigError naming every bad variable and what it expects. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? "environment");
+      return `${name}=${JSON.stringify(env[name] ?? "")} is invalid: expected ${issue.message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    natsUrl: e.NATS_URL.split(",").map((s) => s.trim()),
+    natsPrefix: e.SLUICE_NATS_PREFIX,
+    dataDir: path.resolve(e.SLUICE_DATA_DIR),
+    adminToken: e.SLUICE_ADMIN_TOKEN,
+    maxPipelines: e.SLUICE_MAX_PIPELINES,
+    development: e.NODE_ENV === "development",
+    logLevel: e.LOG_LEVEL,
+    shutdownTimeoutMs: e.SLUICE_SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,242 @@
+import { isDeepStrictEqual } from "node:util";
+import type { DataSource, EntityManager } from "typeorm";
+import { QueryFailedError } from "typeorm";
+import type { ActionTypeDefinition } from "../domain/action-types/action-type";
+import { createRegistry } from "../domain/action-types/builtins";
+import { parseCustomActionType } from "../domain/action-types/custom";
+import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from "../domain/errors";
+import { MAX_CUSTOM_ACTION_TYPES } from "../domain/limits";
+import { detectDocumentFormat } from "../domain/pipeline/aws/detect";
+import { fromAwsDocument } from "../domain/pipeline/aws/import";
+import type { ActionTypeId, PipelineDocument } from "../domain/pipeline/document";
+import { applyStageEdits, type StageEdit } from "../domain/pipeline/edits";
+import { validatePipeline } from "../domain/pipeline/validation/validate";
+import type { Principal } from "../auth/principal";
+import { CustomActionTypeEntity } from "../persistence/entities/custom-action-type.entity";
+import { PipelineVersionEntity } from "../persistence/entities/pipeline-version.entity";
+import { PipelineEntity } from "../persistence/entities/pipeline.entity";
+import { PipelineStore } from "../persistence/pipeline-store";
+import type { Clock } from "./clock";
+
+export interface ImportWarning {
+  path: string;
+  message: string;
+}
+
+export interface DefinitionLimits {
+  maxPipelines: number;
+}
+
+/** Serializes creations so that the pipeline quota and name checks hold under concurrency. */
+const CREATE_LOCK = 0x5_1c_e0_01;
+const ACTION_TYPE_LOCK = 0x5_1c_e0_02;
+
+/**
+ * Changes to pipeline definitions and custom action types. Each change is one transaction:
+ * validate the whole document, write the pipeline row and a new immutable version together.
+ */
+export class PipelineDefinitions {
+  private readonly store: PipelineStore;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly limits: DefinitionLimits,
+    private readonly clock: Clock,
+  ) {
+    this.store = new PipelineStore(db);
+  }
+
+  async create(input: unknown, principal: Principal): Promise<PipelineEntity> {
+    return this.db.transaction(async (m) => {
+      const document = this.validOrThrow(input, createRegistry(await this.store.customActionTypes(m)));
+      return this.insert(m, document, principal);
+    });
+  }
+
+  async update(input: unknown, expectedVersion: number, principal: Principal): Promise<PipelineEntity> {
+    return this.db.transaction(async (m) => {
+      const document = this.validOrThrow(input, createRegistry(await this.store.customActionTypes(m)));
+      const current = await this.lockForChange(m, document.name, expectedVersion);
+      return this.writeVersion(m, current, document, principal);
+    });
+  }
+
+  async editStages(
+    name: string,
+    expectedVersion: number,
+    edits: StageEdit[],
+    principal: Principal,
+  ): Promise<PipelineEntity> {
+    return this.db.transaction(async (m) => {
+      const current = await this.lockForChange(m, name, expectedVersion);
+      const edited = applyStageEdits(current.document, edits);
+      if (!edited.ok) throw new ValidationError(edited.issues);
+      const registry = createRegistry(await this.store.customActionTypes(m));
+      const document = this.validOrThrow(edited.document, registry);
+      if (document.name !== name) {
+        throw new ValidationError([{ path: "name", message: "editStages cannot rename the pipeline." }]);
+      }
+      return this.writeVersion(m, current, document, principal);
+    });
+  }
+
+  async delete(name: string): Promise<void> {
+    const result = await this.db.manager.delete(PipelineEntity, { name });
+    if (!result.affected) throw new NotFoundError(`No pipeline is named "${name}".`);
+  }
+
+  /**
+   * Imports Sluice's own document or the JSON of `aws codepipeline get-pipeline`. AWS providers
+   * without a Sluice equivalent become Custom action types, created in the same transaction.
+   */
+  async import(json: unknown, principal: Principal): Promise<{ pipeline: PipelineEntity; warnings: ImportWarning[] }> {
+    return this.db.transaction(async (m) => {
+      const custom = await this.store.customActionTypes(m);
+      if (detectDocumentFormat(json) === "SLUICE") {
+        const document = this.validOrThrow(json, createRegistry(custom));
+        return { pipeline: await this.insert(m, document, principal), warnings: [] };
+      }
+      const converted = fromAwsDocument(json, createRegistry(custom));
+      if (!converted.ok) throw new ValidationError(converted.issues);
+      const document = this.validOrThrow(converted.document, createRegistry([...custom, ...converted.customTypes]));
+      for (const definition of converted.customTypes) {
+        await this.insertActionType(m, definition, principal);
+      }
+      return { pipeline: await this.insert(m, document, principal), warnings: converted.warnings };
+    });
+  }
+
+  async createCustomActionType(input: unknown, principal: Principal): Promise<ActionTypeDefinition> {
+    const parsed = parseCustomActionType(input);
+    if (!parsed.ok) throw new ValidationError(parsed.issues);
+    return this.db.transaction(async (m) => {
+      await this.insertActionType(m, parsed.definition, principal);
+      return parsed.definition;
+    });
+  }
+
+  async deleteCustomActionType(id: Omit<ActionTypeId, "owner">): Promise<void> {
+    await this.db.transaction(async (m) => {
+      await m.query("SELECT pg_advisory_xact_lock($1)", [ACTION_TYPE_LOCK]);
+      const users = await this.store.pipelinesUsingActionType({ ...id, owner: "Custom" }, m);
+      if (users.length > 0) {
+        throw new ConflictError(
+          `The action type ${describe(id)} is used by ${users.length} pipeline(s): ${users.join(", ")}. Remove those actions first.`,
+          { pipelines: users },
+        );
+      }
+      const result = await m.delete(CustomActionTypeEntity, {
+        category: id.category,
+        provider: id.provider,
+        version: id.version,
+      });
+      if (!result.affected) throw new NotFoundError(`No custom action type ${describe(id)} exists.`);
+    });
+  }
+
+  private validOrThrow(input: unknown, registry: ReturnType<typeof createRegistry>): PipelineDocument {
+    const result = validatePipeline(input, registry);
+    if (!result.ok) throw new ValidationError(result.issues);
+    return result.document;
+  }
+
+  private async insert(m: EntityManager, document: PipelineDocument, principal: Principal): Promise<PipelineEntity> {
+    await m.query("SELECT pg_advisory_xact_lock($1)", [CREATE_LOCK]);
+    if (await this.store.findByName(document.name, m)) {
+      throw new ConflictError(`A pipeline named "${document.name}" already exists.`);
+    }
+    const count = await m.count(PipelineEntity);
+    if (count >= this.limits.maxPipelines) {
+      throw new LimitExceededError(
+        `This installation already holds ${count} pipelines, its limit (SLUICE_MAX_PIPELINES=${this.limits.maxPipelines}).`,
+      );
+    }
+    const now = this.clock();
+    const pipeline = m.create(PipelineEntity, {
+      name: document.name,
+      version: 1,
+      document,
+      createdBy: principal.id,
+      updatedBy: principal.id,
+      createdAt: now,
+      updatedAt: now,
+      lastActivityAt: now,
+    });
+    try {
+      await m.save(pipeline);
+    } catch (error) {
+      throw uniqueViolation(error) ? new ConflictError(`A pipeline named "${document.name}" already exists.`) : error;
+    }
+    await m.save(
+      m.create(PipelineVersionEntity, { pipelineId: pipeline.id, version: 1, document, createdBy: principal.id, createdAt: now }),
+    );
+    return pipeline;
+  }
+
+  private async lockForChange(m: EntityManager, name: string, expectedVersion: number): Promise<PipelineEntity> {
+    const current = await m
+      .createQueryBuilder(PipelineEntity, "p")
+      .setLock("pessimistic_write")
+      .where("p.name = :name", { name })
+      .getOne();
+    if (!current) throw new NotFoundError(`No pipeline is named "${name}".`);
+    if (current.version !== expectedVersion) {
+      throw new ConflictError(
+        `Pipeline "${name}" is at version ${current.version}, not ${expectedVersion}: it changed since you read it. Read it again and reapply your change.`,
+        { currentVersion: current.version, expectedVersion },
+      );
+    }
+    return current;
+  }
+
+  /** Writes a new version unless the document is unchanged (then nothing is written). */
+  private async writeVersion(
+    m: EntityManager,
+    current: PipelineEntity,
+    document: PipelineDocument,
+    principal: Principal,
+  ): Promise<PipelineEntity> {
+    if (sameDocument(current.document, document)) return current;
+    const now = this.clock();
+    const version = current.version + 1;
+    const updated = m.merge(PipelineEntity, current, {
+      version,
+      document,
+      updatedBy: principal.id,
+      updatedAt: now,
+      lastActivityAt: now,
+    });
+    await m.save(updated);
+    await m.save(m.create(PipelineVersionEntity, { pipelineId: current.id, version, document, createdBy: principal.id, createdAt: now }));
+    return updated;
+  }
+
+  private async insertActionType(m: EntityManager, definition: ActionTypeDefinition, principal: Principal): Promise<void> {
+    await m.query("SELECT pg_advisory_xact_lock($1)", [ACTION_TYPE_LOCK]);
+    const { category, provider, version } = definition.id;
+    if (await m.existsBy(CustomActionTypeEntity, { category, provider, version })) {
+      throw new ConflictError(`The custom action type ${describe(definition.id)} already exists.`);
+    }
+    const count = await m.count(CustomActionTypeEntity);
+    if (count >= MAX_CUSTOM_ACTION_TYPES) {
+      throw new LimitExceededError(
+        `There are already ${count} custom action types, the limit is ${MAX_CUSTOM_ACTION_TYPES}.`,
+      );
+    }
+    await m.save(
+      m.create(CustomActionTypeEntity, { category, provider, version, definition, createdBy: principal.id, createdAt: this.clock() }),
+    );
+  }
+}
+
+function describe(id: Omit<ActionTypeId, "owner">): string {
+  return `${id.category}/Custom/${id.provider}@${id.version}`;
+}
+
+function uniqueViolation(error: unknown): boolean {
+  return error instanceof QueryFailedError && (error.driverError as { code?: string } | undefined)?.code === "23505";
+}
+
+function sameDocument(a: PipelineDocument, b: PipelineDocument): boolean {
+  return isDeepStrictEqual(a, b);
+}

@@ -1,0 +1,15 @@
+import type { Principal } from "../auth/principal";
+import type { PipelineDefinitions } from "../engine/pipeline-definitions";
+import type { Logger } from "../logger";
+import type { PipelineStore } from "../persistence/pipeline-store";
+
+/** What every resolver gets: who asks, and the services it may call. */
+export interface GraphQLContext {
+  principal: Principal | null;
+  requestId: string;
+  logger: Logger;
+  definitions: PipelineDefinitions;
+  store: PipelineStore;
+}
+
+export type ContextServices = Pick<GraphQLContext, "definitions" | "store" | "logger">;

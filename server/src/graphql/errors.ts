@@ -1,0 +1,45 @@
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import { unwrapResolverError } from "@apollo/server/errors";
+import { DomainError } from "../domain/errors";
+import type { Logger } from "../logger";
+
+/** PostgreSQL/driver errors that mean "the database is not reachable right now". */
+const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "57P01", "57P02", "57P03", "08000", "08001", "08003", "08006"]);
+
+export function isUnavailable(error: unknown): boolean {
+  const e = error as { code?: string; driverError?: { code?: string }; message?: string } | null;
+  if (!e) return false;
+  const code = e.code ?? e.driverError?.code;
+  if (code && UNAVAILABLE_CODES.has(code)) return true;
+  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(e.message ?? "");
+}
+
+/**
+ * Maps errors to what clients see: domain errors keep their message and code
+ * (`extensions.code`, plus `validationErrors` for documents); GraphQL's own errors (parse,
+ * validation, variable coercion) keep theirs; anything unexpected is logged and masked.
+ */
+export function createErrorFormatter(logger: Logger, development: boolean) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
+    if (original instanceof DomainError) {
+      return { ...base, message: original.message, extensions: { code: original.code, ...original.details } };
+    }
+    if (isUnavailable(original)) {
+      return {
+        ...base,
+        message: "The database is unavailable; try again shortly.",
+        extensions: { code: "UNAVAILABLE" },
+      };
+    }
+    const code = formatted.extensions?.code;
+    if (typeof code === "string" && code !== "INTERNAL_SERVER_ERROR") {
+      return development ? formatted : { ...base, extensions: { code } };
+    }
+    if (original instanceof GraphQLError && !original.originalError) return formatted;
+    logger.error({ err: original }, "unexpected error in a GraphQL operation");
+    if (development) return formatted;
+    return { ...base, message: "Internal server error.", extensions: { code: "INTERNAL_SERVER_ERROR" } };
+  };
+}

@@ -1,0 +1,33 @@
+import type { ActionTypeDefinition } from "../domain/action-types/action-type";
+import type { PipelineDocument } from "../domain/pipeline/document";
+import type { PipelineVersionEntity } from "../persistence/entities/pipeline-version.entity";
+import type { PipelineEntity } from "../persistence/entities/pipeline.entity";
+import type { ActionTypeDeclarationType } from "./types/action-type.type";
+import type { ExecutionModeEnum } from "./types/enums";
+import type { PipelineType } from "./types/pipeline.type";
+
+/** A pipeline at its current version, or at an older one when `version` is given. */
+export function toPipelineType(entity: PipelineEntity, version?: PipelineVersionEntity): PipelineType {
+  const document: PipelineDocument = version?.document ?? entity.document;
+  return {
+    id: entity.id,
+    name: entity.name,
+    version: version?.version ?? entity.version,
+    latestVersion: entity.version,
+    executionMode: document.executionMode as ExecutionModeEnum,
+    variables: document.variables,
+    triggers: document.triggers,
+    stages: document.stages,
+    awsMetadata: document.awsMetadata,
+    createdAt: entity.createdAt,
+    updatedAt: entity.updatedAt,
+    lastActivityAt: entity.lastActivityAt,
+    versionCreatedBy: version?.createdBy ?? entity.updatedBy,
+    versionCreatedAt: version?.createdAt ?? entity.updatedAt,
+    source: document,
+  };
+}
+
+export function toActionTypeDeclaration(definition: ActionTypeDefinition): ActionTypeDeclarationType {
+  return definition;
+}

@@ -1,0 +1,39 @@
+import { Arg, Authorized, Ctx, Mutation, Query, Resolver } from "type-graphql";
+import { createRegistry } from "../../domain/action-types/builtins";
+import type { GraphQLContext } from "../context";
+import { ActionTypeDeclarationType, CustomActionTypeInput } from "../types/action-type.type";
+import { toPlainJson } from "./plain";
+
+@Resolver(() => ActionTypeDeclarationType)
+export class ActionTypeResolver {
+  @Authorized("sluice:ListActionTypes")
+  @Query(() => [ActionTypeDeclarationType], { description: "Built-in and custom action types." })
+  async actionTypes(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("category", () => String, { nullable: true }) category: string | null,
+  ): Promise<ActionTypeDeclarationType[]> {
+    const all = createRegistry(await ctx.store.customActionTypes()).all();
+    return category ? all.filter((t) => t.id.category === category) : all;
+  }
+
+  @Authorized("sluice:CreateCustomActionType")
+  @Mutation(() => ActionTypeDeclarationType, { description: "Adds an owner `Custom` action type." })
+  async createCustomActionType(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => CustomActionTypeInput) input: CustomActionTypeInput,
+  ): Promise<ActionTypeDeclarationType> {
+    return ctx.definitions.createCustomActionType(toPlainJson(input), ctx.principal!);
+  }
+
+  @Authorized("sluice:DeleteCustomActionType")
+  @Mutation(() => Boolean, { description: "Removes a custom action type no pipeline uses." })
+  async deleteCustomActionType(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("category") category: string,
+    @Arg("provider") provider: string,
+    @Arg("version") version: string,
+  ): Promise<boolean> {
+    await ctx.definitions.deleteCustomActionType({ category: category as never, provider, version });
+    return true;
+  }
+}

@@ -1,0 +1,144 @@
+import { Arg, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import { exportPipelineDocument } from "../../domain/pipeline/parse";
+import { toAwsDocument } from "../../domain/pipeline/aws/export";
+import type { StageEdit } from "../../domain/pipeline/edits";
+import { PipelineStore } from "../../persistence/pipeline-store";
+import type { GraphQLContext } from "../context";
+import { toPipelineType } from "../mappers";
+import { Connection, checkPageSize, toConnection } from "../types/connection";
+import { DocumentFormat } from "../types/enums";
+import { PipelineInput, StageEditInput } from "../types/pipeline.input";
+import { ImportPipelinePayload, PipelineType, PipelineVersionType } from "../types/pipeline.type";
+import { JSONScalar } from "../types/scalars";
+import { toPlainJson, withoutNulls } from "./plain";
+import type { PipelineDocument } from "../../domain/pipeline/document";
+
+const PipelineConnection = Connection(PipelineType, "Pipeline");
+const PipelineVersionConnection = Connection(PipelineVersionType, "PipelineVersion");
+
+export function renderDocument(document: PipelineDocument, format: DocumentFormat): unknown {
+  return format === DocumentFormat.AWS ? toAwsDocument(document) : exportPipelineDocument(document);
+}
+
+@Resolver(() => PipelineType)
+export class PipelineResolver {
+  @Authorized("sluice:ListPipelines")
+  @Query(() => PipelineConnection, { description: "Pipelines, the most recently active first." })
+  async pipelines(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("first", () => Int, { defaultValue: 20, description: "1–100." }) first: number,
+    @Arg("after", () => String, { nullable: true }) after: string | null,
+  ) {
+    checkPageSize(first);
+    const rows = await ctx.store.pageByActivity(first, after);
+    return toConnection(rows, first, PipelineStore.activityCursor, (row) => toPipelineType(row));
+  }
+
+  @Authorized("sluice:GetPipeline")
+  @Query(() => PipelineType, {
+    nullable: true,
+    description: "A pipeline by name, at its current version or at `version`; null when there is none.",
+  })
+  async pipeline(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("name") name: string,
+    @Arg("version", () => Int, { nullable: true }) version: number | null,
+  ): Promise<PipelineType | null> {
+    const entity = await ctx.store.findByName(name);
+    if (!entity) return null;
+    if (version === null || version === undefined || version === entity.version) return toPipelineType(entity);
+    const old = await ctx.store.findVersion(entity.id, version);
+    return old ? toPipelineType(entity, old) : null;
+  }
+
+  @FieldResolver(() => JSONScalar, {
+    description: "The document of the version shown. SLUICE can be posted again as createPipeline's input.",
+  })
+  document(
+    @Root() pipeline: PipelineType,
+    @Arg("format", () => DocumentFormat, { defaultValue: DocumentFormat.SLUICE }) format: DocumentFormat,
+  ): unknown {
+    return renderDocument(pipeline.source, format);
+  }
+
+  @FieldResolver(() => PipelineVersionConnection, { description: "Every stored version, the newest first." })
+  async versions(
+    @Root() pipeline: PipelineType,
+    @Ctx() ctx: GraphQLContext,
+    @Arg("first", () => Int, { defaultValue: 20, description: "1–100." }) first: number,
+    @Arg("after", () => String, { nullable: true }) after: string | null,
+  ) {
+    checkPageSize(first);
+    const rows = await ctx.store.pageVersions(pipeline.id, first, after);
+    return toConnection(rows, first, PipelineStore.versionCursor, (v): PipelineVersionType => ({
+      version: v.version,
+      createdBy: v.createdBy,
+      createdAt: v.createdAt,
+      source: v.document,
+    }));
+  }
+
+  @Authorized("sluice:CreatePipeline")
+  @Mutation(() => PipelineType, { description: "Creates a pipeline from a document; version 1." })
+  async createPipeline(@Ctx() ctx: GraphQLContext, @Arg("input", () => PipelineInput) input: PipelineInput) {
+    return toPipelineType(await ctx.definitions.create(toPlainJson(input), ctx.principal!));
+  }
+
+  @Authorized("sluice:UpdatePipeline")
+  @Mutation(() => PipelineType, {
+    description:
+      "Replaces a pipeline's document (found by its name), writing a new version. CONFLICT when the stored version is not `expectedVersion`. An unchanged document writes nothing.",
+  })
+  async updatePipeline(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => PipelineInput) input: PipelineInput,
+    @Arg("expectedVersion", () => Int) expectedVersion: number,
+  ) {
+    return toPipelineType(await ctx.definitions.update(toPlainJson(input), expectedVersion, ctx.principal!));
+  }
+
+  @Authorized("sluice:DeletePipeline")
+  @Mutation(() => Boolean, { description: "Deletes a pipeline and its versions." })
+  async deletePipeline(@Ctx() ctx: GraphQLContext, @Arg("name") name: string): Promise<boolean> {
+    await ctx.definitions.delete(name);
+    return true;
+  }
+
+  @Authorized("sluice:CreatePipeline")
+  @Mutation(() => ImportPipelinePayload, {
+    description:
+      "Creates a pipeline from Sluice's document or from `aws codepipeline get-pipeline` JSON; warns about every mapping made.",
+  })
+  async importPipeline(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("document", () => JSONScalar) document: unknown,
+  ): Promise<ImportPipelinePayload> {
+    const { pipeline, warnings } = await ctx.definitions.import(document, ctx.principal!);
+    return { pipeline: toPipelineType(pipeline), warnings };
+  }
+
+  @Authorized("sluice:UpdatePipeline")
+  @Mutation(() => PipelineType, {
+    description: "Applies an ordered list of stage and action edits atomically, validated as a whole: one new version.",
+  })
+  async editStages(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("pipelineName") pipelineName: string,
+    @Arg("expectedVersion", () => Int) expectedVersion: number,
+    @Arg("edits", () => [StageEditInput]) edits: StageEditInput[],
+  ) {
+    const plain = edits.map((edit) => withoutNulls(toPlainJson(edit) as Record<string, unknown>)) as StageEdit[];
+    return toPipelineType(await ctx.definitions.editStages(pipelineName, expectedVersion, plain, ctx.principal!));
+  }
+}
+
+@Resolver(() => PipelineVersionType)
+export class PipelineVersionResolver {
+  @FieldResolver(() => JSONScalar, { description: "This version's document." })
+  document(
+    @Root() version: PipelineVersionType,
+    @Arg("format", () => DocumentFormat, { defaultValue: DocumentFormat.SLUICE }) format: DocumentFormat,
+  ): unknown {
+    return renderDocument(version.source, format);
+  }
+}

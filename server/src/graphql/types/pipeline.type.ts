@@ -1,0 +1,205 @@
+import { Field, ID, Int, ObjectType } from "type-graphql";
+import type { PipelineDocument } from "../../domain/pipeline/document";
+import { ExecutionModeEnum } from "./enums";
+import { DateTimeScalar, JSONObjectScalar, JSONScalar } from "./scalars";
+
+@ObjectType({ description: "Identifies an action type: category, owner, provider and version." })
+export class ActionTypeIdType {
+  @Field({ description: "Source, Build, Test, Deploy, Approval or Invoke." })
+  category!: string;
+
+  @Field({ description: "`Sluice` for built-in types, `Custom` for user-defined ones." })
+  owner!: string;
+
+  @Field()
+  provider!: string;
+
+  @Field()
+  version!: string;
+}
+
+@ObjectType("Artifact", { description: "A named artifact an action consumes or produces." })
+export class ArtifactRefType {
+  @Field()
+  name!: string;
+}
+
+@ObjectType("Action", { description: "An action of a stage, as declared in the pipeline document." })
+export class ActionType {
+  @Field()
+  name!: string;
+
+  @Field(() => ActionTypeIdType)
+  actionTypeId!: ActionTypeIdType;
+
+  @Field(() => Int)
+  runOrder!: number;
+
+  @Field(() => JSONObjectScalar, { description: "Configuration properties: string keys to string values." })
+  configuration!: Record<string, string>;
+
+  @Field(() => [ArtifactRefType])
+  inputArtifacts!: ArtifactRefType[];
+
+  @Field(() => [ArtifactRefType])
+  outputArtifacts!: ArtifactRefType[];
+
+  @Field(() => String, { nullable: true })
+  namespace!: string | null;
+
+  @Field(() => String, { nullable: true, description: "The agent pool that runs the action; null is the default pool." })
+  region!: string | null;
+
+  @Field(() => Int, { nullable: true })
+  timeoutInMinutes!: number | null;
+
+  @Field(() => JSONScalar, { nullable: true, description: "AWS-only fields kept from an imported document." })
+  awsMetadata!: Record<string, unknown> | null;
+}
+
+@ObjectType("Stage")
+export class StageType {
+  @Field()
+  name!: string;
+
+  @Field(() => [ActionType])
+  actions!: ActionType[];
+
+  @Field(() => JSONScalar, { nullable: true })
+  awsMetadata!: Record<string, unknown> | null;
+}
+
+@ObjectType("PipelineVariable")
+export class PipelineVariableType {
+  @Field()
+  name!: string;
+
+  @Field(() => String, { nullable: true })
+  defaultValue!: string | null;
+
+  @Field(() => String, { nullable: true })
+  description!: string | null;
+}
+
+@ObjectType("GitFilterPatterns")
+export class GitFilterPatternsType {
+  @Field(() => [String])
+  includes!: string[];
+
+  @Field(() => [String])
+  excludes!: string[];
+}
+
+@ObjectType("GitPushFilter")
+export class GitPushFilterType {
+  @Field(() => GitFilterPatternsType, { nullable: true })
+  branches!: GitFilterPatternsType | null;
+
+  @Field(() => GitFilterPatternsType, { nullable: true })
+  filePaths!: GitFilterPatternsType | null;
+
+  @Field(() => GitFilterPatternsType, { nullable: true })
+  tags!: GitFilterPatternsType | null;
+}
+
+@ObjectType("GitConfiguration")
+export class GitConfigurationType {
+  @Field()
+  sourceActionName!: string;
+
+  @Field(() => [GitPushFilterType])
+  push!: GitPushFilterType[];
+}
+
+@ObjectType("PipelineTrigger")
+export class PipelineTriggerType {
+  @Field()
+  providerType!: string;
+
+  @Field(() => GitConfigurationType)
+  gitConfiguration!: GitConfigurationType;
+}
+
+/**
+ * A pipeline at one of its versions (the current one unless a version was asked for). The
+ * structure fields mirror the document, so that `document` can be posted back as PipelineInput.
+ */
+@ObjectType("Pipeline")
+export class PipelineType {
+  @Field(() => ID)
+  id!: string;
+
+  @Field()
+  name!: string;
+
+  @Field(() => Int, { description: "The version shown; grows by one with every change." })
+  version!: number;
+
+  @Field(() => Int, { description: "The pipeline's newest version." })
+  latestVersion!: number;
+
+  @Field(() => ExecutionModeEnum)
+  executionMode!: ExecutionModeEnum;
+
+  @Field(() => [PipelineVariableType])
+  variables!: PipelineVariableType[];
+
+  @Field(() => [PipelineTriggerType])
+  triggers!: PipelineTriggerType[];
+
+  @Field(() => [StageType])
+  stages!: StageType[];
+
+  @Field(() => JSONScalar, { nullable: true })
+  awsMetadata!: Record<string, unknown> | null;
+
+  @Field(() => DateTimeScalar)
+  createdAt!: Date;
+
+  @Field(() => DateTimeScalar, { description: "When the newest version was written." })
+  updatedAt!: Date;
+
+  @Field(() => DateTimeScalar, { description: "Last definition change or execution event." })
+  lastActivityAt!: Date;
+
+  @Field({ description: "Who wrote the version shown." })
+  versionCreatedBy!: string;
+
+  @Field(() => DateTimeScalar, { description: "When the version shown was written." })
+  versionCreatedAt!: Date;
+
+  /** The normalized document of the version shown (not a GraphQL field: see `document`). */
+  source!: PipelineDocument;
+}
+
+@ObjectType("PipelineVersion", { description: "One immutable version of a pipeline's document." })
+export class PipelineVersionType {
+  @Field(() => Int)
+  version!: number;
+
+  @Field()
+  createdBy!: string;
+
+  @Field(() => DateTimeScalar)
+  createdAt!: Date;
+
+  source!: PipelineDocument;
+}
+
+@ObjectType("ImportWarning", { description: "A mapping the import made; nothing is dropped silently." })
+export class ImportWarningType {
+  @Field()
+  path!: string;
+
+  @Field()
+  message!: string;
+}
+
+@ObjectType("ImportPipelinePayload")
+export class ImportPipelinePayload {
+  @Field(() => PipelineType)
+  pipeline!: PipelineType;
+
+  @Field(() => [ImportWarningType])
+  warnings!: ImportWarningType[];
+}

@@ -1,0 +1,83 @@
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "../logger";
+
+/**
+ * The server's NATS connection. It connects in the background and reconnects forever, so that
+ * the server starts (and answers `/readyz` with 503) while NATS is down.
+ */
+export class NatsLink {
+  private connection: NatsConnection | null = null;
+  private closing = false;
+  private readonly ready: Promise<void>;
+
+  constructor(
+    private readonly servers: string[],
+    private readonly prefix: string,
+    private readonly logger: Logger,
+  ) {
+    this.ready = this.connectLoop();
+  }
+
+  /** Subject, stream and bucket names all start with the installation's prefix. */
+  name(...parts: string[]): string {
+    return [this.prefix, ...parts].join(".");
+  }
+
+  get nats(): NatsConnection | null {
+    return this.connection;
+  }
+
+  /** Resolves once connected (or when closing before that). */
+  connected(): Promise<void> {
+    return this.ready;
+  }
+
+  /** Round trip to the server, or a reason it is not reachable. */
+  async check(timeoutMs = 1000): Promise<{ ok: true; rttMs: number } | { ok: false; reason: string }> {
+    const nc = this.connection;
+    if (!nc || nc.isClosed()) return { ok: false, reason: "not connected" };
+    try {
+      const rttMs = await withTimeout(nc.rtt(), timeoutMs);
+      return { ok: true, rttMs };
+    } catch (error) {
+      return { ok: false, reason: (error as Error).message };
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const nc = this.connection;
+    if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());
+  }
+
+  private async connectLoop(): Promise<void> {
+    let attempt = 0;
+    while (!this.closing) {
+      try {
+        this.connection = await connect({
+          servers: this.servers,
+          name: "sluice-server",
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 500,
+          waitOnFirstConnect: false,
+        });
+        this.logger.info({ servers: this.servers }, "connected to NATS");
+        if (this.closing) await this.connection.close();
+        return;
+      } catch (error) {
+        if (attempt++ === 0) {
+          this.logger.warn({ servers: this.servers, err: (error as Error).message }, "NATS is not reachable; retrying");
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 200 * attempt)).unref());
+      }
+    }
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

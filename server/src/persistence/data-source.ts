@@ -1,0 +1,50 @@
+import fs from "node:fs";
+import path from "node:path";
+import { DataSource, type DataSourceOptions } from "typeorm";
+import { CustomActionTypeEntity } from "./entities/custom-action-type.entity";
+import { PipelineVersionEntity } from "./entities/pipeline-version.entity";
+import { PipelineEntity } from "./entities/pipeline.entity";
+import { Initial1764000000000 } from "./migrations/1764000000000-Initial";
+
+export const entities = [PipelineEntity, PipelineVersionEntity, CustomActionTypeEntity];
+export const migrations = [Initial1764000000000];
+
+export interface DatabaseOptions {
+  /** PostgreSQL URL; undefined selects embedded PGlite. */
+  url: string | undefined;
+  /** Where PGlite keeps its files (ignored with a URL); "memory://" keeps them in memory. */
+  pgliteDir: string;
+}
+
+/**
+ * Opens the database and brings its schema up to date with the migrations (never `synchronize`).
+ */
+export async function openDatabase(options: DatabaseOptions): Promise<DataSource> {
+  const common = { entities, migrations, migrationsRun: false, synchronize: false, logging: false } as const;
+  let config: DataSourceOptions;
+  if (options.url) {
+    config = {
+      ...common,
+      type: "postgres",
+      url: options.url,
+      extra: { max: 10, connectionTimeoutMillis: 5000 },
+    };
+  } else {
+    // typeorm-pglite keeps one PGlite per process; it is loaded lazily so that a server on
+    // PostgreSQL never pays for the WASM module.
+    const { PGliteDriver } = await import("typeorm-pglite");
+    const dataDir = options.pgliteDir === "memory://" ? undefined : path.resolve(options.pgliteDir);
+    if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
+    config = {
+      ...common,
+      type: "postgres",
+      // uuid-ossp is not in PGlite; the migrations use gen_random_uuid() instead.
+      installExtensions: false,
+      driver: new PGliteDriver(dataDir ? { dataDir } : {}).driver,
+    };
+  }
+  const dataSource = new DataSource(config);
+  await dataSource.initialize();
+  await dataSource.runMigrations({ transaction: "each" });
+  return dataSource;
+}

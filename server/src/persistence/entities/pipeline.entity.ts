@@ -1,0 +1,36 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from "typeorm";
+import type { PipelineDocument } from "../../domain/pipeline/document";
+
+/** The current definition of a pipeline; every change also writes a PipelineVersionEntity. */
+@Entity({ name: "pipelines" })
+@Index("pipelines_activity_idx", ["lastActivityAt", "id"])
+export class PipelineEntity {
+  @PrimaryGeneratedColumn("uuid")
+  id!: string;
+
+  @Column({ type: "text", unique: true })
+  name!: string;
+
+  @Column({ type: "integer" })
+  version!: number;
+
+  /** `json`, not `jsonb`: keeps the key order the user wrote. */
+  @Column({ type: "json" })
+  document!: PipelineDocument;
+
+  @Column({ name: "created_by", type: "text" })
+  createdBy!: string;
+
+  @Column({ name: "updated_by", type: "text" })
+  updatedBy!: string;
+
+  @Column({ name: "created_at", type: "timestamptz" })
+  createdAt!: Date;
+
+  @Column({ name: "updated_at", type: "timestamptz" })
+  updatedAt!: Date;
+
+  /** Last definition change or execution event: the order of the `pipelines` list. */
+  @Column({ name: "last_activity_at", type: "timestamptz" })
+  lastActivityAt!: Date;
+}

@@ -1,0 +1,105 @@
+import { createClient } from "graphql-ws";
+import { getNamedType, isObjectType, type GraphQLField } from "graphql";
+import WebSocket from "ws";
+import { createSchema } from "../../src/graphql/schema";
+import { ADMIN_TOKEN, dataOf, startTestServer, type TestServer } from "../support/server";
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+/** A syntactically valid selection for any root field, with dummy arguments. */
+function operationFor(kind: "query" | "mutation" | "subscription", field: GraphQLField<unknown, unknown>): string {
+  const args = field.args
+    .filter((a) => a.type.toString().endsWith("!"))
+    .map((a) => `${a.name}: $${a.name}`);
+  const vars = field.args.filter((a) => a.type.toString().endsWith("!")).map((a) => `$${a.name}: ${a.type.toString()}`);
+  const type = getNamedType(field.type);
+  const selection = isObjectType(type) ? ` { __typename }` : "";
+  return `${kind}${vars.length ? `(${vars.join(", ")})` : ""} { ${field.name}${args.length ? `(${args.join(", ")})` : ""}${selection} }`;
+}
+
+function dummyVariables(field: GraphQLField<unknown, unknown>): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const arg of field.args) {
+    const type = arg.type.toString();
+    if (!type.endsWith("!")) continue;
+    const named = getNamedType(arg.type).name;
+    values[arg.name] = type.startsWith("[")
+      ? []
+      : named === "Int"
+        ? 1
+        : named === "String"
+          ? "x"
+          : named === "JSON"
+            ? {}
+            : named === "PipelineInput"
+              ? { name: "x", stages: [] }
+              : named === "CustomActionTypeInput"
+                ? { category: "Build", provider: "x", version: "1", inputArtifactDetails: { minimumCount: 0, maximumCount: 0 }, outputArtifactDetails: { minimumCount: 0, maximumCount: 0 } }
+                : "x";
+  }
+  return values;
+}
+
+describe("every operation needs a valid token", () => {
+  it.each(["none", "wrong"])("with %s token, every root query and mutation answers UNAUTHENTICATED", async (kind) => {
+    const schema = await createSchema();
+    const roots = [
+      ["query", schema.getQueryType()],
+      ["mutation", schema.getMutationType()],
+    ] as const;
+    let checked = 0;
+    for (const [op, root] of roots) {
+      for (const field of Object.values(root!.getFields())) {
+        const response = await t.gql(operationFor(op, field), dummyVariables(field), {
+          token: kind === "none" ? null : "wrong-token-wrong-token",
+        });
+        expect({ field: field.name, code: response.errors?.[0]?.extensions?.code }).toEqual({
+          field: field.name,
+          code: "UNAUTHENTICATED",
+        });
+        expect(response.errors?.[0]?.message).toMatch(/token/i);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(10);
+  });
+
+  it("lets the admin token do everything", async () => {
+    const data = dataOf(await t.gql(`{ actionTypes { id { provider } } }`));
+    expect(data.actionTypes.length).toBeGreaterThan(0);
+  });
+});
+
+describe("graphql-ws on the same port and path", () => {
+  const wsUrl = () => t.url.replace(/^http/, "ws");
+
+  it("refuses a connection without a valid token (close 4403)", async () => {
+    for (const connectionParams of [{}, { authorization: "Bearer nope-nope-nope-nope" }]) {
+      const client = createClient({ url: wsUrl(), webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: false });
+      const closed = await new Promise<number>((resolve) => {
+        client.on("closed", (event) => resolve((event as { code: number }).code));
+      });
+      expect(closed).toBe(4403);
+      await client.dispose();
+    }
+  });
+
+  it("serves operations to a client with the admin token", async () => {
+    const client = createClient({ url: wsUrl(), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${ADMIN_TOKEN}` }, retryAttempts: 0 });
+    const result = await new Promise<any>((resolve, reject) => {
+      let value: unknown;
+      client.subscribe(
+        { query: `{ actionTypes(category: "Approval") { id { provider } } }` },
+        { next: (v) => (value = v), error: reject, complete: () => resolve(value) },
+      );
+    });
+    expect(result.data.actionTypes).toEqual([{ id: { provider: "Manual" } }]);
+    await client.dispose();
+  });
+});

@@ -1,0 +1,79 @@
+import crypto from "node:crypto";
+import os from "node:os";
+import path from "node:path";
+import fs from "node:fs";
+import pino from "pino";
+import { startServer, type SluiceServer } from "../../src/app";
+import { loadConfig } from "../../src/config";
+import { createTestDatabase, type TestDatabase } from "./database";
+
+export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
+
+export interface GraphQLResponse<T = Record<string, any>> {
+  data?: T | null;
+  errors?: Array<{ message: string; path?: string[]; extensions?: Record<string, any> }>;
+}
+
+export interface TestServer {
+  server: SluiceServer;
+  url: string;
+  database: TestDatabase | null;
+  gql<T = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: { token?: string | null },
+  ): Promise<GraphQLResponse<T>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a real server in this process on a fresh PostgreSQL database (or PGlite with
+ * `pglite: true`), on port 0, with a NATS prefix of its own.
+ */
+export async function startTestServer(
+  options: { env?: Record<string, string>; pglite?: boolean; dataDir?: string } = {},
+): Promise<TestServer> {
+  const database = options.pglite ? null : await createTestDatabase();
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "sluice-test-"));
+  const config = loadConfig({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    NATS_URL: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
+    SLUICE_NATS_PREFIX: `test_${crypto.randomBytes(4).toString("hex")}`,
+    SLUICE_DATA_DIR: dataDir,
+    NODE_ENV: "test",
+    ...(database ? { DATABASE_URL: database.url } : {}),
+    ...options.env,
+  });
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const server = await startServer({ config, adminToken: ADMIN_TOKEN, logger });
+  const gql: TestServer["gql"] = async (query, variables, opts = {}) => {
+    const token = opts.token === undefined ? ADMIN_TOKEN : opts.token;
+    const response = await fetch(server.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await response.json()) as GraphQLResponse<any>;
+  };
+  return {
+    server,
+    url: server.url,
+    database,
+    gql,
+    async stop() {
+      await server.stop();
+      await database?.drop();
+      if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The data of a response that must have no errors (fails the test with them otherwise). */
+export function dataOf<T>(response: GraphQLResponse<T>): T {
+  if (response.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(response.errors, null, 2)}`);
+  return response.data as T;
+}
