@@ -39,7 +39,12 @@ export interface StartOptions {
   clock?: Clock;
 }
 
-export async function startServer({ config, adminToken, logger, clock = systemClock }: StartOptions): Promise<SluiceServer> {
+export async function startServer({
+  config,
+  adminToken,
+  logger,
+  clock = systemClock,
+}: StartOptions): Promise<SluiceServer> {
   const db = await openDatabase({ url: config.databaseUrl, pgliteDir: `${config.dataDir}/pglite` });
   const nats = new NatsLink(config.natsUrl, config.natsPrefix, logger);
   const services = {
@@ -68,9 +73,15 @@ export async function startServer({ config, adminToken, logger, clock = systemCl
       context: (ctx): GraphQLContext => {
         const credential = ctx.connectionParams?.authorization ?? ctx.extra.request.headers.authorization;
         const requestId = crypto.randomUUID();
-        return { ...services, principal: authenticator.authenticate(credential), requestId, logger: logger.child({ requestId }) };
+        return {
+          ...services,
+          principal: authenticator.authenticate(credential),
+          requestId,
+          logger: logger.child({ requestId }),
+        };
       },
-      onNext: (_ctx, _id, _payload, _args, result) => withFormattedErrors(result as ExecutionResult, formatError),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        withFormattedErrors(result as ExecutionResult, formatError),
     },
     wsServer,
   );
@@ -148,13 +159,20 @@ function withFormattedErrors(
 function requestLogging(logger: Logger): express.RequestHandler {
   return (req, res, next) => {
     const header = req.headers["x-request-id"];
-    const requestId = typeof header === "string" && /^[\w.-]{1,100}$/.test(header) ? header : crypto.randomUUID();
+    const requestId =
+      typeof header === "string" && /^[\w.-]{1,100}$/.test(header) ? header : crypto.randomUUID();
     res.setHeader("x-request-id", requestId);
     const started = process.hrtime.bigint();
     res.on("finish", () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       logger.info(
-        { requestId, method: req.method, path: req.path, status: res.statusCode, durationMs: Math.round(ms * 10) / 10 },
+        {
+          requestId,
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          durationMs: Math.round(ms * 10) / 10,
+        },
         "request",
       );
     });

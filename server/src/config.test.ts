@@ -36,13 +36,22 @@ describe("loadConfig", () => {
   });
 
   it("treats empty values as unset", () => {
-    expect(loadConfig({ DATABASE_URL: "", SLUICE_ADMIN_TOKEN: "" })).toMatchObject({ databaseUrl: undefined, adminToken: undefined });
+    expect(loadConfig({ DATABASE_URL: "", SLUICE_ADMIN_TOKEN: "" })).toMatchObject({
+      databaseUrl: undefined,
+      adminToken: undefined,
+    });
   });
 
   it("names every bad variable and what it expects, in one error", () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: "http", DATABASE_URL: "mysql://x", NATS_URL: "localhost", SLUICE_NATS_PREFIX: "a.b", SLUICE_ADMIN_TOKEN: "short" });
+      loadConfig({
+        PORT: "http",
+        DATABASE_URL: "mysql://x",
+        NATS_URL: "localhost",
+        SLUICE_NATS_PREFIX: "a.b",
+        SLUICE_ADMIN_TOKEN: "short",
+      });
     } catch (e) {
       error = e;
     }

@@ -14,11 +14,7 @@ const port = (fallback: number) =>
     .default(fallback);
 
 const positiveInt = (fallback: number, what: string) =>
-  z.coerce
-    .number({ message: what })
-    .int({ message: what })
-    .positive({ message: what })
-    .default(fallback);
+  z.coerce.number({ message: what }).int({ message: what }).positive({ message: what }).default(fallback);
 
 const url = (protocols: string[], what: string) =>
   z.string().refine(

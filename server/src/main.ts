@@ -19,7 +19,11 @@ async function main(): Promise<void> {
   const admin = resolveAdminToken(config.adminToken, config.dataDir);
   const server = await startServer({ config, adminToken: admin.token, logger });
   logger.info(
-    { url: server.url, database: config.databaseUrl ? "postgresql" : "pglite", natsPrefix: config.natsPrefix },
+    {
+      url: server.url,
+      database: config.databaseUrl ? "postgresql" : "pglite",
+      natsPrefix: config.natsPrefix,
+    },
     "sluice server listening",
   );
   if (admin.generated) {

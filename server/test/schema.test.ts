@@ -7,6 +7,8 @@ it("the checked-in schema.graphql matches the schema the code builds", async () 
   const checkedIn = fs.readFileSync(path.join(__dirname, "..", "..", "schema.graphql"), "utf8");
   const generated = await printSluiceSchema();
   if (checkedIn !== generated) {
-    throw new Error("schema.graphql is out of date: run `npm run build && npm run schema` and commit the result.");
+    throw new Error(
+      "schema.graphql is out of date: run `npm run build && npm run schema` and commit the result.",
+    );
   }
 });

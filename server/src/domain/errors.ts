@@ -63,6 +63,7 @@ export class LimitExceededError extends DomainError {
 function summarize(issues: ValidationIssue[]): string {
   if (issues.length === 0) return "The input is invalid.";
   const first = issues[0]!;
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? "s" : ""})` : "";
+  const more =
+    issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? "s" : ""})` : "";
   return `Invalid input: ${first.path ? `${first.path}: ` : ""}${first.message}${more}`;
 }

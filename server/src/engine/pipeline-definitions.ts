@@ -89,7 +89,10 @@ export class PipelineDefinitions {
    * Imports Sluice's own document or the JSON of `aws codepipeline get-pipeline`. AWS providers
    * without a Sluice equivalent become Custom action types, created in the same transaction.
    */
-  async import(json: unknown, principal: Principal): Promise<{ pipeline: PipelineEntity; warnings: ImportWarning[] }> {
+  async import(
+    json: unknown,
+    principal: Principal,
+  ): Promise<{ pipeline: PipelineEntity; warnings: ImportWarning[] }> {
     return this.db.transaction(async (m) => {
       const custom = await this.store.customActionTypes(m);
       if (detectDocumentFormat(json) === "SLUICE") {
@@ -98,7 +101,10 @@ export class PipelineDefinitions {
       }
       const converted = fromAwsDocument(json, createRegistry(custom));
       if (!converted.ok) throw new ValidationError(converted.issues);
-      const document = this.validOrThrow(converted.document, createRegistry([...custom, ...converted.customTypes]));
+      const document = this.validOrThrow(
+        converted.document,
+        createRegistry([...custom, ...converted.customTypes]),
+      );
       for (const definition of converted.customTypes) {
         await this.insertActionType(m, definition, principal);
       }
@@ -140,7 +146,11 @@ export class PipelineDefinitions {
     return result.document;
   }
 
-  private async insert(m: EntityManager, document: PipelineDocument, principal: Principal): Promise<PipelineEntity> {
+  private async insert(
+    m: EntityManager,
+    document: PipelineDocument,
+    principal: Principal,
+  ): Promise<PipelineEntity> {
     await m.query("SELECT pg_advisory_xact_lock($1)", [CREATE_LOCK]);
     if (await this.store.findByName(document.name, m)) {
       throw new ConflictError(`A pipeline named "${document.name}" already exists.`);
@@ -165,15 +175,27 @@ export class PipelineDefinitions {
     try {
       await m.save(pipeline);
     } catch (error) {
-      throw uniqueViolation(error) ? new ConflictError(`A pipeline named "${document.name}" already exists.`) : error;
+      throw uniqueViolation(error)
+        ? new ConflictError(`A pipeline named "${document.name}" already exists.`)
+        : error;
     }
     await m.save(
-      m.create(PipelineVersionEntity, { pipelineId: pipeline.id, version: 1, document, createdBy: principal.id, createdAt: now }),
+      m.create(PipelineVersionEntity, {
+        pipelineId: pipeline.id,
+        version: 1,
+        document,
+        createdBy: principal.id,
+        createdAt: now,
+      }),
     );
     return pipeline;
   }
 
-  private async lockForChange(m: EntityManager, name: string, expectedVersion: number): Promise<PipelineEntity> {
+  private async lockForChange(
+    m: EntityManager,
+    name: string,
+    expectedVersion: number,
+  ): Promise<PipelineEntity> {
     const current = await m
       .createQueryBuilder(PipelineEntity, "p")
       .setLock("pessimistic_write")
@@ -207,11 +229,23 @@ export class PipelineDefinitions {
       lastActivityAt: now,
     });
     await m.save(updated);
-    await m.save(m.create(PipelineVersionEntity, { pipelineId: current.id, version, document, createdBy: principal.id, createdAt: now }));
+    await m.save(
+      m.create(PipelineVersionEntity, {
+        pipelineId: current.id,
+        version,
+        document,
+        createdBy: principal.id,
+        createdAt: now,
+      }),
+    );
     return updated;
   }
 
-  private async insertActionType(m: EntityManager, definition: ActionTypeDefinition, principal: Principal): Promise<void> {
+  private async insertActionType(
+    m: EntityManager,
+    definition: ActionTypeDefinition,
+    principal: Principal,
+  ): Promise<void> {
     await m.query("SELECT pg_advisory_xact_lock($1)", [ACTION_TYPE_LOCK]);
     const { category, provider, version } = definition.id;
     if (await m.existsBy(CustomActionTypeEntity, { category, provider, version })) {
@@ -224,7 +258,14 @@ export class PipelineDefinitions {
       );
     }
     await m.save(
-      m.create(CustomActionTypeEntity, { category, provider, version, definition, createdBy: principal.id, createdAt: this.clock() }),
+      m.create(CustomActionTypeEntity, {
+        category,
+        provider,
+        version,
+        definition,
+        createdBy: principal.id,
+        createdAt: this.clock(),
+      }),
     );
   }
 }
@@ -234,7 +275,10 @@ function describe(id: Omit<ActionTypeId, "owner">): string {
 }
 
 function uniqueViolation(error: unknown): boolean {
-  return error instanceof QueryFailedError && (error.driverError as { code?: string } | undefined)?.code === "23505";
+  return (
+    error instanceof QueryFailedError &&
+    (error.driverError as { code?: string } | undefined)?.code === "23505"
+  );
 }
 
 function sameDocument(a: PipelineDocument, b: PipelineDocument): boolean {

@@ -10,7 +10,10 @@ import type { GraphQLContext } from "./context";
  */
 export const authChecker: AuthChecker<GraphQLContext> = ({ context }) => {
   if (!context.principal) {
-    throw new DomainError("UNAUTHENTICATED", "A valid API token is required: send it as `Authorization: Bearer <token>`.");
+    throw new DomainError(
+      "UNAUTHENTICATED",
+      "A valid API token is required: send it as `Authorization: Bearer <token>`.",
+    );
   }
   if (context.principal.kind === "admin") return true;
   throw new DomainError("FORBIDDEN", "You are not allowed to do this.");

@@ -66,7 +66,10 @@ export class NatsLink {
         return;
       } catch (error) {
         if (attempt++ === 0) {
-          this.logger.warn({ servers: this.servers, err: (error as Error).message }, "NATS is not reachable; retrying");
+          this.logger.warn(
+            { servers: this.servers, err: (error as Error).message },
+            "NATS is not reachable; retrying",
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 200 * attempt)).unref());
       }

@@ -36,7 +36,11 @@ export class PipelineStore {
   }
 
   /** Newest version first. Fetches `first + 1` rows. */
-  async pageVersions(pipelineId: string, first: number, after: string | null): Promise<PipelineVersionEntity[]> {
+  async pageVersions(
+    pipelineId: string,
+    first: number,
+    after: string | null,
+  ): Promise<PipelineVersionEntity[]> {
     const query = this.db.manager
       .createQueryBuilder(PipelineVersionEntity, "v")
       .where("v.pipeline_id = :pipelineId", { pipelineId })

@@ -13,11 +13,14 @@ afterAll(async () => {
 });
 
 /** A syntactically valid selection for any root field, with dummy arguments. */
-function operationFor(kind: "query" | "mutation" | "subscription", field: GraphQLField<unknown, unknown>): string {
-  const args = field.args
+function operationFor(
+  kind: "query" | "mutation" | "subscription",
+  field: GraphQLField<unknown, unknown>,
+): string {
+  const args = field.args.filter((a) => a.type.toString().endsWith("!")).map((a) => `${a.name}: $${a.name}`);
+  const vars = field.args
     .filter((a) => a.type.toString().endsWith("!"))
-    .map((a) => `${a.name}: $${a.name}`);
-  const vars = field.args.filter((a) => a.type.toString().endsWith("!")).map((a) => `$${a.name}: ${a.type.toString()}`);
+    .map((a) => `$${a.name}: ${a.type.toString()}`);
   const type = getNamedType(field.type);
   const selection = isObjectType(type) ? ` { __typename }` : "";
   return `${kind}${vars.length ? `(${vars.join(", ")})` : ""} { ${field.name}${args.length ? `(${args.join(", ")})` : ""}${selection} }`;
@@ -40,35 +43,44 @@ function dummyVariables(field: GraphQLField<unknown, unknown>): Record<string, u
             : named === "PipelineInput"
               ? { name: "x", stages: [] }
               : named === "CustomActionTypeInput"
-                ? { category: "Build", provider: "x", version: "1", inputArtifactDetails: { minimumCount: 0, maximumCount: 0 }, outputArtifactDetails: { minimumCount: 0, maximumCount: 0 } }
+                ? {
+                    category: "Build",
+                    provider: "x",
+                    version: "1",
+                    inputArtifactDetails: { minimumCount: 0, maximumCount: 0 },
+                    outputArtifactDetails: { minimumCount: 0, maximumCount: 0 },
+                  }
                 : "x";
   }
   return values;
 }
 
 describe("every operation needs a valid token", () => {
-  it.each(["none", "wrong"])("with %s token, every root query and mutation answers UNAUTHENTICATED", async (kind) => {
-    const schema = await createSchema();
-    const roots = [
-      ["query", schema.getQueryType()],
-      ["mutation", schema.getMutationType()],
-    ] as const;
-    let checked = 0;
-    for (const [op, root] of roots) {
-      for (const field of Object.values(root!.getFields())) {
-        const response = await t.gql(operationFor(op, field), dummyVariables(field), {
-          token: kind === "none" ? null : "wrong-token-wrong-token",
-        });
-        expect({ field: field.name, code: response.errors?.[0]?.extensions?.code }).toEqual({
-          field: field.name,
-          code: "UNAUTHENTICATED",
-        });
-        expect(response.errors?.[0]?.message).toMatch(/token/i);
-        checked++;
+  it.each(["none", "wrong"])(
+    "with %s token, every root query and mutation answers UNAUTHENTICATED",
+    async (kind) => {
+      const schema = await createSchema();
+      const roots = [
+        ["query", schema.getQueryType()],
+        ["mutation", schema.getMutationType()],
+      ] as const;
+      let checked = 0;
+      for (const [op, root] of roots) {
+        for (const field of Object.values(root!.getFields())) {
+          const response = await t.gql(operationFor(op, field), dummyVariables(field), {
+            token: kind === "none" ? null : "wrong-token-wrong-token",
+          });
+          expect({ field: field.name, code: response.errors?.[0]?.extensions?.code }).toEqual({
+            field: field.name,
+            code: "UNAUTHENTICATED",
+          });
+          expect(response.errors?.[0]?.message).toMatch(/token/i);
+          checked++;
+        }
       }
-    }
-    expect(checked).toBeGreaterThanOrEqual(10);
-  });
+      expect(checked).toBeGreaterThanOrEqual(10);
+    },
+  );
 
   it("lets the admin token do everything", async () => {
     const data = dataOf(await t.gql(`{ actionTypes { id { provider } } }`));
@@ -81,7 +93,13 @@ describe("graphql-ws on the same port and path", () => {
 
   it("refuses a connection without a valid token (close 4403)", async () => {
     for (const connectionParams of [{}, { authorization: "Bearer nope-nope-nope-nope" }]) {
-      const client = createClient({ url: wsUrl(), webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: false });
+      const client = createClient({
+        url: wsUrl(),
+        webSocketImpl: WebSocket,
+        connectionParams,
+        retryAttempts: 0,
+        lazy: false,
+      });
       const closed = await new Promise<number>((resolve) => {
         client.on("closed", (event) => resolve((event as { code: number }).code));
       });
@@ -91,7 +109,12 @@ describe("graphql-ws on the same port and path", () => {
   });
 
   it("serves operations to a client with the admin token", async () => {
-    const client = createClient({ url: wsUrl(), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${ADMIN_TOKEN}` }, retryAttempts: 0 });
+    const client = createClient({
+      url: wsUrl(),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      retryAttempts: 0,
+    });
     const result = await new Promise<any>((resolve, reject) => {
       let value: unknown;
       client.subscribe(

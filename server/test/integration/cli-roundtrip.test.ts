@@ -58,7 +58,10 @@ it("copies a pipeline the AWS CLI way: get-pipeline > a.json, edit the name, cre
 it("updates, shows versions, exports AWS, imports it back and deletes", async () => {
   fs.writeFileSync(path.join(dir, "u.json"), JSON.stringify(simplePipeline("upd")));
   expect((await sluice("create-pipeline", "--cli-input-json", "file://u.json")).code).toBe(0);
-  fs.writeFileSync(path.join(dir, "u.json"), JSON.stringify(simplePipeline("upd", { executionMode: "QUEUED" })));
+  fs.writeFileSync(
+    path.join(dir, "u.json"),
+    JSON.stringify(simplePipeline("upd", { executionMode: "QUEUED" })),
+  );
   const updated = await sluice("update-pipeline", "--cli-input-json", "file://u.json");
   expect(JSON.parse(updated.stdout)).toEqual({ pipeline: { name: "upd", version: 2 } });
   const versions = JSON.parse((await sluice("get-pipeline-versions", "--name", "upd")).stdout);

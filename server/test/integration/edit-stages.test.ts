@@ -30,7 +30,13 @@ it("applies an ordered list of edits atomically as one new version", async () =>
         { addStage: { index: 3, stage: { name: "Prod", actions: [deploy("DeployProd")] } } },
         { renameStage: { name: "Staging", newName: "Beta" } },
         { addAction: { stageName: "Beta", action: { ...deploy("Smoke"), runOrder: 2 } } },
-        { updateAction: { stageName: "Beta", actionName: "Smoke", action: { ...deploy("SmokeTest"), runOrder: 3 } } },
+        {
+          updateAction: {
+            stageName: "Beta",
+            actionName: "Smoke",
+            action: { ...deploy("SmokeTest"), runOrder: 3 },
+          },
+        },
         { moveStage: { name: "Prod", index: 2 } },
         { moveStage: { name: "Prod", index: 3 } },
         { removeAction: { stageName: "Beta", actionName: "SmokeTest" } },
@@ -60,7 +66,10 @@ it("rejects the whole list when one edit is invalid, naming the edit, and change
   });
   expect(response.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
   expect(response.errors?.[0]?.extensions?.validationErrors[0].path).toMatch(/^edits\[1\]/);
-  expect(dataOf(await t.gql(DOCUMENT, { name: "atomic" })).pipeline).toMatchObject({ version: 1, document: simplePipeline("atomic") });
+  expect(dataOf(await t.gql(DOCUMENT, { name: "atomic" })).pipeline).toMatchObject({
+    version: 1,
+    document: simplePipeline("atomic"),
+  });
 });
 
 it("validates the edited document as a whole", async () => {
@@ -75,5 +84,7 @@ it("answers CONFLICT on a stale expectedVersion and NOT_FOUND for an unknown pip
   dataOf(await t.gql(CREATE, { input: simplePipeline("stale") }));
   const edits = [{ renameStage: { name: "Build", newName: "Compile" } }];
   expect((await t.gql(EDIT, { name: "stale", v: 7, edits })).errors?.[0]?.extensions?.code).toBe("CONFLICT");
-  expect((await t.gql(EDIT, { name: "missing", v: 1, edits })).errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+  expect((await t.gql(EDIT, { name: "missing", v: 1, edits })).errors?.[0]?.extensions?.code).toBe(
+    "NOT_FOUND",
+  );
 });

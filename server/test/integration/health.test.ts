@@ -34,7 +34,11 @@ describe("health endpoints", () => {
     const base = t.url.replace(/\/graphql$/, "");
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(503);
-    expect(await ready.json()).toMatchObject({ status: "unavailable", database: { ok: true }, nats: { ok: false } });
+    expect(await ready.json()).toMatchObject({
+      status: "unavailable",
+      database: { ok: true },
+      nats: { ok: false },
+    });
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 });

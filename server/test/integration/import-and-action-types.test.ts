@@ -155,12 +155,27 @@ describe("action types", () => {
 
   it("lists the built-in types with their properties and bounds", async () => {
     const all = dataOf(await t.gql(ACTION_TYPES)).actionTypes;
-    const keys = all.filter((a: any) => a.id.owner === "Sluice").map((a: any) => `${a.id.category}/${a.id.provider}`);
+    const keys = all
+      .filter((a: any) => a.id.owner === "Sluice")
+      .map((a: any) => `${a.id.category}/${a.id.provider}`);
     expect(keys).toEqual(
-      expect.arrayContaining(["Source/Git", "Source/Upload", "Build/Shell", "Test/Shell", "Deploy/Shell", "Approval/Manual", "Invoke/Webhook"]),
+      expect.arrayContaining([
+        "Source/Git",
+        "Source/Upload",
+        "Build/Shell",
+        "Test/Shell",
+        "Deploy/Shell",
+        "Approval/Manual",
+        "Invoke/Webhook",
+      ]),
     );
     const git = all.find((a: any) => a.id.provider === "Git");
-    expect(git.configurationProperties.filter((p: any) => p.required).map((p: any) => p.name).sort()).toEqual(["Branch", "Repository"]);
+    expect(
+      git.configurationProperties
+        .filter((p: any) => p.required)
+        .map((p: any) => p.name)
+        .sort(),
+    ).toEqual(["Branch", "Repository"]);
     expect(git.outputArtifactDetails).toEqual({ minimumCount: 1, maximumCount: 1 });
     const webhook = all.find((a: any) => a.id.provider === "Webhook");
     expect(webhook.configurationProperties.find((p: any) => p.name === "Secret").secret).toBe(true);
@@ -171,9 +186,12 @@ describe("action types", () => {
     expect(created.id).toEqual({ category: "Test", owner: "Custom", provider: "Lighthouse", version: "2" });
     expect((await t.gql(CREATE_TYPE, { input: lighthouse })).errors?.[0]?.extensions?.code).toBe("CONFLICT");
 
-    const missing = await t.gql(`mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`, {
-      input: usingLighthouse("audited-bad", {}),
-    });
+    const missing = await t.gql(
+      `mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`,
+      {
+        input: usingLighthouse("audited-bad", {}),
+      },
+    );
     expect(missing.errors?.[0]?.extensions?.validationErrors.map((e: any) => e.path)).toEqual([
       "stages[1].actions[0].configuration.Url",
     ]);
@@ -192,7 +210,11 @@ describe("action types", () => {
 
   it("rejects an invalid custom type with every problem's path", async () => {
     const response = await t.gql(CREATE_TYPE, {
-      input: { ...lighthouse, provider: "bad provider!", inputArtifactDetails: { minimumCount: 3, maximumCount: 1 } },
+      input: {
+        ...lighthouse,
+        provider: "bad provider!",
+        inputArtifactDetails: { minimumCount: 3, maximumCount: 1 },
+      },
     });
     expect(response.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
     const paths = response.errors?.[0]?.extensions?.validationErrors.map((e: any) => e.path);

@@ -18,12 +18,18 @@ async function gql(url: string, query: string, variables?: unknown): Promise<any
 /** With DATABASE_URL unset the server runs on embedded PGlite under its data directory. */
 it("runs on PGlite and keeps its data across restarts of the process", async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-pglite-"));
-  const env = { SLUICE_DATA_DIR: dataDir, SLUICE_ADMIN_TOKEN: TOKEN, NATS_URL: process.env.NATS_URL ?? "nats://127.0.0.1:4222" };
+  const env = {
+    SLUICE_DATA_DIR: dataDir,
+    SLUICE_ADMIN_TOKEN: TOKEN,
+    NATS_URL: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
+  };
   try {
     const first = spawnServer(env);
     const url = await first.listening;
     expect(first.stdout()).toMatch(/"database":"pglite"/);
-    expect((await gql(url, CREATE, { input: simplePipeline("embedded") })).data.createPipeline.version).toBe(1);
+    expect((await gql(url, CREATE, { input: simplePipeline("embedded") })).data.createPipeline.version).toBe(
+      1,
+    );
     first.child.kill("SIGTERM");
     expect(await first.exited).toBe(0);
     expect(fs.readdirSync(path.join(dataDir, "pglite")).length).toBeGreaterThan(0);

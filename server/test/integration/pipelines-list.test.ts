@@ -37,9 +37,12 @@ it("pages through every pipeline, most recent activity first, without gaps or re
   expect(times).toEqual([...times].sort((a: number, b: number) => b - a));
 
   // A change moves the pipeline to the front.
-  await t.gql(`mutation ($input: PipelineInput!) { updatePipeline(input: $input, expectedVersion: 1) { version } }`, {
-    input: simplePipeline("p1", { executionMode: "QUEUED" }),
-  });
+  await t.gql(
+    `mutation ($input: PipelineInput!) { updatePipeline(input: $input, expectedVersion: 1) { version } }`,
+    {
+      input: simplePipeline("p1", { executionMode: "QUEUED" }),
+    },
+  );
   expect((await allNames(3))[0]).toBe("p1");
 });
 

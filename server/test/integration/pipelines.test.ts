@@ -50,7 +50,9 @@ describe("createPipeline and pipeline(name)", () => {
     expect(response.data).toBeNull();
     const error = response.errors?.[0];
     expect(error?.extensions?.code).toBe("BAD_USER_INPUT");
-    const paths = (error?.extensions?.validationErrors as Array<{ path: string; message: string }>).map((e) => e.path);
+    const paths = (error?.extensions?.validationErrors as Array<{ path: string; message: string }>).map(
+      (e) => e.path,
+    );
     expect(paths).toEqual(
       expect.arrayContaining([
         "stages[1].actions[0].runOrder",
@@ -76,8 +78,15 @@ describe("updatePipeline and versions", () => {
     const v2doc = simplePipeline("versioned", { executionMode: "QUEUED" });
     expect(dataOf(await t.gql(UPDATE, { input: v2doc, v: 1 })).updatePipeline.version).toBe(2);
 
-    const stale = await t.gql(UPDATE, { input: simplePipeline("versioned", { executionMode: "PARALLEL" }), v: 1 });
-    expect(stale.errors?.[0]?.extensions).toMatchObject({ code: "CONFLICT", currentVersion: 2, expectedVersion: 1 });
+    const stale = await t.gql(UPDATE, {
+      input: simplePipeline("versioned", { executionMode: "PARALLEL" }),
+      v: 1,
+    });
+    expect(stale.errors?.[0]?.extensions).toMatchObject({
+      code: "CONFLICT",
+      currentVersion: 2,
+      expectedVersion: 1,
+    });
 
     const v3doc = simplePipeline("versioned", { executionMode: "PARALLEL" });
     expect(dataOf(await t.gql(UPDATE, { input: v3doc, v: 2 })).updatePipeline.version).toBe(3);
@@ -90,14 +99,17 @@ describe("updatePipeline and versions", () => {
     expect(page1.nodes.map((n: { version: number }) => n.version)).toEqual([3, 2]);
     expect(page1.nodes[0]).toMatchObject({ createdBy: "admin", document: v3doc });
     expect(page1.pageInfo.hasNextPage).toBe(true);
-    const page2 = dataOf(await t.gql(VERSIONS, { name: "versioned", after: page1.pageInfo.endCursor })).pipeline.versions;
+    const page2 = dataOf(await t.gql(VERSIONS, { name: "versioned", after: page1.pageInfo.endCursor }))
+      .pipeline.versions;
     expect(page2.nodes.map((n: { version: number }) => n.version)).toEqual([1]);
     expect(page2.pageInfo).toEqual({ hasNextPage: false, endCursor: page2.edges[0].cursor });
   });
 
   it("writes no version for an unchanged document", async () => {
     dataOf(await t.gql(CREATE, { input: simplePipeline("unchanged") }));
-    expect(dataOf(await t.gql(UPDATE, { input: simplePipeline("unchanged"), v: 1 })).updatePipeline.version).toBe(1);
+    expect(
+      dataOf(await t.gql(UPDATE, { input: simplePipeline("unchanged"), v: 1 })).updatePipeline.version,
+    ).toBe(1);
   });
 
   it("answers NOT_FOUND for an unknown pipeline and BAD_USER_INPUT for an invalid one, changing nothing", async () => {
@@ -110,7 +122,10 @@ describe("updatePipeline and versions", () => {
     expect(response.errors?.[0]?.extensions?.validationErrors).toEqual([
       { path: "stages[1].actions[0].configuration.Commands", message: expect.any(String) },
     ]);
-    expect(dataOf(await t.gql(DOCUMENT, { name: "keep" })).pipeline).toMatchObject({ version: 1, document: simplePipeline("keep") });
+    expect(dataOf(await t.gql(DOCUMENT, { name: "keep" })).pipeline).toMatchObject({
+      version: 1,
+      document: simplePipeline("keep"),
+    });
   });
 });
 

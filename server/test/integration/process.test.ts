@@ -51,8 +51,13 @@ it("generates an admin token on the first start, prints it once, and keeps it", 
   expect(token).toBeDefined();
   expect(proc.stderr()).toContain(url);
   expect(fs.readFileSync(path.join(dataDir, "admin-token"), "utf8").trim()).toBe(token);
-  expect((await post(url, token!, `{ actionTypes { id { provider } } }`)).body.data.actionTypes.length).toBeGreaterThan(0);
-  expect((await post(url, "wrong-token-wrong", `{ actionTypes { id { provider } } }`)).body.errors[0].extensions.code).toBe("UNAUTHENTICATED");
+  expect(
+    (await post(url, token!, `{ actionTypes { id { provider } } }`)).body.data.actionTypes.length,
+  ).toBeGreaterThan(0);
+  expect(
+    (await post(url, "wrong-token-wrong", `{ actionTypes { id { provider } } }`)).body.errors[0].extensions
+      .code,
+  ).toBe("UNAUTHENTICATED");
   proc.child.kill("SIGTERM");
   expect(await proc.exited).toBe(0);
 
@@ -66,18 +71,27 @@ it("on SIGTERM stops accepting, finishes the request in flight, and exits 0", as
   const token = "sigterm-test-token-0123456789";
   proc = spawnServer({ DATABASE_URL: db.url, NATS_URL, SLUICE_DATA_DIR: dataDir, SLUICE_ADMIN_TOKEN: token });
   const url = await proc.listening;
-  expect((await post(url, token, CREATE, { input: simplePipeline("held") })).body.data.createPipeline.version).toBe(1);
+  expect(
+    (await post(url, token, CREATE, { input: simplePipeline("held") })).body.data.createPipeline.version,
+  ).toBe(1);
 
   // Hold the pipeline's row so that an update stays in flight.
   const holder = new Client({ connectionString: db.url });
   await holder.connect();
   await holder.query("BEGIN");
   await holder.query("SELECT id FROM pipelines WHERE name = 'held' FOR UPDATE");
-  const inFlight = post(url, token, `mutation ($input: PipelineInput!) { updatePipeline(input: $input, expectedVersion: 1) { version } }`, {
-    input: simplePipeline("held", { executionMode: "QUEUED" }),
-  });
+  const inFlight = post(
+    url,
+    token,
+    `mutation ($input: PipelineInput!) { updatePipeline(input: $input, expectedVersion: 1) { version } }`,
+    {
+      input: simplePipeline("held", { executionMode: "QUEUED" }),
+    },
+  );
   for (let i = 0; i < 100; i++) {
-    const waiting = await holder.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()");
+    const waiting = await holder.query(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+    );
     if (waiting.rows[0].n > 0) break;
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -40,12 +40,29 @@ export function simplePipeline(name: string, extra: Record<string, unknown> = {}
 
 export const CREATE = /* GraphQL */ `
   mutation ($input: PipelineInput!) {
-    createPipeline(input: $input) { id name version latestVersion stages { name actions { name runOrder } } }
+    createPipeline(input: $input) {
+      id
+      name
+      version
+      latestVersion
+      stages {
+        name
+        actions {
+          name
+          runOrder
+        }
+      }
+    }
   }
 `;
 
 export const DOCUMENT = /* GraphQL */ `
   query ($name: String!, $version: Int, $format: DocumentFormat! = SLUICE) {
-    pipeline(name: $name, version: $version) { name version latestVersion document(format: $format) }
+    pipeline(name: $name, version: $version) {
+      name
+      version
+      latestVersion
+      document(format: $format)
+    }
   }
 `;

@@ -46,7 +46,8 @@ export class PipelineResolver {
   ): Promise<PipelineType | null> {
     const entity = await ctx.store.findByName(name);
     if (!entity) return null;
-    if (version === null || version === undefined || version === entity.version) return toPipelineType(entity);
+    if (version === null || version === undefined || version === entity.version)
+      return toPipelineType(entity);
     const old = await ctx.store.findVersion(entity.id, version);
     return old ? toPipelineType(entity, old) : null;
   }
@@ -119,7 +120,8 @@ export class PipelineResolver {
 
   @Authorized("sluice:UpdatePipeline")
   @Mutation(() => PipelineType, {
-    description: "Applies an ordered list of stage and action edits atomically, validated as a whole: one new version.",
+    description:
+      "Applies an ordered list of stage and action edits atomically, validated as a whole: one new version.",
   })
   async editStages(
     @Ctx() ctx: GraphQLContext,
@@ -127,8 +129,12 @@ export class PipelineResolver {
     @Arg("expectedVersion", () => Int) expectedVersion: number,
     @Arg("edits", () => [StageEditInput]) edits: StageEditInput[],
   ) {
-    const plain = edits.map((edit) => withoutNulls(toPlainJson(edit) as Record<string, unknown>)) as StageEdit[];
-    return toPipelineType(await ctx.definitions.editStages(pipelineName, expectedVersion, plain, ctx.principal!));
+    const plain = edits.map((edit) =>
+      withoutNulls(toPlainJson(edit) as Record<string, unknown>),
+    ) as StageEdit[];
+    return toPipelineType(
+      await ctx.definitions.editStages(pipelineName, expectedVersion, plain, ctx.principal!),
+    );
   }
 }
 

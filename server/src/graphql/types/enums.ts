@@ -9,7 +9,9 @@ registerEnumType(ExecutionModeEnum, {
   name: "ExecutionMode",
   description: "How several executions share a pipeline's stages.",
   valuesConfig: {
-    SUPERSEDED: { description: "A stage works on one execution; a newer one waiting at its entry replaces an older one." },
+    SUPERSEDED: {
+      description: "A stage works on one execution; a newer one waiting at its entry replaces an older one.",
+    },
     QUEUED: { description: "A stage works on one execution; the others wait in order." },
     PARALLEL: { description: "Executions run independently of each other." },
   },

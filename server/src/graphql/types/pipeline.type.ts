@@ -47,7 +47,10 @@ export class ActionType {
   @Field(() => String, { nullable: true })
   namespace!: string | null;
 
-  @Field(() => String, { nullable: true, description: "The agent pool that runs the action; null is the default pool." })
+  @Field(() => String, {
+    nullable: true,
+    description: "The agent pool that runs the action; null is the default pool.",
+  })
   region!: string | null;
 
   @Field(() => Int, { nullable: true })
