@@ -14,13 +14,19 @@ import { WebSocketServer } from "ws";
 import { Authenticator } from "./auth/authenticate";
 import type { Config } from "./config";
 import { systemClock, type Clock } from "./engine/clock";
+import { ExecutionEngine } from "./engine/execution-engine";
 import { PipelineDefinitions } from "./engine/pipeline-definitions";
+import { TimerLoop } from "./engine/timer-loop";
 import type { GraphQLContext } from "./graphql/context";
 import { createErrorFormatter } from "./graphql/errors";
 import { createSchema } from "./graphql/schema";
 import { healthRoutes } from "./http/health";
 import type { Logger } from "./logger";
+import { EventFanout } from "./messaging/event-fanout";
+import { ensureJetStream } from "./messaging/jetstream-setup";
 import { NatsLink } from "./messaging/nats";
+import { OutboxRelay } from "./messaging/outbox-relay";
+import { ResultsConsumer } from "./messaging/results-consumer";
 import { openDatabase } from "./persistence/data-source";
 import { PipelineStore } from "./persistence/pipeline-store";
 
@@ -28,6 +34,9 @@ export interface SluiceServer {
   url: string;
   port: number;
   db: DataSource;
+  engine: ExecutionEngine;
+  /** Resolves once the JetStream streams, the results consumer and the event fan-out run. */
+  messagingReady: Promise<void>;
   /** Stops accepting, finishes in-flight requests, closes subscriptions, then NATS and the database. */
   stop(): Promise<void>;
 }
@@ -47,10 +56,35 @@ export async function startServer({
 }: StartOptions): Promise<SluiceServer> {
   const db = await openDatabase({ url: config.databaseUrl, pgliteDir: `${config.dataDir}/pglite` });
   const nats = new NatsLink(config.natsUrl, config.natsPrefix, logger);
+  const relay = new OutboxRelay(db, nats, logger);
+  const events = new EventFanout(nats, config.natsPrefix, logger);
+  const engine = new ExecutionEngine(
+    db,
+    clock,
+    { natsPrefix: config.natsPrefix, heartbeatIntervalSeconds: 5, leaseSeconds: 15 },
+    { committed: () => relay.kick() },
+    logger,
+  );
+  const results = new ResultsConsumer(nats, config.natsPrefix, engine, logger);
+  const timers = new TimerLoop(engine, logger);
   const services = {
     definitions: new PipelineDefinitions(db, { maxPipelines: config.maxPipelines }, clock),
     store: new PipelineStore(db),
+    engine,
+    events,
   };
+  relay.start();
+  timers.start();
+  // Streams, the results consumer and the event fan-out need NATS; they start once it answers.
+  const messagingReady = nats.connected().then(async () => {
+    const nc = nats.nats;
+    if (!nc) return;
+    await ensureJetStream(nc, config.natsPrefix);
+    events.start();
+    await results.start();
+    relay.kick();
+  });
+  messagingReady.catch((error: unknown) => logger.error({ err: error }, "NATS set-up failed"));
   const authenticator = new Authenticator(adminToken);
   const schema = await createSchema();
   const formatError = createErrorFormatter(logger, config.development);
@@ -138,9 +172,15 @@ export async function startServer({
     url: `http://${host}:${port}/graphql`,
     port,
     db,
+    engine,
+    messagingReady,
     async stop() {
       shuttingDown = true;
       await apollo.stop();
+      await timers.stop();
+      await results.stop();
+      events.stop();
+      await relay.stop();
       await nats.close();
       await db.destroy();
     },

@@ -1,5 +1,7 @@
 import type { Principal } from "../auth/principal";
+import type { ExecutionEngine } from "../engine/execution-engine";
 import type { PipelineDefinitions } from "../engine/pipeline-definitions";
+import type { EventFanout } from "../messaging/event-fanout";
 import type { Logger } from "../logger";
 import type { PipelineStore } from "../persistence/pipeline-store";
 
@@ -10,6 +12,8 @@ export interface GraphQLContext {
   logger: Logger;
   definitions: PipelineDefinitions;
   store: PipelineStore;
+  engine: ExecutionEngine;
+  events: EventFanout;
 }
 
-export type ContextServices = Pick<GraphQLContext, "definitions" | "store" | "logger">;
+export type ContextServices = Pick<GraphQLContext, "definitions" | "store" | "logger" | "engine" | "events">;

@@ -1,12 +1,25 @@
 import "reflect-metadata";
 import type { GraphQLSchema } from "graphql";
+import { createPubSub } from "@graphql-yoga/subscription";
 import { buildSchema } from "type-graphql";
 import { authChecker } from "./auth-checker";
 import { ActionTypeResolver } from "./resolvers/action-type.resolver";
+import {
+  ActionExecutionResolver,
+  ExecutionResolver,
+  PipelineStateResolver,
+} from "./resolvers/execution.resolver";
 import { PipelineResolver, PipelineVersionResolver } from "./resolvers/pipeline.resolver";
 import { DateTimeScalar } from "./types/scalars";
 
-export const resolvers = [PipelineResolver, PipelineVersionResolver, ActionTypeResolver] as const;
+export const resolvers = [
+  PipelineResolver,
+  PipelineVersionResolver,
+  PipelineStateResolver,
+  ExecutionResolver,
+  ActionExecutionResolver,
+  ActionTypeResolver,
+] as const;
 
 /** The executable schema; the same object serves HTTP, graphql-ws and `schema.graphql`. */
 export function createSchema(): Promise<GraphQLSchema> {
@@ -14,6 +27,9 @@ export function createSchema(): Promise<GraphQLSchema> {
     resolvers,
     authChecker,
     authMode: "error",
+    // Subscriptions take their events from EventFanout (NATS) through their own `subscribe`;
+    // type-graphql still insists on a PubSub being configured.
+    pubSub: createPubSub(),
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: false,
     emitSchemaFile: false,

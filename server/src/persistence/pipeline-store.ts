@@ -13,6 +13,10 @@ export class PipelineStore {
     return manager.findOneBy(PipelineEntity, { name });
   }
 
+  findById(id: string, manager: EntityManager = this.db.manager): Promise<PipelineEntity | null> {
+    return manager.findOneBy(PipelineEntity, { id });
+  }
+
   findVersion(pipelineId: string, version: number): Promise<PipelineVersionEntity | null> {
     return this.db.manager.findOneBy(PipelineVersionEntity, { pipelineId, version });
   }

@@ -6,6 +6,7 @@ import pino from "pino";
 import { startServer, type SluiceServer } from "../../src/app";
 import { loadConfig } from "../../src/config";
 import { createTestDatabase, type TestDatabase } from "./database";
+import { deleteStreams } from "./nats";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 
@@ -16,6 +17,7 @@ export interface GraphQLResponse<T = Record<string, any>> {
 
 export interface TestServer {
   server: SluiceServer;
+  natsPrefix: string;
   url: string;
   database: TestDatabase | null;
   gql<T = Record<string, any>>(
@@ -47,6 +49,7 @@ export async function startTestServer(
   });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const server = await startServer({ config, adminToken: ADMIN_TOKEN, logger });
+  if (!options.env?.NATS_URL) await server.messagingReady;
   const gql: TestServer["gql"] = async (query, variables, opts = {}) => {
     const token = opts.token === undefined ? ADMIN_TOKEN : opts.token;
     const response = await fetch(server.url, {
@@ -64,8 +67,10 @@ export async function startTestServer(
     url: server.url,
     database,
     gql,
+    natsPrefix: config.natsPrefix,
     async stop() {
       await server.stop();
+      if (!options.env?.NATS_URL) await deleteStreams(config.natsPrefix);
       await database?.drop();
       if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },

@@ -45,9 +45,20 @@ export interface ActionDeclaration {
   awsMetadata: AwsMetadata | null;
 }
 
+/**
+ * Sluice: what a newer execution arriving at a stage's entry does to the execution holding the
+ * stage. null (the default) is CodePipeline's rule: the holder keeps the stage and the newer one
+ * waits. SUPERSEDE_PENDING_APPROVAL: when all the holder has left in the stage is a manual
+ * approval nobody has decided yet, the holder ends Superseded and the newer one enters.
+ */
+export const ON_NEWER_REVISION_VALUES = ["SUPERSEDE_PENDING_APPROVAL"] as const;
+export type OnNewerRevision = (typeof ON_NEWER_REVISION_VALUES)[number];
+
 export interface StageDeclaration {
   name: string;
   actions: ActionDeclaration[];
+  /** Sluice only; null means the newer execution waits (see OnNewerRevision). */
+  onNewerRevision: OnNewerRevision | null;
   awsMetadata: AwsMetadata | null;
 }
 

@@ -60,6 +60,7 @@ function exportStage(stage: StageDeclaration): Json {
   return {
     name: stage.name,
     actions: stage.actions.map(exportAction),
+    ...ifSet("onNewerRevision", stage.onNewerRevision),
     ...ifSet("awsMetadata", copy(stage.awsMetadata)),
   };
 }

@@ -53,6 +53,7 @@ describe("parsePipelineDocument", () => {
         stages: [
           {
             name: "Source",
+            onNewerRevision: null,
             awsMetadata: null,
             actions: [
               {
@@ -71,6 +72,7 @@ describe("parsePipelineDocument", () => {
           },
           {
             name: "Build",
+            onNewerRevision: null,
             awsMetadata: null,
             actions: [
               {
@@ -200,6 +202,26 @@ describe("parsePipelineDocument", () => {
         message: 'inputArtifacts[0] must be an object; got "SourceCode".',
       },
     ]);
+  });
+
+  it("accepts a stage's onNewerRevision and reports a value it does not know", () => {
+    const withOption = (value: unknown) => ({
+      ...minimal,
+      stages: [minimal.stages[0], { ...minimal.stages[1], onNewerRevision: value }],
+    });
+    const parsed = parsePipelineDocument(withOption("SUPERSEDE_PENDING_APPROVAL"));
+    if (!parsed.ok) throw new Error("expected a document");
+    expect(parsed.document.stages.map((stage) => stage.onNewerRevision)).toEqual([
+      null,
+      "SUPERSEDE_PENDING_APPROVAL",
+    ]);
+    expect(issuesOf(withOption("SUPERSEDE_ALWAYS")).map((issue) => issue.path)).toEqual([
+      "stages[1].onNewerRevision",
+    ]);
+    const exported = exportPipelineDocument(parsed.document);
+    expect((exported.stages as Record<string, unknown>[])[1]!["onNewerRevision"]).toBe(
+      "SUPERSEDE_PENDING_APPROVAL",
+    );
   });
 
   it("reports a document that is not an object", () => {

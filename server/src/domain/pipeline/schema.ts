@@ -7,7 +7,7 @@
  * `null` is accepted wherever a field is optional and means the same as leaving it out.
  */
 import { z } from "zod";
-import { ACTION_CATEGORIES, ACTION_OWNERS, EXECUTION_MODES } from "./document";
+import { ACTION_CATEGORIES, ACTION_OWNERS, EXECUTION_MODES, ON_NEWER_REVISION_VALUES } from "./document";
 
 /** An object that rejects unknown keys; the message names the keys that are allowed. */
 export function strictObject<S extends z.ZodRawShape>(shape: S) {
@@ -56,6 +56,7 @@ export const actionSchema = strictObject({
 export const stageSchema = strictObject({
   name: z.string(),
   actions: z.array(actionSchema),
+  onNewerRevision: optional(z.enum(ON_NEWER_REVISION_VALUES)),
   awsMetadata: awsMetadataSchema,
 });
 

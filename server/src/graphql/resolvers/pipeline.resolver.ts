@@ -20,6 +20,14 @@ export function renderDocument(document: PipelineDocument, format: DocumentForma
   return format === DocumentFormat.AWS ? toAwsDocument(document) : exportPipelineDocument(document);
 }
 
+/** A new pipeline starts one execution by itself (trigger CreatePipeline). */
+async function startFirstExecution(ctx: GraphQLContext, pipelineName: string): Promise<void> {
+  await ctx.engine.releaseChange({
+    pipelineName,
+    trigger: { triggerType: "CreatePipeline", triggerDetail: ctx.principal!.id },
+  });
+}
+
 @Resolver(() => PipelineType)
 export class PipelineResolver {
   @Authorized("sluice:ListPipelines")
@@ -82,7 +90,9 @@ export class PipelineResolver {
   @Authorized("sluice:CreatePipeline")
   @Mutation(() => PipelineType, { description: "Creates a pipeline from a document; version 1." })
   async createPipeline(@Ctx() ctx: GraphQLContext, @Arg("input", () => PipelineInput) input: PipelineInput) {
-    return toPipelineType(await ctx.definitions.create(toPlainJson(input), ctx.principal!));
+    const pipeline = await ctx.definitions.create(toPlainJson(input), ctx.principal!);
+    await startFirstExecution(ctx, pipeline.name);
+    return toPipelineType(pipeline);
   }
 
   @Authorized("sluice:UpdatePipeline")
@@ -115,6 +125,7 @@ export class PipelineResolver {
     @Arg("document", () => JSONScalar) document: unknown,
   ): Promise<ImportPipelinePayload> {
     const { pipeline, warnings } = await ctx.definitions.import(document, ctx.principal!);
+    await startFirstExecution(ctx, pipeline.name);
     return { pipeline: toPipelineType(pipeline), warnings };
   }
 

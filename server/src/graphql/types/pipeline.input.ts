@@ -71,6 +71,9 @@ export class StageInput {
   @Field(() => [ActionInput])
   actions!: ActionInput[];
 
+  @Field(() => String, { nullable: true, description: "SUPERSEDE_PENDING_APPROVAL, or null." })
+  onNewerRevision?: string | null;
+
   @Field(() => JSONScalar, { nullable: true })
   awsMetadata?: unknown;
 }

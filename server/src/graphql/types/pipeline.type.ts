@@ -68,6 +68,13 @@ export class StageType {
   @Field(() => [ActionType])
   actions!: ActionType[];
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "SUPERSEDE_PENDING_APPROVAL: a newer execution replaces one whose only pending work in this stage is a manual approval.",
+  })
+  onNewerRevision!: string | null;
+
   @Field(() => JSONScalar, { nullable: true })
   awsMetadata!: Record<string, unknown> | null;
 }

@@ -11,6 +11,7 @@
  *   artifact and the required `Commands`);
  * - inputs are picked among the outputs of actions that run earlier, and `#{...}` references among
  *   the namespaces of actions that run earlier, the declared variables and the execution id;
+ * - about one stage in four sets Sluice's `onNewerRevision: SUPERSEDE_PENDING_APPROVAL`;
  * - names get a random base and a unique suffix, with a different suffix letter per kind
  *   (`-a3` artifacts, `-n3` namespaces, `-v3` variables), so names never collide across kinds.
  */
@@ -54,6 +55,9 @@ const awsMetadata: fc.Arbitrary<AwsMetadata | null> = fc.option(
   ),
   { freq: 4 },
 );
+
+/** Sluice's stage option, on about one stage in four. */
+const onNewerRevision = fc.option(fc.constant("SUPERSEDE_PENDING_APPROVAL" as const), { freq: 3 });
 
 const common = {
   name: nameBase,
@@ -118,6 +122,7 @@ const blueprint = fc.record({
     fc.record({
       name: nameBase,
       awsMetadata,
+      onNewerRevision,
       actions: fc.array(laterBlueprint, { minLength: 1, maxLength: 4 }),
     }),
     {
@@ -125,7 +130,7 @@ const blueprint = fc.record({
       maxLength: 5,
     },
   ),
-  sourceStage: fc.record({ name: nameBase, awsMetadata }),
+  sourceStage: fc.record({ name: nameBase, awsMetadata, onNewerRevision }),
   triggers: fc.option(
     fc.array(fc.array(pushFilterBlueprint, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 3 }),
   ),
@@ -170,6 +175,7 @@ function build(plan: Blueprint): PipelineDocument {
     {
       name: unique(plan.sourceStage.name, "g"),
       actions: sourceActions,
+      onNewerRevision: plan.sourceStage.onNewerRevision,
       awsMetadata: plan.sourceStage.awsMetadata,
     },
   ];
@@ -194,7 +200,12 @@ function build(plan: Blueprint): PipelineDocument {
       buildLater(a, unique(a.name, "x"), here[k]!, [...placed, ...here], variables),
     );
     placed.push(...here);
-    stages.push({ name: unique(stagePlan.name, "g"), actions, awsMetadata: stagePlan.awsMetadata });
+    stages.push({
+      name: unique(stagePlan.name, "g"),
+      actions,
+      onNewerRevision: stagePlan.onNewerRevision,
+      awsMetadata: stagePlan.awsMetadata,
+    });
   });
 
   const gitSources = sourceActions.filter((a) => a.actionTypeId.provider === "Git");

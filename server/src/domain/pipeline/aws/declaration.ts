@@ -47,7 +47,11 @@ export const SLUICE_PIPELINE_FIELDS: ReadonlySet<string> = new Set([
   "triggers",
   "stages",
 ]);
-export const SLUICE_STAGE_FIELDS: ReadonlySet<string> = new Set(["name", "actions"]);
+/**
+ * `onNewerRevision` is Sluice's own (no CodePipeline stage has it): the AWS export writes it only
+ * when set, and the import reads it back, so a Sluice → AWS → Sluice round trip keeps it.
+ */
+export const SLUICE_STAGE_FIELDS: ReadonlySet<string> = new Set(["name", "actions", "onNewerRevision"]);
 export const SLUICE_ACTION_FIELDS: ReadonlySet<string> = new Set([
   "name",
   "actionTypeId",

@@ -46,6 +46,7 @@ const nativeDocument: PipelineDocument = {
   stages: [
     {
       name: "Source",
+      onNewerRevision: null,
       awsMetadata: null,
       actions: [
         action({
@@ -59,6 +60,7 @@ const nativeDocument: PipelineDocument = {
     },
     {
       name: "Build",
+      onNewerRevision: null,
       awsMetadata: null,
       actions: [
         action({
@@ -132,6 +134,20 @@ describe("a Sluice-native pipeline in AWS form", () => {
     const { pipeline } = toAwsDocument({ ...nativeDocument, variables: [], triggers: [] });
     expect(pipeline).not.toHaveProperty("variables");
     expect(pipeline).not.toHaveProperty("triggers");
+  });
+
+  it("writes Sluice's onNewerRevision as a stage field only when it is set, and imports it back", () => {
+    const stages = nativeDocument.stages.map((stage, i) =>
+      i === 1 ? { ...stage, onNewerRevision: "SUPERSEDE_PENDING_APPROVAL" as const } : stage,
+    );
+    const withOption = { ...nativeDocument, stages };
+    const { pipeline } = toAwsDocument(withOption);
+    const exported = pipeline["stages"] as Record<string, unknown>[];
+    expect(exported[0]).not.toHaveProperty("onNewerRevision");
+    expect(exported[1]!["onNewerRevision"]).toBe("SUPERSEDE_PENDING_APPROVAL");
+    const imported = importValid(JSON.parse(JSON.stringify({ pipeline })));
+    expect(imported.document).toEqual(withOption);
+    expect(imported.warnings.map((warning) => warning.path)).not.toContain("stages[1].onNewerRevision");
   });
 
   it("shares nothing with the document", () => {

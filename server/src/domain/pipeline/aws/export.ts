@@ -65,6 +65,7 @@ function exportStage(stage: StageDeclaration): JsonRecord {
   }
   out["name"] = stage.name;
   out["actions"] = stage.actions.map(exportAction);
+  if (stage.onNewerRevision !== null) out["onNewerRevision"] = stage.onNewerRevision;
   return out;
 }
 

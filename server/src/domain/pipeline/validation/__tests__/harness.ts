@@ -68,7 +68,7 @@ export function approval(name = "Approve", overrides: ActionOverrides = {}): Act
 }
 
 export function stage(name: string, actions: ActionDeclaration[]): StageDeclaration {
-  return { name, actions, awsMetadata: null };
+  return { name, actions, onNewerRevision: null, awsMetadata: null };
 }
 
 /** The smallest valid pipeline: Source [Checkout → SourceCode], Build [Compile ← SourceCode]. */

@@ -1,0 +1,359 @@
+/**
+ * Every message of the protocol as a zod schema, field for field as in PROTOCOL.md section 5.
+ * Objects strip unknown keys: a newer peer may add optional fields without a version change.
+ * Defaults make a field optional on the wire and present in the parsed value.
+ */
+import { z } from "zod";
+import { FAILURE_TYPES } from "./failures";
+import { LIMITS } from "./limits";
+import {
+  ACTION_CATEGORIES,
+  ACTION_OWNERS,
+  DEFAULT_POOL,
+  EVENT_SCOPES,
+  LOG_STREAMS,
+  PATTERNS,
+  type Pattern,
+} from "./vocabulary";
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks
+
+function matching(pattern: Pattern) {
+  return z.string().regex(pattern.regex, { error: `must be ${pattern.rule}` });
+}
+
+function text(max: number, min = 1) {
+  return z.string().min(min).max(max);
+}
+
+/** A string → string object with at most `maxEntries` keys. */
+function stringMap<K extends z.ZodType<string>, V extends z.ZodType<string>>(
+  key: K,
+  value: V,
+  maxEntries: number,
+) {
+  return z.record(key, value).refine((map) => Object.keys(map).length <= maxEntries, {
+    error: `must have at most ${maxEntries} keys`,
+  });
+}
+
+/** A refinement reporting every repeated key of a list, at the repeat's own path. */
+function noRepeats<T>(keyOf: (item: T) => string, what: string, field?: string) {
+  return (items: T[], ctx: z.RefinementCtx) => {
+    const seen = new Set<string>();
+    items.forEach((item, index) => {
+      const key = keyOf(item);
+      if (seen.has(key)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${what} ${JSON.stringify(key)} appears more than once`,
+          path: field === undefined ? [index] : [index, field],
+          input: item,
+        });
+      }
+      seen.add(key);
+    });
+  };
+}
+
+const utf8 = new TextEncoder();
+
+export const protocolVersionSchema = z.int().min(1);
+export const idSchema = matching(PATTERNS.id);
+export const attemptSchema = z.int().min(1);
+export const timestampSchema = z.iso.datetime({
+  offset: true,
+  error: "must be an ISO 8601 time such as 2025-01-31T09:15:00.000Z",
+});
+const nameSchema = matching(PATTERNS.name);
+const artifactNameSchema = matching(PATTERNS.artifactName);
+const poolSchema = matching(PATTERNS.pool);
+const variableNameSchema = matching(PATTERNS.variableName);
+const countSchema = z.int().min(0);
+const httpUrlSchema = z
+  .url({ protocol: /^https?$/, error: "must be an http or https URL" })
+  .max(LIMITS.urlLength);
+
+export const actionTypeIdSchema = z.object({
+  category: z.enum(ACTION_CATEGORIES),
+  owner: z.enum(ACTION_OWNERS),
+  provider: matching(PATTERNS.provider),
+  version: matching(PATTERNS.version),
+});
+export type ActionTypeId = z.output<typeof actionTypeIdSchema>;
+
+const actionTypeKey = (t: ActionTypeId) => `${t.category}/${t.owner}/${t.provider}/${t.version}`;
+
+/** An artifact stored in the artifacts bucket: where, how big, and its SHA-256 (section 9). */
+export const storedArtifactSchema = z.object({
+  name: artifactNameSchema,
+  objectKey: z.string().regex(/^[A-Za-z0-9_-]{1,64}\/[A-Za-z0-9_-]{1,100}$/, {
+    error: "must be <executionId>/<artifactName>",
+  }),
+  size: countSchema,
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: "must be 64 lowercase hex digits" }),
+});
+export type StoredArtifact = z.output<typeof storedArtifactSchema>;
+
+function artifactList<T extends { name: string }>(item: z.ZodType<T>, what: string) {
+  return z
+    .array(item)
+    .max(LIMITS.artifactsPerAction)
+    .superRefine(noRepeats((a: T) => a.name, what, "name"));
+}
+
+const jobRefSchema = z.object({ jobId: idSchema, attempt: attemptSchema });
+
+// ---------------------------------------------------------------------------------------------
+// 5.1 JobMessage — server → agent
+
+export const sourceRevisionSchema = z.object({
+  actionName: nameSchema,
+  revisionId: text(LIMITS.revisionIdLength),
+  revisionSummary: text(LIMITS.summaryLength, 0).optional(),
+  revisionUrl: httpUrlSchema.optional(),
+});
+
+export const jobMessageSchema = z
+  .object({
+    protocolVersion: protocolVersionSchema,
+    jobId: idSchema,
+    attempt: attemptSchema,
+    executionId: idSchema,
+    pipelineName: nameSchema,
+    stageName: nameSchema,
+    actionName: nameSchema,
+    actionTypeId: actionTypeIdSchema,
+    configuration: stringMap(text(LIMITS.configurationKeyLength), z.string(), LIMITS.configurationKeys),
+    inputArtifacts: artifactList(storedArtifactSchema, "Input artifact"),
+    outputArtifacts: artifactList(z.object({ name: artifactNameSchema }), "Output artifact"),
+    outputArtifactKeyPrefix: z.string().regex(/^[A-Za-z0-9_-]{1,64}\/$/, { error: "must be <executionId>/" }),
+    pool: poolSchema,
+    timeoutInMinutes: z.int().min(1).max(LIMITS.timeoutInMinutes),
+    sourceRevision: sourceRevisionSchema.optional(),
+    context: z.object({
+      pipelineExecutionId: idSchema,
+      variables: stringMap(variableNameSchema, text(LIMITS.variableValueLength, 0), LIMITS.pipelineVariables),
+    }),
+    dispatchedAt: timestampSchema,
+    leaseSeconds: z.int().min(2).max(LIMITS.leaseSeconds),
+    heartbeatIntervalSeconds: z.int().min(1).max(LIMITS.heartbeatIntervalSeconds),
+  })
+  .superRefine((job, ctx) => {
+    if (job.context.pipelineExecutionId !== job.executionId) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must equal executionId (${job.executionId})`,
+        path: ["context", "pipelineExecutionId"],
+        input: job.context.pipelineExecutionId,
+      });
+    }
+    if (job.leaseSeconds < 2 * job.heartbeatIntervalSeconds) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be at least twice heartbeatIntervalSeconds (${2 * job.heartbeatIntervalSeconds})`,
+        path: ["leaseSeconds"],
+        input: job.leaseSeconds,
+      });
+    }
+  });
+export type JobMessage = z.output<typeof jobMessageSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// 5.2–5.4 Accept, heartbeat, log chunk — agent → server
+
+export const acceptMessageSchema = z.object({
+  protocolVersion: protocolVersionSchema,
+  ...jobRefSchema.shape,
+  agent: z.object({
+    id: idSchema,
+    name: matching(PATTERNS.agentName),
+    version: text(LIMITS.agentVersionLength),
+  }),
+  startedAt: timestampSchema,
+});
+export type AcceptMessage = z.output<typeof acceptMessageSchema>;
+
+export const heartbeatMessageSchema = z.object({
+  ...jobRefSchema.shape,
+  agentId: idSchema,
+  at: timestampSchema,
+});
+export type HeartbeatMessage = z.output<typeof heartbeatMessageSchema>;
+
+export const logChunkMessageSchema = z.object({
+  ...jobRefSchema.shape,
+  sequence: z.int().min(1),
+  at: timestampSchema,
+  stream: z.enum(LOG_STREAMS),
+  text: text(LIMITS.logChunkLength),
+});
+export type LogChunkMessage = z.output<typeof logChunkMessageSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// 5.5 CompleteMessage — agent → server
+
+export const outputVariablesSchema = z
+  .record(variableNameSchema, z.string())
+  .superRefine((variables, ctx) => {
+    const bytes = Object.entries(variables).reduce(
+      (sum, [name, value]) => sum + utf8.encode(name).length + utf8.encode(value).length,
+      0,
+    );
+    if (bytes > LIMITS.outputVariablesBytes) {
+      ctx.addIssue({
+        code: "custom",
+        message: `names and values must be at most ${LIMITS.outputVariablesBytes} bytes together; got ${bytes}`,
+        input: variables,
+      });
+    }
+  });
+
+const completeFields = {
+  ...jobRefSchema.shape,
+  agentId: idSchema,
+  summary: text(LIMITS.summaryLength, 0),
+  externalUrl: httpUrlSchema.optional(),
+  outputVariables: outputVariablesSchema.default({}),
+  outputArtifacts: artifactList(storedArtifactSchema, "Output artifact").default([]),
+  testReport: z.object({ passed: countSchema, failed: countSchema, skipped: countSchema }).optional(),
+  lastLogSequence: countSchema.optional(),
+  finishedAt: timestampSchema,
+};
+
+export const errorDetailsSchema = z.object({
+  message: text(LIMITS.errorMessageLength),
+  code: text(LIMITS.errorCodeLength).optional(),
+});
+
+const onlyWhenFailed = z.never({ error: "is only allowed when the outcome is Failed" }).optional();
+
+export const completeMessageSchema = z.discriminatedUnion("outcome", [
+  z.object({
+    ...completeFields,
+    outcome: z.literal("Succeeded"),
+    failureType: onlyWhenFailed,
+    errorDetails: onlyWhenFailed,
+  }),
+  z.object({
+    ...completeFields,
+    outcome: z.literal("Failed"),
+    failureType: z.enum(FAILURE_TYPES).default("JobFailed"),
+    errorDetails: errorDetailsSchema.optional(),
+  }),
+]);
+export type CompleteMessage = z.output<typeof completeMessageSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// 5.6 CancelMessage — server → agent
+
+export const cancelMessageSchema = z.object({
+  ...jobRefSchema.shape,
+  /** One of CANCEL_REASONS, or any other sentence: agents accept reasons they do not know. */
+  reason: text(LIMITS.cancelReasonLength),
+});
+export type CancelMessage = z.output<typeof cancelMessageSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// 5.7 Registration — agent ↔ server
+
+export const registerRequestSchema = z.object({
+  protocolVersion: protocolVersionSchema,
+  token: text(LIMITS.tokenMaxLength, LIMITS.tokenMinLength),
+  name: matching(PATTERNS.agentName),
+  pool: poolSchema.default(DEFAULT_POOL),
+  labels: stringMap(matching(PATTERNS.labelKey), text(LIMITS.labelValueLength, 0), LIMITS.labels).default({}),
+  providers: z
+    .array(actionTypeIdSchema)
+    .min(1)
+    .max(LIMITS.providersPerAgent)
+    .superRefine(noRepeats(actionTypeKey, "Action type")),
+  version: text(LIMITS.agentVersionLength),
+  capacity: z.int().min(1).max(LIMITS.agentCapacity).default(1),
+});
+export type RegisterRequest = z.output<typeof registerRequestSchema>;
+
+/**
+ * `code` is one of REGISTER_REFUSALS today, but the refusal's shape is frozen across versions so that
+ * an old agent can always read why it was refused: any code is accepted, and an unknown one is fatal.
+ */
+export const registerReplySchema = z.discriminatedUnion("ok", [
+  z.object({
+    ok: z.literal(true),
+    protocolVersion: protocolVersionSchema,
+    agentId: idSchema,
+    heartbeatIntervalSeconds: z.int().min(1).max(LIMITS.heartbeatIntervalSeconds),
+  }),
+  z.object({
+    ok: z.literal(false),
+    protocolVersion: protocolVersionSchema,
+    code: text(64),
+    error: text(LIMITS.summaryLength),
+  }),
+]);
+export type RegisterReply = z.output<typeof registerReplySchema>;
+
+// ---------------------------------------------------------------------------------------------
+// 5.8 AgentHeartbeat — agent → server
+
+export const agentHeartbeatSchema = z.object({
+  agentId: idSchema,
+  at: timestampSchema,
+  running: z.array(jobRefSchema).max(LIMITS.runningJobsPerAgent),
+});
+export type AgentHeartbeat = z.output<typeof agentHeartbeatSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// 5.9 PipelineEvent — server → server copies
+
+export const pipelineEventSchema = z
+  .object({
+    pipelineName: nameSchema,
+    executionId: idSchema,
+    sequence: z.int().min(1),
+    scope: z.enum(EVENT_SCOPES),
+    stageName: nameSchema.optional(),
+    actionName: nameSchema.optional(),
+    status: text(LIMITS.statusLength),
+    at: timestampSchema,
+  })
+  .superRefine((event, ctx) => {
+    const needs =
+      event.scope === "action" ? ["stageName", "actionName"] : event.scope === "stage" ? ["stageName"] : [];
+    for (const field of needs as ("stageName" | "actionName")[]) {
+      if (event[field] === undefined) {
+        ctx.addIssue({ code: "custom", message: `is required when scope is ${event.scope}`, path: [field] });
+      }
+    }
+  });
+export type PipelineEvent = z.output<typeof pipelineEventSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// All of them, by the name the codec and ParsedSubject.message use
+
+export const messageSchemas = {
+  job: jobMessageSchema,
+  accept: acceptMessageSchema,
+  heartbeat: heartbeatMessageSchema,
+  logChunk: logChunkMessageSchema,
+  complete: completeMessageSchema,
+  cancel: cancelMessageSchema,
+  registerRequest: registerRequestSchema,
+  registerReply: registerReplySchema,
+  agentHeartbeat: agentHeartbeatSchema,
+  pipelineEvent: pipelineEventSchema,
+} as const;
+
+export type MessageKind = keyof typeof messageSchemas;
+/** A message as a receiver has it: validated, defaults filled in. */
+export type Message<K extends MessageKind> = z.output<(typeof messageSchemas)[K]>;
+/** A message as a sender may write it: fields with defaults may be left out. */
+export type MessageInput<K extends MessageKind> = z.input<(typeof messageSchemas)[K]>;
+
+/** Kinds whose `protocolVersion` is checked before anything else (section 2). */
+export const VERSIONED_KINDS: ReadonlySet<MessageKind> = new Set<MessageKind>([
+  "job",
+  "accept",
+  "registerRequest",
+]);

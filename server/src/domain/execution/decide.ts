@@ -1,0 +1,73 @@
+/**
+ * decide(runtime, event, ctx) → { runtime, effects, changedExecutions }: the whole state machine
+ * as one pure function. The input runtime is never changed; time and ids come from ctx. A domain
+ * error (BAD_USER_INPUT, CONFLICT, NOT_FOUND) is thrown before anything is decided. An event that
+ * changes nothing (a duplicate or late result, a timer of an attempt that already ended) gives the
+ * same runtime back with no effects.
+ */
+import { markStarted, parseTimerKey, recordResult, timeOut } from "./actions";
+import { decideApproval } from "./approvals";
+import { newStep, type Step } from "./events";
+import { settle } from "./settle";
+import { startExecution } from "./start";
+import { findCurrentAttempt, isFinal, isRunning } from "./state";
+import { retryStage, stopExecution } from "./stop-retry";
+import { toggleTransition } from "./transitions";
+import type { DecideContext, Decision, PipelineRuntime, RuntimeEvent } from "./types";
+
+export function decide(runtime: PipelineRuntime, event: RuntimeEvent, ctx: DecideContext): Decision {
+  const step = newStep(structuredClone(runtime), ctx);
+  apply(step, event);
+  if (step.effects.length === 0) return { runtime, effects: [], changedExecutions: [] };
+  settle(step);
+  forgetFinishedExecutions(step);
+  return { runtime: step.runtime, effects: step.effects, changedExecutions: [...step.changed] };
+}
+
+function apply(step: Step, event: RuntimeEvent): void {
+  switch (event.type) {
+    case "StartExecution":
+      return startExecution(step, event);
+    case "ActionStarted": {
+      const at = findCurrentAttempt(step.runtime, event.actionExecutionId);
+      if (at?.attempt.attempt === event.attempt) markStarted(step, at, event.agent);
+      return;
+    }
+    case "ActionCompleted": {
+      const at = findCurrentAttempt(step.runtime, event.actionExecutionId);
+      if (at?.attempt.attempt === event.attempt) recordResult(step, at, event);
+      return;
+    }
+    case "ApprovalResult":
+      return decideApproval(step, event);
+    case "ToggleTransition":
+      return toggleTransition(step, event);
+    case "StopExecution":
+      return stopExecution(step, event);
+    case "RetryStage":
+      return retryStage(step, event);
+    case "TimerFired": {
+      const key = parseTimerKey(event.timerKey);
+      const at = key && findCurrentAttempt(step.runtime, key.actionExecutionId);
+      if (at && at.attempt.attempt === key!.attempt && isRunning(at.action)) timeOut(step, at);
+      return;
+    }
+  }
+}
+
+/**
+ * A final execution stays in the runtime while a stage points at it (latest execution, latest
+ * action execution: retry and the pipeline state need it) and through the decision that finished
+ * it (so executionView works on every changed execution); after that the engine's copy is the
+ * only one.
+ */
+function forgetFinishedExecutions(step: Step): void {
+  const needed = new Set(step.changed);
+  for (const stage of Object.values(step.runtime.stages)) {
+    if (stage.latest) needed.add(stage.latest.executionId);
+    for (const pointer of Object.values(stage.latestActions)) needed.add(pointer.executionId);
+  }
+  for (const [executionId, execution] of Object.entries(step.runtime.executions)) {
+    if (isFinal(execution.status) && !needed.has(executionId)) delete step.runtime.executions[executionId];
+  }
+}

@@ -1,0 +1,416 @@
+import crypto from "node:crypto";
+import type { DataSource, EntityManager } from "typeorm";
+import {
+  msgIds,
+  natsNames,
+  outputArtifactKeyPrefix,
+  PROTOCOL_VERSION,
+  type NatsNames,
+} from "@sluice/protocol";
+import type { Principal } from "../auth/principal";
+import { DomainError, NotFoundError } from "../domain/errors";
+import {
+  decide,
+  emptyRuntime,
+  executionView,
+  lastSucceededExecution,
+  parseTimerKey,
+  type Decision,
+  type DispatchEffect,
+  type Effect,
+  type ExecutionView,
+  type PipelineRuntime,
+  type RetryMode,
+  type RuntimeEvent,
+  type SourceRevision,
+  type Trigger,
+} from "../domain/execution";
+import type { PipelineEntity } from "../persistence/entities/pipeline.entity";
+import { ExecutionStore, type ExecutionRow, type OutboxMessage } from "../persistence/execution-store";
+import { PipelineStore } from "../persistence/pipeline-store";
+import type { Logger } from "../logger";
+import type { Clock } from "./clock";
+
+export type ExecutionRecord = ExecutionRow<ExecutionView>;
+
+export interface EngineOptions {
+  natsPrefix: string;
+  /** How often an agent heartbeats a running job, and how long the server's lease lasts. */
+  heartbeatIntervalSeconds: number;
+  leaseSeconds: number;
+}
+
+export interface ReleaseChangeInput {
+  pipelineName: string;
+  sourceRevisions?: SourceRevision[] | null;
+  variables?: Record<string, string> | null;
+  clientRequestToken?: string | null;
+  trigger: Trigger;
+}
+
+/** Something the engine committed: the relay and the live event fan-out act on it. */
+export interface CommitListener {
+  committed(): void;
+}
+
+/**
+ * Applies the state machine's decisions. Every event is one transaction: lock the pipeline's
+ * runtime row (per-pipeline serialization, across server copies), decide, store the runtime and
+ * a snapshot of every changed execution, and write the effects (jobs, cancels, events) to the
+ * outbox and the timers table — all or nothing.
+ */
+export class ExecutionEngine {
+  readonly executions: ExecutionStore;
+  private readonly pipelines: PipelineStore;
+  private readonly names: NatsNames;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly clock: Clock,
+    private readonly options: EngineOptions,
+    private readonly listener: CommitListener,
+    private readonly logger: Logger,
+  ) {
+    this.executions = new ExecutionStore(db);
+    this.pipelines = new PipelineStore(db);
+    this.names = natsNames(options.natsPrefix);
+  }
+
+  async releaseChange(input: ReleaseChangeInput): Promise<ExecutionRecord> {
+    let executionId: string = crypto.randomUUID();
+    await this.withPipelineByName(input.pipelineName, async (m, pipeline, runtime): Promise<Step> => {
+      if (input.clientRequestToken) {
+        const existing = await this.executions.findByClientToken<ExecutionView>(
+          pipeline.id,
+          input.clientRequestToken,
+          m,
+        );
+        if (existing) {
+          executionId = existing.id;
+          return {};
+        }
+      }
+      return {
+        event: {
+          type: "StartExecution",
+          executionId,
+          document: pipeline.document,
+          pipelineVersion: pipeline.version,
+          trigger: input.trigger,
+          sourceRevisions: input.sourceRevisions ?? [],
+          variables: input.variables ?? {},
+          rollback: null,
+        },
+        clientRequestToken: input.clientRequestToken ?? null,
+        runtime,
+      };
+    });
+    return this.requireExecution(executionId);
+  }
+
+  async rollbackStage(
+    pipelineName: string,
+    stageName: string,
+    targetExecutionId: string,
+    principal: Principal,
+  ) {
+    const executionId = crypto.randomUUID();
+    await this.withPipelineByName(pipelineName, async (_m, pipeline, runtime) => {
+      const target = await this.executions.findExecution<ExecutionView>(targetExecutionId);
+      if (!target || target.pipelineId !== pipeline.id) {
+        throw new NotFoundError(`Pipeline "${pipelineName}" has no execution ${targetExecutionId}.`);
+      }
+      const stage = target.view.stages.find((s) => s.stageName === stageName);
+      if (!stage) throw new NotFoundError(`Execution ${targetExecutionId} has no stage "${stageName}".`);
+      if (stage.status !== "Succeeded") {
+        throw new DomainError(
+          "CONFLICT",
+          `Execution ${targetExecutionId} did not succeed in stage "${stageName}" (it is ${stage.status ?? "not started"}); roll back to one that did${lastSucceededHint(runtime, stageName)}.`,
+        );
+      }
+      if (pipeline.document.executionMode === "PARALLEL") {
+        throw new DomainError("CONFLICT", "Rollback is not available in PARALLEL mode.");
+      }
+      return {
+        event: {
+          type: "StartExecution",
+          executionId,
+          document: pipeline.document,
+          pipelineVersion: pipeline.version,
+          trigger: {
+            triggerType: "ManualRollback",
+            triggerDetail: `${principal.id} rolled back to ${targetExecutionId}`,
+          },
+          sourceRevisions: target.view.sourceRevisions,
+          variables: Object.fromEntries(target.view.variables.map((v) => [v.name, v.resolvedValue])),
+          rollback: {
+            stageName,
+            fromExecutionId: targetExecutionId,
+            artifacts: target.view.artifacts,
+            variables: target.view.outputVariables,
+          },
+        },
+        runtime,
+      };
+    });
+    return this.requireExecution(executionId);
+  }
+
+  async stopExecution(executionId: string, abandon: boolean, reason: string, principal: Principal) {
+    await this.withExecution(executionId, () => ({
+      type: "StopExecution",
+      executionId,
+      abandon,
+      reason,
+      by: principal.id,
+    }));
+    return this.requireExecution(executionId);
+  }
+
+  async retryStage(executionId: string, stageName: string, mode: RetryMode, principal: Principal) {
+    await this.withExecution(executionId, () => ({
+      type: "RetryStage",
+      executionId,
+      stageName,
+      mode,
+      by: principal.id,
+    }));
+    return this.requireExecution(executionId);
+  }
+
+  async toggleTransition(
+    pipelineName: string,
+    stageName: string,
+    enabled: boolean,
+    reason: string | null,
+    principal: Principal,
+  ) {
+    const result = await this.withPipelineByName(pipelineName, async (_m, pipeline, runtime) => ({
+      event: {
+        type: "ToggleTransition",
+        document: pipeline.document,
+        stageName,
+        enabled,
+        reason,
+        by: principal.id,
+      },
+      runtime,
+    }));
+    return result.runtime;
+  }
+
+  async putApprovalResult(
+    actionExecutionId: string,
+    approved: boolean,
+    summary: string,
+    principal: Principal,
+  ) {
+    const located = await this.executions.locateActionExecution(actionExecutionId);
+    if (!located) throw new NotFoundError(`No action execution ${actionExecutionId} exists.`);
+    await this.withPipeline(located.pipelineId, async (_m, _p, runtime) => ({
+      event: { type: "ApprovalResult", actionExecutionId, approved, summary, by: principal.id },
+      runtime,
+    }));
+    return this.requireExecution(located.executionId);
+  }
+
+  /** An agent took a job or finished it: idempotent, a duplicate or late result changes nothing. */
+  async applyAgentEvent(actionExecutionId: string, event: RuntimeEvent): Promise<void> {
+    const located = await this.executions.locateActionExecution(actionExecutionId);
+    if (!located) {
+      this.logger.warn(
+        { actionExecutionId, type: event.type },
+        "result for an unknown action execution ignored",
+      );
+      return;
+    }
+    await this.withPipeline(located.pipelineId, async (_m, _p, runtime) => ({ event, runtime }));
+  }
+
+  /** Fires the timers that are due; several server copies share them (SKIP LOCKED). */
+  async fireDueTimers(limit = 50): Promise<number> {
+    const due = await this.db.transaction((m) => this.executions.claimDueTimers(m, this.clock(), limit));
+    for (const timer of due) {
+      try {
+        await this.withPipeline(timer.pipelineId, async (_m, _p, runtime) => ({
+          event: { type: "TimerFired", timerKey: timer.key },
+          runtime,
+        }));
+      } catch (error) {
+        this.logger.error({ err: error, timer: timer.key, parsed: parseTimerKey(timer.key) }, "timer failed");
+      }
+    }
+    return due.length;
+  }
+
+  async requireExecution(executionId: string): Promise<ExecutionRecord> {
+    const row = await this.executions.findExecution<ExecutionView>(executionId);
+    if (!row) throw new NotFoundError(`No pipeline execution ${executionId} exists.`);
+    return row;
+  }
+
+  async runtimeOf(pipelineId: string): Promise<PipelineRuntime | null> {
+    return this.executions.readRuntime<PipelineRuntime>(pipelineId);
+  }
+
+  private async withExecution(executionId: string, event: () => RuntimeEvent): Promise<void> {
+    const row = await this.requireExecution(executionId);
+    await this.withPipeline(row.pipelineId, async (_m, _p, runtime) => ({ event: event(), runtime }));
+  }
+
+  private async withPipelineByName<T extends Step>(
+    name: string,
+    step: (m: EntityManager, pipeline: PipelineEntity, runtime: PipelineRuntime) => Promise<T>,
+  ) {
+    const pipeline = await this.pipelines.findByName(name);
+    if (!pipeline) throw new NotFoundError(`No pipeline is named "${name}".`);
+    return this.withPipeline(pipeline.id, step);
+  }
+
+  /** The one transaction per event. */
+  private async withPipeline<T extends Step>(
+    pipelineId: string,
+    step: (m: EntityManager, pipeline: PipelineEntity, runtime: PipelineRuntime) => Promise<T>,
+  ): Promise<T & { runtime: PipelineRuntime }> {
+    const result = await this.db.transaction(async (m) => {
+      const pipeline = await this.pipelines.findById(pipelineId, m);
+      if (!pipeline) throw new NotFoundError(`The pipeline ${pipelineId} no longer exists.`);
+      const runtime = await this.executions.lockRuntime(m, pipelineId, () => emptyRuntime(pipeline.name));
+      const planned = await step(m, pipeline, runtime);
+      if (!planned.event) return { ...planned, runtime };
+      const now = this.clock();
+      const decision = decide(runtime, planned.event, {
+        now: now.toISOString(),
+        newId: () => crypto.randomUUID(),
+      });
+      await this.persist(m, pipeline, decision, now, planned.clientRequestToken ?? null);
+      return { ...planned, runtime: decision.runtime };
+    });
+    this.listener.committed();
+    return result;
+  }
+
+  private async persist(
+    m: EntityManager,
+    pipeline: PipelineEntity,
+    decision: Decision,
+    now: Date,
+    clientRequestToken: string | null,
+  ): Promise<void> {
+    await this.executions.saveRuntime(m, pipeline.id, decision.runtime, now);
+    for (const executionId of decision.changedExecutions) {
+      const view = executionView(decision.runtime, executionId);
+      if (!view) continue;
+      await this.executions.upsertExecution(m, {
+        id: view.executionId,
+        pipelineId: pipeline.id,
+        pipelineVersion: view.pipelineVersion,
+        status: view.status,
+        triggerType: view.trigger.triggerType,
+        clientRequestToken,
+        startTime: new Date(view.startTime),
+        lastUpdateTime: new Date(view.lastUpdateTime),
+        sequence: view.sequence,
+        view,
+      });
+      const attempts = view.stages.flatMap((s) =>
+        s.actions.flatMap((a) => a.attempts.map((t) => t.actionExecutionId)),
+      );
+      await this.executions.recordActionExecutions(m, view.executionId, pipeline.id, attempts);
+    }
+    await this.carryOut(m, pipeline, decision.effects, decision.runtime, now);
+  }
+
+  private async carryOut(
+    m: EntityManager,
+    pipeline: PipelineEntity,
+    effects: Effect[],
+    runtime: PipelineRuntime,
+    now: Date,
+  ): Promise<void> {
+    const outbox: OutboxMessage[] = [];
+    const history: Array<{ executionId: string; sequence: number; event: unknown }> = [];
+    for (const effect of effects) {
+      switch (effect.type) {
+        case "Dispatch":
+          outbox.push(this.jobMessage(effect, runtime, now));
+          break;
+        case "Cancel":
+          outbox.push({
+            msgId: msgIds.cancel(effect.actionExecutionId, effect.attempt),
+            subject: this.names.subjects.cancel(effect.actionExecutionId),
+            payload: { jobId: effect.actionExecutionId, attempt: effect.attempt, reason: effect.reason },
+          });
+          break;
+        case "ScheduleTimer":
+          await this.executions.scheduleTimer(m, effect.timerKey, pipeline.id, new Date(effect.at));
+          break;
+        case "CancelTimer":
+          await this.executions.cancelTimer(m, effect.timerKey);
+          break;
+        case "Event": {
+          const { event } = effect;
+          if (event.executionId !== null && event.sequence !== null) {
+            history.push({ executionId: event.executionId, sequence: event.sequence, event });
+          }
+          outbox.push({
+            msgId:
+              event.executionId !== null && event.sequence !== null
+                ? msgIds.pipelineEvent(event.executionId, event.sequence)
+                : `event:${crypto.randomUUID()}`,
+            subject: this.names.subjects.event(event.pipelineName),
+            payload: event,
+          });
+          break;
+        }
+      }
+    }
+    await this.executions.appendEvents(m, history);
+    await this.executions.enqueue(m, outbox);
+  }
+
+  private jobMessage(effect: DispatchEffect, runtime: PipelineRuntime, now: Date): OutboxMessage {
+    const execution = runtime.executions[effect.executionId];
+    const pool = effect.region ?? "default";
+    return {
+      msgId: msgIds.job(effect.actionExecutionId, effect.attempt),
+      subject: this.names.subjects.job(pool, effect.actionTypeId),
+      payload: {
+        protocolVersion: PROTOCOL_VERSION,
+        jobId: effect.actionExecutionId,
+        attempt: effect.attempt,
+        executionId: effect.executionId,
+        pipelineName: effect.pipelineName,
+        stageName: effect.stageName,
+        actionName: effect.actionName,
+        actionTypeId: effect.actionTypeId,
+        configuration: effect.configuration,
+        inputArtifacts: effect.inputArtifacts,
+        outputArtifacts: effect.outputArtifacts,
+        outputArtifactKeyPrefix: outputArtifactKeyPrefix(effect.executionId),
+        pool,
+        timeoutInMinutes: effect.timeoutInMinutes,
+        ...(effect.sourceRevision ? { sourceRevision: withoutNulls(effect.sourceRevision) } : {}),
+        context: { pipelineExecutionId: effect.executionId, variables: execution?.variables ?? {} },
+        dispatchedAt: now.toISOString(),
+        leaseSeconds: this.options.leaseSeconds,
+        heartbeatIntervalSeconds: this.options.heartbeatIntervalSeconds,
+      },
+    };
+  }
+}
+
+interface Step {
+  event?: RuntimeEvent;
+  clientRequestToken?: string | null;
+  runtime?: PipelineRuntime;
+}
+
+function withoutNulls<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null)) as T;
+}
+
+function lastSucceededHint(runtime: PipelineRuntime, stageName: string): string {
+  const last = lastSucceededExecution(runtime, stageName);
+  return last ? ` (the last was ${last})` : "";
+}

@@ -1,0 +1,312 @@
+import {
+  Arg,
+  Authorized,
+  Ctx,
+  FieldResolver,
+  ID,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  Subscription,
+} from "type-graphql";
+import { DomainError, NotFoundError } from "../../domain/errors";
+import {
+  emptyRuntime,
+  stageStateView,
+  type ActionExecutionView,
+  type ExecutionView,
+  type PipelineEvent,
+} from "../../domain/execution";
+import { ExecutionStore } from "../../persistence/execution-store";
+import { asyncQueue } from "../async-queue";
+import type { GraphQLContext } from "../context";
+import { Connection, checkPageSize, toConnection } from "../types/connection";
+import { JSONObjectScalar } from "../types/scalars";
+import {
+  ActionExecutionType,
+  AgentRefType,
+  ApprovalDecisionType,
+  ArtifactLocationType,
+  PipelineEventType,
+  PipelineExecutionType,
+  PipelineStateType,
+  TransitionStateType,
+} from "../types/execution.type";
+import { PipelineVariableOverride, RetryModeEnum, SourceRevisionInput } from "../types/execution.input";
+import { PipelineType } from "../types/pipeline.type";
+
+const PipelineExecutionConnection = Connection(PipelineExecutionType, "PipelineExecution");
+
+const view = (row: { view: ExecutionView }): PipelineExecutionType => row.view;
+
+@Resolver(() => PipelineType)
+export class PipelineStateResolver {
+  @FieldResolver(() => PipelineStateType, {
+    description: "What each stage works on now, what waits at its entry, and each action's latest run.",
+  })
+  async state(@Root() pipeline: PipelineType, @Ctx() ctx: GraphQLContext): Promise<PipelineStateType> {
+    const runtime = (await ctx.engine.runtimeOf(pipeline.id)) ?? emptyRuntime(pipeline.name);
+    const stages = stageStateView(runtime, pipeline.source).map((stage) => ({
+      ...stage,
+      inboundTransition: stage.inboundTransition && {
+        stageName: stage.stageName,
+        ...stage.inboundTransition,
+      },
+    }));
+    return { stages };
+  }
+
+  @FieldResolver(() => PipelineExecutionConnection, { description: "Executions, the newest first." })
+  async executions(
+    @Root() pipeline: PipelineType,
+    @Ctx() ctx: GraphQLContext,
+    @Arg("first", () => Int, { defaultValue: 20, description: "1–100." }) first: number,
+    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Arg("status", () => [String], {
+      nullable: true,
+      description: "Only executions with one of these statuses.",
+    })
+    status: string[] | null,
+  ) {
+    checkPageSize(first);
+    const rows = await ctx.engine.executions.pageExecutions<ExecutionView>(pipeline.id, first, after, status);
+    return toConnection(rows, first, ExecutionStore.executionCursor, view);
+  }
+}
+
+@Resolver(() => PipelineExecutionType)
+export class ExecutionResolver {
+  @Authorized("sluice:GetPipelineExecution")
+  @Query(() => PipelineExecutionType, { nullable: true })
+  async pipelineExecution(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("id", () => ID) id: string,
+  ): Promise<PipelineExecutionType | null> {
+    const row = await ctx.engine.executions.findExecution<ExecutionView>(id);
+    return row ? row.view : null;
+  }
+
+  @FieldResolver(() => [PipelineEventType], { description: "The execution's history, in sequence order." })
+  async events(
+    @Root() execution: PipelineExecutionType,
+    @Ctx() ctx: GraphQLContext,
+    @Arg("afterSequence", () => Int, { defaultValue: 0 }) afterSequence: number,
+  ): Promise<PipelineEventType[]> {
+    return ctx.engine.executions.eventsOf<PipelineEvent>(execution.executionId, afterSequence);
+  }
+
+  @Authorized("sluice:StartPipelineExecution")
+  @Mutation(() => PipelineExecutionType, {
+    description:
+      "Starts an execution with the given source revisions (or the latest of each source) and variable overrides. The same clientRequestToken twice starts one execution.",
+  })
+  async releaseChange(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("pipelineName") pipelineName: string,
+    @Arg("sourceRevisions", () => [SourceRevisionInput], { nullable: true })
+    sourceRevisions: SourceRevisionInput[] | null,
+    @Arg("variables", () => [PipelineVariableOverride], { nullable: true })
+    variables: PipelineVariableOverride[] | null,
+    @Arg("clientRequestToken", () => String, { nullable: true }) clientRequestToken: string | null,
+  ): Promise<PipelineExecutionType> {
+    if (clientRequestToken !== null && !/^[A-Za-z0-9_-]{1,128}$/.test(clientRequestToken)) {
+      throw badInput(
+        "clientRequestToken",
+        "clientRequestToken must be 1–128 characters from A-Z a-z 0-9 _ -.",
+      );
+    }
+    const row = await ctx.engine.releaseChange({
+      pipelineName,
+      sourceRevisions: (sourceRevisions ?? []).map((r) => ({
+        actionName: r.actionName,
+        revisionId: r.revisionId,
+        revisionSummary: r.revisionSummary ?? null,
+        revisionUrl: r.revisionUrl ?? null,
+      })),
+      variables: Object.fromEntries((variables ?? []).map((v) => [v.name, v.value])),
+      clientRequestToken,
+      trigger: { triggerType: "StartPipelineExecution", triggerDetail: ctx.principal!.id },
+    });
+    return row.view;
+  }
+
+  @Authorized("sluice:StopPipelineExecution")
+  @Mutation(() => PipelineExecutionType, {
+    description: "abandon false: running actions finish, then Stopped; true: they are abandoned at once.",
+  })
+  async stopExecution(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("executionId", () => ID) executionId: string,
+    @Arg("abandon", { defaultValue: false }) abandon: boolean,
+    @Arg("reason", () => String, { defaultValue: "" }) reason: string,
+  ): Promise<PipelineExecutionType> {
+    if (reason.length > 200) throw badInput("reason", "reason must be at most 200 characters.");
+    return view(await ctx.engine.stopExecution(executionId, abandon, reason, ctx.principal!));
+  }
+
+  @Authorized("sluice:RetryStageExecution")
+  @Mutation(() => PipelineExecutionType, {
+    description: "Re-runs a failed or stopped stage of the latest execution in it.",
+  })
+  async retryStage(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("executionId", () => ID) executionId: string,
+    @Arg("stageName") stageName: string,
+    @Arg("mode", () => RetryModeEnum, { defaultValue: RetryModeEnum.FAILED_ACTIONS }) mode: RetryModeEnum,
+  ): Promise<PipelineExecutionType> {
+    return view(await ctx.engine.retryStage(executionId, stageName, mode, ctx.principal!));
+  }
+
+  @Authorized("sluice:RollbackStage")
+  @Mutation(() => PipelineExecutionType, {
+    description:
+      "Starts an execution that re-runs one stage with the artifacts and variables of an earlier execution that succeeded there.",
+  })
+  async rollbackStage(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("pipelineName") pipelineName: string,
+    @Arg("stageName") stageName: string,
+    @Arg("targetExecutionId", () => ID) targetExecutionId: string,
+  ): Promise<PipelineExecutionType> {
+    return view(await ctx.engine.rollbackStage(pipelineName, stageName, targetExecutionId, ctx.principal!));
+  }
+
+  @Authorized("sluice:PutApprovalResult")
+  @Mutation(() => ActionExecutionType, {
+    description: "Approves or rejects a pending manual approval, once.",
+  })
+  async putApprovalResult(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("actionExecutionId", () => ID) actionExecutionId: string,
+    @Arg("approved") approved: boolean,
+    @Arg("summary", () => String, { defaultValue: "" }) summary: string,
+  ): Promise<ActionExecutionType> {
+    if (summary.length > 512) throw badInput("summary", "summary must be at most 512 characters.");
+    const row = await ctx.engine.putApprovalResult(actionExecutionId, approved, summary, ctx.principal!);
+    const action = row.view.stages
+      .flatMap((s) => s.actions)
+      .find((a) => a.attempts.some((t) => t.actionExecutionId === actionExecutionId));
+    if (!action) throw new NotFoundError(`No action execution ${actionExecutionId} exists.`);
+    return action;
+  }
+
+  @Authorized("sluice:DisableStageTransition")
+  @Mutation(() => TransitionStateType, {
+    description:
+      "Disabling holds executions arriving at the stage (a reason is required); enabling lets the waiting one in.",
+  })
+  async toggleTransition(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("pipelineName") pipelineName: string,
+    @Arg("stageName") stageName: string,
+    @Arg("enabled") enabled: boolean,
+    @Arg("reason", () => String, { nullable: true }) reason: string | null,
+  ): Promise<TransitionStateType> {
+    const runtime = await ctx.engine.toggleTransition(
+      pipelineName,
+      stageName,
+      enabled,
+      reason,
+      ctx.principal!,
+    );
+    const transition = runtime.transitions[stageName];
+    return {
+      stageName,
+      enabled: transition?.enabled ?? true,
+      disabledReason: transition?.disabledReason ?? null,
+      disabledBy: transition?.disabledBy ?? null,
+      disabledAt: transition?.disabledAt ?? null,
+    };
+  }
+
+  @Authorized("sluice:GetPipeline")
+  @Subscription(() => PipelineEventType, {
+    description:
+      "Every execution, stage, action and transition change of a pipeline (of every pipeline with no name).",
+    subscribe: ({ args, context }) => {
+      const { pipelineName } = args as { pipelineName?: string | null };
+      return subscribeEvents(
+        context as GraphQLContext,
+        (e) => !pipelineName || e.pipelineName === pipelineName,
+      );
+    },
+  })
+  pipelineEvents(
+    @Root() event: PipelineEvent,
+    @Arg("pipelineName", () => String, { nullable: true }) _pipelineName: string | null,
+  ): PipelineEventType {
+    return event;
+  }
+
+  @Authorized("sluice:GetPipelineExecution")
+  @Subscription(() => PipelineEventType, {
+    description: "Every change of one execution, in sequence order.",
+    subscribe: ({ args, context }) => {
+      const { executionId } = args as { executionId: string };
+      return subscribeEvents(context as GraphQLContext, (e) => e.executionId === executionId);
+    },
+  })
+  executionEvents(
+    @Root() event: PipelineEvent,
+    @Arg("executionId", () => ID) _executionId: string,
+  ): PipelineEventType {
+    return event;
+  }
+}
+
+function subscribeEvents(
+  ctx: GraphQLContext,
+  accept: (event: PipelineEvent) => boolean,
+): AsyncIterableIterator<PipelineEvent> {
+  let detach = () => {};
+  const queue = asyncQueue<PipelineEvent>(() => detach());
+  detach = ctx.events.listen((event) => {
+    if (accept(event)) queue.push(event);
+  });
+  return queue.iterator;
+}
+
+function badInput(path: string, message: string): DomainError {
+  return new DomainError("BAD_USER_INPUT", message, { validationErrors: [{ path, message }] });
+}
+
+/** Fields of an action's current attempt that the view keeps only per attempt. */
+@Resolver(() => ActionExecutionType)
+export class ActionExecutionResolver {
+  @FieldResolver(() => AgentRefType, {
+    nullable: true,
+    description: "The agent that ran the current attempt.",
+  })
+  agent(@Root() action: ActionExecutionView): AgentRefType | null {
+    return currentAttempt(action)?.agent ?? null;
+  }
+
+  @FieldResolver(() => [ArtifactLocationType])
+  inputArtifacts(@Root() action: ActionExecutionView): ArtifactLocationType[] {
+    return currentAttempt(action)?.inputArtifacts ?? [];
+  }
+
+  @FieldResolver(() => [ArtifactLocationType])
+  outputArtifacts(@Root() action: ActionExecutionView): ArtifactLocationType[] {
+    return currentAttempt(action)?.outputArtifacts ?? [];
+  }
+
+  @FieldResolver(() => JSONObjectScalar)
+  outputVariables(@Root() action: ActionExecutionView): Record<string, string> {
+    return currentAttempt(action)?.outputVariables ?? {};
+  }
+
+  @FieldResolver(() => ApprovalDecisionType, {
+    nullable: true,
+    description: "Who approved or rejected, and when.",
+  })
+  approval(@Root() action: ActionExecutionView): ApprovalDecisionType | null {
+    return currentAttempt(action)?.approval ?? null;
+  }
+}
+
+function currentAttempt(action: ActionExecutionView) {
+  return action.attempts.find((a) => a.actionExecutionId === action.actionExecutionId);
+}

@@ -1,0 +1,440 @@
+import { Field, ID, Int, ObjectType } from "type-graphql";
+import { ActionTypeIdType } from "./pipeline.type";
+import { DateTimeScalar, JSONObjectScalar } from "./scalars";
+
+/*
+ * Executions as the engine records them. The objects behind these types are the state
+ * machine's views (domain/execution/types.ts); `name` maps onto `stageName`/`actionName`.
+ */
+
+@ObjectType("WaitingBlocker", { description: "What an execution or action waits for." })
+export class WaitingBlockerType {
+  @Field(() => ID, {
+    nullable: true,
+    description: "STAGE_BUSY: the execution holding the stage; QUEUED: the one ahead.",
+  })
+  executionId?: string;
+
+  @Field({ nullable: true, description: "The blocking work is a manual approval waiting for a decision." })
+  approvalPending?: boolean;
+
+  @Field({ nullable: true })
+  disabledBy?: string;
+
+  @Field({ nullable: true })
+  disabledReason?: string;
+
+  @Field(() => Int, { nullable: true, description: "QUEUED: place in line, 1 = next." })
+  position?: number;
+}
+
+@ObjectType("WaitingReason", { description: "Why something does not move: nothing waits silently." })
+export class WaitingReasonType {
+  @Field({ description: "TRANSITION_DISABLED, STAGE_BUSY, QUEUED, NO_AGENT or RUN_ORDER." })
+  code!: string;
+
+  @Field()
+  message!: string;
+
+  @Field(() => DateTimeScalar)
+  since!: string;
+
+  @Field(() => WaitingBlockerType)
+  blockedBy!: WaitingBlockerType;
+}
+
+@ObjectType("ExecutionTrigger")
+export class TriggerType {
+  @Field()
+  triggerType!: string;
+
+  @Field(() => String, { nullable: true })
+  triggerDetail!: string | null;
+}
+
+@ObjectType("SourceRevision")
+export class SourceRevisionType {
+  @Field()
+  actionName!: string;
+
+  @Field()
+  revisionId!: string;
+
+  @Field(() => String, { nullable: true })
+  revisionSummary!: string | null;
+
+  @Field(() => String, { nullable: true })
+  revisionUrl!: string | null;
+}
+
+@ObjectType("ExecutionVariable")
+export class ExecutionVariableType {
+  @Field()
+  name!: string;
+
+  @Field()
+  resolvedValue!: string;
+}
+
+@ObjectType("ArtifactLocation", { description: "An artifact stored in the object store." })
+export class ArtifactLocationType {
+  @Field()
+  name!: string;
+
+  @Field()
+  objectKey!: string;
+
+  @Field(() => Int, { description: "Bytes." })
+  size!: number;
+
+  @Field()
+  sha256!: string;
+}
+
+@ObjectType("AgentRef")
+export class AgentRefType {
+  @Field(() => ID)
+  id!: string;
+
+  @Field()
+  name!: string;
+}
+
+@ObjectType("ErrorDetails")
+export class ErrorDetailsType {
+  @Field()
+  code!: string;
+
+  @Field()
+  message!: string;
+}
+
+@ObjectType("ApprovalDecision")
+export class ApprovalDecisionType {
+  @Field()
+  approved!: boolean;
+
+  @Field()
+  summary!: string;
+
+  @Field()
+  by!: string;
+
+  @Field(() => DateTimeScalar)
+  at!: string;
+}
+
+@ObjectType("ActionAttempt", { description: "One run of an action: its own agent, result and times." })
+export class ActionAttemptType {
+  @Field(() => ID, { name: "id" })
+  actionExecutionId!: string;
+
+  @Field(() => Int)
+  attempt!: number;
+
+  @Field()
+  status!: string;
+
+  @Field()
+  approvalPending!: boolean;
+
+  @Field(() => String, { nullable: true })
+  summary!: string | null;
+
+  @Field(() => ErrorDetailsType, { nullable: true })
+  errorDetails!: ErrorDetailsType | null;
+
+  @Field(() => String, { nullable: true })
+  externalUrl!: string | null;
+
+  @Field(() => AgentRefType, { nullable: true })
+  agent!: AgentRefType | null;
+
+  @Field(() => DateTimeScalar)
+  queuedAt!: string;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  startTime!: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  endTime!: string | null;
+
+  @Field(() => JSONObjectScalar)
+  resolvedConfiguration!: Record<string, string>;
+
+  @Field(() => [ArtifactLocationType])
+  inputArtifacts!: ArtifactLocationType[];
+
+  @Field(() => [ArtifactLocationType])
+  outputArtifacts!: ArtifactLocationType[];
+
+  @Field(() => JSONObjectScalar)
+  outputVariables!: Record<string, string>;
+
+  @Field(() => ApprovalDecisionType, { nullable: true })
+  approval!: ApprovalDecisionType | null;
+}
+
+@ObjectType("ActionExecution", {
+  description: "An action of an execution; fields are those of its current attempt.",
+})
+export class ActionExecutionType {
+  @Field(() => ID, {
+    name: "id",
+    nullable: true,
+    description: "The current attempt's id; null before it starts.",
+  })
+  actionExecutionId!: string | null;
+
+  @Field({ name: "name" })
+  actionName!: string;
+
+  @Field(() => ActionTypeIdType)
+  actionTypeId!: ActionTypeIdType;
+
+  @Field(() => Int)
+  runOrder!: number;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "Queued, InProgress, Succeeded, Failed, Abandoned; null before it starts.",
+  })
+  status!: string | null;
+
+  @Field()
+  approvalPending!: boolean;
+
+  @Field(() => Int)
+  attempt!: number;
+
+  @Field(() => String, { nullable: true })
+  summary!: string | null;
+
+  @Field(() => ErrorDetailsType, { nullable: true })
+  errorDetails!: ErrorDetailsType | null;
+
+  @Field(() => String, { nullable: true })
+  externalUrl!: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  startTime!: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  endTime!: string | null;
+
+  @Field(() => JSONObjectScalar, { nullable: true })
+  resolvedConfiguration!: Record<string, string> | null;
+
+  @Field(() => WaitingReasonType, { nullable: true })
+  waitingReason!: WaitingReasonType | null;
+
+  @Field(() => [ActionAttemptType])
+  attempts!: ActionAttemptType[];
+}
+
+@ObjectType("StageExecution")
+export class StageExecutionType {
+  @Field({ name: "name" })
+  stageName!: string;
+
+  @Field(() => String, { nullable: true, description: "null: the execution has not entered the stage." })
+  status!: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  startTime!: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  endTime!: string | null;
+
+  @Field(() => [ActionExecutionType])
+  actions!: ActionExecutionType[];
+}
+
+@ObjectType("CurrentStage")
+export class CurrentStageType {
+  @Field()
+  stageName!: string;
+
+  @Field({ description: "false: waiting at the stage's entry." })
+  entered!: boolean;
+}
+
+@ObjectType("PipelineExecution")
+export class PipelineExecutionType {
+  @Field(() => ID, { name: "id" })
+  executionId!: string;
+
+  @Field()
+  pipelineName!: string;
+
+  @Field(() => Int)
+  pipelineVersion!: number;
+
+  @Field({ description: "InProgress, Stopping, Stopped, Succeeded, Superseded, Failed or Cancelled." })
+  status!: string;
+
+  @Field(() => String, { nullable: true })
+  statusSummary!: string | null;
+
+  @Field(() => TriggerType)
+  trigger!: TriggerType;
+
+  @Field(() => [SourceRevisionType])
+  sourceRevisions!: SourceRevisionType[];
+
+  @Field(() => [ExecutionVariableType])
+  variables!: ExecutionVariableType[];
+
+  @Field(() => [ArtifactLocationType])
+  artifacts!: ArtifactLocationType[];
+
+  @Field(() => DateTimeScalar)
+  startTime!: string;
+
+  @Field(() => DateTimeScalar)
+  lastUpdateTime!: string;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  endTime!: string | null;
+
+  @Field(() => Int, { description: "Grows by one with every change of this execution." })
+  sequence!: number;
+
+  @Field(() => CurrentStageType, { nullable: true })
+  currentStage!: CurrentStageType | null;
+
+  @Field(() => WaitingReasonType, { nullable: true })
+  waitingReason!: WaitingReasonType | null;
+
+  @Field(() => [StageExecutionType])
+  stages!: StageExecutionType[];
+}
+
+@ObjectType("TransitionState")
+export class TransitionStateType {
+  @Field()
+  stageName!: string;
+
+  @Field()
+  enabled!: boolean;
+
+  @Field(() => String, { nullable: true })
+  disabledReason!: string | null;
+
+  @Field(() => String, { nullable: true })
+  disabledBy!: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  disabledAt!: string | null;
+}
+
+@ObjectType("StageLatestExecution")
+export class StageLatestExecutionType {
+  @Field(() => ID)
+  executionId!: string;
+
+  @Field()
+  status!: string;
+}
+
+@ObjectType("WaitingExecution")
+export class WaitingExecutionType {
+  @Field(() => ID)
+  executionId!: string;
+
+  @Field(() => WaitingReasonType, { nullable: true })
+  waitingReason!: WaitingReasonType | null;
+}
+
+@ObjectType("ActionLatestExecution")
+export class ActionLatestExecutionType {
+  @Field(() => ID)
+  executionId!: string;
+
+  @Field(() => ID)
+  actionExecutionId!: string;
+
+  @Field(() => Int)
+  attempt!: number;
+
+  @Field()
+  status!: string;
+
+  @Field()
+  approvalPending!: boolean;
+
+  @Field(() => String, { nullable: true })
+  summary!: string | null;
+
+  @Field(() => ErrorDetailsType, { nullable: true })
+  errorDetails!: ErrorDetailsType | null;
+
+  @Field(() => String, { nullable: true })
+  externalUrl!: string | null;
+
+  @Field(() => DateTimeScalar)
+  lastStatusChange!: string;
+}
+
+@ObjectType("ActionState")
+export class ActionStateType {
+  @Field({ name: "name" })
+  actionName!: string;
+
+  @Field(() => ActionLatestExecutionType, { nullable: true })
+  latestExecution!: ActionLatestExecutionType | null;
+}
+
+@ObjectType("StageState")
+export class StageStateType {
+  @Field({ name: "name" })
+  stageName!: string;
+
+  @Field(() => TransitionStateType, { nullable: true, description: "null for the first stage." })
+  inboundTransition!: TransitionStateType | null;
+
+  @Field(() => StageLatestExecutionType, { nullable: true })
+  latestExecution!: StageLatestExecutionType | null;
+
+  @Field(() => [WaitingExecutionType])
+  waitingExecutions!: WaitingExecutionType[];
+
+  @Field(() => [ActionStateType])
+  actions!: ActionStateType[];
+}
+
+@ObjectType("PipelineState")
+export class PipelineStateType {
+  @Field(() => [StageStateType])
+  stages!: StageStateType[];
+}
+
+@ObjectType("PipelineEvent", { description: "One change of a pipeline, as subscribers receive it." })
+export class PipelineEventType {
+  @Field()
+  pipelineName!: string;
+
+  @Field()
+  type!: string;
+
+  @Field(() => ID, { nullable: true })
+  executionId!: string | null;
+
+  @Field(() => Int, { nullable: true, description: "Per execution; grows by one per change." })
+  sequence!: number | null;
+
+  @Field({ nullable: true })
+  stageName?: string;
+
+  @Field({ nullable: true })
+  actionName?: string;
+
+  @Field(() => ID, { nullable: true })
+  actionExecutionId?: string;
+
+  @Field({ nullable: true })
+  status?: string;
+
+  @Field(() => DateTimeScalar)
+  at!: string;
+}

@@ -1,0 +1,228 @@
+import type { DataSource, EntityManager } from "typeorm";
+import { decodeCursor, encodeCursor } from "./cursor";
+
+export interface OutboxMessage {
+  /** `Nats-Msg-Id`: the same message published twice is stored once by JetStream. */
+  msgId: string;
+  subject: string;
+  payload: unknown;
+}
+
+/** The columns of pipeline_executions that queries filter and sort on; `view` holds the rest. */
+export interface ExecutionRow<View> {
+  id: string;
+  pipelineId: string;
+  pipelineVersion: number;
+  status: string;
+  triggerType: string;
+  clientRequestToken: string | null;
+  startTime: Date;
+  lastUpdateTime: Date;
+  sequence: number;
+  view: View;
+}
+
+const SELECT_EXECUTION = `SELECT id, pipeline_id AS "pipelineId", pipeline_version AS "pipelineVersion", status,
+  trigger_type AS "triggerType", client_request_token AS "clientRequestToken", start_time AS "startTime",
+  last_update_time AS "lastUpdateTime", sequence, view FROM pipeline_executions`;
+
+/**
+ * SQL for executions. The engine writes through a transaction's manager; reads use the pool.
+ * Raw SQL on purpose: these are a handful of hot statements, and their shape is the point.
+ */
+export class ExecutionStore {
+  constructor(private readonly db: DataSource) {}
+
+  /** Locks the pipeline's runtime row for this transaction (creating it on first use). */
+  async lockRuntime<State>(m: EntityManager, pipelineId: string, empty: () => State): Promise<State> {
+    await m.query(
+      `INSERT INTO pipeline_runtimes (pipeline_id, state) VALUES ($1, $2) ON CONFLICT (pipeline_id) DO NOTHING`,
+      [pipelineId, JSON.stringify(empty())],
+    );
+    const rows: Array<{ state: State }> = await m.query(
+      `SELECT state FROM pipeline_runtimes WHERE pipeline_id = $1 FOR UPDATE`,
+      [pipelineId],
+    );
+    return rows[0]!.state;
+  }
+
+  async saveRuntime(m: EntityManager, pipelineId: string, state: unknown, now: Date): Promise<void> {
+    await m.query(`UPDATE pipeline_runtimes SET state = $2, updated_at = $3 WHERE pipeline_id = $1`, [
+      pipelineId,
+      JSON.stringify(state),
+      now,
+    ]);
+  }
+
+  async readRuntime<State>(pipelineId: string): Promise<State | null> {
+    const rows: Array<{ state: State }> = await this.db.query(
+      `SELECT state FROM pipeline_runtimes WHERE pipeline_id = $1`,
+      [pipelineId],
+    );
+    return rows[0]?.state ?? null;
+  }
+
+  async upsertExecution<View>(m: EntityManager, row: ExecutionRow<View>): Promise<void> {
+    await m.query(
+      `INSERT INTO pipeline_executions (id, pipeline_id, pipeline_version, status, trigger_type, client_request_token,
+         start_time, last_update_time, sequence, view)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, last_update_time = EXCLUDED.last_update_time,
+         sequence = EXCLUDED.sequence, view = EXCLUDED.view`,
+      [
+        row.id,
+        row.pipelineId,
+        row.pipelineVersion,
+        row.status,
+        row.triggerType,
+        row.clientRequestToken,
+        row.startTime,
+        row.lastUpdateTime,
+        row.sequence,
+        JSON.stringify(row.view),
+      ],
+    );
+  }
+
+  async findByClientToken<View>(
+    pipelineId: string,
+    token: string,
+    m?: EntityManager,
+  ): Promise<ExecutionRow<View> | null> {
+    const rows = await (m ?? this.db).query(
+      `${SELECT_EXECUTION} WHERE pipeline_id = $1 AND client_request_token = $2`,
+      [pipelineId, token],
+    );
+    return (rows[0] as ExecutionRow<View> | undefined) ?? null;
+  }
+
+  async findExecution<View>(id: string): Promise<ExecutionRow<View> | null> {
+    if (!isUuid(id)) return null;
+    const rows = await this.db.query(`${SELECT_EXECUTION} WHERE id = $1`, [id]);
+    return (rows[0] as ExecutionRow<View> | undefined) ?? null;
+  }
+
+  /** Newest first; keyset pagination on (start_time, id). Fetches `first + 1` rows. */
+  async pageExecutions<View>(
+    pipelineId: string,
+    first: number,
+    after: string | null,
+    statuses: string[] | null,
+  ): Promise<ExecutionRow<View>[]> {
+    const params: unknown[] = [pipelineId, first + 1];
+    let where = "pipeline_id = $1";
+    if (statuses && statuses.length > 0) {
+      params.push(statuses);
+      where += ` AND status = ANY($${params.length})`;
+    }
+    if (after) {
+      const [at, id] = decodeCursor<[string, string]>(after, ["string", "string"]);
+      params.push(new Date(at), id);
+      where += ` AND (start_time, id) < ($${params.length - 1}, $${params.length})`;
+    }
+    return this.db.query(
+      `${SELECT_EXECUTION} WHERE ${where} ORDER BY start_time DESC, id DESC LIMIT $2`,
+      params,
+    );
+  }
+
+  static executionCursor(row: ExecutionRow<unknown>): string {
+    return encodeCursor([new Date(row.startTime).toISOString(), row.id]);
+  }
+
+  async recordActionExecutions(
+    m: EntityManager,
+    executionId: string,
+    pipelineId: string,
+    ids: string[],
+  ): Promise<void> {
+    if (ids.length === 0) return;
+    await m.query(
+      `INSERT INTO action_executions (id, execution_id, pipeline_id)
+       SELECT unnest($1::uuid[]), $2, $3 ON CONFLICT (id) DO NOTHING`,
+      [ids, executionId, pipelineId],
+    );
+  }
+
+  /** The pipeline and execution an action execution belongs to. */
+  async locateActionExecution(id: string): Promise<{ executionId: string; pipelineId: string } | null> {
+    if (!isUuid(id)) return null;
+    const rows = await this.db.query(
+      `SELECT execution_id AS "executionId", pipeline_id AS "pipelineId" FROM action_executions WHERE id = $1`,
+      [id],
+    );
+    return rows[0] ?? null;
+  }
+
+  async appendEvents(
+    m: EntityManager,
+    events: Array<{ executionId: string; sequence: number; event: unknown }>,
+  ): Promise<void> {
+    if (events.length === 0) return;
+    await m.query(
+      `INSERT INTO execution_events (execution_id, sequence, event)
+       SELECT * FROM unnest($1::uuid[], $2::int[], $3::jsonb[]) ON CONFLICT DO NOTHING`,
+      [
+        events.map((e) => e.executionId),
+        events.map((e) => e.sequence),
+        events.map((e) => JSON.stringify(e.event)),
+      ],
+    );
+  }
+
+  async eventsOf<Event>(executionId: string, afterSequence = 0): Promise<Event[]> {
+    if (!isUuid(executionId)) return [];
+    const rows: Array<{ event: Event }> = await this.db.query(
+      `SELECT event FROM execution_events WHERE execution_id = $1 AND sequence > $2 ORDER BY sequence`,
+      [executionId, afterSequence],
+    );
+    return rows.map((r) => r.event);
+  }
+
+  async scheduleTimer(m: EntityManager, key: string, pipelineId: string, dueAt: Date): Promise<void> {
+    await m.query(
+      `INSERT INTO timers (key, pipeline_id, due_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET due_at = EXCLUDED.due_at`,
+      [key, pipelineId, dueAt],
+    );
+  }
+
+  async cancelTimer(m: EntityManager, key: string): Promise<void> {
+    await m.query(`DELETE FROM timers WHERE key = $1`, [key]);
+  }
+
+  /** Due timers; SKIP LOCKED lets several server copies share the work. */
+  async claimDueTimers(
+    m: EntityManager,
+    now: Date,
+    limit: number,
+  ): Promise<Array<{ key: string; pipelineId: string }>> {
+    return m.query(
+      `DELETE FROM timers WHERE key IN (
+         SELECT key FROM timers WHERE due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING key, pipeline_id AS "pipelineId"`,
+      [now, limit],
+    );
+  }
+
+  async nextTimerDue(): Promise<Date | null> {
+    const rows: Array<{ due: Date | null }> = await this.db.query(`SELECT min(due_at) AS due FROM timers`);
+    return rows[0]?.due ? new Date(rows[0].due) : null;
+  }
+
+  /** Messages for NATS, sent by the outbox relay after this transaction commits. */
+  async enqueue(m: EntityManager, messages: OutboxMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await m.query(
+      `INSERT INTO outbox (msg_id, subject, payload) SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])`,
+      [
+        messages.map((x) => x.msgId),
+        messages.map((x) => x.subject),
+        messages.map((x) => JSON.stringify(x.payload)),
+      ],
+    );
+  }
+}
+
+function isUuid(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}

@@ -1,0 +1,268 @@
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
+import { CREATE } from "../support/documents";
+import { ADMIN_TOKEN, dataOf, startTestServer, type TestServer } from "../support/server";
+import { eventually } from "../support/wait";
+import { GIT, SHELL, TestWorker } from "../support/worker";
+
+let t: TestServer;
+let worker: TestWorker;
+beforeAll(async () => {
+  t = await startTestServer();
+  worker = await TestWorker.start(t.natsPrefix, [GIT, SHELL("Build"), SHELL("Deploy")], (job) =>
+    job.actionTypeId.category === "Source"
+      ? { outcome: "Succeeded", outputVariables: { CommitId: "abc123" } }
+      : job.configuration.Commands?.includes("fail")
+        ? { outcome: "Failed", summary: "exit status 1" }
+        : { outcome: "Succeeded" },
+  );
+});
+afterAll(async () => {
+  await worker.stop();
+  await t.stop();
+});
+
+const action = (name: string, category: string, provider: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  actionTypeId: { category, owner: "Sluice", provider, version: "1" },
+  ...extra,
+});
+
+function releasePipeline(
+  name: string,
+  buildCommands = "make COMMIT=#{Source.CommitId} ENV=#{variables.Env}",
+) {
+  return {
+    name,
+    variables: [{ name: "Env", defaultValue: "staging" }],
+    stages: [
+      {
+        name: "Source",
+        actions: [
+          action("Checkout", "Source", "Git", {
+            configuration: { Repository: "https://git.example/app.git", Branch: "main" },
+            outputArtifacts: [{ name: "Src" }],
+            namespace: "Source",
+          }),
+        ],
+      },
+      {
+        name: "Build",
+        actions: [
+          action("Make", "Build", "Shell", {
+            configuration: { Commands: buildCommands },
+            inputArtifacts: [{ name: "Src" }],
+          }),
+        ],
+      },
+      {
+        name: "Approve",
+        actions: [action("Ship", "Approval", "Manual", { configuration: { CustomData: "Ship it?" } })],
+      },
+      {
+        name: "Deploy",
+        actions: [
+          action("Push", "Deploy", "Shell", {
+            configuration: { Commands: "./deploy" },
+            inputArtifacts: [{ name: "Src" }],
+          }),
+        ],
+      },
+    ],
+  };
+}
+
+const EXECUTION = `query ($id: ID!) { pipelineExecution(id: $id) {
+  id status pipelineVersion trigger { triggerType triggerDetail } sequence
+  variables { name resolvedValue }
+  waitingReason { code message blockedBy { executionId approvalPending disabledBy disabledReason position } }
+  stages { name status actions { id name status attempt approvalPending summary resolvedConfiguration agent { id name } } }
+  events { type sequence stageName actionName status } } }`;
+const LATEST = `query ($name: String!) { pipeline(name: $name) { executions(first: 10) { nodes { id status trigger { triggerType } } } } }`;
+
+async function execution(id: string) {
+  return dataOf(await t.gql(EXECUTION, { id })).pipelineExecution;
+}
+
+async function latestExecutions(name: string) {
+  return dataOf(await t.gql(LATEST, { name })).pipeline.executions.nodes as Array<{
+    id: string;
+    status: string;
+    trigger: { triggerType: string };
+  }>;
+}
+
+function pendingApproval(e: any): string | undefined {
+  return e.stages.flatMap((s: any) => s.actions).find((a: any) => a.approvalPending)?.id;
+}
+
+it("runs a new pipeline by itself: source → build → approval → deploy, events in order", async () => {
+  const client = createClient({
+    url: t.url.replace(/^http/, "ws"),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+  const live: any[] = [];
+  const unsubscribe = client.subscribe(
+    {
+      query: `subscription { pipelineEvents(pipelineName: "release") { type executionId sequence stageName actionName status } }`,
+    },
+    { next: (value) => live.push(value.data?.pipelineEvents), error: () => {}, complete: () => {} },
+  );
+  await new Promise((r) => setTimeout(r, 200)); // the subscription is registered before the change
+
+  dataOf(await t.gql(CREATE, { input: releasePipeline("release") }));
+  const [first] = await eventually(async () => {
+    const nodes = await latestExecutions("release");
+    return nodes.length === 1 ? nodes : undefined;
+  });
+  expect(first!.trigger.triggerType).toBe("CreatePipeline");
+
+  const waiting = await eventually(
+    async () => {
+      const e = await execution(first!.id);
+      return pendingApproval(e) ? e : undefined;
+    },
+    10000,
+    "the approval to be pending",
+  );
+  const build = waiting.stages[1].actions[0];
+  expect(build).toMatchObject({ status: "Succeeded", attempt: 1, agent: { id: "test-worker" } });
+  expect(build.resolvedConfiguration.Commands).toBe("make COMMIT=abc123 ENV=staging");
+
+  const approved = await t.gql(
+    `mutation ($id: ID!) { putApprovalResult(actionExecutionId: $id, approved: true, summary: "LGTM") { name status approvalPending } }`,
+    { id: pendingApproval(waiting) },
+  );
+  expect(dataOf(approved).putApprovalResult).toMatchObject({
+    name: "Ship",
+    status: "Succeeded",
+    approvalPending: false,
+  });
+  const again = await t.gql(
+    `mutation ($id: ID!) { putApprovalResult(actionExecutionId: $id, approved: false) { name } }`,
+    { id: pendingApproval(waiting) },
+  );
+  expect(again.errors?.[0]?.extensions?.code).toBe("CONFLICT");
+
+  const done = await eventually(async () => {
+    const e = await execution(first!.id);
+    return e.status === "Succeeded" ? e : undefined;
+  });
+  expect(done.stages.map((s: any) => s.status)).toEqual(["Succeeded", "Succeeded", "Succeeded", "Succeeded"]);
+  expect(done.events.map((e: any) => e.sequence)).toEqual(done.events.map((_: unknown, i: number) => i + 1));
+  expect(done.events.at(-1)).toMatchObject({ type: "EXECUTION_SUCCEEDED", sequence: done.sequence });
+
+  await eventually(
+    async () => live.filter((e) => e.executionId === first!.id).length === done.events.length || undefined,
+  );
+  const received = live.filter((e) => e.executionId === first!.id);
+  expect(received.map((e) => e.sequence)).toEqual(done.events.map((e: any) => e.sequence));
+  expect(received.map((e) => e.type)).toEqual(done.events.map((e: any) => e.type));
+  unsubscribe();
+  await client.dispose();
+});
+
+it("releaseChange with the same clientRequestToken starts one execution; variables override defaults", async () => {
+  dataOf(await t.gql(CREATE, { input: releasePipeline("tokens") }));
+  const RELEASE = `mutation ($name: String!) { releaseChange(pipelineName: $name, clientRequestToken: "deploy-42", variables: [{ name: "Env", value: "prod" }]) { id trigger { triggerType triggerDetail } variables { name resolvedValue } } }`;
+  const a = dataOf(await t.gql(RELEASE, { name: "tokens" })).releaseChange;
+  const b = dataOf(await t.gql(RELEASE, { name: "tokens" })).releaseChange;
+  expect(b.id).toBe(a.id);
+  expect(a.trigger).toEqual({ triggerType: "StartPipelineExecution", triggerDetail: "admin" });
+  expect(a.variables).toEqual([{ name: "Env", resolvedValue: "prod" }]);
+  const undeclared = await t.gql(
+    `mutation { releaseChange(pipelineName: "tokens", variables: [{ name: "Nope", value: "x" }]) { id } }`,
+  );
+  expect(undeclared.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+  const missing = await t.gql(`mutation { releaseChange(pipelineName: "no-such") { id } }`);
+  expect(missing.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+});
+
+it("a disabled transition holds the next revision with a reason, and enabling lets it in", async () => {
+  dataOf(await t.gql(CREATE, { input: releasePipeline("gated") }));
+  const TOGGLE = `mutation ($enabled: Boolean!, $reason: String) { toggleTransition(pipelineName: "gated", stageName: "Build", enabled: $enabled, reason: $reason) { stageName enabled disabledReason disabledBy disabledAt } }`;
+  const noReason = await t.gql(TOGGLE, { enabled: false });
+  expect(noReason.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+  const disabled = dataOf(await t.gql(TOGGLE, { enabled: false, reason: "release freeze" })).toggleTransition;
+  expect(disabled).toMatchObject({
+    stageName: "Build",
+    enabled: false,
+    disabledReason: "release freeze",
+    disabledBy: "admin",
+  });
+
+  const started = dataOf(
+    await t.gql(`mutation { releaseChange(pipelineName: "gated") { id } }`),
+  ).releaseChange;
+  const held = await eventually(async () => {
+    const e = await execution(started.id);
+    return e.waitingReason?.code === "TRANSITION_DISABLED" ? e : undefined;
+  });
+  expect(held.waitingReason.blockedBy).toMatchObject({
+    disabledBy: "admin",
+    disabledReason: "release freeze",
+  });
+  expect(held.stages[1].status).toBeNull();
+  const state = dataOf(
+    await t.gql(
+      `{ pipeline(name: "gated") { state { stages { name inboundTransition { enabled disabledReason } waitingExecutions { executionId waitingReason { code } } } } } }`,
+    ),
+  );
+  const build = state.pipeline.state.stages[1];
+  expect(build.inboundTransition).toEqual({ enabled: false, disabledReason: "release freeze" });
+  expect(build.waitingExecutions.map((w: any) => w.executionId)).toContain(started.id);
+
+  dataOf(await t.gql(TOGGLE, { enabled: true }));
+  await eventually(async () => (await execution(started.id)).stages[1].status === "Succeeded" || undefined);
+});
+
+it("a failed build fails the execution; retry re-runs the failed action as attempt 2", async () => {
+  dataOf(await t.gql(CREATE, { input: releasePipeline("flaky", "make fail") }));
+  const [run] = await eventually(async () => {
+    const nodes = await latestExecutions("flaky");
+    return nodes[0]?.status === "Failed" ? nodes : undefined;
+  });
+  const failed = await execution(run!.id);
+  expect(failed.stages[1]).toMatchObject({
+    status: "Failed",
+    actions: [{ status: "Failed", summary: "exit status 1", attempt: 1 }],
+  });
+
+  const retried = await t.gql(
+    `mutation ($id: ID!) { retryStage(executionId: $id, stageName: "Build", mode: FAILED_ACTIONS) { id status } }`,
+    { id: run!.id },
+  );
+  expect(dataOf(retried).retryStage.status).toBe("InProgress");
+  const after = await eventually(async () => {
+    const e = await execution(run!.id);
+    return e.stages[1].actions[0].attempt === 2 && e.stages[1].status === "Failed" ? e : undefined;
+  });
+  expect(after.status).toBe("Failed");
+  const refused = await t.gql(
+    `mutation ($id: ID!) { retryStage(executionId: $id, stageName: "Deploy") { id } }`,
+    { id: run!.id },
+  );
+  expect(refused.errors?.[0]?.extensions?.code).toBe("CONFLICT");
+});
+
+it("stops an execution waiting for approval; it ends Stopped", async () => {
+  dataOf(await t.gql(CREATE, { input: releasePipeline("stoppable") }));
+  const [run] = await eventually(async () => {
+    const nodes = await latestExecutions("stoppable");
+    return nodes.length ? nodes : undefined;
+  });
+  await eventually(async () => pendingApproval(await execution(run!.id)));
+  const stopped = dataOf(
+    await t.gql(
+      `mutation ($id: ID!) { stopExecution(executionId: $id, abandon: true, reason: "wrong branch") { id status } }`,
+      { id: run!.id },
+    ),
+  ).stopExecution;
+  expect(["Stopping", "Stopped"]).toContain(stopped.status);
+  await eventually(async () => (await execution(run!.id)).status === "Stopped" || undefined);
+  const again = await t.gql(`mutation ($id: ID!) { stopExecution(executionId: $id) { id } }`, {
+    id: run!.id,
+  });
+  expect(again.errors?.[0]?.extensions?.code).toBe("CONFLICT");
+});

@@ -1,0 +1,22 @@
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { natsNames } from "@sluice/protocol";
+
+export const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+
+export function connectNats(): Promise<NatsConnection> {
+  return connect({ servers: NATS_URL, name: "sluice-test" });
+}
+
+/** Removes the streams a test run created under its own prefix. */
+export async function deleteStreams(prefix: string): Promise<void> {
+  const nc = await connectNats();
+  try {
+    const jsm = await jetstreamManager(nc);
+    for (const stream of Object.values(natsNames(prefix).streams)) {
+      await jsm.streams.delete(stream).catch(() => false);
+    }
+  } finally {
+    await nc.close();
+  }
+}

@@ -1,0 +1,137 @@
+import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import crypto from "node:crypto";
+import {
+  PROTOCOL_VERSION,
+  artifactKey,
+  decode,
+  encode,
+  jobConsumerConfig,
+  msgIds,
+  natsNames,
+  type ActionTypeId,
+  type JobMessage,
+} from "@sluice/protocol";
+import { connectNats } from "./nats";
+
+export interface Outcome {
+  outcome: "Succeeded" | "Failed";
+  summary?: string;
+  outputVariables?: Record<string, string>;
+}
+
+/** What the worker does with a job: answer at once, or hold it (`"hold"`) until `finish()`. */
+export type Behaviour = (job: JobMessage) => Outcome | "hold";
+
+/**
+ * A job worker that speaks the real NATS job protocol (protocol/PROTOCOL.md): it takes jobs from
+ * the jobs stream, acknowledges them, reports accept and complete on the results subjects. Tests
+ * drive the engine through it, never around NATS.
+ */
+export class TestWorker {
+  readonly jobs: JobMessage[] = [];
+  private readonly waiters: Array<{ test: (jobs: JobMessage[]) => boolean; resolve: () => void }> = [];
+  private streams: ConsumerMessages[] = [];
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly prefix: string,
+    private readonly behaviour: Behaviour,
+    readonly agentId: string,
+  ) {}
+
+  static async start(
+    prefix: string,
+    types: ActionTypeId[],
+    behaviour: Behaviour,
+    agentId = "test-worker",
+  ): Promise<TestWorker> {
+    const nc = await connectNats();
+    const js = jetstream(nc);
+    const worker = new TestWorker(nc, js, prefix, behaviour, agentId);
+    const jsm = await jetstreamManager(nc);
+    const names = natsNames(prefix);
+    for (const type of types) {
+      const config = jobConsumerConfig(prefix, "default", type);
+      await jsm.consumers.add(names.streams.jobs, config as never);
+      const consumer = await js.consumers.get(names.streams.jobs, config.durable_name);
+      const messages = await consumer.consume({ max_messages: 16 });
+      worker.streams.push(messages);
+      void (async () => {
+        for await (const msg of messages) {
+          const decoded = decode("job", msg.data, msg.subject);
+          msg.ack();
+          if (decoded.ok) await worker.take(decoded.message);
+        }
+      })();
+    }
+    return worker;
+  }
+
+  /** Resolves when the worker has seen jobs for which `test` holds. */
+  waitFor(test: (jobs: JobMessage[]) => boolean): Promise<void> {
+    if (test(this.jobs)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ test, resolve }));
+  }
+
+  async finish(job: JobMessage, outcome: Outcome): Promise<void> {
+    const names = natsNames(this.prefix);
+    const complete = {
+      jobId: job.jobId,
+      attempt: job.attempt,
+      agentId: this.agentId,
+      outcome: outcome.outcome,
+      summary: outcome.summary ?? outcome.outcome,
+      outputVariables: outcome.outputVariables ?? {},
+      // The worker's "artifact" is the job id as bytes; the object store joins in with the agents.
+      outputArtifacts: job.outputArtifacts.map((a) => ({
+        name: a.name,
+        objectKey: artifactKey(job.executionId, a.name),
+        size: Buffer.byteLength(job.jobId),
+        sha256: crypto.createHash("sha256").update(job.jobId).digest("hex"),
+      })),
+      finishedAt: new Date().toISOString(),
+    };
+    await this.js.publish(names.subjects.complete, encode("complete", complete as never), {
+      msgID: msgIds.complete(job.jobId, job.attempt, this.agentId),
+    });
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.streams) s.stop();
+    await this.nc.close();
+  }
+
+  private async take(job: JobMessage): Promise<void> {
+    const names = natsNames(this.prefix);
+    await this.js.publish(
+      names.subjects.accept,
+      encode("accept", {
+        protocolVersion: PROTOCOL_VERSION,
+        jobId: job.jobId,
+        attempt: job.attempt,
+        agent: { id: this.agentId, name: this.agentId, version: "test" },
+        startedAt: new Date().toISOString(),
+      }),
+      { msgID: msgIds.accept(job.jobId, job.attempt, this.agentId) },
+    );
+    this.jobs.push(job);
+    for (const waiter of [...this.waiters]) {
+      if (waiter.test(this.jobs)) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
+    const decision = this.behaviour(job);
+    if (decision !== "hold") await this.finish(job, decision);
+  }
+}
+
+export const SHELL = (category: "Build" | "Test" | "Deploy"): ActionTypeId => ({
+  category,
+  owner: "Sluice",
+  provider: "Shell",
+  version: "1",
+});
+export const GIT: ActionTypeId = { category: "Source", owner: "Sluice", provider: "Git", version: "1" };
