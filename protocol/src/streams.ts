@@ -13,7 +13,6 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 const KiB = 1024;
 const MiB = 1024 * KiB;
-const GiB = 1024 * MiB;
 
 /** Nanoseconds, as the JetStream API counts durations. */
 export type Nanos = number;
@@ -65,6 +64,14 @@ export interface ObjectStoreSettings {
   max_bytes: number;
 }
 
+/**
+ * No byte limit on the file streams: JetStream reserves a stream's max_bytes from the server's
+ * storage when the stream is created, so 13 GiB of limits would refuse a second installation (or
+ * a test run) on a server with a small disk. Age and message-count limits bound them instead;
+ * operators cap an installation with the NATS account's storage limit.
+ */
+export const UNRESERVED = -1;
+
 export type StreamKey = "jobs" | "results" | "logs" | "cancel" | "events";
 
 export interface JetStreamOptions {
@@ -91,7 +98,7 @@ export function streamConfigs(
       storage: "file",
       discard: "new",
       max_age: 7 * DAY,
-      max_bytes: 1 * GiB,
+      max_bytes: UNRESERVED,
       max_msgs: 100_000,
       max_msg_size: 1 * MiB,
       duplicate_window: 1 * HOUR,
@@ -106,7 +113,7 @@ export function streamConfigs(
       storage: "file",
       discard: "old",
       max_age: 7 * DAY,
-      max_bytes: 2 * GiB,
+      max_bytes: UNRESERVED,
       max_msg_size: 256 * KiB,
       duplicate_window: 10 * MINUTE,
     },
@@ -119,7 +126,7 @@ export function streamConfigs(
       storage: "file",
       discard: "old",
       max_age: 30 * DAY,
-      max_bytes: 10 * GiB,
+      max_bytes: UNRESERVED,
       max_msgs_per_subject: 100_000,
       max_msg_size: 64 * KiB,
       duplicate_window: 2 * MINUTE,

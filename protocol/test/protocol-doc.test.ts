@@ -62,6 +62,7 @@ function duration(ns: number): string {
   return `${ns / SECOND} s`;
 }
 function size(bytes: number): string {
+  if (bytes === -1) return "unlimited";
   for (const [unit, n] of [
     ["GiB", 2 ** 30],
     ["MiB", 2 ** 20],

@@ -227,20 +227,26 @@ export class ExecutionEngine {
     await this.withPipeline(located.pipelineId, async (_m, _p, runtime) => ({ event, runtime }));
   }
 
-  /** Fires the timers that are due; several server copies share them (SKIP LOCKED). */
+  /**
+   * Fires the timers that are due. Each timer is taken (deleted) in the same transaction as the
+   * event it causes, so a crash or a failed event leaves it to fire again; several server copies
+   * share the work, the row lock deciding who takes each one.
+   */
   async fireDueTimers(limit = 50): Promise<number> {
-    const due = await this.db.transaction((m) => this.executions.claimDueTimers(m, this.clock(), limit));
-    for (const timer of due) {
+    const now = this.clock();
+    let fired = 0;
+    for (const timer of await this.executions.dueTimers(now, limit)) {
       try {
-        await this.withPipeline(timer.pipelineId, async (_m, _p, runtime) => ({
-          event: { type: "TimerFired", timerKey: timer.key },
-          runtime,
-        }));
+        await this.withPipeline(timer.pipelineId, async (m, _p, runtime): Promise<Step> => {
+          if (!(await this.executions.takeTimer(m, timer.key, now))) return {};
+          fired++;
+          return { event: { type: "TimerFired", timerKey: timer.key }, runtime };
+        });
       } catch (error) {
         this.logger.error({ err: error, timer: timer.key, parsed: parseTimerKey(timer.key) }, "timer failed");
       }
     }
-    return due.length;
+    return fired;
   }
 
   async requireExecution(executionId: string): Promise<ExecutionRecord> {

@@ -190,18 +190,28 @@ export class ExecutionStore {
     await m.query(`DELETE FROM timers WHERE key = $1`, [key]);
   }
 
-  /** Due timers; SKIP LOCKED lets several server copies share the work. */
-  async claimDueTimers(
-    m: EntityManager,
-    now: Date,
-    limit: number,
-  ): Promise<Array<{ key: string; pipelineId: string }>> {
-    return m.query(
-      `DELETE FROM timers WHERE key IN (
-         SELECT key FROM timers WHERE due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-       RETURNING key, pipeline_id AS "pipelineId"`,
+  /** Timers due at `now`, oldest first (candidates: `takeTimer` claims each one). */
+  async dueTimers(now: Date, limit: number): Promise<Array<{ key: string; pipelineId: string }>> {
+    return this.db.query(
+      `SELECT key, pipeline_id AS "pipelineId" FROM timers WHERE due_at <= $1 ORDER BY due_at LIMIT $2`,
       [now, limit],
     );
+  }
+
+  /**
+   * Removes a due timer inside the transaction that applies it, so the timer and its effect
+   * commit together; false when another server copy took it first (or it was cancelled).
+   */
+  async takeTimer(m: EntityManager, key: string, now: Date): Promise<boolean> {
+    const rows: Array<{ key: string }> = await m
+      .createQueryBuilder()
+      .delete()
+      .from("timers")
+      .where("key = :key AND due_at <= :now", { key, now })
+      .returning("key")
+      .execute()
+      .then((result) => result.raw as Array<{ key: string }>);
+    return rows.length > 0;
   }
 
   async nextTimerDue(): Promise<Date | null> {

@@ -33,7 +33,7 @@ export interface TestServer {
  * `pglite: true`), on port 0, with a NATS prefix of its own.
  */
 export async function startTestServer(
-  options: { env?: Record<string, string>; pglite?: boolean; dataDir?: string } = {},
+  options: { env?: Record<string, string>; pglite?: boolean; dataDir?: string; clock?: () => Date } = {},
 ): Promise<TestServer> {
   const database = options.pglite ? null : await createTestDatabase();
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "sluice-test-"));
@@ -48,7 +48,7 @@ export async function startTestServer(
     ...options.env,
   });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-  const server = await startServer({ config, adminToken: ADMIN_TOKEN, logger });
+  const server = await startServer({ config, adminToken: ADMIN_TOKEN, logger, clock: options.clock });
   if (!options.env?.NATS_URL) await server.messagingReady;
   const gql: TestServer["gql"] = async (query, variables, opts = {}) => {
     const token = opts.token === undefined ? ADMIN_TOKEN : opts.token;
