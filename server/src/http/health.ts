@@ -22,11 +22,26 @@ export function healthRoutes(db: DataSource, nats: NatsLink, isShuttingDown: () 
   return router;
 }
 
-async function checkDatabase(db: DataSource): Promise<{ ok: true } | { ok: false; reason: string }> {
+/**
+ * `SELECT 1`, or a reason. A database that accepts connections but does not answer would leave the
+ * query (and the probe) waiting for ever: after `timeoutMs` it counts as not ready.
+ */
+async function checkDatabase(
+  db: DataSource,
+  timeoutMs = 1000,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  const query = db.query("SELECT 1");
+  query.catch(() => undefined); // it may fail after the timeout already answered
   try {
-    await db.query("SELECT 1");
+    await Promise.race([query, timeout]);
     return { ok: true };
   } catch (error) {
     return { ok: false, reason: (error as Error).message };
+  } finally {
+    clearTimeout(timer);
   }
 }

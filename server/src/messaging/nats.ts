@@ -1,9 +1,12 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../logger";
+import { ensureJetStream } from "./jetstream-setup";
 
 /**
  * The server's NATS connection. It connects in the background and reconnects forever, so that
- * the server starts (and answers `/readyz` with 503) while NATS is down.
+ * the server starts (and answers `/readyz` with 503) while NATS is down. After a reconnect it
+ * makes the streams and the engine consumer again: a NATS server that restarted has lost the
+ * in-memory events stream (and, without its file store, everything else).
  */
 export class NatsLink {
   private connection: NatsConnection | null = null;
@@ -63,6 +66,7 @@ export class NatsLink {
         });
         this.logger.info({ servers: this.servers }, "connected to NATS");
         if (this.closing) await this.connection.close();
+        else void this.watch(this.connection);
         return;
       } catch (error) {
         if (attempt++ === 0) {
@@ -72,6 +76,34 @@ export class NatsLink {
           );
         }
         await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 200 * attempt)).unref());
+      }
+    }
+  }
+
+  /** Follows the connection's status: after every reconnect, JetStream set-up again. */
+  private async watch(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (status.type === "disconnect") this.logger.warn("disconnected from NATS; reconnecting");
+      if (status.type === "reconnect") {
+        this.logger.info("reconnected to NATS");
+        void this.setUpAgain(nc);
+      }
+    }
+  }
+
+  /** ensureJetStream until it succeeds, the connection is lost again, or the server closes. */
+  private async setUpAgain(nc: NatsConnection): Promise<void> {
+    for (let attempt = 1; !this.closing && !nc.isClosed(); attempt++) {
+      try {
+        await ensureJetStream(nc, this.prefix);
+        return;
+      } catch (error) {
+        if (attempt === 1)
+          this.logger.warn(
+            { err: (error as Error).message },
+            "JetStream set-up after reconnect failed; retrying",
+          );
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 200 * attempt)).unref());
       }
     }
   }

@@ -4,10 +4,18 @@ import type { Logger } from "../logger";
 import type { NatsLink } from "./nats";
 
 /**
+ * The transaction-level advisory lock a relay holds while it relays a batch. One relay at a time
+ * per database: two server copies publishing neighbouring rows at once could reorder the events
+ * of one execution on their way to the subscribers of every copy.
+ */
+export const OUTBOX_RELAY_LOCK = 736_411_001;
+
+/**
  * Publishes what the engine wrote to the outbox, in order, to JetStream. The message id
- * (`Nats-Msg-Id`) is the message's own id (job:<id>:<attempt>, event:<execution>:<sequence>...), so a publish repeated after a crash between the
- * publish and the delete is dropped by the stream as a duplicate. Rows are claimed with
- * SKIP LOCKED, so several server copies relay without stepping on each other.
+ * (`Nats-Msg-Id`) is the message's own id (job:<id>:<attempt>, event:<execution>:<sequence>...),
+ * so a publish repeated after a crash between the publish and the delete is dropped by the
+ * stream as a duplicate. Several server copies relay in turn (OUTBOX_RELAY_LOCK): a copy that
+ * finds the lock taken tries again shortly, so the order of the rows is the order of publishing.
  */
 export class OutboxRelay {
   private wake: (() => void) | null = null;
@@ -19,7 +27,11 @@ export class OutboxRelay {
     private readonly db: DataSource,
     private readonly nats: NatsLink,
     private readonly logger: Logger,
-    private readonly options: { idleMs: number; batch: number } = { idleMs: 500, batch: 200 },
+    private readonly options: { idleMs: number; batch: number; busyMs: number } = {
+      idleMs: 500,
+      batch: 200,
+      busyMs: 50,
+    },
   ) {}
 
   start(): void {
@@ -47,13 +59,19 @@ export class OutboxRelay {
       let relayed = 0;
       try {
         relayed = await this.relayBatch();
+        if (failures > 0) this.logger.info("outbox relay resumed");
         failures = 0;
       } catch (error) {
         if (failures++ === 0)
           this.logger.warn({ err: (error as Error).message }, "outbox relay failed; retrying");
       }
       if (relayed >= this.options.batch || this.pending) continue;
-      const wait = failures > 0 ? Math.min(5000, 100 * 2 ** failures) : this.options.idleMs;
+      const wait =
+        failures > 0
+          ? Math.min(5000, 100 * 2 ** failures)
+          : relayed < 0
+            ? this.options.busyMs
+            : this.options.idleMs;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, wait);
         this.wake = () => {
@@ -65,12 +83,17 @@ export class OutboxRelay {
     }
   }
 
-  /** Relays one batch; returns how many messages it published. */
+  /** Relays one batch; returns how many messages it published, or -1 when another copy relays. */
   async relayBatch(): Promise<number> {
     const nc = this.nats.nats;
     if (!nc || nc.isClosed()) throw new Error("NATS is not connected");
     const js = jetstream(nc);
     return this.db.transaction(async (m) => {
+      const [lock]: Array<{ locked: boolean }> = await m.query(
+        `SELECT pg_try_advisory_xact_lock($1) AS locked`,
+        [OUTBOX_RELAY_LOCK],
+      );
+      if (!lock?.locked) return -1;
       const rows: Array<{ id: string; msgId: string; subject: string; payload: unknown }> = await m.query(
         `SELECT id, msg_id AS "msgId", subject, payload FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.options.batch],

@@ -18,6 +18,12 @@ export interface DatabaseOptions {
 }
 
 /**
+ * The session-level advisory lock held while the migrations run: server copies that start together
+ * on a new database would otherwise run the same migration at once, and all but one would fail.
+ */
+export const MIGRATIONS_LOCK = 736_411_000;
+
+/**
  * Opens the database and brings its schema up to date with the migrations (never `synchronize`).
  */
 export async function openDatabase(options: DatabaseOptions): Promise<DataSource> {
@@ -46,6 +52,23 @@ export async function openDatabase(options: DatabaseOptions): Promise<DataSource
   }
   const dataSource = new DataSource(config);
   await dataSource.initialize();
-  await dataSource.runMigrations({ transaction: "each" });
+  if (options.url) await migrateLocked(dataSource);
+  else await dataSource.runMigrations({ transaction: "each" }); // PGlite: one process only
   return dataSource;
+}
+
+/** One server copy at a time migrates; the next finds nothing left to do. */
+async function migrateLocked(dataSource: DataSource): Promise<void> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query(`SELECT pg_advisory_lock($1)`, [MIGRATIONS_LOCK]);
+    try {
+      await dataSource.runMigrations({ transaction: "each" });
+    } finally {
+      await runner.query(`SELECT pg_advisory_unlock($1)`, [MIGRATIONS_LOCK]);
+    }
+  } finally {
+    await runner.release();
+  }
 }

@@ -1,0 +1,33 @@
+import crypto from "node:crypto";
+import { Client } from "pg";
+import { DATABASE_URL } from "./env";
+
+export interface BenchDatabase {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
+
+async function onAdminDatabase<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates `sluice_bench_<pid>_<random>` on the configured PostgreSQL; `drop()` removes it. */
+export async function createBenchDatabase(): Promise<BenchDatabase> {
+  const name = `sluice_bench_${process.pid}_${crypto.randomBytes(4).toString("hex")}`;
+  await onAdminDatabase((c) => c.query(`CREATE DATABASE "${name}"`));
+  const url = new URL(DATABASE_URL);
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.toString(),
+    drop: () =>
+      onAdminDatabase((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+  };
+}

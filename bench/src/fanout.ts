@@ -1,0 +1,359 @@
+import { createClient, type Client } from "graphql-ws";
+import WebSocket from "ws";
+import { SERVICES, log, machineBusyCpuMs, machineFacts, openFilesLimit, processesCpuMs } from "./env";
+import { GraphQLHttpClient } from "./gql";
+import type { BenchResult } from "./results";
+import { cpuMs, rssBytes, startChildServer } from "./server";
+import { nowMs, sleep, summarize } from "./stats";
+import { GIT, JobResponder, SHELL } from "./worker";
+
+export interface FanoutOptions {
+  clients: number;
+  changes: number;
+}
+
+const PIPELINE = "fanout";
+
+const CREATE = `mutation ($input: PipelineInput!) { createPipeline(input: $input) { name version } }`;
+const TOGGLE = `mutation ($enabled: Boolean!, $reason: String) {
+  toggleTransition(pipelineName: "${PIPELINE}", stageName: "Build", enabled: $enabled, reason: $reason) { enabled } }`;
+const SUBSCRIPTION = `subscription { pipelineEvents(pipelineName: "${PIPELINE}") { type pipelineName stageName status at } }`;
+const EXECUTIONS = `query { pipeline(name: "${PIPELINE}") { executions(first: 5) { nodes { id status } } } }`;
+
+const action = (name: string, category: string, provider: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  actionTypeId: { category, owner: "Sluice", provider, version: "1" },
+  ...extra,
+});
+
+const fanoutPipeline = {
+  name: PIPELINE,
+  stages: [
+    {
+      name: "Source",
+      actions: [
+        action("Checkout", "Source", "Git", {
+          configuration: { Repository: "https://git.example/app.git", Branch: "main" },
+          outputArtifacts: [{ name: "Src" }],
+        }),
+      ],
+    },
+    {
+      name: "Build",
+      actions: [
+        action("Make", "Build", "Shell", {
+          configuration: { Commands: "make" },
+          inputArtifacts: [{ name: "Src" }],
+        }),
+      ],
+    },
+    {
+      name: "Deploy",
+      actions: [
+        action("Push", "Deploy", "Shell", {
+          configuration: { Commands: "./deploy" },
+          inputArtifacts: [{ name: "Src" }],
+        }),
+      ],
+    },
+  ],
+};
+
+interface EventPayload {
+  type: string;
+  at: string;
+}
+
+/**
+ * Receives one change on every client: `begin()` arms it, every client's first matching event is
+ * timed, `done` resolves when the last client has it.
+ */
+class Round {
+  readonly received: Float64Array;
+  count = 0;
+  at: string | null = null;
+  private resolve: (() => void) | null = null;
+  readonly done: Promise<void>;
+
+  constructor(
+    readonly expectedType: string,
+    clients: number,
+  ) {
+    this.received = new Float64Array(clients);
+    this.done = new Promise((resolve) => (this.resolve = resolve));
+  }
+
+  take(client: number, event: EventPayload, time: number): void {
+    if (event.type !== this.expectedType || this.received[client] !== 0) return;
+    this.received[client] = time;
+    this.at ??= event.at;
+    if (++this.count === this.received.length) this.resolve?.();
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), ms))),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Scenario 1: `options.clients` graphql-ws clients (one WebSocket each, all in this process)
+ * subscribed to one pipeline's events on one server process; `options.changes` transition
+ * toggles, each timed from its commit to the last client receiving it.
+ */
+export async function runFanout(options: FanoutOptions): Promise<BenchResult> {
+  const limit = openFilesLimit();
+  const needed = options.clients + 200;
+  if (limit !== null && limit < needed) {
+    throw new Error(
+      `The open files limit is ${limit}; ${options.clients} WebSocket clients need about ${needed} ` +
+        `(the server process inherits the same limit). Raise it in the shell (\`ulimit -n 4096\`) and run again.`,
+    );
+  }
+  log(`fan-out: open files limit ${limit ?? "unknown"} (needs about ${needed}): enough`);
+  const server = await startChildServer();
+  const http = new GraphQLHttpClient(server.url, server.token);
+  const responder = await JobResponder.start(
+    server.natsPrefix,
+    [GIT, SHELL("Build"), SHELL("Deploy")],
+    () => ({
+      outcome: "Succeeded",
+    }),
+  );
+  const clients: Client[] = [];
+  try {
+    await http.data(CREATE, { input: fanoutPipeline });
+    // The pipeline's first execution runs by itself; let it finish so that only toggles happen later.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const data = await http.data<{ pipeline: { executions: { nodes: Array<{ status: string }> } } }>(
+        EXECUTIONS,
+      );
+      if (data.pipeline.executions.nodes[0]?.status === "Succeeded") break;
+      if (Date.now() > deadline) throw new Error("the fanout pipeline's first execution did not succeed");
+      await sleep(100);
+    }
+    let enabled = true;
+    const toggle = async () => {
+      enabled = !enabled;
+      await http.data(TOGGLE, { enabled, reason: enabled ? null : "bench: fan-out" });
+      return enabled ? "TRANSITION_ENABLED" : "TRANSITION_DISABLED";
+    };
+    // Warm the HTTP and engine paths before measuring memory (an even number: ends enabled).
+    for (let i = 0; i < 20; i++) await toggle();
+    await sleep(1500);
+    // What the server does on its own: with no request and no subscriber it should sleep.
+    const idleCpuBefore = cpuMs(server.pid);
+    await sleep(3000);
+    const idleCpuPercent = Math.round((cpuMs(server.pid) - idleCpuBefore) / 30);
+    log(`fan-out: idle server CPU ${idleCpuPercent} % of one core`);
+    const rssBefore = median([0, 1, 2].map(() => rssBytes(server.pid)));
+
+    log(`fan-out: connecting ${options.clients} graphql-ws clients`);
+    let round: Round | null = null;
+    const wsUrl = server.url.replace(/^http/, "ws");
+    const errors: string[] = [];
+    const connectStarted = nowMs();
+    for (let start = 0; start < options.clients; start += 100) {
+      const batch: Array<Promise<void>> = [];
+      for (let i = start; i < Math.min(options.clients, start + 100); i++) {
+        batch.push(
+          new Promise<void>((resolve, reject) => {
+            const client = createClient({
+              url: wsUrl,
+              webSocketImpl: WebSocket,
+              connectionParams: { authorization: `Bearer ${server.token}` },
+              retryAttempts: 0,
+              on: { connected: () => resolve(), error: (e) => reject(e as Error) },
+            });
+            clients.push(client);
+            client.subscribe<{ pipelineEvents: EventPayload }>(
+              { query: SUBSCRIPTION },
+              {
+                next: (value) => {
+                  const time = nowMs();
+                  const event = value.data?.pipelineEvents;
+                  if (event && round) round.take(i, event, time);
+                },
+                error: (e) => {
+                  if (errors.length < 5) errors.push(String((e as Error).message ?? e));
+                },
+                complete: () => undefined,
+              },
+            );
+          }),
+        );
+      }
+      await Promise.all(batch);
+    }
+    const connectMs = nowMs() - connectStarted;
+    log(`fan-out: ${options.clients} clients connected in ${Math.round(connectMs)} ms`);
+
+    // A subscription is registered once its first event arrives: toggle until every client has one.
+    let warmedUp = false;
+    for (let attempt = 0; attempt < 10 && !warmedUp; attempt++) {
+      round = new Round(await toggle(), options.clients);
+      warmedUp = (await withTimeout(round.done, 5000)) !== "timeout";
+    }
+    if (!warmedUp) throw new Error(`not every client received the warm-up events: ${errors.join("; ")}`);
+    // Warm the fan-out path itself, then measure memory with every subscription in place.
+    for (let i = 0; i < 20; i++) {
+      round = new Round(await toggle(), options.clients);
+      await withTimeout(round.done, 5000);
+    }
+    if (enabled) {
+      round = new Round(await toggle(), options.clients);
+      await withTimeout(round.done, 5000);
+    }
+    await sleep(1500);
+    const rssAfter = median([0, 1, 2].map(() => rssBytes(server.pid)));
+    log(
+      `fan-out: server RSS ${mib(rssBefore)} MiB → ${mib(rssAfter)} MiB; measuring ${options.changes} changes`,
+    );
+
+    const commitToLast: number[] = [];
+    const commitToFirst: number[] = [];
+    const responseToLast: number[] = [];
+    const sendToLast: number[] = [];
+    const mutationMs: number[] = [];
+    const spread: number[] = [];
+    let missed = 0;
+    const serverCpuBefore = cpuMs(server.pid);
+    const benchCpuBefore = process.cpuUsage();
+    const machineCpuBefore = machineBusyCpuMs();
+    const servicesCpuBefore = processesCpuMs(SERVICES);
+    const wallBefore = nowMs();
+    for (let i = 0; i < options.changes; i++) {
+      const expected = enabled ? "TRANSITION_DISABLED" : "TRANSITION_ENABLED";
+      round = new Round(expected, options.clients);
+      const sent = nowMs();
+      const type = await toggle();
+      const answered = nowMs();
+      if (type !== expected) throw new Error(`toggled to ${type}, expected ${expected}`);
+      if ((await withTimeout(round.done, 10_000)) === "timeout") {
+        missed += options.clients - round.count;
+        continue;
+      }
+      const received = Array.from(round.received);
+      const last = Math.max(...received);
+      const first = Math.min(...received);
+      const at = Date.parse(round.at!);
+      commitToLast.push(last - at);
+      commitToFirst.push(first - at);
+      responseToLast.push(last - answered);
+      sendToLast.push(last - sent);
+      mutationMs.push(answered - sent);
+      spread.push(last - first);
+      await sleep(10);
+    }
+    const wallMs = nowMs() - wallBefore;
+    const serverCpu = cpuMs(server.pid) - serverCpuBefore;
+    const machineCpu = machineBusyCpuMs() - machineCpuBefore;
+    const servicesCpu = processesCpuMs(SERVICES) - servicesCpuBefore;
+    const benchCpuUsage = process.cpuUsage(benchCpuBefore);
+    const benchCpu = (benchCpuUsage.user + benchCpuUsage.system) / 1000;
+    const perChange = (ms: number) => Math.round((ms / options.changes) * 10) / 10;
+    const othersCpu = Math.max(0, machineCpu - serverCpu - benchCpu - servicesCpu);
+    const skewed = othersCpu / wallMs > 0.05;
+    const rssEnd = rssBytes(server.pid);
+
+    const c2l = summarize(commitToLast);
+    const r2l = summarize(responseToLast);
+    const perSubscriber = (rssAfter - rssBefore) / options.clients;
+    return {
+      name: "fanout",
+      title: `Subscription fan-out: ${options.clients.toLocaleString("en-US")} graphql-ws clients, one server process`,
+      date: new Date().toISOString(),
+      machine: machineFacts(),
+      parameters: {
+        clients: options.clients,
+        changes: options.changes,
+        change: "toggleTransition of stage Build, disable/enable alternately, one at a time",
+        subscription: SUBSCRIPTION,
+        server: "server/dist/src/main.js as a child process, PostgreSQL, NATS JetStream, LOG_LEVEL=info",
+        clientsProcess: "all clients in the bench process, one WebSocket each",
+      },
+      figures: [
+        {
+          label: "commit → last client, p50",
+          value: c2l.p50,
+          unit: "ms",
+          note: "receive time minus the event's `at`",
+        },
+        { label: "commit → last client, p99", value: c2l.p99, unit: "ms", goalMax: 50 },
+        {
+          label: "mutation response → last client, p50",
+          value: r2l.p50,
+          unit: "ms",
+          note: "receive time minus the time the client had the mutation's answer",
+        },
+        { label: "mutation response → last client, p99", value: r2l.p99, unit: "ms", goalMax: 50 },
+        { label: "commit → first client, p50", value: summarize(commitToFirst).p50, unit: "ms" },
+        { label: "first → last client, p50", value: summarize(spread).p50, unit: "ms" },
+        { label: "server memory per subscriber", value: Math.round(perSubscriber), unit: "bytes" },
+        { label: "events not delivered", value: missed, unit: "" },
+        {
+          label: "server CPU while idle (no request, no subscriber)",
+          value: idleCpuPercent,
+          unit: "% of a core",
+        },
+      ],
+      notes: [
+        `\`at\` is taken in the engine's transaction just before it commits, so "commit → last" slightly ` +
+          `overstates; the mutation's answer comes after the commit, so "mutation response → last" understates.`,
+        `CPU per change: the server ${perChange(serverCpu)} ms (${Math.round((serverCpu / options.changes / options.clients) * 1000)} µs per ` +
+          `subscriber), the bench's ${options.clients.toLocaleString("en-US")} clients ${perChange(benchCpu)} ms, ` +
+          `PostgreSQL and NATS ${perChange(servicesCpu)} ms, other processes ${perChange(othersCpu)} ms, ` +
+          `over ${Math.round(wallMs / options.changes)} ms of wall time per change on ${machineFacts().cpus} cores.` +
+          (skewed
+            ? ` Other processes used ${Math.round((othersCpu / wallMs) * 100)} % of a core meanwhile: these figures are skewed by them.`
+            : ""),
+        "The last client's latency is bounded by the server's CPU per change. A CPU profile of the server " +
+          "(README.md, Profiling) puts it in per-subscriber work: graphql-js executing the event for each " +
+          "subscription (with type-graphql's resolver and auth middleware, Apollo's field instrumentation and " +
+          "the DateTime scalar), graphql-ws serializing it, one socket write (writev) per subscriber, and " +
+          "garbage collection.",
+        `The clients all run in the bench process, which spends about ` +
+          `${Math.round((benchCpu / options.changes / options.clients) * 1000)} µs per message received; the server ` +
+          "hands an event to 100 subscribers per event-loop turn (server/src/messaging/event-fanout.ts), so " +
+          "the first clients have it within a few ms and the bench's work overlaps the server's.",
+      ],
+      details: {
+        commitToLastMs: c2l,
+        commitToFirstMs: summarize(commitToFirst),
+        responseToLastMs: r2l,
+        sendToLastMs: summarize(sendToLast),
+        mutationRoundTripMs: summarize(mutationMs),
+        firstToLastMs: summarize(spread),
+        serverRssBytes: { beforeSubscribing: rssBefore, subscribed: rssAfter, afterChanges: rssEnd },
+        memoryPerSubscriberBytes: Math.round(perSubscriber),
+        connectAllMs: Math.round(connectMs),
+        measuredWallMs: Math.round(wallMs),
+        serverIdleCpuPercentOfCore: idleCpuPercent,
+        cpuMsPerChange: {
+          server: perChange(serverCpu),
+          bench: perChange(benchCpu),
+          postgresAndNats: perChange(servicesCpu),
+          otherProcesses: perChange(othersCpu),
+        },
+        clientErrors: errors,
+        raw: { commitToLastMs: commitToLast.map((x) => Math.round(x * 100) / 100) },
+      },
+    };
+  } finally {
+    await Promise.all(clients.map((c) => c.dispose()));
+    http.close();
+    await responder.stop();
+    await server.stop();
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;

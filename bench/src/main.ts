@@ -1,0 +1,60 @@
+import { log, machineFacts } from "./env";
+import { runFanout } from "./fanout";
+import { runQueries } from "./queries";
+import { goalMet, writeResult, writeResultsMarkdown, type BenchResult } from "./results";
+
+/**
+ * `npm run bench [-- <scenario>...] [-- --quick]`: runs the scenarios (all by default), writes
+ * bench/results/<name>.json and regenerates bench/RESULTS.md.
+ */
+const SCENARIOS: Record<string, (quick: boolean) => Promise<BenchResult>> = {
+  fanout: (quick) => runFanout({ clients: quick ? 100 : 1000, changes: quick ? 20 : 200 }),
+  queries: (quick) =>
+    runQueries({ pipelines: quick ? 50 : 1000, executionsPerPipeline: 100, requests: quick ? 200 : 2000 }),
+};
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const quick = args.includes("--quick");
+  const names = args.filter((a) => !a.startsWith("--"));
+  const unknown = names.filter((n) => !(n in SCENARIOS));
+  if (unknown.length > 0) {
+    process.stderr.write(
+      `unknown scenario(s) ${unknown.join(", ")}; known: ${Object.keys(SCENARIOS).join(", ")}\n`,
+    );
+    process.exit(2);
+  }
+  let failed = false;
+  for (const name of names.length > 0 ? names : Object.keys(SCENARIOS)) {
+    log(`${name}: starting${quick ? " (quick)" : ""}`);
+    try {
+      const facts = machineFacts();
+      if ((facts.loadAverage[0] ?? 0) > 0.7)
+        log(
+          `${name}: the load average is ${facts.loadAverage.join(", ")}: other work on the machine skews the figures`,
+        );
+      const result = await SCENARIOS[name]!(quick);
+      result.machine = facts;
+      if (quick) {
+        log(`${name}: quick run, not written`);
+        process.stdout.write(`${JSON.stringify(result.figures, null, 2)}\n`);
+        continue;
+      }
+      const file = await writeResult(result);
+      for (const f of result.figures) {
+        const met = goalMet(f);
+        const goal =
+          f.goalMax === undefined ? "" : `  (goal ≤ ${f.goalMax} ${f.unit}: ${met ? "met" : "MISSED"})`;
+        log(`${name}: ${f.label}: ${f.value} ${f.unit}${goal}`);
+      }
+      log(`${name}: written to ${file}`);
+    } catch (error) {
+      failed = true;
+      log(`${name}: FAILED: ${(error as Error).stack ?? String(error)}`);
+    }
+  }
+  await writeResultsMarkdown();
+  process.exit(failed ? 1 : 0);
+}
+
+void main();
