@@ -1,9 +1,11 @@
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
-import { SERVICES, log, machineBusyCpuMs, machineFacts, openFilesLimit, processesCpuMs } from "./env";
+import { log, machineFacts, openFilesLimit } from "./env";
 import { GraphQLHttpClient } from "./gql";
+import { OthersCpu, waitForQuiet } from "./quiet";
 import type { BenchResult } from "./results";
-import { cpuMs, rssBytes, startChildServer } from "./server";
+import { collectGarbage } from "./inspector";
+import { cpuMs, rssBytes, startChildServer, type ChildServer } from "./server";
 import { nowMs, sleep, summarize } from "./stats";
 import { GIT, JobResponder, SHELL } from "./worker";
 
@@ -114,7 +116,7 @@ export async function runFanout(options: FanoutOptions): Promise<BenchResult> {
     );
   }
   log(`fan-out: open files limit ${limit ?? "unknown"} (needs about ${needed}): enough`);
-  const server = await startChildServer();
+  const server = await startChildServer({ inspect: true });
   const http = new GraphQLHttpClient(server.url, server.token);
   const responder = await JobResponder.start(
     server.natsPrefix,
@@ -150,7 +152,7 @@ export async function runFanout(options: FanoutOptions): Promise<BenchResult> {
     await sleep(3000);
     const idleCpuPercent = Math.round((cpuMs(server.pid) - idleCpuBefore) / 30);
     log(`fan-out: idle server CPU ${idleCpuPercent} % of one core`);
-    const rssBefore = median([0, 1, 2].map(() => rssBytes(server.pid)));
+    const before = await memoryOf(server);
 
     log(`fan-out: connecting ${options.clients} graphql-ws clients`);
     let round: Round | null = null;
@@ -209,9 +211,10 @@ export async function runFanout(options: FanoutOptions): Promise<BenchResult> {
       await withTimeout(round.done, 5000);
     }
     await sleep(1500);
-    const rssAfter = median([0, 1, 2].map(() => rssBytes(server.pid)));
+    const after = await memoryOf(server);
     log(
-      `fan-out: server RSS ${mib(rssBefore)} MiB → ${mib(rssAfter)} MiB; measuring ${options.changes} changes`,
+      `fan-out: server RSS ${mib(before.rss)} MiB → ${mib(after.rss)} MiB, JS heap ${mib(before.heap)} MiB → ` +
+        `${mib(after.heap)} MiB; measuring ${options.changes} changes`,
     );
 
     const commitToLast: number[] = [];
@@ -221,10 +224,8 @@ export async function runFanout(options: FanoutOptions): Promise<BenchResult> {
     const mutationMs: number[] = [];
     const spread: number[] = [];
     let missed = 0;
-    const serverCpuBefore = cpuMs(server.pid);
-    const benchCpuBefore = process.cpuUsage();
-    const machineCpuBefore = machineBusyCpuMs();
-    const servicesCpuBefore = processesCpuMs(SERVICES);
+    const quiet = await waitForQuiet(server.pid);
+    const cpu = new OthersCpu(server.pid);
     const wallBefore = nowMs();
     for (let i = 0; i < options.changes; i++) {
       const expected = enabled ? "TRANSITION_DISABLED" : "TRANSITION_ENABLED";
@@ -250,19 +251,19 @@ export async function runFanout(options: FanoutOptions): Promise<BenchResult> {
       await sleep(10);
     }
     const wallMs = nowMs() - wallBefore;
-    const serverCpu = cpuMs(server.pid) - serverCpuBefore;
-    const machineCpu = machineBusyCpuMs() - machineCpuBefore;
-    const servicesCpu = processesCpuMs(SERVICES) - servicesCpuBefore;
-    const benchCpuUsage = process.cpuUsage(benchCpuBefore);
-    const benchCpu = (benchCpuUsage.user + benchCpuUsage.system) / 1000;
+    const used = cpu.read();
+    const serverCpu = used.server;
+    const benchCpu = used.bench;
+    const servicesCpu = used.services;
+    const othersCpu = used.others;
+    const skewed = used.othersShareOfCore > 0.05;
     const perChange = (ms: number) => Math.round((ms / options.changes) * 10) / 10;
-    const othersCpu = Math.max(0, machineCpu - serverCpu - benchCpu - servicesCpu);
-    const skewed = othersCpu / wallMs > 0.05;
     const rssEnd = rssBytes(server.pid);
 
     const c2l = summarize(commitToLast);
     const r2l = summarize(responseToLast);
-    const perSubscriber = (rssAfter - rssBefore) / options.clients;
+    const perSubscriber = (after.rss - before.rss) / options.clients;
+    const heapPerSubscriber = (after.heap - before.heap) / options.clients;
     return {
       name: "fanout",
       title: `Subscription fan-out: ${options.clients.toLocaleString("en-US")} graphql-ws clients, one server process`,
@@ -293,7 +294,13 @@ export async function runFanout(options: FanoutOptions): Promise<BenchResult> {
         { label: "mutation response → last client, p99", value: r2l.p99, unit: "ms", goalMax: 50 },
         { label: "commit → first client, p50", value: summarize(commitToFirst).p50, unit: "ms" },
         { label: "first → last client, p50", value: summarize(spread).p50, unit: "ms" },
-        { label: "server memory per subscriber", value: Math.round(perSubscriber), unit: "bytes" },
+        {
+          label: "server memory per subscriber",
+          value: Math.round(perSubscriber),
+          unit: "bytes",
+          note: "RSS after a full GC, before and after subscribing",
+        },
+        { label: "of which JavaScript heap", value: Math.round(heapPerSubscriber), unit: "bytes" },
         { label: "events not delivered", value: missed, unit: "" },
         {
           label: "server CPU while idle (no request, no subscriber)",
@@ -328,11 +335,15 @@ export async function runFanout(options: FanoutOptions): Promise<BenchResult> {
         sendToLastMs: summarize(sendToLast),
         mutationRoundTripMs: summarize(mutationMs),
         firstToLastMs: summarize(spread),
-        serverRssBytes: { beforeSubscribing: rssBefore, subscribed: rssAfter, afterChanges: rssEnd },
+        serverRssBytes: { beforeSubscribing: before.rss, subscribed: after.rss, afterChanges: rssEnd },
+        serverJsHeapBytesAfterFullGc: { beforeSubscribing: before.heap, subscribed: after.heap },
+        jsHeapPerSubscriberBytes: Math.round(heapPerSubscriber),
         memoryPerSubscriberBytes: Math.round(perSubscriber),
         connectAllMs: Math.round(connectMs),
         measuredWallMs: Math.round(wallMs),
         serverIdleCpuPercentOfCore: idleCpuPercent,
+        waitedForQuietMachine: quiet,
+        otherProcessesShareOfCore: Math.round(used.othersShareOfCore * 100) / 100,
         cpuMsPerChange: {
           server: perChange(serverCpu),
           bench: perChange(benchCpu),
@@ -349,6 +360,15 @@ export async function runFanout(options: FanoutOptions): Promise<BenchResult> {
     await responder.stop();
     await server.stop();
   }
+}
+
+/** The server's RSS and JS heap right after a full garbage collection (through its inspector). */
+async function memoryOf(server: ChildServer): Promise<{ rss: number; heap: number }> {
+  const { usedHeapBytes } = server.debuggerUrl
+    ? await collectGarbage(server.debuggerUrl)
+    : { usedHeapBytes: Number.NaN };
+  await sleep(500);
+  return { rss: median([0, 1, 2].map(() => rssBytes(server.pid))), heap: usedHeapBytes };
 }
 
 function median(values: number[]): number {

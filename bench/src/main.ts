@@ -1,6 +1,7 @@
 import { log, machineFacts } from "./env";
 import { runFanout } from "./fanout";
 import { runQueries } from "./queries";
+import { running } from "./server";
 import { goalMet, writeResult, writeResultsMarkdown, type BenchResult } from "./results";
 
 /**
@@ -13,9 +14,23 @@ const SCENARIOS: Record<string, (quick: boolean) => Promise<BenchResult>> = {
     runQueries({ pipelines: quick ? 50 : 1000, executionsPerPipeline: 100, requests: quick ? 200 : 2000 }),
 };
 
+/** Interrupted: stop the servers, drop their databases and streams, then exit. */
+function onSignal(signal: NodeJS.Signals): void {
+  log(`${signal}: cleaning up`);
+  const timer = setTimeout(() => process.exit(130), 20_000);
+  void Promise.allSettled([...running].map((stop) => stop())).then(() => {
+    clearTimeout(timer);
+    process.exit(130);
+  });
+}
+
 async function main(): Promise<void> {
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   const args = process.argv.slice(2);
   const quick = args.includes("--quick");
+  // A quick run only checks that the scenarios work: it does not wait for a quiet machine.
+  if (quick) process.env.BENCH_QUIET_WAIT_S ??= "0";
   const names = args.filter((a) => !a.startsWith("--"));
   const unknown = names.filter((n) => !(n in SCENARIOS));
   if (unknown.length > 0) {

@@ -1,6 +1,7 @@
 import { Client } from "pg";
 import { log, machineFacts } from "./env";
 import { GraphQLHttpClient } from "./gql";
+import { OthersCpu, waitForQuiet } from "./quiet";
 import type { BenchResult } from "./results";
 import { copyTemplate, runTemplate } from "./seed";
 import { startInProcessServer } from "./server";
@@ -78,6 +79,7 @@ export async function runQueries(options: QueryOptions): Promise<BenchResult> {
     );
     log(`queries: seeded ${JSON.stringify(seeded)}`);
     const db = new Client({ connectionString: server.database.url });
+    db.on("error", () => undefined); // the database may be dropped under it when the bench is interrupted
     await db.connect();
     const names = (
       await db.query<{ name: string }>(`SELECT name FROM pipelines WHERE name LIKE 'bench-%'`)
@@ -157,6 +159,8 @@ export async function runQueries(options: QueryOptions): Promise<BenchResult> {
       };
     };
 
+    const quiet = await waitForQuiet(null);
+    const cpu = new OthersCpu(null);
     log(`queries: warming up, then ${options.requests} sequential pipeline(name) { state } requests`);
     await measure(STATE_QUERY, () => ({ name: randomOf(names) }), 300);
     const state = await measure(STATE_QUERY, () => ({ name: randomOf(names) }), options.requests);
@@ -167,6 +171,7 @@ export async function runQueries(options: QueryOptions): Promise<BenchResult> {
       () => ({ id: randomOf(executionIds) }),
       options.requests,
     );
+    const used = cpu.read();
 
     const byStages: Record<
       string,
@@ -229,8 +234,16 @@ export async function runQueries(options: QueryOptions): Promise<BenchResult> {
           `${Math.round(Number(viewBytes) / 1000)} kB, ${seeded.actionExecutions.toLocaleString("en-US")} action ` +
           `executions, runtimes of about ${Math.round(Number(runtimeBytes) / 1000)} kB; the execution history ` +
           `(execution_events) is not copied, as neither query reads it.`,
+        ...(used.othersShareOfCore > 0.05
+          ? [
+              `Other processes used ${Math.round(used.othersShareOfCore * 100)} % of a core during the ` +
+                "measurement: these figures are skewed by them.",
+            ]
+          : []),
       ],
       details: {
+        waitedForQuietMachine: quiet,
+        otherProcessesShareOfCore: Math.round(used.othersShareOfCore * 100) / 100,
         seeded,
         tableBytes: Object.fromEntries(sizes.map((s) => [s.table, Number(s.bytes)])),
         averageRuntimeStateBytes: Number(runtimeBytes),

@@ -180,6 +180,7 @@ export async function copyTemplate(
 ): Promise<SeedSummary> {
   const started = Date.now();
   const db = new Client({ connectionString: databaseUrl });
+  db.on("error", () => undefined); // the database may be dropped under it when the bench is interrupted
   await db.connect();
   try {
     const templateName = JSON.stringify(template);

@@ -8,6 +8,20 @@ import { BENCH_TOKEN, NATS_URL, natsPrefix, tempDir } from "./env";
 import { deleteStreams } from "./nats";
 import { sleep } from "./stats";
 
+/** Stops of the servers still running: main.ts runs them when the bench is interrupted. */
+export const running = new Set<() => Promise<void>>();
+
+/** Runs `stop` once, and forgets it from `running`. */
+function tracked(stop: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | null = null;
+  const once = () => {
+    running.delete(once);
+    return (done ??= stop());
+  };
+  running.add(once);
+  return once;
+}
+
 /** The built server (`npx turbo run build` first). */
 export const SERVER_MAIN = require.resolve("@sluice/server");
 
@@ -22,6 +36,8 @@ export interface BenchServerBase {
 
 export interface ChildServer extends BenchServerBase {
   pid: number;
+  /** The server's DevTools endpoint when started with `inspect: true`. */
+  debuggerUrl: string | null;
   child: ChildProcess;
   stderr(): string;
 }
@@ -35,7 +51,7 @@ export interface InProcessServer extends BenchServerBase {
  * a database and NATS prefix of its own; resolves once it listens and `/readyz` answers 200.
  */
 export async function startChildServer(
-  options: { env?: Record<string, string>; nodeArgs?: string[] } = {},
+  options: { env?: Record<string, string>; nodeArgs?: string[]; inspect?: boolean } = {},
 ): Promise<ChildServer> {
   if (!fs.existsSync(SERVER_MAIN)) throw new Error(`${SERVER_MAIN} is missing: run \`npx turbo run build\`.`);
   const database = await createBenchDatabase();
@@ -43,6 +59,7 @@ export async function startChildServer(
   const dataDir = tempDir();
   // BENCH_SERVER_NODE_ARGS: extra node options for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = options.nodeArgs ?? (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  if (options.inspect) nodeArgs.push("--inspect=127.0.0.1:0");
   const child = spawn(process.execPath, [...nodeArgs, SERVER_MAIN], {
     env: {
       PATH: process.env.PATH ?? "",
@@ -63,8 +80,10 @@ export async function startChildServer(
   let out = "";
   let err = "";
   let listening = false;
+  let debuggerUrl: string | null = null;
   child.stderr!.on("data", (chunk: Buffer) => {
     if (err.length < 100_000) err += chunk.toString();
+    debuggerUrl ??= /Debugger listening on (ws:\/\/\S+)/.exec(err)?.[1] ?? null;
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const cleanup = async () => {
@@ -76,7 +95,12 @@ export async function startChildServer(
   try {
     url = await new Promise<string>((resolve, reject) => {
       // The server logs one JSON line per request: keep only what precedes "listening".
+      // BENCH_SERVER_STDOUT=<file>: keep everything the server prints (logs, --trace-gc) in a file.
+      const keep = process.env.BENCH_SERVER_STDOUT
+        ? fs.createWriteStream(process.env.BENCH_SERVER_STDOUT)
+        : null;
       child.stdout!.on("data", (chunk: Buffer) => {
+        keep?.write(chunk);
         if (listening) return;
         out += chunk.toString();
         const match = /"url":"(http:[^"]+)"/.exec(out);
@@ -100,9 +124,10 @@ export async function startChildServer(
     natsPrefix: prefix,
     database,
     pid: child.pid!,
+    debuggerUrl,
     child,
     stderr: () => err,
-    async stop() {
+    stop: tracked(async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");
         const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
@@ -110,7 +135,7 @@ export async function startChildServer(
         clearTimeout(timer);
       }
       await cleanup();
-    },
+    }),
   };
 }
 
@@ -168,12 +193,12 @@ export async function startInProcessServer(env: Record<string, string> = {}): Pr
     natsPrefix: prefix,
     database,
     server,
-    async stop() {
+    stop: tracked(async () => {
       await server.stop();
       await deleteStreams(prefix).catch(() => undefined);
       await database.drop().catch(() => undefined);
       fs.rmSync(dataDir, { recursive: true, force: true });
-    },
+    }),
   };
 }
 
