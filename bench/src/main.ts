@@ -44,10 +44,6 @@ async function main(): Promise<void> {
     log(`${name}: starting${quick ? " (quick)" : ""}`);
     try {
       const facts = machineFacts();
-      if ((facts.loadAverage[0] ?? 0) > 0.7)
-        log(
-          `${name}: the load average is ${facts.loadAverage.join(", ")}: other work on the machine skews the figures`,
-        );
       const result = await SCENARIOS[name]!(quick);
       result.machine = facts;
       if (quick) {

@@ -77,7 +77,8 @@ export async function writeResultsMarkdown(): Promise<void> {
       `## ${r.title}`,
       "",
       `Run ${r.date.replace("T", " ").replace(/\.\d+Z$/, " UTC")} on ${m.cpus} × ${m.cpuModel}, ` +
-        `${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}, open files limit ${m.openFilesLimit ?? "unknown"}.`,
+        `${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}, open files limit ${m.openFilesLimit ?? "unknown"}, ` +
+        `load average ${m.loadAverage?.join(" / ") ?? "unknown"} at the start.`,
       "",
       `Parameters: ${Object.entries(r.parameters)
         .map(([k, v]) => `${k} = ${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
