@@ -31,8 +31,8 @@ export const LIMITS = {
   outputVariablesBytes: 120 * KiB,
   /** LogChunkMessage.text, in characters (at most 48 KiB of UTF-8). */
   logChunkLength: 16_384,
-  /** agent: log text one attempt may publish before it is truncated. */
-  logBytesPerAttempt: 10 * MiB,
+  /** agent: log text one attempt may publish before it is truncated (the default; agents may lower it). */
+  logBytesPerAttempt: 50 * MiB,
   agentVersionLength: 64,
   tokenMinLength: 8,
   tokenMaxLength: 512,
@@ -57,20 +57,21 @@ export const MAX_MESSAGE_BYTES = {
   registerRequest: 64 * KiB,
   registerReply: 4 * KiB,
   agentHeartbeat: 64 * KiB,
+  agentHeartbeatReply: 4 * KiB,
   pipelineEvent: 16 * KiB,
 } as const;
 
 /** Timings the protocol fixes (the server chooses heartbeat intervals and leases per job). */
 export const TIMINGS = {
   /** What servers send unless configured otherwise. */
-  defaultHeartbeatIntervalSeconds: 10,
-  defaultLeaseSeconds: 60,
+  defaultHeartbeatIntervalSeconds: 5,
+  defaultLeaseSeconds: 15,
   /** An agent waits this long for a registration reply before it retries. */
   registerTimeoutMs: 5000,
   /** `-NAK` delay for a job of a newer protocol version. */
   newerVersionNakDelayMs: 30_000,
   /** Between SIGTERM and SIGKILL when a job is cancelled. */
-  cancelGraceSeconds: 10,
+  cancelGraceSeconds: 1,
   /** agent: publish buffered log output this long after its first unsent line at the latest. */
   logFlushMs: 200,
   /** An agent that missed this many heartbeat intervals is shown offline. */

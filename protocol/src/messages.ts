@@ -304,6 +304,16 @@ export const agentHeartbeatSchema = z.object({
 });
 export type AgentHeartbeat = z.output<typeof agentHeartbeatSchema>;
 
+/**
+ * The server's answer when the heartbeat was sent as a request. Like the registration refusal, its
+ * shape is frozen across versions; an agent treats a code it does not know as fatal.
+ */
+export const agentHeartbeatReplySchema = z.discriminatedUnion("ok", [
+  z.object({ ok: z.literal(true) }),
+  z.object({ ok: z.literal(false), code: text(64), error: text(LIMITS.summaryLength) }),
+]);
+export type AgentHeartbeatReply = z.output<typeof agentHeartbeatReplySchema>;
+
 // ---------------------------------------------------------------------------------------------
 // 5.9 PipelineEvent — server → server copies
 
@@ -342,6 +352,7 @@ export const messageSchemas = {
   registerRequest: registerRequestSchema,
   registerReply: registerReplySchema,
   agentHeartbeat: agentHeartbeatSchema,
+  agentHeartbeatReply: agentHeartbeatReplySchema,
   pipelineEvent: pipelineEventSchema,
 } as const;
 

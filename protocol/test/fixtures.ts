@@ -80,6 +80,7 @@ export const valid: { [K in MessageKind]: MessageInput<K> } = {
   },
   registerReply: { ok: true, protocolVersion: 1, agentId: AGENT_ID, heartbeatIntervalSeconds: 10 },
   agentHeartbeat: { agentId: AGENT_ID, at: AT, running: [{ jobId: JOB_ID, attempt: 1 }] },
+  agentHeartbeatReply: { ok: true },
   pipelineEvent: {
     pipelineName: "web.app@v2",
     executionId: EXECUTION_ID,

@@ -7,6 +7,8 @@ import path from "node:path";
 import {
   FAILURES,
   FAILURE_TYPES,
+  HEARTBEAT_REFUSALS,
+  HEARTBEAT_REFUSAL_INFO,
   REFUSALS,
   REGISTER_REFUSALS,
   decode,
@@ -206,5 +208,12 @@ describe("PROTOCOL.md failure tables", () => {
       const refusal = REFUSALS[(row[0] ?? "").slice(1, -1) as keyof typeof REFUSALS];
       expect(row[2]?.startsWith("retry")).toBe(refusal.retryable);
     }
+  });
+
+  it("lists every heartbeat refusal with the response of failures.ts (5.8)", () => {
+    const rows = table("heartbeat refusal", "meaning", "agent's response").slice(1);
+    expect(rows.map((r) => [r[0], r[2]])).toEqual(
+      HEARTBEAT_REFUSALS.map((c) => [code(c), HEARTBEAT_REFUSAL_INFO[c].response]),
+    );
   });
 });
