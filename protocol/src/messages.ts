@@ -301,6 +301,10 @@ export const agentHeartbeatSchema = z.object({
   agentId: idSchema,
   at: timestampSchema,
   running: z.array(jobRefSchema).max(LIMITS.runningJobsPerAgent),
+  /** The agent takes no new jobs and leaves once its running ones ended (SIGTERM). */
+  draining: z.boolean().default(false),
+  /** The agent's last heartbeat: it is leaving now (shown offline at once). */
+  leaving: z.boolean().default(false),
 });
 export type AgentHeartbeat = z.output<typeof agentHeartbeatSchema>;
 
