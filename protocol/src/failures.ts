@@ -74,15 +74,16 @@ export const REFUSALS: Readonly<Record<RegisterRefusal, FailureInfo>> = {
 export const HEARTBEAT_REFUSALS = ["Unauthenticated", "UnknownAgent"] as const;
 export type HeartbeatRefusal = (typeof HEARTBEAT_REFUSALS)[number];
 
-export const HEARTBEAT_REFUSAL_INFO: Readonly<Record<HeartbeatRefusal, FailureInfo & { response: string }>> = {
-  Unauthenticated: {
-    retryable: false,
-    when: "the agent's token was revoked",
-    response: "stop every job as if cancelled, and exit with the message",
-  },
-  UnknownAgent: {
-    retryable: true,
-    when: "the server does not know this agent id (its registration was removed)",
-    response: "register again",
-  },
-};
+export const HEARTBEAT_REFUSAL_INFO: Readonly<Record<HeartbeatRefusal, FailureInfo & { response: string }>> =
+  {
+    Unauthenticated: {
+      retryable: false,
+      when: "the agent's token was revoked",
+      response: "stop every job as if cancelled, and exit with the message",
+    },
+    UnknownAgent: {
+      retryable: true,
+      when: "the server does not know this agent id (its registration was removed)",
+      response: "register again",
+    },
+  };

@@ -79,7 +79,13 @@ export const valid: { [K in MessageKind]: MessageInput<K> } = {
     capacity: 2,
   },
   registerReply: { ok: true, protocolVersion: 1, agentId: AGENT_ID, heartbeatIntervalSeconds: 10 },
-  agentHeartbeat: { agentId: AGENT_ID, at: AT, running: [{ jobId: JOB_ID, attempt: 1 }] },
+  agentHeartbeat: {
+    agentId: AGENT_ID,
+    at: AT,
+    running: [{ jobId: JOB_ID, attempt: 1 }],
+    draining: false,
+    leaving: false,
+  },
   agentHeartbeatReply: { ok: true },
   pipelineEvent: {
     pipelineName: "web.app@v2",
