@@ -20,13 +20,18 @@ import { TimerLoop } from "./engine/timer-loop";
 import type { GraphQLContext } from "./graphql/context";
 import { createErrorFormatter } from "./graphql/errors";
 import { createSchema } from "./graphql/schema";
+import { artifactRoutes } from "./http/artifacts";
 import { healthRoutes } from "./http/health";
 import type { Logger } from "./logger";
+import { TIMINGS } from "@sluice/protocol";
+import { AgentGateway } from "./messaging/agent-gateway";
 import { EventFanout } from "./messaging/event-fanout";
+import { LogReader } from "./messaging/log-reader";
 import { ensureJetStream } from "./messaging/jetstream-setup";
 import { NatsLink } from "./messaging/nats";
 import { OutboxRelay } from "./messaging/outbox-relay";
 import { ResultsConsumer } from "./messaging/results-consumer";
+import { AgentStore } from "./persistence/agent-store";
 import { openDatabase } from "./persistence/data-source";
 import { PipelineStore } from "./persistence/pipeline-store";
 
@@ -56,22 +61,37 @@ export async function startServer({
 }: StartOptions): Promise<SluiceServer> {
   const db = await openDatabase({ url: config.databaseUrl, pgliteDir: `${config.dataDir}/pglite` });
   const nats = new NatsLink(config.natsUrl, config.natsPrefix, logger);
-  const relay = new OutboxRelay(db, nats, logger);
+  const relay = new OutboxRelay(db, nats, config.natsPrefix, logger);
   const events = new EventFanout(nats, config.natsPrefix, logger);
   const engine = new ExecutionEngine(
     db,
     clock,
-    { natsPrefix: config.natsPrefix, heartbeatIntervalSeconds: 5, leaseSeconds: 15 },
+    {
+      natsPrefix: config.natsPrefix,
+      heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
+      leaseSeconds: config.heartbeatIntervalSeconds * TIMINGS.agentOfflineAfterIntervals,
+    },
     { committed: () => relay.kick() },
     logger,
   );
-  const results = new ResultsConsumer(nats, config.natsPrefix, engine, logger);
+  const agents = new AgentStore(db);
+  const agentGateway = new AgentGateway(
+    nats,
+    config.natsPrefix,
+    agents,
+    { heartbeatIntervalSeconds: config.heartbeatIntervalSeconds },
+    logger,
+  );
+  const results = new ResultsConsumer(nats, config.natsPrefix, engine, agents, logger);
   const timers = new TimerLoop(engine, logger);
   const services = {
     definitions: new PipelineDefinitions(db, { maxPipelines: config.maxPipelines }, clock),
     store: new PipelineStore(db),
     engine,
     events,
+    agents,
+    agentGateway,
+    logs: new LogReader(nats, config.natsPrefix),
   };
   relay.start();
   timers.start();
@@ -81,6 +101,7 @@ export async function startServer({
     if (!nc) return;
     await ensureJetStream(nc, config.natsPrefix);
     events.start();
+    agentGateway.start();
     await results.start();
     relay.kick();
   });
@@ -144,6 +165,7 @@ export async function startServer({
 
   app.use(requestLogging(logger));
   app.use(healthRoutes(db, nats, () => shuttingDown));
+  app.use(artifactRoutes(authenticator, engine, nats, config.natsPrefix, logger));
   app.use(
     "/graphql",
     cors(),
@@ -179,6 +201,7 @@ export async function startServer({
       await apollo.stop();
       await timers.stop();
       await results.stop();
+      agentGateway.stop();
       events.stop();
       await relay.stop();
       await nats.close();

@@ -76,6 +76,13 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** How long SIGTERM waits for in-flight requests before closing them, in milliseconds. */
   SLUICE_SHUTDOWN_TIMEOUT_MS: positiveInt(10000, "a positive number of milliseconds"),
+  /**
+   * How often agents heartbeat, in seconds (jobs and agents alike). An agent silent for three
+   * intervals is lost: its leases end and it shows offline.
+   */
+  SLUICE_HEARTBEAT_INTERVAL_SECONDS: positiveInt(5, "a whole number of seconds from 1 to 300").pipe(
+    z.number().max(300, { message: "a whole number of seconds from 1 to 300" }),
+  ),
 });
 
 export interface Config {
@@ -90,6 +97,7 @@ export interface Config {
   development: boolean;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   shutdownTimeoutMs: number;
+  heartbeatIntervalSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -122,5 +130,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     development: e.NODE_ENV === "development",
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SLUICE_SHUTDOWN_TIMEOUT_MS,
+    heartbeatIntervalSeconds: e.SLUICE_HEARTBEAT_INTERVAL_SECONDS,
   };
 }

@@ -15,6 +15,8 @@ import {
   executionView,
   lastSucceededExecution,
   parseTimerKey,
+  timerKey,
+  type ActionAttemptView,
   type Decision,
   type DispatchEffect,
   type Effect,
@@ -214,6 +216,47 @@ export class ExecutionEngine {
     return this.requireExecution(located.executionId);
   }
 
+  get leaseSeconds(): number {
+    return this.options.leaseSeconds;
+  }
+
+  /** Who holds an attempt, as the execution's snapshot says; null when no such attempt exists. */
+  async attemptHolder(
+    actionExecutionId: string,
+    attempt: number,
+  ): Promise<{ status: string; agentId: string | null } | null> {
+    const found = await this.findAttempt(actionExecutionId);
+    return found && found.attempt.attempt === attempt
+      ? { status: found.attempt.status, agentId: found.attempt.agent?.id ?? null }
+      : null;
+  }
+
+  /** An action execution (one attempt) with its execution, from the execution's snapshot. */
+  async findAttempt(
+    actionExecutionId: string,
+  ): Promise<{ execution: ExecutionRecord; attempt: ActionAttemptView; actionName: string } | null> {
+    const located = await this.executions.locateActionExecution(actionExecutionId);
+    if (!located) return null;
+    const execution = await this.executions.findExecution<ExecutionView>(located.executionId);
+    for (const stage of execution?.view.stages ?? []) {
+      for (const action of stage.actions) {
+        const found = action.attempts.find((a) => a.actionExecutionId === actionExecutionId);
+        if (found) return { execution: execution!, attempt: found, actionName: action.actionName };
+      }
+    }
+    return null;
+  }
+
+  /**
+   * A job heartbeat: the lease of the agent holding the attempt runs `leaseSeconds` from now. One
+   * UPDATE, no pipeline lock: the lease is a timer row that names its agent. False when no lease
+   * of that agent exists (the accept is on its way, or the attempt ended or is someone else's).
+   */
+  async renewLease(actionExecutionId: string, attempt: number, agentId: string): Promise<boolean> {
+    const due = new Date(this.clock().getTime() + this.options.leaseSeconds * 1000);
+    return this.executions.renewTimer(timerKey(actionExecutionId, attempt, "lease"), agentId, due);
+  }
+
   /** An agent took a job or finished it: idempotent, a duplicate or late result changes nothing. */
   async applyAgentEvent(actionExecutionId: string, event: RuntimeEvent): Promise<void> {
     const located = await this.executions.locateActionExecution(actionExecutionId);
@@ -240,13 +283,24 @@ export class ExecutionEngine {
         await this.withPipeline(timer.pipelineId, async (m, _p, runtime): Promise<Step> => {
           if (!(await this.executions.takeTimer(m, timer.key, now))) return {};
           fired++;
-          return { event: { type: "TimerFired", timerKey: timer.key }, runtime };
+          const detail = timer.agentId ? await this.revokedAgentNote(m, timer.agentId) : null;
+          return { event: { type: "TimerFired", timerKey: timer.key, detail }, runtime };
         });
       } catch (error) {
         this.logger.error({ err: error, timer: timer.key, parsed: parseTimerKey(timer.key) }, "timer failed");
       }
     }
     return fired;
+  }
+
+  /** For a lease that ended because the agent's token was revoked, the sentence that says so. */
+  private async revokedAgentNote(m: EntityManager, agentId: string): Promise<string | null> {
+    const rows: Array<{ name: string }> = await m.query(
+      `SELECT a.name FROM agents a JOIN agent_tokens t ON t.id = a.token_id
+        WHERE a.id = $1 AND t.revoked_at IS NOT NULL`,
+      [agentId],
+    );
+    return rows[0] ? `The token of agent ${rows[0].name} was revoked; the attempt was stopped.` : null;
   }
 
   async requireExecution(executionId: string): Promise<ExecutionRecord> {
@@ -341,15 +395,33 @@ export class ExecutionEngine {
         case "Dispatch":
           outbox.push(this.jobMessage(effect, runtime, now));
           break;
-        case "Cancel":
-          outbox.push({
-            msgId: msgIds.cancel(effect.actionExecutionId, effect.attempt),
-            subject: this.names.subjects.cancel(effect.actionExecutionId),
-            payload: { jobId: effect.actionExecutionId, attempt: effect.attempt, reason: effect.reason },
-          });
+        case "Cancel": {
+          const payload = { jobId: effect.actionExecutionId, attempt: effect.attempt, reason: effect.reason };
+          // The fast path first: the agent holding the job hears it at once (core NATS).
+          if (effect.agentId !== null) {
+            outbox.push({
+              msgId: `${msgIds.cancel(effect.actionExecutionId, effect.attempt)}:${effect.agentId}`,
+              subject: this.names.subjects.agentCancel(effect.agentId),
+              payload,
+            });
+          }
+          if (effect.durable) {
+            outbox.push({
+              msgId: msgIds.cancel(effect.actionExecutionId, effect.attempt),
+              subject: this.names.subjects.cancel(effect.actionExecutionId),
+              payload,
+            });
+          }
           break;
+        }
         case "ScheduleTimer":
-          await this.executions.scheduleTimer(m, effect.timerKey, pipeline.id, new Date(effect.at));
+          await this.executions.scheduleTimer(
+            m,
+            effect.timerKey,
+            pipeline.id,
+            new Date(effect.at),
+            effect.agentId ?? null,
+          );
           break;
         case "CancelTimer":
           await this.executions.cancelTimer(m, effect.timerKey);

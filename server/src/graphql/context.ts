@@ -1,7 +1,10 @@
 import type { Principal } from "../auth/principal";
 import type { ExecutionEngine } from "../engine/execution-engine";
 import type { PipelineDefinitions } from "../engine/pipeline-definitions";
+import type { AgentGateway } from "../messaging/agent-gateway";
 import type { EventFanout } from "../messaging/event-fanout";
+import type { LogReader } from "../messaging/log-reader";
+import type { AgentStore } from "../persistence/agent-store";
 import type { Logger } from "../logger";
 import type { PipelineStore } from "../persistence/pipeline-store";
 
@@ -14,6 +17,12 @@ export interface GraphQLContext {
   store: PipelineStore;
   engine: ExecutionEngine;
   events: EventFanout;
+  agents: AgentStore;
+  agentGateway: AgentGateway;
+  logs: LogReader;
 }
 
-export type ContextServices = Pick<GraphQLContext, "definitions" | "store" | "logger" | "engine" | "events">;
+export type ContextServices = Pick<
+  GraphQLContext,
+  "definitions" | "store" | "logger" | "engine" | "events" | "agents" | "agentGateway" | "logs"
+>;

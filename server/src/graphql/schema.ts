@@ -4,6 +4,8 @@ import { createPubSub } from "@graphql-yoga/subscription";
 import { buildSchema } from "type-graphql";
 import { authChecker } from "./auth-checker";
 import { ActionTypeResolver } from "./resolvers/action-type.resolver";
+import { AgentResolver } from "./resolvers/agent.resolver";
+import { LogResolver } from "./resolvers/log.resolver";
 import {
   ActionExecutionResolver,
   ExecutionResolver,
@@ -19,6 +21,8 @@ export const resolvers = [
   ExecutionResolver,
   ActionExecutionResolver,
   ActionTypeResolver,
+  AgentResolver,
+  LogResolver,
 ] as const;
 
 /** The executable schema; the same object serves HTTP, graphql-ws and `schema.graphql`. */

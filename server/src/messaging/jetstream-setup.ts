@@ -1,6 +1,7 @@
 import { jetstreamManager, type StreamConfig } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { engineConsumerConfig, natsNames, streamConfigs } from "@sluice/protocol";
+import { Objm } from "@nats-io/obj";
+import { artifactsBucketConfig, engineConsumerConfig, natsNames, streamConfigs } from "@sluice/protocol";
 
 /**
  * Creates (or brings up to date) the installation's streams and the engine's durable consumer.
@@ -21,4 +22,7 @@ export async function ensureJetStream(nc: NatsConnection, prefix: string): Promi
   }
   const engine = engineConsumerConfig(prefix);
   await jsm.consumers.add(natsNames(prefix).streams.results, engine as never);
+  // Agents read and write artifacts but may not create the bucket (PROTOCOL.md section 11).
+  const { bucket, ...options } = artifactsBucketConfig(prefix);
+  await new Objm(nc).create(bucket, options as never);
 }

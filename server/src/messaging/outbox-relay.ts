@@ -1,4 +1,5 @@
 import { jetstream } from "@nats-io/jetstream";
+import { natsNames, type NatsNames } from "@sluice/protocol";
 import type { DataSource } from "typeorm";
 import type { Logger } from "../logger";
 import type { NatsLink } from "./nats";
@@ -22,17 +23,21 @@ export class OutboxRelay {
   private pending = false;
   private running = false;
   private loop: Promise<void> | null = null;
+  private readonly names: NatsNames;
 
   constructor(
     private readonly db: DataSource,
     private readonly nats: NatsLink,
+    prefix: string,
     private readonly logger: Logger,
     private readonly options: { idleMs: number; batch: number; busyMs: number } = {
       idleMs: 500,
       batch: 200,
       busyMs: 50,
     },
-  ) {}
+  ) {
+    this.names = natsNames(prefix);
+  }
 
   start(): void {
     if (this.running) return;
@@ -99,8 +104,12 @@ export class OutboxRelay {
         [this.options.batch],
       );
       if (rows.length === 0) return 0;
+      // Cancels to one agent's own subject go over core NATS (no stream holds them): at most once,
+      // backed by the durable cancel subject the agent reads with every job heartbeat.
       const acks = rows.map((row) =>
-        js.publish(row.subject, JSON.stringify(row.payload), { msgID: row.msgId }),
+        this.names.parse(row.subject)?.kind === "agentCancel"
+          ? nc.publish(row.subject, JSON.stringify(row.payload))
+          : js.publish(row.subject, JSON.stringify(row.payload), { msgID: row.msgId }),
       );
       await Promise.all(acks);
       await m.query(`DELETE FROM outbox WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);

@@ -1,13 +1,16 @@
 import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import {
   decode,
+  encode,
   natsNames,
   type AcceptMessage,
   type CompleteMessage,
+  type HeartbeatMessage,
   type NatsNames,
 } from "@sluice/protocol";
 import type { ExecutionEngine } from "../engine/execution-engine";
 import type { Logger } from "../logger";
+import type { AgentStore } from "../persistence/agent-store";
 import type { NatsLink } from "./nats";
 
 /**
@@ -25,6 +28,7 @@ export class ResultsConsumer {
     private readonly nats: NatsLink,
     prefix: string,
     private readonly engine: ExecutionEngine,
+    private readonly agents: AgentStore,
     private readonly logger: Logger,
   ) {
     this.names = natsNames(prefix);
@@ -63,12 +67,40 @@ export class ResultsConsumer {
     if (parsed?.kind === "accept") {
       const accept = this.decoded<AcceptMessage>("accept", msg);
       if (!accept) return;
+      const agent = await this.agents.find(accept.agent.id);
+      if (agent?.revoked) {
+        // A revoked agent took the job (NATS does not know our tokens): it must not run it, and
+        // the attempt fails as if its agent were lost, so the retry policy moves it elsewhere.
+        this.tell(accept.agent.id, accept.jobId, accept.attempt, "Revoked");
+        await this.engine.applyAgentEvent(accept.jobId, {
+          type: "ActionCompleted",
+          actionExecutionId: accept.jobId,
+          attempt: accept.attempt,
+          outcome: "Failed",
+          summary: `Agent ${agent.name} took the job after its token was revoked.`,
+          errorDetails: { code: "AgentRevoked", message: `The token of agent ${agent.name} was revoked.` },
+          failureType: "SystemUnavailable",
+          failureCause: "AGENT_LOST",
+        });
+        return;
+      }
       await this.engine.applyAgentEvent(accept.jobId, {
         type: "ActionStarted",
         actionExecutionId: accept.jobId,
         attempt: accept.attempt,
         agent: { id: accept.agent.id, name: accept.agent.name },
+        leaseSeconds: this.engine.leaseSeconds,
       });
+    } else if (parsed?.kind === "heartbeat") {
+      const beat = this.decoded<HeartbeatMessage>("heartbeat", msg);
+      if (!beat) return;
+      if (await this.engine.renewLease(beat.jobId, beat.attempt, beat.agentId)) return;
+      // No lease of this agent: fine while its accept is on its way; otherwise it must stop.
+      const holder = await this.engine.attemptHolder(beat.jobId, beat.attempt);
+      if (holder === null || holder.status === "Queued") return;
+      if (holder.status !== "InProgress") this.tell(beat.agentId, beat.jobId, beat.attempt, "NotRunning");
+      else if (holder.agentId !== beat.agentId)
+        this.tell(beat.agentId, beat.jobId, beat.attempt, "Duplicate");
     } else if (parsed?.kind === "complete") {
       const done = this.decoded<CompleteMessage>("complete", msg);
       if (!done) return;
@@ -87,13 +119,33 @@ export class ResultsConsumer {
         externalUrl: done.externalUrl ?? null,
         outputVariables: done.outputVariables,
         outputArtifacts: done.outputArtifacts,
+        failureType: done.outcome === "Failed" ? done.failureType : null,
+        failureCause:
+          done.outcome === "Succeeded"
+            ? null
+            : done.errorDetails?.code === "TimedOut"
+              ? "TIMED_OUT"
+              : "FAILED",
+        testReport: done.testReport ?? null,
+        agentId: done.agentId,
       });
     }
-    // Job heartbeats extend the agent's lease: the agents issue handles them.
+  }
+
+  /** A cancel for one agent's ears only (core NATS): Duplicate, NotRunning, Revoked. */
+  private tell(agentId: string, jobId: string, attempt: number, reason: string): void {
+    try {
+      this.nats.nats?.publish(
+        this.names.subjects.agentCancel(agentId),
+        encode("cancel", { jobId, attempt, reason }),
+      );
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message, agentId }, "cancel not sent");
+    }
   }
 
   /** A message that does not decode is logged and dropped (acknowledged): redelivery cannot fix it. */
-  private decoded<T>(kind: "accept" | "complete", msg: JsMsg): T | null {
+  private decoded<T>(kind: "accept" | "heartbeat" | "complete", msg: JsMsg): T | null {
     const result = decode(kind, msg.data, msg.subject);
     if (!result.ok) {
       this.logger.warn({ subject: msg.subject, error: result.error.message }, "malformed result dropped");

@@ -179,11 +179,37 @@ export class ExecutionStore {
     return rows.map((r) => r.event);
   }
 
-  async scheduleTimer(m: EntityManager, key: string, pipelineId: string, dueAt: Date): Promise<void> {
+  async scheduleTimer(
+    m: EntityManager,
+    key: string,
+    pipelineId: string,
+    dueAt: Date,
+    agentId: string | null = null,
+  ): Promise<void> {
     await m.query(
-      `INSERT INTO timers (key, pipeline_id, due_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET due_at = EXCLUDED.due_at`,
-      [key, pipelineId, dueAt],
+      `INSERT INTO timers (key, pipeline_id, due_at, agent_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (key) DO UPDATE SET due_at = EXCLUDED.due_at, agent_id = EXCLUDED.agent_id`,
+      [key, pipelineId, dueAt, agentId !== null && isUuid(agentId) ? agentId : null],
     );
+  }
+
+  /** Moves a timer held by `agentId` (a lease) to `dueAt`; false when there is none. */
+  async renewTimer(key: string, agentId: string, dueAt: Date): Promise<boolean> {
+    const rows: Array<{ key: string }> = await this.db
+      .createQueryBuilder()
+      .update("timers")
+      .set({ due_at: dueAt })
+      // A revoked agent's lease is not renewed: revocation ended it, and the timer loop fails it.
+      .where(
+        `key = :key AND (agent_id = :agentId OR agent_id IS NULL) AND NOT EXISTS (
+           SELECT 1 FROM agents a JOIN agent_tokens t ON t.id = a.token_id
+            WHERE a.id = timers.agent_id AND t.revoked_at IS NOT NULL)`,
+        { key, agentId: isUuid(agentId) ? agentId : null },
+      )
+      .returning("key")
+      .execute()
+      .then((result) => result.raw as Array<{ key: string }>);
+    return rows.length > 0;
   }
 
   async cancelTimer(m: EntityManager, key: string): Promise<void> {
@@ -191,9 +217,13 @@ export class ExecutionStore {
   }
 
   /** Timers due at `now`, oldest first (candidates: `takeTimer` claims each one). */
-  async dueTimers(now: Date, limit: number): Promise<Array<{ key: string; pipelineId: string }>> {
+  async dueTimers(
+    now: Date,
+    limit: number,
+  ): Promise<Array<{ key: string; pipelineId: string; agentId: string | null }>> {
     return this.db.query(
-      `SELECT key, pipeline_id AS "pipelineId" FROM timers WHERE due_at <= $1 ORDER BY due_at LIMIT $2`,
+      `SELECT key, pipeline_id AS "pipelineId", agent_id AS "agentId" FROM timers
+        WHERE due_at <= $1 ORDER BY due_at LIMIT $2`,
       [now, limit],
     );
   }

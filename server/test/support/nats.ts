@@ -13,7 +13,8 @@ export async function deleteStreams(prefix: string): Promise<void> {
   const nc = await connectNats();
   try {
     const jsm = await jetstreamManager(nc);
-    for (const stream of Object.values(natsNames(prefix).streams)) {
+    const names = natsNames(prefix);
+    for (const stream of [...Object.values(names.streams), `OBJ_${names.artifactsBucket}`]) {
       await jsm.streams.delete(stream).catch(() => false);
     }
   } finally {

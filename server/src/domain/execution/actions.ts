@@ -5,7 +5,7 @@
  * and late results of an attempt that already ended change nothing.
  */
 import { defaultTimeoutInMinutes } from "../limits";
-import type { ActionDeclaration } from "../pipeline/document";
+import type { ActionDeclaration, RetryCondition, RetryPolicy } from "../pipeline/document";
 import { effect, emit, type Step } from "./events";
 import { own, setOwn } from "./records";
 import { actionDeclaration, stageRuntime, type AttemptLocation } from "./state";
@@ -20,17 +20,41 @@ import type {
 } from "./types";
 import { resolveConfiguration } from "./variables";
 
-const TIMER_PREFIX = "action-timeout";
-const TIMER_KEY = new RegExp(`^${TIMER_PREFIX}:(.+):(\\d+)$`);
+/**
+ * The timers of one attempt: its timeout (action or approval), the lease of the agent running it,
+ * and the wait before its retry. Unique: action execution ids are unique.
+ */
+export type TimerKind = "timeout" | "lease" | "retry";
+const TIMER_PREFIXES: Record<TimerKind, string> = {
+  timeout: "action-timeout",
+  lease: "lease",
+  retry: "action-retry",
+};
+const TIMER_KEY = /^(action-timeout|lease|action-retry):(.+):(\d+)$/;
 
-/** The timer of one attempt (action timeout, or approval timeout). Unique: ids are unique. */
-export function timerKey(actionExecutionId: string, attempt: number): string {
-  return `${TIMER_PREFIX}:${actionExecutionId}:${attempt}`;
+export function timerKey(actionExecutionId: string, attempt: number, kind: TimerKind = "timeout"): string {
+  return `${TIMER_PREFIXES[kind]}:${actionExecutionId}:${attempt}`;
 }
 
-export function parseTimerKey(key: string): { actionExecutionId: string; attempt: number } | undefined {
+export function parseTimerKey(
+  key: string,
+): { kind: TimerKind; actionExecutionId: string; attempt: number } | undefined {
   const match = TIMER_KEY.exec(key);
-  return match ? { actionExecutionId: match[1]!, attempt: Number(match[2]) } : undefined;
+  if (!match) return undefined;
+  const kind = (Object.keys(TIMER_PREFIXES) as TimerKind[]).find((k) => TIMER_PREFIXES[k] === match[1])!;
+  return { kind, actionExecutionId: match[2]!, attempt: Number(match[3]) };
+}
+
+/**
+ * The retry policy an action runs with. Without one of its own: an attempt whose agent was lost
+ * runs again, up to 3 attempts, except a Deploy (it may have changed something before the agent
+ * vanished: only an explicit policy retries it) and an approval (nothing runs).
+ */
+export function retryPolicyOf(declaration: ActionDeclaration): RetryPolicy {
+  if (declaration.retryPolicy !== null) return declaration.retryPolicy;
+  const category = declaration.actionTypeId.category;
+  if (category === "Deploy" || category === "Approval") return { maxAttempts: 1, backoffSeconds: 0, on: [] };
+  return { maxAttempts: 3, backoffSeconds: 0, on: ["AGENT_LOST"] };
 }
 
 /** Approval/Manual: the machine itself holds it pending; nothing is dispatched to an agent. */
@@ -155,23 +179,63 @@ function emitAction(step: Step, at: AttemptLocation, type: PipelineEventType): v
 
 // ── Results ──────────────────────────────────────────────────────────────────────────────────────
 
-/** An agent took the job: Queued → InProgress. Anything else (late, duplicate) is ignored. */
-export function markStarted(step: Step, at: AttemptLocation, agent: AgentRef): void {
-  if (at.attempt.status !== "Queued") return;
-  at.attempt.status = "InProgress";
-  at.attempt.agent = { id: agent.id, name: agent.name };
-  at.attempt.startTime = step.now;
+/**
+ * An agent took the job: Queued → InProgress, and its lease starts. Another agent that took a
+ * duplicate of the job is told to drop it (Duplicate); an accept of an attempt that ended is
+ * answered NotRunning (PROTOCOL.md section 7).
+ */
+export function markStarted(step: Step, at: AttemptLocation, agent: AgentRef, leaseSeconds?: number): void {
+  const { attempt } = at;
+  if (attempt.status !== "Queued") {
+    if (attempt.agent?.id === agent.id) return;
+    const reason = attempt.status === "InProgress" ? "Duplicate" : "NotRunning";
+    return tellAgent(step, attempt.actionExecutionId, attempt.attempt, agent.id, reason);
+  }
+  attempt.status = "InProgress";
+  attempt.agent = { id: agent.id, name: agent.name };
+  attempt.startTime = step.now;
+  if (leaseSeconds !== undefined) {
+    attempt.leaseSeconds = leaseSeconds;
+    effect(step, {
+      type: "ScheduleTimer",
+      timerKey: timerKey(attempt.actionExecutionId, attempt.attempt, "lease"),
+      at: new Date(Date.parse(step.now) + leaseSeconds * 1000).toISOString(),
+      agentId: agent.id,
+    });
+  }
   emitAction(step, at, "ACTION_STARTED");
 }
 
-/** The agent's result for a Queued or InProgress attempt; anything else is ignored. */
+/** A cancel for one agent only (never the durable subject the rightful holder also reads). */
+export function tellAgent(
+  step: Step,
+  actionExecutionId: string,
+  attempt: number,
+  agentId: string,
+  reason: "Duplicate" | "NotRunning",
+): void {
+  effect(step, { type: "Cancel", actionExecutionId, attempt, reason, agentId, durable: false });
+}
+
+/**
+ * The agent's result for a Queued or InProgress attempt; anything else is ignored, and so is the
+ * result of an agent other than the one holding the attempt (it took a duplicate).
+ */
 export function recordResult(step: Step, at: AttemptLocation, result: ActionCompletedEvent): void {
   const { attempt, execution } = at;
   if (attempt.status !== "Queued" && attempt.status !== "InProgress") return;
   if (attempt.approvalPending) return; // decided by ApprovalResult only
+  if (
+    attempt.status === "InProgress" &&
+    result.agentId &&
+    attempt.agent &&
+    attempt.agent.id !== result.agentId
+  )
+    return;
   attempt.summary = result.summary;
   attempt.errorDetails = result.errorDetails ?? null;
   attempt.externalUrl = result.externalUrl ?? null;
+  if (result.testReport) attempt.testReport = { ...result.testReport };
   if (result.outcome === "Succeeded") {
     attempt.outputVariables = { ...(result.outputVariables ?? {}) };
     attempt.outputArtifacts = (result.outputArtifacts ?? []).map((artifact) => ({ ...artifact }));
@@ -179,7 +243,75 @@ export function recordResult(step: Step, at: AttemptLocation, result: ActionComp
     if (namespace !== null) setOwn(execution.outputVariables, namespace, { ...attempt.outputVariables });
     for (const artifact of attempt.outputArtifacts) setOwn(execution.artifacts, artifact.name, artifact);
   }
+  if (result.outcome === "Failed") {
+    attempt.failureType = result.failureType ?? "JobFailed";
+    attempt.failureCause = result.failureCause ?? "FAILED";
+  }
   endAttempt(step, at, result.outcome, result.outcome === "Succeeded" ? "ACTION_SUCCEEDED" : "ACTION_FAILED");
+  if (result.outcome === "Failed") scheduleRetry(step, at);
+}
+
+/**
+ * The lease of the agent running the attempt ran out: the agent is lost (killed, host gone, cut
+ * off, or its token revoked). The attempt fails, the agent is told in case it comes back, and the
+ * retry policy may start the next attempt elsewhere.
+ */
+export function loseAgent(step: Step, at: AttemptLocation, detail: string | null): void {
+  const { attempt } = at;
+  if (attempt.status !== "InProgress" || attempt.approvalPending) return;
+  const name = attempt.agent?.name ?? "unknown";
+  attempt.summary =
+    detail ?? `Agent ${name} lost: no heartbeat for ${attempt.leaseSeconds ?? "its lease of"} s.`;
+  attempt.errorDetails = { code: "AgentLost", message: attempt.summary };
+  attempt.failureType = "SystemUnavailable";
+  attempt.failureCause = "AGENT_LOST";
+  cancelJob(step, at, "AgentLost");
+  endAttempt(step, at, "Failed", "ACTION_FAILED", { cancelTimer: true, leaseFired: true });
+  scheduleRetry(step, at);
+}
+
+/**
+ * After a failed attempt: when the action's retry policy covers the cause and allows another
+ * attempt, start it now or after the backoff (the action counts as running meanwhile, so the
+ * stage does not fail). A stopping execution starts nothing new.
+ */
+function scheduleRetry(step: Step, at: AttemptLocation): void {
+  const { execution, attempt, action } = at;
+  if (execution.status !== "InProgress") return;
+  const policy = retryPolicyOf(actionDeclaration(execution, at.stageIndex, at.actionIndex));
+  const cause: RetryCondition = attempt.failureCause ?? "FAILED";
+  if (!policy.on.includes(cause) || action.attempts.length >= policy.maxAttempts) return;
+  if (policy.backoffSeconds === 0) return startAction(step, execution, at.stageIndex, at.actionIndex);
+  action.retryAt = new Date(Date.parse(step.now) + policy.backoffSeconds * 1000).toISOString();
+  effect(step, {
+    type: "ScheduleTimer",
+    timerKey: timerKey(attempt.actionExecutionId, attempt.attempt, "retry"),
+    at: action.retryAt,
+  });
+  emit(step, execution, "ACTION_RETRY_SCHEDULED", {
+    stageName: execution.stages[at.stageIndex]!.stageName,
+    actionName: action.actionName,
+    actionExecutionId: attempt.actionExecutionId,
+    status: attempt.status,
+  });
+}
+
+/** The backoff of a scheduled retry is over: the next attempt starts. */
+export function startRetry(step: Step, at: AttemptLocation): void {
+  if (!at.action.retryAt) return;
+  at.action.retryAt = null;
+  if (at.execution.status !== "InProgress") return;
+  startAction(step, at.execution, at.stageIndex, at.actionIndex);
+}
+
+/** A scheduled retry that will not happen (the execution stops). */
+export function dropRetry(step: Step, at: AttemptLocation): void {
+  if (!at.action.retryAt) return;
+  at.action.retryAt = null;
+  effect(step, {
+    type: "CancelTimer",
+    timerKey: timerKey(at.attempt.actionExecutionId, at.attempt.attempt, "retry"),
+  });
 }
 
 /** The attempt's timer fired while it still runs: it fails, and the agent is told to stop. */
@@ -192,8 +324,11 @@ export function timeOut(step: Step, at: AttemptLocation): void {
   }
   attempt.summary = `Timed out after ${minutes} minutes.`;
   attempt.errorDetails = { code: "Timeout", message: attempt.summary };
-  cancelJob(step, at, attempt.summary);
+  attempt.failureType = "JobFailed";
+  attempt.failureCause = "TIMED_OUT";
+  cancelJob(step, at, "TimedOut");
   endAttempt(step, at, "Failed", "ACTION_FAILED", { cancelTimer: false });
+  scheduleRetry(step, at);
 }
 
 /** Ends a running attempt as Abandoned (stop with abandon, stop of a pending approval, supersede). */
@@ -209,6 +344,8 @@ function cancelJob(step: Step, at: AttemptLocation, reason: string): void {
     actionExecutionId: at.attempt.actionExecutionId,
     attempt: at.attempt.attempt,
     reason,
+    agentId: at.attempt.agent?.id ?? null,
+    durable: true,
   });
 }
 
@@ -217,13 +354,19 @@ export function endAttempt(
   at: AttemptLocation,
   status: Exclude<ActionStatus, "Queued" | "InProgress">,
   type: PipelineEventType,
-  options: { cancelTimer: boolean } = { cancelTimer: true },
+  options: { cancelTimer: boolean; leaseFired?: boolean } = { cancelTimer: true },
 ): void {
   const { attempt } = at;
+  const held = attempt.status === "InProgress" && !attempt.approvalPending && attempt.leaseSeconds;
   attempt.status = status;
   attempt.approvalPending = false;
   attempt.endTime = step.now;
   if (options.cancelTimer)
     effect(step, { type: "CancelTimer", timerKey: timerKey(attempt.actionExecutionId, attempt.attempt) });
+  if (held && !options.leaseFired)
+    effect(step, {
+      type: "CancelTimer",
+      timerKey: timerKey(attempt.actionExecutionId, attempt.attempt, "lease"),
+    });
   emitAction(step, at, type);
 }

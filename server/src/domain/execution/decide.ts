@@ -5,7 +5,15 @@
  * changes nothing (a duplicate or late result, a timer of an attempt that already ended) gives the
  * same runtime back with no effects.
  */
-import { markStarted, parseTimerKey, recordResult, timeOut } from "./actions";
+import {
+  loseAgent,
+  markStarted,
+  parseTimerKey,
+  recordResult,
+  startRetry,
+  tellAgent,
+  timeOut,
+} from "./actions";
 import { decideApproval } from "./approvals";
 import { newStep, type Step } from "./events";
 import { settle } from "./settle";
@@ -30,7 +38,8 @@ function apply(step: Step, event: RuntimeEvent): void {
       return startExecution(step, event);
     case "ActionStarted": {
       const at = findCurrentAttempt(step.runtime, event.actionExecutionId);
-      if (at?.attempt.attempt === event.attempt) markStarted(step, at, event.agent);
+      if (at?.attempt.attempt === event.attempt) markStarted(step, at, event.agent, event.leaseSeconds);
+      else tellAgent(step, event.actionExecutionId, event.attempt, event.agent.id, "NotRunning");
       return;
     }
     case "ActionCompleted": {
@@ -49,7 +58,10 @@ function apply(step: Step, event: RuntimeEvent): void {
     case "TimerFired": {
       const key = parseTimerKey(event.timerKey);
       const at = key && findCurrentAttempt(step.runtime, key.actionExecutionId);
-      if (at && at.attempt.attempt === key!.attempt && isRunning(at.action)) timeOut(step, at);
+      if (!at || at.attempt.attempt !== key!.attempt || !isRunning(at.action)) return;
+      if (key!.kind === "timeout") timeOut(step, at);
+      else if (key!.kind === "lease") loseAgent(step, at, event.detail ?? null);
+      else startRetry(step, at);
       return;
     }
   }

@@ -163,22 +163,33 @@ describe("results are idempotent", () => {
           summary: null,
         }),
     ],
-    [
-      "a late ActionStarted",
-      (m) =>
-        m.send({
-          type: "ActionStarted",
-          actionExecutionId: "ae1",
-          attempt: 1,
-          agent: { id: "a", name: "a" },
-        }),
-    ],
   ])("%s changes nothing", (_, act) => {
     const m = queued();
     m.succeed("e1", "Checkout");
     const before = m.runtime;
     act(m);
     expect(m.last).toEqual({ runtime: before, effects: [], changedExecutions: [] });
+  });
+
+  it("a late ActionStarted changes nothing but tells its agent the attempt is not running", () => {
+    const m = queued();
+    m.succeed("e1", "Checkout");
+    const before = m.runtime;
+    m.send({ type: "ActionStarted", actionExecutionId: "ae1", attempt: 1, agent: { id: "a", name: "a" } });
+    expect(m.last).toEqual({
+      runtime: before,
+      effects: [
+        {
+          type: "Cancel",
+          actionExecutionId: "ae1",
+          attempt: 1,
+          reason: "NotRunning",
+          agentId: "a",
+          durable: false,
+        },
+      ],
+      changedExecutions: [],
+    });
   });
 
   it("a duplicate ActionStarted changes nothing", () => {

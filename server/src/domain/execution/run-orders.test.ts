@@ -298,7 +298,14 @@ describe("action timeouts", () => {
     m.clock = 20;
     m.fire(timerKey("ae2", 1));
     expect(m.lastOfType("Cancel")).toEqual([
-      { type: "Cancel", actionExecutionId: "ae2", attempt: 1, reason: "Timed out after 20 minutes." },
+      {
+        type: "Cancel",
+        actionExecutionId: "ae2",
+        attempt: 1,
+        reason: "TimedOut",
+        agentId: "agent-1",
+        durable: true,
+      },
     ]);
     expect(m.action("e1", "Compile")).toMatchObject({
       status: "Failed",

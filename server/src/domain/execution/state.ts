@@ -69,6 +69,7 @@ export function actionStatus(action: ActionState): ActionStatus | null {
 
 /** Queued or InProgress (a pending approval counts: it holds the stage). */
 export function isRunning(action: ActionState): boolean {
+  if (action.retryAt) return true;
   const status = actionStatus(action);
   return status === "Queued" || status === "InProgress";
 }

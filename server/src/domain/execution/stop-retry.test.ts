@@ -82,8 +82,22 @@ describe("stop and abandon (abandon: true)", () => {
       "EXECUTION_STOPPED e1",
     ]);
     expect(m.lastOfType("Cancel")).toEqual([
-      { type: "Cancel", actionExecutionId: "ae2", attempt: 1, reason: "Abandoned by alice: bad commit" },
-      { type: "Cancel", actionExecutionId: "ae3", attempt: 1, reason: "Abandoned by alice: bad commit" },
+      {
+        type: "Cancel",
+        actionExecutionId: "ae2",
+        attempt: 1,
+        reason: "Abandoned by alice: bad commit",
+        agentId: "agent-1",
+        durable: true,
+      },
+      {
+        type: "Cancel",
+        actionExecutionId: "ae3",
+        attempt: 1,
+        reason: "Abandoned by alice: bad commit",
+        agentId: null,
+        durable: true,
+      },
     ]);
     expect(m.lastOfType("CancelTimer").map((c) => c.timerKey)).toEqual([
       timerKey("ae2", 1),

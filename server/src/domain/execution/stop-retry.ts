@@ -15,7 +15,7 @@
  * its document, so the stage's structure is always the one it started with.
  */
 import { ConflictError, NotFoundError } from "../errors";
-import { abandon } from "./actions";
+import { abandon, dropRetry } from "./actions";
 import type { Step } from "./events";
 import { stopSummary } from "./run-orders";
 import { own } from "./records";
@@ -57,8 +57,9 @@ export function stopExecution(step: Step, event: StopExecutionEvent): void {
   enteredStage(execution)!.actions.forEach((action, actionIndex) => {
     const attempt = currentAttempt(action);
     if (attempt === undefined || !isRunning(action)) return;
-    if (event.abandon || isPendingApproval(action))
-      abandon(step, { execution, stageIndex: current.stageIndex, actionIndex, action, attempt }, reason);
+    const at = { execution, stageIndex: current.stageIndex, actionIndex, action, attempt };
+    if (action.retryAt) return dropRetry(step, at);
+    if (event.abandon || isPendingApproval(action)) abandon(step, at, reason);
   });
 }
 

@@ -7,7 +7,7 @@
  * Semantics: shared/PIPELINE-MODEL.md ("Statuses", "How revisions flow") and ARCHITECTURE.md
  * ("The execution state machine").
  */
-import type { ActionTypeId, ExecutionMode, PipelineDocument } from "../pipeline/document";
+import type { ActionTypeId, ExecutionMode, PipelineDocument, RetryCondition } from "../pipeline/document";
 
 // ── Statuses (PIPELINE-MODEL.md, "Statuses") ─────────────────────────────────────────────────────
 
@@ -143,6 +143,20 @@ export interface AttemptState {
   outputArtifacts: ArtifactLocation[];
   outputVariables: Record<string, string>;
   approval: { approved: boolean; summary: string; by: string; at: string } | null;
+  /** Failed attempts: why, as a retry policy names it. Absent in runtimes stored before retries. */
+  failureCause?: RetryCondition | null;
+  /** The protocol's failureType of a failed attempt (JobFailed, SystemUnavailable, …). */
+  failureType?: string | null;
+  /** Test actions: the counts of the reports the agent read. */
+  testReport?: TestReport | null;
+  /** Seconds without a heartbeat after which the agent holding the attempt counts as lost. */
+  leaseSeconds?: number | null;
+}
+
+export interface TestReport {
+  passed: number;
+  failed: number;
+  skipped: number;
 }
 
 export interface ActionState {
@@ -151,6 +165,8 @@ export interface ActionState {
   attempts: AttemptState[];
   /** Not started in the stage's current run: never reached, or reset by a retry. */
   pending: boolean;
+  /** Its retry policy starts the next attempt at this time (the action counts as running meanwhile). */
+  retryAt?: string | null;
 }
 
 export interface StageExecutionState {
@@ -240,6 +256,8 @@ export interface ActionStartedEvent {
   actionExecutionId: string;
   attempt: number;
   agent: AgentRef;
+  /** The agent's lease: it counts as lost after this long without a heartbeat. Absent: no lease. */
+  leaseSeconds?: number;
 }
 
 export interface ActionCompletedEvent {
@@ -252,6 +270,13 @@ export interface ActionCompletedEvent {
   externalUrl?: string | null;
   outputVariables?: Record<string, string> | null;
   outputArtifacts?: ArtifactLocation[] | null;
+  /** The protocol's failureType (Failed only). */
+  failureType?: string | null;
+  /** Why it failed, for the retry policy; FAILED when absent. */
+  failureCause?: RetryCondition | null;
+  testReport?: TestReport | null;
+  /** The agent that sent the result: only the agent holding the attempt (or, while Queued, any) counts. */
+  agentId?: string | null;
 }
 
 export interface ApprovalResultEvent {
@@ -293,6 +318,8 @@ export interface RetryStageEvent {
 export interface TimerFiredEvent {
   type: "TimerFired";
   timerKey: string;
+  /** Lease timers: why the agent counts as lost when it is not just silence (a revoked token). */
+  detail?: string | null;
 }
 
 export type RuntimeEvent =
@@ -333,12 +360,21 @@ export interface CancelEffect {
   actionExecutionId: string;
   attempt: number;
   reason: string;
+  /** The agent holding the attempt, told at once on its own subject; null when none took it yet. */
+  agentId: string | null;
+  /**
+   * false: tell only `agentId` (Duplicate, NotRunning), never the durable cancel subject, which
+   * the agent rightfully holding the attempt reads too.
+   */
+  durable: boolean;
 }
 
 export interface ScheduleTimerEffect {
   type: "ScheduleTimer";
   timerKey: string;
   at: string;
+  /** Lease timers: the agent holding the lease. */
+  agentId?: string;
 }
 
 export interface CancelTimerEffect {
@@ -369,6 +405,7 @@ export const PIPELINE_EVENT_TYPES = [
   "ACTION_SUCCEEDED",
   "ACTION_FAILED",
   "ACTION_ABANDONED",
+  "ACTION_RETRY_SCHEDULED",
   "APPROVAL_NEEDED",
   "APPROVAL_APPROVED",
   "APPROVAL_REJECTED",
@@ -420,26 +457,8 @@ export interface Decision {
 
 // ── Views ────────────────────────────────────────────────────────────────────────────────────────
 
-export interface ActionAttemptView {
-  actionExecutionId: string;
-  attempt: number;
-  status: ActionStatus;
-  approvalPending: boolean;
-  summary: string | null;
-  errorDetails: ErrorDetails | null;
-  externalUrl: string | null;
-  agent: AgentRef | null;
-  queuedAt: string;
-  startTime: string | null;
-  endTime: string | null;
-  lastUpdateTime: string;
-  timeoutInMinutes: number;
-  resolvedConfiguration: Record<string, string>;
-  inputArtifacts: ArtifactLocation[];
-  outputArtifacts: ArtifactLocation[];
-  outputVariables: Record<string, string>;
-  approval: { approved: boolean; summary: string; by: string; at: string } | null;
-}
+/** One attempt of an action, as queries show it: the attempt's state as it is. */
+export type ActionAttemptView = AttemptState;
 
 /** One action of an execution: its current attempt's fields flattened, and every attempt. */
 export interface ActionExecutionView {
@@ -462,6 +481,10 @@ export interface ActionExecutionView {
   resolvedConfiguration: Record<string, string> | null;
   /** RUN_ORDER while lower runOrders run; NO_AGENT while Queued. */
   waitingReason: WaitingReason | null;
+  /** When the retry policy starts the next attempt (the current one failed); null otherwise. */
+  retryAt: string | null;
+  failureType: string | null;
+  testReport: TestReport | null;
   attempts: ActionAttemptView[];
 }
 

@@ -82,6 +82,9 @@ function actionView(execution: ExecutionState, stageIndex: number, actionIndex: 
     endTime: attempt?.endTime ?? null,
     resolvedConfiguration: attempt?.resolvedConfiguration ?? null,
     waitingReason: actionWaitingReason(execution, stageIndex, actionIndex),
+    retryAt: action.retryAt ?? null,
+    failureType: attempt?.failureType ?? null,
+    testReport: attempt?.testReport ?? null,
     attempts: action.attempts,
   };
 }

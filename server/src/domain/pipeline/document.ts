@@ -42,7 +42,24 @@ export interface ActionDeclaration {
   region: string | null;
   /** null means the category's default timeout. */
   timeoutInMinutes: number | null;
+  /** Sluice: when a failed attempt runs again by itself; null means the category's default policy. */
+  retryPolicy: RetryPolicy | null;
   awsMetadata: AwsMetadata | null;
+}
+
+/**
+ * Why an attempt failed, as a retry policy names it: the agent running it was lost (no heartbeat
+ * for the lease), it failed (the agent reported a failure), or it ran out of time.
+ */
+export const RETRY_CONDITIONS = ["AGENT_LOST", "FAILED", "TIMED_OUT"] as const;
+export type RetryCondition = (typeof RETRY_CONDITIONS)[number];
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included: 1–10. */
+  maxAttempts: number;
+  /** Wait before the next attempt: 0–3,600 s. */
+  backoffSeconds: number;
+  on: RetryCondition[];
 }
 
 /**

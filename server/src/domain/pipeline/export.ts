@@ -76,6 +76,7 @@ function exportAction(action: ActionDeclaration): Json {
     ...ifSet("namespace", action.namespace),
     ...ifSet("region", action.region),
     ...ifSet("timeoutInMinutes", action.timeoutInMinutes),
+    ...ifSet("retryPolicy", copy(action.retryPolicy)),
     ...ifSet("awsMetadata", copy(action.awsMetadata)),
   };
 }

@@ -66,6 +66,7 @@ describe("parsePipelineDocument", () => {
                 namespace: null,
                 region: null,
                 timeoutInMinutes: null,
+                retryPolicy: null,
                 awsMetadata: null,
               },
             ],
@@ -85,6 +86,7 @@ describe("parsePipelineDocument", () => {
                 namespace: null,
                 region: null,
                 timeoutInMinutes: null,
+                retryPolicy: null,
                 awsMetadata: null,
               },
             ],
@@ -145,7 +147,7 @@ describe("parsePipelineDocument", () => {
       {
         path: "stages[1].actions[0].onFailure",
         message:
-          'Unknown key "onFailure". The allowed keys here are name, actionTypeId, runOrder, configuration, inputArtifacts, outputArtifacts, namespace, region, timeoutInMinutes, awsMetadata.',
+          'Unknown key "onFailure". The allowed keys here are name, actionTypeId, runOrder, configuration, inputArtifacts, outputArtifacts, namespace, region, timeoutInMinutes, retryPolicy, awsMetadata.',
       },
       // Unknown keys sort after the known fields of their object.
       {

@@ -7,7 +7,13 @@
  * `null` is accepted wherever a field is optional and means the same as leaving it out.
  */
 import { z } from "zod";
-import { ACTION_CATEGORIES, ACTION_OWNERS, EXECUTION_MODES, ON_NEWER_REVISION_VALUES } from "./document";
+import {
+  ACTION_CATEGORIES,
+  ACTION_OWNERS,
+  EXECUTION_MODES,
+  ON_NEWER_REVISION_VALUES,
+  RETRY_CONDITIONS,
+} from "./document";
 
 /** An object that rejects unknown keys; the message names the keys that are allowed. */
 export function strictObject<S extends z.ZodRawShape>(shape: S) {
@@ -50,6 +56,13 @@ export const actionSchema = strictObject({
   namespace: optional(z.string()),
   region: optional(z.string()),
   timeoutInMinutes: optional(z.number()),
+  retryPolicy: optional(
+    strictObject({
+      maxAttempts: z.number(),
+      backoffSeconds: withDefault(z.number(), () => 0),
+      on: z.array(z.enum(RETRY_CONDITIONS)),
+    }),
+  ),
   awsMetadata: awsMetadataSchema,
 });
 

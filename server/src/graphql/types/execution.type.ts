@@ -124,10 +124,35 @@ export class ApprovalDecisionType {
   at!: string;
 }
 
+@ObjectType("TestReport", { description: "Counts of the JUnit reports a Test action published." })
+export class TestReportType {
+  @Field(() => Int)
+  passed!: number;
+
+  @Field(() => Int, { description: "Failures and errors." })
+  failed!: number;
+
+  @Field(() => Int)
+  skipped!: number;
+}
+
 @ObjectType("ActionAttempt", { description: "One run of an action: its own agent, result and times." })
 export class ActionAttemptType {
   @Field(() => ID, { name: "id" })
   actionExecutionId!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "Failed attempts: the protocol's failure type (JobFailed, ConfigurationError, PermissionError, RevisionOutOfSync, RevisionUnavailable, SystemUnavailable).",
+  })
+  failureType?: string | null;
+
+  @Field(() => String, { nullable: true, description: "Failed attempts: AGENT_LOST, FAILED or TIMED_OUT." })
+  failureCause?: string | null;
+
+  @Field(() => TestReportType, { nullable: true })
+  testReport?: TestReportType | null;
 
   @Field(() => Int)
   attempt!: number;
@@ -227,6 +252,21 @@ export class ActionExecutionType {
 
   @Field(() => WaitingReasonType, { nullable: true })
   waitingReason!: WaitingReasonType | null;
+
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: "The current attempt failed and the retry policy starts the next one at this time.",
+  })
+  retryAt!: string | null;
+
+  @Field(() => String, { nullable: true, description: "The current attempt's failure type, when it failed." })
+  failureType!: string | null;
+
+  @Field(() => TestReportType, {
+    nullable: true,
+    description: "Test actions: the current attempt's report counts.",
+  })
+  testReport!: TestReportType | null;
 
   @Field(() => [ActionAttemptType])
   attempts!: ActionAttemptType[];

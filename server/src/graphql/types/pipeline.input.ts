@@ -31,6 +31,18 @@ export class ArtifactInput {
 }
 
 @InputType()
+export class RetryPolicyInput {
+  @Field(() => Int)
+  maxAttempts!: number;
+
+  @Field(() => Int, { nullable: true, description: "Default 0." })
+  backoffSeconds?: number | null;
+
+  @Field(() => [String], { description: "AGENT_LOST, FAILED and/or TIMED_OUT." })
+  on!: string[];
+}
+
+@InputType()
 export class ActionInput {
   @Field()
   name!: string;
@@ -58,6 +70,9 @@ export class ActionInput {
 
   @Field(() => Int, { nullable: true })
   timeoutInMinutes?: number | null;
+
+  @Field(() => RetryPolicyInput, { nullable: true })
+  retryPolicy?: RetryPolicyInput | null;
 
   @Field(() => JSONScalar, { nullable: true })
   awsMetadata?: unknown;

@@ -24,6 +24,18 @@ export class ArtifactRefType {
   name!: string;
 }
 
+@ObjectType("RetryPolicy", { description: "When a failed attempt of an action runs again by itself." })
+export class RetryPolicyType {
+  @Field(() => Int, { description: "Attempts in all, the first included (1–10)." })
+  maxAttempts!: number;
+
+  @Field(() => Int, { description: "Seconds to wait before the next attempt (0–3600)." })
+  backoffSeconds!: number;
+
+  @Field(() => [String], { description: "AGENT_LOST, FAILED and/or TIMED_OUT." })
+  on!: string[];
+}
+
 @ObjectType("Action", { description: "An action of a stage, as declared in the pipeline document." })
 export class ActionType {
   @Field()
@@ -55,6 +67,12 @@ export class ActionType {
 
   @Field(() => Int, { nullable: true })
   timeoutInMinutes!: number | null;
+
+  @Field(() => RetryPolicyType, {
+    nullable: true,
+    description: "null: the default policy (AGENT_LOST retried up to 3 attempts, except Deploy actions).",
+  })
+  retryPolicy!: RetryPolicyType | null;
 
   @Field(() => JSONScalar, { nullable: true, description: "AWS-only fields kept from an imported document." })
   awsMetadata!: Record<string, unknown> | null;

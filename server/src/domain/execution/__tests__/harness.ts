@@ -52,6 +52,7 @@ function action(
     namespace: null,
     region: null,
     timeoutInMinutes: null,
+    retryPolicy: null,
     awsMetadata: null,
     ...o,
   };

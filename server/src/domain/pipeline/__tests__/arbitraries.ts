@@ -243,6 +243,7 @@ function buildSource(plan: SourceBlueprint, name: string, self: Placed): ActionD
     namespace: self.namespace,
     region: plan.region,
     timeoutInMinutes: timeout("Source", plan.timeoutFraction),
+    retryPolicy: null,
     awsMetadata: plan.awsMetadata,
   };
 }
@@ -277,6 +278,7 @@ function buildLater(
     namespace: self.namespace,
     region: plan.region,
     timeoutInMinutes: timeout(plan.category, plan.timeoutFraction),
+    retryPolicy: null,
     awsMetadata: plan.awsMetadata,
   };
 }

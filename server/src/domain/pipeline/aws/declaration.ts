@@ -62,6 +62,7 @@ export const SLUICE_ACTION_FIELDS: ReadonlySet<string> = new Set([
   "namespace",
   "region",
   "timeoutInMinutes",
+  "retryPolicy",
 ]);
 
 /** Fields that sit beside `pipeline` in the wrapper: get-pipeline's `metadata`, create-pipeline's `tags`. */

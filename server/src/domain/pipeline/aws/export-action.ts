@@ -28,6 +28,7 @@ export function exportAction(action: ActionDeclaration): JsonRecord {
   const region = action.region ?? kept["region"];
   if (region !== null && region !== undefined) out["region"] = copyJson(region);
   if (action.timeoutInMinutes !== null) out["timeoutInMinutes"] = action.timeoutInMinutes;
+  if (action.retryPolicy !== null) out["retryPolicy"] = copyJson(action.retryPolicy);
   return out;
 }
 

@@ -19,6 +19,7 @@ function action(
     namespace: null,
     region: null,
     timeoutInMinutes: null,
+    retryPolicy: null,
     awsMetadata: null,
     ...overrides,
   };

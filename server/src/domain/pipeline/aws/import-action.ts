@@ -14,7 +14,14 @@ import { copyJson, hasKey, isRecord, type JsonRecord } from "./json";
 import type { WarningList } from "./warnings";
 
 /** Fields copied as they are: same name, same meaning. */
-const DIRECT_FIELDS: ReadonlySet<string> = new Set(["name", "runOrder", "namespace", "timeoutInMinutes"]);
+const DIRECT_FIELDS: ReadonlySet<string> = new Set([
+  "name",
+  "runOrder",
+  "namespace",
+  "timeoutInMinutes",
+  // Sluice's own: written by the AWS export only when set, read back here.
+  "retryPolicy",
+]);
 
 export interface ActionImportContext {
   mapping: TypeMapping;

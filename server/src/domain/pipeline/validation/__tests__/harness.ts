@@ -39,6 +39,7 @@ export function action(
     namespace: null,
     region: null,
     timeoutInMinutes: null,
+    retryPolicy: null,
     awsMetadata: null,
     ...overrides,
   };

@@ -21,6 +21,7 @@ import { sourceActionsFirstStageRule } from "./source-actions-first-stage";
 import { stageActionCountRule } from "./stage-action-count";
 import { stageCountRule } from "./stage-count";
 import { timeoutRule } from "./timeout";
+import { retryPolicyRule } from "./retry-policy";
 import { triggerFiltersRule } from "./trigger-filters";
 import { triggerSourceActionRule } from "./trigger-source-action";
 import { uniqueActionNamesRule } from "./unique-action-names";
@@ -60,6 +61,7 @@ export const specifiedRules: readonly ValidationRule[] = Object.freeze([
   configurationSizeRule,
   configurationValueTypesRule,
   timeoutRule,
+  retryPolicyRule,
   // Triggers
   triggerSourceActionRule,
   triggerFiltersRule,

@@ -1,0 +1,98 @@
+import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
+import { DomainError, NotFoundError } from "../../domain/errors";
+import type { AgentRow, AgentStatus } from "../../persistence/agent-store";
+import { asyncQueue } from "../async-queue";
+import type { GraphQLContext } from "../context";
+import {
+  AgentEventType,
+  AgentStatusEnum,
+  AgentTokenType,
+  AgentType,
+  CreateAgentTokenPayload,
+} from "../types/agent.type";
+
+const MAX_DESCRIPTION = 256;
+
+export function agentType(row: AgentRow): AgentType {
+  return {
+    ...row,
+    status: row.status as AgentStatusEnum,
+    runningJobs: row.running.length,
+    registeredAt: new Date(row.registeredAt),
+    lastHeartbeat: new Date(row.lastHeartbeat),
+  };
+}
+
+@Resolver(() => AgentType)
+export class AgentResolver {
+  @Authorized("sluice:ListAgents")
+  @Query(() => [AgentType], { description: "Registered agents, by pool and name." })
+  async agents(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("pool", () => String, { nullable: true }) pool: string | null,
+    @Arg("status", () => AgentStatusEnum, { nullable: true }) status: AgentStatusEnum | null,
+  ): Promise<AgentType[]> {
+    return (await ctx.agents.list({ pool, status: status as AgentStatus | null })).map(agentType);
+  }
+
+  @Authorized("sluice:ListAgentTokens")
+  @Query(() => [AgentTokenType], { description: "Agent tokens (never the secrets), oldest first." })
+  async agentTokens(@Ctx() ctx: GraphQLContext): Promise<AgentTokenType[]> {
+    return ctx.agents.listTokens();
+  }
+
+  @Authorized("sluice:CreateAgentToken")
+  @Mutation(() => CreateAgentTokenPayload, {
+    description:
+      "Creates a token agents register with. The secret is in this answer only; it is stored hashed.",
+  })
+  async createAgentToken(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("description") description: string,
+  ): Promise<CreateAgentTokenPayload> {
+    const trimmed = description.trim();
+    if (trimmed.length === 0 || trimmed.length > MAX_DESCRIPTION) {
+      const message = `description must be 1 to ${MAX_DESCRIPTION} characters; it has ${trimmed.length}.`;
+      throw new DomainError("BAD_USER_INPUT", message, {
+        validationErrors: [{ path: "description", message }],
+      });
+    }
+    const { row, token } = await ctx.agents.createToken(trimmed, ctx.principal!.id);
+    return { id: row.id, token, agentToken: row };
+  }
+
+  @Authorized("sluice:RevokeAgentToken")
+  @Mutation(() => AgentTokenType, {
+    description:
+      "Revokes a token: its agents are refused from now on, and the jobs they run fail as agent lost (and are retried elsewhere when their policy allows).",
+  })
+  async revokeAgentToken(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("id", () => ID) id: string,
+  ): Promise<AgentTokenType> {
+    const revoked = /^[0-9a-f-]{36}$/i.test(id) ? await ctx.agents.revokeToken(id, ctx.principal!.id) : null;
+    if (!revoked) throw new NotFoundError(`No agent token ${id} exists.`);
+    ctx.agentGateway.announce(revoked.agents);
+    return revoked.token;
+  }
+
+  @Authorized("sluice:ListAgents")
+  @Subscription(() => AgentEventType, {
+    description: "Agents coming online, getting busy, draining and going offline (of one pool, or all).",
+    subscribe: ({ args, context }) => {
+      const { pool } = args as { pool?: string | null };
+      let detach = () => {};
+      const queue = asyncQueue<AgentRow>(() => detach());
+      detach = (context as GraphQLContext).agentGateway.onStatus((agent) => {
+        if (!pool || agent.pool === pool) queue.push(agent);
+      });
+      return queue.iterator;
+    },
+  })
+  agentEvents(
+    @Root() agent: AgentRow,
+    @Arg("pool", () => String, { nullable: true }) _pool: string | null,
+  ): AgentEventType {
+    return { status: agent.status as AgentStatusEnum, agent: agentType(agent) };
+  }
+}

@@ -1,0 +1,70 @@
+import type { Request, Response, Router } from "express";
+import express from "express";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { Objm } from "@nats-io/obj";
+import { artifactKey, natsNames } from "@sluice/protocol";
+import type { Authenticator } from "../auth/authenticate";
+import type { ExecutionEngine } from "../engine/execution-engine";
+import type { ExecutionView } from "../domain/execution";
+import type { Logger } from "../logger";
+import type { NatsLink } from "../messaging/nats";
+
+/**
+ * `GET /artifacts/<executionId>/<artifactName>`: the artifact's tar.gz from the object store, with
+ * the same bearer token as the GraphQL API. Only artifacts the execution recorded are served; the
+ * bytes are checked against the recorded SHA-256 by whoever downloads (it is in the headers).
+ */
+export function artifactRoutes(
+  authenticator: Authenticator,
+  engine: ExecutionEngine,
+  nats: NatsLink,
+  prefix: string,
+  logger: Logger,
+): Router {
+  const router = express.Router();
+  const bucket = natsNames(prefix).artifactsBucket;
+  router.get("/artifacts/:executionId/:artifactName", async (req: Request, res: Response) => {
+    if (authenticator.authenticate(req.headers.authorization) === null) {
+      res
+        .status(401)
+        .json({ error: "A valid API token is required: send it as `Authorization: Bearer <token>`." });
+      return;
+    }
+    const executionId = String(req.params.executionId);
+    const name = String(req.params.artifactName);
+    const execution = await engine.executions.findExecution<ExecutionView>(executionId).catch(() => null);
+    const artifact = execution?.view.artifacts.find((a) => a.name === name);
+    if (!execution || !artifact || artifact.objectKey !== artifactKey(executionId, name)) {
+      res.status(404).json({ error: `Execution ${executionId} has no artifact named "${name}".` });
+      return;
+    }
+    const nc = nats.nats;
+    if (!nc) {
+      res.status(503).json({ error: "The artifact store (NATS) is unavailable; try again shortly." });
+      return;
+    }
+    try {
+      const store = await new Objm(nc).open(bucket);
+      const object = await store.get(artifact.objectKey);
+      if (!object) {
+        res.status(404).json({ error: `The object of artifact "${name}" is gone from the store.` });
+        return;
+      }
+      res.status(200);
+      res.setHeader("content-type", "application/gzip");
+      res.setHeader("content-length", String(artifact.size));
+      res.setHeader("content-disposition", `attachment; filename="${name}.tar.gz"`);
+      res.setHeader("x-checksum-sha256", artifact.sha256);
+      res.setHeader("digest", `sha-256=${Buffer.from(artifact.sha256, "hex").toString("base64")}`);
+      await pipeline(Readable.fromWeb(object.data as never), res);
+      await object.error;
+    } catch (error) {
+      logger.warn({ err: (error as Error).message, executionId, name }, "artifact download failed");
+      if (!res.headersSent)
+        res.status(503).json({ error: "The artifact store is unavailable; try again shortly." });
+      else res.destroy(error as Error);
+    }
+  });
+  return router;
+}

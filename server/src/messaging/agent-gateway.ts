@@ -1,0 +1,193 @@
+import { jetstreamManager } from "@nats-io/jetstream";
+import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
+import {
+  PROTOCOL_VERSION,
+  TIMINGS,
+  decode,
+  encode,
+  jobConsumerConfig,
+  natsNames,
+  type AgentHeartbeatReply,
+  type NatsNames,
+  type RegisterReply,
+  type RegisterRequest,
+} from "@sluice/protocol";
+import type { Logger } from "../logger";
+import type { AgentRow, AgentStore } from "../persistence/agent-store";
+import type { NatsLink } from "./nats";
+
+type AgentListener = (agent: AgentRow) => void;
+
+/** How often every server copy looks for agents that went silent. */
+const SWEEP_MS = 1000;
+
+/**
+ * The server's side of registration and agent heartbeats (PROTOCOL.md 5.7, 5.8, 6.1). Requests
+ * arrive in the queue group that all server copies share, so one copy answers each. A status
+ * change (online, busy, draining, offline) is published on `<prefix>.server.agents`, which every
+ * copy reads without a queue group, so `agentEvents` subscribers of any copy see it.
+ */
+export class AgentGateway {
+  private subscriptions: Subscription[] = [];
+  private sweep: NodeJS.Timeout | null = null;
+  private readonly listeners = new Set<AgentListener>();
+  private readonly names: NatsNames;
+  private readonly statusSubject: string;
+
+  constructor(
+    private readonly nats: NatsLink,
+    prefix: string,
+    private readonly store: AgentStore,
+    private readonly options: { heartbeatIntervalSeconds: number },
+    private readonly logger: Logger,
+  ) {
+    this.names = natsNames(prefix);
+    this.statusSubject = `${prefix}.server.agents`;
+  }
+
+  start(): void {
+    const nc = this.nats.nats;
+    if (!nc || this.subscriptions.length > 0) return;
+    const queue = this.names.queueGroup;
+    this.subscriptions = [
+      nc.subscribe(this.names.subjects.register, {
+        queue,
+        callback: (error, msg) => {
+          if (!error) void this.register(nc, msg);
+        },
+      }),
+      nc.subscribe(this.names.subjects.agentHeartbeat, {
+        queue,
+        callback: (error, msg) => {
+          if (!error) void this.heartbeat(msg);
+        },
+      }),
+      nc.subscribe(this.statusSubject, {
+        callback: (error, msg) => {
+          if (error) return;
+          try {
+            const agent = msg.json<AgentRow>();
+            for (const listener of this.listeners) listener(agent);
+          } catch {
+            // not ours
+          }
+        },
+      }),
+    ];
+    this.sweep = setInterval(() => void this.markSilentOffline(), SWEEP_MS);
+    this.sweep.unref();
+  }
+
+  stop(): void {
+    if (this.sweep) clearInterval(this.sweep);
+    this.sweep = null;
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    this.subscriptions = [];
+  }
+
+  /** Status changes of every agent, from every server copy, until the returned function is called. */
+  onStatus(listener: AgentListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Tells the other copies (and this one) that agents changed, e.g. after a token was revoked. */
+  announce(agents: AgentRow[]): void {
+    const nc = this.nats.nats;
+    if (!nc) return;
+    for (const agent of agents) nc.publish(this.statusSubject, JSON.stringify(agent));
+  }
+
+  private async register(nc: NatsConnection, msg: Msg): Promise<void> {
+    const reply = await this.answerRegistration(nc, msg).catch((error: unknown): RegisterReply => {
+      this.logger.error({ err: error }, "agent registration failed");
+      return refusal("Unavailable", "The server cannot register agents now; try again shortly.");
+    });
+    if (msg.reply) msg.respond(encode("registerReply", reply));
+  }
+
+  private async answerRegistration(nc: NatsConnection, msg: Msg): Promise<RegisterReply> {
+    const decoded = decode("registerRequest", msg.data, msg.subject);
+    if (!decoded.ok) {
+      const { error } = decoded;
+      this.logger.warn({ error: error.message }, "agent registration refused");
+      return error.reason === "IncompatibleVersion"
+        ? refusal("IncompatibleProtocol", error.message)
+        : refusal("InvalidRequest", error.message);
+    }
+    const request: RegisterRequest = decoded.message;
+    const token = await this.store.authenticate(request.token);
+    if (!token) {
+      this.logger.warn({ name: request.name }, "agent registration refused: bad token");
+      return refusal("Unauthenticated", "The agent token is unknown or was revoked.");
+    }
+    // The job consumers of the pool × providers exist before the agent pulls from them.
+    const jsm = await jetstreamManager(nc);
+    for (const type of request.providers) {
+      await jsm.consumers.add(
+        this.names.streams.jobs,
+        jobConsumerConfig(this.names.prefix, request.pool, type) as never,
+      );
+    }
+    const agent = await this.store.register(token.id, {
+      name: request.name,
+      pool: request.pool,
+      labels: request.labels,
+      providers: request.providers,
+      version: request.version,
+      capacity: request.capacity,
+      protocolVersion: request.protocolVersion,
+      heartbeatIntervalSeconds: this.options.heartbeatIntervalSeconds,
+    });
+    this.logger.info({ agentId: agent.id, name: agent.name, pool: agent.pool }, "agent registered");
+    this.announce([agent]);
+    return {
+      ok: true,
+      protocolVersion: PROTOCOL_VERSION,
+      agentId: agent.id,
+      heartbeatIntervalSeconds: this.options.heartbeatIntervalSeconds,
+    };
+  }
+
+  private async heartbeat(msg: Msg): Promise<void> {
+    const decoded = decode("agentHeartbeat", msg.data, msg.subject);
+    if (!decoded.ok) {
+      this.logger.warn({ error: decoded.error.message }, "agent heartbeat ignored");
+      return;
+    }
+    const beat = decoded.message;
+    let reply: AgentHeartbeatReply = { ok: true };
+    try {
+      const outcome = await this.store.heartbeat(beat.agentId, beat);
+      if (outcome.ok) {
+        if (outcome.changed) this.announce([outcome.changed]);
+      } else {
+        reply = {
+          ok: false,
+          code: outcome.code,
+          error:
+            outcome.code === "Unauthenticated"
+              ? `The token of agent ${outcome.agent?.name ?? beat.agentId} was revoked.`
+              : `No agent ${beat.agentId} is registered; register again.`,
+        };
+      }
+    } catch (error) {
+      // The database is away: say nothing, the agent keeps going on its leases.
+      this.logger.warn({ err: (error as Error).message }, "agent heartbeat not recorded");
+      return;
+    }
+    if (msg.reply) msg.respond(encode("agentHeartbeatReply", reply));
+  }
+
+  private async markSilentOffline(): Promise<void> {
+    try {
+      this.announce(await this.store.markSilentOffline(TIMINGS.agentOfflineAfterIntervals));
+    } catch {
+      // the database is away; the next sweep tries again
+    }
+  }
+}
+
+function refusal(code: string, error: string): RegisterReply {
+  return { ok: false, protocolVersion: PROTOCOL_VERSION, code, error: error.slice(0, 2048) };
+}

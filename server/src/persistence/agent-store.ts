@@ -1,0 +1,247 @@
+import crypto from "node:crypto";
+import type { DataSource, EntityManager } from "typeorm";
+import type { ActionTypeId } from "@sluice/protocol";
+
+/** What an agent shows: online (idle), busy (runs jobs), draining (leaving after its jobs), offline. */
+export type AgentStatus = "online" | "busy" | "draining" | "offline";
+
+export interface AgentRow {
+  id: string;
+  tokenId: string;
+  name: string;
+  pool: string;
+  labels: Record<string, string>;
+  providers: ActionTypeId[];
+  version: string;
+  capacity: number;
+  protocolVersion: number;
+  heartbeatIntervalSeconds: number;
+  status: AgentStatus;
+  running: Array<{ jobId: string; attempt: number }>;
+  registeredAt: Date;
+  lastHeartbeat: Date;
+  revoked: boolean;
+}
+
+export interface AgentTokenRow {
+  id: string;
+  description: string;
+  createdBy: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+  revokedBy: string | null;
+}
+
+export interface Registration {
+  name: string;
+  pool: string;
+  labels: Record<string, string>;
+  providers: ActionTypeId[];
+  version: string;
+  capacity: number;
+  protocolVersion: number;
+  heartbeatIntervalSeconds: number;
+}
+
+export type HeartbeatOutcome =
+  | { ok: true; changed: AgentRow | null }
+  | { ok: false; code: "Unauthenticated" | "UnknownAgent"; agent: AgentRow | null };
+
+const AGENT_COLUMNS = `a.id, a.token_id AS "tokenId", a.name, a.pool, a.labels, a.providers, a.version,
+  a.capacity, a.protocol_version AS "protocolVersion",
+  a.heartbeat_interval_seconds AS "heartbeatIntervalSeconds", a.status, a.running,
+  a.registered_at AS "registeredAt", a.last_heartbeat AS "lastHeartbeat",
+  (t.revoked_at IS NOT NULL) AS revoked`;
+
+const TOKEN_COLUMNS = `id, description, created_by AS "createdBy", created_at AS "createdAt",
+  revoked_at AS "revokedAt", revoked_by AS "revokedBy"`;
+
+/** The hash a token is stored and looked up by. Tokens are 32 random bytes: no salt or slow hash needed. */
+export function tokenHash(token: string): string {
+  return crypto.createHash("sha256").update(token).digest("hex");
+}
+
+/**
+ * Rows of an UPDATE … RETURNING: TypeORM's query() gives [rows, affectedCount] for UPDATE and
+ * DELETE but the rows alone for SELECT and INSERT.
+ */
+async function updated<T>(m: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
+  const result: unknown = await m.query(sql, params);
+  return (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as T[];
+}
+
+function statusOf(running: number, draining: boolean): AgentStatus {
+  if (draining) return "draining";
+  return running > 0 ? "busy" : "online";
+}
+
+/**
+ * Agent tokens and registered agents. Tokens are shown once and kept as their SHA-256; an agent is
+ * one (token, name) pair, so an agent that registers again keeps its id.
+ */
+export class AgentStore {
+  constructor(private readonly db: DataSource) {}
+
+  async createToken(description: string, createdBy: string): Promise<{ row: AgentTokenRow; token: string }> {
+    const token = `sat_${crypto.randomBytes(32).toString("base64url")}`;
+    const [row]: AgentTokenRow[] = await this.db.query(
+      `INSERT INTO agent_tokens (description, token_hash, created_by) VALUES ($1, $2, $3)
+       RETURNING ${TOKEN_COLUMNS}`,
+      [description, tokenHash(token), createdBy],
+    );
+    return { row: row!, token };
+  }
+
+  async listTokens(): Promise<AgentTokenRow[]> {
+    return this.db.query(`SELECT ${TOKEN_COLUMNS} FROM agent_tokens ORDER BY created_at, id`);
+  }
+
+  /**
+   * Revokes a token: its agents go offline, and the leases they hold end now, so the timer loop
+   * fails their running attempts (and the retry policy moves them elsewhere) at once.
+   */
+  async revokeToken(
+    id: string,
+    revokedBy: string,
+  ): Promise<{ token: AgentTokenRow; agents: AgentRow[] } | null> {
+    return this.db.transaction(async (m) => {
+      const [token] = await updated<AgentTokenRow>(
+        m,
+        `UPDATE agent_tokens SET revoked_at = coalesce(revoked_at, now()), revoked_by = coalesce(revoked_by, $2)
+          WHERE id = $1 RETURNING ${TOKEN_COLUMNS}`,
+        [id, revokedBy],
+      );
+      if (!token) return null;
+      await m.query(
+        `UPDATE agents SET status = 'offline', running = '[]' WHERE token_id = $1 AND status <> 'offline'`,
+        [id],
+      );
+      await m.query(
+        `UPDATE timers SET due_at = now() WHERE agent_id IN (SELECT id FROM agents WHERE token_id = $1)`,
+        [id],
+      );
+      const agents = await this.select(m, `a.token_id = $1`, [id]);
+      return { token, agents };
+    });
+  }
+
+  /** The token's row when it is valid (known and not revoked). */
+  async authenticate(token: string): Promise<AgentTokenRow | null> {
+    const [row]: AgentTokenRow[] = await this.db.query(
+      `SELECT ${TOKEN_COLUMNS} FROM agent_tokens WHERE token_hash = $1 AND revoked_at IS NULL`,
+      [tokenHash(token)],
+    );
+    return row ?? null;
+  }
+
+  async register(tokenId: string, registration: Registration): Promise<AgentRow> {
+    const r = registration;
+    const [row]: Array<{ id: string }> = await this.db.query(
+      `INSERT INTO agents (token_id, name, pool, labels, providers, version, capacity, protocol_version,
+                           heartbeat_interval_seconds, status, running, registered_at, last_heartbeat)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'online', '[]', now(), now())
+       ON CONFLICT (token_id, name) DO UPDATE SET
+         pool = EXCLUDED.pool, labels = EXCLUDED.labels, providers = EXCLUDED.providers,
+         version = EXCLUDED.version, capacity = EXCLUDED.capacity,
+         protocol_version = EXCLUDED.protocol_version,
+         heartbeat_interval_seconds = EXCLUDED.heartbeat_interval_seconds,
+         status = 'online', running = '[]', registered_at = now(), last_heartbeat = now()
+       RETURNING id`,
+      [
+        tokenId,
+        r.name,
+        r.pool,
+        JSON.stringify(r.labels),
+        JSON.stringify(r.providers),
+        r.version,
+        r.capacity,
+        r.protocolVersion,
+        r.heartbeatIntervalSeconds,
+      ],
+    );
+    return (await this.find(row!.id))!;
+  }
+
+  /**
+   * Records an agent heartbeat. `changed` is the agent when its status changed (for agentEvents);
+   * a revoked agent or an unknown id gets the refusal the agent acts on (PROTOCOL.md 5.8).
+   */
+  async heartbeat(
+    agentId: string,
+    beat: { running: Array<{ jobId: string; attempt: number }>; draining: boolean; leaving: boolean },
+  ): Promise<HeartbeatOutcome> {
+    const agent = await this.find(agentId);
+    if (!agent) return { ok: false, code: "UnknownAgent", agent: null };
+    if (agent.revoked) return { ok: false, code: "Unauthenticated", agent };
+    const status = beat.leaving ? "offline" : statusOf(beat.running.length, beat.draining);
+    await this.db.query(`UPDATE agents SET status = $2, running = $3, last_heartbeat = now() WHERE id = $1`, [
+      agentId,
+      status,
+      JSON.stringify(beat.running),
+    ]);
+    const changed =
+      status !== agent.status || beat.running.length !== agent.running.length
+        ? { ...agent, status, running: beat.running, lastHeartbeat: new Date() }
+        : null;
+    return { ok: true, changed };
+  }
+
+  /** Agents silent for `intervals` heartbeat intervals go offline; returns those that just did. */
+  async markSilentOffline(intervals: number): Promise<AgentRow[]> {
+    const rows = await updated<{ id: string }>(
+      this.db.manager,
+      `UPDATE agents SET status = 'offline', running = '[]'
+        WHERE status <> 'offline'
+          AND last_heartbeat < now() - make_interval(secs => heartbeat_interval_seconds * $1)
+        RETURNING id`,
+      [intervals],
+    );
+    if (rows.length === 0) return [];
+    return this.select(this.db.manager, `a.id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
+  }
+
+  async find(id: string): Promise<AgentRow | null> {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+    const [row] = await this.select(this.db.manager, `a.id = $1`, [id]);
+    return row ?? null;
+  }
+
+  async list(filter: { pool?: string | null; status?: AgentStatus | null } = {}): Promise<AgentRow[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.pool) where.push(`a.pool = $${params.push(filter.pool)}`);
+    if (filter.status) where.push(`a.status = $${params.push(filter.status)}`);
+    return this.select(
+      this.db.manager,
+      where.length ? where.join(" AND ") : "true",
+      params,
+      "a.pool, a.name",
+    );
+  }
+
+  /** Online agents (any status but offline) of `pool` that run `type`: whether a job there can start. */
+  async serving(pool: string, type: ActionTypeId): Promise<AgentRow[]> {
+    return this.select(
+      this.db.manager,
+      `a.pool = $1 AND a.status <> 'offline' AND t.revoked_at IS NULL AND a.providers @> $2::jsonb`,
+      [pool, JSON.stringify([type])],
+    );
+  }
+
+  private async select(
+    m: EntityManager,
+    where: string,
+    params: unknown[],
+    order = "a.registered_at",
+  ): Promise<AgentRow[]> {
+    const rows: AgentRow[] = await m.query(
+      `SELECT ${AGENT_COLUMNS} FROM agents a JOIN agent_tokens t ON t.id = a.token_id WHERE ${where} ORDER BY ${order}`,
+      params,
+    );
+    return rows.map((row) => ({
+      ...row,
+      registeredAt: new Date(row.registeredAt),
+      lastHeartbeat: new Date(row.lastHeartbeat),
+    }));
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * Reading what agents leave behind: log chunks in `<prefix>_LOGS` as lines (`actionLog` query and
+ * subscription), and artifacts in the object store over HTTP with the API's token. The chunks and
+ * objects are written here the way an agent writes them (PROTOCOL.md 5.4, 9).
+ */
+import crypto from "node:crypto";
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
+import { jetstream } from "@nats-io/jetstream";
+import { Objm } from "@nats-io/obj";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { encode, msgIds, natsNames, type JobMessage } from "@sluice/protocol";
+import { CREATE } from "../support/documents";
+import { connectNats } from "../support/nats";
+import { ADMIN_TOKEN, dataOf, startTestServer, type TestServer } from "../support/server";
+import { eventually } from "../support/wait";
+import { GIT, SHELL, TestWorker } from "../support/worker";
+
+let t: TestServer;
+let nc: NatsConnection;
+let worker: TestWorker;
+beforeAll(async () => {
+  t = await startTestServer();
+  nc = await connectNats();
+  worker = await TestWorker.start(t.natsPrefix, [GIT, SHELL("Build")], (job) =>
+    job.actionTypeId.category === "Build" ? "hold" : { outcome: "Succeeded" },
+  );
+});
+afterAll(async () => {
+  await worker.stop();
+  await nc.close();
+  await t.stop();
+});
+
+let chunkSequence = 0;
+async function writeLog(job: JobMessage, stream: "stdout" | "stderr" | "system", text: string) {
+  const sequence = ++chunkSequence;
+  await jetstream(nc).publish(
+    natsNames(t.natsPrefix).subjects.log(job.jobId),
+    encode("logChunk", {
+      jobId: job.jobId,
+      attempt: job.attempt,
+      sequence,
+      at: new Date().toISOString(),
+      stream,
+      text,
+    }),
+    { msgID: msgIds.logChunk(job.jobId, job.attempt, sequence) },
+  );
+}
+
+const LOG = /* GraphQL */ `
+  query ($id: ID!, $after: Int, $first: Int) {
+    actionLog(actionExecutionId: $id, after: $after, first: $first) {
+      nodes {
+        sequence
+        stream
+        text
+      }
+      hasNextPage
+      endCursor
+      complete
+    }
+  }
+`;
+
+it("serves a job's log as lines, in pages, live, and its artifact over HTTP", async () => {
+  dataOf(
+    await t.gql(CREATE, {
+      input: {
+        name: "logged",
+        stages: [
+          {
+            name: "Source",
+            actions: [
+              {
+                name: "Checkout",
+                actionTypeId: GIT,
+                configuration: { Repository: "https://git.example/app.git", Branch: "main" },
+                outputArtifacts: [{ name: "Src" }],
+              },
+            ],
+          },
+          {
+            name: "Build",
+            actions: [
+              {
+                name: "Make",
+                actionTypeId: SHELL("Build"),
+                configuration: { Commands: "make" },
+                inputArtifacts: [{ name: "Src" }],
+                outputArtifacts: [{ name: "Out" }],
+              },
+            ],
+          },
+        ],
+      },
+    }),
+  );
+  await worker.waitFor((jobs) => jobs.some((j) => j.actionName === "Make"));
+  const job = worker.jobs.find((j) => j.actionName === "Make")!;
+
+  // Lines split across chunks, two streams interleaved.
+  await writeLog(job, "system", "$ make\n");
+  await writeLog(job, "stdout", "compiling a\ncompil");
+  await writeLog(job, "stderr", "warning: x\n");
+  await writeLog(job, "stdout", "ing b\n");
+
+  const first = dataOf(await t.gql(LOG, { id: job.jobId, first: 2 })).actionLog;
+  expect(first).toEqual({
+    nodes: [
+      { sequence: 1, stream: "system", text: "$ make" },
+      { sequence: 2, stream: "stdout", text: "compiling a" },
+    ],
+    hasNextPage: true,
+    endCursor: 2,
+    complete: false,
+  });
+  const rest = dataOf(await t.gql(LOG, { id: job.jobId, after: 2 })).actionLog;
+  expect(rest).toEqual({
+    nodes: [
+      { sequence: 3, stream: "stderr", text: "warning: x" },
+      { sequence: 4, stream: "stdout", text: "compiling b" },
+    ],
+    hasNextPage: false,
+    endCursor: 4,
+    complete: false,
+  });
+
+  // Follow from line 3: the stored lines, then new ones, then completion when the job ends.
+  const client = createClient({
+    url: t.url.replace(/^http/, "ws"),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+  const followed: string[] = [];
+  const completed = new Promise<void>((resolve, reject) => {
+    client.subscribe(
+      {
+        query: `subscription ($id: ID!) { actionLog(actionExecutionId: $id, after: 3) { sequence text } }`,
+        variables: { id: job.jobId },
+      },
+      {
+        next: (value: any) => followed.push(`${value.data.actionLog.sequence}:${value.data.actionLog.text}`),
+        error: reject,
+        complete: resolve,
+      },
+    );
+  });
+  await eventually(async () => followed.length === 1, 5000, "the stored line");
+  await writeLog(job, "stdout", "linking\nno newline at the end");
+  await eventually(async () => followed.length === 2, 5000, "the live line");
+
+  // The artifact the job produced, stored the way an agent stores it.
+  const bytes = Buffer.from(job.jobId);
+  const store = await new Objm(nc).open(natsNames(t.natsPrefix).artifactsBucket);
+  await store.putBlob({ name: `${job.executionId}/Out` }, bytes);
+  await worker.finish(job, { outcome: "Succeeded" });
+  await completed;
+  expect(followed).toEqual(["4:compiling b", "5:linking", "6:no newline at the end"]);
+  await client.dispose();
+
+  const done = dataOf(await t.gql(LOG, { id: job.jobId, after: 4 })).actionLog;
+  expect(done).toMatchObject({ hasNextPage: false, endCursor: 6, complete: true });
+
+  const url = `${t.url.replace(/\/graphql$/, "")}/artifacts/${job.executionId}/Out`;
+  expect((await fetch(url)).status).toBe(401);
+  const response = await fetch(url, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  expect(response.status).toBe(200);
+  expect(response.headers.get("content-type")).toBe("application/gzip");
+  const sha256 = crypto.createHash("sha256").update(bytes).digest("hex");
+  expect(response.headers.get("x-checksum-sha256")).toBe(sha256);
+  expect(Buffer.from(await response.arrayBuffer())).toEqual(bytes);
+  const missing = await fetch(url.replace(/Out$/, "Nope"), {
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+  expect(missing.status).toBe(404);
+});
+
+it("refuses an unknown action execution and a page size out of range", async () => {
+  const unknown = await t.gql(LOG, { id: crypto.randomUUID() });
+  expect(unknown.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+  const job = worker.jobs[0]!;
+  const tooMany = await t.gql(LOG, { id: job.jobId, first: 100_000 });
+  expect(tooMany.errors?.[0]?.extensions).toMatchObject({
+    code: "BAD_USER_INPUT",
+    validationErrors: [{ path: "first" }],
+  });
+});
