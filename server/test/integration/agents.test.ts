@@ -201,6 +201,72 @@ describe("agent heartbeats and agentEvents", () => {
   });
 });
 
+describe("why a queued action does not start", () => {
+  it("says NO_AGENT while no agent of its pool runs its type, QUEUED once one does", async () => {
+    const worker = await TestWorker.start(
+      t.natsPrefix,
+      [GIT],
+      () => ({ outcome: "Succeeded" }),
+      "source-only",
+    );
+    try {
+      dataOf(
+        await t.gql(CREATE, {
+          input: {
+            name: "pooled",
+            stages: [
+              {
+                name: "Source",
+                actions: [
+                  {
+                    name: "Checkout",
+                    actionTypeId: GIT,
+                    configuration: { Repository: "https://git.example/app.git", Branch: "main" },
+                    outputArtifacts: [{ name: "Src" }],
+                  },
+                ],
+              },
+              {
+                name: "Build",
+                actions: [
+                  {
+                    name: "Make",
+                    actionTypeId: SHELL("Build"),
+                    region: "gpu",
+                    configuration: { Commands: "make" },
+                    inputArtifacts: [{ name: "Src" }],
+                  },
+                ],
+              },
+            ],
+          },
+        }),
+      );
+      const reason = async () => {
+        const { pipeline } = dataOf(
+          await t.gql(`{ pipeline(name: "pooled") { executions(first: 1) { nodes {
+             stages { actions { status waitingReason { code message } } } } } } }`),
+        );
+        return pipeline.executions.nodes[0].stages[1].actions[0];
+      };
+      const waiting = await eventually(async () => {
+        const make = await reason();
+        return make.status === "Queued" ? make : false;
+      });
+      expect(waiting.waitingReason).toEqual({
+        code: "NO_AGENT",
+        message:
+          'No online agent of pool "gpu" runs Build/Sluice/Shell@1: start one with --pool gpu --providers Build/Sluice/Shell@1.',
+      });
+      const { token } = await createToken();
+      await register(registration(token, { name: "gpu-1", pool: "gpu", capacity: 1 }));
+      expect((await reason()).waitingReason.code).toBe("QUEUED");
+    } finally {
+      await worker.stop();
+    }
+  });
+});
+
 describe("leases, retries, duplicates and revocation", () => {
   async function pipelineWithBuild(name: string) {
     dataOf(

@@ -466,6 +466,8 @@ export interface ActionExecutionView {
   actionTypeId: ActionTypeId;
   runOrder: number;
   namespace: string | null;
+  /** The agent pool that runs it; null is the default pool. */
+  region: string | null;
   /** null: not started in the stage's current run. */
   status: ActionStatus | null;
   approvalPending: boolean;

@@ -71,6 +71,7 @@ function actionView(execution: ExecutionState, stageIndex: number, actionIndex: 
     actionTypeId: declaration.actionTypeId,
     runOrder: declaration.runOrder,
     namespace: declaration.namespace,
+    region: declaration.region,
     status: attempt?.status ?? null,
     approvalPending: attempt?.approvalPending ?? false,
     actionExecutionId: attempt?.actionExecutionId ?? null,

@@ -19,6 +19,8 @@ import {
   type ExecutionView,
   type PipelineEvent,
 } from "../../domain/execution";
+import { DEFAULT_POOL } from "@sluice/protocol";
+import type { AgentRow } from "../../persistence/agent-store";
 import { ExecutionStore } from "../../persistence/execution-store";
 import { asyncQueue } from "../async-queue";
 import type { GraphQLContext } from "../context";
@@ -33,6 +35,7 @@ import {
   PipelineExecutionType,
   PipelineStateType,
   TransitionStateType,
+  WaitingReasonType,
 } from "../types/execution.type";
 import { PipelineVariableOverride, RetryModeEnum, SourceRevisionInput } from "../types/execution.input";
 import { PipelineType } from "../types/pipeline.type";
@@ -275,6 +278,48 @@ function badInput(path: string, message: string): DomainError {
 /** Fields of an action's current attempt that the view keeps only per attempt. */
 @Resolver(() => ActionExecutionType)
 export class ActionExecutionResolver {
+  @FieldResolver(() => WaitingReasonType, {
+    nullable: true,
+    description:
+      "Why it does not run yet: RUN_ORDER (lower runOrders first), NO_AGENT (no online agent of its pool runs its type), QUEUED (such agents exist but none has taken it yet: all busy, or it is on its way).",
+  })
+  async waitingReason(
+    @Root() action: ActionExecutionView,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<WaitingReasonType | null> {
+    const reason = action.waitingReason;
+    if (reason?.code !== "NO_AGENT") return reason;
+    const pool = action.region ?? DEFAULT_POOL;
+    const type = action.actionTypeId;
+    const serving = (await onlineAgents(ctx)).filter(
+      (agent) =>
+        agent.pool === pool &&
+        agent.providers.some(
+          (p) =>
+            p.category === type.category &&
+            p.owner === type.owner &&
+            p.provider === type.provider &&
+            p.version === type.version,
+        ),
+    );
+    const what = `${type.category}/${type.owner}/${type.provider}@${type.version}`;
+    if (serving.length === 0) {
+      return {
+        ...reason,
+        message: `No online agent of pool "${pool}" runs ${what}: start one with --pool ${pool} --providers ${what}.`,
+      };
+    }
+    const free = serving.filter((agent) => agent.running.length < agent.capacity);
+    return {
+      ...reason,
+      code: "QUEUED",
+      message:
+        free.length === 0
+          ? `All ${serving.length} agent(s) of pool "${pool}" that run ${what} are busy; it starts when one has a free slot.`
+          : `Dispatched to ${serving.length} agent(s) of pool "${pool}" that run ${what}; one is taking it.`,
+    };
+  }
+
   @FieldResolver(() => AgentRefType, {
     nullable: true,
     description: "The agent that ran the current attempt.",
@@ -305,6 +350,17 @@ export class ActionExecutionResolver {
   approval(@Root() action: ActionExecutionView): ApprovalDecisionType | null {
     return currentAttempt(action)?.approval ?? null;
   }
+}
+
+/** The agents not offline, read once per request however many actions ask. */
+const onlineAgentsOf = new WeakMap<GraphQLContext, Promise<AgentRow[]>>();
+function onlineAgents(ctx: GraphQLContext): Promise<AgentRow[]> {
+  let agents = onlineAgentsOf.get(ctx);
+  if (!agents) {
+    agents = ctx.agents.list().then((all) => all.filter((a) => a.status !== "offline" && !a.revoked));
+    onlineAgentsOf.set(ctx, agents);
+  }
+  return agents;
 }
 
 function currentAttempt(action: ActionExecutionView) {
