@@ -59,7 +59,11 @@ export async function startServer({
   logger,
   clock = systemClock,
 }: StartOptions): Promise<SluiceServer> {
-  const db = await openDatabase({ url: config.databaseUrl, pgliteDir: `${config.dataDir}/pglite` });
+  const db = await openDatabase({
+    url: config.databaseUrl,
+    pgliteDir: `${config.dataDir}/pglite`,
+    queryTimeoutMs: config.dbQueryTimeoutMs,
+  });
   const nats = new NatsLink(config.natsUrl, config.natsPrefix, logger);
   const relay = new OutboxRelay(db, nats, config.natsPrefix, logger);
   const events = new EventFanout(nats, config.natsPrefix, logger);

@@ -76,6 +76,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** How long SIGTERM waits for in-flight requests before closing them, in milliseconds. */
   SLUICE_SHUTDOWN_TIMEOUT_MS: positiveInt(10000, "a positive number of milliseconds"),
+  /** The longest a database statement may take before the request fails with UNAVAILABLE. */
+  SLUICE_DB_QUERY_TIMEOUT_MS: positiveInt(30_000, "a positive number of milliseconds"),
   /**
    * How often agents heartbeat, in seconds (jobs and agents alike). An agent silent for three
    * intervals is lost: its leases end and it shows offline.
@@ -98,6 +100,7 @@ export interface Config {
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   shutdownTimeoutMs: number;
   heartbeatIntervalSeconds: number;
+  dbQueryTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -131,5 +134,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SLUICE_SHUTDOWN_TIMEOUT_MS,
     heartbeatIntervalSeconds: e.SLUICE_HEARTBEAT_INTERVAL_SECONDS,
+    dbQueryTimeoutMs: e.SLUICE_DB_QUERY_TIMEOUT_MS,
   };
 }

@@ -22,7 +22,7 @@ export function isUnavailable(error: unknown): boolean {
   if (!e) return false;
   const code = e.code ?? e.driverError?.code;
   if (code && UNAVAILABLE_CODES.has(code)) return true;
-  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
+  return /Connection terminated|connection timeout|Client has encountered a connection error|Query read timeout/i.test(
     e.message ?? "",
   );
 }

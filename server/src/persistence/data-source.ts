@@ -16,6 +16,8 @@ export interface DatabaseOptions {
   url: string | undefined;
   /** Where PGlite keeps its files (ignored with a URL); "memory://" keeps them in memory. */
   pgliteDir: string;
+  /** Longest a statement may run (default 30 s). */
+  queryTimeoutMs?: number;
 }
 
 /**
@@ -35,7 +37,15 @@ export async function openDatabase(options: DatabaseOptions): Promise<DataSource
       ...common,
       type: "postgres",
       url: options.url,
-      extra: { max: 10, connectionTimeoutMillis: 5000 },
+      // A database that accepts connections but stops answering (frozen, or a network that drops
+      // packets) must not hang requests for ever: the server ends a statement after
+      // queryTimeoutMs, and the client gives up a second later, so the request fails UNAVAILABLE.
+      extra: {
+        max: 10,
+        connectionTimeoutMillis: 5000,
+        statement_timeout: options.queryTimeoutMs ?? 30_000,
+        query_timeout: (options.queryTimeoutMs ?? 30_000) + 1000,
+      },
     };
   } else {
     // typeorm-pglite keeps one PGlite per process; it is loaded lazily so that a server on

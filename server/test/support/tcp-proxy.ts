@@ -8,6 +8,7 @@ import net from "node:net";
 export class TcpProxy {
   private readonly sockets = new Set<net.Socket>();
   private cut = false;
+  private frozen = false;
 
   private constructor(
     private readonly server: net.Server,
@@ -33,6 +34,20 @@ export class TcpProxy {
     this.cut = false;
   }
 
+  /**
+   * Stops forwarding bytes, both ways, on every connection (they stay open), and holds new ones:
+   * the service looks alive but never answers, like a frozen host.
+   */
+  freeze(): void {
+    this.frozen = true;
+    for (const socket of this.sockets) socket.pause();
+  }
+
+  thaw(): void {
+    this.frozen = false;
+    for (const socket of this.sockets) socket.resume();
+  }
+
   async close(): Promise<void> {
     this.disconnect();
     await new Promise((resolve) => this.server.close(resolve));
@@ -50,6 +65,7 @@ export class TcpProxy {
     ] as const) {
       this.sockets.add(from);
       from.pipe(to);
+      if (this.frozen) from.pause();
       from.on("error", () => to.destroy());
       from.on("close", () => {
         to.destroy();
