@@ -54,8 +54,10 @@ export class ConnectionError extends Error {
   constructor(
     readonly endpoint: string,
     readonly reason: string,
+    /** What went wrong with the endpoint, e.g. "lost the connection to" for a socket that dropped. */
+    failure = "could not connect to",
   ) {
-    super(`could not connect to ${endpoint}: ${reason}`);
+    super(`${failure} ${endpoint}: ${reason}`);
     this.name = "ConnectionError";
   }
 }
@@ -119,7 +121,7 @@ function interpretResponse<T>(endpoint: string, status: number, ok: boolean, tex
   return data as T;
 }
 
-function toErrorEntry(raw: unknown): GraphQLErrorEntry {
+export function toErrorEntry(raw: unknown): GraphQLErrorEntry {
   if (!isObject(raw)) return { message: String(raw) };
   const entry: GraphQLErrorEntry = {
     message: typeof raw["message"] === "string" ? raw["message"] : JSON.stringify(raw),

@@ -1,12 +1,13 @@
 /**
  * What a command needs at run time, built from the global options (`--endpoint`, `--token`), the
- * environment and the injected I/O: a GraphQL client, a JSON printer and the input reader.
+ * environment and the injected I/O: a GraphQL client (HTTP and WebSocket), printers and the input reader.
  */
 import type { Command } from "commander";
 import { createClient, type GraphQLClient } from "./client";
 import { UsageError } from "./errors";
 import { readCliInputJson } from "./input";
 import { formatJson, type Writer } from "./output";
+import { createSubscriber, type Subscriber } from "./subscription";
 
 export const DEFAULT_ENDPOINT = "http://127.0.0.1:4000/graphql";
 export const ENDPOINT_ENV = "SLUICE_ENDPOINT";
@@ -19,13 +20,26 @@ export interface Io {
   env: Record<string, string | undefined>;
   /** Defaults to the global fetch. */
   fetch?: typeof fetch;
+  /**
+   * Calls `handler` on an interrupt (Ctrl-C) until the returned function is called. Defaults to
+   * SIGINT; while a handler is installed, SIGINT no longer ends the process by itself.
+   */
+  onInterrupt?(handler: () => void): () => void;
 }
 
 export interface CommandContext {
   /** Sends a GraphQL operation to the resolved endpoint and resolves with its data. */
   request: GraphQLClient;
+  /** Starts a GraphQL subscription over WebSocket on the same endpoint, with the same token. */
+  subscribe: Subscriber;
   /** Prints a value as pretty JSON on stdout. */
   print(value: unknown): void;
+  /** Writes text as is on stdout. */
+  write(text: string): void;
+  /** Writes a message line on stderr (for people, not scripts). */
+  notice(message: string): void;
+  /** See `Io.onInterrupt`. */
+  onInterrupt(handler: () => void): () => void;
   /** Reads and parses a `--cli-input-json` value. */
   readInput(spec: string): Promise<unknown>;
 }
@@ -49,10 +63,19 @@ export function contextFactory(io: Io): ContextFactory {
         token: token || undefined,
         ...(io.fetch ? { fetch: io.fetch } : {}),
       }),
+      subscribe: createSubscriber({ endpoint, token: token || undefined }),
       print: (value) => io.stdout(formatJson(value)),
+      write: (text) => io.stdout(text),
+      notice: (message) => io.stderr(`${message}\n`),
       readInput: (spec) => readCliInputJson(spec, { readStdin: io.readStdin }),
+      onInterrupt: io.onInterrupt ?? onSigint,
     };
   };
+}
+
+function onSigint(handler: () => void): () => void {
+  process.once("SIGINT", handler);
+  return () => void process.off("SIGINT", handler);
 }
 
 export function resolveEndpoint(option: string | undefined, env: Record<string, string | undefined>): string {

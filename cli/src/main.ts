@@ -14,7 +14,9 @@ Examples:
   sluice list-pipelines --max-items 10
   sluice get-pipeline --name a > a.json
   sluice create-pipeline --cli-input-json file://a.json
-  sluice get-pipeline --name a --format aws | sluice import-pipeline --cli-input-json -`;
+  sluice get-pipeline --name a --format aws | sluice import-pipeline --cli-input-json -
+  sluice logs --execution <id> --action Build --follow
+  sluice create-agent-token --description "build hosts"`;
 
 export function buildProgram(io: Io): Command {
   const program = new Command("sluice")
@@ -38,6 +40,7 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
     readStdin: io.readStdin ?? readProcessStdin,
     env: io.env ?? process.env,
     ...(io.fetch ? { fetch: io.fetch } : {}),
+    ...(io.onInterrupt ? { onInterrupt: io.onInterrupt } : {}),
   };
   try {
     await buildProgram(resolved).parseAsync(argv, { from: "user" });

@@ -113,6 +113,11 @@ describe("usage", () => {
       "import-pipeline",
       "list-action-types",
       "get-pipeline-versions",
+      "logs",
+      "list-agents",
+      "create-agent-token",
+      "list-agent-tokens",
+      "revoke-agent-token",
     ]) {
       const result = await run([command, "--help"]);
       expect(result.code).toBe(0);
@@ -127,6 +132,8 @@ describe("usage", () => {
     const result = await run(["--help"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("get-pipeline-versions");
+    expect(result.stdout).toContain("revoke-agent-token");
+    expect(result.stdout).toContain("sluice logs --execution <id> --action Build --follow");
     expect(result.stdout).toContain("sluice create-pipeline --cli-input-json file://a.json");
   });
 

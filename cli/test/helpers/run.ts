@@ -1,4 +1,5 @@
 /** Runs `main()` in-process with captured stdout/stderr and an isolated environment. */
+import type { Io } from "../../src/context";
 import { main } from "../../src/main";
 
 export interface RunResult {
@@ -10,19 +11,28 @@ export interface RunResult {
 export interface RunOptions {
   env?: Record<string, string | undefined>;
   stdin?: string;
+  fetch?: typeof fetch;
+  onInterrupt?: Io["onInterrupt"];
+  /** Called after each write to stdout, with everything written so far. */
+  onStdout?(stdout: string): void;
 }
 
 export async function run(args: string[], options: RunOptions = {}): Promise<RunResult> {
   let stdout = "";
   let stderr = "";
   const code = await main(args, {
-    stdout: (text) => void (stdout += text),
+    stdout: (text) => {
+      stdout += text;
+      options.onStdout?.(stdout);
+    },
     stderr: (text) => void (stderr += text),
     env: options.env ?? {},
     readStdin: async () => {
       if (options.stdin === undefined) throw new Error("the test gave no stdin");
       return options.stdin;
     },
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.onInterrupt ? { onInterrupt: options.onInterrupt } : {}),
   });
   return { code, stdout, stderr };
 }
