@@ -118,11 +118,73 @@ if (up) {
   const web = startScript("web");
   const endpoint = `http://localhost:${port}/graphql`;
   env.SLUICE_ENDPOINT ??= endpoint;
-  if (agent) launch("agent", "npm", ["run", "start", "-w", agent], { cwd: ROOT });
+  if (agent) {
+    const agentEnv = await localAgentEnv(endpoint);
+    if (agentEnv) launch("agent", "npm", ["run", "start", "-w", agent], { cwd: ROOT, env: agentEnv });
+  }
   if (web)
     launch("web", "npm", ["run", "start", "-w", web], { cwd: ROOT, env: { ...env, WEB_PORT: webPort } });
   log(`GraphQL:   ${endpoint}`);
   if (web) log(`Dashboard: http://localhost:${webPort}/`);
-  if (agent) log("Agent:     started");
+  if (agent && children.has("agent")) log("Agent:     started (work directory .sluice/agent-work)");
   log("Ctrl-C stops it");
+}
+
+/**
+ * The local agent's environment: the NATS the server uses and a token of its own, created once
+ * through the API with the admin token and kept in .sluice/agent-token (0600). A token that no
+ * longer works (revoked, or the data was reset) is replaced.
+ */
+async function localAgentEnv(endpoint) {
+  const adminToken = env.SLUICE_ADMIN_TOKEN ?? readSecret(path.join(env.SLUICE_DATA_DIR, "admin-token"));
+  if (!adminToken) {
+    log("no admin token found: the local agent is not started (set SLUICE_ADMIN_TOKEN)");
+    return null;
+  }
+  const file = path.join(ROOT, ".sluice", "agent-token");
+  let token = env.SLUICE_AGENT_TOKEN ?? readSecret(file);
+  const gql = async (query, variables) => {
+    const response = await fetch(endpoint, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = await response.json();
+    if (body.errors?.length) throw new Error(body.errors[0].message);
+    return body.data;
+  };
+  try {
+    const { agentTokens } = await gql("{ agentTokens { id description revokedAt } }");
+    const stored = readSecret(`${file}.id`);
+    const usable = agentTokens.some((t) => t.id === stored && t.revokedAt === null);
+    if (!token || (!env.SLUICE_AGENT_TOKEN && !usable)) {
+      const { createAgentToken } = await gql(
+        "mutation ($d: String!) { createAgentToken(description: $d) { id token } }",
+        { d: "local agent started by npm start" },
+      );
+      token = createAgentToken.token;
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, `${token}\n`, { mode: 0o600 });
+      fs.writeFileSync(`${file}.id`, `${createAgentToken.id}\n`, { mode: 0o600 });
+      log("created an agent token for the local agent (.sluice/agent-token)");
+    }
+  } catch (error) {
+    log(`could not get an agent token: ${error.message}; the local agent is not started`);
+    return null;
+  }
+  return {
+    ...env,
+    SLUICE_AGENT_TOKEN: token,
+    SLUICE_AGENT_NAME: env.SLUICE_AGENT_NAME ?? "local",
+    SLUICE_AGENT_WORK_DIR: env.SLUICE_AGENT_WORK_DIR ?? path.join(ROOT, ".sluice", "agent-work"),
+  };
+}
+
+function readSecret(file) {
+  try {
+    const value = fs.readFileSync(file, "utf8").trim();
+    return value.length > 0 ? value : null;
+  } catch {
+    return null;
+  }
 }

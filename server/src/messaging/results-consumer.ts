@@ -120,12 +120,7 @@ export class ResultsConsumer {
         outputVariables: done.outputVariables,
         outputArtifacts: done.outputArtifacts,
         failureType: done.outcome === "Failed" ? done.failureType : null,
-        failureCause:
-          done.outcome === "Succeeded"
-            ? null
-            : done.errorDetails?.code === "TimedOut"
-              ? "TIMED_OUT"
-              : "FAILED",
+        failureCause: failureCause(done),
         testReport: done.testReport ?? null,
         agentId: done.agentId,
       });
@@ -153,4 +148,17 @@ export class ResultsConsumer {
     }
     return result.message as T;
   }
+}
+
+/**
+ * Why an attempt failed, in a retry policy's words. The agent says it with errorDetails.code:
+ * TimedOut (its own timeout), Shutdown (it left before the job ended: like a lost agent, the job
+ * itself did not fail); anything else is the job failing.
+ */
+function failureCause(done: CompleteMessage): "AGENT_LOST" | "FAILED" | "TIMED_OUT" | null {
+  if (done.outcome === "Succeeded") return null;
+  const code = done.errorDetails?.code;
+  if (code === "TimedOut") return "TIMED_OUT";
+  if (code === "Shutdown") return "AGENT_LOST";
+  return "FAILED";
 }

@@ -4,8 +4,8 @@ import { natsNames } from "@sluice/protocol";
 
 export const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 
-export function connectNats(): Promise<NatsConnection> {
-  return connect({ servers: NATS_URL, name: "sluice-test" });
+export function connectNats(url = NATS_URL): Promise<NatsConnection> {
+  return connect({ servers: url, name: "sluice-test" });
 }
 
 /** Removes the streams a test run created under its own prefix. */

@@ -1,4 +1,5 @@
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient } from "@nats-io/jetstream";
+import { Objm } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
 import crypto from "node:crypto";
 import {
@@ -18,6 +19,11 @@ export interface Outcome {
   outcome: "Succeeded" | "Failed";
   summary?: string;
   outputVariables?: Record<string, string>;
+  /**
+   * The bytes of output artifacts, stored in the object store as an agent stores them. Outputs
+   * not given here are reported with the job id as their "content", and not stored.
+   */
+  artifacts?: Record<string, Uint8Array>;
 }
 
 /** What the worker does with a job: answer at once, or hold it (`"hold"`) until `finish()`. */
@@ -46,8 +52,9 @@ export class TestWorker {
     types: ActionTypeId[],
     behaviour: Behaviour,
     agentId = "test-worker",
+    natsUrl?: string,
   ): Promise<TestWorker> {
-    const nc = await connectNats();
+    const nc = await connectNats(natsUrl);
     const js = jetstream(nc);
     const worker = new TestWorker(nc, js, prefix, behaviour, agentId);
     const jsm = await jetstreamManager(nc);
@@ -84,13 +91,22 @@ export class TestWorker {
       outcome: outcome.outcome,
       summary: outcome.summary ?? outcome.outcome,
       outputVariables: outcome.outputVariables ?? {},
-      // The worker's "artifact" is the job id as bytes; the object store joins in with the agents.
-      outputArtifacts: job.outputArtifacts.map((a) => ({
-        name: a.name,
-        objectKey: artifactKey(job.executionId, a.name),
-        size: Buffer.byteLength(job.jobId),
-        sha256: crypto.createHash("sha256").update(job.jobId).digest("hex"),
-      })),
+      outputArtifacts: await Promise.all(
+        job.outputArtifacts.map(async (a) => {
+          const bytes = outcome.artifacts?.[a.name] ?? Buffer.from(job.jobId);
+          const objectKey = artifactKey(job.executionId, a.name);
+          if (outcome.artifacts?.[a.name]) {
+            const store = await new Objm(this.nc).open(names.artifactsBucket);
+            await store.putBlob({ name: objectKey }, bytes);
+          }
+          return {
+            name: a.name,
+            objectKey,
+            size: bytes.length,
+            sha256: crypto.createHash("sha256").update(bytes).digest("hex"),
+          };
+        }),
+      ),
       finishedAt: new Date().toISOString(),
     };
     await this.js.publish(names.subjects.complete, encode("complete", complete as never), {

@@ -1,0 +1,506 @@
+/**
+ * The agent's runtime (PROTOCOL.md sections 2, 3, 5, 6, 7, 10, 12): one NATS connection, the
+ * registration (again after every reconnect), agent heartbeats, the cancel subscription, one pull
+ * loop per provider sharing the concurrency slots, and drain/revocation. Each job is a JobRun.
+ */
+import fs from "node:fs/promises";
+import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import {
+  jetstream,
+  jetstreamManager,
+  type Consumer,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from "@nats-io/jetstream";
+import { Objm } from "@nats-io/obj";
+import {
+  PROTOCOL_VERSION,
+  TIMINGS,
+  decode,
+  encode,
+  jobConsumerConfig,
+  natsNames,
+  type NatsNames,
+} from "@sluice/protocol";
+import type { AgentConfig } from "./config";
+import type { Logger } from "./logger";
+import { formatActionTypeId, type ArtifactStore, type Provider, type StopReason } from "./providers/types";
+import { JobRun, jobKey, type JobHost } from "./runtime/job-run";
+import { register, RegistrationRefused, type Registration } from "./runtime/registration";
+import { Slots } from "./runtime/slots";
+import { Backoff, errorMessage, sleep, withTimeout } from "./runtime/util";
+import { AGENT_VERSION } from "./runtime/version";
+
+export interface AgentDependencies {
+  logger: Logger;
+  /** What runs each action type, keyed by formatActionTypeId; one pull loop each. */
+  providers: ReadonlyMap<string, Provider>;
+  /** Builds the artifact store on the installation's bucket. */
+  artifactStore: (objectStore: Awaited<ReturnType<Objm["open"]>>) => ArtifactStore;
+  /** Aborting it before registration succeeded makes `start` reject with AgentStopped. */
+  signal?: AbortSignal;
+  /** Milliseconds per minute of a job's timeout; only tests change it (default 60,000). */
+  minuteMs?: number;
+}
+
+/** Registration refused for good, or the token revoked: the agent exits with status 3. */
+export class AgentFatalError extends Error {
+  override readonly name = "AgentFatalError";
+  readonly exitCode = 3;
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The agent was asked to stop before it was registered. */
+export class AgentStopped extends Error {
+  override readonly name = "AgentStopped";
+  readonly exitCode = 0;
+}
+
+/** How long a pull request waits on the server for a job; an idle agent renews it. */
+const PULL_EXPIRES_MS = 10_000;
+/** How long completes and log chunks keep retrying once the agent has decided to leave. */
+const LEAVING_GRACE_MS = 15_000;
+/** Agent heartbeats wait this long for a reply (5.8). */
+const HEARTBEAT_REPLY_TIMEOUT_MS = 5000;
+
+export class Agent implements JobHost {
+  readonly names: NatsNames;
+  readonly logger: Logger;
+  readonly workDir: string;
+  readonly logCapBytes: number;
+  nc!: NatsConnection;
+  js!: JetStreamClient;
+  jsm!: JetStreamManager;
+  agent!: { id: string; name: string; pool: string; version: string };
+  draining = false;
+  readonly minuteMs: number;
+
+  private readonly jobs = new Map<string, JobRun>();
+  private readonly runs = new Set<Promise<void>>();
+  private readonly slots: Slots;
+  private readonly fetches = new Set<ConsumerMessages>();
+  private readonly cancelSubscriptions = new Map<string, Subscription>();
+  private readonly pulling = new AbortController();
+  private readonly closing = new AbortController();
+  private readonly giveUpController = new AbortController();
+  private readonly forced = new AbortController();
+  private heartbeatIntervalMs = TIMINGS.defaultHeartbeatIntervalSeconds * 1000;
+  private registering: Promise<void> | null = null;
+  private artifactStore: Promise<ArtifactStore> | null = null;
+  private stopping = false;
+  private exiting = false;
+  private fatal: AgentFatalError | null = null;
+  private resolveDone!: (code: number) => void;
+  readonly done: Promise<number>;
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly deps: AgentDependencies,
+  ) {
+    this.names = natsNames(config.prefix);
+    this.logger = deps.logger;
+    this.workDir = config.workDir;
+    this.logCapBytes = config.logCapBytes;
+    this.slots = new Slots(config.concurrency);
+    this.minuteMs = deps.minuteMs ?? 60_000;
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+  }
+
+  get agentId(): string {
+    return this.agent.id;
+  }
+
+  get giveUp(): AbortSignal {
+    return this.giveUpController.signal;
+  }
+
+  /** Why the agent exited with status 3, when it did. */
+  get fatalError(): AgentFatalError | null {
+    return this.fatal;
+  }
+
+  /** Connects and registers; resolves once the agent takes jobs. */
+  async start(): Promise<void> {
+    const { config, logger } = this;
+    for (const provider of this.deps.providers.values()) {
+      // Fails fast on a provider the protocol cannot name.
+      jobConsumerConfig(config.prefix, config.pool, provider.id);
+    }
+    await fs.mkdir(config.workDir, { recursive: true });
+    this.nc = await this.connect();
+    this.js = jetstream(this.nc);
+    this.jsm = await jetstreamManager(this.nc);
+
+    let registration: Registration;
+    try {
+      registration = await register(this.nc, this.names, this.registerRequest(), logger, this.deps.signal);
+    } catch (error) {
+      await this.nc.close().catch(() => undefined);
+      if (error instanceof RegistrationRefused) throw new AgentFatalError(error.code, error.message);
+      if (this.deps.signal?.aborted) throw new AgentStopped("stopped before the agent was registered");
+      throw error;
+    }
+    this.agent = { id: registration.agentId, name: config.name, pool: config.pool, version: AGENT_VERSION };
+    this.heartbeatIntervalMs = registration.heartbeatIntervalSeconds * 1000;
+    this.subscribeCancels(registration.agentId);
+    logger.info(
+      {
+        agentId: registration.agentId,
+        pool: config.pool,
+        providers: [...this.deps.providers.keys()],
+        concurrency: config.concurrency,
+      },
+      "registered",
+    );
+
+    void this.watchConnection();
+    void this.heartbeatLoop();
+    for (const provider of this.deps.providers.values()) void this.pullLoop(provider);
+  }
+
+  /**
+   * Drains: no new jobs, running ones may finish within the drain timeout, then a leaving
+   * heartbeat and exit 0. Called again (or with force), it stops running jobs at once.
+   */
+  stop(options: { force?: boolean } = {}): void {
+    if (this.stopping) {
+      if (!this.forced.signal.aborted) {
+        this.logger.warn("stopping now: running jobs are aborted");
+        this.forced.abort();
+      }
+      return;
+    }
+    this.stopping = true;
+    if (options.force) this.forced.abort();
+    void this.shutdown();
+  }
+
+  async artifacts(): Promise<ArtifactStore> {
+    this.artifactStore ??= new Objm(this.nc)
+      .open(this.names.artifactsBucket)
+      .then((objectStore) => this.deps.artifactStore(objectStore));
+    return this.artifactStore.catch((error: unknown) => {
+      this.artifactStore = null;
+      throw error;
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Connection and registration
+
+  private async connect(): Promise<NatsConnection> {
+    const nc = await connect({
+      servers: this.config.natsServers,
+      name: `sluice-agent ${this.config.name}`,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      waitOnFirstConnect: true,
+    });
+    this.logger.info({ servers: this.config.natsServers }, "connected to NATS");
+    return nc;
+  }
+
+  private registerRequest() {
+    const { config } = this;
+    return {
+      protocolVersion: PROTOCOL_VERSION,
+      token: config.token,
+      name: config.name,
+      pool: config.pool,
+      labels: config.labels,
+      providers: [...this.deps.providers.values()].map((p) => p.id),
+      version: AGENT_VERSION,
+      capacity: config.concurrency,
+    };
+  }
+
+  /** After a reconnect or an UnknownAgent heartbeat reply: register again (one at a time). */
+  private reregister(why: string): Promise<void> {
+    this.registering ??= (async () => {
+      this.logger.info(`registering again: ${why}`);
+      try {
+        const registration = await register(
+          this.nc,
+          this.names,
+          this.registerRequest(),
+          this.logger,
+          this.closing.signal,
+        );
+        if (registration.agentId !== this.agent.id) {
+          // Running jobs keep the id they were accepted under; new ones use the new id.
+          this.logger.warn(
+            { old: this.agent.id, agentId: registration.agentId },
+            "the server gave a new agent id",
+          );
+          this.agent = { ...this.agent, id: registration.agentId };
+          this.subscribeCancels(registration.agentId);
+        }
+        this.heartbeatIntervalMs = registration.heartbeatIntervalSeconds * 1000;
+      } catch (error) {
+        if (error instanceof RegistrationRefused) {
+          this.exitFatal(new AgentFatalError(error.code, error.message));
+        } else if (!this.closing.signal.aborted) {
+          this.logger.error({ err: errorMessage(error) }, "registering again failed");
+        }
+      } finally {
+        this.registering = null;
+      }
+    })();
+    return this.registering;
+  }
+
+  private subscribeCancels(agentId: string): void {
+    if (this.cancelSubscriptions.has(agentId)) return;
+    const subject = this.names.subjects.agentCancel(agentId);
+    const sub = this.nc.subscribe(subject, {
+      callback: (err, msg) => {
+        if (err) return;
+        const decoded = decode("cancel", msg.data, subject);
+        if (!decoded.ok) {
+          this.logger.warn({ subject, err: decoded.error.message }, "ignoring an invalid cancel");
+          return;
+        }
+        const { jobId, attempt, reason } = decoded.message;
+        const run = this.jobs.get(jobKey(jobId, attempt));
+        if (run?.applyCancel(jobId, attempt, reason)) return;
+        this.logger.debug({ jobId, attempt, reason }, "ignoring a cancel of a job this agent does not run");
+      },
+    });
+    this.cancelSubscriptions.set(agentId, sub);
+  }
+
+  /** Follows reconnects: register again and re-read the cancel subject of every job (6.3, 12.6). */
+  private async watchConnection(): Promise<void> {
+    const nc = this.nc;
+    void nc.closed().then((error) => {
+      if (!this.exiting) {
+        this.logger.error({ err: error ? errorMessage(error) : undefined }, "the NATS connection closed");
+        this.abortAll({ kind: "Shutdown", message: "Cancelled: agent lost its NATS connection" });
+        void this.finish(1);
+      }
+    });
+    for await (const status of nc.status()) {
+      if (status.type === "disconnect") this.logger.warn("disconnected from NATS; reconnecting");
+      else if (status.type === "reconnect") {
+        this.logger.info("reconnected to NATS");
+        if (this.exiting) continue;
+        void this.reregister("reconnected").then(() => {
+          for (const run of this.jobs.values()) {
+            run
+              .checkCancel()
+              .catch((error: unknown) =>
+                this.logger.debug({ err: errorMessage(error), jobId: run.job.jobId }, "cancel check failed"),
+              );
+          }
+        });
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Agent heartbeats (5.8)
+
+  private async heartbeatLoop(): Promise<void> {
+    while (!this.closing.signal.aborted) {
+      await sleep(this.heartbeatIntervalMs, this.closing.signal);
+      if (this.closing.signal.aborted || this.exiting) break;
+      await this.sendHeartbeat();
+    }
+  }
+
+  private async sendHeartbeat(leaving = false, timeoutMs = HEARTBEAT_REPLY_TIMEOUT_MS): Promise<void> {
+    const subject = this.names.subjects.agentHeartbeat;
+    const running = [...this.jobs.values()]
+      .filter((run) => run.accepted)
+      .slice(0, 256)
+      .map((run) => ({ jobId: run.job.jobId, attempt: run.job.attempt }));
+    const payload = encode(
+      "agentHeartbeat",
+      { agentId: this.agent.id, at: new Date().toISOString(), running, draining: this.draining, leaving },
+      subject,
+    );
+    let reply;
+    try {
+      reply = await this.nc.request(subject, payload, { timeout: timeoutMs });
+    } catch (error) {
+      // No server answering changes nothing: the jobs' leases guard them (5.8).
+      this.logger.debug({ err: errorMessage(error) }, "agent heartbeat not answered");
+      return;
+    }
+    const decoded = decode("agentHeartbeatReply", reply.data, subject);
+    if (!decoded.ok) {
+      this.logger.warn({ err: decoded.error.message }, "unreadable agent heartbeat reply");
+      return;
+    }
+    const answer = decoded.message;
+    if (answer.ok || leaving) return;
+    if (answer.code === "UnknownAgent") {
+      this.logger.warn({ error: answer.error }, "the server does not know this agent");
+      void this.reregister("the server does not know this agent");
+      return;
+    }
+    // Unauthenticated, or a code this agent does not know: fatal either way (5.8).
+    this.exitFatal(new AgentFatalError(answer.code, answer.error));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Jobs (6.2)
+
+  /** Pulls one job at a time from this provider's durable consumer while a slot is free. */
+  private async pullLoop(provider: Provider): Promise<void> {
+    const type = formatActionTypeId(provider.id);
+    const durable = jobConsumerConfig(this.config.prefix, this.config.pool, provider.id).durable_name;
+    const backoff = new Backoff(250, 5000);
+    const signal = this.pulling.signal;
+    let consumer: Consumer | null = null;
+    let failures = 0;
+    while (!signal.aborted) {
+      await this.slots.whenFree(signal);
+      if (signal.aborted) break;
+      try {
+        consumer ??= await this.js.consumers.get(this.names.streams.jobs, durable);
+        const messages = await consumer.fetch({ max_messages: 1, expires: PULL_EXPIRES_MS });
+        this.fetches.add(messages);
+        try {
+          for await (const msg of messages) this.onJob(msg, provider);
+        } finally {
+          this.fetches.delete(messages);
+        }
+        failures = 0;
+        backoff.reset();
+      } catch (error) {
+        if (signal.aborted) break;
+        consumer = null;
+        failures += 1;
+        const log = failures === 1 ? this.logger.warn.bind(this.logger) : this.logger.debug.bind(this.logger);
+        log({ type, consumer: durable, err: errorMessage(error) }, "cannot pull jobs; retrying");
+        await sleep(backoff.next(), signal);
+      }
+    }
+  }
+
+  private onJob(msg: JsMsg, provider: Provider): void {
+    const subject = msg.subject;
+    const decoded = decode("job", msg.data, subject);
+    if (!decoded.ok) {
+      const { error } = decoded;
+      const newer = error.reason === "IncompatibleVersion" && (error.version ?? 0) > PROTOCOL_VERSION;
+      this.logger.error(
+        { subject, reason: error.reason, errors: error.issues.map((i) => i.message) },
+        `refusing a job: ${error.message}`,
+      );
+      // Another agent may understand a newer job; nobody will understand an older or broken one (2).
+      if (newer) msg.nak(TIMINGS.newerVersionNakDelayMs);
+      // No reason text: nats-server 2.9 only understands a bare +TERM.
+      else msg.term();
+      return;
+    }
+    const job = decoded.message;
+    const key = jobKey(job.jobId, job.attempt);
+    if (this.draining || this.jobs.has(key) || !this.slots.tryTake()) {
+      // Two pulls answered at once for one free slot, or a duplicate of a running job: back it goes.
+      msg.nak();
+      return;
+    }
+    const run = new JobRun(this, job, provider, this.agent.id);
+    this.jobs.set(key, run);
+    const done = run.execute(msg).finally(() => {
+      this.jobs.delete(key);
+      this.slots.release();
+      this.runs.delete(done);
+    });
+    this.runs.add(done);
+  }
+
+  private abortAll(reason: StopReason): void {
+    for (const run of this.jobs.values()) run.stop(reason);
+  }
+
+  private async allRunsSettled(): Promise<void> {
+    while (this.runs.size > 0) await Promise.allSettled([...this.runs]);
+  }
+
+  private stopPulling(): void {
+    this.pulling.abort();
+    for (const messages of this.fetches) void messages.close();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Leaving
+
+  private async shutdown(): Promise<void> {
+    const { logger } = this;
+    this.draining = true;
+    this.stopPulling();
+    const running = this.jobs.size;
+    logger.info({ running, drainTimeoutSeconds: this.config.drainTimeoutSeconds }, "draining");
+    void this.sendHeartbeat();
+    if (!this.forced.signal.aborted && running > 0) {
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(), this.config.drainTimeoutSeconds * 1000);
+      const wake = () => deadline.abort();
+      this.forced.signal.addEventListener("abort", wake, { once: true });
+      await Promise.race([
+        this.allRunsSettled(),
+        new Promise<void>((resolve) =>
+          deadline.signal.addEventListener("abort", () => resolve(), { once: true }),
+        ),
+      ]);
+      clearTimeout(timer);
+      this.forced.signal.removeEventListener("abort", wake);
+    }
+    if (this.runs.size > 0) {
+      logger.warn({ running: this.jobs.size }, "stopping the jobs still running");
+      this.abortAll({ kind: "Shutdown", message: "Cancelled: agent shut down" });
+      this.giveUpAfter(LEAVING_GRACE_MS);
+    }
+    // Jobs started while drain began keep arriving in runs; wait for each to complete.
+    const forcedLater = () => this.abortAll({ kind: "Shutdown", message: "Cancelled: agent shut down" });
+    this.forced.signal.addEventListener("abort", forcedLater, { once: true });
+    await this.allRunsSettled();
+    if (this.exiting) return;
+    // No periodic heartbeat may follow the leaving one (the server would show the agent again).
+    this.closing.abort();
+    await this.sendHeartbeat(true, 2000);
+    await this.finish(0);
+  }
+
+  /** Revoked token or a refused registration: stop every job as if cancelled, exit 3. */
+  private exitFatal(error: AgentFatalError): void {
+    if (this.fatal || this.exiting) return;
+    this.fatal = error;
+    this.logger.error({ code: error.code }, `exiting: ${error.message}`);
+    this.draining = true;
+    this.stopPulling();
+    this.abortAll({ kind: "Revoked", message: "Cancelled: agent token revoked" });
+    this.giveUpAfter(LEAVING_GRACE_MS);
+    void this.allRunsSettled().then(() => this.finish(3));
+  }
+
+  private giveUpAfter(ms: number): void {
+    setTimeout(() => this.giveUpController.abort(), ms).unref();
+  }
+
+  private async finish(code: number): Promise<void> {
+    if (this.exiting) return;
+    this.exiting = true;
+    this.draining = true;
+    this.stopPulling();
+    this.closing.abort();
+    this.giveUpController.abort();
+    await this.allRunsSettled();
+    for (const sub of this.cancelSubscriptions.values()) sub.unsubscribe();
+    if (!this.nc.isClosed()) {
+      await withTimeout(this.nc.drain(), 5000, "NATS drain").catch(() => this.nc.close());
+    }
+    this.logger.info({ exitCode: code }, "agent stopped");
+    this.resolveDone(code);
+  }
+}

@@ -1,0 +1,320 @@
+/**
+ * The agent's settings from its command line and environment (flags win). Every bad value is
+ * reported at once, each with the flag and variable that set it, so that an operator fixes a
+ * deployment in one go rather than one error per restart.
+ */
+import os from "node:os";
+import path from "node:path";
+import { Command, CommanderError, Option } from "commander";
+import { z } from "zod";
+import { DEFAULT_POOL, DEFAULT_PREFIX, LIMITS, PATTERNS, type ActionTypeId } from "@sluice/protocol";
+import { formatActionTypeId, parseActionTypeId } from "./providers/types";
+
+export interface AgentConfig {
+  /** NATS server URLs (a comma-separated list in one option). */
+  natsServers: string[];
+  /** The agent's bearer token; sent only in the registration request, never logged. */
+  token: string;
+  name: string;
+  pool: string;
+  labels: Record<string, string>;
+  /** The action types this agent runs: the chosen built-ins plus every handler's type. */
+  providers: ActionTypeId[];
+  /** Custom action type (`Build/Custom/MyTool@1`) → the command that handles its jobs. */
+  handlers: Record<string, string>;
+  concurrency: number;
+  workDir: string;
+  prefix: string;
+  drainTimeoutSeconds: number;
+  logCapBytes: number;
+  logLevel: string;
+}
+
+export type ConfigResult =
+  { ok: true; config: AgentConfig } | { ok: false; errors: string[] } | { ok: "help"; text: string };
+
+export const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
+export const DEFAULT_CONCURRENCY = 2;
+export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 600;
+
+/** Option key → how the operator sets it, for error messages. */
+const SOURCES = {
+  nats: "--nats (NATS_URL)",
+  token: "--token (SLUICE_AGENT_TOKEN)",
+  name: "--name (SLUICE_AGENT_NAME)",
+  pool: "--pool (SLUICE_AGENT_POOL)",
+  labels: "--labels (SLUICE_AGENT_LABELS)",
+  providers: "--providers (SLUICE_AGENT_PROVIDERS)",
+  handler: "--handler (SLUICE_AGENT_HANDLERS)",
+  concurrency: "--concurrency (SLUICE_AGENT_CONCURRENCY)",
+  workDir: "--work-dir (SLUICE_AGENT_WORK_DIR)",
+  prefix: "--prefix (SLUICE_NATS_PREFIX)",
+  drainTimeout: "--drain-timeout (SLUICE_AGENT_DRAIN_TIMEOUT_SECONDS)",
+  logCapBytes: "--log-cap-bytes (SLUICE_AGENT_LOG_CAP_BYTES)",
+  logLevel: "--log-level (SLUICE_LOG_LEVEL)",
+} as const;
+type Key = keyof typeof SOURCES;
+
+/** The host name as an agent name: characters outside `A-Z a-z 0-9 . @ _ -` become `-`. */
+export function defaultAgentName(hostname: string = os.hostname()): string {
+  const name = hostname.replace(/[^A-Za-z0-9.@_-]/g, "-").slice(0, 100);
+  return name.length > 0 ? name : "sluice-agent";
+}
+
+/**
+ * `Build/Sluice/Shell@1`; `Custom/Build/MyTool@1` (owner first) is read as `Build/Custom/MyTool@1`
+ * because operators write custom types both ways round.
+ */
+export function parseTypeOption(text: string): ActionTypeId {
+  const swapped = /^(Sluice|Custom)\/(Source|Build|Test|Deploy|Approval|Invoke)\/(.*)$/.exec(text.trim());
+  return parseActionTypeId(swapped ? `${swapped[2]}/${swapped[1]}/${swapped[3]}` : text);
+}
+
+const intText = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { error: `must be a whole number from ${min} to ${max}` })
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const actionTypeText = z.string().transform((text, ctx) => {
+  try {
+    return parseTypeOption(text);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+const schema = z.object({
+  nats: z
+    .string()
+    .transform((s) =>
+      s
+        .split(",")
+        .map((u) => u.trim())
+        .filter((u) => u.length > 0),
+    )
+    .pipe(z.array(z.string().regex(/^(nats|tls|ws|wss):\/\/\S+$/, "must be a nats:// URL")).min(1)),
+  token: z
+    .string({ error: "is required" })
+    .min(LIMITS.tokenMinLength, `must be ${LIMITS.tokenMinLength} to ${LIMITS.tokenMaxLength} characters`)
+    .max(LIMITS.tokenMaxLength, `must be ${LIMITS.tokenMinLength} to ${LIMITS.tokenMaxLength} characters`),
+  name: z.string().regex(PATTERNS.agentName.regex, `must be ${PATTERNS.agentName.rule}`),
+  pool: z.string().regex(PATTERNS.pool.regex, `must be ${PATTERNS.pool.rule}`),
+  labels: z.string().transform((text, ctx) => {
+    const labels: Record<string, string> = {};
+    for (const pair of text.split(",").map((p) => p.trim())) {
+      if (pair === "") continue;
+      const eq = pair.indexOf("=");
+      const key = eq === -1 ? pair : pair.slice(0, eq);
+      const value = eq === -1 ? "" : pair.slice(eq + 1);
+      if (eq === -1) ctx.addIssue({ code: "custom", message: `${JSON.stringify(pair)} is not key=value` });
+      else if (!PATTERNS.labelKey.regex.test(key))
+        ctx.addIssue({
+          code: "custom",
+          message: `label key ${JSON.stringify(key)} must be ${PATTERNS.labelKey.rule}`,
+        });
+      else if (value.length > LIMITS.labelValueLength)
+        ctx.addIssue({
+          code: "custom",
+          message: `label ${key} is longer than ${LIMITS.labelValueLength} characters`,
+        });
+      else labels[key] = value;
+    }
+    if (Object.keys(labels).length > LIMITS.labels)
+      ctx.addIssue({ code: "custom", message: `at most ${LIMITS.labels} labels` });
+    return labels;
+  }),
+  providers: z.array(actionTypeText),
+  handler: z.array(
+    z.string().transform((text, ctx) => {
+      const eq = text.indexOf("=");
+      if (eq === -1 || eq === text.length - 1) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${JSON.stringify(text)} is not Category/Custom/Name@Version=command`,
+        });
+        return z.NEVER;
+      }
+      try {
+        const type = parseTypeOption(text.slice(0, eq));
+        if (type.owner !== "Custom") {
+          ctx.addIssue({
+            code: "custom",
+            message: `${formatActionTypeId(type)}: handlers are for Custom action types`,
+          });
+          return z.NEVER;
+        }
+        return { type, command: text.slice(eq + 1).trim() };
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  ),
+  concurrency: intText(1, LIMITS.agentCapacity),
+  workDir: z
+    .string()
+    .min(1)
+    .transform((d) => path.resolve(d)),
+  prefix: z.string().regex(PATTERNS.prefix.regex, `must be ${PATTERNS.prefix.rule}`),
+  drainTimeout: intText(0, 7 * 24 * 3600),
+  logCapBytes: intText(1024, LIMITS.logBytesPerAttempt),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+});
+
+/**
+ * Reads argv (without node and the script) and the environment. `defaultProviders` are the
+ * built-in types run when neither `--providers` nor SLUICE_AGENT_PROVIDERS says otherwise.
+ */
+export function parseConfig(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  defaultProviders: readonly ActionTypeId[],
+): ConfigResult {
+  const program = new Command("sluice-agent")
+    .description("The Sluice build agent: takes jobs from NATS JetStream, runs them, reports results.")
+    .exitOverride()
+    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined })
+    .helpOption("-h, --help", "show this help")
+    .addOption(
+      new Option("--nats <urls>", `NATS server URL(s), comma-separated (default ${DEFAULT_NATS_URL})`),
+    )
+    .addOption(
+      new Option("--token <token>", "the agent's token (prefer SLUICE_AGENT_TOKEN: argv is visible)"),
+    )
+    .addOption(new Option("--name <name>", "agent name (default: the host name)"))
+    .addOption(new Option("--pool <pool>", `the pool it serves (default ${DEFAULT_POOL})`))
+    .addOption(new Option("--labels <k=v,...>", "labels shown with the agent"))
+    .addOption(
+      new Option("--providers <types>", "action types to run, comma-separated (default: the built-ins)"),
+    )
+    .addOption(
+      new Option(
+        "--handler <type=command>",
+        "a Custom action type and the command that runs it (repeatable)",
+      ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+    )
+    .addOption(new Option("--concurrency <n>", `jobs run at once (default ${DEFAULT_CONCURRENCY})`))
+    .addOption(new Option("--work-dir <dir>", "where job workspaces are made (default: <tmp>/sluice-agent)"))
+    .addOption(
+      new Option("--prefix <prefix>", `NATS name prefix of the installation (default ${DEFAULT_PREFIX})`),
+    )
+    .addOption(
+      new Option(
+        "--drain-timeout <seconds>",
+        `on SIGTERM, wait this long for running jobs (default ${DEFAULT_DRAIN_TIMEOUT_SECONDS})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--log-cap-bytes <n>",
+        `job log bytes kept per attempt (default ${LIMITS.logBytesPerAttempt})`,
+      ),
+    )
+    .addOption(new Option("--log-level <level>", "the agent's own log level (default info)"));
+
+  let flags: Record<string, string | string[] | undefined>;
+  try {
+    program.parse([...argv], { from: "user" });
+    flags = program.opts();
+  } catch (error) {
+    if (error instanceof CommanderError && error.code === "commander.helpDisplayed") {
+      return { ok: "help", text: program.helpInformation() };
+    }
+    return { ok: false, errors: [(error as Error).message.replace(/^error: /, "")] };
+  }
+  if (program.args.length > 0) {
+    return { ok: false, errors: [`unexpected argument(s): ${program.args.join(" ")}`] };
+  }
+
+  const str = (flag: string | string[] | undefined, envValue: string | undefined, fallback?: string) =>
+    (typeof flag === "string" ? flag : undefined) ??
+    (envValue !== undefined && envValue !== "" ? envValue : fallback);
+  const providersText = str(flags.providers, env.SLUICE_AGENT_PROVIDERS);
+  const handlerTexts =
+    (flags.handler as string[] | undefined) ??
+    (env.SLUICE_AGENT_HANDLERS ?? "")
+      .split(";")
+      .map((h) => h.trim())
+      .filter((h) => h.length > 0);
+
+  const raw = {
+    nats: str(flags.nats, env.NATS_URL, DEFAULT_NATS_URL),
+    token: str(flags.token, env.SLUICE_AGENT_TOKEN),
+    name: str(flags.name, env.SLUICE_AGENT_NAME, defaultAgentName()),
+    pool: str(flags.pool, env.SLUICE_AGENT_POOL, DEFAULT_POOL),
+    labels: str(flags.labels, env.SLUICE_AGENT_LABELS, ""),
+    providers:
+      providersText === undefined
+        ? defaultProviders.map(formatActionTypeId)
+        : providersText
+            .split(",")
+            .map((p) => p.trim())
+            .filter((p) => p.length > 0),
+    handler: handlerTexts,
+    concurrency: str(flags.concurrency, env.SLUICE_AGENT_CONCURRENCY, String(DEFAULT_CONCURRENCY)),
+    workDir: str(flags.workDir, env.SLUICE_AGENT_WORK_DIR, path.join(os.tmpdir(), "sluice-agent")),
+    prefix: str(flags.prefix, env.SLUICE_NATS_PREFIX, DEFAULT_PREFIX),
+    drainTimeout: str(
+      flags.drainTimeout,
+      env.SLUICE_AGENT_DRAIN_TIMEOUT_SECONDS,
+      String(DEFAULT_DRAIN_TIMEOUT_SECONDS),
+    ),
+    logCapBytes: str(flags.logCapBytes, env.SLUICE_AGENT_LOG_CAP_BYTES, String(LIMITS.logBytesPerAttempt)),
+    logLevel: str(flags.logLevel, env.SLUICE_LOG_LEVEL, "info"),
+  };
+
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      errors: parsed.error.issues.map((issue) => {
+        const key = issue.path[0] as Key;
+        const given = issue.path[0] === "token" ? "" : describeGiven(raw[key], issue.path.slice(1));
+        return `${SOURCES[key] ?? String(key)}: ${issue.message}${given}`;
+      }),
+    };
+  }
+
+  const v = parsed.data;
+  const handlers: Record<string, string> = {};
+  const providers = new Map<string, ActionTypeId>();
+  for (const type of v.providers) providers.set(formatActionTypeId(type), type);
+  for (const { type, command } of v.handler) {
+    handlers[formatActionTypeId(type)] = command;
+    providers.set(formatActionTypeId(type), type);
+  }
+  const errors: string[] = [];
+  if (providers.size === 0) errors.push(`${SOURCES.providers}: name at least one action type`);
+  if (providers.size > LIMITS.providersPerAgent)
+    errors.push(`${SOURCES.providers}: at most ${LIMITS.providersPerAgent} action types`);
+  if (errors.length > 0) return { ok: false, errors };
+
+  return {
+    ok: true,
+    config: {
+      natsServers: v.nats,
+      token: v.token,
+      name: v.name,
+      pool: v.pool,
+      labels: v.labels,
+      providers: [...providers.values()],
+      handlers,
+      concurrency: v.concurrency,
+      workDir: v.workDir,
+      prefix: v.prefix,
+      drainTimeoutSeconds: v.drainTimeout,
+      logCapBytes: v.logCapBytes,
+      logLevel: v.logLevel,
+    },
+  };
+}
+
+function describeGiven(value: unknown, rest: PropertyKey[]): string {
+  let item = value;
+  for (const key of rest) item = (item as Record<PropertyKey, unknown> | undefined)?.[key];
+  if (item === undefined || typeof item === "object") return "";
+  return ` (got ${JSON.stringify(item)})`;
+}

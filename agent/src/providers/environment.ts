@@ -1,0 +1,197 @@
+/**
+ * The environment a job's processes see, and the SLUICE_OUTPUT file through which they hand back
+ * output variables. Built from scratch: the agent's own environment holds SLUICE_AGENT_TOKEN and
+ * whatever else the host set, none of which a pipeline may read.
+ */
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { LIMITS, PATTERNS } from "@sluice/protocol";
+import type { JobContext, LogSink, ProviderResult } from "./types";
+
+/** The directory inside the workspace where providers keep their own files (tmp, scripts, outputs). */
+export const INTERNAL_DIR = ".sluice-job";
+
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** The few host variables a command needs to behave normally; nothing that could carry a secret. */
+export function baseEnvironment(tmpDir: string): Record<string, string> {
+  let user = process.env.USER;
+  if (!user) {
+    try {
+      user = os.userInfo().username;
+    } catch {
+      user = "sluice";
+    }
+  }
+  return {
+    PATH: process.env.PATH || DEFAULT_PATH,
+    HOME: process.env.HOME || os.homedir(),
+    LANG: process.env.LANG || "C.UTF-8",
+    USER: user,
+    SHELL: "/bin/bash",
+    TMPDIR: tmpDir,
+  };
+}
+
+/** A variable name a shell can use: artifact names may hold "-", which `$NAME` cannot. */
+function shellSafe(name: string): string {
+  return name.replace(/[^A-Za-z0-9_]/g, "_");
+}
+
+export interface JobEnvironment {
+  env: Record<string, string>;
+  /** The SLUICE_OUTPUT file; read it with `readOutputVariables` after the commands ran. */
+  outputFile: string;
+  /** Private to the job: TMPDIR, scripts, job files. */
+  internalDir: string;
+}
+
+/** A configuration problem found while preparing: the provider returns it as its result. */
+export function configurationError(message: string, code = "ConfigurationError"): ProviderResult {
+  return {
+    outcome: "Failed",
+    failureType: "ConfigurationError",
+    summary: truncate(message, LIMITS.summaryLength),
+    errorDetails: { message: truncate(message, LIMITS.errorMessageLength), code },
+  };
+}
+
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * Parses a configuration value that must be a JSON object of strings (EnvironmentVariables,
+ * Headers). Returns the object, or an error message naming `key`.
+ */
+export function parseStringMap(
+  key: string,
+  value: string | undefined,
+): { ok: true; map: Record<string, string> } | { ok: false; message: string } {
+  if (value === undefined || value.trim() === "") return { ok: true, map: {} };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (error) {
+    return {
+      ok: false,
+      message: `${key} must be a JSON object of strings, e.g. {"NAME":"value"}: ${(error as Error).message}`,
+    };
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    return { ok: false, message: `${key} must be a JSON object of strings, e.g. {"NAME":"value"}` };
+  }
+  const map: Record<string, string> = {};
+  for (const [name, item] of Object.entries(parsed)) {
+    if (typeof item !== "string") {
+      return { ok: false, message: `${key}: the value of ${JSON.stringify(name)} must be a string` };
+    }
+    map[name] = item;
+  }
+  return { ok: true, map };
+}
+
+/**
+ * Creates the job's private directory and returns the environment for its processes, or a
+ * ConfigurationError result when EnvironmentVariables is malformed.
+ */
+export async function prepareJobEnvironment(
+  context: JobContext,
+  extra: Record<string, string> = {},
+): Promise<JobEnvironment | ProviderResult> {
+  const { job, workspace } = context;
+  const internalDir = path.join(workspace, INTERNAL_DIR);
+  const tmpDir = path.join(internalDir, "tmp");
+  await mkdir(tmpDir, { recursive: true });
+  const outputFile = path.join(internalDir, "output.env");
+  await writeFile(outputFile, "");
+
+  const env = baseEnvironment(tmpDir);
+  const put = (name: string, value: string) => {
+    env[name] = value;
+  };
+  put("CI", "true");
+  put("SLUICE_PIPELINE_NAME", job.pipelineName);
+  put("SLUICE_STAGE_NAME", job.stageName);
+  put("SLUICE_ACTION_NAME", job.actionName);
+  put("SLUICE_EXECUTION_ID", job.executionId);
+  put("SLUICE_JOB_ID", job.jobId);
+  put("SLUICE_ATTEMPT", String(job.attempt));
+  put("SLUICE_POOL", job.pool);
+  put("SLUICE_AGENT_NAME", context.agent.name);
+  put("SLUICE_WORKSPACE", workspace);
+  if (job.sourceRevision) put("SLUICE_REVISION_ID", job.sourceRevision.revisionId);
+  for (const [name, dir] of context.inputs) {
+    put(`SLUICE_INPUT_${name}`, dir);
+    const alias = `SLUICE_INPUT_${shellSafe(name)}`;
+    if (!(alias in env)) put(alias, dir);
+  }
+  for (const [name, value] of Object.entries(job.context.variables)) {
+    put(`SLUICE_VAR_${name}`, value);
+    const alias = `SLUICE_VAR_${shellSafe(name)}`;
+    if (!(alias in env)) put(alias, value);
+  }
+  put("SLUICE_OUTPUT", outputFile);
+  Object.assign(env, extra);
+
+  const custom = parseStringMap("EnvironmentVariables", job.configuration.EnvironmentVariables);
+  if (!custom.ok) return configurationError(custom.message);
+  for (const [name, value] of Object.entries(custom.map)) {
+    if (name === "" || name.includes("=") || name.includes("\0") || value.includes("\0")) {
+      return configurationError(
+        `EnvironmentVariables: ${JSON.stringify(name)} is not a valid environment variable name`,
+      );
+    }
+    env[name] = value;
+  }
+  return { env, outputFile, internalDir };
+}
+
+export function isResult(value: JobEnvironment | ProviderResult): value is ProviderResult {
+  return "outcome" in value;
+}
+
+/**
+ * Reads NAME=value lines from the SLUICE_OUTPUT file. Bad lines are reported on `log` and skipped
+ * rather than failing the job: the commands succeeded, a stray line should not undo that.
+ * Returns an error message when the variables together exceed the protocol's size limit.
+ */
+export async function readOutputVariables(
+  file: string,
+  log: LogSink,
+): Promise<{ variables: Record<string, string>; error?: string }> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { variables: {} };
+    throw error;
+  }
+  const variables: Record<string, string> = {};
+  const lines = text.split("\n");
+  lines.forEach((raw, index) => {
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (line.trim() === "") return;
+    const eq = line.indexOf("=");
+    const name = eq < 0 ? line : line.slice(0, eq);
+    if (eq < 0 || !PATTERNS.variableName.regex.test(name)) {
+      log.system(
+        `SLUICE_OUTPUT line ${index + 1} ignored: expected NAME=value with NAME of ${PATTERNS.variableName.rule}`,
+      );
+      return;
+    }
+    variables[name] = line.slice(eq + 1);
+  });
+  let bytes = 0;
+  for (const [name, value] of Object.entries(variables)) {
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+  }
+  if (bytes > LIMITS.outputVariablesBytes) {
+    return {
+      variables: {},
+      error: `output variables take ${bytes} bytes, more than the limit of ${LIMITS.outputVariablesBytes}`,
+    };
+  }
+  return { variables };
+}

@@ -1,0 +1,591 @@
+/**
+ * One job on this agent, from the moment its message was decoded to its stored complete
+ * (PROTOCOL.md 6.2–6.4): cancel check, accept, +ACK, job heartbeats with self-fencing, inputs, the
+ * provider, outputs, logs, complete. Every way a job can stop early (cancel, timeout, lost lease,
+ * revoked token, shutdown) goes through one AbortController whose reason is a StopReason.
+ */
+import fs from "node:fs/promises";
+import path from "node:path";
+import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
+import {
+  LIMITS,
+  PROTOCOL_VERSION,
+  TIMINGS,
+  decode,
+  encode,
+  msgIds,
+  type FailureType,
+  type JobMessage,
+  type MessageInput,
+  type NatsNames,
+  type StoredArtifact,
+} from "@sluice/protocol";
+import type { Logger } from "../logger";
+import { JobLog } from "../logs/log-sink";
+import {
+  ArtifactError,
+  formatActionTypeId,
+  type ArtifactStore,
+  type JobContext,
+  type Provider,
+  type ProviderResult,
+  type StopReason,
+} from "../providers/types";
+import { Backoff, errorMessage, sleep } from "./util";
+
+/** What a job needs from the agent that runs it. */
+export interface JobHost {
+  readonly names: NatsNames;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly logger: Logger;
+  readonly agent: {
+    readonly id: string;
+    readonly name: string;
+    readonly pool: string;
+    readonly version: string;
+  };
+  readonly workDir: string;
+  readonly logCapBytes: number;
+  /** True once the agent drains: a job not yet accepted goes back to the queue. */
+  readonly draining: boolean;
+  /** Aborted when retries of logs and the complete should give up (the agent is leaving). */
+  readonly giveUp: AbortSignal;
+  artifacts(): Promise<ArtifactStore>;
+  /** Milliseconds per minute of `timeoutInMinutes`: 60,000 except in tests that cannot wait minutes. */
+  readonly minuteMs: number;
+}
+
+/** How long to wait for a JetStream acknowledgement before publishing again. */
+const PUBLISH_TIMEOUT_MS = 5000;
+/** After an abort, how long a provider gets to return before the runtime stops waiting for it. */
+const PROVIDER_STOP_WAIT_MS = (TIMINGS.cancelGraceSeconds + 2) * 1000;
+
+interface Outcome {
+  outcome: "Succeeded" | "Failed";
+  summary: string;
+  failureType?: FailureType;
+  errorDetails?: { message: string; code?: string };
+  externalUrl?: string;
+  outputVariables?: Record<string, string>;
+  outputArtifacts?: StoredArtifact[];
+  testReport?: { passed: number; failed: number; skipped: number };
+}
+
+export class JobRun {
+  readonly key: string;
+  /** Accepted and not yet completed: listed in the agent heartbeat's `running`. */
+  accepted = false;
+  private readonly controller = new AbortController();
+  private readonly finished = new AbortController();
+  private readonly log: Logger;
+  private jobLog: JobLog | null = null;
+  private lastStoredHeartbeat = 0;
+  private fenceTimer: NodeJS.Timeout | null = null;
+  private timeoutTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly host: JobHost,
+    readonly job: JobMessage,
+    private readonly provider: Provider,
+    /** The agent id this job is accepted, heartbeaten and completed under. */
+    readonly agentId: string,
+  ) {
+    this.key = jobKey(job.jobId, job.attempt);
+    this.log = host.logger.child({ jobId: job.jobId, attempt: job.attempt });
+  }
+
+  get stopReason(): StopReason | null {
+    return this.controller.signal.aborted ? (this.controller.signal.reason as StopReason) : null;
+  }
+
+  /** Stops the job (the first reason wins); the provider sees it through its AbortSignal. */
+  stop(reason: StopReason): void {
+    if (this.controller.signal.aborted || this.finished.signal.aborted) return;
+    this.log.info({ reason: reason.kind }, `stopping the job: ${reason.message}`);
+    this.controller.abort(reason);
+  }
+
+  /** Applies a cancel from either path if it names this attempt (6.3). */
+  applyCancel(jobId: string, attempt: number, reason: string): boolean {
+    if (jobId !== this.job.jobId || attempt !== this.job.attempt) return false;
+    this.stop({ kind: "Cancelled", message: `Cancelled: ${reason}` });
+    return true;
+  }
+
+  /** Reads the last message of `<p>.cancel.<jobId>` and applies it. Throws when it cannot be read. */
+  async checkCancel(): Promise<void> {
+    const subject = this.host.names.subjects.cancel(this.job.jobId);
+    const stored = await this.host.jsm.direct.getMessage(this.host.names.streams.cancel, {
+      last_by_subj: subject,
+    });
+    if (!stored) return;
+    const decoded = decode("cancel", stored.data, subject);
+    if (!decoded.ok) {
+      this.log.warn({ subject, err: decoded.error.message }, "ignoring an invalid cancel");
+      return;
+    }
+    this.applyCancel(decoded.message.jobId, decoded.message.attempt, decoded.message.reason);
+  }
+
+  /** Runs the job message to its end; never throws. */
+  async execute(msg: JsMsg): Promise<void> {
+    try {
+      if (!(await this.admit(msg))) return;
+      await this.runAccepted();
+    } catch (error) {
+      this.log.error({ err: error }, "job runtime failed");
+    } finally {
+      this.finished.abort();
+      this.clearTimers();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Before the accept: is the job still wanted? (6.2 steps 3–4)
+
+  private async admit(msg: JsMsg): Promise<boolean> {
+    const { job, host } = this;
+    try {
+      await this.checkCancel();
+    } catch (error) {
+      // Without knowing whether it was cancelled, the job is not started; it comes back soon.
+      this.log.warn({ err: errorMessage(error) }, "cannot read the job's cancel subject; returning the job");
+      msg.nak(2000);
+      return false;
+    }
+    const reason = this.stopReason;
+    if (reason && reason.kind === "Cancelled") {
+      this.log.info({ reason: reason.message }, "dropping a job cancelled before it started");
+      msg.ack();
+      return false;
+    }
+    if (reason || this.host.draining) {
+      msg.nak();
+      return false;
+    }
+    const age = Date.now() - Date.parse(job.dispatchedAt);
+    if (age > job.timeoutInMinutes * host.minuteMs) {
+      this.log.info({ dispatchedAt: job.dispatchedAt }, "dropping a job that has timed out on the server");
+      msg.ack();
+      return false;
+    }
+
+    const accept: MessageInput<"accept"> = {
+      protocolVersion: PROTOCOL_VERSION,
+      jobId: job.jobId,
+      attempt: job.attempt,
+      agent: { id: this.agentId, name: this.host.agent.name, version: this.host.agent.version },
+      startedAt: new Date().toISOString(),
+    };
+    const subject = this.host.names.subjects.accept;
+    const payload = encode("accept", accept, subject);
+    const msgID = msgIds.accept(job.jobId, job.attempt, this.agentId);
+    let stored = false;
+    for (let tries = 0; tries < 3 && !stored; tries++) {
+      try {
+        await this.host.js.publish(subject, payload, { msgID, timeout: PUBLISH_TIMEOUT_MS });
+        stored = true;
+      } catch (error) {
+        this.log.warn({ err: errorMessage(error) }, "the accept was not stored");
+        if (tries < 2) await sleep(250 * (tries + 1));
+      }
+    }
+    if (!stored) {
+      msg.nak();
+      return false;
+    }
+    // The server's lease starts when it processes the accept: count from now.
+    this.lastStoredHeartbeat = Date.now();
+    this.accepted = true;
+    try {
+      await msg.ackAck({ timeout: PUBLISH_TIMEOUT_MS });
+    } catch (error) {
+      // Redelivered to another agent at worst, which the server answers with a Duplicate cancel.
+      this.log.warn({ err: errorMessage(error) }, "the job's +ACK was not confirmed");
+    }
+    return true;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // After the accept
+
+  private async runAccepted(): Promise<void> {
+    const { job, host } = this;
+    const jobLog = new JobLog({
+      jobId: job.jobId,
+      attempt: job.attempt,
+      capBytes: host.logCapBytes,
+      publish: async (chunk) => {
+        const subject = host.names.subjects.log(job.jobId);
+        await host.js.publish(subject, encode("logChunk", chunk, subject), {
+          msgID: msgIds.logChunk(chunk.jobId, chunk.attempt, chunk.sequence),
+          timeout: PUBLISH_TIMEOUT_MS,
+        });
+      },
+      onPublishError: (error, chunk) =>
+        this.log.warn({ err: error.message, sequence: chunk.sequence }, "log chunk not stored; retrying"),
+    });
+    this.jobLog = jobLog;
+    const onGiveUp = () => jobLog.abandon();
+    host.giveUp.addEventListener("abort", onGiveUp, { once: true });
+
+    this.log.info({ type: formatActionTypeId(job.actionTypeId) }, "job accepted");
+    jobLog.system(
+      `Job accepted on agent ${host.agent.name} (${this.agentId}): ${formatActionTypeId(job.actionTypeId)}, ` +
+        `attempt ${job.attempt}`,
+    );
+    const heartbeats = this.heartbeatLoop();
+    this.armFence();
+    this.timeoutTimer = setTimeout(
+      () =>
+        this.stop({
+          kind: "TimedOut",
+          message: `timed out after ${job.timeoutInMinutes} minute${job.timeoutInMinutes === 1 ? "" : "s"}`,
+        }),
+      job.timeoutInMinutes * host.minuteMs,
+    );
+
+    let workspace: string | null = null;
+    let outcome: Outcome;
+    try {
+      await fs.mkdir(host.workDir, { recursive: true });
+      workspace = await fs.mkdtemp(path.join(host.workDir, `${job.jobId}-${job.attempt}-`));
+      outcome = await this.work(workspace, jobLog);
+    } catch (error) {
+      outcome = {
+        outcome: "Failed",
+        failureType: "SystemUnavailable",
+        summary: `The agent could not run the job: ${errorMessage(error)}`,
+        errorDetails: { message: errorMessage(error) },
+      };
+    } finally {
+      if (workspace) {
+        await fs.rm(workspace, { recursive: true, force: true }).catch((error: unknown) => {
+          this.log.warn({ err: errorMessage(error), workspace }, "cannot remove the job's workspace");
+        });
+      }
+    }
+
+    // A stop that came while outputs were being stored still wins: never report a fenced success.
+    const stopped = this.stopReason;
+    if (stopped && outcome.outcome === "Succeeded") outcome = stoppedOutcome(stopped);
+    if (this.timeoutTimer) clearTimeout(this.timeoutTimer);
+
+    jobLog.system(
+      outcome.outcome === "Succeeded"
+        ? `Job succeeded${outcome.summary ? `: ${outcome.summary}` : ""}`
+        : `Job failed (${outcome.failureType ?? "JobFailed"}): ${outcome.summary}`,
+    );
+    const lastLogSequence = await jobLog.close();
+    host.giveUp.removeEventListener("abort", onGiveUp);
+    await this.complete(outcome, lastLogSequence);
+    this.finished.abort();
+    await heartbeats;
+  }
+
+  /** Inputs, the provider, outputs: the outcome of the job itself. */
+  private async work(workspace: string, jobLog: JobLog): Promise<Outcome> {
+    const { job, host } = this;
+    const signal = this.controller.signal;
+    const inputs = new Map<string, string>();
+    if (job.inputArtifacts.length > 0) {
+      let store: ArtifactStore;
+      try {
+        store = await host.artifacts();
+      } catch (error) {
+        return failed("SystemUnavailable", `The artifact store is unavailable: ${errorMessage(error)}`);
+      }
+      for (const artifact of job.inputArtifacts) {
+        if (signal.aborted) return stoppedOutcome(this.stopReason!);
+        jobLog.system(`Downloading artifact ${artifact.name} (${artifact.size} bytes)`);
+        const destination = path.join(workspace, "inputs", artifact.name);
+        try {
+          await store.download(artifact, destination);
+        } catch (error) {
+          if (signal.aborted) return stoppedOutcome(this.stopReason!);
+          return artifactFailure(`Input artifact ${artifact.name}`, error);
+        }
+        inputs.set(artifact.name, destination);
+      }
+    }
+    if (signal.aborted) return stoppedOutcome(this.stopReason!);
+
+    const context: JobContext = {
+      job,
+      workspace,
+      inputs,
+      log: jobLog,
+      signal,
+      agent: { id: this.agentId, name: host.agent.name, pool: host.agent.pool },
+    };
+    const result = await this.runProvider(context);
+    if (signal.aborted) return stoppedOutcome(this.stopReason!);
+    if (result.outcome === "Failed") {
+      return {
+        outcome: "Failed",
+        summary: result.summary,
+        failureType: result.failureType ?? "JobFailed",
+        errorDetails: result.errorDetails,
+        externalUrl: result.externalUrl,
+        outputVariables: result.outputVariables,
+        testReport: result.testReport,
+      };
+    }
+
+    const missing = job.outputArtifacts
+      .filter((a) => result.outputs?.[a.name] === undefined)
+      .map((a) => a.name);
+    if (missing.length > 0) {
+      return failed(
+        "ConfigurationError",
+        `Declared output artifact${missing.length > 1 ? "s" : ""} ${missing.join(", ")} ${missing.length > 1 ? "were" : "was"} not produced`,
+      );
+    }
+    const stored: StoredArtifact[] = [];
+    if (job.outputArtifacts.length > 0) {
+      let store: ArtifactStore;
+      try {
+        store = await host.artifacts();
+      } catch (error) {
+        return failed("SystemUnavailable", `The artifact store is unavailable: ${errorMessage(error)}`);
+      }
+      for (const { name } of job.outputArtifacts) {
+        if (signal.aborted) return stoppedOutcome(this.stopReason!);
+        jobLog.system(`Uploading artifact ${name}`);
+        try {
+          const artifact = await store.upload(
+            name,
+            job.outputArtifactKeyPrefix + name,
+            result.outputs![name]!,
+          );
+          jobLog.system(`Uploaded artifact ${name} (${artifact.size} bytes, sha256 ${artifact.sha256})`);
+          stored.push(artifact);
+        } catch (error) {
+          if (signal.aborted) return stoppedOutcome(this.stopReason!);
+          return artifactFailure(`Output artifact ${name}`, error);
+        }
+      }
+    }
+    return {
+      outcome: "Succeeded",
+      summary: result.summary,
+      externalUrl: result.externalUrl,
+      outputVariables: result.outputVariables,
+      outputArtifacts: stored,
+      testReport: result.testReport,
+    };
+  }
+
+  /** The provider's result; a throw is a bug in it (JobFailed with the message). */
+  private async runProvider(context: JobContext): Promise<ProviderResult> {
+    const signal = context.signal;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const gaveUp = new Promise<"late">((resolve) => {
+      onAbort = () => {
+        timer = setTimeout(() => resolve("late"), PROVIDER_STOP_WAIT_MS);
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      const settled = await Promise.race([
+        this.provider.run(context).then(
+          (result) => ({ result }),
+          (error: unknown) => ({ error }),
+        ),
+        gaveUp,
+      ]);
+      if (settled === "late") {
+        this.log.warn("the provider did not return after the job was stopped; going on without it");
+        return { outcome: "Failed", summary: "stopped" };
+      }
+      if ("error" in settled) {
+        if (!signal.aborted) this.log.error({ err: settled.error }, "the provider threw");
+        return {
+          outcome: "Failed",
+          failureType: "JobFailed",
+          summary: `The ${formatActionTypeId(this.job.actionTypeId)} provider failed: ${errorMessage(settled.error)}`,
+          errorDetails: { message: errorMessage(settled.error) || "unknown error" },
+        };
+      }
+      return settled.result;
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Heartbeats, fencing, complete
+
+  /** A heartbeat at once, then every interval, each also reading the cancel subject (6.3). */
+  private async heartbeatLoop(): Promise<void> {
+    const { job, host } = this;
+    const intervalMs = job.heartbeatIntervalSeconds * 1000;
+    const subject = host.names.subjects.heartbeat;
+    while (!this.finished.signal.aborted) {
+      const sentAt = Date.now();
+      try {
+        const payload = encode(
+          "heartbeat",
+          {
+            jobId: job.jobId,
+            attempt: job.attempt,
+            agentId: this.agentId,
+            at: new Date(sentAt).toISOString(),
+          },
+          subject,
+        );
+        await host.js.publish(subject, payload, { timeout: Math.min(PUBLISH_TIMEOUT_MS, intervalMs) });
+        // Counted from when it was sent: the server may have processed it any time after.
+        this.lastStoredHeartbeat = Math.max(this.lastStoredHeartbeat, sentAt);
+        this.armFence();
+      } catch (error) {
+        if (!this.finished.signal.aborted)
+          this.log.warn({ err: errorMessage(error) }, "job heartbeat not stored");
+      }
+      if (this.finished.signal.aborted) break;
+      this.checkCancel().catch((error: unknown) =>
+        this.log.debug({ err: errorMessage(error) }, "cannot read the cancel subject"),
+      );
+      await sleep(Math.max(0, sentAt + intervalMs - Date.now()), this.finished.signal);
+    }
+  }
+
+  /** Self-fencing (6.4): no heartbeat stored for leaseSeconds means the server has given up on us. */
+  private armFence(): void {
+    if (this.fenceTimer) clearTimeout(this.fenceTimer);
+    if (this.finished.signal.aborted) return;
+    const leaseMs = this.job.leaseSeconds * 1000;
+    this.fenceTimer = setTimeout(
+      () => {
+        if (Date.now() - this.lastStoredHeartbeat >= leaseMs) {
+          this.stop({
+            kind: "Fenced",
+            message: `Cancelled: lease lost (no job heartbeat was stored for ${this.job.leaseSeconds} s)`,
+          });
+        } else this.armFence();
+      },
+      Math.max(0, this.lastStoredHeartbeat + leaseMs - Date.now()),
+    );
+  }
+
+  private clearTimers(): void {
+    if (this.fenceTimer) clearTimeout(this.fenceTimer);
+    if (this.timeoutTimer) clearTimeout(this.timeoutTimer);
+    this.fenceTimer = this.timeoutTimer = null;
+  }
+
+  /** Publishes the complete, with the same id, until the stream stored it (or the agent gives up). */
+  private async complete(outcome: Outcome, lastLogSequence: number): Promise<void> {
+    const { job, host } = this;
+    const subject = host.names.subjects.complete;
+    const message = this.completeMessage(outcome, lastLogSequence);
+    let payload: Uint8Array;
+    try {
+      payload = encode("complete", message, subject);
+    } catch (error) {
+      // The provider reported something the protocol refuses (a bad variable name, a URL): say so.
+      this.log.error({ err: errorMessage(error) }, "the job's result is not a valid complete");
+      payload = encode(
+        "complete",
+        this.completeMessage(
+          failed("JobFailed", `The job's result could not be reported: ${errorMessage(error)}`),
+          lastLogSequence,
+        ),
+        subject,
+      );
+    }
+    const msgID = msgIds.complete(job.jobId, job.attempt, this.agentId);
+    const backoff = new Backoff(250, 5000);
+    for (;;) {
+      try {
+        await host.js.publish(subject, payload, { msgID, timeout: PUBLISH_TIMEOUT_MS });
+        this.log.info({ outcome: message.outcome, summary: message.summary }, "job completed");
+        return;
+      } catch (error) {
+        if (host.giveUp.aborted) {
+          this.log.error(
+            { err: errorMessage(error) },
+            "giving up on the job's complete: the agent is leaving",
+          );
+          return;
+        }
+        this.log.warn({ err: errorMessage(error) }, "the complete was not stored; retrying");
+        await sleep(backoff.next(), host.giveUp);
+      }
+    }
+  }
+
+  private completeMessage(outcome: Outcome, lastLogSequence: number): MessageInput<"complete"> {
+    const { job } = this;
+    const base = {
+      jobId: job.jobId,
+      attempt: job.attempt,
+      agentId: this.agentId,
+      summary: clip(outcome.summary, LIMITS.summaryLength),
+      externalUrl: outcome.externalUrl,
+      outputVariables: outcome.outputVariables ?? {},
+      outputArtifacts: outcome.outputArtifacts ?? [],
+      testReport: outcome.testReport,
+      lastLogSequence,
+      finishedAt: new Date().toISOString(),
+    };
+    if (outcome.outcome === "Succeeded") return { ...base, outcome: "Succeeded" };
+    const details = outcome.errorDetails;
+    return {
+      ...base,
+      outcome: "Failed",
+      outputArtifacts: [],
+      failureType: outcome.failureType ?? "JobFailed",
+      errorDetails:
+        details && details.message.length > 0
+          ? {
+              message: clip(details.message, LIMITS.errorMessageLength),
+              ...(details.code ? { code: clip(details.code, LIMITS.errorCodeLength) } : {}),
+            }
+          : undefined,
+    };
+  }
+}
+
+export function jobKey(jobId: string, attempt: number): string {
+  return `${jobId}#${attempt}`;
+}
+
+/** The complete of a job stopped early (6.3): Failed, "Cancelled: …" or "timed out after N minutes". */
+export function stoppedOutcome(reason: StopReason): Outcome {
+  switch (reason.kind) {
+    case "TimedOut":
+      return failed("JobFailed", reason.message, "TimedOut");
+    case "Fenced":
+      // Retryable: the job itself did not fail, the agent lost touch with the server.
+      return failed("SystemUnavailable", reason.message, "Fenced");
+    case "Shutdown":
+      return failed("SystemUnavailable", reason.message, "Shutdown");
+    case "Revoked":
+      return failed("JobFailed", reason.message, "Revoked");
+    case "Cancelled":
+      return failed("JobFailed", reason.message, "Cancelled");
+  }
+}
+
+function failed(failureType: FailureType, summary: string, code?: string): Outcome {
+  return {
+    outcome: "Failed",
+    failureType,
+    summary,
+    errorDetails: { message: summary, ...(code ? { code } : {}) },
+  };
+}
+
+function artifactFailure(what: string, error: unknown): Outcome {
+  if (error instanceof ArtifactError) return failed(error.failureType, `${what}: ${error.message}`);
+  return failed("SystemUnavailable", `${what}: ${errorMessage(error)}`);
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,265 @@
+/**
+ * The agent's own life on a real NATS with a fake server: registration (refusals, retries, again
+ * when the server forgot it), agent heartbeats, revocation, drain; and the `sluice-agent` bin as a
+ * process: exit 2 for bad options, 3 when refused, SIGTERM drain with the real Shell provider.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { AgentFatalError } from "../src/agent";
+import type { RunningAgent } from "../src/runtime/start";
+import { startTestAgent, stopAgent, TEST_TOKEN } from "./support/agents";
+import { FakeServer, NATS_URL, waitFor } from "./support/fake-server";
+import { alive, fnProvider, sleepProvider, type, type SleepRecord } from "./support/test-providers";
+
+const AGENT_DIR = path.resolve(__dirname, "..");
+const BIN = path.join(AGENT_DIR, "dist", "src", "main.js");
+
+let server: FakeServer;
+let agent: RunningAgent | undefined;
+
+beforeAll(async () => {
+  server = await FakeServer.start();
+  // The bin tests run the built agent, as operators do.
+  const build = spawnSync(
+    process.execPath,
+    [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json"],
+    {
+      cwd: AGENT_DIR,
+      encoding: "utf8",
+    },
+  );
+  if (build.status !== 0) throw new Error(`building the agent failed:\n${build.stdout}${build.stderr}`);
+}, 60_000);
+afterEach(async () => {
+  await stopAgent(agent);
+  agent = undefined;
+  server.registerAnswers = [];
+  server.registerDefault = "ok";
+  server.heartbeatAnswer = "ok";
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe("registration", () => {
+  it.each([
+    ["IncompatibleProtocol", "Protocol version 1 is older than this server supports (version 2 only)."],
+    ["Unauthenticated", "Unknown token."],
+    ["InvalidRequest", "providers[0].provider: must be 1–35 characters."],
+    ["SomethingNew", "A refusal this agent has never heard of."],
+  ])("is refused for good with %s: the agent gives up with the server's message", async (code, error) => {
+    server.registerDefault = { code, error };
+    const started = startTestAgent(server, [fnProvider(type("Refused"), jest.fn())]);
+    await expect(started).rejects.toBeInstanceOf(AgentFatalError);
+    await expect(started).rejects.toMatchObject({ code, message: error, exitCode: 3 });
+  });
+
+  it("is retried with backoff while the server is Unavailable or silent", async () => {
+    server.registerAnswers = [{ code: "Unavailable", error: "The database is down." }, "silent"];
+    const before = server.registrations.length;
+    agent = await startTestAgent(server, [fnProvider(type("Retried"), jest.fn())]);
+    expect(server.registrations.length - before).toBe(3);
+  }, 20_000);
+
+  it("sends the agent's pool, labels, providers, capacity and version", async () => {
+    const before = server.registrations.length;
+    agent = await startTestAgent(server, [fnProvider(type("Described"), jest.fn())], {
+      pool: "gpu",
+      concurrency: 3,
+      labels: { os: "linux", arch: "x64" },
+    });
+    expect(server.registrations[before]).toMatchObject({
+      protocolVersion: 1,
+      token: TEST_TOKEN,
+      name: "test-agent",
+      pool: "gpu",
+      labels: { os: "linux", arch: "x64" },
+      providers: [type("Described")],
+      capacity: 3,
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+    });
+  });
+
+  it("happens again when a heartbeat reply says UnknownAgent", async () => {
+    agent = await startTestAgent(server, [fnProvider(type("Forgotten"), jest.fn())]);
+    const before = server.registrations.length;
+    server.heartbeatAnswer = { code: "UnknownAgent", error: "No agent with this id." };
+    await waitFor("a new registration", () => server.registrations.length > before, 5000);
+    server.heartbeatAnswer = "ok";
+  });
+});
+
+describe("agent heartbeats", () => {
+  it("list the running jobs", async () => {
+    const provider = sleepProvider(type("Listed"));
+    agent = await startTestAgent(server, [provider]);
+    const job = await server.publishJob(server.job(provider.id, { configuration: { Seconds: "30" } }));
+    const beat = await waitFor(
+      "a heartbeat listing the job",
+      () =>
+        server.agentHeartbeats.find(
+          (h) => h.agentId === agent!.agentId && h.running.some((r) => r.jobId === job.jobId),
+        ),
+      5000,
+    );
+    expect(beat).toMatchObject({
+      draining: false,
+      leaving: false,
+      running: [{ jobId: job.jobId, attempt: 1 }],
+    });
+    await server.cancel(job, "Abandoned", { agentId: agent.agentId });
+    await waitFor("the complete", () => server.completeOf(job));
+  });
+
+  it("answered Unauthenticated stop every job as cancelled and exit with status 3", async () => {
+    const records: SleepRecord[] = [];
+    const provider = sleepProvider(type("Revoked"), records);
+    const running = await startTestAgent(server, [provider]);
+    const job = await server.publishJob(server.job(provider.id, { configuration: { Seconds: "30" } }));
+    const record = await waitFor("the sleep to start", () => records.find((r) => r.jobId === job.jobId));
+    server.heartbeatAnswer = { code: "Unauthenticated", error: "The token of agent test-agent was revoked." };
+    expect(await running.done).toBe(3);
+    expect(running.fatalMessage).toBe("The token of agent test-agent was revoked.");
+    expect(alive(record.pid)).toBe(false);
+    expect(server.completeOf(job)).toMatchObject({
+      outcome: "Failed",
+      failureType: "JobFailed",
+      summary: "Cancelled: agent token revoked",
+    });
+  });
+});
+
+describe("drain", () => {
+  it("lets a running job finish, then says it is leaving and exits 0", async () => {
+    const provider = sleepProvider(type("Drained"));
+    agent = await startTestAgent(server, [provider]);
+    const agentId = agent.agentId;
+    const job = await server.publishJob(server.job(provider.id, { configuration: { Seconds: "1" } }));
+    await waitFor("the accept", () => server.accepts.find((a) => a.jobId === job.jobId));
+    agent.stop();
+    // Drain announced, no new jobs taken.
+    await waitFor("a draining heartbeat", () =>
+      server.agentHeartbeats.find((h) => h.agentId === agentId && h.draining),
+    );
+    const late = await server.publishJob(server.job(provider.id, { configuration: { Seconds: "1" } }));
+    expect(await agent.done).toBe(0);
+    expect(server.completeOf(job)).toMatchObject({ outcome: "Succeeded" });
+    const last = server.agentHeartbeats.filter((h) => h.agentId === agentId).at(-1);
+    expect(last).toMatchObject({ leaving: true, running: [] });
+    expect(server.accepts.find((a) => a.jobId === late.jobId)).toBeUndefined();
+    expect(await server.queuedJobs()).toBe(1);
+    await server.jsm.streams.purge(server.names.streams.jobs);
+    agent = undefined;
+  });
+
+  it("stops jobs still running at the drain timeout as shut down", async () => {
+    const records: SleepRecord[] = [];
+    const provider = sleepProvider(type("DrainTimeout"), records);
+    agent = await startTestAgent(server, [provider], { drainTimeoutSeconds: 1 });
+    const job = await server.publishJob(server.job(provider.id, { configuration: { Seconds: "30" } }));
+    const record = await waitFor("the sleep to start", () => records.find((r) => r.jobId === job.jobId));
+    agent.stop();
+    expect(await agent.done).toBe(0);
+    expect(record.stopReason?.kind).toBe("Shutdown");
+    expect(alive(record.pid)).toBe(false);
+    expect(server.completeOf(job)).toMatchObject({
+      outcome: "Failed",
+      summary: "Cancelled: agent shut down",
+    });
+    agent = undefined;
+  });
+
+  it("a second stop aborts running jobs at once", async () => {
+    const records: SleepRecord[] = [];
+    const provider = sleepProvider(type("Forced"), records);
+    agent = await startTestAgent(server, [provider], { drainTimeoutSeconds: 600 });
+    const job = await server.publishJob(server.job(provider.id, { configuration: { Seconds: "30" } }));
+    await waitFor("the sleep to start", () => records.find((r) => r.jobId === job.jobId));
+    agent.stop();
+    agent.stop();
+    const started = Date.now();
+    expect(await agent.done).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(server.completeOf(job)).toMatchObject({
+      outcome: "Failed",
+      summary: "Cancelled: agent shut down",
+    });
+    agent = undefined;
+  });
+});
+
+describe("the sluice-agent bin", () => {
+  function run(args: string[], env: Record<string, string> = {}): ChildProcess & { output: () => string } {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "/tmp",
+        SLUICE_LOG_LEVEL: "info",
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+    return Object.assign(child, { output: () => output });
+  }
+  const exited = (child: ChildProcess) =>
+    new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+
+  it("exits 2 naming every bad option", async () => {
+    const child = run(["--concurrency", "0", "--pool", "no pool"], { SLUICE_AGENT_TOKEN: "short" });
+    expect(await exited(child)).toBe(2);
+    expect(child.output()).toContain("--concurrency (SLUICE_AGENT_CONCURRENCY): must be at least 1");
+    expect(child.output()).toContain("--pool (SLUICE_AGENT_POOL)");
+    expect(child.output()).toContain("--token (SLUICE_AGENT_TOKEN)");
+    expect(child.output()).not.toContain("short");
+  });
+
+  it("exits 3 with the server's message when registration is refused, never logging the token", async () => {
+    server.registerDefault = { code: "Unauthenticated", error: "Unknown or revoked token." };
+    const child = run(["--nats", NATS_URL, "--prefix", server.prefix, "--name", "bin-refused"], {
+      SLUICE_AGENT_TOKEN: TEST_TOKEN,
+    });
+    expect(await exited(child)).toBe(3);
+    expect(child.output()).toContain(
+      "sluice-agent: registration refused (Unauthenticated): Unknown or revoked token.",
+    );
+    expect(child.output()).not.toContain(TEST_TOKEN);
+  });
+
+  it("drains on SIGTERM: the running Shell job finishes, a leaving heartbeat is sent, exit 0", async () => {
+    const child = run(
+      [
+        "--nats",
+        NATS_URL,
+        "--prefix",
+        server.prefix,
+        "--name",
+        "bin-drain",
+        "--providers",
+        "Build/Sluice/Shell@1",
+      ],
+      { SLUICE_AGENT_TOKEN: TEST_TOKEN },
+    );
+    const exit = exited(child);
+    await waitFor(
+      "the bin to register",
+      () => server.registrations.find((r) => r.name === "bin-drain"),
+      15_000,
+    );
+    const shell = { category: "Build", owner: "Sluice", provider: "Shell", version: "1" } as const;
+    const job = await server.publishJob(
+      server.job(shell, { configuration: { Commands: "echo begun\nsleep 1\necho finished" } }),
+    );
+    await waitFor("the job to start", () => server.logText(job, "stdout").includes("begun"), 10_000);
+    child.kill("SIGTERM");
+    expect(await exit).toBe(0);
+    const complete = server.completeOf(job);
+    expect(complete).toMatchObject({ outcome: "Succeeded" });
+    expect(server.logText(job, "stdout")).toBe("begun\nfinished\n");
+    const beats = server.agentHeartbeats.filter((h) => h.agentId === complete!.agentId);
+    expect(beats.some((h) => h.draining)).toBe(true);
+    expect(beats.at(-1)).toMatchObject({ leaving: true });
+  }, 30_000);
+});

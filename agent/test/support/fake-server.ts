@@ -1,0 +1,354 @@
+/**
+ * Plays the Sluice server's side of the agent protocol against a real NATS with JetStream, using
+ * only @sluice/protocol: streams and bucket of a fresh prefix, registration and agent heartbeat
+ * answers, jobs and cancels, and everything agents send back (read from the streams themselves).
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import {
+  jetstream,
+  jetstreamManager,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StreamConfig,
+} from "@nats-io/jetstream";
+import { Objm } from "@nats-io/obj";
+import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import {
+  PROTOCOL_VERSION,
+  artifactsBucketConfig,
+  decode,
+  encode,
+  engineConsumerConfig,
+  jobConsumerConfig,
+  msgIds,
+  natsNames,
+  streamConfigs,
+  type AcceptMessage,
+  type ActionTypeId,
+  type AgentHeartbeat,
+  type CompleteMessage,
+  type HeartbeatMessage,
+  type JobMessage,
+  type LogChunkMessage,
+  type MessageInput,
+  type NatsNames,
+  type RegisterRequest,
+} from "@sluice/protocol";
+
+export const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+
+export type Refusal = { code: string; error: string };
+
+export interface FakeServerOptions {
+  /** heartbeatIntervalSeconds in registration replies (default 1: tests want quick heartbeats). */
+  heartbeatIntervalSeconds?: number;
+}
+
+export class FakeServer {
+  readonly prefix = `agt_${randomBytes(5).toString("hex")}`;
+  readonly names: NatsNames;
+  nc!: NatsConnection;
+  js!: JetStreamClient;
+  jsm!: JetStreamManager;
+
+  /** What the next registrations get: `ok` or a refusal (a list is used up one per request). */
+  registerAnswers: (Refusal | "ok" | "silent")[] = [];
+  registerDefault: Refusal | "ok" | "silent" = "ok";
+  /** What agent heartbeats get. */
+  heartbeatAnswer: Refusal | "ok" | "silent" = "ok";
+  heartbeatIntervalSeconds: number;
+
+  readonly registrations: RegisterRequest[] = [];
+  readonly agentHeartbeats: AgentHeartbeat[] = [];
+  readonly accepts: AcceptMessage[] = [];
+  readonly heartbeats: HeartbeatMessage[] = [];
+  readonly completes: CompleteMessage[] = [];
+  readonly logChunks: LogChunkMessage[] = [];
+  /** Acknowledgements agents sent for job messages (`+ACK`, `-NAK {...}`, `+TERM`), as sent. */
+  readonly jobAcks: string[] = [];
+  /** Anything that arrived and did not decode: the agent broke the protocol. */
+  readonly invalid: string[] = [];
+
+  private readonly agentIds = new Map<string, string>();
+  private readonly subs: Subscription[] = [];
+  private readonly readers: ConsumerMessages[] = [];
+
+  private constructor(options: FakeServerOptions) {
+    this.names = natsNames(this.prefix);
+    this.heartbeatIntervalSeconds = options.heartbeatIntervalSeconds ?? 1;
+  }
+
+  static async start(options: FakeServerOptions = {}): Promise<FakeServer> {
+    const server = new FakeServer(options);
+    await server.setUp();
+    return server;
+  }
+
+  private async setUp(): Promise<void> {
+    this.nc = await connect({ servers: NATS_URL, name: `fake-sluice-server ${this.prefix}` });
+    this.js = jetstream(this.nc);
+    this.jsm = await jetstreamManager(this.nc);
+    for (const config of Object.values(streamConfigs(this.prefix))) {
+      await this.jsm.streams.add(config as unknown as StreamConfig);
+    }
+    const bucket = artifactsBucketConfig(this.prefix);
+    await new Objm(this.nc).create(bucket.bucket, { storage: "file" as never, replicas: bucket.replicas });
+
+    this.subs.push(
+      this.nc.subscribe(this.names.subjects.register, {
+        queue: this.names.queueGroup,
+        callback: (_err, msg) => void this.onRegister(msg.data, (data) => msg.respond(data)),
+      }),
+      this.nc.subscribe(this.names.subjects.agentHeartbeat, {
+        queue: this.names.queueGroup,
+        callback: (_err, msg) => {
+          const decoded = decode("agentHeartbeat", msg.data, msg.subject);
+          if (!decoded.ok) return void this.invalid.push(decoded.error.message);
+          this.agentHeartbeats.push(decoded.message);
+          const answer = this.heartbeatAnswer;
+          if (answer === "silent" || !msg.reply) return;
+          msg.respond(
+            encode("agentHeartbeatReply", answer === "ok" ? { ok: true } : { ok: false, ...answer }),
+          );
+        },
+      }),
+    );
+    // Core subscribers see the acknowledgements agents send for job messages, as JetStream does.
+    this.subs.push(
+      this.nc.subscribe(`$JS.ACK.${this.names.streams.jobs}.>`, {
+        callback: (_err, msg) => void this.jobAcks.push(new TextDecoder().decode(msg.data)),
+      }),
+    );
+    await this.nc.flush();
+    await this.readResults();
+    await this.readLogs();
+  }
+
+  /** Reads RESULTS like the engine: a durable pull consumer, acknowledged message by message. */
+  private async readResults(): Promise<void> {
+    const engine = engineConsumerConfig(this.prefix);
+    await this.jsm.consumers.add(this.names.streams.results, engine as never);
+    const consumer = await this.js.consumers.get(this.names.streams.results, engine.durable_name);
+    const messages = await consumer.consume({ max_messages: 100 });
+    this.readers.push(messages);
+    void (async () => {
+      for await (const m of messages) {
+        const parsed = this.names.parse(m.subject);
+        if (parsed?.kind === "accept") this.collect("accept", m.data, this.accepts);
+        else if (parsed?.kind === "heartbeat") this.collect("heartbeat", m.data, this.heartbeats);
+        else if (parsed?.kind === "complete") this.collect("complete", m.data, this.completes);
+        m.ack();
+      }
+    })();
+  }
+
+  private async readLogs(): Promise<void> {
+    // An ordered consumer over the whole stream, as the server's log readers use.
+    const consumer = await this.js.consumers.get(this.names.streams.logs);
+    const messages = await consumer.consume();
+    this.readers.push(messages);
+    void (async () => {
+      for await (const m of messages) this.collect("logChunk", m.data, this.logChunks);
+    })();
+  }
+
+  private collect<K extends "accept" | "heartbeat" | "complete" | "logChunk">(
+    kind: K,
+    data: Uint8Array,
+    into: unknown[],
+  ): void {
+    const decoded = decode(kind, data);
+    if (decoded.ok) into.push(decoded.message);
+    else this.invalid.push(decoded.error.message);
+  }
+
+  private async onRegister(data: Uint8Array, respond: (data: Uint8Array) => void): Promise<void> {
+    const answer = this.registerAnswers.shift() ?? this.registerDefault;
+    const decoded = decode("registerRequest", data);
+    if (!decoded.ok) {
+      this.invalid.push(decoded.error.message);
+      return void respond(
+        encode("registerReply", {
+          ok: false,
+          protocolVersion: PROTOCOL_VERSION,
+          code: "InvalidRequest",
+          error: decoded.error.message,
+        }),
+      );
+    }
+    const request = decoded.message;
+    this.registrations.push(request);
+    if (answer === "silent") return;
+    if (answer !== "ok") {
+      return void respond(
+        encode("registerReply", { ok: false, protocolVersion: PROTOCOL_VERSION, ...answer }),
+      );
+    }
+    // As the real server: the consumers of the pool × providers exist before the reply.
+    for (const type of request.providers) {
+      await this.jsm.consumers.add(
+        this.names.streams.jobs,
+        jobConsumerConfig(this.prefix, request.pool, type) as never,
+      );
+    }
+    const key = `${request.token}/${request.name}`;
+    let agentId = this.agentIds.get(key);
+    if (!agentId) {
+      agentId = randomUUID();
+      this.agentIds.set(key, agentId);
+    }
+    respond(
+      encode("registerReply", {
+        ok: true,
+        protocolVersion: PROTOCOL_VERSION,
+        agentId,
+        heartbeatIntervalSeconds: this.heartbeatIntervalSeconds,
+      }),
+    );
+  }
+
+  /** Forgets every agent id: the next registration of the same agent gets a new one. */
+  forgetAgents(): void {
+    this.agentIds.clear();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Jobs and cancels
+
+  /** A valid job of this type; override anything. */
+  job(type: ActionTypeId, overrides: Partial<MessageInput<"job">> = {}): MessageInput<"job"> {
+    const executionId = randomUUID();
+    return {
+      protocolVersion: PROTOCOL_VERSION,
+      jobId: randomUUID(),
+      attempt: 1,
+      executionId,
+      pipelineName: "web.app@v2",
+      stageName: "Build",
+      actionName: "Compile",
+      actionTypeId: type,
+      configuration: {},
+      inputArtifacts: [],
+      outputArtifacts: [],
+      outputArtifactKeyPrefix: `${executionId}/`,
+      pool: "default",
+      timeoutInMinutes: 10,
+      context: { pipelineExecutionId: executionId, variables: {} },
+      dispatchedAt: new Date().toISOString(),
+      leaseSeconds: 30,
+      heartbeatIntervalSeconds: 1,
+      ...overrides,
+    };
+  }
+
+  /** Publishes a job as the outbox relay does; returns it as the agent will read it. */
+  async publishJob(job: MessageInput<"job">): Promise<JobMessage> {
+    const subject = this.names.subjects.job(job.pool ?? "default", job.actionTypeId);
+    await this.js.publish(subject, encode("job", job, subject), {
+      msgID: msgIds.job(job.jobId, job.attempt),
+    });
+    return job as JobMessage;
+  }
+
+  /** Publishes a payload on a job subject as is (for versions and shapes the codec would refuse). */
+  async publishRawJob(pool: string, type: ActionTypeId, payload: unknown): Promise<void> {
+    await this.js.publish(
+      this.names.subjects.job(pool, type),
+      new TextEncoder().encode(JSON.stringify(payload)),
+    );
+  }
+
+  /** Cancels on the durable subject, and on the agent's core subject when `agentId` is given. */
+  async cancel(
+    job: { jobId: string; attempt: number },
+    reason: string,
+    paths: { agentId?: string; durable?: boolean } = { durable: true },
+  ): Promise<void> {
+    const message = { jobId: job.jobId, attempt: job.attempt, reason };
+    if (paths.agentId)
+      this.nc.publish(this.names.subjects.agentCancel(paths.agentId), encode("cancel", message));
+    if (paths.durable ?? true) {
+      await this.js.publish(this.names.subjects.cancel(job.jobId), encode("cancel", message), {
+        msgID: msgIds.cancel(job.jobId, job.attempt),
+      });
+    }
+    await this.nc.flush();
+  }
+
+  /** Messages left in the jobs stream (a work queue: taken and acknowledged jobs are gone). */
+  async queuedJobs(): Promise<number> {
+    return (await this.jsm.streams.info(this.names.streams.jobs)).state.messages;
+  }
+
+  /** Deletes the RESULTS stream: agents' accepts, heartbeats and completes cannot be stored. */
+  async deleteResults(): Promise<void> {
+    await this.jsm.streams.delete(this.names.streams.results);
+  }
+
+  /** Makes RESULTS again (and its engine consumer), as a restarted server would. */
+  async recreateResults(): Promise<void> {
+    await this.jsm.streams.add(streamConfigs(this.prefix).results as unknown as StreamConfig);
+    await this.readResults();
+  }
+
+  completeOf(job: { jobId: string; attempt: number }): CompleteMessage | undefined {
+    return this.completes.find((c) => c.jobId === job.jobId && c.attempt === job.attempt);
+  }
+
+  /** The job's log chunks of this attempt, in sequence order. */
+  logOf(job: { jobId: string; attempt: number }): LogChunkMessage[] {
+    return this.logChunks
+      .filter((c) => c.jobId === job.jobId && c.attempt === job.attempt)
+      .sort((a, b) => a.sequence - b.sequence);
+  }
+
+  logText(job: { jobId: string; attempt: number }, stream?: LogChunkMessage["stream"]): string {
+    return this.logOf(job)
+      .filter((c) => stream === undefined || c.stream === stream)
+      .map((c) => c.text)
+      .join("");
+  }
+
+  async stop(): Promise<void> {
+    for (const sub of this.subs) sub.unsubscribe();
+    for (const reader of this.readers) await reader.close().catch(() => undefined);
+    for (const name of Object.values(this.names.streams))
+      await this.jsm.streams.delete(name).catch(() => false);
+    await new Objm(this.nc)
+      .open(this.names.artifactsBucket)
+      .then((os) => os.destroy())
+      .catch(() => false);
+    await this.nc.drain().catch(() => undefined);
+  }
+}
+
+/** Polls `check` until it returns something truthy (each 10 ms), or fails with `what` after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | null | false,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** As waitFor, for a check that has to ask NATS. */
+export async function waitForAsync<T>(
+  what: string,
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
