@@ -20,6 +20,7 @@ import { TimerLoop } from "./engine/timer-loop";
 import type { GraphQLContext } from "./graphql/context";
 import { createErrorFormatter } from "./graphql/errors";
 import { createSchema } from "./graphql/schema";
+import { SubscriptionHub } from "./graphql/subscription-hub";
 import { artifactRoutes } from "./http/artifacts";
 import { healthRoutes } from "./http/health";
 import type { Logger } from "./logger";
@@ -120,9 +121,12 @@ export async function startServer({
   const httpServer = http.createServer(app);
 
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql" });
+  const subscriptions = new SubscriptionHub();
   const wsCleanup = useServer(
     {
       schema,
+      // One execution per event for each distinct subscription, shared by its clients.
+      subscribe: subscriptions.subscribe,
       // A connection needs a valid token (connectionParams.authorization, or the upgrade
       // request's Authorization header); otherwise graphql-ws closes it with 4403 Forbidden.
       onConnect: (ctx) => {
