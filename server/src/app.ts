@@ -23,6 +23,7 @@ import { createSchema } from "./graphql/schema";
 import { SubscriptionHub } from "./graphql/subscription-hub";
 import { artifactRoutes } from "./http/artifacts";
 import { healthRoutes } from "./http/health";
+import { webhookRoutes } from "./http/webhooks";
 import type { Logger } from "./logger";
 import { TIMINGS } from "@sluice/protocol";
 import { AgentGateway } from "./messaging/agent-gateway";
@@ -34,6 +35,7 @@ import { OutboxRelay } from "./messaging/outbox-relay";
 import { ResultsConsumer } from "./messaging/results-consumer";
 import { AgentStore } from "./persistence/agent-store";
 import { openDatabase } from "./persistence/data-source";
+import { WebhookStore } from "./persistence/webhook-store";
 import { PipelineStore } from "./persistence/pipeline-store";
 
 export interface SluiceServer {
@@ -97,6 +99,8 @@ export async function startServer({
     agents,
     agentGateway,
     logs: new LogReader(nats, config.natsPrefix),
+    webhooks: new WebhookStore(db),
+    publicUrl: config.publicUrl,
   };
   relay.start();
   timers.start();
@@ -174,6 +178,7 @@ export async function startServer({
   app.use(requestLogging(logger));
   app.use(healthRoutes(db, nats, () => shuttingDown));
   app.use(artifactRoutes(authenticator, engine, nats, config.natsPrefix, logger));
+  app.use(webhookRoutes(db, engine, logger));
   app.use(
     "/graphql",
     cors(),

@@ -76,6 +76,11 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** How long SIGTERM waits for in-flight requests before closing them, in milliseconds. */
   SLUICE_SHUTDOWN_TIMEOUT_MS: positiveInt(10000, "a positive number of milliseconds"),
+  /** The server's address as others reach it (webhook URLs); default http://localhost:<PORT>. */
+  SLUICE_PUBLIC_URL: z.preprocess(
+    emptyAsUndefined,
+    url(["http:", "https:"], "an http or https URL, e.g. https://sluice.example.com").optional(),
+  ),
   /** The longest a database statement may take before the request fails with UNAVAILABLE. */
   SLUICE_DB_QUERY_TIMEOUT_MS: positiveInt(30_000, "a positive number of milliseconds"),
   /**
@@ -101,6 +106,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   heartbeatIntervalSeconds: number;
   dbQueryTimeoutMs: number;
+  publicUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -135,5 +141,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownTimeoutMs: e.SLUICE_SHUTDOWN_TIMEOUT_MS,
     heartbeatIntervalSeconds: e.SLUICE_HEARTBEAT_INTERVAL_SECONDS,
     dbQueryTimeoutMs: e.SLUICE_DB_QUERY_TIMEOUT_MS,
+    publicUrl: (e.SLUICE_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
   };
 }

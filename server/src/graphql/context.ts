@@ -5,6 +5,7 @@ import type { AgentGateway } from "../messaging/agent-gateway";
 import type { EventFanout } from "../messaging/event-fanout";
 import type { LogReader } from "../messaging/log-reader";
 import type { AgentStore } from "../persistence/agent-store";
+import type { WebhookStore } from "../persistence/webhook-store";
 import type { Logger } from "../logger";
 import type { PipelineStore } from "../persistence/pipeline-store";
 
@@ -20,9 +21,21 @@ export interface GraphQLContext {
   agents: AgentStore;
   agentGateway: AgentGateway;
   logs: LogReader;
+  webhooks: WebhookStore;
+  /** The server's address as others reach it (SLUICE_PUBLIC_URL). */
+  publicUrl: string;
 }
 
 export type ContextServices = Pick<
   GraphQLContext,
-  "definitions" | "store" | "logger" | "engine" | "events" | "agents" | "agentGateway" | "logs"
+  | "definitions"
+  | "store"
+  | "logger"
+  | "engine"
+  | "events"
+  | "agents"
+  | "agentGateway"
+  | "logs"
+  | "webhooks"
+  | "publicUrl"
 >;

@@ -6,6 +6,7 @@ import { authChecker } from "./auth-checker";
 import { ActionTypeResolver } from "./resolvers/action-type.resolver";
 import { AgentResolver } from "./resolvers/agent.resolver";
 import { LogResolver } from "./resolvers/log.resolver";
+import { PipelineWebhookResolver } from "./resolvers/webhook.resolver";
 import {
   ActionExecutionResolver,
   ExecutionResolver,
@@ -23,6 +24,7 @@ export const resolvers = [
   ActionTypeResolver,
   AgentResolver,
   LogResolver,
+  PipelineWebhookResolver,
 ] as const;
 
 /** The executable schema; the same object serves HTTP, graphql-ws and `schema.graphql`. */

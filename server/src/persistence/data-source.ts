@@ -7,9 +7,15 @@ import { PipelineEntity } from "./entities/pipeline.entity";
 import { Initial1764000000000 } from "./migrations/1764000000000-Initial";
 import { Executions1764100000000 } from "./migrations/1764100000000-Executions";
 import { Agents1764200000000 } from "./migrations/1764200000000-Agents";
+import { Webhooks1764300000000 } from "./migrations/1764300000000-Webhooks";
 
 export const entities = [PipelineEntity, PipelineVersionEntity, CustomActionTypeEntity];
-export const migrations = [Initial1764000000000, Executions1764100000000, Agents1764200000000];
+export const migrations = [
+  Initial1764000000000,
+  Executions1764100000000,
+  Agents1764200000000,
+  Webhooks1764300000000,
+];
 
 export interface DatabaseOptions {
   /** PostgreSQL URL; undefined selects embedded PGlite. */

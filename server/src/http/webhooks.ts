@@ -1,0 +1,204 @@
+import crypto from "node:crypto";
+import type { Request, Response, Router } from "express";
+import express from "express";
+import type { DataSource } from "typeorm";
+import { z } from "zod";
+import { sourcesStartedBy, type Push } from "../domain/triggers/push";
+import type { ExecutionEngine } from "../engine/execution-engine";
+import type { Logger } from "../logger";
+import { PipelineStore } from "../persistence/pipeline-store";
+import { WebhookStore } from "../persistence/webhook-store";
+
+/** GitHub sends up to 25 MB. */
+const MAX_BODY = "25mb";
+const DELETED = /^0+$/;
+
+const commitSchema = z.looseObject({
+  id: z.string().optional(),
+  message: z.string().optional(),
+  url: z.string().optional(),
+  added: z.array(z.string()).optional(),
+  modified: z.array(z.string()).optional(),
+  removed: z.array(z.string()).optional(),
+});
+
+/** The fields of a push that GitHub, Gitea/Forgejo, GitLab and Sluice's generic form share or differ in. */
+const pushSchema = z.looseObject({
+  ref: z.string(),
+  after: z.string().optional(),
+  checkout_sha: z.string().nullish(),
+  deleted: z.boolean().optional(),
+  head_commit: commitSchema.nullish(),
+  commits: z.array(commitSchema).optional(),
+  repository: z.record(z.string(), z.unknown()).nullish(),
+  project: z.record(z.string(), z.unknown()).nullish(),
+  pusher: z.looseObject({ name: z.string().optional() }).nullish(),
+  user_name: z.string().nullish(),
+  // Sluice's generic form
+  message: z.string().optional(),
+  url: z.string().optional(),
+  changedFiles: z.array(z.string()).optional(),
+});
+
+function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && crypto.timingSafeEqual(left, right);
+}
+
+/**
+ * Whether the request carries proof of the secret: an HMAC-SHA256 of the body (GitHub and Gitea
+ * `X-Hub-Signature-256`, Gitea `X-Gitea-Signature`, Sluice `X-Sluice-Signature`) or the secret
+ * itself (GitLab `X-Gitlab-Token`).
+ */
+export function verified(headers: Request["headers"], body: Buffer, secret: string): boolean {
+  const hmac = crypto.createHmac("sha256", secret).update(body).digest("hex");
+  const header = (name: string) => {
+    const value = headers[name];
+    return typeof value === "string" ? value : undefined;
+  };
+  const signed = header("x-hub-signature-256") ?? header("x-sluice-signature");
+  if (signed !== undefined) return safeEqual(signed, `sha256=${hmac}`);
+  const gitea = header("x-gitea-signature");
+  if (gitea !== undefined) return safeEqual(gitea, hmac);
+  const token = header("x-gitlab-token");
+  if (token !== undefined) return safeEqual(token, secret);
+  return false;
+}
+
+const httpUrl = (value: unknown): string | null =>
+  typeof value === "string" && /^https?:\/\//.test(value) && value.length <= 2048 ? value : null;
+
+/** A push event of any of the supported forms, as the trigger rules read it; null: not a push. */
+export function readPush(body: unknown): Push | null {
+  const parsed = pushSchema.safeParse(body);
+  if (!parsed.success) return null;
+  const p = parsed.data;
+  const commitId = p.checkout_sha ?? p.after ?? p.head_commit?.id;
+  if (!commitId || DELETED.test(commitId) || p.deleted === true) return null;
+  const branch = p.ref.startsWith("refs/heads/") ? p.ref.slice("refs/heads/".length) : null;
+  const tag = p.ref.startsWith("refs/tags/") ? p.ref.slice("refs/tags/".length) : null;
+  if (branch === null && tag === null) return null;
+  const head = p.head_commit ?? p.commits?.find((c) => c.id === commitId) ?? p.commits?.at(-1) ?? null;
+  const urls = [p.repository, p.project].flatMap((r) =>
+    r
+      ? [
+          "clone_url",
+          "ssh_url",
+          "git_url",
+          "html_url",
+          "git_http_url",
+          "git_ssh_url",
+          "web_url",
+          "url",
+          "homepage",
+        ]
+          .map((k) => r[k])
+          .filter((v): v is string => typeof v === "string")
+      : [],
+  );
+  const files =
+    p.changedFiles ??
+    p.commits?.flatMap((c) => [...(c.added ?? []), ...(c.modified ?? []), ...(c.removed ?? [])]);
+  return {
+    repositoryUrls: urls,
+    branch,
+    tag,
+    commitId,
+    message: (head?.message ?? p.message ?? "").split("\n")[0]!.slice(0, 2048) || null,
+    url: httpUrl(head?.url ?? p.url),
+    changedFiles: files === undefined ? null : [...new Set(files)],
+  };
+}
+
+/**
+ * `POST /webhooks/<pipelineName>`: a push from GitHub, Gitea/Forgejo, GitLab or anything that
+ * signs a `{ ref, after }` body like GitHub does. A verified push that starts one of the
+ * pipeline's sources starts an execution (trigger Webhook) with that revision; the delivery id
+ * makes a redelivered push start nothing new.
+ */
+export function webhookRoutes(db: DataSource, engine: ExecutionEngine, logger: Logger): Router {
+  const router = express.Router();
+  const pipelines = new PipelineStore(db);
+  const webhooks = new WebhookStore(db);
+  router.post(
+    "/webhooks/:pipelineName",
+    express.raw({ type: () => true, limit: MAX_BODY }),
+    async (req: Request, res: Response) => {
+      const name = String(req.params.pipelineName);
+      try {
+        const pipeline = await pipelines.findByName(name);
+        const hook = pipeline ? await webhooks.find(pipeline.id) : null;
+        if (!pipeline || !hook) {
+          res.status(404).json({ error: `Pipeline "${name}" has no webhook.` });
+          return;
+        }
+        const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        if (!verified(req.headers, body, hook.secret)) {
+          res.status(401).json({ error: "The signature does not match this pipeline's webhook secret." });
+          return;
+        }
+        await webhooks.delivered(pipeline.id);
+        const event = String(
+          req.headers["x-github-event"] ??
+            req.headers["x-gitea-event"] ??
+            req.headers["x-gitlab-event"] ??
+            "push",
+        );
+        if (event === "ping") {
+          res.status(200).json({ ok: true, message: "pong" });
+          return;
+        }
+        let json: unknown;
+        try {
+          json = JSON.parse(body.toString("utf8"));
+        } catch {
+          res.status(400).json({ error: "The body is not JSON." });
+          return;
+        }
+        const push = readPush(json);
+        if (!push) {
+          res.status(202).json({ started: [], ignored: `not a push to a branch or tag (event ${event})` });
+          return;
+        }
+        const started = sourcesStartedBy(pipeline.document, push);
+        if (started.length === 0) {
+          res
+            .status(202)
+            .json({ started: [], ignored: `no source of "${name}" follows ${push.branch ?? push.tag}` });
+          return;
+        }
+        const delivery =
+          req.headers["x-github-delivery"] ??
+          req.headers["x-gitea-delivery"] ??
+          req.headers["x-gitlab-event-uuid"] ??
+          req.headers["x-sluice-delivery"];
+        const pusher =
+          (json as { pusher?: { name?: string }; user_name?: string }).pusher?.name ??
+          (json as { user_name?: string }).user_name;
+        const execution = await engine.releaseChange({
+          pipelineName: name,
+          sourceRevisions: started.map(({ action }) => ({
+            actionName: action.name,
+            revisionId: push.commitId,
+            revisionSummary: push.message,
+            revisionUrl: push.url,
+          })),
+          clientRequestToken: typeof delivery === "string" ? `webhook:${delivery}`.slice(0, 128) : null,
+          trigger: {
+            triggerType: "Webhook",
+            triggerDetail: `${started.map((s) => s.reason).join("; ")}${pusher ? ` by ${pusher}` : ""}`.slice(
+              0,
+              1024,
+            ),
+          },
+        });
+        res.status(201).json({ started: [execution.id], commitId: push.commitId });
+      } catch (error) {
+        logger.error({ err: error, pipeline: name }, "webhook failed");
+        res.status(503).json({ error: "The push could not be processed now; redeliver it shortly." });
+      }
+    },
+  );
+  return router;
+}

@@ -1,0 +1,189 @@
+/**
+ * Pushes from Git hosts start executions: GitHub-style HMAC signatures and GitLab tokens, branch
+ * matching, redeliveries that start nothing new, and the refusals.
+ */
+import crypto from "node:crypto";
+import { CREATE } from "../support/documents";
+import { dataOf, startTestServer, type TestServer } from "../support/server";
+import { GIT, SHELL, TestWorker } from "../support/worker";
+
+let t: TestServer;
+let worker: TestWorker;
+let url: string;
+let secret: string;
+beforeAll(async () => {
+  t = await startTestServer({ env: { SLUICE_PUBLIC_URL: "https://sluice.example.com/" } });
+  worker = await TestWorker.start(t.natsPrefix, [GIT, SHELL("Build")], () => ({ outcome: "Succeeded" }));
+  dataOf(
+    await t.gql(CREATE, {
+      input: {
+        name: "hooked",
+        stages: [
+          {
+            name: "Source",
+            actions: [
+              {
+                name: "Checkout",
+                actionTypeId: GIT,
+                configuration: { Repository: "https://git.example/org/app.git", Branch: "main" },
+                outputArtifacts: [{ name: "Src" }],
+              },
+            ],
+          },
+          {
+            name: "Build",
+            actions: [
+              {
+                name: "Make",
+                actionTypeId: SHELL("Build"),
+                configuration: { Commands: "make" },
+                inputArtifacts: [{ name: "Src" }],
+              },
+            ],
+          },
+        ],
+      },
+    }),
+  );
+  ({ url, secret } = dataOf(
+    await t.gql(`mutation { createPipelineWebhook(pipelineName: "hooked") { url secret } }`),
+  ).createPipelineWebhook);
+});
+afterAll(async () => {
+  await worker.stop();
+  await t.stop();
+});
+
+const local = () => `${t.url.replace(/\/graphql$/, "")}/webhooks/hooked`;
+const sign = (body: string, key = secret) =>
+  `sha256=${crypto.createHmac("sha256", key).update(body).digest("hex")}`;
+
+function githubPush(branch: string, after: string, extra: Record<string, unknown> = {}) {
+  return JSON.stringify({
+    ref: `refs/heads/${branch}`,
+    after,
+    repository: { clone_url: "https://git.example/org/app.git", html_url: "https://git.example/org/app" },
+    head_commit: {
+      id: after,
+      message: "Fix the login form\n\nLonger text",
+      url: `https://git.example/org/app/commit/${after}`,
+    },
+    commits: [{ id: after, added: ["src/login.ts"], modified: [], removed: [] }],
+    pusher: { name: "ada" },
+    ...extra,
+  });
+}
+
+async function post(body: string, headers: Record<string, string>) {
+  const response = await fetch(local(), {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body,
+  });
+  return { status: response.status, json: (await response.json()) as any };
+}
+
+async function execution(id: string) {
+  return dataOf(
+    await t.gql(
+      `query ($id: ID!) { pipelineExecution(id: $id) { id trigger { triggerType triggerDetail }
+         sourceRevisions { actionName revisionId revisionSummary revisionUrl } } }`,
+      { id },
+    ),
+  ).pipelineExecution;
+}
+
+it("gives the webhook's URL under the public address, and its secret once", async () => {
+  expect(url).toBe("https://sluice.example.com/webhooks/hooked");
+  expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  const { pipeline } = dataOf(await t.gql(`{ pipeline(name: "hooked") { webhook { url createdBy } } }`));
+  expect(pipeline.webhook).toEqual({ url, createdBy: "admin" });
+});
+
+it("starts an execution for a signed GitHub push to the source's branch, once per delivery", async () => {
+  const sha = "4f2a9c1e7b3d5a8f0e6c2b1d9a7f3e5c8b0d4a6e";
+  const body = githubPush("main", sha);
+  const headers = { "x-github-event": "push", "x-github-delivery": "d-1", "x-hub-signature-256": sign(body) };
+  const first = await post(body, headers);
+  expect(first.status).toBe(201);
+  const again = await post(body, headers);
+  expect(again.json.started).toEqual(first.json.started);
+  const started = await execution(first.json.started[0]);
+  expect(started.trigger).toEqual({ triggerType: "Webhook", triggerDetail: "push to branch main by ada" });
+  expect(started.sourceRevisions).toEqual([
+    {
+      actionName: "Checkout",
+      revisionId: sha,
+      revisionSummary: "Fix the login form",
+      revisionUrl: `https://git.example/org/app/commit/${sha}`,
+    },
+  ]);
+  await worker.waitFor((jobs) =>
+    jobs.some((j) => j.executionId === started.id && j.sourceRevision?.revisionId === sha),
+  );
+});
+
+it("accepts GitLab's token, ignores other branches, deletions and pings, and refuses bad signatures", async () => {
+  const gitlab = JSON.stringify({
+    object_kind: "push",
+    ref: "refs/heads/main",
+    checkout_sha: "b".repeat(40),
+    project: { git_http_url: "https://git.example/org/app.git" },
+    commits: [
+      {
+        id: "b".repeat(40),
+        message: "From GitLab",
+        url: "https://git.example/c/b",
+        added: [],
+        modified: ["x"],
+        removed: [],
+      },
+    ],
+    user_name: "grace",
+  });
+  const viaGitlab = await post(gitlab, { "x-gitlab-event": "Push Hook", "x-gitlab-token": secret });
+  expect(viaGitlab.status).toBe(201);
+  expect((await execution(viaGitlab.json.started[0])).trigger.triggerDetail).toBe(
+    "push to branch main by grace",
+  );
+
+  const other = githubPush("feature", "c".repeat(40));
+  expect(
+    (await post(other, { "x-github-event": "push", "x-hub-signature-256": sign(other) })).json,
+  ).toMatchObject({
+    started: [],
+    ignored: expect.stringContaining("feature"),
+  });
+  const deleted = githubPush("main", "0".repeat(40), { deleted: true });
+  expect(
+    (await post(deleted, { "x-github-event": "push", "x-hub-signature-256": sign(deleted) })).status,
+  ).toBe(202);
+  const ping = JSON.stringify({ zen: "hello" });
+  expect(await post(ping, { "x-github-event": "ping", "x-hub-signature-256": sign(ping) })).toEqual({
+    status: 200,
+    json: { ok: true, message: "pong" },
+  });
+
+  const body = githubPush("main", "d".repeat(40));
+  expect((await post(body, { "x-hub-signature-256": sign(body, "wrong") })).status).toBe(401);
+  expect((await post(body, { "x-gitlab-token": "wrong" })).status).toBe(401);
+  expect((await post(body, {})).status).toBe(401);
+  const missing = await fetch(local().replace(/hooked$/, "nope"), { method: "POST", body });
+  expect(missing.status).toBe(404);
+});
+
+it("replaces the secret when created again, and refuses everything once deleted", async () => {
+  const old = secret;
+  const { createPipelineWebhook } = dataOf(
+    await t.gql(`mutation { createPipelineWebhook(pipelineName: "hooked") { secret } }`),
+  );
+  const body = githubPush("main", "e".repeat(40));
+  expect((await post(body, { "x-hub-signature-256": sign(body, old) })).status).toBe(401);
+  expect((await post(body, { "x-hub-signature-256": sign(body, createPipelineWebhook.secret) })).status).toBe(
+    201,
+  );
+  dataOf(await t.gql(`mutation { deletePipelineWebhook(pipelineName: "hooked") }`));
+  expect((await post(body, { "x-hub-signature-256": sign(body, createPipelineWebhook.secret) })).status).toBe(
+    404,
+  );
+});
