@@ -32,13 +32,23 @@ USER node
 
 # ---- server: GraphQL over HTTP and WebSocket on $PORT
 FROM runtime AS server
+# git: the source poller reads branch heads with `git ls-remote` (PollIntervalSeconds).
+USER root
+RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates openssh-client \
+    && rm -rf /var/lib/apt/lists/*
+USER node
 ENV PORT=4000
 EXPOSE 4000
 CMD ["node", "server/dist/src/main.js"]
 
 # ---- agent: runs actions; talks to NATS (NATS_URL, SLUICE_AGENT_TOKEN)
 FROM runtime AS agent
-CMD ["npm", "run", "start", "-w", "agent"]
+# The built-in providers run git and bash; jobs find the usual tools.
+USER root
+RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates openssh-client bash \
+    && rm -rf /var/lib/apt/lists/*
+USER node
+CMD ["node", "agent/dist/src/main.js"]
 
 # ---- web: the dashboard on $WEB_PORT, reading SLUICE_ENDPOINT
 FROM runtime AS web

@@ -16,6 +16,7 @@ import type { Config } from "./config";
 import { systemClock, type Clock } from "./engine/clock";
 import { ExecutionEngine } from "./engine/execution-engine";
 import { PipelineDefinitions } from "./engine/pipeline-definitions";
+import { SourcePoller } from "./engine/source-poller";
 import { TimerLoop } from "./engine/timer-loop";
 import type { GraphQLContext } from "./graphql/context";
 import { createErrorFormatter } from "./graphql/errors";
@@ -102,8 +103,11 @@ export async function startServer({
     webhooks: new WebhookStore(db),
     publicUrl: config.publicUrl,
   };
+  const poller = new SourcePoller(db, engine, logger);
+  services.definitions.onChange(() => poller.markDirty());
   relay.start();
   timers.start();
+  poller.start();
   // Streams, the results consumer and the event fan-out need NATS; they start once it answers.
   const messagingReady = nats.connected().then(async () => {
     const nc = nats.nats;
@@ -213,6 +217,7 @@ export async function startServer({
       shuttingDown = true;
       await apollo.stop();
       await timers.stop();
+      await poller.stop();
       await results.stop();
       agentGateway.stop();
       events.stop();

@@ -38,12 +38,26 @@ const ACTION_TYPE_LOCK = 0x5_1c_e0_02;
 export class PipelineDefinitions {
   private readonly store: PipelineStore;
 
+  private readonly listeners = new Set<() => void>();
+
   constructor(
     private readonly db: DataSource,
     private readonly limits: DefinitionLimits,
     private readonly clock: Clock,
   ) {
     this.store = new PipelineStore(db);
+  }
+
+  /**
+   * Told when a document is written or a pipeline deleted (inside the transaction: a listener
+   * should only note that something changed, e.g. the source poller re-reads on its next round).
+   */
+  onChange(listener: () => void): void {
+    this.listeners.add(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
   }
 
   async create(input: unknown, principal: Principal): Promise<PipelineEntity> {
@@ -83,6 +97,7 @@ export class PipelineDefinitions {
   async delete(name: string): Promise<void> {
     const result = await this.db.manager.delete(PipelineEntity, { name });
     if (!result.affected) throw new NotFoundError(`No pipeline is named "${name}".`);
+    this.changed();
   }
 
   /**
@@ -151,6 +166,7 @@ export class PipelineDefinitions {
     document: PipelineDocument,
     principal: Principal,
   ): Promise<PipelineEntity> {
+    this.changed();
     await m.query("SELECT pg_advisory_xact_lock($1)", [CREATE_LOCK]);
     if (await this.store.findByName(document.name, m)) {
       throw new ConflictError(`A pipeline named "${document.name}" already exists.`);
@@ -218,6 +234,7 @@ export class PipelineDefinitions {
     document: PipelineDocument,
     principal: Principal,
   ): Promise<PipelineEntity> {
+    this.changed();
     if (sameDocument(current.document, document)) return current;
     const now = this.clock();
     const version = current.version + 1;

@@ -8,6 +8,7 @@ import { Initial1764000000000 } from "./migrations/1764000000000-Initial";
 import { Executions1764100000000 } from "./migrations/1764100000000-Executions";
 import { Agents1764200000000 } from "./migrations/1764200000000-Agents";
 import { Webhooks1764300000000 } from "./migrations/1764300000000-Webhooks";
+import { SourcePolls1764400000000 } from "./migrations/1764400000000-SourcePolls";
 
 export const entities = [PipelineEntity, PipelineVersionEntity, CustomActionTypeEntity];
 export const migrations = [
@@ -15,6 +16,7 @@ export const migrations = [
   Executions1764100000000,
   Agents1764200000000,
   Webhooks1764300000000,
+  SourcePolls1764400000000,
 ];
 
 export interface DatabaseOptions {
