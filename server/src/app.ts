@@ -16,6 +16,7 @@ import type { Config } from "./config";
 import { systemClock, type Clock } from "./engine/clock";
 import { ExecutionEngine } from "./engine/execution-engine";
 import { PipelineDefinitions } from "./engine/pipeline-definitions";
+import { Scheduler } from "./engine/scheduler";
 import { SourcePoller } from "./engine/source-poller";
 import { TimerLoop } from "./engine/timer-loop";
 import type { GraphQLContext } from "./graphql/context";
@@ -104,10 +105,15 @@ export async function startServer({
     publicUrl: config.publicUrl,
   };
   const poller = new SourcePoller(db, engine, logger);
-  services.definitions.onChange(() => poller.markDirty());
+  const scheduler = new Scheduler(db, engine, clock, logger);
+  services.definitions.onChange(() => {
+    poller.markDirty();
+    scheduler.markDirty();
+  });
   relay.start();
   timers.start();
   poller.start();
+  scheduler.start();
   // Streams, the results consumer and the event fan-out need NATS; they start once it answers.
   const messagingReady = nats.connected().then(async () => {
     const nc = nats.nats;
@@ -218,6 +224,7 @@ export async function startServer({
       await apollo.stop();
       await timers.stop();
       await poller.stop();
+      await scheduler.stop();
       await results.stop();
       agentGateway.stop();
       events.stop();

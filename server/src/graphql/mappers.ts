@@ -17,6 +17,7 @@ export function toPipelineType(entity: PipelineEntity, version?: PipelineVersion
     executionMode: document.executionMode as ExecutionModeEnum,
     variables: document.variables,
     triggers: document.triggers,
+    schedules: document.schedules ?? [],
     stages: document.stages,
     awsMetadata: document.awsMetadata,
     createdAt: entity.createdAt,

@@ -9,6 +9,7 @@ import { Executions1764100000000 } from "./migrations/1764100000000-Executions";
 import { Agents1764200000000 } from "./migrations/1764200000000-Agents";
 import { Webhooks1764300000000 } from "./migrations/1764300000000-Webhooks";
 import { SourcePolls1764400000000 } from "./migrations/1764400000000-SourcePolls";
+import { Schedules1764500000000 } from "./migrations/1764500000000-Schedules";
 
 export const entities = [PipelineEntity, PipelineVersionEntity, CustomActionTypeEntity];
 export const migrations = [
@@ -17,6 +18,7 @@ export const migrations = [
   Agents1764200000000,
   Webhooks1764300000000,
   SourcePolls1764400000000,
+  Schedules1764500000000,
 ];
 
 export interface DatabaseOptions {

@@ -104,11 +104,23 @@ export interface PipelineTrigger {
   };
 }
 
+/**
+ * Sluice: start an execution on a timetable (trigger Schedule), e.g. a nightly build. `cron` has
+ * five fields (minute hour day-of-month month day-of-week); `timezone` is an IANA name (UTC when
+ * null). Each start takes the latest revision of every source.
+ */
+export interface PipelineSchedule {
+  cron: string;
+  timezone: string | null;
+}
+
 export interface PipelineDocument {
   name: string;
   executionMode: ExecutionMode;
   variables: PipelineVariable[];
   triggers: PipelineTrigger[];
+  /** Sluice only; empty: no scheduled starts. */
+  schedules: PipelineSchedule[];
   stages: StageDeclaration[];
   awsMetadata: AwsMetadata | null;
 }

@@ -21,6 +21,9 @@ export function exportPipelineDocument(doc: PipelineDocument): Record<string, un
     executionMode: doc.executionMode,
     variables: doc.variables.map(exportVariable),
     triggers: doc.triggers.map(exportTrigger),
+    ...((doc.schedules ?? []).length > 0
+      ? { schedules: doc.schedules.map((s) => ({ cron: s.cron, ...ifSet("timezone", s.timezone) })) }
+      : {}),
     stages: doc.stages.map(exportStage),
     ...ifSet("awsMetadata", copy(doc.awsMetadata)),
   };

@@ -49,6 +49,7 @@ describe("parsePipelineDocument", () => {
         executionMode: "SUPERSEDED",
         variables: [],
         triggers: [],
+        schedules: [],
         awsMetadata: null,
         stages: [
           {
@@ -153,7 +154,7 @@ describe("parsePipelineDocument", () => {
       {
         path: "roleArn",
         message:
-          'Unknown key "roleArn". The allowed keys here are name, executionMode, variables, triggers, stages, awsMetadata.',
+          'Unknown key "roleArn". The allowed keys here are name, executionMode, variables, triggers, schedules, stages, awsMetadata.',
       },
     ]);
   });

@@ -103,6 +103,10 @@ export const pipelineDocumentSchema = strictObject({
   executionMode: withDefault(z.enum(EXECUTION_MODES), () => "SUPERSEDED" as const),
   variables: withDefault(z.array(variableSchema), () => []),
   triggers: withDefault(z.array(triggerSchema), () => []),
+  schedules: withDefault(
+    z.array(strictObject({ cron: z.string(), timezone: optional(z.string()) })),
+    (): Array<{ cron: string; timezone: string | null }> => [],
+  ),
   stages: z.array(stageSchema),
   awsMetadata: awsMetadataSchema,
 });

@@ -28,6 +28,7 @@ function doc(sources: ActionDeclaration[], triggers: PipelineTrigger[] = []): Pi
     executionMode: "SUPERSEDED",
     variables: [],
     triggers,
+    schedules: [],
     stages: [{ name: "Source", actions: sources, onNewerRevision: null, awsMetadata: null }],
     awsMetadata: null,
   };

@@ -144,6 +144,15 @@ export class PipelineTriggerInput {
   gitConfiguration!: GitConfigurationInput;
 }
 
+@InputType()
+export class PipelineScheduleInput {
+  @Field({ description: "Five fields: minute hour day-of-month month day-of-week." })
+  cron!: string;
+
+  @Field(() => String, { nullable: true, description: "IANA time zone; null is UTC." })
+  timezone?: string | null;
+}
+
 @InputType({ description: "A pipeline document: the same fields `pipeline { document }` returns." })
 export class PipelineInput {
   @Field()
@@ -157,6 +166,9 @@ export class PipelineInput {
 
   @Field(() => [PipelineTriggerInput], { nullable: true })
   triggers?: PipelineTriggerInput[] | null;
+
+  @Field(() => [PipelineScheduleInput], { nullable: true })
+  schedules?: PipelineScheduleInput[] | null;
 
   @Field(() => [StageInput])
   stages!: StageInput[];

@@ -139,6 +139,17 @@ export class GitConfigurationType {
   push!: GitPushFilterType[];
 }
 
+@ObjectType("PipelineSchedule", {
+  description: "Sluice: starts an execution on a timetable (trigger Schedule).",
+})
+export class PipelineScheduleType {
+  @Field({ description: "Five fields: minute hour day-of-month month day-of-week." })
+  cron!: string;
+
+  @Field(() => String, { nullable: true, description: "IANA time zone; null is UTC." })
+  timezone!: string | null;
+}
+
 @ObjectType("PipelineTrigger")
 export class PipelineTriggerType {
   @Field()
@@ -174,6 +185,9 @@ export class PipelineType {
 
   @Field(() => [PipelineTriggerType])
   triggers!: PipelineTriggerType[];
+
+  @Field(() => [PipelineScheduleType])
+  schedules!: PipelineScheduleType[];
 
   @Field(() => [StageType])
   stages!: StageType[];

@@ -89,7 +89,15 @@ export function supersedePendingApproval(declaration: StageDeclaration): StageDe
 }
 
 export function pipeline(executionMode: ExecutionMode, ...stages: StageDeclaration[]): PipelineDocument {
-  return { name: "web", executionMode, variables: [], triggers: [], stages, awsMetadata: null };
+  return {
+    name: "web",
+    executionMode,
+    variables: [],
+    triggers: [],
+    schedules: [],
+    stages,
+    awsMetadata: null,
+  };
 }
 
 /** Source [Checkout] → Build [Compile] → Deploy [Ship]: one action per stage. */

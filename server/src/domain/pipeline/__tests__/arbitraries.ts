@@ -219,6 +219,8 @@ function build(plan: Blueprint): PipelineDocument {
     executionMode: plan.executionMode,
     variables,
     triggers,
+    // Some documents carry a schedule, so the round trips cover Sluice's own field.
+    schedules: plan.executionMode === "QUEUED" ? [{ cron: "30 2 * * 1-5", timezone: "Europe/Paris" }] : [],
     stages,
     awsMetadata: plan.awsMetadata,
   };

@@ -46,6 +46,8 @@ export const SLUICE_PIPELINE_FIELDS: ReadonlySet<string> = new Set([
   "variables",
   "triggers",
   "stages",
+  // Sluice's own: the AWS export writes it only when set, and the import reads it back.
+  "schedules",
 ]);
 /**
  * `onNewerRevision` is Sluice's own (no CodePipeline stage has it): the AWS export writes it only

@@ -29,6 +29,7 @@ const nativeDocument: PipelineDocument = {
   name: "web",
   executionMode: "QUEUED",
   variables: [{ name: "Env", defaultValue: "staging", description: null }],
+  schedules: [],
   triggers: [
     {
       providerType: "Git",

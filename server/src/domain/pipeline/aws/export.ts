@@ -51,6 +51,7 @@ export function toAwsDocument(doc: PipelineDocument): AwsPipelineExport {
   if (doc.variables.length > 0) pipeline["variables"] = doc.variables.map(exportVariable);
   const triggers = exportTriggers(doc.triggers, kept[ORIGINAL_TRIGGERS_KEY]);
   if (triggers.length > 0) pipeline["triggers"] = triggers;
+  if ((doc.schedules ?? []).length > 0) pipeline["schedules"] = copyJson(doc.schedules);
 
   const result: AwsPipelineExport = { pipeline };
   if (isRecord(kept["metadata"])) result.metadata = copyJson(kept["metadata"]);

@@ -79,6 +79,7 @@ export function pipeline(overrides: Partial<PipelineDocument> = {}): PipelineDoc
     executionMode: "SUPERSEDED",
     variables: [],
     triggers: [],
+    schedules: [],
     stages: [stage("Source", [gitSource()]), stage("Build", [shellBuild()])],
     awsMetadata: null,
     ...overrides,

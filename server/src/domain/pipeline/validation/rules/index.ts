@@ -22,6 +22,7 @@ import { stageActionCountRule } from "./stage-action-count";
 import { stageCountRule } from "./stage-count";
 import { timeoutRule } from "./timeout";
 import { retryPolicyRule } from "./retry-policy";
+import { schedulesRule } from "./schedules";
 import { triggerFiltersRule } from "./trigger-filters";
 import { triggerSourceActionRule } from "./trigger-source-action";
 import { uniqueActionNamesRule } from "./unique-action-names";
@@ -62,6 +63,7 @@ export const specifiedRules: readonly ValidationRule[] = Object.freeze([
   configurationValueTypesRule,
   timeoutRule,
   retryPolicyRule,
+  schedulesRule,
   // Triggers
   triggerSourceActionRule,
   triggerFiltersRule,
