@@ -37,6 +37,7 @@ export default defineConfig(
     ".sluice/",
     ".test-results/",
     "bench/results/",
+    "web/src/gql/",
   ]),
   js.configs.recommended,
   tseslint.configs.recommended,

@@ -125,7 +125,13 @@ if (up) {
   if (web)
     launch("web", "npm", ["run", "start", "-w", web], { cwd: ROOT, env: { ...env, WEB_PORT: webPort } });
   log(`GraphQL:   ${endpoint}`);
-  if (web) log(`Dashboard: http://localhost:${webPort}/`);
+  if (web) {
+    // A sign-in link: the dashboard keeps the token for the browser session and drops it from the URL.
+    const adminToken = env.SLUICE_ADMIN_TOKEN ?? readSecret(path.join(env.SLUICE_DATA_DIR, "admin-token"));
+    log(
+      `Dashboard: http://localhost:${webPort}/${adminToken ? `#token=${encodeURIComponent(adminToken)}` : ""}`,
+    );
+  }
   if (agent && children.has("agent")) log("Agent:     started (work directory .sluice/agent-work)");
   log("Ctrl-C stops it");
 }

@@ -1,0 +1,115 @@
+"use client";
+
+import { useLiveQuery } from "@/components/live";
+import { Status } from "@/components/Status";
+import { formatAgo, useNow } from "@/components/time";
+import { graphql } from "@/gql";
+
+const AGENTS = graphql(`
+  query AgentsView {
+    agents {
+      id
+      name
+      pool
+      labels
+      status
+      capacity
+      runningJobs
+      running {
+        jobId
+        attempt
+      }
+      lastHeartbeat
+      version
+      revoked
+    }
+  }
+`);
+
+const AGENT_EVENTS = graphql(`
+  subscription AgentsViewEvents {
+    agentEvents {
+      status
+      agent {
+        id
+      }
+    }
+  }
+`);
+
+/** Registered agents with pool, labels, status, running jobs and last heartbeat, live. */
+export function AgentsView() {
+  const [{ data, error }] = useLiveQuery({
+    query: AGENTS,
+    variables: {},
+    subscription: AGENT_EVENTS,
+    subscriptionVariables: {},
+  });
+  const now = useNow(1000);
+  return (
+    <>
+      <h1>Agents</h1>
+      {error ? (
+        <p role="alert" className="error">
+          {error.message}
+        </p>
+      ) : null}
+      {!data && !error ? <p className="muted">Loading…</p> : null}
+      {data && data.agents.length === 0 ? <p className="muted">No agent has registered.</p> : null}
+      {data && data.agents.length > 0 ? (
+        <div className="table-wrap">
+          <table className="table">
+            <caption className="visually-hidden">Agents by pool and name</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Pool</th>
+                <th scope="col">Labels</th>
+                <th scope="col">Status</th>
+                <th scope="col">Running jobs</th>
+                <th scope="col">Last heartbeat</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.agents.map((agent) => (
+                <tr key={agent.id} data-agent={agent.name}>
+                  <th scope="row">
+                    {agent.name}
+                    <div className="muted small">v{agent.version}</div>
+                  </th>
+                  <td>{agent.pool}</td>
+                  <td>
+                    {Object.entries(agent.labels).map(([k, v]) => (
+                      <span key={k} className="tag">
+                        {k}={String(v)}
+                      </span>
+                    ))}
+                  </td>
+                  <td>
+                    <Status status={agent.status} />
+                    {agent.revoked ? <div className="error small">token revoked</div> : null}
+                  </td>
+                  <td>
+                    {agent.runningJobs} of {agent.capacity}
+                    {agent.running.length > 0 ? (
+                      <ul className="small">
+                        {agent.running.map((job) => (
+                          <li key={job.jobId}>
+                            <code>{job.jobId.slice(0, 8)}</code> (attempt {job.attempt})
+                          </li>
+                        ))}
+                      </ul>
+                    ) : null}
+                  </td>
+                  <td>
+                    <time dateTime={agent.lastHeartbeat}>{formatAgo(agent.lastHeartbeat, now)}</time>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </>
+  );
+}
