@@ -3,6 +3,7 @@ import type { DataSource } from "typeorm";
 import type { Logger } from "../logger";
 import type { Clock } from "./clock";
 import type { ExecutionEngine } from "./execution-engine";
+import { Periodic } from "./periodic";
 
 const TICK_MS = 1000;
 const SYNC_MS = 15_000;
@@ -28,27 +29,16 @@ export function nextFire(cron: string, timezone: string, after: Date): Date | nu
  * makes one start per firing even if two copies raced. A server that was down for a firing starts
  * it once when it is back, not once per missed time.
  */
-export class Scheduler {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+export class Scheduler extends Periodic {
   private lastSync = 0;
-  private stopped = false;
 
   constructor(
     private readonly db: DataSource,
     private readonly engine: ExecutionEngine,
     private readonly clock: Clock,
     private readonly logger: Logger,
-  ) {}
-
-  start(): void {
-    this.schedule();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+  ) {
+    super(TICK_MS);
   }
 
   /** A document changed: follow it on the next round. */
@@ -56,15 +46,7 @@ export class Scheduler {
     this.lastSync = 0;
   }
 
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.tick().finally(() => this.schedule());
-    }, TICK_MS);
-    this.timer.unref();
-  }
-
-  async tick(): Promise<void> {
+  protected async round(): Promise<void> {
     try {
       if (Date.now() - this.lastSync >= SYNC_MS) {
         await this.sync();

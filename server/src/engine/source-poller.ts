@@ -3,6 +3,7 @@ import { promisify } from "node:util";
 import type { DataSource } from "typeorm";
 import type { Logger } from "../logger";
 import type { ExecutionEngine } from "./execution-engine";
+import { Periodic } from "./periodic";
 
 const run = promisify(execFile);
 
@@ -44,35 +45,16 @@ export async function branchHead(repository: string, branch: string): Promise<st
  * the server learns that there is work, the work itself runs on agents. Several server copies
  * share the polls: each claims due rows with SKIP LOCKED and moves their next time on.
  */
-export class SourcePoller {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+export class SourcePoller extends Periodic {
   private lastSync = 0;
-  private stopped = false;
 
   constructor(
     private readonly db: DataSource,
     private readonly engine: ExecutionEngine,
     private readonly logger: Logger,
     private readonly head: (repository: string, branch: string) => Promise<string | null> = branchHead,
-  ) {}
-
-  start(): void {
-    this.schedule();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.tick().finally(() => this.schedule());
-    }, TICK_MS);
-    this.timer.unref();
+  ) {
+    super(TICK_MS);
   }
 
   /** A document changed (here): follow it on the next round rather than within SYNC_MS. */
@@ -81,7 +63,7 @@ export class SourcePoller {
   }
 
   /** One round: follow the documents now and then, then poll what is due. */
-  async tick(): Promise<void> {
+  protected async round(): Promise<void> {
     try {
       if (Date.now() - this.lastSync >= SYNC_MS) {
         await this.sync();

@@ -15,7 +15,7 @@ import {
   type CancelMessage,
   type RegisterReply,
 } from "@sluice/protocol";
-import { CREATE } from "../support/documents";
+import { CREATE, shellBuild, sourceThen } from "../support/documents";
 import { connectNats } from "../support/nats";
 import { ADMIN_TOKEN, dataOf, startTestServer, type TestServer } from "../support/server";
 import { eventually } from "../support/wait";
@@ -212,34 +212,10 @@ describe("why a queued action does not start", () => {
     try {
       dataOf(
         await t.gql(CREATE, {
-          input: {
-            name: "pooled",
-            stages: [
-              {
-                name: "Source",
-                actions: [
-                  {
-                    name: "Checkout",
-                    actionTypeId: GIT,
-                    configuration: { Repository: "https://git.example/app.git", Branch: "main" },
-                    outputArtifacts: [{ name: "Src" }],
-                  },
-                ],
-              },
-              {
-                name: "Build",
-                actions: [
-                  {
-                    name: "Make",
-                    actionTypeId: SHELL("Build"),
-                    region: "gpu",
-                    configuration: { Commands: "make" },
-                    inputArtifacts: [{ name: "Src" }],
-                  },
-                ],
-              },
-            ],
-          },
+          input: sourceThen("pooled", {
+            name: "Build",
+            actions: [shellBuild("Make", "make", { region: "gpu" })],
+          }),
         }),
       );
       const reason = async () => {
@@ -271,33 +247,7 @@ describe("leases, retries, duplicates and revocation", () => {
   async function pipelineWithBuild(name: string) {
     dataOf(
       await t.gql(CREATE, {
-        input: {
-          name,
-          stages: [
-            {
-              name: "Source",
-              actions: [
-                {
-                  name: "Checkout",
-                  actionTypeId: GIT,
-                  configuration: { Repository: "https://git.example/app.git", Branch: "main" },
-                  outputArtifacts: [{ name: "Src" }],
-                },
-              ],
-            },
-            {
-              name: "Build",
-              actions: [
-                {
-                  name: "Make",
-                  actionTypeId: SHELL("Build"),
-                  configuration: { Commands: `make ${name}` },
-                  inputArtifacts: [{ name: "Src" }],
-                },
-              ],
-            },
-          ],
-        },
+        input: sourceThen(name, { name: "Build", actions: [shellBuild("Make", `make ${name}`)] }),
       }),
     );
   }

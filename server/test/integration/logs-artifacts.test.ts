@@ -10,7 +10,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { Objm } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { encode, msgIds, natsNames, type JobMessage } from "@sluice/protocol";
-import { CREATE } from "../support/documents";
+import { CREATE, shellBuild, sourceThen } from "../support/documents";
 import { connectNats } from "../support/nats";
 import { ADMIN_TOKEN, dataOf, startTestServer, type TestServer } from "../support/server";
 import { eventually } from "../support/wait";
@@ -67,34 +67,10 @@ const LOG = /* GraphQL */ `
 it("serves a job's log as lines, in pages, live, and its artifact over HTTP", async () => {
   dataOf(
     await t.gql(CREATE, {
-      input: {
-        name: "logged",
-        stages: [
-          {
-            name: "Source",
-            actions: [
-              {
-                name: "Checkout",
-                actionTypeId: GIT,
-                configuration: { Repository: "https://git.example/app.git", Branch: "main" },
-                outputArtifacts: [{ name: "Src" }],
-              },
-            ],
-          },
-          {
-            name: "Build",
-            actions: [
-              {
-                name: "Make",
-                actionTypeId: SHELL("Build"),
-                configuration: { Commands: "make" },
-                inputArtifacts: [{ name: "Src" }],
-                outputArtifacts: [{ name: "Out" }],
-              },
-            ],
-          },
-        ],
-      },
+      input: sourceThen("logged", {
+        name: "Build",
+        actions: [shellBuild("Make", "make", { outputArtifacts: [{ name: "Out" }] })],
+      }),
     }),
   );
   await worker.waitFor((jobs) => jobs.some((j) => j.actionName === "Make"));

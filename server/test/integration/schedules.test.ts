@@ -2,7 +2,7 @@
  * Schedules: a pipeline's cron expressions start executions (trigger Schedule) at their times,
  * in their time zones, once per firing. The server's clock is moved by the test.
  */
-import { CREATE } from "../support/documents";
+import { CREATE, manualApproval, sourceThen } from "../support/documents";
 import { dataOf, startTestServer, type TestServer } from "../support/server";
 import { eventually } from "../support/wait";
 import { GIT, TestWorker } from "../support/worker";
@@ -32,33 +32,12 @@ async function triggers(name: string): Promise<string[]> {
 }
 
 it("starts executions at the schedule's times in its time zone, once per firing", async () => {
-  const input = {
-    name: "nightly",
+  const input = sourceThen(
+    "nightly",
+    { name: "Gate", actions: [manualApproval()] },
     // 03:00 in Paris is 02:00 UTC in January.
-    schedules: [{ cron: "0 3 * * *", timezone: "Europe/Paris" }],
-    stages: [
-      {
-        name: "Source",
-        actions: [
-          {
-            name: "Checkout",
-            actionTypeId: GIT,
-            configuration: { Repository: "https://git.example/org/app.git", Branch: "main" },
-            outputArtifacts: [{ name: "Src" }],
-          },
-        ],
-      },
-      {
-        name: "Gate",
-        actions: [
-          {
-            name: "Ok",
-            actionTypeId: { category: "Approval", owner: "Sluice", provider: "Manual", version: "1" },
-          },
-        ],
-      },
-    ],
-  };
+    { extra: { schedules: [{ cron: "0 3 * * *", timezone: "Europe/Paris" }] } },
+  );
   const created = dataOf(await t.gql(CREATE, { input }));
   expect(created.createPipeline).toBeTruthy();
   const { pipeline } = dataOf(await t.gql(`{ pipeline(name: "nightly") { schedules { cron timezone } } }`));
@@ -87,32 +66,11 @@ it("starts executions at the schedule's times in its time zone, once per firing"
 
 it("refuses a bad cron expression and time zone at their paths", async () => {
   const response = await t.gql(CREATE, {
-    input: {
-      name: "bad-schedule",
-      schedules: [{ cron: "every day", timezone: "Nowhere/Land" }],
-      stages: [
-        {
-          name: "Source",
-          actions: [
-            {
-              name: "Checkout",
-              actionTypeId: GIT,
-              configuration: { Repository: "https://git.example/org/app.git", Branch: "main" },
-              outputArtifacts: [{ name: "Src" }],
-            },
-          ],
-        },
-        {
-          name: "Gate",
-          actions: [
-            {
-              name: "Ok",
-              actionTypeId: { category: "Approval", owner: "Sluice", provider: "Manual", version: "1" },
-            },
-          ],
-        },
-      ],
-    },
+    input: sourceThen(
+      "bad-schedule",
+      { name: "Gate", actions: [manualApproval()] },
+      { extra: { schedules: [{ cron: "every day", timezone: "Nowhere/Land" }] } },
+    ),
   });
   expect(response.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
   expect(response.errors?.[0]?.extensions?.validationErrors.map((e: any) => e.path)).toEqual([

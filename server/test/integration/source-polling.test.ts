@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { CREATE } from "../support/documents";
+import { CREATE, manualApproval, sourceThen } from "../support/documents";
 import { dataOf, startTestServer, type TestServer } from "../support/server";
 import { eventually } from "../support/wait";
 import { GIT, TestWorker } from "../support/worker";
@@ -57,31 +57,11 @@ async function executions(name: string) {
 }
 
 function pipeline(name: string, configuration: Record<string, string>) {
-  return {
+  return sourceThen(
     name,
-    stages: [
-      {
-        name: "Source",
-        actions: [
-          {
-            name: "Checkout",
-            actionTypeId: GIT,
-            configuration: { Repository: `file://${repo}`, Branch: "main", ...configuration },
-            outputArtifacts: [{ name: "Src" }],
-          },
-        ],
-      },
-      {
-        name: "Gate",
-        actions: [
-          {
-            name: "Ok",
-            actionTypeId: { category: "Approval", owner: "Sluice", provider: "Manual", version: "1" },
-          },
-        ],
-      },
-    ],
-  };
+    { name: "Gate", actions: [manualApproval()] },
+    { checkout: { Repository: `file://${repo}`, ...configuration } },
+  );
 }
 
 it("starts an execution with the new revision when the branch moves, and only then", async () => {

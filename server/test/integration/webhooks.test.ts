@@ -3,7 +3,7 @@
  * matching, redeliveries that start nothing new, and the refusals.
  */
 import crypto from "node:crypto";
-import { CREATE } from "../support/documents";
+import { CREATE, shellBuild, sourceThen } from "../support/documents";
 import { dataOf, startTestServer, type TestServer } from "../support/server";
 import { GIT, SHELL, TestWorker } from "../support/worker";
 
@@ -16,33 +16,7 @@ beforeAll(async () => {
   worker = await TestWorker.start(t.natsPrefix, [GIT, SHELL("Build")], () => ({ outcome: "Succeeded" }));
   dataOf(
     await t.gql(CREATE, {
-      input: {
-        name: "hooked",
-        stages: [
-          {
-            name: "Source",
-            actions: [
-              {
-                name: "Checkout",
-                actionTypeId: GIT,
-                configuration: { Repository: "https://git.example/org/app.git", Branch: "main" },
-                outputArtifacts: [{ name: "Src" }],
-              },
-            ],
-          },
-          {
-            name: "Build",
-            actions: [
-              {
-                name: "Make",
-                actionTypeId: SHELL("Build"),
-                configuration: { Commands: "make" },
-                inputArtifacts: [{ name: "Src" }],
-              },
-            ],
-          },
-        ],
-      },
+      input: sourceThen("hooked", { name: "Build", actions: [shellBuild("Make", "make")] }),
     }),
   );
   ({ url, secret } = dataOf(

@@ -66,3 +66,43 @@ export const DOCUMENT = /* GraphQL */ `
     }
   }
 `;
+
+const APPROVAL = { category: "Approval", owner: "Sluice", provider: "Manual", version: "1" };
+
+/** The Git source most tests start with: `Checkout`, producing `Src`. */
+export function checkout(configuration: Record<string, string> = {}): Record<string, unknown> {
+  return {
+    name: "Checkout",
+    actionTypeId: { category: "Source", owner: "Sluice", provider: "Git", version: "1" },
+    configuration: { Repository: "https://git.example/org/app.git", Branch: "main", ...configuration },
+    outputArtifacts: [{ name: "Src" }],
+  };
+}
+
+/** A Build/Shell action reading `Src`. */
+export function shellBuild(name: string, commands: string, extra: Record<string, unknown> = {}) {
+  return {
+    name,
+    actionTypeId: { category: "Build", owner: "Sluice", provider: "Shell", version: "1" },
+    configuration: { Commands: commands },
+    inputArtifacts: [{ name: "Src" }],
+    ...extra,
+  };
+}
+
+export function manualApproval(name = "Ok"): Record<string, unknown> {
+  return { name, actionTypeId: APPROVAL };
+}
+
+/** `Source [Checkout]` then one more stage: the smallest pipeline the rules accept. */
+export function sourceThen(
+  name: string,
+  stage: { name: string; actions: Array<Record<string, unknown>> },
+  options: { checkout?: Record<string, string>; extra?: Record<string, unknown> } = {},
+): Record<string, unknown> {
+  return {
+    name,
+    ...options.extra,
+    stages: [{ name: "Source", actions: [checkout(options.checkout)] }, stage],
+  };
+}
