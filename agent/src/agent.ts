@@ -65,6 +65,12 @@ export class AgentStopped extends Error {
 
 /** How long a pull request waits on the server for a job; an idle agent renews it. */
 const PULL_EXPIRES_MS = 10_000;
+/**
+ * A polling agent (config.pollIntervalMs) pulls only after a poll saw a job waiting, so the pull
+ * is answered at once; this expiry (nats.js's floor) only bounds the pull when another agent took
+ * that job in between.
+ */
+const POLL_EXPIRES_MS = 1000;
 /** How long completes and log chunks keep retrying once the agent has decided to leave. */
 const LEAVING_GRACE_MS = 15_000;
 /** Agent heartbeats wait this long for a reply (5.8). */
@@ -353,7 +359,10 @@ export class Agent implements JobHost {
   // -------------------------------------------------------------------------------------------
   // Jobs (6.2)
 
-  /** Pulls one job at a time from this provider's durable consumer while a slot is free. */
+  /**
+   * Pulls one job at a time from this provider's durable consumer while a slot is free: a
+   * long-poll pull kept waiting on the server, or with `pollIntervalMs` a poll every interval.
+   */
   private async pullLoop(provider: Provider): Promise<void> {
     const type = formatActionTypeId(provider.id);
     const durable = jobConsumerConfig(this.config.prefix, this.config.pool, provider.id).durable_name;
@@ -361,20 +370,42 @@ export class Agent implements JobHost {
     const signal = this.pulling.signal;
     let consumer: Consumer | null = null;
     let failures = 0;
+    /** Polling: the last poll saw a delivered job not yet acknowledged. */
+    let unacked = false;
     while (!signal.aborted) {
       await this.slots.whenFree(signal);
       if (signal.aborted) break;
       try {
         consumer ??= await this.js.consumers.get(this.names.streams.jobs, durable);
-        const messages = await consumer.fetch({ max_messages: 1, expires: PULL_EXPIRES_MS });
+        const pollIntervalMs = this.config.pollIntervalMs;
+        if (pollIntervalMs !== undefined) {
+          const polled = await this.poll(consumer, unacked);
+          unacked = polled.unacked;
+          if (!polled.work) {
+            failures = 0;
+            backoff.reset();
+            await sleep(pollIntervalMs, signal);
+            continue;
+          }
+        }
+        const messages = await consumer.fetch({
+          max_messages: 1,
+          expires: pollIntervalMs === undefined ? PULL_EXPIRES_MS : POLL_EXPIRES_MS,
+        });
         this.fetches.add(messages);
+        let received = 0;
         try {
-          for await (const msg of messages) this.onJob(msg, provider);
+          for await (const msg of messages) {
+            received += 1;
+            this.onJob(msg, provider);
+          }
         } finally {
           this.fetches.delete(messages);
         }
         failures = 0;
         backoff.reset();
+        // Another agent took the job between the poll and the pull: wait for the next poll.
+        if (pollIntervalMs !== undefined && received === 0) await sleep(pollIntervalMs, signal);
       } catch (error) {
         if (signal.aborted) break;
         consumer = null;
@@ -384,6 +415,22 @@ export class Agent implements JobHost {
         await sleep(backoff.next(), signal);
       }
     }
+  }
+
+  /**
+   * A polling agent's request for work, answered at once: does the consumer hold a job not yet
+   * delivered (or one to deliver again)? Like GitLab Runner's `POST /jobs/request` or a GoCD agent's
+   * work request, it holds nothing open on the server between polls.
+   */
+  private async poll(
+    consumer: Consumer,
+    unackedBefore: boolean,
+  ): Promise<{ work: boolean; unacked: boolean }> {
+    const info = await consumer.info(false);
+    const unacked = info.num_ack_pending > 0;
+    // A job delivered and not yet acknowledged is usually being accepted (acks follow within
+    // milliseconds); one still there at the next poll was NAKed and waits to be delivered again.
+    return { work: info.num_pending > 0 || (unacked && unackedBefore), unacked };
   }
 
   private onJob(msg: JsMsg, provider: Provider): void {

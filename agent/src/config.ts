@@ -28,6 +28,13 @@ export interface AgentConfig {
   drainTimeoutSeconds: number;
   logCapBytes: number;
   logLevel: string;
+  /**
+   * Unset (the default): each pull loop keeps a long-poll pull waiting on the server, so a job
+   * starts within milliseconds. Set: the agent polls like GitLab Runner and GoCD agents do, asking
+   * whether a job waits (a request answered at once), pulling it if so, and otherwise sleeping this
+   * long before asking again (benchmarks, and brokers or proxies that cannot hold a pull open).
+   */
+  pollIntervalMs?: number;
 }
 
 export type ConfigResult =
@@ -36,6 +43,9 @@ export type ConfigResult =
 export const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
 export const DEFAULT_CONCURRENCY = 2;
 export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 600;
+/** Bounds of --poll-interval-ms: 10 ms to 10 minutes. */
+export const MIN_POLL_INTERVAL_MS = 10;
+export const MAX_POLL_INTERVAL_MS = 600_000;
 
 /** Option key → how the operator sets it, for error messages. */
 const SOURCES = {
@@ -52,6 +62,7 @@ const SOURCES = {
   drainTimeout: "--drain-timeout (SLUICE_AGENT_DRAIN_TIMEOUT_SECONDS)",
   logCapBytes: "--log-cap-bytes (SLUICE_AGENT_LOG_CAP_BYTES)",
   logLevel: "--log-level (SLUICE_LOG_LEVEL)",
+  pollIntervalMs: "--poll-interval-ms (SLUICE_AGENT_POLL_INTERVAL_MS)",
 } as const;
 type Key = keyof typeof SOURCES;
 
@@ -162,6 +173,7 @@ const schema = z.object({
   drainTimeout: intText(0, 7 * 24 * 3600),
   logCapBytes: intText(1024, LIMITS.logBytesPerAttempt),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+  pollIntervalMs: intText(MIN_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS).optional(),
 });
 
 /**
@@ -213,7 +225,13 @@ export function parseConfig(
         `job log bytes kept per attempt (default ${LIMITS.logBytesPerAttempt})`,
       ),
     )
-    .addOption(new Option("--log-level <level>", "the agent's own log level (default info)"));
+    .addOption(new Option("--log-level <level>", "the agent's own log level (default info)"))
+    .addOption(
+      new Option(
+        "--poll-interval-ms <ms>",
+        "poll for jobs every this many ms instead of keeping a long-poll open (default: long-poll)",
+      ),
+    );
 
   let flags: Record<string, string | string[] | undefined>;
   try {
@@ -264,6 +282,7 @@ export function parseConfig(
     ),
     logCapBytes: str(flags.logCapBytes, env.SLUICE_AGENT_LOG_CAP_BYTES, String(LIMITS.logBytesPerAttempt)),
     logLevel: str(flags.logLevel, env.SLUICE_LOG_LEVEL, "info"),
+    pollIntervalMs: str(flags.pollIntervalMs, env.SLUICE_AGENT_POLL_INTERVAL_MS),
   };
 
   const parsed = schema.safeParse(raw);
@@ -308,6 +327,7 @@ export function parseConfig(
       drainTimeoutSeconds: v.drainTimeout,
       logCapBytes: v.logCapBytes,
       logLevel: v.logLevel,
+      ...(v.pollIntervalMs === undefined ? {} : { pollIntervalMs: v.pollIntervalMs }),
     },
   };
 }

@@ -77,5 +77,6 @@ function resolveConfig(options: AgentOptions): AgentConfig {
     drainTimeoutSeconds: options.drainTimeoutSeconds ?? DEFAULT_DRAIN_TIMEOUT_SECONDS,
     logCapBytes: options.logCapBytes ?? LIMITS.logBytesPerAttempt,
     logLevel: options.logLevel ?? "info",
+    ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
   };
 }

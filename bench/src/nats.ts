@@ -7,12 +7,16 @@ export function connectNats(name = "sluice-bench"): Promise<NatsConnection> {
   return connect({ servers: NATS_URL, name });
 }
 
-/** Removes the streams (and with them the consumers) a run created under its own prefix. */
+/**
+ * Removes the streams (and with them the consumers) a run created under its own prefix, and the
+ * stream under its artifacts bucket (`OBJ_<prefix>_artifacts`).
+ */
 export async function deleteStreams(prefix: string): Promise<void> {
   const nc = await connectNats();
   try {
     const jsm = await jetstreamManager(nc);
-    for (const stream of Object.values(natsNames(prefix).streams)) {
+    const names = natsNames(prefix);
+    for (const stream of [...Object.values(names.streams), `OBJ_${names.artifactsBucket}`]) {
       await jsm.streams.delete(stream).catch(() => false);
     }
   } finally {

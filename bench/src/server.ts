@@ -22,8 +22,11 @@ function tracked(stop: () => Promise<void>): () => Promise<void> {
   return once;
 }
 
-/** The built server (`npx turbo run build` first). */
-export const SERVER_MAIN = require.resolve("@sluice/server");
+/**
+ * The built server (`npx turbo run build` first), or BENCH_SERVER_MAIN: another build's main.js,
+ * e.g. one of a clean checkout while the working tree's server is half-edited.
+ */
+export const SERVER_MAIN = process.env.BENCH_SERVER_MAIN || require.resolve("@sluice/server");
 
 export interface BenchServerBase {
   url: string;
