@@ -237,7 +237,9 @@ export function createPackStream(root: string, entries: readonly string[], compr
     // by parallel jobs; one job at a time never defers them.
     jobs: 1,
   });
-  for (const entry of entries) pack.add(entry);
+  // An empty artifact is still an archive: with no entry node-tar writes no end-of-archive
+  // blocks, which no reader accepts, so the root directory itself stands in.
+  for (const entry of entries.length > 0 ? entries : ["."]) pack.add(entry);
   pack.end();
   return pack;
 }

@@ -85,6 +85,15 @@ describe("pack and unpack", () => {
     });
   });
 
+  it("round trips an empty directory", async () => {
+    const c = await freshCase();
+    const src = path.join(c.dir, "src");
+    await mkdir(src, { recursive: true });
+    await packToFile("Out", src, undefined, c.archive);
+    await unpackArchive(c.archive, c.dest, "Out");
+    expect(await snapshot(c.dest)).toEqual({});
+  });
+
   it("produces the same bytes for the same tree", async () => {
     const c = await freshCase();
     const src = path.join(c.dir, "src");
