@@ -318,15 +318,15 @@ export async function runFanout(options: FanoutOptions): Promise<BenchResult> {
           (skewed
             ? ` Other processes used ${Math.round((othersCpu / wallMs) * 100)} % of a core meanwhile: these figures are skewed by them.`
             : ""),
-        "The last client's latency is bounded by the server's CPU per change. A CPU profile of the server " +
-          "(README.md, Profiling) puts it in per-subscriber work: graphql-js executing the event for each " +
-          "subscription (with type-graphql's resolver and auth middleware, Apollo's field instrumentation and " +
-          "the DateTime scalar), graphql-ws serializing it, one socket write (writev) per subscriber, and " +
-          "garbage collection.",
+        "The server executes each distinct subscription once per event and hands the result to every " +
+          "client holding it (server/src/graphql/subscription-hub.ts). What is left per subscriber is " +
+          "graphql-ws serializing the message and one socket write: a CPU profile of the server (README.md, " +
+          "Profiling) puts most of it in writev, then garbage collection; the first → last spread is the " +
+          "time of 1,000 socket writes.",
         `The clients all run in the bench process, which spends about ` +
-          `${Math.round((benchCpu / options.changes / options.clients) * 1000)} µs per message received; the server ` +
-          "hands an event to 100 subscribers per event-loop turn (server/src/messaging/event-fanout.ts), so " +
-          "the first clients have it within a few ms and the bench's work overlaps the server's.",
+          `${Math.round((benchCpu / options.changes / options.clients) * 1000)} µs per message received on the ` +
+          "same 2 cores as the server, PostgreSQL and NATS: the p99 is set by that contention (and the server's " +
+          "garbage collections) more than by the median path, and varies from run to run.",
       ],
       details: {
         commitToLastMs: c2l,
