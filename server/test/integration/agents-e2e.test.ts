@@ -445,6 +445,53 @@ describe("agents failing and being stopped", () => {
     expect(runner.running()).toBe(true);
   });
 
+  it("stop and wait lets the running job finish, then the execution is Stopped and goes no further", async () => {
+    const runner = agent("patient");
+    await waitOnline("patient");
+    await create({
+      name: "e2e-stop-wait",
+      stages: [
+        { name: "Source", actions: [source()] },
+        {
+          name: "Build",
+          actions: [
+            shell("Build", "Finish", {
+              inputArtifacts: [{ name: "Src" }],
+              configuration: { Commands: "sleep 2\necho finished anyway" },
+            }),
+          ],
+        },
+        {
+          name: "Deploy",
+          actions: [
+            shell("Deploy", "Ship", {
+              inputArtifacts: [{ name: "Src" }],
+              configuration: { Commands: "true" },
+            }),
+          ],
+        },
+      ],
+    });
+    const running = await until(
+      "e2e-stop-wait",
+      (e) => actionOf(e, "Finish").status === "InProgress",
+      "the job",
+    );
+    const { stopExecution } = dataOf(
+      await t.gql(
+        `mutation ($id: ID!) { stopExecution(executionId: $id, abandon: false, reason: "release freeze") { status } }`,
+        { id: running.id },
+      ),
+    );
+    expect(stopExecution.status).toBe("Stopping");
+    const stopped = await until("e2e-stop-wait", (e) => e.status !== "Stopping", "Stopped");
+    expect(stopped.status).toBe("Stopped");
+    expect(actionOf(stopped, "Finish").status).toBe("Succeeded");
+    expect(await logOf(actionOf(stopped, "Finish").id)).toContain("finished anyway");
+    expect(actionOf(stopped, "Ship").status).toBeNull();
+    expect(runner.running()).toBe(true);
+  });
+
   it("SIGTERM drains an agent: its running job finishes, then it leaves", async () => {
     const drained = agent("drained");
     await waitOnline("drained");
