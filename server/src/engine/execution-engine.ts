@@ -358,6 +358,7 @@ export class ExecutionEngine {
     clientRequestToken: string | null,
   ): Promise<void> {
     await this.executions.saveRuntime(m, pipeline.id, decision.runtime, now);
+    const at = now.toISOString();
     for (const executionId of decision.changedExecutions) {
       const view = executionView(decision.runtime, executionId);
       if (!view) continue;
@@ -373,10 +374,11 @@ export class ExecutionEngine {
         sequence: view.sequence,
         view,
       });
-      const attempts = view.stages.flatMap((s) =>
-        s.actions.flatMap((a) => a.attempts.map((t) => t.actionExecutionId)),
+      // Attempts this decision started (stamped with its time) are new: only they need recording.
+      const started = view.stages.flatMap((s) =>
+        s.actions.flatMap((a) => a.attempts.filter((t) => t.queuedAt === at).map((t) => t.actionExecutionId)),
       );
-      await this.executions.recordActionExecutions(m, view.executionId, pipeline.id, attempts);
+      await this.executions.recordActionExecutions(m, view.executionId, pipeline.id, started);
     }
     await this.carryOut(m, pipeline, decision.effects, decision.runtime, now);
   }
@@ -443,8 +445,7 @@ export class ExecutionEngine {
         }
       }
     }
-    await this.executions.appendEvents(m, history);
-    await this.executions.enqueue(m, outbox);
+    await this.executions.appendEventsAndEnqueue(m, history, outbox);
   }
 
   private jobMessage(effect: DispatchEffect, runtime: PipelineRuntime, now: Date): OutboxMessage {

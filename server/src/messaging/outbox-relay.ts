@@ -94,15 +94,25 @@ export class OutboxRelay {
     if (!nc || nc.isClosed()) throw new Error("NATS is not connected");
     const js = jetstream(nc);
     return this.db.transaction(async (m) => {
-      const [lock]: Array<{ locked: boolean }> = await m.query(
-        `SELECT pg_try_advisory_xact_lock($1) AS locked`,
-        [OUTBOX_RELAY_LOCK],
+      // One statement takes the relay lock and the batch: the rows are deleted now and come back
+      // if publishing fails (the transaction rolls back), so nothing is lost and nothing is sent
+      // twice by two copies.
+      const [taken]: Array<{
+        locked: boolean;
+        rows: Array<{ id: string; msgId: string; subject: string; payload: unknown }> | null;
+      }> = await m.query(
+        `WITH lock AS (SELECT pg_try_advisory_xact_lock($1) AS ok),
+              batch AS (
+                DELETE FROM outbox WHERE id IN (
+                  SELECT id FROM outbox WHERE (SELECT ok FROM lock) ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+                RETURNING id, msg_id, subject, payload)
+         SELECT (SELECT ok FROM lock) AS locked,
+                (SELECT json_agg(json_build_object('id', id, 'msgId', msg_id, 'subject', subject, 'payload', payload)
+                                 ORDER BY id) FROM batch) AS rows`,
+        [OUTBOX_RELAY_LOCK, this.options.batch],
       );
-      if (!lock?.locked) return -1;
-      const rows: Array<{ id: string; msgId: string; subject: string; payload: unknown }> = await m.query(
-        `SELECT id, msg_id AS "msgId", subject, payload FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [this.options.batch],
-      );
+      if (!taken?.locked) return -1;
+      const rows = taken.rows ?? [];
       if (rows.length === 0) return 0;
       // Cancels to one agent's own subject go over core NATS (no stream holds them): at most once,
       // backed by the durable cancel subject the agent reads with every job heartbeat.
@@ -112,7 +122,6 @@ export class OutboxRelay {
           : js.publish(row.subject, JSON.stringify(row.payload), { msgID: row.msgId }),
       );
       await Promise.all(acks);
-      await m.query(`DELETE FROM outbox WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
       return rows.length;
     });
   }

@@ -35,15 +35,18 @@ export class ExecutionStore {
 
   /** Locks the pipeline's runtime row for this transaction (creating it on first use). */
   async lockRuntime<State>(m: EntityManager, pipelineId: string, empty: () => State): Promise<State> {
+    const lock = () =>
+      m.query(`SELECT state FROM pipeline_runtimes WHERE pipeline_id = $1 FOR UPDATE`, [
+        pipelineId,
+      ]) as Promise<Array<{ state: State }>>;
+    const rows = await lock();
+    if (rows[0]) return rows[0].state;
+    // The pipeline's first event: make its row (another copy may be making it too), then lock it.
     await m.query(
       `INSERT INTO pipeline_runtimes (pipeline_id, state) VALUES ($1, $2) ON CONFLICT (pipeline_id) DO NOTHING`,
       [pipelineId, JSON.stringify(empty())],
     );
-    const rows: Array<{ state: State }> = await m.query(
-      `SELECT state FROM pipeline_runtimes WHERE pipeline_id = $1 FOR UPDATE`,
-      [pipelineId],
-    );
-    return rows[0]!.state;
+    return (await lock())[0]!.state;
   }
 
   async saveRuntime(m: EntityManager, pipelineId: string, state: unknown, now: Date): Promise<void> {
@@ -152,6 +155,36 @@ export class ExecutionStore {
       [id],
     );
     return rows[0] ?? null;
+  }
+
+  /**
+   * The history of the decision's events and its messages for NATS, in one statement (a
+   * data-modifying CTE): one round trip less on every event.
+   */
+  async appendEventsAndEnqueue(
+    m: EntityManager,
+    events: Array<{ executionId: string; sequence: number; event: unknown }>,
+    messages: OutboxMessage[],
+  ): Promise<void> {
+    if (events.length === 0 || messages.length === 0) {
+      await this.appendEvents(m, events);
+      await this.enqueue(m, messages);
+      return;
+    }
+    await m.query(
+      `WITH history AS (
+         INSERT INTO execution_events (execution_id, sequence, event)
+         SELECT * FROM unnest($1::uuid[], $2::int[], $3::jsonb[]) ON CONFLICT DO NOTHING)
+       INSERT INTO outbox (msg_id, subject, payload) SELECT * FROM unnest($4::text[], $5::text[], $6::jsonb[])`,
+      [
+        events.map((e) => e.executionId),
+        events.map((e) => e.sequence),
+        events.map((e) => JSON.stringify(e.event)),
+        messages.map((x) => x.msgId),
+        messages.map((x) => x.subject),
+        messages.map((x) => JSON.stringify(x.payload)),
+      ],
+    );
   }
 
   async appendEvents(
