@@ -10,6 +10,7 @@ import { DEFAULT_NATS_URL, ROOT, ensureDeps, ensureNats, log, runOrExit } from "
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", NEXT_TELEMETRY_DISABLED: "1" };
 env.SLUICE_DATA_DIR = path.resolve(env.SLUICE_DATA_DIR ?? path.join(ROOT, ".sluice", "data"));
 const port = env.PORT ?? "4000";
+const agentWorkDir = path.resolve(env.SLUICE_AGENT_WORK_DIR ?? path.join(ROOT, ".sluice", "agent-work"));
 const webPort = env.WEB_PORT ?? "3000";
 
 await runOrExit(async () => {
@@ -132,13 +133,13 @@ if (up) {
       `Dashboard: http://localhost:${webPort}/${adminToken ? `#token=${encodeURIComponent(adminToken)}` : ""}`,
     );
   }
-  if (agent && children.has("agent")) log("Agent:     started (work directory .sluice/agent-work)");
+  if (agent && children.has("agent")) log(`Agent:     started (work directory ${agentWorkDir})`);
   log("Ctrl-C stops it");
 }
 
 /**
  * The local agent's environment: the NATS the server uses and a token of its own, created once
- * through the API with the admin token and kept in .sluice/agent-token (0600). A token that no
+ * through the API with the admin token and kept in $SLUICE_DATA_DIR/agent-token (0600). A token that no
  * longer works (revoked, or the data was reset) is replaced.
  */
 async function localAgentEnv(endpoint) {
@@ -147,7 +148,8 @@ async function localAgentEnv(endpoint) {
     log("no admin token found: the local agent is not started (set SLUICE_ADMIN_TOKEN)");
     return null;
   }
-  const file = path.join(ROOT, ".sluice", "agent-token");
+  // Kept with the installation's data: a token belongs to the database that issued it.
+  const file = path.join(env.SLUICE_DATA_DIR, "agent-token");
   let token = env.SLUICE_AGENT_TOKEN ?? readSecret(file);
   const gql = async (query, variables) => {
     const response = await fetch(endpoint, {
@@ -172,7 +174,7 @@ async function localAgentEnv(endpoint) {
       fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.writeFileSync(file, `${token}\n`, { mode: 0o600 });
       fs.writeFileSync(`${file}.id`, `${createAgentToken.id}\n`, { mode: 0o600 });
-      log("created an agent token for the local agent (.sluice/agent-token)");
+      log(`created an agent token for the local agent (${file})`);
     }
   } catch (error) {
     log(`could not get an agent token: ${error.message}; the local agent is not started`);
@@ -182,7 +184,7 @@ async function localAgentEnv(endpoint) {
     ...env,
     SLUICE_AGENT_TOKEN: token,
     SLUICE_AGENT_NAME: env.SLUICE_AGENT_NAME ?? "local",
-    SLUICE_AGENT_WORK_DIR: env.SLUICE_AGENT_WORK_DIR ?? path.join(ROOT, ".sluice", "agent-work"),
+    SLUICE_AGENT_WORK_DIR: agentWorkDir,
   };
 }
 

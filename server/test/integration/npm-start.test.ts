@@ -1,0 +1,96 @@
+/**
+ * The README's first command: `npm start` (scripts/start.mjs) builds, starts the server on
+ * PGlite, gives its local agent a token of its own and starts it, starts the dashboard, prints a
+ * sign-in link, and stops everything on Ctrl-C. Run against the shared NATS with a prefix of its
+ * own; the build is turbo's cache after the suite's build.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { deleteStreams, NATS_URL } from "../support/nats";
+import { freePort } from "../support/private-nats";
+import { eventually } from "../support/wait";
+
+jest.setTimeout(240_000);
+
+const ROOT = path.join(__dirname, "..", "..", "..");
+const prefix = `test_${crypto.randomBytes(4).toString("hex")}`;
+let dir: string;
+let child: ChildProcess | null = null;
+let out = "";
+let sawLink: (seen: boolean) => void = () => {};
+const linkSeen = new Promise<boolean>((resolve) => (sawLink = resolve));
+
+afterAll(async () => {
+  // What npm start printed, when the test failed to see what it waited for.
+  if (!(await linkSeen)) process.stderr.write(`npm start printed:\n${out.slice(-5000)}\n`);
+  sawLink(false);
+  if (child && child.exitCode === null && child.signalCode === null) {
+    process.kill(-child.pid!, "SIGKILL");
+  }
+  await deleteStreams(prefix);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+it("starts server, agent and dashboard with one command, and stops them on Ctrl-C", async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-npm-start-"));
+  const [port, webPort] = [await freePort(), await freePort()];
+  child = spawn(process.execPath, [path.join(ROOT, "scripts", "start.mjs")], {
+    cwd: ROOT,
+    // Its own process group, as a terminal would give it: Ctrl-C is SIGINT to the group.
+    detached: true,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? dir,
+      PORT: String(port),
+      WEB_PORT: String(webPort),
+      NATS_URL,
+      SLUICE_NATS_PREFIX: prefix,
+      SLUICE_DATA_DIR: path.join(dir, "data"),
+      SLUICE_AGENT_WORK_DIR: path.join(dir, "agent-work"),
+      LOG_LEVEL: "warn",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = new Promise<number | null>((resolve) => child!.once("exit", (code) => resolve(code)));
+  child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+
+  const link = await eventually(
+    async () => /Dashboard: (http:\/\/localhost:\d+\/#token=([^\s]+))/.exec(out) ?? false,
+    180_000,
+    `the dashboard link in npm start's output:\n${out.slice(-3000)}`,
+  );
+  sawLink(true);
+  const adminToken = decodeURIComponent(link[2]!);
+  expect(fs.readFileSync(path.join(dir, "data", "admin-token"), "utf8").trim()).toBe(adminToken);
+  expect(fs.statSync(path.join(dir, "data", "agent-token")).mode & 0o777).toBe(0o600);
+
+  const gql = async (query: string) => {
+    const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify({ query }),
+    });
+    return (await response.json()) as { data: any };
+  };
+  const agent = await eventually(
+    async () => (await gql(`{ agents { name status } }`)).data.agents.find((a: any) => a.name === "local"),
+    60_000,
+    "the local agent online",
+  );
+  expect(agent.status).not.toBe("offline");
+  const { agentTokens } = (await gql(`{ agentTokens { description revokedAt } }`)).data;
+  expect(agentTokens).toEqual([{ description: "local agent started by npm start", revokedAt: null }]);
+  await eventually(
+    async () => (await fetch(`http://127.0.0.1:${webPort}/signin`).catch(() => null))?.status === 200,
+    60_000,
+    "the dashboard",
+  );
+
+  process.kill(-child.pid!, "SIGINT");
+  expect(await exited).toBe(0);
+  await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+});
