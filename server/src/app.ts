@@ -94,7 +94,7 @@ export async function startServer({
   const results = new ResultsConsumer(nats, config.natsPrefix, engine, agents, logger);
   const timers = new TimerLoop(engine, logger);
   const services = {
-    definitions: new PipelineDefinitions(db, { maxPipelines: config.maxPipelines }, clock),
+    definitions: new PipelineDefinitions(db, { maxPipelines: config.maxPipelines }, clock, config.natsPrefix),
     store: new PipelineStore(db),
     engine,
     events,
@@ -106,6 +106,7 @@ export async function startServer({
   };
   const poller = new SourcePoller(db, engine, logger);
   const scheduler = new Scheduler(db, engine, clock, logger);
+  services.definitions.onCommitted(() => relay.kick());
   services.definitions.onChange(() => {
     poller.markDirty();
     scheduler.markDirty();

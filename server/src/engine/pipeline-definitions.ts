@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
+import { natsNames, type NatsNames } from "@sluice/protocol";
 import type { DataSource, EntityManager } from "typeorm";
 import { QueryFailedError } from "typeorm";
 import type { ActionTypeDefinition } from "../domain/action-types/action-type";
@@ -8,6 +9,7 @@ import { ConflictError, LimitExceededError, NotFoundError, ValidationError } fro
 import { MAX_CUSTOM_ACTION_TYPES } from "../domain/limits";
 import { detectDocumentFormat } from "../domain/pipeline/aws/detect";
 import { fromAwsDocument } from "../domain/pipeline/aws/import";
+import type { PipelineEvent } from "../domain/execution";
 import type { ActionTypeId, PipelineDocument } from "../domain/pipeline/document";
 import { applyStageEdits, type StageEdit } from "../domain/pipeline/edits";
 import { validatePipeline } from "../domain/pipeline/validation/validate";
@@ -15,6 +17,7 @@ import type { Principal } from "../auth/principal";
 import { CustomActionTypeEntity } from "../persistence/entities/custom-action-type.entity";
 import { PipelineVersionEntity } from "../persistence/entities/pipeline-version.entity";
 import { PipelineEntity } from "../persistence/entities/pipeline.entity";
+import { ExecutionStore } from "../persistence/execution-store";
 import { PipelineStore } from "../persistence/pipeline-store";
 import type { Clock } from "./clock";
 
@@ -39,13 +42,19 @@ export class PipelineDefinitions {
   private readonly store: PipelineStore;
 
   private readonly listeners = new Set<() => void>();
+  private readonly committedListeners = new Set<() => void>();
+
+  private readonly names: NatsNames | null;
 
   constructor(
     private readonly db: DataSource,
     private readonly limits: DefinitionLimits,
     private readonly clock: Clock,
+    /** The installation's NATS prefix, for definition events; none: no events (tests of definitions alone). */
+    natsPrefix?: string,
   ) {
     this.store = new PipelineStore(db);
+    this.names = natsPrefix === undefined ? null : natsNames(natsPrefix);
   }
 
   /**
@@ -60,15 +69,55 @@ export class PipelineDefinitions {
     for (const listener of this.listeners) listener();
   }
 
+  /** Called after a definition change committed (the outbox relay sends its event at once). */
+  onCommitted(listener: () => void): void {
+    this.committedListeners.add(listener);
+  }
+
+  private async write<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    const result = await this.db.transaction(work);
+    for (const listener of this.committedListeners) listener();
+    return result;
+  }
+
+  /**
+   * The definition change as a pipeline event (pipelineEvents subscribers see pipelines appear,
+   * change and go), through the outbox in the change's own transaction.
+   */
+  private async announce(
+    m: EntityManager,
+    pipeline: PipelineEntity,
+    type: "PIPELINE_CREATED" | "PIPELINE_UPDATED" | "PIPELINE_DELETED",
+    by: string | null,
+  ): Promise<void> {
+    if (!this.names) return;
+    const event: PipelineEvent = {
+      pipelineName: pipeline.name,
+      type,
+      executionId: null,
+      sequence: null,
+      pipelineVersion: pipeline.version,
+      ...(by ? { by } : {}),
+      at: this.clock().toISOString(),
+    };
+    await new ExecutionStore(this.db).enqueue(m, [
+      {
+        msgId: `definition:${pipeline.id}:${type === "PIPELINE_DELETED" ? "deleted" : pipeline.version}`,
+        subject: this.names.subjects.event(pipeline.name),
+        payload: event,
+      },
+    ]);
+  }
+
   async create(input: unknown, principal: Principal): Promise<PipelineEntity> {
-    return this.db.transaction(async (m) => {
+    return this.write(async (m) => {
       const document = this.validOrThrow(input, createRegistry(await this.store.customActionTypes(m)));
       return this.insert(m, document, principal);
     });
   }
 
   async update(input: unknown, expectedVersion: number, principal: Principal): Promise<PipelineEntity> {
-    return this.db.transaction(async (m) => {
+    return this.write(async (m) => {
       const document = this.validOrThrow(input, createRegistry(await this.store.customActionTypes(m)));
       const current = await this.lockForChange(m, document.name, expectedVersion);
       return this.writeVersion(m, current, document, principal);
@@ -81,7 +130,7 @@ export class PipelineDefinitions {
     edits: StageEdit[],
     principal: Principal,
   ): Promise<PipelineEntity> {
-    return this.db.transaction(async (m) => {
+    return this.write(async (m) => {
       const current = await this.lockForChange(m, name, expectedVersion);
       const edited = applyStageEdits(current.document, edits);
       if (!edited.ok) throw new ValidationError(edited.issues);
@@ -94,10 +143,14 @@ export class PipelineDefinitions {
     });
   }
 
-  async delete(name: string): Promise<void> {
-    const result = await this.db.manager.delete(PipelineEntity, { name });
-    if (!result.affected) throw new NotFoundError(`No pipeline is named "${name}".`);
-    this.changed();
+  async delete(name: string, principal?: Principal): Promise<void> {
+    await this.write(async (m) => {
+      const pipeline = await this.store.findByName(name, m);
+      if (!pipeline) throw new NotFoundError(`No pipeline is named "${name}".`);
+      await m.delete(PipelineEntity, { id: pipeline.id });
+      await this.announce(m, pipeline, "PIPELINE_DELETED", principal?.id ?? null);
+      this.changed();
+    });
   }
 
   /**
@@ -108,7 +161,7 @@ export class PipelineDefinitions {
     json: unknown,
     principal: Principal,
   ): Promise<{ pipeline: PipelineEntity; warnings: ImportWarning[] }> {
-    return this.db.transaction(async (m) => {
+    return this.write(async (m) => {
       const custom = await this.store.customActionTypes(m);
       if (detectDocumentFormat(json) === "SLUICE") {
         const document = this.validOrThrow(json, createRegistry(custom));
@@ -204,6 +257,7 @@ export class PipelineDefinitions {
         createdAt: now,
       }),
     );
+    await this.announce(m, pipeline, "PIPELINE_CREATED", principal.id);
     return pipeline;
   }
 
@@ -255,6 +309,7 @@ export class PipelineDefinitions {
         createdAt: now,
       }),
     );
+    await this.announce(m, updated, "PIPELINE_UPDATED", principal.id);
     return updated;
   }
 

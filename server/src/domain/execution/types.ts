@@ -412,6 +412,9 @@ export const PIPELINE_EVENT_TYPES = [
   "APPROVAL_TIMED_OUT",
   "TRANSITION_DISABLED",
   "TRANSITION_ENABLED",
+  "PIPELINE_CREATED",
+  "PIPELINE_UPDATED",
+  "PIPELINE_DELETED",
 ] as const;
 export type PipelineEventType = (typeof PIPELINE_EVENT_TYPES)[number];
 
@@ -429,6 +432,9 @@ export interface PipelineEvent {
   actionExecutionId?: string;
   /** The new status of what the event is about (execution, stage or action). */
   status?: ExecutionStatus | StageStatus | ActionStatus;
+  /** Definition events (PIPELINE_*): the pipeline's version now, and who changed it. */
+  pipelineVersion?: number;
+  by?: string;
   at: string;
 }
 

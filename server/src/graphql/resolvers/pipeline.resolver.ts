@@ -111,7 +111,7 @@ export class PipelineResolver {
   @Authorized("sluice:DeletePipeline")
   @Mutation(() => Boolean, { description: "Deletes a pipeline and its versions." })
   async deletePipeline(@Ctx() ctx: GraphQLContext, @Arg("name") name: string): Promise<boolean> {
-    await ctx.definitions.delete(name);
+    await ctx.definitions.delete(name, ctx.principal!);
     return true;
   }
 

@@ -475,6 +475,15 @@ export class PipelineEventType {
   @Field({ nullable: true })
   status?: string;
 
+  @Field(() => Int, {
+    nullable: true,
+    description: "PIPELINE_CREATED / PIPELINE_UPDATED: the pipeline's version now.",
+  })
+  pipelineVersion?: number;
+
+  @Field({ nullable: true, description: "Definition and transition events: who made the change." })
+  by?: string;
+
   @Field(() => DateTimeScalar)
   at!: string;
 }

@@ -1,0 +1,59 @@
+/**
+ * pipelineEvents carries definition changes too: a pipeline created, given a new version, and
+ * deleted, each once, live over graphql-ws.
+ */
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
+import { CREATE, simplePipeline } from "../support/documents";
+import { ADMIN_TOKEN, dataOf, startTestServer, type TestServer } from "../support/server";
+import { eventually } from "../support/wait";
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+it("announces created, updated and deleted pipelines to pipelineEvents subscribers", async () => {
+  const client = createClient({
+    url: t.url.replace(/^http/, "ws"),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+  const seen: string[] = [];
+  const unsubscribe = client.subscribe(
+    {
+      query: `subscription { pipelineEvents { type pipelineName pipelineVersion by executionId sequence } }`,
+    },
+    {
+      next: (value: any) => {
+        const e = value.data.pipelineEvents;
+        if (e.type.startsWith("PIPELINE_")) {
+          expect(e).toMatchObject({ executionId: null, sequence: null });
+          seen.push(`${e.type} ${e.pipelineName} v${e.pipelineVersion ?? "-"} by ${e.by}`);
+        }
+      },
+      error: () => {},
+      complete: () => {},
+    },
+  );
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  dataOf(await t.gql(CREATE, { input: simplePipeline("announced") }));
+  dataOf(
+    await t.gql(
+      `mutation ($input: PipelineInput!) { updatePipeline(input: $input, expectedVersion: 1) { version } }`,
+      { input: simplePipeline("announced", { executionMode: "QUEUED" }) },
+    ),
+  );
+  dataOf(await t.gql(`mutation { deletePipeline(name: "announced") }`));
+  await eventually(async () => seen.length === 3, 5000, "three definition events");
+  expect(seen).toEqual([
+    "PIPELINE_CREATED announced v1 by admin",
+    "PIPELINE_UPDATED announced v2 by admin",
+    "PIPELINE_DELETED announced v2 by admin",
+  ]);
+  unsubscribe();
+  await client.dispose();
+});
