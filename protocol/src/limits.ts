@@ -44,6 +44,8 @@ export const LIMITS = {
   runningJobsPerAgent: 256,
   cancelReasonLength: 512,
   statusLength: 32,
+  /** Who made a change (PipelineEvent.by). */
+  principalLength: 200,
 } as const;
 
 /** Largest encoded message of each kind, in bytes; each fits its stream's max_msg_size. */

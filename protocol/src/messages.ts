@@ -10,7 +10,6 @@ import {
   ACTION_CATEGORIES,
   ACTION_OWNERS,
   DEFAULT_POOL,
-  EVENT_SCOPES,
   LOG_STREAMS,
   PATTERNS,
   type Pattern,
@@ -324,20 +323,39 @@ export type AgentHeartbeatReply = z.output<typeof agentHeartbeatReplySchema>;
 export const pipelineEventSchema = z
   .object({
     pipelineName: nameSchema,
-    executionId: idSchema,
-    sequence: z.int().min(1),
-    scope: z.enum(EVENT_SCOPES),
+    /** What happened: EXECUTION_*, STAGE_*, ACTION_*, APPROVAL_*, TRANSITION_*, PIPELINE_* (the server's list). */
+    type: z
+      .string()
+      .regex(/^[A-Z][A-Z_]{1,63}$/, { error: "must be an event type such as ACTION_SUCCEEDED" }),
+    /** null for transition and definition events: they belong to no execution. */
+    executionId: idSchema.nullable(),
+    sequence: z.int().min(1).nullable(),
     stageName: nameSchema.optional(),
     actionName: nameSchema.optional(),
-    status: text(LIMITS.statusLength),
+    actionExecutionId: idSchema.optional(),
+    status: text(LIMITS.statusLength).optional(),
+    pipelineVersion: z.int().min(1).optional(),
+    by: text(LIMITS.principalLength).optional(),
     at: timestampSchema,
   })
   .superRefine((event, ctx) => {
+    if ((event.executionId === null) !== (event.sequence === null)) {
+      ctx.addIssue({
+        code: "custom",
+        message: "must be null exactly when executionId is null",
+        path: ["sequence"],
+        input: event.sequence,
+      });
+    }
     const needs =
-      event.scope === "action" ? ["stageName", "actionName"] : event.scope === "stage" ? ["stageName"] : [];
+      event.type.startsWith("ACTION_") || event.type.startsWith("APPROVAL_")
+        ? ["stageName", "actionName"]
+        : event.type.startsWith("STAGE_") || event.type.startsWith("TRANSITION_")
+          ? ["stageName"]
+          : [];
     for (const field of needs as ("stageName" | "actionName")[]) {
       if (event[field] === undefined) {
-        ctx.addIssue({ code: "custom", message: `is required when scope is ${event.scope}`, path: [field] });
+        ctx.addIssue({ code: "custom", message: `is required for ${event.type}`, path: [field] });
       }
     }
   });

@@ -51,9 +51,6 @@ export type Outcome = (typeof OUTCOMES)[number];
 export const LOG_STREAMS = ["stdout", "stderr", "system"] as const;
 export type LogStream = (typeof LOG_STREAMS)[number];
 
-export const EVENT_SCOPES = ["execution", "stage", "action"] as const;
-export type EventScope = (typeof EVENT_SCOPES)[number];
-
 /** Reasons the server gives in a CancelMessage. Agents must accept any other string as well. */
 export const CANCEL_REASONS = [
   "Abandoned",

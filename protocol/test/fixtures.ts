@@ -89,12 +89,13 @@ export const valid: { [K in MessageKind]: MessageInput<K> } = {
   agentHeartbeatReply: { ok: true },
   pipelineEvent: {
     pipelineName: "web.app@v2",
+    type: "ACTION_SUCCEEDED",
     executionId: EXECUTION_ID,
     sequence: 7,
-    scope: "action",
     stageName: "Build",
     actionName: "Compile",
-    status: "Failed",
+    actionExecutionId: JOB_ID,
+    status: "Succeeded",
     at: AT,
   },
 };

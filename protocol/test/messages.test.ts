@@ -194,11 +194,12 @@ const badCases: BadCase[] = [
   [
     "stage event without stageName",
     "pipelineEvent",
-    (m) => ((m.scope = "stage"), delete m.stageName),
+    (m) => ((m.type = "STAGE_FAILED"), delete m.stageName),
     "stageName",
   ],
   ["event with sequence 0", "pipelineEvent", (m) => (m.sequence = 0), "sequence"],
-  ["event with an unknown scope", "pipelineEvent", (m) => (m.scope = "pipeline"), "scope"],
+  ["event with a lowercase type", "pipelineEvent", (m) => (m.type = "action_failed"), "type"],
+  ["execution event without a sequence", "pipelineEvent", (m) => (m.sequence = null), "sequence"],
 ];
 
 describe("every schema rejects a bad message at the offending path", () => {

@@ -4,7 +4,9 @@
  */
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
+import { decode, natsNames } from "@sluice/protocol";
 import { CREATE, simplePipeline } from "../support/documents";
+import { connectNats } from "../support/nats";
 import { ADMIN_TOKEN, dataOf, startTestServer, type TestServer } from "../support/server";
 import { eventually } from "../support/wait";
 
@@ -56,4 +58,31 @@ it("announces created, updated and deleted pipelines to pipelineEvents subscribe
   ]);
   unsubscribe();
   await client.dispose();
+});
+
+it("publishes on NATS only events that PROTOCOL.md's PipelineEvent describes", async () => {
+  const nc = await connectNats();
+  const problems: string[] = [];
+  let count = 0;
+  const sub = nc.subscribe(natsNames(t.natsPrefix).wildcards.events, {
+    callback: (_error, msg) => {
+      count++;
+      const decoded = decode("pipelineEvent", msg.data, msg.subject);
+      if (!decoded.ok) problems.push(decoded.error.message);
+    },
+  });
+  try {
+    dataOf(await t.gql(CREATE, { input: simplePipeline("checked") }));
+    dataOf(
+      await t.gql(
+        `mutation { toggleTransition(pipelineName: "checked", stageName: "Build", enabled: false, reason: "x") { enabled } }`,
+      ),
+    );
+    // The execution CreatePipeline started waits for an agent: its events so far are enough.
+    await eventually(async () => count >= 4, 5000, "events on NATS");
+    expect(problems).toEqual([]);
+  } finally {
+    sub.unsubscribe();
+    await nc.close();
+  }
 });
