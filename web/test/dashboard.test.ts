@@ -2,8 +2,10 @@
  * The dashboard in a real browser (Debian's Chromium through playwright-core) against a real
  * server and a real agent: sign in, watch a release move through its stages without reloading,
  * hold it at a disabled transition, approve it, read its execution and logs, see the agents, and
- * lose the connection and get it back. Each page is screenshotted (test/screenshots/) and checked
- * with axe: no serious or critical violation.
+ * lose the connection and get it back; build a pipeline in the editor and release it, see a
+ * validation error at its field and a version conflict, copy the pipeline, and read a pipeline's
+ * history with its status filter and duration chart. Each page is screenshotted
+ * (test/screenshots/) and checked with axe: no serious or critical violation.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -26,6 +28,8 @@ let context: BrowserContext;
 let page: Page;
 
 const PIPELINE = "web-release";
+/** The pipeline the editor tests create. */
+const EDITED = "editor-made";
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
@@ -137,6 +141,10 @@ const stage = (name: string) => page.locator(`section[data-stage="${name}"]`);
 const stageStatus = (name: string, text: string) =>
   stage(name).locator(".stage-status", { hasText: text }).waitFor({ timeout: 30_000 });
 
+/** The editor's stage and action panels, by their place in the document. */
+const editStage = (i: number) => page.locator(`section[data-path="stages[${i}]"]`);
+const editAction = (i: number, j: number) => page.locator(`li[data-path="stages[${i}].actions[${j}]"]`);
+
 /** Marks the document: the mark survives everything but a reload. */
 async function markDocument() {
   await page.evaluate(() => ((window as unknown as { sluiceMark: number }).sluiceMark = 1));
@@ -174,17 +182,17 @@ describe("the dashboard against a real server and agent", () => {
     await createPipeline("another-pipeline");
     await Promise.all([abandonFirstRun(PIPELINE), abandonFirstRun("another-pipeline")]);
     // Created through the API: the list shows them without a reload.
-    await page.getByRole("link", { name: PIPELINE }).waitFor();
-    await page.getByRole("link", { name: "another-pipeline" }).waitFor();
+    await page.getByRole("link", { name: PIPELINE, exact: true }).waitFor();
+    await page.getByRole("link", { name: "another-pipeline", exact: true }).waitFor();
     await page.getByLabel("Search by name").fill("release");
-    await page.getByRole("link", { name: "another-pipeline" }).waitFor({ state: "detached" });
+    await page.getByRole("link", { name: "another-pipeline", exact: true }).waitFor({ state: "detached" });
     expect(await page.locator("tbody tr").count()).toBe(1);
     expect(await notReloaded()).toBe(true);
     await checkPage("pipelines");
   });
 
   it("releases a change and shows the stages turn green without reloading", async () => {
-    await page.getByRole("link", { name: PIPELINE }).click();
+    await page.getByRole("link", { name: PIPELINE, exact: true }).click();
     await page.getByRole("heading", { name: PIPELINE, level: 1 }).waitFor();
     await markDocument();
     await page.getByRole("button", { name: "Release change" }).click();
@@ -269,6 +277,155 @@ describe("the dashboard against a real server and agent", () => {
     await page.locator(".transition-off", { hasText: "changed while offline" }).waitFor();
     await page.getByRole("status").filter({ hasText: "Reconnecting…" }).waitFor({ state: "detached" });
     expect(await notReloaded()).toBe(true);
+  });
+
+  it("creates a pipeline in the editor: stages, a Git source through its form, a Shell build; then releases it", async () => {
+    await page.goto(`${stack.web}/`);
+    await page.getByRole("link", { name: "New pipeline" }).click();
+    await page.getByRole("heading", { name: "New pipeline", level: 1 }).waitFor();
+    await page.getByLabel("Pipeline name").fill(EDITED);
+
+    // The first stage (named Source) gets a Git source: its form comes from the action type's properties.
+    const source = editStage(0);
+    await source.getByRole("button", { name: "Add action" }).click();
+    const checkout = editAction(0, 0);
+    expect(await checkout.getByLabel("Action type").inputValue()).toBe("Source/Sluice/Git/1");
+    await checkout.getByLabel("Action name").fill("Checkout");
+    await checkout.getByLabel("Repository").fill(`file://${stack.repo}`);
+    await checkout.getByLabel("Branch").fill("main");
+    await checkout.getByLabel("Output artifacts").fill("Src");
+
+    // The second stage (named Build) gets a Shell build.
+    await editStage(1).getByRole("button", { name: "Add action" }).click();
+    const compile = editAction(1, 0);
+    expect(await compile.getByLabel("Action type").inputValue()).toBe("Build/Sluice/Shell/1");
+    await compile.getByLabel("Action name").fill("Compile");
+    await compile.getByLabel("Input artifacts").fill("Src");
+    await compile.getByLabel("Commands").fill("echo built by the editor");
+
+    // A third stage, a Test action in it, then moved before Build.
+    await page.getByRole("button", { name: "Add stage", exact: true }).click();
+    await editStage(2).getByLabel("Stage name").fill("Check");
+    await editStage(2).getByRole("button", { name: "Add action" }).click();
+    const verify = editAction(2, 0);
+    await verify.getByLabel("Action name").fill("Verify");
+    await verify.getByLabel("Action type").selectOption({ label: "Test · Shell" });
+    await verify.getByLabel("Input artifacts").fill("Src");
+    await verify.getByLabel("Commands").fill("echo verified");
+    await page.getByRole("button", { name: "Move up stage Check" }).click();
+    expect(await editStage(1).getByLabel("Stage name").inputValue()).toBe("Check");
+    await checkPage("editor-new");
+
+    await page.getByRole("button", { name: "Create pipeline" }).click();
+    await page.waitForURL(`${stack.web}/pipelines/${EDITED}`);
+    await page.getByRole("heading", { name: EDITED, level: 1 }).waitFor();
+    expect(
+      await page
+        .locator("section[data-stage]")
+        .evaluateAll((s) => s.map((e) => e.getAttribute("data-stage"))),
+    ).toEqual(["Source", "Check", "Build"]);
+    await page.getByRole("button", { name: "Release change" }).click();
+    await page.getByRole("status").filter({ hasText: "Released: execution" }).waitFor();
+    await stageStatus("Build", "Succeeded");
+  });
+
+  it("shows a validation error at the field it concerns: an empty required Commands", async () => {
+    await page.getByRole("link", { name: "Edit", exact: true }).click();
+    await page.getByRole("heading", { name: `Edit ${EDITED}`, level: 1 }).waitFor();
+    await page.getByRole("button", { name: "Edit action Compile" }).click();
+    const commands = editAction(2, 0).getByLabel("Commands");
+    await commands.fill("");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.getByRole("heading", { name: "1 problem stops this pipeline from saving" }).waitFor();
+    expect(await commands.getAttribute("aria-invalid")).toBe("true");
+    const describedBy = (await commands.getAttribute("aria-describedby"))!.split(" ");
+    const message = await page.locator(`[id="${describedBy[describedBy.length - 1]}"]`).textContent();
+    expect(message).toMatch(/Commands/);
+    // The summary links to the field.
+    await page.locator("#editor-problems a", { hasText: "Stage Build › action Compile › Commands" }).click();
+    expect(await commands.evaluate((e) => e === document.activeElement)).toBe(true);
+    await checkPage("editor-invalid");
+  });
+
+  it("says so when someone else changed the pipeline while the editor was open, and saves over it on request", async () => {
+    await editAction(2, 0).getByLabel("Commands").fill("echo fixed");
+    // A change through the API meanwhile: version 2.
+    const { pipeline } = await stack.gql(`query ($n: String!) { pipeline(name: $n) { version document } }`, {
+      n: EDITED,
+    });
+    await stack.gql(
+      `mutation ($input: PipelineInput!, $v: Int!) { updatePipeline(input: $input, expectedVersion: $v) { version } }`,
+      { input: { ...pipeline.document, executionMode: "QUEUED" }, v: pipeline.version },
+    );
+    await page.getByRole("button", { name: "Save changes" }).click();
+    const conflict = page.getByRole("alert").filter({ hasText: "changed while you were editing it" });
+    await conflict.waitFor();
+    expect(await conflict.textContent()).toContain(`version ${pipeline.version + 1} was saved by admin`);
+    await checkPage("editor-conflict");
+    await conflict.getByRole("button", { name: `Save mine over version ${pipeline.version + 1}` }).click();
+    await page
+      .getByRole("status")
+      .filter({ hasText: `Saved as version ${pipeline.version + 2}.` })
+      .waitFor();
+    const saved = await stack.gql(`query ($n: String!) { pipeline(name: $n) { document } }`, { n: EDITED });
+    expect(saved.pipeline.document.stages[2].actions[0].configuration.Commands).toBe("echo fixed");
+    expect(saved.pipeline.document.executionMode).toBe("SUPERSEDED");
+  });
+
+  it("copies the pipeline under a new name", async () => {
+    await page.getByRole("link", { name: "Back to the pipeline" }).click();
+    await page.getByRole("heading", { name: EDITED, level: 1 }).waitFor();
+    await page.getByRole("link", { name: "Copy", exact: true }).click();
+    await page.getByRole("heading", { name: `Copy ${EDITED}`, level: 1 }).waitFor();
+    expect(await page.getByLabel("Pipeline name").inputValue()).toBe(`${EDITED}-copy`);
+    await page.getByLabel("Pipeline name").fill(`${EDITED}-twin`);
+    await page.getByRole("button", { name: "Create pipeline" }).click();
+    await page.waitForURL(`${stack.web}/pipelines/${EDITED}-twin`);
+    await stage("Check").waitFor();
+    const copy = await stack.gql(`query ($n: String!) { pipeline(name: $n) { document } }`, {
+      n: `${EDITED}-twin`,
+    });
+    expect(copy.pipeline.document.stages.map((s: { name: string }) => s.name)).toEqual([
+      "Source",
+      "Check",
+      "Build",
+    ]);
+  });
+
+  it("lists a pipeline's executions with a status filter and a duration chart, live", async () => {
+    await page.goto(`${stack.web}/pipelines/${PIPELINE}`);
+    await page.getByRole("link", { name: "History", exact: true }).click();
+    await page.getByRole("heading", { name: `History of ${PIPELINE}`, level: 1 }).waitFor();
+    const rows = page.locator("tr[data-execution]");
+    await rows.nth(1).waitFor();
+    expect(await rows.count()).toBe(2); // the abandoned first run and the released one
+    const chart = page.locator('svg[role="img"]');
+    await chart.waitFor();
+    expect(await page.locator("figcaption").textContent()).toContain(
+      "Durations of the last 2 finished executions",
+    );
+    expect(await chart.locator("rect.chart-bar").count()).toBe(2);
+
+    await page.getByLabel("Status").selectOption("Succeeded");
+    await rows.filter({ hasText: "Stopped" }).waitFor({ state: "detached" });
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain("Succeeded");
+    await checkPage("history");
+
+    // A release made elsewhere shows up without a reload.
+    await markDocument();
+    await page.getByLabel("Status").selectOption("");
+    await rows.nth(1).waitFor();
+    const { releaseChange } = await stack.gql(
+      `mutation { releaseChange(pipelineName: "${PIPELINE}") { id } }`,
+    );
+    await page.locator(`tr[data-execution="${releaseChange.id}"]`).waitFor();
+    expect(await rows.count()).toBe(3);
+    expect(await notReloaded()).toBe(true);
+    await stack.gql(`mutation ($id: ID!) { stopExecution(executionId: $id, abandon: true) { id } }`, {
+      id: releaseChange.id,
+    });
+    await page.locator(`tr[data-execution="${releaseChange.id}"]`, { hasText: "Stopped" }).waitFor();
   });
 
   it("measures the pipeline page's first load (printed, not asserted)", async () => {

@@ -80,6 +80,15 @@ export function PipelineView({ name }: { name: string }) {
           </p>
         </div>
         <div className="buttons">
+          <Link className="button-link" href={`/pipelines/${encodeURIComponent(pipeline.name)}/executions`}>
+            History
+          </Link>
+          <Link className="button-link" href={`/pipelines/${encodeURIComponent(pipeline.name)}/edit`}>
+            Edit
+          </Link>
+          <Link className="button-link" href={`/pipelines/new?from=${encodeURIComponent(pipeline.name)}`}>
+            Copy
+          </Link>
           <button
             type="button"
             className="primary"

@@ -76,6 +76,9 @@ export function PipelinesList() {
     <>
       <div className="page-head">
         <h1>Pipelines</h1>
+        <Link className="button-link primary" href="/pipelines/new">
+          New pipeline
+        </Link>
         <div className="field-inline">
           <label htmlFor="pipeline-search">Search by name</label>
           <input
@@ -116,6 +119,17 @@ export function PipelinesList() {
                   <tr key={p.id}>
                     <th scope="row">
                       <Link href={`/pipelines/${encodeURIComponent(p.name)}`}>{p.name}</Link>
+                      <div className="row-links small">
+                        <Link href={`/pipelines/${encodeURIComponent(p.name)}/executions`}>
+                          History<span className="visually-hidden"> of {p.name}</span>
+                        </Link>
+                        <Link href={`/pipelines/${encodeURIComponent(p.name)}/edit`}>
+                          Edit<span className="visually-hidden"> {p.name}</span>
+                        </Link>
+                        <Link href={`/pipelines/new?from=${encodeURIComponent(p.name)}`}>
+                          Copy<span className="visually-hidden"> {p.name}</span>
+                        </Link>
+                      </div>
                     </th>
                     <td>
                       <ol className="segments" aria-label={`Stages of ${p.name}`}>

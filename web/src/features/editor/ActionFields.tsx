@@ -1,0 +1,319 @@
+"use client";
+
+import { useState } from "react";
+import { Field, IssueList } from "./Field";
+import {
+  typeKey,
+  typeRef,
+  typeLabel,
+  type ActionTypeInfo,
+  type ConfigurationProperty,
+  type DraftAction,
+  type Issue,
+} from "./draft";
+
+/** Long values (commands, file lists, JSON objects) get a text area. */
+const MULTILINE = /Commands|Files|Variables|Headers|CustomData/;
+
+const bounds = (d: { minimumCount: number; maximumCount: number }) =>
+  d.minimumCount === d.maximumCount ? `exactly ${d.minimumCount}` : `${d.minimumCount}–${d.maximumCount}`;
+
+/**
+ * The form of one action: name, type (from the actionTypes query), run order, artifacts in and
+ * out, agent pool, namespace, timeout, and one field per configuration property of its type
+ * (secrets masked, booleans as a choice, numbers as numbers).
+ */
+export function ActionFields(props: {
+  path: string;
+  action: DraftAction;
+  types: ActionTypeInfo[];
+  typeInfo: ActionTypeInfo | undefined;
+  /** Output artifacts of the actions that run before this one. */
+  available: string[];
+  issuesAt(anchor: string): Issue[] | undefined;
+  onChange(recipe: (action: DraftAction) => void): void;
+}) {
+  const { action, path, typeInfo } = props;
+  const set = (recipe: (action: DraftAction) => void) => props.onChange(recipe);
+  const categories = [...new Set(props.types.map((t) => t.id.category))];
+  const known = props.types.some((t) => typeKey(t.id) === typeKey(action.type));
+  const properties: ConfigurationProperty[] = [...(typeInfo?.configurationProperties ?? [])];
+  for (const name of Object.keys(action.configuration))
+    if (!properties.some((p) => p.name === name))
+      properties.push({ name, required: false, secret: false, type: "String", description: null });
+
+  return (
+    <div className="action-fields">
+      <div className="field-row">
+        <Field path={`${path}.name`} label="Action name" issues={props.issuesAt(`${path}.name`)}>
+          {(control) => (
+            <input
+              {...control}
+              type="text"
+              value={action.name}
+              autoComplete="off"
+              spellCheck={false}
+              onChange={(e) => set((a) => void (a.name = e.target.value))}
+            />
+          )}
+        </Field>
+        <Field
+          path={`${path}.actionTypeId`}
+          label="Action type"
+          hint={typeInfo?.description}
+          issues={props.issuesAt(`${path}.actionTypeId`)}
+        >
+          {(control) => (
+            <select
+              {...control}
+              value={typeKey(action.type)}
+              onChange={(e) => {
+                const next = props.types.find((t) => typeKey(t.id) === e.target.value);
+                if (!next) return;
+                set((a) => {
+                  a.type = typeRef(next.id);
+                  // Keep what the new type also takes; drop the rest.
+                  const names = new Set(next.configurationProperties.map((p) => p.name));
+                  a.configuration = Object.fromEntries(
+                    Object.entries(a.configuration).filter(([k]) => names.has(k)),
+                  );
+                });
+              }}
+            >
+              {known ? null : (
+                <option value={typeKey(action.type)}>{typeLabel(action.type)} (unknown)</option>
+              )}
+              {categories.map((category) => (
+                <optgroup key={category} label={category}>
+                  {props.types
+                    .filter((t) => t.id.category === category)
+                    .map((t) => (
+                      <option key={typeKey(t.id)} value={typeKey(t.id)}>
+                        {typeLabel(t.id)}
+                      </option>
+                    ))}
+                </optgroup>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field
+          path={`${path}.runOrder`}
+          label="Run order"
+          hint="1–999; the same number runs in parallel"
+          issues={props.issuesAt(`${path}.runOrder`)}
+          className="field-narrow"
+        >
+          {(control) => (
+            <input
+              {...control}
+              type="number"
+              min={1}
+              max={999}
+              step={1}
+              value={action.runOrder}
+              onChange={(e) => set((a) => void (a.runOrder = e.target.value))}
+            />
+          )}
+        </Field>
+      </div>
+
+      <div className="field-row">
+        <Field
+          path={`${path}.inputArtifacts`}
+          label="Input artifacts"
+          hint={
+            <>
+              Comma-separated{typeInfo ? `; ${bounds(typeInfo.inputArtifactDetails)}` : ""}.{" "}
+              {props.available.length > 0
+                ? `Produced earlier: ${props.available.join(", ")}.`
+                : "No earlier action produces one."}
+            </>
+          }
+          issues={props.issuesAt(`${path}.inputArtifacts`)}
+        >
+          {(control) => (
+            <input
+              {...control}
+              type="text"
+              value={action.inputArtifacts}
+              autoComplete="off"
+              spellCheck={false}
+              onChange={(e) => set((a) => void (a.inputArtifacts = e.target.value))}
+            />
+          )}
+        </Field>
+        <Field
+          path={`${path}.outputArtifacts`}
+          label="Output artifacts"
+          hint={`Comma-separated${typeInfo ? `; ${bounds(typeInfo.outputArtifactDetails)}` : ""}.`}
+          issues={props.issuesAt(`${path}.outputArtifacts`)}
+        >
+          {(control) => (
+            <input
+              {...control}
+              type="text"
+              value={action.outputArtifacts}
+              autoComplete="off"
+              spellCheck={false}
+              onChange={(e) => set((a) => void (a.outputArtifacts = e.target.value))}
+            />
+          )}
+        </Field>
+      </div>
+
+      <fieldset className="configuration">
+        <legend>Configuration</legend>
+        <IssueList issues={props.issuesAt(`${path}.configuration`)} />
+        {properties.length === 0 ? (
+          <p className="muted small">This action type takes no configuration.</p>
+        ) : null}
+        {properties.map((property) => (
+          <ConfigurationField
+            key={property.name}
+            path={`${path}.configuration.${property.name}`}
+            property={property}
+            value={action.configuration[property.name] ?? ""}
+            issues={props.issuesAt(`${path}.configuration.${property.name}`)}
+            onChange={(value) => set((a) => void (a.configuration[property.name] = value))}
+          />
+        ))}
+      </fieldset>
+
+      <div className="field-row">
+        <Field
+          path={`${path}.region`}
+          label="Agent pool"
+          hint="Empty: the default pool."
+          issues={props.issuesAt(`${path}.region`)}
+        >
+          {(control) => (
+            <input
+              {...control}
+              type="text"
+              value={action.region}
+              autoComplete="off"
+              spellCheck={false}
+              onChange={(e) => set((a) => void (a.region = e.target.value))}
+            />
+          )}
+        </Field>
+        <Field
+          path={`${path}.namespace`}
+          label="Variable namespace"
+          hint="Later actions read its output variables as #{Namespace.Name}."
+          issues={props.issuesAt(`${path}.namespace`)}
+        >
+          {(control) => (
+            <input
+              {...control}
+              type="text"
+              value={action.namespace}
+              autoComplete="off"
+              spellCheck={false}
+              onChange={(e) => set((a) => void (a.namespace = e.target.value))}
+            />
+          )}
+        </Field>
+        <Field
+          path={`${path}.timeoutInMinutes`}
+          label="Timeout (minutes)"
+          hint="Empty: the type's default."
+          issues={props.issuesAt(`${path}.timeoutInMinutes`)}
+          className="field-narrow"
+        >
+          {(control) => (
+            <input
+              {...control}
+              type="number"
+              min={1}
+              step={1}
+              value={action.timeoutInMinutes}
+              onChange={(e) => set((a) => void (a.timeoutInMinutes = e.target.value))}
+            />
+          )}
+        </Field>
+      </div>
+    </div>
+  );
+}
+
+function ConfigurationField(props: {
+  path: string;
+  property: ConfigurationProperty;
+  value: string;
+  issues: Issue[] | undefined;
+  onChange(value: string): void;
+}) {
+  const { property } = props;
+  const [shown, setShown] = useState(false);
+  const label = (
+    <>
+      {property.name}
+      {property.required ? <span className="required"> (required)</span> : null}
+      {property.secret ? <span className="muted"> (secret)</span> : null}
+    </>
+  );
+  return (
+    <Field path={props.path} label={label} hint={property.description} issues={props.issues}>
+      {(control) => {
+        const common = { ...control, "aria-required": property.required || undefined };
+        if (property.secret)
+          return (
+            <span className="secret">
+              <input
+                {...common}
+                type={shown ? "text" : "password"}
+                value={props.value}
+                autoComplete="new-password"
+                spellCheck={false}
+                onChange={(e) => props.onChange(e.target.value)}
+              />
+              <button type="button" aria-pressed={shown} onClick={() => setShown((s) => !s)}>
+                {shown ? "Hide" : "Show"}
+                <span className="visually-hidden"> {property.name}</span>
+              </button>
+            </span>
+          );
+        if (property.type === "Boolean")
+          return (
+            <select {...common} value={props.value} onChange={(e) => props.onChange(e.target.value)}>
+              <option value="">Not set (default)</option>
+              <option value="true">true</option>
+              <option value="false">false</option>
+            </select>
+          );
+        if (property.type === "Number")
+          return (
+            <input
+              {...common}
+              type="number"
+              value={props.value}
+              onChange={(e) => props.onChange(e.target.value)}
+            />
+          );
+        if (MULTILINE.test(property.name))
+          return (
+            <textarea
+              {...common}
+              rows={Math.min(10, Math.max(3, props.value.split("\n").length + 1))}
+              value={props.value}
+              spellCheck={false}
+              className="code-input"
+              onChange={(e) => props.onChange(e.target.value)}
+            />
+          );
+        return (
+          <input
+            {...common}
+            type="text"
+            value={props.value}
+            autoComplete="off"
+            spellCheck={false}
+            onChange={(e) => props.onChange(e.target.value)}
+          />
+        );
+      }}
+    </Field>
+  );
+}

@@ -1,0 +1,235 @@
+"use client";
+
+import Link from "next/link";
+import { useState } from "react";
+import { useLiveQuery } from "@/components/live";
+import { revisionOf } from "@/components/revision";
+import { Status } from "@/components/Status";
+import { elapsed, formatDuration, formatTime, useNow } from "@/components/time";
+import { graphql } from "@/gql";
+import { PIPELINE_EVENTS } from "../pipeline/queries";
+import { DurationChart } from "./DurationChart";
+
+const PAGE_SIZE = 20;
+const CHART_SIZE = 30;
+const STATUSES = ["InProgress", "Stopping", "Stopped", "Succeeded", "Superseded", "Failed", "Cancelled"];
+
+const HISTORY = graphql(`
+  query PipelineHistory($name: String!, $first: Int!, $after: String, $status: [String!], $chart: Int!) {
+    pipeline(name: $name) {
+      id
+      name
+      executions(first: $first, after: $after, status: $status) {
+        nodes {
+          id
+          status
+          statusSummary
+          startTime
+          endTime
+          pipelineVersion
+          trigger {
+            triggerType
+            triggerDetail
+          }
+          sourceRevisions {
+            actionName
+            revisionId
+            revisionSummary
+            revisionUrl
+          }
+          stages {
+            actions {
+              name
+              outputVariables
+            }
+          }
+        }
+        pageInfo {
+          endCursor
+          hasNextPage
+        }
+      }
+      recent: executions(first: $chart) {
+        nodes {
+          id
+          status
+          startTime
+          endTime
+        }
+      }
+    }
+  }
+`);
+
+/**
+ * /pipelines/[name]/executions: every execution, newest first, by pages of 20, filtered by status;
+ * above it the durations of the last 30 as a chart. Live: an execution starting or ending
+ * (pipelineEvents) fetches the page again.
+ */
+export function HistoryView({ name }: { name: string }) {
+  const [status, setStatus] = useState("");
+  // Cursors of the pages before the current one: going back pops.
+  const [cursors, setCursors] = useState<Array<string | null>>([]);
+  const after = cursors.length > 0 ? cursors[cursors.length - 1]! : null;
+  const [{ data, error, fetching }] = useLiveQuery({
+    query: HISTORY,
+    variables: { name, first: PAGE_SIZE, after, status: status ? [status] : null, chart: CHART_SIZE },
+    subscription: PIPELINE_EVENTS,
+    subscriptionVariables: { name },
+    // Stage and action events do not change this table; an execution starting or ending does.
+    onEvent: (event) => event.pipelineEvents.type.startsWith("EXECUTION_"),
+  });
+  const pipeline = data?.pipeline;
+  const executions = pipeline?.executions.nodes ?? [];
+  const running = executions.some((e) => !e.endTime);
+  const now = useNow(1000, running);
+
+  if (error && !data)
+    return (
+      <p role="alert" className="error">
+        {error.message}
+      </p>
+    );
+  if (!data) return <p className="muted">Loading…</p>;
+  if (!pipeline)
+    return (
+      <p role="alert" className="error">
+        There is no pipeline named “{name}”.
+      </p>
+    );
+  const path = `/pipelines/${encodeURIComponent(pipeline.name)}`;
+
+  return (
+    <>
+      <div className="page-head">
+        <div>
+          <h1>History of {pipeline.name}</h1>
+          <p className="muted small">
+            <Link href={path}>Pipeline</Link> · <Link href={`${path}/edit`}>Edit</Link>
+          </p>
+        </div>
+      </div>
+
+      <section aria-labelledby="trend-heading">
+        <h2 id="trend-heading">Duration trend</h2>
+        <DurationChart executions={pipeline.recent.nodes} />
+      </section>
+
+      <section aria-labelledby="executions-heading">
+        <div className="page-head">
+          <h2 id="executions-heading">Executions</h2>
+          <div className="field-inline">
+            <label htmlFor="status-filter">Status</label>
+            <select
+              id="status-filter"
+              value={status}
+              onChange={(e) => {
+                setStatus(e.target.value);
+                setCursors([]);
+              }}
+            >
+              <option value="">All</option>
+              {STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {s === "InProgress" ? "In progress" : s}
+                </option>
+              ))}
+            </select>
+          </div>
+        </div>
+        {executions.length === 0 ? (
+          <p className="muted">{status ? "No execution has this status." : "No execution yet."}</p>
+        ) : (
+          <div className="table-wrap">
+            <table className="table" aria-busy={fetching}>
+              <caption className="visually-hidden">
+                Executions of {pipeline.name}, newest first{status ? `, with status ${status}` : ""}, page{" "}
+                {cursors.length + 1}
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Status</th>
+                  <th scope="col">Execution</th>
+                  <th scope="col">Trigger</th>
+                  <th scope="col">Revisions</th>
+                  <th scope="col">Started</th>
+                  <th scope="col">Duration</th>
+                </tr>
+              </thead>
+              <tbody>
+                {executions.map((e) => {
+                  const fallback = e.sourceRevisions.length === 0 ? revisionOf(e) : null;
+                  return (
+                    <tr key={e.id} data-execution={e.id}>
+                      <td>
+                        <Status status={e.status} />
+                        {e.statusSummary ? <div className="muted small">{e.statusSummary}</div> : null}
+                      </td>
+                      <td>
+                        <Link href={`/executions/${e.id}`}>{e.id.slice(0, 8)}</Link>
+                        <div className="muted small">version {e.pipelineVersion}</div>
+                      </td>
+                      <td>
+                        {e.trigger.triggerType}
+                        {e.trigger.triggerDetail ? (
+                          <div className="muted small">{e.trigger.triggerDetail}</div>
+                        ) : null}
+                      </td>
+                      <td>
+                        {e.sourceRevisions.map((r) => (
+                          <div key={r.actionName}>
+                            <span className="muted">{r.actionName}:</span>{" "}
+                            {r.revisionUrl ? (
+                              <a href={r.revisionUrl}>
+                                <code>{r.revisionId.slice(0, 8)}</code>
+                              </a>
+                            ) : (
+                              <code title={r.revisionId}>{r.revisionId.slice(0, 8)}</code>
+                            )}{" "}
+                            {r.revisionSummary}
+                          </div>
+                        ))}
+                        {fallback ? (
+                          <>
+                            <code title={fallback.id}>{fallback.id.slice(0, 8)}</code> {fallback.summary}
+                          </>
+                        ) : null}
+                        {e.sourceRevisions.length === 0 && !fallback ? (
+                          <span className="muted">–</span>
+                        ) : null}
+                      </td>
+                      <td>
+                        <time dateTime={e.startTime}>{formatTime(e.startTime)}</time>
+                      </td>
+                      <td>{formatDuration(elapsed(e.startTime, e.endTime, now) ?? 0)}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        )}
+        <nav aria-label="Pages of executions" className="buttons">
+          <button
+            type="button"
+            disabled={cursors.length === 0}
+            onClick={() => setCursors((c) => c.slice(0, -1))}
+          >
+            Newer
+          </button>
+          <span>Page {cursors.length + 1}</span>
+          <button
+            type="button"
+            disabled={!pipeline.executions.pageInfo.hasNextPage}
+            onClick={() => {
+              const end = pipeline.executions.pageInfo.endCursor;
+              if (end) setCursors((c) => [...c, end]);
+            }}
+          >
+            Older
+          </button>
+        </nav>
+      </section>
+    </>
+  );
+}
