@@ -36,6 +36,7 @@ import { NatsLink } from "./messaging/nats";
 import { OutboxRelay } from "./messaging/outbox-relay";
 import { ResultsConsumer } from "./messaging/results-consumer";
 import { AgentStore } from "./persistence/agent-store";
+import { AuditStore } from "./persistence/audit-store";
 import { openDatabase } from "./persistence/data-source";
 import { WebhookStore } from "./persistence/webhook-store";
 import { PipelineStore } from "./persistence/pipeline-store";
@@ -102,6 +103,7 @@ export async function startServer({
     agentGateway,
     logs: new LogReader(nats, config.natsPrefix),
     webhooks: new WebhookStore(db),
+    audit: new AuditStore(db),
     publicUrl: config.publicUrl,
   };
   const poller = new SourcePoller(db, engine, logger);

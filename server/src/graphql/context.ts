@@ -5,6 +5,7 @@ import type { AgentGateway } from "../messaging/agent-gateway";
 import type { EventFanout } from "../messaging/event-fanout";
 import type { LogReader } from "../messaging/log-reader";
 import type { AgentStore } from "../persistence/agent-store";
+import type { AuditStore } from "../persistence/audit-store";
 import type { WebhookStore } from "../persistence/webhook-store";
 import type { Logger } from "../logger";
 import type { PipelineStore } from "../persistence/pipeline-store";
@@ -22,6 +23,7 @@ export interface GraphQLContext {
   agentGateway: AgentGateway;
   logs: LogReader;
   webhooks: WebhookStore;
+  audit: AuditStore;
   /** The server's address as others reach it (SLUICE_PUBLIC_URL). */
   publicUrl: string;
 }
@@ -37,5 +39,6 @@ export type ContextServices = Pick<
   | "agentGateway"
   | "logs"
   | "webhooks"
+  | "audit"
   | "publicUrl"
 >;

@@ -4,6 +4,7 @@ import { createPubSub } from "@graphql-yoga/subscription";
 import { buildSchema } from "type-graphql";
 import { authChecker } from "./auth-checker";
 import { ActionTypeResolver } from "./resolvers/action-type.resolver";
+import { AuditResolver } from "./resolvers/audit.resolver";
 import { AgentResolver } from "./resolvers/agent.resolver";
 import { LogResolver } from "./resolvers/log.resolver";
 import { PipelineWebhookResolver } from "./resolvers/webhook.resolver";
@@ -25,6 +26,7 @@ export const resolvers = [
   AgentResolver,
   LogResolver,
   PipelineWebhookResolver,
+  AuditResolver,
 ] as const;
 
 /** The executable schema; the same object serves HTTP, graphql-ws and `schema.graphql`. */

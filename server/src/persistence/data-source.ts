@@ -10,6 +10,7 @@ import { Agents1764200000000 } from "./migrations/1764200000000-Agents";
 import { Webhooks1764300000000 } from "./migrations/1764300000000-Webhooks";
 import { SourcePolls1764400000000 } from "./migrations/1764400000000-SourcePolls";
 import { Schedules1764500000000 } from "./migrations/1764500000000-Schedules";
+import { Audit1764600000000 } from "./migrations/1764600000000-Audit";
 
 export const entities = [PipelineEntity, PipelineVersionEntity, CustomActionTypeEntity];
 export const migrations = [
@@ -19,6 +20,7 @@ export const migrations = [
   Webhooks1764300000000,
   SourcePolls1764400000000,
   Schedules1764500000000,
+  Audit1764600000000,
 ];
 
 export interface DatabaseOptions {

@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, Mutation, Query, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, Mutation, Query, Resolver, UseMiddleware } from "type-graphql";
+import { auditMutations } from "../audit";
 import { createRegistry } from "../../domain/action-types/builtins";
 import type { GraphQLContext } from "../context";
 import { ActionTypeDeclarationType, CustomActionTypeInput } from "../types/action-type.type";
@@ -17,6 +18,7 @@ export class ActionTypeResolver {
   }
 
   @Authorized("sluice:CreateCustomActionType")
+  @UseMiddleware(auditMutations)
   @Mutation(() => ActionTypeDeclarationType, { description: "Adds an owner `Custom` action type." })
   async createCustomActionType(
     @Ctx() ctx: GraphQLContext,
@@ -26,6 +28,7 @@ export class ActionTypeResolver {
   }
 
   @Authorized("sluice:DeleteCustomActionType")
+  @UseMiddleware(auditMutations)
   @Mutation(() => Boolean, { description: "Removes a custom action type no pipeline uses." })
   async deleteCustomActionType(
     @Ctx() ctx: GraphQLContext,

@@ -1,4 +1,16 @@
-import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
+import {
+  Arg,
+  Authorized,
+  Ctx,
+  ID,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  Subscription,
+  UseMiddleware,
+} from "type-graphql";
+import { auditMutations } from "../audit";
 import { DomainError, NotFoundError } from "../../domain/errors";
 import type { AgentRow, AgentStatus } from "../../persistence/agent-store";
 import { asyncQueue } from "../async-queue";
@@ -42,6 +54,7 @@ export class AgentResolver {
   }
 
   @Authorized("sluice:CreateAgentToken")
+  @UseMiddleware(auditMutations)
   @Mutation(() => CreateAgentTokenPayload, {
     description:
       "Creates a token agents register with. The secret is in this answer only; it is stored hashed.",
@@ -62,6 +75,7 @@ export class AgentResolver {
   }
 
   @Authorized("sluice:RevokeAgentToken")
+  @UseMiddleware(auditMutations)
   @Mutation(() => AgentTokenType, {
     description:
       "Revokes a token: its agents are refused from now on, and the jobs they run fail as agent lost (and are retried elsewhere when their policy allows).",

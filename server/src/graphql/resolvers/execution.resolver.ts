@@ -10,7 +10,9 @@ import {
   Resolver,
   Root,
   Subscription,
+  UseMiddleware,
 } from "type-graphql";
+import { auditMutations } from "../audit";
 import { DomainError, NotFoundError } from "../../domain/errors";
 import {
   emptyRuntime,
@@ -101,6 +103,7 @@ export class ExecutionResolver {
   }
 
   @Authorized("sluice:StartPipelineExecution")
+  @UseMiddleware(auditMutations)
   @Mutation(() => PipelineExecutionType, {
     description:
       "Starts an execution with the given source revisions (or the latest of each source) and variable overrides. The same clientRequestToken twice starts one execution.",
@@ -136,6 +139,7 @@ export class ExecutionResolver {
   }
 
   @Authorized("sluice:StopPipelineExecution")
+  @UseMiddleware(auditMutations)
   @Mutation(() => PipelineExecutionType, {
     description: "abandon false: running actions finish, then Stopped; true: they are abandoned at once.",
   })
@@ -150,6 +154,7 @@ export class ExecutionResolver {
   }
 
   @Authorized("sluice:RetryStageExecution")
+  @UseMiddleware(auditMutations)
   @Mutation(() => PipelineExecutionType, {
     description: "Re-runs a failed or stopped stage of the latest execution in it.",
   })
@@ -163,6 +168,7 @@ export class ExecutionResolver {
   }
 
   @Authorized("sluice:RollbackStage")
+  @UseMiddleware(auditMutations)
   @Mutation(() => PipelineExecutionType, {
     description:
       "Starts an execution that re-runs one stage with the artifacts and variables of an earlier execution that succeeded there.",
@@ -177,6 +183,7 @@ export class ExecutionResolver {
   }
 
   @Authorized("sluice:PutApprovalResult")
+  @UseMiddleware(auditMutations)
   @Mutation(() => ActionExecutionType, {
     description: "Approves or rejects a pending manual approval, once.",
   })
@@ -196,6 +203,7 @@ export class ExecutionResolver {
   }
 
   @Authorized("sluice:DisableStageTransition")
+  @UseMiddleware(auditMutations)
   @Mutation(() => TransitionStateType, {
     description:
       "Disabling holds executions arriving at the stage (a reason is required); enabling lets the waiting one in.",

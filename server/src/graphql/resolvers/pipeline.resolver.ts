@@ -1,4 +1,16 @@
-import { Arg, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import {
+  Arg,
+  Authorized,
+  Ctx,
+  FieldResolver,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  UseMiddleware,
+} from "type-graphql";
+import { auditMutations } from "../audit";
 import { exportPipelineDocument } from "../../domain/pipeline/parse";
 import { toAwsDocument } from "../../domain/pipeline/aws/export";
 import type { StageEdit } from "../../domain/pipeline/edits";
@@ -88,6 +100,7 @@ export class PipelineResolver {
   }
 
   @Authorized("sluice:CreatePipeline")
+  @UseMiddleware(auditMutations)
   @Mutation(() => PipelineType, { description: "Creates a pipeline from a document; version 1." })
   async createPipeline(@Ctx() ctx: GraphQLContext, @Arg("input", () => PipelineInput) input: PipelineInput) {
     const pipeline = await ctx.definitions.create(toPlainJson(input), ctx.principal!);
@@ -96,6 +109,7 @@ export class PipelineResolver {
   }
 
   @Authorized("sluice:UpdatePipeline")
+  @UseMiddleware(auditMutations)
   @Mutation(() => PipelineType, {
     description:
       "Replaces a pipeline's document (found by its name), writing a new version. CONFLICT when the stored version is not `expectedVersion`. An unchanged document writes nothing.",
@@ -109,6 +123,7 @@ export class PipelineResolver {
   }
 
   @Authorized("sluice:DeletePipeline")
+  @UseMiddleware(auditMutations)
   @Mutation(() => Boolean, { description: "Deletes a pipeline and its versions." })
   async deletePipeline(@Ctx() ctx: GraphQLContext, @Arg("name") name: string): Promise<boolean> {
     await ctx.definitions.delete(name, ctx.principal!);
@@ -116,6 +131,7 @@ export class PipelineResolver {
   }
 
   @Authorized("sluice:CreatePipeline")
+  @UseMiddleware(auditMutations)
   @Mutation(() => ImportPipelinePayload, {
     description:
       "Creates a pipeline from Sluice's document or from `aws codepipeline get-pipeline` JSON; warns about every mapping made.",
@@ -130,6 +146,7 @@ export class PipelineResolver {
   }
 
   @Authorized("sluice:UpdatePipeline")
+  @UseMiddleware(auditMutations)
   @Mutation(() => PipelineType, {
     description:
       "Applies an ordered list of stage and action edits atomically, validated as a whole: one new version.",

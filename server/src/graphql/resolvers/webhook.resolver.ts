@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } from "type-graphql";
+import { Arg, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root, UseMiddleware } from "type-graphql";
+import { auditMutations } from "../audit";
 import { NotFoundError } from "../../domain/errors";
 import type { GraphQLContext } from "../context";
 import { PipelineType } from "../types/pipeline.type";
@@ -29,6 +30,7 @@ export class PipelineWebhookResolver {
   }
 
   @Authorized("sluice:CreateWebhook")
+  @UseMiddleware(auditMutations)
   @Mutation(() => CreatePipelineWebhookPayload, {
     description:
       "Creates the pipeline's webhook, or replaces its secret. A verified push to a branch a Git source follows (or that matches its trigger filters) starts an execution with trigger Webhook.",
@@ -42,6 +44,7 @@ export class PipelineWebhookResolver {
   }
 
   @Authorized("sluice:DeleteWebhook")
+  @UseMiddleware(auditMutations)
   @Mutation(() => Boolean, { description: "Removes the pipeline's webhook: pushes are refused from now on." })
   async deletePipelineWebhook(
     @Ctx() ctx: GraphQLContext,

@@ -1,0 +1,27 @@
+import { Arg, Authorized, Ctx, Int, Query, Resolver } from "type-graphql";
+import type { GraphQLContext } from "../context";
+import { AuditEventConnection, AuditEventType } from "../types/audit.type";
+import { checkPageSize, toConnection } from "../types/connection";
+
+@Resolver(() => AuditEventType)
+export class AuditResolver {
+  @Authorized("sluice:ListAuditEvents")
+  @Query(() => AuditEventConnection, { description: "The audit log: every mutation, newest first." })
+  async auditEvents(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("first", () => Int, { defaultValue: 50, description: "1–100." }) first: number,
+    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Arg("pipelineName", () => String, { nullable: true }) pipelineName: string | null,
+    @Arg("principal", () => String, { nullable: true }) principal: string | null,
+    @Arg("operation", () => String, { nullable: true }) operation: string | null,
+  ) {
+    checkPageSize(first);
+    const rows = await ctx.audit.page({ first, after, pipelineName, principal, operation });
+    return toConnection(
+      rows,
+      first,
+      (row) => ctx.audit.cursorOf(row),
+      (row) => ({ ...row, at: new Date(row.at) }),
+    );
+  }
+}

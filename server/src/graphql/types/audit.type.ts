@@ -1,0 +1,40 @@
+import { Field, ID, ObjectType } from "type-graphql";
+import { Connection } from "./connection";
+import { JSONObjectScalar } from "./scalars";
+
+@ObjectType("AuditEvent", { description: "A mutation someone made, and how it went." })
+export class AuditEventType {
+  @Field(() => ID)
+  id!: string;
+
+  @Field()
+  at!: Date;
+
+  @Field({ description: "Who asked: the principal's id (admin, …), or anonymous." })
+  principal!: string;
+
+  @Field({ description: "The mutation: createPipeline, releaseChange, toggleTransition, …" })
+  operation!: string;
+
+  @Field(() => String, { nullable: true })
+  pipelineName!: string | null;
+
+  @Field(() => String, { nullable: true, description: "What else it was about, e.g. executionId=…" })
+  target!: string | null;
+
+  @Field(() => JSONObjectScalar, {
+    description: "Its arguments, secrets masked and documents reduced to their name.",
+  })
+  arguments!: Record<string, unknown>;
+
+  @Field({ description: "ok, or the error code (BAD_USER_INPUT, CONFLICT, UNAUTHENTICATED, …)." })
+  outcome!: string;
+
+  @Field(() => String, { nullable: true })
+  error!: string | null;
+
+  @Field(() => String, { nullable: true })
+  requestId!: string | null;
+}
+
+export const AuditEventConnection = Connection(AuditEventType, "AuditEvent");

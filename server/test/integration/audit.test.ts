@@ -1,0 +1,75 @@
+/**
+ * The audit log: every mutation with who, what and how it went, newest first, filterable, with
+ * secrets and documents kept out.
+ */
+import { CREATE, simplePipeline } from "../support/documents";
+import { dataOf, startTestServer, type TestServer } from "../support/server";
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+const AUDIT = /* GraphQL */ `
+  query ($first: Int, $after: String, $pipelineName: String, $operation: String) {
+    auditEvents(first: $first, after: $after, pipelineName: $pipelineName, operation: $operation) {
+      nodes {
+        principal
+        operation
+        pipelineName
+        target
+        arguments
+        outcome
+        error
+        requestId
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`;
+
+it("records mutations that succeed and fail, newest first, without secrets", async () => {
+  dataOf(await t.gql(CREATE, { input: simplePipeline("audited") }));
+  dataOf(
+    await t.gql(
+      `mutation { toggleTransition(pipelineName: "audited", stageName: "Build", enabled: false, reason: "freeze") { enabled } }`,
+    ),
+  );
+  const refused = await t.gql(`mutation { releaseChange(pipelineName: "missing") { id } }`);
+  expect(refused.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
+  const { createAgentToken } = dataOf(
+    await t.gql(`mutation { createAgentToken(description: "ci hosts") { token } }`),
+  );
+
+  const all = dataOf(await t.gql(AUDIT, { first: 10 })).auditEvents.nodes;
+  expect(all.map((e: any) => `${e.operation} ${e.outcome}`)).toEqual([
+    "createAgentToken ok",
+    "releaseChange NOT_FOUND",
+    "toggleTransition ok",
+    "createPipeline ok",
+  ]);
+  expect(all[0]).toMatchObject({ principal: "admin", arguments: { description: "ci hosts" } });
+  expect(JSON.stringify(all)).not.toContain(createAgentToken.token);
+  expect(all[1]).toMatchObject({ pipelineName: "missing", error: expect.stringContaining("missing") });
+  expect(all[2]).toMatchObject({
+    pipelineName: "audited",
+    target: "stageName=Build",
+    arguments: { pipelineName: "audited", stageName: "Build", enabled: false, reason: "freeze" },
+  });
+  expect(all[3]).toMatchObject({ pipelineName: "audited", arguments: { input: { name: "audited" } } });
+  expect(all[3].requestId).toMatch(/^[0-9a-f-]{36}$/);
+
+  const forPipeline = dataOf(await t.gql(AUDIT, { pipelineName: "audited" })).auditEvents.nodes;
+  expect(forPipeline.map((e: any) => e.operation)).toEqual(["toggleTransition", "createPipeline"]);
+  const page1 = dataOf(await t.gql(AUDIT, { first: 3 })).auditEvents;
+  expect(page1.pageInfo.hasNextPage).toBe(true);
+  const page2 = dataOf(await t.gql(AUDIT, { first: 3, after: page1.pageInfo.endCursor })).auditEvents;
+  expect(page2.nodes.map((e: any) => e.operation)).toEqual(["createPipeline"]);
+  expect(page2.pageInfo.hasNextPage).toBe(false);
+});
