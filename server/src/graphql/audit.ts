@@ -37,6 +37,21 @@ function pipelineOf(args: Record<string, unknown>): string | null {
   return candidates.find((c): c is string => typeof c === "string") ?? null;
 }
 
+/** For mutations that name an execution or an action execution only: its pipeline, when it exists. */
+async function pipelineOfTarget(ctx: GraphQLContext, args: Record<string, unknown>): Promise<string | null> {
+  try {
+    if (typeof args.actionExecutionId === "string") {
+      return (await ctx.engine.findAttempt(args.actionExecutionId))?.execution.view.pipelineName ?? null;
+    }
+    if (typeof args.executionId === "string") {
+      return (await ctx.engine.requireExecution(args.executionId)).view.pipelineName;
+    }
+  } catch {
+    // an unknown id: the mutation itself said so
+  }
+  return null;
+}
+
 function targetOf(args: Record<string, unknown>): string | null {
   for (const key of ["executionId", "actionExecutionId", "targetExecutionId", "id", "stageName"]) {
     if (typeof args[key] === "string") return `${key}=${args[key]}`;
@@ -64,7 +79,7 @@ export const auditMutations: MiddlewareFn<GraphQLContext> = async ({ info, args,
       await context.audit.record({
         principal: context.principal?.id ?? "anonymous",
         operation: info.fieldName,
-        pipelineName: pipelineOf(args),
+        pipelineName: pipelineOf(args) ?? (await pipelineOfTarget(context, args)),
         target: targetOf(args),
         arguments: auditArguments(args) as Record<string, unknown>,
         outcome,

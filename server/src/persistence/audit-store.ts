@@ -53,10 +53,10 @@ export class AuditStore {
     if (filter.principal) where.push(`principal = $${params.push(filter.principal)}`);
     if (filter.operation) where.push(`operation = $${params.push(filter.operation)}`);
     const rows: AuditEventRow[] = await this.db.query(
-      `SELECT id::text, at, principal, operation, pipeline_name AS "pipelineName", target, arguments, outcome,
+      `SELECT id::text AS id, at, principal, operation, pipeline_name AS "pipelineName", target, arguments, outcome,
               error, request_id AS "requestId"
          FROM audit_events ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-        ORDER BY id DESC LIMIT $${params.push(filter.first + 1)}`,
+        ORDER BY audit_events.id DESC LIMIT $${params.push(filter.first + 1)}`,
       params,
     );
     return rows;

@@ -73,3 +73,39 @@ it("records mutations that succeed and fail, newest first, without secrets", asy
   expect(page2.nodes.map((e: any) => e.operation)).toEqual(["createPipeline"]);
   expect(page2.pageInfo.hasNextPage).toBe(false);
 });
+
+it("keeps newest first across many events and pages, and finds the pipeline of an execution's mutations", async () => {
+  dataOf(await t.gql(CREATE, { input: simplePipeline("many") }));
+  for (let i = 0; i < 12; i++) {
+    dataOf(
+      await t.gql(
+        `mutation ($e: Boolean!, $r: String) { toggleTransition(pipelineName: "many", stageName: "Build", enabled: $e, reason: $r) { enabled } }`,
+        { e: i % 2 === 1, r: `r${i}` },
+      ),
+    );
+  }
+  const { pipeline } = dataOf(
+    await t.gql(`{ pipeline(name: "many") { executions(first: 1) { nodes { id } } } }`),
+  );
+  const stop = await t.gql(
+    `mutation ($id: ID!) { stopExecution(executionId: $id, abandon: true, reason: "x") { status } }`,
+    {
+      id: pipeline.executions.nodes[0].id,
+    },
+  );
+  expect(stop.errors).toBeUndefined();
+
+  const seen: string[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const page: any = dataOf(await t.gql(AUDIT, { first: 5, after, pipelineName: "many" })).auditEvents;
+    seen.push(...page.nodes.map((e: any) => `${e.operation}:${e.arguments.reason ?? ""}`));
+    if (!page.pageInfo.hasNextPage) break;
+    after = page.pageInfo.endCursor;
+  }
+  expect(seen).toEqual([
+    "stopExecution:x",
+    ...Array.from({ length: 12 }, (_, i) => `toggleTransition:r${11 - i}`),
+    "createPipeline:",
+  ]);
+});
