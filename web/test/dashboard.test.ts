@@ -3,8 +3,9 @@
  * server and a real agent: sign in, watch a release move through its stages without reloading,
  * hold it at a disabled transition, approve it, read its execution and logs, see the agents, and
  * lose the connection and get it back; build a pipeline in the editor and release it, see a
- * validation error at its field and a version conflict, copy the pipeline, and read a pipeline's
- * history with its status filter and duration chart. Each page is screenshotted
+ * validation error at its field and a version conflict, copy the pipeline, read a pipeline's
+ * history with its status filter and duration chart, and read the audit log of all that (a refusal
+ * with its code, filters in the address, older pages). Each page is screenshotted
  * (test/screenshots/) and checked with axe: no serious or critical violation.
  */
 import fs from "node:fs";
@@ -372,24 +373,62 @@ describe("the dashboard against a real server and agent", () => {
     expect(saved.pipeline.document.executionMode).toBe("SUPERSEDED");
   });
 
-  it("copies the pipeline under a new name", async () => {
+  it("copies the pipeline under a new name, even the name new", async () => {
     await page.getByRole("link", { name: "Back to the pipeline" }).click();
     await page.getByRole("heading", { name: EDITED, level: 1 }).waitFor();
     await page.getByRole("link", { name: "Copy", exact: true }).click();
     await page.getByRole("heading", { name: `Copy ${EDITED}`, level: 1 }).waitFor();
     expect(await page.getByLabel("Pipeline name").inputValue()).toBe(`${EDITED}-copy`);
-    await page.getByLabel("Pipeline name").fill(`${EDITED}-twin`);
+    expect(page.url()).toBe(`${stack.web}/new?from=${EDITED}`);
+    // Named "new": its page is /pipelines/new, no longer the create page (that is /new).
+    await page.getByLabel("Pipeline name").fill("new");
     await page.getByRole("button", { name: "Create pipeline" }).click();
-    await page.waitForURL(`${stack.web}/pipelines/${EDITED}-twin`);
+    await page.waitForURL(`${stack.web}/pipelines/new`);
+    await page.getByRole("heading", { name: "new", exact: true, level: 1 }).waitFor();
     await stage("Check").waitFor();
     const copy = await stack.gql(`query ($n: String!) { pipeline(name: $n) { document } }`, {
-      n: `${EDITED}-twin`,
+      n: "new",
     });
     expect(copy.pipeline.document.stages.map((s: { name: string }) => s.name)).toEqual([
       "Source",
       "Check",
       "Build",
     ]);
+  });
+
+  it("edits the pipeline's schedules, with the server's complaints at the cron and time zone fields", async () => {
+    await page.goto(`${stack.web}/pipelines/${EDITED}/edit`);
+    await page.getByRole("heading", { name: `Edit ${EDITED}`, level: 1 }).waitFor();
+    await page.getByRole("button", { name: "Add schedule" }).click();
+    const cron = page.getByLabel("Cron 1", { exact: true });
+    const zone = page.getByLabel("Time zone 1", { exact: true });
+    await cron.fill("61 6 * * *");
+    await zone.fill("Mars/Olympus");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    // Each field is invalid and described by its own message.
+    for (const [field, message] of [
+      [cron, "cron"],
+      [zone, "IANA time zone"],
+    ] as const) {
+      const id = await field.getAttribute("id");
+      await page.locator(`#${id}[aria-invalid="true"]`).waitFor();
+      expect(await field.getAttribute("aria-describedby")).toContain(`${id}-error`);
+      expect(await page.locator(`#${id}-error`).textContent()).toContain(message);
+    }
+    await page.locator("#editor-problems a", { hasText: "Schedule 1 › Cron" }).waitFor();
+    await checkPage("editor-schedules");
+
+    await cron.fill("0 6 * * 1-5");
+    await zone.fill("Europe/Paris");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved as version" }).waitFor();
+    const saved = await stack.gql(
+      `query ($n: String!) { pipeline(name: $n) { schedules { cron timezone } } }`,
+      {
+        n: EDITED,
+      },
+    );
+    expect(saved.pipeline.schedules).toEqual([{ cron: "0 6 * * 1-5", timezone: "Europe/Paris" }]);
   });
 
   it("lists a pipeline's executions with a status filter and a duration chart, live", async () => {
@@ -426,6 +465,93 @@ describe("the dashboard against a real server and agent", () => {
       id: releaseChange.id,
     });
     await page.locator(`tr[data-execution="${releaseChange.id}"]`, { hasText: "Stopped" }).waitFor();
+  });
+
+  it("lists every change in the audit log: refusals with their code, filters in the address, older pages", async () => {
+    await page.getByRole("link", { name: "Audit", exact: true }).click();
+    await page.getByRole("heading", { name: "Audit log", level: 1 }).waitFor();
+    const rows = page.locator("tr[data-audit-event]");
+    await rows.first().waitFor();
+    const shownIds = () => rows.evaluateAll((r) => r.map((e) => e.getAttribute("data-audit-event")));
+
+    // Changes the server refuses, made through the API meanwhile: Refresh shows them, the code as text.
+    const refusals = [
+      `mutation { releaseChange(pipelineName: "no-such-pipeline") { id } }`,
+      `mutation { toggleTransition(pipelineName: "${PIPELINE}", stageName: "NoSuchStage", enabled: false, reason: "x") { enabled } }`,
+    ];
+    const codes: string[] = [];
+    for (const mutation of refusals) {
+      const refused = await stack.server.gql(mutation);
+      codes.push(refused.errors?.[0]?.extensions?.code as string);
+    }
+    expect(codes[0]).toBe("NOT_FOUND");
+    await page.getByRole("button", { name: "Refresh" }).click();
+    const missing = rows.filter({ hasText: "no-such-pipeline" });
+    await missing.waitFor();
+    expect(await missing.getAttribute("data-operation")).toBe("releaseChange");
+    await missing.locator(".status", { hasText: "NOT_FOUND" }).waitFor();
+    expect(await missing.locator(".audit-error").textContent()).toContain("no-such-pipeline");
+    await checkPage("audit");
+
+    // More than a page of changes: the pages the API gives, Older by the cursor (in the address), Newest back.
+    const query = `query ($after: String) { auditEvents(first: 20, after: $after) { nodes { id } pageInfo { endCursor hasNextPage } } }`;
+    const first = (await stack.gql(query)).auditEvents;
+    const second = (await stack.gql(query, { after: first.pageInfo.endCursor })).auditEvents;
+    expect(first.pageInfo.hasNextPage).toBe(true); // the scenario made more than 20 changes
+    const ids = (connection: { nodes: Array<{ id: string }> }) => connection.nodes.map((n) => n.id);
+    const same = (a: unknown[], b: unknown[]) => JSON.stringify(a) === JSON.stringify(b);
+    expect(await shownIds()).toEqual(ids(first));
+    await page.getByRole("button", { name: "Older" }).click();
+    await page.waitForURL(/\/audit\?after=/);
+    await eventually(async () => same(await shownIds(), ids(second)), 10_000, "the older page");
+    await page.getByRole("button", { name: "Newest" }).click();
+    await page.waitForURL(`${stack.web}/audit`);
+    await eventually(async () => same(await shownIds(), ids(first)), 10_000, "the newest page");
+
+    // By operation: the approval, with the comment the reviewer gave.
+    await page.getByLabel("Operation", { exact: true }).fill("putApprovalResult");
+    await page.getByRole("button", { name: "Filter", exact: true }).click();
+    await page.waitForURL(`${stack.web}/audit?operation=putApprovalResult`);
+    await page
+      .locator('tr[data-audit-event]:not([data-operation="putApprovalResult"])')
+      .first()
+      .waitFor({ state: "detached" });
+    expect(await rows.count()).toBe(1);
+    await rows.first().locator("summary").click();
+    const approval = rows.first().locator("pre");
+    await approval.waitFor();
+    expect(JSON.parse((await approval.textContent())!)).toMatchObject({ approved: true, summary: "ship it" });
+
+    // By pipeline: fewer, in the address; the transition disabled with the reason the test gave, and the refusal.
+    await page.getByLabel("Operation", { exact: true }).fill("");
+    await page.getByLabel("Pipeline", { exact: true }).fill(PIPELINE);
+    await page.getByRole("button", { name: "Filter", exact: true }).click();
+    await page.waitForURL(`${stack.web}/audit?pipelineName=${PIPELINE}`);
+    await page
+      .locator(`tr[data-audit-event]:not([data-pipeline="${PIPELINE}"])`)
+      .first()
+      .waitFor({ state: "detached" });
+    const shown = await rows.count();
+    expect(shown).toBeGreaterThan(1);
+    expect(shown).toBeLessThan(first.nodes.length);
+    await rows.filter({ hasText: "NoSuchStage" }).locator(".status", { hasText: codes[1] }).waitFor();
+    const freeze = rows.filter({ hasText: "freeze for the demo" });
+    expect(await freeze.getAttribute("data-operation")).toBe("toggleTransition");
+    await freeze.locator("summary").click();
+    expect(JSON.parse((await freeze.locator("pre").textContent())!)).toMatchObject({
+      pipelineName: PIPELINE,
+      stageName: "Deploy",
+      enabled: false,
+      reason: "freeze for the demo",
+    });
+    await checkPage("audit-filtered");
+
+    // The pipeline's own page links back here, filtered.
+    await rows.first().getByRole("link", { name: PIPELINE, exact: true }).click();
+    await page.getByRole("link", { name: "Recent changes" }).click();
+    await page.waitForURL(`${stack.web}/audit?pipelineName=${PIPELINE}`);
+    expect(await page.getByLabel("Pipeline", { exact: true }).inputValue()).toBe(PIPELINE);
+    await rows.first().waitFor();
   });
 
   it("measures the pipeline page's first load (printed, not asserted)", async () => {

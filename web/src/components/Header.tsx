@@ -7,6 +7,7 @@ import { useSession } from "./Providers";
 const LINKS = [
   { href: "/", label: "Pipelines" },
   { href: "/agents", label: "Agents" },
+  { href: "/audit", label: "Audit" },
 ];
 
 /** Skip link, navigation, sign-out, and the live connection status (announced when it changes). */
@@ -27,7 +28,7 @@ export function Header() {
           {LINKS.map((link) => {
             const current =
               link.href === "/"
-                ? pathname === "/" || pathname.startsWith("/pipelines")
+                ? pathname === "/" || pathname === "/new" || pathname.startsWith("/pipelines")
                 : pathname.startsWith(link.href);
             return (
               <li key={link.href}>

@@ -75,7 +75,7 @@ export function EditPipeline({ name }: { name: string }) {
 }
 
 /**
- * /pipelines/new: the editor on an empty pipeline, or on a copy of `from` under a new name;
+ * /new: the editor on an empty pipeline, or on a copy of `from` under a new name;
  * saves with createPipeline. Below it, importing a pasted or uploaded document.
  */
 export function NewPipeline({ from }: { from?: string }) {

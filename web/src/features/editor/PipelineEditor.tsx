@@ -11,6 +11,7 @@ import {
   artifactsBefore,
   describeAnchor,
   emptyAction,
+  emptySchedule,
   emptyStage,
   EXECUTION_MODES,
   fieldId,
@@ -355,6 +356,66 @@ export function PipelineEditor(props: { mode: EditorMode; initial: Draft; types:
               )}
             </Field>
           </div>
+          <fieldset className="configuration schedules" id={fieldId("schedules")} tabIndex={-1}>
+            <legend>Schedules</legend>
+            <p className="hint">
+              Start an execution at these times: five cron fields (minute hour day-of-month month day-of-week)
+              in an IANA time zone; blank is UTC.
+            </p>
+            <IssueList issues={issuesAt("schedules")} />
+            {draft.schedules.length === 0 ? <p className="muted small">No schedule.</p> : null}
+            <ol className="edit-schedules">
+              {draft.schedules.map((schedule, k) => {
+                const at = `schedules[${k}]`;
+                return (
+                  <li key={schedule.key} className="field-row" data-path={at}>
+                    <Field path={`${at}.cron`} label={`Cron ${k + 1}`} issues={issuesAt(`${at}.cron`)}>
+                      {(control) => (
+                        <input
+                          {...control}
+                          type="text"
+                          className="code-input"
+                          value={schedule.cron}
+                          placeholder="0 6 * * 1-5"
+                          autoComplete="off"
+                          spellCheck={false}
+                          onChange={(e) => change((d) => void (d.schedules[k]!.cron = e.target.value))}
+                        />
+                      )}
+                    </Field>
+                    <Field
+                      path={`${at}.timezone`}
+                      label={`Time zone ${k + 1}`}
+                      issues={issuesAt(`${at}.timezone`)}
+                    >
+                      {(control) => (
+                        <input
+                          {...control}
+                          type="text"
+                          value={schedule.timezone}
+                          placeholder="UTC"
+                          autoComplete="off"
+                          spellCheck={false}
+                          onChange={(e) => change((d) => void (d.schedules[k]!.timezone = e.target.value))}
+                        />
+                      )}
+                    </Field>
+                    <div className="buttons">
+                      <button
+                        type="button"
+                        onClick={() => change((d) => void d.schedules.splice(k, 1), true)}
+                      >
+                        Remove<span className="visually-hidden"> schedule {k + 1}</span>
+                      </button>
+                    </div>
+                  </li>
+                );
+              })}
+            </ol>
+            <button type="button" onClick={() => change((d) => void d.schedules.push(emptySchedule()), true)}>
+              Add schedule
+            </button>
+          </fieldset>
           <IssueList issues={issuesAt("")} />
           <IssueList issues={issuesAt("stages")} />
 

@@ -51,10 +51,18 @@ export interface DraftStage {
   rest: Record<string, unknown>;
 }
 
+/** When the pipeline starts by itself: a five-field cron expression in a time zone (blank is UTC). */
+export interface DraftSchedule {
+  key: string;
+  cron: string;
+  timezone: string;
+}
+
 export interface Draft {
   name: string;
   executionMode: string;
   stages: DraftStage[];
+  schedules: DraftSchedule[];
   rest: Record<string, unknown>;
 }
 
@@ -116,6 +124,8 @@ export function emptyAction(type: ActionTypeRef): DraftAction {
   };
 }
 
+export const emptySchedule = (): DraftSchedule => ({ key: newKey(), cron: "", timezone: "" });
+
 export function emptyStage(name = ""): DraftStage {
   return { key: newKey(), name, actions: [], rest: {} };
 }
@@ -125,6 +135,7 @@ export function emptyDraft(): Draft {
     name: "",
     executionMode: "SUPERSEDED",
     stages: [emptyStage("Source"), emptyStage("Build")],
+    schedules: [],
     rest: {},
   };
 }
@@ -132,12 +143,18 @@ export function emptyDraft(): Draft {
 /** A document (from the server or the JSON view) as a draft; throws with a sentence when it has no usable shape. */
 export function toDraft(document: unknown): Draft {
   if (!isObject(document)) throw new Error("The document must be a JSON object.");
-  const { name, executionMode, stages, ...rest } = document;
+  const { name, executionMode, stages, schedules, ...rest } = document;
   if (!Array.isArray(stages)) throw new Error("The document needs a list of stages (`stages`).");
+  if (schedules !== undefined && schedules !== null && !Array.isArray(schedules))
+    throw new Error("`schedules` must be a list.");
   return {
     name: text(name),
     executionMode: text(executionMode) || "SUPERSEDED",
     rest,
+    schedules: (schedules ?? []).map((schedule: unknown, i: number) => {
+      if (!isObject(schedule)) throw new Error(`schedules[${i}] must be an object.`);
+      return { key: newKey(), cron: text(schedule.cron), timezone: text(schedule.timezone) };
+    }),
     stages: stages.map((stage, i) => {
       if (!isObject(stage)) throw new Error(`stages[${i}] must be an object.`);
       const { name: stageName, actions, ...stageRest } = stage;
@@ -213,6 +230,10 @@ export function toDocument(draft: Draft): { document: Record<string, unknown>; i
     ...draft.rest,
     name: draft.name.trim(),
     executionMode: draft.executionMode,
+    schedules: draft.schedules.map((schedule) => ({
+      cron: schedule.cron.trim(),
+      ...(schedule.timezone.trim() ? { timezone: schedule.timezone.trim() } : {}),
+    })),
     stages: draft.stages.map((stage, i) => ({
       ...stage.rest,
       name: stage.name.trim(),
@@ -307,6 +328,13 @@ function configurationKey(rest: string): string | null {
  */
 export function anchorOf(path: string, draft: Draft): string {
   if (path === "name" || path === "executionMode") return path;
+  const scheduleMatch = /^schedules\[(\d+)\](?:\.(.*))?$/.exec(path);
+  if (scheduleMatch) {
+    if (!draft.schedules[Number(scheduleMatch[1])]) return "schedules";
+    const field = scheduleMatch[2];
+    return field === "cron" || field === "timezone" ? `schedules[${scheduleMatch[1]}].${field}` : "schedules";
+  }
+  if (path === "schedules") return path;
   const stageMatch = /^stages\[(\d+)\](?:\.(.*))?$/.exec(path);
   if (!stageMatch) return "";
   const stage = draft.stages[Number(stageMatch[1])];
@@ -333,6 +361,11 @@ export const fieldId = (path: string): string => `field-${path.replace(/[^A-Za-z
 
 /** Where an anchor is, in words: "Build › Compile › Commands". */
 export function describeAnchor(anchor: string, draft: Draft): string {
+  const schedule = /^schedules(?:\[(\d+)\]\.(cron|timezone))?$/.exec(anchor);
+  if (schedule)
+    return schedule[1] === undefined
+      ? "Schedules"
+      : `Schedule ${Number(schedule[1]) + 1} › ${schedule[2] === "cron" ? "Cron" : "Time zone"}`;
   const m = /^stages\[(\d+)\](?:\.actions\[(\d+)\])?(?:\.(.*))?$/.exec(anchor);
   if (!m)
     return anchor === "name"

@@ -76,7 +76,8 @@ export function PipelineView({ name }: { name: string }) {
         <div>
           <h1>{pipeline.name}</h1>
           <p className="muted small">
-            Version {pipeline.version} · {pipeline.executionMode.toLowerCase()} executions
+            Version {pipeline.version} · {pipeline.executionMode.toLowerCase()} executions ·{" "}
+            <Link href={`/audit?pipelineName=${encodeURIComponent(pipeline.name)}`}>Recent changes</Link>
           </p>
         </div>
         <div className="buttons">
@@ -86,7 +87,7 @@ export function PipelineView({ name }: { name: string }) {
           <Link className="button-link" href={`/pipelines/${encodeURIComponent(pipeline.name)}/edit`}>
             Edit
           </Link>
-          <Link className="button-link" href={`/pipelines/new?from=${encodeURIComponent(pipeline.name)}`}>
+          <Link className="button-link" href={`/new?from=${encodeURIComponent(pipeline.name)}`}>
             Copy
           </Link>
           <button

@@ -76,7 +76,7 @@ export function PipelinesList() {
     <>
       <div className="page-head">
         <h1>Pipelines</h1>
-        <Link className="button-link primary" href="/pipelines/new">
+        <Link className="button-link primary" href="/new">
           New pipeline
         </Link>
         <div className="field-inline">
@@ -126,7 +126,7 @@ export function PipelinesList() {
                         <Link href={`/pipelines/${encodeURIComponent(p.name)}/edit`}>
                           Edit<span className="visually-hidden"> {p.name}</span>
                         </Link>
-                        <Link href={`/pipelines/new?from=${encodeURIComponent(p.name)}`}>
+                        <Link href={`/new?from=${encodeURIComponent(p.name)}`}>
                           Copy<span className="visually-hidden"> {p.name}</span>
                         </Link>
                       </div>
