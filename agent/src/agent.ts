@@ -37,8 +37,14 @@ export interface AgentDependencies {
   logger: Logger;
   /** What runs each action type, keyed by formatActionTypeId; one pull loop each. */
   providers: ReadonlyMap<string, Provider>;
-  /** Builds the artifact store on the installation's bucket. */
-  artifactStore: (objectStore: Awaited<ReturnType<Objm["open"]>>) => ArtifactStore;
+  /**
+   * Builds the artifact store on the installation's bucket; `direct` gives it direct gets on the
+   * bucket's stream (it reads small objects with them, see ArtifactStoreOptions.direct).
+   */
+  artifactStore: (
+    objectStore: Awaited<ReturnType<Objm["open"]>>,
+    direct: { jsm: JetStreamManager; bucket: string },
+  ) => ArtifactStore;
   /** Aborting it before registration succeeded makes `start` reject with AgentStopped. */
   signal?: AbortSignal;
   /** Milliseconds per minute of a job's timeout; only tests change it (default 60,000). */
@@ -191,7 +197,9 @@ export class Agent implements JobHost {
   async artifacts(): Promise<ArtifactStore> {
     this.artifactStore ??= new Objm(this.nc)
       .open(this.names.artifactsBucket)
-      .then((objectStore) => this.deps.artifactStore(objectStore));
+      .then((objectStore) =>
+        this.deps.artifactStore(objectStore, { jsm: this.jsm, bucket: this.names.artifactsBucket }),
+      );
     return this.artifactStore.catch((error: unknown) => {
       this.artifactStore = null;
       throw error;
@@ -208,6 +216,9 @@ export class Agent implements JobHost {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
       waitOnFirstConnect: true,
+      // nats.js otherwise captures a stack trace (two Error objects) for every request and publish
+      // acknowledgement, a dozen per job; the agent logs NATS errors by their message.
+      noAsyncTraces: true,
     });
     this.logger.info({ servers: this.config.natsServers }, "connected to NATS");
     return nc;

@@ -52,11 +52,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const deps: AgentDependencies = {
     logger: options.logger ?? createLogger(config.logLevel),
     providers,
-    artifactStore: (objectStore) =>
-      createArtifactStore(
-        objectStore,
-        options.maxArtifactBytes === undefined ? {} : { maxBytes: options.maxArtifactBytes },
-      ),
+    artifactStore: (objectStore, direct) =>
+      createArtifactStore(objectStore, {
+        direct,
+        ...(options.maxArtifactBytes === undefined ? {} : { maxBytes: options.maxArtifactBytes }),
+      }),
     signal: options.signal,
   };
   return startAgentWith(config, deps);

@@ -180,6 +180,48 @@ describe("a job that fails", () => {
     expect(run).not.toHaveBeenCalled();
     expect(await workspaces()).toEqual([]);
   });
+
+  it("downloads several inputs at once and names the first missing one, in the job's order", async () => {
+    const objectStore = await new Objm(server.nc).open(server.names.artifactsBucket);
+    const run = jest.fn();
+    const provider = fnProvider(type("ManyInputs"), async (context) => {
+      run(
+        await fs.readFile(path.join(context.inputs.get("First")!, "first.txt"), "utf8"),
+        await fs.readFile(path.join(context.inputs.get("Second")!, "second.txt"), "utf8"),
+        [...context.inputs.keys()],
+      );
+      return { outcome: "Succeeded", summary: "read both" };
+    });
+    agent = await startTestAgent(server, [provider]);
+    const job = server.job(provider.id);
+    const stored = [];
+    for (const name of ["First", "Second"]) {
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), "agent-input-"));
+      await fs.writeFile(path.join(dir, `${name.toLowerCase()}.txt`), name);
+      stored.push(
+        await createArtifactStore(objectStore).upload(name, `${job.executionId}/${name}`, { root: dir }),
+      );
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+    await server.publishJob({ ...job, inputArtifacts: stored });
+    const complete = await waitFor("the complete", () => server.completeOf(job));
+    expect(complete).toMatchObject({ outcome: "Succeeded", summary: "read both" });
+    expect(run).toHaveBeenCalledWith("First", "Second", ["First", "Second"]);
+
+    const gone = (name: string) => ({
+      name,
+      objectKey: `${job.executionId}/${name}`,
+      size: 10,
+      sha256: "0".repeat(64),
+    });
+    const second = server.job(provider.id);
+    await server.publishJob({ ...second, inputArtifacts: [stored[0]!, gone("Gone1"), gone("Gone2")] });
+    const failed = await waitFor("the complete", () => server.completeOf(second));
+    expect(failed).toMatchObject({ outcome: "Failed", failureType: "RevisionUnavailable" });
+    expect(failed.summary).toContain("Input artifact Gone1");
+    expect(run).toHaveBeenCalledTimes(1);
+    expect(await workspaces()).toEqual([]);
+  });
 });
 
 describe("with the real Shell provider", () => {

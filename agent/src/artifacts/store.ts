@@ -10,6 +10,7 @@ import path from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
+import type { JetStreamManager } from "@nats-io/jetstream";
 import { setSha256Backend, type ObjectStore } from "@nats-io/obj";
 import type { StoredArtifact } from "@sluice/protocol";
 import { ArtifactError, type ArtifactStore, type OutputSpec } from "../providers/types";
@@ -25,7 +26,23 @@ export interface ArtifactStoreOptions {
    * 30 MB/s of incompressible input at 6, 50 MB/s at 1 on the reference machine).
    */
   compressionLevel?: number;
+  /**
+   * Direct gets on the bucket's stream: the connection's JetStream manager and the bucket's name.
+   * With them, an object of one chunk (at most SMALL_OBJECT_BYTES) is read with two direct gets
+   * (its metadata, its data) and unpacked from memory, instead of through an ephemeral consumer
+   * on the bucket's stream and a temporary file: most input artifacts of a pipeline are small,
+   * and that consumer is most of the cost of their download.
+   */
+  direct?: DirectAccess;
 }
+
+export interface DirectAccess {
+  jsm: JetStreamManager;
+  bucket: string;
+}
+
+/** Objects up to this size, stored in one chunk, take the one-message download path. */
+export const SMALL_OBJECT_BYTES = 128 * 1024;
 
 let backendChoice: Promise<void> | undefined;
 
@@ -85,6 +102,97 @@ function fileSystemError(error: unknown, what: string): ArtifactError {
   }
   if (code === "ENOENT") return new ArtifactError("ConfigurationError", `${what}: ${message}`);
   return new ArtifactError("SystemUnavailable", `${what}: ${message}`);
+}
+
+function sizeMismatch(
+  what: string,
+  artifact: StoredArtifact,
+  info: { size: number; digest: string },
+): ArtifactError {
+  return new ArtifactError(
+    "RevisionUnavailable",
+    `${what} differs from the recorded one: expected ${artifact.size} bytes with sha256 ${artifact.sha256}, ` +
+      `found ${info.size} bytes with sha256 ${digestToHex(info.digest)}`,
+  );
+}
+
+/** The object store's metadata record (ADR-20), as stored on `$O.<bucket>.M.<name>`. */
+interface ObjectMeta {
+  bucket?: string;
+  nuid?: string;
+  size?: number;
+  chunks?: number;
+  digest?: string;
+  deleted?: boolean;
+  options?: { link?: unknown };
+}
+
+/**
+ * The download of an object stored in one chunk: its metadata, then its one data message (two
+ * direct gets on the bucket's stream, subjects as ADR-20 and nats.js name them), verified against
+ * the recorded size and SHA-256 and unpacked from memory. Returns false, having changed nothing,
+ * for any other object (larger, several chunks, a link) and when a direct get is refused: the
+ * caller then reads it through the object store's own reader.
+ */
+async function downloadSmall(
+  { jsm, bucket }: DirectAccess,
+  artifact: StoredArtifact,
+  destination: string,
+  what: string,
+): Promise<boolean> {
+  if (artifact.size > SMALL_OBJECT_BYTES) return false;
+  const stream = `OBJ_${bucket}`;
+  const encodedName = Buffer.from(artifact.objectKey)
+    .toString("base64")
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_");
+  let meta: ObjectMeta;
+  try {
+    const message = await jsm.direct.getMessage(stream, { last_by_subj: `$O.${bucket}.M.${encodedName}` });
+    if (message === null) {
+      throw new ArtifactError("RevisionUnavailable", `${what} is missing from the object store`);
+    }
+    meta = message.json<ObjectMeta>();
+  } catch (error) {
+    if (error instanceof ArtifactError) throw error;
+    return false;
+  }
+  if (meta.deleted)
+    throw new ArtifactError("RevisionUnavailable", `${what} is missing from the object store`);
+  if (meta.options?.link || typeof meta.nuid !== "string" || typeof meta.size !== "number") return false;
+  if (meta.size !== artifact.size) {
+    throw sizeMismatch(what, artifact, { size: meta.size, digest: meta.digest ?? "" });
+  }
+  if ((meta.chunks ?? 0) > 1) return false;
+
+  let data: Buffer;
+  if (meta.size === 0) {
+    data = Buffer.alloc(0);
+  } else {
+    let message;
+    try {
+      message = await jsm.direct.getMessage(stream, { last_by_subj: `$O.${bucket}.C.${meta.nuid}` });
+    } catch (error) {
+      throw storeError(error, `${what} could not be downloaded`);
+    }
+    if (message === null) {
+      throw new ArtifactError(
+        "RevisionUnavailable",
+        `${what} is corrupt: its data is missing from the object store`,
+      );
+    }
+    data = Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength);
+  }
+  const sha256 = createHash("sha256").update(data).digest("hex");
+  if (data.length !== artifact.size || sha256 !== artifact.sha256) {
+    throw new ArtifactError(
+      "RevisionUnavailable",
+      `${what} differs from the recorded one: expected ${artifact.size} bytes with sha256 ${artifact.sha256}, ` +
+        `found ${data.length} bytes with sha256 ${sha256}`,
+    );
+  }
+  await unpackArchive(data, destination, artifact.name);
+  return true;
 }
 
 export function createArtifactStore(
@@ -156,6 +264,7 @@ export function createArtifactStore(
     async download(artifact: StoredArtifact, destination: string): Promise<void> {
       const what = `artifact ${artifact.name} (${artifact.objectKey})`;
       await chooseSha256Backend();
+      if (options.direct && (await downloadSmall(options.direct, artifact, destination, what))) return;
       let result;
       try {
         result = await objectStore.get(artifact.objectKey);
@@ -169,11 +278,7 @@ export function createArtifactStore(
       if (result.info.size !== artifact.size) {
         // Not worth downloading; the object store's own digest names what is there instead.
         await result.data.cancel().catch(() => undefined);
-        throw new ArtifactError(
-          "RevisionUnavailable",
-          `${what} differs from the recorded one: expected ${artifact.size} bytes with sha256 ${artifact.sha256}, ` +
-            `found ${result.info.size} bytes with sha256 ${digestToHex(result.info.digest)}`,
-        );
+        throw sizeMismatch(what, artifact, result.info);
       }
 
       const parent = path.dirname(path.resolve(destination));

@@ -3,7 +3,7 @@
  * The command gets the job as a JSON file and one empty directory per output artifact to fill,
  * so a handler can be written in any language without speaking the protocol.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { ActionTypeId } from "@sluice/protocol";
 import { runProcess } from "../exec/process";
@@ -49,7 +49,7 @@ export function createHandlerProvider(id: ActionTypeId, command: string): Provid
         const outputsRoot = path.join(workspace, INTERNAL_DIR, "outputs");
         for (const { name } of job.outputArtifacts) {
           const dir = path.join(outputsRoot, name);
-          await mkdir(dir, { recursive: true });
+          mkdirSync(dir, { recursive: true });
           outputDirs[name] = dir;
           extra[`SLUICE_OUTPUT_DIR_${name}`] = dir;
           const alias = `SLUICE_OUTPUT_DIR_${name.replace(/[^A-Za-z0-9_]/g, "_")}`;
@@ -74,7 +74,7 @@ export function createHandlerProvider(id: ActionTypeId, command: string): Provid
           variables: job.context.variables,
           workspace,
         };
-        await writeFile(jobFile, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
+        writeFileSync(jobFile, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
 
         log.system(`Running handler for ${type}: ${command}`);
         const result = await runProcess({

@@ -3,7 +3,6 @@
  * and pipefail on) in the first input artifact's directory, then collects output artifacts and,
  * for Test, JUnit reports.
  */
-import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { ActionTypeId } from "@sluice/protocol";
 import { runProcess } from "../exec/process";
@@ -51,12 +50,15 @@ export function createShellProvider(category: ShellCategory): Provider {
         const plan = planOutputs(job.configuration.OutputFiles, declared);
         if (!plan.ok) return configurationError(plan.message);
 
-        const prepared = await prepareJobEnvironment(context);
+        const prepared = await prepareJobEnvironment(
+          context,
+          {},
+          { "commands.sh": commands.endsWith("\n") ? commands : `${commands}\n` },
+        );
         if (isResult(prepared)) return prepared;
         const cwd = workingDirectory(context);
         const excludes = internalExcludes(context, cwd);
         const script = path.join(prepared.internalDir, "commands.sh");
-        await writeFile(script, commands.endsWith("\n") ? commands : `${commands}\n`, { mode: 0o600 });
 
         log.system(`Running commands in ${cwd}:`);
         for (const line of commands.split("\n")) {

@@ -4,7 +4,6 @@
  * provider, outputs, logs, complete. Every way a job can stop early (cancel, timeout, lost lease,
  * revoked token, shutdown) goes through one AbortController whose reason is a StopReason.
  */
-import fs from "node:fs/promises";
 import path from "node:path";
 import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
 import {
@@ -22,6 +21,7 @@ import {
 } from "@sluice/protocol";
 import type { Logger } from "../logger";
 import { JobLog } from "../logs/log-sink";
+import { INTERNAL_DIR } from "../providers/environment";
 import {
   ArtifactError,
   formatActionTypeId,
@@ -32,6 +32,7 @@ import {
   type StopReason,
 } from "../providers/types";
 import { Backoff, errorMessage, sleep } from "./util";
+import { makeWorkspaceSync, removeTree } from "./workspace";
 
 /** What a job needs from the agent that runs it. */
 export interface JobHost {
@@ -83,6 +84,14 @@ export class JobRun {
   private lastStoredHeartbeat = 0;
   private fenceTimer: NodeJS.Timeout | null = null;
   private timeoutTimer: NodeJS.Timeout | null = null;
+  /** The +ACK's confirmation, awaited at the end of the run rather than before the work. */
+  private ackConfirmed: Promise<void> = Promise.resolve();
+  /** The job heartbeat loop, started right after the +ACK. */
+  private heartbeats: Promise<void> = Promise.resolve();
+  private workspaceRemoved: Promise<void> | null = null;
+  /** At debug level: [step, ms since the job was received], logged with "job timings". */
+  private readonly timings: [string, number][] | null;
+  private readonly receivedAt = performance.now();
 
   constructor(
     private readonly host: JobHost,
@@ -93,6 +102,12 @@ export class JobRun {
   ) {
     this.key = jobKey(job.jobId, job.attempt);
     this.log = host.logger.child({ jobId: job.jobId, attempt: job.attempt });
+    this.timings = this.log.isLevelEnabled("debug") ? [] : null;
+  }
+
+  /** Records when a step of the job ended (debug level only). */
+  private mark(step: string): void {
+    this.timings?.push([step, Math.round((performance.now() - this.receivedAt) * 100) / 100]);
   }
 
   get stopReason(): StopReason | null {
@@ -130,15 +145,66 @@ export class JobRun {
 
   /** Runs the job message to its end; never throws. */
   async execute(msg: JsMsg): Promise<void> {
+    // The workspace is made while the cancel check and the accept travel: a local directory, not
+    // work the server could see, removed at once when the job is not taken.
+    const workspace = this.makeWorkspace();
+    workspace.catch(() => undefined);
     try {
-      if (!(await this.admit(msg))) return;
-      await this.runAccepted();
+      if (await this.admit(msg)) await this.runAccepted(workspace);
     } catch (error) {
       this.log.error({ err: error }, "job runtime failed");
     } finally {
       this.finished.abort();
       this.clearTimers();
+      await this.removeWorkspace(workspace);
+      await Promise.all([this.ackConfirmed, this.heartbeats]);
+      if (this.timings) {
+        const receivedAt = Math.round((performance.timeOrigin + this.receivedAt) * 100) / 100;
+        this.log.debug({ receivedAt, timings: Object.fromEntries(this.timings) }, "job timings");
+      }
     }
+  }
+
+  /**
+   * A fresh directory under the work directory, with the private directory of the providers and
+   * one directory per input artifact already made (all of it empty and local). Made once the
+   * cancel check's request is on its way (setImmediate runs after the microtask that writes it),
+   * while the admission waits for the network.
+   */
+  private makeWorkspace(): Promise<string> {
+    const { job, host } = this;
+    return new Promise((resolve, reject) => {
+      setImmediate(() => {
+        try {
+          resolve(
+            makeWorkspaceSync(host.workDir, `${job.jobId}-${job.attempt}-`, [
+              path.join(INTERNAL_DIR, "tmp"),
+              ...job.inputArtifacts.map((artifact) => path.join("inputs", artifact.name)),
+            ]),
+          );
+        } catch (error) {
+          reject(error as Error);
+        }
+      });
+    });
+  }
+
+  /** Removes the workspace once, however many times it is asked to. */
+  private removeWorkspace(workspace: Promise<string>): Promise<void> {
+    this.workspaceRemoved ??= this.removeWorkspaceNow(workspace);
+    return this.workspaceRemoved;
+  }
+
+  private async removeWorkspaceNow(workspace: Promise<string>): Promise<void> {
+    let dir: string;
+    try {
+      dir = await workspace;
+    } catch {
+      return;
+    }
+    await removeTree(dir).catch((error: unknown) => {
+      this.log.warn({ err: errorMessage(error), workspace: dir }, "cannot remove the job's workspace");
+    });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -148,6 +214,7 @@ export class JobRun {
     const { job, host } = this;
     try {
       await this.checkCancel();
+      this.mark("cancelChecked");
     } catch (error) {
       // Without knowing whether it was cancelled, the job is not started; it comes back soon.
       this.log.warn({ err: errorMessage(error) }, "cannot read the job's cancel subject; returning the job");
@@ -195,22 +262,30 @@ export class JobRun {
       msg.nak();
       return false;
     }
+    this.mark("acceptStored");
     // The server's lease starts when it processes the accept: count from now.
     this.lastStoredHeartbeat = Date.now();
     this.accepted = true;
-    try {
-      await msg.ackAck({ timeout: PUBLISH_TIMEOUT_MS });
-    } catch (error) {
-      // Redelivered to another agent at worst, which the server answers with a Duplicate cancel.
-      this.log.warn({ err: errorMessage(error) }, "the job's +ACK was not confirmed");
-    }
+    // The +ACK goes out now, after the stored accept (6.2 step 4); its confirmation only tells
+    // whether to warn, so the work does not wait for it (the run awaits it before it ends).
+    this.ackConfirmed = msg.ackAck({ timeout: PUBLISH_TIMEOUT_MS }).then(
+      (confirmed) => {
+        if (!confirmed) this.log.warn("the job's +ACK was not confirmed");
+      },
+      (error: unknown) => {
+        // Redelivered to another agent at worst, which the server answers with a Duplicate cancel.
+        this.log.warn({ err: errorMessage(error) }, "the job's +ACK was not confirmed");
+      },
+    );
+    // The first job heartbeat (6.2 step 5) right behind the +ACK: both leave in one socket write.
+    this.heartbeats = this.heartbeatLoop();
     return true;
   }
 
   // -------------------------------------------------------------------------------------------
   // After the accept
 
-  private async runAccepted(): Promise<void> {
+  private async runAccepted(workspacePromise: Promise<string>): Promise<void> {
     const { job, host } = this;
     const jobLog = new JobLog({
       jobId: job.jobId,
@@ -235,7 +310,6 @@ export class JobRun {
       `Job accepted on agent ${host.agent.name} (${this.agentId}): ${formatActionTypeId(job.actionTypeId)}, ` +
         `attempt ${job.attempt}`,
     );
-    const heartbeats = this.heartbeatLoop();
     this.armFence();
     this.timeoutTimer = setTimeout(
       () =>
@@ -246,11 +320,10 @@ export class JobRun {
       job.timeoutInMinutes * host.minuteMs,
     );
 
-    let workspace: string | null = null;
     let outcome: Outcome;
     try {
-      await fs.mkdir(host.workDir, { recursive: true });
-      workspace = await fs.mkdtemp(path.join(host.workDir, `${job.jobId}-${job.attempt}-`));
+      const workspace = await workspacePromise;
+      this.mark("workspace");
       outcome = await this.work(workspace, jobLog);
     } catch (error) {
       outcome = {
@@ -259,13 +332,8 @@ export class JobRun {
         summary: `The agent could not run the job: ${errorMessage(error)}`,
         errorDetails: { message: errorMessage(error) },
       };
-    } finally {
-      if (workspace) {
-        await fs.rm(workspace, { recursive: true, force: true }).catch((error: unknown) => {
-          this.log.warn({ err: errorMessage(error), workspace }, "cannot remove the job's workspace");
-        });
-      }
     }
+    this.mark("workDone");
 
     // A stop that came while outputs were being stored still wins: never report a fenced success.
     const stopped = this.stopReason;
@@ -278,10 +346,15 @@ export class JobRun {
         : `Job failed (${outcome.failureType ?? "JobFailed"}): ${outcome.summary}`,
     );
     const lastLogSequence = await jobLog.close();
+    this.mark("logsStored");
     host.giveUp.removeEventListener("abort", onGiveUp);
     await this.complete(outcome, lastLogSequence);
+    this.mark("completeStored");
     this.finished.abort();
-    await heartbeats;
+    // Removed once the complete is out (the server's next dispatch does not wait for it); the slot
+    // is freed after that.
+    await Promise.all([this.heartbeats, this.removeWorkspace(workspacePromise)]);
+    this.mark("workspaceRemoved");
   }
 
   /** Inputs, the provider, outputs: the outcome of the job itself. */
@@ -296,18 +369,24 @@ export class JobRun {
       } catch (error) {
         return failed("SystemUnavailable", `The artifact store is unavailable: ${errorMessage(error)}`);
       }
-      for (const artifact of job.inputArtifacts) {
-        if (signal.aborted) return stoppedOutcome(this.stopReason!);
+      // Several inputs download at once; the first failing one (in the job's order) is reported,
+      // once every download has ended.
+      if (signal.aborted) return stoppedOutcome(this.stopReason!);
+      const downloads = job.inputArtifacts.map((artifact) => {
         jobLog.system(`Downloading artifact ${artifact.name} (${artifact.size} bytes)`);
         const destination = path.join(workspace, "inputs", artifact.name);
-        try {
-          await store.download(artifact, destination);
-        } catch (error) {
+        return store.download(artifact, destination).then(() => destination);
+      });
+      const settled = await Promise.allSettled(downloads);
+      for (const [index, artifact] of job.inputArtifacts.entries()) {
+        const result = settled[index]!;
+        if (result.status === "rejected") {
           if (signal.aborted) return stoppedOutcome(this.stopReason!);
-          return artifactFailure(`Input artifact ${artifact.name}`, error);
+          return artifactFailure(`Input artifact ${artifact.name}`, result.reason);
         }
-        inputs.set(artifact.name, destination);
+        inputs.set(artifact.name, result.value);
       }
+      this.mark("inputs");
     }
     if (signal.aborted) return stoppedOutcome(this.stopReason!);
 
@@ -320,6 +399,7 @@ export class JobRun {
       agent: { id: this.agentId, name: host.agent.name, pool: host.agent.pool },
     };
     const result = await this.runProvider(context);
+    this.mark("provider");
     if (signal.aborted) return stoppedOutcome(this.stopReason!);
     if (result.outcome === "Failed") {
       return {
@@ -427,6 +507,10 @@ export class JobRun {
     const subject = host.names.subjects.heartbeat;
     while (!this.finished.signal.aborted) {
       const sentAt = Date.now();
+      // The cancel subject is read with every heartbeat (6.3), sent along with it.
+      const cancelRead = this.checkCancel().catch((error: unknown) =>
+        this.log.debug({ err: errorMessage(error) }, "cannot read the cancel subject"),
+      );
       try {
         const payload = encode(
           "heartbeat",
@@ -447,9 +531,7 @@ export class JobRun {
           this.log.warn({ err: errorMessage(error) }, "job heartbeat not stored");
       }
       if (this.finished.signal.aborted) break;
-      this.checkCancel().catch((error: unknown) =>
-        this.log.debug({ err: errorMessage(error) }, "cannot read the cancel subject"),
-      );
+      await cancelRead;
       await sleep(Math.max(0, sentAt + intervalMs - Date.now()), this.finished.signal);
     }
   }

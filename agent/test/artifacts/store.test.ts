@@ -2,10 +2,15 @@ import "./realm";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { Objm, type ObjectStore } from "@nats-io/obj";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { artifactsBucketConfig, type StoredArtifact } from "@sluice/protocol";
-import { createArtifactStore } from "../../src/artifacts/store";
+import {
+  SMALL_OBJECT_BYTES,
+  createArtifactStore,
+  type ArtifactStoreOptions,
+} from "../../src/artifacts/store";
 import { ArtifactError, type ArtifactStore } from "../../src/providers/types";
 import { craftArchive } from "./craft";
 import { removeDir, snapshot, tempDir } from "./tree";
@@ -16,14 +21,15 @@ const executionId = "exec-1";
 
 let nc: NatsConnection;
 let objectStore: ObjectStore;
+let jsm: JetStreamManager;
 let store: ArtifactStore;
 let base: string;
 
 beforeAll(async () => {
   nc = await connect({ servers: NATS_URL });
+  jsm = await jetstreamManager(nc);
   const { bucket, ...settings } = artifactsBucketConfig(prefix);
   objectStore = await new Objm(nc).create(bucket, settings);
-  store = createArtifactStore(objectStore);
   base = await tempDir("store");
 });
 
@@ -59,7 +65,27 @@ async function failureOf(promise: Promise<unknown>): Promise<ArtifactError> {
   return error as ArtifactError;
 }
 
-describe("artifact store over a NATS object store", () => {
+// Every case runs twice: downloads through nats.js's object reader, and with the direct gets the
+// agent uses for objects of one chunk (larger ones still go through the reader).
+describe.each([
+  ["through the object store's reader", false],
+  ["with direct gets for small objects", true],
+])("artifact store over a NATS object store, %s", (_mode, direct) => {
+  /** A store on `os`, with direct gets (on `manager`) in the second run. */
+  const makeStore = (
+    options: ArtifactStoreOptions = {},
+    os: ObjectStore = objectStore,
+    manager: JetStreamManager = jsm,
+  ): ArtifactStore =>
+    createArtifactStore(os, {
+      ...options,
+      ...(direct ? { direct: { jsm: manager, bucket: artifactsBucketConfig(prefix).bucket } } : {}),
+    });
+
+  beforeAll(() => {
+    store = makeStore();
+  });
+
   it("round trips a directory tree with a symlink, reporting the stored bytes' size and hash", async () => {
     const c = await fresh();
     await mkdir(path.join(c.src, "lib/deep"), { recursive: true });
@@ -150,7 +176,7 @@ describe("artifact store over a NATS object store", () => {
   it("refuses an artifact over the size cap and stores nothing", async () => {
     const c = await fresh();
     await writeFile(path.join(c.src, "noise.bin"), randomBytes(64 * 1024));
-    const small = createArtifactStore(objectStore, { maxBytes: 4096 });
+    const small = makeStore({ maxBytes: 4096 });
     const error = await failureOf(small.upload("Huge", `${executionId}/Huge`, { root: c.src }));
     expect(error.failureType).toBe("ConfigurationError");
     expect(error.message).toBe("artifact Huge is larger than the 4 KiB cap");
@@ -191,11 +217,9 @@ describe("artifact store over a NATS object store", () => {
   it("honours the compression level", async () => {
     const c = await fresh();
     await writeFile(path.join(c.src, "text.txt"), "compress me ".repeat(20_000));
-    const plain = await createArtifactStore(objectStore, { compressionLevel: 0 }).upload(
-      "Plain",
-      `${executionId}/Plain`,
-      { root: c.src },
-    );
+    const plain = await makeStore({ compressionLevel: 0 }).upload("Plain", `${executionId}/Plain`, {
+      root: c.src,
+    });
     const packed = await store.upload("Packed", `${executionId}/Packed`, { root: c.src });
     expect(plain.size).toBeGreaterThan(240_000);
     expect(packed.size).toBeLessThan(10_000);
@@ -210,7 +234,7 @@ describe("artifact store over a NATS object store", () => {
 
     const lonely = await connect({ servers: NATS_URL });
     const { bucket } = artifactsBucketConfig(prefix);
-    const closedStore = createArtifactStore(await new Objm(lonely).open(bucket));
+    const closedStore = makeStore({}, await new Objm(lonely).open(bucket), await jetstreamManager(lonely));
     await lonely.close();
 
     const up = await failureOf(closedStore.upload("After", `${executionId}/After`, { root: c.src }));
@@ -218,5 +242,28 @@ describe("artifact store over a NATS object store", () => {
     const down = await failureOf(closedStore.download(stored, c.dest));
     expect(down.failureType).toBe("SystemUnavailable");
     expect(down.message).toContain("Before");
+  });
+
+  it("reads an archive of one chunk and one of several alike", async () => {
+    const c = await fresh();
+    await writeFile(path.join(c.src, "small.txt"), "small");
+    const small = await store.upload("Small", `${executionId}/Small`, { root: c.src });
+    expect(small.size).toBeLessThan(SMALL_OBJECT_BYTES);
+    expect((await objectStore.info(small.objectKey))!.chunks).toBe(1);
+    const get = jest.spyOn(objectStore, "get");
+    await store.download(small, c.dest);
+    expect(await snapshot(c.dest)).toEqual({ "small.txt": "file:small" });
+    // With direct gets, the object store's reader (an ephemeral consumer) is not used at all.
+    expect(get).toHaveBeenCalledTimes(direct ? 0 : 1);
+
+    const d = await fresh();
+    await writeFile(path.join(d.src, "noise.bin"), randomBytes(SMALL_OBJECT_BYTES / 2));
+    await writeFile(path.join(d.src, "more.bin"), randomBytes(SMALL_OBJECT_BYTES));
+    const chunked = await store.upload("Chunked", `${executionId}/Chunked`, { root: d.src });
+    expect((await objectStore.info(chunked.objectKey))!.chunks).toBeGreaterThan(1);
+    await store.download(chunked, d.dest);
+    expect(await snapshot(d.dest)).toEqual(await snapshot(d.src));
+    expect(get).toHaveBeenCalledTimes(direct ? 1 : 2);
+    get.mockRestore();
   });
 });

@@ -40,7 +40,7 @@ export async function startTestAgent(
   return startAgentWith(config, {
     logger: process.env.AGENT_TEST_LOGS ? createLogger("debug") : silentLogger(),
     providers: new Map(providers.map((p) => [formatActionTypeId(p.id), p])),
-    artifactStore: (objectStore) => createArtifactStore(objectStore),
+    artifactStore: (objectStore, direct) => createArtifactStore(objectStore, { direct }),
     ...deps,
   });
 }
