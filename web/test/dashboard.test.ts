@@ -527,10 +527,14 @@ describe("the dashboard against a real server and agent", () => {
     await page.getByLabel("Pipeline", { exact: true }).fill(PIPELINE);
     await page.getByRole("button", { name: "Filter", exact: true }).click();
     await page.waitForURL(`${stack.web}/audit?pipelineName=${PIPELINE}`);
-    await page
-      .locator(`tr[data-audit-event]:not([data-pipeline="${PIPELINE}"])`)
-      .first()
-      .waitFor({ state: "detached" });
+    // The rows are exactly the API's filtered page once the page has loaded it.
+    const filtered = (
+      await stack.gql(
+        `query ($p: String) { auditEvents(first: 20, pipelineName: $p) { nodes { id } pageInfo { endCursor hasNextPage } } }`,
+        { p: PIPELINE },
+      )
+    ).auditEvents;
+    await eventually(async () => same(await shownIds(), ids(filtered)), 10_000, "the filtered page");
     const shown = await rows.count();
     expect(shown).toBeGreaterThan(1);
     expect(shown).toBeLessThan(first.nodes.length);
