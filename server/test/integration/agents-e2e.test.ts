@@ -112,6 +112,25 @@ const shell = (category: "Build" | "Test" | "Deploy", name: string, extra: Recor
   ...extra,
 });
 
+/** Source, then one Build stage whose single Shell action reads `Src` and runs `commands`. */
+function buildAfterSource(name: string, actionName: string, commands: string) {
+  return {
+    name,
+    stages: [
+      { name: "Source", actions: [source()] },
+      {
+        name: "Build",
+        actions: [
+          shell("Build", actionName, {
+            inputArtifacts: [{ name: "Src" }],
+            configuration: { Commands: commands },
+          }),
+        ],
+      },
+    ],
+  };
+}
+
 async function create(input: Record<string, unknown>) {
   dataOf(
     await t.gql(`mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`, { input }),
@@ -329,21 +348,13 @@ describe("a release across two agents, one of them in a namespace that reaches o
   });
 
   it("survives a NATS restart mid-run: the run completes and no log line is lost", async () => {
-    await create({
-      name: "e2e-nats-restart",
-      stages: [
-        { name: "Source", actions: [source()] },
-        {
-          name: "Build",
-          actions: [
-            shell("Build", "Slow", {
-              inputArtifacts: [{ name: "Src" }],
-              configuration: { Commands: 'for i in $(seq 1 40); do echo "tick $i"; sleep 0.1; done' },
-            }),
-          ],
-        },
-      ],
-    });
+    await create(
+      buildAfterSource(
+        "e2e-nats-restart",
+        "Slow",
+        'for i in $(seq 1 40); do echo "tick $i"; sleep 0.1; done',
+      ),
+    );
     await until("e2e-nats-restart", (e) => actionOf(e, "Slow").status === "InProgress", "the build to start");
     await nats.restart(1500);
     const done = await until(
@@ -367,24 +378,14 @@ describe("agents failing and being stopped", () => {
     const orphanPid = path.join(scratch, "orphan.pid");
     const first = agent("victim");
     await waitOnline("victim");
-    await create({
-      name: "e2e-kill",
-      stages: [
-        { name: "Source", actions: [source()] },
-        {
-          name: "Build",
-          actions: [
-            shell("Build", "Work", {
-              inputArtifacts: [{ name: "Src" }],
-              // A SIGKILLed agent cannot end its job's processes: the test ends this one itself.
-              configuration: {
-                Commands: `if [ "$SLUICE_ATTEMPT" = 1 ]; then echo $$ > ${orphanPid}; sleep 60; fi\necho finished`,
-              },
-            }),
-          ],
-        },
-      ],
-    });
+    // A SIGKILLed agent cannot end its job's processes: the test ends this one itself.
+    await create(
+      buildAfterSource(
+        "e2e-kill",
+        "Work",
+        `if [ "$SLUICE_ATTEMPT" = 1 ]; then echo $$ > ${orphanPid}; sleep 60; fi\necho finished`,
+      ),
+    );
     await until("e2e-kill", (e) => actionOf(e, "Work").status === "InProgress", "the build to start");
     const second = agent("rescuer");
     await waitOnline("rescuer");
@@ -407,21 +408,7 @@ describe("agents failing and being stopped", () => {
     const runner = agent("stopper");
     await waitOnline("stopper");
     const pidFile = path.join(scratch, "sleeper.pid");
-    await create({
-      name: "e2e-stop",
-      stages: [
-        { name: "Source", actions: [source()] },
-        {
-          name: "Build",
-          actions: [
-            shell("Build", "Hang", {
-              inputArtifacts: [{ name: "Src" }],
-              configuration: { Commands: `sleep 300 &\necho $! > ${pidFile}\nwait` },
-            }),
-          ],
-        },
-      ],
-    });
+    await create(buildAfterSource("e2e-stop", "Hang", `sleep 300 &\necho $! > ${pidFile}\nwait`));
     await until("e2e-stop", (e) => actionOf(e, "Hang").status === "InProgress", "the job to start");
     await eventually(
       async () => fs.existsSync(pidFile) && fs.readFileSync(pidFile, "utf8").trim().length > 0,
@@ -495,21 +482,7 @@ describe("agents failing and being stopped", () => {
   it("SIGTERM drains an agent: its running job finishes, then it leaves", async () => {
     const drained = agent("drained");
     await waitOnline("drained");
-    await create({
-      name: "e2e-drain",
-      stages: [
-        { name: "Source", actions: [source()] },
-        {
-          name: "Build",
-          actions: [
-            shell("Build", "Finish", {
-              inputArtifacts: [{ name: "Src" }],
-              configuration: { Commands: "sleep 2\necho drained fine" },
-            }),
-          ],
-        },
-      ],
-    });
+    await create(buildAfterSource("e2e-drain", "Finish", "sleep 2\necho drained fine"));
     const running = await until(
       "e2e-drain",
       (e) => actionOf(e, "Finish").status === "InProgress",
@@ -531,21 +504,9 @@ describe("agents failing and being stopped", () => {
     const doomed = await createToken("to revoke");
     const revokedAgent = agent("revoked", { token: doomed.token });
     await waitOnline("revoked");
-    await create({
-      name: "e2e-revoke",
-      stages: [
-        { name: "Source", actions: [source()] },
-        {
-          name: "Build",
-          actions: [
-            shell("Build", "Long", {
-              inputArtifacts: [{ name: "Src" }],
-              configuration: { Commands: 'if [ "$SLUICE_ATTEMPT" = 1 ]; then sleep 60; fi\necho done' },
-            }),
-          ],
-        },
-      ],
-    });
+    await create(
+      buildAfterSource("e2e-revoke", "Long", 'if [ "$SLUICE_ATTEMPT" = 1 ]; then sleep 60; fi\necho done'),
+    );
     await until("e2e-revoke", (e) => actionOf(e, "Long").status === "InProgress", "the job to start");
     const other = agent("trusted");
     await waitOnline("trusted");
