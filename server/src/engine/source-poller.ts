@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import type { DataSource } from "typeorm";
 import type { Logger } from "../logger";
+import { queryReturning } from "../persistence/returning";
 import type { ExecutionEngine } from "./execution-engine";
 import { Periodic } from "./periodic";
 
@@ -107,7 +108,8 @@ export class SourcePoller extends Periodic {
   }
 
   private async claimDue(): Promise<PollRow[]> {
-    const result: unknown = await this.db.query(
+    return queryReturning<PollRow>(
+      this.db,
       `UPDATE source_polls sp SET next_poll_at = now() + make_interval(secs => sp.interval_seconds)
         WHERE (sp.pipeline_id, sp.action_name) IN (
           SELECT pipeline_id, action_name FROM source_polls WHERE next_poll_at <= now()
@@ -116,7 +118,6 @@ export class SourcePoller extends Periodic {
                   sp.branch, sp.interval_seconds AS "intervalSeconds", sp.last_revision AS "lastRevision"`,
       [BATCH],
     );
-    return (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as PollRow[];
   }
 
   private async poll(row: PollRow): Promise<void> {

@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import type { DataSource, EntityManager } from "typeorm";
 import type { ActionTypeId } from "@sluice/protocol";
+import { queryReturning } from "./returning";
 
 /** What an agent shows: online (idle), busy (runs jobs), draining (leaving after its jobs), offline. */
 export type AgentStatus = "online" | "busy" | "draining" | "offline";
@@ -61,15 +62,6 @@ export function tokenHash(token: string): string {
   return crypto.createHash("sha256").update(token).digest("hex");
 }
 
-/**
- * Rows of an UPDATE … RETURNING: TypeORM's query() gives [rows, affectedCount] for UPDATE and
- * DELETE but the rows alone for SELECT and INSERT.
- */
-async function updated<T>(m: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
-  const result: unknown = await m.query(sql, params);
-  return (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as T[];
-}
-
 function statusOf(running: number, draining: boolean): AgentStatus {
   if (draining) return "draining";
   return running > 0 ? "busy" : "online";
@@ -105,7 +97,7 @@ export class AgentStore {
     revokedBy: string,
   ): Promise<{ token: AgentTokenRow; agents: AgentRow[] } | null> {
     return this.db.transaction(async (m) => {
-      const [token] = await updated<AgentTokenRow>(
+      const [token] = await queryReturning<AgentTokenRow>(
         m,
         `UPDATE agent_tokens SET revoked_at = coalesce(revoked_at, now()), revoked_by = coalesce(revoked_by, $2)
           WHERE id = $1 RETURNING ${TOKEN_COLUMNS}`,
@@ -188,7 +180,7 @@ export class AgentStore {
 
   /** Agents silent for `intervals` heartbeat intervals go offline; returns those that just did. */
   async markSilentOffline(intervals: number): Promise<AgentRow[]> {
-    const rows = await updated<{ id: string }>(
+    const rows = await queryReturning<{ id: string }>(
       this.db.manager,
       `UPDATE agents SET status = 'offline', running = '[]'
         WHERE status <> 'offline'

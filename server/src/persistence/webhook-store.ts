@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import type { DataSource } from "typeorm";
+import { queryReturning } from "./returning";
 
 /** The webhook of each pipeline: its secret, kept to check signatures. */
 export class WebhookStore {
@@ -29,12 +30,12 @@ export class WebhookStore {
   }
 
   async delete(pipelineId: string): Promise<boolean> {
-    const rows: unknown = await this.db.query(
+    const rows = await queryReturning(
+      this.db,
       `DELETE FROM pipeline_webhooks WHERE pipeline_id = $1 RETURNING pipeline_id`,
       [pipelineId],
     );
-    const list = Array.isArray(rows) && Array.isArray(rows[0]) ? rows[0] : (rows as unknown[]);
-    return list.length > 0;
+    return rows.length > 0;
   }
 
   async delivered(pipelineId: string): Promise<void> {
