@@ -10,7 +10,7 @@ import { goalMet, goalText, writeResult, writeResultsMarkdown, type BenchResult 
  * bench/results/<name>.json and regenerates bench/RESULTS.md.
  */
 const SCENARIOS: Record<string, (quick: boolean) => Promise<BenchResult>> = {
-  fanout: (quick) => runFanout({ clients: quick ? 100 : 1000, changes: quick ? 20 : 200 }),
+  fanout: (quick) => runFanout({ clients: quick ? 100 : 1000, changes: quick ? 20 : 500 }),
   dispatch: (quick) =>
     runDispatch({
       pushRuns: quick ? 10 : 100,

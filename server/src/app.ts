@@ -22,7 +22,8 @@ import { TimerLoop } from "./engine/timer-loop";
 import type { GraphQLContext } from "./graphql/context";
 import { createErrorFormatter } from "./graphql/errors";
 import { createSchema } from "./graphql/schema";
-import { SubscriptionHub } from "./graphql/subscription-hub";
+import { socketDelivery } from "./graphql/socket-delivery";
+import { DIRECT_DELIVERY, SubscriptionHub, type DirectDelivery } from "./graphql/subscription-hub";
 import { artifactRoutes } from "./http/artifacts";
 import { healthRoutes } from "./http/health";
 import { webhookRoutes } from "./http/webhooks";
@@ -138,7 +139,9 @@ export async function startServer({
   const httpServer = http.createServer(app);
 
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql" });
-  const subscriptions = new SubscriptionHub();
+  const subscriptions = new SubscriptionHub(undefined, {
+    format: (result) => withFormattedErrors(result, formatError),
+  });
   const wsCleanup = useServer(
     {
       schema,
@@ -150,7 +153,7 @@ export async function startServer({
         const credential = ctx.connectionParams?.authorization ?? ctx.extra.request.headers.authorization;
         return authenticator.authenticate(credential) !== null;
       },
-      context: (ctx): GraphQLContext => {
+      context: (ctx, id): GraphQLContext & { [DIRECT_DELIVERY]: DirectDelivery } => {
         const credential = ctx.connectionParams?.authorization ?? ctx.extra.request.headers.authorization;
         const requestId = crypto.randomUUID();
         return {
@@ -158,6 +161,7 @@ export async function startServer({
           principal: authenticator.authenticate(credential),
           requestId,
           logger: logger.child({ requestId }),
+          [DIRECT_DELIVERY]: socketDelivery(ctx.extra.socket, id, logger),
         };
       },
       onNext: (_ctx, _id, _payload, _args, result) =>

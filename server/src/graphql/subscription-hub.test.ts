@@ -1,6 +1,6 @@
 import { parse, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from "graphql";
 import { asyncQueue } from "./async-queue";
-import { SubscriptionHub } from "./subscription-hub";
+import { DIRECT_DELIVERY, SubscriptionHub, type DirectDelivery } from "./subscription-hub";
 
 /** A fake `subscribe`: each call opens a source the test pushes results into. */
 function fakeSubscribe() {
@@ -17,12 +17,25 @@ function fakeSubscribe() {
 }
 
 const doc = parse("subscription ($p: String) { pipelineEvents(pipelineName: $p) { type } }");
-const args = (variables: Record<string, unknown>, principal = "admin"): ExecutionArgs => ({
+const args = (
+  variables: Record<string, unknown>,
+  principal = "admin",
+  delivery?: DirectDelivery,
+): ExecutionArgs => ({
   schema: {} as GraphQLSchema,
   document: doc,
   variableValues: variables,
-  contextValue: { principal: { id: principal, kind: "admin" } },
+  contextValue: {
+    principal: { id: principal, kind: "admin" },
+    ...(delivery ? { [DIRECT_DELIVERY]: delivery } : {}),
+  },
 });
+
+/** A DirectDelivery that keeps what it was sent. */
+function line(id: string) {
+  const sent: string[] = [];
+  return { id, sent, send: (message: string) => void sent.push(message) };
+}
 
 async function take(iterable: AsyncIterable<ExecutionResult> | ExecutionResult, n: number) {
   const iterator = (iterable as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator]();
@@ -95,5 +108,92 @@ describe("SubscriptionHub", () => {
     expect(await hub.subscribe(args({}))).toEqual({ errors: [] });
     expect(calls).toBe(2);
     expect(hub.size).toBe(0);
+  });
+
+  describe("direct delivery", () => {
+    it("serializes each result once and writes a graphql-ws next message per member, in order", async () => {
+      const fake = fakeSubscribe();
+      let formatted = 0;
+      const hub = new SubscriptionHub(fake.run, {
+        format: (result) => {
+          formatted++;
+          return { ...result, formatted: true };
+        },
+      });
+      const lines = ["a", 'b"quoted', "c"].map(line);
+      for (const l of lines) await hub.subscribe(args({ p: "web" }, "admin", l));
+      expect(fake.sources).toHaveLength(1);
+      fake.sources[0]!.push({ data: { n: 1 } });
+      fake.sources[0]!.push({ data: { n: 2 } });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(formatted).toBe(2);
+      for (const l of lines) {
+        expect(l.sent.map((m) => JSON.parse(m))).toEqual([
+          { id: l.id, type: "next", payload: { data: { n: 1 }, formatted: true } },
+          { id: l.id, type: "next", payload: { data: { n: 2 }, formatted: true } },
+        ]);
+      }
+    });
+
+    it("shares a source with members reading through an iterator", async () => {
+      const fake = fakeSubscribe();
+      const hub = new SubscriptionHub(fake.run);
+      const direct = line("1");
+      await hub.subscribe(args({ p: "web" }, "admin", direct));
+      const queued = await hub.subscribe(args({ p: "web" }));
+      expect(fake.sources).toHaveLength(1);
+      const result = { data: { n: 1 } };
+      fake.sources[0]!.push(result);
+      const { out } = await take(queued, 1);
+      expect(out[0]).toBe(result);
+      expect(direct.sent).toEqual(['{"id":"1","type":"next","payload":{"data":{"n":1}}}']);
+    });
+
+    it("ends the member's iterator after its last message when the source ends", async () => {
+      const fake = fakeSubscribe();
+      const hub = new SubscriptionHub(fake.run);
+      const direct = line("1");
+      const iterable = (await hub.subscribe(
+        args({ p: "web" }, "admin", direct),
+      )) as AsyncIterable<ExecutionResult>;
+      const iterator = iterable[Symbol.asyncIterator]();
+      const ended = iterator.next().then((r) => ({ done: r.done, sentBefore: direct.sent.length }));
+      fake.sources[0]!.push({ data: { n: 1 } });
+      fake.sources[0]!.close();
+      expect(await ended).toEqual({ done: true, sentBefore: 1 });
+      expect(hub.size).toBe(0);
+    });
+
+    it("fails the member's iterator when the source fails, so graphql-ws sends an error", async () => {
+      const failure = new Error("source broke");
+      const hub = new SubscriptionHub(async () => ({
+        [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(failure) }),
+      }));
+      const iterable = (await hub.subscribe(args({}, "admin", line("1")))) as AsyncIterable<ExecutionResult>;
+      await expect(iterable[Symbol.asyncIterator]().next()).rejects.toBe(failure);
+    });
+
+    it("stops writing to a member that completed, and closes the source when the last one leaves", async () => {
+      const fake = fakeSubscribe();
+      const hub = new SubscriptionHub(fake.run);
+      const [a, b] = [line("a"), line("b")];
+      const ia = (await hub.subscribe(
+        args({ p: "web" }, "admin", a),
+      )) as AsyncIterableIterator<ExecutionResult>;
+      const ib = (await hub.subscribe(
+        args({ p: "web" }, "admin", b),
+      )) as AsyncIterableIterator<ExecutionResult>;
+      const pendingA = ia.next();
+      await ia.return!();
+      expect(await pendingA).toEqual({ value: undefined, done: true });
+      fake.sources[0]!.push({ data: { n: 1 } });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(a.sent).toEqual([]);
+      expect(b.sent).toHaveLength(1);
+      expect(fake.sources[0]!.closed).toBe(false);
+      await ib.return!();
+      expect(fake.sources[0]!.closed).toBe(true);
+      expect(hub.size).toBe(0);
+    });
   });
 });

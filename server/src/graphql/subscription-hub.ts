@@ -4,13 +4,40 @@ import type { GraphQLContext } from "./context";
 
 type SubscribeResult = AsyncIterable<ExecutionResult> | ExecutionResult;
 
+/**
+ * A client's own line for one subscription, offered by the transport (app.ts puts it in the
+ * context of each graphql-ws subscription under DIRECT_DELIVERY). With it, the hub writes the
+ * protocol's `next` messages itself: each event is serialized once for the whole group and each
+ * member only prefixes its subscription id.
+ */
+export interface DirectDelivery {
+  /** The subscription's id on its connection (graphql-transport-ws `id`). */
+  readonly id: string;
+  /** Writes one serialized protocol message to the connection, in order with the transport's own. */
+  send(message: string): void;
+}
+
+export const DIRECT_DELIVERY = Symbol("sluice.directDelivery");
+
+interface Member {
+  /** `json` is the result serialized, made once per event for the members that write it themselves. */
+  deliver(result: ExecutionResult, json: () => string): void;
+  close(): void;
+  fail(error: unknown): void;
+}
+
 /** One distinct subscription (same operation, variables and principal) and the clients sharing it. */
 interface Group {
-  members: Set<{ push(result: ExecutionResult): void; close(): void; fail(error: unknown): void }>;
+  members: Set<Member>;
   source: AsyncIterator<ExecutionResult>;
   /** Pumping starts with the first member, so that no event is read before anyone gets it. */
   started: boolean;
   ended: boolean;
+}
+
+export interface SubscriptionHubOptions {
+  /** Shapes a result before it is serialized for direct delivery (error formatting); applied once per event. */
+  format?: (result: ExecutionResult) => unknown;
 }
 
 /**
@@ -23,14 +50,26 @@ interface Group {
  * each event is executed once and the result handed to every member. The principal is part of
  * the key, so a result is only ever shared between requests that the same authorization applies
  * to. The source stream ends when its last member leaves.
+ *
+ * Members whose transport offers a DirectDelivery go further: the result is serialized once and
+ * written to each of their connections in one loop, instead of passing through a queue, an
+ * async iteration, a promise per write and a JSON.stringify per client in graphql-ws. What is
+ * left per client is one string concatenation and one socket write. Members without one (other
+ * transports, tests) get the results through an async iterator as before.
  */
 export class SubscriptionHub {
   private readonly groups = new Map<string, Promise<Group | ExecutionResult>>();
   /** The group each key's promise resolved to, so that it can be forgotten at once. */
   private readonly opened = new Map<string, Group>();
   private readonly printed = new WeakMap<DocumentNode, string>();
+  private readonly format: (result: ExecutionResult) => unknown;
 
-  constructor(private readonly run: (args: ExecutionArgs) => Promise<SubscribeResult> = subscribe) {}
+  constructor(
+    private readonly run: (args: ExecutionArgs) => Promise<SubscribeResult> = subscribe,
+    options: SubscriptionHubOptions = {},
+  ) {
+    this.format = options.format ?? ((result) => result);
+  }
 
   /** graphql-ws's `subscribe` hook. */
   readonly subscribe = async (args: ExecutionArgs): Promise<SubscribeResult> => {
@@ -50,7 +89,10 @@ export class SubscriptionHub {
       if (this.groups.get(key) === pending) this.groups.delete(key);
       return group;
     }
-    return this.join(key, group);
+    const delivery = (args.contextValue as { [DIRECT_DELIVERY]?: DirectDelivery } | undefined)?.[
+      DIRECT_DELIVERY
+    ];
+    return delivery ? this.joinDirect(key, group, delivery) : this.join(key, group);
   };
 
   /** Distinct subscriptions open now (for tests and metrics). */
@@ -72,16 +114,77 @@ export class SubscriptionHub {
   }
 
   private join(key: string, group: Group): AsyncIterable<ExecutionResult> {
-    const member = asyncQueue<ExecutionResult>(() => {
-      group.members.delete(member);
-      if (group.members.size === 0) this.end(key, group);
-    });
+    const queue = asyncQueue<ExecutionResult>(() => this.leave(key, group, member));
+    const member: Member = {
+      deliver: (result) => queue.push(result),
+      close: queue.close,
+      fail: queue.fail,
+    };
+    this.add(key, group, member);
+    return queue.iterator;
+  }
+
+  /**
+   * A member that writes its messages itself. graphql-ws still owns the subscription: it gets an
+   * iterator that yields nothing and ends when the group ends (graphql-ws then sends `complete`,
+   * after every `next` written here) or fails (graphql-ws sends `error`); the client's
+   * `complete` calls its `return()`, which takes the member out.
+   */
+  private joinDirect(
+    key: string,
+    group: Group,
+    delivery: DirectDelivery,
+  ): AsyncIterableIterator<ExecutionResult> {
+    const prefix = `{"id":${JSON.stringify(delivery.id)},"type":"next","payload":`;
+    let settle: ((result: IteratorResult<ExecutionResult>) => void) | null = null;
+    let reject: ((error: unknown) => void) | null = null;
+    let outcome: { error: unknown } | "done" | null = null;
+    const end = (how: { error: unknown } | "done") => {
+      if (outcome !== null) return;
+      outcome = how;
+      if (how === "done") settle?.({ value: undefined, done: true });
+      else reject?.(how.error);
+    };
+    const member: Member = {
+      deliver: (_result, json) => {
+        if (outcome === null) delivery.send(`${prefix}${json()}}`);
+      },
+      close: () => end("done"),
+      fail: (error) => end({ error }),
+    };
+    const iterator: AsyncIterableIterator<ExecutionResult> = {
+      next: () => {
+        if (outcome === "done") return Promise.resolve({ value: undefined, done: true });
+        if (outcome !== null) return Promise.reject(outcome.error);
+        return new Promise((resolve, fail) => {
+          settle = resolve;
+          reject = fail;
+        });
+      },
+      return: () => {
+        this.leave(key, group, member);
+        end("done");
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    this.add(key, group, member);
+    return iterator;
+  }
+
+  private add(key: string, group: Group, member: Member): void {
     group.members.add(member);
     if (!group.started) {
       group.started = true;
       void this.pump(key, group);
     }
-    return member.iterator;
+  }
+
+  private leave(key: string, group: Group, member: Member): void {
+    if (!group.members.delete(member)) return;
+    if (group.members.size === 0) this.end(key, group);
   }
 
   private async pump(key: string, group: Group): Promise<void> {
@@ -89,7 +192,10 @@ export class SubscriptionHub {
       for (;;) {
         const next = await group.source.next();
         if (next.done) break;
-        for (const member of group.members) member.push(next.value);
+        const result = next.value;
+        let json: string | null = null;
+        const serialized = () => (json ??= JSON.stringify(this.format(result)));
+        for (const member of group.members) member.deliver(result, serialized);
       }
       this.forget(key, group);
       for (const member of group.members) member.close();

@@ -73,3 +73,43 @@ it("delivers every event, in order, to each of 150 clients holding the same subs
   await eventually(async () => other.length === 1, 5000, "the other pipeline's client");
   expect(other).toEqual(["other TRANSITION_DISABLED"]);
 });
+
+it("stops writing to a subscription its client completed, while the others sharing it go on", async () => {
+  const client = createClient({
+    url: t.url.replace(/^http/, "ws"),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+  clients.push(client);
+  const query = `subscription { pipelineEvents(pipelineName: "other") { type } }`;
+  const kept: string[] = [];
+  const left: string[] = [];
+  // Two subscriptions with one document on one connection: one group in the hub, two ids.
+  client.subscribe<{ pipelineEvents: { type: string } }>(
+    { query },
+    { next: (v) => void kept.push(v.data!.pipelineEvents.type), error: () => {}, complete: () => {} },
+  );
+  const unsubscribe = client.subscribe<{ pipelineEvents: { type: string } }>(
+    { query },
+    {
+      next: (v) => void left.push(v.data!.pipelineEvents.type),
+      error: () => {},
+      complete: () => {},
+    },
+  );
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const toggle = (enabled: boolean) =>
+    t.gql(
+      `mutation ($e: Boolean!) { toggleTransition(pipelineName: "other", stageName: "Build", enabled: $e, reason: "hold") { enabled } }`,
+      { e: enabled },
+    );
+  dataOf(await toggle(true));
+  await eventually(async () => kept.length === 1 && left.length === 1, 5000, "both subscriptions");
+  unsubscribe();
+  dataOf(await toggle(false));
+  dataOf(await toggle(true));
+  await eventually(async () => kept.length === 3, 5000, "the subscription kept");
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  expect(kept).toEqual(["TRANSITION_ENABLED", "TRANSITION_DISABLED", "TRANSITION_ENABLED"]);
+  expect(left).toEqual(["TRANSITION_ENABLED"]);
+});
