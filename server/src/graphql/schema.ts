@@ -13,12 +13,17 @@ import {
   ExecutionResolver,
   PipelineStateResolver,
 } from "./resolvers/execution.resolver";
-import { PipelineResolver, PipelineVersionResolver } from "./resolvers/pipeline.resolver";
+import {
+  ActionDeclarationResolver,
+  PipelineResolver,
+  PipelineVersionResolver,
+} from "./resolvers/pipeline.resolver";
 import { DateTimeScalar } from "./types/scalars";
 
 export const resolvers = [
   PipelineResolver,
   PipelineVersionResolver,
+  ActionDeclarationResolver,
   PipelineStateResolver,
   ExecutionResolver,
   ActionExecutionResolver,

@@ -26,9 +26,11 @@ import type { AgentRow } from "../../persistence/agent-store";
 import { ExecutionStore } from "../../persistence/execution-store";
 import { asyncQueue } from "../async-queue";
 import type { GraphQLContext } from "../context";
+import { shownConfiguration } from "../secrets";
 import { Connection, checkPageSize, toConnection } from "../types/connection";
 import { JSONObjectScalar } from "../types/scalars";
 import {
+  ActionAttemptType,
   ActionExecutionType,
   AgentRefType,
   ApprovalDecisionType,
@@ -326,6 +328,29 @@ export class ActionExecutionResolver {
           ? `All ${serving.length} agent(s) of pool "${pool}" that run ${what} are busy; it starts when one has a free slot.`
           : `Dispatched to ${serving.length} agent(s) of pool "${pool}" that run ${what}; one is taking it.`,
     };
+  }
+
+  @FieldResolver(() => JSONObjectScalar, { nullable: true })
+  resolvedConfiguration(
+    @Root() action: ActionExecutionView,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Record<string, string> | null> {
+    return shownConfiguration(ctx, action.actionTypeId, action.resolvedConfiguration);
+  }
+
+  @FieldResolver(() => [ActionAttemptType])
+  async attempts(
+    @Root() action: ActionExecutionView,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<ActionAttemptType[]> {
+    return Promise.all(
+      action.attempts.map(async (attempt) => {
+        const shown = await shownConfiguration(ctx, action.actionTypeId, attempt.resolvedConfiguration);
+        return shown === attempt.resolvedConfiguration
+          ? attempt
+          : { ...attempt, resolvedConfiguration: shown };
+      }),
+    );
   }
 
   @FieldResolver(() => AgentRefType, {

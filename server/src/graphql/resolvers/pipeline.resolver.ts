@@ -17,13 +17,15 @@ import type { StageEdit } from "../../domain/pipeline/edits";
 import { PipelineStore } from "../../persistence/pipeline-store";
 import type { GraphQLContext } from "../context";
 import { toPipelineType } from "../mappers";
+import { shownConfiguration, shownDocument } from "../secrets";
+import { SECRET_MASK } from "../../domain/pipeline/secrets";
 import { Connection, checkPageSize, toConnection } from "../types/connection";
 import { DocumentFormat } from "../types/enums";
 import { PipelineInput, StageEditInput } from "../types/pipeline.input";
-import { ImportPipelinePayload, PipelineType, PipelineVersionType } from "../types/pipeline.type";
-import { JSONScalar } from "../types/scalars";
+import { ActionType, ImportPipelinePayload, PipelineType, PipelineVersionType } from "../types/pipeline.type";
+import { JSONObjectScalar, JSONScalar } from "../types/scalars";
 import { toPlainJson, withoutNulls } from "./plain";
-import type { PipelineDocument } from "../../domain/pipeline/document";
+import type { ActionDeclaration, PipelineDocument } from "../../domain/pipeline/document";
 
 const PipelineConnection = Connection(PipelineType, "Pipeline");
 const PipelineVersionConnection = Connection(PipelineVersionType, "PipelineVersion");
@@ -73,13 +75,14 @@ export class PipelineResolver {
   }
 
   @FieldResolver(() => JSONScalar, {
-    description: "The document of the version shown. SLUICE can be posted again as createPipeline's input.",
+    description: `The document of the version shown. SLUICE can be posted again as createPipeline's input. Secret configuration values show as "${SECRET_MASK}"; posted back unchanged to updatePipeline, they keep their stored value.`,
   })
-  document(
+  async document(
     @Root() pipeline: PipelineType,
+    @Ctx() ctx: GraphQLContext,
     @Arg("format", () => DocumentFormat, { defaultValue: DocumentFormat.SLUICE }) format: DocumentFormat,
-  ): unknown {
-    return renderDocument(pipeline.source, format);
+  ): Promise<unknown> {
+    return renderDocument(await shownDocument(ctx, pipeline.source), format);
   }
 
   @FieldResolver(() => PipelineVersionConnection, { description: "Every stored version, the newest first." })
@@ -168,11 +171,25 @@ export class PipelineResolver {
 
 @Resolver(() => PipelineVersionType)
 export class PipelineVersionResolver {
-  @FieldResolver(() => JSONScalar, { description: "This version's document." })
-  document(
+  @FieldResolver(() => JSONScalar, {
+    description: `This version's document; secret configuration values show as "${SECRET_MASK}".`,
+  })
+  async document(
     @Root() version: PipelineVersionType,
+    @Ctx() ctx: GraphQLContext,
     @Arg("format", () => DocumentFormat, { defaultValue: DocumentFormat.SLUICE }) format: DocumentFormat,
-  ): unknown {
-    return renderDocument(version.source, format);
+  ): Promise<unknown> {
+    return renderDocument(await shownDocument(ctx, version.source), format);
+  }
+}
+
+@Resolver(() => ActionType)
+export class ActionDeclarationResolver {
+  @FieldResolver(() => JSONObjectScalar)
+  configuration(
+    @Root() action: ActionDeclaration,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Record<string, string>> {
+    return shownConfiguration(ctx, action.actionTypeId, action.configuration);
   }
 }

@@ -184,7 +184,9 @@ export class ActionAttemptType {
   @Field(() => DateTimeScalar, { nullable: true })
   endTime!: string | null;
 
-  @Field(() => JSONObjectScalar)
+  @Field(() => JSONObjectScalar, {
+    description: 'The configuration with its variables resolved; secret values show as "****".',
+  })
   resolvedConfiguration!: Record<string, string>;
 
   @Field(() => [ArtifactLocationType])
@@ -247,7 +249,11 @@ export class ActionExecutionType {
   @Field(() => DateTimeScalar, { nullable: true })
   endTime!: string | null;
 
-  @Field(() => JSONObjectScalar, { nullable: true })
+  @Field(() => JSONObjectScalar, {
+    nullable: true,
+    description:
+      'The current attempt\'s configuration with its variables resolved; secret values show as "****".',
+  })
   resolvedConfiguration!: Record<string, string> | null;
 
   @Field(() => WaitingReasonType, { nullable: true })
@@ -268,7 +274,7 @@ export class ActionExecutionType {
   })
   testReport!: TestReportType | null;
 
-  @Field(() => [ActionAttemptType])
+  @Field(() => [ActionAttemptType], { description: "Every attempt, the first first." })
   attempts!: ActionAttemptType[];
 }
 

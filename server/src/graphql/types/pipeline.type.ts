@@ -47,7 +47,9 @@ export class ActionType {
   @Field(() => Int)
   runOrder!: number;
 
-  @Field(() => JSONObjectScalar, { description: "Configuration properties: string keys to string values." })
+  @Field(() => JSONObjectScalar, {
+    description: 'Configuration properties: string keys to string values. Secret values show as "****".',
+  })
   configuration!: Record<string, string>;
 
   @Field(() => [ArtifactRefType])

@@ -255,7 +255,7 @@ function ConfigurationField(props: {
     </>
   );
   return (
-    <Field path={props.path} label={label} hint={property.description} issues={props.issues}>
+    <Field path={props.path} label={label} hint={hintOf(property)} issues={props.issues}>
       {(control) => {
         const common = { ...control, "aria-required": property.required || undefined };
         if (property.secret)
@@ -316,4 +316,13 @@ function ConfigurationField(props: {
       }}
     </Field>
   );
+}
+
+/** What the server shows instead of a stored secret (server/src/domain/pipeline/secrets.ts). */
+const STORED_SECRET = "****";
+
+function hintOf(property: { description?: string | null; secret: boolean }): string | null {
+  if (!property.secret) return property.description ?? null;
+  const stored = `The server never sends a stored secret: it shows ${STORED_SECRET}, and saving ${STORED_SECRET} keeps it.`;
+  return property.description ? `${property.description} ${stored}` : stored;
 }

@@ -70,7 +70,9 @@ describe("validatePipeline", () => {
 
   it("runs only the rules it is given", () => {
     expect(
-      validatePipeline(exportPipelineDocument(pipeline({ name: "bad name!" })), builtinRegistry, []),
+      validatePipeline(exportPipelineDocument(pipeline({ name: "bad name!" })), builtinRegistry, {
+        rules: [],
+      }),
     ).toEqual({
       ok: true,
       document: pipeline({ name: "bad name!" }),

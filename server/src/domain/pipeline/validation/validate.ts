@@ -8,16 +8,28 @@ import type { ValidationIssue } from "../../errors";
 import type { PipelineDocument } from "../document";
 import { orderIssues } from "../issue-order";
 import { readPipelineDocument } from "../parse";
+import { restoreMaskedSecrets } from "../secrets";
 import { ValidationContext, type ValidationRule } from "./context";
 import { specifiedRules } from "./rules";
+
+export interface ValidateOptions {
+  rules?: readonly ValidationRule[];
+  /**
+   * The version the document replaces: its secret values stand behind the masks the API showed
+   * (secrets.ts). null or absent for a new pipeline.
+   */
+  previous?: PipelineDocument | null;
+}
 
 export function validatePipeline(
   input: unknown,
   registry: ActionTypeRegistry,
-  rules: readonly ValidationRule[] = specifiedRules,
+  { rules = specifiedRules, previous = null }: ValidateOptions = {},
 ): { ok: true; document: PipelineDocument } | { ok: false; issues: ValidationIssue[] } {
-  const { document, issues: shapeIssues } = readPipelineDocument(input);
-  if (document === undefined) return { ok: false, issues: shapeIssues };
+  const read = readPipelineDocument(input);
+  const shapeIssues = read.issues;
+  if (read.document === undefined) return { ok: false, issues: shapeIssues };
+  const document = restoreMaskedSecrets(read.document, previous, registry);
   const issues = [...shapeIssues, ...validateDocument(document, registry, rules)];
   return issues.length === 0 ? { ok: true, document } : { ok: false, issues: orderIssues(issues) };
 }

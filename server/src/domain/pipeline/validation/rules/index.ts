@@ -12,6 +12,7 @@ import { firstStageSourcesRule } from "./first-stage-sources";
 import { inputArtifactsRule } from "./input-artifacts";
 import { knownActionTypeRule } from "./known-action-type";
 import { knownConfigurationKeysRule } from "./known-configuration-keys";
+import { maskedSecretsRule } from "./masked-secrets";
 import { nonSourceActionRule } from "./non-source-action";
 import { parallelActionCountRule } from "./parallel-action-count";
 import { pipelineActionCountRule } from "./pipeline-action-count";
@@ -61,6 +62,7 @@ export const specifiedRules: readonly ValidationRule[] = Object.freeze([
   knownConfigurationKeysRule, // rule 10
   configurationSizeRule,
   configurationValueTypesRule,
+  maskedSecretsRule,
   timeoutRule,
   retryPolicyRule,
   schedulesRule,

@@ -1,0 +1,170 @@
+/**
+ * Secret configuration values (the Webhook type's Secret, a custom type's secret properties) are
+ * never shown by the API — documents, stages, versions and resolved configurations show "****" —
+ * while agents get them in their jobs, and a document posted back with the masks keeps them.
+ */
+import type { JobMessage } from "@sluice/protocol";
+import { DOCUMENT, checkout } from "../support/documents";
+import { dataOf, startTestServer, type TestServer } from "../support/server";
+import { GIT, TestWorker } from "../support/worker";
+
+const WEBHOOK = { category: "Invoke", owner: "Sluice", provider: "Webhook", version: "1" } as const;
+const VAULT = { category: "Deploy", owner: "Custom", provider: "Vault", version: "1" } as const;
+const HOOK_SECRET = "hook-s3cret-value";
+const VAULT_TOKEN = "vault-t0ken-value";
+
+let t: TestServer;
+let worker: TestWorker;
+beforeAll(async () => {
+  t = await startTestServer();
+  worker = await TestWorker.start(t.natsPrefix, [GIT, WEBHOOK, VAULT], () => ({ outcome: "Succeeded" }));
+  dataOf(
+    await t.gql(
+      `mutation ($input: CustomActionTypeInput!) { createCustomActionType(input: $input) { id { provider } } }`,
+      {
+        input: {
+          category: "Deploy",
+          provider: "Vault",
+          version: "1",
+          configurationProperties: [
+            { name: "Token", required: true, secret: true },
+            { name: "Path", required: true },
+          ],
+          inputArtifactDetails: { minimumCount: 0, maximumCount: 1 },
+          outputArtifactDetails: { minimumCount: 0, maximumCount: 0 },
+        },
+      },
+    ),
+  );
+});
+afterAll(async () => {
+  await worker.stop();
+  await t.stop();
+});
+
+const document = (name: string, path = "kv/app") => ({
+  name,
+  stages: [
+    { name: "Source", actions: [checkout()] },
+    {
+      name: "Release",
+      actions: [
+        {
+          name: "Notify",
+          actionTypeId: WEBHOOK,
+          configuration: { Url: "https://hooks.example/release", Secret: HOOK_SECRET },
+        },
+        { name: "Vault", actionTypeId: VAULT, configuration: { Token: VAULT_TOKEN, Path: path } },
+      ],
+    },
+  ],
+});
+
+const jobsOf = (executionId: string) => (jobs: JobMessage[]) =>
+  jobs.filter((job) => job.executionId === executionId && job.stageName === "Release");
+
+async function latestExecution(name: string): Promise<{ id: string; status: string }> {
+  const data = dataOf(
+    await t.gql(
+      `query ($name: String!) { pipeline(name: $name) { executions(first: 1) { nodes { id status } } } }`,
+      {
+        name,
+      },
+    ),
+  );
+  return data.pipeline.executions.nodes[0];
+}
+
+async function releasedJobs(name: string): Promise<{ executionId: string; jobs: JobMessage[] }> {
+  const { id } = await latestExecution(name);
+  await worker.waitFor((jobs) => jobsOf(id)(jobs).length === 2);
+  return { executionId: id, jobs: jobsOf(id)(worker.jobs) };
+}
+
+const configurationOf = (jobs: JobMessage[], action: string) =>
+  jobs.find((j) => j.actionName === action)!.configuration;
+
+it("masks secrets wherever the API shows a configuration, while agents get the values", async () => {
+  dataOf(
+    await t.gql(`mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`, {
+      input: document("secretive"),
+    }),
+  );
+  const first = await releasedJobs("secretive");
+  expect(configurationOf(first.jobs, "Notify")).toEqual({
+    Url: "https://hooks.example/release",
+    Secret: HOOK_SECRET,
+  });
+  expect(configurationOf(first.jobs, "Vault")).toEqual({ Token: VAULT_TOKEN, Path: "kv/app" });
+
+  const shown = [
+    await t.gql(DOCUMENT, { name: "secretive" }),
+    await t.gql(DOCUMENT, { name: "secretive", format: "AWS" }),
+    await t.gql(
+      `{ pipeline(name: "secretive") { stages { actions { name configuration } } versions { nodes { document } } } }`,
+    ),
+    await t.gql(`{ pipelines { nodes { stages { actions { configuration } } } } }`),
+    await t.gql(
+      `query ($id: ID!) { pipelineExecution(id: $id) { stages { actions { name resolvedConfiguration attempts { resolvedConfiguration } } } } }`,
+      { id: first.executionId },
+    ),
+  ];
+  for (const response of shown) {
+    const text = JSON.stringify(dataOf(response));
+    expect(text).not.toContain(HOOK_SECRET);
+    expect(text).not.toContain(VAULT_TOKEN);
+    expect(text).toContain('"****"');
+  }
+  const stages = dataOf(shown[2]!).pipeline.stages;
+  expect(stages[1].actions).toEqual([
+    { name: "Notify", configuration: { Url: "https://hooks.example/release", Secret: "****" } },
+    { name: "Vault", configuration: { Token: "****", Path: "kv/app" } },
+  ]);
+  const release = dataOf(shown[4]!).pipelineExecution.stages[1].actions;
+  expect(release.map((a: { resolvedConfiguration: unknown }) => a.resolvedConfiguration)).toEqual([
+    { Url: "https://hooks.example/release", Secret: "****" },
+    { Token: "****", Path: "kv/app" },
+  ]);
+});
+
+it("keeps the stored secrets when the masked document is posted back, and refuses masks with nothing behind them", async () => {
+  const masked = dataOf(await t.gql(DOCUMENT, { name: "secretive" })).pipeline.document;
+  const vault = masked.stages[1].actions.find((a: { name: string }) => a.name === "Vault");
+  vault.configuration.Path = "kv/app2";
+  const updated = dataOf(
+    await t.gql(
+      `mutation ($input: PipelineInput!) { updatePipeline(input: $input, expectedVersion: 1) { version } }`,
+      { input: masked },
+    ),
+  );
+  expect(updated.updatePipeline.version).toBe(2);
+  dataOf(await t.gql(`mutation { releaseChange(pipelineName: "secretive") { id } }`));
+  const second = await releasedJobs("secretive");
+  expect(configurationOf(second.jobs, "Notify").Secret).toBe(HOOK_SECRET);
+  expect(configurationOf(second.jobs, "Vault")).toEqual({ Token: VAULT_TOKEN, Path: "kv/app2" });
+
+  // A copy under another name has no stored secrets: each mask is reported at its field.
+  const copy = { ...masked, name: "secretive-copy" };
+  const refused = await t.gql(
+    `mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`,
+    {
+      input: copy,
+    },
+  );
+  expect(refused.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+  expect(
+    (refused.errors?.[0]?.extensions?.validationErrors as Array<{ path: string }>).map((e) => e.path),
+  ).toEqual(["stages[1].actions[0].configuration.Secret", "stages[1].actions[1].configuration.Token"]);
+  expect(dataOf(await t.gql(`{ pipeline(name: "secretive-copy") { name } }`)).pipeline).toBeNull();
+
+  // A renamed action is a new one: its mask has nothing behind it either.
+  const renamed = structuredClone(masked);
+  renamed.stages[1].actions[0].name = "Announce";
+  const refusedRename = await t.gql(
+    `mutation ($input: PipelineInput!) { updatePipeline(input: $input, expectedVersion: 2) { version } }`,
+    { input: renamed },
+  );
+  expect(
+    (refusedRename.errors?.[0]?.extensions?.validationErrors as Array<{ path: string }>).map((e) => e.path),
+  ).toEqual(["stages[1].actions[0].configuration.Secret"]);
+});
