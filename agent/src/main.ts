@@ -9,6 +9,7 @@ import { AgentFatalError, AgentStopped } from "./agent";
 import { parseConfig } from "./config";
 import { startAgent } from "./index";
 import { createLogger } from "./logger";
+import { currentReaper, installReaper, OrphanReaper } from "./exec/reaper";
 import { BUILTIN_PROVIDER_IDS, createProviders } from "./providers/registry";
 
 async function main(): Promise<number> {
@@ -32,6 +33,11 @@ async function main(): Promise<number> {
     return 2;
   }
   const logger = createLogger(config.logLevel);
+  // Kills this agent's job processes should it die without doing so itself (exec/reaper.ts).
+  const reaper = OrphanReaper.start((error) =>
+    logger.warn({ err: error.message }, "the orphan reaper is gone: jobs are not cleaned up after a crash"),
+  );
+  installReaper(reaper);
   // Outside jest's VM the native hash is always there, and four times faster for artifacts.
   setSha256Backend("native");
 
@@ -65,6 +71,7 @@ async function main(): Promise<number> {
 }
 
 void main().then((code) => {
+  currentReaper()?.close();
   process.exitCode = code;
   // Whatever still holds the event loop (a provider's stray timer) must not keep a stopped agent up.
   setTimeout(() => process.exit(code), 2000).unref();

@@ -4,6 +4,7 @@
  * process: exit 2 for bad options, 3 when refused, SIGTERM drain with the real Shell provider.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { AgentFatalError } from "../src/agent";
 import type { RunningAgent } from "../src/runtime/start";
@@ -262,4 +263,73 @@ describe("the sluice-agent bin", () => {
     expect(beats.some((h) => h.draining)).toBe(true);
     expect(beats.at(-1)).toMatchObject({ leaving: true });
   }, 30_000);
+
+  it("SIGKILLed, leaves no job process behind: its reaper ends the job's process group", async () => {
+    const child = run(
+      [
+        "--nats",
+        NATS_URL,
+        "--prefix",
+        server.prefix,
+        "--name",
+        "bin-killed",
+        "--providers",
+        "Build/Sluice/Shell@1",
+      ],
+      { SLUICE_AGENT_TOKEN: TEST_TOKEN },
+    );
+    const exit = exited(child);
+    await waitFor(
+      "the bin to register",
+      () => server.registrations.find((r) => r.name === "bin-killed"),
+      15_000,
+    );
+    const shell = { category: "Build", owner: "Sluice", provider: "Shell", version: "1" } as const;
+    // A job with a background process of its own, as builds start servers and watchers.
+    const job = await server.publishJob(
+      server.job(shell, { configuration: { Commands: "sleep 300 &\necho pids $$ $!\nwait" } }),
+    );
+    const line = await waitFor(
+      "the job to start",
+      () => /pids (\d+) (\d+)/.exec(server.logText(job, "stdout")),
+      10_000,
+    );
+    const jobPids = [Number(line[1]), Number(line[2])];
+    const reaper = childrenOf(child.pid!).find((pid) => !jobPids.includes(pid));
+    expect(reaper).toBeDefined();
+    expect(jobPids.every(running)).toBe(true);
+    child.kill("SIGKILL");
+    await exit;
+    try {
+      await waitFor(
+        "the job's processes to be ended",
+        () => jobPids.every((pid) => !running(pid)) || null,
+        5_000,
+      );
+      await waitFor("the reaper to exit", () => !running(reaper!) || null, 5_000);
+    } finally {
+      // Should the reaper have failed, this test ends what it started (the job leads its group).
+      if (jobPids.some(running)) process.kill(-jobPids[0]!, "SIGKILL");
+    }
+  }, 30_000);
 });
+
+/** The pids of a process's children (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  return fs
+    .readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
+}
+
+/** True while the process exists and is not a zombie waiting for whoever adopted it. */
+function running(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}

@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import { TIMINGS } from "@sluice/protocol";
 import type { LogSink } from "../providers/types";
+import { currentReaper } from "./reaper";
 
 export interface RunProcessOptions {
   /** The program and its arguments; no shell is involved unless argv[0] is one. */
@@ -83,6 +84,9 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });
+    // Reported to the reaper, which kills the group should this agent die before it ends.
+    const reaper = child.pid === undefined ? null : currentReaper();
+    reaper?.track(child.pid!);
     const stdoutChunks: Buffer[] = [];
     let stdoutBytes = 0;
     let stderrTail = Buffer.alloc(0);
@@ -110,7 +114,10 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
       aborted = true;
       killProcessGroup(child.pid, "SIGTERM");
       killTimer = setTimeout(() => {
-        if (child.pid !== undefined) killProcessGroup(child.pid, "SIGKILL");
+        if (child.pid !== undefined) {
+          killProcessGroup(child.pid, "SIGKILL");
+          reaper?.untrack(child.pid);
+        }
       }, TIMINGS.cancelGraceSeconds * 1000);
     };
 
@@ -140,7 +147,10 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
     child.once("exit", (code, exitSignal) => {
       exit = { code, signal: exitSignal };
       // Whatever the command left running in the background must not outlive the job.
-      if (child.pid !== undefined) killProcessGroup(child.pid, "SIGKILL");
+      if (child.pid !== undefined) {
+        killProcessGroup(child.pid, "SIGKILL");
+        reaper?.untrack(child.pid);
+      }
       // "close" waits for the pipes; a process that escaped the group (setsid) may hold them open.
       const drain = setTimeout(() => {
         child.stdout.destroy();

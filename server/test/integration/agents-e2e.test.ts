@@ -378,7 +378,7 @@ describe("agents failing and being stopped", () => {
     const orphanPid = path.join(scratch, "orphan.pid");
     const first = agent("victim");
     await waitOnline("victim");
-    // A SIGKILLed agent cannot end its job's processes: the test ends this one itself.
+    // A SIGKILLed agent cannot end its job's processes itself: its reaper does (agent/src/exec/reaper.ts).
     await create(
       buildAfterSource(
         "e2e-kill",
@@ -401,7 +401,12 @@ describe("agents failing and being stopped", () => {
     expect(work.attempts[0].summary).toMatch(/^Agent victim lost: no heartbeat for 3 s\.$/);
     expect(work.attempts[1]).toMatchObject({ status: "Succeeded", agent: { name: "rescuer" } });
     await second.terminate();
-    killGroup(Number(fs.readFileSync(orphanPid, "utf8").trim()));
+    const orphan = Number(fs.readFileSync(orphanPid, "utf8").trim());
+    try {
+      await eventually(async () => !running(orphan), 5000, "the killed agent's job process to be ended");
+    } finally {
+      killGroup(orphan);
+    }
   });
 
   it("stopping an execution with abandon kills the job's processes", async () => {
@@ -595,6 +600,16 @@ function killGroup(pid: number): void {
     process.kill(-pid, "SIGKILL");
   } catch {
     // already gone
+  }
+}
+
+/** Alive and not a zombie waiting for whoever adopted it. */
+function running(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat[stat.lastIndexOf(")") + 2] !== "Z";
+  } catch {
+    return false;
   }
 }
 
