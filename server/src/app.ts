@@ -20,6 +20,7 @@ import { Scheduler } from "./engine/scheduler";
 import { SourcePoller } from "./engine/source-poller";
 import { TimerLoop } from "./engine/timer-loop";
 import type { GraphQLContext } from "./graphql/context";
+import { costError, costErrorOfText, operationCost } from "./graphql/complexity";
 import { createErrorFormatter } from "./graphql/errors";
 import { createSchema } from "./graphql/schema";
 import { socketDelivery } from "./graphql/socket-delivery";
@@ -164,6 +165,18 @@ export async function startServer({
           [DIRECT_DELIVERY]: socketDelivery(ctx.extra.socket, id, logger),
         };
       },
+      // The same ceiling on an operation's cost as over HTTP (graphql/complexity.ts).
+      onSubscribe: (_ctx, _id, payload) => {
+        const error = costErrorOfText(
+          schema,
+          config.maxQueryCost,
+          payload.query,
+          payload.operationName,
+          payload.variables,
+        );
+        return error ? [error] : undefined;
+      },
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)),
       onNext: (_ctx, _id, _payload, _args, result) =>
         withFormattedErrors(result as ExecutionResult, formatError),
     },
@@ -179,6 +192,23 @@ export async function startServer({
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      {
+        // Rejects an operation whose estimated cost is above the ceiling, before it runs.
+        async requestDidStart() {
+          return {
+            async didResolveOperation({ request, document }) {
+              let cost: number;
+              try {
+                cost = operationCost(schema, document, request.operationName, request.variables);
+              } catch {
+                return; // bad variables: execution reports them
+              }
+              const error = costError(cost, config.maxQueryCost);
+              if (error) throw error;
+            },
+          };
+        },
+      },
       {
         async serverWillStart() {
           return {

@@ -72,6 +72,8 @@ const envSchema = z.object({
   ),
   /** How many pipelines one installation may hold. */
   SLUICE_MAX_PIPELINES: positiveInt(1000, "a positive integer"),
+  /** The highest estimated cost of one GraphQL operation (graphql/complexity.ts). */
+  SLUICE_MAX_QUERY_COST: positiveInt(20000, "a positive integer"),
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** How long SIGTERM waits for in-flight requests before closing them, in milliseconds. */
@@ -101,6 +103,7 @@ export interface Config {
   dataDir: string;
   adminToken: string | undefined;
   maxPipelines: number;
+  maxQueryCost: number;
   development: boolean;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   shutdownTimeoutMs: number;
@@ -136,6 +139,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: path.resolve(e.SLUICE_DATA_DIR),
     adminToken: e.SLUICE_ADMIN_TOKEN,
     maxPipelines: e.SLUICE_MAX_PIPELINES,
+    maxQueryCost: e.SLUICE_MAX_QUERY_COST,
     development: e.NODE_ENV === "development",
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SLUICE_SHUTDOWN_TIMEOUT_MS,

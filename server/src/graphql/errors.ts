@@ -36,8 +36,15 @@ export function createErrorFormatter(logger: Logger, development: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
-    if (original instanceof DomainError) {
-      return { ...base, message: original.message, extensions: { code: original.code, ...original.details } };
+    // A domain error thrown by a resolver, or carried by a GraphQLError raised outside one.
+    const domain =
+      original instanceof DomainError
+        ? original
+        : original instanceof GraphQLError && original.originalError instanceof DomainError
+          ? original.originalError
+          : null;
+    if (domain) {
+      return { ...base, message: domain.message, extensions: { code: domain.code, ...domain.details } };
     }
     if (isUnavailable(original)) {
       return {
