@@ -9,6 +9,7 @@ import {
 } from "@sluice/protocol";
 import type { Principal } from "../auth/principal";
 import { DomainError, NotFoundError } from "../domain/errors";
+import type { ActionTypeId } from "../domain/pipeline/document";
 import {
   decide,
   emptyRuntime,
@@ -232,16 +233,25 @@ export class ExecutionEngine {
   }
 
   /** An action execution (one attempt) with its execution, from the execution's snapshot. */
-  async findAttempt(
-    actionExecutionId: string,
-  ): Promise<{ execution: ExecutionRecord; attempt: ActionAttemptView; actionName: string } | null> {
+  async findAttempt(actionExecutionId: string): Promise<{
+    execution: ExecutionRecord;
+    attempt: ActionAttemptView;
+    actionName: string;
+    actionTypeId: ActionTypeId;
+  } | null> {
     const located = await this.executions.locateActionExecution(actionExecutionId);
     if (!located) return null;
     const execution = await this.executions.findExecution<ExecutionView>(located.executionId);
     for (const stage of execution?.view.stages ?? []) {
       for (const action of stage.actions) {
         const found = action.attempts.find((a) => a.actionExecutionId === actionExecutionId);
-        if (found) return { execution: execution!, attempt: found, actionName: action.actionName };
+        if (found)
+          return {
+            execution: execution!,
+            attempt: found,
+            actionName: action.actionName,
+            actionTypeId: action.actionTypeId,
+          };
       }
     }
     return null;

@@ -6,11 +6,11 @@
 import crypto from "node:crypto";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
-import { jetstream } from "@nats-io/jetstream";
 import { Objm } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { encode, msgIds, natsNames, type JobMessage } from "@sluice/protocol";
+import { natsNames, type JobMessage } from "@sluice/protocol";
 import { CREATE, shellBuild, sourceThen } from "../support/documents";
+import { writeLogChunk } from "../support/logs";
 import { connectNats } from "../support/nats";
 import { ADMIN_TOKEN, dataOf, startTestServer, type TestServer } from "../support/server";
 import { eventually } from "../support/wait";
@@ -33,21 +33,8 @@ afterAll(async () => {
 });
 
 let chunkSequence = 0;
-async function writeLog(job: JobMessage, stream: "stdout" | "stderr" | "system", text: string) {
-  const sequence = ++chunkSequence;
-  await jetstream(nc).publish(
-    natsNames(t.natsPrefix).subjects.log(job.jobId),
-    encode("logChunk", {
-      jobId: job.jobId,
-      attempt: job.attempt,
-      sequence,
-      at: new Date().toISOString(),
-      stream,
-      text,
-    }),
-    { msgID: msgIds.logChunk(job.jobId, job.attempt, sequence) },
-  );
-}
+const writeLog = (job: JobMessage, stream: "stdout" | "stderr" | "system", text: string) =>
+  writeLogChunk(nc, t.natsPrefix, job, ++chunkSequence, stream, text);
 
 const LOG = /* GraphQL */ `
   query ($id: ID!, $after: Int, $first: Int) {

@@ -3,9 +3,14 @@
  * never shown by the API — documents, stages, versions and resolved configurations show "****" —
  * while agents get them in their jobs, and a document posted back with the masks keeps them.
  */
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { JobMessage } from "@sluice/protocol";
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
 import { DOCUMENT, checkout } from "../support/documents";
-import { dataOf, startTestServer, type TestServer } from "../support/server";
+import { writeLogChunk } from "../support/logs";
+import { connectNats } from "../support/nats";
+import { ADMIN_TOKEN, dataOf, startTestServer, type TestServer } from "../support/server";
 import { GIT, TestWorker } from "../support/worker";
 
 const WEBHOOK = { category: "Invoke", owner: "Sluice", provider: "Webhook", version: "1" } as const;
@@ -15,8 +20,10 @@ const VAULT_TOKEN = "vault-t0ken-value";
 
 let t: TestServer;
 let worker: TestWorker;
+let nc: NatsConnection;
 beforeAll(async () => {
   t = await startTestServer();
+  nc = await connectNats();
   worker = await TestWorker.start(t.natsPrefix, [GIT, WEBHOOK, VAULT], () => ({ outcome: "Succeeded" }));
   dataOf(
     await t.gql(
@@ -39,6 +46,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await worker.stop();
+  await nc.close();
   await t.stop();
 });
 
@@ -167,4 +175,50 @@ it("keeps the stored secrets when the masked document is posted back, and refuse
   expect(
     (refusedRename.errors?.[0]?.extensions?.validationErrors as Array<{ path: string }>).map((e) => e.path),
   ).toEqual(["stages[1].actions[0].configuration.Secret"]);
+});
+
+it("masks secret values in the logs it serves, paged and followed", async () => {
+  dataOf(await t.gql(`mutation { releaseChange(pipelineName: "secretive") { id } }`));
+  const { jobs } = await releasedJobs("secretive");
+  const vault = jobs.find((j) => j.actionName === "Vault")!;
+  await writeLogChunk(nc, t.natsPrefix, vault, 1, "stdout", `login with ${VAULT_TOKEN}\nplain line\n`);
+  await writeLogChunk(nc, t.natsPrefix, vault, 2, "stderr", `+ curl -H "X-Vault-Token: ${VAULT_TOKEN}"\n`);
+  const page = dataOf(
+    await t.gql(`query ($id: ID!) { actionLog(actionExecutionId: $id) { nodes { text } } }`, {
+      id: vault.jobId,
+    }),
+  );
+  expect(page.actionLog.nodes.map((n: { text: string }) => n.text)).toEqual([
+    "login with ****",
+    "plain line",
+    '+ curl -H "X-Vault-Token: ****"',
+  ]);
+
+  const client = createClient({
+    url: t.url.replace(/^http/, "ws"),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    retryAttempts: 0,
+  });
+  try {
+    const followed: string[] = [];
+    client.subscribe<{ actionLog: { text: string } }>(
+      {
+        query: `subscription ($id: ID!) { actionLog(actionExecutionId: $id) { text } }`,
+        variables: { id: vault.jobId },
+      },
+      { next: (v) => void followed.push(v.data!.actionLog.text), error: () => {}, complete: () => {} },
+    );
+    await writeLogChunk(nc, t.natsPrefix, vault, 3, "stdout", `again ${VAULT_TOKEN} and ${VAULT_TOKEN}\n`);
+    const deadline = Date.now() + 5000;
+    while (followed.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(followed).toEqual([
+      "login with ****",
+      "plain line",
+      '+ curl -H "X-Vault-Token: ****"',
+      "again **** and ****",
+    ]);
+  } finally {
+    await client.dispose();
+  }
 });

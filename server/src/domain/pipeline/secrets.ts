@@ -3,7 +3,8 @@
  * type's Secret) never leave the server through its API: documents and resolved configurations
  * show SECRET_MASK in their place, as CodePipeline's GetPipeline shows `****`. A document sent
  * back with the mask keeps the stored value: the same stage, action and property in the version
- * it replaces. Agents still get the value itself in their jobs.
+ * it replaces. Agents still get the value itself in their jobs; the logs the API serves show the
+ * mask wherever a job printed one (graphql/secrets.ts, logMasker).
  */
 import type { ActionTypeDefinition, ActionTypeRegistry } from "../action-types/action-type";
 import type { ActionTypeId, PipelineDocument } from "./document";

@@ -3,15 +3,32 @@ import { DomainError, NotFoundError } from "../../domain/errors";
 import type { LogLine } from "../../messaging/log-reader";
 import { asyncQueue } from "../async-queue";
 import type { GraphQLContext } from "../context";
+import { logMasker } from "../secrets";
 import { LogLineConnectionType, LogLineType, type LogStreamEnum } from "../types/log.type";
 
 const MAX_PAGE = 10_000;
 const ENDED = new Set(["Succeeded", "Failed", "Abandoned"]);
 
-async function attemptEnded(ctx: GraphQLContext, actionExecutionId: string): Promise<boolean> {
+async function attemptOf(ctx: GraphQLContext, actionExecutionId: string) {
   const found = await ctx.engine.findAttempt(actionExecutionId);
   if (!found) throw new NotFoundError(`No action execution ${actionExecutionId} exists.`);
-  return ENDED.has(found.attempt.status);
+  return found;
+}
+
+async function attemptEnded(ctx: GraphQLContext, actionExecutionId: string): Promise<boolean> {
+  return ENDED.has((await attemptOf(ctx, actionExecutionId)).attempt.status);
+}
+
+/** How the API shows a log line: its attempt's secret values masked (graphql/secrets.ts). */
+async function lineMasker(
+  ctx: GraphQLContext,
+  found: Awaited<ReturnType<typeof attemptOf>>,
+): Promise<(line: LogLine) => LogLine> {
+  const mask = await logMasker(ctx, found.actionTypeId, found.attempt.resolvedConfiguration);
+  return (line) => {
+    const text = mask(line.text);
+    return text === line.text ? line : { ...line, text };
+  };
 }
 
 const toType = (line: LogLine): LogLineType => ({ ...line, stream: line.stream as LogStreamEnum });
@@ -41,11 +58,13 @@ export class LogResolver {
       const message = `first must be from 1 to ${MAX_PAGE}; it is ${limit}.`;
       throw new DomainError("BAD_USER_INPUT", message, { validationErrors: [{ path: "first", message }] });
     }
-    const complete = await attemptEnded(ctx, actionExecutionId);
+    const found = await attemptOf(ctx, actionExecutionId);
+    const complete = ENDED.has(found.attempt.status);
+    const masked = await lineMasker(ctx, found);
     const start = Math.max(0, after ?? 0);
     const { lines, hasMore } = await ctx.logs.read(actionExecutionId, start, limit, complete);
     return {
-      nodes: lines.map(toType),
+      nodes: lines.map((line) => toType(masked(line))),
       hasNextPage: hasMore,
       endCursor: lines.at(-1)?.sequence ?? start,
       complete: complete && !hasMore,
@@ -67,11 +86,11 @@ export class LogResolver {
         stop();
       });
       void (async () => {
-        await attemptEnded(ctx, actionExecutionId);
+        const masked = await lineMasker(ctx, await attemptOf(ctx, actionExecutionId));
         const follower = await ctx.logs.follow(
           actionExecutionId,
           Math.max(0, after ?? 0),
-          (line) => queue.push(line),
+          (line) => queue.push(masked(line)),
           () => attemptEnded(ctx, actionExecutionId),
           () => queue.close(),
         );
