@@ -3,9 +3,10 @@
  * server and a real agent: sign in, watch a release move through its stages without reloading,
  * hold it at a disabled transition, approve it, read its execution and logs, see the agents, and
  * lose the connection and get it back; build a pipeline in the editor and release it, see a
- * validation error at its field and a version conflict, copy the pipeline, read a pipeline's
- * history with its status filter and duration chart, and read the audit log of all that (a refusal
- * with its code, filters in the address, older pages). Each page is screenshotted
+ * validation error at its field and a version conflict, copy the pipeline, give it schedules,
+ * variables and a retry policy through the forms (the server's complaints at their fields), read a
+ * pipeline's history with its status filter (in the address) and duration chart, and read the audit
+ * log of all that (a refusal with its code, filters in the address, older pages). Each page is screenshotted
  * (test/screenshots/) and checked with axe: no serious or critical violation.
  */
 import fs from "node:fs";
@@ -431,6 +432,90 @@ describe("the dashboard against a real server and agent", () => {
     expect(saved.pipeline.schedules).toEqual([{ cron: "0 6 * * 1-5", timezone: "Europe/Paris" }]);
   });
 
+  it("edits the pipeline's variables and an action's retry policy, with the server's complaints at their fields", async () => {
+    await page.goto(`${stack.web}/pipelines/${EDITED}/edit`);
+    await page.getByRole("heading", { name: `Edit ${EDITED}`, level: 1 }).waitFor();
+    await page.getByText("No variable.").waitFor();
+    await page.getByRole("button", { name: "Add variable" }).click();
+    await page.getByLabel("Variable name 1", { exact: true }).fill("Greeting");
+    await page.getByLabel("Default value 1", { exact: true }).fill("hello");
+    await page.getByLabel("Description 1", { exact: true }).fill("What Compile says");
+    await page.getByRole("button", { name: "Add variable" }).click();
+    const badName = page.getByLabel("Variable name 2", { exact: true });
+    await badName.fill("not a name");
+
+    // Compile (Build, the third stage) reads the variable and gets a custom retry policy, 11 attempts.
+    await page.getByRole("button", { name: "Edit action Compile" }).click();
+    const compile = editAction(2, 0);
+    await compile.getByLabel("Commands").fill("echo #{variables.Greeting}");
+    expect(await compile.getByLabel(/^Default \(retried when its agent is lost/).isChecked()).toBe(true);
+    await compile.getByLabel("Custom", { exact: true }).check();
+    const attempts = compile.getByLabel("Attempts", { exact: true });
+    expect(await attempts.inputValue()).toBe("3");
+    expect(await compile.getByLabel("Agent lost", { exact: true }).isChecked()).toBe(true);
+    await attempts.fill("11");
+    await compile.getByLabel("Seconds between attempts", { exact: true }).fill("5");
+    await compile.getByLabel("Failed", { exact: true }).check();
+    expect(await compile.getByLabel("Timed out", { exact: true }).isChecked()).toBe(false);
+    await page.getByRole("button", { name: "Save changes" }).click();
+
+    await page.getByRole("heading", { name: "2 problems stop this pipeline from saving" }).waitFor();
+    for (const [field, message] of [
+      [attempts, "from 1 to 10"],
+      [badName, "not a name"],
+    ] as const) {
+      const id = await field.getAttribute("id");
+      await page.locator(`#${id}[aria-invalid="true"]`).waitFor();
+      expect(await field.getAttribute("aria-describedby")).toContain(`${id}-error`);
+      expect(await page.locator(`#${id}-error`).textContent()).toContain(message);
+    }
+    await page.locator("#editor-problems a", { hasText: "Variable 2 › Name" }).waitFor();
+    await page
+      .locator("#editor-problems a", { hasText: "Stage Build › action Compile › Retry policy › Attempts" })
+      .click();
+    expect(await attempts.evaluate((e) => e === document.activeElement)).toBe(true);
+    await checkPage("editor-variables-retry");
+
+    await page.getByRole("button", { name: "Remove variable 2" }).click();
+    await attempts.fill("4");
+    // The JSON view holds both, and what is changed there comes back into the forms.
+    await page.getByRole("button", { name: "JSON", exact: true }).click();
+    const json = page.getByLabel("Pipeline document (JSON)");
+    const shown = JSON.parse(await json.inputValue());
+    expect(shown.variables).toEqual([
+      { name: "Greeting", defaultValue: "hello", description: "What Compile says" },
+    ]);
+    expect(shown.stages[2].actions[0].retryPolicy).toEqual({
+      maxAttempts: 4,
+      backoffSeconds: 5,
+      on: ["AGENT_LOST", "FAILED"],
+    });
+    expect(shown.stages[0].actions[0]).not.toHaveProperty("retryPolicy");
+    shown.variables[0].defaultValue = "hello there";
+    shown.stages[2].actions[0].retryPolicy.backoffSeconds = 10;
+    await json.fill(JSON.stringify(shown, null, 2));
+    await page.getByRole("button", { name: "Form", exact: true }).click();
+    expect(await page.getByLabel("Default value 1", { exact: true }).inputValue()).toBe("hello there");
+    await page.getByRole("button", { name: "Edit action Compile" }).click();
+    expect(await compile.getByLabel("Seconds between attempts", { exact: true }).inputValue()).toBe("10");
+    expect(await compile.getByLabel("Custom", { exact: true }).isChecked()).toBe(true);
+
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved as version" }).waitFor();
+    const saved = await stack.gql(`query ($n: String!) { pipeline(name: $n) { document } }`, { n: EDITED });
+    const document = saved.pipeline.document;
+    expect(document.variables).toEqual([
+      { name: "Greeting", defaultValue: "hello there", description: "What Compile says" },
+    ]);
+    expect(document.stages[2].actions[0].configuration.Commands).toBe("echo #{variables.Greeting}");
+    expect(document.stages[2].actions[0].retryPolicy).toEqual({
+      maxAttempts: 4,
+      backoffSeconds: 10,
+      on: ["AGENT_LOST", "FAILED"],
+    });
+    expect(document.stages[0].actions[0]).not.toHaveProperty("retryPolicy");
+  });
+
   it("lists a pipeline's executions with a status filter and a duration chart, live", async () => {
     await page.goto(`${stack.web}/pipelines/${PIPELINE}`);
     await page.getByRole("link", { name: "History", exact: true }).click();
@@ -465,6 +550,53 @@ describe("the dashboard against a real server and agent", () => {
       id: releaseChange.id,
     });
     await page.locator(`tr[data-execution="${releaseChange.id}"]`, { hasText: "Stopped" }).waitFor();
+  });
+
+  it("keeps the history's status filter in the address: links and reloads show it, Back and Forward go through it", async () => {
+    const history = `${stack.web}/pipelines/${PIPELINE}/executions`;
+    const rows = page.locator("tr[data-execution]");
+    const filter = page.getByLabel("Status");
+    // The executions so far: the abandoned first run, the released one, the one abandoned above.
+    const shows = (status: string, count: number) =>
+      eventually(
+        async () => {
+          const shown = await rows.locator("td:first-child .status").allTextContents();
+          return shown.length === count && shown.every((text) => text.includes(status));
+        },
+        10_000,
+        `${count} ${status || "executions"}`,
+      );
+    await page.goto(history);
+    await shows("", 3);
+    await filter.selectOption("Succeeded");
+    await page.waitForURL(`${history}?status=Succeeded`);
+    await shows("Succeeded", 1);
+    await filter.selectOption("Stopped");
+    await page.waitForURL(`${history}?status=Stopped`);
+    await shows("Stopped", 2);
+
+    await page.goBack();
+    await page.waitForURL(`${history}?status=Succeeded`);
+    await shows("Succeeded", 1);
+    expect(await filter.inputValue()).toBe("Succeeded");
+    await page.goForward();
+    await page.waitForURL(`${history}?status=Stopped`);
+    await shows("Stopped", 2);
+    expect(await filter.inputValue()).toBe("Stopped");
+
+    // Loaded directly: the filtered list, with the filter chosen.
+    await page.goto(`${history}?status=Succeeded`);
+    await shows("Succeeded", 1);
+    expect(await filter.inputValue()).toBe("Succeeded");
+    // An unknown status is no filter; All takes the filter out of the address.
+    await page.goto(`${history}?status=Nonsense`);
+    await shows("", 3);
+    expect(await filter.inputValue()).toBe("");
+    await page.goto(`${history}?status=Stopped`);
+    await shows("Stopped", 2);
+    await filter.selectOption("");
+    await page.waitForURL(history);
+    await shows("", 3);
   });
 
   it("lists every change in the audit log: refusals with their code, filters in the address, older pages", async () => {

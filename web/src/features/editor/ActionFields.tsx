@@ -3,6 +3,8 @@
 import { useState } from "react";
 import { Field, IssueList } from "./Field";
 import {
+  fieldId,
+  RETRY_CAUSES,
   typeKey,
   typeRef,
   typeLabel,
@@ -20,8 +22,8 @@ const bounds = (d: { minimumCount: number; maximumCount: number }) =>
 
 /**
  * The form of one action: name, type (from the actionTypes query), run order, artifacts in and
- * out, agent pool, namespace, timeout, and one field per configuration property of its type
- * (secrets masked, booleans as a choice, numbers as numbers).
+ * out, agent pool, namespace, timeout, retry policy, and one field per configuration property of
+ * its type (secrets masked, booleans as a choice, numbers as numbers).
  */
 export function ActionFields(props: {
   path: string;
@@ -234,7 +236,150 @@ export function ActionFields(props: {
           )}
         </Field>
       </div>
+
+      <RetryFields path={`${path}.retryPolicy`} action={action} issuesAt={props.issuesAt} onChange={set} />
     </div>
+  );
+}
+
+const CAUSE_LABELS: Record<string, string> = {
+  AGENT_LOST: "Agent lost",
+  FAILED: "Failed",
+  TIMED_OUT: "Timed out",
+};
+
+/** The default policy of an action's category, in words (server/src/domain/execution/actions.ts). */
+function defaultPolicy(category: string): string {
+  if (category === "Approval") return "an approval is never retried";
+  if (category === "Deploy")
+    return "not retried: a deploy may have changed something before its agent was lost";
+  return "retried when its agent is lost, up to 3 attempts in all";
+}
+
+/**
+ * retryPolicy: the default of the action's category, or a custom one (attempts in all, the wait
+ * between them, and the causes that retry). Causes the form does not know (typed in the JSON view)
+ * show as checked boxes too, so that they can be taken out here.
+ */
+function RetryFields(props: {
+  path: string;
+  action: DraftAction;
+  issuesAt(anchor: string): Issue[] | undefined;
+  onChange(recipe: (action: DraftAction) => void): void;
+}) {
+  const { path, action } = props;
+  const { retry } = action;
+  const set = props.onChange;
+  const approval = action.type.category === "Approval";
+  const id = fieldId(path);
+  const issues = props.issuesAt(path);
+  const onId = fieldId(`${path}.on`);
+  const onIssues = props.issuesAt(`${path}.on`);
+  const causes = [
+    ...RETRY_CAUSES,
+    ...retry.on.filter((c) => !(RETRY_CAUSES as readonly string[]).includes(c)),
+  ];
+  const toggle = (cause: string, checked: boolean) =>
+    set((a) => {
+      const on = new Set(a.retry.on);
+      if (checked) on.add(cause);
+      else on.delete(cause);
+      a.retry.on = causes.filter((c) => on.has(c));
+    });
+  return (
+    <fieldset
+      className="configuration retry"
+      id={id}
+      tabIndex={-1}
+      aria-describedby={issues?.length ? `${id}-error` : undefined}
+    >
+      <legend>Retry policy</legend>
+      <IssueList id={`${id}-error`} issues={issues} />
+      <div className="choices">
+        <label className="check">
+          <input
+            type="radio"
+            name={`retry-${action.key}`}
+            checked={!retry.custom}
+            onChange={() => set((a) => void (a.retry.custom = false))}
+          />
+          Default ({defaultPolicy(action.type.category)})
+        </label>
+        <label className="check">
+          <input
+            type="radio"
+            name={`retry-${action.key}`}
+            checked={retry.custom}
+            disabled={approval && !retry.custom}
+            onChange={() => set((a) => void (a.retry.custom = true))}
+          />
+          Custom
+        </label>
+      </div>
+      {retry.custom ? (
+        <>
+          <div className="field-row">
+            <Field
+              path={`${path}.maxAttempts`}
+              label="Attempts"
+              hint="1–10 in all, the first included."
+              issues={props.issuesAt(`${path}.maxAttempts`)}
+            >
+              {(control) => (
+                <input
+                  {...control}
+                  type="number"
+                  min={1}
+                  max={10}
+                  step={1}
+                  value={retry.maxAttempts}
+                  onChange={(e) => set((a) => void (a.retry.maxAttempts = e.target.value))}
+                />
+              )}
+            </Field>
+            <Field
+              path={`${path}.backoffSeconds`}
+              label="Seconds between attempts"
+              hint="0–3600; empty: 0."
+              issues={props.issuesAt(`${path}.backoffSeconds`)}
+            >
+              {(control) => (
+                <input
+                  {...control}
+                  type="number"
+                  min={0}
+                  max={3600}
+                  step={1}
+                  value={retry.backoffSeconds}
+                  onChange={(e) => set((a) => void (a.retry.backoffSeconds = e.target.value))}
+                />
+              )}
+            </Field>
+          </div>
+          <fieldset
+            className={`retry-causes${onIssues?.length ? " field-invalid" : ""}`}
+            id={onId}
+            tabIndex={-1}
+            aria-describedby={onIssues?.length ? `${onId}-error` : undefined}
+          >
+            <legend>Retry when the attempt ends with</legend>
+            <div className="choices">
+              {causes.map((cause) => (
+                <label key={cause} className="check">
+                  <input
+                    type="checkbox"
+                    checked={retry.on.includes(cause)}
+                    onChange={(e) => toggle(cause, e.target.checked)}
+                  />
+                  {CAUSE_LABELS[cause] ?? cause}
+                </label>
+              ))}
+            </div>
+            <IssueList id={`${onId}-error`} issues={onIssues} />
+          </fieldset>
+        </>
+      ) : null}
+    </fieldset>
   );
 }
 

@@ -13,6 +13,7 @@ import {
   emptyAction,
   emptySchedule,
   emptyStage,
+  emptyVariable,
   EXECUTION_MODES,
   fieldId,
   maskSecrets,
@@ -356,6 +357,99 @@ export function PipelineEditor(props: { mode: EditorMode; initial: Draft; types:
               )}
             </Field>
           </div>
+          <fieldset
+            className="configuration variables"
+            id={fieldId("variables")}
+            tabIndex={-1}
+            aria-describedby="variables-hint"
+          >
+            <legend>Variables</legend>
+            <p id="variables-hint" className="hint">
+              In configuration values, <code>#{"{variables.Name}"}</code> is replaced by the variable&apos;s
+              value when the action is dispatched: its default value, unless the release (releaseChange)
+              overrides it.
+            </p>
+            <IssueList issues={issuesAt("variables")} />
+            {draft.variables.length === 0 ? <p className="muted small">No variable.</p> : null}
+            <ol className="edit-variables">
+              {draft.variables.map((variable, k) => {
+                const at = `variables[${k}]`;
+                return (
+                  <li key={variable.key} className="field-row" data-path={at}>
+                    <Field
+                      path={`${at}.name`}
+                      label={`Variable name ${k + 1}`}
+                      hint="1–128 of A–Z a–z 0–9 @ _ -"
+                      issues={issuesAt(`${at}.name`)}
+                    >
+                      {(control) => (
+                        <input
+                          {...control}
+                          type="text"
+                          className="code-input"
+                          value={variable.name}
+                          autoComplete="off"
+                          spellCheck={false}
+                          onChange={(e) => change((d) => void (d.variables[k]!.name = e.target.value))}
+                        />
+                      )}
+                    </Field>
+                    <Field
+                      path={`${at}.defaultValue`}
+                      label={`Default value ${k + 1}`}
+                      hint="Empty: an empty string."
+                      issues={issuesAt(`${at}.defaultValue`)}
+                    >
+                      {(control) => (
+                        <input
+                          {...control}
+                          type="text"
+                          value={variable.defaultValue}
+                          autoComplete="off"
+                          spellCheck={false}
+                          onChange={(e) =>
+                            change((d) => void (d.variables[k]!.defaultValue = e.target.value))
+                          }
+                        />
+                      )}
+                    </Field>
+                    <Field
+                      path={`${at}.description`}
+                      label={`Description ${k + 1}`}
+                      issues={issuesAt(`${at}.description`)}
+                    >
+                      {(control) => (
+                        <input
+                          {...control}
+                          type="text"
+                          value={variable.description}
+                          autoComplete="off"
+                          onChange={(e) => change((d) => void (d.variables[k]!.description = e.target.value))}
+                        />
+                      )}
+                    </Field>
+                    <div className="buttons">
+                      <button
+                        type="button"
+                        onClick={() => change((d) => void d.variables.splice(k, 1), true)}
+                      >
+                        Remove<span className="visually-hidden"> variable {k + 1}</span>
+                      </button>
+                    </div>
+                  </li>
+                );
+              })}
+            </ol>
+            <button
+              type="button"
+              onClick={() => {
+                change((d) => void d.variables.push(emptyVariable()), true);
+                focusSoon(fieldId(`variables[${draft.variables.length}].name`));
+              }}
+            >
+              Add variable
+            </button>
+          </fieldset>
           <fieldset className="configuration schedules" id={fieldId("schedules")} tabIndex={-1}>
             <legend>Schedules</legend>
             <p className="hint">

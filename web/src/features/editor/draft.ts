@@ -1,8 +1,8 @@
 /**
  * The editor's model: a pipeline document (`pipeline { document }`, Sluice format) turned into a
  * draft the forms edit (numbers kept as typed text, artifacts as comma-separated names, stable keys
- * for reordering), and back. Fields the forms do not know (variables, triggers, retryPolicy,
- * awsMetadata…) ride along untouched in `rest`. Pure: no React, no I/O.
+ * for reordering), and back. Fields the forms do not know (triggers, awsMetadata…) ride along
+ * untouched in `rest`. Pure: no React, no I/O.
  */
 
 export interface ActionTypeRef {
@@ -29,6 +29,22 @@ export interface ActionTypeInfo {
   outputArtifactDetails: { minimumCount: number; maximumCount: number };
 }
 
+/** Why a failed attempt may run again (RetryPolicy.on). */
+export const RETRY_CAUSES = ["AGENT_LOST", "FAILED", "TIMED_OUT"] as const;
+
+/**
+ * An action's retryPolicy. Not custom: none in the document (the default policy applies); the
+ * other fields are then kept only so that switching back to Custom finds them again.
+ */
+export interface DraftRetry {
+  custom: boolean;
+  maxAttempts: string;
+  /** Blank: the server's default, 0. */
+  backoffSeconds: string;
+  /** Some of RETRY_CAUSES, in the document's order. */
+  on: string[];
+}
+
 export interface DraftAction {
   key: string;
   name: string;
@@ -41,6 +57,7 @@ export interface DraftAction {
   namespace: string;
   region: string;
   timeoutInMinutes: string;
+  retry: DraftRetry;
   rest: Record<string, unknown>;
 }
 
@@ -58,10 +75,19 @@ export interface DraftSchedule {
   timezone: string;
 }
 
+/** A pipeline variable, read in configuration values as `#{variables.Name}`. */
+export interface DraftVariable {
+  key: string;
+  name: string;
+  defaultValue: string;
+  description: string;
+}
+
 export interface Draft {
   name: string;
   executionMode: string;
   stages: DraftStage[];
+  variables: DraftVariable[];
   schedules: DraftSchedule[];
   rest: Record<string, unknown>;
 }
@@ -108,6 +134,14 @@ const artifactNames = (value: unknown): string =>
         .join(", ")
     : "";
 
+/** What Custom starts from: the default policy of most actions (a lost agent, 3 attempts in all). */
+export const defaultRetry = (): DraftRetry => ({
+  custom: false,
+  maxAttempts: "3",
+  backoffSeconds: "0",
+  on: ["AGENT_LOST"],
+});
+
 export function emptyAction(type: ActionTypeRef): DraftAction {
   return {
     key: newKey(),
@@ -120,11 +154,19 @@ export function emptyAction(type: ActionTypeRef): DraftAction {
     namespace: "",
     region: "",
     timeoutInMinutes: "",
+    retry: defaultRetry(),
     rest: {},
   };
 }
 
 export const emptySchedule = (): DraftSchedule => ({ key: newKey(), cron: "", timezone: "" });
+
+export const emptyVariable = (): DraftVariable => ({
+  key: newKey(),
+  name: "",
+  defaultValue: "",
+  description: "",
+});
 
 export function emptyStage(name = ""): DraftStage {
   return { key: newKey(), name, actions: [], rest: {} };
@@ -135,6 +177,7 @@ export function emptyDraft(): Draft {
     name: "",
     executionMode: "SUPERSEDED",
     stages: [emptyStage("Source"), emptyStage("Build")],
+    variables: [],
     schedules: [],
     rest: {},
   };
@@ -143,14 +186,25 @@ export function emptyDraft(): Draft {
 /** A document (from the server or the JSON view) as a draft; throws with a sentence when it has no usable shape. */
 export function toDraft(document: unknown): Draft {
   if (!isObject(document)) throw new Error("The document must be a JSON object.");
-  const { name, executionMode, stages, schedules, ...rest } = document;
+  const { name, executionMode, stages, variables, schedules, ...rest } = document;
   if (!Array.isArray(stages)) throw new Error("The document needs a list of stages (`stages`).");
+  if (variables !== undefined && variables !== null && !Array.isArray(variables))
+    throw new Error("`variables` must be a list.");
   if (schedules !== undefined && schedules !== null && !Array.isArray(schedules))
     throw new Error("`schedules` must be a list.");
   return {
     name: text(name),
     executionMode: text(executionMode) || "SUPERSEDED",
     rest,
+    variables: (variables ?? []).map((variable: unknown, k: number) => {
+      if (!isObject(variable)) throw new Error(`variables[${k}] must be an object.`);
+      return {
+        key: newKey(),
+        name: text(variable.name),
+        defaultValue: text(variable.defaultValue),
+        description: text(variable.description),
+      };
+    }),
     schedules: (schedules ?? []).map((schedule: unknown, i: number) => {
       if (!isObject(schedule)) throw new Error(`schedules[${i}] must be an object.`);
       return { key: newKey(), cron: text(schedule.cron), timezone: text(schedule.timezone) };
@@ -175,6 +229,7 @@ export function toDraft(document: unknown): Draft {
             namespace,
             region,
             timeoutInMinutes,
+            retryPolicy,
             ...actionRest
           } = action;
           const id = isObject(actionTypeId) ? actionTypeId : {};
@@ -196,11 +251,26 @@ export function toDraft(document: unknown): Draft {
             namespace: text(namespace),
             region: text(region),
             timeoutInMinutes: text(timeoutInMinutes),
+            retry: toRetry(retryPolicy, `stages[${i}].actions[${j}].retryPolicy`),
             rest: actionRest,
           };
         }),
       };
     }),
+  };
+}
+
+/** A document's retryPolicy (absent or null: the default policy) as the draft keeps it. */
+function toRetry(policy: unknown, path: string): DraftRetry {
+  if (policy === undefined || policy === null) return defaultRetry();
+  if (!isObject(policy)) throw new Error(`${path} must be an object or null.`);
+  const { on } = policy;
+  if (on !== undefined && on !== null && !Array.isArray(on)) throw new Error(`${path}.on must be a list.`);
+  return {
+    custom: true,
+    maxAttempts: text(policy.maxAttempts),
+    backoffSeconds: text(policy.backoffSeconds),
+    on: (on ?? []).map(text),
   };
 }
 
@@ -230,6 +300,11 @@ export function toDocument(draft: Draft): { document: Record<string, unknown>; i
     ...draft.rest,
     name: draft.name.trim(),
     executionMode: draft.executionMode,
+    variables: draft.variables.map((variable) => ({
+      name: variable.name.trim(),
+      ...(variable.defaultValue.trim() ? { defaultValue: variable.defaultValue } : {}),
+      ...(variable.description.trim() ? { description: variable.description.trim() } : {}),
+    })),
     schedules: draft.schedules.map((schedule) => ({
       cron: schedule.cron.trim(),
       ...(schedule.timezone.trim() ? { timezone: schedule.timezone.trim() } : {}),
@@ -241,6 +316,9 @@ export function toDocument(draft: Draft): { document: Record<string, unknown>; i
         const at = `stages[${i}].actions[${j}]`;
         const runOrder = integer(action.runOrder, `${at}.runOrder`, "The run order", issues);
         const timeout = integer(action.timeoutInMinutes, `${at}.timeoutInMinutes`, "The timeout", issues);
+        const retryPolicy = action.retry.custom
+          ? fromRetry(action.retry, `${at}.retryPolicy`, issues)
+          : undefined;
         return {
           ...action.rest,
           name: action.name.trim(),
@@ -254,11 +332,33 @@ export function toDocument(draft: Draft): { document: Record<string, unknown>; i
           ...(action.namespace.trim() ? { namespace: action.namespace.trim() } : {}),
           ...(action.region.trim() ? { region: action.region.trim() } : {}),
           ...(timeout === undefined ? {} : { timeoutInMinutes: timeout }),
+          ...(retryPolicy === undefined ? {} : { retryPolicy }),
         };
       }),
     })),
   };
   return { document, issues };
+}
+
+/** A custom retry policy as a document's retryPolicy; the server judges the ranges and causes. */
+function fromRetry(retry: DraftRetry, path: string, issues: Issue[]): Record<string, unknown> {
+  const maxAttempts = integer(retry.maxAttempts, `${path}.maxAttempts`, "The number of attempts", issues);
+  if (retry.maxAttempts.trim() === "")
+    issues.push({
+      path: `${path}.maxAttempts`,
+      message: "A custom retry policy needs a number of attempts.",
+    });
+  const backoffSeconds = integer(
+    retry.backoffSeconds,
+    `${path}.backoffSeconds`,
+    "The wait between attempts",
+    issues,
+  );
+  return {
+    ...(maxAttempts === undefined ? {} : { maxAttempts }),
+    ...(backoffSeconds === undefined ? {} : { backoffSeconds }),
+    on: [...retry.on],
+  };
 }
 
 /** Secret configuration values of a document replaced by SECRET_MASK (for the JSON view). */
@@ -306,6 +406,15 @@ export function artifactsBefore(draft: Draft, stageIndex: number, runOrder: stri
 
 const ACTION_FIELDS = new Set(["name", "runOrder", "namespace", "region", "timeoutInMinutes"]);
 const ACTION_GROUPS = new Set(["inputArtifacts", "outputArtifacts", "actionTypeId", "configuration"]);
+const VARIABLE_FIELDS = new Set(["name", "defaultValue", "description"]);
+
+/** `retryPolicy…` of an action → the retry field it shows at (the whole control unless custom). */
+function retryAnchor(rest: string, action: DraftAction): string {
+  if (!action.retry.custom) return "retryPolicy";
+  if (rest === "retryPolicy.maxAttempts" || rest === "retryPolicy.backoffSeconds") return rest;
+  if (/^retryPolicy\.on(?:\[\d+\])?$/.test(rest)) return "retryPolicy.on";
+  return "retryPolicy";
+}
 
 /** `configuration.Commands`, `configuration["a b"]` → the key. */
 function configurationKey(rest: string): string | null {
@@ -335,6 +444,14 @@ export function anchorOf(path: string, draft: Draft): string {
     return field === "cron" || field === "timezone" ? `schedules[${scheduleMatch[1]}].${field}` : "schedules";
   }
   if (path === "schedules") return path;
+  const variableMatch = /^variables\[(\d+)\](?:\.(.*))?$/.exec(path);
+  if (variableMatch) {
+    const field = variableMatch[2] ?? "";
+    return draft.variables[Number(variableMatch[1])] && VARIABLE_FIELDS.has(field)
+      ? `variables[${variableMatch[1]}].${field}`
+      : "variables";
+  }
+  if (path === "variables") return path;
   const stageMatch = /^stages\[(\d+)\](?:\.(.*))?$/.exec(path);
   if (!stageMatch) return "";
   const stage = draft.stages[Number(stageMatch[1])];
@@ -351,6 +468,7 @@ export function anchorOf(path: string, draft: Draft): string {
   if (ACTION_FIELDS.has(rest)) return `${actionPath}.${rest}`;
   const key = configurationKey(rest);
   if (key !== null) return `${actionPath}.configuration.${key}`;
+  if (/^retryPolicy(?:[.[]|$)/.test(rest)) return `${actionPath}.${retryAnchor(rest, action)}`;
   const group = rest.split(/[.[]/)[0] ?? "";
   if (ACTION_GROUPS.has(group)) return `${actionPath}.${group}`;
   return actionPath;
@@ -359,8 +477,25 @@ export function anchorOf(path: string, draft: Draft): string {
 /** A DOM id for the field at a path. */
 export const fieldId = (path: string): string => `field-${path.replace(/[^A-Za-z0-9]+/g, "-")}`;
 
+const VARIABLE_LABELS: Record<string, string> = {
+  name: "Name",
+  defaultValue: "Default value",
+  description: "Description",
+};
+const RETRY_LABELS: Record<string, string> = {
+  retryPolicy: "Retry policy",
+  "retryPolicy.maxAttempts": "Retry policy › Attempts",
+  "retryPolicy.backoffSeconds": "Retry policy › Seconds between attempts",
+  "retryPolicy.on": "Retry policy › Retry when",
+};
+
 /** Where an anchor is, in words: "Build › Compile › Commands". */
 export function describeAnchor(anchor: string, draft: Draft): string {
+  const variable = /^variables(?:\[(\d+)\]\.(name|defaultValue|description))?$/.exec(anchor);
+  if (variable)
+    return variable[1] === undefined
+      ? "Variables"
+      : `Variable ${Number(variable[1]) + 1} › ${VARIABLE_LABELS[variable[2]!]}`;
   const schedule = /^schedules(?:\[(\d+)\]\.(cron|timezone))?$/.exec(anchor);
   if (schedule)
     return schedule[1] === undefined
@@ -375,7 +510,7 @@ export function describeAnchor(anchor: string, draft: Draft): string {
         : "The pipeline";
   const stage = draft.stages[Number(m[1])];
   const action = m[2] === undefined ? undefined : stage?.actions[Number(m[2])];
-  const field = (m[3] ?? "").replace(/^configuration\./, "");
+  const field = RETRY_LABELS[m[3] ?? ""] ?? (m[3] ?? "").replace(/^configuration\./, "");
   return [
     `Stage ${stage?.name || Number(m[1]) + 1}`,
     m[2] === undefined ? null : `action ${action?.name || Number(m[2]) + 1}`,

@@ -1,6 +1,7 @@
 "use client";
 
 import Link from "next/link";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
 import { useLiveQuery } from "@/components/live";
 import { revisionOf } from "@/components/revision";
@@ -61,15 +62,39 @@ const HISTORY = graphql(`
   }
 `);
 
+/** The status filter of a query string: one of STATUSES, or "" (all) for none or any other value. */
+function statusFilter(params: { get(name: string): string | null }): string {
+  const value = params.get("status");
+  return value && STATUSES.includes(value) ? value : "";
+}
+
 /**
- * /pipelines/[name]/executions: every execution, newest first, by pages of 20, filtered by status;
- * above it the durations of the last 30 as a chart. Live: an execution starting or ending
- * (pipelineEvents) fetches the page again.
+ * /pipelines/[name]/executions: every execution, newest first, by pages of 20, filtered by status
+ * (`?status=Failed`: in the address, so that a filtered page can be linked or reloaded and Back
+ * and Forward go through the filters chosen); above it the durations of the last 30 as a chart.
+ * Live: an execution starting or ending (pipelineEvents) fetches the page again.
  */
 export function HistoryView({ name }: { name: string }) {
-  const [status, setStatus] = useState("");
-  // Cursors of the pages before the current one: going back pops.
-  const [cursors, setCursors] = useState<Array<string | null>>([]);
+  const router = useRouter();
+  const pathname = usePathname();
+  const searchParams = useSearchParams();
+  const status = statusFilter(searchParams);
+  // Cursors of the pages before the current one (going back pops), for the filter they were
+  // reached with: another filter (chosen here, or by Back / Forward) starts at the first page.
+  const [paging, setPaging] = useState<{ status: string; cursors: Array<string | null> }>({
+    status,
+    cursors: [],
+  });
+  const cursors = paging.status === status ? paging.cursors : [];
+  const setCursors = (recipe: (current: Array<string | null>) => Array<string | null>) =>
+    setPaging({ status, cursors: recipe(cursors) });
+  const chooseStatus = (next: string) => {
+    const params = new URLSearchParams(searchParams.toString());
+    if (next) params.set("status", next);
+    else params.delete("status");
+    const query = params.toString();
+    router.push(query ? `${pathname}?${query}` : pathname, { scroll: false });
+  };
   const after = cursors.length > 0 ? cursors[cursors.length - 1]! : null;
   const [{ data, error, fetching }] = useLiveQuery({
     query: HISTORY,
@@ -120,14 +145,7 @@ export function HistoryView({ name }: { name: string }) {
           <h2 id="executions-heading">Executions</h2>
           <div className="field-inline">
             <label htmlFor="status-filter">Status</label>
-            <select
-              id="status-filter"
-              value={status}
-              onChange={(e) => {
-                setStatus(e.target.value);
-                setCursors([]);
-              }}
-            >
+            <select id="status-filter" value={status} onChange={(e) => chooseStatus(e.target.value)}>
               <option value="">All</option>
               {STATUSES.map((s) => (
                 <option key={s} value={s}>
