@@ -343,9 +343,7 @@ export class ExecutionEngine {
     step: (m: EntityManager, pipeline: PipelineEntity, runtime: PipelineRuntime) => Promise<T>,
   ): Promise<T & { runtime: PipelineRuntime }> {
     const result = await this.db.transaction(async (m) => {
-      const pipeline = await this.pipelines.findById(pipelineId, m);
-      if (!pipeline) throw new NotFoundError(`The pipeline ${pipelineId} no longer exists.`);
-      const runtime = await this.executions.lockRuntime(m, pipelineId, () => emptyRuntime(pipeline.name));
+      const { pipeline, runtime } = await this.lockPipeline(m, pipelineId);
       const planned = await step(m, pipeline, runtime);
       if (!planned.event) return { ...planned, runtime };
       const now = this.clock();
@@ -360,6 +358,20 @@ export class ExecutionEngine {
     return result;
   }
 
+  /** The pipeline and its runtime, locked: one statement, two on the pipeline's first event. */
+  private async lockPipeline(
+    m: EntityManager,
+    pipelineId: string,
+  ): Promise<{ pipeline: PipelineEntity; runtime: PipelineRuntime }> {
+    const locked = await this.executions.lockPipelineRuntime<PipelineRuntime>(m, pipelineId);
+    if (locked) return { pipeline: locked.pipeline, runtime: locked.state };
+    const pipeline = await this.pipelines.findById(pipelineId, m);
+    if (!pipeline) throw new NotFoundError(`The pipeline ${pipelineId} no longer exists.`);
+    const runtime = await this.executions.lockRuntime(m, pipelineId, () => emptyRuntime(pipeline.name));
+    return { pipeline, runtime };
+  }
+
+  /** Writes the decision in one statement (ExecutionStore.writeDecision). */
   private async persist(
     m: EntityManager,
     pipeline: PipelineEntity,
@@ -367,58 +379,66 @@ export class ExecutionEngine {
     now: Date,
     clientRequestToken: string | null,
   ): Promise<void> {
-    await this.executions.saveRuntime(m, pipeline.id, decision.runtime, now);
     const at = now.toISOString();
+    const executions: Parameters<ExecutionStore["writeDecision"]>[1]["executions"] = [];
+    const actionExecutions: Array<{ id: string; executionId: string }> = [];
     for (const executionId of decision.changedExecutions) {
       const view = executionView(decision.runtime, executionId);
       if (!view) continue;
-      await this.executions.upsertExecution(m, {
+      executions.push({
         id: view.executionId,
-        pipelineId: pipeline.id,
         pipelineVersion: view.pipelineVersion,
         status: view.status,
         triggerType: view.trigger.triggerType,
-        clientRequestToken,
         startTime: new Date(view.startTime),
         lastUpdateTime: new Date(view.lastUpdateTime),
         sequence: view.sequence,
         view,
       });
       // Attempts this decision started (stamped with its time) are new: only they need recording.
-      const started = view.stages.flatMap((s) =>
-        s.actions.flatMap((a) => a.attempts.filter((t) => t.queuedAt === at).map((t) => t.actionExecutionId)),
-      );
-      await this.executions.recordActionExecutions(m, view.executionId, pipeline.id, started);
+      for (const stage of view.stages)
+        for (const action of stage.actions)
+          for (const attempt of action.attempts)
+            if (attempt.queuedAt === at)
+              actionExecutions.push({ id: attempt.actionExecutionId, executionId: view.executionId });
     }
-    await this.carryOut(m, pipeline, decision.effects, decision.runtime, now);
+    const { messages, events, timers } = this.effectsToWrite(decision.effects, decision.runtime, now);
+    await this.executions.writeDecision(m, {
+      pipelineId: pipeline.id,
+      runtime: decision.runtime,
+      now,
+      clientRequestToken,
+      executions,
+      actionExecutions,
+      timers,
+      events,
+      messages,
+    });
   }
 
-  private async carryOut(
-    m: EntityManager,
-    pipeline: PipelineEntity,
-    effects: Effect[],
-    runtime: PipelineRuntime,
-    now: Date,
-  ): Promise<void> {
-    const outbox: OutboxMessage[] = [];
-    const history: Array<{ executionId: string; sequence: number; event: unknown }> = [];
+  /** The decision's effects as rows: messages for the outbox, history, and each timer's last effect. */
+  private effectsToWrite(effects: Effect[], runtime: PipelineRuntime, now: Date) {
+    const messages: OutboxMessage[] = [];
+    const events: Array<{ executionId: string; sequence: number; event: unknown }> = [];
+    // One effect per timer key, the last one: a later cancel undoes an earlier schedule and back.
+    const timers = new Map<string, { dueAt: Date; agentId: string | null } | null>();
     for (const effect of effects) {
       switch (effect.type) {
         case "Dispatch":
-          outbox.push(this.jobMessage(effect, runtime, now));
+          messages.push(this.jobMessage(effect, runtime, now));
           break;
         case "Cancel": {
           const payload = { jobId: effect.actionExecutionId, attempt: effect.attempt, reason: effect.reason };
           // The fast path first: the agent holding the job hears it at once (core NATS).
           if (effect.agentId !== null) {
-            outbox.push({
+            messages.push({
               msgId: `${msgIds.cancel(effect.actionExecutionId, effect.attempt)}:${effect.agentId}`,
               subject: this.names.subjects.agentCancel(effect.agentId),
               payload,
             });
           }
           if (effect.durable) {
-            outbox.push({
+            messages.push({
               msgId: msgIds.cancel(effect.actionExecutionId, effect.attempt),
               subject: this.names.subjects.cancel(effect.actionExecutionId),
               payload,
@@ -427,23 +447,19 @@ export class ExecutionEngine {
           break;
         }
         case "ScheduleTimer":
-          await this.executions.scheduleTimer(
-            m,
-            effect.timerKey,
-            pipeline.id,
-            new Date(effect.at),
-            effect.agentId ?? null,
-          );
+          timers.delete(effect.timerKey);
+          timers.set(effect.timerKey, { dueAt: new Date(effect.at), agentId: effect.agentId ?? null });
           break;
         case "CancelTimer":
-          await this.executions.cancelTimer(m, effect.timerKey);
+          timers.delete(effect.timerKey);
+          timers.set(effect.timerKey, null);
           break;
         case "Event": {
           const { event } = effect;
           if (event.executionId !== null && event.sequence !== null) {
-            history.push({ executionId: event.executionId, sequence: event.sequence, event });
+            events.push({ executionId: event.executionId, sequence: event.sequence, event });
           }
-          outbox.push({
+          messages.push({
             msgId:
               event.executionId !== null && event.sequence !== null
                 ? msgIds.pipelineEvent(event.executionId, event.sequence)
@@ -455,7 +471,13 @@ export class ExecutionEngine {
         }
       }
     }
-    await this.executions.appendEventsAndEnqueue(m, history, outbox);
+    const schedule: Array<{ key: string; dueAt: Date; agentId: string | null }> = [];
+    const cancel: string[] = [];
+    for (const [key, timer] of timers) {
+      if (timer === null) cancel.push(key);
+      else schedule.push({ key, ...timer });
+    }
+    return { messages, events, timers: { schedule, cancel } };
   }
 
   private jobMessage(effect: DispatchEffect, runtime: PipelineRuntime, now: Date): OutboxMessage {
