@@ -1,7 +1,8 @@
 /**
  * CLI-side error types. Every error that reaches `main()` is turned into `error: ...` lines on
  * stderr and an exit code: 2 for a usage problem (bad option, unreadable or invalid input),
- * 1 for everything else (API errors, unreachable endpoint, unexpected responses).
+ * 130 when Ctrl-C stopped a wait, 1 for everything else (API errors, unreachable endpoint,
+ * unexpected responses).
  */
 
 /** The command line or its input is wrong; nothing was sent, or sending it could not help. Exit 2. */
@@ -20,6 +21,16 @@ export class CliError extends Error {
   }
 }
 
+/** Ctrl-C (SIGINT) stopped the command before it got its answer, e.g. while waiting. Exit 130. */
+export class InterruptedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InterruptedError";
+  }
+}
+
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+/** 128 + SIGINT, as shells report a command Ctrl-C ended. */
+export const EXIT_INTERRUPTED = 130;

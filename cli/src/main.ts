@@ -15,6 +15,8 @@ Examples:
   sluice get-pipeline --name a > a.json
   sluice create-pipeline --cli-input-json file://a.json
   sluice get-pipeline --name a --format aws | sluice import-pipeline --cli-input-json -
+  sluice start-pipeline-execution --name web --wait --timeout 1800
+  sluice put-approval-result --pipeline-execution-id <id> --stage-name Prod --action-name Ok --approve
   sluice logs --execution <id> --action Build --follow
   sluice create-agent-token --description "build hosts"`;
 

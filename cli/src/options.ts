@@ -29,3 +29,56 @@ export function pipelineDocumentOf(input: unknown): Record<string, unknown> {
     throw new UsageError(`--cli-input-json: "pipeline" must be a JSON object`);
   return value["pipeline"];
 }
+
+/** The statuses of a pipeline execution. */
+export const EXECUTION_STATUSES = [
+  "InProgress",
+  "Stopping",
+  "Stopped",
+  "Succeeded",
+  "Superseded",
+  "Failed",
+  "Cancelled",
+] as const;
+
+/** The longest `--timeout` in seconds: Node's timers hold at most 2^31-1 ms. */
+export const MAX_TIMEOUT_SECONDS = 2_147_483;
+
+/** Commander argument parser for `--timeout`: whole seconds, 1 to MAX_TIMEOUT_SECONDS. */
+export function timeoutSeconds(value: string): number {
+  const seconds = positiveInt(value);
+  if (seconds > MAX_TIMEOUT_SECONDS) {
+    throw new InvalidArgumentError(`expected at most ${MAX_TIMEOUT_SECONDS} seconds.`);
+  }
+  return seconds;
+}
+
+/**
+ * Commander argument parser for a repeatable `Key=Value` option (the value may be empty and may
+ * contain `=`): collects the pairs in the order given.
+ */
+export function keyValuePairs(shape: string) {
+  return (value: string, previous: [string, string][] | undefined): [string, string][] => {
+    const at = value.indexOf("=");
+    if (at <= 0) throw new InvalidArgumentError(`expected ${shape}.`);
+    return [...(previous ?? []), [value.slice(0, at), value.slice(at + 1)]];
+  };
+}
+
+/** The pairs as they are, or a UsageError naming the first key given twice. */
+export function uniqueKeys(pairs: [string, string][], option: string): [string, string][] {
+  const seen = new Set<string>();
+  for (const [key] of pairs) {
+    if (seen.has(key)) throw new UsageError(`${option} ${key} is given more than once`);
+    seen.add(key);
+  }
+  return pairs;
+}
+
+/** Commander argument parser for a repeatable `--status`: collects known execution statuses. */
+export function executionStatuses(value: string, previous: string[] | undefined): string[] {
+  if (!(EXECUTION_STATUSES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`expected one of ${EXECUTION_STATUSES.join(", ")}.`);
+  }
+  return [...(previous ?? []), value];
+}

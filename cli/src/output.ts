@@ -1,7 +1,7 @@
 /** What the CLI writes: pretty JSON on stdout, `error: ...` lines on stderr. */
 import { CommanderError } from "commander";
 import { GraphQLRequestError } from "./client";
-import { EXIT_FAILURE, EXIT_USAGE, UsageError } from "./errors";
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, InterruptedError, UsageError } from "./errors";
 
 export type Writer = (text: string) => void;
 
@@ -47,7 +47,8 @@ function formatIssue(issue: unknown): string {
   return typeof path === "string" && path !== "" ? `${path}: ${text}` : text;
 }
 
-/** 2 for usage errors (ours and commander's), 1 for everything else. */
+/** 2 for usage errors (ours and commander's), 130 for an interrupted wait, 1 for everything else. */
 export function exitCodeFor(err: unknown): number {
+  if (err instanceof InterruptedError) return EXIT_INTERRUPTED;
   return err instanceof UsageError || err instanceof CommanderError ? EXIT_USAGE : EXIT_FAILURE;
 }

@@ -31,6 +31,11 @@ export interface SubscriptionRequest<T> {
   onData(data: T): void;
   /** Aborting unsubscribes and resolves the subscription's promise (no error). */
   signal?: AbortSignal;
+  /**
+   * Called when the server has acknowledged the connection, right before the subscription is sent.
+   * A throw ends the subscription with that error.
+   */
+  onConnected?(): void;
 }
 
 /**
@@ -50,6 +55,19 @@ export class SubscriptionClosedError extends Error {
   }
 }
 
+/**
+ * A `ws` WebSocket that always has an `error` listener. graphql-ws's `terminate()` closes a socket
+ * that is still connecting and then drops its `onerror`; `ws` reports that close as an `error`
+ * event, which would otherwise be unhandled (and end the process). While graphql-ws listens, it
+ * still receives every error through `onerror`.
+ */
+export class QuietWebSocket extends WebSocket {
+  constructor(...args: ConstructorParameters<typeof WebSocket>) {
+    super(...args);
+    this.on("error", () => {});
+  }
+}
+
 /** `http://h:4000/graphql` → `ws://h:4000/graphql`; `https:` → `wss:`. */
 export function webSocketUrl(endpoint: string): string {
   const url = new URL(endpoint);
@@ -66,10 +84,19 @@ export function createSubscriber(options: SubscribeOptions): Subscriber {
       let unsubscribe: () => void = () => {};
       const client: Client = createWsClient({
         url,
-        webSocketImpl: WebSocket,
+        webSocketImpl: QuietWebSocket,
         ...(options.token ? { connectionParams: { authorization: `Bearer ${options.token}` } } : {}),
         retryAttempts: 0,
-        on: { connected: () => void (connected = true) },
+        on: {
+          connected: () => {
+            connected = true;
+            try {
+              request.onConnected?.();
+            } catch (err) {
+              finish(err);
+            }
+          },
+        },
       });
       const finish = (error?: unknown) => {
         if (settled) return;

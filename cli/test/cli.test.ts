@@ -113,6 +113,17 @@ describe("usage", () => {
       "import-pipeline",
       "list-action-types",
       "get-pipeline-versions",
+      "start-pipeline-execution",
+      "wait-pipeline-execution",
+      "get-pipeline-state",
+      "get-pipeline-execution",
+      "list-pipeline-executions",
+      "stop-pipeline-execution",
+      "retry-stage-execution",
+      "rollback-stage",
+      "put-approval-result",
+      "disable-stage-transition",
+      "enable-stage-transition",
       "logs",
       "list-agents",
       "create-agent-token",
@@ -135,6 +146,7 @@ describe("usage", () => {
     expect(result.stdout).toContain("revoke-agent-token");
     expect(result.stdout).toContain("sluice logs --execution <id> --action Build --follow");
     expect(result.stdout).toContain("sluice create-pipeline --cli-input-json file://a.json");
+    expect(result.stdout).toContain("sluice start-pipeline-execution --name web --wait --timeout 1800");
   });
 
   it.each([

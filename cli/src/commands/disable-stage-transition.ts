@@ -1,0 +1,39 @@
+import { Option, type Command } from "commander";
+import type { ContextFactory } from "../context";
+import { UsageError } from "../errors";
+
+export const TOGGLE_TRANSITION_MUTATION =
+  "mutation($pipelineName:String!,$stageName:String!,$enabled:Boolean!,$reason:String){ toggleTransition(pipelineName:$pipelineName, stageName:$stageName, enabled:$enabled, reason:$reason){ stageName enabled disabledReason disabledBy disabledAt } }";
+
+export interface ToggleTransitionData {
+  toggleTransition: unknown;
+}
+
+/** AWS scripts pass `--transition-type Inbound`; Sluice transitions are the stages' inbound ones. */
+export function transitionTypeOption(): Option {
+  return new Option("--transition-type <type>", "accepted for AWS CLI compatibility")
+    .choices(["Inbound"])
+    .default("Inbound");
+}
+
+export function register(program: Command, context: ContextFactory): void {
+  program
+    .command("disable-stage-transition")
+    .description("Hold executions at a stage's entry until the transition is enabled again.")
+    .requiredOption("--name <name>", "pipeline name")
+    .requiredOption("--stage-name <name>", "the stage whose entry to close (not the first stage)")
+    .requiredOption("--reason <text>", "why, shown to whoever finds executions waiting")
+    .addOption(transitionTypeOption())
+    .action(async (_options: unknown, command: Command) => {
+      const ctx = context(command);
+      const opts = command.opts<{ name: string; stageName: string; reason: string }>();
+      if (opts.reason.trim() === "") throw new UsageError("--reason must not be empty");
+      const data = await ctx.request<ToggleTransitionData>(TOGGLE_TRANSITION_MUTATION, {
+        pipelineName: opts.name,
+        stageName: opts.stageName,
+        enabled: false,
+        reason: opts.reason,
+      });
+      ctx.print(data.toggleTransition);
+    });
+}

@@ -1,0 +1,26 @@
+import type { Command } from "commander";
+import type { ContextFactory } from "../context";
+import { CliError } from "../errors";
+
+const ATTEMPT_FIELDS =
+  "id attempt status summary failureCause failureType approvalPending approval{ approved summary by at } agent{ id name } queuedAt startTime endTime externalUrl errorDetails{ code message }";
+const ACTION_FIELDS = `name id runOrder actionTypeId{ category owner provider version } status summary attempt approvalPending approval{ approved summary by at } agent{ id name } startTime endTime retryAt externalUrl failureType errorDetails{ code message } waitingReason{ code message since } attempts{ ${ATTEMPT_FIELDS} }`;
+export const GET_PIPELINE_EXECUTION_QUERY = `query($id:ID!){ pipelineExecution(id:$id){ id pipelineName pipelineVersion status statusSummary sequence startTime lastUpdateTime endTime trigger{ triggerType triggerDetail } sourceRevisions{ actionName revisionId revisionSummary revisionUrl } variables{ name resolvedValue } currentStage{ stageName entered } waitingReason{ code message since blockedBy{ executionId position approvalPending disabledBy disabledReason } } stages{ name status startTime endTime actions{ ${ACTION_FIELDS} } } } }`;
+
+interface GetPipelineExecutionData {
+  pipelineExecution: Record<string, unknown> | null;
+}
+
+export function register(program: Command, context: ContextFactory): void {
+  program
+    .command("get-pipeline-execution")
+    .description("Print an execution with its revisions, variables, stages, actions and attempts.")
+    .requiredOption("--pipeline-execution-id <id>", "pipeline execution id")
+    .action(async (_options: unknown, command: Command) => {
+      const ctx = context(command);
+      const { pipelineExecutionId: id } = command.opts<{ pipelineExecutionId: string }>();
+      const data = await ctx.request<GetPipelineExecutionData>(GET_PIPELINE_EXECUTION_QUERY, { id });
+      if (!data.pipelineExecution) throw new CliError(`execution ${id} not found`);
+      ctx.print({ pipelineExecution: data.pipelineExecution });
+    });
+}

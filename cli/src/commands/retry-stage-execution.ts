@@ -1,0 +1,36 @@
+import { Option, type Command } from "commander";
+import type { ContextFactory } from "../context";
+
+export const RETRY_STAGE_MUTATION =
+  "mutation($executionId:ID!,$stageName:String!,$mode:StageRetryMode!){ retryStage(executionId:$executionId, stageName:$stageName, mode:$mode){ id pipelineName status statusSummary stages{ name status } } }";
+export const RETRY_MODES = ["FAILED_ACTIONS", "ALL_ACTIONS"] as const;
+
+interface RetryStageData {
+  retryStage: unknown;
+}
+
+export function register(program: Command, context: ContextFactory): void {
+  program
+    .command("retry-stage-execution")
+    .description("Re-run a failed or stopped stage of an execution.")
+    .requiredOption("--pipeline-execution-id <id>", "pipeline execution id")
+    .requiredOption("--stage-name <name>", "the stage to re-run")
+    .addOption(
+      new Option(
+        "--retry-mode <mode>",
+        "FAILED_ACTIONS: the failed and abandoned actions; ALL_ACTIONS: every action",
+      )
+        .choices(RETRY_MODES)
+        .default("FAILED_ACTIONS"),
+    )
+    .action(async (_options: unknown, command: Command) => {
+      const ctx = context(command);
+      const opts = command.opts<{ pipelineExecutionId: string; stageName: string; retryMode: string }>();
+      const data = await ctx.request<RetryStageData>(RETRY_STAGE_MUTATION, {
+        executionId: opts.pipelineExecutionId,
+        stageName: opts.stageName,
+        mode: opts.retryMode,
+      });
+      ctx.print(data.retryStage);
+    });
+}

@@ -1,0 +1,28 @@
+import type { Command } from "commander";
+import type { ContextFactory } from "../context";
+
+export const ROLLBACK_STAGE_MUTATION =
+  "mutation($pipelineName:String!,$stageName:String!,$targetExecutionId:ID!){ rollbackStage(pipelineName:$pipelineName, stageName:$stageName, targetExecutionId:$targetExecutionId){ id pipelineName status trigger{ triggerType triggerDetail } } }";
+
+interface RollbackStageData {
+  rollbackStage: unknown;
+}
+
+export function register(program: Command, context: ContextFactory): void {
+  program
+    .command("rollback-stage")
+    .description("Start an execution re-running a stage with what an earlier successful one used.")
+    .requiredOption("--name <name>", "pipeline name")
+    .requiredOption("--stage-name <name>", "the stage to roll back")
+    .requiredOption("--target-pipeline-execution-id <id>", "the earlier execution to go back to")
+    .action(async (_options: unknown, command: Command) => {
+      const ctx = context(command);
+      const opts = command.opts<{ name: string; stageName: string; targetPipelineExecutionId: string }>();
+      const data = await ctx.request<RollbackStageData>(ROLLBACK_STAGE_MUTATION, {
+        pipelineName: opts.name,
+        stageName: opts.stageName,
+        targetExecutionId: opts.targetPipelineExecutionId,
+      });
+      ctx.print(data.rollbackStage);
+    });
+}
