@@ -3,6 +3,7 @@
 // then runs the server and — when those workspaces exist — the agent and the web dashboard.
 // Without DATABASE_URL the server keeps its data in PGlite under SLUICE_DATA_DIR (default .sluice/data).
 import { spawn, spawnSync } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { DEFAULT_NATS_URL, ROOT, ensureDeps, ensureNats, log, runOrExit } from "./ensure-services.mjs";
@@ -29,12 +30,13 @@ await runOrExit(async () => {
     log(`build failed (exit ${build.status ?? build.signal})`);
     process.exit(1);
   }
+  fs.mkdirSync(env.SLUICE_DATA_DIR, { recursive: true });
   if (!env.NATS_URL) {
     // nats store in .sluice/nats, log .sluice/nats.log, pid .sluice/nats.pid; it keeps running after we exit
     await ensureNats(DEFAULT_NATS_URL, { dataDir: path.join(ROOT, ".sluice") });
     env.NATS_URL = DEFAULT_NATS_URL;
+    env.SLUICE_NATS_PREFIX ??= localNatsPrefix();
   }
-  fs.mkdirSync(env.SLUICE_DATA_DIR, { recursive: true });
 });
 
 const main = path.join(ROOT, "server", "dist", "src", "main.js");
@@ -126,6 +128,7 @@ if (up) {
   if (web)
     launch("web", "npm", ["run", "start", "-w", web], { cwd: ROOT, env: { ...env, WEB_PORT: webPort } });
   log(`GraphQL:   ${endpoint}`);
+  log(`NATS:      ${env.NATS_URL} (prefix ${env.SLUICE_NATS_PREFIX ?? "sluice"})`);
   if (web) {
     // A sign-in link: the dashboard keeps the token for the browser session and drops it from the URL.
     const adminToken = env.SLUICE_ADMIN_TOKEN ?? readSecret(path.join(env.SLUICE_DATA_DIR, "admin-token"));
@@ -186,6 +189,22 @@ async function localAgentEnv(endpoint) {
     SLUICE_AGENT_NAME: env.SLUICE_AGENT_NAME ?? "local",
     SLUICE_AGENT_WORK_DIR: agentWorkDir,
   };
+}
+
+/**
+ * The NATS prefix of a local installation: made once and kept with its data. The local NATS (or a
+ * machine's own on 127.0.0.1:4222) outlives a data directory that is removed, and may be shared by
+ * several checkouts: with the default prefix, a new installation would take the jobs an earlier
+ * one left in the streams and run them for nobody.
+ */
+function localNatsPrefix() {
+  const file = path.join(env.SLUICE_DATA_DIR, "nats-prefix");
+  const kept = readSecret(file);
+  if (kept && /^[A-Za-z0-9_-]{1,32}$/.test(kept)) return kept;
+  const prefix = `sluice_${crypto.randomBytes(4).toString("hex")}`;
+  fs.writeFileSync(file, `${prefix}\n`);
+  log(`NATS prefix of this installation: ${prefix} (kept in ${file})`);
+  return prefix;
 }
 
 function readSecret(file) {

@@ -2,7 +2,7 @@
  * The README's first command: `npm start` (scripts/start.mjs) builds, starts the server on
  * PGlite, gives its local agent a token of its own and starts it, starts the dashboard, prints a
  * sign-in link, and stops everything on Ctrl-C. Run against the shared NATS with a prefix of its
- * own; the build is turbo's cache after the suite's build.
+ * own (chosen by npm start itself when NATS is on its default address); the build is turbo's cache after the suite's build.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
@@ -16,7 +16,9 @@ import { eventually } from "../support/wait";
 jest.setTimeout(240_000);
 
 const ROOT = path.join(__dirname, "..", "..", "..");
-const prefix = `test_${crypto.randomBytes(4).toString("hex")}`;
+/** NATS on its default address: npm start is left to find it and to choose the prefix. */
+const localNats = NATS_URL === "nats://127.0.0.1:4222";
+let prefix = `test_${crypto.randomBytes(4).toString("hex")}`;
 let dir: string;
 let child: ChildProcess | null = null;
 let out = "";
@@ -29,6 +31,14 @@ afterAll(async () => {
   sawLink(false);
   if (child && child.exitCode === null && child.signalCode === null) {
     process.kill(-child.pid!, "SIGKILL");
+  }
+  if (localNats) {
+    // The prefix npm start chose, even when the test stopped before reading it.
+    try {
+      prefix = fs.readFileSync(path.join(dir, "data", "nats-prefix"), "utf8").trim();
+    } catch {
+      // npm start stopped before choosing one: nothing to delete
+    }
   }
   await deleteStreams(prefix);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -46,8 +56,8 @@ it("starts server, agent and dashboard with one command, and stops them on Ctrl-
       HOME: process.env.HOME ?? dir,
       PORT: String(port),
       WEB_PORT: String(webPort),
-      NATS_URL,
-      SLUICE_NATS_PREFIX: prefix,
+      // On the default NATS, npm start picks a prefix of its own and keeps it with the data.
+      ...(localNats ? {} : { NATS_URL, SLUICE_NATS_PREFIX: prefix }),
       SLUICE_DATA_DIR: path.join(dir, "data"),
       SLUICE_AGENT_WORK_DIR: path.join(dir, "agent-work"),
       LOG_LEVEL: "warn",
@@ -66,6 +76,11 @@ it("starts server, agent and dashboard with one command, and stops them on Ctrl-
   sawLink(true);
   const adminToken = decodeURIComponent(link[2]!);
   expect(fs.readFileSync(path.join(dir, "data", "admin-token"), "utf8").trim()).toBe(adminToken);
+  if (localNats) {
+    prefix = fs.readFileSync(path.join(dir, "data", "nats-prefix"), "utf8").trim();
+    expect(prefix).toMatch(/^sluice_[0-9a-f]{8}$/);
+    expect(out).toContain(`(prefix ${prefix})`);
+  }
   expect(fs.statSync(path.join(dir, "data", "agent-token")).mode & 0o777).toBe(0o600);
 
   const gql = async (query: string) => {
