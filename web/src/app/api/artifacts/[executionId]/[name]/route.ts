@@ -3,15 +3,16 @@ import { readConfig } from "@/config";
 export const dynamic = "force-dynamic";
 
 /**
- * Relays GET /artifacts/<executionId>/<name> of the server (SLUICE_ENDPOINT's origin) with the
- * caller's Authorization header: the browser cannot call it across origins (no CORS there).
+ * Relays GET /artifacts/<executionId>/<name> of the server (the origin of SLUICE_INTERNAL_ENDPOINT,
+ * or of SLUICE_ENDPOINT) with the caller's Authorization header: the browser cannot call it across
+ * origins (no CORS there).
  */
 export async function GET(
   request: Request,
   context: { params: Promise<{ executionId: string; name: string }> },
 ): Promise<Response> {
   const { executionId, name } = await context.params;
-  const origin = new URL(readConfig().endpoint).origin;
+  const origin = new URL(readConfig().internalEndpoint).origin;
   const authorization = request.headers.get("authorization");
   let upstream: Response;
   try {
