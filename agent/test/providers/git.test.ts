@@ -6,6 +6,7 @@ import { collectEntries } from "../../src/artifacts/archive";
 import { classifyGitFailure, createGitProvider, redactUrl, repositoryName } from "../../src/providers/git";
 import { removeDir, snapshot } from "../artifacts/tree";
 import { makeContext, makeJob, tempBase } from "./context";
+import { startGitHttpServer, type GitHttpServer } from "./git-http-server";
 
 const gitEnv = {
   PATH: process.env.PATH ?? "/usr/bin:/bin",
@@ -163,6 +164,69 @@ describe("Git provider", () => {
     expect(result).toMatchObject({ outcome: "Failed", failureType: "SystemUnavailable" });
     expect(result.summary).toContain("https://***@127.0.0.1:9/team/app.git");
     expect(result.summary).not.toContain("hunter2");
+  });
+});
+
+describe("Git provider over HTTP (smart HTTP, as GitHub, GitLab and Gitea serve)", () => {
+  let open: GitHttpServer;
+  let locked: GitHttpServer;
+  beforeAll(async () => {
+    open = await startGitHttpServer(base);
+    locked = await startGitHttpServer(base, { user: "ci", password: "s3cret-token" });
+  });
+  afterAll(async () => {
+    await open.close();
+    await locked.close();
+  });
+
+  it("checks out a branch head and a pinned commit from an http(s) URL", async () => {
+    const url = `${open.origin}/my-repo`;
+    const head = await provider.run(
+      (await makeContext(base, sourceJob({ Repository: url, Branch: "main" }))).context,
+    );
+    expect(head).toMatchObject({ outcome: "Succeeded", summary: "Second commit" });
+    expect(head.outputVariables).toMatchObject({ CommitId: second, RepositoryName: "my-repo" });
+    const pinned = await provider.run(
+      (await makeContext(base, sourceJob({ Repository: url, Branch: "main" }, onFeature))).context,
+    );
+    expect(pinned).toMatchObject({ outcome: "Succeeded", summary: "Feature work" });
+    expect(open.requests.some((r) => r.startsWith("/my-repo/info/refs?service=git-upload-pack"))).toBe(true);
+  });
+
+  it("authenticates with credentials in the URL, and never shows them", async () => {
+    const { context, log } = await makeContext(
+      base,
+      sourceJob({
+        Repository: `http://ci:s3cret-token@${locked.origin.slice(7)}/my-repo`,
+        Branch: "feature",
+      }),
+    );
+    const result = await provider.run(context);
+    expect(result).toMatchObject({ outcome: "Succeeded", summary: "Feature work" });
+    expect(result.outputVariables).toMatchObject({ CommitId: onFeature, BranchName: "feature" });
+    expect(log.text()).not.toContain("s3cret-token");
+    expect(JSON.stringify(result)).not.toContain("s3cret-token");
+  });
+
+  it("fails with PermissionError for a wrong or missing password, without asking for one", async () => {
+    for (const repository of [
+      `http://ci:wrong@${locked.origin.slice(7)}/my-repo`,
+      `${locked.origin}/my-repo`,
+    ]) {
+      const { context, log } = await makeContext(base, sourceJob({ Repository: repository, Branch: "main" }));
+      const result = await provider.run(context);
+      expect(result).toMatchObject({ outcome: "Failed", failureType: "PermissionError" });
+      expect(`${result.summary}${log.text()}`).not.toContain("wrong@");
+    }
+  });
+
+  it("fails with ConfigurationError for a repository the server does not have", async () => {
+    const { context } = await makeContext(
+      base,
+      sourceJob({ Repository: `${open.origin}/nothing-here`, Branch: "main" }),
+    );
+    const result = await provider.run(context);
+    expect(result).toMatchObject({ outcome: "Failed", failureType: "ConfigurationError" });
   });
 });
 
