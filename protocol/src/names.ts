@@ -127,6 +127,7 @@ export interface NatsNames {
     readonly logs: string;
     readonly cancel: string;
     readonly events: string;
+    readonly installation: string;
   };
   /** The subjects each stream holds. */
   readonly wildcards: {
@@ -135,6 +136,7 @@ export interface NatsNames {
     readonly logs: string;
     readonly cancel: string;
     readonly events: string;
+    readonly installation: string;
   };
   readonly subjects: {
     job(pool: string, actionTypeId: ActionTypeId): string;
@@ -147,6 +149,8 @@ export interface NatsNames {
     readonly register: string;
     readonly agentHeartbeat: string;
     event(pipelineName: string): string;
+    /** Which installation (database) uses this prefix: the server's claim, 4.3. */
+    readonly installation: string;
   };
   readonly consumers: {
     /** The durable consumer on the results stream shared by every server copy. */
@@ -178,6 +182,7 @@ export function natsNames(prefix: string = DEFAULT_PREFIX): NatsNames {
       logs: `${p}_LOGS`,
       cancel: `${p}_CANCEL`,
       events: `${p}_EVENTS`,
+      installation: `${p}_INSTALLATION`,
     }),
     wildcards: Object.freeze({
       jobs: subject("jobs", ">"),
@@ -185,6 +190,7 @@ export function natsNames(prefix: string = DEFAULT_PREFIX): NatsNames {
       logs: subject("logs", ">"),
       cancel: subject("cancel", ">"),
       events: subject("events", ">"),
+      installation: `${p}.installation`,
     }),
     subjects: Object.freeze({
       job: (pool: string, type: ActionTypeId) => subject("jobs", ...jobTokens(pool, type)),
@@ -198,6 +204,7 @@ export function natsNames(prefix: string = DEFAULT_PREFIX): NatsNames {
       register: subject("agents", "register"),
       agentHeartbeat: subject("agents", "heartbeat"),
       event: (pipelineName: string) => subject("events", tokenize(pipelineName)),
+      installation: `${p}.installation`,
     }),
     consumers: Object.freeze({
       engine: `${p}_engine`,

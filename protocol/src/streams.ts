@@ -72,7 +72,7 @@ export interface ObjectStoreSettings {
  */
 export const UNRESERVED = -1;
 
-export type StreamKey = "jobs" | "results" | "logs" | "cancel" | "events";
+export type StreamKey = "jobs" | "results" | "logs" | "cancel" | "events" | "installation";
 
 export interface JetStreamOptions {
   /** num_replicas of every stream and the bucket: 1 on a single server, 3 on a cluster. Default 1. */
@@ -158,6 +158,20 @@ export function streamConfigs(
       max_age: 1 * HOUR,
       max_bytes: 64 * MiB,
       max_msg_size: 16 * KiB,
+      duplicate_window: 2 * MINUTE,
+    },
+    installation: {
+      ...base,
+      name: names.streams.installation,
+      description: "Sluice: which installation (database) uses this prefix, claimed by its first server",
+      subjects: [names.wildcards.installation],
+      retention: "limits",
+      storage: "file",
+      discard: "old",
+      max_age: 0,
+      max_bytes: 64 * KiB,
+      max_msgs_per_subject: 1,
+      max_msg_size: 4 * KiB,
       duplicate_window: 2 * MINUTE,
     },
   };

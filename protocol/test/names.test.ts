@@ -114,6 +114,7 @@ describe("natsNames", () => {
         register: n.subjects.register,
         agentHeartbeat: n.subjects.agentHeartbeat,
         event: n.subjects.event("web.app@v2"),
+        installation: n.subjects.installation,
       },
     }).toEqual({
       streams: {
@@ -122,6 +123,7 @@ describe("natsNames", () => {
         logs: "acme_LOGS",
         cancel: "acme_CANCEL",
         events: "acme_EVENTS",
+        installation: "acme_INSTALLATION",
       },
       wildcards: {
         jobs: "acme.jobs.>",
@@ -129,6 +131,7 @@ describe("natsNames", () => {
         logs: "acme.logs.>",
         cancel: "acme.cancel.>",
         events: "acme.events.>",
+        installation: "acme.installation",
       },
       consumers: { engine: "acme_engine", job: "acme_jobs_eu=5Fwest_Deploy_Custom_Helm=5FChart_2-beta" },
       queueGroup: "acme_engine",
@@ -144,6 +147,7 @@ describe("natsNames", () => {
         register: "acme.agents.register",
         agentHeartbeat: "acme.agents.heartbeat",
         event: "acme.events.web=2Eapp=40v2",
+        installation: "acme.installation",
       },
     });
   });

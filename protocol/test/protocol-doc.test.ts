@@ -53,6 +53,7 @@ const inDoc = (name: string) => name.replaceAll(P, "<p>");
 
 const SECOND = 1e9;
 function duration(ns: number): string {
+  if (ns === 0) return "unlimited";
   const units: [number, string][] = [
     [86_400 * SECOND, "day"],
     [3600 * SECOND, "hour"],

@@ -33,6 +33,7 @@ import { TIMINGS } from "@sluice/protocol";
 import { AgentGateway } from "./messaging/agent-gateway";
 import { EventFanout } from "./messaging/event-fanout";
 import { LogReader } from "./messaging/log-reader";
+import { claimPrefix, installationIdOf } from "./messaging/installation-claim";
 import { ensureJetStream } from "./messaging/jetstream-setup";
 import { NatsLink } from "./messaging/nats";
 import { OutboxRelay } from "./messaging/outbox-relay";
@@ -123,6 +124,8 @@ export async function startServer({
   const messagingReady = nats.connected().then(async () => {
     const nc = nats.nats;
     if (!nc) return;
+    // One installation per prefix (PROTOCOL.md 4.3): checked before anything else is set up.
+    await claimPrefix(nc, config.natsPrefix, await installationIdOf(db));
     await ensureJetStream(nc, config.natsPrefix);
     events.start();
     agentGateway.start();

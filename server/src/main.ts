@@ -3,6 +3,7 @@ import { startServer } from "./app";
 import { resolveAdminToken } from "./auth/admin-token";
 import { ConfigError, loadConfig } from "./config";
 import { createLogger } from "./logger";
+import { InstallationConflictError } from "./messaging/installation-claim";
 
 async function main(): Promise<void> {
   let config;
@@ -18,6 +19,14 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const admin = resolveAdminToken(config.adminToken, config.dataDir);
   const server = await startServer({ config, adminToken: admin.token, logger });
+  // Another installation on this prefix: serving would take its jobs (PROTOCOL.md 4.3).
+  server.messagingReady.catch((error: unknown) => {
+    if (!(error instanceof InstallationConflictError)) return;
+    logger.fatal(error.message);
+    process.stderr.write(`sluice-server: ${error.message}\n`);
+    setTimeout(() => process.exit(1), 5000).unref();
+    void server.stop().finally(() => process.exit(1));
+  });
   logger.info(
     {
       url: server.url,

@@ -11,6 +11,7 @@ import { Webhooks1764300000000 } from "./migrations/1764300000000-Webhooks";
 import { SourcePolls1764400000000 } from "./migrations/1764400000000-SourcePolls";
 import { Schedules1764500000000 } from "./migrations/1764500000000-Schedules";
 import { Audit1764600000000 } from "./migrations/1764600000000-Audit";
+import { Installation1764700000000 } from "./migrations/1764700000000-Installation";
 
 export const entities = [PipelineEntity, PipelineVersionEntity, CustomActionTypeEntity];
 export const migrations = [
@@ -21,6 +22,7 @@ export const migrations = [
   SourcePolls1764400000000,
   Schedules1764500000000,
   Audit1764600000000,
+  Installation1764700000000,
 ];
 
 export interface DatabaseOptions {

@@ -1,7 +1,9 @@
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CREATE, DOCUMENT, simplePipeline } from "../support/documents";
+import { deleteStreams } from "../support/nats";
 import { spawnServer } from "../support/process";
 
 const TOKEN = "pglite-test-token-0123456789";
@@ -22,6 +24,8 @@ it("runs on PGlite and keeps its data across restarts of the process", async () 
     SLUICE_DATA_DIR: dataDir,
     SLUICE_ADMIN_TOKEN: TOKEN,
     NATS_URL: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
+    // A prefix of its own on the shared NATS: the default one may be claimed by another installation.
+    SLUICE_NATS_PREFIX: `test_${crypto.randomBytes(4).toString("hex")}`,
   };
   try {
     const first = spawnServer(env);
@@ -42,5 +46,6 @@ it("runs on PGlite and keeps its data across restarts of the process", async () 
     expect(await second.exited).toBe(0);
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
+    await deleteStreams(env.SLUICE_NATS_PREFIX);
   }
 });

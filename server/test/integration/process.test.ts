@@ -1,19 +1,24 @@
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Client } from "pg";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { CREATE, simplePipeline } from "../support/documents";
+import { deleteStreams } from "../support/nats";
 import { spawnServer, type ServerProcess } from "../support/process";
 
 const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 let db: TestDatabase;
 let dataDir: string;
+/** A prefix of each test's own on the shared NATS: each test is an installation (PROTOCOL.md 4.3). */
+let SLUICE_NATS_PREFIX: string;
 let proc: ServerProcess | undefined;
 
 beforeEach(async () => {
   db = await createTestDatabase();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-proc-"));
+  SLUICE_NATS_PREFIX = `test_${crypto.randomBytes(4).toString("hex")}`;
 });
 afterEach(async () => {
   if (proc && proc.child.exitCode === null) {
@@ -23,6 +28,7 @@ afterEach(async () => {
   proc = undefined;
   await db.drop();
   fs.rmSync(dataDir, { recursive: true, force: true });
+  await deleteStreams(SLUICE_NATS_PREFIX);
 });
 
 async function post(url: string, token: string, query: string, variables?: unknown) {
@@ -43,7 +49,7 @@ it("stops with one message naming every bad variable", async () => {
 });
 
 it("generates an admin token on the first start, prints it once, and keeps it", async () => {
-  const env = { DATABASE_URL: db.url, NATS_URL, SLUICE_DATA_DIR: dataDir };
+  const env = { DATABASE_URL: db.url, NATS_URL, SLUICE_NATS_PREFIX, SLUICE_DATA_DIR: dataDir };
   proc = spawnServer(env);
   const url = await proc.listening;
   await new Promise((r) => setTimeout(r, 100));
@@ -69,7 +75,13 @@ it("generates an admin token on the first start, prints it once, and keeps it", 
 
 it("on SIGTERM stops accepting, finishes the request in flight, and exits 0", async () => {
   const token = "sigterm-test-token-0123456789";
-  proc = spawnServer({ DATABASE_URL: db.url, NATS_URL, SLUICE_DATA_DIR: dataDir, SLUICE_ADMIN_TOKEN: token });
+  proc = spawnServer({
+    DATABASE_URL: db.url,
+    NATS_URL,
+    SLUICE_NATS_PREFIX,
+    SLUICE_DATA_DIR: dataDir,
+    SLUICE_ADMIN_TOKEN: token,
+  });
   const url = await proc.listening;
   expect(
     (await post(url, token, CREATE, { input: simplePipeline("held") })).body.data.createPipeline.version,
