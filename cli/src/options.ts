@@ -1,5 +1,5 @@
 /** Shared option parsing and input shapes for the commands. */
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
 import { isObject } from "./client";
 import { UsageError } from "./errors";
 
@@ -81,4 +81,57 @@ export function executionStatuses(value: string, previous: string[] | undefined)
     throw new InvalidArgumentError(`expected one of ${EXECUTION_STATUSES.join(", ")}.`);
   }
   return [...(previous ?? []), value];
+}
+
+/**
+ * `aws codepipeline` spells some options differently, e.g. `--pipeline-name` where we have `--name`.
+ * The commands accept the AWS name too, as a hidden option (our option's help ends with
+ * `alsoAwsName(...)`), and read the value with `eitherName()` or `requiredEitherName()`.
+ */
+export function awsName(flags: string): Option {
+  return new Option(flags, "the AWS CLI's name of an option").hideHelp();
+}
+
+/** The end of the help text of an option that has an AWS name: "(also --pipeline-name)". */
+export function alsoAwsName(theirs: string): string {
+  return `(also ${theirs})`;
+}
+
+/** For the AWS CLI's `--pipeline-name` where the execution id already identifies the execution. */
+export const UNCHECKED_PIPELINE_NAME =
+  "accepted for AWS CLI compatibility; not checked (the execution id identifies the execution)";
+
+/**
+ * The value given as our option `ours` or as its AWS name `theirs` (long flags, e.g. "--name" and
+ * "--pipeline-name"), undefined when neither is given. Both given with different values is a
+ * UsageError naming both.
+ */
+export function eitherName(command: Command, ours: string, theirs: string): string | undefined {
+  const our = optionValue(command, ours);
+  const their = optionValue(command, theirs);
+  if (our !== undefined && their !== undefined && our !== their) {
+    throw new UsageError(
+      `${ours} ${JSON.stringify(our)} and ${theirs} ${JSON.stringify(their)} disagree; give one of them`,
+    );
+  }
+  return our ?? their;
+}
+
+/** `eitherName()` for a required option: a UsageError when neither name is given. */
+export function requiredEitherName(command: Command, ours: string, theirs: string): string {
+  const value = eitherName(command, ours, theirs);
+  if (value === undefined) {
+    throw new UsageError(`required option '${findOption(command, ours).flags}' (or ${theirs}) not specified`);
+  }
+  return value;
+}
+
+function findOption(command: Command, long: string): Option {
+  const option = command.options.find((o) => o.long === long);
+  if (!option) throw new Error(`${command.name()} has no option ${long}`);
+  return option;
+}
+
+function optionValue(command: Command, long: string): string | undefined {
+  return command.getOptionValue(findOption(command, long).attributeName()) as string | undefined;
 }

@@ -589,7 +589,7 @@ describe("put-approval-result", () => {
   });
 
   it.each([
-    [["--action-execution-id", "a2"], "error: choose --approve or --reject\n"],
+    [["--action-execution-id", "a2"], "error: choose --approve or --reject (or give --result)\n"],
     [
       ["--action-execution-id", "a2", "--approve", "--reject"],
       "error: choose one of --approve and --reject, not both\n",

@@ -1,6 +1,7 @@
 import { Option, type Command } from "commander";
 import type { ContextFactory } from "../context";
 import { UsageError } from "../errors";
+import { alsoAwsName, awsName, requiredEitherName } from "../options";
 
 export const TOGGLE_TRANSITION_MUTATION =
   "mutation($pipelineName:String!,$stageName:String!,$enabled:Boolean!,$reason:String){ toggleTransition(pipelineName:$pipelineName, stageName:$stageName, enabled:$enabled, reason:$reason){ stageName enabled disabledReason disabledBy disabledAt } }";
@@ -20,16 +21,18 @@ export function register(program: Command, context: ContextFactory): void {
   program
     .command("disable-stage-transition")
     .description("Hold executions at a stage's entry until the transition is enabled again.")
-    .requiredOption("--name <name>", "pipeline name")
+    .option("--name <name>", `pipeline name ${alsoAwsName("--pipeline-name")}`)
+    .addOption(awsName("--pipeline-name <name>"))
     .requiredOption("--stage-name <name>", "the stage whose entry to close (not the first stage)")
     .requiredOption("--reason <text>", "why, shown to whoever finds executions waiting")
     .addOption(transitionTypeOption())
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
-      const opts = command.opts<{ name: string; stageName: string; reason: string }>();
+      const opts = command.opts<{ stageName: string; reason: string }>();
+      const pipelineName = requiredEitherName(command, "--name", "--pipeline-name");
       if (opts.reason.trim() === "") throw new UsageError("--reason must not be empty");
       const data = await ctx.request<ToggleTransitionData>(TOGGLE_TRANSITION_MUTATION, {
-        pipelineName: opts.name,
+        pipelineName,
         stageName: opts.stageName,
         enabled: false,
         reason: opts.reason,

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { ContextFactory } from "../context";
+import { alsoAwsName, awsName, requiredEitherName } from "../options";
 import {
   TOGGLE_TRANSITION_MUTATION,
   transitionTypeOption,
@@ -10,14 +11,16 @@ export function register(program: Command, context: ContextFactory): void {
   program
     .command("enable-stage-transition")
     .description("Let executions into a stage again (the one waiting at its entry goes in).")
-    .requiredOption("--name <name>", "pipeline name")
+    .option("--name <name>", `pipeline name ${alsoAwsName("--pipeline-name")}`)
+    .addOption(awsName("--pipeline-name <name>"))
     .requiredOption("--stage-name <name>", "the stage whose entry to open")
     .addOption(transitionTypeOption())
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
-      const opts = command.opts<{ name: string; stageName: string }>();
+      const opts = command.opts<{ stageName: string }>();
+      const pipelineName = requiredEitherName(command, "--name", "--pipeline-name");
       const data = await ctx.request<ToggleTransitionData>(TOGGLE_TRANSITION_MUTATION, {
-        pipelineName: opts.name,
+        pipelineName,
         stageName: opts.stageName,
         enabled: true,
         reason: null,

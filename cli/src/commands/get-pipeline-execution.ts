@@ -16,11 +16,19 @@ export function register(program: Command, context: ContextFactory): void {
     .command("get-pipeline-execution")
     .description("Print an execution with its revisions, variables, stages, actions and attempts.")
     .requiredOption("--pipeline-execution-id <id>", "pipeline execution id")
+    .option("--pipeline-name <name>", "AWS CLI option: exit 1 unless the execution belongs to this pipeline")
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
-      const { pipelineExecutionId: id } = command.opts<{ pipelineExecutionId: string }>();
+      const { pipelineExecutionId: id, pipelineName } = command.opts<{
+        pipelineExecutionId: string;
+        pipelineName?: string;
+      }>();
       const data = await ctx.request<GetPipelineExecutionData>(GET_PIPELINE_EXECUTION_QUERY, { id });
       if (!data.pipelineExecution) throw new CliError(`execution ${id} not found`);
+      const belongsTo = data.pipelineExecution["pipelineName"];
+      if (pipelineName !== undefined && belongsTo !== pipelineName) {
+        throw new CliError(`execution ${id} belongs to pipeline ${String(belongsTo)}, not ${pipelineName}`);
+      }
       ctx.print({ pipelineExecution: data.pipelineExecution });
     });
 }

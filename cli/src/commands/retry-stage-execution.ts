@@ -1,5 +1,6 @@
 import { Option, type Command } from "commander";
 import type { ContextFactory } from "../context";
+import { UNCHECKED_PIPELINE_NAME } from "../options";
 
 export const RETRY_STAGE_MUTATION =
   "mutation($executionId:ID!,$stageName:String!,$mode:StageRetryMode!){ retryStage(executionId:$executionId, stageName:$stageName, mode:$mode){ id pipelineName status statusSummary stages{ name status } } }";
@@ -15,6 +16,7 @@ export function register(program: Command, context: ContextFactory): void {
     .description("Re-run a failed or stopped stage of an execution.")
     .requiredOption("--pipeline-execution-id <id>", "pipeline execution id")
     .requiredOption("--stage-name <name>", "the stage to re-run")
+    .option("--pipeline-name <name>", UNCHECKED_PIPELINE_NAME)
     .addOption(
       new Option(
         "--retry-mode <mode>",

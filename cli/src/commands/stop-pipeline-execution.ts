@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { ContextFactory } from "../context";
+import { UNCHECKED_PIPELINE_NAME } from "../options";
 
 export const STOP_EXECUTION_MUTATION =
   "mutation($executionId:ID!,$abandon:Boolean!,$reason:String!){ stopExecution(executionId:$executionId, abandon:$abandon, reason:$reason){ id pipelineName status statusSummary } }";
@@ -13,6 +14,7 @@ export function register(program: Command, context: ContextFactory): void {
     .command("stop-pipeline-execution")
     .description("Stop an execution: running actions finish first, unless --abandon.")
     .requiredOption("--pipeline-execution-id <id>", "pipeline execution id")
+    .option("--pipeline-name <name>", UNCHECKED_PIPELINE_NAME)
     .option("--abandon", "abandon the running actions instead of letting them finish")
     .option("--reason <text>", "why (kept with the execution, at most 200 characters)")
     .action(async (_options: unknown, command: Command) => {
