@@ -1,3 +1,4 @@
+import type { GraphQLResolveInfo } from "graphql";
 import type { MiddlewareFn } from "type-graphql";
 import { DomainError } from "../domain/errors";
 import type { GraphQLContext } from "./context";
@@ -66,40 +67,102 @@ function outcomeOf(error: unknown): string {
   return typeof code === "string" ? code : "INTERNAL_SERVER_ERROR";
 }
 
+/** Writes one audit row; a row that cannot be written is reported in the server's log instead. */
+async function recordAudit(
+  context: GraphQLContext,
+  operation: string,
+  args: Record<string, unknown>,
+  outcome: string,
+  error: string | null,
+): Promise<void> {
+  try {
+    await context.audit.record({
+      principal: context.principal?.id ?? "anonymous",
+      operation,
+      pipelineName: pipelineOf(args) ?? (await pipelineOfTarget(context, args)),
+      target: targetOf(args),
+      arguments: auditArguments(args) as Record<string, unknown>,
+      outcome,
+      error,
+      requestId: context.requestId,
+    });
+  } catch (failure) {
+    context.logger.error({ err: failure, operation }, "audit event not written");
+  }
+}
+
 /**
  * Every mutation, done or refused, goes to the audit log with who asked, what and how it went
- * (every @Mutation carries it: a test checks; requests refused before, unauthenticated ones,
- * are in the request log only). Writing the row never fails the mutation: a log that cannot be
- * written is reported in the server's log instead. Applied per mutation rather than globally:
- * a global type-graphql middleware would wrap every field of every query.
+ * (every @Mutation carries it: a test checks; mutations refused before they run, for a missing or
+ * invalid token or a missing permission, are recorded by the auth checker through
+ * `auditRefusal`). Writing the row never fails the mutation. Applied per mutation rather than
+ * globally: a global type-graphql middleware would wrap every field of every query.
  */
 export const auditMutations: MiddlewareFn<GraphQLContext> = async ({ info, args, context }, next) => {
-  const write = async (outcome: string, error: string | null) => {
-    try {
-      await context.audit.record({
-        principal: context.principal?.id ?? "anonymous",
-        operation: info.fieldName,
-        pipelineName: pipelineOf(args) ?? (await pipelineOfTarget(context, args)),
-        target: targetOf(args),
-        arguments: auditArguments(args) as Record<string, unknown>,
-        outcome,
-        error,
-        requestId: context.requestId,
-      });
-    } catch (failure) {
-      context.logger.error({ err: failure, operation: info.fieldName }, "audit event not written");
-    }
-  };
   try {
     const result: unknown = await next();
-    await write("ok", null);
+    await recordAudit(context, info.fieldName, args, "ok", null);
     return result;
   } catch (error) {
     const outcome = outcomeOf(error);
-    await write(
+    await recordAudit(
+      context,
+      info.fieldName,
+      args,
       outcome,
       outcome === "INTERNAL_SERVER_ERROR" ? null : (error as Error).message.slice(0, 1000),
     );
     throw error;
   }
 };
+
+/**
+ * Refused mutations recorded per minute and server copy at most: anyone who can reach the server
+ * can send unauthenticated requests, and must not be able to fill the audit log with them. Those
+ * over the budget are counted in the server's log.
+ */
+export const REFUSALS_PER_MINUTE = 60;
+
+class RefusalBudget {
+  private tokens = REFUSALS_PER_MINUTE;
+  private last = Date.now();
+  private dropped = 0;
+  private lastReport = 0;
+
+  take(context: GraphQLContext): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(
+      REFUSALS_PER_MINUTE,
+      this.tokens + ((now - this.last) * REFUSALS_PER_MINUTE) / 60_000,
+    );
+    this.last = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return true;
+    }
+    this.dropped++;
+    if (now - this.lastReport >= 60_000) {
+      this.lastReport = now;
+      context.logger.warn(
+        { notRecorded: this.dropped },
+        `more than ${REFUSALS_PER_MINUTE} refused mutations a minute: the rest are not in the audit log`,
+      );
+      this.dropped = 0;
+    }
+    return false;
+  }
+}
+
+const refusals = new RefusalBudget();
+
+/** Records a mutation refused before it ran (UNAUTHENTICATED, FORBIDDEN), within the budget. */
+export async function auditRefusal(
+  context: GraphQLContext,
+  info: GraphQLResolveInfo,
+  args: Record<string, unknown>,
+  outcome: "UNAUTHENTICATED" | "FORBIDDEN",
+  message: string,
+): Promise<void> {
+  if (info.parentType.name !== "Mutation" || !refusals.take(context)) return;
+  await recordAudit(context, info.fieldName, args, outcome, message);
+}

@@ -1,5 +1,6 @@
 import type { AuthChecker } from "type-graphql";
 import { DomainError } from "../domain/errors";
+import { auditRefusal } from "./audit";
 import type { GraphQLContext } from "./context";
 
 /**
@@ -8,13 +9,15 @@ import type { GraphQLContext } from "./context";
  * action names (`sluice:CreatePipeline`); the admin principal may do everything. The security
  * issue evaluates policies here.
  */
-export const authChecker: AuthChecker<GraphQLContext> = ({ context }) => {
+export const authChecker: AuthChecker<GraphQLContext> = async ({ context, info, args }) => {
   if (!context.principal) {
-    throw new DomainError(
-      "UNAUTHENTICATED",
-      "A valid API token is required: send it as `Authorization: Bearer <token>`.",
-    );
+    const message = "A valid API token is required: send it as `Authorization: Bearer <token>`.";
+    // Every denied mutation is in the audit log (within a budget: audit.ts).
+    await auditRefusal(context, info, args, "UNAUTHENTICATED", message);
+    throw new DomainError("UNAUTHENTICATED", message);
   }
   if (context.principal.kind === "admin") return true;
-  throw new DomainError("FORBIDDEN", "You are not allowed to do this.");
+  const message = "You are not allowed to do this.";
+  await auditRefusal(context, info, args, "FORBIDDEN", message);
+  throw new DomainError("FORBIDDEN", message);
 };

@@ -2,6 +2,7 @@
  * The audit log: every mutation with who, what and how it went, newest first, filterable, with
  * secrets and documents kept out.
  */
+import { REFUSALS_PER_MINUTE } from "../../src/graphql/audit";
 import { CREATE, simplePipeline } from "../support/documents";
 import { dataOf, startTestServer, type TestServer } from "../support/server";
 
@@ -108,4 +109,34 @@ it("keeps newest first across many events and pages, and finds the pipeline of a
     ...Array.from({ length: 12 }, (_, i) => `toggleTransition:r${11 - i}`),
     "createPipeline:",
   ]);
+});
+
+it("records mutations refused for a missing token, within a budget, and not queries", async () => {
+  const refused = await t.gql(
+    `mutation { toggleTransition(pipelineName: "audited", stageName: "Build", enabled: false, reason: "sneaky") { enabled } }`,
+    undefined,
+    { token: null },
+  );
+  expect(refused.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+  const query = await t.gql(`{ pipelines { nodes { name } } }`, undefined, { token: "not-a-token" });
+  expect(query.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+
+  const [latest] = dataOf(await t.gql(AUDIT, { first: 1 })).auditEvents.nodes;
+  expect(latest).toMatchObject({
+    principal: "anonymous",
+    operation: "toggleTransition",
+    pipelineName: "audited",
+    outcome: "UNAUTHENTICATED",
+    arguments: { reason: "sneaky" },
+    error: expect.stringMatching(/^A valid API token is required/),
+  });
+
+  // A flood of unauthenticated mutations fills the log only up to the budget (REFUSALS_PER_MINUTE).
+  for (let i = 0; i < REFUSALS_PER_MINUTE + 20; i++) {
+    await t.gql(`mutation { deletePipeline(name: "flood-${i}") }`, undefined, { token: null });
+  }
+  const recorded = dataOf(await t.gql(AUDIT, { first: 100, operation: "deletePipeline" })).auditEvents.nodes;
+  expect(recorded.every((e: any) => e.outcome === "UNAUTHENTICATED")).toBe(true);
+  expect(recorded.length).toBeGreaterThan(REFUSALS_PER_MINUTE - 10);
+  expect(recorded.length).toBeLessThan(REFUSALS_PER_MINUTE + 5);
 });
