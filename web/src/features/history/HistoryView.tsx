@@ -1,7 +1,7 @@
 "use client";
 
 import Link from "next/link";
-import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { usePathname, useSearchParams } from "next/navigation";
 import { useState } from "react";
 import { useLiveQuery } from "@/components/live";
 import { revisionOf } from "@/components/revision";
@@ -75,7 +75,6 @@ function statusFilter(params: { get(name: string): string | null }): string {
  * Live: an execution starting or ending (pipelineEvents) fetches the page again.
  */
 export function HistoryView({ name }: { name: string }) {
-  const router = useRouter();
   const pathname = usePathname();
   const searchParams = useSearchParams();
   const status = statusFilter(searchParams);
@@ -93,7 +92,9 @@ export function HistoryView({ name }: { name: string }) {
     if (next) params.set("status", next);
     else params.delete("status");
     const query = params.toString();
-    router.push(query ? `${pathname}?${query}` : pathname, { scroll: false });
+    // The browser's own history entry (Next follows it in useSearchParams): the filter is the
+    // client's business, so no server round trip, and the page's metadata (its <title>) stays.
+    window.history.pushState(null, "", query ? `${pathname}?${query}` : pathname);
   };
   const after = cursors.length > 0 ? cursors[cursors.length - 1]! : null;
   const [{ data, error, fetching }] = useLiveQuery({
