@@ -36,12 +36,7 @@ export function register(program: Command, context: ContextFactory): void {
       `only executions in this status (repeatable): ${EXECUTION_STATUSES.join(", ")}`,
       executionStatuses,
     )
-    .option(
-      "--max-items <n>",
-      `stop after this many executions (default ${DEFAULT_MAX_EXECUTIONS})`,
-      positiveInt,
-      DEFAULT_MAX_EXECUTIONS,
-    )
+    .option("--max-items <n>", "stop after this many executions", positiveInt, DEFAULT_MAX_EXECUTIONS)
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
       const opts = command.opts<{ status?: string[]; maxItems: number }>();
