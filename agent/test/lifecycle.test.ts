@@ -229,30 +229,22 @@ describe("the sluice-agent bin", () => {
     expect(child.output()).not.toContain(TEST_TOKEN);
   });
 
-  it("drains on SIGTERM: the running Shell job finishes, a leaving heartbeat is sent, exit 0", async () => {
+  const SHELL = { category: "Build", owner: "Sluice", provider: "Shell", version: "1" } as const;
+
+  /** The bin with the real Shell provider, registered, and a job of `commands` published to it. */
+  async function shellBinWithJob(name: string, commands: string) {
     const child = run(
-      [
-        "--nats",
-        NATS_URL,
-        "--prefix",
-        server.prefix,
-        "--name",
-        "bin-drain",
-        "--providers",
-        "Build/Sluice/Shell@1",
-      ],
+      ["--nats", NATS_URL, "--prefix", server.prefix, "--name", name, "--providers", "Build/Sluice/Shell@1"],
       { SLUICE_AGENT_TOKEN: TEST_TOKEN },
     );
     const exit = exited(child);
-    await waitFor(
-      "the bin to register",
-      () => server.registrations.find((r) => r.name === "bin-drain"),
-      15_000,
-    );
-    const shell = { category: "Build", owner: "Sluice", provider: "Shell", version: "1" } as const;
-    const job = await server.publishJob(
-      server.job(shell, { configuration: { Commands: "echo begun\nsleep 1\necho finished" } }),
-    );
+    await waitFor("the bin to register", () => server.registrations.find((r) => r.name === name), 15_000);
+    const job = await server.publishJob(server.job(SHELL, { configuration: { Commands: commands } }));
+    return { child, exit, job };
+  }
+
+  it("drains on SIGTERM: the running Shell job finishes, a leaving heartbeat is sent, exit 0", async () => {
+    const { child, exit, job } = await shellBinWithJob("bin-drain", "echo begun\nsleep 1\necho finished");
     await waitFor("the job to start", () => server.logText(job, "stdout").includes("begun"), 10_000);
     child.kill("SIGTERM");
     expect(await exit).toBe(0);
@@ -265,30 +257,8 @@ describe("the sluice-agent bin", () => {
   }, 30_000);
 
   it("SIGKILLed, leaves no job process behind: its reaper ends the job's process group", async () => {
-    const child = run(
-      [
-        "--nats",
-        NATS_URL,
-        "--prefix",
-        server.prefix,
-        "--name",
-        "bin-killed",
-        "--providers",
-        "Build/Sluice/Shell@1",
-      ],
-      { SLUICE_AGENT_TOKEN: TEST_TOKEN },
-    );
-    const exit = exited(child);
-    await waitFor(
-      "the bin to register",
-      () => server.registrations.find((r) => r.name === "bin-killed"),
-      15_000,
-    );
-    const shell = { category: "Build", owner: "Sluice", provider: "Shell", version: "1" } as const;
     // A job with a background process of its own, as builds start servers and watchers.
-    const job = await server.publishJob(
-      server.job(shell, { configuration: { Commands: "sleep 300 &\necho pids $$ $!\nwait" } }),
-    );
+    const { child, exit, job } = await shellBinWithJob("bin-killed", "sleep 300 &\necho pids $$ $!\nwait");
     const line = await waitFor(
       "the job to start",
       () => /pids (\d+) (\d+)/.exec(server.logText(job, "stdout")),

@@ -16,6 +16,7 @@ import {
 import { webSocketUrl } from "../src/subscription";
 import { unreachableEndpoint } from "./helpers/graphql-server";
 import { run, type RunOptions } from "./helpers/run";
+import { pushable } from "./helpers/pushable";
 
 const schema = buildSchema(`
   type LogLine { sequence: Int! at: String! stream: String! text: String! }
@@ -69,30 +70,9 @@ async function startWsServer(): Promise<WsFixture> {
     fixture.subscriptions.push(args);
     const { lines, stayOpen, fail } = fixture.script;
     if (fail) throw fail;
-    const queue = [...lines];
-    let markEnded!: () => void;
-    fixture.ended.push(new Promise<void>((resolve) => (markEnded = resolve)));
-    let waiting: ((result: IteratorResult<LogLine>) => void) | undefined;
-    let done = false;
-    const end = (): IteratorResult<LogLine> => {
-      if (!done) {
-        done = true;
-        markEnded();
-        waiting?.({ done: true, value: undefined });
-      }
-      return { done: true, value: undefined };
-    };
-    // A hand-written iterator: an async generator waiting at an `await` could not be returned early.
-    const iterator: AsyncIterableIterator<LogLine> = {
-      [Symbol.asyncIterator]: () => iterator,
-      next: async () => {
-        const next = queue.shift();
-        if (next) return { done: false, value: next };
-        if (!stayOpen || done) return end();
-        return new Promise<IteratorResult<LogLine>>((resolve) => (waiting = resolve));
-      },
-      return: async () => end(),
-    };
+    const feed = pushable<LogLine>({ initial: lines, endWhenDrained: !stayOpen });
+    fixture.ended.push(feed.ended);
+    const iterator = feed.iterator;
     return iterator;
   };
 

@@ -5,6 +5,7 @@
  * `executionEvents` subscription. `emit` records an event, updates the execution like the server
  * would, and sends it to the live subscribers (unless `live: false`, to simulate a missed event).
  */
+import { pushable } from "./pushable";
 import { buildSchema, type GraphQLFieldConfig } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { createServer, type Server } from "node:http";
@@ -142,43 +143,15 @@ export async function startExecutionServer(): Promise<ExecutionServer> {
   field.resolve = (event) => event;
   field.subscribe = (_root, args: Record<string, unknown>) => {
     fixture.subscriptions.push(args);
-    const queue: ExecutionEvent[] = [];
-    let waiting: ((result: IteratorResult<ExecutionEvent>) => void) | undefined;
-    let done = false;
-    let markEnded!: () => void;
+    const feed = pushable<ExecutionEvent>({ onEnd: () => live.delete(subscription) });
     const subscription: LiveSubscription = {
       executionId: String(args["executionId"]),
-      push: (event) => {
-        if (waiting) {
-          const resolve = waiting;
-          waiting = undefined;
-          resolve({ done: false, value: event });
-        } else queue.push(event);
-      },
-      ended: new Promise<void>((resolve) => (markEnded = resolve)),
+      push: feed.push,
+      ended: feed.ended,
     };
     fixture.ended.push(subscription.ended);
     live.add(subscription);
-    const end = (): IteratorResult<ExecutionEvent> => {
-      if (!done) {
-        done = true;
-        live.delete(subscription);
-        markEnded();
-        waiting?.({ done: true, value: undefined });
-      }
-      return { done: true, value: undefined };
-    };
-    // A hand-written iterator: an async generator waiting at an `await` could not be returned early.
-    const iterator: AsyncIterableIterator<ExecutionEvent> = {
-      [Symbol.asyncIterator]: () => iterator,
-      next: async () => {
-        const next = queue.shift();
-        if (next) return { done: false, value: next };
-        if (done) return end();
-        return new Promise<IteratorResult<ExecutionEvent>>((resolve) => (waiting = resolve));
-      },
-      return: async () => end(),
-    };
+    const iterator = feed.iterator;
     const count = fixture.subscriptions.length;
     // Listening from now on: tell the test once this returns (graphql-ws then reads the iterator).
     setImmediate(() => {

@@ -1,7 +1,7 @@
 "use client";
 
 import { useState } from "react";
-import { Field, IssueList } from "./Field";
+import { Field, InputField, IssueList } from "./Field";
 import {
   fieldId,
   RETRY_CAUSES,
@@ -47,18 +47,13 @@ export function ActionFields(props: {
   return (
     <div className="action-fields">
       <div className="field-row">
-        <Field path={`${path}.name`} label="Action name" issues={props.issuesAt(`${path}.name`)}>
-          {(control) => (
-            <input
-              {...control}
-              type="text"
-              value={action.name}
-              autoComplete="off"
-              spellCheck={false}
-              onChange={(e) => set((a) => void (a.name = e.target.value))}
-            />
-          )}
-        </Field>
+        <InputField
+          path={`${path}.name`}
+          label="Action name"
+          issues={props.issuesAt(`${path}.name`)}
+          value={action.name}
+          onValue={(value) => set((a) => void (a.name = value))}
+        />
         <Field
           path={`${path}.actionTypeId`}
           label="Action type"
@@ -99,29 +94,23 @@ export function ActionFields(props: {
             </select>
           )}
         </Field>
-        <Field
+        <InputField
           path={`${path}.runOrder`}
           label="Run order"
           hint="1–999; the same number runs in parallel"
           issues={props.issuesAt(`${path}.runOrder`)}
           className="field-narrow"
-        >
-          {(control) => (
-            <input
-              {...control}
-              type="number"
-              min={1}
-              max={999}
-              step={1}
-              value={action.runOrder}
-              onChange={(e) => set((a) => void (a.runOrder = e.target.value))}
-            />
-          )}
-        </Field>
+          type="number"
+          min={1}
+          max={999}
+          step={1}
+          value={action.runOrder}
+          onValue={(value) => set((a) => void (a.runOrder = value))}
+        />
       </div>
 
       <div className="field-row">
-        <Field
+        <InputField
           path={`${path}.inputArtifacts`}
           label="Input artifacts"
           hint={
@@ -133,35 +122,19 @@ export function ActionFields(props: {
             </>
           }
           issues={props.issuesAt(`${path}.inputArtifacts`)}
-        >
-          {(control) => (
-            <input
-              {...control}
-              type="text"
-              value={action.inputArtifacts}
-              autoComplete="off"
-              spellCheck={false}
-              onChange={(e) => set((a) => void (a.inputArtifacts = e.target.value))}
-            />
-          )}
-        </Field>
-        <Field
+
+          value={action.inputArtifacts}
+
+          onValue={(value) => set((a) => void (a.inputArtifacts = value))}
+        />
+        <InputField
           path={`${path}.outputArtifacts`}
           label="Output artifacts"
           hint={`Comma-separated${typeInfo ? `; ${bounds(typeInfo.outputArtifactDetails)}` : ""}.`}
           issues={props.issuesAt(`${path}.outputArtifacts`)}
-        >
-          {(control) => (
-            <input
-              {...control}
-              type="text"
-              value={action.outputArtifacts}
-              autoComplete="off"
-              spellCheck={false}
-              onChange={(e) => set((a) => void (a.outputArtifacts = e.target.value))}
-            />
-          )}
-        </Field>
+          value={action.outputArtifacts}
+          onValue={(value) => set((a) => void (a.outputArtifacts = value))}
+        />
       </div>
 
       <fieldset className="configuration">
@@ -183,58 +156,34 @@ export function ActionFields(props: {
       </fieldset>
 
       <div className="field-row">
-        <Field
+        <InputField
           path={`${path}.region`}
           label="Agent pool"
           hint="Empty: the default pool."
           issues={props.issuesAt(`${path}.region`)}
-        >
-          {(control) => (
-            <input
-              {...control}
-              type="text"
-              value={action.region}
-              autoComplete="off"
-              spellCheck={false}
-              onChange={(e) => set((a) => void (a.region = e.target.value))}
-            />
-          )}
-        </Field>
-        <Field
+          value={action.region}
+          onValue={(value) => set((a) => void (a.region = value))}
+        />
+        <InputField
           path={`${path}.namespace`}
           label="Variable namespace"
           hint="Later actions read its output variables as #{Namespace.Name}."
           issues={props.issuesAt(`${path}.namespace`)}
-        >
-          {(control) => (
-            <input
-              {...control}
-              type="text"
-              value={action.namespace}
-              autoComplete="off"
-              spellCheck={false}
-              onChange={(e) => set((a) => void (a.namespace = e.target.value))}
-            />
-          )}
-        </Field>
-        <Field
+          value={action.namespace}
+          onValue={(value) => set((a) => void (a.namespace = value))}
+        />
+        <InputField
           path={`${path}.timeoutInMinutes`}
           label="Timeout (minutes)"
           hint="Empty: the type's default."
           issues={props.issuesAt(`${path}.timeoutInMinutes`)}
           className="field-narrow"
-        >
-          {(control) => (
-            <input
-              {...control}
-              type="number"
-              min={1}
-              step={1}
-              value={action.timeoutInMinutes}
-              onChange={(e) => set((a) => void (a.timeoutInMinutes = e.target.value))}
-            />
-          )}
-        </Field>
+          type="number"
+          min={1}
+          step={1}
+          value={action.timeoutInMinutes}
+          onValue={(value) => set((a) => void (a.timeoutInMinutes = value))}
+        />
       </div>
 
       <RetryFields path={`${path}.retryPolicy`} action={action} issuesAt={props.issuesAt} onChange={set} />
@@ -319,42 +268,30 @@ function RetryFields(props: {
       {retry.custom ? (
         <>
           <div className="field-row">
-            <Field
+            <InputField
               path={`${path}.maxAttempts`}
               label="Attempts"
               hint="1–10 in all, the first included."
               issues={props.issuesAt(`${path}.maxAttempts`)}
-            >
-              {(control) => (
-                <input
-                  {...control}
-                  type="number"
-                  min={1}
-                  max={10}
-                  step={1}
-                  value={retry.maxAttempts}
-                  onChange={(e) => set((a) => void (a.retry.maxAttempts = e.target.value))}
-                />
-              )}
-            </Field>
-            <Field
+              type="number"
+              min={1}
+              max={10}
+              step={1}
+              value={retry.maxAttempts}
+              onValue={(value) => set((a) => void (a.retry.maxAttempts = value))}
+            />
+            <InputField
               path={`${path}.backoffSeconds`}
               label="Seconds between attempts"
               hint="0–3600; empty: 0."
               issues={props.issuesAt(`${path}.backoffSeconds`)}
-            >
-              {(control) => (
-                <input
-                  {...control}
-                  type="number"
-                  min={0}
-                  max={3600}
-                  step={1}
-                  value={retry.backoffSeconds}
-                  onChange={(e) => set((a) => void (a.retry.backoffSeconds = e.target.value))}
-                />
-              )}
-            </Field>
+              type="number"
+              min={0}
+              max={3600}
+              step={1}
+              value={retry.backoffSeconds}
+              onValue={(value) => set((a) => void (a.retry.backoffSeconds = value))}
+            />
           </div>
           <fieldset
             className={`retry-causes${onIssues?.length ? " field-invalid" : ""}`}

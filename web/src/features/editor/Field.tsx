@@ -1,6 +1,6 @@
 "use client";
 
-import type { ReactNode } from "react";
+import type { InputHTMLAttributes, ReactNode } from "react";
 import { fieldId, type Issue } from "./draft";
 
 export interface ControlProps {
@@ -44,6 +44,43 @@ export function Field(props: {
       ) : null}
       <IssueList id={`${id}-error`} issues={issues} />
     </div>
+  );
+}
+
+/**
+ * A Field whose control is one `<input>` (text unless `type` says otherwise), with what every
+ * input of the editor has: no autocomplete, no spell check (names and commands; pass
+ * `spellCheck` for prose), and the typed text handed to `onValue`.
+ */
+export function InputField({
+  path,
+  label,
+  hint,
+  issues,
+  className,
+  onValue,
+  ...input
+}: {
+  path: string;
+  label: ReactNode;
+  hint?: ReactNode;
+  issues: Issue[] | undefined;
+  className?: string;
+  onValue(value: string): void;
+} & Omit<InputHTMLAttributes<HTMLInputElement>, "onChange" | "id">) {
+  return (
+    <Field path={path} label={label} hint={hint} issues={issues} className={className}>
+      {(control) => (
+        <input
+          type="text"
+          autoComplete="off"
+          spellCheck={false}
+          {...input}
+          {...control}
+          onChange={(e) => onValue(e.target.value)}
+        />
+      )}
+    </Field>
   );
 }
 

@@ -27,7 +27,7 @@ import {
   type Draft,
   type Issue,
 } from "./draft";
-import { Field, IssueList } from "./Field";
+import { Field, InputField, IssueList } from "./Field";
 import { CREATE_PIPELINE, PIPELINE_VERSION, saveFailure, UPDATE_PIPELINE } from "./queries";
 
 export type EditorMode =
@@ -319,7 +319,7 @@ export function PipelineEditor(props: { mode: EditorMode; initial: Draft; types:
       ) : (
         <>
           <div className="field-row">
-            <Field
+            <InputField
               path="name"
               label="Pipeline name"
               hint={
@@ -328,19 +328,10 @@ export function PipelineEditor(props: { mode: EditorMode; initial: Draft; types:
                   : "1–100 of A–Z a–z 0–9 . @ _ -"
               }
               issues={issuesAt("name")}
-            >
-              {(control) => (
-                <input
-                  {...control}
-                  type="text"
-                  value={draft.name}
-                  readOnly={mode.kind === "edit"}
-                  autoComplete="off"
-                  spellCheck={false}
-                  onChange={(e) => change((d) => void (d.name = e.target.value))}
-                />
-              )}
-            </Field>
+              value={draft.name}
+              readOnly={mode.kind === "edit"}
+              onValue={(value) => change((d) => void (d.name = value))}
+            />
             <Field path="executionMode" label="Execution mode" issues={issuesAt("executionMode")}>
               {(control) => (
                 <select
@@ -376,58 +367,31 @@ export function PipelineEditor(props: { mode: EditorMode; initial: Draft; types:
                 const at = `variables[${k}]`;
                 return (
                   <li key={variable.key} className="field-row" data-path={at}>
-                    <Field
+                    <InputField
                       path={`${at}.name`}
                       label={`Variable name ${k + 1}`}
                       hint="1–128 of A–Z a–z 0–9 @ _ -"
                       issues={issuesAt(`${at}.name`)}
-                    >
-                      {(control) => (
-                        <input
-                          {...control}
-                          type="text"
-                          className="code-input"
-                          value={variable.name}
-                          autoComplete="off"
-                          spellCheck={false}
-                          onChange={(e) => change((d) => void (d.variables[k]!.name = e.target.value))}
-                        />
-                      )}
-                    </Field>
-                    <Field
+                      className="code-input"
+                      value={variable.name}
+                      onValue={(value) => change((d) => void (d.variables[k]!.name = value))}
+                    />
+                    <InputField
                       path={`${at}.defaultValue`}
                       label={`Default value ${k + 1}`}
                       hint="Empty: an empty string."
                       issues={issuesAt(`${at}.defaultValue`)}
-                    >
-                      {(control) => (
-                        <input
-                          {...control}
-                          type="text"
-                          value={variable.defaultValue}
-                          autoComplete="off"
-                          spellCheck={false}
-                          onChange={(e) =>
-                            change((d) => void (d.variables[k]!.defaultValue = e.target.value))
-                          }
-                        />
-                      )}
-                    </Field>
-                    <Field
+                      value={variable.defaultValue}
+                      onValue={(value) => change((d) => void (d.variables[k]!.defaultValue = value))}
+                    />
+                    <InputField
                       path={`${at}.description`}
                       label={`Description ${k + 1}`}
                       issues={issuesAt(`${at}.description`)}
-                    >
-                      {(control) => (
-                        <input
-                          {...control}
-                          type="text"
-                          value={variable.description}
-                          autoComplete="off"
-                          onChange={(e) => change((d) => void (d.variables[k]!.description = e.target.value))}
-                        />
-                      )}
-                    </Field>
+                      value={variable.description}
+                      spellCheck
+                      onValue={(value) => change((d) => void (d.variables[k]!.description = value))}
+                    />
                     <div className="buttons">
                       <button
                         type="button"
@@ -463,37 +427,23 @@ export function PipelineEditor(props: { mode: EditorMode; initial: Draft; types:
                 const at = `schedules[${k}]`;
                 return (
                   <li key={schedule.key} className="field-row" data-path={at}>
-                    <Field path={`${at}.cron`} label={`Cron ${k + 1}`} issues={issuesAt(`${at}.cron`)}>
-                      {(control) => (
-                        <input
-                          {...control}
-                          type="text"
-                          className="code-input"
-                          value={schedule.cron}
-                          placeholder="0 6 * * 1-5"
-                          autoComplete="off"
-                          spellCheck={false}
-                          onChange={(e) => change((d) => void (d.schedules[k]!.cron = e.target.value))}
-                        />
-                      )}
-                    </Field>
-                    <Field
+                    <InputField
+                      path={`${at}.cron`}
+                      label={`Cron ${k + 1}`}
+                      issues={issuesAt(`${at}.cron`)}
+                      className="code-input"
+                      value={schedule.cron}
+                      placeholder="0 6 * * 1-5"
+                      onValue={(value) => change((d) => void (d.schedules[k]!.cron = value))}
+                    />
+                    <InputField
                       path={`${at}.timezone`}
                       label={`Time zone ${k + 1}`}
                       issues={issuesAt(`${at}.timezone`)}
-                    >
-                      {(control) => (
-                        <input
-                          {...control}
-                          type="text"
-                          value={schedule.timezone}
-                          placeholder="UTC"
-                          autoComplete="off"
-                          spellCheck={false}
-                          onChange={(e) => change((d) => void (d.schedules[k]!.timezone = e.target.value))}
-                        />
-                      )}
-                    </Field>
+                      value={schedule.timezone}
+                      placeholder="UTC"
+                      onValue={(value) => change((d) => void (d.schedules[k]!.timezone = value))}
+                    />
                     <div className="buttons">
                       <button
                         type="button"
@@ -554,22 +504,13 @@ export function PipelineEditor(props: { mode: EditorMode; initial: Draft; types:
                         </button>
                       </div>
                     </div>
-                    <Field
+                    <InputField
                       path={`${stagePath}.name`}
                       label="Stage name"
                       issues={issuesAt(`${stagePath}.name`)}
-                    >
-                      {(control) => (
-                        <input
-                          {...control}
-                          type="text"
-                          value={stage.name}
-                          autoComplete="off"
-                          spellCheck={false}
-                          onChange={(e) => change((d) => void (d.stages[i]!.name = e.target.value))}
-                        />
-                      )}
-                    </Field>
+                      value={stage.name}
+                      onValue={(value) => change((d) => void (d.stages[i]!.name = value))}
+                    />
                     <IssueList issues={issuesAt(stagePath)} />
 
                     <ul className="edit-actions">
