@@ -4,8 +4,8 @@ import type { ActionTypeId, PipelineDocument } from "../domain/pipeline/document
 import {
   maskConfiguration,
   maskDocumentSecrets,
-  SECRET_MASK,
   secretProperties,
+  textMasker,
 } from "../domain/pipeline/secrets";
 import type { GraphQLContext } from "./context";
 
@@ -46,29 +46,12 @@ export async function shownDocument(
   return maskDocumentSecrets(document, await registryFor(ctx, ids));
 }
 
-/** Secret values shorter than this are not masked in logs: they would mask ordinary words. */
-const SHORTEST_MASKED = 4;
-
-/**
- * Hides an attempt's secret configuration values wherever its log prints them (a handler that
- * echoes its input, `set -x`): each occurrence, and each line of a multi-line value, shows as
- * the mask. The log as stored keeps them; everything the API serves of it is masked.
- */
+/** An attempt's log text as the API shows it: its secret values masked (domain/pipeline/secrets.ts). */
 export async function logMasker(
   ctx: GraphQLContext,
   typeId: ActionTypeId,
   resolvedConfiguration: Record<string, string> | null,
 ): Promise<(text: string) => string> {
   const secrets = secretProperties((await registryFor(ctx, [typeId])).find(typeId));
-  const values = new Set<string>();
-  for (const key of secrets) {
-    const value = resolvedConfiguration?.[key];
-    if (value === undefined) continue;
-    for (const part of [value, ...value.split(/\r?\n/).map((line) => line.trim())])
-      if (part.length >= SHORTEST_MASKED) values.add(part);
-  }
-  if (values.size === 0) return (text) => text;
-  // The longest first, so that a value containing another is masked whole.
-  const ordered = [...values].sort((a, b) => b.length - a.length);
-  return (text) => ordered.reduce((masked, value) => masked.split(value).join(SECRET_MASK), text);
+  return textMasker(resolvedConfiguration, secrets);
 }

@@ -1,7 +1,6 @@
 import { jetstream, jetstreamManager, type StreamConfig } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { natsNames, streamConfigs } from "@sluice/protocol";
-import type { DataSource } from "typeorm";
 
 /** Another installation (another database) uses this NATS prefix: this server must not start. */
 export class InstallationConflictError extends Error {
@@ -11,13 +10,6 @@ export class InstallationConflictError extends Error {
 interface Claim {
   installationId: string;
   claimedAt: string;
-}
-
-/** This database's installation id (made by the Installation migration). */
-export async function installationIdOf(db: DataSource): Promise<string> {
-  const rows: Array<{ id: string }> = await db.query(`SELECT id::text AS id FROM installation`);
-  if (!rows[0]) throw new Error("the installation table is empty: the database was not migrated");
-  return rows[0].id;
 }
 
 /**

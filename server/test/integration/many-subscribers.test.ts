@@ -74,7 +74,9 @@ it("delivers every event, in order, to each of 150 clients holding the same subs
   expect(other).toEqual(["other TRANSITION_DISABLED"]);
 });
 
-it("stops writing to a subscription its client completed, while the others sharing it go on", async () => {
+// That nothing more is written for the completed one is the hub's unit test (the graphql-ws
+// client drops messages for ids it no longer has, so this test could not see it).
+it("goes on serving a shared subscription after its client completed another one of the group", async () => {
   const client = createClient({
     url: t.url.replace(/^http/, "ws"),
     webSocketImpl: WebSocket,

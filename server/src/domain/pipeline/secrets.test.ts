@@ -6,6 +6,7 @@ import {
   restoreMaskedSecrets,
   SECRET_MASK,
   secretProperties,
+  textMasker,
 } from "./secrets";
 
 const webhook = actionType("Invoke", "Webhook");
@@ -58,5 +59,18 @@ describe("secret configuration values", () => {
       restoreMaskedSecrets(changed, previous, builtinRegistry).stages[1]!.actions[0]!.configuration.Secret,
     ).toBe("n3w");
     expect(restoreMaskedSecrets(masked, null, builtinRegistry)).toBe(masked);
+  });
+
+  it("masks secret values in text: every occurrence, each line of a multi-line one, not short ones", () => {
+    const secrets = new Set(["Token", "Key", "Pin"]);
+    const mask = textMasker(
+      { Token: "abcd1234", Key: "line-one\n  line-two  ", Pin: "42", Url: "visible" },
+      secrets,
+    );
+    expect(mask("token abcd1234 and abcd1234")).toBe("token **** and ****");
+    expect(mask("line-two alone; visible stays")).toBe("**** alone; visible stays");
+    expect(mask("pin 42")).toBe("pin 42");
+    const none = textMasker({ Url: "x" }, secrets);
+    expect(none("abcd1234")).toBe("abcd1234");
   });
 });

@@ -100,3 +100,28 @@ export function restoreMaskedSecrets(
   });
   return changed ? { ...document, stages } : document;
 }
+
+/** Secret values shorter than this are not masked in text: they would mask ordinary words. */
+const SHORTEST_MASKED = 4;
+
+/**
+ * Hides a configuration's secret values wherever a text prints them (a job's log: a handler that
+ * echoes its input, `set -x`): each occurrence, and each line of a multi-line value, shows as the
+ * mask. The identity when there is nothing to hide.
+ */
+export function textMasker(
+  configuration: Record<string, string> | null,
+  secrets: ReadonlySet<string>,
+): (text: string) => string {
+  const values = new Set<string>();
+  for (const key of secrets) {
+    const value = configuration?.[key];
+    if (value === undefined) continue;
+    for (const part of [value, ...value.split(/\r?\n/).map((line) => line.trim())])
+      if (part.length >= SHORTEST_MASKED) values.add(part);
+  }
+  if (values.size === 0) return (text) => text;
+  // The longest first, so that a value containing another is masked whole.
+  const ordered = [...values].sort((a, b) => b.length - a.length);
+  return (text) => ordered.reduce((masked, value) => masked.split(value).join(SECRET_MASK), text);
+}
