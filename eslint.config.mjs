@@ -1,6 +1,7 @@
 // ESLint flat config for the whole monorepo. Not type-aware, to stay fast.
 import js from "@eslint/js";
 import { defineConfig, globalIgnores } from "eslint/config";
+import { createNodeResolver, importX } from "eslint-plugin-import-x";
 import tseslint from "typescript-eslint";
 
 // Node's globals for plain JS (scripts, configs); the `globals` package is not a dependency.
@@ -101,10 +102,32 @@ export default defineConfig(
       ],
     },
   },
+  // The server's other layers (docs/ARCHITECTURE.md, "Layers"): each may import only the layers below it.
+  ...layerRules({
+    persistence: ["engine", "messaging", "graphql", "http", "auth"],
+    auth: ["engine", "messaging", "graphql", "http"],
+    engine: ["messaging", "graphql", "http"],
+    messaging: ["graphql", "http"],
+    http: ["graphql"],
+  }),
   {
-    files: ["server/src/persistence/**/*.ts"],
-    rules: {
-      "no-restricted-imports": ["error", { patterns: [intoLayers("graphql", "engine")] }],
+    // No import cycles anywhere in the server's and the agent's sources.
+    files: ["server/src/**/*.ts", "agent/src/**/*.ts", "protocol/src/**/*.ts", "cli/src/**/*.ts"],
+    ignores: ["**/*.test.ts", "**/__tests__/**"],
+    plugins: { "import-x": importX },
+    settings: {
+      "import-x/resolver-next": [createNodeResolver({ extensions: [".ts", ".js", ".json"] })],
+      "import-x/parsers": { "@typescript-eslint/parser": [".ts"] },
+      "import-x/extensions": [".ts", ".js"],
     },
+    rules: { "import-x/no-cycle": ["error", { ignoreExternal: true }] },
   },
 );
+
+/** One no-restricted-imports rule per server layer, naming the layers it may not reach. */
+function layerRules(forbidden) {
+  return Object.entries(forbidden).map(([layer, layers]) => ({
+    files: [`server/src/${layer}/**/*.ts`],
+    rules: { "no-restricted-imports": ["error", { patterns: [intoLayers(...layers)] }] },
+  }));
+}
