@@ -23,5 +23,6 @@ export type RawStatement = z.infer<typeof statementSchema>;
 export const policyEnvelopeSchema = z.strictObject({
   Version: z.literal(POLICY_VERSION).optional(),
   Id: z.string().optional(),
-  Statement: z.unknown(),
+  /** Checked by validate.ts, one statement at a time. */
+  Statement: z.unknown().optional(),
 });

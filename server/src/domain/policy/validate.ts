@@ -47,27 +47,32 @@ export function validatePolicy(input: unknown): PolicyValidation {
   const sids = new Map<string, string>();
   list.forEach((value, index) => {
     const at: PathSegment[] = single ? ["Statement"] : ["Statement", index];
+    // Sids are compared even when a statement's shape is wrong, so that no problem hides another.
+    const sidIssues = duplicateSid(value, at, sids);
     const parsed = statementSchema.safeParse(value, { reportInput: true });
     if (!parsed.success) {
-      issues.push(...fromZod(parsed.error, at, STATEMENT_KEYS));
+      issues.push(...fromZod(parsed.error, at, STATEMENT_KEYS), ...sidIssues);
       return;
     }
-    const problems = statementIssues(parsed.data, at);
-    const sid = parsed.data.Sid;
-    if (sid !== undefined && sid !== "") {
-      const first = sids.get(sid);
-      if (first !== undefined) {
-        problems.push({
-          path: formatPath([...at, "Sid"]),
-          message: `Sid ${quote(sid)} is already the Sid of ${first}; Sids are unique within a policy.`,
-        });
-      } else sids.set(sid, formatPath(at));
-    }
+    const problems = [...statementIssues(parsed.data, at), ...sidIssues];
     issues.push(...problems);
     if (problems.length === 0) statements.push(normalize(parsed.data));
   });
   if (issues.length > 0) return { ok: false, issues };
   return { ok: true, document: { Version: POLICY_VERSION, Statement: statements } };
+}
+
+function duplicateSid(statement: unknown, at: PathSegment[], seen: Map<string, string>): ValidationIssue[] {
+  const sid =
+    typeof statement === "object" && statement !== null ? (statement as { Sid?: unknown }).Sid : undefined;
+  if (typeof sid !== "string" || sid === "") return [];
+  const first = seen.get(sid);
+  if (first === undefined) {
+    seen.set(sid, formatPath(at));
+    return [];
+  }
+  const message = `Sid ${quote(sid)} is already the Sid of ${first}; Sids are unique within a policy.`;
+  return [{ path: formatPath([...at, "Sid"]), message }];
 }
 
 /** The rules a well-shaped statement must also follow. */
@@ -173,6 +178,7 @@ function fromZod(error: z.ZodError, at: readonly PathSegment[], allowedKeys: str
           },
         ];
       case "invalid_value": {
+        if (issue.input === undefined) return [{ path, message: `${what} is required.` }];
         const options = issue.values.map((v) => JSON.stringify(v));
         const expected = options.length === 1 ? options[0] : `one of ${options.join(", ")}`;
         return [{ path, message: `${what} must be ${expected}; got ${describeValue(issue.input)}.` }];
