@@ -3,16 +3,40 @@
  * case-insensitively as IAM matches actions (`sluice:getpipeline` is `sluice:GetPipeline`).
  */
 import { ACTION_NAMES, ACTION_PREFIX, type ActionName } from "./actions";
-import { globRegExp } from "./glob";
+import { globRegExp, hasWildcard } from "./glob";
 
 export function actionPatternRegExp(pattern: string): RegExp {
   return globRegExp(pattern, "i");
 }
 
+const CANONICAL = new Map<string, ActionName>(ACTION_NAMES.map((name) => [name.toLowerCase(), name]));
+
+/** The catalogued action a name stands for, whatever its case (IAM's names are case-insensitive). */
+export function canonicalAction(name: string): ActionName | undefined {
+  return CANONICAL.get(name.toLowerCase());
+}
+
+/**
+ * Wildcard patterns recur across policies (`sluice:Get*`), and the catalogue never changes: their
+ * matches are kept, up to a bound so that stored policies cannot grow the cache without end.
+ */
+const matchesOfPattern = new Map<string, readonly ActionName[]>();
+const MAX_CACHED_PATTERNS = 10_000;
+
 /** The catalogued actions a pattern matches. */
-export function actionsMatching(pattern: string): ActionName[] {
-  const regex = actionPatternRegExp(pattern);
-  return ACTION_NAMES.filter((name) => regex.test(name));
+export function actionsMatching(pattern: string): readonly ActionName[] {
+  if (!hasWildcard(pattern)) {
+    const name = canonicalAction(pattern);
+    return name ? [name] : [];
+  }
+  let matches = matchesOfPattern.get(pattern);
+  if (!matches) {
+    const regex = actionPatternRegExp(pattern);
+    matches = ACTION_NAMES.filter((name) => regex.test(name));
+    if (matchesOfPattern.size >= MAX_CACHED_PATTERNS) matchesOfPattern.clear();
+    matchesOfPattern.set(pattern, matches);
+  }
+  return matches;
 }
 
 /** A sentence saying what is wrong with an Action pattern, or null when it is valid. */

@@ -15,8 +15,8 @@
  * catalogue still gets IAM's answer: its statements are found by matching the patterns, once, and
  * kept.
  */
-import { ACTION_NAMES, type ActionName } from "./actions";
-import { actionPatternRegExp, actionsMatching } from "./action-pattern";
+import { ACTION_NAMES } from "./actions";
+import { actionPatternRegExp, actionsMatching, canonicalAction } from "./action-pattern";
 import type { Effect, NamedPolicy } from "./document";
 import { compileResourcePatterns, type ResourcePredicate } from "./resource-pattern";
 
@@ -54,9 +54,6 @@ interface ActionEntry {
   deny: CompiledStatement[];
   allow: CompiledStatement[];
 }
-
-/** IAM matches action names case-insensitively: `sluice:getpipeline` is `sluice:GetPipeline`. */
-const CANONICAL = new Map<string, ActionName>(ACTION_NAMES.map((name) => [name.toLowerCase(), name]));
 
 const IMPLICIT_DENY: Evaluation = Object.freeze({ decision: "IMPLICIT_DENY", statement: null });
 
@@ -114,7 +111,7 @@ export class CompiledPolicies {
   }
 
   private entryOf(action: string): ActionEntry {
-    const known = this.byAction.get(action) ?? this.byAction.get(CANONICAL.get(action.toLowerCase()) ?? "");
+    const known = this.byAction.get(action) ?? this.byAction.get(canonicalAction(action) ?? "");
     if (known) return known;
     // Not a catalogued action (simulatePolicy takes any string): matched directly, not kept, so
     // arbitrary names cannot grow the map.

@@ -7,13 +7,11 @@
 
 /** The regex source of a pattern; `star` and `one` say what the wildcards may match. */
 export function globSource(pattern: string, star = "[\\s\\S]*", one = "[\\s\\S]"): string {
-  let source = "";
-  for (const char of pattern) {
-    if (char === "*") source += star;
-    else if (char === "?") source += one;
-    else source += char.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
-  }
-  return source;
+  // split keeps the wildcards (the capture group) between the literal runs
+  return pattern
+    .split(/([*?])/)
+    .map((part) => (part === "*" ? star : part === "?" ? one : part.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&")))
+    .join("");
 }
 
 export function hasWildcard(pattern: string): boolean {
