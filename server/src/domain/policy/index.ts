@@ -10,3 +10,4 @@ export * from "./srn";
 export { validatePolicy, type PolicyValidation } from "./validate";
 export { resourcePatternProblem } from "./resource-pattern";
 export { actionPatternProblem, actionsMatching } from "./action-pattern";
+export * from "./trust";
