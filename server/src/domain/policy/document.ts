@@ -33,6 +33,3 @@ export interface NamedPolicy {
 
 /** IAM's limit for a managed policy is 6,144 characters; Sluice allows some more. */
 export const MAX_POLICY_DOCUMENT_CHARS = 10_240;
-
-/** Policy names as IAM allows them. */
-export const POLICY_NAME_PATTERN = /^[A-Za-z0-9+=,.@_-]{1,128}$/;

@@ -132,7 +132,7 @@ export type OperationKey = keyof typeof operationPermissions;
 /**
  * Fields below the root that show more than their root operation's action covers, for the checker
  * to guard as well (they are not `@Authorized` today): a pipeline's live state and its execution
- * history. `{name}` is the parent Pipeline's name.
+ * history. `{name}` is the parent Pipeline's name: resolve these with the parent object as `args`.
  */
 export const fieldPermissions = {
   "Pipeline.state": { action: "sluice:GetPipelineState", resource: template("pipeline/{name}") },
