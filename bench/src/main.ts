@@ -1,6 +1,7 @@
 import { runDispatch } from "./dispatch";
 import { log, machineFacts } from "./env";
 import { runFanout } from "./fanout";
+import { runPolicies } from "./policies";
 import { runQueries } from "./queries";
 import { running } from "./server";
 import { goalMet, goalText, writeResult, writeResultsMarkdown, type BenchResult } from "./results";
@@ -28,6 +29,13 @@ const SCENARIOS: Record<string, (quick: boolean) => Promise<BenchResult>> = {
     }),
   queries: (quick) =>
     runQueries({ pipelines: quick ? 50 : 1000, executionsPerPipeline: 100, requests: quick ? 200 : 2000 }),
+  policies: (quick) =>
+    runPolicies({
+      installationPolicies: 1000,
+      attachedPolicies: 20,
+      statementsPerPolicy: 10,
+      checks: quick ? 10_000 : 1_000_000,
+    }),
 };
 
 /** Interrupted: stop the servers, drop their databases and streams, then exit. */

@@ -1,0 +1,50 @@
+/**
+ * The catalogue of policy actions: every name a statement's `Action` or `NotAction` can match, with
+ * whether it only reads. Compiled statements are indexed by these names (evaluator.ts), and a
+ * pattern that matches none of them is a validation error (a typo would otherwise grant nothing
+ * without a word). docs/policies.md lists them with the operations they guard.
+ */
+
+export const ACTION_PREFIX = "sluice:";
+
+/** `access`: "read" changes nothing (ReadOnly holds exactly these), "write" changes something. */
+export const ACTION_CATALOGUE = {
+  "sluice:ListPipelines": { access: "read", resource: "pipeline" },
+  "sluice:GetPipeline": { access: "read", resource: "pipeline" },
+  "sluice:GetPipelineState": { access: "read", resource: "pipeline" },
+  "sluice:ListPipelineExecutions": { access: "read", resource: "pipeline" },
+  "sluice:GetPipelineExecution": { access: "read", resource: "pipeline" },
+  "sluice:GetLogs": { access: "read", resource: "action" },
+  "sluice:GetArtifact": { access: "read", resource: "pipeline" },
+  "sluice:CreatePipeline": { access: "write", resource: "pipeline" },
+  "sluice:UpdatePipeline": { access: "write", resource: "pipeline" },
+  "sluice:DeletePipeline": { access: "write", resource: "pipeline" },
+  "sluice:StartPipelineExecution": { access: "write", resource: "pipeline" },
+  "sluice:StopPipelineExecution": { access: "write", resource: "pipeline" },
+  "sluice:RetryStageExecution": { access: "write", resource: "stage" },
+  "sluice:RollbackStage": { access: "write", resource: "stage" },
+  "sluice:EnableStageTransition": { access: "write", resource: "stage" },
+  "sluice:DisableStageTransition": { access: "write", resource: "stage" },
+  "sluice:PutApprovalResult": { access: "write", resource: "action" },
+  "sluice:ListActionTypes": { access: "read", resource: "action-type" },
+  "sluice:CreateCustomActionType": { access: "write", resource: "action-type" },
+  "sluice:DeleteCustomActionType": { access: "write", resource: "action-type" },
+  "sluice:ListAgents": { access: "read", resource: "agent" },
+  "sluice:ManageAgents": { access: "write", resource: "agent-token" },
+  "sluice:ManageWebhooks": { access: "write", resource: "webhook" },
+  "sluice:ReadAudit": { access: "read", resource: "audit" },
+  "sluice:ManageIdentity": { access: "write", resource: "identity" },
+  "sluice:SimulatePolicy": { access: "read", resource: "identity" },
+  "sluice:AssumeRole": { access: "write", resource: "role" },
+} as const satisfies Record<string, { access: "read" | "write"; resource: string }>;
+
+export type ActionName = keyof typeof ACTION_CATALOGUE;
+
+export const ACTION_NAMES = Object.keys(ACTION_CATALOGUE) as ActionName[];
+
+export const READ_ACTIONS = ACTION_NAMES.filter((a) => ACTION_CATALOGUE[a].access === "read");
+export const WRITE_ACTIONS = ACTION_NAMES.filter((a) => ACTION_CATALOGUE[a].access === "write");
+
+export function isActionName(value: string): value is ActionName {
+  return Object.hasOwn(ACTION_CATALOGUE, value);
+}

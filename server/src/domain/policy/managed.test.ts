@@ -1,0 +1,75 @@
+import { ACTION_CATALOGUE, ACTION_NAMES, READ_ACTIONS, WRITE_ACTIONS, type ActionName } from "./actions";
+import { compilePolicies } from "./evaluator";
+import { MANAGED_POLICIES, managedPolicy, type ManagedPolicyName } from "./managed";
+import { validatePolicy } from "./validate";
+import { srn } from "./__tests__/helpers";
+
+/** A resource of the kind each action is about, for checking what a managed policy allows. */
+const RESOURCE_OF: Record<string, string> = {
+  pipeline: srn("pipeline/web"),
+  stage: srn("pipeline/web/stage/Prod"),
+  action: srn("pipeline/web/stage/Prod/action/Approve"),
+  "action-type": srn("action-type/Build/Custom/Gradle/1"),
+  agent: srn("agent/default/b1"),
+  "agent-token": srn("agent-token"),
+  webhook: srn("webhook/web"),
+  audit: srn("audit"),
+  identity: srn("user/alice"),
+  role: srn("role/deployer"),
+};
+
+function allowedBy(name: ManagedPolicyName): ActionName[] {
+  const compiled = compilePolicies([managedPolicy(name)]);
+  return ACTION_NAMES.filter((a) => compiled.isAllowed(a, RESOURCE_OF[ACTION_CATALOGUE[a].resource]!));
+}
+
+const RELEASE: ActionName[] = [
+  "sluice:StartPipelineExecution",
+  "sluice:StopPipelineExecution",
+  "sluice:RetryStageExecution",
+  "sluice:RollbackStage",
+  "sluice:EnableStageTransition",
+  "sluice:DisableStageTransition",
+  "sluice:PutApprovalResult",
+];
+
+describe("managed policies", () => {
+  it.each(Object.keys(MANAGED_POLICIES))("%s is a valid policy document", (name) => {
+    const document = MANAGED_POLICIES[name as ManagedPolicyName];
+    expect(validatePolicy(document)).toEqual({ ok: true, document });
+  });
+
+  it("ReadOnly allows reading pipelines, action types and agents, and nothing else", () => {
+    expect(allowedBy("ReadOnly")).toEqual(
+      READ_ACTIONS.filter((a) => a !== "sluice:ReadAudit" && a !== "sluice:SimulatePolicy"),
+    );
+    expect(allowedBy("ReadOnly").filter((a) => WRITE_ACTIONS.includes(a))).toEqual([]);
+  });
+
+  it("Operator is ReadOnly plus releases (start, stop, retry, roll back, transitions, approve)", () => {
+    expect(allowedBy("Operator")).toEqual(
+      ACTION_NAMES.filter((a) => allowedBy("ReadOnly").includes(a) || RELEASE.includes(a)),
+    );
+  });
+
+  it("PipelineAdmin is Operator plus pipelines, webhooks and custom action types; not agents, identities or audit", () => {
+    expect(allowedBy("PipelineAdmin")).toEqual(
+      ACTION_NAMES.filter(
+        (a) =>
+          allowedBy("Operator").includes(a) ||
+          [
+            "sluice:CreatePipeline",
+            "sluice:UpdatePipeline",
+            "sluice:DeletePipeline",
+            "sluice:ManageWebhooks",
+            "sluice:CreateCustomActionType",
+            "sluice:DeleteCustomActionType",
+          ].includes(a),
+      ),
+    );
+  });
+
+  it("Admin allows everything", () => {
+    expect(allowedBy("Admin")).toEqual(ACTION_NAMES);
+  });
+});

@@ -1,0 +1,125 @@
+import {
+  actionFor,
+  fillTemplate,
+  operationPermissions,
+  resolveResource,
+  type ResourceLookups,
+} from "./operations";
+
+/** Two executions and one action execution, as the checker's lookups would find them. */
+const lookups: ResourceLookups = {
+  pipelineOfExecution: async (id) => ({ e1: "web" })[id] ?? null,
+  actionOfActionExecution: async (id) =>
+    ({ ae1: { pipeline: "web", stage: "Prod", action: "Approve" } })[id] ?? null,
+};
+
+const resolve = (key: keyof typeof operationPermissions, args: Record<string, unknown>) =>
+  resolveResource(operationPermissions[key].resource, args, "acct1", lookups);
+
+describe("operation permissions", () => {
+  it("names the resource from the arguments", async () => {
+    expect(await resolve("Query.pipeline", { name: "web" })).toEqual({
+      kind: "one",
+      srn: "srn:sluice:acct1:pipeline/web",
+    });
+    expect(await resolve("Mutation.createPipeline", { input: { name: "web", stages: [] } })).toEqual({
+      kind: "one",
+      srn: "srn:sluice:acct1:pipeline/web",
+    });
+    expect(
+      await resolve("Mutation.rollbackStage", {
+        pipelineName: "web",
+        stageName: "Prod",
+        targetExecutionId: "x",
+      }),
+    ).toEqual({
+      kind: "one",
+      srn: "srn:sluice:acct1:pipeline/web/stage/Prod",
+    });
+    expect(
+      await resolve("Mutation.deleteCustomActionType", {
+        category: "Build",
+        provider: "Gradle",
+        version: "1",
+      }),
+    ).toEqual({ kind: "one", srn: "srn:sluice:acct1:action-type/Build/Custom/Gradle/1" });
+    expect(await resolve("Query.auditEvents", { first: 50 })).toEqual({
+      kind: "one",
+      srn: "srn:sluice:acct1:audit",
+    });
+  });
+
+  it("imports name the pipeline in Sluice's document or in CodePipeline's", async () => {
+    expect(await resolve("Mutation.importPipeline", { document: { name: "web" } })).toMatchObject({
+      srn: "srn:sluice:acct1:pipeline/web",
+    });
+    expect(
+      await resolve("Mutation.importPipeline", { document: { pipeline: { name: "api" } } }),
+    ).toMatchObject({
+      srn: "srn:sluice:acct1:pipeline/api",
+    });
+    expect(await resolve("Mutation.importPipeline", { document: { pipeline: {} } })).toEqual({
+      kind: "unresolved",
+      reason: "document.name or document.pipeline.name must name the resource.",
+    });
+  });
+
+  it("finds the pipeline, stage and action behind execution ids", async () => {
+    expect(await resolve("Mutation.retryStage", { executionId: "e1", stageName: "Prod" })).toEqual({
+      kind: "one",
+      srn: "srn:sluice:acct1:pipeline/web/stage/Prod",
+    });
+    expect(await resolve("Mutation.stopExecution", { executionId: "e1" })).toEqual({
+      kind: "one",
+      srn: "srn:sluice:acct1:pipeline/web",
+    });
+    expect(await resolve("Mutation.putApprovalResult", { actionExecutionId: "ae1", approved: true })).toEqual(
+      {
+        kind: "one",
+        srn: "srn:sluice:acct1:pipeline/web/stage/Prod/action/Approve",
+      },
+    );
+    expect(await resolve("Mutation.stopExecution", { executionId: "nope" })).toEqual({
+      kind: "unresolved",
+      reason: 'No execution "nope" exists.',
+    });
+    expect(await resolve("Subscription.actionLog", { actionExecutionId: "nope" })).toMatchObject({
+      kind: "unresolved",
+    });
+  });
+
+  it("lists and streams over many resources filter each item", async () => {
+    expect(await resolve("Query.pipelines", { first: 20 })).toEqual({ kind: "each", of: "pipeline" });
+    expect(await resolve("Subscription.pipelineEvents", { pipelineName: null })).toEqual({
+      kind: "each",
+      of: "pipeline",
+    });
+    expect(await resolve("Subscription.pipelineEvents", { pipelineName: "web" })).toEqual({
+      kind: "one",
+      srn: "srn:sluice:acct1:pipeline/web",
+    });
+  });
+
+  it("refuses values that would name another resource, or many", async () => {
+    expect(await resolve("Query.pipeline", { name: "web/stage/Prod" })).toMatchObject({ kind: "unresolved" });
+    expect(await resolve("Query.pipeline", { name: "*" })).toMatchObject({ kind: "unresolved" });
+    expect(await resolve("Mutation.rollbackStage", { pipelineName: "web", stageName: "a:b" })).toMatchObject({
+      kind: "unresolved",
+    });
+    expect(await resolve("Mutation.retryStage", { executionId: "e1", stageName: 3 })).toMatchObject({
+      kind: "unresolved",
+    });
+    expect(fillTemplate("pipeline/{name}", {})).toEqual({
+      ok: false,
+      absent: true,
+      reason: "name must name the resource.",
+    });
+  });
+
+  it("toggleTransition's action follows `enabled`", () => {
+    const permission = operationPermissions["Mutation.toggleTransition"];
+    expect(actionFor(permission, { enabled: true })).toBe("sluice:EnableStageTransition");
+    expect(actionFor(permission, { enabled: false })).toBe("sluice:DisableStageTransition");
+    expect(actionFor(operationPermissions["Query.pipeline"], {})).toBe("sluice:GetPipeline");
+  });
+});

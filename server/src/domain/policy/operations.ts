@@ -1,0 +1,250 @@
+/**
+ * What each GraphQL operation (and HTTP route) needs: the action and the resource, for the one
+ * authorization checker. Keyed `Query.pipeline`, `Mutation.retryStage`, `Subscription.actionLog`
+ * (a name can be both a query and a subscription); operation-permissions.test.ts checks that every
+ * `@Authorized` root field of the built schema is here, and nothing else.
+ *
+ * A resource is one of
+ * - `template`: an SRN resource written with argument values, `pipeline/{pipelineName}/stage/{stageName}`;
+ *   `{input.name}` reads a field of an argument, `{a|b}` the first of several that is a string;
+ * - `execution`: the pipeline of the execution whose id is argument `arg`, then `then` (a template);
+ * - `actionExecution`: `pipeline/<p>/stage/<s>/action/<a>` of the action execution whose id is `arg`;
+ * - `each`: a list or a stream; the call is allowed when the action may be allowed somewhere
+ *   (CompiledPolicies.mayAllowAny), and each item is then shown only when the action is allowed on
+ *   the item's own SRN (allowedItems). A template with `whenAbsent: "each"` becomes `each` when its
+ *   argument is null (`pipelineEvents` with no pipeline name).
+ * The lookups an execution or action execution needs are the checker's (ResourceLookups); this
+ * file stays pure.
+ */
+import type { ActionName } from "./actions";
+import { formatSrn, type ResourceType } from "./srn";
+
+export type ResourceSpec =
+  | { kind: "template"; template: string; whenAbsent?: "each"; each?: ResourceType }
+  | { kind: "execution"; arg: string; then?: string }
+  | { kind: "actionExecution"; arg: string }
+  | { kind: "each"; of: ResourceType };
+
+export interface OperationPermission {
+  /** One action, or one chosen by a boolean argument (`toggleTransition`'s `enabled`). */
+  action: ActionName | { arg: string; whenTrue: ActionName; whenFalse: ActionName };
+  resource: ResourceSpec;
+}
+
+const template = (
+  t: string,
+  extra: Partial<Extract<ResourceSpec, { kind: "template" }>> = {},
+): ResourceSpec => ({
+  kind: "template",
+  template: t,
+  ...extra,
+});
+
+export const operationPermissions = {
+  "Query.pipelines": { action: "sluice:ListPipelines", resource: { kind: "each", of: "pipeline" } },
+  "Query.pipeline": { action: "sluice:GetPipeline", resource: template("pipeline/{name}") },
+  "Query.pipelineExecution": {
+    action: "sluice:GetPipelineExecution",
+    resource: { kind: "execution", arg: "id" },
+  },
+  "Query.actionLog": {
+    action: "sluice:GetLogs",
+    resource: { kind: "actionExecution", arg: "actionExecutionId" },
+  },
+  "Query.actionTypes": { action: "sluice:ListActionTypes", resource: { kind: "each", of: "action-type" } },
+  "Query.agents": { action: "sluice:ListAgents", resource: { kind: "each", of: "agent" } },
+  "Query.agentTokens": { action: "sluice:ManageAgents", resource: template("agent-token") },
+  "Query.auditEvents": { action: "sluice:ReadAudit", resource: template("audit") },
+
+  "Mutation.createPipeline": { action: "sluice:CreatePipeline", resource: template("pipeline/{input.name}") },
+  "Mutation.importPipeline": {
+    action: "sluice:CreatePipeline",
+    // Sluice's document, or `aws codepipeline get-pipeline` output ({ pipeline: { name } }).
+    resource: template("pipeline/{document.name|document.pipeline.name}"),
+  },
+  "Mutation.updatePipeline": { action: "sluice:UpdatePipeline", resource: template("pipeline/{input.name}") },
+  "Mutation.editStages": { action: "sluice:UpdatePipeline", resource: template("pipeline/{pipelineName}") },
+  "Mutation.deletePipeline": { action: "sluice:DeletePipeline", resource: template("pipeline/{name}") },
+  "Mutation.releaseChange": {
+    action: "sluice:StartPipelineExecution",
+    resource: template("pipeline/{pipelineName}"),
+  },
+  "Mutation.stopExecution": {
+    action: "sluice:StopPipelineExecution",
+    resource: { kind: "execution", arg: "executionId" },
+  },
+  "Mutation.retryStage": {
+    action: "sluice:RetryStageExecution",
+    resource: { kind: "execution", arg: "executionId", then: "stage/{stageName}" },
+  },
+  "Mutation.rollbackStage": {
+    action: "sluice:RollbackStage",
+    resource: template("pipeline/{pipelineName}/stage/{stageName}"),
+  },
+  "Mutation.toggleTransition": {
+    action: {
+      arg: "enabled",
+      whenTrue: "sluice:EnableStageTransition",
+      whenFalse: "sluice:DisableStageTransition",
+    },
+    resource: template("pipeline/{pipelineName}/stage/{stageName}"),
+  },
+  "Mutation.putApprovalResult": {
+    action: "sluice:PutApprovalResult",
+    resource: { kind: "actionExecution", arg: "actionExecutionId" },
+  },
+  "Mutation.createCustomActionType": {
+    action: "sluice:CreateCustomActionType",
+    resource: template("action-type/{input.category}/Custom/{input.provider}/{input.version}"),
+  },
+  "Mutation.deleteCustomActionType": {
+    action: "sluice:DeleteCustomActionType",
+    resource: template("action-type/{category}/Custom/{provider}/{version}"),
+  },
+  "Mutation.createAgentToken": { action: "sluice:ManageAgents", resource: template("agent-token") },
+  "Mutation.revokeAgentToken": { action: "sluice:ManageAgents", resource: template("agent-token/{id}") },
+  "Mutation.createPipelineWebhook": {
+    action: "sluice:ManageWebhooks",
+    resource: template("webhook/{pipelineName}"),
+  },
+  "Mutation.deletePipelineWebhook": {
+    action: "sluice:ManageWebhooks",
+    resource: template("webhook/{pipelineName}"),
+  },
+
+  "Subscription.pipelineEvents": {
+    action: "sluice:GetPipelineState",
+    resource: template("pipeline/{pipelineName}", { whenAbsent: "each", each: "pipeline" }),
+  },
+  "Subscription.executionEvents": {
+    action: "sluice:GetPipelineExecution",
+    resource: { kind: "execution", arg: "executionId" },
+  },
+  "Subscription.actionLog": {
+    action: "sluice:GetLogs",
+    resource: { kind: "actionExecution", arg: "actionExecutionId" },
+  },
+  "Subscription.agentEvents": { action: "sluice:ListAgents", resource: { kind: "each", of: "agent" } },
+} as const satisfies Record<string, OperationPermission>;
+
+export type OperationKey = keyof typeof operationPermissions;
+
+/**
+ * Fields below the root that show more than their root operation's action covers, for the checker
+ * to guard as well (they are not `@Authorized` today): a pipeline's live state and its execution
+ * history. `{name}` is the parent Pipeline's name: resolve these with the parent object as `args`.
+ */
+export const fieldPermissions = {
+  "Pipeline.state": { action: "sluice:GetPipelineState", resource: template("pipeline/{name}") },
+  "Pipeline.executions": { action: "sluice:ListPipelineExecutions", resource: template("pipeline/{name}") },
+} as const satisfies Record<string, OperationPermission>;
+
+/** HTTP routes that act for a principal (the webhook route is authenticated by its signature). */
+export const routePermissions = {
+  "GET /artifacts/:executionId/:artifactName": {
+    action: "sluice:GetArtifact",
+    resource: { kind: "execution", arg: "executionId" },
+  },
+} as const satisfies Record<string, OperationPermission>;
+
+/** What the checker provides to find the pipeline behind an id; null when there is none. */
+export interface ResourceLookups {
+  pipelineOfExecution(executionId: string): Promise<string | null>;
+  actionOfActionExecution(
+    actionExecutionId: string,
+  ): Promise<{ pipeline: string; stage: string; action: string } | null>;
+}
+
+export type ResolvedResource =
+  | { kind: "one"; srn: string }
+  | { kind: "each"; of: ResourceType }
+  /** The arguments do not name a resource (a missing or non-string name, an unknown id). */
+  | { kind: "unresolved"; reason: string };
+
+export function actionFor(permission: OperationPermission, args: Record<string, unknown>): ActionName {
+  const { action } = permission;
+  if (typeof action === "string") return action;
+  return args[action.arg] === true ? action.whenTrue : action.whenFalse;
+}
+
+export async function resolveResource(
+  spec: ResourceSpec,
+  args: Record<string, unknown>,
+  account: string,
+  lookups: ResourceLookups,
+): Promise<ResolvedResource> {
+  switch (spec.kind) {
+    case "each":
+      return { kind: "each", of: spec.of };
+    case "template": {
+      const filled = fillTemplate(spec.template, args);
+      if (filled.ok) return { kind: "one", srn: formatSrnPath(account, filled.path) };
+      if (spec.whenAbsent === "each" && spec.each && filled.absent) return { kind: "each", of: spec.each };
+      return { kind: "unresolved", reason: filled.reason };
+    }
+    case "execution": {
+      const id = args[spec.arg];
+      const pipeline = typeof id === "string" ? await lookups.pipelineOfExecution(id) : null;
+      if (pipeline === null)
+        return { kind: "unresolved", reason: `No execution ${JSON.stringify(id)} exists.` };
+      const base = `pipeline/${pipeline}`;
+      if (!spec.then) return { kind: "one", srn: formatSrnPath(account, base) };
+      const filled = fillTemplate(spec.then, args);
+      return filled.ok
+        ? { kind: "one", srn: formatSrnPath(account, `${base}/${filled.path}`) }
+        : { kind: "unresolved", reason: filled.reason };
+    }
+    case "actionExecution": {
+      const id = args[spec.arg];
+      const found = typeof id === "string" ? await lookups.actionOfActionExecution(id) : null;
+      if (found === null) {
+        return { kind: "unresolved", reason: `No action execution ${JSON.stringify(id)} exists.` };
+      }
+      return {
+        kind: "one",
+        srn: formatSrn(account, { type: "pipeline", ...found }),
+      };
+    }
+  }
+}
+
+function formatSrnPath(account: string, path: string): string {
+  return `srn:sluice:${account}:${path}`;
+}
+
+type Filled = { ok: true; path: string } | { ok: false; absent: boolean; reason: string };
+
+/**
+ * `{a.b|c}` → the first of args.a.b, args.c that is a non-empty string. A value holding `/`, `:`
+ * or a wildcard is refused: it would name another resource (or many), and no valid name has one.
+ */
+export function fillTemplate(template: string, args: Record<string, unknown>): Filled {
+  let absent = false;
+  let reason = "";
+  const path = template.replace(/\{([^}]+)\}/g, (_, alternatives: string) => {
+    const candidates = alternatives.split("|");
+    const value = candidates
+      .map((c) => valueAt(args, c.split(".")))
+      .find((v) => typeof v === "string" && v !== "");
+    if (typeof value !== "string") {
+      absent ||= candidates.every((c) => valueAt(args, c.split(".")) == null);
+      reason ||= `${candidates.join(" or ")} must name the resource.`;
+      return "";
+    }
+    if (/[/:*?]/.test(value)) {
+      reason ||= `${JSON.stringify(value)} cannot be part of a resource name.`;
+      return "";
+    }
+    return value;
+  });
+  return reason ? { ok: false, absent, reason } : { ok: true, path };
+}
+
+function valueAt(value: unknown, keys: readonly string[]): unknown {
+  let current = value;
+  for (const key of keys) {
+    if (typeof current !== "object" || current === null || !Object.hasOwn(current, key)) return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}

@@ -1,0 +1,98 @@
+/**
+ * The policy checker's table (domain/policy/operations.ts) against the schema the code builds:
+ * every `@Authorized` query, mutation and subscription has its action and resource there, the
+ * table names no operation the schema lacks, and every argument it reads exists on its field.
+ */
+import { isObjectType, type GraphQLSchema } from "graphql";
+import { getMetadataStorage } from "type-graphql";
+import { createSchema } from "../src/graphql/schema";
+import { isActionName } from "../src/domain/policy/actions";
+import {
+  fieldPermissions,
+  operationPermissions,
+  routePermissions,
+  type OperationPermission,
+  type ResourceSpec,
+} from "../src/domain/policy/operations";
+
+let schema: GraphQLSchema;
+beforeAll(async () => {
+  schema = await createSchema();
+});
+
+const ROOTS = ["Query", "Mutation", "Subscription"] as const;
+
+/** `Query.pipeline` → whether type-graphql guards it with @Authorized (on the method or its class). */
+function authorizedRootFields(): Set<string> {
+  const storage = getMetadataStorage();
+  const byRoot = { Query: storage.queries, Mutation: storage.mutations, Subscription: storage.subscriptions };
+  const authorized = new Set<string>();
+  for (const root of ROOTS) {
+    for (const field of byRoot[root]) {
+      const guarded =
+        storage.authorizedFields.some((a) => a.target === field.target && a.fieldName === field.methodName) ||
+        storage.authorizedResolver.some((a) => a.target === field.target);
+      if (guarded) authorized.add(`${root}.${field.schemaName}`);
+    }
+  }
+  return authorized;
+}
+
+function schemaRootFields(): string[] {
+  return ROOTS.flatMap((root) => {
+    const type = schema.getType(root);
+    return type && isObjectType(type) ? Object.keys(type.getFields()).map((name) => `${root}.${name}`) : [];
+  });
+}
+
+/** The argument names a permission reads (the first key of each `{a.b|c}`, the lookups' ids). */
+function argumentsRead({ action, resource }: OperationPermission): string[] {
+  const fromTemplate = (t: string) =>
+    [...t.matchAll(/\{([^}]+)\}/g)].flatMap((m) => m[1]!.split("|").map((alt) => alt.split(".")[0]!));
+  const ofResource = (spec: ResourceSpec): string[] => {
+    switch (spec.kind) {
+      case "template":
+        return fromTemplate(spec.template);
+      case "execution":
+        return [spec.arg, ...(spec.then ? fromTemplate(spec.then) : [])];
+      case "actionExecution":
+        return [spec.arg];
+      case "each":
+        return [];
+    }
+  };
+  return [...(typeof action === "string" ? [] : [action.arg]), ...ofResource(resource)];
+}
+
+it("every @Authorized query, mutation and subscription of the schema is in operationPermissions, and only those", () => {
+  const fields = schemaRootFields();
+  const authorized = authorizedRootFields();
+  // Secure by default: no root field escapes the checker.
+  expect(fields.filter((f) => !authorized.has(f))).toEqual([]);
+  expect(Object.keys(operationPermissions).sort()).toEqual([...fields].sort());
+});
+
+it("each operation's action is catalogued and the arguments it reads are the field's", () => {
+  for (const [key, permission] of Object.entries(operationPermissions) as [string, OperationPermission][]) {
+    const [root, name] = key.split(".") as [string, string];
+    const type = schema.getType(root);
+    if (!type || !isObjectType(type)) throw new Error(`no ${root} type`);
+    const args = type.getFields()[name]!.args.map((a) => a.name);
+    const { action } = permission;
+    for (const a of typeof action === "string" ? [action] : [action.whenTrue, action.whenFalse]) {
+      expect([key, isActionName(a)]).toEqual([key, true]);
+    }
+    expect([key, argumentsRead(permission).filter((arg) => !args.includes(arg))]).toEqual([key, []]);
+  }
+});
+
+it("the nested fields and routes of the table exist and use catalogued actions", () => {
+  for (const [key, permission] of Object.entries(fieldPermissions)) {
+    const [typeName, name] = key.split(".") as [string, string];
+    const type = schema.getType(typeName);
+    expect([key, type && isObjectType(type) && name in type.getFields()]).toEqual([key, true]);
+    expect(isActionName(permission.action)).toBe(true);
+  }
+  for (const permission of Object.values(routePermissions))
+    expect(isActionName(permission.action)).toBe(true);
+});
