@@ -38,6 +38,7 @@ import { ensureJetStream } from "./messaging/jetstream-setup";
 import { NatsLink } from "./messaging/nats";
 import { OutboxRelay } from "./messaging/outbox-relay";
 import { ResultsConsumer } from "./messaging/results-consumer";
+import { ResultsProgress } from "./messaging/results-progress";
 import { AgentStore } from "./persistence/agent-store";
 import { AuditStore } from "./persistence/audit-store";
 import { installationIdOf } from "./persistence/installation";
@@ -97,7 +98,7 @@ export async function startServer({
     logger,
   );
   const results = new ResultsConsumer(nats, config.natsPrefix, engine, agents, logger);
-  const timers = new TimerLoop(engine, logger);
+  const timers = new TimerLoop(engine, new ResultsProgress(nats, config.natsPrefix), logger);
   const services = {
     definitions: new PipelineDefinitions(db, { maxPipelines: config.maxPipelines }, clock, config.natsPrefix),
     store: new PipelineStore(db),
