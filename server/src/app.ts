@@ -84,7 +84,7 @@ export async function startServer({
     {
       natsPrefix: config.natsPrefix,
       heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
-      leaseSeconds: config.heartbeatIntervalSeconds * TIMINGS.agentOfflineAfterIntervals,
+      leaseSeconds: config.leaseSeconds,
     },
     { committed: () => relay.kick() },
     logger,
