@@ -29,7 +29,6 @@ import { artifactRoutes } from "./http/artifacts";
 import { healthRoutes } from "./http/health";
 import { webhookRoutes } from "./http/webhooks";
 import type { Logger } from "./logger";
-import { TIMINGS } from "@sluice/protocol";
 import { AgentGateway } from "./messaging/agent-gateway";
 import { EventFanout } from "./messaging/event-fanout";
 import { LogReader } from "./messaging/log-reader";
