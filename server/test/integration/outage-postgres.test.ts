@@ -42,7 +42,7 @@ async function scenario(tag: string, downMs: number) {
   // The outage itself is what is tested: it lasts downMs, whatever happens meanwhile.
   await new Promise((resolve) => setTimeout(resolve, downMs));
   await pg.start();
-  return finishedCleanly(world, names, 90_000);
+  return finishedCleanly(world, names, 90_000, Date.now());
 }
 
 it("PostgreSQL away for 5 s: every execution succeeds, each action ran once, no log line lost", async () => {

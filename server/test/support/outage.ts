@@ -177,6 +177,8 @@ const EXECUTION = /* GraphQL */ `
           id
           status
           statusSummary
+          startTime
+          endTime
           stages {
             name
             actions {
@@ -199,8 +201,17 @@ const EXECUTION = /* GraphQL */ `
   }
 `;
 
-/** Waits for every execution to end, then checks all of it; returns a list of what went wrong. */
-export async function finishedCleanly(world: OutageWorld, names: string[], timeoutMs: number) {
+/**
+ * Waits for every execution to end, then checks all of it; returns a list of what went wrong. With
+ * OUTAGE_TIMINGS set, prints when the executions started and ended relative to the outage's end
+ * (the figures of docs/failure-model.md; nothing is asserted on them).
+ */
+export async function finishedCleanly(
+  world: OutageWorld,
+  names: string[],
+  timeoutMs: number,
+  outageEndedAt = Date.now(),
+) {
   const executions = await eventually(
     async () => {
       const all = [];
@@ -215,6 +226,14 @@ export async function finishedCleanly(world: OutageWorld, names: string[], timeo
     timeoutMs,
     "every execution to end",
   );
+  if (process.env.OUTAGE_TIMINGS) {
+    const ends = executions.map(({ execution }) => Date.parse(execution.endTime) - outageEndedAt);
+    const starts = executions.map(({ execution }) => Date.parse(execution.startTime) - outageEndedAt);
+    console.log(
+      `${names[0]}: executions started ${Math.min(...starts)}..${Math.max(...starts)} ms and ended ` +
+        `${Math.min(...ends)}..${Math.max(...ends)} ms after the outage ended`,
+    );
+  }
   const problems: string[] = [];
   const runs = world.runs();
   for (const { name, execution } of executions) {
