@@ -260,6 +260,10 @@ export async function finishedCleanly(
       const action = execution.stages
         .find((s: any) => s.name === stageName)
         .actions.find((a: any) => a.name === actionName);
+      if (!action?.id) {
+        problems.push(`${name} ${actionName}: never ran`);
+        continue;
+      }
       const log = await logOf(world.server, action.id);
       const expected = Array.from({ length: LINES }, (_, i) => `${name} ${what} line ${i + 1}`);
       const got = log.filter((line) => line.startsWith(`${name} ${what} line `));
