@@ -144,6 +144,21 @@ export class JobRun {
     this.applyCancel(decoded.message.jobId, decoded.message.attempt, decoded.message.reason);
   }
 
+  /**
+   * True when the attempt's log already has a chunk: an agent accepted the job and started it,
+   * and this delivery is a duplicate. The log subject is the attempt's own (`jobId` is the action
+   * execution), and the first chunk leaves right after the accept.
+   */
+  private async loggedAlready(): Promise<boolean> {
+    const subject = this.host.names.subjects.log(this.job.jobId);
+    const last = await this.host.jsm.streams.getMessage(this.host.names.streams.logs, {
+      last_by_subj: subject,
+    });
+    if (!last) return false;
+    const decoded = decode("logChunk", last.data, subject);
+    return !decoded.ok || decoded.message.attempt === this.job.attempt;
+  }
+
   /** Runs the job message to its end; never throws. */
   async execute(msg: JsMsg): Promise<void> {
     // The workspace is made while the cancel check and the accept travel: a local directory, not
@@ -213,13 +228,21 @@ export class JobRun {
 
   private async admit(msg: JsMsg): Promise<boolean> {
     const { job, host } = this;
+    let taken: boolean;
     try {
-      await this.checkCancel();
+      [, taken] = await Promise.all([this.checkCancel(), this.loggedAlready()]);
       this.mark("cancelChecked");
     } catch (error) {
       // Without knowing whether it was cancelled, the job is not started; it comes back soon.
       this.log.warn({ err: errorMessage(error) }, "cannot read the job's cancel subject; returning the job");
       msg.nak(2000);
+      return false;
+    }
+    if (taken) {
+      // Delivered again although an agent already runs (or ran) it: NATS lost the +ACK, e.g. it
+      // restarted after a crash. Starting it again would run its commands twice (6.5).
+      this.log.warn("dropping a job another agent already started (its log exists)");
+      msg.ack();
       return false;
     }
     const reason = this.stopReason;
@@ -252,18 +275,28 @@ export class JobRun {
     // Retried with the same id while NATS is away (it may have stored a try whose answer was
     // lost: then the server holds our lease, and handing the job back would lose it), for as long
     // as a lease; the job message is kept meanwhile.
+    let retried = false;
     try {
       await retrying(() => this.host.js.publish(subject, payload, { msgID, timeout: PUBLISH_TIMEOUT_MS }), {
         signal: this.controller.signal,
         forMs: job.leaseSeconds * 1000,
         onRetry: (error) => {
           this.log.warn({ err: errorMessage(error) }, "the accept was not stored; retrying");
+          retried = true;
           msg.working();
         },
       });
     } catch (error) {
       this.log.warn({ err: errorMessage(error) }, "the accept was not stored; returning the job");
       msg.nak();
+      return false;
+    }
+    // NATS was away meanwhile and may have lost this delivery: another agent may have got the job
+    // and started it (its log has begun). Then it is theirs; the server answers our accept with a
+    // cancel that finds nothing to stop.
+    if (retried && (await this.loggedAlready().catch(() => false))) {
+      this.log.warn("dropping a job another agent started while the accept was retried");
+      msg.ack();
       return false;
     }
     this.mark("acceptStored");

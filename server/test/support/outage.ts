@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { killAgents, startAgentProcess } from "./agent-process";
+import { killAgents, startAgentProcess, type AgentProcess } from "./agent-process";
 import { installation, killStarted, startSluiceProcess, type SluiceProcess } from "./cluster";
 import { dataOf } from "./server";
 import { eventually } from "./wait";
@@ -20,6 +20,7 @@ const LINES = 30;
 
 export interface OutageWorld {
   server: SluiceProcess;
+  agents: AgentProcess[];
   scratch: string;
   /** Lines appended by the commands: `<pipeline> build|deploy start|run`. */
   runs(): string[];
@@ -50,15 +51,15 @@ export async function startWorld(options: {
   const { createAgentToken } = dataOf(
     await server.gql(`mutation { createAgentToken(description: "outage") { token } }`),
   );
-  for (const name of ["alpha", "beta"]) {
+  const agents = ["alpha", "beta"].map((name) =>
     startAgentProcess({
       natsUrl: options.natsUrl,
       prefix: inst.natsPrefix,
       token: createAgentToken.token,
       name,
       concurrency: EXECUTIONS,
-    });
-  }
+    }),
+  );
   await eventually(
     async () => {
       const { agents } = dataOf(await server.gql(`{ agents { name status } }`));
@@ -69,12 +70,18 @@ export async function startWorld(options: {
   );
   return {
     server,
+    agents,
     scratch,
     runs: () => fs.readFileSync(path.join(scratch, "runs"), "utf8").split("\n").filter(Boolean),
   };
 }
 
 export async function stopWorld(world: OutageWorld | undefined): Promise<void> {
+  if (world && process.env.OUTAGE_DUMP) {
+    for (const agent of world.agents)
+      fs.writeFileSync(`${process.env.OUTAGE_DUMP}.${agent.name}`, agent.output());
+    fs.writeFileSync(`${process.env.OUTAGE_DUMP}.server`, world.server.output());
+  }
   await killAgents();
   await killStarted();
   if (world) fs.rmSync(world.scratch, { recursive: true, force: true });
