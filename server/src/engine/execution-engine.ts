@@ -292,17 +292,18 @@ export class ExecutionEngine {
    * event it causes, so a crash or a failed event leaves it to fire again; several server copies
    * share the work, the row lock deciding who takes each one.
    *
-   * A lease fires only when due by `leasesDueBy`: the time up to which every result the agents
-   * stored has been applied (null: not known, no lease fires). A heartbeat or complete that
-   * reached NATS before the lease ran out therefore always wins over it, however long the server
-   * could not read NATS or write to PostgreSQL.
+   * A lease (or an action's timeout) fires only when due by `leasesDueBy`: the time up to which
+   * every result the agents stored has been applied (null: not known, none fires). A heartbeat or
+   * complete that reached NATS before the lease ran out therefore always wins over it, however long
+   * the server could not read NATS or write to PostgreSQL.
    */
   async fireDueTimers(leasesDueBy: Date | null, limit = 50): Promise<number> {
     const now = this.clock();
     const leaseBound = leasesDueBy && leasesDueBy < now ? leasesDueBy : now;
     let fired = 0;
     for (const timer of await this.executions.dueTimers(now, leasesDueBy ? leaseBound : null, limit)) {
-      const dueBy = timer.key.startsWith("lease:") ? leaseBound : now;
+      const judgedOnResults = timer.key.startsWith("lease:") || timer.key.startsWith("action-timeout:");
+      const dueBy = judgedOnResults ? leaseBound : now;
       try {
         await this.withPipeline(timer.pipelineId, async (m, _p, runtime): Promise<Step> => {
           if (!(await this.executions.takeTimer(m, timer.key, dueBy))) return {};

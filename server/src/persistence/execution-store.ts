@@ -245,8 +245,9 @@ export class ExecutionStore {
   }
 
   /**
-   * Timers due at `now`, oldest first (candidates: `takeTimer` claims each one); leases only when
-   * due at `leasesDueBy` (null: none), the time up to which every agent result has been applied.
+   * Timers due at `now`, oldest first (candidates: `takeTimer` claims each one); leases and action
+   * timeouts, which an agent's result may pre-empt, only when due at `leasesDueBy` (null: none), the
+   * time up to which every agent result has been applied.
    */
   async dueTimers(
     now: Date,
@@ -255,7 +256,8 @@ export class ExecutionStore {
   ): Promise<Array<{ key: string; pipelineId: string; agentId: string | null }>> {
     return this.db.query(
       `SELECT key, pipeline_id AS "pipelineId", agent_id AS "agentId" FROM timers
-        WHERE due_at <= $1 AND (key NOT LIKE 'lease:%' OR due_at <= $2) ORDER BY due_at LIMIT $3`,
+        WHERE due_at <= $1 AND (key NOT LIKE 'lease:%' AND key NOT LIKE 'action-timeout:%' OR due_at <= $2)
+        ORDER BY due_at LIMIT $3`,
       [now, leasesDueBy ?? new Date(0), limit],
     );
   }
