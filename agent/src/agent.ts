@@ -462,8 +462,14 @@ export class Agent implements JobHost {
     }
     const job = decoded.message;
     const key = jobKey(job.jobId, job.attempt);
-    if (this.draining || this.jobs.has(key) || !this.slots.tryTake()) {
-      // Two pulls answered at once for one free slot, or a duplicate of a running job: back it goes.
+    if (this.jobs.has(key)) {
+      // Delivered again while it runs here (NATS lost its +ACK): handing it back would start it
+      // on another agent, so it is acknowledged again instead.
+      msg.ack();
+      return;
+    }
+    if (this.draining || !this.slots.tryTake()) {
+      // Two pulls answered at once for one free slot, or a draining agent: back it goes.
       msg.nak();
       return;
     }

@@ -29,7 +29,6 @@ import { artifactRoutes } from "./http/artifacts";
 import { healthRoutes } from "./http/health";
 import { webhookRoutes } from "./http/webhooks";
 import type { Logger } from "./logger";
-import { TIMINGS } from "@sluice/protocol";
 import { AgentGateway } from "./messaging/agent-gateway";
 import { EventFanout } from "./messaging/event-fanout";
 import { LogReader } from "./messaging/log-reader";
@@ -38,6 +37,7 @@ import { ensureJetStream } from "./messaging/jetstream-setup";
 import { NatsLink } from "./messaging/nats";
 import { OutboxRelay } from "./messaging/outbox-relay";
 import { ResultsConsumer } from "./messaging/results-consumer";
+import { ResultsProgress } from "./messaging/results-progress";
 import { AgentStore } from "./persistence/agent-store";
 import { AuditStore } from "./persistence/audit-store";
 import { installationIdOf } from "./persistence/installation";
@@ -83,7 +83,7 @@ export async function startServer({
     {
       natsPrefix: config.natsPrefix,
       heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
-      leaseSeconds: config.heartbeatIntervalSeconds * TIMINGS.agentOfflineAfterIntervals,
+      leaseSeconds: config.leaseSeconds,
     },
     { committed: () => relay.kick() },
     logger,
@@ -97,7 +97,7 @@ export async function startServer({
     logger,
   );
   const results = new ResultsConsumer(nats, config.natsPrefix, engine, agents, logger);
-  const timers = new TimerLoop(engine, logger);
+  const timers = new TimerLoop(engine, new ResultsProgress(nats, config.natsPrefix), logger);
   const services = {
     definitions: new PipelineDefinitions(db, { maxPipelines: config.maxPipelines }, clock, config.natsPrefix),
     store: new PipelineStore(db),

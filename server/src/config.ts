@@ -92,6 +92,20 @@ const envSchema = z.object({
   SLUICE_HEARTBEAT_INTERVAL_SECONDS: positiveInt(5, "a whole number of seconds from 1 to 300").pipe(
     z.number().max(300, { message: "a whole number of seconds from 1 to 300" }),
   ),
+  /**
+   * How long a job's lease lasts without a heartbeat, in seconds (unset: three heartbeat
+   * intervals). NATS away for less than the lease minus one interval only delays jobs
+   * (docs/failure-model.md); a lost agent is noticed after it.
+   */
+  SLUICE_LEASE_SECONDS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce
+      .number({ message: "a whole number of seconds from 2 to 3600" })
+      .int({ message: "a whole number of seconds from 2 to 3600" })
+      .min(2, { message: "a whole number of seconds from 2 to 3600" })
+      .max(3600, { message: "a whole number of seconds from 2 to 3600" })
+      .optional(),
+  ),
 });
 
 export interface Config {
@@ -108,6 +122,8 @@ export interface Config {
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   shutdownTimeoutMs: number;
   heartbeatIntervalSeconds: number;
+  /** A job's lease: SLUICE_LEASE_SECONDS, at least two heartbeat intervals. */
+  leaseSeconds: number;
   dbQueryTimeoutMs: number;
   publicUrl: string;
 }
@@ -144,6 +160,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SLUICE_SHUTDOWN_TIMEOUT_MS,
     heartbeatIntervalSeconds: e.SLUICE_HEARTBEAT_INTERVAL_SECONDS,
+    leaseSeconds: Math.max(
+      e.SLUICE_LEASE_SECONDS ?? e.SLUICE_HEARTBEAT_INTERVAL_SECONDS * 3,
+      e.SLUICE_HEARTBEAT_INTERVAL_SECONDS * 2,
+    ),
     dbQueryTimeoutMs: e.SLUICE_DB_QUERY_TIMEOUT_MS,
     publicUrl: (e.SLUICE_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
   };

@@ -90,7 +90,10 @@ function storeError(error: unknown, what: string): ArtifactError {
   if (/permission/i.test(message)) {
     return new ArtifactError("PermissionError", `${what}: the object store refused access: ${message}`);
   }
-  return new ArtifactError("SystemUnavailable", `${what}: the object store is unavailable: ${message}`);
+  // The cause travels along: whether it passes with time is runtime/retry.ts's call.
+  return new ArtifactError("SystemUnavailable", `${what}: the object store is unavailable: ${message}`, {
+    cause: error,
+  });
 }
 
 function fileSystemError(error: unknown, what: string): ArtifactError {

@@ -84,8 +84,10 @@ export class ArtifactError extends Error {
   constructor(
     readonly failureType: FailureType,
     message: string,
+    /** The NATS error behind it, when there is one: runtime/retry.ts decides from it. */
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 

@@ -31,6 +31,7 @@ import {
   type ProviderResult,
   type StopReason,
 } from "../providers/types";
+import { isRetryable, retrying } from "./retry";
 import { Backoff, errorMessage, sleep } from "./util";
 import { makeWorkspaceSync, removeTree } from "./workspace";
 
@@ -143,6 +144,21 @@ export class JobRun {
     this.applyCancel(decoded.message.jobId, decoded.message.attempt, decoded.message.reason);
   }
 
+  /**
+   * True when the attempt's log already has a chunk: an agent accepted the job and started it,
+   * and this delivery is a duplicate. The log subject is the attempt's own (`jobId` is the action
+   * execution), and the first chunk leaves right after the accept.
+   */
+  private async loggedAlready(): Promise<boolean> {
+    const subject = this.host.names.subjects.log(this.job.jobId);
+    const last = await this.host.jsm.streams.getMessage(this.host.names.streams.logs, {
+      last_by_subj: subject,
+    });
+    if (!last) return false;
+    const decoded = decode("logChunk", last.data, subject);
+    return !decoded.ok || decoded.message.attempt === this.job.attempt;
+  }
+
   /** Runs the job message to its end; never throws. */
   async execute(msg: JsMsg): Promise<void> {
     // The workspace is made while the cancel check and the accept travel: a local directory, not
@@ -212,13 +228,21 @@ export class JobRun {
 
   private async admit(msg: JsMsg): Promise<boolean> {
     const { job, host } = this;
+    let taken: boolean;
     try {
-      await this.checkCancel();
+      [, taken] = await Promise.all([this.checkCancel(), this.loggedAlready()]);
       this.mark("cancelChecked");
     } catch (error) {
       // Without knowing whether it was cancelled, the job is not started; it comes back soon.
       this.log.warn({ err: errorMessage(error) }, "cannot read the job's cancel subject; returning the job");
       msg.nak(2000);
+      return false;
+    }
+    if (taken) {
+      // Delivered again although an agent already runs (or ran) it: NATS lost the +ACK, e.g. it
+      // restarted after a crash. Starting it again would run its commands twice (6.5).
+      this.log.warn("dropping a job another agent already started (its log exists)");
+      msg.ack();
       return false;
     }
     const reason = this.stopReason;
@@ -248,18 +272,31 @@ export class JobRun {
     const subject = this.host.names.subjects.accept;
     const payload = encode("accept", accept, subject);
     const msgID = msgIds.accept(job.jobId, job.attempt, this.agentId);
-    let stored = false;
-    for (let tries = 0; tries < 3 && !stored; tries++) {
-      try {
-        await this.host.js.publish(subject, payload, { msgID, timeout: PUBLISH_TIMEOUT_MS });
-        stored = true;
-      } catch (error) {
-        this.log.warn({ err: errorMessage(error) }, "the accept was not stored");
-        if (tries < 2) await sleep(250 * (tries + 1));
-      }
-    }
-    if (!stored) {
+    // Retried with the same id while NATS is away (it may have stored a try whose answer was
+    // lost: then the server holds our lease, and handing the job back would lose it), for as long
+    // as a lease; the job message is kept meanwhile.
+    let retried = false;
+    try {
+      await retrying(() => this.host.js.publish(subject, payload, { msgID, timeout: PUBLISH_TIMEOUT_MS }), {
+        signal: this.controller.signal,
+        forMs: job.leaseSeconds * 1000,
+        onRetry: (error) => {
+          this.log.warn({ err: errorMessage(error) }, "the accept was not stored; retrying");
+          retried = true;
+          msg.working();
+        },
+      });
+    } catch (error) {
+      this.log.warn({ err: errorMessage(error) }, "the accept was not stored; returning the job");
       msg.nak();
+      return false;
+    }
+    // NATS was away meanwhile and may have lost this delivery: another agent may have got the job
+    // and started it (its log has begun). Then it is theirs; the server answers our accept with a
+    // cancel that finds nothing to stop.
+    if (retried && (await this.loggedAlready().catch(() => false))) {
+      this.log.warn("dropping a job another agent started while the accept was retried");
+      msg.ack();
       return false;
     }
     this.mark("acceptStored");
@@ -365,8 +402,9 @@ export class JobRun {
     if (job.inputArtifacts.length > 0) {
       let store: ArtifactStore;
       try {
-        store = await host.artifacts();
+        store = await this.retryingStore(() => host.artifacts(), "opening the artifact store");
       } catch (error) {
+        if (signal.aborted) return stoppedOutcome(this.stopReason!);
         return failed("SystemUnavailable", `The artifact store is unavailable: ${errorMessage(error)}`);
       }
       // Several inputs download at once; the first failing one (in the job's order) is reported,
@@ -375,7 +413,10 @@ export class JobRun {
       const downloads = job.inputArtifacts.map((artifact) => {
         jobLog.system(`Downloading artifact ${artifact.name} (${artifact.size} bytes)`);
         const destination = path.join(workspace, "inputs", artifact.name);
-        return store.download(artifact, destination).then(() => destination);
+        return this.retryingStore(
+          () => store.download(artifact, destination),
+          `downloading artifact ${artifact.name}`,
+        ).then(() => destination);
       });
       const settled = await Promise.allSettled(downloads);
       for (const [index, artifact] of job.inputArtifacts.entries()) {
@@ -426,18 +467,19 @@ export class JobRun {
     if (job.outputArtifacts.length > 0) {
       let store: ArtifactStore;
       try {
-        store = await host.artifacts();
+        store = await this.retryingStore(() => host.artifacts(), "opening the artifact store");
       } catch (error) {
+        if (signal.aborted) return stoppedOutcome(this.stopReason!);
         return failed("SystemUnavailable", `The artifact store is unavailable: ${errorMessage(error)}`);
       }
       for (const { name } of job.outputArtifacts) {
         if (signal.aborted) return stoppedOutcome(this.stopReason!);
         jobLog.system(`Uploading artifact ${name}`);
         try {
-          const artifact = await store.upload(
-            name,
-            job.outputArtifactKeyPrefix + name,
-            result.outputs![name]!,
+          // Uploading again replaces the object of the same name: a try cut off halfway is lost.
+          const artifact = await this.retryingStore(
+            () => store.upload(name, job.outputArtifactKeyPrefix + name, result.outputs![name]!),
+            `uploading artifact ${name}`,
           );
           jobLog.system(`Uploaded artifact ${name} (${artifact.size} bytes, sha256 ${artifact.sha256})`);
           stored.push(artifact);
@@ -455,6 +497,21 @@ export class JobRun {
       outputArtifacts: stored,
       testReport: result.testReport,
     };
+  }
+
+  /**
+   * An object store operation, again after a failure that passes with time (NATS away), until it
+   * succeeds or the job is stopped (its lease lost, a cancel, a timeout): the work is done, only
+   * storing it waits.
+   */
+  private retryingStore<T>(operation: () => Promise<T>, what: string): Promise<T> {
+    return retrying(operation, {
+      signal: this.controller.signal,
+      onRetry: (error, attempt) => {
+        this.log.warn({ err: errorMessage(error), attempt }, `${what} failed; retrying`);
+        if (attempt === 1) this.jobLog?.system(`${what} failed (${errorMessage(error)}); retrying`);
+      },
+    });
   }
 
   /** The provider's result; a throw is a bug in it (JobFailed with the message). */
@@ -505,8 +562,12 @@ export class JobRun {
     const { job, host } = this;
     const intervalMs = job.heartbeatIntervalSeconds * 1000;
     const subject = host.names.subjects.heartbeat;
+    // After a heartbeat that was not stored, the next one leaves sooner (backoff up to the
+    // interval): NATS back from an outage should see us again within a second, not an interval.
+    const backoff = new Backoff(250, Math.min(2000, intervalMs));
     while (!this.finished.signal.aborted) {
       const sentAt = Date.now();
+      let storedNow = false;
       // The cancel subject is read with every heartbeat (6.3), sent along with it.
       const cancelRead = this.checkCancel().catch((error: unknown) =>
         this.log.debug({ err: errorMessage(error) }, "cannot read the cancel subject"),
@@ -526,13 +587,19 @@ export class JobRun {
         // Counted from when it was sent: the server may have processed it any time after.
         this.lastStoredHeartbeat = Math.max(this.lastStoredHeartbeat, sentAt);
         this.armFence();
+        storedNow = true;
+        backoff.reset();
       } catch (error) {
         if (!this.finished.signal.aborted)
-          this.log.warn({ err: errorMessage(error) }, "job heartbeat not stored");
+          this.log.warn(
+            { err: errorMessage(error), retryable: isRetryable(error) },
+            "job heartbeat not stored; sending the next one sooner",
+          );
       }
       if (this.finished.signal.aborted) break;
       await cancelRead;
-      await sleep(Math.max(0, sentAt + intervalMs - Date.now()), this.finished.signal);
+      const wait = storedNow ? sentAt + intervalMs - Date.now() : backoff.next();
+      await sleep(Math.max(0, wait), this.finished.signal);
     }
   }
 

@@ -217,6 +217,11 @@ export class ExecutionEngine {
     return this.requireExecution(located.executionId);
   }
 
+  /** The engine's clock (tests may set it). */
+  now(): Date {
+    return this.clock();
+  }
+
   get leaseSeconds(): number {
     return this.options.leaseSeconds;
   }
@@ -258,12 +263,14 @@ export class ExecutionEngine {
   }
 
   /**
-   * A job heartbeat: the lease of the agent holding the attempt runs `leaseSeconds` from now. One
-   * UPDATE, no pipeline lock: the lease is a timer row that names its agent. False when no lease
-   * of that agent exists (the accept is on its way, or the attempt ended or is someone else's).
+   * A job heartbeat: the lease of the agent holding the attempt runs `leaseSeconds` from when the
+   * heartbeat was received (stored in the results stream, `agoMs` before now), however late it is
+   * applied. One UPDATE, no pipeline lock: the lease is a timer row that names its agent. False
+   * when no lease of that agent exists (the accept is on its way, or the attempt ended or is
+   * someone else's).
    */
-  async renewLease(actionExecutionId: string, attempt: number, agentId: string): Promise<boolean> {
-    const due = new Date(this.clock().getTime() + this.options.leaseSeconds * 1000);
+  async renewLease(actionExecutionId: string, attempt: number, agentId: string, agoMs = 0): Promise<boolean> {
+    const due = new Date(this.clock().getTime() - Math.max(0, agoMs) + this.options.leaseSeconds * 1000);
     return this.executions.renewTimer(timerKey(actionExecutionId, attempt, "lease"), agentId, due);
   }
 
@@ -284,14 +291,22 @@ export class ExecutionEngine {
    * Fires the timers that are due. Each timer is taken (deleted) in the same transaction as the
    * event it causes, so a crash or a failed event leaves it to fire again; several server copies
    * share the work, the row lock deciding who takes each one.
+   *
+   * A lease (or an action's timeout) fires only when due by `leasesDueBy`: the time up to which
+   * every result the agents stored has been applied (null: not known, none fires). A heartbeat or
+   * complete that reached NATS before the lease ran out therefore always wins over it, however long
+   * the server could not read NATS or write to PostgreSQL.
    */
-  async fireDueTimers(limit = 50): Promise<number> {
+  async fireDueTimers(leasesDueBy: Date | null, limit = 50): Promise<number> {
     const now = this.clock();
+    const leaseBound = leasesDueBy && leasesDueBy < now ? leasesDueBy : now;
     let fired = 0;
-    for (const timer of await this.executions.dueTimers(now, limit)) {
+    for (const timer of await this.executions.dueTimers(now, leasesDueBy ? leaseBound : null, limit)) {
+      const judgedOnResults = timer.key.startsWith("lease:") || timer.key.startsWith("action-timeout:");
+      const dueBy = judgedOnResults ? leaseBound : now;
       try {
         await this.withPipeline(timer.pipelineId, async (m, _p, runtime): Promise<Step> => {
-          if (!(await this.executions.takeTimer(m, timer.key, now))) return {};
+          if (!(await this.executions.takeTimer(m, timer.key, dueBy))) return {};
           fired++;
           const detail = timer.agentId ? await this.revokedAgentNote(m, timer.agentId) : null;
           return { event: { type: "TimerFired", timerKey: timer.key, detail }, runtime };

@@ -2,30 +2,9 @@ import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { DomainError } from "../domain/errors";
 import type { Logger } from "../logger";
+import { isUnavailable } from "../persistence/unavailable";
 
-/** PostgreSQL/driver errors that mean "the database is not reachable right now". */
-const UNAVAILABLE_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "57P01",
-  "57P02",
-  "57P03",
-  "08000",
-  "08001",
-  "08003",
-  "08006",
-]);
-
-export function isUnavailable(error: unknown): boolean {
-  const e = error as { code?: string; driverError?: { code?: string }; message?: string } | null;
-  if (!e) return false;
-  const code = e.code ?? e.driverError?.code;
-  if (code && UNAVAILABLE_CODES.has(code)) return true;
-  return /Connection terminated|connection timeout|Client has encountered a connection error|Query read timeout/i.test(
-    e.message ?? "",
-  );
-}
+export { isUnavailable };
 
 /**
  * Maps errors to what clients see: domain errors keep their message and code

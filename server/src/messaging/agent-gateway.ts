@@ -33,6 +33,8 @@ export class AgentGateway {
   private readonly listeners = new Set<AgentListener>();
   private readonly names: NatsNames;
   private readonly statusSubject: string;
+  /** When an agent heartbeat or a sweep last could not reach the database (ms since the epoch). */
+  private databaseFailedAt = 0;
 
   constructor(
     private readonly nats: NatsLink,
@@ -173,6 +175,7 @@ export class AgentGateway {
       }
     } catch (error) {
       // The database is away: say nothing, the agent keeps going on its leases.
+      this.databaseFailedAt = Date.now();
       this.logger.warn({ err: (error as Error).message }, "agent heartbeat not recorded");
       return;
     }
@@ -180,10 +183,15 @@ export class AgentGateway {
   }
 
   private async markSilentOffline(): Promise<void> {
+    // Heartbeats that arrived while the database was away were not recorded: their agents are not
+    // silent. After an outage every agent gets its offline delay again before it is judged.
+    const grace = TIMINGS.agentOfflineAfterIntervals * this.options.heartbeatIntervalSeconds * 1000;
+    if (Date.now() - this.databaseFailedAt < grace) return;
     try {
       this.announce(await this.store.markSilentOffline(TIMINGS.agentOfflineAfterIntervals));
     } catch {
       // the database is away; the next sweep tries again
+      this.databaseFailedAt = Date.now();
     }
   }
 }

@@ -11,17 +11,33 @@ import {
 import type { ExecutionEngine } from "../engine/execution-engine";
 import type { Logger } from "../logger";
 import type { AgentStore } from "../persistence/agent-store";
+import { isUnavailable } from "../persistence/unavailable";
 import type { NatsLink } from "./nats";
+
+/** Between two tries of a result held while PostgreSQL is away. */
+const HOLD_MIN_MS = 250;
+const HOLD_MAX_MS = 2000;
+/**
+ * A result that fails for another reason (a bug, not an outage) is redelivered with a growing
+ * delay, then terminated after this many deliveries (about three minutes), logged as an error: it
+ * must not hold back the leases (results-progress.ts) forever.
+ */
+const MAX_DELIVERIES = 10;
 
 /**
  * Reads agents' accepts and completes from the results stream through the durable consumer that
  * every server copy shares, and applies each as one engine event. A message is acknowledged only
- * after its transaction committed; one that fails is redelivered. Handlers are idempotent by
- * (action execution id, attempt), so a redelivery changes nothing.
+ * after its transaction committed. Handlers are idempotent by (action execution id, attempt), so
+ * a redelivery changes nothing.
+ *
+ * While PostgreSQL is away a result is held, not failed: it is tried again (and kept from
+ * redelivery with `working()`) until it is applied, and the results behind it wait in order. A
+ * heartbeat renews its lease from when NATS stored it, so the ones applied late count in time.
  */
 export class ResultsConsumer {
   private messages: ConsumerMessages | null = null;
   private loop: Promise<void> | null = null;
+  private stopping = false;
   private readonly names: NatsNames;
 
   constructor(
@@ -46,20 +62,55 @@ export class ResultsConsumer {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     this.messages?.stop();
     await this.loop;
   }
 
   private async run(messages: ConsumerMessages): Promise<void> {
-    for await (const msg of messages) {
+    for await (const msg of messages) await this.apply(msg);
+  }
+
+  /** Applies one result, holding it while the database is away; acks, naks or terminates it. */
+  private async apply(msg: JsMsg): Promise<void> {
+    let hold = HOLD_MIN_MS;
+    for (let held = false; ;) {
       try {
         await this.handle(msg);
         msg.ack();
+        if (held) this.logger.info({ subject: msg.subject }, "held result applied");
+        return;
       } catch (error) {
-        this.logger.error({ err: error, subject: msg.subject }, "result not applied; it will be redelivered");
-        msg.nak(1000);
+        if (isUnavailable(error) && !this.stopping) {
+          if (!held) this.logger.warn({ err: (error as Error).message }, "database away; holding the result");
+          held = true;
+          msg.working();
+          await new Promise((resolve) => setTimeout(resolve, hold));
+          hold = Math.min(HOLD_MAX_MS, hold * 2);
+          continue;
+        }
+        const deliveries = msg.info.deliveryCount;
+        if (deliveries >= MAX_DELIVERIES && !isUnavailable(error)) {
+          this.logger.error(
+            { err: error, subject: msg.subject, deliveries },
+            "result not applied after repeated deliveries; dropped",
+          );
+          msg.term();
+        } else {
+          this.logger.error(
+            { err: error, subject: msg.subject },
+            "result not applied; it will be redelivered",
+          );
+          msg.nak(Math.min(30_000, 1000 * 2 ** (deliveries - 1)));
+        }
+        return;
       }
     }
+  }
+
+  /** How long ago NATS stored the message (its clock and ours agree to NTP's precision). */
+  private static storedAgoMs(msg: JsMsg): number {
+    return Math.max(0, Date.now() - msg.info.timestampNanos / 1e6);
   }
 
   private async handle(msg: JsMsg): Promise<void> {
@@ -94,7 +145,13 @@ export class ResultsConsumer {
     } else if (parsed?.kind === "heartbeat") {
       const beat = this.decoded<HeartbeatMessage>("heartbeat", msg);
       if (!beat) return;
-      if (await this.engine.renewLease(beat.jobId, beat.attempt, beat.agentId)) return;
+      const renewed = await this.engine.renewLease(
+        beat.jobId,
+        beat.attempt,
+        beat.agentId,
+        ResultsConsumer.storedAgoMs(msg),
+      );
+      if (renewed) return;
       // No lease of this agent: fine while its accept is on its way; otherwise it must stop.
       const holder = await this.engine.attemptHolder(beat.jobId, beat.attempt);
       if (holder === null || holder.status === "Queued") return;
@@ -152,13 +209,14 @@ export class ResultsConsumer {
 
 /**
  * Why an attempt failed, in a retry policy's words. The agent says it with errorDetails.code:
- * TimedOut (its own timeout), Shutdown (it left before the job ended: like a lost agent, the job
- * itself did not fail); anything else is the job failing.
+ * TimedOut (its own timeout), Shutdown (it left before the job ended) and Fenced (it stopped the
+ * job because no heartbeat could be stored for a lease: NATS was away too long) are like a lost
+ * agent, the job itself did not fail; anything else is the job failing.
  */
 function failureCause(done: CompleteMessage): "AGENT_LOST" | "FAILED" | "TIMED_OUT" | null {
   if (done.outcome === "Succeeded") return null;
   const code = done.errorDetails?.code;
   if (code === "TimedOut") return "TIMED_OUT";
-  if (code === "Shutdown") return "AGENT_LOST";
+  if (code === "Shutdown" || code === "Fenced") return "AGENT_LOST";
   return "FAILED";
 }

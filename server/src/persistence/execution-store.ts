@@ -221,12 +221,16 @@ export class ExecutionStore {
     return rows.map((r) => r.event);
   }
 
-  /** Moves a timer held by `agentId` (a lease) to `dueAt`; false when there is none. */
+  /**
+   * Moves a timer held by `agentId` (a lease) to `dueAt`, never earlier than it is (heartbeats
+   * applied out of order, or late after an outage, do not shorten it); false when there is none.
+   */
   async renewTimer(key: string, agentId: string, dueAt: Date): Promise<boolean> {
     const rows: Array<{ key: string }> = await this.db
       .createQueryBuilder()
       .update("timers")
-      .set({ due_at: dueAt })
+      .set({ due_at: () => "GREATEST(due_at, :dueAt)" })
+      .setParameter("dueAt", dueAt)
       // A revoked agent's lease is not renewed: revocation ended it, and the timer loop fails it.
       .where(
         `key = :key AND (agent_id = :agentId OR agent_id IS NULL) AND NOT EXISTS (
@@ -240,15 +244,21 @@ export class ExecutionStore {
     return rows.length > 0;
   }
 
-  /** Timers due at `now`, oldest first (candidates: `takeTimer` claims each one). */
+  /**
+   * Timers due at `now`, oldest first (candidates: `takeTimer` claims each one); leases and action
+   * timeouts, which an agent's result may pre-empt, only when due at `leasesDueBy` (null: none), the
+   * time up to which every agent result has been applied.
+   */
   async dueTimers(
     now: Date,
+    leasesDueBy: Date | null,
     limit: number,
   ): Promise<Array<{ key: string; pipelineId: string; agentId: string | null }>> {
     return this.db.query(
       `SELECT key, pipeline_id AS "pipelineId", agent_id AS "agentId" FROM timers
-        WHERE due_at <= $1 ORDER BY due_at LIMIT $2`,
-      [now, limit],
+        WHERE due_at <= $1 AND (key NOT LIKE 'lease:%' AND key NOT LIKE 'action-timeout:%' OR due_at <= $2)
+        ORDER BY due_at LIMIT $3`,
+      [now, leasesDueBy ?? new Date(0), limit],
     );
   }
 
@@ -256,12 +266,12 @@ export class ExecutionStore {
    * Removes a due timer inside the transaction that applies it, so the timer and its effect
    * commit together; false when another server copy took it first (or it was cancelled).
    */
-  async takeTimer(m: EntityManager, key: string, now: Date): Promise<boolean> {
+  async takeTimer(m: EntityManager, key: string, dueBy: Date): Promise<boolean> {
     const rows: Array<{ key: string }> = await m
       .createQueryBuilder()
       .delete()
       .from("timers")
-      .where("key = :key AND due_at <= :now", { key, now })
+      .where("key = :key AND due_at <= :dueBy", { key, dueBy })
       .returning("key")
       .execute()
       .then((result) => result.raw as Array<{ key: string }>);

@@ -73,12 +73,16 @@ it("PostgreSQL stops and starts under a running server: UNAVAILABLE meanwhile, t
   expect(await server.status("/readyz")).toBe(503);
   expect(await server.status("/healthz")).toBe(200);
 
-  // The agent finishes during the outage: the server cannot apply the result, so it must not ack it.
+  // The agent finishes during the outage: the server cannot apply the result, so it must not ack it;
+  // it holds it (in order, kept from redelivery) until the database is back.
   await worker.finish(build!, { outcome: "Succeeded", summary: "built during the outage" });
   await eventually(
-    async () => (await engineConsumerInfo(inst.natsPrefix)).redelivered > 0,
+    async () => {
+      const info = await engineConsumerInfo(inst.natsPrefix);
+      return info.pending === 0 && info.ackPending > 0;
+    },
     10_000,
-    "the unapplied result to be redelivered",
+    "the unapplied result to be held unacknowledged",
   );
 
   await pg.start();
