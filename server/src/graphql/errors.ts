@@ -28,6 +28,18 @@ export function isUnavailable(error: unknown): boolean {
 }
 
 /**
+ * PostgreSQL's refusals of text it cannot store (22021: a NUL byte in text; 22P05: `\u0000` in
+ * jsonb): the client's input, though graphql/limits.ts refuses such text before anything runs.
+ */
+const UNSTORABLE_TEXT_CODES = new Set(["22021", "22P05"]);
+
+export function isUnstorableText(error: unknown): boolean {
+  const e = error as { code?: string; driverError?: { code?: string } } | null;
+  const code = e?.code ?? e?.driverError?.code;
+  return code !== undefined && UNSTORABLE_TEXT_CODES.has(code);
+}
+
+/**
  * Maps errors to what clients see: domain errors keep their message and code
  * (`extensions.code`, plus `validationErrors` for documents); GraphQL's own errors (parse,
  * validation, variable coercion) keep theirs; anything unexpected is logged and masked.
@@ -45,6 +57,13 @@ export function createErrorFormatter(logger: Logger, development: boolean) {
           : null;
     if (domain) {
       return { ...base, message: domain.message, extensions: { code: domain.code, ...domain.details } };
+    }
+    if (isUnstorableText(original)) {
+      return {
+        ...base,
+        message: "Text cannot hold NUL characters or unpaired UTF-16 surrogates.",
+        extensions: { code: "BAD_USER_INPUT" },
+      };
     }
     if (isUnavailable(original)) {
       return {
