@@ -28,6 +28,7 @@ import { socketDelivery } from "./graphql/socket-delivery";
 import { DIRECT_DELIVERY, SubscriptionHub, type DirectDelivery } from "./graphql/subscription-hub";
 import { artifactRoutes } from "./http/artifacts";
 import { errorHandler, notFound } from "./http/errors";
+import { graphqlGuard } from "./http/graphql-guard";
 import { healthRoutes } from "./http/health";
 import { webhookRoutes } from "./http/webhooks";
 import type { Logger } from "./logger";
@@ -235,6 +236,7 @@ export async function startServer({
     "/graphql",
     cors(),
     express.json({ limit: limits.maxBodyBytes }),
+    graphqlGuard(limits),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<GraphQLContext> => {
         const requestId = String(res.getHeader("x-request-id"));

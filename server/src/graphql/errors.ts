@@ -72,6 +72,15 @@ export function createErrorFormatter(logger: Logger, development: boolean) {
         extensions: { code: "UNAVAILABLE" },
       };
     }
+    // graphql's parser stops at `maxTokens` (SLUICE_MAX_QUERY_TOKENS) with a syntax error: it is a limit.
+    const tokens = /^Syntax Error: Document contains more that (\d+) tokens/.exec(formatted.message);
+    if (tokens) {
+      const limit = Number(tokens[1]);
+      return {
+        message: `This document has more than ${limit.toLocaleString("en-US")} tokens, the limit (SLUICE_MAX_QUERY_TOKENS); split it into several requests.`,
+        extensions: { code: "LIMIT_EXCEEDED", limit },
+      };
+    }
     const code = formatted.extensions?.code;
     if (typeof code === "string" && code !== "INTERNAL_SERVER_ERROR") {
       return development ? formatted : { ...base, extensions: { code } };

@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { getIntrospectionQuery, GraphQLError, parse, type GraphQLSchema } from "graphql";
 import type { RequestLimits } from "../config";
-import { isStorable, requestLimitErrors, unstorablePaths } from "./limits";
+import { isStorable, storableText, unstorablePaths } from "../domain/storable-text";
+import { requestLimitErrors } from "./limits";
 import { createSchema } from "./schema";
 import { socketOperation } from "./socket-operation";
 
@@ -107,7 +108,7 @@ describe("request limits", () => {
       fc.property(fc.string({ unit: "binary" }), (text) => {
         // UTF-8 cannot carry a lone surrogate: it does not survive the round trip.
         const wellFormed = Buffer.from(text, "utf8").toString("utf8") === text && !text.includes("\u0000");
-        return isStorable(text) === wellFormed;
+        return isStorable(text) === wellFormed && isStorable(storableText(text));
       }),
     );
   });
@@ -132,6 +133,11 @@ describe("graphql-ws operations", () => {
     expect(Array.isArray(invalid) && invalid[0]!.extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
     const many = socketOperation(schema, LIMITS, { query: `{ ${aliased(21, "__typename")} }` });
     expect(Array.isArray(many) && many[0]!.extensions.code).toBe("LIMIT_EXCEEDED");
+    // Refused before validation, some of whose rules would overflow the stack.
+    const deep = socketOperation(schema, LIMITS, {
+      query: `{ __schema { types { ${"fields { type { ".repeat(2000)}name${" } }".repeat(2000)} } } }`,
+    });
+    expect(Array.isArray(deep) && deep[0]!.message).toMatch(/nests 4,003 brackets deep; the limit is 64/);
     const ok = socketOperation(schema, LIMITS, { query: "{ __typename }", variables: {} });
     expect(Array.isArray(ok)).toBe(false);
   });

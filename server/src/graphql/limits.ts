@@ -9,6 +9,9 @@ import {
   getOperationAST,
   GraphQLError,
   Kind,
+  Lexer,
+  Source,
+  TokenKind,
   visit,
   type DocumentNode,
   type FragmentDefinitionNode,
@@ -19,18 +22,11 @@ import {
 import { getVariableValues } from "graphql/execution/values";
 import type { RequestLimits } from "../config";
 import { DomainError, LimitExceededError } from "../domain/errors";
+import { isStorable, unstorablePaths } from "../domain/storable-text";
 import { costError, operationCost } from "./complexity";
 
 /** Field selections walked (fragments expanded) before an operation is refused as too large to measure. */
 const MAX_WALKED_FIELDS = 10_000;
-
-/** A UTF-16 surrogate without its pair. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** Whether PostgreSQL can store the text: it refuses NUL, and lone surrogates in jsonb. */
-export function isStorable(text: string): boolean {
-  return !text.includes("\u0000") && !LONE_SURROGATE.test(text);
-}
 
 function limitError(message: string, details: Record<string, unknown>): GraphQLError {
   return new GraphQLError(message, {
@@ -52,22 +48,6 @@ function unstorableError(paths: string[]): GraphQLError {
   });
 }
 
-/** Paths (`variables.input.stages[0].name`) of strings, keys included, that cannot be stored. */
-export function unstorablePaths(value: unknown, path: string, found: string[] = []): string[] {
-  if (found.length >= 50) return found;
-  if (typeof value === "string") {
-    if (!isStorable(value)) found.push(path);
-  } else if (Array.isArray(value)) {
-    value.forEach((item, i) => unstorablePaths(item, `${path}[${i}]`, found));
-  } else if (value !== null && typeof value === "object") {
-    for (const [key, item] of Object.entries(value)) {
-      if (!isStorable(key)) found.push(`${path} (a key)`);
-      unstorablePaths(item, `${path}.${key}`, found);
-    }
-  }
-  return found;
-}
-
 /** String literals of the document that cannot be stored, named by the argument holding them. */
 function unstorableLiterals(document: DocumentNode): string[] {
   const found: string[] = [];
@@ -81,6 +61,36 @@ function unstorableLiterals(document: DocumentNode): string[] {
   });
   return found;
 }
+
+/**
+ * How deep the document's brackets (`{`, `[`, `(`) nest, read from its tokens before it is
+ * parsed: graphql's parser and some validation rules recurse per level and overflow the stack on a
+ * document nested a few thousand deep. Allowed: twice the selection depth limit, for arguments and
+ * input values. A document that does not lex, or has too many tokens, is left to the parser.
+ */
+export function nestingError(query: string, limits: RequestLimits): GraphQLError | null {
+  const allowed = limits.maxDepth * 2;
+  const lexer = new Lexer(new Source(query));
+  let depth = 0;
+  let deepest = 0;
+  try {
+    for (let tokens = 0, token = lexer.advance(); token.kind !== TokenKind.EOF; token = lexer.advance()) {
+      if (++tokens > limits.maxTokens) return null;
+      if (OPENING.has(token.kind)) deepest = Math.max(deepest, ++depth);
+      else if (CLOSING.has(token.kind)) depth--;
+    }
+  } catch {
+    return null;
+  }
+  if (deepest <= allowed) return null;
+  return limitError(
+    `This document nests ${deepest.toLocaleString("en-US")} brackets deep; the limit is ${allowed} (twice SLUICE_MAX_QUERY_DEPTH).`,
+    { nesting: deepest, limit: allowed },
+  );
+}
+
+const OPENING = new Set<string>([TokenKind.BRACE_L, TokenKind.BRACKET_L, TokenKind.PAREN_L]);
+const CLOSING = new Set<string>([TokenKind.BRACE_R, TokenKind.BRACKET_R, TokenKind.PAREN_R]);
 
 interface Shape {
   depth: number;

@@ -5,7 +5,7 @@
  */
 import { GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from "graphql";
 import type { RequestLimits } from "../config";
-import { requestLimitErrors } from "./limits";
+import { nestingError, requestLimitErrors } from "./limits";
 
 export interface SocketPayload {
   query: string;
@@ -25,6 +25,8 @@ export function socketOperation(
       operationName: string | null | undefined;
       variableValues: Record<string, unknown> | null | undefined;
     } {
+  const tooDeep = nestingError(payload.query, limits);
+  if (tooDeep) return [tooDeep];
   let document: DocumentNode;
   try {
     document = parse(payload.query, { maxTokens: limits.maxTokens });

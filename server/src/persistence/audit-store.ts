@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { DataSource, EntityManager } from "typeorm";
+import { storableText } from "../domain/storable-text";
 import { decodeCursor, encodeCursor } from "./cursor";
 
 export interface AuditEventRow {
@@ -18,15 +19,9 @@ export interface AuditEventRow {
 
 export type NewAuditEvent = Omit<AuditEventRow, "id" | "at">;
 
-/** NUL and unpaired UTF-16 surrogates, which PostgreSQL refuses in text and jsonb. */
-const UNSTORABLE = new RegExp(
-  String.raw`\x00|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]`,
-  "g",
-);
-
 /** The value with every string (keys too) made storable: what cannot be stored becomes U+FFFD. */
 function storable<T>(value: T): T {
-  if (typeof value === "string") return value.replace(UNSTORABLE, "\uFFFD") as T;
+  if (typeof value === "string") return storableText(value) as T;
   if (Array.isArray(value)) return value.map(storable) as T;
   if (value === null || typeof value !== "object" || value instanceof Date) return value;
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k), storable(v)])) as T;
@@ -127,7 +122,7 @@ export class AuditStore {
     await this.db.query(`UPDATE audit_events SET outcome = $2, error = $3 WHERE id = $1`, [
       id,
       outcome,
-      error === null ? null : storable(error),
+      error === null ? null : storableText(error),
     ]);
   }
 
