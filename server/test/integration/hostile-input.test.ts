@@ -24,8 +24,11 @@ jest.setTimeout(120_000);
 
 const TOKEN = "hostile-admin-token-0123456789";
 const MB = 1024 * 1024;
-/** How much the server's RSS may grow over its warmed-up size during the whole file. */
-const RSS_GROWTH_LIMIT = 350 * MB;
+/**
+ * How much the server's RSS may grow over its warmed-up size during the whole file: it grows about
+ * 200 MB (garbage not yet collected); before the limits, 30,000 aliases of `__schema` took 4.4 GB.
+ */
+const RSS_GROWTH_LIMIT = 512 * MB;
 const SEED = Number(process.env.HOSTILE_SEED ?? Date.now() % 1_000_000);
 
 let db: TestDatabase;
