@@ -125,7 +125,6 @@ export interface Config {
   dataDir: string;
   adminToken: string | undefined;
   maxPipelines: number;
-  maxQueryCost: number;
   /** What one GraphQL request may ask (graphql/limits.ts, http/errors.ts). */
   requestLimits: RequestLimits;
   development: boolean;
@@ -163,7 +162,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: path.resolve(e.SLUICE_DATA_DIR),
     adminToken: e.SLUICE_ADMIN_TOKEN,
     maxPipelines: e.SLUICE_MAX_PIPELINES,
-    maxQueryCost: e.SLUICE_MAX_QUERY_COST,
     requestLimits: {
       maxCost: e.SLUICE_MAX_QUERY_COST,
       maxTokens: e.SLUICE_MAX_QUERY_TOKENS,
