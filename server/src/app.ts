@@ -20,12 +20,15 @@ import { Scheduler } from "./engine/scheduler";
 import { SourcePoller } from "./engine/source-poller";
 import { TimerLoop } from "./engine/timer-loop";
 import type { GraphQLContext } from "./graphql/context";
-import { costError, costErrorOfText, operationCost } from "./graphql/complexity";
 import { createErrorFormatter } from "./graphql/errors";
+import { requestLimitErrors } from "./graphql/limits";
 import { createSchema } from "./graphql/schema";
+import { socketOperation } from "./graphql/socket-operation";
 import { socketDelivery } from "./graphql/socket-delivery";
 import { DIRECT_DELIVERY, SubscriptionHub, type DirectDelivery } from "./graphql/subscription-hub";
 import { artifactRoutes } from "./http/artifacts";
+import { errorHandler, notFound } from "./http/errors";
+import { graphqlGuard } from "./http/graphql-guard";
 import { healthRoutes } from "./http/health";
 import { webhookRoutes } from "./http/webhooks";
 import type { Logger } from "./logger";
@@ -143,7 +146,13 @@ export async function startServer({
   app.disable("x-powered-by");
   const httpServer = http.createServer(app);
 
-  const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql" });
+  // Frames above the body limit close the socket (1009) before they are buffered or authenticated.
+  const limits = config.requestLimits;
+  const wsServer = new WebSocketServer({
+    server: httpServer,
+    path: "/graphql",
+    maxPayload: limits.maxBodyBytes,
+  });
   const subscriptions = new SubscriptionHub(undefined, {
     format: (result) => withFormattedErrors(result, formatError),
   });
@@ -169,17 +178,9 @@ export async function startServer({
           [DIRECT_DELIVERY]: socketDelivery(ctx.extra.socket, id, logger),
         };
       },
-      // The same ceiling on an operation's cost as over HTTP (graphql/complexity.ts).
-      onSubscribe: (_ctx, _id, payload) => {
-        const error = costErrorOfText(
-          schema,
-          config.maxQueryCost,
-          payload.query,
-          payload.operationName,
-          payload.variables,
-        );
-        return error ? [error] : undefined;
-      },
+      // Parsed, validated and held to the same limits as over HTTP (graphql/limits.ts); a bad
+      // operation errors alone instead of closing the socket.
+      onSubscribe: (_ctx, _id, payload) => socketOperation(schema, limits, payload),
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)),
       onNext: (_ctx, _id, _payload, _args, result) =>
         withFormattedErrors(result as ExecutionResult, formatError),
@@ -194,20 +195,21 @@ export async function startServer({
     introspection: true,
     // main.ts owns the signals: it stops Apollo, then NATS and the database, then exits.
     stopOnTerminationSignals: false,
+    parseOptions: { maxTokens: limits.maxTokens },
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       {
-        // Rejects an operation whose estimated cost is above the ceiling, before it runs.
+        // Refuses an operation above the request limits (graphql/limits.ts), before it runs.
         async requestDidStart() {
           return {
             async didResolveOperation({ request, document }) {
-              let cost: number;
-              try {
-                cost = operationCost(schema, document, request.operationName, request.variables);
-              } catch {
-                return; // bad variables: execution reports them
-              }
-              const error = costError(cost, config.maxQueryCost);
+              const [error] = requestLimitErrors(
+                schema,
+                document,
+                request.operationName,
+                request.variables,
+                limits,
+              );
               if (error) throw error;
             },
           };
@@ -233,7 +235,8 @@ export async function startServer({
   app.use(
     "/graphql",
     cors(),
-    express.json({ limit: "2mb" }),
+    express.json({ limit: limits.maxBodyBytes }),
+    graphqlGuard(limits),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<GraphQLContext> => {
         const requestId = String(res.getHeader("x-request-id"));
@@ -246,6 +249,15 @@ export async function startServer({
       },
     }),
   );
+
+  app.use(
+    notFound({
+      "/graphql": ["GET", "HEAD", "POST", "OPTIONS"],
+      "/webhooks": ["POST"],
+      "/artifacts": ["GET", "HEAD"],
+    }),
+  );
+  app.use(errorHandler(logger));
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);

@@ -74,6 +74,18 @@ const envSchema = z.object({
   SLUICE_MAX_PIPELINES: positiveInt(1000, "a positive integer"),
   /** The highest estimated cost of one GraphQL operation (graphql/complexity.ts). */
   SLUICE_MAX_QUERY_COST: positiveInt(20000, "a positive integer"),
+  /** The most lexical tokens one GraphQL document may hold (refused while parsing, before anything else). */
+  SLUICE_MAX_QUERY_TOKENS: positiveInt(20000, "a positive integer"),
+  /** The deepest selection one operation may nest (introspection types are cyclic; Sluice's are not). */
+  SLUICE_MAX_QUERY_DEPTH: positiveInt(32, "a positive integer"),
+  /** The most aliased fields one operation may hold. */
+  SLUICE_MAX_ALIASES: positiveInt(100, "a positive integer"),
+  /** The most top-level fields one query or subscription may ask for. */
+  SLUICE_MAX_ROOT_FIELDS: positiveInt(20, "a positive integer"),
+  /** The most mutations one request may run (what one request may create). */
+  SLUICE_MAX_MUTATIONS: positiveInt(10, "a positive integer"),
+  /** The largest GraphQL request body over HTTP, and the largest graphql-ws frame, in bytes. */
+  SLUICE_MAX_BODY_BYTES: positiveInt(2 * 1024 * 1024, "a positive number of bytes"),
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** How long SIGTERM waits for in-flight requests before closing them, in milliseconds. */
@@ -108,6 +120,16 @@ const envSchema = z.object({
   ),
 });
 
+export interface RequestLimits {
+  maxCost: number;
+  maxTokens: number;
+  maxDepth: number;
+  maxAliases: number;
+  maxRootFields: number;
+  maxMutations: number;
+  maxBodyBytes: number;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -117,7 +139,8 @@ export interface Config {
   dataDir: string;
   adminToken: string | undefined;
   maxPipelines: number;
-  maxQueryCost: number;
+  /** What one GraphQL request may ask (graphql/limits.ts, http/errors.ts). */
+  requestLimits: RequestLimits;
   development: boolean;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   shutdownTimeoutMs: number;
@@ -155,7 +178,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: path.resolve(e.SLUICE_DATA_DIR),
     adminToken: e.SLUICE_ADMIN_TOKEN,
     maxPipelines: e.SLUICE_MAX_PIPELINES,
-    maxQueryCost: e.SLUICE_MAX_QUERY_COST,
+    requestLimits: {
+      maxCost: e.SLUICE_MAX_QUERY_COST,
+      maxTokens: e.SLUICE_MAX_QUERY_TOKENS,
+      maxDepth: e.SLUICE_MAX_QUERY_DEPTH,
+      maxAliases: e.SLUICE_MAX_ALIASES,
+      maxRootFields: e.SLUICE_MAX_ROOT_FIELDS,
+      maxMutations: e.SLUICE_MAX_MUTATIONS,
+      maxBodyBytes: e.SLUICE_MAX_BODY_BYTES,
+    },
     development: e.NODE_ENV === "development",
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SLUICE_SHUTDOWN_TIMEOUT_MS,

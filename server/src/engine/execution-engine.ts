@@ -29,6 +29,7 @@ import {
   type Trigger,
 } from "../domain/execution";
 import type { PipelineEntity } from "../persistence/entities/pipeline.entity";
+import { auditedTransaction } from "../persistence/audit-store";
 import { ExecutionStore, type ExecutionRow, type OutboxMessage } from "../persistence/execution-store";
 import { PipelineStore } from "../persistence/pipeline-store";
 import type { Logger } from "../logger";
@@ -352,12 +353,12 @@ export class ExecutionEngine {
     return this.withPipeline(pipeline.id, step);
   }
 
-  /** The one transaction per event. */
+  /** The one transaction per event (with the audit row of the mutation that asked for it, if one did). */
   private async withPipeline<T extends Step>(
     pipelineId: string,
     step: (m: EntityManager, pipeline: PipelineEntity, runtime: PipelineRuntime) => Promise<T>,
   ): Promise<T & { runtime: PipelineRuntime }> {
-    const result = await this.db.transaction(async (m) => {
+    const result = await auditedTransaction(this.db, async (m) => {
       const { pipeline, runtime } = await this.lockPipeline(m, pipelineId);
       const planned = await step(m, pipeline, runtime);
       if (!planned.event) return { ...planned, runtime };

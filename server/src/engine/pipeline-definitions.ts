@@ -17,6 +17,7 @@ import type { Principal } from "../auth/principal";
 import { CustomActionTypeEntity } from "../persistence/entities/custom-action-type.entity";
 import { PipelineVersionEntity } from "../persistence/entities/pipeline-version.entity";
 import { PipelineEntity } from "../persistence/entities/pipeline.entity";
+import { auditedTransaction } from "../persistence/audit-store";
 import { ExecutionStore } from "../persistence/execution-store";
 import { PipelineStore } from "../persistence/pipeline-store";
 import type { Clock } from "./clock";
@@ -74,8 +75,9 @@ export class PipelineDefinitions {
     this.committedListeners.add(listener);
   }
 
+  /** A definition change's transaction, with the audit row of the mutation that asked for it. */
   private async write<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
-    const result = await this.db.transaction(work);
+    const result = await auditedTransaction(this.db, work);
     for (const listener of this.committedListeners) listener();
     return result;
   }
@@ -189,14 +191,14 @@ export class PipelineDefinitions {
   async createCustomActionType(input: unknown, principal: Principal): Promise<ActionTypeDefinition> {
     const parsed = parseCustomActionType(input);
     if (!parsed.ok) throw new ValidationError(parsed.issues);
-    return this.db.transaction(async (m) => {
+    return auditedTransaction(this.db, async (m) => {
       await this.insertActionType(m, parsed.definition, principal);
       return parsed.definition;
     });
   }
 
   async deleteCustomActionType(id: Omit<ActionTypeId, "owner">): Promise<void> {
-    await this.db.transaction(async (m) => {
+    await auditedTransaction(this.db, async (m) => {
       await m.query("SELECT pg_advisory_xact_lock($1)", [ACTION_TYPE_LOCK]);
       const users = await this.store.pipelinesUsingActionType({ ...id, owner: "Custom" }, m);
       if (users.length > 0) {

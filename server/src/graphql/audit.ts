@@ -1,8 +1,9 @@
 import type { GraphQLResolveInfo } from "graphql";
 import type { MiddlewareFn } from "type-graphql";
 import { DomainError } from "../domain/errors";
+import { PendingAudit, type NewAuditEvent } from "../persistence/audit-store";
 import type { GraphQLContext } from "./context";
-import { isUnavailable } from "./errors";
+import { isUnavailable, isUnstorableText } from "./errors";
 
 const SECRET_KEY = /token|secret|password|authorization/i;
 const MAX_STRING = 300;
@@ -63,57 +64,75 @@ function targetOf(args: Record<string, unknown>): string | null {
 function outcomeOf(error: unknown): string {
   if (error instanceof DomainError) return error.code;
   if (isUnavailable(error)) return "UNAVAILABLE";
+  if (isUnstorableText(error)) return "BAD_USER_INPUT";
   const code = (error as { extensions?: { code?: unknown } } | null)?.extensions?.code;
   return typeof code === "string" ? code : "INTERNAL_SERVER_ERROR";
 }
 
-/** Writes one audit row; a row that cannot be written is reported in the server's log instead. */
-async function recordAudit(
+/** The audit row of a mutation: who asked, what, about which pipeline and target. */
+async function auditEvent(
   context: GraphQLContext,
   operation: string,
   args: Record<string, unknown>,
   outcome: string,
   error: string | null,
-): Promise<void> {
+): Promise<NewAuditEvent> {
+  return {
+    principal: context.principal?.id ?? "anonymous",
+    operation,
+    pipelineName: pipelineOf(args) ?? (await pipelineOfTarget(context, args)),
+    target: targetOf(args),
+    arguments: auditArguments(args) as Record<string, unknown>,
+    outcome,
+    error,
+    requestId: context.requestId,
+  };
+}
+
+/** Writes a row for a mutation that changed nothing; one that cannot be written goes to the server's log. */
+async function recordUnchanged(context: GraphQLContext, event: NewAuditEvent): Promise<void> {
   try {
-    await context.audit.record({
-      principal: context.principal?.id ?? "anonymous",
-      operation,
-      pipelineName: pipelineOf(args) ?? (await pipelineOfTarget(context, args)),
-      target: targetOf(args),
-      arguments: auditArguments(args) as Record<string, unknown>,
-      outcome,
-      error,
-      requestId: context.requestId,
-    });
+    await context.audit.record(event);
   } catch (failure) {
-    context.logger.error({ err: failure, operation }, "audit event not written");
+    context.logger.error({ err: failure, operation: event.operation }, "audit event not written");
   }
 }
+
+const errorText = (error: unknown, outcome: string) =>
+  outcome === "INTERNAL_SERVER_ERROR" ? null : String((error as Error).message).slice(0, 1000);
 
 /**
  * Every mutation, done or refused, goes to the audit log with who asked, what and how it went
  * (every @Mutation carries it: a test checks; mutations refused before they run, for a missing or
  * invalid token or a missing permission, are recorded by the auth checker through
- * `auditRefusal`). Writing the row never fails the mutation. Applied per mutation rather than
- * globally: a global type-graphql middleware would wrap every field of every query.
+ * `auditRefusal`). A mutation's row is written in the transaction that makes its change
+ * (persistence/audit-store.ts, `auditedTransaction`): a row that cannot be written fails the
+ * mutation, which then changes nothing. A mutation that reached no such transaction has its row
+ * written afterwards, and fails if it cannot be. Applied per mutation rather than globally: a
+ * global type-graphql middleware would wrap every field of every query.
  */
 export const auditMutations: MiddlewareFn<GraphQLContext> = async ({ info, args, context }, next) => {
+  const event = await auditEvent(context, info.fieldName, args, "ok", null);
+  const pending = new PendingAudit(event);
+  let result: unknown;
   try {
-    const result: unknown = await next();
-    await recordAudit(context, info.fieldName, args, "ok", null);
-    return result;
+    result = await pending.run(next);
   } catch (error) {
     const outcome = outcomeOf(error);
-    await recordAudit(
-      context,
-      info.fieldName,
-      args,
-      outcome,
-      outcome === "INTERNAL_SERVER_ERROR" ? null : (error as Error).message.slice(0, 1000),
-    );
+    if (pending.id === null) {
+      await recordUnchanged(context, { ...event, outcome, error: errorText(error, outcome) });
+    } else {
+      // Its change committed (with an "ok" row) before it failed: the row says how it ended.
+      await context.audit
+        .settle(pending.id, outcome, errorText(error, outcome))
+        .catch((failure: unknown) =>
+          context.logger.error({ err: failure, operation: event.operation }, "audit outcome not written"),
+        );
+    }
     throw error;
   }
+  if (pending.id === null) await context.audit.record(event);
+  return result;
 };
 
 /**
@@ -164,5 +183,5 @@ export async function auditRefusal(
   message: string,
 ): Promise<void> {
   if (info.parentType.name !== "Mutation" || !refusals.take(context)) return;
-  await recordAudit(context, info.fieldName, args, outcome, message);
+  await recordUnchanged(context, await auditEvent(context, info.fieldName, args, outcome, message));
 }

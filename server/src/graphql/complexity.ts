@@ -9,7 +9,6 @@ import {
   getNamedType,
   GraphQLError,
   isLeafType,
-  parse,
   separateOperations,
   type DocumentNode,
   type GraphQLSchema,
@@ -42,26 +41,6 @@ export function operationCost(
 ): number {
   const query = operationName ? (separateOperations(document)[operationName] ?? document) : document;
   return getComplexity({ schema, query, variables: variables ?? {}, estimators: [estimator] });
-}
-
-/**
- * The cost error of an operation sent as text (graphql-ws), or null when it is within the limit
- * or cannot be costed (a syntax or variable error: the operation's own validation reports it).
- */
-export function costErrorOfText(
-  schema: GraphQLSchema,
-  limit: number,
-  query: string,
-  operationName: string | null | undefined,
-  variables: Record<string, unknown> | null | undefined,
-): GraphQLError | null {
-  let cost: number;
-  try {
-    cost = operationCost(schema, parse(query), operationName, variables);
-  } catch {
-    return null;
-  }
-  return costError(cost, limit);
 }
 
 /** The error for an operation above the ceiling (HTTP 400, LIMIT_EXCEEDED), or null. */

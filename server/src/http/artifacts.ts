@@ -9,6 +9,7 @@ import type { ExecutionEngine } from "../engine/execution-engine";
 import type { ExecutionView } from "../domain/execution";
 import type { Logger } from "../logger";
 import type { NatsLink } from "../messaging/nats";
+import { sendError } from "./errors";
 
 /**
  * `GET /artifacts/<executionId>/<artifactName>`: the artifact's tar.gz from the object store, with
@@ -26,9 +27,12 @@ export function artifactRoutes(
   const bucket = natsNames(prefix).artifactsBucket;
   router.get("/artifacts/:executionId/:artifactName", async (req: Request, res: Response) => {
     if (authenticator.authenticate(req.headers.authorization) === null) {
-      res
-        .status(401)
-        .json({ error: "A valid API token is required: send it as `Authorization: Bearer <token>`." });
+      sendError(
+        res,
+        401,
+        "UNAUTHENTICATED",
+        "A valid API token is required: send it as `Authorization: Bearer <token>`.",
+      );
       return;
     }
     const executionId = String(req.params.executionId);
@@ -36,19 +40,19 @@ export function artifactRoutes(
     const execution = await engine.executions.findExecution<ExecutionView>(executionId).catch(() => null);
     const artifact = execution?.view.artifacts.find((a) => a.name === name);
     if (!execution || !artifact || artifact.objectKey !== artifactKey(executionId, name)) {
-      res.status(404).json({ error: `Execution ${executionId} has no artifact named "${name}".` });
+      sendError(res, 404, "NOT_FOUND", `Execution ${executionId} has no artifact named "${name}".`);
       return;
     }
     const nc = nats.nats;
     if (!nc) {
-      res.status(503).json({ error: "The artifact store (NATS) is unavailable; try again shortly." });
+      sendError(res, 503, "UNAVAILABLE", "The artifact store (NATS) is unavailable; try again shortly.");
       return;
     }
     try {
       const store = await new Objm(nc).open(bucket);
       const object = await store.get(artifact.objectKey);
       if (!object) {
-        res.status(404).json({ error: `The object of artifact "${name}" is gone from the store.` });
+        sendError(res, 404, "NOT_FOUND", `The object of artifact "${name}" is gone from the store.`);
         return;
       }
       res.status(200);
@@ -62,7 +66,7 @@ export function artifactRoutes(
     } catch (error) {
       logger.warn({ err: (error as Error).message, executionId, name }, "artifact download failed");
       if (!res.headersSent)
-        res.status(503).json({ error: "The artifact store is unavailable; try again shortly." });
+        sendError(res, 503, "UNAVAILABLE", "The artifact store is unavailable; try again shortly.");
       else res.destroy(error as Error);
     }
   });

@@ -5,7 +5,9 @@ import type { DataSource } from "typeorm";
 import { z } from "zod";
 import { sourcesStartedBy, type Push } from "../domain/triggers/push";
 import type { ExecutionEngine } from "../engine/execution-engine";
+import { unstorablePaths } from "../domain/storable-text";
 import type { Logger } from "../logger";
+import { sendError } from "./errors";
 import { PipelineStore } from "../persistence/pipeline-store";
 import { WebhookStore } from "../persistence/webhook-store";
 
@@ -130,12 +132,17 @@ export function webhookRoutes(db: DataSource, engine: ExecutionEngine, logger: L
         const pipeline = await pipelines.findByName(name);
         const hook = pipeline ? await webhooks.find(pipeline.id) : null;
         if (!pipeline || !hook) {
-          res.status(404).json({ error: `Pipeline "${name}" has no webhook.` });
+          sendError(res, 404, "NOT_FOUND", `Pipeline "${name}" has no webhook.`);
           return;
         }
         const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
         if (!verified(req.headers, body, hook.secret)) {
-          res.status(401).json({ error: "The signature does not match this pipeline's webhook secret." });
+          sendError(
+            res,
+            401,
+            "UNAUTHENTICATED",
+            "The signature does not match this pipeline's webhook secret.",
+          );
           return;
         }
         await webhooks.delivered(pipeline.id);
@@ -153,7 +160,13 @@ export function webhookRoutes(db: DataSource, engine: ExecutionEngine, logger: L
         try {
           json = JSON.parse(body.toString("utf8"));
         } catch {
-          res.status(400).json({ error: "The body is not JSON." });
+          sendError(res, 400, "BAD_REQUEST", "The body is not JSON.");
+          return;
+        }
+        const unstorable = unstorablePaths(json, "body");
+        if (unstorable.length > 0) {
+          const message = `Text cannot hold NUL characters or unpaired UTF-16 surrogates: ${unstorable.slice(0, 5).join(", ")}.`;
+          sendError(res, 400, "BAD_USER_INPUT", message);
           return;
         }
         const push = readPush(json);
@@ -196,7 +209,7 @@ export function webhookRoutes(db: DataSource, engine: ExecutionEngine, logger: L
         res.status(201).json({ started: [execution.id], commitId: push.commitId });
       } catch (error) {
         logger.error({ err: error, pipeline: name }, "webhook failed");
-        res.status(503).json({ error: "The push could not be processed now; redeliver it shortly." });
+        sendError(res, 503, "UNAVAILABLE", "The push could not be processed now; redeliver it shortly.");
       }
     },
   );

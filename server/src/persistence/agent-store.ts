@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import type { DataSource, EntityManager } from "typeorm";
 import type { ActionTypeId } from "@sluice/protocol";
+import { auditedTransaction } from "./audit-store";
 import { queryReturning } from "./returning";
 
 /** What an agent shows: online (idle), busy (runs jobs), draining (leaving after its jobs), offline. */
@@ -76,10 +77,12 @@ export class AgentStore {
 
   async createToken(description: string, createdBy: string): Promise<{ row: AgentTokenRow; token: string }> {
     const token = `sat_${crypto.randomBytes(32).toString("base64url")}`;
-    const [row]: AgentTokenRow[] = await this.db.query(
-      `INSERT INTO agent_tokens (description, token_hash, created_by) VALUES ($1, $2, $3)
-       RETURNING ${TOKEN_COLUMNS}`,
-      [description, tokenHash(token), createdBy],
+    const [row]: AgentTokenRow[] = await auditedTransaction(this.db, (m) =>
+      m.query(
+        `INSERT INTO agent_tokens (description, token_hash, created_by) VALUES ($1, $2, $3)
+         RETURNING ${TOKEN_COLUMNS}`,
+        [description, tokenHash(token), createdBy],
+      ),
     );
     return { row: row!, token };
   }
@@ -96,7 +99,7 @@ export class AgentStore {
     id: string,
     revokedBy: string,
   ): Promise<{ token: AgentTokenRow; agents: AgentRow[] } | null> {
-    return this.db.transaction(async (m) => {
+    return auditedTransaction(this.db, async (m) => {
       const [token] = await queryReturning<AgentTokenRow>(
         m,
         `UPDATE agent_tokens SET revoked_at = coalesce(revoked_at, now()), revoked_by = coalesce(revoked_by, $2)

@@ -1,4 +1,6 @@
-import type { DataSource } from "typeorm";
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { DataSource, EntityManager } from "typeorm";
+import { storableText } from "../domain/storable-text";
 import { decodeCursor, encodeCursor } from "./cursor";
 
 export interface AuditEventRow {
@@ -17,25 +19,111 @@ export interface AuditEventRow {
 
 export type NewAuditEvent = Omit<AuditEventRow, "id" | "at">;
 
+/** The value with every string (keys too) made storable: what cannot be stored becomes U+FFFD. */
+function storable<T>(value: T): T {
+  if (typeof value === "string") return storableText(value) as T;
+  if (Array.isArray(value)) return value.map(storable) as T;
+  if (value === null || typeof value !== "object" || value instanceof Date) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k), storable(v)])) as T;
+}
+
+async function insertEvent(db: DataSource | EntityManager, event: NewAuditEvent): Promise<string> {
+  const e = storable(event);
+  const [row]: Array<{ id: string }> = await db.query(
+    `INSERT INTO audit_events (principal, operation, pipeline_name, target, arguments, outcome, error, request_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id::text AS id`,
+    [
+      e.principal,
+      e.operation,
+      e.pipelineName,
+      e.target,
+      JSON.stringify(e.arguments),
+      e.outcome,
+      e.error,
+      e.requestId,
+    ],
+  );
+  return row!.id;
+}
+
+/**
+ * The audit row of the mutation being run, to be written in the transaction that makes its
+ * change: the GraphQL layer opens the scope (`PendingAudit.run`), the engine and the stores open
+ * their transactions with `auditedTransaction`, which writes the row last, before committing. The
+ * change and its audit row commit together, or neither does. The first transaction of the
+ * mutation carries the row; one that fails hands it on to the next.
+ */
+export class PendingAudit {
+  private static readonly current = new AsyncLocalStorage<PendingAudit>();
+  /** The row's id once the transaction holding it committed. */
+  id: string | null = null;
+  private claimed = false;
+  private closed = false;
+
+  constructor(readonly event: NewAuditEvent) {}
+
+  /** Runs the mutation in this scope; the scope closes when it settles (later work cannot claim it). */
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await PendingAudit.current.run(this, work);
+    } finally {
+      this.closed = true;
+    }
+  }
+
+  /** The open, unclaimed scope of the caller, claimed. */
+  static claim(): PendingAudit | null {
+    const pending = PendingAudit.current.getStore();
+    if (!pending || pending.closed || pending.claimed) return null;
+    pending.claimed = true;
+    return pending;
+  }
+
+  release(id: string | null): void {
+    this.id = id;
+    this.claimed = id !== null;
+  }
+}
+
+/** `db.transaction`, plus the audit row of the mutation it runs for (PendingAudit), if any. */
+export async function auditedTransaction<T>(
+  db: DataSource,
+  work: (m: EntityManager) => Promise<T>,
+): Promise<T> {
+  const pending = PendingAudit.claim();
+  if (!pending) return db.transaction(work);
+  let id: string | null = null;
+  try {
+    const result = await db.transaction(async (m) => {
+      const value = await work(m);
+      id = await insertEvent(m, pending.event);
+      return value;
+    });
+    return result;
+  } catch (error) {
+    id = null;
+    throw error;
+  } finally {
+    pending.release(id);
+  }
+}
+
 /** The audit log: one row per mutation, newest first when read. */
 export class AuditStore {
   constructor(private readonly db: DataSource) {}
 
+  /** Writes a row on its own (a mutation refused before it ran, or one that reached no transaction). */
   async record(event: NewAuditEvent): Promise<void> {
-    await this.db.query(
-      `INSERT INTO audit_events (principal, operation, pipeline_name, target, arguments, outcome, error, request_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        event.principal,
-        event.operation,
-        event.pipelineName,
-        event.target,
-        JSON.stringify(event.arguments),
-        event.outcome,
-        event.error,
-        event.requestId,
-      ],
-    );
+    await insertEvent(this.db, event);
+  }
+
+  /** The outcome of a mutation whose row committed with its change but which failed afterwards. */
+  async settle(id: string, outcome: string, error: string | null): Promise<void> {
+    await this.db.query(`UPDATE audit_events SET outcome = $2, error = $3 WHERE id = $1`, [
+      id,
+      outcome,
+      error === null ? null : storableText(error),
+    ]);
   }
 
   /** A page, newest first; `first + 1` rows so that the caller knows whether more exist. */

@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import type { DataSource } from "typeorm";
+import { auditedTransaction } from "./audit-store";
 import { queryReturning } from "./returning";
 
 /** The webhook of each pipeline: its secret, kept to check signatures. */
@@ -8,12 +9,14 @@ export class WebhookStore {
 
   async create(pipelineId: string, createdBy: string): Promise<{ secret: string; createdAt: Date }> {
     const secret = crypto.randomBytes(32).toString("base64url");
-    const [row]: Array<{ createdAt: Date }> = await this.db.query(
-      `INSERT INTO pipeline_webhooks (pipeline_id, secret, created_by) VALUES ($1, $2, $3)
-       ON CONFLICT (pipeline_id) DO UPDATE SET secret = EXCLUDED.secret, created_by = EXCLUDED.created_by,
-         created_at = now(), last_delivery_at = NULL
-       RETURNING created_at AS "createdAt"`,
-      [pipelineId, secret, createdBy],
+    const [row]: Array<{ createdAt: Date }> = await auditedTransaction(this.db, (m) =>
+      m.query(
+        `INSERT INTO pipeline_webhooks (pipeline_id, secret, created_by) VALUES ($1, $2, $3)
+         ON CONFLICT (pipeline_id) DO UPDATE SET secret = EXCLUDED.secret, created_by = EXCLUDED.created_by,
+           created_at = now(), last_delivery_at = NULL
+         RETURNING created_at AS "createdAt"`,
+        [pipelineId, secret, createdBy],
+      ),
     );
     return { secret, createdAt: row!.createdAt };
   }
@@ -30,10 +33,10 @@ export class WebhookStore {
   }
 
   async delete(pipelineId: string): Promise<boolean> {
-    const rows = await queryReturning(
-      this.db,
-      `DELETE FROM pipeline_webhooks WHERE pipeline_id = $1 RETURNING pipeline_id`,
-      [pipelineId],
+    const rows = await auditedTransaction(this.db, (m) =>
+      queryReturning(m, `DELETE FROM pipeline_webhooks WHERE pipeline_id = $1 RETURNING pipeline_id`, [
+        pipelineId,
+      ]),
     );
     return rows.length > 0;
   }

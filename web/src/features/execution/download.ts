@@ -14,8 +14,12 @@ export async function downloadArtifact(
   ).catch(() => null);
   if (!response) return "The dashboard does not answer.";
   if (!response.ok) {
-    const body = (await response.json().catch(() => null)) as { error?: string } | null;
-    return body?.error ?? `The download failed (${response.status}).`;
+    // The server answers `{ errors: [{ message }] }`; the dashboard's relay `{ error }` when it cannot reach it.
+    const body = (await response.json().catch(() => null)) as {
+      error?: string;
+      errors?: Array<{ message?: string }>;
+    } | null;
+    return body?.errors?.[0]?.message ?? body?.error ?? `The download failed (${response.status}).`;
   }
   const url = URL.createObjectURL(await response.blob());
   const link = document.createElement("a");

@@ -1,0 +1,111 @@
+/**
+ * Errors of the HTTP layer in the shape GraphQL clients read: `{ errors: [{ message,
+ * extensions: { code } }] }` with a 4xx, on every route. Express would otherwise answer a body it
+ * cannot read (bad JSON, an unknown charset or encoding, too large) and an unknown route with an
+ * HTML page.
+ */
+import type { ErrorRequestHandler, RequestHandler, Response } from "express";
+import type { Logger } from "../logger";
+
+export function sendError(
+  res: Response,
+  status: number,
+  code: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+): void {
+  res.status(status).json({ errors: [{ message, extensions: { code, ...extra } }] });
+}
+
+/** body-parser's error types (`err.type`), as status, code and a sentence. */
+const BODY_ERRORS: Record<string, { status: number; code: string; message: (e: BodyError) => string }> = {
+  "entity.parse.failed": {
+    status: 400,
+    code: "BAD_REQUEST",
+    message: () => "The request body is not valid JSON.",
+  },
+  "entity.too.large": {
+    status: 413,
+    code: "PAYLOAD_TOO_LARGE",
+    message: (e) => `The request body is larger than the limit of ${e.limit} bytes.`,
+  },
+  "charset.unsupported": {
+    status: 415,
+    code: "UNSUPPORTED_MEDIA_TYPE",
+    message: (e) => `The charset ${JSON.stringify(e.charset)} is not supported; send UTF-8.`,
+  },
+  "encoding.unsupported": {
+    status: 415,
+    code: "UNSUPPORTED_MEDIA_TYPE",
+    message: (e) => `The content encoding ${JSON.stringify(e.encoding)} is not supported.`,
+  },
+  "request.size.invalid": {
+    status: 400,
+    code: "BAD_REQUEST",
+    message: () => "The request body's length does not match its Content-Length.",
+  },
+  "request.aborted": { status: 400, code: "BAD_REQUEST", message: () => "The request was aborted." },
+  "stream.encoding.set": {
+    status: 400,
+    code: "BAD_REQUEST",
+    message: () => "The request body is unreadable.",
+  },
+  "stream.not.readable": {
+    status: 400,
+    code: "BAD_REQUEST",
+    message: () => "The request body is unreadable.",
+  },
+};
+
+interface BodyError {
+  type?: string;
+  status?: number;
+  limit?: number;
+  charset?: string;
+  encoding?: string;
+}
+
+/** Last handler: a route nobody serves (or a method a route does not take) gets JSON. */
+export function notFound(allowed: Record<string, string[]>): RequestHandler {
+  return (req, res) => {
+    const methods = Object.entries(allowed).find(
+      ([prefix]) => req.path === prefix || req.path.startsWith(`${prefix}/`),
+    )?.[1];
+    if (methods && !methods.includes(req.method)) {
+      res.setHeader("allow", methods.join(", "));
+      sendError(
+        res,
+        405,
+        "METHOD_NOT_ALLOWED",
+        `${req.path} takes ${methods.join(" or ")}, not ${req.method}.`,
+      );
+      return;
+    }
+    sendError(res, 404, "NOT_FOUND", `Nothing is served at ${req.method} ${req.path}.`);
+  };
+}
+
+/**
+ * Last error handler: a body that cannot be read is the client's fault (4xx, said why); anything
+ * else is logged and answered with a masked 500 in the same shape.
+ */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, _req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const e = (error ?? {}) as BodyError;
+    const known = e.type ? BODY_ERRORS[e.type] : undefined;
+    if (known) {
+      sendError(res, known.status, known.code, known.message(e));
+      return;
+    }
+    if (typeof e.status === "number" && e.status >= 400 && e.status < 500) {
+      sendError(res, e.status, "BAD_REQUEST", "The request cannot be read.");
+      return;
+    }
+    logger.error({ err: error }, "unexpected error in an HTTP request");
+    sendError(res, 500, "INTERNAL_SERVER_ERROR", "Internal server error.");
+  };
+}
