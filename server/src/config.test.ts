@@ -63,4 +63,15 @@ describe("loadConfig", () => {
     expect(problems).toMatch(/PORT="http" is invalid: expected a port number/);
     expect(problems).toMatch(/DATABASE_URL="mysql:\/\/x" is invalid: expected a postgres:\/\//);
   });
+
+  it("names the allowed values of an enum once, in words", () => {
+    expect(() => loadConfig({ LOG_LEVEL: "loud", NODE_ENV: "prod" })).toThrow(
+      expect.objectContaining({
+        problems: [
+          'NODE_ENV="prod" is invalid: expected one of development, production, test',
+          'LOG_LEVEL="loud" is invalid: expected one of fatal, error, warn, info, debug, trace, silent',
+        ],
+      }),
+    );
+  });
 });
