@@ -5,13 +5,15 @@
 import { spawn, spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { DEFAULT_NATS_URL, ROOT, ensureDeps, ensureNats, log, runOrExit } from "./ensure-services.mjs";
 
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", NEXT_TELEMETRY_DISABLED: "1" };
 env.SLUICE_DATA_DIR = path.resolve(env.SLUICE_DATA_DIR ?? path.join(ROOT, ".sluice", "data"));
 const port = env.PORT ?? "4000";
-const agentWorkDir = path.resolve(env.SLUICE_AGENT_WORK_DIR ?? path.join(ROOT, ".sluice", "agent-work"));
+// Outside the checkout: a job's git without a .git of its own must not find Sluice's repository.
+const agentWorkDir = path.resolve(env.SLUICE_AGENT_WORK_DIR ?? path.join(os.tmpdir(), "sluice-agent"));
 const webPort = env.WEB_PORT ?? "3000";
 
 await runOrExit(async () => {

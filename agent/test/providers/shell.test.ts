@@ -1,3 +1,5 @@
+import { execFileSync } from "node:child_process";
+import { realpathSync } from "node:fs";
 import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { collectEntries } from "../../src/artifacts/archive";
@@ -94,6 +96,24 @@ describe("Shell provider", () => {
     expect(log.text("system")).toContain('$ bash -c "echo nested"\n');
     // the trap shares the first line: bash's line numbers are those of the Commands configuration
     expect(log.text("stderr")).toMatch(/line 4: no-such-command: command not found/);
+  });
+
+  it("never lets git find a repository the work directory sits in", async () => {
+    const enclosing = path.join(base, "enclosing-repo");
+    await mkdir(enclosing);
+    execFileSync("git", ["init", "-q", enclosing]);
+    const job = makeJob({
+      configuration: {
+        Commands:
+          'test -z "${GIT_DIR:-}"\nif git rev-parse --show-toplevel; then exit 9; fi\ngit init -q . && git rev-parse --show-toplevel',
+      },
+    });
+    const { context, log, workspace } = await makeContext(enclosing, job);
+    const result = await build.run(context);
+    expect(result).toMatchObject({ outcome: "Succeeded" });
+    expect(log.text("stderr")).toMatch(/not a git repository/);
+    // the job's own repository still works
+    expect(log.text("stdout").trim()).toBe(realpathSync(workspace));
   });
 
   it("stops at the first failing command (errexit) and reports its status", async () => {
