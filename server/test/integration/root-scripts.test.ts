@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import semver from "semver";
 
 const SCRIPTS = path.join(__dirname, "..", "..", "..", "scripts");
 
@@ -83,5 +84,19 @@ describe("npm test's last line", () => {
         failed: 0,
       },
     );
+  });
+});
+
+describe("the dependencies", () => {
+  it("all support the oldest Node the project supports, so that npm ci warns of no engine", () => {
+    const root = path.join(__dirname, "..", "..", "..");
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
+    const oldest = semver.minVersion(pkg.engines.node)!;
+    expect(oldest.major).toBe(20);
+    const lock = JSON.parse(fs.readFileSync(path.join(root, "package-lock.json"), "utf8"));
+    const unsupported = Object.entries(lock.packages as Record<string, { version?: string; engines?: any }>)
+      .filter(([, p]) => typeof p.engines?.node === "string" && !semver.satisfies(oldest, p.engines.node))
+      .map(([where, p]) => `${where}@${p.version}: node ${p.engines.node}`);
+    expect(unsupported).toEqual([]);
   });
 });
