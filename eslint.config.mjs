@@ -1,6 +1,7 @@
 // ESLint flat config for the whole monorepo. Not type-aware, to stay fast.
 import js from "@eslint/js";
-import { defineConfig, globalIgnores } from "eslint/config";
+import { fileURLToPath } from "node:url";
+import { defineConfig, globalIgnores, includeIgnoreFile } from "eslint/config";
 import { createNodeResolver, importX } from "eslint-plugin-import-x";
 import tseslint from "typescript-eslint";
 
@@ -28,6 +29,8 @@ const intoLayers = (...layers) => ({
 });
 
 export default defineConfig(
+  // What git ignores is not the project's (`npx eslint .` agrees with `npm run lint`, scripts/lint.mjs).
+  includeIgnoreFile(fileURLToPath(new URL(".gitignore", import.meta.url))),
   globalIgnores([
     "**/node_modules/",
     "**/dist/",

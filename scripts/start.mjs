@@ -5,13 +5,16 @@
 import { spawn, spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import { demoLink, ensureDemoPipeline } from "./demo-pipeline.mjs";
 import { DEFAULT_NATS_URL, ROOT, ensureDeps, ensureNats, log, runOrExit } from "./ensure-services.mjs";
 
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", NEXT_TELEMETRY_DISABLED: "1" };
 env.SLUICE_DATA_DIR = path.resolve(env.SLUICE_DATA_DIR ?? path.join(ROOT, ".sluice", "data"));
 const port = env.PORT ?? "4000";
-const agentWorkDir = path.resolve(env.SLUICE_AGENT_WORK_DIR ?? path.join(ROOT, ".sluice", "agent-work"));
+// Outside the checkout: a job's git without a .git of its own must not find Sluice's repository.
+const agentWorkDir = path.resolve(env.SLUICE_AGENT_WORK_DIR ?? path.join(os.tmpdir(), "sluice-agent"));
 const webPort = env.WEB_PORT ?? "3000";
 
 await runOrExit(async () => {
@@ -137,7 +140,27 @@ if (up) {
     );
   }
   if (agent && children.has("agent")) log(`Agent:     started (work directory ${agentWorkDir})`);
+  await offerDemo(web);
   log("Ctrl-C stops it");
+}
+
+/** The demo pipeline (scripts/demo-pipeline.mjs), made on the first start of an installation. */
+async function offerDemo(web) {
+  const adminToken = env.SLUICE_ADMIN_TOKEN ?? readSecret(path.join(env.SLUICE_DATA_DIR, "admin-token"));
+  if (!adminToken) return;
+  try {
+    const outcome = await ensureDemoPipeline({
+      dataDir: env.SLUICE_DATA_DIR,
+      endpoint: `http://127.0.0.1:${port}/graphql`,
+      adminToken,
+    });
+    if (outcome === "created")
+      log(
+        `Demo:      ${web ? demoLink(webPort) : "pipeline demo"} (a local repository; it runs up to its approval)`,
+      );
+  } catch (error) {
+    log(`could not create the demo pipeline: ${error.message}`);
+  }
 }
 
 /**

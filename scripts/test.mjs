@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Root `npm test`: services, lint, build, then typecheck + jest in every workspace through turbo.
-// The last line printed is always `N passed, N failed` (the sum over the workspaces' jest runs);
-// the exit code is non-zero when anything failed: lint, build, typecheck, a test, or a test run that
-// did not report (counted as 1 failed).
+// The last line printed is always `N passed, N failed` (the sum over the workspaces' jest runs, plus one
+// failed for each of lint, build and typecheck that failed: scripts/test-tally.mjs); the exit code is
+// non-zero when anything failed: lint, build, typecheck, a test, or a test run that did not report
+// (counted as 1 failed).
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -16,6 +17,7 @@ import {
   ensurePostgres,
   log,
 } from "./ensure-services.mjs";
+import { tally } from "./test-tally.mjs";
 
 const RESULTS_DIR = path.join(ROOT, ".test-results");
 const problems = [];
@@ -94,12 +96,13 @@ fs.mkdirSync(RESULTS_DIR, { recursive: true });
 
 const turbo = path.join(ROOT, "node_modules", ".bin", "turbo");
 
-// 2. lint (fast; fails the run but adds nothing to the test numbers)
-step("lint", "npm", ["run", "--silent", "lint"], env);
+// 2. lint (fast; a failure counts as one failed in the total)
+const failedSteps = [];
+if (!step("lint", "npm", ["run", "--silent", "lint"], env)) failedSteps.push("lint");
 
 // 3. build (the CLI's tests run the built programs), then typecheck and tests one task at a time
-step("build", turbo, ["run", "build", "--ui=stream"], env);
-step(
+if (!step("build", turbo, ["run", "build", "--ui=stream"], env)) failedSteps.push("build");
+const testStepFailed = !step(
   "typecheck and test",
   turbo,
   ["run", "typecheck", "test", "--concurrency=1", "--continue", "--ui=stream"],
@@ -111,21 +114,15 @@ const reports = fs
   .readdirSync(RESULTS_DIR)
   .filter((f) => f.endsWith(".json"))
   .map((f) => JSON.parse(fs.readFileSync(path.join(RESULTS_DIR, f), "utf8")));
-for (const r of reports) {
-  let f = r.numFailedTests + (r.numCrashedSuites ?? 0);
-  if (!r.success && f === 0) f = 1; // jest failed the run for another reason (no tests found, ...)
-  passed += r.numPassedTests;
-  failed += f;
-  pending += r.numPendingTests ?? 0;
-  const crashed = r.crashedSuites?.length ? `; suites that did not run: ${r.crashedSuites.join(", ")}` : "";
-  log(`${r.name}: ${r.numPassedTests} passed, ${f} failed, ${r.numPendingTests ?? 0} skipped${crashed}`);
+const silentWorkspaces = testedWorkspaces()
+  .filter((ws) => !reports.some((r) => r.name === ws.name))
+  .map((ws) => ws.name);
+for (const name of silentWorkspaces) {
+  problems.push(
+    `${name}: its tests reported nothing (jest did not start, crashed, or the workspace's jest.config.js lacks the reporter)`,
+  );
 }
-for (const ws of testedWorkspaces()) {
-  if (!reports.some((r) => r.name === ws.name)) {
-    failed += 1;
-    problems.push(
-      `${ws.name}: its tests reported nothing (jest did not start, crashed, or the workspace's jest.config.js lacks the reporter)`,
-    );
-  }
-}
+const total = tally({ failedSteps, testStepFailed, reports, silentWorkspaces });
+for (const line of total.lines) log(line);
+({ passed, failed, pending } = total);
 finish();

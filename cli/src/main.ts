@@ -66,13 +66,16 @@ async function readProcessStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-if (require.main === module) {
+/** Runs the CLI as the `sluice` process: `main` with the process's arguments, then exits with its code. */
+export function run(argv: string[] = process.argv.slice(2)): void {
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
     if (err.code === "EPIPE") process.exit(EXIT_OK); // e.g. piped into `head`
     throw err;
   });
-  void main(process.argv.slice(2)).then((code) => {
+  void main(argv).then((code) => {
     // Exit once stdout is flushed: output piped to a file or process must not be cut short.
     process.stdout.write("", () => process.exit(code));
   });
 }
+
+if (require.main === module) run();

@@ -73,4 +73,15 @@ describe("loadConfig", () => {
     ).toBe(10);
     expect(() => loadConfig({ SLUICE_LEASE_SECONDS: "1" })).toThrow(/SLUICE_LEASE_SECONDS="1" is invalid/);
   });
+
+  it("names the allowed values of an enum once, in words", () => {
+    expect(() => loadConfig({ LOG_LEVEL: "loud", NODE_ENV: "prod" })).toThrow(
+      expect.objectContaining({
+        problems: [
+          'NODE_ENV="prod" is invalid: expected one of development, production, test',
+          'LOG_LEVEL="loud" is invalid: expected one of fatal, error, warn, info, debug, trace, silent',
+        ],
+      }),
+    );
+  });
 });

@@ -28,13 +28,17 @@ const url = (protocols: string[], what: string) =>
     { message: what },
   );
 
+/** An enum whose error reads "expected one of a, b, c" (zod's own message would read "expected Invalid option: …"). */
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { message: `one of ${values.join(", ")}` });
+
 const emptyAsUndefined = (value: unknown) => (value === "" ? undefined : value);
 
 const envSchema = z.object({
   /** HTTP and WebSocket port of the GraphQL API. */
   PORT: port(4000),
   /** Address to listen on. */
-  HOST: z.string().min(1).default("0.0.0.0"),
+  HOST: z.string().min(1, { message: "a host name or address to listen on" }).default("0.0.0.0"),
   /** PostgreSQL connection URL; unset means embedded PGlite under SLUICE_DATA_DIR. */
   DATABASE_URL: z.preprocess(
     emptyAsUndefined,
@@ -64,7 +68,7 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,32}$/, { message: "1–32 characters from A-Z a-z 0-9 _ -" })
     .default("sluice"),
   /** Directory for the embedded database and the generated admin token. */
-  SLUICE_DATA_DIR: z.string().min(1).default(".sluice/data"),
+  SLUICE_DATA_DIR: z.string().min(1, { message: "a directory path" }).default(".sluice/data"),
   /** Bearer token with every permission; generated and kept in the data directory when unset. */
   SLUICE_ADMIN_TOKEN: z.preprocess(
     emptyAsUndefined,
@@ -86,8 +90,8 @@ const envSchema = z.object({
   SLUICE_MAX_MUTATIONS: positiveInt(10, "a positive integer"),
   /** The largest GraphQL request body over HTTP, and the largest graphql-ws frame, in bytes. */
   SLUICE_MAX_BODY_BYTES: positiveInt(2 * 1024 * 1024, "a positive number of bytes"),
-  NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  NODE_ENV: oneOf(["development", "production", "test"]).default("production"),
+  LOG_LEVEL: oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** How long SIGTERM waits for in-flight requests before closing them, in milliseconds. */
   SLUICE_SHUTDOWN_TIMEOUT_MS: positiveInt(10000, "a positive number of milliseconds"),
   /** The server's address as others reach it (webhook URLs); default http://localhost:<PORT>. */

@@ -144,6 +144,9 @@ export async function prepareJobEnvironment(
     if (!(alias in env)) put(alias, value);
   }
   put("SLUICE_OUTPUT", outputFile);
+  // git in a workspace without its own .git must not find a repository the work directory happens
+  // to sit in (the agent's checkout, a home directory under git): a `git clean -fdx` would run there.
+  put("GIT_CEILING_DIRECTORIES", path.dirname(workspace));
   Object.assign(env, extra);
 
   const custom = parseStringMap("EnvironmentVariables", job.configuration.EnvironmentVariables);

@@ -1,11 +1,12 @@
 /**
  * `Build|Test|Deploy/Sluice/Shell@1`: runs the Commands configuration as one bash script (errexit
- * and pipefail on) in the first input artifact's directory, then collects output artifacts and,
- * for Test, JUnit reports.
+ * and pipefail on) in the first input artifact's directory, echoing each command just before it
+ * runs (command-echo.ts), then collects output artifacts and, for Test, JUnit reports.
  */
 import path from "node:path";
 import type { ActionTypeId } from "@sluice/protocol";
 import { runProcess } from "../exec/process";
+import { ECHO_TRAP, commandEchoSink } from "./command-echo";
 import {
   INTERNAL_DIR,
   configurationError,
@@ -53,22 +54,19 @@ export function createShellProvider(category: ShellCategory): Provider {
         const prepared = await prepareJobEnvironment(
           context,
           {},
-          { "commands.sh": commands.endsWith("\n") ? commands : `${commands}\n` },
+          { "commands.sh": `${ECHO_TRAP}${commands.endsWith("\n") ? commands : `${commands}\n`}` },
         );
         if (isResult(prepared)) return prepared;
         const cwd = workingDirectory(context);
         const excludes = internalExcludes(context, cwd);
         const script = path.join(prepared.internalDir, "commands.sh");
 
-        log.system(`Running commands in ${cwd}:`);
-        for (const line of commands.split("\n")) {
-          if (line.trim() !== "") log.system(`$ ${line}`);
-        }
+        log.system(`Running commands in ${cwd}`);
         const result = await runProcess({
           argv: ["bash", "--noprofile", "--norc", "-eo", "pipefail", script],
           cwd,
           env: prepared.env,
-          log,
+          log: commandEchoSink(log), // each command as a system line `$ …` just before it runs
           signal: context.signal,
         });
         if (result.aborted || context.signal.aborted) return stopped(context);

@@ -1,3 +1,5 @@
+import { execFileSync } from "node:child_process";
+import { realpathSync } from "node:fs";
 import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { collectEntries } from "../../src/artifacts/archive";
@@ -36,6 +38,82 @@ describe("Shell provider", () => {
     expect(log.text("stdout")).toBe("hello world\n");
     expect(log.text("stderr")).toBe("oops\n");
     expect(log.text("system")).toContain('$ echo "$greeting world"');
+  });
+
+  it("echoes each command just before it runs, so the failing one is right above its output", async () => {
+    const job = makeJob({
+      configuration: {
+        Commands: [
+          "echo one",
+          "for i in 1 2; do",
+          '  echo "i=$i"',
+          "done",
+          "cat <<EOF",
+          "here",
+          "EOF",
+          "printf partial; ls /no-such-dir",
+          "echo never",
+        ].join("\n"),
+      },
+    });
+    const { context, log } = await makeContext(base, job);
+    const result = await build.run(context);
+    expect(result).toMatchObject({ outcome: "Failed", summary: "Commands failed with exit status 2" });
+    const combined = log.chunks
+      .filter((c) => c.stream !== "stderr")
+      .map((c) => c.text)
+      .join("")
+      .split("\n")
+      .filter((line) => !line.startsWith("Running commands in"));
+    expect(combined).toEqual([
+      "$ echo one",
+      "one",
+      "$ for i in 1 2",
+      '$ echo "i=$i"',
+      "i=1",
+      "$ for i in 1 2",
+      '$ echo "i=$i"',
+      "i=2",
+      "$ cat <<EOF",
+      "$ here",
+      "$ EOF",
+      "here",
+      "$ printf partial",
+      "partial$ ls /no-such-dir",
+      "",
+    ]);
+  });
+
+  it("keeps $? across the echo and runs nested shells without it", async () => {
+    const job = makeJob({
+      configuration: {
+        Commands: 'false || echo "status=$?"\n(echo sub)\nbash -c "echo nested"\nno-such-command || true',
+      },
+    });
+    const { context, log } = await makeContext(base, job);
+    expect(await build.run(context)).toMatchObject({ outcome: "Succeeded" });
+    expect(log.text("stdout")).toBe("status=1\nsub\nnested\n");
+    expect(log.text("system")).toContain('$ bash -c "echo nested"\n');
+    // the trap shares the first line: bash's line numbers are those of the Commands configuration
+    expect(log.text("stderr")).toMatch(/line 4: no-such-command: command not found/);
+  });
+
+  it("never lets git find a repository the work directory sits in", async () => {
+    const enclosing = path.join(base, "enclosing-repo");
+    await mkdir(enclosing);
+    execFileSync("git", ["init", "-q", enclosing]);
+    const job = makeJob({
+      configuration: {
+        Commands:
+          'test -z "${GIT_DIR:-}"\nif git rev-parse --show-toplevel; then exit 9; fi\ngit init -q . && git rev-parse --show-toplevel',
+      },
+    });
+    const { context, log, workspace } = await makeContext(enclosing, job);
+    const result = await build.run(context);
+    expect(result).toMatchObject({ outcome: "Succeeded" });
+    expect(log.text("stderr")).toMatch(/not a git repository/);
+    // the job's own repository still works
+    expect(log.text("stdout").trim()).toBe(realpathSync(workspace));
   });
 
   it("stops at the first failing command (errexit) and reports its status", async () => {

@@ -82,7 +82,8 @@ export class ExecutionStore {
 
   /**
    * Everything one decision writes, in one statement of data-modifying CTEs (one round trip
-   * instead of five to eight): the runtime, the snapshots of the executions it changed, the
+   * instead of five to eight): the runtime, the pipeline's lastActivityAt when an execution started
+   * or changed status, the snapshots of the executions it changed, the
    * action executions it started, its timers (already reduced to one effect per key: a
    * statement cannot touch a row twice), the history of its events and its messages for NATS.
    */
@@ -104,6 +105,14 @@ export class ExecutionStore {
     await m.query(
       `WITH runtime AS (
          UPDATE pipeline_runtimes SET state = $2, updated_at = $3 WHERE pipeline_id = $1),
+       activity AS (
+         -- an execution that starts or changes status moves the pipeline up "the most recently
+         -- active first"; the statement's snapshot still holds each execution's previous status
+         UPDATE pipelines SET last_activity_at = $3
+          WHERE id = $1 AND last_activity_at < $3
+            AND EXISTS (SELECT 1 FROM unnest($5::uuid[], $8::text[]) AS e(id, status)
+                          LEFT JOIN pipeline_executions pe ON pe.id = e.id
+                         WHERE pe.id IS NULL OR pe.status IS DISTINCT FROM e.status)),
        executions AS (
          INSERT INTO pipeline_executions (id, pipeline_id, pipeline_version, status, trigger_type,
            client_request_token, start_time, last_update_time, sequence, view)

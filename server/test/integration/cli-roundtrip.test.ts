@@ -69,6 +69,13 @@ it("updates, shows versions, exports AWS, imports it back and deletes", async ()
 
   const aws = JSON.parse((await sluice("get-pipeline", "--name", "upd", "--format", "aws")).stdout);
   expect(aws.pipeline.name).toBe("upd");
+  // As CodePipeline's get-pipeline prints it: the version shown (2) was written after the creation.
+  expect(aws.metadata).toEqual({
+    pipelineArn: "arn:sluice:codepipeline:::upd",
+    created: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+    updated: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+  });
+  expect(Date.parse(aws.metadata.updated)).toBeGreaterThan(Date.parse(aws.metadata.created));
   aws.pipeline.name = "upd-imported";
   fs.writeFileSync(path.join(dir, "aws.json"), JSON.stringify(aws));
   const imported = await sluice("import-pipeline", "--cli-input-json", "file://aws.json");

@@ -99,6 +99,23 @@ it("starts server, agent and dashboard with one command, and stops them on Ctrl-
   expect(agent.status).not.toBe("offline");
   const { agentTokens } = (await gql(`{ agentTokens { description revokedAt } }`)).data;
   expect(agentTokens).toEqual([{ description: "local agent started by npm start", revokedAt: null }]);
+  // The demo pipeline (scripts/demo-pipeline.mjs): its link, and its first execution, run by the local
+  // agent, waits at its approval.
+  expect(out).toContain(`Demo:      http://localhost:${webPort}/pipelines/demo`);
+  await eventually(
+    async () => {
+      const { pipeline } = (
+        await gql(
+          `{ pipeline(name: "demo") { executions(first: 1) { nodes { status stages { name status } } } } }`,
+        )
+      ).data;
+      const execution = pipeline?.executions.nodes[0];
+      if (execution?.status === "Failed") throw new Error(`the demo failed: ${JSON.stringify(execution)}`);
+      return execution?.stages.find((s: any) => s.name === "Approval")?.status === "InProgress";
+    },
+    120_000,
+    "the demo's first execution at its approval",
+  );
   await eventually(
     async () => (await fetch(`http://127.0.0.1:${webPort}/signin`).catch(() => null))?.status === 200,
     60_000,

@@ -46,6 +46,32 @@ it("pages through every pipeline, most recent activity first, without gaps or re
   expect((await allNames(3))[0]).toBe("p1");
 });
 
+it("moves a pipeline to the front when one of its executions starts or changes status", async () => {
+  const first = async () => (await allNames(1))[0];
+  // p5 was created last, then p1 changed: p1 leads.
+  expect(await first()).toBe("p1");
+
+  const started = dataOf(await t.gql(`mutation { releaseChange(pipelineName: "p3") { id } }`)).releaseChange;
+  expect(await first()).toBe("p3");
+
+  // p2's first execution (started by its creation) changes status: stopped.
+  const executions = dataOf(await t.gql(`{ pipeline(name: "p2") { executions(first: 1) { nodes { id } } } }`))
+    .pipeline.executions.nodes;
+  dataOf(
+    await t.gql(`mutation ($id: ID!) { stopExecution(executionId: $id, abandon: true) { status } }`, {
+      id: executions[0].id,
+    }),
+  );
+  expect(await first()).toBe("p2");
+
+  dataOf(
+    await t.gql(`mutation ($id: ID!) { stopExecution(executionId: $id, abandon: true) { status } }`, {
+      id: started.id,
+    }),
+  );
+  expect(await first()).toBe("p3");
+});
+
 it("rejects a page size outside 1–100 and a forged cursor", async () => {
   expect((await t.gql(LIST, { first: 0 })).errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
   expect((await t.gql(LIST, { first: 101 })).errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");

@@ -12,7 +12,7 @@ import {
 } from "type-graphql";
 import { auditMutations } from "../audit";
 import { exportPipelineDocument } from "../../domain/pipeline/parse";
-import { toAwsDocument } from "../../domain/pipeline/aws/export";
+import { toAwsDocument, type AwsExportTimes } from "../../domain/pipeline/aws/export";
 import type { StageEdit } from "../../domain/pipeline/edits";
 import { PipelineStore } from "../../persistence/pipeline-store";
 import type { GraphQLContext } from "../context";
@@ -30,8 +30,12 @@ import type { ActionDeclaration, PipelineDocument } from "../../domain/pipeline/
 const PipelineConnection = Connection(PipelineType, "Pipeline");
 const PipelineVersionConnection = Connection(PipelineVersionType, "PipelineVersion");
 
-export function renderDocument(document: PipelineDocument, format: DocumentFormat): unknown {
-  return format === DocumentFormat.AWS ? toAwsDocument(document) : exportPipelineDocument(document);
+export function renderDocument(
+  document: PipelineDocument,
+  format: DocumentFormat,
+  times?: AwsExportTimes,
+): unknown {
+  return format === DocumentFormat.AWS ? toAwsDocument(document, times) : exportPipelineDocument(document);
 }
 
 /** A new pipeline starts one execution by itself (trigger CreatePipeline). */
@@ -82,7 +86,10 @@ export class PipelineResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg("format", () => DocumentFormat, { defaultValue: DocumentFormat.SLUICE }) format: DocumentFormat,
   ): Promise<unknown> {
-    return renderDocument(await shownDocument(ctx, pipeline.source), format);
+    return renderDocument(await shownDocument(ctx, pipeline.source), format, {
+      created: pipeline.createdAt,
+      updated: pipeline.versionCreatedAt,
+    });
   }
 
   @FieldResolver(() => PipelineVersionConnection, { description: "Every stored version, the newest first." })

@@ -80,6 +80,18 @@ const nativeDocument: PipelineDocument = {
 };
 
 describe("a Sluice-native pipeline in AWS form", () => {
+  it("has get-pipeline's metadata when the times are given: an ARN of its own, created and updated", () => {
+    const times = {
+      created: new Date("2025-01-02T03:04:05.000Z"),
+      updated: new Date("2025-02-03T04:05:06.000Z"),
+    };
+    expect(toAwsDocument(nativeDocument, times).metadata).toEqual({
+      pipelineArn: "arn:sluice:codepipeline:::web",
+      created: "2025-01-02T03:04:05.000Z",
+      updated: "2025-02-03T04:05:06.000Z",
+    });
+  });
+
   it("gets pipelineType V2, version 1, no roleArn and no metadata; actions keep their Sluice types and pools", () => {
     expect(toAwsDocument(nativeDocument)).toEqual({
       pipeline: {

@@ -1,6 +1,6 @@
 /**
  * A Sluice pipeline document → the JSON `aws codepipeline get-pipeline` prints:
- * `{ pipeline, metadata? }`. What an import kept in awsMetadata is written back where it came
+ * `{ pipeline, metadata }`. What an import kept in awsMetadata is written back where it came
  * from, so AWS → Sluice → AWS gives the AWS document back. A pipeline that never came from AWS
  * gets pipelineType V2 and version 1 and no roleArn (none is invented); its Sluice action types
  * and agent pools (`region`) appear as they are, so the import reads it back unchanged.
@@ -34,7 +34,22 @@ const COMPUTED_PIPELINE_KEYS: ReadonlySet<string> = new Set([
   "version",
 ]);
 
-export function toAwsDocument(doc: PipelineDocument): AwsPipelineExport {
+/** When the pipeline was created and when the version shown was written: get-pipeline's metadata. */
+export interface AwsExportTimes {
+  created: Date;
+  updated: Date;
+}
+
+/** The pipelineArn of a pipeline that never came from AWS: ARN-shaped, in a partition of its own. */
+export function sluicePipelineArn(name: string): string {
+  return `arn:sluice:codepipeline:::${name}`;
+}
+
+/**
+ * `times` gives a pipeline that never came from AWS the metadata get-pipeline always prints
+ * (`pipelineArn`, `created`, `updated`); an imported one keeps the metadata it came with.
+ */
+export function toAwsDocument(doc: PipelineDocument, times?: AwsExportTimes): AwsPipelineExport {
   const kept = doc.awsMetadata ?? {};
   const pipeline: JsonRecord = {};
   for (const [key, value] of Object.entries(kept)) {
@@ -55,6 +70,13 @@ export function toAwsDocument(doc: PipelineDocument): AwsPipelineExport {
 
   const result: AwsPipelineExport = { pipeline };
   if (isRecord(kept["metadata"])) result.metadata = copyJson(kept["metadata"]);
+  else if (times) {
+    result.metadata = {
+      pipelineArn: sluicePipelineArn(doc.name),
+      created: times.created.toISOString(),
+      updated: times.updated.toISOString(),
+    };
+  }
   if (hasKey(kept, "tags")) result.tags = copyJson(kept["tags"]);
   return result;
 }
