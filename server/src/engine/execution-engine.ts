@@ -31,6 +31,7 @@ import {
 import type { PipelineEntity } from "../persistence/entities/pipeline.entity";
 import { ExecutionStore, type ExecutionRow, type OutboxMessage } from "../persistence/execution-store";
 import { PipelineStore } from "../persistence/pipeline-store";
+import { transaction } from "../persistence/transaction";
 import type { Logger } from "../logger";
 import type { Clock } from "./clock";
 
@@ -342,7 +343,7 @@ export class ExecutionEngine {
     pipelineId: string,
     step: (m: EntityManager, pipeline: PipelineEntity, runtime: PipelineRuntime) => Promise<T>,
   ): Promise<T & { runtime: PipelineRuntime }> {
-    const result = await this.db.transaction(async (m) => {
+    const result = await transaction(this.db, async (m) => {
       const { pipeline, runtime } = await this.lockPipeline(m, pipelineId);
       const planned = await step(m, pipeline, runtime);
       if (!planned.event) return { ...planned, runtime };

@@ -19,6 +19,7 @@ import { PipelineVersionEntity } from "../persistence/entities/pipeline-version.
 import { PipelineEntity } from "../persistence/entities/pipeline.entity";
 import { ExecutionStore } from "../persistence/execution-store";
 import { PipelineStore } from "../persistence/pipeline-store";
+import { transaction } from "../persistence/transaction";
 import type { Clock } from "./clock";
 
 export interface ImportWarning {
@@ -75,7 +76,7 @@ export class PipelineDefinitions {
   }
 
   private async write<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
-    const result = await this.db.transaction(work);
+    const result = await transaction(this.db, work);
     for (const listener of this.committedListeners) listener();
     return result;
   }
@@ -153,6 +154,10 @@ export class PipelineDefinitions {
     await this.write(async (m) => {
       const pipeline = await this.store.findByName(name, m);
       if (!pipeline) throw new NotFoundError(`No pipeline is named "${name}".`);
+      // The engine locks the runtime row first and the pipeline row (FOR KEY SHARE, by the rows it
+      // inserts) second; deleting the pipeline first and cascading to the runtime would take them
+      // the other way round and deadlock with an event of the pipeline (its first job's accept).
+      await m.query(`SELECT 1 FROM pipeline_runtimes WHERE pipeline_id = $1 FOR UPDATE`, [pipeline.id]);
       await m.delete(PipelineEntity, { id: pipeline.id });
       await this.announce(m, pipeline, "PIPELINE_DELETED", principal?.id ?? null);
       this.changed();
@@ -189,14 +194,14 @@ export class PipelineDefinitions {
   async createCustomActionType(input: unknown, principal: Principal): Promise<ActionTypeDefinition> {
     const parsed = parseCustomActionType(input);
     if (!parsed.ok) throw new ValidationError(parsed.issues);
-    return this.db.transaction(async (m) => {
+    return transaction(this.db, async (m) => {
       await this.insertActionType(m, parsed.definition, principal);
       return parsed.definition;
     });
   }
 
   async deleteCustomActionType(id: Omit<ActionTypeId, "owner">): Promise<void> {
-    await this.db.transaction(async (m) => {
+    await transaction(this.db, async (m) => {
       await m.query("SELECT pg_advisory_xact_lock($1)", [ACTION_TYPE_LOCK]);
       const users = await this.store.pipelinesUsingActionType({ ...id, owner: "Custom" }, m);
       if (users.length > 0) {
