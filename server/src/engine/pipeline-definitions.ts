@@ -21,6 +21,7 @@ import { ExecutionStore } from "../persistence/execution-store";
 import { PipelineStore } from "../persistence/pipeline-store";
 import { transaction } from "../persistence/transaction";
 import type { Clock } from "./clock";
+import { followPipelineSources } from "./source-poller";
 
 export interface ImportWarning {
   path: string;
@@ -272,6 +273,7 @@ export class PipelineDefinitions {
         createdAt: now,
       }),
     );
+    await followPipelineSources(m, pipeline.id);
     await this.announce(m, pipeline, "PIPELINE_CREATED", principal.id);
     return pipeline;
   }
@@ -324,6 +326,7 @@ export class PipelineDefinitions {
         createdAt: now,
       }),
     );
+    await followPipelineSources(m, current.id);
     await this.announce(m, updated, "PIPELINE_UPDATED", principal.id);
     return updated;
   }
