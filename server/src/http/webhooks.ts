@@ -3,6 +3,7 @@ import type { Request, Response, Router } from "express";
 import express from "express";
 import type { DataSource } from "typeorm";
 import { z } from "zod";
+import { DomainError } from "../domain/errors";
 import { sourcesStartedBy, type Push } from "../domain/triggers/push";
 import type { ExecutionEngine } from "../engine/execution-engine";
 import type { Logger } from "../logger";
@@ -251,6 +252,12 @@ export function webhookRoutes(db: DataSource, engine: ExecutionEngine, logger: L
         });
         res.status(201).json({ started: [execution.id], commitId: push.commitId });
       } catch (error) {
+        if (error instanceof DomainError && error.code === "BAD_USER_INPUT") {
+          // A push no agent could run (a revision id too long for a job): refused, not retried.
+          if (recorded !== null) await webhooks.forgetDelivery(recorded).catch(() => undefined);
+          res.status(400).json({ error: error.message, code: error.code });
+          return;
+        }
         logger.error({ err: error, pipeline: name }, "webhook failed");
         // The host sends it again: that must not count as a replay.
         if (recorded !== null) await webhooks.forgetDelivery(recorded).catch(() => undefined);
