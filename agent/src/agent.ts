@@ -287,6 +287,10 @@ export class Agent implements JobHost {
           return;
         }
         const { jobId, attempt, reason } = decoded.message;
+        // The server revoked our token: ask our standing now (the answer, Unauthenticated, makes
+        // the agent stop pulling and exit) rather than at the next heartbeat, when it could
+        // already have taken the retry of the very job it loses.
+        if (reason === "Revoked") void this.sendHeartbeat();
         const run = this.jobs.get(jobKey(jobId, attempt));
         if (run?.applyCancel(jobId, attempt, reason)) return;
         this.logger.debug({ jobId, attempt, reason }, "ignoring a cancel of a job this agent does not run");
