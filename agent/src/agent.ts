@@ -21,6 +21,7 @@ import {
   decode,
   encode,
   jobConsumerConfig,
+  msgIds,
   natsNames,
   type NatsNames,
 } from "@sluice/protocol";
@@ -29,6 +30,7 @@ import type { Logger } from "./logger";
 import { formatActionTypeId, type ArtifactStore, type Provider, type StopReason } from "./providers/types";
 import { JobRun, jobKey, type JobHost } from "./runtime/job-run";
 import { register, RegistrationRefused, type Registration } from "./runtime/registration";
+import { refusalComplete } from "./runtime/refusal";
 import { Slots } from "./runtime/slots";
 import { Backoff, errorMessage, sleep, withTimeout } from "./runtime/util";
 import { AGENT_VERSION } from "./runtime/version";
@@ -285,6 +287,10 @@ export class Agent implements JobHost {
           return;
         }
         const { jobId, attempt, reason } = decoded.message;
+        // The server revoked our token: ask our standing now (the answer, Unauthenticated, makes
+        // the agent stop pulling and exit) rather than at the next heartbeat, when it could
+        // already have taken the retry of the very job it loses.
+        if (reason === "Revoked") void this.sendHeartbeat();
         const run = this.jobs.get(jobKey(jobId, attempt));
         if (run?.applyCancel(jobId, attempt, reason)) return;
         this.logger.debug({ jobId, attempt, reason }, "ignoring a cancel of a job this agent does not run");
@@ -456,8 +462,7 @@ export class Agent implements JobHost {
       );
       // Another agent may understand a newer job; nobody will understand an older or broken one (2).
       if (newer) msg.nak(TIMINGS.newerVersionNakDelayMs);
-      // No reason text: nats-server 2.9 only understands a bare +TERM.
-      else msg.term();
+      else void this.refuse(msg, error.message);
       return;
     }
     const job = decoded.message;
@@ -481,6 +486,29 @@ export class Agent implements JobHost {
       this.runs.delete(done);
     });
     this.runs.add(done);
+  }
+
+  /**
+   * A job no agent will run: its attempt fails now with the reason (a complete, which the server
+   * takes from any agent while the attempt is Queued), then the message is terminated.
+   */
+  private async refuse(msg: JsMsg, reason: string): Promise<void> {
+    const complete = refusalComplete(msg.data, this.agent.id, reason);
+    if (complete) {
+      try {
+        await this.js.publish(this.names.subjects.complete, encode("complete", complete), {
+          msgID: msgIds.complete(complete.jobId, complete.attempt, this.agent.id),
+          timeout: 5000,
+        });
+      } catch (error) {
+        this.logger.warn(
+          { err: errorMessage(error) },
+          "could not report the refused job; the server's timeout ends it",
+        );
+      }
+    }
+    // No reason text: nats-server 2.9 only understands a bare +TERM.
+    msg.term();
   }
 
   private abortAll(reason: StopReason): void {

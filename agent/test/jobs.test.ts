@@ -483,4 +483,29 @@ describe("jobs the agent cannot read", () => {
     expect(server.jobAcks).toContain("+TERM");
     expect(run).not.toHaveBeenCalled();
   });
+
+  it("fails a job it refuses at once with the reason, so the execution does not wait for its timeout", async () => {
+    const run = jest.fn();
+    const provider = fnProvider(type("Refused"), run);
+    agent = await startTestAgent(server, [provider]);
+    const job = server.job(provider.id);
+    await server.publishRawJob("default", provider.id, {
+      ...job,
+      sourceRevision: { actionName: "Checkout", revisionId: "abc", revisionUrl: "javascript:alert(1)" },
+    });
+    const complete = await waitFor("the refusal's complete", () => server.completeOf(job));
+    expect(complete).toMatchObject({
+      jobId: job.jobId,
+      attempt: job.attempt,
+      outcome: "Failed",
+      failureType: "ConfigurationError",
+      errorDetails: {
+        code: "InvalidJob",
+        message: expect.stringMatching(/^The agent refused the job: .*revisionUrl/),
+      },
+    });
+    await waitForAsync("the job to be terminated", async () => (await server.queuedJobs()) === 0);
+    expect(server.jobAcks).toContain("+TERM");
+    expect(run).not.toHaveBeenCalled();
+  });
 });

@@ -67,6 +67,12 @@ export const MAX_RUN_ORDER = 999;
 
 export const MAX_CONFIGURATION_KEY_LENGTH = 50;
 export const MAX_CONFIGURATION_VALUE_LENGTH = 1000;
+/** A pipeline variable's value (default or override): what a job carries (PROTOCOL.md 5.1). */
+export const MAX_VARIABLE_VALUE_LENGTH = 1000;
+/** A source revision given at a start, as a job carries it (PROTOCOL.md 5.1). */
+export const MAX_REVISION_ID_LENGTH = 1500;
+export const MAX_REVISION_SUMMARY_LENGTH = 2048;
+export const MAX_URL_LENGTH = 2048;
 
 export const MAX_PUSH_FILTERS_PER_TRIGGER = 3;
 export const MAX_PATTERNS_PER_FILTER_LIST = 8;

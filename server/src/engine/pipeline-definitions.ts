@@ -21,6 +21,7 @@ import { auditedTransaction } from "../persistence/audit-store";
 import { ExecutionStore } from "../persistence/execution-store";
 import { PipelineStore } from "../persistence/pipeline-store";
 import type { Clock } from "./clock";
+import { followPipelineSources } from "./source-poller";
 
 export interface ImportWarning {
   path: string;
@@ -155,6 +156,10 @@ export class PipelineDefinitions {
     await this.write(async (m) => {
       const pipeline = await this.store.findByName(name, m);
       if (!pipeline) throw new NotFoundError(`No pipeline is named "${name}".`);
+      // The engine locks the runtime row first and the pipeline row (FOR KEY SHARE, by the rows it
+      // inserts) second; deleting the pipeline first and cascading to the runtime would take them
+      // the other way round and deadlock with an event of the pipeline (its first job's accept).
+      await m.query(`SELECT 1 FROM pipeline_runtimes WHERE pipeline_id = $1 FOR UPDATE`, [pipeline.id]);
       await m.delete(PipelineEntity, { id: pipeline.id });
       await this.announce(m, pipeline, "PIPELINE_DELETED", principal?.id ?? null);
       this.changed();
@@ -269,6 +274,7 @@ export class PipelineDefinitions {
         createdAt: now,
       }),
     );
+    await followPipelineSources(m, pipeline.id);
     await this.announce(m, pipeline, "PIPELINE_CREATED", principal.id);
     return pipeline;
   }
@@ -321,6 +327,7 @@ export class PipelineDefinitions {
         createdAt: now,
       }),
     );
+    await followPipelineSources(m, current.id);
     await this.announce(m, updated, "PIPELINE_UPDATED", principal.id);
     return updated;
   }

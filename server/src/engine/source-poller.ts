@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import type { DataSource } from "typeorm";
+import type { DataSource, EntityManager } from "typeorm";
+import type { ExecutionView } from "../domain/execution";
 import type { Logger } from "../logger";
 import { queryReturning } from "../persistence/returning";
 import type { ExecutionEngine } from "./execution-engine";
@@ -8,9 +9,14 @@ import { Periodic } from "./periodic";
 
 const run = promisify(execFile);
 
-/** How often due polls are looked for, and how often the list follows the pipelines' documents. */
+/**
+ * How often due polls are looked for, and how often the whole list is matched with the documents
+ * (each definition change already updates its pipeline's rows in its own transaction).
+ */
 const TICK_MS = 1000;
 const SYNC_MS = 15_000;
+/** How long a first look waits for a new pipeline's first execution to exist. */
+const FIRST_EXECUTION_GRACE_SECONDS = 60;
 const LS_REMOTE_TIMEOUT_MS = 20_000;
 const BATCH = 8;
 
@@ -38,9 +44,85 @@ export async function branchHead(repository: string, branch: string): Promise<st
 }
 
 /**
+ * The source_polls rows of one pipeline (`pipelineId` given, inside the transaction that writes its
+ * document) or of all, in one statement (one snapshot: a row committed meanwhile is not deleted).
+ * A new row, or one whose repository or branch changed, is due at once and has no last revision:
+ * its first look compares the head with the revision the latest execution used (`poll`).
+ */
+function followSql(onePipeline: boolean): string {
+  const where = onePipeline ? "p.id = $1 AND" : "";
+  const mine = onePipeline ? "sp.pipeline_id = $1 AND" : "";
+  return `
+    WITH wanted AS (
+      SELECT p.id AS pipeline_id, a->>'name' AS action_name,
+             a->'configuration'->>'Repository' AS repository, a->'configuration'->>'Branch' AS branch,
+             (a->'configuration'->>'PollIntervalSeconds')::int AS interval_seconds
+        FROM pipelines p, json_array_elements(p.document->'stages') s, json_array_elements(s->'actions') a
+       WHERE ${where} a->'actionTypeId'->>'category' = 'Source' AND a->'actionTypeId'->>'owner' = 'Sluice'
+         AND a->'actionTypeId'->>'provider' = 'Git'
+         AND a->'configuration'->>'PollIntervalSeconds' ~ '^[0-9]{1,6}$'
+         AND (a->'configuration'->>'PollIntervalSeconds')::int >= 1
+         AND coalesce(lower(a->'configuration'->>'DetectChanges'), 'true') <> 'false'
+         AND a->'configuration'->>'Repository' IS NOT NULL AND a->'configuration'->>'Branch' IS NOT NULL),
+    gone AS (
+      DELETE FROM source_polls sp WHERE ${mine} NOT EXISTS (
+        SELECT 1 FROM wanted w WHERE w.pipeline_id = sp.pipeline_id AND w.action_name = sp.action_name))
+    INSERT INTO source_polls AS sp (pipeline_id, action_name, repository, branch, interval_seconds)
+    SELECT pipeline_id, action_name, repository, branch, interval_seconds FROM wanted
+    ON CONFLICT (pipeline_id, action_name) DO UPDATE SET
+      interval_seconds = EXCLUDED.interval_seconds,
+      last_revision = CASE WHEN sp.repository = EXCLUDED.repository AND sp.branch = EXCLUDED.branch
+                           THEN sp.last_revision END,
+      next_poll_at = CASE WHEN sp.repository = EXCLUDED.repository AND sp.branch = EXCLUDED.branch
+                          THEN least(sp.next_poll_at, now() + make_interval(secs => EXCLUDED.interval_seconds))
+                          ELSE now() END,
+      repository = EXCLUDED.repository, branch = EXCLUDED.branch`;
+}
+
+/**
+ * Makes the polls of a pipeline follow the document just written, in the transaction that wrote
+ * it: every server copy polls a new or changed source from the moment the change commits.
+ */
+export async function followPipelineSources(m: EntityManager, pipelineId: string): Promise<void> {
+  await m.query(followSql(true), [pipelineId]);
+}
+
+/** What a first look compares the head with. */
+type Baseline = { kind: "revision"; revision: string } | { kind: "none" } | { kind: "pending" };
+
+const FINAL = new Set(["Stopped", "Succeeded", "Superseded", "Failed", "Cancelled"]);
+
+/**
+ * The revision of `actionName` the latest execution used: the one it was started with, or the
+ * CommitId its source action reported. "pending" while that execution has not run the action yet
+ * (or a new pipeline's first execution is not there yet); "none" when it ended without it.
+ */
+export function baselineOf(
+  latest: { status: string; view: ExecutionView } | null,
+  actionName: string,
+  pipelineAgeSeconds: number,
+): Baseline {
+  if (!latest)
+    return pipelineAgeSeconds < FIRST_EXECUTION_GRACE_SECONDS ? { kind: "pending" } : { kind: "none" };
+  const given = latest.view.sourceRevisions.find((r) => r.actionName === actionName);
+  if (given) return { kind: "revision", revision: given.revisionId };
+  for (const stage of latest.view.stages) {
+    const succeeded = stage.actions
+      .find((a) => a.actionName === actionName)
+      ?.attempts.findLast((a) => a.status === "Succeeded");
+    if (!succeeded) continue;
+    const commit = succeeded.outputVariables.CommitId;
+    return commit ? { kind: "revision", revision: commit } : { kind: "none" };
+  }
+  return FINAL.has(latest.status) ? { kind: "none" } : { kind: "pending" };
+}
+
+/**
  * Git sources with `PollIntervalSeconds` (and DetectChanges not false) are polled: when the head
  * of the branch moves, an execution starts with trigger PollForSourceChanges and that revision.
- * The first look only records the head (creating the pipeline started an execution already).
+ * The first look (a new source, or a new repository or branch) compares the head with the
+ * revision the latest execution used (baselineOf): a push made right after the document was saved
+ * is not taken for the state the pipeline already ran.
  *
  * Only `git ls-remote` runs here, never anything of the pipeline's: reading a branch head is how
  * the server learns that there is work, the work itself runs on agents. Several server copies
@@ -76,35 +158,21 @@ export class SourcePoller extends Periodic {
     }
   }
 
-  /** Makes source_polls list exactly the polling Git sources of the current documents. */
+  /** Makes source_polls list exactly the polling Git sources of the current documents (a safety net). */
   async sync(): Promise<void> {
-    await this.db.transaction(async (m) => {
-      await m.query(`
-        CREATE TEMP TABLE wanted ON COMMIT DROP AS
-        SELECT p.id AS pipeline_id, a->>'name' AS action_name,
-               a->'configuration'->>'Repository' AS repository, a->'configuration'->>'Branch' AS branch,
-               (a->'configuration'->>'PollIntervalSeconds')::int AS interval_seconds
-          FROM pipelines p, json_array_elements(p.document->'stages') s, json_array_elements(s->'actions') a
-         WHERE a->'actionTypeId'->>'category' = 'Source' AND a->'actionTypeId'->>'owner' = 'Sluice'
-           AND a->'actionTypeId'->>'provider' = 'Git'
-           AND a->'configuration'->>'PollIntervalSeconds' ~ '^[0-9]{1,6}$'
-           AND (a->'configuration'->>'PollIntervalSeconds')::int >= 1
-           AND coalesce(lower(a->'configuration'->>'DetectChanges'), 'true') <> 'false'
-           AND a->'configuration'->>'Repository' IS NOT NULL AND a->'configuration'->>'Branch' IS NOT NULL`);
-      await m.query(`
-        DELETE FROM source_polls sp WHERE NOT EXISTS (
-          SELECT 1 FROM wanted w WHERE w.pipeline_id = sp.pipeline_id AND w.action_name = sp.action_name)`);
-      // A changed repository or branch starts over: its first look only records the head.
-      await m.query(`
-        INSERT INTO source_polls (pipeline_id, action_name, repository, branch, interval_seconds)
-        SELECT pipeline_id, action_name, repository, branch, interval_seconds FROM wanted
-        ON CONFLICT (pipeline_id, action_name) DO UPDATE SET
-          interval_seconds = EXCLUDED.interval_seconds,
-          last_revision = CASE WHEN source_polls.repository = EXCLUDED.repository
-                                AND source_polls.branch = EXCLUDED.branch
-                               THEN source_polls.last_revision END,
-          repository = EXCLUDED.repository, branch = EXCLUDED.branch`);
-    });
+    await this.db.query(followSql(false));
+  }
+
+  private async baseline(row: PollRow): Promise<Baseline> {
+    const [latest]: Array<{ status: string; view: ExecutionView }> = await this.db.query(
+      `SELECT status, view FROM pipeline_executions WHERE pipeline_id = $1 ORDER BY start_time DESC LIMIT 1`,
+      [row.pipelineId],
+    );
+    const [pipeline]: Array<{ age: number }> = await this.db.query(
+      `SELECT extract(epoch FROM now() - created_at)::float8 AS age FROM pipelines WHERE id = $1`,
+      [row.pipelineId],
+    );
+    return baselineOf(latest ?? null, row.actionName, pipeline?.age ?? Infinity);
   }
 
   private async claimDue(): Promise<PollRow[]> {
@@ -134,7 +202,13 @@ export class SourcePoller extends Periodic {
       return;
     }
     if (head === null || head === row.lastRevision) return;
-    if (row.lastRevision !== null) {
+    let start = row.lastRevision !== null;
+    if (!start) {
+      const baseline = await this.baseline(row);
+      if (baseline.kind === "pending") return; // looked at again after the interval
+      start = baseline.kind === "revision" && baseline.revision !== head;
+    }
+    if (start) {
       const pipeline: Array<{ name: string }> = await this.db.query(
         `SELECT name FROM pipelines WHERE id = $1`,
         [row.pipelineId],

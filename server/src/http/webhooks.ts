@@ -3,6 +3,7 @@ import type { Request, Response, Router } from "express";
 import express from "express";
 import type { DataSource } from "typeorm";
 import { z } from "zod";
+import { DomainError } from "../domain/errors";
 import { sourcesStartedBy, type Push } from "../domain/triggers/push";
 import type { ExecutionEngine } from "../engine/execution-engine";
 import { unstorablePaths } from "../domain/storable-text";
@@ -13,6 +14,10 @@ import { WebhookStore } from "../persistence/webhook-store";
 
 /** GitHub sends up to 25 MB. */
 const MAX_BODY = "25mb";
+/** How long a signed body is remembered: sent again within this, it is a replay (unless redelivered). */
+const REPLAY_WINDOW_SECONDS = 24 * 3600;
+/** How far a signed `X-Sluice-Timestamp` may be from the server's clock. */
+const TIMESTAMP_TOLERANCE_SECONDS = 300;
 const DELETED = /^0+$/;
 
 const commitSchema = z.looseObject({
@@ -48,19 +53,29 @@ function safeEqual(a: string, b: string): boolean {
   return left.length === right.length && crypto.timingSafeEqual(left, right);
 }
 
+function headerOf(headers: Request["headers"], name: string): string | undefined {
+  const value = headers[name];
+  return typeof value === "string" ? value : undefined;
+}
+
 /**
  * Whether the request carries proof of the secret: an HMAC-SHA256 of the body (GitHub and Gitea
  * `X-Hub-Signature-256`, Gitea `X-Gitea-Signature`, Sluice `X-Sluice-Signature`) or the secret
- * itself (GitLab `X-Gitlab-Token`).
+ * itself (GitLab `X-Gitlab-Token`). With `X-Sluice-Timestamp`, the Sluice signature covers
+ * `<timestamp>.<body>`, so that the time cannot be changed.
  */
 export function verified(headers: Request["headers"], body: Buffer, secret: string): boolean {
   const hmac = crypto.createHmac("sha256", secret).update(body).digest("hex");
-  const header = (name: string) => {
-    const value = headers[name];
-    return typeof value === "string" ? value : undefined;
-  };
-  const signed = header("x-hub-signature-256") ?? header("x-sluice-signature");
-  if (signed !== undefined) return safeEqual(signed, `sha256=${hmac}`);
+  const header = (name: string) => headerOf(headers, name);
+  const github = header("x-hub-signature-256");
+  if (github !== undefined) return safeEqual(github, `sha256=${hmac}`);
+  const sluice = header("x-sluice-signature");
+  const timestamp = header("x-sluice-timestamp");
+  if (sluice !== undefined && timestamp !== undefined) {
+    const stamped = crypto.createHmac("sha256", secret).update(`${timestamp}.`).update(body).digest("hex");
+    return safeEqual(sluice, `sha256=${stamped}`);
+  }
+  if (sluice !== undefined) return safeEqual(sluice, `sha256=${hmac}`);
   const gitea = header("x-gitea-signature");
   if (gitea !== undefined) return safeEqual(gitea, hmac);
   const token = header("x-gitlab-token");
@@ -113,11 +128,28 @@ export function readPush(body: unknown): Push | null {
   };
 }
 
+/** The proof a request carries (signature or token), which the replay digest covers with the body. */
+function proofOf(headers: Request["headers"]): string {
+  return ["x-hub-signature-256", "x-sluice-signature", "x-gitea-signature", "x-gitlab-token"]
+    .map((name) => headerOf(headers, name) ?? "")
+    .join("\n");
+}
+
+/** A signed timestamp older or newer than the tolerance: the request was captured and sent later. */
+function staleTimestamp(headers: Request["headers"], nowMs: number): boolean {
+  const timestamp = headerOf(headers, "x-sluice-timestamp");
+  if (timestamp === undefined || headerOf(headers, "x-sluice-signature") === undefined) return false;
+  const seconds = /^\d{1,12}$/.test(timestamp) ? Number(timestamp) : NaN;
+  return !(Math.abs(nowMs / 1000 - seconds) <= TIMESTAMP_TOLERANCE_SECONDS);
+}
+
 /**
  * `POST /webhooks/<pipelineName>`: a push from GitHub, Gitea/Forgejo, GitLab or anything that
  * signs a `{ ref, after }` body like GitHub does. A verified push that starts one of the
  * pipeline's sources starts an execution (trigger Webhook) with that revision; the delivery id
- * makes a redelivered push start nothing new.
+ * makes a redelivered push start nothing new. A signed body seen within the replay window under
+ * another or no delivery id, or a signed `X-Sluice-Timestamp` out of tolerance, is a replay:
+ * 409, nothing starts.
  */
 export function webhookRoutes(db: DataSource, engine: ExecutionEngine, logger: Logger): Router {
   const router = express.Router();
@@ -128,6 +160,7 @@ export function webhookRoutes(db: DataSource, engine: ExecutionEngine, logger: L
     express.raw({ type: () => true, limit: MAX_BODY }),
     async (req: Request, res: Response) => {
       const name = String(req.params.pipelineName);
+      let recorded: string | null = null;
       try {
         const pipeline = await pipelines.findByName(name);
         const hook = pipeline ? await webhooks.find(pipeline.id) : null;
@@ -145,6 +178,38 @@ export function webhookRoutes(db: DataSource, engine: ExecutionEngine, logger: L
           );
           return;
         }
+        if (staleTimestamp(req.headers, Date.now())) {
+          sendError(
+            res,
+            409,
+            "STALE_DELIVERY",
+            `X-Sluice-Timestamp is more than ${TIMESTAMP_TOLERANCE_SECONDS} s from the server's time: a delivery is sent at once, not replayed.`,
+          );
+          return;
+        }
+        const deliveryHeader =
+          req.headers["x-github-delivery"] ??
+          req.headers["x-gitea-delivery"] ??
+          req.headers["x-gitlab-event-uuid"] ??
+          req.headers["x-sluice-delivery"];
+        const delivery = typeof deliveryHeader === "string" ? deliveryHeader.slice(0, 200) : null;
+        const digest = crypto
+          .createHash("sha256")
+          .update(`${pipeline.id}\n${proofOf(req.headers)}\n`)
+          .update(body)
+          .digest("hex");
+        const seen = await webhooks.recordDelivery(pipeline.id, digest, delivery, REPLAY_WINDOW_SECONDS);
+        if (seen === "replay") {
+          logger.warn({ pipeline: name, delivery }, "replayed webhook delivery refused");
+          sendError(
+            res,
+            409,
+            "REPLAYED_DELIVERY",
+            "This signed body was already received under another delivery id (or none): a replay starts nothing.",
+          );
+          return;
+        }
+        if (seen === "new") recorded = digest;
         await webhooks.delivered(pipeline.id);
         const event = String(
           req.headers["x-github-event"] ??
@@ -181,11 +246,6 @@ export function webhookRoutes(db: DataSource, engine: ExecutionEngine, logger: L
             .json({ started: [], ignored: `no source of "${name}" follows ${push.branch ?? push.tag}` });
           return;
         }
-        const delivery =
-          req.headers["x-github-delivery"] ??
-          req.headers["x-gitea-delivery"] ??
-          req.headers["x-gitlab-event-uuid"] ??
-          req.headers["x-sluice-delivery"];
         const pusher =
           (json as { pusher?: { name?: string }; user_name?: string }).pusher?.name ??
           (json as { user_name?: string }).user_name;
@@ -197,7 +257,7 @@ export function webhookRoutes(db: DataSource, engine: ExecutionEngine, logger: L
             revisionSummary: push.message,
             revisionUrl: push.url,
           })),
-          clientRequestToken: typeof delivery === "string" ? `webhook:${delivery}`.slice(0, 128) : null,
+          clientRequestToken: delivery !== null ? `webhook:${delivery}`.slice(0, 128) : null,
           trigger: {
             triggerType: "Webhook",
             triggerDetail: `${started.map((s) => s.reason).join("; ")}${pusher ? ` by ${pusher}` : ""}`.slice(
@@ -208,7 +268,15 @@ export function webhookRoutes(db: DataSource, engine: ExecutionEngine, logger: L
         });
         res.status(201).json({ started: [execution.id], commitId: push.commitId });
       } catch (error) {
+        if (error instanceof DomainError && error.code === "BAD_USER_INPUT") {
+          // A push no agent could run (a revision id too long for a job): refused, not retried.
+          if (recorded !== null) await webhooks.forgetDelivery(recorded).catch(() => undefined);
+          sendError(res, 400, error.code, error.message);
+          return;
+        }
         logger.error({ err: error, pipeline: name }, "webhook failed");
+        // The host sends it again: that must not count as a replay.
+        if (recorded !== null) await webhooks.forgetDelivery(recorded).catch(() => undefined);
         sendError(res, 503, "UNAVAILABLE", "The push could not be processed now; redeliver it shortly.");
       }
     },

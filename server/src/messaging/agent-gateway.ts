@@ -12,6 +12,7 @@ import {
   type RegisterReply,
   type RegisterRequest,
 } from "@sluice/protocol";
+import { parseTimerKey } from "../domain/execution";
 import type { Logger } from "../logger";
 import type { AgentRow, AgentStore } from "../persistence/agent-store";
 import type { NatsLink } from "./nats";
@@ -91,6 +92,29 @@ export class AgentGateway {
   onStatus(listener: AgentListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Tells the agents of a revoked token at once, rather than at their next heartbeat: a cancel
+   * "Revoked" of each job they hold, on their own subjects. The agent stops the job and asks
+   * its standing (an agent heartbeat, answered Unauthenticated), so it exits before it could
+   * take the retry of the attempt it held.
+   */
+  tellRevoked(leases: ReadonlyArray<{ key: string; agentId: string }>): void {
+    const nc = this.nats.nats;
+    if (!nc) return;
+    for (const { key, agentId } of leases) {
+      const lease = parseTimerKey(key);
+      if (lease?.kind !== "lease") continue;
+      try {
+        nc.publish(
+          this.names.subjects.agentCancel(agentId),
+          encode("cancel", { jobId: lease.actionExecutionId, attempt: lease.attempt, reason: "Revoked" }),
+        );
+      } catch (error) {
+        this.logger.warn({ err: (error as Error).message, agentId }, "revocation not told to the agent");
+      }
+    }
   }
 
   /** Tells the other copies (and this one) that agents changed, e.g. after a token was revoked. */

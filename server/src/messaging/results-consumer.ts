@@ -161,6 +161,23 @@ export class ResultsConsumer {
     } else if (parsed?.kind === "complete") {
       const done = this.decoded<CompleteMessage>("complete", msg);
       if (!done) return;
+      const agent = await this.agents.find(done.agentId);
+      if (agent?.revoked) {
+        // Whatever a revoked agent reports (the job it killed on learning it, a cancel's result),
+        // its attempt ends as its lease would: agent lost, so the retry policy moves it elsewhere.
+        await this.engine.applyAgentEvent(done.jobId, {
+          type: "ActionCompleted",
+          actionExecutionId: done.jobId,
+          attempt: done.attempt,
+          outcome: "Failed",
+          summary: `The token of agent ${agent.name} was revoked; the attempt was stopped.`,
+          errorDetails: { code: "AgentRevoked", message: `The token of agent ${agent.name} was revoked.` },
+          failureType: "SystemUnavailable",
+          failureCause: "AGENT_LOST",
+          agentId: done.agentId,
+        });
+        return;
+      }
       await this.engine.applyAgentEvent(done.jobId, {
         type: "ActionCompleted",
         actionExecutionId: done.jobId,
@@ -209,14 +226,15 @@ export class ResultsConsumer {
 
 /**
  * Why an attempt failed, in a retry policy's words. The agent says it with errorDetails.code:
- * TimedOut (its own timeout), Shutdown (it left before the job ended) and Fenced (it stopped the
- * job because no heartbeat could be stored for a lease: NATS was away too long) are like a lost
- * agent, the job itself did not fail; anything else is the job failing.
+ * TimedOut (its own timeout), Shutdown or Revoked (it left before the job ended, or its token was
+ * revoked), and Fenced (it stopped the job because no heartbeat could be stored for a lease: NATS
+ * was away too long) are like a lost agent, the job itself did not fail; anything else is the job
+ * failing.
  */
 function failureCause(done: CompleteMessage): "AGENT_LOST" | "FAILED" | "TIMED_OUT" | null {
   if (done.outcome === "Succeeded") return null;
   const code = done.errorDetails?.code;
   if (code === "TimedOut") return "TIMED_OUT";
-  if (code === "Shutdown" || code === "Fenced") return "AGENT_LOST";
+  if (code === "Shutdown" || code === "Revoked" || code === "Fenced") return "AGENT_LOST";
   return "FAILED";
 }

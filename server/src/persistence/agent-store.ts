@@ -98,7 +98,11 @@ export class AgentStore {
   async revokeToken(
     id: string,
     revokedBy: string,
-  ): Promise<{ token: AgentTokenRow; agents: AgentRow[] } | null> {
+  ): Promise<{
+    token: AgentTokenRow;
+    agents: AgentRow[];
+    leases: Array<{ key: string; agentId: string }>;
+  } | null> {
     return auditedTransaction(this.db, async (m) => {
       const [token] = await queryReturning<AgentTokenRow>(
         m,
@@ -111,12 +115,14 @@ export class AgentStore {
         `UPDATE agents SET status = 'offline', running = '[]' WHERE token_id = $1 AND status <> 'offline'`,
         [id],
       );
-      await m.query(
-        `UPDATE timers SET due_at = now() WHERE agent_id IN (SELECT id FROM agents WHERE token_id = $1)`,
+      const leases = await queryReturning<{ key: string; agentId: string }>(
+        m,
+        `UPDATE timers SET due_at = now() WHERE agent_id IN (SELECT id FROM agents WHERE token_id = $1)
+         RETURNING key, agent_id AS "agentId"`,
         [id],
       );
       const agents = await this.select(m, `a.token_id = $1`, [id]);
-      return { token, agents };
+      return { token, agents, leases };
     });
   }
 

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import type { DataSource, EntityManager } from "typeorm";
 import { storableText } from "../domain/storable-text";
 import { decodeCursor, encodeCursor } from "./cursor";
+import { transaction } from "./transaction";
 
 export interface AuditEventRow {
   id: string;
@@ -85,16 +86,19 @@ export class PendingAudit {
   }
 }
 
-/** `db.transaction`, plus the audit row of the mutation it runs for (PendingAudit), if any. */
+/**
+ * `transaction` (run again on a deadlock or serialization failure), plus the audit row of the
+ * mutation it runs for (PendingAudit), if any.
+ */
 export async function auditedTransaction<T>(
   db: DataSource,
   work: (m: EntityManager) => Promise<T>,
 ): Promise<T> {
   const pending = PendingAudit.claim();
-  if (!pending) return db.transaction(work);
+  if (!pending) return transaction(db, work);
   let id: string | null = null;
   try {
-    const result = await db.transaction(async (m) => {
+    const result = await transaction(db, async (m) => {
       const value = await work(m);
       id = await insertEvent(m, pending.event);
       return value;

@@ -46,4 +46,39 @@ export class WebhookStore {
       pipelineId,
     ]);
   }
+
+  /**
+   * Records a verified body (its digest) unless it was received within `windowSeconds` already.
+   * "new": first seen; "redelivery": seen with this same delivery id (a host's redelivery, which
+   * the delivery id makes start nothing new); "replay": seen under another or no delivery id.
+   * Older rows go in the same statement, so the table holds one window of deliveries.
+   */
+  async recordDelivery(
+    pipelineId: string,
+    digest: string,
+    deliveryId: string | null,
+    windowSeconds: number,
+  ): Promise<"new" | "redelivery" | "replay"> {
+    const rows: Array<{ inserted: boolean; deliveryId: string | null }> = await queryReturning(
+      this.db,
+      `WITH purged AS (
+         DELETE FROM webhook_deliveries WHERE received_at < now() - make_interval(secs => $4) AND digest <> $2)
+       INSERT INTO webhook_deliveries AS d (digest, pipeline_id, delivery_id) VALUES ($2, $1, $3)
+       ON CONFLICT (digest) DO UPDATE SET
+         delivery_id = CASE WHEN d.received_at < now() - make_interval(secs => $4)
+                            THEN EXCLUDED.delivery_id ELSE d.delivery_id END,
+         received_at = CASE WHEN d.received_at < now() - make_interval(secs => $4)
+                            THEN now() ELSE d.received_at END
+       RETURNING (xmax = 0 OR d.received_at = now()) AS inserted, d.delivery_id AS "deliveryId"`,
+      [pipelineId, digest, deliveryId, windowSeconds],
+    );
+    const row = rows[0]!;
+    if (row.inserted) return "new";
+    return deliveryId !== null && row.deliveryId === deliveryId ? "redelivery" : "replay";
+  }
+
+  /** Forgets a delivery that could not be processed, so that the host's retry is not a replay. */
+  async forgetDelivery(digest: string): Promise<void> {
+    await this.db.query(`DELETE FROM webhook_deliveries WHERE digest = $1`, [digest]);
+  }
 }

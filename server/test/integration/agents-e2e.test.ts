@@ -505,25 +505,37 @@ describe("agents failing and being stopped", () => {
     expect(agents.find((a: any) => a.name === "drained")?.status).toBe("offline");
   });
 
-  it("revoking a token stops its agent and moves its job to another agent", async () => {
-    const doomed = await createToken("to revoke");
-    const revokedAgent = agent("revoked", { token: doomed.token });
-    await waitOnline("revoked");
-    await create(
-      buildAfterSource("e2e-revoke", "Long", 'if [ "$SLUICE_ATTEMPT" = 1 ]; then sleep 60; fi\necho done'),
-    );
-    await until("e2e-revoke", (e) => actionOf(e, "Long").status === "InProgress", "the job to start");
-    const other = agent("trusted");
-    await waitOnline("trusted");
-    dataOf(await t.gql(`mutation ($id: ID!) { revokeAgentToken(id: $id) { id } }`, { id: doomed.id }));
-    const exit = await revokedAgent.exited;
-    expect(exit.code).toBe(3);
-    const done = await until("e2e-revoke", (e) => e.status !== "InProgress", "the job to move");
-    expect(done.status).toBe("Succeeded");
-    const long = actionOf(done, "Long");
-    expect(long.attempts[0]).toMatchObject({ failureCause: "AGENT_LOST", agent: { name: "revoked" } });
-    expect(long.attempts[1]).toMatchObject({ status: "Succeeded", agent: { name: "trusted" } });
-    await other.terminate();
+  it("revoking a busy agent's token stops it and retries its job on another agent, every time (5 trials)", async () => {
+    // The revoked agent's own report of the job it kills, the cancel's result and the retry it
+    // could still take all race the lease moved to now: each trial must end the same way.
+    for (let trial = 1; trial <= 5; trial++) {
+      const name = `e2e-revoke-${trial}`;
+      const doomed = await createToken(`to revoke ${trial}`);
+      const revokedAgent = agent(`revoked-${trial}`, { token: doomed.token });
+      await waitOnline(`revoked-${trial}`);
+      await create(
+        buildAfterSource(name, "Long", 'if [ "$SLUICE_ATTEMPT" = 1 ]; then sleep 60; fi\necho done'),
+      );
+      await until(name, (e) => actionOf(e, "Long").status === "InProgress", "the job to start");
+      const other = agent(`trusted-${trial}`);
+      await waitOnline(`trusted-${trial}`);
+      dataOf(await t.gql(`mutation ($id: ID!) { revokeAgentToken(id: $id) { id } }`, { id: doomed.id }));
+      const exit = await revokedAgent.exited;
+      expect(exit.code).toBe(3);
+      const done = await until(name, (e) => e.status !== "InProgress", "the job to move");
+      const long = actionOf(done, "Long");
+      expect({ trial, status: done.status, attempts: long.attempts.length }).toEqual({
+        trial,
+        status: "Succeeded",
+        attempts: 2,
+      });
+      expect(long.attempts[0]).toMatchObject({
+        failureCause: "AGENT_LOST",
+        agent: { name: `revoked-${trial}` },
+      });
+      expect(long.attempts[1]).toMatchObject({ status: "Succeeded", agent: { name: `trusted-${trial}` } });
+      expect((await other.terminate()).code).toBe(0);
+    }
   });
 
   it("refuses a crafted artifact that reaches outside the workspace, and writes nothing there", async () => {

@@ -179,6 +179,33 @@ it("releaseChange with the same clientRequestToken starts one execution; variabl
   expect(missing.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
 });
 
+it("releaseChange refuses what no agent would run: a javascript: revision URL, an oversized variable value", async () => {
+  dataOf(await t.gql(CREATE, { input: releasePipeline("refused-input") }));
+  const count = async () =>
+    dataOf(await t.gql(`{ pipeline(name: "refused-input") { executions(first: 50) { nodes { id } } } }`))
+      .pipeline.executions.nodes.length;
+  const before = await count();
+  const RELEASE = `mutation ($revisions: [SourceRevisionInput!], $variables: [PipelineVariableOverride!]) {
+    releaseChange(pipelineName: "refused-input", sourceRevisions: $revisions, variables: $variables) { id } }`;
+  const revision = { actionName: "Checkout", revisionId: "abc123" };
+  for (const revisionUrl of ["javascript:alert(1)", "file:///etc/passwd", "not a url"]) {
+    const answer = await t.gql(RELEASE, { revisions: [{ ...revision, revisionUrl }] });
+    expect(answer.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    expect(answer.errors?.[0]?.extensions?.validationErrors).toEqual([
+      { path: "sourceRevisions[0].revisionUrl", message: expect.stringContaining("http or https") },
+    ]);
+  }
+  const long = await t.gql(RELEASE, { variables: [{ name: "Env", value: "x".repeat(1001) }] });
+  expect(long.errors?.[0]?.extensions?.validationErrors).toEqual([
+    { path: "variables.Env", message: expect.stringContaining("1000") },
+  ]);
+  expect(await count()).toBe(before);
+  const fine = await t.gql(RELEASE, {
+    revisions: [{ ...revision, revisionUrl: "https://git.example/c/abc123" }],
+  });
+  expect(fine.errors).toBeUndefined();
+});
+
 it("a disabled transition holds the next revision with a reason, and enabling lets it in", async () => {
   dataOf(await t.gql(CREATE, { input: releasePipeline("gated") }));
   const TOGGLE = `mutation ($enabled: Boolean!, $reason: String) { toggleTransition(pipelineName: "gated", stageName: "Build", enabled: $enabled, reason: $reason) { stageName enabled disabledReason disabledBy disabledAt } }`;

@@ -1,5 +1,8 @@
+import { Client } from "pg";
 import { CREATE, DOCUMENT, simplePipeline } from "../support/documents";
 import { dataOf, startTestServer, type TestServer } from "../support/server";
+import { eventually } from "../support/wait";
+import { GIT, SHELL, TestWorker } from "../support/worker";
 
 let t: TestServer;
 beforeAll(async () => {
@@ -137,5 +140,57 @@ describe("deletePipeline", () => {
     const again = await t.gql(`mutation { deletePipeline(name: "doomed") }`);
     expect(again.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
     expect(dataOf(await t.gql(CREATE, { input: simplePipeline("doomed") })).createPipeline.version).toBe(1);
+  });
+
+  it("deletes right after creating, 60 pairs at once (twice), without an error: no deadlock with the first job's accept", async () => {
+    // A worker takes the first executions' jobs at once: accepts and results lock the runtime
+    // while the deletes run.
+    const worker = await TestWorker.start(t.natsPrefix, [GIT, SHELL("Build")], () => "hold");
+    const pair = async (i: number) => {
+      const name = `churn-${i}`;
+      const created = await t.gql(CREATE, { input: simplePipeline(name) });
+      const deleted = await t.gql(`mutation ($n: String!) { deletePipeline(name: $n) }`, { n: name });
+      return [created.errors ?? [], deleted.errors ?? []].flat().map((e) => `${name}: ${e.message}`);
+    };
+    // The race is narrow: two rounds of 60 make a regression show in nearly every run.
+    const errors: string[] = [];
+    for (const round of [0, 60]) {
+      errors.push(...(await Promise.all(Array.from({ length: 60 }, (_, i) => pair(round + i)))).flat());
+    }
+    await worker.waitFor((jobs) => jobs.filter((j) => j.pipelineName.startsWith("churn-")).length === 120);
+    await worker.stop();
+    expect(errors).toEqual([]);
+    const left = dataOf(await t.gql(`{ pipelines(first: 100) { nodes { name } } }`)).pipelines.nodes;
+    expect(left.filter((p: { name: string }) => p.name.startsWith("churn-"))).toEqual([]);
+  });
+
+  it("takes the runtime's lock before the pipeline's, as every event of the pipeline does", async () => {
+    const { id } = dataOf(await t.gql(CREATE, { input: simplePipeline("held") })).createPipeline;
+    // An event of the pipeline in the middle of its transaction: it holds the runtime row and will
+    // next insert rows that reference the pipeline (FOR KEY SHARE of the pipeline row).
+    const event = new Client({ connectionString: t.database!.url });
+    await event.connect();
+    try {
+      await event.query("BEGIN");
+      await event.query("SELECT 1 FROM pipeline_runtimes WHERE pipeline_id = $1 FOR UPDATE", [id]);
+      const deleting = t.gql(`mutation { deletePipeline(name: "held") }`);
+      await eventually(
+        async () =>
+          (
+            await event.query(
+              `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+            )
+          ).rowCount! > 0,
+        10_000,
+        "the delete waiting for the event",
+      );
+      // The delete waits without holding the pipeline row: the event goes on (deleting the
+      // pipeline first would hold it, and the two would deadlock).
+      await event.query("SELECT 1 FROM pipelines WHERE id = $1 FOR KEY SHARE NOWAIT", [id]);
+      await event.query("COMMIT");
+      expect(dataOf(await deleting).deletePipeline).toBe(true);
+    } finally {
+      await event.end();
+    }
   });
 });

@@ -222,3 +222,47 @@ it("masks secret values in the logs it serves, paged and followed", async () => 
     await client.dispose();
   }
 });
+
+it("never quotes a secret value in a validation error, nor in the audit log's error column", async () => {
+  const PORT_SECRET = "port-s3cret-text";
+  dataOf(
+    await t.gql(
+      `mutation ($input: CustomActionTypeInput!) { createCustomActionType(input: $input) { id { provider } } }`,
+      {
+        input: {
+          category: "Deploy",
+          provider: "Dial",
+          version: "1",
+          configurationProperties: [{ name: "Port", required: true, secret: true, type: "Number" }],
+          inputArtifactDetails: { minimumCount: 0, maximumCount: 1 },
+          outputArtifactDetails: { minimumCount: 0, maximumCount: 0 },
+        },
+      },
+    ),
+  );
+  const dial = { category: "Deploy", owner: "Custom", provider: "Dial", version: "1" };
+  const response = await t.gql(
+    `mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`,
+    {
+      input: {
+        name: "dialled",
+        stages: [
+          { name: "Source", actions: [checkout()] },
+          {
+            name: "Release",
+            actions: [{ name: "Dial", actionTypeId: dial, configuration: { Port: PORT_SECRET } }],
+          },
+        ],
+      },
+    },
+  );
+  expect(response.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+  expect(JSON.stringify(response.errors)).toContain("stages[1].actions[0].configuration.Port");
+  expect(JSON.stringify(response)).not.toContain(PORT_SECRET);
+  const audit = dataOf(
+    await t.gql(`{ auditEvents(first: 5, operation: "createPipeline") { nodes { outcome error } } }`),
+  ).auditEvents.nodes;
+  expect(audit[0].outcome).toBe("BAD_USER_INPUT");
+  expect(audit[0].error).toMatch(/Port/);
+  expect(JSON.stringify(audit)).not.toContain(PORT_SECRET);
+});

@@ -16,7 +16,11 @@ let worker: TestWorker;
 let repo: string;
 beforeAll(async () => {
   t = await startTestServer();
-  worker = await TestWorker.start(t.natsPrefix, [GIT], () => ({ outcome: "Succeeded" }));
+  // Like the agent's Git source: reports the commit it checked out (the head when the job came).
+  worker = await TestWorker.start(t.natsPrefix, [GIT], (job) => ({
+    outcome: "Succeeded",
+    outputVariables: { CommitId: headOf(job.configuration.Repository!.replace(/^file:\/\//, "")) },
+  }));
   repo = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-poll-"));
   git("init", "-q", "-b", "main");
   commit("one");
@@ -28,18 +32,26 @@ afterAll(async () => {
 });
 
 function git(...args: string[]): string {
+  return gitIn(repo, ...args);
+}
+
+function gitIn(dir: string, ...args: string[]): string {
   return execFileSync("git", ["-c", "user.name=Ada", "-c", "user.email=ada@example.com", ...args], {
-    cwd: repo,
+    cwd: dir,
   })
     .toString()
     .trim();
 }
 
-function commit(text: string): string {
-  fs.writeFileSync(path.join(repo, "file.txt"), `${text}\n`);
-  git("add", ".");
-  git("commit", "-q", "-m", text);
-  return git("rev-parse", "HEAD");
+function headOf(dir: string): string {
+  return gitIn(dir, "rev-parse", "HEAD");
+}
+
+function commit(text: string, dir = repo): string {
+  fs.writeFileSync(path.join(dir, "file.txt"), `${text}\n`);
+  gitIn(dir, "add", ".");
+  gitIn(dir, "commit", "-q", "-m", text);
+  return headOf(dir);
 }
 
 async function executions(name: string) {
@@ -56,11 +68,20 @@ async function executions(name: string) {
   }>;
 }
 
-function pipeline(name: string, configuration: Record<string, string>) {
+/** The revision the poller recorded for the pipeline's source (it records after starting). */
+async function recorded(name: string): Promise<string | null> {
+  const rows: Array<{ last_revision: string | null }> = await t.server.db.query(
+    `SELECT sp.last_revision FROM source_polls sp JOIN pipelines p ON p.id = sp.pipeline_id WHERE p.name = $1`,
+    [name],
+  );
+  return rows[0]?.last_revision ?? null;
+}
+
+function pipeline(name: string, configuration: Record<string, string>, dir = repo) {
   return sourceThen(
     name,
     { name: "Gate", actions: [manualApproval()] },
-    { checkout: { Repository: `file://${repo}`, ...configuration } },
+    { checkout: { Repository: `file://${dir}`, ...configuration } },
   );
 }
 
@@ -71,8 +92,9 @@ it("starts an execution with the new revision when the branch moves, and only th
       input: pipeline("not-polled", { PollIntervalSeconds: "1", DetectChanges: "false" }),
     }),
   );
-  // The first look records the head: creating the pipeline already started an execution.
-  await new Promise((resolve) => setTimeout(resolve, 3000));
+  // The first look records the head: creating the pipeline already started an execution with it.
+  const first = git("rev-parse", "HEAD");
+  await eventually(async () => (await recorded("polled")) === first, 10_000, "the first look");
   expect((await executions("polled")).map((e) => e.trigger.triggerType)).toEqual(["CreatePipeline"]);
 
   const second = commit("two");
@@ -86,7 +108,61 @@ it("starts an execution with the new revision when the branch moves, and only th
   );
   expect(started.sourceRevisions).toEqual([{ revisionId: second }]);
   expect(started.trigger.triggerDetail).toBe(`Checkout: main moved to ${second.slice(0, 12)}`);
-  await new Promise((resolve) => setTimeout(resolve, 2500));
+  // The poll records the head after starting its execution: from then on nothing new starts.
+  await eventually(async () => (await recorded("polled")) === second, 10_000, "the move recorded");
   expect((await executions("polled")).length).toBe(2);
   expect((await executions("not-polled")).map((e) => e.trigger.triggerType)).toEqual(["CreatePipeline"]);
+});
+
+describe("a push right after the document was saved", () => {
+  let own: string;
+  beforeAll(() => {
+    own = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-poll-soon-"));
+    gitIn(own, "init", "-q", "-b", "main");
+    commit("one", own);
+  });
+  afterAll(() => fs.rmSync(own, { recursive: true, force: true }));
+
+  /** Waits until the push was seen and handled, then says which executions the pipeline has. */
+  async function afterPush(name: string, pushed: string) {
+    await eventually(
+      async () => (await recorded(name)) === pushed,
+      20_000,
+      `the poll of ${name} seeing ${pushed}`,
+    );
+    return executions(name);
+  }
+
+  it("starts one execution for a push made just after creating the pipeline", async () => {
+    const before = headOf(own);
+    dataOf(await t.gql(CREATE, { input: pipeline("soon-created", { PollIntervalSeconds: "1" }, own) }));
+    // The creation's execution checked out `before`; the push comes a moment later.
+    await worker.waitFor((jobs) => jobs.some((j) => j.pipelineName === "soon-created"));
+    const pushed = commit("two", own);
+    const list = await afterPush("soon-created", pushed);
+    expect(list.map((e) => e.trigger.triggerType).sort()).toEqual(["CreatePipeline", "PollForSourceChanges"]);
+    expect(list.find((e) => e.trigger.triggerType === "PollForSourceChanges")!.sourceRevisions).toEqual([
+      { revisionId: pushed },
+    ]);
+    expect(before).not.toBe(pushed);
+  });
+
+  it("starts one execution for a push made just after an edit turned polling on", async () => {
+    const document = pipeline("soon-edited", {}, own);
+    dataOf(await t.gql(CREATE, { input: document }));
+    await worker.waitFor((jobs) => jobs.some((j) => j.pipelineName === "soon-edited"));
+    const polled = pipeline("soon-edited", { PollIntervalSeconds: "1" }, own);
+    dataOf(
+      await t.gql(
+        `mutation ($input: PipelineInput!) { updatePipeline(input: $input, expectedVersion: 1) { version } }`,
+        { input: polled },
+      ),
+    );
+    const pushed = commit("three", own);
+    const list = await afterPush("soon-edited", pushed);
+    expect(list.map((e) => e.trigger.triggerType).sort()).toEqual(["CreatePipeline", "PollForSourceChanges"]);
+    expect(list.find((e) => e.trigger.triggerType === "PollForSourceChanges")!.sourceRevisions).toEqual([
+      { revisionId: pushed },
+    ]);
+  });
 });

@@ -97,6 +97,63 @@ it("starts an execution for a signed GitHub push to the source's branch, once pe
   );
 });
 
+async function executionIds(): Promise<string[]> {
+  const { pipeline } = dataOf(
+    await t.gql(`{ pipeline(name: "hooked") { executions(first: 100) { nodes { id } } } }`),
+  );
+  return pipeline.executions.nodes.map((n: { id: string }) => n.id);
+}
+
+it("refuses a captured push sent again under a new or no delivery id: 409, nothing starts", async () => {
+  const body = githubPush("main", "9".repeat(40));
+  const headers = { "x-github-event": "push", "x-github-delivery": "r-1", "x-hub-signature-256": sign(body) };
+  const first = await post(body, headers);
+  expect(first.status).toBe(201);
+  const before = await executionIds();
+
+  for (const delivery of ["r-2", "r-3", undefined]) {
+    const replayed = { ...headers, "x-github-delivery": delivery } as Record<string, string>;
+    if (delivery === undefined) delete replayed["x-github-delivery"];
+    const answer = await post(body, replayed);
+    expect(answer).toEqual({
+      status: 409,
+      json: {
+        errors: [{ message: expect.stringContaining("replay"), extensions: { code: "REPLAYED_DELIVERY" } }],
+      },
+    });
+  }
+  // The host's own redelivery (same delivery id) still answers with the execution it started.
+  const redelivered = await post(body, headers);
+  expect(redelivered.status).toBe(201);
+  expect(redelivered.json.started).toEqual(first.json.started);
+  expect(await executionIds()).toEqual(before);
+});
+
+it("refuses a Sluice-signed push whose signed timestamp is stale, and one whose timestamp was changed", async () => {
+  const stamped = (body: string, timestamp: string, key = secret) =>
+    `sha256=${crypto.createHmac("sha256", key).update(`${timestamp}.${body}`).digest("hex")}`;
+  const body = JSON.stringify({ ref: "refs/heads/main", after: "8".repeat(40) });
+  const old = String(Math.floor(Date.now() / 1000) - 3600);
+  const stale = await post(body, { "x-sluice-timestamp": old, "x-sluice-signature": stamped(body, old) });
+  expect(stale).toEqual({
+    status: 409,
+    json: {
+      errors: [
+        { message: expect.stringContaining("X-Sluice-Timestamp"), extensions: { code: "STALE_DELIVERY" } },
+      ],
+    },
+  });
+  const now = String(Math.floor(Date.now() / 1000));
+  // The old signature with a fresh timestamp: the timestamp is signed, so this does not verify.
+  expect(
+    (await post(body, { "x-sluice-timestamp": now, "x-sluice-signature": stamped(body, old) })).status,
+  ).toBe(401);
+  const before = await executionIds();
+  const fresh = await post(body, { "x-sluice-timestamp": now, "x-sluice-signature": stamped(body, now) });
+  expect(fresh.status).toBe(201);
+  expect(await executionIds()).toEqual([fresh.json.started[0], ...before]);
+});
+
 it("accepts GitLab's token, ignores other branches, deletions and pings, and refuses bad signatures", async () => {
   const gitlab = JSON.stringify({
     object_kind: "push",

@@ -6,6 +6,7 @@
 import { ConflictError, DomainError } from "../errors";
 import { emit, type Step } from "./events";
 import { setOwn } from "./records";
+import { checkStartInput } from "./start-input";
 import { arrive } from "./stage-entry";
 import type { ExecutionState, NamespacedVariables, StartExecutionEvent } from "./types";
 import { startVariables } from "./variables";
@@ -15,6 +16,7 @@ const ROLLBACK_TRIGGERS: readonly string[] = ["ManualRollback", "AutomatedRollba
 export function startExecution(step: Step, event: StartExecutionEvent): void {
   if (Object.hasOwn(step.runtime.executions, event.executionId))
     throw new ConflictError(`Execution ${event.executionId} already exists.`);
+  checkStartInput(event.sourceRevisions, event.variables);
   const variables = startVariables(event.document, event.variables);
   const rollbackStage = rollbackStageIndex(event);
   const rollback = event.rollback ?? null;

@@ -190,7 +190,7 @@ describe("parsePipelineDocument", () => {
       },
       {
         path: "stages[0].actions[0].configuration.Repository",
-        message: 'The value of configuration key "Repository" must be a string; got 7.',
+        message: 'The value of configuration key "Repository" must be a string.',
       },
       {
         path: "stages[1].actions[0].actionTypeId.category",

@@ -43,6 +43,13 @@ export function fromZodIssues(
 
 function messageFor(issue: ZodIssue, segments: readonly PathSegment[]): string {
   const label = labelOf(segments);
+  // Whether a configuration property is secret is not known while the shape is read: no
+  // configuration value is quoted here (it would reach the client and the audit log).
+  if (isConfigurationValue(segments)) {
+    return issue.code === "invalid_type" && issue.input === undefined
+      ? `${label} is required.`
+      : `${label} must be a string.`;
+  }
   switch (issue.code) {
     case "invalid_type": {
       if (issue.input === undefined) return `${label} is required.`;
@@ -69,10 +76,14 @@ function labelOf(segments: readonly PathSegment[]): string {
   const lastKeyIndex = segments.findLastIndex((s) => typeof s === "string");
   if (lastKeyIndex < 0) return segments.length === 0 ? "The pipeline document" : formatPath(segments);
   const key = segments[lastKeyIndex] as string;
-  if (segments[lastKeyIndex - 1] === "configuration" && lastKeyIndex === segments.length - 1) {
-    return `The value of configuration key ${quote(key)}`;
-  }
+  if (isConfigurationValue(segments)) return `The value of configuration key ${quote(key)}`;
   return formatPath(segments.slice(lastKeyIndex));
+}
+
+/** `…configuration.<key>`: a value of an action's configuration. */
+function isConfigurationValue(segments: readonly PathSegment[]): boolean {
+  const last = segments.length - 1;
+  return last > 0 && typeof segments[last] === "string" && segments[last - 1] === "configuration";
 }
 
 export function describeValue(value: unknown): string {

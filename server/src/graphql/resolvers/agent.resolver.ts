@@ -87,6 +87,7 @@ export class AgentResolver {
     const revoked = /^[0-9a-f-]{36}$/i.test(id) ? await ctx.agents.revokeToken(id, ctx.principal!.id) : null;
     if (!revoked) throw new NotFoundError(`No agent token ${id} exists.`);
     ctx.agentGateway.announce(revoked.agents);
+    ctx.agentGateway.tellRevoked(revoked.leases);
     return revoked.token;
   }
 

@@ -85,14 +85,16 @@ describe("rule 9: artifact counts within the action type's bounds", () => {
     const helm = (inputs: number) =>
       action("Helm", actionType("Deploy", "Helm", "Custom"), {
         configuration: { Chart: "app" },
-        inputArtifacts: Array.from({ length: inputs }, () => ({ name: "SourceCode" })),
+        inputArtifacts: ["SourceCode", "ToolCode", "DocCode"].slice(0, inputs).map((name) => ({ name })),
       });
-    expectValid(
-      pipeline({ stages: [stage("Source", [gitSource()]), stage("Deploy", [helm(2)])] }),
-      registryWithHelm(),
-    );
+    const sources = stage("Source", [
+      gitSource(),
+      gitSource("Tools", { outputArtifacts: [{ name: "ToolCode" }] }),
+      gitSource("Docs", { outputArtifacts: [{ name: "DocCode" }] }),
+    ]);
+    expectValid(pipeline({ stages: [sources, stage("Deploy", [helm(2)])] }), registryWithHelm());
     expectIssues(
-      pipeline({ stages: [stage("Source", [gitSource()]), stage("Deploy", [helm(3)])] }),
+      pipeline({ stages: [sources, stage("Deploy", [helm(3)])] }),
       [
         {
           path: "stages[1].actions[0].inputArtifacts",

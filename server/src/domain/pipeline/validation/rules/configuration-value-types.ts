@@ -2,7 +2,8 @@
  * Configuration values match their property's declared type (PIPELINE-MODEL.md, "Built-in action
  * types": properties are String, Number or Boolean). Values are strings in the document, so a
  * Number property needs a decimal number and a Boolean one "true" or "false". A value holding a
- * `#{...}` reference is only known at dispatch, so it is not checked here.
+ * `#{...}` reference is only known at dispatch, so it is not checked here. The value of a secret
+ * property is never quoted: the message reaches the client and the audit log.
  */
 import { appendPath, quote } from "../../paths";
 import type { ValidationContext } from "../context";
@@ -17,16 +18,11 @@ export function configurationValueTypesRule(ctx: ValidationContext): void {
       const value = action.configuration[property.name];
       if (value === undefined || value.includes("#{") || value.trim() === "") continue;
       const at = appendPath(`${path}.configuration`, property.name);
+      const shown = property.secret ? "the secret value is not" : `the value is ${quote(value)}`;
       if (property.type === "Number" && !NUMBER.test(value)) {
-        ctx.report(
-          at,
-          `${property.name} of ${describeType(type.id)} is a number, but the value is ${quote(value)}.`,
-        );
+        ctx.report(at, `${property.name} of ${describeType(type.id)} is a number, but ${shown}.`);
       } else if (property.type === "Boolean" && value !== "true" && value !== "false") {
-        ctx.report(
-          at,
-          `${property.name} of ${describeType(type.id)} is "true" or "false", but the value is ${quote(value)}.`,
-        );
+        ctx.report(at, `${property.name} of ${describeType(type.id)} is "true" or "false", but ${shown}.`);
       }
     }
   }

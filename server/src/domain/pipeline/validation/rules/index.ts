@@ -28,12 +28,14 @@ import { triggerFiltersRule } from "./trigger-filters";
 import { triggerSourceActionRule } from "./trigger-source-action";
 import { uniqueActionNamesRule } from "./unique-action-names";
 import { uniqueNamespacesRule } from "./unique-namespaces";
+import { uniqueInputArtifactsRule } from "./unique-input-artifacts";
 import { uniqueOutputArtifactsRule } from "./unique-output-artifacts";
 import { uniqueStageNamesRule } from "./unique-stage-names";
 import { uniqueVariableNamesRule } from "./unique-variable-names";
 import { validNamesRule } from "./valid-names";
 import { variableCountRule } from "./variable-count";
 import { variableReferencesRule } from "./variable-references";
+import { variableValuesRule } from "./variable-values";
 
 export const specifiedRules: readonly ValidationRule[] = Object.freeze([
   // Names and counts
@@ -52,8 +54,10 @@ export const specifiedRules: readonly ValidationRule[] = Object.freeze([
   parallelActionCountRule,
   variableCountRule,
   uniqueVariableNamesRule,
+  variableValuesRule,
   // Flow
   inputArtifactsRule, // rule 8
+  uniqueInputArtifactsRule,
   variableReferencesRule, // rule 11
   // Action types and configuration
   knownActionTypeRule, // rule 12

@@ -11,6 +11,7 @@ import { appendPath, quote } from "../../paths";
 import { EXECUTION_VARIABLES, extractReferences, type VariableReference } from "../../references";
 import type { ActionEntry, ValidationContext } from "../context";
 import { describeAction, listOf } from "../describe";
+import { secretProperties } from "../../secrets";
 
 export function variableReferencesRule(ctx: ValidationContext): void {
   const namespaces = new Map<string, ActionEntry>();
@@ -20,11 +21,13 @@ export function variableReferencesRule(ctx: ValidationContext): void {
     }
   }
   for (const entry of ctx.actions()) {
+    const secrets = secretProperties(entry.type);
     for (const [key, value] of Object.entries(entry.action.configuration)) {
       for (const reference of extractReferences(value)) {
         const problem = problemWith(reference, entry, namespaces, ctx.document);
-        if (problem)
-          ctx.report(appendPath(`${entry.path}.configuration`, key), `${quote(reference.text)} ${problem}`);
+        // The text of a reference is part of the value: a secret's is not quoted.
+        const text = secrets.has(key) ? "A reference in this secret value" : quote(reference.text);
+        if (problem) ctx.report(appendPath(`${entry.path}.configuration`, key), `${text} ${problem}`);
       }
     }
   }
