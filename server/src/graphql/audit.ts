@@ -4,7 +4,8 @@ import { DomainError } from "../domain/errors";
 import type { GraphQLContext } from "./context";
 import { isUnavailable } from "./errors";
 
-const SECRET_KEY = /token|secret|password|authorization/i;
+// `url` and `headers`: a notification target's incoming-webhook URL and headers hold credentials.
+const SECRET_KEY = /token|secret|password|authorization|^url$|^headers$/i;
 const MAX_STRING = 300;
 
 /**

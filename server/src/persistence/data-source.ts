@@ -12,6 +12,7 @@ import { SourcePolls1764400000000 } from "./migrations/1764400000000-SourcePolls
 import { Schedules1764500000000 } from "./migrations/1764500000000-Schedules";
 import { Audit1764600000000 } from "./migrations/1764600000000-Audit";
 import { Installation1764700000000 } from "./migrations/1764700000000-Installation";
+import { Notifications1765900000000 } from "./migrations/1765900000000-Notifications";
 
 export const entities = [PipelineEntity, PipelineVersionEntity, CustomActionTypeEntity];
 export const migrations = [
@@ -23,6 +24,7 @@ export const migrations = [
   Schedules1764500000000,
   Audit1764600000000,
   Installation1764700000000,
+  Notifications1765900000000,
 ];
 
 export interface DatabaseOptions {
