@@ -412,7 +412,9 @@ export class NotificationStore {
   }
 
   /**
-   * Records an attempt's outcome: the attempt row, the delivery's new state, and the target's
+   * Records an attempt's outcome: the attempt row, the delivery's new state (unless the claim is
+   * no longer this attempt's: redelivered meanwhile, or claimed again after its lease ran out),
+   * and the target's
    * circuit (closed by a success; opened for `circuit.openMs` after `circuit.threshold` failures
    * in a row).
    */
@@ -436,7 +438,7 @@ export class NotificationStore {
             next_attempt_at = CASE WHEN $6::float8 IS NULL THEN next_attempt_at
                                    ELSE now() + make_interval(secs => $6::float8 / 1000) END,
             claimed_until = NULL, last_status_code = $3, last_latency_ms = $4, last_error = $5
-          WHERE id = $1`,
+          WHERE id = $1 AND attempts = $7 AND claimed_until IS NOT NULL`,
         [
           delivery.id,
           outcome.ok,
@@ -444,6 +446,7 @@ export class NotificationStore {
           outcome.latencyMs,
           outcome.error,
           next?.retryInMs ?? null,
+          delivery.attempt,
         ],
       );
       if (outcome.ok) {
@@ -519,7 +522,7 @@ export class NotificationStore {
       ["target_id", filter.targetId, "uuid"],
       ["execution_id", filter.executionId, "uuid"],
     ] as const) {
-      if (value === null) continue;
+      if (value == null) continue;
       if (!isUuid(value)) return [];
       where.push(`d.${column} = $${params.push(value)}::${cast}`);
     }
