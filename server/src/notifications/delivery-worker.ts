@@ -20,6 +20,8 @@ const IDLE_MS = 500;
 const BATCH = 100;
 /** Deliveries in flight per server copy, all targets together. */
 const MAX_IN_FLIGHT = 64;
+/** How often a copy fails deliveries that ran out of time while their target's circuit was open. */
+const EXPIRY_MS = 1000;
 
 export type DeliveryListener = (delivery: DeliveryRow) => void;
 
@@ -47,6 +49,7 @@ export class DeliveryWorker {
   private loop: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private subscription: { unsubscribe(): void } | null = null;
+  private lastExpiry = 0;
 
   constructor(
     private readonly db: DataSource,
@@ -140,6 +143,10 @@ export class DeliveryWorker {
           retryForMs: this.settings.retryForMs,
         });
         void this.announce(deliveryIds).catch(() => undefined);
+        if (Date.now() - this.lastExpiry >= EXPIRY_MS) {
+          this.lastExpiry = Date.now();
+          void this.announce(await this.store.expire()).catch(() => undefined);
+        }
         const claimed = await this.claim();
         busy = taken >= BATCH || claimed > 0;
         if (failures > 0) this.logger.info("notification delivery resumed");
@@ -173,7 +180,8 @@ export class DeliveryWorker {
     if (free <= 0) return 0;
     const limit = this.settings.concurrencyPerTarget;
     const full = [...this.inFlight].filter(([, n]) => n >= limit).map(([id]) => id);
-    const leaseMs = 2 * this.settings.timeoutMs + 10_000;
+    // Longer than one attempt can take (its time limit), with room for recording it.
+    const leaseMs = 3 * this.settings.timeoutMs;
     const claimed = await this.store.claim(free, leaseMs, full);
     for (const delivery of claimed) {
       const queue = this.waiting.get(delivery.targetId) ?? [];

@@ -472,6 +472,22 @@ export class NotificationStore {
     });
   }
 
+  /**
+   * Fails the pending deliveries whose time ran out without an attempt that could decide it
+   * (their target's circuit stayed open); returns their ids.
+   */
+  async expire(): Promise<string[]> {
+    const rows = await queryReturning<{ id: string }>(
+      this.db,
+      `UPDATE notification_deliveries SET status = 'FAILED',
+              last_error = COALESCE(last_error, 'not sent: the target''s circuit stayed open')
+        WHERE status = 'PENDING' AND give_up_at < now() AND (claimed_until IS NULL OR claimed_until < now())
+        RETURNING id::text AS id`,
+      [],
+    );
+    return rows.map((row) => row.id);
+  }
+
   /** Sends a delivery again (same message id: a receiver that de-duplicates shows it once). */
   async redeliver(id: string, giveUpAt: Date): Promise<DeliveryRow> {
     const existing = await this.findDelivery(id);

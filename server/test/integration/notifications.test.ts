@@ -39,8 +39,9 @@ beforeAll(async () => {
   });
   nc = await connectNats();
   natsSub = nc.subscribe(`${t.natsPrefix}_notify.team.builds`, {
-    callback: (_error, msg) =>
-      natsMessages.push({ subject: msg.subject, id: msg.headers?.get("Nats-Msg-Id"), json: msg.json() }),
+    callback: (_error, msg) => {
+      natsMessages.push({ subject: msg.subject, id: msg.headers?.get("Nats-Msg-Id"), json: msg.json() });
+    },
   });
   await nc.flush();
 });

@@ -40,6 +40,8 @@ export async function startHttpsReceiver(cert: { certFile: string; keyFile: stri
   const received: Received[] = [];
   const secrets = new Map<string, string>();
   const failures = new Map<string, number>();
+  const holds = new Map<string, number>();
+  const held: Received[] = [];
   const server = https.createServer(
     { cert: fs.readFileSync(cert.certFile), key: fs.readFileSync(cert.keyFile) },
     (req, res) => {
@@ -65,6 +67,13 @@ export async function startHttpsReceiver(cert: { certFile: string; keyFile: stri
         } catch {
           // recorded as it is
         }
+        const holding = holds.get(p) ?? 0;
+        if (holding > 0) {
+          // Never answered: the sender's attempt is cut off when it dies or its time limit ends.
+          holds.set(p, holding - 1);
+          held.push({ path: p, headers: req.headers, body, json, status: 0, signatureValid });
+          return;
+        }
         received.push({ path: p, headers: req.headers, body, json, status, signatureValid });
         res
           .writeHead(status, { "content-type": "text/plain" })
@@ -80,6 +89,9 @@ export async function startHttpsReceiver(cert: { certFile: string; keyFile: stri
     accepted: (p: string) => received.filter((r) => r.path === p && r.status === 200),
     expectSecret: (p: string, secret: string) => secrets.set(p, secret),
     failNext: (p: string, n: number) => failures.set(p, n),
+    /** The next `n` requests to `p` get no answer at all; they are in `held`. */
+    holdNext: (p: string, n: number) => holds.set(p, n),
+    held,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

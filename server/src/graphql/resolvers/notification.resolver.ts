@@ -104,7 +104,7 @@ export class NotificationRuleResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg("pipelineName", () => String, { nullable: true }) pipelineName: string | null,
   ): Promise<NotificationRuleType[]> {
-    return (await ctx.notifications.store.listRules(pipelineName)).map(ruleView);
+    return (await ctx.notifications.store.listRules(pipelineName ?? null)).map(ruleView);
   }
 
   @Authorized("sluice:ListNotificationRules")
