@@ -4,8 +4,8 @@ import { DomainError } from "../domain/errors";
 import type { GraphQLContext } from "./context";
 import { isUnavailable } from "./errors";
 
-// `url` and `headers`: a notification target's incoming-webhook URL and headers hold credentials.
-const SECRET_KEY = /token|secret|password|authorization|^url$|^headers$/i;
+// `url`: a notification target's incoming-webhook URL holds its credential.
+const SECRET_KEY = /token|secret|password|authorization|^url$/i;
 const MAX_STRING = 300;
 
 /**
@@ -15,6 +15,10 @@ const MAX_STRING = 300;
  */
 export function auditArguments(value: unknown, key = "", depth = 0): unknown {
   if (SECRET_KEY.test(key)) return "****";
+  // A notification target's headers, [{ name, value }]: the values are often credentials.
+  if (key === "headers" && Array.isArray(value)) {
+    return value.slice(0, 20).map((h) => ({ name: (h as { name?: unknown })?.name, value: "****" }));
+  }
   if (typeof value === "string") return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}…` : value;
   if (value === null || typeof value !== "object") return value;
   if (depth >= 3) return Array.isArray(value) ? `[${value.length} items]` : "{…}";

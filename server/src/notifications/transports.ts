@@ -176,12 +176,17 @@ export class NatsTransport {
       h.set("Nats-Msg-Id", messageId);
       h.set("Content-Type", "application/json");
       nc.publish(this.subjectOf(subject), body, { headers: h });
-      await Promise.race([
-        nc.flush(),
-        new Promise((_, reject) =>
-          setTimeout(() => reject(new Error(`no flush within ${timeoutMs} ms`)), timeoutMs),
-        ),
-      ]);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          nc.flush(),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no flush within ${timeoutMs} ms`)), timeoutMs);
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
       return { ok: true, statusCode: null, error: null };
     } catch (error) {
       return { ok: false, statusCode: null, error: clip((error as Error).message) };
