@@ -35,6 +35,8 @@ beforeAll(async () => {
       SLUICE_DASHBOARD_URL: DASHBOARD,
       SLUICE_NOTIFY_RETRY_BASE_MS: "50",
       SLUICE_NOTIFY_RETRY_MAX_DELAY_MS: "200",
+      SLUICE_NOTIFY_CIRCUIT_THRESHOLD: "3",
+      SLUICE_NOTIFY_CIRCUIT_OPEN_MS: "600000",
     },
   });
   nc = await connectNats();
@@ -322,4 +324,37 @@ it("retries a failing receiver with backoff and delivers exactly once more when 
   await eventually(async () => seen.some((d) => d.status === "SUCCEEDED" && d.attempts === 3));
   unsubscribe();
   await client.dispose();
+});
+
+it("opens a target's circuit after repeated failures, shows it on the rule, and closes it when the target is fixed", async () => {
+  web.failNext("/down", 1000);
+  const down = await target({ name: "down", kind: "WEBHOOK", url: web.url("/down") });
+  const r = await rule({ name: "down-rule", eventTypes: ["PIPELINE_DELETED"], targetIds: [down.id] });
+  const [sent] = dataOf(
+    await t.gql(`mutation ($id: ID!) { testNotificationRule(id: $id) { id } }`, { id: r.id }),
+  ).testNotificationRule;
+  const CIRCUIT = `query ($id: ID!) { notificationRule(id: $id) { circuitOpen
+    targets { name circuit { open consecutiveFailures openUntil lastError } } } }`;
+  const state = await eventually(async () => {
+    const rule = dataOf(await t.gql(CIRCUIT, { id: r.id })).notificationRule;
+    return rule.circuitOpen && rule;
+  });
+  expect(state.targets[0].circuit).toMatchObject({ open: true, consecutiveFailures: 3 });
+  expect(state.targets[0].circuit.lastError).toContain("HTTP 500");
+  // While it is open the delivery waits: three attempts, still pending.
+  const [waiting] = await deliveries({ targetId: down.id });
+  expect(waiting).toMatchObject({ id: sent.id, status: "PENDING", attempts: 3 });
+  expect(web.received.filter((x) => x.path === "/down")).toHaveLength(3);
+
+  // Fixed (here: the receiver; in life, often the URL): updating the target closes the circuit.
+  web.failNext("/down", 0);
+  dataOf(
+    await t.gql(`mutation ($id: ID!, $target: NotificationTargetInput!) { updateNotificationTarget(id: $id, target: $target) { circuit { open } } }`, {
+      id: down.id,
+      target: { name: "down", kind: "WEBHOOK", url: web.url("/down") },
+    }),
+  ); // prettier-ignore
+  await eventually(async () => (await deliveries({ targetId: down.id }))[0].status === "SUCCEEDED");
+  expect(web.accepted("/down").map((x) => x.json.id)).toEqual([sent.id]);
+  expect(dataOf(await t.gql(CIRCUIT, { id: r.id })).notificationRule.circuitOpen).toBe(false);
 });
