@@ -36,6 +36,7 @@ beforeAll(async () => {
       SLUICE_NOTIFY_RETRY_BASE_MS: "50",
       SLUICE_NOTIFY_RETRY_MAX_DELAY_MS: "200",
       SLUICE_NOTIFY_CIRCUIT_THRESHOLD: "3",
+      SLUICE_NOTIFY_CONCURRENCY_PER_TARGET: "2",
       SLUICE_NOTIFY_CIRCUIT_OPEN_MS: "600000",
     },
   });
@@ -357,4 +358,19 @@ it("opens a target's circuit after repeated failures, shows it on the rule, and 
   await eventually(async () => (await deliveries({ targetId: down.id }))[0].status === "SUCCEEDED");
   expect(web.accepted("/down").map((x) => x.json.id)).toEqual([sent.id]);
   expect(dataOf(await t.gql(CIRCUIT, { id: r.id })).notificationRule.circuitOpen).toBe(false);
+});
+
+it("sends at most SLUICE_NOTIFY_CONCURRENCY_PER_TARGET messages to one target at once", async () => {
+  web.slow("/slow", 150);
+  const slow = await target({ name: "slow", kind: "WEBHOOK", url: web.url("/slow") });
+  const r = await rule({ name: "slow-rule", eventTypes: ["PIPELINE_DELETED"], targetIds: [slow.id] });
+  for (let i = 0; i < 8; i++) {
+    dataOf(await t.gql(`mutation ($id: ID!) { testNotificationRule(id: $id) { id } }`, { id: r.id }));
+  }
+  await eventually(async () => {
+    const rows = await deliveries({ targetId: slow.id, status: "SUCCEEDED" });
+    return rows.length === 8;
+  });
+  expect(web.accepted("/slow")).toHaveLength(8);
+  expect(web.mostOpen("/slow")).toBe(2);
 });

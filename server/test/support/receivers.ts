@@ -42,6 +42,9 @@ export async function startHttpsReceiver(cert: { certFile: string; keyFile: stri
   const failures = new Map<string, number>();
   const holds = new Map<string, number>();
   const held: Received[] = [];
+  const delays = new Map<string, number>();
+  const open = new Map<string, number>();
+  const mostOpen = new Map<string, number>();
   const server = https.createServer(
     { cert: fs.readFileSync(cert.certFile), key: fs.readFileSync(cert.keyFile) },
     (req, res) => {
@@ -75,6 +78,17 @@ export async function startHttpsReceiver(cert: { certFile: string; keyFile: stri
           return;
         }
         received.push({ path: p, headers: req.headers, body, json, status, signatureValid });
+        const delay = delays.get(p) ?? 0;
+        if (delay > 0) {
+          // A slow receiver: how many requests it has open at once shows the sender's concurrency.
+          open.set(p, (open.get(p) ?? 0) + 1);
+          mostOpen.set(p, Math.max(mostOpen.get(p) ?? 0, open.get(p)!));
+          setTimeout(() => {
+            open.set(p, open.get(p)! - 1);
+            res.writeHead(status, { "content-type": "text/plain" }).end("ok");
+          }, delay);
+          return;
+        }
         res
           .writeHead(status, { "content-type": "text/plain" })
           .end(status === 200 ? "ok" : "try again later");
@@ -92,6 +106,9 @@ export async function startHttpsReceiver(cert: { certFile: string; keyFile: stri
     /** The next `n` requests to `p` get no answer at all; they are in `held`. */
     holdNext: (p: string, n: number) => holds.set(p, n),
     held,
+    /** Answers requests to `p` after `ms`, and counts how many were open at once (`mostOpen`). */
+    slow: (p: string, ms: number) => delays.set(p, ms),
+    mostOpen: (p: string) => mostOpen.get(p) ?? 0,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
