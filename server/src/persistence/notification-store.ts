@@ -473,15 +473,18 @@ export class NotificationStore {
   }
 
   /**
-   * Fails the pending deliveries whose time ran out without an attempt that could decide it
-   * (their target's circuit stayed open); returns their ids.
+   * Fails the pending deliveries whose time ran out with no attempt due in between (their target's
+   * circuit stayed open); returns their ids. A delivery whose claim was lost with its server copy
+   * (`claimed_until` still set) is left to be attempted once more: it may not have been sent.
    */
   async expire(): Promise<string[]> {
     const rows = await queryReturning<{ id: string }>(
       this.db,
-      `UPDATE notification_deliveries SET status = 'FAILED',
-              last_error = COALESCE(last_error, 'not sent: the target''s circuit stayed open')
-        WHERE status = 'PENDING' AND give_up_at < now() AND (claimed_until IS NULL OR claimed_until < now())
+      `UPDATE notification_deliveries
+          SET status = 'FAILED',
+              last_error = COALESCE(last_error || ' (then no attempt before the retry time ran out)',
+                                    'not sent before the retry time ran out: the target''s circuit was open')
+        WHERE status = 'PENDING' AND give_up_at < now() AND claimed_until IS NULL
         RETURNING id::text AS id`,
       [],
     );

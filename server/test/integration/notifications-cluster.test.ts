@@ -224,7 +224,14 @@ it("a copy killed while a delivery is on its way leaves it to the next copy, wit
     async () => web.accepted("/slow")[0],
     30_000,
     "the delivery after restart",
-  );
+  ).catch(async (error) => {
+    const rows = await c.gql(
+      `{ notificationDeliveries(first: 20) { nodes { id status attempts targetName lastError nextAttemptAt } } }`,
+    );
+    throw new Error(
+      `${error}\n${JSON.stringify(rows)}\n${JSON.stringify(web.received.slice(-5).map((x) => [x.path, x.status]))}\n${JSON.stringify(web.held.map((x) => x.json?.id))}\n${c.output().slice(-2000)}`,
+    );
+  });
   expect(redelivered.json.id).toBe(held.json.id);
   expect(redelivered.json.type).toBe("TRANSITION_DISABLED");
   const [row] = await eventually(async () => {
