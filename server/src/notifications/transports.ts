@@ -25,7 +25,7 @@ export class HttpTransport {
   private readonly agent: https.Agent;
 
   constructor(caFile: string | undefined) {
-    const ca = caFile ? [...tls.rootCertificates, fs.readFileSync(caFile, "utf8")] : undefined;
+    const ca = caFile ? [...tls.rootCertificates, readCaFile(caFile)] : undefined;
     this.agent = new https.Agent({ keepAlive: true, maxSockets: 64, ...(ca ? { ca } : {}) });
   }
 
@@ -92,6 +92,16 @@ export class HttpTransport {
 
   close(): void {
     this.agent.destroy();
+  }
+}
+
+function readCaFile(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (error) {
+    throw new Error(`SLUICE_NOTIFY_CA_FILE=${file} cannot be read: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
