@@ -95,7 +95,7 @@ export default defineConfig(
             "node:child_process",
           ].map((name) => ({ name, message: "the domain layer may not do I/O or depend on frameworks" })),
           patterns: [
-            intoLayers("persistence", "engine", "graphql", "messaging", "http"),
+            intoLayers("persistence", "engine", "graphql", "messaging", "notifications", "http"),
             {
               group: ["@nats-io/*", "typeorm/*", "pg/*", "@electric-sql/*"],
               message: "the domain layer may not depend on NATS or databases",
@@ -107,10 +107,11 @@ export default defineConfig(
   },
   // The server's other layers (docs/ARCHITECTURE.md, "Layers"): each may import only the layers below it.
   ...layerRules({
-    persistence: ["engine", "messaging", "graphql", "http", "auth"],
-    auth: ["engine", "messaging", "graphql", "http"],
-    engine: ["messaging", "graphql", "http"],
-    messaging: ["graphql", "http"],
+    persistence: ["engine", "messaging", "notifications", "graphql", "http", "auth"],
+    auth: ["engine", "messaging", "notifications", "graphql", "http"],
+    engine: ["messaging", "notifications", "graphql", "http"],
+    messaging: ["notifications", "graphql", "http"],
+    notifications: ["engine", "graphql", "http"],
     http: ["graphql"],
   }),
   {

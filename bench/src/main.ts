@@ -2,6 +2,7 @@ import { runDispatch } from "./dispatch";
 import { log, machineFacts } from "./env";
 import { runFanout } from "./fanout";
 import { runPolicies } from "./policies";
+import { runNotifications } from "./notifications";
 import { runQueries } from "./queries";
 import { running } from "./server";
 import { goalMet, goalText, writeResult, writeResultsMarkdown, type BenchResult } from "./results";
@@ -27,6 +28,7 @@ const SCENARIOS: Record<string, (quick: boolean) => Promise<BenchResult>> = {
       artifactMB: quick ? 10 : 100,
       artifactRepeats: quick ? 1 : 3,
     }),
+  notifications: (quick) => runNotifications({ executions: quick ? 50 : 1000, inFlight: 20 }),
   queries: (quick) =>
     runQueries({ pipelines: quick ? 50 : 1000, executionsPerPipeline: 100, requests: quick ? 200 : 2000 }),
   policies: (quick) =>

@@ -47,6 +47,9 @@ import { installationIdOf } from "./persistence/installation";
 import { openDatabase } from "./persistence/data-source";
 import { WebhookStore } from "./persistence/webhook-store";
 import { PipelineStore } from "./persistence/pipeline-store";
+import { NotificationStore } from "./persistence/notification-store";
+import { DeliveryWorker } from "./notifications/delivery-worker";
+import { NotificationService } from "./notifications/notification-service";
 
 export interface SluiceServer {
   url: string;
@@ -80,6 +83,15 @@ export async function startServer({
   const nats = new NatsLink(config.natsUrl, config.natsPrefix, logger);
   const relay = new OutboxRelay(db, nats, config.natsPrefix, logger);
   const events = new EventFanout(nats, config.natsPrefix, logger);
+  const notificationStore = new NotificationStore(db);
+  const notifier = new DeliveryWorker(
+    db,
+    notificationStore,
+    nats,
+    config.natsPrefix,
+    config.notifications,
+    logger,
+  );
   const engine = new ExecutionEngine(
     db,
     clock,
@@ -88,7 +100,12 @@ export async function startServer({
       heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
       leaseSeconds: config.leaseSeconds,
     },
-    { committed: () => relay.kick() },
+    {
+      committed: () => {
+        relay.kick();
+        notifier.kick();
+      },
+    },
     logger,
   );
   const agents = new AgentStore(db);
@@ -111,11 +128,15 @@ export async function startServer({
     logs: new LogReader(nats, config.natsPrefix),
     webhooks: new WebhookStore(db),
     audit: new AuditStore(db),
+    notifications: new NotificationService(notificationStore, notifier, config.notifications),
     publicUrl: config.publicUrl,
   };
   const poller = new SourcePoller(db, engine, logger);
   const scheduler = new Scheduler(db, engine, clock, logger);
-  services.definitions.onCommitted(() => relay.kick());
+  services.definitions.onCommitted(() => {
+    relay.kick();
+    notifier.kick();
+  });
   services.definitions.onChange(() => {
     poller.markDirty();
     scheduler.markDirty();
@@ -124,6 +145,7 @@ export async function startServer({
   timers.start();
   poller.start();
   scheduler.start();
+  notifier.start();
   // Streams, the results consumer and the event fan-out need NATS; they start once it answers.
   const messagingReady = nats.connected().then(async () => {
     const nc = nats.nats;
@@ -133,6 +155,7 @@ export async function startServer({
     await ensureJetStream(nc, config.natsPrefix);
     events.start();
     agentGateway.start();
+    notifier.startListening();
     await results.start();
     relay.kick();
   });
@@ -279,6 +302,7 @@ export async function startServer({
       await poller.stop();
       await scheduler.stop();
       await results.stop();
+      await notifier.stop();
       agentGateway.stop();
       events.stop();
       await relay.stop();

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import type { NotificationSettings } from "./notifications/settings";
 
 /**
  * The server's configuration: one typed object, read once from the environment and validated.
@@ -105,6 +106,31 @@ const envSchema = z.object({
    * How often agents heartbeat, in seconds (jobs and agents alike). An agent silent for three
    * intervals is lost: its leases end and it shows offline.
    */
+  /** Base of the links in notifications (the dashboard); default SLUICE_PUBLIC_URL. */
+  SLUICE_DASHBOARD_URL: z.preprocess(
+    emptyAsUndefined,
+    url(["http:", "https:"], "an http or https URL, e.g. https://sluice.example.com").optional(),
+  ),
+  /** The SMTP server of notification e-mails: smtp://user:password@host:port or smtps://…. */
+  SLUICE_SMTP_URL: z.preprocess(
+    emptyAsUndefined,
+    url(
+      ["smtp:", "smtps:"],
+      "an smtp:// or smtps:// URL, e.g. smtp://user:password@mail.example.com:587",
+    ).optional(),
+  ),
+  SLUICE_SMTP_FROM: z.string().min(3).default("Sluice <sluice@localhost>"),
+  /** A PEM file of CA certificates trusted for https notification targets, besides the system's. */
+  SLUICE_NOTIFY_CA_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** Accept http:// notification targets (https only by default). */
+  SLUICE_NOTIFY_ALLOW_HTTP: z.enum(["true", "false"]).default("false"),
+  SLUICE_NOTIFY_TIMEOUT_MS: positiveInt(10_000, "a positive number of milliseconds"),
+  SLUICE_NOTIFY_RETRY_BASE_MS: positiveInt(1000, "a positive number of milliseconds"),
+  SLUICE_NOTIFY_RETRY_MAX_DELAY_MS: positiveInt(300_000, "a positive number of milliseconds"),
+  SLUICE_NOTIFY_RETRY_FOR_SECONDS: positiveInt(86_400, "a positive number of seconds"),
+  SLUICE_NOTIFY_CONCURRENCY_PER_TARGET: positiveInt(4, "a positive integer"),
+  SLUICE_NOTIFY_CIRCUIT_THRESHOLD: positiveInt(5, "a positive integer"),
+  SLUICE_NOTIFY_CIRCUIT_OPEN_MS: positiveInt(60_000, "a positive number of milliseconds"),
   SLUICE_HEARTBEAT_INTERVAL_SECONDS: positiveInt(5, "a whole number of seconds from 1 to 300").pipe(
     z.number().max(300, { message: "a whole number of seconds from 1 to 300" }),
   ),
@@ -153,6 +179,7 @@ export interface Config {
   leaseSeconds: number;
   dbQueryTimeoutMs: number;
   publicUrl: string;
+  notifications: NotificationSettings;
 }
 
 export class ConfigError extends Error {
@@ -201,5 +228,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ),
     dbQueryTimeoutMs: e.SLUICE_DB_QUERY_TIMEOUT_MS,
     publicUrl: (e.SLUICE_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    notifications: {
+      dashboardUrl: (e.SLUICE_DASHBOARD_URL ?? e.SLUICE_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(
+        /\/+$/,
+        "",
+      ),
+      smtpUrl: e.SLUICE_SMTP_URL,
+      smtpFrom: e.SLUICE_SMTP_FROM,
+      caFile: e.SLUICE_NOTIFY_CA_FILE,
+      allowHttp: e.SLUICE_NOTIFY_ALLOW_HTTP === "true",
+      timeoutMs: e.SLUICE_NOTIFY_TIMEOUT_MS,
+      retryBaseMs: e.SLUICE_NOTIFY_RETRY_BASE_MS,
+      retryMaxDelayMs: e.SLUICE_NOTIFY_RETRY_MAX_DELAY_MS,
+      retryForMs: e.SLUICE_NOTIFY_RETRY_FOR_SECONDS * 1000,
+      concurrencyPerTarget: e.SLUICE_NOTIFY_CONCURRENCY_PER_TARGET,
+      circuitThreshold: e.SLUICE_NOTIFY_CIRCUIT_THRESHOLD,
+      circuitOpenMs: e.SLUICE_NOTIFY_CIRCUIT_OPEN_MS,
+    },
   };
 }

@@ -16,6 +16,7 @@ import * as listAgents from "./list-agents";
 import * as listPipelineExecutions from "./list-pipeline-executions";
 import * as listPipelines from "./list-pipelines";
 import * as logs from "./logs";
+import * as notifications from "./notifications";
 import * as putApprovalResult from "./put-approval-result";
 import * as retryStageExecution from "./retry-stage-execution";
 import * as revokeAgentToken from "./revoke-agent-token";
@@ -50,6 +51,7 @@ const COMMANDS: { register(program: Command, context: ContextFactory): void }[] 
   createAgentToken,
   listAgentTokens,
   revokeAgentToken,
+  notifications,
 ];
 
 export function registerCommands(program: Command, context: ContextFactory): void {

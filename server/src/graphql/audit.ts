@@ -5,7 +5,8 @@ import { PendingAudit, type NewAuditEvent } from "../persistence/audit-store";
 import type { GraphQLContext } from "./context";
 import { isUnavailable, isUnstorableText } from "./errors";
 
-const SECRET_KEY = /token|secret|password|authorization/i;
+// `url`: a notification target's incoming-webhook URL holds its credential.
+const SECRET_KEY = /token|secret|password|authorization|^url$/i;
 const MAX_STRING = 300;
 
 /**
@@ -15,6 +16,10 @@ const MAX_STRING = 300;
  */
 export function auditArguments(value: unknown, key = "", depth = 0): unknown {
   if (SECRET_KEY.test(key)) return "****";
+  // A notification target's headers, [{ name, value }]: the values are often credentials.
+  if (key === "headers" && Array.isArray(value)) {
+    return value.slice(0, 20).map((h) => ({ name: (h as { name?: unknown })?.name, value: "****" }));
+  }
   if (typeof value === "string") return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}…` : value;
   if (value === null || typeof value !== "object") return value;
   if (depth >= 3) return Array.isArray(value) ? `[${value.length} items]` : "{…}";

@@ -8,6 +8,7 @@ import type { AgentStore } from "../persistence/agent-store";
 import type { AuditStore } from "../persistence/audit-store";
 import type { WebhookStore } from "../persistence/webhook-store";
 import type { Logger } from "../logger";
+import type { NotificationService } from "../notifications/notification-service";
 import type { PipelineStore } from "../persistence/pipeline-store";
 
 /** What every resolver gets: who asks, and the services it may call. */
@@ -24,6 +25,7 @@ export interface GraphQLContext {
   logs: LogReader;
   webhooks: WebhookStore;
   audit: AuditStore;
+  notifications: NotificationService;
   /** The server's address as others reach it (SLUICE_PUBLIC_URL). */
   publicUrl: string;
 }
@@ -40,5 +42,6 @@ export type ContextServices = Pick<
   | "logs"
   | "webhooks"
   | "audit"
+  | "notifications"
   | "publicUrl"
 >;

@@ -9,6 +9,11 @@ import { AgentResolver } from "./resolvers/agent.resolver";
 import { LogResolver } from "./resolvers/log.resolver";
 import { PipelineWebhookResolver } from "./resolvers/webhook.resolver";
 import {
+  NotificationDeliveryResolver,
+  NotificationRuleResolver,
+  NotificationTargetResolver,
+} from "./resolvers/notification.resolver";
+import {
   ActionExecutionResolver,
   ExecutionResolver,
   PipelineStateResolver,
@@ -32,6 +37,9 @@ export const resolvers = [
   LogResolver,
   PipelineWebhookResolver,
   AuditResolver,
+  NotificationRuleResolver,
+  NotificationTargetResolver,
+  NotificationDeliveryResolver,
 ] as const;
 
 /** The executable schema; the same object serves HTTP, graphql-ws and `schema.graphql`. */

@@ -13,6 +13,7 @@ import { Schedules1764500000000 } from "./migrations/1764500000000-Schedules";
 import { Audit1764600000000 } from "./migrations/1764600000000-Audit";
 import { Installation1764700000000 } from "./migrations/1764700000000-Installation";
 import { WebhookDeliveries1764810000000 } from "./migrations/1764810000000-WebhookDeliveries";
+import { Notifications1765900000000 } from "./migrations/1765900000000-Notifications";
 
 export const entities = [PipelineEntity, PipelineVersionEntity, CustomActionTypeEntity];
 export const migrations = [
@@ -25,6 +26,7 @@ export const migrations = [
   Audit1764600000000,
   Installation1764700000000,
   WebhookDeliveries1764810000000,
+  Notifications1765900000000,
 ];
 
 export interface DatabaseOptions {

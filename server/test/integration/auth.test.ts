@@ -42,6 +42,8 @@ const DUMMIES: Record<string, unknown> = {
     inputArtifactDetails: { minimumCount: 0, maximumCount: 0 },
     outputArtifactDetails: { minimumCount: 0, maximumCount: 0 },
   },
+  NotificationRuleInput: { name: "x", eventTypes: [], targetIds: [] },
+  NotificationTargetInput: { name: "x", kind: "WEBHOOK" },
 };
 
 function dummyVariables(field: GraphQLField<unknown, unknown>): Record<string, unknown> {

@@ -1,0 +1,70 @@
+import type { DataSource } from "typeorm";
+import { notificationTypeOf } from "../domain/notifications/events";
+import type { ExecutionFacts } from "../domain/notifications/messages";
+import { ruleMatches } from "../domain/notifications/rules";
+import type { ExecutionRecord, NewDelivery, NotificationStore } from "../persistence/notification-store";
+
+/**
+ * Turns the inbox (pipeline events the outbox trigger copied, in the engine's own transactions)
+ * into deliveries: one per event, matching rule and target. The events are taken and the
+ * deliveries written in one transaction, so a crash in between loses nothing and a redispatch
+ * adds nothing (the deliveries' unique key is event × rule × target). Copies take disjoint
+ * batches (SKIP LOCKED).
+ */
+export async function dispatchInbox(
+  db: DataSource,
+  store: NotificationStore,
+  options: { batch: number; retryForMs: number },
+): Promise<{ taken: number; deliveryIds: string[] }> {
+  return db.transaction(async (m) => {
+    const events = await store.takeInbox(m, options.batch);
+    if (events.length === 0) return { taken: 0, deliveryIds: [] };
+    const rules = await store.activeRules(m);
+    const executionIds = [...new Set(events.map((e) => e.event.executionId).filter((id) => id !== null))];
+    const executions = await store.executions(m, executionIds);
+    const giveUpAt = new Date(Date.now() + options.retryForMs);
+    const deliveries: NewDelivery[] = [];
+    for (const { msgId, event } of events) {
+      const record = event.executionId ? (executions.get(event.executionId) ?? null) : null;
+      const type = notificationTypeOf(event, record);
+      if (type === null) continue;
+      const execution = record ? factsOf(record) : null;
+      for (const rule of rules) {
+        if (!ruleMatches(rule, type, event, { branches: execution?.branches ?? [] })) continue;
+        for (const targetId of rule.targetIds) {
+          deliveries.push({
+            eventKey: msgId,
+            ruleId: rule.id,
+            ruleName: rule.name,
+            targetId,
+            pipelineName: event.pipelineName,
+            eventType: type,
+            executionId: event.executionId,
+            notification: {
+              type,
+              event,
+              execution,
+              rule: { id: rule.id, name: rule.name, detailLevel: rule.detailLevel },
+            },
+            giveUpAt,
+          });
+        }
+      }
+    }
+    return { taken: events.length, deliveryIds: await store.insertDeliveries(m, deliveries) };
+  });
+}
+
+function factsOf(record: ExecutionRecord): ExecutionFacts {
+  const reported = Object.values(record.view.outputVariables ?? {})
+    .map((vars) => vars?.BranchName)
+    .filter((branch): branch is string => typeof branch === "string" && branch.length > 0);
+  return {
+    status: record.status,
+    statusSummary: record.view.statusSummary ?? null,
+    triggerType: record.triggerType,
+    triggerDetail: record.view.trigger?.triggerDetail ?? null,
+    sourceRevisions: record.view.sourceRevisions ?? [],
+    branches: [...new Set([...reported, ...record.configuredBranches])],
+  };
+}
