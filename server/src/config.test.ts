@@ -64,9 +64,9 @@ describe("loadConfig", () => {
     expect(problems).toMatch(/DATABASE_URL="mysql:\/\/x" is invalid: expected a postgres:\/\//);
   });
 
-  it("a job's lease: three heartbeat intervals unless SLUICE_LEASE_SECONDS says, never under two", () => {
-    expect(loadConfig({}).leaseSeconds).toBe(15);
-    expect(loadConfig({ SLUICE_HEARTBEAT_INTERVAL_SECONDS: "2" }).leaseSeconds).toBe(6);
+  it("a job's lease: six heartbeat intervals unless SLUICE_LEASE_SECONDS says, never under two", () => {
+    expect(loadConfig({}).leaseSeconds).toBe(30);
+    expect(loadConfig({ SLUICE_HEARTBEAT_INTERVAL_SECONDS: "2" }).leaseSeconds).toBe(12);
     expect(loadConfig({ SLUICE_LEASE_SECONDS: "30" }).leaseSeconds).toBe(30);
     expect(
       loadConfig({ SLUICE_LEASE_SECONDS: "4", SLUICE_HEARTBEAT_INTERVAL_SECONDS: "5" }).leaseSeconds,

@@ -135,8 +135,8 @@ const envSchema = z.object({
     z.number().max(300, { message: "a whole number of seconds from 1 to 300" }),
   ),
   /**
-   * How long a job's lease lasts without a heartbeat, in seconds (unset: three heartbeat
-   * intervals). NATS away for less than the lease minus one interval only delays jobs
+   * How long a job's lease lasts without a heartbeat, in seconds (unset: six heartbeat
+   * intervals, 30 s). NATS away for less than the lease minus one interval only delays jobs
    * (docs/failure-model.md); a lost agent is noticed after it.
    */
   SLUICE_LEASE_SECONDS: z.preprocess(
@@ -223,7 +223,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownTimeoutMs: e.SLUICE_SHUTDOWN_TIMEOUT_MS,
     heartbeatIntervalSeconds: e.SLUICE_HEARTBEAT_INTERVAL_SECONDS,
     leaseSeconds: Math.max(
-      e.SLUICE_LEASE_SECONDS ?? e.SLUICE_HEARTBEAT_INTERVAL_SECONDS * 3,
+      e.SLUICE_LEASE_SECONDS ?? e.SLUICE_HEARTBEAT_INTERVAL_SECONDS * 6,
       e.SLUICE_HEARTBEAT_INTERVAL_SECONDS * 2,
     ),
     dbQueryTimeoutMs: e.SLUICE_DB_QUERY_TIMEOUT_MS,

@@ -41,10 +41,10 @@ async function scenario(tag: string, downMs: number, env: Record<string, string>
   return finishedCleanly(world, names, 90_000, Date.now());
 }
 
-it("NATS away for 5 s (default lease, 15 s): every execution succeeds, each action ran once, no log line lost", async () => {
-  expect(await scenario("nats5", 5_000)).toEqual([]);
+it("NATS away for 5 s (a short lease, 15 s): every execution succeeds, each action ran once, no log line lost", async () => {
+  expect(await scenario("nats5", 5_000, { SLUICE_LEASE_SECONDS: "15" })).toEqual([]);
 });
 
-it("NATS away for 20 s (lease 30 s): every execution succeeds, each action ran once, no log line lost", async () => {
-  expect(await scenario("nats20", 20_000, { SLUICE_LEASE_SECONDS: "30" })).toEqual([]);
+it("NATS away for 20 s (the default lease, 30 s): every execution succeeds, each action ran once, no log line lost", async () => {
+  expect(await scenario("nats20", 20_000)).toEqual([]);
 });

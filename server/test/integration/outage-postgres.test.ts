@@ -34,7 +34,8 @@ afterEach(async () => {
 async function scenario(tag: string, downMs: number) {
   nats = await startPrivateNats();
   pg = await PrivatePostgres.create();
-  world = await startWorld({ databaseUrl: pg.url, natsUrl: nats.url });
+  // A lease of 15 s, half the default: the 30 s outage lasts twice as long as it.
+  world = await startWorld({ databaseUrl: pg.url, natsUrl: nats.url, env: { SLUICE_LEASE_SECONDS: "15" } });
   const names = await startExecutions(world, tag);
   // Deploys are running: they finish, with their builds' results, while the database is away.
   await commandsSeen(world, tag, "deploy start", EXECUTIONS / 2);
