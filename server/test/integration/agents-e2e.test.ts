@@ -33,7 +33,10 @@ beforeAll(async () => {
   if (!canCreateNetns()) throw new Error("this test needs root and iproute2 to create a network namespace");
   netns = createNetns();
   nats = await startPrivateNats(netns.hostAddress);
-  t = await startTestServer({ env: { NATS_URL: nats.url, SLUICE_HEARTBEAT_INTERVAL_SECONDS: "1" } });
+  // Leases of three intervals (the default is six): the lost-agent tests wait for them.
+  t = await startTestServer({
+    env: { NATS_URL: nats.url, SLUICE_HEARTBEAT_INTERVAL_SECONDS: "1", SLUICE_LEASE_SECONDS: "3" },
+  });
   await t.server.messagingReady;
   ({ token } = await createToken("e2e agents"));
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-e2e-"));

@@ -24,8 +24,8 @@ import { SHELL, GIT, TestWorker } from "../support/worker";
 let t: TestServer;
 let nc: NatsConnection;
 beforeAll(async () => {
-  // One-second heartbeats: a lease lasts three seconds.
-  t = await startTestServer({ env: { SLUICE_HEARTBEAT_INTERVAL_SECONDS: "1" } });
+  // One-second heartbeats and a lease of three (the default is six intervals): the lost-agent tests wait for it.
+  t = await startTestServer({ env: { SLUICE_HEARTBEAT_INTERVAL_SECONDS: "1", SLUICE_LEASE_SECONDS: "3" } });
   nc = await connectNats();
 });
 afterAll(async () => {

@@ -14,6 +14,7 @@ const RESOURCE_OF: Record<string, string> = {
   "agent-token": srn("agent-token"),
   webhook: srn("webhook/web"),
   audit: srn("audit"),
+  notifications: srn("notifications"),
   identity: srn("user/alice"),
   role: srn("role/deployer"),
 };
@@ -52,7 +53,7 @@ describe("managed policies", () => {
     );
   });
 
-  it("PipelineAdmin is Operator plus pipelines, webhooks and custom action types; not agents, identities or audit", () => {
+  it("PipelineAdmin is Operator plus pipelines, webhooks, custom action types and notifications; not agents, identities or audit", () => {
     expect(allowedBy("PipelineAdmin")).toEqual(
       ACTION_NAMES.filter(
         (a) =>
@@ -64,6 +65,7 @@ describe("managed policies", () => {
             "sluice:ManageWebhooks",
             "sluice:CreateCustomActionType",
             "sluice:DeleteCustomActionType",
+            "sluice:ManageNotifications",
           ].includes(a),
       ),
     );

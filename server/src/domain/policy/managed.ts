@@ -31,7 +31,7 @@ export const MANAGED_POLICIES = {
     { Sid: "Read", Effect: "Allow", Action: READ, Resource: ["*"] },
     { Sid: "Release", Effect: "Allow", Action: RELEASE, Resource: [PIPELINES] },
   ),
-  /** Operator, and creates, edits and deletes pipelines, their webhooks and custom action types. */
+  /** Operator, and creates, edits and deletes pipelines, their webhooks, custom action types and notification rules. */
   PipelineAdmin: document(
     { Sid: "Read", Effect: "Allow", Action: READ, Resource: ["*"] },
     {
@@ -51,6 +51,12 @@ export const MANAGED_POLICIES = {
       Effect: "Allow",
       Action: ["sluice:CreateCustomActionType", "sluice:DeleteCustomActionType"],
       Resource: ["srn:sluice:*:action-type/*"],
+    },
+    {
+      Sid: "Notifications",
+      Effect: "Allow",
+      Action: ["sluice:ManageNotifications"],
+      Resource: ["srn:sluice:*:notifications"],
     },
   ),
   /** Everything, including agents, identities and the audit log. */

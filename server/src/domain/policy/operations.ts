@@ -125,6 +125,58 @@ export const operationPermissions = {
     resource: { kind: "actionExecution", arg: "actionExecutionId" },
   },
   "Subscription.agentEvents": { action: "sluice:ListAgents", resource: { kind: "each", of: "agent" } },
+  // Notification rules, targets and deliveries: one resource for all of them (rules per pipeline are
+  // a later refinement).
+  "Query.notificationRules": { action: "sluice:ListNotificationRules", resource: template("notifications") },
+  "Query.notificationRule": { action: "sluice:ListNotificationRules", resource: template("notifications") },
+  "Query.notificationTargets": {
+    action: "sluice:ListNotificationTargets",
+    resource: template("notifications"),
+  },
+  "Query.notificationDeliveries": {
+    action: "sluice:ListNotificationDeliveries",
+    resource: template("notifications"),
+  },
+  "Query.notificationDelivery": {
+    action: "sluice:ListNotificationDeliveries",
+    resource: template("notifications"),
+  },
+  "Mutation.createNotificationRule": {
+    action: "sluice:ManageNotifications",
+    resource: template("notifications"),
+  },
+  "Mutation.updateNotificationRule": {
+    action: "sluice:ManageNotifications",
+    resource: template("notifications"),
+  },
+  "Mutation.deleteNotificationRule": {
+    action: "sluice:ManageNotifications",
+    resource: template("notifications"),
+  },
+  "Mutation.testNotificationRule": {
+    action: "sluice:ManageNotifications",
+    resource: template("notifications"),
+  },
+  "Mutation.createNotificationTarget": {
+    action: "sluice:ManageNotifications",
+    resource: template("notifications"),
+  },
+  "Mutation.updateNotificationTarget": {
+    action: "sluice:ManageNotifications",
+    resource: template("notifications"),
+  },
+  "Mutation.deleteNotificationTarget": {
+    action: "sluice:ManageNotifications",
+    resource: template("notifications"),
+  },
+  "Mutation.redeliverNotification": {
+    action: "sluice:ManageNotifications",
+    resource: template("notifications"),
+  },
+  "Subscription.notificationDeliveryEvents": {
+    action: "sluice:ListNotificationDeliveries",
+    resource: template("notifications"),
+  },
 } as const satisfies Record<string, OperationPermission>;
 
 export type OperationKey = keyof typeof operationPermissions;

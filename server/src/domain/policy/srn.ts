@@ -28,7 +28,8 @@ export type SrnResource =
   | { type: "agent-token"; id?: string }
   | { type: "action-type"; category: string; owner: string; provider: string; version: string }
   | { type: "user" | "group" | "service-account" | "role" | "policy"; name: string }
-  | { type: "audit" };
+  | { type: "audit" }
+  | { type: "notifications" };
 
 export type ResourceType = SrnResource["type"];
 
@@ -44,6 +45,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   "role",
   "policy",
   "audit",
+  "notifications",
 ];
 
 export interface Srn {
@@ -69,7 +71,8 @@ export function formatResource(resource: SrnResource): string {
     case "action-type":
       return `action-type/${resource.category}/${resource.owner}/${resource.provider}/${resource.version}`;
     case "audit":
-      return "audit";
+    case "notifications":
+      return resource.type;
     default:
       return `${resource.type}/${resource.name}`;
   }
@@ -116,6 +119,7 @@ function parseResource(path: string): SrnResource | null {
         ? { type, category: rest[0]!, owner: rest[1]!, provider: rest[2]!, version: rest[3]! }
         : null;
     case "audit":
+    case "notifications":
       return rest.length === 0 ? { type } : null;
     case "user":
     case "group":
