@@ -28,7 +28,7 @@ import { socketDelivery } from "./graphql/socket-delivery";
 import { DIRECT_DELIVERY, SubscriptionHub, type DirectDelivery } from "./graphql/subscription-hub";
 import { artifactRoutes } from "./http/artifacts";
 import { errorHandler, notFound } from "./http/errors";
-import { graphqlGuard } from "./http/graphql-guard";
+import { graphqlGuard } from "./graphql/http-guard";
 import { healthRoutes } from "./http/health";
 import { webhookRoutes } from "./http/webhooks";
 import type { Logger } from "./logger";

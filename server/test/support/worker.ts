@@ -38,6 +38,7 @@ export class TestWorker {
   readonly jobs: JobMessage[] = [];
   private readonly waiters: Array<{ test: (jobs: JobMessage[]) => boolean; resolve: () => void }> = [];
   private streams: ConsumerMessages[] = [];
+  private stopped = false;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -69,7 +70,8 @@ export class TestWorker {
         for await (const msg of messages) {
           const decoded = decode("job", msg.data, msg.subject);
           msg.ack();
-          if (decoded.ok) await worker.take(decoded.message);
+          // A job that arrives while the test stops the worker is left to the next holder.
+          if (decoded.ok) await worker.take(decoded.message).catch((e) => worker.unlessStopped(e));
         }
       })();
     }
@@ -115,8 +117,13 @@ export class TestWorker {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const s of this.streams) s.stop();
     await this.nc.close();
+  }
+
+  private unlessStopped(error: unknown): void {
+    if (!this.stopped) throw error;
   }
 
   private async take(job: JobMessage): Promise<void> {

@@ -5,8 +5,8 @@
 import type { RequestHandler } from "express";
 import type { RequestLimits } from "../config";
 import { DomainError } from "../domain/errors";
-import { nestingError } from "../graphql/limits";
-import { sendError } from "./errors";
+import { sendError } from "../http/errors";
+import { nestingError } from "./limits";
 
 export function graphqlGuard(limits: RequestLimits): RequestHandler {
   return (req, res, next) => {
