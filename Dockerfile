@@ -43,9 +43,12 @@ CMD ["node", "server/dist/src/main.js"]
 
 # ---- agent: runs actions; talks to NATS (NATS_URL, SLUICE_AGENT_TOKEN)
 FROM runtime AS agent
-# The built-in providers run git and bash; jobs find the usual tools.
+# The built-in providers run git and bash; Shell jobs find the tools a build script expects:
+# make and a C toolchain (native npm modules), curl, jq, archives, and the usual shell utilities.
 USER root
-RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates openssh-client bash \
+RUN apt-get update && apt-get install -y --no-install-recommends \
+      git ca-certificates openssh-client bash make build-essential python3 \
+      curl jq unzip zip xz-utils bzip2 file patch procps less \
     && rm -rf /var/lib/apt/lists/*
 USER node
 CMD ["node", "agent/dist/src/main.js"]
