@@ -27,9 +27,12 @@ import { socketDelivery } from "./graphql/socket-delivery";
 import { DIRECT_DELIVERY, SubscriptionHub, type DirectDelivery } from "./graphql/subscription-hub";
 import { artifactRoutes } from "./http/artifacts";
 import { healthRoutes } from "./http/health";
+import { httpMetrics, metricsRoutes } from "./http/metrics";
 import { webhookRoutes } from "./http/webhooks";
 import type { Logger } from "./logger";
-import { TIMINGS } from "@sluice/protocol";
+import { DEFAULT_POOL, TIMINGS } from "@sluice/protocol";
+import { OPERATION_RECORD, operationPlugin, type OperationContext } from "./metrics/graphql-plugin";
+import { ServerMetrics } from "./metrics/server-metrics";
 import { AgentGateway } from "./messaging/agent-gateway";
 import { EventFanout } from "./messaging/event-fanout";
 import { LogReader } from "./messaging/log-reader";
@@ -75,6 +78,15 @@ export async function startServer({
     queryTimeoutMs: config.dbQueryTimeoutMs,
   });
   const nats = new NatsLink(config.natsUrl, config.natsPrefix, logger);
+  const metricSources = {
+    db,
+    nats,
+    natsPrefix: config.natsPrefix,
+    defaultPool: DEFAULT_POOL,
+    subscriptions: () => 0,
+    webSockets: () => 0,
+  };
+  const metrics = new ServerMetrics(metricSources);
   const relay = new OutboxRelay(db, nats, config.natsPrefix, logger);
   const events = new EventFanout(nats, config.natsPrefix, logger);
   const engine = new ExecutionEngine(
@@ -85,7 +97,7 @@ export async function startServer({
       heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
       leaseSeconds: config.heartbeatIntervalSeconds * TIMINGS.agentOfflineAfterIntervals,
     },
-    { committed: () => relay.kick() },
+    { committed: () => relay.kick(), decided: (decision) => metrics.decided(decision) },
     logger,
   );
   const agents = new AgentStore(db);
@@ -134,7 +146,7 @@ export async function startServer({
     relay.kick();
   });
   messagingReady.catch((error: unknown) => logger.error({ err: error }, "NATS set-up failed"));
-  const authenticator = new Authenticator(adminToken);
+  const authenticator = new Authenticator(adminToken, config.metricsToken);
   const schema = await createSchema();
   const formatError = createErrorFormatter(logger, config.development);
   let shuttingDown = false;
@@ -147,6 +159,8 @@ export async function startServer({
   const subscriptions = new SubscriptionHub(undefined, {
     format: (result) => withFormattedErrors(result, formatError),
   });
+  metricSources.subscriptions = () => subscriptions.size;
+  metricSources.webSockets = () => wsServer.clients.size;
   const wsCleanup = useServer(
     {
       schema,
@@ -196,6 +210,7 @@ export async function startServer({
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      operationPlugin(metrics),
       {
         // Rejects an operation whose estimated cost is above the ceiling, before it runs.
         async requestDidStart() {
@@ -227,17 +242,22 @@ export async function startServer({
   await apollo.start();
 
   app.use(requestLogging(logger));
+  app.use(httpMetrics(metrics));
   app.use(healthRoutes(db, nats, () => shuttingDown));
   app.use(artifactRoutes(authenticator, engine, nats, config.natsPrefix, logger));
   app.use(webhookRoutes(db, engine, logger));
+  app.use(metricsRoutes(authenticator, metrics, { public: config.metricsPublic }, logger));
   app.use(
     "/graphql",
     cors(),
     express.json({ limit: "2mb" }),
     expressMiddleware(apollo, {
-      context: async ({ req, res }): Promise<GraphQLContext> => {
+      context: async ({ req, res }): Promise<GraphQLContext & OperationContext> => {
         const requestId = String(res.getHeader("x-request-id"));
+        // Filled by operationPlugin: the request's log line and metrics name the operation.
+        res.locals.operation = {};
         return {
+          [OPERATION_RECORD]: res.locals.operation,
           ...services,
           principal: authenticator.authenticate(req.headers.authorization),
           requestId,

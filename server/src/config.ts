@@ -70,6 +70,13 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.string().min(16, { message: "at least 16 characters" }).optional(),
   ),
+  /** A bearer token that may only scrape /metrics (Prometheus' credentials); none when unset. */
+  SLUICE_METRICS_TOKEN: z.preprocess(
+    emptyAsUndefined,
+    z.string().min(16, { message: "at least 16 characters" }).optional(),
+  ),
+  /** 1: /metrics answers without a token (a network that only Prometheus reaches). */
+  SLUICE_METRICS_PUBLIC: z.preprocess(emptyAsUndefined, z.enum(["0", "1", "true", "false"]).default("0")),
   /** How many pipelines one installation may hold. */
   SLUICE_MAX_PIPELINES: positiveInt(1000, "a positive integer"),
   /** The highest estimated cost of one GraphQL operation (graphql/complexity.ts). */
@@ -102,6 +109,8 @@ export interface Config {
   natsPrefix: string;
   dataDir: string;
   adminToken: string | undefined;
+  metricsToken: string | undefined;
+  metricsPublic: boolean;
   maxPipelines: number;
   maxQueryCost: number;
   development: boolean;
@@ -138,6 +147,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     natsPrefix: e.SLUICE_NATS_PREFIX,
     dataDir: path.resolve(e.SLUICE_DATA_DIR),
     adminToken: e.SLUICE_ADMIN_TOKEN,
+    metricsToken: e.SLUICE_METRICS_TOKEN,
+    metricsPublic: e.SLUICE_METRICS_PUBLIC === "1" || e.SLUICE_METRICS_PUBLIC === "true",
     maxPipelines: e.SLUICE_MAX_PIPELINES,
     maxQueryCost: e.SLUICE_MAX_QUERY_COST,
     development: e.NODE_ENV === "development",
