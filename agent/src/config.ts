@@ -35,6 +35,10 @@ export interface AgentConfig {
    * long before asking again (benchmarks, and brokers or proxies that cannot hold a pull open).
    */
   pollIntervalMs?: number;
+  /** Set: Prometheus metrics on http://<metricsHost>:<metricsPort>/metrics (0: any free port). Unset: none. */
+  metricsPort?: number;
+  /** The address the metrics listen on (default 127.0.0.1: only this host scrapes). */
+  metricsHost?: string;
 }
 
 export type ConfigResult =
@@ -63,6 +67,8 @@ const SOURCES = {
   logCapBytes: "--log-cap-bytes (SLUICE_AGENT_LOG_CAP_BYTES)",
   logLevel: "--log-level (SLUICE_LOG_LEVEL)",
   pollIntervalMs: "--poll-interval-ms (SLUICE_AGENT_POLL_INTERVAL_MS)",
+  metricsPort: "--metrics-port (SLUICE_AGENT_METRICS_PORT)",
+  metricsHost: "--metrics-host (SLUICE_AGENT_METRICS_HOST)",
 } as const;
 type Key = keyof typeof SOURCES;
 
@@ -174,6 +180,8 @@ const schema = z.object({
   logCapBytes: intText(1024, LIMITS.logBytesPerAttempt),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
   pollIntervalMs: intText(MIN_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS).optional(),
+  metricsPort: intText(0, 65535).optional(),
+  metricsHost: z.string().regex(/^[\w.:-]{1,255}$/, "must be a host name or an IP address"),
 });
 
 /**
@@ -231,7 +239,9 @@ export function parseConfig(
         "--poll-interval-ms <ms>",
         "poll for jobs every this many ms instead of keeping a long-poll open (default: long-poll)",
       ),
-    );
+    )
+    .addOption(new Option("--metrics-port <port>", "serve Prometheus metrics on this port (default: off)"))
+    .addOption(new Option("--metrics-host <host>", "the address metrics listen on (default 127.0.0.1)"));
 
   let flags: Record<string, string | string[] | undefined>;
   try {
@@ -283,6 +293,8 @@ export function parseConfig(
     logCapBytes: str(flags.logCapBytes, env.SLUICE_AGENT_LOG_CAP_BYTES, String(LIMITS.logBytesPerAttempt)),
     logLevel: str(flags.logLevel, env.SLUICE_LOG_LEVEL, "info"),
     pollIntervalMs: str(flags.pollIntervalMs, env.SLUICE_AGENT_POLL_INTERVAL_MS),
+    metricsPort: str(flags.metricsPort, env.SLUICE_AGENT_METRICS_PORT),
+    metricsHost: str(flags.metricsHost, env.SLUICE_AGENT_METRICS_HOST, "127.0.0.1"),
   };
 
   const parsed = schema.safeParse(raw);
@@ -328,6 +340,7 @@ export function parseConfig(
       logCapBytes: v.logCapBytes,
       logLevel: v.logLevel,
       ...(v.pollIntervalMs === undefined ? {} : { pollIntervalMs: v.pollIntervalMs }),
+      ...(v.metricsPort === undefined ? {} : { metricsPort: v.metricsPort, metricsHost: v.metricsHost }),
     },
   };
 }
