@@ -28,6 +28,7 @@ import { DIRECT_DELIVERY, SubscriptionHub, type DirectDelivery } from "./graphql
 import { artifactRoutes } from "./http/artifacts";
 import { healthRoutes } from "./http/health";
 import { httpMetrics, metricsRoutes } from "./http/metrics";
+import { versionRoutes } from "./http/version";
 import { webhookRoutes } from "./http/webhooks";
 import type { Logger } from "./logger";
 import { DEFAULT_POOL, TIMINGS } from "@sluice/protocol";
@@ -247,6 +248,7 @@ export async function startServer({
   app.use(artifactRoutes(authenticator, engine, nats, config.natsPrefix, logger));
   app.use(webhookRoutes(db, engine, logger));
   app.use(metricsRoutes(authenticator, metrics, { public: config.metricsPublic }, logger));
+  app.use(versionRoutes(authenticator));
   app.use(
     "/graphql",
     cors(),

@@ -1,8 +1,9 @@
 import express, { type RequestHandler, type Router } from "express";
 import type { Authenticator } from "../auth/authenticate";
-import { GET_METRICS, isAllowed } from "../auth/principal";
+import { GET_METRICS } from "../auth/principal";
 import type { Logger } from "../logger";
 import type { ServerMetrics } from "../metrics/server-metrics";
+import { requirePermission } from "./authorize";
 
 export interface MetricsRouteOptions {
   /** SLUICE_METRICS_PUBLIC: anyone who reaches the server may scrape, no token needed. */
@@ -22,20 +23,7 @@ export function metricsRoutes(
   logger: Logger,
 ): Router {
   const router = express.Router();
-  router.get("/metrics", async (req, res) => {
-    if (!options.public) {
-      const principal = authenticator.authenticate(req.headers.authorization);
-      if (principal === null) {
-        res.status(401).json({
-          error: "A valid token is required: send it as `Authorization: Bearer <token>`.",
-        });
-        return;
-      }
-      if (!isAllowed(principal, GET_METRICS)) {
-        res.status(403).json({ error: "This token may not read the metrics." });
-        return;
-      }
-    }
+  router.get("/metrics", requirePermission(authenticator, GET_METRICS, options.public), async (_req, res) => {
     try {
       const body = await metrics.registry.metrics();
       res.status(200).type(metrics.registry.contentType).send(body);
