@@ -28,6 +28,7 @@ import { DIRECT_DELIVERY, SubscriptionHub, type DirectDelivery } from "./graphql
 import { artifactRoutes } from "./http/artifacts";
 import { healthRoutes } from "./http/health";
 import { httpMetrics, metricsRoutes } from "./http/metrics";
+import { requestErrors, requestLogging } from "./http/request-log";
 import { versionRoutes } from "./http/version";
 import { webhookRoutes } from "./http/webhooks";
 import type { Logger } from "./logger";
@@ -242,7 +243,7 @@ export async function startServer({
   });
   await apollo.start();
 
-  app.use(requestLogging(logger));
+  app.use(requestLogging(logger, authenticator));
   app.use(httpMetrics(metrics));
   app.use(healthRoutes(db, nats, () => shuttingDown));
   app.use(artifactRoutes(authenticator, engine, nats, config.natsPrefix, logger));
@@ -268,6 +269,8 @@ export async function startServer({
       },
     }),
   );
+
+  app.use(requestErrors(logger));
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once("error", reject);
@@ -304,29 +307,4 @@ function withFormattedErrors(
 ): ExecutionResult {
   if (!result.errors) return result;
   return { ...result, errors: result.errors.map((e) => format(e.toJSON(), e)) } as unknown as ExecutionResult;
-}
-
-/** One JSON log line per request, with a request id (taken from `x-request-id` or made here). */
-function requestLogging(logger: Logger): express.RequestHandler {
-  return (req, res, next) => {
-    const header = req.headers["x-request-id"];
-    const requestId =
-      typeof header === "string" && /^[\w.-]{1,100}$/.test(header) ? header : crypto.randomUUID();
-    res.setHeader("x-request-id", requestId);
-    const started = process.hrtime.bigint();
-    res.on("finish", () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      logger.info(
-        {
-          requestId,
-          method: req.method,
-          path: req.path,
-          status: res.statusCode,
-          durationMs: Math.round(ms * 10) / 10,
-        },
-        "request",
-      );
-    });
-    next();
-  };
 }

@@ -63,4 +63,21 @@ describe("loadConfig", () => {
     expect(problems).toMatch(/PORT="http" is invalid: expected a port number/);
     expect(problems).toMatch(/DATABASE_URL="mysql:\/\/x" is invalid: expected a postgres:\/\//);
   });
+
+  it("reads the log format, the metrics settings, and refuses what it does not know", () => {
+    expect(loadConfig({})).toMatchObject({
+      logFormat: "json",
+      metricsPublic: false,
+      metricsToken: undefined,
+    });
+    expect(
+      loadConfig({ LOG_FORMAT: "pretty", SLUICE_METRICS_PUBLIC: "1", SLUICE_METRICS_TOKEN: "x".repeat(16) }),
+    ).toMatchObject({ logFormat: "pretty", metricsPublic: true, metricsToken: "x".repeat(16) });
+    expect(() => loadConfig({ LOG_FORMAT: "xml" })).toThrow(/LOG_FORMAT="xml" is invalid/);
+    expect(() => loadConfig({ SLUICE_METRICS_TOKEN: "short" })).toThrow(
+      /SLUICE_METRICS_TOKEN=\(hidden\) is invalid: expected at least 16 characters/,
+    );
+    // A bad token is still a secret: the message names the variable, never its value.
+    expect(() => loadConfig({ SLUICE_ADMIN_TOKEN: "short-secret" })).not.toThrow(/short-secret/);
+  });
 });

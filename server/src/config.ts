@@ -83,6 +83,8 @@ const envSchema = z.object({
   SLUICE_MAX_QUERY_COST: positiveInt(20000, "a positive integer"),
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** json (one JSON object a line, for log shippers) or pretty (for a person at a terminal). */
+  LOG_FORMAT: z.preprocess(emptyAsUndefined, z.enum(["json", "pretty"]).default("json")),
   /** How long SIGTERM waits for in-flight requests before closing them, in milliseconds. */
   SLUICE_SHUTDOWN_TIMEOUT_MS: positiveInt(10000, "a positive number of milliseconds"),
   /** The server's address as others reach it (webhook URLs); default http://localhost:<PORT>. */
@@ -115,6 +117,7 @@ export interface Config {
   maxQueryCost: number;
   development: boolean;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
+  logFormat: "json" | "pretty";
   shutdownTimeoutMs: number;
   heartbeatIntervalSeconds: number;
   dbQueryTimeoutMs: number;
@@ -134,7 +137,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? "environment");
-      return `${name}=${JSON.stringify(env[name] ?? "")} is invalid: expected ${issue.message}`;
+      // A token's value is a secret even when it is a bad one: the message names it, never shows it.
+      const shown = /TOKEN|SECRET|PASSWORD/.test(name) ? "(hidden)" : JSON.stringify(env[name] ?? "");
+      return `${name}=${shown} is invalid: expected ${issue.message}`;
     });
     throw new ConfigError(problems);
   }
@@ -153,6 +158,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxQueryCost: e.SLUICE_MAX_QUERY_COST,
     development: e.NODE_ENV === "development",
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     shutdownTimeoutMs: e.SLUICE_SHUTDOWN_TIMEOUT_MS,
     heartbeatIntervalSeconds: e.SLUICE_HEARTBEAT_INTERVAL_SECONDS,
     dbQueryTimeoutMs: e.SLUICE_DB_QUERY_TIMEOUT_MS,

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, config.logFormat);
   const admin = resolveAdminToken(config.adminToken, config.dataDir);
   const server = await startServer({ config, adminToken: admin.token, logger });
   // Another installation on this prefix: serving would take its jobs (PROTOCOL.md 4.3).

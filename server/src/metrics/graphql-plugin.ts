@@ -22,7 +22,8 @@ export function operationPlugin<T extends object>(metrics: ServerMetrics): Apoll
       return {
         async willSendResponse({ request, operation, errors, response }) {
           const bodyErrors = response.body.kind === "single" ? (response.body.singleResult.errors ?? []) : [];
-          const first = errors?.[0] ?? bodyErrors[0];
+          // The formatted errors carry the codes clients see (a raw error may keep it in originalError).
+          const first = bodyErrors[0] ?? errors?.[0];
           const code = first?.extensions?.code;
           const record: OperationRecord = {
             operation: operation?.name?.value ?? request.operationName ?? undefined,
