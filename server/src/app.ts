@@ -4,6 +4,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { expressMiddleware } from "@as-integrations/express5";
 import cors from "cors";
 import express from "express";
@@ -30,6 +31,7 @@ import { healthRoutes } from "./http/health";
 import { httpMetrics, metricsRoutes } from "./http/metrics";
 import { requestErrors, requestLogging } from "./http/request-log";
 import { versionRoutes } from "./http/version";
+import { graphiqlRoutes } from "./http/graphiql";
 import { webhookRoutes } from "./http/webhooks";
 import type { Logger } from "./logger";
 import { DEFAULT_POOL, TIMINGS } from "@sluice/protocol";
@@ -212,6 +214,8 @@ export async function startServer({
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Its landing page loads from Apollo's CDN and Google Fonts: GraphiQL is served locally instead.
+      ApolloServerPluginLandingPageDisabled(),
       operationPlugin(metrics),
       {
         // Rejects an operation whose estimated cost is above the ceiling, before it runs.
@@ -250,6 +254,7 @@ export async function startServer({
   app.use(webhookRoutes(db, engine, logger));
   app.use(metricsRoutes(authenticator, metrics, { public: config.metricsPublic }, logger));
   app.use(versionRoutes(authenticator));
+  app.use(graphiqlRoutes());
   app.use(
     "/graphql",
     cors(),
