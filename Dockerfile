@@ -37,7 +37,8 @@ USER root
 RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates openssh-client \
     && rm -rf /var/lib/apt/lists/*
 USER node
-ENV PORT=4000
+# Every interface inside the container (the server's own default is 127.0.0.1).
+ENV PORT=4000 HOST=0.0.0.0
 EXPOSE 4000
 CMD ["node", "server/dist/src/main.js"]
 
@@ -55,6 +56,6 @@ CMD ["node", "agent/dist/src/main.js"]
 
 # ---- web: the dashboard on $WEB_PORT, reading SLUICE_ENDPOINT
 FROM runtime AS web
-ENV WEB_PORT=3000
+ENV WEB_PORT=3000 WEB_HOST=0.0.0.0
 EXPOSE 3000
 CMD ["npm", "run", "start", "-w", "web"]

@@ -32,8 +32,10 @@ import { httpMetrics, metricsRoutes } from "./http/metrics";
 import { requestErrors, requestLogging } from "./http/request-log";
 import { versionRoutes } from "./http/version";
 import { graphiqlRoutes } from "./http/graphiql";
+import { securityHeaders } from "./http/security-headers";
 import { webhookRoutes } from "./http/webhooks";
 import type { Logger } from "./logger";
+import { reasonOf, StartupError, withoutCredentials } from "./startup-error";
 import { DEFAULT_POOL, TIMINGS } from "@sluice/protocol";
 import { OPERATION_RECORD, operationPlugin, type OperationContext } from "./metrics/graphql-plugin";
 import { ServerMetrics } from "./metrics/server-metrics";
@@ -59,6 +61,8 @@ export interface SluiceServer {
   engine: ExecutionEngine;
   /** Resolves once the JetStream streams, the results consumer and the event fan-out run. */
   messagingReady: Promise<void>;
+  /** Why NATS could not be reached the last time it was tried; null once connected. */
+  natsProblem(): string | null;
   /** Stops accepting, finishes in-flight requests, closes subscriptions, then NATS and the database. */
   stop(): Promise<void>;
 }
@@ -80,6 +84,9 @@ export async function startServer({
     url: config.databaseUrl,
     pgliteDir: `${config.dataDir}/pglite`,
     queryTimeoutMs: config.dbQueryTimeoutMs,
+  }).catch((error: unknown) => {
+    const where = config.databaseUrl ? withoutCredentials(config.databaseUrl) : `PGlite in ${config.dataDir}`;
+    throw new StartupError(`cannot open the database (${where}): ${reasonOf(error)}`, { cause: error });
   });
   const nats = new NatsLink(config.natsUrl, config.natsPrefix, logger);
   const metricSources = {
@@ -159,7 +166,16 @@ export async function startServer({
   app.disable("x-powered-by");
   const httpServer = http.createServer(app);
 
-  const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql" });
+  // noServer: attached to the HTTP server's upgrades only, so that an error of the HTTP server
+  // (a port in use) is not re-emitted on the WebSocket server, where graphql-ws prints a stack.
+  const wsServer = new WebSocketServer({ noServer: true });
+  httpServer.on("upgrade", (request, socket, head) => {
+    if (new URL(request.url ?? "/", "http://localhost").pathname !== "/graphql") {
+      socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+      return;
+    }
+    wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit("connection", ws, request));
+  });
   const subscriptions = new SubscriptionHub(undefined, {
     format: (result) => withFormattedErrors(result, formatError),
   });
@@ -248,6 +264,7 @@ export async function startServer({
   await apollo.start();
 
   app.use(requestLogging(logger, authenticator));
+  app.use(securityHeaders());
   app.use(httpMetrics(metrics));
   app.use(healthRoutes(db, nats, () => shuttingDown));
   app.use(artifactRoutes(authenticator, engine, nats, config.natsPrefix, logger));
@@ -277,10 +294,38 @@ export async function startServer({
 
   app.use(requestErrors(logger));
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once("error", reject);
-    httpServer.listen(config.port, config.host, () => resolve());
-  });
+  const stopAll = async () => {
+    shuttingDown = true;
+    await apollo.stop();
+    await timers.stop();
+    await poller.stop();
+    await scheduler.stop();
+    await results.stop();
+    agentGateway.stop();
+    events.stop();
+    await relay.stop();
+    await nats.close();
+    await db.destroy();
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once("error", reject);
+      httpServer.listen(config.port, config.host, () => resolve());
+    });
+  } catch (error) {
+    await stopAll().catch(async () => {
+      // Apollo cannot drain a server that never listened: close the rest regardless.
+      await nats.close().catch(() => undefined);
+      if (db.isInitialized) await db.destroy().catch(() => undefined);
+    });
+    const code = (error as { code?: string }).code;
+    throw new StartupError(
+      code === "EADDRINUSE"
+        ? `port ${config.port} on ${config.host} is already in use (PORT, SLUICE_HOST)`
+        : `cannot listen on ${config.host}:${config.port}: ${reasonOf(error)}`,
+      { cause: error },
+    );
+  }
   const port = (httpServer.address() as AddressInfo).port;
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
 
@@ -290,19 +335,8 @@ export async function startServer({
     db,
     engine,
     messagingReady,
-    async stop() {
-      shuttingDown = true;
-      await apollo.stop();
-      await timers.stop();
-      await poller.stop();
-      await scheduler.stop();
-      await results.stop();
-      agentGateway.stop();
-      events.stop();
-      await relay.stop();
-      await nats.close();
-      await db.destroy();
-    },
+    natsProblem: () => nats.lastError,
+    stop: stopAll,
   };
 }
 

@@ -13,7 +13,15 @@ describe("loadConfig", () => {
       adminToken: undefined,
       maxPipelines: 1000,
       development: false,
+      host: "127.0.0.1",
+      startupTimeoutMs: 30_000,
     });
+  });
+
+  it("listens on every interface only when configured; SLUICE_HOST wins over HOST", () => {
+    expect(loadConfig({ HOST: "0.0.0.0" }).host).toBe("0.0.0.0");
+    expect(loadConfig({ HOST: "0.0.0.0", SLUICE_HOST: "::1" }).host).toBe("::1");
+    expect(loadConfig({ SLUICE_HOST: "" }).host).toBe("127.0.0.1");
   });
 
   it("reads every variable", () => {

@@ -33,8 +33,11 @@ const emptyAsUndefined = (value: unknown) => (value === "" ? undefined : value);
 const envSchema = z.object({
   /** HTTP and WebSocket port of the GraphQL API. */
   PORT: port(4000),
-  /** Address to listen on. */
-  HOST: z.string().min(1).default("0.0.0.0"),
+  /** Address to listen on: this host only unless configured (SLUICE_HOST wins over HOST). */
+  HOST: z.string().min(1).default("127.0.0.1"),
+  SLUICE_HOST: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+  /** How long the server waits at start-up for NATS before it gives up with one line, in seconds. */
+  SLUICE_STARTUP_TIMEOUT_SECONDS: positiveInt(30, "a positive number of seconds"),
   /** PostgreSQL connection URL; unset means embedded PGlite under SLUICE_DATA_DIR. */
   DATABASE_URL: z.preprocess(
     emptyAsUndefined,
@@ -122,6 +125,7 @@ export interface Config {
   heartbeatIntervalSeconds: number;
   dbQueryTimeoutMs: number;
   publicUrl: string;
+  startupTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -146,7 +150,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   return {
     port: e.PORT,
-    host: e.HOST,
+    host: e.SLUICE_HOST ?? e.HOST,
     databaseUrl: e.DATABASE_URL,
     natsUrl: e.NATS_URL.split(",").map((s) => s.trim()),
     natsPrefix: e.SLUICE_NATS_PREFIX,
@@ -162,6 +166,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownTimeoutMs: e.SLUICE_SHUTDOWN_TIMEOUT_MS,
     heartbeatIntervalSeconds: e.SLUICE_HEARTBEAT_INTERVAL_SECONDS,
     dbQueryTimeoutMs: e.SLUICE_DB_QUERY_TIMEOUT_MS,
+    startupTimeoutMs: e.SLUICE_STARTUP_TIMEOUT_SECONDS * 1000,
     publicUrl: (e.SLUICE_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
   };
 }

@@ -92,5 +92,9 @@ describe("docker-compose.yml", () => {
       expect.arrayContaining(["git", "make", "bash", "curl", "jq", "unzip"]),
     );
     expect(stages.get("server")).toEqual(expect.arrayContaining(["git"]));
+    // Server and dashboard listen on 127.0.0.1 unless told: in their containers, every interface.
+    const dockerfile = read("Dockerfile");
+    expect(dockerfile).toMatch(/FROM runtime AS server[\s\S]*?ENV PORT=4000 HOST=0\.0\.0\.0/);
+    expect(dockerfile).toMatch(/FROM runtime AS web\nENV WEB_PORT=3000 WEB_HOST=0\.0\.0\.0/);
   });
 });
