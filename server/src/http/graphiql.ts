@@ -20,9 +20,12 @@ export function graphiqlRoutes(): Router {
     "graphiql.css": { file: packageFile("graphiql", "dist/style.css"), type: "text/css" },
   };
 
-  router.get("/graphql", (req, res, next) => {
+  // A plain middleware, not router.get("/graphql"): a route would also answer the CORS preflight
+  // (OPTIONS /graphql) with Express's automatic "Allow: GET, HEAD", before cors() sees it.
+  router.use((req, res, next) => {
     // Browsers navigating here; GraphQL GETs (a query parameter) and API clients go on to Apollo.
-    if (Object.keys(req.query).length > 0 || req.accepts(["json", "html"]) !== "html") return next();
+    if (req.method !== "GET" || req.path !== "/graphql" || Object.keys(req.query).length > 0) return next();
+    if (req.accepts(["json", "html"]) !== "html") return next();
     res.status(200).type("html").setHeader("cache-control", "no-cache").send(PAGE);
   });
   router.get("/graphiql/start.js", (_req, res) => {

@@ -23,6 +23,8 @@ export function securityHeaders(): RequestHandler {
         "form-action": ["'self'"],
         "base-uri": ["'none'"],
         "object-src": ["'none'"],
+        // Not helmet's default upgrade-insecure-requests: the server speaks plain HTTP behind its proxy.
+        "upgrade-insecure-requests": null,
       },
     },
     frameguard: { action: "deny" },

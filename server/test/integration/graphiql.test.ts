@@ -72,6 +72,17 @@ it("API clients still reach GraphQL on GET /graphql", async () => {
   });
   expect(response.headers.get("content-type")).toMatch(/json/);
   expect(await response.json()).toEqual({ data: { __typename: "Query" } });
+  // The dashboard's cross-origin POSTs: the preflight must reach cors(), not the page's route.
+  const preflight = await fetch(t.url, {
+    method: "OPTIONS",
+    headers: {
+      origin: "http://127.0.0.1:3999",
+      "access-control-request-method": "POST",
+      "access-control-request-headers": "authorization,content-type",
+    },
+  });
+  expect(preflight.status).toBe(204);
+  expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
   const plain = await fetch(t.url, { headers: { accept: "application/json" } });
   expect(plain.headers.get("content-type")).not.toMatch(/html/);
 });

@@ -117,6 +117,7 @@ it("answers with security headers: no framing, no referrer, no sniffing, only it
       const csp = response.headers.get("content-security-policy") ?? "";
       expect(csp).toContain("frame-ancestors 'none'");
       expect(csp).toContain("script-src 'self'");
+      expect(csp).not.toContain("upgrade-insecure-requests"); // plain HTTP behind a proxy
       expect(response.headers.get("x-frame-options")).toBe("DENY");
       expect(response.headers.get("referrer-policy")).toBe("no-referrer");
       expect(response.headers.get("x-content-type-options")).toBe("nosniff");
