@@ -37,21 +37,25 @@ USER root
 RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates openssh-client \
     && rm -rf /var/lib/apt/lists/*
 USER node
-ENV PORT=4000
+# Every interface inside the container (the server's own default is 127.0.0.1).
+ENV PORT=4000 HOST=0.0.0.0
 EXPOSE 4000
 CMD ["node", "server/dist/src/main.js"]
 
 # ---- agent: runs actions; talks to NATS (NATS_URL, SLUICE_AGENT_TOKEN)
 FROM runtime AS agent
-# The built-in providers run git and bash; jobs find the usual tools.
+# The built-in providers run git and bash; Shell jobs find the tools a build script expects:
+# make and a C toolchain (native npm modules), curl, jq, archives, and the usual shell utilities.
 USER root
-RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates openssh-client bash \
+RUN apt-get update && apt-get install -y --no-install-recommends \
+      git ca-certificates openssh-client bash make build-essential python3 \
+      curl jq unzip zip xz-utils bzip2 file patch procps less \
     && rm -rf /var/lib/apt/lists/*
 USER node
 CMD ["node", "agent/dist/src/main.js"]
 
 # ---- web: the dashboard on $WEB_PORT, reading SLUICE_ENDPOINT
 FROM runtime AS web
-ENV WEB_PORT=3000
+ENV WEB_PORT=3000 WEB_HOST=0.0.0.0
 EXPOSE 3000
 CMD ["npm", "run", "start", "-w", "web"]

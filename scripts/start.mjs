@@ -6,6 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
+import net from "node:net";
 import path from "node:path";
 import { demoLink, ensureDemoPipeline } from "./demo-pipeline.mjs";
 import { DEFAULT_NATS_URL, ROOT, ensureDeps, ensureNats, log, runOrExit } from "./ensure-services.mjs";
@@ -16,6 +17,9 @@ const port = env.PORT ?? "4000";
 // Outside the checkout: a job's git without a .git of its own must not find Sluice's repository.
 const agentWorkDir = path.resolve(env.SLUICE_AGENT_WORK_DIR ?? path.join(os.tmpdir(), "sluice-agent"));
 const webPort = env.WEB_PORT ?? "3000";
+// Server and dashboard listen on this host only unless SLUICE_HOST (or HOST) says otherwise.
+const host = env.SLUICE_HOST || env.HOST || "127.0.0.1";
+const reachAt = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
 
 await runOrExit(async () => {
   ensureDeps();
@@ -46,6 +50,19 @@ const main = path.join(ROOT, "server", "dist", "src", "main.js");
 if (!fs.existsSync(main)) {
   log(`${path.relative(ROOT, main)} is missing after the build`);
   process.exit(1);
+}
+
+// A port in use is said once, before anything starts (the server would say it too, but the
+// dashboard's Next.js would print a stack).
+for (const [name, value, variable] of [
+  ["the server", port, "PORT"],
+  ["the dashboard", webPort, "WEB_PORT"],
+]) {
+  const problem = await portProblem(host, Number(value));
+  if (problem) {
+    log(`cannot start ${name}: port ${value} on ${host} ${problem} (set ${variable}, or stop what uses it)`);
+    process.exit(1);
+  }
 }
 
 function startScript(dir) {
@@ -101,7 +118,7 @@ process.on("exit", () => {
 log(
   `starting the server (${env.DATABASE_URL ? "PostgreSQL from DATABASE_URL" : `PGlite in ${env.SLUICE_DATA_DIR}`})`,
 );
-launch("server", process.execPath, [main], { cwd: path.join(ROOT, "server") });
+launch("server", process.execPath, [main], { cwd: path.join(ROOT, "server"), env: { ...env, HOST: host } });
 
 // Wait until the server answers over HTTP before starting what talks to it.
 const waitStart = Date.now();
@@ -109,8 +126,9 @@ let up = false;
 let warned = false;
 while (!up && !stopping && children.has("server")) {
   try {
-    await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(1000) });
-    up = true;
+    // Ready: the database and NATS answer (a server that cannot reach them exits, saying why).
+    up = (await fetch(`http://${reachAt}:${port}/readyz`, { signal: AbortSignal.timeout(1000) })).ok;
+    if (!up) await new Promise((r) => setTimeout(r, 250));
   } catch {
     if (!warned && Date.now() - waitStart > 60_000) {
       warned = true;
@@ -128,8 +146,25 @@ if (up) {
     const agentEnv = await localAgentEnv(endpoint);
     if (agentEnv) launch("agent", "npm", ["run", "start", "-w", agent], { cwd: ROOT, env: agentEnv });
   }
-  if (web)
-    launch("web", "npm", ["run", "start", "-w", web], { cwd: ROOT, env: { ...env, WEB_PORT: webPort } });
+  if (web) {
+    launch("web", "npm", ["run", "start", "-w", web], {
+      cwd: ROOT,
+      env: { ...env, WEB_PORT: webPort, WEB_HOST: env.WEB_HOST || host },
+    });
+    if (!(await answers(`http://${reachAt}:${webPort}/`, "web"))) {
+      if (!stopping) {
+        log("the dashboard did not start; stopping");
+        for (const child of children.values()) signalChild(child, "SIGTERM");
+        process.exitCode = 1;
+      }
+      up = false;
+    }
+  }
+}
+if (up) {
+  const endpoint = env.SLUICE_ENDPOINT;
+  const web = children.has("web");
+  const agent = children.has("agent");
   log(`GraphQL:   ${endpoint}`);
   log(`NATS:      ${env.NATS_URL} (prefix ${env.SLUICE_NATS_PREFIX ?? "sluice"})`);
   if (web) {
@@ -228,6 +263,30 @@ function localNatsPrefix() {
   fs.writeFileSync(file, `${prefix}\n`);
   log(`NATS prefix of this installation: ${prefix} (kept in ${file})`);
   return prefix;
+}
+
+/** null when `port` can be listened on at `host`; otherwise why not ("is already in use"). */
+function portProblem(listenHost, value) {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once("error", (error) =>
+      resolve(error.code === "EADDRINUSE" ? "is already in use" : `cannot be used: ${error.message}`),
+    );
+    probe.listen(value, listenHost, () => probe.close(() => resolve(null)));
+  });
+}
+
+/** Waits until `url` answers over HTTP (true) or the child `name` is gone (false). */
+async function answers(url, name) {
+  while (children.has(name) && !stopping) {
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(2000) });
+      return true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  return false;
 }
 
 function readSecret(file) {

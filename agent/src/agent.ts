@@ -27,6 +27,7 @@ import {
 } from "@sluice/protocol";
 import type { AgentConfig } from "./config";
 import type { Logger } from "./logger";
+import type { AgentMetrics } from "./metrics";
 import { formatActionTypeId, type ArtifactStore, type Provider, type StopReason } from "./providers/types";
 import { JobRun, jobKey, type JobHost } from "./runtime/job-run";
 import { register, RegistrationRefused, type Registration } from "./runtime/registration";
@@ -51,6 +52,8 @@ export interface AgentDependencies {
   signal?: AbortSignal;
   /** Milliseconds per minute of a job's timeout; only tests change it (default 60,000). */
   minuteMs?: number;
+  /** Prometheus metrics (--metrics-port): jobs running, ended, and their durations. */
+  metrics?: AgentMetrics;
 }
 
 /** Registration refused for good, or the token revoked: the agent exits with status 3. */
@@ -480,7 +483,9 @@ export class Agent implements JobHost {
     }
     const run = new JobRun(this, job, provider, this.agent.id);
     this.jobs.set(key, run);
+    const ended = this.deps.metrics?.jobStarted(provider.id.provider);
     const done = run.execute(msg).finally(() => {
+      ended?.(run.reported ?? "Stopped");
       this.jobs.delete(key);
       this.slots.release();
       this.runs.delete(done);

@@ -28,6 +28,8 @@ export interface AgentConfig {
   drainTimeoutSeconds: number;
   logCapBytes: number;
   logLevel: string;
+  /** json (default) or pretty, for a person at a terminal. */
+  logFormat?: "json" | "pretty";
   /**
    * Unset (the default): each pull loop keeps a long-poll pull waiting on the server, so a job
    * starts within milliseconds. Set: the agent polls like GitLab Runner and GoCD agents do, asking
@@ -35,6 +37,10 @@ export interface AgentConfig {
    * long before asking again (benchmarks, and brokers or proxies that cannot hold a pull open).
    */
   pollIntervalMs?: number;
+  /** Set: Prometheus metrics on http://<metricsHost>:<metricsPort>/metrics (0: any free port). Unset: none. */
+  metricsPort?: number;
+  /** The address the metrics listen on (default 127.0.0.1: only this host scrapes). */
+  metricsHost?: string;
 }
 
 export type ConfigResult =
@@ -62,7 +68,10 @@ const SOURCES = {
   drainTimeout: "--drain-timeout (SLUICE_AGENT_DRAIN_TIMEOUT_SECONDS)",
   logCapBytes: "--log-cap-bytes (SLUICE_AGENT_LOG_CAP_BYTES)",
   logLevel: "--log-level (SLUICE_LOG_LEVEL)",
+  logFormat: "--log-format (LOG_FORMAT)",
   pollIntervalMs: "--poll-interval-ms (SLUICE_AGENT_POLL_INTERVAL_MS)",
+  metricsPort: "--metrics-port (SLUICE_AGENT_METRICS_PORT)",
+  metricsHost: "--metrics-host (SLUICE_AGENT_METRICS_HOST)",
 } as const;
 type Key = keyof typeof SOURCES;
 
@@ -174,6 +183,9 @@ const schema = z.object({
   logCapBytes: intText(1024, LIMITS.logBytesPerAttempt),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
   pollIntervalMs: intText(MIN_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS).optional(),
+  metricsPort: intText(0, 65535).optional(),
+  logFormat: z.enum(["json", "pretty"], { error: "must be json or pretty" }),
+  metricsHost: z.string().regex(/^[\w.:-]{1,255}$/, "must be a host name or an IP address"),
 });
 
 /**
@@ -226,12 +238,15 @@ export function parseConfig(
       ),
     )
     .addOption(new Option("--log-level <level>", "the agent's own log level (default info)"))
+    .addOption(new Option("--log-format <format>", "json (default) or pretty, for a person at a terminal"))
     .addOption(
       new Option(
         "--poll-interval-ms <ms>",
         "poll for jobs every this many ms instead of keeping a long-poll open (default: long-poll)",
       ),
-    );
+    )
+    .addOption(new Option("--metrics-port <port>", "serve Prometheus metrics on this port (default: off)"))
+    .addOption(new Option("--metrics-host <host>", "the address metrics listen on (default 127.0.0.1)"));
 
   let flags: Record<string, string | string[] | undefined>;
   try {
@@ -282,7 +297,10 @@ export function parseConfig(
     ),
     logCapBytes: str(flags.logCapBytes, env.SLUICE_AGENT_LOG_CAP_BYTES, String(LIMITS.logBytesPerAttempt)),
     logLevel: str(flags.logLevel, env.SLUICE_LOG_LEVEL, "info"),
+    logFormat: str(flags.logFormat, env.LOG_FORMAT, "json"),
     pollIntervalMs: str(flags.pollIntervalMs, env.SLUICE_AGENT_POLL_INTERVAL_MS),
+    metricsPort: str(flags.metricsPort, env.SLUICE_AGENT_METRICS_PORT),
+    metricsHost: str(flags.metricsHost, env.SLUICE_AGENT_METRICS_HOST, "127.0.0.1"),
   };
 
   const parsed = schema.safeParse(raw);
@@ -327,7 +345,9 @@ export function parseConfig(
       drainTimeoutSeconds: v.drainTimeout,
       logCapBytes: v.logCapBytes,
       logLevel: v.logLevel,
+      logFormat: v.logFormat,
       ...(v.pollIntervalMs === undefined ? {} : { pollIntervalMs: v.pollIntervalMs }),
+      ...(v.metricsPort === undefined ? {} : { metricsPort: v.metricsPort, metricsHost: v.metricsHost }),
     },
   };
 }

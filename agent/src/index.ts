@@ -17,7 +17,9 @@ import {
 import { createLogger, type Logger } from "./logger";
 import { BUILTIN_PROVIDER_IDS, createProviders } from "./providers/registry";
 import { formatActionTypeId, type Provider } from "./providers/types";
+import { AgentMetrics } from "./metrics";
 import { startAgentWith, type RunningAgent } from "./runtime/start";
+import { AGENT_VERSION } from "./runtime/version";
 
 export { AgentFatalError, AgentStopped } from "./agent";
 export { parseConfig, type AgentConfig, type ConfigResult } from "./config";
@@ -58,6 +60,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         ...(options.maxArtifactBytes === undefined ? {} : { maxBytes: options.maxArtifactBytes }),
       }),
     signal: options.signal,
+    ...(config.metricsPort === undefined
+      ? {}
+      : { metrics: new AgentMetrics(config.concurrency, { pool: config.pool, version: AGENT_VERSION }) }),
   };
   return startAgentWith(config, deps);
 }
@@ -78,5 +83,8 @@ function resolveConfig(options: AgentOptions): AgentConfig {
     logCapBytes: options.logCapBytes ?? LIMITS.logBytesPerAttempt,
     logLevel: options.logLevel ?? "info",
     ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+    ...(options.metricsPort === undefined
+      ? {}
+      : { metricsPort: options.metricsPort, metricsHost: options.metricsHost ?? "127.0.0.1" }),
   };
 }

@@ -32,7 +32,7 @@ async function main(): Promise<number> {
     process.stderr.write(`sluice-agent: invalid options:\n  - --providers: ${(error as Error).message}\n`);
     return 2;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, config.logFormat);
   // Kills this agent's job processes should it die without doing so itself (exec/reaper.ts).
   const reaper = OrphanReaper.start((error) =>
     logger.warn({ err: error.message }, "the orphan reaper is gone: jobs are not cleaned up after a crash"),

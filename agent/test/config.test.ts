@@ -8,6 +8,23 @@ import { BUILTIN_PROVIDER_IDS } from "../src/providers/registry";
 const TOKEN = "sat_0123456789abcdef";
 
 describe("parseConfig", () => {
+  it("serves metrics only when a port is given, on 127.0.0.1 unless told otherwise", () => {
+    const off = parseConfig([], { SLUICE_AGENT_TOKEN: TOKEN }, BUILTIN_PROVIDER_IDS);
+    expect(off.ok === true && off.config.metricsPort).toBe(undefined);
+    const on = parseConfig(["--metrics-port", "9464"], { SLUICE_AGENT_TOKEN: TOKEN }, BUILTIN_PROVIDER_IDS);
+    expect(on.ok === true && on.config).toMatchObject({ metricsPort: 9464, metricsHost: "127.0.0.1" });
+    const env = parseConfig(
+      [],
+      { SLUICE_AGENT_TOKEN: TOKEN, SLUICE_AGENT_METRICS_PORT: "9100", SLUICE_AGENT_METRICS_HOST: "0.0.0.0" },
+      BUILTIN_PROVIDER_IDS,
+    );
+    expect(env.ok === true && env.config).toMatchObject({ metricsPort: 9100, metricsHost: "0.0.0.0" });
+    const bad = parseConfig(["--metrics-port", "70000"], { SLUICE_AGENT_TOKEN: TOKEN }, BUILTIN_PROVIDER_IDS);
+    expect(bad.ok === false && bad.errors).toEqual([
+      expect.stringContaining("--metrics-port (SLUICE_AGENT_METRICS_PORT): must be at most 65535"),
+    ]);
+  });
+
   it("fills in the documented defaults", () => {
     const result = parseConfig([], { SLUICE_AGENT_TOKEN: TOKEN }, BUILTIN_PROVIDER_IDS);
     expect(result.ok).toBe(true);

@@ -4,6 +4,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { expressMiddleware } from "@as-integrations/express5";
 import cors from "cors";
 import express from "express";
@@ -30,8 +31,17 @@ import { artifactRoutes } from "./http/artifacts";
 import { errorHandler, notFound } from "./http/errors";
 import { graphqlGuard } from "./graphql/http-guard";
 import { healthRoutes } from "./http/health";
+import { httpMetrics, metricsRoutes } from "./http/metrics";
+import { requestLogging } from "./http/request-log";
+import { versionRoutes } from "./http/version";
+import { graphiqlRoutes } from "./http/graphiql";
+import { securityHeaders } from "./http/security-headers";
 import { webhookRoutes } from "./http/webhooks";
 import type { Logger } from "./logger";
+import { reasonOf, StartupError, withoutCredentials } from "./startup-error";
+import { DEFAULT_POOL } from "@sluice/protocol";
+import { OPERATION_RECORD, operationPlugin, type OperationContext } from "./metrics/graphql-plugin";
+import { ServerMetrics } from "./metrics/server-metrics";
 import { AgentGateway } from "./messaging/agent-gateway";
 import { EventFanout } from "./messaging/event-fanout";
 import { LogReader } from "./messaging/log-reader";
@@ -58,6 +68,8 @@ export interface SluiceServer {
   engine: ExecutionEngine;
   /** Resolves once the JetStream streams, the results consumer and the event fan-out run. */
   messagingReady: Promise<void>;
+  /** Why NATS could not be reached the last time it was tried; null once connected. */
+  natsProblem(): string | null;
   /** Stops accepting, finishes in-flight requests, closes subscriptions, then NATS and the database. */
   stop(): Promise<void>;
 }
@@ -79,8 +91,20 @@ export async function startServer({
     url: config.databaseUrl,
     pgliteDir: `${config.dataDir}/pglite`,
     queryTimeoutMs: config.dbQueryTimeoutMs,
+  }).catch((error: unknown) => {
+    const where = config.databaseUrl ? withoutCredentials(config.databaseUrl) : `PGlite in ${config.dataDir}`;
+    throw new StartupError(`cannot open the database (${where}): ${reasonOf(error)}`, { cause: error });
   });
   const nats = new NatsLink(config.natsUrl, config.natsPrefix, logger);
+  const metricSources = {
+    db,
+    nats,
+    natsPrefix: config.natsPrefix,
+    defaultPool: DEFAULT_POOL,
+    subscriptions: () => 0,
+    webSockets: () => 0,
+  };
+  const metrics = new ServerMetrics(metricSources);
   const relay = new OutboxRelay(db, nats, config.natsPrefix, logger);
   const events = new EventFanout(nats, config.natsPrefix, logger);
   const notificationStore = new NotificationStore(db);
@@ -105,6 +129,7 @@ export async function startServer({
         relay.kick();
         notifier.kick();
       },
+      decided: (decision) => metrics.decided(decision),
     },
     logger,
   );
@@ -160,7 +185,7 @@ export async function startServer({
     relay.kick();
   });
   messagingReady.catch((error: unknown) => logger.error({ err: error }, "NATS set-up failed"));
-  const authenticator = new Authenticator(adminToken);
+  const authenticator = new Authenticator(adminToken, config.metricsToken);
   const schema = await createSchema();
   const formatError = createErrorFormatter(logger, config.development);
   let shuttingDown = false;
@@ -171,14 +196,21 @@ export async function startServer({
 
   // Frames above the body limit close the socket (1009) before they are buffered or authenticated.
   const limits = config.requestLimits;
-  const wsServer = new WebSocketServer({
-    server: httpServer,
-    path: "/graphql",
-    maxPayload: limits.maxBodyBytes,
+  // noServer: attached to the HTTP server's upgrades only, so that an error of the HTTP server
+  // (a port in use) is not re-emitted on the WebSocket server, where graphql-ws prints a stack.
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: limits.maxBodyBytes });
+  httpServer.on("upgrade", (request, socket, head) => {
+    if (new URL(request.url ?? "/", "http://localhost").pathname !== "/graphql") {
+      socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+      return;
+    }
+    wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit("connection", ws, request));
   });
   const subscriptions = new SubscriptionHub(undefined, {
     format: (result) => withFormattedErrors(result, formatError),
   });
+  metricSources.subscriptions = () => subscriptions.size;
+  metricSources.webSockets = () => wsServer.clients.size;
   const wsCleanup = useServer(
     {
       schema,
@@ -221,6 +253,9 @@ export async function startServer({
     parseOptions: { maxTokens: limits.maxTokens },
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Its landing page loads from Apollo's CDN and Google Fonts: GraphiQL is served locally instead.
+      ApolloServerPluginLandingPageDisabled(),
+      operationPlugin(metrics),
       {
         // Refuses an operation above the request limits (graphql/limits.ts), before it runs.
         async requestDidStart() {
@@ -251,19 +286,27 @@ export async function startServer({
   });
   await apollo.start();
 
-  app.use(requestLogging(logger));
+  app.use(requestLogging(logger, authenticator));
+  app.use(securityHeaders());
+  app.use(httpMetrics(metrics));
   app.use(healthRoutes(db, nats, () => shuttingDown));
   app.use(artifactRoutes(authenticator, engine, nats, config.natsPrefix, logger));
   app.use(webhookRoutes(db, engine, logger));
+  app.use(metricsRoutes(authenticator, metrics, { public: config.metricsPublic }, logger));
+  app.use(versionRoutes(authenticator));
+  app.use(graphiqlRoutes());
   app.use(
     "/graphql",
     cors(),
     express.json({ limit: limits.maxBodyBytes }),
     graphqlGuard(limits),
     expressMiddleware(apollo, {
-      context: async ({ req, res }): Promise<GraphQLContext> => {
+      context: async ({ req, res }): Promise<GraphQLContext & OperationContext> => {
         const requestId = String(res.getHeader("x-request-id"));
+        // Filled by operationPlugin: the request's log line and metrics name the operation.
+        res.locals.operation = {};
         return {
+          [OPERATION_RECORD]: res.locals.operation,
           ...services,
           principal: authenticator.authenticate(req.headers.authorization),
           requestId,
@@ -282,10 +325,39 @@ export async function startServer({
   );
   app.use(errorHandler(logger));
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once("error", reject);
-    httpServer.listen(config.port, config.host, () => resolve());
-  });
+  const stopAll = async () => {
+    shuttingDown = true;
+    await apollo.stop();
+    await timers.stop();
+    await poller.stop();
+    await scheduler.stop();
+    await results.stop();
+    await notifier.stop();
+    agentGateway.stop();
+    events.stop();
+    await relay.stop();
+    await nats.close();
+    await db.destroy();
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once("error", reject);
+      httpServer.listen(config.port, config.host, () => resolve());
+    });
+  } catch (error) {
+    await stopAll().catch(async () => {
+      // Apollo cannot drain a server that never listened: close the rest regardless.
+      await nats.close().catch(() => undefined);
+      if (db.isInitialized) await db.destroy().catch(() => undefined);
+    });
+    const code = (error as { code?: string }).code;
+    throw new StartupError(
+      code === "EADDRINUSE"
+        ? `port ${config.port} on ${config.host} is already in use (PORT, SLUICE_HOST)`
+        : `cannot listen on ${config.host}:${config.port}: ${reasonOf(error)}`,
+      { cause: error },
+    );
+  }
   const port = (httpServer.address() as AddressInfo).port;
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
 
@@ -295,20 +367,8 @@ export async function startServer({
     db,
     engine,
     messagingReady,
-    async stop() {
-      shuttingDown = true;
-      await apollo.stop();
-      await timers.stop();
-      await poller.stop();
-      await scheduler.stop();
-      await results.stop();
-      await notifier.stop();
-      agentGateway.stop();
-      events.stop();
-      await relay.stop();
-      await nats.close();
-      await db.destroy();
-    },
+    natsProblem: () => nats.lastError,
+    stop: stopAll,
   };
 }
 
@@ -318,29 +378,4 @@ function withFormattedErrors(
 ): ExecutionResult {
   if (!result.errors) return result;
   return { ...result, errors: result.errors.map((e) => format(e.toJSON(), e)) } as unknown as ExecutionResult;
-}
-
-/** One JSON log line per request, with a request id (taken from `x-request-id` or made here). */
-function requestLogging(logger: Logger): express.RequestHandler {
-  return (req, res, next) => {
-    const header = req.headers["x-request-id"];
-    const requestId =
-      typeof header === "string" && /^[\w.-]{1,100}$/.test(header) ? header : crypto.randomUUID();
-    res.setHeader("x-request-id", requestId);
-    const started = process.hrtime.bigint();
-    res.on("finish", () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      logger.info(
-        {
-          requestId,
-          method: req.method,
-          path: req.path,
-          status: res.statusCode,
-          durationMs: Math.round(ms * 10) / 10,
-        },
-        "request",
-      );
-    });
-    next();
-  };
 }

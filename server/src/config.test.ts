@@ -13,7 +13,15 @@ describe("loadConfig", () => {
       adminToken: undefined,
       maxPipelines: 1000,
       development: false,
+      host: "127.0.0.1",
+      startupTimeoutMs: 30_000,
     });
+  });
+
+  it("listens on every interface only when configured; SLUICE_HOST wins over HOST", () => {
+    expect(loadConfig({ HOST: "0.0.0.0" }).host).toBe("0.0.0.0");
+    expect(loadConfig({ HOST: "0.0.0.0", SLUICE_HOST: "::1" }).host).toBe("::1");
+    expect(loadConfig({ SLUICE_HOST: "" }).host).toBe("127.0.0.1");
   });
 
   it("reads every variable", () => {
@@ -83,5 +91,22 @@ describe("loadConfig", () => {
         ],
       }),
     );
+  });
+
+  it("reads the log format, the metrics settings, and refuses what it does not know", () => {
+    expect(loadConfig({})).toMatchObject({
+      logFormat: "json",
+      metricsPublic: false,
+      metricsToken: undefined,
+    });
+    expect(
+      loadConfig({ LOG_FORMAT: "pretty", SLUICE_METRICS_PUBLIC: "1", SLUICE_METRICS_TOKEN: "x".repeat(16) }),
+    ).toMatchObject({ logFormat: "pretty", metricsPublic: true, metricsToken: "x".repeat(16) });
+    expect(() => loadConfig({ LOG_FORMAT: "xml" })).toThrow(/LOG_FORMAT="xml" is invalid/);
+    expect(() => loadConfig({ SLUICE_METRICS_TOKEN: "short" })).toThrow(
+      /SLUICE_METRICS_TOKEN=\(hidden\) is invalid: expected at least 16 characters/,
+    );
+    // A bad token is still a secret: the message names the variable, never its value.
+    expect(() => loadConfig({ SLUICE_ADMIN_TOKEN: "short-secret" })).not.toThrow(/short-secret/);
   });
 });

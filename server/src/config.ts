@@ -38,8 +38,11 @@ const emptyAsUndefined = (value: unknown) => (value === "" ? undefined : value);
 const envSchema = z.object({
   /** HTTP and WebSocket port of the GraphQL API. */
   PORT: port(4000),
-  /** Address to listen on. */
-  HOST: z.string().min(1, { message: "a host name or address to listen on" }).default("0.0.0.0"),
+  /** Address to listen on: this host only unless configured (SLUICE_HOST wins over HOST). */
+  HOST: z.string().min(1).default("127.0.0.1"),
+  SLUICE_HOST: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+  /** How long the server waits at start-up for NATS before it gives up with one line, in seconds. */
+  SLUICE_STARTUP_TIMEOUT_SECONDS: positiveInt(30, "a positive number of seconds"),
   /** PostgreSQL connection URL; unset means embedded PGlite under SLUICE_DATA_DIR. */
   DATABASE_URL: z.preprocess(
     emptyAsUndefined,
@@ -75,6 +78,13 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.string().min(16, { message: "at least 16 characters" }).optional(),
   ),
+  /** A bearer token that may only scrape /metrics (Prometheus' credentials); none when unset. */
+  SLUICE_METRICS_TOKEN: z.preprocess(
+    emptyAsUndefined,
+    z.string().min(16, { message: "at least 16 characters" }).optional(),
+  ),
+  /** 1: /metrics answers without a token (a network that only Prometheus reaches). */
+  SLUICE_METRICS_PUBLIC: z.preprocess(emptyAsUndefined, z.enum(["0", "1", "true", "false"]).default("0")),
   /** How many pipelines one installation may hold. */
   SLUICE_MAX_PIPELINES: positiveInt(1000, "a positive integer"),
   /** The highest estimated cost of one GraphQL operation (graphql/complexity.ts). */
@@ -93,6 +103,8 @@ const envSchema = z.object({
   SLUICE_MAX_BODY_BYTES: positiveInt(2 * 1024 * 1024, "a positive number of bytes"),
   NODE_ENV: oneOf(["development", "production", "test"]).default("production"),
   LOG_LEVEL: oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** json (one JSON object a line, for log shippers) or pretty (for a person at a terminal). */
+  LOG_FORMAT: z.preprocess(emptyAsUndefined, oneOf(["json", "pretty"]).default("json")),
   /** How long SIGTERM waits for in-flight requests before closing them, in milliseconds. */
   SLUICE_SHUTDOWN_TIMEOUT_MS: positiveInt(10000, "a positive number of milliseconds"),
   /** The server's address as others reach it (webhook URLs); default http://localhost:<PORT>. */
@@ -168,11 +180,14 @@ export interface Config {
   natsPrefix: string;
   dataDir: string;
   adminToken: string | undefined;
+  metricsToken: string | undefined;
+  metricsPublic: boolean;
   maxPipelines: number;
   /** What one GraphQL request may ask (graphql/limits.ts, http/errors.ts). */
   requestLimits: RequestLimits;
   development: boolean;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
+  logFormat: "json" | "pretty";
   shutdownTimeoutMs: number;
   heartbeatIntervalSeconds: number;
   /** A job's lease: SLUICE_LEASE_SECONDS, at least two heartbeat intervals. */
@@ -180,6 +195,7 @@ export interface Config {
   dbQueryTimeoutMs: number;
   publicUrl: string;
   notifications: NotificationSettings;
+  startupTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -195,19 +211,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? "environment");
-      return `${name}=${JSON.stringify(env[name] ?? "")} is invalid: expected ${issue.message}`;
+      // A token's value is a secret even when it is a bad one: the message names it, never shows it.
+      const shown = /TOKEN|SECRET|PASSWORD/.test(name) ? "(hidden)" : JSON.stringify(env[name] ?? "");
+      return `${name}=${shown} is invalid: expected ${issue.message}`;
     });
     throw new ConfigError(problems);
   }
   const e = parsed.data;
   return {
     port: e.PORT,
-    host: e.HOST,
+    host: e.SLUICE_HOST ?? e.HOST,
     databaseUrl: e.DATABASE_URL,
     natsUrl: e.NATS_URL.split(",").map((s) => s.trim()),
     natsPrefix: e.SLUICE_NATS_PREFIX,
     dataDir: path.resolve(e.SLUICE_DATA_DIR),
     adminToken: e.SLUICE_ADMIN_TOKEN,
+    metricsToken: e.SLUICE_METRICS_TOKEN,
+    metricsPublic: e.SLUICE_METRICS_PUBLIC === "1" || e.SLUICE_METRICS_PUBLIC === "true",
     maxPipelines: e.SLUICE_MAX_PIPELINES,
     requestLimits: {
       maxCost: e.SLUICE_MAX_QUERY_COST,
@@ -220,6 +240,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     development: e.NODE_ENV === "development",
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     shutdownTimeoutMs: e.SLUICE_SHUTDOWN_TIMEOUT_MS,
     heartbeatIntervalSeconds: e.SLUICE_HEARTBEAT_INTERVAL_SECONDS,
     leaseSeconds: Math.max(
@@ -227,6 +248,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       e.SLUICE_HEARTBEAT_INTERVAL_SECONDS * 2,
     ),
     dbQueryTimeoutMs: e.SLUICE_DB_QUERY_TIMEOUT_MS,
+    startupTimeoutMs: e.SLUICE_STARTUP_TIMEOUT_SECONDS * 1000,
     publicUrl: (e.SLUICE_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
     notifications: {
       dashboardUrl: (e.SLUICE_DASHBOARD_URL ?? e.SLUICE_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(

@@ -1,9 +1,10 @@
 import "reflect-metadata";
-import { startServer } from "./app";
+import { startServer, type SluiceServer } from "./app";
 import { resolveAdminToken } from "./auth/admin-token";
 import { ConfigError, loadConfig } from "./config";
 import { createLogger } from "./logger";
 import { InstallationConflictError } from "./messaging/installation-claim";
+import { reasonOf, StartupError, withoutCredentials } from "./startup-error";
 
 async function main(): Promise<void> {
   let config;
@@ -16,17 +17,19 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, config.logFormat);
   const admin = resolveAdminToken(config.adminToken, config.dataDir);
   const server = await startServer({ config, adminToken: admin.token, logger });
-  // Another installation on this prefix: serving would take its jobs (PROTOCOL.md 4.3).
-  server.messagingReady.catch((error: unknown) => {
-    if (!(error instanceof InstallationConflictError)) return;
-    logger.fatal(error.message);
-    process.stderr.write(`sluice-server: ${error.message}\n`);
+  // Ready means NATS answers too: until it does (or another installation holds the prefix, PROTOCOL.md
+  // 4.3) there is no banner; after the start-up timeout, one line says why and the server exits 1.
+  const problem = await waitForMessaging(server, config.startupTimeoutMs, config.natsUrl);
+  if (problem) {
+    logger.fatal(problem);
+    process.stderr.write(`sluice-server: ${problem}\n`);
     setTimeout(() => process.exit(1), 5000).unref();
-    void server.stop().finally(() => process.exit(1));
-  });
+    await server.stop().catch(() => undefined);
+    process.exit(1);
+  }
   logger.info(
     {
       url: server.url,
@@ -75,7 +78,35 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => shutdown("SIGINT"));
 }
 
+/** null once messaging is set up; otherwise why not (NATS unreachable, the prefix taken). */
+async function waitForMessaging(
+  server: SluiceServer,
+  timeoutMs: number,
+  natsUrl: string[],
+): Promise<string | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<"timeout">(
+    (resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)),
+  );
+  try {
+    const outcome = await Promise.race([server.messagingReady.then(() => "ready" as const), timedOut]);
+    if (outcome === "ready") return null;
+    const servers = natsUrl.map(withoutCredentials).join(", ");
+    return `cannot reach NATS at ${servers} within ${timeoutMs / 1000} s: ${server.natsProblem() ?? "no answer"}`;
+  } catch (error) {
+    if (error instanceof InstallationConflictError) return error.message;
+    return `NATS set-up failed: ${reasonOf(error)}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 main().catch((error: unknown) => {
-  process.stderr.write(`sluice-server: failed to start: ${(error as Error).stack ?? String(error)}\n`);
+  // An operator's problem is one line; anything else is a bug, and its stack helps.
+  const text =
+    error instanceof StartupError
+      ? error.message
+      : `failed to start: ${(error as Error).stack ?? String(error)}`;
+  process.stderr.write(`sluice-server: ${text}\n`);
   process.exit(1);
 });

@@ -94,6 +94,9 @@ export class JobRun {
   private readonly timings: [string, number][] | null;
   private readonly receivedAt = performance.now();
 
+  /** The outcome this run reported to the server (null until then, and when it never did). */
+  reported: Outcome["outcome"] | null = null;
+
   constructor(
     private readonly host: JobHost,
     readonly job: JobMessage,
@@ -629,6 +632,7 @@ export class JobRun {
 
   /** Publishes the complete, with the same id, until the stream stored it (or the agent gives up). */
   private async complete(outcome: Outcome, lastLogSequence: number): Promise<void> {
+    this.reported = outcome.outcome;
     const { job, host } = this;
     const subject = host.names.subjects.complete;
     const message = this.completeMessage(outcome, lastLogSequence);

@@ -14,12 +14,33 @@ export interface RunningAgent {
   readonly done: Promise<number>;
   /** The server's message when the agent exits with status 3. */
   readonly fatalMessage: string | undefined;
+  /** The port of GET /metrics, when the agent serves metrics. */
+  readonly metricsPort: number | undefined;
 }
 
 export async function startAgentWith(config: AgentConfig, deps: AgentDependencies): Promise<RunningAgent> {
   const agent = new Agent(config, deps);
-  await agent.start();
+  // Metrics first: a port that is taken stops the agent before it registers, with one clear error.
+  let metricsPort: number | undefined;
+  if (deps.metrics && config.metricsPort !== undefined) {
+    try {
+      metricsPort = await deps.metrics.listen(config.metricsPort, config.metricsHost ?? "127.0.0.1");
+    } catch (error) {
+      throw new Error(
+        `cannot serve metrics on ${config.metricsHost ?? "127.0.0.1"}:${config.metricsPort}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+  try {
+    await agent.start();
+  } catch (error) {
+    await deps.metrics?.close();
+    throw error;
+  }
+  void agent.done.finally(() => deps.metrics?.close());
   return {
+    metricsPort,
     agentId: agent.agentId,
     stop: (options) => agent.stop(options),
     done: agent.done,

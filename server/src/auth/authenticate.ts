@@ -1,14 +1,17 @@
 import crypto from "node:crypto";
-import { ADMIN_PRINCIPAL, type Principal } from "./principal";
+import { ADMIN_PRINCIPAL, METRICS_PRINCIPAL, type Principal } from "./principal";
 
 const digest = (value: string) => crypto.createHash("sha256").update(value).digest();
 
 /** Verifies bearer tokens. Comparison runs in constant time over digests. */
 export class Authenticator {
   private readonly adminDigest: Buffer;
+  private readonly metricsDigest: Buffer | null;
 
-  constructor(adminToken: string) {
+  /** `metricsToken`: a token that may only scrape /metrics (SLUICE_METRICS_TOKEN); none when unset. */
+  constructor(adminToken: string, metricsToken?: string) {
     this.adminDigest = digest(adminToken);
+    this.metricsDigest = metricsToken ? digest(metricsToken) : null;
   }
 
   /** Accepts `Bearer <token>` or a bare token; returns null for a missing or unknown one. */
@@ -16,6 +19,9 @@ export class Authenticator {
     if (typeof credential !== "string" || credential.length === 0) return null;
     const token = credential.replace(/^Bearer\s+/i, "").trim();
     if (!token) return null;
-    return crypto.timingSafeEqual(digest(token), this.adminDigest) ? ADMIN_PRINCIPAL : null;
+    const presented = digest(token);
+    if (crypto.timingSafeEqual(presented, this.adminDigest)) return ADMIN_PRINCIPAL;
+    if (this.metricsDigest && crypto.timingSafeEqual(presented, this.metricsDigest)) return METRICS_PRINCIPAL;
+    return null;
   }
 }

@@ -1,7 +1,22 @@
 /** Who makes a request. The security issue adds users and agents with policies. */
 export interface Principal {
   id: string;
-  kind: "admin";
+  /** admin: every permission. metrics: a scrape token (SLUICE_METRICS_TOKEN), allowed only GetMetrics and GetVersion. */
+  kind: "admin" | "metrics";
 }
 
 export const ADMIN_PRINCIPAL: Principal = { id: "admin", kind: "admin" };
+export const METRICS_PRINCIPAL: Principal = { id: "metrics", kind: "metrics" };
+
+/** Reading /metrics, and the version: what a scrape token is allowed. */
+export const GET_METRICS = "sluice:GetMetrics";
+export const GET_VERSION = "sluice:GetVersion";
+
+/**
+ * The one place that says what a principal may do, for GraphQL (graphql/auth-checker.ts) and the
+ * HTTP routes alike. `action` is the IAM action name (`sluice:CreatePipeline`).
+ */
+export function isAllowed(principal: Principal, action: string | undefined): boolean {
+  if (principal.kind === "admin") return true;
+  return principal.kind === "metrics" && (action === GET_METRICS || action === GET_VERSION);
+}

@@ -55,6 +55,11 @@ export interface ReleaseChangeInput {
 /** Something the engine committed: the relay and the live event fan-out act on it. */
 export interface CommitListener {
   committed(): void;
+  /**
+   * After the commit, the decision this server copy made (metrics: dispatch latency and action
+   * durations, counted once across copies because only the copy that decided sees it).
+   */
+  decided?(decision: Decision): void;
 }
 
 /**
@@ -358,7 +363,9 @@ export class ExecutionEngine {
     pipelineId: string,
     step: (m: EntityManager, pipeline: PipelineEntity, runtime: PipelineRuntime) => Promise<T>,
   ): Promise<T & { runtime: PipelineRuntime }> {
+    let decided = null as Decision | null;
     const result = await auditedTransaction(this.db, async (m) => {
+      decided = null;
       const { pipeline, runtime } = await this.lockPipeline(m, pipelineId);
       const planned = await step(m, pipeline, runtime);
       if (!planned.event) return { ...planned, runtime };
@@ -368,9 +375,11 @@ export class ExecutionEngine {
         newId: () => crypto.randomUUID(),
       });
       await this.persist(m, pipeline, decision, now, planned.clientRequestToken ?? null);
+      decided = decision;
       return { ...planned, runtime: decision.runtime };
     });
     this.listener.committed();
+    if (decided) this.listener.decided?.(decided);
     return result;
   }
 

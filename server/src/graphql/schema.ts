@@ -5,6 +5,7 @@ import { buildSchema } from "type-graphql";
 import { authChecker } from "./auth-checker";
 import { ActionTypeResolver } from "./resolvers/action-type.resolver";
 import { AuditResolver } from "./resolvers/audit.resolver";
+import { VersionResolver } from "./resolvers/version.resolver";
 import { AgentResolver } from "./resolvers/agent.resolver";
 import { LogResolver } from "./resolvers/log.resolver";
 import { PipelineWebhookResolver } from "./resolvers/webhook.resolver";
@@ -40,6 +41,7 @@ export const resolvers = [
   NotificationRuleResolver,
   NotificationTargetResolver,
   NotificationDeliveryResolver,
+  VersionResolver,
 ] as const;
 
 /** The executable schema; the same object serves HTTP, graphql-ws and `schema.graphql`. */

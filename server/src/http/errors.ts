@@ -6,6 +6,7 @@
  */
 import type { ErrorRequestHandler, RequestHandler, Response } from "express";
 import type { Logger } from "../logger";
+import type { RequestProblem } from "./request-log";
 
 export function sendError(
   res: Response,
@@ -86,8 +87,9 @@ export function notFound(allowed: Record<string, string[]>): RequestHandler {
 }
 
 /**
- * Last error handler: a body that cannot be read is the client's fault (4xx, said why); anything
- * else is logged and answered with a masked 500 in the same shape.
+ * Last error handler: a body that cannot be read is the client's fault (4xx, said why, and named in
+ * the request's own log line: no stack, nothing of the body); anything else is logged and answered
+ * with a masked 500 in the same shape.
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, _req, res, next) => {
@@ -98,13 +100,18 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const e = (error ?? {}) as BodyError;
     const known = e.type ? BODY_ERRORS[e.type] : undefined;
     if (known) {
-      sendError(res, known.status, known.code, known.message(e));
+      const message = known.message(e);
+      res.locals.problem = { type: e.type!, message } satisfies RequestProblem;
+      sendError(res, known.status, known.code, message);
       return;
     }
     if (typeof e.status === "number" && e.status >= 400 && e.status < 500) {
-      sendError(res, e.status, "BAD_REQUEST", "The request cannot be read.");
+      const message = "The request cannot be read.";
+      res.locals.problem = { type: e.type ?? "client_error", message } satisfies RequestProblem;
+      sendError(res, e.status, "BAD_REQUEST", message);
       return;
     }
+    res.locals.problem = { type: "internal_error", message: "internal error" } satisfies RequestProblem;
     logger.error({ err: error }, "unexpected error in an HTTP request");
     sendError(res, 500, "INTERNAL_SERVER_ERROR", "Internal server error.");
   };

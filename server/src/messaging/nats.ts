@@ -11,6 +11,8 @@ import { ensureJetStream } from "./jetstream-setup";
 export class NatsLink {
   private connection: NatsConnection | null = null;
   private closing = false;
+  /** Why the last connection attempt failed (null once connected): main.ts names it at start-up. */
+  lastError: string | null = null;
   private readonly ready: Promise<void>;
 
   constructor(
@@ -64,11 +66,13 @@ export class NatsLink {
           reconnectTimeWait: 500,
           waitOnFirstConnect: false,
         });
+        this.lastError = null;
         this.logger.info({ servers: this.servers }, "connected to NATS");
         if (this.closing) await this.connection.close();
         else void this.watch(this.connection);
         return;
       } catch (error) {
+        this.lastError = (error as Error).message;
         if (attempt++ === 0) {
           this.logger.warn(
             { servers: this.servers, err: (error as Error).message },

@@ -37,6 +37,8 @@ export const ACTION_CATALOGUE = {
   "sluice:ListNotificationTargets": { access: "read", resource: "notifications" },
   "sluice:ListNotificationDeliveries": { access: "read", resource: "notifications" },
   "sluice:ManageNotifications": { access: "write", resource: "notifications" },
+  "sluice:GetVersion": { access: "read", resource: "installation" },
+  "sluice:GetMetrics": { access: "read", resource: "installation" },
   "sluice:ManageIdentity": { access: "write", resource: "identity" },
   "sluice:SimulatePolicy": { access: "read", resource: "identity" },
   "sluice:AssumeRole": { access: "write", resource: "role" },

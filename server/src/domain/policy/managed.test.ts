@@ -15,6 +15,7 @@ const RESOURCE_OF: Record<string, string> = {
   webhook: srn("webhook/web"),
   audit: srn("audit"),
   notifications: srn("notifications"),
+  installation: srn("installation"),
   identity: srn("user/alice"),
   role: srn("role/deployer"),
 };

@@ -55,6 +55,7 @@ export const operationPermissions = {
   "Query.agents": { action: "sluice:ListAgents", resource: { kind: "each", of: "agent" } },
   "Query.agentTokens": { action: "sluice:ManageAgents", resource: template("agent-token") },
   "Query.auditEvents": { action: "sluice:ReadAudit", resource: template("audit") },
+  "Query.version": { action: "sluice:GetVersion", resource: template("installation") },
 
   "Mutation.createPipeline": { action: "sluice:CreatePipeline", resource: template("pipeline/{input.name}") },
   "Mutation.importPipeline": {
@@ -193,6 +194,8 @@ export const fieldPermissions = {
 
 /** HTTP routes that act for a principal (the webhook route is authenticated by its signature). */
 export const routePermissions = {
+  "GET /metrics": { action: "sluice:GetMetrics", resource: template("installation") },
+  "GET /version": { action: "sluice:GetVersion", resource: template("installation") },
   "GET /artifacts/:executionId/:artifactName": {
     action: "sluice:GetArtifact",
     resource: { kind: "execution", arg: "executionId" },

@@ -29,7 +29,8 @@ export type SrnResource =
   | { type: "action-type"; category: string; owner: string; provider: string; version: string }
   | { type: "user" | "group" | "service-account" | "role" | "policy"; name: string }
   | { type: "audit" }
-  | { type: "notifications" };
+  | { type: "notifications" }
+  | { type: "installation" };
 
 export type ResourceType = SrnResource["type"];
 
@@ -46,6 +47,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   "policy",
   "audit",
   "notifications",
+  "installation",
 ];
 
 export interface Srn {
@@ -72,6 +74,7 @@ export function formatResource(resource: SrnResource): string {
       return `action-type/${resource.category}/${resource.owner}/${resource.provider}/${resource.version}`;
     case "audit":
     case "notifications":
+    case "installation":
       return resource.type;
     default:
       return `${resource.type}/${resource.name}`;
@@ -120,6 +123,7 @@ function parseResource(path: string): SrnResource | null {
         : null;
     case "audit":
     case "notifications":
+    case "installation":
       return rest.length === 0 ? { type } : null;
     case "user":
     case "group":

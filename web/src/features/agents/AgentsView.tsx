@@ -4,6 +4,7 @@ import { useLiveQuery } from "@/components/live";
 import { Status } from "@/components/Status";
 import { formatAgo, useNow } from "@/components/time";
 import { graphql } from "@/gql";
+import { versionMismatch } from "./version";
 
 const AGENTS = graphql(`
   query AgentsView {
@@ -21,7 +22,12 @@ const AGENTS = graphql(`
       }
       lastHeartbeat
       version
+      protocolVersion
       revoked
+    }
+    version {
+      server
+      protocol
     }
   }
 `);
@@ -76,6 +82,11 @@ export function AgentsView() {
                   <th scope="row">
                     {agent.name}
                     <div className="muted small">v{agent.version}</div>
+                    {versionMismatch(agent, data.version) ? (
+                      <div className="error small" data-version-mismatch>
+                        version differs: {versionMismatch(agent, data.version)}
+                      </div>
+                    ) : null}
                   </th>
                   <td>{agent.pool}</td>
                   <td>
