@@ -7,6 +7,7 @@ import { Command, CommanderError } from "commander";
 import { registerCommands } from "./commands";
 import { contextFactory, DEFAULT_ENDPOINT, ENDPOINT_ENV, TOKEN_ENV, type Io } from "./context";
 import { EXIT_OK, EXIT_USAGE } from "./errors";
+import { addGlobalOptions } from "./global-options";
 import { exitCodeFor, formatError } from "./output";
 
 const EXAMPLES = `
@@ -30,6 +31,7 @@ export function buildProgram(io: Io): Command {
     .showHelpAfterError("(add --help for usage)")
     .addHelpText("after", EXAMPLES)
     .exitOverride();
+  addGlobalOptions(program);
   registerCommands(program, contextFactory(io));
   return program;
 }

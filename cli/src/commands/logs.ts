@@ -1,4 +1,4 @@
-import { Option, type Command } from "commander";
+import type { Command } from "commander";
 import type { CommandContext, ContextFactory } from "../context";
 import { CliError, UsageError } from "../errors";
 import { positiveInt } from "../options";
@@ -64,14 +64,17 @@ export function register(program: Command, context: ContextFactory): void {
     .option("--attempt <n>", "attempt number (default: the current attempt)", positiveInt)
     .option("--follow", "after the stored lines, print new lines as they come until the attempt ends")
     .option("--timestamps", "text output: prefix each line with its ISO time")
-    .addOption(
-      new Option("--output <format>", "text: the lines; json: one JSON object per line (NDJSON)")
-        .choices(["text", "json"])
-        .default("text"),
+    .addHelpText(
+      "after",
+      "\n--output text (the default here) prints the lines; json, one JSON object per line.",
     )
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
-      const opts = command.opts<LogsOptions>();
+      const output = ctx.output ?? "text";
+      if (output !== "text" && output !== "json") {
+        throw new UsageError(`logs prints lines: --output text (the default) or json, not ${output}`);
+      }
+      const opts: LogsOptions = { ...command.opts<Omit<LogsOptions, "output">>(), output };
       const data = await ctx.request<ExecutionActionsData>(EXECUTION_ACTIONS_QUERY, { id: opts.execution });
       if (!data.pipelineExecution) throw new CliError(`execution ${opts.execution} not found`);
       const actionExecutionId = selectAttempt(data.pipelineExecution, opts);
