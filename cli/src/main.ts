@@ -4,6 +4,7 @@
  * process: it takes the arguments and (injectable) I/O, and resolves with the exit code.
  */
 import { Command, CommanderError } from "commander";
+import { addInputOptions } from "./cli-input";
 import { registerCommands } from "./commands";
 import { contextFactory, DEFAULT_ENDPOINT, ENDPOINT_ENV, TOKEN_ENV, type Io } from "./context";
 import { EXIT_OK, EXIT_USAGE } from "./errors";
@@ -33,6 +34,7 @@ export function buildProgram(io: Io): Command {
     .exitOverride();
   addGlobalOptions(program);
   registerCommands(program, contextFactory(io));
+  addInputOptions(program, { readStdin: io.readStdin }, io.stdout);
   return program;
 }
 
