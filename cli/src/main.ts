@@ -6,6 +6,7 @@
 import { Command, CommanderError } from "commander";
 import { addInputOptions } from "./cli-input";
 import { registerCommands } from "./commands";
+import { register as registerCompletion } from "./completion";
 import { contextFactory, DEFAULT_ENDPOINT, ENDPOINT_ENV, TOKEN_ENV, type Io } from "./context";
 import { EXIT_OK, EXIT_USAGE } from "./errors";
 import { addGlobalOptions } from "./global-options";
@@ -35,6 +36,7 @@ export function buildProgram(io: Io): Command {
   addGlobalOptions(program);
   registerCommands(program, contextFactory(io));
   addInputOptions(program, { readStdin: io.readStdin }, io.stdout);
+  registerCompletion(program, io.stdout);
   return program;
 }
 
