@@ -13,7 +13,7 @@ import { isObject } from "./client";
 import { UsageError } from "./errors";
 import { readCliInputJson, type InputSources } from "./input";
 import { formatJson } from "./output";
-import { OUTPUT_SKELETONS } from "./output-skeletons";
+import { DOCUMENT_SKELETONS, OUTPUT_SKELETONS } from "./output-skeletons";
 
 const INPUT_JSON = "--cli-input-json";
 const INPUT_YAML = "--cli-input-yaml";
@@ -193,8 +193,8 @@ function skeletonText(command: Command, kind: string, generic: boolean): string 
   if (generic) {
     for (const [key, option] of inputOptions(command)) if (!option.hidden) input[key] = placeholder(option);
   } else {
-    // create-pipeline and the like: --cli-input-json is the document (AWS CLI form accepted).
-    input["pipeline"] = OUTPUT_SKELETONS["get-pipeline"];
+    // create-pipeline and the like: --cli-input-json is a document (AWS CLI form accepted).
+    Object.assign(input, DOCUMENT_SKELETONS[command.name()] ?? {});
   }
   return kind === "yaml-input" ? stringifyYaml(input) : formatJson(input);
 }

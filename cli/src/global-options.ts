@@ -27,6 +27,24 @@ export function versionLine(): string {
   return `sluice/${cliVersion()} node/${process.version} ${process.platform}/${release()}\n`;
 }
 
+/** Global options that take a value (their value is not a command name). */
+const VALUE_OPTIONS = new Set(["--endpoint", "--token", "--output", "--query"]);
+
+/**
+ * Whether the command line asks for the version: `--version` before any command name. After a command
+ * name, `--version` is that command's (e.g. delete-custom-action-type --version 1), as in the AWS CLI;
+ * that is why it is not a commander option of the program (those are recognized anywhere).
+ */
+export function wantsVersion(argv: string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--version") return true;
+    if (VALUE_OPTIONS.has(arg)) i++;
+    else if (!arg.startsWith("-")) return false;
+  }
+  return false;
+}
+
 export function addGlobalOptions(program: Command): void {
   program
     .addOption(
@@ -36,7 +54,10 @@ export function addGlobalOptions(program: Command): void {
     )
     .option("--query <jmespath>", "JMESPath expression applied to the result before it is formatted")
     .option("--no-cli-pager", "accepted for AWS CLI compatibility: sluice never pages its output")
-    .version(versionLine().trimEnd(), "--version", "print the CLI's version and exit")
+    .addHelpText(
+      "afterAll",
+      "\nsluice --version prints the CLI's version (sluice/<v> node/<v> <os>/<release>).",
+    )
     .hook("preAction", (_program, action) => {
       checkQuery(action.optsWithGlobals<GlobalOptions>().query);
     });

@@ -9,7 +9,7 @@ import { registerCommands } from "./commands";
 import { register as registerCompletion } from "./completion";
 import { contextFactory, DEFAULT_ENDPOINT, ENDPOINT_ENV, TOKEN_ENV, type Io } from "./context";
 import { EXIT_OK, EXIT_USAGE } from "./errors";
-import { addGlobalOptions } from "./global-options";
+import { addGlobalOptions, versionLine, wantsVersion } from "./global-options";
 import { exitCodeFor, formatError } from "./output";
 
 const EXAMPLES = `
@@ -50,6 +50,10 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
     ...(io.fetch ? { fetch: io.fetch } : {}),
     ...(io.onInterrupt ? { onInterrupt: io.onInterrupt } : {}),
   };
+  if (wantsVersion(argv)) {
+    resolved.stdout(versionLine());
+    return EXIT_OK;
+  }
   try {
     await buildProgram(resolved).parseAsync(argv, { from: "user" });
     return EXIT_OK;

@@ -106,3 +106,34 @@ export const OUTPUT_SKELETONS: Record<string, unknown> = {
   "create-pipeline": { pipeline: { name: "", version: 0 } },
   "update-pipeline": { pipeline: { name: "", version: 0 } },
 };
+
+/** The input skeleton of the commands whose `--cli-input-json` is a document rather than option values. */
+export const DOCUMENT_SKELETONS: Record<string, unknown> = {
+  "create-pipeline": { pipeline: OUTPUT_SKELETONS["get-pipeline"] },
+  "update-pipeline": { pipeline: OUTPUT_SKELETONS["get-pipeline"] },
+  "import-pipeline": { pipeline: OUTPUT_SKELETONS["get-pipeline"] },
+  "create-custom-action-type": {
+    category: "Build",
+    provider: "",
+    version: "1",
+    settings: {
+      entityUrlTemplate: "",
+      executionUrlTemplate: "",
+      revisionUrlTemplate: "",
+      thirdPartyConfigurationUrl: "",
+    },
+    configurationProperties: [
+      {
+        name: "",
+        required: true,
+        key: true,
+        secret: false,
+        queryable: false,
+        description: "",
+        type: "String",
+      },
+    ],
+    inputArtifactDetails: { minimumCount: 0, maximumCount: 1 },
+    outputArtifactDetails: { minimumCount: 0, maximumCount: 1 },
+  },
+};

@@ -247,3 +247,55 @@ it("logs --follow waits for an action that starts after an approval, then follow
   const [execution] = await settled("gated", 1);
   expect(execution!.status).toBe("Succeeded");
 }, 90000);
+
+it("the commands added for the API's custom action types, webhooks and audit log work against the server", async () => {
+  const input = {
+    category: "Build",
+    provider: "Make",
+    version: "1",
+    configurationProperties: [{ name: "Target", required: true, key: true, secret: false, queryable: false }],
+    inputArtifactDetails: { minimumCount: 0, maximumCount: 1 },
+    outputArtifactDetails: { minimumCount: 0, maximumCount: 1 },
+    tags: [{ key: "team", value: "web" }],
+  };
+  const created = await sluice("create-custom-action-type", "--cli-input-json", JSON.stringify(input));
+  expect(created.code).toBe(0);
+  expect(JSON.parse(created.stdout).actionType).toMatchObject({
+    id: { category: "Build", owner: "Custom", provider: "Make", version: "1" },
+    actionConfigurationProperties: [expect.objectContaining({ name: "Target", required: true })],
+  });
+  expect(
+    await aws(
+      "aws codepipeline list-action-types --query 'actionTypes[?id.owner==`Custom`].id.provider' --output text",
+    ),
+  ).toBe("Make\n");
+  await aws("aws codepipeline delete-custom-action-type --category Build --provider Make --version 1");
+  expect(
+    await aws("aws codepipeline list-action-types --query 'actionTypes[?id.owner==`Custom`]' --output text"),
+  ).toBe("");
+
+  await create(sourceThen("hooked", { name: "Build", actions: [shellBuild("Compile", "make")] }));
+  const hook = await sluice("create-pipeline-webhook", "--pipeline-name", "hooked");
+  expect(hook.code).toBe(0);
+  expect(JSON.parse(hook.stdout).webhook).toEqual({
+    url: expect.stringMatching(/^http/),
+    secret: expect.any(String),
+  });
+  expect(await sluice("delete-pipeline-webhook", "--pipeline-name", "hooked")).toMatchObject({
+    code: 0,
+    stdout: "",
+  });
+
+  const audit = await sluice(
+    "list-audit-events",
+    "--pipeline-name",
+    "hooked",
+    "--max-items",
+    "2",
+    "--query",
+    "auditEvents[].operation",
+    "--output",
+    "text",
+  );
+  expect(audit).toMatchObject({ code: 0, stdout: "deletePipelineWebhook\tcreatePipelineWebhook\n" });
+}, 60000);
