@@ -32,6 +32,7 @@ export function addInputOptions(
   write: (text: string) => void,
 ): void {
   const generic = new Set<Command>();
+  const withInput = new Set<Command>(program.commands);
   for (const command of program.commands) {
     if (!command.options.some((o) => o.long === INPUT_JSON)) {
       command.option(
@@ -51,6 +52,7 @@ export function addInputOptions(
     );
   }
   program.hook("preSubcommand", async (_program, command) => {
+    if (!withInput.has(command)) return; // a command added later (completion) has none of this
     const args = command.parent?.args.slice(1) ?? [];
     const skeleton = optionArgument(args, SKELETON, true);
     if (skeleton !== undefined) {

@@ -103,7 +103,7 @@ describe("--generate-cli-skeleton", () => {
 
   it("prints an input skeleton for every command", async () => {
     const program = buildProgram({ stdout: () => {}, stderr: () => {}, readStdin: async () => "", env: {} });
-    for (const command of program.commands) {
+    for (const command of program.commands.filter((c) => c.name() !== "completion")) {
       const skeleton = await sluice([command.name(), "--generate-cli-skeleton"]);
       expect({ command: command.name(), code: skeleton.code }).toEqual({ command: command.name(), code: 0 });
       expect(JSON.parse(skeleton.stdout)).toEqual(expect.any(Object));
