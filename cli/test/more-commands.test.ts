@@ -147,3 +147,89 @@ describe("custom action types", () => {
     );
   });
 });
+
+describe("list-action-executions", () => {
+  const attempt = (id: string, n: number, startTime: string) => ({
+    id,
+    attempt: n,
+    status: "Succeeded",
+    summary: "ok",
+    startTime,
+    endTime: null,
+    externalUrl: null,
+    errorDetails: null,
+    resolvedConfiguration: {},
+    outputVariables: {},
+    agent: null,
+  });
+  const execution = (id: string, attempts: ReturnType<typeof attempt>[]) => ({
+    id,
+    pipelineName: "web",
+    pipelineVersion: 1,
+    stages: [
+      { name: "Build", actions: [{ name: "Compile", actionTypeId: { category: "Build" }, attempts }] },
+    ],
+  });
+  const page = (executions: unknown[], endCursor: string, hasNextPage: boolean) => ({
+    pipeline: { executions: { nodes: executions, pageInfo: { hasNextPage, endCursor } } },
+  });
+
+  it("flattens the executions' attempts into AWS's actionExecutionDetails, newest first, with NextToken", async () => {
+    server.respondData(
+      page(
+        [
+          execution("e2", [attempt("a3", 1, "2025-01-03")]),
+          execution("e1", [attempt("a1", 1, "2025-01-01"), attempt("a2", 2, "2025-01-02")]),
+        ],
+        "c1",
+        false,
+      ),
+    );
+    const result = await sluice("list-action-executions", "--pipeline-name", "web", "--max-items", "2");
+    const output = JSON.parse(result.stdout);
+    expect(
+      output.actionExecutionDetails.map((d: { actionExecutionId: string }) => d.actionExecutionId),
+    ).toEqual(["a3", "a2"]);
+    expect(output.actionExecutionDetails[0]).toMatchObject({
+      pipelineExecutionId: "e2",
+      stageName: "Build",
+      actionName: "Compile",
+      status: "Succeeded",
+      lastUpdateTime: "2025-01-03",
+      output: { executionResult: { externalExecutionSummary: "ok" } },
+    });
+    expect(typeof output.NextToken).toBe("string");
+    expect(server.requests[0]!.body.variables).toEqual({ name: "web", first: 20, after: null });
+  });
+
+  it("--filter pipelineExecutionId=E reads that execution only, and checks its pipeline", async () => {
+    server.respondData({ pipelineExecution: execution("e1", [attempt("a1", 1, "t")]) });
+    const result = await sluice(
+      "list-action-executions",
+      "--pipeline-name",
+      "web",
+      "--filter",
+      "pipelineExecutionId=e1",
+      "--query",
+      "actionExecutionDetails[].actionExecutionId",
+      "--output",
+      "text",
+    );
+    expect(result).toEqual({ code: 0, stderr: "", stdout: "a1\n" });
+    server.respondData({ pipelineExecution: execution("e1", []) });
+    const other = await sluice(
+      "list-action-executions",
+      "--pipeline-name",
+      "api",
+      "--filter",
+      '{"pipelineExecutionId":"e1"}',
+    );
+    expect(other).toEqual({ code: 1, stdout: "", stderr: "error: pipeline api has no execution e1\n" });
+  });
+
+  it("a malformed --filter exits 2", async () => {
+    const result = await sluice("list-action-executions", "--pipeline-name", "web", "--filter", "e1");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("expected pipelineExecutionId=<id> or its JSON form.");
+  });
+});

@@ -11,6 +11,7 @@ import * as getPipelineExecution from "./get-pipeline-execution";
 import * as getPipelineState from "./get-pipeline-state";
 import * as getPipelineVersions from "./get-pipeline-versions";
 import * as importPipeline from "./import-pipeline";
+import * as listActionExecutions from "./list-action-executions";
 import * as listActionTypes from "./list-action-types";
 import * as listAuditEvents from "./list-audit-events";
 import * as listAgentTokens from "./list-agent-tokens";
@@ -56,6 +57,7 @@ const COMMANDS: { register(program: Command, context: ContextFactory): void }[] 
   pipelineWebhook,
   listAuditEvents,
   customActionType,
+  listActionExecutions,
 ];
 
 export function registerCommands(program: Command, context: ContextFactory): void {

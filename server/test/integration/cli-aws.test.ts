@@ -153,6 +153,18 @@ it("runs the AWS CLI's command lines for the shared commands, with sluice in pla
     ),
   ).toBe("Source\tBuild\n");
 
+  // Action executions: every attempt, of one execution or of all.
+  expect(
+    await aws(
+      `aws codepipeline list-action-executions --pipeline-name web --filter pipelineExecutionId=${started} --query 'sort(actionExecutionDetails[].actionName)' --output text`,
+    ),
+  ).toBe("Checkout\tCompile\n");
+  expect(
+    await aws(
+      "aws codepipeline list-action-executions --pipeline-name web --query 'length(actionExecutionDetails)'",
+    ),
+  ).toBe("4\n");
+
   // Transitions, as the AWS CLI names them.
   await aws(
     "aws codepipeline disable-stage-transition --pipeline-name web --stage-name Build --transition-type Inbound --reason freeze",
