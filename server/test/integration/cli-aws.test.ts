@@ -258,6 +258,53 @@ it("logs --follow waits for an action that starts after an approval, then follow
   );
   const [execution] = await settled("gated", 1);
   expect(execution!.status).toBe("Succeeded");
+
+  // A rejected approval ends the execution before the build starts: the waiting logs exit 1.
+  const second = (
+    await aws(
+      "aws codepipeline start-pipeline-execution --name gated --query pipelineExecutionId --output text",
+    )
+  ).trim();
+  const waiting = spawn(
+    process.execPath,
+    [CLI, "logs", "--execution", second, "--action", "Compile", "--follow"],
+    {
+      env: env(),
+      cwd: dir,
+    },
+  );
+  let waitingStderr = "";
+  waiting.stderr.on("data", (chunk: Buffer) => void (waitingStderr += chunk.toString("utf8")));
+  const waitingExited = new Promise<number | null>((resolve) => waiting.on("close", (code) => resolve(code)));
+  await eventually(
+    async () => waitingStderr.includes("waiting for it to start") || undefined,
+    20000,
+    waitingStderr,
+  );
+  await eventually(
+    async () => {
+      const run = await sluice(
+        "put-approval-result",
+        "--pipeline-execution-id",
+        second,
+        "--stage-name",
+        "Gate",
+        "--action-name",
+        "Ok",
+        "--reject",
+      );
+      return run.code === 0 || undefined;
+    },
+    20000,
+    "the rejection",
+  );
+  expect(await waitingExited).toBe(1);
+  expect(waitingStderr).toMatch(
+    new RegExp(
+      `^error: action Build/Compile has not started yet, and execution ${second} ended Failed\n`,
+      "m",
+    ),
+  );
 }, 90000);
 
 it("the commands added for the API's custom action types, webhooks and audit log work against the server", async () => {
