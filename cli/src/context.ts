@@ -6,7 +6,8 @@ import type { Command } from "commander";
 import { createClient, type GraphQLClient } from "./client";
 import { UsageError } from "./errors";
 import { readCliInputJson } from "./input";
-import { formatJson, type Writer } from "./output";
+import { applyQuery, formatOutput, operationName, type OutputFormat } from "./format";
+import type { Writer } from "./output";
 import { createSubscriber, type Subscriber } from "./subscription";
 
 export const DEFAULT_ENDPOINT = "http://127.0.0.1:4000/graphql";
@@ -32,8 +33,10 @@ export interface CommandContext {
   request: GraphQLClient;
   /** Starts a GraphQL subscription over WebSocket on the same endpoint, with the same token. */
   subscribe: Subscriber;
-  /** Prints a value as pretty JSON on stdout. */
+  /** Prints a command's result on stdout: `--query` applied, then in the `--output` format (JSON by default). */
   print(value: unknown): void;
+  /** The `--output` given, if any (commands that print lines, like `logs`, have their own default). */
+  output: OutputFormat | undefined;
   /** Writes text as is on stdout. */
   write(text: string): void;
   /** Writes a message line on stderr (for people, not scripts). */
@@ -50,6 +53,8 @@ export type ContextFactory = (command: Command) => CommandContext;
 export interface GlobalOptions {
   endpoint?: string;
   token?: string;
+  output?: OutputFormat;
+  query?: string;
 }
 
 export function contextFactory(io: Io): ContextFactory {
@@ -64,7 +69,11 @@ export function contextFactory(io: Io): ContextFactory {
         ...(io.fetch ? { fetch: io.fetch } : {}),
       }),
       subscribe: createSubscriber({ endpoint, token: token || undefined }),
-      print: (value) => io.stdout(formatJson(value)),
+      print: (value) => {
+        const result = applyQuery(value, globals.query);
+        io.stdout(formatOutput(result, globals.output ?? "json", operationName(command.name())));
+      },
+      output: globals.output,
       write: (text) => io.stdout(text),
       notice: (message) => io.stderr(`${message}\n`),
       readInput: (spec) => readCliInputJson(spec, { readStdin: io.readStdin }),

@@ -4,9 +4,12 @@
  * process: it takes the arguments and (injectable) I/O, and resolves with the exit code.
  */
 import { Command, CommanderError } from "commander";
+import { addInputOptions } from "./cli-input";
 import { registerCommands } from "./commands";
+import { register as registerCompletion } from "./completion";
 import { contextFactory, DEFAULT_ENDPOINT, ENDPOINT_ENV, TOKEN_ENV, type Io } from "./context";
 import { EXIT_OK, EXIT_USAGE } from "./errors";
+import { addGlobalOptions, versionLine, wantsVersion } from "./global-options";
 import { exitCodeFor, formatError } from "./output";
 
 const EXAMPLES = `
@@ -30,7 +33,10 @@ export function buildProgram(io: Io): Command {
     .showHelpAfterError("(add --help for usage)")
     .addHelpText("after", EXAMPLES)
     .exitOverride();
+  addGlobalOptions(program);
   registerCommands(program, contextFactory(io));
+  addInputOptions(program, { readStdin: io.readStdin }, io.stdout);
+  registerCompletion(program, io.stdout);
   return program;
 }
 
@@ -44,6 +50,10 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
     ...(io.fetch ? { fetch: io.fetch } : {}),
     ...(io.onInterrupt ? { onInterrupt: io.onInterrupt } : {}),
   };
+  if (wantsVersion(argv)) {
+    resolved.stdout(versionLine());
+    return EXIT_OK;
+  }
   try {
     await buildProgram(resolved).parseAsync(argv, { from: "user" });
     return EXIT_OK;

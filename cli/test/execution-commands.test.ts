@@ -43,6 +43,11 @@ async function expectUsageError(args: string[], message: string) {
   expect(server.requests).toHaveLength(0);
 }
 
+/** An execution as the API returns it, without its `id` (printed as `pipelineExecutionId`). */
+function withoutId<T extends { id: unknown }>({ id: _id, ...rest }: T): Omit<T, "id"> {
+  return rest;
+}
+
 describe("start-pipeline-execution", () => {
   it('prints { "pipelineExecutionId" } like the AWS CLI, sending nulls for what is not given', async () => {
     server.respondData({ releaseChange: { id: "e1" } });
@@ -168,11 +173,53 @@ describe("get-pipeline-state", () => {
   };
 
   it("prints the pipeline's name, version and stages' state", async () => {
-    server.respondData({ pipeline: { name: "web", version: 3, state } });
+    server.respondData({ pipeline: { name: "web", version: 3, createdAt: "t0", updatedAt: "t1", state } });
     expect(await sluice("get-pipeline-state", "--name", "web")).toEqual({
       code: 0,
       stderr: "",
-      stdout: printed({ pipelineName: "web", pipelineVersion: 3, stages: state.stages }),
+      // AWS's shape: stageStates, inboundTransitionState, actionStates, latestExecution.pipelineExecutionId
+      stdout: printed({
+        pipelineName: "web",
+        pipelineVersion: 3,
+        stageStates: [
+          {
+            stageName: "Source",
+            inboundTransitionState: { enabled: true },
+            latestExecution: { pipelineExecutionId: "e2", status: "Succeeded" },
+            actionStates: [
+              {
+                actionName: "Checkout",
+                latestExecution: {
+                  actionExecutionId: "a1",
+                  attempt: 1,
+                  pipelineExecutionId: "e2",
+                  externalExecutionUrl: null,
+                },
+              },
+            ],
+            waitingExecutions: [],
+          },
+          {
+            stageName: "Build",
+            inboundTransitionState: {
+              enabled: false,
+              disabledReason: "release freeze",
+              lastChangedBy: "admin",
+              lastChangedAt: "2025-01-01T00:00:00.000Z",
+            },
+            latestExecution: { pipelineExecutionId: "e1", status: "Succeeded" },
+            actionStates: [{ actionName: "Compile", latestExecution: null }],
+            waitingExecutions: [
+              {
+                pipelineExecutionId: "e2",
+                waitingReason: { code: "TRANSITION_DISABLED", message: "release freeze" },
+              },
+            ],
+          },
+        ],
+        created: "t0",
+        updated: "t1",
+      }),
     });
     expect(bodies()).toEqual([{ query: GET_PIPELINE_STATE_QUERY, variables: { name: "web" } }]);
   });
@@ -214,7 +261,7 @@ describe("get-pipeline-execution", () => {
     expect(await sluice("get-pipeline-execution", "--pipeline-execution-id", "e1")).toEqual({
       code: 0,
       stderr: "",
-      stdout: printed({ pipelineExecution: execution }),
+      stdout: printed({ pipelineExecution: { pipelineExecutionId: "e1", ...withoutId(execution) } }),
     });
     expect(bodies()).toEqual([{ query: GET_PIPELINE_EXECUTION_QUERY, variables: { id: "e1" } }]);
     for (const field of [
@@ -241,18 +288,19 @@ describe("get-pipeline-execution", () => {
 
 describe("list-pipeline-executions", () => {
   const execution = (id: string) => ({ id, status: "Succeeded" });
+  const summary = (id: string) => ({ pipelineExecutionId: id, status: "Succeeded" });
   const page = (ids: string[], endCursor: string | null, hasNextPage: boolean) => ({
     pipeline: { executions: { nodes: ids.map(execution), pageInfo: { hasNextPage, endCursor } } },
   });
   const ids = (from: number, count: number) => Array.from({ length: count }, (_, i) => `e${from + i}`);
 
-  it("reads up to 100 executions by default, following the cursors", async () => {
+  it("reads every page by default, following the cursors, and prints AWS's pipelineExecutionSummaries", async () => {
     server.respondData(page(["e1", "e2"], "c1", true), page(["e3"], "c2", false));
     const result = await sluice("list-pipeline-executions", "--name", "web");
     expect(result).toEqual({
       code: 0,
       stderr: "",
-      stdout: printed({ pipelineExecutions: ["e1", "e2", "e3"].map(execution) }),
+      stdout: printed({ pipelineExecutionSummaries: ["e1", "e2", "e3"].map(summary) }),
     });
     expect(bodies()).toEqual([
       {
@@ -261,16 +309,9 @@ describe("list-pipeline-executions", () => {
       },
       {
         query: LIST_PIPELINE_EXECUTIONS_QUERY,
-        variables: { name: "web", first: 98, after: "c1", status: null },
+        variables: { name: "web", first: 100, after: "c1", status: null },
       },
     ]);
-  });
-
-  it("stops at the default 100 even when more pages exist", async () => {
-    server.respondData(page(ids(1, 100), "c1", true));
-    const result = await sluice("list-pipeline-executions", "--name", "web");
-    expect(JSON.parse(result.stdout).pipelineExecutions).toHaveLength(100);
-    expect(server.requests).toHaveLength(1);
   });
 
   it("asks pages of at most 100 up to --max-items, with the statuses given", async () => {
@@ -287,20 +328,32 @@ describe("list-pipeline-executions", () => {
       "Stopped",
     );
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout).pipelineExecutions.map((e: { id: string }) => e.id)).toEqual(
-      ids(1, 150),
-    );
+    const output = JSON.parse(result.stdout);
+    expect(
+      output.pipelineExecutionSummaries.map((e: { pipelineExecutionId: string }) => e.pipelineExecutionId),
+    ).toEqual(ids(1, 150));
+    expect(typeof output.NextToken).toBe("string"); // the server said there is more
     expect(bodies().map((b) => b.variables)).toEqual([
       { name: "web", first: 100, after: null, status: ["Failed", "Stopped"] },
       { name: "web", first: 50, after: "c1", status: ["Failed", "Stopped"] },
     ]);
   });
 
-  it("asks a small page for a small --max-items", async () => {
-    server.respondData(page(["e1"], "c1", true));
-    const result = await sluice("list-pipeline-executions", "--name", "web", "--max-items", "1");
-    expect(JSON.parse(result.stdout)).toEqual({ pipelineExecutions: [execution("e1")] });
-    expect(server.requests[0]!.body.variables).toMatchObject({ first: 1 });
+  it("asks a small page for a small --max-items, and --starting-token goes on from its NextToken", async () => {
+    server.respondData(page(["e1"], "c1", true), page(["e2"], "c2", false));
+    const first = await sluice("list-pipeline-executions", "--name", "web", "--max-items", "1");
+    const output = JSON.parse(first.stdout);
+    expect(output.pipelineExecutionSummaries).toEqual([summary("e1")]);
+    expect(server.requests[0]!.body.variables).toMatchObject({ first: 1, after: null });
+    const next = await sluice(
+      "list-pipeline-executions",
+      "--name",
+      "web",
+      "--starting-token",
+      output.NextToken,
+    );
+    expect(JSON.parse(next.stdout)).toEqual({ pipelineExecutionSummaries: [summary("e2")] });
+    expect(server.requests[1]!.body.variables).toMatchObject({ first: 100, after: "c1" });
   });
 
   it("reports a pipeline that does not exist", async () => {
@@ -338,7 +391,7 @@ describe("stop-pipeline-execution", () => {
     expect(await sluice("stop-pipeline-execution", "--pipeline-execution-id", "e1")).toEqual({
       code: 0,
       stderr: "",
-      stdout: printed(stopped),
+      stdout: printed({ pipelineExecutionId: "e1", ...withoutId(stopped) }),
     });
     expect(bodies()).toEqual([
       { query: STOP_EXECUTION_MUTATION, variables: { executionId: "e1", abandon: false, reason: "" } },
@@ -382,7 +435,11 @@ describe("retry-stage-execution", () => {
     server.respondData({ retryStage: retried });
     expect(
       await sluice("retry-stage-execution", "--pipeline-execution-id", "e1", "--stage-name", "Build"),
-    ).toEqual({ code: 0, stderr: "", stdout: printed(retried) });
+    ).toEqual({
+      code: 0,
+      stderr: "",
+      stdout: printed({ pipelineExecutionId: retried.id, ...withoutId(retried) }),
+    });
     expect(bodies()).toEqual([
       {
         query: RETRY_STAGE_MUTATION,
@@ -434,7 +491,11 @@ describe("rollback-stage", () => {
       "--target-pipeline-execution-id",
       "e3",
     );
-    expect(result).toEqual({ code: 0, stderr: "", stdout: printed(started) });
+    expect(result).toEqual({
+      code: 0,
+      stderr: "",
+      stdout: printed({ pipelineExecutionId: started.id, ...withoutId(started) }),
+    });
     expect(bodies()).toEqual([
       {
         query: ROLLBACK_STAGE_MUTATION,
@@ -505,7 +566,12 @@ describe("put-approval-result", () => {
       "--summary",
       "LGTM",
     );
-    expect(result).toEqual({ code: 0, stderr: "", stdout: printed(decided) });
+    // AWS prints { approvedAt }; the approval action follows.
+    expect(result).toEqual({
+      code: 0,
+      stderr: "",
+      stdout: printed({ approvedAt: decided.approval.at, ...decided }),
+    });
     expect(bodies()).toEqual([
       {
         query: PUT_APPROVAL_RESULT_MUTATION,

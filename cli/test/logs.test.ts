@@ -232,7 +232,10 @@ describe("logs", () => {
     [["--execution", "e1"], "error: required option '--action <name>' not specified"],
     [["--execution", "e1", "--action", "a", "--attempt", "0"], "argument '0' is invalid"],
     [["--execution", "e1", "--action", "a", "--attempt", "two"], "argument 'two' is invalid"],
-    [["--execution", "e1", "--action", "a", "--output", "yaml"], "argument 'yaml' is invalid"],
+    [
+      ["--execution", "e1", "--action", "a", "--output", "yaml"],
+      "logs prints lines: --output text (the default) or json, not yaml",
+    ],
     [["--execution", "e1", "--action", "a", "--follow", "yes"], "error: too many arguments for 'logs'"],
   ])("exits 2 for %j without a request", async (args, message) => {
     const result = await sluice("logs", ...args);

@@ -23,6 +23,12 @@ function summary(name: string) {
   };
 }
 
+/** As `aws codepipeline list-pipelines` prints it. */
+function printedSummary(name: string) {
+  const { createdAt, updatedAt, ...rest } = summary(name);
+  return { ...rest, created: createdAt, updated: updatedAt };
+}
+
 function page(names: string[], endCursor: string | null, hasNextPage: boolean) {
   return { pipelines: { nodes: names.map(summary), pageInfo: { hasNextPage, endCursor } } };
 }
@@ -34,7 +40,7 @@ describe("list-pipelines", () => {
     expect(result).toEqual({
       code: 0,
       stderr: "",
-      stdout: `${JSON.stringify({ pipelines: ["a", "b", "c", "d"].map(summary) }, null, 2)}\n`,
+      stdout: `${JSON.stringify({ pipelines: ["a", "b", "c", "d"].map(printedSummary) }, null, 2)}\n`,
     });
     expect(server.requests.map((r) => r.body.query)).toEqual(Array(3).fill(LIST_PIPELINES_QUERY));
     expect(server.requests.map((r) => r.body.variables)).toEqual([
@@ -48,8 +54,14 @@ describe("list-pipelines", () => {
     server.respondData(page(["a", "b"], "c1", true), page(["c", "d"], "c2", true));
     const result = await sluice("list-pipelines", "--max-items", "3");
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ pipelines: ["a", "b", "c"].map(summary) });
-    expect(server.requests).toHaveLength(2);
+    expect(JSON.parse(result.stdout)).toEqual({
+      pipelines: ["a", "b", "c"].map(printedSummary),
+      NextToken: expect.any(String),
+    });
+    expect(server.requests.map((r) => r.body.variables)).toEqual([
+      { first: 3, after: null },
+      { first: 1, after: "c1" },
+    ]);
   });
 
   it("prints an empty list", async () => {

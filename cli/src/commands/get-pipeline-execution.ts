@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { awsExecution } from "../aws-shapes";
 import type { ContextFactory } from "../context";
 import { CliError } from "../errors";
 
@@ -29,6 +30,6 @@ export function register(program: Command, context: ContextFactory): void {
       if (pipelineName !== undefined && belongsTo !== pipelineName) {
         throw new CliError(`execution ${id} belongs to pipeline ${String(belongsTo)}, not ${pipelineName}`);
       }
-      ctx.print({ pipelineExecution: data.pipelineExecution });
+      ctx.print({ pipelineExecution: awsExecution(data.pipelineExecution as { id: unknown }) });
     });
 }

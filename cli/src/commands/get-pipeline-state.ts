@@ -1,13 +1,20 @@
 import type { Command } from "commander";
+import { awsStageState, type StageStateNode } from "../aws-shapes";
 import type { ContextFactory } from "../context";
 import { CliError } from "../errors";
 
 const WAITING_REASON =
   "waitingReason{ code message since blockedBy{ executionId position approvalPending disabledBy disabledReason } }";
-export const GET_PIPELINE_STATE_QUERY = `query($name:String!){ pipeline(name:$name){ name version state{ stages{ name inboundTransition{ enabled disabledReason disabledBy disabledAt } latestExecution{ executionId status } waitingExecutions{ executionId ${WAITING_REASON} } actions{ name latestExecution{ actionExecutionId executionId attempt status summary approvalPending lastStatusChange externalUrl errorDetails{ code message } } } } } } }`;
+export const GET_PIPELINE_STATE_QUERY = `query($name:String!){ pipeline(name:$name){ name version createdAt updatedAt state{ stages{ name inboundTransition{ enabled disabledReason disabledBy disabledAt } latestExecution{ executionId status } waitingExecutions{ executionId ${WAITING_REASON} } actions{ name latestExecution{ actionExecutionId executionId attempt status summary approvalPending lastStatusChange externalUrl errorDetails{ code message } } } } } } }`;
 
 interface GetPipelineStateData {
-  pipeline: { name: string; version: number; state: { stages: unknown[] } } | null;
+  pipeline: {
+    name: string;
+    version: number;
+    createdAt: string;
+    updatedAt: string;
+    state: { stages: StageStateNode[] };
+  } | null;
 }
 
 export function register(program: Command, context: ContextFactory): void {
@@ -24,7 +31,9 @@ export function register(program: Command, context: ContextFactory): void {
       ctx.print({
         pipelineName: pipeline.name,
         pipelineVersion: pipeline.version,
-        stages: pipeline.state.stages,
+        stageStates: pipeline.state.stages.map(awsStageState),
+        created: pipeline.createdAt,
+        updated: pipeline.updatedAt,
       });
     });
 }

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { ContextFactory } from "../context";
 import * as createAgentToken from "./create-agent-token";
 import * as createPipeline from "./create-pipeline";
+import * as customActionType from "./custom-action-type";
 import * as deletePipeline from "./delete-pipeline";
 import * as disableStageTransition from "./disable-stage-transition";
 import * as enableStageTransition from "./enable-stage-transition";
@@ -10,13 +11,16 @@ import * as getPipelineExecution from "./get-pipeline-execution";
 import * as getPipelineState from "./get-pipeline-state";
 import * as getPipelineVersions from "./get-pipeline-versions";
 import * as importPipeline from "./import-pipeline";
+import * as listActionExecutions from "./list-action-executions";
 import * as listActionTypes from "./list-action-types";
+import * as listAuditEvents from "./list-audit-events";
 import * as listAgentTokens from "./list-agent-tokens";
 import * as listAgents from "./list-agents";
 import * as listPipelineExecutions from "./list-pipeline-executions";
 import * as listPipelines from "./list-pipelines";
 import * as logs from "./logs";
 import * as notifications from "./notifications";
+import * as pipelineWebhook from "./pipeline-webhook";
 import * as putApprovalResult from "./put-approval-result";
 import * as retryStageExecution from "./retry-stage-execution";
 import * as revokeAgentToken from "./revoke-agent-token";
@@ -52,6 +56,10 @@ const COMMANDS: { register(program: Command, context: ContextFactory): void }[] 
   listAgentTokens,
   revokeAgentToken,
   notifications,
+  pipelineWebhook,
+  listAuditEvents,
+  customActionType,
+  listActionExecutions,
 ];
 
 export function registerCommands(program: Command, context: ContextFactory): void {

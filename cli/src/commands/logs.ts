@@ -1,10 +1,11 @@
-import { Option, type Command } from "commander";
+import type { Command } from "commander";
 import type { CommandContext, ContextFactory } from "../context";
 import { CliError, UsageError } from "../errors";
 import { positiveInt } from "../options";
+import { ActionNotStartedError, waitForActionStart, type ExecutionActions } from "./logs-wait";
 
 export const EXECUTION_ACTIONS_QUERY =
-  "query($id:ID!){ pipelineExecution(id:$id){ id stages{ name actions{ name id attempt attempts{ id attempt } } } } }";
+  "query($id:ID!){ pipelineExecution(id:$id){ id status stages{ name actions{ name id attempt attempts{ id attempt } } } } }";
 export const ACTION_LOG_QUERY =
   "query($id:ID!,$after:Int,$first:Int){ actionLog(actionExecutionId:$id, after:$after, first:$first){ nodes{ sequence at stream text } hasNextPage endCursor complete } }";
 export const ACTION_LOG_SUBSCRIPTION =
@@ -19,19 +20,9 @@ export interface LogLine {
   text: string;
 }
 
-interface ActionExecutionSummary {
-  name: string;
-  /** The current attempt's id; null before it starts. */
-  id: string | null;
-  attempt: number;
-  attempts: { id: string; attempt: number }[];
-}
-
 interface ExecutionActionsData {
-  pipelineExecution: {
-    id: string;
-    stages: { name: string; actions: ActionExecutionSummary[] }[];
-  } | null;
+  /** An action's `id` is its current attempt's; null before it starts. */
+  pipelineExecution: ExecutionActions | null;
 }
 
 interface ActionLogData {
@@ -64,26 +55,43 @@ export function register(program: Command, context: ContextFactory): void {
     .option("--attempt <n>", "attempt number (default: the current attempt)", positiveInt)
     .option("--follow", "after the stored lines, print new lines as they come until the attempt ends")
     .option("--timestamps", "text output: prefix each line with its ISO time")
-    .addOption(
-      new Option("--output <format>", "text: the lines; json: one JSON object per line (NDJSON)")
-        .choices(["text", "json"])
-        .default("text"),
+    .addHelpText(
+      "after",
+      "\n--output text (the default here) prints the lines; json, one JSON object per line.",
     )
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
-      const opts = command.opts<LogsOptions>();
+      const output = ctx.output ?? "text";
+      if (output !== "text" && output !== "json") {
+        throw new UsageError(`logs prints lines: --output text (the default) or json, not ${output}`);
+      }
+      const opts: LogsOptions = { ...command.opts<Omit<LogsOptions, "output">>(), output };
       const data = await ctx.request<ExecutionActionsData>(EXECUTION_ACTIONS_QUERY, { id: opts.execution });
       if (!data.pipelineExecution) throw new CliError(`execution ${opts.execution} not found`);
-      const actionExecutionId = selectAttempt(data.pipelineExecution, opts);
+      let actionExecutionId: string;
+      try {
+        actionExecutionId = selectAttempt(data.pipelineExecution, opts);
+      } catch (err) {
+        // With --follow, an action that has not started yet is waited for (its current attempt).
+        if (!(err instanceof ActionNotStartedError && opts.follow && opts.attempt === undefined)) throw err;
+        const started = await waitForActionStart(
+          ctx,
+          data.pipelineExecution,
+          err.message,
+          (execution) => selectAttempt(execution, opts),
+          async () =>
+            (await ctx.request<ExecutionActionsData>(EXECUTION_ACTIONS_QUERY, { id: opts.execution }))
+              .pipelineExecution,
+        );
+        if (started === undefined) return; // Ctrl-C while waiting
+        actionExecutionId = started;
+      }
       await printLog(ctx, actionExecutionId, opts);
     });
 }
 
 /** The id of the action execution (attempt) the options name. */
-function selectAttempt(
-  execution: NonNullable<ExecutionActionsData["pipelineExecution"]>,
-  opts: LogsOptions,
-): string {
+export function selectAttempt(execution: ExecutionActions, opts: LogsOptions): string {
   const all = execution.stages.flatMap((stage) =>
     stage.actions.map((action) => ({ stage: stage.name, action })),
   );
@@ -115,7 +123,7 @@ function selectAttempt(
   }
   if (action.id === null) {
     const earlier = numbers === "" ? "" : ` (earlier attempts: ${numbers}; choose one with --attempt)`;
-    throw new CliError(`${label} has not started yet${earlier}`);
+    throw new ActionNotStartedError(`${label} has not started yet${earlier}`);
   }
   return action.id;
 }

@@ -27,7 +27,7 @@ interface ApprovalLookupData {
 }
 
 interface PutApprovalResultData {
-  putApprovalResult: unknown;
+  putApprovalResult: { approval?: { at?: string } | null } & Record<string, unknown>;
 }
 
 interface ApprovalOptions {
@@ -124,7 +124,8 @@ export function register(program: Command, context: ContextFactory): void {
         approved,
         summary: summary ?? "",
       });
-      ctx.print(data.putApprovalResult);
+      // AWS prints { approvedAt }; Sluice adds the approval action as it is now.
+      ctx.print({ approvedAt: data.putApprovalResult.approval?.at ?? null, ...data.putApprovalResult });
     });
 }
 

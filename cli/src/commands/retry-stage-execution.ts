@@ -1,4 +1,5 @@
 import { Option, type Command } from "commander";
+import { awsExecution } from "../aws-shapes";
 import type { ContextFactory } from "../context";
 import { UNCHECKED_PIPELINE_NAME } from "../options";
 
@@ -7,7 +8,7 @@ export const RETRY_STAGE_MUTATION =
 export const RETRY_MODES = ["FAILED_ACTIONS", "ALL_ACTIONS"] as const;
 
 interface RetryStageData {
-  retryStage: unknown;
+  retryStage: { id: string };
 }
 
 export function register(program: Command, context: ContextFactory): void {
@@ -33,6 +34,6 @@ export function register(program: Command, context: ContextFactory): void {
         stageName: opts.stageName,
         mode: opts.retryMode,
       });
-      ctx.print(data.retryStage);
+      ctx.print(awsExecution(data.retryStage));
     });
 }

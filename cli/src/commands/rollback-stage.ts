@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { awsExecution } from "../aws-shapes";
 import type { ContextFactory } from "../context";
 import { alsoAwsName, awsName, requiredEitherName } from "../options";
 
@@ -6,7 +7,7 @@ export const ROLLBACK_STAGE_MUTATION =
   "mutation($pipelineName:String!,$stageName:String!,$targetExecutionId:ID!){ rollbackStage(pipelineName:$pipelineName, stageName:$stageName, targetExecutionId:$targetExecutionId){ id pipelineName status trigger{ triggerType triggerDetail } } }";
 
 interface RollbackStageData {
-  rollbackStage: unknown;
+  rollbackStage: { id: string };
 }
 
 export function register(program: Command, context: ContextFactory): void {
@@ -26,6 +27,6 @@ export function register(program: Command, context: ContextFactory): void {
         stageName: opts.stageName,
         targetExecutionId: opts.targetPipelineExecutionId,
       });
-      ctx.print(data.rollbackStage);
+      ctx.print(awsExecution(data.rollbackStage));
     });
 }

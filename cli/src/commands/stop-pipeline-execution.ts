@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { awsExecution } from "../aws-shapes";
 import type { ContextFactory } from "../context";
 import { UNCHECKED_PIPELINE_NAME } from "../options";
 
@@ -6,7 +7,7 @@ export const STOP_EXECUTION_MUTATION =
   "mutation($executionId:ID!,$abandon:Boolean!,$reason:String!){ stopExecution(executionId:$executionId, abandon:$abandon, reason:$reason){ id pipelineName status statusSummary } }";
 
 interface StopExecutionData {
-  stopExecution: unknown;
+  stopExecution: { id: string };
 }
 
 export function register(program: Command, context: ContextFactory): void {
@@ -25,6 +26,6 @@ export function register(program: Command, context: ContextFactory): void {
         abandon: opts.abandon === true,
         reason: opts.reason ?? "",
       });
-      ctx.print(data.stopExecution);
+      ctx.print(awsExecution(data.stopExecution));
     });
 }

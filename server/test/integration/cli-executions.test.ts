@@ -176,7 +176,7 @@ it("start-pipeline-execution --wait follows a successful execution to its end: e
 
   const got = json(await sluice("get-pipeline-execution", "--pipeline-execution-id", id)).pipelineExecution;
   expect(got).toMatchObject({
-    id,
+    pipelineExecutionId: id,
     pipelineName: "ok",
     pipelineVersion: 1,
     status: "Succeeded",
@@ -201,19 +201,20 @@ it("start-pipeline-execution --wait follows a successful execution to its end: e
     ],
   });
 
-  const listed = json(await sluice("list-pipeline-executions", "--name", "ok")).pipelineExecutions;
+  const listed = json(await sluice("list-pipeline-executions", "--name", "ok")).pipelineExecutionSummaries;
   expect(listed.map((e: any) => [e.status, e.trigger.triggerType])).toEqual([
     ["Succeeded", "StartPipelineExecution"],
     ["Succeeded", "CreatePipeline"],
   ]);
   expect(listed[0]).toMatchObject({
-    id,
+    pipelineExecutionId: id,
     sourceRevisions: [expect.objectContaining({ revisionId: "4f1c2e0" })],
   });
   const newest = json(await sluice("list-pipeline-executions", "--name", "ok", "--max-items", "1"));
-  expect(newest.pipelineExecutions.map((e: any) => e.id)).toEqual([id]);
+  expect(newest.pipelineExecutionSummaries.map((e: any) => e.pipelineExecutionId)).toEqual([id]);
+  expect(typeof newest.NextToken).toBe("string"); // the older execution is left
   const failed = json(await sluice("list-pipeline-executions", "--name", "ok", "--status", "Failed"));
-  expect(failed).toEqual({ pipelineExecutions: [] });
+  expect(failed).toEqual({ pipelineExecutionSummaries: [] });
 
   const missing = await sluice(
     "get-pipeline-execution",
@@ -278,7 +279,7 @@ it("retry-stage-execution re-runs the failed stage, and waiting again sees it su
     "Build",
   );
   expect(retried.code).toBe(0);
-  expect(json(retried)).toMatchObject({ id, pipelineName: "flaky" });
+  expect(json(retried)).toMatchObject({ pipelineExecutionId: id, pipelineName: "flaky" });
 
   const waited = await sluice("wait-pipeline-execution", "--pipeline-execution-id", id, "--timeout", "60");
   expect(waited.code).toBe(0);
@@ -331,32 +332,35 @@ it("disable-stage-transition holds executions and shows in get-pipeline-state; e
   const held = json(await sluice("get-pipeline-state", "--name", "gated"));
   expect(held.pipelineName).toBe("gated");
   expect(held.pipelineVersion).toBe(1);
-  expect(held.stages.map((s: any) => s.name)).toEqual(["Source", "Build"]);
-  expect(held.stages[0].inboundTransition).toBeNull();
-  expect(held.stages[1].inboundTransition).toMatchObject({
+  expect(held.stageStates.map((s: any) => s.stageName)).toEqual(["Source", "Build"]);
+  expect(held.stageStates[0].inboundTransitionState).toEqual({ enabled: true });
+  expect(held.stageStates[1].inboundTransitionState).toMatchObject({
     enabled: false,
     disabledReason: "release freeze",
-    disabledBy: "admin",
+    lastChangedBy: "admin",
   });
 
   const { pipelineExecutionId: id } = json(await sluice("start-pipeline-execution", "--name", "gated"));
   const waitingState = await eventually(async () => {
     const state = json(await sluice("get-pipeline-state", "--name", "gated"));
-    return state.stages[1].waitingExecutions.length > 0 ? state : undefined;
+    return state.stageStates[1].waitingExecutions.length > 0 ? state : undefined;
   }, 20000);
-  expect(waitingState.stages[1].waitingExecutions).toEqual([
+  expect(waitingState.stageStates[1].waitingExecutions).toEqual([
     {
-      executionId: id,
+      pipelineExecutionId: id,
       waitingReason: expect.objectContaining({
         code: "TRANSITION_DISABLED",
         blockedBy: expect.objectContaining({ disabledReason: "release freeze", disabledBy: "admin" }),
       }),
     },
   ]);
-  expect(waitingState.stages[0].latestExecution).toEqual({ executionId: id, status: "Succeeded" });
-  expect(waitingState.stages[0].actions[0]).toMatchObject({
-    name: "Checkout",
-    latestExecution: { executionId: id, status: "Succeeded", attempt: 1 },
+  expect(waitingState.stageStates[0].latestExecution).toEqual({
+    pipelineExecutionId: id,
+    status: "Succeeded",
+  });
+  expect(waitingState.stageStates[0].actionStates[0]).toMatchObject({
+    actionName: "Checkout",
+    latestExecution: { pipelineExecutionId: id, status: "Succeeded", attempt: 1 },
   });
 
   const waiter = spawnSluice("wait-pipeline-execution", "--pipeline-execution-id", id, "--timeout", "60");
@@ -375,14 +379,17 @@ it("disable-stage-transition holds executions and shows in get-pipeline-state; e
   expect(json(waited)).toMatchObject({ pipelineExecutionId: id, status: "Succeeded" });
 
   const open = json(await sluice("get-pipeline-state", "--name", "gated"));
-  expect(open.stages[1].inboundTransition).toMatchObject({ enabled: true, disabledReason: null });
-  expect(open.stages[1].waitingExecutions).toEqual([]);
-  expect(open.stages[1].latestExecution).toEqual({ executionId: id, status: "Succeeded" });
+  expect(open.stageStates[1].inboundTransitionState).toMatchObject({ enabled: true, disabledReason: null });
+  expect(open.stageStates[1].waitingExecutions).toEqual([]);
+  expect(open.stageStates[1].latestExecution).toEqual({ pipelineExecutionId: id, status: "Succeeded" });
 }, 90000);
 
 it("waits at an approval: timeout, Ctrl-C, stop --abandon, then approval by names lets a waited execution succeed", async () => {
   await createPipeline(sourceThen("approve", { name: "Prod", actions: [manualApproval("Ok")] }), false);
-  const [first] = json(await sluice("list-pipeline-executions", "--name", "approve")).pipelineExecutions;
+  const [summary] = json(
+    await sluice("list-pipeline-executions", "--name", "approve"),
+  ).pipelineExecutionSummaries;
+  const first = { id: summary.pipelineExecutionId as string };
   await eventually(async () => {
     const got = json(await sluice("get-pipeline-execution", "--pipeline-execution-id", first.id));
     return got.pipelineExecution.stages[1].actions[0].approvalPending === true;
@@ -429,7 +436,7 @@ it("waits at an approval: timeout, Ctrl-C, stop --abandon, then approval by name
     "replaced by the CI release",
   );
   expect(stopped.code).toBe(0);
-  expect(json(stopped)).toMatchObject({ id: first.id, pipelineName: "approve" });
+  expect(json(stopped)).toMatchObject({ pipelineExecutionId: first.id, pipelineName: "approve" });
   const afterStop = await sluice(
     "wait-pipeline-execution",
     "--pipeline-execution-id",

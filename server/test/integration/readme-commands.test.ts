@@ -200,7 +200,7 @@ it("runs every npx sluice and curl command of the READMEs as written, each exiti
 /** The execution id a command printed: the newest one of a listing, or a pipelineExecutionId. */
 function printedExecutionId(command: string, stdout: string): string | null {
   if (command.includes("list-pipeline-executions"))
-    return JSON.parse(stdout).pipelineExecutions[0]?.id ?? null;
+    return JSON.parse(stdout).pipelineExecutionSummaries[0]?.pipelineExecutionId ?? null;
   return /"pipelineExecutionId": "([0-9a-f-]{36})"/.exec(stdout)?.[1] ?? null;
 }
 
