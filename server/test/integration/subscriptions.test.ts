@@ -283,6 +283,21 @@ describe("GraphQL over Server-Sent Events", () => {
     );
     expect(unknown.next[0].errors[0].extensions.code).toBe("NOT_FOUND");
 
+    // A mutation over SSE (POST) runs like over HTTP, and is in the audit log.
+    const stopped = await readEventStream(
+      await sse({
+        query: `mutation ($id: ID!) { stopExecution(executionId: $id, abandon: true, reason: "over SSE") { id } }`,
+        variables: { id },
+      }),
+    );
+    expect(stopped).toEqual({ next: [{ data: { stopExecution: { id } } }], completed: true });
+    const { auditEvents } = dataOf(
+      await t.gql(`{ auditEvents(operation: "stopExecution") { nodes { operation outcome arguments } } }`),
+    );
+    expect(auditEvents.nodes).toContainEqual(
+      expect.objectContaining({ outcome: "ok", arguments: expect.objectContaining({ reason: "over SSE" }) }),
+    );
+
     const mutation = encodeURIComponent(`mutation { deletePipeline(name: "nope") }`);
     const overGet = await fetch(`${t.url}?query=${mutation}`, {
       headers: { accept: "text/event-stream", authorization: `Bearer ${ADMIN_TOKEN}` },
