@@ -10,7 +10,8 @@
  * in sequence order. The wait ends when a read shows an ended status (so the summary is the
  * server's), at the timeout, or on an interrupt (Ctrl-C), which stops the waiting, not the execution.
  *
- * A dropped stream is reconnected (with a growing delay); a refused one (a GraphQL error, a close
+ * The server completes the subscription when the execution is final: a read follows. A dropped
+ * stream is reconnected (with a growing delay); a refused one (a GraphQL error, a close
  * code of 4000 or more such as 4403 Forbidden) ends the wait with that error. A failed read after
  * the first one is retried at the next occasion when it is a connection problem or a 5xx.
  */
@@ -199,7 +200,7 @@ class ExecutionWaiter {
     while (!this.finished) {
       const controller = new AbortController();
       this.subscription = controller;
-      let reason: string;
+      let reason: string | null;
       try {
         await this.ctx.subscribe<ExecutionEventData>({
           query: EXECUTION_EVENTS_SUBSCRIPTION,
@@ -216,14 +217,16 @@ class ExecutionWaiter {
           },
           onData: (data) => this.onEvent(data.executionEvents),
         });
-        reason = "the server ended the subscription";
+        // The server completes it once the execution is final: the read below brings the
+        // summary and ends the wait (if a retry resumed the execution meanwhile, it goes on).
+        reason = null;
       } catch (err) {
         if (this.finished) return;
         if (!isTransient(err)) return this.fail(err);
         reason = messageOf(err);
       }
       if (this.finished) return;
-      if (!this.streamLost) {
+      if (reason !== null && !this.streamLost) {
         this.streamLost = true;
         this.ctx.notice(`lost the events of execution ${this.id} (${reason}); reconnecting`);
       }

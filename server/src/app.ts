@@ -12,7 +12,7 @@ import type { ExecutionResult, GraphQLFormattedError } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import type { DataSource } from "typeorm";
 import { WebSocketServer } from "ws";
-import { Authenticator } from "./auth/authenticate";
+import { Authenticator, connectionCredential } from "./auth/authenticate";
 import type { Config } from "./config";
 import { systemClock, type Clock } from "./engine/clock";
 import { ExecutionEngine } from "./engine/execution-engine";
@@ -25,6 +25,7 @@ import { createErrorFormatter } from "./graphql/errors";
 import { requestLimitErrors } from "./graphql/limits";
 import { createSchema } from "./graphql/schema";
 import { socketOperation } from "./graphql/socket-operation";
+import { graphqlSse } from "./graphql/sse";
 import { socketDelivery } from "./graphql/socket-delivery";
 import { DIRECT_DELIVERY, SubscriptionHub, type DirectDelivery } from "./graphql/subscription-hub";
 import { artifactRoutes } from "./http/artifacts";
@@ -216,14 +217,20 @@ export async function startServer({
       schema,
       // One execution per event for each distinct subscription, shared by its clients.
       subscribe: subscriptions.subscribe,
-      // A connection needs a valid token (connectionParams.authorization, or the upgrade
+      // A connection needs a valid token (connectionParams' Authorization in any case, or the upgrade
       // request's Authorization header); otherwise graphql-ws closes it with 4403 Forbidden.
       onConnect: (ctx) => {
-        const credential = ctx.connectionParams?.authorization ?? ctx.extra.request.headers.authorization;
+        const credential = connectionCredential(
+          ctx.connectionParams,
+          ctx.extra.request.headers.authorization,
+        );
         return authenticator.authenticate(credential) !== null;
       },
       context: (ctx, id): GraphQLContext & { [DIRECT_DELIVERY]: DirectDelivery } => {
-        const credential = ctx.connectionParams?.authorization ?? ctx.extra.request.headers.authorization;
+        const credential = connectionCredential(
+          ctx.connectionParams,
+          ctx.extra.request.headers.authorization,
+        );
         const requestId = crypto.randomUUID();
         return {
           ...services,
@@ -251,6 +258,12 @@ export async function startServer({
     // main.ts owns the signals: it stops Apollo, then NATS and the database, then exits.
     stopOnTerminationSignals: false,
     parseOptions: { maxTokens: limits.maxTokens },
+    // A query over GET (urql's default) is let through when it carries a header a browser cannot
+    // send cross-site without a preflight: Apollo's own two, or Authorization (the bearer token).
+    // Mutations over GET stay refused (405) whatever the headers.
+    csrfPrevention: {
+      requestHeaders: ["x-apollo-operation-name", "apollo-require-preflight", "authorization"],
+    },
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // Its landing page loads from Apollo's CDN and Google Fonts: GraphiQL is served locally instead.
@@ -299,6 +312,21 @@ export async function startServer({
     "/graphql",
     cors(),
     express.json({ limit: limits.maxBodyBytes }),
+    // GraphQL over SSE (Accept: text/event-stream) before Apollo, which would answer 406.
+    graphqlSse({
+      schema,
+      limits,
+      authenticate: (header) => authenticator.authenticate(header),
+      context: (principal, requestId) => ({
+        ...services,
+        principal,
+        requestId,
+        logger: logger.child({ requestId }),
+      }),
+      subscribe: subscriptions.subscribe,
+      format: (result) => withFormattedErrors(result, formatError),
+      logger,
+    }),
     graphqlGuard(limits),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<GraphQLContext & OperationContext> => {

@@ -25,3 +25,20 @@ export class Authenticator {
     return null;
   }
 }
+
+/**
+ * The credential of a graphql-ws connection: its `connection_init` payload's `Authorization`
+ * (in any case: clients spell it `authorization`, `Authorization`...), else the upgrade
+ * request's Authorization header.
+ */
+export function connectionCredential(
+  params: Readonly<Record<string, unknown>> | undefined,
+  header: string | undefined,
+): unknown {
+  if (params && typeof params === "object") {
+    for (const [key, value] of Object.entries(params)) {
+      if (key.toLowerCase() === "authorization") return value;
+    }
+  }
+  return header;
+}

@@ -1,6 +1,11 @@
 import { parse, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from "graphql";
 import { asyncQueue } from "./async-queue";
-import { DIRECT_DELIVERY, SubscriptionHub, type DirectDelivery } from "./subscription-hub";
+import {
+  DIRECT_DELIVERY,
+  SubscriptionHub,
+  markPerClientStream,
+  type DirectDelivery,
+} from "./subscription-hub";
 
 /** A fake `subscribe`: each call opens a source the test pushes results into. */
 function fakeSubscribe() {
@@ -57,6 +62,25 @@ describe("SubscriptionHub", () => {
     const [ra, rb] = await Promise.all([take(a, 2), take(b, 2)]);
     expect(ra.out[0]).toBe(first);
     expect(rb.out.map((r) => r.data)).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+
+  it("gives each client its own source when the resolver marks its stream per client (a replay)", async () => {
+    const fake = fakeSubscribe();
+    const hub = new SubscriptionHub(async (a) => {
+      markPerClientStream(a.contextValue as object);
+      return fake.run(a);
+    });
+    // Both ask before the first source is open, and once more after: four sources, nothing shared.
+    const [a, b] = await Promise.all([hub.subscribe(args({ p: "web" })), hub.subscribe(args({ p: "web" }))]);
+    const c = await hub.subscribe(args({ p: "web" }));
+    await hub.subscribe(args({ p: "web" }));
+    expect(fake.sources).toHaveLength(4);
+    expect(hub.size).toBe(0);
+    fake.sources[0]!.push({ data: { n: 1 } });
+    fake.sources[1]!.push({ data: { n: 2 } });
+    fake.sources[2]!.push({ data: { n: 3 } });
+    const taken = await Promise.all([take(a, 1), take(b, 1), take(c, 1)]);
+    expect(taken.map((t) => t.out[0]!.data)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
   });
 
   it("keeps subscriptions with other variables or another principal apart", async () => {

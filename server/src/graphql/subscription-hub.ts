@@ -19,6 +19,18 @@ export interface DirectDelivery {
 
 export const DIRECT_DELIVERY = Symbol("sluice.directDelivery");
 
+const PER_CLIENT = Symbol("sluice.perClientStream");
+
+/**
+ * Called by a subscription resolver whose stream depends on the moment it starts, not only on
+ * its document, variables and principal: one that first replays history (`executionEvents`
+ * with `afterSequence`, `actionLog`). A client joining such a stream late would miss the replay,
+ * so the hub gives each of its clients a stream of its own.
+ */
+export function markPerClientStream(context: object): void {
+  (context as { [PER_CLIENT]?: boolean })[PER_CLIENT] = true;
+}
+
 interface Member {
   /** `json` is the result serialized, made once per event for the members that write it themselves. */
   deliver(result: ExecutionResult, json: () => string): void;
@@ -33,6 +45,8 @@ interface Group {
   /** Pumping starts with the first member, so that no event is read before anyone gets it. */
   started: boolean;
   ended: boolean;
+  /** Its resolver asked for a stream per client (markPerClientStream): never shared. */
+  perClient: boolean;
 }
 
 export interface SubscriptionHubOptions {
@@ -75,13 +89,16 @@ export class SubscriptionHub {
   readonly subscribe = async (args: ExecutionArgs): Promise<SubscribeResult> => {
     const key = this.keyOf(args);
     let pending = this.groups.get(key);
+    const opener = pending === undefined;
     if (pending === undefined) {
       pending = this.open(key, args);
       this.groups.set(key, pending);
     }
     let group = await pending;
-    if ("members" in group && group.ended) {
-      // Its source ended between opening and joining: this client gets a stream of its own.
+    if ("members" in group && group.perClient && this.groups.get(key) === pending) this.groups.delete(key);
+    if ("members" in group && (group.ended || (group.perClient && !opener))) {
+      // Its source ended between opening and joining, or it is another client's own stream:
+      // this client gets a stream of its own.
       group = await this.open(key, args);
     }
     if (!("members" in group)) {
@@ -103,13 +120,15 @@ export class SubscriptionHub {
   private async open(key: string, args: ExecutionArgs): Promise<Group | ExecutionResult> {
     const result = await this.run(args);
     if (!(Symbol.asyncIterator in result)) return result;
+    const perClient = (args.contextValue as { [PER_CLIENT]?: boolean } | undefined)?.[PER_CLIENT] === true;
     const group: Group = {
       members: new Set(),
       source: result[Symbol.asyncIterator](),
       started: false,
       ended: false,
+      perClient,
     };
-    this.opened.set(key, group);
+    if (!perClient) this.opened.set(key, group);
     return group;
   }
 

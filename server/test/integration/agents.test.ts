@@ -18,7 +18,7 @@ import {
 import { CREATE, shellBuild, sourceThen } from "../support/documents";
 import { connectNats } from "../support/nats";
 import { ADMIN_TOKEN, dataOf, startTestServer, type TestServer } from "../support/server";
-import { eventually } from "../support/wait";
+import { eventually, untilSubscribed } from "../support/wait";
 import { SHELL, GIT, TestWorker } from "../support/worker";
 
 let t: TestServer;
@@ -163,7 +163,17 @@ describe("agent heartbeats and agentEvents", () => {
         complete: () => {},
       },
     );
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Agents of the pool come online until the subscription reports one: then it listens.
+    let probes = 0;
+    await untilSubscribed(
+      async () => {
+        const probe = await register(
+          registration((await createToken("probe")).token, { name: `probe-${++probes}`, pool: "live" }),
+        );
+        if (!probe.ok) throw new Error(probe.error);
+      },
+      () => seen.some((s) => s.startsWith("probe-")),
+    );
     const reply = await register(registration(token, { name: "watched", pool: "live" }));
     if (!reply.ok) throw new Error(reply.error);
     await eventually(async () => seen.includes("watched:online:0"), 5000, "online");

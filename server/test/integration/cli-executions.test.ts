@@ -162,6 +162,8 @@ it("start-pipeline-execution --wait follows a successful execution to its end: e
   expect(lines).toContainEqual(expect.stringMatching(/ stage Build Succeeded$/));
   expect(lines).toContainEqual(expect.stringMatching(/ action Build\/Compile Succeeded$/));
   expect(lines.at(-1)).toMatch(/ execution Succeeded$/);
+  // The server completes the subscription at the end: that is no lost stream.
+  expect(run.stderr).not.toContain("lost the events");
 
   // The same client request token starts no second execution.
   const again = await sluice(
@@ -414,8 +416,9 @@ it("waits at an approval: timeout, Ctrl-C, stop --abandon, then approval by name
 
   // Ctrl-C stops the waiting (exit 130), not the execution.
   const interrupted = spawnSluice("wait-pipeline-execution", "--pipeline-execution-id", first.id);
+  // Its handler is set before the first read, which printed this: Ctrl-C now stops the waiting
+  // whether the subscription is open yet or not.
   await interrupted.stderrMatching(/waits for approval/);
-  await new Promise((resolve) => setTimeout(resolve, 300)); // subscribed by now (either way, the answer is the same)
   interrupted.child.kill("SIGINT");
   const afterInterrupt = await interrupted.exited;
   expect(afterInterrupt.code).toBe(130);

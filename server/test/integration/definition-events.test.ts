@@ -8,7 +8,7 @@ import { decode, natsNames } from "@sluice/protocol";
 import { CREATE, simplePipeline } from "../support/documents";
 import { connectNats } from "../support/nats";
 import { ADMIN_TOKEN, dataOf, startTestServer, type TestServer } from "../support/server";
-import { eventually } from "../support/wait";
+import { eventually, untilSubscribed } from "../support/wait";
 
 let t: TestServer;
 beforeAll(async () => {
@@ -19,6 +19,9 @@ afterAll(async () => {
 });
 
 it("announces created, updated and deleted pipelines to pipelineEvents subscribers", async () => {
+  // A pipeline whose transition the test toggles until the subscription reports it.
+  dataOf(await t.gql(CREATE, { input: simplePipeline("probe") }));
+  let probes = 0;
   const client = createClient({
     url: t.url.replace(/^http/, "ws"),
     webSocketImpl: WebSocket,
@@ -32,7 +35,8 @@ it("announces created, updated and deleted pipelines to pipelineEvents subscribe
     {
       next: (value: any) => {
         const e = value.data.pipelineEvents;
-        if (e.type.startsWith("PIPELINE_")) {
+        if (e.pipelineName === "probe" && e.type.startsWith("TRANSITION_")) probes++;
+        if (e.type.startsWith("PIPELINE_") && e.pipelineName === "announced") {
           expect(e).toMatchObject({ executionId: null, sequence: null });
           seen.push(`${e.type} ${e.pipelineName} v${e.pipelineVersion ?? "-"} by ${e.by}`);
         }
@@ -41,7 +45,18 @@ it("announces created, updated and deleted pipelines to pipelineEvents subscribe
       complete: () => {},
     },
   );
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  const toggle = (enabled: boolean) =>
+    t.gql(
+      `mutation ($e: Boolean!) { toggleTransition(pipelineName: "probe", stageName: "Build", enabled: $e, reason: "probe") { enabled } }`,
+      { e: enabled },
+    );
+  await untilSubscribed(
+    async () => {
+      dataOf(await toggle(false));
+      dataOf(await toggle(true));
+    },
+    () => probes > 0,
+  );
   dataOf(await t.gql(CREATE, { input: simplePipeline("announced") }));
   dataOf(
     await t.gql(

@@ -1,8 +1,8 @@
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
-import { CREATE } from "../support/documents";
+import { CREATE, manualApproval, sourceThen } from "../support/documents";
 import { ADMIN_TOKEN, dataOf, startTestServer, type TestServer } from "../support/server";
-import { eventually } from "../support/wait";
+import { eventually, untilSubscribed } from "../support/wait";
 import { GIT, SHELL, TestWorker } from "../support/worker";
 
 let t: TestServer;
@@ -102,14 +102,37 @@ it("runs a new pipeline by itself: source → build → approval → deploy, eve
     webSocketImpl: WebSocket,
     connectionParams: { authorization: `Bearer ${ADMIN_TOKEN}` },
   });
+  // The pipeline does not exist yet: the subscription takes every pipeline's events, and a
+  // transition of another pipeline, toggled until it arrives, shows that it listens.
+  dataOf(await t.gql(CREATE, { input: sourceThen("probe", { name: "Hold", actions: [manualApproval()] }) }));
   const live: any[] = [];
+  let probes = 0;
   const unsubscribe = client.subscribe(
     {
-      query: `subscription { pipelineEvents(pipelineName: "release") { type executionId sequence stageName actionName status } }`,
+      query: `subscription { pipelineEvents { pipelineName type executionId sequence stageName actionName status } }`,
     },
-    { next: (value) => live.push(value.data?.pipelineEvents), error: () => {}, complete: () => {} },
+    {
+      next: (value) => {
+        const e = value.data?.pipelineEvents as any;
+        if (e.pipelineName === "release") live.push(e);
+        else if (e.pipelineName === "probe" && e.type.startsWith("TRANSITION_")) probes++;
+      },
+      error: () => {},
+      complete: () => {},
+    },
   );
-  await new Promise((r) => setTimeout(r, 200)); // the subscription is registered before the change
+  const toggle = (enabled: boolean) =>
+    t.gql(
+      `mutation ($e: Boolean!) { toggleTransition(pipelineName: "probe", stageName: "Hold", enabled: $e, reason: "probe") { enabled } }`,
+      { e: enabled },
+    );
+  await untilSubscribed(
+    async () => {
+      dataOf(await toggle(false));
+      dataOf(await toggle(true));
+    },
+    () => probes > 0,
+  );
 
   dataOf(await t.gql(CREATE, { input: releasePipeline("release") }));
   const [first] = await eventually(async () => {

@@ -7,6 +7,7 @@ import { createTestDatabase, type TestDatabase } from "../support/database";
 import { CREATE, simplePipeline } from "../support/documents";
 import { deleteStreams } from "../support/nats";
 import { spawnServer, type ServerProcess } from "../support/process";
+import { eventually } from "../support/wait";
 
 const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 let db: TestDatabase;
@@ -50,10 +51,13 @@ it("stops with one message naming every bad variable", async () => {
 
 it("generates an admin token on the first start, prints it once, and keeps it", async () => {
   const env = { DATABASE_URL: db.url, NATS_URL, SLUICE_NATS_PREFIX, SLUICE_DATA_DIR: dataDir };
-  proc = spawnServer(env);
-  const url = await proc.listening;
-  await new Promise((r) => setTimeout(r, 100));
-  const token = /Admin token:\s+(\S+)/.exec(proc.stderr())?.[1];
+  const started = (proc = spawnServer(env));
+  const url = await started.listening;
+  const token = await eventually(
+    async () => /Admin token:\s+(\S+)/.exec(started.stderr())?.[1],
+    5000,
+    "the admin token on stderr",
+  );
   expect(token).toBeDefined();
   expect(proc.stderr()).toContain(url);
   expect(fs.readFileSync(path.join(dataDir, "admin-token"), "utf8").trim()).toBe(token);
@@ -109,8 +113,16 @@ it("on SIGTERM stops accepting, finishes the request in flight, and exits 0", as
   }
 
   proc.child.kill("SIGTERM");
-  await new Promise((r) => setTimeout(r, 300));
-  await expect(fetch(url.replace("/graphql", "/healthz"))).rejects.toThrow();
+  // It stops accepting at once, and waits for the request held by the lock.
+  await eventually(
+    () =>
+      fetch(url.replace("/graphql", "/healthz")).then(
+        () => false,
+        () => true,
+      ),
+    5000,
+    "the server to stop accepting",
+  );
   expect(proc.child.exitCode).toBeNull();
 
   await holder.query("COMMIT");

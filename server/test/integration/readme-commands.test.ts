@@ -229,7 +229,12 @@ async function approveWhileWaiting(run: ReturnType<typeof bash>, exports: string
 
 /** What the README says each command prints. */
 function check(command: string, result: Run) {
-  if (command.includes("curl")) {
+  if (command.includes("text/event-stream")) {
+    // executionEvents over SSE: the (ended) execution's history, then the end of the stream.
+    expect(result.stdout).toMatch(/^event: next\ndata: \{"data":\{"executionEvents":\{"sequence":1,/m);
+    expect(result.stdout).toContain('"type":"EXECUTION_SUCCEEDED"');
+    expect(result.stdout.trimEnd()).toMatch(/event: complete\ndata:$/);
+  } else if (command.includes("curl")) {
     expect(JSON.parse(result.stdout)).toEqual({ data: { createPipeline: { name: "hello", version: 1 } } });
   } else if (command.includes("list-pipelines")) {
     expect(JSON.parse(result.stdout).pipelines.map((p: any) => p.name)).toEqual(

@@ -22,6 +22,12 @@ export function useLiveQuery<
   subscriptionVariables: EventVariables;
   /** Called with each event before the refetch; return false to skip the refetch. */
   onEvent?: (event: Event) => boolean | void;
+  /**
+   * No subscription while this says so of the query's data: for one the server completes
+   * (executionEvents ends when the execution is final). When it no longer does (a retry resumed
+   * the execution), a new subscription starts.
+   */
+  pauseSubscriptionWhen?: (data: Data | undefined) => boolean;
 }): UseQueryResponse<Data, Variables> {
   const response = useQuery({ query: args.query, variables: args.variables });
   const [result, reexecute] = response;
@@ -45,7 +51,11 @@ export function useLiveQuery<
   const scheduleRef = useRef(schedule);
   scheduleRef.current = schedule;
   useSubscription(
-    { query: args.subscription, variables: args.subscriptionVariables },
+    {
+      query: args.subscription,
+      variables: args.subscriptionVariables,
+      pause: args.pauseSubscriptionWhen?.(result.data) ?? false,
+    },
     (_previous, event: Event) => {
       if (onEvent?.(event) !== false) scheduleRef.current();
       return event;

@@ -25,6 +25,7 @@ import { DEFAULT_POOL } from "@sluice/protocol";
 import type { AgentRow } from "../../persistence/agent-store";
 import { ExecutionStore } from "../../persistence/execution-store";
 import { asyncQueue } from "../async-queue";
+import { followExecution } from "../execution-stream";
 import type { GraphQLContext } from "../context";
 import { shownConfiguration } from "../secrets";
 import { Connection, checkPageSize, toConnection } from "../types/connection";
@@ -255,15 +256,21 @@ export class ExecutionResolver {
 
   @Authorized("sluice:GetPipelineExecution")
   @Subscription(() => PipelineEventType, {
-    description: "Every change of one execution, in sequence order.",
+    description:
+      "Every change of one execution, in sequence order. With afterSequence (0: from the start), the stored events after it come first, then the live ones, with no gap and no repeat; without it, only the changes from now on. Completes when the execution is final (Succeeded, Failed, Stopped, Superseded, Cancelled; at once if it already is): a retry resumes a Failed or Stopped one, and a client that wants its events subscribes again with afterSequence. An unknown execution is a NOT_FOUND error.",
     subscribe: ({ args, context }) => {
-      const { executionId } = args as { executionId: string };
-      return subscribeEvents(context as GraphQLContext, (e) => e.executionId === executionId);
+      const { executionId, afterSequence } = args as { executionId: string; afterSequence?: number | null };
+      return followExecution(context as GraphQLContext, executionId, afterSequence ?? null);
     },
   })
   executionEvents(
     @Root() event: PipelineEvent,
     @Arg("executionId", () => ID) _executionId: string,
+    @Arg("afterSequence", () => Int, {
+      nullable: true,
+      description: "Replay the stored events after this sequence first (0: all of them).",
+    })
+    _afterSequence: number | null,
   ): PipelineEventType {
     return event;
   }

@@ -3,6 +3,7 @@ import { DomainError, NotFoundError } from "../../domain/errors";
 import type { LogLine } from "../../messaging/log-reader";
 import { asyncQueue } from "../async-queue";
 import type { GraphQLContext } from "../context";
+import { markPerClientStream } from "../subscription-hub";
 import { logMasker } from "../secrets";
 import { LogLineConnectionType, LogLineType, type LogStreamEnum } from "../types/log.type";
 
@@ -79,6 +80,8 @@ export class LogResolver {
     subscribe: ({ args, context }) => {
       const ctx = context as GraphQLContext;
       const { actionExecutionId, after } = args as { actionExecutionId: string; after?: number | null };
+      // It replays the stored lines first: a client joining another's stream would miss them.
+      markPerClientStream(ctx);
       let stop = () => {};
       let closed = false;
       const queue = asyncQueue<LogLine>(() => {

@@ -88,6 +88,9 @@ const EXECUTION_EVENTS = graphql(`
   }
 `);
 
+/** Statuses on which executionEvents completes (server/src/graphql/execution-stream.ts). */
+const FINAL_STATUSES = new Set(["Succeeded", "Failed", "Stopped", "Superseded", "Cancelled"]);
+
 /** One execution: a timeline of its stages and actions, artifacts, variables and approvals, live. */
 export function ExecutionView({ id }: { id: string }) {
   const [{ data, error }] = useLiveQuery({
@@ -95,6 +98,9 @@ export function ExecutionView({ id }: { id: string }) {
     variables: { id },
     subscription: EXECUTION_EVENTS,
     subscriptionVariables: { id },
+    // The server completes the subscription once the execution is final; a retry makes it
+    // InProgress again (the mutation's answer), which subscribes anew.
+    pauseSubscriptionWhen: (loaded) => FINAL_STATUSES.has(loaded?.pipelineExecution?.status ?? ""),
   });
   const { token } = useSession();
   const [downloadError, setDownloadError] = useState<string | null>(null);
