@@ -169,9 +169,12 @@ export async function runWordCountWorker(options: WorkerOptions): Promise<void> 
       startedAt: new Date().toISOString(),
     };
     try {
-      await js.publish(names.subjects.accept, encode("accept", accept), {
-        msgID: msgIds.accept(job.jobId, job.attempt, agentId),
+      const stored = await js.publish(names.subjects.accept, encode("accept", accept), {
+        msgID: msgIds.accept(job.jobId, job.attempt),
       });
+      // An accept of this attempt was stored already: it was delivered before (NATS lost its +ACK)
+      // and someone runs it. One try only here, so a duplicate is never our own (PROTOCOL.md 6.5).
+      if (stored.duplicate) return msg.ack();
     } catch {
       return msg.nak(); // not accepted: back to the queue
     }

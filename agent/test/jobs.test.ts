@@ -334,6 +334,65 @@ describe("cancels", () => {
   });
 });
 
+describe("a job delivered again (NATS lost its +ACK)", () => {
+  it("is never started on a second agent while the first runs it, even before its log is stored", async () => {
+    const starts: string[] = [];
+    const gates: (() => void)[] = [];
+    const provider = fnProvider(type("Twice"), async (context) => {
+      starts.push(context.agent.id);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return { outcome: "Succeeded", summary: "ran" };
+    });
+    agent = await startTestAgent(server, [provider], { name: "agent-a", concurrency: 1 });
+    const job = await server.publishJob(server.job(provider.id));
+    await waitFor("the job started on agent-a", () => starts.length === 1);
+    // Its first chunk stored, agent-a writes nothing more until released: without that chunk the
+    // stream is as when a crash came before it was stored (it is retried until NATS is back).
+    await waitFor("agent-a's first log chunk", () => server.logOf(job).length > 0);
+    await server.purgeLog(job);
+
+    // agent-a's only slot is taken: the copy goes to agent-b.
+    other = await startTestAgent(server, [provider], { name: "agent-b" });
+    await server.publishJobAgain(job);
+    try {
+      await waitForAsync("the copy to be taken off the queue", async () => (await server.queuedJobs()) === 0);
+      // agent-b's next heartbeat comes after its decision; a job it took would be listed running.
+      const after = new Date().toISOString();
+      const beat = await waitFor("agent-b's heartbeat", () =>
+        server.agentHeartbeats.find((h) => h.agentId === other!.agentId && h.at > after),
+      );
+      expect(beat.running).toEqual([]);
+      expect(starts).toEqual([agent.agentId]);
+      expect(server.accepts.filter((a) => a.jobId === job.jobId).map((a) => a.agent.id)).toEqual([
+        agent.agentId,
+      ]);
+    } finally {
+      gates.forEach((open) => open());
+    }
+    const complete = await waitFor("the complete", () => server.completeOf(job));
+    expect(complete).toMatchObject({ outcome: "Succeeded", agentId: agent.agentId });
+    expect(starts).toEqual([agent.agentId]);
+  });
+
+  it("is dropped by the agent that ran it, once it has ended", async () => {
+    const run = jest.fn(async () => ({ outcome: "Succeeded" as const, summary: "ran" }));
+    const provider = fnProvider(type("TwiceHere"), run);
+    agent = await startTestAgent(server, [provider]);
+    const job = await server.publishJob(server.job(provider.id));
+    await waitFor("the complete", () => server.completeOf(job));
+    await server.purgeLog(job);
+    await server.publishJobAgain(job);
+    await waitForAsync("the copy to be taken off the queue", async () => (await server.queuedJobs()) === 0);
+    const after = new Date().toISOString();
+    const beat = await waitFor("the agent's heartbeat", () =>
+      server.agentHeartbeats.find((h) => h.agentId === agent!.agentId && h.at > after),
+    );
+    expect(beat.running).toEqual([]);
+    expect(run).toHaveBeenCalledTimes(1);
+    expect(server.completes.filter((c) => c.jobId === job.jobId)).toHaveLength(1);
+  });
+});
+
 describe("timeouts and leases", () => {
   it("stop a job at timeoutInMinutes and fail it as timed out", async () => {
     const records: SleepRecord[] = [];

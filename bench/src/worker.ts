@@ -89,7 +89,7 @@ export class JobResponder {
         agent: { id: this.agentId, name: this.agentId, version: "bench" },
         startedAt: new Date().toISOString(),
       }),
-      { msgID: msgIds.accept(job.jobId, job.attempt, this.agentId) },
+      { msgID: msgIds.accept(job.jobId, job.attempt) },
     );
     const outcome = this.decide(job);
     const complete = {

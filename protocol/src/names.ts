@@ -290,7 +290,8 @@ function parseAgents(tokens: string[]): ParsedSubject | null {
 /** `Nats-Msg-Id` of each message that has one; the same message published again keeps its id. */
 export const msgIds = Object.freeze({
   job: (jobId: string, attempt: number) => `job:${jobId}:${attempt}`,
-  accept: (jobId: string, attempt: number, agentId: string) => `accept:${jobId}:${attempt}:${agentId}`,
+  // One id per attempt, whoever accepts it: the first stored accept is the claim on the job (6.5).
+  accept: (jobId: string, attempt: number) => `accept:${jobId}:${attempt}`,
   complete: (jobId: string, attempt: number, agentId: string) => `complete:${jobId}:${attempt}:${agentId}`,
   logChunk: (jobId: string, attempt: number, sequence: number) => `log:${jobId}:${attempt}:${sequence}`,
   cancel: (jobId: string, attempt: number) => `cancel:${jobId}:${attempt}`,

@@ -5,7 +5,7 @@
  * revoked token, shutdown) goes through one AbortController whose reason is a StopReason.
  */
 import path from "node:path";
-import type { JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager, JsMsg, PubAck } from "@nats-io/jetstream";
 import {
   LIMITS,
   PROTOCOL_VERSION,
@@ -162,6 +162,27 @@ export class JobRun {
     return !decoded.ok || decoded.message.attempt === this.job.attempt;
   }
 
+  /**
+   * Whether the accept the stream already held (it answered our publish as a duplicate, at `seq`)
+   * is this run's own: a try whose answer was lost. A duplicate on the first try is never ours; on
+   * a later one, the stored accept is ours when it is our payload, byte for byte (its `startedAt`
+   * is this run's). When it cannot be read, it is taken as another's: not starting the job can
+   * only delay it (the server's lease ends and it retries), starting it could run it twice.
+   */
+  private async ownAccept(seq: number, payload: Uint8Array, tries: number): Promise<boolean> {
+    if (tries === 1) return false;
+    try {
+      const original = await retrying(
+        () => this.host.jsm.streams.getMessage(this.host.names.streams.results, { seq }),
+        { signal: this.controller.signal, forMs: this.job.leaseSeconds * 1000 },
+      );
+      return original !== null && Buffer.from(original.data).equals(Buffer.from(payload));
+    } catch (error) {
+      this.log.warn({ err: errorMessage(error), seq }, "cannot read the stored accept of this job");
+      return false;
+    }
+  }
+
   /** Runs the job message to its end; never throws. */
   async execute(msg: JsMsg): Promise<void> {
     // The workspace is made while the cancel check and the accept travel: a local directory, not
@@ -274,31 +295,38 @@ export class JobRun {
     };
     const subject = this.host.names.subjects.accept;
     const payload = encode("accept", accept, subject);
-    const msgID = msgIds.accept(job.jobId, job.attempt, this.agentId);
+    // The accept's id is the attempt's, whoever sends it: the first accept stored is the claim on
+    // the job, and an agent whose accept the stream calls a duplicate must not start it (6.5).
+    const msgID = msgIds.accept(job.jobId, job.attempt);
     // Retried with the same id while NATS is away (it may have stored a try whose answer was
     // lost: then the server holds our lease, and handing the job back would lose it), for as long
     // as a lease; the job message is kept meanwhile.
-    let retried = false;
+    let tries = 0;
+    let stored: PubAck;
     try {
-      await retrying(() => this.host.js.publish(subject, payload, { msgID, timeout: PUBLISH_TIMEOUT_MS }), {
-        signal: this.controller.signal,
-        forMs: job.leaseSeconds * 1000,
-        onRetry: (error) => {
-          this.log.warn({ err: errorMessage(error) }, "the accept was not stored; retrying");
-          retried = true;
-          msg.working();
+      stored = await retrying(
+        () => {
+          tries += 1;
+          return this.host.js.publish(subject, payload, { msgID, timeout: PUBLISH_TIMEOUT_MS });
         },
-      });
+        {
+          signal: this.controller.signal,
+          forMs: job.leaseSeconds * 1000,
+          onRetry: (error) => {
+            this.log.warn({ err: errorMessage(error) }, "the accept was not stored; retrying");
+            msg.working();
+          },
+        },
+      );
     } catch (error) {
       this.log.warn({ err: errorMessage(error) }, "the accept was not stored; returning the job");
       msg.nak();
       return false;
     }
-    // NATS was away meanwhile and may have lost this delivery: another agent may have got the job
-    // and started it (its log has begun). Then it is theirs; the server answers our accept with a
-    // cancel that finds nothing to stop.
-    if (retried && (await this.loggedAlready().catch(() => false))) {
-      this.log.warn("dropping a job another agent started while the accept was retried");
+    if (stored.duplicate && !(await this.ownAccept(stored.seq, payload, tries))) {
+      // Delivered again although it was accepted (NATS lost the +ACK: it crashed, or restarted
+      // from an old state) and maybe runs on another agent whose log is not stored yet.
+      this.log.warn("dropping a job that was accepted already (its accept is stored)");
       msg.ack();
       return false;
     }

@@ -251,6 +251,22 @@ export class FakeServer {
     return job as JobMessage;
   }
 
+  /**
+   * Publishes a job again under another de-duplication id: what a nats-server that crashed and
+   * forgot a job's +ACK (or a server restored from an old backup) delivers, a second copy.
+   */
+  async publishJobAgain(job: JobMessage): Promise<void> {
+    const subject = this.names.subjects.job(job.pool ?? "default", job.actionTypeId);
+    await this.js.publish(subject, encode("job", job, subject), {
+      msgID: `${msgIds.job(job.jobId, job.attempt)}:again`,
+    });
+  }
+
+  /** Removes a job's stored log chunks: as if they had not reached the stream yet. */
+  async purgeLog(job: { jobId: string }): Promise<void> {
+    await this.jsm.streams.purge(this.names.streams.logs, { filter: this.names.subjects.log(job.jobId) });
+  }
+
   /** Publishes a payload on a job subject as is (for versions and shapes the codec would refuse). */
   async publishRawJob(pool: string, type: ActionTypeId, payload: unknown): Promise<void> {
     await this.js.publish(

@@ -137,7 +137,7 @@ export class TestWorker {
         agent: { id: this.agentId, name: this.agentId, version: "test" },
         startedAt: new Date().toISOString(),
       }),
-      { msgID: msgIds.accept(job.jobId, job.attempt, this.agentId) },
+      { msgID: msgIds.accept(job.jobId, job.attempt) },
     );
     this.jobs.push(job);
     for (const waiter of [...this.waiters]) {
