@@ -84,12 +84,28 @@ export type ActionTypeId = z.output<typeof actionTypeIdSchema>;
 
 const actionTypeKey = (t: ActionTypeId) => `${t.category}/${t.owner}/${t.provider}/${t.version}`;
 
+/**
+ * `<executionId>/<jobId>/<attempt>/<artifactName>`: the object of one artifact, unique per attempt (section 9).
+ * Objects stored before version 2 were named `<executionId>/<artifactName>`; a job may still read them.
+ */
+const objectKeySchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}\/(?:[A-Za-z0-9_-]{1,64}\/[1-9][0-9]{0,8}\/)?[A-Za-z0-9_-]{1,100}$/, {
+    error: "must be <executionId>/<jobId>/<attempt>/<artifactName>",
+  });
+
+/**
+ * The job's lease token (section 6.2): a secret the server derives for one (jobId, attempt) and sends
+ * only in the job; the agent proves with it that its accept, heartbeats and complete are the job's.
+ */
+export const leaseTokenSchema = z.string().regex(/^[A-Za-z0-9_-]{32,128}$/, {
+  error: "must be 32 to 128 characters from A-Z a-z 0-9 _ -",
+});
+
 /** An artifact stored in the artifacts bucket: where, how big, and its SHA-256 (section 9). */
 export const storedArtifactSchema = z.object({
   name: artifactNameSchema,
-  objectKey: z.string().regex(/^[A-Za-z0-9_-]{1,64}\/[A-Za-z0-9_-]{1,100}$/, {
-    error: "must be <executionId>/<artifactName>",
-  }),
+  objectKey: objectKeySchema,
   size: countSchema,
   sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: "must be 64 lowercase hex digits" }),
 });
@@ -127,7 +143,10 @@ export const jobMessageSchema = z
     configuration: stringMap(text(LIMITS.configurationKeyLength), z.string(), LIMITS.configurationKeys),
     inputArtifacts: artifactList(storedArtifactSchema, "Input artifact"),
     outputArtifacts: artifactList(z.object({ name: artifactNameSchema }), "Output artifact"),
-    outputArtifactKeyPrefix: z.string().regex(/^[A-Za-z0-9_-]{1,64}\/$/, { error: "must be <executionId>/" }),
+    outputArtifactKeyPrefix: z.string().regex(/^[A-Za-z0-9_-]{1,64}\/[A-Za-z0-9_-]{1,64}\/[1-9][0-9]{0,8}\/$/, {
+      error: "must be <executionId>/<jobId>/<attempt>/",
+    }),
+    leaseToken: leaseTokenSchema,
     pool: poolSchema,
     timeoutInMinutes: z.int().min(1).max(LIMITS.timeoutInMinutes),
     sourceRevision: sourceRevisionSchema.optional(),
@@ -165,6 +184,7 @@ export type JobMessage = z.output<typeof jobMessageSchema>;
 export const acceptMessageSchema = z.object({
   protocolVersion: protocolVersionSchema,
   ...jobRefSchema.shape,
+  leaseToken: leaseTokenSchema,
   agent: z.object({
     id: idSchema,
     name: matching(PATTERNS.agentName),
@@ -176,6 +196,7 @@ export type AcceptMessage = z.output<typeof acceptMessageSchema>;
 
 export const heartbeatMessageSchema = z.object({
   ...jobRefSchema.shape,
+  leaseToken: leaseTokenSchema,
   agentId: idSchema,
   at: timestampSchema,
 });
@@ -211,6 +232,7 @@ export const outputVariablesSchema = z
 
 const completeFields = {
   ...jobRefSchema.shape,
+  leaseToken: leaseTokenSchema,
   agentId: idSchema,
   summary: text(LIMITS.summaryLength, 0),
   externalUrl: httpUrlSchema.optional(),

@@ -298,12 +298,24 @@ export const msgIds = Object.freeze({
   pipelineEvent: (executionId: string, sequence: number) => `event:${executionId}:${sequence}`,
 });
 
-/** `<executionId>/`: where the outputs of an execution's actions are stored. */
-export function outputArtifactKeyPrefix(executionId: string): string {
+/** `<executionId>/`: where every object of an execution lives (purged with it). */
+export function executionArtifactKeyPrefix(executionId: string): string {
   return `${checked("Execution id", executionId, PATTERNS.id)}/`;
 }
 
-/** `<executionId>/<artifactName>`: the object of an artifact in the artifacts bucket. */
-export function artifactKey(executionId: string, artifactName: string): string {
-  return outputArtifactKeyPrefix(executionId) + checked("Artifact name", artifactName, PATTERNS.artifactName);
+/**
+ * `<executionId>/<jobId>/<attempt>/`: where one attempt of one action stores its outputs, so that
+ * no attempt can overwrite the objects of another action, execution or attempt.
+ */
+export function outputArtifactKeyPrefix(executionId: string, jobId: string, attempt: number): string {
+  if (!Number.isInteger(attempt) || attempt < 1) throw new Error(`Attempt must be a positive integer; got ${attempt}`);
+  return `${executionArtifactKeyPrefix(executionId)}${checked("Job id", jobId, PATTERNS.id)}/${attempt}/`;
+}
+
+/** `<executionId>/<jobId>/<attempt>/<artifactName>`: the object of an artifact in the artifacts bucket. */
+export function artifactKey(executionId: string, jobId: string, attempt: number, artifactName: string): string {
+  return (
+    outputArtifactKeyPrefix(executionId, jobId, attempt) +
+    checked("Artifact name", artifactName, PATTERNS.artifactName)
+  );
 }

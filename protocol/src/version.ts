@@ -3,8 +3,9 @@
  * else in a message, so that a message of another version is refused with both versions named.
  */
 
-export const PROTOCOL_VERSION = 1;
-export const MIN_SUPPORTED_PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
+/** Version 2 added the lease token and per-attempt artifact keys (PROTOCOL.md 2, history). */
+export const MIN_SUPPORTED_PROTOCOL_VERSION = 2;
 
 export type Compatibility = { compatible: true; version: number } | { compatible: false; message: string };
 

@@ -27,6 +27,7 @@ describe("codec round trip", () => {
     const payload = encode("complete", {
       jobId: "j1",
       attempt: 1,
+      leaseToken: "kq3vX9d2Lh7mR4tB8wZ1nF6yJ0cP5sAe",
       agentId: "a1",
       outcome: "Failed",
       summary: "exit 1",
@@ -120,14 +121,14 @@ describe("decode returns a ProtocolError, never throws", () => {
   it("checks the version first: a newer message is incompatible, not a pile of field errors", () => {
     const error = decodeError(
       "job",
-      bytes({ protocolVersion: 2, somethingElse: true }),
+      bytes({ protocolVersion: 3, somethingElse: true }),
       "sluice.jobs.x.Build.Sluice.Shell.1",
     );
     expect(error.reason).toBe("IncompatibleVersion");
-    expect(error.version).toBe(2);
+    expect(error.version).toBe(3);
     expect(error.issues).toHaveLength(1);
     expect(error.message).toBe(
-      "Incompatible job message on sluice.jobs.x.Build.Sluice.Shell.1: protocolVersion: Protocol version 2 is newer than this peer supports (version 1 only): upgrade this peer.",
+      "Incompatible job message on sluice.jobs.x.Build.Sluice.Shell.1: protocolVersion: Protocol version 3 is newer than this peer supports (version 2 only): upgrade this peer.",
     );
   });
 

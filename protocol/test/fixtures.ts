@@ -5,12 +5,13 @@ export const JOB_ID = "7d1f0c52-0b7e-4a39-9f3e-2c6b1d8e4a10";
 export const EXECUTION_ID = "3b9e6a1c-5f2d-4c8b-a7e1-9d0f2b3c4e5a";
 export const AGENT_ID = "a7c3e9f1-2b4d-4e6a-8c0f-1d3b5a7c9e2f";
 export const SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+export const LEASE = "kq3vX9d2Lh7mR4tB8wZ1nF6yJ0cP5sAe";
 export const AT = "2025-01-31T09:15:00.000Z";
 export const SHELL = { category: "Build", owner: "Sluice", provider: "Shell", version: "1" } as const;
 
 export const valid: { [K in MessageKind]: MessageInput<K> } = {
   job: {
-    protocolVersion: 1,
+    protocolVersion: 2,
     jobId: JOB_ID,
     attempt: 1,
     executionId: EXECUTION_ID,
@@ -23,7 +24,8 @@ export const valid: { [K in MessageKind]: MessageInput<K> } = {
       { name: "SourceCode", objectKey: `${EXECUTION_ID}/SourceCode`, size: 48213, sha256: SHA },
     ],
     outputArtifacts: [{ name: "BuildOutput" }],
-    outputArtifactKeyPrefix: `${EXECUTION_ID}/`,
+    outputArtifactKeyPrefix: `${EXECUTION_ID}/${JOB_ID}/1/`,
+    leaseToken: LEASE,
     pool: "default",
     timeoutInMinutes: 60,
     sourceRevision: {
@@ -37,13 +39,14 @@ export const valid: { [K in MessageKind]: MessageInput<K> } = {
     heartbeatIntervalSeconds: 10,
   },
   accept: {
-    protocolVersion: 1,
+    protocolVersion: 2,
     jobId: JOB_ID,
     attempt: 1,
+    leaseToken: LEASE,
     agent: { id: AGENT_ID, name: "build-host-1.example.com", version: "0.1.0" },
     startedAt: AT,
   },
-  heartbeat: { jobId: JOB_ID, attempt: 1, agentId: AGENT_ID, at: AT },
+  heartbeat: { jobId: JOB_ID, attempt: 1, leaseToken: LEASE, agentId: AGENT_ID, at: AT },
   logChunk: {
     jobId: JOB_ID,
     attempt: 1,
@@ -55,13 +58,14 @@ export const valid: { [K in MessageKind]: MessageInput<K> } = {
   complete: {
     jobId: JOB_ID,
     attempt: 1,
+    leaseToken: LEASE,
     agentId: AGENT_ID,
     outcome: "Succeeded",
     summary: "built",
     externalUrl: "https://ci.example/builds/418",
     outputVariables: { BuildNumber: "418" },
     outputArtifacts: [
-      { name: "BuildOutput", objectKey: `${EXECUTION_ID}/BuildOutput`, size: 10, sha256: SHA },
+      { name: "BuildOutput", objectKey: `${EXECUTION_ID}/${JOB_ID}/1/BuildOutput`, size: 10, sha256: SHA },
     ],
     testReport: { passed: 3, failed: 0, skipped: 1 },
     lastLogSequence: 12,
@@ -69,7 +73,7 @@ export const valid: { [K in MessageKind]: MessageInput<K> } = {
   },
   cancel: { jobId: JOB_ID, attempt: 1, reason: "Abandoned" },
   registerRequest: {
-    protocolVersion: 1,
+    protocolVersion: 2,
     token: "sat_4c1d8e2f9a7b3c5d",
     name: "build-host-1.example.com",
     pool: "default",
@@ -78,7 +82,7 @@ export const valid: { [K in MessageKind]: MessageInput<K> } = {
     version: "0.1.0",
     capacity: 2,
   },
-  registerReply: { ok: true, protocolVersion: 1, agentId: AGENT_ID, heartbeatIntervalSeconds: 10 },
+  registerReply: { ok: true, protocolVersion: 2, agentId: AGENT_ID, heartbeatIntervalSeconds: 10 },
   agentHeartbeat: {
     agentId: AGENT_ID,
     at: AT,

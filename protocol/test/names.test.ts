@@ -254,9 +254,11 @@ describe("de-duplication ids and artifact keys", () => {
   });
 
   it("names artifact objects <executionId>/<artifactName>", () => {
-    expect(outputArtifactKeyPrefix("e1")).toBe("e1/");
-    expect(artifactKey("e1", "SourceCode")).toBe("e1/SourceCode");
-    expect(() => artifactKey("e1", "../x")).toThrow(/Artifact name/);
-    expect(() => artifactKey("e/1", "x")).toThrow(/Execution id/);
+    expect(outputArtifactKeyPrefix("e1", "j1", 2)).toBe("e1/j1/2/");
+    expect(artifactKey("e1", "j1", 1, "SourceCode")).toBe("e1/j1/1/SourceCode");
+    expect(() => artifactKey("e1", "j1", 1, "../x")).toThrow(/Artifact name/);
+    expect(() => artifactKey("e/1", "j1", 1, "x")).toThrow(/Execution id/);
+    expect(() => artifactKey("e1", "j/1", 1, "x")).toThrow(/Job id/);
+    expect(() => artifactKey("e1", "j1", 0, "x")).toThrow(/Attempt/);
   });
 });

@@ -54,7 +54,8 @@ import { ResultsConsumer } from "./messaging/results-consumer";
 import { ResultsProgress } from "./messaging/results-progress";
 import { AgentStore } from "./persistence/agent-store";
 import { AuditStore } from "./persistence/audit-store";
-import { installationIdOf } from "./persistence/installation";
+import { installationIdOf, leaseKeyOf } from "./persistence/installation";
+import { LeaseTokens } from "./engine/lease-tokens";
 import { openDatabase } from "./persistence/data-source";
 import { WebhookStore } from "./persistence/webhook-store";
 import { PipelineStore } from "./persistence/pipeline-store";
@@ -96,6 +97,7 @@ export async function startServer({
     const where = config.databaseUrl ? withoutCredentials(config.databaseUrl) : `PGlite in ${config.dataDir}`;
     throw new StartupError(`cannot open the database (${where}): ${reasonOf(error)}`, { cause: error });
   });
+  const leaseTokens = new LeaseTokens(await leaseKeyOf(db));
   const nats = new NatsLink(config.natsUrl, config.natsPrefix, logger);
   const metricSources = {
     db,
@@ -124,6 +126,7 @@ export async function startServer({
       natsPrefix: config.natsPrefix,
       heartbeatIntervalSeconds: config.heartbeatIntervalSeconds,
       leaseSeconds: config.leaseSeconds,
+      leaseTokens,
     },
     {
       committed: () => {
@@ -142,7 +145,7 @@ export async function startServer({
     { heartbeatIntervalSeconds: config.heartbeatIntervalSeconds },
     logger,
   );
-  const results = new ResultsConsumer(nats, config.natsPrefix, engine, agents, logger);
+  const results = new ResultsConsumer(nats, config.natsPrefix, engine, agents, leaseTokens, logger);
   const timers = new TimerLoop(engine, new ResultsProgress(nats, config.natsPrefix), logger);
   const services = {
     definitions: new PipelineDefinitions(db, { maxPipelines: config.maxPipelines }, clock, config.natsPrefix),

@@ -33,6 +33,7 @@ import { auditedTransaction } from "../persistence/audit-store";
 import { ExecutionStore, type ExecutionRow, type OutboxMessage } from "../persistence/execution-store";
 import { PipelineStore } from "../persistence/pipeline-store";
 import type { Logger } from "../logger";
+import type { LeaseTokens } from "./lease-tokens";
 import type { Clock } from "./clock";
 
 export type ExecutionRecord = ExecutionRow<ExecutionView>;
@@ -42,6 +43,8 @@ export interface EngineOptions {
   /** How often an agent heartbeats a running job, and how long the server's lease lasts. */
   heartbeatIntervalSeconds: number;
   leaseSeconds: number;
+  /** Signs each job's lease token (PROTOCOL.md 6.2). */
+  leaseTokens: LeaseTokens;
 }
 
 export interface ReleaseChangeInput {
@@ -523,7 +526,12 @@ export class ExecutionEngine {
         configuration: effect.configuration,
         inputArtifacts: effect.inputArtifacts,
         outputArtifacts: effect.outputArtifacts,
-        outputArtifactKeyPrefix: outputArtifactKeyPrefix(effect.executionId),
+        outputArtifactKeyPrefix: outputArtifactKeyPrefix(
+          effect.executionId,
+          effect.actionExecutionId,
+          effect.attempt,
+        ),
+        leaseToken: this.options.leaseTokens.issue(effect.actionExecutionId, effect.attempt),
         pool,
         timeoutInMinutes: effect.timeoutInMinutes,
         ...(effect.sourceRevision ? { sourceRevision: withoutNulls(effect.sourceRevision) } : {}),

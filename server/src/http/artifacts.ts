@@ -3,7 +3,7 @@ import express from "express";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Objm } from "@nats-io/obj";
-import { artifactKey, natsNames } from "@sluice/protocol";
+import { executionArtifactKeyPrefix, natsNames } from "@sluice/protocol";
 import type { Authenticator } from "../auth/authenticate";
 import type { ExecutionEngine } from "../engine/execution-engine";
 import type { ExecutionView } from "../domain/execution";
@@ -39,7 +39,7 @@ export function artifactRoutes(
     const name = String(req.params.artifactName);
     const execution = await engine.executions.findExecution<ExecutionView>(executionId).catch(() => null);
     const artifact = execution?.view.artifacts.find((a) => a.name === name);
-    if (!execution || !artifact || artifact.objectKey !== artifactKey(executionId, name)) {
+    if (!execution || !artifact || !ownObject(artifact.objectKey, executionId, name)) {
       sendError(res, 404, "NOT_FOUND", `Execution ${executionId} has no artifact named "${name}".`);
       return;
     }
@@ -71,4 +71,12 @@ export function artifactRoutes(
     }
   });
   return router;
+}
+
+/** An object this execution's own actions stored: `<executionId>/<jobId>/<attempt>/<name>` (PROTOCOL.md 9). */
+function ownObject(objectKey: string, executionId: string, name: string): boolean {
+  const prefix = executionArtifactKeyPrefix(executionId);
+  return objectKey.startsWith(prefix) && /^[A-Za-z0-9_-]{1,64}\/[1-9][0-9]*$/.test(
+    objectKey.slice(prefix.length, objectKey.length - name.length - 1),
+  ) && objectKey.endsWith(`/${name}`);
 }

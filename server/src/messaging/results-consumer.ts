@@ -9,10 +9,12 @@ import {
   type NatsNames,
 } from "@sluice/protocol";
 import type { ExecutionEngine } from "../engine/execution-engine";
+import type { LeaseTokens } from "../engine/lease-tokens";
 import type { Logger } from "../logger";
 import type { AgentStore } from "../persistence/agent-store";
 import { isUnavailable } from "../persistence/unavailable";
 import type { NatsLink } from "./nats";
+import { OutputCheck } from "./output-check";
 
 /** Between two tries of a result held while PostgreSQL is away. */
 const HOLD_MIN_MS = 250;
@@ -45,9 +47,27 @@ export class ResultsConsumer {
     prefix: string,
     private readonly engine: ExecutionEngine,
     private readonly agents: AgentStore,
+    private readonly leaseTokens: LeaseTokens,
     private readonly logger: Logger,
   ) {
     this.names = natsNames(prefix);
+    this.outputs = new OutputCheck(nats, this.names.artifactsBucket);
+  }
+
+  private readonly outputs: OutputCheck;
+
+  /**
+   * Whether the sender proved it received this attempt (PROTOCOL.md 6.2): the agent id in a result
+   * is only a claim, the lease token is the proof. A result without it changes nothing and is told
+   * nothing (telling would let anyone cancel another agent's job by naming it).
+   */
+  private proven(kind: string, message: { jobId: string; attempt: number; leaseToken: string }): boolean {
+    if (this.leaseTokens.verifies(message.jobId, message.attempt, message.leaseToken)) return true;
+    this.logger.warn(
+      { kind, jobId: message.jobId, attempt: message.attempt },
+      "result with a wrong lease token dropped: its sender did not receive this job",
+    );
+    return false;
   }
 
   async start(): Promise<void> {
@@ -117,7 +137,7 @@ export class ResultsConsumer {
     const parsed = this.names.parse(msg.subject);
     if (parsed?.kind === "accept") {
       const accept = this.decoded<AcceptMessage>("accept", msg);
-      if (!accept) return;
+      if (!accept || !this.proven("accept", accept)) return;
       const agent = await this.agents.find(accept.agent.id);
       if (agent?.revoked) {
         // A revoked agent took the job (NATS does not know our tokens): it must not run it, and
@@ -144,7 +164,7 @@ export class ResultsConsumer {
       });
     } else if (parsed?.kind === "heartbeat") {
       const beat = this.decoded<HeartbeatMessage>("heartbeat", msg);
-      if (!beat) return;
+      if (!beat || !this.proven("heartbeat", beat)) return;
       const renewed = await this.engine.renewLease(
         beat.jobId,
         beat.attempt,
@@ -160,7 +180,7 @@ export class ResultsConsumer {
         this.tell(beat.agentId, beat.jobId, beat.attempt, "Duplicate");
     } else if (parsed?.kind === "complete") {
       const done = this.decoded<CompleteMessage>("complete", msg);
-      if (!done) return;
+      if (!done || !this.proven("complete", done)) return;
       const agent = await this.agents.find(done.agentId);
       if (agent?.revoked) {
         // Whatever a revoked agent reports (the job it killed on learning it, a cancel's result),
@@ -174,6 +194,21 @@ export class ResultsConsumer {
           errorDetails: { code: "AgentRevoked", message: `The token of agent ${agent.name} was revoked.` },
           failureType: "SystemUnavailable",
           failureCause: "AGENT_LOST",
+          agentId: done.agentId,
+        });
+        return;
+      }
+      const mismatch = await this.outputs.mismatch(done);
+      if (mismatch !== null) {
+        await this.engine.applyAgentEvent(done.jobId, {
+          type: "ActionCompleted",
+          actionExecutionId: done.jobId,
+          attempt: done.attempt,
+          outcome: "Failed",
+          summary: mismatch,
+          errorDetails: { code: "ArtifactMismatch", message: mismatch },
+          failureType: "JobFailed",
+          failureCause: "FAILED",
           agentId: done.agentId,
         });
         return;

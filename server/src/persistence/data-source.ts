@@ -12,6 +12,7 @@ import { SourcePolls1764400000000 } from "./migrations/1764400000000-SourcePolls
 import { Schedules1764500000000 } from "./migrations/1764500000000-Schedules";
 import { Audit1764600000000 } from "./migrations/1764600000000-Audit";
 import { Installation1764700000000 } from "./migrations/1764700000000-Installation";
+import { LeaseKey1764800000000 } from "./migrations/1764800000000-LeaseKey";
 import { WebhookDeliveries1764810000000 } from "./migrations/1764810000000-WebhookDeliveries";
 import { Notifications1765900000000 } from "./migrations/1765900000000-Notifications";
 
@@ -25,6 +26,7 @@ export const migrations = [
   Schedules1764500000000,
   Audit1764600000000,
   Installation1764700000000,
+  LeaseKey1764800000000,
   WebhookDeliveries1764810000000,
   Notifications1765900000000,
 ];

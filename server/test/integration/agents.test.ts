@@ -345,6 +345,7 @@ describe("leases, retries, duplicates and revocation", () => {
         protocolVersion: PROTOCOL_VERSION,
         jobId: job.jobId,
         attempt: job.attempt,
+        leaseToken: job.leaseToken, // it took a duplicate of the job
         agent: { id: "second-agent", name: "second", version: "1" },
         startedAt: new Date().toISOString(),
       }),
@@ -380,6 +381,7 @@ describe("leases, retries, duplicates and revocation", () => {
         encode("heartbeat", {
           jobId: job.jobId,
           attempt: job.attempt,
+          leaseToken: job.leaseToken,
           agentId: reply.agentId,
           at: new Date().toISOString(),
         }),

@@ -21,7 +21,7 @@ export interface Outcome {
   outputVariables?: Record<string, string>;
   /**
    * The bytes of output artifacts, stored in the object store as an agent stores them. Outputs
-   * not given here are reported with the job id as their "content", and not stored.
+   * not given here are stored with the job id as their content (the server checks every object).
    */
   artifacts?: Record<string, Uint8Array>;
 }
@@ -84,11 +84,17 @@ export class TestWorker {
     return new Promise((resolve) => this.waiters.push({ test, resolve }));
   }
 
-  async finish(job: JobMessage, outcome: Outcome): Promise<void> {
+  /** Reports the job's result; `tamper` may change the complete before it is sent (rogue-worker tests). */
+  async finish(
+    job: JobMessage,
+    outcome: Outcome,
+    tamper?: (complete: Record<string, unknown>) => void,
+  ): Promise<void> {
     const names = natsNames(this.prefix);
-    const complete = {
+    const complete: Record<string, unknown> = {
       jobId: job.jobId,
       attempt: job.attempt,
+      leaseToken: job.leaseToken,
       agentId: this.agentId,
       outcome: outcome.outcome,
       summary: outcome.summary ?? outcome.outcome,
@@ -96,11 +102,9 @@ export class TestWorker {
       outputArtifacts: await Promise.all(
         job.outputArtifacts.map(async (a) => {
           const bytes = outcome.artifacts?.[a.name] ?? Buffer.from(job.jobId);
-          const objectKey = artifactKey(job.executionId, a.name);
-          if (outcome.artifacts?.[a.name]) {
-            const store = await new Objm(this.nc).open(names.artifactsBucket);
-            await store.putBlob({ name: objectKey }, bytes);
-          }
+          const objectKey = artifactKey(job.executionId, job.jobId, job.attempt, a.name);
+          const store = await new Objm(this.nc).open(names.artifactsBucket);
+          await store.putBlob({ name: objectKey }, bytes);
           return {
             name: a.name,
             objectKey,
@@ -111,6 +115,7 @@ export class TestWorker {
       ),
       finishedAt: new Date().toISOString(),
     };
+    tamper?.(complete);
     await this.js.publish(names.subjects.complete, encode("complete", complete as never), {
       msgID: msgIds.complete(job.jobId, job.attempt, this.agentId),
     });
@@ -134,6 +139,7 @@ export class TestWorker {
         protocolVersion: PROTOCOL_VERSION,
         jobId: job.jobId,
         attempt: job.attempt,
+        leaseToken: job.leaseToken,
         agent: { id: this.agentId, name: this.agentId, version: "test" },
         startedAt: new Date().toISOString(),
       }),

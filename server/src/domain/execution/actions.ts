@@ -7,6 +7,7 @@
 import { defaultTimeoutInMinutes } from "../limits";
 import type { ActionDeclaration, RetryCondition, RetryPolicy } from "../pipeline/document";
 import { effect, emit, type Step } from "./events";
+import { checkedResult } from "./output-artifacts";
 import { own, setOwn } from "./records";
 import { actionDeclaration, stageRuntime, type AttemptLocation } from "./state";
 import type {
@@ -221,17 +222,18 @@ export function tellAgent(
  * The agent's result for a Queued or InProgress attempt; anything else is ignored, and so is the
  * result of an agent other than the one holding the attempt (it took a duplicate).
  */
-export function recordResult(step: Step, at: AttemptLocation, result: ActionCompletedEvent): void {
+export function recordResult(step: Step, at: AttemptLocation, reported: ActionCompletedEvent): void {
   const { attempt, execution } = at;
   if (attempt.status !== "Queued" && attempt.status !== "InProgress") return;
   if (attempt.approvalPending) return; // decided by ApprovalResult only
   if (
     attempt.status === "InProgress" &&
-    result.agentId &&
+    reported.agentId &&
     attempt.agent &&
-    attempt.agent.id !== result.agentId
+    attempt.agent.id !== reported.agentId
   )
     return;
+  const result = checkedResult(at, reported);
   attempt.summary = result.summary;
   attempt.errorDetails = result.errorDetails ?? null;
   attempt.externalUrl = result.externalUrl ?? null;

@@ -77,7 +77,7 @@ describe("rollback", () => {
     const m = new Machine(doc);
     m.start("e1");
     m.succeed("e1", "Checkout");
-    m.succeed("e1", "Compile", { outputVariables: { Version: "1.0" }, outputArtifacts: [v1] });
+    m.succeed("e1", "Compile", { outputVariables: { Version: "1.0" }, outputArtifacts: [m.output("e1", "Compile", "App")] });
     m.succeed("e1", "Ship");
     expect(lastSucceededExecution(m.runtime, "Deploy")).toBe("e1");
 
@@ -99,7 +99,7 @@ describe("rollback", () => {
     const m = new Machine(doc);
     m.start("e1");
     m.succeed("e1", "Checkout");
-    m.succeed("e1", "Compile", { outputVariables: { Version: "2.0" }, outputArtifacts: [artifact("App")] });
+    m.succeed("e1", "Compile", { outputVariables: { Version: "2.0" }, outputArtifacts: [m.output("e1", "Compile", "App")] });
     m.start("r1", rollback());
     expect(m.where("r1")).toBe("waiting Deploy: STAGE_BUSY");
   });
@@ -274,7 +274,7 @@ describe("which executions the runtime keeps", () => {
     m.start("e1");
     m.start("e2");
     m.succeed("e1", "Checkout", {
-      outputArtifacts: [artifact("SourceCode")],
+      outputArtifacts: [m.output("e1", "Checkout", "SourceCode")],
       outputVariables: { CommitId: "x" },
     });
     m.disable("Deploy");
@@ -300,10 +300,11 @@ describe("names that are also Object.prototype keys", () => {
     );
     const m = new Machine(doc);
     m.start("e1");
-    m.succeed("e1", "Checkout", { outputVariables: { Id: "7" }, outputArtifacts: [artifact("__proto__")] });
+    const proto = m.output("e1", "Checkout", "__proto__");
+    m.succeed("e1", "Checkout", { outputVariables: { Id: "7" }, outputArtifacts: [proto] });
     expect(m.lastDispatches()[0]).toMatchObject({
       configuration: { Commands: "7" },
-      inputArtifacts: [artifact("__proto__")],
+      inputArtifacts: [proto],
     });
     expect(m.stageState()[0]!.latestExecution).toEqual({ executionId: "e1", status: "Succeeded" });
     expect(Object.keys(m.runtime.stages)).toEqual(["__proto__", "toString"]);

@@ -206,15 +206,16 @@ describe("what Dispatch carries", () => {
 
   it("resolves output, pipeline and execution variables, and records the resolved configuration", () => {
     const m = started();
+    const source = m.output("e1", "Checkout", "SourceCode");
     m.succeed("e1", "Checkout", {
       outputVariables: { CommitId: "abc123" },
-      outputArtifacts: [artifact("SourceCode")],
+      outputArtifacts: [source],
     });
     const [dispatch] = m.lastDispatches();
     expect(dispatch).toMatchObject({
       actionName: "Compile",
       configuration: { Commands: "make COMMIT=abc123 ENV=prod RUN=e1" },
-      inputArtifacts: [artifact("SourceCode")],
+      inputArtifacts: [source],
       outputArtifacts: [{ name: "App" }],
       region: null,
       timeoutInMinutes: 30,
@@ -230,21 +231,42 @@ describe("what Dispatch carries", () => {
 
   it("carries the recorded locations of artifacts from earlier stages", () => {
     const m = started();
+    const source = m.output("e1", "Checkout", "SourceCode");
     m.succeed("e1", "Checkout", {
       outputVariables: { CommitId: "abc" },
-      outputArtifacts: [artifact("SourceCode")],
+      outputArtifacts: [source],
     });
-    m.succeed("e1", "Compile", { outputArtifacts: [artifact("App", "objects/e1/App.zip")] });
-    expect(m.lastDispatches()[0]!.inputArtifacts).toEqual([
-      artifact("App", "objects/e1/App.zip"),
-      artifact("SourceCode"),
-    ]);
-    expect(m.view("e1").artifacts).toEqual([artifact("SourceCode"), artifact("App", "objects/e1/App.zip")]);
+    const app = m.output("e1", "Compile", "App");
+    m.succeed("e1", "Compile", { outputArtifacts: [app] });
+    expect(m.lastDispatches()[0]!.inputArtifacts).toEqual([app, source]);
+    expect(m.view("e1").artifacts).toEqual([source, app]);
+  });
+
+  it("refuses outputs the action does not declare, or stored under another attempt's key", () => {
+    const m = started();
+    m.succeed("e1", "Checkout", {
+      outputVariables: { CommitId: "abc" },
+      outputArtifacts: [m.output("e1", "Checkout", "SourceCode")],
+    });
+    m.succeed("e1", "Compile", { outputArtifacts: [m.output("e1", "Compile", "Secrets")] });
+    expect(m.action("e1", "Compile")).toMatchObject({
+      status: "Failed",
+      errorDetails: { code: "ConfigurationError" },
+    });
+    expect(m.action("e1", "Compile").summary).toMatch(/"Secrets", which the action does not declare/);
+    expect(m.view("e1").artifacts.map((a) => a.name)).toEqual(["SourceCode"]);
+    const m2 = started();
+    m2.succeed("e1", "Checkout", {
+      outputVariables: { CommitId: "abc" },
+      outputArtifacts: [artifact("SourceCode", "other-execution/j1/1/SourceCode")],
+    });
+    expect(m2.action("e1", "Checkout").summary).toMatch(/reported at "other-execution\/j1\/1\/SourceCode"/);
+    expect(m2.view("e1").artifacts).toEqual([]);
   });
 
   it("fails an action at once, without dispatch, when a reference has no value", () => {
     const m = started();
-    m.succeed("e1", "Checkout", { outputArtifacts: [artifact("SourceCode")] }); // no CommitId
+    m.succeed("e1", "Checkout", { outputArtifacts: [m.output("e1", "Checkout", "SourceCode")] }); // no CommitId
     expect(m.lastDispatches()).toEqual([]);
     expect(m.action("e1", "Compile")).toMatchObject({
       status: "Failed",

@@ -197,6 +197,12 @@ export class Machine {
     return Object.fromEntries(executionIds.map((id) => [id, this.where(id)]));
   }
 
+  /** An output artifact of the action's current attempt, stored where that attempt must store it. */
+  output(executionId: string, actionName: string, name: string): ArtifactLocation {
+    const a = this.action(executionId, actionName);
+    return artifact(name, `${executionId}/${a.actionExecutionId}/${a.attempt}/${name}`);
+  }
+
   private result(executionId: string, actionName: string, fields: Partial<ActionCompletedEvent>): Decision {
     const a = this.action(executionId, actionName);
     if (a.actionExecutionId === null) throw new Error(`${actionName} of ${executionId} never started`);

@@ -204,7 +204,7 @@ export class Simulation {
       outputVariables: OUTPUT_VARIABLES,
       outputArtifacts: dispatch.outputArtifacts.map(({ name }) => ({
         name,
-        objectKey: `${dispatch.executionId}/${name}`,
+        objectKey: `${dispatch.executionId}/${dispatch.actionExecutionId}/${dispatch.attempt}/${name}`,
         size: 1,
         sha256: "0".repeat(64),
       })),
