@@ -165,6 +165,7 @@ export async function runWordCountWorker(options: WorkerOptions): Promise<void> 
       protocolVersion: PROTOCOL_VERSION,
       jobId: job.jobId,
       attempt: job.attempt,
+      leaseToken: job.leaseToken, // proves the accept is this job's (PROTOCOL.md 6.2)
       agent: { id: agentId, name, version: "example-1" },
       startedAt: new Date().toISOString(),
     };
@@ -187,7 +188,13 @@ export async function runWordCountWorker(options: WorkerOptions): Promise<void> 
       await js
         .publish(
           names.subjects.heartbeat,
-          encode("heartbeat", { jobId: job.jobId, attempt: job.attempt, agentId, at }),
+          encode("heartbeat", {
+            jobId: job.jobId,
+            attempt: job.attempt,
+            leaseToken: job.leaseToken,
+            agentId,
+            at,
+          }),
         )
         .catch(() => undefined);
       const reason = await cancelledNow().catch(() => null);
@@ -226,6 +233,7 @@ export async function runWordCountWorker(options: WorkerOptions): Promise<void> 
       ? {
           jobId: job.jobId,
           attempt: job.attempt,
+          leaseToken: job.leaseToken,
           agentId,
           outcome: "Failed",
           failureType: "JobFailed",
@@ -236,6 +244,7 @@ export async function runWordCountWorker(options: WorkerOptions): Promise<void> 
       : {
           jobId: job.jobId,
           attempt: job.attempt,
+          leaseToken: job.leaseToken,
           agentId,
           outcome: "Succeeded",
           summary: `${counts.Words} words`,

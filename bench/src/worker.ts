@@ -1,3 +1,4 @@
+import { Objm } from "@nats-io/obj";
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import crypto from "node:crypto";
@@ -86,15 +87,32 @@ export class JobResponder {
         protocolVersion: PROTOCOL_VERSION,
         jobId: job.jobId,
         attempt: job.attempt,
+        leaseToken: job.leaseToken,
         agent: { id: this.agentId, name: this.agentId, version: "bench" },
         startedAt: new Date().toISOString(),
       }),
       { msgID: msgIds.accept(job.jobId, job.attempt) },
     );
     const outcome = this.decide(job);
+    // The server checks each reported output against the object store, so the outputs are stored.
+    const store = job.outputArtifacts.length ? await new Objm(this.nc).open(names.artifactsBucket) : null;
+    const outputArtifacts = await Promise.all(
+      job.outputArtifacts.map(async (a) => {
+        const bytes = Buffer.from(`${job.jobId}/${a.name}`);
+        const objectKey = artifactKey(job.executionId, job.jobId, job.attempt, a.name);
+        await store!.putBlob({ name: objectKey }, bytes);
+        return {
+          name: a.name,
+          objectKey,
+          size: bytes.length,
+          sha256: crypto.createHash("sha256").update(bytes).digest("hex"),
+        };
+      }),
+    );
     const complete = {
       jobId: job.jobId,
       attempt: job.attempt,
+      leaseToken: job.leaseToken,
       agentId: this.agentId,
       outcome: outcome.outcome,
       summary: outcome.summary ?? outcome.outcome,
@@ -102,12 +120,7 @@ export class JobResponder {
       ...(outcome.outcome === "Failed"
         ? { errorDetails: { code: "ExitCode", message: outcome.summary ?? "exit status 1" } }
         : {}),
-      outputArtifacts: job.outputArtifacts.map((a) => ({
-        name: a.name,
-        objectKey: artifactKey(job.executionId, a.name),
-        size: 4096 + (job.jobId.charCodeAt(0) % 7) * 1024,
-        sha256: crypto.createHash("sha256").update(`${job.jobId}/${a.name}`).digest("hex"),
-      })),
+      outputArtifacts,
       finishedAt: new Date().toISOString(),
     };
     await this.js.publish(names.subjects.complete, encode("complete", complete as never), {

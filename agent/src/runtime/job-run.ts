@@ -290,6 +290,7 @@ export class JobRun {
       protocolVersion: PROTOCOL_VERSION,
       jobId: job.jobId,
       attempt: job.attempt,
+      leaseToken: job.leaseToken,
       agent: { id: this.agentId, name: this.host.agent.name, version: this.host.agent.version },
       startedAt: new Date().toISOString(),
     };
@@ -609,6 +610,7 @@ export class JobRun {
           {
             jobId: job.jobId,
             attempt: job.attempt,
+            leaseToken: job.leaseToken,
             agentId: this.agentId,
             at: new Date(sentAt).toISOString(),
           },
@@ -705,6 +707,7 @@ export class JobRun {
     const base = {
       jobId: job.jobId,
       attempt: job.attempt,
+      leaseToken: job.leaseToken,
       agentId: this.agentId,
       summary: clip(outcome.summary, LIMITS.summaryLength),
       externalUrl: outcome.externalUrl,

@@ -25,7 +25,7 @@ export class RecordingSink implements LogSink {
 export function makeJob(overrides: Partial<JobMessage> = {}): JobMessage {
   const executionId = overrides.executionId ?? "exec-42";
   return {
-    protocolVersion: 1,
+    protocolVersion: 2,
     jobId: "job-7",
     attempt: 2,
     executionId,
@@ -36,7 +36,8 @@ export function makeJob(overrides: Partial<JobMessage> = {}): JobMessage {
     configuration: {},
     inputArtifacts: [],
     outputArtifacts: [],
-    outputArtifactKeyPrefix: `${executionId}/`,
+    outputArtifactKeyPrefix: `${executionId}/${overrides.jobId ?? "job-7"}/${overrides.attempt ?? 2}/`,
+    leaseToken: "kq3vX9d2Lh7mR4tB8wZ1nF6yJ0cP5sAe",
     pool: "default",
     timeoutInMinutes: 5,
     context: { pipelineExecutionId: executionId, variables: {} },

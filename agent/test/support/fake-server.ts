@@ -219,10 +219,12 @@ export class FakeServer {
   /** A valid job of this type; override anything. */
   job(type: ActionTypeId, overrides: Partial<MessageInput<"job">> = {}): MessageInput<"job"> {
     const executionId = randomUUID();
+    const jobId = overrides.jobId ?? randomUUID();
+    const attempt = overrides.attempt ?? 1;
     return {
       protocolVersion: PROTOCOL_VERSION,
-      jobId: randomUUID(),
-      attempt: 1,
+      jobId,
+      attempt,
       executionId,
       pipelineName: "web.app@v2",
       stageName: "Build",
@@ -231,7 +233,8 @@ export class FakeServer {
       configuration: {},
       inputArtifacts: [],
       outputArtifacts: [],
-      outputArtifactKeyPrefix: `${executionId}/`,
+      outputArtifactKeyPrefix: `${executionId}/${jobId}/${attempt}/`,
+      leaseToken: randomUUID().replace(/-/g, ""),
       pool: "default",
       timeoutInMinutes: 10,
       context: { pipelineExecutionId: executionId, variables: {} },

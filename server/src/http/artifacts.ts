@@ -76,7 +76,11 @@ export function artifactRoutes(
 /** An object this execution's own actions stored: `<executionId>/<jobId>/<attempt>/<name>` (PROTOCOL.md 9). */
 function ownObject(objectKey: string, executionId: string, name: string): boolean {
   const prefix = executionArtifactKeyPrefix(executionId);
-  return objectKey.startsWith(prefix) && /^[A-Za-z0-9_-]{1,64}\/[1-9][0-9]*$/.test(
-    objectKey.slice(prefix.length, objectKey.length - name.length - 1),
-  ) && objectKey.endsWith(`/${name}`);
+  return (
+    objectKey.startsWith(prefix) &&
+    /^[A-Za-z0-9_-]{1,64}\/[1-9][0-9]*$/.test(
+      objectKey.slice(prefix.length, objectKey.length - name.length - 1),
+    ) &&
+    objectKey.endsWith(`/${name}`)
+  );
 }
