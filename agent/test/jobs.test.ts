@@ -66,10 +66,12 @@ describe("a job that succeeds", () => {
       };
     });
     agent = await startTestAgent(server, [provider]);
+    const jobId = "7d1f0c52-0b7e-4a39-9f3e-2c6b1d8e4a10";
     const job = await server.publishJob(
       server.job(provider.id, {
         executionId,
-        outputArtifactKeyPrefix: `${executionId}/`,
+        jobId,
+        outputArtifactKeyPrefix: `${executionId}/${jobId}/1/`,
         context: { pipelineExecutionId: executionId, variables: {} },
         inputArtifacts: [input],
         outputArtifacts: [{ name: "Built" }],
@@ -85,7 +87,7 @@ describe("a job that succeeds", () => {
       testReport: { passed: 3, failed: 0, skipped: 1 },
     });
     expect(complete.outputArtifacts).toHaveLength(1);
-    expect(complete.outputArtifacts[0]).toMatchObject({ name: "Built", objectKey: `${executionId}/Built` });
+    expect(complete.outputArtifacts[0]).toMatchObject({ name: "Built", objectKey: `${executionId}/${jobId}/1/Built` });
     expect(complete.outputArtifacts[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(server.accepts.filter((a) => a.jobId === job.jobId)).toHaveLength(1);
     expect(server.accepts[0]!.agent).toMatchObject({ id: agent.agentId, name: "test-agent" });
@@ -519,7 +521,7 @@ describe("jobs the agent cannot read", () => {
     agent = await startTestAgent(server, [provider]);
     const job = server.job(provider.id);
     const acksBefore = server.jobAcks.length;
-    await server.publishRawJob("default", provider.id, { ...job, protocolVersion: 2, futureField: true });
+    await server.publishRawJob("default", provider.id, { ...job, protocolVersion: 3, futureField: true });
     const ack = await waitFor("the agent's answer", () => server.jobAcks[acksBefore]);
     expect(ack).toMatch(/^-NAK/);
     expect(JSON.parse(ack.slice("-NAK".length))).toEqual({ delay: 30_000_000_000 });

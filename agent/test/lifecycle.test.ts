@@ -70,7 +70,7 @@ describe("registration", () => {
       labels: { os: "linux", arch: "x64" },
     });
     expect(server.registrations[before]).toMatchObject({
-      protocolVersion: 1,
+      protocolVersion: 2,
       token: TEST_TOKEN,
       name: "test-agent",
       pool: "gpu",

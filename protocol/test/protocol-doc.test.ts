@@ -22,6 +22,7 @@ import {
   type StreamKey,
   type StreamSettings,
 } from "../src";
+import { artifactKey } from "../src/names";
 import { SHELL } from "./fixtures";
 
 const doc = readFileSync(path.join(__dirname, "..", "PROTOCOL.md"), "utf8");
@@ -183,9 +184,10 @@ describe("PROTOCOL.md names table (3.3)", () => {
         code("<p>.cancel.<jobId>"),
         code("<p>.agents.<agentId>.cancel"),
         code("<p>.events.<pipeline>"),
-        code("<executionId>/<artifactName>"),
+        code("<executionId>/<jobId>/<attempt>/<artifactName>"),
       ]),
     );
+    expect(artifactKey("E", "J", 3, "A")).toBe("E/J/3/A");
     // and the code puts each parameter where the doc says
     expect(inDoc(n.subjects.job("POOL", { ...SHELL, provider: "PROVIDER", version: "VERSION" }))).toBe(
       "<p>.jobs.POOL.Build.Sluice.PROVIDER.VERSION",
