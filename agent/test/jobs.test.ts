@@ -31,6 +31,7 @@ afterAll(async () => {
 });
 
 /** The test agents' work directory holds no workspace once jobs ended. */
+/** The job workspaces left in the agent's work directory. */
 async function workspaces(): Promise<string[]> {
   return fs.readdir(agentConfig(server).workDir).catch(() => []);
 }
@@ -180,7 +181,8 @@ describe("a job that fails", () => {
     const complete = await waitFor("the complete", () => server.completeOf(job));
     expect(complete).toMatchObject({ outcome: "Failed", failureType: "RevisionUnavailable" });
     expect(run).not.toHaveBeenCalled();
-    expect(await workspaces()).toEqual([]);
+    // The workspace goes once the complete is stored (the agent removes it right after).
+    await waitForAsync("the workspace to be removed", async () => (await workspaces()).length === 0);
   });
 
   it("downloads several inputs at once and names the first missing one, in the job's order", async () => {
@@ -222,7 +224,8 @@ describe("a job that fails", () => {
     expect(failed).toMatchObject({ outcome: "Failed", failureType: "RevisionUnavailable" });
     expect(failed.summary).toContain("Input artifact Gone1");
     expect(run).toHaveBeenCalledTimes(1);
-    expect(await workspaces()).toEqual([]);
+    // The workspace goes once the complete is stored (the agent removes it right after).
+    await waitForAsync("the workspace to be removed", async () => (await workspaces()).length === 0);
   });
 });
 
@@ -280,7 +283,8 @@ describe("cancels", () => {
     });
     expect(record.stopReason?.kind).toBe("Cancelled");
     expect(server.logText(job, "system")).not.toContain("Uploading");
-    expect(await workspaces()).toEqual([]);
+    // The workspace goes once the complete is stored (the agent removes it right after).
+    await waitForAsync("the workspace to be removed", async () => (await workspaces()).length === 0);
   });
 
   it("reach a running job through the durable subject alone, within a heartbeat", async () => {

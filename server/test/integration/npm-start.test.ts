@@ -30,7 +30,16 @@ afterAll(async () => {
   if (!(await linkSeen)) process.stderr.write(`npm start printed:\n${out.slice(-5000)}\n`);
   sawLink(false);
   if (child && child.exitCode === null && child.signalCode === null) {
-    process.kill(-child.pid!, "SIGKILL");
+    // Ctrl-C first: npm start stops the server, agent and dashboard it started (each in a process
+    // group of its own, which a SIGKILL of npm start's group would leave running, and jest with them).
+    const running = child;
+    const ended = new Promise<boolean>((resolve) => running.once("exit", () => resolve(true)));
+    process.kill(-running.pid!, "SIGINT");
+    const stopped = await Promise.race([
+      ended,
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 30_000).unref()),
+    ]);
+    if (!stopped) process.kill(-running.pid!, "SIGKILL");
   }
   if (localNats) {
     // The prefix npm start chose, even when the test stopped before reading it.
@@ -101,7 +110,12 @@ it("starts server, agent and dashboard with one command, and stops them on Ctrl-
   expect(agentTokens).toEqual([{ description: "local agent started by npm start", revokedAt: null }]);
   // The demo pipeline (scripts/demo-pipeline.mjs): its link, and its first execution, run by the local
   // agent, waits at its approval.
-  expect(out).toContain(`Demo:      http://localhost:${webPort}/pipelines/demo`);
+  // (printed once it is created, after the banner's other lines)
+  await eventually(
+    async () => out.includes(`Demo:      http://localhost:${webPort}/pipelines/demo`),
+    60_000,
+    `the demo's link in npm start's output:\n${out.slice(-3000)}`,
+  );
   await eventually(
     async () => {
       const { pipeline } = (
