@@ -88,7 +88,10 @@ describe("a job that succeeds", () => {
       testReport: { passed: 3, failed: 0, skipped: 1 },
     });
     expect(complete.outputArtifacts).toHaveLength(1);
-    expect(complete.outputArtifacts[0]).toMatchObject({ name: "Built", objectKey: `${executionId}/${jobId}/1/Built` });
+    expect(complete.outputArtifacts[0]).toMatchObject({
+      name: "Built",
+      objectKey: `${executionId}/${jobId}/1/Built`,
+    });
     expect(complete.outputArtifacts[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(server.accepts.filter((a) => a.jobId === job.jobId)).toHaveLength(1);
     expect(server.accepts[0]!.agent).toMatchObject({ id: agent.agentId, name: "test-agent" });

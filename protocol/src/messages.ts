@@ -143,9 +143,11 @@ export const jobMessageSchema = z
     configuration: stringMap(text(LIMITS.configurationKeyLength), z.string(), LIMITS.configurationKeys),
     inputArtifacts: artifactList(storedArtifactSchema, "Input artifact"),
     outputArtifacts: artifactList(z.object({ name: artifactNameSchema }), "Output artifact"),
-    outputArtifactKeyPrefix: z.string().regex(/^[A-Za-z0-9_-]{1,64}\/[A-Za-z0-9_-]{1,64}\/[1-9][0-9]{0,8}\/$/, {
-      error: "must be <executionId>/<jobId>/<attempt>/",
-    }),
+    outputArtifactKeyPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}\/[A-Za-z0-9_-]{1,64}\/[1-9][0-9]{0,8}\/$/, {
+        error: "must be <executionId>/<jobId>/<attempt>/",
+      }),
     leaseToken: leaseTokenSchema,
     pool: poolSchema,
     timeoutInMinutes: z.int().min(1).max(LIMITS.timeoutInMinutes),

@@ -308,12 +308,18 @@ export function executionArtifactKeyPrefix(executionId: string): string {
  * no attempt can overwrite the objects of another action, execution or attempt.
  */
 export function outputArtifactKeyPrefix(executionId: string, jobId: string, attempt: number): string {
-  if (!Number.isInteger(attempt) || attempt < 1) throw new Error(`Attempt must be a positive integer; got ${attempt}`);
+  if (!Number.isInteger(attempt) || attempt < 1)
+    throw new Error(`Attempt must be a positive integer; got ${attempt}`);
   return `${executionArtifactKeyPrefix(executionId)}${checked("Job id", jobId, PATTERNS.id)}/${attempt}/`;
 }
 
 /** `<executionId>/<jobId>/<attempt>/<artifactName>`: the object of an artifact in the artifacts bucket. */
-export function artifactKey(executionId: string, jobId: string, attempt: number, artifactName: string): string {
+export function artifactKey(
+  executionId: string,
+  jobId: string,
+  attempt: number,
+  artifactName: string,
+): string {
   return (
     outputArtifactKeyPrefix(executionId, jobId, attempt) +
     checked("Artifact name", artifactName, PATTERNS.artifactName)

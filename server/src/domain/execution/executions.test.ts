@@ -77,7 +77,10 @@ describe("rollback", () => {
     const m = new Machine(doc);
     m.start("e1");
     m.succeed("e1", "Checkout");
-    m.succeed("e1", "Compile", { outputVariables: { Version: "1.0" }, outputArtifacts: [m.output("e1", "Compile", "App")] });
+    m.succeed("e1", "Compile", {
+      outputVariables: { Version: "1.0" },
+      outputArtifacts: [m.output("e1", "Compile", "App")],
+    });
     m.succeed("e1", "Ship");
     expect(lastSucceededExecution(m.runtime, "Deploy")).toBe("e1");
 
@@ -99,7 +102,10 @@ describe("rollback", () => {
     const m = new Machine(doc);
     m.start("e1");
     m.succeed("e1", "Checkout");
-    m.succeed("e1", "Compile", { outputVariables: { Version: "2.0" }, outputArtifacts: [m.output("e1", "Compile", "App")] });
+    m.succeed("e1", "Compile", {
+      outputVariables: { Version: "2.0" },
+      outputArtifacts: [m.output("e1", "Compile", "App")],
+    });
     m.start("r1", rollback());
     expect(m.where("r1")).toBe("waiting Deploy: STAGE_BUSY");
   });
