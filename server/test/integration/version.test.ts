@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION } from "@sluice/protocol";
+import { MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_VERSION } from "@sluice/protocol";
 import packageJson from "../../package.json";
 import { ADMIN_TOKEN, dataOf, startTestServer, type TestServer } from "../support/server";
 
@@ -12,7 +12,11 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const expected = { server: packageJson.version, protocol: PROTOCOL_VERSION, minProtocol: 1 };
+const expected = {
+  server: packageJson.version,
+  protocol: PROTOCOL_VERSION,
+  minProtocol: MIN_SUPPORTED_PROTOCOL_VERSION,
+};
 
 it("GET /version answers the server and protocol versions to a token allowed GetVersion", async () => {
   const url = t.url.replace(/\/graphql$/, "/version");
