@@ -73,7 +73,8 @@ export class TestWorker {
           // A job that arrives while the test stops the worker is left to the next holder.
           if (decoded.ok) await worker.take(decoded.message).catch((e) => worker.unlessStopped(e));
         }
-      })();
+        // The consumer's next pull may meet the connection stop() closed.
+      })().catch((e) => worker.unlessStopped(e));
     }
     return worker;
   }
