@@ -19,6 +19,7 @@ import {
   screenshot,
   seriousViolations,
 } from "./support/browser";
+import { connectNats } from "../../server/test/support/nats";
 import { eventually } from "../../server/test/support/wait";
 import { ADMIN_TOKEN, startStack, type Stack } from "./support/stack";
 
@@ -688,6 +689,64 @@ describe("the dashboard against a real server and agent", () => {
     await page.waitForURL(`${stack.web}/audit?pipelineName=${PIPELINE}`);
     expect(await page.getByLabel("Pipeline", { exact: true }).inputValue()).toBe(PIPELINE);
     await rows.first().waitFor();
+  });
+
+  it("shows the pipeline's notification rules and delivery log, live; sends a test and redelivers it", async () => {
+    // A real receiver: a NATS subscriber on the target's subject.
+    const nc = await connectNats();
+    try {
+      const { createNotificationTarget: target } = await stack.gql(
+        `mutation ($t: NotificationTargetInput!) { createNotificationTarget(target: $t) { id natsSubject } }`,
+        { t: { kind: "NATS", name: "ops-bus", subject: "web.release" } },
+      );
+      await stack.gql(`mutation ($r: NotificationRuleInput!) { createNotificationRule(rule: $r) { id } }`, {
+        r: {
+          name: "release-news",
+          pipelineName: PIPELINE,
+          eventTypes: ["EXECUTION_FAILED", "EXECUTION_SUCCEEDED"],
+          targetIds: [target.id],
+        },
+      });
+      const received: string[] = [];
+      const sub = nc.subscribe(target.natsSubject as string);
+      void (async () => {
+        for await (const m of sub) received.push(m.headers?.get("Nats-Msg-Id") ?? "");
+      })();
+      await nc.flush();
+
+      await page.goto(`${stack.web}/pipelines/${PIPELINE}`);
+      await page.getByRole("link", { name: "Notifications", exact: true }).click();
+      await page.getByRole("heading", { name: `Notifications of ${PIPELINE}`, level: 1 }).waitFor();
+      const rule = page.locator('tr[data-rule="release-news"]');
+      await rule.locator('li[data-target="ops-bus"]').waitFor();
+      expect(await rule.textContent()).toContain(target.natsSubject);
+
+      // Send test: the receiver gets it, and the delivery log shows it delivered without a reload.
+      await rule.getByRole("button", { name: "Send test of release-news" }).click();
+      await eventually(async () => received.length === 1, 20_000, "the test message at the receiver");
+      const row = page.locator(`tr[data-delivery="${received[0]}"]`);
+      await row.locator(".status", { hasText: "Delivered" }).waitFor();
+      expect(await row.textContent()).toContain("TEST");
+      await checkPage("notifications");
+
+      // Redeliver: the same message id again.
+      await row.getByRole("button", { name: /^Redeliver/ }).click();
+      await eventually(async () => received.length === 2, 20_000, "the redelivered message");
+      expect(received[1]).toBe(received[0]);
+      await page.getByRole("status").filter({ hasText: "Redelivering to ops-bus." }).waitFor();
+
+      // Mute: the rule says so, and the server has it.
+      await rule.getByRole("button", { name: "Mute release-news" }).click();
+      await rule.getByRole("button", { name: "Unmute release-news" }).waitFor();
+      const { notificationRules } = await stack.gql(
+        `query ($p: String) { notificationRules(pipelineName: $p) { name enabled } }`,
+        { p: PIPELINE },
+      );
+      expect(notificationRules).toEqual([{ name: "release-news", enabled: false }]);
+      sub.unsubscribe();
+    } finally {
+      await nc.close();
+    }
   });
 
   it("measures the pipeline page's first load (printed, not asserted)", async () => {

@@ -15,6 +15,10 @@ const KINDS: Record<string, { icon: string; tone: string; label?: string }> = {
   busy: { icon: "▶", tone: "run" },
   draining: { icon: "◐", tone: "warn" },
   offline: { icon: "○", tone: "muted" },
+  // notification deliveries
+  PENDING: { icon: "◷", tone: "wait", label: "Pending" },
+  SUCCEEDED: { icon: "✓", tone: "ok", label: "Delivered" },
+  FAILED: { icon: "✕", tone: "bad", label: "Failed" },
 };
 
 export function statusTone(status: string | null | undefined): string {

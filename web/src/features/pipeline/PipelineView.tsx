@@ -84,6 +84,12 @@ export function PipelineView({ name }: { name: string }) {
           <Link className="button-link" href={`/pipelines/${encodeURIComponent(pipeline.name)}/executions`}>
             History
           </Link>
+          <Link
+            className="button-link"
+            href={`/pipelines/${encodeURIComponent(pipeline.name)}/notifications`}
+          >
+            Notifications
+          </Link>
           <Link className="button-link" href={`/pipelines/${encodeURIComponent(pipeline.name)}/edit`}>
             Edit
           </Link>

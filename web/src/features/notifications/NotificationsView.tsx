@@ -1,0 +1,408 @@
+"use client";
+
+import Link from "next/link";
+import { useState } from "react";
+import { useMutation } from "urql";
+import { useLiveQuery } from "@/components/live";
+import { formatTime } from "@/components/time";
+import { Status } from "@/components/Status";
+import { graphql } from "@/gql";
+import type { PipelineNotificationsQuery } from "@/gql/graphql";
+
+const PAGE_SIZE = 25;
+const STATUSES = ["PENDING", "SUCCEEDED", "FAILED"] as const;
+
+const NOTIFICATIONS = graphql(`
+  query PipelineNotifications(
+    $name: String!
+    $first: Int!
+    $after: String
+    $status: NotificationDeliveryStatus
+  ) {
+    pipeline(name: $name) {
+      id
+      name
+    }
+    notificationRules(pipelineName: $name) {
+      id
+      name
+      enabled
+      pipelineName
+      eventTypes
+      detailLevel
+      circuitOpen
+      filter {
+        branches
+        stageNames
+      }
+      targets {
+        id
+        name
+        kind
+        url
+        natsSubject
+        emailAddresses
+        circuit {
+          open
+          openUntil
+          consecutiveFailures
+          lastError
+        }
+      }
+    }
+    notificationDeliveries(pipelineName: $name, first: $first, after: $after, status: $status) {
+      nodes {
+        id
+        status
+        eventType
+        ruleName
+        targetName
+        message
+        link
+        attempts
+        createdAt
+        deliveredAt
+        nextAttemptAt
+        lastStatusCode
+        lastLatencyMs
+        lastError
+      }
+      pageInfo {
+        endCursor
+        hasNextPage
+      }
+    }
+  }
+`);
+
+const DELIVERY_EVENTS = graphql(`
+  subscription NotificationDeliveryEvents {
+    notificationDeliveryEvents {
+      id
+      pipelineName
+      status
+    }
+  }
+`);
+
+const TEST_RULE = graphql(`
+  mutation TestNotificationRule($id: ID!) {
+    testNotificationRule(id: $id) {
+      id
+      targetName
+    }
+  }
+`);
+
+const REDELIVER = graphql(`
+  mutation RedeliverNotification($id: ID!) {
+    redeliverNotification(id: $id) {
+      id
+      status
+    }
+  }
+`);
+
+const SET_RULE_ENABLED = graphql(`
+  mutation SetNotificationRuleEnabled($id: ID!, $rule: NotificationRuleInput!) {
+    updateNotificationRule(id: $id, rule: $rule) {
+      id
+      enabled
+    }
+  }
+`);
+
+type Rule = PipelineNotificationsQuery["notificationRules"][number];
+
+/** Where a target sends: its URL's origin, subject or addresses (secrets are masked by the server). */
+function destination(t: {
+  kind: string;
+  url?: string | null;
+  natsSubject?: string | null;
+  emailAddresses?: string[] | null;
+}): string {
+  if (t.kind === "NATS") return t.natsSubject ?? "";
+  if (t.kind === "EMAIL") return (t.emailAddresses ?? []).join(", ");
+  return t.url ?? "";
+}
+
+/**
+ * /pipelines/[name]/notifications: the notification rules that apply to the pipeline (its own and
+ * those of every pipeline) with their targets and circuit breakers, and the pipeline's delivery
+ * log, newest first, filtered by status. "Send test" sends a TEST message to each target of a rule;
+ * "Redeliver" sends a delivery again with the same message id. Live: each delivery event (on any
+ * server copy) fetches the page again.
+ */
+export function NotificationsView({ name }: { name: string }) {
+  const [status, setStatus] = useState<(typeof STATUSES)[number] | "">("");
+  const [cursors, setCursors] = useState<string[]>([]);
+  const [notice, setNotice] = useState<{ text: string; error?: boolean } | null>(null);
+  const after = cursors.length > 0 ? cursors[cursors.length - 1]! : null;
+  const [{ data, error, fetching }, refetch] = useLiveQuery({
+    query: NOTIFICATIONS,
+    variables: { name, first: PAGE_SIZE, after, status: status || null },
+    subscription: DELIVERY_EVENTS,
+    subscriptionVariables: {},
+    onEvent: (event) => event.notificationDeliveryEvents.pipelineName === name,
+  });
+  const [testing, testRule] = useMutation(TEST_RULE);
+  const [, redeliver] = useMutation(REDELIVER);
+  const [, setRuleEnabled] = useMutation(SET_RULE_ENABLED);
+
+  if (error && !data)
+    return (
+      <p role="alert" className="error">
+        {error.message}
+      </p>
+    );
+  if (!data) return <p className="muted">Loading…</p>;
+  if (!data.pipeline)
+    return (
+      <p role="alert" className="error">
+        There is no pipeline named “{name}”.
+      </p>
+    );
+  const path = `/pipelines/${encodeURIComponent(name)}`;
+  const deliveries = data.notificationDeliveries.nodes;
+
+  const toggle = async (rule: Rule) => {
+    const result = await setRuleEnabled({
+      id: rule.id,
+      rule: {
+        name: rule.name,
+        pipelineName: rule.pipelineName ?? null,
+        eventTypes: rule.eventTypes,
+        detailLevel: rule.detailLevel,
+        filter: rule.filter ? { branches: rule.filter.branches, stageNames: rule.filter.stageNames } : null,
+        targetIds: rule.targets.map((t) => t.id),
+        enabled: !rule.enabled,
+      },
+    });
+    setNotice(
+      result.error
+        ? { text: result.error.message, error: true }
+        : { text: `${rule.name} is ${rule.enabled ? "muted" : "on"}.` },
+    );
+    refetch({ requestPolicy: "network-only" });
+  };
+
+  return (
+    <>
+      <div className="page-head">
+        <div>
+          <h1>Notifications of {name}</h1>
+          <p className="muted small">
+            <Link href={path}>Pipeline</Link> · <Link href={`${path}/executions`}>History</Link>
+          </p>
+        </div>
+      </div>
+      <p role="status" className={notice?.error ? "error" : "notice"}>
+        {notice?.text}
+      </p>
+
+      <section aria-labelledby="rules-heading">
+        <h2 id="rules-heading">Rules</h2>
+        {data.notificationRules.length === 0 ? (
+          <p className="muted">
+            No notification rule applies to this pipeline. Create one with{" "}
+            <code>sluice create-notification-rule</code> or the <code>createNotificationRule</code> mutation.
+          </p>
+        ) : (
+          <div className="table-wrap">
+            <table className="table">
+              <caption className="visually-hidden">Notification rules that apply to {name}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Rule</th>
+                  <th scope="col">Events</th>
+                  <th scope="col">Targets</th>
+                  <th scope="col">Actions</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.notificationRules.map((rule) => (
+                  <tr key={rule.id} data-rule={rule.name}>
+                    <td>
+                      <strong>{rule.name}</strong>
+                      <div className="muted small">
+                        {rule.enabled ? "on" : "muted"} ·{" "}
+                        {rule.pipelineName ? "this pipeline" : "every pipeline"} ·{" "}
+                        {rule.detailLevel.toLowerCase()}
+                        {rule.filter?.branches.length ? ` · branches ${rule.filter.branches.join(", ")}` : ""}
+                        {rule.filter?.stageNames.length
+                          ? ` · stages ${rule.filter.stageNames.join(", ")}`
+                          : ""}
+                      </div>
+                    </td>
+                    <td className="small">{rule.eventTypes.join(", ")}</td>
+                    <td>
+                      <ul className="target-list">
+                        {rule.targets.map((t) => (
+                          <li key={t.id} data-target={t.name}>
+                            {t.name} <span className="muted small">({t.kind.toLowerCase()})</span>{" "}
+                            <code className="small">{destination(t)}</code>
+                            {t.circuit.open ? (
+                              <div className="error small" role="note">
+                                Circuit open after {t.circuit.consecutiveFailures} failures
+                                {t.circuit.openUntil ? ` until ${formatTime(t.circuit.openUntil)}` : ""}
+                                {t.circuit.lastError ? `: ${t.circuit.lastError}` : ""}
+                              </div>
+                            ) : null}
+                          </li>
+                        ))}
+                      </ul>
+                    </td>
+                    <td>
+                      <div className="buttons">
+                        <button
+                          type="button"
+                          disabled={testing.fetching}
+                          onClick={async () => {
+                            const result = await testRule({ id: rule.id });
+                            setNotice(
+                              result.error
+                                ? { text: result.error.message, error: true }
+                                : {
+                                    text: `Test sent to ${result.data?.testNotificationRule.map((d) => d.targetName).join(", ")}.`,
+                                  },
+                            );
+                            refetch({ requestPolicy: "network-only" });
+                          }}
+                        >
+                          Send test<span className="visually-hidden"> of {rule.name}</span>
+                        </button>
+                        <button type="button" onClick={() => toggle(rule)}>
+                          {rule.enabled ? "Mute" : "Unmute"}
+                          <span className="visually-hidden"> {rule.name}</span>
+                        </button>
+                      </div>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+
+      <section aria-labelledby="deliveries-heading" className="spaced">
+        <div className="page-head">
+          <h2 id="deliveries-heading">Delivery log</h2>
+          <div className="field-inline">
+            <label htmlFor="delivery-status">Status</label>
+            <select
+              id="delivery-status"
+              value={status}
+              onChange={(e) => {
+                setStatus(e.target.value as typeof status);
+                setCursors([]);
+              }}
+            >
+              <option value="">All</option>
+              {STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {s.charAt(0) + s.slice(1).toLowerCase()}
+                </option>
+              ))}
+            </select>
+          </div>
+        </div>
+        {deliveries.length === 0 ? (
+          <p className="muted">{status ? "No delivery has this status." : "Nothing was sent yet."}</p>
+        ) : (
+          <div className="table-wrap">
+            <table className="table" aria-busy={fetching}>
+              <caption className="visually-hidden">
+                Deliveries for {name}, newest first, page {cursors.length + 1}
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Status</th>
+                  <th scope="col">Event</th>
+                  <th scope="col">Rule → target</th>
+                  <th scope="col">Attempts</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Actions</th>
+                </tr>
+              </thead>
+              <tbody>
+                {deliveries.map((d) => (
+                  <tr key={d.id} data-delivery={d.id} data-status={d.status}>
+                    <td>
+                      <Status status={d.status} />
+                      {d.status === "PENDING" && d.nextAttemptAt ? (
+                        <div className="muted small">next at {formatTime(d.nextAttemptAt)}</div>
+                      ) : null}
+                    </td>
+                    <td>
+                      {d.eventType}
+                      <div className="muted small">
+                        <a href={d.link}>{d.message}</a>
+                      </div>
+                    </td>
+                    <td>
+                      {d.ruleName} → {d.targetName}
+                    </td>
+                    <td>
+                      {d.attempts}
+                      {d.lastStatusCode != null || d.lastLatencyMs != null ? (
+                        <div className="muted small">
+                          {[
+                            d.lastStatusCode != null ? `status ${d.lastStatusCode}` : null,
+                            d.lastLatencyMs != null ? `${d.lastLatencyMs} ms` : null,
+                          ]
+                            .filter(Boolean)
+                            .join(" · ")}
+                        </div>
+                      ) : null}
+                      {d.lastError ? <div className="error small">{d.lastError}</div> : null}
+                    </td>
+                    <td>
+                      <time dateTime={d.createdAt}>{formatTime(d.createdAt)}</time>
+                    </td>
+                    <td>
+                      <button
+                        type="button"
+                        onClick={async () => {
+                          const result = await redeliver({ id: d.id });
+                          setNotice(
+                            result.error
+                              ? { text: result.error.message, error: true }
+                              : { text: `Redelivering to ${d.targetName}.` },
+                          );
+                          refetch({ requestPolicy: "network-only" });
+                        }}
+                      >
+                        Redeliver<span className="visually-hidden"> {d.id.slice(0, 8)}</span>
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        <nav aria-label="Pages of deliveries" className="buttons">
+          <button
+            type="button"
+            disabled={cursors.length === 0}
+            onClick={() => setCursors((c) => c.slice(0, -1))}
+          >
+            Newer
+          </button>
+          <span>Page {cursors.length + 1}</span>
+          <button
+            type="button"
+            disabled={!data.notificationDeliveries.pageInfo.hasNextPage}
+            onClick={() => {
+              const end = data.notificationDeliveries.pageInfo.endCursor;
+              if (end) setCursors((c) => [...c, end]);
+            }}
+          >
+            Older
+          </button>
+        </nav>
+      </section>
+    </>
+  );
+}
