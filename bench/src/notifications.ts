@@ -77,7 +77,9 @@ export async function runNotifications(options: NotificationsOptions): Promise<B
   await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
   const port = (receiver.address() as AddressInfo).port;
   // Plain HTTP to a receiver on this machine: the figure is Sluice's path, not a TLS handshake.
-  const server = await startChildServer({ env: { SLUICE_NOTIFY_ALLOW_HTTP: "true" } });
+  const server = await startChildServer({
+    env: { SLUICE_NOTIFY_ALLOW_HTTP: "true", SLUICE_NOTIFY_ALLOW_PRIVATE: "true" },
+  });
   const gql = new GraphQLHttpClient(server.url, server.token);
   const responder = await JobResponder.start(server.natsPrefix, [GIT, SHELL("Build")], () => ({
     outcome: "Succeeded",

@@ -136,6 +136,7 @@ const envSchema = z.object({
   SLUICE_NOTIFY_CA_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
   /** Accept http:// notification targets (https only by default). */
   SLUICE_NOTIFY_ALLOW_HTTP: z.enum(["true", "false"]).default("false"),
+  SLUICE_NOTIFY_ALLOW_PRIVATE: z.enum(["true", "false"]).default("false"),
   SLUICE_NOTIFY_TIMEOUT_MS: positiveInt(10_000, "a positive number of milliseconds"),
   SLUICE_NOTIFY_RETRY_BASE_MS: positiveInt(1000, "a positive number of milliseconds"),
   SLUICE_NOTIFY_RETRY_MAX_DELAY_MS: positiveInt(300_000, "a positive number of milliseconds"),
@@ -259,6 +260,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       smtpFrom: e.SLUICE_SMTP_FROM,
       caFile: e.SLUICE_NOTIFY_CA_FILE,
       allowHttp: e.SLUICE_NOTIFY_ALLOW_HTTP === "true",
+      allowPrivate: e.SLUICE_NOTIFY_ALLOW_PRIVATE === "true",
       timeoutMs: e.SLUICE_NOTIFY_TIMEOUT_MS,
       retryBaseMs: e.SLUICE_NOTIFY_RETRY_BASE_MS,
       retryMaxDelayMs: e.SLUICE_NOTIFY_RETRY_MAX_DELAY_MS,

@@ -59,7 +59,7 @@ export class DeliveryWorker {
     private readonly settings: NotificationSettings,
     private readonly logger: Logger,
   ) {
-    this.http = new HttpTransport(settings.caFile);
+    this.http = new HttpTransport(settings.caFile, settings.allowPrivate);
     this.email = new EmailTransport(settings.smtpUrl, settings.smtpFrom, settings.timeoutMs);
     this.natsOut = new NatsTransport(nats, `${prefix}_notify`);
     this.changesSubject = `${prefix}.server.notifications`;

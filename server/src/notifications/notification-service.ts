@@ -111,7 +111,11 @@ export class NotificationService {
   }
 
   private check(input: TargetInput, path: string): void {
-    const issues = targetIssues(input, { allowHttp: this.settings.allowHttp }, path);
+    const issues = targetIssues(
+      input,
+      { allowHttp: this.settings.allowHttp, allowPrivate: this.settings.allowPrivate },
+      path,
+    );
     if (issues.length > 0) throw new ValidationError(issues);
   }
 }

@@ -10,6 +10,8 @@ export interface NotificationSettings {
   caFile: string | undefined;
   /** Accept http:// target URLs (off: https only). */
   allowHttp: boolean;
+  /** Accept targets on loopback, private and link-local addresses (off: public hosts only). */
+  allowPrivate: boolean;
   /** One attempt's time limit. */
   timeoutMs: number;
   /** First retry delay; doubles with each failure, with jitter, up to maxDelayMs. */

@@ -1,9 +1,12 @@
+import dns from "node:dns";
 import fs from "node:fs";
 import http from "node:http";
 import https from "node:https";
+import net from "node:net";
 import tls from "node:tls";
 import { headers } from "@nats-io/transport-node";
 import { createTransport, type Transporter } from "nodemailer";
+import { describeRange, nonPublicRange } from "../domain/notifications/addresses";
 import type { NatsLink } from "../messaging/nats";
 
 /** What one attempt came to. `error` never holds a secret (no URL credentials, no SMTP password). */
@@ -19,14 +22,19 @@ const clip = (text: string) => (text.length > MAX_ERROR ? `${text.slice(0, MAX_E
 /**
  * HTTPS POSTs with node's own client: a time limit over the whole exchange, no redirects followed
  * (a 3xx is a failure: a notification must not be re-aimed by the receiver), the system's CAs plus
- * SLUICE_NOTIFY_CA_FILE's, and the response body read only for the error message.
+ * SLUICE_NOTIFY_CA_FILE's, and the response body read only for the error message. Unless
+ * `allowPrivate`, a host is connected to only when every address it resolves to is public: the check
+ * runs on the addresses the socket will use (the request's own lookup), so a name that resolves to a
+ * public address when saved and to 127.0.0.1 later is still refused.
  */
 export class HttpTransport {
   private readonly agent: https.Agent;
+  private readonly lookup: typeof dns.lookup | undefined;
 
-  constructor(caFile: string | undefined) {
+  constructor(caFile: string | undefined, allowPrivate = false) {
     const ca = caFile ? [...tls.rootCertificates, readCaFile(caFile)] : undefined;
     this.agent = new https.Agent({ keepAlive: true, maxSockets: 64, ...(ca ? { ca } : {}) });
+    this.lookup = allowPrivate ? undefined : (publicOnlyLookup as typeof dns.lookup);
   }
 
   post(
@@ -37,6 +45,18 @@ export class HttpTransport {
   ): Promise<AttemptOutcome> {
     const target = new URL(url);
     const client = target.protocol === "https:" ? https : http;
+    if (this.lookup) {
+      // An address literal is not looked up: check it here (a name is, in publicOnlyLookup).
+      const host = target.hostname.replace(/^\[(.*)\]$/, "$1");
+      const range = net.isIP(host) ? nonPublicRange(host) : null;
+      if (range) {
+        return Promise.resolve({
+          ok: false,
+          statusCode: null,
+          error: `${host} is a ${describeRange(range)} address: refused (SLUICE_NOTIFY_ALLOW_PRIVATE=true allows it)`,
+        });
+      }
+    }
     return new Promise((resolve) => {
       let settled = false;
       const done = (outcome: AttemptOutcome) => {
@@ -55,6 +75,7 @@ export class HttpTransport {
             "content-length": Buffer.byteLength(body),
           },
           ...(target.protocol === "https:" ? { agent: this.agent } : {}),
+          ...(this.lookup ? { lookup: this.lookup } : {}),
         },
         (response) => {
           const status = response.statusCode ?? 0;
@@ -93,6 +114,36 @@ export class HttpTransport {
   close(): void {
     this.agent.destroy();
   }
+}
+
+/** dns.lookup that fails when one of the host's addresses is not public (see HttpTransport). */
+function publicOnlyLookup(
+  hostname: string,
+  options: dns.LookupOptions,
+  callback: (
+    error: NodeJS.ErrnoException | null,
+    address: string | dns.LookupAddress[],
+    family?: number,
+  ) => void,
+): void {
+  dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
+    if (error) return callback(error, "");
+    for (const { address } of addresses) {
+      const range = nonPublicRange(address);
+      if (range) {
+        const refused: NodeJS.ErrnoException = new Error(
+          `resolves to a ${describeRange(range)} address (${address}): refused (SLUICE_NOTIFY_ALLOW_PRIVATE=true allows it)`,
+        );
+        refused.code = "ENOTPUBLIC";
+        return callback(refused, "");
+      }
+    }
+    if (options.all) return callback(null, addresses);
+    const first = addresses[0];
+    if (!first)
+      return callback(Object.assign(new Error(`${hostname} has no address`), { code: "ENOTFOUND" }), "");
+    callback(null, first.address, first.family);
+  });
 }
 
 function readCaFile(file: string): string {

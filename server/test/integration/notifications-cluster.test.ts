@@ -43,6 +43,7 @@ beforeAll(async () => {
   web = await startHttpsReceiver(cert);
   env = {
     SLUICE_NOTIFY_CA_FILE: cert.certFile,
+    SLUICE_NOTIFY_ALLOW_PRIVATE: "true",
     SLUICE_DASHBOARD_URL: DASHBOARD,
     SLUICE_SMTP_URL: `smtp://127.0.0.1:${await closedPort()}`,
     SLUICE_NOTIFY_TIMEOUT_MS: "1500",

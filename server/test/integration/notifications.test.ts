@@ -30,6 +30,7 @@ beforeAll(async () => {
   t = await startTestServer({
     env: {
       SLUICE_NOTIFY_CA_FILE: cert.certFile,
+      SLUICE_NOTIFY_ALLOW_PRIVATE: "true",
       SLUICE_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
       SLUICE_SMTP_FROM: "Sluice <sluice@example.com>",
       SLUICE_DASHBOARD_URL: DASHBOARD,

@@ -12,6 +12,7 @@ import {
 } from "./messages";
 import { ruleIssues, ruleMatches } from "./rules";
 import { mergedSettings, targetIssues, visibleSettings } from "./targets";
+import { nonPublicRange } from "./addresses";
 
 const event = (extra: Partial<NotifiedEvent> = {}): NotifiedEvent => ({
   pipelineName: "app",
@@ -93,18 +94,47 @@ describe("rules", () => {
 });
 
 describe("targets", () => {
-  const rules = { allowHttp: false };
+  const rules = { allowHttp: false, allowPrivate: false };
 
   it("validate URLs, addresses, subjects and headers at their paths", () => {
     const paths = (input: Parameters<typeof targetIssues>[0]) => targetIssues(input, rules).map((i) => i.path);
     expect(paths({ name: "a", kind: "WEBHOOK", url: "http://x.example" })).toEqual(["input.url"]);
-    expect(targetIssues({ name: "a", kind: "WEBHOOK", url: "http://x.example" }, { allowHttp: true })).toEqual([]);
+    expect(targetIssues({ name: "a", kind: "WEBHOOK", url: "http://x.example" }, { allowHttp: true, allowPrivate: false })).toEqual([]);
     expect(paths({ name: "a", kind: "WEBHOOK", url: "https://u:p@x.example" })).toEqual(["input.url"]);
     expect(paths({ name: "a", kind: "EMAIL", emailAddresses: ["a@b.example", "nope"] })).toEqual(["input.emailAddresses[1]"]);
     expect(paths({ name: "a", kind: "NATS", subject: "team.>" })).toEqual(["input.subject"]);
     expect(paths({ name: "a", kind: "NATS", subject: "team.builds" })).toEqual([]);
     expect(paths({ name: "a", kind: "WEBHOOK", url: "https://x.example", headers: [{ name: "Sluice-Signature", value: "x" }, { name: "X-A", value: "a\r\nb" }] })).toEqual(["input.headers[0].name", "input.headers[1].value"]);
     expect(paths({ name: "a", kind: "SLACK", url: "https://hooks.slack.com/x", secret: "0123456789abcdef" })).toEqual(["input.secret"]);
+  }); // prettier-ignore
+
+  it("refuse URLs on this host, the metadata service and private networks unless allowed", () => {
+    const urlProblem = (url: string, allowPrivate = false) =>
+      targetIssues({ name: "a", kind: "WEBHOOK", url }, { allowHttp: false, allowPrivate })[0]?.message ?? null;
+    for (const url of [
+      "https://127.0.0.1/hook",
+      "https://127.1.2.3:8443/hook",
+      "https://localhost/hook",
+      "https://api.localhost/hook",
+      "https://169.254.169.254/latest/meta-data",
+      "https://10.1.2.3/hook",
+      "https://172.16.0.9/hook",
+      "https://192.168.1.1/hook",
+      "https://100.64.0.1/hook",
+      "https://0.0.0.0/hook",
+      "https://[::1]/hook",
+      "https://[fe80::1]/hook",
+      "https://[fd00::5]/hook",
+      "https://[::ffff:10.0.0.1]/hook",
+    ]) {
+      expect([url, urlProblem(url)]).toEqual([url, expect.stringMatching(/^must point to a public host: .*SLUICE_NOTIFY_ALLOW_PRIVATE=true/)]);
+      expect(urlProblem(url, true)).toBeNull();
+    }
+    for (const url of ["https://hooks.example.com/x", "https://93.184.216.34/x", "https://[2606:4700::1111]/x"]) {
+      expect([url, urlProblem(url)]).toEqual([url, null]);
+    }
+    expect(nonPublicRange("8.8.8.8")).toBeNull();
+    expect(nonPublicRange("::ffff:127.0.0.1")).toBe("loopback");
   }); // prettier-ignore
 
   it("never show secrets, and keep them when **** comes back", () => {

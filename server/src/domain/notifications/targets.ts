@@ -1,4 +1,5 @@
 import type { ValidationIssue } from "../errors";
+import { hostProblem } from "./addresses";
 
 /**
  * Where notifications go. A target is shared by any number of rules. Its secret parts (the
@@ -41,6 +42,8 @@ export const TARGET_NAME = /^[A-Za-z0-9._-]{1,100}$/;
 export interface TargetRules {
   /** Whether plain http:// URLs are accepted (SLUICE_NOTIFY_ALLOW_HTTP; https only by default). */
   allowHttp: boolean;
+  /** Whether URLs may point at loopback, private or link-local hosts (SLUICE_NOTIFY_ALLOW_PRIVATE). */
+  allowPrivate: boolean;
 }
 
 function urlIssue(value: string | null | undefined, rules: TargetRules): string | null {
@@ -56,6 +59,10 @@ function urlIssue(value: string | null | undefined, rules: TargetRules): string 
     return rules.allowHttp ? "must be an http or https URL" : "must be an https URL";
   }
   if (url.username || url.password) return "must not contain a user name or password";
+  const local = rules.allowPrivate ? null : hostProblem(url.hostname);
+  if (local) {
+    return `must point to a public host: ${url.hostname} ${local} (SLUICE_NOTIFY_ALLOW_PRIVATE=true allows it)`;
+  }
   return null;
 }
 
