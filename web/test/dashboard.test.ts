@@ -95,6 +95,10 @@ async function createPipeline(name: string) {
             {
               name: "Gate",
               actionTypeId: { category: "Approval", owner: "Sluice", provider: "Manual", version: "1" },
+              configuration: {
+                CustomData: "Check the staging smoke tests first.",
+                ExternalEntityLink: "https://staging.example.com/web",
+              },
             },
           ],
         },
@@ -218,14 +222,57 @@ describe("the dashboard against a real server and agent", () => {
 
     await page.getByRole("button", { name: "Approve or reject Gate" }).click();
     const review = page.getByRole("dialog", { name: "Review Gate" });
+    // What the reviewer needs: the note, the link to look at, and the revision.
+    await review.getByText("Check the staging smoke tests first.").waitFor();
+    expect(
+      await review.getByRole("link", { name: "https://staging.example.com/web" }).getAttribute("href"),
+    ).toBe("https://staging.example.com/web");
+    expect(await review.locator('[data-approval="revisions"]').textContent()).toMatch(
+      /Checkout: [0-9a-f]{12}/,
+    );
+    await checkPage("approval-dialog");
     await review.getByLabel("Comment").fill("ship it");
     await review.getByRole("button", { name: "Approve", exact: true }).click();
     await stageStatus("Approve", "Succeeded");
     await stage("Deploy")
       .locator(".waiting", { hasText: "disabled by admin: freeze for the demo" })
       .waitFor();
+    // The in-flight list says why in words, with the machine-readable code beside it.
+    await page
+      .locator('.in-flight li[data-waiting="TRANSITION_DISABLED"]', { hasText: "freeze for the demo" })
+      .waitFor();
     expect(await notReloaded()).toBe(true);
     await checkPage("pipeline-waiting");
+
+    // So does the pipeline list (another tab).
+    const list = await context.newPage();
+    try {
+      await list.goto(`${stack.web}/#token=${ADMIN_TOKEN}`);
+      await list
+        .locator('li[data-waiting="TRANSITION_DISABLED"]', { hasText: "freeze for the demo" })
+        .waitFor();
+    } finally {
+      await list.close();
+    }
+
+    // The compact view: stages as columns in order, the disabled transition marked, in the address.
+    await page.getByRole("button", { name: "Compact", exact: true }).click();
+    await page.waitForURL(`${stack.web}/pipelines/${PIPELINE}?view=compact`);
+    expect(
+      await page
+        .locator("[data-compact-stage]")
+        .evaluateAll((s) => s.map((e) => e.getAttribute("data-compact-stage"))),
+    ).toEqual(["Source", "Build", "Approve", "Deploy"]);
+    await page
+      .locator('[data-compact-stage="Deploy"]')
+      .getByRole("button", { name: /Enable the transition into Deploy \(disabled: freeze for the demo\)/ })
+      .waitFor();
+    expect(await page.locator('[data-compact-stage="Build"] .compact-actions li').count()).toBe(2);
+    expect(await stage("Deploy").isVisible()).toBe(false);
+    await checkPage("pipeline-compact");
+    await page.getByRole("button", { name: "Detailed", exact: true }).click();
+    await page.waitForURL(`${stack.web}/pipelines/${PIPELINE}`);
+    await stage("Deploy").waitFor();
   });
 
   it("enables the transition again, and the execution goes through Deploy", async () => {
@@ -318,6 +365,27 @@ describe("the dashboard against a real server and agent", () => {
     await page.getByRole("button", { name: "Move up stage Check" }).click();
     expect(await editStage(1).getByLabel("Stage name").inputValue()).toBe("Check");
     await checkPage("editor-new");
+
+    // Every control, scrolled to by focus (as Tab does), ends above the sticky save bar.
+    const covered = await page.evaluate(() => {
+      const bar = document.querySelector(".save-bar")!;
+      const under: string[] = [];
+      const controls = Array.from(
+        document.querySelectorAll<HTMLElement>("form input, form select, form textarea, form button"),
+      );
+      for (const control of controls) {
+        if (bar.contains(control) || control.offsetParent === null) continue;
+        control.focus();
+        const box = control.getBoundingClientRect();
+        const barBox = bar.getBoundingClientRect();
+        if (box.bottom > barBox.top + 1 && box.top < barBox.bottom)
+          under.push(
+            control.id || control.getAttribute("aria-label") || control.textContent || control.tagName,
+          );
+      }
+      return under;
+    });
+    expect(covered).toEqual([]);
 
     await page.getByRole("button", { name: "Create pipeline" }).click();
     await page.waitForURL(`${stack.web}/pipelines/${EDITED}`);
@@ -747,6 +815,60 @@ describe("the dashboard against a real server and agent", () => {
     } finally {
       await nc.close();
     }
+  });
+
+  it("lists on the agents page the actions no agent can take, with the pool and type in words", async () => {
+    await stack.gql(`mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`, {
+      input: {
+        name: "far-away",
+        stages: [
+          {
+            name: "Source",
+            actions: [
+              {
+                name: "Checkout",
+                actionTypeId: { category: "Source", owner: "Sluice", provider: "Git", version: "1" },
+                configuration: { Repository: `file://${stack.repo}`, Branch: "main" },
+                outputArtifacts: [{ name: "Src" }],
+              },
+            ],
+          },
+          {
+            name: "Build",
+            actions: [
+              shell("Build", "OnMars", {
+                region: "mars",
+                inputArtifacts: [{ name: "Src" }],
+                configuration: { Commands: "echo never" },
+              }),
+            ],
+          },
+        ],
+      },
+    });
+    await page.goto(`${stack.web}/agents`);
+    const waiting = page.locator('li[data-waiting="NO_AGENT"]', { hasText: "OnMars" });
+    await waiting.waitFor({ timeout: 30_000 });
+    expect(await waiting.textContent()).toContain('No online agent of pool "mars" runs Build/Sluice/Shell@1');
+    await checkPage("agents-waiting");
+    const { pipeline } = await stack.gql(
+      `{ pipeline(name: "far-away") { executions(first: 1) { nodes { id } } } }`,
+    );
+    await stack.gql(
+      `mutation ($id: ID!) { stopExecution(executionId: $id, abandon: true, reason: "test") { id } }`,
+      { id: pipeline.executions.nodes[0].id },
+    );
+    await waiting.waitFor({ state: "detached" });
+    await page.getByText("No action waits for an agent.").waitFor();
+  });
+
+  it("has a favicon", async () => {
+    const href = await page.locator('link[rel="icon"]').first().getAttribute("href");
+    expect(href).toBeTruthy();
+    const response = await fetch(new URL(href!, stack.web));
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toContain("image/svg+xml");
+    expect(await response.text()).toContain("<svg");
   });
 
   it("measures the pipeline page's first load (printed, not asserted)", async () => {

@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import { useLiveQuery } from "@/components/live";
 import { Status } from "@/components/Status";
 import { formatAgo, useNow } from "@/components/time";
@@ -42,6 +43,92 @@ const AGENT_EVENTS = graphql(`
     }
   }
 `);
+
+const WAITING_JOBS = graphql(`
+  query JobsWaitingForAgents {
+    pipelines(first: 100) {
+      nodes {
+        name
+        executions(first: 10, status: ["InProgress"]) {
+          nodes {
+            id
+            stages {
+              name
+              actions {
+                name
+                actionTypeId {
+                  category
+                  provider
+                }
+                waitingReason {
+                  code
+                  message
+                  since
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+const PIPELINE_CHANGES = graphql(`
+  subscription WaitingJobsEvents {
+    pipelineEvents {
+      pipelineName
+      type
+    }
+  }
+`);
+
+/** Actions dispatched to agents that no agent has taken yet (NO_AGENT, QUEUED), with the reason in words. */
+function WaitingJobs() {
+  const [{ data }] = useLiveQuery({
+    query: WAITING_JOBS,
+    variables: {},
+    subscription: PIPELINE_CHANGES,
+    subscriptionVariables: {},
+    onEvent: (event) =>
+      event.pipelineEvents.type.startsWith("ACTION_") || event.pipelineEvents.type.startsWith("EXECUTION_"),
+  });
+  const now = useNow(5000);
+  const waiting = (data?.pipelines.nodes ?? []).flatMap((p) =>
+    p.executions.nodes.flatMap((e) =>
+      e.stages.flatMap((stage) =>
+        stage.actions
+          .filter((a) => a.waitingReason && ["NO_AGENT", "QUEUED"].includes(a.waitingReason.code))
+          .map((a) => ({
+            pipeline: p.name,
+            execution: e.id,
+            stage: stage.name,
+            action: a,
+            reason: a.waitingReason!,
+          })),
+      ),
+    ),
+  );
+  return (
+    <section aria-labelledby="waiting-jobs">
+      <h2 id="waiting-jobs">Waiting for an agent</h2>
+      {waiting.length === 0 ? (
+        <p className="muted">No action waits for an agent.</p>
+      ) : (
+        <ul className="waiting-list">
+          {waiting.map((w) => (
+            <li key={`${w.execution}/${w.stage}/${w.action.name}`} data-waiting={w.reason.code}>
+              <Status status="Waiting" /> <Link href={`/executions/${w.execution}`}>{w.pipeline}</Link> ·{" "}
+              {w.stage} · <strong>{w.action.name}</strong> ({w.action.actionTypeId.category}/
+              {w.action.actionTypeId.provider}
+              ), dispatched {formatAgo(w.reason.since, now)}: {w.reason.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
 
 /** Registered agents with pool, labels, status, running jobs and last heartbeat, live. */
 export function AgentsView() {
@@ -121,6 +208,7 @@ export function AgentsView() {
           </table>
         </div>
       ) : null}
+      <WaitingJobs />
     </>
   );
 }

@@ -208,6 +208,7 @@ export function PipelineEditor(props: { mode: EditorMode; initial: Draft; types:
       className="editor"
       noValidate
       aria-busy={busy}
+      onFocus={(e) => keepAboveSaveBar(e.target, e.currentTarget)}
       onSubmit={(e) => {
         e.preventDefault();
         void save();
@@ -612,4 +613,18 @@ export function PipelineEditor(props: { mode: EditorMode; initial: Draft; types:
       </div>
     </form>
   );
+}
+
+/**
+ * The save bar sticks to the bottom of the window: a control that gets the focus (Tab, a click, a
+ * field focused after an error) and ends up under it is scrolled up just enough to be seen whole.
+ */
+function keepAboveSaveBar(target: EventTarget, form: HTMLFormElement): void {
+  const bar = form.querySelector(".save-bar");
+  if (!(target instanceof HTMLElement) || !bar || bar.contains(target)) return;
+  const box = target.getBoundingClientRect();
+  const barTop = bar.getBoundingClientRect().top;
+  if (box.bottom > barTop && box.top < window.innerHeight) {
+    window.scrollBy({ top: Math.min(box.bottom - barTop + 8, Math.max(0, box.top - 8)) });
+  }
 }

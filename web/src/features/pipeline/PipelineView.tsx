@@ -1,12 +1,15 @@
 "use client";
 
 import Link from "next/link";
+import { usePathname, useSearchParams } from "next/navigation";
 import { Fragment, useMemo, useState } from "react";
 import { useMutation } from "urql";
 import { useLiveQuery } from "@/components/live";
 import { revisionOf } from "@/components/revision";
 import { Status } from "@/components/Status";
 import { elapsed, formatDuration, useNow } from "@/components/time";
+import { WaitingList } from "@/components/waiting";
+import { CompactView } from "./CompactView";
 import { ApprovalDialog, StopDialog, TransitionDialog } from "./dialogs";
 import { estimateDurations } from "./estimate";
 import { PIPELINE_EVENTS, PIPELINE_VIEW, RELEASE_CHANGE, RETRY_STAGE } from "./queries";
@@ -15,7 +18,7 @@ import { StageCard, Transition, type ExecutionData, type StageActions } from "./
 type Open =
   | { kind: "transition"; stage: string; enabled: boolean }
   | { kind: "stop"; executionId: string }
-  | { kind: "review"; actionExecutionId: string; actionName: string }
+  | { kind: "review"; actionExecutionId: string; actionName: string; executionId: string }
   | null;
 
 const IN_FLIGHT = new Set(["InProgress", "Stopping"]);
@@ -31,6 +34,17 @@ export function PipelineView({ name }: { name: string }) {
   const [release, releaseChange] = useMutation(RELEASE_CHANGE);
   const [, retryStage] = useMutation(RETRY_STAGE);
   const [open, setOpen] = useState<Open>(null);
+  // The layout is in the address (?view=compact), so a link or a reload keeps it.
+  const pathname = usePathname();
+  const searchParams = useSearchParams();
+  const compact = searchParams.get("view") === "compact";
+  const chooseView = (next: boolean) => {
+    const params = new URLSearchParams(searchParams.toString());
+    if (next) params.set("view", "compact");
+    else params.delete("view");
+    const query = params.toString();
+    window.history.pushState(null, "", query ? `${pathname}?${query}` : pathname);
+  };
   const [notice, setNotice] = useState<{ text: string; error?: boolean } | null>(null);
   const pipeline = data?.pipeline;
   const executions = useMemo(() => pipeline?.executions.nodes ?? [], [pipeline]);
@@ -49,7 +63,8 @@ export function PipelineView({ name }: { name: string }) {
   };
   const actions: StageActions = {
     onToggleTransition: (stage, enabled) => setOpen({ kind: "transition", stage, enabled }),
-    onReview: (actionExecutionId, actionName) => setOpen({ kind: "review", actionExecutionId, actionName }),
+    onReview: (actionExecutionId, actionName, executionId) =>
+      setOpen({ kind: "review", actionExecutionId, actionName, executionId }),
     onRetry: async (executionId, stage) => {
       const result = await retryStage({ id: executionId, stage });
       setNotice(result.error ? { text: result.error.message, error: true } : { text: `Retrying ${stage}.` });
@@ -146,6 +161,7 @@ export function PipelineView({ name }: { name: string }) {
                       Stop<span className="visually-hidden"> execution {e.id.slice(0, 8)}</span>
                     </button>
                   ) : null}
+                  <WaitingList execution={e} label={`Why execution ${e.id.slice(0, 8)} waits`} />
                 </li>
               );
             })}
@@ -153,7 +169,21 @@ export function PipelineView({ name }: { name: string }) {
         )}
       </section>
 
-      <div className="stages">
+      <div className="page-head">
+        <h2 id="stages-heading">Stages</h2>
+        <div className="buttons" role="group" aria-label="Layout">
+          <button type="button" aria-pressed={!compact} onClick={() => chooseView(false)}>
+            Detailed
+          </button>
+          <button type="button" aria-pressed={compact} onClick={() => chooseView(true)}>
+            Compact
+          </button>
+        </div>
+      </div>
+      {compact ? (
+        <CompactView stages={pipeline.stages} states={pipeline.state.stages} actions={actions} />
+      ) : null}
+      <div className="stages" hidden={compact}>
         {pipeline.stages.map((definition) => {
           const state = pipeline.state.stages.find((s) => s.name === definition.name);
           return (
@@ -197,6 +227,7 @@ export function PipelineView({ name }: { name: string }) {
         open={open?.kind === "review"}
         actionExecutionId={open?.kind === "review" ? open.actionExecutionId : ""}
         actionName={open?.kind === "review" ? open.actionName : ""}
+        executionId={open?.kind === "review" ? open.executionId : ""}
         onClose={() => setOpen(null)}
         onDone={done}
       />

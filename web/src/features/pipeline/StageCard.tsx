@@ -14,7 +14,7 @@ export type ExecutionData = Pipeline["executions"]["nodes"][number];
 export interface StageActions {
   onToggleTransition(stage: string, enabled: boolean): void;
   onRetry(executionId: string, stage: string): void;
-  onReview(actionExecutionId: string, actionName: string): void;
+  onReview(actionExecutionId: string, actionName: string, executionId: string): void;
 }
 
 /** The transition into a stage: enabled, or disabled with reason, who and when; and its toggle. */
@@ -147,7 +147,13 @@ export function StageCard(props: {
                       <button
                         type="button"
                         className="primary"
-                        onClick={() => props.actions.onReview(actionState.actionExecutionId, action.name)}
+                        onClick={() =>
+                          props.actions.onReview(
+                            actionState.actionExecutionId,
+                            action.name,
+                            actionState.executionId,
+                          )
+                        }
                       >
                         Approve or reject<span className="visually-hidden"> {action.name}</span>
                       </button>

@@ -1,9 +1,9 @@
 "use client";
 
 import { useState } from "react";
-import { useMutation } from "urql";
+import { useMutation, useQuery } from "urql";
 import { FormDialog } from "@/components/Dialog";
-import { PUT_APPROVAL, STOP_EXECUTION, TOGGLE_TRANSITION } from "./queries";
+import { APPROVAL_DETAILS, PUT_APPROVAL, STOP_EXECUTION, TOGGLE_TRANSITION } from "./queries";
 
 interface Done {
   onClose(): void;
@@ -108,8 +108,105 @@ export function StopDialog(props: Done & { executionId: string; open: boolean })
 }
 
 /** Approves or rejects a pending manual approval, with a comment. */
+/** A link only for http(s) URLs: a configured link is the pipeline author's text, not trusted markup. */
+function safeHref(url: unknown): string | null {
+  if (typeof url !== "string") return null;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What a reviewer needs: the approval's CustomData and ExternalEntityLink (its configuration) and
+ * the revisions the execution carries, each with its link (the commit or diff page).
+ */
+function ApprovalDetails({
+  executionId,
+  actionExecutionId,
+}: {
+  executionId: string;
+  actionExecutionId: string;
+}) {
+  const [{ data }] = useQuery({
+    query: APPROVAL_DETAILS,
+    variables: { id: executionId },
+    pause: !executionId,
+  });
+  const execution = data?.pipelineExecution;
+  if (!execution) return null;
+  const action = execution.stages.flatMap((s) => s.actions).find((a) => a.id === actionExecutionId);
+  const configuration = (action?.resolvedConfiguration ?? {}) as Record<string, unknown>;
+  const customData = typeof configuration.CustomData === "string" ? configuration.CustomData : null;
+  const rawLink = configuration.ExternalEntityLink;
+  const link = safeHref(rawLink);
+  // The revisions released with, else what the execution's source actions resolved (their CommitId).
+  const revisions =
+    execution.sourceRevisions.length > 0
+      ? execution.sourceRevisions
+      : (execution.stages[0]?.actions ?? []).flatMap((a) => {
+          const commit = a.outputVariables?.CommitId;
+          if (typeof commit !== "string" || !commit) return [];
+          const message = a.outputVariables?.CommitMessage;
+          return [
+            {
+              actionName: a.name,
+              revisionId: commit,
+              revisionSummary: typeof message === "string" ? message : null,
+              revisionUrl: null as string | null,
+            },
+          ];
+        });
+  return (
+    <div className="approval-details">
+      {customData ? (
+        <p data-approval="custom-data">
+          <strong>Note from the pipeline:</strong> {customData}
+        </p>
+      ) : null}
+      {typeof rawLink === "string" && rawLink ? (
+        <p data-approval="external-link">
+          <strong>Review at:</strong>{" "}
+          {link ? (
+            <a href={link} target="_blank" rel="noreferrer noopener">
+              {rawLink}
+            </a>
+          ) : (
+            <code>{rawLink}</code>
+          )}
+        </p>
+      ) : null}
+      {revisions.length > 0 ? (
+        <div data-approval="revisions">
+          <strong>Revisions:</strong>
+          <ul>
+            {revisions.map((r) => {
+              const href = safeHref(r.revisionUrl);
+              return (
+                <li key={r.actionName}>
+                  {r.actionName}:{" "}
+                  {href ? (
+                    <a href={href} target="_blank" rel="noreferrer noopener">
+                      <code>{r.revisionId.slice(0, 12)}</code>
+                    </a>
+                  ) : (
+                    <code>{r.revisionId.slice(0, 12)}</code>
+                  )}{" "}
+                  {r.revisionSummary}
+                </li>
+              );
+            })}
+          </ul>
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
 export function ApprovalDialog(
-  props: Done & { actionExecutionId: string; actionName: string; open: boolean },
+  props: Done & { actionExecutionId: string; actionName: string; executionId: string; open: boolean },
 ) {
   const [state, put] = useMutation(PUT_APPROVAL);
   const [error, setError] = useState<string | null>(null);
@@ -131,6 +228,9 @@ export function ApprovalDialog(
         props.onDone(`${props.actionName} ${approved ? "approved" : "rejected"}.`);
       }}
     >
+      {props.open ? (
+        <ApprovalDetails executionId={props.executionId} actionExecutionId={props.actionExecutionId} />
+      ) : null}
       <label htmlFor="approval-comment">Comment</label>
       <textarea id="approval-comment" name="comment" rows={3} />
       <div className="buttons">

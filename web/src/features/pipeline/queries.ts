@@ -86,6 +86,10 @@ export const PIPELINE_VIEW = graphql(`
               startTime
               endTime
               outputVariables
+              waitingReason {
+                code
+                message
+              }
             }
           }
         }
@@ -149,6 +153,29 @@ export const PUT_APPROVAL = graphql(`
     putApprovalResult(actionExecutionId: $id, approved: $approved, summary: $summary) {
       id
       status
+    }
+  }
+`);
+
+export const APPROVAL_DETAILS = graphql(`
+  query ApprovalDetails($id: ID!) {
+    pipelineExecution(id: $id) {
+      id
+      sourceRevisions {
+        actionName
+        revisionId
+        revisionSummary
+        revisionUrl
+      }
+      stages {
+        name
+        actions {
+          id
+          name
+          resolvedConfiguration
+          outputVariables
+        }
+      }
     }
   }
 `);

@@ -6,6 +6,7 @@ import { useLiveQuery } from "@/components/live";
 import { revisionOf } from "@/components/revision";
 import { Status, statusTone } from "@/components/Status";
 import { formatAgo, useNow } from "@/components/time";
+import { WaitingList } from "@/components/waiting";
 import { graphql } from "@/gql";
 
 const PIPELINES = graphql(`
@@ -29,15 +30,24 @@ const PIPELINES = graphql(`
             id
             status
             startTime
+            waitingReason {
+              code
+              message
+            }
             sourceRevisions {
               actionName
               revisionId
               revisionSummary
             }
             stages {
+              name
               actions {
                 name
                 outputVariables
+                waitingReason {
+                  code
+                  message
+                }
               }
             }
           }
@@ -143,6 +153,9 @@ export function PipelinesList() {
                           </li>
                         ))}
                       </ol>
+                      {latest?.status === "InProgress" ? (
+                        <WaitingList execution={latest} label={`Why ${p.name} waits`} />
+                      ) : null}
                     </td>
                     <td>
                       {revision ? (
