@@ -6,8 +6,7 @@
  * and hears the pipelineEvents it causes; the subscription is known to listen when its own
  * mutation's event arrives (no fixed wait).
  */
-import { spawn } from "node:child_process";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache, gql as apolloGql } from "@apollo/client";
 import { GraphQLWsLink } from "@apollo/client/link/subscriptions";
