@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import crypto from "node:crypto";
 import http from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
@@ -37,6 +38,7 @@ import { requestLogging } from "./http/request-log";
 import { versionRoutes } from "./http/version";
 import { graphiqlRoutes } from "./http/graphiql";
 import { securityHeaders } from "./http/security-headers";
+import { readTlsMaterial, type TlsMaterial } from "./http/tls";
 import { webhookRoutes } from "./http/webhooks";
 import type { Logger } from "./logger";
 import { reasonOf, StartupError, withoutCredentials } from "./startup-error";
@@ -74,6 +76,11 @@ export interface SluiceServer {
   natsProblem(): string | null;
   /** Stops accepting, finishes in-flight requests, closes subscriptions, then NATS and the database. */
   stop(): Promise<void>;
+  /**
+   * Reads SLUICE_TLS_CERT_FILE and SLUICE_TLS_KEY_FILE again and serves them to new connections
+   * (SIGHUP); false without HTTPS. Throws, keeping the current pair, when the new files are not usable.
+   */
+  reloadTls(): boolean;
 }
 
 export interface StartOptions {
@@ -89,6 +96,14 @@ export async function startServer({
   logger,
   clock = systemClock,
 }: StartOptions): Promise<SluiceServer> {
+  let tlsMaterial: TlsMaterial | null = null;
+  if (config.tls) {
+    try {
+      tlsMaterial = readTlsMaterial(config.tls);
+    } catch (error) {
+      throw new StartupError(reasonOf(error), { cause: error });
+    }
+  }
   const db = await openDatabase({
     url: config.databaseUrl,
     pgliteDir: `${config.dataDir}/pglite`,
@@ -196,7 +211,7 @@ export async function startServer({
 
   const app = express();
   app.disable("x-powered-by");
-  const httpServer = http.createServer(app);
+  const httpServer = tlsMaterial ? https.createServer(tlsMaterial, app) : http.createServer(app);
 
   // Frames above the body limit close the socket (1009) before they are buffered or authenticated.
   const limits = config.requestLimits;
@@ -393,7 +408,12 @@ export async function startServer({
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
 
   return {
-    url: `http://${host}:${port}/graphql`,
+    url: `${config.tls ? "https" : "http"}://${host}:${port}/graphql`,
+    reloadTls() {
+      if (!config.tls || !(httpServer instanceof https.Server)) return false;
+      httpServer.setSecureContext(readTlsMaterial(config.tls));
+      return true;
+    },
     port,
     db,
     engine,

@@ -112,6 +112,9 @@ const envSchema = z.object({
     emptyAsUndefined,
     url(["http:", "https:"], "an http or https URL, e.g. https://sluice.example.com").optional(),
   ),
+  /** HTTPS: the certificate chain and its private key (PEM files); both or neither. */
+  SLUICE_TLS_CERT_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
+  SLUICE_TLS_KEY_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
   /** The longest a database statement may take before the request fails with UNAVAILABLE. */
   SLUICE_DB_QUERY_TIMEOUT_MS: positiveInt(30_000, "a positive number of milliseconds"),
   /**
@@ -195,6 +198,8 @@ export interface Config {
   leaseSeconds: number;
   dbQueryTimeoutMs: number;
   publicUrl: string;
+  /** Serve HTTPS (and wss) with these PEM files; null: plain HTTP. */
+  tls: { certFile: string; keyFile: string } | null;
   notifications: NotificationSettings;
   startupTimeoutMs: number;
 }
@@ -219,6 +224,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(problems);
   }
   const e = parsed.data;
+  if (Boolean(e.SLUICE_TLS_CERT_FILE) !== Boolean(e.SLUICE_TLS_KEY_FILE)) {
+    throw new ConfigError([
+      `${e.SLUICE_TLS_CERT_FILE ? "SLUICE_TLS_KEY_FILE" : "SLUICE_TLS_CERT_FILE"} is missing: HTTPS needs both SLUICE_TLS_CERT_FILE and SLUICE_TLS_KEY_FILE`,
+    ]);
+  }
+  const tls =
+    e.SLUICE_TLS_CERT_FILE && e.SLUICE_TLS_KEY_FILE
+      ? { certFile: path.resolve(e.SLUICE_TLS_CERT_FILE), keyFile: path.resolve(e.SLUICE_TLS_KEY_FILE) }
+      : null;
+  const scheme = tls ? "https" : "http";
   return {
     port: e.PORT,
     host: e.SLUICE_HOST ?? e.HOST,
@@ -250,12 +265,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ),
     dbQueryTimeoutMs: e.SLUICE_DB_QUERY_TIMEOUT_MS,
     startupTimeoutMs: e.SLUICE_STARTUP_TIMEOUT_SECONDS * 1000,
-    publicUrl: (e.SLUICE_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    publicUrl: (e.SLUICE_PUBLIC_URL ?? `${scheme}://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    tls,
     notifications: {
-      dashboardUrl: (e.SLUICE_DASHBOARD_URL ?? e.SLUICE_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(
-        /\/+$/,
-        "",
-      ),
+      dashboardUrl: (
+        e.SLUICE_DASHBOARD_URL ??
+        e.SLUICE_PUBLIC_URL ??
+        `${scheme}://localhost:${e.PORT}`
+      ).replace(/\/+$/, ""),
       smtpUrl: e.SLUICE_SMTP_URL,
       smtpFrom: e.SLUICE_SMTP_FROM,
       caFile: e.SLUICE_NOTIFY_CA_FILE,

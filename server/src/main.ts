@@ -76,6 +76,17 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
+  // A renewed certificate: served to new connections, no restart.
+  process.on("SIGHUP", () => {
+    try {
+      if (server.reloadTls()) logger.info("SIGHUP: reloaded the TLS certificate and key");
+    } catch (error) {
+      logger.error(
+        { err: error },
+        "SIGHUP: the new TLS files are not usable; still serving the previous ones",
+      );
+    }
+  });
 }
 
 /** null once messaging is set up; otherwise why not (NATS unreachable, the prefix taken). */

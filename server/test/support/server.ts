@@ -37,18 +37,34 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const database = options.pglite ? null : await createTestDatabase();
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "sluice-test-"));
-  const config = loadConfig({
-    PORT: "0",
-    HOST: "127.0.0.1",
-    NATS_URL: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
-    SLUICE_NATS_PREFIX: `test_${crypto.randomBytes(4).toString("hex")}`,
-    SLUICE_DATA_DIR: dataDir,
-    NODE_ENV: "test",
-    ...(database ? { DATABASE_URL: database.url } : {}),
-    ...options.env,
-  });
+  // A start that fails (a bad setting under test) leaves no database or directory behind.
+  const cleanUp = async () => {
+    await database?.drop().catch(() => undefined);
+    if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig({
+      PORT: "0",
+      HOST: "127.0.0.1",
+      NATS_URL: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
+      SLUICE_NATS_PREFIX: `test_${crypto.randomBytes(4).toString("hex")}`,
+      SLUICE_DATA_DIR: dataDir,
+      NODE_ENV: "test",
+      ...(database ? { DATABASE_URL: database.url } : {}),
+      ...options.env,
+    });
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-  const server = await startServer({ config, adminToken: ADMIN_TOKEN, logger, clock: options.clock });
+  const server = await startServer({ config, adminToken: ADMIN_TOKEN, logger, clock: options.clock }).catch(
+    async (error: unknown) => {
+      await cleanUp();
+      throw error;
+    },
+  );
   if (!options.env?.NATS_URL) await server.messagingReady;
   const gql: TestServer["gql"] = async (query, variables, opts = {}) => {
     const token = opts.token === undefined ? ADMIN_TOKEN : opts.token;
