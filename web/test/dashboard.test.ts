@@ -871,6 +871,79 @@ describe("the dashboard against a real server and agent", () => {
     expect(await response.text()).toContain("<svg");
   });
 
+  it("loads every page, and GraphiQL, with the network blocked except this host: nothing is fetched from elsewhere", async () => {
+    const { pipeline } = await stack.gql(
+      `query ($n: String!) { pipeline(name: $n) { executions(first: 20) { nodes { id stages { actions { id name } } } } } }`,
+      { n: PIPELINE },
+    );
+    // An execution whose Make ran (it has an action execution id).
+    type Run = { id: string; stages: Array<{ actions: Array<{ id: string | null; name: string }> }> };
+    const ran = (pipeline.executions.nodes as Run[])
+      .map((e) => ({
+        execution: e,
+        make: e.stages.flatMap((s) => s.actions).find((a) => a.name === "Make" && a.id),
+      }))
+      .find((r) => r.make)!;
+    const { execution, make } = ran;
+    const pages = [
+      "/signin",
+      "/",
+      "/agents",
+      "/audit",
+      "/new",
+      `/pipelines/${PIPELINE}`,
+      `/pipelines/${PIPELINE}?view=compact`,
+      `/pipelines/${PIPELINE}/edit`,
+      `/pipelines/${PIPELINE}/executions`,
+      `/pipelines/${PIPELINE}/notifications`,
+      `/executions/${execution.id}`,
+      `/executions/${execution.id}/actions/${make!.id}/logs`,
+    ];
+    // Every page the app has is in the list (a new page must be added here).
+    const appDir = path.join(__dirname, "..", "src", "app");
+    const routes = (fs.readdirSync(appDir, { recursive: true }) as string[])
+      .filter((f) => f.endsWith("page.tsx"))
+      .map((f) => `/${path.dirname(f)}`.replace(/\/\.$/, "/").replace(/\[[^\]]+\]/g, "*"));
+    const covered = (route: string) =>
+      pages.some((p) => new RegExp(`^${route.replace(/\*/g, "[^/?]+")}(\\?|$)`).test(p));
+    expect(routes.filter((r) => !covered(r))).toEqual([]);
+
+    const offline = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const elsewhere: string[] = [];
+    await offline.route("**/*", (route) => {
+      const { hostname } = new URL(route.request().url());
+      if (hostname === "127.0.0.1" || hostname === "localhost") return route.continue();
+      elsewhere.push(route.request().url());
+      return route.abort("blockedbyclient");
+    });
+    try {
+      const tab = await offline.newPage();
+      tab.setDefaultTimeout(20_000);
+      const failed: string[] = [];
+      // A navigation cancels the previous page's prefetches (ERR_ABORTED): not a failure.
+      tab.on("requestfailed", (r) => {
+        if (r.failure()?.errorText !== "net::ERR_ABORTED")
+          failed.push(`${r.url()}: ${r.failure()?.errorText}`);
+      });
+      // The token for the session, as a link with #token= gives it.
+      await tab.goto(`${stack.web}/agents#token=${ADMIN_TOKEN}`);
+      await tab.getByRole("heading", { name: "Agents", level: 1 }).waitFor();
+      for (const p of pages) {
+        await tab.goto(`${stack.web}${p}`, { waitUntil: "networkidle" });
+        await tab.locator("h1").first().waitFor();
+        const alerts = (await tab.locator('[role="alert"]').allTextContents()).filter((t) => t.trim());
+        expect([p, alerts]).toEqual([p, []]);
+      }
+      // GraphiQL, served by the server itself.
+      await tab.goto(stack.server.url, { waitUntil: "networkidle" });
+      await tab.locator(".graphiql-container").waitFor();
+      expect(elsewhere).toEqual([]);
+      expect(failed).toEqual([]);
+    } finally {
+      await offline.close();
+    }
+  });
+
   it("measures the pipeline page's first load (printed, not asserted)", async () => {
     const fresh = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     try {

@@ -90,8 +90,7 @@ function WaitingJobs() {
     variables: {},
     subscription: PIPELINE_CHANGES,
     subscriptionVariables: {},
-    onEvent: (event) =>
-      event.pipelineEvents.type.startsWith("ACTION_") || event.pipelineEvents.type.startsWith("EXECUTION_"),
+    // Any change of a pipeline may start or end a wait (events arriving together: one fetch).
   });
   const now = useNow(5000);
   const waiting = (data?.pipelines.nodes ?? []).flatMap((p) =>
