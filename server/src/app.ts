@@ -52,6 +52,7 @@ import { NatsLink } from "./messaging/nats";
 import { OutboxRelay } from "./messaging/outbox-relay";
 import { ResultsConsumer } from "./messaging/results-consumer";
 import { ResultsProgress } from "./messaging/results-progress";
+import { RetentionJob } from "./messaging/retention";
 import { AgentStore } from "./persistence/agent-store";
 import { AuditStore } from "./persistence/audit-store";
 import { installationIdOf, leaseKeyOf } from "./persistence/installation";
@@ -68,6 +69,8 @@ export interface SluiceServer {
   port: number;
   db: DataSource;
   engine: ExecutionEngine;
+  /** The retention job (SLUICE_RETENTION_*); `runOnce()` runs a round now. */
+  retention: RetentionJob;
   /** Resolves once the JetStream streams, the results consumer and the event fan-out run. */
   messagingReady: Promise<void>;
   /** Why NATS could not be reached the last time it was tried; null once connected. */
@@ -160,6 +163,16 @@ export async function startServer({
     notifications: new NotificationService(notificationStore, notifier, config.notifications),
     publicUrl: config.publicUrl,
   };
+  const retention = new RetentionJob(
+    db,
+    nats,
+    config.natsPrefix,
+    config.retention,
+    config.retentionIntervalMs,
+    clock,
+    logger,
+    (kind, count) => metrics.retentionDeleted.inc({ kind }, count),
+  );
   const poller = new SourcePoller(db, engine, logger);
   const scheduler = new Scheduler(db, engine, clock, logger);
   services.definitions.onCommitted(() => {
@@ -175,6 +188,7 @@ export async function startServer({
   poller.start();
   scheduler.start();
   notifier.start();
+  retention.start();
   // Streams, the results consumer and the event fan-out need NATS; they start once it answers.
   const messagingReady = nats.connected().then(async () => {
     const nc = nats.nats;
@@ -362,6 +376,7 @@ export async function startServer({
     await timers.stop();
     await poller.stop();
     await scheduler.stop();
+    await retention.stop();
     await results.stop();
     await notifier.stop();
     agentGateway.stop();
@@ -397,6 +412,7 @@ export async function startServer({
     port,
     db,
     engine,
+    retention,
     messagingReady,
     natsProblem: () => nats.lastError,
     stop: stopAll,
