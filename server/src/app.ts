@@ -17,6 +17,8 @@ import type { Config } from "./config";
 import { systemClock, type Clock } from "./engine/clock";
 import { ExecutionEngine } from "./engine/execution-engine";
 import { PipelineDefinitions } from "./engine/pipeline-definitions";
+import { InstallationArchives } from "./engine/installation-archive";
+import { VERSION } from "./version";
 import { Scheduler } from "./engine/scheduler";
 import { SourcePoller } from "./engine/source-poller";
 import { TimerLoop } from "./engine/timer-loop";
@@ -161,6 +163,18 @@ export async function startServer({
     webhooks: new WebhookStore(db),
     audit: new AuditStore(db),
     notifications: new NotificationService(notificationStore, notifier, config.notifications),
+    archives: new InstallationArchives(
+      db,
+      {
+        maxPipelines: config.maxPipelines,
+        allowHttpTargets: config.notifications.allowHttp,
+        changed: () => {
+          poller.markDirty();
+          scheduler.markDirty();
+        },
+      },
+      { server: VERSION.server, protocol: VERSION.protocol },
+    ),
     publicUrl: config.publicUrl,
   };
   const retention = new RetentionJob(
