@@ -22,7 +22,10 @@ export function register(program: Command, context: ContextFactory): void {
     .description(
       "Export every definition (pipelines and their versions, action types, webhooks, agent tokens as digests, notification rules and targets) as one JSON archive. Prints it, or writes it to --output-file.",
     )
-    .option("--output-file <path>", "write the archive to this file (created with mode 0600) instead of printing it")
+    .option(
+      "--output-file <path>",
+      "write the archive to this file (created with mode 0600) instead of printing it",
+    )
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
       const { outputFile } = command.opts<{ outputFile?: string }>();

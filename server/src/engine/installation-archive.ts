@@ -12,7 +12,13 @@ import {
   type InstallationArchive,
 } from "../domain/archive/format";
 import { ConflictError, LimitExceededError, type ValidationIssue } from "../domain/errors";
-import { MASK, targetIssues, visibleSettings, type TargetKind, type TargetSettings } from "../domain/notifications/targets";
+import {
+  MASK,
+  targetIssues,
+  visibleSettings,
+  type TargetKind,
+  type TargetSettings,
+} from "../domain/notifications/targets";
 import { ruleIssues } from "../domain/notifications/rules";
 import type { PipelineDocument } from "../domain/pipeline/document";
 import { appendPath } from "../domain/pipeline/paths";
@@ -70,10 +76,15 @@ export class InstallationArchives {
             ORDER BY category, provider, version`,
         );
       const registry = createRegistry(customRows.map((r) => r.definition));
-      const pipelines: Array<{ id: string; name: string; version: number; createdBy: string; createdAt: Date }> =
-        await m.query(
-          `SELECT id, name, version, created_by AS "createdBy", created_at AS "createdAt" FROM pipelines ORDER BY name`,
-        );
+      const pipelines: Array<{
+        id: string;
+        name: string;
+        version: number;
+        createdBy: string;
+        createdAt: Date;
+      }> = await m.query(
+        `SELECT id, name, version, created_by AS "createdBy", created_at AS "createdAt" FROM pipelines ORDER BY name`,
+      );
       const versions: Array<{
         pipelineId: string;
         version: number;
@@ -144,7 +155,7 @@ export class InstallationArchives {
           };
         }),
         customActionTypes: customRows.map((r) => ({
-          definition: r.definition as unknown as Record<string, unknown>,
+          definition: customTypeInput(r.definition),
           createdBy: r.createdBy,
           createdAt: iso(r.createdAt),
         })),
@@ -235,7 +246,8 @@ export class InstallationArchives {
     const maskedTargets = new Set<string>();
     archive.notificationTargets.forEach((target, i) => {
       const base = `archive.notificationTargets[${i}]`;
-      if (targetNames.has(target.name)) issues.push({ path: `${base}.name`, message: "names a target twice" });
+      if (targetNames.has(target.name))
+        issues.push({ path: `${base}.name`, message: "names a target twice" });
       targetNames.add(target.name);
       issues.push(
         ...targetIssues(
@@ -256,7 +268,10 @@ export class InstallationArchives {
       issues.push(...ruleIssues({ ...rule, targetIds: rule.targets }, base));
       rule.targets.forEach((name, t) => {
         if (!targetNames.has(name))
-          issues.push({ path: `${base}.targets[${t}]`, message: `names no target of the archive ("${name}")` });
+          issues.push({
+            path: `${base}.targets[${t}]`,
+            message: `names no target of the archive ("${name}")`,
+          });
       });
     });
     if (issues.length > 0) throw archiveError(issues);
@@ -271,13 +286,17 @@ export class InstallationArchives {
       const rows: Array<{ v: string }> = await m.query(sql, [values]);
       for (const row of rows) clashes.push(`${what} ${JSON.stringify(row.v)}`);
     };
-    await taken(`SELECT name AS v FROM pipelines WHERE name = ANY($1)`, archive.pipelines.map((p) => p.name), "pipeline");
+    await taken(
+      `SELECT name AS v FROM pipelines WHERE name = ANY($1)`,
+      archive.pipelines.map((p) => p.name),
+      "pipeline",
+    );
     await taken(
       `SELECT category || '/' || provider || '/' || version AS v FROM custom_action_types
         WHERE category || '/' || provider || '/' || version = ANY($1)`,
       archive.customActionTypes.map((t) => {
-        const d = t.definition as { id?: { category?: string; provider?: string; version?: string } };
-        return `${d.id?.category}/${d.id?.provider}/${d.id?.version}`;
+        const d = t.definition as { category?: string; provider?: string; version?: string };
+        return `${d.category}/${d.provider}/${d.version}`;
       }),
       "custom action type",
     );
@@ -335,7 +354,14 @@ export class InstallationArchives {
       await m.query(
         `INSERT INTO custom_action_types (category, provider, version, definition, created_by, created_at)
          VALUES ($1, $2, $3, $4, $5, $6)`,
-        [id.category, id.provider, id.version, JSON.stringify(definition.definition), type.createdBy, type.createdAt],
+        [
+          id.category,
+          id.provider,
+          id.version,
+          JSON.stringify(definition.definition),
+          type.createdBy,
+          type.createdAt,
+        ],
       );
       report.customActionTypes++;
     }
@@ -344,7 +370,14 @@ export class InstallationArchives {
       const [{ id }] = await m.query<[{ id: string }]>(
         `INSERT INTO pipelines (name, version, document, created_by, updated_by, created_at, updated_at, last_activity_at)
          VALUES ($1, $2, $3, $4, $5, $6, now(), now()) RETURNING id`,
-        [pipeline.name, pipeline.version, JSON.stringify(current), pipeline.createdBy, principal.id, pipeline.createdAt],
+        [
+          pipeline.name,
+          pipeline.version,
+          JSON.stringify(current),
+          pipeline.createdBy,
+          principal.id,
+          pipeline.createdAt,
+        ],
       );
       for (const version of pipeline.versions) {
         const document = version.version === pipeline.version ? current : version.document;
@@ -359,7 +392,12 @@ export class InstallationArchives {
         // until createPipelineWebhook shows one to give the sender.
         await m.query(
           `INSERT INTO pipeline_webhooks (pipeline_id, secret, created_by, created_at) VALUES ($1, $2, $3, $4)`,
-          [id, crypto.randomBytes(32).toString("base64url"), pipeline.webhook.createdBy, pipeline.webhook.createdAt],
+          [
+            id,
+            crypto.randomBytes(32).toString("base64url"),
+            pipeline.webhook.createdBy,
+            pipeline.webhook.createdAt,
+          ],
         );
         report.webhooksToRenew.push(pipeline.name);
       }
@@ -370,7 +408,14 @@ export class InstallationArchives {
       await m.query(
         `INSERT INTO agent_tokens (description, token_hash, created_by, created_at, revoked_at, revoked_by)
          VALUES ($1, $2, $3, $4, $5, $6)`,
-        [token.description, token.tokenHash, token.createdBy, token.createdAt, token.revokedAt, token.revokedBy],
+        [
+          token.description,
+          token.tokenHash,
+          token.createdBy,
+          token.createdAt,
+          token.revokedAt,
+          token.revokedBy,
+        ],
       );
       report.agentTokens++;
     }
@@ -408,6 +453,19 @@ export class InstallationArchives {
     }
     return report;
   }
+}
+
+/** A custom type as createCustomActionType takes it (and parseCustomActionType reads it back). */
+function customTypeInput(definition: ActionTypeDefinition): Record<string, unknown> {
+  return {
+    category: definition.id.category,
+    provider: definition.id.provider,
+    version: definition.id.version,
+    settings: definition.settings,
+    configurationProperties: definition.configurationProperties,
+    inputArtifactDetails: definition.inputArtifactDetails,
+    outputArtifactDetails: definition.outputArtifactDetails,
+  };
 }
 
 function prefixed(base: string, path: string): string {
