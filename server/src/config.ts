@@ -186,7 +186,7 @@ const envSchema = z.object({
   /** Audit events are deleted this many days after they were written; 0 keeps them. */
   SLUICE_AUDIT_RETENTION_DAYS: days(365),
   /** Delivered or failed notification deliveries (with their attempts) are deleted after this many days; 0 keeps them. */
-  SLUICE_NOTIFICATION_RETENTION_DAYS: days(30),
+  SLUICE_NOTIFY_RETENTION_DAYS: days(30),
   /** How often the retention job runs, in seconds. */
   SLUICE_RETENTION_INTERVAL_SECONDS: positiveInt(600, "a positive number of seconds"),
   SLUICE_HEARTBEAT_INTERVAL_SECONDS: positiveInt(5, "a whole number of seconds from 1 to 300").pipe(
@@ -303,7 +303,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxExecutions: e.SLUICE_RETENTION_MAX_EXECUTIONS,
       pipelines: e.SLUICE_RETENTION_PIPELINES,
       auditDays: e.SLUICE_AUDIT_RETENTION_DAYS,
-      notificationDays: e.SLUICE_NOTIFICATION_RETENTION_DAYS,
+      notificationDays: e.SLUICE_NOTIFY_RETENTION_DAYS,
     },
     retentionIntervalMs: e.SLUICE_RETENTION_INTERVAL_SECONDS * 1000,
     notifications: {
