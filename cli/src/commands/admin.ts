@@ -8,9 +8,10 @@ import type { ContextFactory } from "../context";
  * tokens' digests: a file it is written to is readable by its owner only.
  */
 
-export const EXPORT_INSTALLATION_MUTATION = "mutation{ exportInstallation }";
+export const EXPORT_INSTALLATION_MUTATION =
+  "mutation($includeExecutions:Boolean!){ exportInstallation(includeExecutions:$includeExecutions) }";
 export const IMPORT_INSTALLATION_MUTATION =
-  "mutation($archive:JSON!){ importInstallation(archive:$archive){ pipelines pipelineVersions customActionTypes agentTokens notificationTargets notificationRules webhooksToRenew secretsToReenter targetsToReenter } }";
+  "mutation($archive:JSON!){ importInstallation(archive:$archive){ pipelines pipelineVersions customActionTypes agentTokens notificationTargets notificationRules executions webhooksToRenew secretsToReenter targetsToReenter } }";
 
 export function register(program: Command, context: ContextFactory): void {
   const admin = program
@@ -20,16 +21,22 @@ export function register(program: Command, context: ContextFactory): void {
   admin
     .command("export")
     .description(
-      "Export every definition (pipelines and their versions, action types, webhooks, agent tokens as digests, notification rules and targets) as one JSON archive. Prints it, or writes it to --output-file.",
+      "Export every definition (pipelines and their versions, action types, webhooks, agent tokens as digests, notification rules and targets) as one JSON archive; with --include-executions, finished executions too. Prints it, or writes it to --output-file.",
     )
+    .option("--include-executions", "also the finished executions with their history (no logs or artifacts)")
     .option(
       "--output-file <path>",
       "write the archive to this file (created with mode 0600) instead of printing it",
     )
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
-      const { outputFile } = command.opts<{ outputFile?: string }>();
-      const data = await ctx.request<{ exportInstallation: unknown }>(EXPORT_INSTALLATION_MUTATION);
+      const { outputFile, includeExecutions } = command.opts<{
+        outputFile?: string;
+        includeExecutions?: boolean;
+      }>();
+      const data = await ctx.request<{ exportInstallation: unknown }>(EXPORT_INSTALLATION_MUTATION, {
+        includeExecutions: includeExecutions === true,
+      });
       if (outputFile) {
         await writeFile(outputFile, `${JSON.stringify(data.exportInstallation, null, 2)}\n`, { mode: 0o600 });
         ctx.notice(`The archive is in ${outputFile}.`);

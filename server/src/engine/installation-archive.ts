@@ -8,10 +8,12 @@ import {
   ARCHIVE_FORMAT,
   ARCHIVE_VERSION,
   archiveError,
+  maskExecutionView,
   readArchive,
   type InstallationArchive,
 } from "../domain/archive/format";
 import { ConflictError, LimitExceededError, type ValidationIssue } from "../domain/errors";
+import { FINAL_EXECUTION_STATUSES, type ExecutionView } from "../domain/execution/types";
 import {
   MASK,
   targetIssues,
@@ -37,6 +39,8 @@ export interface ImportReport {
   agentTokens: number;
   notificationTargets: number;
   notificationRules: number;
+  /** Finished executions with their history (when the archive holds them). */
+  executions: number;
   /** Pipelines whose webhook was recreated with a new secret: run createPipelineWebhook and give the sender the secret. */
   webhooksToRenew: string[];
   /** `pipeline/<name>: <path>` of secret configuration values the archive holds masked: update the pipeline with the value. */
@@ -68,7 +72,7 @@ export class InstallationArchives {
     private readonly serverVersion: Record<string, unknown>,
   ) {}
 
-  async export(): Promise<InstallationArchive> {
+  async export(options: { includeExecutions?: boolean } = {}): Promise<InstallationArchive> {
     return this.db.transaction("REPEATABLE READ", async (m) => {
       const customRows: Array<{ definition: ActionTypeDefinition; createdBy: string; createdAt: Date }> =
         await m.query(
@@ -131,6 +135,7 @@ export class InstallationArchives {
            FROM notification_rules r ORDER BY r.name`,
       );
       const hookOf = new Map(webhooks.map((w) => [w.pipelineId, w]));
+      const executions = options.includeExecutions ? await this.exportExecutions(m, registry) : undefined;
       return {
         format: ARCHIVE_FORMAT,
         formatVersion: ARCHIVE_VERSION,
@@ -171,8 +176,47 @@ export class InstallationArchives {
           createdBy: t.createdBy,
         })),
         notificationRules: rules,
+        ...(executions ? { executions } : {}),
       };
     });
+  }
+
+  /** Finished executions, oldest first, with their events and attempt ids; views as the API shows them. */
+  private async exportExecutions(
+    m: EntityManager,
+    registry: ReturnType<typeof createRegistry>,
+  ): Promise<NonNullable<InstallationArchive["executions"]>> {
+    const rows: Array<{
+      id: string;
+      pipelineName: string;
+      pipelineVersion: number;
+      status: string;
+      triggerType: string;
+      clientRequestToken: string | null;
+      startTime: Date;
+      lastUpdateTime: Date;
+      sequence: number;
+      view: ExecutionView;
+      events: Array<{ sequence: number; event: Record<string, unknown> }>;
+      actionExecutionIds: string[];
+    }> = await m.query(
+      `SELECT e.id, p.name AS "pipelineName", e.pipeline_version AS "pipelineVersion", e.status,
+              e.trigger_type AS "triggerType", e.client_request_token AS "clientRequestToken",
+              e.start_time AS "startTime", e.last_update_time AS "lastUpdateTime", e.sequence, e.view,
+              COALESCE((SELECT json_agg(json_build_object('sequence', v.sequence, 'event', v.event) ORDER BY v.sequence)
+                          FROM execution_events v WHERE v.execution_id = e.id), '[]') AS events,
+              ARRAY(SELECT a.id::text FROM action_executions a WHERE a.execution_id = e.id ORDER BY a.id) AS "actionExecutionIds"
+         FROM pipeline_executions e JOIN pipelines p ON p.id = e.pipeline_id
+        WHERE e.status = ANY($1)
+        ORDER BY e.start_time, e.id`,
+      [FINAL_EXECUTION_STATUSES],
+    );
+    return rows.map((row) => ({
+      ...row,
+      startTime: iso(row.startTime),
+      lastUpdateTime: iso(row.lastUpdateTime),
+      view: maskExecutionView(row.view, registry) as unknown as Record<string, unknown>,
+    }));
   }
 
   async import(input: unknown, principal: Principal): Promise<ImportReport> {
@@ -274,6 +318,25 @@ export class InstallationArchives {
           });
       });
     });
+    const executionIds = new Set<string>();
+    (archive.executions ?? []).forEach((execution, i) => {
+      const base = `archive.executions[${i}]`;
+      if (executionIds.has(execution.id))
+        issues.push({ path: `${base}.id`, message: "names an execution twice" });
+      executionIds.add(execution.id);
+      const pipeline = archive.pipelines.find((p) => p.name === execution.pipelineName);
+      if (!pipeline) {
+        issues.push({
+          path: `${base}.pipelineName`,
+          message: `names no pipeline of the archive ("${execution.pipelineName}")`,
+        });
+      } else if (!pipeline.versions.some((v) => v.version === execution.pipelineVersion)) {
+        issues.push({
+          path: `${base}.pipelineVersion`,
+          message: `is not a version of pipeline "${pipeline.name}"`,
+        });
+      }
+    });
     if (issues.length > 0) throw archiveError(issues);
     return { documents, secretsToReenter, maskedTargets };
   }
@@ -315,6 +378,12 @@ export class InstallationArchives {
       archive.notificationRules.map((r) => r.name),
       "notification rule",
     );
+    await taken(
+      `SELECT id::text AS v FROM pipeline_executions WHERE id = ANY($1::uuid[])
+       UNION SELECT id::text FROM action_executions WHERE id = ANY($1::uuid[])`,
+      (archive.executions ?? []).flatMap((e) => [e.id, ...e.actionExecutionIds]),
+      "execution or action execution",
+    );
     if (clashes.length > 0) {
       throw new ConflictError(
         `The installation already has ${clashes.join(", ")}: an import only adds, so nothing was imported. Import into a new installation, or delete these first.`,
@@ -343,6 +412,7 @@ export class InstallationArchives {
       agentTokens: 0,
       notificationTargets: 0,
       notificationRules: 0,
+      executions: 0,
       webhooksToRenew: [],
       secretsToReenter: checked.secretsToReenter,
       targetsToReenter: [...checked.maskedTargets].sort(),
@@ -365,6 +435,7 @@ export class InstallationArchives {
       );
       report.customActionTypes++;
     }
+    const pipelineIds = new Map<string, string>();
     for (const [i, pipeline] of archive.pipelines.entries()) {
       const current = checked.documents[i]!;
       const [{ id }] = await m.query<[{ id: string }]>(
@@ -402,7 +473,42 @@ export class InstallationArchives {
         report.webhooksToRenew.push(pipeline.name);
       }
       await followPipelineSources(m, id);
+      pipelineIds.set(pipeline.name, id);
       report.pipelines++;
+    }
+    for (const execution of archive.executions ?? []) {
+      const pipelineId = pipelineIds.get(execution.pipelineName)!;
+      await m.query(
+        `INSERT INTO pipeline_executions (id, pipeline_id, pipeline_version, status, trigger_type, client_request_token,
+                                          start_time, last_update_time, sequence, view)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [
+          execution.id,
+          pipelineId,
+          execution.pipelineVersion,
+          execution.status,
+          execution.triggerType,
+          execution.clientRequestToken,
+          execution.startTime,
+          execution.lastUpdateTime,
+          execution.sequence,
+          JSON.stringify(execution.view),
+        ],
+      );
+      await m.query(
+        `INSERT INTO execution_events (execution_id, sequence, event)
+         SELECT $1, e.sequence, e.event FROM unnest($2::int[], $3::jsonb[]) AS e(sequence, event)`,
+        [
+          execution.id,
+          execution.events.map((e) => e.sequence),
+          execution.events.map((e) => JSON.stringify(e.event)),
+        ],
+      );
+      await m.query(
+        `INSERT INTO action_executions (id, execution_id, pipeline_id) SELECT a, $2, $3 FROM unnest($1::uuid[]) AS a`,
+        [execution.actionExecutionIds, execution.id, pipelineId],
+      );
+      report.executions++;
     }
     for (const token of archive.agentTokens) {
       await m.query(

@@ -78,8 +78,12 @@ const audited = simplePipeline("audited", {
 });
 
 /** What a server holds, as its own export shows it, without the moment of the export. */
-async function stateOf(t: TestServer): Promise<Record<string, unknown>> {
-  const { exportInstallation } = dataOf(await t.gql(`mutation { exportInstallation }`));
+async function stateOf(t: TestServer, includeExecutions = false): Promise<Record<string, unknown>> {
+  const { exportInstallation } = dataOf(
+    await t.gql(`mutation ($x: Boolean!) { exportInstallation(includeExecutions: $x) }`, {
+      x: includeExecutions,
+    }),
+  );
   const { exportedAt: _at, ...rest } = exportInstallation;
   return rest;
 }
@@ -133,10 +137,40 @@ async function fill(t: TestServer): Promise<string> {
 }
 
 it("exports one installation and imports it into a fresh one, which then runs a pipeline", async () => {
-  const agentToken = await fill(source);
+  const sourceWorker = await TestWorker.start(
+    source.natsPrefix,
+    [GIT, SHELL("Build"), { category: "Test", owner: "Custom", provider: "Lighthouse", version: "2" }],
+    (job) =>
+      job.actionTypeId.category === "Source"
+        ? { outcome: "Succeeded", outputVariables: { CommitId: "0123abc" } }
+        : { outcome: "Succeeded" },
+  );
+  let agentToken: string;
+  try {
+    agentToken = await fill(source);
+    // The first executions of both pipelines (the Lighthouse job got the secret) run to the end.
+    await eventually(
+      async () => {
+        const rows = await source.server.db.query(`SELECT status FROM pipeline_executions`);
+        return rows.length === 2 && rows.every((r: { status: string }) => r.status === "Succeeded");
+      },
+      60_000,
+      "the source's executions to succeed",
+    );
+    expect(sourceWorker.jobs.some((j) => JSON.stringify(j).includes(API_KEY))).toBe(true);
+  } finally {
+    await sourceWorker.stop();
+  }
 
-  // Export with the CLI, to a file only its owner reads.
-  const exported = await sluice(source, "admin", "export", "--output-file", "backup.json");
+  // Export with the CLI, to a file only its owner reads, with the execution history.
+  const exported = await sluice(
+    source,
+    "admin",
+    "export",
+    "--include-executions",
+    "--output-file",
+    "backup.json",
+  );
   expect(exported).toMatchObject({ code: 0 });
   const file = path.join(dir, "backup.json");
   expect(fs.statSync(file).mode & 0o777).toBe(0o600);
@@ -149,6 +183,17 @@ it("exports one installation and imports it into a fresh one, which then runs a 
   expect(archive.pipelines.find((p: any) => p.name === "app").versions.map((v: any) => v.version)).toEqual([
     1, 2,
   ]);
+  expect(archive.executions.map((e: any) => [e.pipelineName, e.status])).toEqual(
+    expect.arrayContaining([
+      ["app", "Succeeded"],
+      ["audited", "Succeeded"],
+    ]),
+  );
+  const auditedRun = archive.executions.find((e: any) => e.pipelineName === "audited");
+  expect(auditedRun.view.stages[1].actions[0].resolvedConfiguration).toEqual({
+    Url: "https://app.example",
+    ApiKey: "****",
+  });
 
   const empty = await stateOf(restored);
 
@@ -204,6 +249,7 @@ it("exports one installation and imports it into a fresh one, which then runs a 
     agentTokens: 1,
     notificationTargets: 1,
     notificationRules: 1,
+    executions: 2,
     webhooksToRenew: ["app"],
     secretsToReenter: ["pipeline/audited: stages[1].actions[0].configuration.ApiKey"],
     targetsToReenter: ["chatops"],
@@ -213,7 +259,16 @@ it("exports one installation and imports it into a fresh one, which then runs a 
   const expected = structuredClone(archive);
   delete expected.exportedAt;
   expected.notificationRules[0].enabled = false;
+  expect(await stateOf(restored, true)).toEqual(expected);
+  delete expected.executions;
   expect(await stateOf(restored)).toEqual(expected);
+  const restoredRun = dataOf(
+    await restored.gql(`query ($id: ID!) { pipelineExecution(id: $id) { status events { sequence } } }`, {
+      id: auditedRun.id,
+    }),
+  ).pipelineExecution;
+  expect(restoredRun.status).toBe("Succeeded");
+  expect(restoredRun.events).toHaveLength(auditedRun.events.length);
 
   // Importing again clashes on every name, and changes nothing.
   const before = await stateOf(restored);

@@ -8,7 +8,10 @@
  * written fields this one would drop without a word).
  */
 import { z } from "zod";
+import type { ActionTypeRegistry } from "../action-types/action-type";
 import { DomainError, type ValidationIssue } from "../errors";
+import { FINAL_EXECUTION_STATUSES, type ExecutionView } from "../execution/types";
+import { maskConfiguration, secretProperties } from "../pipeline/secrets";
 import { orderIssues } from "../pipeline/issue-order";
 import { fromZodIssues } from "../pipeline/zod-issues";
 
@@ -89,6 +92,25 @@ const ruleSchema = z.strictObject({
   createdBy: z.string().min(1).max(300),
 });
 
+/** A finished execution with its history (only with includeExecutions); its logs and artifacts stay in NATS. */
+const executionSchema = z.strictObject({
+  id: z.uuid(),
+  pipelineName: name,
+  pipelineVersion: z.number().int().positive(),
+  status: z.enum(FINAL_EXECUTION_STATUSES as unknown as [string, ...string[]]),
+  triggerType: z.string().min(1).max(64),
+  clientRequestToken: z.string().max(256).nullable(),
+  startTime: isoTime,
+  lastUpdateTime: isoTime,
+  sequence: z.number().int().min(0),
+  /** As the API shows it: secret configuration values masked. */
+  view: z.record(z.string(), z.unknown()),
+  events: z.array(
+    z.strictObject({ sequence: z.number().int().min(0), event: z.record(z.string(), z.unknown()) }),
+  ),
+  actionExecutionIds: z.array(z.uuid()),
+});
+
 const archiveSchema = z.strictObject({
   format: z.literal(ARCHIVE_FORMAT),
   formatVersion: z.literal(ARCHIVE_VERSION),
@@ -100,12 +122,35 @@ const archiveSchema = z.strictObject({
   agentTokens: z.array(agentTokenSchema),
   notificationTargets: z.array(targetSchema),
   notificationRules: z.array(ruleSchema),
+  executions: z.array(executionSchema).optional(),
 });
 
 export type InstallationArchive = z.infer<typeof archiveSchema>;
 export type ArchivedPipeline = z.infer<typeof pipelineSchema>;
 export type ArchivedTarget = z.infer<typeof targetSchema>;
 export type ArchivedRule = z.infer<typeof ruleSchema>;
+export type ArchivedExecution = z.infer<typeof executionSchema>;
+
+/** An execution's view with the secret values of its actions' resolved configurations masked. */
+export function maskExecutionView(view: ExecutionView, registry: ActionTypeRegistry): ExecutionView {
+  return {
+    ...view,
+    stages: view.stages.map((stage) => ({
+      ...stage,
+      actions: stage.actions.map((action) => {
+        const secrets = secretProperties(registry.find(action.actionTypeId));
+        return {
+          ...action,
+          resolvedConfiguration: maskConfiguration(action.resolvedConfiguration, secrets),
+          attempts: action.attempts.map((attempt) => ({
+            ...attempt,
+            resolvedConfiguration: maskConfiguration(attempt.resolvedConfiguration, secrets),
+          })),
+        };
+      }),
+    })),
+  };
+}
 
 /** A bad archive: every problem at once, each with its path (`archive.pipelines[2].versions[0]`). */
 export function archiveError(issues: ValidationIssue[], summary?: string): DomainError {

@@ -14,10 +14,18 @@ export class ArchiveResolver {
   @UseMiddleware(auditMutations)
   @Mutation(() => JSONScalar, {
     description:
-      "Every definition of this installation as one versioned archive: pipelines with all their versions, custom action types, webhooks (without secrets), agent tokens (as digests), notification targets (secrets masked) and rules. Executions, logs and artifacts are not in it (docs/backup.md).",
+      "Every definition of this installation as one versioned archive: pipelines with all their versions, custom action types, webhooks (without secrets), agent tokens (as digests), notification targets (secrets masked) and rules. Executions only with includeExecutions; logs and artifacts never (docs/backup.md).",
   })
-  async exportInstallation(@Ctx() ctx: GraphQLContext): Promise<unknown> {
-    return ctx.archives.export();
+  async exportInstallation(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("includeExecutions", {
+      defaultValue: false,
+      description:
+        "Also the finished executions with their history (secret values masked); their logs and artifacts stay in NATS.",
+    })
+    includeExecutions: boolean,
+  ): Promise<unknown> {
+    return ctx.archives.export({ includeExecutions });
   }
 
   @Authorized("sluice:ImportInstallation")

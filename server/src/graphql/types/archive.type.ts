@@ -23,6 +23,9 @@ export class InstallationImportType {
   @Field(() => Int)
   notificationRules!: number;
 
+  @Field(() => Int, { description: "Finished executions with their history, when the archive holds them." })
+  executions!: number;
+
   @Field(() => [String], {
     description:
       "Pipelines whose webhook has a new secret nobody knows yet: run createPipelineWebhook and give the sender its secret.",
