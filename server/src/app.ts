@@ -18,6 +18,8 @@ import type { Config } from "./config";
 import { systemClock, type Clock } from "./engine/clock";
 import { ExecutionEngine } from "./engine/execution-engine";
 import { PipelineDefinitions } from "./engine/pipeline-definitions";
+import { InstallationArchives } from "./engine/installation-archive";
+import { VERSION } from "./version";
 import { Scheduler } from "./engine/scheduler";
 import { SourcePoller } from "./engine/source-poller";
 import { TimerLoop } from "./engine/timer-loop";
@@ -54,6 +56,7 @@ import { NatsLink } from "./messaging/nats";
 import { OutboxRelay } from "./messaging/outbox-relay";
 import { ResultsConsumer } from "./messaging/results-consumer";
 import { ResultsProgress } from "./messaging/results-progress";
+import { RetentionJob } from "./messaging/retention";
 import { AgentStore } from "./persistence/agent-store";
 import { AuditStore } from "./persistence/audit-store";
 import { installationIdOf, leaseKeyOf } from "./persistence/installation";
@@ -70,6 +73,8 @@ export interface SluiceServer {
   port: number;
   db: DataSource;
   engine: ExecutionEngine;
+  /** The retention job (SLUICE_RETENTION_*); `runOnce()` runs a round now. */
+  retention: RetentionJob;
   /** Resolves once the JetStream streams, the results consumer and the event fan-out run. */
   messagingReady: Promise<void>;
   /** Why NATS could not be reached the last time it was tried; null once connected. */
@@ -173,8 +178,31 @@ export async function startServer({
     webhooks: new WebhookStore(db),
     audit: new AuditStore(db),
     notifications: new NotificationService(notificationStore, notifier, config.notifications),
+    archives: new InstallationArchives(
+      db,
+      {
+        maxPipelines: config.maxPipelines,
+        allowHttpTargets: config.notifications.allowHttp,
+        allowPrivateTargets: config.notifications.allowPrivate,
+        changed: () => {
+          poller.markDirty();
+          scheduler.markDirty();
+        },
+      },
+      { server: VERSION.server, protocol: VERSION.protocol },
+    ),
     publicUrl: config.publicUrl,
   };
+  const retention = new RetentionJob(
+    db,
+    nats,
+    config.natsPrefix,
+    config.retention,
+    config.retentionIntervalMs,
+    clock,
+    logger,
+    (kind, count) => metrics.retentionDeleted.inc({ kind }, count),
+  );
   const poller = new SourcePoller(db, engine, logger);
   const scheduler = new Scheduler(db, engine, clock, logger);
   services.definitions.onCommitted(() => {
@@ -190,6 +218,7 @@ export async function startServer({
   poller.start();
   scheduler.start();
   notifier.start();
+  retention.start();
   // Streams, the results consumer and the event fan-out need NATS; they start once it answers.
   const messagingReady = nats.connected().then(async () => {
     const nc = nats.nats;
@@ -377,6 +406,7 @@ export async function startServer({
     await timers.stop();
     await poller.stop();
     await scheduler.stop();
+    await retention.stop();
     await results.stop();
     await notifier.stop();
     agentGateway.stop();
@@ -417,6 +447,7 @@ export async function startServer({
     port,
     db,
     engine,
+    retention,
     messagingReady,
     natsProblem: () => nats.lastError,
     stop: stopAll,

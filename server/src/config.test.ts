@@ -109,4 +109,34 @@ describe("loadConfig", () => {
     // A bad token is still a secret: the message names the variable, never its value.
     expect(() => loadConfig({ SLUICE_ADMIN_TOKEN: "short-secret" })).not.toThrow(/short-secret/);
   });
+
+  it("reads the retention settings, with per-pipeline exceptions as JSON, and refuses bad ones", () => {
+    expect(loadConfig({}).retention).toEqual({
+      executionDays: 90,
+      maxExecutions: 0,
+      pipelines: {},
+      auditDays: 365,
+      notificationDays: 30,
+    });
+    expect(
+      loadConfig({
+        SLUICE_RETENTION_DAYS: "0",
+        SLUICE_RETENTION_MAX_EXECUTIONS: "20",
+        SLUICE_RETENTION_PIPELINES: '{"web":{"days":7},"api":{"maxExecutions":5}}',
+      }).retention,
+    ).toMatchObject({
+      executionDays: 0,
+      maxExecutions: 20,
+      pipelines: { web: { days: 7 }, api: { maxExecutions: 5 } },
+    });
+    expect(() => loadConfig({ SLUICE_RETENTION_DAYS: "-1" })).toThrow(
+      /SLUICE_RETENTION_DAYS="-1" is invalid: expected a whole number of days, 0 to keep for ever/,
+    );
+    expect(() => loadConfig({ SLUICE_RETENTION_PIPELINES: "{web: 7}" })).toThrow(
+      /SLUICE_RETENTION_PIPELINES=/,
+    );
+    expect(() => loadConfig({ SLUICE_RETENTION_PIPELINES: '{"web":{"weeks":1}}' })).toThrow(
+      /SLUICE_RETENTION_PIPELINES=/,
+    );
+  });
 });

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
 import type { NotificationSettings } from "./notifications/settings";
+import type { RetentionSettings } from "./persistence/retention-store";
 
 /**
  * The server's configuration: one typed object, read once from the environment and validated.
@@ -16,6 +17,35 @@ const port = (fallback: number) =>
 
 const positiveInt = (fallback: number, what: string) =>
   z.coerce.number({ message: what }).int({ message: what }).positive({ message: what }).default(fallback);
+
+const days = (fallback: number) =>
+  z.coerce
+    .number({ message: "a whole number of days, 0 to keep for ever" })
+    .int({ message: "a whole number of days, 0 to keep for ever" })
+    .min(0, { message: "a whole number of days, 0 to keep for ever" })
+    .default(fallback);
+
+/** Per-pipeline retention: `{"web": {"days": 7, "maxExecutions": 50}}`; either key may be left out. */
+const retentionOverrides = z.preprocess(
+  (value) => {
+    if (value === undefined || value === "") return {};
+    try {
+      return JSON.parse(String(value));
+    } catch {
+      return value;
+    }
+  },
+  z.record(
+    z.string(),
+    z.strictObject({
+      days: z.number().int().min(0).optional(),
+      maxExecutions: z.number().int().min(0).optional(),
+    }),
+    {
+      message: 'a JSON object of pipeline names to {"days": n, "maxExecutions": n}, e.g. {"web":{"days":7}}',
+    },
+  ),
+);
 
 const url = (protocols: string[], what: string) =>
   z.string().refine(
@@ -147,6 +177,22 @@ const envSchema = z.object({
   SLUICE_NOTIFY_CONCURRENCY_PER_TARGET: positiveInt(4, "a positive integer"),
   SLUICE_NOTIFY_CIRCUIT_THRESHOLD: positiveInt(5, "a positive integer"),
   SLUICE_NOTIFY_CIRCUIT_OPEN_MS: positiveInt(60_000, "a positive number of milliseconds"),
+  /** Finished executions (their history, logs and artifacts) are deleted this many days after they ended; 0 keeps them. */
+  SLUICE_RETENTION_DAYS: days(90),
+  /** At most this many executions are kept per pipeline (the oldest finished go first); 0: no limit. */
+  SLUICE_RETENTION_MAX_EXECUTIONS: z.coerce
+    .number({ message: "a whole number, 0 for no limit" })
+    .int({ message: "a whole number, 0 for no limit" })
+    .min(0, { message: "a whole number, 0 for no limit" })
+    .default(0),
+  /** Per-pipeline exceptions to the two above, as JSON. */
+  SLUICE_RETENTION_PIPELINES: retentionOverrides,
+  /** Audit events are deleted this many days after they were written; 0 keeps them. */
+  SLUICE_AUDIT_RETENTION_DAYS: days(365),
+  /** Delivered or failed notification deliveries (with their attempts) are deleted after this many days; 0 keeps them. */
+  SLUICE_NOTIFY_RETENTION_DAYS: days(30),
+  /** How often the retention job runs, in seconds. */
+  SLUICE_RETENTION_INTERVAL_SECONDS: positiveInt(600, "a positive number of seconds"),
   SLUICE_HEARTBEAT_INTERVAL_SECONDS: positiveInt(5, "a whole number of seconds from 1 to 300").pipe(
     z.number().max(300, { message: "a whole number of seconds from 1 to 300" }),
   ),
@@ -201,6 +247,8 @@ export interface Config {
   /** Serve HTTPS (and wss) with these PEM files; null: plain HTTP. */
   tls: { certFile: string; keyFile: string } | null;
   notifications: NotificationSettings;
+  retention: RetentionSettings;
+  retentionIntervalMs: number;
   startupTimeoutMs: number;
 }
 
@@ -267,6 +315,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     startupTimeoutMs: e.SLUICE_STARTUP_TIMEOUT_SECONDS * 1000,
     publicUrl: (e.SLUICE_PUBLIC_URL ?? `${scheme}://localhost:${e.PORT}`).replace(/\/+$/, ""),
     tls,
+    retention: {
+      executionDays: e.SLUICE_RETENTION_DAYS,
+      maxExecutions: e.SLUICE_RETENTION_MAX_EXECUTIONS,
+      pipelines: e.SLUICE_RETENTION_PIPELINES,
+      auditDays: e.SLUICE_AUDIT_RETENTION_DAYS,
+      notificationDays: e.SLUICE_NOTIFY_RETENTION_DAYS,
+    },
+    retentionIntervalMs: e.SLUICE_RETENTION_INTERVAL_SECONDS * 1000,
     notifications: {
       dashboardUrl: (
         e.SLUICE_DASHBOARD_URL ??

@@ -25,6 +25,17 @@ export function auditArguments(value: unknown, key = "", depth = 0): unknown {
   if (depth >= 3) return Array.isArray(value) ? `[${value.length} items]` : "{…}";
   if (Array.isArray(value)) return value.slice(0, 20).map((item) => auditArguments(item, "", depth + 1));
   const record = value as Record<string, unknown>;
+  // An installation archive (importInstallation): what it is and how much, not its contents.
+  if (key === "archive") {
+    const count = (field: unknown) => (Array.isArray(field) ? field.length : null);
+    return {
+      format: auditArguments(record.format, "format", depth + 1),
+      formatVersion: typeof record.formatVersion === "number" ? record.formatVersion : null,
+      pipelines: count(record.pipelines),
+      agentTokens: count(record.agentTokens),
+      notificationRules: count(record.notificationRules),
+    };
+  }
   if ((key === "input" || key === "json") && "stages" in record) {
     return typeof record.name === "string" ? { name: record.name } : {};
   }

@@ -1,5 +1,6 @@
 import type { Principal } from "../auth/principal";
 import type { ExecutionEngine } from "../engine/execution-engine";
+import type { InstallationArchives } from "../engine/installation-archive";
 import type { PipelineDefinitions } from "../engine/pipeline-definitions";
 import type { AgentGateway } from "../messaging/agent-gateway";
 import type { EventFanout } from "../messaging/event-fanout";
@@ -26,6 +27,8 @@ export interface GraphQLContext {
   webhooks: WebhookStore;
   audit: AuditStore;
   notifications: NotificationService;
+  /** Export and import of the installation's definitions. */
+  archives: InstallationArchives;
   /** The server's address as others reach it (SLUICE_PUBLIC_URL). */
   publicUrl: string;
 }
@@ -43,5 +46,6 @@ export type ContextServices = Pick<
   | "webhooks"
   | "audit"
   | "notifications"
+  | "archives"
   | "publicUrl"
 >;

@@ -4,6 +4,7 @@ import { createPubSub } from "@graphql-yoga/subscription";
 import { buildSchema } from "type-graphql";
 import { authChecker } from "./auth-checker";
 import { ActionTypeResolver } from "./resolvers/action-type.resolver";
+import { ArchiveResolver } from "./resolvers/archive.resolver";
 import { AuditResolver } from "./resolvers/audit.resolver";
 import { VersionResolver } from "./resolvers/version.resolver";
 import { AgentResolver } from "./resolvers/agent.resolver";
@@ -42,6 +43,7 @@ export const resolvers = [
   NotificationTargetResolver,
   NotificationDeliveryResolver,
   VersionResolver,
+  ArchiveResolver,
 ] as const;
 
 /** The executable schema; the same object serves HTTP, graphql-ws and `schema.graphql`. */

@@ -10,12 +10,10 @@ import { unstorablePaths } from "../domain/storable-text";
 import type { Logger } from "../logger";
 import { sendError } from "./errors";
 import { PipelineStore } from "../persistence/pipeline-store";
-import { WebhookStore } from "../persistence/webhook-store";
+import { REPLAY_WINDOW_SECONDS, WebhookStore } from "../persistence/webhook-store";
 
 /** GitHub sends up to 25 MB. */
 const MAX_BODY = "25mb";
-/** How long a signed body is remembered: sent again within this, it is a replay (unless redelivered). */
-const REPLAY_WINDOW_SECONDS = 24 * 3600;
 /** How far a signed `X-Sluice-Timestamp` may be from the server's clock. */
 const TIMESTAMP_TOLERANCE_SECONDS = 300;
 const DELETED = /^0+$/;

@@ -44,6 +44,7 @@ export class ServerMetrics {
   readonly dispatchLatency: Histogram<"pool" | "provider">;
   readonly actionDuration: Histogram<"pool" | "provider" | "outcome">;
   readonly executionsFinished: Counter<"pipeline" | "status">;
+  readonly retentionDeleted: Counter<"kind">;
   private figures: { at: number; value: Promise<DatabaseFigures> } | null = null;
   private readonly operationNames = new Set<string>();
 
@@ -82,6 +83,12 @@ export class ServerMetrics {
       name: "sluice_executions_finished_total",
       help: "Executions this server copy brought to a final status, by pipeline and status",
       labelNames: ["pipeline", "status"],
+      registers,
+    });
+    this.retentionDeleted = new Counter({
+      name: "sluice_retention_deleted_total",
+      help: "What this server copy's retention job deleted, by kind (executions, logSubjects, artifacts, auditEvents, notificationDeliveries, webhookDeliveries)",
+      labelNames: ["kind"],
       registers,
     });
     this.databaseGauges(registers);

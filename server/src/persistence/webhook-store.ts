@@ -4,6 +4,9 @@ import { auditedTransaction } from "./audit-store";
 import { queryReturning } from "./returning";
 
 /** The webhook of each pipeline: its secret, kept to check signatures. */
+/** How long a signed body is remembered: sent again within this, it is a replay (unless redelivered). */
+export const REPLAY_WINDOW_SECONDS = 24 * 3600;
+
 export class WebhookStore {
   constructor(private readonly db: DataSource) {}
 

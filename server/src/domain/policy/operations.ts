@@ -112,6 +112,9 @@ export const operationPermissions = {
     action: "sluice:ManageWebhooks",
     resource: template("webhook/{pipelineName}"),
   },
+  // Backup and restore (docs/backup.md): the whole installation's definitions.
+  "Mutation.exportInstallation": { action: "sluice:ExportInstallation", resource: template("installation") },
+  "Mutation.importInstallation": { action: "sluice:ImportInstallation", resource: template("installation") },
 
   "Subscription.pipelineEvents": {
     action: "sluice:GetPipelineState",

@@ -1,0 +1,62 @@
+import { writeFile } from "node:fs/promises";
+import type { Command } from "commander";
+import type { ContextFactory } from "../context";
+
+/*
+ * `sluice admin export` / `sluice admin import`: the installation's definitions as one versioned
+ * archive (docs/backup.md). The archive holds no secret in clear, but it does hold the agent
+ * tokens' digests: a file it is written to is readable by its owner only.
+ */
+
+export const EXPORT_INSTALLATION_MUTATION =
+  "mutation($includeExecutions:Boolean!){ exportInstallation(includeExecutions:$includeExecutions) }";
+export const IMPORT_INSTALLATION_MUTATION =
+  "mutation($archive:JSON!){ importInstallation(archive:$archive){ pipelines pipelineVersions customActionTypes agentTokens notificationTargets notificationRules executions webhooksToRenew secretsToReenter targetsToReenter } }";
+
+export function register(program: Command, context: ContextFactory): void {
+  const admin = program
+    .command("admin")
+    .description("Installation administration: export and import of every definition (backup and restore).");
+
+  admin
+    .command("export")
+    .description(
+      "Export every definition (pipelines and their versions, action types, webhooks, agent tokens as digests, notification rules and targets) as one JSON archive; with --include-executions, finished executions too. Prints it, or writes it to --output-file.",
+    )
+    .option("--include-executions", "also the finished executions with their history (no logs or artifacts)")
+    .option(
+      "--output-file <path>",
+      "write the archive to this file (created with mode 0600) instead of printing it",
+    )
+    .action(async (_options: unknown, command: Command) => {
+      const ctx = context(command);
+      const { outputFile, includeExecutions } = command.opts<{
+        outputFile?: string;
+        includeExecutions?: boolean;
+      }>();
+      const data = await ctx.request<{ exportInstallation: unknown }>(EXPORT_INSTALLATION_MUTATION, {
+        includeExecutions: includeExecutions === true,
+      });
+      if (outputFile) {
+        await writeFile(outputFile, `${JSON.stringify(data.exportInstallation, null, 2)}\n`, { mode: 0o600 });
+        ctx.notice(`The archive is in ${outputFile}.`);
+      } else {
+        ctx.print(data.exportInstallation);
+      }
+    });
+
+  admin
+    .command("import")
+    .description(
+      "Import an archive from `sluice admin export` into this installation, in one transaction: a bad or newer archive, or a name already taken, changes nothing. Prints { import } with the steps left (webhook secrets, masked secrets).",
+    )
+    .requiredOption("--archive <archive>", "the archive: file://path, - (stdin) or the JSON itself")
+    .action(async (_options: unknown, command: Command) => {
+      const ctx = context(command);
+      const { archive } = command.opts<{ archive: string }>();
+      const data = await ctx.request<{ importInstallation: unknown }>(IMPORT_INSTALLATION_MUTATION, {
+        archive: await ctx.readInput(archive),
+      });
+      ctx.print({ import: data.importInstallation });
+    });
+}

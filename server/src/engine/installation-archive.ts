@@ -1,0 +1,582 @@
+import crypto from "node:crypto";
+import type { DataSource, EntityManager } from "typeorm";
+import type { Principal } from "../auth/principal";
+import type { ActionTypeDefinition } from "../domain/action-types/action-type";
+import { createRegistry } from "../domain/action-types/builtins";
+import { parseCustomActionType } from "../domain/action-types/custom";
+import {
+  ARCHIVE_FORMAT,
+  ARCHIVE_VERSION,
+  archiveError,
+  maskExecutionView,
+  readArchive,
+  type InstallationArchive,
+} from "../domain/archive/format";
+import { ConflictError, LimitExceededError, type ValidationIssue } from "../domain/errors";
+import { FINAL_EXECUTION_STATUSES, type ExecutionView } from "../domain/execution/types";
+import {
+  MASK,
+  targetIssues,
+  visibleSettings,
+  type TargetKind,
+  type TargetSettings,
+} from "../domain/notifications/targets";
+import { ruleIssues } from "../domain/notifications/rules";
+import type { PipelineDocument } from "../domain/pipeline/document";
+import { appendPath } from "../domain/pipeline/paths";
+import { maskDocumentSecrets, SECRET_MASK, secretProperties } from "../domain/pipeline/secrets";
+import { maskedSecretsRule } from "../domain/pipeline/validation/rules/masked-secrets";
+import { specifiedRules } from "../domain/pipeline/validation/rules";
+import { validatePipeline } from "../domain/pipeline/validation/validate";
+import { auditedTransaction } from "../persistence/audit-store";
+import { followPipelineSources } from "./source-poller";
+
+/** What an import did, and what the operator still has to do by hand. */
+export interface ImportReport {
+  pipelines: number;
+  pipelineVersions: number;
+  customActionTypes: number;
+  agentTokens: number;
+  notificationTargets: number;
+  notificationRules: number;
+  /** Finished executions with their history (when the archive holds them). */
+  executions: number;
+  /** Pipelines whose webhook was recreated with a new secret: run createPipelineWebhook and give the sender the secret. */
+  webhooksToRenew: string[];
+  /** `pipeline/<name>: <path>` of secret configuration values the archive holds masked: update the pipeline with the value. */
+  secretsToReenter: string[];
+  /** Notification targets whose secret parts were masked; rules that use them are imported disabled. */
+  targetsToReenter: string[];
+}
+
+export interface ArchiveOptions {
+  maxPipelines: number;
+  /** SLUICE_NOTIFY_ALLOW_HTTP. */
+  allowHttpTargets: boolean;
+  /** Targets on private addresses pass (SLUICE_NOTIFY_ALLOW_PRIVATE). */
+  allowPrivateTargets: boolean;
+  /** Told after an import committed (the source poller and the scheduler re-read the documents). */
+  changed: () => void;
+}
+
+const iso = (value: Date | string): string => new Date(value).toISOString();
+
+/**
+ * Export and import of an installation's definitions (domain/archive/format.ts). An export is read
+ * in one REPEATABLE READ transaction, so it is one consistent moment; an import is one
+ * transaction with the mutation's audit row: it is checked whole first, and on any problem
+ * changes nothing.
+ */
+export class InstallationArchives {
+  constructor(
+    private readonly db: DataSource,
+    private readonly options: ArchiveOptions,
+    private readonly serverVersion: Record<string, unknown>,
+  ) {}
+
+  async export(options: { includeExecutions?: boolean } = {}): Promise<InstallationArchive> {
+    return this.db.transaction("REPEATABLE READ", async (m) => {
+      const customRows: Array<{ definition: ActionTypeDefinition; createdBy: string; createdAt: Date }> =
+        await m.query(
+          `SELECT definition, created_by AS "createdBy", created_at AS "createdAt" FROM custom_action_types
+            ORDER BY category, provider, version`,
+        );
+      const registry = createRegistry(customRows.map((r) => r.definition));
+      const pipelines: Array<{
+        id: string;
+        name: string;
+        version: number;
+        createdBy: string;
+        createdAt: Date;
+      }> = await m.query(
+        `SELECT id, name, version, created_by AS "createdBy", created_at AS "createdAt" FROM pipelines ORDER BY name`,
+      );
+      const versions: Array<{
+        pipelineId: string;
+        version: number;
+        document: PipelineDocument;
+        createdBy: string;
+        createdAt: Date;
+      }> = await m.query(
+        `SELECT pipeline_id AS "pipelineId", version, document, created_by AS "createdBy", created_at AS "createdAt"
+           FROM pipeline_versions ORDER BY pipeline_id, version`,
+      );
+      const webhooks: Array<{ pipelineId: string; createdBy: string; createdAt: Date }> = await m.query(
+        `SELECT pipeline_id AS "pipelineId", created_by AS "createdBy", created_at AS "createdAt" FROM pipeline_webhooks`,
+      );
+      const tokens: Array<{
+        description: string;
+        tokenHash: string;
+        createdBy: string;
+        createdAt: Date;
+        revokedAt: Date | null;
+        revokedBy: string | null;
+      }> = await m.query(
+        `SELECT description, token_hash AS "tokenHash", created_by AS "createdBy", created_at AS "createdAt",
+                revoked_at AS "revokedAt", revoked_by AS "revokedBy"
+           FROM agent_tokens ORDER BY created_at, id`,
+      );
+      const targets: Array<{ name: string; kind: TargetKind; settings: TargetSettings; createdBy: string }> =
+        await m.query(
+          `SELECT name, kind, settings, created_by AS "createdBy" FROM notification_targets ORDER BY name`,
+        );
+      const rules: Array<{
+        name: string;
+        pipelineName: string | null;
+        eventTypes: string[];
+        filter: InstallationArchive["notificationRules"][number]["filter"];
+        detailLevel: "BASIC" | "FULL";
+        enabled: boolean;
+        createdBy: string;
+        targets: string[];
+      }> = await m.query(
+        `SELECT r.name, r.pipeline_name AS "pipelineName", r.event_types AS "eventTypes", r.filter,
+                r.detail_level AS "detailLevel", r.enabled, r.created_by AS "createdBy",
+                ARRAY(SELECT t.name FROM notification_rule_targets rt JOIN notification_targets t ON t.id = rt.target_id
+                       WHERE rt.rule_id = r.id ORDER BY t.name) AS targets
+           FROM notification_rules r ORDER BY r.name`,
+      );
+      const hookOf = new Map(webhooks.map((w) => [w.pipelineId, w]));
+      const executions = options.includeExecutions ? await this.exportExecutions(m, registry) : undefined;
+      return {
+        format: ARCHIVE_FORMAT,
+        formatVersion: ARCHIVE_VERSION,
+        exportedAt: new Date().toISOString(),
+        exportedBy: this.serverVersion,
+        pipelines: pipelines.map((p) => {
+          const hook = hookOf.get(p.id);
+          return {
+            name: p.name,
+            version: p.version,
+            createdBy: p.createdBy,
+            createdAt: iso(p.createdAt),
+            versions: versions
+              .filter((v) => v.pipelineId === p.id)
+              .map((v) => ({
+                version: v.version,
+                document: maskDocumentSecrets(v.document, registry) as unknown as Record<string, unknown>,
+                createdBy: v.createdBy,
+                createdAt: iso(v.createdAt),
+              })),
+            webhook: hook ? { createdBy: hook.createdBy, createdAt: iso(hook.createdAt) } : null,
+          };
+        }),
+        customActionTypes: customRows.map((r) => ({
+          definition: customTypeInput(r.definition),
+          createdBy: r.createdBy,
+          createdAt: iso(r.createdAt),
+        })),
+        agentTokens: tokens.map((t) => ({
+          ...t,
+          createdAt: iso(t.createdAt),
+          revokedAt: t.revokedAt ? iso(t.revokedAt) : null,
+        })),
+        notificationTargets: targets.map((t) => ({
+          name: t.name,
+          kind: t.kind,
+          settings: visibleSettings(t.kind, t.settings),
+          createdBy: t.createdBy,
+        })),
+        notificationRules: rules,
+        ...(executions ? { executions } : {}),
+      };
+    });
+  }
+
+  /** Finished executions, oldest first, with their events and attempt ids; views as the API shows them. */
+  private async exportExecutions(
+    m: EntityManager,
+    registry: ReturnType<typeof createRegistry>,
+  ): Promise<NonNullable<InstallationArchive["executions"]>> {
+    const rows: Array<{
+      id: string;
+      pipelineName: string;
+      pipelineVersion: number;
+      status: string;
+      triggerType: string;
+      clientRequestToken: string | null;
+      startTime: Date;
+      lastUpdateTime: Date;
+      sequence: number;
+      view: ExecutionView;
+      events: Array<{ sequence: number; event: Record<string, unknown> }>;
+      actionExecutionIds: string[];
+    }> = await m.query(
+      `SELECT e.id, p.name AS "pipelineName", e.pipeline_version AS "pipelineVersion", e.status,
+              e.trigger_type AS "triggerType", e.client_request_token AS "clientRequestToken",
+              e.start_time AS "startTime", e.last_update_time AS "lastUpdateTime", e.sequence, e.view,
+              COALESCE((SELECT json_agg(json_build_object('sequence', v.sequence, 'event', v.event) ORDER BY v.sequence)
+                          FROM execution_events v WHERE v.execution_id = e.id), '[]') AS events,
+              ARRAY(SELECT a.id::text FROM action_executions a WHERE a.execution_id = e.id ORDER BY a.id) AS "actionExecutionIds"
+         FROM pipeline_executions e JOIN pipelines p ON p.id = e.pipeline_id
+        WHERE e.status = ANY($1)
+        ORDER BY e.start_time, e.id`,
+      [FINAL_EXECUTION_STATUSES],
+    );
+    return rows.map((row) => ({
+      ...row,
+      startTime: iso(row.startTime),
+      lastUpdateTime: iso(row.lastUpdateTime),
+      view: maskExecutionView(row.view, registry) as unknown as Record<string, unknown>,
+    }));
+  }
+
+  async import(input: unknown, principal: Principal): Promise<ImportReport> {
+    const archive = readArchive(input);
+    const checked = this.check(archive);
+    const report = await auditedTransaction(this.db, async (m) => {
+      await this.refuseClashes(m, archive);
+      return this.insert(m, archive, checked, principal);
+    });
+    this.options.changed();
+    return report;
+  }
+
+  /** Everything about the archive that needs no database: every problem at once. */
+  private check(archive: InstallationArchive): {
+    documents: PipelineDocument[];
+    secretsToReenter: string[];
+    maskedTargets: Set<string>;
+  } {
+    const issues: ValidationIssue[] = [];
+    const customs: ActionTypeDefinition[] = [];
+    archive.customActionTypes.forEach((type, i) => {
+      const parsed = parseCustomActionType(type.definition);
+      const base = `archive.customActionTypes[${i}].definition`;
+      if (parsed.ok) customs.push(parsed.definition);
+      else issues.push(...parsed.issues.map((issue) => ({ ...issue, path: prefixed(base, issue.path) })));
+    });
+    const registry = createRegistry(customs);
+    // A masked secret is expected in an archive: it is reported, not refused.
+    const rules = specifiedRules.filter((rule) => rule !== maskedSecretsRule);
+    const documents: PipelineDocument[] = [];
+    const secretsToReenter: string[] = [];
+    const names = new Set<string>();
+    archive.pipelines.forEach((pipeline, i) => {
+      const base = `archive.pipelines[${i}]`;
+      if (names.has(pipeline.name)) issues.push({ path: `${base}.name`, message: "names a pipeline twice" });
+      names.add(pipeline.name);
+      const numbers = pipeline.versions.map((v) => v.version);
+      if (new Set(numbers).size !== numbers.length)
+        issues.push({ path: `${base}.versions`, message: "holds a version number twice" });
+      const index = pipeline.versions.findIndex((v) => v.version === pipeline.version);
+      if (index < 0) {
+        issues.push({ path: `${base}.version`, message: `version ${pipeline.version} is not in versions` });
+        return;
+      }
+      const current = pipeline.versions[index]!;
+      const result = validatePipeline(current.document, registry, { rules });
+      const at = `${base}.versions[${index}].document`;
+      if (!result.ok) {
+        issues.push(...result.issues.map((issue) => ({ ...issue, path: prefixed(at, issue.path) })));
+        return;
+      }
+      if (result.document.name !== pipeline.name)
+        issues.push({ path: `${at}.name`, message: `must be the pipeline's name, "${pipeline.name}"` });
+      documents.push(result.document);
+      result.document.stages.forEach((stage, s) =>
+        stage.actions.forEach((action, a) => {
+          for (const secret of secretProperties(registry.find(action.actionTypeId))) {
+            if (action.configuration[secret] === SECRET_MASK)
+              secretsToReenter.push(
+                `pipeline/${pipeline.name}: ${appendPath(`stages[${s}].actions[${a}].configuration`, secret)}`,
+              );
+          }
+        }),
+      );
+    });
+    const hashes = archive.agentTokens.map((t) => t.tokenHash);
+    if (new Set(hashes).size !== hashes.length)
+      issues.push({ path: "archive.agentTokens", message: "holds a token twice" });
+    const targetNames = new Set<string>();
+    const maskedTargets = new Set<string>();
+    archive.notificationTargets.forEach((target, i) => {
+      const base = `archive.notificationTargets[${i}]`;
+      if (targetNames.has(target.name))
+        issues.push({ path: `${base}.name`, message: "names a target twice" });
+      targetNames.add(target.name);
+      issues.push(
+        ...targetIssues(
+          { ...target.settings, name: target.name, kind: target.kind },
+          { allowHttp: this.options.allowHttpTargets, allowPrivate: this.options.allowPrivateTargets },
+          base,
+        ),
+      );
+      const s = target.settings;
+      if (s.secret === MASK || s.url?.includes(MASK) || s.headers?.some((h) => h.value === MASK))
+        maskedTargets.add(target.name);
+    });
+    const ruleNames = new Set<string>();
+    archive.notificationRules.forEach((rule, i) => {
+      const base = `archive.notificationRules[${i}]`;
+      if (ruleNames.has(rule.name)) issues.push({ path: `${base}.name`, message: "names a rule twice" });
+      ruleNames.add(rule.name);
+      issues.push(...ruleIssues({ ...rule, targetIds: rule.targets }, base));
+      rule.targets.forEach((name, t) => {
+        if (!targetNames.has(name))
+          issues.push({
+            path: `${base}.targets[${t}]`,
+            message: `names no target of the archive ("${name}")`,
+          });
+      });
+    });
+    const executionIds = new Set<string>();
+    (archive.executions ?? []).forEach((execution, i) => {
+      const base = `archive.executions[${i}]`;
+      if (executionIds.has(execution.id))
+        issues.push({ path: `${base}.id`, message: "names an execution twice" });
+      executionIds.add(execution.id);
+      const pipeline = archive.pipelines.find((p) => p.name === execution.pipelineName);
+      if (!pipeline) {
+        issues.push({
+          path: `${base}.pipelineName`,
+          message: `names no pipeline of the archive ("${execution.pipelineName}")`,
+        });
+      } else if (!pipeline.versions.some((v) => v.version === execution.pipelineVersion)) {
+        issues.push({
+          path: `${base}.pipelineVersion`,
+          message: `is not a version of pipeline "${pipeline.name}"`,
+        });
+      }
+    });
+    if (issues.length > 0) throw archiveError(issues);
+    return { documents, secretsToReenter, maskedTargets };
+  }
+
+  /** An import adds to an installation and never overwrites: any name already taken refuses it all. */
+  private async refuseClashes(m: EntityManager, archive: InstallationArchive): Promise<void> {
+    const clashes: string[] = [];
+    const taken = async (sql: string, values: string[], what: string) => {
+      if (values.length === 0) return;
+      const rows: Array<{ v: string }> = await m.query(sql, [values]);
+      for (const row of rows) clashes.push(`${what} ${JSON.stringify(row.v)}`);
+    };
+    await taken(
+      `SELECT name AS v FROM pipelines WHERE name = ANY($1)`,
+      archive.pipelines.map((p) => p.name),
+      "pipeline",
+    );
+    await taken(
+      `SELECT category || '/' || provider || '/' || version AS v FROM custom_action_types
+        WHERE category || '/' || provider || '/' || version = ANY($1)`,
+      archive.customActionTypes.map((t) => {
+        const d = t.definition as { category?: string; provider?: string; version?: string };
+        return `${d.category}/${d.provider}/${d.version}`;
+      }),
+      "custom action type",
+    );
+    await taken(
+      `SELECT left(token_hash, 8) AS v FROM agent_tokens WHERE token_hash = ANY($1)`,
+      archive.agentTokens.map((t) => t.tokenHash),
+      "agent token (digest starting)",
+    );
+    await taken(
+      `SELECT name AS v FROM notification_targets WHERE name = ANY($1)`,
+      archive.notificationTargets.map((t) => t.name),
+      "notification target",
+    );
+    await taken(
+      `SELECT name AS v FROM notification_rules WHERE name = ANY($1)`,
+      archive.notificationRules.map((r) => r.name),
+      "notification rule",
+    );
+    await taken(
+      `SELECT id::text AS v FROM pipeline_executions WHERE id = ANY($1::uuid[])
+       UNION SELECT id::text FROM action_executions WHERE id = ANY($1::uuid[])`,
+      (archive.executions ?? []).flatMap((e) => [e.id, ...e.actionExecutionIds]),
+      "execution or action execution",
+    );
+    if (clashes.length > 0) {
+      throw new ConflictError(
+        `The installation already has ${clashes.join(", ")}: an import only adds, so nothing was imported. Import into a new installation, or delete these first.`,
+        { clashes },
+      );
+    }
+    const [row]: Array<{ count: number }> = await m.query(`SELECT count(*)::int AS count FROM pipelines`);
+    const count = row!.count;
+    if (count + archive.pipelines.length > this.options.maxPipelines) {
+      throw new LimitExceededError(
+        `The import would bring this installation to ${count + archive.pipelines.length} pipelines, above its limit (SLUICE_MAX_PIPELINES=${this.options.maxPipelines}).`,
+      );
+    }
+  }
+
+  private async insert(
+    m: EntityManager,
+    archive: InstallationArchive,
+    checked: { documents: PipelineDocument[]; secretsToReenter: string[]; maskedTargets: Set<string> },
+    principal: Principal,
+  ): Promise<ImportReport> {
+    const report: ImportReport = {
+      pipelines: 0,
+      pipelineVersions: 0,
+      customActionTypes: 0,
+      agentTokens: 0,
+      notificationTargets: 0,
+      notificationRules: 0,
+      executions: 0,
+      webhooksToRenew: [],
+      secretsToReenter: checked.secretsToReenter,
+      targetsToReenter: [...checked.maskedTargets].sort(),
+    };
+    for (const type of archive.customActionTypes) {
+      const definition = parseCustomActionType(type.definition);
+      if (!definition.ok) continue; // checked
+      const id = definition.definition.id;
+      await m.query(
+        `INSERT INTO custom_action_types (category, provider, version, definition, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)`,
+        [
+          id.category,
+          id.provider,
+          id.version,
+          JSON.stringify(definition.definition),
+          type.createdBy,
+          type.createdAt,
+        ],
+      );
+      report.customActionTypes++;
+    }
+    const pipelineIds = new Map<string, string>();
+    for (const [i, pipeline] of archive.pipelines.entries()) {
+      const current = checked.documents[i]!;
+      const [{ id }] = await m.query<[{ id: string }]>(
+        `INSERT INTO pipelines (name, version, document, created_by, updated_by, created_at, updated_at, last_activity_at)
+         VALUES ($1, $2, $3, $4, $5, $6, now(), now()) RETURNING id`,
+        [
+          pipeline.name,
+          pipeline.version,
+          JSON.stringify(current),
+          pipeline.createdBy,
+          principal.id,
+          pipeline.createdAt,
+        ],
+      );
+      for (const version of pipeline.versions) {
+        const document = version.version === pipeline.version ? current : version.document;
+        await m.query(
+          `INSERT INTO pipeline_versions (pipeline_id, version, document, created_by, created_at) VALUES ($1, $2, $3, $4, $5)`,
+          [id, version.version, JSON.stringify(document), version.createdBy, version.createdAt],
+        );
+        report.pipelineVersions++;
+      }
+      if (pipeline.webhook) {
+        // The secret is not in the archive: a new one nobody knows yet, so pushes are refused
+        // until createPipelineWebhook shows one to give the sender.
+        await m.query(
+          `INSERT INTO pipeline_webhooks (pipeline_id, secret, created_by, created_at) VALUES ($1, $2, $3, $4)`,
+          [
+            id,
+            crypto.randomBytes(32).toString("base64url"),
+            pipeline.webhook.createdBy,
+            pipeline.webhook.createdAt,
+          ],
+        );
+        report.webhooksToRenew.push(pipeline.name);
+      }
+      await followPipelineSources(m, id);
+      pipelineIds.set(pipeline.name, id);
+      report.pipelines++;
+    }
+    for (const execution of archive.executions ?? []) {
+      const pipelineId = pipelineIds.get(execution.pipelineName)!;
+      await m.query(
+        `INSERT INTO pipeline_executions (id, pipeline_id, pipeline_version, status, trigger_type, client_request_token,
+                                          start_time, last_update_time, sequence, view)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [
+          execution.id,
+          pipelineId,
+          execution.pipelineVersion,
+          execution.status,
+          execution.triggerType,
+          execution.clientRequestToken,
+          execution.startTime,
+          execution.lastUpdateTime,
+          execution.sequence,
+          JSON.stringify(execution.view),
+        ],
+      );
+      await m.query(
+        `INSERT INTO execution_events (execution_id, sequence, event)
+         SELECT $1, e.sequence, e.event FROM unnest($2::int[], $3::jsonb[]) AS e(sequence, event)`,
+        [
+          execution.id,
+          execution.events.map((e) => e.sequence),
+          execution.events.map((e) => JSON.stringify(e.event)),
+        ],
+      );
+      await m.query(
+        `INSERT INTO action_executions (id, execution_id, pipeline_id) SELECT a, $2, $3 FROM unnest($1::uuid[]) AS a`,
+        [execution.actionExecutionIds, execution.id, pipelineId],
+      );
+      report.executions++;
+    }
+    for (const token of archive.agentTokens) {
+      await m.query(
+        `INSERT INTO agent_tokens (description, token_hash, created_by, created_at, revoked_at, revoked_by)
+         VALUES ($1, $2, $3, $4, $5, $6)`,
+        [
+          token.description,
+          token.tokenHash,
+          token.createdBy,
+          token.createdAt,
+          token.revokedAt,
+          token.revokedBy,
+        ],
+      );
+      report.agentTokens++;
+    }
+    const targetIds = new Map<string, string>();
+    for (const target of archive.notificationTargets) {
+      const [{ id }] = await m.query<[{ id: string }]>(
+        `INSERT INTO notification_targets (name, kind, settings, created_by) VALUES ($1, $2, $3, $4) RETURNING id`,
+        [target.name, target.kind, JSON.stringify(target.settings), target.createdBy],
+      );
+      targetIds.set(target.name, id);
+      report.notificationTargets++;
+    }
+    for (const rule of archive.notificationRules) {
+      // A rule that would send through a target whose secret parts are masked waits, disabled.
+      const enabled = rule.enabled && !rule.targets.some((t) => checked.maskedTargets.has(t));
+      const [{ id }] = await m.query<[{ id: string }]>(
+        `INSERT INTO notification_rules (name, pipeline_name, event_types, filter, detail_level, enabled, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+        [
+          rule.name,
+          rule.pipelineName,
+          rule.eventTypes,
+          rule.filter === null ? null : JSON.stringify(rule.filter),
+          rule.detailLevel,
+          enabled,
+          rule.createdBy,
+        ],
+      );
+      for (const target of rule.targets)
+        await m.query(`INSERT INTO notification_rule_targets (rule_id, target_id) VALUES ($1, $2)`, [
+          id,
+          targetIds.get(target),
+        ]);
+      report.notificationRules++;
+    }
+    return report;
+  }
+}
+
+/** A custom type as createCustomActionType takes it (and parseCustomActionType reads it back). */
+function customTypeInput(definition: ActionTypeDefinition): Record<string, unknown> {
+  return {
+    category: definition.id.category,
+    provider: definition.id.provider,
+    version: definition.id.version,
+    settings: definition.settings,
+    configurationProperties: definition.configurationProperties,
+    inputArtifactDetails: definition.inputArtifactDetails,
+    outputArtifactDetails: definition.outputArtifactDetails,
+  };
+}
+
+function prefixed(base: string, path: string): string {
+  if (path === "") return base;
+  return path.startsWith("[") ? `${base}${path}` : `${base}.${path}`;
+}
