@@ -38,6 +38,12 @@ export interface LogPosition {
   line: number;
   /** The streams whose unfinished last line was already returned (when the log ended). */
   flushed: LogStreamName[];
+  /**
+   * Unfinished lines that began in one chunk before `seq` and have no other part yet: each is
+   * fetched by its stream sequence (one get) instead of reading every chunk since it began. A
+   * stream that stopped writing in the middle of a line would otherwise pull `seq` far back.
+   */
+  open?: { seq: number; base: number }[];
 }
 
 export const LOG_START: LogPosition = Object.freeze({ seq: 0, base: 0, line: 0, flushed: [] });
@@ -57,7 +63,16 @@ function logTag(jobId: string): string {
 /** The opaque cursor of a position in the log of `jobId`. */
 export function encodeLogCursor(jobId: string, position: LogPosition): string {
   const streams = position.flushed.map((s) => FLUSH_ORDER.indexOf(s)).join("");
-  const text = [CURSOR_VERSION, logTag(jobId), position.seq, position.base, position.line, streams].join(":");
+  const open = (position.open ?? []).map((o) => `${o.seq}.${o.base}`).join(",");
+  const text = [
+    CURSOR_VERSION,
+    logTag(jobId),
+    position.seq,
+    position.base,
+    position.line,
+    streams,
+    open,
+  ].join(":");
   return Buffer.from(text, "utf8").toString("base64url");
 }
 
@@ -65,8 +80,9 @@ export function encodeLogCursor(jobId: string, position: LogPosition): string {
 export function decodeLogCursor(jobId: string, cursor: string): LogPosition | null {
   if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return null;
   const parts = Buffer.from(cursor, "base64url").toString("utf8").split(":");
-  if (parts.length !== 6) return null;
-  const [version, tag, seqText, baseText, lineText, streams] = parts as [
+  if (parts.length !== 7) return null;
+  const [version, tag, seqText, baseText, lineText, streams, openText] = parts as [
+    string,
     string,
     string,
     string,
@@ -83,7 +99,17 @@ export function decodeLogCursor(jobId: string, cursor: string): LogPosition | nu
   if (!/^[012]{0,3}$/.test(streams)) return null;
   const flushed = [...streams].map((i) => FLUSH_ORDER[Number(i)]!);
   if (new Set(flushed).size !== flushed.length) return null;
-  return { seq, base, line, flushed };
+  if (!/^([0-9]{1,15}\.[0-9]{1,15}(,[0-9]{1,15}\.[0-9]{1,15}){0,2})?$/.test(openText)) return null;
+  const open =
+    openText === ""
+      ? []
+      : openText.split(",").map((o) => {
+          const [oseq, obase] = o.split(".").map(Number) as [number, number];
+          return { seq: oseq, base: obase };
+        });
+  if (open.some((o) => !Number.isSafeInteger(o.seq) || o.seq < 1 || o.seq >= seq || o.base > base))
+    return null;
+  return open.length > 0 ? { seq, base, line, flushed, open } : { seq, base, line, flushed };
 }
 
 interface OpenLine {
@@ -92,6 +118,8 @@ interface OpenLine {
   /** Stream sequence of the chunk the line began in, and the line count before that chunk. */
   seq: number;
   base: number;
+  /** Chunks it has a part of: 1 while it lies in the chunk it began in. */
+  chunks: number;
 }
 
 /**
@@ -126,14 +154,30 @@ export class LineSplitter {
       at = chunk.at;
     }
     if (text.length === 0) this.partial.delete(chunk.stream);
-    else if (carried && lines.length === 0) carried.text = text;
-    else this.partial.set(chunk.stream, { at, text, seq, base: before });
+    else if (carried && lines.length === 0) {
+      carried.text = text;
+      carried.chunks++;
+    } else this.partial.set(chunk.stream, { at, text, seq, base: before, chunks: 1 });
     return lines;
   }
 
   /** Where each unfinished line began: the chunk's stream sequence and the line count before it. */
-  pending(): { stream: LogStreamName; seq: number; base: number }[] {
-    return [...this.partial.entries()].map(([stream, { seq, base }]) => ({ stream, seq, base }));
+  pending(): { stream: LogStreamName; seq: number; base: number; chunks: number }[] {
+    return [...this.partial.entries()].map(([stream, { seq, base, chunks }]) => ({
+      stream,
+      seq,
+      base,
+      chunks,
+    }));
+  }
+
+  /**
+   * Restores an unfinished line from the chunk it began in (LogPosition.open): the text after the
+   * chunk's last newline.
+   */
+  open(chunk: Pick<LogChunkMessage, "at" | "stream" | "text">, seq: number, base: number): void {
+    const text = chunk.text.slice(chunk.text.lastIndexOf("\n") + 1);
+    if (text.length > 0) this.partial.set(chunk.stream, { at: chunk.at, text, seq, base, chunks: 1 });
   }
 
   /**
@@ -173,14 +217,25 @@ function resumeAt(
       .filter((l) => l.sequence <= line)
       .map((l) => l.stream),
   ];
-  const candidates = pending
-    .filter((p) => !flushed.includes(p.stream))
-    .map(({ seq, base }) => ({ seq, base }));
-  if (produced.slice(0, flushStart).some((l) => l.sequence > line))
-    candidates.push({ seq: chunk.seq, base: chunk.base });
-  if (candidates.length === 0) return { seq: chunk.seq + 1, base: chunk.count, line, flushed: [] };
+  const open = pending.filter((p) => !flushed.includes(p.stream));
+  // Lines in more than one chunk are read again from their first; one-chunk lines are fetched.
+  const candidates = open.filter((p) => p.chunks > 1).map(({ seq, base }) => ({ seq, base }));
+  candidates.push(
+    produced.slice(0, flushStart).some((l) => l.sequence > line)
+      ? { seq: chunk.seq, base: chunk.base }
+      : { seq: chunk.seq + 1, base: chunk.count },
+  );
   const earliest = candidates.reduce((a, b) => (b.seq < a.seq ? b : a));
-  return { seq: earliest.seq, base: earliest.base, line, flushed };
+  const fetched = open
+    .filter((p) => p.chunks === 1 && p.seq < earliest.seq)
+    .map(({ seq, base }) => ({ seq, base }));
+  const position: LogPosition = {
+    seq: earliest.seq,
+    base: earliest.base,
+    line,
+    flushed: open.length > 0 ? flushed : [],
+  };
+  return fetched.length > 0 ? { ...position, open: fetched } : position;
 }
 
 /** What a read returns: the lines, whether more are stored now, and where the next read starts. */
@@ -242,6 +297,23 @@ export class LogReader {
     return last?.seq ?? 0;
   }
 
+  /** A splitter as it was at `from`: its count, and the one-chunk unfinished lines fetched by sequence. */
+  private async splitterAt(jobId: string, from: LogPosition): Promise<LineSplitter> {
+    const splitter = new LineSplitter(from.base);
+    if (!from.open?.length) return splitter;
+    const jsm = await jetstreamManager(this.connection());
+    const subject = this.names.subjects.log(jobId);
+    const chunks = await Promise.all(
+      from.open.map((o) => jsm.streams.getMessage(this.names.streams.logs, { seq: o.seq })),
+    );
+    from.open.forEach((o, i) => {
+      const msg = chunks[i];
+      const chunk = msg && msg.subject === subject ? decode("logChunk", msg.data, msg.subject) : null;
+      if (chunk?.ok) splitter.open(chunk.message, o.seq, o.base);
+    });
+    return splitter;
+  }
+
   /** Ordered-consumer options that start at `position` on the log's subject. */
   private consumerOptions(jobId: string, position: LogPosition): Partial<OrderedConsumerOptions> {
     const filter_subjects = this.names.subjects.log(jobId);
@@ -263,8 +335,21 @@ export class LogReader {
     const lastSeq = await this.lastChunkSeq(jobId);
     const lines: LogLine[] = [];
     let next: LogPosition = from;
-    if (lastSeq === 0 || lastSeq < from.seq) return { lines, hasMore: false, next };
-    const splitter = new LineSplitter(from.base);
+    if (lastSeq === 0 || lastSeq < from.seq) {
+      if (!ended || !from.open?.length) return { lines, hasMore: false, next };
+      // Only lines fetched by sequence are left, and the log ended: they are its last lines.
+      const splitter = await this.splitterAt(jobId, from);
+      const pending = splitter.pending();
+      const count = splitter.count;
+      const produced = splitter.flush(from.flushed).filter((l) => l.sequence > from.line);
+      lines.push(...produced.slice(0, first));
+      const line = Math.max(from.line, lines.at(-1)?.sequence ?? 0);
+      const at = { seq: from.seq - 1, base: from.base, count };
+      next = resumeAt(line, produced, pending, at, from.flushed, 0);
+      this.remember(jobId, next);
+      return { lines, hasMore: produced.length > first, next };
+    }
+    const splitter = await this.splitterAt(jobId, from);
     const consumer = await jetstream(nc).consumers.get(
       this.names.streams.logs,
       this.consumerOptions(jobId, from),
@@ -281,6 +366,7 @@ export class LogReader {
         const produced = chunk.ok ? splitter.push(chunk.message, msg.seq) : [];
         const pending = splitter.pending();
         const flushStart = produced.length;
+        const count = splitter.count;
         if (last && ended) produced.push(...splitter.flush(from.flushed));
         const wasFull = lines.length === first;
         for (const line of produced) {
@@ -293,7 +379,7 @@ export class LogReader {
         }
         if (!wasFull) {
           const line = Math.max(from.line, lines.at(-1)?.sequence ?? 0);
-          const at = { seq: msg.seq, base, count: splitter.count };
+          const at = { seq: msg.seq, base, count };
           next = resumeAt(line, produced, pending, at, from.flushed, flushStart);
         }
         if (hasMore || last) break;
@@ -323,7 +409,7 @@ export class LogReader {
       this.consumerOptions(jobId, from),
     );
     const messages: ConsumerMessages = await consumer.consume({ max_messages: 256 });
-    const splitter = new LineSplitter(from.base);
+    const splitter = await this.splitterAt(jobId, from);
     /** Stream sequence of the last chunk handled (before `from.seq` at the start). */
     let handled = Math.max(0, from.seq - 1);
     let endSeq: number | null = null;
