@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import {
+  AckPolicy,
   DeliverPolicy,
   jetstream,
   jetstreamManager,
@@ -54,6 +55,11 @@ export function positionAfterLine(after: number): LogPosition {
 }
 
 const CURSOR_VERSION = 1;
+
+/** A read's consumer is deleted when the read ends; should that fail, the server drops it after this. */
+const READ_CONSUMER_IDLE_MS = 30_000;
+
+const nanos = (ms: number) => ms * 1_000_000;
 
 /** A short digest of the log's subject: a cursor of one log is refused for another. */
 function logTag(jobId: string): string {
@@ -332,62 +338,86 @@ export class LogReader {
    */
   async read(jobId: string, from: LogPosition, first: number, ended: boolean): Promise<LogPage> {
     const nc = this.connection();
-    const lastSeq = await this.lastChunkSeq(jobId);
+    const jsm = await jetstreamManager(nc);
+    const stream = this.names.streams.logs;
+    // One ephemeral consumer per read, created at the position: its info says how many of the
+    // log's chunks are stored from there (the read ends at the last of them).
+    const info = await jsm.consumers.add(stream, {
+      filter_subject: this.names.subjects.log(jobId),
+      ...(from.seq > 0
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from.seq }
+        : { deliver_policy: DeliverPolicy.All }),
+      ack_policy: AckPolicy.None,
+      mem_storage: true,
+      num_replicas: 1,
+      inactive_threshold: nanos(READ_CONSUMER_IDLE_MS),
+    });
     const lines: LogLine[] = [];
     let next: LogPosition = from;
-    if (lastSeq === 0 || lastSeq < from.seq) {
-      if (!ended || !from.open?.length) return { lines, hasMore: false, next };
-      // Only lines fetched by sequence are left, and the log ended: they are its last lines.
-      const splitter = await this.splitterAt(jobId, from);
-      const pending = splitter.pending();
-      const count = splitter.count;
-      const produced = splitter.flush(from.flushed).filter((l) => l.sequence > from.line);
-      lines.push(...produced.slice(0, first));
-      const line = Math.max(from.line, lines.at(-1)?.sequence ?? 0);
-      const at = { seq: from.seq - 1, base: from.base, count };
-      next = resumeAt(line, produced, pending, at, from.flushed, 0);
-      this.remember(jobId, next);
-      return { lines, hasMore: produced.length > first, next };
-    }
-    const splitter = await this.splitterAt(jobId, from);
-    const consumer = await jetstream(nc).consumers.get(
-      this.names.streams.logs,
-      this.consumerOptions(jobId, from),
-    );
-    const messages = await consumer.consume({
-      max_messages: Math.min(256, Math.max(16, Math.ceil(first / 8))),
-    });
     let hasMore = false;
     try {
-      for await (const msg of messages) {
-        const last = msg.seq >= lastSeq;
-        const base = splitter.count;
-        const chunk = decode("logChunk", msg.data, msg.subject);
-        const produced = chunk.ok ? splitter.push(chunk.message, msg.seq) : [];
+      const stored = info.num_pending;
+      if (stored === 0) {
+        if (!ended || !from.open?.length) return { lines, hasMore: false, next };
+        // Only lines fetched by sequence are left, and the log ended: they are its last lines.
+        const splitter = await this.splitterAt(jobId, from);
         const pending = splitter.pending();
-        const flushStart = produced.length;
         const count = splitter.count;
-        if (last && ended) produced.push(...splitter.flush(from.flushed));
-        const wasFull = lines.length === first;
-        for (const line of produced) {
-          if (line.sequence <= from.line) continue;
-          if (lines.length === first) {
-            hasMore = true;
+        const produced = splitter.flush(from.flushed).filter((l) => l.sequence > from.line);
+        lines.push(...produced.slice(0, first));
+        const line = Math.max(from.line, lines.at(-1)?.sequence ?? 0);
+        const at = { seq: from.seq - 1, base: from.base, count };
+        next = resumeAt(line, produced, pending, at, from.flushed, 0);
+        return { lines, hasMore: produced.length > first, next };
+      }
+      const splitter = await this.splitterAt(jobId, from);
+      const consumer = jetstream(nc).consumers.getConsumerFromInfo(info);
+      let delivered = 0;
+      let batch = 4;
+      let done = false;
+      while (!done && delivered < stored) {
+        const messages = await consumer.fetch({
+          max_messages: Math.min(batch, stored - delivered),
+          expires: 5000,
+        });
+        batch = Math.min(256, batch * 2);
+        let got = 0;
+        for await (const msg of messages) {
+          got++;
+          const last = ++delivered >= stored;
+          const base = splitter.count;
+          const chunk = decode("logChunk", msg.data, msg.subject);
+          const produced = chunk.ok ? splitter.push(chunk.message, msg.seq) : [];
+          const pending = splitter.pending();
+          const flushStart = produced.length;
+          const count = splitter.count;
+          if (last && ended) produced.push(...splitter.flush(from.flushed));
+          const wasFull = lines.length === first;
+          for (const line of produced) {
+            if (line.sequence <= from.line) continue;
+            if (lines.length === first) {
+              hasMore = true;
+              break;
+            }
+            lines.push(line);
+          }
+          if (!wasFull) {
+            const line = Math.max(from.line, lines.at(-1)?.sequence ?? 0);
+            const at = { seq: msg.seq, base, count };
+            next = resumeAt(line, produced, pending, at, from.flushed, flushStart);
+          }
+          if (hasMore || last) {
+            done = true;
             break;
           }
-          lines.push(line);
         }
-        if (!wasFull) {
-          const line = Math.max(from.line, lines.at(-1)?.sequence ?? 0);
-          const at = { seq: msg.seq, base, count };
-          next = resumeAt(line, produced, pending, at, from.flushed, flushStart);
-        }
-        if (hasMore || last) break;
+        // Chunks removed meanwhile (the stream's limits): what is left was read.
+        if (got === 0) break;
       }
     } finally {
-      messages.stop();
+      jsm.consumers.delete(stream, info.name).catch(() => false);
+      this.remember(jobId, next);
     }
-    this.remember(jobId, next);
     return { lines, hasMore, next };
   }
 
