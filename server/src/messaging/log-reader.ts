@@ -296,7 +296,7 @@ export class LogReader {
 
   /** The stream sequence of the log's last stored chunk; 0 when it has none. */
   async lastChunkSeq(jobId: string): Promise<number> {
-    const jsm = await jetstreamManager(this.connection());
+    const jsm = await jetstreamManager(this.connection(), { checkAPI: false });
     const last = await jsm.streams.getMessage(this.names.streams.logs, {
       last_by_subj: this.names.subjects.log(jobId),
     });
@@ -307,7 +307,7 @@ export class LogReader {
   private async splitterAt(jobId: string, from: LogPosition): Promise<LineSplitter> {
     const splitter = new LineSplitter(from.base);
     if (!from.open?.length) return splitter;
-    const jsm = await jetstreamManager(this.connection());
+    const jsm = await jetstreamManager(this.connection(), { checkAPI: false });
     const subject = this.names.subjects.log(jobId);
     const chunks = await Promise.all(
       from.open.map((o) => jsm.streams.getMessage(this.names.streams.logs, { seq: o.seq })),
@@ -338,20 +338,24 @@ export class LogReader {
    */
   async read(jobId: string, from: LogPosition, first: number, ended: boolean): Promise<LogPage> {
     const nc = this.connection();
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
     const stream = this.names.streams.logs;
     // One ephemeral consumer per read, created at the position: its info says how many of the
     // log's chunks are stored from there (the read ends at the last of them).
-    const info = await jsm.consumers.add(stream, {
-      filter_subject: this.names.subjects.log(jobId),
-      ...(from.seq > 0
-        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from.seq }
-        : { deliver_policy: DeliverPolicy.All }),
-      ack_policy: AckPolicy.None,
-      mem_storage: true,
-      num_replicas: 1,
-      inactive_threshold: nanos(READ_CONSUMER_IDLE_MS),
-    });
+    const [info, splitter] = await Promise.all([
+      jsm.consumers.add(stream, {
+        filter_subject: this.names.subjects.log(jobId),
+        ...(from.seq > 0
+          ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from.seq }
+          : { deliver_policy: DeliverPolicy.All }),
+        ack_policy: AckPolicy.None,
+        mem_storage: true,
+        num_replicas: 1,
+        inactive_threshold: nanos(READ_CONSUMER_IDLE_MS),
+      }),
+      // The unfinished lines the position fetches by sequence, meanwhile.
+      this.splitterAt(jobId, from),
+    ]);
     const lines: LogLine[] = [];
     let next: LogPosition = from;
     let hasMore = false;
@@ -360,7 +364,6 @@ export class LogReader {
       if (stored === 0) {
         if (!ended || !from.open?.length) return { lines, hasMore: false, next };
         // Only lines fetched by sequence are left, and the log ended: they are its last lines.
-        const splitter = await this.splitterAt(jobId, from);
         const pending = splitter.pending();
         const count = splitter.count;
         const produced = splitter.flush(from.flushed).filter((l) => l.sequence > from.line);
@@ -370,10 +373,9 @@ export class LogReader {
         next = resumeAt(line, produced, pending, at, from.flushed, 0);
         return { lines, hasMore: produced.length > first, next };
       }
-      const splitter = await this.splitterAt(jobId, from);
       const consumer = jetstream(nc).consumers.getConsumerFromInfo(info);
       let delivered = 0;
-      let batch = 4;
+      let batch = 8;
       let done = false;
       while (!done && delivered < stored) {
         const messages = await consumer.fetch({
