@@ -172,6 +172,30 @@ it("pages with the opaque cursor, and refuses one of another log or one that dis
     "5:linking",
     "6:no newline at the end",
   ]);
+  // A follow from a cursor of an attempt that has ended: the rest of the log, then complete.
+  const fromCursor = dataOf(await t.gql(PAGE, { id: job.jobId, first: 3 })).actionLog;
+  const client = createClient({
+    url: t.url.replace(/^http/, "ws"),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+  const followed: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    client.subscribe(
+      {
+        query: `subscription ($id: ID!, $c: String) { actionLog(actionExecutionId: $id, afterCursor: $c) { sequence text } }`,
+        variables: { id: job.jobId, c: fromCursor.cursor },
+      },
+      {
+        next: (value: any) => followed.push(`${value.data.actionLog.sequence}:${value.data.actionLog.text}`),
+        error: reject,
+        complete: resolve,
+      },
+    );
+  });
+  await client.dispose();
+  expect(followed).toEqual(seen.slice(3));
+
   // The line number and the cursor together must name the same line.
   const second = dataOf(await t.gql(PAGE, { id: job.jobId, first: 2 })).actionLog;
   const agreeing = dataOf(
