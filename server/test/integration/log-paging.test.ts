@@ -102,7 +102,10 @@ async function publish(jobId: string, chunks: Chunk[], firstSequence = 1): Promi
             { msgID: msgIds.logChunk(id, 1, seq) },
           );
         return j % 3 === 0
-          ? [send(jobId, chunk, sequence), send(other, { stream: "stdout", text: "not this log\n" }, sequence)]
+          ? [
+              send(jobId, chunk, sequence),
+              send(other, { stream: "stdout", text: "not this log\n" }, sequence),
+            ]
           : [send(jobId, chunk, sequence)];
       }),
     );
@@ -213,9 +216,7 @@ describe("a log still being written", () => {
     expect(running.lines.map((l) => l.text)).toEqual(expectedLines(chunks, false));
     const rest = await pageThrough(jobId, 500, true, running.end);
     expect([...running.lines, ...rest.lines].map((l) => l.text)).toEqual(expectedLines(chunks, true));
-    expect(rest.lines.map((l) => l.sequence)).toEqual(
-      rest.lines.map((_, i) => running.lines.length + i + 1),
-    );
+    expect(rest.lines.map((l) => l.sequence)).toEqual(rest.lines.map((_, i) => running.lines.length + i + 1));
   });
 });
 
