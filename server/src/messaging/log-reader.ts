@@ -244,6 +244,76 @@ function resumeAt(
   return fetched.length > 0 ? { ...position, open: fetched } : position;
 }
 
+/**
+ * One page in the making: the chunks from a position, in stream order, go in; the lines after
+ * the position (at most `first`), whether more exist, and the position after the last line
+ * returned come out. Pure: LogReader feeds it from NATS, tests from arrays.
+ */
+export class PageBuilder {
+  readonly lines: LogLine[] = [];
+  hasMore = false;
+  next: LogPosition;
+
+  /** `splitter`: at the position (its count, and the lines `from.open` names restored). */
+  constructor(
+    private readonly from: LogPosition,
+    private readonly first: number,
+    private readonly ended: boolean,
+    private readonly splitter: LineSplitter,
+  ) {
+    this.next = from;
+  }
+
+  /**
+   * One chunk at stream sequence `seq` (null: a message that is not a valid chunk); `last`: the
+   * last one stored. Returns true when the page is done.
+   */
+  take(chunk: Pick<LogChunkMessage, "at" | "stream" | "text"> | null, seq: number, last: boolean): boolean {
+    const { from, first, splitter, lines } = this;
+    const base = splitter.count;
+    const produced = chunk ? splitter.push(chunk, seq) : [];
+    const pending = splitter.pending();
+    const flushStart = produced.length;
+    const count = splitter.count;
+    if (last && this.ended) produced.push(...splitter.flush(from.flushed));
+    const wasFull = lines.length === first;
+    for (const line of produced) {
+      if (line.sequence <= from.line) continue;
+      if (lines.length === first) {
+        this.hasMore = true;
+        break;
+      }
+      lines.push(line);
+    }
+    if (!wasFull) {
+      const line = Math.max(from.line, lines.at(-1)?.sequence ?? 0);
+      this.next = resumeAt(line, produced, pending, { seq, base, count }, from.flushed, flushStart);
+    }
+    return this.hasMore || last;
+  }
+
+  /**
+   * No chunk is stored from the position on. When the log has ended, the lines `from.open`
+   * restored are its last ones.
+   */
+  nothingStored(): void {
+    const { from, first, splitter } = this;
+    if (!this.ended || !from.open?.length) return;
+    const pending = splitter.pending();
+    const count = splitter.count;
+    const produced = splitter.flush(from.flushed).filter((l) => l.sequence > from.line);
+    this.lines.push(...produced.slice(0, first));
+    this.hasMore = produced.length > first;
+    const line = Math.max(from.line, this.lines.at(-1)?.sequence ?? 0);
+    const at = { seq: from.seq - 1, base: from.base, count };
+    this.next = resumeAt(line, produced, pending, at, from.flushed, 0);
+  }
+
+  page(): LogPage {
+    return { lines: this.lines, hasMore: this.hasMore, next: this.next };
+  }
+}
+
 /** What a read returns: the lines, whether more are stored now, and where the next read starts. */
 export interface LogPage {
   lines: LogLine[];
@@ -356,22 +426,12 @@ export class LogReader {
       // The unfinished lines the position fetches by sequence, meanwhile.
       this.splitterAt(jobId, from),
     ]);
-    const lines: LogLine[] = [];
-    let next: LogPosition = from;
-    let hasMore = false;
+    const page = new PageBuilder(from, first, ended, splitter);
     try {
       const stored = info.num_pending;
       if (stored === 0) {
-        if (!ended || !from.open?.length) return { lines, hasMore: false, next };
-        // Only lines fetched by sequence are left, and the log ended: they are its last lines.
-        const pending = splitter.pending();
-        const count = splitter.count;
-        const produced = splitter.flush(from.flushed).filter((l) => l.sequence > from.line);
-        lines.push(...produced.slice(0, first));
-        const line = Math.max(from.line, lines.at(-1)?.sequence ?? 0);
-        const at = { seq: from.seq - 1, base: from.base, count };
-        next = resumeAt(line, produced, pending, at, from.flushed, 0);
-        return { lines, hasMore: produced.length > first, next };
+        page.nothingStored();
+        return page.page();
       }
       const consumer = jetstream(nc).consumers.getConsumerFromInfo(info);
       let delivered = 0;
@@ -386,29 +446,8 @@ export class LogReader {
         let got = 0;
         for await (const msg of messages) {
           got++;
-          const last = ++delivered >= stored;
-          const base = splitter.count;
           const chunk = decode("logChunk", msg.data, msg.subject);
-          const produced = chunk.ok ? splitter.push(chunk.message, msg.seq) : [];
-          const pending = splitter.pending();
-          const flushStart = produced.length;
-          const count = splitter.count;
-          if (last && ended) produced.push(...splitter.flush(from.flushed));
-          const wasFull = lines.length === first;
-          for (const line of produced) {
-            if (line.sequence <= from.line) continue;
-            if (lines.length === first) {
-              hasMore = true;
-              break;
-            }
-            lines.push(line);
-          }
-          if (!wasFull) {
-            const line = Math.max(from.line, lines.at(-1)?.sequence ?? 0);
-            const at = { seq: msg.seq, base, count };
-            next = resumeAt(line, produced, pending, at, from.flushed, flushStart);
-          }
-          if (hasMore || last) {
+          if (page.take(chunk.ok ? chunk.message : null, msg.seq, ++delivered >= stored)) {
             done = true;
             break;
           }
@@ -418,9 +457,9 @@ export class LogReader {
       }
     } finally {
       jsm.consumers.delete(stream, info.name).catch(() => false);
-      this.remember(jobId, next);
+      this.remember(jobId, page.next);
     }
-    return { lines, hasMore, next };
+    return page.page();
   }
 
   /**
