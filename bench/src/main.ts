@@ -1,5 +1,6 @@
 import { runDispatch } from "./dispatch";
 import { log, machineFacts } from "./env";
+import { runLogs } from "./logs";
 import { runFanout } from "./fanout";
 import { runPolicies } from "./policies";
 import { runNotifications } from "./notifications";
@@ -38,6 +39,8 @@ const SCENARIOS: Record<string, (quick: boolean) => Promise<BenchResult>> = {
       statementsPerPolicy: 10,
       checks: quick ? 10_000 : 1_000_000,
     }),
+  logs: (quick) =>
+    runLogs({ lines: quick ? 100_000 : 1_000_000, pageSize: 1000, reads: quick ? 50 : 500, otherLogs: 1 }),
 };
 
 /** Interrupted: stop the servers, drop their databases and streams, then exit. */

@@ -21,7 +21,7 @@ import { pushable } from "./helpers/pushable";
 const schema = buildSchema(`
   type LogLine { sequence: Int! at: String! stream: String! text: String! }
   type Query { ok: Boolean }
-  type Subscription { actionLog(actionExecutionId: ID!, after: Int): LogLine! }
+  type Subscription { actionLog(actionExecutionId: ID!, after: Int, afterCursor: String): LogLine! }
 `);
 
 /** What the subscription does for one subscribe: yields the lines, then completes or stays open. */
@@ -150,6 +150,16 @@ describe("logs --follow", () => {
     expect(ws.queries).toEqual([ACTION_LOG_SUBSCRIPTION]);
     expect(ws.subscriptions).toEqual([{ actionExecutionId: "a1", after: 2 }]);
     expect(ws.connections).toEqual([{ authorization: "Bearer t0k" }]);
+    await ws.ended[0];
+  });
+
+  it("follows from the last page's cursor when the server gives one", async () => {
+    ws.script = { lines: [line(3)] };
+    const { fetch, bodies } = fakeFetch({ ...openLog, cursor: "c2" } as typeof openLog);
+    const result = await follow(fetch);
+    expect(result).toEqual({ code: 0, stderr: "", stdout: "line 1\nline 2\nline 3\n" });
+    expect(bodies[1]!.variables).toMatchObject({ id: "a1", after: 0 });
+    expect(ws.subscriptions).toEqual([{ actionExecutionId: "a1", after: 2, afterCursor: "c2" }]);
     await ws.ended[0];
   });
 

@@ -69,6 +69,25 @@ describe("logs", () => {
     ]);
   });
 
+  it("pages with the server's cursor when it gives one, the line number alongside", async () => {
+    const withCursor = (p: ReturnType<typeof page>, cursor: string) => ({
+      actionLog: { ...p.actionLog, cursor },
+    });
+    server.respondData(
+      standard,
+      withCursor(page([1, 2], true), "c2"),
+      withCursor(page([3, 4], true), "c4"),
+      withCursor(page([5], false), "c5"),
+    );
+    const result = await sluice("logs", "--execution", "e1", "--action", "Compile");
+    expect(result).toMatchObject({ code: 0, stdout: "line 1\nline 2\nline 3\nline 4\nline 5\n" });
+    expect(server.requests.slice(1).map((r) => r.body.variables)).toEqual([
+      { id: "a-build-2", after: 0, first: LOG_PAGE_SIZE },
+      { id: "a-build-2", after: 2, afterCursor: "c2", first: LOG_PAGE_SIZE },
+      { id: "a-build-2", after: 4, afterCursor: "c4", first: LOG_PAGE_SIZE },
+    ]);
+  });
+
   it("prefixes the ISO time with --timestamps", async () => {
     server.respondData(standard, page([1, 3], false));
     const result = await sluice("logs", "--execution", "e1", "--action", "Checkout", "--timestamps");

@@ -7,9 +7,9 @@ import { ActionNotStartedError, waitForActionStart, type ExecutionActions } from
 export const EXECUTION_ACTIONS_QUERY =
   "query($id:ID!){ pipelineExecution(id:$id){ id status stages{ name actions{ name id attempt attempts{ id attempt } } } } }";
 export const ACTION_LOG_QUERY =
-  "query($id:ID!,$after:Int,$first:Int){ actionLog(actionExecutionId:$id, after:$after, first:$first){ nodes{ sequence at stream text } hasNextPage endCursor complete } }";
+  "query($id:ID!,$after:Int,$afterCursor:String,$first:Int){ actionLog(actionExecutionId:$id, after:$after, afterCursor:$afterCursor, first:$first){ nodes{ sequence at stream text } hasNextPage endCursor cursor complete } }";
 export const ACTION_LOG_SUBSCRIPTION =
-  "subscription($id:ID!,$after:Int){ actionLog(actionExecutionId:$id, after:$after){ sequence at stream text } }";
+  "subscription($id:ID!,$after:Int,$afterCursor:String){ actionLog(actionExecutionId:$id, after:$after, afterCursor:$afterCursor){ sequence at stream text } }";
 /** Lines per actionLog page (the server's default; it allows up to 10000). */
 export const LOG_PAGE_SIZE = 1000;
 
@@ -26,7 +26,14 @@ interface ExecutionActionsData {
 }
 
 interface ActionLogData {
-  actionLog: { nodes: LogLine[]; hasNextPage: boolean; endCursor: number; complete: boolean };
+  actionLog: {
+    nodes: LogLine[];
+    hasNextPage: boolean;
+    endCursor: number;
+    /** Where the next page starts in the log's stream (opaque): reading from it skips nothing. */
+    cursor?: string | null;
+    complete: boolean;
+  };
 }
 
 interface ActionLogEventData {
@@ -138,16 +145,22 @@ async function printLog(ctx: CommandContext, actionExecutionId: string, opts: Lo
   };
 
   let after = 0;
+  // The line number and, from the second page on, the cursor that names the same place in the
+  // stream: the server reads on from there instead of counting lines from the start.
+  let afterCursor: string | undefined;
   let complete: boolean;
   for (;;) {
     const { actionLog: page }: ActionLogData = await ctx.request<ActionLogData>(ACTION_LOG_QUERY, {
       id: actionExecutionId,
       after,
+      ...(afterCursor === undefined ? {} : { afterCursor }),
       first: LOG_PAGE_SIZE,
     });
     for (const line of page.nodes) emit(line);
+    const cursor = typeof page.cursor === "string" ? page.cursor : undefined;
     if (!page.hasNextPage) {
       complete = page.complete;
+      afterCursor = page.endCursor >= last ? cursor : undefined;
       after = Math.max(page.endCursor, last);
       break;
     }
@@ -157,6 +170,7 @@ async function printLog(ctx: CommandContext, actionExecutionId: string, opts: Lo
       );
     }
     after = page.endCursor;
+    afterCursor = cursor;
   }
 
   // A complete log will not grow: nothing to follow.
@@ -166,7 +180,7 @@ async function printLog(ctx: CommandContext, actionExecutionId: string, opts: Lo
   try {
     await ctx.subscribe<ActionLogEventData>({
       query: ACTION_LOG_SUBSCRIPTION,
-      variables: { id: actionExecutionId, after },
+      variables: { id: actionExecutionId, after, ...(afterCursor === undefined ? {} : { afterCursor }) },
       onData: (data) => emit(data.actionLog),
       signal: controller.signal,
     });

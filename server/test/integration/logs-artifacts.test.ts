@@ -140,6 +140,80 @@ it("serves a job's log as lines, in pages, live, and its artifact over HTTP", as
   expect(missing.status).toBe(404);
 });
 
+it("pages with the opaque cursor, and refuses one of another log or one that disagrees with after", async () => {
+  const job = worker.jobs.find((j) => j.actionName === "Make")!;
+  const PAGE = /* GraphQL */ `
+    query ($id: ID!, $after: Int, $afterCursor: String, $first: Int) {
+      actionLog(actionExecutionId: $id, after: $after, afterCursor: $afterCursor, first: $first) {
+        nodes {
+          sequence
+          text
+        }
+        hasNextPage
+        endCursor
+        cursor
+      }
+    }
+  `;
+  const seen: string[] = [];
+  let afterCursor: string | undefined;
+  for (;;) {
+    const page = dataOf(await t.gql(PAGE, { id: job.jobId, afterCursor, first: 2 })).actionLog;
+    seen.push(...page.nodes.map((n: { sequence: number; text: string }) => `${n.sequence}:${n.text}`));
+    expect(typeof page.cursor).toBe("string");
+    afterCursor = page.cursor;
+    if (!page.hasNextPage) break;
+  }
+  expect(seen).toEqual([
+    "1:$ make",
+    "2:compiling a",
+    "3:warning: x",
+    "4:compiling b",
+    "5:linking",
+    "6:no newline at the end",
+  ]);
+  // A follow from a cursor of an attempt that has ended: the rest of the log, then complete.
+  const fromCursor = dataOf(await t.gql(PAGE, { id: job.jobId, first: 3 })).actionLog;
+  const client = createClient({
+    url: t.url.replace(/^http/, "ws"),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+  const followed: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    client.subscribe(
+      {
+        query: `subscription ($id: ID!, $c: String) { actionLog(actionExecutionId: $id, afterCursor: $c) { sequence text } }`,
+        variables: { id: job.jobId, c: fromCursor.cursor },
+      },
+      {
+        next: (value: any) => followed.push(`${value.data.actionLog.sequence}:${value.data.actionLog.text}`),
+        error: reject,
+        complete: resolve,
+      },
+    );
+  });
+  await client.dispose();
+  expect(followed).toEqual(seen.slice(3));
+
+  // The line number and the cursor together must name the same line.
+  const second = dataOf(await t.gql(PAGE, { id: job.jobId, first: 2 })).actionLog;
+  const agreeing = dataOf(
+    await t.gql(PAGE, { id: job.jobId, after: 2, afterCursor: second.cursor }),
+  ).actionLog;
+  expect(agreeing.nodes[0]).toEqual({ sequence: 3, text: "warning: x" });
+  const disagreeing = await t.gql(PAGE, { id: job.jobId, after: 3, afterCursor: second.cursor });
+  expect(disagreeing.errors?.[0]?.extensions).toMatchObject({
+    code: "BAD_USER_INPUT",
+    validationErrors: [{ path: "afterCursor" }],
+  });
+  const other = worker.jobs.find((j) => j.jobId !== job.jobId)!;
+  const foreign = await t.gql(PAGE, { id: other.jobId, afterCursor: second.cursor });
+  expect(foreign.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT" });
+  const garbage = await t.gql(PAGE, { id: job.jobId, afterCursor: "%%%" });
+  expect(garbage.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT" });
+});
+
 it("refuses an unknown action execution and a page size out of range", async () => {
   const unknown = await t.gql(LOG, { id: crypto.randomUUID() });
   expect(unknown.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");

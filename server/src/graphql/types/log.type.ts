@@ -41,6 +41,12 @@ export class LogLineConnectionType {
   })
   endCursor!: number;
 
+  @Field({
+    description:
+      "Where the next page starts (opaque; pass it as `afterCursor`). Reading from it costs the page's lines only, however long the log before it.",
+  })
+  cursor!: string;
+
   @Field({ description: "The attempt has ended: no line will be added." })
   complete!: boolean;
 }
