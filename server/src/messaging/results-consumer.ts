@@ -2,6 +2,7 @@ import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream
 import {
   decode,
   encode,
+  isTransientNatsError,
   natsNames,
   type AcceptMessage,
   type CompleteMessage,
@@ -101,8 +102,11 @@ export class ResultsConsumer {
         if (held) this.logger.info({ subject: msg.subject }, "held result applied");
         return;
       } catch (error) {
-        if (isUnavailable(error) && !this.stopping) {
-          if (!held) this.logger.warn({ err: (error as Error).message }, "database away; holding the result");
+        // The database away, or a NATS cluster electing the leader of the artifacts' stream.
+        const passes = isUnavailable(error) || isTransientNatsError(error);
+        if (passes && !this.stopping) {
+          if (!held)
+            this.logger.warn({ err: (error as Error).message }, "database or NATS away; holding the result");
           held = true;
           msg.working();
           await new Promise((resolve) => setTimeout(resolve, hold));
@@ -110,7 +114,7 @@ export class ResultsConsumer {
           continue;
         }
         const deliveries = msg.info.deliveryCount;
-        if (deliveries >= MAX_DELIVERIES && !isUnavailable(error)) {
+        if (deliveries >= MAX_DELIVERIES && !passes) {
           this.logger.error(
             { err: error, subject: msg.subject, deliveries },
             "result not applied after repeated deliveries; dropped",

@@ -1,0 +1,113 @@
+/**
+ * A NATS node lost (docs/failure-model.md): a 3-node nats-server cluster of the test's own, every
+ * stream, consumer and the artifacts bucket with three replicas (SLUICE_NATS_REPLICAS=3), two
+ * server copies and two real agents that know all three nodes. The node that leads the jobs
+ * stream is killed (SIGKILL) while 20 executions run; every execution finishes, each action with
+ * one attempt whose command ran once, and no log line is lost. Then the same with the node back:
+ * it is started again, rejoins, and the leader of the jobs stream is killed again during 20 more
+ * executions and started again while they run.
+ */
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { natsNames } from "@sluice/protocol";
+import { createTestDatabase, type TestDatabase } from "../support/database";
+import { startNatsCluster, type NatsCluster } from "../support/nats-cluster";
+import {
+  commandsSeen,
+  finishedCleanly,
+  startExecutions,
+  startWorld,
+  stopWorld,
+  EXECUTIONS,
+  type OutageWorld,
+} from "../support/outage";
+import { eventually } from "../support/wait";
+
+jest.setTimeout(240_000);
+
+let cluster: NatsCluster | undefined;
+let db: TestDatabase | undefined;
+let world: OutageWorld | undefined;
+let nc: NatsConnection | undefined;
+
+afterAll(async () => {
+  await nc?.close().catch(() => undefined);
+  await stopWorld(world);
+  await cluster?.stop();
+  await db?.drop();
+});
+
+/** The node that leads `stream` now, other than `not` (asked again until one is elected). */
+async function leaderOf(jsm: JetStreamManager, stream: string, not?: string): Promise<string> {
+  return eventually(
+    async () => {
+      const leader = (await jsm.streams.info(stream)).cluster?.leader;
+      return leader !== undefined && leader !== not && leader;
+    },
+    60_000,
+    `a leader of ${stream}`,
+  );
+}
+
+it("a 3-node NATS cluster with R3 loses the node that leads the jobs stream: nothing lost, nothing run twice", async () => {
+  cluster = await startNatsCluster(3);
+  db = await createTestDatabase();
+  world = await startWorld({
+    databaseUrl: db.url,
+    natsUrl: cluster.url,
+    servers: 2,
+    env: { SLUICE_NATS_REPLICAS: "3" },
+  });
+  const names = natsNames(world.natsPrefix);
+  nc = await connect({ servers: cluster.url.split(","), name: "sluice-test-observer" });
+  const jsm = await jetstreamManager(nc);
+
+  // Every stream, consumer and the bucket has three replicas.
+  for (const stream of [...Object.values(names.streams), `OBJ_${names.artifactsBucket}`]) {
+    const info = await jsm.streams.info(stream);
+    expect({ stream, replicas: info.config.num_replicas }).toEqual({ stream, replicas: 3 });
+  }
+  const consumers = [];
+  for await (const consumer of jsm.consumers.list(names.streams.jobs)) consumers.push(consumer);
+  consumers.push(await jsm.consumers.info(names.streams.results, names.consumers.engine));
+  expect(consumers.length).toBeGreaterThanOrEqual(3); // the engine's and the agents' (Shell, Git)
+  for (const consumer of consumers)
+    expect({ consumer: consumer.name, replicas: consumer.config.num_replicas }).toEqual({
+      consumer: consumer.name,
+      replicas: 3,
+    });
+
+  // 1. The jobs stream's leader is killed while half the builds have started.
+  const first = await startExecutions(world, "lost");
+  await commandsSeen(world, "lost", "build start", EXECUTIONS / 2);
+  const victim = cluster.node(await leaderOf(jsm, names.streams.jobs));
+  await victim.kill9();
+  await leaderOf(jsm, names.streams.jobs, victim.name);
+  expect(await finishedCleanly(world, first, 150_000)).toEqual([]);
+
+  // 2. The node is back and has caught up; the jobs stream's leader is killed again mid-run and
+  // started again while the executions go on.
+  await victim.start();
+  await eventually(
+    async () => {
+      const info = await jsm.streams.info(names.streams.jobs);
+      const peers = [
+        info.cluster?.leader,
+        ...(info.cluster?.replicas ?? []).filter((r) => r.current).map((r) => r.name),
+      ];
+      return peers.includes(victim.name) && peers.filter(Boolean).length === 3;
+    },
+    60_000,
+    `${victim.name} to catch up with the jobs stream`,
+  );
+  const second = await startExecutions(world, "back");
+  await commandsSeen(world, "back", "build start", EXECUTIONS / 2);
+  const again = cluster.node(await leaderOf(jsm, names.streams.jobs));
+  await again.kill9();
+  await leaderOf(jsm, names.streams.jobs, again.name);
+  await again.start();
+  expect(await finishedCleanly(world, second, 150_000)).toEqual([]);
+  // Both server copies and both agents lived through it.
+  expect(world.servers.map((s) => s.running())).toEqual([true, true]);
+  expect(world.agents.map((a) => a.running())).toEqual([true, true]);
+});
