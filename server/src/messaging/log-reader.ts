@@ -1,6 +1,22 @@
 import { jetstream, jetstreamManager, type ConsumerMessages } from "@nats-io/jetstream";
-import { decode, natsNames, type LogChunkMessage, type NatsNames } from "@sluice/protocol";
+import type { NatsConnection } from "@nats-io/transport-node";
+import {
+  decode,
+  isTransientNatsError,
+  natsNames,
+  type LogChunkMessage,
+  type NatsNames,
+} from "@sluice/protocol";
 import type { NatsLink } from "./nats";
+
+/**
+ * Logs of up to this many chunks are read chunk by chunk (one request each, answered by the
+ * stream's leader); longer ones through an ordered consumer, which is faster for many messages
+ * but is a one-replica consumer that a NATS cluster that lost a node may try to place on it.
+ */
+const DIRECT_READ_MAX = 64;
+/** Creating an ordered consumer takes milliseconds; one placed on a lost node never answers. */
+const ORDERED_CREATE_TIMEOUT_MS = 2000;
 
 export type LogStreamName = "stdout" | "stderr" | "system";
 
@@ -51,7 +67,8 @@ export class LineSplitter {
 
 /**
  * Reads the log of an action execution from `<prefix>_LOGS` (one subject per action execution),
- * with ordered consumers: no durable state on the server, and JetStream keeps the order.
+ * chunk by chunk or with ordered consumers: no durable state on the server, and JetStream keeps
+ * the order.
  */
 export class LogReader {
   private readonly names: NatsNames;
@@ -82,31 +99,60 @@ export class LogReader {
     const lines: LogLine[] = [];
     if (stored === 0) return { lines, hasMore: false };
     const splitter = new LineSplitter();
-    const consumer = await jetstream(nc).consumers.get(this.names.streams.logs, { filter_subjects: subject });
-    const messages = await consumer.consume({ max_messages: 256 });
     let seen = 0;
     let hasMore = false;
-    try {
-      for await (const msg of messages) {
-        seen++;
-        const chunk = decode("logChunk", msg.data, msg.subject);
-        const last = seen >= stored || msg.info.pending === 0;
-        if (chunk.ok) {
-          for (const line of [...splitter.push(chunk.message), ...(last && ended ? splitter.flush() : [])]) {
-            if (line.sequence <= after) continue;
-            if (lines.length === first) {
-              hasMore = true;
-              break;
-            }
-            lines.push(line);
+    /** Takes one stored chunk; true once the page is full or the last chunk was taken. */
+    const take = (data: Uint8Array, msgSubject: string, last: boolean): boolean => {
+      seen++;
+      const chunk = decode("logChunk", data, msgSubject);
+      if (chunk.ok) {
+        for (const line of [...splitter.push(chunk.message), ...(last && ended ? splitter.flush() : [])]) {
+          if (line.sequence <= after) continue;
+          if (lines.length === first) {
+            hasMore = true;
+            break;
           }
+          lines.push(line);
         }
-        if (hasMore || last) break;
       }
-    } finally {
-      messages.stop();
+      return hasMore || last;
+    };
+    let messages: ConsumerMessages | null = null;
+    if (stored > DIRECT_READ_MAX) {
+      try {
+        messages = await this.orderedMessages(nc, subject);
+      } catch (error) {
+        // A NATS cluster that lost a node may place the (one-replica) ordered consumer on it, and
+        // its creation times out: read the chunks one by one from the stream's leader instead.
+        if (!isTransientNatsError(error)) throw error;
+      }
+    }
+    if (messages) {
+      try {
+        for await (const msg of messages) {
+          if (take(msg.data, msg.subject, seen + 1 >= stored || msg.info.pending === 0)) break;
+        }
+      } finally {
+        messages.stop();
+      }
+      return { lines, hasMore };
+    }
+    // One request per chunk, each answered by the stream's leader: no consumer to place.
+    for (let seq = 0; ;) {
+      // nats-server 2.9's STREAM.MSG.GET takes next_by_subj; nats.js types it for direct gets only.
+      const query = { seq, next_by_subj: subject } as unknown as { seq: number };
+      const msg = await jsm.streams.getMessage(this.names.streams.logs, query);
+      if (!msg) break;
+      seq = msg.seq + 1;
+      if (take(msg.data, msg.subject, seen + 1 >= stored)) break;
     }
     return { lines, hasMore };
+  }
+
+  private async orderedMessages(nc: NatsConnection, subject: string): Promise<ConsumerMessages> {
+    const js = jetstream(nc, { timeout: ORDERED_CREATE_TIMEOUT_MS });
+    const consumer = await js.consumers.get(this.names.streams.logs, { filter_subjects: subject });
+    return consumer.consume({ max_messages: 256 });
   }
 
   /**

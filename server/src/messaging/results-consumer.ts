@@ -78,7 +78,10 @@ export class ResultsConsumer {
       this.names.streams.results,
       this.names.consumers.engine,
     );
-    this.messages = await consumer.consume({ max_messages: 64 });
+    // Pulls that expire after 5 s (idle heartbeats every 2.5 s): when the consumer's leader is lost
+    // (a NATS node of a cluster), the missed heartbeats start a new pull within seconds instead of
+    // the half minute of the default 30 s pulls.
+    this.messages = await consumer.consume({ max_messages: 64, expires: 5000 });
     this.loop = this.run(this.messages);
   }
 

@@ -29,6 +29,11 @@ let cluster: NatsCluster | undefined;
 let db: TestDatabase | undefined;
 let world: OutageWorld | undefined;
 let nc: NatsConnection | undefined;
+const t0 = Date.now();
+/** With OUTAGE_TIMINGS set, when each step was reached (nothing is asserted on it). */
+const step = (what: string) => {
+  if (process.env.OUTAGE_TIMINGS) console.log(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
+};
 
 afterAll(async () => {
   await nc?.close().catch(() => undefined);
@@ -78,16 +83,21 @@ it("a 3-node NATS cluster with R3 loses the node that leads the jobs stream: not
     });
 
   // 1. The jobs stream's leader is killed while half the builds have started.
+  step("world started");
   const first = await startExecutions(world, "lost");
   await commandsSeen(world, "lost", "build start", EXECUTIONS / 2);
   const victim = cluster.node(await leaderOf(jsm, names.streams.jobs));
+  step(`killing ${victim.name}, the jobs stream's leader`);
   await victim.kill9();
   await leaderOf(jsm, names.streams.jobs, victim.name);
+  step("the jobs stream has a new leader");
   expect(await finishedCleanly(world, first, 150_000)).toEqual([]);
+  step("every execution of the first round checked");
 
   // 2. The node is back and has caught up; the jobs stream's leader is killed again mid-run and
   // started again while the executions go on.
   await victim.start();
+  step(`${victim.name} started again`);
   await eventually(
     async () => {
       const info = await jsm.streams.info(names.streams.jobs);
@@ -100,13 +110,17 @@ it("a 3-node NATS cluster with R3 loses the node that leads the jobs stream: not
     60_000,
     `${victim.name} to catch up with the jobs stream`,
   );
+  step(`${victim.name} caught up`);
   const second = await startExecutions(world, "back");
   await commandsSeen(world, "back", "build start", EXECUTIONS / 2);
   const again = cluster.node(await leaderOf(jsm, names.streams.jobs));
+  step(`killing ${again.name}, the jobs stream's leader`);
   await again.kill9();
   await leaderOf(jsm, names.streams.jobs, again.name);
   await again.start();
+  step(`${again.name} started again`);
   expect(await finishedCleanly(world, second, 150_000)).toEqual([]);
+  step("every execution of the second round checked");
   // Both server copies and both agents lived through it.
   expect(world.servers.map((s) => s.running())).toEqual([true, true]);
   expect(world.agents.map((a) => a.running())).toEqual([true, true]);
