@@ -1,15 +1,17 @@
 /**
  * A NATS node lost (docs/failure-model.md): a 3-node nats-server cluster of the test's own, every
- * stream, consumer and the artifacts bucket with three replicas (SLUICE_NATS_REPLICAS=3), two
- * server copies and two real agents that know all three nodes. The node that leads the jobs
- * stream is killed (SIGKILL) while 20 executions run; every execution finishes, each action with
+ * stream, consumer and the artifacts bucket with three replicas (SLUICE_NATS_REPLICAS=3: those an
+ * earlier start made with one are brought to three), two server copies and two real agents that
+ * know all three nodes. The node that leads the jobs stream is killed (SIGKILL) while 20 executions run; every execution finishes, each action with
  * one attempt whose command ran once, and no log line is lost. Then the same with the node back:
  * it is started again, rejoins, and the leader of the jobs stream is killed again during 20 more
  * executions and started again while they run.
  */
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { natsNames } from "@sluice/protocol";
+import crypto from "node:crypto";
+import { jobConsumerConfig, natsNames } from "@sluice/protocol";
+import { ensureJetStream } from "../../src/messaging/jetstream-setup";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { startNatsCluster, type NatsCluster } from "../support/nats-cluster";
 import {
@@ -29,6 +31,7 @@ let cluster: NatsCluster | undefined;
 let db: TestDatabase | undefined;
 let world: OutageWorld | undefined;
 let nc: NatsConnection | undefined;
+const SHELL = { category: "Build", owner: "Sluice", provider: "Shell", version: "1" } as const;
 const t0 = Date.now();
 /** With OUTAGE_TIMINGS set, when each step was reached (nothing is asserted on it). */
 const step = (what: string) => {
@@ -57,17 +60,27 @@ async function leaderOf(jsm: JetStreamManager, stream: string, not?: string): Pr
 it("a 3-node NATS cluster with R3 loses the node that leads the jobs stream: nothing lost, nothing run twice", async () => {
   cluster = await startNatsCluster(3);
   db = await createTestDatabase();
+  nc = await connect({ servers: cluster.url.split(","), name: "sluice-test-observer" });
+  const jsm = await jetstreamManager(nc);
+  // The installation ran with one replica before: its streams, the engine's consumer, a job
+  // consumer of a pool no agent of this test serves, and the bucket are R1.
+  const natsPrefix = `test_${crypto.randomBytes(4).toString("hex")}`;
+  const names = natsNames(natsPrefix);
+  await ensureJetStream(nc, natsPrefix, { replicas: 1 });
+  const otherPool = jobConsumerConfig(natsPrefix, "elsewhere", SHELL, { replicas: 1 });
+  await jsm.consumers.add(names.streams.jobs, otherPool as never);
+  expect((await jsm.streams.info(names.streams.jobs)).config.num_replicas).toBe(1);
+  expect((await jsm.consumers.info(names.streams.jobs, otherPool.durable_name)).config.num_replicas).toBe(1);
+
   world = await startWorld({
     databaseUrl: db.url,
     natsUrl: cluster.url,
+    natsPrefix,
     servers: 2,
     env: { SLUICE_NATS_REPLICAS: "3" },
   });
-  const names = natsNames(world.natsPrefix);
-  nc = await connect({ servers: cluster.url.split(","), name: "sluice-test-observer" });
-  const jsm = await jetstreamManager(nc);
 
-  // Every stream, consumer and the bucket has three replicas.
+  // Now every stream, consumer and the bucket has three replicas.
   for (const stream of [...Object.values(names.streams), `OBJ_${names.artifactsBucket}`]) {
     const info = await jsm.streams.info(stream);
     expect({ stream, replicas: info.config.num_replicas }).toEqual({ stream, replicas: 3 });
@@ -75,7 +88,9 @@ it("a 3-node NATS cluster with R3 loses the node that leads the jobs stream: not
   const consumers = [];
   for await (const consumer of jsm.consumers.list(names.streams.jobs)) consumers.push(consumer);
   consumers.push(await jsm.consumers.info(names.streams.results, names.consumers.engine));
-  expect(consumers.length).toBeGreaterThanOrEqual(3); // the engine's and the agents' (Shell, Git)
+  // The engine's, the other pool's and the agents' (Shell, Git, ...).
+  expect(consumers.map((c) => c.name)).toContain(otherPool.durable_name);
+  expect(consumers.length).toBeGreaterThanOrEqual(4);
   for (const consumer of consumers)
     expect({ consumer: consumer.name, replicas: consumer.config.num_replicas }).toEqual({
       consumer: consumer.name,

@@ -36,8 +36,11 @@ export async function startWorld(options: {
   env?: Record<string, string>;
   /** How many server copies to run (default 1). */
   servers?: number;
+  /** The NATS prefix (default: a new one). */
+  natsPrefix?: string;
 }): Promise<OutageWorld> {
   const inst = installation(options.databaseUrl);
+  if (options.natsPrefix) inst.natsPrefix = options.natsPrefix;
   const servers: SluiceProcess[] = [];
   for (let i = 0; i < (options.servers ?? 1); i++)
     servers.push(await startSluiceProcess(inst, { NATS_URL: options.natsUrl, ...options.env }));
