@@ -1,4 +1,4 @@
-import { jetstream, jetstreamManager, type ConsumerMessages } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, type Consumer, type ConsumerMessages } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
   decode,
@@ -17,6 +17,8 @@ import type { NatsLink } from "./nats";
 const DIRECT_READ_MAX = 64;
 /** Creating an ordered consumer takes milliseconds; one placed on a lost node never answers. */
 const ORDERED_CREATE_TIMEOUT_MS = 2000;
+/** How many times following a log tries to create its ordered consumer (see orderedConsumer). */
+const FOLLOW_CREATE_TRIES = 5;
 
 export type LogStreamName = "stdout" | "stderr" | "system";
 
@@ -150,9 +152,24 @@ export class LogReader {
   }
 
   private async orderedMessages(nc: NatsConnection, subject: string): Promise<ConsumerMessages> {
-    const js = jetstream(nc, { timeout: ORDERED_CREATE_TIMEOUT_MS });
-    const consumer = await js.consumers.get(this.names.streams.logs, { filter_subjects: subject });
+    const consumer = await this.orderedConsumer(nc, subject, 1);
     return consumer.consume({ max_messages: 256 });
+  }
+
+  /**
+   * An ordered consumer of one log's subject. Its creation is tried `tries` times: a NATS cluster
+   * that lost a node places each new one-replica consumer on a node of its choice, the lost one
+   * included, and that creation times out (ORDERED_CREATE_TIMEOUT_MS) while the next may not.
+   */
+  private async orderedConsumer(nc: NatsConnection, subject: string, tries: number): Promise<Consumer> {
+    const js = jetstream(nc, { timeout: ORDERED_CREATE_TIMEOUT_MS });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await js.consumers.get(this.names.streams.logs, { filter_subjects: subject });
+      } catch (error) {
+        if (attempt >= tries || !isTransientNatsError(error)) throw error;
+      }
+    }
   }
 
   /**
@@ -170,7 +187,7 @@ export class LogReader {
     const nc = this.nats.nats;
     if (!nc) throw new Error("NATS is not connected");
     const subject = this.names.subjects.log(jobId);
-    const consumer = await jetstream(nc).consumers.get(this.names.streams.logs, { filter_subjects: subject });
+    const consumer = await this.orderedConsumer(nc, subject, FOLLOW_CREATE_TRIES);
     const messages: ConsumerMessages = await consumer.consume({ max_messages: 256 });
     const splitter = new LineSplitter();
     let lastMessageAt = 0;
