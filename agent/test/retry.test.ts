@@ -2,7 +2,7 @@
  * What the agent retries (runtime/retry.ts): the errors NATS really gives when it is away, and the
  * artifact failures they cause, pass with time; refusals and the job's own failures do not.
  */
-import { jetstream } from "@nats-io/jetstream";
+import { jetstream, JetStreamApiError } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { ArtifactError } from "../src/providers/types";
 import { isRetryable, retrying } from "../src/runtime/retry";
@@ -97,4 +97,33 @@ it("retrying: again until it succeeds; a failure that does not pass, or a stop, 
     ),
   ).rejects.toBe(timeout);
   expect(calls).toBe(2);
+});
+
+it("classes the answers of a NATS cluster electing a leader as retryable, a refused placement not", () => {
+  // What the JetStream API answers while a stream's or the meta group's leader is being elected
+  // (nats-server's JSClusterNotAvailErr), as nats.js 3 builds it from the API's reply.
+  expect(
+    isRetryable(
+      new JetStreamApiError({
+        code: 503,
+        err_code: 10008,
+        description: "JetStream system temporarily unavailable",
+      }),
+    ),
+  ).toBe(true);
+  // Three replicas asked of fewer servers: waiting does not help.
+  expect(
+    isRetryable(
+      new JetStreamApiError({ code: 500, err_code: 10005, description: "no suitable peers for placement" }),
+    ),
+  ).toBe(false);
+  expect(
+    isRetryable(
+      new JetStreamApiError({
+        code: 500,
+        err_code: 10074,
+        description: "replicas > 1 not supported in non-clustered mode",
+      }),
+    ),
+  ).toBe(false);
 });

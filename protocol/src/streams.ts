@@ -51,6 +51,8 @@ export interface ConsumerSettings {
   max_deliver: number;
   max_ack_pending: number;
   replay_policy: "instant";
+  /** The consumer's replicas: the installation's (SLUICE_NATS_REPLICAS); 0 follows its stream's. */
+  num_replicas: number;
 }
 
 export interface ObjectStoreSettings {
@@ -75,9 +77,17 @@ export const UNRESERVED = -1;
 export type StreamKey = "jobs" | "results" | "logs" | "cancel" | "events" | "installation";
 
 export interface JetStreamOptions {
-  /** num_replicas of every stream and the bucket: 1 on a single server, 3 on a cluster. Default 1. */
+  /**
+   * num_replicas of every stream, consumer and the bucket: 1 on a single server, 3 on a cluster
+   * (SLUICE_NATS_REPLICAS). Default 1 for streams and the bucket; a consumer built without it gets
+   * 0, which makes JetStream give it its stream's replicas (so a client's consumer never downgrades
+   * a replicated stream's).
+   */
   replicas?: number;
 }
+
+/** The replica counts an installation may be configured with (SLUICE_NATS_REPLICAS). */
+export const NATS_REPLICAS = [1, 3] as const;
 
 /** The five streams of an installation, keyed as in `natsNames(prefix).streams`. */
 export function streamConfigs(
@@ -186,9 +196,10 @@ const consumerBase = {
 } as const;
 
 /** The durable pull consumer on the results stream that every server copy shares. */
-export function engineConsumerConfig(prefix: string): ConsumerSettings {
+export function engineConsumerConfig(prefix: string, options: JetStreamOptions = {}): ConsumerSettings {
   return {
     ...consumerBase,
+    num_replicas: options.replicas ?? 0,
     durable_name: natsNames(prefix).consumers.engine,
     description: "Sluice engine: every server copy pulls agents' results from here",
     max_ack_pending: 256,
@@ -200,11 +211,13 @@ export function jobConsumerConfig(
   prefix: string,
   pool: string,
   actionTypeId: ActionTypeId,
+  options: JetStreamOptions = {},
 ): ConsumerSettings {
   const names = natsNames(prefix);
   const { category, owner, provider, version } = actionTypeId;
   return {
     ...consumerBase,
+    num_replicas: options.replicas ?? 0,
     durable_name: names.consumers.job(pool, actionTypeId),
     description: `Sluice jobs of pool ${pool} for ${category}/${owner}/${provider}/${version}`,
     filter_subject: names.subjects.job(pool, actionTypeId),

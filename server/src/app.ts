@@ -44,7 +44,7 @@ import { readTlsMaterial, type TlsMaterial } from "./http/tls";
 import { webhookRoutes } from "./http/webhooks";
 import type { Logger } from "./logger";
 import { reasonOf, StartupError, withoutCredentials } from "./startup-error";
-import { DEFAULT_POOL } from "@sluice/protocol";
+import { DEFAULT_POOL, isTransientNatsError } from "@sluice/protocol";
 import { OPERATION_RECORD, operationPlugin, type OperationContext } from "./metrics/graphql-plugin";
 import { ServerMetrics } from "./metrics/server-metrics";
 import { AgentGateway } from "./messaging/agent-gateway";
@@ -118,7 +118,7 @@ export async function startServer({
     throw new StartupError(`cannot open the database (${where}): ${reasonOf(error)}`, { cause: error });
   });
   const leaseTokens = new LeaseTokens(await leaseKeyOf(db));
-  const nats = new NatsLink(config.natsUrl, config.natsPrefix, logger);
+  const nats = new NatsLink(config.natsUrl, config.natsPrefix, logger, config.natsReplicas);
   const metricSources = {
     db,
     nats,
@@ -162,7 +162,7 @@ export async function startServer({
     nats,
     config.natsPrefix,
     agents,
-    { heartbeatIntervalSeconds: config.heartbeatIntervalSeconds },
+    { heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, natsReplicas: config.natsReplicas },
     logger,
   );
   const results = new ResultsConsumer(nats, config.natsPrefix, engine, agents, leaseTokens, logger);
@@ -220,12 +220,30 @@ export async function startServer({
   notifier.start();
   retention.start();
   // Streams, the results consumer and the event fan-out need NATS; they start once it answers.
+  // Why JetStream could not be set up yet (a NATS cluster electing its leaders), for main.ts.
+  let setUpProblem: string | null = null;
   const messagingReady = nats.connected().then(async () => {
     const nc = nats.nats;
     if (!nc) return;
-    // One installation per prefix (PROTOCOL.md 4.3): checked before anything else is set up.
-    await claimPrefix(nc, config.natsPrefix, await installationIdOf(db));
-    await ensureJetStream(nc, config.natsPrefix);
+    const replicas = config.natsReplicas;
+    // A cluster that just started answers "temporarily unavailable" until its leaders are
+    // elected: that passes with time (main.ts gives up after the start-up timeout); anything
+    // else (another installation's prefix, replicas the cluster cannot hold) ends the start.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // One installation per prefix (PROTOCOL.md 4.3): checked before anything else is set up.
+        await claimPrefix(nc, config.natsPrefix, await installationIdOf(db), replicas);
+        await ensureJetStream(nc, config.natsPrefix, { replicas });
+        setUpProblem = null;
+        break;
+      } catch (error) {
+        if (!isTransientNatsError(error) || nc.isClosed()) throw error;
+        setUpProblem = `JetStream set-up: ${(error as Error).message}`;
+        if (attempt === 1)
+          logger.warn({ err: (error as Error).message }, "JetStream set-up failed; retrying");
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 200 * attempt)).unref());
+      }
+    }
     events.start();
     agentGateway.start();
     notifier.startListening();
@@ -449,7 +467,7 @@ export async function startServer({
     engine,
     retention,
     messagingReady,
-    natsProblem: () => nats.lastError,
+    natsProblem: () => nats.lastError ?? setUpProblem,
     stop: stopAll,
   };
 }

@@ -9,6 +9,7 @@ describe("loadConfig", () => {
       databaseUrl: undefined,
       natsUrl: ["nats://127.0.0.1:4222"],
       natsPrefix: "sluice",
+      natsReplicas: 1,
       dataDir: path.resolve(".sluice/data"),
       adminToken: undefined,
       maxPipelines: 1000,
@@ -41,6 +42,14 @@ describe("loadConfig", () => {
       adminToken: "0123456789abcdef",
       development: true,
     });
+  });
+
+  it("NATS replicas: 1 or 3, nothing else", () => {
+    expect(loadConfig({ SLUICE_NATS_REPLICAS: "3" }).natsReplicas).toBe(3);
+    expect(loadConfig({ SLUICE_NATS_REPLICAS: "" }).natsReplicas).toBe(1);
+    expect(() => loadConfig({ SLUICE_NATS_REPLICAS: "2" })).toThrow(
+      /SLUICE_NATS_REPLICAS="2" is invalid: expected one of 1, 3/,
+    );
   });
 
   it("treats empty values as unset", () => {

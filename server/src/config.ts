@@ -101,6 +101,11 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,32}$/, { message: "1–32 characters from A-Z a-z 0-9 _ -" })
     .default("sluice"),
+  /**
+   * Replicas of every JetStream stream, consumer and bucket: 1 on a single nats-server, 3 on a
+   * cluster of three or more (a node may then be lost without losing anything).
+   */
+  SLUICE_NATS_REPLICAS: z.preprocess(emptyAsUndefined, oneOf(["1", "3"]).default("1")),
   /** Directory for the embedded database and the generated admin token. */
   SLUICE_DATA_DIR: z.string().min(1, { message: "a directory path" }).default(".sluice/data"),
   /** Bearer token with every permission; generated and kept in the data directory when unset. */
@@ -228,6 +233,8 @@ export interface Config {
   databaseUrl: string | undefined;
   natsUrl: string[];
   natsPrefix: string;
+  /** SLUICE_NATS_REPLICAS: 1, or 3 on a NATS cluster. */
+  natsReplicas: number;
   dataDir: string;
   adminToken: string | undefined;
   metricsToken: string | undefined;
@@ -288,6 +295,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL,
     natsUrl: e.NATS_URL.split(",").map((s) => s.trim()),
     natsPrefix: e.SLUICE_NATS_PREFIX,
+    natsReplicas: Number(e.SLUICE_NATS_REPLICAS),
     dataDir: path.resolve(e.SLUICE_DATA_DIR),
     adminToken: e.SLUICE_ADMIN_TOKEN,
     metricsToken: e.SLUICE_METRICS_TOKEN,

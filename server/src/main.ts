@@ -105,7 +105,7 @@ async function waitForMessaging(
     const servers = natsUrl.map(withoutCredentials).join(", ");
     return `cannot reach NATS at ${servers} within ${timeoutMs / 1000} s: ${server.natsProblem() ?? "no answer"}`;
   } catch (error) {
-    if (error instanceof InstallationConflictError) return error.message;
+    if (error instanceof InstallationConflictError || error instanceof StartupError) return error.message;
     return `NATS set-up failed: ${reasonOf(error)}`;
   } finally {
     clearTimeout(timer);

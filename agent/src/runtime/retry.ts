@@ -8,34 +8,16 @@
  * Anything else — a refusal, a file that is not there, a full disk, a digest that does not match —
  * is the job's failure and is reported at once.
  */
+import { isTransientNatsError } from "@sluice/protocol";
 import { ArtifactError } from "../providers/types";
 import { Backoff, sleep } from "./util";
-
-/** nats.js errors (by name) that mean "NATS, or the JetStream behind it, is not reachable now". */
-const TRANSIENT_NAMES = new Set([
-  "TimeoutError",
-  "ConnectionError",
-  "NoResponders",
-  "NoRespondersError",
-  "JetStreamNotEnabled",
-  "DrainingConnectionError",
-]);
-
-/** What the messages of such errors say when they come wrapped (RequestError, a stream error). */
-const TRANSIENT_MESSAGE =
-  /timeout|timed out|no responders|disconnect|connection (?:closed|lost|refused|reset)|ECONNREFUSED|ECONNRESET|EPIPE|stream is not current|jetstream (?:not|temporarily) (?:enabled|unavailable)|503/i;
 
 /** True when trying the same thing again later may succeed. */
 export function isRetryable(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
     // An artifact failure passes with time only when what caused it does (a NATS error).
-    if (e instanceof ArtifactError && e.cause === undefined) return false;
-    const { name, code, message } = e as { name?: string; code?: unknown; message?: string };
-    if (name && TRANSIENT_NAMES.has(name)) return true;
-    // JetStream's "no responders" status (the stream's leader is away) and its API's 503.
-    if (code === 503 || code === "503") return true;
-    if (name === "PermissionViolationError" || name === "AuthorizationError") return false;
-    if (typeof message === "string" && TRANSIENT_MESSAGE.test(message)) return true;
+    if (e instanceof ArtifactError) return e.cause !== undefined && isTransientNatsError(e.cause);
+    if (isTransientNatsError(e)) return true;
     e = (e as { cause?: unknown }).cause;
   }
   return false;

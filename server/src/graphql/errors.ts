@@ -2,6 +2,7 @@ import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { DomainError } from "../domain/errors";
 import type { Logger } from "../logger";
+import { isTransientNatsError } from "@sluice/protocol";
 import { isUnavailable } from "../persistence/unavailable";
 
 export { isUnavailable };
@@ -48,6 +49,14 @@ export function createErrorFormatter(logger: Logger, development: boolean) {
       return {
         ...base,
         message: "The database is unavailable; try again shortly.",
+        extensions: { code: "UNAVAILABLE" },
+      };
+    }
+    // NATS away, or a NATS cluster electing a stream's leader after losing a node (logs, artifacts).
+    if (isTransientNatsError(original)) {
+      return {
+        ...base,
+        message: "The message store (NATS) is unavailable; try again shortly.",
         extensions: { code: "UNAVAILABLE" },
       };
     }

@@ -41,7 +41,8 @@ export class AgentGateway {
     private readonly nats: NatsLink,
     prefix: string,
     private readonly store: AgentStore,
-    private readonly options: { heartbeatIntervalSeconds: number },
+    /** natsReplicas: SLUICE_NATS_REPLICAS, the replicas of the job consumers it creates (default 1). */
+    private readonly options: { heartbeatIntervalSeconds: number; natsReplicas?: number },
     private readonly logger: Logger,
   ) {
     this.names = natsNames(prefix);
@@ -152,7 +153,9 @@ export class AgentGateway {
     for (const type of request.providers) {
       await jsm.consumers.add(
         this.names.streams.jobs,
-        jobConsumerConfig(this.names.prefix, request.pool, type) as never,
+        jobConsumerConfig(this.names.prefix, request.pool, type, {
+          replicas: this.options.natsReplicas ?? 1,
+        }) as never,
       );
     }
     const agent = await this.store.register(token.id, {

@@ -1,6 +1,7 @@
 import { jetstream, jetstreamManager, type StreamConfig } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { natsNames, streamConfigs } from "@sluice/protocol";
+import { checkClustered, placementError } from "./jetstream-setup";
 
 /** Another installation (another database) uses this NATS prefix: this server must not start. */
 export class InstallationConflictError extends Error {
@@ -17,17 +18,24 @@ interface Claim {
  * the first claim published on `<p>.installation` is the only one stored, so of two installations
  * starting together exactly one wins. Throws InstallationConflictError when another one holds it.
  */
-export async function claimPrefix(nc: NatsConnection, prefix: string, installationId: string): Promise<void> {
+export async function claimPrefix(
+  nc: NatsConnection,
+  prefix: string,
+  installationId: string,
+  replicas = 1,
+): Promise<void> {
   const names = natsNames(prefix);
+  checkClustered(nc, replicas);
   const jsm = await jetstreamManager(nc);
-  const config = streamConfigs(prefix).installation as unknown as StreamConfig;
+  const config = streamConfigs(prefix, { replicas }).installation as unknown as StreamConfig;
   try {
     await jsm.streams.info(config.name);
   } catch (error) {
     if (!/stream not found/i.test((error as Error).message)) throw error;
     await jsm.streams.add(config).catch(async (added: unknown) => {
       // Another server created it meanwhile: fine.
-      if (!/already in use|stream name already/i.test((added as Error).message)) throw added;
+      if (!/already in use|stream name already/i.test((added as Error).message))
+        throw placementError(added, nc, replicas) ?? added;
     });
   }
   const mine: Claim = { installationId, claimedAt: new Date().toISOString() };

@@ -5,10 +5,25 @@ import {
   jetstream,
   jetstreamManager,
   type ConsumerMessages,
+  type JetStreamManager,
   type OrderedConsumerOptions,
 } from "@nats-io/jetstream";
-import { decode, natsNames, type LogChunkMessage, type NatsNames } from "@sluice/protocol";
+import {
+  decode,
+  isTransientNatsError,
+  natsNames,
+  type LogChunkMessage,
+  type NatsNames,
+} from "@sluice/protocol";
 import type { NatsLink } from "./nats";
+
+/**
+ * A read or follow creates a one-replica consumer; a NATS cluster that lost a node may place it
+ * there, and its creation never answers. It is given this long, then (a read) the chunks are
+ * fetched one by one from the stream's leader instead, or (a follow) the creation is tried again.
+ */
+const CONSUMER_CREATE_TIMEOUT_MS = 2000;
+const FOLLOW_CREATE_TRIES = 5;
 
 export type LogStreamName = "stdout" | "stderr" | "system";
 
@@ -408,25 +423,27 @@ export class LogReader {
    */
   async read(jobId: string, from: LogPosition, first: number, ended: boolean): Promise<LogPage> {
     const nc = this.connection();
-    const jsm = await jetstreamManager(nc, { checkAPI: false });
+    const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: CONSUMER_CREATE_TIMEOUT_MS });
     const stream = this.names.streams.logs;
     // One ephemeral consumer per read, created at the position: its info says how many of the
     // log's chunks are stored from there (the read ends at the last of them).
     const [info, splitter] = await Promise.all([
-      jsm.consumers.add(stream, {
-        filter_subject: this.names.subjects.log(jobId),
-        ...(from.seq > 0
-          ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from.seq }
-          : { deliver_policy: DeliverPolicy.All }),
-        ack_policy: AckPolicy.None,
-        mem_storage: true,
-        num_replicas: 1,
-        inactive_threshold: nanos(READ_CONSUMER_IDLE_MS),
+      this.addReadConsumer(jsm, jobId, from).catch((error: unknown) => {
+        if (isTransientNatsError(error)) return null;
+        throw error;
       }),
       // The unfinished lines the position fetches by sequence, meanwhile.
       this.splitterAt(jobId, from),
     ]);
     const page = new PageBuilder(from, first, ended, splitter);
+    if (!info) {
+      try {
+        await this.readChunkByChunk(jsm, jobId, from, page);
+      } finally {
+        this.remember(jobId, page.next);
+      }
+      return page.page();
+    }
     try {
       const stored = info.num_pending;
       if (stored === 0) {
@@ -462,6 +479,49 @@ export class LogReader {
     return page.page();
   }
 
+  /** The read's ephemeral consumer, at the position, filtered to the log's subject. */
+  protected addReadConsumer(jsm: JetStreamManager, jobId: string, from: LogPosition) {
+    return jsm.consumers.add(this.names.streams.logs, {
+      filter_subject: this.names.subjects.log(jobId),
+      ...(from.seq > 0
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from.seq }
+        : { deliver_policy: DeliverPolicy.All }),
+      ack_policy: AckPolicy.None,
+      mem_storage: true,
+      num_replicas: 1,
+      inactive_threshold: nanos(READ_CONSUMER_IDLE_MS),
+    });
+  }
+
+  /**
+   * The read without a consumer: one request per chunk from the position (STREAM.MSG.GET with
+   * next_by_subj, answered by the stream's leader), up to the log's last stored chunk. Slower for
+   * long logs; used when the consumer cannot be created (a cluster that lost a node).
+   */
+  private async readChunkByChunk(
+    jsm: JetStreamManager,
+    jobId: string,
+    from: LogPosition,
+    page: PageBuilder,
+  ): Promise<void> {
+    const stream = this.names.streams.logs;
+    const subject = this.names.subjects.log(jobId);
+    const lastSeq = await this.lastChunkSeq(jobId);
+    if (lastSeq === 0 || lastSeq < from.seq) {
+      page.nothingStored();
+      return;
+    }
+    for (let seq = Math.max(0, from.seq); ;) {
+      // nats-server 2.9's STREAM.MSG.GET takes next_by_subj; nats.js types it for direct gets only.
+      const query = { seq, next_by_subj: subject } as unknown as { seq: number };
+      const msg = await jsm.streams.getMessage(stream, query);
+      if (!msg) return;
+      const chunk = decode("logChunk", msg.data, msg.subject);
+      if (page.take(chunk.ok ? chunk.message : null, msg.seq, msg.seq >= lastSeq)) return;
+      seq = msg.seq + 1;
+    }
+  }
+
   /**
    * Follows the log: every line after `from`, as it arrives, until `stop()`. `end()` says the
    * attempt has ended (its final state event): the agent stored every chunk before its complete,
@@ -475,10 +535,17 @@ export class LogReader {
     onEnd: () => void,
     onError: (error: unknown) => void,
   ): Promise<{ stop(): void; end(): void }> {
-    const consumer = await jetstream(this.connection()).consumers.get(
-      this.names.streams.logs,
-      this.consumerOptions(jobId, from),
-    );
+    // Tried again when a cluster that lost a node placed the one-replica consumer there.
+    const js = jetstream(this.connection(), { timeout: CONSUMER_CREATE_TIMEOUT_MS });
+    const consumer = await (async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await js.consumers.get(this.names.streams.logs, this.consumerOptions(jobId, from));
+        } catch (error) {
+          if (attempt >= FOLLOW_CREATE_TRIES || !isTransientNatsError(error)) throw error;
+        }
+      }
+    })();
     const messages: ConsumerMessages = await consumer.consume({ max_messages: 256 });
     const splitter = await this.splitterAt(jobId, from);
     /** Stream sequence of the last chunk handled (before `from.seq` at the start). */

@@ -19,6 +19,8 @@ export class NatsLink {
     private readonly servers: string[],
     private readonly prefix: string,
     private readonly logger: Logger,
+    /** SLUICE_NATS_REPLICAS, for the JetStream set-up after a reconnect. */
+    private readonly replicas = 1,
   ) {
     this.ready = this.connectLoop();
   }
@@ -99,7 +101,7 @@ export class NatsLink {
   private async setUpAgain(nc: NatsConnection): Promise<void> {
     for (let attempt = 1; !this.closing && !nc.isClosed(); attempt++) {
       try {
-        await ensureJetStream(nc, this.prefix);
+        await ensureJetStream(nc, this.prefix, { replicas: this.replicas });
         return;
       } catch (error) {
         if (attempt === 1)

@@ -2,6 +2,7 @@ import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream
 import {
   decode,
   encode,
+  isTransientNatsError,
   natsNames,
   type AcceptMessage,
   type CompleteMessage,
@@ -77,7 +78,10 @@ export class ResultsConsumer {
       this.names.streams.results,
       this.names.consumers.engine,
     );
-    this.messages = await consumer.consume({ max_messages: 64 });
+    // Pulls that expire after 5 s (idle heartbeats every 2.5 s): when the consumer's leader is lost
+    // (a NATS node of a cluster), the missed heartbeats start a new pull within seconds instead of
+    // the half minute of the default 30 s pulls.
+    this.messages = await consumer.consume({ max_messages: 64, expires: 5000 });
     this.loop = this.run(this.messages);
   }
 
@@ -101,8 +105,11 @@ export class ResultsConsumer {
         if (held) this.logger.info({ subject: msg.subject }, "held result applied");
         return;
       } catch (error) {
-        if (isUnavailable(error) && !this.stopping) {
-          if (!held) this.logger.warn({ err: (error as Error).message }, "database away; holding the result");
+        // The database away, or a NATS cluster electing the leader of the artifacts' stream.
+        const passes = isUnavailable(error) || isTransientNatsError(error);
+        if (passes && !this.stopping) {
+          if (!held)
+            this.logger.warn({ err: (error as Error).message }, "database or NATS away; holding the result");
           held = true;
           msg.working();
           await new Promise((resolve) => setTimeout(resolve, hold));
@@ -110,7 +117,7 @@ export class ResultsConsumer {
           continue;
         }
         const deliveries = msg.info.deliveryCount;
-        if (deliveries >= MAX_DELIVERIES && !isUnavailable(error)) {
+        if (deliveries >= MAX_DELIVERIES && !passes) {
           this.logger.error(
             { err: error, subject: msg.subject, deliveries },
             "result not applied after repeated deliveries; dropped",

@@ -9,7 +9,10 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { createTestDatabase, type TestDatabase } from "../support/database";
-import { deleteStreams } from "../support/nats";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { natsNames } from "@sluice/protocol";
+import { connectNats, deleteStreams } from "../support/nats";
+import { startNatsCluster } from "../support/nats-cluster";
 import { spawnServer } from "../support/process";
 import { startTestServer } from "../support/server";
 
@@ -104,6 +107,44 @@ it("a NATS that refuses: one line naming it after the start-up timeout, exit 1",
   );
   expectNoBanner(stdout);
 }, 30_000);
+
+it("three NATS replicas on a single nats-server: one line saying a cluster is needed, exit 1, nothing created", async () => {
+  const { code, lines, stdout } = await failedStart({ SLUICE_NATS_REPLICAS: "3" });
+  expect(code).toBe(1);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(
+    /^sluice-server: SLUICE_NATS_REPLICAS=3 needs a NATS cluster of at least 3 servers with JetStream, but the NATS server \S+ is not in a cluster\. .*SLUICE_NATS_REPLICAS=1/,
+  );
+  expectNoBanner(stdout);
+  const nc = await connectNats();
+  try {
+    const jsm = await jetstreamManager(nc);
+    await expect(jsm.streams.info(natsNames(prefix).streams.installation)).rejects.toThrow(
+      /stream not found/,
+    );
+  } finally {
+    await nc.close();
+  }
+}, 30_000);
+
+it("three NATS replicas on a cluster of two: one line saying the cluster cannot hold them, exit 1", async () => {
+  const cluster = await startNatsCluster(2);
+  try {
+    const { code, lines, stdout } = await failedStart({
+      SLUICE_NATS_REPLICAS: "3",
+      NATS_URL: cluster.url,
+      SLUICE_STARTUP_TIMEOUT_SECONDS: "30",
+    });
+    expect(code).toBe(1);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^sluice-server: the NATS cluster "\S+" cannot hold 3 replicas of each stream \(SLUICE_NATS_REPLICAS=3\): no suitable peers for placement\. It needs at least 3 servers with JetStream/,
+    );
+    expectNoBanner(stdout);
+  } finally {
+    await cluster.stop();
+  }
+}, 60_000);
 
 it("answers with security headers: no framing, no referrer, no sniffing, only its own scripts", async () => {
   const t = await startTestServer();

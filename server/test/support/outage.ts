@@ -19,7 +19,11 @@ export const EXECUTIONS = 20;
 const LINES = 30;
 
 export interface OutageWorld {
+  /** The first server copy: the one the test asks. */
   server: SluiceProcess;
+  /** Every server copy (one unless `servers` said more), sharing the database and the NATS prefix. */
+  servers: SluiceProcess[];
+  natsPrefix: string;
   agents: AgentProcess[];
   scratch: string;
   /** Lines appended by the commands: `<pipeline> build|deploy start|run`. */
@@ -30,9 +34,17 @@ export async function startWorld(options: {
   databaseUrl: string;
   natsUrl: string;
   env?: Record<string, string>;
+  /** How many server copies to run (default 1). */
+  servers?: number;
+  /** The NATS prefix (default: a new one). */
+  natsPrefix?: string;
 }): Promise<OutageWorld> {
   const inst = installation(options.databaseUrl);
-  const server = await startSluiceProcess(inst, { NATS_URL: options.natsUrl, ...options.env });
+  if (options.natsPrefix) inst.natsPrefix = options.natsPrefix;
+  const servers: SluiceProcess[] = [];
+  for (let i = 0; i < (options.servers ?? 1); i++)
+    servers.push(await startSluiceProcess(inst, { NATS_URL: options.natsUrl, ...options.env }));
+  const server = servers[0]!;
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-outage-"));
   const repo = path.join(scratch, "repo");
   fs.mkdirSync(repo);
@@ -47,7 +59,8 @@ export async function startWorld(options: {
   git("commit", "-q", "-m", "First commit");
   fs.writeFileSync(path.join(scratch, "runs"), "");
 
-  await eventually(async () => (await server.status("/readyz")) === 200, 30_000, "the server to be ready");
+  for (const copy of servers)
+    await eventually(async () => (await copy.status("/readyz")) === 200, 30_000, "the server to be ready");
   const { createAgentToken } = dataOf(
     await server.gql(`mutation { createAgentToken(description: "outage") { token } }`),
   );
@@ -70,6 +83,8 @@ export async function startWorld(options: {
   );
   return {
     server,
+    servers,
+    natsPrefix: inst.natsPrefix,
     agents,
     scratch,
     runs: () => fs.readFileSync(path.join(scratch, "runs"), "utf8").split("\n").filter(Boolean),
@@ -80,7 +95,9 @@ export async function stopWorld(world: OutageWorld | undefined): Promise<void> {
   if (world && process.env.OUTAGE_DUMP) {
     for (const agent of world.agents)
       fs.writeFileSync(`${process.env.OUTAGE_DUMP}.${agent.name}`, agent.output());
-    fs.writeFileSync(`${process.env.OUTAGE_DUMP}.server`, world.server.output());
+    world.servers.forEach((server, i) =>
+      fs.writeFileSync(`${process.env.OUTAGE_DUMP}.server${i ? i + 1 : ""}`, server.output()),
+    );
   }
   await killAgents();
   await killStarted();
@@ -289,11 +306,22 @@ async function logOf(server: SluiceProcess, actionExecutionId: string): Promise<
   const lines: string[] = [];
   let after = 0;
   for (;;) {
+    // UNAVAILABLE (NATS away, or a NATS cluster still electing a leader) is asked again, as a
+    // client would; any other error fails the test.
     const { actionLog } = dataOf(
-      await server.gql(
-        `query ($id: ID!, $after: Int) { actionLog(actionExecutionId: $id, after: $after, first: 1000) {
-           nodes { text } hasNextPage endCursor } }`,
-        { id: actionExecutionId, after },
+      await eventually(
+        async () => {
+          const response = await server.gql(
+            `query ($id: ID!, $after: Int) { actionLog(actionExecutionId: $id, after: $after, first: 1000) {
+               nodes { text } hasNextPage endCursor } }`,
+            { id: actionExecutionId, after },
+          );
+          const unavailable =
+            !!response.errors?.length && response.errors.every((e) => e.extensions?.code === "UNAVAILABLE");
+          return unavailable ? false : response;
+        },
+        60_000,
+        "the action's log",
       ),
     );
     lines.push(...actionLog.nodes.map((l: any) => l.text.replace(/\n$/, "")));
