@@ -21,7 +21,9 @@ beforeAll(async () => {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first.`);
   cert = selfSignedCertificate();
   web = await startHttpsReceiver(cert);
-  t = await startTestServer({ env: { SLUICE_NOTIFY_CA_FILE: cert.certFile, SLUICE_NOTIFY_ALLOW_PRIVATE: "true" } });
+  t = await startTestServer({
+    env: { SLUICE_NOTIFY_CA_FILE: cert.certFile, SLUICE_NOTIFY_ALLOW_PRIVATE: "true" },
+  });
 });
 afterAll(async () => {
   await t?.stop();

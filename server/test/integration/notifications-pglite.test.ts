@@ -10,7 +10,10 @@ let web: Awaited<ReturnType<typeof startHttpsReceiver>>;
 beforeAll(async () => {
   cert = selfSignedCertificate();
   web = await startHttpsReceiver(cert);
-  t = await startTestServer({ pglite: true, env: { SLUICE_NOTIFY_CA_FILE: cert.certFile, SLUICE_NOTIFY_ALLOW_PRIVATE: "true" } });
+  t = await startTestServer({
+    pglite: true,
+    env: { SLUICE_NOTIFY_CA_FILE: cert.certFile, SLUICE_NOTIFY_ALLOW_PRIVATE: "true" },
+  });
 });
 afterAll(async () => {
   await t?.stop();
