@@ -9,12 +9,7 @@ import path from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { z } from "zod";
 import { DEFAULT_POOL, DEFAULT_PREFIX, LIMITS, PATTERNS, type ActionTypeId } from "@sluice/protocol";
-import {
-  DEFAULT_JOB_UID_RANGE,
-  parseUidRange,
-  runsAsRoot,
-  type JobIsolation,
-} from "./exec/job-users";
+import { DEFAULT_JOB_UID_RANGE, parseUidRange, runsAsRoot, type JobIsolation } from "./exec/job-users";
 import { formatActionTypeId, parseActionTypeId } from "./providers/types";
 
 export interface AgentConfig {
@@ -237,9 +232,14 @@ export function parseConfig(
         `as root: run each job as a uid of its own from this range (default ${DEFAULT_JOB_UID_RANGE.from}-${DEFAULT_JOB_UID_RANGE.to})`,
       ),
     )
-    .addOption(new Option("--job-user <name>", "as root: run every job as this user instead of a uid per job"))
     .addOption(
-      new Option("--no-job-isolation", "as root: run jobs as root too (unsafe: a job can read the agent's token)"),
+      new Option("--job-user <name>", "as root: run every job as this user instead of a uid per job"),
+    )
+    .addOption(
+      new Option(
+        "--no-job-isolation",
+        "as root: run jobs as root too (unsafe: a job can read the agent's token)",
+      ),
     )
     .addOption(new Option("--name <name>", "agent name (default: the host name)"))
     .addOption(new Option("--pool <pool>", `the pool it serves (default ${DEFAULT_POOL})`))
@@ -315,7 +315,8 @@ export function parseConfig(
   const early: string[] = [];
   let fileToken: string | undefined;
   if (tokenFile !== undefined) {
-    if (tokenGiven !== undefined) early.push(`${SOURCES.tokenFile}: give the token or a token file, not both`);
+    if (tokenGiven !== undefined)
+      early.push(`${SOURCES.tokenFile}: give the token or a token file, not both`);
     try {
       fileToken = fs.readFileSync(tokenFile, "utf8").trim();
     } catch (error) {
@@ -364,7 +365,8 @@ export function parseConfig(
       errors: [...early, ...(parsed.error?.issues ?? [])].map((issue) => {
         if (typeof issue === "string") return issue;
         const key = issue.path[0] as Key;
-        if (key === "token" && tokenFile !== undefined) return `${SOURCES.tokenFile}: the token in ${tokenFile} ${issue.message}`;
+        if (key === "token" && tokenFile !== undefined)
+          return `${SOURCES.tokenFile}: the token in ${tokenFile} ${issue.message}`;
         const given =
           issue.path[0] === "token" ? "" : describeGiven(raw[key as keyof typeof raw], issue.path.slice(1));
         return `${SOURCES[key] ?? String(key)}: ${issue.message}${given}`;
@@ -444,7 +446,8 @@ function isolationOf(
   let range: { from: number; to: number } = DEFAULT_JOB_UID_RANGE;
   if (given.uidRange !== undefined) {
     const parsed = parseUidRange(given.uidRange);
-    if (typeof parsed === "string") errors.push(`${SOURCES.jobUidRange}: ${parsed} (got ${JSON.stringify(given.uidRange)})`);
+    if (typeof parsed === "string")
+      errors.push(`${SOURCES.jobUidRange}: ${parsed} (got ${JSON.stringify(given.uidRange)})`);
     else range = parsed;
   }
   if (given.user !== undefined && !/^[a-z_][a-z0-9_.-]{0,31}\$?$/i.test(given.user))

@@ -87,9 +87,7 @@ function resolveConfig(options: AgentOptions): AgentConfig {
     // Secure by default: a root agent runs each job as a uid of its own.
     jobIsolation:
       options.jobIsolation ??
-      (runsAsRoot()
-        ? { mode: "uid-range", ...DEFAULT_JOB_UID_RANGE }
-        : { mode: "none", reason: "not-root" }),
+      (runsAsRoot() ? { mode: "uid-range", ...DEFAULT_JOB_UID_RANGE } : { mode: "none", reason: "not-root" }),
     ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
     ...(options.metricsPort === undefined
       ? {}

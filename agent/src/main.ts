@@ -46,10 +46,14 @@ async function main(): Promise<number> {
   }
   const logger = createLogger(config.logLevel, config.logFormat);
   if (config.tokenSource === "argv") {
-    logger.warn("the token was given with --token: every user of this host could read it until the agent started; use --token-file");
+    logger.warn(
+      "the token was given with --token: every user of this host could read it until the agent started; use --token-file",
+    );
   }
   if (!scrubbed) {
-    logger.warn("cannot remove the token from the agent's initial environment (/proc/self/mem): use --token-file");
+    logger.warn(
+      "cannot remove the token from the agent's initial environment (/proc/self/mem): use --token-file",
+    );
   }
   if (config.tokenFile) warnOpenTokenFile(config.tokenFile, logger);
   if (config.jobIsolation?.mode === "user" && config.concurrency > 1) {
@@ -99,7 +103,10 @@ function warnOpenTokenFile(file: string, logger: ReturnType<typeof createLogger>
   try {
     const mode = fs.statSync(file).mode & 0o777;
     if ((mode & 0o077) !== 0) {
-      logger.warn({ file, mode: mode.toString(8) }, "the token file is readable by other users: chmod 600 it");
+      logger.warn(
+        { file, mode: mode.toString(8) },
+        "the token file is readable by other users: chmod 600 it",
+      );
     }
   } catch {
     // It was read a moment ago; a file gone since is not worth a warning.

@@ -78,7 +78,10 @@ export function createJobUsers(isolation: JobIsolation): JobUsers | null {
 export function lookUpUser(name: string): JobUser {
   let line: string;
   try {
-    line = execFileSync("getent", ["passwd", name], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    line = execFileSync("getent", ["passwd", name], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
   } catch {
     throw new Error(`--job-user: there is no user ${JSON.stringify(name)} on this host`);
   }
@@ -182,7 +185,9 @@ function prepareLockDir(dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const stats = fs.lstatSync(dir);
   if (!stats.isDirectory() || stats.uid !== 0 || (stats.mode & 0o022) !== 0) {
-    throw new Error(`the job uid lock directory ${dir} must be a directory owned by root, writable by root only`);
+    throw new Error(
+      `the job uid lock directory ${dir} must be a directory owned by root, writable by root only`,
+    );
   }
 }
 
@@ -204,7 +209,12 @@ export function killAllOf(user: { uid: number; gid: number }): Promise<void> {
 
 function killAllOfSync(uid: number): void {
   try {
-    execFileSync("/bin/sh", ["-c", KILL_ALL], { uid, gid: uid, stdio: "ignore", env: { PATH: "/usr/bin:/bin" } });
+    execFileSync("/bin/sh", ["-c", KILL_ALL], {
+      uid,
+      gid: uid,
+      stdio: "ignore",
+      env: { PATH: "/usr/bin:/bin" },
+    });
   } catch {
     // Nothing to kill, or no shell: the claim goes ahead either way.
   }

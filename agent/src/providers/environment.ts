@@ -140,7 +140,12 @@ export async function prepareJobEnvironment(
     writeFileSync(path.join(internalDir, name), content, { mode: 0o600 });
   }
   if (context.user) {
-    const made = [internalDir, tmpDir, outputFile, ...Object.keys(files).map((n) => path.join(internalDir, n))];
+    const made = [
+      internalDir,
+      tmpDir,
+      outputFile,
+      ...Object.keys(files).map((n) => path.join(internalDir, n)),
+    ];
     if (!context.user.home) {
       const home = path.join(workspace, JOB_HOME_DIR);
       mkdirSync(home, { recursive: true, mode: 0o700 });

@@ -58,7 +58,8 @@ export function createHandlerProvider(id: ActionTypeId, command: string): Provid
         }
         const prepared = await prepareJobEnvironment(context, extra);
         if (isResult(prepared)) return prepared;
-        if (job.outputArtifacts.length > 0) givePaths([outputsRoot, ...Object.values(outputDirs)], context.user);
+        if (job.outputArtifacts.length > 0)
+          givePaths([outputsRoot, ...Object.values(outputDirs)], context.user);
 
         const jobFile = path.join(prepared.internalDir, "job.json");
         const content: HandlerJobFile = {
