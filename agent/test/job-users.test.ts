@@ -247,3 +247,23 @@ async function waitUntil(test: () => boolean, what: string, ms = 10_000): Promis
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+describe("the work directory of an agent whose jobs run as other users", () => {
+  it("is closed to listing, and refused when others could write to it or cannot reach it", () => {
+    const mine = path.join(base, "work-mine");
+    prepareWorkDir(mine, true);
+    expect(fs.statSync(mine).mode & 0o777).toBe(0o711);
+    const open = path.join(base, "work-open");
+    fs.mkdirSync(open);
+    fs.chmodSync(open, 0o1777);
+    expect(() => prepareWorkDir(open, true)).toThrow(
+      `the work directory ${open} must be a directory of the agent's own that no other user can write to`,
+    );
+    expect(fs.statSync(open).mode & 0o7777).toBe(0o1777);
+    const closed = fs.mkdtempSync(path.join(base, "closed-"));
+    fs.chmodSync(closed, 0o700);
+    expect(() => prepareWorkDir(path.join(closed, "work"), true)).toThrow(
+      `${closed} is closed to others (chmod o+x ${closed}, or choose another --work-dir)`,
+    );
+  });
+});

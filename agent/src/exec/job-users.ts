@@ -152,7 +152,7 @@ class UidRange implements JobUsers {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       }
-      let recorded = "";
+      let recorded: string;
       try {
         recorded = fs.readFileSync(path.join(dir, "owner"), "utf8").trim();
       } catch {

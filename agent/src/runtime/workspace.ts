@@ -56,6 +56,14 @@ export function makeWorkspaceSync(
 export function prepareWorkDir(workDir: string, forOtherUsers: boolean): void {
   fs.mkdirSync(workDir, { recursive: true, mode: forOtherUsers ? 0o711 : 0o777 });
   if (!forOtherUsers) return;
+  const own = fs.lstatSync(workDir);
+  // A directory others can write to (/tmp itself) or that another user owns is not the agent's
+  // to close, and one where others could plant or swap workspaces.
+  if (!own.isDirectory() || own.uid !== process.getuid?.() || (own.mode & 0o022) !== 0) {
+    throw new Error(
+      `the work directory ${workDir} must be a directory of the agent's own that no other user can write to (choose another --work-dir)`,
+    );
+  }
   fs.chmodSync(workDir, 0o711);
   for (let dir = path.dirname(workDir); ; dir = path.dirname(dir)) {
     const stats = fs.statSync(dir);
