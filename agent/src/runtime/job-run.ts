@@ -19,7 +19,7 @@ import {
   type NatsNames,
   type StoredArtifact,
 } from "@sluice/protocol";
-import { giveTree, realPathInside, type JobUser, type JobUsers } from "../exec/job-users";
+import { giveTree, killAllOf, realPathInside, type JobUser, type JobUsers } from "../exec/job-users";
 import type { Logger } from "../logger";
 import { JobLog } from "../logs/log-sink";
 import { INTERNAL_DIR } from "../providers/environment";
@@ -254,6 +254,9 @@ export class JobRun {
     } catch {
       return;
     }
+    // Whatever still runs under the job's own uid (a provider that did not return after a stop)
+    // ends before its workspace goes and the uid serves another job.
+    if (this.user?.exclusive) await killAllOf(this.user);
     await removeTree(dir).catch((error: unknown) => {
       this.log.warn({ err: errorMessage(error), workspace: dir }, "cannot remove the job's workspace");
     });
