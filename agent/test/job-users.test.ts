@@ -11,6 +11,7 @@ import { parseConfig } from "../src/config";
 import { createJobUsers, type JobUser } from "../src/exec/job-users";
 import { runProcess } from "../src/exec/process";
 import { createGitProvider } from "../src/providers/git";
+import { createHandlerProvider } from "../src/providers/handler";
 import { BUILTIN_PROVIDER_IDS } from "../src/providers/registry";
 import { createShellProvider } from "../src/providers/shell";
 import type { JobContext } from "../src/providers/types";
@@ -265,5 +266,50 @@ describe("the work directory of an agent whose jobs run as other users", () => {
     expect(() => prepareWorkDir(path.join(closed, "work"), true)).toThrow(
       `${closed} is closed to others (chmod o+x ${closed}, or choose another --work-dir)`,
     );
+  });
+});
+
+describe("a named job user", () => {
+  it("is looked up with its uid, group and home, and root is refused", () => {
+    const nobody = createJobUsers({ mode: "user", user: "nobody" })!;
+    expect(nobody.acquire()).toMatchObject({ uid: 65534, name: "nobody" });
+    expect(nobody.acquire().exclusive).toBeFalsy();
+    expect(() => createJobUsers({ mode: "user", user: "root" })).toThrow(
+      "--job-user: root is root; jobs must not run as root",
+    );
+    expect(() => createJobUsers({ mode: "user", user: "no-such-user-here" })).toThrow(
+      '--job-user: there is no user "no-such-user-here" on this host',
+    );
+  });
+});
+
+describe("a Custom handler as a job uid", () => {
+  it("reads its job file and fills its output directory", async () => {
+    const user: JobUser = { uid: 61030, gid: 61030, name: "sluice-job-61030", exclusive: true };
+    const workspace = makeWorkspaceSync(path.join(base, "work"), "handler-", [".sluice-job/tmp"], user);
+    const log = new RecordingSink();
+    const context: JobContext = {
+      job: makeJob({
+        actionTypeId: { category: "Build", owner: "Custom", provider: "Tool", version: "1" },
+        configuration: { Greeting: "hi" },
+        outputArtifacts: [{ name: "Out" }],
+      }),
+      workspace,
+      inputs: new Map(),
+      log,
+      signal: new AbortController().signal,
+      agent: { id: "agent-1", name: "a", pool: "default" },
+      user,
+    };
+    const provider = createHandlerProvider(
+      context.job.actionTypeId,
+      'id -u; grep -o \'"Greeting": "hi"\' "$SLUICE_JOB_FILE" > "$SLUICE_OUTPUT_DIR_Out/greeting.txt"',
+    );
+    const result = await provider.run(context);
+    expect({ result, log: log.text() }).toMatchObject({ result: { outcome: "Succeeded" } });
+    expect(log.text("stdout")).toContain("61030");
+    const written = path.join(workspace, ".sluice-job", "outputs", "Out", "greeting.txt");
+    expect(fs.readFileSync(written, "utf8")).toContain('"Greeting": "hi"');
+    expect(fs.statSync(written).uid).toBe(61030);
   });
 });
