@@ -335,3 +335,45 @@ it("the agent that got its token from its environment no longer shows it there, 
   expect(environ).not.toContain(token);
   expect(fs.readFileSync(`/proc/${envAgent.pid}/cmdline`, "utf8")).not.toContain(token);
 });
+
+it("the agent, root, does not pack what a link the job planted on the way to its directory points to", async () => {
+  // Root's own directory with a `Src` in it: were the job's `inputs` a link to it, the agent would
+  // find a real directory at inputs/Src, and pack root's files into the job's artifact.
+  const rootParent = path.join(scratch, "root-parent");
+  fs.mkdirSync(path.join(rootParent, "Src"), { recursive: true });
+  fs.chmodSync(rootParent, 0o700);
+  fs.writeFileSync(path.join(rootParent, "Src", "secret.txt"), rootOnlySecret, { mode: 0o600 });
+  await create({
+    name: "planted-link",
+    stages: [
+      checkout(),
+      {
+        name: "Build",
+        actions: [
+          shell("Build", "Swap", {
+            inputArtifacts: [{ name: "Src" }],
+            // No OutputFiles: the whole working directory (inputs/Src) is the artifact.
+            outputArtifacts: [{ name: "Out" }],
+            configuration: {
+              EnvironmentVariables: JSON.stringify({ ROOT_PARENT: rootParent }),
+              Commands: 'cd "$SLUICE_WORKSPACE"\nmv inputs inputs.real\nln -s "$ROOT_PARENT" inputs',
+            },
+          }),
+        ],
+      },
+    ],
+  });
+  const e = await finished("planted-link");
+  const swap = action(e, "Swap");
+  expect({ status: e.status, swap }).toMatchObject({
+    status: "Failed",
+    swap: {
+      status: "Failed",
+      summary: "Output artifact Out: its directory leads outside the job's workspace (a symbolic link)",
+    },
+  });
+  const { pipelineExecution } = dataOf(
+    await t.gql(`query ($id: ID!) { pipelineExecution(id: $id) { artifacts { name } } }`, { id: e.id }),
+  );
+  expect(pipelineExecution.artifacts.map((a: any) => a.name)).not.toContain("Out");
+});
