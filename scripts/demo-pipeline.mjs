@@ -119,7 +119,10 @@ export function demoDocument(repository, deployDir) {
             "Deploy",
             "Deploy",
             {
-              Commands: 'mkdir -p "$DEPLOY_DIR"\ncp -R dist/. "$DEPLOY_DIR"/\necho "deployed to $DEPLOY_DIR"',
+              // The previous release goes first: it may belong to another user (a root agent runs
+              // each job as a uid of its own).
+              Commands:
+                'mkdir -p "$DEPLOY_DIR"\nrm -f "$DEPLOY_DIR"/*\ncp -R dist/. "$DEPLOY_DIR"/\necho "deployed to $DEPLOY_DIR"',
               EnvironmentVariables: JSON.stringify({ DEPLOY_DIR: deployDir }),
             },
             { inputArtifacts: [{ name: "App" }] },
@@ -149,6 +152,17 @@ export function makeDemoRepository(dir) {
   return dir;
 }
 
+/**
+ * The demo's deploy directory. An agent that runs as root (npm start as root: CI, a container) runs
+ * each job as an unprivileged uid of its own, which must be able to write there: the directory is
+ * then open to every user, as a demo's can be. Otherwise the first deploy makes it.
+ */
+export function makeDeployDirectory(dir) {
+  if (process.getuid?.() !== 0) return;
+  fs.mkdirSync(dir, { recursive: true });
+  fs.chmodSync(dir, 0o777);
+}
+
 function paths(dataDir) {
   return {
     marker: path.join(dataDir, "demo-pipeline"),
@@ -165,6 +179,7 @@ export async function ensureDemoPipeline({ dataDir, endpoint, adminToken }) {
   const { marker, repository, deployDir } = paths(dataDir);
   if (fs.existsSync(marker)) return "kept";
   makeDemoRepository(repository);
+  makeDeployDirectory(deployDir);
   const response = await fetch(endpoint, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` },

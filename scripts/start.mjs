@@ -241,9 +241,12 @@ async function localAgentEnv(endpoint) {
     log(`could not get an agent token: ${error.message}; the local agent is not started`);
     return null;
   }
+  // The agent reads its token from the file: a token in the environment of npm and its shell
+  // (/proc/<pid>/environ) is one more place a process of the same user could read it.
+  const { SLUICE_AGENT_TOKEN: given, ...rest } = env;
   return {
-    ...env,
-    SLUICE_AGENT_TOKEN: token,
+    ...rest,
+    ...(given ? { SLUICE_AGENT_TOKEN: given } : { SLUICE_AGENT_TOKEN_FILE: file }),
     SLUICE_AGENT_NAME: env.SLUICE_AGENT_NAME ?? "local",
     SLUICE_AGENT_WORK_DIR: agentWorkDir,
   };

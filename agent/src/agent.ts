@@ -3,7 +3,6 @@
  * registration (again after every reconnect), agent heartbeats, the cancel subscription, one pull
  * loop per provider sharing the concurrency slots, and drain/revocation. Each job is a JobRun.
  */
-import fs from "node:fs/promises";
 import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import {
   jetstream,
@@ -26,6 +25,7 @@ import {
   type NatsNames,
 } from "@sluice/protocol";
 import type { AgentConfig } from "./config";
+import { createJobUsers, type JobUsers } from "./exec/job-users";
 import type { Logger } from "./logger";
 import type { AgentMetrics } from "./metrics";
 import { formatActionTypeId, type ArtifactStore, type Provider, type StopReason } from "./providers/types";
@@ -33,6 +33,7 @@ import { JobRun, jobKey, type JobHost } from "./runtime/job-run";
 import { register, RegistrationRefused, type Registration } from "./runtime/registration";
 import { refusalComplete } from "./runtime/refusal";
 import { Slots } from "./runtime/slots";
+import { prepareWorkDir } from "./runtime/workspace";
 import { Backoff, errorMessage, sleep, withTimeout } from "./runtime/util";
 import { AGENT_VERSION } from "./runtime/version";
 
@@ -92,6 +93,8 @@ export class Agent implements JobHost {
   readonly logger: Logger;
   readonly workDir: string;
   readonly logCapBytes: number;
+  /** The users jobs run as (a root agent); null: the agent's own user. */
+  jobUsers: JobUsers | null = null;
   nc!: NatsConnection;
   js!: JetStreamClient;
   jsm!: JetStreamManager;
@@ -150,7 +153,15 @@ export class Agent implements JobHost {
       // Fails fast on a provider the protocol cannot name.
       jobConsumerConfig(config.prefix, config.pool, provider.id);
     }
-    await fs.mkdir(config.workDir, { recursive: true });
+    const isolation = config.jobIsolation;
+    this.jobUsers = isolation ? createJobUsers(isolation) : null;
+    prepareWorkDir(config.workDir, this.jobUsers !== null);
+    if (this.jobUsers) logger.info(`jobs run ${this.jobUsers.description}`);
+    else if (isolation?.mode === "none" && isolation.reason === "disabled" && process.getuid?.() === 0) {
+      logger.warn(
+        "jobs run as root, the agent's own user (--no-job-isolation): a job can read the agent's token and every other job's workspace",
+      );
+    }
     this.nc = await this.connect();
     this.js = jetstream(this.nc);
     this.jsm = await jetstreamManager(this.nc);

@@ -3,11 +3,13 @@
  * reported at once, each with the flag and variable that set it, so that an operator fixes a
  * deployment in one go rather than one error per restart.
  */
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { z } from "zod";
 import { DEFAULT_POOL, DEFAULT_PREFIX, LIMITS, PATTERNS, type ActionTypeId } from "@sluice/protocol";
+import { DEFAULT_JOB_UID_RANGE, parseUidRange, runsAsRoot, type JobIsolation } from "./exec/job-users";
 import { formatActionTypeId, parseActionTypeId } from "./providers/types";
 
 export interface AgentConfig {
@@ -15,6 +17,15 @@ export interface AgentConfig {
   natsServers: string[];
   /** The agent's bearer token; sent only in the registration request, never logged. */
   token: string;
+  /** Where the token came from: a file, the environment or the command line (main.ts scrubs them). */
+  tokenSource?: "file" | "env" | "argv";
+  /** The token file, when the token came from one. */
+  tokenFile?: string;
+  /**
+   * Who jobs run as (exec/job-users.ts). parseConfig and startAgent choose: a uid per job from a
+   * range when the agent is root, unless told otherwise. Absent: the agent's own user.
+   */
+  jobIsolation?: JobIsolation;
   name: string;
   pool: string;
   labels: Record<string, string>;
@@ -57,6 +68,10 @@ export const MAX_POLL_INTERVAL_MS = 600_000;
 const SOURCES = {
   nats: "--nats (NATS_URL)",
   token: "--token (SLUICE_AGENT_TOKEN)",
+  tokenFile: "--token-file (SLUICE_AGENT_TOKEN_FILE)",
+  jobUidRange: "--job-uid-range (SLUICE_AGENT_JOB_UID_RANGE)",
+  jobUser: "--job-user (SLUICE_AGENT_JOB_USER)",
+  jobIsolation: "--no-job-isolation (SLUICE_AGENT_NO_JOB_ISOLATION)",
   name: "--name (SLUICE_AGENT_NAME)",
   pool: "--pool (SLUICE_AGENT_POOL)",
   labels: "--labels (SLUICE_AGENT_LABELS)",
@@ -196,6 +211,8 @@ export function parseConfig(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
   defaultProviders: readonly ActionTypeId[],
+  /** Whether the agent runs as root (jobs then run as other users). */
+  root: boolean = runsAsRoot(),
 ): ConfigResult {
   const program = new Command("sluice-agent")
     .description("The Sluice build agent: takes jobs from NATS JetStream, runs them, reports results.")
@@ -206,7 +223,23 @@ export function parseConfig(
       new Option("--nats <urls>", `NATS server URL(s), comma-separated (default ${DEFAULT_NATS_URL})`),
     )
     .addOption(
-      new Option("--token <token>", "the agent's token (prefer SLUICE_AGENT_TOKEN: argv is visible)"),
+      new Option("--token <token>", "the agent's token (prefer --token-file: argv is visible to every user)"),
+    )
+    .addOption(new Option("--token-file <path>", "a file (mode 0600) holding the agent's token"))
+    .addOption(
+      new Option(
+        "--job-uid-range <from-to>",
+        `as root: run each job as a uid of its own from this range (default ${DEFAULT_JOB_UID_RANGE.from}-${DEFAULT_JOB_UID_RANGE.to})`,
+      ),
+    )
+    .addOption(
+      new Option("--job-user <name>", "as root: run every job as this user instead of a uid per job"),
+    )
+    .addOption(
+      new Option(
+        "--no-job-isolation",
+        "as root: run jobs as root too (unsafe: a job can read the agent's token)",
+      ),
     )
     .addOption(new Option("--name <name>", "agent name (default: the host name)"))
     .addOption(new Option("--pool <pool>", `the pool it serves (default ${DEFAULT_POOL})`))
@@ -248,7 +281,7 @@ export function parseConfig(
     .addOption(new Option("--metrics-port <port>", "serve Prometheus metrics on this port (default: off)"))
     .addOption(new Option("--metrics-host <host>", "the address metrics listen on (default 127.0.0.1)"));
 
-  let flags: Record<string, string | string[] | undefined>;
+  let flags: Record<string, string | string[] | boolean | undefined>;
   try {
     program.parse([...argv], { from: "user" });
     flags = program.opts();
@@ -262,7 +295,11 @@ export function parseConfig(
     return { ok: false, errors: [`unexpected argument(s): ${program.args.join(" ")}`] };
   }
 
-  const str = (flag: string | string[] | undefined, envValue: string | undefined, fallback?: string) =>
+  const str = (
+    flag: string | string[] | boolean | undefined,
+    envValue: string | undefined,
+    fallback?: string,
+  ) =>
     (typeof flag === "string" ? flag : undefined) ??
     (envValue !== undefined && envValue !== "" ? envValue : fallback);
   const providersText = str(flags.providers, env.SLUICE_AGENT_PROVIDERS);
@@ -273,9 +310,27 @@ export function parseConfig(
       .map((h) => h.trim())
       .filter((h) => h.length > 0);
 
+  const tokenFile = str(flags.tokenFile, env.SLUICE_AGENT_TOKEN_FILE);
+  const tokenGiven = str(flags.token, env.SLUICE_AGENT_TOKEN);
+  const early: string[] = [];
+  let fileToken: string | undefined;
+  if (tokenFile !== undefined) {
+    if (tokenGiven !== undefined)
+      early.push(`${SOURCES.tokenFile}: give the token or a token file, not both`);
+    try {
+      fileToken = fs.readFileSync(tokenFile, "utf8").trim();
+    } catch (error) {
+      early.push(
+        `${SOURCES.tokenFile}: cannot read ${tokenFile} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+      );
+    }
+  }
+  const tokenSource: AgentConfig["tokenSource"] =
+    tokenFile !== undefined ? "file" : typeof flags.token === "string" ? "argv" : "env";
+
   const raw = {
     nats: str(flags.nats, env.NATS_URL, DEFAULT_NATS_URL),
-    token: str(flags.token, env.SLUICE_AGENT_TOKEN),
+    token: tokenFile !== undefined ? (fileToken ?? "x".repeat(LIMITS.tokenMinLength)) : tokenGiven,
     name: str(flags.name, env.SLUICE_AGENT_NAME, defaultAgentName()),
     pool: str(flags.pool, env.SLUICE_AGENT_POOL, DEFAULT_POOL),
     labels: str(flags.labels, env.SLUICE_AGENT_LABELS, ""),
@@ -304,12 +359,16 @@ export function parseConfig(
   };
 
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
+  if (!parsed.success || early.length > 0) {
     return {
       ok: false,
-      errors: parsed.error.issues.map((issue) => {
+      errors: [...early, ...(parsed.error?.issues ?? [])].map((issue) => {
+        if (typeof issue === "string") return issue;
         const key = issue.path[0] as Key;
-        const given = issue.path[0] === "token" ? "" : describeGiven(raw[key], issue.path.slice(1));
+        if (key === "token" && tokenFile !== undefined)
+          return `${SOURCES.tokenFile}: the token in ${tokenFile} ${issue.message}`;
+        const given =
+          issue.path[0] === "token" ? "" : describeGiven(raw[key as keyof typeof raw], issue.path.slice(1));
         return `${SOURCES[key] ?? String(key)}: ${issue.message}${given}`;
       }),
     };
@@ -327,13 +386,28 @@ export function parseConfig(
   if (providers.size === 0) errors.push(`${SOURCES.providers}: name at least one action type`);
   if (providers.size > LIMITS.providersPerAgent)
     errors.push(`${SOURCES.providers}: at most ${LIMITS.providersPerAgent} action types`);
-  if (errors.length > 0) return { ok: false, errors };
+  const jobIsolation = isolationOf(
+    {
+      uidRange: str(flags.jobUidRange, env.SLUICE_AGENT_JOB_UID_RANGE),
+      user: str(flags.jobUser, env.SLUICE_AGENT_JOB_USER),
+      disabled:
+        flags.jobIsolation === false ||
+        ["1", "true", "yes"].includes((env.SLUICE_AGENT_NO_JOB_ISOLATION ?? "").toLowerCase()),
+    },
+    root,
+    v.concurrency,
+    errors,
+  );
+  if (errors.length > 0 || !jobIsolation) return { ok: false, errors };
 
   return {
     ok: true,
     config: {
       natsServers: v.nats,
       token: v.token,
+      tokenSource,
+      ...(tokenFile === undefined ? {} : { tokenFile }),
+      jobIsolation,
       name: v.name,
       pool: v.pool,
       labels: v.labels,
@@ -350,6 +424,45 @@ export function parseConfig(
       ...(v.metricsPort === undefined ? {} : { metricsPort: v.metricsPort, metricsHost: v.metricsHost }),
     },
   };
+}
+
+/** Who jobs run as, from the three isolation options; pushes to `errors` what does not fit. */
+function isolationOf(
+  given: { uidRange?: string; user?: string; disabled: boolean },
+  root: boolean,
+  concurrency: number,
+  errors: string[],
+): JobIsolation | null {
+  const before = errors.length;
+  if (given.uidRange !== undefined && given.user !== undefined)
+    errors.push(`${SOURCES.jobUser}: give a job user or a job uid range, not both`);
+  if (given.disabled && (given.uidRange !== undefined || given.user !== undefined))
+    errors.push(`${SOURCES.jobIsolation}: jobs cannot both run as other users and not`);
+  if (!root && (given.uidRange !== undefined || given.user !== undefined)) {
+    errors.push(
+      `${given.user !== undefined ? SOURCES.jobUser : SOURCES.jobUidRange}: only an agent that runs as root can run jobs as other users`,
+    );
+  }
+  let range: { from: number; to: number } = DEFAULT_JOB_UID_RANGE;
+  if (given.uidRange !== undefined) {
+    const parsed = parseUidRange(given.uidRange);
+    if (typeof parsed === "string")
+      errors.push(`${SOURCES.jobUidRange}: ${parsed} (got ${JSON.stringify(given.uidRange)})`);
+    else range = parsed;
+  }
+  if (given.user !== undefined && !/^[a-z_][a-z0-9_.-]{0,31}\$?$/i.test(given.user))
+    errors.push(`${SOURCES.jobUser}: ${JSON.stringify(given.user)} is not a user name`);
+  if (errors.length > before) return null;
+  if (!root) return { mode: "none", reason: "not-root" };
+  if (given.disabled) return { mode: "none", reason: "disabled" };
+  if (given.user !== undefined) return { mode: "user", user: given.user };
+  if (range.to - range.from + 1 < concurrency) {
+    errors.push(
+      `${SOURCES.jobUidRange}: ${range.from}-${range.to} has fewer uids than --concurrency runs jobs (${concurrency})`,
+    );
+    return null;
+  }
+  return { mode: "uid-range", from: range.from, to: range.to };
 }
 
 function describeGiven(value: unknown, rest: PropertyKey[]): string {

@@ -14,6 +14,7 @@ import {
   defaultAgentName,
   type AgentConfig,
 } from "./config";
+import { DEFAULT_JOB_UID_RANGE, runsAsRoot } from "./exec/job-users";
 import { createLogger, type Logger } from "./logger";
 import { BUILTIN_PROVIDER_IDS, createProviders } from "./providers/registry";
 import { formatActionTypeId, type Provider } from "./providers/types";
@@ -26,6 +27,7 @@ export { parseConfig, type AgentConfig, type ConfigResult } from "./config";
 export { JobLog, type ChunkPublisher, type JobLogOptions } from "./logs/log-sink";
 export { createLogger, silentLogger, type Logger } from "./logger";
 export { AGENT_VERSION } from "./runtime/version";
+export type { JobIsolation, JobUser } from "./exec/job-users";
 export type { RunningAgent } from "./runtime/start";
 
 export interface AgentOptions extends Partial<AgentConfig> {
@@ -82,6 +84,10 @@ function resolveConfig(options: AgentOptions): AgentConfig {
     drainTimeoutSeconds: options.drainTimeoutSeconds ?? DEFAULT_DRAIN_TIMEOUT_SECONDS,
     logCapBytes: options.logCapBytes ?? LIMITS.logBytesPerAttempt,
     logLevel: options.logLevel ?? "info",
+    // Secure by default: a root agent runs each job as a uid of its own.
+    jobIsolation:
+      options.jobIsolation ??
+      (runsAsRoot() ? { mode: "uid-range", ...DEFAULT_JOB_UID_RANGE } : { mode: "none", reason: "not-root" }),
     ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
     ...(options.metricsPort === undefined
       ? {}

@@ -4,12 +4,14 @@
  * status: 0 after a drain, 2 for bad options, 3 when the server refused or revoked the agent, 1 for
  * anything else. SIGTERM/SIGINT drain; a second one aborts running jobs at once.
  */
+import fs from "node:fs";
 import { setSha256Backend } from "@nats-io/obj";
 import { AgentFatalError, AgentStopped } from "./agent";
 import { parseConfig } from "./config";
 import { startAgent } from "./index";
 import { createLogger } from "./logger";
 import { currentReaper, installReaper, OrphanReaper } from "./exec/reaper";
+import { hideCommandLine, makeNonDumpable, scrubInitialEnvironment } from "./exec/self-protection";
 import { BUILTIN_PROVIDER_IDS, createProviders } from "./providers/registry";
 
 async function main(): Promise<number> {
@@ -25,6 +27,16 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = parsed.config;
+  // The token is in memory now: nothing the agent's jobs (or other users) can read keeps it.
+  delete process.env.SLUICE_AGENT_TOKEN;
+  hideCommandLine("sluice-agent");
+  let scrubbed = true;
+  try {
+    if (config.tokenSource === "env") scrubInitialEnvironment(["SLUICE_AGENT_TOKEN"]);
+  } catch {
+    scrubbed = false;
+  }
+  makeNonDumpable();
   try {
     // A Sluice type this agent does not implement, or a Custom one without a handler, is a bad option.
     createProviders(config.providers, config.handlers);
@@ -33,6 +45,22 @@ async function main(): Promise<number> {
     return 2;
   }
   const logger = createLogger(config.logLevel, config.logFormat);
+  if (config.tokenSource === "argv") {
+    logger.warn(
+      "the token was given with --token: every user of this host could read it until the agent started; use --token-file",
+    );
+  }
+  if (!scrubbed) {
+    logger.warn(
+      "cannot remove the token from the agent's initial environment (/proc/self/mem): use --token-file",
+    );
+  }
+  if (config.tokenFile) warnOpenTokenFile(config.tokenFile, logger);
+  if (config.jobIsolation?.mode === "user" && config.concurrency > 1) {
+    logger.warn(
+      "every job runs as the same --job-user: jobs that run at once can read each other's workspaces (use --job-uid-range or --concurrency 1)",
+    );
+  }
   // Kills this agent's job processes should it die without doing so itself (exec/reaper.ts).
   const reaper = OrphanReaper.start((error) =>
     logger.warn({ err: error.message }, "the orphan reaper is gone: jobs are not cleaned up after a crash"),
@@ -67,6 +95,21 @@ async function main(): Promise<number> {
     logger.error({ err: error }, "the agent failed");
     process.stderr.write(`sluice-agent: ${(error as Error).message}\n`);
     return 1;
+  }
+}
+
+/** A token file others may read is as good as a token in the open. */
+function warnOpenTokenFile(file: string, logger: ReturnType<typeof createLogger>): void {
+  try {
+    const mode = fs.statSync(file).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      logger.warn(
+        { file, mode: mode.toString(8) },
+        "the token file is readable by other users: chmod 600 it",
+      );
+    }
+  } catch {
+    // It was read a moment ago; a file gone since is not worth a warning.
   }
 }
 

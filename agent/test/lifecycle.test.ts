@@ -229,6 +229,45 @@ describe("the sluice-agent bin", () => {
     expect(child.output()).not.toContain(TEST_TOKEN);
   });
 
+  it("keeps its token out of /proc/<pid>/cmdline and /proc/<pid>/environ once it has read it", async () => {
+    const bin = (name: string, args: string[], env: Record<string, string>) =>
+      run(
+        [
+          "--nats",
+          NATS_URL,
+          "--prefix",
+          server.prefix,
+          "--name",
+          name,
+          "--providers",
+          "Build/Sluice/Shell@1",
+          ...args,
+        ],
+        env,
+      );
+    const registered = (name: string) =>
+      waitFor(`${name} to register`, () => server.registrations.find((r) => r.name === name), 15_000);
+    // The token on the command line (which every user of the host may read), then in the environment.
+    const secret = `${TEST_TOKEN}_argv`;
+    const byArgv = bin("bin-argv", ["--token", secret], {});
+    const byEnv = bin("bin-env", [], { SLUICE_AGENT_TOKEN: TEST_TOKEN });
+    try {
+      await registered("bin-argv");
+      await registered("bin-env");
+      const cmdline = fs.readFileSync(`/proc/${byArgv.pid}/cmdline`, "utf8");
+      expect(cmdline).not.toContain(secret);
+      expect(cmdline.replace(/\0+$/, "")).toBe("sluice-agent");
+      const environ = fs.readFileSync(`/proc/${byEnv.pid}/environ`, "utf8").split("\0");
+      expect(environ.join("\n")).not.toContain(TEST_TOKEN);
+      // The variable is still listed, its value overwritten in place.
+      expect(environ).toContain("SLUICE_AGENT_TOKEN=");
+    } finally {
+      byArgv.kill("SIGTERM");
+      byEnv.kill("SIGTERM");
+      await Promise.all([exited(byArgv), exited(byEnv)]);
+    }
+  }, 30_000);
+
   const SHELL = { category: "Build", owner: "Sluice", provider: "Shell", version: "1" } as const;
 
   /** The bin with the real Shell provider, registered, and a job of `commands` published to it. */

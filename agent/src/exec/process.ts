@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import { TIMINGS } from "@sluice/protocol";
 import type { LogSink } from "../providers/types";
+import { killAllOf, type JobUser } from "./job-users";
 import { currentReaper } from "./reaper";
 
 export interface RunProcessOptions {
@@ -23,6 +24,12 @@ export interface RunProcessOptions {
   logStdout?: boolean;
   /** Default 16 MiB: enough for any plumbing output this agent reads, small enough to stay in memory. */
   maxCaptureBytes?: number;
+  /**
+   * Runs the process as this uid and gid, without supplementary groups (a root agent's jobs). An
+   * `exclusive` user has every process of its uid killed once the command exited, before the
+   * result is returned: nothing of it runs on while the agent reads what it left.
+   */
+  user?: Pick<JobUser, "uid" | "gid" | "exclusive">;
 }
 
 export interface ProcessResult {
@@ -67,7 +74,7 @@ export function killProcessGroup(pid: number, signal: NodeJS.Signals): void {
  * Rejects only when the program cannot be started (ENOENT, EACCES…), with the program named.
  */
 export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
-  const { argv, cwd, env, log, signal } = options;
+  const { argv, cwd, env, log, signal, user } = options;
   const [command, ...args] = argv;
   if (command === undefined) return Promise.reject(new Error("runProcess needs a command"));
   if (signal?.aborted) {
@@ -83,6 +90,8 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
       // A new process group: process.kill(-pid) then reaches every process of the job.
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
+      // libuv drops the supplementary groups (setgroups(0)) before setgid and setuid.
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
     });
     // Reported to the reaper, which kills the group should this agent die before it ends.
     const reaper = child.pid === undefined ? null : currentReaper();
@@ -121,18 +130,20 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
       }, TIMINGS.cancelGraceSeconds * 1000);
     };
 
+    let cleared: Promise<void> = Promise.resolve();
     const finish = () => {
       if (settled || !exit) return;
       settled = true;
       signal?.removeEventListener("abort", onAbort);
       if (killTimer) clearTimeout(killTimer);
-      resolve({
+      const result = {
         exitCode: exit.code,
         signal: exit.signal,
         aborted,
         stdout: Buffer.concat(stdoutChunks).toString("utf8"),
         stderrTail: stderrTail.toString("utf8"),
-      });
+      };
+      void cleared.then(() => resolve(result));
     };
 
     child.once("error", (error: NodeJS.ErrnoException) => {
@@ -151,6 +162,8 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
         killProcessGroup(child.pid, "SIGKILL");
         reaper?.untrack(child.pid);
       }
+      // And whatever left the group (setsid, a daemon) under the job's own uid.
+      if (user?.exclusive) cleared = killAllOf(user);
       // "close" waits for the pipes; a process that escaped the group (setsid) may hold them open.
       const drain = setTimeout(() => {
         child.stdout.destroy();

@@ -8,18 +8,40 @@ import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { LIMITS, PATTERNS } from "@sluice/protocol";
+import { givePaths, realPathInside, type JobUser } from "../exec/job-users";
 import type { JobContext, LogSink, ProviderResult } from "./types";
 
 /** The directory inside the workspace where providers keep their own files (tmp, scripts, outputs). */
 export const INTERNAL_DIR = ".sluice-job";
+/** HOME of a job that runs as a uid of the agent's range (no home of its own): in its workspace. */
+export const JOB_HOME_DIR = path.join(INTERNAL_DIR, "home");
 
 /** Files up to this size are read synchronously. */
 const SMALL_FILE_BYTES = 256 * 1024;
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/** The few host variables a command needs to behave normally; nothing that could carry a secret. */
-export function baseEnvironment(tmpDir: string): Record<string, string> {
+/**
+ * The few host variables a command needs to behave normally; nothing that could carry a secret.
+ * A job that runs as `user` gets that user's name and home (its workspace's JOB_HOME_DIR when it
+ * has none).
+ */
+export function baseEnvironment(
+  tmpDir: string,
+  jobUser?: JobUser,
+  workspace?: string,
+): Record<string, string> {
+  if (jobUser) {
+    return {
+      PATH: process.env.PATH || DEFAULT_PATH,
+      HOME: jobUser.home ?? (workspace ? path.join(workspace, JOB_HOME_DIR) : tmpDir),
+      LANG: process.env.LANG || "C.UTF-8",
+      USER: jobUser.name,
+      LOGNAME: jobUser.name,
+      SHELL: "/bin/bash",
+      TMPDIR: tmpDir,
+    };
+  }
   let user = process.env.USER;
   if (!user) {
     try {
@@ -117,8 +139,22 @@ export async function prepareJobEnvironment(
   for (const [name, content] of Object.entries(files)) {
     writeFileSync(path.join(internalDir, name), content, { mode: 0o600 });
   }
+  if (context.user) {
+    const made = [
+      internalDir,
+      tmpDir,
+      outputFile,
+      ...Object.keys(files).map((n) => path.join(internalDir, n)),
+    ];
+    if (!context.user.home) {
+      const home = path.join(workspace, JOB_HOME_DIR);
+      mkdirSync(home, { recursive: true, mode: 0o700 });
+      made.push(home);
+    }
+    givePaths(made, context.user);
+  }
 
-  const env = baseEnvironment(tmpDir);
+  const env = baseEnvironment(tmpDir, context.user, workspace);
   const put = (name: string, value: string) => {
     env[name] = value;
   };
@@ -174,7 +210,13 @@ export function isResult(value: JobEnvironment | ProviderResult): value is Provi
 export async function readOutputVariables(
   file: string,
   log: LogSink,
+  /** The job's workspace: a SLUICE_OUTPUT that leads outside it (a planted link) is not read. */
+  workspace?: string,
 ): Promise<{ variables: Record<string, string>; error?: string }> {
+  if (workspace !== undefined && (await realPathInside(workspace, file)) === null) {
+    log.system("SLUICE_OUTPUT ignored: it leads outside the job's workspace");
+    return { variables: {} };
+  }
   let text: string;
   try {
     // Usually empty or a few lines: read at once; a large one through the thread pool.

@@ -2,12 +2,13 @@
  * `Source/Sluice/Git@1`: fetches a branch (or the exact commit the execution pinned) with the git
  * binary and hands over the checkout, without `.git`, as the output artifact.
  */
-import { mkdir, stat } from "node:fs/promises";
+import { mkdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { FailureType } from "@sluice/protocol";
 import { LIMITS } from "@sluice/protocol";
+import { givePaths } from "../exec/job-users";
 import { runProcess, type ProcessResult } from "../exec/process";
-import { INTERNAL_DIR, baseEnvironment, configurationError, truncate } from "./environment";
+import { INTERNAL_DIR, JOB_HOME_DIR, baseEnvironment, configurationError, truncate } from "./environment";
 import { topLevelEntries } from "./files";
 import { failed, guarded, stopped } from "./results";
 import type { JobContext, OutputSpec, Provider, ProviderResult } from "./types";
@@ -106,8 +107,9 @@ export function createGitProvider(): Provider {
           return configurationError(`Branch ${JSON.stringify(branch)} is not a valid branch name`);
         const shown = redactUrl(repository);
 
+        let local: string | undefined;
         if (kind === "path" || kind === "file") {
-          const local = kind === "path" ? repository : decodeURIComponent(new URL(repository).pathname);
+          local = kind === "path" ? repository : decodeURIComponent(new URL(repository).pathname);
           const found = await stat(local).catch(() => undefined);
           if (!found?.isDirectory()) {
             return failed(
@@ -132,13 +134,30 @@ export function createGitProvider(): Provider {
         const checkout = path.join(internal, "checkout");
         await mkdir(tmp, { recursive: true });
         const env: Record<string, string> = {
-          ...baseEnvironment(tmp),
+          ...baseEnvironment(tmp, context.user, workspace),
           LC_ALL: "C",
           GIT_TERMINAL_PROMPT: "0",
           GIT_SSH_COMMAND: "ssh -o BatchMode=yes",
           GIT_CONFIG_NOSYSTEM: "1",
         };
-        if (process.env.SSH_AUTH_SOCK) env.SSH_AUTH_SOCK = process.env.SSH_AUTH_SOCK;
+        // The agent's ssh-agent is not lent to a job that runs as another user.
+        if (process.env.SSH_AUTH_SOCK && !context.user) env.SSH_AUTH_SOCK = process.env.SSH_AUTH_SOCK;
+        const made = [internal, tmp, checkout];
+        if (context.user && !context.user.home) {
+          const home = path.join(workspace, JOB_HOME_DIR);
+          await mkdir(home, { recursive: true, mode: 0o700 });
+          made.push(home);
+        }
+        if (context.user && local !== undefined) {
+          // A local repository owned by another user (the agent's, root) is one git refuses to read
+          // ("dubious ownership") unless its global configuration says it is safe.
+          const config = path.join(internal, "gitconfig");
+          const quoted = (p: string) => `"${p.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+          const safe = [local, path.join(local, ".git")].map((d) => `\tdirectory = ${quoted(d)}\n`).join("");
+          await writeFile(config, `[safe]\n${safe}`, { mode: 0o600 });
+          made.push(config);
+          env.GIT_CONFIG_GLOBAL = config;
+        }
 
         const git = (args: string[], capture = false): Promise<ProcessResult> =>
           runProcess({
@@ -149,6 +168,7 @@ export function createGitProvider(): Provider {
             signal: context.signal,
             captureStdout: capture,
             logStdout: !capture,
+            ...(context.user ? { user: context.user } : {}),
           });
         /** The failure for a git command that went wrong, classified from its stderr. */
         const gitFailed = (what: string, result: ProcessResult, code: string): ProviderResult => {
@@ -162,6 +182,7 @@ export function createGitProvider(): Provider {
         };
 
         await mkdir(checkout, { recursive: true });
+        givePaths(made, context.user);
         let result = await git(["init", "--quiet", "--template=", "."]);
         if (result.aborted) return stopped(context);
         if (result.exitCode !== 0) return gitFailed("git init failed", result, "GitInitFailed");

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { ActionTypeId } from "@sluice/protocol";
 import { runProcess } from "../exec/process";
+import { givePaths } from "../exec/job-users";
 import { INTERNAL_DIR, isResult, prepareJobEnvironment, readOutputVariables } from "./environment";
 import { commandFailed, failed, guarded, stopped } from "./results";
 import {
@@ -57,6 +58,8 @@ export function createHandlerProvider(id: ActionTypeId, command: string): Provid
         }
         const prepared = await prepareJobEnvironment(context, extra);
         if (isResult(prepared)) return prepared;
+        if (job.outputArtifacts.length > 0)
+          givePaths([outputsRoot, ...Object.values(outputDirs)], context.user);
 
         const jobFile = path.join(prepared.internalDir, "job.json");
         const content: HandlerJobFile = {
@@ -75,6 +78,7 @@ export function createHandlerProvider(id: ActionTypeId, command: string): Provid
           workspace,
         };
         writeFileSync(jobFile, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
+        givePaths([jobFile], context.user);
 
         log.system(`Running handler for ${type}: ${command}`);
         const result = await runProcess({
@@ -83,10 +87,11 @@ export function createHandlerProvider(id: ActionTypeId, command: string): Provid
           env: { ...prepared.env, SLUICE_JOB_FILE: jobFile },
           log,
           signal: context.signal,
+          ...(context.user ? { user: context.user } : {}),
         });
         if (result.aborted || context.signal.aborted) return stopped(context);
 
-        const variables = await readOutputVariables(prepared.outputFile, log);
+        const variables = await readOutputVariables(prepared.outputFile, log, workspace);
         const extras =
           Object.keys(variables.variables).length > 0 ? { outputVariables: variables.variables } : {};
         if (result.exitCode !== 0) return { ...commandFailed("Handler", result), ...extras };

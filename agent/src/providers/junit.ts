@@ -6,6 +6,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { realPathInside } from "../exec/job-users";
 import { matchFiles, parsePatterns } from "./files";
 import type { LogSink } from "./types";
 
@@ -89,6 +90,8 @@ export async function collectTestReport(
   reportFiles: string,
   log: LogSink,
   ignore: readonly string[] = [],
+  /** The job's workspace: a report that leads outside it (a planted link) is not read. */
+  workspace?: string,
 ): Promise<TestCounts | undefined> {
   let files: string[];
   try {
@@ -104,6 +107,9 @@ export async function collectTestReport(
   let total: TestCounts | undefined;
   for (const file of files) {
     try {
+      if (workspace !== undefined && (await realPathInside(workspace, path.join(cwd, file))) === null) {
+        throw new Error("it leads outside the job's workspace");
+      }
       const counts = parseJUnit(await readFile(path.join(cwd, file), "utf8"));
       total = add(total ?? ZERO, counts);
     } catch (error) {

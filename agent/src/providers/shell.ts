@@ -68,6 +68,7 @@ export function createShellProvider(category: ShellCategory): Provider {
           env: prepared.env,
           log: commandEchoSink(log), // each command as a system line `$ …` just before it runs
           signal: context.signal,
+          ...(context.user ? { user: context.user } : {}),
         });
         if (result.aborted || context.signal.aborted) return stopped(context);
 
@@ -78,9 +79,10 @@ export function createShellProvider(category: ShellCategory): Provider {
             job.configuration.ReportFiles,
             log,
             excludes.map((e) => `${e}/**`),
+            context.workspace,
           );
         }
-        const variables = await readOutputVariables(prepared.outputFile, log);
+        const variables = await readOutputVariables(prepared.outputFile, log, context.workspace);
         const extras = {
           ...(testReport ? { testReport } : {}),
           ...(Object.keys(variables.variables).length > 0 ? { outputVariables: variables.variables } : {}),

@@ -5,6 +5,7 @@
  * provider names and completes the job. Providers never talk to NATS.
  */
 import type { ActionTypeId, FailureType, JobMessage, StoredArtifact } from "@sluice/protocol";
+import type { JobUser } from "../exec/job-users";
 
 /** Where a job's output goes; the runtime turns it into log chunks (PROTOCOL.md section 10). */
 export interface LogSink {
@@ -33,6 +34,12 @@ export interface JobContext {
   readonly signal: AbortSignal;
   /** The agent's own settings a provider may need. */
   readonly agent: { readonly id: string; readonly name: string; readonly pool: string };
+  /**
+   * The unprivileged user the job's processes run as (a root agent); absent: the agent's own user.
+   * Whatever a provider makes in the workspace before a process runs is given to this user, and
+   * every process it starts runs as it (`runProcess({ user })`).
+   */
+  readonly user?: JobUser;
 }
 
 export interface StopReason {

@@ -19,6 +19,7 @@ import {
   type NatsNames,
   type StoredArtifact,
 } from "@sluice/protocol";
+import { giveTree, killAllOf, realPathInside, type JobUser, type JobUsers } from "../exec/job-users";
 import type { Logger } from "../logger";
 import { JobLog } from "../logs/log-sink";
 import { INTERNAL_DIR } from "../providers/environment";
@@ -48,6 +49,8 @@ export interface JobHost {
     readonly version: string;
   };
   readonly workDir: string;
+  /** The users jobs run as (a root agent); null: the agent's own user. */
+  readonly jobUsers: JobUsers | null;
   readonly logCapBytes: number;
   /** True once the agent drains: a job not yet accepted goes back to the queue. */
   readonly draining: boolean;
@@ -90,6 +93,8 @@ export class JobRun {
   /** The job heartbeat loop, started right after the +ACK. */
   private heartbeats: Promise<void> = Promise.resolve();
   private workspaceRemoved: Promise<void> | null = null;
+  /** The user the job's processes run as, from the workspace's making on (a root agent). */
+  private user: JobUser | undefined;
   /** At debug level: [step, ms since the job was received], logged with "job timings". */
   private readonly timings: [string, number][] | null;
   private readonly receivedAt = performance.now();
@@ -216,13 +221,20 @@ export class JobRun {
     return new Promise((resolve, reject) => {
       setImmediate(() => {
         try {
+          this.user = host.jobUsers?.acquire();
           resolve(
-            makeWorkspaceSync(host.workDir, `${job.jobId}-${job.attempt}-`, [
-              path.join(INTERNAL_DIR, "tmp"),
-              ...job.inputArtifacts.map((artifact) => path.join("inputs", artifact.name)),
-            ]),
+            makeWorkspaceSync(
+              host.workDir,
+              `${job.jobId}-${job.attempt}-`,
+              [
+                path.join(INTERNAL_DIR, "tmp"),
+                ...job.inputArtifacts.map((artifact) => path.join("inputs", artifact.name)),
+              ],
+              this.user,
+            ),
           );
         } catch (error) {
+          this.releaseUser();
           reject(error as Error);
         }
       });
@@ -242,9 +254,19 @@ export class JobRun {
     } catch {
       return;
     }
+    // Whatever still runs under the job's own uid (a provider that did not return after a stop)
+    // ends before its workspace goes and the uid serves another job.
+    if (this.user?.exclusive) await killAllOf(this.user);
     await removeTree(dir).catch((error: unknown) => {
       this.log.warn({ err: errorMessage(error), workspace: dir }, "cannot remove the job's workspace");
     });
+    this.releaseUser();
+  }
+
+  /** The job's user may serve another job (its workspace is gone, its processes were killed). */
+  private releaseUser(): void {
+    if (this.user) this.host.jobUsers?.release(this.user);
+    this.user = undefined;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -445,10 +467,13 @@ export class JobRun {
       const downloads = job.inputArtifacts.map((artifact) => {
         jobLog.system(`Downloading artifact ${artifact.name} (${artifact.size} bytes)`);
         const destination = path.join(workspace, "inputs", artifact.name);
+        const user = this.user;
         return this.retryingStore(
           () => store.download(artifact, destination),
           `downloading artifact ${artifact.name}`,
-        ).then(() => destination);
+        )
+          .then(() => (user ? giveTree(destination, user) : undefined))
+          .then(() => destination);
       });
       const settled = await Promise.allSettled(downloads);
       for (const [index, artifact] of job.inputArtifacts.entries()) {
@@ -470,6 +495,7 @@ export class JobRun {
       log: jobLog,
       signal,
       agent: { id: this.agentId, name: host.agent.name, pool: host.agent.pool },
+      ...(this.user ? { user: this.user } : {}),
     };
     const result = await this.runProvider(context);
     this.mark("provider");
@@ -506,6 +532,14 @@ export class JobRun {
       }
       for (const { name } of job.outputArtifacts) {
         if (signal.aborted) return stoppedOutcome(this.stopReason!);
+        // The agent packs as root what a job that ran as another user left: a link it planted on
+        // the way must not make it pack what the job could not read.
+        if (this.user && (await realPathInside(workspace, result.outputs![name]!.root)) === null) {
+          return failed(
+            "ConfigurationError",
+            `Output artifact ${name}: its directory leads outside the job's workspace (a symbolic link)`,
+          );
+        }
         jobLog.system(`Uploading artifact ${name}`);
         try {
           // Uploading again replaces the object of the same name: a try cut off halfway is lost.

@@ -6,6 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import type { JobUser } from "../exec/job-users";
 
 /** Entries removed synchronously before the rest of a workspace is left to fs.rm. */
 const SYNC_REMOVE_BUDGET = 256;
@@ -15,11 +16,15 @@ const SYNC_REMOVE_BUDGET = 256;
  * the directories every job ends up creating already there: `subdirectories`, relative to it.
  * Synchronous calls: for a few directories they take a fifth of the CPU of the thread pool's
  * round trips (Node's asynchronous recursive mkdir is particularly dear).
+ *
+ * The workspace is mode 0700 (mkdtemp's); with a `user`, it and everything made in it belong to
+ * that user, so that only the job (and the agent, root) can enter it.
  */
 export function makeWorkspaceSync(
   workDir: string,
   prefix: string,
   subdirectories: readonly string[],
+  user?: JobUser,
 ): string {
   const template = path.join(workDir, prefix);
   let dir: string;
@@ -27,11 +32,48 @@ export function makeWorkspaceSync(
     dir = fs.mkdtempSync(template);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    fs.mkdirSync(workDir, { recursive: true });
+    prepareWorkDir(workDir, user !== undefined);
     dir = fs.mkdtempSync(template);
   }
-  for (const sub of subdirectories) fs.mkdirSync(path.join(dir, sub), { recursive: true });
+  const made = new Set<string>();
+  for (const sub of subdirectories) {
+    fs.mkdirSync(path.join(dir, sub), { recursive: true });
+    const segments = sub.split(path.sep).filter((s) => s !== "");
+    for (let i = 1; i <= segments.length; i++) made.add(path.join(dir, ...segments.slice(0, i)));
+  }
+  if (user) {
+    fs.chownSync(dir, user.uid, user.gid);
+    for (const p of made) fs.lchownSync(p, user.uid, user.gid);
+  }
   return dir;
+}
+
+/**
+ * Makes the work directory. With jobs that run as other users it is 0711, owned by the agent:
+ * they can enter their own workspace (a name they are told) but not list the others. Throws when
+ * a job user could not reach it (a parent directory closed to others), saying which.
+ */
+export function prepareWorkDir(workDir: string, forOtherUsers: boolean): void {
+  fs.mkdirSync(workDir, { recursive: true, mode: forOtherUsers ? 0o711 : 0o777 });
+  if (!forOtherUsers) return;
+  const own = fs.lstatSync(workDir);
+  // A directory others can write to (/tmp itself) or that another user owns is not the agent's
+  // to close, and one where others could plant or swap workspaces.
+  if (!own.isDirectory() || own.uid !== process.getuid?.() || (own.mode & 0o022) !== 0) {
+    throw new Error(
+      `the work directory ${workDir} must be a directory of the agent's own that no other user can write to (choose another --work-dir)`,
+    );
+  }
+  fs.chmodSync(workDir, 0o711);
+  for (let dir = path.dirname(workDir); ; dir = path.dirname(dir)) {
+    const stats = fs.statSync(dir);
+    if ((stats.mode & 0o001) === 0) {
+      throw new Error(
+        `jobs run as other users and cannot reach the work directory ${workDir}: ${dir} is closed to others (chmod o+x ${dir}, or choose another --work-dir)`,
+      );
+    }
+    if (dir === path.dirname(dir)) break;
+  }
 }
 
 /** Removes `dir` and everything in it (links are removed, never followed). */

@@ -40,6 +40,9 @@ beforeAll(async () => {
   await t.server.messagingReady;
   ({ token } = await createToken("e2e agents"));
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-e2e-"));
+  // The agents run as root, and so each job as an unprivileged uid of its own: the jobs read the
+  // repository and write their pid files here.
+  fs.chmodSync(scratch, 0o777);
   repo = makeRepository(path.join(scratch, "repo"));
 });
 

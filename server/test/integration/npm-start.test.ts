@@ -55,6 +55,9 @@ afterAll(async () => {
 
 it("starts server, agent and dashboard with one command, and stops them on Ctrl-C", async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-npm-start-"));
+  // The agent runs as root, and so each job as an unprivileged uid of its own: the demo's jobs read
+  // its repository in the data directory, and reach their workspaces in agent-work.
+  fs.chmodSync(dir, 0o755);
   const [port, webPort] = [await freePort(), await freePort()];
   child = spawn(process.execPath, [path.join(ROOT, "scripts", "start.mjs")], {
     cwd: ROOT,

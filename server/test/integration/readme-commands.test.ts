@@ -60,6 +60,9 @@ const running = new Set<ChildProcess>();
 
 beforeAll(async () => {
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-readme-"));
+  // The agent runs as root, and so each job as an unprivileged uid of its own: the demo's jobs read
+  // its repository and deploy into the data directory (scripts/demo-pipeline.mjs opens that one).
+  fs.chmodSync(scratch, 0o755);
   dataDir = path.join(scratch, "data");
   fs.mkdirSync(dataDir);
   // what the server writes on its first start when SLUICE_ADMIN_TOKEN is unset

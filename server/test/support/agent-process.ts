@@ -25,6 +25,8 @@ export function startAgentProcess(options: {
   natsUrl: string;
   prefix: string;
   token: string;
+  /** Give the agent its token in this file (SLUICE_AGENT_TOKEN_FILE) rather than in its environment. */
+  tokenFile?: string;
   name: string;
   pool?: string;
   providers?: string;
@@ -55,7 +57,9 @@ export function startAgentProcess(options: {
     env: {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? os.tmpdir(),
-      SLUICE_AGENT_TOKEN: options.token,
+      ...(options.tokenFile
+        ? { SLUICE_AGENT_TOKEN_FILE: options.tokenFile }
+        : { SLUICE_AGENT_TOKEN: options.token }),
       LOG_LEVEL: "info",
       ...options.env,
     },

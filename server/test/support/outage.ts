@@ -58,6 +58,10 @@ export async function startWorld(options: {
   git("add", ".");
   git("commit", "-q", "-m", "First commit");
   fs.writeFileSync(path.join(scratch, "runs"), "");
+  // The agents run as root, and so each job as an unprivileged uid of its own: the jobs read the
+  // repository and append to `runs`, and nothing else of the scratch directory.
+  fs.chmodSync(scratch, 0o755);
+  fs.chmodSync(path.join(scratch, "runs"), 0o666);
 
   for (const copy of servers)
     await eventually(async () => (await copy.status("/readyz")) === 200, 30_000, "the server to be ready");
