@@ -159,14 +159,45 @@ class UidRange implements JobUsers {
         // Being written by its claimer right now, or left half-made: not ours to judge yet.
         return false;
       }
-      const [pid, started] = recorded.split(" ");
-      if (pid !== undefined && started !== undefined && startTime(Number(pid)) === started) return false;
-      // Its agent is gone (crashed, killed): whatever the uid still runs is ended before it is reused.
-      fs.rmSync(dir, { recursive: true, force: true });
-      killAllOfSync(uid);
+      if (ownerAlive(recorded)) return false;
+      // Its agent is gone (crashed, killed): whatever the uid still runs is ended before it is
+      // reused. Agents that find the same dead claim at once must not both take it (the second's
+      // kill would end the first's new job): the takeover holds a lock of its own, and looks again.
+      return this.takeOver(uid, dir, owner);
     }
     return false;
   }
+
+  private takeOver(uid: number, dir: string, owner: string): boolean {
+    const lock = `${dir}.takeover`;
+    try {
+      fs.mkdirSync(lock, { mode: 0o700 });
+    } catch {
+      return false; // another agent is taking it over
+    }
+    try {
+      let recorded = "";
+      try {
+        recorded = fs.readFileSync(path.join(dir, "owner"), "utf8").trim();
+      } catch {
+        // Released, or claimed anew and being written, meanwhile: not this agent's to take.
+      }
+      if (!recorded || ownerAlive(recorded)) return false;
+      killAllOfSync(uid);
+      const staged = path.join(dir, `owner.${process.pid}`);
+      fs.writeFileSync(staged, owner);
+      fs.renameSync(staged, path.join(dir, "owner"));
+      return true;
+    } finally {
+      fs.rmSync(lock, { recursive: true, force: true });
+    }
+  }
+}
+
+/** Whether the agent a claim's `owner` file names (`<pid> <start time>`) still runs. */
+function ownerAlive(recorded: string): boolean {
+  const [pid, started] = recorded.split(" ");
+  return pid !== undefined && started !== undefined && startTime(Number(pid)) === started;
 }
 
 /** The start time of a process (its 22nd stat field), "" when it does not exist: pids are reused. */
