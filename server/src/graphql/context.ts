@@ -1,3 +1,5 @@
+import type { IdentityService } from "../auth/identity-service";
+import type { ResourceLookups } from "../domain/policy";
 import type { Principal } from "../auth/principal";
 import type { ExecutionEngine } from "../engine/execution-engine";
 import type { PipelineDefinitions } from "../engine/pipeline-definitions";
@@ -25,6 +27,9 @@ export interface GraphQLContext {
   logs: LogReader;
   webhooks: WebhookStore;
   audit: AuditStore;
+  identity: IdentityService;
+  /** What the authorization checker asks to find the pipeline or owner behind an id. */
+  lookups: ResourceLookups;
   notifications: NotificationService;
   /** The server's address as others reach it (SLUICE_PUBLIC_URL). */
   publicUrl: string;
@@ -42,6 +47,8 @@ export type ContextServices = Pick<
   | "logs"
   | "webhooks"
   | "audit"
+  | "identity"
+  | "lookups"
   | "notifications"
   | "publicUrl"
 >;

@@ -5,6 +5,7 @@ import { buildSchema } from "type-graphql";
 import { authChecker } from "./auth-checker";
 import { ActionTypeResolver } from "./resolvers/action-type.resolver";
 import { AuditResolver } from "./resolvers/audit.resolver";
+import { IdentityResolver } from "./resolvers/identity.resolver";
 import { VersionResolver } from "./resolvers/version.resolver";
 import { AgentResolver } from "./resolvers/agent.resolver";
 import { LogResolver } from "./resolvers/log.resolver";
@@ -38,6 +39,7 @@ export const resolvers = [
   LogResolver,
   PipelineWebhookResolver,
   AuditResolver,
+  IdentityResolver,
   NotificationRuleResolver,
   NotificationTargetResolver,
   NotificationDeliveryResolver,

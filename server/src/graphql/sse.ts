@@ -25,7 +25,7 @@ type SseContext = GraphQLContext & Record<PropertyKey, unknown>;
 export interface GraphqlSseOptions {
   schema: GraphQLSchema;
   limits: RequestLimits;
-  authenticate(header: string | undefined): Principal | null;
+  authenticate(header: string | undefined): Promise<Principal | null>;
   /** The context of one operation, for an authenticated principal. */
   context(principal: Principal, requestId: string): GraphQLContext;
   /** Runs subscriptions (the subscription hub). */
@@ -48,7 +48,8 @@ export function graphqlSse(options: GraphqlSseOptions): RequestHandler {
       });
       // graphql-sse takes a result for one only with a `data` key.
       if (Array.isArray(prepared)) return { data: null, errors: prepared };
-      const principal = options.authenticate(req.raw.headers.authorization)!;
+      // Authenticated by the handler below, before graphql-sse saw the request.
+      const principal = req.context.res.locals.principal as Principal;
       const requestId = String(req.context.res.getHeader("x-request-id"));
       return { ...prepared, contextValue: options.context(principal, requestId) as SseContext };
     },
@@ -61,16 +62,20 @@ export function graphqlSse(options: GraphqlSseOptions): RequestHandler {
       next();
       return;
     }
-    if (options.authenticate(req.headers.authorization) === null) {
-      sendError(
-        res,
-        401,
-        "UNAUTHENTICATED",
-        "A valid API token is required: send it as `Authorization: Bearer <token>`.",
-      );
-      return;
-    }
-    handler(req, res).catch((error: unknown) => {
+    void (async () => {
+      const principal = await options.authenticate(req.headers.authorization);
+      if (principal === null) {
+        sendError(
+          res,
+          401,
+          "UNAUTHENTICATED",
+          "A valid API token is required: send it as `Authorization: Bearer <token>`.",
+        );
+        return;
+      }
+      res.locals.principal = principal;
+      await handler(req, res);
+    })().catch((error: unknown) => {
       options.logger.error({ err: error }, "GraphQL over SSE failed");
       if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", "The event stream failed.");
       else res.end();
