@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { ContextFactory } from "../context";
 import * as createAgentToken from "./create-agent-token";
+import * as identity from "./identity";
 import * as createPipeline from "./create-pipeline";
 import * as customActionType from "./custom-action-type";
 import * as deletePipeline from "./delete-pipeline";
@@ -55,6 +56,7 @@ const COMMANDS: { register(program: Command, context: ContextFactory): void }[] 
   createAgentToken,
   listAgentTokens,
   revokeAgentToken,
+  identity,
   notifications,
   pipelineWebhook,
   listAuditEvents,
