@@ -20,7 +20,7 @@ const CACHE_MAX = 10_000;
 export class Authenticator {
   private readonly adminDigest: Buffer;
   private readonly metricsDigest: Buffer | null;
-  private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
+  private readonly cache = new Map<string, { principal: Promise<Principal | null>; until: number }>();
   private generation = 0;
 
   /** `metricsToken`: a token that may only scrape /metrics (SLUICE_METRICS_TOKEN); none when unset. */
@@ -51,19 +51,28 @@ export class Authenticator {
     this.cache.clear();
   }
 
+  /** One lookup per token at a time: concurrent requests with the same token share it. */
   private async cached(key: Buffer, load: () => Promise<Principal | null>): Promise<Principal | null> {
     const id = key.toString("base64");
-    const hit = this.cache.get(id);
     const now = this.now();
-    if (hit && hit.until > now && (hit.principal === null || !expired(hit.principal, now)))
-      return hit.principal;
-    const generation = this.generation;
-    const principal = await load();
-    if (generation === this.generation) {
-      if (this.cache.size >= CACHE_MAX) this.cache.clear();
-      this.cache.set(id, { principal, until: now + AUTH_CACHE_TTL_MS });
+    const hit = this.cache.get(id);
+    if (hit && hit.until > now) {
+      const principal = await hit.principal;
+      if (principal === null || !expired(principal, this.now())) return principal;
     }
-    return principal;
+    const generation = this.generation;
+    const loading = load();
+    if (this.cache.size >= CACHE_MAX) this.cache.clear();
+    this.cache.set(id, { principal: loading, until: now + AUTH_CACHE_TTL_MS });
+    try {
+      return await loading;
+    } catch (error) {
+      if (this.cache.get(id)?.principal === loading) this.cache.delete(id);
+      throw error;
+    } finally {
+      // A change while it loaded: what it read may be stale, keep it for this request only.
+      if (generation !== this.generation && this.cache.get(id)?.principal === loading) this.cache.delete(id);
+    }
   }
 
   private async apiToken(token: string): Promise<Principal | null> {
