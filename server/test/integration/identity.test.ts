@@ -347,6 +347,23 @@ describe("lists and lookups", () => {
     expect(hidden.errors?.[0]?.message.replace(apiRun, "ID")).toBe(
       missing.errors?.[0]?.message.replace(unknown, "ID"),
     );
+
+    // The HTTP routes take the same decision.
+    const base = t.url.replace(/\/graphql$/, "");
+    const get = (path: string, token: string | null) =>
+      fetch(`${base}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const artifactOfApi = await get(`/artifacts/${apiRun}/Src`, wendy);
+    const artifactOfNothing = await get(`/artifacts/${unknown}/Src`, wendy);
+    expect([artifactOfApi.status, artifactOfNothing.status]).toEqual([404, 404]);
+    expect(((await artifactOfApi.json()) as any).errors[0].message.replace(apiRun, "ID")).toBe(
+      ((await artifactOfNothing.json()) as any).errors[0].message.replace(unknown, "ID"),
+    );
+    expect((await get(`/artifacts/${apiRun}/Src`, null)).status).toBe(401);
+    const version = await get("/version", wendy);
+    expect(version.status).toBe(403);
+    expect(((await version.json()) as any).error).toBe(
+      `You are not allowed sluice:GetVersion on ${SRN}:installation.`,
+    );
   });
 
   it("simulatePolicy says which statement decided", async () => {
