@@ -337,6 +337,7 @@ export async function startServer({
       schema,
       limits,
       authenticate: (header) => authenticator.authenticate(header),
+      track: (connection, credential) => connections.add(connection, credential),
       context: (principal, requestId) => ({
         ...services,
         principal,

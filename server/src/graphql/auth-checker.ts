@@ -1,3 +1,4 @@
+import { isNonNullType } from "graphql";
 import type { AuthChecker } from "type-graphql";
 import { authorize } from "../auth/authorization";
 import { DomainError } from "../domain/errors";
@@ -13,7 +14,8 @@ const permissions: Record<string, OperationPermission> = { ...operationPermissio
  * server runs the same schema, so subscriptions pass through it too), and of the nested fields of
  * `fieldPermissions`. What each needs is in domain/policy/operations.ts (`Query.pipeline`:
  * sluice:GetPipeline on `pipeline/{name}`); auth/authorization.ts decides, as for the HTTP routes.
- * A field without an entry there is refused: nothing escapes the checker by omission.
+ * A field without an entry there is refused: nothing escapes the checker by omission. It throws
+ * its refusals (the schema's authMode is "null": `false` is kept for the one answer that is null).
  */
 export const authChecker: AuthChecker<GraphQLContext> = async ({ root, context, info, args }) => {
   if (!context.principal) {
@@ -33,6 +35,11 @@ export const authChecker: AuthChecker<GraphQLContext> = async ({ root, context, 
       )
     : ({ ok: false, code: "FORBIDDEN", message: `${key} has no permission declared.` } as const);
   if (result.ok) return true;
+  // A query that answers null for an unknown id (pipelineExecution) answers null for one the
+  // caller may not know of too: the same answer, so existence does not leak.
+  if (result.code === "NOT_FOUND" && info.parentType.name === "Query" && !isNonNullType(info.returnType)) {
+    return false;
+  }
   await auditRefusal(context, info, args, result.code, result.message);
   throw new DomainError(result.code, result.message);
 };

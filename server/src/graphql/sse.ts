@@ -12,6 +12,7 @@
 import type { RequestHandler } from "express";
 import type { ExecutionArgs, ExecutionResult, GraphQLSchema } from "graphql";
 import { createHandler } from "graphql-sse/lib/use/express";
+import type { Closable } from "../auth/connections";
 import type { Principal } from "../auth/principal";
 import type { RequestLimits } from "../config";
 import type { GraphQLContext } from "./context";
@@ -26,6 +27,8 @@ export interface GraphqlSseOptions {
   schema: GraphQLSchema;
   limits: RequestLimits;
   authenticate(header: string | undefined): Promise<Principal | null>;
+  /** Tracks an open stream with its credential, closed when that is revoked or expires; returns the untracking. */
+  track(connection: Closable, credential: unknown): () => void;
   /** The context of one operation, for an authenticated principal. */
   context(principal: Principal, requestId: string): GraphQLContext;
   /** Runs subscriptions (the subscription hub). */
@@ -74,6 +77,9 @@ export function graphqlSse(options: GraphqlSseOptions): RequestHandler {
         return;
       }
       res.locals.principal = principal;
+      // A revoked or expired token ends the stream (auth/connections.ts).
+      const forget = options.track({ close: () => res.destroy() }, req.headers.authorization);
+      res.once("close", forget);
       await handler(req, res);
     })().catch((error: unknown) => {
       options.logger.error({ err: error }, "GraphQL over SSE failed");

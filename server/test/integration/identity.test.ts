@@ -342,10 +342,16 @@ describe("lists and lookups", () => {
       { id: unknown },
       { token: wendy },
     );
-    expect(codeOf(hidden)).toBe("NOT_FOUND");
-    expect(codeOf(missing)).toBe("NOT_FOUND");
-    expect(hidden.errors?.[0]?.message.replace(apiRun, "ID")).toBe(
-      missing.errors?.[0]?.message.replace(unknown, "ID"),
+    // pipelineExecution answers null for an unknown id: for a hidden one too.
+    expect(hidden).toEqual({ data: { pipelineExecution: null } });
+    expect(missing).toEqual({ data: { pipelineExecution: null } });
+    const LOG = `query ($id: ID!) { actionLog(actionExecutionId: $id) { complete } }`;
+    const apiCheckout = (await execution(apiRun)).stages[0].actions[0].id;
+    const hiddenLog = await t.gql(LOG, { id: apiCheckout }, { token: wendy });
+    const missingLog = await t.gql(LOG, { id: unknown }, { token: wendy });
+    expect([codeOf(hiddenLog), codeOf(missingLog)]).toEqual(["NOT_FOUND", "NOT_FOUND"]);
+    expect(hiddenLog.errors?.[0]?.message.replace(apiCheckout, "ID")).toBe(
+      missingLog.errors?.[0]?.message.replace(unknown, "ID"),
     );
 
     // The HTTP routes take the same decision.
@@ -413,6 +419,26 @@ describe("API tokens", () => {
         { next: () => {}, error: resolve, complete: () => resolve(null) },
       ),
     );
+    // And a stream over Server-Sent Events (its headers come when it starts).
+    const stream = await fetch(t.url, {
+      method: "POST",
+      headers: {
+        accept: "text/event-stream",
+        "content-type": "application/json",
+        authorization: `Bearer ${sam}`,
+      },
+      body: JSON.stringify({ query: `subscription { pipelineEvents { type } }` }),
+    });
+    expect(stream.status).toBe(200);
+    const streamEnded = (async () => {
+      const reader = stream.body!.getReader();
+      try {
+        while (!(await reader.read()).done);
+      } catch {
+        // the connection was cut: ended too
+      }
+      return "ended";
+    })();
     const used = dataOf(await t.gql(`{ apiTokens(principal: "user/sam") { lastUsedAt } }`));
     expect(used.apiTokens[0].lastUsedAt).not.toBeNull();
 
@@ -424,8 +450,42 @@ describe("API tokens", () => {
     expect(revoked.revokedBy).toBe("user/admin");
     expect(await closed).toBe(4403);
     await completed;
+    expect(await streamEnded).toBe("ended");
     expect(codeOf(await t.gql(`{ whoAmI { principal } }`, {}, { token: sam }))).toBe("UNAUTHENTICATED");
     await client.dispose();
+  });
+
+  it("a token revoked on one server copy closes its connections on another within seconds", async () => {
+    // A second copy on the same database and NATS prefix.
+    const other = await startTestServer({
+      env: { DATABASE_URL: t.database!.url, SLUICE_NATS_PREFIX: t.natsPrefix },
+    });
+    try {
+      const tom = await createUserWithToken("tom", ["ReadOnly"]);
+      const client: Client = createClient({
+        url: other.url.replace(/^http/, "ws"),
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${tom}` },
+        retryAttempts: 0,
+        lazy: false,
+        onNonLazyError: () => {},
+      });
+      const closed = new Promise<number>((resolve) =>
+        client.on("closed", (e) => resolve((e as { code: number }).code)),
+      );
+      await new Promise<void>((resolve) => client.on("connected", () => resolve()));
+      const { apiTokens } = dataOf(await t.gql(`{ apiTokens(principal: "user/tom") { id } }`));
+      dataOf(await t.gql(`mutation ($id: ID!) { revokeApiToken(id: $id) { id } }`, { id: apiTokens[0].id }));
+      const revokedAt = Date.now();
+      expect(await closed).toBe(4403);
+      // The other copy rechecks every 2 s and caches a principal for 3 s.
+      expect(Date.now() - revokedAt).toBeLessThan(10_000);
+      expect(codeOf(await other.gql(`{ whoAmI { principal } }`, {}, { token: tom }))).toBe("UNAUTHENTICATED");
+      await client.dispose();
+    } finally {
+      await other.server.stop();
+      await other.database?.drop();
+    }
   });
 
   it("an expired token is refused", async () => {
