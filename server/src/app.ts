@@ -14,6 +14,10 @@ import { useServer } from "graphql-ws/use/ws";
 import type { DataSource } from "typeorm";
 import { WebSocketServer } from "ws";
 import { Authenticator, connectionCredential } from "./auth/authenticate";
+import { ConnectionRegistry } from "./auth/connections";
+import { IdentityService } from "./auth/identity-service";
+import { IdentityStore } from "./persistence/identity-store";
+import { resourceLookups } from "./engine/resource-lookups";
 import type { Config } from "./config";
 import { systemClock, type Clock } from "./engine/clock";
 import { ExecutionEngine } from "./engine/execution-engine";
@@ -167,6 +171,14 @@ export async function startServer({
   );
   const results = new ResultsConsumer(nats, config.natsPrefix, engine, agents, leaseTokens, logger);
   const timers = new TimerLoop(engine, new ResultsProgress(nats, config.natsPrefix), logger);
+  const identityStore = new IdentityStore(db);
+  // The first start's admin user, whom the admin token authenticates as (auth/authenticate.ts).
+  await identityStore.ensureAdmin();
+  const authenticator = new Authenticator(identityStore, adminToken, config.metricsToken);
+  const connections = new ConnectionRegistry(authenticator, logger);
+  connections.start();
+  const identity = new IdentityService(identityStore, authenticator, connections);
+  const routeAuth = { authenticator, lookups: resourceLookups(engine, identityStore) };
   const services = {
     definitions: new PipelineDefinitions(db, { maxPipelines: config.maxPipelines }, clock, config.natsPrefix),
     store: new PipelineStore(db),
@@ -177,6 +189,8 @@ export async function startServer({
     logs: new LogReader(nats, config.natsPrefix),
     webhooks: new WebhookStore(db),
     audit: new AuditStore(db),
+    identity,
+    lookups: routeAuth.lookups,
     notifications: new NotificationService(notificationStore, notifier, config.notifications),
     archives: new InstallationArchives(
       db,
@@ -251,7 +265,6 @@ export async function startServer({
     relay.kick();
   });
   messagingReady.catch((error: unknown) => logger.error({ err: error }, "NATS set-up failed"));
-  const authenticator = new Authenticator(adminToken, config.metricsToken);
   const schema = await createSchema();
   const formatError = createErrorFormatter(logger, config.development);
   let shuttingDown = false;
@@ -284,14 +297,18 @@ export async function startServer({
       subscribe: subscriptions.subscribe,
       // A connection needs a valid token (connectionParams' Authorization in any case, or the upgrade
       // request's Authorization header); otherwise graphql-ws closes it with 4403 Forbidden.
-      onConnect: (ctx) => {
+      // The connection is tracked with its credential: it closes when that is revoked or expires.
+      onConnect: async (ctx) => {
         const credential = connectionCredential(
           ctx.connectionParams,
           ctx.extra.request.headers.authorization,
         );
-        return authenticator.authenticate(credential) !== null;
+        if ((await authenticator.authenticate(credential)) === null) return false;
+        const forget = connections.add(ctx.extra.socket, credential);
+        ctx.extra.socket.once("close", forget);
+        return true;
       },
-      context: (ctx, id): GraphQLContext & { [DIRECT_DELIVERY]: DirectDelivery } => {
+      context: async (ctx, id): Promise<GraphQLContext & { [DIRECT_DELIVERY]: DirectDelivery }> => {
         const credential = connectionCredential(
           ctx.connectionParams,
           ctx.extra.request.headers.authorization,
@@ -299,7 +316,7 @@ export async function startServer({
         const requestId = crypto.randomUUID();
         return {
           ...services,
-          principal: authenticator.authenticate(credential),
+          principal: await authenticator.authenticate(credential),
           requestId,
           logger: logger.child({ requestId }),
           [DIRECT_DELIVERY]: socketDelivery(ctx.extra.socket, id, logger),
@@ -368,10 +385,10 @@ export async function startServer({
   app.use(securityHeaders());
   app.use(httpMetrics(metrics));
   app.use(healthRoutes(db, nats, () => shuttingDown));
-  app.use(artifactRoutes(authenticator, engine, nats, config.natsPrefix, logger));
+  app.use(artifactRoutes(routeAuth, engine, nats, config.natsPrefix, logger));
   app.use(webhookRoutes(db, engine, logger));
-  app.use(metricsRoutes(authenticator, metrics, { public: config.metricsPublic }, logger));
-  app.use(versionRoutes(authenticator));
+  app.use(metricsRoutes(routeAuth, metrics, { public: config.metricsPublic }, logger));
+  app.use(versionRoutes(routeAuth));
   app.use(graphiqlRoutes());
   app.use(
     "/graphql",
@@ -382,6 +399,7 @@ export async function startServer({
       schema,
       limits,
       authenticate: (header) => authenticator.authenticate(header),
+      track: (connection, credential) => connections.add(connection, credential),
       context: (principal, requestId) => ({
         ...services,
         principal,
@@ -401,7 +419,7 @@ export async function startServer({
         return {
           [OPERATION_RECORD]: res.locals.operation,
           ...services,
-          principal: authenticator.authenticate(req.headers.authorization),
+          principal: await authenticator.authenticate(req.headers.authorization),
           requestId,
           logger: logger.child({ requestId }),
         };
@@ -420,6 +438,7 @@ export async function startServer({
 
   const stopAll = async () => {
     shuttingDown = true;
+    connections.stop();
     await apollo.stop();
     await timers.stop();
     await poller.stop();

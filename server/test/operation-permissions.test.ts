@@ -56,8 +56,11 @@ function argumentsRead({ action, resource }: OperationPermission): string[] {
       case "execution":
         return [spec.arg, ...(spec.then ? fromTemplate(spec.then) : [])];
       case "actionExecution":
+      case "principal":
+      case "apiToken":
         return [spec.arg];
       case "each":
+      case "caller":
         return [];
     }
   };

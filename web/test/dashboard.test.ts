@@ -235,7 +235,7 @@ describe("the dashboard against a real server and agent", () => {
     await review.getByRole("button", { name: "Approve", exact: true }).click();
     await stageStatus("Approve", "Succeeded");
     await stage("Deploy")
-      .locator(".waiting", { hasText: "disabled by admin: freeze for the demo" })
+      .locator(".waiting", { hasText: "disabled by user/admin: freeze for the demo" })
       .waitFor();
     // The in-flight list says why in words, with the machine-readable code beside it.
     await page
@@ -291,7 +291,7 @@ describe("the dashboard against a real server and agent", () => {
   it("shows the execution: timeline, artifacts to download, variables and who approved", async () => {
     await stage("Deploy").locator(".stage-revision a").click();
     await page.getByRole("heading", { name: "Timeline" }).waitFor();
-    await page.locator("section", { hasText: "Approvals" }).getByText("approved by admin").waitFor();
+    await page.locator("section", { hasText: "Approvals" }).getByText("approved by user/admin").waitFor();
     expect(await page.locator("section", { hasText: "Approvals" }).textContent()).toContain("ship it");
     const download = page.waitForEvent("download");
     await page.getByRole("button", { name: "Download Bin" }).click();
@@ -431,7 +431,7 @@ describe("the dashboard against a real server and agent", () => {
     await page.getByRole("button", { name: "Save changes" }).click();
     const conflict = page.getByRole("alert").filter({ hasText: "changed while you were editing it" });
     await conflict.waitFor();
-    expect(await conflict.textContent()).toContain(`version ${pipeline.version + 1} was saved by admin`);
+    expect(await conflict.textContent()).toContain(`version ${pipeline.version + 1} was saved by user/admin`);
     await checkPage("editor-conflict");
     await conflict.getByRole("button", { name: `Save mine over version ${pipeline.version + 1}` }).click();
     await page

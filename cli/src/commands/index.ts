@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { ContextFactory } from "../context";
 import * as admin from "./admin";
 import * as createAgentToken from "./create-agent-token";
+import * as identity from "./identity";
 import * as createPipeline from "./create-pipeline";
 import * as customActionType from "./custom-action-type";
 import * as deletePipeline from "./delete-pipeline";
@@ -56,6 +57,7 @@ const COMMANDS: { register(program: Command, context: ContextFactory): void }[] 
   createAgentToken,
   listAgentTokens,
   revokeAgentToken,
+  identity,
   notifications,
   pipelineWebhook,
   listAuditEvents,

@@ -195,7 +195,7 @@ export async function auditRefusal(
   context: GraphQLContext,
   info: GraphQLResolveInfo,
   args: Record<string, unknown>,
-  outcome: "UNAUTHENTICATED" | "FORBIDDEN",
+  outcome: "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "BAD_USER_INPUT",
   message: string,
 ): Promise<void> {
   if (info.parentType.name !== "Mutation" || !refusals.take(context)) return;

@@ -1,24 +1,45 @@
+import { isNonNullType } from "graphql";
 import type { AuthChecker } from "type-graphql";
-import { isAllowed } from "../auth/principal";
+import { authorize } from "../auth/authorization";
 import { DomainError } from "../domain/errors";
+import { fieldPermissions, operationPermissions, type OperationPermission } from "../domain/policy";
 import { auditRefusal } from "./audit";
 import type { GraphQLContext } from "./context";
 
+const ROOTS = new Set(["Query", "Mutation", "Subscription"]);
+const permissions: Record<string, OperationPermission> = { ...operationPermissions, ...fieldPermissions };
+
 /**
  * The one authorization checker of every query, mutation and subscription (the graphql-ws
- * server runs the same schema, so subscriptions pass through it too). `roles` carry the IAM
- * action names (`sluice:CreatePipeline`); the admin principal may do everything. The security
- * issue evaluates policies in auth/principal.ts (isAllowed), which the HTTP routes use too.
+ * server runs the same schema, so subscriptions pass through it too), and of the nested fields of
+ * `fieldPermissions`. What each needs is in domain/policy/operations.ts (`Query.pipeline`:
+ * sluice:GetPipeline on `pipeline/{name}`); auth/authorization.ts decides, as for the HTTP routes.
+ * A field without an entry there is refused: nothing escapes the checker by omission. It throws
+ * its refusals (the schema's authMode is "null": `false` is kept for the one answer that is null).
  */
-export const authChecker: AuthChecker<GraphQLContext> = async ({ context, info, args }, roles) => {
+export const authChecker: AuthChecker<GraphQLContext> = async ({ root, context, info, args }) => {
   if (!context.principal) {
     const message = "A valid API token is required: send it as `Authorization: Bearer <token>`.";
     // Every denied mutation is in the audit log (within a budget: audit.ts).
     await auditRefusal(context, info, args, "UNAUTHENTICATED", message);
     throw new DomainError("UNAUTHENTICATED", message);
   }
-  if (isAllowed(context.principal, roles[0])) return true;
-  const message = "You are not allowed to do this.";
-  await auditRefusal(context, info, args, "FORBIDDEN", message);
-  throw new DomainError("FORBIDDEN", message);
+  const key = `${info.parentType.name}.${info.fieldName}`;
+  const permission = permissions[key];
+  const result = permission
+    ? await authorize(
+        context.principal,
+        permission,
+        ROOTS.has(info.parentType.name) ? args : (root as Record<string, unknown>),
+        context.lookups,
+      )
+    : ({ ok: false, code: "FORBIDDEN", message: `${key} has no permission declared.` } as const);
+  if (result.ok) return true;
+  // A query that answers null for an unknown id (pipelineExecution) answers null for one the
+  // caller may not know of too: the same answer, so existence does not leak.
+  if (result.code === "NOT_FOUND" && info.parentType.name === "Query" && !isNonNullType(info.returnType)) {
+    return false;
+  }
+  await auditRefusal(context, info, args, result.code, result.message);
+  throw new DomainError(result.code, result.message);
 };

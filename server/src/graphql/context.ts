@@ -1,3 +1,5 @@
+import type { IdentityService } from "../auth/identity-service";
+import type { ResourceLookups } from "../domain/policy";
 import type { Principal } from "../auth/principal";
 import type { ExecutionEngine } from "../engine/execution-engine";
 import type { InstallationArchives } from "../engine/installation-archive";
@@ -26,6 +28,9 @@ export interface GraphQLContext {
   logs: LogReader;
   webhooks: WebhookStore;
   audit: AuditStore;
+  identity: IdentityService;
+  /** What the authorization checker asks to find the pipeline or owner behind an id. */
+  lookups: ResourceLookups;
   notifications: NotificationService;
   /** Export and import of the installation's definitions. */
   archives: InstallationArchives;
@@ -45,6 +50,8 @@ export type ContextServices = Pick<
   | "logs"
   | "webhooks"
   | "audit"
+  | "identity"
+  | "lookups"
   | "notifications"
   | "archives"
   | "publicUrl"

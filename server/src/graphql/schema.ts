@@ -6,6 +6,7 @@ import { authChecker } from "./auth-checker";
 import { ActionTypeResolver } from "./resolvers/action-type.resolver";
 import { ArchiveResolver } from "./resolvers/archive.resolver";
 import { AuditResolver } from "./resolvers/audit.resolver";
+import { IdentityResolver } from "./resolvers/identity.resolver";
 import { VersionResolver } from "./resolvers/version.resolver";
 import { AgentResolver } from "./resolvers/agent.resolver";
 import { LogResolver } from "./resolvers/log.resolver";
@@ -39,6 +40,7 @@ export const resolvers = [
   LogResolver,
   PipelineWebhookResolver,
   AuditResolver,
+  IdentityResolver,
   NotificationRuleResolver,
   NotificationTargetResolver,
   NotificationDeliveryResolver,
@@ -51,7 +53,8 @@ export function createSchema(): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers,
     authChecker,
-    authMode: "error",
+    // The checker throws its own coded errors; it returns false only to answer null (auth-checker.ts).
+    authMode: "null",
     // Subscriptions take their events from EventFanout (NATS) through their own `subscribe`;
     // type-graphql still insists on a PubSub being configured.
     pubSub: createPubSub(),

@@ -12,6 +12,7 @@
 import type { RequestHandler } from "express";
 import type { ExecutionArgs, ExecutionResult, GraphQLSchema } from "graphql";
 import { createHandler } from "graphql-sse/lib/use/express";
+import type { Closable } from "../auth/connections";
 import type { Principal } from "../auth/principal";
 import type { RequestLimits } from "../config";
 import type { GraphQLContext } from "./context";
@@ -25,7 +26,9 @@ type SseContext = GraphQLContext & Record<PropertyKey, unknown>;
 export interface GraphqlSseOptions {
   schema: GraphQLSchema;
   limits: RequestLimits;
-  authenticate(header: string | undefined): Principal | null;
+  authenticate(header: string | undefined): Promise<Principal | null>;
+  /** Tracks an open stream with its credential, closed when that is revoked or expires; returns the untracking. */
+  track(connection: Closable, credential: unknown): () => void;
   /** The context of one operation, for an authenticated principal. */
   context(principal: Principal, requestId: string): GraphQLContext;
   /** Runs subscriptions (the subscription hub). */
@@ -48,7 +51,8 @@ export function graphqlSse(options: GraphqlSseOptions): RequestHandler {
       });
       // graphql-sse takes a result for one only with a `data` key.
       if (Array.isArray(prepared)) return { data: null, errors: prepared };
-      const principal = options.authenticate(req.raw.headers.authorization)!;
+      // Authenticated by the handler below, before graphql-sse saw the request.
+      const principal = req.context.res.locals.principal as Principal;
       const requestId = String(req.context.res.getHeader("x-request-id"));
       return { ...prepared, contextValue: options.context(principal, requestId) as SseContext };
     },
@@ -61,16 +65,23 @@ export function graphqlSse(options: GraphqlSseOptions): RequestHandler {
       next();
       return;
     }
-    if (options.authenticate(req.headers.authorization) === null) {
-      sendError(
-        res,
-        401,
-        "UNAUTHENTICATED",
-        "A valid API token is required: send it as `Authorization: Bearer <token>`.",
-      );
-      return;
-    }
-    handler(req, res).catch((error: unknown) => {
+    void (async () => {
+      const principal = await options.authenticate(req.headers.authorization);
+      if (principal === null) {
+        sendError(
+          res,
+          401,
+          "UNAUTHENTICATED",
+          "A valid API token is required: send it as `Authorization: Bearer <token>`.",
+        );
+        return;
+      }
+      res.locals.principal = principal;
+      // A revoked or expired token ends the stream (auth/connections.ts).
+      const forget = options.track({ close: () => res.destroy() }, req.headers.authorization);
+      res.once("close", forget);
+      await handler(req, res);
+    })().catch((error: unknown) => {
       options.logger.error({ err: error }, "GraphQL over SSE failed");
       if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", "The event stream failed.");
       else res.end();

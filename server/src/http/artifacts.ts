@@ -4,11 +4,11 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Objm } from "@nats-io/obj";
 import { executionArtifactKeyPrefix, natsNames } from "@sluice/protocol";
-import type { Authenticator } from "../auth/authenticate";
 import type { ExecutionEngine } from "../engine/execution-engine";
 import type { ExecutionView } from "../domain/execution";
 import type { Logger } from "../logger";
 import type { NatsLink } from "../messaging/nats";
+import { requirePermission, type RouteAuthorization } from "./authorize";
 import { sendError } from "./errors";
 
 /**
@@ -17,7 +17,7 @@ import { sendError } from "./errors";
  * bytes are checked against the recorded SHA-256 by whoever downloads (it is in the headers).
  */
 export function artifactRoutes(
-  authenticator: Authenticator,
+  auth: RouteAuthorization,
   engine: ExecutionEngine,
   nats: NatsLink,
   prefix: string,
@@ -25,51 +25,46 @@ export function artifactRoutes(
 ): Router {
   const router = express.Router();
   const bucket = natsNames(prefix).artifactsBucket;
-  router.get("/artifacts/:executionId/:artifactName", async (req: Request, res: Response) => {
-    if (authenticator.authenticate(req.headers.authorization) === null) {
-      sendError(
-        res,
-        401,
-        "UNAUTHENTICATED",
-        "A valid API token is required: send it as `Authorization: Bearer <token>`.",
-      );
-      return;
-    }
-    const executionId = String(req.params.executionId);
-    const name = String(req.params.artifactName);
-    const execution = await engine.executions.findExecution<ExecutionView>(executionId).catch(() => null);
-    const artifact = execution?.view.artifacts.find((a) => a.name === name);
-    if (!execution || !artifact || !ownObject(artifact.objectKey, executionId, name)) {
-      sendError(res, 404, "NOT_FOUND", `Execution ${executionId} has no artifact named "${name}".`);
-      return;
-    }
-    const nc = nats.nats;
-    if (!nc) {
-      sendError(res, 503, "UNAVAILABLE", "The artifact store (NATS) is unavailable; try again shortly.");
-      return;
-    }
-    try {
-      const store = await new Objm(nc).open(bucket);
-      const object = await store.get(artifact.objectKey);
-      if (!object) {
-        sendError(res, 404, "NOT_FOUND", `The object of artifact "${name}" is gone from the store.`);
+  router.get(
+    "/artifacts/:executionId/:artifactName",
+    artifactPermission(auth),
+    async (req: Request, res: Response) => {
+      const executionId = String(req.params.executionId);
+      const name = String(req.params.artifactName);
+      const execution = await engine.executions.findExecution<ExecutionView>(executionId).catch(() => null);
+      const artifact = execution?.view.artifacts.find((a) => a.name === name);
+      if (!execution || !artifact || !ownObject(artifact.objectKey, executionId, name)) {
+        sendError(res, 404, "NOT_FOUND", `Execution ${executionId} has no artifact named "${name}".`);
         return;
       }
-      res.status(200);
-      res.setHeader("content-type", "application/gzip");
-      res.setHeader("content-length", String(artifact.size));
-      res.setHeader("content-disposition", `attachment; filename="${name}.tar.gz"`);
-      res.setHeader("x-checksum-sha256", artifact.sha256);
-      res.setHeader("digest", `sha-256=${Buffer.from(artifact.sha256, "hex").toString("base64")}`);
-      await pipeline(Readable.fromWeb(object.data as never), res);
-      await object.error;
-    } catch (error) {
-      logger.warn({ err: (error as Error).message, executionId, name }, "artifact download failed");
-      if (!res.headersSent)
-        sendError(res, 503, "UNAVAILABLE", "The artifact store is unavailable; try again shortly.");
-      else res.destroy(error as Error);
-    }
-  });
+      const nc = nats.nats;
+      if (!nc) {
+        sendError(res, 503, "UNAVAILABLE", "The artifact store (NATS) is unavailable; try again shortly.");
+        return;
+      }
+      try {
+        const store = await new Objm(nc).open(bucket);
+        const object = await store.get(artifact.objectKey);
+        if (!object) {
+          sendError(res, 404, "NOT_FOUND", `The object of artifact "${name}" is gone from the store.`);
+          return;
+        }
+        res.status(200);
+        res.setHeader("content-type", "application/gzip");
+        res.setHeader("content-length", String(artifact.size));
+        res.setHeader("content-disposition", `attachment; filename="${name}.tar.gz"`);
+        res.setHeader("x-checksum-sha256", artifact.sha256);
+        res.setHeader("digest", `sha-256=${Buffer.from(artifact.sha256, "hex").toString("base64")}`);
+        await pipeline(Readable.fromWeb(object.data as never), res);
+        await object.error;
+      } catch (error) {
+        logger.warn({ err: (error as Error).message, executionId, name }, "artifact download failed");
+        if (!res.headersSent)
+          sendError(res, 503, "UNAVAILABLE", "The artifact store is unavailable; try again shortly.");
+        else res.destroy(error as Error);
+      }
+    },
+  );
   return router;
 }
 
@@ -83,4 +78,31 @@ function ownObject(objectKey: string, executionId: string, name: string): boolea
     ) &&
     objectKey.endsWith(`/${name}`)
   );
+}
+
+/** The route's check (http/authorize.ts), answering in the GraphQL error shape this route uses. */
+function artifactPermission(auth: RouteAuthorization): express.RequestHandler {
+  const check = requirePermission(auth, "GET /artifacts/:executionId/:artifactName");
+  return (req, res, next) => {
+    const json = res.json.bind(res);
+    // requirePermission answers { error, code }; this route's errors are GraphQL-shaped.
+    res.json = (body: { error?: string; code?: string }) => {
+      res.json = json;
+      if (res.statusCode === 401) {
+        sendError(
+          res,
+          401,
+          "UNAUTHENTICATED",
+          "A valid API token is required: send it as `Authorization: Bearer <token>`.",
+        );
+        return res;
+      }
+      sendError(res, res.statusCode, body.code ?? "FORBIDDEN", body.error ?? "Not allowed.");
+      return res;
+    };
+    check(req, res, (error?: unknown) => {
+      res.json = json;
+      next(error);
+    });
+  };
 }

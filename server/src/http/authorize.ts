@@ -1,30 +1,53 @@
-import type { RequestHandler } from "express";
+import type { Request, RequestHandler } from "express";
 import type { Authenticator } from "../auth/authenticate";
-import { isAllowed } from "../auth/principal";
+import { authorize } from "../auth/authorization";
+import type { Principal } from "../auth/principal";
+import { routePermissions, type ResourceLookups } from "../domain/policy";
+
+/** What the routes' checks need: the token check and the lookups of execution ids. */
+export interface RouteAuthorization {
+  authenticator: Authenticator;
+  lookups: ResourceLookups;
+}
+
+export type RouteKey = keyof typeof routePermissions;
+
+const STATUS = { FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400 } as const;
 
 /**
- * An HTTP route's authorization, by the same token check and permission function as the GraphQL
- * API: 401 without a valid token, 403 when its principal may not do `action`. `anonymous` lets
- * every request through (a route the operator made public, e.g. SLUICE_METRICS_PUBLIC).
+ * An HTTP route's authorization, by the same token check and the same decision
+ * (auth/authorization.ts) as the GraphQL API, from the route's entry in routePermissions (its
+ * action, and its resource from the path's parameters): 401 without a valid token, 403 naming the
+ * action and resource denied, 404 for an execution the caller may not know of. `anonymous` lets
+ * every request through (a route the operator made public, e.g. SLUICE_METRICS_PUBLIC). The
+ * principal is left in `res.locals.principal`.
  */
 export function requirePermission(
-  authenticator: Authenticator,
-  action: string,
+  auth: RouteAuthorization,
+  route: RouteKey,
   anonymous = false,
 ): RequestHandler {
   return (req, res, next) => {
     if (anonymous) return next();
-    const principal = authenticator.authenticate(req.headers.authorization);
-    if (principal === null) {
-      res
-        .status(401)
-        .json({ error: "A valid token is required: send it as `Authorization: Bearer <token>`." });
-      return;
-    }
-    if (!isAllowed(principal, action)) {
-      res.status(403).json({ error: `This token is not allowed ${action}.` });
-      return;
-    }
-    next();
+    void (async () => {
+      const principal = await auth.authenticator.authenticate(req.headers.authorization);
+      if (principal === null) {
+        res
+          .status(401)
+          .json({ error: "A valid token is required: send it as `Authorization: Bearer <token>`." });
+        return;
+      }
+      const result = await authorize(principal, routePermissions[route], paramsOf(req), auth.lookups);
+      if (!result.ok) {
+        res.status(STATUS[result.code]).json({ error: result.message, code: result.code });
+        return;
+      }
+      res.locals.principal = principal satisfies Principal;
+      next();
+    })().catch(next);
   };
+}
+
+function paramsOf(req: Request): Record<string, unknown> {
+  return { ...req.params };
 }

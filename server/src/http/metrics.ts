@@ -1,9 +1,7 @@
 import express, { type RequestHandler, type Router } from "express";
-import type { Authenticator } from "../auth/authenticate";
-import { GET_METRICS } from "../auth/principal";
 import type { Logger } from "../logger";
 import type { ServerMetrics } from "../metrics/server-metrics";
-import { requirePermission } from "./authorize";
+import { requirePermission, type RouteAuthorization } from "./authorize";
 
 export interface MetricsRouteOptions {
   /** SLUICE_METRICS_PUBLIC: anyone who reaches the server may scrape, no token needed. */
@@ -17,13 +15,13 @@ export interface MetricsRouteOptions {
  * (queries, artifact downloads) a scrape is not an audit event: the audit log holds changes.
  */
 export function metricsRoutes(
-  authenticator: Authenticator,
+  auth: RouteAuthorization,
   metrics: ServerMetrics,
   options: MetricsRouteOptions,
   logger: Logger,
 ): Router {
   const router = express.Router();
-  router.get("/metrics", requirePermission(authenticator, GET_METRICS, options.public), async (_req, res) => {
+  router.get("/metrics", requirePermission(auth, "GET /metrics", options.public), async (_req, res) => {
     try {
       const body = await metrics.registry.metrics();
       res.status(200).type(metrics.registry.contentType).send(body);

@@ -25,6 +25,13 @@ export function requestLogging(logger: Logger, authenticator: Authenticator): Re
     const started = process.hrtime.bigint();
     res.on("finish", () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      // The principal of a request that authenticated is in the authenticator's cache.
+      void authenticator
+        .authenticate(req.headers.authorization)
+        .catch(() => null)
+        .then((principal) => write(principal?.id ?? "anonymous", ms));
+    });
+    const write = (principal: string, ms: number) => {
       const operation = res.locals.operation as OperationRecord | undefined;
       const problem = res.locals.problem as RequestProblem | undefined;
       const status = res.statusCode;
@@ -34,7 +41,7 @@ export function requestLogging(logger: Logger, authenticator: Authenticator): Re
         path: req.originalUrl.split("?")[0],
         status,
         durationMs: Math.round(ms * 10) / 10,
-        principal: authenticator.authenticate(req.headers.authorization)?.id ?? "anonymous",
+        principal,
         ...(operation?.operation !== undefined || operation?.type !== undefined
           ? { operation: operation.operation ?? null, operationType: operation.type }
           : {}),
@@ -43,7 +50,7 @@ export function requestLogging(logger: Logger, authenticator: Authenticator): Re
       };
       if (status >= 500) logger.warn(line, "request");
       else logger.info(line, "request");
-    });
+    };
     next();
   };
 }

@@ -16,6 +16,7 @@ import { LeaseKey1764800000000 } from "./migrations/1764800000000-LeaseKey";
 import { WebhookDeliveries1764810000000 } from "./migrations/1764810000000-WebhookDeliveries";
 import { Notifications1765900000000 } from "./migrations/1765900000000-Notifications";
 import { Retention1766000000000 } from "./migrations/1766000000000-Retention";
+import { Identity1766010000000 } from "./migrations/1766010000000-Identity";
 
 export const entities = [PipelineEntity, PipelineVersionEntity, CustomActionTypeEntity];
 export const migrations = [
@@ -31,6 +32,7 @@ export const migrations = [
   WebhookDeliveries1764810000000,
   Notifications1765900000000,
   Retention1766000000000,
+  Identity1766010000000,
 ];
 
 export interface DatabaseOptions {

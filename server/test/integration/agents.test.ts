@@ -138,7 +138,12 @@ describe("tokens and registration", () => {
   it("never lists the secret, only the token's metadata", async () => {
     const { id, token } = await createToken("listed");
     const { agentTokens } = dataOf(await t.gql(`{ agentTokens { id description createdBy revokedAt } }`));
-    expect(agentTokens).toContainEqual({ id, description: "listed", createdBy: "admin", revokedAt: null });
+    expect(agentTokens).toContainEqual({
+      id,
+      description: "listed",
+      createdBy: "user/admin",
+      revokedAt: null,
+    });
     expect(JSON.stringify(agentTokens)).not.toContain(token);
   });
 });
@@ -391,7 +396,7 @@ describe("leases, retries, duplicates and revocation", () => {
       const { revokeAgentToken } = dataOf(
         await t.gql(`mutation ($id: ID!) { revokeAgentToken(id: $id) { id revokedAt revokedBy } }`, { id }),
       );
-      expect(revokeAgentToken).toMatchObject({ id, revokedBy: "admin" });
+      expect(revokeAgentToken).toMatchObject({ id, revokedBy: "user/admin" });
       expect(await heartbeat(reply.agentId)).toMatchObject({ ok: false, code: "Unauthenticated" });
       expect(await register(registration(token, { name: "doomed" }))).toMatchObject({
         ok: false,

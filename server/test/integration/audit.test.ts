@@ -55,7 +55,7 @@ it("records mutations that succeed and fail, newest first, without secrets", asy
     "toggleTransition ok",
     "createPipeline ok",
   ]);
-  expect(all[0]).toMatchObject({ principal: "admin", arguments: { description: "ci hosts" } });
+  expect(all[0]).toMatchObject({ principal: "user/admin", arguments: { description: "ci hosts" } });
   expect(JSON.stringify(all)).not.toContain(createAgentToken.token);
   expect(all[1]).toMatchObject({ pipelineName: "missing", error: expect.stringContaining("missing") });
   expect(all[2]).toMatchObject({

@@ -34,6 +34,7 @@ const DUMMIES: Record<string, unknown> = {
   Boolean: false,
   String: "x",
   JSON: {},
+  JSONObject: {},
   PipelineInput: { name: "x", stages: [] },
   CustomActionTypeInput: {
     category: "Build",

@@ -182,7 +182,7 @@ it("start-pipeline-execution --wait follows a successful execution to its end: e
     pipelineName: "ok",
     pipelineVersion: 1,
     status: "Succeeded",
-    trigger: { triggerType: "StartPipelineExecution", triggerDetail: "admin" },
+    trigger: { triggerType: "StartPipelineExecution", triggerDetail: "user/admin" },
     sourceRevisions: [expect.objectContaining({ actionName: "Checkout", revisionId: "4f1c2e0" })],
     variables: [{ name: "Env", resolvedValue: "prod" }],
   });
@@ -316,7 +316,7 @@ it("disable-stage-transition holds executions and shows in get-pipeline-state; e
     stageName: "Build",
     enabled: false,
     disabledReason: "release freeze",
-    disabledBy: "admin",
+    disabledBy: "user/admin",
     disabledAt: expect.any(String),
   });
   const firstStage = await sluice(
@@ -339,7 +339,7 @@ it("disable-stage-transition holds executions and shows in get-pipeline-state; e
   expect(held.stageStates[1].inboundTransitionState).toMatchObject({
     enabled: false,
     disabledReason: "release freeze",
-    lastChangedBy: "admin",
+    lastChangedBy: "user/admin",
   });
 
   const { pipelineExecutionId: id } = json(await sluice("start-pipeline-execution", "--name", "gated"));
@@ -352,7 +352,7 @@ it("disable-stage-transition holds executions and shows in get-pipeline-state; e
       pipelineExecutionId: id,
       waitingReason: expect.objectContaining({
         code: "TRANSITION_DISABLED",
-        blockedBy: expect.objectContaining({ disabledReason: "release freeze", disabledBy: "admin" }),
+        blockedBy: expect.objectContaining({ disabledReason: "release freeze", disabledBy: "user/admin" }),
       }),
     },
   ]);
@@ -476,7 +476,7 @@ it("waits at an approval: timeout, Ctrl-C, stop --abandon, then approval by name
     name: "Ok",
     status: "Succeeded",
     approvalPending: false,
-    approval: { approved: true, summary: "LGTM", by: "admin" },
+    approval: { approved: true, summary: "LGTM", by: "user/admin" },
   });
   const done = await release.exited;
   expect(done.code).toBe(0);

@@ -67,9 +67,9 @@ it("announces created, updated and deleted pipelines to pipelineEvents subscribe
   dataOf(await t.gql(`mutation { deletePipeline(name: "announced") }`));
   await eventually(async () => seen.length === 3, 5000, "three definition events");
   expect(seen).toEqual([
-    "PIPELINE_CREATED announced v1 by admin",
-    "PIPELINE_UPDATED announced v2 by admin",
-    "PIPELINE_DELETED announced v2 by admin",
+    "PIPELINE_CREATED announced v1 by user/admin",
+    "PIPELINE_UPDATED announced v2 by user/admin",
+    "PIPELINE_DELETED announced v2 by user/admin",
   ]);
   unsubscribe();
   await client.dispose();

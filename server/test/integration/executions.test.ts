@@ -192,7 +192,7 @@ it("releaseChange with the same clientRequestToken starts one execution; variabl
   const a = dataOf(await t.gql(RELEASE, { name: "tokens" })).releaseChange;
   const b = dataOf(await t.gql(RELEASE, { name: "tokens" })).releaseChange;
   expect(b.id).toBe(a.id);
-  expect(a.trigger).toEqual({ triggerType: "StartPipelineExecution", triggerDetail: "admin" });
+  expect(a.trigger).toEqual({ triggerType: "StartPipelineExecution", triggerDetail: "user/admin" });
   expect(a.variables).toEqual([{ name: "Env", resolvedValue: "prod" }]);
   const undeclared = await t.gql(
     `mutation { releaseChange(pipelineName: "tokens", variables: [{ name: "Nope", value: "x" }]) { id } }`,
@@ -239,7 +239,7 @@ it("a disabled transition holds the next revision with a reason, and enabling le
     stageName: "Build",
     enabled: false,
     disabledReason: "release freeze",
-    disabledBy: "admin",
+    disabledBy: "user/admin",
   });
 
   const started = dataOf(
@@ -250,7 +250,7 @@ it("a disabled transition holds the next revision with a reason, and enabling le
     return e.waitingReason?.code === "TRANSITION_DISABLED" ? e : undefined;
   });
   expect(held.waitingReason.blockedBy).toMatchObject({
-    disabledBy: "admin",
+    disabledBy: "user/admin",
     disabledReason: "release freeze",
   });
   expect(held.stages[1].status).toBeNull();

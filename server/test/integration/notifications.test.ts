@@ -193,14 +193,14 @@ it("sends a pipeline's event to a signed webhook, Slack, e-mail and NATS, with t
     link: `${DASHBOARD}/pipelines/app`,
     pipeline: { name: "app", version: 1 },
     execution: null,
-    by: "admin",
+    by: "user/admin",
     rule: { id: r.id, name: "app-lifecycle" },
   });
   expect(signed!.headers["sluice-message-id"]).toBe(signed!.json.id);
 
   const chat = await eventually(async () => web.accepted("/slack/T000/B000/XXXX")[0]);
   expect(chat.json.text).toContain("Pipeline app was created");
-  expect(chat.json.text).toContain("By: admin");
+  expect(chat.json.text).toContain("By: user/admin");
   expect(chat.json.text).toContain(`${DASHBOARD}/pipelines/app`);
 
   const email = await eventually(async () => smtp.mails[0]);

@@ -100,7 +100,7 @@ describe("updatePipeline and versions", () => {
 
     const page1 = dataOf(await t.gql(VERSIONS, { name: "versioned" })).pipeline.versions;
     expect(page1.nodes.map((n: { version: number }) => n.version)).toEqual([3, 2]);
-    expect(page1.nodes[0]).toMatchObject({ createdBy: "admin", document: v3doc });
+    expect(page1.nodes[0]).toMatchObject({ createdBy: "user/admin", document: v3doc });
     expect(page1.pageInfo.hasNextPage).toBe(true);
     const page2 = dataOf(await t.gql(VERSIONS, { name: "versioned", after: page1.pageInfo.endCursor }))
       .pipeline.versions;

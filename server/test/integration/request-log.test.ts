@@ -71,7 +71,7 @@ it("logs one line per GraphQL request with operation, principal, outcome and dur
     method: "POST",
     path: "/graphql",
     status: 200,
-    principal: "admin",
+    principal: "user/admin",
     outcome: "ok",
   });
   expect(ok!.operationType).toBe("query");
@@ -110,7 +110,7 @@ it("1,000 malformed bodies: one line each, no stack, nothing of the body", async
   expect(malformed[0]).toMatchObject({
     status: 400,
     path: "/graphql",
-    principal: "admin",
+    principal: "user/admin",
     problem: "The request body is not valid JSON.",
   });
   const everything = proc.stdout() + proc.stderr();

@@ -49,7 +49,7 @@ it("starts executions at the schedule's times in its time zone, once per firing"
   );
   // Let the scheduler read the schedule at 01:58 UTC; nothing is due yet.
   await new Promise((resolve) => setTimeout(resolve, 2500));
-  expect(await triggers("nightly")).toEqual(["CreatePipeline: admin"]);
+  expect(await triggers("nightly")).toEqual(["CreatePipeline: user/admin"]);
 
   now = new Date("2026-01-05T02:00:20.000Z");
   await eventually(async () => (await triggers("nightly")).length === 2, 10_000, "the 02:00 UTC start");
@@ -58,7 +58,7 @@ it("starts executions at the schedule's times in its time zone, once per firing"
   now = new Date("2026-01-06T02:00:05.000Z");
   await eventually(async () => (await triggers("nightly")).length === 3, 10_000, "the next day's start");
   expect(await triggers("nightly")).toEqual([
-    "CreatePipeline: admin",
+    "CreatePipeline: user/admin",
     "Schedule: 0 3 * * * (Europe/Paris), due 2026-01-05T02:00:00.000Z",
     "Schedule: 0 3 * * * (Europe/Paris), due 2026-01-06T02:00:00.000Z",
   ]);

@@ -71,7 +71,7 @@ it("gives the webhook's URL under the public address, and its secret once", asyn
   expect(url).toBe("https://sluice.example.com/webhooks/hooked");
   expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
   const { pipeline } = dataOf(await t.gql(`{ pipeline(name: "hooked") { webhook { url createdBy } } }`));
-  expect(pipeline.webhook).toEqual({ url, createdBy: "admin" });
+  expect(pipeline.webhook).toEqual({ url, createdBy: "user/admin" });
 });
 
 it("starts an execution for a signed GitHub push to the source's branch, once per delivery", async () => {

@@ -43,6 +43,8 @@ export const ACTION_CATALOGUE = {
   "sluice:ImportInstallation": { access: "write", resource: "installation" },
   "sluice:ManageIdentity": { access: "write", resource: "identity" },
   "sluice:SimulatePolicy": { access: "read", resource: "identity" },
+  /** whoAmI: every authenticated principal may (the checker evaluates nothing for it). */
+  "sluice:GetCallerIdentity": { access: "read", resource: "identity" },
   "sluice:AssumeRole": { access: "write", resource: "role" },
 } as const satisfies Record<string, { access: "read" | "write"; resource: string }>;
 

@@ -11,12 +11,30 @@ const lookups: ResourceLookups = {
   pipelineOfExecution: async (id) => ({ e1: "web" })[id] ?? null,
   actionOfActionExecution: async (id) =>
     ({ ae1: { pipeline: "web", stage: "Prod", action: "Approve" } })[id] ?? null,
+  principalOfApiToken: async (id) => ({ t1: "user/alice" })[id] ?? null,
 };
 
 const resolve = (key: keyof typeof operationPermissions, args: Record<string, unknown>) =>
   resolveResource(operationPermissions[key].resource, args, "acct1", lookups);
 
 describe("operation permissions", () => {
+  it("names identities: a principal argument, an API token's owner, the caller", async () => {
+    expect(await resolve("Mutation.createApiToken", { principal: "service-account/ci" })).toEqual({
+      kind: "one",
+      srn: "srn:sluice:acct1:service-account/ci",
+    });
+    expect(await resolve("Mutation.attachPolicy", { principal: "user/*" })).toMatchObject({
+      kind: "unresolved",
+    });
+    expect(await resolve("Query.apiTokens", { principal: null })).toEqual({ kind: "each", of: "user" });
+    expect(await resolve("Mutation.revokeApiToken", { id: "t1" })).toEqual({
+      kind: "one",
+      srn: "srn:sluice:acct1:user/alice",
+    });
+    expect(await resolve("Mutation.revokeApiToken", { id: "t2" })).toMatchObject({ kind: "unresolved" });
+    expect(await resolve("Query.whoAmI", {})).toEqual({ kind: "caller" });
+  });
+
   it("names the resource from the arguments", async () => {
     expect(await resolve("Query.pipeline", { name: "web" })).toEqual({
       kind: "one",

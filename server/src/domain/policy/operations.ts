@@ -9,6 +9,11 @@
  *   `{input.name}` reads a field of an argument, `{a|b}` the first of several that is a string;
  * - `execution`: the pipeline of the execution whose id is argument `arg`, then `then` (a template);
  * - `actionExecution`: `pipeline/<p>/stage/<s>/action/<a>` of the action execution whose id is `arg`;
+ * - `principal`: the user, group or service account named by argument `arg` (`user/alice`); with
+ *   `whenAbsent: "each"`, `each` of `each` when the argument is null;
+ * - `apiToken`: the user or service account that owns the API token whose id is argument `arg`;
+ * - `caller`: the caller itself (whoAmI): every authenticated principal may, as IAM's
+ *   GetCallerIdentity; nothing is evaluated;
  * - `each`: a list or a stream; the call is allowed when the action may be allowed somewhere
  *   (CompiledPolicies.mayAllowAny), and each item is then shown only when the action is allowed on
  *   the item's own SRN (allowedItems). A template with `whenAbsent: "each"` becomes `each` when its
@@ -23,6 +28,9 @@ export type ResourceSpec =
   | { kind: "template"; template: string; whenAbsent?: "each"; each?: ResourceType }
   | { kind: "execution"; arg: string; then?: string }
   | { kind: "actionExecution"; arg: string }
+  | { kind: "principal"; arg: string; whenAbsent?: "each"; each?: ResourceType }
+  | { kind: "apiToken"; arg: string }
+  | { kind: "caller" }
   | { kind: "each"; of: ResourceType };
 
 export interface OperationPermission {
@@ -115,6 +123,44 @@ export const operationPermissions = {
   // Backup and restore (docs/backup.md): the whole installation's definitions.
   "Mutation.exportInstallation": { action: "sluice:ExportInstallation", resource: template("installation") },
   "Mutation.importInstallation": { action: "sluice:ImportInstallation", resource: template("installation") },
+
+  // Identity: users, groups, service accounts, API tokens, policies and their attachments.
+  "Mutation.createUser": { action: "sluice:ManageIdentity", resource: template("user/{name}") },
+  "Mutation.createGroup": { action: "sluice:ManageIdentity", resource: template("group/{name}") },
+  "Mutation.addUserToGroup": { action: "sluice:ManageIdentity", resource: template("group/{groupName}") },
+  "Mutation.removeUserFromGroup": {
+    action: "sluice:ManageIdentity",
+    resource: template("group/{groupName}"),
+  },
+  "Mutation.createServiceAccount": {
+    action: "sluice:ManageIdentity",
+    resource: template("service-account/{name}"),
+  },
+  "Mutation.createApiToken": {
+    action: "sluice:ManageIdentity",
+    resource: { kind: "principal", arg: "principal" },
+  },
+  "Mutation.revokeApiToken": { action: "sluice:ManageIdentity", resource: { kind: "apiToken", arg: "id" } },
+  "Query.apiTokens": {
+    action: "sluice:ManageIdentity",
+    resource: { kind: "principal", arg: "principal", whenAbsent: "each", each: "user" },
+  },
+  "Mutation.putPolicy": { action: "sluice:ManageIdentity", resource: template("policy/{name}") },
+  "Mutation.deletePolicy": { action: "sluice:ManageIdentity", resource: template("policy/{name}") },
+  "Query.policies": { action: "sluice:ManageIdentity", resource: { kind: "each", of: "policy" } },
+  "Mutation.attachPolicy": {
+    action: "sluice:ManageIdentity",
+    resource: { kind: "principal", arg: "principal" },
+  },
+  "Mutation.detachPolicy": {
+    action: "sluice:ManageIdentity",
+    resource: { kind: "principal", arg: "principal" },
+  },
+  "Query.whoAmI": { action: "sluice:GetCallerIdentity", resource: { kind: "caller" } },
+  "Query.simulatePolicy": {
+    action: "sluice:SimulatePolicy",
+    resource: { kind: "principal", arg: "principal" },
+  },
 
   "Subscription.pipelineEvents": {
     action: "sluice:GetPipelineState",
@@ -211,11 +257,14 @@ export interface ResourceLookups {
   actionOfActionExecution(
     actionExecutionId: string,
   ): Promise<{ pipeline: string; stage: string; action: string } | null>;
+  /** The owner of an API token: `user/alice`, `service-account/ci`. */
+  principalOfApiToken(tokenId: string): Promise<string | null>;
 }
 
 export type ResolvedResource =
   | { kind: "one"; srn: string }
   | { kind: "each"; of: ResourceType }
+  | { kind: "caller" }
   /** The arguments do not name a resource (a missing or non-string name, an unknown id). */
   | { kind: "unresolved"; reason: string };
 
@@ -234,6 +283,25 @@ export async function resolveResource(
   switch (spec.kind) {
     case "each":
       return { kind: "each", of: spec.of };
+    case "caller":
+      return { kind: "caller" };
+    case "principal": {
+      const value = args[spec.arg];
+      if (value == null && spec.whenAbsent === "each" && spec.each) return { kind: "each", of: spec.each };
+      return typeof value === "string" && PRINCIPAL_REF.test(value)
+        ? { kind: "one", srn: formatSrnPath(account, value) }
+        : {
+            kind: "unresolved",
+            reason: `${spec.arg} must name a user/<name>, group/<name> or service-account/<name>.`,
+          };
+    }
+    case "apiToken": {
+      const id = args[spec.arg];
+      const owner = typeof id === "string" ? await lookups.principalOfApiToken(id) : null;
+      return owner === null
+        ? { kind: "unresolved", reason: `No API token ${JSON.stringify(id)} exists.` }
+        : { kind: "one", srn: formatSrnPath(account, owner) };
+    }
     case "template": {
       const filled = fillTemplate(spec.template, args);
       if (filled.ok) return { kind: "one", srn: formatSrnPath(account, filled.path) };
@@ -265,6 +333,9 @@ export async function resolveResource(
     }
   }
 }
+
+/** `user/alice`, `group/ops`, `service-account/ci`: a principal named by an argument. */
+export const PRINCIPAL_REF = /^(user|group|service-account)\/[^/:*?]+$/;
 
 function formatSrnPath(account: string, path: string): string {
   return `srn:sluice:${account}:${path}`;

@@ -1,4 +1,5 @@
 import { Arg, Authorized, Ctx, Mutation, Query, Resolver, UseMiddleware } from "type-graphql";
+import { srnOf, visibleItems } from "../../auth/authorization";
 import { auditMutations } from "../audit";
 import { createRegistry } from "../../domain/action-types/builtins";
 import type { GraphQLContext } from "../context";
@@ -14,7 +15,8 @@ export class ActionTypeResolver {
     @Arg("category", () => String, { nullable: true }) category: string | null,
   ): Promise<ActionTypeDeclarationType[]> {
     const all = createRegistry(await ctx.store.customActionTypes()).all();
-    return category ? all.filter((t) => t.id.category === category) : all;
+    const listed = visibleItems(ctx.principal, "sluice:ListActionTypes", all, (t) => srnOf.actionType(t.id));
+    return category ? listed.filter((t) => t.id.category === category) : listed;
   }
 
   @Authorized("sluice:CreateCustomActionType")

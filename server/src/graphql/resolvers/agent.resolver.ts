@@ -1,3 +1,4 @@
+import { srnOf, visibleItems } from "../../auth/authorization";
 import {
   Arg,
   Authorized,
@@ -44,7 +45,10 @@ export class AgentResolver {
     @Arg("pool", () => String, { nullable: true }) pool: string | null,
     @Arg("status", () => AgentStatusEnum, { nullable: true }) status: AgentStatusEnum | null,
   ): Promise<AgentType[]> {
-    return (await ctx.agents.list({ pool, status: status as AgentStatus | null })).map(agentType);
+    const rows = await ctx.agents.list({ pool, status: status as AgentStatus | null });
+    return visibleItems(ctx.principal, "sluice:ListAgents", rows, (a) => srnOf.agent(a.pool, a.name)).map(
+      agentType,
+    );
   }
 
   @Authorized("sluice:ListAgentTokens")
@@ -96,10 +100,15 @@ export class AgentResolver {
     description: "Agents coming online, getting busy, draining and going offline (of one pool, or all).",
     subscribe: ({ args, context }) => {
       const { pool } = args as { pool?: string | null };
+      const ctx = context as GraphQLContext;
       let detach = () => {};
       const queue = asyncQueue<AgentRow>(() => detach());
-      detach = (context as GraphQLContext).agentGateway.onStatus((agent) => {
-        if (!pool || agent.pool === pool) queue.push(agent);
+      // Only the agents the caller may list (sluice:ListAgents on each).
+      const visible = (agent: AgentRow) =>
+        visibleItems(ctx.principal, "sluice:ListAgents", [agent], (a) => srnOf.agent(a.pool, a.name)).length >
+        0;
+      detach = ctx.agentGateway.onStatus((agent) => {
+        if ((!pool || agent.pool === pool) && visible(agent)) queue.push(agent);
       });
       return queue.iterator;
     },

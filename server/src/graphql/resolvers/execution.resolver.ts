@@ -13,6 +13,7 @@ import {
   UseMiddleware,
 } from "type-graphql";
 import { auditMutations } from "../audit";
+import { srnOf, visibleItems } from "../../auth/authorization";
 import { DomainError, NotFoundError } from "../../domain/errors";
 import {
   emptyRuntime,
@@ -51,6 +52,7 @@ const view = (row: { view: ExecutionView }): PipelineExecutionType => row.view;
 
 @Resolver(() => PipelineType)
 export class PipelineStateResolver {
+  @Authorized()
   @FieldResolver(() => PipelineStateType, {
     description: "What each stage works on now, what waits at its entry, and each action's latest run.",
   })
@@ -66,6 +68,7 @@ export class PipelineStateResolver {
     return { stages };
   }
 
+  @Authorized()
   @FieldResolver(() => PipelineExecutionConnection, { description: "Executions, the newest first." })
   async executions(
     @Root() pipeline: PipelineType,
@@ -241,9 +244,12 @@ export class ExecutionResolver {
       "Every execution, stage, action and transition change of a pipeline (of every pipeline with no name).",
     subscribe: ({ args, context }) => {
       const { pipelineName } = args as { pipelineName?: string | null };
-      return subscribeEvents(
-        context as GraphQLContext,
-        (e) => !pipelineName || e.pipelineName === pipelineName,
+      const ctx = context as GraphQLContext;
+      // Of every pipeline: only those the caller may read the state of (sluice:GetPipelineState).
+      const visible = (name: string) =>
+        visibleItems(ctx.principal, "sluice:GetPipelineState", [name], srnOf.pipeline).length > 0;
+      return subscribeEvents(ctx, (e) =>
+        pipelineName ? e.pipelineName === pipelineName : visible(e.pipelineName),
       );
     },
   })

@@ -11,6 +11,8 @@ import {
   UseMiddleware,
 } from "type-graphql";
 import { auditMutations } from "../audit";
+import { srnOf, visibleItems } from "../../auth/authorization";
+import type { PipelineEntity } from "../../persistence/entities/pipeline.entity";
 import { exportPipelineDocument } from "../../domain/pipeline/parse";
 import { toAwsDocument, type AwsExportTimes } from "../../domain/pipeline/aws/export";
 import type { StageEdit } from "../../domain/pipeline/edits";
@@ -56,8 +58,19 @@ export class PipelineResolver {
     @Arg("after", () => String, { nullable: true }) after: string | null,
   ) {
     checkPageSize(first);
-    const rows = await ctx.store.pageByActivity(first, after);
-    return toConnection(rows, first, PipelineStore.activityCursor, (row) => toPipelineType(row));
+    // Only the pipelines the caller may list (sluice:ListPipelines on each): pages are read until
+    // `first` of them, and one more, are found, or the list ends.
+    const visible: PipelineEntity[] = [];
+    let cursor = after;
+    for (;;) {
+      const rows = await ctx.store.pageByActivity(first, cursor);
+      visible.push(
+        ...visibleItems(ctx.principal, "sluice:ListPipelines", rows, (r) => srnOf.pipeline(r.name)),
+      );
+      if (visible.length > first || rows.length <= first) break;
+      cursor = PipelineStore.activityCursor(rows.at(-1)!);
+    }
+    return toConnection(visible, first, PipelineStore.activityCursor, (row) => toPipelineType(row));
   }
 
   @Authorized("sluice:GetPipeline")

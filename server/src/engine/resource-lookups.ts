@@ -1,0 +1,27 @@
+import type { ResourceLookups } from "../domain/policy";
+import type { IdentityStore } from "../persistence/identity-store";
+import type { ExecutionEngine } from "./execution-engine";
+
+/** What the authorization checker asks to find the pipeline (and stage, action) behind an id. */
+export function resourceLookups(engine: ExecutionEngine, identity: IdentityStore): ResourceLookups {
+  return {
+    async principalOfApiToken(tokenId) {
+      const token = await identity.apiToken(tokenId);
+      return token ? `${token.ownerKind}/${token.ownerName}` : null;
+    },
+    async pipelineOfExecution(executionId) {
+      const row = await engine.executions.findExecution<{ pipelineName: string }>(executionId);
+      return row?.view.pipelineName ?? null;
+    },
+    async actionOfActionExecution(actionExecutionId) {
+      const found = await engine.findAttempt(actionExecutionId);
+      if (!found) return null;
+      const stage = found.execution.view.stages.find((s) =>
+        s.actions.some((a) => a.attempts.some((t) => t.actionExecutionId === actionExecutionId)),
+      );
+      return stage
+        ? { pipeline: found.execution.view.pipelineName, stage: stage.stageName, action: found.actionName }
+        : null;
+    },
+  };
+}

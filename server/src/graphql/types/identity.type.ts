@@ -1,0 +1,179 @@
+import { Field, ID, Int, ObjectType } from "type-graphql";
+import { JSONObjectScalar } from "./scalars";
+
+@ObjectType("User", { description: "A person: signs in with API tokens (passwords and SSO come later)." })
+export class UserType {
+  @Field()
+  name!: string;
+
+  @Field(() => String, { nullable: true })
+  displayName!: string | null;
+
+  @Field(() => String, { nullable: true })
+  email!: string | null;
+
+  @Field()
+  createdAt!: Date;
+
+  @Field()
+  createdBy!: string;
+}
+
+@ObjectType("Group", { description: "Users who share policies: attach a policy to the group." })
+export class GroupType {
+  @Field()
+  name!: string;
+
+  @Field()
+  createdAt!: Date;
+
+  @Field()
+  createdBy!: string;
+}
+
+@ObjectType("ServiceAccount", { description: "A principal for scripts and CI; acts with its API tokens." })
+export class ServiceAccountType {
+  @Field()
+  name!: string;
+
+  @Field(() => String, { nullable: true })
+  description!: string | null;
+
+  @Field()
+  createdAt!: Date;
+
+  @Field()
+  createdBy!: string;
+}
+
+@ObjectType("ApiToken", { description: "An API token of a user or a service account (never its secret)." })
+export class ApiTokenType {
+  @Field(() => ID)
+  id!: string;
+
+  @Field({ description: "Whose it is: user/<name> or service-account/<name>." })
+  principal!: string;
+
+  @Field()
+  description!: string;
+
+  @Field()
+  createdAt!: Date;
+
+  @Field()
+  createdBy!: string;
+
+  @Field(() => Date, { nullable: true, description: "When it stops working; null: never." })
+  expiresAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: "Its last use, to the minute." })
+  lastUsedAt!: Date | null;
+
+  @Field(() => Date, { nullable: true })
+  revokedAt!: Date | null;
+
+  @Field(() => String, { nullable: true })
+  revokedBy!: string | null;
+}
+
+@ObjectType("CreateApiTokenPayload")
+export class CreateApiTokenPayload {
+  @Field(() => ApiTokenType)
+  token!: ApiTokenType;
+
+  @Field({ description: "The token's secret: shown this once, only its SHA-256 digest is kept." })
+  secret!: string;
+}
+
+@ObjectType("Policy", {
+  description: "A managed policy (ReadOnly, Operator, PipelineAdmin, Admin) or a customer one.",
+})
+export class PolicyType {
+  @Field()
+  name!: string;
+
+  @Field(() => String, { nullable: true })
+  description!: string | null;
+
+  @Field({ description: "Managed policies come with Sluice and cannot be changed." })
+  managed!: boolean;
+
+  @Field(() => JSONObjectScalar, { description: "The IAM-shaped document (docs/policies.md)." })
+  document!: Record<string, unknown>;
+
+  @Field(() => Date, { nullable: true })
+  updatedAt!: Date | null;
+
+  @Field(() => String, { nullable: true })
+  updatedBy!: string | null;
+}
+
+@ObjectType("EffectivePolicy", {
+  description: "A policy that applies to a principal, and where it is attached.",
+})
+export class EffectivePolicyType {
+  @Field()
+  name!: string;
+
+  @Field({ description: "user/<name>, group/<name> or service-account/<name>." })
+  attachedTo!: string;
+
+  @Field(() => JSONObjectScalar)
+  document!: Record<string, unknown>;
+}
+
+@ObjectType("CallerIdentity", { description: "Who the caller is, and its effective policies." })
+export class CallerIdentityType {
+  @Field({ description: "user/<name>, service-account/<name> or metrics: what the audit log records." })
+  principal!: string;
+
+  @Field({ description: "user, service-account or metrics." })
+  kind!: string;
+
+  @Field()
+  name!: string;
+
+  @Field(() => [String], { description: "The groups of a user." })
+  groups!: string[];
+
+  @Field(() => [EffectivePolicyType], { description: "In evaluation order: its own, then its groups'." })
+  policies!: EffectivePolicyType[];
+}
+
+@ObjectType("StatementRef", { description: "The statement that decided." })
+export class StatementRefType {
+  @Field()
+  policy!: string;
+
+  @Field(() => String, { nullable: true })
+  attachedTo!: string | null;
+
+  @Field(() => String, { nullable: true })
+  sid!: string | null;
+
+  @Field(() => Int, { description: "Its index in the policy's Statement list, from 0." })
+  index!: number;
+}
+
+@ObjectType("PolicySimulation", {
+  description: "What the evaluator answers for a principal, action and resource.",
+})
+export class PolicySimulationType {
+  @Field({ description: "ALLOW, DENY (an explicit Deny) or IMPLICIT_DENY (nothing allows it)." })
+  decision!: string;
+
+  @Field()
+  allowed!: boolean;
+
+  @Field()
+  action!: string;
+
+  @Field()
+  resource!: string;
+
+  @Field(() => StatementRefType, { nullable: true })
+  statement!: StatementRefType | null;
+
+  @Field()
+  explanation!: string;
+}
