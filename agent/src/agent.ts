@@ -24,6 +24,8 @@ import {
   msgIds,
   natsNames,
   type NatsNames,
+  generateSealKeyPair,
+  type SealKeyPair,
 } from "@sluice/protocol";
 import type { AgentConfig } from "./config";
 import type { Logger } from "./logger";
@@ -98,6 +100,8 @@ export class Agent implements JobHost {
   agent!: { id: string; name: string; pool: string; version: string };
   draining = false;
   readonly minuteMs: number;
+  /** Made at start, in memory only: the server seals jobs' secrets for its public key (5.11). */
+  readonly sealKeys: SealKeyPair = generateSealKeyPair();
 
   private readonly jobs = new Map<string, JobRun>();
   private readonly runs = new Set<Promise<void>>();
@@ -240,6 +244,7 @@ export class Agent implements JobHost {
       providers: [...this.deps.providers.values()].map((p) => p.id),
       version: AGENT_VERSION,
       capacity: config.concurrency,
+      publicKey: this.sealKeys.publicKey,
     };
   }
 

@@ -409,7 +409,11 @@ export const secretsRequestSchema = z.object({
 });
 export type SecretsRequest = z.output<typeof secretsRequestSchema>;
 
-const base64url = (max: number) => z.string().regex(/^[A-Za-z0-9_-]*$/).max(max);
+const base64url = (max: number) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9_-]*$/)
+    .max(max);
 
 export const secretsReplySchema = z.discriminatedUnion("ok", [
   z.object({

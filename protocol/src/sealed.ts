@@ -44,7 +44,9 @@ function publicKeyObject(raw: string): crypto.KeyObject {
 function boxKey(shared: Buffer, ephemeral: string, recipient: string, context: string): Buffer {
   // The salt binds both public keys; the context (job and attempt) binds the box to one job.
   const salt = Buffer.from(`${ephemeral}.${recipient}`);
-  return Buffer.from(crypto.hkdfSync("sha256", shared, salt, Buffer.concat([INFO, Buffer.from(context)]), 32));
+  return Buffer.from(
+    crypto.hkdfSync("sha256", shared, salt, Buffer.concat([INFO, Buffer.from(context)]), 32),
+  );
 }
 
 /** Seals `plaintext` for the holder of `recipientPublicKey`; `context` must match when opened. */

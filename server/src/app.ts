@@ -107,10 +107,13 @@ export async function startServer({
     await db.destroy().catch(() => undefined);
     throw new StartupError(`cannot read the master key: ${reasonOf(error)}`, { cause: error });
   }
-  if (keyring.generated) logger.warn({ file: keyring.file }, "generated a master key for secret values; back it up");
+  if (keyring.generated)
+    logger.warn({ file: keyring.file }, "generated a master key for secret values; back it up");
   const vault = new SecretVault(db, keyring);
   // Installations from before encryption at rest: their clear secret values, encrypted once.
-  const encrypted = await vault.encryptExisting(createRegistry(await new PipelineStore(db).customActionTypes()));
+  const encrypted = await vault.encryptExisting(
+    createRegistry(await new PipelineStore(db).customActionTypes()),
+  );
   if (encrypted > 0) logger.info({ rows: encrypted }, "encrypted the secret values stored in clear");
   const nats = new NatsLink(config.natsUrl, config.natsPrefix, logger);
   const metricSources = {

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { ContextFactory } from "../context";
+import * as admin from "./admin";
 import * as createAgentToken from "./create-agent-token";
 import * as createPipeline from "./create-pipeline";
 import * as customActionType from "./custom-action-type";
@@ -60,6 +61,7 @@ const COMMANDS: { register(program: Command, context: ContextFactory): void }[] 
   listAuditEvents,
   customActionType,
   listActionExecutions,
+  admin,
 ];
 
 export function registerCommands(program: Command, context: ContextFactory): void {

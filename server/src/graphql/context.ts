@@ -10,6 +10,7 @@ import type { WebhookStore } from "../persistence/webhook-store";
 import type { Logger } from "../logger";
 import type { NotificationService } from "../notifications/notification-service";
 import type { PipelineStore } from "../persistence/pipeline-store";
+import type { SecretVault } from "../persistence/secret-vault";
 
 /** What every resolver gets: who asks, and the services it may call. */
 export interface GraphQLContext {
@@ -26,6 +27,8 @@ export interface GraphQLContext {
   webhooks: WebhookStore;
   audit: AuditStore;
   notifications: NotificationService;
+  /** Secret values at rest: the master key's rotation (persistence/secret-vault.ts). */
+  vault: SecretVault;
   /** The server's address as others reach it (SLUICE_PUBLIC_URL). */
   publicUrl: string;
 }
@@ -43,5 +46,6 @@ export type ContextServices = Pick<
   | "webhooks"
   | "audit"
   | "notifications"
+  | "vault"
   | "publicUrl"
 >;

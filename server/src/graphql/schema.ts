@@ -6,6 +6,7 @@ import { authChecker } from "./auth-checker";
 import { ActionTypeResolver } from "./resolvers/action-type.resolver";
 import { AuditResolver } from "./resolvers/audit.resolver";
 import { VersionResolver } from "./resolvers/version.resolver";
+import { InstallationResolver } from "./resolvers/installation.resolver";
 import { AgentResolver } from "./resolvers/agent.resolver";
 import { LogResolver } from "./resolvers/log.resolver";
 import { PipelineWebhookResolver } from "./resolvers/webhook.resolver";
@@ -38,6 +39,7 @@ export const resolvers = [
   LogResolver,
   PipelineWebhookResolver,
   AuditResolver,
+  InstallationResolver,
   NotificationRuleResolver,
   NotificationTargetResolver,
   NotificationDeliveryResolver,

@@ -203,7 +203,11 @@ export class AgentGateway {
     const reply = await this.sealedSecrets(msg).catch((error: unknown): SecretsReply => {
       // The message names the failure, never a value (none is in scope here anyway).
       this.logger.error({ err: (error as Error).message }, "cannot answer a secrets request");
-      return { ok: false, code: "Unavailable", error: "The server cannot open the job's secrets now; try again." };
+      return {
+        ok: false,
+        code: "Unavailable",
+        error: "The server cannot open the job's secrets now; try again.",
+      };
     });
     if (msg.reply) msg.respond(encode("secretsReply", reply));
   }
@@ -217,16 +221,21 @@ export class AgentGateway {
    */
   private async sealedSecrets(msg: Msg): Promise<SecretsReply> {
     const decoded = decode("secretsRequest", msg.data, msg.subject);
-    if (!decoded.ok) return { ok: false, code: "InvalidRequest", error: decoded.error.message.slice(0, 2048) };
+    if (!decoded.ok)
+      return { ok: false, code: "InvalidRequest", error: decoded.error.message.slice(0, 2048) };
     const request = decoded.message;
     const refuse = (code: string, error: string): SecretsReply => {
-      this.logger.warn({ jobId: request.jobId, attempt: request.attempt, agentId: request.agentId, code }, "secrets refused");
+      this.logger.warn(
+        { jobId: request.jobId, attempt: request.attempt, agentId: request.agentId, code },
+        "secrets refused",
+      );
       return { ok: false, code, error };
     };
     if (!this.secrets.leaseTokens.verifies(request.jobId, request.attempt, request.leaseToken))
       return refuse("Unauthenticated", "The lease token is not this job's.");
     const agent = await this.store.find(request.agentId);
-    if (!agent || agent.revoked) return refuse("Unauthenticated", "The agent is unknown or its token was revoked.");
+    if (!agent || agent.revoked)
+      return refuse("Unauthenticated", "The agent is unknown or its token was revoked.");
     const publicKey = await this.store.publicKeyOf(agent.id);
     if (!publicKey) return refuse("NoPublicKey", "The agent registered no public key to seal secrets for.");
     const rows: Array<{ execution: ExecutionState | null }> = await this.secrets.db.query(

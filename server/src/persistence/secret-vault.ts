@@ -53,7 +53,9 @@ function parseKeys(text: string, where: string): MasterKey[] {
     .map((part) => {
       const key = Buffer.from(part, part.includes("-") || part.includes("_") ? "base64url" : "base64");
       if (key.length !== KEY_BYTES)
-        throw new Error(`${where}: each master key is ${KEY_BYTES} random bytes in base64 (openssl rand -base64 32)`);
+        throw new Error(
+          `${where}: each master key is ${KEY_BYTES} random bytes in base64 (openssl rand -base64 32)`,
+        );
       return { id: masterKeyId(key), key };
     });
   if (keys.length === 0) throw new Error(`${where} holds no master key`);
@@ -319,7 +321,8 @@ export class SecretVault {
         const row = locked[0];
         if (!row || row.master === current.id) return;
         const master = this.keyring.find(row.master);
-        if (!master) throw new Error(`the master key ${row.master} that wraps data key ${id} is not configured`);
+        if (!master)
+          throw new Error(`the master key ${row.master} that wraps data key ${id} is not configured`);
         const key = aesDecrypt(master.key, row.wrapped, id);
         await m.query(
           `UPDATE secret_data_keys SET master_key_id = $2, wrapped = $3, rewrapped_at = now() WHERE id = $1`,

@@ -21,7 +21,9 @@ export class Secrets1766000000000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX secret_data_keys_master_idx ON secret_data_keys (master_key_id)`);
     await q.query(`ALTER TABLE agents ADD COLUMN public_key text`);
-    await q.query(`CREATE TABLE data_migrations (name text PRIMARY KEY, done_at timestamptz NOT NULL DEFAULT now())`);
+    await q.query(
+      `CREATE TABLE data_migrations (name text PRIMARY KEY, done_at timestamptz NOT NULL DEFAULT now())`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
