@@ -1,0 +1,308 @@
+/**
+ * End to end, secret values: a real server on its own PostgreSQL database, a real agent process
+ * and a nats-server of this test's own. A pipeline's custom action has a secret property; the
+ * agent asks for it sealed, its handler process checks the value (and prints it, in two writes far
+ * enough apart to land in two log chunks), and the run succeeds. Then everything that was stored
+ * is searched for the value: a pg_dump of the database, every message that crossed the NATS
+ * (a wiretap on `>` from before the run: jobs, accepts, results, logs, events from the outbox,
+ * object store chunks, requests and their replies), every message still stored in every JetStream
+ * stream, and the log the API serves. The value is nowhere, while envelopes (`sluice:enc:v1:`) are. Then the
+ * master key is rotated and the pipeline runs again.
+ */
+import { execFileSync } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { Client } from "pg";
+import { killAgents, startAgentProcess } from "../support/agent-process";
+import { startPrivateNats, type PrivateNats } from "../support/private-nats";
+import { dataOf, startTestServer, type TestServer } from "../support/server";
+import { eventually } from "../support/wait";
+
+jest.setTimeout(180_000);
+
+/** The secret: random per run, so that finding it anywhere means this run leaked it. */
+const SECRET = `s3cret-${crypto.randomBytes(12).toString("hex")}`;
+const SECRET_SHA256 = crypto.createHash("sha256").update(SECRET).digest("hex");
+const VAULT = { category: "Deploy", owner: "Custom", provider: "Vault", version: "1" } as const;
+
+/**
+ * The handler: reads its job file, fails unless the Token's SHA-256 is the expected one, prints
+ * the Token split in two writes 700 ms apart (more than the log's 200 ms flush: two chunks), and
+ * hands the hash back as an output variable.
+ */
+const HANDLER_JS = `
+const fs = require("fs"), crypto = require("crypto");
+const job = JSON.parse(fs.readFileSync(process.env.SLUICE_JOB_FILE, "utf8"));
+const token = job.configuration.Token;
+const hash = crypto.createHash("sha256").update(token).digest("hex");
+if (hash !== job.configuration.Expect) { console.error("the token is not the expected one"); process.exit(3); }
+process.stdout.write("token is " + token.slice(0, 9));
+setTimeout(() => {
+  process.stdout.write(token.slice(9) + " (end)\\n");
+  console.error("stderr has it too: " + token);
+  fs.appendFileSync(process.env.SLUICE_OUTPUT, "TOKEN_SHA256=" + hash + "\\n");
+}, 700);
+`;
+
+let nats: PrivateNats;
+let t: TestServer;
+let scratch: string;
+let dataDir: string;
+let repo: string;
+/** Everything published on this test's NATS from the start, as text. */
+const wire: string[] = [];
+let tap: NatsConnection;
+
+beforeAll(async () => {
+  nats = await startPrivateNats();
+  tap = await connect({ servers: nats.url });
+  tap.subscribe(">", {
+    callback: (_error, msg) => {
+      wire.push(msg.subject, JSON.stringify(msg.headers ? [...msg.headers] : []));
+      wire.push(Buffer.from(msg.data).toString("utf8"), Buffer.from(msg.data).toString("latin1"));
+    },
+  });
+  await tap.flush();
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-secrets-e2e-"));
+  dataDir = path.join(scratch, "data");
+  t = await startTestServer({ env: { NATS_URL: nats.url }, dataDir });
+  await t.server.messagingReady;
+  fs.writeFileSync(path.join(scratch, "handler.js"), HANDLER_JS);
+  repo = path.join(scratch, "repo");
+  fs.mkdirSync(repo);
+  const git = (...args: string[]) =>
+    execFileSync("git", ["-c", "user.name=Ada", "-c", "user.email=ada@example.com", ...args], { cwd: repo });
+  git("init", "-q", "-b", "main");
+  fs.writeFileSync(path.join(repo, "app.txt"), "hello\n");
+  git("add", ".");
+  git("commit", "-q", "-m", "First commit");
+  dataOf(
+    await t.gql(
+      `mutation ($input: CustomActionTypeInput!) { createCustomActionType(input: $input) { id { provider } } }`,
+      {
+        input: {
+          category: "Deploy",
+          provider: "Vault",
+          version: "1",
+          configurationProperties: [
+            { name: "Token", required: true, secret: true },
+            { name: "Expect", required: true },
+          ],
+          inputArtifactDetails: { minimumCount: 0, maximumCount: 1 },
+          outputArtifactDetails: { minimumCount: 0, maximumCount: 0 },
+        },
+      },
+    ),
+  );
+  const { createAgentToken } = dataOf(
+    await t.gql(`mutation { createAgentToken(description: "secrets e2e") { token } }`),
+  );
+  startAgentProcess({
+    natsUrl: nats.url,
+    prefix: t.natsPrefix,
+    token: createAgentToken.token,
+    name: "keeper",
+    providers: "Source/Sluice/Git@1",
+    env: {
+      SLUICE_AGENT_HANDLERS: `Deploy/Custom/Vault@1=${process.execPath} ${path.join(scratch, "handler.js")}`,
+    },
+  });
+  await eventually(
+    async () =>
+      dataOf(await t.gql(`{ agents { name status } }`)).agents.some((a: any) => a.status === "online"),
+    30_000,
+    "the agent online",
+  );
+});
+
+afterAll(async () => {
+  await killAgents();
+  await tap?.close();
+  await t?.stop();
+  await nats?.stop();
+  if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+const EXECUTION = `query ($n: String!) { pipeline(name: $n) { executions(first: 1) { nodes {
+  id status statusSummary stages { actions { id name status summary outputVariables } } } } } }`;
+
+async function runToEnd(pipeline: string): Promise<any> {
+  const { releaseChange } = dataOf(
+    await t.gql(`mutation ($p: String!) { releaseChange(pipelineName: $p) { id } }`, { p: pipeline }),
+  );
+  return eventually(
+    async () => {
+      const execution = dataOf(await t.gql(EXECUTION, { n: pipeline })).pipeline.executions.nodes[0];
+      return execution?.id === releaseChange.id && ["Succeeded", "Failed"].includes(execution.status)
+        ? execution
+        : undefined;
+    },
+    90_000,
+    `execution of ${pipeline} finished`,
+  );
+}
+
+/** Every message of every stream of this test's NATS, subjects, headers and data, as text. */
+async function everyJetStreamMessage(nc: NatsConnection): Promise<{ streams: string[]; text: string }> {
+  const jsm = await jetstreamManager(nc);
+  const streams: string[] = [];
+  const parts: string[] = [];
+  for await (const info of jsm.streams.list()) {
+    streams.push(info.config.name);
+    const { first_seq: first, last_seq: last } = info.state;
+    for (let seq = first; seq <= last && last > 0; seq++) {
+      const message = await jsm.streams.getMessage(info.config.name, { seq }).catch(() => null);
+      if (!message) continue; // deleted (work queue acks, purges)
+      parts.push(message.subject, JSON.stringify(message.header ? [...message.header] : []));
+      parts.push(Buffer.from(message.data).toString("utf8"), Buffer.from(message.data).toString("latin1"));
+    }
+  }
+  return { streams, text: parts.join("\n") };
+}
+
+function leakChecks(text: string, where: string): void {
+  const forms = [
+    SECRET,
+    Buffer.from(SECRET).toString("base64"),
+    Buffer.from(SECRET).toString("base64url"),
+    Buffer.from(SECRET).toString("hex"),
+  ];
+  for (const form of forms) {
+    if (text.includes(form))
+      throw new Error(`the secret (as ${JSON.stringify(form.slice(0, 8))}…) is in ${where}`);
+  }
+}
+
+it("delivers a secret to the job's process only: nowhere at rest, on the wire or in the log", async () => {
+  dataOf(
+    await t.gql(`mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`, {
+      input: {
+        name: "sealed",
+        stages: [
+          {
+            name: "Source",
+            actions: [
+              {
+                name: "Checkout",
+                actionTypeId: { category: "Source", owner: "Sluice", provider: "Git", version: "1" },
+                configuration: { Repository: `file://${repo}`, Branch: "main" },
+                outputArtifacts: [{ name: "Src" }],
+              },
+            ],
+          },
+          {
+            name: "Release",
+            actions: [
+              {
+                name: "Unlock",
+                actionTypeId: VAULT,
+                inputArtifacts: [{ name: "Src" }],
+                configuration: { Token: SECRET, Expect: SECRET_SHA256 },
+              },
+            ],
+          },
+        ],
+      },
+    }),
+  );
+  const execution = await runToEnd("sealed");
+  const unlock = execution.stages[1].actions[0];
+  // The process saw the value: it compared its hash (or the action would have failed) and handed it back.
+  expect({ status: execution.status, summary: execution.statusSummary }).toMatchObject({
+    status: "Succeeded",
+  });
+  expect(unlock.outputVariables).toEqual({ TOKEN_SHA256: SECRET_SHA256 });
+
+  // The log the API serves shows the masks where the process printed the value, even split in two.
+  const { actionLog } = dataOf(
+    await t.gql(`query ($id: ID!) { actionLog(actionExecutionId: $id) { nodes { stream text } } }`, {
+      id: unlock.id,
+    }),
+  );
+  const lines: Array<{ stream: string; text: string }> = actionLog.nodes;
+  expect(lines).toEqual(
+    expect.arrayContaining([
+      { stream: "stdout", text: "token is **** (end)" },
+      { stream: "stderr", text: "stderr has it too: ****" },
+    ]),
+  );
+  expect(lines.some((l) => l.text.includes("secret value(s) sealed for this agent"))).toBe(true);
+  leakChecks(JSON.stringify(lines), "the served log");
+
+  // PostgreSQL: a dump of the whole database holds envelopes, never the value.
+  const dump = execFileSync("pg_dump", ["--no-owner", t.database!.url], {
+    maxBuffer: 256 * 1024 * 1024,
+  }).toString();
+  expect(dump).toContain("sluice:enc:v1:");
+  expect(dump).toContain("secret_data_keys");
+  leakChecks(dump, "the pg_dump");
+
+  // JetStream: every message of every stream (this NATS is the test's own).
+  const nc = await connect({ servers: nats.url });
+  try {
+    const { streams, text } = await everyJetStreamMessage(nc);
+    expect(streams).toEqual(
+      expect.arrayContaining([
+        `${t.natsPrefix}_JOBS`,
+        `${t.natsPrefix}_RESULTS`,
+        `${t.natsPrefix}_LOGS`,
+        `${t.natsPrefix}_EVENTS`,
+      ]),
+    );
+    expect(text).toContain("**** (end)");
+    expect(text).toContain("stderr has it too: ****");
+    leakChecks(text, "JetStream");
+    // On the wire: the job carried the envelope, the secrets came sealed, the artifacts went by.
+    await tap.flush();
+    const wired = wire.join("\n");
+    expect(wired).toContain(`${t.natsPrefix}.jobs.`);
+    expect(wired).toContain("sluice:enc:v1:");
+    expect(wired).toContain(`${t.natsPrefix}.agents.secrets`);
+    expect(wired).toContain("ephemeralPublicKey");
+    expect(wired).toContain("$O.");
+    leakChecks(wired, "a message on the NATS");
+  } finally {
+    await nc.close();
+  }
+
+  // The master key file the server made on its first start: the owner's only.
+  const keyFile = path.join(dataDir, "master-key");
+  expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
+});
+
+it("rotates the master key without downtime: data keys re-wrapped, the pipeline still runs", async () => {
+  const db = new Client({ connectionString: t.database!.url });
+  await db.connect();
+  try {
+    const before = (await db.query(`SELECT DISTINCT master_key_id AS id FROM secret_data_keys`)).rows;
+    expect(before).toHaveLength(1);
+    const keyBefore = fs.readFileSync(path.join(dataDir, "master-key"), "utf8");
+
+    const { rotateMasterKey } = dataOf(
+      await t.gql(`mutation { rotateMasterKey { masterKeyId rewrapped source } }`),
+    );
+    expect(rotateMasterKey.source).toBe("FILE");
+    expect(rotateMasterKey.rewrapped).toBeGreaterThanOrEqual(1);
+    expect(rotateMasterKey.masterKeyId).not.toBe(before[0].id);
+    const after = (await db.query(`SELECT DISTINCT master_key_id AS id FROM secret_data_keys`)).rows;
+    expect(after).toEqual([{ id: rotateMasterKey.masterKeyId }]);
+    const keyAfter = fs.readFileSync(path.join(dataDir, "master-key"), "utf8");
+    expect(keyAfter).not.toBe(keyBefore);
+    expect(keyAfter.trim().split("\n")).toHaveLength(1);
+
+    // The audit log has the rotation, under the installation.
+    const audit = dataOf(
+      await t.gql(`{ auditEvents(first: 1, operation: "rotateMasterKey") { nodes { operation outcome } } }`),
+    ).auditEvents.nodes;
+    expect(audit).toEqual([{ operation: "rotateMasterKey", outcome: "ok" }]);
+  } finally {
+    await db.end();
+  }
+  const again = await runToEnd("sealed");
+  expect(again.status).toBe("Succeeded");
+  expect(again.stages[1].actions[0].outputVariables).toEqual({ TOKEN_SHA256: SECRET_SHA256 });
+});
