@@ -9,7 +9,8 @@
  * stream, and the log the API serves. The value is nowhere, while envelopes (`sluice:enc:v1:`) are. Then the
  * master key is rotated and the pipeline runs again.
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -19,10 +20,12 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { Client } from "pg";
 import { killAgents, startAgentProcess } from "../support/agent-process";
 import { startPrivateNats, type PrivateNats } from "../support/private-nats";
-import { dataOf, startTestServer, type TestServer } from "../support/server";
+import { ADMIN_TOKEN, dataOf, startTestServer, type TestServer } from "../support/server";
 import { eventually } from "../support/wait";
 
 jest.setTimeout(180_000);
+
+const CLI = path.join(__dirname, "..", "..", "..", "cli", "dist", "src", "main.js");
 
 /** The secret: random per run, so that finding it anywhere means this run leaked it. */
 const SECRET = `s3cret-${crypto.randomBytes(12).toString("hex")}`;
@@ -234,9 +237,9 @@ it("delivers a secret to the job's process only: nowhere at rest, on the wire or
   leakChecks(JSON.stringify(lines), "the served log");
 
   // PostgreSQL: a dump of the whole database holds envelopes, never the value.
-  const dump = execFileSync("pg_dump", ["--no-owner", t.database!.url], {
-    maxBuffer: 256 * 1024 * 1024,
-  }).toString();
+  const dump = (
+    await promisify(execFile)("pg_dump", ["--no-owner", t.database!.url], { maxBuffer: 256 * 1024 * 1024 })
+  ).stdout;
   expect(dump).toContain("sluice:enc:v1:");
   expect(dump).toContain("secret_data_keys");
   leakChecks(dump, "the pg_dump");
@@ -274,7 +277,7 @@ it("delivers a secret to the job's process only: nowhere at rest, on the wire or
   expect(fs.statSync(keyFile).mode & 0o777).toBe(0o600);
 });
 
-it("rotates the master key without downtime: data keys re-wrapped, the pipeline still runs", async () => {
+it("rotates the master key with `sluice admin rotate-key` without downtime: re-wrapped, still runs", async () => {
   const db = new Client({ connectionString: t.database!.url });
   await db.connect();
   try {
@@ -282,9 +285,12 @@ it("rotates the master key without downtime: data keys re-wrapped, the pipeline 
     expect(before).toHaveLength(1);
     const keyBefore = fs.readFileSync(path.join(dataDir, "master-key"), "utf8");
 
-    const { rotateMasterKey } = dataOf(
-      await t.gql(`mutation { rotateMasterKey { masterKeyId rewrapped source } }`),
-    );
+    // Through the CLI, as an operator does: `sluice admin rotate-key`.
+    // (Asynchronously: the server runs in this process.)
+    const cli = await promisify(execFile)(process.execPath, [CLI, "admin", "rotate-key"], {
+      env: { PATH: process.env.PATH ?? "", SLUICE_ENDPOINT: t.url, SLUICE_TOKEN: ADMIN_TOKEN },
+    });
+    const rotateMasterKey = JSON.parse(cli.stdout);
     expect(rotateMasterKey.source).toBe("FILE");
     expect(rotateMasterKey.rewrapped).toBeGreaterThanOrEqual(1);
     expect(rotateMasterKey.masterKeyId).not.toBe(before[0].id);
