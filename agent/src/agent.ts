@@ -32,6 +32,7 @@ import type { Logger } from "./logger";
 import type { AgentMetrics } from "./metrics";
 import { formatActionTypeId, type ArtifactStore, type Provider, type StopReason } from "./providers/types";
 import { JobRun, jobKey, type JobHost } from "./runtime/job-run";
+import type { HostSecrets } from "./runtime/host-references";
 import { register, RegistrationRefused, type Registration } from "./runtime/registration";
 import { refusalComplete } from "./runtime/refusal";
 import { Slots } from "./runtime/slots";
@@ -136,6 +137,11 @@ export class Agent implements JobHost {
 
   get agentId(): string {
     return this.agent.id;
+  }
+
+  /** What jobs may read of this host's secrets (--secret-env, --secret-dir). */
+  get hostSecrets(): HostSecrets {
+    return this.config.hostSecrets ?? { env: [] };
   }
 
   get giveUp(): AbortSignal {

@@ -23,6 +23,12 @@ import {
 } from "@sluice/protocol";
 import { SecretMasker } from "../logs/secret-mask";
 import { fetchSecrets, hasSecrets, SecretsRefused } from "./secrets";
+import {
+  HostReferenceError,
+  hasHostReferences,
+  resolveHostReferences,
+  type HostSecrets,
+} from "./host-references";
 import type { Logger } from "../logger";
 import { JobLog } from "../logs/log-sink";
 import { INTERNAL_DIR } from "../providers/environment";
@@ -48,6 +54,8 @@ export interface JobHost {
   readonly nc: NatsConnection;
   /** The agent's x25519 key pair: its public key was registered, its private key opens secrets. */
   readonly sealKeys: SealKeyPair;
+  /** What `{{resolve:agent-env:…}}` and `{{resolve:agent-file:…}}` may read on this host. */
+  readonly hostSecrets: HostSecrets;
   readonly logger: Logger;
   readonly agent: {
     readonly id: string;
@@ -412,12 +420,14 @@ export class JobRun {
               "ConfigurationError",
               `The server refused the job's secrets (${error.code}): ${error.message}`,
             )
-          : {
-              outcome: "Failed",
-              failureType: "SystemUnavailable",
-              summary: `The agent could not run the job: ${errorMessage(error)}`,
-              errorDetails: { message: errorMessage(error) },
-            };
+          : error instanceof HostReferenceError
+            ? failed("ConfigurationError", `A secret reference cannot be resolved: ${error.message}`)
+            : {
+                outcome: "Failed",
+                failureType: "SystemUnavailable",
+                summary: `The agent could not run the job: ${errorMessage(error)}`,
+                errorDetails: { message: errorMessage(error) },
+              };
     }
     this.mark("workDone");
 
@@ -449,21 +459,29 @@ export class JobRun {
    */
   private async withSecrets(jobLog: JobLog): Promise<JobMessage> {
     const { job, host } = this;
-    if (!hasSecrets(job)) return job;
-    const values = await fetchSecrets(
-      host.nc,
-      host.names,
-      host.sealKeys,
-      job,
-      this.agentId,
-      this.controller.signal,
-      (why) => this.log.warn({ why }, "the job's secrets did not arrive; asking again"),
-    );
-    this.secretMask = new SecretMasker(Object.values(values));
-    jobLog.maskSecrets(Object.values(values));
+    const sealed = hasSecrets(job);
+    if (!sealed && !hasHostReferences(job.configuration)) return job;
+    const values = sealed
+      ? await fetchSecrets(
+          host.nc,
+          host.names,
+          host.sealKeys,
+          job,
+          this.agentId,
+          this.controller.signal,
+          (why) => this.log.warn({ why }, "the job's secrets did not arrive; asking again"),
+        )
+      : {};
+    // References to this host's secrets are resolved once the server's values are in place.
+    const onHost = resolveHostReferences({ ...job.configuration, ...values }, host.hostSecrets);
+    const hidden = [...Object.values(values), ...onHost.values];
+    this.secretMask = new SecretMasker(hidden);
+    jobLog.maskSecrets(hidden);
     this.mark("secrets");
-    jobLog.system(`Opened ${Object.keys(values).length} secret value(s) sealed for this agent`);
-    return { ...job, configuration: { ...job.configuration, ...values } };
+    if (sealed) jobLog.system(`Opened ${Object.keys(values).length} secret value(s) sealed for this agent`);
+    if (onHost.values.length > 0)
+      jobLog.system(`Resolved ${onHost.values.length} secret reference(s) on this host`);
+    return { ...job, configuration: onHost.configuration };
   }
 
   /** Inputs, the provider, outputs: the outcome of the job itself. */

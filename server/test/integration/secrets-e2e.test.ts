@@ -30,6 +30,8 @@ const CLI = path.join(__dirname, "..", "..", "..", "cli", "dist", "src", "main.j
 /** The secret: random per run, so that finding it anywhere means this run leaked it. */
 const SECRET = `s3cret-${crypto.randomBytes(12).toString("hex")}`;
 const SECRET_SHA256 = crypto.createHash("sha256").update(SECRET).digest("hex");
+/** A secret that lives on the agent's host only, shared with jobs by name (--secret-env). */
+const HOST_SECRET = `h0st-${crypto.randomBytes(12).toString("hex")}`;
 const VAULT = { category: "Deploy", owner: "Custom", provider: "Vault", version: "1" } as const;
 
 /**
@@ -111,6 +113,8 @@ beforeAll(async () => {
     name: "keeper",
     providers: "Source/Sluice/Git@1",
     env: {
+      SLUICE_AGENT_SECRET_ENV: "DEPLOY_KEY",
+      DEPLOY_KEY: HOST_SECRET,
       SLUICE_AGENT_HANDLERS: `Deploy/Custom/Vault@1=${process.execPath} ${path.join(scratch, "handler.js")}`,
     },
   });
@@ -167,12 +171,12 @@ async function everyJetStreamMessage(nc: NatsConnection): Promise<{ streams: str
   return { streams, text: parts.join("\n") };
 }
 
-function leakChecks(text: string, where: string): void {
+function leakChecks(text: string, where: string, secret = SECRET): void {
   const forms = [
-    SECRET,
-    Buffer.from(SECRET).toString("base64"),
-    Buffer.from(SECRET).toString("base64url"),
-    Buffer.from(SECRET).toString("hex"),
+    secret,
+    Buffer.from(secret).toString("base64"),
+    Buffer.from(secret).toString("base64url"),
+    Buffer.from(secret).toString("hex"),
   ];
   for (const form of forms) {
     if (text.includes(form))
@@ -180,36 +184,38 @@ function leakChecks(text: string, where: string): void {
   }
 }
 
+const pipeline = (name: string, token: string, expected: string) => ({
+  name,
+  stages: [
+    {
+      name: "Source",
+      actions: [
+        {
+          name: "Checkout",
+          actionTypeId: { category: "Source", owner: "Sluice", provider: "Git", version: "1" },
+          configuration: { Repository: `file://${repo}`, Branch: "main" },
+          outputArtifacts: [{ name: "Src" }],
+        },
+      ],
+    },
+    {
+      name: "Release",
+      actions: [
+        {
+          name: "Unlock",
+          actionTypeId: VAULT,
+          inputArtifacts: [{ name: "Src" }],
+          configuration: { Token: token, Expect: expected },
+        },
+      ],
+    },
+  ],
+});
+
 it("delivers a secret to the job's process only: nowhere at rest, on the wire or in the log", async () => {
   dataOf(
     await t.gql(`mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`, {
-      input: {
-        name: "sealed",
-        stages: [
-          {
-            name: "Source",
-            actions: [
-              {
-                name: "Checkout",
-                actionTypeId: { category: "Source", owner: "Sluice", provider: "Git", version: "1" },
-                configuration: { Repository: `file://${repo}`, Branch: "main" },
-                outputArtifacts: [{ name: "Src" }],
-              },
-            ],
-          },
-          {
-            name: "Release",
-            actions: [
-              {
-                name: "Unlock",
-                actionTypeId: VAULT,
-                inputArtifacts: [{ name: "Src" }],
-                configuration: { Token: SECRET, Expect: SECRET_SHA256 },
-              },
-            ],
-          },
-        ],
-      },
+      input: pipeline("sealed", SECRET, SECRET_SHA256),
     }),
   );
   const execution = await runToEnd("sealed");
@@ -311,4 +317,43 @@ it("rotates the master key with `sluice admin rotate-key` without downtime: re-w
   const again = await runToEnd("sealed");
   expect(again.status).toBe("Succeeded");
   expect(again.stages[1].actions[0].outputVariables).toEqual({ TOKEN_SHA256: SECRET_SHA256 });
+});
+
+it("resolves {{resolve:agent-env:NAME}} on the agent's host only: the value is nowhere else", async () => {
+  const hostHash = crypto.createHash("sha256").update(HOST_SECRET).digest("hex");
+  dataOf(
+    await t.gql(`mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`, {
+      input: pipeline("kept-home", "{{resolve:agent-env:DEPLOY_KEY}}", hostHash),
+    }),
+  );
+  const execution = await runToEnd("kept-home");
+  expect({ status: execution.status, summary: execution.statusSummary }).toEqual({
+    status: "Succeeded",
+    summary: null,
+  });
+  const unlock = execution.stages[1].actions[0];
+  expect(unlock.outputVariables).toEqual({ TOKEN_SHA256: hostHash });
+  const { actionLog } = dataOf(
+    await t.gql(`query ($id: ID!) { actionLog(actionExecutionId: $id) { nodes { stream text } } }`, {
+      id: unlock.id,
+    }),
+  );
+  expect(actionLog.nodes).toEqual(
+    expect.arrayContaining([
+      { stream: "system", text: "Resolved 1 secret reference(s) on this host" },
+      { stream: "stdout", text: "token is **** (end)" },
+    ]),
+  );
+  const dump = (
+    await promisify(execFile)("pg_dump", ["--no-owner", t.database!.url], { maxBuffer: 256 * 1024 * 1024 })
+  ).stdout;
+  leakChecks(dump, "the pg_dump", HOST_SECRET);
+  await tap.flush();
+  leakChecks(wire.join("\n"), "a message on the NATS", HOST_SECRET);
+  const nc = await connect({ servers: nats.url });
+  try {
+    leakChecks((await everyJetStreamMessage(nc)).text, "JetStream", HOST_SECRET);
+  } finally {
+    await nc.close();
+  }
 });
