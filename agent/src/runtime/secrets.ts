@@ -19,6 +19,9 @@ import {
 } from "@sluice/protocol";
 import { Backoff, errorMessage, sleep } from "./util";
 
+/** Refusals that pass: the database is away, or the server has not recorded the accept yet. */
+const RETRIED = new Set(["Unavailable", "NotStarted"]);
+
 /** A refusal that asking again will not change: the job fails with it. */
 export class SecretsRefused extends Error {
   override readonly name = "SecretsRefused";
@@ -72,7 +75,7 @@ export async function fetchSecrets(
         for (const [key, value] of Object.entries(values))
           if (typeof value === "string" && isEnvelope(job.configuration[key])) open[key] = value;
         return open;
-      } else if (decoded.message.code === "Unavailable") why = decoded.message.error;
+      } else if (RETRIED.has(decoded.message.code)) why = decoded.message.error;
       else throw new SecretsRefused(decoded.message.code, decoded.message.error);
     } catch (error) {
       if (error instanceof SecretsRefused) throw error;

@@ -214,8 +214,8 @@ export class AgentGateway {
 
   /**
    * A job's secret values, sealed for the agent that asks (PROTOCOL.md 5.11). The asker proves it
-   * received the job (its lease token), is a registered agent whose token stands, and that no other
-   * agent started the attempt; the values are sealed for the public key that agent registered, so
+   * received the job (its lease token), is a registered agent whose token stands, and is the agent
+   * whose accept started the attempt; the values are sealed for the public key that agent registered, so
    * a reply read by anyone else is of no use. Only the declared secret properties of the job's
    * action in the execution's pinned document are opened: never a value the request brings.
    */
@@ -256,6 +256,13 @@ export class AgentGateway {
           return refuse("JobFinished", "The attempt is over.");
         if (attempt.agent && attempt.agent.id !== agent.id)
           return refuse("NotYourJob", "Another agent runs this attempt.");
+        // Only the agent whose accept won the attempt: until the engine recorded it, ask again.
+        if (!attempt.agent)
+          return {
+            ok: false,
+            code: "NotStarted",
+            error: "The server has not recorded the accept yet; ask again.",
+          };
         const declaration = execution.document.stages[stageIndex]?.actions.find(
           (a) => a.name === action.actionName,
         );
