@@ -17,6 +17,15 @@ import os from "node:os";
 import path from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
+import {
+  PROTOCOL_VERSION,
+  decode,
+  encode,
+  generateSealKeyPair,
+  natsNames,
+  openSealed,
+  secretsContext,
+} from "@sluice/protocol";
 import { Client } from "pg";
 import { killAgents, startAgentProcess } from "../support/agent-process";
 import { startPrivateNats, type PrivateNats } from "../support/private-nats";
@@ -45,6 +54,10 @@ const job = JSON.parse(fs.readFileSync(process.env.SLUICE_JOB_FILE, "utf8"));
 const token = job.configuration.Token;
 const hash = crypto.createHash("sha256").update(token).digest("hex");
 if (hash !== job.configuration.Expect) { console.error("the token is not the expected one"); process.exit(3); }
+// A gate: the job waits until the test creates this file (to be seen running).
+if (job.configuration.Gate) {
+  const wait = setInterval(() => { if (fs.existsSync(job.configuration.Gate)) { clearInterval(wait); } }, 50);
+}
 process.stdout.write("token is " + token.slice(0, 9));
 setTimeout(() => {
   process.stdout.write(token.slice(9) + " (end)\\n");
@@ -60,6 +73,8 @@ let dataDir: string;
 let repo: string;
 /** Everything published on this test's NATS from the start, as text. */
 const wire: string[] = [];
+/** The same, subject and data of each message. */
+const wireMessages: Array<{ subject: string; data: string }> = [];
 let tap: NatsConnection;
 
 beforeAll(async () => {
@@ -67,6 +82,7 @@ beforeAll(async () => {
   tap = await connect({ servers: nats.url });
   tap.subscribe(">", {
     callback: (_error, msg) => {
+      wireMessages.push({ subject: msg.subject, data: Buffer.from(msg.data).toString("utf8") });
       wire.push(msg.subject, JSON.stringify(msg.headers ? [...msg.headers] : []));
       wire.push(Buffer.from(msg.data).toString("utf8"), Buffer.from(msg.data).toString("latin1"));
     },
@@ -96,6 +112,7 @@ beforeAll(async () => {
           configurationProperties: [
             { name: "Token", required: true, secret: true },
             { name: "Expect", required: true },
+            { name: "Gate", required: false },
           ],
           inputArtifactDetails: { minimumCount: 0, maximumCount: 1 },
           outputArtifactDetails: { minimumCount: 0, maximumCount: 0 },
@@ -136,6 +153,9 @@ afterAll(async () => {
 
 const EXECUTION = `query ($n: String!) { pipeline(name: $n) { executions(first: 1) { nodes {
   id status statusSummary stages { actions { id name status summary outputVariables } } } } } }`;
+
+const EXECUTION_AGENTS = `query ($n: String!) { pipeline(name: $n) { executions(first: 1) { nodes {
+  id status stages { actions { name status agent { id name } } } } } } }`;
 
 async function runToEnd(pipeline: string): Promise<any> {
   const { releaseChange } = dataOf(
@@ -184,7 +204,7 @@ function leakChecks(text: string, where: string, secret = SECRET): void {
   }
 }
 
-const pipeline = (name: string, token: string, expected: string) => ({
+const pipeline = (name: string, token: string, expected: string, gate?: string) => ({
   name,
   stages: [
     {
@@ -205,7 +225,7 @@ const pipeline = (name: string, token: string, expected: string) => ({
           name: "Unlock",
           actionTypeId: VAULT,
           inputArtifacts: [{ name: "Src" }],
-          configuration: { Token: token, Expect: expected },
+          configuration: { Token: token, Expect: expected, ...(gate ? { Gate: gate } : {}) },
         },
       ],
     },
@@ -355,5 +375,134 @@ it("resolves {{resolve:agent-env:NAME}} on the agent's host only: the value is n
     leakChecks((await everyJetStreamMessage(nc)).text, "JetStream", HOST_SECRET);
   } finally {
     await nc.close();
+  }
+});
+
+it("answers a forged secrets request with nothing usable: refused, or sealed for the real agent only", async () => {
+  const gate = path.join(scratch, "gate");
+  dataOf(
+    await t.gql(`mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`, {
+      input: pipeline("gated", SECRET, SECRET_SHA256, gate),
+    }),
+  );
+  // Creating the pipeline started its first execution.
+  // An attacker on the NATS reads the job (and its lease token) off the wire.
+  const job = await eventually(
+    async () => {
+      const found = wireMessages
+        .filter((m) => m.subject.startsWith(`${t.natsPrefix}.jobs.`))
+        .map((m) => {
+          try {
+            return JSON.parse(m.data);
+          } catch {
+            return null;
+          }
+        })
+        .find((j) => j?.pipelineName === "gated" && j?.actionName === "Unlock");
+      return found as { jobId: string; attempt: number; leaseToken: string } | undefined;
+    },
+    60_000,
+    "the gated job on the wire",
+  );
+  const running = await eventually(
+    async () => {
+      const execution = dataOf(await t.gql(EXECUTION_AGENTS, { n: "gated" })).pipeline.executions.nodes[0];
+      const action = execution.stages[1].actions[0];
+      return action.status === "InProgress" && action.agent ? action : undefined;
+    },
+    60_000,
+    "the gated job running on the agent",
+  );
+  const agentId: string = running.agent.id;
+
+  const attacker = await connect({ servers: nats.url });
+  try {
+    const names = natsNames(t.natsPrefix);
+    const ask = async (request: Record<string, unknown>) => {
+      const reply = await attacker.request(
+        names.subjects.secrets,
+        encode("secretsRequest", request as never),
+        {
+          timeout: 5000,
+        },
+      );
+      const decoded = decode("secretsReply", reply.data);
+      if (!decoded.ok) throw new Error(decoded.error.message);
+      return decoded.message;
+    };
+    const base = { jobId: job.jobId, attempt: job.attempt };
+    expect(await ask({ ...base, leaseToken: "x".repeat(43), agentId })).toMatchObject({
+      ok: false,
+      code: "Unauthenticated",
+    });
+    expect(await ask({ ...base, leaseToken: job.leaseToken, agentId: crypto.randomUUID() })).toMatchObject({
+      ok: false,
+      code: "Unauthenticated",
+    });
+    // A registered agent of its own, with its own key: not the agent that runs the job.
+    const { createAgentToken } = dataOf(
+      await t.gql(`mutation { createAgentToken(description: "rogue") { token } }`),
+    );
+    const rogueKeys = generateSealKeyPair();
+    const registered = decode(
+      "registerReply",
+      (
+        await attacker.request(
+          names.subjects.register,
+          encode("registerRequest", {
+            protocolVersion: PROTOCOL_VERSION,
+            token: createAgentToken.token,
+            name: "rogue",
+            providers: [VAULT],
+            version: "0.0.1",
+            publicKey: rogueKeys.publicKey,
+          }),
+          { timeout: 5000 },
+        )
+      ).data,
+    );
+    if (!registered.ok || !registered.message.ok) throw new Error("the rogue agent was not registered");
+    const rogueId = registered.message.agentId;
+    expect(await ask({ ...base, leaseToken: job.leaseToken, agentId: rogueId })).toMatchObject({
+      ok: false,
+      code: "NotYourJob",
+    });
+    // Naming the real agent: the box is sealed for the real agent's key, which the attacker lacks.
+    const sealed = await ask({ ...base, leaseToken: job.leaseToken, agentId });
+    if (!sealed.ok) throw new Error(`expected a sealed box, got ${sealed.code}`);
+    expect(JSON.stringify(sealed)).not.toContain(SECRET);
+    expect(() => openSealed(sealed.sealed, rogueKeys, secretsContext(job.jobId, job.attempt))).toThrow();
+  } finally {
+    await attacker.close();
+  }
+  fs.writeFileSync(gate, "open\n");
+  const execution = await eventually(
+    async () => {
+      const e = dataOf(await t.gql(EXECUTION, { n: "gated" })).pipeline.executions.nodes[0];
+      return ["Succeeded", "Failed"].includes(e.status) ? e : undefined;
+    },
+    60_000,
+    "the gated execution finished",
+  );
+  expect(execution.status).toBe("Succeeded");
+  // Once the attempt is over, nobody gets its secrets.
+  const late = await connect({ servers: nats.url });
+  try {
+    const reply = await late.request(
+      natsNames(t.natsPrefix).subjects.secrets,
+      encode("secretsRequest", {
+        jobId: job.jobId,
+        attempt: job.attempt,
+        leaseToken: job.leaseToken,
+        agentId,
+      }),
+      { timeout: 5000 },
+    );
+    expect(decode("secretsReply", reply.data)).toMatchObject({
+      ok: true,
+      message: { ok: false, code: "JobFinished" },
+    });
+  } finally {
+    await late.close();
   }
 });
