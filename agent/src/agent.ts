@@ -23,6 +23,8 @@ import {
   msgIds,
   natsNames,
   type NatsNames,
+  generateSealKeyPair,
+  type SealKeyPair,
 } from "@sluice/protocol";
 import type { AgentConfig } from "./config";
 import { createJobUsers, type JobUsers } from "./exec/job-users";
@@ -30,6 +32,7 @@ import type { Logger } from "./logger";
 import type { AgentMetrics } from "./metrics";
 import { formatActionTypeId, type ArtifactStore, type Provider, type StopReason } from "./providers/types";
 import { JobRun, jobKey, type JobHost } from "./runtime/job-run";
+import type { HostSecrets } from "./runtime/host-references";
 import { register, RegistrationRefused, type Registration } from "./runtime/registration";
 import { refusalComplete } from "./runtime/refusal";
 import { Slots } from "./runtime/slots";
@@ -101,6 +104,8 @@ export class Agent implements JobHost {
   agent!: { id: string; name: string; pool: string; version: string };
   draining = false;
   readonly minuteMs: number;
+  /** Made at start, in memory only: the server seals jobs' secrets for its public key (5.11). */
+  readonly sealKeys: SealKeyPair = generateSealKeyPair();
 
   private readonly jobs = new Map<string, JobRun>();
   private readonly runs = new Set<Promise<void>>();
@@ -135,6 +140,11 @@ export class Agent implements JobHost {
 
   get agentId(): string {
     return this.agent.id;
+  }
+
+  /** What jobs may read of this host's secrets (--secret-env, --secret-dir). */
+  get hostSecrets(): HostSecrets {
+    return this.config.hostSecrets ?? { env: [] };
   }
 
   get giveUp(): AbortSignal {
@@ -251,6 +261,7 @@ export class Agent implements JobHost {
       providers: [...this.deps.providers.values()].map((p) => p.id),
       version: AGENT_VERSION,
       capacity: config.concurrency,
+      publicKey: this.sealKeys.publicKey,
     };
   }
 

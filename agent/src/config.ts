@@ -52,6 +52,12 @@ export interface AgentConfig {
   metricsPort?: number;
   /** The address the metrics listen on (default 127.0.0.1: only this host scrapes). */
   metricsHost?: string;
+  /**
+   * Secrets kept on this host (runtime/host-references.ts): the environment variables a job may
+   * name in `{{resolve:agent-env:NAME}}`, and the directory whose files `{{resolve:agent-file:PATH}}`
+   * may read. None by default: a job reads nothing of the agent's own.
+   */
+  hostSecrets?: { env: string[]; dir?: string };
 }
 
 export type ConfigResult =
@@ -87,6 +93,8 @@ const SOURCES = {
   pollIntervalMs: "--poll-interval-ms (SLUICE_AGENT_POLL_INTERVAL_MS)",
   metricsPort: "--metrics-port (SLUICE_AGENT_METRICS_PORT)",
   metricsHost: "--metrics-host (SLUICE_AGENT_METRICS_HOST)",
+  secretEnv: "--secret-env (SLUICE_AGENT_SECRET_ENV)",
+  secretDir: "--secret-dir (SLUICE_AGENT_SECRET_DIR)",
 } as const;
 type Key = keyof typeof SOURCES;
 
@@ -201,6 +209,19 @@ const schema = z.object({
   metricsPort: intText(0, 65535).optional(),
   logFormat: z.enum(["json", "pretty"], { error: "must be json or pretty" }),
   metricsHost: z.string().regex(/^[\w.:-]{1,255}$/, "must be a host name or an IP address"),
+  secretEnv: z.array(
+    z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "must be environment variable names, comma-separated")
+      .refine((name) => !/^(SLUICE_AGENT_|NATS_)/.test(name), {
+        error: "must not name the agent's own settings (SLUICE_AGENT_*, NATS_*)",
+      }),
+  ),
+  secretDir: z
+    .string()
+    .min(1)
+    .transform((d) => path.resolve(d))
+    .optional(),
 });
 
 /**
@@ -279,7 +300,19 @@ export function parseConfig(
       ),
     )
     .addOption(new Option("--metrics-port <port>", "serve Prometheus metrics on this port (default: off)"))
-    .addOption(new Option("--metrics-host <host>", "the address metrics listen on (default 127.0.0.1)"));
+    .addOption(new Option("--metrics-host <host>", "the address metrics listen on (default 127.0.0.1)"))
+    .addOption(
+      new Option(
+        "--secret-env <names>",
+        "environment variables jobs may read as {{resolve:agent-env:NAME}}, comma-separated (default: none)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--secret-dir <dir>",
+        "the directory whose files jobs may read as {{resolve:agent-file:PATH}} (default: none)",
+      ),
+    );
 
   let flags: Record<string, string | string[] | boolean | undefined>;
   try {
@@ -356,6 +389,11 @@ export function parseConfig(
     pollIntervalMs: str(flags.pollIntervalMs, env.SLUICE_AGENT_POLL_INTERVAL_MS),
     metricsPort: str(flags.metricsPort, env.SLUICE_AGENT_METRICS_PORT),
     metricsHost: str(flags.metricsHost, env.SLUICE_AGENT_METRICS_HOST, "127.0.0.1"),
+    secretEnv: (str(flags.secretEnv, env.SLUICE_AGENT_SECRET_ENV) ?? "")
+      .split(",")
+      .map((n) => n.trim())
+      .filter((n) => n.length > 0),
+    secretDir: str(flags.secretDir, env.SLUICE_AGENT_SECRET_DIR),
   };
 
   const parsed = schema.safeParse(raw);
@@ -422,6 +460,7 @@ export function parseConfig(
       logFormat: v.logFormat,
       ...(v.pollIntervalMs === undefined ? {} : { pollIntervalMs: v.pollIntervalMs }),
       ...(v.metricsPort === undefined ? {} : { metricsPort: v.metricsPort, metricsHost: v.metricsHost }),
+      hostSecrets: { env: v.secretEnv, ...(v.secretDir === undefined ? {} : { dir: v.secretDir }) },
     },
   };
 }

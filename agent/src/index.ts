@@ -92,5 +92,6 @@ function resolveConfig(options: AgentOptions): AgentConfig {
     ...(options.metricsPort === undefined
       ? {}
       : { metricsPort: options.metricsPort, metricsHost: options.metricsHost ?? "127.0.0.1" }),
+    ...(options.hostSecrets === undefined ? {} : { hostSecrets: options.hostSecrets }),
   };
 }

@@ -11,3 +11,4 @@ export * from "./messages";
 export * from "./codec";
 export * from "./streams";
 export * from "./transient";
+export * from "./sealed";

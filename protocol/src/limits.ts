@@ -60,6 +60,8 @@ export const MAX_MESSAGE_BYTES = {
   registerReply: 4 * KiB,
   agentHeartbeat: 64 * KiB,
   agentHeartbeatReply: 4 * KiB,
+  secretsRequest: 4 * KiB,
+  secretsReply: 2 * MiB,
   pipelineEvent: 16 * KiB,
 } as const;
 

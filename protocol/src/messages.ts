@@ -58,6 +58,14 @@ function noRepeats<T>(keyOf: (item: T) => string, what: string, field?: string) 
 
 const utf8 = new TextEncoder();
 
+/** The longest sealed secrets box, in base64url characters. */
+const MiB_TEXT = 1024 * 1024;
+
+/** A raw 32-byte x25519 public key in base64url (43 characters). */
+const x25519PublicKeySchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, {
+  error: "must be a raw x25519 public key in base64url (43 characters)",
+});
+
 export const protocolVersionSchema = z.int().min(1);
 export const idSchema = matching(PATTERNS.id);
 export const attemptSchema = z.int().min(1);
@@ -294,6 +302,12 @@ export const registerRequestSchema = z.object({
     .superRefine(noRepeats(actionTypeKey, "Action type")),
   version: text(LIMITS.agentVersionLength),
   capacity: z.int().min(1).max(LIMITS.agentCapacity).default(1),
+  /**
+   * The agent's x25519 public key (raw 32 bytes, base64url), made at its start and kept in memory:
+   * the server seals a job's secret values for it (5.11). Optional: an agent without one runs no
+   * job that has secrets.
+   */
+  publicKey: x25519PublicKeySchema.optional(),
 });
 export type RegisterRequest = z.output<typeof registerRequestSchema>;
 
@@ -386,6 +400,36 @@ export const pipelineEventSchema = z
 export type PipelineEvent = z.output<typeof pipelineEventSchema>;
 
 // ---------------------------------------------------------------------------------------------
+// 5.11 SecretsRequest and SecretsReply — agent ↔ server (core NATS request)
+
+export const secretsRequestSchema = z.object({
+  ...jobRefSchema.shape,
+  leaseToken: leaseTokenSchema,
+  agentId: idSchema,
+});
+export type SecretsRequest = z.output<typeof secretsRequestSchema>;
+
+const base64url = (max: number) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9_-]*$/)
+    .max(max);
+
+export const secretsReplySchema = z.discriminatedUnion("ok", [
+  z.object({
+    ok: z.literal(true),
+    /** JSON of { property: value }, sealed for the agent's registered key (sealed.ts). */
+    sealed: z.object({
+      ephemeralPublicKey: x25519PublicKeySchema,
+      iv: base64url(32),
+      ciphertext: base64url(2 * MiB_TEXT),
+    }),
+  }),
+  z.object({ ok: z.literal(false), code: text(64), error: text(LIMITS.summaryLength) }),
+]);
+export type SecretsReply = z.output<typeof secretsReplySchema>;
+
+// ---------------------------------------------------------------------------------------------
 // All of them, by the name the codec and ParsedSubject.message use
 
 export const messageSchemas = {
@@ -399,6 +443,8 @@ export const messageSchemas = {
   registerReply: registerReplySchema,
   agentHeartbeat: agentHeartbeatSchema,
   agentHeartbeatReply: agentHeartbeatReplySchema,
+  secretsRequest: secretsRequestSchema,
+  secretsReply: secretsReplySchema,
   pipelineEvent: pipelineEventSchema,
 } as const;
 

@@ -117,6 +117,7 @@ export type ParsedSubject =
   | { kind: "agentCancel"; message: "cancel"; agentId: string }
   | { kind: "register"; message: "registerRequest" }
   | { kind: "agentHeartbeat"; message: "agentHeartbeat" }
+  | { kind: "secrets"; message: "secretsRequest" }
   | { kind: "events"; message: "pipelineEvent"; pipelineName: string };
 
 export interface NatsNames {
@@ -148,6 +149,8 @@ export interface NatsNames {
     agentCancel(agentId: string): string;
     readonly register: string;
     readonly agentHeartbeat: string;
+    /** Core NATS requests for a job's secret values, sealed for the asking agent (5.11). */
+    readonly secrets: string;
     event(pipelineName: string): string;
     /** Which installation (database) uses this prefix: the server's claim, 4.3. */
     readonly installation: string;
@@ -203,6 +206,7 @@ export function natsNames(prefix: string = DEFAULT_PREFIX): NatsNames {
         subject("agents", tokenize(checked("Agent id", agentId, PATTERNS.id)), "cancel"),
       register: subject("agents", "register"),
       agentHeartbeat: subject("agents", "heartbeat"),
+      secrets: subject("agents", "secrets"),
       event: (pipelineName: string) => subject("events", tokenize(pipelineName)),
       installation: `${p}.installation`,
     }),
@@ -277,6 +281,7 @@ function parseAgents(tokens: string[]): ParsedSubject | null {
     return { kind: "register", message: "registerRequest" };
   if (tokens.length === 1 && tokens[0] === "heartbeat")
     return { kind: "agentHeartbeat", message: "agentHeartbeat" };
+  if (tokens.length === 1 && tokens[0] === "secrets") return { kind: "secrets", message: "secretsRequest" };
   if (tokens.length === 2 && tokens[1] === "cancel") {
     const agentId = single(tokens.slice(0, 1), PATTERNS.id);
     return agentId === null ? null : { kind: "agentCancel", message: "cancel", agentId };

@@ -91,6 +91,15 @@ export const valid: { [K in MessageKind]: MessageInput<K> } = {
     leaving: false,
   },
   agentHeartbeatReply: { ok: true },
+  secretsRequest: { jobId: JOB_ID, attempt: 1, leaseToken: LEASE, agentId: AGENT_ID },
+  secretsReply: {
+    ok: true,
+    sealed: {
+      ephemeralPublicKey: "8kUwDUIn_VTKVT7wQfkQ_gma-sozcRHqYaXC73q2U2g",
+      iv: "4pzfShOXXipVvaKJ",
+      ciphertext: "BvZwZ2H8-7xhZAd0ZhM7e2ibxRyk3aTY_B1ThKGt8u-oiI_vN1N3V5E",
+    },
+  },
   pipelineEvent: {
     pipelineName: "web.app@v2",
     type: "ACTION_SUCCEEDED",

@@ -64,6 +64,8 @@ import { RetentionJob } from "./messaging/retention";
 import { AgentStore } from "./persistence/agent-store";
 import { AuditStore } from "./persistence/audit-store";
 import { installationIdOf, leaseKeyOf } from "./persistence/installation";
+import { MasterKeyring, SecretVault } from "./persistence/secret-vault";
+import { createRegistry } from "./domain/action-types/builtins";
 import { LeaseTokens } from "./engine/lease-tokens";
 import { openDatabase } from "./persistence/data-source";
 import { WebhookStore } from "./persistence/webhook-store";
@@ -122,6 +124,21 @@ export async function startServer({
     throw new StartupError(`cannot open the database (${where}): ${reasonOf(error)}`, { cause: error });
   });
   const leaseTokens = new LeaseTokens(await leaseKeyOf(db));
+  let keyring: MasterKeyring;
+  try {
+    keyring = new MasterKeyring({ ...config.masterKey, dataDir: config.dataDir });
+  } catch (error) {
+    await db.destroy().catch(() => undefined);
+    throw new StartupError(`cannot read the master key: ${reasonOf(error)}`, { cause: error });
+  }
+  if (keyring.generated)
+    logger.warn({ file: keyring.file }, "generated a master key for secret values; back it up");
+  const vault = new SecretVault(db, keyring);
+  // Installations from before encryption at rest: their clear secret values, encrypted once.
+  const encrypted = await vault.encryptExisting(
+    createRegistry(await new PipelineStore(db).customActionTypes()),
+  );
+  if (encrypted > 0) logger.info({ rows: encrypted }, "encrypted the secret values stored in clear");
   const nats = new NatsLink(config.natsUrl, config.natsPrefix, logger, config.natsReplicas);
   const metricSources = {
     db,
@@ -168,6 +185,7 @@ export async function startServer({
     agents,
     { heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, natsReplicas: config.natsReplicas },
     logger,
+    { vault, leaseTokens, store: new PipelineStore(db), db },
   );
   const results = new ResultsConsumer(nats, config.natsPrefix, engine, agents, leaseTokens, logger);
   const timers = new TimerLoop(engine, new ResultsProgress(nats, config.natsPrefix), logger);
@@ -180,7 +198,14 @@ export async function startServer({
   const identity = new IdentityService(identityStore, authenticator, connections);
   const routeAuth = { authenticator, lookups: resourceLookups(engine, identityStore) };
   const services = {
-    definitions: new PipelineDefinitions(db, { maxPipelines: config.maxPipelines }, clock, config.natsPrefix),
+    definitions: new PipelineDefinitions(
+      db,
+      { maxPipelines: config.maxPipelines },
+      clock,
+      vault,
+      config.natsPrefix,
+    ),
+    vault,
     store: new PipelineStore(db),
     engine,
     events,

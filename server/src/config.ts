@@ -113,6 +113,22 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.string().min(16, { message: "at least 16 characters" }).optional(),
   ),
+  /**
+   * Master keys for secret values at rest (persistence/secret-vault.ts): base64 of 32 random bytes
+   * (`openssl rand -base64 32`), comma-separated during a rotation (the first one current). Unset:
+   * SLUICE_MASTER_KEY_FILE, or `<data dir>/master-key`, made 0600 on the first start.
+   */
+  SLUICE_MASTER_KEY: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9+/=_-]{43,44}(,[A-Za-z0-9+/=_-]{43,44})*$/, {
+        message: "base64 of 32 random bytes (openssl rand -base64 32), comma-separated",
+      })
+      .optional(),
+  ),
+  /** A file holding the master keys, one a line, the first one current. */
+  SLUICE_MASTER_KEY_FILE: z.preprocess(emptyAsUndefined, z.string().optional()),
   /** A bearer token that may only scrape /metrics (Prometheus' credentials); none when unset. */
   SLUICE_METRICS_TOKEN: z.preprocess(
     emptyAsUndefined,
@@ -237,6 +253,8 @@ export interface Config {
   natsReplicas: number;
   dataDir: string;
   adminToken: string | undefined;
+  /** SLUICE_MASTER_KEY and SLUICE_MASTER_KEY_FILE (persistence/secret-vault.ts). */
+  masterKey: { keys: string | undefined; file: string | undefined };
   metricsToken: string | undefined;
   metricsPublic: boolean;
   maxPipelines: number;
@@ -273,7 +291,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? "environment");
       // A token's value is a secret even when it is a bad one: the message names it, never shows it.
-      const shown = /TOKEN|SECRET|PASSWORD/.test(name) ? "(hidden)" : JSON.stringify(env[name] ?? "");
+      const shown = /TOKEN|SECRET|PASSWORD|KEY/.test(name) ? "(hidden)" : JSON.stringify(env[name] ?? "");
       return `${name}=${shown} is invalid: expected ${issue.message}`;
     });
     throw new ConfigError(problems);
@@ -298,6 +316,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     natsReplicas: Number(e.SLUICE_NATS_REPLICAS),
     dataDir: path.resolve(e.SLUICE_DATA_DIR),
     adminToken: e.SLUICE_ADMIN_TOKEN,
+    masterKey: {
+      keys: e.SLUICE_MASTER_KEY,
+      file: e.SLUICE_MASTER_KEY_FILE ? path.resolve(e.SLUICE_MASTER_KEY_FILE) : undefined,
+    },
     metricsToken: e.SLUICE_METRICS_TOKEN,
     metricsPublic: e.SLUICE_METRICS_PUBLIC === "1" || e.SLUICE_METRICS_PUBLIC === "true",
     maxPipelines: e.SLUICE_MAX_PIPELINES,

@@ -5,6 +5,7 @@
  */
 import { LIMITS, TIMINGS, type LogChunkMessage, type LogStream } from "@sluice/protocol";
 import type { LogSink } from "../providers/types";
+import { SecretMasker, type StreamMasker } from "./secret-mask";
 
 /** Stores one chunk; rejects when it could not (the sink then retries the same chunk). */
 export type ChunkPublisher = (chunk: LogChunkMessage) => Promise<void>;
@@ -59,6 +60,12 @@ export class JobLog implements LogSink {
   private closed = false;
   private abandoned = false;
   private retryWake: (() => void) | null = null;
+  /** The job's secret values, hidden before any text is cut into chunks (secret-mask.ts). */
+  private masker: SecretMasker | null = null;
+  private readonly streamMasks: Record<"stdout" | "stderr", StreamMasker | null> = {
+    stdout: null,
+    stderr: null,
+  };
 
   constructor(private readonly options: JobLogOptions) {
     this.capBytes = options.capBytes ?? LIMITS.logBytesPerAttempt;
@@ -80,17 +87,32 @@ export class JobLog implements LogSink {
     return this.bytesDropped;
   }
 
+  /**
+   * Hides these values in everything written from now on (call it before the job's process
+   * starts): each stream is masked as it streams, so a value split across writes is still found.
+   */
+  maskSecrets(values: Iterable<string>): void {
+    const masker = new SecretMasker(values);
+    if (masker.empty) return;
+    this.masker = masker;
+    this.streamMasks.stdout = masker.stream();
+    this.streamMasks.stderr = masker.stream();
+  }
+
   write(stream: "stdout" | "stderr", data: string | Uint8Array): void {
     if (this.closed) return;
     // Streaming decode: a multi-byte character split across two reads stays whole, and bytes that
     // are not UTF-8 become U+FFFD instead of breaking the message.
-    const text = typeof data === "string" ? data : this.decoders[stream].decode(data, { stream: true });
+    const decoded = typeof data === "string" ? data : this.decoders[stream].decode(data, { stream: true });
+    const mask = this.streamMasks[stream];
+    const text = mask ? mask.push(decoded) : decoded;
     if (text.length > 0) this.take(stream, text);
   }
 
   system(line: string): void {
     if (this.closed) return;
-    this.addLine("system", `${line.replace(/\n+$/, "")}\n`, this.now());
+    const text = this.masker ? this.masker.mask(line) : line;
+    this.addLine("system", `${text.replace(/\n+$/, "")}\n`, this.now());
     this.schedule();
   }
 
@@ -98,7 +120,9 @@ export class JobLog implements LogSink {
   async close(): Promise<number> {
     if (!this.closed) {
       for (const stream of ["stdout", "stderr"] as const) {
-        const rest = this.decoders[stream].decode();
+        const decoded = this.decoders[stream].decode();
+        const mask = this.streamMasks[stream];
+        const rest = mask ? mask.push(decoded) + mask.end() : decoded;
         if (rest.length > 0) this.take(stream, rest);
         this.flushPartial(stream);
       }

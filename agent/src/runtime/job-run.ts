@@ -6,6 +6,7 @@
  */
 import path from "node:path";
 import type { JetStreamClient, JetStreamManager, JsMsg, PubAck } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
 import {
   LIMITS,
   PROTOCOL_VERSION,
@@ -17,9 +18,18 @@ import {
   type JobMessage,
   type MessageInput,
   type NatsNames,
+  type SealKeyPair,
   type StoredArtifact,
 } from "@sluice/protocol";
 import { giveTree, killAllOf, realPathInside, type JobUser, type JobUsers } from "../exec/job-users";
+import { SecretMasker } from "../logs/secret-mask";
+import { fetchSecrets, hasSecrets, SecretsRefused } from "./secrets";
+import {
+  HostReferenceError,
+  hasHostReferences,
+  resolveHostReferences,
+  type HostSecrets,
+} from "./host-references";
 import type { Logger } from "../logger";
 import { JobLog } from "../logs/log-sink";
 import { INTERNAL_DIR } from "../providers/environment";
@@ -41,6 +51,12 @@ export interface JobHost {
   readonly names: NatsNames;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
+  /** Core NATS, for the job's secrets request (5.11). */
+  readonly nc: NatsConnection;
+  /** The agent's x25519 key pair: its public key was registered, its private key opens secrets. */
+  readonly sealKeys: SealKeyPair;
+  /** What `{{resolve:agent-env:…}}` and `{{resolve:agent-file:…}}` may read on this host. */
+  readonly hostSecrets: HostSecrets;
   readonly logger: Logger;
   readonly agent: {
     readonly id: string;
@@ -98,6 +114,8 @@ export class JobRun {
   /** At debug level: [step, ms since the job was received], logged with "job timings". */
   private readonly timings: [string, number][] | null;
   private readonly receivedAt = performance.now();
+  /** The job's secret values once opened: hidden in its log and in what it reports. */
+  private secretMask: SecretMasker | null = null;
 
   /** The outcome this run reported to the server (null until then, and when it never did). */
   reported: Outcome["outcome"] | null = null;
@@ -413,16 +431,25 @@ export class JobRun {
 
     let outcome: Outcome;
     try {
+      const runJob = await this.withSecrets(jobLog);
       const workspace = await workspacePromise;
       this.mark("workspace");
-      outcome = await this.work(workspace, jobLog);
+      outcome = await this.work(workspace, jobLog, runJob);
     } catch (error) {
-      outcome = {
-        outcome: "Failed",
-        failureType: "SystemUnavailable",
-        summary: `The agent could not run the job: ${errorMessage(error)}`,
-        errorDetails: { message: errorMessage(error) },
-      };
+      outcome =
+        error instanceof SecretsRefused
+          ? failed(
+              "ConfigurationError",
+              `The server refused the job's secrets (${error.code}): ${error.message}`,
+            )
+          : error instanceof HostReferenceError
+            ? failed("ConfigurationError", `A secret reference cannot be resolved: ${error.message}`)
+            : {
+                outcome: "Failed",
+                failureType: "SystemUnavailable",
+                summary: `The agent could not run the job: ${errorMessage(error)}`,
+                errorDetails: { message: errorMessage(error) },
+              };
     }
     this.mark("workDone");
 
@@ -448,8 +475,39 @@ export class JobRun {
     this.mark("workspaceRemoved");
   }
 
+  /**
+   * The job with its secret values in its configuration, opened in memory (5.11); the log hides
+   * them from here on. The job itself when it has none.
+   */
+  private async withSecrets(jobLog: JobLog): Promise<JobMessage> {
+    const { job, host } = this;
+    const sealed = hasSecrets(job);
+    if (!sealed && !hasHostReferences(job.configuration)) return job;
+    const values = sealed
+      ? await fetchSecrets(
+          host.nc,
+          host.names,
+          host.sealKeys,
+          job,
+          this.agentId,
+          this.controller.signal,
+          (why) => this.log.warn({ why }, "the job's secrets did not arrive; asking again"),
+        )
+      : {};
+    // References to this host's secrets are resolved once the server's values are in place.
+    const onHost = resolveHostReferences({ ...job.configuration, ...values }, host.hostSecrets);
+    const hidden = [...Object.values(values), ...onHost.values];
+    this.secretMask = new SecretMasker(hidden);
+    jobLog.maskSecrets(hidden);
+    this.mark("secrets");
+    if (sealed) jobLog.system(`Opened ${Object.keys(values).length} secret value(s) sealed for this agent`);
+    if (onHost.values.length > 0)
+      jobLog.system(`Resolved ${onHost.values.length} secret reference(s) on this host`);
+    return { ...job, configuration: onHost.configuration };
+  }
+
   /** Inputs, the provider, outputs: the outcome of the job itself. */
-  private async work(workspace: string, jobLog: JobLog): Promise<Outcome> {
+  private async work(workspace: string, jobLog: JobLog, runJob: JobMessage): Promise<Outcome> {
     const { job, host } = this;
     const signal = this.controller.signal;
     const inputs = new Map<string, string>();
@@ -489,7 +547,7 @@ export class JobRun {
     if (signal.aborted) return stoppedOutcome(this.stopReason!);
 
     const context: JobContext = {
-      job,
+      job: runJob,
       workspace,
       inputs,
       log: jobLog,
@@ -738,14 +796,18 @@ export class JobRun {
 
   private completeMessage(outcome: Outcome, lastLogSequence: number): MessageInput<"complete"> {
     const { job } = this;
+    // What the job reports passes the same mask as its log: a secret it echoed stays hidden.
+    const hide = (text: string) => this.secretMask?.mask(text) ?? text;
     const base = {
       jobId: job.jobId,
       attempt: job.attempt,
       leaseToken: job.leaseToken,
       agentId: this.agentId,
-      summary: clip(outcome.summary, LIMITS.summaryLength),
+      summary: clip(hide(outcome.summary), LIMITS.summaryLength),
       externalUrl: outcome.externalUrl,
-      outputVariables: outcome.outputVariables ?? {},
+      outputVariables: Object.fromEntries(
+        Object.entries(outcome.outputVariables ?? {}).map(([name, value]) => [name, hide(value)]),
+      ),
       outputArtifacts: outcome.outputArtifacts ?? [],
       testReport: outcome.testReport,
       lastLogSequence,
@@ -761,7 +823,7 @@ export class JobRun {
       errorDetails:
         details && details.message.length > 0
           ? {
-              message: clip(details.message, LIMITS.errorMessageLength),
+              message: clip(hide(details.message), LIMITS.errorMessageLength),
               ...(details.code ? { code: clip(details.code, LIMITS.errorCodeLength) } : {}),
             }
           : undefined,

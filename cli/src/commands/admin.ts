@@ -13,10 +13,18 @@ export const EXPORT_INSTALLATION_MUTATION =
 export const IMPORT_INSTALLATION_MUTATION =
   "mutation($archive:JSON!){ importInstallation(archive:$archive){ pipelines pipelineVersions customActionTypes agentTokens notificationTargets notificationRules executions webhooksToRenew secretsToReenter targetsToReenter } }";
 
+export const ROTATE_MASTER_KEY_MUTATION = `mutation{ rotateMasterKey{ masterKeyId rewrapped source } }`;
+
+interface RotateMasterKeyData {
+  rotateMasterKey: { masterKeyId: string; rewrapped: number; source: string };
+}
+
 export function register(program: Command, context: ContextFactory): void {
   const admin = program
     .command("admin")
-    .description("Installation administration: export and import of every definition (backup and restore).");
+    .description(
+      "Installation administration: export and import of every definition (backup and restore), and the master key's rotation.",
+    );
 
   admin
     .command("export")
@@ -58,5 +66,18 @@ export function register(program: Command, context: ContextFactory): void {
         archive: await ctx.readInput(archive),
       });
       ctx.print({ import: data.importInstallation });
+    });
+
+  admin
+    .command("rotate-key")
+    .description(
+      "Re-wrap the data keys of secret values under a new master key, without downtime. With the " +
+        "server's key file a new key is made there; with SLUICE_MASTER_KEY put the new key first " +
+        "(the old one after it, comma-separated) on every server, run this, then drop the old key.",
+    )
+    .action(async (_options: unknown, command: Command) => {
+      const ctx = context(command);
+      const data = await ctx.request<RotateMasterKeyData>(ROTATE_MASTER_KEY_MUTATION, {});
+      ctx.print(data.rotateMasterKey);
     });
 }

@@ -20,6 +20,8 @@ import { PipelineEntity } from "../persistence/entities/pipeline.entity";
 import { auditedTransaction } from "../persistence/audit-store";
 import { ExecutionStore } from "../persistence/execution-store";
 import { PipelineStore } from "../persistence/pipeline-store";
+import type { SecretVault } from "../persistence/secret-vault";
+import type { ActionTypeRegistry } from "../domain/action-types/action-type";
 import type { Clock } from "./clock";
 import { followPipelineSources } from "./source-poller";
 
@@ -52,6 +54,8 @@ export class PipelineDefinitions {
     private readonly db: DataSource,
     private readonly limits: DefinitionLimits,
     private readonly clock: Clock,
+    /** Encrypts secret values before any document is stored (persistence/secret-vault.ts). */
+    private readonly vault: SecretVault,
     /** The installation's NATS prefix, for definition events; none: no events (tests of definitions alone). */
     natsPrefix?: string,
   ) {
@@ -114,8 +118,9 @@ export class PipelineDefinitions {
 
   async create(input: unknown, principal: Principal): Promise<PipelineEntity> {
     return this.write(async (m) => {
-      const document = this.validOrThrow(input, createRegistry(await this.store.customActionTypes(m)));
-      return this.insert(m, document, principal);
+      const registry = createRegistry(await this.store.customActionTypes(m));
+      const document = this.validOrThrow(input, registry);
+      return this.insert(m, document, principal, registry);
     });
   }
 
@@ -129,7 +134,7 @@ export class PipelineDefinitions {
       const current = await this.lockForChange(m, document.name, expectedVersion);
       if (stored?.version !== current.version)
         document = this.validOrThrow(input, registry, current.document);
-      return this.writeVersion(m, current, document, principal);
+      return this.writeVersion(m, current, document, principal, registry);
     });
   }
 
@@ -148,7 +153,7 @@ export class PipelineDefinitions {
       if (document.name !== name) {
         throw new ValidationError([{ path: "name", message: "editStages cannot rename the pipeline." }]);
       }
-      return this.writeVersion(m, current, document, principal);
+      return this.writeVersion(m, current, document, principal, registry);
     });
   }
 
@@ -177,19 +182,18 @@ export class PipelineDefinitions {
     return this.write(async (m) => {
       const custom = await this.store.customActionTypes(m);
       if (detectDocumentFormat(json) === "SLUICE") {
-        const document = this.validOrThrow(json, createRegistry(custom));
-        return { pipeline: await this.insert(m, document, principal), warnings: [] };
+        const registry = createRegistry(custom);
+        const document = this.validOrThrow(json, registry);
+        return { pipeline: await this.insert(m, document, principal, registry), warnings: [] };
       }
       const converted = fromAwsDocument(json, createRegistry(custom));
       if (!converted.ok) throw new ValidationError(converted.issues);
-      const document = this.validOrThrow(
-        converted.document,
-        createRegistry([...custom, ...converted.customTypes]),
-      );
+      const registry = createRegistry([...custom, ...converted.customTypes]);
+      const document = this.validOrThrow(converted.document, registry);
       for (const definition of converted.customTypes) {
         await this.insertActionType(m, definition, principal);
       }
-      return { pipeline: await this.insert(m, document, principal), warnings: converted.warnings };
+      return { pipeline: await this.insert(m, document, principal, registry), warnings: converted.warnings };
     });
   }
 
@@ -233,10 +237,12 @@ export class PipelineDefinitions {
 
   private async insert(
     m: EntityManager,
-    document: PipelineDocument,
+    clear: PipelineDocument,
     principal: Principal,
+    registry: ActionTypeRegistry,
   ): Promise<PipelineEntity> {
     this.changed();
+    const document = await this.vault.sealDocument(m, clear, null, registry);
     await m.query("SELECT pg_advisory_xact_lock($1)", [CREATE_LOCK]);
     if (await this.store.findByName(document.name, m)) {
       throw new ConflictError(`A pipeline named "${document.name}" already exists.`);
@@ -303,10 +309,12 @@ export class PipelineDefinitions {
   private async writeVersion(
     m: EntityManager,
     current: PipelineEntity,
-    document: PipelineDocument,
+    clear: PipelineDocument,
     principal: Principal,
+    registry: ActionTypeRegistry,
   ): Promise<PipelineEntity> {
     this.changed();
+    const document = await this.vault.sealDocument(m, clear, current.document, registry);
     if (sameDocument(current.document, document)) return current;
     const now = this.clock();
     const version = current.version + 1;

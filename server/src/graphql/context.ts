@@ -13,6 +13,7 @@ import type { WebhookStore } from "../persistence/webhook-store";
 import type { Logger } from "../logger";
 import type { NotificationService } from "../notifications/notification-service";
 import type { PipelineStore } from "../persistence/pipeline-store";
+import type { SecretVault } from "../persistence/secret-vault";
 
 /** What every resolver gets: who asks, and the services it may call. */
 export interface GraphQLContext {
@@ -34,6 +35,8 @@ export interface GraphQLContext {
   notifications: NotificationService;
   /** Export and import of the installation's definitions. */
   archives: InstallationArchives;
+  /** Secret values at rest: the master key's rotation (persistence/secret-vault.ts). */
+  vault: SecretVault;
   /** The server's address as others reach it (SLUICE_PUBLIC_URL). */
   publicUrl: string;
 }
@@ -54,5 +57,6 @@ export type ContextServices = Pick<
   | "lookups"
   | "notifications"
   | "archives"
+  | "vault"
   | "publicUrl"
 >;

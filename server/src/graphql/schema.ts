@@ -8,6 +8,7 @@ import { ArchiveResolver } from "./resolvers/archive.resolver";
 import { AuditResolver } from "./resolvers/audit.resolver";
 import { IdentityResolver } from "./resolvers/identity.resolver";
 import { VersionResolver } from "./resolvers/version.resolver";
+import { InstallationResolver } from "./resolvers/installation.resolver";
 import { AgentResolver } from "./resolvers/agent.resolver";
 import { LogResolver } from "./resolvers/log.resolver";
 import { PipelineWebhookResolver } from "./resolvers/webhook.resolver";
@@ -41,6 +42,7 @@ export const resolvers = [
   PipelineWebhookResolver,
   AuditResolver,
   IdentityResolver,
+  InstallationResolver,
   NotificationRuleResolver,
   NotificationTargetResolver,
   NotificationDeliveryResolver,

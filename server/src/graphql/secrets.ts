@@ -53,5 +53,9 @@ export async function logMasker(
   resolvedConfiguration: Record<string, string> | null,
 ): Promise<(text: string) => string> {
   const secrets = secretProperties((await registryFor(ctx, [typeId])).find(typeId));
-  return textMasker(resolvedConfiguration, secrets);
+  if (resolvedConfiguration === null || secrets.size === 0) return (text) => text;
+  // Values are encrypted at rest: opened in memory to be found in the text (agents mask them
+  // before sending already; this is for logs stored before they did).
+  const opened = await ctx.vault.openSecrets(resolvedConfiguration, secrets).catch(() => ({}));
+  return textMasker({ ...resolvedConfiguration, ...opened }, secrets);
 }

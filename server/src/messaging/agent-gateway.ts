@@ -11,7 +11,17 @@ import {
   type NatsNames,
   type RegisterReply,
   type RegisterRequest,
+  type SecretsReply,
+  seal,
+  secretsContext,
 } from "@sluice/protocol";
+import { createRegistry } from "../domain/action-types/builtins";
+import type { ExecutionState } from "../domain/execution/types";
+import { secretProperties } from "../domain/pipeline/secrets";
+import type { LeaseTokens } from "../engine/lease-tokens";
+import type { PipelineStore } from "../persistence/pipeline-store";
+import type { SecretVault } from "../persistence/secret-vault";
+import type { DataSource } from "typeorm";
 import { parseTimerKey } from "../domain/execution";
 import type { Logger } from "../logger";
 import type { AgentRow, AgentStore } from "../persistence/agent-store";
@@ -44,6 +54,13 @@ export class AgentGateway {
     /** natsReplicas: SLUICE_NATS_REPLICAS, the replicas of the job consumers it creates (default 1). */
     private readonly options: { heartbeatIntervalSeconds: number; natsReplicas?: number },
     private readonly logger: Logger,
+    /** What answering secretsRequest needs (PROTOCOL.md 5.11). */
+    private readonly secrets: {
+      vault: SecretVault;
+      leaseTokens: LeaseTokens;
+      store: PipelineStore;
+      db: DataSource;
+    },
   ) {
     this.names = natsNames(prefix);
     this.statusSubject = `${prefix}.server.agents`;
@@ -64,6 +81,12 @@ export class AgentGateway {
         queue,
         callback: (error, msg) => {
           if (!error) void this.heartbeat(msg);
+        },
+      }),
+      nc.subscribe(this.names.subjects.secrets, {
+        queue,
+        callback: (error, msg) => {
+          if (!error) void this.answerSecrets(msg);
         },
       }),
       nc.subscribe(this.statusSubject, {
@@ -168,6 +191,7 @@ export class AgentGateway {
       protocolVersion: request.protocolVersion,
       heartbeatIntervalSeconds: this.options.heartbeatIntervalSeconds,
     });
+    await this.store.recordPublicKey(agent.id, request.publicKey ?? null);
     this.logger.info({ agentId: agent.id, name: agent.name, pool: agent.pool }, "agent registered");
     this.announce([agent]);
     return {
@@ -176,6 +200,91 @@ export class AgentGateway {
       agentId: agent.id,
       heartbeatIntervalSeconds: this.options.heartbeatIntervalSeconds,
     };
+  }
+
+  private async answerSecrets(msg: Msg): Promise<void> {
+    const reply = await this.sealedSecrets(msg).catch((error: unknown): SecretsReply => {
+      // The message names the failure, never a value (none is in scope here anyway).
+      this.logger.error({ err: (error as Error).message }, "cannot answer a secrets request");
+      return {
+        ok: false,
+        code: "Unavailable",
+        error: "The server cannot open the job's secrets now; try again.",
+      };
+    });
+    if (msg.reply) msg.respond(encode("secretsReply", reply));
+  }
+
+  /**
+   * A job's secret values, sealed for the agent that asks (PROTOCOL.md 5.11). The asker proves it
+   * received the job (its lease token), is a registered agent whose token stands, and is the agent
+   * whose accept started the attempt; the values are sealed for the public key that agent registered, so
+   * a reply read by anyone else is of no use. Only the declared secret properties of the job's
+   * action in the execution's pinned document are opened: never a value the request brings.
+   */
+  private async sealedSecrets(msg: Msg): Promise<SecretsReply> {
+    const decoded = decode("secretsRequest", msg.data, msg.subject);
+    if (!decoded.ok)
+      return { ok: false, code: "InvalidRequest", error: decoded.error.message.slice(0, 2048) };
+    const request = decoded.message;
+    const refuse = (code: string, error: string): SecretsReply => {
+      this.logger.warn(
+        { jobId: request.jobId, attempt: request.attempt, agentId: request.agentId, code },
+        "secrets refused",
+      );
+      return { ok: false, code, error };
+    };
+    if (!this.secrets.leaseTokens.verifies(request.jobId, request.attempt, request.leaseToken))
+      return refuse("Unauthenticated", "The lease token is not this job's.");
+    const agent = await this.store.find(request.agentId);
+    if (!agent || agent.revoked)
+      return refuse("Unauthenticated", "The agent is unknown or its token was revoked.");
+    const publicKey = await this.store.publicKeyOf(agent.id);
+    if (!publicKey) return refuse("NoPublicKey", "The agent registered no public key to seal secrets for.");
+    const rows: Array<{ execution: ExecutionState | null }> = await this.secrets.db.query(
+      `SELECT r.state->'executions'->(a.execution_id::text) AS execution
+         FROM action_executions a JOIN pipeline_runtimes r ON r.pipeline_id = a.pipeline_id
+        WHERE a.id = $1`,
+      [request.jobId],
+    );
+    const execution = rows[0]?.execution;
+    if (!execution) return refuse("UnknownJob", "No running execution has this job.");
+    for (const [stageIndex, stage] of execution.stages.entries()) {
+      for (const action of stage.actions) {
+        const attempt = action.attempts.find(
+          (a) => a.actionExecutionId === request.jobId && a.attempt === request.attempt,
+        );
+        if (!attempt) continue;
+        if (attempt.status !== "Queued" && attempt.status !== "InProgress")
+          return refuse("JobFinished", "The attempt is over.");
+        if (attempt.agent && attempt.agent.id !== agent.id)
+          return refuse("NotYourJob", "Another agent runs this attempt.");
+        // Only the agent whose accept won the attempt: until the engine recorded it, ask again.
+        if (!attempt.agent)
+          return {
+            ok: false,
+            code: "NotStarted",
+            error: "The server has not recorded the accept yet; ask again.",
+          };
+        const declaration = execution.document.stages[stageIndex]?.actions.find(
+          (a) => a.name === action.actionName,
+        );
+        if (!declaration) return refuse("UnknownJob", "The job's action is not in its execution's document.");
+        const registry =
+          declaration.actionTypeId.owner === "Sluice"
+            ? createRegistry([])
+            : createRegistry(await this.secrets.store.customActionTypes());
+        const values = await this.secrets.vault.openSecrets(
+          declaration.configuration,
+          secretProperties(registry.find(declaration.actionTypeId)),
+        );
+        return {
+          ok: true,
+          sealed: seal(JSON.stringify(values), publicKey, secretsContext(request.jobId, request.attempt)),
+        };
+      }
+    }
+    return refuse("UnknownJob", "No running execution has this job.");
   }
 
   private async heartbeat(msg: Msg): Promise<void> {

@@ -163,6 +163,20 @@ export class AgentStore {
     return (await this.find(row!.id))!;
   }
 
+  /** Keeps the x25519 public key an agent registered (secrets are sealed for it); null clears it. */
+  async recordPublicKey(agentId: string, publicKey: string | null): Promise<void> {
+    await this.db.query(`UPDATE agents SET public_key = $2 WHERE id = $1`, [agentId, publicKey]);
+  }
+
+  /** The agent's registered public key; null when it registered none (or is unknown). */
+  async publicKeyOf(agentId: string): Promise<string | null> {
+    const rows: Array<{ key: string | null }> = await this.db.query(
+      `SELECT public_key AS key FROM agents WHERE id = $1`,
+      [agentId],
+    );
+    return rows[0]?.key ?? null;
+  }
+
   /**
    * Records an agent heartbeat. `changed` is the agent when its status changed (for agentEvents);
    * a revoked agent or an unknown id gets the refusal the agent acts on (PROTOCOL.md 5.8).

@@ -17,6 +17,7 @@ import { WebhookDeliveries1764810000000 } from "./migrations/1764810000000-Webho
 import { Notifications1765900000000 } from "./migrations/1765900000000-Notifications";
 import { Retention1766000000000 } from "./migrations/1766000000000-Retention";
 import { Identity1766010000000 } from "./migrations/1766010000000-Identity";
+import { Secrets1766020000000 } from "./migrations/1766020000000-Secrets";
 
 export const entities = [PipelineEntity, PipelineVersionEntity, CustomActionTypeEntity];
 export const migrations = [
@@ -33,6 +34,7 @@ export const migrations = [
   Notifications1765900000000,
   Retention1766000000000,
   Identity1766010000000,
+  Secrets1766020000000,
 ];
 
 export interface DatabaseOptions {

@@ -1,7 +1,8 @@
 /**
  * Secret configuration values (the Webhook type's Secret, a custom type's secret properties) are
  * never shown by the API — documents, stages, versions and resolved configurations show "****" —
- * while agents get them in their jobs, and a document posted back with the masks keeps them.
+ * and a document posted back with the masks keeps them. Jobs carry them encrypted (the agent asks
+ * for them sealed: secrets-e2e.test.ts).
  */
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JobMessage } from "@sluice/protocol";
@@ -92,7 +93,9 @@ async function releasedJobs(name: string): Promise<{ executionId: string; jobs: 
 const configurationOf = (jobs: JobMessage[], action: string) =>
   jobs.find((j) => j.actionName === action)!.configuration;
 
-it("masks secrets wherever the API shows a configuration, while agents get the values", async () => {
+const ENCRYPTED = expect.stringMatching(/^sluice:enc:v1:[0-9a-f-]{36}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+
+it("masks secrets wherever the API shows a configuration, while jobs carry them encrypted", async () => {
   dataOf(
     await t.gql(`mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`, {
       input: document("secretive"),
@@ -101,9 +104,11 @@ it("masks secrets wherever the API shows a configuration, while agents get the v
   const first = await releasedJobs("secretive");
   expect(configurationOf(first.jobs, "Notify")).toEqual({
     Url: "https://hooks.example/release",
-    Secret: HOOK_SECRET,
+    Secret: ENCRYPTED,
   });
-  expect(configurationOf(first.jobs, "Vault")).toEqual({ Token: VAULT_TOKEN, Path: "kv/app" });
+  expect(configurationOf(first.jobs, "Vault")).toEqual({ Token: ENCRYPTED, Path: "kv/app" });
+  expect(JSON.stringify(first.jobs)).not.toContain(HOOK_SECRET);
+  expect(JSON.stringify(first.jobs)).not.toContain(VAULT_TOKEN);
 
   const shown = [
     await t.gql(DOCUMENT, { name: "secretive" }),
@@ -137,6 +142,7 @@ it("masks secrets wherever the API shows a configuration, while agents get the v
 
 it("keeps the stored secrets when the masked document is posted back, and refuses masks with nothing behind them", async () => {
   const masked = dataOf(await t.gql(DOCUMENT, { name: "secretive" })).pipeline.document;
+  const first = (await releasedJobs("secretive")).jobs;
   const vault = masked.stages[1].actions.find((a: { name: string }) => a.name === "Vault");
   vault.configuration.Path = "kv/app2";
   const updated = dataOf(
@@ -148,8 +154,12 @@ it("keeps the stored secrets when the masked document is posted back, and refuse
   expect(updated.updatePipeline.version).toBe(2);
   dataOf(await t.gql(`mutation { releaseChange(pipelineName: "secretive") { id } }`));
   const second = await releasedJobs("secretive");
-  expect(configurationOf(second.jobs, "Notify").Secret).toBe(HOOK_SECRET);
-  expect(configurationOf(second.jobs, "Vault")).toEqual({ Token: VAULT_TOKEN, Path: "kv/app2" });
+  // The same envelopes: the values were kept, not encrypted again.
+  expect(configurationOf(second.jobs, "Notify").Secret).toBe(configurationOf(first, "Notify").Secret);
+  expect(configurationOf(second.jobs, "Vault")).toEqual({
+    Token: configurationOf(first, "Vault").Token,
+    Path: "kv/app2",
+  });
 
   // A copy under another name has no stored secrets: each mask is reported at its field.
   const copy = { ...masked, name: "secretive-copy" };

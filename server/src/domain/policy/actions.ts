@@ -41,6 +41,7 @@ export const ACTION_CATALOGUE = {
   "sluice:GetMetrics": { access: "read", resource: "installation" },
   "sluice:ExportInstallation": { access: "read", resource: "installation" },
   "sluice:ImportInstallation": { access: "write", resource: "installation" },
+  "sluice:ManageInstallation": { access: "write", resource: "installation" },
   "sluice:ManageIdentity": { access: "write", resource: "identity" },
   "sluice:SimulatePolicy": { access: "read", resource: "identity" },
   /** whoAmI: every authenticated principal may (the checker evaluates nothing for it). */

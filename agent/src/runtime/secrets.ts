@@ -1,0 +1,92 @@
+/**
+ * A job's secret values (PROTOCOL.md 5.11). The job message carries them as envelopes the server
+ * encrypted at rest; after its accept is stored, the agent asks the server for them with a core
+ * NATS request naming the job, its lease token and the agent's id, and gets them sealed for the
+ * x25519 key it registered. It opens them in memory only: they reach the job's process through
+ * its configuration, never a file of the agent's own or its log.
+ */
+import type { NatsConnection } from "@nats-io/transport-node";
+import {
+  TIMINGS,
+  decode,
+  encode,
+  isEnvelope,
+  openSealed,
+  secretsContext,
+  type JobMessage,
+  type NatsNames,
+  type SealKeyPair,
+} from "@sluice/protocol";
+import { Backoff, errorMessage, sleep } from "./util";
+
+/** Refusals that pass: the database is away, or the server has not recorded the accept yet. */
+const RETRIED = new Set(["Unavailable", "NotStarted"]);
+
+/** A refusal that asking again will not change: the job fails with it. */
+export class SecretsRefused extends Error {
+  override readonly name = "SecretsRefused";
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Whether the job's configuration holds any encrypted value. */
+export function hasSecrets(job: JobMessage): boolean {
+  return Object.values(job.configuration).some(isEnvelope);
+}
+
+/**
+ * The clear values of the job's secret properties; retried while no server answers or it is
+ * unavailable, until `signal` aborts (the job stopped). Rejects with SecretsRefused otherwise.
+ */
+export async function fetchSecrets(
+  nc: NatsConnection,
+  names: NatsNames,
+  keys: SealKeyPair,
+  job: JobMessage,
+  agentId: string,
+  signal: AbortSignal,
+  onRetry: (why: string) => void,
+): Promise<Record<string, string>> {
+  const subject = names.subjects.secrets;
+  const payload = encode(
+    "secretsRequest",
+    { jobId: job.jobId, attempt: job.attempt, leaseToken: job.leaseToken, agentId },
+    subject,
+  );
+  const backoff = new Backoff(250, 5_000);
+  for (;;) {
+    if (signal.aborted) throw new Error("the job stopped before its secrets arrived");
+    let why: string;
+    try {
+      const reply = await nc.request(subject, payload, { timeout: TIMINGS.registerTimeoutMs });
+      const decoded = decode("secretsReply", reply.data, subject);
+      if (!decoded.ok) why = `unreadable reply: ${decoded.error.message}`;
+      else if (decoded.message.ok) {
+        const values = JSON.parse(
+          openSealed(decoded.message.sealed, keys, secretsContext(job.jobId, job.attempt)),
+        ) as unknown;
+        if (values === null || typeof values !== "object" || Array.isArray(values))
+          throw new SecretsRefused("InvalidReply", "The sealed secrets are not an object.");
+        const open: Record<string, string> = {};
+        for (const [key, value] of Object.entries(values))
+          if (typeof value === "string" && isEnvelope(job.configuration[key])) open[key] = value;
+        return open;
+      } else if (RETRIED.has(decoded.message.code)) why = decoded.message.error;
+      else throw new SecretsRefused(decoded.message.code, decoded.message.error);
+    } catch (error) {
+      if (error instanceof SecretsRefused) throw error;
+      if (error instanceof SyntaxError || /authenticate|Unsupported state/.test(errorMessage(error)))
+        throw new SecretsRefused(
+          "CannotOpen",
+          "The sealed secrets could not be opened with this agent's key.",
+        );
+      why = `no reply (${errorMessage(error)})`;
+    }
+    onRetry(why);
+    await sleep(backoff.next(), signal).catch(() => undefined);
+  }
+}
