@@ -30,6 +30,7 @@ import type { Logger } from "./logger";
 import type { AgentMetrics } from "./metrics";
 import { formatActionTypeId, type ArtifactStore, type Provider, type StopReason } from "./providers/types";
 import { JobRun, jobKey, type JobHost } from "./runtime/job-run";
+import { CredentialsRefused, NatsCredentials } from "./runtime/nats-credentials";
 import { register, RegistrationRefused, type Registration } from "./runtime/registration";
 import { refusalComplete } from "./runtime/refusal";
 import { Slots } from "./runtime/slots";
@@ -110,6 +111,9 @@ export class Agent implements JobHost {
   private readonly forced = new AbortController();
   private heartbeatIntervalMs = TIMINGS.defaultHeartbeatIntervalSeconds * 1000;
   private registering: Promise<void> | null = null;
+  /** With NATS authentication (config.serverUrl): the agent's short-lived NATS user. */
+  private credentials: NatsCredentials | null = null;
+  private checkingCredentials = false;
   private artifactStore: Promise<ArtifactStore> | null = null;
   private stopping = false;
   private exiting = false;
@@ -151,6 +155,22 @@ export class Agent implements JobHost {
       jobConsumerConfig(config.prefix, config.pool, provider.id);
     }
     await fs.mkdir(config.workDir, { recursive: true });
+    if (config.serverUrl) {
+      this.credentials = new NatsCredentials(
+        config.serverUrl,
+        config.token,
+        { name: config.name, pool: config.pool, providers: [...this.deps.providers.values()].map((p) => p.id) },
+        logger,
+      );
+      try {
+        await this.credentials.fetch(this.deps.signal);
+      } catch (error) {
+        if (error instanceof CredentialsRefused)
+          throw new AgentFatalError("Unauthenticated", `NATS credentials refused: ${error.message}`);
+        if (this.deps.signal?.aborted) throw new AgentStopped("stopped before the agent was registered");
+        throw error;
+      }
+    }
     this.nc = await this.connect();
     this.js = jetstream(this.nc);
     this.jsm = await jetstreamManager(this.nc);
@@ -179,6 +199,12 @@ export class Agent implements JobHost {
 
     void this.watchConnection();
     void this.heartbeatLoop();
+    void this.credentials?.renewLoop(
+      this.closing.signal,
+      // The renewed JWT counts from the next connect: reconnect now rather than when the old one expires.
+      () => void this.nc.reconnect().catch(() => undefined),
+      (error) => this.exitFatal(new AgentFatalError("Unauthenticated", `NATS credentials refused: ${error.message}`)),
+    );
     for (const provider of this.deps.providers.values()) void this.pullLoop(provider);
   }
 
@@ -215,7 +241,17 @@ export class Agent implements JobHost {
   // Connection and registration
 
   private async connect(): Promise<NatsConnection> {
+    const credentials = this.credentials?.credentials;
     const nc = await connect({
+      ...(credentials && this.credentials
+        ? {
+            authenticator: this.credentials.authenticator(),
+            // Replies and pulled jobs arrive under the agent's own inbox, the only one it may read.
+            inboxPrefix: credentials.inboxPrefix,
+            // A refused connect (credentials expired while the server was away) is retried with the renewed ones.
+            ignoreAuthErrorAbort: true,
+          }
+        : {}),
       servers: this.config.natsServers,
       name: `sluice-agent ${this.config.name}`,
       maxReconnectAttempts: -1,
@@ -226,6 +262,10 @@ export class Agent implements JobHost {
       noAsyncTraces: true,
     });
     this.logger.info({ servers: this.config.natsServers }, "connected to NATS");
+    if (!credentials)
+      this.logger.warn(
+        "SLUICE_NATS_INSECURE=1: NATS without authentication; whoever reaches it can take and forge jobs",
+      );
     return nc;
   }
 
@@ -313,7 +353,11 @@ export class Agent implements JobHost {
       }
     });
     for await (const status of nc.status()) {
-      if (status.type === "disconnect") this.logger.warn("disconnected from NATS; reconnecting");
+      if (status.type === "disconnect") {
+        this.logger.warn("disconnected from NATS; reconnecting");
+        // nats-server closes a revoked agent's connection: ask the server whether we still may connect.
+        void this.checkCredentials();
+      }
       else if (status.type === "reconnect") {
         this.logger.info("reconnected to NATS");
         if (this.exiting) continue;
@@ -327,6 +371,21 @@ export class Agent implements JobHost {
           }
         });
       }
+    }
+  }
+
+  /** After a disconnect: fresh credentials, or a refusal that ends the agent (status 3). */
+  private async checkCredentials(): Promise<void> {
+    if (!this.credentials || this.checkingCredentials || this.exiting) return;
+    this.checkingCredentials = true;
+    try {
+      await this.credentials.fetchOnce();
+    } catch (error) {
+      if (error instanceof CredentialsRefused)
+        this.exitFatal(new AgentFatalError("Unauthenticated", `NATS credentials refused: ${error.message}`));
+      else this.logger.debug({ err: errorMessage(error) }, "cannot renew NATS credentials now");
+    } finally {
+      this.checkingCredentials = false;
     }
   }
 

@@ -13,6 +13,12 @@ import { formatActionTypeId, parseActionTypeId } from "./providers/types";
 export interface AgentConfig {
   /** NATS server URLs (a comma-separated list in one option). */
   natsServers: string[];
+  /**
+   * The server's HTTP address: the agent exchanges its token there for short-lived NATS
+   * credentials (NATS with authentication). Unset: NATS without authentication
+   * (SLUICE_NATS_INSECURE=1, checked by parseConfig).
+   */
+  serverUrl?: string;
   /** The agent's bearer token; sent only in the registration request, never logged. */
   token: string;
   name: string;
@@ -56,6 +62,8 @@ export const MAX_POLL_INTERVAL_MS = 600_000;
 /** Option key → how the operator sets it, for error messages. */
 const SOURCES = {
   nats: "--nats (NATS_URL)",
+  serverUrl: "--server-url (SLUICE_SERVER_URL)",
+  insecure: "SLUICE_NATS_INSECURE",
   token: "--token (SLUICE_AGENT_TOKEN)",
   name: "--name (SLUICE_AGENT_NAME)",
   pool: "--pool (SLUICE_AGENT_POOL)",
@@ -116,6 +124,8 @@ const schema = z.object({
         .filter((u) => u.length > 0),
     )
     .pipe(z.array(z.string().regex(/^(nats|tls|ws|wss):\/\/\S+$/, "must be a nats:// URL")).min(1)),
+  serverUrl: z.string().regex(/^https?:\/\/\S+$/, "must be an http:// or https:// URL").optional(),
+  insecure: z.enum(["0", "1", "true", "false"], { error: "must be 1 or 0" }),
   token: z
     .string({ error: "is required" })
     .min(LIMITS.tokenMinLength, `must be ${LIMITS.tokenMinLength} to ${LIMITS.tokenMaxLength} characters`)
@@ -206,6 +216,12 @@ export function parseConfig(
       new Option("--nats <urls>", `NATS server URL(s), comma-separated (default ${DEFAULT_NATS_URL})`),
     )
     .addOption(
+      new Option(
+        "--server-url <url>",
+        "the Sluice server's address, where the agent gets its NATS credentials (e.g. https://sluice.example.com)",
+      ),
+    )
+    .addOption(
       new Option("--token <token>", "the agent's token (prefer SLUICE_AGENT_TOKEN: argv is visible)"),
     )
     .addOption(new Option("--name <name>", "agent name (default: the host name)"))
@@ -275,6 +291,8 @@ export function parseConfig(
 
   const raw = {
     nats: str(flags.nats, env.NATS_URL, DEFAULT_NATS_URL),
+    serverUrl: str(flags.serverUrl, env.SLUICE_SERVER_URL),
+    insecure: str(undefined, env.SLUICE_NATS_INSECURE, "0"),
     token: str(flags.token, env.SLUICE_AGENT_TOKEN),
     name: str(flags.name, env.SLUICE_AGENT_NAME, defaultAgentName()),
     pool: str(flags.pool, env.SLUICE_AGENT_POOL, DEFAULT_POOL),
@@ -324,6 +342,12 @@ export function parseConfig(
     providers.set(formatActionTypeId(type), type);
   }
   const errors: string[] = [];
+  const insecure = v.insecure === "1" || v.insecure === "true";
+  if (v.serverUrl === undefined && !insecure)
+    errors.push(
+      `${SOURCES.serverUrl}: is required: the agent gets its NATS credentials from the server ` +
+        "(set SLUICE_NATS_INSECURE=1 to use a NATS without authentication instead)",
+    );
   if (providers.size === 0) errors.push(`${SOURCES.providers}: name at least one action type`);
   if (providers.size > LIMITS.providersPerAgent)
     errors.push(`${SOURCES.providers}: at most ${LIMITS.providersPerAgent} action types`);
@@ -333,6 +357,7 @@ export function parseConfig(
     ok: true,
     config: {
       natsServers: v.nats,
+      ...(v.serverUrl === undefined ? {} : { serverUrl: v.serverUrl }),
       token: v.token,
       name: v.name,
       pool: v.pool,

@@ -10,3 +10,4 @@ export * from "./names";
 export * from "./messages";
 export * from "./codec";
 export * from "./streams";
+export * from "./permissions";

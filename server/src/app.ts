@@ -35,6 +35,7 @@ import { healthRoutes } from "./http/health";
 import { httpMetrics, metricsRoutes } from "./http/metrics";
 import { requestLogging } from "./http/request-log";
 import { versionRoutes } from "./http/version";
+import { natsCredentialRoutes } from "./http/nats-credentials";
 import { graphiqlRoutes } from "./http/graphiql";
 import { securityHeaders } from "./http/security-headers";
 import { webhookRoutes } from "./http/webhooks";
@@ -49,6 +50,8 @@ import { LogReader } from "./messaging/log-reader";
 import { claimPrefix } from "./messaging/installation-claim";
 import { ensureJetStream } from "./messaging/jetstream-setup";
 import { NatsLink } from "./messaging/nats";
+import { NatsAuth } from "./messaging/nats-auth";
+import { NatsIdentity } from "./messaging/nats-identity";
 import { OutboxRelay } from "./messaging/outbox-relay";
 import { ResultsConsumer } from "./messaging/results-consumer";
 import { ResultsProgress } from "./messaging/results-progress";
@@ -98,7 +101,35 @@ export async function startServer({
     throw new StartupError(`cannot open the database (${where}): ${reasonOf(error)}`, { cause: error });
   });
   const leaseTokens = new LeaseTokens(await leaseKeyOf(db));
-  const nats = new NatsLink(config.natsUrl, config.natsPrefix, logger);
+  const agents = new AgentStore(db);
+  let natsAuth: NatsAuth | null = null;
+  if (config.natsInsecure) {
+    logger.warn(
+      "SLUICE_NATS_INSECURE=1: NATS without authentication; whoever reaches it can publish jobs and results",
+    );
+  } else {
+    let identity: NatsIdentity;
+    try {
+      identity = NatsIdentity.loadOrCreate(config.dataDir);
+    } catch (error) {
+      throw new StartupError(reasonOf(error), { cause: error });
+    }
+    natsAuth = new NatsAuth(
+      identity,
+      agents,
+      config.natsUrl,
+      config.natsPrefix,
+      logger,
+      config.natsCredentialsSeconds,
+    );
+  }
+  const auth = natsAuth;
+  const nats = new NatsLink(
+    config.natsUrl,
+    config.natsPrefix,
+    logger,
+    auth ? () => auth.serverAuthenticator() : undefined,
+  );
   const metricSources = {
     db,
     nats,
@@ -137,13 +168,13 @@ export async function startServer({
     },
     logger,
   );
-  const agents = new AgentStore(db);
   const agentGateway = new AgentGateway(
     nats,
     config.natsPrefix,
     agents,
     { heartbeatIntervalSeconds: config.heartbeatIntervalSeconds },
     logger,
+    natsAuth,
   );
   const results = new ResultsConsumer(nats, config.natsPrefix, engine, agents, leaseTokens, logger);
   const timers = new TimerLoop(engine, new ResultsProgress(nats, config.natsPrefix), logger);
@@ -182,6 +213,12 @@ export async function startServer({
     // One installation per prefix (PROTOCOL.md 4.3): checked before anything else is set up.
     await claimPrefix(nc, config.natsPrefix, await installationIdOf(db));
     await ensureJetStream(nc, config.natsPrefix);
+    // The revocations nats-server holds are the database's (a revocation made while it was away).
+    await natsAuth
+      ?.pushAccount()
+      .catch((error: unknown) =>
+        logger.error({ err: reasonOf(error) }, "cannot push the NATS account (revocations) to nats-server"),
+      );
     events.start();
     agentGateway.start();
     notifier.startListening();
@@ -310,6 +347,7 @@ export async function startServer({
   app.use(webhookRoutes(db, engine, logger));
   app.use(metricsRoutes(authenticator, metrics, { public: config.metricsPublic }, logger));
   app.use(versionRoutes(authenticator));
+  app.use(natsCredentialRoutes(agents, natsAuth, services.audit, logger));
   app.use(graphiqlRoutes());
   app.use(
     "/graphql",

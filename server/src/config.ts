@@ -71,6 +71,18 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,32}$/, { message: "1–32 characters from A-Z a-z 0-9 _ -" })
     .default("sluice"),
+  /**
+   * 1: connect to a NATS without authentication (a warning says so). Unset: the server signs its own
+   * and its agents' NATS credentials (messaging/nats-auth.ts) and refuses a NATS that asks for none.
+   */
+  SLUICE_NATS_INSECURE: z.preprocess(emptyAsUndefined, z.enum(["0", "1", "true", "false"]).default("0")),
+  /** How long an agent's NATS credentials last, in seconds (agents renew them after two thirds). */
+  SLUICE_NATS_CREDENTIALS_SECONDS: positiveInt(3600, "a whole number of seconds from 30 to 86400").pipe(
+    z
+      .number()
+      .min(30, { message: "a whole number of seconds from 30 to 86400" })
+      .max(86400, { message: "a whole number of seconds from 30 to 86400" }),
+  ),
   /** Directory for the embedded database and the generated admin token. */
   SLUICE_DATA_DIR: z.string().min(1, { message: "a directory path" }).default(".sluice/data"),
   /** Bearer token with every permission; generated and kept in the data directory when unset. */
@@ -178,6 +190,9 @@ export interface Config {
   databaseUrl: string | undefined;
   natsUrl: string[];
   natsPrefix: string;
+  /** SLUICE_NATS_INSECURE=1: NATS without authentication. */
+  natsInsecure: boolean;
+  natsCredentialsSeconds: number;
   dataDir: string;
   adminToken: string | undefined;
   metricsToken: string | undefined;
@@ -224,6 +239,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL,
     natsUrl: e.NATS_URL.split(",").map((s) => s.trim()),
     natsPrefix: e.SLUICE_NATS_PREFIX,
+    natsInsecure: e.SLUICE_NATS_INSECURE === "1" || e.SLUICE_NATS_INSECURE === "true",
+    natsCredentialsSeconds: e.SLUICE_NATS_CREDENTIALS_SECONDS,
     dataDir: path.resolve(e.SLUICE_DATA_DIR),
     adminToken: e.SLUICE_ADMIN_TOKEN,
     metricsToken: e.SLUICE_METRICS_TOKEN,

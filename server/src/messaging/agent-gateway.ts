@@ -16,6 +16,7 @@ import { parseTimerKey } from "../domain/execution";
 import type { Logger } from "../logger";
 import type { AgentRow, AgentStore } from "../persistence/agent-store";
 import type { NatsLink } from "./nats";
+import type { NatsAuth } from "./nats-auth";
 
 type AgentListener = (agent: AgentRow) => void;
 
@@ -43,6 +44,8 @@ export class AgentGateway {
     private readonly store: AgentStore,
     private readonly options: { heartbeatIntervalSeconds: number },
     private readonly logger: Logger,
+    /** With NATS authentication: revocations are pushed to nats-server too. */
+    private readonly natsAuth: NatsAuth | null = null,
   ) {
     this.names = natsNames(prefix);
     this.statusSubject = `${prefix}.server.agents`;
@@ -101,6 +104,12 @@ export class AgentGateway {
    * take the retry of the attempt it held.
    */
   tellRevoked(leases: ReadonlyArray<{ key: string; agentId: string }>): void {
+    // nats-server closes the revoked agents' connections and refuses their credentials from now on.
+    this.natsAuth
+      ?.pushAccount()
+      .catch((error: unknown) =>
+        this.logger.error({ err: (error as Error).message }, "the revocation was not pushed to nats-server"),
+      );
     const nc = this.nats.nats;
     if (!nc) return;
     for (const { key, agentId } of leases) {

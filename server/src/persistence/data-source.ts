@@ -15,6 +15,7 @@ import { Installation1764700000000 } from "./migrations/1764700000000-Installati
 import { LeaseKey1764800000000 } from "./migrations/1764800000000-LeaseKey";
 import { WebhookDeliveries1764810000000 } from "./migrations/1764810000000-WebhookDeliveries";
 import { Notifications1765900000000 } from "./migrations/1765900000000-Notifications";
+import { AgentNatsUsers1766110000000 } from "./migrations/1766110000000-AgentNatsUsers";
 
 export const entities = [PipelineEntity, PipelineVersionEntity, CustomActionTypeEntity];
 export const migrations = [
@@ -29,6 +30,7 @@ export const migrations = [
   LeaseKey1764800000000,
   WebhookDeliveries1764810000000,
   Notifications1765900000000,
+  AgentNatsUsers1766110000000,
 ];
 
 export interface DatabaseOptions {
