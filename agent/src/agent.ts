@@ -159,7 +159,11 @@ export class Agent implements JobHost {
       this.credentials = new NatsCredentials(
         config.serverUrl,
         config.token,
-        { name: config.name, pool: config.pool, providers: [...this.deps.providers.values()].map((p) => p.id) },
+        {
+          name: config.name,
+          pool: config.pool,
+          providers: [...this.deps.providers.values()].map((p) => p.id),
+        },
         logger,
       );
       try {
@@ -203,7 +207,8 @@ export class Agent implements JobHost {
       this.closing.signal,
       // The renewed JWT counts from the next connect: reconnect now rather than when the old one expires.
       () => void this.nc.reconnect().catch(() => undefined),
-      (error) => this.exitFatal(new AgentFatalError("Unauthenticated", `NATS credentials refused: ${error.message}`)),
+      (error) =>
+        this.exitFatal(new AgentFatalError("Unauthenticated", `NATS credentials refused: ${error.message}`)),
     );
     for (const provider of this.deps.providers.values()) void this.pullLoop(provider);
   }
@@ -357,8 +362,7 @@ export class Agent implements JobHost {
         this.logger.warn("disconnected from NATS; reconnecting");
         // nats-server closes a revoked agent's connection: ask the server whether we still may connect.
         void this.checkCredentials();
-      }
-      else if (status.type === "reconnect") {
+      } else if (status.type === "reconnect") {
         this.logger.info("reconnected to NATS");
         if (this.exiting) continue;
         void this.reregister("reconnected").then(() => {

@@ -124,7 +124,10 @@ const schema = z.object({
         .filter((u) => u.length > 0),
     )
     .pipe(z.array(z.string().regex(/^(nats|tls|ws|wss):\/\/\S+$/, "must be a nats:// URL")).min(1)),
-  serverUrl: z.string().regex(/^https?:\/\/\S+$/, "must be an http:// or https:// URL").optional(),
+  serverUrl: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, "must be an http:// or https:// URL")
+    .optional(),
   insecure: z.enum(["0", "1", "true", "false"], { error: "must be 1 or 0" }),
   token: z
     .string({ error: "is required" })

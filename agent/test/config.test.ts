@@ -170,7 +170,9 @@ describe("NATS credentials", () => {
   it("needs the server's address, or SLUICE_NATS_INSECURE=1 for a NATS without authentication", () => {
     const none = parseConfigWith([], { SLUICE_AGENT_TOKEN: TOKEN }, BUILTIN_PROVIDER_IDS);
     expect(none).toMatchObject({ ok: false });
-    expect(none.ok === false && none.errors.join("\n")).toMatch(/--server-url \(SLUICE_SERVER_URL\): is required/);
+    expect(none.ok === false && none.errors.join("\n")).toMatch(
+      /--server-url \(SLUICE_SERVER_URL\): is required/,
+    );
     const insecure = parseConfigWith(
       [],
       { SLUICE_AGENT_TOKEN: TOKEN, SLUICE_NATS_INSECURE: "1" },
@@ -189,7 +191,13 @@ describe("NATS credentials", () => {
       BUILTIN_PROVIDER_IDS,
     );
     expect(fromEnv.ok === true && fromEnv.config.serverUrl).toBe("http://127.0.0.1:4000");
-    const bad = parseConfigWith(["--server-url", "ftp://x"], { SLUICE_AGENT_TOKEN: TOKEN }, BUILTIN_PROVIDER_IDS);
-    expect(bad.ok === false && bad.errors.join("\n")).toMatch(/--server-url \(SLUICE_SERVER_URL\): must be an http/);
+    const bad = parseConfigWith(
+      ["--server-url", "ftp://x"],
+      { SLUICE_AGENT_TOKEN: TOKEN },
+      BUILTIN_PROVIDER_IDS,
+    );
+    expect(bad.ok === false && bad.errors.join("\n")).toMatch(
+      /--server-url \(SLUICE_SERVER_URL\): must be an http/,
+    );
   });
 });

@@ -78,7 +78,8 @@ export class NatsCredentials {
     if ([400, 401, 403, 409].includes(response.status)) throw new CredentialsRefused(response.status, why);
     if (!response.ok) throw new Error(`the server answered ${response.status}: ${why}`);
     const parsed = natsCredentialsReplySchema.safeParse(body);
-    if (!parsed.success) throw new Error(`unreadable NATS credentials from the server: ${parsed.error.message}`);
+    if (!parsed.success)
+      throw new Error(`unreadable NATS credentials from the server: ${parsed.error.message}`);
     this.current = parsed.data;
     return parsed.data;
   }
@@ -92,7 +93,10 @@ export class NatsCredentials {
       } catch (error) {
         if (error instanceof CredentialsRefused) throw error;
         const delay = backoff.next();
-        const log = attempt === 1 || attempt % 10 === 0 ? this.logger.warn.bind(this.logger) : this.logger.debug.bind(this.logger);
+        const log =
+          attempt === 1 || attempt % 10 === 0
+            ? this.logger.warn.bind(this.logger)
+            : this.logger.debug.bind(this.logger);
         log({ attempt, retryInMs: delay, err: errorMessage(error) }, "cannot get NATS credentials; retrying");
         await sleep(delay, signal);
       }
@@ -122,7 +126,8 @@ export class NatsCredentials {
           refused(error);
           return;
         }
-        if (!signal.aborted) this.logger.error({ err: errorMessage(error) }, "renewing NATS credentials failed");
+        if (!signal.aborted)
+          this.logger.error({ err: errorMessage(error) }, "renewing NATS credentials failed");
       }
     }
   }

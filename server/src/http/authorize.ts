@@ -40,7 +40,9 @@ export function requireAgentPermission(agents: AgentStore, action: string): Requ
     const header = req.headers.authorization;
     const token = typeof header === "string" ? header.replace(/^Bearer\s+/i, "").trim() : "";
     if (!token) {
-      res.status(401).json({ error: "An agent token is required: send it as `Authorization: Bearer <token>`." });
+      res
+        .status(401)
+        .json({ error: "An agent token is required: send it as `Authorization: Bearer <token>`." });
       return;
     }
     agents

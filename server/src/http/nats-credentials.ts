@@ -1,5 +1,9 @@
 import express, { type Router } from "express";
-import { NATS_CREDENTIALS_PATH, natsCredentialsRequestSchema, type NatsCredentialsReply } from "@sluice/protocol";
+import {
+  NATS_CREDENTIALS_PATH,
+  natsCredentialsRequestSchema,
+  type NatsCredentialsReply,
+} from "@sluice/protocol";
 import { GET_NATS_CREDENTIALS, type Principal } from "../auth/principal";
 import type { Logger } from "../logger";
 import type { NatsAuth } from "../messaging/nats-auth";
@@ -29,7 +33,12 @@ export function natsCredentialRoutes(
     async (req, res, next) => {
       const token = res.locals.agentToken as AgentTokenRow;
       const principal = res.locals.principal as Principal;
-      const record = (outcome: string, error: string | null, args: Record<string, unknown>, target: string | null) =>
+      const record = (
+        outcome: string,
+        error: string | null,
+        args: Record<string, unknown>,
+        target: string | null,
+      ) =>
         audit.record({
           principal: principal.id,
           operation: OPERATION,
@@ -43,7 +52,8 @@ export function natsCredentialRoutes(
       try {
         if (!natsAuth) {
           res.status(409).json({
-            error: "This server uses NATS without authentication (SLUICE_NATS_INSECURE=1): connect without credentials.",
+            error:
+              "This server uses NATS without authentication (SLUICE_NATS_INSECURE=1): connect without credentials.",
           });
           return;
         }
@@ -57,7 +67,12 @@ export function natsCredentialRoutes(
           return;
         }
         const request = parsed.data;
-        const args = { name: request.name, pool: request.pool, providers: request.providers, publicKey: request.publicKey };
+        const args = {
+          name: request.name,
+          pool: request.pool,
+          providers: request.providers,
+          publicKey: request.publicKey,
+        };
         const credentials = await natsAuth.issue(token, request);
         if (!credentials) {
           await record("CONFLICT", "the public key belongs to another agent", args, null);
@@ -66,7 +81,12 @@ export function natsCredentialRoutes(
         }
         await record("ok", null, args, `agent/${credentials.agentId}`);
         logger.info(
-          { agentId: credentials.agentId, name: request.name, pool: request.pool, expiresAt: credentials.expiresAt },
+          {
+            agentId: credentials.agentId,
+            name: request.name,
+            pool: request.pool,
+            expiresAt: credentials.expiresAt,
+          },
           "NATS credentials issued to an agent",
         );
         const reply: NatsCredentialsReply = credentials;

@@ -99,7 +99,8 @@ export class NatsAuth {
         { timeout: 5000 },
       );
       const answer = reply.json<{ error?: { description?: string }; data?: { code?: number } }>();
-      if (answer.error) throw new Error(`nats-server refused the account update: ${answer.error.description}`);
+      if (answer.error)
+        throw new Error(`nats-server refused the account update: ${answer.error.description}`);
       this.logger.info({ revoked: Object.keys(revocations).length }, "NATS account updated");
     } finally {
       await nc.close();

@@ -220,6 +220,9 @@ export class NatsIdentity {
       "# Written by Sluice (server/src/messaging/nats-identity.ts): decentralized JWT authentication.",
       "# Regenerate rather than edit; the keys are in the server's data directory.",
       `listen: ${q(options.listen)}`,
+      // An agent's user JWT lists its subjects (about 3 KB with the built-in providers): its CONNECT
+      // line is longer than nats-server's default limit of 4 KB.
+      "max_control_line: 32768",
       `jetstream: { store_dir: ${q(options.storeDir)} }`,
       `operator: ${q(await this.operatorJwt())}`,
       `system_account: ${q(this.systemAccountPublicKey)}`,

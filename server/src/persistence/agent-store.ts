@@ -150,7 +150,12 @@ export class AgentStore {
    * False when the key is already another token's or agent's: a key is never moved, so a revoked
    * key cannot be taken out of the revocations by asking for it with another token.
    */
-  async recordNatsUser(publicKey: string, tokenId: string, agentId: string, expiresAt: Date): Promise<boolean> {
+  async recordNatsUser(
+    publicKey: string,
+    tokenId: string,
+    agentId: string,
+    expiresAt: Date,
+  ): Promise<boolean> {
     await this.db.query(`DELETE FROM agent_nats_users WHERE expires_at < now() - interval '1 hour'`);
     const rows = await queryReturning<{ publicKey: string }>(
       this.db,

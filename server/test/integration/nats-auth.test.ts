@@ -72,7 +72,9 @@ afterAll(async () => {
 
 async function createToken(description: string): Promise<{ id: string; token: string }> {
   const { createAgentToken } = dataOf(
-    await t.gql(`mutation ($d: String!) { createAgentToken(description: $d) { id token } }`, { d: description }),
+    await t.gql(`mutation ($d: String!) { createAgentToken(description: $d) { id token } }`, {
+      d: description,
+    }),
   );
   return createAgentToken;
 }
@@ -93,7 +95,12 @@ async function askCredentials(
   return { status: response.status, body: await response.json() };
 }
 
-async function credentials(token: string, name: string, pool: string, providers: ActionTypeId[]): Promise<Credentials> {
+async function credentials(
+  token: string,
+  name: string,
+  pool: string,
+  providers: ActionTypeId[],
+): Promise<Credentials> {
   const key = createUser();
   const answer = await askCredentials(token, { publicKey: key.getPublicKey(), name, pool, providers });
   expect(answer.status).toBe(200);
@@ -129,7 +136,7 @@ async function refused(
   subject: string,
 ): Promise<void> {
   await eventually(
-    () => violations.some((v) => v.operation === operation && v.subject === subject),
+    async () => violations.some((v) => v.operation === operation && v.subject === subject),
     10_000,
     `NATS refusing ${operation} to ${subject}`,
   );
@@ -176,4 +183,313 @@ it("hands out credentials only to a valid agent token, and writes each exchange 
   const claims = JSON.parse(Buffer.from(ok.body.jwt.split(".")[1], "base64url").toString());
   expect(claims.sub).toBe(publicKey);
   expect(claims.exp * 1000 - Date.now()).toBeLessThanOrEqual(3600_000 + 5000);
+});
+
+it("lets an agent reach only its own subjects: NATS refuses every other subscribe and publish", async () => {
+  const names = natsNames(t.natsPrefix);
+  const p = t.natsPrefix;
+  const J = names.streams.jobs;
+  const { token } = await createToken("least-privilege");
+  const a = await credentials(token, "agent-a", "pool-a", [SHELL]);
+  const b = await credentials(token, "agent-b", "pool-b", [SHELL]);
+  const durableA = jobConsumerConfig(p, "pool-a", SHELL).durable_name;
+  const durableB = jobConsumerConfig(p, "pool-b", SHELL).durable_name;
+  const { nc, violations } = await connectAs(a);
+
+  // What it may do works: register (a request answered on its own inbox), then look up and pull
+  // from its own job consumer, and publish to the results stream.
+  const reply = await nc.request(
+    names.subjects.register,
+    encode("registerRequest", {
+      protocolVersion: 2,
+      token,
+      name: "agent-a",
+      pool: "pool-a",
+      providers: [SHELL],
+      version: "test",
+      capacity: 1,
+      labels: {},
+    }),
+    { timeout: 10_000 },
+  );
+  expect(reply.json<{ ok: boolean; agentId: string }>()).toMatchObject({ ok: true, agentId: a.agentId });
+  const js = jetstream(nc);
+  const consumer = await js.consumers.get(J, durableA);
+  const none = await consumer.fetch({ max_messages: 1, expires: 1000 });
+  for await (const _ of none) throw new Error("no job was queued");
+  const ack = await js.publish(names.subjects.heartbeat, new TextEncoder().encode("{}"));
+  expect(ack.stream).toBe(names.streams.results);
+  expect(violations).toEqual([]);
+
+  // Every subject class it may not subscribe to.
+  const forbiddenSubscriptions = [
+    `${p}.jobs.>`, // every job, and its own pool's raw subject (jobs come only through its consumer)
+    names.subjects.job("pool-a", SHELL),
+    names.subjects.job("pool-b", SHELL), // another pool's jobs
+    `${p}.results.>`, // accepts, heartbeats and completes of every agent (their lease tokens)
+    `${p}.logs.>`, // every job's log
+    `${p}.cancel.>`,
+    `${p}.events.>`,
+    names.subjects.installation,
+    names.subjects.register, // other agents' registrations carry their tokens
+    names.subjects.agentHeartbeat,
+    names.subjects.agentCancel(b.agentId), // another agent's cancels
+    `${p}.server.agents`,
+    "_INBOX.>", // the server's inboxes
+    `${agentInboxPrefix(b.agentId)}.>`, // another agent's inbox (its pulled jobs, its replies)
+    "$JS.API.>",
+    "$JS.ACK.>",
+    `$O.${names.artifactsBucket}.>`,
+    "$SYS.>",
+    ">",
+  ];
+  for (const subject of forbiddenSubscriptions) nc.subscribe(subject, { callback: () => undefined });
+  for (const subject of forbiddenSubscriptions) await refused(violations, "subscription", subject);
+
+  // Every subject class it may not publish to.
+  const objects = objectStoreStream(names.artifactsBucket);
+  const forbiddenPublishes = [
+    names.subjects.job("pool-a", SHELL), // a job, even for its own pool
+    names.subjects.job("pool-b", SHELL),
+    names.subjects.cancel(a.agentId),
+    names.subjects.agentCancel(b.agentId),
+    names.subjects.event("any"),
+    names.subjects.installation,
+    `${p}.server.agents`,
+    `$JS.API.STREAM.CREATE.evil`,
+    `$JS.API.STREAM.UPDATE.${J}`,
+    `$JS.API.STREAM.DELETE.${J}`,
+    `$JS.API.STREAM.PURGE.${J}`,
+    `$JS.API.STREAM.INFO.${J}`,
+    `$JS.API.STREAM.LIST`,
+    `$JS.API.STREAM.NAMES`,
+    `$JS.API.STREAM.MSG.GET.${J}`, // reading the jobs stream
+    `$JS.API.DIRECT.GET.${J}`,
+    `$JS.API.STREAM.MSG.GET.${names.streams.results}`, // reading results (lease tokens)
+    `$JS.API.DIRECT.GET.${names.streams.results}`,
+    `$JS.API.STREAM.MSG.GET.${names.streams.events}`,
+    `$JS.API.STREAM.MSG.DELETE.${names.streams.logs}`,
+    `$JS.API.CONSUMER.DURABLE.CREATE.${J}.evil`,
+    `$JS.API.CONSUMER.CREATE.${J}`,
+    `$JS.API.CONSUMER.DELETE.${J}.${durableA}`,
+    `$JS.API.CONSUMER.LIST.${J}`,
+    `$JS.API.CONSUMER.INFO.${J}.${durableB}`, // another pool's consumer
+    `$JS.API.CONSUMER.MSG.NEXT.${J}.${durableB}`,
+    `$JS.ACK.${J}.${durableB}.1.1.1.1.1`,
+    `$JS.API.CONSUMER.MSG.NEXT.${names.streams.results}.${names.consumers.engine}`, // the server's consumer
+    `$JS.API.STREAM.DELETE.${objects}`,
+    `$JS.API.STREAM.UPDATE.${objects}`,
+    `$SYS.REQ.ACCOUNT.${nats.identity.accountPublicKey}.CLAIMS.UPDATE`,
+    "$SYS.REQ.SERVER.PING",
+    "_INBOX.anything",
+  ];
+  for (const subject of forbiddenPublishes) nc.publish(subject, "x");
+  for (const subject of forbiddenPublishes) await refused(violations, "publish", subject);
+
+  // The other agent, with its own credentials, may not reach this one's consumer either.
+  const other = await connectAs(b);
+  other.nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${J}.${durableA}`, "{}");
+  other.nc.subscribe(names.subjects.agentCancel(a.agentId), { callback: () => undefined });
+  await refused(other.violations, "publish", `$JS.API.CONSUMER.MSG.NEXT.${J}.${durableA}`);
+  await refused(other.violations, "subscription", names.subjects.agentCancel(a.agentId));
+});
+
+it("closes a revoked agent's connection and refuses its credentials from then on", async () => {
+  const revoked = await createToken("to-revoke");
+  const creds = await credentials(revoked.token, "revoked-agent", "default", [SHELL]);
+  const { nc } = await connectAs(creds);
+  const closed = nc.closed();
+  dataOf(await t.gql(`mutation ($id: ID!) { revokeAgentToken(id: $id) { revokedAt } }`, { id: revoked.id }));
+  // nats-server itself drops the connection (the account JWT it was pushed revokes the key).
+  await closed;
+  await expect(
+    connect({
+      servers: nats.url,
+      authenticator: jwtAuthenticator(creds.jwt, creds.key.getSeed()),
+      reconnect: false,
+    }),
+  ).rejects.toThrow(/Authorization Violation|revoked/i);
+  // The renewal is refused too, for that key and for a new one.
+  const again = await askCredentials(revoked.token, {
+    publicKey: creds.key.getPublicKey(),
+    name: "revoked-agent",
+    pool: "default",
+    providers: [SHELL],
+  });
+  expect(again.status).toBe(401);
+  expect(
+    (
+      await askCredentials(revoked.token, {
+        publicKey: createUser().getPublicKey(),
+        name: "revoked-agent",
+        pool: "default",
+        providers: [SHELL],
+      })
+    ).status,
+  ).toBe(401);
+});
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync("git", ["-c", "user.name=Ada", "-c", "user.email=ada@example.com", ...args], {
+    cwd,
+    stdio: "pipe",
+  })
+    .toString()
+    .trim();
+}
+
+const EXECUTION = /* GraphQL */ `
+  query ($n: String!) {
+    pipeline(name: $n) {
+      executions(first: 1) {
+        nodes {
+          id
+          status
+          artifacts {
+            name
+          }
+          stages {
+            actions {
+              id
+              name
+              status
+              attempt
+              summary
+              agent {
+                name
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+`;
+
+it("runs a job end to end with a real agent on credentials, and ignores a forged complete", async () => {
+  const repo = path.join(scratch, "repo");
+  fs.mkdirSync(repo);
+  git(repo, "init", "-q", "-b", "main");
+  fs.writeFileSync(path.join(repo, "app.txt"), "hello from the repository\n");
+  git(repo, "add", ".");
+  git(repo, "commit", "-q", "-m", "First commit");
+  const flag = path.join(scratch, "go");
+
+  const agentToken = await createToken("secured e2e");
+  const agent = startAgentProcess({
+    natsUrl: nats.url,
+    prefix: t.natsPrefix,
+    token: agentToken.token,
+    name: "secured-1",
+    concurrency: 1,
+    env: { SLUICE_SERVER_URL: base, SLUICE_NATS_INSECURE: "0" },
+  });
+  await eventually(
+    async () => {
+      const { agents } = dataOf(await t.gql(`{ agents { name status } }`));
+      return agents.some((x: any) => x.name === "secured-1" && x.status !== "offline");
+    },
+    60_000,
+    "the secured agent online",
+  ).catch((error: unknown) => {
+    throw new Error(
+      `${(error as Error).message}; the agent said:\n${agent.output().slice(-3000)}\nnats-server said:\n${nats
+        .log()
+        .split("\n")
+        .filter((line) => !line.includes("[INF]"))
+        .join("\n")
+        .slice(-3000)}`,
+    );
+  });
+
+  dataOf(
+    await t.gql(`mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`, {
+      input: {
+        name: "secured",
+        stages: [
+          {
+            name: "Source",
+            actions: [
+              {
+                name: "Checkout",
+                actionTypeId: GIT,
+                configuration: { Repository: `file://${repo}`, Branch: "main" },
+                outputArtifacts: [{ name: "Src" }],
+              },
+            ],
+          },
+          {
+            name: "Build",
+            actions: [
+              {
+                name: "Make",
+                actionTypeId: SHELL,
+                inputArtifacts: [{ name: "Src" }],
+                outputArtifacts: [{ name: "Out" }],
+                configuration: {
+                  Commands: `while [ ! -f ${flag} ]; do sleep 0.1; done\ncat app.txt\nmkdir -p out && cp app.txt out/`,
+                  OutputFiles: "out/**",
+                },
+              },
+            ],
+          },
+        ],
+      },
+    }),
+  );
+  const make = await eventually(
+    async () => {
+      const { pipeline } = dataOf(await t.gql(EXECUTION, { n: "secured" }));
+      const execution = pipeline.executions.nodes[0];
+      const action = execution?.stages[1].actions[0];
+      return action?.status === "InProgress" && action.agent?.name === "secured-1" ? action : undefined;
+    },
+    60_000,
+    "Make running on the secured agent",
+  );
+
+  // A rogue agent with credentials of its own completes Make on the subject it may publish to,
+  // naming the agent that holds the lease. The server refuses it: the lease token is not Make's.
+  const rogueToken = await createToken("rogue");
+  const rogue = await credentials(rogueToken.token, "rogue", "default", [SHELL]);
+  const { nc, violations } = await connectAs(rogue);
+  const { agents } = dataOf(await t.gql(`{ agents { id name } }`));
+  const holder = agents.find((x: any) => x.name === "secured-1").id;
+  await jetstream(nc).publish(
+    natsNames(t.natsPrefix).subjects.complete,
+    encode("complete", {
+      jobId: make.id,
+      attempt: make.attempt,
+      leaseToken: "A".repeat(43),
+      agentId: holder,
+      outcome: "Failed",
+      summary: "forged",
+      finishedAt: new Date().toISOString(),
+    }),
+    { msgID: msgIds.complete(make.id, make.attempt, "rogue") },
+  );
+  expect(violations).toEqual([]);
+
+  fs.writeFileSync(flag, "");
+  const done = await eventually(
+    async () => {
+      const { pipeline } = dataOf(await t.gql(EXECUTION, { n: "secured" }));
+      const execution = pipeline.executions.nodes[0];
+      return execution.status === "Succeeded" || execution.status === "Failed" ? execution : undefined;
+    },
+    60_000,
+    "the execution ended",
+  );
+  expect(done.status).toBe("Succeeded");
+  expect(done.stages[1].actions[0]).toMatchObject({ status: "Succeeded", attempt: make.attempt });
+  expect(done.stages[1].actions[0].summary).not.toBe("forged");
+  expect(done.artifacts.map((x: any) => x.name).sort()).toEqual(["Out", "Src"]);
+  expect(agent.running()).toBe(true);
+  expect(agent.output()).not.toMatch(/Permissions Violation/i);
+
+  // Its token revoked, nats-server drops the agent, its credentials are refused, and it exits 3.
+  dataOf(
+    await t.gql(`mutation ($id: ID!) { revokeAgentToken(id: $id) { revokedAt } }`, { id: agentToken.id }),
+  );
+  expect((await agent.exited).code).toBe(3);
 });

@@ -16,6 +16,8 @@ export interface SecuredNats {
   port: number;
   identity: NatsIdentity;
   configFile: string;
+  /** What nats-server printed (its errors name refused connections). */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -64,6 +66,7 @@ export async function startSecuredNats(dataDir: string): Promise<SecuredNats> {
     port,
     identity,
     configFile,
+    log: () => log,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once("exit", resolve));

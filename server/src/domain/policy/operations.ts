@@ -196,7 +196,10 @@ export const fieldPermissions = {
 export const routePermissions = {
   "GET /metrics": { action: "sluice:GetMetrics", resource: template("installation") },
   "GET /version": { action: "sluice:GetVersion", resource: template("installation") },
-  "POST /agents/nats-credentials": { action: "sluice:GetNatsCredentials", resource: template("installation") },
+  "POST /agents/nats-credentials": {
+    action: "sluice:GetNatsCredentials",
+    resource: template("installation"),
+  },
   "GET /artifacts/:executionId/:artifactName": {
     action: "sluice:GetArtifact",
     resource: { kind: "execution", arg: "executionId" },
