@@ -1,5 +1,5 @@
 /**
- * What an agent may do on NATS when NATS runs with authentication (PROTOCOL.md section 13): the
+ * What an agent may do on NATS when NATS runs with authentication (PROTOCOL.md section 11): the
  * publish and subscribe allow lists the server writes into the agent's user JWT, and the inbox
  * prefix the agent connects with. Nothing else is allowed: NATS refuses every other subject.
  */
@@ -38,7 +38,7 @@ export function agentInboxPrefix(agentId: string): string {
 
 /**
  * The subjects an agent may publish to and subscribe to. The JetStream API subjects are those the
- * agent's calls use (PROTOCOL.md 13.3):
+ * agent's calls use (PROTOCOL.md 11.3):
  * - its job consumers: `CONSUMER.INFO` (look up), `CONSUMER.MSG.NEXT` (pull), `$JS.ACK` (ack, nak,
  *   term, in progress) on each consumer of its pool and providers, and nothing on any other;
  * - the cancel stream: `DIRECT.GET` (the last cancel of a job), the logs stream: `STREAM.MSG.GET`
@@ -93,7 +93,7 @@ export function agentPermissions(grant: AgentGrant): SubjectPermissions {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 13.2 The exchange: `POST /agents/nats-credentials` with `Authorization: Bearer <agent token>`
+// 11.2 The exchange: `POST /agents/nats-credentials` with `Authorization: Bearer <agent token>`
 
 /** A NATS user public key: `U` and 55 base32 characters. */
 export const natsUserPublicKeySchema = z.string().regex(/^U[A-Z2-7]{55}$/, {

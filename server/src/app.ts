@@ -129,6 +129,8 @@ export async function startServer({
     config.natsPrefix,
     logger,
     auth ? () => auth.serverAuthenticator() : undefined,
+    // A nats-server that was away may have missed a revocation.
+    auth ? () => auth.pushAccount() : undefined,
   );
   const metricSources = {
     db,

@@ -1,5 +1,5 @@
 /**
- * The agent's NATS credentials when NATS runs with authentication (PROTOCOL.md section 13): the
+ * The agent's NATS credentials when NATS runs with authentication (PROTOCOL.md section 11): the
  * agent makes its own user key pair (the seed never leaves this process), sends the public key
  * with its Sluice agent token to the server (`POST /agents/nats-credentials`), and connects with the
  * short-lived user JWT the server signs for it. It renews the JWT after two thirds of its life; a

@@ -14,7 +14,7 @@ import { requireAgentPermission } from "./authorize";
 const OPERATION = `POST ${NATS_CREDENTIALS_PATH}`;
 
 /**
- * `POST /agents/nats-credentials` (PROTOCOL.md 13.2): an agent exchanges its Sluice agent token for
+ * `POST /agents/nats-credentials` (PROTOCOL.md 11.2): an agent exchanges its Sluice agent token for
  * a short-lived NATS user. It sends its user public key, name, pool and providers; the server signs
  * a user JWT for that key with the agent's subjects only. Every answer to a valid token is in the
  * audit log. Without NATS authentication (SLUICE_NATS_INSECURE=1) there is nothing to hand out: 409.

@@ -106,7 +106,7 @@ export class AgentGateway {
   tellRevoked(leases: ReadonlyArray<{ key: string; agentId: string }>): void {
     // nats-server closes the revoked agents' connections and refuses their credentials from now on.
     this.natsAuth
-      ?.pushAccount()
+      ?.pushUntilDone()
       .catch((error: unknown) =>
         this.logger.error({ err: (error as Error).message }, "the revocation was not pushed to nats-server"),
       );

@@ -1,5 +1,5 @@
 /**
- * NATS with authentication (docs/ARCHITECTURE.md "NATS security", PROTOCOL.md section 13): the
+ * NATS with authentication (docs/ARCHITECTURE.md "NATS security", PROTOCOL.md section 11): the
  * server's own credentials, the short-lived users it signs for agents, and the revocations it pushes
  * to nats-server in the Sluice account's JWT (through the system account), so that nats-server
  * itself closes a revoked agent's connection and refuses its JWT from then on.
@@ -79,6 +79,24 @@ export class NatsAuth {
     const next = this.pushing.catch(() => undefined).then(() => this.push());
     this.pushing = next;
     return next;
+  }
+
+  /**
+   * pushAccount, retried every 2 s for a minute when it fails (nats-server restarting): a revocation
+   * must reach nats-server. After that the next reconnect or start pushes it.
+   */
+  async pushUntilDone(attempts = 30): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.pushAccount();
+        return;
+      } catch (error) {
+        if (attempt >= attempts) throw error;
+        if (attempt === 1)
+          this.logger.warn({ err: (error as Error).message }, "cannot push the NATS account yet; retrying");
+        await new Promise((resolve) => setTimeout(resolve, 2000).unref());
+      }
+    }
   }
 
   private async push(): Promise<void> {

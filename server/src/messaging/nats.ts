@@ -25,6 +25,8 @@ export class NatsLink {
     private readonly prefix: string,
     private readonly logger: Logger,
     private readonly authenticator?: () => Promise<Authenticator>,
+    /** After the set-up that follows a reconnect: the account's revocations pushed again. */
+    private readonly afterReconnect?: () => Promise<void>,
   ) {
     this.ready = this.connectLoop();
   }
@@ -116,6 +118,7 @@ export class NatsLink {
     for (let attempt = 1; !this.closing && !nc.isClosed(); attempt++) {
       try {
         await ensureJetStream(nc, this.prefix);
+        await this.afterReconnect?.();
         return;
       } catch (error) {
         if (attempt === 1)
