@@ -81,7 +81,9 @@ export class NatsIdentity {
       stored = JSON.parse(fs.readFileSync(file, "utf8")) as StoredIdentity;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT")
-        throw new Error(`cannot read the NATS identity in ${file}: ${(error as Error).message}`);
+        throw new Error(`cannot read the NATS identity in ${file}: ${(error as Error).message}`, {
+          cause: error,
+        });
       stored = {
         version: 1,
         operator: seedText(createOperator()),

@@ -59,7 +59,7 @@ export async function startSecuredNats(dataDir: string): Promise<SecuredNats> {
     await listening(port, 15_000);
   } catch (error) {
     child.kill("SIGKILL");
-    throw new Error(`${(error as Error).message}; it said:\n${log}`);
+    throw new Error(`${(error as Error).message}; it said:\n${log}`, { cause: error });
   }
   return {
     url: `nats://127.0.0.1:${port}`,
