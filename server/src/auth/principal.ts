@@ -12,7 +12,7 @@ export const METRICS_PRINCIPAL: Principal = { id: "metrics", kind: "metrics" };
 export const GET_METRICS = "sluice:GetMetrics";
 export const GET_VERSION = "sluice:GetVersion";
 /** What an agent token may do over HTTP: exchange itself for short-lived NATS credentials. */
-export const GET_NATS_CREDENTIALS = "sluice:GetNatsCredentials";
+export const ISSUE_NATS_CREDENTIALS = "sluice:IssueNatsCredentials";
 
 /** The principal of a valid agent token (its id: the token's). */
 export function agentPrincipal(tokenId: string): Principal {
@@ -25,6 +25,6 @@ export function agentPrincipal(tokenId: string): Principal {
  */
 export function isAllowed(principal: Principal, action: string | undefined): boolean {
   if (principal.kind === "admin") return true;
-  if (principal.kind === "agent") return action === GET_NATS_CREDENTIALS;
+  if (principal.kind === "agent") return action === ISSUE_NATS_CREDENTIALS;
   return principal.kind === "metrics" && (action === GET_METRICS || action === GET_VERSION);
 }

@@ -4,7 +4,7 @@ import {
   natsCredentialsRequestSchema,
   type NatsCredentialsReply,
 } from "@sluice/protocol";
-import { GET_NATS_CREDENTIALS, type Principal } from "../auth/principal";
+import { ISSUE_NATS_CREDENTIALS, type Principal } from "../auth/principal";
 import type { Logger } from "../logger";
 import type { NatsAuth } from "../messaging/nats-auth";
 import type { AgentStore, AgentTokenRow } from "../persistence/agent-store";
@@ -28,7 +28,7 @@ export function natsCredentialRoutes(
   const router = express.Router();
   router.post(
     NATS_CREDENTIALS_PATH,
-    requireAgentPermission(agents, GET_NATS_CREDENTIALS),
+    requireAgentPermission(agents, ISSUE_NATS_CREDENTIALS),
     express.json({ limit: "64kb" }),
     async (req, res, next) => {
       const token = res.locals.agentToken as AgentTokenRow;

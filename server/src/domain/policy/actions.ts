@@ -39,7 +39,7 @@ export const ACTION_CATALOGUE = {
   "sluice:ManageNotifications": { access: "write", resource: "notifications" },
   "sluice:GetVersion": { access: "read", resource: "installation" },
   "sluice:GetMetrics": { access: "read", resource: "installation" },
-  "sluice:GetNatsCredentials": { access: "write", resource: "installation" },
+  "sluice:IssueNatsCredentials": { access: "write", resource: "installation" },
   "sluice:ManageIdentity": { access: "write", resource: "identity" },
   "sluice:SimulatePolicy": { access: "read", resource: "identity" },
   "sluice:AssumeRole": { access: "write", resource: "role" },

@@ -197,7 +197,7 @@ export const routePermissions = {
   "GET /metrics": { action: "sluice:GetMetrics", resource: template("installation") },
   "GET /version": { action: "sluice:GetVersion", resource: template("installation") },
   "POST /agents/nats-credentials": {
-    action: "sluice:GetNatsCredentials",
+    action: "sluice:IssueNatsCredentials",
     resource: template("installation"),
   },
   "GET /artifacts/:executionId/:artifactName": {
