@@ -493,3 +493,22 @@ it("runs a job end to end with a real agent on credentials, and ignores a forged
   );
   expect((await agent.exited).code).toBe(3);
 });
+
+it("refuses a NATS that asks for no credentials unless SLUICE_NATS_INSECURE=1", async () => {
+  // The shared test NATS has no authentication.
+  const plain = await startTestServer({
+    env: { NATS_URL: process.env.NATS_URL ?? "nats://127.0.0.1:4222", SLUICE_NATS_INSECURE: "0" },
+  });
+  try {
+    const problem = await eventually(
+      async () => plain.server.natsProblem() ?? undefined,
+      30_000,
+      "the refusal",
+    );
+    expect(problem).toMatch(/does not require authentication.*SLUICE_NATS_INSECURE=1/);
+    const ready = await fetch(`${plain.url.replace(/\/graphql$/, "")}/readyz`);
+    expect(ready.status).toBe(503);
+  } finally {
+    await plain.stop();
+  }
+});
