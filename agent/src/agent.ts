@@ -114,6 +114,8 @@ export class Agent implements JobHost {
   /** With NATS authentication (config.serverUrl): the agent's short-lived NATS user. */
   private credentials: NatsCredentials | null = null;
   private checkingCredentials = false;
+  /** False between a disconnect and the reconnect that follows. */
+  private natsConnected = true;
   private artifactStore: Promise<ArtifactStore> | null = null;
   private stopping = false;
   private exiting = false;
@@ -359,10 +361,12 @@ export class Agent implements JobHost {
     });
     for await (const status of nc.status()) {
       if (status.type === "disconnect") {
+        this.natsConnected = false;
         this.logger.warn("disconnected from NATS; reconnecting");
         // nats-server closes a revoked agent's connection: ask the server whether we still may connect.
         void this.checkCredentials();
       } else if (status.type === "reconnect") {
+        this.natsConnected = true;
         this.logger.info("reconnected to NATS");
         if (this.exiting) continue;
         void this.reregister("reconnected").then(() => {
@@ -381,6 +385,13 @@ export class Agent implements JobHost {
   /** After a disconnect: fresh credentials, or a refusal that ends the agent (status 3). */
   private async checkCredentials(): Promise<void> {
     if (!this.credentials || this.checkingCredentials || this.exiting) return;
+    // Just renewed (the reconnect that follows a renewal): ask again only if still disconnected then.
+    if (Date.now() - this.credentials.fetchedAt < 10_000) {
+      setTimeout(() => {
+        if (!this.natsConnected) void this.checkCredentials();
+      }, 10_000).unref();
+      return;
+    }
     this.checkingCredentials = true;
     try {
       await this.credentials.fetchOnce();

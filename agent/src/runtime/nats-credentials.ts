@@ -36,6 +36,8 @@ export interface CredentialsRequest {
 export class NatsCredentials {
   private readonly key: KeyPair = createUser();
   private current: NatsCredentialsReply | null = null;
+  /** When the server last answered with credentials (ms since the epoch). */
+  fetchedAt = 0;
 
   constructor(
     private readonly serverUrl: string,
@@ -81,6 +83,7 @@ export class NatsCredentials {
     if (!parsed.success)
       throw new Error(`unreadable NATS credentials from the server: ${parsed.error.message}`);
     this.current = parsed.data;
+    this.fetchedAt = Date.now();
     return parsed.data;
   }
 

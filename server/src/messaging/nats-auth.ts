@@ -54,7 +54,8 @@ export class NatsAuth {
    */
   async issue(token: AgentTokenRow, request: AgentCredentialsRequest): Promise<AgentCredentials | null> {
     const agentId = await this.store.agentIdFor(token.id, request.name, request.pool, request.providers);
-    const expiresAt = new Date(Date.now() + this.credentialsSeconds * 1000);
+    // Whole seconds: the JWT's `exp` is in seconds, and the agent renews from what we answer.
+    const expiresAt = new Date(Math.floor(Date.now() / 1000 + this.credentialsSeconds) * 1000);
     if (!(await this.store.recordNatsUser(request.publicKey, token.id, agentId, expiresAt))) return null;
     const permissions = agentPermissions({
       prefix: this.prefix,

@@ -56,6 +56,8 @@ beforeAll(async () => {
       SLUICE_NATS_INSECURE: "0",
       SLUICE_HEARTBEAT_INTERVAL_SECONDS: "1",
       SLUICE_LEASE_SECONDS: "4",
+      // The shortest life, so that the renewal test sees agents renew.
+      SLUICE_NATS_CREDENTIALS_SECONDS: "30",
     },
   });
   await t.server.messagingReady;
@@ -179,10 +181,11 @@ it("hands out credentials only to a valid agent token, and writes each exchange 
     [`agent-token/${id}`],
   );
   expect(rows.map((r) => r.outcome)).toEqual(["BAD_USER_INPUT", "ok"]);
-  // The JWT carries no secret of the server and expires within the hour.
+  // The JWT is for the agent's key and expires after SLUICE_NATS_CREDENTIALS_SECONDS.
   const claims = JSON.parse(Buffer.from(ok.body.jwt.split(".")[1], "base64url").toString());
   expect(claims.sub).toBe(publicKey);
-  expect(claims.exp * 1000 - Date.now()).toBeLessThanOrEqual(3600_000 + 5000);
+  expect(claims.exp * 1000 - Date.now()).toBeLessThanOrEqual(30_000 + 5000);
+  expect(ok.body.expiresAt).toBe(new Date(claims.exp * 1000).toISOString());
 });
 
 it("lets an agent reach only its own subjects: NATS refuses every other subscribe and publish", async () => {
@@ -511,4 +514,36 @@ it("refuses a NATS that asks for no credentials unless SLUICE_NATS_INSECURE=1", 
   } finally {
     await plain.stop();
   }
+});
+
+it("renews an agent's credentials before they expire, and the agent keeps its place", async () => {
+  const renewing = await createToken("renewing");
+  const agent = startAgentProcess({
+    natsUrl: nats.url,
+    prefix: t.natsPrefix,
+    token: renewing.token,
+    name: "renewing-1",
+    env: { SLUICE_SERVER_URL: base, SLUICE_NATS_INSECURE: "0" },
+  });
+  // Each exchange is an audit row: the first at start, the next after two thirds of 30 s.
+  const exchanges = async () =>
+    (
+      await t.server.db.query(
+        `SELECT count(*)::int AS n FROM audit_events
+          WHERE operation = 'POST /agents/nats-credentials' AND principal = $1 AND outcome = 'ok'`,
+        [`agent-token/${renewing.id}`],
+      )
+    )[0].n as number;
+  await eventually(async () => (await exchanges()) >= 2, 60_000, "a renewal");
+  // It reconnected with the new JWT and is still registered and heartbeating.
+  await eventually(
+    async () =>
+      agent.output().includes("NATS credentials renewed") && agent.output().includes("reconnected to NATS"),
+    30_000,
+    "the agent reconnected with its new credentials",
+  );
+  const { agents } = dataOf(await t.gql(`{ agents { name status } }`));
+  expect(agents.find((x: any) => x.name === "renewing-1")?.status).toBe("online");
+  expect(agent.running()).toBe(true);
+  await agent.terminate();
 });
