@@ -259,6 +259,7 @@ export class Agent implements JobHost {
             ignoreAuthErrorAbort: true,
           }
         : {}),
+      ...(this.config.natsCaFile ? { tls: { caFile: this.config.natsCaFile } } : {}),
       servers: this.config.natsServers,
       name: `sluice-agent ${this.config.name}`,
       maxReconnectAttempts: -1,

@@ -19,6 +19,8 @@ export interface AgentConfig {
    * (SLUICE_NATS_INSECURE=1, checked by parseConfig).
    */
   serverUrl?: string;
+  /** NATS over TLS: a PEM file of the CA that signed nats-server's certificate. */
+  natsCaFile?: string;
   /** The agent's bearer token; sent only in the registration request, never logged. */
   token: string;
   name: string;
@@ -64,6 +66,7 @@ const SOURCES = {
   nats: "--nats (NATS_URL)",
   serverUrl: "--server-url (SLUICE_SERVER_URL)",
   insecure: "SLUICE_NATS_INSECURE",
+  natsCaFile: "--nats-ca-file (SLUICE_NATS_CA_FILE)",
   token: "--token (SLUICE_AGENT_TOKEN)",
   name: "--name (SLUICE_AGENT_NAME)",
   pool: "--pool (SLUICE_AGENT_POOL)",
@@ -129,6 +132,7 @@ const schema = z.object({
     .regex(/^https?:\/\/\S+$/, "must be an http:// or https:// URL")
     .optional(),
   insecure: z.enum(["0", "1", "true", "false"], { error: "must be 1 or 0" }),
+  natsCaFile: z.string().min(1).optional(),
   token: z
     .string({ error: "is required" })
     .min(LIMITS.tokenMinLength, `must be ${LIMITS.tokenMinLength} to ${LIMITS.tokenMaxLength} characters`)
@@ -225,6 +229,12 @@ export function parseConfig(
       ),
     )
     .addOption(
+      new Option(
+        "--nats-ca-file <file>",
+        "NATS over TLS: the CA (PEM) that signed nats-server's certificate",
+      ),
+    )
+    .addOption(
       new Option("--token <token>", "the agent's token (prefer SLUICE_AGENT_TOKEN: argv is visible)"),
     )
     .addOption(new Option("--name <name>", "agent name (default: the host name)"))
@@ -296,6 +306,7 @@ export function parseConfig(
     nats: str(flags.nats, env.NATS_URL, DEFAULT_NATS_URL),
     serverUrl: str(flags.serverUrl, env.SLUICE_SERVER_URL),
     insecure: str(undefined, env.SLUICE_NATS_INSECURE, "0"),
+    natsCaFile: str(flags.natsCaFile, env.SLUICE_NATS_CA_FILE),
     token: str(flags.token, env.SLUICE_AGENT_TOKEN),
     name: str(flags.name, env.SLUICE_AGENT_NAME, defaultAgentName()),
     pool: str(flags.pool, env.SLUICE_AGENT_POOL, DEFAULT_POOL),
@@ -361,6 +372,7 @@ export function parseConfig(
     config: {
       natsServers: v.nats,
       ...(v.serverUrl === undefined ? {} : { serverUrl: v.serverUrl }),
+      ...(v.natsCaFile === undefined ? {} : { natsCaFile: v.natsCaFile }),
       token: v.token,
       name: v.name,
       pool: v.pool,

@@ -121,6 +121,7 @@ export async function startServer({
       config.natsPrefix,
       logger,
       config.natsCredentialsSeconds,
+      config.natsCaFile,
     );
   }
   const auth = natsAuth;
@@ -131,6 +132,7 @@ export async function startServer({
     auth ? () => auth.serverAuthenticator() : undefined,
     // A nats-server that was away may have missed a revocation.
     auth ? () => auth.pushAccount() : undefined,
+    config.natsCaFile,
   );
   const metricSources = {
     db,

@@ -76,6 +76,8 @@ const envSchema = z.object({
    * and its agents' NATS credentials (messaging/nats-auth.ts) and refuses a NATS that asks for none.
    */
   SLUICE_NATS_INSECURE: z.preprocess(emptyAsUndefined, z.enum(["0", "1", "true", "false"]).default("0")),
+  /** A PEM file of the CA that signed nats-server's certificate (NATS over TLS). */
+  SLUICE_NATS_CA_FILE: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
   /** How long an agent's NATS credentials last, in seconds (agents renew them after two thirds). */
   SLUICE_NATS_CREDENTIALS_SECONDS: positiveInt(3600, "a whole number of seconds from 30 to 86400").pipe(
     z
@@ -193,6 +195,8 @@ export interface Config {
   /** SLUICE_NATS_INSECURE=1: NATS without authentication. */
   natsInsecure: boolean;
   natsCredentialsSeconds: number;
+  /** SLUICE_NATS_CA_FILE: connect to NATS over TLS, trusting this CA. */
+  natsCaFile: string | undefined;
   dataDir: string;
   adminToken: string | undefined;
   metricsToken: string | undefined;
@@ -241,6 +245,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     natsPrefix: e.SLUICE_NATS_PREFIX,
     natsInsecure: e.SLUICE_NATS_INSECURE === "1" || e.SLUICE_NATS_INSECURE === "true",
     natsCredentialsSeconds: e.SLUICE_NATS_CREDENTIALS_SECONDS,
+    natsCaFile: e.SLUICE_NATS_CA_FILE,
     dataDir: path.resolve(e.SLUICE_DATA_DIR),
     adminToken: e.SLUICE_ADMIN_TOKEN,
     metricsToken: e.SLUICE_METRICS_TOKEN,

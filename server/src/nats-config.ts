@@ -15,11 +15,13 @@ import { parseArgs } from "node:util";
 import { NatsIdentity, NATS_IDENTITY_FILE } from "./messaging/nats-identity";
 
 const USAGE = `usage: node server/dist/src/nats-config.js [--listen host:port] [--store dir] [--resolver dir]
-                                         [--out file]
+                                         [--tls-cert file --tls-key file] [--out file]
   SLUICE_DATA_DIR  the server's data directory, where the NATS identity is kept (default .sluice/data)
   --listen         where nats-server listens (default 127.0.0.1:4222)
   --store          JetStream's store (default <data dir>/nats-server/store)
   --resolver       where nats-server keeps account JWTs and revocations (default <data dir>/nats-server/jwt)
+  --tls-cert, --tls-key  nats-server's certificate and key (PEM): clients must then use TLS
+                   (tls://, with SLUICE_NATS_CA_FILE on the server and the agents)
   --out            the file to write (default: standard output)
 `;
 
@@ -32,6 +34,8 @@ async function main(): Promise<number> {
         store: { type: "string" },
         resolver: { type: "string" },
         out: { type: "string" },
+        "tls-cert": { type: "string" },
+        "tls-key": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -43,6 +47,10 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  if (Boolean(values["tls-cert"]) !== Boolean(values["tls-key"])) {
+    process.stderr.write(`--tls-cert and --tls-key go together\n${USAGE}`);
+    return 2;
+  }
   const dataDir = path.resolve(process.env.SLUICE_DATA_DIR || ".sluice/data");
   const identity = NatsIdentity.loadOrCreate(dataDir);
   const text = await identity.serverConfig({
@@ -53,6 +61,14 @@ async function main(): Promise<number> {
     resolverDir: path.resolve(
       (values.resolver as string | undefined) ?? path.join(dataDir, "nats-server", "jwt"),
     ),
+    ...(values["tls-cert"]
+      ? {
+          tls: {
+            certFile: path.resolve(values["tls-cert"] as string),
+            keyFile: path.resolve(values["tls-key"] as string),
+          },
+        }
+      : {}),
   });
   if (values.out) {
     const out = path.resolve(values.out as string);

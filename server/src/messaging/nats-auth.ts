@@ -40,6 +40,8 @@ export class NatsAuth {
     private readonly prefix: string,
     private readonly logger: Logger,
     private readonly credentialsSeconds = AGENT_CREDENTIALS_SECONDS,
+    /** NATS over TLS, trusting this CA. */
+    private readonly caFile?: string,
   ) {}
 
   /** The server's own connection authenticator. */
@@ -110,6 +112,7 @@ export class NatsAuth {
       authenticator: jwtAuthenticator(userJwt, seed),
       reconnect: false,
       timeout: 5000,
+      ...(this.caFile ? { tls: { caFile: this.caFile } } : {}),
     });
     try {
       const reply = await nc.request(

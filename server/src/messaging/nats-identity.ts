@@ -60,8 +60,8 @@ export interface NatsServerConfigOptions {
   storeDir: string;
   /** Where the full resolver keeps account JWTs (and the revocations pushed to it). */
   resolverDir: string;
-  /** Extra lines (e.g. `tls { ... }`). */
-  extra?: string;
+  /** TLS: the server's certificate and key (PEM files); clients then must use TLS. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export class NatsIdentity {
@@ -233,7 +233,9 @@ export class NatsIdentity {
       `  ${this.systemAccountPublicKey}: ${q(await this.systemAccountJwt())}`,
       `  ${this.accountPublicKey}: ${q(await this.accountJwt())}`,
       "}",
-      ...(options.extra ? [options.extra] : []),
+      ...(options.tls
+        ? [`tls: { cert_file: ${q(options.tls.certFile)}, key_file: ${q(options.tls.keyFile)}, timeout: 5 }`]
+        : []),
       "",
     ].join("\n");
   }

@@ -27,6 +27,8 @@ export class NatsLink {
     private readonly authenticator?: () => Promise<Authenticator>,
     /** After the set-up that follows a reconnect: the account's revocations pushed again. */
     private readonly afterReconnect?: () => Promise<void>,
+    /** NATS over TLS, trusting this CA (SLUICE_NATS_CA_FILE). */
+    private readonly caFile?: string,
   ) {
     this.ready = this.connectLoop();
   }
@@ -74,6 +76,7 @@ export class NatsLink {
           reconnectTimeWait: 500,
           waitOnFirstConnect: false,
           ...(this.authenticator ? { authenticator: await this.authenticator() } : {}),
+          ...(this.caFile ? { tls: { caFile: this.caFile } } : {}),
         });
         if (this.authenticator && connection.info?.auth_required !== true) {
           // Anyone could publish a job there: the server does not use it (SLUICE_NATS_INSECURE=1 does).

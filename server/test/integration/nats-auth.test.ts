@@ -41,6 +41,7 @@ const GIT: ActionTypeId = { category: "Source", owner: "Sluice", provider: "Git"
 let dataDir: string;
 let scratch: string;
 let nats: SecuredNats;
+let tls: { caFile: string };
 let t: TestServer;
 let base: string;
 const open: NatsConnection[] = [];
@@ -48,12 +49,15 @@ const open: NatsConnection[] = [];
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-nats-auth-"));
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-nats-auth-scratch-"));
-  nats = await startSecuredNats(dataDir);
+  // TLS too: every connection of this file is encrypted, to a CA of the test's own.
+  nats = await startSecuredNats(dataDir, { tls: true });
+  tls = { caFile: nats.caFile! };
   t = await startTestServer({
     dataDir,
     env: {
       NATS_URL: nats.url,
       SLUICE_NATS_INSECURE: "0",
+      SLUICE_NATS_CA_FILE: nats.caFile!,
       SLUICE_HEARTBEAT_INTERVAL_SECONDS: "1",
       SLUICE_LEASE_SECONDS: "4",
       // The shortest life, so that the renewal test sees agents renew.
@@ -119,6 +123,7 @@ async function connectAs(
     authenticator: jwtAuthenticator(creds.jwt, creds.key.getSeed()),
     inboxPrefix: creds.inboxPrefix,
     reconnect: options.reconnect ?? false,
+    tls,
   });
   open.push(nc);
   const violations: PermissionViolationError[] = [];
@@ -144,8 +149,12 @@ async function refused(
   );
 }
 
-it("refuses a client without credentials, or with a JWT whose seed it does not hold", async () => {
-  await expect(connect({ servers: nats.url, reconnect: false })).rejects.toThrow(/Authorization Violation/i);
+it("refuses a client without credentials, with a JWT whose seed it does not hold, or without TLS", async () => {
+  await expect(connect({ servers: nats.url, reconnect: false, tls })).rejects.toThrow(
+    /Authorization Violation/i,
+  );
+  // A client that does not trust the installation's CA does not get a connection at all.
+  await expect(connect({ servers: nats.url, reconnect: false })).rejects.toThrow();
   const { token } = await createToken("stolen-jwt");
   const victim = await credentials(token, "victim", "default", [SHELL]);
   // Another agent's JWT without its seed: the signature of the server's nonce does not match.
@@ -154,6 +163,7 @@ it("refuses a client without credentials, or with a JWT whose seed it does not h
       servers: nats.url,
       authenticator: jwtAuthenticator(victim.jwt, createUser().getSeed()),
       reconnect: false,
+      tls,
     }),
   ).rejects.toThrow(/Authorization Violation/i);
 });
@@ -310,6 +320,7 @@ it("closes a revoked agent's connection and refuses its credentials from then on
       servers: nats.url,
       authenticator: jwtAuthenticator(creds.jwt, creds.key.getSeed()),
       reconnect: false,
+      tls,
     }),
   ).rejects.toThrow(/Authorization Violation|revoked/i);
   // The renewal is refused too, for that key and for a new one.
@@ -385,7 +396,7 @@ it("runs a job end to end with a real agent on credentials, and ignores a forged
     token: agentToken.token,
     name: "secured-1",
     concurrency: 1,
-    env: { SLUICE_SERVER_URL: base, SLUICE_NATS_INSECURE: "0" },
+    env: { SLUICE_SERVER_URL: base, SLUICE_NATS_INSECURE: "0", SLUICE_NATS_CA_FILE: tls.caFile },
   });
   await eventually(
     async () => {
@@ -523,7 +534,7 @@ it("renews an agent's credentials before they expire, and the agent keeps its pl
     prefix: t.natsPrefix,
     token: renewing.token,
     name: "renewing-1",
-    env: { SLUICE_SERVER_URL: base, SLUICE_NATS_INSECURE: "0" },
+    env: { SLUICE_SERVER_URL: base, SLUICE_NATS_INSECURE: "0", SLUICE_NATS_CA_FILE: tls.caFile },
   });
   // Each exchange is an audit row: the first at start, the next after two thirds of 30 s.
   const exchanges = async () =>

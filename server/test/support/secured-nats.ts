@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -16,6 +16,8 @@ export interface SecuredNats {
   port: number;
   identity: NatsIdentity;
   configFile: string;
+  /** With `tls`: the test CA (PEM) that signed nats-server's certificate; clients must trust it. */
+  caFile: string | undefined;
   /** What nats-server printed (its errors name refused connections). */
   log(): string;
   stop(): Promise<void>;
@@ -37,17 +39,33 @@ async function listening(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
-export async function startSecuredNats(dataDir: string): Promise<SecuredNats> {
+/** A CA of the test's own and a certificate for 127.0.0.1 signed by it (openssl). */
+function testCertificates(dir: string): { caFile: string; certFile: string; keyFile: string } {
+  const at = (name: string) => path.join(dir, name);
+  const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
+  openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Sluice test CA"); // prettier-ignore
+  openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"); // prettier-ignore
+  fs.writeFileSync(at("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+  openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "san.ext"); // prettier-ignore
+  return { caFile: at("ca.pem"), certFile: at("server.pem"), keyFile: at("server.key") };
+}
+
+export async function startSecuredNats(
+  dataDir: string,
+  options: { tls?: boolean } = {},
+): Promise<SecuredNats> {
   const identity = NatsIdentity.loadOrCreate(dataDir);
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-secured-nats-"));
   const configFile = path.join(dir, "nats-server.conf");
+  const certificates = options.tls ? testCertificates(dir) : null;
   fs.writeFileSync(
     configFile,
     await identity.serverConfig({
       listen: `127.0.0.1:${port}`,
       storeDir: path.join(dir, "store"),
       resolverDir: path.join(dir, "jwt"),
+      ...(certificates ? { tls: { certFile: certificates.certFile, keyFile: certificates.keyFile } } : {}),
     }),
     { mode: 0o600 },
   );
@@ -62,7 +80,8 @@ export async function startSecuredNats(dataDir: string): Promise<SecuredNats> {
     throw new Error(`${(error as Error).message}; it said:\n${log}`, { cause: error });
   }
   return {
-    url: `nats://127.0.0.1:${port}`,
+    url: `${certificates ? "tls" : "nats"}://127.0.0.1:${port}`,
+    caFile: certificates?.caFile,
     port,
     identity,
     configFile,
