@@ -191,6 +191,15 @@ describe("NATS credentials", () => {
       BUILTIN_PROVIDER_IDS,
     );
     expect(fromEnv.ok === true && fromEnv.config.serverUrl).toBe("http://127.0.0.1:4000");
+    const tls = parseConfigWith(
+      ["--server-url", "https://sluice.example.com", "--nats", "tls://nats.example:4222"],
+      { SLUICE_AGENT_TOKEN: TOKEN, SLUICE_NATS_CA_FILE: "/etc/sluice/nats-ca.pem" },
+      BUILTIN_PROVIDER_IDS,
+    );
+    expect(tls.ok === true && tls.config).toMatchObject({
+      natsServers: ["tls://nats.example:4222"],
+      natsCaFile: "/etc/sluice/nats-ca.pem",
+    });
     const bad = parseConfigWith(
       ["--server-url", "ftp://x"],
       { SLUICE_AGENT_TOKEN: TOKEN },
