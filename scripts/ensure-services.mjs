@@ -479,6 +479,116 @@ export async function ensureNats(url = process.env.NATS_URL ?? DEFAULT_NATS_URL,
   return { ...target, info: st.info };
 }
 
+/** True when nothing listens on 127.0.0.1:`port`. */
+function portFree(port) {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+function freeLocalPort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function readText(file) {
+  try {
+    return fs.readFileSync(file, "utf8").trim();
+  } catch {
+    return "";
+  }
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * npm start's NATS with authentication: a nats-server of this installation's own on 127.0.0.1,
+ * configured by the server's `nats-config` (the installation's operator and accounts, a full
+ * resolver; server/src/nats-config.ts), everything under <dataDir>/nats-server: nats-server.conf,
+ * store/, jwt/, nats.log, nats.pid and port. One still running from an earlier start (its pid alive,
+ * its port asking for credentials) is used again; it keeps running after npm start exits.
+ * Port: the one it had, else `preferredPort` (4223) when free, else any free port.
+ */
+export async function ensureSecuredNats({ dataDir, configTool, preferredPort = 4223 }) {
+  const dir = path.join(dataDir, "nats-server");
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const pidFile = path.join(dir, "nats.pid");
+  const portFile = path.join(dir, "port");
+  const configFile = path.join(dir, "nats-server.conf");
+  const logFile = path.join(dir, "nats.log");
+  const savedPort = Number(readText(portFile)) || null;
+  const savedPid = Number(readText(pidFile)) || null;
+  if (savedPort && savedPid && alive(savedPid)) {
+    const st = await probeNats({ host: "127.0.0.1", port: savedPort });
+    if (st.state === "up" && st.info.auth_required === true) {
+      log(`NATS with credentials is up on 127.0.0.1:${savedPort} (pid ${savedPid})`);
+      return { url: `nats://127.0.0.1:${savedPort}`, pid: savedPid };
+    }
+  }
+  let bin = findNatsServer();
+  if (!bin) {
+    aptInstall(
+      ["nats-server"],
+      "nats-server is not installed: run 'sudo apt-get install -y nats-server' (or put nats-server from https://github.com/nats-io/nats-server/releases on PATH)",
+    );
+    bin = findNatsServer();
+    if (!bin) throw new EnsureError("apt-get installed nats-server but no nats-server binary was found");
+  }
+  let port;
+  if (savedPort && (await portFree(savedPort))) port = savedPort;
+  else if (await portFree(preferredPort)) port = preferredPort;
+  else port = await freeLocalPort();
+  run(
+    process.execPath,
+    [
+      configTool,
+      "--listen", `127.0.0.1:${port}`,
+      "--store", path.join(dir, "store"),
+      "--resolver", path.join(dir, "jwt"),
+      "--out", configFile,
+    ], // prettier-ignore
+    { env: { ...process.env, SLUICE_DATA_DIR: dataDir } },
+  );
+  const out = fs.openSync(logFile, "a");
+  const child = spawn(bin, ["-c", configFile], { detached: true, stdio: ["ignore", out, out] });
+  fs.closeSync(out);
+  let exited = null;
+  child.on("exit", (code, signal) => (exited = code ?? signal));
+  child.unref();
+  fs.writeFileSync(pidFile, `${child.pid}\n`);
+  fs.writeFileSync(portFile, `${port}\n`);
+  log(
+    `started nats-server with credentials (pid ${child.pid}, 127.0.0.1:${port}, config ${configFile}, log ${logFile}; stop it with: kill $(cat ${pidFile}))`,
+  );
+  const st = await waitUntil(
+    async () => {
+      if (exited !== null)
+        throw new EnsureError(`nats-server exited (${exited}); ${logFile} says:\n${tail(logFile)}`);
+      const s = await probeNats({ host: "127.0.0.1", port }, 1000);
+      return s.state === "up" ? s : null;
+    },
+    { timeoutMs: 30_000, intervalMs: 200, what: `NATS on 127.0.0.1:${port} (log: ${logFile})` },
+  );
+  if (st.info.auth_required !== true || st.info.jetstream !== true)
+    throw new EnsureError(`the nats-server on 127.0.0.1:${port} runs without credentials or JetStream`);
+  return { url: `nats://127.0.0.1:${port}`, pid: child.pid };
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Chromium (browser tests)
 

@@ -9,7 +9,15 @@ import os from "node:os";
 import net from "node:net";
 import path from "node:path";
 import { demoLink, ensureDemoPipeline } from "./demo-pipeline.mjs";
-import { DEFAULT_NATS_URL, ROOT, ensureDeps, ensureNats, log, runOrExit } from "./ensure-services.mjs";
+import {
+  DEFAULT_NATS_URL,
+  ROOT,
+  ensureDeps,
+  ensureNats,
+  ensureSecuredNats,
+  log,
+  runOrExit,
+} from "./ensure-services.mjs";
 
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", NEXT_TELEMETRY_DISABLED: "1" };
 env.SLUICE_DATA_DIR = path.resolve(env.SLUICE_DATA_DIR ?? path.join(ROOT, ".sluice", "data"));
@@ -20,6 +28,8 @@ const webPort = env.WEB_PORT ?? "3000";
 // Server and dashboard listen on this host only unless SLUICE_HOST (or HOST) says otherwise.
 const host = env.SLUICE_HOST || env.HOST || "127.0.0.1";
 const reachAt = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+// NATS without credentials only when asked for (the server and the agent refuse it otherwise).
+const natsInsecure = env.SLUICE_NATS_INSECURE === "1" || env.SLUICE_NATS_INSECURE === "true";
 
 await runOrExit(async () => {
   ensureDeps();
@@ -38,10 +48,23 @@ await runOrExit(async () => {
     process.exit(1);
   }
   fs.mkdirSync(env.SLUICE_DATA_DIR, { recursive: true });
-  if (!env.NATS_URL) {
+  if (natsInsecure)
+    log(
+      "WARNING: SLUICE_NATS_INSECURE=1: NATS without credentials; whoever reaches it can publish jobs and results",
+    );
+  if (!env.NATS_URL && natsInsecure) {
     // nats store in .sluice/nats, log .sluice/nats.log, pid .sluice/nats.pid; it keeps running after we exit
     await ensureNats(DEFAULT_NATS_URL, { dataDir: path.join(ROOT, ".sluice") });
     env.NATS_URL = DEFAULT_NATS_URL;
+    env.SLUICE_NATS_PREFIX ??= localNatsPrefix();
+  } else if (!env.NATS_URL) {
+    // The installation's own nats-server with credentials, under $SLUICE_DATA_DIR/nats-server; it keeps
+    // running after we exit.
+    const secured = await ensureSecuredNats({
+      dataDir: env.SLUICE_DATA_DIR,
+      configTool: path.join(ROOT, "server", "dist", "src", "nats-config.js"),
+    });
+    env.NATS_URL = secured.url;
     env.SLUICE_NATS_PREFIX ??= localNatsPrefix();
   }
 });
@@ -166,7 +189,9 @@ if (up) {
   const web = children.has("web");
   const agent = children.has("agent");
   log(`GraphQL:   ${endpoint}`);
-  log(`NATS:      ${env.NATS_URL} (prefix ${env.SLUICE_NATS_PREFIX ?? "sluice"})`);
+  log(
+    `NATS:      ${env.NATS_URL} (prefix ${env.SLUICE_NATS_PREFIX ?? "sluice"}) ${natsInsecure ? "WITHOUT credentials" : "with credentials per agent"}`,
+  );
   if (web) {
     // A sign-in link: the dashboard keeps the token for the browser session and drops it from the URL.
     const adminToken = env.SLUICE_ADMIN_TOKEN ?? readSecret(path.join(env.SLUICE_DATA_DIR, "admin-token"));
@@ -248,6 +273,8 @@ async function localAgentEnv(endpoint) {
     ...rest,
     ...(given ? { SLUICE_AGENT_TOKEN: given } : { SLUICE_AGENT_TOKEN_FILE: file }),
     SLUICE_AGENT_NAME: env.SLUICE_AGENT_NAME ?? "local",
+    // Where the agent exchanges its token for NATS credentials.
+    ...(natsInsecure ? {} : { SLUICE_SERVER_URL: env.SLUICE_SERVER_URL ?? `http://${reachAt}:${port}` }),
     SLUICE_AGENT_WORK_DIR: agentWorkDir,
   };
 }

@@ -33,6 +33,7 @@ import type { AgentMetrics } from "./metrics";
 import { formatActionTypeId, type ArtifactStore, type Provider, type StopReason } from "./providers/types";
 import { JobRun, jobKey, type JobHost } from "./runtime/job-run";
 import type { HostSecrets } from "./runtime/host-references";
+import { CredentialsRefused, NatsCredentials } from "./runtime/nats-credentials";
 import { register, RegistrationRefused, type Registration } from "./runtime/registration";
 import { refusalComplete } from "./runtime/refusal";
 import { Slots } from "./runtime/slots";
@@ -118,6 +119,11 @@ export class Agent implements JobHost {
   private readonly forced = new AbortController();
   private heartbeatIntervalMs = TIMINGS.defaultHeartbeatIntervalSeconds * 1000;
   private registering: Promise<void> | null = null;
+  /** With NATS authentication (config.serverUrl): the agent's short-lived NATS user. */
+  private credentials: NatsCredentials | null = null;
+  private checkingCredentials = false;
+  /** False between a disconnect and the reconnect that follows. */
+  private natsConnected = true;
   private artifactStore: Promise<ArtifactStore> | null = null;
   private stopping = false;
   private exiting = false;
@@ -172,6 +178,26 @@ export class Agent implements JobHost {
         "jobs run as root, the agent's own user (--no-job-isolation): a job can read the agent's token and every other job's workspace",
       );
     }
+    if (config.serverUrl) {
+      this.credentials = new NatsCredentials(
+        config.serverUrl,
+        config.token,
+        {
+          name: config.name,
+          pool: config.pool,
+          providers: [...this.deps.providers.values()].map((p) => p.id),
+        },
+        logger,
+      );
+      try {
+        await this.credentials.fetch(this.deps.signal);
+      } catch (error) {
+        if (error instanceof CredentialsRefused)
+          throw new AgentFatalError("Unauthenticated", `NATS credentials refused: ${error.message}`);
+        if (this.deps.signal?.aborted) throw new AgentStopped("stopped before the agent was registered");
+        throw error;
+      }
+    }
     this.nc = await this.connect();
     this.js = jetstream(this.nc);
     this.jsm = await jetstreamManager(this.nc);
@@ -200,6 +226,13 @@ export class Agent implements JobHost {
 
     void this.watchConnection();
     void this.heartbeatLoop();
+    void this.credentials?.renewLoop(
+      this.closing.signal,
+      // The renewed JWT counts from the next connect: reconnect now rather than when the old one expires.
+      () => void this.nc.reconnect().catch(() => undefined),
+      (error) =>
+        this.exitFatal(new AgentFatalError("Unauthenticated", `NATS credentials refused: ${error.message}`)),
+    );
     for (const provider of this.deps.providers.values()) void this.pullLoop(provider);
   }
 
@@ -236,7 +269,18 @@ export class Agent implements JobHost {
   // Connection and registration
 
   private async connect(): Promise<NatsConnection> {
+    const credentials = this.credentials?.credentials;
     const nc = await connect({
+      ...(credentials && this.credentials
+        ? {
+            authenticator: this.credentials.authenticator(),
+            // Replies and pulled jobs arrive under the agent's own inbox, the only one it may read.
+            inboxPrefix: credentials.inboxPrefix,
+            // A refused connect (credentials expired while the server was away) is retried with the renewed ones.
+            ignoreAuthErrorAbort: true,
+          }
+        : {}),
+      ...(this.config.natsCaFile ? { tls: { caFile: this.config.natsCaFile } } : {}),
       servers: this.config.natsServers,
       name: `sluice-agent ${this.config.name}`,
       maxReconnectAttempts: -1,
@@ -247,6 +291,10 @@ export class Agent implements JobHost {
       noAsyncTraces: true,
     });
     this.logger.info({ servers: this.config.natsServers }, "connected to NATS");
+    if (!credentials)
+      this.logger.warn(
+        "SLUICE_NATS_INSECURE=1: NATS without authentication; whoever reaches it can take and forge jobs",
+      );
     return nc;
   }
 
@@ -335,8 +383,13 @@ export class Agent implements JobHost {
       }
     });
     for await (const status of nc.status()) {
-      if (status.type === "disconnect") this.logger.warn("disconnected from NATS; reconnecting");
-      else if (status.type === "reconnect") {
+      if (status.type === "disconnect") {
+        this.natsConnected = false;
+        this.logger.warn("disconnected from NATS; reconnecting");
+        // nats-server closes a revoked agent's connection: ask the server whether we still may connect.
+        void this.checkCredentials();
+      } else if (status.type === "reconnect") {
+        this.natsConnected = true;
         this.logger.info("reconnected to NATS");
         if (this.exiting) continue;
         void this.reregister("reconnected").then(() => {
@@ -349,6 +402,28 @@ export class Agent implements JobHost {
           }
         });
       }
+    }
+  }
+
+  /** After a disconnect: fresh credentials, or a refusal that ends the agent (status 3). */
+  private async checkCredentials(): Promise<void> {
+    if (!this.credentials || this.checkingCredentials || this.exiting) return;
+    // Just renewed (the reconnect that follows a renewal): ask again only if still disconnected then.
+    if (Date.now() - this.credentials.fetchedAt < 10_000) {
+      setTimeout(() => {
+        if (!this.natsConnected) void this.checkCredentials();
+      }, 10_000).unref();
+      return;
+    }
+    this.checkingCredentials = true;
+    try {
+      await this.credentials.fetchOnce();
+    } catch (error) {
+      if (error instanceof CredentialsRefused)
+        this.exitFatal(new AgentFatalError("Unauthenticated", `NATS credentials refused: ${error.message}`));
+      else this.logger.debug({ err: errorMessage(error) }, "cannot renew NATS credentials now");
+    } finally {
+      this.checkingCredentials = false;
     }
   }
 

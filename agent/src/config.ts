@@ -15,6 +15,14 @@ import { formatActionTypeId, parseActionTypeId } from "./providers/types";
 export interface AgentConfig {
   /** NATS server URLs (a comma-separated list in one option). */
   natsServers: string[];
+  /**
+   * The server's HTTP address: the agent exchanges its token there for short-lived NATS
+   * credentials (NATS with authentication). Unset: NATS without authentication
+   * (SLUICE_NATS_INSECURE=1, checked by parseConfig).
+   */
+  serverUrl?: string;
+  /** NATS over TLS: a PEM file of the CA that signed nats-server's certificate. */
+  natsCaFile?: string;
   /** The agent's bearer token; sent only in the registration request, never logged. */
   token: string;
   /** Where the token came from: a file, the environment or the command line (main.ts scrubs them). */
@@ -73,6 +81,9 @@ export const MAX_POLL_INTERVAL_MS = 600_000;
 /** Option key → how the operator sets it, for error messages. */
 const SOURCES = {
   nats: "--nats (NATS_URL)",
+  serverUrl: "--server-url (SLUICE_SERVER_URL)",
+  insecure: "SLUICE_NATS_INSECURE",
+  natsCaFile: "--nats-ca-file (SLUICE_NATS_CA_FILE)",
   token: "--token (SLUICE_AGENT_TOKEN)",
   tokenFile: "--token-file (SLUICE_AGENT_TOKEN_FILE)",
   jobUidRange: "--job-uid-range (SLUICE_AGENT_JOB_UID_RANGE)",
@@ -139,6 +150,12 @@ const schema = z.object({
         .filter((u) => u.length > 0),
     )
     .pipe(z.array(z.string().regex(/^(nats|tls|ws|wss):\/\/\S+$/, "must be a nats:// URL")).min(1)),
+  serverUrl: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, "must be an http:// or https:// URL")
+    .optional(),
+  insecure: z.enum(["0", "1", "true", "false"], { error: "must be 1 or 0" }),
+  natsCaFile: z.string().min(1).optional(),
   token: z
     .string({ error: "is required" })
     .min(LIMITS.tokenMinLength, `must be ${LIMITS.tokenMinLength} to ${LIMITS.tokenMaxLength} characters`)
@@ -242,6 +259,18 @@ export function parseConfig(
     .helpOption("-h, --help", "show this help")
     .addOption(
       new Option("--nats <urls>", `NATS server URL(s), comma-separated (default ${DEFAULT_NATS_URL})`),
+    )
+    .addOption(
+      new Option(
+        "--server-url <url>",
+        "the Sluice server's address, where the agent gets its NATS credentials (e.g. https://sluice.example.com)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--nats-ca-file <file>",
+        "NATS over TLS: the CA (PEM) that signed nats-server's certificate",
+      ),
     )
     .addOption(
       new Option("--token <token>", "the agent's token (prefer --token-file: argv is visible to every user)"),
@@ -363,6 +392,9 @@ export function parseConfig(
 
   const raw = {
     nats: str(flags.nats, env.NATS_URL, DEFAULT_NATS_URL),
+    serverUrl: str(flags.serverUrl, env.SLUICE_SERVER_URL),
+    insecure: str(undefined, env.SLUICE_NATS_INSECURE, "0"),
+    natsCaFile: str(flags.natsCaFile, env.SLUICE_NATS_CA_FILE),
     token: tokenFile !== undefined ? (fileToken ?? "x".repeat(LIMITS.tokenMinLength)) : tokenGiven,
     name: str(flags.name, env.SLUICE_AGENT_NAME, defaultAgentName()),
     pool: str(flags.pool, env.SLUICE_AGENT_POOL, DEFAULT_POOL),
@@ -421,6 +453,12 @@ export function parseConfig(
     providers.set(formatActionTypeId(type), type);
   }
   const errors: string[] = [];
+  const insecure = v.insecure === "1" || v.insecure === "true";
+  if (v.serverUrl === undefined && !insecure)
+    errors.push(
+      `${SOURCES.serverUrl}: is required: the agent gets its NATS credentials from the server ` +
+        "(set SLUICE_NATS_INSECURE=1 to use a NATS without authentication instead)",
+    );
   if (providers.size === 0) errors.push(`${SOURCES.providers}: name at least one action type`);
   if (providers.size > LIMITS.providersPerAgent)
     errors.push(`${SOURCES.providers}: at most ${LIMITS.providersPerAgent} action types`);
@@ -442,6 +480,8 @@ export function parseConfig(
     ok: true,
     config: {
       natsServers: v.nats,
+      ...(v.serverUrl === undefined ? {} : { serverUrl: v.serverUrl }),
+      ...(v.natsCaFile === undefined ? {} : { natsCaFile: v.natsCaFile }),
       token: v.token,
       tokenSource,
       ...(tokenFile === undefined ? {} : { tokenFile }),

@@ -72,6 +72,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 function resolveConfig(options: AgentOptions): AgentConfig {
   return {
     natsServers: options.natsServers ?? [DEFAULT_NATS_URL],
+    ...(options.serverUrl === undefined ? {} : { serverUrl: options.serverUrl }),
+    ...(options.natsCaFile === undefined ? {} : { natsCaFile: options.natsCaFile }),
     token: options.token,
     name: options.name ?? defaultAgentName(),
     pool: options.pool ?? DEFAULT_POOL,

@@ -2,8 +2,12 @@
 import os from "node:os";
 import path from "node:path";
 import { LIMITS } from "@sluice/protocol";
-import { defaultAgentName, parseConfig, parseTypeOption } from "../src/config";
+import { defaultAgentName, parseConfig as parseConfigWith, parseTypeOption } from "../src/config";
 import { BUILTIN_PROVIDER_IDS } from "../src/providers/registry";
+
+/** These tests run on a NATS without authentication: SLUICE_NATS_INSECURE=1 unless they say otherwise. */
+const parseConfig = (...[argv, env, defaults]: Parameters<typeof parseConfigWith>) =>
+  parseConfigWith(argv, { SLUICE_NATS_INSECURE: "1", ...env }, defaults);
 
 const TOKEN = "sat_0123456789abcdef";
 
@@ -159,5 +163,50 @@ describe("parseConfig", () => {
   it("reads action types in either owner order", () => {
     expect(parseTypeOption("Custom/Build/MyTool@1")).toEqual(parseTypeOption("Build/Custom/MyTool@1"));
     expect(() => parseTypeOption("Build/Shell@1")).toThrow(/Category\/Owner\/Provider@Version/);
+  });
+});
+
+describe("NATS credentials", () => {
+  it("needs the server's address, or SLUICE_NATS_INSECURE=1 for a NATS without authentication", () => {
+    const none = parseConfigWith([], { SLUICE_AGENT_TOKEN: TOKEN }, BUILTIN_PROVIDER_IDS);
+    expect(none).toMatchObject({ ok: false });
+    expect(none.ok === false && none.errors.join("\n")).toMatch(
+      /--server-url \(SLUICE_SERVER_URL\): is required/,
+    );
+    const insecure = parseConfigWith(
+      [],
+      { SLUICE_AGENT_TOKEN: TOKEN, SLUICE_NATS_INSECURE: "1" },
+      BUILTIN_PROVIDER_IDS,
+    );
+    expect(insecure.ok === true && insecure.config.serverUrl).toBe(undefined);
+    const secured = parseConfigWith(
+      ["--server-url", "https://sluice.example.com"],
+      { SLUICE_AGENT_TOKEN: TOKEN },
+      BUILTIN_PROVIDER_IDS,
+    );
+    expect(secured.ok === true && secured.config.serverUrl).toBe("https://sluice.example.com");
+    const fromEnv = parseConfigWith(
+      [],
+      { SLUICE_AGENT_TOKEN: TOKEN, SLUICE_SERVER_URL: "http://127.0.0.1:4000" },
+      BUILTIN_PROVIDER_IDS,
+    );
+    expect(fromEnv.ok === true && fromEnv.config.serverUrl).toBe("http://127.0.0.1:4000");
+    const tls = parseConfigWith(
+      ["--server-url", "https://sluice.example.com", "--nats", "tls://nats.example:4222"],
+      { SLUICE_AGENT_TOKEN: TOKEN, SLUICE_NATS_CA_FILE: "/etc/sluice/nats-ca.pem" },
+      BUILTIN_PROVIDER_IDS,
+    );
+    expect(tls.ok === true && tls.config).toMatchObject({
+      natsServers: ["tls://nats.example:4222"],
+      natsCaFile: "/etc/sluice/nats-ca.pem",
+    });
+    const bad = parseConfigWith(
+      ["--server-url", "ftp://x"],
+      { SLUICE_AGENT_TOKEN: TOKEN },
+      BUILTIN_PROVIDER_IDS,
+    );
+    expect(bad.ok === false && bad.errors.join("\n")).toMatch(
+      /--server-url \(SLUICE_SERVER_URL\): must be an http/,
+    );
   });
 });

@@ -196,6 +196,8 @@ describe("the sluice-agent bin", () => {
         PATH: process.env.PATH ?? "",
         HOME: process.env.HOME ?? "/tmp",
         SLUICE_LOG_LEVEL: "info",
+        // The test NATS has no authentication.
+        SLUICE_NATS_INSECURE: "1",
         ...env,
       },
       stdio: ["ignore", "pipe", "pipe"],

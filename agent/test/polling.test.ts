@@ -5,11 +5,15 @@
  */
 import { jobConsumerConfig } from "@sluice/protocol";
 import type { Subscription } from "@nats-io/transport-node";
-import { parseConfig } from "../src/config";
+import { parseConfig as parseConfigWith } from "../src/config";
 import type { RunningAgent } from "../src/runtime/start";
 import { startTestAgent, stopAgent } from "./support/agents";
 import { FakeServer, waitFor } from "./support/fake-server";
 import { fnProvider, type } from "./support/test-providers";
+
+/** These tests run on a NATS without authentication: SLUICE_NATS_INSECURE=1 unless they say otherwise. */
+const parseConfig = (...[argv, env, defaults]: Parameters<typeof parseConfigWith>) =>
+  parseConfigWith(argv, { SLUICE_NATS_INSECURE: "1", ...env }, defaults);
 
 const INTERVAL_MS = 2000;
 const provider = fnProvider(type("Polled"), () => Promise.resolve({ outcome: "Succeeded", summary: "ok" }));

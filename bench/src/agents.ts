@@ -28,6 +28,8 @@ export interface AgentProcessOptions {
   pollIntervalMs?: number;
   /** Filled with jobId → the time (ms, the agent's clock) of its "job accepted" log line. */
   acceptedAt?: Map<string, number>;
+  /** More environment (SLUICE_SERVER_URL: NATS credentials from that server). */
+  env?: Record<string, string>;
 }
 
 /** Runs `agent/dist/src/main.js` as a process of its own, with a work directory of its own. */
@@ -63,6 +65,9 @@ export function startAgentProcess(options: AgentProcessOptions): AgentProcess {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? workDir,
       SLUICE_AGENT_TOKEN: options.token,
+      // The bench's NATS has no authentication unless `env` gives a SLUICE_SERVER_URL.
+      SLUICE_NATS_INSECURE: "1",
+      ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

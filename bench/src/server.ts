@@ -76,6 +76,7 @@ export async function startChildServer(
       SLUICE_ADMIN_TOKEN: BENCH_TOKEN,
       SLUICE_DATA_DIR: dataDir,
       SLUICE_MAX_PIPELINES: "5000",
+      SLUICE_NATS_INSECURE: "1",
       ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -176,6 +177,7 @@ export async function startInProcessServer(env: Record<string, string> = {}): Pr
     SLUICE_NATS_PREFIX: prefix,
     SLUICE_DATA_DIR: dataDir,
     SLUICE_MAX_PIPELINES: "5000",
+    SLUICE_NATS_INSECURE: "1",
     ...env,
   });
   const logger = pino(

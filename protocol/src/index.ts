@@ -12,3 +12,4 @@ export * from "./codec";
 export * from "./streams";
 export * from "./transient";
 export * from "./sealed";
+export * from "./permissions";

@@ -42,6 +42,7 @@ import { healthRoutes } from "./http/health";
 import { httpMetrics, metricsRoutes } from "./http/metrics";
 import { requestLogging } from "./http/request-log";
 import { versionRoutes } from "./http/version";
+import { natsCredentialRoutes } from "./http/nats-credentials";
 import { graphiqlRoutes } from "./http/graphiql";
 import { securityHeaders } from "./http/security-headers";
 import { readTlsMaterial, type TlsMaterial } from "./http/tls";
@@ -57,6 +58,8 @@ import { LogReader } from "./messaging/log-reader";
 import { claimPrefix } from "./messaging/installation-claim";
 import { ensureJetStream } from "./messaging/jetstream-setup";
 import { NatsLink } from "./messaging/nats";
+import { NatsAuth } from "./messaging/nats-auth";
+import { NatsIdentity } from "./messaging/nats-identity";
 import { OutboxRelay } from "./messaging/outbox-relay";
 import { ResultsConsumer } from "./messaging/results-consumer";
 import { ResultsProgress } from "./messaging/results-progress";
@@ -139,7 +142,40 @@ export async function startServer({
     createRegistry(await new PipelineStore(db).customActionTypes()),
   );
   if (encrypted > 0) logger.info({ rows: encrypted }, "encrypted the secret values stored in clear");
-  const nats = new NatsLink(config.natsUrl, config.natsPrefix, logger, config.natsReplicas);
+  const agents = new AgentStore(db);
+  let natsAuth: NatsAuth | null = null;
+  if (config.natsInsecure) {
+    logger.warn(
+      "SLUICE_NATS_INSECURE=1: NATS without authentication; whoever reaches it can publish jobs and results",
+    );
+  } else {
+    let identity: NatsIdentity;
+    try {
+      identity = NatsIdentity.loadOrCreate(config.dataDir);
+    } catch (error) {
+      throw new StartupError(reasonOf(error), { cause: error });
+    }
+    natsAuth = new NatsAuth(
+      identity,
+      agents,
+      config.natsUrl,
+      config.natsPrefix,
+      logger,
+      config.natsCredentialsSeconds,
+      config.natsCaFile,
+    );
+  }
+  const auth = natsAuth;
+  const nats = new NatsLink(
+    config.natsUrl,
+    config.natsPrefix,
+    logger,
+    config.natsReplicas,
+    auth ? () => auth.serverAuthenticator() : undefined,
+    // A nats-server that was away may have missed a revocation.
+    auth ? () => auth.pushAccount() : undefined,
+    config.natsCaFile,
+  );
   const metricSources = {
     db,
     nats,
@@ -178,7 +214,6 @@ export async function startServer({
     },
     logger,
   );
-  const agents = new AgentStore(db);
   const agentGateway = new AgentGateway(
     nats,
     config.natsPrefix,
@@ -186,6 +221,7 @@ export async function startServer({
     { heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, natsReplicas: config.natsReplicas },
     logger,
     { vault, leaseTokens, store: new PipelineStore(db), db },
+    natsAuth,
   );
   const results = new ResultsConsumer(nats, config.natsPrefix, engine, agents, leaseTokens, logger);
   const timers = new TimerLoop(engine, new ResultsProgress(nats, config.natsPrefix), logger);
@@ -283,6 +319,12 @@ export async function startServer({
         await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 200 * attempt)).unref());
       }
     }
+    // The revocations nats-server holds are the database's (a revocation made while it was away).
+    await natsAuth
+      ?.pushAccount()
+      .catch((error: unknown) =>
+        logger.error({ err: reasonOf(error) }, "cannot push the NATS account (revocations) to nats-server"),
+      );
     events.start();
     agentGateway.start();
     notifier.startListening();
@@ -414,6 +456,7 @@ export async function startServer({
   app.use(webhookRoutes(db, engine, logger));
   app.use(metricsRoutes(routeAuth, metrics, { public: config.metricsPublic }, logger));
   app.use(versionRoutes(routeAuth));
+  app.use(natsCredentialRoutes(agents, natsAuth, services.audit, logger));
   app.use(graphiqlRoutes());
   app.use(
     "/graphql",

@@ -106,6 +106,20 @@ const envSchema = z.object({
    * cluster of three or more (a node may then be lost without losing anything).
    */
   SLUICE_NATS_REPLICAS: z.preprocess(emptyAsUndefined, oneOf(["1", "3"]).default("1")),
+  /**
+   * 1: connect to a NATS without authentication (a warning says so). Unset: the server signs its own
+   * and its agents' NATS credentials (messaging/nats-auth.ts) and refuses a NATS that asks for none.
+   */
+  SLUICE_NATS_INSECURE: z.preprocess(emptyAsUndefined, z.enum(["0", "1", "true", "false"]).default("0")),
+  /** A PEM file of the CA that signed nats-server's certificate (NATS over TLS). */
+  SLUICE_NATS_CA_FILE: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+  /** How long an agent's NATS credentials last, in seconds (agents renew them after two thirds). */
+  SLUICE_NATS_CREDENTIALS_SECONDS: positiveInt(3600, "a whole number of seconds from 30 to 86400").pipe(
+    z
+      .number()
+      .min(30, { message: "a whole number of seconds from 30 to 86400" })
+      .max(86400, { message: "a whole number of seconds from 30 to 86400" }),
+  ),
   /** Directory for the embedded database and the generated admin token. */
   SLUICE_DATA_DIR: z.string().min(1, { message: "a directory path" }).default(".sluice/data"),
   /** Bearer token with every permission; generated and kept in the data directory when unset. */
@@ -251,6 +265,11 @@ export interface Config {
   natsPrefix: string;
   /** SLUICE_NATS_REPLICAS: 1, or 3 on a NATS cluster. */
   natsReplicas: number;
+  /** SLUICE_NATS_INSECURE=1: NATS without authentication. */
+  natsInsecure: boolean;
+  natsCredentialsSeconds: number;
+  /** SLUICE_NATS_CA_FILE: connect to NATS over TLS, trusting this CA. */
+  natsCaFile: string | undefined;
   dataDir: string;
   adminToken: string | undefined;
   /** SLUICE_MASTER_KEY and SLUICE_MASTER_KEY_FILE (persistence/secret-vault.ts). */
@@ -314,6 +333,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     natsUrl: e.NATS_URL.split(",").map((s) => s.trim()),
     natsPrefix: e.SLUICE_NATS_PREFIX,
     natsReplicas: Number(e.SLUICE_NATS_REPLICAS),
+    natsInsecure: e.SLUICE_NATS_INSECURE === "1" || e.SLUICE_NATS_INSECURE === "true",
+    natsCredentialsSeconds: e.SLUICE_NATS_CREDENTIALS_SECONDS,
+    natsCaFile: e.SLUICE_NATS_CA_FILE,
     dataDir: path.resolve(e.SLUICE_DATA_DIR),
     adminToken: e.SLUICE_ADMIN_TOKEN,
     masterKey: {

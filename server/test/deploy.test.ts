@@ -67,6 +67,32 @@ function dockerStages(text: string): Map<string, string[]> {
 }
 
 describe("docker-compose.yml", () => {
+  it("runs NATS with the installation's credentials, and agents on credentials from the server", () => {
+    const compose = parseStrictly(read("docker-compose.yml")) as {
+      services: Record<
+        string,
+        { command?: string[]; environment?: Record<string, string>; volumes?: string[] }
+      >;
+    };
+    const { nats, server, agent } = compose.services;
+    const config = compose.services["nats-config"]!;
+    expect(config.command).toEqual(
+      expect.arrayContaining([
+        "server/dist/src/nats-config.js",
+        "--out",
+        "/etc/sluice-nats/nats-server.conf",
+      ]),
+    );
+    expect(nats!.command).toEqual(expect.arrayContaining(["-c", "/etc/sluice-nats/nats-server.conf"]));
+    // No plain NATS: no -js flag that would start one without the configuration.
+    expect(nats!.command).not.toContain("-js");
+    // The keys are in the server's data volume, which nats does not mount.
+    expect(server!.volumes).toContain("sluice-data:/var/lib/sluice");
+    expect((nats!.volumes ?? []).some((v) => v.startsWith("sluice-data"))).toBe(false);
+    expect(server!.environment?.SLUICE_NATS_INSECURE).toBeUndefined();
+    expect(agent!.environment?.SLUICE_SERVER_URL).toBe("http://server:4000");
+  });
+
   it("parses strictly and validates against the Compose Specification", () => {
     const compose = parseStrictly(read("docker-compose.yml"));
     const validate = composeValidator();
@@ -86,7 +112,7 @@ describe("docker-compose.yml", () => {
     const compose = parseStrictly(read("docker-compose.yml")) as ComposeFile;
     const stages = dockerStages(read("Dockerfile"));
     const targets = Object.values(compose.services).flatMap((s) => (s.build?.target ? [s.build.target] : []));
-    expect(targets.sort()).toEqual(["agent", "server", "web"]);
+    expect([...new Set(targets)].sort()).toEqual(["agent", "server", "web"]);
     for (const target of targets) expect(stages.has(target)).toBe(true);
     expect(stages.get("agent")).toEqual(
       expect.arrayContaining(["git", "make", "bash", "curl", "jq", "unzip"]),

@@ -1,8 +1,9 @@
 import type { Request, RequestHandler } from "express";
 import type { Authenticator } from "../auth/authenticate";
 import { authorize } from "../auth/authorization";
-import type { Principal } from "../auth/principal";
-import { routePermissions, type ResourceLookups } from "../domain/policy";
+import { agentPrincipal, DEFAULT_ACCOUNT, type Principal } from "../auth/principal";
+import { formatSrn, routePermissions, type ResourceLookups } from "../domain/policy";
+import type { AgentStore } from "../persistence/agent-store";
 
 /** What the routes' checks need: the token check and the lookups of execution ids. */
 export interface RouteAuthorization {
@@ -50,4 +51,41 @@ export function requirePermission(
 
 function paramsOf(req: Request): Record<string, unknown> {
   return { ...req.params };
+}
+
+/**
+ * An agent token's authorization on an HTTP route, by the same policy evaluation: 401 without a
+ * valid (known, not revoked) agent token, 403 when an agent may not do `action` on the
+ * installation. The token's row is left in `res.locals.agentToken` and its principal in
+ * `res.locals.principal`.
+ */
+export function requireAgentPermission(agents: AgentStore, action: string): RequestHandler {
+  const installation = formatSrn(DEFAULT_ACCOUNT, { type: "installation" });
+  return (req, res, next) => {
+    const header = req.headers.authorization;
+    const token = typeof header === "string" ? header.replace(/^Bearer\s+/i, "").trim() : "";
+    if (!token) {
+      res
+        .status(401)
+        .json({ error: "An agent token is required: send it as `Authorization: Bearer <token>`." });
+      return;
+    }
+    agents
+      .authenticate(token)
+      .then((row) => {
+        if (!row) {
+          res.status(401).json({ error: "The agent token is unknown or was revoked." });
+          return;
+        }
+        const principal = agentPrincipal(row.id);
+        if (principal.policies.evaluate(action, installation).decision !== "ALLOW") {
+          res.status(403).json({ error: `This token is not allowed ${action} on ${installation}.` });
+          return;
+        }
+        res.locals.agentToken = row;
+        res.locals.principal = principal;
+        next();
+      })
+      .catch(next);
+  };
 }

@@ -26,6 +26,7 @@ import { parseTimerKey } from "../domain/execution";
 import type { Logger } from "../logger";
 import type { AgentRow, AgentStore } from "../persistence/agent-store";
 import type { NatsLink } from "./nats";
+import type { NatsAuth } from "./nats-auth";
 
 type AgentListener = (agent: AgentRow) => void;
 
@@ -61,6 +62,8 @@ export class AgentGateway {
       store: PipelineStore;
       db: DataSource;
     },
+    /** With NATS authentication: revocations are pushed to nats-server too. */
+    private readonly natsAuth: NatsAuth | null = null,
   ) {
     this.names = natsNames(prefix);
     this.statusSubject = `${prefix}.server.agents`;
@@ -125,6 +128,12 @@ export class AgentGateway {
    * take the retry of the attempt it held.
    */
   tellRevoked(leases: ReadonlyArray<{ key: string; agentId: string }>): void {
+    // nats-server closes the revoked agents' connections and refuses their credentials from now on.
+    this.natsAuth
+      ?.pushUntilDone()
+      .catch((error: unknown) =>
+        this.logger.error({ err: (error as Error).message }, "the revocation was not pushed to nats-server"),
+      );
     const nc = this.nats.nats;
     if (!nc) return;
     for (const { key, agentId } of leases) {

@@ -1,4 +1,4 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, type Authenticator, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../logger";
 import { ensureJetStream } from "./jetstream-setup";
 
@@ -15,12 +15,22 @@ export class NatsLink {
   lastError: string | null = null;
   private readonly ready: Promise<void>;
 
+  /**
+   * `authenticator`: the server's own NATS credentials (nats-auth.ts); a NATS that does not ask for
+   * them is refused. Without one (SLUICE_NATS_INSECURE=1) the server connects to a NATS without
+   * authentication.
+   */
   constructor(
     private readonly servers: string[],
     private readonly prefix: string,
     private readonly logger: Logger,
     /** SLUICE_NATS_REPLICAS, for the JetStream set-up after a reconnect. */
     private readonly replicas = 1,
+    private readonly authenticator?: () => Promise<Authenticator>,
+    /** After the set-up that follows a reconnect: the account's revocations pushed again. */
+    private readonly afterReconnect?: () => Promise<void>,
+    /** NATS over TLS, trusting this CA (SLUICE_NATS_CA_FILE). */
+    private readonly caFile?: string,
   ) {
     this.ready = this.connectLoop();
   }
@@ -61,13 +71,24 @@ export class NatsLink {
     let attempt = 0;
     while (!this.closing) {
       try {
-        this.connection = await connect({
+        const connection = await connect({
           servers: this.servers,
           name: "sluice-server",
           maxReconnectAttempts: -1,
           reconnectTimeWait: 500,
           waitOnFirstConnect: false,
+          ...(this.authenticator ? { authenticator: await this.authenticator() } : {}),
+          ...(this.caFile ? { tls: { caFile: this.caFile } } : {}),
         });
+        if (this.authenticator && connection.info?.auth_required !== true) {
+          // Anyone could publish a job there: the server does not use it (SLUICE_NATS_INSECURE=1 does).
+          await connection.close();
+          throw new Error(
+            "this NATS server does not require authentication: start nats-server with the configuration " +
+              "Sluice writes (README, 'NATS on real hosts'), or set SLUICE_NATS_INSECURE=1 to use it anyway",
+          );
+        }
+        this.connection = connection;
         this.lastError = null;
         this.logger.info({ servers: this.servers }, "connected to NATS");
         if (this.closing) await this.connection.close();
@@ -102,6 +123,7 @@ export class NatsLink {
     for (let attempt = 1; !this.closing && !nc.isClosed(); attempt++) {
       try {
         await ensureJetStream(nc, this.prefix, { replicas: this.replicas });
+        await this.afterReconnect?.();
         return;
       } catch (error) {
         if (attempt === 1)

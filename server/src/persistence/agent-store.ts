@@ -126,6 +126,61 @@ export class AgentStore {
     });
   }
 
+  /**
+   * The id of the agent (token, name), made now (offline, until it registers) when it has none: the
+   * NATS credentials an agent asks for before registering name its own cancel subject and inbox.
+   */
+  async agentIdFor(tokenId: string, name: string, pool: string, providers: ActionTypeId[]): Promise<string> {
+    await this.db.query(
+      `INSERT INTO agents (token_id, name, pool, providers, version, capacity, protocol_version,
+                           heartbeat_interval_seconds, status)
+       VALUES ($1, $2, $3, $4, '', 1, 0, 0, 'offline')
+       ON CONFLICT (token_id, name) DO NOTHING`,
+      [tokenId, name, pool, JSON.stringify(providers)],
+    );
+    const [row]: Array<{ id: string }> = await this.db.query(
+      `SELECT id FROM agents WHERE token_id = $1 AND name = $2`,
+      [tokenId, name],
+    );
+    return row!.id;
+  }
+
+  /**
+   * Records a NATS user signed for an agent (to revoke with its token), and forgets expired ones.
+   * False when the key is already another token's or agent's: a key is never moved, so a revoked
+   * key cannot be taken out of the revocations by asking for it with another token.
+   */
+  async recordNatsUser(
+    publicKey: string,
+    tokenId: string,
+    agentId: string,
+    expiresAt: Date,
+  ): Promise<boolean> {
+    await this.db.query(`DELETE FROM agent_nats_users WHERE expires_at < now() - interval '1 hour'`);
+    const rows = await queryReturning<{ publicKey: string }>(
+      this.db,
+      `INSERT INTO agent_nats_users (public_key, token_id, agent_id, expires_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (public_key) DO UPDATE SET issued_at = now(), expires_at = EXCLUDED.expires_at
+         WHERE agent_nats_users.token_id = EXCLUDED.token_id AND agent_nats_users.agent_id = EXCLUDED.agent_id
+       RETURNING public_key AS "publicKey"`,
+      [publicKey, tokenId, agentId, expiresAt],
+    );
+    return rows.length === 1;
+  }
+
+  /**
+   * The NATS users of revoked tokens that have not expired: public key → the second (Unix time)
+   * of the revocation, before which NATS no longer accepts their JWTs.
+   */
+  async natsRevocations(): Promise<Record<string, number>> {
+    const rows: Array<{ publicKey: string; at: string }> = await this.db.query(
+      `SELECT u.public_key AS "publicKey", ceil(extract(epoch FROM t.revoked_at))::bigint::text AS at
+         FROM agent_nats_users u JOIN agent_tokens t ON t.id = u.token_id
+        WHERE t.revoked_at IS NOT NULL AND u.expires_at > now()`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.publicKey, Number(r.at)]));
+  }
+
   /** The token's row when it is valid (known and not revoked). */
   async authenticate(token: string): Promise<AgentTokenRow | null> {
     const [row]: AgentTokenRow[] = await this.db.query(

@@ -18,6 +18,7 @@ import { Notifications1765900000000 } from "./migrations/1765900000000-Notificat
 import { Retention1766000000000 } from "./migrations/1766000000000-Retention";
 import { Identity1766010000000 } from "./migrations/1766010000000-Identity";
 import { Secrets1766020000000 } from "./migrations/1766020000000-Secrets";
+import { AgentNatsUsers1766110000000 } from "./migrations/1766110000000-AgentNatsUsers";
 
 export const entities = [PipelineEntity, PipelineVersionEntity, CustomActionTypeEntity];
 export const migrations = [
@@ -35,6 +36,7 @@ export const migrations = [
   Retention1766000000000,
   Identity1766010000000,
   Secrets1766020000000,
+  AgentNatsUsers1766110000000,
 ];
 
 export interface DatabaseOptions {

@@ -89,6 +89,7 @@ it("exits 1 from the command line, saying why", async () => {
         PORT: "0",
         DATABASE_URL: database.url,
         NATS_URL,
+        SLUICE_NATS_INSECURE: "1",
         SLUICE_NATS_PREFIX: prefix,
         SLUICE_DATA_DIR: dataDir,
         SLUICE_ADMIN_TOKEN: "an-admin-token-for-this-test",

@@ -1,8 +1,11 @@
 /**
  * The README's first command: `npm start` (scripts/start.mjs) builds, starts the server on
  * PGlite, gives its local agent a token of its own and starts it, starts the dashboard, prints a
- * sign-in link, and stops everything on Ctrl-C. Run against the shared NATS with a prefix of its
- * own (chosen by npm start itself when NATS is on its default address); the build is turbo's cache after the suite's build.
+ * sign-in link, and stops everything on Ctrl-C. When the test NATS is on its default address, npm
+ * start is left to start its own nats-server with credentials (the installation's operator and
+ * accounts, the agent on short-lived credentials) and to choose the prefix; the test stops that
+ * nats-server by the pid npm start wrote. Otherwise it runs on the given NATS without credentials
+ * (SLUICE_NATS_INSECURE=1). The build is turbo's cache after the suite's build.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
@@ -50,6 +53,15 @@ afterAll(async () => {
     }
   }
   await deleteStreams(prefix);
+  // The nats-server npm start started for this installation (it outlives npm start by design).
+  const natsPid = Number(readIfThere(path.join(dir, "data", "nats-server", "nats.pid")));
+  if (natsPid > 0) {
+    try {
+      process.kill(natsPid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -69,7 +81,7 @@ it("starts server, agent and dashboard with one command, and stops them on Ctrl-
       PORT: String(port),
       WEB_PORT: String(webPort),
       // On the default NATS, npm start picks a prefix of its own and keeps it with the data.
-      ...(localNats ? {} : { NATS_URL, SLUICE_NATS_PREFIX: prefix }),
+      ...(localNats ? {} : { NATS_URL, SLUICE_NATS_PREFIX: prefix, SLUICE_NATS_INSECURE: "1" }),
       SLUICE_DATA_DIR: path.join(dir, "data"),
       SLUICE_AGENT_WORK_DIR: path.join(dir, "agent-work"),
       LOG_LEVEL: "warn",
@@ -91,7 +103,9 @@ it("starts server, agent and dashboard with one command, and stops them on Ctrl-
   if (localNats) {
     prefix = fs.readFileSync(path.join(dir, "data", "nats-prefix"), "utf8").trim();
     expect(prefix).toMatch(/^sluice_[0-9a-f]{8}$/);
-    expect(out).toContain(`(prefix ${prefix})`);
+    expect(out).toContain(`(prefix ${prefix}) with credentials per agent`);
+    // The installation's NATS identity: kept with its data, readable by its owner only.
+    expect(fs.statSync(path.join(dir, "data", "nats-identity.json")).mode & 0o777).toBe(0o600);
   }
   expect(fs.statSync(path.join(dir, "data", "agent-token")).mode & 0o777).toBe(0o600);
 
@@ -143,3 +157,11 @@ it("starts server, agent and dashboard with one command, and stops them on Ctrl-
   expect(await exited).toBe(0);
   await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
 });
+
+function readIfThere(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8").trim();
+  } catch {
+    return "";
+  }
+}

@@ -25,6 +25,7 @@ async function startWithTaken(which: "PORT" | "WEB_PORT") {
         PORT: which === "PORT" ? String(port) : "0",
         WEB_PORT: which === "WEB_PORT" ? String(port) : "0",
         NATS_URL: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
+        SLUICE_NATS_INSECURE: "1",
         SLUICE_DATA_DIR: path.join(dir, "data"),
       },
       stdio: ["ignore", "pipe", "pipe"],

@@ -61,6 +61,8 @@ export function startAgentProcess(options: {
         ? { SLUICE_AGENT_TOKEN_FILE: options.tokenFile }
         : { SLUICE_AGENT_TOKEN: options.token }),
       LOG_LEVEL: "info",
+      // The shared test NATS has no authentication (secured-nats tests pass SLUICE_SERVER_URL).
+      SLUICE_NATS_INSECURE: "1",
       ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],

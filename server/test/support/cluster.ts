@@ -89,6 +89,7 @@ export async function startSluiceProcess(
       SLUICE_NATS_PREFIX: inst.natsPrefix,
       SLUICE_DATA_DIR: inst.dataDir,
       SLUICE_ADMIN_TOKEN: PROCESS_ADMIN_TOKEN,
+      SLUICE_NATS_INSECURE: "1",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -51,6 +51,8 @@ export async function startTestServer(
       SLUICE_NATS_PREFIX: `test_${crypto.randomBytes(4).toString("hex")}`,
       SLUICE_DATA_DIR: dataDir,
       NODE_ENV: "test",
+      // The shared test NATS has no authentication (tests of the secured one start their own).
+      SLUICE_NATS_INSECURE: "1",
       ...(database ? { DATABASE_URL: database.url } : {}),
       ...options.env,
     });

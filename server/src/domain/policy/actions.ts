@@ -42,6 +42,7 @@ export const ACTION_CATALOGUE = {
   "sluice:ExportInstallation": { access: "read", resource: "installation" },
   "sluice:ImportInstallation": { access: "write", resource: "installation" },
   "sluice:ManageInstallation": { access: "write", resource: "installation" },
+  "sluice:IssueNatsCredentials": { access: "write", resource: "installation" },
   "sluice:ManageIdentity": { access: "write", resource: "identity" },
   "sluice:SimulatePolicy": { access: "read", resource: "identity" },
   /** whoAmI: every authenticated principal may (the checker evaluates nothing for it). */

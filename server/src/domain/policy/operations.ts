@@ -246,6 +246,10 @@ export const fieldPermissions = {
 export const routePermissions = {
   "GET /metrics": { action: "sluice:GetMetrics", resource: template("installation") },
   "GET /version": { action: "sluice:GetVersion", resource: template("installation") },
+  "POST /agents/nats-credentials": {
+    action: "sluice:IssueNatsCredentials",
+    resource: template("installation"),
+  },
   "GET /artifacts/:executionId/:artifactName": {
     action: "sluice:GetArtifact",
     resource: { kind: "execution", arg: "executionId" },

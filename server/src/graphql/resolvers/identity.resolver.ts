@@ -186,7 +186,7 @@ export class IdentityResolver {
   @Query(() => CallerIdentityType, { description: "Who the caller is, with its effective policies." })
   async whoAmI(@Ctx() ctx: GraphQLContext): Promise<CallerIdentityType> {
     const p = ctx.principal!;
-    if (p.kind === "metrics")
+    if (p.kind === "metrics" || p.kind === "agent")
       return { principal: p.id, kind: p.kind, name: p.name, groups: [], policies: [] };
     const policies = await ctx.identity.effectivePolicies(p.kind, p.name);
     return {

@@ -1,0 +1,123 @@
+/**
+ * What an agent may do on NATS when NATS runs with authentication (PROTOCOL.md section 11): the
+ * publish and subscribe allow lists the server writes into the agent's user JWT, and the inbox
+ * prefix the agent connects with. Nothing else is allowed: NATS refuses every other subject.
+ */
+import { z } from "zod";
+import { registerRequestSchema, type ActionTypeId } from "./messages";
+import { natsNames, tokenize } from "./names";
+import { jobConsumerConfig } from "./streams";
+
+export interface AgentGrant {
+  /** The installation's prefix. */
+  prefix: string;
+  /** The agent's id (its row on the server): its cancel subject and its inbox. */
+  agentId: string;
+  pool: string;
+  /** The action types it registered: one job consumer each. */
+  providers: readonly ActionTypeId[];
+}
+
+export interface SubjectPermissions {
+  publish: string[];
+  subscribe: string[];
+}
+
+/** The stream behind a NATS object store bucket (nats.js names it so). */
+export function objectStoreStream(bucket: string): string {
+  return `OBJ_${bucket}`;
+}
+
+/**
+ * The agent's own inbox prefix (nats.js `inboxPrefix`): request replies, pull deliveries and object
+ * store reads arrive under it, and no other agent may subscribe to it.
+ */
+export function agentInboxPrefix(agentId: string): string {
+  return `_INBOX_${tokenize(agentId)}`;
+}
+
+/**
+ * The subjects an agent may publish to and subscribe to. The JetStream API subjects are those the
+ * agent's calls use (PROTOCOL.md 11.3):
+ * - its job consumers: `CONSUMER.INFO` (look up), `CONSUMER.MSG.NEXT` (pull), `$JS.ACK` (ack, nak,
+ *   term, in progress) on each consumer of its pool and providers, and nothing on any other;
+ * - the cancel stream: `DIRECT.GET` (the last cancel of a job), the logs stream: `STREAM.MSG.GET`
+ *   (has this attempt logged already), and `$JS.API.INFO` (nats.js checks JetStream is there);
+ * - the artifacts bucket: stream info, chunk and meta publishes, reads of its messages (direct
+ *   and ordered consumers), flow control, and the purge of a put that failed half way.
+ * Never: creating, updating or deleting a stream or a durable consumer, reading the jobs or
+ * results streams, publishing jobs, cancels or events.
+ */
+export function agentPermissions(grant: AgentGrant): SubjectPermissions {
+  const names = natsNames(grant.prefix);
+  const jobs = names.streams.jobs;
+  const bucket = names.artifactsBucket;
+  const objects = objectStoreStream(bucket);
+  const durables = grant.providers.map(
+    (type) => jobConsumerConfig(grant.prefix, grant.pool, type).durable_name,
+  );
+  const inbox = agentInboxPrefix(grant.agentId);
+  return {
+    publish: [
+      // Its own messages (the server checks each one's lease token and sender).
+      names.subjects.register,
+      names.subjects.agentHeartbeat,
+      names.subjects.accept,
+      names.subjects.heartbeat,
+      names.subjects.complete,
+      // The sealed secrets of a job it holds (the server checks the lease token and the accept).
+      names.subjects.secrets,
+      `${grant.prefix}.logs.*`,
+      // Jobs of its pool and providers only.
+      ...durables.flatMap((durable) => [
+        `$JS.API.CONSUMER.INFO.${jobs}.${durable}`,
+        `$JS.API.CONSUMER.MSG.NEXT.${jobs}.${durable}`,
+        `$JS.ACK.${jobs}.${durable}.>`,
+      ]),
+      "$JS.API.INFO",
+      `$JS.API.DIRECT.GET.${names.streams.cancel}.>`,
+      `$JS.API.STREAM.MSG.GET.${names.streams.logs}`,
+      // Artifacts.
+      `$JS.API.STREAM.INFO.${objects}`,
+      `$JS.API.STREAM.MSG.GET.${objects}`,
+      `$JS.API.STREAM.PURGE.${objects}`,
+      `$JS.API.DIRECT.GET.${objects}`,
+      `$JS.API.DIRECT.GET.${objects}.>`,
+      `$JS.API.CONSUMER.CREATE.${objects}`,
+      `$JS.API.CONSUMER.CREATE.${objects}.>`,
+      `$JS.API.CONSUMER.DELETE.${objects}.>`,
+      `$JS.FC.${objects}.>`,
+      `$O.${bucket}.C.>`,
+      `$O.${bucket}.M.>`,
+    ],
+    subscribe: [`${inbox}.>`, names.subjects.agentCancel(grant.agentId)],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 11.2 The exchange: `POST /agents/nats-credentials` with `Authorization: Bearer <agent token>`
+
+/** A NATS user public key: `U` and 55 base32 characters. */
+export const natsUserPublicKeySchema = z.string().regex(/^U[A-Z2-7]{55}$/, {
+  message: "must be a NATS user public key (U followed by 55 base32 characters)",
+});
+
+/** What an agent asks for: its public key (never its seed) and what it registers as. */
+export const natsCredentialsRequestSchema = registerRequestSchema
+  .pick({ name: true, pool: true, providers: true })
+  .extend({ publicKey: natsUserPublicKeySchema });
+export type NatsCredentialsRequest = z.output<typeof natsCredentialsRequestSchema>;
+
+export const natsCredentialsReplySchema = z.object({
+  /** The user JWT the server signed for the agent's public key. */
+  jwt: z.string().min(1).max(16_384),
+  agentId: z.string().min(1).max(64),
+  /** The inbox prefix the agent connects with (the only inbox it may subscribe to). */
+  inboxPrefix: z.string().min(1).max(128),
+  /** When the JWT expires (ISO 8601); the agent renews after two thirds of its life. */
+  expiresAt: z.iso.datetime(),
+});
+export type NatsCredentialsReply = z.output<typeof natsCredentialsReplySchema>;
+
+/** The route of the exchange, on the server's HTTP address. */
+export const NATS_CREDENTIALS_PATH = "/agents/nats-credentials";
