@@ -66,13 +66,13 @@ it("reads nothing when the operator shares nothing", () => {
 it("takes the shared names and directory from flags or the environment, never the agent's own settings", () => {
   const ok = parseConfig(
     ["--token", "tok-12345678", "--secret-env", "DEPLOY_KEY, API_KEY", "--secret-dir", dir],
-    {},
+    { SLUICE_NATS_INSECURE: "1" },
     BUILTIN_PROVIDER_IDS,
   );
   expect(ok.ok === true && ok.config.hostSecrets).toEqual({ env: ["DEPLOY_KEY", "API_KEY"], dir });
   const bad = parseConfig(
     ["--token", "tok-12345678"],
-    { SLUICE_AGENT_SECRET_ENV: "SLUICE_AGENT_TOKEN" },
+    { SLUICE_AGENT_SECRET_ENV: "SLUICE_AGENT_TOKEN", SLUICE_NATS_INSECURE: "1" },
     BUILTIN_PROVIDER_IDS,
   );
   expect(bad.ok).toBe(false);

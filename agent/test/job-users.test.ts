@@ -18,6 +18,9 @@ import type { JobContext } from "../src/providers/types";
 import { makeWorkspaceSync, prepareWorkDir } from "../src/runtime/workspace";
 import { RecordingSink, makeJob } from "./providers/context";
 
+/** These tests are about the isolation options: a NATS without credentials, so no --server-url. */
+const PLAIN_NATS = { SLUICE_NATS_INSECURE: "1" };
+
 const TOKEN = "sat_0123456789abcdef";
 let base: string;
 
@@ -33,7 +36,7 @@ afterAll(() => {
 
 describe("the isolation options", () => {
   const parse = (argv: string[], env: Record<string, string> = {}, root = true) =>
-    parseConfig(argv, { SLUICE_AGENT_TOKEN: TOKEN, ...env }, BUILTIN_PROVIDER_IDS, root);
+    parseConfig(argv, { SLUICE_AGENT_TOKEN: TOKEN, ...PLAIN_NATS, ...env }, BUILTIN_PROVIDER_IDS, root);
 
   it("isolates by default when root, and not otherwise", () => {
     expect(parse([])).toMatchObject({
@@ -81,17 +84,19 @@ describe("the isolation options", () => {
   it("reads the token from a file, never together with --token, and never shows it in an error", () => {
     const file = path.join(base, "token");
     fs.writeFileSync(file, `${TOKEN}\n`, { mode: 0o600 });
-    const fromFile = parseConfig(["--token-file", file], {}, BUILTIN_PROVIDER_IDS, true);
+    const fromFile = parseConfig(["--token-file", file], PLAIN_NATS, BUILTIN_PROVIDER_IDS, true);
     expect(fromFile).toMatchObject({
       ok: true,
       config: { token: TOKEN, tokenSource: "file", tokenFile: file },
     });
-    expect(parseConfig([], { SLUICE_AGENT_TOKEN: TOKEN }, BUILTIN_PROVIDER_IDS, true)).toMatchObject({
+    expect(
+      parseConfig([], { SLUICE_AGENT_TOKEN: TOKEN, ...PLAIN_NATS }, BUILTIN_PROVIDER_IDS, true),
+    ).toMatchObject({
       config: { tokenSource: "env" },
     });
     const both = parseConfig(
       ["--token-file", file],
-      { SLUICE_AGENT_TOKEN: TOKEN },
+      { SLUICE_AGENT_TOKEN: TOKEN, ...PLAIN_NATS },
       BUILTIN_PROVIDER_IDS,
       true,
     );
@@ -100,7 +105,7 @@ describe("the isolation options", () => {
     ]);
     const missing = parseConfig(
       [],
-      { SLUICE_AGENT_TOKEN_FILE: path.join(base, "nope") },
+      { SLUICE_AGENT_TOKEN_FILE: path.join(base, "nope"), ...PLAIN_NATS },
       BUILTIN_PROVIDER_IDS,
       true,
     );
@@ -108,7 +113,7 @@ describe("the isolation options", () => {
       `--token-file (SLUICE_AGENT_TOKEN_FILE): cannot read ${path.join(base, "nope")} (ENOENT)`,
     ]);
     fs.writeFileSync(file, "short\n");
-    const short = parseConfig(["--token-file", file], {}, BUILTIN_PROVIDER_IDS, true);
+    const short = parseConfig(["--token-file", file], PLAIN_NATS, BUILTIN_PROVIDER_IDS, true);
     expect(short.ok === false && short.errors.join("\n")).toContain(
       `--token-file (SLUICE_AGENT_TOKEN_FILE): the token in ${file} must be`,
     );
