@@ -1,5 +1,7 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
+import nodeHttp from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
@@ -31,6 +33,45 @@ export interface DispatchOptions {
   windowS: number;
   artifactMB: number;
   artifactRepeats: number;
+  /** Measure the throughput again with a notification rule on every throughput pipeline. */
+  notifyCompare: boolean;
+}
+
+/** The throughput window again, with rules notifying a webhook receiver of every success. */
+interface NotifiedThroughput {
+  throughput: number;
+  inWindow: number;
+  windowMs: number;
+  executionsEnded: number;
+  failures: number;
+  cpu: ReturnType<typeof cpuDelta>;
+  /** Messages the receiver got for that run. */
+  delivered: number;
+  /** Throughput with the rules ÷ without. */
+  ratio: number;
+}
+
+/** A webhook receiver in the bench process: answers 204 to every POST and counts them. */
+async function startReceiver(): Promise<{ url: string; count(): number; close(): Promise<void> }> {
+  let received = 0;
+  const server = nodeHttp.createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      received++;
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    count: () => received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 const NOOP = { category: "Source", owner: "Custom", provider: "Noop", version: "1" };
@@ -184,7 +225,10 @@ interface ChainRun {
  * process with agents as separate processes.
  */
 export async function runDispatch(options: DispatchOptions): Promise<BenchResult> {
-  const server = await startChildServer();
+  // The notification comparison posts to a receiver in this process (plain HTTP, loopback).
+  const server = await startChildServer({
+    env: { SLUICE_NOTIFY_ALLOW_HTTP: "true", SLUICE_NOTIFY_ALLOW_PRIVATE: "true" },
+  });
   const http = new GraphQLHttpClient(server.url, server.token);
   const agents: AgentProcess[] = [];
   let ws: Client | null = null;
@@ -317,50 +361,97 @@ export async function runDispatch(options: DispatchOptions): Promise<BenchResult
 
     // 3. Throughput: every wide pipeline keeps executions in flight; actions counted by their `at`.
     const wide = pipelines.filter((p) => p.name.startsWith("wide-")).map((p) => p.name);
-    const succeeded: number[] = [];
-    let executionsEnded = 0;
-    let failures = 0;
-    let releasing = true;
-    const inFlight = new Set<string>();
-    router.onEvent = (event) => {
-      if (!event.pipelineName.startsWith("wide-")) return;
-      if (event.type === "ACTION_SUCCEEDED") succeeded.push(Date.parse(event.at));
-      if (event.type === "ACTION_FAILED") failures++;
-      if (
-        event.executionId &&
-        inFlight.has(event.executionId) &&
-        /^EXECUTION_(SUCCEEDED|FAILED|STOPPED)/.test(event.type)
-      ) {
-        inFlight.delete(event.executionId);
-        executionsEnded++;
-        if (releasing)
-          void release(event.pipelineName).then(
-            (id) => inFlight.add(id),
-            () => failures++,
-          );
+    let started = Date.now();
+    const measureThroughput = async (label: string) => {
+      const succeeded: number[] = [];
+      let executionsEnded = 0;
+      let failures = 0;
+      let releasing = true;
+      const inFlight = new Set<string>();
+      router.onEvent = (event) => {
+        if (!event.pipelineName.startsWith("wide-")) return;
+        if (event.type === "ACTION_SUCCEEDED") succeeded.push(Date.parse(event.at));
+        if (event.type === "ACTION_FAILED") failures++;
+        if (
+          event.executionId &&
+          inFlight.has(event.executionId) &&
+          /^EXECUTION_(SUCCEEDED|FAILED|STOPPED)/.test(event.type)
+        ) {
+          inFlight.delete(event.executionId);
+          executionsEnded++;
+          if (releasing)
+            void release(event.pipelineName).then(
+              (id) => inFlight.add(id),
+              () => failures++,
+            );
+        }
+      };
+      await waitForQuiet(server.pid);
+      started = Date.now();
+      for (const name of wide) {
+        for (let i = 0; i < options.throughputInFlight; i++) inFlight.add(await release(name));
       }
+      await sleep(options.warmupS * 1000);
+      const windowStart = Date.now();
+      const cpuBefore = cpuSnapshot(server.pid, agents);
+      await sleep(options.windowS * 1000);
+      const windowEnd = Date.now();
+      const cpuAfter = cpuSnapshot(server.pid, agents);
+      releasing = false;
+      const drainDeadline = Date.now() + 60_000;
+      while (inFlight.size > 0 && Date.now() < drainDeadline) await sleep(100);
+      router.onEvent = null;
+      const inWindow = succeeded.filter((t) => t >= windowStart && t < windowEnd).length;
+      const throughput = Math.round((inWindow / ((windowEnd - windowStart) / 1000)) * 10) / 10;
+      const cpu = cpuDelta(cpuBefore, cpuAfter, windowEnd - windowStart, inWindow);
+      log(
+        `dispatch: throughput ${label} ${throughput} actions/s (${inWindow} in ${windowEnd - windowStart} ms); CPU ${JSON.stringify(cpu)}`,
+      );
+      return { throughput, inWindow, windowMs: windowEnd - windowStart, executionsEnded, failures, cpu };
     };
-    await waitForQuiet(server.pid);
-    const started = Date.now();
-    for (const name of wide) {
-      for (let i = 0; i < options.throughputInFlight; i++) inFlight.add(await release(name));
+    const base = await measureThroughput("without notifications");
+    const { throughput, inWindow, windowMs, executionsEnded, failures, cpu } = base;
+
+    // 3b. The same with a notification rule on every wide pipeline (every action and execution
+    // that succeeds), delivered to a webhook receiver in this process: what notifying costs.
+    let notified: NotifiedThroughput | null = null;
+    if (options.notifyCompare) {
+      const receiver = await startReceiver();
+      try {
+        const { createNotificationTarget } = await http.data<{ createNotificationTarget: { id: string } }>(
+          `mutation ($t: NotificationTargetInput!) { createNotificationTarget(target: $t) { id } }`,
+          { t: { name: "bench-receiver", kind: "WEBHOOK", url: receiver.url } },
+        );
+        for (const name of wide) {
+          await http.data(
+            `mutation ($r: NotificationRuleInput!) { createNotificationRule(rule: $r) { id } }`,
+            {
+              r: {
+                name: `bench-${name}`,
+                pipelineName: name,
+                eventTypes: ["ACTION_SUCCEEDED", "EXECUTION_SUCCEEDED"],
+                targetIds: [createNotificationTarget.id],
+              },
+            },
+          );
+        }
+        const before = receiver.count();
+        const withRules = await measureThroughput("with notification rules");
+        // Deliveries of what the window finished may still be on their way: wait for them to settle.
+        let last = -1;
+        for (let i = 0; i < 100 && receiver.count() !== last; i++) {
+          last = receiver.count();
+          await sleep(200);
+        }
+        notified = {
+          ...withRules,
+          delivered: receiver.count() - before,
+          ratio: Math.round((withRules.throughput / base.throughput) * 1000) / 1000,
+        };
+      } finally {
+        await receiver.close();
+      }
     }
-    await sleep(options.warmupS * 1000);
-    const windowStart = Date.now();
-    const cpuBefore = cpuSnapshot(server.pid, agents);
-    await sleep(options.windowS * 1000);
-    const windowEnd = Date.now();
-    const cpuAfter = cpuSnapshot(server.pid, agents);
-    releasing = false;
-    const drainDeadline = Date.now() + 60_000;
-    while (inFlight.size > 0 && Date.now() < drainDeadline) await sleep(100);
-    router.onEvent = null;
-    const inWindow = succeeded.filter((t) => t >= windowStart && t < windowEnd).length;
-    const throughput = Math.round((inWindow / ((windowEnd - windowStart) / 1000)) * 10) / 10;
-    const cpu = cpuDelta(cpuBefore, cpuAfter, windowEnd - windowStart, inWindow);
-    log(
-      `dispatch: throughput ${throughput} actions/s (${inWindow} in ${windowEnd - windowStart} ms); CPU ${JSON.stringify(cpu)}`,
-    );
 
     // 4. Artifacts through the agent's store, in this process.
     const nc = await connectNats("sluice-bench-artifacts");
@@ -386,9 +477,10 @@ export async function runDispatch(options: DispatchOptions): Promise<BenchResult
       breakdown,
       throughput,
       inWindow,
-      windowMs: windowEnd - windowStart,
+      windowMs,
       executionsEnded,
       failures,
+      notified,
       totalS: Math.round((Date.now() - started) / 1000),
       cpu,
       artifacts,
@@ -536,6 +628,7 @@ interface Measured {
   windowMs: number;
   executionsEnded: number;
   failures: number;
+  notified: NotifiedThroughput | null;
   totalS: number;
   cpu: ReturnType<typeof cpuDelta>;
   artifacts: ArtifactFigures;
@@ -574,6 +667,22 @@ function result(o: DispatchOptions, m: Measured): BenchResult {
       goalMin: 300,
       note: `no-op actions completed per second over ${o.windowS} s after ${o.warmupS} s of warm-up`,
     },
+    ...(m.notified
+      ? [
+          {
+            label: "throughput with a notification rule on every pipeline",
+            value: m.notified.throughput,
+            unit: "actions/s",
+            note: `the same window again; ${m.notified.delivered} webhook deliveries (every action and execution that succeeded) to a receiver in the bench process`,
+          },
+          {
+            label: "throughput with notifications ÷ without",
+            value: m.notified.ratio,
+            unit: "×",
+            goalMin: 0.95,
+          },
+        ]
+      : []),
     {
       label: "10-stage pipeline, release → Succeeded, median",
       value: m.wall.p50,
@@ -645,6 +754,7 @@ function result(o: DispatchOptions, m: Measured): BenchResult {
         failures: m.failures,
         cpu: m.cpu,
         totalSeconds: m.totalS,
+        withNotificationRules: m.notified,
       },
       artifacts: a,
       raw: { longPollLatencyMs: m.pushRaw, pollingLatencyMs: m.pollRaw },

@@ -28,6 +28,7 @@ const SCENARIOS: Record<string, (quick: boolean) => Promise<BenchResult>> = {
       windowS: quick ? 5 : 20,
       artifactMB: quick ? 10 : 100,
       artifactRepeats: quick ? 1 : 3,
+      notifyCompare: true,
     }),
   notifications: (quick) => runNotifications({ executions: quick ? 50 : 1000, inFlight: 20 }),
   queries: (quick) =>

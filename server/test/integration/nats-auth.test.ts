@@ -49,6 +49,8 @@ const open: NatsConnection[] = [];
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-nats-auth-"));
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-nats-auth-scratch-"));
+  // Jobs of an agent running as root run as uids of their own: they read the repository and the flag here.
+  fs.chmodSync(scratch, 0o755);
   // TLS too: every connection of this file is encrypted, to a CA of the test's own.
   nats = await startSecuredNats(dataDir, { tls: true });
   tls = { caFile: nats.caFile! };

@@ -89,6 +89,8 @@ beforeAll(async () => {
   });
   await tap.flush();
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-secrets-e2e-"));
+  // Jobs of an agent running as root run as uids of their own: they read the repository here.
+  fs.chmodSync(scratch, 0o755);
   dataDir = path.join(scratch, "data");
   t = await startTestServer({ env: { NATS_URL: nats.url }, dataDir });
   await t.server.messagingReady;

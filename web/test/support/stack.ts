@@ -94,6 +94,8 @@ async function startNext(port: number, endpoint: string): Promise<{ child: Child
 
 export async function startStack(): Promise<Stack> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-web-"));
+  // Jobs of an agent running as root run as uids of their own: they read the repository here.
+  fs.chmodSync(scratch, 0o755);
   const repo = makeRepository(path.join(scratch, "repo"));
   const database: TestDatabase = await createTestDatabase();
   const inst: Installation = installation(database.url);
