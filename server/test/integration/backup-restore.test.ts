@@ -148,7 +148,7 @@ it("exports one installation and imports it into a fresh one, which then runs a 
   let agentToken: string;
   try {
     agentToken = await fill(source);
-    // The first executions of both pipelines (the Lighthouse job got the secret) run to the end.
+    // The first executions of both pipelines (the Lighthouse job has a secret) run to the end.
     await eventually(
       async () => {
         const rows = await source.server.db.query(`SELECT status FROM pipeline_executions`);
@@ -157,7 +157,11 @@ it("exports one installation and imports it into a fresh one, which then runs a 
       60_000,
       "the source's executions to succeed",
     );
-    expect(sourceWorker.jobs.some((j) => JSON.stringify(j).includes(API_KEY))).toBe(true);
+    // Jobs carry the secret as an envelope (agents ask for it sealed), never in clear.
+    const lighthouse = sourceWorker.jobs.filter((j) => j.actionTypeId.provider === "Lighthouse");
+    expect(lighthouse.length).toBeGreaterThan(0);
+    expect(lighthouse.every((j) => JSON.stringify(j).includes("sluice:enc:v1:"))).toBe(true);
+    expect(sourceWorker.jobs.some((j) => JSON.stringify(j).includes(API_KEY))).toBe(false);
   } finally {
     await sourceWorker.stop();
   }
