@@ -67,6 +67,10 @@ export function startAgentProcess(options: AgentProcessOptions): AgentProcess {
       SLUICE_AGENT_TOKEN: options.token,
       // The bench's NATS has no authentication unless `env` gives a SLUICE_SERVER_URL.
       SLUICE_NATS_INSECURE: "1",
+      // SLUICE_AGENT_NO_JOB_ISOLATION=1 on the bench: jobs as root, to see what isolation costs.
+      ...(process.env.SLUICE_AGENT_NO_JOB_ISOLATION
+        ? { SLUICE_AGENT_NO_JOB_ISOLATION: process.env.SLUICE_AGENT_NO_JOB_ISOLATION }
+        : {}),
       ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -85,8 +89,10 @@ export function startAgentProcess(options: AgentProcessOptions): AgentProcess {
       for (const line of lines) {
         if (!line.includes('"job accepted"')) continue;
         try {
-          const entry = JSON.parse(line) as { jobId?: string; time?: number };
-          if (entry.jobId && entry.time) accepted.set(entry.jobId, entry.time);
+          // pino's time: ISO 8601 (the agent's and the server's format), or epoch ms.
+          const entry = JSON.parse(line) as { jobId?: string; time?: number | string };
+          const time = typeof entry.time === "string" ? Date.parse(entry.time) : entry.time;
+          if (entry.jobId && time && Number.isFinite(time)) accepted.set(entry.jobId, time);
         } catch {
           // not a log line
         }
