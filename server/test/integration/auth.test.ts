@@ -1,7 +1,7 @@
 import { createClient } from "graphql-ws";
-import { getNamedType, isObjectType, type GraphQLArgument, type GraphQLField } from "graphql";
 import WebSocket from "ws";
 import { createSchema } from "../../src/graphql/schema";
+import { dummyVariables, operationFor } from "../support/operations";
 import { ADMIN_TOKEN, dataOf, startTestServer, type TestServer } from "../support/server";
 
 let t: TestServer;
@@ -11,52 +11,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.stop();
 });
-
-/** Arguments without a default must be sent. */
-function required(arg: GraphQLArgument): boolean {
-  return arg.type.toString().endsWith("!") && arg.defaultValue === undefined;
-}
-
-/** A syntactically valid selection for any root field, with dummy arguments. */
-function operationFor(
-  kind: "query" | "mutation" | "subscription",
-  field: GraphQLField<unknown, unknown>,
-): string {
-  const args = field.args.filter(required).map((a) => `${a.name}: $${a.name}`);
-  const vars = field.args.filter(required).map((a) => `$${a.name}: ${a.type.toString()}`);
-  const type = getNamedType(field.type);
-  const selection = isObjectType(type) ? ` { __typename }` : "";
-  return `${kind}${vars.length ? `(${vars.join(", ")})` : ""} { ${field.name}${args.length ? `(${args.join(", ")})` : ""}${selection} }`;
-}
-
-const DUMMIES: Record<string, unknown> = {
-  Int: 1,
-  Boolean: false,
-  String: "x",
-  JSON: {},
-  JSONObject: {},
-  PipelineInput: { name: "x", stages: [] },
-  CustomActionTypeInput: {
-    category: "Build",
-    provider: "x",
-    version: "1",
-    inputArtifactDetails: { minimumCount: 0, maximumCount: 0 },
-    outputArtifactDetails: { minimumCount: 0, maximumCount: 0 },
-  },
-  NotificationRuleInput: { name: "x", eventTypes: [], targetIds: [] },
-  NotificationTargetInput: { name: "x", kind: "WEBHOOK" },
-};
-
-function dummyVariables(field: GraphQLField<unknown, unknown>): Record<string, unknown> {
-  const values: Record<string, unknown> = {};
-  for (const arg of field.args) {
-    const type = arg.type.toString();
-    if (!required(arg)) continue;
-    const named = getNamedType(arg.type).name;
-    values[arg.name] = type.startsWith("[") ? [] : (DUMMIES[named] ?? "x");
-  }
-  return values;
-}
 
 describe("every operation needs a valid token", () => {
   it.each(["none", "wrong"])(
