@@ -803,6 +803,22 @@ describe("the dashboard against a real server and agent", () => {
       expect(received[1]).toBe(received[0]);
       await page.getByRole("status").filter({ hasText: "Redelivering to ops-bus." }).waitFor();
 
+      // A test sent through the API meanwhile shows up without a reload (the delivery events).
+      await markDocument();
+      const { notificationRules: rules } = await stack.gql(
+        `query ($p: String) { notificationRules(pipelineName: $p) { id } }`,
+        { p: PIPELINE },
+      );
+      const { testNotificationRule } = await stack.gql(
+        `mutation ($id: ID!) { testNotificationRule(id: $id) { id } }`,
+        { id: rules[0].id },
+      );
+      await page
+        .locator(`tr[data-delivery="${testNotificationRule[0].id}"]`)
+        .locator(".status", { hasText: "Delivered" })
+        .waitFor();
+      expect(await notReloaded()).toBe(true);
+
       // Mute: the rule says so, and the server has it.
       await rule.getByRole("button", { name: "Mute release-news" }).click();
       await rule.getByRole("button", { name: "Unmute release-news" }).waitFor();
