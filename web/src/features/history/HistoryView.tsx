@@ -4,6 +4,7 @@ import Link from "next/link";
 import { usePathname, useSearchParams } from "next/navigation";
 import { useState } from "react";
 import { useLiveQuery } from "@/components/live";
+import { Pager } from "@/components/Pager";
 import { revisionOf } from "@/components/revision";
 import { Status } from "@/components/Status";
 import { elapsed, formatDuration, formatTime, useNow } from "@/components/time";
@@ -80,12 +81,12 @@ export function HistoryView({ name }: { name: string }) {
   const status = statusFilter(searchParams);
   // Cursors of the pages before the current one (going back pops), for the filter they were
   // reached with: another filter (chosen here, or by Back / Forward) starts at the first page.
-  const [paging, setPaging] = useState<{ status: string; cursors: Array<string | null> }>({
+  const [paging, setPaging] = useState<{ status: string; cursors: string[] }>({
     status,
     cursors: [],
   });
   const cursors = paging.status === status ? paging.cursors : [];
-  const setCursors = (recipe: (current: Array<string | null>) => Array<string | null>) =>
+  const setCursors = (recipe: (current: string[]) => string[]) =>
     setPaging({ status, cursors: recipe(cursors) });
   const chooseStatus = (next: string) => {
     const params = new URLSearchParams(searchParams.toString());
@@ -228,26 +229,12 @@ export function HistoryView({ name }: { name: string }) {
             </table>
           </div>
         )}
-        <nav aria-label="Pages of executions" className="buttons">
-          <button
-            type="button"
-            disabled={cursors.length === 0}
-            onClick={() => setCursors((c) => c.slice(0, -1))}
-          >
-            Newer
-          </button>
-          <span>Page {cursors.length + 1}</span>
-          <button
-            type="button"
-            disabled={!pipeline.executions.pageInfo.hasNextPage}
-            onClick={() => {
-              const end = pipeline.executions.pageInfo.endCursor;
-              if (end) setCursors((c) => [...c, end]);
-            }}
-          >
-            Older
-          </button>
-        </nav>
+        <Pager
+          label="Pages of executions"
+          cursors={cursors}
+          pageInfo={pipeline.executions.pageInfo}
+          setCursors={setCursors}
+        />
       </section>
     </>
   );

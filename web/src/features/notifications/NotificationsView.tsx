@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useState } from "react";
 import { useMutation } from "urql";
 import { useLiveQuery } from "@/components/live";
+import { Pager } from "@/components/Pager";
 import { formatTime } from "@/components/time";
 import { Status } from "@/components/Status";
 import { graphql } from "@/gql";
@@ -382,26 +383,12 @@ export function NotificationsView({ name }: { name: string }) {
             </table>
           </div>
         )}
-        <nav aria-label="Pages of deliveries" className="buttons">
-          <button
-            type="button"
-            disabled={cursors.length === 0}
-            onClick={() => setCursors((c) => c.slice(0, -1))}
-          >
-            Newer
-          </button>
-          <span>Page {cursors.length + 1}</span>
-          <button
-            type="button"
-            disabled={!data.notificationDeliveries.pageInfo.hasNextPage}
-            onClick={() => {
-              const end = data.notificationDeliveries.pageInfo.endCursor;
-              if (end) setCursors((c) => [...c, end]);
-            }}
-          >
-            Older
-          </button>
-        </nav>
+        <Pager
+          label="Pages of deliveries"
+          cursors={cursors}
+          pageInfo={data.notificationDeliveries.pageInfo}
+          setCursors={setCursors}
+        />
       </section>
     </>
   );
