@@ -26,7 +26,7 @@ const PERMANENT_NAMES = new Set([
 
 /** What the messages of such errors say when they come wrapped (RequestError, a stream error). */
 const TRANSIENT_MESSAGE =
-  /timeout|timed out|no responders|disconnect|connection (?:closed|lost|refused|reset)|ECONNREFUSED|ECONNRESET|EPIPE|stream is not current|jetstream (?:system )?(?:not|temporarily) (?:enabled|unavailable)|temporarily unavailable|cluster (?:not available|unavailable)|no (?:stream |consumer )?leader|leader (?:not|unknown|changed)|leadership change|heartbeats? missed|503/i;
+  /timeout|timed out|no responders|disconnect|connection (?:closed|lost|refused|reset)|ECONNREFUSED|ECONNRESET|EPIPE|stream is not current|jetstream (?:system )?(?:not|temporarily) (?:enabled|unavailable)|temporarily unavailable|cluster (?:not available|unavailable)|no (?:stream |consumer )?leader|leader (?:not|unknown|changed)|leadership change|heartbeats? missed|\b503\b/i;
 
 /** True when a NATS request that failed with `error` may succeed if tried again later. */
 export function isTransientNatsError(error: unknown): boolean {

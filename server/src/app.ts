@@ -55,7 +55,7 @@ import { ServerMetrics } from "./metrics/server-metrics";
 import { AgentGateway } from "./messaging/agent-gateway";
 import { EventFanout } from "./messaging/event-fanout";
 import { LogReader } from "./messaging/log-reader";
-import { claimPrefix } from "./messaging/installation-claim";
+import { claimPrefix, InstallationConflictError } from "./messaging/installation-claim";
 import { ensureJetStream } from "./messaging/jetstream-setup";
 import { NatsLink } from "./messaging/nats";
 import { NatsAuth } from "./messaging/nats-auth";
@@ -312,6 +312,8 @@ export async function startServer({
         setUpProblem = null;
         break;
       } catch (error) {
+        // Checked by class first: the conflict's message holds ids that may contain "503".
+        if (error instanceof InstallationConflictError) throw error;
         if (!isTransientNatsError(error) || nc.isClosed()) throw error;
         setUpProblem = `JetStream set-up: ${(error as Error).message}`;
         if (attempt === 1)
