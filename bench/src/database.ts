@@ -6,6 +6,12 @@ export interface BenchDatabase {
   name: string;
   url: string;
   drop(): Promise<void>;
+  /**
+   * Transactions committed and rolled back in this database so far (pg_stat_database; each
+   * statement outside a transaction counts as one). Backends report at most once a second, so a
+   * difference over a window is good to about a second of work at each end.
+   */
+  transactions(): Promise<number>;
 }
 
 async function onAdminDatabase<T>(fn: (client: Client) => Promise<T>): Promise<T> {
@@ -29,5 +35,13 @@ export async function createBenchDatabase(): Promise<BenchDatabase> {
     url: url.toString(),
     drop: () =>
       onAdminDatabase((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+    transactions: () =>
+      onAdminDatabase(async (c) => {
+        const { rows } = await c.query<{ n: string }>(
+          `SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1`,
+          [name],
+        );
+        return Number(rows[0]?.n ?? 0);
+      }),
   };
 }

@@ -45,6 +45,7 @@ interface NotifiedThroughput {
   executionsEnded: number;
   failures: number;
   cpu: ReturnType<typeof cpuDelta>;
+  pgTransactionsPerAction: number;
   /** Messages the receiver got for that run. */
   delivered: number;
   /** Throughput with the rules ÷ without. */
@@ -394,9 +395,11 @@ export async function runDispatch(options: DispatchOptions): Promise<BenchResult
       await sleep(options.warmupS * 1000);
       const windowStart = Date.now();
       const cpuBefore = cpuSnapshot(server.pid, agents);
+      const transactionsBefore = await server.database.transactions();
       await sleep(options.windowS * 1000);
       const windowEnd = Date.now();
       const cpuAfter = cpuSnapshot(server.pid, agents);
+      const transactions = (await server.database.transactions()) - transactionsBefore;
       releasing = false;
       const drainDeadline = Date.now() + 60_000;
       while (inFlight.size > 0 && Date.now() < drainDeadline) await sleep(100);
@@ -407,10 +410,20 @@ export async function runDispatch(options: DispatchOptions): Promise<BenchResult
       log(
         `dispatch: throughput ${label} ${throughput} actions/s (${inWindow} in ${windowEnd - windowStart} ms); CPU ${JSON.stringify(cpu)}`,
       );
-      return { throughput, inWindow, windowMs: windowEnd - windowStart, executionsEnded, failures, cpu };
+      // PostgreSQL round trips that commit (a statement alone, or a transaction) per action.
+      const pgTransactionsPerAction = inWindow > 0 ? Math.round((transactions / inWindow) * 10) / 10 : 0;
+      return {
+        throughput,
+        inWindow,
+        windowMs: windowEnd - windowStart,
+        executionsEnded,
+        failures,
+        cpu,
+        pgTransactionsPerAction,
+      };
     };
     const base = await measureThroughput("without notifications");
-    const { throughput, inWindow, windowMs, executionsEnded, failures, cpu } = base;
+    const { throughput, inWindow, windowMs, executionsEnded, failures, cpu, pgTransactionsPerAction } = base;
 
     // 3b. The same with a notification rule on every wide pipeline (every action and execution
     // that succeeds), delivered to a webhook receiver in this process: what notifying costs.
@@ -480,6 +493,7 @@ export async function runDispatch(options: DispatchOptions): Promise<BenchResult
       windowMs,
       executionsEnded,
       failures,
+      pgTransactionsPerAction,
       notified,
       totalS: Math.round((Date.now() - started) / 1000),
       cpu,
@@ -628,6 +642,8 @@ interface Measured {
   windowMs: number;
   executionsEnded: number;
   failures: number;
+  /** PostgreSQL transactions (each lone statement is one) per action in the throughput window. */
+  pgTransactionsPerAction: number;
   notified: NotifiedThroughput | null;
   totalS: number;
   cpu: ReturnType<typeof cpuDelta>;
@@ -667,13 +683,19 @@ function result(o: DispatchOptions, m: Measured): BenchResult {
       goalMin: 300,
       note: `no-op actions completed per second over ${o.windowS} s after ${o.warmupS} s of warm-up`,
     },
+    {
+      label: "PostgreSQL transactions per no-op action in that window",
+      value: m.pgTransactionsPerAction,
+      unit: "transactions",
+      note: "pg_stat_database commits and rollbacks of the server's database ÷ actions; a statement outside a transaction counts as one",
+    },
     ...(m.notified
       ? [
           {
             label: "throughput with a notification rule on every pipeline",
             value: m.notified.throughput,
             unit: "actions/s",
-            note: `the same window again; ${m.notified.delivered} webhook deliveries (every action and execution that succeeded) to a receiver in the bench process`,
+            note: `the same window again; ${m.notified.delivered} webhook deliveries (every action and execution that succeeded) to a receiver in the bench process; ${m.notified.pgTransactionsPerAction} PostgreSQL transactions per action`,
           },
           {
             label: "throughput with notifications ÷ without",

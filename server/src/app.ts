@@ -206,8 +206,9 @@ export async function startServer({
       leaseTokens,
     },
     {
-      committed: () => {
-        relay.kick();
+      committed: (messages) => {
+        if (config.outboxDirect) relay.sendCommitted(messages);
+        else relay.kick();
         notifier.kick();
       },
       decided: (decision) => metrics.decided(decision),

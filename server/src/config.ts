@@ -150,6 +150,7 @@ const envSchema = z.object({
   ),
   /** 1: /metrics answers without a token (a network that only Prometheus reaches). */
   SLUICE_METRICS_PUBLIC: z.preprocess(emptyAsUndefined, z.enum(["0", "1", "true", "false"]).default("0")),
+  SLUICE_OUTBOX_DIRECT: z.preprocess(emptyAsUndefined, z.enum(["0", "1", "true", "false"]).default("1")),
   /** How many pipelines one installation may hold. */
   SLUICE_MAX_PIPELINES: positiveInt(1000, "a positive integer"),
   /** The highest estimated cost of one GraphQL operation (graphql/complexity.ts). */
@@ -293,6 +294,12 @@ export interface Config {
   notifications: NotificationSettings;
   retention: RetentionSettings;
   retentionIntervalMs: number;
+  /**
+   * SLUICE_OUTBOX_DIRECT (default on): publish what a commit wrote at once (engine/README.md).
+   * Off: everything goes through the relay's advisory lock, one transaction per batch, in the
+   * outbox's order across server copies.
+   */
+  outboxDirect: boolean;
   startupTimeoutMs: number;
 }
 
@@ -344,6 +351,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     metricsToken: e.SLUICE_METRICS_TOKEN,
     metricsPublic: e.SLUICE_METRICS_PUBLIC === "1" || e.SLUICE_METRICS_PUBLIC === "true",
+    outboxDirect: e.SLUICE_OUTBOX_DIRECT === "1" || e.SLUICE_OUTBOX_DIRECT === "true",
     maxPipelines: e.SLUICE_MAX_PIPELINES,
     requestLimits: {
       maxCost: e.SLUICE_MAX_QUERY_COST,

@@ -30,7 +30,12 @@ import {
 } from "../domain/execution";
 import type { PipelineEntity } from "../persistence/entities/pipeline.entity";
 import { auditedTransaction } from "../persistence/audit-store";
-import { ExecutionStore, type ExecutionRow, type OutboxMessage } from "../persistence/execution-store";
+import {
+  ExecutionStore,
+  type ExecutionRow,
+  type OutboxMessage,
+  type OutboxRow,
+} from "../persistence/execution-store";
 import { PipelineStore } from "../persistence/pipeline-store";
 import type { Logger } from "../logger";
 import type { LeaseTokens } from "./lease-tokens";
@@ -57,7 +62,8 @@ export interface ReleaseChangeInput {
 
 /** Something the engine committed: the relay and the live event fan-out act on it. */
 export interface CommitListener {
-  committed(): void;
+  /** `messages`: the outbox rows the transaction wrote (the relay publishes them at once). */
+  committed(messages: OutboxRow[]): void;
   /**
    * After the commit, the decision this server copy made (metrics: dispatch latency and action
    * durations, counted once across copies because only the copy that decided sees it).
@@ -293,7 +299,17 @@ export class ExecutionEngine {
       );
       return;
     }
-    await this.withPipeline(located.pipelineId, async (_m, _p, runtime) => ({ event, runtime }));
+    try {
+      await this.withPipeline(located.pipelineId, async (_m, _p, runtime) => ({ event, runtime }));
+    } catch (error) {
+      // A remembered place whose pipeline was deleted since (on any server copy): the row is gone.
+      if (!(error instanceof NotFoundError)) throw error;
+      this.executions.forgetActionExecution(actionExecutionId);
+      this.logger.warn(
+        { actionExecutionId, type: event.type },
+        "result for an action execution of a deleted pipeline ignored",
+      );
+    }
   }
 
   /**
@@ -367,8 +383,10 @@ export class ExecutionEngine {
     step: (m: EntityManager, pipeline: PipelineEntity, runtime: PipelineRuntime) => Promise<T>,
   ): Promise<T & { runtime: PipelineRuntime }> {
     let decided = null as Decision | null;
+    let written: OutboxRow[] = [];
     const result = await auditedTransaction(this.db, async (m) => {
       decided = null;
+      written = [];
       const { pipeline, runtime } = await this.lockPipeline(m, pipelineId);
       const planned = await step(m, pipeline, runtime);
       if (!planned.event) return { ...planned, runtime };
@@ -377,11 +395,11 @@ export class ExecutionEngine {
         now: now.toISOString(),
         newId: () => crypto.randomUUID(),
       });
-      await this.persist(m, pipeline, decision, now, planned.clientRequestToken ?? null);
+      written = await this.persist(m, pipeline, decision, now, planned.clientRequestToken ?? null);
       decided = decision;
       return { ...planned, runtime: decision.runtime };
     });
-    this.listener.committed();
+    this.listener.committed(written);
     if (decided) this.listener.decided?.(decided);
     return result;
   }
@@ -406,7 +424,7 @@ export class ExecutionEngine {
     decision: Decision,
     now: Date,
     clientRequestToken: string | null,
-  ): Promise<void> {
+  ): Promise<OutboxRow[]> {
     const at = now.toISOString();
     const executions: Parameters<ExecutionStore["writeDecision"]>[1]["executions"] = [];
     const actionExecutions: Array<{ id: string; executionId: string }> = [];
@@ -431,7 +449,7 @@ export class ExecutionEngine {
               actionExecutions.push({ id: attempt.actionExecutionId, executionId: view.executionId });
     }
     const { messages, events, timers } = this.effectsToWrite(decision.effects, decision.runtime, now);
-    await this.executions.writeDecision(m, {
+    return this.executions.writeDecision(m, {
       pipelineId: pipeline.id,
       runtime: decision.runtime,
       now,

@@ -1,7 +1,9 @@
 import { jetstream } from "@nats-io/jetstream";
 import { natsNames, type NatsNames } from "@sluice/protocol";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { DataSource } from "typeorm";
 import type { Logger } from "../logger";
+import type { OutboxRow } from "../persistence/execution-store";
 import type { NatsLink } from "./nats";
 
 /**
@@ -11,12 +13,26 @@ import type { NatsLink } from "./nats";
  */
 export const OUTBOX_RELAY_LOCK = 736_411_001;
 
+/** How old an outbox row must be before the polling relay takes it from the direct path. */
+export const LEFTOVER_AGE_MS = 1000;
+
 /**
- * Publishes what the engine wrote to the outbox, in order, to JetStream. The message id
- * (`Nats-Msg-Id`) is the message's own id (job:<id>:<attempt>, event:<execution>:<sequence>...),
- * so a publish repeated after a crash between the publish and the delete is dropped by the
- * stream as a duplicate. Several server copies relay in turn (OUTBOX_RELAY_LOCK): a copy that
- * finds the lock taken tries again shortly, so the order of the rows is the order of publishing.
+ * Publishes what the engine wrote to the outbox to JetStream. The message id (`Nats-Msg-Id`) is
+ * the message's own id (job:<id>:<attempt>, event:<execution>:<sequence>...), so a message
+ * published twice (a crash between the publish and the delete, or both paths below) is stored
+ * once by the stream.
+ *
+ * Two paths (engine/README.md, "Messages leave through the outbox"):
+ * - **Direct**: the engine hands over the rows its transaction wrote right after the commit
+ *   (`sendCommitted`). They are published at once, in commit order, with no transaction, and
+ *   deleted in one statement once NATS stored them: one statement per batch instead of a
+ *   transaction of three per commit, and a job reaches its agent without waiting for a poll.
+ * - **Relay**: a loop takes rows in order under a transaction-level advisory lock (one relay at a
+ *   time per database) and deletes them in the transaction that publishes them. Polling, it
+ *   takes only rows older than LEFTOVER_AGE_MS (left by a copy that died, or by a publish or a
+ *   delete that failed); kicked (NATS was away at a commit, a definition change), it takes every
+ *   row. While it has leftovers to send (a backlog), commits go through it too, so that after an
+ *   outage messages still leave in the order they were written.
  */
 export class OutboxRelay {
   private wake: (() => void) | null = null;
@@ -24,6 +40,12 @@ export class OutboxRelay {
   private running = false;
   private loop: Promise<void> | null = null;
   private readonly names: NatsNames;
+  /** Rows the relay must send first: until it has, commits go through it (their order). */
+  private backlog = false;
+  /** Ids published by the direct path, to delete in the next statement. */
+  private toDelete: string[] = [];
+  private deleting: Promise<void> | null = null;
+  private readonly sending = new Set<Promise<void>>();
 
   constructor(
     private readonly db: DataSource,
@@ -55,22 +77,84 @@ export class OutboxRelay {
     this.running = false;
     this.wake?.();
     await this.loop;
+    await Promise.allSettled([...this.sending]);
+    await this.deleting;
+  }
+
+  /**
+   * Rows a transaction just committed: published now, in the order of the calls, and deleted once
+   * NATS stored them. When NATS is away, a publish fails, or older rows wait, the relay sends them.
+   */
+  sendCommitted(rows: OutboxRow[]): void {
+    if (rows.length === 0) return;
+    const nc = this.nats.nats;
+    if (!this.running || this.backlog || !nc || nc.isClosed()) {
+      this.kick();
+      return;
+    }
+    const sent: Promise<void> = this.publish(nc, rows)
+      .then(
+        () => this.deleteSoon(rows.map((row) => row.id)),
+        (error: unknown) => {
+          // The rows stay in the outbox: the relay sends them (again: the stream keeps one copy).
+          this.backlog = true;
+          this.logger.debug({ err: (error as Error).message }, "direct publish failed; relaying");
+          this.kick();
+        },
+      )
+      .finally(() => this.sending.delete(sent));
+    this.sending.add(sent);
+  }
+
+  /** Publishes rows in order; resolves when NATS stored every stream message. */
+  private async publish(nc: NatsConnection, rows: OutboxRow[]): Promise<void> {
+    const js = jetstream(nc);
+    // Cancels to one agent's own subject go over core NATS (no stream holds them): at most once,
+    // backed by the durable cancel subject the agent reads with every job heartbeat.
+    const acks = rows.map((row) =>
+      this.names.parse(row.subject)?.kind === "agentCancel"
+        ? nc.publish(row.subject, JSON.stringify(row.payload))
+        : js.publish(row.subject, JSON.stringify(row.payload), { msgID: row.msgId }),
+    );
+    await Promise.all(acks);
+  }
+
+  /** Deletes published rows, those of concurrent commits together in one statement. */
+  private deleteSoon(ids: string[]): void {
+    this.toDelete.push(...ids);
+    if (this.deleting) return;
+    this.deleting = (async () => {
+      while (this.toDelete.length > 0) {
+        const batch = this.toDelete;
+        this.toDelete = [];
+        try {
+          await this.db.query(`DELETE FROM outbox WHERE id = ANY($1::bigint[])`, [batch]);
+        } catch (error) {
+          // Left in the outbox: the relay publishes them again once they are old (one copy kept).
+          this.logger.debug({ err: (error as Error).message }, "published outbox rows not deleted");
+        }
+      }
+    })().finally(() => (this.deleting = null));
   }
 
   private async run(): Promise<void> {
     let failures = 0;
     while (this.running) {
+      const everything = this.pending || this.backlog;
       this.pending = false;
       let relayed = 0;
       try {
-        relayed = await this.relayBatch();
+        relayed = await this.relayBatch(everything ? 0 : LEFTOVER_AGE_MS);
+        // Leftovers found by the poll: send everything in order until the outbox is empty.
+        if (relayed > 0 && !everything) this.backlog = true;
+        if (relayed === 0 && everything) this.backlog = false;
         if (failures > 0) this.logger.info("outbox relay resumed");
         failures = 0;
       } catch (error) {
         if (failures++ === 0)
           this.logger.warn({ err: (error as Error).message }, "outbox relay failed; retrying");
       }
-      if (relayed >= this.options.batch || this.pending) continue;
+      if (relayed >= this.options.batch || this.pending || (relayed > 0 && this.backlog)) continue;
       const wait =
         failures > 0
           ? Math.min(5000, 100 * 2 ** failures)
@@ -88,11 +172,13 @@ export class OutboxRelay {
     }
   }
 
-  /** Relays one batch; returns how many messages it published, or -1 when another copy relays. */
-  async relayBatch(): Promise<number> {
+  /**
+   * Relays one batch of rows at least `minAgeMs` old; returns how many messages it published, or
+   * -1 when another copy relays.
+   */
+  async relayBatch(minAgeMs = 0): Promise<number> {
     const nc = this.nats.nats;
     if (!nc || nc.isClosed()) throw new Error("NATS is not connected");
-    const js = jetstream(nc);
     return this.db.transaction(async (m) => {
       // One statement takes the relay lock and the batch: the rows are deleted now and come back
       // if publishing fails (the transaction rolls back), so nothing is lost and nothing is sent
@@ -104,24 +190,22 @@ export class OutboxRelay {
         `WITH lock AS (SELECT pg_try_advisory_xact_lock($1) AS ok),
               batch AS (
                 DELETE FROM outbox WHERE id IN (
-                  SELECT id FROM outbox WHERE (SELECT ok FROM lock) ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+                  SELECT id FROM outbox
+                   WHERE (SELECT ok FROM lock) AND created_at <= now() - make_interval(secs => $3::float8 / 1000)
+                   ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
                 RETURNING id, msg_id, subject, payload)
          SELECT (SELECT ok FROM lock) AS locked,
                 (SELECT json_agg(json_build_object('id', id, 'msgId', msg_id, 'subject', subject, 'payload', payload)
                                  ORDER BY id) FROM batch) AS rows`,
-        [OUTBOX_RELAY_LOCK, this.options.batch],
+        [OUTBOX_RELAY_LOCK, this.options.batch, minAgeMs],
       );
       if (!taken?.locked) return -1;
       const rows = taken.rows ?? [];
       if (rows.length === 0) return 0;
-      // Cancels to one agent's own subject go over core NATS (no stream holds them): at most once,
-      // backed by the durable cancel subject the agent reads with every job heartbeat.
-      const acks = rows.map((row) =>
-        this.names.parse(row.subject)?.kind === "agentCancel"
-          ? nc.publish(row.subject, JSON.stringify(row.payload))
-          : js.publish(row.subject, JSON.stringify(row.payload), { msgID: row.msgId }),
+      await this.publish(
+        nc,
+        rows.map((row) => ({ ...row, id: String(row.id) })),
       );
-      await Promise.all(acks);
       return rows.length;
     });
   }

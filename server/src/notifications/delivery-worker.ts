@@ -22,6 +22,13 @@ const BATCH = 100;
 const MAX_IN_FLIGHT = 64;
 /** How often a copy fails deliveries that ran out of time while their target's circuit was open. */
 const EXPIRY_MS = 1000;
+/**
+ * The shortest time between two looks that kicks asked for. Every engine commit kicks (it may have
+ * put events in the inbox), and each look is four statements: under load, looking once per commit
+ * was a quarter of all the statements the server sent (bench/RESULTS.md). Kicks within this time
+ * are served by one look; a notification leaves at most this much later.
+ */
+export const KICK_SPACING_MS = 100;
 
 export type DeliveryListener = (delivery: DeliveryRow) => void;
 
@@ -134,8 +141,10 @@ export class DeliveryWorker {
 
   private async run(): Promise<void> {
     let failures = 0;
+    let lookedAt = 0;
     while (this.running) {
       this.pending = false;
+      lookedAt = performance.now();
       let busy = false;
       try {
         const { taken, deliveryIds } = await dispatchInbox(this.db, this.store, {
@@ -157,13 +166,23 @@ export class DeliveryWorker {
         }
       }
       if (!this.running) break;
-      if (this.pending || (busy && this.freeSlots() > 0)) continue;
-      const wait = failures > 0 ? Math.min(5000, 100 * 2 ** failures) : IDLE_MS;
+      if (busy && this.freeSlots() > 0) continue;
+      const sinceLook = performance.now() - lookedAt;
+      const wait =
+        failures > 0
+          ? Math.min(5000, 100 * 2 ** failures)
+          : this.pending
+            ? KICK_SPACING_MS - sinceLook
+            : IDLE_MS;
+      if (wait <= 0) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait);
+        let timer = setTimeout(resolve, wait);
+        // A kick ends the wait, but no sooner than KICK_SPACING_MS after the last look; stop() at once.
         this.wake = () => {
           clearTimeout(timer);
-          resolve();
+          const left = this.running ? KICK_SPACING_MS - (performance.now() - lookedAt) : 0;
+          if (left <= 0) resolve();
+          else timer = setTimeout(resolve, left);
         };
       });
       this.wake = null;

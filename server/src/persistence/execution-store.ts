@@ -9,6 +9,27 @@ export interface OutboxMessage {
   payload: unknown;
 }
 
+/** An outbox message as written: its row id orders it and deletes it once published. */
+export interface OutboxRow extends OutboxMessage {
+  id: string;
+}
+
+/** The written messages with the ids the insert gave them (matched by msg_id), in id order. */
+function withRowIds(messages: OutboxMessage[], rows: Array<{ id: string; msg_id: string }>): OutboxRow[] {
+  const byMsgId = new Map<string, OutboxMessage[]>();
+  for (const message of messages) {
+    const same = byMsgId.get(message.msgId);
+    if (same) same.push(message);
+    else byMsgId.set(message.msgId, [message]);
+  }
+  const written: OutboxRow[] = [];
+  for (const row of [...rows].sort((a, b) => Number(a.id) - Number(b.id))) {
+    const message = byMsgId.get(row.msg_id)?.shift();
+    if (message) written.push({ ...message, id: String(row.id) });
+  }
+  return written;
+}
+
 /** The columns of pipeline_executions that queries filter and sort on; `view` holds the rest. */
 export interface ExecutionRow<View> {
   id: string;
@@ -31,8 +52,30 @@ const SELECT_EXECUTION = `SELECT id, pipeline_id AS "pipelineId", pipeline_versi
  * SQL for executions. The engine writes through a transaction's manager; reads use the pool.
  * Raw SQL on purpose: these are a handful of hot statements, and their shape is the point.
  */
+/** How many action executions' places a store remembers (see locateActionExecution). */
+const LOCATED_CAPACITY = 20_000;
+
 export class ExecutionStore {
+  /**
+   * Where action executions belong (never changes once written): every accept and complete asks,
+   * and the ones this store wrote itself are answered without a statement.
+   */
+  private readonly located = new Map<string, { executionId: string; pipelineId: string }>();
+
   constructor(private readonly db: DataSource) {}
+
+  private remember(id: string, place: { executionId: string; pipelineId: string }): void {
+    if (this.located.size >= LOCATED_CAPACITY) {
+      const oldest = this.located.keys().next();
+      if (!oldest.done) this.located.delete(oldest.value);
+    }
+    this.located.set(id, place);
+  }
+
+  /** Forgets a remembered place (its pipeline was deleted: the row is gone). */
+  forgetActionExecution(id: string): void {
+    this.located.delete(id);
+  }
 
   /** Locks the pipeline's runtime row for this transaction (creating it on first use). */
   async lockRuntime<State>(m: EntityManager, pipelineId: string, empty: () => State): Promise<State> {
@@ -100,9 +143,12 @@ export class ExecutionStore {
       events: Array<{ executionId: string; sequence: number; event: unknown }>;
       messages: OutboxMessage[];
     },
-  ): Promise<void> {
+  ): Promise<OutboxRow[]> {
     const { executions, actionExecutions, timers, events, messages } = decision;
-    await m.query(
+    // Remembered before the commit: a rolled-back decision's ids were never sent to anyone.
+    for (const a of actionExecutions)
+      this.remember(a.id, { executionId: a.executionId, pipelineId: decision.pipelineId });
+    const written: Array<{ id: string; msg_id: string }> = await m.query(
       `WITH runtime AS (
          UPDATE pipeline_runtimes SET state = $2, updated_at = $3 WHERE pipeline_id = $1),
        activity AS (
@@ -135,7 +181,8 @@ export class ExecutionStore {
        history AS (
          INSERT INTO execution_events (execution_id, sequence, event)
          SELECT * FROM unnest($19::uuid[], $20::int[], $21::jsonb[]) ON CONFLICT DO NOTHING)
-       INSERT INTO outbox (msg_id, subject, payload) SELECT * FROM unnest($22::text[], $23::text[], $24::jsonb[])`,
+       INSERT INTO outbox (msg_id, subject, payload) SELECT * FROM unnest($22::text[], $23::text[], $24::jsonb[])
+       RETURNING id, msg_id`,
       [
         decision.pipelineId,
         JSON.stringify(decision.runtime),
@@ -163,6 +210,7 @@ export class ExecutionStore {
         messages.map((x) => JSON.stringify(x.payload)),
       ],
     );
+    return withRowIds(messages, written);
   }
 
   async findByClientToken<View>(
@@ -213,11 +261,14 @@ export class ExecutionStore {
 
   /** The pipeline and execution an action execution belongs to. */
   async locateActionExecution(id: string): Promise<{ executionId: string; pipelineId: string } | null> {
+    const known = this.located.get(id);
+    if (known) return known;
     if (!isUuid(id)) return null;
-    const rows = await this.db.query(
+    const rows: Array<{ executionId: string; pipelineId: string }> = await this.db.query(
       `SELECT execution_id AS "executionId", pipeline_id AS "pipelineId" FROM action_executions WHERE id = $1`,
       [id],
     );
+    if (rows[0]) this.remember(id, rows[0]);
     return rows[0] ?? null;
   }
 
@@ -293,16 +344,18 @@ export class ExecutionStore {
   }
 
   /** Messages for NATS, sent by the outbox relay after this transaction commits. */
-  async enqueue(m: EntityManager, messages: OutboxMessage[]): Promise<void> {
-    if (messages.length === 0) return;
-    await m.query(
-      `INSERT INTO outbox (msg_id, subject, payload) SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])`,
+  async enqueue(m: EntityManager, messages: OutboxMessage[]): Promise<OutboxRow[]> {
+    if (messages.length === 0) return [];
+    const written: Array<{ id: string; msg_id: string }> = await m.query(
+      `INSERT INTO outbox (msg_id, subject, payload) SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])
+       RETURNING id, msg_id`,
       [
         messages.map((x) => x.msgId),
         messages.map((x) => x.subject),
         messages.map((x) => JSON.stringify(x.payload)),
       ],
     );
+    return withRowIds(messages, written);
   }
 }
 

@@ -17,7 +17,10 @@ async function gql(url: string, query: string, variables?: unknown): Promise<any
   return response.json();
 }
 
-/** With DATABASE_URL unset the server runs on embedded PGlite under its data directory. */
+/**
+ * With DATABASE_URL unset the server runs on embedded PGlite under its data directory. Two starts,
+ * the first running every migration on a new PGlite: slow on a busy machine, hence the time limit.
+ */
 it("runs on PGlite and keeps its data across restarts of the process", async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-pglite-"));
   const env = {
@@ -48,4 +51,4 @@ it("runs on PGlite and keeps its data across restarts of the process", async () 
     fs.rmSync(dataDir, { recursive: true, force: true });
     await deleteStreams(env.SLUICE_NATS_PREFIX);
   }
-});
+}, 120_000);

@@ -132,7 +132,11 @@ it("a server killed with SIGKILL mid-execution: the next process finishes the ru
 
 it("outbox rows committed but not relayed when the server died are relayed, once, by the next process", async () => {
   holdBuilds = false;
-  if (!current().running()) servers.push(await startSluiceProcess(inst));
+  // A process that sends only through the relay (SLUICE_OUTBOX_DIRECT=0), so that holding the
+  // relay's lock keeps its rows in the outbox, as a process killed between its commit and its
+  // publish leaves them. The next process sends directly: its relay's poll finds them.
+  if (current().running()) await current().kill9();
+  servers.push(await startSluiceProcess(inst, { SLUICE_OUTBOX_DIRECT: "0" }));
   // Keep the relay from publishing: it takes this advisory lock for every batch.
   const holder = new Client({ connectionString: db.url });
   await holder.connect();

@@ -1,0 +1,146 @@
+/**
+ * The outbox's two ways out (messaging/outbox-relay.ts): rows a commit wrote are published at once
+ * and deleted; rows left behind (a copy that died between its commit and its publish) are found by
+ * the relay's poll once they are old; while NATS is away, commits wait in the outbox and leave in
+ * their order when it is back. Real PostgreSQL and NATS; the relay's own NATS link is closed to
+ * make NATS "away" for it alone.
+ */
+import crypto from "node:crypto";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { natsNames } from "@sluice/protocol";
+import type { DataSource } from "typeorm";
+import { createLogger } from "../../src/logger";
+import { ensureJetStream } from "../../src/messaging/jetstream-setup";
+import { NatsLink } from "../../src/messaging/nats";
+import { LEFTOVER_AGE_MS, OutboxRelay } from "../../src/messaging/outbox-relay";
+import { openDatabase } from "../../src/persistence/data-source";
+import { ExecutionStore, type OutboxRow } from "../../src/persistence/execution-store";
+import { createTestDatabase, type TestDatabase } from "../support/database";
+import { connectNats, deleteStreams, NATS_URL } from "../support/nats";
+import { eventually } from "../support/wait";
+
+const prefix = `test_${crypto.randomBytes(4).toString("hex")}`;
+const names = natsNames(prefix);
+let testDb: TestDatabase;
+let db: DataSource;
+let nc: NatsConnection;
+const relays: Array<{ relay: OutboxRelay; link: NatsLink }> = [];
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  db = await openDatabase({ url: testDb.url, pgliteDir: "" });
+  nc = await connectNats();
+  await ensureJetStream(nc, prefix);
+});
+
+afterEach(async () => {
+  for (const { relay, link } of relays.splice(0)) {
+    await relay.stop();
+    await link.close();
+  }
+});
+
+afterAll(async () => {
+  await db?.destroy();
+  await testDb?.drop();
+  await nc?.close();
+  await deleteStreams(prefix);
+});
+
+async function startRelay(): Promise<{ relay: OutboxRelay; link: NatsLink }> {
+  const link = new NatsLink([NATS_URL], prefix, createLogger("silent"));
+  await link.connected();
+  const relay = new OutboxRelay(db, link, prefix, createLogger("silent"));
+  relay.start();
+  const started = { relay, link };
+  relays.push(started);
+  return started;
+}
+
+/** Writes event messages for `pipeline` to the outbox in one committed transaction. */
+async function commit(pipeline: string, sequences: number[]): Promise<OutboxRow[]> {
+  const store = new ExecutionStore(db);
+  return db.transaction((m) =>
+    store.enqueue(
+      m,
+      sequences.map((sequence) => ({
+        msgId: `event:${pipeline}:${sequence}`,
+        subject: names.subjects.event(pipeline),
+        payload: { pipelineName: pipeline, type: "TEST", sequence, at: new Date().toISOString() },
+      })),
+    ),
+  );
+}
+
+/** The sequences the events stream holds for `pipeline`, in stream order. */
+async function published(pipeline: string): Promise<number[]> {
+  const js = jetstream(nc);
+  const stream = names.streams.events;
+  const consumer = await (
+    await jetstreamManager(nc)
+  ).consumers.add(stream, {
+    filter_subject: names.subjects.event(pipeline),
+    inactive_threshold: 5_000_000_000,
+  });
+  const reader = await js.consumers.get(stream, consumer.name);
+  const info = await reader.info();
+  const seen: number[] = [];
+  if (info.num_pending === 0) return seen;
+  const messages = await reader.fetch({ max_messages: info.num_pending, expires: 2000 });
+  for await (const msg of messages) {
+    seen.push(msg.json<{ sequence: number }>().sequence);
+    if (seen.length === info.num_pending) break;
+  }
+  return seen;
+}
+
+async function outboxIds(): Promise<string[]> {
+  const rows: Array<{ id: string }> = await db.query(`SELECT id FROM outbox ORDER BY id`);
+  return rows.map((r) => String(r.id));
+}
+
+it("publishes a commit's rows at once and deletes them, without the relay's lock", async () => {
+  const { relay } = await startRelay();
+  // Another copy relaying holds the lock; the direct path does not need it.
+  const holder = await db.createQueryRunner();
+  await holder.connect();
+  await holder.query(`SELECT pg_advisory_lock(736411001)`);
+  try {
+    const rows = await commit("direct", [1, 2, 3]);
+    expect(rows.map((r) => r.msgId)).toEqual(["event:direct:1", "event:direct:2", "event:direct:3"]);
+    relay.sendCommitted(rows);
+    await eventually(async () => (await published("direct")).length === 3, 10_000, "three events");
+    expect(await published("direct")).toEqual([1, 2, 3]);
+    await eventually(async () => (await outboxIds()).length === 0, 10_000, "the outbox to empty");
+  } finally {
+    await holder.query(`SELECT pg_advisory_unlock(736411001)`);
+    await holder.release();
+  }
+});
+
+it("sends rows a dead copy left behind once they are older than LEFTOVER_AGE_MS, in order", async () => {
+  await startRelay();
+  // Committed, never handed to a relay: what a copy killed after its commit leaves.
+  await commit("leftover", [1, 2]);
+  const written = Date.now();
+  await eventually(async () => (await published("leftover")).length === 2, 15_000, "the leftovers");
+  expect(Date.now() - written).toBeGreaterThanOrEqual(LEFTOVER_AGE_MS - 50);
+  expect(await published("leftover")).toEqual([1, 2]);
+  await eventually(async () => (await outboxIds()).length === 0, 10_000, "the outbox to empty");
+});
+
+it("while NATS is away commits wait in the outbox, and leave in their order when it is back", async () => {
+  const away = await startRelay();
+  await away.link.close();
+  const first = await commit("outage", [1, 2]);
+  away.relay.sendCommitted(first);
+  const second = await commit("outage", [3]);
+  away.relay.sendCommitted(second);
+  expect(await outboxIds()).toEqual([...first, ...second].map((r) => r.id));
+  // Another copy (NATS reachable) relays what waits, oldest first.
+  await startRelay();
+  await eventually(async () => (await published("outage")).length === 3, 15_000, "the waiting events");
+  expect(await published("outage")).toEqual([1, 2, 3]);
+  await eventually(async () => (await outboxIds()).length === 0, 10_000, "the outbox to empty");
+});
