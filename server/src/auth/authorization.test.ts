@@ -15,7 +15,8 @@ const lookups: ResourceLookups = {
       a2: { pipeline: "web", stage: "Staging", action: "Approve" },
       a3: { pipeline: "api", stage: "Prod", action: "Approve" },
     })[id] ?? null,
-  principalOfApiToken: async (id) => ({ t1: "user/bob" })[id] ?? null,
+  principalOfApiToken: async (id) => (id === "t1" ? { account: "default", principal: "user/bob" } : null),
+  trustPolicyOfRole: async () => null,
 };
 
 function user(
