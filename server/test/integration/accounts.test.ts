@@ -204,6 +204,15 @@ describe("accounts and cross-account roles", () => {
     expect(expiresIn).toBeGreaterThan(590_000);
     expect(expiresIn).toBeLessThanOrEqual(600_000);
 
+    // The session's credentials are bob's tokens (team-b can revoke them), marked with the role.
+    const tokens = dataOf(
+      await t.gql(`{ apiTokens(principal: "user/bob") { id roleSession } }`, {}, as(bob)),
+    ).apiTokens;
+    expect(tokens).toContainEqual({
+      id: session.tokenId,
+      roleSession: "srn:sluice:default:role/deployer (session bob-release)",
+    });
+    expect(tokens).toContainEqual({ id: expect.any(String), roleSession: null });
     const who = dataOf(await t.gql(WHOAMI, {}, as(session.secret))).whoAmI;
     expect(who).toEqual({
       principal: "user/bob",

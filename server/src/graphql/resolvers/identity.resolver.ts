@@ -20,6 +20,9 @@ import {
 const tokenType = (row: ApiTokenRow): ApiTokenType => ({
   ...row,
   principal: `${row.ownerKind}/${row.ownerName}`,
+  roleSession: row.role
+    ? `${formatSrn(row.role.account, { type: "role", name: row.role.name })} (session ${row.role.sessionName})`
+    : null,
 });
 const policyType = (row: PolicyRow): PolicyType => ({
   ...row,

@@ -54,6 +54,13 @@ export class ApiTokenType {
   @Field({ description: "Whose it is: user/<name> or service-account/<name>." })
   principal!: string;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "A role session's credentials (assumeRole): the role it acts as and the session name, `srn:sluice:<account>:role/<name> (session <s>)`; null for an ordinary token.",
+  })
+  roleSession!: string | null;
+
   @Field()
   description!: string;
 
