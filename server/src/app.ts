@@ -15,8 +15,10 @@ import type { DataSource } from "typeorm";
 import { WebSocketServer } from "ws";
 import { Authenticator, connectionCredential } from "./auth/authenticate";
 import { ConnectionRegistry } from "./auth/connections";
+import { AccountService } from "./auth/account-service";
 import { IdentityService } from "./auth/identity-service";
 import { IdentityStore } from "./persistence/identity-store";
+import { AccountStore } from "./persistence/account-store";
 import { resourceLookups } from "./engine/resource-lookups";
 import type { Config } from "./config";
 import { systemClock, type Clock } from "./engine/clock";
@@ -233,7 +235,9 @@ export async function startServer({
   const connections = new ConnectionRegistry(authenticator, logger);
   connections.start();
   const identity = new IdentityService(identityStore, authenticator, connections);
-  const routeAuth = { authenticator, lookups: resourceLookups(engine, identityStore) };
+  const accountStore = new AccountStore(db);
+  const accounts = new AccountService(accountStore, identity);
+  const routeAuth = { authenticator, lookups: resourceLookups(engine, identityStore, accountStore) };
   const services = {
     definitions: new PipelineDefinitions(
       db,
@@ -252,6 +256,7 @@ export async function startServer({
     webhooks: new WebhookStore(db),
     audit: new AuditStore(db),
     identity,
+    accounts,
     lookups: routeAuth.lookups,
     notifications: new NotificationService(notificationStore, notifier, config.notifications),
     archives: new InstallationArchives(

@@ -58,6 +58,7 @@ function argumentsRead({ action, resource }: OperationPermission): string[] {
       case "actionExecution":
       case "principal":
       case "apiToken":
+      case "role":
         return [spec.arg];
       case "each":
       case "caller":

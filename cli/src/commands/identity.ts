@@ -24,7 +24,8 @@ export const ATTACH_POLICY_MUTATION =
   "mutation($policyName:String!,$principal:String!){ attachPolicy(policyName:$policyName,principal:$principal) }";
 export const SIMULATE_POLICY_QUERY =
   "query($principal:String!,$action:String!,$resource:String!){ simulatePolicy(principal:$principal,action:$action,resource:$resource){ decision allowed action resource statement{ policy attachedTo sid index } explanation } }";
-export const WHOAMI_QUERY = "query{ whoAmI{ principal kind name groups policies{ name attachedTo } } }";
+export const WHOAMI_QUERY =
+  "query{ whoAmI{ principal kind name account actingAccount assumedRole{ srn sessionName expiresAt } groups policies{ name attachedTo } } }";
 
 const nonEmpty = (option: string, value: string) => {
   if (value.trim() === "") throw new UsageError(`${option} must not be empty`);
@@ -148,7 +149,10 @@ export function register(program: Command, context: ContextFactory): void {
       "Attach a managed (ReadOnly, Operator, PipelineAdmin, Admin) or customer policy. Prints { attached }.",
     )
     .requiredOption("--policy-name <name>", "the policy")
-    .requiredOption("--principal <principal>", "user/<name>, group/<name> or service-account/<name>")
+    .requiredOption(
+      "--principal <principal>",
+      "user/<name>, group/<name>, service-account/<name> or role/<name>",
+    )
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
       const o = command.opts<{ policyName: string; principal: string }>();

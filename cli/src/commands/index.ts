@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { ContextFactory } from "../context";
 import * as admin from "./admin";
 import * as createAgentToken from "./create-agent-token";
+import * as accounts from "./accounts";
 import * as identity from "./identity";
 import * as createPipeline from "./create-pipeline";
 import * as customActionType from "./custom-action-type";
@@ -58,6 +59,7 @@ const COMMANDS: { register(program: Command, context: ContextFactory): void }[] 
   listAgentTokens,
   revokeAgentToken,
   identity,
+  accounts,
   notifications,
   pipelineWebhook,
   listAuditEvents,

@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
-import { compilePrincipal } from "../domain/policy";
-import { apiTokenHash, type IdentityStore } from "../persistence/identity-store";
-import { METRICS_PRINCIPAL, principalId, type Principal } from "./principal";
+import { compilePrincipal, formatSrn } from "../domain/policy";
+import { apiTokenHash, type ApiTokenRow, type IdentityStore } from "../persistence/identity-store";
+import { DEFAULT_ACCOUNT, METRICS_PRINCIPAL, principalId, type Principal } from "./principal";
 
 const digest = (value: string) => crypto.createHash("sha256").update(value).digest();
 
@@ -12,7 +12,9 @@ const CACHE_MAX = 10_000;
 /**
  * Verifies bearer tokens: the admin token (SLUICE_ADMIN_TOKEN or the generated one; it acts as the
  * user `admin`), the metrics scrape token, and API tokens (`slc_…`, looked up by their SHA-256
- * digest). A revoked or expired token, or one whose owner is gone, authenticates nobody.
+ * digest). A revoked or expired token, or one whose owner is gone, authenticates nobody. A role
+ * session's token (assumeRole) authenticates its real principal acting as the role: in the role's
+ * account, with the role's policies only (and nobody once the role is gone).
  * Principals are cached per token digest for AUTH_CACHE_TTL_MS; `invalidate` empties the cache
  * when a token, a membership, a policy or an attachment changes in this process (other server
  * copies see the change within the TTL).
@@ -79,7 +81,9 @@ export class Authenticator {
     const row = await this.store.tokenByHash(apiTokenHash(token));
     if (!row || row.revokedAt !== null) return null;
     if (row.expiresAt !== null && row.expiresAt.getTime() <= this.now()) return null;
-    const principal = await this.user(row.ownerName, row.id, row.ownerKind);
+    const principal = row.role
+      ? await this.roleSession(row, row.role)
+      : await this.user(row.ownerName, row.id, row.ownerKind, row.ownerAccount);
     if (principal) {
       void this.store.touchApiToken(row.id).catch(() => undefined);
       if (row.expiresAt) expiries.set(principal, row.expiresAt.getTime());
@@ -91,10 +95,49 @@ export class Authenticator {
     name: string,
     tokenId: string | null,
     kind: "user" | "service-account" = "user",
+    account = DEFAULT_ACCOUNT,
   ): Promise<Principal | null> {
-    const holder = await this.store.holder(kind, name);
+    const holder = await this.store.forAccount(account).holder(kind, name);
     if (!holder) return null;
-    return { id: principalId(kind, name), kind, name, tokenId, policies: compilePrincipal(holder) };
+    return {
+      id: principalId(kind, name),
+      kind,
+      name,
+      tokenId,
+      policies: compilePrincipal(holder),
+      account,
+      homeAccount: account,
+      groups: holder.kind === "role-session" ? [] : holder.groups.map((g) => g.name),
+      assumedRole: null,
+    };
+  }
+
+  /** A role session: the real principal (still existing), acting as the role. */
+  private async roleSession(
+    row: ApiTokenRow,
+    role: NonNullable<ApiTokenRow["role"]>,
+  ): Promise<Principal | null> {
+    if (!(await this.store.forAccount(row.ownerAccount).exists(row.ownerKind, row.ownerName))) return null;
+    const roles = this.store.forAccount(role.account);
+    if (!(await roles.exists("role", role.name))) return null;
+    const policies = await roles.policiesAttachedTo("role", role.name);
+    return {
+      id: principalId(row.ownerKind, row.ownerName),
+      kind: row.ownerKind,
+      name: row.ownerName,
+      tokenId: row.id,
+      policies: compilePrincipal({ kind: "role-session", role: role.name, policies }),
+      account: role.account,
+      homeAccount: row.ownerAccount,
+      groups: [],
+      assumedRole: {
+        srn: formatSrn(role.account, { type: "role", name: role.name }),
+        account: role.account,
+        name: role.name,
+        sessionName: role.sessionName,
+        expiresAt: row.expiresAt!,
+      },
+    };
   }
 }
 

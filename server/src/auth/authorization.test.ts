@@ -4,7 +4,8 @@ import {
   operationPermissions,
   type ResourceLookups,
 } from "../domain/policy";
-import { authorize } from "./authorization";
+import { validateTrustPolicy, type TrustPolicyDocument } from "../domain/policy";
+import { authorize, visibleItems } from "./authorization";
 import type { Principal } from "./principal";
 
 const lookups: ResourceLookups = {
@@ -15,7 +16,8 @@ const lookups: ResourceLookups = {
       a2: { pipeline: "web", stage: "Staging", action: "Approve" },
       a3: { pipeline: "api", stage: "Prod", action: "Approve" },
     })[id] ?? null,
-  principalOfApiToken: async (id) => ({ t1: "user/bob" })[id] ?? null,
+  principalOfApiToken: async (id) => (id === "t1" ? { account: "default", principal: "user/bob" } : null),
+  trustPolicyOfRole: async () => null,
 };
 
 function user(
@@ -120,6 +122,108 @@ describe("authorize", () => {
       message: 'No API token "t1" exists.',
     });
     expect(await check(manager, "Mutation.attachPolicy", { principal: "user/*" })).toMatchObject({
+      code: "BAD_USER_INPUT",
+    });
+  });
+});
+
+describe("accounts", () => {
+  const trust = (...principals: string[]): TrustPolicyDocument => {
+    const result = validateTrustPolicy({
+      Statement: [{ Effect: "Allow", Action: "sluice:AssumeRole", Principal: { Sluice: principals } }],
+    });
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    return result.document;
+  };
+  const roles: Record<string, TrustPolicyDocument> = {
+    "default/deployer": trust("srn:sluice:team-b:user/bob", "srn:sluice:team-b:group/release"),
+    "default/ops": trust("srn:sluice:default:user/olga"),
+  };
+  const withRoles: ResourceLookups = {
+    ...lookups,
+    trustPolicyOfRole: async (account, name) => roles[`${account}/${name}`] ?? null,
+  };
+  const inAccount = (p: Principal, account: string, groups: string[] = []): Principal => ({
+    ...p,
+    account,
+    homeAccount: account,
+    groups,
+  });
+  const admin = (name: string, account: string, groups: string[] = []) =>
+    inAccount(user(name, [{ Effect: "Allow", Action: ["*"], Resource: ["*"] }]), account, groups);
+  const as = (p: Principal, key: keyof typeof operationPermissions, args: Record<string, unknown>) =>
+    authorize(p, operationPermissions[key], args, withRoles);
+
+  it("a principal's policies grant only in its account: pipelines and accounts are the default account's", async () => {
+    const bob = admin("bob", "team-b");
+    expect(await as(bob, "Mutation.releaseChange", { pipelineName: "web" })).toEqual({
+      ok: false,
+      code: "FORBIDDEN",
+      message: "You are not allowed sluice:StartPipelineExecution on srn:sluice:default:pipeline/web.",
+    });
+    expect(await as(bob, "Mutation.createAccount", { id: "c" })).toMatchObject({ code: "FORBIDDEN" });
+    // Identities, policies and the audit log are its own account's.
+    expect(await as(bob, "Mutation.createUser", { name: "x" })).toMatchObject({
+      ok: true,
+      resource: { srn: "srn:sluice:team-b:user/x" },
+    });
+    expect(await as(bob, "Query.auditEvents", {})).toMatchObject({
+      ok: true,
+      resource: { srn: "srn:sluice:team-b:audit" },
+    });
+    // Another account's API token: as unknown.
+    expect(await as(bob, "Mutation.revokeApiToken", { id: "t1" })).toMatchObject({ code: "NOT_FOUND" });
+    // Lists: another account's items are never shown.
+    expect(visibleItems(bob, "sluice:ListPipelines", ["srn:sluice:default:pipeline/web"], (x) => x)).toEqual(
+      [],
+    );
+    expect(await as(admin("root", "default"), "Mutation.createAccount", { id: "c" })).toMatchObject({
+      ok: true,
+      resource: { srn: "srn:sluice:default:account/c" },
+    });
+  });
+
+  it("assumeRole follows the role's trust policy; unknown and untrusted roles get the same answer", async () => {
+    const role = "srn:sluice:default:role/deployer";
+    expect(await as(admin("bob", "team-b"), "Mutation.assumeRole", { role })).toMatchObject({ ok: true });
+    // Named through a group.
+    expect(await as(admin("gil", "team-b", ["release"]), "Mutation.assumeRole", { role })).toMatchObject({
+      ok: true,
+    });
+    // Named, but its own policies do not allow sluice:AssumeRole (another account).
+    const plainBob = inAccount(user("bob", []), "team-b");
+    expect(await as(plainBob, "Mutation.assumeRole", { role })).toMatchObject({ code: "FORBIDDEN" });
+    const refused = await as(admin("carol", "team-b"), "Mutation.assumeRole", { role });
+    const unknown = await as(admin("carol", "team-b"), "Mutation.assumeRole", {
+      role: "srn:sluice:default:role/nope",
+    });
+    expect(refused).toEqual({
+      ok: false,
+      code: "FORBIDDEN",
+      message: `You are not allowed sluice:AssumeRole on ${role}.`,
+    });
+    expect(unknown).toEqual({
+      ...refused,
+      message: refused.ok ? "" : refused.message.replace("deployer", "nope"),
+    });
+    // In the role's own account, being named is enough; role/<name> means the caller's account.
+    expect(
+      await as(inAccount(user("olga", []), "default"), "Mutation.assumeRole", { role: "role/ops" }),
+    ).toMatchObject({ ok: true });
+    // A role session cannot assume a role (no chaining).
+    const session: Principal = {
+      ...admin("bob", "default"),
+      homeAccount: "team-b",
+      assumedRole: {
+        srn: role,
+        account: "default",
+        name: "deployer",
+        sessionName: "s",
+        expiresAt: new Date(Date.now() + 60_000),
+      },
+    };
+    expect(await as(session, "Mutation.assumeRole", { role })).toMatchObject({ code: "FORBIDDEN" });
+    expect(await as(admin("bob", "team-b"), "Mutation.assumeRole", { role: "deployer" })).toMatchObject({
       code: "BAD_USER_INPUT",
     });
   });

@@ -8,9 +8,18 @@
  * caller may not read (sluice:GetPipeline); FORBIDDEN (naming the action and the resource) only
  * when the caller may read the pipeline. Operations that name their resource (a pipeline, a
  * stage) are decided without looking it up, so their answer is the same whether it exists or not.
+ *
+ * Accounts: a principal's policies grant only within the account it acts in (its own, or the
+ * assumed role's): a resource of another account is refused whatever they say. The one exception
+ * is sluice:AssumeRole, decided by the role's trust policy (and, across accounts or when only the
+ * caller's account is trusted, by the caller's own policies too: decideAssumeRole); an unknown
+ * role and an untrusted caller get the same answer.
  */
 import {
+  ACCOUNT_SCOPED_TYPES,
+  accountOfSrn,
   actionFor,
+  decideAssumeRole,
   formatSrn,
   parseSrn,
   resolveResource,
@@ -19,7 +28,13 @@ import {
   type ResourceLookups,
   type ResourceType,
 } from "../domain/policy";
-import { DEFAULT_ACCOUNT, type Principal } from "./principal";
+import { actingAccount, DEFAULT_ACCOUNT, homeAccount, type Principal } from "./principal";
+
+/** The account a resource of this type belongs to, for this principal (see srn.ts). */
+export const accountFor =
+  (principal: Principal) =>
+  (type: string): string =>
+    ACCOUNT_SCOPED_TYPES.has(type) ? actingAccount(principal) : DEFAULT_ACCOUNT;
 
 export type AuthorizationResult =
   | {
@@ -37,7 +52,7 @@ export async function authorize(
 ): Promise<AuthorizationResult> {
   const action = actionFor(permission, args);
   const spec = permission.resource;
-  const resolved = await resolveResource(spec, args, DEFAULT_ACCOUNT, lookups);
+  const resolved = await resolveResource(spec, args, accountFor(principal), lookups);
   const byId = spec.kind === "execution" || spec.kind === "actionExecution" || spec.kind === "apiToken";
   if (resolved.kind === "unresolved") {
     return { ok: false, code: byId ? "NOT_FOUND" : "BAD_USER_INPUT", message: resolved.reason };
@@ -47,7 +62,15 @@ export async function authorize(
     if (principal.policies.mayAllowAny(action)) return { ok: true, action, resource: resolved };
     return { ok: false, code: "FORBIDDEN", message: `You are not allowed ${action} on any resource.` };
   }
-  if (principal.policies.isAllowed(action, resolved.srn)) return { ok: true, action, resource: resolved };
+  if (action === "sluice:AssumeRole") {
+    return (await mayAssumeRole(principal, resolved.srn, lookups))
+      ? { ok: true, action, resource: resolved }
+      : { ok: false, code: "FORBIDDEN", message: `You are not allowed ${action} on ${resolved.srn}.` };
+  }
+  const inAccount = accountOfSrn(resolved.srn) === actingAccount(principal);
+  if (inAccount && principal.policies.isAllowed(action, resolved.srn)) {
+    return { ok: true, action, resource: resolved };
+  }
   if (byId && !mayReadPipelineOf(principal, resolved.srn)) {
     const id = args[spec.arg];
     const what = { execution: "execution", actionExecution: "action execution", apiToken: "API token" }[
@@ -58,10 +81,36 @@ export async function authorize(
   return { ok: false, code: "FORBIDDEN", message: `You are not allowed ${action} on ${resolved.srn}.` };
 }
 
+/**
+ * Whether the role's trust policy lets the principal assume it. Only users and service accounts
+ * acting as themselves may: a role session cannot assume another role (no chaining).
+ */
+async function mayAssumeRole(
+  principal: Principal,
+  roleSrn: string,
+  lookups: ResourceLookups,
+): Promise<boolean> {
+  if (principal.assumedRole || (principal.kind !== "user" && principal.kind !== "service-account")) {
+    return false;
+  }
+  const role = parseSrn(roleSrn);
+  if (!role || role.resource.type !== "role") return false;
+  const trust = await lookups.trustPolicyOfRole(role.account, role.resource.name);
+  if (!trust) return false;
+  const home = homeAccount(principal);
+  return decideAssumeRole(trust, roleSrn, {
+    srn: formatSrn(home, { type: principal.kind, name: principal.name }),
+    groups: (principal.groups ?? []).map((name) => formatSrn(home, { type: "group", name })),
+    policies: principal.policies,
+  }).allowed;
+}
+
 /** Whether the principal may see that the pipeline of `srn` exists (sluice:GetPipeline on it). */
 function mayReadPipelineOf(principal: Principal, srn: string): boolean {
   const parsed = parseSrn(srn);
-  if (!parsed || parsed.resource.type !== "pipeline") return false;
+  if (!parsed || parsed.resource.type !== "pipeline" || parsed.account !== actingAccount(principal)) {
+    return false;
+  }
   return principal.policies.isAllowed(
     "sluice:GetPipeline",
     formatSrn(parsed.account, { type: "pipeline", pipeline: parsed.resource.pipeline }),
@@ -76,12 +125,16 @@ export const srnOf = {
     formatSrn(DEFAULT_ACCOUNT, { type: "action-type", ...id }),
 };
 
-/** The items of a list the principal may `action` (each on its own SRN). */
+/** The items of a list the principal may `action` (each on its own SRN, in the account it acts in). */
 export function visibleItems<T>(
   principal: Principal | null,
   action: ActionName,
   items: Iterable<T>,
   srn: (item: T) => string,
 ): T[] {
-  return principal ? principal.policies.allowedItems(action, items, srn) : [];
+  if (!principal) return [];
+  const account = actingAccount(principal);
+  // Another account's resources: never, whatever the policies say.
+  const inAccount = [...items].filter((item) => accountOfSrn(srn(item)) === account);
+  return principal.policies.allowedItems(action, inAccount, srn);
 }

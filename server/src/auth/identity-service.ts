@@ -20,7 +20,7 @@ import {
 } from "../persistence/identity-store";
 import type { Authenticator } from "./authenticate";
 import type { ConnectionRegistry } from "./connections";
-import type { Principal } from "./principal";
+import { actingAccount, type Principal } from "./principal";
 
 /** Names of users, groups, service accounts and policies: IAM's characters, no `/` or `:`. */
 export const IDENTITY_NAME = /^[A-Za-z0-9_.@+=,-]{1,64}$/;
@@ -70,6 +70,7 @@ export function parsePrincipalRef(path: string, value: string, kinds: readonly H
  * Users, groups, service accounts, API tokens, policies and attachments: the input checks, the
  * store, and what a change means for the principals already authenticated (the authenticator's
  * cache is emptied, and connections opened with a token that no longer authenticates close).
+ * Everything happens in the account the caller acts in (`by`: its own, or its assumed role's).
  */
 export class IdentityService {
   constructor(
@@ -77,6 +78,11 @@ export class IdentityService {
     private readonly authenticator: Authenticator,
     private readonly connections: ConnectionRegistry,
   ) {}
+
+  /** The store of the account the caller acts in. */
+  private in(by: Principal): IdentityStore {
+    return this.store.forAccount(actingAccount(by));
+  }
 
   async createUser(
     input: { name: string; displayName: string | null; email: string | null },
@@ -87,12 +93,12 @@ export class IdentityService {
     if (input.email !== null && (!EMAIL.test(input.email) || input.email.length > 254)) {
       throw badInput("email", `${JSON.stringify(input.email.slice(0, 80))} is not an email address.`);
     }
-    return this.store.createUser(input, by.id);
+    return this.in(by).createUser(input, by.id);
   }
 
   async createGroup(name: string, by: Principal): Promise<GroupRow> {
     checkName("name", name);
-    return this.store.createGroup(name, by.id);
+    return this.in(by).createGroup(name, by.id);
   }
 
   async createServiceAccount(
@@ -102,13 +108,13 @@ export class IdentityService {
   ): Promise<ServiceAccountRow> {
     checkName("name", name);
     checkDescription("description", description);
-    return this.store.createServiceAccount(name, description, by.id);
+    return this.in(by).createServiceAccount(name, description, by.id);
   }
 
-  async setMembership(group: string, user: string, member: boolean): Promise<boolean> {
+  async setMembership(group: string, user: string, member: boolean, by: Principal): Promise<boolean> {
     checkName("groupName", group);
     checkName("userName", user);
-    const changed = await this.store.setMembership(group, user, member);
+    const changed = await this.in(by).setMembership(group, user, member);
     this.changed();
     return changed;
   }
@@ -125,7 +131,7 @@ export class IdentityService {
     if (expiresAt !== null && (Number.isNaN(expiresAt.getTime()) || expiresAt.getTime() <= Date.now())) {
       throw badInput("expiresAt", "expiresAt must be in the future.");
     }
-    return this.store.createApiToken(
+    return this.in(by).createApiToken(
       ref as { kind: TokenOwnerKind; name: string },
       description,
       expiresAt,
@@ -133,9 +139,9 @@ export class IdentityService {
     );
   }
 
-  async apiTokens(owner: string | null): Promise<ApiTokenRow[]> {
+  async apiTokens(owner: string | null, by: Principal): Promise<ApiTokenRow[]> {
     const ref = owner === null ? null : parsePrincipalRef("principal", owner, ["user", "service-account"]);
-    return this.store.apiTokens(ref as { kind: TokenOwnerKind; name: string } | null);
+    return this.in(by).apiTokens(ref as { kind: TokenOwnerKind; name: string } | null);
   }
 
   async revokeApiToken(id: string, by: Principal): Promise<ApiTokenRow> {
@@ -171,22 +177,22 @@ export class IdentityService {
         { validationErrors: issues },
       );
     }
-    const row = await this.store.putPolicy(name, description, validation.document, by.id);
+    const row = await this.in(by).putPolicy(name, description, validation.document, by.id);
     this.changed();
     return row;
   }
 
-  async deletePolicy(name: string): Promise<boolean> {
+  async deletePolicy(name: string, by: Principal): Promise<boolean> {
     checkName("name", name);
     if (isManagedPolicyName(name))
       throw badInput("name", `"${name}" is a managed policy: it cannot be deleted.`);
-    const deleted = await this.store.deletePolicy(name);
+    const deleted = await this.in(by).deletePolicy(name);
     if (!deleted) throw new DomainError("NOT_FOUND", `No policy named "${name}" exists.`);
     return true;
   }
 
-  policies(): Promise<PolicyRow[]> {
-    return this.store.policies();
+  policies(by: Principal): Promise<PolicyRow[]> {
+    return this.in(by).policies();
   }
 
   async setAttachment(
@@ -196,52 +202,69 @@ export class IdentityService {
     by: Principal,
   ): Promise<boolean> {
     checkName("policyName", policyName);
-    const ref = parsePrincipalRef("principal", principal, ["user", "group", "service-account"]);
-    const changed = await this.store.setAttachment(policyName, ref, attached, by.id);
+    const ref = parsePrincipalRef("principal", principal, ["user", "group", "service-account", "role"]);
+    const changed = await this.in(by).setAttachment(policyName, ref, attached, by.id);
     this.changed();
     return changed;
   }
 
-  /** The effective policies of a user or service account, in evaluation order. */
-  async effectivePolicies(kind: TokenOwnerKind, name: string): Promise<SourcedPolicy[]> {
-    const holder = await this.store.holder(kind, name);
+  /**
+   * The effective policies of the caller, in evaluation order: a user's or service account's own
+   * and its groups', or, in a role session, the role's only.
+   */
+  async callerPolicies(caller: Principal): Promise<SourcedPolicy[]> {
+    if (caller.kind !== "user" && caller.kind !== "service-account") return [];
+    const store = this.in(caller);
+    if (caller.assumedRole) {
+      const role = caller.assumedRole.name;
+      return effectivePolicies({
+        kind: "role-session",
+        role,
+        policies: await store.policiesAttachedTo("role", role),
+      });
+    }
+    const holder = await store.holder(caller.kind as TokenOwnerKind, caller.name);
     return holder ? effectivePolicies(holder) : [];
   }
 
-  async groupsOf(user: string): Promise<string[]> {
-    return this.store.groupsOf(user);
+  /** The groups of the caller (none in a role session). */
+  async callerGroups(caller: Principal): Promise<string[]> {
+    return caller.kind === "user" && !caller.assumedRole ? this.in(caller).groupsOf(caller.name) : [];
   }
 
-  /** simulatePolicy for a user, a service account or a group (its own policies). */
-  async simulate(principal: string, action: string, resource: string): Promise<Simulation> {
-    const ref = parsePrincipalRef("principal", principal, ["user", "group", "service-account"]);
+  /** simulatePolicy for a user, a service account, a group or a role (its own policies). */
+  async simulate(principal: string, action: string, resource: string, by: Principal): Promise<Simulation> {
+    const ref = parsePrincipalRef("principal", principal, ["user", "group", "service-account", "role"]);
+    const store = this.in(by);
     if (action.length === 0 || action.length > 200)
       throw badInput("action", "action must be 1 to 200 characters.");
     if (resource.length === 0 || resource.length > 2048) {
       throw badInput("resource", "resource must be 1 to 2048 characters.");
     }
     const holder: PolicyHolder | null =
-      ref.kind === "group"
-        ? (await this.store.exists("group", ref.name))
-          ? {
-              kind: "user",
-              name: ref.name,
-              policies: [],
-              groups: [{ name: ref.name, policies: await this.groupPolicies(ref.name) }],
-            }
+      ref.kind === "group" || ref.kind === "role"
+        ? (await store.exists(ref.kind, ref.name))
+          ? ref.kind === "role"
+            ? {
+                kind: "role-session",
+                role: ref.name,
+                policies: await store.policiesAttachedTo("role", ref.name),
+              }
+            : {
+                kind: "user",
+                name: ref.name,
+                policies: [],
+                groups: [{ name: ref.name, policies: await store.policiesAttachedTo("group", ref.name) }],
+              }
           : null
-        : await this.store.holder(ref.kind, ref.name);
+        : await store.holder(ref.kind, ref.name);
     if (!holder)
       throw new DomainError("NOT_FOUND", `No ${ref.kind.replace("-", " ")} named "${ref.name}" exists.`);
     return simulatePolicy(holder, action, resource);
   }
 
-  private groupPolicies(name: string) {
-    return this.store.policiesAttachedTo("group", name);
-  }
-
   /** Cached principals are stale: forget them, and close connections that no longer authenticate. */
-  private changed(): void {
+  changed(): void {
     this.authenticator.invalidate();
     void this.connections.recheck();
   }

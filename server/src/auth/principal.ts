@@ -1,13 +1,25 @@
-import { compilePolicies, type CompiledPolicies } from "../domain/policy";
+import { compilePolicies, DEFAULT_ACCOUNT, type CompiledPolicies } from "../domain/policy";
 
-/** The one account of an installation for now (accounts and roles come later): SRNs carry it. */
-export const DEFAULT_ACCOUNT = "default";
+export { DEFAULT_ACCOUNT };
+
+/** A role session (assumeRole): the role a principal acts as, until its credentials expire. */
+export interface AssumedRole {
+  /** `srn:sluice:<account>:role/<name>`. */
+  srn: string;
+  account: string;
+  name: string;
+  sessionName: string;
+  expiresAt: Date;
+}
 
 /**
  * Who makes a request: a user or a service account (by one of its API tokens, or the admin token,
  * which acts as the user `admin`), the metrics scrape token, or an agent token (over HTTP only, to
  * exchange itself for NATS credentials). `policies` are its effective
  * policies compiled (compilePrincipal); the checker (auth/authorization.ts) asks them.
+ *
+ * A role session (credentials from assumeRole) keeps the real principal's id, kind and name (what
+ * the audit log records), and acts in the role's account with the role's policies only.
  */
 export interface Principal {
   /** What the audit log and `createdBy` columns record: `user/alice`, `service-account/ci`, `metrics`. */
@@ -17,7 +29,23 @@ export interface Principal {
   policies: CompiledPolicies;
   /** The API token it authenticated with (null for the admin and metrics tokens). */
   tokenId: string | null;
+  /**
+   * The account its requests act in (the SRNs of identities, policies, roles and the audit log
+   * carry it): its own, or the assumed role's. Absent: the default account.
+   */
+  account?: string;
+  /** The account the principal itself belongs to. Absent: the default account. */
+  homeAccount?: string;
+  /** Its groups' names (users), for trust policies naming a group. */
+  groups?: readonly string[];
+  /** Set for a role session. */
+  assumedRole?: AssumedRole | null;
 }
+
+/** The account a principal's requests act in. */
+export const actingAccount = (p: Principal): string => p.account ?? DEFAULT_ACCOUNT;
+/** The account a principal belongs to. */
+export const homeAccount = (p: Principal): string => p.homeAccount ?? DEFAULT_ACCOUNT;
 
 /** Reading /metrics, and the version: what a scrape token is allowed. */
 export const GET_METRICS = "sluice:GetMetrics";

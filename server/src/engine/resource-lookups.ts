@@ -1,13 +1,23 @@
 import type { ResourceLookups } from "../domain/policy";
+import type { AccountStore } from "../persistence/account-store";
 import type { IdentityStore } from "../persistence/identity-store";
 import type { ExecutionEngine } from "./execution-engine";
 
 /** What the authorization checker asks to find the pipeline (and stage, action) behind an id. */
-export function resourceLookups(engine: ExecutionEngine, identity: IdentityStore): ResourceLookups {
+export function resourceLookups(
+  engine: ExecutionEngine,
+  identity: IdentityStore,
+  accounts: AccountStore,
+): ResourceLookups {
   return {
     async principalOfApiToken(tokenId) {
       const token = await identity.apiToken(tokenId);
-      return token ? `${token.ownerKind}/${token.ownerName}` : null;
+      return token
+        ? { account: token.ownerAccount, principal: `${token.ownerKind}/${token.ownerName}` }
+        : null;
+    },
+    async trustPolicyOfRole(account, name) {
+      return (await accounts.role(account, name))?.trustPolicy ?? null;
     },
     async pipelineOfExecution(executionId) {
       const row = await engine.executions.findExecution<{ pipelineName: string }>(executionId);

@@ -2,6 +2,8 @@ import type { GraphQLResolveInfo } from "graphql";
 import type { MiddlewareFn } from "type-graphql";
 import { DomainError } from "../domain/errors";
 import { PendingAudit, type NewAuditEvent } from "../persistence/audit-store";
+import { actingAccount, DEFAULT_ACCOUNT, homeAccount } from "../auth/principal";
+import { ROLE_SRN } from "../domain/policy";
 import type { GraphQLContext } from "./context";
 import { isUnavailable, isUnstorableText } from "./errors";
 
@@ -93,8 +95,14 @@ async function auditEvent(
   outcome: string,
   error: string | null,
 ): Promise<NewAuditEvent> {
+  const p = context.principal;
+  // assumeRole is about the role's account: its log shows who assumed (or tried to) its roles.
+  const role = operation === "assumeRole" && typeof args.role === "string" ? ROLE_SRN.exec(args.role) : null;
   return {
-    principal: context.principal?.id ?? "anonymous",
+    principal: p?.id ?? "anonymous",
+    account: role ? role[1]! : p ? actingAccount(p) : DEFAULT_ACCOUNT,
+    principalAccount: p ? homeAccount(p) : DEFAULT_ACCOUNT,
+    assumedRole: p?.assumedRole ? `${p.assumedRole.srn} (session ${p.assumedRole.sessionName})` : null,
     operation,
     pipelineName: pipelineOf(args) ?? (await pipelineOfTarget(context, args)),
     target: targetOf(args),

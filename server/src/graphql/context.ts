@@ -1,3 +1,4 @@
+import type { AccountService } from "../auth/account-service";
 import type { IdentityService } from "../auth/identity-service";
 import type { ResourceLookups } from "../domain/policy";
 import type { Principal } from "../auth/principal";
@@ -30,6 +31,8 @@ export interface GraphQLContext {
   webhooks: WebhookStore;
   audit: AuditStore;
   identity: IdentityService;
+  /** Accounts, roles and role sessions. */
+  accounts: AccountService;
   /** What the authorization checker asks to find the pipeline or owner behind an id. */
   lookups: ResourceLookups;
   notifications: NotificationService;
@@ -54,6 +57,7 @@ export type ContextServices = Pick<
   | "webhooks"
   | "audit"
   | "identity"
+  | "accounts"
   | "lookups"
   | "notifications"
   | "archives"

@@ -16,6 +16,12 @@ export interface AuditEventRow {
   outcome: string;
   error: string | null;
   requestId: string | null;
+  /** The account acted in (the assumed role's, in a role session). Absent: the default account. */
+  account?: string;
+  /** The real principal's account. Absent: the default account. */
+  principalAccount?: string;
+  /** In a role session: the role's SRN and the session name, `srn:sluice:<account>:role/<name> (session <s>)`. */
+  assumedRole?: string | null;
 }
 
 export type NewAuditEvent = Omit<AuditEventRow, "id" | "at">;
@@ -31,8 +37,9 @@ function storable<T>(value: T): T {
 async function insertEvent(db: DataSource | EntityManager, event: NewAuditEvent): Promise<string> {
   const e = storable(event);
   const [row]: Array<{ id: string }> = await db.query(
-    `INSERT INTO audit_events (principal, operation, pipeline_name, target, arguments, outcome, error, request_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id::text AS id`,
+    `INSERT INTO audit_events (principal, operation, pipeline_name, target, arguments, outcome, error, request_id,
+                               account, principal_account, assumed_role)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id::text AS id`,
     [
       e.principal,
       e.operation,
@@ -42,6 +49,9 @@ async function insertEvent(db: DataSource | EntityManager, event: NewAuditEvent)
       e.outcome,
       e.error,
       e.requestId,
+      e.account ?? "default",
+      e.principalAccount ?? "default",
+      e.assumedRole ?? null,
     ],
   );
   return row!.id;
@@ -130,8 +140,13 @@ export class AuditStore {
     ]);
   }
 
-  /** A page, newest first; `first + 1` rows so that the caller knows whether more exist. */
+  /**
+   * A page, newest first; `first + 1` rows so that the caller knows whether more exist. With
+   * `account`: the rows of what was done in that account and of what its principals did
+   * elsewhere (a role session in another account is in both accounts' log).
+   */
   async page(filter: {
+    account?: string;
     first: number;
     after: string | null;
     pipelineName: string | null;
@@ -140,13 +155,18 @@ export class AuditStore {
   }): Promise<AuditEventRow[]> {
     const where: string[] = [];
     const params: unknown[] = [];
+    if (filter.account) {
+      const n = params.push(filter.account);
+      where.push(`(account = $${n} OR principal_account = $${n})`);
+    }
     if (filter.after) where.push(`id < $${params.push(decodeCursor<[string]>(filter.after, ["string"])[0])}`);
     if (filter.pipelineName) where.push(`pipeline_name = $${params.push(filter.pipelineName)}`);
     if (filter.principal) where.push(`principal = $${params.push(filter.principal)}`);
     if (filter.operation) where.push(`operation = $${params.push(filter.operation)}`);
     const rows: AuditEventRow[] = await this.db.query(
       `SELECT id::text AS id, at, principal, operation, pipeline_name AS "pipelineName", target, arguments, outcome,
-              error, request_id AS "requestId"
+              error, request_id AS "requestId", account, principal_account AS "principalAccount",
+              assumed_role AS "assumedRole"
          FROM audit_events ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
         ORDER BY audit_events.id DESC LIMIT $${params.push(filter.first + 1)}`,
       params,

@@ -3,6 +3,7 @@ import type { DataSource, EntityManager } from "typeorm";
 import { QueryFailedError } from "typeorm";
 import { DomainError } from "../domain/errors";
 import {
+  DEFAULT_ACCOUNT,
   MANAGED_POLICIES,
   type ManagedPolicyName,
   type NamedPolicy,
@@ -12,8 +13,8 @@ import {
 import { auditedTransaction } from "./audit-store";
 import { queryReturning } from "./returning";
 
-/** Who a token, an attachment or a membership is about. Groups hold no tokens. */
-export type HolderKind = "user" | "group" | "service-account";
+/** Who a token, an attachment or a membership is about. Groups hold no tokens; roles hold only policies. */
+export type HolderKind = "user" | "group" | "service-account" | "role";
 export type TokenOwnerKind = "user" | "service-account";
 
 export interface UserRow {
@@ -44,6 +45,10 @@ export interface ApiTokenRow {
   id: string;
   ownerKind: TokenOwnerKind;
   ownerName: string;
+  /** The owner's account. */
+  ownerAccount: string;
+  /** A role session's token (assumeRole): the role it acts as; null for an ordinary token. */
+  role: { account: string; name: string; sessionName: string } | null;
   description: string;
   createdAt: Date;
   createdBy: string;
@@ -79,10 +84,14 @@ export function apiTokenHash(token: string): Buffer {
 }
 
 const TOKEN_COLUMNS = `t.id, CASE WHEN t.user_id IS NULL THEN 'service-account' ELSE 'user' END AS "ownerKind",
-  coalesce(u.name, s.name) AS "ownerName", t.description, t.created_at AS "createdAt", t.created_by AS "createdBy",
+  coalesce(u.name, s.name) AS "ownerName", coalesce(u.account, s.account) AS "ownerAccount",
+  CASE WHEN r.id IS NULL THEN NULL
+       ELSE json_build_object('account', r.account, 'name', r.name, 'sessionName', t.session_name) END AS role,
+  t.description, t.created_at AS "createdAt", t.created_by AS "createdBy",
   t.expires_at AS "expiresAt", t.last_used_at AS "lastUsedAt", t.revoked_at AS "revokedAt", t.revoked_by AS "revokedBy"`;
 const TOKEN_FROM = `api_tokens t LEFT JOIN identity_users u ON u.id = t.user_id
-  LEFT JOIN identity_service_accounts s ON s.id = t.service_account_id`;
+  LEFT JOIN identity_service_accounts s ON s.id = t.service_account_id
+  LEFT JOIN identity_roles r ON r.id = t.role_id`;
 
 const isUniqueViolation = (error: unknown) =>
   error instanceof QueryFailedError && (error.driverError as { code?: string } | undefined)?.code === "23505";
@@ -91,6 +100,7 @@ const TABLE: Record<HolderKind, string> = {
   user: "identity_users",
   group: "identity_groups",
   "service-account": "identity_service_accounts",
+  role: "identity_roles",
 };
 
 export const isManagedPolicyName = (name: string): name is ManagedPolicyName =>
@@ -100,9 +110,20 @@ export const isManagedPolicyName = (name: string): name is ManagedPolicyName =>
  * Users, groups, service accounts, API tokens, customer policies and attachments. Every change runs
  * in an `auditedTransaction`: the mutation's audit row commits with it. Names are checked by the
  * caller (auth/identity-service.ts); this store answers NOT_FOUND and CONFLICT.
+ *
+ * A store is bound to one account (`forAccount`): names are unique per account, and what it reads
+ * and writes is that account's. Tokens are found by their digest in every account (tokenByHash).
  */
 export class IdentityStore {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    readonly account: string = DEFAULT_ACCOUNT,
+  ) {}
+
+  /** The same store, bound to another account. */
+  forAccount(account: string): IdentityStore {
+    return account === this.account ? this : new IdentityStore(this.db, account);
+  }
 
   async createUser(
     input: { name: string; displayName: string | null; email: string | null },
@@ -112,9 +133,9 @@ export class IdentityStore {
       auditedTransaction(this.db, async (m) => {
         const [row] = await queryReturning<UserRow>(
           m,
-          `INSERT INTO identity_users (name, display_name, email, created_by) VALUES ($1, $2, $3, $4)
+          `INSERT INTO identity_users (name, display_name, email, created_by, account) VALUES ($1, $2, $3, $4, $5)
            RETURNING id, name, display_name AS "displayName", email, created_at AS "createdAt", created_by AS "createdBy"`,
-          [input.name, input.displayName, input.email, by],
+          [input.name, input.displayName, input.email, by, this.account],
         );
         return row!;
       }),
@@ -126,9 +147,9 @@ export class IdentityStore {
       auditedTransaction(this.db, async (m) => {
         const [row] = await queryReturning<GroupRow>(
           m,
-          `INSERT INTO identity_groups (name, created_by) VALUES ($1, $2)
+          `INSERT INTO identity_groups (name, created_by, account) VALUES ($1, $2, $3)
            RETURNING id, name, created_at AS "createdAt", created_by AS "createdBy"`,
-          [name, by],
+          [name, by, this.account],
         );
         return row!;
       }),
@@ -144,9 +165,9 @@ export class IdentityStore {
       auditedTransaction(this.db, async (m) => {
         const [row] = await queryReturning<ServiceAccountRow>(
           m,
-          `INSERT INTO identity_service_accounts (name, description, created_by) VALUES ($1, $2, $3)
+          `INSERT INTO identity_service_accounts (name, description, created_by, account) VALUES ($1, $2, $3, $4)
            RETURNING id, name, description, created_at AS "createdAt", created_by AS "createdBy"`,
-          [name, description, by],
+          [name, description, by, this.account],
         );
         return row!;
       }),
@@ -177,21 +198,25 @@ export class IdentityStore {
   async users(): Promise<UserRow[]> {
     return this.db.query(
       `SELECT id, name, display_name AS "displayName", email, created_at AS "createdAt", created_by AS "createdBy"
-         FROM identity_users ORDER BY name`,
+         FROM identity_users WHERE account = $1 ORDER BY name`,
+      [this.account],
     );
   }
 
   async groupsOf(user: string): Promise<string[]> {
     const rows: Array<{ name: string }> = await this.db.query(
       `SELECT g.name FROM identity_groups g JOIN identity_group_members gm ON gm.group_id = g.id
-         JOIN identity_users u ON u.id = gm.user_id WHERE u.name = $1 ORDER BY g.name`,
-      [user],
+         JOIN identity_users u ON u.id = gm.user_id WHERE u.name = $1 AND u.account = $2 ORDER BY g.name`,
+      [user, this.account],
     );
     return rows.map((r) => r.name);
   }
 
   async exists(kind: HolderKind, name: string): Promise<boolean> {
-    const rows: unknown[] = await this.db.query(`SELECT 1 FROM ${TABLE[kind]} WHERE name = $1`, [name]);
+    const rows: unknown[] = await this.db.query(
+      `SELECT 1 FROM ${TABLE[kind]} WHERE name = $1 AND account = $2`,
+      [name, this.account],
+    );
     return rows.length > 0;
   }
 
@@ -218,9 +243,10 @@ export class IdentityStore {
   }
 
   async apiTokens(owner: { kind: TokenOwnerKind; name: string } | null): Promise<ApiTokenRow[]> {
-    if (!owner) return this.tokens(this.db.manager, "TRUE", []);
+    const inAccount = `coalesce(u.account, s.account) = $1`;
+    if (!owner) return this.tokens(this.db.manager, inAccount, [this.account]);
     const column = owner.kind === "user" ? "u.name" : "s.name";
-    return this.tokens(this.db.manager, `${column} = $1`, [owner.name]);
+    return this.tokens(this.db.manager, `${inAccount} AND ${column} = $2`, [this.account, owner.name]);
   }
 
   async apiToken(id: string): Promise<ApiTokenRow | null> {
@@ -266,11 +292,11 @@ export class IdentityStore {
     return auditedTransaction(this.db, async (m) => {
       const [row] = await queryReturning<PolicyRow>(
         m,
-        `INSERT INTO identity_policies (name, description, document, updated_by) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (name) DO UPDATE SET description = EXCLUDED.description, document = EXCLUDED.document,
+        `INSERT INTO identity_policies (name, description, document, updated_by, account) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (account, name) DO UPDATE SET description = EXCLUDED.description, document = EXCLUDED.document,
            updated_at = now(), updated_by = EXCLUDED.updated_by
          RETURNING name, description, document, false AS managed, updated_at AS "updatedAt", updated_by AS "updatedBy"`,
-        [name, description, JSON.stringify(document), by],
+        [name, description, JSON.stringify(document), by, this.account],
       );
       return row!;
     });
@@ -280,8 +306,8 @@ export class IdentityStore {
   async deletePolicy(name: string): Promise<boolean> {
     return auditedTransaction(this.db, async (m) => {
       const [attached] = await m.query(
-        `SELECT count(*)::int AS n FROM policy_attachments WHERE policy_name = $1`,
-        [name],
+        `SELECT count(*)::int AS n FROM policy_attachments WHERE policy_name = $1 AND account = $2`,
+        [name, this.account],
       );
       if (attached.n > 0) {
         throw new DomainError(
@@ -289,9 +315,11 @@ export class IdentityStore {
           `Policy "${name}" is attached to ${attached.n} principal(s): detach it first.`,
         );
       }
-      const rows = await queryReturning(m, `DELETE FROM identity_policies WHERE name = $1 RETURNING name`, [
-        name,
-      ]);
+      const rows = await queryReturning(
+        m,
+        `DELETE FROM identity_policies WHERE name = $1 AND account = $2 RETURNING name`,
+        [name, this.account],
+      );
       return rows.length > 0;
     });
   }
@@ -308,7 +336,8 @@ export class IdentityStore {
     }));
     const customer: PolicyRow[] = await this.db.query(
       `SELECT name, description, document, false AS managed, updated_at AS "updatedAt", updated_by AS "updatedBy"
-         FROM identity_policies ORDER BY name`,
+         FROM identity_policies WHERE account = $1 ORDER BY name`,
+      [this.account],
     );
     return [...managed, ...customer];
   }
@@ -324,25 +353,27 @@ export class IdentityStore {
       if (attached) {
         await this.requireId(m, holder.kind, holder.name);
         if (!isManagedPolicyName(policyName)) {
-          const rows: unknown[] = await m.query(`SELECT 1 FROM identity_policies WHERE name = $1 FOR SHARE`, [
-            policyName,
-          ]);
+          const rows: unknown[] = await m.query(
+            `SELECT 1 FROM identity_policies WHERE name = $1 AND account = $2 FOR SHARE`,
+            [policyName, this.account],
+          );
           if (rows.length === 0)
             throw new DomainError("NOT_FOUND", `No policy named "${policyName}" exists.`);
         }
         const rows = await queryReturning(
           m,
-          `INSERT INTO policy_attachments (policy_name, principal_kind, principal_name, attached_by)
-           VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING policy_name`,
-          [policyName, holder.kind, holder.name, by],
+          `INSERT INTO policy_attachments (policy_name, principal_kind, principal_name, attached_by, account)
+           VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING policy_name`,
+          [policyName, holder.kind, holder.name, by, this.account],
         );
         return rows.length > 0;
       }
       const rows = await queryReturning(
         m,
-        `DELETE FROM policy_attachments WHERE policy_name = $1 AND principal_kind = $2 AND principal_name = $3
+        `DELETE FROM policy_attachments
+          WHERE policy_name = $1 AND principal_kind = $2 AND principal_name = $3 AND account = $4
          RETURNING policy_name`,
-        [policyName, holder.kind, holder.name],
+        [policyName, holder.kind, holder.name, this.account],
       );
       return rows.length > 0;
     });
@@ -352,8 +383,9 @@ export class IdentityStore {
     return this.db.query(
       `SELECT policy_name AS "policyName", principal_kind AS "principalKind", principal_name AS "principalName",
               attached_at AS "attachedAt", attached_by AS "attachedBy"
-         FROM policy_attachments WHERE principal_kind = $1 AND principal_name = $2 ORDER BY attached_at, policy_name`,
-      [holder.kind, holder.name],
+         FROM policy_attachments WHERE principal_kind = $1 AND principal_name = $2 AND account = $3
+        ORDER BY attached_at, policy_name`,
+      [holder.kind, holder.name, this.account],
     );
   }
 
@@ -385,7 +417,7 @@ export class IdentityStore {
       const created = await queryReturning(
         m,
         `INSERT INTO identity_users (name, display_name, created_by) VALUES ('admin', 'Administrator', 'sluice')
-         ON CONFLICT (name) DO NOTHING RETURNING id`,
+         ON CONFLICT (account, name) DO NOTHING RETURNING id`,
         [],
       );
       if (created.length > 0) {
@@ -400,9 +432,10 @@ export class IdentityStore {
   async policiesAttachedTo(kind: HolderKind, name: string): Promise<NamedPolicy[]> {
     const rows: Array<{ name: string; document: PolicyDocument | null }> = await this.db.query(
       `SELECT a.policy_name AS name, p.document FROM policy_attachments a
-         LEFT JOIN identity_policies p ON p.name = a.policy_name
-        WHERE a.principal_kind = $1 AND a.principal_name = $2 ORDER BY a.attached_at, a.policy_name`,
-      [kind, name],
+         LEFT JOIN identity_policies p ON p.name = a.policy_name AND p.account = a.account
+        WHERE a.principal_kind = $1 AND a.principal_name = $2 AND a.account = $3
+        ORDER BY a.attached_at, a.policy_name`,
+      [kind, name, this.account],
     );
     const policies: NamedPolicy[] = [];
     for (const row of rows) {
@@ -421,9 +454,10 @@ export class IdentityStore {
   }
 
   private async requireId(m: EntityManager, kind: HolderKind, name: string): Promise<string> {
-    const [row]: Array<{ id: string }> = await m.query(`SELECT id FROM ${TABLE[kind]} WHERE name = $1`, [
-      name,
-    ]);
+    const [row]: Array<{ id: string }> = await m.query(
+      `SELECT id FROM ${TABLE[kind]} WHERE name = $1 AND account = $2`,
+      [name, this.account],
+    );
     if (!row) throw new DomainError("NOT_FOUND", `No ${kind.replace("-", " ")} named "${name}" exists.`);
     return row.id;
   }

@@ -254,7 +254,9 @@ describe("a ReadOnly user", () => {
       // A principal argument names one (that does not exist): the checker decides on it.
       const principal = field.args.some((a) => a.name === "principal") ? { principal: "user/nobody" } : {};
       const named = field.name === "importPipeline" ? { document: { name: "x" } } : {};
-      const variables = { ...dummyVariables(field), ...principal, ...named };
+      // A role argument names one (assumeRole): its trust policy decides, and names nobody.
+      const role = field.args.some((a) => a.name === "role") ? { role: "role/nobody" } : {};
+      const variables = { ...dummyVariables(field), ...principal, ...named, ...role };
       const response = await t.gql(operationFor("mutation", field), variables, { token: rita });
       expect({ field: field.name, refused: ["FORBIDDEN", "NOT_FOUND"].includes(codeOf(response)) }).toEqual({
         field: field.name,

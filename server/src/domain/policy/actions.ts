@@ -48,6 +48,8 @@ export const ACTION_CATALOGUE = {
   /** whoAmI: every authenticated principal may (the checker evaluates nothing for it). */
   "sluice:GetCallerIdentity": { access: "read", resource: "identity" },
   "sluice:AssumeRole": { access: "write", resource: "role" },
+  "sluice:CreateAccount": { access: "write", resource: "account" },
+  "sluice:ListAccounts": { access: "read", resource: "account" },
 } as const satisfies Record<string, { access: "read" | "write"; resource: string }>;
 
 export type ActionName = keyof typeof ACTION_CATALOGUE;

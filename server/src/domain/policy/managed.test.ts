@@ -18,6 +18,7 @@ const RESOURCE_OF: Record<string, string> = {
   installation: srn("installation"),
   identity: srn("user/alice"),
   role: srn("role/deployer"),
+  account: "srn:sluice:default:account/team-b",
 };
 
 function allowedBy(name: ManagedPolicyName): ActionName[] {

@@ -11,7 +11,8 @@ const lookups: ResourceLookups = {
   pipelineOfExecution: async (id) => ({ e1: "web" })[id] ?? null,
   actionOfActionExecution: async (id) =>
     ({ ae1: { pipeline: "web", stage: "Prod", action: "Approve" } })[id] ?? null,
-  principalOfApiToken: async (id) => ({ t1: "user/alice" })[id] ?? null,
+  principalOfApiToken: async (id) => (id === "t1" ? { account: "acct1", principal: "user/alice" } : null),
+  trustPolicyOfRole: async () => null,
 };
 
 const resolve = (key: keyof typeof operationPermissions, args: Record<string, unknown>) =>

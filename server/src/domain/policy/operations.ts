@@ -12,6 +12,8 @@
  * - `principal`: the user, group or service account named by argument `arg` (`user/alice`); with
  *   `whenAbsent: "each"`, `each` of `each` when the argument is null;
  * - `apiToken`: the user or service account that owns the API token whose id is argument `arg`;
+ * - `role`: the role named by argument `arg`, `role/<name>` (in the caller's account) or its SRN
+ *   (`srn:sluice:<account>:role/<name>`, for a role of another account: assumeRole);
  * - `caller`: the caller itself (whoAmI): every authenticated principal may, as IAM's
  *   GetCallerIdentity; nothing is evaluated;
  * - `each`: a list or a stream; the call is allowed when the action may be allowed somewhere
@@ -20,9 +22,15 @@
  *   argument is null (`pipelineEvents` with no pipeline name).
  * The lookups an execution or action execution needs are the checker's (ResourceLookups); this
  * file stays pure.
+ *
+ * Accounts: an SRN carries the account its resource belongs to. Identities, policies, roles and
+ * the audit log (ACCOUNT_SCOPED_TYPES) are the caller's account's; pipelines, agents, action types,
+ * notifications, the installation and the accounts themselves are the default account's
+ * (resolveResource's `account` decides per resource type).
  */
 import type { ActionName } from "./actions";
 import { formatSrn, type ResourceType } from "./srn";
+import type { TrustPolicyDocument } from "./trust";
 
 export type ResourceSpec =
   | { kind: "template"; template: string; whenAbsent?: "each"; each?: ResourceType }
@@ -30,6 +38,7 @@ export type ResourceSpec =
   | { kind: "actionExecution"; arg: string }
   | { kind: "principal"; arg: string; whenAbsent?: "each"; each?: ResourceType }
   | { kind: "apiToken"; arg: string }
+  | { kind: "role"; arg: string }
   | { kind: "caller" }
   | { kind: "each"; of: ResourceType };
 
@@ -158,6 +167,15 @@ export const operationPermissions = {
     resource: { kind: "principal", arg: "principal" },
   },
   "Query.whoAmI": { action: "sluice:GetCallerIdentity", resource: { kind: "caller" } },
+
+  // Accounts (tenants) and roles: delegation within an account and across accounts.
+  "Mutation.createAccount": { action: "sluice:CreateAccount", resource: template("account/{id}") },
+  "Query.accounts": { action: "sluice:ListAccounts", resource: { kind: "each", of: "account" } },
+  "Mutation.createRole": { action: "sluice:ManageIdentity", resource: template("role/{name}") },
+  "Mutation.deleteRole": { action: "sluice:ManageIdentity", resource: template("role/{name}") },
+  "Query.roles": { action: "sluice:ManageIdentity", resource: { kind: "each", of: "role" } },
+  // Decided by the role's trust policy (and, across accounts, the caller's own policies): checker.
+  "Mutation.assumeRole": { action: "sluice:AssumeRole", resource: { kind: "role", arg: "role" } },
   "Query.simulatePolicy": {
     action: "sluice:SimulatePolicy",
     resource: { kind: "principal", arg: "principal" },
@@ -262,8 +280,10 @@ export interface ResourceLookups {
   actionOfActionExecution(
     actionExecutionId: string,
   ): Promise<{ pipeline: string; stage: string; action: string } | null>;
-  /** The owner of an API token: `user/alice`, `service-account/ci`. */
-  principalOfApiToken(tokenId: string): Promise<string | null>;
+  /** The owner of an API token (`user/alice`, `service-account/ci`) and its account. */
+  principalOfApiToken(tokenId: string): Promise<{ account: string; principal: string } | null>;
+  /** A role's trust policy; null when there is no such role. */
+  trustPolicyOfRole(account: string, name: string): Promise<TrustPolicyDocument | null>;
 }
 
 export type ResolvedResource =
@@ -279,12 +299,18 @@ export function actionFor(permission: OperationPermission, args: Record<string, 
   return args[action.arg] === true ? action.whenTrue : action.whenFalse;
 }
 
+/**
+ * `account`: the account of every resource, or, per resource type (`user`, `pipeline`...), the
+ * account it belongs to for this caller.
+ */
 export async function resolveResource(
   spec: ResourceSpec,
   args: Record<string, unknown>,
-  account: string,
+  account: string | ((type: string) => string),
   lookups: ResourceLookups,
 ): Promise<ResolvedResource> {
+  const accountOf = typeof account === "string" ? () => account : account;
+  const formatSrnPath = (path: string) => `srn:sluice:${accountOf(path.split("/")[0]!)}:${path}`;
   switch (spec.kind) {
     case "each":
       return { kind: "each", of: spec.of };
@@ -294,10 +320,10 @@ export async function resolveResource(
       const value = args[spec.arg];
       if (value == null && spec.whenAbsent === "each" && spec.each) return { kind: "each", of: spec.each };
       return typeof value === "string" && PRINCIPAL_REF.test(value)
-        ? { kind: "one", srn: formatSrnPath(account, value) }
+        ? { kind: "one", srn: formatSrnPath(value) }
         : {
             kind: "unresolved",
-            reason: `${spec.arg} must name a user/<name>, group/<name> or service-account/<name>.`,
+            reason: `${spec.arg} must name a user/<name>, group/<name>, service-account/<name> or role/<name>.`,
           };
     }
     case "apiToken": {
@@ -305,11 +331,23 @@ export async function resolveResource(
       const owner = typeof id === "string" ? await lookups.principalOfApiToken(id) : null;
       return owner === null
         ? { kind: "unresolved", reason: `No API token ${JSON.stringify(id)} exists.` }
-        : { kind: "one", srn: formatSrnPath(account, owner) };
+        : { kind: "one", srn: `srn:sluice:${owner.account}:${owner.principal}` };
+    }
+    case "role": {
+      const value = args[spec.arg];
+      const own = typeof value === "string" ? /^role\/([^/:*?]+)$/.exec(value) : null;
+      if (own) return { kind: "one", srn: formatSrnPath(`role/${own[1]}`) };
+      const other = typeof value === "string" ? ROLE_SRN.exec(value) : null;
+      return other
+        ? { kind: "one", srn: value as string }
+        : {
+            kind: "unresolved",
+            reason: `${spec.arg} must name a role: role/<name> or srn:sluice:<account>:role/<name>.`,
+          };
     }
     case "template": {
       const filled = fillTemplate(spec.template, args);
-      if (filled.ok) return { kind: "one", srn: formatSrnPath(account, filled.path) };
+      if (filled.ok) return { kind: "one", srn: formatSrnPath(filled.path) };
       if (spec.whenAbsent === "each" && spec.each && filled.absent) return { kind: "each", of: spec.each };
       return { kind: "unresolved", reason: filled.reason };
     }
@@ -319,10 +357,10 @@ export async function resolveResource(
       if (pipeline === null)
         return { kind: "unresolved", reason: `No execution ${JSON.stringify(id)} exists.` };
       const base = `pipeline/${pipeline}`;
-      if (!spec.then) return { kind: "one", srn: formatSrnPath(account, base) };
+      if (!spec.then) return { kind: "one", srn: formatSrnPath(base) };
       const filled = fillTemplate(spec.then, args);
       return filled.ok
-        ? { kind: "one", srn: formatSrnPath(account, `${base}/${filled.path}`) }
+        ? { kind: "one", srn: formatSrnPath(`${base}/${filled.path}`) }
         : { kind: "unresolved", reason: filled.reason };
     }
     case "actionExecution": {
@@ -333,18 +371,17 @@ export async function resolveResource(
       }
       return {
         kind: "one",
-        srn: formatSrn(account, { type: "pipeline", ...found }),
+        srn: formatSrn(accountOf("pipeline"), { type: "pipeline", ...found }),
       };
     }
   }
 }
 
-/** `user/alice`, `group/ops`, `service-account/ci`: a principal named by an argument. */
-export const PRINCIPAL_REF = /^(user|group|service-account)\/[^/:*?]+$/;
+/** `user/alice`, `group/ops`, `service-account/ci`, `role/deployer`: a principal named by an argument. */
+export const PRINCIPAL_REF = /^(user|group|service-account|role)\/[^/:*?]+$/;
 
-function formatSrnPath(account: string, path: string): string {
-  return `srn:sluice:${account}:${path}`;
-}
+/** `srn:sluice:<account>:role/<name>`: a role, possibly another account's. */
+export const ROLE_SRN = /^srn:sluice:([A-Za-z0-9_-]{1,64}):role\/([^/:*?]+)$/;
 
 type Filled = { ok: true; path: string } | { ok: false; absent: boolean; reason: string };
 

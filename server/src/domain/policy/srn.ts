@@ -10,6 +10,7 @@
  *   agent-token, agent-token/<id>                     agent tokens: the collection, one token
  *   action-type/<category>/<owner>/<provider>/<version>
  *   user/<name>, group/<name>, service-account/<name>, role/<name>, policy/<name>
+ *   account/<id>                                      an account (tenant); always in the default account's SRNs
  *   audit                                             the audit log
  *
  * Names of pipelines, stages and actions never hold `/` or `:` (pipeline/names.ts), so the form
@@ -18,8 +19,32 @@
 
 export const SRN_PREFIX = "srn:sluice:";
 
-/** An installation's account id: what its SRNs carry between `srn:sluice:` and the resource. */
+/** An account id: what SRNs carry between `srn:sluice:` and the resource. */
 export const ACCOUNT_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * The installation's first account: what existed before accounts lives in it, and so do the
+ * pipelines, agents, notifications and the installation itself (only identities, policies and
+ * roles belong to other accounts so far). Accounts are managed from it (`account/<id>`).
+ */
+export const DEFAULT_ACCOUNT = "default";
+
+/** The resource types that belong to an account other than the default one too. */
+export const ACCOUNT_SCOPED_TYPES: ReadonlySet<string> = new Set([
+  "user",
+  "group",
+  "service-account",
+  "role",
+  "policy",
+  "audit",
+]);
+
+/** The account of an SRN (concrete or not): what is between `srn:sluice:` and the next `:`. */
+export function accountOfSrn(value: string): string | null {
+  if (!value.startsWith(SRN_PREFIX)) return null;
+  const colon = value.indexOf(":", SRN_PREFIX.length);
+  return colon < 0 ? null : value.slice(SRN_PREFIX.length, colon);
+}
 
 export type SrnResource =
   | { type: "pipeline"; pipeline: string; stage?: string; action?: string }
@@ -28,6 +53,7 @@ export type SrnResource =
   | { type: "agent-token"; id?: string }
   | { type: "action-type"; category: string; owner: string; provider: string; version: string }
   | { type: "user" | "group" | "service-account" | "role" | "policy"; name: string }
+  | { type: "account"; id: string }
   | { type: "audit" }
   | { type: "notifications" }
   | { type: "installation" };
@@ -45,6 +71,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   "service-account",
   "role",
   "policy",
+  "account",
   "audit",
   "notifications",
   "installation",
@@ -76,6 +103,8 @@ export function formatResource(resource: SrnResource): string {
     case "notifications":
     case "installation":
       return resource.type;
+    case "account":
+      return `account/${resource.id}`;
     default:
       return `${resource.type}/${resource.name}`;
   }
@@ -125,6 +154,8 @@ function parseResource(path: string): SrnResource | null {
     case "notifications":
     case "installation":
       return rest.length === 0 ? { type } : null;
+    case "account":
+      return rest.length === 1 && ACCOUNT_PATTERN.test(rest[0]!) ? { type, id: rest[0]! } : null;
     case "user":
     case "group":
     case "service-account":

@@ -74,7 +74,7 @@ describe("trust policies", () => {
     ).toBe(true);
   });
 
-  it("refuses a principal that is not an account root, user, service account or role, and Principal *", () => {
+  it("refuses a principal that is not an account root, user, group or service account, and Principal *", () => {
     expect(
       validateTrustPolicy({
         Statement: [
@@ -109,5 +109,142 @@ describe("trust policies", () => {
         },
       ],
     });
+  });
+});
+
+describe("trust policies: groups, service accounts and wildcards (table)", () => {
+  const ROLE = "srn:sluice:acct-a:role/deployer";
+  const policy = trust(
+    {
+      Sid: "People",
+      Effect: "Allow",
+      Action: "sluice:AssumeRole",
+      Principal: {
+        Sluice: [
+          "srn:sluice:acct-b:user/alice",
+          "srn:sluice:acct-b:group/release-*",
+          "srn:sluice:acct-b:service-account/ci-?",
+          "srn:sluice:acct-a:user/ops-*",
+          "srn:sluice:acct-c:root",
+        ],
+      },
+    },
+    {
+      Sid: "NotInterns",
+      Effect: "Deny",
+      Action: "sluice:AssumeRole",
+      Principal: { Sluice: ["srn:sluice:acct-b:user/intern*", "srn:sluice:acct-b:group/contractors"] },
+    },
+  );
+  type Row = [string, string, string[], "identity" | "none", boolean];
+  const rows: Row[] = [
+    // caller, its groups, whose policies, allowed
+    [
+      "a named user of another account, allowed by its own policies",
+      "srn:sluice:acct-b:user/alice",
+      [],
+      "identity",
+      true,
+    ],
+    [
+      "a named user of another account, its policies silent",
+      "srn:sluice:acct-b:user/alice",
+      [],
+      "none",
+      false,
+    ],
+    [
+      "a member of a trusted group (wildcard)",
+      "srn:sluice:acct-b:user/bob",
+      ["srn:sluice:acct-b:group/release-prod"],
+      "identity",
+      true,
+    ],
+    [
+      "a member of another group",
+      "srn:sluice:acct-b:user/bob",
+      ["srn:sluice:acct-b:group/qa"],
+      "identity",
+      false,
+    ],
+    ["a service account matching ci-?", "srn:sluice:acct-b:service-account/ci-1", [], "identity", true],
+    [
+      "a service account ci-12 (? is one character)",
+      "srn:sluice:acct-b:service-account/ci-12",
+      [],
+      "identity",
+      false,
+    ],
+    ["a user named like the service account pattern", "srn:sluice:acct-b:user/ci-1", [], "identity", false],
+    ["the same name in another account", "srn:sluice:acct-x:user/alice", [], "identity", false],
+    [
+      "a user of the role's account matching ops-* needs nothing more",
+      "srn:sluice:acct-a:user/ops-jane",
+      [],
+      "none",
+      true,
+    ],
+    ["a user of the role's account not named", "srn:sluice:acct-a:user/jane", [], "identity", false],
+    [
+      "any principal of a trusted account root, with its own policies",
+      "srn:sluice:acct-c:user/zed",
+      [],
+      "identity",
+      true,
+    ],
+    ["an account root's principal without its own policies", "srn:sluice:acct-c:user/zed", [], "none", false],
+    [
+      "an intern (Deny, wildcard) even in a trusted group",
+      "srn:sluice:acct-b:user/intern7",
+      ["srn:sluice:acct-b:group/release-prod"],
+      "identity",
+      false,
+    ],
+    [
+      "a contractor (Deny by group) even when named",
+      "srn:sluice:acct-b:user/alice",
+      ["srn:sluice:acct-b:group/contractors"],
+      "identity",
+      false,
+    ],
+    [
+      "a user named like the group pattern is not its member",
+      "srn:sluice:acct-b:user/release-x",
+      [],
+      "identity",
+      false,
+    ],
+  ];
+  const mayAssumeA = compilePolicies([
+    {
+      name: "assume",
+      document: {
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Action: ["sluice:AssumeRole"], Resource: ["srn:sluice:acct-a:role/*"] },
+        ],
+      },
+    },
+  ]);
+  it.each(rows)("%s", (_name, srn, groups, policies, allowed) => {
+    const decision = decideAssumeRole(policy, ROLE, {
+      srn,
+      groups,
+      policies: policies === "identity" ? mayAssumeA : none,
+    });
+    expect(decision.allowed).toBe(allowed);
+  });
+
+  it.each([
+    ["srn:sluice:*:user/alice", "names no valid account"],
+    ["srn:sluice:acct-b:role/deployer", "A principal is"],
+    ["srn:sluice:acct-b:user/a/b", "A principal is"],
+    ["srn:sluice:acct-b:*", "A principal is"],
+  ])("refuses the principal %s", (principal, message) => {
+    const result = validateTrustPolicy({
+      Statement: [{ Effect: "Allow", Action: "sluice:AssumeRole", Principal: { Sluice: principal } }],
+    });
+    expect(result.ok).toBe(false);
+    expect(JSON.stringify(result)).toContain(message);
   });
 });

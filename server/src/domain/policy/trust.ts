@@ -1,20 +1,21 @@
 /**
- * Roles' trust policies: who may assume a role (`assumeRole`), possibly from another installation
- * (account). IAM's shape, restricted to what Sluice has:
+ * Roles' trust policies: who may assume a role (`assumeRole`), from the role's account or another
+ * one. IAM's shape, restricted to what Sluice has:
  *
  *   { "Version": "2012-10-17",
  *     "Statement": [{ "Effect": "Allow", "Action": "sluice:AssumeRole",
- *                     "Principal": { "Sluice": ["srn:sluice:222:root", "srn:sluice:111:user/alice"] } }] }
+ *                     "Principal": { "Sluice": ["srn:sluice:team-b:root", "srn:sluice:default:user/alice",
+ *                                               "srn:sluice:team-b:group/deployers", "srn:sluice:ci:service-account/*"] } }] }
  *
- * A principal is an account's root (`srn:sluice:<account>:root`: any user, service account or role
- * session of that account whose own policies allow sluice:AssumeRole on the role) or one user,
- * service account or role. As in IAM there are no wildcards in Principal, and Sluice refuses
- * `"Principal": "*"` (a role anyone could assume).
+ * A principal is an account's root (`srn:sluice:<account>:root`: any user or service account of
+ * that account whose own policies allow sluice:AssumeRole on the role), or users, groups (their
+ * members) or service accounts of one account; their names may hold IAM's wildcards (`*`, `?`),
+ * the account may not. Sluice refuses `"Principal": "*"` (a role anyone could assume).
  *
  * decideAssumeRole follows IAM: a Deny in the trust policy refuses; otherwise an Allow must name
- * the caller or its account. Named in the role's own account, the caller needs nothing more;
- * otherwise (another account, or only its account root named) its own policies must also allow
- * sluice:AssumeRole on the role's SRN.
+ * the caller (itself, one of its groups, or its account's root). Named in the role's own account,
+ * the caller needs nothing more; otherwise (another account, or only its account's root named)
+ * its own policies must also allow sluice:AssumeRole on the role's SRN.
  */
 import { z } from "zod";
 import type { ValidationIssue } from "../errors";
@@ -22,12 +23,13 @@ import { formatPath, quote, type PathSegment } from "../pipeline/paths";
 import { describeValue } from "../pipeline/zod-issues";
 import { POLICY_VERSION } from "./document";
 import type { CompiledPolicies, Evaluation } from "./evaluator";
+import { globSource } from "./glob";
 import { ACCOUNT_PATTERN, SRN_PREFIX, parseSrn } from "./srn";
 
 export interface TrustStatement {
   Sid?: string;
   Effect: "Allow" | "Deny";
-  /** SRNs: `srn:sluice:<account>:root`, or a user, service account or role. */
+  /** SRNs: `srn:sluice:<account>:root`, or users, groups or service accounts (names may hold wildcards). */
   Principal: string[];
 }
 
@@ -48,13 +50,20 @@ const trustEnvelopeSchema = z.strictObject({
   Statement: z.array(z.unknown()).min(1),
 });
 
+const PRINCIPAL_PATTERN = /^srn:sluice:([^:]*):(user|group|service-account)\/([^/:]+)$/;
+
 /** A sentence saying what is wrong with a trust policy principal, or null. */
 export function trustPrincipalProblem(value: string): string | null {
   const root = /^srn:sluice:([^:]*):root$/.exec(value);
   if (root) return ACCOUNT_PATTERN.test(root[1]!) ? null : `${quote(value)} names no valid account.`;
-  const srn = parseSrn(value);
-  if (srn && ["user", "service-account", "role"].includes(srn.resource.type)) return null;
-  return `A principal is "${SRN_PREFIX}<account>:root" or a user, service account or role ("${SRN_PREFIX}<account>:user/<name>"); got ${quote(value)}.`;
+  const named = PRINCIPAL_PATTERN.exec(value);
+  if (named) {
+    if (!ACCOUNT_PATTERN.test(named[1]!)) {
+      return `${quote(value)} names no valid account (an account cannot hold wildcards: name each one).`;
+    }
+    return null;
+  }
+  return `A principal is "${SRN_PREFIX}<account>:root" or a user, group or service account ("${SRN_PREFIX}<account>:user/<name>", wildcards allowed in the name); got ${quote(value)}.`;
 }
 
 export function validateTrustPolicy(
@@ -125,8 +134,10 @@ export function validateTrustPolicy(
 }
 
 export interface AssumeRoleCaller {
-  /** The caller's SRN: `srn:sluice:<account>:user/<name>` (or service-account/, role/). */
+  /** The caller's SRN: `srn:sluice:<account>:user/<name>` (or service-account/). */
   srn: string;
+  /** The SRNs of its groups (a trust policy naming one of them names the caller). */
+  groups?: readonly string[];
   /** The caller's own compiled policies (its identity's, or its current role session's). */
   policies: CompiledPolicies;
 }
@@ -153,7 +164,11 @@ export function decideAssumeRole(
     };
   }
   const root = `${SRN_PREFIX}${self.account}:root`;
-  const names = (s: TrustStatement) => s.Principal.includes(caller.srn) || s.Principal.includes(root);
+  const identities = [caller.srn, ...(caller.groups ?? [])];
+  /** Whether the statement names the caller itself (or one of its groups), not only its account. */
+  const namesCaller = (s: TrustStatement) =>
+    s.Principal.some((p) => p !== root && identities.some((id) => principalMatches(p, id)));
+  const names = (s: TrustStatement) => s.Principal.includes(root) || namesCaller(s);
   const deny = trust.Statement.findIndex((s) => s.Effect === "Deny" && names(s));
   if (deny >= 0) {
     return {
@@ -170,7 +185,7 @@ export function decideAssumeRole(
       identity: null,
     };
   }
-  if (self.account === role.account && allows.some((s) => s.Principal.includes(caller.srn))) {
+  if (self.account === role.account && allows.some(namesCaller)) {
     return {
       allowed: true,
       reason: `The role's trust policy names ${caller.srn} in the role's own account.`,
@@ -190,4 +205,24 @@ export function decideAssumeRole(
         reason: `The role's trust policy names the caller's account, but the caller's own policies do not allow sluice:AssumeRole on ${roleSrn}.`,
         identity,
       };
+}
+
+const patterns = new Map<string, RegExp>();
+
+/** A trust principal (wildcards in its name) against a concrete SRN. */
+function principalMatches(pattern: string, srn: string): boolean {
+  if (pattern === srn) return true;
+  if (!pattern.includes("*") && !pattern.includes("?")) return false;
+  let compiled = patterns.get(pattern);
+  if (!compiled) {
+    // `*` and `?` within the name only: they never cross into another kind or account.
+    const colon = pattern.lastIndexOf(":");
+    const slash = pattern.indexOf("/", colon);
+    compiled = new RegExp(
+      `^${globSource(pattern.slice(0, slash + 1))}${globSource(pattern.slice(slash + 1), "[^/:]*", "[^/:]")}$`,
+    );
+    if (patterns.size > 1000) patterns.clear();
+    patterns.set(pattern, compiled);
+  }
+  return compiled.test(srn);
 }

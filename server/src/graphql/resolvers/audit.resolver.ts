@@ -1,4 +1,5 @@
 import { Arg, Authorized, Ctx, Int, Query, Resolver } from "type-graphql";
+import { actingAccount } from "../../auth/principal";
 import type { GraphQLContext } from "../context";
 import { AuditEventConnection, AuditEventType } from "../types/audit.type";
 import { checkPageSize, toConnection } from "../types/connection";
@@ -16,7 +17,9 @@ export class AuditResolver {
     @Arg("operation", () => String, { nullable: true }) operation: string | null,
   ) {
     checkPageSize(first);
-    const rows = await ctx.audit.page({ first, after, pipelineName, principal, operation });
+    // The caller's account's log: what was done in it, and what its principals did in others.
+    const account = actingAccount(ctx.principal!);
+    const rows = await ctx.audit.page({ account, first, after, pipelineName, principal, operation });
     return toConnection(
       rows,
       first,

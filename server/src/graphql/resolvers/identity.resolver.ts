@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver, UseMiddleware } from "type-graphql";
 import { visibleItems } from "../../auth/authorization";
-import { DEFAULT_ACCOUNT } from "../../auth/principal";
+import { actingAccount, homeAccount } from "../../auth/principal";
 import { formatSrn } from "../../domain/policy";
 import type { ApiTokenRow, PolicyRow } from "../../persistence/identity-store";
 import { auditMutations } from "../audit";
@@ -20,12 +20,14 @@ import {
 const tokenType = (row: ApiTokenRow): ApiTokenType => ({
   ...row,
   principal: `${row.ownerKind}/${row.ownerName}`,
+  roleSession: row.role
+    ? `${formatSrn(row.role.account, { type: "role", name: row.role.name })} (session ${row.role.sessionName})`
+    : null,
 });
 const policyType = (row: PolicyRow): PolicyType => ({
   ...row,
   document: row.document as unknown as Record<string, unknown>,
 });
-const principalSrn = (ref: string) => `srn:sluice:${DEFAULT_ACCOUNT}:${ref}`;
 
 /**
  * Users, groups, service accounts, API tokens, policies and attachments (docs/policies.md). What
@@ -63,7 +65,7 @@ export class IdentityResolver {
     @Arg("groupName") groupName: string,
     @Arg("userName") userName: string,
   ): Promise<boolean> {
-    return ctx.identity.setMembership(groupName, userName, true);
+    return ctx.identity.setMembership(groupName, userName, true, ctx.principal!);
   }
 
   @Authorized()
@@ -74,7 +76,7 @@ export class IdentityResolver {
     @Arg("groupName") groupName: string,
     @Arg("userName") userName: string,
   ): Promise<boolean> {
-    return ctx.identity.setMembership(groupName, userName, false);
+    return ctx.identity.setMembership(groupName, userName, false, ctx.principal!);
   }
 
   @Authorized()
@@ -117,9 +119,15 @@ export class IdentityResolver {
     @Arg("principal", () => String, { nullable: true, description: "Of one user or service account." })
     principal: string | null,
   ): Promise<ApiTokenType[]> {
-    const rows = (await ctx.identity.apiTokens(principal ?? null)).map(tokenType);
+    const rows = (await ctx.identity.apiTokens(principal ?? null, ctx.principal!)).map(tokenType);
     // Without a principal: the tokens of those the caller may manage.
-    return visibleItems(ctx.principal, "sluice:ManageIdentity", rows, (t) => principalSrn(t.principal));
+    const account = actingAccount(ctx.principal!);
+    return visibleItems(
+      ctx.principal,
+      "sluice:ManageIdentity",
+      rows,
+      (t) => `srn:sluice:${account}:${t.principal}`,
+    );
   }
 
   @Authorized()
@@ -147,25 +155,26 @@ export class IdentityResolver {
   @UseMiddleware(auditMutations)
   @Mutation(() => Boolean, { description: "Deletes a customer policy that is attached nowhere." })
   async deletePolicy(@Ctx() ctx: GraphQLContext, @Arg("name") name: string): Promise<boolean> {
-    return ctx.identity.deletePolicy(name);
+    return ctx.identity.deletePolicy(name, ctx.principal!);
   }
 
   @Authorized()
   @Query(() => [PolicyType], { description: "The managed policies, then the customer ones." })
   async policies(@Ctx() ctx: GraphQLContext): Promise<PolicyType[]> {
-    const rows = await ctx.identity.policies();
+    const rows = await ctx.identity.policies(ctx.principal!);
+    const account = actingAccount(ctx.principal!);
     return visibleItems(ctx.principal, "sluice:ManageIdentity", rows, (p) =>
-      formatSrn(DEFAULT_ACCOUNT, { type: "policy", name: p.name }),
+      formatSrn(account, { type: "policy", name: p.name }),
     ).map(policyType);
   }
 
   @Authorized()
   @UseMiddleware(auditMutations)
-  @Mutation(() => Boolean, { description: "Attaches a policy to a user, group or service account." })
+  @Mutation(() => Boolean, { description: "Attaches a policy to a user, group, service account or role." })
   async attachPolicy(
     @Ctx() ctx: GraphQLContext,
     @Arg("policyName") policyName: string,
-    @Arg("principal", { description: "user/<name>, group/<name> or service-account/<name>." })
+    @Arg("principal", { description: "user/<name>, group/<name>, service-account/<name> or role/<name>." })
     principal: string,
   ): Promise<boolean> {
     return ctx.identity.setAttachment(policyName, principal, true, ctx.principal!);
@@ -186,19 +195,21 @@ export class IdentityResolver {
   @Query(() => CallerIdentityType, { description: "Who the caller is, with its effective policies." })
   async whoAmI(@Ctx() ctx: GraphQLContext): Promise<CallerIdentityType> {
     const p = ctx.principal!;
+    const account = homeAccount(p);
+    const base = { principal: p.id, kind: p.kind, name: p.name, account, actingAccount: actingAccount(p) };
     if (p.kind === "metrics" || p.kind === "agent")
-      return { principal: p.id, kind: p.kind, name: p.name, groups: [], policies: [] };
-    const policies = await ctx.identity.effectivePolicies(p.kind, p.name);
+      return { ...base, groups: [], policies: [], assumedRole: null };
+    const policies = await ctx.identity.callerPolicies(p);
     return {
-      principal: p.id,
-      kind: p.kind,
-      name: p.name,
-      groups: p.kind === "user" ? await ctx.identity.groupsOf(p.name) : [],
+      ...base,
+      srn: formatSrn(account, { type: p.kind, name: p.name }),
+      groups: await ctx.identity.callerGroups(p),
       policies: policies.map((policy) => ({
         name: policy.name,
         attachedTo: policy.attachedTo ?? p.id,
         document: policy.document as unknown as Record<string, unknown>,
       })),
+      assumedRole: p.assumedRole ?? null,
     };
   }
 
@@ -212,7 +223,7 @@ export class IdentityResolver {
     @Arg("action") action: string,
     @Arg("resource", { description: "An SRN: srn:sluice:default:pipeline/web/stage/Prod." }) resource: string,
   ): Promise<PolicySimulationType> {
-    const result = await ctx.identity.simulate(principal, action, resource);
+    const result = await ctx.identity.simulate(principal, action, resource, ctx.principal!);
     return { ...result, allowed: result.decision === "ALLOW" };
   }
 }

@@ -35,6 +35,18 @@ export class AuditEventType {
 
   @Field(() => String, { nullable: true })
   requestId!: string | null;
+
+  @Field({ description: "The account acted in (the assumed role's, in a role session)." })
+  account!: string;
+
+  @Field({ description: "The account of the principal who asked." })
+  principalAccount!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "In a role session: the role (its SRN) and the session name; the principal is the real one.",
+  })
+  assumedRole!: string | null;
 }
 
 export const AuditEventConnection = Connection(AuditEventType, "AuditEvent");

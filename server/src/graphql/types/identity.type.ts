@@ -54,6 +54,13 @@ export class ApiTokenType {
   @Field({ description: "Whose it is: user/<name> or service-account/<name>." })
   principal!: string;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "A role session's credentials (assumeRole): the role it acts as and the session name, `srn:sluice:<account>:role/<name> (session <s>)`; null for an ordinary token.",
+  })
+  roleSession!: string | null;
+
   @Field()
   description!: string;
 
@@ -122,10 +129,46 @@ export class EffectivePolicyType {
   document!: Record<string, unknown>;
 }
 
+@ObjectType("AssumedRole", { description: "The role a role session acts as (credentials from assumeRole)." })
+export class AssumedRoleType {
+  @Field({ description: "srn:sluice:<account>:role/<name>." })
+  srn!: string;
+
+  @Field({ description: "The role's account: the session acts there, with the role's policies only." })
+  account!: string;
+
+  @Field()
+  name!: string;
+
+  @Field()
+  sessionName!: string;
+
+  @Field({ description: "When the credentials stop working." })
+  expiresAt!: Date;
+}
+
 @ObjectType("CallerIdentity", { description: "Who the caller is, and its effective policies." })
 export class CallerIdentityType {
-  @Field({ description: "user/<name>, service-account/<name> or metrics: what the audit log records." })
+  @Field({
+    description:
+      "user/<name>, service-account/<name> or metrics: what the audit log records (the real principal, also in a role session).",
+  })
   principal!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "The real principal's SRN: srn:sluice:<account>:user/<name>.",
+  })
+  srn?: string | null;
+
+  @Field({ description: "The account the principal belongs to." })
+  account!: string;
+
+  @Field({ description: "The account its requests act in: its own, or the assumed role's." })
+  actingAccount!: string;
+
+  @Field(() => AssumedRoleType, { nullable: true, description: "Set in a role session." })
+  assumedRole!: AssumedRoleType | null;
 
   @Field({ description: "user, service-account or metrics." })
   kind!: string;
@@ -136,7 +179,9 @@ export class CallerIdentityType {
   @Field(() => [String], { description: "The groups of a user." })
   groups!: string[];
 
-  @Field(() => [EffectivePolicyType], { description: "In evaluation order: its own, then its groups'." })
+  @Field(() => [EffectivePolicyType], {
+    description: "In evaluation order: its own, then its groups'; in a role session the role's only.",
+  })
   policies!: EffectivePolicyType[];
 }
 
@@ -176,4 +221,67 @@ export class PolicySimulationType {
 
   @Field()
   explanation!: string;
+}
+
+@ObjectType("Account", { description: "An account (tenant): identities, policies and roles belong to one." })
+export class AccountType {
+  @Field({ description: "Its id, as SRNs carry it: srn:sluice:<id>:…" })
+  id!: string;
+
+  @Field(() => String, { nullable: true })
+  description!: string | null;
+
+  @Field()
+  createdAt!: Date;
+
+  @Field()
+  createdBy!: string;
+}
+
+@ObjectType("Role", {
+  description:
+    "A role: attached policies (attachPolicy with role/<name>) and a trust policy naming who may assume it.",
+})
+export class RoleType {
+  @Field()
+  account!: string;
+
+  @Field()
+  name!: string;
+
+  @Field({ description: "srn:sluice:<account>:role/<name>: what another account's principals assume." })
+  srn!: string;
+
+  @Field(() => String, { nullable: true })
+  description!: string | null;
+
+  @Field(() => JSONObjectScalar, { description: "Who may assume it (docs/policies.md)." })
+  trustPolicy!: Record<string, unknown>;
+
+  @Field(() => Int, { description: "The longest session assumeRole may grant, in seconds." })
+  maxSessionSeconds!: number;
+
+  @Field()
+  createdAt!: Date;
+
+  @Field()
+  createdBy!: string;
+}
+
+@ObjectType("RoleCredentials", {
+  description:
+    "A role session's credentials: an API token that acts as the role until it expires. The secret is in this answer only.",
+})
+export class RoleCredentialsType {
+  @Field({ description: "Send it as `Authorization: Bearer <secret>` (the CLI reads SLUICE_TOKEN)." })
+  secret!: string;
+
+  @Field(() => ID, { description: "The token's id (revokeApiToken ends the session early)." })
+  tokenId!: string;
+
+  @Field()
+  expiresAt!: Date;
+
+  @Field(() => AssumedRoleType)
+  assumedRole!: AssumedRoleType;
 }

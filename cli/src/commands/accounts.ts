@@ -1,0 +1,146 @@
+/**
+ * Accounts and delegation (docs/policies.md): create-account, list-accounts, create-role,
+ * list-roles, delete-role and assume-role. A role's policies are attached with attach-policy
+ * (`--principal role/<name>`). assume-role prints short-lived credentials, or with `--export` a
+ * shell line setting SLUICE_TOKEN (the token every command reads): `eval "$(sluice assume-role
+ * --role-srn … --role-session-name … --export)"`.
+ */
+import type { Command } from "commander";
+import type { ContextFactory } from "../context";
+import { TOKEN_ENV } from "../context";
+import { UsageError } from "../errors";
+
+const ACCOUNT_FIELDS = "id description createdAt createdBy";
+const ROLE_FIELDS = "account name srn description trustPolicy maxSessionSeconds createdAt createdBy";
+
+export const CREATE_ACCOUNT_MUTATION = `mutation($id:String!,$description:String){ createAccount(id:$id,description:$description){ ${ACCOUNT_FIELDS} } }`;
+export const LIST_ACCOUNTS_QUERY = `query{ accounts{ ${ACCOUNT_FIELDS} } }`;
+export const CREATE_ROLE_MUTATION = `mutation($name:String!,$trustPolicy:JSONObject!,$description:String,$maxSessionSeconds:Int){ createRole(name:$name,trustPolicy:$trustPolicy,description:$description,maxSessionSeconds:$maxSessionSeconds){ ${ROLE_FIELDS} } }`;
+export const LIST_ROLES_QUERY = `query{ roles{ ${ROLE_FIELDS} } }`;
+export const DELETE_ROLE_MUTATION = "mutation($name:String!){ deleteRole(name:$name) }";
+export const ASSUME_ROLE_MUTATION =
+  "mutation($role:String!,$sessionName:String!,$durationSeconds:Int){ assumeRole(role:$role,sessionName:$sessionName,durationSeconds:$durationSeconds){ secret tokenId expiresAt assumedRole{ srn account name sessionName expiresAt } } }";
+
+function wholeSeconds(option: string, value: string | undefined): number | null {
+  if (value === undefined) return null;
+  if (!/^\d+$/.test(value)) throw new UsageError(`${option} ${value}: a whole number of seconds`);
+  return Number(value);
+}
+
+export function register(program: Command, context: ContextFactory): void {
+  program
+    .command("create-account")
+    .description(
+      "Create an account (tenant) with its AccountAccessRole (Admin, assumable from your account). Prints { account }.",
+    )
+    .requiredOption("--account-id <id>", "1 to 64 letters, digits, _ and -")
+    .option("--description <text>", "what it is for")
+    .action(async (_options: unknown, command: Command) => {
+      const ctx = context(command);
+      const o = command.opts<{ accountId: string; description?: string }>();
+      const data = await ctx.request<{ createAccount: unknown }>(CREATE_ACCOUNT_MUTATION, {
+        id: o.accountId,
+        description: o.description ?? null,
+      });
+      ctx.print({ account: data.createAccount });
+    });
+
+  program
+    .command("list-accounts")
+    .description("List the accounts you may list. Prints { accounts }.")
+    .action(async (_options: unknown, command: Command) => {
+      const ctx = context(command);
+      const data = await ctx.request<{ accounts: unknown[] }>(LIST_ACCOUNTS_QUERY, {});
+      ctx.print({ accounts: data.accounts });
+    });
+
+  program
+    .command("create-role")
+    .description(
+      "Create a role in your account; attach policies with attach-policy --principal role/<name>. Prints { role }.",
+    )
+    .requiredOption("--role-name <name>", "letters, digits and _.@+=,- (1 to 64)")
+    .requiredOption(
+      "--assume-role-policy-document <json>",
+      "the trust policy (who may assume it): file://path, - (stdin) or the JSON itself",
+    )
+    .option("--description <text>", "what it is for")
+    .option("--max-session-duration <seconds>", "60 to 43200; default 3600")
+    .action(async (_options: unknown, command: Command) => {
+      const ctx = context(command);
+      const o = command.opts<{
+        roleName: string;
+        assumeRolePolicyDocument: string;
+        description?: string;
+        maxSessionDuration?: string;
+      }>();
+      const trustPolicy = await ctx.readInput(o.assumeRolePolicyDocument);
+      if (typeof trustPolicy !== "object" || trustPolicy === null || Array.isArray(trustPolicy)) {
+        throw new UsageError("--assume-role-policy-document must be a JSON object: { Version, Statement }");
+      }
+      const data = await ctx.request<{ createRole: unknown }>(CREATE_ROLE_MUTATION, {
+        name: o.roleName,
+        trustPolicy,
+        description: o.description ?? null,
+        maxSessionSeconds: wholeSeconds("--max-session-duration", o.maxSessionDuration),
+      });
+      ctx.print({ role: data.createRole });
+    });
+
+  program
+    .command("list-roles")
+    .description("List the roles of your account. Prints { roles }.")
+    .action(async (_options: unknown, command: Command) => {
+      const ctx = context(command);
+      const data = await ctx.request<{ roles: unknown[] }>(LIST_ROLES_QUERY, {});
+      ctx.print({ roles: data.roles });
+    });
+
+  program
+    .command("delete-role")
+    .description("Delete a role with its attachments; its sessions stop working. Prints { deleted }.")
+    .requiredOption("--role-name <name>", "the role")
+    .action(async (_options: unknown, command: Command) => {
+      const ctx = context(command);
+      const { roleName } = command.opts<{ roleName: string }>();
+      const data = await ctx.request<{ deleteRole: boolean }>(DELETE_ROLE_MUTATION, { name: roleName });
+      ctx.print({ deleted: data.deleteRole });
+    });
+
+  program
+    .command("assume-role")
+    .description(
+      `Short-lived credentials acting as a role. Prints { credentials }; with --export, a line setting ${TOKEN_ENV} for eval.`,
+    )
+    .requiredOption(
+      "--role-srn <role>",
+      "srn:sluice:<account>:role/<name>, or role/<name> in your own account",
+    )
+    .requiredOption("--role-session-name <name>", "names the session in the audit log (2 to 64 characters)")
+    .option("--duration-seconds <seconds>", "5 to the role's maximum; default 3600")
+    .option("--export", `print \`export ${TOKEN_ENV}=…\` (for eval in a shell) instead of JSON`)
+    .action(async (_options: unknown, command: Command) => {
+      const ctx = context(command);
+      const o = command.opts<{
+        roleSrn: string;
+        roleSessionName: string;
+        durationSeconds?: string;
+        export?: boolean;
+      }>();
+      const data = await ctx.request<{
+        assumeRole: { secret: string; tokenId: string; expiresAt: string; assumedRole: unknown };
+      }>(ASSUME_ROLE_MUTATION, {
+        role: o.roleSrn,
+        sessionName: o.roleSessionName,
+        durationSeconds: wholeSeconds("--duration-seconds", o.durationSeconds),
+      });
+      const credentials = data.assumeRole;
+      if (o.export) {
+        // The secret is base64url after `slc_`: nothing a shell would read specially.
+        ctx.write(`export ${TOKEN_ENV}=${credentials.secret}\n`);
+        ctx.notice(`The credentials expire at ${credentials.expiresAt}.`);
+        return;
+      }
+      ctx.print({ credentials });
+    });
+}

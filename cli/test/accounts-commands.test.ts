@@ -1,0 +1,120 @@
+import {
+  ASSUME_ROLE_MUTATION,
+  CREATE_ACCOUNT_MUTATION,
+  CREATE_ROLE_MUTATION,
+} from "../src/commands/accounts";
+import { startFakeServer, type FakeGraphQLServer } from "./helpers/graphql-server";
+import { run } from "./helpers/run";
+
+let server: FakeGraphQLServer;
+beforeEach(async () => {
+  server = await startFakeServer();
+});
+afterEach(() => server.close());
+
+const sluice = (...args: string[]) => run([...args, "--endpoint", server.endpoint]);
+const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+
+const credentials = {
+  secret: "slc_abcDEF123-_",
+  tokenId: "0b7c2f9e-7a51-4c55-9d0c-3f1d7e0a9b11",
+  expiresAt: "2027-01-01T01:00:00.000Z",
+  assumedRole: {
+    srn: "srn:sluice:default:role/deployer",
+    account: "default",
+    name: "deployer",
+    sessionName: "me",
+    expiresAt: "2027-01-01T01:00:00.000Z",
+  },
+};
+
+it("create-account sends the id and description", async () => {
+  const account = { id: "team-b", description: null, createdAt: "x", createdBy: "user/admin" };
+  server.respondData({ createAccount: account });
+  expect(await sluice("create-account", "--account-id", "team-b")).toEqual({
+    code: 0,
+    stdout: json({ account }),
+    stderr: "",
+  });
+  expect(server.requests[0]!.body).toEqual({
+    query: CREATE_ACCOUNT_MUTATION,
+    variables: { id: "team-b", description: null },
+  });
+});
+
+it("create-role reads the trust policy document and the maximum session duration", async () => {
+  const trust = {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Action: "sluice:AssumeRole", Principal: { Sluice: "srn:sluice:b:root" } }],
+  };
+  server.respondData({ createRole: { name: "deployer" } });
+  const result = await run(
+    [
+      "create-role",
+      "--role-name",
+      "deployer",
+      "--assume-role-policy-document",
+      "-",
+      "--max-session-duration",
+      "7200",
+      "--endpoint",
+      server.endpoint,
+    ],
+    { stdin: JSON.stringify(trust) },
+  );
+  expect(result).toEqual({ code: 0, stdout: json({ role: { name: "deployer" } }), stderr: "" });
+  expect(server.requests[0]!.body).toEqual({
+    query: CREATE_ROLE_MUTATION,
+    variables: { name: "deployer", trustPolicy: trust, description: null, maxSessionSeconds: 7200 },
+  });
+});
+
+it("create-role refuses a duration that is not a whole number, without asking the server", async () => {
+  const result = await sluice(
+    "create-role",
+    "--role-name",
+    "r",
+    "--assume-role-policy-document",
+    "{}",
+    "--max-session-duration",
+    "1h",
+  );
+  expect(result.code).not.toBe(0);
+  expect(result.stderr).toMatch(/--max-session-duration 1h: a whole number of seconds/);
+  expect(server.requests).toHaveLength(0);
+});
+
+it("assume-role prints the credentials, or with --export a line setting SLUICE_TOKEN", async () => {
+  server.respondData({ assumeRole: credentials }, { assumeRole: credentials });
+  expect(
+    await sluice(
+      "assume-role",
+      "--role-srn",
+      "srn:sluice:default:role/deployer",
+      "--role-session-name",
+      "me",
+    ),
+  ).toEqual({ code: 0, stdout: json({ credentials }), stderr: "" });
+  expect(server.requests[0]!.body).toEqual({
+    query: ASSUME_ROLE_MUTATION,
+    variables: { role: "srn:sluice:default:role/deployer", sessionName: "me", durationSeconds: null },
+  });
+  const exported = await sluice(
+    "assume-role",
+    "--role-srn",
+    "role/deployer",
+    "--role-session-name",
+    "me",
+    "--duration-seconds",
+    "600",
+    "--export",
+  );
+  expect(exported.code).toBe(0);
+  expect(exported.stdout).toBe("export SLUICE_TOKEN=slc_abcDEF123-_\n");
+  expect(exported.stderr).toMatch(/expire at 2027-01-01T01:00:00.000Z/);
+  expect(server.requests[1]!.body.variables).toEqual({
+    role: "role/deployer",
+    sessionName: "me",
+    durationSeconds: 600,
+  });
+});
