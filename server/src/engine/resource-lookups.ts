@@ -20,8 +20,7 @@ export function resourceLookups(
       return (await accounts.role(account, name))?.trustPolicy ?? null;
     },
     async pipelineOfExecution(executionId) {
-      const row = await engine.executions.findExecution<{ pipelineName: string }>(executionId);
-      return row?.view.pipelineName ?? null;
+      return engine.executions.pipelineNameOfExecution(executionId);
     },
     async actionOfActionExecution(actionExecutionId) {
       const found = await engine.findAttempt(actionExecutionId);

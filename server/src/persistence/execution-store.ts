@@ -52,8 +52,17 @@ const SELECT_EXECUTION = `SELECT id, pipeline_id AS "pipelineId", pipeline_versi
  * SQL for executions. The engine writes through a transaction's manager; reads use the pool.
  * Raw SQL on purpose: these are a handful of hot statements, and their shape is the point.
  */
-/** How many action executions' places a store remembers (see locateActionExecution). */
+/** How many entries each of a store's memories of facts that never change holds. */
 const LOCATED_CAPACITY = 20_000;
+
+/** Adds to a memory of facts that never change, forgetting the oldest when full. */
+function rememberIn<V>(memory: Map<string, V>, key: string, value: V): void {
+  if (memory.size >= LOCATED_CAPACITY) {
+    const oldest = memory.keys().next();
+    if (!oldest.done) memory.delete(oldest.value);
+  }
+  memory.set(key, value);
+}
 
 export class ExecutionStore {
   /**
@@ -65,11 +74,24 @@ export class ExecutionStore {
   constructor(private readonly db: DataSource) {}
 
   private remember(id: string, place: { executionId: string; pipelineId: string }): void {
-    if (this.located.size >= LOCATED_CAPACITY) {
-      const oldest = this.located.keys().next();
-      if (!oldest.done) this.located.delete(oldest.value);
-    }
-    this.located.set(id, place);
+    rememberIn(this.located, id, place);
+  }
+
+  /** Pipelines of executions (never changes): what the checker asks for every id it is given. */
+  private readonly pipelineNames = new Map<string, string>();
+
+  /** The name of the pipeline an execution belongs to, without reading its snapshot. */
+  async pipelineNameOfExecution(id: string): Promise<string | null> {
+    const known = this.pipelineNames.get(id);
+    if (known !== undefined) return known;
+    if (!isUuid(id)) return null;
+    const rows: Array<{ name: string | null }> = await this.db.query(
+      `SELECT view->>'pipelineName' AS name FROM pipeline_executions WHERE id = $1`,
+      [id],
+    );
+    const name = rows[0]?.name ?? null;
+    if (name !== null) rememberIn(this.pipelineNames, id, name);
+    return name;
   }
 
   /** Forgets a remembered place (its pipeline was deleted: the row is gone). */
