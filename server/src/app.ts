@@ -66,8 +66,11 @@ import { ResultsProgress } from "./messaging/results-progress";
 import { RetentionJob } from "./messaging/retention";
 import { AgentStore } from "./persistence/agent-store";
 import { AuditStore } from "./persistence/audit-store";
-import { installationIdOf, leaseKeyOf } from "./persistence/installation";
+import { installationIdOf } from "./persistence/installation";
+import { encryptInstallationSecrets, leaseKeyOf } from "./persistence/installation-secrets";
 import { MasterKeyring, SecretVault } from "./persistence/secret-vault";
+import { SecretStore } from "./persistence/secret-store";
+import { SecretReferences } from "./engine/secret-references";
 import { createRegistry } from "./domain/action-types/builtins";
 import { LeaseTokens } from "./engine/lease-tokens";
 import { openDatabase } from "./persistence/data-source";
@@ -126,7 +129,6 @@ export async function startServer({
     const where = config.databaseUrl ? withoutCredentials(config.databaseUrl) : `PGlite in ${config.dataDir}`;
     throw new StartupError(`cannot open the database (${where}): ${reasonOf(error)}`, { cause: error });
   });
-  const leaseTokens = new LeaseTokens(await leaseKeyOf(db));
   let keyring: MasterKeyring;
   try {
     keyring = new MasterKeyring({ ...config.masterKey, dataDir: config.dataDir });
@@ -142,6 +144,12 @@ export async function startServer({
     createRegistry(await new PipelineStore(db).customActionTypes()),
   );
   if (encrypted > 0) logger.info({ rows: encrypted }, "encrypted the secret values stored in clear");
+  // Webhook secrets, notification target credentials and the lease key: encrypted too.
+  const sealed = await encryptInstallationSecrets(db, vault);
+  if (sealed > 0) logger.info({ rows: sealed }, "encrypted the installation's secrets stored in clear");
+  const leaseTokens = new LeaseTokens(await leaseKeyOf(db, vault));
+  const secretStore = new SecretStore(db, vault);
+  const secretReferences = new SecretReferences(secretStore, vault);
   const agents = new AgentStore(db);
   let natsAuth: NatsAuth | null = null;
   if (config.natsInsecure) {
@@ -187,7 +195,7 @@ export async function startServer({
   const metrics = new ServerMetrics(metricSources);
   const relay = new OutboxRelay(db, nats, config.natsPrefix, logger);
   const events = new EventFanout(nats, config.natsPrefix, logger);
-  const notificationStore = new NotificationStore(db);
+  const notificationStore = new NotificationStore(db, vault);
   const notifier = new DeliveryWorker(
     db,
     notificationStore,
@@ -220,7 +228,7 @@ export async function startServer({
     agents,
     { heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, natsReplicas: config.natsReplicas },
     logger,
-    { vault, leaseTokens, store: new PipelineStore(db), db },
+    { vault, leaseTokens, store: new PipelineStore(db), db, secretStore },
     natsAuth,
   );
   const results = new ResultsConsumer(nats, config.natsPrefix, engine, agents, leaseTokens, logger);
@@ -239,8 +247,10 @@ export async function startServer({
       { maxPipelines: config.maxPipelines },
       clock,
       vault,
+      secretReferences,
       config.natsPrefix,
     ),
+    secrets: secretStore,
     vault,
     store: new PipelineStore(db),
     engine,
@@ -248,7 +258,7 @@ export async function startServer({
     agents,
     agentGateway,
     logs: new LogReader(nats, config.natsPrefix),
-    webhooks: new WebhookStore(db),
+    webhooks: new WebhookStore(db, vault),
     audit: new AuditStore(db),
     identity,
     lookups: routeAuth.lookups,
@@ -259,6 +269,8 @@ export async function startServer({
         maxPipelines: config.maxPipelines,
         allowHttpTargets: config.notifications.allowHttp,
         allowPrivateTargets: config.notifications.allowPrivate,
+        vault,
+        references: secretReferences,
         changed: () => {
           poller.markDirty();
           scheduler.markDirty();
@@ -455,7 +467,7 @@ export async function startServer({
   app.use(httpMetrics(metrics));
   app.use(healthRoutes(db, nats, () => shuttingDown));
   app.use(artifactRoutes(routeAuth, engine, nats, config.natsPrefix, logger));
-  app.use(webhookRoutes(db, engine, logger));
+  app.use(webhookRoutes(db, engine, logger, vault));
   app.use(metricsRoutes(routeAuth, metrics, { public: config.metricsPublic }, logger));
   app.use(versionRoutes(routeAuth));
   app.use(natsCredentialRoutes(agents, natsAuth, services.audit, logger));

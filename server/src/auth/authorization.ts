@@ -18,6 +18,7 @@ import {
   type OperationPermission,
   type ResourceLookups,
   type ResourceType,
+  type SrnResource,
 } from "../domain/policy";
 import { DEFAULT_ACCOUNT, type Principal } from "./principal";
 
@@ -58,6 +59,21 @@ export async function authorize(
   return { ok: false, code: "FORBIDDEN", message: `You are not allowed ${action} on ${resolved.srn}.` };
 }
 
+/**
+ * The same decision for what a mutation does beyond its own operation: the saving principal of a
+ * pipeline whose configuration references `{{resolve:secret:NAME}}` needs sluice:GetSecretValue on
+ * `secret/NAME` (engine/secret-references.ts).
+ */
+export function authorizeAction(
+  principal: Principal,
+  action: ActionName,
+  resource: SrnResource,
+): AuthorizationResult {
+  const srn = formatSrn(DEFAULT_ACCOUNT, resource);
+  if (principal.policies.isAllowed(action, srn)) return { ok: true, action, resource: { kind: "one", srn } };
+  return { ok: false, code: "FORBIDDEN", message: `You are not allowed ${action} on ${srn}.` };
+}
+
 /** Whether the principal may see that the pipeline of `srn` exists (sluice:GetPipeline on it). */
 function mayReadPipelineOf(principal: Principal, srn: string): boolean {
   const parsed = parseSrn(srn);
@@ -74,6 +90,7 @@ export const srnOf = {
   agent: (pool: string, name: string) => formatSrn(DEFAULT_ACCOUNT, { type: "agent", pool, name }),
   actionType: (id: { category: string; owner: string; provider: string; version: string }) =>
     formatSrn(DEFAULT_ACCOUNT, { type: "action-type", ...id }),
+  secret: (name: string) => formatSrn(DEFAULT_ACCOUNT, { type: "secret", name }),
 };
 
 /** The items of a list the principal may `action` (each on its own SRN). */

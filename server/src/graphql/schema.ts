@@ -12,6 +12,7 @@ import { InstallationResolver } from "./resolvers/installation.resolver";
 import { AgentResolver } from "./resolvers/agent.resolver";
 import { LogResolver } from "./resolvers/log.resolver";
 import { PipelineWebhookResolver } from "./resolvers/webhook.resolver";
+import { SecretResolver } from "./resolvers/secret.resolver";
 import {
   NotificationDeliveryResolver,
   NotificationRuleResolver,
@@ -48,6 +49,7 @@ export const resolvers = [
   NotificationDeliveryResolver,
   VersionResolver,
   ArchiveResolver,
+  SecretResolver,
 ] as const;
 
 /** The executable schema; the same object serves HTTP, graphql-ws and `schema.graphql`. */

@@ -11,6 +11,7 @@
  *   action-type/<category>/<owner>/<provider>/<version>
  *   user/<name>, group/<name>, service-account/<name>, role/<name>, policy/<name>
  *   audit                                             the audit log
+ *   secret/<name>                                     a secret of the secret store
  *
  * Names of pipelines, stages and actions never hold `/` or `:` (pipeline/names.ts), so the form
  * parses back without ambiguity.
@@ -28,6 +29,7 @@ export type SrnResource =
   | { type: "agent-token"; id?: string }
   | { type: "action-type"; category: string; owner: string; provider: string; version: string }
   | { type: "user" | "group" | "service-account" | "role" | "policy"; name: string }
+  | { type: "secret"; name: string }
   | { type: "audit" }
   | { type: "notifications" }
   | { type: "installation" };
@@ -45,6 +47,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   "service-account",
   "role",
   "policy",
+  "secret",
   "audit",
   "notifications",
   "installation",
@@ -130,6 +133,7 @@ function parseResource(path: string): SrnResource | null {
     case "service-account":
     case "role":
     case "policy":
+    case "secret":
       return rest.length === 1 ? { type, name: rest[0]! } : null;
     default:
       return null;
