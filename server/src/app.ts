@@ -145,9 +145,19 @@ export async function startServer({
   );
   if (encrypted > 0) logger.info({ rows: encrypted }, "encrypted the secret values stored in clear");
   // Webhook secrets, notification target credentials and the lease key: encrypted too.
-  const sealed = await encryptInstallationSecrets(db, vault);
-  if (sealed > 0) logger.info({ rows: sealed }, "encrypted the installation's secrets stored in clear");
-  const leaseTokens = new LeaseTokens(await leaseKeyOf(db, vault));
+  let leaseKey: string;
+  try {
+    const sealed = await encryptInstallationSecrets(db, vault);
+    if (sealed > 0) logger.info({ rows: sealed }, "encrypted the installation's secrets stored in clear");
+    leaseKey = await leaseKeyOf(db, vault);
+  } catch (error) {
+    await db.destroy().catch(() => undefined);
+    throw new StartupError(
+      `cannot open the installation's lease key: ${reasonOf(error)}. Every server copy of an installation needs its master key (SLUICE_MASTER_KEY, or the same key file: SLUICE_MASTER_KEY_FILE).`,
+      { cause: error },
+    );
+  }
+  const leaseTokens = new LeaseTokens(leaseKey);
   const secretStore = new SecretStore(db, vault);
   const secretReferences = new SecretReferences(secretStore, vault);
   const agents = new AgentStore(db);

@@ -336,6 +336,15 @@ it("encrypts what an older server left in clear, at the next start, and reads it
   expect(await vault.decrypt(hook.secret)).toBe(hookSecret);
 });
 
+it("refuses to start a server copy without the installation's master key, saying which", async () => {
+  const stray = crypto.randomBytes(32).toString("base64");
+  await expect(
+    startTestServer({
+      env: { DATABASE_URL: t.database!.url, SLUICE_NATS_PREFIX: t.natsPrefix, SLUICE_MASTER_KEY: stray },
+    }),
+  ).rejects.toThrow(/lease key: the master key [0-9a-f]{16} .* is not configured\. Every server copy/);
+});
+
 it("re-wraps the store's values and the installation's secrets with every other data key", async () => {
   const both = new SecretVault(t.server.db, new MasterKeyring({ keys: `${K2},${K1}`, dataDir: os.tmpdir() }));
   const result = await both.rotate();
