@@ -7,7 +7,10 @@
  * (a wiretap on `>` from before the run: jobs, accepts, results, logs, events from the outbox,
  * object store chunks, requests and their replies), every message still stored in every JetStream
  * stream, and the log the API serves. The value is nowhere, while envelopes (`sluice:enc:v1:`) are. Then the
- * master key is rotated and the pipeline runs again.
+ * master key is rotated and the pipeline runs again. The same for a secret of the secret store
+ * (`sluice put-secret`, referenced as `{{resolve:secret:NAME}}`), and the dump holds none of the
+ * installation's other secrets in clear either: webhook secrets, notification target secrets,
+ * header values and URL tokens, the lease key.
  */
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { promisify } from "node:util";
