@@ -99,12 +99,12 @@ export async function fetchSecrets(
           throw new SecretsRefused("InvalidReply", "The sealed secrets are not an object.");
         const properties: Record<string, string> = {};
         const references = new Map<string, string>();
-        const carried = Object.values(job.configuration).join("\n");
         for (const [key, value] of Object.entries(values)) {
           if (typeof value !== "string") continue;
           if (isEnvelope(job.configuration[key])) properties[key] = value;
-          // Only references the job carries: the box cannot add a value of its own.
-          else if (isStoreReference(key) && carried.includes(key)) references.set(key, value);
+          // Replaced only where the job carries the reference; masked in any case (a secret
+          // property holding it comes resolved, and the value alone must be hidden too).
+          else if (isStoreReference(key)) references.set(key, value);
         }
         return { properties, references };
       } else if (RETRIED.has(decoded.message.code)) why = decoded.message.error;
