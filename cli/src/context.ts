@@ -45,6 +45,8 @@ export interface CommandContext {
   onInterrupt(handler: () => void): () => void;
   /** Reads and parses a `--cli-input-json` value. */
   readInput(spec: string): Promise<unknown>;
+  /** Reads standard input as text (put-secret --value-stdin). */
+  readStdin(): Promise<string>;
 }
 
 /** Builds the context of the command being run (reads its options merged with the program's). */
@@ -77,6 +79,7 @@ export function contextFactory(io: Io): ContextFactory {
       write: (text) => io.stdout(text),
       notice: (message) => io.stderr(`${message}\n`),
       readInput: (spec) => readCliInputJson(spec, { readStdin: io.readStdin }),
+      readStdin: () => io.readStdin(),
       onInterrupt: io.onInterrupt ?? onSigint,
     };
   };

@@ -94,3 +94,21 @@ export const ENVELOPE_PREFIX = "sluice:enc:v1:";
 export function isEnvelope(value: unknown): value is string {
   return typeof value === "string" && value.startsWith(ENVELOPE_PREFIX);
 }
+
+/**
+ * `{{resolve:secret:NAME}}` in a configuration value: a secret of the server's secret store. The
+ * job carries the reference; the agent that took it gets the value in its sealed box (5.11),
+ * keyed by the reference text, and replaces every occurrence. NAME is 1–128 characters from
+ * `A-Z a-z 0-9 _ . @ + = -`.
+ */
+export const STORE_REFERENCE_SOURCE = String.raw`\{\{resolve:secret:([A-Za-z0-9_.@+=-]{1,128})\}\}`;
+
+/** A fresh global RegExp of a store reference (one per use: `lastIndex` is state). */
+export function storeReferencePattern(): RegExp {
+  return new RegExp(STORE_REFERENCE_SOURCE, "g");
+}
+
+/** Whether `text` is exactly one store reference (a key of a sealed box that is not a property). */
+export function isStoreReference(text: string): boolean {
+  return new RegExp(`^${STORE_REFERENCE_SOURCE}$`).test(text);
+}

@@ -68,8 +68,11 @@ import { ResultsProgress } from "./messaging/results-progress";
 import { RetentionJob } from "./messaging/retention";
 import { AgentStore } from "./persistence/agent-store";
 import { AuditStore } from "./persistence/audit-store";
-import { installationIdOf, leaseKeyOf } from "./persistence/installation";
+import { installationIdOf } from "./persistence/installation";
+import { encryptInstallationSecrets, leaseKeyOf } from "./persistence/installation-secrets";
 import { MasterKeyring, SecretVault } from "./persistence/secret-vault";
+import { SecretStore } from "./persistence/secret-store";
+import { SecretReferences } from "./engine/secret-references";
 import { createRegistry } from "./domain/action-types/builtins";
 import { LeaseTokens } from "./engine/lease-tokens";
 import { openDatabase } from "./persistence/data-source";
@@ -128,7 +131,6 @@ export async function startServer({
     const where = config.databaseUrl ? withoutCredentials(config.databaseUrl) : `PGlite in ${config.dataDir}`;
     throw new StartupError(`cannot open the database (${where}): ${reasonOf(error)}`, { cause: error });
   });
-  const leaseTokens = new LeaseTokens(await leaseKeyOf(db));
   let keyring: MasterKeyring;
   try {
     keyring = new MasterKeyring({ ...config.masterKey, dataDir: config.dataDir });
@@ -144,6 +146,22 @@ export async function startServer({
     createRegistry(await new PipelineStore(db).customActionTypes()),
   );
   if (encrypted > 0) logger.info({ rows: encrypted }, "encrypted the secret values stored in clear");
+  // Webhook secrets, notification target credentials and the lease key: encrypted too.
+  let leaseKey: string;
+  try {
+    const sealed = await encryptInstallationSecrets(db, vault);
+    if (sealed > 0) logger.info({ rows: sealed }, "encrypted the installation's secrets stored in clear");
+    leaseKey = await leaseKeyOf(db, vault);
+  } catch (error) {
+    await db.destroy().catch(() => undefined);
+    throw new StartupError(
+      `cannot open the installation's lease key: ${reasonOf(error)}. Every server copy of an installation needs its master key (SLUICE_MASTER_KEY, or the same key file: SLUICE_MASTER_KEY_FILE).`,
+      { cause: error },
+    );
+  }
+  const leaseTokens = new LeaseTokens(leaseKey);
+  const secretStore = new SecretStore(db, vault);
+  const secretReferences = new SecretReferences(secretStore, vault);
   const agents = new AgentStore(db);
   let natsAuth: NatsAuth | null = null;
   if (config.natsInsecure) {
@@ -189,7 +207,7 @@ export async function startServer({
   const metrics = new ServerMetrics(metricSources);
   const relay = new OutboxRelay(db, nats, config.natsPrefix, logger);
   const events = new EventFanout(nats, config.natsPrefix, logger);
-  const notificationStore = new NotificationStore(db);
+  const notificationStore = new NotificationStore(db, vault);
   const notifier = new DeliveryWorker(
     db,
     notificationStore,
@@ -223,7 +241,7 @@ export async function startServer({
     agents,
     { heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, natsReplicas: config.natsReplicas },
     logger,
-    { vault, leaseTokens, store: new PipelineStore(db), db },
+    { vault, leaseTokens, store: new PipelineStore(db), db, secretStore },
     natsAuth,
   );
   const results = new ResultsConsumer(nats, config.natsPrefix, engine, agents, leaseTokens, logger);
@@ -244,8 +262,10 @@ export async function startServer({
       { maxPipelines: config.maxPipelines },
       clock,
       vault,
+      secretReferences,
       config.natsPrefix,
     ),
+    secrets: secretStore,
     vault,
     store: new PipelineStore(db),
     engine,
@@ -253,7 +273,7 @@ export async function startServer({
     agents,
     agentGateway,
     logs: new LogReader(nats, config.natsPrefix),
-    webhooks: new WebhookStore(db),
+    webhooks: new WebhookStore(db, vault),
     audit: new AuditStore(db),
     identity,
     accounts,
@@ -265,6 +285,8 @@ export async function startServer({
         maxPipelines: config.maxPipelines,
         allowHttpTargets: config.notifications.allowHttp,
         allowPrivateTargets: config.notifications.allowPrivate,
+        vault,
+        references: secretReferences,
         changed: () => {
           poller.markDirty();
           scheduler.markDirty();
@@ -461,7 +483,7 @@ export async function startServer({
   app.use(httpMetrics(metrics));
   app.use(healthRoutes(db, nats, () => shuttingDown));
   app.use(artifactRoutes(routeAuth, engine, nats, config.natsPrefix, logger));
-  app.use(webhookRoutes(db, engine, logger));
+  app.use(webhookRoutes(db, engine, logger, vault));
   app.use(metricsRoutes(routeAuth, metrics, { public: config.metricsPublic }, logger));
   app.use(versionRoutes(routeAuth));
   app.use(natsCredentialRoutes(agents, natsAuth, services.audit, logger));

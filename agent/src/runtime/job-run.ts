@@ -23,7 +23,7 @@ import {
 } from "@sluice/protocol";
 import { giveTree, killAllOf, realPathInside, type JobUser, type JobUsers } from "../exec/job-users";
 import { SecretMasker } from "../logs/secret-mask";
-import { fetchSecrets, hasSecrets, SecretsRefused } from "./secrets";
+import { fetchSecrets, hasSecrets, replaceStoreReferences, SecretsRefused } from "./secrets";
 import {
   HostReferenceError,
   hasHostReferences,
@@ -483,7 +483,7 @@ export class JobRun {
     const { job, host } = this;
     const sealed = hasSecrets(job);
     if (!sealed && !hasHostReferences(job.configuration)) return job;
-    const values = sealed
+    const opened = sealed
       ? await fetchSecrets(
           host.nc,
           host.names,
@@ -493,17 +493,23 @@ export class JobRun {
           this.controller.signal,
           (why) => this.log.warn({ why }, "the job's secrets did not arrive; asking again"),
         )
-      : {};
-    // References to this host's secrets are resolved once the server's values are in place.
+      : { properties: {}, references: new Map<string, string>() };
+    const values = opened.properties;
+    // References to this host's secrets are resolved once the server's values are in place, and
+    // those to the server's secret store last (a stored value is never read as a reference).
     const onHost = resolveHostReferences({ ...job.configuration, ...values }, host.hostSecrets);
-    const hidden = [...Object.values(values), ...onHost.values];
+    const configuration = replaceStoreReferences(onHost.configuration, opened.references);
+    const hidden = [...Object.values(values), ...opened.references.values(), ...onHost.values];
     this.secretMask = new SecretMasker(hidden);
     jobLog.maskSecrets(hidden);
     this.mark("secrets");
-    if (sealed) jobLog.system(`Opened ${Object.keys(values).length} secret value(s) sealed for this agent`);
+    if (sealed)
+      jobLog.system(
+        `Opened ${Object.keys(values).length + opened.references.size} secret value(s) sealed for this agent`,
+      );
     if (onHost.values.length > 0)
       jobLog.system(`Resolved ${onHost.values.length} secret reference(s) on this host`);
-    return { ...job, configuration: onHost.configuration };
+    return { ...job, configuration };
   }
 
   /** Inputs, the provider, outputs: the outcome of the job itself. */

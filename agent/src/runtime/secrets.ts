@@ -11,8 +11,10 @@ import {
   decode,
   encode,
   isEnvelope,
+  isStoreReference,
   openSealed,
   secretsContext,
+  storeReferencePattern,
   type JobMessage,
   type NatsNames,
   type SealKeyPair,
@@ -33,9 +35,33 @@ export class SecretsRefused extends Error {
   }
 }
 
-/** Whether the job's configuration holds any encrypted value. */
+/** Whether the job's configuration holds any encrypted value or secret store reference. */
 export function hasSecrets(job: JobMessage): boolean {
-  return Object.values(job.configuration).some(isEnvelope);
+  return Object.values(job.configuration).some((value) => isEnvelope(value) || hasStoreReference(value));
+}
+
+function hasStoreReference(value: string): boolean {
+  return storeReferencePattern().test(value);
+}
+
+/** The secret values a job's box held: its secret properties and the store's references. */
+export interface OpenedSecrets {
+  /** Property → clear value, for the properties the job carries as envelopes. */
+  properties: Record<string, string>;
+  /** `{{resolve:secret:NAME}}` → the store's value, for the references the job carries. */
+  references: Map<string, string>;
+}
+
+/** The configuration with each store reference whose value arrived replaced (the others stay). */
+export function replaceStoreReferences(
+  configuration: Record<string, string>,
+  references: ReadonlyMap<string, string>,
+): Record<string, string> {
+  if (references.size === 0) return configuration;
+  const replaced: Record<string, string> = {};
+  for (const [key, value] of Object.entries(configuration))
+    replaced[key] = value.replace(storeReferencePattern(), (whole) => references.get(whole) ?? whole);
+  return replaced;
 }
 
 /**
@@ -50,7 +76,7 @@ export async function fetchSecrets(
   agentId: string,
   signal: AbortSignal,
   onRetry: (why: string) => void,
-): Promise<Record<string, string>> {
+): Promise<OpenedSecrets> {
   const subject = names.subjects.secrets;
   const payload = encode(
     "secretsRequest",
@@ -71,10 +97,16 @@ export async function fetchSecrets(
         ) as unknown;
         if (values === null || typeof values !== "object" || Array.isArray(values))
           throw new SecretsRefused("InvalidReply", "The sealed secrets are not an object.");
-        const open: Record<string, string> = {};
-        for (const [key, value] of Object.entries(values))
-          if (typeof value === "string" && isEnvelope(job.configuration[key])) open[key] = value;
-        return open;
+        const properties: Record<string, string> = {};
+        const references = new Map<string, string>();
+        for (const [key, value] of Object.entries(values)) {
+          if (typeof value !== "string") continue;
+          if (isEnvelope(job.configuration[key])) properties[key] = value;
+          // Replaced only where the job carries the reference; masked in any case (a secret
+          // property holding it comes resolved, and the value alone must be hidden too).
+          else if (isStoreReference(key)) references.set(key, value);
+        }
+        return { properties, references };
       } else if (RETRIED.has(decoded.message.code)) why = decoded.message.error;
       else throw new SecretsRefused(decoded.message.code, decoded.message.error);
     } catch (error) {

@@ -27,6 +27,7 @@ import {
   type OperationPermission,
   type ResourceLookups,
   type ResourceType,
+  type SrnResource,
 } from "../domain/policy";
 import { actingAccount, DEFAULT_ACCOUNT, homeAccount, type Principal } from "./principal";
 
@@ -105,6 +106,25 @@ async function mayAssumeRole(
   }).allowed;
 }
 
+/**
+ * The same decision for what a mutation does beyond its own operation: the saving principal of a
+ * pipeline whose configuration references `{{resolve:secret:NAME}}` needs sluice:GetSecretValue on
+ * `secret/NAME` (engine/secret-references.ts).
+ */
+export function authorizeAction(
+  principal: Principal,
+  action: ActionName,
+  resource: SrnResource,
+): AuthorizationResult {
+  const srn = formatSrn(accountFor(principal)(resource.type), resource);
+  // Like authorize(): only in the account the principal acts in.
+  const inAccount = accountOfSrn(srn) === actingAccount(principal);
+  if (inAccount && principal.policies.isAllowed(action, srn)) {
+    return { ok: true, action, resource: { kind: "one", srn } };
+  }
+  return { ok: false, code: "FORBIDDEN", message: `You are not allowed ${action} on ${srn}.` };
+}
+
 /** Whether the principal may see that the pipeline of `srn` exists (sluice:GetPipeline on it). */
 function mayReadPipelineOf(principal: Principal, srn: string): boolean {
   const parsed = parseSrn(srn);
@@ -123,6 +143,7 @@ export const srnOf = {
   agent: (pool: string, name: string) => formatSrn(DEFAULT_ACCOUNT, { type: "agent", pool, name }),
   actionType: (id: { category: string; owner: string; provider: string; version: string }) =>
     formatSrn(DEFAULT_ACCOUNT, { type: "action-type", ...id }),
+  secret: (name: string) => formatSrn(DEFAULT_ACCOUNT, { type: "secret", name }),
 };
 
 /** The items of a list the principal may `action` (each on its own SRN, in the account it acts in). */

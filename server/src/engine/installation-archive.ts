@@ -29,6 +29,13 @@ import { maskedSecretsRule } from "../domain/pipeline/validation/rules/masked-se
 import { specifiedRules } from "../domain/pipeline/validation/rules";
 import { validatePipeline } from "../domain/pipeline/validation/validate";
 import { auditedTransaction } from "../persistence/audit-store";
+import {
+  openTargetSettings,
+  sealTargetSettings,
+  sealWebhookSecret,
+} from "../persistence/installation-secrets";
+import type { SecretVault } from "../persistence/secret-vault";
+import type { SecretReferences } from "./secret-references";
 import { followPipelineSources } from "./source-poller";
 
 /** What an import did, and what the operator still has to do by hand. */
@@ -57,6 +64,10 @@ export interface ArchiveOptions {
   allowPrivateTargets: boolean;
   /** Told after an import committed (the source poller and the scheduler re-read the documents). */
   changed: () => void;
+  /** Webhook secrets and notification target credentials are stored encrypted, and opened to export. */
+  vault: SecretVault;
+  /** The pipelines' `{{resolve:secret:NAME}}` references, checked for the importing principal. */
+  references: SecretReferences;
 }
 
 const iso = (value: Date | string): string => new Date(value).toISOString();
@@ -120,6 +131,12 @@ export class InstallationArchives {
         await m.query(
           `SELECT name, kind, settings, created_by AS "createdBy" FROM notification_targets ORDER BY name`,
         );
+      const openedTargets = await Promise.all(
+        targets.map(async (t) => ({
+          ...t,
+          settings: await openTargetSettings(this.options.vault, t.settings),
+        })),
+      );
       const rules: Array<{
         name: string;
         pipelineName: string | null;
@@ -171,7 +188,7 @@ export class InstallationArchives {
           createdAt: iso(t.createdAt),
           revokedAt: t.revokedAt ? iso(t.revokedAt) : null,
         })),
-        notificationTargets: targets.map((t) => ({
+        notificationTargets: openedTargets.map((t) => ({
           name: t.name,
           kind: t.kind,
           settings: visibleSettings(t.kind, t.settings),
@@ -226,6 +243,16 @@ export class InstallationArchives {
     const checked = this.check(archive);
     const report = await auditedTransaction(this.db, async (m) => {
       await this.refuseClashes(m, archive);
+      for (const [i, document] of checked.documents.entries()) {
+        const pipeline = archive.pipelines[i]!;
+        const current = pipeline.versions.findIndex((v) => v.version === pipeline.version);
+        await this.options.references.check(
+          m,
+          document,
+          principal,
+          `archive.pipelines[${i}].versions[${current}].document`,
+        );
+      }
       return this.insert(m, archive, checked, principal);
     });
     this.options.changed();
@@ -467,7 +494,7 @@ export class InstallationArchives {
           `INSERT INTO pipeline_webhooks (pipeline_id, secret, created_by, created_at) VALUES ($1, $2, $3, $4)`,
           [
             id,
-            crypto.randomBytes(32).toString("base64url"),
+            await sealWebhookSecret(this.options.vault, crypto.randomBytes(32).toString("base64url"), m),
             pipeline.webhook.createdBy,
             pipeline.webhook.createdAt,
           ],
@@ -531,7 +558,12 @@ export class InstallationArchives {
     for (const target of archive.notificationTargets) {
       const [{ id }] = await m.query<[{ id: string }]>(
         `INSERT INTO notification_targets (name, kind, settings, created_by) VALUES ($1, $2, $3, $4) RETURNING id`,
-        [target.name, target.kind, JSON.stringify(target.settings), target.createdBy],
+        [
+          target.name,
+          target.kind,
+          JSON.stringify(await sealTargetSettings(this.options.vault, target.settings, m)),
+          target.createdBy,
+        ],
       );
       targetIds.set(target.name, id);
       report.notificationTargets++;

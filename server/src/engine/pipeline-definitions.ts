@@ -23,6 +23,7 @@ import { PipelineStore } from "../persistence/pipeline-store";
 import type { SecretVault } from "../persistence/secret-vault";
 import type { ActionTypeRegistry } from "../domain/action-types/action-type";
 import type { Clock } from "./clock";
+import type { SecretReferences } from "./secret-references";
 import { followPipelineSources } from "./source-poller";
 
 export interface ImportWarning {
@@ -56,6 +57,8 @@ export class PipelineDefinitions {
     private readonly clock: Clock,
     /** Encrypts secret values before any document is stored (persistence/secret-vault.ts). */
     private readonly vault: SecretVault,
+    /** Checks `{{resolve:secret:NAME}}` references against the store and the saving principal. */
+    private readonly references: SecretReferences,
     /** The installation's NATS prefix, for definition events; none: no events (tests of definitions alone). */
     natsPrefix?: string,
   ) {
@@ -242,6 +245,7 @@ export class PipelineDefinitions {
     registry: ActionTypeRegistry,
   ): Promise<PipelineEntity> {
     this.changed();
+    await this.references.check(m, clear, principal);
     const document = await this.vault.sealDocument(m, clear, null, registry);
     await m.query("SELECT pg_advisory_xact_lock($1)", [CREATE_LOCK]);
     if (await this.store.findByName(document.name, m)) {
@@ -314,6 +318,7 @@ export class PipelineDefinitions {
     registry: ActionTypeRegistry,
   ): Promise<PipelineEntity> {
     this.changed();
+    await this.references.check(m, clear, principal);
     const document = await this.vault.sealDocument(m, clear, current.document, registry);
     if (sameDocument(current.document, document)) return current;
     const now = this.clock();

@@ -7,8 +7,8 @@ import { ROLE_SRN } from "../domain/policy";
 import type { GraphQLContext } from "./context";
 import { isUnavailable, isUnstorableText } from "./errors";
 
-// `url`: a notification target's incoming-webhook URL holds its credential.
-const SECRET_KEY = /token|secret|password|authorization|^url$/i;
+// `url`: a notification target's incoming-webhook URL holds its credential; `value`: putSecret's.
+const SECRET_KEY = /token|secret|password|authorization|^url$|^value$/i;
 const MAX_STRING = 300;
 
 /**

@@ -14,6 +14,7 @@ import type { WebhookStore } from "../persistence/webhook-store";
 import type { Logger } from "../logger";
 import type { NotificationService } from "../notifications/notification-service";
 import type { PipelineStore } from "../persistence/pipeline-store";
+import type { SecretStore } from "../persistence/secret-store";
 import type { SecretVault } from "../persistence/secret-vault";
 
 /** What every resolver gets: who asks, and the services it may call. */
@@ -40,6 +41,8 @@ export interface GraphQLContext {
   archives: InstallationArchives;
   /** Secret values at rest: the master key's rotation (persistence/secret-vault.ts). */
   vault: SecretVault;
+  /** The secret store: names, metadata and new versions (never a value to a client). */
+  secrets: SecretStore;
   /** The server's address as others reach it (SLUICE_PUBLIC_URL). */
   publicUrl: string;
 }
@@ -62,5 +65,6 @@ export type ContextServices = Pick<
   | "notifications"
   | "archives"
   | "vault"
+  | "secrets"
   | "publicUrl"
 >;

@@ -13,6 +13,7 @@ import { InstallationResolver } from "./resolvers/installation.resolver";
 import { AgentResolver } from "./resolvers/agent.resolver";
 import { LogResolver } from "./resolvers/log.resolver";
 import { PipelineWebhookResolver } from "./resolvers/webhook.resolver";
+import { SecretResolver } from "./resolvers/secret.resolver";
 import {
   NotificationDeliveryResolver,
   NotificationRuleResolver,
@@ -50,6 +51,7 @@ export const resolvers = [
   NotificationDeliveryResolver,
   VersionResolver,
   ArchiveResolver,
+  SecretResolver,
 ] as const;
 
 /** The executable schema; the same object serves HTTP, graphql-ws and `schema.graphql`. */

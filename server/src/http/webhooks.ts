@@ -11,6 +11,7 @@ import type { Logger } from "../logger";
 import { sendError } from "./errors";
 import { PipelineStore } from "../persistence/pipeline-store";
 import { REPLAY_WINDOW_SECONDS, WebhookStore } from "../persistence/webhook-store";
+import type { SecretVault } from "../persistence/secret-vault";
 
 /** GitHub sends up to 25 MB. */
 const MAX_BODY = "25mb";
@@ -149,10 +150,15 @@ function staleTimestamp(headers: Request["headers"], nowMs: number): boolean {
  * another or no delivery id, or a signed `X-Sluice-Timestamp` out of tolerance, is a replay:
  * 409, nothing starts.
  */
-export function webhookRoutes(db: DataSource, engine: ExecutionEngine, logger: Logger): Router {
+export function webhookRoutes(
+  db: DataSource,
+  engine: ExecutionEngine,
+  logger: Logger,
+  vault: SecretVault,
+): Router {
   const router = express.Router();
   const pipelines = new PipelineStore(db);
-  const webhooks = new WebhookStore(db);
+  const webhooks = new WebhookStore(db, vault);
   router.post(
     "/webhooks/:pipelineName",
     express.raw({ type: () => true, limit: MAX_BODY }),

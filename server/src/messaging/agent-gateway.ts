@@ -20,7 +20,9 @@ import type { ExecutionState } from "../domain/execution/types";
 import { secretProperties } from "../domain/pipeline/secrets";
 import type { LeaseTokens } from "../engine/lease-tokens";
 import type { PipelineStore } from "../persistence/pipeline-store";
+import type { SecretStore } from "../persistence/secret-store";
 import type { SecretVault } from "../persistence/secret-vault";
+import { referencedNames, replaceReferences, secretReference } from "../domain/secrets/references";
 import type { DataSource } from "typeorm";
 import { parseTimerKey } from "../domain/execution";
 import type { Logger } from "../logger";
@@ -61,6 +63,8 @@ export class AgentGateway {
       leaseTokens: LeaseTokens;
       store: PipelineStore;
       db: DataSource;
+      /** The secret store, for `{{resolve:secret:NAME}}` references. */
+      secretStore: SecretStore;
     },
     /** With NATS authentication: revocations are pushed to nats-server too. */
     private readonly natsAuth: NatsAuth | null = null,
@@ -229,7 +233,9 @@ export class AgentGateway {
    * received the job (its lease token), is a registered agent whose token stands, and is the agent
    * whose accept started the attempt; the values are sealed for the public key that agent registered, so
    * a reply read by anyone else is of no use. Only the declared secret properties of the job's
-   * action in the execution's pinned document are opened: never a value the request brings.
+   * action in the execution's pinned document are opened: never a value the request brings. The
+   * `{{resolve:secret:NAME}}` references of that declaration are resolved here, from the store's
+   * latest versions, and sealed keyed by the reference text; the agent replaces them.
    */
   private async sealedSecrets(msg: Msg): Promise<SecretsReply> {
     const decoded = decode("secretsRequest", msg.data, msg.subject);
@@ -287,6 +293,23 @@ export class AgentGateway {
           declaration.configuration,
           secretProperties(registry.find(declaration.actionTypeId)),
         );
+        // The store's references in the pinned declaration (never in a value a variable produced),
+        // in clear values and in opened secret ones: their latest values, keyed by the reference.
+        const names = new Set<string>();
+        for (const [key, value] of Object.entries(declaration.configuration))
+          for (const name of referencedNames(values[key] ?? value)) names.add(name);
+        if (names.size > 0) {
+          const stored = await this.secrets.secretStore.latestValues([...names]);
+          const missing = [...names].filter((name) => !stored.has(name));
+          if (missing.length > 0)
+            return refuse(
+              "UnknownSecret",
+              `The job references secret(s) the store does not hold: ${missing.join(", ")}.`,
+            );
+          // A secret property's value holding a reference is sent resolved.
+          for (const key of Object.keys(values)) values[key] = replaceReferences(values[key]!, stored);
+          for (const [name, value] of stored) values[secretReference(name)] = value;
+        }
         return {
           ok: true,
           sealed: seal(JSON.stringify(values), publicKey, secretsContext(request.jobId, request.attempt)),

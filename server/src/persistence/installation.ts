@@ -6,10 +6,3 @@ export async function installationIdOf(db: DataSource): Promise<string> {
   if (!rows[0]) throw new Error("the installation table is empty: the database was not migrated");
   return rows[0].id;
 }
-
-/** The secret the jobs' lease tokens are derived from (LeaseKey migration; engine/lease-tokens.ts). */
-export async function leaseKeyOf(db: DataSource): Promise<string> {
-  const rows: Array<{ key: string }> = await db.query(`SELECT lease_key AS key FROM installation`);
-  if (!rows[0]) throw new Error("the installation table is empty: the database was not migrated");
-  return rows[0].key;
-}

@@ -5,7 +5,9 @@ import type { Notification } from "../domain/notifications/messages";
 import type { DetailLevel, RuleFilter } from "../domain/notifications/rules";
 import type { TargetKind, TargetSettings } from "../domain/notifications/targets";
 import { decodeCursor, encodeCursor } from "./cursor";
+import { openTargetSettings, sealTargetSettings } from "./installation-secrets";
 import { queryReturning } from "./returning";
+import type { SecretVault } from "./secret-vault";
 
 export interface TargetRow {
   id: string;
@@ -127,14 +129,29 @@ const DELIVERY_COLUMNS = `d.id, d.event_key AS "eventKey", d.rule_id AS "ruleId"
 
 const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === "23505";
 
-/** Targets, rules, the inbox the outbox trigger fills, deliveries and their attempts. */
+/**
+ * Targets, rules, the inbox the outbox trigger fills, deliveries and their attempts. A target's
+ * URL, secret and header values are stored encrypted (persistence/installation-secrets.ts) and
+ * every TargetRow this returns holds them opened.
+ */
 export class NotificationStore {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly vault: SecretVault,
+  ) {}
+
+  private async opened<R extends TargetRow | null | undefined>(row: R): Promise<R> {
+    if (!row) return row;
+    return { ...row, settings: await openTargetSettings(this.vault, row.settings) };
+  }
 
   // ── targets ──────────────────────────────────────────────────────────────────────────────────
 
   async listTargets(): Promise<TargetRow[]> {
-    return this.db.query(`SELECT ${TARGET_COLUMNS} FROM notification_targets t ORDER BY t.name`);
+    const rows: TargetRow[] = await this.db.query(
+      `SELECT ${TARGET_COLUMNS} FROM notification_targets t ORDER BY t.name`,
+    );
+    return Promise.all(rows.map((row) => this.opened(row)));
   }
 
   async findTarget(id: string): Promise<TargetRow | null> {
@@ -143,7 +160,7 @@ export class NotificationStore {
       `SELECT ${TARGET_COLUMNS} FROM notification_targets t WHERE t.id = $1`,
       [id],
     );
-    return row ?? null;
+    return (await this.opened(row as TargetRow | undefined)) ?? null;
   }
 
   async requireTarget(id: string): Promise<TargetRow> {
@@ -162,9 +179,9 @@ export class NotificationStore {
       const [row] = await this.db.query(
         `INSERT INTO notification_targets AS t (name, kind, settings, created_by) VALUES ($1, $2, $3, $4)
          RETURNING ${TARGET_COLUMNS}`,
-        [name, kind, JSON.stringify(settings), by],
+        [name, kind, JSON.stringify(await sealTargetSettings(this.vault, settings)), by],
       );
-      return row;
+      return this.opened(row as TargetRow);
     } catch (error) {
       if (isUniqueViolation(error))
         throw new ConflictError(`A notification target is already named "${name}".`);
@@ -180,11 +197,11 @@ export class NotificationStore {
         `UPDATE notification_targets t SET name = $2, settings = $3, updated_at = now(),
                 consecutive_failures = 0, circuit_open_until = NULL
           WHERE t.id = $1 RETURNING ${TARGET_COLUMNS}`,
-        [id, name, JSON.stringify(settings)],
+        [id, name, JSON.stringify(await sealTargetSettings(this.vault, settings))],
       );
       const row = rows[0];
       if (!row) throw new NotFoundError(`No notification target has id "${id}".`);
-      return row;
+      return this.opened(row);
     } catch (error) {
       if (isUniqueViolation(error))
         throw new ConflictError(`A notification target is already named "${name}".`);
@@ -400,15 +417,17 @@ export class NotificationStore {
          FROM claimed d`,
       [limit, leaseMs, skipTargets],
     );
-    return rows.map((row) => ({
-      ...row,
-      target: {
-        ...row.target,
-        createdAt: new Date(row.target.createdAt),
-        updatedAt: new Date(row.target.updatedAt),
-        circuitOpenUntil: row.target.circuitOpenUntil ? new Date(row.target.circuitOpenUntil) : null,
-      },
-    }));
+    return Promise.all(
+      rows.map(async (row) => ({
+        ...row,
+        target: await this.opened({
+          ...row.target,
+          createdAt: new Date(row.target.createdAt),
+          updatedAt: new Date(row.target.updatedAt),
+          circuitOpenUntil: row.target.circuitOpenUntil ? new Date(row.target.circuitOpenUntil) : null,
+        }),
+      })),
+    );
   }
 
   /**

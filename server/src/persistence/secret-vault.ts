@@ -201,6 +201,49 @@ export class SecretVault {
     return id;
   }
 
+  /** A new data key (a secret of the store has one of its own); its id. */
+  async createDataKey(m: EntityManager): Promise<string> {
+    return this.newDataKey(m);
+  }
+
+  /** Destroys a data key: what it encrypted can no longer be opened by anyone. */
+  async deleteDataKey(id: string, m: EntityManager): Promise<void> {
+    await m.query(`DELETE FROM secret_data_keys WHERE id = $1`, [id]);
+    this.dataKeys.delete(id);
+  }
+
+  /**
+   * The data key of a scope (`installation`: the webhook secrets, notification target credentials
+   * and the lease key), made with the scope's first value; copies racing to make it agree on one.
+   */
+  private async scopedDataKey(scope: string, m: EntityManager): Promise<string> {
+    const find = async () =>
+      (
+        (await m.query(`SELECT id FROM secret_data_keys WHERE scope = $1`, [scope])) as Array<{ id: string }>
+      )[0]?.id;
+    const found = await find();
+    if (found) return found;
+    const id = crypto.randomUUID();
+    const key = crypto.randomBytes(KEY_BYTES);
+    const master = this.keyring.current;
+    await m.query(
+      `INSERT INTO secret_data_keys (id, master_key_id, wrapped, scope) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (scope) WHERE scope IS NOT NULL DO NOTHING`,
+      [id, master.id, aesEncrypt(master.key, key, id), scope],
+    );
+    return (await find())!;
+  }
+
+  /** Encrypts a value of the installation (not of a pipeline) under its scope's data key. */
+  async encryptScoped(value: string, scope: string, m: EntityManager = this.db.manager): Promise<string> {
+    return this.encrypt(value, await this.scopedDataKey(scope, m), m);
+  }
+
+  /** The clear value: an envelope opened, anything else (a row from before encryption) as it is. */
+  async open(value: string, m?: EntityManager): Promise<string> {
+    return isEnvelope(value) ? this.decrypt(value, m) : value;
+  }
+
   private async dataKey(id: string, m: EntityManager = this.db.manager): Promise<Buffer> {
     const cached = this.dataKeys.get(id);
     if (cached) return cached;

@@ -1,24 +1,32 @@
 import crypto from "node:crypto";
 import type { DataSource } from "typeorm";
 import { auditedTransaction } from "./audit-store";
+import { sealWebhookSecret } from "./installation-secrets";
 import { queryReturning } from "./returning";
+import type { SecretVault } from "./secret-vault";
 
-/** The webhook of each pipeline: its secret, kept to check signatures. */
+/**
+ * The webhook of each pipeline: its secret, kept to check signatures, encrypted at rest
+ * (persistence/installation-secrets.ts) and opened when a push is checked.
+ */
 /** How long a signed body is remembered: sent again within this, it is a replay (unless redelivered). */
 export const REPLAY_WINDOW_SECONDS = 24 * 3600;
 
 export class WebhookStore {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly vault: SecretVault,
+  ) {}
 
   async create(pipelineId: string, createdBy: string): Promise<{ secret: string; createdAt: Date }> {
     const secret = crypto.randomBytes(32).toString("base64url");
-    const [row]: Array<{ createdAt: Date }> = await auditedTransaction(this.db, (m) =>
+    const [row]: Array<{ createdAt: Date }> = await auditedTransaction(this.db, async (m) =>
       m.query(
         `INSERT INTO pipeline_webhooks (pipeline_id, secret, created_by) VALUES ($1, $2, $3)
          ON CONFLICT (pipeline_id) DO UPDATE SET secret = EXCLUDED.secret, created_by = EXCLUDED.created_by,
            created_at = now(), last_delivery_at = NULL
          RETURNING created_at AS "createdAt"`,
-        [pipelineId, secret, createdBy],
+        [pipelineId, await sealWebhookSecret(this.vault, secret, m), createdBy],
       ),
     );
     return { secret, createdAt: row!.createdAt };
@@ -32,7 +40,7 @@ export class WebhookStore {
          FROM pipeline_webhooks WHERE pipeline_id = $1`,
       [pipelineId],
     );
-    return row ?? null;
+    return row ? { ...row, secret: await this.vault.open(row.secret) } : null;
   }
 
   async delete(pipelineId: string): Promise<boolean> {

@@ -68,7 +68,10 @@ it("stores envelopes in the pipeline and its versions, and reuses them for an un
     ),
   );
   expect(dump).not.toContain(HOOK_SECRET);
-  const keys = await t.server.db.query(`SELECT master_key_id AS id, wrapped FROM secret_data_keys`);
+  // The pipeline's data key (the installation's own, scope `installation`, was made at start).
+  const keys = await t.server.db.query(
+    `SELECT master_key_id AS id, wrapped FROM secret_data_keys WHERE scope IS NULL`,
+  );
   expect(keys).toHaveLength(1);
   expect(keys[0].id).toBe(masterKeyId(Buffer.from(K1, "base64")));
 

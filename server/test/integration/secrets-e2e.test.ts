@@ -7,9 +7,12 @@
  * (a wiretap on `>` from before the run: jobs, accepts, results, logs, events from the outbox,
  * object store chunks, requests and their replies), every message still stored in every JetStream
  * stream, and the log the API serves. The value is nowhere, while envelopes (`sluice:enc:v1:`) are. Then the
- * master key is rotated and the pipeline runs again.
+ * master key is rotated and the pipeline runs again. The same for a secret of the secret store
+ * (`sluice put-secret`, referenced as `{{resolve:secret:NAME}}`), and the dump holds none of the
+ * installation's other secrets in clear either: webhook secrets, notification target secrets,
+ * header values and URL tokens, the lease key.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -27,6 +30,8 @@ import {
   secretsContext,
 } from "@sluice/protocol";
 import { Client } from "pg";
+import { leaseKeyOf } from "../../src/persistence/installation-secrets";
+import { MasterKeyring, SecretVault } from "../../src/persistence/secret-vault";
 import { killAgents, startAgentProcess } from "../support/agent-process";
 import { startPrivateNats, type PrivateNats } from "../support/private-nats";
 import { ADMIN_TOKEN, dataOf, startTestServer, type TestServer } from "../support/server";
@@ -39,6 +44,8 @@ const CLI = path.join(__dirname, "..", "..", "..", "cli", "dist", "src", "main.j
 /** The secret: random per run, so that finding it anywhere means this run leaked it. */
 const SECRET = `s3cret-${crypto.randomBytes(12).toString("hex")}`;
 const SECRET_SHA256 = crypto.createHash("sha256").update(SECRET).digest("hex");
+/** A secret of the server's secret store, referenced as {{resolve:secret:release-token}}. */
+const STORE_SECRET = `st0re-${crypto.randomBytes(12).toString("hex")}`;
 /** A secret that lives on the agent's host only, shared with jobs by name (--secret-env). */
 const HOST_SECRET = `h0st-${crypto.randomBytes(12).toString("hex")}`;
 const VAULT = { category: "Deploy", owner: "Custom", provider: "Vault", version: "1" } as const;
@@ -58,6 +65,7 @@ if (hash !== job.configuration.Expect) { console.error("the token is not the exp
 if (job.configuration.Gate) {
   const wait = setInterval(() => { if (fs.existsSync(job.configuration.Gate)) { clearInterval(wait); } }, 50);
 }
+if (job.configuration.Note) console.log("note: " + job.configuration.Note);
 process.stdout.write("token is " + token.slice(0, 9));
 setTimeout(() => {
   process.stdout.write(token.slice(9) + " (end)\\n");
@@ -115,6 +123,7 @@ beforeAll(async () => {
             { name: "Token", required: true, secret: true },
             { name: "Expect", required: true },
             { name: "Gate", required: false },
+            { name: "Note", required: false },
           ],
           inputArtifactDetails: { minimumCount: 0, maximumCount: 1 },
           outputArtifactDetails: { minimumCount: 0, maximumCount: 0 },
@@ -206,7 +215,7 @@ function leakChecks(text: string, where: string, secret = SECRET): void {
   }
 }
 
-const pipeline = (name: string, token: string, expected: string, gate?: string) => ({
+const pipeline = (name: string, token: string, expected: string, gate?: string, note?: string) => ({
   name,
   stages: [
     {
@@ -227,7 +236,12 @@ const pipeline = (name: string, token: string, expected: string, gate?: string) 
           name: "Unlock",
           actionTypeId: VAULT,
           inputArtifacts: [{ name: "Src" }],
-          configuration: { Token: token, Expect: expected, ...(gate ? { Gate: gate } : {}) },
+          configuration: {
+            Token: token,
+            Expect: expected,
+            ...(gate ? { Gate: gate } : {}),
+            ...(note ? { Note: note } : {}),
+          },
         },
       ],
     },
@@ -507,4 +521,156 @@ it("answers a forged secrets request with nothing usable: refused, or sealed for
   } finally {
     await late.close();
   }
+});
+
+/** Runs the CLI in a child process (the server runs in this one), `stdin` written to it. */
+function cli(args: string[], stdin = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH ?? "", SLUICE_ENDPOINT: t.url, SLUICE_TOKEN: ADMIN_TOKEN },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+it("resolves {{resolve:secret:NAME}} from the secret store for the job only; the installation's secrets are encrypted too", async () => {
+  // Put through the CLI as an operator does, the value on standard input.
+  const put = await cli(
+    ["put-secret", "release-token", "--value-stdin", "--description", "e2e"],
+    `${STORE_SECRET}\n`,
+  );
+  expect({ code: put.code, stderr: put.stderr }).toEqual({ code: 0, stderr: "" });
+  expect(JSON.parse(put.stdout)).toMatchObject({ name: "release-token", version: 1, description: "e2e" });
+  expect(put.stdout).not.toContain(STORE_SECRET);
+  const listed = await cli(["list-secrets"]);
+  expect(JSON.parse(listed.stdout).secrets.map((s: { name: string }) => s.name)).toEqual(["release-token"]);
+  expect(listed.stdout).not.toContain(STORE_SECRET);
+
+  // The reference in a secret property (Token, stored as an envelope of the reference) and inside
+  // a plain value (Note), both replaced on the agent.
+  const storeHash = crypto.createHash("sha256").update(STORE_SECRET).digest("hex");
+  dataOf(
+    await t.gql(`mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`, {
+      input: pipeline(
+        "from-store",
+        "{{resolve:secret:release-token}}",
+        storeHash,
+        undefined,
+        "before-{{resolve:secret:release-token}}-after",
+      ),
+    }),
+  );
+  // The installation's other secrets, to look for in the same dump: a webhook's, a target's.
+  const { createPipelineWebhook } = dataOf(
+    await t.gql(`mutation { createPipelineWebhook(pipelineName: "from-store") { secret } }`),
+  );
+  const targetSecret = `tgt-${crypto.randomBytes(12).toString("hex")}`;
+  const headerToken = `hdr-${crypto.randomBytes(12).toString("hex")}`;
+  const slackToken = `slk${crypto.randomBytes(12).toString("hex")}`;
+  dataOf(
+    await t.gql(
+      `mutation ($a: NotificationTargetInput!, $b: NotificationTargetInput!) {
+         a: createNotificationTarget(target: $a) { id } b: createNotificationTarget(target: $b) { id } }`,
+      {
+        a: {
+          name: "hook",
+          kind: "WEBHOOK",
+          url: "https://hooks.example.com/sluice",
+          secret: targetSecret,
+          headers: [{ name: "Authorization", value: `Bearer ${headerToken}` }],
+        },
+        b: { name: "chat", kind: "SLACK", url: `https://hooks.slack.com/services/T0/B0/${slackToken}` },
+      },
+    ),
+  );
+
+  const execution = await runToEnd("from-store");
+  expect({ status: execution.status, summary: execution.statusSummary }).toEqual({
+    status: "Succeeded",
+    summary: null,
+  });
+  const unlock = execution.stages[1].actions[0];
+  // The process saw the value (its hash matched, and it handed the hash back).
+  expect(unlock.outputVariables).toEqual({ TOKEN_SHA256: storeHash });
+  const { actionLog } = dataOf(
+    await t.gql(`query ($id: ID!) { actionLog(actionExecutionId: $id) { nodes { stream text } } }`, {
+      id: unlock.id,
+    }),
+  );
+  expect(actionLog.nodes).toEqual(
+    expect.arrayContaining([
+      { stream: "system", text: "Opened 2 secret value(s) sealed for this agent" },
+      { stream: "stdout", text: "note: before-****-after" },
+      { stream: "stdout", text: "token is **** (end)" },
+    ]),
+  );
+  leakChecks(JSON.stringify(actionLog.nodes), "the served log", STORE_SECRET);
+
+  const vault = new SecretVault(t.server.db, new MasterKeyring({ dataDir }));
+  const leaseKey = await leaseKeyOf(t.server.db, vault);
+  const dump = (
+    await promisify(execFile)("pg_dump", ["--no-owner", t.database!.url], { maxBuffer: 256 * 1024 * 1024 })
+  ).stdout;
+  expect(dump).toContain("{{resolve:secret:release-token}}");
+  expect(dump).toContain("stored_secret_versions");
+  for (const [value, what] of [
+    [STORE_SECRET, "the secret store's value"],
+    [createPipelineWebhook.secret, "the pipeline webhook's secret"],
+    [targetSecret, "the notification target's secret"],
+    [headerToken, "the notification target's header"],
+    [slackToken, "the Slack target's URL token"],
+    [leaseKey, "the lease key"],
+  ] as const)
+    leakChecks(dump, `the pg_dump (${what})`, value);
+
+  await tap.flush();
+  const wired = wire.join("\n");
+  // The job carried the reference, the value went sealed.
+  expect(wired).toContain("{{resolve:secret:release-token}}");
+  leakChecks(wired, "a message on the NATS", STORE_SECRET);
+  const nc = await connect({ servers: nats.url });
+  try {
+    leakChecks((await everyJetStreamMessage(nc)).text, "JetStream", STORE_SECRET);
+  } finally {
+    await nc.close();
+  }
+
+  // A new version is what the next job gets; a rotation of the master key changes nothing for it.
+  const next = `n3xt-${crypto.randomBytes(12).toString("hex")}`;
+  expect((await cli(["put-secret", "release-token", "--value-stdin"], next)).code).toBe(0);
+  const rotated = await cli(["admin", "rotate-key"]);
+  expect(rotated.code).toBe(0);
+  const after = JSON.parse(rotated.stdout);
+  const masters = await t.server.db.query(`SELECT DISTINCT master_key_id AS id FROM secret_data_keys`);
+  expect(masters).toEqual([{ id: after.masterKeyId }]);
+  dataOf(
+    await t.gql(
+      `mutation ($input: PipelineInput!, $v: Int!) { updatePipeline(input: $input, expectedVersion: $v) { version } }`,
+      {
+        input: pipeline(
+          "from-store",
+          "{{resolve:secret:release-token}}",
+          crypto.createHash("sha256").update(next).digest("hex"),
+          undefined,
+          "before-{{resolve:secret:release-token}}-after",
+        ),
+        v: 1,
+      },
+    ),
+  );
+  const again = await runToEnd("from-store");
+  expect(again.status).toBe("Succeeded");
+
+  // Deleted: the next job fails saying which secret is missing, and never runs its command.
+  const deleted = await cli(["delete-secret", "release-token"]);
+  expect(deleted).toMatchObject({ code: 0, stderr: "Deleted the secret release-token.\n" });
+  const failed = await runToEnd("from-store");
+  expect(failed.status).toBe("Failed");
+  expect(failed.stages[1].actions[0].summary).toContain("release-token");
 });

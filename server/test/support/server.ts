@@ -10,6 +10,12 @@ import { deleteStreams } from "./nats";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 
+/**
+ * Copies of one installation need the same master key (its lease key and secrets are encrypted
+ * under it): servers a test starts get this one unless the test brings its own key or data directory.
+ */
+export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString("base64");
+
 export interface GraphQLResponse<T = Record<string, any>> {
   data?: T | null;
   errors?: Array<{ message: string; path?: string[]; extensions?: Record<string, any> }>;
@@ -54,6 +60,7 @@ export async function startTestServer(
       // The shared test NATS has no authentication (tests of the secured one start their own).
       SLUICE_NATS_INSECURE: "1",
       ...(database ? { DATABASE_URL: database.url } : {}),
+      ...(options.dataDir ? {} : { SLUICE_MASTER_KEY: TEST_MASTER_KEY }),
       ...options.env,
     });
   } catch (error) {

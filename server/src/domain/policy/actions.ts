@@ -43,6 +43,15 @@ export const ACTION_CATALOGUE = {
   "sluice:ImportInstallation": { access: "write", resource: "installation" },
   "sluice:ManageInstallation": { access: "write", resource: "installation" },
   "sluice:IssueNatsCredentials": { access: "write", resource: "installation" },
+  /** The secret store: names and metadata (never values). */
+  "sluice:ListSecrets": { access: "read", resource: "secret" },
+  /**
+   * A secret's value: no operation returns it to a client; a pipeline saved with a
+   * `{{resolve:secret:NAME}}` reference needs it on that secret (the job then gets the value).
+   */
+  "sluice:GetSecretValue": { access: "read", resource: "secret" },
+  /** putSecret (a new version) and deleteSecret. */
+  "sluice:ManageSecrets": { access: "write", resource: "secret" },
   "sluice:ManageIdentity": { access: "write", resource: "identity" },
   "sluice:SimulatePolicy": { access: "read", resource: "identity" },
   /** whoAmI: every authenticated principal may (the checker evaluates nothing for it). */

@@ -19,6 +19,7 @@ const RESOURCE_OF: Record<string, string> = {
   identity: srn("user/alice"),
   role: srn("role/deployer"),
   account: "srn:sluice:default:account/team-b",
+  secret: srn("secret/db-password"),
 };
 
 function allowedBy(name: ManagedPolicyName): ActionName[] {
@@ -45,10 +46,16 @@ describe("managed policies", () => {
   it("ReadOnly allows reading pipelines, action types and agents, and nothing else", () => {
     expect(allowedBy("ReadOnly")).toEqual(
       // An export holds every definition and the agent tokens' digests: Admin only, as the audit log.
+      // A secret's value neither: ReadOnly sees the secrets' names only.
       READ_ACTIONS.filter(
-        (a) => a !== "sluice:ReadAudit" && a !== "sluice:SimulatePolicy" && a !== "sluice:ExportInstallation",
+        (a) =>
+          a !== "sluice:ReadAudit" &&
+          a !== "sluice:SimulatePolicy" &&
+          a !== "sluice:ExportInstallation" &&
+          a !== "sluice:GetSecretValue",
       ),
     );
+    expect(allowedBy("ReadOnly")).toContain("sluice:ListSecrets");
     expect(allowedBy("ReadOnly").filter((a) => WRITE_ACTIONS.includes(a))).toEqual([]);
   });
 
@@ -73,6 +80,16 @@ describe("managed policies", () => {
             "sluice:ManageNotifications",
           ].includes(a),
       ),
+    );
+  });
+
+  it("no managed policy but Admin allows a secret's value or changing the secret store", () => {
+    for (const name of ["ReadOnly", "Operator", "PipelineAdmin"] as const) {
+      expect(allowedBy(name)).not.toContain("sluice:GetSecretValue");
+      expect(allowedBy(name)).not.toContain("sluice:ManageSecrets");
+    }
+    expect(allowedBy("Admin")).toEqual(
+      expect.arrayContaining(["sluice:GetSecretValue", "sluice:ManageSecrets"]),
     );
   });
 

@@ -18,22 +18,38 @@ const RELEASE = [
 
 const PIPELINES = "srn:sluice:*:pipeline/*";
 
+const SECRETS = "srn:sluice:*:secret/*";
+
+/**
+ * Reading, in every managed policy but Admin: everything a Get or List allows, except the secret
+ * store's values (sluice:GetSecretValue); of the secrets, only their names and metadata.
+ */
+const READ_STATEMENTS: PolicyDocument["Statement"] = [
+  { Sid: "Read", Effect: "Allow", Action: READ, NotResource: [SECRETS] },
+  { Sid: "SecretNames", Effect: "Allow", Action: ["sluice:ListSecrets"], Resource: [SECRETS] },
+];
+
 const document = (...Statement: PolicyDocument["Statement"]): PolicyDocument => ({
   Version: POLICY_VERSION,
   Statement,
 });
 
 export const MANAGED_POLICIES = {
-  /** Sees pipelines, their state, history, logs and artifacts, action types and agents; changes nothing. */
-  ReadOnly: document({ Sid: "Read", Effect: "Allow", Action: READ, Resource: ["*"] }),
+  /**
+   * Sees pipelines, their state, history, logs and artifacts, action types, agents and the names
+   * of secrets (never their values); changes nothing.
+   */
+  ReadOnly: document(...READ_STATEMENTS),
   /** ReadOnly, and runs releases: start, stop, retry, roll back, transitions, approvals. */
-  Operator: document(
-    { Sid: "Read", Effect: "Allow", Action: READ, Resource: ["*"] },
-    { Sid: "Release", Effect: "Allow", Action: RELEASE, Resource: [PIPELINES] },
-  ),
+  Operator: document(...READ_STATEMENTS, {
+    Sid: "Release",
+    Effect: "Allow",
+    Action: RELEASE,
+    Resource: [PIPELINES],
+  }),
   /** Operator, and creates, edits and deletes pipelines, their webhooks, custom action types and notification rules. */
   PipelineAdmin: document(
-    { Sid: "Read", Effect: "Allow", Action: READ, Resource: ["*"] },
+    ...READ_STATEMENTS,
     {
       Sid: "Pipelines",
       Effect: "Allow",
@@ -59,7 +75,7 @@ export const MANAGED_POLICIES = {
       Resource: ["srn:sluice:*:notifications"],
     },
   ),
-  /** Everything, including agents, identities and the audit log. */
+  /** Everything, including agents, identities, the audit log and the secret store's values. */
   Admin: document({ Sid: "All", Effect: "Allow", Action: ["*"], Resource: ["*"] }),
 } as const satisfies Record<string, PolicyDocument>;
 

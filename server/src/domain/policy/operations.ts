@@ -181,6 +181,12 @@ export const operationPermissions = {
     resource: { kind: "principal", arg: "principal" },
   },
 
+  // The secret store: names for ListSecrets, changes for ManageSecrets; no operation reads a value
+  // (sluice:GetSecretValue is checked when a pipeline referencing the secret is saved).
+  "Query.secrets": { action: "sluice:ListSecrets", resource: { kind: "each", of: "secret" } },
+  "Mutation.putSecret": { action: "sluice:ManageSecrets", resource: template("secret/{name}") },
+  "Mutation.deleteSecret": { action: "sluice:ManageSecrets", resource: template("secret/{name}") },
+
   "Subscription.pipelineEvents": {
     action: "sluice:GetPipelineState",
     resource: template("pipeline/{pipelineName}", { whenAbsent: "each", each: "pipeline" }),

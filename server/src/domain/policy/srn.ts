@@ -12,6 +12,7 @@
  *   user/<name>, group/<name>, service-account/<name>, role/<name>, policy/<name>
  *   account/<id>                                      an account (tenant); always in the default account's SRNs
  *   audit                                             the audit log
+ *   secret/<name>                                     a secret of the secret store
  *
  * Names of pipelines, stages and actions never hold `/` or `:` (pipeline/names.ts), so the form
  * parses back without ambiguity.
@@ -54,6 +55,7 @@ export type SrnResource =
   | { type: "action-type"; category: string; owner: string; provider: string; version: string }
   | { type: "user" | "group" | "service-account" | "role" | "policy"; name: string }
   | { type: "account"; id: string }
+  | { type: "secret"; name: string }
   | { type: "audit" }
   | { type: "notifications" }
   | { type: "installation" };
@@ -72,6 +74,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   "role",
   "policy",
   "account",
+  "secret",
   "audit",
   "notifications",
   "installation",
@@ -161,6 +164,7 @@ function parseResource(path: string): SrnResource | null {
     case "service-account":
     case "role":
     case "policy":
+    case "secret":
       return rest.length === 1 ? { type, name: rest[0]! } : null;
     default:
       return null;
