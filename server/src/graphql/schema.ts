@@ -11,6 +11,7 @@ import { VersionResolver } from "./resolvers/version.resolver";
 import { InstallationResolver } from "./resolvers/installation.resolver";
 import { AgentResolver } from "./resolvers/agent.resolver";
 import { LogResolver } from "./resolvers/log.resolver";
+import { NodeResolver } from "./resolvers/node.resolver";
 import { PipelineWebhookResolver } from "./resolvers/webhook.resolver";
 import {
   NotificationDeliveryResolver,
@@ -48,6 +49,7 @@ export const resolvers = [
   NotificationDeliveryResolver,
   VersionResolver,
   ArchiveResolver,
+  NodeResolver,
 ] as const;
 
 /** The executable schema; the same object serves HTTP, graphql-ws and `schema.graphql`. */

@@ -1,7 +1,8 @@
 import { Arg, Authorized, Ctx, Int, Query, Resolver } from "type-graphql";
 import type { GraphQLContext } from "../context";
 import { AuditEventConnection, AuditEventType } from "../types/audit.type";
-import { checkPageSize, toConnection } from "../types/connection";
+import { PAGE_ARG_DESCRIPTIONS, pageQuery, toConnection } from "../types/connection";
+import type { AuditEventRow } from "../../persistence/audit-store";
 
 @Resolver(() => AuditEventType)
 export class AuditResolver {
@@ -9,19 +10,28 @@ export class AuditResolver {
   @Query(() => AuditEventConnection, { description: "The audit log: every mutation, newest first." })
   async auditEvents(
     @Ctx() ctx: GraphQLContext,
-    @Arg("first", () => Int, { defaultValue: 50, description: "1–100." }) first: number,
-    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Arg("first", () => Int, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.first(50) })
+    first: number | null,
+    @Arg("after", () => String, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.after })
+    after: string | null,
     @Arg("pipelineName", () => String, { nullable: true }) pipelineName: string | null,
     @Arg("principal", () => String, { nullable: true }) principal: string | null,
     @Arg("operation", () => String, { nullable: true }) operation: string | null,
+    @Arg("last", () => Int, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.last }) last: number | null,
+    @Arg("before", () => String, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.before })
+    before: string | null,
   ) {
-    checkPageSize(first);
-    const rows = await ctx.audit.page({ first, after, pipelineName, principal, operation });
+    const page = pageQuery({ first, after, last, before }, 50);
+    const filter = { pipelineName, principal, operation };
+    const rows = await ctx.audit.page(page, filter);
     return toConnection(
       rows,
-      first,
+      page,
       (row) => ctx.audit.cursorOf(row),
-      (row) => ({ ...row, at: new Date(row.at) }),
+      auditEventType,
+      () => ctx.audit.count(filter),
     );
   }
 }
+
+export const auditEventType = (row: AuditEventRow): AuditEventType => ({ ...row, at: new Date(row.at) });

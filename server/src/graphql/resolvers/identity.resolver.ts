@@ -17,11 +17,11 @@ import {
   UserType,
 } from "../types/identity.type";
 
-const tokenType = (row: ApiTokenRow): ApiTokenType => ({
+export const tokenType = (row: ApiTokenRow): ApiTokenType => ({
   ...row,
   principal: `${row.ownerKind}/${row.ownerName}`,
 });
-const policyType = (row: PolicyRow): PolicyType => ({
+export const policyType = (row: PolicyRow): PolicyType => ({
   ...row,
   document: row.document as unknown as Record<string, unknown>,
 });

@@ -1,4 +1,5 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
+import { NodeInterface } from "./node.type";
 import { ActionTypeIdType } from "./pipeline.type";
 import { DateTimeScalar, JSONObjectScalar } from "./scalars";
 
@@ -136,7 +137,10 @@ export class TestReportType {
   skipped!: number;
 }
 
-@ObjectType("ActionAttempt", { description: "One run of an action: its own agent, result and times." })
+@ObjectType("ActionAttempt", {
+  implements: NodeInterface,
+  description: "One run of an action: its own agent, result and times.",
+})
 export class ActionAttemptType {
   @Field(() => ID, { name: "id" })
   actionExecutionId!: string;
@@ -203,6 +207,7 @@ export class ActionAttemptType {
 }
 
 @ObjectType("ActionExecution", {
+  implements: NodeInterface,
   description: "An action of an execution; fields are those of its current attempt.",
 })
 export class ActionExecutionType {
@@ -278,7 +283,7 @@ export class ActionExecutionType {
   attempts!: ActionAttemptType[];
 }
 
-@ObjectType("StageExecution")
+@ObjectType("StageExecution", { implements: NodeInterface })
 export class StageExecutionType {
   @Field({ name: "name" })
   stageName!: string;
@@ -305,7 +310,7 @@ export class CurrentStageType {
   entered!: boolean;
 }
 
-@ObjectType("PipelineExecution")
+@ObjectType("PipelineExecution", { implements: NodeInterface })
 export class PipelineExecutionType {
   @Field(() => ID, { name: "id" })
   executionId!: string;
