@@ -313,3 +313,58 @@ describe("connections", () => {
     expect([codeOf(deliveries), pathOf(deliveries)]).toEqual(["BAD_USER_INPUT", "before"]);
   });
 });
+
+describe("closed sets as enums", () => {
+  it("types statuses, trigger types, event types and waiting codes as enums, with the values they always had", async () => {
+    const fieldType = async (type: string, field: string) => {
+      const { __type } = dataOf(
+        await t.gql(
+          `query ($t: String!) { __type(name: $t) { fields { name type { kind name ofType { kind name } } } } }`,
+          {
+            t: type,
+          },
+        ),
+      );
+      const found = __type.fields.find((f: { name: string }) => f.name === field).type;
+      const named = found.kind === "NON_NULL" ? found.ofType : found;
+      return { kind: named.kind, name: named.name };
+    };
+    for (const [type, field, enumName] of [
+      ["PipelineExecution", "status", "PipelineExecutionStatus"],
+      ["StageExecution", "status", "StageExecutionStatus"],
+      ["ActionExecution", "status", "ActionExecutionStatus"],
+      ["ActionAttempt", "status", "ActionExecutionStatus"],
+      ["ExecutionTrigger", "triggerType", "TriggerType"],
+      ["WaitingReason", "code", "WaitingReasonCode"],
+      ["PipelineEvent", "type", "PipelineEventType"],
+    ]) {
+      expect([type, field, await fieldType(type!, field!)]).toEqual([
+        type,
+        field,
+        { kind: "ENUM", name: enumName },
+      ]);
+    }
+    const { pipeline } = dataOf(
+      await t.gql(`{ pipeline(name: "paged") { executions(first: 1, status: [InProgress]) {
+        totalCount nodes { status trigger { triggerType } events { type } } } } }`),
+    );
+    expect(pipeline.executions.totalCount).toBe(7);
+    expect(pipeline.executions.nodes[0]).toMatchObject({
+      status: "InProgress",
+      trigger: { triggerType: "StartPipelineExecution" },
+      events: expect.arrayContaining([{ type: "EXECUTION_STARTED" }]),
+    });
+    const failed = dataOf(
+      await t.gql(
+        `query ($s: [PipelineExecutionStatus!]) { pipeline(name: "paged") { executions(status: $s) { totalCount } } }`,
+        { s: ["Failed"] },
+      ),
+    );
+    expect(failed.pipeline.executions.totalCount).toBe(0);
+    const bogus = await t.gql(
+      `query ($s: [PipelineExecutionStatus!]) { pipeline(name: "paged") { executions(status: $s) { totalCount } } }`,
+      { s: ["Bogus"] },
+    );
+    expect(codeOf(bogus)).toBe("BAD_USER_INPUT");
+  });
+});

@@ -29,6 +29,7 @@ import { followExecution } from "../execution-stream";
 import type { GraphQLContext } from "../context";
 import { shownConfiguration } from "../secrets";
 import { Connection, PAGE_ARG_DESCRIPTIONS, pageQuery, toConnection } from "../types/connection";
+import { PipelineExecutionStatusEnum } from "../types/enums";
 import { JSONObjectScalar } from "../types/scalars";
 import {
   ActionAttemptType,
@@ -78,7 +79,7 @@ export class PipelineStateResolver {
     first: number | null,
     @Arg("after", () => String, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.after })
     after: string | null,
-    @Arg("status", () => [String], {
+    @Arg("status", () => [PipelineExecutionStatusEnum], {
       nullable: true,
       description: "Only executions with one of these statuses.",
     })

@@ -1,4 +1,12 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
+import {
+  ActionExecutionStatusEnum,
+  PipelineEventTypeEnum,
+  PipelineExecutionStatusEnum,
+  StageExecutionStatusEnum,
+  TriggerTypeEnum,
+  WaitingReasonCodeEnum,
+} from "./enums";
 import { NodeInterface } from "./node.type";
 import { ActionTypeIdType } from "./pipeline.type";
 import { DateTimeScalar, JSONObjectScalar } from "./scalars";
@@ -31,7 +39,7 @@ export class WaitingBlockerType {
 
 @ObjectType("WaitingReason", { description: "Why something does not move: nothing waits silently." })
 export class WaitingReasonType {
-  @Field({ description: "TRANSITION_DISABLED, STAGE_BUSY, QUEUED, NO_AGENT or RUN_ORDER." })
+  @Field(() => WaitingReasonCodeEnum)
   code!: string;
 
   @Field()
@@ -46,7 +54,7 @@ export class WaitingReasonType {
 
 @ObjectType("ExecutionTrigger")
 export class TriggerType {
-  @Field()
+  @Field(() => TriggerTypeEnum)
   triggerType!: string;
 
   @Field(() => String, { nullable: true })
@@ -161,7 +169,7 @@ export class ActionAttemptType {
   @Field(() => Int)
   attempt!: number;
 
-  @Field()
+  @Field(() => ActionExecutionStatusEnum)
   status!: string;
 
   @Field()
@@ -227,10 +235,7 @@ export class ActionExecutionType {
   @Field(() => Int)
   runOrder!: number;
 
-  @Field(() => String, {
-    nullable: true,
-    description: "Queued, InProgress, Succeeded, Failed, Abandoned; null before it starts.",
-  })
+  @Field(() => ActionExecutionStatusEnum, { nullable: true, description: "null before it starts." })
   status!: string | null;
 
   @Field()
@@ -288,7 +293,10 @@ export class StageExecutionType {
   @Field({ name: "name" })
   stageName!: string;
 
-  @Field(() => String, { nullable: true, description: "null: the execution has not entered the stage." })
+  @Field(() => StageExecutionStatusEnum, {
+    nullable: true,
+    description: "null: the execution has not entered the stage.",
+  })
   status!: string | null;
 
   @Field(() => DateTimeScalar, { nullable: true })
@@ -321,7 +329,7 @@ export class PipelineExecutionType {
   @Field(() => Int)
   pipelineVersion!: number;
 
-  @Field({ description: "InProgress, Stopping, Stopped, Succeeded, Superseded, Failed or Cancelled." })
+  @Field(() => PipelineExecutionStatusEnum)
   status!: string;
 
   @Field(() => String, { nullable: true })
@@ -384,7 +392,7 @@ export class StageLatestExecutionType {
   @Field(() => ID)
   executionId!: string;
 
-  @Field()
+  @Field(() => StageExecutionStatusEnum)
   status!: string;
 }
 
@@ -408,7 +416,7 @@ export class ActionLatestExecutionType {
   @Field(() => Int)
   attempt!: number;
 
-  @Field()
+  @Field(() => ActionExecutionStatusEnum)
   status!: string;
 
   @Field()
@@ -465,7 +473,7 @@ export class PipelineEventType {
   @Field()
   pipelineName!: string;
 
-  @Field()
+  @Field(() => PipelineEventTypeEnum)
   type!: string;
 
   @Field(() => ID, { nullable: true })
@@ -483,7 +491,11 @@ export class PipelineEventType {
   @Field(() => ID, { nullable: true })
   actionExecutionId?: string;
 
-  @Field({ nullable: true })
+  @Field({
+    nullable: true,
+    description:
+      "The new status of what the event is about: a PipelineExecutionStatus, StageExecutionStatus or ActionExecutionStatus.",
+  })
   status?: string;
 
   @Field(() => Int, {
