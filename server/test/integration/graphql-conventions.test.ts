@@ -179,6 +179,40 @@ describe("global ids", () => {
   });
 });
 
+describe("global ids of agents' tokens and notifications", () => {
+  it("answers them to whoever may list them, and null to a reader of one pipeline", async () => {
+    const token = dataOf(
+      await t.gql(`mutation { createAgentToken(description: "conv") { agentToken { nodeId id } } }`),
+    ).createAgentToken.agentToken;
+    const target = dataOf(
+      await t.gql(
+        `mutation { createNotificationTarget(target: { name: "conv-bus", kind: NATS, subject: "conv.tests" }) { nodeId id } }`,
+      ),
+    ).createNotificationTarget;
+    const rule = dataOf(
+      await t.gql(
+        `mutation ($t: ID!) { createNotificationRule(rule: { name: "conv-rule", eventTypes: [EXECUTION_FAILED], targetIds: [$t] }) { nodeId id } }`,
+        {
+          t: target.id,
+        },
+      ),
+    ).createNotificationRule;
+    const [delivery] = dataOf(
+      await t.gql(`mutation ($r: ID!) { testNotificationRule(id: $r) { nodeId id } }`, { r: rule.id }),
+    ).testNotificationRule;
+    const NODES = `query ($ids: [ID!]!) { nodes(ids: $ids) { __typename nodeId
+      ... on AgentToken { id } ... on NotificationTarget { id } ... on NotificationRule { id } ... on NotificationDelivery { id } } }`;
+    const ids = [token.nodeId, target.nodeId, rule.nodeId, delivery.nodeId];
+    expect(dataOf(await t.gql(NODES, { ids })).nodes).toEqual([
+      { __typename: "AgentToken", ...token },
+      { __typename: "NotificationTarget", ...target },
+      { __typename: "NotificationRule", ...rule },
+      { __typename: "NotificationDelivery", ...delivery },
+    ]);
+    expect(dataOf(await t.gql(NODES, { ids }, { token: reader })).nodes).toEqual([null, null, null, null]);
+  });
+});
+
 describe("connections", () => {
   const EXECUTIONS = `query ($first: Int, $after: String, $last: Int, $before: String) {
     pipeline(name: "paged") { executions(first: $first, after: $after, last: $last, before: $before) {
