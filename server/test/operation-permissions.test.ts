@@ -3,12 +3,14 @@
  * every `@Authorized` query, mutation and subscription has its action and resource there, the
  * table names no operation the schema lacks, and every argument it reads exists on its field.
  */
-import { isObjectType, type GraphQLSchema } from "graphql";
+import { isInterfaceType, isObjectType, type GraphQLSchema } from "graphql";
 import { getMetadataStorage } from "type-graphql";
 import { createSchema } from "../src/graphql/schema";
 import { isActionName } from "../src/domain/policy/actions";
 import {
   fieldPermissions,
+  nodeOperations,
+  nodePermissions,
   operationPermissions,
   routePermissions,
   type OperationPermission,
@@ -73,7 +75,28 @@ it("every @Authorized query, mutation and subscription of the schema is in opera
   const authorized = authorizedRootFields();
   // Secure by default: no root field escapes the checker.
   expect(fields.filter((f) => !authorized.has(f))).toEqual([]);
-  expect(Object.keys(operationPermissions).sort()).toEqual([...fields].sort());
+  expect([...Object.keys(operationPermissions), ...Object.keys(nodeOperations)].sort()).toEqual(
+    [...fields].sort(),
+  );
+});
+
+it("every Node type has its permission in nodePermissions, and only those; node and nodes take their ids", () => {
+  const node = schema.getType("Node");
+  if (!node || !isInterfaceType(node)) throw new Error("no Node interface");
+  const implementations = schema.getPossibleTypes(node).map((type) => type.name);
+  expect(Object.keys(nodePermissions).sort()).toEqual([...implementations].sort());
+  for (const [type, permission] of Object.entries(nodePermissions) as [string, OperationPermission][]) {
+    expect([type, isActionName(permission.action as string)]).toEqual([type, true]);
+    // The arguments a node's permission reads are fields of the node (its first key).
+    const fields = Object.keys((schema.getType(type) as { getFields(): object }).getFields());
+    const hidden = ["pipelineName"]; // kept on stages, actions, attempts and versions for this
+    for (const arg of argumentsRead(permission))
+      expect([type, arg, [...fields, ...hidden].includes(arg)]).toEqual([type, arg, true]);
+  }
+  for (const [key, { ids }] of Object.entries(nodeOperations)) {
+    const field = schema.getQueryType()!.getFields()[key.split(".")[1]!]!;
+    expect(field.args.map((a) => a.name)).toEqual([ids]);
+  }
 });
 
 it("each operation's action is catalogued and the arguments it reads are the field's", () => {

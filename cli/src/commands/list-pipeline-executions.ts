@@ -6,7 +6,7 @@ import { alsoAwsName, awsName, EXECUTION_STATUSES, executionStatuses, requiredEi
 import { addPaginationOptions, listOutput, paginate, type Page, type PaginationOptions } from "../pagination";
 
 export const LIST_PIPELINE_EXECUTIONS_QUERY =
-  "query($name:String!,$first:Int!,$after:String,$status:[String!]){ pipeline(name:$name){ executions(first:$first, after:$after, status:$status){ nodes{ id status statusSummary pipelineVersion startTime lastUpdateTime endTime trigger{ triggerType triggerDetail } sourceRevisions{ actionName revisionId revisionSummary revisionUrl } stages{ name status } } pageInfo{ hasNextPage endCursor } } } }";
+  "query($name:String!,$first:Int!,$after:String,$status:[PipelineExecutionStatus!]){ pipeline(name:$name){ executions(first:$first, after:$after, status:$status){ nodes{ id status statusSummary pipelineVersion startTime lastUpdateTime endTime trigger{ triggerType triggerDetail } sourceRevisions{ actionName revisionId revisionSummary revisionUrl } stages{ name status } } pageInfo{ hasNextPage endCursor } } } }";
 /** The largest page the API serves. */
 export const EXECUTIONS_PAGE_SIZE = 100;
 

@@ -20,6 +20,8 @@ import {
   accountOfSrn,
   actionFor,
   decideAssumeRole,
+  nodePermissions,
+  type NodeTypeName,
   formatSrn,
   parseSrn,
   resolveResource,
@@ -123,6 +125,21 @@ export function authorizeAction(
     return { ok: true, action, resource: { kind: "one", srn } };
   }
   return { ok: false, code: "FORBIDDEN", message: `You are not allowed ${action} on ${srn}.` };
+}
+
+/**
+ * Whether the principal may read a node (Query.node, Query.nodes) of this type, decided on the
+ * loaded object by its type's entry in nodePermissions. false for every refusal: the caller gets
+ * the answer of an unknown id.
+ */
+export async function mayReadNode(
+  principal: Principal | null,
+  type: NodeTypeName,
+  node: object,
+  lookups: ResourceLookups,
+): Promise<boolean> {
+  if (!principal) return false;
+  return (await authorize(principal, nodePermissions[type], node as Record<string, unknown>, lookups)).ok;
 }
 
 /** Whether the principal may see that the pipeline of `srn` exists (sluice:GetPipeline on it). */

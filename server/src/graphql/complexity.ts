@@ -18,13 +18,22 @@ import { LimitExceededError } from "../domain/errors";
 
 /**
  * Scalars and enums are read with their object: free. An object field costs 1 plus its
- * selections; a paginated one (with `first`) its selections once per item it may return.
+ * selections; a paginated one (with `first` or `last`) its selections once per item it may
+ * return — a connection asked without either at its largest default page (50); `nodes(ids)` once
+ * per id.
  */
 const estimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
   if (isLeafType(getNamedType(field.type))) return 0;
-  if (typeof args.first === "number") return 1 + Math.max(1, childComplexity) * pageSize(args.first);
+  const items = Math.max(1, childComplexity);
+  if (typeof args.first === "number") return 1 + items * pageSize(args.first);
+  if (typeof args.last === "number") return 1 + items * pageSize(args.last);
+  if (field.args.some((arg) => arg.name === "last")) return 1 + items * DEFAULT_CONNECTION_PAGE;
+  if (Array.isArray(args.ids)) return 1 + items * pageSize(args.ids.length);
   return 1 + childComplexity;
 };
+
+/** The largest default page of a connection (auditEvents, notificationDeliveries). */
+const DEFAULT_CONNECTION_PAGE = 50;
 
 /**
  * No field serves pages of more than 10,000 items (actionLog; connections stop at 100): a larger

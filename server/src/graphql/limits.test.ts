@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { getIntrospectionQuery, GraphQLError, parse, type GraphQLSchema } from "graphql";
 import type { RequestLimits } from "../config";
 import { isStorable, storableText, unstorablePaths } from "../domain/storable-text";
+import { operationCost } from "./complexity";
 import { requestLimitErrors } from "./limits";
 import { createSchema } from "./schema";
 import { socketOperation } from "./socket-operation";
@@ -36,6 +37,21 @@ describe("request limits", () => {
     expect(errorsOf(`{ pipelines(first: 100) { nodes { name stages { name actions { name } } } } }`)).toEqual(
       [],
     );
+  });
+
+  it("costs a page read backward, a connection's default page and nodes(ids) by the items they may return", () => {
+    const cost = (query: string, variables: Record<string, unknown> = {}) =>
+      operationCost(schema, parse(query), undefined, variables);
+    const page = (args: string) => cost(`{ pipelines${args} { nodes { stages { name } } } }`);
+    expect(page("(last: 30)")).toBe(page("(first: 30)"));
+    expect(page("(last: 30)")).toBeGreaterThan(page("(last: 3)"));
+    // Without first or last: the largest default page (50), never one item.
+    expect(page("")).toBe(page("(first: 50)"));
+    const nodes = (n: number) =>
+      cost(`query ($ids: [ID!]!) { nodes(ids: $ids) { ... on Pipeline { stages { name } } } }`, {
+        ids: Array.from({ length: n }, (_, i) => `id${i}`),
+      });
+    expect(nodes(40)).toBeGreaterThan(nodes(4));
   });
 
   it("refuses more mutations than SLUICE_MAX_MUTATIONS in one request", () => {

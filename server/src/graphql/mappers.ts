@@ -1,4 +1,5 @@
 import type { ActionTypeDefinition } from "../domain/action-types/action-type";
+import type { ActionExecutionView, ExecutionView, StageExecutionView } from "../domain/execution";
 import type { PipelineDocument } from "../domain/pipeline/document";
 import type { PipelineVersionEntity } from "../persistence/entities/pipeline-version.entity";
 import type { PipelineEntity } from "../persistence/entities/pipeline.entity";
@@ -31,4 +32,21 @@ export function toPipelineType(entity: PipelineEntity, version?: PipelineVersion
 
 export function toActionTypeDeclaration(definition: ActionTypeDefinition): ActionTypeDeclarationType {
   return definition;
+}
+
+/** A stage of an execution, with what its global id and its authorization need. */
+export type StageInExecution = StageExecutionView & { executionId: string; pipelineName: string };
+export type ActionInExecution = ActionExecutionView & {
+  executionId: string;
+  pipelineName: string;
+  stageName: string;
+};
+
+export function stageInExecution(execution: ExecutionView, stage: StageExecutionView): StageInExecution {
+  const at = { executionId: execution.executionId, pipelineName: execution.pipelineName };
+  return {
+    ...stage,
+    ...at,
+    actions: stage.actions.map((action) => ({ ...action, ...at, stageName: stage.stageName })),
+  };
 }

@@ -12,6 +12,7 @@ import { VersionResolver } from "./resolvers/version.resolver";
 import { InstallationResolver } from "./resolvers/installation.resolver";
 import { AgentResolver } from "./resolvers/agent.resolver";
 import { LogResolver } from "./resolvers/log.resolver";
+import { NodeResolver } from "./resolvers/node.resolver";
 import { PipelineWebhookResolver } from "./resolvers/webhook.resolver";
 import { SecretResolver } from "./resolvers/secret.resolver";
 import {
@@ -52,6 +53,7 @@ export const resolvers = [
   VersionResolver,
   ArchiveResolver,
   SecretResolver,
+  NodeResolver,
 ] as const;
 
 /** The executable schema; the same object serves HTTP, graphql-ws and `schema.graphql`. */

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { DataSource, EntityManager } from "typeorm";
 import { storableText } from "../domain/storable-text";
-import { decodeCursor, encodeCursor } from "./cursor";
+import { cursorArgument, decodeCursor, encodeCursor, type PageQuery } from "./cursor";
 import { transaction } from "./transaction";
 
 export interface AuditEventRow {
@@ -141,40 +141,66 @@ export class AuditStore {
   }
 
   /**
-   * A page, newest first; `first + 1` rows so that the caller knows whether more exist. With
-   * `account`: the rows of what was done in that account and of what its principals did
-   * elsewhere (a role session in another account is in both accounts' log).
+   * A page, newest first: `page.size + 1` rows from the cursor on (backward: the newer ones before
+   * it, nearest first), so that the caller knows whether more exist.
    */
-  async page(filter: {
-    account?: string;
-    first: number;
-    after: string | null;
-    pipelineName: string | null;
-    principal: string | null;
-    operation: string | null;
-  }): Promise<AuditEventRow[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.account) {
-      const n = params.push(filter.account);
-      where.push(`(account = $${n} OR principal_account = $${n})`);
+  async page(page: PageQuery, filter: AuditFilter): Promise<AuditEventRow[]> {
+    const { where, params } = auditWhere(filter);
+    if (page.cursor) {
+      const [id] = decodeCursor<[string]>(page.cursor, ["digits"], cursorArgument(page));
+      where.push(`id ${page.backward ? ">" : "<"} $${params.push(id)}`);
     }
-    if (filter.after) where.push(`id < $${params.push(decodeCursor<[string]>(filter.after, ["string"])[0])}`);
-    if (filter.pipelineName) where.push(`pipeline_name = $${params.push(filter.pipelineName)}`);
-    if (filter.principal) where.push(`principal = $${params.push(filter.principal)}`);
-    if (filter.operation) where.push(`operation = $${params.push(filter.operation)}`);
     const rows: AuditEventRow[] = await this.db.query(
-      `SELECT id::text AS id, at, principal, operation, pipeline_name AS "pipelineName", target, arguments, outcome,
-              error, request_id AS "requestId", account, principal_account AS "principalAccount",
-              assumed_role AS "assumedRole"
-         FROM audit_events ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-        ORDER BY audit_events.id DESC LIMIT $${params.push(filter.first + 1)}`,
+      `${SELECT_AUDIT} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+        ORDER BY audit_events.id ${page.backward ? "ASC" : "DESC"} LIMIT $${params.push(page.size + 1)}`,
       params,
     );
     return rows;
   }
 
+  async count(filter: AuditFilter): Promise<number> {
+    const { where, params } = auditWhere(filter);
+    const rows: Array<{ count: string }> = await this.db.query(
+      `SELECT count(*) FROM audit_events ${where.length ? `WHERE ${where.join(" AND ")}` : ""}`,
+      params,
+    );
+    return Number(rows[0]!.count);
+  }
+
+  /** One event by its id; null when there is none (or the id is not one). */
+  async find(id: string): Promise<AuditEventRow | null> {
+    if (!/^\d{1,18}$/.test(id)) return null;
+    const rows: AuditEventRow[] = await this.db.query(`${SELECT_AUDIT} WHERE id = $1`, [id]);
+    return rows[0] ?? null;
+  }
+
   cursorOf(row: AuditEventRow): string {
     return encodeCursor([row.id]);
   }
+}
+
+export interface AuditFilter {
+  /** The rows of what was done in this account and of what its principals did elsewhere. */
+  account?: string;
+  pipelineName: string | null;
+  principal: string | null;
+  operation: string | null;
+}
+
+const SELECT_AUDIT = `SELECT id::text AS id, at, principal, operation, pipeline_name AS "pipelineName", target, arguments,
+       outcome, error, request_id AS "requestId", account, principal_account AS "principalAccount",
+       assumed_role AS "assumedRole"
+  FROM audit_events`;
+
+function auditWhere(filter: AuditFilter): { where: string[]; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.account) {
+    const n = params.push(filter.account);
+    where.push(`(account = $${n} OR principal_account = $${n})`);
+  }
+  if (filter.pipelineName) where.push(`pipeline_name = $${params.push(filter.pipelineName)}`);
+  if (filter.principal) where.push(`principal = $${params.push(filter.principal)}`);
+  if (filter.operation) where.push(`operation = $${params.push(filter.operation)}`);
+  return { where, params };
 }

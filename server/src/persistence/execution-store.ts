@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from "typeorm";
-import { decodeCursor, encodeCursor } from "./cursor";
+import { cursorArgument, decodeCursor, encodeCursor, exactTime, type PageQuery } from "./cursor";
 import { PipelineEntity } from "./entities/pipeline.entity";
 
 export interface OutboxMessage {
@@ -253,32 +253,45 @@ export class ExecutionStore {
     return (rows[0] as ExecutionRow<View> | undefined) ?? null;
   }
 
-  /** Newest first; keyset pagination on (start_time, id). Fetches `first + 1` rows. */
+  /**
+   * Newest first; keyset pagination on (start_time, id): `page.size + 1` rows from the cursor on
+   * (backward: the newer ones before it, nearest first), each with its cursor.
+   */
   async pageExecutions<View>(
     pipelineId: string,
-    first: number,
-    after: string | null,
+    page: PageQuery,
     statuses: string[] | null,
-  ): Promise<ExecutionRow<View>[]> {
-    const params: unknown[] = [pipelineId, first + 1];
+  ): Promise<Array<ExecutionRow<View> & { cursor: string }>> {
+    const params: unknown[] = [pipelineId, page.size + 1];
     let where = "pipeline_id = $1";
     if (statuses && statuses.length > 0) {
       params.push(statuses);
       where += ` AND status = ANY($${params.length})`;
     }
-    if (after) {
-      const [at, id] = decodeCursor<[string, string]>(after, ["string", "string"]);
-      params.push(new Date(at), id);
-      where += ` AND (start_time, id) < ($${params.length - 1}, $${params.length})`;
+    if (page.cursor) {
+      const [at, id] = decodeCursor<[string, string]>(page.cursor, ["time", "uuid"], cursorArgument(page));
+      params.push(at, id);
+      where += ` AND (start_time, id) ${page.backward ? ">" : "<"} ($${params.length - 1}::timestamptz, $${params.length}::uuid)`;
     }
-    return this.db.query(
-      `${SELECT_EXECUTION} WHERE ${where} ORDER BY start_time DESC, id DESC LIMIT $2`,
+    const direction = page.backward ? "ASC" : "DESC";
+    const rows: Array<ExecutionRow<View> & { cursorAt: string }> = await this.db.query(
+      `${SELECT_EXECUTION.replace(" FROM ", `, ${exactTime("start_time")} AS "cursorAt" FROM `)} WHERE ${where}
+        ORDER BY start_time ${direction}, id ${direction} LIMIT $2`,
       params,
     );
+    return rows.map(({ cursorAt, ...row }) => ({
+      ...(row as ExecutionRow<View>),
+      cursor: encodeCursor([cursorAt, row.id]),
+    }));
   }
 
-  static executionCursor(row: ExecutionRow<unknown>): string {
-    return encodeCursor([new Date(row.startTime).toISOString(), row.id]);
+  async countExecutions(pipelineId: string, statuses: string[] | null): Promise<number> {
+    const filtered = statuses && statuses.length > 0;
+    const rows: Array<{ count: string }> = await this.db.query(
+      `SELECT count(*) FROM pipeline_executions WHERE pipeline_id = $1${filtered ? " AND status = ANY($2)" : ""}`,
+      filtered ? [pipelineId, statuses] : [pipelineId],
+    );
+    return Number(rows[0]!.count);
   }
 
   /** The pipeline and execution an action execution belongs to. */

@@ -4,7 +4,7 @@ import type { NotifiedEvent } from "../domain/notifications/events";
 import type { Notification } from "../domain/notifications/messages";
 import type { DetailLevel, RuleFilter } from "../domain/notifications/rules";
 import type { TargetKind, TargetSettings } from "../domain/notifications/targets";
-import { decodeCursor, encodeCursor } from "./cursor";
+import { cursorArgument, decodeCursor, encodeCursor, exactTime, type PageQuery } from "./cursor";
 import { openTargetSettings, sealTargetSettings } from "./installation-secrets";
 import { queryReturning } from "./returning";
 import type { SecretVault } from "./secret-vault";
@@ -539,42 +539,41 @@ export class NotificationStore {
     );
   }
 
-  /** A page, newest first; `first + 1` rows so that the caller knows whether more exist. */
-  async pageDeliveries(filter: {
-    first: number;
-    after: string | null;
-    ruleId: string | null;
-    targetId: string | null;
-    status: DeliveryStatus | null;
-    pipelineName: string | null;
-    executionId: string | null;
-  }): Promise<DeliveryRow[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.after) {
-      const [at, id] = decodeCursor<[string, string]>(filter.after, ["string", "string"]);
-      where.push(`(d.created_at, d.id) < ($${params.push(at)}::timestamptz, $${params.push(id)}::uuid)`);
+  /**
+   * A page, newest first: `page.size + 1` rows from the cursor on (backward: the newer ones before
+   * it, nearest first), each with its cursor.
+   */
+  async pageDeliveries(
+    page: PageQuery,
+    filter: DeliveryFilter,
+  ): Promise<Array<DeliveryRow & { cursor: string }>> {
+    const found = deliveryWhere(filter);
+    if (!found) return [];
+    const { where, params } = found;
+    if (page.cursor) {
+      const [at, id] = decodeCursor<[string, string]>(page.cursor, ["time", "uuid"], cursorArgument(page));
+      where.push(
+        `(d.created_at, d.id) ${page.backward ? ">" : "<"} ($${params.push(at)}::timestamptz, $${params.push(id)}::uuid)`,
+      );
     }
-    for (const [column, value, cast] of [
-      ["rule_id", filter.ruleId, "uuid"],
-      ["target_id", filter.targetId, "uuid"],
-      ["execution_id", filter.executionId, "uuid"],
-    ] as const) {
-      if (value == null) continue;
-      if (!isUuid(value)) return [];
-      where.push(`d.${column} = $${params.push(value)}::${cast}`);
-    }
-    if (filter.status) where.push(`d.status = $${params.push(filter.status)}`);
-    if (filter.pipelineName) where.push(`d.pipeline_name = $${params.push(filter.pipelineName)}`);
-    return this.db.query(
-      `SELECT ${DELIVERY_COLUMNS} FROM notification_deliveries d ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-        ORDER BY d.created_at DESC, d.id DESC LIMIT $${params.push(filter.first + 1)}`,
+    const direction = page.backward ? "ASC" : "DESC";
+    const rows: Array<DeliveryRow & { cursorAt: string }> = await this.db.query(
+      `SELECT ${DELIVERY_COLUMNS}, ${exactTime("d.created_at")} AS "cursorAt" FROM notification_deliveries d
+        ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+        ORDER BY d.created_at ${direction}, d.id ${direction} LIMIT $${params.push(page.size + 1)}`,
       params,
     );
+    return rows.map(({ cursorAt, ...row }) => ({ ...row, cursor: encodeCursor([cursorAt, row.id]) }));
   }
 
-  cursorOf(row: DeliveryRow): string {
-    return encodeCursor([new Date(row.createdAt).toISOString(), row.id]);
+  async countDeliveries(filter: DeliveryFilter): Promise<number> {
+    const found = deliveryWhere(filter);
+    if (!found) return 0;
+    const rows: Array<{ count: string }> = await this.db.query(
+      `SELECT count(*) FROM notification_deliveries d ${found.where.length ? `WHERE ${found.where.join(" AND ")}` : ""}`,
+      found.params,
+    );
+    return Number(rows[0]!.count);
   }
 
   async attempts(deliveryId: string): Promise<AttemptRow[]> {
@@ -589,4 +588,30 @@ export class NotificationStore {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function isUuid(value: string): boolean {
   return UUID.test(value);
+}
+
+export interface DeliveryFilter {
+  ruleId: string | null;
+  targetId: string | null;
+  status: DeliveryStatus | null;
+  pipelineName: string | null;
+  executionId: string | null;
+}
+
+/** The filter as SQL; null when it can match nothing (an id that is not a UUID). */
+function deliveryWhere(filter: DeliveryFilter): { where: string[]; params: unknown[] } | null {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  for (const [column, value] of [
+    ["rule_id", filter.ruleId],
+    ["target_id", filter.targetId],
+    ["execution_id", filter.executionId],
+  ] as const) {
+    if (value == null) continue;
+    if (!isUuid(value)) return null;
+    where.push(`d.${column} = $${params.push(value)}::uuid`);
+  }
+  if (filter.status) where.push(`d.status = $${params.push(filter.status)}`);
+  if (filter.pipelineName) where.push(`d.pipeline_name = $${params.push(filter.pipelineName)}`);
+  return { where, params };
 }

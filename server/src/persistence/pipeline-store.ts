@@ -3,7 +3,7 @@ import type { ActionTypeDefinition } from "../domain/action-types/action-type";
 import { CustomActionTypeEntity } from "./entities/custom-action-type.entity";
 import { PipelineVersionEntity } from "./entities/pipeline-version.entity";
 import { PipelineEntity } from "./entities/pipeline.entity";
-import { decodeCursor, encodeCursor } from "./cursor";
+import { cursorArgument, decodeCursor, encodeCursor, exactTime, type PageQuery } from "./cursor";
 
 /** Reads of pipeline definitions; writes happen in the engine's transactions. */
 export class PipelineStore {
@@ -21,40 +21,52 @@ export class PipelineStore {
     return this.db.manager.findOneBy(PipelineVersionEntity, { pipelineId, version });
   }
 
-  /** Newest activity first; keyset pagination on (lastActivityAt, id). Fetches `first + 1` rows. */
-  async pageByActivity(first: number, after: string | null): Promise<PipelineEntity[]> {
+  /**
+   * Newest activity first; keyset pagination on (lastActivityAt, id): `page.size + 1` rows from
+   * the cursor on (backward: the rows before it, nearest first), each with its cursor.
+   */
+  async pageByActivity(page: PageQuery): Promise<Array<{ entity: PipelineEntity; cursor: string }>> {
+    const direction = page.backward ? "ASC" : "DESC";
+    const compare = page.backward ? ">" : "<";
     const query = this.db.manager
       .createQueryBuilder(PipelineEntity, "p")
-      .orderBy("p.lastActivityAt", "DESC")
-      .addOrderBy("p.id", "DESC")
-      .limit(first + 1);
-    if (after) {
-      const [at, id] = decodeCursor<[string, string]>(after, ["string", "string"]);
-      query.where("(p.last_activity_at, p.id) < (:at, :id)", { at: new Date(at), id });
+      .addSelect(exactTime("p.last_activity_at"), "cursor_at")
+      .orderBy("p.lastActivityAt", direction)
+      .addOrderBy("p.id", direction)
+      .limit(page.size + 1);
+    if (page.cursor) {
+      const [at, id] = decodeCursor<[string, string]>(page.cursor, ["time", "uuid"], cursorArgument(page));
+      query.where(`(p.last_activity_at, p.id) ${compare} (CAST(:at AS timestamptz), CAST(:id AS uuid))`, {
+        at,
+        id,
+      });
     }
-    return query.getMany();
+    const { entities, raw } = await query.getRawAndEntities<{ cursor_at: string }>();
+    return entities.map((entity, i) => ({ entity, cursor: encodeCursor([raw[i]!.cursor_at, entity.id]) }));
   }
 
-  static activityCursor(pipeline: PipelineEntity): string {
-    return encodeCursor([pipeline.lastActivityAt.toISOString(), pipeline.id]);
+  /** The names of every pipeline (for counting those a caller may list). */
+  async names(): Promise<string[]> {
+    const rows: Array<{ name: string }> = await this.db.query(`SELECT name FROM pipelines`);
+    return rows.map((r) => r.name);
   }
 
-  /** Newest version first. Fetches `first + 1` rows. */
-  async pageVersions(
-    pipelineId: string,
-    first: number,
-    after: string | null,
-  ): Promise<PipelineVersionEntity[]> {
+  /** Newest version first. Fetches `page.size + 1` rows (backward: the older ones before the cursor). */
+  async pageVersions(pipelineId: string, page: PageQuery): Promise<PipelineVersionEntity[]> {
     const query = this.db.manager
       .createQueryBuilder(PipelineVersionEntity, "v")
       .where("v.pipeline_id = :pipelineId", { pipelineId })
-      .orderBy("v.version", "DESC")
-      .limit(first + 1);
-    if (after) {
-      const [version] = decodeCursor<[number]>(after, ["number"]);
-      query.andWhere("v.version < :version", { version });
+      .orderBy("v.version", page.backward ? "ASC" : "DESC")
+      .limit(page.size + 1);
+    if (page.cursor) {
+      const [version] = decodeCursor<[number]>(page.cursor, ["number"], cursorArgument(page));
+      query.andWhere(`v.version ${page.backward ? ">" : "<"} :version`, { version });
     }
     return query.getMany();
+  }
+
+  countVersions(pipelineId: string): Promise<number> {
+    return this.db.manager.countBy(PipelineVersionEntity, { pipelineId });
   }
 
   static versionCursor(version: PipelineVersionEntity): string {

@@ -1,4 +1,4 @@
-import { getNamedType, isObjectType, type GraphQLArgument, type GraphQLField } from "graphql";
+import { getNamedType, isAbstractType, isObjectType, type GraphQLArgument, type GraphQLField } from "graphql";
 
 /** Arguments without a default must be sent. */
 export function required(arg: GraphQLArgument): boolean {
@@ -13,7 +13,7 @@ export function operationFor(
   const args = field.args.filter(required).map((a) => `${a.name}: $${a.name}`);
   const vars = field.args.filter(required).map((a) => `$${a.name}: ${a.type.toString()}`);
   const type = getNamedType(field.type);
-  const selection = isObjectType(type) ? ` { __typename }` : "";
+  const selection = isObjectType(type) || isAbstractType(type) ? ` { __typename }` : "";
   return `${kind}${vars.length ? `(${vars.join(", ")})` : ""} { ${field.name}${args.length ? `(${args.join(", ")})` : ""}${selection} }`;
 }
 

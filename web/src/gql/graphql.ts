@@ -4,6 +4,14 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** An action attempt's status. Queued: dispatched, no agent took it yet; a waiting approval is InProgress with approvalPending. */
+export type ActionExecutionStatus =
+  | 'Abandoned'
+  | 'Failed'
+  | 'InProgress'
+  | 'Queued'
+  | 'Succeeded';
+
 export type ActionInput = {
   actionTypeId: ActionTypeIdInput;
   awsMetadata?: unknown;
@@ -133,6 +141,51 @@ export type NotificationTargetKind =
   | 'TEAMS'
   | 'WEBHOOK';
 
+/** What a pipeline event reports: a change of an execution, stage, action, approval, transition or definition. */
+export type PipelineEventType =
+  | 'ACTION_ABANDONED'
+  | 'ACTION_FAILED'
+  | 'ACTION_QUEUED'
+  | 'ACTION_RETRY_SCHEDULED'
+  | 'ACTION_STARTED'
+  | 'ACTION_SUCCEEDED'
+  | 'APPROVAL_APPROVED'
+  | 'APPROVAL_NEEDED'
+  | 'APPROVAL_REJECTED'
+  | 'APPROVAL_TIMED_OUT'
+  | 'EXECUTION_CANCELLED'
+  | 'EXECUTION_FAILED'
+  | 'EXECUTION_RESUMED'
+  | 'EXECUTION_STARTED'
+  | 'EXECUTION_STOPPED'
+  | 'EXECUTION_STOPPING'
+  | 'EXECUTION_SUCCEEDED'
+  | 'EXECUTION_SUPERSEDED'
+  | 'EXECUTION_WAITING'
+  | 'PIPELINE_CREATED'
+  | 'PIPELINE_DELETED'
+  | 'PIPELINE_UPDATED'
+  | 'STAGE_CANCELLED'
+  | 'STAGE_FAILED'
+  | 'STAGE_RESUMED'
+  | 'STAGE_SKIPPED'
+  | 'STAGE_STARTED'
+  | 'STAGE_STOPPED'
+  | 'STAGE_STOPPING'
+  | 'STAGE_SUCCEEDED'
+  | 'TRANSITION_DISABLED'
+  | 'TRANSITION_ENABLED';
+
+/** An execution's status. Final: Stopped, Succeeded, Superseded, Failed, Cancelled (a retry resumes a Failed or Stopped one). */
+export type PipelineExecutionStatus =
+  | 'Cancelled'
+  | 'Failed'
+  | 'InProgress'
+  | 'Stopped'
+  | 'Stopping'
+  | 'Succeeded'
+  | 'Superseded';
+
 /** A pipeline document: the same fields `pipeline { document }` returns. */
 export type PipelineInput = {
   awsMetadata?: unknown;
@@ -171,6 +224,16 @@ export type RetryPolicyInput = {
   on: Array<string>;
 };
 
+/** A stage's status in an execution. */
+export type StageExecutionStatus =
+  | 'Cancelled'
+  | 'Failed'
+  | 'InProgress'
+  | 'Skipped'
+  | 'Stopped'
+  | 'Stopping'
+  | 'Succeeded';
+
 export type StageInput = {
   actions: Array<ActionInput>;
   awsMetadata?: unknown;
@@ -178,6 +241,25 @@ export type StageInput = {
   /** SUPERSEDE_PENDING_APPROVAL, or null. */
   onNewerRevision?: string | null | undefined;
 };
+
+/** What started an execution. */
+export type TriggerType =
+  | 'AutomatedRollback'
+  | 'CreatePipeline'
+  | 'ManualRollback'
+  | 'PollForSourceChanges'
+  | 'Schedule'
+  | 'StartPipelineExecution'
+  | 'Upload'
+  | 'Webhook';
+
+/** Why something waits: TRANSITION_DISABLED (the transition into the stage is disabled), STAGE_BUSY (another execution holds the stage), QUEUED (behind another execution, or no agent has taken the job yet), NO_AGENT (no online agent of its pool runs its type), RUN_ORDER (lower runOrders first). */
+export type WaitingReasonCode =
+  | 'NO_AGENT'
+  | 'QUEUED'
+  | 'RUN_ORDER'
+  | 'STAGE_BUSY'
+  | 'TRANSITION_DISABLED';
 
 export type AgentsViewQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -192,12 +274,12 @@ export type AgentsViewEventsSubscription = { agentEvents: { status: AgentStatus,
 export type JobsWaitingForAgentsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type JobsWaitingForAgentsQuery = { pipelines: { nodes: Array<{ name: string, executions: { nodes: Array<{ id: string, stages: Array<{ name: string, actions: Array<{ name: string, actionTypeId: { category: string, provider: string }, waitingReason: { code: string, message: string, since: string } | null }> }> }> } }> } };
+export type JobsWaitingForAgentsQuery = { pipelines: { nodes: Array<{ name: string, executions: { nodes: Array<{ id: string, stages: Array<{ name: string, actions: Array<{ name: string, actionTypeId: { category: string, provider: string }, waitingReason: { code: WaitingReasonCode, message: string, since: string } | null }> }> }> } }> } };
 
 export type WaitingJobsEventsSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type WaitingJobsEventsSubscription = { pipelineEvents: { pipelineName: string, type: string } };
+export type WaitingJobsEventsSubscription = { pipelineEvents: { pipelineName: string, type: PipelineEventType } };
 
 export type AuditEventsQueryVariables = Exact<{
   first: number;
@@ -256,25 +338,25 @@ export type ExecutionViewQueryVariables = Exact<{
 }>;
 
 
-export type ExecutionViewQuery = { pipelineExecution: { id: string, pipelineName: string, pipelineVersion: number, status: string, statusSummary: string | null, startTime: string, endTime: string | null, trigger: { triggerType: string, triggerDetail: string | null }, waitingReason: { message: string } | null, sourceRevisions: Array<{ actionName: string, revisionId: string, revisionSummary: string | null, revisionUrl: string | null }>, variables: Array<{ name: string, resolvedValue: string }>, artifacts: Array<{ name: string, size: number, sha256: string }>, stages: Array<{ name: string, status: string | null, startTime: string | null, endTime: string | null, actions: Array<{ id: string | null, name: string, runOrder: number, status: string | null, startTime: string | null, endTime: string | null, summary: string | null, approvalPending: boolean, attempt: number, outputVariables: Record<string, unknown>, agent: { name: string } | null, approval: { approved: boolean, by: string, at: string, summary: string } | null, errorDetails: { message: string } | null, actionTypeId: { category: string } }> }> } | null };
+export type ExecutionViewQuery = { pipelineExecution: { id: string, pipelineName: string, pipelineVersion: number, status: PipelineExecutionStatus, statusSummary: string | null, startTime: string, endTime: string | null, trigger: { triggerType: TriggerType, triggerDetail: string | null }, waitingReason: { message: string } | null, sourceRevisions: Array<{ actionName: string, revisionId: string, revisionSummary: string | null, revisionUrl: string | null }>, variables: Array<{ name: string, resolvedValue: string }>, artifacts: Array<{ name: string, size: number, sha256: string }>, stages: Array<{ name: string, status: StageExecutionStatus | null, startTime: string | null, endTime: string | null, actions: Array<{ id: string | null, name: string, runOrder: number, status: ActionExecutionStatus | null, startTime: string | null, endTime: string | null, summary: string | null, approvalPending: boolean, attempt: number, outputVariables: Record<string, unknown>, agent: { name: string } | null, approval: { approved: boolean, by: string, at: string, summary: string } | null, errorDetails: { message: string } | null, actionTypeId: { category: string } }> }> } | null };
 
 export type ExecutionViewEventsSubscriptionVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type ExecutionViewEventsSubscription = { executionEvents: { sequence: number | null, type: string } };
+export type ExecutionViewEventsSubscription = { executionEvents: { sequence: number | null, type: PipelineEventType } };
 
 export type PipelineHistoryQueryVariables = Exact<{
   name: string;
   first: number;
   after?: string | null | undefined;
-  status?: Array<string> | string | null | undefined;
+  status?: Array<PipelineExecutionStatus> | PipelineExecutionStatus | null | undefined;
   chart: number;
 }>;
 
 
-export type PipelineHistoryQuery = { pipeline: { id: string, name: string, executions: { nodes: Array<{ id: string, status: string, statusSummary: string | null, startTime: string, endTime: string | null, pipelineVersion: number, trigger: { triggerType: string, triggerDetail: string | null }, sourceRevisions: Array<{ actionName: string, revisionId: string, revisionSummary: string | null, revisionUrl: string | null }>, stages: Array<{ actions: Array<{ name: string, outputVariables: Record<string, unknown> }> }> }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } }, recent: { nodes: Array<{ id: string, status: string, startTime: string, endTime: string | null }> } } | null };
+export type PipelineHistoryQuery = { pipeline: { id: string, name: string, executions: { nodes: Array<{ id: string, status: PipelineExecutionStatus, statusSummary: string | null, startTime: string, endTime: string | null, pipelineVersion: number, trigger: { triggerType: TriggerType, triggerDetail: string | null }, sourceRevisions: Array<{ actionName: string, revisionId: string, revisionSummary: string | null, revisionUrl: string | null }>, stages: Array<{ actions: Array<{ name: string, outputVariables: Record<string, unknown> }> }> }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } }, recent: { nodes: Array<{ id: string, status: PipelineExecutionStatus, startTime: string, endTime: string | null }> } } | null };
 
 export type ActionLogPageQueryVariables = Exact<{
   id: string | number;
@@ -297,7 +379,7 @@ export type LogActionQueryVariables = Exact<{
 }>;
 
 
-export type LogActionQuery = { pipelineExecution: { id: string, pipelineName: string, stages: Array<{ name: string, actions: Array<{ id: string | null, name: string, status: string | null }> }> } | null };
+export type LogActionQuery = { pipelineExecution: { id: string, pipelineName: string, stages: Array<{ name: string, actions: Array<{ id: string | null, name: string, status: ActionExecutionStatus | null }> }> } | null };
 
 export type PipelineNotificationsQueryVariables = Exact<{
   name: string;
@@ -341,14 +423,14 @@ export type PipelineViewQueryVariables = Exact<{
 }>;
 
 
-export type PipelineViewQuery = { pipeline: { id: string, name: string, version: number, executionMode: ExecutionMode, stages: Array<{ name: string, actions: Array<{ name: string, runOrder: number, actionTypeId: { category: string, provider: string } }> }>, state: { stages: Array<{ name: string, inboundTransition: { enabled: boolean, disabledReason: string | null, disabledBy: string | null, disabledAt: string | null } | null, latestExecution: { executionId: string, status: string } | null, waitingExecutions: Array<{ executionId: string, waitingReason: { code: string, message: string, since: string } | null }>, actions: Array<{ name: string, latestExecution: { actionExecutionId: string, executionId: string, status: string, lastStatusChange: string, approvalPending: boolean, summary: string | null, errorDetails: { code: string, message: string } | null } | null }> }> }, executions: { nodes: Array<{ id: string, status: string, statusSummary: string | null, startTime: string, endTime: string | null, currentStage: { stageName: string, entered: boolean } | null, waitingReason: { code: string, message: string } | null, sourceRevisions: Array<{ actionName: string, revisionId: string, revisionSummary: string | null }>, stages: Array<{ name: string, status: string | null, actions: Array<{ id: string | null, name: string, status: string | null, startTime: string | null, endTime: string | null, outputVariables: Record<string, unknown>, waitingReason: { code: string, message: string } | null }> }> }> } } | null };
+export type PipelineViewQuery = { pipeline: { id: string, name: string, version: number, executionMode: ExecutionMode, stages: Array<{ name: string, actions: Array<{ name: string, runOrder: number, actionTypeId: { category: string, provider: string } }> }>, state: { stages: Array<{ name: string, inboundTransition: { enabled: boolean, disabledReason: string | null, disabledBy: string | null, disabledAt: string | null } | null, latestExecution: { executionId: string, status: StageExecutionStatus } | null, waitingExecutions: Array<{ executionId: string, waitingReason: { code: WaitingReasonCode, message: string, since: string } | null }>, actions: Array<{ name: string, latestExecution: { actionExecutionId: string, executionId: string, status: ActionExecutionStatus, lastStatusChange: string, approvalPending: boolean, summary: string | null, errorDetails: { code: string, message: string } | null } | null }> }> }, executions: { nodes: Array<{ id: string, status: PipelineExecutionStatus, statusSummary: string | null, startTime: string, endTime: string | null, currentStage: { stageName: string, entered: boolean } | null, waitingReason: { code: WaitingReasonCode, message: string } | null, sourceRevisions: Array<{ actionName: string, revisionId: string, revisionSummary: string | null }>, stages: Array<{ name: string, status: StageExecutionStatus | null, actions: Array<{ id: string | null, name: string, status: ActionExecutionStatus | null, startTime: string | null, endTime: string | null, outputVariables: Record<string, unknown>, waitingReason: { code: WaitingReasonCode, message: string } | null }> }> }> } } | null };
 
 export type PipelineViewEventsSubscriptionVariables = Exact<{
   name: string;
 }>;
 
 
-export type PipelineViewEventsSubscription = { pipelineEvents: { type: string, at: string, executionId: string | null, stageName: string | null, actionName: string | null, status: string | null } };
+export type PipelineViewEventsSubscription = { pipelineEvents: { type: PipelineEventType, at: string, executionId: string | null, stageName: string | null, actionName: string | null, status: string | null } };
 
 export type ReleaseChangeMutationVariables = Exact<{
   name: string;
@@ -356,7 +438,7 @@ export type ReleaseChangeMutationVariables = Exact<{
 }>;
 
 
-export type ReleaseChangeMutation = { releaseChange: { id: string, status: string } };
+export type ReleaseChangeMutation = { releaseChange: { id: string, status: PipelineExecutionStatus } };
 
 export type StopExecutionMutationVariables = Exact<{
   id: string | number;
@@ -365,7 +447,7 @@ export type StopExecutionMutationVariables = Exact<{
 }>;
 
 
-export type StopExecutionMutation = { stopExecution: { id: string, status: string } };
+export type StopExecutionMutation = { stopExecution: { id: string, status: PipelineExecutionStatus } };
 
 export type RetryStageMutationVariables = Exact<{
   id: string | number;
@@ -373,7 +455,7 @@ export type RetryStageMutationVariables = Exact<{
 }>;
 
 
-export type RetryStageMutation = { retryStage: { id: string, status: string } };
+export type RetryStageMutation = { retryStage: { id: string, status: PipelineExecutionStatus } };
 
 export type ToggleTransitionMutationVariables = Exact<{
   name: string;
@@ -392,7 +474,7 @@ export type PutApprovalResultMutationVariables = Exact<{
 }>;
 
 
-export type PutApprovalResultMutation = { putApprovalResult: { id: string | null, status: string | null } };
+export type PutApprovalResultMutation = { putApprovalResult: { id: string | null, status: ActionExecutionStatus | null } };
 
 export type ApprovalDetailsQueryVariables = Exact<{
   id: string | number;
@@ -404,17 +486,17 @@ export type ApprovalDetailsQuery = { pipelineExecution: { id: string, sourceRevi
 export type PipelinesListQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type PipelinesListQuery = { pipelines: { nodes: Array<{ id: string, name: string, lastActivityAt: string, state: { stages: Array<{ name: string, latestExecution: { executionId: string, status: string } | null }> }, executions: { nodes: Array<{ id: string, status: string, startTime: string, waitingReason: { code: string, message: string } | null, sourceRevisions: Array<{ actionName: string, revisionId: string, revisionSummary: string | null }>, stages: Array<{ name: string, actions: Array<{ name: string, outputVariables: Record<string, unknown>, waitingReason: { code: string, message: string } | null }> }> }> } }> } };
+export type PipelinesListQuery = { pipelines: { nodes: Array<{ id: string, name: string, lastActivityAt: string, state: { stages: Array<{ name: string, latestExecution: { executionId: string, status: StageExecutionStatus } | null }> }, executions: { nodes: Array<{ id: string, status: PipelineExecutionStatus, startTime: string, waitingReason: { code: WaitingReasonCode, message: string } | null, sourceRevisions: Array<{ actionName: string, revisionId: string, revisionSummary: string | null }>, stages: Array<{ name: string, actions: Array<{ name: string, outputVariables: Record<string, unknown>, waitingReason: { code: WaitingReasonCode, message: string } | null }> }> }> } }> } };
 
 export type AllPipelineEventsSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type AllPipelineEventsSubscription = { pipelineEvents: { pipelineName: string, type: string, at: string } };
+export type AllPipelineEventsSubscription = { pipelineEvents: { pipelineName: string, type: PipelineEventType, at: string } };
 
 
 export const AgentsViewDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"AgentsView"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"agents"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"pool"}},{"kind":"Field","name":{"kind":"Name","value":"labels"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"capacity"}},{"kind":"Field","name":{"kind":"Name","value":"runningJobs"}},{"kind":"Field","name":{"kind":"Name","value":"running"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"jobId"}},{"kind":"Field","name":{"kind":"Name","value":"attempt"}}]}},{"kind":"Field","name":{"kind":"Name","value":"lastHeartbeat"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"protocolVersion"}},{"kind":"Field","name":{"kind":"Name","value":"revoked"}}]}},{"kind":"Field","name":{"kind":"Name","value":"version"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"server"}},{"kind":"Field","name":{"kind":"Name","value":"protocol"}}]}}]}}]} as unknown as DocumentNode<AgentsViewQuery, AgentsViewQueryVariables>;
 export const AgentsViewEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"AgentsViewEvents"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"agentEvents"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"agent"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}}]}}]}}]} as unknown as DocumentNode<AgentsViewEventsSubscription, AgentsViewEventsSubscriptionVariables>;
-export const JobsWaitingForAgentsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"JobsWaitingForAgents"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pipelines"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"100"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"executions"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"10"}},{"kind":"Argument","name":{"kind":"Name","value":"status"},"value":{"kind":"ListValue","values":[{"kind":"StringValue","value":"InProgress","block":false}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"stages"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"actions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"actionTypeId"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"category"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}}]}},{"kind":"Field","name":{"kind":"Name","value":"waitingReason"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"since"}}]}}]}}]}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<JobsWaitingForAgentsQuery, JobsWaitingForAgentsQueryVariables>;
+export const JobsWaitingForAgentsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"JobsWaitingForAgents"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pipelines"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"100"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"executions"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"10"}},{"kind":"Argument","name":{"kind":"Name","value":"status"},"value":{"kind":"ListValue","values":[{"kind":"EnumValue","value":"InProgress"}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"stages"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"actions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"actionTypeId"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"category"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}}]}},{"kind":"Field","name":{"kind":"Name","value":"waitingReason"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"since"}}]}}]}}]}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<JobsWaitingForAgentsQuery, JobsWaitingForAgentsQueryVariables>;
 export const WaitingJobsEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"WaitingJobsEvents"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pipelineEvents"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pipelineName"}},{"kind":"Field","name":{"kind":"Name","value":"type"}}]}}]}}]} as unknown as DocumentNode<WaitingJobsEventsSubscription, WaitingJobsEventsSubscriptionVariables>;
 export const AuditEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"AuditEvents"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"pipelineName"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"principal"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"operation"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"auditEvents"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"pipelineName"},"value":{"kind":"Variable","name":{"kind":"Name","value":"pipelineName"}}},{"kind":"Argument","name":{"kind":"Name","value":"principal"},"value":{"kind":"Variable","name":{"kind":"Name","value":"principal"}}},{"kind":"Argument","name":{"kind":"Name","value":"operation"},"value":{"kind":"Variable","name":{"kind":"Name","value":"operation"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"at"}},{"kind":"Field","name":{"kind":"Name","value":"principal"}},{"kind":"Field","name":{"kind":"Name","value":"operation"}},{"kind":"Field","name":{"kind":"Name","value":"pipelineName"}},{"kind":"Field","name":{"kind":"Name","value":"target"}},{"kind":"Field","name":{"kind":"Name","value":"arguments"}},{"kind":"Field","name":{"kind":"Name","value":"outcome"}},{"kind":"Field","name":{"kind":"Name","value":"error"}},{"kind":"Field","name":{"kind":"Name","value":"requestId"}}]}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"endCursor"}},{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}}]}}]}}]}}]} as unknown as DocumentNode<AuditEventsQuery, AuditEventsQueryVariables>;
 export const EditorActionTypesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"EditorActionTypes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"actionTypes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"category"}},{"kind":"Field","name":{"kind":"Name","value":"owner"}},{"kind":"Field","name":{"kind":"Name","value":"provider"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"configurationProperties"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"required"}},{"kind":"Field","name":{"kind":"Name","value":"secret"}},{"kind":"Field","name":{"kind":"Name","value":"description"}},{"kind":"Field","name":{"kind":"Name","value":"type"}}]}},{"kind":"Field","name":{"kind":"Name","value":"inputArtifactDetails"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"minimumCount"}},{"kind":"Field","name":{"kind":"Name","value":"maximumCount"}}]}},{"kind":"Field","name":{"kind":"Name","value":"outputArtifactDetails"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"minimumCount"}},{"kind":"Field","name":{"kind":"Name","value":"maximumCount"}}]}}]}}]}}]} as unknown as DocumentNode<EditorActionTypesQuery, EditorActionTypesQueryVariables>;
@@ -425,7 +507,7 @@ export const EditorUpdatePipelineDocument = {"kind":"Document","definitions":[{"
 export const EditorImportPipelineDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"EditorImportPipeline"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"document"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"JSON"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"importPipeline"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"document"},"value":{"kind":"Variable","name":{"kind":"Name","value":"document"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pipeline"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"warnings"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<EditorImportPipelineMutation, EditorImportPipelineMutationVariables>;
 export const ExecutionViewDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ExecutionView"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pipelineExecution"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"pipelineName"}},{"kind":"Field","name":{"kind":"Name","value":"pipelineVersion"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"statusSummary"}},{"kind":"Field","name":{"kind":"Name","value":"startTime"}},{"kind":"Field","name":{"kind":"Name","value":"endTime"}},{"kind":"Field","name":{"kind":"Name","value":"trigger"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"triggerType"}},{"kind":"Field","name":{"kind":"Name","value":"triggerDetail"}}]}},{"kind":"Field","name":{"kind":"Name","value":"waitingReason"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}},{"kind":"Field","name":{"kind":"Name","value":"sourceRevisions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"actionName"}},{"kind":"Field","name":{"kind":"Name","value":"revisionId"}},{"kind":"Field","name":{"kind":"Name","value":"revisionSummary"}},{"kind":"Field","name":{"kind":"Name","value":"revisionUrl"}}]}},{"kind":"Field","name":{"kind":"Name","value":"variables"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"resolvedValue"}}]}},{"kind":"Field","name":{"kind":"Name","value":"artifacts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"size"}},{"kind":"Field","name":{"kind":"Name","value":"sha256"}}]}},{"kind":"Field","name":{"kind":"Name","value":"stages"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"startTime"}},{"kind":"Field","name":{"kind":"Name","value":"endTime"}},{"kind":"Field","name":{"kind":"Name","value":"actions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"runOrder"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"startTime"}},{"kind":"Field","name":{"kind":"Name","value":"endTime"}},{"kind":"Field","name":{"kind":"Name","value":"summary"}},{"kind":"Field","name":{"kind":"Name","value":"approvalPending"}},{"kind":"Field","name":{"kind":"Name","value":"attempt"}},{"kind":"Field","name":{"kind":"Name","value":"outputVariables"}},{"kind":"Field","name":{"kind":"Name","value":"agent"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"approval"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"approved"}},{"kind":"Field","name":{"kind":"Name","value":"by"}},{"kind":"Field","name":{"kind":"Name","value":"at"}},{"kind":"Field","name":{"kind":"Name","value":"summary"}}]}},{"kind":"Field","name":{"kind":"Name","value":"errorDetails"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"message"}}]}},{"kind":"Field","name":{"kind":"Name","value":"actionTypeId"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"category"}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<ExecutionViewQuery, ExecutionViewQueryVariables>;
 export const ExecutionViewEventsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"ExecutionViewEvents"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"executionEvents"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"executionId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sequence"}},{"kind":"Field","name":{"kind":"Name","value":"type"}}]}}]}}]} as unknown as DocumentNode<ExecutionViewEventsSubscription, ExecutionViewEventsSubscriptionVariables>;
-export const PipelineHistoryDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"PipelineHistory"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"name"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"status"}},"type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"chart"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pipeline"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"name"},"value":{"kind":"Variable","name":{"kind":"Name","value":"name"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"executions"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"status"},"value":{"kind":"Variable","name":{"kind":"Name","value":"status"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"statusSummary"}},{"kind":"Field","name":{"kind":"Name","value":"startTime"}},{"kind":"Field","name":{"kind":"Name","value":"endTime"}},{"kind":"Field","name":{"kind":"Name","value":"pipelineVersion"}},{"kind":"Field","name":{"kind":"Name","value":"trigger"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"triggerType"}},{"kind":"Field","name":{"kind":"Name","value":"triggerDetail"}}]}},{"kind":"Field","name":{"kind":"Name","value":"sourceRevisions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"actionName"}},{"kind":"Field","name":{"kind":"Name","value":"revisionId"}},{"kind":"Field","name":{"kind":"Name","value":"revisionSummary"}},{"kind":"Field","name":{"kind":"Name","value":"revisionUrl"}}]}},{"kind":"Field","name":{"kind":"Name","value":"stages"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"actions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"outputVariables"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"endCursor"}},{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}}]}}]}},{"kind":"Field","alias":{"kind":"Name","value":"recent"},"name":{"kind":"Name","value":"executions"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"chart"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"startTime"}},{"kind":"Field","name":{"kind":"Name","value":"endTime"}}]}}]}}]}}]}}]} as unknown as DocumentNode<PipelineHistoryQuery, PipelineHistoryQueryVariables>;
+export const PipelineHistoryDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"PipelineHistory"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"name"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"status"}},"type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"PipelineExecutionStatus"}}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"chart"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pipeline"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"name"},"value":{"kind":"Variable","name":{"kind":"Name","value":"name"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"executions"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"status"},"value":{"kind":"Variable","name":{"kind":"Name","value":"status"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"statusSummary"}},{"kind":"Field","name":{"kind":"Name","value":"startTime"}},{"kind":"Field","name":{"kind":"Name","value":"endTime"}},{"kind":"Field","name":{"kind":"Name","value":"pipelineVersion"}},{"kind":"Field","name":{"kind":"Name","value":"trigger"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"triggerType"}},{"kind":"Field","name":{"kind":"Name","value":"triggerDetail"}}]}},{"kind":"Field","name":{"kind":"Name","value":"sourceRevisions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"actionName"}},{"kind":"Field","name":{"kind":"Name","value":"revisionId"}},{"kind":"Field","name":{"kind":"Name","value":"revisionSummary"}},{"kind":"Field","name":{"kind":"Name","value":"revisionUrl"}}]}},{"kind":"Field","name":{"kind":"Name","value":"stages"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"actions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"outputVariables"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"endCursor"}},{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}}]}}]}},{"kind":"Field","alias":{"kind":"Name","value":"recent"},"name":{"kind":"Name","value":"executions"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"chart"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"startTime"}},{"kind":"Field","name":{"kind":"Name","value":"endTime"}}]}}]}}]}}]}}]} as unknown as DocumentNode<PipelineHistoryQuery, PipelineHistoryQueryVariables>;
 export const ActionLogPageDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ActionLogPage"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"actionLog"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"actionExecutionId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"5000"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sequence"}},{"kind":"Field","name":{"kind":"Name","value":"stream"}},{"kind":"Field","name":{"kind":"Name","value":"text"}},{"kind":"Field","name":{"kind":"Name","value":"at"}}]}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}},{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"complete"}}]}}]}}]} as unknown as DocumentNode<ActionLogPageQuery, ActionLogPageQueryVariables>;
 export const ActionLogFollowDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"ActionLogFollow"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"actionLog"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"actionExecutionId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"sequence"}},{"kind":"Field","name":{"kind":"Name","value":"stream"}},{"kind":"Field","name":{"kind":"Name","value":"text"}},{"kind":"Field","name":{"kind":"Name","value":"at"}}]}}]}}]} as unknown as DocumentNode<ActionLogFollowSubscription, ActionLogFollowSubscriptionVariables>;
 export const LogActionDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"LogAction"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pipelineExecution"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"pipelineName"}},{"kind":"Field","name":{"kind":"Name","value":"stages"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"actions"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]}}]}}]} as unknown as DocumentNode<LogActionQuery, LogActionQueryVariables>;

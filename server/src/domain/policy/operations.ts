@@ -266,6 +266,52 @@ export const fieldPermissions = {
   "Pipeline.executions": { action: "sluice:ListPipelineExecutions", resource: template("pipeline/{name}") },
 } as const satisfies Record<string, OperationPermission>;
 
+/**
+ * Global ids: `Query.node(id)` and `Query.nodes(ids)` take ids of any type below, so their root
+ * entry names the argument only; each node is then decided on its own, by its type's entry in
+ * `nodePermissions`, with the loaded object's fields as the arguments (`{name}` of a Pipeline, as
+ * in fieldPermissions). Every authenticated caller may ask; a node the caller may not read answers
+ * null, exactly as an unknown id does, so existence does not leak.
+ */
+export const nodeOperations = {
+  "Query.node": { ids: "id" },
+  "Query.nodes": { ids: "ids" },
+} as const satisfies Record<string, { ids: string }>;
+
+/** What reading a node of each type needs: the action of the query or list that shows it. */
+export const nodePermissions = {
+  Pipeline: { action: "sluice:GetPipeline", resource: template("pipeline/{name}") },
+  PipelineVersion: { action: "sluice:GetPipeline", resource: template("pipeline/{pipelineName}") },
+  PipelineExecution: {
+    action: "sluice:GetPipelineExecution",
+    resource: template("pipeline/{pipelineName}"),
+  },
+  StageExecution: { action: "sluice:GetPipelineExecution", resource: template("pipeline/{pipelineName}") },
+  ActionExecution: { action: "sluice:GetPipelineExecution", resource: template("pipeline/{pipelineName}") },
+  ActionAttempt: { action: "sluice:GetPipelineExecution", resource: template("pipeline/{pipelineName}") },
+  ActionTypeDeclaration: {
+    action: "sluice:ListActionTypes",
+    resource: template("action-type/{id.category}/{id.owner}/{id.provider}/{id.version}"),
+  },
+  Agent: { action: "sluice:ListAgents", resource: template("agent/{pool}/{name}") },
+  AgentToken: { action: "sluice:ManageAgents", resource: template("agent-token") },
+  ApiToken: { action: "sluice:ManageIdentity", resource: { kind: "principal", arg: "principal" } },
+  Policy: { action: "sluice:ManageIdentity", resource: template("policy/{name}") },
+  AuditEvent: { action: "sluice:ReadAudit", resource: template("audit") },
+  NotificationRule: { action: "sluice:ListNotificationRules", resource: template("notifications") },
+  NotificationTarget: { action: "sluice:ListNotificationTargets", resource: template("notifications") },
+  NotificationDelivery: {
+    action: "sluice:ListNotificationDeliveries",
+    resource: template("notifications"),
+  },
+} as const satisfies Record<string, OperationPermission>;
+
+export type NodeTypeName = keyof typeof nodePermissions;
+
+export function isNodeTypeName(name: string): name is NodeTypeName {
+  return Object.hasOwn(nodePermissions, name);
+}
+
 /** HTTP routes that act for a principal (the webhook route is authenticated by its signature). */
 export const routePermissions = {
   "GET /metrics": { action: "sluice:GetMetrics", resource: template("installation") },

@@ -24,12 +24,12 @@ import {
 } from "../../domain/execution";
 import { DEFAULT_POOL } from "@sluice/protocol";
 import type { AgentRow } from "../../persistence/agent-store";
-import { ExecutionStore } from "../../persistence/execution-store";
 import { asyncQueue } from "../async-queue";
 import { followExecution } from "../execution-stream";
 import type { GraphQLContext } from "../context";
 import { shownConfiguration } from "../secrets";
-import { Connection, checkPageSize, toConnection } from "../types/connection";
+import { Connection, PAGE_ARG_DESCRIPTIONS, pageQuery, toConnection } from "../types/connection";
+import { PipelineExecutionStatusEnum } from "../types/enums";
 import { JSONObjectScalar } from "../types/scalars";
 import {
   ActionAttemptType,
@@ -40,11 +40,13 @@ import {
   PipelineEventType,
   PipelineExecutionType,
   PipelineStateType,
+  StageExecutionType,
   TransitionStateType,
   WaitingReasonType,
 } from "../types/execution.type";
 import { PipelineVariableOverride, RetryModeEnum, SourceRevisionInput } from "../types/execution.input";
 import { PipelineType } from "../types/pipeline.type";
+import { stageInExecution, type StageInExecution } from "../mappers";
 
 const PipelineExecutionConnection = Connection(PipelineExecutionType, "PipelineExecution");
 
@@ -73,17 +75,28 @@ export class PipelineStateResolver {
   async executions(
     @Root() pipeline: PipelineType,
     @Ctx() ctx: GraphQLContext,
-    @Arg("first", () => Int, { defaultValue: 20, description: "1–100." }) first: number,
-    @Arg("after", () => String, { nullable: true }) after: string | null,
-    @Arg("status", () => [String], {
+    @Arg("first", () => Int, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.first(20) })
+    first: number | null,
+    @Arg("after", () => String, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.after })
+    after: string | null,
+    @Arg("status", () => [PipelineExecutionStatusEnum], {
       nullable: true,
       description: "Only executions with one of these statuses.",
     })
     status: string[] | null,
+    @Arg("last", () => Int, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.last }) last: number | null,
+    @Arg("before", () => String, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.before })
+    before: string | null,
   ) {
-    checkPageSize(first);
-    const rows = await ctx.engine.executions.pageExecutions<ExecutionView>(pipeline.id, first, after, status);
-    return toConnection(rows, first, ExecutionStore.executionCursor, view);
+    const page = pageQuery({ first, after, last, before }, 20);
+    const rows = await ctx.engine.executions.pageExecutions<ExecutionView>(pipeline.id, page, status);
+    return toConnection(
+      rows,
+      page,
+      (row) => row.cursor,
+      view,
+      () => ctx.engine.executions.countExecutions(pipeline.id, status),
+    );
   }
 }
 
@@ -97,6 +110,11 @@ export class ExecutionResolver {
   ): Promise<PipelineExecutionType | null> {
     const row = await ctx.engine.executions.findExecution<ExecutionView>(id);
     return row ? row.view : null;
+  }
+
+  @FieldResolver(() => [StageExecutionType])
+  stages(@Root() execution: ExecutionView): StageInExecution[] {
+    return execution.stages.map((stage) => stageInExecution(execution, stage));
   }
 
   @FieldResolver(() => [PipelineEventType], { description: "The execution's history, in sequence order." })
@@ -202,7 +220,7 @@ export class ExecutionResolver {
     if (summary.length > 512) throw badInput("summary", "summary must be at most 512 characters.");
     const row = await ctx.engine.putApprovalResult(actionExecutionId, approved, summary, ctx.principal!);
     const action = row.view.stages
-      .flatMap((s) => s.actions)
+      .flatMap((stage) => stageInExecution(row.view, stage).actions)
       .find((a) => a.attempts.some((t) => t.actionExecutionId === actionExecutionId));
     if (!action) throw new NotFoundError(`No action execution ${actionExecutionId} exists.`);
     return action;

@@ -17,14 +17,14 @@ import {
   UserType,
 } from "../types/identity.type";
 
-const tokenType = (row: ApiTokenRow): ApiTokenType => ({
+export const tokenType = (row: ApiTokenRow): ApiTokenType => ({
   ...row,
   principal: `${row.ownerKind}/${row.ownerName}`,
   roleSession: row.role
     ? `${formatSrn(row.role.account, { type: "role", name: row.role.name })} (session ${row.role.sessionName})`
     : null,
 });
-const policyType = (row: PolicyRow): PolicyType => ({
+export const policyType = (row: PolicyRow): PolicyType => ({
   ...row,
   document: row.document as unknown as Record<string, unknown>,
 });

@@ -20,7 +20,7 @@ import type { DeliveryRow, DeliveryStatus, RuleRow, TargetRow } from "../../pers
 import { asyncQueue } from "../async-queue";
 import { auditMutations } from "../audit";
 import type { GraphQLContext } from "../context";
-import { checkPageSize, toConnection } from "../types/connection";
+import { PAGE_ARG_DESCRIPTIONS, pageQuery, toConnection } from "../types/connection";
 import {
   NotificationAttemptType,
   NotificationDeliveryConnection,
@@ -32,7 +32,7 @@ import {
   NotificationTargetType,
 } from "../types/notification.type";
 
-function targetView(ctx: GraphQLContext, row: TargetRow): NotificationTargetType {
+export function targetView(ctx: GraphQLContext, row: TargetRow): NotificationTargetType {
   const settings = visibleSettings(row.kind, row.settings);
   const openUntil = row.circuitOpenUntil ? new Date(row.circuitOpenUntil) : null;
   return {
@@ -60,7 +60,7 @@ function targetView(ctx: GraphQLContext, row: TargetRow): NotificationTargetType
   };
 }
 
-function ruleView(row: RuleRow): NotificationRuleType {
+export function ruleView(row: RuleRow): NotificationRuleType {
   return {
     ...row,
     filter: row.filter
@@ -69,7 +69,7 @@ function ruleView(row: RuleRow): NotificationRuleType {
   };
 }
 
-function deliveryView(ctx: GraphQLContext, row: DeliveryRow): NotificationDeliveryType {
+export function deliveryView(ctx: GraphQLContext, row: DeliveryRow): NotificationDeliveryType {
   const notification = { ...row.notification, id: row.id };
   return {
     ...row,
@@ -239,29 +239,28 @@ export class NotificationDeliveryResolver {
   @Query(() => NotificationDeliveryConnection, { description: "The delivery log, newest first." })
   async notificationDeliveries(
     @Ctx() ctx: GraphQLContext,
-    @Arg("first", () => Int, { defaultValue: 50, description: "1–100." }) first: number,
-    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Arg("first", () => Int, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.first(50) })
+    first: number | null,
+    @Arg("after", () => String, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.after })
+    after: string | null,
     @Arg("ruleId", () => ID, { nullable: true }) ruleId: string | null,
     @Arg("targetId", () => ID, { nullable: true }) targetId: string | null,
     @Arg("status", () => NotificationDeliveryStatusEnum, { nullable: true }) status: DeliveryStatus | null,
     @Arg("pipelineName", () => String, { nullable: true }) pipelineName: string | null,
     @Arg("executionId", () => ID, { nullable: true }) executionId: string | null,
+    @Arg("last", () => Int, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.last }) last: number | null,
+    @Arg("before", () => String, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.before })
+    before: string | null,
   ) {
-    checkPageSize(first);
-    const rows = await ctx.notifications.store.pageDeliveries({
-      first,
-      after,
-      ruleId,
-      targetId,
-      status,
-      pipelineName,
-      executionId,
-    });
+    const page = pageQuery({ first, after, last, before }, 50);
+    const filter = { ruleId, targetId, status, pipelineName, executionId };
+    const rows = await ctx.notifications.store.pageDeliveries(page, filter);
     return toConnection(
       rows,
-      first,
-      (row) => ctx.notifications.store.cursorOf(row),
+      page,
+      (row) => row.cursor,
       (row) => deliveryView(ctx, row),
+      () => ctx.notifications.store.countDeliveries(filter),
     );
   }
 

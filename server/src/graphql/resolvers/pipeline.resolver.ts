@@ -21,7 +21,7 @@ import type { GraphQLContext } from "../context";
 import { toPipelineType } from "../mappers";
 import { shownConfiguration, shownDocument } from "../secrets";
 import { SECRET_MASK } from "../../domain/pipeline/secrets";
-import { Connection, checkPageSize, toConnection } from "../types/connection";
+import { Connection, PAGE_ARG_DESCRIPTIONS, pageQuery, toConnection } from "../types/connection";
 import { DocumentFormat } from "../types/enums";
 import { PipelineInput, StageEditInput } from "../types/pipeline.input";
 import { ActionType, ImportPipelinePayload, PipelineType, PipelineVersionType } from "../types/pipeline.type";
@@ -54,23 +54,35 @@ export class PipelineResolver {
   @Query(() => PipelineConnection, { description: "Pipelines, the most recently active first." })
   async pipelines(
     @Ctx() ctx: GraphQLContext,
-    @Arg("first", () => Int, { defaultValue: 20, description: "1–100." }) first: number,
-    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Arg("first", () => Int, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.first(20) })
+    first: number | null,
+    @Arg("after", () => String, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.after })
+    after: string | null,
+    @Arg("last", () => Int, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.last }) last: number | null,
+    @Arg("before", () => String, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.before })
+    before: string | null,
   ) {
-    checkPageSize(first);
+    const page = pageQuery({ first, after, last, before }, 20);
     // Only the pipelines the caller may list (sluice:ListPipelines on each): pages are read until
-    // `first` of them, and one more, are found, or the list ends.
-    const visible: PipelineEntity[] = [];
-    let cursor = after;
+    // `size` of them, and one more, are found, or the list ends.
+    const visible: Array<{ entity: PipelineEntity; cursor: string }> = [];
+    let cursor = page.cursor;
     for (;;) {
-      const rows = await ctx.store.pageByActivity(first, cursor);
+      const rows = await ctx.store.pageByActivity({ ...page, cursor });
       visible.push(
-        ...visibleItems(ctx.principal, "sluice:ListPipelines", rows, (r) => srnOf.pipeline(r.name)),
+        ...visibleItems(ctx.principal, "sluice:ListPipelines", rows, (r) => srnOf.pipeline(r.entity.name)),
       );
-      if (visible.length > first || rows.length <= first) break;
-      cursor = PipelineStore.activityCursor(rows.at(-1)!);
+      if (visible.length > page.size || rows.length <= page.size) break;
+      cursor = rows.at(-1)!.cursor;
     }
-    return toConnection(visible, first, PipelineStore.activityCursor, (row) => toPipelineType(row));
+    return toConnection(
+      visible,
+      page,
+      (row) => row.cursor,
+      (row) => toPipelineType(row.entity),
+      async () =>
+        visibleItems(ctx.principal, "sluice:ListPipelines", await ctx.store.names(), srnOf.pipeline).length,
+    );
   }
 
   @Authorized("sluice:GetPipeline")
@@ -109,17 +121,29 @@ export class PipelineResolver {
   async versions(
     @Root() pipeline: PipelineType,
     @Ctx() ctx: GraphQLContext,
-    @Arg("first", () => Int, { defaultValue: 20, description: "1–100." }) first: number,
-    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Arg("first", () => Int, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.first(20) })
+    first: number | null,
+    @Arg("after", () => String, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.after })
+    after: string | null,
+    @Arg("last", () => Int, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.last }) last: number | null,
+    @Arg("before", () => String, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.before })
+    before: string | null,
   ) {
-    checkPageSize(first);
-    const rows = await ctx.store.pageVersions(pipeline.id, first, after);
-    return toConnection(rows, first, PipelineStore.versionCursor, (v): PipelineVersionType => ({
-      version: v.version,
-      createdBy: v.createdBy,
-      createdAt: v.createdAt,
-      source: v.document,
-    }));
+    const page = pageQuery({ first, after, last, before }, 20);
+    const rows = await ctx.store.pageVersions(pipeline.id, page);
+    return toConnection(
+      rows,
+      page,
+      PipelineStore.versionCursor,
+      (v): PipelineVersionType => ({
+        version: v.version,
+        createdBy: v.createdBy,
+        createdAt: v.createdAt,
+        source: v.document,
+        pipelineName: pipeline.name,
+      }),
+      () => ctx.store.countVersions(pipeline.id),
+    );
   }
 
   @Authorized("sluice:CreatePipeline")

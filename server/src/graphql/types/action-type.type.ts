@@ -1,4 +1,5 @@
 import { Field, InputType, Int, ObjectType } from "type-graphql";
+import { NodeInterface } from "./node.type";
 import { ActionTypeIdType } from "./pipeline.type";
 
 @ObjectType("ActionConfigurationProperty")
@@ -46,7 +47,10 @@ export class ActionTypeSettingsType {
   thirdPartyConfigurationUrl!: string | null;
 }
 
-@ObjectType("ActionTypeDeclaration", { description: "A built-in or custom action type." })
+@ObjectType("ActionTypeDeclaration", {
+  implements: NodeInterface,
+  description: "A built-in or custom action type.",
+})
 export class ActionTypeDeclarationType {
   @Field(() => ActionTypeIdType)
   id!: ActionTypeIdType;

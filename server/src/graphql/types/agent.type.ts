@@ -1,4 +1,5 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
+import { NodeInterface } from "./node.type";
 import { ActionTypeIdType } from "./pipeline.type";
 import { JSONObjectScalar } from "./scalars";
 
@@ -23,7 +24,7 @@ export class RunningJobType {
   attempt!: number;
 }
 
-@ObjectType("Agent", { description: "A registered build agent." })
+@ObjectType("Agent", { implements: NodeInterface, description: "A registered build agent." })
 export class AgentType {
   @Field(() => ID)
   id!: string;
@@ -69,6 +70,7 @@ export class AgentType {
 }
 
 @ObjectType("AgentToken", {
+  implements: NodeInterface,
   description: "A token agents register with; the token itself is shown only once.",
 })
 export class AgentTokenType {

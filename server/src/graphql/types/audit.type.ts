@@ -1,8 +1,12 @@
 import { Field, ID, ObjectType } from "type-graphql";
+import { NodeInterface } from "./node.type";
 import { Connection } from "./connection";
 import { JSONObjectScalar } from "./scalars";
 
-@ObjectType("AuditEvent", { description: "A mutation someone made, and how it went." })
+@ObjectType("AuditEvent", {
+  implements: NodeInterface,
+  description: "A mutation someone made, and how it went.",
+})
 export class AuditEventType {
   @Field(() => ID)
   id!: string;

@@ -1,11 +1,21 @@
 import type { ClassType } from "type-graphql";
-import { Field, ObjectType } from "type-graphql";
+import { Field, Int, ObjectType } from "type-graphql";
 import { DomainError } from "../../domain/errors";
+import type { PageQuery } from "../../persistence/cursor";
 
-@ObjectType({ description: "Relay-style page information." })
+@ObjectType({ description: "Relay-style page information (GitHub's PageInfo)." })
 export class PageInfo {
-  @Field()
+  @Field({ description: "More edges follow the last one: ask again with `after: endCursor`." })
   hasNextPage!: boolean;
+
+  @Field({
+    description:
+      "More edges come before the first one: ask again with `before: startCursor`. Paging forward, true whenever `after` was given.",
+  })
+  hasPreviousPage!: boolean;
+
+  @Field(() => String, { nullable: true, description: "Cursor of the first edge; pass it as `before`." })
+  startCursor!: string | null;
 
   @Field(() => String, { nullable: true, description: "Cursor of the last edge; pass it as `after`." })
   endCursor!: string | null;
@@ -20,13 +30,15 @@ export interface ConnectionShape<T> {
   edges: Edge<T>[];
   nodes: T[];
   pageInfo: PageInfo;
+  /** Read only when the query asks for it (a getter: one COUNT, not one per page). */
+  readonly totalCount: Promise<number>;
 }
 
-/** Builds `XConnection { edges { cursor node } nodes pageInfo }` and `XEdge` for a node type. */
+/** Builds `XConnection { edges { cursor node } nodes pageInfo totalCount }` and `XEdge` for a node type. */
 export function Connection<T extends object>(nodeType: ClassType<T>, name: string) {
   @ObjectType(`${name}Edge`)
   class EdgeType {
-    @Field()
+    @Field({ description: "Where this edge is: pass it as `after` or `before`." })
     cursor!: string;
 
     @Field(() => nodeType)
@@ -43,33 +55,86 @@ export function Connection<T extends object>(nodeType: ClassType<T>, name: strin
 
     @Field(() => PageInfo)
     pageInfo!: PageInfo;
+
+    @Field(() => Int, {
+      description: "How many items the whole list holds, with its filters, over every page.",
+    })
+    totalCount!: number;
   }
   return ConnectionType;
 }
 
 export const MAX_PAGE_SIZE = 100;
 
-/** Turns a page fetched with `first + 1` rows into a connection of mapped nodes. */
+/** The paging arguments every connection field takes (GitHub's). */
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+export const PAGE_ARG_DESCRIPTIONS = {
+  first: (byDefault: number) =>
+    `The first n items after \`after\` (1–${MAX_PAGE_SIZE}; default ${byDefault}).`,
+  after: "A cursor: the items after it.",
+  last: `The last n items before \`before\` (1–${MAX_PAGE_SIZE}): paging backward.`,
+  before: "A cursor: the items before it (with `last`).",
+} as const;
+
+/**
+ * `first/after` (forward) or `last/before` (backward) as the stores read them; BAD_USER_INPUT,
+ * with the argument's path, for a size out of 1..100 or a mix of both directions.
+ */
+export function pageQuery(args: PageArgs, defaultSize: number): PageQuery {
+  const given = (v: unknown) => v !== null && v !== undefined;
+  const backward = given(args.last) || given(args.before);
+  if (backward && (given(args.first) || given(args.after))) {
+    const path = given(args.first) ? "first" : "after";
+    throw badPage(path, "Page forward with first/after or backward with last/before, not both.");
+  }
+  const sizeArg = backward ? "last" : "first";
+  const size = (backward ? args.last : args.first) ?? defaultSize;
+  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
+    throw badPage(sizeArg, `${sizeArg} must be an integer from 1 to ${MAX_PAGE_SIZE}.`);
+  }
+  return { size, cursor: (backward ? args.before : args.after) ?? null, backward };
+}
+
+function badPage(path: string, message: string): DomainError {
+  return new DomainError("BAD_USER_INPUT", message, { validationErrors: [{ path, message }] });
+}
+
+/**
+ * Turns a page the store read with `size + 1` rows (in the list's order, or against it when
+ * paging backward) into a connection of mapped nodes, in the list's order.
+ */
 export function toConnection<R, T>(
   rows: R[],
-  first: number,
+  page: PageQuery,
   cursorOf: (row: R) => string,
   map: (row: R) => T,
+  count: () => Promise<number>,
 ): ConnectionShape<T> {
-  const page = rows.slice(0, first);
-  const edges = page.map((row) => ({ cursor: cursorOf(row), node: map(row) }));
+  const more = rows.length > page.size;
+  const taken = rows.slice(0, page.size);
+  if (page.backward) taken.reverse();
+  const edges = taken.map((row) => ({ cursor: cursorOf(row), node: map(row) }));
+  const afterCursor = !page.backward && page.cursor !== null;
+  const beforeCursor = page.backward && page.cursor !== null;
+  let total: Promise<number> | null = null;
   return {
     edges,
     nodes: edges.map((edge) => edge.node),
-    pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null },
+    pageInfo: {
+      hasNextPage: page.backward ? beforeCursor : more,
+      hasPreviousPage: page.backward ? more : afterCursor,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    get totalCount() {
+      total ??= count();
+      return total;
+    },
   };
-}
-
-/** `first` of every connection: 1..100. */
-export function checkPageSize(first: number): void {
-  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
-    throw new DomainError("BAD_USER_INPUT", `first must be an integer from 1 to ${MAX_PAGE_SIZE}.`, {
-      validationErrors: [{ path: "first", message: `first must be an integer from 1 to ${MAX_PAGE_SIZE}.` }],
-    });
-  }
 }

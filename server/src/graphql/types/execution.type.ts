@@ -1,4 +1,13 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
+import {
+  ActionExecutionStatusEnum,
+  PipelineEventTypeEnum,
+  PipelineExecutionStatusEnum,
+  StageExecutionStatusEnum,
+  TriggerTypeEnum,
+  WaitingReasonCodeEnum,
+} from "./enums";
+import { NodeInterface } from "./node.type";
 import { ActionTypeIdType } from "./pipeline.type";
 import { DateTimeScalar, JSONObjectScalar } from "./scalars";
 
@@ -30,7 +39,7 @@ export class WaitingBlockerType {
 
 @ObjectType("WaitingReason", { description: "Why something does not move: nothing waits silently." })
 export class WaitingReasonType {
-  @Field({ description: "TRANSITION_DISABLED, STAGE_BUSY, QUEUED, NO_AGENT or RUN_ORDER." })
+  @Field(() => WaitingReasonCodeEnum)
   code!: string;
 
   @Field()
@@ -45,7 +54,7 @@ export class WaitingReasonType {
 
 @ObjectType("ExecutionTrigger")
 export class TriggerType {
-  @Field()
+  @Field(() => TriggerTypeEnum)
   triggerType!: string;
 
   @Field(() => String, { nullable: true })
@@ -136,7 +145,10 @@ export class TestReportType {
   skipped!: number;
 }
 
-@ObjectType("ActionAttempt", { description: "One run of an action: its own agent, result and times." })
+@ObjectType("ActionAttempt", {
+  implements: NodeInterface,
+  description: "One run of an action: its own agent, result and times.",
+})
 export class ActionAttemptType {
   @Field(() => ID, { name: "id" })
   actionExecutionId!: string;
@@ -157,7 +169,7 @@ export class ActionAttemptType {
   @Field(() => Int)
   attempt!: number;
 
-  @Field()
+  @Field(() => ActionExecutionStatusEnum)
   status!: string;
 
   @Field()
@@ -203,6 +215,7 @@ export class ActionAttemptType {
 }
 
 @ObjectType("ActionExecution", {
+  implements: NodeInterface,
   description: "An action of an execution; fields are those of its current attempt.",
 })
 export class ActionExecutionType {
@@ -222,10 +235,7 @@ export class ActionExecutionType {
   @Field(() => Int)
   runOrder!: number;
 
-  @Field(() => String, {
-    nullable: true,
-    description: "Queued, InProgress, Succeeded, Failed, Abandoned; null before it starts.",
-  })
+  @Field(() => ActionExecutionStatusEnum, { nullable: true, description: "null before it starts." })
   status!: string | null;
 
   @Field()
@@ -278,12 +288,15 @@ export class ActionExecutionType {
   attempts!: ActionAttemptType[];
 }
 
-@ObjectType("StageExecution")
+@ObjectType("StageExecution", { implements: NodeInterface })
 export class StageExecutionType {
   @Field({ name: "name" })
   stageName!: string;
 
-  @Field(() => String, { nullable: true, description: "null: the execution has not entered the stage." })
+  @Field(() => StageExecutionStatusEnum, {
+    nullable: true,
+    description: "null: the execution has not entered the stage.",
+  })
   status!: string | null;
 
   @Field(() => DateTimeScalar, { nullable: true })
@@ -305,7 +318,7 @@ export class CurrentStageType {
   entered!: boolean;
 }
 
-@ObjectType("PipelineExecution")
+@ObjectType("PipelineExecution", { implements: NodeInterface })
 export class PipelineExecutionType {
   @Field(() => ID, { name: "id" })
   executionId!: string;
@@ -316,7 +329,7 @@ export class PipelineExecutionType {
   @Field(() => Int)
   pipelineVersion!: number;
 
-  @Field({ description: "InProgress, Stopping, Stopped, Succeeded, Superseded, Failed or Cancelled." })
+  @Field(() => PipelineExecutionStatusEnum)
   status!: string;
 
   @Field(() => String, { nullable: true })
@@ -379,7 +392,7 @@ export class StageLatestExecutionType {
   @Field(() => ID)
   executionId!: string;
 
-  @Field()
+  @Field(() => StageExecutionStatusEnum)
   status!: string;
 }
 
@@ -403,7 +416,7 @@ export class ActionLatestExecutionType {
   @Field(() => Int)
   attempt!: number;
 
-  @Field()
+  @Field(() => ActionExecutionStatusEnum)
   status!: string;
 
   @Field()
@@ -460,7 +473,7 @@ export class PipelineEventType {
   @Field()
   pipelineName!: string;
 
-  @Field()
+  @Field(() => PipelineEventTypeEnum)
   type!: string;
 
   @Field(() => ID, { nullable: true })
@@ -478,7 +491,11 @@ export class PipelineEventType {
   @Field(() => ID, { nullable: true })
   actionExecutionId?: string;
 
-  @Field({ nullable: true })
+  @Field({
+    nullable: true,
+    description:
+      "The new status of what the event is about: a PipelineExecutionStatus, StageExecutionStatus or ActionExecutionStatus.",
+  })
   status?: string;
 
   @Field(() => Int, {

@@ -1,4 +1,5 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
+import { NodeInterface } from "./node.type";
 import { JSONObjectScalar } from "./scalars";
 
 @ObjectType("User", { description: "A person: signs in with API tokens (passwords and SSO come later)." })
@@ -46,7 +47,10 @@ export class ServiceAccountType {
   createdBy!: string;
 }
 
-@ObjectType("ApiToken", { description: "An API token of a user or a service account (never its secret)." })
+@ObjectType("ApiToken", {
+  implements: NodeInterface,
+  description: "An API token of a user or a service account (never its secret).",
+})
 export class ApiTokenType {
   @Field(() => ID)
   id!: string;
@@ -93,6 +97,7 @@ export class CreateApiTokenPayload {
 }
 
 @ObjectType("Policy", {
+  implements: NodeInterface,
   description: "A managed policy (ReadOnly, Operator, PipelineAdmin, Admin) or a customer one.",
 })
 export class PolicyType {

@@ -1,4 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
+import { NodeInterface } from "./node.type";
 import { NOTIFICATION_EVENT_TYPES } from "../../domain/notifications/events";
 import { DETAIL_LEVELS } from "../../domain/notifications/rules";
 import { TARGET_KINDS } from "../../domain/notifications/targets";
@@ -61,7 +62,10 @@ export class NotificationCircuitType {
   lastError!: string | null;
 }
 
-@ObjectType("NotificationTarget", { description: "Where notifications go; shared by any number of rules." })
+@ObjectType("NotificationTarget", {
+  implements: NodeInterface,
+  description: "Where notifications go; shared by any number of rules.",
+})
 export class NotificationTargetType {
   @Field(() => ID)
   id!: string;
@@ -116,7 +120,10 @@ export class NotificationRuleFilterType {
   branches!: string[];
 }
 
-@ObjectType("NotificationRule", { description: "Which pipeline events to send where." })
+@ObjectType("NotificationRule", {
+  implements: NodeInterface,
+  description: "Which pipeline events to send where.",
+})
 export class NotificationRuleType {
   @Field(() => ID)
   id!: string;
@@ -177,6 +184,7 @@ export class NotificationAttemptType {
 }
 
 @ObjectType("NotificationDelivery", {
+  implements: NodeInterface,
   description: "One message of one rule to one target, and its attempts.",
 })
 export class NotificationDeliveryType {

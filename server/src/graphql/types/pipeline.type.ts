@@ -1,4 +1,5 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
+import { NodeInterface } from "./node.type";
 import type { PipelineDocument } from "../../domain/pipeline/document";
 import { ExecutionModeEnum } from "./enums";
 import { DateTimeScalar, JSONObjectScalar, JSONScalar } from "./scalars";
@@ -165,7 +166,7 @@ export class PipelineTriggerType {
  * A pipeline at one of its versions (the current one unless a version was asked for). The
  * structure fields mirror the document, so that `document` can be posted back as PipelineInput.
  */
-@ObjectType("Pipeline")
+@ObjectType("Pipeline", { implements: NodeInterface })
 export class PipelineType {
   @Field(() => ID)
   id!: string;
@@ -216,7 +217,10 @@ export class PipelineType {
   source!: PipelineDocument;
 }
 
-@ObjectType("PipelineVersion", { description: "One immutable version of a pipeline's document." })
+@ObjectType("PipelineVersion", {
+  implements: NodeInterface,
+  description: "One immutable version of a pipeline's document.",
+})
 export class PipelineVersionType {
   @Field(() => Int)
   version!: number;
@@ -228,6 +232,9 @@ export class PipelineVersionType {
   createdAt!: Date;
 
   source!: PipelineDocument;
+
+  /** The pipeline it is a version of (its global id, and what reading it needs). */
+  pipelineName!: string;
 }
 
 @ObjectType("ImportWarning", { description: "A mapping the import made; nothing is dropped silently." })

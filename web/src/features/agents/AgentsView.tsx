@@ -49,7 +49,7 @@ const WAITING_JOBS = graphql(`
     pipelines(first: 100) {
       nodes {
         name
-        executions(first: 10, status: ["InProgress"]) {
+        executions(first: 10, status: [InProgress]) {
           nodes {
             id
             stages {

@@ -9,15 +9,30 @@ import { revisionOf } from "@/components/revision";
 import { Status } from "@/components/Status";
 import { elapsed, formatDuration, formatTime, useNow } from "@/components/time";
 import { graphql } from "@/gql";
+import type { PipelineExecutionStatus } from "@/gql/graphql";
 import { PIPELINE_EVENTS } from "../pipeline/queries";
 import { DurationChart } from "./DurationChart";
 
 const PAGE_SIZE = 20;
 const CHART_SIZE = 30;
-const STATUSES = ["InProgress", "Stopping", "Stopped", "Succeeded", "Superseded", "Failed", "Cancelled"];
+const STATUSES: PipelineExecutionStatus[] = [
+  "InProgress",
+  "Stopping",
+  "Stopped",
+  "Succeeded",
+  "Superseded",
+  "Failed",
+  "Cancelled",
+];
 
 const HISTORY = graphql(`
-  query PipelineHistory($name: String!, $first: Int!, $after: String, $status: [String!], $chart: Int!) {
+  query PipelineHistory(
+    $name: String!
+    $first: Int!
+    $after: String
+    $status: [PipelineExecutionStatus!]
+    $chart: Int!
+  ) {
     pipeline(name: $name) {
       id
       name
@@ -64,9 +79,9 @@ const HISTORY = graphql(`
 `);
 
 /** The status filter of a query string: one of STATUSES, or "" (all) for none or any other value. */
-function statusFilter(params: { get(name: string): string | null }): string {
+function statusFilter(params: { get(name: string): string | null }): PipelineExecutionStatus | "" {
   const value = params.get("status");
-  return value && STATUSES.includes(value) ? value : "";
+  return STATUSES.find((s) => s === value) ?? "";
 }
 
 /**
