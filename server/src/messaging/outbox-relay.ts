@@ -2,6 +2,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { natsNames, type NatsNames } from "@sluice/protocol";
 import type { DataSource } from "typeorm";
 import type { Logger } from "../logger";
+import type { MessageSigner } from "./message-signer";
 import type { NatsLink } from "./nats";
 
 /**
@@ -10,6 +11,8 @@ import type { NatsLink } from "./nats";
  * of one execution on their way to the subscribers of every copy.
  */
 export const OUTBOX_RELAY_LOCK = 736_411_001;
+
+const encoder = new TextEncoder();
 
 /**
  * Publishes what the engine wrote to the outbox, in order, to JetStream. The message id
@@ -30,6 +33,8 @@ export class OutboxRelay {
     private readonly nats: NatsLink,
     prefix: string,
     private readonly logger: Logger,
+    /** Signs jobs and cancels (PROTOCOL.md 11.5): agents obey nothing else. */
+    private readonly signer: MessageSigner,
     private readonly options: { idleMs: number; batch: number; busyMs: number } = {
       idleMs: 500,
       batch: 200,
@@ -115,12 +120,17 @@ export class OutboxRelay {
       const rows = taken.rows ?? [];
       if (rows.length === 0) return 0;
       // Cancels to one agent's own subject go over core NATS (no stream holds them): at most once,
-      // backed by the durable cancel subject the agent reads with every job heartbeat.
-      const acks = rows.map((row) =>
-        this.names.parse(row.subject)?.kind === "agentCancel"
-          ? nc.publish(row.subject, JSON.stringify(row.payload))
-          : js.publish(row.subject, JSON.stringify(row.payload), { msgID: row.msgId }),
-      );
+      // backed by the durable cancel subject the agent reads with every job heartbeat. Jobs and
+      // cancels are signed (signed at publishing, so a row relayed late is still fresh).
+      const acks = rows.map((row) => {
+        const body = encoder.encode(JSON.stringify(row.payload));
+        const kind = this.names.parse(row.subject)?.kind;
+        const signed = kind === "job" || kind === "cancel" || kind === "agentCancel";
+        const headers = signed ? this.signer.headers(row.subject, row.msgId, body) : undefined;
+        return kind === "agentCancel"
+          ? nc.publish(row.subject, body, { headers })
+          : js.publish(row.subject, body, { msgID: row.msgId, ...(headers ? { headers } : {}) });
+      });
       await Promise.all(acks);
       return rows.length;
     });
