@@ -304,3 +304,125 @@ it("runs the jobs the server signed, and refuses a job an agent made JetStream w
   }
   expect(agent.running()).toBe(true);
 });
+
+it("ignores a cancel an agent made JetStream send onto another agent's cancel subject: the job runs on", async () => {
+  const names = natsNames(t.natsPrefix);
+  const flag = path.join(scratch, "go");
+  const finished = path.join(scratch, "finished");
+  dataOf(
+    await t.gql(`mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`, {
+      input: {
+        name: "long",
+        stages: [
+          {
+            name: "Source",
+            actions: [
+              {
+                name: "Checkout",
+                actionTypeId: GIT,
+                configuration: { Repository: `file://${path.join(scratch, "repo")}`, Branch: "main" },
+                outputArtifacts: [{ name: "Src" }],
+              },
+            ],
+          },
+          {
+            name: "Build",
+            actions: [
+              {
+                name: "Wait",
+                actionTypeId: SHELL,
+                inputArtifacts: [{ name: "Src" }],
+                configuration: { Commands: `while [ ! -f ${flag} ]; do sleep 0.1; done\ntouch ${finished}` },
+              },
+            ],
+          },
+        ],
+      },
+    }),
+  );
+  const EXECUTION = `query { pipeline(name: "long") { executions(first: 1) { nodes { status stages { actions { id attempt status summary } } } } } }`;
+  const wait = await eventually(
+    async () => {
+      const { pipeline } = dataOf(await t.gql(EXECUTION));
+      const action = pipeline.executions.nodes[0]?.stages[1].actions[0];
+      return action?.status === "InProgress" ? action : undefined;
+    },
+    60_000,
+    "Wait running",
+  );
+  const { agents } = dataOf(await t.gql(`{ agents { id name } }`));
+  const agentId: string = agents.find((x: any) => x.name === "signing-1").id;
+
+  const key = createUser();
+  const rogue = (await (
+    await fetch(`${base}/agents/nats-credentials`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${await createToken("rogue-2")}`,
+      },
+      body: JSON.stringify({
+        publicKey: key.getPublicKey(),
+        name: "rogue-2",
+        pool: "default",
+        providers: [SHELL],
+      }),
+    })
+  ).json()) as NatsCredentialsReply;
+  const nc = await connect({
+    servers: nats.url,
+    authenticator: jwtAuthenticator(rogue.jwt, key.getSeed()),
+    inboxPrefix: rogue.inboxPrefix,
+    reconnect: false,
+    timeout: 30_000,
+  });
+  try {
+    const cancel = encode("cancel", { jobId: wait.id, attempt: wait.attempt, reason: "Forged" });
+    const ignored = (subject: string) =>
+      eventually(
+        async () =>
+          agent
+            .output()
+            .split("\n")
+            .some(
+              (line) =>
+                line.includes("ignoring a cancel the server did not sign") &&
+                line.includes(`"subject":"${subject}"`),
+            ),
+        30_000,
+        `the agent ignoring the forged cancel on ${subject}`,
+      ).catch((error: unknown) => {
+        throw new Error(`${(error as Error).message}; the agent said:\n${agent.output().slice(-4000)}`);
+      });
+    // The core path (the durable one is covered by agent/test/signing.test.ts: there, JetStream's
+    // answer lands with its own headers, which a direct get then reports as no message at all).
+    const target = names.subjects.agentCancel(agentId);
+    const h = headers();
+    h.set(MSG_ID_HEADER, `${msgIds.cancel(wait.id, wait.attempt)}:${agentId}`);
+    const chunk = `$O.${names.artifactsBucket}.C.${randomUUID().replaceAll("-", "")}`;
+    await nc.request(chunk, cancel, { headers: h, timeout: 5000 });
+    nc.publish(
+      `$JS.API.DIRECT.GET.${objectStoreStream(names.artifactsBucket)}`,
+      new TextEncoder().encode(JSON.stringify({ last_by_subj: chunk })),
+      { reply: target },
+    );
+    await nc.flush();
+    await ignored(target);
+  } finally {
+    await nc.close();
+  }
+
+  fs.writeFileSync(flag, "");
+  const done = await eventually(
+    async () => {
+      const { pipeline } = dataOf(await t.gql(EXECUTION));
+      const execution = pipeline.executions.nodes[0];
+      return execution.status === "Succeeded" || execution.status === "Failed" ? execution : undefined;
+    },
+    60_000,
+    "the execution ended",
+  );
+  expect(done.status).toBe("Succeeded");
+  expect(done.stages[1].actions[0].summary ?? "").not.toMatch(/Cancelled/);
+  expect(fs.existsSync(finished)).toBe(true);
+});
