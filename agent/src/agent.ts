@@ -20,6 +20,7 @@ import {
   decode,
   encode,
   jobConsumerConfig,
+  msgIdNames,
   msgIds,
   natsNames,
   type NatsNames,
@@ -36,6 +37,7 @@ import type { HostSecrets } from "./runtime/host-references";
 import { CredentialsRefused, NatsCredentials } from "./runtime/nats-credentials";
 import { register, RegistrationRefused, type Registration } from "./runtime/registration";
 import { refusalComplete } from "./runtime/refusal";
+import { ServerKeys } from "./runtime/server-keys";
 import { Slots } from "./runtime/slots";
 import { prepareWorkDir } from "./runtime/workspace";
 import { Backoff, errorMessage, sleep, withTimeout } from "./runtime/util";
@@ -107,6 +109,8 @@ export class Agent implements JobHost {
   readonly minuteMs: number;
   /** Made at start, in memory only: the server seals jobs' secrets for its public key (5.11). */
   readonly sealKeys: SealKeyPair = generateSealKeyPair();
+  /** Whose signatures make a job or cancel one to obey (PROTOCOL.md 11.5). */
+  readonly serverKeys: ServerKeys;
 
   private readonly jobs = new Map<string, JobRun>();
   private readonly runs = new Set<Promise<void>>();
@@ -142,6 +146,7 @@ export class Agent implements JobHost {
     this.slots = new Slots(config.concurrency);
     this.minuteMs = deps.minuteMs ?? 60_000;
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.serverKeys = new ServerKeys(config.serverKeys);
   }
 
   get agentId(): string {
@@ -190,7 +195,8 @@ export class Agent implements JobHost {
         logger,
       );
       try {
-        await this.credentials.fetch(this.deps.signal);
+        const credentials = await this.credentials.fetch(this.deps.signal);
+        this.serverKeys.learnFromCredentials(credentials.serverKeys);
       } catch (error) {
         if (error instanceof CredentialsRefused)
           throw new AgentFatalError("Unauthenticated", `NATS credentials refused: ${error.message}`);
@@ -212,6 +218,11 @@ export class Agent implements JobHost {
       throw error;
     }
     this.agent = { id: registration.agentId, name: config.name, pool: config.pool, version: AGENT_VERSION };
+    this.serverKeys.learnFromRegistration(registration.serverKeys);
+    if (this.serverKeys.source === "registration")
+      logger.warn(
+        "trusting the message keys of the registration reply: NATS is not authenticated (pin them with --server-key)",
+      );
     this.heartbeatIntervalMs = registration.heartbeatIntervalSeconds * 1000;
     this.subscribeCancels(registration.agentId);
     logger.info(
@@ -229,7 +240,10 @@ export class Agent implements JobHost {
     void this.credentials?.renewLoop(
       this.closing.signal,
       // The renewed JWT counts from the next connect: reconnect now rather than when the old one expires.
-      () => void this.nc.reconnect().catch(() => undefined),
+      () => {
+        if (this.credentials) this.serverKeys.learnFromCredentials(this.credentials.credentials.serverKeys);
+        void this.nc.reconnect().catch(() => undefined);
+      },
       (error) =>
         this.exitFatal(new AgentFatalError("Unauthenticated", `NATS credentials refused: ${error.message}`)),
     );
@@ -354,12 +368,28 @@ export class Agent implements JobHost {
     const sub = this.nc.subscribe(subject, {
       callback: (err, msg) => {
         if (err) return;
+        // Anyone who can make NATS answer onto this subject can put bytes here: only signed ones count.
+        const signature = this.serverKeys.check(msg.headers, subject, msg.data);
+        if (!signature.ok) {
+          this.logger.warn(
+            { subject, reason: signature.reason, err: signature.message },
+            "ignoring a cancel the server did not sign",
+          );
+          return;
+        }
         const decoded = decode("cancel", msg.data, subject);
         if (!decoded.ok) {
           this.logger.warn({ subject, err: decoded.error.message }, "ignoring an invalid cancel");
           return;
         }
         const { jobId, attempt, reason } = decoded.message;
+        if (!msgIdNames(signature.msgId, msgIds.cancel(jobId, attempt))) {
+          this.logger.warn(
+            { subject, msgId: signature.msgId },
+            "ignoring a cancel whose id names another job",
+          );
+          return;
+        }
         // The server revoked our token: ask our standing now (the answer, Unauthenticated, makes
         // the agent stop pulling and exit) rather than at the next heartbeat, when it could
         // already have taken the retry of the very job it loses.
@@ -552,6 +582,12 @@ export class Agent implements JobHost {
 
   private onJob(msg: JsMsg, provider: Provider): void {
     const subject = msg.subject;
+    // First of all (PROTOCOL.md 11.5): JetStream can be made to write anything into the jobs stream.
+    const signature = this.serverKeys.check(msg.headers, subject, msg.data);
+    if (!signature.ok) {
+      this.refuseForged(msg, signature.reason, signature.message);
+      return;
+    }
     const decoded = decode("job", msg.data, subject);
     if (!decoded.ok) {
       const { error } = decoded;
@@ -566,6 +602,10 @@ export class Agent implements JobHost {
       return;
     }
     const job = decoded.message;
+    if (!msgIdNames(signature.msgId, msgIds.job(job.jobId, job.attempt))) {
+      this.refuseForged(msg, "BadSignature", `its Nats-Msg-Id ${signature.msgId} names another job`);
+      return;
+    }
     const key = jobKey(job.jobId, job.attempt);
     if (this.jobs.has(key)) {
       // Delivered again while it runs here (NATS lost its +ACK): handing it back would start it
@@ -588,6 +628,19 @@ export class Agent implements JobHost {
       this.runs.delete(done);
     });
     this.runs.add(done);
+  }
+
+  /**
+   * A job the server did not sign: no agent may run it (+TERM), and nothing is reported, since it
+   * names a job (if any) the server did not send. Logged with its subject so the operator sees
+   * the attempt.
+   */
+  private refuseForged(msg: JsMsg, reason: string, message: string): void {
+    this.logger.warn(
+      { subject: msg.subject, reason, err: message, streamSequence: msg.seq },
+      "refusing a job the server did not sign",
+    );
+    msg.term();
   }
 
   /**

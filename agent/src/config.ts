@@ -8,7 +8,15 @@ import os from "node:os";
 import path from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { z } from "zod";
-import { DEFAULT_POOL, DEFAULT_PREFIX, LIMITS, PATTERNS, type ActionTypeId } from "@sluice/protocol";
+import {
+  DEFAULT_POOL,
+  DEFAULT_PREFIX,
+  LIMITS,
+  MAX_SERVER_KEYS,
+  PATTERNS,
+  isSigningPublicKey,
+  type ActionTypeId,
+} from "@sluice/protocol";
 import { DEFAULT_JOB_UID_RANGE, parseUidRange, runsAsRoot, type JobIsolation } from "./exec/job-users";
 import { formatActionTypeId, parseActionTypeId } from "./providers/types";
 
@@ -23,6 +31,12 @@ export interface AgentConfig {
   serverUrl?: string;
   /** NATS over TLS: a PEM file of the CA that signed nats-server's certificate. */
   natsCaFile?: string;
+  /**
+   * --server-key: the only public keys whose signed jobs and cancels the agent obeys (PROTOCOL.md
+   * 11.5). Unset: the keys the server sends with the NATS credentials (or, without them, in the
+   * registration reply).
+   */
+  serverKeys?: string[];
   /** The agent's bearer token; sent only in the registration request, never logged. */
   token: string;
   /** Where the token came from: a file, the environment or the command line (main.ts scrubs them). */
@@ -84,6 +98,7 @@ const SOURCES = {
   serverUrl: "--server-url (SLUICE_SERVER_URL)",
   insecure: "SLUICE_NATS_INSECURE",
   natsCaFile: "--nats-ca-file (SLUICE_NATS_CA_FILE)",
+  serverKeys: "--server-key (SLUICE_SERVER_KEYS)",
   token: "--token (SLUICE_AGENT_TOKEN)",
   tokenFile: "--token-file (SLUICE_AGENT_TOKEN_FILE)",
   jobUidRange: "--job-uid-range (SLUICE_AGENT_JOB_UID_RANGE)",
@@ -156,6 +171,23 @@ const schema = z.object({
     .optional(),
   insecure: z.enum(["0", "1", "true", "false"], { error: "must be 1 or 0" }),
   natsCaFile: z.string().min(1).optional(),
+  serverKeys: z
+    .string()
+    .transform((s) =>
+      s
+        .split(",")
+        .map((k) => k.trim())
+        .filter((k) => k.length > 0),
+    )
+    .pipe(
+      z
+        .array(
+          z.string().refine(isSigningPublicKey, "must be ed25519 public keys (43 base64url characters each)"),
+        )
+        .min(1, "must name at least one key")
+        .max(MAX_SERVER_KEYS),
+    )
+    .optional(),
   token: z
     .string({ error: "is required" })
     .min(LIMITS.tokenMinLength, `must be ${LIMITS.tokenMinLength} to ${LIMITS.tokenMaxLength} characters`)
@@ -270,6 +302,12 @@ export function parseConfig(
       new Option(
         "--nats-ca-file <file>",
         "NATS over TLS: the CA (PEM) that signed nats-server's certificate",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--server-key <keys>",
+        "pin the public key(s) that sign the server's jobs and cancels, comma-separated (default: the keys the server sends)",
       ),
     )
     .addOption(
@@ -395,6 +433,7 @@ export function parseConfig(
     serverUrl: str(flags.serverUrl, env.SLUICE_SERVER_URL),
     insecure: str(undefined, env.SLUICE_NATS_INSECURE, "0"),
     natsCaFile: str(flags.natsCaFile, env.SLUICE_NATS_CA_FILE),
+    serverKeys: str(flags.serverKey, env.SLUICE_SERVER_KEYS),
     token: tokenFile !== undefined ? (fileToken ?? "x".repeat(LIMITS.tokenMinLength)) : tokenGiven,
     name: str(flags.name, env.SLUICE_AGENT_NAME, defaultAgentName()),
     pool: str(flags.pool, env.SLUICE_AGENT_POOL, DEFAULT_POOL),
@@ -482,6 +521,7 @@ export function parseConfig(
       natsServers: v.nats,
       ...(v.serverUrl === undefined ? {} : { serverUrl: v.serverUrl }),
       ...(v.natsCaFile === undefined ? {} : { natsCaFile: v.natsCaFile }),
+      ...(v.serverKeys === undefined ? {} : { serverKeys: v.serverKeys }),
       token: v.token,
       tokenSource,
       ...(tokenFile === undefined ? {} : { tokenFile }),

@@ -1,7 +1,7 @@
 /** Options and environment: defaults, precedence, handlers, and one message naming every bad option. */
 import os from "node:os";
 import path from "node:path";
-import { LIMITS } from "@sluice/protocol";
+import { LIMITS, generateMessageSigningKey } from "@sluice/protocol";
 import { defaultAgentName, parseConfig as parseConfigWith, parseTypeOption } from "../src/config";
 import { BUILTIN_PROVIDER_IDS } from "../src/providers/registry";
 
@@ -207,6 +207,34 @@ describe("NATS credentials", () => {
     );
     expect(bad.ok === false && bad.errors.join("\n")).toMatch(
       /--server-url \(SLUICE_SERVER_URL\): must be an http/,
+    );
+  });
+
+  it("pins the server's message keys with --server-key or SLUICE_SERVER_KEYS, refusing anything else", () => {
+    const a = generateMessageSigningKey().publicKey;
+    const b = generateMessageSigningKey().publicKey;
+    const base = ["--server-url", "https://sluice.example.com"];
+    const none = parseConfigWith(base, { SLUICE_AGENT_TOKEN: TOKEN }, BUILTIN_PROVIDER_IDS);
+    expect(none.ok === true && none.config.serverKeys).toBe(undefined);
+    const flag = parseConfigWith(
+      [...base, "--server-key", `${a}, ${b}`],
+      { SLUICE_AGENT_TOKEN: TOKEN },
+      BUILTIN_PROVIDER_IDS,
+    );
+    expect(flag.ok === true && flag.config.serverKeys).toEqual([a, b]);
+    const env = parseConfigWith(
+      base,
+      { SLUICE_AGENT_TOKEN: TOKEN, SLUICE_SERVER_KEYS: a },
+      BUILTIN_PROVIDER_IDS,
+    );
+    expect(env.ok === true && env.config.serverKeys).toEqual([a]);
+    const bad = parseConfigWith(
+      [...base, "--server-key", "UABC"],
+      { SLUICE_AGENT_TOKEN: TOKEN },
+      BUILTIN_PROVIDER_IDS,
+    );
+    expect(bad.ok === false && bad.errors.join("\n")).toMatch(
+      /--server-key \(SLUICE_SERVER_KEYS\): must be ed25519/,
     );
   });
 });

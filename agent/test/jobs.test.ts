@@ -11,6 +11,7 @@ import { createShellProvider } from "../src/providers/shell";
 import type { RunningAgent } from "../src/runtime/start";
 import type { JobContext } from "../src/providers/types";
 import { startTestAgent, stopAgent, agentConfig } from "./support/agents";
+import { PROTOCOL_VERSION } from "@sluice/protocol";
 import { FakeServer, waitFor, waitForAsync } from "./support/fake-server";
 import { alive, fnProvider, sleepProvider, type, type SleepRecord } from "./support/test-providers";
 
@@ -528,7 +529,11 @@ describe("jobs the agent cannot read", () => {
     agent = await startTestAgent(server, [provider]);
     const job = server.job(provider.id);
     const acksBefore = server.jobAcks.length;
-    await server.publishRawJob("default", provider.id, { ...job, protocolVersion: 3, futureField: true });
+    await server.publishRawJob("default", provider.id, {
+      ...job,
+      protocolVersion: PROTOCOL_VERSION + 1,
+      futureField: true,
+    });
     const ack = await waitFor("the agent's answer", () => server.jobAcks[acksBefore]);
     expect(ack).toMatch(/^-NAK/);
     expect(JSON.parse(ack.slice("-NAK".length))).toEqual({ delay: 30_000_000_000 });

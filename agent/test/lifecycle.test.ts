@@ -70,7 +70,7 @@ describe("registration", () => {
       labels: { os: "linux", arch: "x64" },
     });
     expect(server.registrations[before]).toMatchObject({
-      protocolVersion: 2,
+      protocolVersion: 3,
       token: TEST_TOKEN,
       name: "test-agent",
       pool: "gpu",

@@ -12,4 +12,5 @@ export * from "./codec";
 export * from "./streams";
 export * from "./transient";
 export * from "./sealed";
+export * from "./signing";
 export * from "./permissions";

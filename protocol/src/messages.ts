@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { FAILURE_TYPES } from "./failures";
 import { LIMITS } from "./limits";
+import { MAX_SERVER_KEYS, isSigningPublicKey } from "./signing";
 import {
   ACTION_CATEGORIES,
   ACTION_OWNERS,
@@ -315,12 +316,25 @@ export type RegisterRequest = z.output<typeof registerRequestSchema>;
  * `code` is one of REGISTER_REFUSALS today, but the refusal's shape is frozen across versions so that
  * an old agent can always read why it was refused: any code is accepted, and an unknown one is fatal.
  */
+/** The public keys that sign server messages (11.5): raw ed25519, base64url, 1–MAX_SERVER_KEYS. */
+export const serverKeysSchema = z
+  .array(
+    z.string().refine(isSigningPublicKey, { message: "must be an ed25519 public key (32 bytes, base64url)" }),
+  )
+  .min(1)
+  .max(MAX_SERVER_KEYS);
+
 export const registerReplySchema = z.discriminatedUnion("ok", [
   z.object({
     ok: z.literal(true),
     protocolVersion: protocolVersionSchema,
     agentId: idSchema,
     heartbeatIntervalSeconds: z.int().min(1).max(LIMITS.heartbeatIntervalSeconds),
+    /**
+     * The server's message keys (11.5). Only an agent without NATS credentials and without
+     * `--server-key` (SLUICE_NATS_INSECURE=1) takes them from here: NATS is not authenticated then.
+     */
+    serverKeys: serverKeysSchema.optional(),
   }),
   z.object({
     ok: z.literal(false),

@@ -4,7 +4,7 @@
  * prefix the agent connects with. Nothing else is allowed: NATS refuses every other subject.
  */
 import { z } from "zod";
-import { registerRequestSchema, type ActionTypeId } from "./messages";
+import { registerRequestSchema, serverKeysSchema, type ActionTypeId } from "./messages";
 import { natsNames, tokenize } from "./names";
 import { jobConsumerConfig } from "./streams";
 
@@ -116,6 +116,11 @@ export const natsCredentialsReplySchema = z.object({
   inboxPrefix: z.string().min(1).max(128),
   /** When the JWT expires (ISO 8601); the agent renews after two thirds of its life. */
   expiresAt: z.iso.datetime(),
+  /**
+   * The public keys that sign the server's jobs and cancels (11.5), the current one first: the agent
+   * refuses a message signed by any other. Learnt here, over the authenticated HTTPS exchange.
+   */
+  serverKeys: serverKeysSchema,
 });
 export type NatsCredentialsReply = z.output<typeof natsCredentialsReplySchema>;
 

@@ -3,9 +3,12 @@
  * else in a message, so that a message of another version is refused with both versions named.
  */
 
-export const PROTOCOL_VERSION = 2;
-/** Version 2 added the lease token and per-attempt artifact keys (PROTOCOL.md 2, history). */
-export const MIN_SUPPORTED_PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
+/**
+ * Version 2 added the lease token and per-attempt artifact keys; version 3 signed server messages
+ * (PROTOCOL.md 2, history): an agent of version 2 would obey a forged job, so it is refused.
+ */
+export const MIN_SUPPORTED_PROTOCOL_VERSION = 3;
 
 export type Compatibility = { compatible: true; version: number } | { compatible: false; message: string };
 

@@ -121,14 +121,14 @@ describe("decode returns a ProtocolError, never throws", () => {
   it("checks the version first: a newer message is incompatible, not a pile of field errors", () => {
     const error = decodeError(
       "job",
-      bytes({ protocolVersion: 3, somethingElse: true }),
+      bytes({ protocolVersion: 4, somethingElse: true }),
       "sluice.jobs.x.Build.Sluice.Shell.1",
     );
     expect(error.reason).toBe("IncompatibleVersion");
-    expect(error.version).toBe(3);
+    expect(error.version).toBe(4);
     expect(error.issues).toHaveLength(1);
     expect(error.message).toBe(
-      "Incompatible job message on sluice.jobs.x.Build.Sluice.Shell.1: protocolVersion: Protocol version 3 is newer than this peer supports (version 2 only): upgrade this peer.",
+      "Incompatible job message on sluice.jobs.x.Build.Sluice.Shell.1: protocolVersion: Protocol version 4 is newer than this peer supports (version 3 only): upgrade this peer.",
     );
   });
 

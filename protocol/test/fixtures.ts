@@ -11,7 +11,7 @@ export const SHELL = { category: "Build", owner: "Sluice", provider: "Shell", ve
 
 export const valid: { [K in MessageKind]: MessageInput<K> } = {
   job: {
-    protocolVersion: 2,
+    protocolVersion: 3,
     jobId: JOB_ID,
     attempt: 1,
     executionId: EXECUTION_ID,
@@ -39,7 +39,7 @@ export const valid: { [K in MessageKind]: MessageInput<K> } = {
     heartbeatIntervalSeconds: 10,
   },
   accept: {
-    protocolVersion: 2,
+    protocolVersion: 3,
     jobId: JOB_ID,
     attempt: 1,
     leaseToken: LEASE,
@@ -73,7 +73,7 @@ export const valid: { [K in MessageKind]: MessageInput<K> } = {
   },
   cancel: { jobId: JOB_ID, attempt: 1, reason: "Abandoned" },
   registerRequest: {
-    protocolVersion: 2,
+    protocolVersion: 3,
     token: "sat_4c1d8e2f9a7b3c5d",
     name: "build-host-1.example.com",
     pool: "default",
@@ -82,7 +82,7 @@ export const valid: { [K in MessageKind]: MessageInput<K> } = {
     version: "0.1.0",
     capacity: 2,
   },
-  registerReply: { ok: true, protocolVersion: 2, agentId: AGENT_ID, heartbeatIntervalSeconds: 10 },
+  registerReply: { ok: true, protocolVersion: 3, agentId: AGENT_ID, heartbeatIntervalSeconds: 10 },
   agentHeartbeat: {
     agentId: AGENT_ID,
     at: AT,

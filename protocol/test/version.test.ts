@@ -1,28 +1,28 @@
 import { MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_VERSION, checkCompatible } from "../src";
 
 describe("protocol version", () => {
-  it("is 2, and 2 is the oldest supported (version 2 added lease tokens: no version 1 agent can prove a job)", () => {
-    expect(PROTOCOL_VERSION).toBe(2);
-    expect(MIN_SUPPORTED_PROTOCOL_VERSION).toBe(2);
+  it("is 3, and 3 is the oldest supported (version 3 signs server messages: a version 2 agent would obey a forged job)", () => {
+    expect(PROTOCOL_VERSION).toBe(3);
+    expect(MIN_SUPPORTED_PROTOCOL_VERSION).toBe(3);
   });
 
   it("accepts the current version", () => {
-    expect(checkCompatible(PROTOCOL_VERSION)).toEqual({ compatible: true, version: 2 });
+    expect(checkCompatible(PROTOCOL_VERSION)).toEqual({ compatible: true, version: 3 });
   });
 
   it.each<[unknown, string]>([
-    [3, "Protocol version 3 is newer than this peer supports (version 2 only): upgrade this peer."],
-    [1, "Protocol version 1 is older than this peer supports (version 2 only): upgrade the sender."],
+    [4, "Protocol version 4 is newer than this peer supports (version 3 only): upgrade this peer."],
+    [2, "Protocol version 2 is older than this peer supports (version 3 only): upgrade the sender."],
     [0, "protocolVersion must be a positive integer; got 0."],
     [1.5, "protocolVersion must be a positive integer; got 1.5."],
     ["1", 'protocolVersion must be a positive integer; got "1".'],
     [
       undefined,
-      "The message has no protocolVersion: the sender does not speak the Sluice agent protocol (this peer speaks version 2 only).",
+      "The message has no protocolVersion: the sender does not speak the Sluice agent protocol (this peer speaks version 3 only).",
     ],
     [
       null,
-      "The message has no protocolVersion: the sender does not speak the Sluice agent protocol (this peer speaks version 2 only).",
+      "The message has no protocolVersion: the sender does not speak the Sluice agent protocol (this peer speaks version 3 only).",
     ],
   ])("refuses %j with a message that says why", (version, message) => {
     expect(checkCompatible(version)).toEqual({ compatible: false, message });

@@ -62,6 +62,7 @@ import { ensureJetStream } from "./messaging/jetstream-setup";
 import { NatsLink } from "./messaging/nats";
 import { NatsAuth } from "./messaging/nats-auth";
 import { NatsIdentity } from "./messaging/nats-identity";
+import { MessageSigner } from "./messaging/message-signer";
 import { OutboxRelay } from "./messaging/outbox-relay";
 import { ResultsConsumer } from "./messaging/results-consumer";
 import { ResultsProgress } from "./messaging/results-progress";
@@ -73,6 +74,7 @@ import { encryptInstallationSecrets, leaseKeyOf } from "./persistence/installati
 import { MasterKeyring, SecretVault } from "./persistence/secret-vault";
 import { SecretStore } from "./persistence/secret-store";
 import { SecretReferences } from "./engine/secret-references";
+import { SigningKeyStore } from "./persistence/signing-key-store";
 import { createRegistry } from "./domain/action-types/builtins";
 import { LeaseTokens } from "./engine/lease-tokens";
 import { openDatabase } from "./persistence/data-source";
@@ -162,6 +164,12 @@ export async function startServer({
   const leaseTokens = new LeaseTokens(leaseKey);
   const secretStore = new SecretStore(db, vault);
   const secretReferences = new SecretReferences(secretStore, vault);
+  // The key that signs jobs and cancels (PROTOCOL.md 11.5), shared by every copy, encrypted at rest.
+  const signingKeys = new SigningKeyStore(db, vault);
+  const signing = await signingKeys.current();
+  if (signing.created)
+    logger.info({ publicKey: signing.key.publicKey }, "made the key that signs messages to agents");
+  const signer = new MessageSigner(signing.key, signingKeys, config.natsPrefix);
   const agents = new AgentStore(db);
   let natsAuth: NatsAuth | null = null;
   if (config.natsInsecure) {
@@ -205,7 +213,7 @@ export async function startServer({
     webSockets: () => 0,
   };
   const metrics = new ServerMetrics(metricSources);
-  const relay = new OutboxRelay(db, nats, config.natsPrefix, logger);
+  const relay = new OutboxRelay(db, nats, config.natsPrefix, logger, signer);
   const events = new EventFanout(nats, config.natsPrefix, logger);
   const notificationStore = new NotificationStore(db, vault);
   const notifier = new DeliveryWorker(
@@ -242,9 +250,10 @@ export async function startServer({
     { heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, natsReplicas: config.natsReplicas },
     logger,
     { vault, leaseTokens, store: new PipelineStore(db), db, secretStore },
+    signer,
     natsAuth,
   );
-  const results = new ResultsConsumer(nats, config.natsPrefix, engine, agents, leaseTokens, logger);
+  const results = new ResultsConsumer(nats, config.natsPrefix, engine, agents, leaseTokens, logger, signer);
   const timers = new TimerLoop(engine, new ResultsProgress(nats, config.natsPrefix), logger);
   const identityStore = new IdentityStore(db);
   // The first start's admin user, whom the admin token authenticates as (auth/authenticate.ts).
@@ -486,7 +495,7 @@ export async function startServer({
   app.use(webhookRoutes(db, engine, logger, vault));
   app.use(metricsRoutes(routeAuth, metrics, { public: config.metricsPublic }, logger));
   app.use(versionRoutes(routeAuth));
-  app.use(natsCredentialRoutes(agents, natsAuth, services.audit, logger));
+  app.use(natsCredentialRoutes(agents, natsAuth, services.audit, logger, signer));
   app.use(graphiqlRoutes());
   app.use(
     "/graphql",

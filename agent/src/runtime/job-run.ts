@@ -13,6 +13,7 @@ import {
   TIMINGS,
   decode,
   encode,
+  msgIdNames,
   msgIds,
   type FailureType,
   type JobMessage,
@@ -44,6 +45,7 @@ import {
 } from "../providers/types";
 import { isRetryable, retrying } from "./retry";
 import { Backoff, errorMessage, sleep } from "./util";
+import type { ServerKeys } from "./server-keys";
 import { makeWorkspaceSync, removeTree } from "./workspace";
 
 /** What a job needs from the agent that runs it. */
@@ -75,6 +77,8 @@ export interface JobHost {
   artifacts(): Promise<ArtifactStore>;
   /** Milliseconds per minute of `timeoutInMinutes`: 60,000 except in tests that cannot wait minutes. */
   readonly minuteMs: number;
+  /** The keys that sign the server's jobs and cancels (PROTOCOL.md 11.5). */
+  readonly serverKeys: ServerKeys;
 }
 
 /** How long to wait for a JetStream acknowledgement before publishing again. */
@@ -162,12 +166,26 @@ export class JobRun {
       last_by_subj: subject,
     });
     if (!stored) return;
+    // Only what the server signed for this very subject (11.5): JetStream can be made to write here.
+    const signature = this.host.serverKeys.check(stored.header, subject, stored.data);
+    if (!signature.ok) {
+      this.log.warn(
+        { subject, reason: signature.reason, err: signature.message },
+        "ignoring a cancel the server did not sign",
+      );
+      return;
+    }
     const decoded = decode("cancel", stored.data, subject);
     if (!decoded.ok) {
       this.log.warn({ subject, err: decoded.error.message }, "ignoring an invalid cancel");
       return;
     }
-    this.applyCancel(decoded.message.jobId, decoded.message.attempt, decoded.message.reason);
+    const { jobId, attempt, reason } = decoded.message;
+    if (!msgIdNames(signature.msgId, msgIds.cancel(jobId, attempt))) {
+      this.log.warn({ subject, msgId: signature.msgId }, "ignoring a cancel whose id names another job");
+      return;
+    }
+    this.applyCancel(jobId, attempt, reason);
   }
 
   /**

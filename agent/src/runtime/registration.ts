@@ -12,6 +12,8 @@ export interface Registration {
   heartbeatIntervalSeconds: number;
   /** The server's protocol version. */
   protocolVersion: number;
+  /** The server's message keys (trusted only without NATS credentials and --server-key, 11.5). */
+  serverKeys?: string[];
 }
 
 /** A refusal the agent must not retry: it exits with the server's message. */
@@ -48,8 +50,8 @@ export async function register(
       if (!decoded.ok) {
         retryWhy = `unreadable reply: ${decoded.error.message}`;
       } else if (decoded.message.ok) {
-        const { agentId, heartbeatIntervalSeconds, protocolVersion } = decoded.message;
-        return { agentId, heartbeatIntervalSeconds, protocolVersion };
+        const { agentId, heartbeatIntervalSeconds, protocolVersion, serverKeys } = decoded.message;
+        return { agentId, heartbeatIntervalSeconds, protocolVersion, ...(serverKeys ? { serverKeys } : {}) };
       } else if (decoded.message.code === "Unavailable") {
         retryWhy = `the server is unavailable: ${decoded.message.error}`;
       } else {

@@ -25,7 +25,7 @@ export class RecordingSink implements LogSink {
 export function makeJob(overrides: Partial<JobMessage> = {}): JobMessage {
   const executionId = overrides.executionId ?? "exec-42";
   return {
-    protocolVersion: 2,
+    protocolVersion: 3,
     jobId: "job-7",
     attempt: 2,
     executionId,

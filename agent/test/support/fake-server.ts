@@ -13,10 +13,20 @@ import {
   type StreamConfig,
 } from "@nats-io/jetstream";
 import { Objm } from "@nats-io/obj";
-import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import {
+  connect,
+  headers,
+  type MsgHdrs,
+  type NatsConnection,
+  type Subscription,
+} from "@nats-io/transport-node";
+import {
+  MSG_ID_HEADER,
   PROTOCOL_VERSION,
+  SIGNATURE_LIFETIMES_MS,
   artifactsBucketConfig,
+  generateMessageSigningKey,
+  signMessage,
   decode,
   encode,
   engineConsumerConfig,
@@ -48,6 +58,8 @@ export interface FakeServerOptions {
 export class FakeServer {
   readonly prefix = `agt_${randomBytes(5).toString("hex")}`;
   readonly names: NatsNames;
+  /** The key that signs its jobs and cancels, sent in registration replies as the real server does. */
+  readonly signingKey = generateMessageSigningKey();
   nc!: NatsConnection;
   js!: JetStreamClient;
   jsm!: JetStreamManager;
@@ -204,6 +216,7 @@ export class FakeServer {
         protocolVersion: PROTOCOL_VERSION,
         agentId,
         heartbeatIntervalSeconds: this.heartbeatIntervalSeconds,
+        serverKeys: [this.signingKey.publicKey],
       }),
     );
   }
@@ -245,12 +258,22 @@ export class FakeServer {
     };
   }
 
-  /** Publishes a job as the outbox relay does; returns it as the agent will read it. */
+  /** Signature headers (PROTOCOL.md 11.5) of a message, as the server's MessageSigner makes them. */
+  signed(subject: string, msgId: string, body: Uint8Array): MsgHdrs {
+    const kind = this.names.parse(subject)?.kind as keyof typeof SIGNATURE_LIFETIMES_MS;
+    const h = headers();
+    h.set(MSG_ID_HEADER, msgId);
+    const signature = signMessage(this.signingKey, { subject, msgId, body }, SIGNATURE_LIFETIMES_MS[kind]);
+    for (const [name, value] of Object.entries(signature)) h.set(name, value);
+    return h;
+  }
+
+  /** Publishes a job as the outbox relay does (signed); returns it as the agent will read it. */
   async publishJob(job: MessageInput<"job">): Promise<JobMessage> {
     const subject = this.names.subjects.job(job.pool ?? "default", job.actionTypeId);
-    await this.js.publish(subject, encode("job", job, subject), {
-      msgID: msgIds.job(job.jobId, job.attempt),
-    });
+    const body = encode("job", job, subject);
+    const msgID = msgIds.job(job.jobId, job.attempt);
+    await this.js.publish(subject, body, { msgID, headers: this.signed(subject, msgID, body) });
     return job as JobMessage;
   }
 
@@ -260,9 +283,9 @@ export class FakeServer {
    */
   async publishJobAgain(job: JobMessage): Promise<void> {
     const subject = this.names.subjects.job(job.pool ?? "default", job.actionTypeId);
-    await this.js.publish(subject, encode("job", job, subject), {
-      msgID: `${msgIds.job(job.jobId, job.attempt)}:again`,
-    });
+    const body = encode("job", job, subject);
+    const msgID = `${msgIds.job(job.jobId, job.attempt)}:again`;
+    await this.js.publish(subject, body, { msgID, headers: this.signed(subject, msgID, body) });
   }
 
   /** Removes a job's stored log chunks: as if they had not reached the stream yet. */
@@ -270,12 +293,27 @@ export class FakeServer {
     await this.jsm.streams.purge(this.names.streams.logs, { filter: this.names.subjects.log(job.jobId) });
   }
 
-  /** Publishes a payload on a job subject as is (for versions and shapes the codec would refuse). */
-  async publishRawJob(pool: string, type: ActionTypeId, payload: unknown): Promise<void> {
-    await this.js.publish(
-      this.names.subjects.job(pool, type),
-      new TextEncoder().encode(JSON.stringify(payload)),
-    );
+  /**
+   * Publishes a payload on a job subject as is (for versions and shapes the codec would refuse),
+   * signed unless `unsigned`.
+   */
+  async publishRawJob(
+    pool: string,
+    type: ActionTypeId,
+    payload: unknown,
+    options: { unsigned?: boolean } = {},
+  ): Promise<void> {
+    const subject = this.names.subjects.job(pool, type);
+    const body = new TextEncoder().encode(JSON.stringify(payload));
+    const record = payload as { jobId?: unknown; attempt?: unknown } | null;
+    const msgID =
+      typeof record?.jobId === "string" && typeof record.attempt === "number"
+        ? msgIds.job(record.jobId, record.attempt)
+        : `job:raw-${randomUUID()}:1`;
+    await this.js.publish(subject, body, {
+      msgID,
+      ...(options.unsigned ? {} : { headers: this.signed(subject, msgID, body) }),
+    });
   }
 
   /** Cancels on the durable subject, and on the agent's core subject when `agentId` is given. */
@@ -285,12 +323,15 @@ export class FakeServer {
     paths: { agentId?: string; durable?: boolean } = { durable: true },
   ): Promise<void> {
     const message = { jobId: job.jobId, attempt: job.attempt, reason };
-    if (paths.agentId)
-      this.nc.publish(this.names.subjects.agentCancel(paths.agentId), encode("cancel", message));
+    const body = encode("cancel", message);
+    const msgID = msgIds.cancel(job.jobId, job.attempt);
+    if (paths.agentId) {
+      const subject = this.names.subjects.agentCancel(paths.agentId);
+      this.nc.publish(subject, body, { headers: this.signed(subject, `${msgID}:${paths.agentId}`, body) });
+    }
     if (paths.durable ?? true) {
-      await this.js.publish(this.names.subjects.cancel(job.jobId), encode("cancel", message), {
-        msgID: msgIds.cancel(job.jobId, job.attempt),
-      });
+      const subject = this.names.subjects.cancel(job.jobId);
+      await this.js.publish(subject, body, { msgID, headers: this.signed(subject, msgID, body) });
     }
     await this.nc.flush();
   }

@@ -6,6 +6,7 @@ import {
 } from "@sluice/protocol";
 import { ISSUE_NATS_CREDENTIALS, type Principal } from "../auth/principal";
 import type { Logger } from "../logger";
+import type { MessageSigner } from "../messaging/message-signer";
 import type { NatsAuth } from "../messaging/nats-auth";
 import type { AgentStore, AgentTokenRow } from "../persistence/agent-store";
 import type { AuditStore } from "../persistence/audit-store";
@@ -16,7 +17,8 @@ const OPERATION = `POST ${NATS_CREDENTIALS_PATH}`;
 /**
  * `POST /agents/nats-credentials` (PROTOCOL.md 11.2): an agent exchanges its Sluice agent token for
  * a short-lived NATS user. It sends its user public key, name, pool and providers; the server signs
- * a user JWT for that key with the agent's subjects only. Every answer to a valid token is in the
+ * a user JWT for that key with the agent's subjects only, and the public keys that sign the server's
+ * messages (PROTOCOL.md 11.5). Every answer to a valid token is in the
  * audit log. Without NATS authentication (SLUICE_NATS_INSECURE=1) there is nothing to hand out: 409.
  */
 export function natsCredentialRoutes(
@@ -24,6 +26,8 @@ export function natsCredentialRoutes(
   natsAuth: NatsAuth | null,
   audit: AuditStore,
   logger: Logger,
+  /** Its public keys go with the credentials: the agent trusts only messages they signed (11.5). */
+  signer: MessageSigner,
 ): Router {
   const router = express.Router();
   router.post(
@@ -89,7 +93,7 @@ export function natsCredentialRoutes(
           },
           "NATS credentials issued to an agent",
         );
-        const reply: NatsCredentialsReply = credentials;
+        const reply: NatsCredentialsReply = { ...credentials, serverKeys: await signer.publicKeys() };
         res.status(200).json(reply);
       } catch (error) {
         next(error);

@@ -6,6 +6,7 @@ import {
   decode,
   encode,
   jobConsumerConfig,
+  msgIds,
   natsNames,
   type AgentHeartbeatReply,
   type NatsNames,
@@ -27,6 +28,7 @@ import type { DataSource } from "typeorm";
 import { parseTimerKey } from "../domain/execution";
 import type { Logger } from "../logger";
 import type { AgentRow, AgentStore } from "../persistence/agent-store";
+import type { MessageSigner } from "./message-signer";
 import type { NatsLink } from "./nats";
 import type { NatsAuth } from "./nats-auth";
 
@@ -66,6 +68,8 @@ export class AgentGateway {
       /** The secret store, for `{{resolve:secret:NAME}}` references. */
       secretStore: SecretStore;
     },
+    /** Signs the cancels it sends (PROTOCOL.md 11.5); its keys go in the registration reply. */
+    private readonly signer: MessageSigner,
     /** With NATS authentication: revocations are pushed to nats-server too. */
     private readonly natsAuth: NatsAuth | null = null,
   ) {
@@ -144,10 +148,14 @@ export class AgentGateway {
       const lease = parseTimerKey(key);
       if (lease?.kind !== "lease") continue;
       try {
-        nc.publish(
-          this.names.subjects.agentCancel(agentId),
-          encode("cancel", { jobId: lease.actionExecutionId, attempt: lease.attempt, reason: "Revoked" }),
-        );
+        const subject = this.names.subjects.agentCancel(agentId);
+        const body = encode("cancel", {
+          jobId: lease.actionExecutionId,
+          attempt: lease.attempt,
+          reason: "Revoked",
+        });
+        const msgId = `${msgIds.cancel(lease.actionExecutionId, lease.attempt)}:${agentId}`;
+        nc.publish(subject, body, { headers: this.signer.headers(subject, msgId, body) });
       } catch (error) {
         this.logger.warn({ err: (error as Error).message, agentId }, "revocation not told to the agent");
       }
@@ -212,6 +220,8 @@ export class AgentGateway {
       protocolVersion: PROTOCOL_VERSION,
       agentId: agent.id,
       heartbeatIntervalSeconds: this.options.heartbeatIntervalSeconds,
+      // Trusted only by an agent on NATS without authentication and without --server-key (11.5).
+      serverKeys: await this.signer.publicKeys(),
     };
   }
 

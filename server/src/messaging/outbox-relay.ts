@@ -4,6 +4,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { DataSource } from "typeorm";
 import type { Logger } from "../logger";
 import type { OutboxRow } from "../persistence/execution-store";
+import type { MessageSigner } from "./message-signer";
 import type { NatsLink } from "./nats";
 
 /**
@@ -15,6 +16,8 @@ export const OUTBOX_RELAY_LOCK = 736_411_001;
 
 /** How old an outbox row must be before the polling relay takes it from the direct path. */
 export const LEFTOVER_AGE_MS = 1000;
+
+const encoder = new TextEncoder();
 
 /**
  * Publishes what the engine wrote to the outbox to JetStream. The message id (`Nats-Msg-Id`) is
@@ -52,6 +55,8 @@ export class OutboxRelay {
     private readonly nats: NatsLink,
     prefix: string,
     private readonly logger: Logger,
+    /** Signs jobs and cancels (PROTOCOL.md 11.5): agents obey nothing else. */
+    private readonly signer: MessageSigner,
     private readonly options: { idleMs: number; batch: number; busyMs: number } = {
       idleMs: 500,
       batch: 200,
@@ -110,12 +115,17 @@ export class OutboxRelay {
   private async publish(nc: NatsConnection, rows: OutboxRow[]): Promise<void> {
     const js = jetstream(nc);
     // Cancels to one agent's own subject go over core NATS (no stream holds them): at most once,
-    // backed by the durable cancel subject the agent reads with every job heartbeat.
-    const acks = rows.map((row) =>
-      this.names.parse(row.subject)?.kind === "agentCancel"
-        ? nc.publish(row.subject, JSON.stringify(row.payload))
-        : js.publish(row.subject, JSON.stringify(row.payload), { msgID: row.msgId }),
-    );
+    // backed by the durable cancel subject the agent reads with every job heartbeat. Jobs and
+    // cancels are signed (signed at publishing, so a row relayed late is still fresh).
+    const acks = rows.map((row) => {
+      const body = encoder.encode(JSON.stringify(row.payload));
+      const kind = this.names.parse(row.subject)?.kind;
+      const signed = kind === "job" || kind === "cancel" || kind === "agentCancel";
+      const headers = signed ? this.signer.headers(row.subject, row.msgId, body) : undefined;
+      return kind === "agentCancel"
+        ? nc.publish(row.subject, body, { headers })
+        : js.publish(row.subject, body, { msgID: row.msgId, ...(headers ? { headers } : {}) });
+    });
     await Promise.all(acks);
   }
 

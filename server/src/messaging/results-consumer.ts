@@ -3,6 +3,7 @@ import {
   decode,
   encode,
   isTransientNatsError,
+  msgIds,
   natsNames,
   type AcceptMessage,
   type CompleteMessage,
@@ -14,6 +15,7 @@ import type { LeaseTokens } from "../engine/lease-tokens";
 import type { Logger } from "../logger";
 import type { AgentStore } from "../persistence/agent-store";
 import { isUnavailable } from "../persistence/unavailable";
+import type { MessageSigner } from "./message-signer";
 import type { NatsLink } from "./nats";
 import { OutputCheck } from "./output-check";
 
@@ -50,6 +52,8 @@ export class ResultsConsumer {
     private readonly agents: AgentStore,
     private readonly leaseTokens: LeaseTokens,
     private readonly logger: Logger,
+    /** Signs the cancels it sends (PROTOCOL.md 11.5). */
+    private readonly signer: MessageSigner,
   ) {
     this.names = natsNames(prefix);
     this.outputs = new OutputCheck(nats, this.names.artifactsBucket);
@@ -246,10 +250,10 @@ export class ResultsConsumer {
   /** A cancel for one agent's ears only (core NATS): Duplicate, NotRunning, Revoked. */
   private tell(agentId: string, jobId: string, attempt: number, reason: string): void {
     try {
-      this.nats.nats?.publish(
-        this.names.subjects.agentCancel(agentId),
-        encode("cancel", { jobId, attempt, reason }),
-      );
+      const subject = this.names.subjects.agentCancel(agentId);
+      const body = encode("cancel", { jobId, attempt, reason });
+      const msgId = `${msgIds.cancel(jobId, attempt)}:${agentId}`;
+      this.nats.nats?.publish(subject, body, { headers: this.signer.headers(subject, msgId, body) });
     } catch (error) {
       this.logger.warn({ err: (error as Error).message, agentId }, "cancel not sent");
     }

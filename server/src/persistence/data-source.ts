@@ -19,6 +19,7 @@ import { Retention1766000000000 } from "./migrations/1766000000000-Retention";
 import { Identity1766010000000 } from "./migrations/1766010000000-Identity";
 import { Secrets1766020000000 } from "./migrations/1766020000000-Secrets";
 import { AgentNatsUsers1766110000000 } from "./migrations/1766110000000-AgentNatsUsers";
+import { MessageSigningKeys1767000000000 } from "./migrations/1767000000000-MessageSigningKeys";
 import { SecretStore1767100000000 } from "./migrations/1767100000000-SecretStore";
 import { Accounts1767300000000 } from "./migrations/1767300000000-Accounts";
 
@@ -39,6 +40,7 @@ export const migrations = [
   Identity1766010000000,
   Secrets1766020000000,
   AgentNatsUsers1766110000000,
+  MessageSigningKeys1767000000000,
   SecretStore1767100000000,
   Accounts1767300000000,
 ];

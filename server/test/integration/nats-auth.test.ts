@@ -216,7 +216,7 @@ it("lets an agent reach only its own subjects: NATS refuses every other subscrib
   const reply = await nc.request(
     names.subjects.register,
     encode("registerRequest", {
-      protocolVersion: 2,
+      protocolVersion: 3,
       token,
       name: "agent-a",
       pool: "pool-a",

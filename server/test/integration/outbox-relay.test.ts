@@ -6,16 +6,20 @@
  * make NATS "away" for it alone.
  */
 import crypto from "node:crypto";
+import os from "node:os";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { natsNames } from "@sluice/protocol";
+import { msgIds, natsNames, verifyMessage } from "@sluice/protocol";
 import type { DataSource } from "typeorm";
 import { createLogger } from "../../src/logger";
 import { ensureJetStream } from "../../src/messaging/jetstream-setup";
+import { MessageSigner } from "../../src/messaging/message-signer";
 import { NatsLink } from "../../src/messaging/nats";
 import { LEFTOVER_AGE_MS, OutboxRelay } from "../../src/messaging/outbox-relay";
 import { openDatabase } from "../../src/persistence/data-source";
 import { ExecutionStore, type OutboxRow } from "../../src/persistence/execution-store";
+import { MasterKeyring, SecretVault } from "../../src/persistence/secret-vault";
+import { SigningKeyStore } from "../../src/persistence/signing-key-store";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { connectNats, deleteStreams, NATS_URL } from "../support/nats";
 import { eventually } from "../support/wait";
@@ -25,6 +29,7 @@ const names = natsNames(prefix);
 let testDb: TestDatabase;
 let db: DataSource;
 let nc: NatsConnection;
+let signer: MessageSigner;
 const relays: Array<{ relay: OutboxRelay; link: NatsLink }> = [];
 
 beforeAll(async () => {
@@ -32,6 +37,14 @@ beforeAll(async () => {
   db = await openDatabase({ url: testDb.url, pgliteDir: "" });
   nc = await connectNats();
   await ensureJetStream(nc, prefix);
+  const keys = new SigningKeyStore(
+    db,
+    new SecretVault(
+      db,
+      new MasterKeyring({ keys: crypto.randomBytes(32).toString("base64"), dataDir: os.tmpdir() }),
+    ),
+  );
+  signer = new MessageSigner((await keys.current()).key, keys, prefix);
 });
 
 afterEach(async () => {
@@ -51,7 +64,7 @@ afterAll(async () => {
 async function startRelay(): Promise<{ relay: OutboxRelay; link: NatsLink }> {
   const link = new NatsLink([NATS_URL], prefix, createLogger("silent"));
   await link.connected();
-  const relay = new OutboxRelay(db, link, prefix, createLogger("silent"));
+  const relay = new OutboxRelay(db, link, prefix, createLogger("silent"), signer);
   relay.start();
   const started = { relay, link };
   relays.push(started);
@@ -143,4 +156,26 @@ it("while NATS is away commits wait in the outbox, and leave in their order when
   await eventually(async () => (await published("outage")).length === 3, 15_000, "the waiting events");
   expect(await published("outage")).toEqual([1, 2, 3]);
   await eventually(async () => (await outboxIds()).length === 0, 10_000, "the outbox to empty");
+});
+
+it("signs what agents obey on the direct path too (PROTOCOL.md 11.5)", async () => {
+  const { relay } = await startRelay();
+  const jobId = crypto.randomUUID();
+  const subject = names.subjects.cancel(jobId);
+  const rows = await db.transaction((m) =>
+    new ExecutionStore(db).enqueue(m, [
+      { msgId: msgIds.cancel(jobId, 1), subject, payload: { jobId, attempt: 1, reason: "Stopped" } },
+    ]),
+  );
+  relay.sendCommitted(rows);
+  const jsm = await jetstreamManager(nc);
+  const stored = await eventually(
+    async () =>
+      (await jsm.streams.getMessage(names.streams.cancel, { last_by_subj: subject }).catch(() => null)) ??
+      undefined,
+    10_000,
+    "the cancel in its stream",
+  );
+  const trusted = new Set(await signer.publicKeys());
+  expect(verifyMessage(stored.header, subject, stored.data, trusted).ok).toBe(true);
 });

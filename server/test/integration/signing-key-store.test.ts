@@ -1,0 +1,75 @@
+/**
+ * The key that signs messages to agents (persistence/signing-key-store.ts, PROTOCOL.md 11.5) on
+ * PostgreSQL: made once however many copies start together, the same for all of them, stored only
+ * as a secret-vault envelope, and still opened after the master key is rotated.
+ */
+import crypto from "node:crypto";
+import os from "node:os";
+import type { DataSource } from "typeorm";
+import { MSG_ID_HEADER, verifyMessage } from "@sluice/protocol";
+import { MessageSigner } from "../../src/messaging/message-signer";
+import { openDatabase } from "../../src/persistence/data-source";
+import { MasterKeyring, SecretVault } from "../../src/persistence/secret-vault";
+import { SigningKeyStore } from "../../src/persistence/signing-key-store";
+import { createTestDatabase, type TestDatabase } from "../support/database";
+
+const K1 = crypto.randomBytes(32).toString("base64");
+const K2 = crypto.randomBytes(32).toString("base64");
+let database: TestDatabase;
+const open: DataSource[] = [];
+
+async function copy(keys: string): Promise<{ db: DataSource; vault: SecretVault; store: SigningKeyStore }> {
+  const db = await openDatabase({ url: database.url, pgliteDir: "memory://" });
+  open.push(db);
+  const vault = new SecretVault(db, new MasterKeyring({ keys, dataDir: os.tmpdir() }));
+  return { db, vault, store: new SigningKeyStore(db, vault) };
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  for (const db of open) await db.destroy().catch(() => undefined);
+  await database?.drop();
+});
+
+it("is made once by copies starting together, shared by all, and never stored in clear", async () => {
+  const copies = await Promise.all([copy(K1), copy(K1), copy(K1)]);
+  const keys = await Promise.all(copies.map((c) => c.store.current()));
+  expect(new Set(keys.map((k) => k.key.publicKey)).size).toBe(1);
+  expect(keys.filter((k) => k.created)).toHaveLength(1);
+  const seed = keys[0]!.key.privateKey.export({ format: "jwk" }).d!;
+  const rows: Array<{ row: string }> = await copies[0]!.db.query(
+    `SELECT m::text AS row FROM message_signing_keys m`,
+  );
+  expect(rows).toHaveLength(1);
+  expect(rows[0]!.row).toContain("sluice:enc:v1:");
+  expect(rows[0]!.row).not.toContain(seed);
+  expect(rows[0]!.row).not.toContain(Buffer.from(seed, "base64url").toString("base64"));
+  expect(rows[0]!.row).not.toContain(Buffer.from(seed, "base64url").toString("hex"));
+
+  // What one copy signs, an agent trusting the keys another copy hands out accepts.
+  const signer = new MessageSigner(keys[1]!.key, copies[1]!.store, "sluice");
+  const subject = "sluice.jobs.default.Build.Sluice.Shell.1";
+  const body = new TextEncoder().encode("{}");
+  const headers = signer.headers(subject, "job:j:1", body);
+  expect(headers.get(MSG_ID_HEADER)).toBe("job:j:1");
+  const trusted = new Set(await new MessageSigner(keys[2]!.key, copies[2]!.store, "sluice").publicKeys());
+  expect(verifyMessage(headers, subject, body, trusted).ok).toBe(true);
+  expect(() => signer.headers("sluice.results.complete", "x", body)).toThrow(
+    /not a subject the server signs/,
+  );
+});
+
+it("survives a master key rotation: re-wrapped with the other data keys, opened with the new key only", async () => {
+  const before = await (await copy(K1)).store.current();
+  const both = await copy(`${K2},${K1}`);
+  await both.vault.rotate();
+  const after = await (await copy(K2)).store.current();
+  expect(after.created).toBe(false);
+  expect(after.key.publicKey).toBe(before.key.publicKey);
+  // Without the master key, nothing opens it.
+  await expect((await copy(crypto.randomBytes(32).toString("base64"))).store.current()).rejects.toThrow(
+    /master key/,
+  );
+});
