@@ -1,14 +1,14 @@
 "use client";
 
 import Link from "next/link";
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { useMutation } from "urql";
 import { useLiveQuery } from "@/components/live";
 import { Pager } from "@/components/Pager";
 import { formatTime } from "@/components/time";
 import { Status } from "@/components/Status";
 import { graphql } from "@/gql";
-import type { PipelineNotificationsQuery } from "@/gql/graphql";
+import { DELETE_RULE, DELETE_TARGET, RuleForm, TargetForm, type Rule, type Target } from "./forms";
 
 const PAGE_SIZE = 25;
 const STATUSES = ["PENDING", "SUCCEEDED", "FAILED"] as const;
@@ -23,6 +23,29 @@ const NOTIFICATIONS = graphql(`
     pipeline(name: $name) {
       id
       name
+      stages {
+        name
+      }
+    }
+    notificationTargets {
+      id
+      name
+      kind
+      url
+      secret
+      headers {
+        name
+        value
+      }
+      emailAddresses
+      subject
+      natsSubject
+      circuit {
+        open
+        openUntil
+        consecutiveFailures
+        lastError
+      }
     }
     notificationRules(pipelineName: $name) {
       id
@@ -113,7 +136,9 @@ const SET_RULE_ENABLED = graphql(`
   }
 `);
 
-type Rule = PipelineNotificationsQuery["notificationRules"][number];
+/** Which form is open (a null target or rule: a new one); `key` mounts a fresh form each time. */
+type EditRequest = { form: "target"; target: Target | null } | { form: "rule"; rule: Rule | null };
+type Editing = (EditRequest & { key: number }) | null;
 
 /** Where a target sends: its URL's origin, subject or addresses (secrets are masked by the server). */
 function destination(t: {
@@ -131,8 +156,9 @@ function destination(t: {
  * /pipelines/[name]/notifications: the notification rules that apply to the pipeline (its own and
  * those of every pipeline) with their targets and circuit breakers, and the pipeline's delivery
  * log, newest first, filtered by status. "Send test" sends a TEST message to each target of a rule;
- * "Redeliver" sends a delivery again with the same message id. Live: each delivery event (on any
- * server copy) fetches the page again.
+ * "Redeliver" sends a delivery again with the same message id. Rules and targets are created,
+ * edited and deleted in forms (forms.tsx) that show the server's problems at their fields. Live:
+ * each delivery event (on any server copy) fetches the page again.
  */
 export function NotificationsView({ name }: { name: string }) {
   const [status, setStatus] = useState<(typeof STATUSES)[number] | "">("");
@@ -149,6 +175,11 @@ export function NotificationsView({ name }: { name: string }) {
   const [testing, testRule] = useMutation(TEST_RULE);
   const [, redeliver] = useMutation(REDELIVER);
   const [, setRuleEnabled] = useMutation(SET_RULE_ENABLED);
+  const [, deleteTarget] = useMutation(DELETE_TARGET);
+  const [, deleteRule] = useMutation(DELETE_RULE);
+  const [editing, setEditing] = useState<Editing>(null);
+  const opened = useRef(0);
+  const edit = (next: EditRequest) => setEditing({ ...next, key: ++opened.current });
 
   if (error && !data)
     return (
@@ -165,6 +196,21 @@ export function NotificationsView({ name }: { name: string }) {
     );
   const path = `/pipelines/${encodeURIComponent(name)}`;
   const deliveries = data.notificationDeliveries.nodes;
+
+  const saved = (text: string) => {
+    setEditing(null);
+    setNotice({ text });
+    refetch({ requestPolicy: "network-only" });
+  };
+  const remove = async (what: "rule" | "target", id: string, label: string) => {
+    const result = what === "rule" ? await deleteRule({ id }) : await deleteTarget({ id });
+    setNotice(
+      result.error
+        ? { text: result.error.graphQLErrors[0]?.message ?? result.error.message, error: true }
+        : { text: `${what === "rule" ? "Rule" : "Target"} ${label} deleted.` },
+    );
+    refetch({ requestPolicy: "network-only" });
+  };
 
   const toggle = async (rule: Rule) => {
     const result = await setRuleEnabled({
@@ -202,10 +248,15 @@ export function NotificationsView({ name }: { name: string }) {
       </p>
 
       <section aria-labelledby="rules-heading">
-        <h2 id="rules-heading">Rules</h2>
+        <div className="page-head">
+          <h2 id="rules-heading">Rules</h2>
+          <button type="button" onClick={() => edit({ form: "rule", rule: null })}>
+            New rule
+          </button>
+        </div>
         {data.notificationRules.length === 0 ? (
           <p className="muted">
-            No notification rule applies to this pipeline. Create one with{" "}
+            No notification rule applies to this pipeline. Create one with “New rule”,{" "}
             <code>sluice create-notification-rule</code> or the <code>createNotificationRule</code> mutation.
           </p>
         ) : (
@@ -276,6 +327,12 @@ export function NotificationsView({ name }: { name: string }) {
                           {rule.enabled ? "Mute" : "Unmute"}
                           <span className="visually-hidden"> {rule.name}</span>
                         </button>
+                        <button type="button" onClick={() => edit({ form: "rule", rule })}>
+                          Edit<span className="visually-hidden"> rule {rule.name}</span>
+                        </button>
+                        <button type="button" onClick={() => remove("rule", rule.id, rule.name)}>
+                          Delete<span className="visually-hidden"> rule {rule.name}</span>
+                        </button>
                       </div>
                     </td>
                   </tr>
@@ -285,6 +342,81 @@ export function NotificationsView({ name }: { name: string }) {
           </div>
         )}
       </section>
+
+      <section aria-labelledby="targets-heading" className="spaced">
+        <div className="page-head">
+          <h2 id="targets-heading">Targets</h2>
+          <button type="button" onClick={() => edit({ form: "target", target: null })}>
+            New target
+          </button>
+        </div>
+        {data.notificationTargets.length === 0 ? (
+          <p className="muted">No target exists yet: a rule sends to one or more targets.</p>
+        ) : (
+          <div className="table-wrap">
+            <table className="table">
+              <caption className="visually-hidden">Notification targets (shared by every pipeline)</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Target</th>
+                  <th scope="col">Sends to</th>
+                  <th scope="col">Actions</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.notificationTargets.map((t) => (
+                  <tr key={t.id} data-target-row={t.name}>
+                    <td>
+                      <strong>{t.name}</strong> <span className="muted small">({t.kind.toLowerCase()})</span>
+                      {t.circuit.open ? (
+                        <div className="error small" role="note">
+                          Circuit open after {t.circuit.consecutiveFailures} failures
+                        </div>
+                      ) : null}
+                    </td>
+                    <td>
+                      <code className="small">{destination(t)}</code>
+                      {t.secret ? <div className="muted small">signed</div> : null}
+                    </td>
+                    <td>
+                      <div className="buttons">
+                        <button type="button" onClick={() => edit({ form: "target", target: t })}>
+                          Edit<span className="visually-hidden"> target {t.name}</span>
+                        </button>
+                        <button type="button" onClick={() => remove("target", t.id, t.name)}>
+                          Delete<span className="visually-hidden"> target {t.name}</span>
+                        </button>
+                      </div>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+
+      {editing?.form === "target" ? (
+        <TargetForm
+          key={editing.key}
+          open
+          editing={editing.target}
+          onClose={() => setEditing(null)}
+          onDone={saved}
+        />
+      ) : null}
+      {editing?.form === "rule" ? (
+        <RuleForm
+          key={editing.key}
+          open
+          editing={editing.rule}
+          pipeline={name}
+          stages={data.pipeline.stages.map((s) => s.name)}
+          targets={data.notificationTargets}
+          onClose={() => setEditing(null)}
+          onDone={saved}
+        />
+      ) : null}
 
       <section aria-labelledby="deliveries-heading" className="spaced">
         <div className="page-head">
