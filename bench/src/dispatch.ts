@@ -494,9 +494,9 @@ export async function runDispatch(options: DispatchOptions): Promise<BenchResult
         }
         await setRules(false);
         notified = {
-          throughput: median(rounds.map((r) => r.with)),
-          without: median(rounds.map((r) => r.without)),
-          ratio: median(rounds.map((r) => r.ratio)),
+          throughput: Math.round(median(rounds.map((r) => r.with)) * 10) / 10,
+          without: Math.round(median(rounds.map((r) => r.without)) * 10) / 10,
+          ratio: Math.round(median(rounds.map((r) => r.ratio)) * 1000) / 1000,
           rounds,
           delivered: receiver.count() - before,
           failures,
