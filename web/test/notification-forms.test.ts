@@ -2,9 +2,10 @@
  * The Notifications page's forms in a real browser against a real server (support/stack.ts):
  * create a target and a rule through them, see the server's complaint about a bad e-mail address
  * at its field, edit the target (its secret stays write-only), and delete both. Each form is
- * checked with axe.
+ * checked with axe. And the link of an approval-needed notification opens the approval's dialog.
  */
 import type { Browser, Page } from "playwright-core";
+import { eventually } from "../../server/test/support/wait";
 import { launchBrowser, screenshot, seriousViolations } from "./support/browser";
 import { ADMIN_TOKEN, startStack, type Stack } from "./support/stack";
 
@@ -160,4 +161,30 @@ it("creates a target and a rule through the forms, shows a bad address at its fi
   const after = await notifications();
   expect(after.notificationRules).toEqual([]);
   expect(after.notificationTargets).toEqual([]);
+});
+
+it("opens the approval's review dialog from the link an approval-needed notification carries", async () => {
+  // The pipeline's first execution ran its source on the stack's agent and waits in Prod.
+  const approval = await eventually(
+    async () => {
+      const { pipeline } = await stack.gql(
+        `query ($p: String!) { pipeline(name: $p) { executions(first: 1) { nodes { stages { name actions { id approvalPending } } } } } }`,
+        { p: PIPELINE },
+      );
+      const action = pipeline.executions.nodes[0]?.stages.find((st: any) => st.name === "Prod")?.actions[0];
+      return action?.approvalPending ? (action.id as string) : undefined;
+    },
+    60_000,
+    "the approval waiting in Prod",
+  );
+  await page.goto(`${stack.web}/pipelines/${PIPELINE}?approval=${approval}`);
+  const dialog = page.getByRole("dialog", { name: "Review Approve" });
+  await dialog.waitFor();
+  await dialog.getByRole("button", { name: "Approve", exact: true }).click();
+  await page.getByRole("status").filter({ hasText: "Approve approved." }).waitFor();
+
+  // The same link once the approval is decided: the page says so instead of opening a dialog.
+  await page.goto(`${stack.web}/pipelines/${PIPELINE}?approval=${approval}`);
+  await page.getByRole("status").filter({ hasText: "no longer waits" }).waitFor();
+  expect(await page.getByRole("dialog").count()).toBe(0);
 });
