@@ -163,6 +163,47 @@ it("creates a target and a rule through the forms, shows a bad address at its fi
   expect(after.notificationTargets).toEqual([]);
 });
 
+it("disables the changing buttons, saying why, for a user not allowed sluice:ManageNotifications", async () => {
+  await stack.gql(`mutation { createUser(name: "viewer") { name } }`);
+  await stack.gql(`mutation { attachPolicy(policyName: "ReadOnly", principal: "user/viewer") }`);
+  const { createApiToken } = await stack.gql(
+    `mutation { createApiToken(principal: "user/viewer", description: "forms test") { secret } }`,
+  );
+  await stack.gql(`mutation ($t: NotificationTargetInput!) { createNotificationTarget(target: $t) { id } }`, {
+    t: { name: "seen-not-touched", kind: "NATS", subject: "viewer.test" },
+  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  try {
+    const viewer = await context.newPage();
+    await viewer.goto(`${stack.web}/#token=${createApiToken.secret}`);
+    await viewer.goto(`${stack.web}/pipelines/${PIPELINE}/notifications`);
+    await viewer.locator('tr[data-target-row="seen-not-touched"]').waitFor();
+    const reason = viewer.locator("#notifications-read-only");
+    await reason.waitFor();
+    expect(await reason.textContent()).toContain("user/viewer is not allowed sluice:ManageNotifications");
+    for (const name of [
+      "New target",
+      "New rule",
+      "Edit target seen-not-touched",
+      "Delete target seen-not-touched",
+    ]) {
+      const button = viewer.getByRole("button", { name, exact: true });
+      expect(await button.isDisabled()).toBe(true);
+      expect(await button.getAttribute("title")).toBe(
+        "user/viewer is not allowed sluice:ManageNotifications",
+      );
+    }
+    expect(await seriousViolations(viewer)).toEqual([]);
+  } finally {
+    await context.close();
+  }
+  // The admin's page has them enabled (the forms above were used through them).
+  await page.goto(`${stack.web}/pipelines/${PIPELINE}/notifications`);
+  await page.locator('tr[data-target-row="seen-not-touched"]').waitFor();
+  expect(await page.getByRole("button", { name: "New target", exact: true }).isDisabled()).toBe(false);
+  expect(await page.locator("#notifications-read-only").count()).toBe(0);
+});
+
 it("opens the approval's review dialog from the link an approval-needed notification carries", async () => {
   // The pipeline's first execution ran its source on the stack's agent and waits in Prod.
   const approval = await eventually(

@@ -6,6 +6,7 @@ import { authChecker } from "./auth-checker";
 import { ActionTypeResolver } from "./resolvers/action-type.resolver";
 import { ArchiveResolver } from "./resolvers/archive.resolver";
 import { AuditResolver } from "./resolvers/audit.resolver";
+import { CallerPermissionResolver } from "./resolvers/caller.resolver";
 import { IdentityResolver } from "./resolvers/identity.resolver";
 import { VersionResolver } from "./resolvers/version.resolver";
 import { InstallationResolver } from "./resolvers/installation.resolver";
@@ -42,6 +43,7 @@ export const resolvers = [
   PipelineWebhookResolver,
   AuditResolver,
   IdentityResolver,
+  CallerPermissionResolver,
   InstallationResolver,
   NotificationRuleResolver,
   NotificationTargetResolver,

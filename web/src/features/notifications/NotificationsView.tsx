@@ -27,6 +27,10 @@ const NOTIFICATIONS = graphql(`
         name
       }
     }
+    whoAmI {
+      principal
+      mayManage: allowed(action: "sluice:ManageNotifications", resource: "srn:sluice:default:notifications")
+    }
     notificationTargets {
       id
       name
@@ -196,6 +200,15 @@ export function NotificationsView({ name }: { name: string }) {
     );
   const path = `/pipelines/${encodeURIComponent(name)}`;
   const deliveries = data.notificationDeliveries.nodes;
+  // Changing anything needs sluice:ManageNotifications: without it the buttons are disabled, and say why.
+  const mayManage = data.whoAmI.mayManage;
+  const readOnly = mayManage
+    ? {}
+    : {
+        disabled: true,
+        title: `${data.whoAmI.principal} is not allowed sluice:ManageNotifications`,
+        "aria-describedby": "notifications-read-only",
+      };
 
   const saved = (text: string) => {
     setEditing(null);
@@ -246,11 +259,17 @@ export function NotificationsView({ name }: { name: string }) {
       <p role="status" className={notice?.error ? "error" : "notice"}>
         {notice?.text}
       </p>
+      {mayManage ? null : (
+        <p id="notifications-read-only" className="muted">
+          You can read the notifications but not change them: {data.whoAmI.principal} is not allowed{" "}
+          <code>sluice:ManageNotifications</code> on <code>srn:sluice:default:notifications</code>.
+        </p>
+      )}
 
       <section aria-labelledby="rules-heading">
         <div className="page-head">
           <h2 id="rules-heading">Rules</h2>
-          <button type="button" onClick={() => edit({ form: "rule", rule: null })}>
+          <button type="button" onClick={() => edit({ form: "rule", rule: null })} {...readOnly}>
             New rule
           </button>
         </div>
@@ -309,6 +328,7 @@ export function NotificationsView({ name }: { name: string }) {
                         <button
                           type="button"
                           disabled={testing.fetching}
+                          {...readOnly}
                           onClick={async () => {
                             const result = await testRule({ id: rule.id });
                             setNotice(
@@ -323,14 +343,18 @@ export function NotificationsView({ name }: { name: string }) {
                         >
                           Send test<span className="visually-hidden"> of {rule.name}</span>
                         </button>
-                        <button type="button" onClick={() => toggle(rule)}>
+                        <button type="button" onClick={() => toggle(rule)} {...readOnly}>
                           {rule.enabled ? "Mute" : "Unmute"}
                           <span className="visually-hidden"> {rule.name}</span>
                         </button>
-                        <button type="button" onClick={() => edit({ form: "rule", rule })}>
+                        <button type="button" onClick={() => edit({ form: "rule", rule })} {...readOnly}>
                           Edit<span className="visually-hidden"> rule {rule.name}</span>
                         </button>
-                        <button type="button" onClick={() => remove("rule", rule.id, rule.name)}>
+                        <button
+                          type="button"
+                          onClick={() => remove("rule", rule.id, rule.name)}
+                          {...readOnly}
+                        >
                           Delete<span className="visually-hidden"> rule {rule.name}</span>
                         </button>
                       </div>
@@ -346,7 +370,7 @@ export function NotificationsView({ name }: { name: string }) {
       <section aria-labelledby="targets-heading" className="spaced">
         <div className="page-head">
           <h2 id="targets-heading">Targets</h2>
-          <button type="button" onClick={() => edit({ form: "target", target: null })}>
+          <button type="button" onClick={() => edit({ form: "target", target: null })} {...readOnly}>
             New target
           </button>
         </div>
@@ -380,10 +404,14 @@ export function NotificationsView({ name }: { name: string }) {
                     </td>
                     <td>
                       <div className="buttons">
-                        <button type="button" onClick={() => edit({ form: "target", target: t })}>
+                        <button
+                          type="button"
+                          onClick={() => edit({ form: "target", target: t })}
+                          {...readOnly}
+                        >
                           Edit<span className="visually-hidden"> target {t.name}</span>
                         </button>
-                        <button type="button" onClick={() => remove("target", t.id, t.name)}>
+                        <button type="button" onClick={() => remove("target", t.id, t.name)} {...readOnly}>
                           Delete<span className="visually-hidden"> target {t.name}</span>
                         </button>
                       </div>
@@ -496,6 +524,7 @@ export function NotificationsView({ name }: { name: string }) {
                     <td>
                       <button
                         type="button"
+                        {...readOnly}
                         onClick={async () => {
                           const result = await redeliver({ id: d.id });
                           setNotice(
