@@ -122,6 +122,23 @@ async function deliveries(vars: Record<string, unknown>): Promise<any[]> {
   return dataOf(await t.gql(DELIVERIES, vars)).notificationDeliveries.nodes;
 }
 
+it("tells the caller whether it may change notifications (whoAmI.allowed), refusing a bad SRN", async () => {
+  const ALLOWED = `query ($r: String!) { whoAmI { allowed(action: "sluice:ManageNotifications", resource: $r) } }`;
+  expect(dataOf(await t.gql(ALLOWED, { r: "srn:sluice:default:notifications" })).whoAmI.allowed).toBe(true);
+  const bad = await t.gql(ALLOWED, { r: "notifications" });
+  expect(bad.errors?.[0]?.extensions).toMatchObject({
+    code: "BAD_USER_INPUT",
+    validationErrors: [{ path: "resource" }],
+  });
+  dataOf(await t.gql(`mutation { createUser(name: "reader") { name } }`));
+  dataOf(await t.gql(`mutation { attachPolicy(policyName: "ReadOnly", principal: "user/reader") }`));
+  const { secret } = dataOf(
+    await t.gql(`mutation { createApiToken(principal: "user/reader", description: "t") { secret } }`),
+  ).createApiToken;
+  const asReader = await t.gql(ALLOWED, { r: "srn:sluice:default:notifications" }, { token: secret });
+  expect(dataOf(asReader).whoAmI.allowed).toBe(false);
+});
+
 it("refuses bad input at its field and changes nothing", async () => {
   const badType = await t.gql(CREATE_RULE, {
     rule: { name: "r", eventTypes: ["EXECUTION_EXPLODED"], targetIds: [] },
