@@ -35,22 +35,35 @@ export interface DispatchOptions {
   artifactRepeats: number;
   /** Measure the throughput again with a notification rule on every throughput pipeline. */
   notifyCompare: boolean;
+  /**
+   * Rounds of the comparison: each measures a window with the rules muted and one with them on,
+   * in alternating order (ABBA), so that a drift of the machine's load falls on both sides.
+   */
+  notifyRounds: number;
+  /** Warm-up and window of each measurement of the comparison, in seconds. */
+  notifyWarmupS: number;
+  notifyWindowS: number;
 }
 
-/** The throughput window again, with rules notifying a webhook receiver of every success. */
+/** Interleaved rounds of throughput with rules notifying a webhook receiver of every success, and without. */
 interface NotifiedThroughput {
+  /** Median throughput with the rules on. */
   throughput: number;
-  inWindow: number;
-  windowMs: number;
-  executionsEnded: number;
-  failures: number;
-  cpu: ReturnType<typeof cpuDelta>;
-  pgTransactionsPerAction: number;
-  /** Messages the receiver got for that run. */
-  delivered: number;
-  /** Throughput with the rules ÷ without. */
+  /** Median throughput with the same rules muted (the trigger finds no enabled rule). */
+  without: number;
+  /** Median of the rounds' ratios (with ÷ without): what notifying costs the engine. */
   ratio: number;
+  rounds: Array<{ order: string; without: number; with: number; ratio: number }>;
+  /** Messages the receiver got over all rounds. */
+  delivered: number;
+  failures: number;
 }
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
 
 /** A webhook receiver in the bench process: answers 204 to every POST and counts them. */
 async function startReceiver(): Promise<{ url: string; count(): number; close(): Promise<void> }> {
@@ -363,7 +376,7 @@ export async function runDispatch(options: DispatchOptions): Promise<BenchResult
     // 3. Throughput: every wide pipeline keeps executions in flight; actions counted by their `at`.
     const wide = pipelines.filter((p) => p.name.startsWith("wide-")).map((p) => p.name);
     let started = Date.now();
-    const measureThroughput = async (label: string) => {
+    const measureThroughput = async (label: string, warmupS = options.warmupS, windowS = options.windowS) => {
       const succeeded: number[] = [];
       let executionsEnded = 0;
       let failures = 0;
@@ -392,11 +405,11 @@ export async function runDispatch(options: DispatchOptions): Promise<BenchResult
       for (const name of wide) {
         for (let i = 0; i < options.throughputInFlight; i++) inFlight.add(await release(name));
       }
-      await sleep(options.warmupS * 1000);
+      await sleep(warmupS * 1000);
       const windowStart = Date.now();
       const cpuBefore = cpuSnapshot(server.pid, agents);
       const transactionsBefore = await server.database.transactions();
-      await sleep(options.windowS * 1000);
+      await sleep(windowS * 1000);
       const windowEnd = Date.now();
       const cpuAfter = cpuSnapshot(server.pid, agents);
       const transactions = (await server.database.transactions()) - transactionsBefore;
@@ -435,32 +448,72 @@ export async function runDispatch(options: DispatchOptions): Promise<BenchResult
           `mutation ($t: NotificationTargetInput!) { createNotificationTarget(target: $t) { id } }`,
           { t: { name: "bench-receiver", kind: "WEBHOOK", url: receiver.url } },
         );
+        const rules: Array<{ id: string; input: Record<string, unknown> }> = [];
         for (const name of wide) {
-          await http.data(
+          const input = {
+            name: `bench-${name}`,
+            pipelineName: name,
+            eventTypes: ["ACTION_SUCCEEDED", "EXECUTION_SUCCEEDED"],
+            targetIds: [createNotificationTarget.id],
+            enabled: false,
+          };
+          const { createNotificationRule } = await http.data<{ createNotificationRule: { id: string } }>(
             `mutation ($r: NotificationRuleInput!) { createNotificationRule(rule: $r) { id } }`,
-            {
-              r: {
-                name: `bench-${name}`,
-                pipelineName: name,
-                eventTypes: ["ACTION_SUCCEEDED", "EXECUTION_SUCCEEDED"],
-                targetIds: [createNotificationTarget.id],
-              },
-            },
+            { r: input },
           );
+          rules.push({ id: createNotificationRule.id, input });
         }
-        const before = receiver.count();
-        const withRules = await measureThroughput("with notification rules");
-        // Deliveries of what the window finished may still be on their way: wait for them to settle.
-        let last = -1;
-        for (let i = 0; i < 100 && receiver.count() !== last; i++) {
-          last = receiver.count();
-          await sleep(200);
-        }
-        notified = {
-          ...withRules,
-          delivered: receiver.count() - before,
-          ratio: Math.round((withRules.throughput / base.throughput) * 1000) / 1000,
+        const setRules = async (enabled: boolean) => {
+          for (const rule of rules) {
+            await http.data(
+              `mutation ($id: ID!, $r: NotificationRuleInput!) { updateNotificationRule(id: $id, rule: $r) { id } }`,
+              { id: rule.id, r: { ...rule.input, enabled } },
+            );
+          }
         };
+        // Deliveries of what a window finished may still be on their way: let them settle, so that
+        // the next window (muted or not) does not pay for them.
+        const settle = async () => {
+          let last = -1;
+          for (let i = 0; i < 100 && receiver.count() !== last; i++) {
+            last = receiver.count();
+            await sleep(200);
+          }
+        };
+        const before = receiver.count();
+        const rounds: NotifiedThroughput["rounds"] = [];
+        let failures = 0;
+        for (let round = 0; round < options.notifyRounds; round++) {
+          const order = round % 2 === 0 ? [false, true] : [true, false];
+          const measured: Record<string, number> = {};
+          for (const enabled of order) {
+            await setRules(enabled);
+            const m = await measureThroughput(
+              `round ${round + 1}, ${enabled ? "with" : "without"} notification rules`,
+              options.notifyWarmupS,
+              options.notifyWindowS,
+            );
+            failures += m.failures;
+            measured[enabled ? "with" : "without"] = m.throughput;
+            if (enabled) await settle();
+          }
+          rounds.push({
+            order: order.map((on) => (on ? "with" : "without")).join(" → "),
+            without: measured.without!,
+            with: measured.with!,
+            ratio: Math.round((measured.with! / measured.without!) * 1000) / 1000,
+          });
+        }
+        await setRules(false);
+        notified = {
+          throughput: Math.round(median(rounds.map((r) => r.with)) * 10) / 10,
+          without: Math.round(median(rounds.map((r) => r.without)) * 10) / 10,
+          ratio: Math.round(median(rounds.map((r) => r.ratio)) * 1000) / 1000,
+          rounds,
+          delivered: receiver.count() - before,
+          failures,
+        };
+        log(`dispatch: notification cost, rounds ${JSON.stringify(rounds)}; median ratio ${notified.ratio}`);
       } finally {
         await receiver.close();
       }
@@ -692,16 +745,17 @@ function result(o: DispatchOptions, m: Measured): BenchResult {
     ...(m.notified
       ? [
           {
-            label: "throughput with a notification rule on every pipeline",
+            label: "throughput with a notification rule on every pipeline, median",
             value: m.notified.throughput,
             unit: "actions/s",
-            note: `the same window again; ${m.notified.delivered} webhook deliveries (every action and execution that succeeded) to a receiver in the bench process; ${m.notified.pgTransactionsPerAction} PostgreSQL transactions per action`,
+            note: `median of ${m.notified.rounds.length} ${o.notifyWindowS} s windows, interleaved with as many with the rules muted (median ${m.notified.without}); ${m.notified.delivered} webhook deliveries (every action and execution that succeeded) to a receiver in the bench process`,
           },
           {
-            label: "throughput with notifications ÷ without",
+            label: "throughput with notifications ÷ without, median of rounds",
             value: m.notified.ratio,
             unit: "×",
             goalMin: 0.95,
+            note: `each round one window muted and one on, alternating which goes first: ${m.notified.rounds.map((r) => r.ratio).join(", ")}`,
           },
         ]
       : []),

@@ -29,6 +29,9 @@ const SCENARIOS: Record<string, (quick: boolean) => Promise<BenchResult>> = {
       artifactMB: quick ? 10 : 100,
       artifactRepeats: quick ? 1 : 3,
       notifyCompare: true,
+      notifyRounds: quick ? 2 : 6,
+      notifyWarmupS: quick ? 1 : 3,
+      notifyWindowS: quick ? 4 : 10,
     }),
   notifications: (quick) => runNotifications({ executions: quick ? 50 : 1000, inFlight: 20 }),
   queries: (quick) =>

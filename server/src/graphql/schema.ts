@@ -7,6 +7,7 @@ import { ActionTypeResolver } from "./resolvers/action-type.resolver";
 import { ArchiveResolver } from "./resolvers/archive.resolver";
 import { AuditResolver } from "./resolvers/audit.resolver";
 import { AccountResolver } from "./resolvers/account.resolver";
+import { CallerPermissionResolver } from "./resolvers/caller.resolver";
 import { IdentityResolver } from "./resolvers/identity.resolver";
 import { VersionResolver } from "./resolvers/version.resolver";
 import { InstallationResolver } from "./resolvers/installation.resolver";
@@ -46,6 +47,7 @@ export const resolvers = [
   AuditResolver,
   IdentityResolver,
   AccountResolver,
+  CallerPermissionResolver,
   InstallationResolver,
   NotificationRuleResolver,
   NotificationTargetResolver,

@@ -1,6 +1,7 @@
 import type { DataSource } from "typeorm";
 import type { Logger } from "../logger";
 import {
+  approverEmailContent,
   dashboardLink,
   emailContent,
   retryDelayMs,
@@ -29,6 +30,12 @@ const EXPIRY_MS = 1000;
  * are served by one look; a notification leaves at most this much later.
  */
 export const KICK_SPACING_MS = 100;
+/**
+ * The concurrency key of approvers' e-mails (they have no target): together they get the slots of
+ * one target, on the SMTP server the e-mail targets use.
+ */
+const APPROVERS = "approvers";
+const slotOf = (delivery: { targetId: string | null }) => delivery.targetId ?? APPROVERS;
 
 export type DeliveryListener = (delivery: DeliveryRow) => void;
 
@@ -201,17 +208,22 @@ export class DeliveryWorker {
     const full = [...this.inFlight].filter(([, n]) => n >= limit).map(([id]) => id);
     // Longer than one attempt can take (its time limit), with room for recording it.
     const leaseMs = 3 * this.settings.timeoutMs;
-    const claimed = await this.store.claim(free, leaseMs, full);
+    const claimed = await this.store.claim(
+      free,
+      leaseMs,
+      full.filter((id) => id !== APPROVERS),
+      full.includes(APPROVERS),
+    );
     for (const delivery of claimed) {
-      const queue = this.waiting.get(delivery.targetId) ?? [];
+      const queue = this.waiting.get(slotOf(delivery)) ?? [];
       queue.push(delivery);
-      this.waiting.set(delivery.targetId, queue);
+      this.waiting.set(slotOf(delivery), queue);
     }
-    for (const targetId of new Set(claimed.map((d) => d.targetId))) this.drain(targetId);
+    for (const slot of new Set(claimed.map(slotOf))) this.drain(slot);
     return claimed.length;
   }
 
-  /** Starts the target's waiting deliveries while it has free slots. */
+  /** Starts the target's waiting deliveries while it has free slots (`targetId`: a slot, slotOf). */
   private drain(targetId: string): void {
     const queue = this.waiting.get(targetId) ?? [];
     while (queue.length > 0 && (this.inFlight.get(targetId) ?? 0) < this.settings.concurrencyPerTarget) {
@@ -264,7 +276,7 @@ export class DeliveryWorker {
       this.logger.info(
         {
           deliveryId: delivery.id,
-          target: delivery.target.name,
+          target: delivery.targetName,
           attempt: delivery.attempts,
           error: outcome.error,
         },
@@ -285,6 +297,14 @@ export class DeliveryWorker {
     const notification: Notification = { ...delivery.notification, id: delivery.id };
     const link = dashboardLink(this.settings.dashboardUrl, notification);
     const { target } = delivery;
+    if (target === null) {
+      // An approver's e-mail, at the address their account had when the approval started waiting.
+      return this.email.send(
+        delivery.recipientEmail ? [delivery.recipientEmail] : [],
+        approverEmailContent(notification, link, delivery.recipient ?? ""),
+        notification.id,
+      );
+    }
     const { settings } = target;
     const timeoutMs = this.settings.timeoutMs;
     switch (target.kind) {

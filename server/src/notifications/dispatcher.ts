@@ -2,7 +2,13 @@ import type { DataSource } from "typeorm";
 import { notificationTypeOf } from "../domain/notifications/events";
 import type { ExecutionFacts } from "../domain/notifications/messages";
 import { ruleMatches } from "../domain/notifications/rules";
-import type { ExecutionRecord, NewDelivery, NotificationStore } from "../persistence/notification-store";
+import type {
+  ExecutionRecord,
+  NewDelivery,
+  NotificationStore,
+  UserWithPolicies,
+} from "../persistence/notification-store";
+import { approvalSrn, approversOf } from "./approvers";
 
 /**
  * Turns the inbox (pipeline events the outbox trigger copied, in the engine's own transactions)
@@ -10,6 +16,10 @@ import type { ExecutionRecord, NewDelivery, NotificationStore } from "../persist
  * deliveries written in one transaction, so a crash in between loses nothing and a redispatch
  * adds nothing (the deliveries' unique key is event × rule × target). Copies take disjoint
  * batches (SKIP LOCKED).
+ *
+ * An APPROVAL_NEEDED event that a rule matches also goes, by e-mail, to each user allowed to
+ * approve it (sluice:PutApprovalResult on the action's SRN, their policies and their groups') who
+ * has an address: one delivery per user however many rules matched (unique event × recipient).
  */
 export async function dispatchInbox(
   db: DataSource,
@@ -24,13 +34,61 @@ export async function dispatchInbox(
     const executions = await store.executions(m, executionIds);
     const giveUpAt = new Date(Date.now() + options.retryForMs);
     const deliveries: NewDelivery[] = [];
+    let users: UserWithPolicies[] | null = null;
     for (const { msgId, event } of events) {
       const record = event.executionId ? (executions.get(event.executionId) ?? null) : null;
       const type = notificationTypeOf(event, record);
       if (type === null) continue;
       const execution = record ? factsOf(record) : null;
+      let approversDone = false;
       for (const rule of rules) {
         if (!ruleMatches(rule, type, event, { branches: execution?.branches ?? [] })) continue;
+        if (
+          type === "APPROVAL_NEEDED" &&
+          !approversDone &&
+          event.executionId &&
+          event.actionExecutionId &&
+          event.stageName &&
+          event.actionName
+        ) {
+          approversDone = true;
+          users ??= await store.usersWithEmail(m);
+          const approvers = approversOf(
+            users,
+            approvalSrn(event.pipelineName, event.stageName, event.actionName),
+          );
+          const configuration =
+            approvers.length > 0
+              ? await store.actionConfiguration(m, event.executionId, event.actionExecutionId)
+              : null;
+          const text = (key: string) => {
+            const value = configuration?.[key];
+            return typeof value === "string" && value.length > 0 ? value : null;
+          };
+          for (const approver of approvers) {
+            deliveries.push({
+              eventKey: msgId,
+              ruleId: rule.id,
+              ruleName: rule.name,
+              targetId: null,
+              recipient: approver,
+              pipelineName: event.pipelineName,
+              eventType: type,
+              executionId: event.executionId,
+              notification: {
+                type,
+                event,
+                execution,
+                rule: { id: rule.id, name: rule.name, detailLevel: rule.detailLevel },
+                approval: {
+                  customData: text("CustomData"),
+                  externalEntityLink: text("ExternalEntityLink"),
+                },
+              },
+              giveUpAt,
+            });
+          }
+        }
         for (const targetId of rule.targetIds) {
           deliveries.push({
             eventKey: msgId,

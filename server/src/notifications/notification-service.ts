@@ -123,7 +123,8 @@ export class NotificationService {
 function settingsOf(input: TargetInput): TargetSettings {
   return {
     url: input.url ?? null,
-    secret: input.secret ?? null,
+    // Left out (undefined) keeps a stored secret on update (mergedSettings); null removes it.
+    secret: input.secret,
     headers: input.headers ?? null,
     emailAddresses: input.emailAddresses ?? null,
     subject: input.subject ?? null,

@@ -22,6 +22,7 @@ import { AgentNatsUsers1766110000000 } from "./migrations/1766110000000-AgentNat
 import { MessageSigningKeys1767000000000 } from "./migrations/1767000000000-MessageSigningKeys";
 import { SecretStore1767100000000 } from "./migrations/1767100000000-SecretStore";
 import { Accounts1767300000000 } from "./migrations/1767300000000-Accounts";
+import { ApproverNotifications1767400000000 } from "./migrations/1767400000000-ApproverNotifications";
 
 export const entities = [PipelineEntity, PipelineVersionEntity, CustomActionTypeEntity];
 export const migrations = [
@@ -43,6 +44,7 @@ export const migrations = [
   MessageSigningKeys1767000000000,
   SecretStore1767100000000,
   Accounts1767300000000,
+  ApproverNotifications1767400000000,
 ];
 
 export interface DatabaseOptions {

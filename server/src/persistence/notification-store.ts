@@ -43,8 +43,13 @@ export interface DeliveryRow {
   eventKey: string;
   ruleId: string | null;
   ruleName: string;
-  targetId: string;
+  /** null for an approver's e-mail (`recipient`). */
+  targetId: string | null;
+  /** The target's name, or `user/<name>` for an approver's e-mail. */
   targetName: string;
+  /** The user an approval-needed e-mail goes to (one allowed to approve); null for a target's delivery. */
+  recipient: string | null;
+  recipientEmail: string | null;
   pipelineName: string;
   eventType: string;
   executionId: string | null;
@@ -73,7 +78,9 @@ export interface NewDelivery {
   eventKey: string;
   ruleId: string;
   ruleName: string;
-  targetId: string;
+  /** A target, or (targetId null) one approver at their e-mail address. */
+  targetId: string | null;
+  recipient?: { name: string; email: string } | null;
   pipelineName: string;
   eventType: string;
   executionId: string | null;
@@ -81,9 +88,18 @@ export interface NewDelivery {
   giveUpAt: Date;
 }
 
-/** A claimed delivery: the row and what sending it needs. */
+/** A claimed delivery: the row and what sending it needs (no target for an approver's e-mail). */
 export interface ClaimedDelivery extends DeliveryRow {
-  target: TargetRow;
+  target: TargetRow | null;
+}
+
+/** A user with an e-mail address and the policies that apply to them (theirs, then their groups'). */
+export interface UserWithPolicies {
+  name: string;
+  email: string;
+  /** A managed policy comes with a null document (the caller knows its text). */
+  policies: Array<{ name: string; document: unknown }>;
+  groups: Array<{ name: string; policies: Array<{ name: string; document: unknown }> }>;
 }
 
 export interface InboxEvent {
@@ -121,7 +137,9 @@ const RULE_COLUMNS = `r.id, r.name, r.pipeline_name AS "pipelineName", r.event_t
              WHERE rt.rule_id = r.id), '{}') AS "targetIds"`;
 
 const DELIVERY_COLUMNS = `d.id, d.event_key AS "eventKey", d.rule_id AS "ruleId", d.rule_name AS "ruleName",
-  d.target_id AS "targetId", (SELECT name FROM notification_targets WHERE id = d.target_id) AS "targetName",
+  d.target_id AS "targetId",
+  COALESCE((SELECT name FROM notification_targets WHERE id = d.target_id), 'user/' || d.recipient) AS "targetName",
+  d.recipient, d.recipient_email AS "recipientEmail",
   d.pipeline_name AS "pipelineName", d.event_type AS "eventType", d.execution_id AS "executionId",
   d.notification, d.status, d.attempts, d.created_at AS "createdAt", d.next_attempt_at AS "nextAttemptAt",
   d.give_up_at AS "giveUpAt", d.delivered_at AS "deliveredAt", d.last_status_code AS "lastStatusCode",
@@ -366,15 +384,62 @@ export class NotificationStore {
     return new Map(rows.map((row) => [row.id, row]));
   }
 
+  /**
+   * The users who have an e-mail address, each with the policies that apply to them: theirs, then
+   * their groups' (the order the checker evaluates them in, identity-store's holder()).
+   */
+  async usersWithEmail(m: EntityManager): Promise<UserWithPolicies[]> {
+    return m.query(
+      `WITH attached AS (
+         SELECT a.principal_kind AS kind, a.principal_name AS holder,
+                json_agg(json_build_object('name', a.policy_name, 'document', p.document)
+                         ORDER BY a.attached_at, a.policy_name) AS policies
+           FROM policy_attachments a LEFT JOIN identity_policies p ON p.name = a.policy_name
+          WHERE a.principal_kind IN ('user', 'group')
+          GROUP BY a.principal_kind, a.principal_name)
+       SELECT u.name, u.email,
+              COALESCE((SELECT policies FROM attached WHERE kind = 'user' AND holder = u.name), '[]') AS policies,
+              COALESCE((SELECT json_agg(json_build_object('name', g.name, 'policies',
+                                          COALESCE((SELECT policies FROM attached
+                                                     WHERE kind = 'group' AND holder = g.name), '[]'))
+                                        ORDER BY g.name)
+                          FROM identity_group_members gm JOIN identity_groups g ON g.id = gm.group_id
+                         WHERE gm.user_id = u.id), '[]') AS groups
+         FROM identity_users u
+        WHERE u.email IS NOT NULL AND u.email <> ''
+        ORDER BY u.name`,
+    );
+  }
+
+  /** The resolved configuration of an action execution, from its execution's view. */
+  async actionConfiguration(
+    m: EntityManager,
+    executionId: string,
+    actionExecutionId: string,
+  ): Promise<Record<string, string> | null> {
+    if (!isUuid(executionId)) return null;
+    const [row] = await m.query(
+      `SELECT a->'resolvedConfiguration' AS configuration
+         FROM pipeline_executions e, jsonb_array_elements(e.view::jsonb->'stages') s,
+              jsonb_array_elements(s->'actions') a
+        WHERE e.id = $1 AND a->>'actionExecutionId' = $2
+        LIMIT 1`,
+      [executionId, actionExecutionId],
+    );
+    return row?.configuration ?? null;
+  }
+
   /** Inserts deliveries; one per event, rule and target even if the same event is dispatched twice. */
   async insertDeliveries(m: EntityManager | null, deliveries: NewDelivery[]): Promise<string[]> {
     if (deliveries.length === 0) return [];
+    // ON CONFLICT without a target: the once-per-target and the once-per-recipient keys alike.
     const rows: Array<{ id: string }> = await (m ?? this.db).query(
       `INSERT INTO notification_deliveries
-         (event_key, rule_id, rule_name, target_id, pipeline_name, event_type, execution_id, notification, give_up_at)
+         (event_key, rule_id, rule_name, target_id, pipeline_name, event_type, execution_id, notification, give_up_at,
+          recipient, recipient_email)
        SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::uuid[],
-                            $8::jsonb[], $9::timestamptz[])
-       ON CONFLICT ON CONSTRAINT notification_deliveries_once DO NOTHING
+                            $8::jsonb[], $9::timestamptz[], $10::text[], $11::text[])
+       ON CONFLICT DO NOTHING
        RETURNING id::text AS id`,
       [
         deliveries.map((d) => d.eventKey),
@@ -386,6 +451,8 @@ export class NotificationStore {
         deliveries.map((d) => d.executionId),
         deliveries.map((d) => JSON.stringify(d.notification)),
         deliveries.map((d) => d.giveUpAt.toISOString()),
+        deliveries.map((d) => d.recipient?.name ?? null),
+        deliveries.map((d) => d.recipient?.email ?? null),
       ],
     );
     return rows.map((row) => row.id);
@@ -398,14 +465,20 @@ export class NotificationStore {
    * then the lease). A copy that dies while sending leaves the lease to run out, and the delivery
    * is sent again: at least once. Targets whose circuit is open are skipped until it half-opens.
    */
-  async claim(limit: number, leaseMs: number, skipTargets: string[]): Promise<ClaimedDelivery[]> {
-    const rows: Array<DeliveryRow & { target: TargetRow }> = await this.db.query(
+  async claim(
+    limit: number,
+    leaseMs: number,
+    skipTargets: string[],
+    skipRecipients = false,
+  ): Promise<ClaimedDelivery[]> {
+    const rows: Array<DeliveryRow & { target: TargetRow | null }> = await this.db.query(
       `WITH due AS (
-         SELECT d.id FROM notification_deliveries d JOIN notification_targets t ON t.id = d.target_id
+         SELECT d.id FROM notification_deliveries d LEFT JOIN notification_targets t ON t.id = d.target_id
           WHERE d.status = 'PENDING' AND d.next_attempt_at <= now()
             AND (d.claimed_until IS NULL OR d.claimed_until < now())
             AND (t.circuit_open_until IS NULL OR t.circuit_open_until <= now())
-            AND NOT (d.target_id = ANY($3::uuid[]))
+            AND (CASE WHEN d.target_id IS NULL THEN NOT $4::boolean
+                      ELSE NOT (d.target_id = ANY($3::uuid[])) END)
           ORDER BY d.next_attempt_at LIMIT $1 FOR UPDATE OF d SKIP LOCKED),
        claimed AS (
          UPDATE notification_deliveries d SET claimed_until = now() + make_interval(secs => $2::float8 / 1000),
@@ -415,17 +488,19 @@ export class NotificationStore {
               (SELECT row_to_json(x) FROM (SELECT ${TARGET_COLUMNS} FROM notification_targets t WHERE t.id = d.target_id) x)
                 AS target
          FROM claimed d`,
-      [limit, leaseMs, skipTargets],
+      [limit, leaseMs, skipTargets, skipRecipients],
     );
     return Promise.all(
       rows.map(async (row) => ({
         ...row,
-        target: await this.opened({
-          ...row.target,
-          createdAt: new Date(row.target.createdAt),
-          updatedAt: new Date(row.target.updatedAt),
-          circuitOpenUntil: row.target.circuitOpenUntil ? new Date(row.target.circuitOpenUntil) : null,
-        }),
+        target:
+          row.target &&
+          (await this.opened({
+            ...row.target,
+            createdAt: new Date(row.target.createdAt),
+            updatedAt: new Date(row.target.updatedAt),
+            circuitOpenUntil: row.target.circuitOpenUntil ? new Date(row.target.circuitOpenUntil) : null,
+          })),
       })),
     );
   }
@@ -438,7 +513,7 @@ export class NotificationStore {
    * in a row).
    */
   async recordAttempt(
-    delivery: { id: string; targetId: string; attempt: number },
+    delivery: { id: string; targetId: string | null; attempt: number },
     outcome: { ok: boolean; statusCode: number | null; latencyMs: number; error: string | null },
     next: { retryInMs: number } | null,
     circuit: { threshold: number; openMs: number },
@@ -468,7 +543,9 @@ export class NotificationStore {
           delivery.attempt,
         ],
       );
-      if (outcome.ok) {
+      if (delivery.targetId === null) {
+        // An approver's e-mail: no target, no circuit.
+      } else if (outcome.ok) {
         await m.query(
           `UPDATE notification_targets SET consecutive_failures = 0, circuit_open_until = NULL
             WHERE id = $1 AND (consecutive_failures > 0 OR circuit_open_until IS NOT NULL)`,

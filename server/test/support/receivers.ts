@@ -135,9 +135,15 @@ export interface ReceivedMail {
   decoded: string;
 }
 
-/** A plain SMTP server (no STARTTLS, no auth) that keeps every message it accepts. */
+/**
+ * A plain SMTP server (no STARTTLS, no auth) that keeps every message it accepts. `holdNextTo`
+ * makes it read the next message to an address and never answer it (the sender's attempt hangs
+ * until it dies or its time limit ends); such messages are in `held`, not in `mails`.
+ */
 export async function startSmtpReceiver() {
   const mails: ReceivedMail[] = [];
+  const held: ReceivedMail[] = [];
+  const holds = new Map<string, number>();
   const server = new SMTPServer({
     disabledCommands: ["STARTTLS", "AUTH"],
     logger: false,
@@ -149,17 +155,30 @@ export async function startSmtpReceiver() {
         const decoded = raw
           .replace(/=\r?\n/g, "")
           .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-        mails.push({
+        const mail = {
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
           to: session.envelope.rcptTo.map((r) => r.address),
           raw,
           decoded,
-        });
+        };
+        const holding = mail.to.find((address) => (holds.get(address) ?? 0) > 0);
+        if (holding) {
+          holds.set(holding, holds.get(holding)! - 1);
+          held.push(mail);
+          return;
+        }
+        mails.push(mail);
         callback();
       });
     },
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.server.address() as AddressInfo).port;
-  return { port, mails, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    port,
+    mails,
+    held,
+    holdNextTo: (address: string, n: number) => holds.set(address, n),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

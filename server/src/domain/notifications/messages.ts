@@ -28,6 +28,14 @@ export interface Notification {
   event: NotifiedEvent;
   execution: ExecutionFacts | null;
   rule: { id: string; name: string; detailLevel: DetailLevel };
+  /** APPROVAL_NEEDED to an approver: what the approval's configuration tells the reviewer. */
+  approval?: ApprovalFacts | null;
+}
+
+/** The manual approval's CustomData and ExternalEntityLink, as resolved when it started waiting. */
+export interface ApprovalFacts {
+  customData: string | null;
+  externalEntityLink: string | null;
 }
 
 const VERBS: Record<string, string> = {
@@ -86,6 +94,10 @@ export function dashboardLink(base: string, n: Notification): string {
   const e = n.event;
   const root = base.replace(/\/+$/, "");
   if (n.type === "PIPELINE_DELETED") return `${root}/`;
+  if (n.type === "APPROVAL_NEEDED" && e.actionExecutionId) {
+    // The pipeline page opens the approval's review dialog (web/src/features/pipeline/PipelineView.tsx).
+    return `${root}/pipelines/${encodeURIComponent(e.pipelineName)}?approval=${encodeURIComponent(e.actionExecutionId)}`;
+  }
   if (n.type.startsWith("APPROVAL_") || n.type.startsWith("TRANSITION_") || e.executionId === null) {
     return `${root}/pipelines/${encodeURIComponent(e.pipelineName)}`;
   }
@@ -213,6 +225,71 @@ export function emailContent(n: Notification, link: string): { subject: string; 
   ].join("\n");
   const text = `${lines.join("\n")}\n\n-- \nRule ${n.rule.name} · message ${n.id}\n`;
   return { subject: `[Sluice] ${title}`, text, html };
+}
+
+/**
+ * The e-mail to a user allowed to approve (docs/notifications.md): the pipeline, stage and action,
+ * the approval's CustomData and ExternalEntityLink, the revisions, and the link that opens the
+ * approval in the dashboard.
+ */
+export function approverEmailContent(
+  n: Notification,
+  link: string,
+  recipient: string,
+): { subject: string; text: string; html: string } {
+  const e = n.event;
+  const facts: Array<[string, string]> = [
+    ["Pipeline", e.pipelineName],
+    ["Stage", e.stageName ?? ""],
+    ["Action", e.actionName ?? ""],
+  ];
+  if (e.executionId) facts.push(["Execution", e.executionId]);
+  const revision = revisionLine(n);
+  if (revision) facts.push(["Revision", revision]);
+  if (n.approval?.customData) facts.push(["Note", n.approval.customData]);
+  if (n.approval?.externalEntityLink) facts.push(["Review at", n.approval.externalEntityLink]);
+  const why = `You receive this because user ${recipient} may approve it (sluice:PutApprovalResult).`;
+  const title = statusMessage(n);
+  const text = [
+    title,
+    "",
+    ...facts.map(([k, v]) => `${k}: ${v}`),
+    "",
+    `Approve or reject: ${link}`,
+    "",
+    "-- ",
+    why,
+    `Rule ${n.rule.name} · message ${n.id}`,
+    "",
+  ].join("\n");
+  const reviewLink = safeHttpLink(n.approval?.externalEntityLink ?? null);
+  const html = [
+    `<p><strong>${escapeHtml(title)}</strong></p>`,
+    "<table>",
+    ...facts.map(([k, v]) => {
+      const value =
+        k === "Review at" && reviewLink
+          ? `<a href="${escapeHtml(reviewLink)}">${escapeHtml(v)}</a>`
+          : escapeHtml(v).replace(/\n/g, "<br>");
+      return `<tr><th align="left">${escapeHtml(k)}</th><td>${value}</td></tr>`;
+    }),
+    "</table>",
+    `<p><a href="${escapeHtml(link)}">Approve or reject in Sluice</a></p>`,
+    `<p style="color:#666;font-size:12px">${escapeHtml(why)}<br>Rule ${escapeHtml(n.rule.name)} · message ${escapeHtml(n.id)}</p>`,
+  ].join("\n");
+  const subject = `[Sluice] Approval needed: ${e.pipelineName} / ${e.stageName ?? ""} / ${e.actionName ?? ""}`;
+  return { subject: subject.replace(/[\r\n]+/g, " "), text, html };
+}
+
+/** Only http(s) links become anchors (a `javascript:` ExternalEntityLink stays text). */
+function safeHttpLink(value: string | null): string | null {
+  if (!value) return null;
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+  } catch {
+    return null;
+  }
 }
 
 /** `Sluice-Signature`: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`. */

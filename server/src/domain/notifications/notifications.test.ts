@@ -1,5 +1,6 @@
 import { notificationTypeOf, type NotifiedEvent } from "./events";
 import {
+  approverEmailContent,
   dashboardLink,
   emailContent,
   retryDelayMs,
@@ -167,6 +168,23 @@ describe("messages", () => {
     expect(dashboardLink("https://d.example", approval)).toBe("https://d.example/pipelines/a%20b");
     expect(statusMessage(approval)).toBe("Pipeline a b: approval Ok in stage Deploy of execution 0b7d6c2e needs a manual approval");
   }); // prettier-ignore
+
+  it("an approver's e-mail: the approval's details, escaped, and the link that opens the approval", () => {
+    const n = notification({
+      type: "APPROVAL_NEEDED",
+      event: event({ type: "APPROVAL_NEEDED", actionName: "Ok", actionExecutionId: "a1" }),
+      approval: { customData: "<b>look</b>", externalEntityLink: "javascript:alert(1)" },
+    });
+    const link = dashboardLink("https://d.example", n);
+    expect(link).toBe("https://d.example/pipelines/app?approval=a1");
+    const mail = approverEmailContent(n, link, "alice");
+    expect(mail.subject).toBe("[Sluice] Approval needed: app / Deploy / Ok");
+    expect(mail.text).toContain("Note: <b>look</b>");
+    expect(mail.text).toContain(`Approve or reject: ${link}`);
+    expect(mail.html).toContain("&lt;b&gt;look&lt;/b&gt;");
+    expect(mail.html).not.toContain('href="javascript:');
+    expect(mail.html).toContain(`<a href="${link}">`);
+  });
 
   it("BASIC leaves out the execution's details, FULL has them", () => {
     const basic = webhookBody(notification(), "L");

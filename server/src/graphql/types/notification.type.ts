@@ -185,7 +185,8 @@ export class NotificationAttemptType {
 
 @ObjectType("NotificationDelivery", {
   implements: NodeInterface,
-  description: "One message of one rule to one target, and its attempts.",
+  description:
+    "One message of one rule to one target (or, for APPROVAL_NEEDED, to one user allowed to approve), and its attempts.",
 })
 export class NotificationDeliveryType {
   @Field(() => ID, {
@@ -199,11 +200,18 @@ export class NotificationDeliveryType {
   @Field()
   ruleName!: string;
 
-  @Field(() => ID)
-  targetId!: string;
+  @Field(() => ID, { nullable: true, description: "null for an approver's e-mail (see recipient)." })
+  targetId!: string | null;
 
-  @Field()
+  @Field({ description: "The target's name, or `user/<name>` for an approver's e-mail." })
   targetName!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "APPROVAL_NEEDED e-mailed to a user allowed to approve (sluice:PutApprovalResult): the user's name; null for a target's delivery.",
+  })
+  recipient!: string | null;
 
   @Field({ description: "A NotificationEventType, or TEST for testNotificationRule." })
   eventType!: string;

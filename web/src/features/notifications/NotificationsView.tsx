@@ -1,14 +1,14 @@
 "use client";
 
 import Link from "next/link";
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { useMutation } from "urql";
 import { useLiveQuery } from "@/components/live";
 import { Pager } from "@/components/Pager";
 import { formatTime } from "@/components/time";
 import { Status } from "@/components/Status";
 import { graphql } from "@/gql";
-import type { PipelineNotificationsQuery } from "@/gql/graphql";
+import { DELETE_RULE, DELETE_TARGET, RuleForm, TargetForm, type Rule, type Target } from "./forms";
 
 const PAGE_SIZE = 25;
 const STATUSES = ["PENDING", "SUCCEEDED", "FAILED"] as const;
@@ -23,6 +23,33 @@ const NOTIFICATIONS = graphql(`
     pipeline(name: $name) {
       id
       name
+      stages {
+        name
+      }
+    }
+    whoAmI {
+      principal
+      mayManage: allowed(action: "sluice:ManageNotifications", resource: "srn:sluice:default:notifications")
+    }
+    notificationTargets {
+      id
+      name
+      kind
+      url
+      secret
+      headers {
+        name
+        value
+      }
+      emailAddresses
+      subject
+      natsSubject
+      circuit {
+        open
+        openUntil
+        consecutiveFailures
+        lastError
+      }
     }
     notificationRules(pipelineName: $name) {
       id
@@ -113,7 +140,9 @@ const SET_RULE_ENABLED = graphql(`
   }
 `);
 
-type Rule = PipelineNotificationsQuery["notificationRules"][number];
+/** Which form is open (a null target or rule: a new one); `key` mounts a fresh form each time. */
+type EditRequest = { form: "target"; target: Target | null } | { form: "rule"; rule: Rule | null };
+type Editing = (EditRequest & { key: number }) | null;
 
 /** Where a target sends: its URL's origin, subject or addresses (secrets are masked by the server). */
 function destination(t: {
@@ -131,8 +160,9 @@ function destination(t: {
  * /pipelines/[name]/notifications: the notification rules that apply to the pipeline (its own and
  * those of every pipeline) with their targets and circuit breakers, and the pipeline's delivery
  * log, newest first, filtered by status. "Send test" sends a TEST message to each target of a rule;
- * "Redeliver" sends a delivery again with the same message id. Live: each delivery event (on any
- * server copy) fetches the page again.
+ * "Redeliver" sends a delivery again with the same message id. Rules and targets are created,
+ * edited and deleted in forms (forms.tsx) that show the server's problems at their fields. Live:
+ * each delivery event (on any server copy) fetches the page again.
  */
 export function NotificationsView({ name }: { name: string }) {
   const [status, setStatus] = useState<(typeof STATUSES)[number] | "">("");
@@ -149,6 +179,11 @@ export function NotificationsView({ name }: { name: string }) {
   const [testing, testRule] = useMutation(TEST_RULE);
   const [, redeliver] = useMutation(REDELIVER);
   const [, setRuleEnabled] = useMutation(SET_RULE_ENABLED);
+  const [, deleteTarget] = useMutation(DELETE_TARGET);
+  const [, deleteRule] = useMutation(DELETE_RULE);
+  const [editing, setEditing] = useState<Editing>(null);
+  const opened = useRef(0);
+  const edit = (next: EditRequest) => setEditing({ ...next, key: ++opened.current });
 
   if (error && !data)
     return (
@@ -165,6 +200,30 @@ export function NotificationsView({ name }: { name: string }) {
     );
   const path = `/pipelines/${encodeURIComponent(name)}`;
   const deliveries = data.notificationDeliveries.nodes;
+  // Changing anything needs sluice:ManageNotifications: without it the buttons are disabled, and say why.
+  const mayManage = data.whoAmI.mayManage;
+  const readOnly = mayManage
+    ? {}
+    : {
+        disabled: true,
+        title: `${data.whoAmI.principal} is not allowed sluice:ManageNotifications`,
+        "aria-describedby": "notifications-read-only",
+      };
+
+  const saved = (text: string) => {
+    setEditing(null);
+    setNotice({ text });
+    refetch({ requestPolicy: "network-only" });
+  };
+  const remove = async (what: "rule" | "target", id: string, label: string) => {
+    const result = what === "rule" ? await deleteRule({ id }) : await deleteTarget({ id });
+    setNotice(
+      result.error
+        ? { text: result.error.graphQLErrors[0]?.message ?? result.error.message, error: true }
+        : { text: `${what === "rule" ? "Rule" : "Target"} ${label} deleted.` },
+    );
+    refetch({ requestPolicy: "network-only" });
+  };
 
   const toggle = async (rule: Rule) => {
     const result = await setRuleEnabled({
@@ -200,12 +259,23 @@ export function NotificationsView({ name }: { name: string }) {
       <p role="status" className={notice?.error ? "error" : "notice"}>
         {notice?.text}
       </p>
+      {mayManage ? null : (
+        <p id="notifications-read-only" className="muted">
+          You can read the notifications but not change them: {data.whoAmI.principal} is not allowed{" "}
+          <code>sluice:ManageNotifications</code> on <code>srn:sluice:default:notifications</code>.
+        </p>
+      )}
 
       <section aria-labelledby="rules-heading">
-        <h2 id="rules-heading">Rules</h2>
+        <div className="page-head">
+          <h2 id="rules-heading">Rules</h2>
+          <button type="button" onClick={() => edit({ form: "rule", rule: null })} {...readOnly}>
+            New rule
+          </button>
+        </div>
         {data.notificationRules.length === 0 ? (
           <p className="muted">
-            No notification rule applies to this pipeline. Create one with{" "}
+            No notification rule applies to this pipeline. Create one with “New rule”,{" "}
             <code>sluice create-notification-rule</code> or the <code>createNotificationRule</code> mutation.
           </p>
         ) : (
@@ -258,6 +328,7 @@ export function NotificationsView({ name }: { name: string }) {
                         <button
                           type="button"
                           disabled={testing.fetching}
+                          {...readOnly}
                           onClick={async () => {
                             const result = await testRule({ id: rule.id });
                             setNotice(
@@ -272,9 +343,19 @@ export function NotificationsView({ name }: { name: string }) {
                         >
                           Send test<span className="visually-hidden"> of {rule.name}</span>
                         </button>
-                        <button type="button" onClick={() => toggle(rule)}>
+                        <button type="button" onClick={() => toggle(rule)} {...readOnly}>
                           {rule.enabled ? "Mute" : "Unmute"}
                           <span className="visually-hidden"> {rule.name}</span>
+                        </button>
+                        <button type="button" onClick={() => edit({ form: "rule", rule })} {...readOnly}>
+                          Edit<span className="visually-hidden"> rule {rule.name}</span>
+                        </button>
+                        <button
+                          type="button"
+                          onClick={() => remove("rule", rule.id, rule.name)}
+                          {...readOnly}
+                        >
+                          Delete<span className="visually-hidden"> rule {rule.name}</span>
                         </button>
                       </div>
                     </td>
@@ -285,6 +366,85 @@ export function NotificationsView({ name }: { name: string }) {
           </div>
         )}
       </section>
+
+      <section aria-labelledby="targets-heading" className="spaced">
+        <div className="page-head">
+          <h2 id="targets-heading">Targets</h2>
+          <button type="button" onClick={() => edit({ form: "target", target: null })} {...readOnly}>
+            New target
+          </button>
+        </div>
+        {data.notificationTargets.length === 0 ? (
+          <p className="muted">No target exists yet: a rule sends to one or more targets.</p>
+        ) : (
+          <div className="table-wrap">
+            <table className="table">
+              <caption className="visually-hidden">Notification targets (shared by every pipeline)</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Target</th>
+                  <th scope="col">Sends to</th>
+                  <th scope="col">Actions</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.notificationTargets.map((t) => (
+                  <tr key={t.id} data-target-row={t.name}>
+                    <td>
+                      <strong>{t.name}</strong> <span className="muted small">({t.kind.toLowerCase()})</span>
+                      {t.circuit.open ? (
+                        <div className="error small" role="note">
+                          Circuit open after {t.circuit.consecutiveFailures} failures
+                        </div>
+                      ) : null}
+                    </td>
+                    <td>
+                      <code className="small">{destination(t)}</code>
+                      {t.secret ? <div className="muted small">signed</div> : null}
+                    </td>
+                    <td>
+                      <div className="buttons">
+                        <button
+                          type="button"
+                          onClick={() => edit({ form: "target", target: t })}
+                          {...readOnly}
+                        >
+                          Edit<span className="visually-hidden"> target {t.name}</span>
+                        </button>
+                        <button type="button" onClick={() => remove("target", t.id, t.name)} {...readOnly}>
+                          Delete<span className="visually-hidden"> target {t.name}</span>
+                        </button>
+                      </div>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+
+      {editing?.form === "target" ? (
+        <TargetForm
+          key={editing.key}
+          open
+          editing={editing.target}
+          onClose={() => setEditing(null)}
+          onDone={saved}
+        />
+      ) : null}
+      {editing?.form === "rule" ? (
+        <RuleForm
+          key={editing.key}
+          open
+          editing={editing.rule}
+          pipeline={name}
+          stages={data.pipeline.stages.map((s) => s.name)}
+          targets={data.notificationTargets}
+          onClose={() => setEditing(null)}
+          onDone={saved}
+        />
+      ) : null}
 
       <section aria-labelledby="deliveries-heading" className="spaced">
         <div className="page-head">
@@ -364,6 +524,7 @@ export function NotificationsView({ name }: { name: string }) {
                     <td>
                       <button
                         type="button"
+                        {...readOnly}
                         onClick={async () => {
                           const result = await redeliver({ id: d.id });
                           setNotice(

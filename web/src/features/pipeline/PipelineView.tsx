@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { usePathname, useSearchParams } from "next/navigation";
-import { Fragment, useMemo, useState } from "react";
+import { Fragment, useEffect, useMemo, useRef, useState } from "react";
 import { useMutation } from "urql";
 import { useLiveQuery } from "@/components/live";
 import { revisionOf } from "@/components/revision";
@@ -47,6 +47,32 @@ export function PipelineView({ name }: { name: string }) {
   };
   const [notice, setNotice] = useState<{ text: string; error?: boolean } | null>(null);
   const pipeline = data?.pipeline;
+  // ?approval=<actionExecutionId> (the link of an approval-needed notification) opens its review
+  // dialog once, while it waits; afterwards it is only the page.
+  const approvalParam = searchParams.get("approval");
+  const approvalOpened = useRef(false);
+  useEffect(() => {
+    if (!approvalParam || approvalOpened.current || !pipeline) return;
+    approvalOpened.current = true;
+    for (const stage of pipeline.state.stages) {
+      for (const action of stage.actions) {
+        const latest = action.latestExecution;
+        if (latest?.actionExecutionId !== approvalParam) continue;
+        if (latest.approvalPending) {
+          setOpen({
+            kind: "review",
+            actionExecutionId: latest.actionExecutionId,
+            actionName: action.name,
+            executionId: latest.executionId,
+          });
+        } else {
+          setNotice({ text: `${action.name} in ${stage.name} no longer waits for an approval.` });
+        }
+        return;
+      }
+    }
+    setNotice({ text: "That approval no longer waits: it is not the latest run of its action." });
+  }, [approvalParam, pipeline]);
   const executions = useMemo(() => pipeline?.executions.nodes ?? [], [pipeline]);
   const inFlight = executions.filter((e) => IN_FLIGHT.has(e.status));
   const now = useNow(1000, inFlight.length > 0);
