@@ -16,7 +16,9 @@ import { WebSocketServer } from "ws";
 import { Authenticator, connectionCredential } from "./auth/authenticate";
 import { ConnectionRegistry } from "./auth/connections";
 import { IdentityService } from "./auth/identity-service";
+import { PasswordSignIn } from "./auth/password-sign-in";
 import { IdentityStore } from "./persistence/identity-store";
+import { PasswordStore } from "./persistence/password-store";
 import { resourceLookups } from "./engine/resource-lookups";
 import type { Config } from "./config";
 import { systemClock, type Clock } from "./engine/clock";
@@ -232,6 +234,9 @@ export async function startServer({
   const connections = new ConnectionRegistry(authenticator, logger);
   connections.start();
   const identity = new IdentityService(identityStore, authenticator, connections);
+  const passwords = new PasswordSignIn(new PasswordStore(db), identityStore, authenticator, connections, {
+    sessionTtlMs: config.sessionTtlMs,
+  });
   const routeAuth = { authenticator, lookups: resourceLookups(engine, identityStore) };
   const services = {
     definitions: new PipelineDefinitions(
@@ -251,6 +256,7 @@ export async function startServer({
     webhooks: new WebhookStore(db),
     audit: new AuditStore(db),
     identity,
+    passwords,
     lookups: routeAuth.lookups,
     notifications: new NotificationService(notificationStore, notifier, config.notifications),
     archives: new InstallationArchives(

@@ -2,12 +2,18 @@ import { isNonNullType } from "graphql";
 import type { AuthChecker } from "type-graphql";
 import { authorize } from "../auth/authorization";
 import { DomainError } from "../domain/errors";
-import { fieldPermissions, operationPermissions, type OperationPermission } from "../domain/policy";
+import {
+  fieldPermissions,
+  operationPermissions,
+  PUBLIC_OPERATIONS,
+  type OperationPermission,
+} from "../domain/policy";
 import { auditRefusal } from "./audit";
 import type { GraphQLContext } from "./context";
 
 const ROOTS = new Set(["Query", "Mutation", "Subscription"]);
 const permissions: Record<string, OperationPermission> = { ...operationPermissions, ...fieldPermissions };
+const PUBLIC = new Set(PUBLIC_OPERATIONS);
 
 /**
  * The one authorization checker of every query, mutation and subscription (the graphql-ws
@@ -18,13 +24,15 @@ const permissions: Record<string, OperationPermission> = { ...operationPermissio
  * its refusals (the schema's authMode is "null": `false` is kept for the one answer that is null).
  */
 export const authChecker: AuthChecker<GraphQLContext> = async ({ root, context, info, args }) => {
+  const key = `${info.parentType.name}.${info.fieldName}`;
+  // signIn: open to anyone (operations.ts, `public`); it refuses bad credentials itself, audited.
+  if (PUBLIC.has(key)) return true;
   if (!context.principal) {
     const message = "A valid API token is required: send it as `Authorization: Bearer <token>`.";
     // Every denied mutation is in the audit log (within a budget: audit.ts).
     await auditRefusal(context, info, args, "UNAUTHENTICATED", message);
     throw new DomainError("UNAUTHENTICATED", message);
   }
-  const key = `${info.parentType.name}.${info.fieldName}`;
   const permission = permissions[key];
   const result = permission
     ? await authorize(

@@ -1,4 +1,5 @@
 import type { IdentityService } from "../auth/identity-service";
+import type { PasswordSignIn } from "../auth/password-sign-in";
 import type { ResourceLookups } from "../domain/policy";
 import type { Principal } from "../auth/principal";
 import type { ExecutionEngine } from "../engine/execution-engine";
@@ -30,6 +31,8 @@ export interface GraphQLContext {
   webhooks: WebhookStore;
   audit: AuditStore;
   identity: IdentityService;
+  /** Password sign-in, sessions and password changes. */
+  passwords: PasswordSignIn;
   /** What the authorization checker asks to find the pipeline or owner behind an id. */
   lookups: ResourceLookups;
   notifications: NotificationService;
@@ -54,6 +57,7 @@ export type ContextServices = Pick<
   | "webhooks"
   | "audit"
   | "identity"
+  | "passwords"
   | "lookups"
   | "notifications"
   | "archives"

@@ -7,6 +7,7 @@ import { ActionTypeResolver } from "./resolvers/action-type.resolver";
 import { ArchiveResolver } from "./resolvers/archive.resolver";
 import { AuditResolver } from "./resolvers/audit.resolver";
 import { IdentityResolver } from "./resolvers/identity.resolver";
+import { SessionResolver } from "./resolvers/session.resolver";
 import { VersionResolver } from "./resolvers/version.resolver";
 import { InstallationResolver } from "./resolvers/installation.resolver";
 import { AgentResolver } from "./resolvers/agent.resolver";
@@ -42,6 +43,7 @@ export const resolvers = [
   PipelineWebhookResolver,
   AuditResolver,
   IdentityResolver,
+  SessionResolver,
   InstallationResolver,
   NotificationRuleResolver,
   NotificationTargetResolver,

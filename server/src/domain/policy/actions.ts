@@ -48,6 +48,11 @@ export const ACTION_CATALOGUE = {
   /** whoAmI: every authenticated principal may (the checker evaluates nothing for it). */
   "sluice:GetCallerIdentity": { access: "read", resource: "identity" },
   "sluice:AssumeRole": { access: "write", resource: "role" },
+  /** signIn: anyone may, signed in or not (a `public` operation: nothing is evaluated). */
+  "sluice:SignIn": { access: "write", resource: "identity" },
+  /** signOut and changePassword: every signed-in principal may, for itself (nothing is evaluated). */
+  "sluice:SignOut": { access: "write", resource: "identity" },
+  "sluice:ChangePassword": { access: "write", resource: "identity" },
 } as const satisfies Record<string, { access: "read" | "write"; resource: string }>;
 
 export type ActionName = keyof typeof ACTION_CATALOGUE;
