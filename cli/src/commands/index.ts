@@ -27,6 +27,7 @@ import * as putApprovalResult from "./put-approval-result";
 import * as retryStageExecution from "./retry-stage-execution";
 import * as revokeAgentToken from "./revoke-agent-token";
 import * as rollbackStage from "./rollback-stage";
+import * as session from "./session";
 import * as startPipelineExecution from "./start-pipeline-execution";
 import * as stopPipelineExecution from "./stop-pipeline-execution";
 import * as updatePipeline from "./update-pipeline";
@@ -58,6 +59,7 @@ const COMMANDS: { register(program: Command, context: ContextFactory): void }[] 
   listAgentTokens,
   revokeAgentToken,
   identity,
+  session,
   notifications,
   pipelineWebhook,
   listAuditEvents,
