@@ -48,7 +48,7 @@ export function PasswordForm({
     );
   };
   return (
-    <form onSubmit={submit} aria-busy={busy} aria-label="Sign in with a password">
+    <form onSubmit={submit} aria-busy={busy}>
       <label htmlFor="signin-name">User name</label>
       <input id="signin-name" name="name" type="text" autoComplete="username" required />
       <label htmlFor="signin-password">Password</label>

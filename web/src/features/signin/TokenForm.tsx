@@ -18,7 +18,7 @@ export function TokenForm({ endpoint, onSignedIn }: { endpoint: string; onSigned
     onSignedIn(token);
   };
   return (
-    <form onSubmit={submit} aria-busy={busy} aria-label="Sign in with an API token">
+    <form onSubmit={submit} aria-busy={busy}>
       <p className="muted">
         <code>npm start</code> prints a sign-in link with the admin token.
       </p>
