@@ -57,7 +57,8 @@ export function passwordProblem(user: string, password: string): string | null {
   return null;
 }
 
-const seconds = (ms: number) => {
+/** How long to wait, for a person: `30 s`, `2 min`. */
+const waitText = (ms: number) => {
   const s = Math.max(1, Math.ceil(ms / 1000));
   return s < 120 ? `${s} s` : `${Math.ceil(s / 60)} min`;
 };
@@ -96,7 +97,7 @@ export class PasswordSignIn {
         const wait = attempt.lockedUntil.getTime() - attempt.now.getTime();
         throw new DomainError(
           "UNAUTHENTICATED",
-          `Too many failed sign-ins for "${name}": try again in ${seconds(wait)} ` +
+          `Too many failed sign-ins for "${name}": try again in ${waitText(wait)} ` +
             `(after ${attempt.lockedUntil.toISOString()}).`,
           { retryAfter: attempt.lockedUntil.toISOString() },
         );
@@ -153,7 +154,7 @@ export class PasswordSignIn {
     );
     if (!attempt.ok) {
       const message = attempt.lockedUntil
-        ? `Too many wrong passwords: try again in ${seconds(attempt.lockedUntil.getTime() - attempt.now.getTime())}.`
+        ? `Too many wrong passwords: try again in ${waitText(attempt.lockedUntil.getTime() - attempt.now.getTime())}.`
         : "The current password is wrong (or none is set: an administrator sets the first one).";
       throw badInput("currentPassword", message);
     }

@@ -373,3 +373,27 @@ describe("a short SLUICE_SESSION_TTL", () => {
     }
   });
 });
+
+describe("on embedded PGlite", () => {
+  it("sets a password, signs in, and locks a name out the same way", async () => {
+    const embedded = await startTestServer({ pglite: true });
+    try {
+      dataOf(await embedded.gql(`mutation { createUser(name: "gil") { name } }`));
+      dataOf(await embedded.gql(SET, { u: "gil", p: "moss on the sluice gate" }));
+      const session = dataOf(
+        await embedded.gql(SIGN_IN, { n: "gil", p: "moss on the sluice gate" }, { token: null }),
+      ).signIn;
+      expect(dataOf(await embedded.gql(WHO, {}, { token: session.token })).whoAmI.principal).toBe("user/gil");
+      const messages: string[] = [];
+      for (let i = 1; i <= 5; i++) {
+        messages.push(
+          messageOf(await embedded.gql(SIGN_IN, { n: "gil", p: `wrong ${i} guess` }, { token: null })),
+        );
+      }
+      expect(messages.slice(0, 4)).toEqual(Array(4).fill("Wrong user name or password."));
+      expect(messages[4]).toMatch(/try again in 30 s/);
+    } finally {
+      await embedded.stop();
+    }
+  });
+});
