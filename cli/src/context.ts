@@ -4,6 +4,7 @@
  */
 import type { Command } from "commander";
 import { createClient, type GraphQLClient } from "./client";
+import { CredentialStore, credentialsFile } from "./credentials";
 import { UsageError } from "./errors";
 import { readCliInputJson } from "./input";
 import { applyQuery, formatOutput, operationName, type OutputFormat } from "./format";
@@ -26,6 +27,11 @@ export interface Io {
    * SIGINT; while a handler is installed, SIGINT no longer ends the process by itself.
    */
   onInterrupt?(handler: () => void): () => void;
+  /**
+   * Prompts on the terminal and reads a secret without echo; absent when stdin is not a terminal
+   * (commands then need `--password-stdin`).
+   */
+  readSecret?(prompt: string): Promise<string>;
 }
 
 export interface CommandContext {
@@ -45,8 +51,16 @@ export interface CommandContext {
   onInterrupt(handler: () => void): () => void;
   /** Reads and parses a `--cli-input-json` value. */
   readInput(spec: string): Promise<unknown>;
-  /** Reads standard input as text (put-secret --value-stdin). */
+  /** The GraphQL endpoint the command talks to. */
+  endpoint: string;
+  /** Where `sluice login` keeps sessions; null when no file can be named (no HOME). */
+  credentials: CredentialStore | null;
+  /** A client for the endpoint with another token (logout signs out the stored session). */
+  requestWith(token: string | undefined): GraphQLClient;
+  /** All of stdin. */
   readStdin(): Promise<string>;
+  /** See `Io.readSecret`. */
+  readSecret: Io["readSecret"];
 }
 
 /** Builds the context of the command being run (reads its options merged with the program's). */
@@ -63,13 +77,19 @@ export function contextFactory(io: Io): ContextFactory {
   return (command) => {
     const globals = command.optsWithGlobals<GlobalOptions>();
     const endpoint = resolveEndpoint(globals.endpoint, io.env);
-    const token = globals.token ?? io.env[TOKEN_ENV];
+    const file = credentialsFile(io.env);
+    const credentials = file ? new CredentialStore(file) : null;
+    // --token, then SLUICE_TOKEN, then the session `sluice login` stored for this endpoint.
+    const token = globals.token ?? (io.env[TOKEN_ENV] || credentials?.session(endpoint)?.token);
+    const requestWith = (t: string | undefined) =>
+      createClient({ endpoint, token: t || undefined, ...(io.fetch ? { fetch: io.fetch } : {}) });
     return {
-      request: createClient({
-        endpoint,
-        token: token || undefined,
-        ...(io.fetch ? { fetch: io.fetch } : {}),
-      }),
+      request: requestWith(token),
+      requestWith,
+      endpoint,
+      credentials,
+      readStdin: io.readStdin,
+      readSecret: io.readSecret,
       subscribe: createSubscriber({ endpoint, token: token || undefined }),
       print: (value) => {
         const result = applyQuery(value, globals.query);
@@ -79,7 +99,6 @@ export function contextFactory(io: Io): ContextFactory {
       write: (text) => io.stdout(text),
       notice: (message) => io.stderr(`${message}\n`),
       readInput: (spec) => readCliInputJson(spec, { readStdin: io.readStdin }),
-      readStdin: () => io.readStdin(),
       onInterrupt: io.onInterrupt ?? onSigint,
     };
   };

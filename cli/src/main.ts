@@ -11,6 +11,7 @@ import { contextFactory, DEFAULT_ENDPOINT, ENDPOINT_ENV, TOKEN_ENV, type Io } fr
 import { EXIT_OK, EXIT_USAGE } from "./errors";
 import { addGlobalOptions, versionLine, wantsVersion } from "./global-options";
 import { exitCodeFor, formatError } from "./output";
+import { readSecretFromTty } from "./prompt";
 
 const EXAMPLES = `
 Examples:
@@ -27,7 +28,10 @@ export function buildProgram(io: Io): Command {
   const program = new Command("sluice")
     .description("Command-line client for the Sluice release-pipeline service (GraphQL).")
     .option("--endpoint <url>", `GraphQL endpoint (env ${ENDPOINT_ENV}, default ${DEFAULT_ENDPOINT})`)
-    .option("--token <token>", `bearer token sent as Authorization (env ${TOKEN_ENV})`)
+    .option(
+      "--token <token>",
+      `bearer token sent as Authorization (env ${TOKEN_ENV}; default: the session of \`sluice login\`)`,
+    )
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError("(add --help for usage)")
@@ -49,6 +53,11 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<number
     env: io.env ?? process.env,
     ...(io.fetch ? { fetch: io.fetch } : {}),
     ...(io.onInterrupt ? { onInterrupt: io.onInterrupt } : {}),
+    ...(io.readSecret
+      ? { readSecret: io.readSecret }
+      : !io.readStdin && process.stdin.isTTY
+        ? { readSecret: readSecretFromTty }
+        : {}),
   };
   if (wantsVersion(argv)) {
     resolved.stdout(versionLine());

@@ -17,8 +17,10 @@ import { Authenticator, connectionCredential } from "./auth/authenticate";
 import { ConnectionRegistry } from "./auth/connections";
 import { AccountService } from "./auth/account-service";
 import { IdentityService } from "./auth/identity-service";
+import { PasswordSignIn } from "./auth/password-sign-in";
 import { IdentityStore } from "./persistence/identity-store";
 import { AccountStore } from "./persistence/account-store";
+import { PasswordStore } from "./persistence/password-store";
 import { resourceLookups } from "./engine/resource-lookups";
 import type { Config } from "./config";
 import { systemClock, type Clock } from "./engine/clock";
@@ -264,6 +266,9 @@ export async function startServer({
   const identity = new IdentityService(identityStore, authenticator, connections);
   const accountStore = new AccountStore(db);
   const accounts = new AccountService(accountStore, identity);
+  const passwords = new PasswordSignIn(new PasswordStore(db), identityStore, authenticator, connections, {
+    sessionTtlMs: config.sessionTtlMs,
+  });
   const routeAuth = { authenticator, lookups: resourceLookups(engine, identityStore, accountStore) };
   const services = {
     definitions: new PipelineDefinitions(
@@ -286,6 +291,7 @@ export async function startServer({
     audit: new AuditStore(db),
     identity,
     accounts,
+    passwords,
     lookups: routeAuth.lookups,
     notifications: new NotificationService(notificationStore, notifier, config.notifications),
     archives: new InstallationArchives(

@@ -44,6 +44,20 @@ describe("loadConfig", () => {
     });
   });
 
+  it("a session's life: 12 hours unless SLUICE_SESSION_TTL says, in seconds, minutes, hours or days up to 7 days", () => {
+    expect(loadConfig({}).sessionTtlMs).toBe(12 * 3600_000);
+    expect(loadConfig({ SLUICE_SESSION_TTL: "" }).sessionTtlMs).toBe(12 * 3600_000);
+    expect(loadConfig({ SLUICE_SESSION_TTL: "90" }).sessionTtlMs).toBe(90_000);
+    expect(loadConfig({ SLUICE_SESSION_TTL: "30m" }).sessionTtlMs).toBe(30 * 60_000);
+    expect(loadConfig({ SLUICE_SESSION_TTL: "2h" }).sessionTtlMs).toBe(2 * 3600_000);
+    expect(loadConfig({ SLUICE_SESSION_TTL: "7d" }).sessionTtlMs).toBe(7 * 86400_000);
+    for (const bad of ["0", "8d", "12 hours", "-1h", "1.5h"]) {
+      expect(() => loadConfig({ SLUICE_SESSION_TTL: bad })).toThrow(
+        `SLUICE_SESSION_TTL=${JSON.stringify(bad)} is invalid: expected a duration from 1s to 7d`,
+      );
+    }
+  });
+
   it("NATS replicas: 1 or 3, nothing else", () => {
     expect(loadConfig({ SLUICE_NATS_REPLICAS: "3" }).natsReplicas).toBe(3);
     expect(loadConfig({ SLUICE_NATS_REPLICAS: "" }).natsReplicas).toBe(1);

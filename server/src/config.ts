@@ -65,6 +65,26 @@ const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
 
 const emptyAsUndefined = (value: unknown) => (value === "" ? undefined : value);
 
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+const SESSION_TTL = "a duration from 1s to 7d: a number of seconds, or 90s, 30m, 12h, 7d";
+
+/** `12h`, `30m`, `90s`, `7d` or a number of seconds → seconds (1 s to 7 days). */
+const sessionTtl = z.preprocess(
+  emptyAsUndefined,
+  z
+    .string()
+    .default("12h")
+    .transform((value, ctx) => {
+      const match = /^(\d+)\s*([smhd]?)$/.exec(value.trim());
+      const seconds = match ? Number(match[1]) * DURATION_UNITS[match[2] || "s"]! : NaN;
+      if (!(seconds >= 1 && seconds <= 7 * 86400)) {
+        ctx.addIssue({ code: "custom", message: SESSION_TTL });
+        return z.NEVER;
+      }
+      return seconds;
+    }),
+);
+
 const envSchema = z.object({
   /** HTTP and WebSocket port of the GraphQL API. */
   PORT: port(4000),
@@ -73,6 +93,8 @@ const envSchema = z.object({
   SLUICE_HOST: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
   /** How long the server waits at start-up for NATS before it gives up with one line, in seconds. */
   SLUICE_STARTUP_TIMEOUT_SECONDS: positiveInt(30, "a positive number of seconds"),
+  /** How long a session (a token from signIn) lasts: default 12 hours. */
+  SLUICE_SESSION_TTL: sessionTtl,
   /** PostgreSQL connection URL; unset means embedded PGlite under SLUICE_DATA_DIR. */
   DATABASE_URL: z.preprocess(
     emptyAsUndefined,
@@ -301,6 +323,8 @@ export interface Config {
    */
   outboxDirect: boolean;
   startupTimeoutMs: number;
+  /** SLUICE_SESSION_TTL: the lifetime of a session token issued by signIn. */
+  sessionTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -373,6 +397,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ),
     dbQueryTimeoutMs: e.SLUICE_DB_QUERY_TIMEOUT_MS,
     startupTimeoutMs: e.SLUICE_STARTUP_TIMEOUT_SECONDS * 1000,
+    sessionTtlMs: e.SLUICE_SESSION_TTL * 1000,
     publicUrl: (e.SLUICE_PUBLIC_URL ?? `${scheme}://localhost:${e.PORT}`).replace(/\/+$/, ""),
     tls,
     retention: {

@@ -64,6 +64,7 @@ function argumentsRead({ action, resource }: OperationPermission): string[] {
         return [spec.arg];
       case "each":
       case "caller":
+      case "public":
         return [];
     }
   };

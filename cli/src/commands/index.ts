@@ -29,6 +29,7 @@ import * as retryStageExecution from "./retry-stage-execution";
 import * as revokeAgentToken from "./revoke-agent-token";
 import * as rollbackStage from "./rollback-stage";
 import * as secrets from "./secrets";
+import * as session from "./session";
 import * as startPipelineExecution from "./start-pipeline-execution";
 import * as stopPipelineExecution from "./stop-pipeline-execution";
 import * as updatePipeline from "./update-pipeline";
@@ -61,6 +62,7 @@ const COMMANDS: { register(program: Command, context: ContextFactory): void }[] 
   revokeAgentToken,
   identity,
   accounts,
+  session,
   notifications,
   secrets,
   pipelineWebhook,

@@ -13,6 +13,10 @@ export interface RunOptions {
   stdin?: string;
   fetch?: typeof fetch;
   onInterrupt?: Io["onInterrupt"];
+  /** A terminal's answers to the secret prompts, in order (absent: no terminal). */
+  secrets?: string[];
+  /** The prompts shown for them. */
+  prompts?: string[];
   /** Called after each write to stdout, with everything written so far. */
   onStdout?(stdout: string): void;
 }
@@ -33,6 +37,16 @@ export async function run(args: string[], options: RunOptions = {}): Promise<Run
     },
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.onInterrupt ? { onInterrupt: options.onInterrupt } : {}),
+    ...(options.secrets
+      ? {
+          readSecret: async (prompt: string) => {
+            options.prompts?.push(prompt);
+            const answer = options.secrets!.shift();
+            if (answer === undefined) throw new Error(`the test gave no answer to ${JSON.stringify(prompt)}`);
+            return answer;
+          },
+        }
+      : {}),
   });
   return { code, stdout, stderr };
 }

@@ -43,7 +43,11 @@ export type AuthorizationResult =
   | {
       ok: true;
       action: ActionName;
-      resource: { kind: "one"; srn: string } | { kind: "each"; of: ResourceType } | { kind: "caller" };
+      resource:
+        | { kind: "one"; srn: string }
+        | { kind: "each"; of: ResourceType }
+        | { kind: "caller" }
+        | { kind: "public" };
     }
   | { ok: false; code: "FORBIDDEN" | "NOT_FOUND" | "BAD_USER_INPUT"; message: string };
 
@@ -60,7 +64,8 @@ export async function authorize(
   if (resolved.kind === "unresolved") {
     return { ok: false, code: byId ? "NOT_FOUND" : "BAD_USER_INPUT", message: resolved.reason };
   }
-  if (resolved.kind === "caller") return { ok: true, action, resource: resolved };
+  if (resolved.kind === "caller" || resolved.kind === "public")
+    return { ok: true, action, resource: resolved };
   if (resolved.kind === "each") {
     if (principal.policies.mayAllowAny(action)) return { ok: true, action, resource: resolved };
     return { ok: false, code: "FORBIDDEN", message: `You are not allowed ${action} on any resource.` };

@@ -6,6 +6,7 @@ import {
   fieldPermissions,
   nodeOperations,
   operationPermissions,
+  PUBLIC_OPERATIONS,
   type OperationPermission,
 } from "../domain/policy";
 import { auditRefusal } from "./audit";
@@ -13,6 +14,7 @@ import type { GraphQLContext } from "./context";
 
 const ROOTS = new Set(["Query", "Mutation", "Subscription"]);
 const permissions: Record<string, OperationPermission> = { ...operationPermissions, ...fieldPermissions };
+const PUBLIC = new Set(PUBLIC_OPERATIONS);
 
 /**
  * The one authorization checker of every query, mutation and subscription (the graphql-ws
@@ -23,13 +25,15 @@ const permissions: Record<string, OperationPermission> = { ...operationPermissio
  * its refusals (the schema's authMode is "null": `false` is kept for the one answer that is null).
  */
 export const authChecker: AuthChecker<GraphQLContext> = async ({ root, context, info, args }) => {
+  const key = `${info.parentType.name}.${info.fieldName}`;
+  // signIn: open to anyone (operations.ts, `public`); it refuses bad credentials itself, audited.
+  if (PUBLIC.has(key)) return true;
   if (!context.principal) {
     const message = "A valid API token is required: send it as `Authorization: Bearer <token>`.";
     // Every denied mutation is in the audit log (within a budget: audit.ts).
     await auditRefusal(context, info, args, "UNAUTHENTICATED", message);
     throw new DomainError("UNAUTHENTICATED", message);
   }
-  const key = `${info.parentType.name}.${info.fieldName}`;
   // node / nodes: any caller may ask; the resolver decides each node (auth/authorization.ts
   // mayReadNode, the same authorize() below) and answers null for one it may not read.
   if (Object.hasOwn(nodeOperations, key)) return true;

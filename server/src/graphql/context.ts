@@ -1,5 +1,6 @@
 import type { AccountService } from "../auth/account-service";
 import type { IdentityService } from "../auth/identity-service";
+import type { PasswordSignIn } from "../auth/password-sign-in";
 import type { ResourceLookups } from "../domain/policy";
 import type { Principal } from "../auth/principal";
 import type { ExecutionEngine } from "../engine/execution-engine";
@@ -34,6 +35,8 @@ export interface GraphQLContext {
   identity: IdentityService;
   /** Accounts, roles and role sessions. */
   accounts: AccountService;
+  /** Password sign-in, sessions and password changes. */
+  passwords: PasswordSignIn;
   /** What the authorization checker asks to find the pipeline or owner behind an id. */
   lookups: ResourceLookups;
   notifications: NotificationService;
@@ -61,6 +64,7 @@ export type ContextServices = Pick<
   | "audit"
   | "identity"
   | "accounts"
+  | "passwords"
   | "lookups"
   | "notifications"
   | "archives"

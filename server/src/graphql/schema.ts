@@ -9,6 +9,7 @@ import { AuditResolver } from "./resolvers/audit.resolver";
 import { AccountResolver } from "./resolvers/account.resolver";
 import { CallerPermissionResolver } from "./resolvers/caller.resolver";
 import { IdentityResolver } from "./resolvers/identity.resolver";
+import { SessionResolver } from "./resolvers/session.resolver";
 import { VersionResolver } from "./resolvers/version.resolver";
 import { InstallationResolver } from "./resolvers/installation.resolver";
 import { AgentResolver } from "./resolvers/agent.resolver";
@@ -48,6 +49,7 @@ export const resolvers = [
   IdentityResolver,
   AccountResolver,
   CallerPermissionResolver,
+  SessionResolver,
   InstallationResolver,
   NotificationRuleResolver,
   NotificationTargetResolver,

@@ -23,6 +23,7 @@ import { MessageSigningKeys1767000000000 } from "./migrations/1767000000000-Mess
 import { SecretStore1767100000000 } from "./migrations/1767100000000-SecretStore";
 import { Accounts1767300000000 } from "./migrations/1767300000000-Accounts";
 import { ApproverNotifications1767400000000 } from "./migrations/1767400000000-ApproverNotifications";
+import { Passwords1767200000000 } from "./migrations/1767200000000-Passwords";
 
 export const entities = [PipelineEntity, PipelineVersionEntity, CustomActionTypeEntity];
 export const migrations = [
@@ -45,6 +46,7 @@ export const migrations = [
   SecretStore1767100000000,
   Accounts1767300000000,
   ApproverNotifications1767400000000,
+  Passwords1767200000000,
 ];
 
 export interface DatabaseOptions {

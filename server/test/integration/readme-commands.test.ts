@@ -110,6 +110,8 @@ function localized(line: string): string {
 const userEnv = () => ({
   PATH: process.env.PATH ?? "",
   HOME: process.env.HOME ?? scratch,
+  // where `sluice login` keeps its session: the test's, not the machine user's
+  XDG_CONFIG_HOME: path.join(scratch, "config"),
   // npx must find the workspace's bin, never fetch a package called sluice
   npm_config_yes: "false",
   npm_config_offline: "true",
@@ -253,6 +255,9 @@ function check(command: string, result: Run) {
     });
   } else if (command.includes("logs --execution")) {
     expect(result.stdout).toContain("built dist/greeting.txt");
+  } else if (command.includes("sluice whoami")) {
+    // after `sluice login` with SLUICE_TOKEN emptied: the stored session is the one sent
+    expect(JSON.parse(result.stdout).identity.principal).toBe("user/alice");
   } else if (command.includes("--wait")) {
     expect(JSON.parse(result.stdout)).toMatchObject({ pipelineName: "demo", status: "Succeeded" });
   }

@@ -5,6 +5,7 @@ import fs from "node:fs";
 import pino from "pino";
 import { startServer, type SluiceServer } from "../../src/app";
 import { loadConfig } from "../../src/config";
+import { REDACTED_PATHS } from "../../src/logger";
 import { createTestDatabase, type TestDatabase } from "./database";
 import { deleteStreams } from "./nats";
 
@@ -39,7 +40,14 @@ export interface TestServer {
  * `pglite: true`), on port 0, with a NATS prefix of its own.
  */
 export async function startTestServer(
-  options: { env?: Record<string, string>; pglite?: boolean; dataDir?: string; clock?: () => Date } = {},
+  options: {
+    env?: Record<string, string>;
+    pglite?: boolean;
+    dataDir?: string;
+    clock?: () => Date;
+    /** Every line the server logs (at trace level, with the production redaction) goes here too. */
+    logLines?: string[];
+  } = {},
 ): Promise<TestServer> {
   const database = options.pglite ? null : await createTestDatabase();
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "sluice-test-"));
@@ -67,7 +75,13 @@ export async function startTestServer(
     await cleanUp();
     throw error;
   }
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const lines = options.logLines;
+  const logger = lines
+    ? pino(
+        { level: "trace", redact: { paths: REDACTED_PATHS, censor: "[redacted]" } },
+        { write: (line: string) => void lines.push(line) },
+      )
+    : pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const server = await startServer({ config, adminToken: ADMIN_TOKEN, logger, clock: options.clock }).catch(
     async (error: unknown) => {
       await cleanUp();

@@ -48,7 +48,7 @@ export function Header() {
         ) : null}
       </div>
       {token ? (
-        <button type="button" className="link-button" onClick={signOut}>
+        <button type="button" className="link-button" onClick={() => void signOut()}>
           Sign out
         </button>
       ) : null}

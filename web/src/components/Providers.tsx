@@ -5,6 +5,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 import { Provider } from "urql";
 import { createSluiceClient, type ConnectionState } from "@/graphql/client";
 import { clearToken, readToken, takeTokenFromUrl } from "@/graphql/session";
+import { graphql } from "@/gql";
 import { Header } from "./Header";
 
 interface Session {
@@ -14,11 +15,18 @@ interface Session {
   connection: ConnectionState;
   /** Grows by one each time the socket comes back after a loss: pages fetch again. */
   reconnects: number;
-  signOut(): void;
+  /** Signs out on the server (a password session is revoked), then forgets the token. */
+  signOut(): Promise<void>;
   signedIn(token: string): void;
 }
 
 const SessionContext = createContext<Session | null>(null);
+
+const SIGN_OUT = graphql(`
+  mutation SignOut {
+    signOut
+  }
+`);
 
 export function useSession(): Session {
   const session = useContext(SessionContext);
@@ -33,7 +41,7 @@ function goToSignIn(router: ReturnType<typeof useRouter>) {
 }
 
 /**
- * The session (API token in sessionStorage), the urql client built from it, and the state of
+ * The session (an API token, or a password sign-in's session token, in sessionStorage), the urql client built from it, and the state of
  * its socket. The endpoint comes from the server at request time (SLUICE_ENDPOINT).
  */
 export function Providers({ endpoint, children }: { endpoint: string; children: ReactNode }) {
@@ -47,12 +55,6 @@ export function Providers({ endpoint, children }: { endpoint: string; children: 
     takeTokenFromUrl();
     setToken(readToken());
   }, []);
-
-  const signOut = useCallback(() => {
-    clearToken();
-    setToken(null);
-    goToSignIn(router);
-  }, [router]);
 
   useEffect(() => {
     if (token === null && pathname !== "/signin") goToSignIn(router);
@@ -72,6 +74,18 @@ export function Providers({ endpoint, children }: { endpoint: string; children: 
     });
   }, [endpoint, token]);
   useEffect(() => () => sluice?.dispose(), [sluice]);
+
+  const signOut = useCallback(async () => {
+    // A password session is revoked on the server (its sockets close); an API token stays valid
+    // (signOut answers false) and is only forgotten here.
+    await sluice?.client
+      .mutation(SIGN_OUT, {})
+      .toPromise()
+      .catch(() => undefined);
+    clearToken();
+    setToken(null);
+    goToSignIn(router);
+  }, [router, sluice]);
 
   const session = useMemo<Session>(
     () => ({ endpoint, token, connection, reconnects, signOut, signedIn: setToken }),

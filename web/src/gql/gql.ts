@@ -14,6 +14,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  mutation SignOut {\n    signOut\n  }\n": typeof types.SignOutDocument,
     "\n  query AgentsView {\n    agents {\n      id\n      name\n      pool\n      labels\n      status\n      capacity\n      runningJobs\n      running {\n        jobId\n        attempt\n      }\n      lastHeartbeat\n      version\n      protocolVersion\n      revoked\n    }\n    version {\n      server\n      protocol\n    }\n  }\n": typeof types.AgentsViewDocument,
     "\n  subscription AgentsViewEvents {\n    agentEvents {\n      status\n      agent {\n        id\n      }\n    }\n  }\n": typeof types.AgentsViewEventsDocument,
     "\n  query JobsWaitingForAgents {\n    pipelines(first: 100) {\n      nodes {\n        name\n        executions(first: 10, status: [InProgress]) {\n          nodes {\n            id\n            stages {\n              name\n              actions {\n                name\n                actionTypeId {\n                  category\n                  provider\n                }\n                waitingReason {\n                  code\n                  message\n                  since\n                }\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": typeof types.JobsWaitingForAgentsDocument,
@@ -52,8 +53,10 @@ type Documents = {
     "\n  query ApprovalDetails($id: ID!) {\n    pipelineExecution(id: $id) {\n      id\n      sourceRevisions {\n        actionName\n        revisionId\n        revisionSummary\n        revisionUrl\n      }\n      stages {\n        name\n        actions {\n          id\n          name\n          resolvedConfiguration\n          outputVariables\n        }\n      }\n    }\n  }\n": typeof types.ApprovalDetailsDocument,
     "\n  query PipelinesList {\n    pipelines(first: 100) {\n      nodes {\n        id\n        name\n        lastActivityAt\n        state {\n          stages {\n            name\n            latestExecution {\n              executionId\n              status\n            }\n          }\n        }\n        executions(first: 1) {\n          nodes {\n            id\n            status\n            startTime\n            waitingReason {\n              code\n              message\n            }\n            sourceRevisions {\n              actionName\n              revisionId\n              revisionSummary\n            }\n            stages {\n              name\n              actions {\n                name\n                outputVariables\n                waitingReason {\n                  code\n                  message\n                }\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": typeof types.PipelinesListDocument,
     "\n  subscription AllPipelineEvents {\n    pipelineEvents {\n      pipelineName\n      type\n      at\n    }\n  }\n": typeof types.AllPipelineEventsDocument,
+    "\n  mutation SignIn($name: String!, $password: String!) {\n    signIn(name: $name, password: $password) {\n      token\n      expiresAt\n      principal\n    }\n  }\n": typeof types.SignInDocument,
 };
 const documents: Documents = {
+    "\n  mutation SignOut {\n    signOut\n  }\n": types.SignOutDocument,
     "\n  query AgentsView {\n    agents {\n      id\n      name\n      pool\n      labels\n      status\n      capacity\n      runningJobs\n      running {\n        jobId\n        attempt\n      }\n      lastHeartbeat\n      version\n      protocolVersion\n      revoked\n    }\n    version {\n      server\n      protocol\n    }\n  }\n": types.AgentsViewDocument,
     "\n  subscription AgentsViewEvents {\n    agentEvents {\n      status\n      agent {\n        id\n      }\n    }\n  }\n": types.AgentsViewEventsDocument,
     "\n  query JobsWaitingForAgents {\n    pipelines(first: 100) {\n      nodes {\n        name\n        executions(first: 10, status: [InProgress]) {\n          nodes {\n            id\n            stages {\n              name\n              actions {\n                name\n                actionTypeId {\n                  category\n                  provider\n                }\n                waitingReason {\n                  code\n                  message\n                  since\n                }\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": types.JobsWaitingForAgentsDocument,
@@ -92,6 +95,7 @@ const documents: Documents = {
     "\n  query ApprovalDetails($id: ID!) {\n    pipelineExecution(id: $id) {\n      id\n      sourceRevisions {\n        actionName\n        revisionId\n        revisionSummary\n        revisionUrl\n      }\n      stages {\n        name\n        actions {\n          id\n          name\n          resolvedConfiguration\n          outputVariables\n        }\n      }\n    }\n  }\n": types.ApprovalDetailsDocument,
     "\n  query PipelinesList {\n    pipelines(first: 100) {\n      nodes {\n        id\n        name\n        lastActivityAt\n        state {\n          stages {\n            name\n            latestExecution {\n              executionId\n              status\n            }\n          }\n        }\n        executions(first: 1) {\n          nodes {\n            id\n            status\n            startTime\n            waitingReason {\n              code\n              message\n            }\n            sourceRevisions {\n              actionName\n              revisionId\n              revisionSummary\n            }\n            stages {\n              name\n              actions {\n                name\n                outputVariables\n                waitingReason {\n                  code\n                  message\n                }\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": types.PipelinesListDocument,
     "\n  subscription AllPipelineEvents {\n    pipelineEvents {\n      pipelineName\n      type\n      at\n    }\n  }\n": types.AllPipelineEventsDocument,
+    "\n  mutation SignIn($name: String!, $password: String!) {\n    signIn(name: $name, password: $password) {\n      token\n      expiresAt\n      principal\n    }\n  }\n": types.SignInDocument,
 };
 
 /**
@@ -108,6 +112,10 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SignOut {\n    signOut\n  }\n"): (typeof documents)["\n  mutation SignOut {\n    signOut\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -260,6 +268,10 @@ export function graphql(source: "\n  query PipelinesList {\n    pipelines(first:
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription AllPipelineEvents {\n    pipelineEvents {\n      pipelineName\n      type\n      at\n    }\n  }\n"): (typeof documents)["\n  subscription AllPipelineEvents {\n    pipelineEvents {\n      pipelineName\n      type\n      at\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SignIn($name: String!, $password: String!) {\n    signIn(name: $name, password: $password) {\n      token\n      expiresAt\n      principal\n    }\n  }\n"): (typeof documents)["\n  mutation SignIn($name: String!, $password: String!) {\n    signIn(name: $name, password: $password) {\n      token\n      expiresAt\n      principal\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -59,6 +59,11 @@ export const ACTION_CATALOGUE = {
   "sluice:AssumeRole": { access: "write", resource: "role" },
   "sluice:CreateAccount": { access: "write", resource: "account" },
   "sluice:ListAccounts": { access: "read", resource: "account" },
+  /** signIn: anyone may, signed in or not (a `public` operation: nothing is evaluated). */
+  "sluice:SignIn": { access: "write", resource: "identity" },
+  /** signOut and changePassword: every signed-in principal may, for itself (nothing is evaluated). */
+  "sluice:SignOut": { access: "write", resource: "identity" },
+  "sluice:ChangePassword": { access: "write", resource: "identity" },
 } as const satisfies Record<string, { access: "read" | "write"; resource: string }>;
 
 export type ActionName = keyof typeof ACTION_CATALOGUE;

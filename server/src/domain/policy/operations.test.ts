@@ -2,7 +2,9 @@ import {
   actionFor,
   fillTemplate,
   operationPermissions,
+  PUBLIC_OPERATIONS,
   resolveResource,
+  SELF_SERVICE_OPERATIONS,
   type ResourceLookups,
 } from "./operations";
 
@@ -34,6 +36,8 @@ describe("operation permissions", () => {
     });
     expect(await resolve("Mutation.revokeApiToken", { id: "t2" })).toMatchObject({ kind: "unresolved" });
     expect(await resolve("Query.whoAmI", {})).toEqual({ kind: "caller" });
+    expect(await resolve("Mutation.signOut", {})).toEqual({ kind: "caller" });
+    expect(await resolve("Mutation.signIn", { name: "x", password: "y" })).toEqual({ kind: "public" });
   });
 
   it("names the resource from the arguments", async () => {
@@ -141,4 +145,14 @@ describe("operation permissions", () => {
     expect(actionFor(permission, { enabled: false })).toBe("sluice:DisableStageTransition");
     expect(actionFor(operationPermissions["Query.pipeline"], {})).toBe("sluice:GetPipeline");
   });
+});
+
+it("signIn is the one operation open to anonymous callers; signOut and changePassword are self-service", () => {
+  expect(PUBLIC_OPERATIONS).toEqual(["Mutation.signIn"]);
+  expect([...SELF_SERVICE_OPERATIONS].sort()).toEqual([
+    "Mutation.changePassword",
+    "Mutation.signIn",
+    "Mutation.signOut",
+    "Query.whoAmI",
+  ]);
 });

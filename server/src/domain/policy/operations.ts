@@ -16,6 +16,8 @@
  *   (`srn:sluice:<account>:role/<name>`, for a role of another account: assumeRole);
  * - `caller`: the caller itself (whoAmI): every authenticated principal may, as IAM's
  *   GetCallerIdentity; nothing is evaluated;
+ * - `public`: anyone, signed in or not (signIn: a caller without credentials is who needs it);
+ *   nothing is evaluated, and the operation itself refuses what it must (PUBLIC_OPERATIONS);
  * - `each`: a list or a stream; the call is allowed when the action may be allowed somewhere
  *   (CompiledPolicies.mayAllowAny), and each item is then shown only when the action is allowed on
  *   the item's own SRN (allowedItems). A template with `whenAbsent: "each"` becomes `each` when its
@@ -40,6 +42,7 @@ export type ResourceSpec =
   | { kind: "apiToken"; arg: string }
   | { kind: "role"; arg: string }
   | { kind: "caller" }
+  | { kind: "public" }
   | { kind: "each"; of: ResourceType };
 
 export interface OperationPermission {
@@ -176,6 +179,13 @@ export const operationPermissions = {
   "Query.roles": { action: "sluice:ManageIdentity", resource: { kind: "each", of: "role" } },
   // Decided by the role's trust policy (and, across accounts, the caller's own policies): checker.
   "Mutation.assumeRole": { action: "sluice:AssumeRole", resource: { kind: "role", arg: "role" } },
+
+  // Password sign-in (auth/password-sign-in.ts): signIn is the one operation open to anonymous
+  // callers; signing out and changing one's own password are each principal's own business.
+  "Mutation.signIn": { action: "sluice:SignIn", resource: { kind: "public" } },
+  "Mutation.signOut": { action: "sluice:SignOut", resource: { kind: "caller" } },
+  "Mutation.changePassword": { action: "sluice:ChangePassword", resource: { kind: "caller" } },
+  "Mutation.setUserPassword": { action: "sluice:ManageIdentity", resource: template("user/{userName}") },
   "Query.simulatePolicy": {
     action: "sluice:SimulatePolicy",
     resource: { kind: "principal", arg: "principal" },
@@ -255,6 +265,22 @@ export const operationPermissions = {
 } as const satisfies Record<string, OperationPermission>;
 
 export type OperationKey = keyof typeof operationPermissions;
+
+/**
+ * The operations an anonymous caller may call (resource `public`): the schema-wide tests expect
+ * UNAUTHENTICATED from every other one without credentials.
+ */
+export const PUBLIC_OPERATIONS: readonly string[] = Object.entries(operationPermissions)
+  .filter(([, p]) => (p as OperationPermission).resource.kind === "public")
+  .map(([key]) => key);
+
+/**
+ * The operations every signed-in principal may call about itself (resource `caller` or
+ * `public`): a ReadOnly principal is allowed these, and refused every other mutation.
+ */
+export const SELF_SERVICE_OPERATIONS: readonly string[] = Object.entries(operationPermissions)
+  .filter(([, p]) => ["caller", "public"].includes((p as OperationPermission).resource.kind))
+  .map(([key]) => key);
 
 /**
  * Fields below the root that show more than their root operation's action covers, for the checker
@@ -342,6 +368,7 @@ export type ResolvedResource =
   | { kind: "one"; srn: string }
   | { kind: "each"; of: ResourceType }
   | { kind: "caller" }
+  | { kind: "public" }
   /** The arguments do not name a resource (a missing or non-string name, an unknown id). */
   | { kind: "unresolved"; reason: string };
 
@@ -368,6 +395,8 @@ export async function resolveResource(
       return { kind: "each", of: spec.of };
     case "caller":
       return { kind: "caller" };
+    case "public":
+      return { kind: "public" };
     case "principal": {
       const value = args[spec.arg];
       if (value == null && spec.whenAbsent === "each" && spec.each) return { kind: "each", of: spec.each };

@@ -2,7 +2,7 @@ import { Field, ID, Int, ObjectType } from "type-graphql";
 import { NodeInterface } from "./node.type";
 import { JSONObjectScalar } from "./scalars";
 
-@ObjectType("User", { description: "A person: signs in with API tokens (passwords and SSO come later)." })
+@ObjectType("User", { description: "A person: signs in with a password (signIn) or with API tokens." })
 export class UserType {
   @Field()
   name!: string;

@@ -1,9 +1,10 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useState, type FormEvent } from "react";
 import { useSession } from "@/components/Providers";
-import { checkToken, saveToken } from "@/graphql/session";
+import { saveToken } from "@/graphql/session";
+import { PasswordForm } from "./PasswordForm";
+import { TokenForm } from "./TokenForm";
 
 /** Only paths of this dashboard, never another site. */
 function safeNext(): string {
@@ -11,20 +12,15 @@ function safeNext(): string {
   return next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
 }
 
-/** Asks for the API token, checks it against the server, keeps it for this browser session. */
+/**
+ * The sign-in page: a user name and password first, an API token behind a disclosure. Either way
+ * the token is kept for this browser tab's session only (sessionStorage) and sent as
+ * `Authorization: Bearer`.
+ */
 export function SignIn() {
   const { endpoint, signedIn } = useSession();
   const router = useRouter();
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const token = String(new FormData(event.currentTarget).get("token") ?? "").trim();
-    if (!token) return setError("Enter an API token.");
-    setBusy(true);
-    const refused = await checkToken(endpoint, token);
-    setBusy(false);
-    if (refused) return setError(refused);
+  const done = (token: string) => {
     saveToken(token);
     signedIn(token);
     router.replace(safeNext());
@@ -33,23 +29,13 @@ export function SignIn() {
     <div className="signin">
       <h1>Sign in</h1>
       <p>
-        The Sluice server at <code>{endpoint}</code> needs an API token. <code>npm start</code> prints a
-        sign-in link with the admin token; it is kept for this browser session only.
+        to the Sluice server at <code>{endpoint}</code>.
       </p>
-      <form onSubmit={submit} aria-busy={busy}>
-        <label htmlFor="token">API token</label>
-        <input id="token" name="token" type="password" autoComplete="current-password" required />
-        {error ? (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        ) : null}
-        <div className="buttons">
-          <button type="submit" className="primary" disabled={busy}>
-            Sign in
-          </button>
-        </div>
-      </form>
+      <PasswordForm endpoint={endpoint} onSignedIn={done} />
+      <details className="signin-other">
+        <summary>Use an API token</summary>
+        <TokenForm endpoint={endpoint} onSignedIn={done} />
+      </details>
     </div>
   );
 }
