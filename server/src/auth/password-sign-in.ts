@@ -10,7 +10,11 @@ import {
 import type { Authenticator } from "./authenticate";
 import type { ConnectionRegistry } from "./connections";
 import { IDENTITY_NAME } from "./identity-service";
-import { principalId, type Principal } from "./principal";
+import { actingAccount, DEFAULT_ACCOUNT, homeAccount, principalId, type Principal } from "./principal";
+
+/** Passwords (and so password sign-in) are for users of the default account. */
+const ONLY_DEFAULT_ACCOUNT =
+  "Passwords are for users of the default account; users of other accounts use API tokens, or a role.";
 
 /** What makes a password acceptable (checked when one is set; sign-in accepts what was set). */
 export const PASSWORD_RULE = {
@@ -129,6 +133,7 @@ export class PasswordSignIn {
 
   /** An administrator sets a user's password; the user's sessions end. */
   async setUserPassword(user: string, password: string, by: Principal): Promise<boolean> {
+    if (actingAccount(by) !== DEFAULT_ACCOUNT) throw badInput("userName", ONLY_DEFAULT_ACCOUNT);
     if (!IDENTITY_NAME.test(user))
       throw badInput("userName", `No user named ${JSON.stringify(user.slice(0, 80))} exists.`);
     const problem = passwordProblem(user, password);
@@ -145,6 +150,9 @@ export class PasswordSignIn {
   async changePassword(caller: Principal, currentPassword: string, newPassword: string): Promise<boolean> {
     if (caller.kind !== "user") {
       throw new DomainError("BAD_USER_INPUT", "Only users have passwords.");
+    }
+    if (homeAccount(caller) !== DEFAULT_ACCOUNT || caller.assumedRole) {
+      throw new DomainError("BAD_USER_INPUT", ONLY_DEFAULT_ACCOUNT);
     }
     const problem = passwordProblem(caller.name, newPassword);
     if (problem) throw badInput("newPassword", problem);

@@ -32,6 +32,8 @@ export type SignInAttempt =
  * themselves are IdentityStore's API tokens.
  */
 export class PasswordStore {
+  // Passwords are for users of the default account (the others reach it through roles):
+  // every query here names that account, so a name never means another account's user.
   constructor(private readonly db: DataSource) {}
 
   /**
@@ -46,9 +48,10 @@ export class PasswordStore {
     keepTokenId: string | null,
   ): Promise<string[]> {
     return auditedTransaction(this.db, async (m) => {
-      const [row]: Array<{ id: string }> = await m.query(`SELECT id FROM identity_users WHERE name = $1`, [
-        user,
-      ]);
+      const [row]: Array<{ id: string }> = await m.query(
+        `SELECT id FROM identity_users WHERE name = $1 AND account = 'default'`,
+        [user],
+      );
       if (!row) throw new DomainError("NOT_FOUND", `No user named "${user}" exists.`);
       await m.query(
         `INSERT INTO identity_passwords (user_id, password_hash, updated_by) VALUES ($1, $2, $3)
@@ -74,7 +77,7 @@ export class PasswordStore {
   async passwordHash(m: EntityManager, user: string): Promise<string | null> {
     const [row]: Array<{ hash: string }> = await m.query(
       `SELECT p.password_hash AS hash FROM identity_passwords p JOIN identity_users u ON u.id = p.user_id
-        WHERE u.name = $1`,
+        WHERE u.name = $1 AND u.account = 'default'`,
       [user],
     );
     return row?.hash ?? null;
