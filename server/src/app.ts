@@ -17,6 +17,9 @@ import { Authenticator, connectionCredential } from "./auth/authenticate";
 import { ConnectionRegistry } from "./auth/connections";
 import { IdentityService } from "./auth/identity-service";
 import { IdentityStore } from "./persistence/identity-store";
+import { OidcSignIn } from "./auth/oidc-sign-in";
+import { OidcStore } from "./persistence/oidc-store";
+import { signInRoutes } from "./http/sign-in";
 import { resourceLookups } from "./engine/resource-lookups";
 import type { Config } from "./config";
 import { systemClock, type Clock } from "./engine/clock";
@@ -232,6 +235,19 @@ export async function startServer({
   const connections = new ConnectionRegistry(authenticator, logger);
   connections.start();
   const identity = new IdentityService(identityStore, authenticator, connections);
+  // OpenID Connect single sign-on (SLUICE_OIDC_*), when configured.
+  const oidcSignIn = config.oidc
+    ? new OidcSignIn(config.oidc, {
+        flows: new OidcStore(db),
+        identity: identityStore,
+        audit: new AuditStore(db),
+        authenticator,
+        logger,
+        publicUrl: config.publicUrl,
+        sessionTtlMs: config.sessionTtlMs,
+      })
+    : null;
+  oidcSignIn?.warmUp();
   const routeAuth = { authenticator, lookups: resourceLookups(engine, identityStore) };
   const services = {
     definitions: new PipelineDefinitions(
@@ -461,6 +477,16 @@ export async function startServer({
   app.use(natsCredentialRoutes(agents, natsAuth, services.audit, logger));
   app.use(graphiqlRoutes());
   app.use(
+    signInRoutes(
+      oidcSignIn,
+      {
+        dashboardUrl: config.notifications.dashboardUrl,
+        secureCookies: config.publicUrl.startsWith("https:"),
+      },
+      logger,
+    ),
+  );
+  app.use(
     "/graphql",
     cors(),
     express.json({ limit: limits.maxBodyBytes }),
@@ -502,6 +528,7 @@ export async function startServer({
       "/graphql": ["GET", "HEAD", "POST", "OPTIONS"],
       "/webhooks": ["POST"],
       "/artifacts": ["GET", "HEAD"],
+      "/auth": ["GET", "HEAD", "OPTIONS"],
     }),
   );
   app.use(errorHandler(logger));

@@ -2,6 +2,7 @@ import path from "node:path";
 import { z } from "zod";
 import type { NotificationSettings } from "./notifications/settings";
 import type { RetentionSettings } from "./persistence/retention-store";
+import { readSignInSettings, type OidcSettings } from "./oidc-config";
 
 /**
  * The server's configuration: one typed object, read once from the environment and validated.
@@ -294,6 +295,10 @@ export interface Config {
   retention: RetentionSettings;
   retentionIntervalMs: number;
   startupTimeoutMs: number;
+  /** OpenID Connect single sign-on (SLUICE_OIDC_*, oidc-config.ts); null when off. */
+  oidc: OidcSettings | null;
+  /** How long a dashboard session token lasts (SLUICE_SESSION_TTL). */
+  sessionTtlMs: number;
 }
 
 export class ConfigError extends Error {
@@ -316,6 +321,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(problems);
   }
   const e = parsed.data;
+  const signIn = readSignInSettings(env);
+  if (signIn.problems.length > 0) throw new ConfigError(signIn.problems);
   if (Boolean(e.SLUICE_TLS_CERT_FILE) !== Boolean(e.SLUICE_TLS_KEY_FILE)) {
     throw new ConfigError([
       `${e.SLUICE_TLS_CERT_FILE ? "SLUICE_TLS_KEY_FILE" : "SLUICE_TLS_CERT_FILE"} is missing: HTTPS needs both SLUICE_TLS_CERT_FILE and SLUICE_TLS_KEY_FILE`,
@@ -365,6 +372,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ),
     dbQueryTimeoutMs: e.SLUICE_DB_QUERY_TIMEOUT_MS,
     startupTimeoutMs: e.SLUICE_STARTUP_TIMEOUT_SECONDS * 1000,
+    oidc: signIn.settings.oidc,
+    sessionTtlMs: signIn.settings.sessionTtlMs,
     publicUrl: (e.SLUICE_PUBLIC_URL ?? `${scheme}://localhost:${e.PORT}`).replace(/\/+$/, ""),
     tls,
     retention: {

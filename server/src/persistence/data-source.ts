@@ -19,6 +19,7 @@ import { Retention1766000000000 } from "./migrations/1766000000000-Retention";
 import { Identity1766010000000 } from "./migrations/1766010000000-Identity";
 import { Secrets1766020000000 } from "./migrations/1766020000000-Secrets";
 import { AgentNatsUsers1766110000000 } from "./migrations/1766110000000-AgentNatsUsers";
+import { OidcSignIn1767300000000 } from "./migrations/1767300000000-OidcSignIn";
 
 export const entities = [PipelineEntity, PipelineVersionEntity, CustomActionTypeEntity];
 export const migrations = [
@@ -37,6 +38,7 @@ export const migrations = [
   Identity1766010000000,
   Secrets1766020000000,
   AgentNatsUsers1766110000000,
+  OidcSignIn1767300000000,
 ];
 
 export interface DatabaseOptions {
