@@ -4,6 +4,7 @@ import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { useSession } from "@/components/Providers";
 import { checkToken, saveToken } from "@/graphql/session";
+import { SsoSignIn } from "./SsoSignIn";
 
 /** Only paths of this dashboard, never another site. */
 function safeNext(): string {
@@ -36,6 +37,7 @@ export function SignIn() {
         The Sluice server at <code>{endpoint}</code> needs an API token. <code>npm start</code> prints a
         sign-in link with the admin token; it is kept for this browser session only.
       </p>
+      <SsoSignIn />
       <form onSubmit={submit} aria-busy={busy}>
         <label htmlFor="token">API token</label>
         <input id="token" name="token" type="password" autoComplete="current-password" required />
