@@ -69,6 +69,27 @@ export interface FinishedSignIn {
 
 /** Refused sign-ins written to the audit log per minute at most (anyone can call the callback). */
 const FAILURES_PER_MINUTE = 60;
+/** Sign-ins started per minute at most, per server copy (each keeps a row for ten minutes). */
+const STARTS_PER_MINUTE = 600;
+
+/** A token bucket refilled over a minute. */
+class Budget {
+  private tokens: number;
+  private at = Date.now();
+
+  constructor(private readonly perMinute: number) {
+    this.tokens = perMinute;
+  }
+
+  take(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(this.perMinute, this.tokens + ((now - this.at) * this.perMinute) / 60_000);
+    this.at = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
 
 /**
  * OpenID Connect sign-in to the dashboard: authorization code flow with PKCE (S256), state and
@@ -86,8 +107,8 @@ const FAILURES_PER_MINUTE = 60;
  */
 export class OidcSignIn {
   private configuration: Promise<Configuration> | null = null;
-  private failureBudget = FAILURES_PER_MINUTE;
-  private budgetAt = Date.now();
+  private readonly starts = new Budget(STARTS_PER_MINUTE);
+  private readonly failures = new Budget(FAILURES_PER_MINUTE);
   /** Refusals whose audit row exists already (a sign-in that failed after it committed). */
   private readonly recorded = new WeakSet<SignInRefused>();
 
@@ -152,6 +173,10 @@ export class OidcSignIn {
 
   /** A new flow: where to send the browser, and the cookie that binds the flow to it. */
   async start(next: unknown): Promise<StartedSignIn> {
+    // Each start writes a row for anyone who asks: a budget per server copy keeps that bounded.
+    if (!this.starts.take()) {
+      throw new SignInRefused("BUSY", "Too many sign-ins are starting at once. Try again in a minute.");
+    }
     const oidc = await loadClient();
     let config: Configuration;
     try {
@@ -393,15 +418,8 @@ export class OidcSignIn {
 
   private async recordFailure(refused: SignInRefused, requestId: string | null): Promise<void> {
     if (this.recorded.has(refused)) return;
-    const now = Date.now();
-    this.failureBudget = Math.min(
-      FAILURES_PER_MINUTE,
-      this.failureBudget + ((now - this.budgetAt) * FAILURES_PER_MINUTE) / 60_000,
-    );
-    this.budgetAt = now;
     this.deps.logger.info({ reason: refused.reason, requestId }, "OpenID sign-in refused");
-    if (this.failureBudget < 1) return;
-    this.failureBudget -= 1;
+    if (!this.failures.take()) return;
     await this.deps.audit
       .record({
         principal: "anonymous",

@@ -1,6 +1,13 @@
 import cors from "cors";
 import express, { type Request, type RequestHandler, type Response, type Router } from "express";
-import { CALLBACK_PATH, safeNext, SignInRefused, START_PATH, type OidcSignIn } from "../auth/oidc-sign-in";
+import {
+  CALLBACK_PATH,
+  flowCookieName,
+  safeNext,
+  SignInRefused,
+  START_PATH,
+  type OidcSignIn,
+} from "../auth/oidc-sign-in";
 import { publicRoutes } from "../domain/policy";
 import type { Logger } from "../logger";
 
@@ -91,16 +98,15 @@ export function signInRoutes(
     const cookies = cookiesOf(req);
     const requestId =
       typeof res.getHeader("x-request-id") === "string" ? String(res.getHeader("x-request-id")) : null;
-    // The flow's cookie is spent whatever the outcome.
+    // This flow's cookie is spent whatever the outcome (other tabs' flows keep theirs).
     const state = query.get("state");
-    if (state) {
-      for (const name of Object.keys(cookies))
-        res.clearCookie(name, {
-          path: CALLBACK_PATH,
-          httpOnly: true,
-          sameSite: "lax",
-          secure: options.secureCookies,
-        });
+    if (state && cookies[flowCookieName(state)] !== undefined) {
+      res.clearCookie(flowCookieName(state), {
+        path: CALLBACK_PATH,
+        httpOnly: true,
+        sameSite: "lax",
+        secure: options.secureCookies,
+      });
     }
     oidc
       .finish(query, cookies, requestId)

@@ -45,7 +45,7 @@ export class OidcStore {
 
   /** Keeps a new flow; drops the expired ones on the way (there are few: ten minutes each). */
   async saveFlow(stateHash: Buffer, flow: OidcFlowRow): Promise<void> {
-    await this.db.query(`DELETE FROM oidc_sign_in_flows WHERE expires_at < now() - interval '1 hour'`);
+    await this.db.query(`DELETE FROM oidc_sign_in_flows WHERE expires_at < now()`);
     await this.db.query(
       `INSERT INTO oidc_sign_in_flows (state_hash, browser_hash, nonce, next_path, expires_at)
        VALUES ($1, $2, $3, $4, $5)`,

@@ -227,6 +227,18 @@ it("a second sign-in reuses the user (by subject) and updates only the membershi
   expect(after.whoAmI.groups).toEqual(["Auditors"]);
 });
 
+it("two tabs of one browser can sign in at once (each flow has its own cookie)", async () => {
+  const browser = new HttpBrowser();
+  const [one, two] = [await browser.request(start("/one")), await browser.request(start("/two"))];
+  expect(browser.cookieNames(base).filter((name) => name.startsWith("sluice_oidc_"))).toHaveLength(2);
+  const options = { login: "alice-sub", dashboardUrl: DASHBOARD };
+  const second = sessionOf(await signInThroughProvider(browser, two.headers.get("location")!, options));
+  const first = sessionOf(await signInThroughProvider(browser, one.headers.get("location")!, options));
+  expect([first.next, second.next]).toEqual(["/one", "/two"]);
+  expect(first.token).not.toBe(second.token);
+  expect(browser.cookieNames(base).filter((name) => name.startsWith("sluice_oidc_"))).toEqual([]);
+});
+
 it("refuses a callback with an unknown state, with a readable error and an audit row", async () => {
   const response = await fetch(`${base}/auth/oidc/callback?code=abc&state=forged-state`, {
     redirect: "manual",
@@ -278,6 +290,21 @@ it("refuses a tampered code, a replayed callback and a callback from another bro
   expect(refusalOf(new URL(other.headers.get("location")!))).toBe(
     "This sign-in was started in another browser (or its cookie was blocked). Start again here.",
   );
+});
+
+it("refuses a sign-in that took longer than its ten minutes", async () => {
+  const landed = await signInThroughProvider(new HttpBrowser(), start(), {
+    login: "alice-sub",
+    dashboardUrl: DASHBOARD,
+    // Ten minutes pass at the provider (the flow's deadline, moved instead of waited for).
+    onCallback: async (url) => {
+      await t.server.db.query(
+        `UPDATE oidc_sign_in_flows SET expires_at = now() - interval '1 second' WHERE expires_at > now()`,
+      );
+      return url;
+    },
+  });
+  expect(refusalOf(landed)).toBe("This sign-in took more than 10 minutes. Start again.");
 });
 
 it("sends a cancelled sign-in back to the sign-in page", async () => {

@@ -131,7 +131,7 @@ export interface SignInOptions {
   /** Cancels at the provider's login page instead of logging in. */
   cancel?: boolean;
   /** Sees (and may change) the provider's redirect to the callback before it is followed. */
-  onCallback?: (url: URL) => URL;
+  onCallback?: (url: URL) => URL | Promise<URL>;
 }
 
 const absolute = (location: string, base: string) => new URL(location, base).href;
@@ -152,7 +152,8 @@ export async function signInThroughProvider(
       let next = new URL(absolute(response.headers.get("location")!, url));
       await response.arrayBuffer();
       if (next.href.startsWith(options.dashboardUrl)) return next;
-      if (next.pathname === "/auth/oidc/callback" && options.onCallback) next = options.onCallback(next);
+      if (next.pathname === "/auth/oidc/callback" && options.onCallback)
+        next = await options.onCallback(next);
       url = next.href;
       response = await browser.request(url);
       continue;
