@@ -141,7 +141,15 @@ process.on("exit", () => {
 log(
   `starting the server (${env.DATABASE_URL ? "PostgreSQL from DATABASE_URL" : `PGlite in ${env.SLUICE_DATA_DIR}`})`,
 );
-launch("server", process.execPath, [main], { cwd: path.join(ROOT, "server"), env: { ...env, HOST: host } });
+// The dashboard is served on its own port here: single sign-on and notification links end there.
+launch("server", process.execPath, [main], {
+  cwd: path.join(ROOT, "server"),
+  env: {
+    ...env,
+    HOST: host,
+    SLUICE_DASHBOARD_URL: env.SLUICE_DASHBOARD_URL || `http://localhost:${webPort}`,
+  },
+});
 
 // Wait until the server answers over HTTP before starting what talks to it.
 const waitStart = Date.now();

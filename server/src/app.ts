@@ -21,6 +21,9 @@ import { PasswordSignIn } from "./auth/password-sign-in";
 import { IdentityStore } from "./persistence/identity-store";
 import { AccountStore } from "./persistence/account-store";
 import { PasswordStore } from "./persistence/password-store";
+import { OidcSignIn } from "./auth/oidc-sign-in";
+import { OidcStore } from "./persistence/oidc-store";
+import { signInRoutes } from "./http/sign-in";
 import { resourceLookups } from "./engine/resource-lookups";
 import type { Config } from "./config";
 import { systemClock, type Clock } from "./engine/clock";
@@ -269,6 +272,19 @@ export async function startServer({
   const passwords = new PasswordSignIn(new PasswordStore(db), identityStore, authenticator, connections, {
     sessionTtlMs: config.sessionTtlMs,
   });
+  // OpenID Connect single sign-on (SLUICE_OIDC_*), when configured.
+  const oidcSignIn = config.oidc
+    ? new OidcSignIn(config.oidc, {
+        flows: new OidcStore(db),
+        identity: identityStore,
+        audit: new AuditStore(db),
+        authenticator,
+        logger,
+        publicUrl: config.publicUrl,
+        sessionTtlMs: config.sessionTtlMs,
+      })
+    : null;
+  oidcSignIn?.warmUp();
   const routeAuth = { authenticator, lookups: resourceLookups(engine, identityStore, accountStore) };
   const services = {
     definitions: new PipelineDefinitions(
@@ -504,6 +520,16 @@ export async function startServer({
   app.use(natsCredentialRoutes(agents, natsAuth, services.audit, logger, signer));
   app.use(graphiqlRoutes());
   app.use(
+    signInRoutes(
+      oidcSignIn,
+      {
+        dashboardUrl: config.notifications.dashboardUrl,
+        secureCookies: config.publicUrl.startsWith("https:"),
+      },
+      logger,
+    ),
+  );
+  app.use(
     "/graphql",
     cors(),
     express.json({ limit: limits.maxBodyBytes }),
@@ -545,6 +571,7 @@ export async function startServer({
       "/graphql": ["GET", "HEAD", "POST", "OPTIONS"],
       "/webhooks": ["POST"],
       "/artifacts": ["GET", "HEAD"],
+      "/auth": ["GET", "HEAD", "OPTIONS"],
     }),
   );
   app.use(errorHandler(logger));

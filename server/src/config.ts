@@ -2,6 +2,7 @@ import path from "node:path";
 import { z } from "zod";
 import type { NotificationSettings } from "./notifications/settings";
 import type { RetentionSettings } from "./persistence/retention-store";
+import { readSignInSettings, type OidcSettings } from "./oidc-config";
 
 /**
  * The server's configuration: one typed object, read once from the environment and validated.
@@ -323,7 +324,9 @@ export interface Config {
    */
   outboxDirect: boolean;
   startupTimeoutMs: number;
-  /** SLUICE_SESSION_TTL: the lifetime of a session token issued by signIn. */
+  /** OpenID Connect single sign-on (SLUICE_OIDC_*, oidc-config.ts); null when off. */
+  oidc: OidcSettings | null;
+  /** SLUICE_SESSION_TTL: the lifetime of a session token (password sign-in, SSO). */
   sessionTtlMs: number;
 }
 
@@ -347,6 +350,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(problems);
   }
   const e = parsed.data;
+  const signIn = readSignInSettings(env);
+  if (signIn.problems.length > 0) throw new ConfigError(signIn.problems);
   if (Boolean(e.SLUICE_TLS_CERT_FILE) !== Boolean(e.SLUICE_TLS_KEY_FILE)) {
     throw new ConfigError([
       `${e.SLUICE_TLS_CERT_FILE ? "SLUICE_TLS_KEY_FILE" : "SLUICE_TLS_CERT_FILE"} is missing: HTTPS needs both SLUICE_TLS_CERT_FILE and SLUICE_TLS_KEY_FILE`,
@@ -397,6 +402,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ),
     dbQueryTimeoutMs: e.SLUICE_DB_QUERY_TIMEOUT_MS,
     startupTimeoutMs: e.SLUICE_STARTUP_TIMEOUT_SECONDS * 1000,
+    oidc: signIn.settings.oidc,
     sessionTtlMs: e.SLUICE_SESSION_TTL * 1000,
     publicUrl: (e.SLUICE_PUBLIC_URL ?? `${scheme}://localhost:${e.PORT}`).replace(/\/+$/, ""),
     tls,

@@ -21,6 +21,8 @@ export const REDACTED_PATHS = [
   "*.password",
   "secret",
   "*.secret",
+  "clientSecret",
+  "*.clientSecret",
 ];
 
 /**

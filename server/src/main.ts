@@ -35,6 +35,7 @@ async function main(): Promise<void> {
       url: server.url,
       database: config.databaseUrl ? "postgresql" : "pglite",
       natsPrefix: config.natsPrefix,
+      singleSignOn: config.oidc ? config.oidc.issuer : "off",
     },
     "sluice server listening",
   );

@@ -12,6 +12,7 @@ import {
   nodeOperations,
   nodePermissions,
   operationPermissions,
+  publicRoutes,
   routePermissions,
   type OperationPermission,
   type ResourceSpec,
@@ -123,4 +124,11 @@ it("the nested fields and routes of the table exist and use catalogued actions",
   }
   for (const permission of Object.values(routePermissions))
     expect(isActionName(permission.action)).toBe(true);
+});
+
+it("a public route (sign-in) is not also a route that needs a permission, and says why it is public", () => {
+  for (const [route, why] of Object.entries(publicRoutes)) {
+    expect([route, Object.hasOwn(routePermissions, route)]).toEqual([route, false]);
+    expect(why.length).toBeGreaterThan(10);
+  }
 });

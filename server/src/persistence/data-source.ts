@@ -24,6 +24,7 @@ import { SecretStore1767100000000 } from "./migrations/1767100000000-SecretStore
 import { Accounts1767300000000 } from "./migrations/1767300000000-Accounts";
 import { ApproverNotifications1767400000000 } from "./migrations/1767400000000-ApproverNotifications";
 import { Passwords1767200000000 } from "./migrations/1767200000000-Passwords";
+import { OidcSignIn1767500000000 } from "./migrations/1767500000000-OidcSignIn";
 
 export const entities = [PipelineEntity, PipelineVersionEntity, CustomActionTypeEntity];
 export const migrations = [
@@ -47,6 +48,7 @@ export const migrations = [
   Accounts1767300000000,
   ApproverNotifications1767400000000,
   Passwords1767200000000,
+  OidcSignIn1767500000000,
 ];
 
 export interface DatabaseOptions {

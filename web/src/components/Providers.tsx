@@ -52,9 +52,11 @@ export function Providers({ endpoint, children }: { endpoint: string; children: 
   const [reconnects, setReconnects] = useState(0);
 
   useEffect(() => {
-    takeTokenFromUrl();
+    // Single sign-on comes back with where the person was going.
+    const next = takeTokenFromUrl();
     setToken(readToken());
-  }, []);
+    if (next && next !== window.location.pathname) router.replace(next);
+  }, [router]);
 
   useEffect(() => {
     if (token === null && pathname !== "/signin") goToSignIn(router);

@@ -92,7 +92,15 @@ async function startNext(port: number, endpoint: string): Promise<{ child: Child
   return { child, output: () => out };
 }
 
-export async function startStack(): Promise<Stack> {
+export interface StackOptions {
+  /**
+   * More of the server's environment, made once the addresses are known: `server` is the server's
+   * address as the browser reaches it (through the proxy), `web` the dashboard's.
+   */
+  serverEnv?: (addresses: { server: string; web: string }) => Promise<Record<string, string>>;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-web-"));
   // Jobs of an agent running as root run as uids of their own: they read the repository here.
   fs.chmodSync(scratch, 0o755);
@@ -102,9 +110,18 @@ export async function startStack(): Promise<Stack> {
   const [serverPort, webPort] = [await freePort(), await freePort()];
   const proxy = await TcpProxy.start("127.0.0.1", serverPort);
   const endpoint = `http://127.0.0.1:${proxy.port}/graphql`;
+  const extraEnv =
+    (await options.serverEnv?.({
+      server: `http://127.0.0.1:${proxy.port}`,
+      web: `http://127.0.0.1:${webPort}`,
+    })) ?? {};
   // The server and the dashboard start together: the dashboard needs only the address.
   const [server, next] = await Promise.all([
-    startSluiceProcess(inst, { PORT: String(serverPort), SLUICE_HEARTBEAT_INTERVAL_SECONDS: "1" }),
+    startSluiceProcess(inst, {
+      PORT: String(serverPort),
+      SLUICE_HEARTBEAT_INTERVAL_SECONDS: "1",
+      ...extraEnv,
+    }),
     startNext(webPort, endpoint),
   ]);
   const gql = async (query: string, variables?: Record<string, unknown>) => {

@@ -352,6 +352,18 @@ export const routePermissions = {
   },
 } as const satisfies Record<string, OperationPermission>;
 
+/**
+ * HTTP routes open to anonymous callers, each with why: they are how a person signs in (no token
+ * exists yet). They act for nobody until the sign-in verifies; every sign-in, done or refused, is
+ * in the audit log (auth/oidc-sign-in.ts).
+ */
+export const publicRoutes = {
+  "GET /auth/config": "tells the sign-in page which ways of signing in are on (no secret)",
+  "GET /auth/oidc/start": "starts an OpenID Connect sign-in: redirects to the identity provider",
+  "GET /auth/oidc/callback":
+    "the identity provider's redirect back: verified, then a session token is issued",
+} as const satisfies Record<string, string>;
+
 /** What the checker provides to find the pipeline behind an id; null when there is none. */
 export interface ResourceLookups {
   pipelineOfExecution(executionId: string): Promise<string | null>;

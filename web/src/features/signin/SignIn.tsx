@@ -5,6 +5,7 @@ import { useSession } from "@/components/Providers";
 import { saveToken } from "@/graphql/session";
 import { PasswordForm } from "./PasswordForm";
 import { TokenForm } from "./TokenForm";
+import { SsoSignIn } from "./SsoSignIn";
 
 /** Only paths of this dashboard, never another site. */
 function safeNext(): string {
@@ -31,6 +32,7 @@ export function SignIn() {
       <p>
         to the Sluice server at <code>{endpoint}</code>.
       </p>
+      <SsoSignIn />
       <PasswordForm endpoint={endpoint} onSignedIn={done} />
       <details className="signin-other">
         <summary>Use an API token</summary>
