@@ -273,14 +273,6 @@ export class SecretVault {
   }
 
   /**
-   * A secret of the server's own (the key that signs messages to agents): encrypted under a data
-   * key of its own, which master key rotation re-wraps like the others.
-   */
-  async encryptAlone(value: string, m: EntityManager): Promise<string> {
-    return this.encrypt(value, await this.newDataKey(m), m);
-  }
-
-  /**
    * The document to store: each secret value encrypted. A value sent back unchanged keeps its
    * envelope (no new version for an unchanged document). An envelope is accepted only where the
    * stored version has the same one (masks the API showed, restored); anywhere else it is refused,

@@ -36,7 +36,7 @@ export class SigningKeyStore {
       const fresh = generateMessageSigningKey();
       await m.query(`INSERT INTO message_signing_keys (public_key, seed_envelope) VALUES ($1, $2)`, [
         fresh.publicKey,
-        await this.vault.encryptAlone(fresh.seed, m),
+        await this.vault.encryptScoped(fresh.seed, "signing-keys", m),
       ]);
       return { key: { publicKey: fresh.publicKey, privateKey: fresh.privateKey }, created: true };
     });

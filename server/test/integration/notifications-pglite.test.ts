@@ -14,7 +14,8 @@ beforeAll(async () => {
     pglite: true,
     env: { SLUICE_NOTIFY_CA_FILE: cert.certFile, SLUICE_NOTIFY_ALLOW_PRIVATE: "true" },
   });
-});
+  // A new PGlite runs every migration at its first start: slow on a busy machine.
+}, 120_000);
 afterAll(async () => {
   await t?.stop();
   await web?.close();

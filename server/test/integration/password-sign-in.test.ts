@@ -395,5 +395,6 @@ describe("on embedded PGlite", () => {
     } finally {
       await embedded.stop();
     }
-  });
+    // A new PGlite runs every migration at its first start: slow on a busy machine.
+  }, 120_000);
 });

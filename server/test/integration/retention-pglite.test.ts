@@ -9,7 +9,8 @@ jest.setTimeout(120_000);
 let t: TestServer;
 beforeAll(async () => {
   t = await startTestServer({ pglite: true, env: { SLUICE_RETENTION_INTERVAL_SECONDS: "86400" } });
-});
+  // A new PGlite runs every migration at its first start: slow on a busy machine.
+}, 120_000);
 afterAll(async () => {
   await t?.stop();
 });

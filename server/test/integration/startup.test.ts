@@ -14,6 +14,7 @@ import { natsNames } from "@sluice/protocol";
 import { connectNats, deleteStreams } from "../support/nats";
 import { startNatsCluster } from "../support/nats-cluster";
 import { spawnServer } from "../support/process";
+import { TEST_MASTER_KEY } from "../support/server";
 import { startTestServer } from "../support/server";
 
 const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
@@ -52,6 +53,8 @@ async function failedStart(env: Record<string, string>) {
     SLUICE_DATA_DIR: dataDir,
     SLUICE_ADMIN_TOKEN: "startup-admin-token-0123456789",
     SLUICE_STARTUP_TIMEOUT_SECONDS: "2",
+    // One database for every test, a data directory each: one master key for all of them.
+    SLUICE_MASTER_KEY: TEST_MASTER_KEY,
     ...env,
   });
   const code = await proc.exited;
