@@ -72,6 +72,34 @@ describe("operation permissions", () => {
     });
   });
 
+  it("tagging names the pipeline by its SRN, pipeline/<name> or its pipelineArn; nothing else", async () => {
+    for (const resourceArn of [
+      "srn:sluice:acct1:pipeline/web",
+      "pipeline/web",
+      "arn:sluice:codepipeline:::web",
+    ])
+      expect(await resolve("Mutation.tagResource", { resourceArn })).toEqual({
+        kind: "one",
+        srn: "srn:sluice:acct1:pipeline/web",
+      });
+    // Another account's pipeline stays another account's (the checker refuses it).
+    expect(
+      await resolve("Query.listTagsForResource", { resourceArn: "srn:sluice:other:pipeline/web" }),
+    ).toEqual({
+      kind: "one",
+      srn: "srn:sluice:other:pipeline/web",
+    });
+    for (const resourceArn of [
+      "web",
+      "srn:sluice:acct1:pipeline/web/stage/Prod",
+      "srn:sluice:acct1:secret/db",
+      "pipeline/*",
+      "pipeline/a/b",
+      3,
+    ])
+      expect(await resolve("Mutation.untagResource", { resourceArn })).toMatchObject({ kind: "unresolved" });
+  });
+
   it("imports name the pipeline in Sluice's document or in CodePipeline's", async () => {
     expect(await resolve("Mutation.importPipeline", { document: { name: "web" } })).toMatchObject({
       srn: "srn:sluice:acct1:pipeline/web",
