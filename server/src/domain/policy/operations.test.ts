@@ -82,12 +82,12 @@ describe("operation permissions", () => {
         kind: "one",
         srn: "srn:sluice:acct1:pipeline/web",
       });
-    // Another account's pipeline stays another account's (the checker refuses it).
+    // Pipelines are one account's: an SRN of another names none.
     expect(
       await resolve("Query.listTagsForResource", { resourceArn: "srn:sluice:other:pipeline/web" }),
     ).toEqual({
-      kind: "one",
-      srn: "srn:sluice:other:pipeline/web",
+      kind: "unresolved",
+      reason: 'resourceArn names a pipeline of account "other"; pipelines belong to account "acct1".',
     });
     for (const resourceArn of [
       "web",

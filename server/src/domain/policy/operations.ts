@@ -472,10 +472,16 @@ export async function resolveResource(
           reason: `${spec.arg} must name a pipeline: srn:sluice:<account>:pipeline/<name>, pipeline/<name> or arn:sluice:codepipeline:::<name>.`,
         };
       }
-      return {
-        kind: "one",
-        srn: formatSrn(found.account ?? accountOf(spec.of), { type: "pipeline", pipeline: found.name }),
-      };
+      // Pipelines are the default account's: an SRN of another account names none (a principal
+      // acting in that account must not reach the default account's pipeline of that name).
+      const account = accountOf(spec.of);
+      if (found.account !== null && found.account !== account) {
+        return {
+          kind: "unresolved",
+          reason: `${spec.arg} names a pipeline of account "${found.account}"; pipelines belong to account "${account}".`,
+        };
+      }
+      return { kind: "one", srn: formatSrn(account, { type: "pipeline", pipeline: found.name }) };
     }
     case "execution": {
       const id = args[spec.arg];

@@ -54,7 +54,7 @@ const plainTags = (tags: readonly TagInput[] | null | undefined): Tag[] =>
  */
 function pipelineOfResource(resourceArn: string): { name: string; srn: string } {
   const found = taggablePipeline(resourceArn);
-  if (!found) {
+  if (!found || (found.account !== null && found.account !== DEFAULT_ACCOUNT)) {
     throw new ValidationError([
       {
         path: "resourceArn",
