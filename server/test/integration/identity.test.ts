@@ -259,7 +259,11 @@ describe("a ReadOnly user", () => {
       const named = field.name === "importPipeline" ? { document: { name: "x" } } : {};
       // A role argument names one (assumeRole): its trust policy decides, and names nobody.
       const role = field.args.some((a) => a.name === "role") ? { role: "role/nobody" } : {};
-      const variables = { ...dummyVariables(field), ...principal, ...named, ...role };
+      // A resourceArn (tagResource, untagResource) names a pipeline by its SRN.
+      const resource = field.args.some((a) => a.name === "resourceArn")
+        ? { resourceArn: `${SRN}:pipeline/x` }
+        : {};
+      const variables = { ...dummyVariables(field), ...principal, ...named, ...role, ...resource };
       const response = await t.gql(operationFor("mutation", field), variables, { token: rita });
       expect({ field: field.name, refused: ["FORBIDDEN", "NOT_FOUND"].includes(codeOf(response)) }).toEqual({
         field: field.name,
