@@ -47,9 +47,20 @@ export function startTracing(defaultServiceName: string): Tracing | null {
   if (!endpoint) return null;
   const serviceName = process.env.OTEL_SERVICE_NAME?.trim() || defaultServiceName;
   // Loaded here and only here, so that an agent without tracing never loads it.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  /* eslint-disable @typescript-eslint/no-require-imports */
   const { NodeSDK } = require("@opentelemetry/sdk-node") as typeof import("@opentelemetry/sdk-node");
-  const sdk = new NodeSDK({ serviceName, instrumentations: [], metricReaders: [], logRecordProcessors: [] });
+  const { envDetector, hostDetector, osDetector } =
+    require("@opentelemetry/resources") as typeof import("@opentelemetry/resources");
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const sdk = new NodeSDK({
+    serviceName,
+    instrumentations: [],
+    metricReaders: [],
+    logRecordProcessors: [],
+    // Not the SDK's process detector: it exports the command line, and an agent started with
+    // `--token` has its token there.
+    resourceDetectors: [envDetector, hostDetector, osDetector],
+  });
   sdk.start();
   return { endpoint, serviceName, shutdown: () => sdk.shutdown() };
 }

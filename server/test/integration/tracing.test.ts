@@ -16,7 +16,13 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { killAgents, startAgentProcess, type AgentProcess } from "../support/agent-process";
-import { installation, killStarted, startSluiceProcess, type Installation } from "../support/cluster";
+import {
+  installation,
+  killStarted,
+  PROCESS_ADMIN_TOKEN,
+  startSluiceProcess,
+  type Installation,
+} from "../support/cluster";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { deleteStreams, NATS_URL } from "../support/nats";
 import { dataOf } from "../support/server";
@@ -377,9 +383,9 @@ it("one trace follows a release from the GraphQL request through the engine, NAT
     trace().find((s) => s.parentSpanId === unlock.spanId && s.name === "job artifacts in"),
   ).toBeDefined();
 
-  // Nothing received holds the secret or the variable's value, in any encoding.
+  // Nothing received holds the secret, the variable's value or a token, in any encoding.
   const everything = receiver.bodies.join("\n");
-  for (const value of [SECRET, VARIABLE_VALUE])
+  for (const value of [SECRET, VARIABLE_VALUE, createAgentToken.token, PROCESS_ADMIN_TOKEN])
     for (const form of [value, Buffer.from(value).toString("base64"), Buffer.from(value).toString("hex")])
       expect(everything.includes(form)).toBe(false);
   // The values did go through the run: the job's log shows the variable (and hides the secret).
