@@ -272,6 +272,18 @@ it("one trace follows a release from the GraphQL request through the engine, NAT
     "the agent online",
   );
   expect(agent.output()).toContain('"tracing on"');
+  // A new pipeline runs once by itself (trigger CreatePipeline, a trace of its own): it ends first,
+  // so that no job of the release below is dispatched by that execution's transactions.
+  await eventually(
+    async () => {
+      const { pipeline } = dataOf(
+        await server.gql(`{ pipeline(name: "traced") { executions(first: 1) { nodes { status } } } }`),
+      );
+      return ["Succeeded", "Failed"].includes(pipeline.executions.nodes[0]?.status);
+    },
+    90_000,
+    "the first execution finished",
+  );
 
   // A named operation with a variable override whose value must not reach any span.
   const { releaseChange } = dataOf(
