@@ -1,5 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import os from "node:os";
 import { log, machineFacts } from "./env";
 import { GraphQLHttpClient } from "./gql";
 import type { BenchResult } from "./results";
@@ -164,6 +165,12 @@ export async function runTracing(options: TracingOptions): Promise<BenchResult> 
       notes: [
         `${sent.requests} OTLP requests (${Math.round(sent.bytes / 1024)} KiB) reached the receiver; ${errors} releases answered an error.`,
         "Each release: a GraphQL span, an engine transaction span and an outbox publish span (always-on sampler).",
+        `Load average at the end (1, 5, 15 min): ${os
+          .loadavg()
+          .map((x) => x.toFixed(1))
+          .join(
+            ", ",
+          )} on ${os.cpus().length} cores; the rounds' ratios ranged from ${Math.min(...rounds.map((r) => r.ratio)).toFixed(2)} to ${Math.max(...rounds.map((r) => r.ratio)).toFixed(2)}.`,
       ],
       details: { rounds },
     };
