@@ -6,6 +6,7 @@ import type { Logger } from "../logger";
 import type { OutboxRow } from "../persistence/execution-store";
 import type { MessageSigner } from "./message-signer";
 import type { NatsLink } from "./nats";
+import { context, injectTraceHeaders, SpanKind, SpanStatusCode, trace, tracer } from "../telemetry/tracing";
 
 /**
  * The transaction-level advisory lock a relay holds while it relays a batch. One relay at a time
@@ -97,7 +98,21 @@ export class OutboxRelay {
       this.kick();
       return;
     }
-    const sent: Promise<void> = this.publish(nc, rows)
+    // A span for the publish, child of the engine transaction that wrote the rows; a job's message
+    // carries its trace context (a row the polling relay sends later carries none).
+    const span = tracer.startSpan("outbox publish", {
+      kind: SpanKind.PRODUCER,
+      attributes: { "messaging.system": "nats", "messaging.batch.message_count": rows.length },
+    });
+    const published = context.with(trace.setSpan(context.active(), span), () => this.publish(nc, rows));
+    published.then(
+      () => span.end(),
+      (error: unknown) => {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.name ?? "Error" });
+        span.end();
+      },
+    );
+    const sent: Promise<void> = published
       .then(
         () => this.deleteSoon(rows.map((row) => row.id)),
         (error: unknown) => {
@@ -122,6 +137,8 @@ export class OutboxRelay {
       const kind = this.names.parse(row.subject)?.kind;
       const signed = kind === "job" || kind === "cancel" || kind === "agentCancel";
       const headers = signed ? this.signer.headers(row.subject, row.msgId, body) : undefined;
+      // The trace context rides outside the signature (it covers subject, id, times and payload).
+      if (kind === "job" && headers) injectTraceHeaders(headers);
       return kind === "agentCancel"
         ? nc.publish(row.subject, body, { headers })
         : js.publish(row.subject, body, { msgID: row.msgId, ...(headers ? { headers } : {}) });
