@@ -23,12 +23,11 @@ export const EXAMPLE_POLICY = `{
   ]
 }`;
 
-/** Where the document stands: not checked yet, being checked, or the problems found (none: valid). */
-type Check =
-  | { state: "idle" }
-  | { state: "checking" }
-  | { state: "done"; problems: Issue[] }
-  | { state: "failed"; message: string };
+/**
+ * The server's answer about one document (`key`: its compact JSON): the problems found (none:
+ * valid), or why it could not be asked. An answer about another text than the one shown is stale.
+ */
+type Check = { key: string; problems: Issue[] } | { key: string; failed: string };
 
 /** JSON.parse's complaint as a problem of the whole document, with the line and column when known. */
 function syntaxProblem(text: string, error: unknown): Issue {
@@ -58,7 +57,7 @@ export function PolicyEditor(props: {
   const [text, setText] = useState(() =>
     editing ? JSON.stringify(editing.document, null, 2) : EXAMPLE_POLICY,
   );
-  const [check, setCheck] = useState<Check>({ state: "idle" });
+  const [check, setCheck] = useState<Check | null>(null);
   const [issues, setIssues] = useState<Map<string, Issue[]>>(new Map());
   const [error, setError] = useState<string | null>(null);
   const [saving, putPolicy] = useMutation(PUT_POLICY);
@@ -77,40 +76,36 @@ export function PolicyEditor(props: {
     if (parsedKey === null) return;
     const ticket = ++asked.current;
     const timer = setTimeout(() => {
-      setCheck({ state: "checking" });
       void client
         .query(VALIDATE_POLICY, { document: JSON.parse(parsedKey) }, { requestPolicy: "network-only" })
         .toPromise()
         .then((result) => {
           if (ticket !== asked.current) return;
-          if (result.error || !result.data) {
-            setCheck({
-              state: "failed",
-              message: result.error ? saveFailure(result.error).message : "No answer.",
-            });
-          } else {
-            setCheck({ state: "done", problems: result.data.validatePolicy.problems });
-          }
+          setCheck(
+            result.data
+              ? { key: parsedKey, problems: result.data.validatePolicy.problems }
+              : { key: parsedKey, failed: result.error ? saveFailure(result.error).message : "no answer" },
+          );
         });
     }, CHECK_AFTER_MS);
     return () => clearTimeout(timer);
   }, [client, parsedKey]);
 
+  const current = check && check.key === parsedKey ? check : null;
+  const serverProblems = current && "problems" in current ? current.problems : [];
   const documentProblems: Issue[] = syntax
     ? [syntax]
-    : check.state === "done"
-      ? check.problems.map((p) => ({ path: p.path, message: p.path ? `${p.path}: ${p.message}` : p.message }))
-      : [];
+    : serverProblems.map((p) => ({ path: p.path, message: p.path ? `${p.path}: ${p.message}` : p.message }));
   const saveProblems = issues.get("document") ?? [];
   const shown = [...documentProblems, ...(documentProblems.length === 0 ? saveProblems : [])];
   const status = syntax
     ? "The document is not JSON."
-    : check.state === "checking" || (check.state === "idle" && parsedKey !== null)
+    : !current
       ? "Checking…"
-      : check.state === "failed"
-        ? `Could not check the document: ${check.message}`
-        : check.state === "done" && check.problems.length > 0
-          ? `${check.problems.length} problem${check.problems.length === 1 ? "" : "s"} in the document.`
+      : "failed" in current
+        ? `Could not check the document: ${current.failed}`
+        : serverProblems.length > 0
+          ? `${serverProblems.length} problem${serverProblems.length === 1 ? "" : "s"} in the document.`
           : "The document is valid.";
 
   const submit = async (data: FormData) => {
