@@ -77,7 +77,7 @@ it("lets an administrator create a user and a policy (checked as it is typed) an
   // A user, through the form.
   await page.getByRole("button", { name: "New user", exact: true }).click();
   const userForm = page.getByRole("dialog", { name: "New user" });
-  await userForm.getByLabel("Name").fill("nina");
+  await userForm.getByLabel("Name", { exact: true }).fill("nina");
   await userForm.getByLabel("E-mail (optional)").fill("nina@example.com");
   await userForm.getByRole("button", { name: "Create user" }).click();
   await page.getByRole("status").filter({ hasText: "User nina created." }).waitFor();
@@ -86,7 +86,7 @@ it("lets an administrator create a user and a policy (checked as it is typed) an
   // A policy: the editor says what is wrong while the document is typed, before any save.
   await page.getByRole("button", { name: "New policy", exact: true }).click();
   const policyForm = page.getByRole("dialog", { name: "New policy" });
-  await policyForm.getByLabel("Name").fill("nina-release");
+  await policyForm.getByLabel("Name", { exact: true }).fill("nina-release");
   const documentField = policyForm.getByLabel("Document (JSON)");
   const check = policyForm.getByTestId("policy-check");
   await documentField.fill("");
