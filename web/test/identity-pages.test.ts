@@ -1,7 +1,7 @@
 /**
  * The identity pages in a real browser against a real server (support/stack.ts): an administrator
- * creates a user and a policy through /identity's forms (the policy editor shows the server's
- * problems while the document is being typed) and attaches the policy; a ReadOnly user finds the
+ * creates a user, a policy and a role through /identity's forms (the policy editor shows the
+ * server's problems while the document is being typed) and attaches the policy; a ReadOnly user finds the
  * identity controls disabled with the reason; /me shows who the caller is and what it may do, and
  * lists, creates and revokes the caller's own API tokens. Each page is checked with axe.
  */
@@ -131,6 +131,18 @@ it("lets an administrator create a user and a policy (checked as it is typed) an
     statement: { policy: "nina-release", sid: "ReleaseWeb" },
   });
 
+  // A role anyone may assume who its trust policy names (the form starts with the caller itself).
+  await page.getByRole("button", { name: "New role", exact: true }).click();
+  const roleForm = page.getByRole("dialog", { name: "New role" });
+  await roleForm.getByLabel("Name", { exact: true }).fill("releaser");
+  await roleForm.getByRole("button", { name: "Create role" }).click();
+  await page.getByRole("status").filter({ hasText: "Role releaser created." }).waitFor();
+  await page.locator('tr[data-role="releaser"]', { hasText: "srn:sluice:default:user/admin" }).waitFor();
+  const roles = (await stack.gql(`{ roles { name trustPolicy } }`)).roles;
+  expect(roles.find((r: any) => r.name === "releaser").trustPolicy.Statement[0].Principal).toEqual({
+    Sluice: ["srn:sluice:default:user/admin"],
+  });
+
   // Managed policies cannot be changed: their buttons are disabled and say why.
   const editAdmin = page.getByRole("button", { name: "Edit policy Admin", exact: true });
   expect(await editAdmin.isDisabled()).toBe(true);
@@ -163,7 +175,7 @@ it("disables the identity controls, saying why, for a ReadOnly user", async () =
     expect(await reason.textContent()).toContain(
       "user/viewer is not allowed sluice:ManageIdentity in account default",
     );
-    for (const name of ["New user", "New group", "New service account", "New policy", "Attach"]) {
+    for (const name of ["New user", "New group", "New service account", "New role", "New policy", "Attach"]) {
       const button = viewer.getByRole("button", { name, exact: true });
       expect([name, await button.isDisabled()]).toEqual([name, true]);
       expect(await button.getAttribute("title")).toBe(

@@ -8,10 +8,12 @@ import { saveFailure } from "@/features/editor/queries";
 import type { IdentitiesQuery } from "@/gql/graphql";
 import { CreatePrincipalForm, type PrincipalKind } from "./CreateForms";
 import { PolicyEditor } from "./PolicyEditor";
+import { RoleForm } from "./RoleForm";
 import {
   ADD_TO_GROUP,
   ATTACH_POLICY,
   DELETE_POLICY,
+  DELETE_ROLE,
   DETACH_POLICY,
   IDENTITIES,
   REMOVE_FROM_GROUP,
@@ -24,12 +26,24 @@ type Policy = IdentitiesQuery["policies"][number];
 type Editing =
   | { form: "principal"; kind: PrincipalKind; key: number }
   | { form: "policy"; policy: Policy | null; key: number }
+  | { form: "role"; key: number }
   | null;
+
+/** The principals an Allow statement of a trust policy names (Principal.Sluice), for the roles list. */
+function trustedPrincipals(trust: Record<string, unknown>): string[] {
+  const statements = Array.isArray(trust.Statement) ? trust.Statement : [trust.Statement];
+  return statements.flatMap((statement) => {
+    const st = statement as { Effect?: unknown; Principal?: { Sluice?: unknown } } | null;
+    if (!st || st.Effect !== "Allow") return [];
+    const named = st.Principal?.Sluice;
+    return Array.isArray(named) ? named.map(String) : typeof named === "string" ? [named] : [];
+  });
+}
 
 const MANAGED_REASON = "Managed policies come with Sluice and cannot be changed or deleted.";
 
 /**
- * /identity: the users, groups (with their members), service accounts and policies of the account
+ * /identity: the users, groups (with their members), service accounts, roles and policies of the account
  * the caller acts in, with forms to create them, a policy editor that checks the document as it is
  * typed, group membership, and attaching and detaching policies. Every list holds what the caller
  * may manage (sluice:ManageIdentity on each); a caller allowed it nowhere gets the page with its
@@ -42,6 +56,7 @@ export function IdentityView() {
   const [editing, setEditing] = useState<Editing>(null);
   const opened = useRef(0);
   const [, deletePolicy] = useMutation(DELETE_POLICY);
+  const [, deleteRole] = useMutation(DELETE_ROLE);
   const [, attach] = useMutation(ATTACH_POLICY);
   const [, detach] = useMutation(DETACH_POLICY);
   const [, addToGroup] = useMutation(ADD_TO_GROUP);
@@ -65,7 +80,10 @@ export function IdentityView() {
     refetch({ requestPolicy: "network-only" });
   };
   const open = (
-    next: { form: "principal"; kind: PrincipalKind } | { form: "policy"; policy: Policy | null },
+    next:
+      | { form: "principal"; kind: PrincipalKind }
+      | { form: "policy"; policy: Policy | null }
+      | { form: "role" },
   ) => setEditing({ ...next, key: ++opened.current } as Editing);
   const done = (text: string) => {
     setEditing(null);
@@ -77,6 +95,7 @@ export function IdentityView() {
   const groups = data?.groups ?? [];
   const serviceAccounts = data?.serviceAccounts ?? [];
   const policies = data?.policies ?? [];
+  const roles = data?.roles ?? [];
   const attachments = data?.policyAttachments ?? [];
   const attachedTo = (principal: string) => attachments.filter((a) => a.principal === principal);
   const groupsOf = (user: string) => groups.filter((g) => g.members.includes(user)).map((g) => g.name);
@@ -112,14 +131,20 @@ export function IdentityView() {
     );
   };
 
-  const section = (id: string, title: string, kind: PrincipalKind | "policy", body: ReactNode) => (
+  const section = (id: string, title: string, kind: PrincipalKind | "policy" | "role", body: ReactNode) => (
     <section aria-labelledby={`${id}-heading`} className="spaced">
       <div className="page-head">
         <h2 id={`${id}-heading`}>{title}</h2>
         <button
           type="button"
           onClick={() =>
-            open(kind === "policy" ? { form: "policy", policy: null } : { form: "principal", kind })
+            open(
+              kind === "policy"
+                ? { form: "policy", policy: null }
+                : kind === "role"
+                  ? { form: "role" }
+                  : { form: "principal", kind },
+            )
           }
           {...readOnly}
         >
@@ -134,6 +159,7 @@ export function IdentityView() {
     ...users.map((u) => `user/${u.name}`),
     ...groups.map((g) => `group/${g.name}`),
     ...serviceAccounts.map((s) => `service-account/${s.name}`),
+    ...roles.map((r) => `role/${r.name}`),
   ];
   const attachSubmit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -336,6 +362,54 @@ export function IdentityView() {
       )}
 
       {section(
+        "roles",
+        "Roles",
+        "role",
+        roles.length === 0 ? (
+          <p className="muted">No role you may manage.</p>
+        ) : (
+          <div className="table-wrap">
+            <table className="table">
+              <caption className="visually-hidden">Roles of account {account}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Role</th>
+                  <th scope="col">Who may assume it</th>
+                  <th scope="col">Policies</th>
+                  <th scope="col">Actions</th>
+                </tr>
+              </thead>
+              <tbody>
+                {roles.map((r) => (
+                  <tr key={r.name} data-role={r.name}>
+                    <td>
+                      <strong>{r.name}</strong>
+                      <div className="muted small">
+                        <code>{r.srn}</code> · sessions up to {r.maxSessionSeconds} s
+                      </div>
+                      {r.description ? <div className="muted small">{r.description}</div> : null}
+                    </td>
+                    <td className="small">{trustedPrincipals(r.trustPolicy).join(", ") || "–"}</td>
+                    <td>{attached(`role/${r.name}`)}</td>
+                    <td>
+                      <button
+                        type="button"
+                        onClick={async () =>
+                          after(await deleteRole({ name: r.name }), `Role ${r.name} deleted.`)
+                        }
+                      >
+                        Delete<span className="visually-hidden"> role {r.name}</span>
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ),
+      )}
+
+      {section(
         "policies",
         "Policies",
         "policy",
@@ -437,6 +511,14 @@ export function IdentityView() {
           kind={editing.kind}
           principal={me.principal}
           account={account}
+          onClose={() => setEditing(null)}
+          onDone={done}
+        />
+      ) : null}
+      {editing?.form === "role" ? (
+        <RoleForm
+          key={editing.key}
+          self={me.srn ?? `srn:sluice:${me.account}:root`}
           onClose={() => setEditing(null)}
           onDone={done}
         />

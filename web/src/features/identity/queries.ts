@@ -150,6 +150,15 @@ export const IDENTITIES = graphql(`
       updatedAt
       updatedBy
     }
+    roles {
+      name
+      srn
+      description
+      maxSessionSeconds
+      trustPolicy
+      createdAt
+      createdBy
+    }
     policyAttachments {
       policyName
       principal
@@ -230,5 +239,29 @@ export const ATTACH_POLICY = graphql(`
 export const DETACH_POLICY = graphql(`
   mutation IdentityDetachPolicy($policyName: String!, $principal: String!) {
     detachPolicy(policyName: $policyName, principal: $principal)
+  }
+`);
+
+export const CREATE_ROLE = graphql(`
+  mutation IdentityCreateRole(
+    $name: String!
+    $description: String
+    $maxSessionSeconds: Int
+    $trustPolicy: JSONObject!
+  ) {
+    createRole(
+      name: $name
+      description: $description
+      maxSessionSeconds: $maxSessionSeconds
+      trustPolicy: $trustPolicy
+    ) {
+      name
+    }
+  }
+`);
+
+export const DELETE_ROLE = graphql(`
+  mutation IdentityDeleteRole($name: String!) {
+    deleteRole(name: $name)
   }
 `);
