@@ -29,13 +29,20 @@ type Editing =
   | { form: "role"; key: number }
   | null;
 
-/** The principals an Allow statement of a trust policy names (Principal.Sluice), for the roles list. */
+/**
+ * The principals the Allow statements of a trust policy name, for the roles list: as stored
+ * (`Principal` a list of SRNs) or as written (`Principal.Sluice`).
+ */
 function trustedPrincipals(trust: Record<string, unknown>): string[] {
   const statements = Array.isArray(trust.Statement) ? trust.Statement : [trust.Statement];
   return statements.flatMap((statement) => {
-    const st = statement as { Effect?: unknown; Principal?: { Sluice?: unknown } } | null;
+    const st = statement as { Effect?: unknown; Principal?: unknown } | null;
     if (!st || st.Effect !== "Allow") return [];
-    const named = st.Principal?.Sluice;
+    const principal = st.Principal;
+    const named =
+      typeof principal === "object" && principal !== null && !Array.isArray(principal)
+        ? (principal as { Sluice?: unknown }).Sluice
+        : principal;
     return Array.isArray(named) ? named.map(String) : typeof named === "string" ? [named] : [];
   });
 }
