@@ -187,6 +187,15 @@ export const operationPermissions = {
     action: "sluice:ManageIdentity",
     resource: { kind: "principal", arg: "principal" },
   },
+  "Query.users": { action: "sluice:ManageIdentity", resource: { kind: "each", of: "user" } },
+  "Query.groups": { action: "sluice:ManageIdentity", resource: { kind: "each", of: "group" } },
+  "Query.serviceAccounts": {
+    action: "sluice:ManageIdentity",
+    resource: { kind: "each", of: "service-account" },
+  },
+  "Query.policyAttachments": { action: "sluice:ManageIdentity", resource: { kind: "each", of: "policy" } },
+  // Checks a document as putPolicy would and saves nothing: whoever may write some policy may ask.
+  "Query.validatePolicy": { action: "sluice:ManageIdentity", resource: { kind: "each", of: "policy" } },
   "Query.whoAmI": { action: "sluice:GetCallerIdentity", resource: { kind: "caller" } },
 
   // Accounts (tenants) and roles: delegation within an account and across accounts.
