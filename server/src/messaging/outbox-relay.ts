@@ -91,7 +91,12 @@ export class OutboxRelay {
    * Rows a transaction just committed: published now, in the order of the calls, and deleted once
    * NATS stored them. When NATS is away, a publish fails, or older rows wait, the relay sends them.
    */
-  sendCommitted(rows: OutboxRow[]): void {
+  sendCommitted(committed: OutboxRow[]): void {
+    // Pipeline events go through the relay loop: their subscribers rely on one execution's events
+    // arriving in sequence order (messaging/event-fanout.ts), which only the relay's lock keeps
+    // across server copies. Jobs and cancels have no such order between commits: they go now.
+    const rows = committed.filter((row) => this.names.parse(row.subject)?.kind !== "events");
+    if (rows.length < committed.length) this.kick();
     if (rows.length === 0) return;
     const nc = this.nats.nats;
     if (!this.running || this.backlog || !nc || nc.isClosed()) {
