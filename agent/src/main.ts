@@ -13,6 +13,7 @@ import { createLogger } from "./logger";
 import { currentReaper, installReaper, OrphanReaper } from "./exec/reaper";
 import { hideCommandLine, makeNonDumpable, scrubInitialEnvironment } from "./exec/self-protection";
 import { BUILTIN_PROVIDER_IDS, createProviders } from "./providers/registry";
+import { startTracing } from "./tracing";
 
 async function main(): Promise<number> {
   const parsed = parseConfig(process.argv.slice(2), process.env, BUILTIN_PROVIDER_IDS);
@@ -45,6 +46,13 @@ async function main(): Promise<number> {
     return 2;
   }
   const logger = createLogger(config.logLevel, config.logFormat);
+  // Off (and the SDK not loaded) unless an OTLP endpoint is set (OTEL_EXPORTER_OTLP_ENDPOINT...).
+  const tracing = startTracing("sluice-agent");
+  if (tracing)
+    logger.info(
+      { serviceName: tracing.serviceName, endpoint: withoutCredentials(tracing.endpoint) },
+      "tracing on",
+    );
   if (config.tokenSource === "argv") {
     logger.warn(
       "the token was given with --token: every user of this host could read it until the agent started; use --token-file",
@@ -80,8 +88,22 @@ async function main(): Promise<number> {
   process.on("SIGINT", onSignal);
 
   try {
+    return await run(config, logger, early, (fn) => (stop = fn));
+  } finally {
+    // The spans still buffered leave before the exit.
+    await tracing?.shutdown().catch(() => undefined);
+  }
+}
+
+async function run(
+  config: Parameters<typeof startAgent>[0],
+  logger: ReturnType<typeof createLogger>,
+  early: AbortController,
+  onStarted: (stop: (options?: { force?: boolean }) => void) => void,
+): Promise<number> {
+  try {
     const agent = await startAgent({ ...config, logger, signal: early.signal });
-    stop = (options) => agent.stop(options);
+    onStarted((options) => agent.stop(options));
     const code = await agent.done;
     if (code === 3 && agent.fatalMessage) process.stderr.write(`sluice-agent: ${agent.fatalMessage}\n`);
     return code;
@@ -95,6 +117,18 @@ async function main(): Promise<number> {
     logger.error({ err: error }, "the agent failed");
     process.stderr.write(`sluice-agent: ${(error as Error).message}\n`);
     return 1;
+  }
+}
+
+/** The URL without user and password, for a log line. */
+function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = "";
+    parsed.password = "";
+    return parsed.toString();
+  } catch {
+    return "(an invalid URL)";
   }
 }
 

@@ -6,6 +6,7 @@ import { runPolicies } from "./policies";
 import { runNotifications } from "./notifications";
 import { runQueries } from "./queries";
 import { running } from "./server";
+import { runTracing } from "./tracing";
 import { goalMet, goalText, writeResult, writeResultsMarkdown, type BenchResult } from "./results";
 
 /**
@@ -42,6 +43,14 @@ const SCENARIOS: Record<string, (quick: boolean) => Promise<BenchResult>> = {
       attachedPolicies: 20,
       statementsPerPolicy: 10,
       checks: quick ? 10_000 : 1_000_000,
+    }),
+  tracing: (quick) =>
+    runTracing({
+      rounds: quick ? 2 : 6,
+      warmupS: quick ? 1 : 3,
+      windowS: quick ? 3 : 10,
+      concurrency: 8,
+      pipelines: 8,
     }),
   logs: (quick) =>
     runLogs({ lines: quick ? 100_000 : 1_000_000, pageSize: 1000, reads: quick ? 50 : 500, otherLogs: 1 }),

@@ -142,12 +142,16 @@ function optionValue(option: Option, value: unknown, where: string): unknown {
     return option.negate ? value : value || undefined;
   }
   const values = Array.isArray(value) ? value : [value];
-  if (values.some((v) => typeof v !== "string" && typeof v !== "number")) {
+  // An object is an option's JSON form (tag-resource's `tags: [{ "key", "value" }]`, as the AWS CLI's
+  // input has them): only an option with a parser of its own reads it.
+  const readable = (v: unknown) =>
+    typeof v === "string" || typeof v === "number" || (option.parseArg !== undefined && isObject(v));
+  if (!values.every(readable)) {
     throw new UsageError(
       `${where}: expected a string or number${Array.isArray(value) ? "" : " (or a list)"}`,
     );
   }
-  const texts = values.map(String);
+  const texts = values.map((v) => (isObject(v) ? JSON.stringify(v) : String(v)));
   if (option.argChoices && !texts.every((t) => option.argChoices!.includes(t))) {
     throw new UsageError(`${where}: expected one of ${option.argChoices.join(", ")}`);
   }
@@ -173,7 +177,7 @@ function placeholder(option: Option): unknown {
   if (option.defaultValue !== undefined) return option.defaultValue;
   if (option.argChoices) return option.argChoices[0];
   if (!option.parseArg) return "";
-  for (const sample of ["1", "Name=Value", "Succeeded"]) {
+  for (const sample of ["1", "Name=Value", "key=Key,value=Value", "Succeeded"]) {
     try {
       const parsed = option.parseArg(sample, undefined);
       if (Array.isArray(parsed)) return [sample === "1" ? "" : sample];

@@ -29,6 +29,7 @@ export const OUTPUT_SKELETONS: Record<string, unknown> = {
     ],
   },
   "start-pipeline-execution": { pipelineExecutionId: "" },
+  "list-tags-for-resource": { tags: [{ key: "", value: "" }] },
   "stop-pipeline-execution": execution,
   "retry-stage-execution": { ...execution, stages: [{ name: "", status: "" }] },
   "rollback-stage": { pipelineExecutionId: "", pipelineName: "", status: "", trigger },
@@ -109,7 +110,7 @@ export const OUTPUT_SKELETONS: Record<string, unknown> = {
 
 /** The input skeleton of the commands whose `--cli-input-json` is a document rather than option values. */
 export const DOCUMENT_SKELETONS: Record<string, unknown> = {
-  "create-pipeline": { pipeline: OUTPUT_SKELETONS["get-pipeline"] },
+  "create-pipeline": { pipeline: OUTPUT_SKELETONS["get-pipeline"], tags: [{ key: "", value: "" }] },
   "update-pipeline": { pipeline: OUTPUT_SKELETONS["get-pipeline"] },
   "import-pipeline": { pipeline: OUTPUT_SKELETONS["get-pipeline"] },
   "create-custom-action-type": {

@@ -59,6 +59,7 @@ import { reasonOf, StartupError, withoutCredentials } from "./startup-error";
 import { DEFAULT_POOL, isTransientNatsError } from "@sluice/protocol";
 import { OPERATION_RECORD, operationPlugin, type OperationContext } from "./metrics/graphql-plugin";
 import { ServerMetrics } from "./metrics/server-metrics";
+import { graphqlSpans } from "./telemetry/graphql-spans";
 import { AgentGateway } from "./messaging/agent-gateway";
 import { EventFanout } from "./messaging/event-fanout";
 import { LogReader } from "./messaging/log-reader";
@@ -550,6 +551,8 @@ export async function startServer({
       logger,
     }),
     graphqlGuard(limits),
+    // A span per operation, active while Apollo runs it (a no-op when tracing is off).
+    graphqlSpans(),
     expressMiddleware(apollo, {
       context: async ({ req, res }): Promise<GraphQLContext & OperationContext> => {
         const requestId = String(res.getHeader("x-request-id"));

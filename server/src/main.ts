@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from "./config";
 import { createLogger } from "./logger";
 import { InstallationConflictError } from "./messaging/installation-claim";
 import { reasonOf, StartupError, withoutCredentials } from "./startup-error";
+import { startTracing, tracingSdkLoaded } from "./telemetry/tracing";
 
 async function main(): Promise<void> {
   let config;
@@ -18,6 +19,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel, config.logFormat);
+  // Before anything makes a span: off (and the SDK not loaded) unless an OTLP endpoint is set.
+  const tracing = startTracing("sluice-server");
   const admin = resolveAdminToken(config.adminToken, config.dataDir);
   const server = await startServer({ config, adminToken: admin.token, logger });
   // Ready means NATS answers too: until it does (or another installation holds the prefix, PROTOCOL.md
@@ -36,6 +39,8 @@ async function main(): Promise<void> {
       database: config.databaseUrl ? "postgresql" : "pglite",
       natsPrefix: config.natsPrefix,
       singleSignOn: config.oidc ? config.oidc.issuer : "off",
+      tracing: tracing ? `${tracing.serviceName} to ${withoutCredentials(tracing.endpoint)}` : "off",
+      tracingSdkLoaded: tracingSdkLoaded(),
     },
     "sluice server listening",
   );
@@ -64,16 +69,20 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownTimeoutMs);
     timer.unref();
-    server.stop().then(
-      () => {
-        logger.info("stopped");
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, "error while stopping");
-        process.exit(1);
-      },
-    );
+    server
+      .stop()
+      // The spans still buffered leave before the exit.
+      .then(() => tracing?.shutdown().catch(() => undefined))
+      .then(
+        () => {
+          logger.info("stopped");
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, "error while stopping");
+          process.exit(1);
+        },
+      );
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));

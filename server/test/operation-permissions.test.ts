@@ -62,6 +62,7 @@ function argumentsRead({ action, resource }: OperationPermission): string[] {
       case "principal":
       case "apiToken":
       case "role":
+      case "srn":
         return [spec.arg];
       case "each":
       case "caller":

@@ -908,6 +908,8 @@ describe("the dashboard against a real server and agent", () => {
       "/",
       "/agents",
       "/audit",
+      "/identity",
+      "/me",
       "/new",
       `/pipelines/${PIPELINE}`,
       `/pipelines/${PIPELINE}?view=compact`,

@@ -47,6 +47,7 @@ import { isRetryable, retrying } from "./retry";
 import { Backoff, errorMessage, sleep } from "./util";
 import type { ServerKeys } from "./server-keys";
 import { makeWorkspaceSync, removeTree } from "./workspace";
+import { extractTraceHeaders, inSpan, SpanKind, traceHeaders, tracer } from "../tracing";
 
 /** What a job needs from the agent that runs it. */
 export interface JobHost {
@@ -226,9 +227,33 @@ export class JobRun {
 
   /** Runs the job message to its end; never throws. */
   async execute(msg: JsMsg): Promise<void> {
+    // A span for the whole job, in the trace of the engine transaction that dispatched it (the
+    // context rides in the job message's headers, outside its signature); no-op when tracing is off.
+    const { job } = this;
+    await inSpan(
+      "job received",
+      {
+        "sluice.job.id": job.jobId,
+        "sluice.job.attempt": job.attempt,
+        "sluice.execution.id": job.executionId,
+        "sluice.pipeline.name": job.pipelineName,
+        "sluice.stage.name": job.stageName,
+        "sluice.action.name": job.actionName,
+        "sluice.action.type": formatActionTypeId(job.actionTypeId),
+        "sluice.agent.id": this.agentId,
+      },
+      async (span) => {
+        await this.executeTraced(msg);
+        span.setAttribute("sluice.job.outcome", this.reported ?? "not reported");
+      },
+      { kind: SpanKind.CONSUMER, parent: extractTraceHeaders(msg.headers) },
+    );
+  }
+
+  private async executeTraced(msg: JsMsg): Promise<void> {
     // The workspace is made while the cancel check and the accept travel: a local directory, not
     // work the server could see, removed at once when the job is not taken.
-    const workspace = this.makeWorkspace();
+    const workspace = inSpan("job workspace", {}, () => this.makeWorkspace());
     workspace.catch(() => undefined);
     try {
       if (await this.admit(msg)) await this.runAccepted(workspace);
@@ -366,7 +391,11 @@ export class JobRun {
       stored = await retrying(
         () => {
           tries += 1;
-          return this.host.js.publish(subject, payload, { msgID, timeout: PUBLISH_TIMEOUT_MS });
+          return this.host.js.publish(subject, payload, {
+            msgID,
+            timeout: PUBLISH_TIMEOUT_MS,
+            ...traceHeaders(),
+          });
         },
         {
           signal: this.controller.signal,
@@ -484,7 +513,9 @@ export class JobRun {
     const lastLogSequence = await jobLog.close();
     this.mark("logsStored");
     host.giveUp.removeEventListener("abort", onGiveUp);
-    await this.complete(outcome, lastLogSequence);
+    await inSpan("job complete", { "sluice.job.outcome": outcome.outcome }, () =>
+      this.complete(outcome, lastLogSequence),
+    );
     this.mark("completeStored");
     this.finished.abort();
     // Removed once the complete is out (the server's next dispatch does not wait for it); the slot
@@ -530,43 +561,66 @@ export class JobRun {
     return { ...job, configuration };
   }
 
+  /** Downloads the job's input artifacts into the workspace; null, or the outcome that ends the job. */
+  private async downloadInputs(
+    workspace: string,
+    jobLog: JobLog,
+    inputs: Map<string, string>,
+  ): Promise<Outcome | null> {
+    const { job, host } = this;
+    const signal = this.controller.signal;
+    let store: ArtifactStore;
+    try {
+      store = await this.retryingStore(() => host.artifacts(), "opening the artifact store");
+    } catch (error) {
+      if (signal.aborted) return stoppedOutcome(this.stopReason!);
+      return failed("SystemUnavailable", `The artifact store is unavailable: ${errorMessage(error)}`);
+    }
+    // Several inputs download at once; the first failing one (in the job's order) is reported,
+    // once every download has ended.
+    if (signal.aborted) return stoppedOutcome(this.stopReason!);
+    const downloads = job.inputArtifacts.map((artifact) => {
+      jobLog.system(`Downloading artifact ${artifact.name} (${artifact.size} bytes)`);
+      const destination = path.join(workspace, "inputs", artifact.name);
+      const user = this.user;
+      return this.retryingStore(
+        () => store.download(artifact, destination),
+        `downloading artifact ${artifact.name}`,
+      )
+        .then(() => (user ? giveTree(destination, user) : undefined))
+        .then(() => destination);
+    });
+    const settled = await Promise.allSettled(downloads);
+    for (const [index, artifact] of job.inputArtifacts.entries()) {
+      const result = settled[index]!;
+      if (result.status === "rejected") {
+        if (signal.aborted) return stoppedOutcome(this.stopReason!);
+        return artifactFailure(`Input artifact ${artifact.name}`, result.reason);
+      }
+      inputs.set(artifact.name, result.value);
+    }
+    this.mark("inputs");
+    return null;
+  }
+
   /** Inputs, the provider, outputs: the outcome of the job itself. */
   private async work(workspace: string, jobLog: JobLog, runJob: JobMessage): Promise<Outcome> {
     const { job, host } = this;
     const signal = this.controller.signal;
     const inputs = new Map<string, string>();
     if (job.inputArtifacts.length > 0) {
-      let store: ArtifactStore;
-      try {
-        store = await this.retryingStore(() => host.artifacts(), "opening the artifact store");
-      } catch (error) {
-        if (signal.aborted) return stoppedOutcome(this.stopReason!);
-        return failed("SystemUnavailable", `The artifact store is unavailable: ${errorMessage(error)}`);
-      }
-      // Several inputs download at once; the first failing one (in the job's order) is reported,
-      // once every download has ended.
-      if (signal.aborted) return stoppedOutcome(this.stopReason!);
-      const downloads = job.inputArtifacts.map((artifact) => {
-        jobLog.system(`Downloading artifact ${artifact.name} (${artifact.size} bytes)`);
-        const destination = path.join(workspace, "inputs", artifact.name);
-        const user = this.user;
-        return this.retryingStore(
-          () => store.download(artifact, destination),
-          `downloading artifact ${artifact.name}`,
-        )
-          .then(() => (user ? giveTree(destination, user) : undefined))
-          .then(() => destination);
+      const span = tracer.startSpan("job artifacts in", {
+        attributes: { "sluice.artifacts.count": job.inputArtifacts.length },
       });
-      const settled = await Promise.allSettled(downloads);
-      for (const [index, artifact] of job.inputArtifacts.entries()) {
-        const result = settled[index]!;
-        if (result.status === "rejected") {
-          if (signal.aborted) return stoppedOutcome(this.stopReason!);
-          return artifactFailure(`Input artifact ${artifact.name}`, result.reason);
+      try {
+        const stopped = await this.downloadInputs(workspace, jobLog, inputs);
+        if (stopped) {
+          span.setAttribute("sluice.outcome", stopped.failureType ?? "Failed");
+          return stopped;
         }
-        inputs.set(artifact.name, result.value);
+      } finally {
+        span.end();
       }
-      this.mark("inputs");
     }
     if (signal.aborted) return stoppedOutcome(this.stopReason!);
 
@@ -579,7 +633,15 @@ export class JobRun {
       agent: { id: this.agentId, name: host.agent.name, pool: host.agent.pool },
       ...(this.user ? { user: this.user } : {}),
     };
-    const result = await this.runProvider(context);
+    const result = await inSpan(
+      "job process run",
+      { "sluice.action.type": formatActionTypeId(job.actionTypeId) },
+      async (span) => {
+        const ran = await this.runProvider(context);
+        span.setAttribute("sluice.job.outcome", ran.outcome);
+        return ran;
+      },
+    );
     this.mark("provider");
     if (signal.aborted) return stoppedOutcome(this.stopReason!);
     if (result.outcome === "Failed") {
@@ -605,36 +667,17 @@ export class JobRun {
     }
     const stored: StoredArtifact[] = [];
     if (job.outputArtifacts.length > 0) {
-      let store: ArtifactStore;
+      const span = tracer.startSpan("job artifacts out", {
+        attributes: { "sluice.artifacts.count": job.outputArtifacts.length },
+      });
       try {
-        store = await this.retryingStore(() => host.artifacts(), "opening the artifact store");
-      } catch (error) {
-        if (signal.aborted) return stoppedOutcome(this.stopReason!);
-        return failed("SystemUnavailable", `The artifact store is unavailable: ${errorMessage(error)}`);
-      }
-      for (const { name } of job.outputArtifacts) {
-        if (signal.aborted) return stoppedOutcome(this.stopReason!);
-        // The agent packs as root what a job that ran as another user left: a link it planted on
-        // the way must not make it pack what the job could not read.
-        if (this.user && (await realPathInside(workspace, result.outputs![name]!.root)) === null) {
-          return failed(
-            "ConfigurationError",
-            `Output artifact ${name}: its directory leads outside the job's workspace (a symbolic link)`,
-          );
+        const stopped = await this.uploadOutputs(workspace, jobLog, result, stored);
+        if (stopped) {
+          span.setAttribute("sluice.outcome", stopped.failureType ?? "Failed");
+          return stopped;
         }
-        jobLog.system(`Uploading artifact ${name}`);
-        try {
-          // Uploading again replaces the object of the same name: a try cut off halfway is lost.
-          const artifact = await this.retryingStore(
-            () => store.upload(name, job.outputArtifactKeyPrefix + name, result.outputs![name]!),
-            `uploading artifact ${name}`,
-          );
-          jobLog.system(`Uploaded artifact ${name} (${artifact.size} bytes, sha256 ${artifact.sha256})`);
-          stored.push(artifact);
-        } catch (error) {
-          if (signal.aborted) return stoppedOutcome(this.stopReason!);
-          return artifactFailure(`Output artifact ${name}`, error);
-        }
+      } finally {
+        span.end();
       }
     }
     return {
@@ -645,6 +688,49 @@ export class JobRun {
       outputArtifacts: stored,
       testReport: result.testReport,
     };
+  }
+
+  /** Uploads the job's output artifacts into `stored`; null, or the outcome that ends the job. */
+  private async uploadOutputs(
+    workspace: string,
+    jobLog: JobLog,
+    result: ProviderResult,
+    stored: StoredArtifact[],
+  ): Promise<Outcome | null> {
+    const { job, host } = this;
+    const signal = this.controller.signal;
+    let store: ArtifactStore;
+    try {
+      store = await this.retryingStore(() => host.artifacts(), "opening the artifact store");
+    } catch (error) {
+      if (signal.aborted) return stoppedOutcome(this.stopReason!);
+      return failed("SystemUnavailable", `The artifact store is unavailable: ${errorMessage(error)}`);
+    }
+    for (const { name } of job.outputArtifacts) {
+      if (signal.aborted) return stoppedOutcome(this.stopReason!);
+      // The agent packs as root what a job that ran as another user left: a link it planted on
+      // the way must not make it pack what the job could not read.
+      if (this.user && (await realPathInside(workspace, result.outputs![name]!.root)) === null) {
+        return failed(
+          "ConfigurationError",
+          `Output artifact ${name}: its directory leads outside the job's workspace (a symbolic link)`,
+        );
+      }
+      jobLog.system(`Uploading artifact ${name}`);
+      try {
+        // Uploading again replaces the object of the same name: a try cut off halfway is lost.
+        const artifact = await this.retryingStore(
+          () => store.upload(name, job.outputArtifactKeyPrefix + name, result.outputs![name]!),
+          `uploading artifact ${name}`,
+        );
+        jobLog.system(`Uploaded artifact ${name} (${artifact.size} bytes, sha256 ${artifact.sha256})`);
+        stored.push(artifact);
+      } catch (error) {
+        if (signal.aborted) return stoppedOutcome(this.stopReason!);
+        return artifactFailure(`Output artifact ${name}`, error);
+      }
+    }
+    return null;
   }
 
   /**
@@ -801,7 +887,7 @@ export class JobRun {
     const backoff = new Backoff(250, 5000);
     for (;;) {
       try {
-        await host.js.publish(subject, payload, { msgID, timeout: PUBLISH_TIMEOUT_MS });
+        await host.js.publish(subject, payload, { msgID, timeout: PUBLISH_TIMEOUT_MS, ...traceHeaders() });
         this.log.info({ outcome: message.outcome, summary: message.summary }, "job completed");
         return;
       } catch (error) {

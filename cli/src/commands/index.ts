@@ -32,6 +32,7 @@ import * as secrets from "./secrets";
 import * as session from "./session";
 import * as startPipelineExecution from "./start-pipeline-execution";
 import * as stopPipelineExecution from "./stop-pipeline-execution";
+import * as tags from "./tags";
 import * as updatePipeline from "./update-pipeline";
 import * as waitPipelineExecution from "./wait-pipeline-execution";
 
@@ -69,6 +70,7 @@ const COMMANDS: { register(program: Command, context: ContextFactory): void }[] 
   listAuditEvents,
   customActionType,
   listActionExecutions,
+  tags,
   admin,
 ];
 

@@ -10,6 +10,7 @@ import {
 import {
   isManagedPolicyName,
   type ApiTokenRow,
+  type AttachmentRow,
   type GroupRow,
   type HolderKind,
   type IdentityStore,
@@ -189,6 +190,22 @@ export class IdentityService {
     const deleted = await this.in(by).deletePolicy(name);
     if (!deleted) throw new DomainError("NOT_FOUND", `No policy named "${name}" exists.`);
     return true;
+  }
+
+  users(by: Principal): Promise<UserRow[]> {
+    return this.in(by).users();
+  }
+
+  groups(by: Principal): Promise<Array<GroupRow & { members: string[] }>> {
+    return this.in(by).groups();
+  }
+
+  serviceAccounts(by: Principal): Promise<ServiceAccountRow[]> {
+    return this.in(by).serviceAccounts();
+  }
+
+  attachments(by: Principal): Promise<AttachmentRow[]> {
+    return this.in(by).allAttachments();
   }
 
   policies(by: Principal): Promise<PolicyRow[]> {

@@ -38,6 +38,7 @@ import {
 } from "../persistence/execution-store";
 import { PipelineStore } from "../persistence/pipeline-store";
 import type { Logger } from "../logger";
+import { inSpan } from "../telemetry/tracing";
 import type { LeaseTokens } from "./lease-tokens";
 import type { Clock } from "./clock";
 
@@ -382,26 +383,40 @@ export class ExecutionEngine {
     pipelineId: string,
     step: (m: EntityManager, pipeline: PipelineEntity, runtime: PipelineRuntime) => Promise<T>,
   ): Promise<T & { runtime: PipelineRuntime }> {
-    let decided = null as Decision | null;
-    let written: OutboxRow[] = [];
-    const result = await auditedTransaction(this.db, async (m) => {
-      decided = null;
-      written = [];
-      const { pipeline, runtime } = await this.lockPipeline(m, pipelineId);
-      const planned = await step(m, pipeline, runtime);
-      if (!planned.event) return { ...planned, runtime };
-      const now = this.clock();
-      const decision = decide(runtime, planned.event, {
-        now: now.toISOString(),
-        newId: () => crypto.randomUUID(),
+    // A span per transaction (telemetry/tracing.ts): the relay publishes what it wrote inside it,
+    // so a job's message carries this span's trace context to its agent.
+    return inSpan("engine transaction", { "sluice.pipeline.id": pipelineId }, async (span) => {
+      let decided = null as Decision | null;
+      let written: OutboxRow[] = [];
+      const result = await auditedTransaction(this.db, async (m) => {
+        decided = null;
+        written = [];
+        const { pipeline, runtime } = await this.lockPipeline(m, pipelineId);
+        const planned = await step(m, pipeline, runtime);
+        span.setAttribute("sluice.pipeline.name", pipeline.name);
+        if (!planned.event) return { ...planned, runtime };
+        const now = this.clock();
+        const decision = decide(runtime, planned.event, {
+          now: now.toISOString(),
+          newId: () => crypto.randomUUID(),
+        });
+        span.updateName(`engine ${planned.event.type}`);
+        span.setAttribute("sluice.event.type", planned.event.type);
+        const executions = decision.changedExecutions;
+        if (executions.length > 0)
+          span.setAttribute(
+            "sluice.execution.id",
+            executions.length === 1 ? executions[0]! : [...executions],
+          );
+        written = await this.persist(m, pipeline, decision, now, planned.clientRequestToken ?? null);
+        decided = decision;
+        return { ...planned, runtime: decision.runtime };
       });
-      written = await this.persist(m, pipeline, decision, now, planned.clientRequestToken ?? null);
-      decided = decision;
-      return { ...planned, runtime: decision.runtime };
+      span.setAttribute("sluice.messages", written.length);
+      this.listener.committed(written);
+      if (decided) this.listener.decided?.(decided);
+      return result;
     });
-    this.listener.committed(written);
-    if (decided) this.listener.decided?.(decided);
-    return result;
   }
 
   /** The pipeline and its runtime, locked: one statement, two on the pipeline's first event. */

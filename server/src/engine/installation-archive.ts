@@ -28,6 +28,7 @@ import { maskDocumentSecrets, SECRET_MASK, secretProperties } from "../domain/pi
 import { maskedSecretsRule } from "../domain/pipeline/validation/rules/masked-secrets";
 import { specifiedRules } from "../domain/pipeline/validation/rules";
 import { validatePipeline } from "../domain/pipeline/validation/validate";
+import { tagIssues } from "../domain/pipeline/tags";
 import { auditedTransaction } from "../persistence/audit-store";
 import {
   openTargetSettings,
@@ -153,6 +154,9 @@ export class InstallationArchives {
                        WHERE rt.rule_id = r.id ORDER BY t.name) AS targets
            FROM notification_rules r ORDER BY r.name`,
       );
+      const tagRows: Array<{ pipelineId: string; key: string; value: string }> = await m.query(
+        `SELECT pipeline_id AS "pipelineId", key, value FROM pipeline_tags ORDER BY pipeline_id, key`,
+      );
       const hookOf = new Map(webhooks.map((w) => [w.pipelineId, w]));
       const executions = options.includeExecutions ? await this.exportExecutions(m, registry) : undefined;
       return {
@@ -176,6 +180,7 @@ export class InstallationArchives {
                 createdAt: iso(v.createdAt),
               })),
             webhook: hook ? { createdBy: hook.createdBy, createdAt: iso(hook.createdAt) } : null,
+            tags: tagRows.filter((t) => t.pipelineId === p.id).map(({ key, value }) => ({ key, value })),
           };
         }),
         customActionTypes: customRows.map((r) => ({
@@ -283,6 +288,7 @@ export class InstallationArchives {
       const base = `archive.pipelines[${i}]`;
       if (names.has(pipeline.name)) issues.push({ path: `${base}.name`, message: "names a pipeline twice" });
       names.add(pipeline.name);
+      issues.push(...tagIssues(pipeline.tags ?? [], `${base}.tags`));
       const numbers = pipeline.versions.map((v) => v.version);
       if (new Set(numbers).size !== numbers.length)
         issues.push({ path: `${base}.versions`, message: "holds a version number twice" });
@@ -500,6 +506,13 @@ export class InstallationArchives {
           ],
         );
         report.webhooksToRenew.push(pipeline.name);
+      }
+      const tags = pipeline.tags ?? [];
+      if (tags.length > 0) {
+        await m.query(
+          `INSERT INTO pipeline_tags (pipeline_id, key, value) SELECT $1, key, value FROM unnest($2::text[], $3::text[]) AS t(key, value)`,
+          [id, tags.map((t) => t.key), tags.map((t) => t.value)],
+        );
       }
       await followPipelineSources(m, id);
       pipelineIds.set(pipeline.name, id);

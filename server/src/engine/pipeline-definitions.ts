@@ -13,6 +13,7 @@ import type { PipelineEvent } from "../domain/execution";
 import type { ActionTypeId, PipelineDocument } from "../domain/pipeline/document";
 import { applyStageEdits, type StageEdit } from "../domain/pipeline/edits";
 import { validatePipeline } from "../domain/pipeline/validation/validate";
+import { MAX_TAGS_PER_RESOURCE, mergeTags, tagIssues, tagKeyIssues, type Tag } from "../domain/pipeline/tags";
 import type { Principal } from "../auth/principal";
 import { CustomActionTypeEntity } from "../persistence/entities/custom-action-type.entity";
 import { PipelineVersionEntity } from "../persistence/entities/pipeline-version.entity";
@@ -119,12 +120,67 @@ export class PipelineDefinitions {
     ]);
   }
 
-  async create(input: unknown, principal: Principal): Promise<PipelineEntity> {
+  /** A new pipeline, version 1, with its tags (CodePipeline's CreatePipeline `tags`). */
+  async create(input: unknown, principal: Principal, tags: readonly Tag[] = []): Promise<PipelineEntity> {
+    const badTags = tagIssues(tags);
     return this.write(async (m) => {
       const registry = createRegistry(await this.store.customActionTypes(m));
-      const document = this.validOrThrow(input, registry);
-      return this.insert(m, document, principal, registry);
+      const result = validatePipeline(input, registry, { previous: null });
+      // Every problem at once: the document's and the tags'.
+      if (!result.ok || badTags.length > 0)
+        throw new ValidationError([...(result.ok ? [] : result.issues), ...badTags]);
+      const pipeline = await this.insert(m, result.document, principal, registry);
+      await writeTags(m, pipeline.id, tags);
+      return pipeline;
     });
+  }
+
+  /**
+   * Adds tags to a pipeline, or gives a key it holds a new value (TagResource). It then holds at
+   * most 50 (LIMIT_EXCEEDED otherwise). Writes no new version of the document.
+   */
+  async tagResource(name: string, tags: readonly Tag[]): Promise<Tag[]> {
+    const issues = tagIssues(tags);
+    if (issues.length > 0) throw new ValidationError(issues);
+    return auditedTransaction(this.db, async (m) => {
+      const pipeline = await this.lockForTags(m, name);
+      const merged = mergeTags(await this.store.tags(pipeline.id, m), tags);
+      if (merged.length > MAX_TAGS_PER_RESOURCE) {
+        throw new ValidationError([
+          {
+            path: "tags",
+            message: `A resource has at most ${MAX_TAGS_PER_RESOURCE} tags; pipeline "${name}" would have ${merged.length}.`,
+            limit: true,
+          },
+        ]);
+      }
+      await writeTags(m, pipeline.id, tags);
+      return this.store.tags(pipeline.id, m);
+    });
+  }
+
+  /** Removes tags from a pipeline by key (UntagResource); a key it does not hold is no error. */
+  async untagResource(name: string, keys: readonly string[]): Promise<Tag[]> {
+    const issues = tagKeyIssues(keys);
+    if (issues.length > 0) throw new ValidationError(issues);
+    return auditedTransaction(this.db, async (m) => {
+      const pipeline = await this.lockForTags(m, name);
+      await m.query(`DELETE FROM pipeline_tags WHERE pipeline_id = $1 AND key = ANY($2::text[])`, [
+        pipeline.id,
+        keys,
+      ]);
+      return this.store.tags(pipeline.id, m);
+    });
+  }
+
+  /** The pipeline's row, locked: concurrent tag changes of one pipeline take turns (the 50-tag limit holds). */
+  private async lockForTags(m: EntityManager, name: string): Promise<{ id: string }> {
+    const [row] = await m.query<Array<{ id: string }>>(
+      `SELECT id FROM pipelines WHERE name = $1 FOR UPDATE`,
+      [name],
+    );
+    if (!row) throw new NotFoundError(`No pipeline is named "${name}".`);
+    return row;
   }
 
   async update(input: unknown, expectedVersion: number, principal: Principal): Promise<PipelineEntity> {
@@ -372,6 +428,17 @@ export class PipelineDefinitions {
       }),
     );
   }
+}
+
+/** Sets the tags on the pipeline: new keys are added, existing ones take the new value. */
+async function writeTags(m: EntityManager, pipelineId: string, tags: readonly Tag[]): Promise<void> {
+  if (tags.length === 0) return;
+  await m.query(
+    `INSERT INTO pipeline_tags (pipeline_id, key, value)
+     SELECT $1, key, value FROM unnest($2::text[], $3::text[]) AS t(key, value)
+     ON CONFLICT (pipeline_id, key) DO UPDATE SET value = EXCLUDED.value`,
+    [pipelineId, tags.map((t) => t.key), tags.map((t) => t.value)],
+  );
 }
 
 function describe(id: Omit<ActionTypeId, "owner">): string {

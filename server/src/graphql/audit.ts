@@ -4,6 +4,7 @@ import { DomainError } from "../domain/errors";
 import { PendingAudit, type NewAuditEvent } from "../persistence/audit-store";
 import { actingAccount, DEFAULT_ACCOUNT, homeAccount } from "../auth/principal";
 import { ROLE_SRN } from "../domain/policy";
+import { taggablePipeline } from "../domain/pipeline/tags";
 import type { GraphQLContext } from "./context";
 import { isUnavailable, isUnstorableText } from "./errors";
 
@@ -45,6 +46,9 @@ export function auditArguments(value: unknown, key = "", depth = 0): unknown {
 }
 
 function pipelineOf(args: Record<string, unknown>): string | null {
+  // tagResource, untagResource: the pipeline named by its SRN.
+  const tagged = typeof args.resourceArn === "string" ? taggablePipeline(args.resourceArn) : null;
+  if (tagged) return tagged.name;
   const field = (value: unknown, key: string): unknown =>
     value !== null && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined;
   const candidates = [

@@ -1,6 +1,7 @@
 import type { ActionTypeDefinition } from "../domain/action-types/action-type";
 import type { ActionExecutionView, ExecutionView, StageExecutionView } from "../domain/execution";
 import type { PipelineDocument } from "../domain/pipeline/document";
+import { DEFAULT_ACCOUNT, formatSrn } from "../domain/policy/srn";
 import type { PipelineVersionEntity } from "../persistence/entities/pipeline-version.entity";
 import type { PipelineEntity } from "../persistence/entities/pipeline.entity";
 import type { ActionTypeDeclarationType } from "./types/action-type.type";
@@ -13,6 +14,7 @@ export function toPipelineType(entity: PipelineEntity, version?: PipelineVersion
   return {
     id: entity.id,
     name: entity.name,
+    srn: formatSrn(DEFAULT_ACCOUNT, { type: "pipeline", pipeline: entity.name }),
     version: version?.version ?? entity.version,
     latestVersion: entity.version,
     executionMode: document.executionMode as ExecutionModeEnum,

@@ -30,12 +30,14 @@ import {
 import {
   ActionDeclarationResolver,
   PipelineResolver,
+  PipelineTagResolver,
   PipelineVersionResolver,
 } from "./resolvers/pipeline.resolver";
 import { DateTimeScalar } from "./types/scalars";
 
 export const resolvers = [
   PipelineResolver,
+  PipelineTagResolver,
   PipelineVersionResolver,
   ActionDeclarationResolver,
   PipelineStateResolver,

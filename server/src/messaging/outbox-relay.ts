@@ -6,6 +6,7 @@ import type { Logger } from "../logger";
 import type { OutboxRow } from "../persistence/execution-store";
 import type { MessageSigner } from "./message-signer";
 import type { NatsLink } from "./nats";
+import { context, injectTraceHeaders, SpanKind, SpanStatusCode, trace, tracer } from "../telemetry/tracing";
 
 /**
  * The transaction-level advisory lock a relay holds while it relays a batch. One relay at a time
@@ -90,14 +91,33 @@ export class OutboxRelay {
    * Rows a transaction just committed: published now, in the order of the calls, and deleted once
    * NATS stored them. When NATS is away, a publish fails, or older rows wait, the relay sends them.
    */
-  sendCommitted(rows: OutboxRow[]): void {
+  sendCommitted(committed: OutboxRow[]): void {
+    // Pipeline events go through the relay loop: their subscribers rely on one execution's events
+    // arriving in sequence order (messaging/event-fanout.ts), which only the relay's lock keeps
+    // across server copies. Jobs and cancels have no such order between commits: they go now.
+    const rows = committed.filter((row) => this.names.parse(row.subject)?.kind !== "events");
+    if (rows.length < committed.length) this.kick();
     if (rows.length === 0) return;
     const nc = this.nats.nats;
     if (!this.running || this.backlog || !nc || nc.isClosed()) {
       this.kick();
       return;
     }
-    const sent: Promise<void> = this.publish(nc, rows)
+    // A span for the publish, child of the engine transaction that wrote the rows; a job's message
+    // carries its trace context (a row the polling relay sends later carries none).
+    const span = tracer.startSpan("outbox publish", {
+      kind: SpanKind.PRODUCER,
+      attributes: { "messaging.system": "nats", "messaging.batch.message_count": rows.length },
+    });
+    const published = context.with(trace.setSpan(context.active(), span), () => this.publish(nc, rows));
+    published.then(
+      () => span.end(),
+      (error: unknown) => {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.name ?? "Error" });
+        span.end();
+      },
+    );
+    const sent: Promise<void> = published
       .then(
         () => this.deleteSoon(rows.map((row) => row.id)),
         (error: unknown) => {
@@ -122,6 +142,8 @@ export class OutboxRelay {
       const kind = this.names.parse(row.subject)?.kind;
       const signed = kind === "job" || kind === "cancel" || kind === "agentCancel";
       const headers = signed ? this.signer.headers(row.subject, row.msgId, body) : undefined;
+      // The trace context rides outside the signature (it covers subject, id, times and payload).
+      if (kind === "job" && headers) injectTraceHeaders(headers);
       return kind === "agentCancel"
         ? nc.publish(row.subject, body, { headers })
         : js.publish(row.subject, body, { msgID: row.msgId, ...(headers ? { headers } : {}) });

@@ -18,6 +18,7 @@ import { isUnavailable } from "../persistence/unavailable";
 import type { MessageSigner } from "./message-signer";
 import type { NatsLink } from "./nats";
 import { OutputCheck } from "./output-check";
+import { extractTraceHeaders, inSpan, SpanKind, trace } from "../telemetry/tracing";
 
 /** Between two tries of a result held while PostgreSQL is away. */
 const HOLD_MIN_MS = 250;
@@ -144,11 +145,29 @@ export class ResultsConsumer {
     return Math.max(0, Date.now() - msg.info.timestampNanos / 1e6);
   }
 
-  private async handle(msg: JsMsg): Promise<void> {
+  /**
+   * An accept or complete is handled in a span whose parent is the agent's job span (the trace
+   * context in the message's headers), so the engine transaction it causes joins the job's trace.
+   */
+  private handle(msg: JsMsg): Promise<void> {
+    const kind = this.names.parse(msg.subject)?.kind;
+    if (kind !== "accept" && kind !== "complete") return this.handleResult(msg);
+    return inSpan(
+      `results ${kind}`,
+      { "messaging.system": "nats", "sluice.message.kind": kind },
+      () => this.handleResult(msg),
+      { kind: SpanKind.CONSUMER, parent: extractTraceHeaders(msg.headers) },
+    );
+  }
+
+  private async handleResult(msg: JsMsg): Promise<void> {
     const parsed = this.names.parse(msg.subject);
     if (parsed?.kind === "accept") {
       const accept = this.decoded<AcceptMessage>("accept", msg);
       if (!accept || !this.proven("accept", accept)) return;
+      trace
+        .getActiveSpan()
+        ?.setAttributes({ "sluice.job.id": accept.jobId, "sluice.job.attempt": accept.attempt });
       const agent = await this.agents.find(accept.agent.id);
       if (agent?.revoked) {
         // A revoked agent took the job (NATS does not know our tokens): it must not run it, and
@@ -192,6 +211,11 @@ export class ResultsConsumer {
     } else if (parsed?.kind === "complete") {
       const done = this.decoded<CompleteMessage>("complete", msg);
       if (!done || !this.proven("complete", done)) return;
+      trace.getActiveSpan()?.setAttributes({
+        "sluice.job.id": done.jobId,
+        "sluice.job.attempt": done.attempt,
+        "sluice.job.outcome": done.outcome,
+      });
       const agent = await this.agents.find(done.agentId);
       if (agent?.revoked) {
         // Whatever a revoked agent reports (the job it killed on learning it, a cancel's result),

@@ -7,6 +7,8 @@ export interface OperationRecord {
   type?: string;
   /** "ok", or the first error's extensions.code. */
   outcome?: string;
+  /** The caller's principal id (`user/alice`), when it authenticated. */
+  principal?: string;
 }
 
 /** The key under which the HTTP context carries the request's OperationRecord (res.locals too). */
@@ -30,6 +32,8 @@ export function operationPlugin<T extends object>(metrics: ServerMetrics): Apoll
             type: operation?.operation ?? "unknown",
             outcome: first ? (typeof code === "string" ? code : "INTERNAL_SERVER_ERROR") : "ok",
           };
+          const principal = (contextValue as { principal?: { id?: unknown } | null }).principal?.id;
+          if (typeof principal === "string") record.principal = principal;
           Object.assign((contextValue as OperationContext)[OPERATION_RECORD] ?? {}, record);
           end({
             operation: metrics.operationLabel(record.operation),

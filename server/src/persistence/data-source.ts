@@ -25,6 +25,7 @@ import { Accounts1767300000000 } from "./migrations/1767300000000-Accounts";
 import { ApproverNotifications1767400000000 } from "./migrations/1767400000000-ApproverNotifications";
 import { Passwords1767200000000 } from "./migrations/1767200000000-Passwords";
 import { OidcSignIn1767500000000 } from "./migrations/1767500000000-OidcSignIn";
+import { PipelineTags1767600000000 } from "./migrations/1767600000000-PipelineTags";
 
 export const entities = [PipelineEntity, PipelineVersionEntity, CustomActionTypeEntity];
 export const migrations = [
@@ -49,6 +50,7 @@ export const migrations = [
   ApproverNotifications1767400000000,
   Passwords1767200000000,
   OidcSignIn1767500000000,
+  PipelineTags1767600000000,
 ];
 
 export interface DatabaseOptions {

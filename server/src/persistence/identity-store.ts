@@ -203,6 +203,39 @@ export class IdentityStore {
     );
   }
 
+  /** The groups by name, each with its members' names. */
+  async groups(): Promise<Array<GroupRow & { members: string[] }>> {
+    return this.db.query(
+      `SELECT g.id, g.name, g.created_at AS "createdAt", g.created_by AS "createdBy",
+              coalesce(array_agg(u.name ORDER BY u.name) FILTER (WHERE u.name IS NOT NULL), '{}') AS members
+         FROM identity_groups g
+         LEFT JOIN identity_group_members gm ON gm.group_id = g.id
+         LEFT JOIN identity_users u ON u.id = gm.user_id
+        WHERE g.account = $1
+        GROUP BY g.id ORDER BY g.name`,
+      [this.account],
+    );
+  }
+
+  async serviceAccounts(): Promise<ServiceAccountRow[]> {
+    return this.db.query(
+      `SELECT id, name, description, created_at AS "createdAt", created_by AS "createdBy"
+         FROM identity_service_accounts WHERE account = $1 ORDER BY name`,
+      [this.account],
+    );
+  }
+
+  /** Every attachment of the account, by principal then policy. */
+  async allAttachments(): Promise<AttachmentRow[]> {
+    return this.db.query(
+      `SELECT policy_name AS "policyName", principal_kind AS "principalKind", principal_name AS "principalName",
+              attached_at AS "attachedAt", attached_by AS "attachedBy"
+         FROM policy_attachments WHERE account = $1
+        ORDER BY principal_kind, principal_name, attached_at, policy_name`,
+      [this.account],
+    );
+  }
+
   async groupsOf(user: string): Promise<string[]> {
     const rows: Array<{ name: string }> = await this.db.query(
       `SELECT g.name FROM identity_groups g JOIN identity_group_members gm ON gm.group_id = g.id

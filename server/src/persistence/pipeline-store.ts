@@ -4,6 +4,22 @@ import { CustomActionTypeEntity } from "./entities/custom-action-type.entity";
 import { PipelineVersionEntity } from "./entities/pipeline-version.entity";
 import { PipelineEntity } from "./entities/pipeline.entity";
 import { cursorArgument, decodeCursor, encodeCursor, exactTime, type PageQuery } from "./cursor";
+import type { Tag } from "../domain/pipeline/tags";
+
+/** `pipelines(tag:)`: pipelines holding the key, with this value when one is given. */
+export interface TagFilter {
+  key: string;
+  value?: string | null;
+}
+
+/** The SQL condition of a tag filter on pipelines aliased `p`, its parameters named :tagKey, :tagValue. */
+function tagCondition(filter: TagFilter): { sql: string; params: Record<string, string> } {
+  const withValue = filter.value !== undefined && filter.value !== null;
+  return {
+    sql: `EXISTS (SELECT 1 FROM pipeline_tags t WHERE t.pipeline_id = p.id AND t.key = :tagKey${withValue ? " AND t.value = :tagValue" : ""})`,
+    params: withValue ? { tagKey: filter.key, tagValue: filter.value! } : { tagKey: filter.key },
+  };
+}
 
 /** Reads of pipeline definitions; writes happen in the engine's transactions. */
 export class PipelineStore {
@@ -25,7 +41,10 @@ export class PipelineStore {
    * Newest activity first; keyset pagination on (lastActivityAt, id): `page.size + 1` rows from
    * the cursor on (backward: the rows before it, nearest first), each with its cursor.
    */
-  async pageByActivity(page: PageQuery): Promise<Array<{ entity: PipelineEntity; cursor: string }>> {
+  async pageByActivity(
+    page: PageQuery,
+    tag: TagFilter | null = null,
+  ): Promise<Array<{ entity: PipelineEntity; cursor: string }>> {
     const direction = page.backward ? "ASC" : "DESC";
     const compare = page.backward ? ">" : "<";
     const query = this.db.manager
@@ -34,9 +53,13 @@ export class PipelineStore {
       .orderBy("p.lastActivityAt", direction)
       .addOrderBy("p.id", direction)
       .limit(page.size + 1);
+    if (tag) {
+      const { sql, params } = tagCondition(tag);
+      query.andWhere(sql, params);
+    }
     if (page.cursor) {
       const [at, id] = decodeCursor<[string, string]>(page.cursor, ["time", "uuid"], cursorArgument(page));
-      query.where(`(p.last_activity_at, p.id) ${compare} (CAST(:at AS timestamptz), CAST(:id AS uuid))`, {
+      query.andWhere(`(p.last_activity_at, p.id) ${compare} (CAST(:at AS timestamptz), CAST(:id AS uuid))`, {
         at,
         id,
       });
@@ -45,10 +68,22 @@ export class PipelineStore {
     return entities.map((entity, i) => ({ entity, cursor: encodeCursor([raw[i]!.cursor_at, entity.id]) }));
   }
 
-  /** The names of every pipeline (for counting those a caller may list). */
-  async names(): Promise<string[]> {
-    const rows: Array<{ name: string }> = await this.db.query(`SELECT name FROM pipelines`);
+  /** The names of every pipeline, or of those a tag filter keeps (for counting those a caller may list). */
+  async names(tag: TagFilter | null = null): Promise<string[]> {
+    const query = this.db.manager.createQueryBuilder(PipelineEntity, "p").select("p.name", "name");
+    if (tag) {
+      const { sql, params } = tagCondition(tag);
+      query.where(sql, params);
+    }
+    const rows = await query.getRawMany<{ name: string }>();
     return rows.map((r) => r.name);
+  }
+
+  /** A pipeline's tags, by key. */
+  async tags(pipelineId: string, manager: EntityManager = this.db.manager): Promise<Tag[]> {
+    return manager.query(`SELECT key, value FROM pipeline_tags WHERE pipeline_id = $1 ORDER BY key`, [
+      pipelineId,
+    ]);
   }
 
   /** Newest version first. Fetches `page.size + 1` rows (backward: the older ones before the cursor). */

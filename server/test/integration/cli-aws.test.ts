@@ -358,3 +358,42 @@ it("the commands added for the API's custom action types, webhooks and audit log
   );
   expect(audit).toMatchObject({ code: 0, stdout: "deletePipelineWebhook\tcreatePipelineWebhook\n" });
 }, 60000);
+
+it("runs the AWS CLI's tag command lines, and create-pipeline's { pipeline, tags } input", async () => {
+  const file = path.join(dir, "tagged.json");
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      pipeline: sourceThen("tagged", { name: "Build", actions: [shellBuild("Compile", "make")] }),
+      tags: [{ key: "Project", value: "ProjectA" }],
+    }),
+  );
+  expect((await sluice("create-pipeline", "--cli-input-json", `file://${file}`)).code).toBe(0);
+  // The ARN as a script reads it: get-pipeline's metadata.pipelineArn.
+  const arn = (
+    await aws(
+      "aws codepipeline get-pipeline --name tagged --format aws --query metadata.pipelineArn --output text",
+    )
+  ).trim();
+  expect(
+    await aws(
+      `aws codepipeline tag-resource --resource-arn ${arn} --tags key=Project,value=ProjectB key=IscontainerBased,value=true`,
+    ),
+  ).toBe("");
+  expect(JSON.parse(await aws(`aws codepipeline list-tags-for-resource --resource-arn ${arn}`))).toEqual({
+    tags: [
+      { key: "IscontainerBased", value: "true" },
+      { key: "Project", value: "ProjectB" },
+    ],
+  });
+  expect(
+    await aws(`aws codepipeline untag-resource --resource-arn ${arn} --tag-keys Project IscontainerBased`),
+  ).toBe("");
+  expect(
+    await aws(`aws codepipeline list-tags-for-resource --resource-arn ${arn} --query 'length(tags)'`),
+  ).toBe("0\n");
+  // A reserved key: the server's path on stderr, exit 1.
+  const refused = await sluice("tag-resource", "--resource-arn", arn, "--tags", "key=aws:x,value=y");
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toContain("tags[0].key");
+}, 60000);

@@ -259,7 +259,11 @@ describe("a ReadOnly user", () => {
       const named = field.name === "importPipeline" ? { document: { name: "x" } } : {};
       // A role argument names one (assumeRole): its trust policy decides, and names nobody.
       const role = field.args.some((a) => a.name === "role") ? { role: "role/nobody" } : {};
-      const variables = { ...dummyVariables(field), ...principal, ...named, ...role };
+      // A resourceArn (tagResource, untagResource) names a pipeline by its SRN.
+      const resource = field.args.some((a) => a.name === "resourceArn")
+        ? { resourceArn: `${SRN}:pipeline/x` }
+        : {};
+      const variables = { ...dummyVariables(field), ...principal, ...named, ...role, ...resource };
       const response = await t.gql(operationFor("mutation", field), variables, { token: rita });
       expect({ field: field.name, refused: ["FORBIDDEN", "NOT_FOUND"].includes(codeOf(response)) }).toEqual({
         field: field.name,
@@ -532,5 +536,97 @@ describe("API tokens", () => {
     expect(codeOf(await t.gql(`mutation { deletePolicy(name: "web-only") }`))).toBe("CONFLICT");
     const policies = dataOf(await t.gql(`{ policies { name managed } }`)).policies.map((p: any) => p.name);
     expect(policies).not.toContain("p");
+  });
+});
+
+describe("the dashboard's identity lists and policy check", () => {
+  const LISTS = `{ users { name email } groups { name members } serviceAccounts { name description }
+                   policyAttachments { policyName principal attachedBy } }`;
+
+  it("list users, groups with their members, service accounts and attachments, filtered to what the caller may manage", async () => {
+    dataOf(await t.gql(`mutation { createUser(name: "lena", email: "lena@example.com") { name } }`));
+    dataOf(await t.gql(`mutation { createGroup(name: "leads") { name members } }`));
+    dataOf(await t.gql(`mutation { addUserToGroup(groupName: "leads", userName: "lena") }`));
+    dataOf(await t.gql(`mutation { createServiceAccount(name: "deployer", description: "CI") { name } }`));
+    dataOf(await t.gql(`mutation { attachPolicy(policyName: "ReadOnly", principal: "group/leads") }`));
+
+    const all = dataOf(await t.gql(LISTS));
+    expect(all.users).toEqual(expect.arrayContaining([{ name: "lena", email: "lena@example.com" }]));
+    expect(all.users.map((u: any) => u.name)).toEqual([...all.users.map((u: any) => u.name)].sort());
+    expect(all.groups).toEqual(expect.arrayContaining([{ name: "leads", members: ["lena"] }]));
+    expect(all.serviceAccounts).toEqual(expect.arrayContaining([{ name: "deployer", description: "CI" }]));
+    expect(all.policyAttachments).toEqual(
+      expect.arrayContaining([
+        { policyName: "ReadOnly", principal: "group/leads", attachedBy: "user/admin" },
+      ]),
+    );
+
+    // Allowed sluice:ManageIdentity on users named l* only: those, and their attachments; no group.
+    await putPolicy("manage-l-users", [
+      { Effect: "Allow", Action: ["sluice:ManageIdentity"], Resource: [`${SRN}:user/l*`] },
+    ]);
+    dataOf(await t.gql(`mutation { attachPolicy(policyName: "ReadOnly", principal: "user/lena") }`));
+    const mona = await createUserWithToken("mona", ["manage-l-users"]);
+    const scoped = dataOf(await t.gql(LISTS, {}, { token: mona }));
+    expect(scoped.users).toEqual([{ name: "lena", email: "lena@example.com" }]);
+    expect(scoped.groups).toEqual([]);
+    expect(scoped.serviceAccounts).toEqual([]);
+    expect(scoped.policyAttachments).toEqual([
+      { policyName: "ReadOnly", principal: "user/lena", attachedBy: "user/admin" },
+    ]);
+
+    // ReadOnly manages nothing: each list is refused, naming the action.
+    const reader = await createUserWithToken("lurker", ["ReadOnly"]);
+    for (const list of [
+      "users { name }",
+      "groups { name }",
+      "serviceAccounts { name }",
+      "policyAttachments { principal }",
+    ]) {
+      const refused = await t.gql(`{ ${list} }`, {}, { token: reader });
+      expect([list, codeOf(refused), refused.errors?.[0]?.message]).toEqual([
+        list,
+        "FORBIDDEN",
+        "You are not allowed sluice:ManageIdentity on any resource.",
+      ]);
+    }
+  });
+
+  it("validatePolicy answers putPolicy's problems with their paths, and saves nothing", async () => {
+    const CHECK = `query ($d: JSON!) { validatePolicy(document: $d) { valid problems { path message } } }`;
+    const POLICIES = `{ policies { name updatedAt } }`;
+    const before = dataOf(await t.gql(POLICIES)).policies;
+    const bad = dataOf(
+      await t.gql(CHECK, {
+        d: {
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Alow", Action: "sluice:GetPipeline", Resource: `${SRN}:pipeline/web` },
+            { Effect: "Allow", Action: "sluice:NoSuchThing", Resource: `${SRN}:pipeline/web` },
+          ],
+        },
+      }),
+    ).validatePolicy;
+    expect(bad.valid).toBe(false);
+    expect(bad.problems.map((p: any) => p.path)).toEqual(["Statement[0].Effect", "Statement[1].Action"]);
+    expect(bad.problems[1].message).toContain('"sluice:NoSuchThing" matches no Sluice action');
+    const notObject = dataOf(await t.gql(CHECK, { d: [1, 2] })).validatePolicy;
+    expect(notObject).toEqual({
+      valid: false,
+      problems: [{ path: "", message: expect.stringContaining("A policy must be a JSON object") }],
+    });
+    const good = dataOf(
+      await t.gql(CHECK, {
+        d: {
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: "sluice:Get*", Resource: `${SRN}:pipeline/web` }],
+        },
+      }),
+    ).validatePolicy;
+    expect(good).toEqual({ valid: true, problems: [] });
+    // Nothing was saved; a ReadOnly caller may not ask.
+    expect(dataOf(await t.gql(POLICIES)).policies).toEqual(before);
+    const reader = await createUserWithToken("checker", ["ReadOnly"]);
+    expect(codeOf(await t.gql(CHECK, { d: {} }, { token: reader }))).toBe("FORBIDDEN");
   });
 });

@@ -113,21 +113,54 @@ async function outboxIds(): Promise<string[]> {
   return rows.map((r) => String(r.id));
 }
 
-it("publishes a commit's rows at once and deletes them, without the relay's lock", async () => {
+it("publishes a commit's jobs and cancels at once, without the relay's lock; its events wait for the relay", async () => {
   const { relay } = await startRelay();
   // Another copy relaying holds the lock; the direct path does not need it.
   const holder = await db.createQueryRunner();
   await holder.connect();
   await holder.query(`SELECT pg_advisory_lock(736411001)`);
+  let released = false;
   try {
-    const rows = await commit("direct", [1, 2, 3]);
-    expect(rows.map((r) => r.msgId)).toEqual(["event:direct:1", "event:direct:2", "event:direct:3"]);
+    const jobIds = [crypto.randomUUID(), crypto.randomUUID()];
+    const store = new ExecutionStore(db);
+    const rows = await db.transaction(async (m) => [
+      ...(await store.enqueue(
+        m,
+        jobIds.map((jobId) => ({
+          msgId: msgIds.cancel(jobId, 1),
+          subject: names.subjects.cancel(jobId),
+          payload: { jobId, attempt: 1, reason: "Stopped" },
+        })),
+      )),
+      ...(await store.enqueue(m, [
+        {
+          msgId: "event:direct:1",
+          subject: names.subjects.event("direct"),
+          payload: { pipelineName: "direct", type: "TEST", sequence: 1, at: new Date().toISOString() },
+        },
+      ])),
+    ]);
     relay.sendCommitted(rows);
-    await eventually(async () => (await published("direct")).length === 3, 10_000, "three events");
-    expect(await published("direct")).toEqual([1, 2, 3]);
+    const jsm = await jetstreamManager(nc);
+    for (const jobId of jobIds) {
+      await eventually(
+        async () =>
+          (await jsm.streams
+            .getMessage(names.streams.cancel, { last_by_subj: names.subjects.cancel(jobId) })
+            .catch(() => null)) ?? undefined,
+        10_000,
+        "the cancel in its stream",
+      );
+    }
+    // The cancels' rows are deleted; the event's waits for the relay (the lock is held).
+    await eventually(async () => (await outboxIds()).length === 1, 10_000, "the cancels' rows to go");
+    expect(await published("direct")).toEqual([]);
+    await holder.query(`SELECT pg_advisory_unlock(736411001)`);
+    released = true;
+    await eventually(async () => (await published("direct")).length === 1, 10_000, "the event");
     await eventually(async () => (await outboxIds()).length === 0, 10_000, "the outbox to empty");
   } finally {
-    await holder.query(`SELECT pg_advisory_unlock(736411001)`);
+    if (!released) await holder.query(`SELECT pg_advisory_unlock(736411001)`);
     await holder.release();
   }
 });

@@ -8,6 +8,8 @@ const LINKS = [
   { href: "/", label: "Pipelines" },
   { href: "/agents", label: "Agents" },
   { href: "/audit", label: "Audit" },
+  { href: "/identity", label: "Identity" },
+  { href: "/me", label: "Who am I" },
 ];
 
 /** Skip link, navigation, sign-out, and the live connection status (announced when it changes). */

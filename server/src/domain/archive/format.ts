@@ -39,6 +39,8 @@ const pipelineSchema = z.strictObject({
   versions: z.array(versionSchema).min(1),
   /** The pipeline had a webhook; its secret is not exported (a new one is made on import). */
   webhook: z.strictObject({ createdBy: z.string().min(1).max(300), createdAt: isoTime }).nullable(),
+  /** Its tags, by key (absent from archives written before tags: none). Checked as tagResource's. */
+  tags: z.array(z.strictObject({ key: z.string(), value: z.string() })).optional(),
 });
 
 const actionTypeSchema = z.strictObject({

@@ -19,6 +19,10 @@ export const ACTION_CATALOGUE = {
   "sluice:CreatePipeline": { access: "write", resource: "pipeline" },
   "sluice:UpdatePipeline": { access: "write", resource: "pipeline" },
   "sluice:DeletePipeline": { access: "write", resource: "pipeline" },
+  /** A pipeline's tags (tagResource, untagResource, listTagsForResource, Pipeline.tags). */
+  "sluice:TagResource": { access: "write", resource: "pipeline" },
+  "sluice:UntagResource": { access: "write", resource: "pipeline" },
+  "sluice:ListTagsForResource": { access: "read", resource: "pipeline" },
   "sluice:StartPipelineExecution": { access: "write", resource: "pipeline" },
   "sluice:StopPipelineExecution": { access: "write", resource: "pipeline" },
   "sluice:RetryStageExecution": { access: "write", resource: "stage" },

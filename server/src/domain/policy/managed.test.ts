@@ -74,6 +74,8 @@ describe("managed policies", () => {
             "sluice:CreatePipeline",
             "sluice:UpdatePipeline",
             "sluice:DeletePipeline",
+            "sluice:TagResource",
+            "sluice:UntagResource",
             "sluice:ManageWebhooks",
             "sluice:CreateCustomActionType",
             "sluice:DeleteCustomActionType",
@@ -81,6 +83,17 @@ describe("managed policies", () => {
           ].includes(a),
       ),
     );
+  });
+
+  it("every managed policy lists tags (a List action); only PipelineAdmin and Admin change them", () => {
+    for (const name of ["ReadOnly", "Operator", "PipelineAdmin", "Admin"] as const)
+      expect(allowedBy(name)).toContain("sluice:ListTagsForResource");
+    for (const name of ["ReadOnly", "Operator"] as const) {
+      expect(allowedBy(name)).not.toContain("sluice:TagResource");
+      expect(allowedBy(name)).not.toContain("sluice:UntagResource");
+    }
+    for (const name of ["PipelineAdmin", "Admin"] as const)
+      expect(allowedBy(name)).toEqual(expect.arrayContaining(["sluice:TagResource", "sluice:UntagResource"]));
   });
 
   it("no managed policy but Admin allows a secret's value or changing the secret store", () => {

@@ -47,13 +47,23 @@ export const MANAGED_POLICIES = {
     Action: RELEASE,
     Resource: [PIPELINES],
   }),
-  /** Operator, and creates, edits and deletes pipelines, their webhooks, custom action types and notification rules. */
+  /**
+   * Operator, and creates, edits, tags and deletes pipelines, their webhooks, custom action types
+   * and notification rules.
+   */
   PipelineAdmin: document(
     ...READ_STATEMENTS,
     {
       Sid: "Pipelines",
       Effect: "Allow",
-      Action: [...RELEASE, "sluice:CreatePipeline", "sluice:UpdatePipeline", "sluice:DeletePipeline"],
+      Action: [
+        ...RELEASE,
+        "sluice:CreatePipeline",
+        "sluice:UpdatePipeline",
+        "sluice:DeletePipeline",
+        "sluice:TagResource",
+        "sluice:UntagResource",
+      ],
       Resource: [PIPELINES],
     },
     {

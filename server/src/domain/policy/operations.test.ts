@@ -72,6 +72,34 @@ describe("operation permissions", () => {
     });
   });
 
+  it("tagging names the pipeline by its SRN, pipeline/<name> or its pipelineArn; nothing else", async () => {
+    for (const resourceArn of [
+      "srn:sluice:acct1:pipeline/web",
+      "pipeline/web",
+      "arn:sluice:codepipeline:::web",
+    ])
+      expect(await resolve("Mutation.tagResource", { resourceArn })).toEqual({
+        kind: "one",
+        srn: "srn:sluice:acct1:pipeline/web",
+      });
+    // Pipelines are one account's: an SRN of another names none.
+    expect(
+      await resolve("Query.listTagsForResource", { resourceArn: "srn:sluice:other:pipeline/web" }),
+    ).toEqual({
+      kind: "unresolved",
+      reason: 'resourceArn names a pipeline of account "other"; pipelines belong to account "acct1".',
+    });
+    for (const resourceArn of [
+      "web",
+      "srn:sluice:acct1:pipeline/web/stage/Prod",
+      "srn:sluice:acct1:secret/db",
+      "pipeline/*",
+      "pipeline/a/b",
+      3,
+    ])
+      expect(await resolve("Mutation.untagResource", { resourceArn })).toMatchObject({ kind: "unresolved" });
+  });
+
   it("imports name the pipeline in Sluice's document or in CodePipeline's", async () => {
     expect(await resolve("Mutation.importPipeline", { document: { name: "web" } })).toMatchObject({
       srn: "srn:sluice:acct1:pipeline/web",

@@ -14,6 +14,9 @@
  * - `apiToken`: the user or service account that owns the API token whose id is argument `arg`;
  * - `role`: the role named by argument `arg`, `role/<name>` (in the caller's account) or its SRN
  *   (`srn:sluice:<account>:role/<name>`, for a role of another account: assumeRole);
+ * - `srn`: the resource whose SRN is argument `arg` (tagResource's `resourceArn`), of type `of`:
+ *   `srn:sluice:<account>:pipeline/<name>`, or `pipeline/<name>` and `arn:sluice:codepipeline:::<name>`
+ *   in the pipelines' account (domain/pipeline/tags.ts);
  * - `caller`: the caller itself (whoAmI): every authenticated principal may, as IAM's
  *   GetCallerIdentity; nothing is evaluated;
  * - `public`: anyone, signed in or not (signIn: a caller without credentials is who needs it);
@@ -31,6 +34,7 @@
  * (resolveResource's `account` decides per resource type).
  */
 import type { ActionName } from "./actions";
+import { taggablePipeline } from "../pipeline/tags";
 import { formatSrn, type ResourceType } from "./srn";
 import type { TrustPolicyDocument } from "./trust";
 
@@ -41,6 +45,7 @@ export type ResourceSpec =
   | { kind: "principal"; arg: string; whenAbsent?: "each"; each?: ResourceType }
   | { kind: "apiToken"; arg: string }
   | { kind: "role"; arg: string }
+  | { kind: "srn"; arg: string; of: "pipeline" }
   | { kind: "caller" }
   | { kind: "public" }
   | { kind: "each"; of: ResourceType };
@@ -86,6 +91,19 @@ export const operationPermissions = {
   "Mutation.updatePipeline": { action: "sluice:UpdatePipeline", resource: template("pipeline/{input.name}") },
   "Mutation.editStages": { action: "sluice:UpdatePipeline", resource: template("pipeline/{pipelineName}") },
   "Mutation.deletePipeline": { action: "sluice:DeletePipeline", resource: template("pipeline/{name}") },
+  // Tags (CodePipeline's TagResource, UntagResource, ListTagsForResource): on the pipeline named by its SRN.
+  "Mutation.tagResource": {
+    action: "sluice:TagResource",
+    resource: { kind: "srn", arg: "resourceArn", of: "pipeline" },
+  },
+  "Mutation.untagResource": {
+    action: "sluice:UntagResource",
+    resource: { kind: "srn", arg: "resourceArn", of: "pipeline" },
+  },
+  "Query.listTagsForResource": {
+    action: "sluice:ListTagsForResource",
+    resource: { kind: "srn", arg: "resourceArn", of: "pipeline" },
+  },
   "Mutation.releaseChange": {
     action: "sluice:StartPipelineExecution",
     resource: template("pipeline/{pipelineName}"),
@@ -169,6 +187,15 @@ export const operationPermissions = {
     action: "sluice:ManageIdentity",
     resource: { kind: "principal", arg: "principal" },
   },
+  "Query.users": { action: "sluice:ManageIdentity", resource: { kind: "each", of: "user" } },
+  "Query.groups": { action: "sluice:ManageIdentity", resource: { kind: "each", of: "group" } },
+  "Query.serviceAccounts": {
+    action: "sluice:ManageIdentity",
+    resource: { kind: "each", of: "service-account" },
+  },
+  "Query.policyAttachments": { action: "sluice:ManageIdentity", resource: { kind: "each", of: "policy" } },
+  // Checks a document as putPolicy would and saves nothing: whoever may write some policy may ask.
+  "Query.validatePolicy": { action: "sluice:ManageIdentity", resource: { kind: "each", of: "policy" } },
   "Query.whoAmI": { action: "sluice:GetCallerIdentity", resource: { kind: "caller" } },
 
   // Accounts (tenants) and roles: delegation within an account and across accounts.
@@ -290,6 +317,7 @@ export const SELF_SERVICE_OPERATIONS: readonly string[] = Object.entries(operati
 export const fieldPermissions = {
   "Pipeline.state": { action: "sluice:GetPipelineState", resource: template("pipeline/{name}") },
   "Pipeline.executions": { action: "sluice:ListPipelineExecutions", resource: template("pipeline/{name}") },
+  "Pipeline.tags": { action: "sluice:ListTagsForResource", resource: template("pipeline/{name}") },
 } as const satisfies Record<string, OperationPermission>;
 
 /**
@@ -443,6 +471,26 @@ export async function resolveResource(
       if (filled.ok) return { kind: "one", srn: formatSrnPath(filled.path) };
       if (spec.whenAbsent === "each" && spec.each && filled.absent) return { kind: "each", of: spec.each };
       return { kind: "unresolved", reason: filled.reason };
+    }
+    case "srn": {
+      const value = args[spec.arg];
+      const found = typeof value === "string" ? taggablePipeline(value) : null;
+      if (!found) {
+        return {
+          kind: "unresolved",
+          reason: `${spec.arg} must name a pipeline: srn:sluice:<account>:pipeline/<name>, pipeline/<name> or arn:sluice:codepipeline:::<name>.`,
+        };
+      }
+      // Pipelines are the default account's: an SRN of another account names none (a principal
+      // acting in that account must not reach the default account's pipeline of that name).
+      const account = accountOf(spec.of);
+      if (found.account !== null && found.account !== account) {
+        return {
+          kind: "unresolved",
+          reason: `${spec.arg} names a pipeline of account "${found.account}"; pipelines belong to account "${account}".`,
+        };
+      }
+      return { kind: "one", srn: formatSrn(account, { type: "pipeline", pipeline: found.name }) };
     }
     case "execution": {
       const id = args[spec.arg];

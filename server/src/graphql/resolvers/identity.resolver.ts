@@ -1,18 +1,20 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver, UseMiddleware } from "type-graphql";
 import { visibleItems } from "../../auth/authorization";
 import { actingAccount, homeAccount } from "../../auth/principal";
-import { formatSrn } from "../../domain/policy";
+import { formatSrn, validatePolicy } from "../../domain/policy";
 import type { ApiTokenRow, PolicyRow } from "../../persistence/identity-store";
 import { auditMutations } from "../audit";
 import type { GraphQLContext } from "../context";
-import { DateTimeScalar, JSONObjectScalar } from "../types/scalars";
+import { DateTimeScalar, JSONObjectScalar, JSONScalar } from "../types/scalars";
 import {
   ApiTokenType,
   CallerIdentityType,
   CreateApiTokenPayload,
   GroupType,
+  PolicyAttachmentType,
   PolicySimulationType,
   PolicyType,
+  PolicyValidationType,
   ServiceAccountType,
   UserType,
 } from "../types/identity.type";
@@ -54,7 +56,7 @@ export class IdentityResolver {
   @UseMiddleware(auditMutations)
   @Mutation(() => GroupType)
   async createGroup(@Ctx() ctx: GraphQLContext, @Arg("name") name: string): Promise<GroupType> {
-    return ctx.identity.createGroup(name, ctx.principal!);
+    return { ...(await ctx.identity.createGroup(name, ctx.principal!)), members: [] };
   }
 
   @Authorized()
@@ -189,6 +191,78 @@ export class IdentityResolver {
     @Arg("principal") principal: string,
   ): Promise<boolean> {
     return ctx.identity.setAttachment(policyName, principal, false, ctx.principal!);
+  }
+
+  @Authorized()
+  @Query(() => [UserType], { description: "The users of the caller's account it may manage, by name." })
+  async users(@Ctx() ctx: GraphQLContext): Promise<UserType[]> {
+    const account = actingAccount(ctx.principal!);
+    return visibleItems(
+      ctx.principal,
+      "sluice:ManageIdentity",
+      await ctx.identity.users(ctx.principal!),
+      (u) => formatSrn(account, { type: "user", name: u.name }),
+    );
+  }
+
+  @Authorized()
+  @Query(() => [GroupType], {
+    description: "The groups of the caller's account it may manage, by name, with their members.",
+  })
+  async groups(@Ctx() ctx: GraphQLContext): Promise<GroupType[]> {
+    const account = actingAccount(ctx.principal!);
+    return visibleItems(
+      ctx.principal,
+      "sluice:ManageIdentity",
+      await ctx.identity.groups(ctx.principal!),
+      (g) => formatSrn(account, { type: "group", name: g.name }),
+    );
+  }
+
+  @Authorized()
+  @Query(() => [ServiceAccountType], {
+    description: "The service accounts of the caller's account it may manage, by name.",
+  })
+  async serviceAccounts(@Ctx() ctx: GraphQLContext): Promise<ServiceAccountType[]> {
+    const account = actingAccount(ctx.principal!);
+    return visibleItems(
+      ctx.principal,
+      "sluice:ManageIdentity",
+      await ctx.identity.serviceAccounts(ctx.principal!),
+      (s) => formatSrn(account, { type: "service-account", name: s.name }),
+    );
+  }
+
+  @Authorized()
+  @Query(() => [PolicyAttachmentType], {
+    description: "Which policy is attached to which principal, for the principals the caller may manage.",
+  })
+  async policyAttachments(@Ctx() ctx: GraphQLContext): Promise<PolicyAttachmentType[]> {
+    const account = actingAccount(ctx.principal!);
+    const rows = (await ctx.identity.attachments(ctx.principal!)).map((a) => ({
+      policyName: a.policyName,
+      principal: `${a.principalKind}/${a.principalName}`,
+      attachedAt: a.attachedAt,
+      attachedBy: a.attachedBy,
+    }));
+    return visibleItems(
+      ctx.principal,
+      "sluice:ManageIdentity",
+      rows,
+      (a) => `srn:sluice:${account}:${a.principal}`,
+    );
+  }
+
+  @Authorized()
+  @Query(() => PolicyValidationType, {
+    description:
+      "Checks a policy document as putPolicy does, saving nothing: every problem with its path (the dashboard's editor asks as one types).",
+  })
+  validatePolicy(@Arg("document", () => JSONScalar) document: unknown): PolicyValidationType {
+    const result = validatePolicy(document);
+    return result.ok
+      ? { valid: true, problems: [] }
+      : { valid: false, problems: result.issues.map(({ path, message }) => ({ path, message })) };
   }
 
   @Authorized()

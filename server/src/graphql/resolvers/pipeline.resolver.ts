@@ -25,6 +25,10 @@ import { Connection, PAGE_ARG_DESCRIPTIONS, pageQuery, toConnection } from "../t
 import { DocumentFormat } from "../types/enums";
 import { PipelineInput, StageEditInput } from "../types/pipeline.input";
 import { ActionType, ImportPipelinePayload, PipelineType, PipelineVersionType } from "../types/pipeline.type";
+import { ResourceTagsType, TagFilterInput, TagInput, TagType } from "../types/tag.type";
+import { taggablePipeline, type Tag } from "../../domain/pipeline/tags";
+import { DEFAULT_ACCOUNT, formatSrn } from "../../domain/policy/srn";
+import { NotFoundError, ValidationError } from "../../domain/errors";
 import { JSONObjectScalar, JSONScalar } from "../types/scalars";
 import { toPlainJson, withoutNulls } from "./plain";
 import type { ActionDeclaration, PipelineDocument } from "../../domain/pipeline/document";
@@ -38,6 +42,28 @@ export function renderDocument(
   times?: AwsExportTimes,
 ): unknown {
   return format === DocumentFormat.AWS ? toAwsDocument(document, times) : exportPipelineDocument(document);
+}
+
+/** The tags as given, without the class instances type-graphql makes of inputs. */
+const plainTags = (tags: readonly TagInput[] | null | undefined): Tag[] =>
+  (tags ?? []).map(({ key, value }) => ({ key, value }));
+
+/**
+ * The pipeline a tagging operation names (the checker has read `resourceArn` the same way:
+ * domain/policy/operations.ts, kind `srn`).
+ */
+function pipelineOfResource(resourceArn: string): { name: string; srn: string } {
+  const found = taggablePipeline(resourceArn);
+  if (!found || (found.account !== null && found.account !== DEFAULT_ACCOUNT)) {
+    throw new ValidationError([
+      {
+        path: "resourceArn",
+        message:
+          "must name a pipeline: srn:sluice:<account>:pipeline/<name>, pipeline/<name> or arn:sluice:codepipeline:::<name>.",
+      },
+    ]);
+  }
+  return { name: found.name, srn: formatSrn(DEFAULT_ACCOUNT, { type: "pipeline", pipeline: found.name }) };
 }
 
 /** A new pipeline starts one execution by itself (trigger CreatePipeline). */
@@ -61,14 +87,21 @@ export class PipelineResolver {
     @Arg("last", () => Int, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.last }) last: number | null,
     @Arg("before", () => String, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.before })
     before: string | null,
+    @Arg("tag", () => TagFilterInput, {
+      nullable: true,
+      description:
+        "Only the pipelines holding this tag (its key, and its value when given); totalCount counts them.",
+    })
+    tag: TagFilterInput | null,
   ) {
     const page = pageQuery({ first, after, last, before }, 20);
+    const filter = tag ? { key: tag.key, value: tag.value ?? null } : null;
     // Only the pipelines the caller may list (sluice:ListPipelines on each): pages are read until
     // `size` of them, and one more, are found, or the list ends.
     const visible: Array<{ entity: PipelineEntity; cursor: string }> = [];
     let cursor = page.cursor;
     for (;;) {
-      const rows = await ctx.store.pageByActivity({ ...page, cursor });
+      const rows = await ctx.store.pageByActivity({ ...page, cursor }, filter);
       visible.push(
         ...visibleItems(ctx.principal, "sluice:ListPipelines", rows, (r) => srnOf.pipeline(r.entity.name)),
       );
@@ -81,7 +114,8 @@ export class PipelineResolver {
       (row) => row.cursor,
       (row) => toPipelineType(row.entity),
       async () =>
-        visibleItems(ctx.principal, "sluice:ListPipelines", await ctx.store.names(), srnOf.pipeline).length,
+        visibleItems(ctx.principal, "sluice:ListPipelines", await ctx.store.names(filter), srnOf.pipeline)
+          .length,
     );
   }
 
@@ -148,9 +182,17 @@ export class PipelineResolver {
 
   @Authorized("sluice:CreatePipeline")
   @UseMiddleware(auditMutations)
-  @Mutation(() => PipelineType, { description: "Creates a pipeline from a document; version 1." })
-  async createPipeline(@Ctx() ctx: GraphQLContext, @Arg("input", () => PipelineInput) input: PipelineInput) {
-    const pipeline = await ctx.definitions.create(toPlainJson(input), ctx.principal!);
+  @Mutation(() => PipelineType, {
+    description:
+      "Creates a pipeline from a document; version 1. `tags` as CodePipeline's CreatePipeline: at most 50, keys unique.",
+  })
+  async createPipeline(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => PipelineInput) input: PipelineInput,
+    @Arg("tags", () => [TagInput], { nullable: true, description: "Tags the pipeline starts with." })
+    tags: TagInput[] | null,
+  ) {
+    const pipeline = await ctx.definitions.create(toPlainJson(input), ctx.principal!, plainTags(tags));
     await startFirstExecution(ctx, pipeline.name);
     return toPipelineType(pipeline);
   }
@@ -210,6 +252,59 @@ export class PipelineResolver {
     return toPipelineType(
       await ctx.definitions.editStages(pipelineName, expectedVersion, plain, ctx.principal!),
     );
+  }
+}
+
+/** Tags, as CodePipeline's TagResource, UntagResource and ListTagsForResource (on pipelines). */
+@Resolver(() => PipelineType)
+export class PipelineTagResolver {
+  @Authorized("sluice:ListTagsForResource")
+  @FieldResolver(() => [TagType], { description: "The pipeline's tags, by key." })
+  tags(@Root() pipeline: PipelineType, @Ctx() ctx: GraphQLContext): Promise<Tag[]> {
+    return ctx.store.tags(pipeline.id);
+  }
+
+  @Authorized("sluice:ListTagsForResource")
+  @Query(() => ResourceTagsType, {
+    description: "A pipeline's tags, by key. NOT_FOUND when no pipeline has that SRN.",
+  })
+  async listTagsForResource(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("resourceArn", { description: "The pipeline's SRN (Pipeline.srn)." }) resourceArn: string,
+  ): Promise<ResourceTagsType> {
+    const { name, srn } = pipelineOfResource(resourceArn);
+    const pipeline = await ctx.store.findByName(name);
+    if (!pipeline) throw new NotFoundError(`No pipeline is named "${name}".`);
+    return { resourceArn: srn, tags: await ctx.store.tags(pipeline.id) };
+  }
+
+  @Authorized("sluice:TagResource")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => ResourceTagsType, {
+    description:
+      "Adds tags to a pipeline, or gives keys it holds new values; it then holds at most 50 (LIMIT_EXCEEDED). Bad tags: BAD_USER_INPUT with the path of each (`tags[1].key`), and nothing changes.",
+  })
+  async tagResource(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("resourceArn", { description: "The pipeline's SRN (Pipeline.srn)." }) resourceArn: string,
+    @Arg("tags", () => [TagInput]) tags: TagInput[],
+  ): Promise<ResourceTagsType> {
+    const { name, srn } = pipelineOfResource(resourceArn);
+    return { resourceArn: srn, tags: await ctx.definitions.tagResource(name, plainTags(tags)) };
+  }
+
+  @Authorized("sluice:UntagResource")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => ResourceTagsType, {
+    description: "Removes tags from a pipeline by key; a key it does not hold is ignored.",
+  })
+  async untagResource(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("resourceArn", { description: "The pipeline's SRN (Pipeline.srn)." }) resourceArn: string,
+    @Arg("tagKeys", () => [String]) tagKeys: string[],
+  ): Promise<ResourceTagsType> {
+    const { name, srn } = pipelineOfResource(resourceArn);
+    return { resourceArn: srn, tags: await ctx.definitions.untagResource(name, tagKeys) };
   }
 }
 

@@ -25,6 +25,9 @@ export class GroupType {
   @Field()
   name!: string;
 
+  @Field(() => [String], { description: "Its users' names, in order." })
+  members!: string[];
+
   @Field()
   createdAt!: Date;
 
@@ -289,4 +292,41 @@ export class RoleCredentialsType {
 
   @Field(() => AssumedRoleType)
   assumedRole!: AssumedRoleType;
+}
+
+@ObjectType("PolicyAttachment", {
+  description: "A policy attached to a user, group, service account or role.",
+})
+export class PolicyAttachmentType {
+  @Field()
+  policyName!: string;
+
+  @Field({ description: "user/<name>, group/<name>, service-account/<name> or role/<name>." })
+  principal!: string;
+
+  @Field()
+  attachedAt!: Date;
+
+  @Field()
+  attachedBy!: string;
+}
+
+@ObjectType("PolicyProblem", { description: "One problem of a policy document, where it is." })
+export class PolicyProblemType {
+  @Field({
+    description: "The offending field in the document: Statement[1].Action[0]; empty: the whole document.",
+  })
+  path!: string;
+
+  @Field()
+  message!: string;
+}
+
+@ObjectType("PolicyValidation", { description: "What putPolicy would say of a document, without saving it." })
+export class PolicyValidationType {
+  @Field()
+  valid!: boolean;
+
+  @Field(() => [PolicyProblemType], { description: "Every problem at once; none when valid." })
+  problems!: PolicyProblemType[];
 }

@@ -174,6 +174,12 @@ export class PipelineType {
   @Field()
   name!: string;
 
+  @Field({
+    description:
+      "Its SRN, srn:sluice:<account>:pipeline/<name>: the resourceArn of tagResource, untagResource and listTagsForResource.",
+  })
+  srn!: string;
+
   @Field(() => Int, { description: "The version shown; grows by one with every change." })
   version!: number;
 

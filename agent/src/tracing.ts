@@ -1,0 +1,130 @@
+import {
+  context,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type TextMapGetter,
+  type TextMapSetter,
+} from "@opentelemetry/api";
+import { headers, type MsgHdrs } from "@nats-io/transport-node";
+
+/**
+ * OpenTelemetry traces (docs/operations.md, "Traces"). Off unless an OTLP endpoint is configured
+ * with the standard variables; then the SDK (@opentelemetry/sdk-node) is loaded and exports spans
+ * over OTLP. When off the SDK is never loaded: the spans below are the API's no-op spans, which
+ * record nothing. Spans are made by hand at a few places (no auto-instrumentation, which would
+ * cost CPU per NATS message and per file operation), and never carry a variable's value or a secret.
+ */
+export const tracer = trace.getTracer("sluice-agent");
+
+/** The OTLP endpoint traces go to, or null when tracing is off. */
+export function tracingEndpoint(env: NodeJS.ProcessEnv = process.env): string | null {
+  if ((env.OTEL_SDK_DISABLED ?? "").trim().toLowerCase() === "true") return null;
+  if ((env.OTEL_TRACES_EXPORTER ?? "").trim().toLowerCase() === "none") return null;
+  const url = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  return url || null;
+}
+
+export interface Tracing {
+  endpoint: string;
+  serviceName: string;
+  /** Sends the spans still buffered, then stops. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts the SDK when an endpoint is configured; null (and nothing loaded) otherwise. The SDK reads
+ * the other standard variables itself (OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTEL_TRACES_SAMPLER,
+ * OTEL_RESOURCE_ATTRIBUTES, headers...). Only traces: no metrics or logs over OTLP (metrics are
+ * on /metrics).
+ */
+export function startTracing(defaultServiceName: string): Tracing | null {
+  const endpoint = tracingEndpoint();
+  if (!endpoint) return null;
+  const serviceName = process.env.OTEL_SERVICE_NAME?.trim() || defaultServiceName;
+  // Loaded here and only here, so that an agent without tracing never loads it.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { NodeSDK } = require("@opentelemetry/sdk-node") as typeof import("@opentelemetry/sdk-node");
+  const { envDetector, hostDetector, osDetector } =
+    require("@opentelemetry/resources") as typeof import("@opentelemetry/resources");
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const sdk = new NodeSDK({
+    serviceName,
+    instrumentations: [],
+    metricReaders: [],
+    logRecordProcessors: [],
+    // Not the SDK's process detector: it exports the command line, and an agent started with
+    // `--token` has its token there.
+    resourceDetectors: [envDetector, hostDetector, osDetector],
+  });
+  sdk.start();
+  return { endpoint, serviceName, shutdown: () => sdk.shutdown() };
+}
+
+/**
+ * Runs `work` in a new active span, ended when it settles; a throw marks the span as an error
+ * (with the error's class name only: messages may quote input).
+ */
+export async function inSpan<T>(
+  name: string,
+  attributes: Attributes,
+  work: (span: Span) => Promise<T>,
+  options: { kind?: SpanKind; parent?: Context } = {},
+): Promise<T> {
+  return tracer.startActiveSpan(
+    name,
+    { attributes, kind: options.kind ?? SpanKind.INTERNAL },
+    options.parent ?? context.active(),
+    async (span) => {
+      try {
+        return await work(span);
+      } catch (error) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.name ?? "Error" });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
+
+/** NATS headers as a propagation carrier (the `MsgHdrs` of nats.js: get/set/keys). */
+interface HeaderCarrier {
+  get(key: string): string;
+  set(key: string, value: string): void;
+  keys(): string[];
+}
+
+const headerGetter: TextMapGetter<HeaderCarrier> = {
+  keys: (carrier) => carrier.keys(),
+  get: (carrier, key) => {
+    // NATS header names keep their case; propagators ask in lower case (`traceparent`).
+    const name = carrier.keys().find((k) => k.toLowerCase() === key.toLowerCase());
+    const value = name === undefined ? "" : carrier.get(name);
+    return value === "" ? undefined : value;
+  },
+};
+const headerSetter: TextMapSetter<HeaderCarrier> = { set: (carrier, key, value) => carrier.set(key, value) };
+
+/** Writes the trace context (`traceparent`, `tracestate`) of `ctx` into NATS headers. */
+export function injectTraceHeaders(headers: HeaderCarrier, ctx: Context = context.active()): void {
+  propagation.inject(ctx, headers, headerSetter);
+}
+
+/** The active trace context as headers for a publish's options (nothing when tracing is off). */
+export function traceHeaders(): { headers?: MsgHdrs } {
+  const carrier = headers();
+  injectTraceHeaders(carrier);
+  return carrier.keys().length > 0 ? { headers: carrier } : {};
+}
+
+/** The trace context that NATS headers carry (the active one when they carry none). */
+export function extractTraceHeaders(headers: HeaderCarrier | undefined): Context {
+  return headers ? propagation.extract(context.active(), headers, headerGetter) : context.active();
+}
+
+export { context, SpanKind, SpanStatusCode, trace, type Context, type Span };
