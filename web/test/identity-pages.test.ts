@@ -6,7 +6,7 @@
  * lists, creates and revokes the caller's own API tokens. Each page is checked with axe.
  */
 import type { Browser, Page } from "playwright-core";
-import { launchBrowser, screenshot, seriousViolations } from "./support/browser";
+import { launchBrowser, screenshot, seriousViolations, signInWithLink } from "./support/browser";
 import { ADMIN_TOKEN, startStack, type Stack } from "./support/stack";
 
 jest.setTimeout(90_000);
@@ -20,7 +20,7 @@ beforeAll(async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   page = await context.newPage();
   page.setDefaultTimeout(20_000);
-  await page.goto(`${stack.web}/#token=${ADMIN_TOKEN}`);
+  await signInWithLink(page, stack.web, ADMIN_TOKEN);
 }, 120_000);
 
 afterAll(async () => {
@@ -167,7 +167,7 @@ it("disables the identity controls, saying why, for a ReadOnly user", async () =
   try {
     const viewer = await context.newPage();
     viewer.setDefaultTimeout(20_000);
-    await viewer.goto(`${stack.web}/#token=${createApiToken.secret}`);
+    await signInWithLink(viewer, stack.web, createApiToken.secret);
     await viewer.goto(`${stack.web}/identity`);
     await viewer.getByRole("heading", { name: "Identity", level: 1 }).waitFor();
     const reason = viewer.locator("#identity-read-only");

@@ -6,7 +6,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { eventually } from "../../server/test/support/wait";
-import { launchBrowser, screenshot, seriousViolations } from "./support/browser";
+import { launchBrowser, screenshot, seriousViolations, signInWithLink } from "./support/browser";
 import { ADMIN_TOKEN, startStack, type Stack } from "./support/stack";
 
 jest.setTimeout(90_000);
@@ -67,7 +67,7 @@ const notifications = () =>
                                    filter { stageNames branches } } }`);
 
 it("creates a target and a rule through the forms, shows a bad address at its field, and deletes both", async () => {
-  await page.goto(`${stack.web}/#token=${ADMIN_TOKEN}`);
+  await signInWithLink(page, stack.web, ADMIN_TOKEN);
   await page.goto(`${stack.web}/pipelines/${PIPELINE}/notifications`);
   await page.getByRole("heading", { name: `Notifications of ${PIPELINE}`, level: 1 }).waitFor();
 
@@ -175,7 +175,7 @@ it("disables the changing buttons, saying why, for a user not allowed sluice:Man
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   try {
     const viewer = await context.newPage();
-    await viewer.goto(`${stack.web}/#token=${createApiToken.secret}`);
+    await signInWithLink(viewer, stack.web, createApiToken.secret);
     await viewer.goto(`${stack.web}/pipelines/${PIPELINE}/notifications`);
     await viewer.locator('tr[data-target-row="seen-not-touched"]').waitFor();
     const reason = viewer.locator("#notifications-read-only");

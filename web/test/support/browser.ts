@@ -75,3 +75,12 @@ export async function measureFirstLoad(
   }
   return { scripts: scripts.size, jsGzipBytes, readyMs, loadEventMs };
 }
+
+/**
+ * Opens the dashboard's sign-in link (`/#token=…`, as `npm start` prints) and waits until the page
+ * kept the token: a `goto` to another page before that would find the tab signed out.
+ */
+export async function signInWithLink(page: Page, web: string, token: string): Promise<void> {
+  await page.goto(`${web}/#token=${token}`);
+  await page.waitForFunction(() => sessionStorage.getItem("sluice.token") !== null);
+}
