@@ -12,6 +12,11 @@ export interface BenchDatabase {
    * difference over a window is good to about a second of work at each end.
    */
   transactions(): Promise<number>;
+  /**
+   * Notifications not yet delivered: rows in the notification inbox (events not yet turned into
+   * deliveries) plus deliveries still PENDING.
+   */
+  undeliveredNotifications(): Promise<number>;
 }
 
 async function onAdminDatabase<T>(fn: (client: Client) => Promise<T>): Promise<T> {
@@ -43,5 +48,18 @@ export async function createBenchDatabase(): Promise<BenchDatabase> {
         );
         return Number(rows[0]?.n ?? 0);
       }),
+    undeliveredNotifications: async () => {
+      const client = new Client({ connectionString: url.toString() });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ n: string }>(
+          `SELECT (SELECT count(*) FROM notification_inbox)
+                + (SELECT count(*) FROM notification_deliveries WHERE status = 'PENDING') AS n`,
+        );
+        return Number(rows[0]?.n ?? 0);
+      } finally {
+        await client.end();
+      }
+    },
   };
 }

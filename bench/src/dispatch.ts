@@ -471,13 +471,14 @@ export async function runDispatch(options: DispatchOptions): Promise<BenchResult
             );
           }
         };
-        // Deliveries of what a window finished may still be on their way: let them settle, so that
-        // the next window (muted or not) does not pay for them.
+        // Deliveries of what a window finished may still be on their way: wait until the server
+        // has none left (no inbox row, no PENDING delivery), so that the next window (muted or
+        // not) does not pay for them.
         const settle = async () => {
-          let last = -1;
-          for (let i = 0; i < 100 && receiver.count() !== last; i++) {
-            last = receiver.count();
-            await sleep(200);
+          const deadline = Date.now() + 120_000;
+          while ((await server.database.undeliveredNotifications()) > 0) {
+            if (Date.now() > deadline) throw new Error("notifications still undelivered after 120 s");
+            await sleep(100);
           }
         };
         const before = receiver.count();
