@@ -518,54 +518,53 @@ export class NotificationStore {
     next: { retryInMs: number } | null,
     circuit: { threshold: number; openMs: number },
   ): Promise<DeliveryRow> {
-    return this.db.transaction(async (m) => {
-      await m.query(
-        `INSERT INTO notification_attempts (delivery_id, attempt, ok, status_code, latency_ms, error)
-         VALUES ($1, $2, $3, $4, $5, $6)`,
-        [delivery.id, delivery.attempt, outcome.ok, outcome.statusCode, outcome.latencyMs, outcome.error],
-      );
-      await m.query(
-        `UPDATE notification_deliveries SET
+    // One statement (one round trip, no transaction of its own): the attempt, the delivery's new
+    // state, the target's circuit, and the delivery as it now is.
+    const rows: DeliveryRow[] = await this.db.query(
+      `WITH attempt AS (
+         INSERT INTO notification_attempts (delivery_id, attempt, ok, status_code, latency_ms, error)
+         VALUES ($1, $7, $2, $3, $4, $5)),
+       target AS (
+         -- success closes the circuit (written only when it was not closed); a failure counts
+         UPDATE notification_targets SET
+                consecutive_failures = CASE WHEN $2 THEN 0 ELSE consecutive_failures + 1 END,
+                last_error = CASE WHEN $2 THEN last_error ELSE $5 END,
+                circuit_open_until = CASE WHEN $2 THEN NULL
+                                          WHEN consecutive_failures + 1 >= $9
+                                          THEN now() + make_interval(secs => $10::float8 / 1000) END
+          WHERE id = $8 AND (NOT $2 OR consecutive_failures > 0 OR circuit_open_until IS NOT NULL)),
+       d AS (
+         UPDATE notification_deliveries SET
             status = CASE WHEN $2 THEN 'SUCCEEDED' WHEN $6::float8 IS NULL OR now() + make_interval(secs => $6::float8 / 1000) > give_up_at
                           THEN 'FAILED' ELSE 'PENDING' END,
             delivered_at = CASE WHEN $2 THEN now() ELSE delivered_at END,
             next_attempt_at = CASE WHEN $6::float8 IS NULL THEN next_attempt_at
                                    ELSE now() + make_interval(secs => $6::float8 / 1000) END,
             claimed_until = NULL, last_status_code = $3, last_latency_ms = $4, last_error = $5
-          WHERE id = $1 AND attempts = $7 AND claimed_until IS NOT NULL`,
-        [
-          delivery.id,
-          outcome.ok,
-          outcome.statusCode,
-          outcome.latencyMs,
-          outcome.error,
-          next?.retryInMs ?? null,
-          delivery.attempt,
-        ],
-      );
-      if (delivery.targetId === null) {
-        // An approver's e-mail: no target, no circuit.
-      } else if (outcome.ok) {
-        await m.query(
-          `UPDATE notification_targets SET consecutive_failures = 0, circuit_open_until = NULL
-            WHERE id = $1 AND (consecutive_failures > 0 OR circuit_open_until IS NOT NULL)`,
-          [delivery.targetId],
-        );
-      } else {
-        await m.query(
-          `UPDATE notification_targets SET consecutive_failures = consecutive_failures + 1, last_error = $2,
-                  circuit_open_until = CASE WHEN consecutive_failures + 1 >= $3
-                                            THEN now() + make_interval(secs => $4::float8 / 1000) END
-            WHERE id = $1`,
-          [delivery.targetId, outcome.error, circuit.threshold, circuit.openMs],
-        );
-      }
-      const [row] = await m.query(
-        `SELECT ${DELIVERY_COLUMNS} FROM notification_deliveries d WHERE d.id = $1`,
-        [delivery.id],
-      );
-      return row;
-    });
+          WHERE id = $1 AND attempts = $7 AND claimed_until IS NOT NULL
+          RETURNING *)
+       SELECT ${DELIVERY_COLUMNS} FROM d`,
+      [
+        delivery.id,
+        outcome.ok,
+        outcome.statusCode,
+        outcome.latencyMs,
+        outcome.error,
+        next?.retryInMs ?? null,
+        delivery.attempt,
+        delivery.targetId,
+        circuit.threshold,
+        circuit.openMs,
+      ],
+    );
+    if (rows[0]) return rows[0];
+    // The claim was no longer this copy's (it ran out and another copy took the delivery): the
+    // attempt is recorded, the delivery is as the other copy leaves it.
+    const [row] = await this.db.query(
+      `SELECT ${DELIVERY_COLUMNS} FROM notification_deliveries d WHERE d.id = $1`,
+      [delivery.id],
+    );
+    return row as DeliveryRow;
   }
 
   /**
