@@ -224,13 +224,18 @@ export async function copyTemplate(
       JOIN tmpl_exec te ON te.idx = (k + $2::int) % $3::int`;
     const inserted = await db.query(
       `INSERT INTO pipeline_executions (id, pipeline_id, pipeline_version, status, trigger_type, client_request_token,
-         start_time, last_update_time, sequence, view)
+         start_time, last_update_time, sequence, view, runtime)
        SELECT (${prefix} || substr(te.id::text, 9))::uuid, b.id, te.pipeline_version, te.status, te.trigger_type, NULL,
               te.start_time - make_interval(days => ($1::int - 1 - k) / $3::int),
               te.last_update_time - make_interval(days => ($1::int - 1 - k) / $3::int),
               te.sequence,
               regexp_replace(replace(te.view::text, $4, '"' || b.name || '"'),
-                '[0-9a-f]{8}(-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})', ${prefix} || '\\1', 'g')::jsonb
+                '[0-9a-f]{8}(-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})', ${prefix} || '\\1', 'g')::jsonb,
+              -- the runtime holds the newest copy of each template execution (see below)
+              CASE WHEN te.runtime IS NOT NULL AND k >= $1::int - $3::int THEN
+                regexp_replace(replace(te.runtime::text, $4, '"' || b.name || '"'),
+                  '[0-9a-f]{8}(-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})', ${prefix} || '\\1', 'g')::jsonb
+              END
          FROM ${copies}`,
       [perPipeline, shift, count, templateName],
     );
@@ -240,7 +245,7 @@ export async function copyTemplate(
          FROM ${copies} JOIN action_executions a ON a.execution_id = te.id`,
       [perPipeline, shift, count],
     );
-    // The runtimes: each template id becomes the id of the newest copy of its execution.
+    // The coordination records: each template id becomes the id of the newest copy of its execution.
     const owner = new Map<string, number>(executions.map((id, idx) => [id, idx]));
     const templateActions = await db.query<{ id: string; execution_id: string }>(
       `SELECT a.id, a.execution_id FROM action_executions a JOIN tmpl_exec te ON te.id = a.execution_id`,

@@ -12,7 +12,6 @@ import { DomainError, NotFoundError } from "../domain/errors";
 import type { ActionTypeId } from "../domain/pipeline/document";
 import {
   decide,
-  emptyRuntime,
   executionView,
   lastSucceededExecution,
   parseTimerKey,
@@ -41,6 +40,8 @@ import type { Logger } from "../logger";
 import { inSpan } from "../telemetry/tracing";
 import type { LeaseTokens } from "./lease-tokens";
 import type { Clock } from "./clock";
+import { Runtimes } from "./runtimes";
+import { runtimeChanges } from "../domain/execution/stored";
 
 export type ExecutionRecord = ExecutionRow<ExecutionView>;
 
@@ -81,6 +82,7 @@ export interface CommitListener {
 export class ExecutionEngine {
   readonly executions: ExecutionStore;
   private readonly pipelines: PipelineStore;
+  private readonly runtimes: Runtimes;
   private readonly names: NatsNames;
 
   constructor(
@@ -92,6 +94,7 @@ export class ExecutionEngine {
   ) {
     this.executions = new ExecutionStore(db);
     this.pipelines = new PipelineStore(db);
+    this.runtimes = new Runtimes(this.executions);
     this.names = natsNames(options.natsPrefix);
   }
 
@@ -360,8 +363,9 @@ export class ExecutionEngine {
     return row;
   }
 
+  /** The pipeline's runtime as last committed; null before its first event. Read only: never change it. */
   async runtimeOf(pipelineId: string): Promise<PipelineRuntime | null> {
-    return this.executions.readRuntime<PipelineRuntime>(pipelineId);
+    return this.runtimes.read(pipelineId);
   }
 
   private async withExecution(executionId: string, event: () => RuntimeEvent): Promise<void> {
@@ -388,10 +392,12 @@ export class ExecutionEngine {
     return inSpan("engine transaction", { "sluice.pipeline.id": pipelineId }, async (span) => {
       let decided = null as Decision | null;
       let written: OutboxRow[] = [];
+      let stored: { revision: number; runtime: PipelineRuntime } | null = null;
       const result = await auditedTransaction(this.db, async (m) => {
         decided = null;
         written = [];
-        const { pipeline, runtime } = await this.lockPipeline(m, pipelineId);
+        stored = null;
+        const { pipeline, runtime, revision } = await this.lockPipeline(m, pipelineId);
         const planned = await step(m, pipeline, runtime);
         span.setAttribute("sluice.pipeline.name", pipeline.name);
         if (!planned.event) return { ...planned, runtime };
@@ -402,17 +408,22 @@ export class ExecutionEngine {
         });
         span.updateName(`engine ${planned.event.type}`);
         span.setAttribute("sluice.event.type", planned.event.type);
+        // An event that changes nothing (a repeated or late result) writes nothing.
+        if (decision.runtime === runtime) return { ...planned, runtime };
         const executions = decision.changedExecutions;
         if (executions.length > 0)
           span.setAttribute(
             "sluice.execution.id",
             executions.length === 1 ? executions[0]! : [...executions],
           );
-        written = await this.persist(m, pipeline, decision, now, planned.clientRequestToken ?? null);
+        written = await this.persist(m, pipeline, runtime, decision, now, planned.clientRequestToken ?? null);
         decided = decision;
+        stored = { revision: revision + 1, runtime: decision.runtime };
         return { ...planned, runtime: decision.runtime };
       });
       span.setAttribute("sluice.messages", written.length);
+      const kept = stored as { revision: number; runtime: PipelineRuntime } | null;
+      if (kept) this.runtimes.committed(pipelineId, kept.revision, kept.runtime);
       this.listener.committed(written);
       if (decided) this.listener.decided?.(decided);
       return result;
@@ -423,19 +434,17 @@ export class ExecutionEngine {
   private async lockPipeline(
     m: EntityManager,
     pipelineId: string,
-  ): Promise<{ pipeline: PipelineEntity; runtime: PipelineRuntime }> {
-    const locked = await this.executions.lockPipelineRuntime<PipelineRuntime>(m, pipelineId);
-    if (locked) return { pipeline: locked.pipeline, runtime: locked.state };
-    const pipeline = await this.pipelines.findById(pipelineId, m);
-    if (!pipeline) throw new NotFoundError(`The pipeline ${pipelineId} no longer exists.`);
-    const runtime = await this.executions.lockRuntime(m, pipelineId, () => emptyRuntime(pipeline.name));
-    return { pipeline, runtime };
+  ): Promise<{ pipeline: PipelineEntity; runtime: PipelineRuntime; revision: number }> {
+    const locked = await this.runtimes.lock(m, pipelineId, () => this.pipelines.findById(pipelineId, m));
+    if (!locked) throw new NotFoundError(`The pipeline ${pipelineId} no longer exists.`);
+    return locked;
   }
 
   /** Writes the decision in one statement (ExecutionStore.writeDecision). */
   private async persist(
     m: EntityManager,
     pipeline: PipelineEntity,
+    before: PipelineRuntime,
     decision: Decision,
     now: Date,
     clientRequestToken: string | null,
@@ -443,10 +452,12 @@ export class ExecutionEngine {
     const at = now.toISOString();
     const executions: Parameters<ExecutionStore["writeDecision"]>[1]["executions"] = [];
     const actionExecutions: Array<{ id: string; executionId: string }> = [];
+    const { coordination, records, forgotten } = runtimeChanges(before, decision);
     for (const executionId of decision.changedExecutions) {
       const view = executionView(decision.runtime, executionId);
       if (!view) continue;
       executions.push({
+        runtime: records.get(executionId) ?? null,
         id: view.executionId,
         pipelineVersion: view.pipelineVersion,
         status: view.status,
@@ -466,7 +477,8 @@ export class ExecutionEngine {
     const { messages, events, timers } = this.effectsToWrite(decision.effects, decision.runtime, now);
     return this.executions.writeDecision(m, {
       pipelineId: pipeline.id,
-      runtime: decision.runtime,
+      coordination,
+      forgotten,
       now,
       clientRequestToken,
       executions,

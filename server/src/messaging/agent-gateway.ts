@@ -17,7 +17,9 @@ import {
   secretsContext,
 } from "@sluice/protocol";
 import { createRegistry } from "../domain/action-types/builtins";
+import { decodeExecution, type StoredExecution } from "../domain/execution/stored";
 import type { ExecutionState } from "../domain/execution/types";
+import type { PipelineDocument } from "../domain/pipeline/document";
 import { secretProperties } from "../domain/pipeline/secrets";
 import type { LeaseTokens } from "../engine/lease-tokens";
 import type { PipelineStore } from "../persistence/pipeline-store";
@@ -266,14 +268,18 @@ export class AgentGateway {
       return refuse("Unauthenticated", "The agent is unknown or its token was revoked.");
     const publicKey = await this.store.publicKeyOf(agent.id);
     if (!publicKey) return refuse("NoPublicKey", "The agent registered no public key to seal secrets for.");
-    const rows: Array<{ execution: ExecutionState | null }> = await this.secrets.db.query(
-      `SELECT r.state->'executions'->(a.execution_id::text) AS execution
-         FROM action_executions a JOIN pipeline_runtimes r ON r.pipeline_id = a.pipeline_id
-        WHERE a.id = $1`,
-      [request.jobId],
-    );
-    const execution = rows[0]?.execution;
-    if (!execution) return refuse("UnknownJob", "No running execution has this job.");
+    // The execution's record (present while the runtime holds it) and the document it pinned.
+    const rows: Array<{ execution: StoredExecution | null; document: PipelineDocument }> =
+      await this.secrets.db.query(
+        `SELECT e.runtime AS execution, v.document
+           FROM action_executions a JOIN pipeline_executions e ON e.id = a.execution_id
+           JOIN pipeline_versions v ON v.pipeline_id = e.pipeline_id AND v.version = e.pipeline_version
+          WHERE a.id = $1`,
+        [request.jobId],
+      );
+    const record = rows[0]?.execution;
+    if (!record) return refuse("UnknownJob", "No running execution has this job.");
+    const execution: ExecutionState = { ...decodeExecution(record), document: rows[0]!.document };
     for (const [stageIndex, stage] of execution.stages.entries()) {
       for (const action of stage.actions) {
         const attempt = action.attempts.find(

@@ -26,6 +26,7 @@ import { ApproverNotifications1767400000000 } from "./migrations/1767400000000-A
 import { Passwords1767200000000 } from "./migrations/1767200000000-Passwords";
 import { OidcSignIn1767500000000 } from "./migrations/1767500000000-OidcSignIn";
 import { PipelineTags1767600000000 } from "./migrations/1767600000000-PipelineTags";
+import { ExecutionRecords1767900000000 } from "./migrations/1767900000000-ExecutionRecords";
 
 export const entities = [PipelineEntity, PipelineVersionEntity, CustomActionTypeEntity];
 export const migrations = [
@@ -51,6 +52,7 @@ export const migrations = [
   Passwords1767200000000,
   OidcSignIn1767500000000,
   PipelineTags1767600000000,
+  ExecutionRecords1767900000000,
 ];
 
 export interface DatabaseOptions {

@@ -52,6 +52,34 @@ const SELECT_EXECUTION = `SELECT id, pipeline_id AS "pipelineId", pipeline_versi
  * SQL for executions. The engine writes through a transaction's manager; reads use the pool.
  * Raw SQL on purpose: these are a handful of hot statements, and their shape is the point.
  */
+/**
+ * The execution records of a runtime row as one JSON array, unless the caller's copy is current
+ * (its revision is the statement's $2): then NULL, and nothing but the small row is read.
+ */
+const EXECUTION_RECORDS = `CASE WHEN r.revision = $2 THEN NULL ELSE (
+    SELECT coalesce(jsonb_agg(pe.runtime), '[]'::jsonb) FROM pipeline_executions pe
+     WHERE pe.pipeline_id = r.pipeline_id AND pe.runtime IS NOT NULL) END AS executions`;
+
+interface RuntimeColumns {
+  state: unknown;
+  revision: number;
+  executions: unknown[] | null;
+}
+
+/**
+ * A pipeline's runtime as stored: its coordination record, the row's revision (one more for
+ * every decision written) and, unless the reader's copy was current, its execution records.
+ */
+export interface StoredRuntimeRows {
+  coordination: unknown;
+  revision: number;
+  executions: unknown[] | null;
+}
+
+function runtimeRows(row: RuntimeColumns): StoredRuntimeRows {
+  return { coordination: row.state, revision: Number(row.revision), executions: row.executions };
+}
+
 /** How many entries each of a store's memories of facts that never change holds. */
 const LOCATED_CAPACITY = 20_000;
 
@@ -99,50 +127,94 @@ export class ExecutionStore {
     this.located.delete(id);
   }
 
-  /** Locks the pipeline's runtime row for this transaction (creating it on first use). */
-  async lockRuntime<State>(m: EntityManager, pipelineId: string, empty: () => State): Promise<State> {
-    const lock = () =>
-      m.query(`SELECT state FROM pipeline_runtimes WHERE pipeline_id = $1 FOR UPDATE`, [
-        pipelineId,
-      ]) as Promise<Array<{ state: State }>>;
-    const rows = await lock();
-    if (rows[0]) return rows[0].state;
-    // The pipeline's first event: make its row (another copy may be making it too), then lock it.
+  /**
+   * Locks the pipeline's runtime row for this transaction, creating it (with `empty`) on the
+   * pipeline's first event, and reads it like `lockPipelineRuntime`.
+   */
+  async lockNewRuntime(
+    m: EntityManager,
+    pipelineId: string,
+    empty: () => unknown,
+  ): Promise<StoredRuntimeRows> {
+    // Another copy may be making the row too: make it if missing, then lock it.
     await m.query(
       `INSERT INTO pipeline_runtimes (pipeline_id, state) VALUES ($1, $2) ON CONFLICT (pipeline_id) DO NOTHING`,
       [pipelineId, JSON.stringify(empty())],
     );
-    return (await lock())[0]!.state;
+    const rows: Array<Omit<RuntimeColumns, "executions">> = await m.query(
+      `SELECT r.state, r.revision::int AS revision FROM pipeline_runtimes r WHERE r.pipeline_id = $1 FOR UPDATE`,
+      [pipelineId],
+    );
+    return runtimeRows({ ...rows[0]!, executions: await this.executionRecords(m, pipelineId) });
+  }
+
+  /**
+   * The execution records of a pipeline's runtime, read after its row was locked. Not in the
+   * locking statement: a statement that waited for the lock sees the row as the previous holder
+   * left it, but every other table as it was when the statement began.
+   */
+  async executionRecords(m: EntityManager, pipelineId: string): Promise<unknown[]> {
+    const rows: Array<{ runtime: unknown }> = await m.query(
+      `SELECT runtime FROM pipeline_executions WHERE pipeline_id = $1 AND runtime IS NOT NULL`,
+      [pipelineId],
+    );
+    return rows.map((r) => r.runtime);
   }
 
   /**
    * The pipeline and its runtime row, locked for this transaction, in one statement; null when
-   * the runtime row does not exist yet (the pipeline's first event: `lockRuntime` makes it).
+   * the runtime row does not exist yet (the pipeline's first event: `lockNewRuntime` makes it).
+   * The execution records are read by a second statement (`executionRecords`) only when
+   * `known.revision` is not the row's revision (else `executions` is null); the document only when
+   * `known.version` is not the pipeline's version (else `document` is null).
    */
-  async lockPipelineRuntime<State>(
+  async lockPipelineRuntime(
     m: EntityManager,
     pipelineId: string,
-  ): Promise<{ pipeline: PipelineEntity; state: State } | null> {
-    const rows: Array<PipelineEntity & { state: State }> = await m.query(
-      `SELECT p.id, p.name, p.version, p.document, p.created_by AS "createdBy", p.updated_by AS "updatedBy",
-              p.created_at AS "createdAt", p.updated_at AS "updatedAt", p.last_activity_at AS "lastActivityAt",
-              r.state
+    known: { revision: number | null; version: number | null },
+  ): Promise<{ pipeline: PipelineEntity; runtime: StoredRuntimeRows } | null> {
+    const rows: Array<
+      Omit<PipelineEntity, "document"> & { document: unknown } & Omit<RuntimeColumns, "executions">
+    > = await m.query(
+      `SELECT p.id, p.name, p.version, CASE WHEN p.version = $2 THEN NULL ELSE p.document END AS document,
+              p.created_by AS "createdBy", p.updated_by AS "updatedBy", p.created_at AS "createdAt",
+              p.updated_at AS "updatedAt", p.last_activity_at AS "lastActivityAt",
+              r.state, r.revision::int AS revision
          FROM pipelines p JOIN pipeline_runtimes r ON r.pipeline_id = p.id
         WHERE p.id = $1 FOR UPDATE OF r`,
-      [pipelineId],
+      [pipelineId, known.version ?? -1],
     );
     const row = rows[0];
     if (!row) return null;
-    const { state, ...columns } = row;
-    return { pipeline: Object.assign(new PipelineEntity(), columns), state };
+    const { state, revision, ...columns } = row;
+    const executions = revision === known.revision ? null : await this.executionRecords(m, pipelineId);
+    return {
+      pipeline: Object.assign(new PipelineEntity(), columns),
+      runtime: runtimeRows({ state, revision, executions }),
+    };
   }
 
-  async readRuntime<State>(pipelineId: string): Promise<State | null> {
-    const rows: Array<{ state: State }> = await this.db.query(
-      `SELECT state FROM pipeline_runtimes WHERE pipeline_id = $1`,
-      [pipelineId],
+  /** The runtime's rows without a lock (null: no event has happened yet); see lockPipelineRuntime. */
+  async readRuntime(pipelineId: string, knownRevision: number | null): Promise<StoredRuntimeRows | null> {
+    const rows: RuntimeColumns[] = await this.db.query(
+      `SELECT r.state, r.revision::int AS revision, ${EXECUTION_RECORDS}
+         FROM pipeline_runtimes r WHERE r.pipeline_id = $1`,
+      [pipelineId, knownRevision ?? -1],
     );
-    return rows[0]?.state ?? null;
+    return rows[0] ? runtimeRows(rows[0]) : null;
+  }
+
+  /** The documents of some of a pipeline's versions (what executions pinned), by version. */
+  async versionDocuments(
+    pipelineId: string,
+    versions: number[],
+    m?: EntityManager,
+  ): Promise<Map<number, unknown>> {
+    const rows: Array<{ version: number; document: unknown }> = await (m ?? this.db).query(
+      `SELECT version, document FROM pipeline_versions WHERE pipeline_id = $1 AND version = ANY($2::int[])`,
+      [pipelineId, versions],
+    );
+    return new Map(rows.map((r) => [r.version, r.document]));
   }
 
   /**
@@ -156,23 +228,29 @@ export class ExecutionStore {
     m: EntityManager,
     decision: {
       pipelineId: string;
-      runtime: unknown;
+      /** The coordination record to store (pipeline_runtimes.state). */
+      coordination: unknown;
       now: Date;
       clientRequestToken: string | null;
-      executions: Array<Omit<ExecutionRow<View>, "pipelineId" | "clientRequestToken">>;
+      /** The executions the decision changed, each with its record (pipeline_executions.runtime). */
+      executions: Array<Omit<ExecutionRow<View>, "pipelineId" | "clientRequestToken"> & { runtime: unknown }>;
+      /** Executions the runtime no longer holds (final, nothing points at them): records cleared. */
+      forgotten: string[];
       actionExecutions: Array<{ id: string; executionId: string }>;
       timers: { schedule: Array<{ key: string; dueAt: Date; agentId: string | null }>; cancel: string[] };
       events: Array<{ executionId: string; sequence: number; event: unknown }>;
       messages: OutboxMessage[];
     },
   ): Promise<OutboxRow[]> {
-    const { executions, actionExecutions, timers, events, messages } = decision;
+    const { executions, actionExecutions, timers, events, messages, forgotten } = decision;
     // Remembered before the commit: a rolled-back decision's ids were never sent to anyone.
     for (const a of actionExecutions)
       this.remember(a.id, { executionId: a.executionId, pipelineId: decision.pipelineId });
     const written: Array<{ id: string; msg_id: string }> = await m.query(
       `WITH runtime AS (
-         UPDATE pipeline_runtimes SET state = $2, updated_at = $3 WHERE pipeline_id = $1),
+         UPDATE pipeline_runtimes SET state = $2, updated_at = $3, revision = revision + 1 WHERE pipeline_id = $1),
+       forgotten AS (
+         UPDATE pipeline_executions SET runtime = NULL WHERE id = ANY($25::uuid[]) AND pipeline_id = $1),
        activity AS (
          -- an execution that starts or changes status moves the pipeline up "the most recently
          -- active first"; the statement's snapshot still holds each execution's previous status
@@ -183,12 +261,13 @@ export class ExecutionStore {
                          WHERE pe.id IS NULL OR pe.status IS DISTINCT FROM e.status)),
        executions AS (
          INSERT INTO pipeline_executions (id, pipeline_id, pipeline_version, status, trigger_type,
-           client_request_token, start_time, last_update_time, sequence, view)
-         SELECT e.id, $1, e.version, e.status, e.trigger, $4, e.started, e.updated, e.sequence, e.view
+           client_request_token, start_time, last_update_time, sequence, view, runtime)
+         SELECT e.id, $1, e.version, e.status, e.trigger, $4, e.started, e.updated, e.sequence, e.view, e.runtime
            FROM unnest($5::uuid[], $6::int[], $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[],
-                       $11::int[], $12::jsonb[]) AS e(id, version, status, trigger, started, updated, sequence, view)
+                       $11::int[], $12::jsonb[], $26::jsonb[])
+             AS e(id, version, status, trigger, started, updated, sequence, view, runtime)
          ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, last_update_time = EXCLUDED.last_update_time,
-           sequence = EXCLUDED.sequence, view = EXCLUDED.view),
+           sequence = EXCLUDED.sequence, view = EXCLUDED.view, runtime = EXCLUDED.runtime),
        attempts AS (
          INSERT INTO action_executions (id, execution_id, pipeline_id)
          SELECT a.id, a.execution_id, $1 FROM unnest($13::uuid[], $14::uuid[]) AS a(id, execution_id)
@@ -207,7 +286,7 @@ export class ExecutionStore {
        RETURNING id, msg_id`,
       [
         decision.pipelineId,
-        JSON.stringify(decision.runtime),
+        JSON.stringify(decision.coordination),
         decision.now,
         decision.clientRequestToken,
         executions.map((e) => e.id),
@@ -230,6 +309,8 @@ export class ExecutionStore {
         messages.map((x) => x.msgId),
         messages.map((x) => x.subject),
         messages.map((x) => JSON.stringify(x.payload)),
+        forgotten,
+        executions.map((e) => JSON.stringify(e.runtime)),
       ],
     );
     return withRowIds(messages, written);

@@ -34,13 +34,14 @@ export async function readDatabaseFigures(db: DataSource, defaultPool: string): 
                      WHEN (att->>'approvalPending')::boolean THEN 'awaiting_approval'
                      ELSE 'running' END AS state,
                 count(*) AS count
-           FROM pipeline_runtimes r
-           CROSS JOIN LATERAL jsonb_each(r.state->'executions') AS e(id, x)
+           FROM pipeline_executions e
+           JOIN pipeline_versions v ON v.pipeline_id = e.pipeline_id AND v.version = e.pipeline_version
+           CROSS JOIN LATERAL (SELECT e.runtime AS x) AS record
            CROSS JOIN LATERAL jsonb_array_elements(x->'stages') WITH ORDINALITY AS s(stage, si)
            CROSS JOIN LATERAL jsonb_array_elements(s.stage->'actions') AS a(action)
            CROSS JOIN LATERAL (SELECT a.action->'attempts'->-1 AS att) AS last
-           CROSS JOIN LATERAL jsonb_array_elements(x->'document'->'stages'->(s.si::int - 1)->'actions') AS d(action)
-          WHERE x->>'status' IN ('InProgress', 'Stopping')
+           CROSS JOIN LATERAL jsonb_array_elements(v.document::jsonb->'stages'->(s.si::int - 1)->'actions') AS d(action)
+          WHERE e.runtime IS NOT NULL AND e.status IN ('InProgress', 'Stopping')
             AND d.action->>'name' = a.action->>'actionName'
             AND NOT coalesce((a.action->>'pending')::boolean, false)
             AND att->>'status' IN ('Queued', 'InProgress')

@@ -103,12 +103,17 @@ export class RetentionStore {
   ): Promise<number> {
     if (policy.days === 0 && policy.maxExecutions === 0) return 0;
     return this.db.transaction(async (m) => {
-      const locked: Array<{ state: string }> = await m.query(
-        `SELECT state::text AS state FROM pipeline_runtimes WHERE pipeline_id = $1 FOR UPDATE`,
+      // The engine's lock. An execution the runtime names stays: one it holds, one a stage points
+      // at, one a held execution refers to (a running rollback's source, the one it waits behind).
+      const locked: Array<{ runtime: string }> = await m.query(
+        `SELECT r.state::text || coalesce((SELECT string_agg(e.runtime::text, ' ') FROM pipeline_executions e
+                                            WHERE e.pipeline_id = r.pipeline_id AND e.runtime IS NOT NULL), '')
+                  AS runtime
+           FROM pipeline_runtimes r WHERE r.pipeline_id = $1 FOR UPDATE OF r`,
         [pipelineId],
       );
       if (locked.length === 0) return 0;
-      const runtimeText = locked[0]!.state;
+      const runtimeText = locked[0]!.runtime;
       const cutoff = new Date(now.getTime() - policy.days * DAY_MS);
       const deleted = await queryReturning<{ id: string }>(
         m,

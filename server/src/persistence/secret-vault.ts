@@ -413,6 +413,7 @@ export class SecretVault {
         { table: "pipeline_versions", column: "document", key: "ctid", scope: "pipeline_id" },
         { table: "pipeline_runtimes", column: "state", key: "pipeline_id", scope: "pipeline_id" },
         { table: "pipeline_executions", column: "view", key: "id", scope: "pipeline_id" },
+        { table: "pipeline_executions", column: "runtime", key: "id", scope: "pipeline_id" },
         { table: "execution_events", column: "event", key: "ctid", scope: "execution_id" },
         { table: "outbox", column: "payload", key: "ctid", scope: "'outbox'" },
       ];

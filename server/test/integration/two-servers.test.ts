@@ -223,3 +223,36 @@ it("two server processes on one database: releases through both run once each, i
   }
   expect(subscriptionErrors).toEqual([]);
 });
+
+it("each copy's kept runtime is read again once the other copy decided: no change of one is lost by the other", async () => {
+  // Each copy keeps the runtime it last wrote with the row's revision (engine/runtimes.ts). A
+  // copy that used its kept runtime after the other had decided would write its old stage states
+  // back over the other's change.
+  dataOf(await a.gql(CREATE, { input: queuedPipeline("alternate") }));
+  const toggle = (server: SluiceProcess, stageName: string, enabled: boolean) =>
+    server.gql(
+      `mutation ($s: String!, $e: Boolean!) { toggleTransition(pipelineName: "alternate", stageName: $s, enabled: $e, reason: "probe") { enabled } }`,
+      { s: stageName, e: enabled },
+    );
+  const STATE = `{ pipeline(name: "alternate") { state { stages { name inboundTransition { enabled } } } } }`;
+  const disabled = async (server: SluiceProcess) =>
+    (
+      dataOf(await server.gql(STATE)).pipeline.state.stages as Array<{
+        name: string;
+        inboundTransition: { enabled: boolean } | null;
+      }>
+    )
+      .filter((s) => s.inboundTransition && !s.inboundTransition.enabled)
+      .map((s) => s.name)
+      .sort();
+
+  dataOf(await toggle(a, "Build", false));
+  dataOf(await toggle(b, "Deploy", false));
+  dataOf(await toggle(a, "Build", true));
+  expect(await disabled(a)).toEqual(["Deploy"]);
+  expect(await disabled(b)).toEqual(["Deploy"]);
+  dataOf(await toggle(b, "Build", false));
+  dataOf(await toggle(a, "Deploy", true));
+  expect(await disabled(b)).toEqual(["Build"]);
+  expect(await disabled(a)).toEqual(["Build"]);
+});

@@ -18,13 +18,14 @@ import { decideApproval } from "./approvals";
 import { newStep, type Step } from "./events";
 import { settle } from "./settle";
 import { startExecution } from "./start";
+import { copyRuntime } from "./stored";
 import { findCurrentAttempt, isFinal, isRunning } from "./state";
 import { retryStage, stopExecution } from "./stop-retry";
 import { toggleTransition } from "./transitions";
 import type { DecideContext, Decision, PipelineRuntime, RuntimeEvent } from "./types";
 
 export function decide(runtime: PipelineRuntime, event: RuntimeEvent, ctx: DecideContext): Decision {
-  const step = newStep(structuredClone(runtime), ctx);
+  const step = newStep(copyRuntime(runtime), ctx);
   apply(step, event);
   if (step.effects.length === 0) return { runtime, effects: [], changedExecutions: [] };
   settle(step);

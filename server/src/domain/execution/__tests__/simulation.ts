@@ -9,6 +9,7 @@ import fc from "fast-check";
 import { DomainError } from "../../errors";
 import type { PipelineDocument } from "../../pipeline/document";
 import { decide, emptyRuntime, executionView } from "../index";
+import { decodeCoordination, decodeExecution, joinRuntime, runtimeChanges } from "../stored";
 import type {
   ActionCompletedEvent,
   Decision,
@@ -273,10 +274,38 @@ export class Simulation {
       this.outstanding.delete(`${event.actionExecutionId}:${event.attempt}`);
       this.sentResults.push(event);
     }
-    this.runtime = decision.runtime;
+    this.runtime = this.storeAndReadBack(this.runtime, decision);
     for (const id of decision.changedExecutions) this.snapshots.set(id, executionView(decision.runtime, id)!);
     this.record(decision);
     this.checkInvariants(decision);
+  }
+
+  /** The stored records as the engine keeps them (stored.ts), as JSON text. */
+  private readonly stored = { coordination: "", records: new Map<string, string>() };
+
+  /**
+   * Writes what the engine writes for the decision (only the changed executions' records) and
+   * reads the runtime back from the records, as a server copy whose kept runtime is stale does:
+   * it must be the decision's runtime exactly.
+   */
+  private storeAndReadBack(before: PipelineRuntime, decision: Decision): PipelineRuntime {
+    if (decision.runtime === before) return before;
+    const { coordination, records, forgotten } = runtimeChanges(before, decision);
+    this.stored.coordination = JSON.stringify(coordination);
+    for (const [id, record] of records) this.stored.records.set(id, JSON.stringify(record));
+    for (const id of forgotten) this.stored.records.delete(id);
+    const readBack = joinRuntime(
+      decodeCoordination(JSON.parse(this.stored.coordination)),
+      [...this.stored.records.values()].map((text) => decodeExecution(JSON.parse(text))),
+      () => this.document,
+    );
+    // Compared as JSON (what is stored): the state machine's maps need not share a prototype.
+    assert.deepStrictEqual(
+      JSON.parse(JSON.stringify(readBack)),
+      JSON.parse(JSON.stringify(decision.runtime)),
+      "the stored records do not give the runtime back",
+    );
+    return readBack;
   }
 
   private record(decision: Decision): void {
