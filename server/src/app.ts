@@ -259,7 +259,7 @@ export async function startServer({
     signer,
     natsAuth,
   );
-  const results = new ResultsConsumer(nats, config.natsPrefix, engine, agents, leaseTokens, logger, signer);
+  const results = new ResultsConsumer(nats, config.natsPrefix, engine, leaseTokens, logger, signer);
   const timers = new TimerLoop(engine, new ResultsProgress(nats, config.natsPrefix), logger);
   const identityStore = new IdentityStore(db);
   // The first start's admin user, whom the admin token authenticates as (auth/authenticate.ts).

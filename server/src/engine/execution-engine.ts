@@ -32,6 +32,7 @@ import { auditedTransaction } from "../persistence/audit-store";
 import {
   ExecutionStore,
   type ExecutionRow,
+  type LockedAgent,
   type OutboxMessage,
   type OutboxRow,
 } from "../persistence/execution-store";
@@ -293,18 +294,36 @@ export class ExecutionEngine {
     return this.executions.renewTimer(timerKey(actionExecutionId, attempt, "lease"), agentId, due);
   }
 
-  /** An agent took a job or finished it: idempotent, a duplicate or late result changes nothing. */
-  async applyAgentEvent(actionExecutionId: string, event: RuntimeEvent): Promise<void> {
+  /**
+   * An agent took a job or finished it: idempotent, a duplicate or late result changes nothing.
+   * With `sender`, the agent that sent it is looked up by the statement that locks the pipeline:
+   * when its token was revoked, `sender.whenRevoked(agentName)` is applied instead, and its name
+   * is returned.
+   */
+  async applyAgentEvent(
+    actionExecutionId: string,
+    event: RuntimeEvent,
+    sender?: { agentId: string; whenRevoked: (agentName: string) => RuntimeEvent },
+  ): Promise<{ revokedAgent: string | null }> {
     const located = await this.executions.locateActionExecution(actionExecutionId);
     if (!located) {
       this.logger.warn(
         { actionExecutionId, type: event.type },
         "result for an unknown action execution ignored",
       );
-      return;
+      return { revokedAgent: null };
     }
+    let revokedAgent: string | null = null;
     try {
-      await this.withPipeline(located.pipelineId, async (_m, _p, runtime) => ({ event, runtime }));
+      await this.withPipeline(
+        located.pipelineId,
+        async (_m, _p, runtime, agent) => {
+          revokedAgent = sender && agent?.revoked ? agent.name : null;
+          return { event: revokedAgent !== null ? sender!.whenRevoked(revokedAgent) : event, runtime };
+        },
+        sender?.agentId ?? null,
+      );
+      return { revokedAgent };
     } catch (error) {
       // A remembered place whose pipeline was deleted since (on any server copy): the row is gone.
       if (!(error instanceof NotFoundError)) throw error;
@@ -313,6 +332,7 @@ export class ExecutionEngine {
         { actionExecutionId, type: event.type },
         "result for an action execution of a deleted pipeline ignored",
       );
+      return { revokedAgent: null };
     }
   }
 
@@ -385,7 +405,13 @@ export class ExecutionEngine {
   /** The one transaction per event (with the audit row of the mutation that asked for it, if one did). */
   private async withPipeline<T extends Step>(
     pipelineId: string,
-    step: (m: EntityManager, pipeline: PipelineEntity, runtime: PipelineRuntime) => Promise<T>,
+    step: (
+      m: EntityManager,
+      pipeline: PipelineEntity,
+      runtime: PipelineRuntime,
+      agent: LockedAgent | null,
+    ) => Promise<T>,
+    agentId: string | null = null,
   ): Promise<T & { runtime: PipelineRuntime }> {
     // A span per transaction (telemetry/tracing.ts): the relay publishes what it wrote inside it,
     // so a job's message carries this span's trace context to its agent.
@@ -397,8 +423,8 @@ export class ExecutionEngine {
         decided = null;
         written = [];
         stored = null;
-        const { pipeline, runtime, revision } = await this.lockPipeline(m, pipelineId);
-        const planned = await step(m, pipeline, runtime);
+        const { pipeline, runtime, revision, agent } = await this.lockPipeline(m, pipelineId, agentId);
+        const planned = await step(m, pipeline, runtime, agent);
         span.setAttribute("sluice.pipeline.name", pipeline.name);
         if (!planned.event) return { ...planned, runtime };
         const now = this.clock();
@@ -434,8 +460,19 @@ export class ExecutionEngine {
   private async lockPipeline(
     m: EntityManager,
     pipelineId: string,
-  ): Promise<{ pipeline: PipelineEntity; runtime: PipelineRuntime; revision: number }> {
-    const locked = await this.runtimes.lock(m, pipelineId, () => this.pipelines.findById(pipelineId, m));
+    agentId: string | null,
+  ): Promise<{
+    pipeline: PipelineEntity;
+    runtime: PipelineRuntime;
+    revision: number;
+    agent: LockedAgent | null;
+  }> {
+    const locked = await this.runtimes.lock(
+      m,
+      pipelineId,
+      () => this.pipelines.findById(pipelineId, m),
+      agentId,
+    );
     if (!locked) throw new NotFoundError(`The pipeline ${pipelineId} no longer exists.`);
     return locked;
   }

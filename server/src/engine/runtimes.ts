@@ -66,13 +66,20 @@ export class Runtimes {
   constructor(private readonly store: ExecutionStore) {}
 
   /** The pipeline and its runtime, locked for the transaction: one statement when nothing is missing. */
-  async lock(m: EntityManager, pipelineId: string, loadPipeline: () => Promise<PipelineEntity | null>) {
+  async lock(
+    m: EntityManager,
+    pipelineId: string,
+    loadPipeline: () => Promise<PipelineEntity | null>,
+    agentId: string | null = null,
+  ) {
     const kept = this.held.get(pipelineId);
     const knownVersion = this.currentVersionKept(pipelineId);
-    const locked = await this.store.lockPipelineRuntime(m, pipelineId, {
-      revision: kept?.revision ?? null,
-      version: knownVersion,
-    });
+    const locked = await this.store.lockPipelineRuntime(
+      m,
+      pipelineId,
+      { revision: kept?.revision ?? null, version: knownVersion },
+      agentId,
+    );
     if (locked) {
       const pipeline = locked.pipeline;
       if (pipeline.document === null)
@@ -80,7 +87,7 @@ export class Runtimes {
       else this.keepDocument(pipelineId, pipeline.version, pipeline.document);
       this.currentVersions.set(pipelineId, pipeline.version);
       const held = await this.assemble(m, pipelineId, locked.runtime, kept);
-      return { pipeline, ...held };
+      return { pipeline, agent: locked.agent, ...held };
     }
     // The pipeline's first event: its runtime row does not exist yet.
     const pipeline = await loadPipeline();
@@ -88,7 +95,8 @@ export class Runtimes {
     const rows = await this.store.lockNewRuntime(m, pipelineId, () =>
       storedCoordination(emptyRuntime(pipeline.name)),
     );
-    return { pipeline, ...(await this.assemble(m, pipelineId, rows, undefined)) };
+    // A result's sender is only asked about on a pipeline that has run something: never here.
+    return { pipeline, agent: null, ...(await this.assemble(m, pipelineId, rows, undefined)) };
   }
 
   /** The runtime as committed last (null: the pipeline has had no event), without a lock. */

@@ -77,6 +77,9 @@ export class NatsLink {
           maxReconnectAttempts: -1,
           reconnectTimeWait: 500,
           waitOnFirstConnect: false,
+          // nats.js otherwise makes two Error objects with stack traces for every request and
+          // JetStream publish (about 2 % of the server's CPU under load); errors are logged by message.
+          noAsyncTraces: true,
           ...(this.authenticator ? { authenticator: await this.authenticator() } : {}),
           ...(this.caFile ? { tls: { caFile: this.caFile } } : {}),
         });

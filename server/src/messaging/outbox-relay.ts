@@ -34,8 +34,8 @@ const encoder = new TextEncoder();
  * - **Relay**: a loop takes rows in order under a transaction-level advisory lock (one relay at a
  *   time per database) and deletes them in the transaction that publishes them. Polling, it
  *   takes only rows older than LEFTOVER_AGE_MS (left by a copy that died, or by a publish or a
- *   delete that failed); kicked (NATS was away at a commit, a definition change), it takes every
- *   row. While it has leftovers to send (a backlog), commits go through it too, so that after an
+ *   delete that failed); kicked (a commit's events, NATS away at a commit, a definition change),
+ *   it takes every row but those this copy's direct path is sending. While it has leftovers to send (a backlog), commits go through it too, so that after an
  *   outage messages still leave in the order they were written.
  */
 export class OutboxRelay {
@@ -50,6 +50,11 @@ export class OutboxRelay {
   private toDelete: string[] = [];
   private deleting: Promise<void> | null = null;
   private readonly sending = new Set<Promise<void>>();
+  /**
+   * Rows the direct path is sending or deleting: the relay, kicked for a commit's events, leaves
+   * them to it instead of publishing (and signing) every job a second time.
+   */
+  private readonly direct = new Set<string>();
 
   constructor(
     private readonly db: DataSource,
@@ -117,11 +122,13 @@ export class OutboxRelay {
         span.end();
       },
     );
+    for (const row of rows) this.direct.add(row.id);
     const sent: Promise<void> = published
       .then(
         () => this.deleteSoon(rows.map((row) => row.id)),
         (error: unknown) => {
           // The rows stay in the outbox: the relay sends them (again: the stream keeps one copy).
+          for (const row of rows) this.direct.delete(row.id);
           this.backlog = true;
           this.logger.debug({ err: (error as Error).message }, "direct publish failed; relaying");
           this.kick();
@@ -164,6 +171,8 @@ export class OutboxRelay {
         } catch (error) {
           // Left in the outbox: the relay publishes them again once they are old (one copy kept).
           this.logger.debug({ err: (error as Error).message }, "published outbox rows not deleted");
+        } finally {
+          for (const id of batch) this.direct.delete(id);
         }
       }
     })().finally(() => (this.deleting = null));
@@ -224,12 +233,19 @@ export class OutboxRelay {
                 DELETE FROM outbox WHERE id IN (
                   SELECT id FROM outbox
                    WHERE (SELECT ok FROM lock) AND created_at <= now() - make_interval(secs => $3::float8 / 1000)
+                     AND NOT (id = ANY($4::bigint[]))
                    ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
                 RETURNING id, msg_id, subject, payload)
          SELECT (SELECT ok FROM lock) AS locked,
                 (SELECT json_agg(json_build_object('id', id, 'msgId', msg_id, 'subject', subject, 'payload', payload)
                                  ORDER BY id) FROM batch) AS rows`,
-        [OUTBOX_RELAY_LOCK, this.options.batch, minAgeMs],
+        // Kicked for a commit (not catching up a backlog): what the direct path sends is its own.
+        [
+          OUTBOX_RELAY_LOCK,
+          this.options.batch,
+          minAgeMs,
+          minAgeMs === 0 && !this.backlog ? [...this.direct] : [],
+        ],
       );
       if (!taken?.locked) return -1;
       const rows = taken.rows ?? [];

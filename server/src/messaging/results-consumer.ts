@@ -10,10 +10,10 @@ import {
   type HeartbeatMessage,
   type NatsNames,
 } from "@sluice/protocol";
+import type { RuntimeEvent } from "../domain/execution";
 import type { ExecutionEngine } from "../engine/execution-engine";
 import type { LeaseTokens } from "../engine/lease-tokens";
 import type { Logger } from "../logger";
-import type { AgentStore } from "../persistence/agent-store";
 import { isUnavailable } from "../persistence/unavailable";
 import type { MessageSigner } from "./message-signer";
 import type { NatsLink } from "./nats";
@@ -50,7 +50,6 @@ export class ResultsConsumer {
     private readonly nats: NatsLink,
     prefix: string,
     private readonly engine: ExecutionEngine,
-    private readonly agents: AgentStore,
     private readonly leaseTokens: LeaseTokens,
     private readonly logger: Logger,
     /** Signs the cancels it sends (PROTOCOL.md 11.5). */
@@ -168,30 +167,33 @@ export class ResultsConsumer {
       trace
         .getActiveSpan()
         ?.setAttributes({ "sluice.job.id": accept.jobId, "sluice.job.attempt": accept.attempt });
-      const agent = await this.agents.find(accept.agent.id);
-      if (agent?.revoked) {
-        // A revoked agent took the job (NATS does not know our tokens): it must not run it, and
-        // the attempt fails as if its agent were lost, so the retry policy moves it elsewhere.
-        this.tell(accept.agent.id, accept.jobId, accept.attempt, "Revoked");
-        await this.engine.applyAgentEvent(accept.jobId, {
-          type: "ActionCompleted",
+      // A revoked agent took the job (NATS does not know our tokens): it must not run it, and the
+      // attempt fails as if its agent were lost, so the retry policy moves it elsewhere. The engine
+      // reads the sender's revocation in the statement that locks the pipeline.
+      const { revokedAgent } = await this.engine.applyAgentEvent(
+        accept.jobId,
+        {
+          type: "ActionStarted",
           actionExecutionId: accept.jobId,
           attempt: accept.attempt,
-          outcome: "Failed",
-          summary: `Agent ${agent.name} took the job after its token was revoked.`,
-          errorDetails: { code: "AgentRevoked", message: `The token of agent ${agent.name} was revoked.` },
-          failureType: "SystemUnavailable",
-          failureCause: "AGENT_LOST",
-        });
-        return;
-      }
-      await this.engine.applyAgentEvent(accept.jobId, {
-        type: "ActionStarted",
-        actionExecutionId: accept.jobId,
-        attempt: accept.attempt,
-        agent: { id: accept.agent.id, name: accept.agent.name },
-        leaseSeconds: this.engine.leaseSeconds,
-      });
+          agent: { id: accept.agent.id, name: accept.agent.name },
+          leaseSeconds: this.engine.leaseSeconds,
+        },
+        {
+          agentId: accept.agent.id,
+          whenRevoked: (name) => ({
+            type: "ActionCompleted",
+            actionExecutionId: accept.jobId,
+            attempt: accept.attempt,
+            outcome: "Failed",
+            summary: `Agent ${name} took the job after its token was revoked.`,
+            errorDetails: { code: "AgentRevoked", message: `The token of agent ${name} was revoked.` },
+            failureType: "SystemUnavailable",
+            failureCause: "AGENT_LOST",
+          }),
+        },
+      );
+      if (revokedAgent !== null) this.tell(accept.agent.id, accept.jobId, accept.attempt, "Revoked");
     } else if (parsed?.kind === "heartbeat") {
       const beat = this.decoded<HeartbeatMessage>("heartbeat", msg);
       if (!beat || !this.proven("heartbeat", beat)) return;
@@ -216,58 +218,63 @@ export class ResultsConsumer {
         "sluice.job.attempt": done.attempt,
         "sluice.job.outcome": done.outcome,
       });
-      const agent = await this.agents.find(done.agentId);
-      if (agent?.revoked) {
-        // Whatever a revoked agent reports (the job it killed on learning it, a cancel's result),
-        // its attempt ends as its lease would: agent lost, so the retry policy moves it elsewhere.
-        await this.engine.applyAgentEvent(done.jobId, {
-          type: "ActionCompleted",
-          actionExecutionId: done.jobId,
-          attempt: done.attempt,
-          outcome: "Failed",
-          summary: `The token of agent ${agent.name} was revoked; the attempt was stopped.`,
-          errorDetails: { code: "AgentRevoked", message: `The token of agent ${agent.name} was revoked.` },
-          failureType: "SystemUnavailable",
-          failureCause: "AGENT_LOST",
-          agentId: done.agentId,
-        });
-        return;
-      }
-      const mismatch = await this.outputs.mismatch(done);
-      if (mismatch !== null) {
-        await this.engine.applyAgentEvent(done.jobId, {
-          type: "ActionCompleted",
-          actionExecutionId: done.jobId,
-          attempt: done.attempt,
-          outcome: "Failed",
-          summary: mismatch,
-          errorDetails: { code: "ArtifactMismatch", message: mismatch },
-          failureType: "JobFailed",
-          failureCause: "FAILED",
-          agentId: done.agentId,
-        });
-        return;
-      }
-      await this.engine.applyAgentEvent(done.jobId, {
+      // Whatever a revoked agent reports (the job it killed on learning it, a cancel's result), its
+      // attempt ends as its lease would: agent lost, so the retry policy moves it elsewhere.
+      const revoked = (name: string): RuntimeEvent => ({
         type: "ActionCompleted",
         actionExecutionId: done.jobId,
         attempt: done.attempt,
-        outcome: done.outcome,
-        summary: done.summary,
-        errorDetails:
-          done.outcome === "Failed" && done.errorDetails
-            ? { code: done.errorDetails.code ?? done.failureType, message: done.errorDetails.message }
-            : done.outcome === "Failed"
-              ? { code: done.failureType, message: done.summary }
-              : null,
-        externalUrl: done.externalUrl ?? null,
-        outputVariables: done.outputVariables,
-        outputArtifacts: done.outputArtifacts,
-        failureType: done.outcome === "Failed" ? done.failureType : null,
-        failureCause: failureCause(done),
-        testReport: done.testReport ?? null,
+        outcome: "Failed",
+        summary: `The token of agent ${name} was revoked; the attempt was stopped.`,
+        errorDetails: { code: "AgentRevoked", message: `The token of agent ${name} was revoked.` },
+        failureType: "SystemUnavailable",
+        failureCause: "AGENT_LOST",
         agentId: done.agentId,
       });
+      const sender = { agentId: done.agentId, whenRevoked: revoked };
+      const mismatch = await this.outputs.mismatch(done);
+      if (mismatch !== null) {
+        await this.engine.applyAgentEvent(
+          done.jobId,
+          {
+            type: "ActionCompleted",
+            actionExecutionId: done.jobId,
+            attempt: done.attempt,
+            outcome: "Failed",
+            summary: mismatch,
+            errorDetails: { code: "ArtifactMismatch", message: mismatch },
+            failureType: "JobFailed",
+            failureCause: "FAILED",
+            agentId: done.agentId,
+          },
+          sender,
+        );
+        return;
+      }
+      await this.engine.applyAgentEvent(
+        done.jobId,
+        {
+          type: "ActionCompleted",
+          actionExecutionId: done.jobId,
+          attempt: done.attempt,
+          outcome: done.outcome,
+          summary: done.summary,
+          errorDetails:
+            done.outcome === "Failed" && done.errorDetails
+              ? { code: done.errorDetails.code ?? done.failureType, message: done.errorDetails.message }
+              : done.outcome === "Failed"
+                ? { code: done.failureType, message: done.summary }
+                : null,
+          externalUrl: done.externalUrl ?? null,
+          outputVariables: done.outputVariables,
+          outputArtifacts: done.outputArtifacts,
+          failureType: done.outcome === "Failed" ? done.failureType : null,
+          failureCause: failureCause(done),
+          testReport: done.testReport ?? null,
+          agentId: done.agentId,
+        },
+        sender,
+      );
     }
   }
 

@@ -76,6 +76,12 @@ export interface StoredRuntimeRows {
   executions: unknown[] | null;
 }
 
+/** An agent as the engine's locking statement reads it: whether its token was revoked. */
+export interface LockedAgent {
+  name: string;
+  revoked: boolean;
+}
+
 function runtimeRows(row: RuntimeColumns): StoredRuntimeRows {
   return { coordination: row.state, revision: Number(row.revision), executions: row.executions };
 }
@@ -172,25 +178,33 @@ export class ExecutionStore {
     m: EntityManager,
     pipelineId: string,
     known: { revision: number | null; version: number | null },
-  ): Promise<{ pipeline: PipelineEntity; runtime: StoredRuntimeRows } | null> {
+    /** An agent whose name and revocation the same statement reads (the sender of a result). */
+    agentId: string | null = null,
+  ): Promise<{ pipeline: PipelineEntity; runtime: StoredRuntimeRows; agent: LockedAgent | null } | null> {
     const rows: Array<
-      Omit<PipelineEntity, "document"> & { document: unknown } & Omit<RuntimeColumns, "executions">
+      Omit<PipelineEntity, "document"> & { document: unknown; agent: LockedAgent | null } & Omit<
+          RuntimeColumns,
+          "executions"
+        >
     > = await m.query(
       `SELECT p.id, p.name, p.version, CASE WHEN p.version = $2 THEN NULL ELSE p.document END AS document,
               p.created_by AS "createdBy", p.updated_by AS "updatedBy", p.created_at AS "createdAt",
               p.updated_at AS "updatedAt", p.last_activity_at AS "lastActivityAt",
-              r.state, r.revision::int AS revision
+              r.state, r.revision::int AS revision,
+              (SELECT json_build_object('name', a.name, 'revoked', t.revoked_at IS NOT NULL)
+                 FROM agents a JOIN agent_tokens t ON t.id = a.token_id WHERE a.id = $3::uuid) AS agent
          FROM pipelines p JOIN pipeline_runtimes r ON r.pipeline_id = p.id
         WHERE p.id = $1 FOR UPDATE OF r`,
-      [pipelineId, known.version ?? -1],
+      [pipelineId, known.version ?? -1, agentId !== null && isUuid(agentId) ? agentId : null],
     );
     const row = rows[0];
     if (!row) return null;
-    const { state, revision, ...columns } = row;
+    const { state, revision, agent, ...columns } = row;
     const executions = revision === known.revision ? null : await this.executionRecords(m, pipelineId);
     return {
       pipeline: Object.assign(new PipelineEntity(), columns),
       runtime: runtimeRows({ state, revision, executions }),
+      agent,
     };
   }
 

@@ -363,6 +363,43 @@ describe("leases, retries, duplicates and revocation", () => {
     await first.stop();
   });
 
+  it("fails the attempt an agent accepts after its token was revoked, and tells that agent", async () => {
+    const name = "accepted-late";
+    const { id, token } = await createToken("revoked before accepting");
+    const reply = await register(registration(token, { name: "late" }));
+    if (!reply.ok) throw new Error(reply.error);
+    dataOf(await t.gql(`mutation ($id: ID!) { revokeAgentToken(id: $id) { id } }`, { id }));
+    const cancels: CancelMessage[] = [];
+    const sub = nc.subscribe(names().subjects.agentCancel(reply.agentId), {
+      callback: (_e, msg) => {
+        cancels.push(msg.json<CancelMessage>());
+      },
+    });
+    // NATS does not know Sluice's tokens: the revoked agent still reads a job and accepts it.
+    const worker = await TestWorker.start(t.natsPrefix, [GIT, SHELL("Build")], () => "hold", reply.agentId);
+    try {
+      await pipelineWithBuild(name);
+      const checkout = await eventually(
+        async () => {
+          const { execution } = await makeAction(name);
+          const attempt = execution.stages[0].actions[0].attempts[0];
+          return attempt?.status === "Failed" ? attempt : undefined;
+        },
+        10_000,
+        "the accepted attempt to fail",
+      );
+      expect(checkout).toMatchObject({
+        failureCause: "AGENT_LOST",
+        summary: "Agent late took the job after its token was revoked.",
+      });
+      await eventually(async () => cancels.length > 0, 5000, "the Revoked cancel");
+      expect(cancels[0]).toMatchObject({ reason: "Revoked" });
+    } finally {
+      sub.unsubscribe();
+      await worker.stop();
+    }
+  });
+
   it("revoking a token refuses its agents and fails the jobs they run at once", async () => {
     const name = "revoked-run";
     const { id, token } = await createToken("to revoke");

@@ -165,6 +165,46 @@ it("publishes a commit's jobs and cancels at once, without the relay's lock; its
   }
 });
 
+it("the relay, kicked for a commit's events, leaves the commit's jobs and cancels to the direct path: each is published once", async () => {
+  const { relay } = await startRelay();
+  // A core subscriber sees every publish (the stream's de-duplication would hide a second one).
+  const seen = new Map<string, number>();
+  const sub = nc.subscribe(names.wildcards.cancel, {
+    callback: (_e, msg) => seen.set(msg.subject, (seen.get(msg.subject) ?? 0) + 1),
+  });
+  try {
+    await nc.flush();
+    const jobIds = Array.from({ length: 20 }, () => crypto.randomUUID());
+    const store = new ExecutionStore(db);
+    const rows = await db.transaction(async (m) => [
+      ...(await store.enqueue(
+        m,
+        jobIds.map((jobId) => ({
+          msgId: msgIds.cancel(jobId, 1),
+          subject: names.subjects.cancel(jobId),
+          payload: { jobId, attempt: 1, reason: "Stopped" },
+        })),
+      )),
+      ...(await store.enqueue(m, [
+        {
+          msgId: "event:once:1",
+          subject: names.subjects.event("once"),
+          payload: { pipelineName: "once", type: "TEST", sequence: 1, at: new Date().toISOString() },
+        },
+      ])),
+    ]);
+    relay.sendCommitted(rows);
+    // The relay's round for the event, while the direct publishes are still on their way.
+    await relay.relayBatch(0);
+    await eventually(async () => (await outboxIds()).length === 0, 10_000, "the outbox to empty");
+    await eventually(async () => (await published("once")).length === 1, 10_000, "the event");
+    await nc.flush();
+    expect(jobIds.map((jobId) => seen.get(names.subjects.cancel(jobId)) ?? 0)).toEqual(jobIds.map(() => 1));
+  } finally {
+    sub.unsubscribe();
+  }
+});
+
 it("sends rows a dead copy left behind once they are older than LEFTOVER_AGE_MS, in order", async () => {
   await startRelay();
   // Committed, never handed to a relay: what a copy killed after its commit leaves.
