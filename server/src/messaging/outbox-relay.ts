@@ -15,6 +15,14 @@ import { context, injectTraceHeaders, SpanKind, SpanStatusCode, trace, tracer } 
  */
 export const OUTBOX_RELAY_LOCK = 736_411_001;
 
+/**
+ * The shortest time between two relay rounds started by kicks: an idle relay goes at once, a busy
+ * one takes the events of the commits made meanwhile in its next round (one transaction of three
+ * statements for several commits instead of one per commit). Events reach subscribers at most
+ * this much later under load; jobs and cancels do not wait for it (the direct path).
+ */
+export const RELAY_SPACING_MS = 25;
+
 /** How old an outbox row must be before the polling relay takes it from the direct path. */
 export const LEFTOVER_AGE_MS = 1000;
 
@@ -180,7 +188,9 @@ export class OutboxRelay {
 
   private async run(): Promise<void> {
     let failures = 0;
+    let roundStarted = 0;
     while (this.running) {
+      roundStarted = performance.now();
       const everything = this.pending || this.backlog;
       this.pending = false;
       let relayed = 0;
@@ -195,18 +205,26 @@ export class OutboxRelay {
         if (failures++ === 0)
           this.logger.warn({ err: (error as Error).message }, "outbox relay failed; retrying");
       }
-      if (relayed >= this.options.batch || this.pending || (relayed > 0 && this.backlog)) continue;
+      if (relayed >= this.options.batch || (relayed > 0 && this.backlog)) continue;
+      // Kicked again (more commits wrote events): at most one round per RELAY_SPACING_MS, so that
+      // under load one round takes the events of several commits.
+      const sinceRound = () => performance.now() - roundStarted;
       const wait =
         failures > 0
           ? Math.min(5000, 100 * 2 ** failures)
-          : relayed < 0
-            ? this.options.busyMs
-            : this.options.idleMs;
+          : this.pending
+            ? RELAY_SPACING_MS - sinceRound()
+            : relayed < 0
+              ? this.options.busyMs
+              : this.options.idleMs;
+      if (wait <= 0) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait);
+        let timer = setTimeout(resolve, wait);
         this.wake = () => {
           clearTimeout(timer);
-          resolve();
+          const left = this.running && failures === 0 ? RELAY_SPACING_MS - sinceRound() : 0;
+          if (left <= 0) resolve();
+          else timer = setTimeout(resolve, left);
         };
       });
       this.wake = null;

@@ -170,7 +170,9 @@ it("the relay, kicked for a commit's events, leaves the commit's jobs and cancel
   // A core subscriber sees every publish (the stream's de-duplication would hide a second one).
   const seen = new Map<string, number>();
   const sub = nc.subscribe(names.wildcards.cancel, {
-    callback: (_e, msg) => seen.set(msg.subject, (seen.get(msg.subject) ?? 0) + 1),
+    callback: (_e, msg) => {
+      seen.set(msg.subject, (seen.get(msg.subject) ?? 0) + 1);
+    },
   });
   try {
     await nc.flush();
