@@ -8,6 +8,9 @@ export const REFUSED_READ_KEYS = 1000;
 /** What a folded row names as its resource: the window had more distinct ones than the budget. */
 export const FOLDED_RESOURCES = "(more resources than the window's budget)";
 
+/** How long the shutdown waits for the last window's rows. */
+const STOP_FLUSH_MS = 5000;
+
 interface Pending {
   event: NewAuditEvent;
   occurrences: number;
@@ -91,9 +94,21 @@ export class RefusedReads extends Periodic {
     );
   }
 
-  /** Stops the windows and writes the last one's rows. */
+  /**
+   * Stops the windows and writes the last one's rows, waiting at most STOP_FLUSH_MS: a database
+   * that stopped answering must not hold the shutdown (those counts are then lost, and logged).
+   */
   override async stop(): Promise<void> {
     await super.stop();
-    await this.round();
+    const refusals = this.unwritten;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.logger.warn({ refusals }, "refused queries not audited before the shutdown");
+        resolve();
+      }, STOP_FLUSH_MS);
+    });
+    await Promise.race([this.round(), late]);
+    clearTimeout(timer);
   }
 }
