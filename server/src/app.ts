@@ -60,7 +60,7 @@ import { DEFAULT_POOL, isTransientNatsError } from "@sluice/protocol";
 import { OPERATION_RECORD, operationPlugin, type OperationContext } from "./metrics/graphql-plugin";
 import { ServerMetrics } from "./metrics/server-metrics";
 import { graphqlSpans } from "./telemetry/graphql-spans";
-import { RefusedReads } from "./graphql/refused-reads";
+import { RefusedReads } from "./auth/refused-reads";
 import { AgentGateway } from "./messaging/agent-gateway";
 import { EventFanout } from "./messaging/event-fanout";
 import { LogReader } from "./messaging/log-reader";
@@ -297,7 +297,13 @@ export async function startServer({
       })
     : null;
   oidcSignIn?.warmUp();
-  const routeAuth = { authenticator, lookups: resourceLookups(engine, identityStore, accountStore) };
+  // Refused queries, subscriptions and HTTP reads, counted for the audit log (within a budget).
+  const refusedReads = new RefusedReads(new AuditStore(db), config.refusalWindowMs, logger);
+  const routeAuth = {
+    authenticator,
+    lookups: resourceLookups(engine, identityStore, accountStore),
+    refusedReads,
+  };
   const services = {
     definitions: new PipelineDefinitions(
       db,
@@ -317,7 +323,7 @@ export async function startServer({
     logs: new LogReader(nats, config.natsPrefix),
     webhooks: new WebhookStore(db, vault),
     audit: new AuditStore(db),
-    refusedReads: new RefusedReads(new AuditStore(db), config.refusalWindowMs, logger),
+    refusedReads,
     identity,
     accounts,
     passwords,

@@ -254,7 +254,7 @@ const envSchema = z.object({
   SLUICE_NOTIFY_RETENTION_DAYS: days(30),
   /**
    * Refused queries and subscriptions: at most one audit row per principal, operation and resource
-   * per this many seconds, counting the refusals it stands for (graphql/refused-reads.ts).
+   * per this many seconds, counting the refusals it stands for (auth/refused-reads.ts).
    */
   SLUICE_AUDIT_REFUSAL_WINDOW_SECONDS: positiveInt(60, "a positive number of seconds"),
   /** How often the retention job runs, in seconds. */

@@ -4,6 +4,7 @@ import { DomainError } from "../domain/errors";
 import { PendingAudit, type NewAuditEvent } from "../persistence/audit-store";
 import { actingAccount, DEFAULT_ACCOUNT, homeAccount } from "../auth/principal";
 import { ROLE_SRN } from "../domain/policy";
+import type { RefusedAccess } from "../auth/refused-reads";
 import { taggablePipeline } from "../domain/pipeline/tags";
 import type { GraphQLContext } from "./context";
 import { isUnavailable, isUnstorableText } from "./errors";
@@ -215,17 +216,11 @@ class RefusalBudget {
 
 const refusals = new RefusalBudget();
 
-/** What a refused operation needed: the policy action and the resource (an SRN), when known. */
-export interface RefusedAccess {
-  action: string | null;
-  resource: string | null;
-}
-
 /**
  * Records an operation refused before it ran (UNAUTHENTICATED, FORBIDDEN…), within a budget: a
  * mutation as a row of its own (at most REFUSALS_PER_MINUTE a minute), a query, a subscription or a
  * guarded field (`Pipeline.state`) counted in the window's row for its principal, operation and
- * resource (graphql/refused-reads.ts), named `Query.<field>`, `Subscription.<field>` or
+ * resource (auth/refused-reads.ts), named `Query.<field>`, `Subscription.<field>` or
  * `<Type>.<field>`, with the action and resource in its arguments.
  */
 export async function auditRefusal(
@@ -237,12 +232,14 @@ export async function auditRefusal(
   access: RefusedAccess,
 ): Promise<void> {
   if (info.parentType.name !== "Mutation") {
-    const operation = `${info.parentType.name}.${info.fieldName}`;
-    const event = eventOf(context, operation, {}, outcome, message.slice(0, 1000), pipelineOf(args));
-    context.refusedReads.refused(
-      { ...event, target: access.resource, arguments: { action: access.action, resource: access.resource } },
-      access.resource,
-    );
+    context.refusedReads.refusedBy(context.principal, {
+      operation: `${info.parentType.name}.${info.fieldName}`,
+      outcome,
+      message,
+      access,
+      pipelineName: pipelineOf(args),
+      requestId: context.requestId,
+    });
     return;
   }
   if (!refusals.take(context)) return;

@@ -1,66 +1,21 @@
 import { isNonNullType } from "graphql";
 import type { AuthChecker } from "type-graphql";
-import { accountFor, authorize } from "../auth/authorization";
-import type { Principal } from "../auth/principal";
+import { authorize } from "../auth/authorization";
+import { refusedAccess } from "../auth/refused-reads";
 import { DomainError } from "../domain/errors";
 import {
-  actionFor,
-  DEFAULT_ACCOUNT,
   fieldPermissions,
   nodeOperations,
   operationPermissions,
   PUBLIC_OPERATIONS,
-  resolveResource,
   type OperationPermission,
-  type ResourceLookups,
 } from "../domain/policy";
-import { auditRefusal, type RefusedAccess } from "./audit";
+import { auditRefusal } from "./audit";
 import type { GraphQLContext } from "./context";
 
 const ROOTS = new Set(["Query", "Mutation", "Subscription"]);
 const permissions: Record<string, OperationPermission> = { ...operationPermissions, ...fieldPermissions };
 const PUBLIC = new Set(PUBLIC_OPERATIONS);
-
-/** Lookups that look nothing up: what the audit names of a refusal costs no statement. */
-const NO_LOOKUPS: ResourceLookups = {
-  pipelineOfExecution: async () => null,
-  actionOfActionExecution: async () => null,
-  principalOfApiToken: async () => null,
-  trustPolicyOfRole: async () => null,
-};
-
-/**
- * The action and resource a refused operation needed, for its audit row: the resource's SRN when
- * its arguments name it, `each <type>` for a list, `<kind> "<id>"` for one named by an id (not
- * looked up: a flood of refusals costs no query).
- */
-async function refusedAccess(
-  permission: OperationPermission | undefined,
-  args: Record<string, unknown>,
-  principal: Principal | null,
-): Promise<RefusedAccess> {
-  if (!permission) return { action: null, resource: null };
-  const spec = permission.resource;
-  const resolved = await resolveResource(
-    spec,
-    args,
-    principal ? accountFor(principal) : DEFAULT_ACCOUNT,
-    NO_LOOKUPS,
-  );
-  const byId =
-    spec.kind === "execution" || spec.kind === "actionExecution" || spec.kind === "apiToken"
-      ? `${spec.kind} ${JSON.stringify(String(args[spec.arg]).slice(0, 100))}`
-      : null;
-  const resource =
-    resolved.kind === "one"
-      ? resolved.srn
-      : resolved.kind === "each"
-        ? `each ${resolved.of}`
-        : resolved.kind === "unresolved"
-          ? byId
-          : null;
-  return { action: actionFor(permission, args), resource };
-}
 
 /**
  * The one authorization checker of every query, mutation and subscription (the graphql-ws

@@ -17,7 +17,7 @@ import type { NotificationService } from "../notifications/notification-service"
 import type { PipelineStore } from "../persistence/pipeline-store";
 import type { SecretStore } from "../persistence/secret-store";
 import type { SecretVault } from "../persistence/secret-vault";
-import type { RefusedReads } from "./refused-reads";
+import type { RefusedReads } from "../auth/refused-reads";
 
 /** What every resolver gets: who asks, and the services it may call. */
 export interface GraphQLContext {
@@ -33,7 +33,7 @@ export interface GraphQLContext {
   logs: LogReader;
   webhooks: WebhookStore;
   audit: AuditStore;
-  /** Refused queries and subscriptions, audited within a budget (graphql/refused-reads.ts). */
+  /** Refused queries and subscriptions, audited within a budget (auth/refused-reads.ts). */
   refusedReads: RefusedReads;
   identity: IdentityService;
   /** Accounts, roles and role sessions. */

@@ -24,7 +24,7 @@ export interface AuditEventRow {
   assumedRole?: string | null;
   /**
    * How many requests the row stands for: 1, or for refused queries and subscriptions (recorded
-   * within a budget, graphql/refused-reads.ts) the refusals of its window. Absent: 1.
+   * within a budget, auth/refused-reads.ts) the refusals of its window. Absent: 1.
    */
   occurrences?: number;
 }

@@ -6,7 +6,7 @@
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { REFUSALS_PER_MINUTE } from "../../src/graphql/audit";
-import { FOLDED_RESOURCES, REFUSED_READ_KEYS } from "../../src/graphql/refused-reads";
+import { FOLDED_RESOURCES, REFUSED_READ_KEYS } from "../../src/auth/refused-reads";
 import { CREATE, simplePipeline } from "../support/documents";
 import { dataOf, startTestServer, type TestServer } from "../support/server";
 
@@ -297,4 +297,39 @@ it("keeps at most REFUSED_READ_KEYS resources a window: past them, one row stand
     [FOLDED_RESOURCES],
   );
   expect(counts).toEqual({ foldedRows: 1, folded: extra, named: REFUSED_READ_KEYS });
+});
+
+it("counts refused HTTP reads the same way: one row per principal, route and resource per window", async () => {
+  const nobody = dataOf(
+    await t.gql(`mutation { createApiToken(principal: "user/nobody", description: "http") { secret } }`),
+  ).createApiToken.secret;
+  const base = t.url.replace(/\/graphql$/, "");
+  await t.server.refusedReads.flush();
+  for (let i = 0; i < 3; i++) {
+    const response = await fetch(`${base}/version`, { headers: { authorization: `Bearer ${nobody}` } });
+    expect(response.status).toBe(403);
+  }
+  expect((await fetch(`${base}/version`)).status).toBe(401);
+  expect(await t.server.refusedReads.flush()).toBe(2);
+  const rows = dataOf(await t.gql(REFUSED, { operation: "GET /version" })).auditEvents.nodes;
+  expect(rows).toEqual([
+    {
+      principal: "anonymous",
+      operation: "GET /version",
+      target: "srn:sluice:default:installation",
+      arguments: { action: "sluice:GetVersion", resource: "srn:sluice:default:installation" },
+      outcome: "UNAUTHENTICATED",
+      error: expect.stringMatching(/^A valid token is required/),
+      occurrences: 1,
+    },
+    {
+      principal: "user/nobody",
+      operation: "GET /version",
+      target: "srn:sluice:default:installation",
+      arguments: { action: "sluice:GetVersion", resource: "srn:sluice:default:installation" },
+      outcome: "FORBIDDEN",
+      error: expect.stringContaining("sluice:GetVersion"),
+      occurrences: 3,
+    },
+  ]);
 });

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from "typeorm";
 
 /**
- * Refused queries and subscriptions are audited within a budget (graphql/refused-reads.ts): one
+ * Refused queries and subscriptions are audited within a budget (auth/refused-reads.ts): one
  * row per principal, operation and resource per window, standing for every refusal of the window.
  * `occurrences` is how many; 1 for every other row.
  */
