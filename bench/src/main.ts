@@ -1,6 +1,7 @@
 import { runDispatch } from "./dispatch";
 import { log, machineFacts } from "./env";
 import { runLogs } from "./logs";
+import { runMetrics } from "./metrics";
 import { runFanout } from "./fanout";
 import { runPolicies } from "./policies";
 import { runNotifications } from "./notifications";
@@ -51,6 +52,15 @@ const SCENARIOS: Record<string, (quick: boolean) => Promise<BenchResult>> = {
       windowS: quick ? 3 : 10,
       concurrency: 8,
       pipelines: 8,
+    }),
+  metrics: (quick) =>
+    runMetrics({
+      rounds: quick ? 2 : 6,
+      warmupS: quick ? 1 : 3,
+      windowS: quick ? 3 : 10,
+      concurrency: 8,
+      pipelines: 8,
+      scrapeIntervalMs: 1000,
     }),
   logs: (quick) =>
     runLogs({ lines: quick ? 100_000 : 1_000_000, pageSize: 1000, reads: quick ? 50 : 500, otherLogs: 1 }),

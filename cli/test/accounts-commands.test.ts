@@ -2,6 +2,8 @@ import {
   ASSUME_ROLE_MUTATION,
   CREATE_ACCOUNT_MUTATION,
   CREATE_ROLE_MUTATION,
+  GET_ACCOUNT_RETENTION_QUERY,
+  PUT_ACCOUNT_RETENTION_MUTATION,
 } from "../src/commands/accounts";
 import { startFakeServer, type FakeGraphQLServer } from "./helpers/graphql-server";
 import { run } from "./helpers/run";
@@ -117,4 +119,43 @@ it("assume-role prints the credentials, or with --export a line setting SLUICE_T
     sessionName: "me",
     durationSeconds: 600,
   });
+});
+
+it("put-account-retention sends the figures given and null for those left out (inherit)", async () => {
+  const retention = {
+    account: "default",
+    executionDays: 30,
+    maxExecutions: null,
+    effectiveExecutionDays: 30,
+    effectiveMaxExecutions: 0,
+    updatedAt: "x",
+    updatedBy: "user/admin",
+  };
+  server.respondData({ putAccountRetention: retention });
+  expect(await sluice("put-account-retention", "--account", "default", "--execution-days", "30")).toEqual({
+    code: 0,
+    stdout: json({ retention }),
+    stderr: "",
+  });
+  expect(server.requests[0]!.body).toEqual({
+    query: PUT_ACCOUNT_RETENTION_MUTATION,
+    variables: { account: "default", executionDays: 30, maxExecutions: null },
+  });
+  server.respondData({ accountRetention: retention });
+  expect(await sluice("get-account-retention", "--account", "default")).toEqual({
+    code: 0,
+    stdout: json({ retention }),
+    stderr: "",
+  });
+  expect(server.requests[1]!.body).toEqual({
+    query: GET_ACCOUNT_RETENTION_QUERY,
+    variables: { account: "default" },
+  });
+});
+
+it("put-account-retention refuses a figure that is not a whole number, sending nothing", async () => {
+  const result = await sluice("put-account-retention", "--account", "default", "--max-executions", "1.5");
+  expect(result.code).not.toBe(0);
+  expect(result.stderr).toMatch(/--max-executions 1.5: a whole number/);
+  expect(server.requests).toHaveLength(0);
 });

@@ -60,6 +60,7 @@ import { DEFAULT_POOL, isTransientNatsError } from "@sluice/protocol";
 import { OPERATION_RECORD, operationPlugin, type OperationContext } from "./metrics/graphql-plugin";
 import { ServerMetrics } from "./metrics/server-metrics";
 import { graphqlSpans } from "./telemetry/graphql-spans";
+import { RefusedReads } from "./auth/refused-reads";
 import { AgentGateway } from "./messaging/agent-gateway";
 import { EventFanout } from "./messaging/event-fanout";
 import { LogReader } from "./messaging/log-reader";
@@ -73,6 +74,7 @@ import { OutboxRelay } from "./messaging/outbox-relay";
 import { ResultsConsumer } from "./messaging/results-consumer";
 import { ResultsProgress } from "./messaging/results-progress";
 import { RetentionJob } from "./messaging/retention";
+import { RetentionStore } from "./persistence/retention-store";
 import { AgentStore } from "./persistence/agent-store";
 import { AuditStore } from "./persistence/audit-store";
 import { installationIdOf } from "./persistence/installation";
@@ -97,6 +99,11 @@ export interface SluiceServer {
   engine: ExecutionEngine;
   /** The retention job (SLUICE_RETENTION_*); `runOnce()` runs a round now. */
   retention: RetentionJob;
+  /**
+   * Refused queries and subscriptions counted for the audit log; `flush()` writes the window's
+   * rows now (the periodic flush and the shutdown call it too).
+   */
+  refusedReads: RefusedReads;
   /** Resolves once the JetStream streams, the results consumer and the event fan-out run. */
   messagingReady: Promise<void>;
   /** Why NATS could not be reached the last time it was tried; null once connected. */
@@ -218,7 +225,8 @@ export async function startServer({
     subscriptions: () => 0,
     webSockets: () => 0,
   };
-  const metrics = new ServerMetrics(metricSources);
+  // SLUICE_METRICS=0: nothing is collected (no registry, no timers, no event-loop monitor).
+  const metrics = config.metrics ? new ServerMetrics(metricSources) : null;
   const relay = new OutboxRelay(db, nats, config.natsPrefix, logger, signer);
   const events = new EventFanout(nats, config.natsPrefix, logger);
   const notificationStore = new NotificationStore(db, vault);
@@ -245,7 +253,7 @@ export async function startServer({
         else relay.kick();
         notifier.kick();
       },
-      decided: (decision) => metrics.decided(decision),
+      decided: metrics ? (decision) => metrics.decided(decision) : undefined,
     },
     logger,
   );
@@ -269,7 +277,10 @@ export async function startServer({
   connections.start();
   const identity = new IdentityService(identityStore, authenticator, connections);
   const accountStore = new AccountStore(db);
-  const accounts = new AccountService(accountStore, identity);
+  const accounts = new AccountService(accountStore, identity, {
+    store: new RetentionStore(db),
+    installation: config.retention,
+  });
   const passwords = new PasswordSignIn(new PasswordStore(db), identityStore, authenticator, connections, {
     sessionTtlMs: config.sessionTtlMs,
   });
@@ -286,7 +297,13 @@ export async function startServer({
       })
     : null;
   oidcSignIn?.warmUp();
-  const routeAuth = { authenticator, lookups: resourceLookups(engine, identityStore, accountStore) };
+  // Refused queries, subscriptions and HTTP reads, counted for the audit log (within a budget).
+  const refusedReads = new RefusedReads(new AuditStore(db), config.refusalWindowMs, logger);
+  const routeAuth = {
+    authenticator,
+    lookups: resourceLookups(engine, identityStore, accountStore),
+    refusedReads,
+  };
   const services = {
     definitions: new PipelineDefinitions(
       db,
@@ -306,6 +323,7 @@ export async function startServer({
     logs: new LogReader(nats, config.natsPrefix),
     webhooks: new WebhookStore(db, vault),
     audit: new AuditStore(db),
+    refusedReads,
     identity,
     accounts,
     passwords,
@@ -336,7 +354,7 @@ export async function startServer({
     config.retentionIntervalMs,
     clock,
     logger,
-    (kind, count) => metrics.retentionDeleted.inc({ kind }, count),
+    (kind, count) => metrics?.retentionDeleted.inc({ kind }, count),
   );
   const poller = new SourcePoller(db, engine, logger);
   const scheduler = new Scheduler(db, engine, clock, logger);
@@ -354,6 +372,7 @@ export async function startServer({
   scheduler.start();
   notifier.start();
   retention.start();
+  services.refusedReads.start();
   // Streams, the results consumer and the event fan-out need NATS; they start once it answers.
   // Why JetStream could not be set up yet (a NATS cluster electing its leaders), for main.ts.
   let setUpProblem: string | null = null;
@@ -512,11 +531,11 @@ export async function startServer({
 
   app.use(requestLogging(logger, authenticator));
   app.use(securityHeaders());
-  app.use(httpMetrics(metrics));
+  if (metrics) app.use(httpMetrics(metrics));
   app.use(healthRoutes(db, nats, () => shuttingDown));
   app.use(artifactRoutes(routeAuth, engine, nats, config.natsPrefix, logger));
   app.use(webhookRoutes(db, engine, logger, vault));
-  app.use(metricsRoutes(routeAuth, metrics, { public: config.metricsPublic }, logger));
+  if (metrics) app.use(metricsRoutes(routeAuth, metrics, { public: config.metricsPublic }, logger));
   app.use(versionRoutes(routeAuth));
   app.use(natsCredentialRoutes(agents, natsAuth, services.audit, logger, signer));
   app.use(graphiqlRoutes());
@@ -587,6 +606,7 @@ export async function startServer({
     await poller.stop();
     await scheduler.stop();
     await retention.stop();
+    await services.refusedReads.stop();
     await results.stop();
     await notifier.stop();
     agentGateway.stop();
@@ -628,6 +648,7 @@ export async function startServer({
     db,
     engine,
     retention,
+    refusedReads: services.refusedReads,
     messagingReady,
     natsProblem: () => nats.lastError ?? setUpProblem,
     stop: stopAll,

@@ -119,9 +119,19 @@ describe("loadConfig", () => {
   it("reads the log format, the metrics settings, and refuses what it does not know", () => {
     expect(loadConfig({})).toMatchObject({
       logFormat: "json",
+      metrics: true,
       metricsPublic: false,
       metricsToken: undefined,
+      refusalWindowMs: 60_000,
     });
+    expect(loadConfig({ SLUICE_METRICS: "0", SLUICE_AUDIT_REFUSAL_WINDOW_SECONDS: "5" })).toMatchObject({
+      metrics: false,
+      refusalWindowMs: 5000,
+    });
+    expect(() => loadConfig({ SLUICE_METRICS: "off" })).toThrow(/SLUICE_METRICS="off" is invalid/);
+    expect(() => loadConfig({ SLUICE_AUDIT_REFUSAL_WINDOW_SECONDS: "0" })).toThrow(
+      /SLUICE_AUDIT_REFUSAL_WINDOW_SECONDS="0" is invalid/,
+    );
     expect(
       loadConfig({ LOG_FORMAT: "pretty", SLUICE_METRICS_PUBLIC: "1", SLUICE_METRICS_TOKEN: "x".repeat(16) }),
     ).toMatchObject({ logFormat: "pretty", metricsPublic: true, metricsToken: "x".repeat(16) });

@@ -171,6 +171,8 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.string().min(16, { message: "at least 16 characters" }).optional(),
   ),
+  /** 0: no metrics are collected and there is no /metrics (default 1: collected and served). */
+  SLUICE_METRICS: z.preprocess(emptyAsUndefined, z.enum(["0", "1", "true", "false"]).default("1")),
   /** 1: /metrics answers without a token (a network that only Prometheus reaches). */
   SLUICE_METRICS_PUBLIC: z.preprocess(emptyAsUndefined, z.enum(["0", "1", "true", "false"]).default("0")),
   SLUICE_OUTBOX_DIRECT: z.preprocess(emptyAsUndefined, z.enum(["0", "1", "true", "false"]).default("1")),
@@ -250,6 +252,11 @@ const envSchema = z.object({
   SLUICE_AUDIT_RETENTION_DAYS: days(365),
   /** Delivered or failed notification deliveries (with their attempts) are deleted after this many days; 0 keeps them. */
   SLUICE_NOTIFY_RETENTION_DAYS: days(30),
+  /**
+   * Refused queries and subscriptions: at most one audit row per principal, operation and resource
+   * per this many seconds, counting the refusals it stands for (auth/refused-reads.ts).
+   */
+  SLUICE_AUDIT_REFUSAL_WINDOW_SECONDS: positiveInt(60, "a positive number of seconds"),
   /** How often the retention job runs, in seconds. */
   SLUICE_RETENTION_INTERVAL_SECONDS: positiveInt(600, "a positive number of seconds"),
   SLUICE_HEARTBEAT_INTERVAL_SECONDS: positiveInt(5, "a whole number of seconds from 1 to 300").pipe(
@@ -298,6 +305,8 @@ export interface Config {
   adminToken: string | undefined;
   /** SLUICE_MASTER_KEY and SLUICE_MASTER_KEY_FILE (persistence/secret-vault.ts). */
   masterKey: { keys: string | undefined; file: string | undefined };
+  /** SLUICE_METRICS: collect metrics and serve /metrics (off: neither, and no cost). */
+  metrics: boolean;
   metricsToken: string | undefined;
   metricsPublic: boolean;
   maxPipelines: number;
@@ -317,6 +326,8 @@ export interface Config {
   notifications: NotificationSettings;
   retention: RetentionSettings;
   retentionIntervalMs: number;
+  /** SLUICE_AUDIT_REFUSAL_WINDOW_SECONDS in ms. */
+  refusalWindowMs: number;
   /**
    * SLUICE_OUTBOX_DIRECT (default on): publish what a commit wrote at once (engine/README.md).
    * Off: everything goes through the relay's advisory lock, one transaction per batch, in the
@@ -378,6 +389,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       keys: e.SLUICE_MASTER_KEY,
       file: e.SLUICE_MASTER_KEY_FILE ? path.resolve(e.SLUICE_MASTER_KEY_FILE) : undefined,
     },
+    metrics: e.SLUICE_METRICS === "1" || e.SLUICE_METRICS === "true",
     metricsToken: e.SLUICE_METRICS_TOKEN,
     metricsPublic: e.SLUICE_METRICS_PUBLIC === "1" || e.SLUICE_METRICS_PUBLIC === "true",
     outboxDirect: e.SLUICE_OUTBOX_DIRECT === "1" || e.SLUICE_OUTBOX_DIRECT === "true",
@@ -414,6 +426,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       notificationDays: e.SLUICE_NOTIFY_RETENTION_DAYS,
     },
     retentionIntervalMs: e.SLUICE_RETENTION_INTERVAL_SECONDS * 1000,
+    refusalWindowMs: e.SLUICE_AUDIT_REFUSAL_WINDOW_SECONDS * 1000,
     notifications: {
       dashboardUrl: (
         e.SLUICE_DASHBOARD_URL ??

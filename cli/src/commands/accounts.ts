@@ -1,6 +1,7 @@
 /**
  * Accounts and delegation (docs/policies.md): create-account, list-accounts, create-role,
- * list-roles, delete-role and assume-role. A role's policies are attached with attach-policy
+ * list-roles, delete-role and assume-role; an account's retention of its pipelines' executions,
+ * logs and artifacts (docs/backup.md): put-account-retention, get-account-retention. A role's policies are attached with attach-policy
  * (`--principal role/<name>`). assume-role prints short-lived credentials, or with `--export` a
  * shell line setting SLUICE_TOKEN (the token every command reads): `eval "$(sluice assume-role
  * --role-srn … --role-session-name … --export)"`.
@@ -20,6 +21,18 @@ export const LIST_ROLES_QUERY = `query{ roles{ ${ROLE_FIELDS} } }`;
 export const DELETE_ROLE_MUTATION = "mutation($name:String!){ deleteRole(name:$name) }";
 export const ASSUME_ROLE_MUTATION =
   "mutation($role:String!,$sessionName:String!,$durationSeconds:Int){ assumeRole(role:$role,sessionName:$sessionName,durationSeconds:$durationSeconds){ secret tokenId expiresAt assumedRole{ srn account name sessionName expiresAt } } }";
+
+const RETENTION_FIELDS =
+  "account executionDays maxExecutions effectiveExecutionDays effectiveMaxExecutions updatedAt updatedBy";
+export const GET_ACCOUNT_RETENTION_QUERY = `query($account:String!){ accountRetention(account:$account){ ${RETENTION_FIELDS} } }`;
+export const PUT_ACCOUNT_RETENTION_MUTATION = `mutation($account:String!,$executionDays:Int,$maxExecutions:Int){ putAccountRetention(account:$account,executionDays:$executionDays,maxExecutions:$maxExecutions){ ${RETENTION_FIELDS} } }`;
+
+/** A whole number (0: no limit), or null when the option is absent (the installation's applies). */
+function wholeNumber(option: string, value: string | undefined): number | null {
+  if (value === undefined) return null;
+  if (!/^\d{1,9}$/.test(value)) throw new UsageError(`${option} ${value}: a whole number (0: no limit)`);
+  return Number(value);
+}
 
 function wholeSeconds(option: string, value: string | undefined): number | null {
   if (value === undefined) return null;
@@ -52,6 +65,38 @@ export function register(program: Command, context: ContextFactory): void {
       const ctx = context(command);
       const data = await ctx.request<{ accounts: unknown[] }>(LIST_ACCOUNTS_QUERY, {});
       ctx.print({ accounts: data.accounts });
+    });
+
+  program
+    .command("put-account-retention")
+    .description(
+      "Set how long an account's pipelines keep finished executions, logs and artifacts, and how many; a figure left out inherits the installation's, and a pipeline's own setting beats the account's. Prints { retention }.",
+    )
+    .requiredOption("--account <id>", "the account, e.g. default")
+    .option("--execution-days <days>", "finished executions older than this go (0: no age limit)")
+    .option("--max-executions <count>", "at most this many executions per pipeline (0: no limit)")
+    .action(async (_options: unknown, command: Command) => {
+      const ctx = context(command);
+      const o = command.opts<{ account: string; executionDays?: string; maxExecutions?: string }>();
+      const data = await ctx.request<{ putAccountRetention: unknown }>(PUT_ACCOUNT_RETENTION_MUTATION, {
+        account: o.account,
+        executionDays: wholeNumber("--execution-days", o.executionDays),
+        maxExecutions: wholeNumber("--max-executions", o.maxExecutions),
+      });
+      ctx.print({ retention: data.putAccountRetention });
+    });
+
+  program
+    .command("get-account-retention")
+    .description(
+      "An account's retention setting and what applies to its pipelines without one of their own. Prints { retention }.",
+    )
+    .requiredOption("--account <id>", "the account, e.g. default")
+    .action(async (_options: unknown, command: Command) => {
+      const ctx = context(command);
+      const { account } = command.opts<{ account: string }>();
+      const data = await ctx.request<{ accountRetention: unknown }>(GET_ACCOUNT_RETENTION_QUERY, { account });
+      ctx.print({ retention: data.accountRetention });
     });
 
   program

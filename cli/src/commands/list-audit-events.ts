@@ -3,7 +3,7 @@ import type { ContextFactory } from "../context";
 import { addPaginationOptions, listOutput, paginate, type Page, type PaginationOptions } from "../pagination";
 
 export const LIST_AUDIT_EVENTS_QUERY =
-  "query($first:Int!,$after:String,$pipelineName:String,$principal:String,$operation:String){ auditEvents(first:$first, after:$after, pipelineName:$pipelineName, principal:$principal, operation:$operation){ nodes{ id at principal operation target pipelineName outcome error requestId arguments } pageInfo{ hasNextPage endCursor } } }";
+  "query($first:Int!,$after:String,$pipelineName:String,$principal:String,$operation:String){ auditEvents(first:$first, after:$after, pipelineName:$pipelineName, principal:$principal, operation:$operation){ nodes{ id at principal operation target pipelineName outcome error requestId arguments occurrences } pageInfo{ hasNextPage endCursor } } }";
 /** The largest page the API serves. */
 export const AUDIT_PAGE_SIZE = 100;
 

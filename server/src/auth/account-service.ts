@@ -2,6 +2,7 @@ import { DomainError } from "../domain/errors";
 import { ACCOUNT_PATTERN, ROLE_SRN, validateTrustPolicy } from "../domain/policy";
 import type { AccountRow, AccountStore, RoleRow, RoleSessionToken } from "../persistence/account-store";
 import type { TokenOwnerKind } from "../persistence/identity-store";
+import type { AccountRetentionRow, RetentionSettings, RetentionStore } from "../persistence/retention-store";
 import { IDENTITY_NAME, type IdentityService } from "./identity-service";
 import { actingAccount, homeAccount, type Principal } from "./principal";
 
@@ -26,6 +27,32 @@ function checkDescription(path: string, value: string | null): void {
   }
 }
 
+/** Largest retention figures accepted (100 years; a million executions per pipeline). */
+export const MAX_RETENTION_DAYS = 36_500;
+export const MAX_RETENTION_EXECUTIONS = 1_000_000;
+
+/** An account's retention: its own setting (null fields inherit) and what applies. */
+export interface AccountRetention {
+  account: string;
+  executionDays: number | null;
+  maxExecutions: number | null;
+  effectiveExecutionDays: number;
+  effectiveMaxExecutions: number;
+  updatedAt: Date | null;
+  updatedBy: string | null;
+}
+
+function noAccount(account: string): DomainError {
+  return new DomainError("NOT_FOUND", `No account ${JSON.stringify(account.slice(0, 80))} exists.`);
+}
+
+/** A whole number from 0 to `max` (0: no limit), or null (inherit). */
+function checkCount(path: string, value: number | null, max: number): void {
+  if (value !== null && (!Number.isInteger(value) || value < 0 || value > max)) {
+    throw badInput(path, `${path} must be a whole number from 0 (no limit) to ${max}, or null to inherit.`);
+  }
+}
+
 export interface AssumedRoleCredentials extends RoleSessionToken {
   role: RoleRow;
   sessionName: string;
@@ -41,7 +68,44 @@ export class AccountService {
   constructor(
     private readonly store: AccountStore,
     private readonly identity: IdentityService,
+    private readonly retention: { store: RetentionStore; installation: RetentionSettings },
   ) {}
+
+  /**
+   * An account's retention of its pipelines' finished executions, logs and artifacts
+   * (docs/backup.md, "Retention"): its own setting, and what applies to a pipeline without one of
+   * its own (a pipeline's SLUICE_RETENTION_PIPELINES entry beats the account's setting, which beats
+   * the installation's).
+   */
+  async accountRetention(account: string): Promise<AccountRetention> {
+    if (!(await this.store.accountExists(account))) throw noAccount(account);
+    return this.retentionOf(account, await this.retention.store.accountRetention(account));
+  }
+
+  /** Sets an account's retention; a null field inherits the installation's. Audited. */
+  async putAccountRetention(
+    account: string,
+    setting: { executionDays: number | null; maxExecutions: number | null },
+    by: Principal,
+  ): Promise<AccountRetention> {
+    checkCount("executionDays", setting.executionDays, MAX_RETENTION_DAYS);
+    checkCount("maxExecutions", setting.maxExecutions, MAX_RETENTION_EXECUTIONS);
+    const row = await this.retention.store.putAccountRetention(account, setting, by.id);
+    return this.retentionOf(account, row);
+  }
+
+  private retentionOf(account: string, row: AccountRetentionRow | null): AccountRetention {
+    const installation = this.retention.installation;
+    return {
+      account,
+      executionDays: row?.executionDays ?? null,
+      maxExecutions: row?.maxExecutions ?? null,
+      effectiveExecutionDays: row?.executionDays ?? installation.executionDays,
+      effectiveMaxExecutions: row?.maxExecutions ?? installation.maxExecutions,
+      updatedAt: row?.updatedAt ?? null,
+      updatedBy: row?.updatedBy ?? null,
+    };
+  }
 
   async createAccount(id: string, description: string | null, by: Principal): Promise<AccountRow> {
     if (!ACCOUNT_PATTERN.test(id)) {

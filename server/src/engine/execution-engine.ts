@@ -38,7 +38,7 @@ import {
 } from "../persistence/execution-store";
 import { PipelineStore } from "../persistence/pipeline-store";
 import type { Logger } from "../logger";
-import { inSpan } from "../telemetry/tracing";
+import { currentTraceContext, inSpan, type StoredTraceContext } from "../telemetry/tracing";
 import type { LeaseTokens } from "./lease-tokens";
 import type { Clock } from "./clock";
 import { Runtimes } from "./runtimes";
@@ -532,10 +532,15 @@ export class ExecutionEngine {
     const events: Array<{ executionId: string; sequence: number; event: unknown }> = [];
     // One effect per timer key, the last one: a later cancel undoes an earlier schedule and back.
     const timers = new Map<string, { dueAt: Date; agentId: string | null } | null>();
+    // This transaction's trace context goes with its jobs: the relay loop, when it is the one that
+    // publishes them, puts it in their headers as the direct path does (docs/tracing.md).
+    const trace: StoredTraceContext | null = effects.some((e) => e.type === "Dispatch")
+      ? currentTraceContext()
+      : null;
     for (const effect of effects) {
       switch (effect.type) {
         case "Dispatch":
-          messages.push(this.jobMessage(effect, runtime, now));
+          messages.push({ ...this.jobMessage(effect, runtime, now), ...(trace ?? {}) });
           break;
         case "Cancel": {
           const payload = { jobId: effect.actionExecutionId, attempt: effect.attempt, reason: effect.reason };

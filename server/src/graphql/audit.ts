@@ -4,6 +4,7 @@ import { DomainError } from "../domain/errors";
 import { PendingAudit, type NewAuditEvent } from "../persistence/audit-store";
 import { actingAccount, DEFAULT_ACCOUNT, homeAccount } from "../auth/principal";
 import { ROLE_SRN } from "../domain/policy";
+import type { RefusedAccess } from "../auth/refused-reads";
 import { taggablePipeline } from "../domain/pipeline/tags";
 import type { GraphQLContext } from "./context";
 import { isUnavailable, isUnstorableText } from "./errors";
@@ -91,14 +92,15 @@ function outcomeOf(error: unknown): string {
   return typeof code === "string" ? code : "INTERNAL_SERVER_ERROR";
 }
 
-/** The audit row of a mutation: who asked, what, about which pipeline and target. */
-async function auditEvent(
+/** An audit row: who asked (and in which account, as which role), what, and how it went. */
+function eventOf(
   context: GraphQLContext,
   operation: string,
   args: Record<string, unknown>,
   outcome: string,
   error: string | null,
-): Promise<NewAuditEvent> {
+  pipelineName: string | null,
+): NewAuditEvent {
   const p = context.principal;
   // assumeRole is about the role's account: its log shows who assumed (or tried to) its roles.
   const role = operation === "assumeRole" && typeof args.role === "string" ? ROLE_SRN.exec(args.role) : null;
@@ -108,13 +110,25 @@ async function auditEvent(
     principalAccount: p ? homeAccount(p) : DEFAULT_ACCOUNT,
     assumedRole: p?.assumedRole ? `${p.assumedRole.srn} (session ${p.assumedRole.sessionName})` : null,
     operation,
-    pipelineName: pipelineOf(args) ?? (await pipelineOfTarget(context, args)),
+    pipelineName,
     target: targetOf(args),
     arguments: auditArguments(args) as Record<string, unknown>,
     outcome,
     error,
     requestId: context.requestId,
   };
+}
+
+/** The audit row of a mutation: who asked, what, about which pipeline and target. */
+async function auditEvent(
+  context: GraphQLContext,
+  operation: string,
+  args: Record<string, unknown>,
+  outcome: string,
+  error: string | null,
+): Promise<NewAuditEvent> {
+  const pipelineName = pipelineOf(args) ?? (await pipelineOfTarget(context, args));
+  return eventOf(context, operation, args, outcome, error, pipelineName);
 }
 
 /** Writes a row for a mutation that changed nothing; one that cannot be written goes to the server's log. */
@@ -202,14 +216,32 @@ class RefusalBudget {
 
 const refusals = new RefusalBudget();
 
-/** Records a mutation refused before it ran (UNAUTHENTICATED, FORBIDDEN), within the budget. */
+/**
+ * Records an operation refused before it ran (UNAUTHENTICATED, FORBIDDEN…), within a budget: a
+ * mutation as a row of its own (at most REFUSALS_PER_MINUTE a minute), a query, a subscription or a
+ * guarded field (`Pipeline.state`) counted in the window's row for its principal, operation and
+ * resource (auth/refused-reads.ts), named `Query.<field>`, `Subscription.<field>` or
+ * `<Type>.<field>`, with the action and resource in its arguments.
+ */
 export async function auditRefusal(
   context: GraphQLContext,
   info: GraphQLResolveInfo,
   args: Record<string, unknown>,
   outcome: "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "BAD_USER_INPUT",
   message: string,
+  access: RefusedAccess,
 ): Promise<void> {
-  if (info.parentType.name !== "Mutation" || !refusals.take(context)) return;
+  if (info.parentType.name !== "Mutation") {
+    context.refusedReads.refusedBy(context.principal, {
+      operation: `${info.parentType.name}.${info.fieldName}`,
+      outcome,
+      message,
+      access,
+      pipelineName: pipelineOf(args),
+      requestId: context.requestId,
+    });
+    return;
+  }
+  if (!refusals.take(context)) return;
   await recordUnchanged(context, await auditEvent(context, info.fieldName, args, outcome, message));
 }

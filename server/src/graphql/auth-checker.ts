@@ -1,6 +1,7 @@
 import { isNonNullType } from "graphql";
 import type { AuthChecker } from "type-graphql";
 import { authorize } from "../auth/authorization";
+import { refusedAccess } from "../auth/refused-reads";
 import { DomainError } from "../domain/errors";
 import {
   fieldPermissions,
@@ -24,27 +25,25 @@ const PUBLIC = new Set(PUBLIC_OPERATIONS);
  * A field without an entry there is refused: nothing escapes the checker by omission. It throws
  * its refusals (the schema's authMode is "null": `false` is kept for the one answer that is null).
  */
-export const authChecker: AuthChecker<GraphQLContext> = async ({ root, context, info, args }) => {
+export const authChecker: AuthChecker<GraphQLContext> = async ({ root: source, context, info, args }) => {
   const key = `${info.parentType.name}.${info.fieldName}`;
   // signIn: open to anyone (operations.ts, `public`); it refuses bad credentials itself, audited.
   if (PUBLIC.has(key)) return true;
+  // A nested field (`Pipeline.state`) is decided on its parent object.
+  const permissionArgs = ROOTS.has(info.parentType.name) ? args : (source as Record<string, unknown>);
+  const permission = permissions[key];
   if (!context.principal) {
     const message = "A valid API token is required: send it as `Authorization: Bearer <token>`.";
-    // Every denied mutation is in the audit log (within a budget: audit.ts).
-    await auditRefusal(context, info, args, "UNAUTHENTICATED", message);
+    // Every denied operation is in the audit log (within a budget: audit.ts, refused-reads.ts).
+    const access = await refusedAccess(permission, permissionArgs, null);
+    await auditRefusal(context, info, permissionArgs, "UNAUTHENTICATED", message, access);
     throw new DomainError("UNAUTHENTICATED", message);
   }
   // node / nodes: any caller may ask; the resolver decides each node (auth/authorization.ts
   // mayReadNode, the same authorize() below) and answers null for one it may not read.
   if (Object.hasOwn(nodeOperations, key)) return true;
-  const permission = permissions[key];
   const result = permission
-    ? await authorize(
-        context.principal,
-        permission,
-        ROOTS.has(info.parentType.name) ? args : (root as Record<string, unknown>),
-        context.lookups,
-      )
+    ? await authorize(context.principal, permission, permissionArgs, context.lookups)
     : ({ ok: false, code: "FORBIDDEN", message: `${key} has no permission declared.` } as const);
   if (result.ok) return true;
   // A query that answers null for an unknown id (pipelineExecution) answers null for one the
@@ -52,6 +51,7 @@ export const authChecker: AuthChecker<GraphQLContext> = async ({ root, context, 
   if (result.code === "NOT_FOUND" && info.parentType.name === "Query" && !isNonNullType(info.returnType)) {
     return false;
   }
-  await auditRefusal(context, info, args, result.code, result.message);
+  const access = await refusedAccess(permission, permissionArgs, context.principal);
+  await auditRefusal(context, info, permissionArgs, result.code, result.message, access);
   throw new DomainError(result.code, result.message);
 };

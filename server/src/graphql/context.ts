@@ -17,6 +17,7 @@ import type { NotificationService } from "../notifications/notification-service"
 import type { PipelineStore } from "../persistence/pipeline-store";
 import type { SecretStore } from "../persistence/secret-store";
 import type { SecretVault } from "../persistence/secret-vault";
+import type { RefusedReads } from "../auth/refused-reads";
 
 /** What every resolver gets: who asks, and the services it may call. */
 export interface GraphQLContext {
@@ -32,6 +33,8 @@ export interface GraphQLContext {
   logs: LogReader;
   webhooks: WebhookStore;
   audit: AuditStore;
+  /** Refused queries and subscriptions, audited within a budget (auth/refused-reads.ts). */
+  refusedReads: RefusedReads;
   identity: IdentityService;
   /** Accounts, roles and role sessions. */
   accounts: AccountService;
@@ -62,6 +65,7 @@ export type ContextServices = Pick<
   | "logs"
   | "webhooks"
   | "audit"
+  | "refusedReads"
   | "identity"
   | "accounts"
   | "passwords"

@@ -2,6 +2,7 @@ import type { Request, RequestHandler } from "express";
 import type { Authenticator } from "../auth/authenticate";
 import { authorize } from "../auth/authorization";
 import { agentPrincipal, DEFAULT_ACCOUNT, type Principal } from "../auth/principal";
+import { refusedAccess, type RefusedReads } from "../auth/refused-reads";
 import { formatSrn, routePermissions, type ResourceLookups } from "../domain/policy";
 import type { AgentStore } from "../persistence/agent-store";
 
@@ -9,6 +10,8 @@ import type { AgentStore } from "../persistence/agent-store";
 export interface RouteAuthorization {
   authenticator: Authenticator;
   lookups: ResourceLookups;
+  /** Where refusals are counted for the audit log (within a budget: auth/refused-reads.ts). */
+  refusedReads?: RefusedReads;
 }
 
 export type RouteKey = keyof typeof routePermissions;
@@ -21,7 +24,8 @@ const STATUS = { FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400 } as const;
  * action, and its resource from the path's parameters): 401 without a valid token, 403 naming the
  * action and resource denied, 404 for an execution the caller may not know of. `anonymous` lets
  * every request through (a route the operator made public, e.g. SLUICE_METRICS_PUBLIC). The
- * principal is left in `res.locals.principal`.
+ * principal is left in `res.locals.principal`. A refusal is counted for the audit log as a refused
+ * query is: one row per principal, route and resource per window (auth/refused-reads.ts).
  */
 export function requirePermission(
   auth: RouteAuthorization,
@@ -32,14 +36,27 @@ export function requirePermission(
     if (anonymous) return next();
     void (async () => {
       const principal = await auth.authenticator.authenticate(req.headers.authorization);
+      const refused = async (outcome: string, message: string) => {
+        if (!auth.refusedReads) return;
+        const requestId = res.getHeader("x-request-id");
+        auth.refusedReads.refusedBy(principal, {
+          operation: route,
+          outcome,
+          message,
+          access: await refusedAccess(routePermissions[route], paramsOf(req), principal),
+          pipelineName: null,
+          requestId: typeof requestId === "string" ? requestId : null,
+        });
+      };
       if (principal === null) {
-        res
-          .status(401)
-          .json({ error: "A valid token is required: send it as `Authorization: Bearer <token>`." });
+        const message = "A valid token is required: send it as `Authorization: Bearer <token>`.";
+        await refused("UNAUTHENTICATED", message);
+        res.status(401).json({ error: message });
         return;
       }
       const result = await authorize(principal, routePermissions[route], paramsOf(req), auth.lookups);
       if (!result.ok) {
+        await refused(result.code, result.message);
         res.status(STATUS[result.code]).json({ error: result.message, code: result.code });
         return;
       }

@@ -12,7 +12,8 @@ export interface MetricsRouteOptions {
  * `GET /metrics` in Prometheus' text format. Scraping needs a token allowed sluice:GetMetrics (the
  * admin token, or SLUICE_METRICS_TOKEN which allows nothing else) through the same authenticator
  * and permission check as the GraphQL API, unless SLUICE_METRICS_PUBLIC is set. Like every read
- * (queries, artifact downloads) a scrape is not an audit event: the audit log holds changes.
+ * (queries, artifact downloads) a scrape is not an audit event; a refused one is counted in the
+ * audit log within a budget, as a refused query is (auth/refused-reads.ts).
  */
 export function metricsRoutes(
   auth: RouteAuthorization,

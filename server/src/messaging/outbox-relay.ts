@@ -6,7 +6,16 @@ import type { Logger } from "../logger";
 import type { OutboxRow } from "../persistence/execution-store";
 import type { MessageSigner } from "./message-signer";
 import type { NatsLink } from "./nats";
-import { context, injectTraceHeaders, SpanKind, SpanStatusCode, trace, tracer } from "../telemetry/tracing";
+import {
+  context,
+  injectTraceHeaders,
+  SpanKind,
+  SpanStatusCode,
+  storedTraceContext,
+  trace,
+  tracer,
+  type Span,
+} from "../telemetry/tracing";
 
 /**
  * The transaction-level advisory lock a relay holds while it relays a batch. One relay at a time
@@ -117,7 +126,7 @@ export class OutboxRelay {
       return;
     }
     // A span for the publish, child of the engine transaction that wrote the rows; a job's message
-    // carries its trace context (a row the polling relay sends later carries none).
+    // carries its trace context (the relay loop carries the one stored with the row: publish()).
     const span = tracer.startSpan("outbox publish", {
       kind: SpanKind.PRODUCER,
       attributes: { "messaging.system": "nats", "messaging.batch.message_count": rows.length },
@@ -146,9 +155,15 @@ export class OutboxRelay {
     this.sending.add(sent);
   }
 
-  /** Publishes rows in order; resolves when NATS stored every stream message. */
-  private async publish(nc: NatsConnection, rows: OutboxRow[]): Promise<void> {
+  /**
+   * Publishes rows in order; resolves when NATS stored every stream message. A job's headers carry
+   * the trace context: on the direct path the active one (sendCommitted's span), from the relay
+   * loop (`relayed`) that of the transaction that wrote it, stored with its row, under a span of
+   * its own for the publish.
+   */
+  private async publish(nc: NatsConnection, rows: OutboxRow[], relayed = false): Promise<void> {
     const js = jetstream(nc);
+    const spans: Span[] = [];
     // Cancels to one agent's own subject go over core NATS (no stream holds them): at most once,
     // backed by the durable cancel subject the agent reads with every job heartbeat. Jobs and
     // cancels are signed (signed at publishing, so a row relayed late is still fresh).
@@ -158,12 +173,36 @@ export class OutboxRelay {
       const signed = kind === "job" || kind === "cancel" || kind === "agentCancel";
       const headers = signed ? this.signer.headers(row.subject, row.msgId, body) : undefined;
       // The trace context rides outside the signature (it covers subject, id, times and payload).
-      if (kind === "job" && headers) injectTraceHeaders(headers);
+      if (kind === "job" && headers && !relayed) injectTraceHeaders(headers);
+      if (kind === "job" && headers && relayed && row.traceparent) {
+        const parent = storedTraceContext({
+          traceparent: row.traceparent,
+          tracestate: row.tracestate ?? null,
+        });
+        const span = tracer.startSpan(
+          "outbox publish",
+          {
+            kind: SpanKind.PRODUCER,
+            attributes: { "messaging.system": "nats", "sluice.outbox.path": "relay" },
+          },
+          parent,
+        );
+        spans.push(span);
+        injectTraceHeaders(headers, trace.setSpan(parent, span));
+      }
       return kind === "agentCancel"
         ? nc.publish(row.subject, body, { headers })
         : js.publish(row.subject, body, { msgID: row.msgId, ...(headers ? { headers } : {}) });
     });
-    await Promise.all(acks);
+    try {
+      await Promise.all(acks);
+    } catch (error) {
+      for (const span of spans)
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.name ?? "Error" });
+      throw error;
+    } finally {
+      for (const span of spans) span.end();
+    }
   }
 
   /** Deletes published rows, those of concurrent commits together in one statement. */
@@ -244,7 +283,14 @@ export class OutboxRelay {
       // twice by two copies.
       const [taken]: Array<{
         locked: boolean;
-        rows: Array<{ id: string; msgId: string; subject: string; payload: unknown }> | null;
+        rows: Array<{
+          id: string;
+          msgId: string;
+          subject: string;
+          payload: unknown;
+          traceparent: string | null;
+          tracestate: string | null;
+        }> | null;
       }> = await m.query(
         `WITH lock AS (SELECT pg_try_advisory_xact_lock($1) AS ok),
               batch AS (
@@ -253,9 +299,10 @@ export class OutboxRelay {
                    WHERE (SELECT ok FROM lock) AND created_at <= now() - make_interval(secs => $3::float8 / 1000)
                      AND NOT (id = ANY($4::bigint[]))
                    ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
-                RETURNING id, msg_id, subject, payload)
+                RETURNING id, msg_id, subject, payload, traceparent, tracestate)
          SELECT (SELECT ok FROM lock) AS locked,
-                (SELECT json_agg(json_build_object('id', id, 'msgId', msg_id, 'subject', subject, 'payload', payload)
+                (SELECT json_agg(json_build_object('id', id, 'msgId', msg_id, 'subject', subject, 'payload', payload,
+                                                   'traceparent', traceparent, 'tracestate', tracestate)
                                  ORDER BY id) FROM batch) AS rows`,
         // Kicked for a commit (not catching up a backlog): what the direct path sends is its own.
         [
@@ -271,6 +318,7 @@ export class OutboxRelay {
       await this.publish(
         nc,
         rows.map((row) => ({ ...row, id: String(row.id) })),
+        true,
       );
       return rows.length;
     });

@@ -75,7 +75,7 @@ export class RetentionJob extends Periodic {
     try {
       const now = this.clock();
       for (const pipeline of await this.store.pipelinesWithHistory()) {
-        const policy = RetentionStore.policyOf(this.settings, pipeline.name);
+        const policy = RetentionStore.policyOf(this.settings, pipeline.name, pipeline.accountSetting);
         for (;;) {
           if (this.isStopped) break;
           const deleted = await this.store.deleteExpiredExecutions(pipeline.id, policy, now);

@@ -16,11 +16,14 @@ export const OPERATION_RECORD = Symbol("operationRecord");
 
 export type OperationContext = { [OPERATION_RECORD]?: OperationRecord };
 
-/** Times each operation by name, type and outcome, and fills the request's OperationRecord. */
-export function operationPlugin<T extends object>(metrics: ServerMetrics): ApolloServerPlugin<T> {
+/**
+ * Times each operation by name, type and outcome (unless metrics are off: null), and fills the
+ * request's OperationRecord (for its log line, metrics or not).
+ */
+export function operationPlugin<T extends object>(metrics: ServerMetrics | null): ApolloServerPlugin<T> {
   return {
     async requestDidStart({ contextValue }) {
-      const end = metrics.graphqlDuration.startTimer();
+      const end = metrics?.graphqlDuration.startTimer();
       return {
         async willSendResponse({ request, operation, errors, response }) {
           const bodyErrors = response.body.kind === "single" ? (response.body.singleResult.errors ?? []) : [];
@@ -35,11 +38,13 @@ export function operationPlugin<T extends object>(metrics: ServerMetrics): Apoll
           const principal = (contextValue as { principal?: { id?: unknown } | null }).principal?.id;
           if (typeof principal === "string") record.principal = principal;
           Object.assign((contextValue as OperationContext)[OPERATION_RECORD] ?? {}, record);
-          end({
-            operation: metrics.operationLabel(record.operation),
-            type: record.type,
-            outcome: record.outcome,
-          });
+          if (metrics && end) {
+            end({
+              operation: metrics.operationLabel(record.operation),
+              type: record.type,
+              outcome: record.outcome,
+            });
+          }
         },
       };
     },

@@ -22,6 +22,11 @@ export interface AuditEventRow {
   principalAccount?: string;
   /** In a role session: the role's SRN and the session name, `srn:sluice:<account>:role/<name> (session <s>)`. */
   assumedRole?: string | null;
+  /**
+   * How many requests the row stands for: 1, or for refused queries and subscriptions (recorded
+   * within a budget, auth/refused-reads.ts) the refusals of its window. Absent: 1.
+   */
+  occurrences?: number;
 }
 
 export type NewAuditEvent = Omit<AuditEventRow, "id" | "at">;
@@ -38,8 +43,8 @@ async function insertEvent(db: DataSource | EntityManager, event: NewAuditEvent)
   const e = storable(event);
   const [row]: Array<{ id: string }> = await db.query(
     `INSERT INTO audit_events (principal, operation, pipeline_name, target, arguments, outcome, error, request_id,
-                               account, principal_account, assumed_role)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id::text AS id`,
+                               account, principal_account, assumed_role, occurrences)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id::text AS id`,
     [
       e.principal,
       e.operation,
@@ -52,6 +57,7 @@ async function insertEvent(db: DataSource | EntityManager, event: NewAuditEvent)
       e.account ?? "default",
       e.principalAccount ?? "default",
       e.assumedRole ?? null,
+      e.occurrences ?? 1,
     ],
   );
   return row!.id;
@@ -189,7 +195,7 @@ export interface AuditFilter {
 
 const SELECT_AUDIT = `SELECT id::text AS id, at, principal, operation, pipeline_name AS "pipelineName", target, arguments,
        outcome, error, request_id AS "requestId", account, principal_account AS "principalAccount",
-       assumed_role AS "assumedRole"
+       assumed_role AS "assumedRole", occurrences
   FROM audit_events`;
 
 function auditWhere(filter: AuditFilter): { where: string[]; params: unknown[] } {

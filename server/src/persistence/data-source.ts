@@ -26,6 +26,9 @@ import { ApproverNotifications1767400000000 } from "./migrations/1767400000000-A
 import { Passwords1767200000000 } from "./migrations/1767200000000-Passwords";
 import { OidcSignIn1767500000000 } from "./migrations/1767500000000-OidcSignIn";
 import { PipelineTags1767600000000 } from "./migrations/1767600000000-PipelineTags";
+import { AccountRetention1767700000000 } from "./migrations/1767700000000-AccountRetention";
+import { OutboxTraceContext1767710000000 } from "./migrations/1767710000000-OutboxTraceContext";
+import { AuditOccurrences1767720000000 } from "./migrations/1767720000000-AuditOccurrences";
 import { ExecutionRecords1767900000000 } from "./migrations/1767900000000-ExecutionRecords";
 
 export const entities = [PipelineEntity, PipelineVersionEntity, CustomActionTypeEntity];
@@ -52,6 +55,9 @@ export const migrations = [
   Passwords1767200000000,
   OidcSignIn1767500000000,
   PipelineTags1767600000000,
+  AccountRetention1767700000000,
+  OutboxTraceContext1767710000000,
+  AuditOccurrences1767720000000,
   ExecutionRecords1767900000000,
 ];
 

@@ -7,6 +7,12 @@ export interface OutboxMessage {
   msgId: string;
   subject: string;
   payload: unknown;
+  /**
+   * The W3C trace context of the transaction that wrote a job (telemetry/tracing.ts), for the
+   * relay loop to send on in its headers; absent or null when tracing is off.
+   */
+  traceparent?: string | null;
+  tracestate?: string | null;
 }
 
 /** An outbox message as written: its row id orders it and deletes it once published. */
@@ -296,7 +302,8 @@ export class ExecutionStore {
        history AS (
          INSERT INTO execution_events (execution_id, sequence, event)
          SELECT * FROM unnest($19::uuid[], $20::int[], $21::jsonb[]) ON CONFLICT DO NOTHING)
-       INSERT INTO outbox (msg_id, subject, payload) SELECT * FROM unnest($22::text[], $23::text[], $24::jsonb[])
+       INSERT INTO outbox (msg_id, subject, payload, traceparent, tracestate)
+       SELECT * FROM unnest($22::text[], $23::text[], $24::jsonb[], $27::text[], $28::text[])
        RETURNING id, msg_id`,
       [
         decision.pipelineId,
@@ -325,6 +332,8 @@ export class ExecutionStore {
         messages.map((x) => JSON.stringify(x.payload)),
         forgotten,
         executions.map((e) => JSON.stringify(e.runtime)),
+        messages.map((x) => x.traceparent ?? null),
+        messages.map((x) => x.tracestate ?? null),
       ],
     );
     return withRowIds(messages, written);

@@ -1,5 +1,8 @@
 import type { DataSource, QueryRunner } from "typeorm";
 import { FINAL_EXECUTION_STATUSES } from "../domain/execution/types";
+import { DomainError } from "../domain/errors";
+import { DEFAULT_ACCOUNT } from "../domain/policy";
+import { auditedTransaction } from "./audit-store";
 import { queryReturning } from "./returning";
 import { REPLAY_WINDOW_SECONDS } from "./webhook-store";
 
@@ -9,8 +12,8 @@ export interface RetentionSettings {
   executionDays: number;
   /** At most this many executions per pipeline; the oldest finished ones go first. */
   maxExecutions: number;
-  /** Per pipeline name: exceptions to the two above. */
-  pipelines: Record<string, { days?: number; maxExecutions?: number }>;
+  /** Per pipeline name: exceptions to the two above and to its account's setting. */
+  pipelines: Record<string, RetentionPolicyPart>;
   auditDays: number;
   /** Delivered or given-up notification deliveries. */
   notificationDays: number;
@@ -25,6 +28,28 @@ export const EXECUTION_BATCH = 50;
 export const ROW_BATCH = 1000;
 
 const DAY_MS = 24 * 3600 * 1000;
+
+/** Part of a retention policy: a field left out is inherited from the level below. */
+export interface RetentionPolicyPart {
+  days?: number;
+  maxExecutions?: number;
+}
+
+/** The account all pipelines belong to today (pipelines are not yet placed in other accounts). */
+export const PIPELINES_ACCOUNT = DEFAULT_ACCOUNT;
+
+export interface AccountRetentionRow {
+  account: string;
+  /** null: the installation's SLUICE_RETENTION_DAYS. */
+  executionDays: number | null;
+  /** null: the installation's SLUICE_RETENTION_MAX_EXECUTIONS. */
+  maxExecutions: number | null;
+  updatedAt: Date;
+  updatedBy: string;
+}
+
+const ACCOUNT_RETENTION_COLUMNS = `account, execution_days AS "executionDays", max_executions AS "maxExecutions",
+  updated_at AS "updatedAt", updated_by AS "updatedBy"`;
 
 export interface PurgeRow {
   executionId: string;
@@ -67,28 +92,93 @@ export class RetentionStore {
     }
   }
 
-  /** Pipelines that have finished executions, with their names (overrides are by name). */
-  async pipelinesWithHistory(): Promise<Array<{ id: string; name: string }>> {
-    return this.db.query(
-      `SELECT p.id, p.name FROM pipelines p
+  /**
+   * Pipelines that have finished executions, with their names (pipeline settings are by name) and
+   * their account's retention setting, if it has one. Every pipeline lives in the default account
+   * for now (migration Accounts1767300000000).
+   */
+  async pipelinesWithHistory(): Promise<
+    Array<{ id: string; name: string; account: string; accountSetting: RetentionPolicyPart | null }>
+  > {
+    const rows: Array<{
+      id: string;
+      name: string;
+      account: string;
+      hasSetting: boolean;
+      days: number | null;
+      maxExecutions: number | null;
+    }> = await this.db.query(
+      `SELECT p.id, p.name, a.id AS account, r.account IS NOT NULL AS "hasSetting",
+              r.execution_days AS days, r.max_executions AS "maxExecutions"
+         FROM pipelines p
+         CROSS JOIN (SELECT $2::text AS id) a
+         LEFT JOIN account_retention r ON r.account = a.id
         WHERE EXISTS (SELECT 1 FROM pipeline_executions e WHERE e.pipeline_id = p.id AND e.status = ANY($1))
         ORDER BY p.name`,
-      [FINAL_EXECUTION_STATUSES],
+      [FINAL_EXECUTION_STATUSES, PIPELINES_ACCOUNT],
     );
+    return rows.map(({ hasSetting, days, maxExecutions, ...pipeline }) => ({
+      ...pipeline,
+      accountSetting: hasSetting
+        ? {
+            ...(days === null ? {} : { days }),
+            ...(maxExecutions === null ? {} : { maxExecutions }),
+          }
+        : null,
+    }));
   }
 
-  /** The policy of one pipeline: its override, else the installation's. */
+  /**
+   * The policy of one pipeline, field by field: its own setting (SLUICE_RETENTION_PIPELINES),
+   * else its account's (setAccountRetention), else the installation's (SLUICE_RETENTION_DAYS,
+   * SLUICE_RETENTION_MAX_EXECUTIONS).
+   */
   static policyOf(
     settings: RetentionSettings,
     pipelineName: string,
+    account: RetentionPolicyPart | null = null,
   ): { days: number; maxExecutions: number } {
     const own = Object.hasOwn(settings.pipelines, pipelineName)
       ? settings.pipelines[pipelineName]
       : undefined;
     return {
-      days: own?.days ?? settings.executionDays,
-      maxExecutions: own?.maxExecutions ?? settings.maxExecutions,
+      days: own?.days ?? account?.days ?? settings.executionDays,
+      maxExecutions: own?.maxExecutions ?? account?.maxExecutions ?? settings.maxExecutions,
     };
+  }
+
+  /** An account's own retention setting; null when it has none (it inherits the installation's). */
+  async accountRetention(account: string): Promise<AccountRetentionRow | null> {
+    const [row]: AccountRetentionRow[] = await this.db.query(
+      `SELECT ${ACCOUNT_RETENTION_COLUMNS} FROM account_retention WHERE account = $1`,
+      [account],
+    );
+    return row ?? null;
+  }
+
+  /**
+   * Sets an account's retention (a null field inherits the installation's), audited in the same
+   * transaction; NOT_FOUND, changing nothing, when the account does not exist.
+   */
+  async putAccountRetention(
+    account: string,
+    setting: { executionDays: number | null; maxExecutions: number | null },
+    by: string,
+  ): Promise<AccountRetentionRow> {
+    return auditedTransaction(this.db, async (m) => {
+      const [row] = await queryReturning<AccountRetentionRow>(
+        m,
+        `INSERT INTO account_retention (account, execution_days, max_executions, updated_by)
+         SELECT id, $2, $3, $4 FROM accounts WHERE id = $1
+         ON CONFLICT (account) DO UPDATE SET execution_days = EXCLUDED.execution_days,
+           max_executions = EXCLUDED.max_executions, updated_at = now(), updated_by = EXCLUDED.updated_by
+         RETURNING ${ACCOUNT_RETENTION_COLUMNS}`,
+        [account, setting.executionDays, setting.maxExecutions, by],
+      );
+      if (!row)
+        throw new DomainError("NOT_FOUND", `No account ${JSON.stringify(account.slice(0, 80))} exists.`);
+      return row;
+    });
   }
 
   /**

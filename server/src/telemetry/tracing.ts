@@ -1,6 +1,7 @@
 import {
   context,
   propagation,
+  ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -122,6 +123,32 @@ export function injectTraceHeaders(headers: HeaderCarrier, ctx: Context = contex
 /** The trace context that NATS headers carry (the active one when they carry none). */
 export function extractTraceHeaders(headers: HeaderCarrier | undefined): Context {
   return headers ? propagation.extract(context.active(), headers, headerGetter) : context.active();
+}
+
+/**
+ * A trace context as stored with an outbox row (persistence: `outbox.traceparent`,
+ * `outbox.tracestate`): the W3C Trace Context fields only, never baggage or anything else a
+ * propagator may write.
+ */
+export interface StoredTraceContext {
+  traceparent: string;
+  tracestate: string | null;
+}
+
+/** The active span's trace context to store, or null when there is none (tracing off). */
+export function currentTraceContext(ctx: Context = context.active()): StoredTraceContext | null {
+  const carrier: Record<string, string> = {};
+  propagation.inject(ctx, carrier);
+  const traceparent = carrier.traceparent;
+  if (!traceparent) return null;
+  return { traceparent, tracestate: carrier.tracestate || null };
+}
+
+/** The context a stored trace context names (a remote parent), for the spans that carry it on. */
+export function storedTraceContext(stored: StoredTraceContext): Context {
+  const carrier: Record<string, string> = { traceparent: stored.traceparent };
+  if (stored.tracestate) carrier.tracestate = stored.tracestate;
+  return propagation.extract(ROOT_CONTEXT, carrier);
 }
 
 export { context, SpanKind, SpanStatusCode, trace, type Context, type Span };

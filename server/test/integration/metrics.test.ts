@@ -146,3 +146,23 @@ describe("/metrics with SLUICE_METRICS_PUBLIC=1", () => {
     expect(await response.text()).toContain("sluice_agents");
   });
 });
+
+describe("/metrics with SLUICE_METRICS=0", () => {
+  let t: TestServer;
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it("collects nothing and serves no /metrics; the API works as before", async () => {
+    t = await startTestServer({ env: { SLUICE_METRICS: "0", SLUICE_METRICS_PUBLIC: "1" } });
+    const response = await fetch(t.url.replace(/\/graphql$/, "/metrics"), {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(response.status).toBe(404);
+    expect(await response.text()).not.toContain("sluice_");
+    dataOf(await t.gql(CREATE, { input: simplePipeline("unmetered") }));
+    expect(dataOf(await t.gql(`{ pipelines { nodes { name } } }`)).pipelines.nodes).toEqual([
+      { name: "unmetered" },
+    ]);
+  });
+});

@@ -5,15 +5,11 @@
  * execution stay; old audit events, finished notification deliveries and expired webhook replay
  * records go; a round that runs on two connections at once deletes everything once.
  */
-import { jetstreamManager } from "@nats-io/jetstream";
-import { Objm } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { natsNames, type JobMessage } from "@sluice/protocol";
-import { CREATE, shellBuild, sourceThen } from "../support/documents";
 import { writeLogChunk } from "../support/logs";
 import { connectNats } from "../support/nats";
+import { EXECUTION_STATUS as STATUS, retentionHelpers } from "../support/retention";
 import { ADMIN_TOKEN, dataOf, startTestServer, type TestServer } from "../support/server";
-import { eventually } from "../support/wait";
 import { GIT, SHELL, TestWorker } from "../support/worker";
 
 jest.setTimeout(120_000);
@@ -22,6 +18,7 @@ let t: TestServer;
 let nc: NatsConnection;
 let worker: TestWorker;
 let holdBuilds = false;
+let h: ReturnType<typeof retentionHelpers>;
 
 beforeAll(async () => {
   t = await startTestServer({
@@ -38,6 +35,7 @@ beforeAll(async () => {
   worker = await TestWorker.start(t.natsPrefix, [GIT, SHELL("Build")], (job) =>
     job.actionTypeId.category === "Build" && holdBuilds ? "hold" : { outcome: "Succeeded" },
   );
+  h = retentionHelpers(t, worker, nc);
 });
 afterAll(async () => {
   await worker?.stop();
@@ -45,81 +43,20 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const STATUS = `query ($id: ID!) { pipelineExecution(id: $id) { id status } }`;
-
-async function finished(id: string): Promise<void> {
-  await eventually(
-    async () => dataOf(await t.gql(STATUS, { id })).pipelineExecution.status === "Succeeded",
-    60_000,
-    `execution ${id} to succeed`,
-  );
-}
-
-async function runToEnd(pipelineName: string): Promise<string> {
-  const { id } = dataOf(
-    await t.gql(`mutation ($p: String!) { releaseChange(pipelineName: $p) { id } }`, { p: pipelineName }),
-  ).releaseChange;
-  await finished(id);
-  return id;
-}
-
-async function createPipeline(name: string): Promise<string> {
-  dataOf(
-    await t.gql(CREATE, {
-      input: sourceThen(name, {
-        name: "Build",
-        actions: [shellBuild("Compile", "make", { outputArtifacts: [{ name: "Out" }] })],
-      }),
-    }),
-  );
-  // Creating a pipeline starts its first execution.
-  const first = await eventually(async () => {
-    const rows: Array<{ id: string }> = await t.server.db.query(
-      `SELECT e.id FROM pipeline_executions e JOIN pipelines p ON p.id = e.pipeline_id WHERE p.name = $1`,
-      [name],
-    );
-    return rows[0]?.id;
-  });
-  await finished(first);
-  return first;
-}
-
-const jobsOf = (executionId: string): JobMessage[] =>
-  worker.jobs.filter((j) => j.executionId === executionId);
-
-async function logKept(job: JobMessage): Promise<boolean> {
-  const jsm = await jetstreamManager(nc);
-  const names = natsNames(t.natsPrefix);
-  try {
-    const message = await jsm.streams.getMessage(names.streams.logs, {
-      last_by_subj: names.subjects.log(job.jobId),
-    });
-    return message !== null;
-  } catch (error) {
-    if (/no message found/i.test((error as Error).message)) return false;
-    throw error;
-  }
-}
-
-async function objectsOf(executionId: string): Promise<string[]> {
-  const bucket = await new Objm(nc).open(natsNames(t.natsPrefix).artifactsBucket);
-  return (await bucket.list()).map((o) => o.name).filter((name) => name.startsWith(`${executionId}/`));
-}
-
 it("deletes by count and by age while an execution runs, keeping what it needs", async () => {
   // "rolling": four finished executions, each with a log and artifacts.
-  const rolling = [await createPipeline("rolling")];
-  for (let i = 0; i < 3; i++) rolling.push(await runToEnd("rolling"));
+  const rolling = [await h.createPipeline("rolling")];
+  for (let i = 0; i < 3; i++) rolling.push(await h.runToEnd("rolling"));
   // "aged": three finished executions, all older than its 30 days.
-  const aged = [await createPipeline("aged")];
-  for (let i = 0; i < 2; i++) aged.push(await runToEnd("aged"));
+  const aged = [await h.createPipeline("aged")];
+  for (let i = 0; i < 2; i++) aged.push(await h.runToEnd("aged"));
   let sequence = 0;
   for (const job of worker.jobs) await writeLogChunk(nc, t.natsPrefix, job, ++sequence, "stdout", "built\n");
   await t.server.db.query(
     `UPDATE pipeline_executions SET last_update_time = now() - interval '40 days' WHERE id = ANY($1)`,
     [aged],
   );
-  for (const id of [...rolling, ...aged]) expect(await objectsOf(id)).not.toHaveLength(0);
+  for (const id of [...rolling, ...aged]) expect(await h.objectsOf(id)).not.toHaveLength(0);
 
   // A rollback to the first execution runs (held by the worker) with that execution's artifacts.
   holdBuilds = true;
@@ -130,7 +67,7 @@ it("deletes by count and by age while an execution runs, keeping what it needs",
     ),
   ).rollbackStage.id as string;
   await worker.waitFor((jobs) => jobs.some((j) => j.executionId === rollback));
-  const held = jobsOf(rollback)[0]!;
+  const held = h.jobsOf(rollback)[0]!;
   expect(held.inputArtifacts.some((a) => a.objectKey.startsWith(`${rolling[0]}/`))).toBe(true);
 
   // Old audit events, finished deliveries and replay records beyond their windows.
@@ -180,21 +117,21 @@ it("deletes by count and by age while an execution runs, keeping what it needs",
   const kept = [rolling[0]!, rolling[3]!, rollback, aged[2]!];
   for (const id of gone) {
     expect(dataOf(await t.gql(STATUS, { id })).pipelineExecution).toBeNull();
-    expect(await objectsOf(id)).toEqual([]);
-    for (const job of jobsOf(id)) expect(await logKept(job)).toBe(false);
+    expect(await h.objectsOf(id)).toEqual([]);
+    for (const job of h.jobsOf(id)) expect(await h.logKept(job)).toBe(false);
     const events = await db.query(`SELECT 1 FROM execution_events WHERE execution_id = $1`, [id]);
     expect(events).toHaveLength(0);
   }
-  expect(total("logSubjects")).toBe(gone.flatMap(jobsOf).length);
+  expect(total("logSubjects")).toBe(gone.flatMap(h.jobsOf).length);
   expect(total("artifacts")).toBeGreaterThanOrEqual(gone.length * 2);
   // Kept: the rollback's source (its artifacts are the running job's inputs), the latest of each
   // pipeline, and what is younger or within the count.
   for (const id of kept) {
     expect(dataOf(await t.gql(STATUS, { id })).pipelineExecution.id).toBe(id);
-    for (const job of jobsOf(id).filter((j) => j.executionId !== rollback))
-      expect(await logKept(job)).toBe(true);
+    for (const job of h.jobsOf(id).filter((j) => j.executionId !== rollback))
+      expect(await h.logKept(job)).toBe(true);
   }
-  for (const id of [rolling[0]!, rolling[3]!, aged[2]!]) expect(await objectsOf(id)).not.toHaveLength(0);
+  for (const id of [rolling[0]!, rolling[3]!, aged[2]!]) expect(await h.objectsOf(id)).not.toHaveLength(0);
   expect(await db.query(`SELECT 1 FROM audit_events WHERE id = $1`, [oldAudit])).toHaveLength(0);
   expect(Number((await db.query(`SELECT count(*) AS n FROM audit_events`))[0].n)).toBeGreaterThanOrEqual(
     auditBefore - 1,
@@ -211,7 +148,7 @@ it("deletes by count and by age while an execution runs, keeping what it needs",
 
   // The running rollback finishes with its inputs intact.
   await worker.finish(held, { outcome: "Succeeded" });
-  await finished(rollback);
+  await h.finished(rollback);
 
   // What was deleted is counted in the metrics.
   const metrics = await fetch(t.url.replace(/\/graphql$/, "/metrics"), {

@@ -6,7 +6,9 @@
  * variable override. The spans of the GraphQL request, the engine transactions, the outbox
  * publishes, the agent's job and the server's handling of its accept and complete form one trace
  * with the right parents; neither the secret nor the variable's value is in anything the receiver
- * got. Without an endpoint the SDK is not loaded at all.
+ * got. Without an endpoint the SDK is not loaded at all. With SLUICE_OUTBOX_DIRECT=0 (every job
+ * published by the relay loop, from its outbox row) the run is still one trace: the relay loop
+ * sends on the trace context stored with each job's row.
  */
 import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
@@ -22,6 +24,7 @@ import {
   PROCESS_ADMIN_TOKEN,
   startSluiceProcess,
   type Installation,
+  type SluiceProcess,
 } from "../support/cluster";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { deleteStreams, NATS_URL } from "../support/nats";
@@ -130,6 +133,9 @@ let db: TestDatabase;
 let inst: Installation;
 let scratch: string;
 let agent: AgentProcess;
+/** The server of the test that set up the pipeline and its agent (the next one replaces it). */
+let first: SluiceProcess | null = null;
+let agentToken = "";
 
 beforeAll(async () => {
   receiver = await startReceiver();
@@ -164,6 +170,147 @@ const OTEL_ENV = () => ({
   // Batches leave every 200 ms rather than every 5 s: the test waits less.
   OTEL_BSP_SCHEDULE_DELAY: "200",
 });
+
+/**
+ * Releases "traced" on `server` (its agent online) with a variable override, and checks that the
+ * run is one trace: the GraphQL span, the engine transactions, each job's outbox publish (the
+ * direct path's, or with SLUICE_OUTBOX_DIRECT=0 the relay loop's), the agent's job and its steps,
+ * the server's handling of the accept and complete; and that nothing sent holds a secret.
+ */
+async function releaseAndCheckTrace(
+  server: SluiceProcess,
+  agentToken: string,
+  path: "direct" | "relay",
+): Promise<void> {
+  // The spans of this release only (an earlier test's are in the receiver too).
+  const since = receiver.spans.length;
+  const spans = () => receiver.spans.slice(since);
+  // A named operation with a variable override whose value must not reach any span.
+  const { releaseChange } = dataOf(
+    await server.gql(
+      `mutation ReleaseChange($p: String!, $v: [PipelineVariableOverride!]) {
+        releaseChange(pipelineName: $p, variables: $v) { id } }`,
+      { p: "traced", v: [{ name: "Env", value: VARIABLE_VALUE }] },
+    ),
+  );
+  const execution = await eventually(
+    async () => {
+      const { pipelineExecution } = dataOf(
+        await server.gql(
+          `query ($id: ID!) { pipelineExecution(id: $id) { status stages { actions { id name status summary } } } }`,
+          { id: releaseChange.id },
+        ),
+      );
+      return ["Succeeded", "Failed"].includes(pipelineExecution.status) ? pipelineExecution : undefined;
+    },
+    90_000,
+    "the execution finished",
+  );
+  // (The whole execution in the message when it did not succeed: each action's summary says why.)
+  expect(execution).toMatchObject({ status: "Succeeded" });
+  const unlockId: string = execution.stages[1].actions[0].id;
+
+  // The spans of the whole run, once the last ones (both agent jobs, which end after their
+  // complete, and the engine transaction the Unlock's complete caused) arrived.
+  const release = await eventually(
+    async () => spans().find((s) => s.name === "mutation ReleaseChange"),
+    30_000,
+    "the releaseChange span",
+  );
+  const trace = () => spans().filter((s) => s.traceId === release.traceId);
+  const byId = () => new Map(trace().map((s) => [s.spanId, s]));
+  const parentOf = (span: ReceivedSpan) => byId().get(span.parentSpanId);
+  await eventually(
+    async () =>
+      trace().filter((s) => s.name === "job received").length === 2 &&
+      trace().some(
+        (s) =>
+          s.name === "engine ActionCompleted" &&
+          parentOf(s)?.name === "results complete" &&
+          parentOf(s)?.attributes["sluice.job.id"] === unlockId,
+      ),
+    30_000,
+    `the Unlock's complete handled in the trace; received: ${JSON.stringify(spans().map((s) => s.name))}`,
+  );
+
+  // The GraphQL span: operation type and name, principal, outcome.
+  expect(release).toMatchObject({
+    service: "sluice-server",
+    parentSpanId: "",
+    attributes: expect.objectContaining({
+      "graphql.operation.type": "mutation",
+      "graphql.operation.name": "ReleaseChange",
+      "sluice.principal.id": expect.any(String),
+      "sluice.outcome": "ok",
+    }),
+  });
+  // Its engine transaction: the execution's start, its child.
+  const start = trace().find((s) => s.name === "engine StartExecution")!;
+  expect(start).toBeDefined();
+  expect(start.parentSpanId).toBe(release.spanId);
+  expect(start.attributes).toMatchObject({
+    "sluice.event.type": "StartExecution",
+    "sluice.pipeline.name": "traced",
+    "sluice.execution.id": releaseChange.id,
+  });
+
+  // Each agent job: a child of the outbox publish of the engine transaction that dispatched it.
+  const jobs = trace().filter((s) => s.name === "job received");
+  expect(jobs.map((j) => j.attributes["sluice.action.name"]).sort()).toEqual(["Checkout", "Unlock"]);
+  for (const job of jobs) {
+    expect(job.service).toBe("sluice-agent");
+    expect(job.attributes).toMatchObject({
+      "sluice.execution.id": releaseChange.id,
+      "sluice.pipeline.name": "traced",
+      "sluice.job.outcome": "Succeeded",
+    });
+    const publish = parentOf(job)!;
+    expect(publish?.name).toBe("outbox publish");
+    // From the relay loop: a publish span of its own, under the context stored with the row.
+    if (path === "relay") expect(publish.attributes["sluice.outbox.path"]).toBe("relay");
+    expect(parentOf(publish)?.name).toMatch(/^engine /);
+    // The agent's steps are the job's children.
+    const steps = trace()
+      .filter((s) => s.parentSpanId === job.spanId)
+      .map((s) => s.name);
+    expect(steps).toEqual(expect.arrayContaining(["job workspace", "job process run", "job complete"]));
+    // The server handled its accept and complete in the same trace, each causing a transaction.
+    const accepted = trace().find(
+      (s) => s.name === "results accept" && s.attributes["sluice.job.id"] === job.attributes["sluice.job.id"],
+    )!;
+    expect(parentOf(accepted)).toBe(job);
+    const completed = trace().find(
+      (s) =>
+        s.name === "results complete" && s.attributes["sluice.job.id"] === job.attributes["sluice.job.id"],
+    )!;
+    expect(parentOf(completed)?.name).toBe("job complete");
+    expect(parentOf(parentOf(completed)!)).toBe(job);
+    expect(trace().some((s) => s.name === "engine ActionStarted" && s.parentSpanId === accepted.spanId)).toBe(
+      true,
+    );
+  }
+  // The first job was dispatched by the start; the second by the first one's completion.
+  const checkout = jobs.find((j) => j.attributes["sluice.action.name"] === "Checkout")!;
+  const unlock = jobs.find((j) => j.attributes["sluice.action.name"] === "Unlock")!;
+  expect(parentOf(parentOf(checkout)!)).toBe(start);
+  expect(parentOf(parentOf(unlock)!)?.name).toBe("engine ActionCompleted");
+  expect(
+    trace().find((s) => s.parentSpanId === unlock.spanId && s.name === "job artifacts in"),
+  ).toBeDefined();
+
+  // Nothing received holds the secret, the variable's value or a token, in any encoding.
+  const everything = receiver.bodies.join("\n");
+  for (const value of [SECRET, VARIABLE_VALUE, agentToken, PROCESS_ADMIN_TOKEN])
+    for (const form of [value, Buffer.from(value).toString("base64"), Buffer.from(value).toString("hex")])
+      expect(everything.includes(form)).toBe(false);
+  // The values did go through the run: the job's log shows the variable (and hides the secret).
+  const { actionLog } = dataOf(
+    await server.gql(`query ($id: ID!) { actionLog(actionExecutionId: $id) { nodes { text } } }`, {
+      id: unlockId,
+    }),
+  );
+  expect(JSON.stringify(actionLog.nodes)).toContain(`deploying to ${VARIABLE_VALUE}`);
+}
 
 it("without an OTLP endpoint the server does not load the OpenTelemetry SDK", async () => {
   const server = await startSluiceProcess(inst);
@@ -285,128 +432,23 @@ it("one trace follows a release from the GraphQL request through the engine, NAT
     "the first execution finished",
   );
 
-  // A named operation with a variable override whose value must not reach any span.
-  const { releaseChange } = dataOf(
-    await server.gql(
-      `mutation ReleaseChange($p: String!, $v: [PipelineVariableOverride!]) {
-        releaseChange(pipelineName: $p, variables: $v) { id } }`,
-      { p: "traced", v: [{ name: "Env", value: VARIABLE_VALUE }] },
-    ),
-  );
-  const execution = await eventually(
-    async () => {
-      const { pipelineExecution } = dataOf(
-        await server.gql(
-          `query ($id: ID!) { pipelineExecution(id: $id) { status stages { actions { id name status summary } } } }`,
-          { id: releaseChange.id },
-        ),
-      );
-      return ["Succeeded", "Failed"].includes(pipelineExecution.status) ? pipelineExecution : undefined;
-    },
-    90_000,
-    "the execution finished",
-  );
-  // (The whole execution in the message when it did not succeed: each action's summary says why.)
-  expect(execution).toMatchObject({ status: "Succeeded" });
-  const unlockId: string = execution.stages[1].actions[0].id;
+  agentToken = createAgentToken.token;
+  first = server;
+  await releaseAndCheckTrace(server, agentToken, "direct");
+});
 
-  // The spans of the whole run, once the last ones (both agent jobs, which end after their
-  // complete, and the engine transaction the Unlock's complete caused) arrived.
-  const spans = receiver.spans;
-  const release = await eventually(
-    async () => spans.find((s) => s.name === "mutation ReleaseChange"),
-    30_000,
-    "the releaseChange span",
-  );
-  const trace = () => spans.filter((s) => s.traceId === release.traceId);
-  const byId = () => new Map(trace().map((s) => [s.spanId, s]));
-  const parentOf = (span: ReceivedSpan) => byId().get(span.parentSpanId);
-  await eventually(
-    async () =>
-      trace().filter((s) => s.name === "job received").length === 2 &&
-      trace().some(
-        (s) =>
-          s.name === "engine ActionCompleted" &&
-          parentOf(s)?.name === "results complete" &&
-          parentOf(s)?.attributes["sluice.job.id"] === unlockId,
-      ),
-    30_000,
-    `the Unlock's complete handled in the trace; received: ${JSON.stringify(spans.map((s) => s.name))}`,
-  );
-
-  // The GraphQL span: operation type and name, principal, outcome.
-  expect(release).toMatchObject({
-    service: "sluice-server",
-    parentSpanId: "",
-    attributes: expect.objectContaining({
-      "graphql.operation.type": "mutation",
-      "graphql.operation.name": "ReleaseChange",
-      "sluice.principal.id": expect.any(String),
-      "sluice.outcome": "ok",
-    }),
-  });
-  // Its engine transaction: the execution's start, its child.
-  const start = trace().find((s) => s.name === "engine StartExecution")!;
-  expect(start).toBeDefined();
-  expect(start.parentSpanId).toBe(release.spanId);
-  expect(start.attributes).toMatchObject({
-    "sluice.event.type": "StartExecution",
-    "sluice.pipeline.name": "traced",
-    "sluice.execution.id": releaseChange.id,
-  });
-
-  // Each agent job: a child of the outbox publish of the engine transaction that dispatched it.
-  const jobs = trace().filter((s) => s.name === "job received");
-  expect(jobs.map((j) => j.attributes["sluice.action.name"]).sort()).toEqual(["Checkout", "Unlock"]);
-  for (const job of jobs) {
-    expect(job.service).toBe("sluice-agent");
-    expect(job.attributes).toMatchObject({
-      "sluice.execution.id": releaseChange.id,
-      "sluice.pipeline.name": "traced",
-      "sluice.job.outcome": "Succeeded",
-    });
-    const publish = parentOf(job)!;
-    expect(publish?.name).toBe("outbox publish");
-    expect(parentOf(publish)?.name).toMatch(/^engine /);
-    // The agent's steps are the job's children.
-    const steps = trace()
-      .filter((s) => s.parentSpanId === job.spanId)
-      .map((s) => s.name);
-    expect(steps).toEqual(expect.arrayContaining(["job workspace", "job process run", "job complete"]));
-    // The server handled its accept and complete in the same trace, each causing a transaction.
-    const accepted = trace().find(
-      (s) => s.name === "results accept" && s.attributes["sluice.job.id"] === job.attributes["sluice.job.id"],
-    )!;
-    expect(parentOf(accepted)).toBe(job);
-    const completed = trace().find(
-      (s) =>
-        s.name === "results complete" && s.attributes["sluice.job.id"] === job.attributes["sluice.job.id"],
-    )!;
-    expect(parentOf(completed)?.name).toBe("job complete");
-    expect(parentOf(parentOf(completed)!)).toBe(job);
-    expect(trace().some((s) => s.name === "engine ActionStarted" && s.parentSpanId === accepted.spanId)).toBe(
-      true,
-    );
-  }
-  // The first job was dispatched by the start; the second by the first one's completion.
-  const checkout = jobs.find((j) => j.attributes["sluice.action.name"] === "Checkout")!;
-  const unlock = jobs.find((j) => j.attributes["sluice.action.name"] === "Unlock")!;
-  expect(parentOf(parentOf(checkout)!)).toBe(start);
-  expect(parentOf(parentOf(unlock)!)?.name).toBe("engine ActionCompleted");
-  expect(
-    trace().find((s) => s.parentSpanId === unlock.spanId && s.name === "job artifacts in"),
-  ).toBeDefined();
-
-  // Nothing received holds the secret, the variable's value or a token, in any encoding.
-  const everything = receiver.bodies.join("\n");
-  for (const value of [SECRET, VARIABLE_VALUE, createAgentToken.token, PROCESS_ADMIN_TOKEN])
-    for (const form of [value, Buffer.from(value).toString("base64"), Buffer.from(value).toString("hex")])
-      expect(everything.includes(form)).toBe(false);
-  // The values did go through the run: the job's log shows the variable (and hides the secret).
-  const { actionLog } = dataOf(
-    await server.gql(`query ($id: ID!) { actionLog(actionExecutionId: $id) { nodes { text } } }`, {
-      id: unlockId,
-    }),
-  );
-  expect(JSON.stringify(actionLog.nodes)).toContain(`deploying to ${VARIABLE_VALUE}`);
+it("with SLUICE_OUTBOX_DIRECT=0 the relay loop carries each job's stored trace context: still one trace", async () => {
+  // The same installation, pipeline and agent, now served by a process that sends every message
+  // through the relay loop (the path of leftovers and of the backlog after a NATS outage too).
+  if (!first) throw new Error("the previous test did not set up the pipeline and its agent");
+  await first.kill9();
+  const server = await startSluiceProcess(inst, { ...OTEL_ENV(), SLUICE_OUTBOX_DIRECT: "0" });
+  await eventually(async () => {
+    try {
+      return readyLine(server.output());
+    } catch {
+      return undefined;
+    }
+  }, 30_000);
+  await releaseAndCheckTrace(server, agentToken, "relay");
 });

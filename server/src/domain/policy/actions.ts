@@ -63,6 +63,10 @@ export const ACTION_CATALOGUE = {
   "sluice:AssumeRole": { access: "write", resource: "role" },
   "sluice:CreateAccount": { access: "write", resource: "account" },
   "sluice:ListAccounts": { access: "read", resource: "account" },
+  /** An account's retention of its pipelines' executions, logs and artifacts (accountRetention). */
+  "sluice:GetRetentionSettings": { access: "read", resource: "account" },
+  /** putAccountRetention. */
+  "sluice:PutRetentionSettings": { access: "write", resource: "account" },
   /** signIn: anyone may, signed in or not (a `public` operation: nothing is evaluated). */
   "sluice:SignIn": { access: "write", resource: "identity" },
   /** signOut and changePassword: every signed-in principal may, for itself (nothing is evaluated). */

@@ -201,6 +201,15 @@ export const operationPermissions = {
   // Accounts (tenants) and roles: delegation within an account and across accounts.
   "Mutation.createAccount": { action: "sluice:CreateAccount", resource: template("account/{id}") },
   "Query.accounts": { action: "sluice:ListAccounts", resource: { kind: "each", of: "account" } },
+  // An account's retention of its pipelines' executions, logs and artifacts (docs/backup.md).
+  "Query.accountRetention": {
+    action: "sluice:GetRetentionSettings",
+    resource: template("account/{account}"),
+  },
+  "Mutation.putAccountRetention": {
+    action: "sluice:PutRetentionSettings",
+    resource: template("account/{account}"),
+  },
   "Mutation.createRole": { action: "sluice:ManageIdentity", resource: template("role/{name}") },
   "Mutation.deleteRole": { action: "sluice:ManageIdentity", resource: template("role/{name}") },
   "Query.roles": { action: "sluice:ManageIdentity", resource: { kind: "each", of: "role" } },

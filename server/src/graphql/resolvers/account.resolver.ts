@@ -5,7 +5,7 @@ import { DEFAULT_ACCOUNT, formatSrn } from "../../domain/policy";
 import type { RoleRow } from "../../persistence/account-store";
 import { auditMutations } from "../audit";
 import type { GraphQLContext } from "../context";
-import { AccountType, RoleCredentialsType, RoleType } from "../types/identity.type";
+import { AccountRetentionType, AccountType, RoleCredentialsType, RoleType } from "../types/identity.type";
 import { JSONObjectScalar } from "../types/scalars";
 
 const roleType = (row: RoleRow): RoleType => ({
@@ -40,6 +40,46 @@ export class AccountResolver {
     const rows = await ctx.accounts.accounts();
     return visibleItems(ctx.principal, "sluice:ListAccounts", rows, (a) =>
       formatSrn(DEFAULT_ACCOUNT, { type: "account", id: a.id }),
+    );
+  }
+
+  @Authorized()
+  @Query(() => AccountRetentionType, {
+    description:
+      "An account's retention of its pipelines' executions, logs and artifacts (sluice:GetRetentionSettings on account/<id>).",
+  })
+  async accountRetention(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("account", { description: "The account's id." }) account: string,
+  ): Promise<AccountRetentionType> {
+    return ctx.accounts.accountRetention(account);
+  }
+
+  @Authorized()
+  @UseMiddleware(auditMutations)
+  @Mutation(() => AccountRetentionType, {
+    description:
+      "Sets an account's retention (sluice:PutRetentionSettings on account/<id>): a pipeline without a setting of its own keeps its finished executions, logs and artifacts this long and this many; a null argument inherits the installation's.",
+  })
+  async putAccountRetention(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("account", { description: "The account's id." }) account: string,
+    @Arg("executionDays", () => Int, {
+      nullable: true,
+      description: "Finished executions older than this many days go (0: no age limit; null: inherit).",
+    })
+    executionDays: number | null,
+    @Arg("maxExecutions", () => Int, {
+      nullable: true,
+      description:
+        "At most this many executions per pipeline, the oldest finished go first (0: no limit; null: inherit).",
+    })
+    maxExecutions: number | null,
+  ): Promise<AccountRetentionType> {
+    return ctx.accounts.putAccountRetention(
+      account,
+      { executionDays: executionDays ?? null, maxExecutions: maxExecutions ?? null },
+      ctx.principal!,
     );
   }
 

@@ -8,7 +8,10 @@ import type { AuditEventRow } from "../../persistence/audit-store";
 @Resolver(() => AuditEventType)
 export class AuditResolver {
   @Authorized("sluice:ListAuditEvents")
-  @Query(() => AuditEventConnection, { description: "The audit log: every mutation, newest first." })
+  @Query(() => AuditEventConnection, {
+    description:
+      "The audit log, newest first: every mutation, and the refused queries and subscriptions (one row per principal, operation and resource per window, with its occurrences).",
+  })
   async auditEvents(
     @Ctx() ctx: GraphQLContext,
     @Arg("first", () => Int, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.first(50) })
@@ -42,4 +45,5 @@ export const auditEventType = (row: AuditEventRow): AuditEventType => ({
   account: row.account ?? DEFAULT_ACCOUNT,
   principalAccount: row.principalAccount ?? DEFAULT_ACCOUNT,
   assumedRole: row.assumedRole ?? null,
+  occurrences: row.occurrences ?? 1,
 });

@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType } from "type-graphql";
+import { Field, ID, Int, ObjectType } from "type-graphql";
 import { NodeInterface } from "./node.type";
 import { Connection } from "./connection";
 import { JSONObjectScalar } from "./scalars";
@@ -17,7 +17,10 @@ export class AuditEventType {
   @Field({ description: "Who asked: the principal's id (admin, …), or anonymous." })
   principal!: string;
 
-  @Field({ description: "The mutation: createPipeline, releaseChange, toggleTransition, …" })
+  @Field({
+    description:
+      "The mutation (createPipeline, releaseChange, …), or the refused query or subscription (pipeline, actionLog, Pipeline.state, …).",
+  })
   operation!: string;
 
   @Field(() => String, { nullable: true })
@@ -51,6 +54,12 @@ export class AuditEventType {
     description: "In a role session: the role (its SRN) and the session name; the principal is the real one.",
   })
   assumedRole!: string | null;
+
+  @Field(() => Int, {
+    description:
+      "How many requests the row stands for: 1, or for a refused query or subscription (recorded within a budget: one row per principal, operation and resource per window) how many were refused in its window.",
+  })
+  occurrences!: number;
 }
 
 export const AuditEventConnection = Connection(AuditEventType, "AuditEvent");

@@ -246,6 +246,40 @@ export class AccountType {
   createdBy!: string;
 }
 
+@ObjectType("AccountRetention", {
+  description:
+    "How long an account keeps its pipelines' finished executions (with their history, logs and artifacts), and how many per pipeline. A pipeline's own setting (SLUICE_RETENTION_PIPELINES) beats the account's, which beats the installation's (SLUICE_RETENTION_DAYS, SLUICE_RETENTION_MAX_EXECUTIONS).",
+})
+export class AccountRetentionType {
+  @Field()
+  account!: string;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: "The account's own age limit in days (0: none); null inherits the installation's.",
+  })
+  executionDays!: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "The account's own limit of executions kept per pipeline (0: none); null inherits the installation's.",
+  })
+  maxExecutions!: number | null;
+
+  @Field(() => Int, { description: "The age limit a pipeline of the account without its own setting has." })
+  effectiveExecutionDays!: number;
+
+  @Field(() => Int, { description: "The count limit a pipeline of the account without its own setting has." })
+  effectiveMaxExecutions!: number;
+
+  @Field(() => Date, { nullable: true, description: "When the account's setting last changed." })
+  updatedAt!: Date | null;
+
+  @Field(() => String, { nullable: true })
+  updatedBy!: string | null;
+}
+
 @ObjectType("Role", {
   description:
     "A role: attached policies (attachPolicy with role/<name>) and a trust policy naming who may assume it.",
