@@ -130,11 +130,17 @@ it("starts server, agent and dashboard with one command, and stops them on Ctrl-
     });
     return (await response.json()) as { data: any };
   };
+  // Listed from its credentials exchange on (offline), online once it registered over NATS (TLS).
   const agent = await eventually(
-    async () => (await gql(`{ agents { name status } }`)).data.agents.find((a: any) => a.name === "local"),
+    async () =>
+      (await gql(`{ agents { name status } }`)).data.agents.find(
+        (a: any) => a.name === "local" && a.status !== "offline",
+      ),
     60_000,
     "the local agent online",
-  );
+  ).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}; npm start printed:\n${out.slice(-5000)}`);
+  });
   expect(agent.status).not.toBe("offline");
   const { agentTokens } = (await gql(`{ agentTokens { description revokedAt } }`)).data;
   expect(agentTokens).toEqual([{ description: "local agent started by npm start", revokedAt: null }]);
