@@ -389,3 +389,41 @@ it("npm start's NATS: started with TLS, kept on the next start, told to reload a
     fs.rmSync(data, { recursive: true, force: true });
   }
 });
+
+it("issue-certificate.js issues another host's certificate from the same CA (the server's HTTPS), and keeps it on the next run", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-issue-certificate-"));
+  try {
+    const issue = async () =>
+      JSON.parse(
+        (
+          await promisify(execFile)(
+            process.execPath,
+            [
+              path.join(__dirname, "..", "..", "dist", "src", "issue-certificate.js"),
+              "--host", "sluice.example",
+              "--host", "10.0.0.7",
+              "--cert", path.join(dir, "https.pem"),
+              "--key", path.join(dir, "https-key.pem"),
+            ], // prettier-ignore
+            { env: { ...process.env, SLUICE_DATA_DIR: dataDir } },
+          )
+        ).stdout,
+      ) as { outcome: string; ca: string };
+    expect(await issue()).toMatchObject({ outcome: "created", ca: caFile() });
+    const certificate = new crypto.X509Certificate(fs.readFileSync(path.join(dir, "https.pem")));
+    expect(certificate.verify(new crypto.X509Certificate(fs.readFileSync(caFile())).publicKey)).toBe(true);
+    expect(certificate.checkHost("sluice.example")).toBe("sluice.example");
+    expect(certificate.checkIP("10.0.0.7")).toBe("10.0.0.7");
+    expect(mode(path.join(dir, "https-key.pem"))).toBe(0o600);
+    // A pair the server's HTTPS takes (SLUICE_TLS_CERT_FILE, SLUICE_TLS_KEY_FILE).
+    expect(() =>
+      tls.createSecureContext({
+        cert: fs.readFileSync(path.join(dir, "https.pem")),
+        key: fs.readFileSync(path.join(dir, "https-key.pem")),
+      }),
+    ).not.toThrow();
+    expect((await issue()).outcome).toBe("kept");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
