@@ -354,6 +354,7 @@ export class Agent implements JobHost {
           this.subscribeCancels(registration.agentId);
         }
         this.heartbeatIntervalMs = registration.heartbeatIntervalSeconds * 1000;
+        this.serverKeys.learnFromRegistration(registration.serverKeys);
       } catch (error) {
         if (error instanceof RegistrationRefused) {
           this.exitFatal(new AgentFatalError(error.code, error.message));
@@ -382,7 +383,7 @@ export class Agent implements JobHost {
     // Anyone who can make NATS answer onto this subject can put bytes here: only signed ones count.
     const signature = this.serverKeys.check(msg.headers, subject, msg.data);
     if (!signature.ok) {
-      if (signature.reason === "UnknownKey" && !keysRefreshed && this.serverKeys.source === "credentials") {
+      if (signature.reason === "UnknownKey" && !keysRefreshed && this.learnsServerKeys()) {
         void this.refreshServerKeys().then(() => this.onAgentCancel(subject, msg, true));
         return;
       }
@@ -457,12 +458,20 @@ export class Agent implements JobHost {
    * the last: a flood of forged messages costs the server one exchange every few seconds.
    */
   private refreshServerKeys(): Promise<void> {
-    if (!this.credentials || this.serverKeys.source !== "credentials" || this.exiting)
-      return Promise.resolve();
+    if (!this.learnsServerKeys() || this.exiting) return Promise.resolve();
     if (this.keysRefresh) return this.keysRefresh;
     if (Date.now() - this.keysRefreshedAt < KEY_REFRESH_MS) return Promise.resolve();
     this.keysRefreshedAt = Date.now();
-    const credentials = this.credentials;
+    // Without credentials (SLUICE_NATS_INSECURE=1) the keys come with the registration reply.
+    if (this.serverKeys.source === "registration") {
+      this.keysRefresh = this.reregister("a message is signed by a key this agent does not know").finally(
+        () => {
+          this.keysRefresh = null;
+        },
+      );
+      return this.keysRefresh;
+    }
+    const credentials = this.credentials!;
     this.keysRefresh = credentials
       .fetchOnce()
       .then(
@@ -485,6 +494,12 @@ export class Agent implements JobHost {
         this.keysRefresh = null;
       });
     return this.keysRefresh;
+  }
+
+  /** Whether the agent learns the server's keys (from credentials or registrations), rather than pinning them. */
+  private learnsServerKeys(): boolean {
+    const source = this.serverKeys.source;
+    return (source === "credentials" && this.credentials !== null) || source === "registration";
   }
 
   /** After a disconnect: fresh credentials, or a refusal that ends the agent (status 3). */
@@ -639,7 +654,7 @@ export class Agent implements JobHost {
     const signature = this.serverKeys.check(msg.headers, subject, msg.data);
     if (!signature.ok) {
       // A key rotated in since the last renewal: learn the keys again, then look once more.
-      if (signature.reason === "UnknownKey" && !keysRefreshed && this.serverKeys.source === "credentials") {
+      if (signature.reason === "UnknownKey" && !keysRefreshed && this.learnsServerKeys()) {
         void this.refreshServerKeys().then(() => this.onJob(msg, provider, true));
         return;
       }
