@@ -26,8 +26,10 @@ FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 NPM_CONFIG_UPDATE_NOTIFIER=false \
     SLUICE_DATA_DIR=/var/lib/sluice
 WORKDIR /app
-# /etc/sluice-nats: where the compose file's nats-config writes nats-server's configuration.
-RUN mkdir -p /var/lib/sluice /etc/sluice-nats && chown node:node /var/lib/sluice /etc/sluice-nats
+# /etc/sluice-nats: where the compose file's nats-config writes nats-server's configuration (and its
+# TLS certificate and key); /etc/sluice-ca: the local CA's certificate, for the agents.
+RUN mkdir -p /var/lib/sluice /etc/sluice-nats /etc/sluice-ca \
+ && chown node:node /var/lib/sluice /etc/sluice-nats /etc/sluice-ca
 COPY --from=build --chown=node:node /app /app
 USER node
 

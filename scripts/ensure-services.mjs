@@ -517,12 +517,16 @@ function alive(pid) {
 }
 
 /**
- * npm start's NATS with authentication: a nats-server of this installation's own on 127.0.0.1,
- * configured by the server's `nats-config` (the installation's operator and accounts, a full
- * resolver; server/src/nats-config.ts), everything under <dataDir>/nats-server: nats-server.conf,
- * store/, jwt/, nats.log, nats.pid and port. One still running from an earlier start (its pid alive,
- * its port asking for credentials) is used again; it keeps running after npm start exits.
+ * npm start's NATS with authentication and TLS: a nats-server of this installation's own on 127.0.0.1,
+ * configured by the server's `nats-config --tls-generate` (the installation's operator and accounts, a
+ * full resolver; a certificate from the installation's local CA, made in <dataDir>/tls on the first
+ * start; server/src/nats-config.ts), everything else under <dataDir>/nats-server: nats-server.conf,
+ * its certificate and key, store/, jwt/, nats.log, nats.pid and port. One still running from an
+ * earlier start (its pid alive, its port asking for credentials and TLS) is used again, and told to
+ * reload (SIGHUP) when its certificate was issued anew (near its end); one from before TLS is
+ * stopped and started again. It keeps running after npm start exits.
  * Port: the one it had, else `preferredPort` (4223) when free, else any free port.
+ * Returns its tls:// URL, its pid and the CA file clients trust (SLUICE_NATS_CA_FILE).
  */
 export async function ensureSecuredNats({ dataDir, configTool, preferredPort = 4223 }) {
   const dir = path.join(dataDir, "nats-server");
@@ -530,14 +534,50 @@ export async function ensureSecuredNats({ dataDir, configTool, preferredPort = 4
   const pidFile = path.join(dir, "nats.pid");
   const portFile = path.join(dir, "port");
   const configFile = path.join(dir, "nats-server.conf");
+  const certFile = path.join(dir, "nats-server-cert.pem");
   const logFile = path.join(dir, "nats.log");
+  const caFile = path.join(dataDir, "tls", "ca.pem");
+  // The certificate and key go beside the configuration (in `dir`) whatever file is written.
+  const writeConfig = (port, out = configFile) =>
+    run(
+      process.execPath,
+      [
+        configTool,
+        "--listen", `127.0.0.1:${port}`,
+        "--store", path.join(dir, "store"),
+        "--resolver", path.join(dir, "jwt"),
+        "--tls-generate",
+        "--tls-dir", dir,
+        "--out", out,
+      ], // prettier-ignore
+      { env: { ...process.env, SLUICE_DATA_DIR: dataDir } },
+    );
   const savedPort = Number(readText(portFile)) || null;
   const savedPid = Number(readText(pidFile)) || null;
   if (savedPort && savedPid && alive(savedPid)) {
     const st = await probeNats({ host: "127.0.0.1", port: savedPort });
     if (st.state === "up" && st.info.auth_required === true) {
-      log(`NATS with credentials is up on 127.0.0.1:${savedPort} (pid ${savedPid})`);
-      return { url: `nats://127.0.0.1:${savedPort}`, pid: savedPid };
+      if (st.info.tls_required === true) {
+        // Its certificate is issued anew when near its end; the configuration it runs on stays as
+        // it is (a reload applies TLS changes, not a new operator JWT), the fresh one is dropped.
+        const before = readText(certFile);
+        writeConfig(savedPort, `${configFile}.next`);
+        fs.rmSync(`${configFile}.next`, { force: true });
+        if (readText(certFile) !== before) {
+          process.kill(savedPid, "SIGHUP");
+          log(`nats-server's certificate was issued anew: told it to reload (pid ${savedPid})`);
+        }
+        log(`NATS with credentials and TLS is up on 127.0.0.1:${savedPort} (pid ${savedPid})`);
+        return { url: `tls://127.0.0.1:${savedPort}`, pid: savedPid, caFile };
+      }
+      // Started by an npm start from before TLS: started again, with TLS.
+      log(`stopping the nats-server without TLS started earlier (pid ${savedPid}) to start it with TLS`);
+      process.kill(savedPid, "SIGTERM");
+      await waitUntil(() => !alive(savedPid), {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+        what: `nats-server (pid ${savedPid}) to stop`,
+      });
     }
   }
   let bin = findNatsServer();
@@ -553,17 +593,7 @@ export async function ensureSecuredNats({ dataDir, configTool, preferredPort = 4
   if (savedPort && (await portFree(savedPort))) port = savedPort;
   else if (await portFree(preferredPort)) port = preferredPort;
   else port = await freeLocalPort();
-  run(
-    process.execPath,
-    [
-      configTool,
-      "--listen", `127.0.0.1:${port}`,
-      "--store", path.join(dir, "store"),
-      "--resolver", path.join(dir, "jwt"),
-      "--out", configFile,
-    ], // prettier-ignore
-    { env: { ...process.env, SLUICE_DATA_DIR: dataDir } },
-  );
+  writeConfig(port);
   const out = fs.openSync(logFile, "a");
   const child = spawn(bin, ["-c", configFile], { detached: true, stdio: ["ignore", out, out] });
   fs.closeSync(out);
@@ -573,7 +603,7 @@ export async function ensureSecuredNats({ dataDir, configTool, preferredPort = 4
   fs.writeFileSync(pidFile, `${child.pid}\n`);
   fs.writeFileSync(portFile, `${port}\n`);
   log(
-    `started nats-server with credentials (pid ${child.pid}, 127.0.0.1:${port}, config ${configFile}, log ${logFile}; stop it with: kill $(cat ${pidFile}))`,
+    `started nats-server with credentials and TLS (pid ${child.pid}, 127.0.0.1:${port}, config ${configFile}, CA ${caFile}, log ${logFile}; stop it with: kill $(cat ${pidFile}))`,
   );
   const st = await waitUntil(
     async () => {
@@ -584,9 +614,9 @@ export async function ensureSecuredNats({ dataDir, configTool, preferredPort = 4
     },
     { timeoutMs: 30_000, intervalMs: 200, what: `NATS on 127.0.0.1:${port} (log: ${logFile})` },
   );
-  if (st.info.auth_required !== true || st.info.jetstream !== true)
-    throw new EnsureError(`the nats-server on 127.0.0.1:${port} runs without credentials or JetStream`);
-  return { url: `nats://127.0.0.1:${port}`, pid: child.pid };
+  if (st.info.auth_required !== true || st.info.jetstream !== true || st.info.tls_required !== true)
+    throw new EnsureError(`the nats-server on 127.0.0.1:${port} runs without credentials, TLS or JetStream`);
+  return { url: `tls://127.0.0.1:${port}`, pid: child.pid, caFile };
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -58,13 +58,15 @@ await runOrExit(async () => {
     env.NATS_URL = DEFAULT_NATS_URL;
     env.SLUICE_NATS_PREFIX ??= localNatsPrefix();
   } else if (!env.NATS_URL) {
-    // The installation's own nats-server with credentials, under $SLUICE_DATA_DIR/nats-server; it keeps
-    // running after we exit.
+    // The installation's own nats-server with credentials and TLS (a certificate from the local CA in
+    // $SLUICE_DATA_DIR/tls), under $SLUICE_DATA_DIR/nats-server; it keeps running after we exit.
     const secured = await ensureSecuredNats({
       dataDir: env.SLUICE_DATA_DIR,
       configTool: path.join(ROOT, "server", "dist", "src", "nats-config.js"),
     });
     env.NATS_URL = secured.url;
+    // The server and the local agent trust the local CA for NATS.
+    env.SLUICE_NATS_CA_FILE = secured.caFile;
     env.SLUICE_NATS_PREFIX ??= localNatsPrefix();
   }
 });
@@ -198,7 +200,7 @@ if (up) {
   const agent = children.has("agent");
   log(`GraphQL:   ${endpoint}`);
   log(
-    `NATS:      ${env.NATS_URL} (prefix ${env.SLUICE_NATS_PREFIX ?? "sluice"}) ${natsInsecure ? "WITHOUT credentials" : "with credentials per agent"}`,
+    `NATS:      ${env.NATS_URL} (prefix ${env.SLUICE_NATS_PREFIX ?? "sluice"}) ${natsInsecure ? "WITHOUT credentials" : "with credentials per agent"}${env.SLUICE_NATS_CA_FILE ? `, TLS (CA ${env.SLUICE_NATS_CA_FILE})` : ""}`,
   );
   if (web) {
     // A sign-in link: the dashboard keeps the token for the browser session and drops it from the URL.

@@ -3,7 +3,7 @@
  * registration (again after every reconnect), agent heartbeats, the cancel subscription, one pull
  * loop per provider sharing the concurrency slots, and drain/revocation. Each job is a JobRun.
  */
-import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { connect, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import {
   jetstream,
   jetstreamManager,
@@ -93,6 +93,8 @@ const POLL_EXPIRES_MS = 1000;
 const LEAVING_GRACE_MS = 15_000;
 /** Agent heartbeats wait this long for a reply (5.8). */
 const HEARTBEAT_REPLY_TIMEOUT_MS = 5000;
+/** At most one credentials request this often for messages signed by a key the agent does not know. */
+const KEY_REFRESH_MS = 5000;
 
 export class Agent implements JobHost {
   readonly names: NatsNames;
@@ -126,6 +128,9 @@ export class Agent implements JobHost {
   /** With NATS authentication (config.serverUrl): the agent's short-lived NATS user. */
   private credentials: NatsCredentials | null = null;
   private checkingCredentials = false;
+  /** A credentials request made for a key the agent did not know (refreshServerKeys), while it runs. */
+  private keysRefresh: Promise<void> | null = null;
+  private keysRefreshedAt = 0;
   /** False between a disconnect and the reconnect that follows. */
   private natsConnected = true;
   private artifactStore: Promise<ArtifactStore> | null = null;
@@ -195,8 +200,8 @@ export class Agent implements JobHost {
         logger,
       );
       try {
-        const credentials = await this.credentials.fetch(this.deps.signal);
-        this.serverKeys.learnFromCredentials(credentials.serverKeys);
+        await this.credentials.fetch(this.deps.signal);
+        this.learnServerKeys();
       } catch (error) {
         if (error instanceof CredentialsRefused)
           throw new AgentFatalError("Unauthenticated", `NATS credentials refused: ${error.message}`);
@@ -241,7 +246,7 @@ export class Agent implements JobHost {
       this.closing.signal,
       // The renewed JWT counts from the next connect: reconnect now rather than when the old one expires.
       () => {
-        if (this.credentials) this.serverKeys.learnFromCredentials(this.credentials.credentials.serverKeys);
+        this.learnServerKeys();
         void this.nc.reconnect().catch(() => undefined);
       },
       (error) =>
@@ -349,6 +354,7 @@ export class Agent implements JobHost {
           this.subscribeCancels(registration.agentId);
         }
         this.heartbeatIntervalMs = registration.heartbeatIntervalSeconds * 1000;
+        this.serverKeys.learnFromRegistration(registration.serverKeys);
       } catch (error) {
         if (error instanceof RegistrationRefused) {
           this.exitFatal(new AgentFatalError(error.code, error.message));
@@ -367,39 +373,43 @@ export class Agent implements JobHost {
     const subject = this.names.subjects.agentCancel(agentId);
     const sub = this.nc.subscribe(subject, {
       callback: (err, msg) => {
-        if (err) return;
-        // Anyone who can make NATS answer onto this subject can put bytes here: only signed ones count.
-        const signature = this.serverKeys.check(msg.headers, subject, msg.data);
-        if (!signature.ok) {
-          this.logger.warn(
-            { subject, reason: signature.reason, err: signature.message },
-            "ignoring a cancel the server did not sign",
-          );
-          return;
-        }
-        const decoded = decode("cancel", msg.data, subject);
-        if (!decoded.ok) {
-          this.logger.warn({ subject, err: decoded.error.message }, "ignoring an invalid cancel");
-          return;
-        }
-        const { jobId, attempt, reason } = decoded.message;
-        if (!msgIdNames(signature.msgId, msgIds.cancel(jobId, attempt))) {
-          this.logger.warn(
-            { subject, msgId: signature.msgId },
-            "ignoring a cancel whose id names another job",
-          );
-          return;
-        }
-        // The server revoked our token: ask our standing now (the answer, Unauthenticated, makes
-        // the agent stop pulling and exit) rather than at the next heartbeat, when it could
-        // already have taken the retry of the very job it loses.
-        if (reason === "Revoked") void this.sendHeartbeat();
-        const run = this.jobs.get(jobKey(jobId, attempt));
-        if (run?.applyCancel(jobId, attempt, reason)) return;
-        this.logger.debug({ jobId, attempt, reason }, "ignoring a cancel of a job this agent does not run");
+        if (!err) this.onAgentCancel(subject, msg);
       },
     });
     this.cancelSubscriptions.set(agentId, sub);
+  }
+
+  private onAgentCancel(subject: string, msg: Msg, keysRefreshed = false): void {
+    // Anyone who can make NATS answer onto this subject can put bytes here: only signed ones count.
+    const signature = this.serverKeys.check(msg.headers, subject, msg.data);
+    if (!signature.ok) {
+      if (signature.reason === "UnknownKey" && !keysRefreshed && this.learnsServerKeys()) {
+        void this.refreshServerKeys().then(() => this.onAgentCancel(subject, msg, true));
+        return;
+      }
+      this.logger.warn(
+        { subject, reason: signature.reason, err: signature.message },
+        "ignoring a cancel the server did not sign",
+      );
+      return;
+    }
+    const decoded = decode("cancel", msg.data, subject);
+    if (!decoded.ok) {
+      this.logger.warn({ subject, err: decoded.error.message }, "ignoring an invalid cancel");
+      return;
+    }
+    const { jobId, attempt, reason } = decoded.message;
+    if (!msgIdNames(signature.msgId, msgIds.cancel(jobId, attempt))) {
+      this.logger.warn({ subject, msgId: signature.msgId }, "ignoring a cancel whose id names another job");
+      return;
+    }
+    // The server revoked our token: ask our standing now (the answer, Unauthenticated, makes
+    // the agent stop pulling and exit) rather than at the next heartbeat, when it could
+    // already have taken the retry of the very job it loses.
+    if (reason === "Revoked") void this.sendHeartbeat();
+    const run = this.jobs.get(jobKey(jobId, attempt));
+    if (run?.applyCancel(jobId, attempt, reason)) return;
+    this.logger.debug({ jobId, attempt, reason }, "ignoring a cancel of a job this agent does not run");
   }
 
   /** Follows reconnects: register again and re-read the cancel subject of every job (6.3, 12.6). */
@@ -435,6 +445,63 @@ export class Agent implements JobHost {
     }
   }
 
+  /** The message keys of the last credentials, with when the retiring ones stop (PROTOCOL.md 11.5). */
+  private learnServerKeys(): void {
+    const current = this.credentials?.credentials;
+    if (current) this.serverKeys.learnFromCredentials(current.serverKeys, current.serverKeysRetiring);
+  }
+
+  /**
+   * A job or cancel signed by a key the agent does not trust: the server may have rotated its key
+   * since the last renewal (PROTOCOL.md 11.5, "Rotation"), so the agent asks for its credentials
+   * again and learns the keys they list. One request at a time, and none within KEY_REFRESH_MS of
+   * the last: a flood of forged messages costs the server one exchange every few seconds.
+   */
+  private refreshServerKeys(): Promise<void> {
+    if (!this.learnsServerKeys() || this.exiting) return Promise.resolve();
+    if (this.keysRefresh) return this.keysRefresh;
+    if (Date.now() - this.keysRefreshedAt < KEY_REFRESH_MS) return Promise.resolve();
+    this.keysRefreshedAt = Date.now();
+    // Without credentials (SLUICE_NATS_INSECURE=1) the keys come with the registration reply.
+    if (this.serverKeys.source === "registration") {
+      this.keysRefresh = this.reregister("a message is signed by a key this agent does not know").finally(
+        () => {
+          this.keysRefresh = null;
+        },
+      );
+      return this.keysRefresh;
+    }
+    const credentials = this.credentials!;
+    this.keysRefresh = credentials
+      .fetchOnce()
+      .then(
+        () => {
+          this.learnServerKeys();
+          this.logger.info(
+            { serverKeys: [...this.serverKeys.trusted] },
+            "learnt the server's message keys again",
+          );
+        },
+        (error: unknown) => {
+          if (error instanceof CredentialsRefused)
+            this.exitFatal(
+              new AgentFatalError("Unauthenticated", `NATS credentials refused: ${error.message}`),
+            );
+          else this.logger.warn({ err: errorMessage(error) }, "cannot ask for the server's message keys now");
+        },
+      )
+      .finally(() => {
+        this.keysRefresh = null;
+      });
+    return this.keysRefresh;
+  }
+
+  /** Whether the agent learns the server's keys (from credentials or registrations), rather than pinning them. */
+  private learnsServerKeys(): boolean {
+    const source = this.serverKeys.source;
+    return (source === "credentials" && this.credentials !== null) || source === "registration";
+  }
+
   /** After a disconnect: fresh credentials, or a refusal that ends the agent (status 3). */
   private async checkCredentials(): Promise<void> {
     if (!this.credentials || this.checkingCredentials || this.exiting) return;
@@ -448,6 +515,7 @@ export class Agent implements JobHost {
     this.checkingCredentials = true;
     try {
       await this.credentials.fetchOnce();
+      this.learnServerKeys();
     } catch (error) {
       if (error instanceof CredentialsRefused)
         this.exitFatal(new AgentFatalError("Unauthenticated", `NATS credentials refused: ${error.message}`));
@@ -580,11 +648,16 @@ export class Agent implements JobHost {
     return { work: info.num_pending > 0 || (unacked && unackedBefore), unacked };
   }
 
-  private onJob(msg: JsMsg, provider: Provider): void {
+  private onJob(msg: JsMsg, provider: Provider, keysRefreshed = false): void {
     const subject = msg.subject;
     // First of all (PROTOCOL.md 11.5): JetStream can be made to write anything into the jobs stream.
     const signature = this.serverKeys.check(msg.headers, subject, msg.data);
     if (!signature.ok) {
+      // A key rotated in since the last renewal: learn the keys again, then look once more.
+      if (signature.reason === "UnknownKey" && !keysRefreshed && this.learnsServerKeys()) {
+        void this.refreshServerKeys().then(() => this.onJob(msg, provider, true));
+        return;
+      }
       this.refuseForged(msg, signature.reason, signature.message);
       return;
     }

@@ -143,6 +143,30 @@ describe("jobs", () => {
       server.completes.find((c) => c.jobId === byPinned.jobId),
     );
   });
+
+  it("without NATS credentials, registers again to learn a key the server rotated in, and still runs the old key's jobs it lists", async () => {
+    agent = await startTestAgent(server, [provider], {}, { logger });
+    const registered = server.registrations.length;
+    const old = server.signingKey;
+    try {
+      // The server rotates: a new key signs, the old one is still listed.
+      server.signingKey = generateMessageSigningKey();
+      server.retiringKeys = [old.publicKey];
+      const byNew = await server.publishJob(server.job(TYPE) as JobMessage);
+      await waitFor("the job signed by the new key", () =>
+        server.completes.find((c) => c.jobId === byNew.jobId),
+      );
+      expect(server.registrations.length).toBeGreaterThan(registered);
+      const byOld = server.job(TYPE) as JobMessage;
+      await publishWith(byOld, { key: old });
+      await waitFor("the job signed by the old key", () =>
+        server.completes.find((c) => c.jobId === byOld.jobId),
+      );
+    } finally {
+      server.signingKey = old;
+      server.retiringKeys = [];
+    }
+  });
 });
 
 describe("cancels", () => {

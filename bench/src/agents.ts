@@ -19,6 +19,8 @@ export interface AgentProcess {
 
 export interface AgentProcessOptions {
   name: string;
+  /** The NATS it connects to (default NATS_URL, the bench's NATS). */
+  natsUrl?: string;
   token: string;
   prefix: string;
   pool?: string;
@@ -42,7 +44,7 @@ export function startAgentProcess(options: AgentProcessOptions): AgentProcess {
     ...nodeArgs,
     AGENT_MAIN,
     "--nats",
-    NATS_URL,
+    options.natsUrl ?? NATS_URL,
     "--name",
     options.name,
     "--prefix",

@@ -59,7 +59,7 @@ interface NotifiedThroughput {
   failures: number;
 }
 
-const median = (values: number[]): number => {
+export const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
@@ -88,21 +88,21 @@ async function startReceiver(): Promise<{ url: string; count(): number; close():
   };
 }
 
-const NOOP = { category: "Source", owner: "Custom", provider: "Noop", version: "1" };
-const SHELL = { category: "Build", owner: "Sluice", provider: "Shell", version: "1" };
+export const NOOP = { category: "Source", owner: "Custom", provider: "Noop", version: "1" };
+export const SHELL = { category: "Build", owner: "Sluice", provider: "Shell", version: "1" };
 /** Prints the time bash runs it, in µs (bash 5's $EPOCHREALTIME). */
-const STAMP = "echo $EPOCHREALTIME";
+export const STAMP = "echo $EPOCHREALTIME";
 
-const CREATE = `mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`;
-const RELEASE = `mutation ($name: String!) { releaseChange(pipelineName: $name) { id } }`;
+export const CREATE = `mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`;
+export const RELEASE = `mutation ($name: String!) { releaseChange(pipelineName: $name) { id } }`;
 const EXECUTIONS = `query ($name: String!) { pipeline(name: $name) { executions(first: 1) { nodes { id status statusSummary } } } }`;
 const ATTEMPTS = `query ($id: ID!) { pipelineExecution(id: $id) { id status startTime endTime
   stages { name actions { name attempts { id attempt status queuedAt startTime endTime } } } } }`;
 const LOG = `query ($id: ID!) { actionLog(actionExecutionId: $id, first: 100) { nodes { stream text } } }`;
-const EVENTS = `subscription ($name: String) { pipelineEvents(pipelineName: $name) {
+export const EVENTS = `subscription ($name: String) { pipelineEvents(pipelineName: $name) {
   type pipelineName executionId actionName status at } }`;
 
-interface PipelineEvent {
+export interface PipelineEvent {
   type: string;
   pipelineName: string;
   executionId: string | null;
@@ -112,7 +112,7 @@ interface PipelineEvent {
 }
 
 /** Source (the no-op custom type) and `stages - 1` stages of one no-op Shell action each. */
-function chainPipeline(name: string, stages: number, pool: string | null) {
+export function chainPipeline(name: string, stages: number, pool: string | null) {
   const region = pool === null ? {} : { region: pool };
   return {
     name,
@@ -138,7 +138,7 @@ function chainPipeline(name: string, stages: number, pool: string | null) {
 }
 
 /** PARALLEL executions of Source → `width` no-op Shell actions side by side. */
-function widePipeline(name: string, width: number) {
+export function widePipeline(name: string, width: number) {
   return {
     name,
     executionMode: "PARALLEL",
@@ -158,7 +158,7 @@ function widePipeline(name: string, width: number) {
 }
 
 /** Routes every pipeline event the bench subscribed to; waiters resolve on an execution's end. */
-class EventRouter {
+export class EventRouter {
   readonly ended = new Map<string, { type: string; receivedAt: number; at: string }>();
   private readonly waiters = new Map<string, () => void>();
   onEvent: ((event: PipelineEvent, receivedAt: number) => void) | null = null;
@@ -215,7 +215,7 @@ async function bashFloor(samples: number): Promise<Summary> {
   return summarize(values, 3);
 }
 
-interface ChainRun {
+export interface ChainRun {
   executionId: string;
   /** releaseChange sent → EXECUTION_SUCCEEDED received on the subscription. */
   wallMs: number;
@@ -569,7 +569,7 @@ export async function runDispatch(options: DispatchOptions): Promise<BenchResult
 }
 
 /** Waits until the pipeline's latest execution has ended. */
-async function waitIdle(http: GraphQLHttpClient, name: string, timeoutMs: number): Promise<void> {
+export async function waitIdle(http: GraphQLHttpClient, name: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const data = await http.data<{
@@ -588,7 +588,7 @@ async function waitIdle(http: GraphQLHttpClient, name: string, timeoutMs: number
 }
 
 /** Each action's queuedAt and the $EPOCHREALTIME its process printed (the first stdout line). */
-async function readTimes(
+export async function readTimes(
   http: GraphQLHttpClient,
   run: ChainRun,
   acceptedAt: ReadonlyMap<string, number>,
@@ -638,7 +638,7 @@ interface CpuSnapshot {
 }
 
 /** CPU of the agents includes the bash processes they ran, once those were reaped (cutime/cstime). */
-function cpuSnapshot(serverPid: number, agents: AgentProcess[]): CpuSnapshot {
+export function cpuSnapshot(serverPid: number, agents: AgentProcess[]): CpuSnapshot {
   const usage = process.cpuUsage();
   return {
     machine: machineBusyCpuMs(),
@@ -659,7 +659,7 @@ function cpuWithChildrenMs(pid: number): number {
   }
 }
 
-function cpuDelta(a: CpuSnapshot, b: CpuSnapshot, wallMs: number, actions: number) {
+export function cpuDelta(a: CpuSnapshot, b: CpuSnapshot, wallMs: number, actions: number) {
   const per = (x: number) => Math.round((x / Math.max(1, actions)) * 100) / 100;
   const machine = b.machine - a.machine;
   const server = b.server - a.server;

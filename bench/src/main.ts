@@ -8,6 +8,7 @@ import { runNotifications } from "./notifications";
 import { runQueries } from "./queries";
 import { running } from "./server";
 import { runTracing } from "./tracing";
+import { runTransport } from "./transport";
 import { goalMet, goalText, writeResult, writeResultsMarkdown, type BenchResult } from "./results";
 
 /**
@@ -61,6 +62,18 @@ const SCENARIOS: Record<string, (quick: boolean) => Promise<BenchResult>> = {
       concurrency: 8,
       pipelines: 8,
       scrapeIntervalMs: 1000,
+    }),
+  transport: (quick) =>
+    runTransport({
+      rounds: quick ? 2 : 6,
+      latencyRuns: quick ? 2 : 10,
+      agents: 2,
+      concurrency: 4,
+      pipelines: 4,
+      width: 4,
+      inFlight: 2,
+      warmupS: quick ? 1 : 3,
+      windowS: quick ? 3 : 10,
     }),
   logs: (quick) =>
     runLogs({ lines: quick ? 100_000 : 1_000_000, pageSize: 1000, reads: quick ? 50 : 500, otherLogs: 1 }),

@@ -121,6 +121,11 @@ export const natsCredentialsReplySchema = z.object({
    * refuses a message signed by any other. Learnt here, over the authenticated HTTPS exchange.
    */
   serverKeys: serverKeysSchema,
+  /**
+   * Of `serverKeys`, those being retired after a rotation (11.5), each with the time (ISO 8601)
+   * from which the agent refuses what it signed, even before its next renewal. Absent: none.
+   */
+  serverKeysRetiring: z.record(z.string(), z.iso.datetime()).optional(),
 });
 export type NatsCredentialsReply = z.output<typeof natsCredentialsReplySchema>;
 

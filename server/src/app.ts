@@ -315,6 +315,7 @@ export async function startServer({
     ),
     secrets: secretStore,
     vault,
+    signer,
     store: new PipelineStore(db),
     engine,
     events,
@@ -612,6 +613,7 @@ export async function startServer({
     agentGateway.stop();
     events.stop();
     await relay.stop();
+    signer.stop();
     await nats.close();
     await db.destroy();
   };
@@ -634,6 +636,10 @@ export async function startServer({
       { cause: error },
     );
   }
+  // A key another copy rotated in signs here too within REFRESH_MS.
+  signer.start(undefined, (error) =>
+    logger.warn({ err: reasonOf(error) }, "cannot look for a rotated signing key now"),
+  );
   const port = (httpServer.address() as AddressInfo).port;
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
 

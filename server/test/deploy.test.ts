@@ -67,7 +67,7 @@ function dockerStages(text: string): Map<string, string[]> {
 }
 
 describe("docker-compose.yml", () => {
-  it("runs NATS with the installation's credentials, and agents on credentials from the server", () => {
+  it("runs NATS with the installation's credentials and TLS, and agents on credentials from the server", () => {
     const compose = parseStrictly(read("docker-compose.yml")) as {
       services: Record<
         string,
@@ -91,6 +91,16 @@ describe("docker-compose.yml", () => {
     expect((nats!.volumes ?? []).some((v) => v.startsWith("sluice-data"))).toBe(false);
     expect(server!.environment?.SLUICE_NATS_INSECURE).toBeUndefined();
     expect(agent!.environment?.SLUICE_SERVER_URL).toBe("http://server:4000");
+    // TLS: nats-server's certificate from the local CA (its key in sluice-data), for the name clients use.
+    expect(config.command).toEqual(expect.arrayContaining(["--tls-generate", "--tls-host", "nats"]));
+    const caOut = config.command![config.command!.indexOf("--ca-out") + 1]!;
+    expect(config.volumes).toContain(`sluice-ca:${path.dirname(caOut)}`);
+    expect(server!.environment?.NATS_URL).toBe("tls://nats:4222");
+    expect(server!.environment?.SLUICE_NATS_CA_FILE).toBe("/var/lib/sluice/tls/ca.pem");
+    expect(agent!.environment?.NATS_URL).toBe("tls://nats:4222");
+    expect(agent!.environment?.SLUICE_NATS_CA_FILE).toBe(caOut);
+    // The agent sees the CA's certificate only: neither the keys (sluice-data) nor nats' key (nats-config).
+    expect(agent!.volumes).toEqual([`sluice-ca:${path.dirname(caOut)}:ro`]);
   });
 
   it("parses strictly and validates against the Compose Specification", () => {

@@ -58,8 +58,12 @@ export interface FakeServerOptions {
 export class FakeServer {
   readonly prefix = `agt_${randomBytes(5).toString("hex")}`;
   readonly names: NatsNames;
-  /** The key that signs its jobs and cancels, sent in registration replies as the real server does. */
-  readonly signingKey = generateMessageSigningKey();
+  /**
+   * The key that signs its jobs and cancels, sent in registration replies as the real server does
+   * (with `retiringKeys` after it: a rotation, PROTOCOL.md 11.5).
+   */
+  signingKey = generateMessageSigningKey();
+  retiringKeys: string[] = [];
   nc!: NatsConnection;
   js!: JetStreamClient;
   jsm!: JetStreamManager;
@@ -216,7 +220,7 @@ export class FakeServer {
         protocolVersion: PROTOCOL_VERSION,
         agentId,
         heartbeatIntervalSeconds: this.heartbeatIntervalSeconds,
-        serverKeys: [this.signingKey.publicKey],
+        serverKeys: [this.signingKey.publicKey, ...this.retiringKeys],
       }),
     );
   }

@@ -1,6 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import type { ContextFactory } from "../context";
+import { UsageError } from "../errors";
 
 /*
  * `sluice admin export` / `sluice admin import`: the installation's definitions as one versioned
@@ -15,6 +16,13 @@ export const IMPORT_INSTALLATION_MUTATION =
 
 export const ROTATE_MASTER_KEY_MUTATION = `mutation{ rotateMasterKey{ masterKeyId rewrapped source } }`;
 
+export const ROTATE_SIGNING_KEY_MUTATION =
+  "mutation($graceSeconds:Int){ rotateSigningKey(graceSeconds:$graceSeconds){ publicKey retiring{ publicKey retiresAt } } }";
+
+interface RotateSigningKeyData {
+  rotateSigningKey: { publicKey: string; retiring: Array<{ publicKey: string; retiresAt: string }> };
+}
+
 interface RotateMasterKeyData {
   rotateMasterKey: { masterKeyId: string; rewrapped: number; source: string };
 }
@@ -23,7 +31,7 @@ export function register(program: Command, context: ContextFactory): void {
   const admin = program
     .command("admin")
     .description(
-      "Installation administration: export and import of every definition (backup and restore), and the master key's rotation.",
+      "Installation administration: export and import of every definition (backup and restore), and the rotation of the master key and of the key that signs jobs.",
     );
 
   admin
@@ -79,5 +87,28 @@ export function register(program: Command, context: ContextFactory): void {
       const ctx = context(command);
       const data = await ctx.request<RotateMasterKeyData>(ROTATE_MASTER_KEY_MUTATION, {});
       ctx.print(data.rotateMasterKey);
+    });
+
+  admin
+    .command("rotate-signing-key")
+    .description(
+      "Make a new key the one that signs jobs and cancels, without downtime: agents learn it with their " +
+        "NATS credentials; the previous keys stay accepted for the grace (default 8 days and 5 minutes, " +
+        "as long as a signature lasts), then are refused. Prints the new public key and the keys retiring.",
+    )
+    .option(
+      "--grace-seconds <seconds>",
+      "how long agents still accept what the previous keys signed (0: refuse it at once, for a compromised key)",
+    )
+    .action(async (_options: unknown, command: Command) => {
+      const ctx = context(command);
+      const { graceSeconds } = command.opts<{ graceSeconds?: string }>();
+      if (graceSeconds !== undefined && !/^\d{1,9}$/.test(graceSeconds))
+        throw new UsageError(`--grace-seconds ${graceSeconds}: a whole number of seconds`);
+      const grace = graceSeconds === undefined ? null : Number(graceSeconds);
+      const data = await ctx.request<RotateSigningKeyData>(ROTATE_SIGNING_KEY_MUTATION, {
+        graceSeconds: grace,
+      });
+      ctx.print(data.rotateSigningKey);
     });
 }

@@ -9,6 +9,7 @@ import type { PipelineDefinitions } from "../engine/pipeline-definitions";
 import type { AgentGateway } from "../messaging/agent-gateway";
 import type { EventFanout } from "../messaging/event-fanout";
 import type { LogReader } from "../messaging/log-reader";
+import type { MessageSigner } from "../messaging/message-signer";
 import type { AgentStore } from "../persistence/agent-store";
 import type { AuditStore } from "../persistence/audit-store";
 import type { WebhookStore } from "../persistence/webhook-store";
@@ -49,6 +50,8 @@ export interface GraphQLContext {
   vault: SecretVault;
   /** The secret store: names, metadata and new versions (never a value to a client). */
   secrets: SecretStore;
+  /** The key that signs jobs and cancels: its rotation (messaging/message-signer.ts). */
+  signer: MessageSigner;
   /** The server's address as others reach it (SLUICE_PUBLIC_URL). */
   publicUrl: string;
 }
@@ -74,5 +77,6 @@ export type ContextServices = Pick<
   | "archives"
   | "vault"
   | "secrets"
+  | "signer"
   | "publicUrl"
 >;

@@ -93,7 +93,19 @@ export function natsCredentialRoutes(
           },
           "NATS credentials issued to an agent",
         );
-        const reply: NatsCredentialsReply = { ...credentials, serverKeys: await signer.publicKeys() };
+        const trusted = await signer.trustedKeys();
+        const retiring = trusted.filter((k) => k.retiresAt !== null);
+        const reply: NatsCredentialsReply = {
+          ...credentials,
+          serverKeys: trusted.map((k) => k.publicKey),
+          ...(retiring.length > 0
+            ? {
+                serverKeysRetiring: Object.fromEntries(
+                  retiring.map((k) => [k.publicKey, k.retiresAt!.toISOString()]),
+                ),
+              }
+            : {}),
+        };
         res.status(200).json(reply);
       } catch (error) {
         next(error);

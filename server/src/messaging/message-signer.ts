@@ -2,6 +2,9 @@
  * Signs every message the server sends that an agent obeys (PROTOCOL.md 11.5): jobs and cancels,
  * on the stream subjects and on an agent's core cancel subject. The key comes from
  * SigningKeyStore (PostgreSQL, encrypted by the secret vault), the same for every server copy.
+ * After a rotation (`rotateSigningKey`) the copy that rotated signs with the new key at once; the
+ * others when they next look (every REFRESH_MS, and whenever the keys they hand out show a newer
+ * one): meanwhile the old key is still trusted, for its grace.
  */
 import { headers, type MsgHdrs } from "@nats-io/transport-node";
 import {
@@ -13,13 +16,18 @@ import {
   type NatsNames,
   type SignedKind,
 } from "@sluice/protocol";
-import type { SigningKeyStore } from "../persistence/signing-key-store";
+import type { SigningKeyRotation, SigningKeyStore, TrustedKey } from "../persistence/signing-key-store";
+
+/** How often a copy looks for a key another copy rotated in. */
+export const REFRESH_MS = 30_000;
 
 export class MessageSigner {
   private readonly names: NatsNames;
+  private timer: NodeJS.Timeout | null = null;
+  private refreshing: Promise<void> | null = null;
 
   constructor(
-    private readonly key: MessageSigningKey,
+    private key: MessageSigningKey,
     private readonly store: SigningKeyStore,
     prefix: string,
   ) {
@@ -31,10 +39,62 @@ export class MessageSigner {
     return this.key.publicKey;
   }
 
-  /** What agents trust: every key not retired, this copy's signing key first. */
+  /**
+   * What agents trust: every key not retired (the one that signs and those within their grace),
+   * newest first, with when each retiring one stops being accepted.
+   */
+  async trustedKeys(): Promise<TrustedKey[]> {
+    const stored = await this.store.trustedKeys();
+    // Another copy rotated: sign with its key from now on (ours stays trusted for its grace).
+    if (stored[0] && stored[0].retiresAt === null && stored[0].publicKey !== this.key.publicKey)
+      this.refresh().catch(() => undefined);
+    return stored;
+  }
+
+  /** The public keys of trustedKeys(). */
   async publicKeys(): Promise<string[]> {
-    const stored = await this.store.publicKeys();
-    return [this.key.publicKey, ...stored.filter((k) => k !== this.key.publicKey)].slice(0, 8);
+    return (await this.trustedKeys()).map((k) => k.publicKey);
+  }
+
+  /** A new key signs from now on; the others are retired after `graceMs` (SigningKeyStore.rotate). */
+  async rotate(graceMs: number): Promise<SigningKeyRotation> {
+    const { key, ...rotation } = await this.store.rotate(graceMs);
+    // A refresh still under way read the keys before this rotation: this key wins over it.
+    await this.refreshing?.catch(() => undefined);
+    this.key = key;
+    return rotation;
+  }
+
+  /** Signs with the store's current key from now on. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.store
+      .current()
+      .then(({ key }) => {
+        this.key = key;
+      })
+      .finally(() => {
+        this.refreshing = null;
+      });
+    return this.refreshing;
+  }
+
+  /**
+   * Looks for a rotated key every `intervalMs` until stop(): one plain read of the keys, and the
+   * new key opened only when there is one.
+   */
+  start(intervalMs = REFRESH_MS, onError: (error: unknown) => void = () => undefined): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      this.trustedKeys()
+        .then(() => this.refreshing ?? undefined, onError)
+        .catch(onError);
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
   }
 
   /**

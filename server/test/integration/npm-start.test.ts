@@ -3,7 +3,8 @@
  * PGlite, gives its local agent a token of its own and starts it, starts the dashboard, prints a
  * sign-in link, and stops everything on Ctrl-C. When the test NATS is on its default address, npm
  * start is left to start its own nats-server with credentials (the installation's operator and
- * accounts, the agent on short-lived credentials) and to choose the prefix; the test stops that
+ * accounts, the agent on short-lived credentials) and TLS (a certificate from the local CA it makes
+ * in the data directory), and to choose the prefix; the test stops that
  * nats-server by the pid npm start wrote. Otherwise it runs on the given NATS without credentials
  * (SLUICE_NATS_INSECURE=1). The build is turbo's cache after the suite's build.
  */
@@ -106,6 +107,18 @@ it("starts server, agent and dashboard with one command, and stops them on Ctrl-
     expect(out).toContain(`(prefix ${prefix}) with credentials per agent`);
     // The installation's NATS identity: kept with its data, readable by its owner only.
     expect(fs.statSync(path.join(dir, "data", "nats-identity.json")).mode & 0o777).toBe(0o600);
+    // TLS with the installation's local CA, made on this first start: the private keys are the owner's only.
+    const caFile = path.join(dir, "data", "tls", "ca.pem");
+    expect(out).toMatch(/NATS: {6}tls:\/\/127\.0\.0\.1:\d+ /);
+    expect(out).toContain(`with credentials per agent, TLS (CA ${caFile})`);
+    expect(fs.statSync(path.join(dir, "data", "tls")).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(path.join(dir, "data", "tls", "ca-key.pem")).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.join(dir, "data", "nats-server", "nats-server-key.pem")).mode & 0o777).toBe(
+      0o600,
+    );
+    expect(fs.readFileSync(path.join(dir, "data", "nats-server", "nats-server.conf"), "utf8")).toMatch(
+      /^tls: \{/m,
+    );
   }
   expect(fs.statSync(path.join(dir, "data", "agent-token")).mode & 0o777).toBe(0o600);
 
@@ -117,11 +130,17 @@ it("starts server, agent and dashboard with one command, and stops them on Ctrl-
     });
     return (await response.json()) as { data: any };
   };
+  // Listed from its credentials exchange on (offline), online once it registered over NATS (TLS).
   const agent = await eventually(
-    async () => (await gql(`{ agents { name status } }`)).data.agents.find((a: any) => a.name === "local"),
+    async () =>
+      (await gql(`{ agents { name status } }`)).data.agents.find(
+        (a: any) => a.name === "local" && a.status !== "offline",
+      ),
     60_000,
     "the local agent online",
-  );
+  ).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}; npm start printed:\n${out.slice(-5000)}`);
+  });
   expect(agent.status).not.toBe("offline");
   const { agentTokens } = (await gql(`{ agentTokens { description revokedAt } }`)).data;
   expect(agentTokens).toEqual([{ description: "local agent started by npm start", revokedAt: null }]);

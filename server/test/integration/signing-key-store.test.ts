@@ -73,3 +73,48 @@ it("survives a master key rotation: re-wrapped with the other data keys, opened 
     /master key/,
   );
 });
+
+it("rotates: the new key signs at once on the copy that rotated and on another once it looks; the old one is trusted until its grace ends", async () => {
+  const a = await copy(K2);
+  const b = await copy(K2);
+  const old = (await a.store.current()).key;
+  const signerA = new MessageSigner(old, a.store, "sluice");
+  const signerB = new MessageSigner(old, b.store, "sluice");
+  const subject = "sluice.jobs.default.Build.Sluice.Shell.1";
+  const body = new TextEncoder().encode("{}");
+
+  const rotation = await signerA.rotate(60_000);
+  expect(rotation.publicKey).not.toBe(old.publicKey);
+  expect(rotation.retiring).toEqual([{ publicKey: old.publicKey, retiresAt: expect.any(Date) }]);
+  const graceLeft = rotation.retiring[0]!.retiresAt.getTime() - Date.now();
+  expect(graceLeft).toBeGreaterThan(50_000);
+  expect(graceLeft).toBeLessThanOrEqual(60_000);
+  expect(signerA.publicKey).toBe(rotation.publicKey);
+  // Both keys are handed out, the new one first, the old one with its time.
+  const trusted = await signerB.trustedKeys();
+  expect(trusted).toEqual([
+    { publicKey: rotation.publicKey, retiresAt: null },
+    { publicKey: old.publicKey, retiresAt: rotation.retiring[0]!.retiresAt },
+  ]);
+  // B signed with the old key until it looked (which handing the keys out just did): still accepted.
+  expect(
+    verifyMessage(
+      signerB.headers(subject, "job:j:1", body),
+      subject,
+      body,
+      new Set(trusted.map((k) => k.publicKey)),
+    ).ok,
+  ).toBe(true);
+  await signerB.refresh();
+  expect(signerB.publicKey).toBe(rotation.publicKey);
+
+  // Rotated again with no grace: every older key is retired at once, and no longer handed out.
+  const again = await signerB.rotate(0);
+  expect(again.retiring).toEqual([]);
+  expect(await signerA.publicKeys()).toEqual([again.publicKey]);
+  // The retired rows stay (for the record), retired.
+  const rows: Array<{ n: string }> = await a.db.query(
+    `SELECT count(*)::text AS n FROM message_signing_keys WHERE retired_at <= now()`,
+  );
+  expect(Number(rows[0]!.n)).toBe(2);
+});

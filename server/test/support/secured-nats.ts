@@ -1,8 +1,15 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import {
+  NATS_TLS_CERT_FILE,
+  NATS_TLS_KEY_FILE,
+  certificateHosts,
+  ensureLocalCa,
+  issueCertificate,
+} from "../../src/messaging/local-ca";
 import { NatsIdentity } from "../../src/messaging/nats-identity";
 import { freePort } from "./private-nats";
 
@@ -16,7 +23,7 @@ export interface SecuredNats {
   port: number;
   identity: NatsIdentity;
   configFile: string;
-  /** With `tls`: the test CA (PEM) that signed nats-server's certificate; clients must trust it. */
+  /** With TLS: the local CA (PEM) that signed nats-server's certificate; clients must trust it. */
   caFile: string | undefined;
   /** What nats-server printed (its errors name refused connections). */
   log(): string;
@@ -39,36 +46,19 @@ async function listening(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
-/** A CA of the test's own and a certificate for 127.0.0.1 signed by it (openssl). */
-function testCertificates(dir: string): { caFile: string; certFile: string; keyFile: string } {
-  const at = (name: string) => path.join(dir, name);
-  const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-  openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Sluice test CA"); // prettier-ignore
-  openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"); // prettier-ignore
-  fs.writeFileSync(at("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "san.ext"); // prettier-ignore
-  return { caFile: at("ca.pem"), certFile: at("server.pem"), keyFile: at("server.key") };
-}
-
-export async function startSecuredNats(
-  dataDir: string,
-  options: { tls?: boolean } = {},
-): Promise<SecuredNats> {
-  const identity = NatsIdentity.loadOrCreate(dataDir);
-  const port = await freePort();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-secured-nats-"));
-  const configFile = path.join(dir, "nats-server.conf");
-  const certificates = options.tls ? testCertificates(dir) : null;
-  fs.writeFileSync(
-    configFile,
-    await identity.serverConfig({
-      listen: `127.0.0.1:${port}`,
-      storeDir: path.join(dir, "store"),
-      resolverDir: path.join(dir, "jwt"),
-      ...(certificates ? { tls: { certFile: certificates.certFile, keyFile: certificates.keyFile } } : {}),
-    }),
-    { mode: 0o600 },
-  );
+/**
+ * A nats-server started on a configuration written beforehand (by Sluice's `nats-config.js`, or by
+ * startSecuredNats below) that listens on 127.0.0.1:`port`; `dir` (its store, its files) is removed
+ * by stop().
+ */
+export async function startNatsServerWithConfig(options: {
+  configFile: string;
+  port: number;
+  identity: NatsIdentity;
+  caFile?: string;
+  dir: string;
+}): Promise<SecuredNats> {
+  const { configFile, port, identity, caFile, dir } = options;
   let log = "";
   const child: ChildProcess = spawn("nats-server", ["-c", configFile], { stdio: ["ignore", "pipe", "pipe"] });
   child.stdout!.on("data", (chunk: Buffer) => (log += chunk.toString()));
@@ -80,8 +70,8 @@ export async function startSecuredNats(
     throw new Error(`${(error as Error).message}; it said:\n${log}`, { cause: error });
   }
   return {
-    url: `${certificates ? "tls" : "nats"}://127.0.0.1:${port}`,
-    caFile: certificates?.caFile,
+    url: `${caFile ? "tls" : "nats"}://127.0.0.1:${port}`,
+    caFile,
     port,
     identity,
     configFile,
@@ -95,4 +85,37 @@ export async function startSecuredNats(
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * With `tls`, nats-server's certificate comes from the installation's local CA in `dataDir/tls`
+ * (made there when missing, as `nats-config.js --tls-generate` does).
+ */
+export async function startSecuredNats(
+  dataDir: string,
+  options: { tls?: boolean } = {},
+): Promise<SecuredNats> {
+  const identity = NatsIdentity.loadOrCreate(dataDir);
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-secured-nats-"));
+  const configFile = path.join(dir, "nats-server.conf");
+  let tls: { certFile: string; keyFile: string } | null = null;
+  let caFile: string | undefined;
+  if (options.tls) {
+    const ca = await ensureLocalCa(dataDir);
+    tls = { certFile: path.join(dir, NATS_TLS_CERT_FILE), keyFile: path.join(dir, NATS_TLS_KEY_FILE) };
+    await issueCertificate(ca, { ...tls, hosts: certificateHosts("127.0.0.1"), commonName: "nats-server" });
+    caFile = ca.caFile;
+  }
+  fs.writeFileSync(
+    configFile,
+    await identity.serverConfig({
+      listen: `127.0.0.1:${port}`,
+      storeDir: path.join(dir, "store"),
+      resolverDir: path.join(dir, "jwt"),
+      ...(tls ? { tls } : {}),
+    }),
+    { mode: 0o600 },
+  );
+  return startNatsServerWithConfig({ configFile, port, identity, dir, ...(caFile ? { caFile } : {}) });
 }

@@ -141,6 +141,7 @@ export const operationPermissions = {
     resource: template("action-type/{category}/Custom/{provider}/{version}"),
   },
   "Mutation.rotateMasterKey": { action: "sluice:ManageInstallation", resource: template("installation") },
+  "Mutation.rotateSigningKey": { action: "sluice:ManageInstallation", resource: template("installation") },
   "Mutation.createAgentToken": { action: "sluice:ManageAgents", resource: template("agent-token") },
   "Mutation.revokeAgentToken": { action: "sluice:ManageAgents", resource: template("agent-token/{id}") },
   "Mutation.createPipelineWebhook": {

@@ -1,7 +1,22 @@
-import { Authorized, Ctx, Mutation, Resolver, UseMiddleware } from "type-graphql";
+import { Arg, Authorized, Ctx, Int, Mutation, Resolver, UseMiddleware } from "type-graphql";
+import { SIGNATURE_CLOCK_SKEW_MS, SIGNATURE_LIFETIMES_MS } from "@sluice/protocol";
+import { ConflictError, ValidationError } from "../../domain/errors";
+import { TooManySigningKeys } from "../../persistence/signing-key-store";
 import { auditMutations } from "../audit";
 import type { GraphQLContext } from "../context";
 import { MasterKeyRotationType } from "../types/master-key.type";
+import { SigningKeyRotationType } from "../types/signing-key.type";
+
+/**
+ * The default grace of a rotated signing key: as long as any signature it made lasts (a durable
+ * cancel's, 8 days), plus the clock skew verifiers allow, so that nothing already in the streams
+ * is refused.
+ */
+export const DEFAULT_SIGNING_KEY_GRACE_SECONDS = Math.ceil(
+  (Math.max(...Object.values(SIGNATURE_LIFETIMES_MS)) + SIGNATURE_CLOCK_SKEW_MS) / 1000,
+);
+/** The longest grace: 30 days. */
+export const MAX_SIGNING_KEY_GRACE_SECONDS = 30 * 86_400;
 
 @Resolver()
 export class InstallationResolver {
@@ -18,5 +33,46 @@ export class InstallationResolver {
     const result = await ctx.vault.rotate();
     ctx.logger.info({ masterKeyId: result.masterKeyId, rewrapped: result.rewrapped }, "master key rotated");
     return { ...result, source: ctx.vault.keyring.file ? "FILE" : "ENVIRONMENT" };
+  }
+
+  @Authorized("sluice:ManageInstallation")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => SigningKeyRotationType, {
+    description:
+      "Makes a new key the one that signs jobs and cancels (`sluice admin rotate-signing-key`), without " +
+      "downtime: this server copy signs with it at once, the others within 30 seconds; agents learn it with " +
+      "their NATS credentials (and ask for them again when a job signed by a key they do not know arrives). " +
+      "The keys signing before are accepted until `graceSeconds` from now (default: 8 days and 5 minutes, as " +
+      "long as a signature lasts, so nothing already in the streams is refused), then refused. A compromised " +
+      "key: graceSeconds 0. At most 7 keys may be retiring at once.",
+  })
+  async rotateSigningKey(
+    @Arg("graceSeconds", () => Int, {
+      nullable: true,
+      description: `Seconds the previous keys stay accepted: 0 to ${MAX_SIGNING_KEY_GRACE_SECONDS} (default ${DEFAULT_SIGNING_KEY_GRACE_SECONDS}).`,
+    })
+    graceSeconds: number | null | undefined,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<SigningKeyRotationType> {
+    const grace = graceSeconds ?? DEFAULT_SIGNING_KEY_GRACE_SECONDS;
+    if (grace < 0 || grace > MAX_SIGNING_KEY_GRACE_SECONDS)
+      throw new ValidationError([
+        {
+          path: "graceSeconds",
+          message: `must be between 0 and ${MAX_SIGNING_KEY_GRACE_SECONDS} (30 days)`,
+        },
+      ]);
+    try {
+      const rotation = await ctx.signer.rotate(grace * 1000);
+      ctx.logger.info(
+        { publicKey: rotation.publicKey, retiring: rotation.retiring.length, graceSeconds: grace },
+        "rotated the key that signs messages to agents",
+      );
+      return rotation;
+    } catch (error) {
+      if (error instanceof TooManySigningKeys)
+        throw new ConflictError(error.message, { nextRetirement: error.nextRetirement.toISOString() });
+      throw error;
+    }
   }
 }
