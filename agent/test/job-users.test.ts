@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseConfig } from "../src/config";
 import { createJobUsers, type JobUser } from "../src/exec/job-users";
-import { runProcess } from "../src/exec/process";
+import { mayStillRunAs, runProcess } from "../src/exec/process";
 import { createGitProvider } from "../src/providers/git";
 import { createHandlerProvider } from "../src/providers/handler";
 import { BUILTIN_PROVIDER_IDS } from "../src/providers/registry";
@@ -170,6 +170,22 @@ describe("a job's processes under its uid", () => {
     // SIGKILLed before runProcess returned (it runs no more code of its own: the kernel ends it as
     // soon as it is scheduled, a moment later on a busy host); without the kill it would sleep 300 s.
     await waitUntil(() => !alive(pid!), "the escaped process to be gone", 5_000);
+  });
+
+  it("may still run while a command runs, and not once it ended and its uid was cleared", async () => {
+    // The workspace's removal kills the uid's processes again only while this says so.
+    const stop = new AbortController();
+    const running = runProcess({
+      argv: ["/bin/sh", "-c", "sleep 300"],
+      cwd: "/",
+      env: { PATH: "/usr/bin:/bin" },
+      user,
+      signal: stop.signal,
+    });
+    expect(mayStillRunAs(user)).toBe(true);
+    stop.abort();
+    expect((await running).aborted).toBe(true);
+    expect(mayStillRunAs(user)).toBe(false);
   });
 
   function contextFor(

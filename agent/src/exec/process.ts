@@ -73,6 +73,17 @@ export function killProcessGroup(pid: number, signal: NodeJS.Signals): void {
  * Spawns `argv` in a new process group and resolves when it exited and its output was delivered.
  * Rejects only when the program cannot be started (ENOENT, EACCES…), with the program named.
  */
+/**
+ * Processes started as an exclusive job user whose exit (and the kill of every process of that
+ * uid after it) is not over yet: while none is, nothing of the job can still run as its user.
+ */
+const startedUnder = new Map<number, number>();
+
+/** Whether a process started as `user` may still be running (see startedUnder). */
+export function mayStillRunAs(user: Pick<JobUser, "uid">): boolean {
+  return (startedUnder.get(user.uid) ?? 0) > 0;
+}
+
 export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
   const { argv, cwd, env, log, signal, user } = options;
   const [command, ...args] = argv;
@@ -93,6 +104,9 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
       // libuv drops the supplementary groups (setgroups(0)) before setgid and setuid.
       ...(user ? { uid: user.uid, gid: user.gid } : {}),
     });
+    // Until its exit and the kill of what it left behind, the user's processes may be alive.
+    const counted = user?.exclusive === true && child.pid !== undefined;
+    if (counted) startedUnder.set(user!.uid, (startedUnder.get(user!.uid) ?? 0) + 1);
     // Reported to the reaper, which kills the group should this agent die before it ends.
     const reaper = child.pid === undefined ? null : currentReaper();
     reaper?.track(child.pid!);
@@ -164,6 +178,12 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
       }
       // And whatever left the group (setsid, a daemon) under the job's own uid.
       if (user?.exclusive) cleared = killAllOf(user);
+      if (counted)
+        void cleared.then(() => {
+          const left = (startedUnder.get(user!.uid) ?? 1) - 1;
+          if (left > 0) startedUnder.set(user!.uid, left);
+          else startedUnder.delete(user!.uid);
+        });
       // "close" waits for the pipes; a process that escaped the group (setsid) may hold them open.
       const drain = setTimeout(() => {
         child.stdout.destroy();

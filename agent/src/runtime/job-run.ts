@@ -23,6 +23,7 @@ import {
   type StoredArtifact,
 } from "@sluice/protocol";
 import { giveTree, killAllOf, realPathInside, type JobUser, type JobUsers } from "../exec/job-users";
+import { mayStillRunAs } from "../exec/process";
 import { SecretMasker } from "../logs/secret-mask";
 import { fetchSecrets, hasSecrets, replaceStoreReferences, SecretsRefused } from "./secrets";
 import {
@@ -316,8 +317,10 @@ export class JobRun {
       return;
     }
     // Whatever still runs under the job's own uid (a provider that did not return after a stop)
-    // ends before its workspace goes and the uid serves another job.
-    if (this.user?.exclusive) await killAllOf(this.user);
+    // ends before its workspace goes and the uid serves another job. Each command's end already
+    // killed every process of the uid: only a command still running needs it again (a spawn per
+    // job saved).
+    if (this.user?.exclusive && mayStillRunAs(this.user)) await killAllOf(this.user);
     await removeTree(dir).catch((error: unknown) => {
       this.log.warn({ err: errorMessage(error), workspace: dir }, "cannot remove the job's workspace");
     });
