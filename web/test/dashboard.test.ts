@@ -712,18 +712,21 @@ describe("the dashboard against a real server and agent", () => {
     await eventually(async () => same(await shownIds(), ids(first)), 10_000, "the newest page");
 
     // By operation: the approval, with the comment the reviewer gave.
-    await page.getByLabel("Operation", { exact: true }).fill("putApprovalResult");
+    // The dashboard sends the input-style mutation (docs/graphql.md).
+    await page.getByLabel("Operation", { exact: true }).fill("putApprovalResultV2");
     await page.getByRole("button", { name: "Filter", exact: true }).click();
-    await page.waitForURL(`${stack.web}/audit?operation=putApprovalResult`);
+    await page.waitForURL(`${stack.web}/audit?operation=putApprovalResultV2`);
     await page
-      .locator('tr[data-audit-event]:not([data-operation="putApprovalResult"])')
+      .locator('tr[data-audit-event]:not([data-operation="putApprovalResultV2"])')
       .first()
       .waitFor({ state: "detached" });
     expect(await rows.count()).toBe(1);
     await rows.first().locator("summary").click();
     const approval = rows.first().locator("pre");
     await approval.waitFor();
-    expect(JSON.parse((await approval.textContent())!)).toMatchObject({ approved: true, summary: "ship it" });
+    expect(JSON.parse((await approval.textContent())!)).toMatchObject({
+      input: { approved: true, summary: "ship it" },
+    });
 
     // By pipeline: fewer, in the address; the transition disabled with the reason the test gave, and the refusal.
     await page.getByLabel("Operation", { exact: true }).fill("");
@@ -743,13 +746,10 @@ describe("the dashboard against a real server and agent", () => {
     expect(shown).toBeLessThan(first.nodes.length);
     await rows.filter({ hasText: "NoSuchStage" }).locator(".status", { hasText: codes[1] }).waitFor();
     const freeze = rows.filter({ hasText: "freeze for the demo" });
-    expect(await freeze.getAttribute("data-operation")).toBe("toggleTransition");
+    expect(await freeze.getAttribute("data-operation")).toBe("disableStageTransition");
     await freeze.locator("summary").click();
     expect(JSON.parse((await freeze.locator("pre").textContent())!)).toMatchObject({
-      pipelineName: PIPELINE,
-      stageName: "Deploy",
-      enabled: false,
-      reason: "freeze for the demo",
+      input: { pipelineName: PIPELINE, stageName: "Deploy", reason: "freeze for the demo" },
     });
     await checkPage("audit-filtered");
 

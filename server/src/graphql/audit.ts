@@ -6,6 +6,7 @@ import { actingAccount, DEFAULT_ACCOUNT, homeAccount } from "../auth/principal";
 import { ROLE_SRN } from "../domain/policy";
 import { taggablePipeline } from "../domain/pipeline/tags";
 import type { GraphQLContext } from "./context";
+import { INPUT_STYLE_MUTATIONS } from "./deprecations";
 import { isUnavailable, isUnstorableText } from "./errors";
 
 // `url`: a notification target's incoming-webhook URL holds its credential; `value`: putSecret's.
@@ -39,7 +40,7 @@ export function auditArguments(value: unknown, key = "", depth = 0): unknown {
       notificationRules: count(record.notificationRules),
     };
   }
-  if ((key === "input" || key === "json") && "stages" in record) {
+  if ((key === "input" || key === "json" || key === "pipeline") && "stages" in record) {
     return typeof record.name === "string" ? { name: record.name } : {};
   }
   return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, auditArguments(v, k, depth + 1)]));
@@ -55,8 +56,11 @@ function pipelineOf(args: Record<string, unknown>): string | null {
     args.pipelineName,
     args.name,
     field(args.input, "name"),
+    field(args.pipeline, "name"),
     field(args.json, "name"),
     field(field(args.json, "pipeline"), "name"),
+    field(args.document, "name"),
+    field(field(args.document, "pipeline"), "name"),
   ];
   return candidates.find((c): c is string => typeof c === "string") ?? null;
 }
@@ -100,16 +104,23 @@ async function auditEvent(
   error: string | null,
 ): Promise<NewAuditEvent> {
   const p = context.principal;
+  // A mutation of GitHub's style (deprecations.ts) names what it acts on in the fields of `input`.
+  const input = args.input;
+  const named =
+    INPUT_STYLE_MUTATIONS.has(operation) && input !== null && typeof input === "object"
+      ? (input as Record<string, unknown>)
+      : args;
   // assumeRole is about the role's account: its log shows who assumed (or tried to) its roles.
-  const role = operation === "assumeRole" && typeof args.role === "string" ? ROLE_SRN.exec(args.role) : null;
+  const assumes = operation === "assumeRole" || operation === "assumeRoleV2";
+  const role = assumes && typeof named.role === "string" ? ROLE_SRN.exec(named.role) : null;
   return {
     principal: p?.id ?? "anonymous",
     account: role ? role[1]! : p ? actingAccount(p) : DEFAULT_ACCOUNT,
     principalAccount: p ? homeAccount(p) : DEFAULT_ACCOUNT,
     assumedRole: p?.assumedRole ? `${p.assumedRole.srn} (session ${p.assumedRole.sessionName})` : null,
     operation,
-    pipelineName: pipelineOf(args) ?? (await pipelineOfTarget(context, args)),
-    target: targetOf(args),
+    pipelineName: pipelineOf(named) ?? (await pipelineOfTarget(context, named)),
+    target: targetOf(named),
     arguments: auditArguments(args) as Record<string, unknown>,
     outcome,
     error,

@@ -1,6 +1,7 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
 import { NodeInterface } from "./node.type";
 import { JSONObjectScalar } from "./scalars";
+import { MutationPayload } from "./mutation";
 
 @ObjectType("User", { description: "A person: signs in with a password (signIn) or with API tokens." })
 export class UserType {
@@ -91,7 +92,7 @@ export class ApiTokenType {
 }
 
 @ObjectType("CreateApiTokenPayload")
-export class CreateApiTokenPayload {
+export class CreateApiTokenPayload extends MutationPayload {
   @Field(() => ApiTokenType)
   token!: ApiTokenType;
 
