@@ -110,7 +110,13 @@ export const LIST_SUCCESSORS = {
 
 export type DeprecatedList = keyof typeof LIST_SUCCESSORS;
 
-/** `{ deprecationReason }` for an old plain-list field. */
-export const deprecatedList = (old: DeprecatedList) => ({
-  deprecationReason: `Use ${LIST_SUCCESSORS[old]} (a connection: first/after/last/before) instead; removed in ${DEPRECATED_MUTATIONS_REMOVED_IN}.`,
+/** `{ deprecationReason }` for a plain-list field that `successor`, a connection, replaces. */
+export const replacedByConnection = (successor: string) => ({
+  deprecationReason: `Use ${successor} (a connection: first/after/last/before) instead; removed in ${DEPRECATED_MUTATIONS_REMOVED_IN}.`,
 });
+
+/** `{ deprecationReason }` for an old plain-list field of Query. */
+export const deprecatedList = (old: DeprecatedList) => replacedByConnection(LIST_SUCCESSORS[old]);
+
+/** Plain lists of object types that can grow, each replaced the same way (Group.members). */
+export const FIELD_LIST_SUCCESSORS = { "Group.members": "membersV2" } as const;

@@ -16,6 +16,7 @@ import {
 } from "graphql";
 import {
   DEPRECATED_MUTATIONS_REMOVED_IN,
+  FIELD_LIST_SUCCESSORS,
   INPUT_STYLE_MUTATIONS,
   LIST_SUCCESSORS,
   MUTATION_SUCCESSORS,
@@ -144,6 +145,22 @@ describe("the schema's lists", () => {
       expect(fields[old]!.deprecationReason).toBe(
         `Use ${successor} (a connection: first/after/last/before) instead; removed in ${DEPRECATED_MUTATIONS_REMOVED_IN}.`,
       );
+    }
+    // Lists inside objects that can grow, the same way.
+    for (const [field, successor] of Object.entries(FIELD_LIST_SUCCESSORS)) {
+      const [typeName, name] = field.split(".") as [string, string];
+      const type = schema.getType(typeName);
+      if (!type || !isObjectType(type)) throw new Error(`no ${typeName}`);
+      expect(type.getFields()[name]!.deprecationReason).toMatch(
+        new RegExp(`^Use ${successor} \\(a connection`),
+      );
+      const connection = getNamedType(type.getFields()[successor]!.type);
+      expect(isObjectType(connection) && Object.keys(connection.getFields()).sort()).toEqual([
+        "edges",
+        "nodes",
+        "pageInfo",
+        "totalCount",
+      ]);
     }
   });
 });
@@ -325,6 +342,35 @@ describe("a mutation of the new style, end to end", () => {
       "BAD_USER_INPUT",
       "after",
     ]);
+    // A group's members, paged the same way.
+    for (const userName of ["mia", "noa"]) {
+      dataOf(
+        await t.gql(`mutation ($n: String!) { createUserV2(input: { name: $n }) { user { name } } }`, {
+          n: userName,
+        }),
+      );
+      dataOf(
+        await t.gql(
+          `mutation ($n: String!) { addUserToGroupV2(input: { groupName: "page-b", userName: $n }) { changed } }`,
+          { n: userName },
+        ),
+      );
+    }
+    const MEMBERS = `query ($after: String) { groupsV2(first: 100) { nodes { name
+      membersV2(first: 1, after: $after) { totalCount nodes { userName } pageInfo { hasNextPage endCursor } } } } }`;
+    const membersOf = async (after: string | null) =>
+      dataOf(await t.gql(MEMBERS, { after })).groupsV2.nodes.find(
+        (g: { name: string }) => g.name === "page-b",
+      ).membersV2;
+    const firstMember = await membersOf(null);
+    expect(firstMember).toMatchObject({
+      totalCount: 2,
+      nodes: [{ userName: "mia" }],
+      pageInfo: { hasNextPage: true },
+    });
+    const secondMember = await membersOf(firstMember.pageInfo.endCursor);
+    expect(secondMember).toMatchObject({ nodes: [{ userName: "noa" }], pageInfo: { hasNextPage: false } });
+
     // The same authorization as the array: a reader who may not manage identities gets none.
     expect(codeOf(await t.gql(`{ groupsV2 { totalCount } }`, {}, { token: reader }))).toBe(
       codeOf(await t.gql(`{ groups { name } }`, {}, { token: reader })),

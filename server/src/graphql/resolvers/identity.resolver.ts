@@ -1,4 +1,16 @@
-import { Arg, Args, Authorized, Ctx, ID, Mutation, Query, Resolver, UseMiddleware } from "type-graphql";
+import {
+  Arg,
+  Args,
+  Authorized,
+  Ctx,
+  FieldResolver,
+  ID,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  UseMiddleware,
+} from "type-graphql";
 import { visibleItems } from "../../auth/authorization";
 import { actingAccount, homeAccount } from "../../auth/principal";
 import { formatSrn, validatePolicy } from "../../domain/policy";
@@ -11,6 +23,7 @@ import {
   ApiTokenType,
   CallerIdentityType,
   CreateApiTokenPayload,
+  GroupMemberType,
   GroupType,
   PolicyAttachmentType,
   PolicySimulationType,
@@ -46,6 +59,7 @@ import { payload, type InputOf } from "../types/mutation";
 import { deprecated, deprecatedList } from "../deprecations";
 
 const UserConnection = Connection(UserType, "User");
+const GroupMemberConnection = Connection(GroupMemberType, "GroupMember");
 const GroupConnection = Connection(GroupType, "Group");
 const ServiceAccountConnection = Connection(ServiceAccountType, "ServiceAccount");
 const ApiTokenConnection = Connection(ApiTokenType, "ApiToken");
@@ -63,6 +77,16 @@ export const policyType = (row: PolicyRow): PolicyType => ({
   ...row,
   document: row.document as unknown as Record<string, unknown>,
 });
+
+/** A group's members as a connection, by name (Group.members, the array, is deprecated). */
+@Resolver(() => GroupType)
+export class GroupMembersResolver {
+  @FieldResolver(() => GroupMemberConnection, { description: "Its users, by name." })
+  membersV2(@Root() group: GroupType, @Args() paging: PagingArgs) {
+    const members = group.members.map((userName) => ({ userName }));
+    return connectionOfList(members, paging, LIST_PAGE_SIZE, (m) => [m.userName]);
+  }
+}
 
 /**
  * Users, groups, service accounts, API tokens, policies and attachments (docs/policies.md). What

@@ -1,4 +1,5 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
+import { FIELD_LIST_SUCCESSORS, replacedByConnection } from "../deprecations";
 import { NodeInterface } from "./node.type";
 import { JSONObjectScalar } from "./scalars";
 import { MutationPayload } from "./mutation";
@@ -26,7 +27,10 @@ export class GroupType {
   @Field()
   name!: string;
 
-  @Field(() => [String], { description: "Its users' names, in order." })
+  @Field(() => [String], {
+    description: "Its users' names, in order.",
+    ...replacedByConnection(FIELD_LIST_SUCCESSORS["Group.members"]),
+  })
   members!: string[];
 
   @Field()
@@ -34,6 +38,12 @@ export class GroupType {
 
   @Field()
   createdBy!: string;
+}
+
+@ObjectType("GroupMember", { description: "A user in a group." })
+export class GroupMemberType {
+  @Field({ description: "The user's name (User.name)." })
+  userName!: string;
 }
 
 @ObjectType("ServiceAccount", { description: "A principal for scripts and CI; acts with its API tokens." })

@@ -99,7 +99,10 @@ export function IdentityView() {
   };
 
   const users = data?.usersV2.nodes ?? [];
-  const groups = data?.groupsV2.nodes ?? [];
+  const groups = (data?.groupsV2.nodes ?? []).map((g) => ({
+    ...g,
+    members: g.membersV2.nodes.map((m) => m.userName),
+  }));
   const serviceAccounts = data?.serviceAccountsV2.nodes ?? [];
   const policies = data?.policiesV2.nodes ?? [];
   const roles = data?.rolesV2.nodes ?? [];

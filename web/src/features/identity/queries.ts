@@ -139,7 +139,11 @@ export const IDENTITIES = graphql(`
     groupsV2(first: 100) {
       nodes {
         name
-        members
+        membersV2(first: 100) {
+          nodes {
+            userName
+          }
+        }
         createdAt
         createdBy
       }
