@@ -155,7 +155,7 @@ export class PipelineResolver {
   }
 
   @FieldResolver(() => JSONScalar, {
-    description: `The document of the version shown. SLUICE can be posted again as createPipeline's input. Secret configuration values show as "${SECRET_MASK}"; posted back unchanged to updatePipeline, they keep their stored value.`,
+    description: `The document of the version shown. SLUICE can be posted again as createPipelineV2's input.pipeline. Secret configuration values show as "${SECRET_MASK}"; posted back unchanged to updatePipelineV2, they keep their stored value.`,
   })
   async document(
     @Root() pipeline: PipelineType,

@@ -15,8 +15,9 @@ import { payload, type InputOf } from "../types/mutation";
 import { deprecated } from "../deprecations";
 
 /**
- * Password sign-in and sessions (auth/password-sign-in.ts). signIn is the one operation an
- * anonymous caller may call (operations.ts, resource `public`); every call, done or refused, is in
+ * Password sign-in and sessions (auth/password-sign-in.ts). signInV2 (and the deprecated signIn)
+ * are the operations an anonymous caller may call (operations.ts, resource `public`); every call,
+ * done or refused, is in
  * the audit log with its password masked.
  */
 @Resolver()

@@ -17,7 +17,9 @@ export class AuditEventType {
   @Field({ description: "Who asked: the principal's id (admin, …), or anonymous." })
   principal!: string;
 
-  @Field({ description: "The mutation: createPipeline, releaseChange, toggleTransition, …" })
+  @Field({
+    description: "The mutation: createPipelineV2, startPipelineExecution, releaseChange (deprecated), …",
+  })
   operation!: string;
 
   @Field(() => String, { nullable: true })

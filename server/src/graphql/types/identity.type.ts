@@ -4,7 +4,7 @@ import { NodeInterface } from "./node.type";
 import { JSONObjectScalar } from "./scalars";
 import { MutationPayload } from "./mutation";
 
-@ObjectType("User", { description: "A person: signs in with a password (signIn) or with API tokens." })
+@ObjectType("User", { description: "A person: signs in with a password (signInV2) or with API tokens." })
 export class UserType {
   @Field()
   name!: string;
