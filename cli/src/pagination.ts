@@ -101,3 +101,14 @@ export function listOutput<T>(key: string, result: Paginated<T>): Record<string,
     ? { [key]: result.items }
     : { [key]: result.items, NextToken: result.nextToken };
 }
+
+/** The selection of a connection's page that `paginate` and `allNodes` read. */
+export const PAGE_FIELDS = "pageInfo{ hasNextPage endCursor }";
+
+/** Every node of a connection, page after page: for the lists a command prints whole. */
+export async function allNodes<T>(
+  fetchPage: (first: number, after: string | null) => Promise<Page<T>>,
+  pageSize = 100,
+): Promise<T[]> {
+  return (await paginate({ paginate: true, pageSize }, pageSize, fetchPage)).items;
+}

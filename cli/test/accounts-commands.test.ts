@@ -32,7 +32,7 @@ const credentials = {
 
 it("create-account sends the id and description", async () => {
   const account = { id: "team-b", description: null, createdAt: "x", createdBy: "user/admin" };
-  server.respondData({ createAccount: account });
+  server.respondData({ createAccountV2: { account: account } });
   expect(await sluice("create-account", "--account-id", "team-b")).toEqual({
     code: 0,
     stdout: json({ account }),
@@ -49,7 +49,7 @@ it("create-role reads the trust policy document and the maximum session duration
     Version: "2012-10-17",
     Statement: [{ Effect: "Allow", Action: "sluice:AssumeRole", Principal: { Sluice: "srn:sluice:b:root" } }],
   };
-  server.respondData({ createRole: { name: "deployer" } });
+  server.respondData({ createRoleV2: { role: { name: "deployer" } } });
   const result = await run(
     [
       "create-role",
@@ -87,7 +87,10 @@ it("create-role refuses a duration that is not a whole number, without asking th
 });
 
 it("assume-role prints the credentials, or with --export a line setting SLUICE_TOKEN", async () => {
-  server.respondData({ assumeRole: credentials }, { assumeRole: credentials });
+  server.respondData(
+    { assumeRoleV2: { credentials: credentials } },
+    { assumeRoleV2: { credentials: credentials } },
+  );
   expect(
     await sluice(
       "assume-role",

@@ -25,7 +25,7 @@ const token = {
 
 describe("create-agent-token", () => {
   it("prints the id and the token, and warns on stderr that it is shown once", async () => {
-    server.respondData({ createAgentToken: { id: token.id, token: "slat_secret" } });
+    server.respondData({ createAgentTokenV2: { id: token.id, token: "slat_secret" } });
     const result = await sluice("create-agent-token", "--description", "build hosts");
     expect(result).toEqual({
       code: 0,
@@ -78,17 +78,22 @@ describe("list-agent-tokens", () => {
       revokedAt: "2025-01-02T00:00:00.000Z",
       revokedBy: "admin",
     };
-    server.respondData({ agentTokens: [token, revoked] });
+    server.respondData({
+      agentTokensV2: { nodes: [token, revoked], pageInfo: { hasNextPage: false, endCursor: null } },
+    });
     expect(await sluice("list-agent-tokens")).toEqual({
       code: 0,
       stderr: "",
       stdout: json([token, revoked]),
     });
-    expect(server.requests[0]!.body).toEqual({ query: LIST_AGENT_TOKENS_QUERY, variables: {} });
+    expect(server.requests[0]!.body).toEqual({
+      query: LIST_AGENT_TOKENS_QUERY,
+      variables: { first: 100, after: null },
+    });
   });
 
   it("prints an empty array", async () => {
-    server.respondData({ agentTokens: [] });
+    server.respondData({ agentTokensV2: { nodes: [], pageInfo: { hasNextPage: false, endCursor: null } } });
     expect(await sluice("list-agent-tokens")).toEqual({ code: 0, stderr: "", stdout: "[]\n" });
   });
 });
@@ -96,7 +101,7 @@ describe("list-agent-tokens", () => {
 describe("revoke-agent-token", () => {
   it("sends the id and prints the revoked token", async () => {
     const revoked = { ...token, revokedAt: "2025-01-02T00:00:00.000Z", revokedBy: "admin" };
-    server.respondData({ revokeAgentToken: revoked });
+    server.respondData({ revokeAgentTokenV2: { agentToken: revoked } });
     expect(await sluice("revoke-agent-token", "--id", token.id)).toEqual({
       code: 0,
       stderr: "",
@@ -146,19 +151,24 @@ describe("list-agents", () => {
   };
 
   it("prints the agents as a JSON array, with no filter by default", async () => {
-    server.respondData({ agents: [agent] });
+    server.respondData({ agentsV2: { nodes: [agent], pageInfo: { hasNextPage: false, endCursor: null } } });
     expect(await sluice("list-agents")).toEqual({ code: 0, stderr: "", stdout: json([agent]) });
     expect(server.requests[0]!.body).toEqual({
       query: LIST_AGENTS_QUERY,
-      variables: { pool: null, status: null },
+      variables: { pool: null, status: null, first: 100, after: null },
     });
   });
 
   it("filters by pool and status", async () => {
-    server.respondData({ agents: [] });
+    server.respondData({ agentsV2: { nodes: [], pageInfo: { hasNextPage: false, endCursor: null } } });
     const result = await sluice("list-agents", "--pool", "gpu", "--status", "draining");
     expect(result).toEqual({ code: 0, stderr: "", stdout: "[]\n" });
-    expect(server.requests[0]!.body.variables).toEqual({ pool: "gpu", status: "draining" });
+    expect(server.requests[0]!.body.variables).toEqual({
+      pool: "gpu",
+      status: "draining",
+      first: 100,
+      after: null,
+    });
   });
 
   it("rejects an unknown --status", async () => {

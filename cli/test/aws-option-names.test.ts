@@ -3,7 +3,10 @@
  * names"): the same request as with our name, a usage error naming both when the two disagree, and
  * the AWS CLI's `put-approval-result --result` JSON.
  */
-import { TOGGLE_TRANSITION_MUTATION } from "../src/commands/disable-stage-transition";
+import {
+  DISABLE_TRANSITION_MUTATION,
+  ENABLE_TRANSITION_MUTATION,
+} from "../src/commands/disable-stage-transition";
 import { GET_PIPELINE_EXECUTION_QUERY } from "../src/commands/get-pipeline-execution";
 import { LIST_PIPELINE_EXECUTIONS_QUERY } from "../src/commands/list-pipeline-executions";
 import { APPROVAL_LOOKUP_QUERY, PUT_APPROVAL_RESULT_MUTATION } from "../src/commands/put-approval-result";
@@ -50,7 +53,7 @@ const NAME_ALIASES: [string, string[], unknown, { query: string; variables: Reco
   [
     "rollback-stage",
     ["--stage-name", "Deploy", "--target-pipeline-execution-id", "e3"],
-    { rollbackStage: { id: "e9" } },
+    { rollbackStageV2: { pipelineExecution: { id: "e9" } } },
     {
       query: ROLLBACK_STAGE_MUTATION,
       variables: { pipelineName: "web", stageName: "Deploy", targetExecutionId: "e3" },
@@ -59,19 +62,19 @@ const NAME_ALIASES: [string, string[], unknown, { query: string; variables: Reco
   [
     "enable-stage-transition",
     ["--stage-name", "Build", "--transition-type", "Inbound"],
-    { toggleTransition: { stageName: "Build", enabled: true } },
+    { enableStageTransition: { transition: { stageName: "Build", enabled: true } } },
     {
-      query: TOGGLE_TRANSITION_MUTATION,
-      variables: { pipelineName: "web", stageName: "Build", enabled: true, reason: null },
+      query: ENABLE_TRANSITION_MUTATION,
+      variables: { pipelineName: "web", stageName: "Build" },
     },
   ],
   [
     "disable-stage-transition",
     ["--stage-name", "Build", "--reason", "freeze"],
-    { toggleTransition: { stageName: "Build", enabled: false } },
+    { disableStageTransition: { transition: { stageName: "Build", enabled: false } } },
     {
-      query: TOGGLE_TRANSITION_MUTATION,
-      variables: { pipelineName: "web", stageName: "Build", enabled: false, reason: "freeze" },
+      query: DISABLE_TRANSITION_MUTATION,
+      variables: { pipelineName: "web", stageName: "Build", reason: "freeze" },
     },
   ],
 ];
@@ -116,7 +119,7 @@ describe.each(NAME_ALIASES)("%s --pipeline-name", (command, rest, answer, reques
 
 describe("--pipeline-name where the execution id identifies the execution", () => {
   it("stop-pipeline-execution accepts it and sends what it sends without it", async () => {
-    server.respondData({ stopExecution: { id: "e1" } });
+    server.respondData({ stopPipelineExecution: { pipelineExecution: { id: "e1" } } });
     const result = await sluice(
       "stop-pipeline-execution",
       "--pipeline-name",
@@ -136,7 +139,7 @@ describe("--pipeline-name where the execution id identifies the execution", () =
   });
 
   it("retry-stage-execution accepts it and sends what it sends without it", async () => {
-    server.respondData({ retryStage: { id: "e1" } });
+    server.respondData({ retryStageExecution: { pipelineExecution: { id: "e1" } } });
     const result = await sluice(
       "retry-stage-execution",
       "--pipeline-name",
@@ -225,7 +228,7 @@ describe("put-approval-result, AWS CLI style", () => {
     ['{"status":"Approved"}', true, ""],
     [' { "status" : "Rejected" } ', false, ""],
   ])("maps --result %s to approved=%s, summary %j", async (result, approved, summary) => {
-    server.respondData({ putApprovalResult: decided });
+    server.respondData({ putApprovalResultV2: { actionExecution: decided } });
     const out = await sluice("put-approval-result", "--action-execution-id", "a2", "--result", result);
     expect(out).toMatchObject({ code: 0, stderr: "" });
     expect(bodies()).toEqual([mutation(approved, summary)]);
@@ -235,7 +238,7 @@ describe("put-approval-result, AWS CLI style", () => {
     [["--approve"], true, "LGTM"],
     [["--approve", "--summary", "LGTM"], true, "LGTM"],
   ])("accepts --result with %j when they agree", async (more, approved, summary) => {
-    server.respondData({ putApprovalResult: decided });
+    server.respondData({ putApprovalResultV2: { actionExecution: decided } });
     const result = await sluice(
       "put-approval-result",
       "--action-execution-id",
@@ -249,7 +252,7 @@ describe("put-approval-result, AWS CLI style", () => {
   });
 
   it("takes --summary with a --result that has none", async () => {
-    server.respondData({ putApprovalResult: decided });
+    server.respondData({ putApprovalResultV2: { actionExecution: decided } });
     const result = await sluice(
       "put-approval-result",
       "--action-execution-id",
@@ -308,7 +311,7 @@ describe("put-approval-result, AWS CLI style", () => {
   });
 
   it("checks --pipeline-name against the execution it looks up by names", async () => {
-    server.respondData(lookup, { putApprovalResult: decided });
+    server.respondData(lookup, { putApprovalResultV2: { actionExecution: decided } });
     const result = await sluice(
       "put-approval-result",
       "--pipeline-name",
@@ -336,7 +339,7 @@ describe("put-approval-result, AWS CLI style", () => {
   });
 
   it("accepts --pipeline-name with --action-execution-id, unchecked", async () => {
-    server.respondData({ putApprovalResult: decided });
+    server.respondData({ putApprovalResultV2: { actionExecution: decided } });
     const result = await sluice(
       "put-approval-result",
       "--pipeline-name",
@@ -367,7 +370,7 @@ describe("put-approval-result, AWS CLI style", () => {
   });
 
   it("keeps --token after the command name as the API bearer token", async () => {
-    server.respondData({ putApprovalResult: decided });
+    server.respondData({ putApprovalResultV2: { actionExecution: decided } });
     const result = await sluice(
       "put-approval-result",
       "--action-execution-id",

@@ -1,6 +1,6 @@
 import { GET_PIPELINE_STATE_QUERY } from "../src/commands/get-pipeline-state";
 import { LIST_PIPELINE_EXECUTIONS_QUERY } from "../src/commands/list-pipeline-executions";
-import { RELEASE_CHANGE_MUTATION } from "../src/commands/start-pipeline-execution";
+import { START_EXECUTION_MUTATION } from "../src/commands/start-pipeline-execution";
 import { buildProgram } from "../src/main";
 import { startFakeServer, type FakeGraphQLServer } from "./helpers/graphql-server";
 import { run } from "./helpers/run";
@@ -40,12 +40,12 @@ describe("--cli-input-json and --cli-input-yaml on every command", () => {
   });
 
   it("reads YAML from stdin, with repeatable Key=Value options as lists and flags as booleans", async () => {
-    server.respondData({ releaseChange: { id: "e1" } });
+    server.respondData({ startPipelineExecution: { pipelineExecution: { id: "e1" } } });
     const yaml = "name: web\nvariable:\n  - Env=prod\n  - Region=eu\nclientRequestToken: t1\n";
     const result = await sluice(["start-pipeline-execution", "--cli-input-yaml", "-"], yaml);
     expect(result).toEqual({ code: 0, stderr: "", stdout: '{\n  "pipelineExecutionId": "e1"\n}\n' });
     expect(server.requests[0]!.body).toEqual({
-      query: RELEASE_CHANGE_MUTATION,
+      query: START_EXECUTION_MUTATION,
       variables: {
         pipelineName: "web",
         sourceRevisions: null,

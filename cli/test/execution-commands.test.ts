@@ -3,14 +3,17 @@
  * operations and variables they send, what they print, and their exit codes.
  * (Waiting is tested in execution-wait.test.ts.)
  */
-import { TOGGLE_TRANSITION_MUTATION } from "../src/commands/disable-stage-transition";
+import {
+  DISABLE_TRANSITION_MUTATION,
+  ENABLE_TRANSITION_MUTATION,
+} from "../src/commands/disable-stage-transition";
 import { GET_PIPELINE_EXECUTION_QUERY } from "../src/commands/get-pipeline-execution";
 import { GET_PIPELINE_STATE_QUERY } from "../src/commands/get-pipeline-state";
 import { LIST_PIPELINE_EXECUTIONS_QUERY } from "../src/commands/list-pipeline-executions";
 import { APPROVAL_LOOKUP_QUERY, PUT_APPROVAL_RESULT_MUTATION } from "../src/commands/put-approval-result";
 import { RETRY_STAGE_MUTATION } from "../src/commands/retry-stage-execution";
 import { ROLLBACK_STAGE_MUTATION } from "../src/commands/rollback-stage";
-import { RELEASE_CHANGE_MUTATION } from "../src/commands/start-pipeline-execution";
+import { START_EXECUTION_MUTATION } from "../src/commands/start-pipeline-execution";
 import { STOP_EXECUTION_MUTATION } from "../src/commands/stop-pipeline-execution";
 import { startFakeServer, type FakeGraphQLServer } from "./helpers/graphql-server";
 import { run } from "./helpers/run";
@@ -50,7 +53,7 @@ function withoutId<T extends { id: unknown }>({ id: _id, ...rest }: T): Omit<T, 
 
 describe("start-pipeline-execution", () => {
   it('prints { "pipelineExecutionId" } like the AWS CLI, sending nulls for what is not given', async () => {
-    server.respondData({ releaseChange: { id: "e1" } });
+    server.respondData({ startPipelineExecution: { pipelineExecution: { id: "e1" } } });
     expect(await sluice("start-pipeline-execution", "--name", "web")).toEqual({
       code: 0,
       stderr: "",
@@ -58,14 +61,14 @@ describe("start-pipeline-execution", () => {
     });
     expect(bodies()).toEqual([
       {
-        query: RELEASE_CHANGE_MUTATION,
+        query: START_EXECUTION_MUTATION,
         variables: { pipelineName: "web", sourceRevisions: null, variables: null, clientRequestToken: null },
       },
     ]);
   });
 
   it("sends variables, source revisions and the client request token in the order given", async () => {
-    server.respondData({ releaseChange: { id: "e2" } });
+    server.respondData({ startPipelineExecution: { pipelineExecution: { id: "e2" } } });
     const result = await sluice(
       "start-pipeline-execution",
       "--name",
@@ -387,7 +390,7 @@ describe("stop-pipeline-execution", () => {
   const stopped = { id: "e1", pipelineName: "web", status: "Stopping", statusSummary: null };
 
   it("lets running actions finish by default, with an empty reason, and prints the execution", async () => {
-    server.respondData({ stopExecution: stopped });
+    server.respondData({ stopPipelineExecution: { pipelineExecution: stopped } });
     expect(await sluice("stop-pipeline-execution", "--pipeline-execution-id", "e1")).toEqual({
       code: 0,
       stderr: "",
@@ -399,7 +402,7 @@ describe("stop-pipeline-execution", () => {
   });
 
   it("sends --abandon and --reason", async () => {
-    server.respondData({ stopExecution: { ...stopped, status: "Stopped" } });
+    server.respondData({ stopPipelineExecution: { pipelineExecution: { ...stopped, status: "Stopped" } } });
     const result = await sluice(
       "stop-pipeline-execution",
       "--pipeline-execution-id",
@@ -432,7 +435,7 @@ describe("retry-stage-execution", () => {
   const retried = { id: "e1", pipelineName: "web", status: "InProgress", statusSummary: null, stages: [] };
 
   it("re-runs the failed actions by default and prints the execution", async () => {
-    server.respondData({ retryStage: retried });
+    server.respondData({ retryStageExecution: { pipelineExecution: retried } });
     expect(
       await sluice("retry-stage-execution", "--pipeline-execution-id", "e1", "--stage-name", "Build"),
     ).toEqual({
@@ -449,7 +452,7 @@ describe("retry-stage-execution", () => {
   });
 
   it("sends --retry-mode ALL_ACTIONS", async () => {
-    server.respondData({ retryStage: retried });
+    server.respondData({ retryStageExecution: { pipelineExecution: retried } });
     await sluice(
       "retry-stage-execution",
       "--pipeline-execution-id",
@@ -481,7 +484,7 @@ describe("rollback-stage", () => {
       status: "InProgress",
       trigger: { triggerType: "ManualRollback", triggerDetail: "admin" },
     };
-    server.respondData({ rollbackStage: started });
+    server.respondData({ rollbackStageV2: { pipelineExecution: started } });
     const result = await sluice(
       "rollback-stage",
       "--name",
@@ -557,7 +560,7 @@ describe("put-approval-result", () => {
   const byNames = ["--pipeline-execution-id", "e1", "--stage-name", "Prod", "--action-name", "Ok"];
 
   it("approves an action execution by id", async () => {
-    server.respondData({ putApprovalResult: decided });
+    server.respondData({ putApprovalResultV2: { actionExecution: decided } });
     const result = await sluice(
       "put-approval-result",
       "--action-execution-id",
@@ -581,7 +584,9 @@ describe("put-approval-result", () => {
   });
 
   it("finds the pending approval's current attempt by execution, stage and action names", async () => {
-    server.respondData(lookup({}), { putApprovalResult: { ...decided, status: "Failed" } });
+    server.respondData(lookup({}), {
+      putApprovalResultV2: { actionExecution: { ...decided, status: "Failed" } },
+    });
     const result = await sluice("put-approval-result", ...byNames, "--reject");
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ id: "a2", status: "Failed" });
@@ -688,7 +693,7 @@ describe("disable-stage-transition and enable-stage-transition", () => {
   };
 
   it("disables with the reason and prints the transition", async () => {
-    server.respondData({ toggleTransition: disabled });
+    server.respondData({ disableStageTransition: { transition: disabled } });
     const result = await sluice(
       "disable-stage-transition",
       "--name",
@@ -701,8 +706,8 @@ describe("disable-stage-transition and enable-stage-transition", () => {
     expect(result).toEqual({ code: 0, stderr: "", stdout: printed(disabled) });
     expect(bodies()).toEqual([
       {
-        query: TOGGLE_TRANSITION_MUTATION,
-        variables: { pipelineName: "web", stageName: "Build", enabled: false, reason: "release freeze" },
+        query: DISABLE_TRANSITION_MUTATION,
+        variables: { pipelineName: "web", stageName: "Build", reason: "release freeze" },
       },
     ]);
   });
@@ -715,7 +720,7 @@ describe("disable-stage-transition and enable-stage-transition", () => {
       disabledBy: null,
       disabledAt: null,
     };
-    server.respondData({ toggleTransition: enabled });
+    server.respondData({ enableStageTransition: { transition: enabled } });
     const result = await sluice(
       "enable-stage-transition",
       "--name",
@@ -728,8 +733,8 @@ describe("disable-stage-transition and enable-stage-transition", () => {
     expect(result).toEqual({ code: 0, stderr: "", stdout: printed(enabled) });
     expect(bodies()).toEqual([
       {
-        query: TOGGLE_TRANSITION_MUTATION,
-        variables: { pipelineName: "web", stageName: "Build", enabled: true, reason: null },
+        query: ENABLE_TRANSITION_MUTATION,
+        variables: { pipelineName: "web", stageName: "Build" },
       },
     ]);
   });

@@ -4,7 +4,7 @@
  * `executionEvents` subscription (see helpers/execution-server.ts).
  */
 import { createClient } from "../src/client";
-import { RELEASE_CHANGE_MUTATION } from "../src/commands/start-pipeline-execution";
+import { START_EXECUTION_MUTATION } from "../src/commands/start-pipeline-execution";
 import {
   EXECUTION_PROGRESS_QUERY,
   formatEvent,
@@ -114,7 +114,7 @@ describe("start-pipeline-execution --wait", () => {
       ),
     });
     expect(server.requests[0]).toEqual({
-      query: RELEASE_CHANGE_MUTATION,
+      query: START_EXECUTION_MUTATION,
       variables: {
         pipelineName: "web",
         variables: [{ name: "Env", value: "prod" }],
@@ -220,7 +220,7 @@ describe("start-pipeline-execution --wait", () => {
     );
     expect(released).toBe(true);
     await server.ended[0];
-    expect(server.requests.filter((r) => r.query === RELEASE_CHANGE_MUTATION)).toHaveLength(1); // no stop
+    expect(server.requests.filter((r) => r.query === START_EXECUTION_MUTATION)).toHaveLength(1); // no stop
   });
 
   it("ends with the close code when the server refuses the subscription", async () => {

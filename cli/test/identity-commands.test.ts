@@ -41,7 +41,7 @@ it("create-user sends the name, display name and email", async () => {
     createdAt: "x",
     createdBy: "user/admin",
   };
-  server.respondData({ createUser: user });
+  server.respondData({ createUserV2: { user: user } });
   const result = await sluice(
     "create-user",
     "--user-name",
@@ -60,7 +60,7 @@ it("create-user sends the name, display name and email", async () => {
 
 it("create-service-account sends its name and description", async () => {
   const account = { name: "ci", description: "builds", createdAt: "x", createdBy: "user/admin" };
-  server.respondData({ createServiceAccount: account });
+  server.respondData({ createServiceAccountV2: { serviceAccount: account } });
   expect(await sluice("create-service-account", "--name", "ci", "--description", "builds")).toEqual({
     code: 0,
     stdout: json({ serviceAccount: account }),
@@ -74,7 +74,7 @@ it("create-service-account sends its name and description", async () => {
 
 describe("create-api-token", () => {
   it("prints the token and its secret once, with a notice on stderr", async () => {
-    server.respondData({ createApiToken: { secret: "slc_secret", token } });
+    server.respondData({ createApiTokenV2: { secret: "slc_secret", token } });
     const result = await sluice(
       "create-api-token",
       "--principal",
@@ -127,8 +127,8 @@ describe("create-api-token", () => {
 
 it("list-api-tokens and revoke-api-token", async () => {
   server.respondData(
-    { apiTokens: [token] },
-    { revokeApiToken: { ...token, revokedAt: "x", revokedBy: "user/admin" } },
+    { apiTokensV2: { nodes: [token], pageInfo: { hasNextPage: false, endCursor: null } } },
+    { revokeApiTokenV2: { apiToken: { ...token, revokedAt: "x", revokedBy: "user/admin" } } },
   );
   expect(await sluice("list-api-tokens", "--principal", "service-account/ci")).toEqual({
     code: 0,
@@ -139,7 +139,7 @@ it("list-api-tokens and revoke-api-token", async () => {
   expect(revoked.code).toBe(0);
   expect(JSON.parse(revoked.stdout).apiToken).toMatchObject({ revokedBy: "user/admin" });
   expect(server.requests.map((r) => r.body)).toEqual([
-    { query: LIST_API_TOKENS_QUERY, variables: { principal: "service-account/ci" } },
+    { query: LIST_API_TOKENS_QUERY, variables: { principal: "service-account/ci", first: 100, after: null } },
     { query: REVOKE_API_TOKEN_MUTATION, variables: { id: token.id } },
   ]);
 });
@@ -163,7 +163,7 @@ it("put-policy reads the document, attach-policy attaches it", async () => {
     updatedAt: "x",
     updatedBy: "user/admin",
   };
-  server.respondData({ putPolicy: policy }, { attachPolicy: true });
+  server.respondData({ putPolicyV2: { policy: policy } }, { attachPolicyV2: { changed: true } });
   expect(
     await sluice("put-policy", "--policy-name", "approvers", "--policy-document", JSON.stringify(document)),
   ).toEqual({

@@ -64,7 +64,7 @@ describe("list-audit-events", () => {
 
 describe("pipeline webhooks", () => {
   it("create-pipeline-webhook prints the url and the secret, with a notice on stderr", async () => {
-    server.respondData({ createPipelineWebhook: { url: "https://s/webhooks/x", secret: "s3" } });
+    server.respondData({ putWebhook: { url: "https://s/webhooks/x", secret: "s3" } });
     const result = await sluice("create-pipeline-webhook", "--pipeline-name", "web");
     expect(result).toEqual({
       code: 0,
@@ -75,7 +75,7 @@ describe("pipeline webhooks", () => {
   });
 
   it("delete-pipeline-webhook prints nothing", async () => {
-    server.respondData({ deletePipelineWebhook: true });
+    server.respondData({ deleteWebhook: { pipelineName: "x" } });
     expect(await sluice("delete-pipeline-webhook", "--pipeline-name", "web")).toEqual({
       code: 0,
       stdout: "",
@@ -105,7 +105,7 @@ describe("custom action types", () => {
       inputArtifactDetails: { minimumCount: 0, maximumCount: 1 },
       outputArtifactDetails: { minimumCount: 0, maximumCount: 1 },
     };
-    server.respondData({ createCustomActionType: declared });
+    server.respondData({ createCustomActionTypeV2: { actionType: declared } });
     const result = await sluice("create-custom-action-type", "--cli-input-json", JSON.stringify(awsInput));
     expect(result.code).toBe(0);
     const { configurationProperties, ...rest } = declared;
@@ -117,7 +117,11 @@ describe("custom action types", () => {
   });
 
   it("delete-custom-action-type takes --version as the AWS CLI does (the CLI's own version is sluice --version)", async () => {
-    server.respondData({ deleteCustomActionType: true });
+    server.respondData({
+      deleteCustomActionTypeV2: {
+        deletedActionTypeId: { category: "Build", owner: "Custom", provider: "x", version: "1" },
+      },
+    });
     const result = await sluice(
       "delete-custom-action-type",
       "--category",

@@ -178,10 +178,15 @@ describe("list-action-types", () => {
         outputArtifactDetails: { minimumCount: 0, maximumCount: 5 },
       },
     ];
-    server.respondData({ actionTypes });
+    server.respondData({
+      listActionTypes: { nodes: actionTypes, pageInfo: { hasNextPage: false, endCursor: null } },
+    });
     const result = await sluice("list-action-types");
     expect(result).toEqual({ code: 0, stderr: "", stdout: `${JSON.stringify({ actionTypes }, null, 2)}\n` });
-    expect(server.requests[0]!.body).toEqual({ query: LIST_ACTION_TYPES_QUERY, variables: {} });
+    expect(server.requests[0]!.body).toEqual({
+      query: LIST_ACTION_TYPES_QUERY,
+      variables: { first: 100, after: null },
+    });
   });
 });
 

@@ -26,7 +26,7 @@ const secret = {
 
 describe("put-secret", () => {
   it("sends the value from stdin less its final line break, and prints the metadata only", async () => {
-    server.respondData({ putSecret: secret });
+    server.respondData({ putSecretV2: { secret: secret } });
     const result = await sluice(
       ["put-secret", "db-password", "--value-stdin", "--description", "the db"],
       "hunter2\n",
@@ -43,7 +43,7 @@ describe("put-secret", () => {
     try {
       const file = path.join(dir, "value");
       fs.writeFileSync(file, "line one\nline two\n");
-      server.respondData({ putSecret: secret });
+      server.respondData({ putSecretV2: { secret: secret } });
       expect((await sluice(["put-secret", "db-password", "--value-file", file])).code).toBe(0);
       expect(server.requests[0]!.body).toEqual({
         query: PUT_SECRET_MUTATION,
@@ -70,15 +70,18 @@ describe("put-secret", () => {
 
 describe("list-secrets and delete-secret", () => {
   it("lists names and metadata", async () => {
-    server.respondData({ secrets: [secret] });
+    server.respondData({ secretsV2: { nodes: [secret], pageInfo: { hasNextPage: false, endCursor: null } } });
     const result = await sluice(["list-secrets"]);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ secrets: [secret] });
-    expect(server.requests[0]!.body).toEqual({ query: LIST_SECRETS_QUERY, variables: {} });
+    expect(server.requests[0]!.body).toEqual({
+      query: LIST_SECRETS_QUERY,
+      variables: { first: 100, after: null },
+    });
   });
 
   it("deletes by name and says so on stderr", async () => {
-    server.respondData({ deleteSecret: true });
+    server.respondData({ deleteSecretV2: { deletedSecretName: "x" } });
     expect(await sluice(["delete-secret", "db-password"])).toEqual({
       code: 0,
       stdout: "",

@@ -31,7 +31,7 @@ const stored = () => JSON.parse(fs.readFileSync(file, "utf8"));
 
 it("login asks on the terminal, sends no token, keeps the session (0600) and prints no secret", async () => {
   const prompts: string[] = [];
-  server.respondData({ signIn: session(later()) });
+  server.respondData({ signInV2: session(later()) });
   const result = await run(["login", "--user-name", "pam"], {
     env: { ...env(), SLUICE_TOKEN: "ignored-for-sign-in" },
     secrets: ["typed secret 123"],
@@ -55,7 +55,7 @@ it("login without a terminal needs --password-stdin, and takes the first line of
   expect(refused.code).toBe(2);
   expect(refused.stderr).toMatch(/--password-stdin/);
   expect(server.requests).toEqual([]);
-  server.respondData({ signIn: session(later()) });
+  server.respondData({ signInV2: session(later()) });
   const result = await run(["login", "--user-name", "pam", "--password-stdin"], {
     env: env(),
     stdin: "with spaces inside \n",
@@ -94,7 +94,7 @@ it("logout signs the stored session out and forgets it; an expired one is forgot
     file,
     JSON.stringify({ [key]: session(later()), "http://other/graphql": session(later()) }),
   );
-  server.respondData({ signOut: true });
+  server.respondData({ signOutV2: { signedOut: true } });
   const result = await run(["logout"], { env: { ...env(), SLUICE_TOKEN: "not-this-one" } });
   expect([result.code, JSON.parse(result.stdout)]).toEqual([0, { signedOut: true }]);
   expect(server.requests[0]!.body.query).toBe(SIGN_OUT_MUTATION);
@@ -116,7 +116,7 @@ it("logout signs the stored session out and forgets it; an expired one is forgot
 
 it("set-password: an administrator sets a user's (asked twice); users change their own (current, then new)", async () => {
   const prompts: string[] = [];
-  server.respondData({ setUserPassword: true }, { changePassword: true });
+  server.respondData({ setUserPasswordV2: { userName: "x" } }, { changePasswordV2: { changed: true } });
   const set = await run(["set-password", "--user-name", "bob"], {
     env: env(),
     secrets: ["bob's new one!", "bob's new one!"],

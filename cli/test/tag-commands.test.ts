@@ -29,7 +29,7 @@ async function expectUsageError(args: string[], message: string) {
 
 describe("tag-resource", () => {
   it("sends the AWS CLI's shorthand tags, in order, and prints nothing", async () => {
-    server.respondData({ tagResource: { resourceArn: ARN } });
+    server.respondData({ tagResourceV2: { resourceTags: { resourceArn: ARN } } });
     const result = await sluice(
       "tag-resource",
       "--resource-arn",
@@ -56,7 +56,10 @@ describe("tag-resource", () => {
   });
 
   it("takes the JSON form, and the AWS CLI's input JSON", async () => {
-    server.respondData({ tagResource: { resourceArn: ARN } }, { tagResource: { resourceArn: ARN } });
+    server.respondData(
+      { tagResourceV2: { resourceTags: { resourceArn: ARN } } },
+      { tagResourceV2: { resourceTags: { resourceArn: ARN } } },
+    );
     const tags = [
       { key: "team", value: "a" },
       { key: "tier", value: "1" },
@@ -113,7 +116,7 @@ describe("tag-resource", () => {
 
 describe("untag-resource", () => {
   it("sends the keys and prints nothing", async () => {
-    server.respondData({ untagResource: { resourceArn: ARN } });
+    server.respondData({ untagResourceV2: { resourceTags: { resourceArn: ARN } } });
     const result = await sluice("untag-resource", "--resource-arn", ARN, "--tag-keys", "team", "tier");
     expect(result).toEqual({ code: 0, stdout: "", stderr: "" });
     expect(bodies()).toEqual([
@@ -150,8 +153,8 @@ describe("create-pipeline tags", () => {
 
   it("sends --tags, and the tags of the AWS CLI form { pipeline, tags } (the command line wins a key)", async () => {
     server.respondData(
-      { createPipeline: { name: "a", version: 1 } },
-      { createPipeline: { name: "a", version: 1 } },
+      { createPipelineV2: { pipeline: { name: "a", version: 1 } } },
+      { createPipelineV2: { pipeline: { name: "a", version: 1 } } },
     );
     expect(
       await sluice(

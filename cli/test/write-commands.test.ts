@@ -48,7 +48,7 @@ async function file(name: string, content: unknown): Promise<string> {
 
 describe("create-pipeline", () => {
   it("sends the document from a file and prints the created name and version", async () => {
-    server.respondData({ createPipeline: { name: "a", version: 1 } });
+    server.respondData({ createPipelineV2: { pipeline: { name: "a", version: 1 } } });
     const result = await sluice(["create-pipeline", "--cli-input-json", await file("a.json", document)]);
     expect(result).toEqual({
       code: 0,
@@ -62,7 +62,7 @@ describe("create-pipeline", () => {
   });
 
   it('unwraps an AWS CLI style { "pipeline": ... } input', async () => {
-    server.respondData({ createPipeline: { name: "a", version: 1 } });
+    server.respondData({ createPipelineV2: { pipeline: { name: "a", version: 1 } } });
     const input = JSON.stringify({ pipeline: document });
     const result = await sluice(["create-pipeline", "--cli-input-json", input]);
     expect(result.code).toBe(0);
@@ -70,7 +70,7 @@ describe("create-pipeline", () => {
   });
 
   it("reads the document from stdin", async () => {
-    server.respondData({ createPipeline: { name: "a", version: 1 } });
+    server.respondData({ createPipelineV2: { pipeline: { name: "a", version: 1 } } });
     const result = await sluice(["create-pipeline", "--cli-input-json", "-"], {
       stdin: JSON.stringify(document),
     });
@@ -161,7 +161,10 @@ describe("create-pipeline", () => {
 
 describe("update-pipeline", () => {
   it("fetches the current version when --expected-version is missing", async () => {
-    server.respondData({ pipeline: { version: 4 } }, { updatePipeline: { name: "a", version: 5 } });
+    server.respondData(
+      { pipeline: { version: 4 } },
+      { updatePipelineV2: { pipeline: { name: "a", version: 5 } } },
+    );
     const result = await sluice(["update-pipeline", "--cli-input-json", await file("a.json", document)]);
     expect(result).toEqual({
       code: 0,
@@ -175,7 +178,7 @@ describe("update-pipeline", () => {
   });
 
   it("uses --expected-version as given, in one request", async () => {
-    server.respondData({ updatePipeline: { name: "a", version: 3 } });
+    server.respondData({ updatePipelineV2: { pipeline: { name: "a", version: 3 } } });
     const input = JSON.stringify({ pipeline: document });
     const result = await sluice(["update-pipeline", "--cli-input-json", input, "--expected-version", "2"]);
     expect(result.code).toBe(0);
@@ -222,18 +225,21 @@ describe("update-pipeline", () => {
 
 describe("delete-pipeline", () => {
   it("prints nothing on success", async () => {
-    server.respondData({ deletePipeline: true });
+    server.respondData({ deletePipelineV2: { deletedPipelineName: "a" } });
     expect(await sluice(["delete-pipeline", "--name", "a"])).toEqual({ code: 0, stdout: "", stderr: "" });
     expect(server.requests[0]!.body).toEqual({ query: DELETE_PIPELINE_MUTATION, variables: { name: "a" } });
   });
 
-  it("treats false as not found", async () => {
-    server.respondData({ deletePipeline: false });
-    expect(await sluice(["delete-pipeline", "--name", "a"])).toEqual({
-      code: 1,
-      stdout: "",
-      stderr: "error: pipeline a not found\n",
+  it("fails with the server's NOT_FOUND for a pipeline that does not exist", async () => {
+    server.respond({
+      body: {
+        errors: [{ message: 'No pipeline is named "a".', extensions: { code: "NOT_FOUND" } }],
+        data: null,
+      },
     });
+    const result = await sluice(["delete-pipeline", "--name", "a"]);
+    expect(result).toMatchObject({ code: 1, stdout: "" });
+    expect(result.stderr).toContain('No pipeline is named "a".');
   });
 });
 
@@ -247,7 +253,7 @@ describe("import-pipeline", () => {
       pipeline: { name: "a", version: 1 },
       warnings: [{ path: "pipeline.roleArn", message: "kept as AWS metadata; Sluice does not use it" }],
     };
-    server.respondData({ importPipeline });
+    server.respondData({ importPipelineV2: importPipeline });
     const result = await sluice(["import-pipeline", "--cli-input-json", await file("aws.json", aws)]);
     expect(result).toEqual({ code: 0, stderr: "", stdout: `${JSON.stringify(importPipeline, null, 2)}\n` });
     expect(server.requests[0]!.body).toEqual({
@@ -257,7 +263,7 @@ describe("import-pipeline", () => {
   });
 
   it("sends a Sluice document as is (no unwrapping)", async () => {
-    server.respondData({ importPipeline: { pipeline: { name: "a", version: 1 }, warnings: [] } });
+    server.respondData({ importPipelineV2: { pipeline: { name: "a", version: 1 }, warnings: [] } });
     const result = await sluice(["import-pipeline", "--cli-input-json", "-"], {
       stdin: JSON.stringify(document),
     });

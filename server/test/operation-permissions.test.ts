@@ -3,7 +3,7 @@
  * every `@Authorized` query, mutation and subscription has its action and resource there, the
  * table names no operation the schema lacks, and every argument it reads exists on its field.
  */
-import { isInterfaceType, isObjectType, type GraphQLSchema } from "graphql";
+import { getNamedType, isInputObjectType, isInterfaceType, isObjectType, type GraphQLSchema } from "graphql";
 import { getMetadataStorage } from "type-graphql";
 import { createSchema } from "../src/graphql/schema";
 import { isActionName } from "../src/domain/policy/actions";
@@ -107,7 +107,15 @@ it("each operation's action is catalogued and the arguments it reads are the fie
     const [root, name] = key.split(".") as [string, string];
     const type = schema.getType(root);
     if (!type || !isObjectType(type)) throw new Error(`no ${root} type`);
-    const args = type.getFields()[name]!.args.map((a) => a.name);
+    const field = type.getFields()[name]!;
+    let args = field.args.map((a) => a.name);
+    // GitHub's mutation style: the permission reads the fields of the one argument, `input`.
+    if (permission.argsFrom === "input") {
+      expect([key, args]).toEqual([key, ["input"]]);
+      const input = getNamedType(field.args[0]!.type);
+      if (!isInputObjectType(input)) throw new Error(`${key}: input is not an input object`);
+      args = Object.keys(input.getFields());
+    }
     const { action } = permission;
     for (const a of typeof action === "string" ? [action] : [action.whenTrue, action.whenFalse]) {
       expect([key, isActionName(a)]).toEqual([key, true]);

@@ -53,67 +53,70 @@ const shell = (category: string, name: string, extra: Record<string, unknown>) =
 });
 
 async function createPipeline(name: string) {
-  await stack.gql(`mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`, {
-    input: {
-      name,
-      stages: [
-        {
-          name: "Source",
-          actions: [
-            {
-              name: "Checkout",
-              actionTypeId: { category: "Source", owner: "Sluice", provider: "Git", version: "1" },
-              configuration: { Repository: `file://${stack.repo}`, Branch: "main" },
-              outputArtifacts: [{ name: "Src" }],
-            },
-          ],
-        },
-        {
-          name: "Build",
-          actions: [
-            shell("Build", "Make", {
-              inputArtifacts: [{ name: "Src" }],
-              outputArtifacts: [{ name: "Bin" }],
-              configuration: {
-                Commands: [
-                  "echo building",
-                  "printf '\\033[32mcompiled ok\\033[0m\\n'",
-                  "mkdir -p out && cp app.txt out/",
-                ].join("\n"),
-                OutputFiles: "out/**",
+  await stack.gql(
+    `mutation ($input: PipelineInput!) { createPipelineV2(input: { pipeline: $input }) { pipeline { name } } }`,
+    {
+      input: {
+        name,
+        stages: [
+          {
+            name: "Source",
+            actions: [
+              {
+                name: "Checkout",
+                actionTypeId: { category: "Source", owner: "Sluice", provider: "Git", version: "1" },
+                configuration: { Repository: `file://${stack.repo}`, Branch: "main" },
+                outputArtifacts: [{ name: "Src" }],
               },
-            }),
-            shell("Test", "Lint", {
-              inputArtifacts: [{ name: "Src" }],
-              configuration: { Commands: "echo lint ok" },
-            }),
-          ],
-        },
-        {
-          name: "Approve",
-          actions: [
-            {
-              name: "Gate",
-              actionTypeId: { category: "Approval", owner: "Sluice", provider: "Manual", version: "1" },
-              configuration: {
-                CustomData: "Check the staging smoke tests first.",
-                ExternalEntityLink: "https://staging.example.com/web",
+            ],
+          },
+          {
+            name: "Build",
+            actions: [
+              shell("Build", "Make", {
+                inputArtifacts: [{ name: "Src" }],
+                outputArtifacts: [{ name: "Bin" }],
+                configuration: {
+                  Commands: [
+                    "echo building",
+                    "printf '\\033[32mcompiled ok\\033[0m\\n'",
+                    "mkdir -p out && cp app.txt out/",
+                  ].join("\n"),
+                  OutputFiles: "out/**",
+                },
+              }),
+              shell("Test", "Lint", {
+                inputArtifacts: [{ name: "Src" }],
+                configuration: { Commands: "echo lint ok" },
+              }),
+            ],
+          },
+          {
+            name: "Approve",
+            actions: [
+              {
+                name: "Gate",
+                actionTypeId: { category: "Approval", owner: "Sluice", provider: "Manual", version: "1" },
+                configuration: {
+                  CustomData: "Check the staging smoke tests first.",
+                  ExternalEntityLink: "https://staging.example.com/web",
+                },
               },
-            },
-          ],
-        },
-        {
-          name: "Deploy",
-          actions: [
-            shell("Deploy", "Ship", {
-              inputArtifacts: [{ name: "Bin" }],
-              configuration: { Commands: 'cat "$SLUICE_INPUT_Bin/out/app.txt"' },
-            }),
-          ],
-        },
-      ],
+            ],
+          },
+          {
+            name: "Deploy",
+            actions: [
+              shell("Deploy", "Ship", {
+                inputArtifacts: [{ name: "Bin" }],
+                configuration: { Commands: 'cat "$SLUICE_INPUT_Bin/out/app.txt"' },
+              }),
+            ],
+          },
+        ],
+      },
     },
-  });
+  );
 }
 
 /**
@@ -132,7 +135,7 @@ async function abandonFirstRun(name: string) {
     ).pipeline.executions.nodes[0];
   const { id } = await eventually(first, 10_000, `the first execution of ${name}`);
   await stack.gql(
-    `mutation ($id: ID!) { stopExecution(executionId: $id, abandon: true, reason: "test") { id } }`,
+    `mutation ($id: ID!) { stopPipelineExecution(input: { executionId: $id, abandon: true, reason: "test" }) { clientMutationId } }`,
     { id },
   );
   await eventually(async () => (await first()).status === "Stopped", 20_000, `${name} to stop`);
@@ -323,7 +326,7 @@ describe("the dashboard against a real server and agent", () => {
     await screenshot(page, "pipeline-reconnecting");
     // A change the page cannot hear about while it is cut off.
     await stack.gql(
-      `mutation { toggleTransition(pipelineName: "${PIPELINE}", stageName: "Build", enabled: false, reason: "changed while offline") { enabled } }`,
+      `mutation { disableStageTransition(input: { pipelineName: "${PIPELINE}", stageName: "Build", reason: "changed while offline" }) { transition { enabled } } }`,
     );
     stack.proxy.restore();
     await page.locator(".transition-off", { hasText: "changed while offline" }).waitFor();
@@ -427,7 +430,7 @@ describe("the dashboard against a real server and agent", () => {
       n: EDITED,
     });
     await stack.gql(
-      `mutation ($input: PipelineInput!, $v: Int!) { updatePipeline(input: $input, expectedVersion: $v) { version } }`,
+      `mutation ($input: PipelineInput!, $v: Int!) { updatePipelineV2(input: { pipeline: $input, expectedVersion: $v }) { pipeline { version } } }`,
       { input: { ...pipeline.document, executionMode: "QUEUED" }, v: pipeline.version },
     );
     await page.getByRole("button", { name: "Save changes" }).click();
@@ -611,16 +614,19 @@ describe("the dashboard against a real server and agent", () => {
     await markDocument();
     await page.getByLabel("Status").selectOption("");
     await rows.nth(1).waitFor();
-    const { releaseChange } = await stack.gql(
-      `mutation { releaseChange(pipelineName: "${PIPELINE}") { id } }`,
-    );
-    await page.locator(`tr[data-execution="${releaseChange.id}"]`).waitFor();
+    const released = (
+      await stack.gql(
+        `mutation { startPipelineExecution(input: { pipelineName: "${PIPELINE}" }) { pipelineExecution { id } } }`,
+      )
+    ).startPipelineExecution.pipelineExecution;
+    await page.locator(`tr[data-execution="${released.id}"]`).waitFor();
     expect(await rows.count()).toBe(3);
     expect(await notReloaded()).toBe(true);
-    await stack.gql(`mutation ($id: ID!) { stopExecution(executionId: $id, abandon: true) { id } }`, {
-      id: releaseChange.id,
-    });
-    await page.locator(`tr[data-execution="${releaseChange.id}"]`, { hasText: "Stopped" }).waitFor();
+    await stack.gql(
+      `mutation ($id: ID!) { stopPipelineExecution(input: { executionId: $id, abandon: true }) { clientMutationId } }`,
+      { id: released.id },
+    );
+    await page.locator(`tr[data-execution="${released.id}"]`, { hasText: "Stopped" }).waitFor();
   });
 
   it("keeps the history's status filter in the address: links and reloads show it, Back and Forward go through it", async () => {
@@ -679,8 +685,8 @@ describe("the dashboard against a real server and agent", () => {
 
     // Changes the server refuses, made through the API meanwhile: Refresh shows them, the code as text.
     const refusals = [
-      `mutation { releaseChange(pipelineName: "no-such-pipeline") { id } }`,
-      `mutation { toggleTransition(pipelineName: "${PIPELINE}", stageName: "NoSuchStage", enabled: false, reason: "x") { enabled } }`,
+      `mutation { startPipelineExecution(input: { pipelineName: "no-such-pipeline" }) { clientMutationId } }`,
+      `mutation { disableStageTransition(input: { pipelineName: "${PIPELINE}", stageName: "NoSuchStage", reason: "x" }) { clientMutationId } }`,
     ];
     const codes: string[] = [];
     for (const mutation of refusals) {
@@ -691,7 +697,7 @@ describe("the dashboard against a real server and agent", () => {
     await page.getByRole("button", { name: "Refresh" }).click();
     const missing = rows.filter({ hasText: "no-such-pipeline" });
     await missing.waitFor();
-    expect(await missing.getAttribute("data-operation")).toBe("releaseChange");
+    expect(await missing.getAttribute("data-operation")).toBe("startPipelineExecution");
     await missing.locator(".status", { hasText: "NOT_FOUND" }).waitFor();
     expect(await missing.locator(".audit-error").textContent()).toContain("no-such-pipeline");
     await checkPage("audit");
@@ -712,18 +718,21 @@ describe("the dashboard against a real server and agent", () => {
     await eventually(async () => same(await shownIds(), ids(first)), 10_000, "the newest page");
 
     // By operation: the approval, with the comment the reviewer gave.
-    await page.getByLabel("Operation", { exact: true }).fill("putApprovalResult");
+    // The dashboard sends the input-style mutation (docs/graphql.md).
+    await page.getByLabel("Operation", { exact: true }).fill("putApprovalResultV2");
     await page.getByRole("button", { name: "Filter", exact: true }).click();
-    await page.waitForURL(`${stack.web}/audit?operation=putApprovalResult`);
+    await page.waitForURL(`${stack.web}/audit?operation=putApprovalResultV2`);
     await page
-      .locator('tr[data-audit-event]:not([data-operation="putApprovalResult"])')
+      .locator('tr[data-audit-event]:not([data-operation="putApprovalResultV2"])')
       .first()
       .waitFor({ state: "detached" });
     expect(await rows.count()).toBe(1);
     await rows.first().locator("summary").click();
     const approval = rows.first().locator("pre");
     await approval.waitFor();
-    expect(JSON.parse((await approval.textContent())!)).toMatchObject({ approved: true, summary: "ship it" });
+    expect(JSON.parse((await approval.textContent())!)).toMatchObject({
+      input: { approved: true, summary: "ship it" },
+    });
 
     // By pipeline: fewer, in the address; the transition disabled with the reason the test gave, and the refusal.
     await page.getByLabel("Operation", { exact: true }).fill("");
@@ -743,13 +752,10 @@ describe("the dashboard against a real server and agent", () => {
     expect(shown).toBeLessThan(first.nodes.length);
     await rows.filter({ hasText: "NoSuchStage" }).locator(".status", { hasText: codes[1] }).waitFor();
     const freeze = rows.filter({ hasText: "freeze for the demo" });
-    expect(await freeze.getAttribute("data-operation")).toBe("toggleTransition");
+    expect(await freeze.getAttribute("data-operation")).toBe("disableStageTransition");
     await freeze.locator("summary").click();
     expect(JSON.parse((await freeze.locator("pre").textContent())!)).toMatchObject({
-      pipelineName: PIPELINE,
-      stageName: "Deploy",
-      enabled: false,
-      reason: "freeze for the demo",
+      input: { pipelineName: PIPELINE, stageName: "Deploy", reason: "freeze for the demo" },
     });
     await checkPage("audit-filtered");
 
@@ -765,18 +771,23 @@ describe("the dashboard against a real server and agent", () => {
     // A real receiver: a NATS subscriber on the target's subject.
     const nc = await connectNats();
     try {
-      const { createNotificationTarget: target } = await stack.gql(
-        `mutation ($t: NotificationTargetInput!) { createNotificationTarget(target: $t) { id natsSubject } }`,
-        { t: { kind: "NATS", name: "ops-bus", subject: "web.release" } },
-      );
-      await stack.gql(`mutation ($r: NotificationRuleInput!) { createNotificationRule(rule: $r) { id } }`, {
-        r: {
-          name: "release-news",
-          pipelineName: PIPELINE,
-          eventTypes: ["EXECUTION_FAILED", "EXECUTION_SUCCEEDED"],
-          targetIds: [target.id],
+      const target = (
+        await stack.gql(
+          `mutation ($t: NotificationTargetInput!) { createNotificationTargetV2(input: { target: $t }) { notificationTarget { id natsSubject } } }`,
+          { t: { kind: "NATS", name: "ops-bus", subject: "web.release" } },
+        )
+      ).createNotificationTargetV2.notificationTarget;
+      await stack.gql(
+        `mutation ($r: NotificationRuleInput!) { createNotificationRuleV2(input: { rule: $r }) { clientMutationId } }`,
+        {
+          r: {
+            name: "release-news",
+            pipelineName: PIPELINE,
+            eventTypes: ["EXECUTION_FAILED", "EXECUTION_SUCCEEDED"],
+            targetIds: [target.id],
+          },
         },
-      });
+      );
       const received: string[] = [];
       const sub = nc.subscribe(target.natsSubject as string);
       void (async () => {
@@ -807,16 +818,19 @@ describe("the dashboard against a real server and agent", () => {
 
       // A test sent through the API meanwhile shows up without a reload (the delivery events).
       await markDocument();
-      const { notificationRules: rules } = await stack.gql(
-        `query ($p: String) { notificationRules(pipelineName: $p) { id } }`,
-        { p: PIPELINE },
-      );
-      const { testNotificationRule } = await stack.gql(
-        `mutation ($id: ID!) { testNotificationRule(id: $id) { id } }`,
-        { id: rules[0].id },
-      );
+      const rules = (
+        await stack.gql(`query ($p: String) { notificationRulesV2(pipelineName: $p) { nodes { id } } }`, {
+          p: PIPELINE,
+        })
+      ).notificationRulesV2.nodes;
+      const tested = (
+        await stack.gql(
+          `mutation ($id: ID!) { testNotificationRuleV2(input: { id: $id }) { notificationDeliveries { id } } }`,
+          { id: rules[0].id },
+        )
+      ).testNotificationRuleV2.notificationDeliveries;
       await page
-        .locator(`tr[data-delivery="${testNotificationRule[0].id}"]`)
+        .locator(`tr[data-delivery="${tested[0].id}"]`)
         .locator(".status", { hasText: "Delivered" })
         .waitFor();
       expect(await notReloaded()).toBe(true);
@@ -824,11 +838,11 @@ describe("the dashboard against a real server and agent", () => {
       // Mute: the rule says so, and the server has it.
       await rule.getByRole("button", { name: "Mute release-news" }).click();
       await rule.getByRole("button", { name: "Unmute release-news" }).waitFor();
-      const { notificationRules } = await stack.gql(
-        `query ($p: String) { notificationRules(pipelineName: $p) { name enabled } }`,
+      const muted = await stack.gql(
+        `query ($p: String) { notificationRulesV2(pipelineName: $p) { nodes { name enabled } } }`,
         { p: PIPELINE },
       );
-      expect(notificationRules).toEqual([{ name: "release-news", enabled: false }]);
+      expect(muted.notificationRulesV2.nodes).toEqual([{ name: "release-news", enabled: false }]);
       sub.unsubscribe();
     } finally {
       await nc.close();
@@ -836,34 +850,37 @@ describe("the dashboard against a real server and agent", () => {
   });
 
   it("lists on the agents page the actions no agent can take, with the pool and type in words", async () => {
-    await stack.gql(`mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`, {
-      input: {
-        name: "far-away",
-        stages: [
-          {
-            name: "Source",
-            actions: [
-              {
-                name: "Checkout",
-                actionTypeId: { category: "Source", owner: "Sluice", provider: "Git", version: "1" },
-                configuration: { Repository: `file://${stack.repo}`, Branch: "main" },
-                outputArtifacts: [{ name: "Src" }],
-              },
-            ],
-          },
-          {
-            name: "Build",
-            actions: [
-              shell("Build", "OnMars", {
-                region: "mars",
-                inputArtifacts: [{ name: "Src" }],
-                configuration: { Commands: "echo never" },
-              }),
-            ],
-          },
-        ],
+    await stack.gql(
+      `mutation ($input: PipelineInput!) { createPipelineV2(input: { pipeline: $input }) { pipeline { name } } }`,
+      {
+        input: {
+          name: "far-away",
+          stages: [
+            {
+              name: "Source",
+              actions: [
+                {
+                  name: "Checkout",
+                  actionTypeId: { category: "Source", owner: "Sluice", provider: "Git", version: "1" },
+                  configuration: { Repository: `file://${stack.repo}`, Branch: "main" },
+                  outputArtifacts: [{ name: "Src" }],
+                },
+              ],
+            },
+            {
+              name: "Build",
+              actions: [
+                shell("Build", "OnMars", {
+                  region: "mars",
+                  inputArtifacts: [{ name: "Src" }],
+                  configuration: { Commands: "echo never" },
+                }),
+              ],
+            },
+          ],
+        },
       },
-    });
+    );
     await page.goto(`${stack.web}/agents`);
     const waiting = page.locator('li[data-waiting="NO_AGENT"]', { hasText: "OnMars" });
     await waiting.waitFor({ timeout: 30_000 });
@@ -873,7 +890,7 @@ describe("the dashboard against a real server and agent", () => {
       `{ pipeline(name: "far-away") { executions(first: 1) { nodes { id } } } }`,
     );
     await stack.gql(
-      `mutation ($id: ID!) { stopExecution(executionId: $id, abandon: true, reason: "test") { id } }`,
+      `mutation ($id: ID!) { stopPipelineExecution(input: { executionId: $id, abandon: true, reason: "test" }) { clientMutationId } }`,
       { id: pipeline.executions.nodes[0].id },
     );
     await waiting.waitFor({ state: "detached" });

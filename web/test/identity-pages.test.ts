@@ -102,9 +102,11 @@ it("lets an administrator create a user and a policy (checked as it is typed) an
   expect(await documentField.getAttribute("aria-invalid")).toBe("true");
   await checkPage(page, "identity-policy-editor-error");
   // Nothing was saved by the checks.
-  expect((await stack.gql(`{ policies { name } }`)).policies.map((p: any) => p.name)).not.toContain(
-    "nina-release",
-  );
+  expect(
+    (await stack.gql(`{ policiesV2(first: 100) { nodes { name } } }`)).policiesV2.nodes.map(
+      (p: any) => p.name,
+    ),
+  ).not.toContain("nina-release");
 
   await documentField.fill(GOOD);
   await check.filter({ hasText: "The document is valid." }).waitFor();
@@ -121,9 +123,9 @@ it("lets an administrator create a user and a policy (checked as it is typed) an
   await page.locator('tr[data-user="nina"] li[data-attached="nina-release"]').waitFor();
   await page.locator('tr[data-policy-row="nina-release"]', { hasText: "user/nina" }).waitFor();
   const saved = await stack.gql(
-    `{ policyAttachments { policyName principal } simulatePolicy(principal: "user/nina", action: "sluice:StartPipelineExecution", resource: "srn:sluice:default:pipeline/web") { allowed statement { policy sid } } }`,
+    `{ policyAttachmentsV2(first: 100) { nodes { policyName principal } } simulatePolicy(principal: "user/nina", action: "sluice:StartPipelineExecution", resource: "srn:sluice:default:pipeline/web") { allowed statement { policy sid } } }`,
   );
-  expect(saved.policyAttachments).toEqual(
+  expect(saved.policyAttachmentsV2.nodes).toEqual(
     expect.arrayContaining([{ policyName: "nina-release", principal: "user/nina" }]),
   );
   expect(saved.simulatePolicy).toEqual({
@@ -138,7 +140,7 @@ it("lets an administrator create a user and a policy (checked as it is typed) an
   await roleForm.getByRole("button", { name: "Create role" }).click();
   await page.getByRole("status").filter({ hasText: "Role releaser created." }).waitFor();
   await page.locator('tr[data-role="releaser"]', { hasText: "srn:sluice:default:user/admin" }).waitFor();
-  const roles = (await stack.gql(`{ roles { name trustPolicy } }`)).roles;
+  const roles = (await stack.gql(`{ rolesV2(first: 100) { nodes { name trustPolicy } } }`)).rolesV2.nodes;
   expect(roles.find((r: any) => r.name === "releaser").trustPolicy.Statement).toEqual([
     expect.objectContaining({ Effect: "Allow", Principal: ["srn:sluice:default:user/admin"] }),
   ]);
@@ -158,10 +160,12 @@ it("lets an administrator create a user and a policy (checked as it is typed) an
 });
 
 it("disables the identity controls, saying why, for a ReadOnly user", async () => {
-  await stack.gql(`mutation { createUser(name: "viewer") { name } }`);
-  await stack.gql(`mutation { attachPolicy(policyName: "ReadOnly", principal: "user/viewer") }`);
-  const { createApiToken } = await stack.gql(
-    `mutation { createApiToken(principal: "user/viewer", description: "identity test") { secret } }`,
+  await stack.gql(`mutation { createUserV2(input: { name: "viewer" }) { clientMutationId } }`);
+  await stack.gql(
+    `mutation { attachPolicyV2(input: { policyName: "ReadOnly", principal: "user/viewer" }) { changed } }`,
+  );
+  const { createApiTokenV2: createApiToken } = await stack.gql(
+    `mutation { createApiTokenV2(input: { principal: "user/viewer", description: "identity test" }) { secret } }`,
   );
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   try {
@@ -220,7 +224,7 @@ it("shows who the administrator is on /me, and lists, creates and revokes its AP
 
   // A token made elsewhere is listed.
   await stack.gql(
-    `mutation { createApiToken(principal: "user/admin", description: "from the CLI") { secret } }`,
+    `mutation { createApiTokenV2(input: { principal: "user/admin", description: "from the CLI" }) { secret } }`,
   );
   await page.reload();
   await page.locator('tr[data-token="from the CLI"][data-revoked="false"]').waitFor();
@@ -244,8 +248,11 @@ it("shows who the administrator is on /me, and lists, creates and revokes its AP
   expect(await page.getByRole("button", { name: "Revoke token laptop" }).count()).toBe(0);
   const refused = await gqlAs(secret, "{ whoAmI { principal } }");
   expect(refused.body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
-  const tokens = (await stack.gql(`{ apiTokens(principal: "user/admin") { description revokedAt } }`))
-    .apiTokens;
+  const tokens = (
+    await stack.gql(
+      `{ apiTokensV2(principal: "user/admin", first: 100) { nodes { description revokedAt } } }`,
+    )
+  ).apiTokensV2.nodes;
   expect(tokens.find((t: any) => t.description === "laptop").revokedAt).not.toBeNull();
   expect(tokens.find((t: any) => t.description === "from the CLI").revokedAt).toBeNull();
 });

@@ -22,33 +22,36 @@ beforeAll(async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   page = await context.newPage();
   page.setDefaultTimeout(20_000);
-  await stack.gql(`mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`, {
-    input: {
-      name: PIPELINE,
-      stages: [
-        {
-          name: "Source",
-          actions: [
-            {
-              name: "Checkout",
-              actionTypeId: { category: "Source", owner: "Sluice", provider: "Git", version: "1" },
-              configuration: { Repository: `file://${stack.repo}`, Branch: "main" },
-              outputArtifacts: [{ name: "Src" }],
-            },
-          ],
-        },
-        {
-          name: "Prod",
-          actions: [
-            {
-              name: "Approve",
-              actionTypeId: { category: "Approval", owner: "Sluice", provider: "Manual", version: "1" },
-            },
-          ],
-        },
-      ],
+  await stack.gql(
+    `mutation ($input: PipelineInput!) { createPipelineV2(input: { pipeline: $input }) { clientMutationId } }`,
+    {
+      input: {
+        name: PIPELINE,
+        stages: [
+          {
+            name: "Source",
+            actions: [
+              {
+                name: "Checkout",
+                actionTypeId: { category: "Source", owner: "Sluice", provider: "Git", version: "1" },
+                configuration: { Repository: `file://${stack.repo}`, Branch: "main" },
+                outputArtifacts: [{ name: "Src" }],
+              },
+            ],
+          },
+          {
+            name: "Prod",
+            actions: [
+              {
+                name: "Approve",
+                actionTypeId: { category: "Approval", owner: "Sluice", provider: "Manual", version: "1" },
+              },
+            ],
+          },
+        ],
+      },
     },
-  });
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -61,10 +64,16 @@ async function checkPage(name: string) {
   expect(await seriousViolations(page)).toEqual([]);
 }
 
-const notifications = () =>
-  stack.gql(`{ notificationTargets { id name kind url secret emailAddresses }
-               notificationRules { id name pipelineName eventTypes targetIds detailLevel enabled
-                                   filter { stageNames branches } } }`);
+const notifications = async () => {
+  const data =
+    await stack.gql(`{ notificationTargetsV2(first: 100) { nodes { id name kind url secret emailAddresses } }
+               notificationRulesV2(first: 100) { nodes { id name pipelineName eventTypes targetIds detailLevel enabled
+                                   filter { stageNames branches } } } }`);
+  return {
+    notificationTargets: data.notificationTargetsV2.nodes,
+    notificationRules: data.notificationRulesV2.nodes,
+  };
+};
 
 it("creates a target and a rule through the forms, shows a bad address at its field, and deletes both", async () => {
   await signInWithLink(page, stack.web, ADMIN_TOKEN);
@@ -164,14 +173,19 @@ it("creates a target and a rule through the forms, shows a bad address at its fi
 });
 
 it("disables the changing buttons, saying why, for a user not allowed sluice:ManageNotifications", async () => {
-  await stack.gql(`mutation { createUser(name: "viewer") { name } }`);
-  await stack.gql(`mutation { attachPolicy(policyName: "ReadOnly", principal: "user/viewer") }`);
-  const { createApiToken } = await stack.gql(
-    `mutation { createApiToken(principal: "user/viewer", description: "forms test") { secret } }`,
+  await stack.gql(`mutation { createUserV2(input: { name: "viewer" }) { clientMutationId } }`);
+  await stack.gql(
+    `mutation { attachPolicyV2(input: { policyName: "ReadOnly", principal: "user/viewer" }) { changed } }`,
   );
-  await stack.gql(`mutation ($t: NotificationTargetInput!) { createNotificationTarget(target: $t) { id } }`, {
-    t: { name: "seen-not-touched", kind: "NATS", subject: "viewer.test" },
-  });
+  const { createApiTokenV2: createApiToken } = await stack.gql(
+    `mutation { createApiTokenV2(input: { principal: "user/viewer", description: "forms test" }) { secret } }`,
+  );
+  await stack.gql(
+    `mutation ($t: NotificationTargetInput!) { createNotificationTargetV2(input: { target: $t }) { clientMutationId } }`,
+    {
+      t: { name: "seen-not-touched", kind: "NATS", subject: "viewer.test" },
+    },
+  );
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   try {
     const viewer = await context.newPage();

@@ -19,17 +19,22 @@ const PASSWORD = "lanterns over the weir 9";
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startStack(), launchBrowser()]);
-  await stack.gql(`mutation { createUser(name: "pia", displayName: "Pia") { name } }`);
-  await stack.gql(`mutation { attachPolicy(policyName: "ReadOnly", principal: "user/pia") }`);
-  await stack.gql(`mutation ($p: String!) { setUserPassword(userName: "pia", password: $p) }`, {
-    p: PASSWORD,
-  });
   await stack.gql(
-    `mutation { createPipeline(input: { name: "seen-by-pia", stages: [
+    `mutation { createUserV2(input: { name: "pia", displayName: "Pia" }) { clientMutationId } }`,
+  );
+  await stack.gql(
+    `mutation { attachPolicyV2(input: { policyName: "ReadOnly", principal: "user/pia" }) { changed } }`,
+  );
+  await stack.gql(
+    `mutation ($p: String!) { setUserPasswordV2(input: { userName: "pia", password: $p }) { userName } }`,
+    { p: PASSWORD },
+  );
+  await stack.gql(
+    `mutation { createPipelineV2(input: { pipeline: { name: "seen-by-pia", stages: [
       { name: "Source", actions: [{ name: "Checkout", actionTypeId: { category: "Source", owner: "Sluice", provider: "Git", version: "1" },
         configuration: { Repository: "file:///nowhere", Branch: "main" }, outputArtifacts: [{ name: "Src" }] }] },
       { name: "Gate", actions: [{ name: "Ok", actionTypeId: { category: "Approval", owner: "Sluice", provider: "Manual", version: "1" } }] }
-    ] }) { name } }`,
+    ] } }) { clientMutationId } }`,
   );
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   page = await context.newPage();
@@ -42,7 +47,8 @@ afterAll(async () => {
 });
 
 const sessions = async () =>
-  (await stack.gql(`{ apiTokens(principal: "user/pia") { description revokedAt } }`)).apiTokens as Array<{
+  (await stack.gql(`{ apiTokensV2(principal: "user/pia", first: 100) { nodes { description revokedAt } } }`))
+    .apiTokensV2.nodes as Array<{
     description: string;
     revokedAt: string | null;
   }>;

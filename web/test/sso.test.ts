@@ -53,8 +53,10 @@ beforeAll(async () => {
       };
     },
   });
-  await stack.gql(`mutation { createGroup(name: "Readers") { name } }`);
-  await stack.gql(`mutation { attachPolicy(policyName: "ReadOnly", principal: "group/Readers") }`);
+  await stack.gql(`mutation { createGroupV2(input: { name: "Readers" }) { clientMutationId } }`);
+  await stack.gql(
+    `mutation { attachPolicyV2(input: { policyName: "ReadOnly", principal: "group/Readers" }) { changed } }`,
+  );
   context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   await context.route("**/*", (route) => {
     const url = route.request().url();

@@ -8,19 +8,20 @@
  */
 import type { Command } from "commander";
 import type { ContextFactory } from "../context";
+import { allNodes, PAGE_FIELDS, type Page } from "../pagination";
 import { TOKEN_ENV } from "../context";
 import { UsageError } from "../errors";
 
 const ACCOUNT_FIELDS = "id description createdAt createdBy";
 const ROLE_FIELDS = "account name srn description trustPolicy maxSessionSeconds createdAt createdBy";
 
-export const CREATE_ACCOUNT_MUTATION = `mutation($id:String!,$description:String){ createAccount(id:$id,description:$description){ ${ACCOUNT_FIELDS} } }`;
-export const LIST_ACCOUNTS_QUERY = `query{ accounts{ ${ACCOUNT_FIELDS} } }`;
-export const CREATE_ROLE_MUTATION = `mutation($name:String!,$trustPolicy:JSONObject!,$description:String,$maxSessionSeconds:Int){ createRole(name:$name,trustPolicy:$trustPolicy,description:$description,maxSessionSeconds:$maxSessionSeconds){ ${ROLE_FIELDS} } }`;
-export const LIST_ROLES_QUERY = `query{ roles{ ${ROLE_FIELDS} } }`;
-export const DELETE_ROLE_MUTATION = "mutation($name:String!){ deleteRole(name:$name) }";
+export const CREATE_ACCOUNT_MUTATION = `mutation($id:String!,$description:String){ createAccountV2(input:{id:$id,description:$description}){ account{ ${ACCOUNT_FIELDS} } } }`;
+export const LIST_ACCOUNTS_QUERY = `query($first:Int!,$after:String){ accountsV2(first:$first,after:$after){ nodes{ ${ACCOUNT_FIELDS} } ${PAGE_FIELDS} } }`;
+export const CREATE_ROLE_MUTATION = `mutation($name:String!,$trustPolicy:JSONObject!,$description:String,$maxSessionSeconds:Int){ createRoleV2(input:{name:$name,trustPolicy:$trustPolicy,description:$description,maxSessionSeconds:$maxSessionSeconds}){ role{ ${ROLE_FIELDS} } } }`;
+export const LIST_ROLES_QUERY = `query($first:Int!,$after:String){ rolesV2(first:$first,after:$after){ nodes{ ${ROLE_FIELDS} } ${PAGE_FIELDS} } }`;
+export const DELETE_ROLE_MUTATION = "mutation($name:String!){ deleteRoleV2(input:{name:$name}){ deleted } }";
 export const ASSUME_ROLE_MUTATION =
-  "mutation($role:String!,$sessionName:String!,$durationSeconds:Int){ assumeRole(role:$role,sessionName:$sessionName,durationSeconds:$durationSeconds){ secret tokenId expiresAt assumedRole{ srn account name sessionName expiresAt } } }";
+  "mutation($role:String!,$sessionName:String!,$durationSeconds:Int){ assumeRoleV2(input:{role:$role,sessionName:$sessionName,durationSeconds:$durationSeconds}){ credentials{ secret tokenId expiresAt assumedRole{ srn account name sessionName expiresAt } } } }";
 
 const RETENTION_FIELDS =
   "account executionDays maxExecutions effectiveExecutionDays effectiveMaxExecutions updatedAt updatedBy";
@@ -51,11 +52,11 @@ export function register(program: Command, context: ContextFactory): void {
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
       const o = command.opts<{ accountId: string; description?: string }>();
-      const data = await ctx.request<{ createAccount: unknown }>(CREATE_ACCOUNT_MUTATION, {
+      const data = await ctx.request<{ createAccountV2: { account: unknown } }>(CREATE_ACCOUNT_MUTATION, {
         id: o.accountId,
         description: o.description ?? null,
       });
-      ctx.print({ account: data.createAccount });
+      ctx.print({ account: data.createAccountV2.account });
     });
 
   program
@@ -63,8 +64,12 @@ export function register(program: Command, context: ContextFactory): void {
     .description("List the accounts you may list. Prints { accounts }.")
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
-      const data = await ctx.request<{ accounts: unknown[] }>(LIST_ACCOUNTS_QUERY, {});
-      ctx.print({ accounts: data.accounts });
+      const accounts = await allNodes(
+        async (first, after) =>
+          (await ctx.request<{ accountsV2: Page<unknown> }>(LIST_ACCOUNTS_QUERY, { first, after }))
+            .accountsV2,
+      );
+      ctx.print({ accounts });
     });
 
   program
@@ -123,13 +128,13 @@ export function register(program: Command, context: ContextFactory): void {
       if (typeof trustPolicy !== "object" || trustPolicy === null || Array.isArray(trustPolicy)) {
         throw new UsageError("--assume-role-policy-document must be a JSON object: { Version, Statement }");
       }
-      const data = await ctx.request<{ createRole: unknown }>(CREATE_ROLE_MUTATION, {
+      const data = await ctx.request<{ createRoleV2: { role: unknown } }>(CREATE_ROLE_MUTATION, {
         name: o.roleName,
         trustPolicy,
         description: o.description ?? null,
         maxSessionSeconds: wholeSeconds("--max-session-duration", o.maxSessionDuration),
       });
-      ctx.print({ role: data.createRole });
+      ctx.print({ role: data.createRoleV2.role });
     });
 
   program
@@ -137,8 +142,11 @@ export function register(program: Command, context: ContextFactory): void {
     .description("List the roles of your account. Prints { roles }.")
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
-      const data = await ctx.request<{ roles: unknown[] }>(LIST_ROLES_QUERY, {});
-      ctx.print({ roles: data.roles });
+      const roles = await allNodes(
+        async (first, after) =>
+          (await ctx.request<{ rolesV2: Page<unknown> }>(LIST_ROLES_QUERY, { first, after })).rolesV2,
+      );
+      ctx.print({ roles });
     });
 
   program
@@ -148,8 +156,10 @@ export function register(program: Command, context: ContextFactory): void {
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
       const { roleName } = command.opts<{ roleName: string }>();
-      const data = await ctx.request<{ deleteRole: boolean }>(DELETE_ROLE_MUTATION, { name: roleName });
-      ctx.print({ deleted: data.deleteRole });
+      const data = await ctx.request<{ deleteRoleV2: { deleted: boolean } }>(DELETE_ROLE_MUTATION, {
+        name: roleName,
+      });
+      ctx.print({ deleted: data.deleteRoleV2.deleted });
     });
 
   program
@@ -173,13 +183,15 @@ export function register(program: Command, context: ContextFactory): void {
         export?: boolean;
       }>();
       const data = await ctx.request<{
-        assumeRole: { secret: string; tokenId: string; expiresAt: string; assumedRole: unknown };
+        assumeRoleV2: {
+          credentials: { secret: string; tokenId: string; expiresAt: string; assumedRole: unknown };
+        };
       }>(ASSUME_ROLE_MUTATION, {
         role: o.roleSrn,
         sessionName: o.roleSessionName,
         durationSeconds: wholeSeconds("--duration-seconds", o.durationSeconds),
       });
-      const credentials = data.assumeRole;
+      const credentials = data.assumeRoleV2.credentials;
       if (o.export) {
         // The secret is base64url after `slc_`: nothing a shell would read specially.
         ctx.write(`export ${TOKEN_ENV}=${credentials.secret}\n`);

@@ -10,11 +10,11 @@ import { UsageError } from "../errors";
  */
 
 export const EXPORT_INSTALLATION_MUTATION =
-  "mutation($includeExecutions:Boolean!){ exportInstallation(includeExecutions:$includeExecutions) }";
+  "mutation($includeExecutions:Boolean!){ exportInstallationV2(input:{includeExecutions:$includeExecutions}){ archive } }";
 export const IMPORT_INSTALLATION_MUTATION =
-  "mutation($archive:JSON!){ importInstallation(archive:$archive){ pipelines pipelineVersions customActionTypes agentTokens notificationTargets notificationRules executions webhooksToRenew secretsToReenter targetsToReenter } }";
+  "mutation($archive:JSON!){ importInstallationV2(input:{archive:$archive}){ installationImport{ pipelines pipelineVersions customActionTypes agentTokens notificationTargets notificationRules executions webhooksToRenew secretsToReenter targetsToReenter } } }";
 
-export const ROTATE_MASTER_KEY_MUTATION = `mutation{ rotateMasterKey{ masterKeyId rewrapped source } }`;
+export const ROTATE_MASTER_KEY_MUTATION = `mutation{ rotateMasterKeyV2(input:{}){ rotation{ masterKeyId rewrapped source } } }`;
 
 export const ROTATE_SIGNING_KEY_MUTATION =
   "mutation($graceSeconds:Int){ rotateSigningKey(graceSeconds:$graceSeconds){ publicKey retiring{ publicKey retiresAt } } }";
@@ -24,7 +24,7 @@ interface RotateSigningKeyData {
 }
 
 interface RotateMasterKeyData {
-  rotateMasterKey: { masterKeyId: string; rewrapped: number; source: string };
+  rotateMasterKeyV2: { rotation: { masterKeyId: string; rewrapped: number; source: string } };
 }
 
 export function register(program: Command, context: ContextFactory): void {
@@ -50,14 +50,19 @@ export function register(program: Command, context: ContextFactory): void {
         outputFile?: string;
         includeExecutions?: boolean;
       }>();
-      const data = await ctx.request<{ exportInstallation: unknown }>(EXPORT_INSTALLATION_MUTATION, {
-        includeExecutions: includeExecutions === true,
-      });
+      const data = await ctx.request<{ exportInstallationV2: { archive: unknown } }>(
+        EXPORT_INSTALLATION_MUTATION,
+        {
+          includeExecutions: includeExecutions === true,
+        },
+      );
       if (outputFile) {
-        await writeFile(outputFile, `${JSON.stringify(data.exportInstallation, null, 2)}\n`, { mode: 0o600 });
+        await writeFile(outputFile, `${JSON.stringify(data.exportInstallationV2.archive, null, 2)}\n`, {
+          mode: 0o600,
+        });
         ctx.notice(`The archive is in ${outputFile}.`);
       } else {
-        ctx.print(data.exportInstallation);
+        ctx.print(data.exportInstallationV2.archive);
       }
     });
 
@@ -70,10 +75,13 @@ export function register(program: Command, context: ContextFactory): void {
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
       const { archive } = command.opts<{ archive: string }>();
-      const data = await ctx.request<{ importInstallation: unknown }>(IMPORT_INSTALLATION_MUTATION, {
-        archive: await ctx.readInput(archive),
-      });
-      ctx.print({ import: data.importInstallation });
+      const data = await ctx.request<{ importInstallationV2: { installationImport: unknown } }>(
+        IMPORT_INSTALLATION_MUTATION,
+        {
+          archive: await ctx.readInput(archive),
+        },
+      );
+      ctx.print({ import: data.importInstallationV2.installationImport });
     });
 
   admin
@@ -86,7 +94,7 @@ export function register(program: Command, context: ContextFactory): void {
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
       const data = await ctx.request<RotateMasterKeyData>(ROTATE_MASTER_KEY_MUTATION, {});
-      ctx.print(data.rotateMasterKey);
+      ctx.print(data.rotateMasterKeyV2.rotation);
     });
 
   admin

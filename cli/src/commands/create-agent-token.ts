@@ -3,11 +3,11 @@ import type { ContextFactory } from "../context";
 import { UsageError } from "../errors";
 
 export const CREATE_AGENT_TOKEN_MUTATION =
-  "mutation($description:String!){ createAgentToken(description:$description){ id token } }";
+  "mutation($description:String!){ createAgentTokenV2(input:{description:$description}){ id token } }";
 export const STORE_TOKEN_NOTICE = "Store this token now: it is not shown again.";
 
 interface CreateAgentTokenData {
-  createAgentToken: { id: string; token: string };
+  createAgentTokenV2: { id: string; token: string };
 }
 
 export function register(program: Command, context: ContextFactory): void {
@@ -20,7 +20,7 @@ export function register(program: Command, context: ContextFactory): void {
       const { description } = command.opts<{ description: string }>();
       if (description.trim() === "") throw new UsageError("--description must not be empty");
       const data = await ctx.request<CreateAgentTokenData>(CREATE_AGENT_TOKEN_MUTATION, { description });
-      const { id, token } = data.createAgentToken;
+      const { id, token } = data.createAgentTokenV2;
       ctx.print({ id, token });
       ctx.notice(STORE_TOKEN_NOTICE);
     });

@@ -6,10 +6,10 @@ import { pipelineDocumentOf } from "../options";
 import { tagArguments, type Tag } from "./tags";
 
 export const CREATE_PIPELINE_MUTATION =
-  "mutation($input:PipelineInput!,$tags:[TagInput!]){ createPipeline(input:$input,tags:$tags){ name version } }";
+  "mutation($input:PipelineInput!,$tags:[TagInput!]){ createPipelineV2(input:{pipeline:$input,tags:$tags}){ pipeline{ name version } } }";
 
 interface CreatePipelineData {
-  createPipeline: { name: string; version: number };
+  createPipelineV2: { pipeline: { name: string; version: number } };
 }
 
 /** The `tags` of the AWS CLI form `{ "pipeline": {...}, "tags": [{ "key", "value" }] }`; none otherwise. */
@@ -47,6 +47,6 @@ export function register(program: Command, context: ContextFactory): void {
       const variables =
         tags.length > 0 ? { input, tags: [...byKey].map(([key, value]) => ({ key, value })) } : { input };
       const data = await ctx.request<CreatePipelineData>(CREATE_PIPELINE_MUTATION, variables);
-      ctx.print({ pipeline: data.createPipeline });
+      ctx.print({ pipeline: data.createPipelineV2.pipeline });
     });
 }

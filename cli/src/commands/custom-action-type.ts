@@ -1,13 +1,12 @@
 import type { Command } from "commander";
 import type { ContextFactory } from "../context";
-import { CliError } from "../errors";
 import { requireObject } from "../options";
 
 const DECLARATION =
   "id{ category owner provider version } settings{ entityUrlTemplate executionUrlTemplate revisionUrlTemplate thirdPartyConfigurationUrl } configurationProperties{ name required secret queryable description type } inputArtifactDetails{ minimumCount maximumCount } outputArtifactDetails{ minimumCount maximumCount }";
-export const CREATE_CUSTOM_ACTION_TYPE_MUTATION = `mutation($input:CustomActionTypeInput!){ createCustomActionType(input:$input){ ${DECLARATION} } }`;
+export const CREATE_CUSTOM_ACTION_TYPE_MUTATION = `mutation($input:CustomActionTypeInput!){ createCustomActionTypeV2(input:{actionType:$input}){ actionType{ ${DECLARATION} } } }`;
 export const DELETE_CUSTOM_ACTION_TYPE_MUTATION =
-  "mutation($category:String!,$provider:String!,$version:String!){ deleteCustomActionType(category:$category, provider:$provider, version:$version) }";
+  "mutation($category:String!,$provider:String!,$version:String!){ deleteCustomActionTypeV2(input:{category:$category, provider:$provider, version:$version}){ deletedActionTypeId{ category owner provider version } } }";
 
 /** The keys of `aws codepipeline create-custom-action-type --cli-input-json` that Sluice keeps (not `tags`). */
 const INPUT_KEYS = [
@@ -36,12 +35,12 @@ export function register(program: Command, context: ContextFactory): void {
       const { cliInputJson } = command.opts<{ cliInputJson: string }>();
       const value = requireObject(await ctx.readInput(cliInputJson), "a custom action type");
       const input = Object.fromEntries(INPUT_KEYS.filter((k) => k in value).map((k) => [k, value[k]]));
-      const data = await ctx.request<{ createCustomActionType: Declaration }>(
+      const data = await ctx.request<{ createCustomActionTypeV2: { actionType: Declaration } }>(
         CREATE_CUSTOM_ACTION_TYPE_MUTATION,
         { input },
       );
       // AWS's output: { actionType: { id, settings, actionConfigurationProperties, ...ArtifactDetails } }
-      const { configurationProperties, ...rest } = data.createCustomActionType;
+      const { configurationProperties, ...rest } = data.createCustomActionTypeV2.actionType;
       ctx.print({ actionType: { ...rest, actionConfigurationProperties: configurationProperties } });
     });
   program
@@ -53,14 +52,10 @@ export function register(program: Command, context: ContextFactory): void {
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
       const variables = command.opts<{ category: string; provider: string; version: string }>();
-      const data = await ctx.request<{ deleteCustomActionType: boolean }>(
+      // An unknown one: the server answers NOT_FOUND, which fails the command.
+      await ctx.request<{ deleteCustomActionTypeV2: { deletedActionTypeId: unknown } }>(
         DELETE_CUSTOM_ACTION_TYPE_MUTATION,
         variables,
       );
-      if (!data.deleteCustomActionType) {
-        throw new CliError(
-          `no custom action type ${variables.category}/${variables.provider}/${variables.version}`,
-        );
-      }
     });
 }

@@ -1,12 +1,8 @@
 import type { Command } from "commander";
 import type { ContextFactory } from "../context";
-import { CliError } from "../errors";
 
-export const DELETE_PIPELINE_MUTATION = "mutation($name:String!){ deletePipeline(name:$name) }";
-
-interface DeletePipelineData {
-  deletePipeline: boolean;
-}
+export const DELETE_PIPELINE_MUTATION =
+  "mutation($name:String!){ deletePipelineV2(input:{name:$name}){ deletedPipelineName } }";
 
 export function register(program: Command, context: ContextFactory): void {
   program
@@ -16,7 +12,9 @@ export function register(program: Command, context: ContextFactory): void {
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
       const { name } = command.opts<{ name: string }>();
-      const data = await ctx.request<DeletePipelineData>(DELETE_PIPELINE_MUTATION, { name });
-      if (data.deletePipeline !== true) throw new CliError(`pipeline ${name} not found`);
+      // An unknown pipeline: the server answers NOT_FOUND, which fails the command.
+      await ctx.request<{ deletePipelineV2: { deletedPipelineName: string } }>(DELETE_PIPELINE_MUTATION, {
+        name,
+      });
     });
 }

@@ -3,12 +3,9 @@ import type { ContextFactory } from "../context";
 import { UsageError } from "../errors";
 import { alsoAwsName, awsName, requiredEitherName } from "../options";
 
-export const TOGGLE_TRANSITION_MUTATION =
-  "mutation($pipelineName:String!,$stageName:String!,$enabled:Boolean!,$reason:String){ toggleTransition(pipelineName:$pipelineName, stageName:$stageName, enabled:$enabled, reason:$reason){ stageName enabled disabledReason disabledBy disabledAt } }";
-
-export interface ToggleTransitionData {
-  toggleTransition: unknown;
-}
+const TRANSITION_FIELDS = "transition{ stageName enabled disabledReason disabledBy disabledAt }";
+export const DISABLE_TRANSITION_MUTATION = `mutation($pipelineName:String!,$stageName:String!,$reason:String!){ disableStageTransition(input:{pipelineName:$pipelineName, stageName:$stageName, reason:$reason}){ ${TRANSITION_FIELDS} } }`;
+export const ENABLE_TRANSITION_MUTATION = `mutation($pipelineName:String!,$stageName:String!){ enableStageTransition(input:{pipelineName:$pipelineName, stageName:$stageName}){ ${TRANSITION_FIELDS} } }`;
 
 /** AWS scripts pass `--transition-type Inbound`; Sluice transitions are the stages' inbound ones. */
 export function transitionTypeOption(): Option {
@@ -31,12 +28,10 @@ export function register(program: Command, context: ContextFactory): void {
       const opts = command.opts<{ stageName: string; reason: string }>();
       const pipelineName = requiredEitherName(command, "--name", "--pipeline-name");
       if (opts.reason.trim() === "") throw new UsageError("--reason must not be empty");
-      const data = await ctx.request<ToggleTransitionData>(TOGGLE_TRANSITION_MUTATION, {
-        pipelineName,
-        stageName: opts.stageName,
-        enabled: false,
-        reason: opts.reason,
-      });
-      ctx.print(data.toggleTransition);
+      const data = await ctx.request<{ disableStageTransition: { transition: unknown } }>(
+        DISABLE_TRANSITION_MUTATION,
+        { pipelineName, stageName: opts.stageName, reason: opts.reason },
+      );
+      ctx.print(data.disableStageTransition.transition);
     });
 }

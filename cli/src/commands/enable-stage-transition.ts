@@ -1,11 +1,7 @@
 import type { Command } from "commander";
 import type { ContextFactory } from "../context";
 import { alsoAwsName, awsName, requiredEitherName } from "../options";
-import {
-  TOGGLE_TRANSITION_MUTATION,
-  transitionTypeOption,
-  type ToggleTransitionData,
-} from "./disable-stage-transition";
+import { ENABLE_TRANSITION_MUTATION, transitionTypeOption } from "./disable-stage-transition";
 
 export function register(program: Command, context: ContextFactory): void {
   program
@@ -19,12 +15,10 @@ export function register(program: Command, context: ContextFactory): void {
       const ctx = context(command);
       const opts = command.opts<{ stageName: string }>();
       const pipelineName = requiredEitherName(command, "--name", "--pipeline-name");
-      const data = await ctx.request<ToggleTransitionData>(TOGGLE_TRANSITION_MUTATION, {
-        pipelineName,
-        stageName: opts.stageName,
-        enabled: true,
-        reason: null,
-      });
-      ctx.print(data.toggleTransition);
+      const data = await ctx.request<{ enableStageTransition: { transition: unknown } }>(
+        ENABLE_TRANSITION_MUTATION,
+        { pipelineName, stageName: opts.stageName },
+      );
+      ctx.print(data.enableStageTransition.transition);
     });
 }

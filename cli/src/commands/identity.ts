@@ -5,6 +5,7 @@
  */
 import type { Command } from "commander";
 import type { ContextFactory } from "../context";
+import { allNodes, PAGE_FIELDS, type Page } from "../pagination";
 import { UsageError } from "../errors";
 import { STORE_TOKEN_NOTICE } from "./create-agent-token";
 
@@ -12,16 +13,16 @@ export const API_TOKEN_FIELDS =
   "id principal description createdAt createdBy expiresAt lastUsedAt revokedAt revokedBy";
 
 export const CREATE_USER_MUTATION =
-  "mutation($name:String!,$displayName:String,$email:String){ createUser(name:$name,displayName:$displayName,email:$email){ name displayName email createdAt createdBy } }";
+  "mutation($name:String!,$displayName:String,$email:String){ createUserV2(input:{name:$name,displayName:$displayName,email:$email}){ user{ name displayName email createdAt createdBy } } }";
 export const CREATE_SERVICE_ACCOUNT_MUTATION =
-  "mutation($name:String!,$description:String){ createServiceAccount(name:$name,description:$description){ name description createdAt createdBy } }";
-export const CREATE_API_TOKEN_MUTATION = `mutation($principal:String!,$description:String!,$expiresAt:DateTime){ createApiToken(principal:$principal,description:$description,expiresAt:$expiresAt){ secret token{ ${API_TOKEN_FIELDS} } } }`;
-export const LIST_API_TOKENS_QUERY = `query($principal:String){ apiTokens(principal:$principal){ ${API_TOKEN_FIELDS} } }`;
-export const REVOKE_API_TOKEN_MUTATION = `mutation($id:ID!){ revokeApiToken(id:$id){ ${API_TOKEN_FIELDS} } }`;
+  "mutation($name:String!,$description:String){ createServiceAccountV2(input:{name:$name,description:$description}){ serviceAccount{ name description createdAt createdBy } } }";
+export const CREATE_API_TOKEN_MUTATION = `mutation($principal:String!,$description:String!,$expiresAt:DateTime){ createApiTokenV2(input:{principal:$principal,description:$description,expiresAt:$expiresAt}){ secret token{ ${API_TOKEN_FIELDS} } } }`;
+export const LIST_API_TOKENS_QUERY = `query($principal:String,$first:Int!,$after:String){ apiTokensV2(principal:$principal,first:$first,after:$after){ nodes{ ${API_TOKEN_FIELDS} } ${PAGE_FIELDS} } }`;
+export const REVOKE_API_TOKEN_MUTATION = `mutation($id:ID!){ revokeApiTokenV2(input:{id:$id}){ apiToken{ ${API_TOKEN_FIELDS} } } }`;
 export const PUT_POLICY_MUTATION =
-  "mutation($name:String!,$document:JSONObject!,$description:String){ putPolicy(name:$name,document:$document,description:$description){ name description managed document updatedAt updatedBy } }";
+  "mutation($name:String!,$document:JSONObject!,$description:String){ putPolicyV2(input:{name:$name,document:$document,description:$description}){ policy{ name description managed document updatedAt updatedBy } } }";
 export const ATTACH_POLICY_MUTATION =
-  "mutation($policyName:String!,$principal:String!){ attachPolicy(policyName:$policyName,principal:$principal) }";
+  "mutation($policyName:String!,$principal:String!){ attachPolicyV2(input:{policyName:$policyName,principal:$principal}){ changed } }";
 export const SIMULATE_POLICY_QUERY =
   "query($principal:String!,$action:String!,$resource:String!){ simulatePolicy(principal:$principal,action:$action,resource:$resource){ decision allowed action resource statement{ policy attachedTo sid index } explanation } }";
 export const WHOAMI_QUERY =
@@ -42,12 +43,12 @@ export function register(program: Command, context: ContextFactory): void {
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
       const o = command.opts<{ userName: string; displayName?: string; email?: string }>();
-      const data = await ctx.request<{ createUser: unknown }>(CREATE_USER_MUTATION, {
+      const data = await ctx.request<{ createUserV2: { user: unknown } }>(CREATE_USER_MUTATION, {
         name: nonEmpty("--user-name", o.userName),
         displayName: o.displayName ?? null,
         email: o.email ?? null,
       });
-      ctx.print({ user: data.createUser });
+      ctx.print({ user: data.createUserV2.user });
     });
 
   program
@@ -58,11 +59,14 @@ export function register(program: Command, context: ContextFactory): void {
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
       const o = command.opts<{ name: string; description?: string }>();
-      const data = await ctx.request<{ createServiceAccount: unknown }>(CREATE_SERVICE_ACCOUNT_MUTATION, {
-        name: nonEmpty("--name", o.name),
-        description: o.description ?? null,
-      });
-      ctx.print({ serviceAccount: data.createServiceAccount });
+      const data = await ctx.request<{ createServiceAccountV2: { serviceAccount: unknown } }>(
+        CREATE_SERVICE_ACCOUNT_MUTATION,
+        {
+          name: nonEmpty("--name", o.name),
+          description: o.description ?? null,
+        },
+      );
+      ctx.print({ serviceAccount: data.createServiceAccountV2.serviceAccount });
     });
 
   program
@@ -84,7 +88,7 @@ export function register(program: Command, context: ContextFactory): void {
           `--expires-at ${o.expiresAt}: not a date and time (write e.g. 2027-01-01T00:00:00Z)`,
         );
       }
-      const data = await ctx.request<{ createApiToken: { secret: string; token: unknown } }>(
+      const data = await ctx.request<{ createApiTokenV2: { secret: string; token: unknown } }>(
         CREATE_API_TOKEN_MUTATION,
         {
           principal: o.principal,
@@ -92,7 +96,7 @@ export function register(program: Command, context: ContextFactory): void {
           expiresAt: o.expiresAt === undefined ? null : new Date(o.expiresAt).toISOString(),
         },
       );
-      ctx.print({ apiToken: data.createApiToken.token, secret: data.createApiToken.secret });
+      ctx.print({ apiToken: data.createApiTokenV2.token, secret: data.createApiTokenV2.secret });
       ctx.notice(STORE_TOKEN_NOTICE);
     });
 
@@ -103,10 +107,17 @@ export function register(program: Command, context: ContextFactory): void {
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
       const { principal } = command.opts<{ principal?: string }>();
-      const data = await ctx.request<{ apiTokens: unknown[] }>(LIST_API_TOKENS_QUERY, {
-        principal: principal ?? null,
-      });
-      ctx.print({ apiTokens: data.apiTokens });
+      const apiTokens = await allNodes(
+        async (first, after) =>
+          (
+            await ctx.request<{ apiTokensV2: Page<unknown> }>(LIST_API_TOKENS_QUERY, {
+              principal: principal ?? null,
+              first,
+              after,
+            })
+          ).apiTokensV2,
+      );
+      ctx.print({ apiTokens });
     });
 
   program
@@ -118,8 +129,10 @@ export function register(program: Command, context: ContextFactory): void {
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
       const { id } = command.opts<{ id: string }>();
-      const data = await ctx.request<{ revokeApiToken: unknown }>(REVOKE_API_TOKEN_MUTATION, { id });
-      ctx.print({ apiToken: data.revokeApiToken });
+      const data = await ctx.request<{ revokeApiTokenV2: { apiToken: unknown } }>(REVOKE_API_TOKEN_MUTATION, {
+        id,
+      });
+      ctx.print({ apiToken: data.revokeApiTokenV2.apiToken });
     });
 
   program
@@ -135,12 +148,12 @@ export function register(program: Command, context: ContextFactory): void {
       if (typeof document !== "object" || document === null || Array.isArray(document)) {
         throw new UsageError("--policy-document must be a JSON object: { Version, Statement }");
       }
-      const data = await ctx.request<{ putPolicy: unknown }>(PUT_POLICY_MUTATION, {
+      const data = await ctx.request<{ putPolicyV2: { policy: unknown } }>(PUT_POLICY_MUTATION, {
         name: nonEmpty("--policy-name", o.policyName),
         document,
         description: o.description ?? null,
       });
-      ctx.print({ policy: data.putPolicy });
+      ctx.print({ policy: data.putPolicyV2.policy });
     });
 
   program
@@ -156,11 +169,11 @@ export function register(program: Command, context: ContextFactory): void {
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
       const o = command.opts<{ policyName: string; principal: string }>();
-      const data = await ctx.request<{ attachPolicy: boolean }>(ATTACH_POLICY_MUTATION, {
+      const data = await ctx.request<{ attachPolicyV2: { changed: boolean } }>(ATTACH_POLICY_MUTATION, {
         policyName: o.policyName,
         principal: o.principal,
       });
-      ctx.print({ attached: data.attachPolicy });
+      ctx.print({ attached: data.attachPolicyV2.changed });
     });
 
   program

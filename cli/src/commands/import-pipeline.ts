@@ -3,10 +3,10 @@ import type { ContextFactory } from "../context";
 import { requireObject } from "../options";
 
 export const IMPORT_PIPELINE_MUTATION =
-  "mutation($document:JSON!){ importPipeline(document:$document){ pipeline{ name version } warnings{ path message } } }";
+  "mutation($document:JSON!){ importPipelineV2(input:{document:$document}){ pipeline{ name version } warnings{ path message } } }";
 
 interface ImportPipelineData {
-  importPipeline: {
+  importPipelineV2: {
     pipeline: { name: string; version: number };
     warnings: { path: string; message: string }[];
   };
@@ -22,7 +22,7 @@ export function register(program: Command, context: ContextFactory): void {
       const { cliInputJson } = command.opts<{ cliInputJson: string }>();
       const document = requireObject(await ctx.readInput(cliInputJson), "a Sluice or AWS pipeline document");
       const data = await ctx.request<ImportPipelineData>(IMPORT_PIPELINE_MUTATION, { document });
-      const { pipeline, warnings } = data.importPipeline;
+      const { pipeline, warnings } = data.importPipelineV2;
       ctx.print({ pipeline, warnings });
     });
 }

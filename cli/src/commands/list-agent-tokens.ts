@@ -1,8 +1,9 @@
 import type { Command } from "commander";
 import type { ContextFactory } from "../context";
+import { allNodes, PAGE_FIELDS, type Page } from "../pagination";
 
 export const AGENT_TOKEN_FIELDS = "id description createdAt createdBy revokedAt revokedBy";
-export const LIST_AGENT_TOKENS_QUERY = `query{ agentTokens{ ${AGENT_TOKEN_FIELDS} } }`;
+export const LIST_AGENT_TOKENS_QUERY = `query($first:Int!,$after:String){ agentTokensV2(first:$first,after:$after){ nodes{ ${AGENT_TOKEN_FIELDS} } ${PAGE_FIELDS} } }`;
 
 export interface AgentToken {
   id: string;
@@ -14,7 +15,7 @@ export interface AgentToken {
 }
 
 interface ListAgentTokensData {
-  agentTokens: AgentToken[];
+  agentTokensV2: Page<AgentToken>;
 }
 
 export function register(program: Command, context: ContextFactory): void {
@@ -23,7 +24,10 @@ export function register(program: Command, context: ContextFactory): void {
     .description("List agent tokens, oldest first (never the secrets). Prints a JSON array.")
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
-      const data = await ctx.request<ListAgentTokensData>(LIST_AGENT_TOKENS_QUERY);
-      ctx.print(data.agentTokens);
+      const tokens = await allNodes(
+        async (first, after) =>
+          (await ctx.request<ListAgentTokensData>(LIST_AGENT_TOKENS_QUERY, { first, after })).agentTokensV2,
+      );
+      ctx.print(tokens);
     });
 }

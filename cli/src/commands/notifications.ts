@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { ContextFactory } from "../context";
+import { allNodes, PAGE_FIELDS, type Page } from "../pagination";
 import { UsageError } from "../errors";
 
 /*
@@ -13,10 +14,10 @@ export const RULE_FIELDS =
   "id name pipelineName eventTypes filter{ stageNames branches } detailLevel enabled targetIds circuitOpen";
 export const DELIVERY_FIELDS = "id ruleName targetName eventType status attempts link";
 
-export const CREATE_NOTIFICATION_TARGET_MUTATION = `mutation($target:NotificationTargetInput!){ createNotificationTarget(target:$target){ ${TARGET_FIELDS} } }`;
-export const CREATE_NOTIFICATION_RULE_MUTATION = `mutation($rule:NotificationRuleInput!){ createNotificationRule(rule:$rule){ ${RULE_FIELDS} } }`;
-export const LIST_NOTIFICATION_RULES_QUERY = `query($pipelineName:String){ notificationRules(pipelineName:$pipelineName){ ${RULE_FIELDS} } }`;
-export const TEST_NOTIFICATION_RULE_MUTATION = `mutation($id:ID!){ testNotificationRule(id:$id){ ${DELIVERY_FIELDS} } }`;
+export const CREATE_NOTIFICATION_TARGET_MUTATION = `mutation($target:NotificationTargetInput!){ createNotificationTargetV2(input:{target:$target}){ notificationTarget{ ${TARGET_FIELDS} } } }`;
+export const CREATE_NOTIFICATION_RULE_MUTATION = `mutation($rule:NotificationRuleInput!){ createNotificationRuleV2(input:{rule:$rule}){ notificationRule{ ${RULE_FIELDS} } } }`;
+export const LIST_NOTIFICATION_RULES_QUERY = `query($pipelineName:String,$first:Int!,$after:String){ notificationRulesV2(pipelineName:$pipelineName,first:$first,after:$after){ nodes{ ${RULE_FIELDS} } ${PAGE_FIELDS} } }`;
+export const TEST_NOTIFICATION_RULE_MUTATION = `mutation($id:ID!){ testNotificationRuleV2(input:{id:$id}){ notificationDeliveries{ ${DELIVERY_FIELDS} } } }`;
 
 function unwrapped(input: unknown, key: "rule" | "target"): Record<string, unknown> {
   if (input === null || typeof input !== "object" || Array.isArray(input)) {
@@ -44,13 +45,13 @@ export function register(program: Command, context: ContextFactory): void {
       const ctx = context(command);
       const { cliInputJson } = command.opts<{ cliInputJson: string }>();
       const target = unwrapped(await ctx.readInput(cliInputJson), "target");
-      const data = await ctx.request<{ createNotificationTarget: unknown }>(
+      const data = await ctx.request<{ createNotificationTargetV2: { notificationTarget: unknown } }>(
         CREATE_NOTIFICATION_TARGET_MUTATION,
         {
           target,
         },
       );
-      ctx.print({ notificationTarget: data.createNotificationTarget });
+      ctx.print({ notificationTarget: data.createNotificationTargetV2.notificationTarget });
     });
 
   program
@@ -61,10 +62,13 @@ export function register(program: Command, context: ContextFactory): void {
       const ctx = context(command);
       const { cliInputJson } = command.opts<{ cliInputJson: string }>();
       const rule = unwrapped(await ctx.readInput(cliInputJson), "rule");
-      const data = await ctx.request<{ createNotificationRule: unknown }>(CREATE_NOTIFICATION_RULE_MUTATION, {
-        rule,
-      });
-      ctx.print({ notificationRule: data.createNotificationRule });
+      const data = await ctx.request<{ createNotificationRuleV2: { notificationRule: unknown } }>(
+        CREATE_NOTIFICATION_RULE_MUTATION,
+        {
+          rule,
+        },
+      );
+      ctx.print({ notificationRule: data.createNotificationRuleV2.notificationRule });
     });
 
   program
@@ -76,10 +80,17 @@ export function register(program: Command, context: ContextFactory): void {
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
       const { pipelineName } = command.opts<{ pipelineName?: string }>();
-      const data = await ctx.request<{ notificationRules: unknown[] }>(LIST_NOTIFICATION_RULES_QUERY, {
-        pipelineName: pipelineName ?? null,
-      });
-      ctx.print({ notificationRules: data.notificationRules });
+      const notificationRules = await allNodes(
+        async (first, after) =>
+          (
+            await ctx.request<{ notificationRulesV2: Page<unknown> }>(LIST_NOTIFICATION_RULES_QUERY, {
+              pipelineName: pipelineName ?? null,
+              first,
+              after,
+            })
+          ).notificationRulesV2,
+      );
+      ctx.print({ notificationRules });
     });
 
   program
@@ -92,9 +103,12 @@ export function register(program: Command, context: ContextFactory): void {
       const ctx = context(command);
       const { id } = command.opts<{ id: string }>();
       if (id.trim() === "") throw new UsageError("--id must not be empty");
-      const data = await ctx.request<{ testNotificationRule: unknown[] }>(TEST_NOTIFICATION_RULE_MUTATION, {
-        id,
-      });
-      ctx.print({ deliveries: data.testNotificationRule });
+      const data = await ctx.request<{ testNotificationRuleV2: { notificationDeliveries: unknown[] } }>(
+        TEST_NOTIFICATION_RULE_MUTATION,
+        {
+          id,
+        },
+      );
+      ctx.print({ deliveries: data.testNotificationRuleV2.notificationDeliveries });
     });
 }

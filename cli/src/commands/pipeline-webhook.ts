@@ -1,11 +1,10 @@
 import type { Command } from "commander";
 import type { ContextFactory } from "../context";
-import { CliError } from "../errors";
 
 export const CREATE_WEBHOOK_MUTATION =
-  "mutation($pipelineName:String!){ createPipelineWebhook(pipelineName:$pipelineName){ url secret } }";
+  "mutation($pipelineName:String!){ putWebhook(input:{pipelineName:$pipelineName}){ url secret } }";
 export const DELETE_WEBHOOK_MUTATION =
-  "mutation($pipelineName:String!){ deletePipelineWebhook(pipelineName:$pipelineName) }";
+  "mutation($pipelineName:String!){ deleteWebhook(input:{pipelineName:$pipelineName}){ pipelineName } }";
 export const STORE_SECRET_NOTICE =
   "Store this secret now: it is not shown again (creating again replaces it).";
 
@@ -18,11 +17,11 @@ export function register(program: Command, context: ContextFactory): void {
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
       const { pipelineName } = command.opts<{ pipelineName: string }>();
-      const data = await ctx.request<{ createPipelineWebhook: { url: string; secret: string } }>(
+      const data = await ctx.request<{ putWebhook: { url: string; secret: string } }>(
         CREATE_WEBHOOK_MUTATION,
         { pipelineName },
       );
-      ctx.print({ webhook: data.createPipelineWebhook });
+      ctx.print({ webhook: data.putWebhook });
       ctx.notice(STORE_SECRET_NOTICE);
     });
   program
@@ -32,9 +31,9 @@ export function register(program: Command, context: ContextFactory): void {
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
       const { pipelineName } = command.opts<{ pipelineName: string }>();
-      const data = await ctx.request<{ deletePipelineWebhook: boolean }>(DELETE_WEBHOOK_MUTATION, {
+      // None to remove: the server answers NOT_FOUND, which fails the command.
+      await ctx.request<{ deleteWebhook: { pipelineName: string } }>(DELETE_WEBHOOK_MUTATION, {
         pipelineName,
       });
-      if (!data.deletePipelineWebhook) throw new CliError(`pipeline ${pipelineName} has no webhook`);
     });
 }

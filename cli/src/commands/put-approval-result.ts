@@ -7,7 +7,7 @@ import { parseJsonText } from "../input";
 export const APPROVAL_LOOKUP_QUERY =
   "query($id:ID!){ pipelineExecution(id:$id){ id pipelineName stages{ name actions{ name id status approvalPending actionTypeId{ category provider } } } } }";
 export const PUT_APPROVAL_RESULT_MUTATION =
-  "mutation($actionExecutionId:ID!,$approved:Boolean!,$summary:String!){ putApprovalResult(actionExecutionId:$actionExecutionId, approved:$approved, summary:$summary){ id name status summary approvalPending approval{ approved summary by at } } }";
+  "mutation($actionExecutionId:ID!,$approved:Boolean!,$summary:String!){ putApprovalResultV2(input:{actionExecutionId:$actionExecutionId, approved:$approved, summary:$summary}){ actionExecution{ id name status summary approvalPending approval{ approved summary by at } } } }";
 
 interface ApprovalLookupData {
   pipelineExecution: {
@@ -27,7 +27,7 @@ interface ApprovalLookupData {
 }
 
 interface PutApprovalResultData {
-  putApprovalResult: { approval?: { at?: string } | null } & Record<string, unknown>;
+  putApprovalResultV2: { actionExecution: { approval?: { at?: string } | null } & Record<string, unknown> };
 }
 
 interface ApprovalOptions {
@@ -125,7 +125,8 @@ export function register(program: Command, context: ContextFactory): void {
         summary: summary ?? "",
       });
       // AWS prints { approvedAt }; Sluice adds the approval action as it is now.
-      ctx.print({ approvedAt: data.putApprovalResult.approval?.at ?? null, ...data.putApprovalResult });
+      const action = data.putApprovalResultV2.actionExecution;
+      ctx.print({ approvedAt: action.approval?.at ?? null, ...action });
     });
 }
 

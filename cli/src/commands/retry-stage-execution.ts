@@ -4,11 +4,11 @@ import type { ContextFactory } from "../context";
 import { UNCHECKED_PIPELINE_NAME } from "../options";
 
 export const RETRY_STAGE_MUTATION =
-  "mutation($executionId:ID!,$stageName:String!,$mode:StageRetryMode!){ retryStage(executionId:$executionId, stageName:$stageName, mode:$mode){ id pipelineName status statusSummary stages{ name status } } }";
+  "mutation($executionId:ID!,$stageName:String!,$mode:StageRetryMode!){ retryStageExecution(input:{executionId:$executionId, stageName:$stageName, mode:$mode}){ pipelineExecution{ id pipelineName status statusSummary stages{ name status } } } }";
 export const RETRY_MODES = ["FAILED_ACTIONS", "ALL_ACTIONS"] as const;
 
 interface RetryStageData {
-  retryStage: { id: string };
+  retryStageExecution: { pipelineExecution: { id: string } };
 }
 
 export function register(program: Command, context: ContextFactory): void {
@@ -34,6 +34,6 @@ export function register(program: Command, context: ContextFactory): void {
         stageName: opts.stageName,
         mode: opts.retryMode,
       });
-      ctx.print(awsExecution(data.retryStage));
+      ctx.print(awsExecution(data.retryStageExecution.pipelineExecution));
     });
 }

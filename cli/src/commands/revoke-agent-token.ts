@@ -2,10 +2,10 @@ import type { Command } from "commander";
 import type { ContextFactory } from "../context";
 import { AGENT_TOKEN_FIELDS, type AgentToken } from "./list-agent-tokens";
 
-export const REVOKE_AGENT_TOKEN_MUTATION = `mutation($id:ID!){ revokeAgentToken(id:$id){ ${AGENT_TOKEN_FIELDS} } }`;
+export const REVOKE_AGENT_TOKEN_MUTATION = `mutation($id:ID!){ revokeAgentTokenV2(input:{id:$id}){ agentToken{ ${AGENT_TOKEN_FIELDS} } } }`;
 
 interface RevokeAgentTokenData {
-  revokeAgentToken: AgentToken;
+  revokeAgentTokenV2: { agentToken: AgentToken };
 }
 
 export function register(program: Command, context: ContextFactory): void {
@@ -17,6 +17,6 @@ export function register(program: Command, context: ContextFactory): void {
       const ctx = context(command);
       const { id } = command.opts<{ id: string }>();
       const data = await ctx.request<RevokeAgentTokenData>(REVOKE_AGENT_TOKEN_MUTATION, { id });
-      ctx.print(data.revokeAgentToken);
+      ctx.print(data.revokeAgentTokenV2.agentToken);
     });
 }

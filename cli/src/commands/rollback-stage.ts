@@ -4,10 +4,10 @@ import type { ContextFactory } from "../context";
 import { alsoAwsName, awsName, requiredEitherName } from "../options";
 
 export const ROLLBACK_STAGE_MUTATION =
-  "mutation($pipelineName:String!,$stageName:String!,$targetExecutionId:ID!){ rollbackStage(pipelineName:$pipelineName, stageName:$stageName, targetExecutionId:$targetExecutionId){ id pipelineName status trigger{ triggerType triggerDetail } } }";
+  "mutation($pipelineName:String!,$stageName:String!,$targetExecutionId:ID!){ rollbackStageV2(input:{pipelineName:$pipelineName, stageName:$stageName, targetExecutionId:$targetExecutionId}){ pipelineExecution{ id pipelineName status trigger{ triggerType triggerDetail } } } }";
 
 interface RollbackStageData {
-  rollbackStage: { id: string };
+  rollbackStageV2: { pipelineExecution: { id: string } };
 }
 
 export function register(program: Command, context: ContextFactory): void {
@@ -27,6 +27,6 @@ export function register(program: Command, context: ContextFactory): void {
         stageName: opts.stageName,
         targetExecutionId: opts.targetPipelineExecutionId,
       });
-      ctx.print(awsExecution(data.rollbackStage));
+      ctx.print(awsExecution(data.rollbackStageV2.pipelineExecution));
     });
 }

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import type { ContextFactory } from "../context";
+import { allNodes, PAGE_FIELDS, type Page } from "../pagination";
 import { UsageError } from "../errors";
 
 /*
@@ -10,9 +11,9 @@ import { UsageError } from "../errors";
  */
 
 export const SECRET_FIELDS = "name description version createdBy createdAt updatedBy updatedAt";
-export const PUT_SECRET_MUTATION = `mutation($name:String!,$value:String!,$description:String){ putSecret(name:$name,value:$value,description:$description){ ${SECRET_FIELDS} } }`;
-export const LIST_SECRETS_QUERY = `query{ secrets{ ${SECRET_FIELDS} } }`;
-export const DELETE_SECRET_MUTATION = `mutation($name:String!){ deleteSecret(name:$name) }`;
+export const PUT_SECRET_MUTATION = `mutation($name:String!,$value:String!,$description:String){ putSecretV2(input:{name:$name,value:$value,description:$description}){ secret{ ${SECRET_FIELDS} } } }`;
+export const LIST_SECRETS_QUERY = `query($first:Int!,$after:String){ secretsV2(first:$first,after:$after){ nodes{ ${SECRET_FIELDS} } ${PAGE_FIELDS} } }`;
+export const DELETE_SECRET_MUTATION = `mutation($name:String!){ deleteSecretV2(input:{name:$name}){ deletedSecretName } }`;
 
 /** The value as read, less one final line break (what `echo` and editors add). */
 function withoutFinalNewline(text: string): string {
@@ -48,12 +49,12 @@ export function register(program: Command, context: ContextFactory): void {
           throw new UsageError(`cannot read --value-file ${valueFile}: ${(error as Error).message}`);
         }
       } else value = await ctx.readStdin();
-      const data = await ctx.request<{ putSecret: unknown }>(PUT_SECRET_MUTATION, {
+      const data = await ctx.request<{ putSecretV2: { secret: unknown } }>(PUT_SECRET_MUTATION, {
         name,
         value: withoutFinalNewline(value),
         description: description ?? null,
       });
-      ctx.print(data.putSecret);
+      ctx.print(data.putSecretV2.secret);
     });
 
   program
@@ -61,8 +62,11 @@ export function register(program: Command, context: ContextFactory): void {
     .description("List the secrets you may see: names, descriptions, versions, who and when; never values.")
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
-      const data = await ctx.request<{ secrets: unknown[] }>(LIST_SECRETS_QUERY, {});
-      ctx.print({ secrets: data.secrets });
+      const secrets = await allNodes(
+        async (first, after) =>
+          (await ctx.request<{ secretsV2: Page<unknown> }>(LIST_SECRETS_QUERY, { first, after })).secretsV2,
+      );
+      ctx.print({ secrets });
     });
 
   program
@@ -73,7 +77,7 @@ export function register(program: Command, context: ContextFactory): void {
     .argument("<name>", "the secret's name")
     .action(async (name: string, _options: unknown, command: Command) => {
       const ctx = context(command);
-      await ctx.request<{ deleteSecret: boolean }>(DELETE_SECRET_MUTATION, { name });
+      await ctx.request<{ deleteSecretV2: { deletedSecretName: string } }>(DELETE_SECRET_MUTATION, { name });
       ctx.notice(`Deleted the secret ${name}.`);
     });
 }

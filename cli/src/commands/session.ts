@@ -11,12 +11,12 @@ import type { CommandContext, ContextFactory } from "../context";
 import { UsageError } from "../errors";
 
 export const SIGN_IN_MUTATION =
-  "mutation SignIn($name:String!,$password:String!){ signIn(name:$name,password:$password){ token expiresAt principal } }";
-export const SIGN_OUT_MUTATION = "mutation SignOut{ signOut }";
+  "mutation SignIn($name:String!,$password:String!){ signInV2(input:{name:$name,password:$password}){ token expiresAt principal } }";
+export const SIGN_OUT_MUTATION = "mutation SignOut{ signOutV2(input:{}){ signedOut } }";
 export const SET_USER_PASSWORD_MUTATION =
-  "mutation SetUserPassword($userName:String!,$password:String!){ setUserPassword(userName:$userName,password:$password) }";
+  "mutation SetUserPassword($userName:String!,$password:String!){ setUserPasswordV2(input:{userName:$userName,password:$password}){ userName } }";
 export const CHANGE_PASSWORD_MUTATION =
-  "mutation ChangePassword($currentPassword:String!,$newPassword:String!){ changePassword(currentPassword:$currentPassword,newPassword:$newPassword) }";
+  "mutation ChangePassword($currentPassword:String!,$newPassword:String!){ changePasswordV2(input:{currentPassword:$currentPassword,newPassword:$newPassword}){ changed } }";
 
 /** stdin's lines without their line ends (a password may hold spaces, not a newline). */
 async function stdinLines(ctx: CommandContext, count: number, what: string): Promise<string[]> {
@@ -64,13 +64,13 @@ export function register(program: Command, context: ContextFactory): void {
         : await prompt(ctx, `Password for ${o.userName}: `);
       // signIn needs no token: send none (a stale stored one would only be ignored).
       const data = await ctx.requestWith(undefined)<{
-        signIn: { token: string; expiresAt: string; principal: string };
+        signInV2: { token: string; expiresAt: string; principal: string };
       }>(SIGN_IN_MUTATION, { name: o.userName, password });
-      ctx.credentials.save(ctx.endpoint, data.signIn);
+      ctx.credentials.save(ctx.endpoint, data.signInV2);
       ctx.notice(
-        `Signed in as ${data.signIn.principal} at ${ctx.endpoint}; session kept in ${ctx.credentials.file}`,
+        `Signed in as ${data.signInV2.principal} at ${ctx.endpoint}; session kept in ${ctx.credentials.file}`,
       );
-      ctx.print({ principal: data.signIn.principal, expiresAt: data.signIn.expiresAt });
+      ctx.print({ principal: data.signInV2.principal, expiresAt: data.signInV2.expiresAt });
     });
 
   program
@@ -89,7 +89,9 @@ export function register(program: Command, context: ContextFactory): void {
       }
       let signedOut = false;
       try {
-        signedOut = (await ctx.requestWith(stored.token)<{ signOut: boolean }>(SIGN_OUT_MUTATION)).signOut;
+        signedOut = (
+          await ctx.requestWith(stored.token)<{ signOutV2: { signedOut: boolean } }>(SIGN_OUT_MUTATION)
+        ).signOutV2.signedOut;
       } catch (error) {
         // Expired or revoked already: nothing left to sign out; forget it all the same.
         if (!(error instanceof GraphQLRequestError && error.code === "UNAUTHENTICATED")) throw error;
@@ -117,20 +119,21 @@ export function register(program: Command, context: ContextFactory): void {
         const password = o.passwordStdin
           ? (await stdinLines(ctx, 1, "the new password on its first line"))[0]!
           : await newPassword(ctx, `New password for ${o.userName}: `);
-        const data = await ctx.request<{ setUserPassword: boolean }>(SET_USER_PASSWORD_MUTATION, {
+        // Refused (no such user, a weak password): an error, which fails the command.
+        await ctx.request<{ setUserPasswordV2: { userName: string } }>(SET_USER_PASSWORD_MUTATION, {
           userName: o.userName,
           password,
         });
-        ctx.print({ passwordSet: data.setUserPassword });
+        ctx.print({ passwordSet: true });
         return;
       }
       const [currentPassword, next] = o.passwordStdin
         ? await stdinLines(ctx, 2, "the current password on the first line and the new one on the second")
         : [await prompt(ctx, "Current password: "), await newPassword(ctx, "New password: ")];
-      const data = await ctx.request<{ changePassword: boolean }>(CHANGE_PASSWORD_MUTATION, {
+      const data = await ctx.request<{ changePasswordV2: { changed: boolean } }>(CHANGE_PASSWORD_MUTATION, {
         currentPassword,
         newPassword: next,
       });
-      ctx.print({ passwordSet: data.changePassword });
+      ctx.print({ passwordSet: data.changePasswordV2.changed });
     });
 }

@@ -4,11 +4,11 @@ import { UsageError } from "../errors";
 import { waitAndReport } from "../execution-wait";
 import { keyValuePairs, timeoutSeconds, uniqueKeys } from "../options";
 
-export const RELEASE_CHANGE_MUTATION =
-  "mutation($pipelineName:String!,$sourceRevisions:[SourceRevisionInput!],$variables:[PipelineVariableOverride!],$clientRequestToken:String){ releaseChange(pipelineName:$pipelineName, sourceRevisions:$sourceRevisions, variables:$variables, clientRequestToken:$clientRequestToken){ id } }";
+export const START_EXECUTION_MUTATION =
+  "mutation($pipelineName:String!,$sourceRevisions:[SourceRevisionInput!],$variables:[PipelineVariableOverride!],$clientRequestToken:String){ startPipelineExecution(input:{pipelineName:$pipelineName, sourceRevisions:$sourceRevisions, variables:$variables, clientRequestToken:$clientRequestToken}){ pipelineExecution{ id } } }";
 
-interface ReleaseChangeData {
-  releaseChange: { id: string };
+interface StartExecutionData {
+  startPipelineExecution: { pipelineExecution: { id: string } };
 }
 
 interface StartOptions {
@@ -44,7 +44,7 @@ export function register(program: Command, context: ContextFactory): void {
       if (opts.timeout !== undefined && !opts.wait) throw new UsageError("--timeout needs --wait");
       const variables = uniqueKeys(opts.variable ?? [], "--variable");
       const revisions = uniqueKeys(opts.sourceRevision ?? [], "--source-revision");
-      const data = await ctx.request<ReleaseChangeData>(RELEASE_CHANGE_MUTATION, {
+      const data = await ctx.request<StartExecutionData>(START_EXECUTION_MUTATION, {
         pipelineName: opts.name,
         sourceRevisions:
           revisions.length === 0
@@ -53,7 +53,7 @@ export function register(program: Command, context: ContextFactory): void {
         variables: variables.length === 0 ? null : variables.map(([name, value]) => ({ name, value })),
         clientRequestToken: opts.clientRequestToken ?? null,
       });
-      const { id } = data.releaseChange;
+      const { id } = data.startPipelineExecution.pipelineExecution;
       if (!opts.wait) return ctx.print({ pipelineExecutionId: id });
       ctx.notice(
         `started execution ${id} of pipeline ${opts.name}; waiting for it to end (Ctrl-C stops waiting, not the execution)`,

@@ -4,10 +4,10 @@ import type { ContextFactory } from "../context";
 import { UNCHECKED_PIPELINE_NAME } from "../options";
 
 export const STOP_EXECUTION_MUTATION =
-  "mutation($executionId:ID!,$abandon:Boolean!,$reason:String!){ stopExecution(executionId:$executionId, abandon:$abandon, reason:$reason){ id pipelineName status statusSummary } }";
+  "mutation($executionId:ID!,$abandon:Boolean!,$reason:String!){ stopPipelineExecution(input:{executionId:$executionId, abandon:$abandon, reason:$reason}){ pipelineExecution{ id pipelineName status statusSummary } } }";
 
 interface StopExecutionData {
-  stopExecution: { id: string };
+  stopPipelineExecution: { pipelineExecution: { id: string } };
 }
 
 export function register(program: Command, context: ContextFactory): void {
@@ -26,6 +26,6 @@ export function register(program: Command, context: ContextFactory): void {
         abandon: opts.abandon === true,
         reason: opts.reason ?? "",
       });
-      ctx.print(awsExecution(data.stopExecution));
+      ctx.print(awsExecution(data.stopPipelineExecution.pipelineExecution));
     });
 }

@@ -12,9 +12,9 @@ import { isObject } from "../client";
 import type { ContextFactory } from "../context";
 
 export const TAG_RESOURCE_MUTATION =
-  "mutation($resourceArn:String!,$tags:[TagInput!]!){ tagResource(resourceArn:$resourceArn,tags:$tags){ resourceArn } }";
+  "mutation($resourceArn:String!,$tags:[TagInput!]!){ tagResourceV2(input:{resourceArn:$resourceArn,tags:$tags}){ resourceTags{ resourceArn } } }";
 export const UNTAG_RESOURCE_MUTATION =
-  "mutation($resourceArn:String!,$tagKeys:[String!]!){ untagResource(resourceArn:$resourceArn,tagKeys:$tagKeys){ resourceArn } }";
+  "mutation($resourceArn:String!,$tagKeys:[String!]!){ untagResourceV2(input:{resourceArn:$resourceArn,tagKeys:$tagKeys}){ resourceTags{ resourceArn } } }";
 export const LIST_TAGS_QUERY =
   "query($resourceArn:String!){ listTagsForResource(resourceArn:$resourceArn){ tags{ key value } } }";
 

@@ -5,14 +5,14 @@ import { pipelineDocumentOf, positiveInt } from "../options";
 
 export const CURRENT_VERSION_QUERY = "query($name:String!){ pipeline(name:$name){ version } }";
 export const UPDATE_PIPELINE_MUTATION =
-  "mutation($input:PipelineInput!,$expectedVersion:Int!){ updatePipeline(input:$input, expectedVersion:$expectedVersion){ name version } }";
+  "mutation($input:PipelineInput!,$expectedVersion:Int!){ updatePipelineV2(input:{pipeline:$input, expectedVersion:$expectedVersion}){ pipeline{ name version } } }";
 
 interface CurrentVersionData {
   pipeline: { version: number } | null;
 }
 
 interface UpdatePipelineData {
-  updatePipeline: { name: string; version: number };
+  updatePipelineV2: { pipeline: { name: string; version: number } };
 }
 
 export function register(program: Command, context: ContextFactory): void {
@@ -43,6 +43,6 @@ export function register(program: Command, context: ContextFactory): void {
         input,
         expectedVersion,
       });
-      ctx.print({ pipeline: data.updatePipeline });
+      ctx.print({ pipeline: data.updatePipelineV2.pipeline });
     });
 }

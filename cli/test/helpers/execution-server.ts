@@ -1,6 +1,6 @@
 /**
  * A stateful stand-in for the parts of the Sluice API that waiting uses, on one real HTTP server:
- * POSTs answer `releaseChange` and `pipelineExecution` (with `events(afterSequence:)`) from the
+ * POSTs answer `startPipelineExecution` and `pipelineExecution` (with `events(afterSequence:)`) from the
  * executions the test builds, and a real graphql-ws server (ws + useServer, a tiny schema) serves the
  * `executionEvents` subscription. `emit` records an event, updates the execution like the server
  * would, and sends it to the live subscribers (unless `live: false`, to simulate a missed event).
@@ -11,7 +11,7 @@ import { useServer } from "graphql-ws/use/ws";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
-import { RELEASE_CHANGE_MUTATION } from "../../src/commands/start-pipeline-execution";
+import { START_EXECUTION_MUTATION } from "../../src/commands/start-pipeline-execution";
 import {
   EXECUTION_EVENTS_SUBSCRIPTION,
   EXECUTION_PROGRESS_QUERY,
@@ -49,7 +49,7 @@ export interface ExecutionServer {
   connections: unknown[];
   /** Each subscription's source ending (the client unsubscribed or the socket closed). */
   ended: Promise<void>[];
-  /** The id releaseChange answers with (the execution must have been added). */
+  /** The id startPipelineExecution answers with (the execution must have been added). */
   releaseId: string;
   /** The next N pipelineExecution reads answer HTTP 503. */
   failReads: number;
@@ -174,8 +174,10 @@ export async function startExecutionServer(): Promise<ExecutionServer> {
       fixture.requests.push(body);
       const send = (status: number, value: unknown) =>
         res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(value));
-      if (body.query === RELEASE_CHANGE_MUTATION) {
-        return send(200, { data: { releaseChange: { id: fixture.releaseId } } });
+      if (body.query === START_EXECUTION_MUTATION) {
+        return send(200, {
+          data: { startPipelineExecution: { pipelineExecution: { id: fixture.releaseId } } },
+        });
       }
       if (body.query === EXECUTION_PROGRESS_QUERY) {
         if (fixture.failReads > 0) {

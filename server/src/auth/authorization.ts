@@ -19,6 +19,7 @@ import {
   ACCOUNT_SCOPED_TYPES,
   accountOfSrn,
   actionFor,
+  argumentsOf,
   decideAssumeRole,
   nodePermissions,
   type NodeTypeName,
@@ -59,7 +60,9 @@ export async function authorize(
 ): Promise<AuthorizationResult> {
   const action = actionFor(permission, args);
   const spec = permission.resource;
-  const resolved = await resolveResource(spec, args, accountFor(principal), lookups);
+  // A mutation of GitHub's style names its resource in the fields of `input`.
+  const values = argumentsOf(permission, args);
+  const resolved = await resolveResource(spec, values, accountFor(principal), lookups);
   const byId = spec.kind === "execution" || spec.kind === "actionExecution" || spec.kind === "apiToken";
   if (resolved.kind === "unresolved") {
     return { ok: false, code: byId ? "NOT_FOUND" : "BAD_USER_INPUT", message: resolved.reason };
@@ -80,7 +83,7 @@ export async function authorize(
     return { ok: true, action, resource: resolved };
   }
   if (byId && !mayReadPipelineOf(principal, resolved.srn)) {
-    const id = args[spec.arg];
+    const id = values[spec.arg];
     const what = { execution: "execution", actionExecution: "action execution", apiToken: "API token" }[
       spec.kind
     ];

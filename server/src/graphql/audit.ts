@@ -7,6 +7,7 @@ import { ROLE_SRN } from "../domain/policy";
 import type { RefusedAccess } from "../auth/refused-reads";
 import { taggablePipeline } from "../domain/pipeline/tags";
 import type { GraphQLContext } from "./context";
+import { INPUT_STYLE_MUTATIONS } from "./deprecations";
 import { isUnavailable, isUnstorableText } from "./errors";
 
 // `url`: a notification target's incoming-webhook URL holds its credential; `value`: putSecret's.
@@ -40,7 +41,7 @@ export function auditArguments(value: unknown, key = "", depth = 0): unknown {
       notificationRules: count(record.notificationRules),
     };
   }
-  if ((key === "input" || key === "json") && "stages" in record) {
+  if ((key === "input" || key === "json" || key === "pipeline") && "stages" in record) {
     return typeof record.name === "string" ? { name: record.name } : {};
   }
   return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, auditArguments(v, k, depth + 1)]));
@@ -56,8 +57,11 @@ function pipelineOf(args: Record<string, unknown>): string | null {
     args.pipelineName,
     args.name,
     field(args.input, "name"),
+    field(args.pipeline, "name"),
     field(args.json, "name"),
     field(field(args.json, "pipeline"), "name"),
+    field(args.document, "name"),
+    field(field(args.document, "pipeline"), "name"),
   ];
   return candidates.find((c): c is string => typeof c === "string") ?? null;
 }
@@ -92,6 +96,14 @@ function outcomeOf(error: unknown): string {
   return typeof code === "string" ? code : "INTERNAL_SERVER_ERROR";
 }
 
+/** A mutation of GitHub's style (deprecations.ts) names what it acts on in the fields of `input`. */
+function namedArguments(operation: string, args: Record<string, unknown>): Record<string, unknown> {
+  const input = args.input;
+  return INPUT_STYLE_MUTATIONS.has(operation) && input !== null && typeof input === "object"
+    ? (input as Record<string, unknown>)
+    : args;
+}
+
 /** An audit row: who asked (and in which account, as which role), what, and how it went. */
 function eventOf(
   context: GraphQLContext,
@@ -102,8 +114,10 @@ function eventOf(
   pipelineName: string | null,
 ): NewAuditEvent {
   const p = context.principal;
+  const named = namedArguments(operation, args);
   // assumeRole is about the role's account: its log shows who assumed (or tried to) its roles.
-  const role = operation === "assumeRole" && typeof args.role === "string" ? ROLE_SRN.exec(args.role) : null;
+  const assumes = operation === "assumeRole" || operation === "assumeRoleV2";
+  const role = assumes && typeof named.role === "string" ? ROLE_SRN.exec(named.role) : null;
   return {
     principal: p?.id ?? "anonymous",
     account: role ? role[1]! : p ? actingAccount(p) : DEFAULT_ACCOUNT,
@@ -111,7 +125,7 @@ function eventOf(
     assumedRole: p?.assumedRole ? `${p.assumedRole.srn} (session ${p.assumedRole.sessionName})` : null,
     operation,
     pipelineName,
-    target: targetOf(args),
+    target: targetOf(named),
     arguments: auditArguments(args) as Record<string, unknown>,
     outcome,
     error,
@@ -127,7 +141,8 @@ async function auditEvent(
   outcome: string,
   error: string | null,
 ): Promise<NewAuditEvent> {
-  const pipelineName = pipelineOf(args) ?? (await pipelineOfTarget(context, args));
+  const named = namedArguments(operation, args);
+  const pipelineName = pipelineOf(named) ?? (await pipelineOfTarget(context, named));
   return eventOf(context, operation, args, outcome, error, pipelineName);
 }
 

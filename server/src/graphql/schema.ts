@@ -8,7 +8,7 @@ import { ArchiveResolver } from "./resolvers/archive.resolver";
 import { AuditResolver } from "./resolvers/audit.resolver";
 import { AccountResolver } from "./resolvers/account.resolver";
 import { CallerPermissionResolver } from "./resolvers/caller.resolver";
-import { IdentityResolver } from "./resolvers/identity.resolver";
+import { GroupMembersResolver, IdentityResolver } from "./resolvers/identity.resolver";
 import { SessionResolver } from "./resolvers/session.resolver";
 import { VersionResolver } from "./resolvers/version.resolver";
 import { InstallationResolver } from "./resolvers/installation.resolver";
@@ -49,6 +49,7 @@ export const resolvers = [
   PipelineWebhookResolver,
   AuditResolver,
   IdentityResolver,
+  GroupMembersResolver,
   AccountResolver,
   CallerPermissionResolver,
   SessionResolver,

@@ -287,27 +287,34 @@ it("exports one installation and imports it into a fresh one, which then runs a 
   const anonymous = await restored.gql(`mutation { exportInstallation }`, {}, { token: null });
   expect(anonymous.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
 
-  // Every call is in the audit log, the archive reduced to what it is.
-  const audit = dataOf(
-    await restored.gql(
-      `{ auditEvents(operation: "importInstallation", first: 10) { nodes { outcome arguments principal } } }`,
-    ),
-  ).auditEvents.nodes;
+  // Every call is in the audit log, the archive reduced to what it is: the CLI's under
+  // importInstallationV2 (its input holds the archive), this test's own under the deprecated name.
+  const importsAs = async (operation: string) =>
+    dataOf(
+      await restored.gql(
+        `query ($o: String!) { auditEvents(operation: $o, first: 10) { nodes { outcome arguments principal } } }`,
+        { o: operation },
+      ),
+    ).auditEvents.nodes;
+  const viaCli = await importsAs("importInstallationV2");
+  const audit = [...viaCli, ...(await importsAs("importInstallation"))];
   expect(audit.map((e: any) => e.outcome).sort()).toEqual(
     ["BAD_USER_INPUT", "BAD_USER_INPUT", "BAD_USER_INPUT", "BAD_USER_INPUT", "CONFLICT", "ok"].sort(),
   );
-  expect(audit.find((e: any) => e.outcome === "ok").arguments).toEqual({
-    archive: {
-      format: "sluice-installation-archive",
-      formatVersion: 1,
-      pipelines: 2,
-      agentTokens: 1,
-      notificationRules: 1,
+  expect(viaCli.find((e: any) => e.outcome === "ok").arguments).toEqual({
+    input: {
+      archive: {
+        format: "sluice-installation-archive",
+        formatVersion: 1,
+        pipelines: 2,
+        agentTokens: 1,
+        notificationRules: 1,
+      },
     },
   });
   expect(JSON.stringify(audit)).not.toContain(archive.agentTokens[0].tokenHash);
   const exports = dataOf(
-    await source.gql(`{ auditEvents(operation: "exportInstallation", first: 10) { nodes { outcome } } }`),
+    await source.gql(`{ auditEvents(operation: "exportInstallationV2", first: 10) { nodes { outcome } } }`),
   ).auditEvents.nodes;
   expect(exports.map((e: any) => e.outcome)).toContain("ok");
 

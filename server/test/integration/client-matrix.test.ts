@@ -37,8 +37,13 @@ afterAll(async () => {
 });
 
 const LIST = `query Matrix { pipelines { nodes { name } } }`;
-const TOGGLE = `mutation Toggle($enabled: Boolean!, $reason: String) {
-  toggleTransition(pipelineName: "${PIPELINE}", stageName: "Prod", enabled: $enabled, reason: $reason) { enabled } }`;
+// The documented mutation style (docs/graphql.md): one input, a payload echoing clientMutationId.
+const DISABLE = `mutation Disable($reason: String!, $id: String) {
+  disableStageTransition(input: { pipelineName: "${PIPELINE}", stageName: "Prod", reason: $reason, clientMutationId: $id }) {
+    clientMutationId transition { enabled } } }`;
+const ENABLE = `mutation Enable($id: String) {
+  enableStageTransition(input: { pipelineName: "${PIPELINE}", stageName: "Prod", clientMutationId: $id }) {
+    clientMutationId transition { enabled } } }`;
 const EVENTS = `subscription Events { pipelineEvents(pipelineName: "${PIPELINE}") { type stageName } }`;
 
 type Data = Record<string, any>;
@@ -233,8 +238,10 @@ describe.each(Object.keys(clients))("%s", (name) => {
     await untilSubscribed(
       async () => {
         enabled = !enabled;
-        const toggled = await client.mutate(TOGGLE, { enabled, reason: enabled ? null : `by ${name}` });
-        expect(toggled.toggleTransition.enabled).toBe(enabled);
+        const payload = enabled
+          ? (await client.mutate(ENABLE, { id: name })).enableStageTransition
+          : (await client.mutate(DISABLE, { reason: `by ${name}`, id: name })).disableStageTransition;
+        expect(payload).toMatchObject({ clientMutationId: name, transition: { enabled } });
       },
       () => events.some((e) => e.type.startsWith("TRANSITION_")),
       20_000,
@@ -243,6 +250,6 @@ describe.each(Object.keys(clients))("%s", (name) => {
     expect(events.find((e) => e.type.startsWith("TRANSITION_"))).toMatchObject({ stageName: "Prod" });
     stop();
     // Leave the transition enabled for the next client.
-    if (!enabled) await client.mutate(TOGGLE, { enabled: true, reason: null });
+    if (!enabled) await client.mutate(ENABLE, { id: null });
   });
 });

@@ -9,7 +9,7 @@ import WebSocket from "ws";
 import { SELF_SERVICE_OPERATIONS } from "../../src/domain/policy/operations";
 import { createSchema } from "../../src/graphql/schema";
 import { CREATE } from "../support/documents";
-import { dummyVariables, operationFor } from "../support/operations";
+import { dummyVariables, operationFor, withArguments } from "../support/operations";
 import { dataOf, startTestServer, type GraphQLResponse, type TestServer } from "../support/server";
 import { eventually } from "../support/wait";
 import { GIT, SHELL, TestWorker } from "../support/worker";
@@ -254,16 +254,16 @@ describe("a ReadOnly user", () => {
     for (const field of Object.values(schema.getMutationType()!.getFields())) {
       // signIn, signOut and changePassword: every principal's own (password-sign-in.test.ts).
       if (SELF_SERVICE_OPERATIONS.includes(`Mutation.${field.name}`)) continue;
-      // A principal argument names one (that does not exist): the checker decides on it.
-      const principal = field.args.some((a) => a.name === "principal") ? { principal: "user/nobody" } : {};
-      const named = field.name === "importPipeline" ? { document: { name: "x" } } : {};
-      // A role argument names one (assumeRole): its trust policy decides, and names nobody.
-      const role = field.args.some((a) => a.name === "role") ? { role: "role/nobody" } : {};
-      // A resourceArn (tagResource, untagResource) names a pipeline by its SRN.
-      const resource = field.args.some((a) => a.name === "resourceArn")
-        ? { resourceArn: `${SRN}:pipeline/x` }
-        : {};
-      const variables = { ...dummyVariables(field), ...principal, ...named, ...role, ...resource };
+      // A principal argument names one (that does not exist): the checker decides on it; a role
+      // argument names one (assumeRole): its trust policy decides, and names nobody; a
+      // resourceArn (tagResource, untagResource) names a pipeline by its SRN. As arguments, or
+      // as fields of `input` for the mutations of GitHub's style.
+      const variables = withArguments(field, dummyVariables(field), {
+        principal: "user/nobody",
+        role: "role/nobody",
+        resourceArn: `${SRN}:pipeline/x`,
+        ...(field.name.startsWith("importPipeline") ? { document: { name: "x" } } : {}),
+      });
       const response = await t.gql(operationFor("mutation", field), variables, { token: rita });
       expect({ field: field.name, refused: ["FORBIDDEN", "NOT_FOUND"].includes(codeOf(response)) }).toEqual({
         field: field.name,

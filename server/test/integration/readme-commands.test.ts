@@ -240,7 +240,9 @@ function check(command: string, result: Run) {
     expect(result.stdout).toContain('"type":"EXECUTION_SUCCEEDED"');
     expect(result.stdout.trimEnd()).toMatch(/event: complete\ndata:$/);
   } else if (command.includes("curl")) {
-    expect(JSON.parse(result.stdout)).toEqual({ data: { createPipeline: { name: "hello", version: 1 } } });
+    expect(JSON.parse(result.stdout)).toEqual({
+      data: { createPipelineV2: { pipeline: { name: "hello", version: 1 } } },
+    });
   } else if (command.includes("list-pipelines")) {
     expect(JSON.parse(result.stdout).pipelines.map((p: any) => p.name)).toEqual(
       expect.arrayContaining(["demo", "hello", "web-app"]),

@@ -24,7 +24,9 @@ const SessionContext = createContext<Session | null>(null);
 
 const SIGN_OUT = graphql(`
   mutation SignOut {
-    signOut
+    signOutV2(input: {}) {
+      signedOut
+    }
   }
 `);
 
@@ -79,7 +81,7 @@ export function Providers({ endpoint, children }: { endpoint: string; children: 
 
   const signOut = useCallback(async () => {
     // A password session is revoked on the server (its sockets close); an API token stays valid
-    // (signOut answers false) and is only forgotten here.
+    // (signOutV2 answers signedOut false) and is only forgotten here.
     await sluice?.client
       .mutation(SIGN_OUT, {})
       .toPromise()

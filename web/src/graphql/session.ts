@@ -51,7 +51,7 @@ export async function checkToken(endpoint: string, token: string): Promise<strin
     response = await fetch(endpoint, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: "{ agents(status: online) { id } }" }),
+      body: JSON.stringify({ query: "{ agentsV2(status: online, first: 1) { totalCount } }" }),
     });
   } catch {
     return `The Sluice server at ${endpoint} does not answer.`;

@@ -9,6 +9,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { buildSchema, NoDeprecatedCustomRule, parse, validate } from "graphql";
 import { killAgents, startAgentProcess, type AgentProcess } from "../../../server/test/support/agent-process";
 import {
   installation,
@@ -22,6 +23,9 @@ import { createTestDatabase, type TestDatabase } from "../../../server/test/supp
 import { deleteStreams, NATS_URL } from "../../../server/test/support/nats";
 import { TcpProxy } from "../../../server/test/support/tcp-proxy";
 import { eventually } from "../../../server/test/support/wait";
+
+/** The public schema, to refuse a deprecated field in a test's own request. */
+const SCHEMA = buildSchema(fs.readFileSync(path.join(__dirname, "..", "..", "..", "schema.graphql"), "utf8"));
 
 export const WEB_DIR = path.join(__dirname, "..", "..");
 export const ADMIN_TOKEN = PROCESS_ADMIN_TOKEN;
@@ -125,17 +129,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     startNext(webPort, endpoint),
   ]);
   const gql = async (query: string, variables?: Record<string, unknown>) => {
+    // Like the dashboard, the tests use no deprecated field (docs/graphql.md).
+    const deprecated = validate(SCHEMA, parse(query), [NoDeprecatedCustomRule]);
+    if (deprecated.length > 0) throw new Error(deprecated.map((e) => e.message).join("\n"));
     const response = await server.gql(query, variables);
     if (response.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(response.errors)}`);
     return response.data as any;
   };
-  const { createAgentToken } = await gql(
-    `mutation { createAgentToken(description: "web browser tests") { token } }`,
+  const { createAgentTokenV2 } = await gql(
+    `mutation { createAgentTokenV2(input: { description: "web browser tests" }) { token } }`,
   );
   const agent = startAgentProcess({
     natsUrl: NATS_URL,
     prefix: inst.natsPrefix,
-    token: createAgentToken.token,
+    token: createAgentTokenV2.token,
     name: "web-agent",
     concurrency: 2,
   });

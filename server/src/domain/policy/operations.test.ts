@@ -1,5 +1,6 @@
 import {
   actionFor,
+  argumentsOf,
   fillTemplate,
   operationPermissions,
   PUBLIC_OPERATIONS,
@@ -167,6 +168,35 @@ describe("operation permissions", () => {
     });
   });
 
+  it("a mutation of GitHub's style reads what its older one reads, from the fields of `input`", async () => {
+    const input = (args: Record<string, unknown>) =>
+      resolveResource(
+        operationPermissions["Mutation.retryStageExecution"].resource,
+        argumentsOf(operationPermissions["Mutation.retryStageExecution"], args),
+        "acct1",
+        lookups,
+      );
+    expect(await input({ input: { executionId: "e1", stageName: "Prod" } })).toEqual({
+      kind: "one",
+      srn: "srn:sluice:acct1:pipeline/web/stage/Prod",
+    });
+    // The old arguments at the top level name nothing for it.
+    expect(await input({ executionId: "e1", stageName: "Prod" })).toMatchObject({ kind: "unresolved" });
+    expect(await input({ input: null })).toMatchObject({ kind: "unresolved" });
+    const create = operationPermissions["Mutation.createPipelineV2"];
+    expect(
+      await resolveResource(
+        create.resource,
+        argumentsOf(create, { input: { pipeline: { name: "web" } } }),
+        "acct1",
+        lookups,
+      ),
+    ).toEqual({ kind: "one", srn: "srn:sluice:acct1:pipeline/web" });
+    expect(actionFor(operationPermissions["Mutation.disableStageTransition"], { input: {} })).toBe(
+      "sluice:DisableStageTransition",
+    );
+  });
+
   it("toggleTransition's action follows `enabled`", () => {
     const permission = operationPermissions["Mutation.toggleTransition"];
     expect(actionFor(permission, { enabled: true })).toBe("sluice:EnableStageTransition");
@@ -176,11 +206,14 @@ describe("operation permissions", () => {
 });
 
 it("signIn is the one operation open to anonymous callers; signOut and changePassword are self-service", () => {
-  expect(PUBLIC_OPERATIONS).toEqual(["Mutation.signIn"]);
+  expect(PUBLIC_OPERATIONS).toEqual(["Mutation.signIn", "Mutation.signInV2"]);
   expect([...SELF_SERVICE_OPERATIONS].sort()).toEqual([
     "Mutation.changePassword",
+    "Mutation.changePasswordV2",
     "Mutation.signIn",
+    "Mutation.signInV2",
     "Mutation.signOut",
+    "Mutation.signOutV2",
     "Query.whoAmI",
   ]);
 });

@@ -54,7 +54,29 @@ export interface OperationPermission {
   /** One action, or one chosen by a boolean argument (`toggleTransition`'s `enabled`). */
   action: ActionName | { arg: string; whenTrue: ActionName; whenFalse: ActionName };
   resource: ResourceSpec;
+  /**
+   * `input`: the operation takes one argument, `input` (GitHub's mutation style), and the action
+   * and resource read the fields of that object as they read arguments (`{pipelineName}` is
+   * `input.pipelineName`). argumentsOf() gives them.
+   */
+  argsFrom?: "input";
 }
+
+/** The arguments a permission reads: the field's, or its `input` object's fields. */
+export function argumentsOf(
+  permission: OperationPermission,
+  args: Record<string, unknown>,
+): Record<string, unknown> {
+  if (permission.argsFrom !== "input") return args;
+  const input = args.input;
+  return input !== null && typeof input === "object" ? (input as Record<string, unknown>) : {};
+}
+
+/** The same permission, read from the fields of `input` (a new-style mutation of an old one). */
+const viaInput = <P extends OperationPermission>(permission: P): P & { argsFrom: "input" } => ({
+  ...permission,
+  argsFrom: "input",
+});
 
 const template = (
   t: string,
@@ -65,7 +87,7 @@ const template = (
   ...extra,
 });
 
-export const operationPermissions = {
+const permissionsOfArguments = {
   "Query.pipelines": { action: "sluice:ListPipelines", resource: { kind: "each", of: "pipeline" } },
   "Query.pipeline": { action: "sluice:GetPipeline", resource: template("pipeline/{name}") },
   "Query.pipelineExecution": {
@@ -301,6 +323,110 @@ export const operationPermissions = {
   },
 } as const satisfies Record<string, OperationPermission>;
 
+const old = permissionsOfArguments;
+
+/**
+ * The mutations of GitHub's style (graphql/deprecations.ts): `input: <Name>Input!`. Each needs
+ * what the older mutation it replaces needs, read from the fields of `input`; those whose document
+ * moved into a field of `input` (`pipeline`, `actionType`) name it.
+ */
+const permissionsOfInput = {
+  "Mutation.createPipelineV2": viaInput({
+    action: "sluice:CreatePipeline",
+    resource: template("pipeline/{pipeline.name}"),
+  }),
+  "Mutation.updatePipelineV2": viaInput({
+    action: "sluice:UpdatePipeline",
+    resource: template("pipeline/{pipeline.name}"),
+  }),
+  "Mutation.importPipelineV2": viaInput(old["Mutation.importPipeline"]),
+  "Mutation.editStagesV2": viaInput(old["Mutation.editStages"]),
+  "Mutation.deletePipelineV2": viaInput(old["Mutation.deletePipeline"]),
+  "Mutation.tagResourceV2": viaInput(old["Mutation.tagResource"]),
+  "Mutation.untagResourceV2": viaInput(old["Mutation.untagResource"]),
+  "Mutation.startPipelineExecution": viaInput(old["Mutation.releaseChange"]),
+  "Mutation.stopPipelineExecution": viaInput(old["Mutation.stopExecution"]),
+  "Mutation.retryStageExecution": viaInput(old["Mutation.retryStage"]),
+  "Mutation.rollbackStageV2": viaInput(old["Mutation.rollbackStage"]),
+  "Mutation.enableStageTransition": viaInput({
+    action: "sluice:EnableStageTransition",
+    resource: template("pipeline/{pipelineName}/stage/{stageName}"),
+  }),
+  "Mutation.disableStageTransition": viaInput({
+    action: "sluice:DisableStageTransition",
+    resource: template("pipeline/{pipelineName}/stage/{stageName}"),
+  }),
+  "Mutation.putApprovalResultV2": viaInput(old["Mutation.putApprovalResult"]),
+  "Mutation.createCustomActionTypeV2": viaInput({
+    action: "sluice:CreateCustomActionType",
+    resource: template("action-type/{actionType.category}/Custom/{actionType.provider}/{actionType.version}"),
+  }),
+  "Mutation.deleteCustomActionTypeV2": viaInput(old["Mutation.deleteCustomActionType"]),
+  "Mutation.rotateMasterKeyV2": viaInput(old["Mutation.rotateMasterKey"]),
+  "Mutation.createAgentTokenV2": viaInput(old["Mutation.createAgentToken"]),
+  "Mutation.revokeAgentTokenV2": viaInput(old["Mutation.revokeAgentToken"]),
+  "Mutation.putWebhook": viaInput(old["Mutation.createPipelineWebhook"]),
+  "Mutation.deleteWebhook": viaInput(old["Mutation.deletePipelineWebhook"]),
+  "Mutation.exportInstallationV2": viaInput(old["Mutation.exportInstallation"]),
+  "Mutation.importInstallationV2": viaInput(old["Mutation.importInstallation"]),
+  "Mutation.createUserV2": viaInput(old["Mutation.createUser"]),
+  "Mutation.createGroupV2": viaInput(old["Mutation.createGroup"]),
+  "Mutation.addUserToGroupV2": viaInput(old["Mutation.addUserToGroup"]),
+  "Mutation.removeUserFromGroupV2": viaInput(old["Mutation.removeUserFromGroup"]),
+  "Mutation.createServiceAccountV2": viaInput(old["Mutation.createServiceAccount"]),
+  "Mutation.createApiTokenV2": viaInput(old["Mutation.createApiToken"]),
+  "Mutation.revokeApiTokenV2": viaInput(old["Mutation.revokeApiToken"]),
+  "Mutation.putPolicyV2": viaInput(old["Mutation.putPolicy"]),
+  "Mutation.deletePolicyV2": viaInput(old["Mutation.deletePolicy"]),
+  "Mutation.attachPolicyV2": viaInput(old["Mutation.attachPolicy"]),
+  "Mutation.detachPolicyV2": viaInput(old["Mutation.detachPolicy"]),
+  "Mutation.createAccountV2": viaInput(old["Mutation.createAccount"]),
+  "Mutation.createRoleV2": viaInput(old["Mutation.createRole"]),
+  "Mutation.deleteRoleV2": viaInput(old["Mutation.deleteRole"]),
+  "Mutation.assumeRoleV2": viaInput(old["Mutation.assumeRole"]),
+  "Mutation.signInV2": viaInput(old["Mutation.signIn"]),
+  "Mutation.signOutV2": viaInput(old["Mutation.signOut"]),
+  "Mutation.changePasswordV2": viaInput(old["Mutation.changePassword"]),
+  "Mutation.setUserPasswordV2": viaInput(old["Mutation.setUserPassword"]),
+  "Mutation.putSecretV2": viaInput(old["Mutation.putSecret"]),
+  "Mutation.deleteSecretV2": viaInput(old["Mutation.deleteSecret"]),
+  "Mutation.createNotificationRuleV2": viaInput(old["Mutation.createNotificationRule"]),
+  "Mutation.updateNotificationRuleV2": viaInput(old["Mutation.updateNotificationRule"]),
+  "Mutation.deleteNotificationRuleV2": viaInput(old["Mutation.deleteNotificationRule"]),
+  "Mutation.testNotificationRuleV2": viaInput(old["Mutation.testNotificationRule"]),
+  "Mutation.createNotificationTargetV2": viaInput(old["Mutation.createNotificationTarget"]),
+  "Mutation.updateNotificationTargetV2": viaInput(old["Mutation.updateNotificationTarget"]),
+  "Mutation.deleteNotificationTargetV2": viaInput(old["Mutation.deleteNotificationTarget"]),
+  "Mutation.redeliverNotificationV2": viaInput(old["Mutation.redeliverNotification"]),
+} as const satisfies Record<string, OperationPermission>;
+
+/**
+ * The connections that replace plain lists (graphql/deprecations.ts, LIST_SUCCESSORS): each needs
+ * what its list needs, with the same arguments (and the paging ones).
+ */
+const permissionsOfConnections = {
+  "Query.usersV2": old["Query.users"],
+  "Query.groupsV2": old["Query.groups"],
+  "Query.serviceAccountsV2": old["Query.serviceAccounts"],
+  "Query.apiTokensV2": old["Query.apiTokens"],
+  "Query.policiesV2": old["Query.policies"],
+  "Query.policyAttachmentsV2": old["Query.policyAttachments"],
+  "Query.accountsV2": old["Query.accounts"],
+  "Query.rolesV2": old["Query.roles"],
+  "Query.agentsV2": old["Query.agents"],
+  "Query.agentTokensV2": old["Query.agentTokens"],
+  "Query.secretsV2": old["Query.secrets"],
+  "Query.listActionTypes": old["Query.actionTypes"],
+  "Query.notificationRulesV2": old["Query.notificationRules"],
+  "Query.notificationTargetsV2": old["Query.notificationTargets"],
+} as const satisfies Record<string, OperationPermission>;
+
+export const operationPermissions = {
+  ...permissionsOfArguments,
+  ...permissionsOfInput,
+  ...permissionsOfConnections,
+};
+
 export type OperationKey = keyof typeof operationPermissions;
 
 /**
@@ -425,7 +551,7 @@ export type ResolvedResource =
 export function actionFor(permission: OperationPermission, args: Record<string, unknown>): ActionName {
   const { action } = permission;
   if (typeof action === "string") return action;
-  return args[action.arg] === true ? action.whenTrue : action.whenFalse;
+  return argumentsOf(permission, args)[action.arg] === true ? action.whenTrue : action.whenFalse;
 }
 
 /**

@@ -1,12 +1,28 @@
-import { Arg, Authorized, Ctx, Int, Mutation, Query, Resolver, UseMiddleware } from "type-graphql";
+import { Arg, Args, Authorized, Ctx, Int, Mutation, Query, Resolver, UseMiddleware } from "type-graphql";
 import { actingAccount } from "../../auth/principal";
 import { visibleItems } from "../../auth/authorization";
 import { DEFAULT_ACCOUNT, formatSrn } from "../../domain/policy";
 import type { RoleRow } from "../../persistence/account-store";
 import { auditMutations } from "../audit";
 import type { GraphQLContext } from "../context";
+import { Connection, connectionOfList, LIST_PAGE_SIZE, PagingArgs } from "../types/connection";
 import { AccountRetentionType, AccountType, RoleCredentialsType, RoleType } from "../types/identity.type";
 import { JSONObjectScalar } from "../types/scalars";
+import {
+  AssumeRoleInput,
+  AssumeRolePayload,
+  CreateAccountInput,
+  CreateAccountPayload,
+  CreateRoleInput,
+  CreateRolePayload,
+  DeleteRoleInput,
+  DeleteRolePayload,
+} from "../types/mutation-io";
+import { payload, type InputOf } from "../types/mutation";
+import { deprecated, deprecatedList } from "../deprecations";
+
+const AccountConnection = Connection(AccountType, "Account");
+const RoleConnection = Connection(RoleType, "Role");
 
 const roleType = (row: RoleRow): RoleType => ({
   ...row,
@@ -23,19 +39,36 @@ const roleType = (row: RoleRow): RoleType => ({
 export class AccountResolver {
   @Authorized()
   @UseMiddleware(auditMutations)
-  @Mutation(() => AccountType, {
+  @Mutation(() => CreateAccountPayload, {
     description: "Creates an account (tenant). Managed from the default account (sluice:CreateAccount).",
+  })
+  async createAccountV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => CreateAccountInput) input: InputOf<typeof CreateAccountInput>,
+  ) {
+    const account = await ctx.accounts.createAccount(input.id, input.description ?? null, ctx.principal!);
+    return payload(input, { account });
+  }
+
+  @Authorized()
+  @UseMiddleware(auditMutations)
+  @Mutation(() => AccountType, {
+    description: "Creates an account (tenant).",
+    ...deprecated("createAccount"),
   })
   async createAccount(
     @Ctx() ctx: GraphQLContext,
     @Arg("id", { description: "1 to 64 letters, digits, _ and -: what its SRNs carry." }) id: string,
     @Arg("description", () => String, { nullable: true }) description: string | null,
   ): Promise<AccountType> {
-    return ctx.accounts.createAccount(id, description ?? null, ctx.principal!);
+    return (await this.createAccountV2(ctx, { id, description })).account;
   }
 
   @Authorized()
-  @Query(() => [AccountType], { description: "The accounts the caller may list (sluice:ListAccounts)." })
+  @Query(() => [AccountType], {
+    ...deprecatedList("accounts"),
+    description: "The accounts the caller may list (sluice:ListAccounts).",
+  })
   async accounts(@Ctx() ctx: GraphQLContext): Promise<AccountType[]> {
     const rows = await ctx.accounts.accounts();
     return visibleItems(ctx.principal, "sluice:ListAccounts", rows, (a) =>
@@ -53,6 +86,14 @@ export class AccountResolver {
     @Arg("account", { description: "The account's id." }) account: string,
   ): Promise<AccountRetentionType> {
     return ctx.accounts.accountRetention(account);
+  }
+
+  @Query(() => AccountConnection, {
+    description: "The accounts the caller may list (sluice:ListAccounts), by id.",
+  })
+  async accountsV2(@Ctx() ctx: GraphQLContext, @Args() paging: PagingArgs) {
+    const all = await this.accounts(ctx);
+    return connectionOfList(all, paging, LIST_PAGE_SIZE, (a) => [a.id]);
   }
 
   @Authorized()
@@ -83,11 +124,27 @@ export class AccountResolver {
     );
   }
 
+  @Mutation(() => CreateRolePayload, {
+    description:
+      "Creates a role in the caller's account; attach policies to it with attachPolicyV2(input: { principal: role/<name> }).",
+  })
+  async createRoleV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => CreateRoleInput) input: InputOf<typeof CreateRoleInput>,
+  ) {
+    const { name, trustPolicy, description, maxSessionSeconds } = input;
+    const row = await ctx.accounts.createRole(
+      { name, trustPolicy, description: description ?? null, maxSessionSeconds: maxSessionSeconds ?? null },
+      ctx.principal!,
+    );
+    return payload(input, { role: roleType(row) });
+  }
+
   @Authorized()
   @UseMiddleware(auditMutations)
   @Mutation(() => RoleType, {
-    description:
-      "Creates a role in the caller's account; attach policies to it with attachPolicy(principal: role/<name>).",
+    description: "Creates a role in the caller's account.",
+    ...deprecated("createRole"),
   })
   async createRole(
     @Ctx() ctx: GraphQLContext,
@@ -104,25 +161,37 @@ export class AccountResolver {
     })
     maxSessionSeconds: number | null,
   ): Promise<RoleType> {
-    return roleType(
-      await ctx.accounts.createRole(
-        { name, trustPolicy, description: description ?? null, maxSessionSeconds: maxSessionSeconds ?? null },
-        ctx.principal!,
-      ),
-    );
+    return (await this.createRoleV2(ctx, { name, trustPolicy, description, maxSessionSeconds })).role;
+  }
+
+  @Authorized()
+  @UseMiddleware(auditMutations)
+  @Mutation(() => DeleteRolePayload, {
+    description: "Deletes a role with its attachments; its sessions' credentials stop working.",
+  })
+  async deleteRoleV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => DeleteRoleInput) input: InputOf<typeof DeleteRoleInput>,
+  ) {
+    const deleted = await ctx.accounts.deleteRole(input.name, ctx.principal!);
+    return payload(input, { deletedRoleName: input.name, deleted });
   }
 
   @Authorized()
   @UseMiddleware(auditMutations)
   @Mutation(() => Boolean, {
-    description: "Deletes a role with its attachments; its sessions' credentials stop working.",
+    description: "Deletes a role with its attachments.",
+    ...deprecated("deleteRole"),
   })
   async deleteRole(@Ctx() ctx: GraphQLContext, @Arg("name") name: string): Promise<boolean> {
-    return ctx.accounts.deleteRole(name, ctx.principal!);
+    return (await this.deleteRoleV2(ctx, { name })).deleted;
   }
 
   @Authorized()
-  @Query(() => [RoleType], { description: "The roles of the caller's account that it may manage." })
+  @Query(() => [RoleType], {
+    ...deprecatedList("roles"),
+    description: "The roles of the caller's account that it may manage.",
+  })
   async roles(@Ctx() ctx: GraphQLContext): Promise<RoleType[]> {
     const account = actingAccount(ctx.principal!);
     const rows = await ctx.accounts.roles(ctx.principal!);
@@ -132,10 +201,51 @@ export class AccountResolver {
   }
 
   @Authorized()
+  @Query(() => RoleConnection, {
+    description: "The roles of the caller's account that it may manage, by name.",
+  })
+  async rolesV2(@Ctx() ctx: GraphQLContext, @Args() paging: PagingArgs) {
+    const all = await this.roles(ctx);
+    return connectionOfList(all, paging, LIST_PAGE_SIZE, (r) => [r.name]);
+  }
+
+  @Authorized()
   @UseMiddleware(auditMutations)
-  @Mutation(() => RoleCredentialsType, {
+  @Mutation(() => AssumeRolePayload, {
     description:
       "Short-lived credentials acting as the role (in its account, with its policies only), if its trust policy names the caller.",
+  })
+  async assumeRoleV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => AssumeRoleInput) input: InputOf<typeof AssumeRoleInput>,
+  ) {
+    const credentials = await ctx.accounts.assumeRole(
+      input.role,
+      input.sessionName,
+      input.durationSeconds ?? null,
+      ctx.principal!,
+    );
+    return payload(input, {
+      credentials: {
+        secret: credentials.secret,
+        tokenId: credentials.id,
+        expiresAt: credentials.expiresAt,
+        assumedRole: {
+          srn: formatSrn(credentials.role.account, { type: "role", name: credentials.role.name }),
+          account: credentials.role.account,
+          name: credentials.role.name,
+          sessionName: credentials.sessionName,
+          expiresAt: credentials.expiresAt,
+        },
+      },
+    });
+  }
+
+  @Authorized()
+  @UseMiddleware(auditMutations)
+  @Mutation(() => RoleCredentialsType, {
+    description: "Short-lived credentials acting as the role, if its trust policy names the caller.",
+    ...deprecated("assumeRole"),
   })
   async assumeRole(
     @Ctx() ctx: GraphQLContext,
@@ -150,23 +260,6 @@ export class AccountResolver {
     })
     durationSeconds: number | null,
   ): Promise<RoleCredentialsType> {
-    const credentials = await ctx.accounts.assumeRole(
-      role,
-      sessionName,
-      durationSeconds ?? null,
-      ctx.principal!,
-    );
-    return {
-      secret: credentials.secret,
-      tokenId: credentials.id,
-      expiresAt: credentials.expiresAt,
-      assumedRole: {
-        srn: formatSrn(credentials.role.account, { type: "role", name: credentials.role.name }),
-        account: credentials.role.account,
-        name: credentials.role.name,
-        sessionName: credentials.sessionName,
-        expiresAt: credentials.expiresAt,
-      },
-    };
+    return (await this.assumeRoleV2(ctx, { role, sessionName, durationSeconds })).credentials;
   }
 }

@@ -1,6 +1,7 @@
 import { srnOf, visibleItems } from "../../auth/authorization";
 import {
   Arg,
+  Args,
   Authorized,
   Ctx,
   ID,
@@ -16,6 +17,7 @@ import { DomainError, NotFoundError } from "../../domain/errors";
 import type { AgentRow, AgentStatus } from "../../persistence/agent-store";
 import { asyncQueue } from "../async-queue";
 import type { GraphQLContext } from "../context";
+import { Connection, connectionOfList, LIST_PAGE_SIZE, PagingArgs } from "../types/connection";
 import {
   AgentEventType,
   AgentStatusEnum,
@@ -23,6 +25,12 @@ import {
   AgentType,
   CreateAgentTokenPayload,
 } from "../types/agent.type";
+import { CreateAgentTokenInput, RevokeAgentTokenInput, RevokeAgentTokenPayload } from "../types/mutation-io";
+import { payload, type InputOf } from "../types/mutation";
+import { deprecated, deprecatedList } from "../deprecations";
+
+const AgentConnection = Connection(AgentType, "Agent");
+const AgentTokenConnection = Connection(AgentTokenType, "AgentToken");
 
 const MAX_DESCRIPTION = 256;
 
@@ -39,7 +47,10 @@ export function agentType(row: AgentRow): AgentType {
 @Resolver(() => AgentType)
 export class AgentResolver {
   @Authorized("sluice:ListAgents")
-  @Query(() => [AgentType], { description: "Registered agents, by pool and name." })
+  @Query(() => [AgentType], {
+    ...deprecatedList("agents"),
+    description: "Registered agents, by pool and name.",
+  })
   async agents(
     @Ctx() ctx: GraphQLContext,
     @Arg("pool", () => String, { nullable: true }) pool: string | null,
@@ -51,10 +62,32 @@ export class AgentResolver {
     );
   }
 
+  @Authorized("sluice:ListAgents")
+  @Query(() => AgentConnection, { description: "Registered agents, by pool and name." })
+  async agentsV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("pool", () => String, { nullable: true }) pool: string | null,
+    @Arg("status", () => AgentStatusEnum, { nullable: true }) status: AgentStatusEnum | null,
+    @Args() paging: PagingArgs,
+  ) {
+    const all = await this.agents(ctx, pool, status);
+    return connectionOfList(all, paging, LIST_PAGE_SIZE, (a) => [a.pool, a.name]);
+  }
+
   @Authorized("sluice:ListAgentTokens")
-  @Query(() => [AgentTokenType], { description: "Agent tokens (never the secrets), oldest first." })
+  @Query(() => [AgentTokenType], {
+    ...deprecatedList("agentTokens"),
+    description: "Agent tokens (never the secrets), oldest first.",
+  })
   async agentTokens(@Ctx() ctx: GraphQLContext): Promise<AgentTokenType[]> {
     return ctx.agents.listTokens();
+  }
+
+  @Authorized("sluice:ListAgentTokens")
+  @Query(() => AgentTokenConnection, { description: "Agent tokens (never the secrets), oldest first." })
+  async agentTokensV2(@Ctx() ctx: GraphQLContext, @Args() paging: PagingArgs) {
+    const all = await this.agentTokens(ctx);
+    return connectionOfList(all, paging, LIST_PAGE_SIZE, (t) => [t.createdAt.toISOString(), t.id]);
   }
 
   @Authorized("sluice:CreateAgentToken")
@@ -63,11 +96,11 @@ export class AgentResolver {
     description:
       "Creates a token agents register with. The secret is in this answer only; it is stored hashed.",
   })
-  async createAgentToken(
+  async createAgentTokenV2(
     @Ctx() ctx: GraphQLContext,
-    @Arg("description") description: string,
+    @Arg("input", () => CreateAgentTokenInput) input: InputOf<typeof CreateAgentTokenInput>,
   ): Promise<CreateAgentTokenPayload> {
-    const trimmed = description.trim();
+    const trimmed = input.description.trim();
     if (trimmed.length === 0 || trimmed.length > MAX_DESCRIPTION) {
       const message = `description must be 1 to ${MAX_DESCRIPTION} characters; it has ${trimmed.length}.`;
       throw new DomainError("BAD_USER_INPUT", message, {
@@ -75,24 +108,48 @@ export class AgentResolver {
       });
     }
     const { row, token } = await ctx.agents.createToken(trimmed, ctx.principal!.id);
-    return { id: row.id, token, agentToken: row };
+    return payload(input, { id: row.id, token, agentToken: row });
+  }
+
+  @Authorized("sluice:CreateAgentToken")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => CreateAgentTokenPayload, {
+    description: "Creates a token agents register with.",
+    ...deprecated("createAgentToken"),
+  })
+  async createAgentToken(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("description") description: string,
+  ): Promise<CreateAgentTokenPayload> {
+    return this.createAgentTokenV2(ctx, { description });
   }
 
   @Authorized("sluice:RevokeAgentToken")
   @UseMiddleware(auditMutations)
-  @Mutation(() => AgentTokenType, {
+  @Mutation(() => RevokeAgentTokenPayload, {
     description:
       "Revokes a token: its agents are refused from now on, and the jobs they run fail as agent lost (and are retried elsewhere when their policy allows).",
   })
-  async revokeAgentToken(
+  async revokeAgentTokenV2(
     @Ctx() ctx: GraphQLContext,
-    @Arg("id", () => ID) id: string,
-  ): Promise<AgentTokenType> {
+    @Arg("input", () => RevokeAgentTokenInput) input: InputOf<typeof RevokeAgentTokenInput>,
+  ) {
+    const { id } = input;
     const revoked = /^[0-9a-f-]{36}$/i.test(id) ? await ctx.agents.revokeToken(id, ctx.principal!.id) : null;
     if (!revoked) throw new NotFoundError(`No agent token ${id} exists.`);
     ctx.agentGateway.announce(revoked.agents);
     ctx.agentGateway.tellRevoked(revoked.leases);
-    return revoked.token;
+    return payload(input, { agentToken: revoked.token });
+  }
+
+  @Authorized("sluice:RevokeAgentToken")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => AgentTokenType, { description: "Revokes a token.", ...deprecated("revokeAgentToken") })
+  async revokeAgentToken(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("id", () => ID) id: string,
+  ): Promise<AgentTokenType> {
+    return (await this.revokeAgentTokenV2(ctx, { id })).agentToken;
   }
 
   @Authorized("sluice:ListAgents")

@@ -47,10 +47,47 @@ import {
 import { PipelineVariableOverride, RetryModeEnum, SourceRevisionInput } from "../types/execution.input";
 import { PipelineType } from "../types/pipeline.type";
 import { stageInExecution, type StageInExecution } from "../mappers";
+import {
+  DisableStageTransitionInput,
+  DisableStageTransitionPayload,
+  EnableStageTransitionInput,
+  EnableStageTransitionPayload,
+  PutApprovalResultInput,
+  PutApprovalResultPayload,
+  RetryStageExecutionInput,
+  RetryStageExecutionPayload,
+  RollbackStageInput,
+  RollbackStagePayload,
+  StartPipelineExecutionInput,
+  StartPipelineExecutionPayload,
+  StopPipelineExecutionInput,
+  StopPipelineExecutionPayload,
+} from "../types/mutation-io";
+import { payload, type InputOf } from "../types/mutation";
+import { deprecated } from "../deprecations";
 
 const PipelineExecutionConnection = Connection(PipelineExecutionType, "PipelineExecution");
 
 const view = (row: { view: ExecutionView }): PipelineExecutionType => row.view;
+
+/** enableStageTransition, disableStageTransition (and the deprecated toggleTransition). */
+async function setTransition(
+  ctx: GraphQLContext,
+  pipelineName: string,
+  stageName: string,
+  enabled: boolean,
+  reason: string | null,
+): Promise<TransitionStateType> {
+  const runtime = await ctx.engine.toggleTransition(pipelineName, stageName, enabled, reason, ctx.principal!);
+  const transition = runtime.transitions[stageName];
+  return {
+    stageName,
+    enabled: transition?.enabled ?? true,
+    disabledReason: transition?.disabledReason ?? null,
+    disabledBy: transition?.disabledBy ?? null,
+    disabledAt: transition?.disabledAt ?? null,
+  };
+}
 
 @Resolver(() => PipelineType)
 export class PipelineStateResolver {
@@ -128,9 +165,41 @@ export class ExecutionResolver {
 
   @Authorized("sluice:StartPipelineExecution")
   @UseMiddleware(auditMutations)
-  @Mutation(() => PipelineExecutionType, {
+  @Mutation(() => StartPipelineExecutionPayload, {
     description:
       "Starts an execution with the given source revisions (or the latest of each source) and variable overrides. The same clientRequestToken twice starts one execution.",
+  })
+  async startPipelineExecution(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => StartPipelineExecutionInput) input: InputOf<typeof StartPipelineExecutionInput>,
+  ) {
+    const clientRequestToken = input.clientRequestToken ?? null;
+    if (clientRequestToken !== null && !/^[A-Za-z0-9_-]{1,128}$/.test(clientRequestToken)) {
+      throw badInput(
+        "clientRequestToken",
+        "clientRequestToken must be 1–128 characters from A-Z a-z 0-9 _ -.",
+      );
+    }
+    const row = await ctx.engine.releaseChange({
+      pipelineName: input.pipelineName,
+      sourceRevisions: (input.sourceRevisions ?? []).map((r) => ({
+        actionName: r.actionName,
+        revisionId: r.revisionId,
+        revisionSummary: r.revisionSummary ?? null,
+        revisionUrl: r.revisionUrl ?? null,
+      })),
+      variables: Object.fromEntries((input.variables ?? []).map((v) => [v.name, v.value])),
+      clientRequestToken,
+      trigger: { triggerType: "StartPipelineExecution", triggerDetail: ctx.principal!.id },
+    });
+    return payload(input, { pipelineExecution: row.view });
+  }
+
+  @Authorized("sluice:StartPipelineExecution")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => PipelineExecutionType, {
+    description: "Starts an execution.",
+    ...deprecated("releaseChange"),
   })
   async releaseChange(
     @Ctx() ctx: GraphQLContext,
@@ -141,31 +210,34 @@ export class ExecutionResolver {
     variables: PipelineVariableOverride[] | null,
     @Arg("clientRequestToken", () => String, { nullable: true }) clientRequestToken: string | null,
   ): Promise<PipelineExecutionType> {
-    if (clientRequestToken !== null && !/^[A-Za-z0-9_-]{1,128}$/.test(clientRequestToken)) {
-      throw badInput(
-        "clientRequestToken",
-        "clientRequestToken must be 1–128 characters from A-Z a-z 0-9 _ -.",
-      );
-    }
-    const row = await ctx.engine.releaseChange({
-      pipelineName,
-      sourceRevisions: (sourceRevisions ?? []).map((r) => ({
-        actionName: r.actionName,
-        revisionId: r.revisionId,
-        revisionSummary: r.revisionSummary ?? null,
-        revisionUrl: r.revisionUrl ?? null,
-      })),
-      variables: Object.fromEntries((variables ?? []).map((v) => [v.name, v.value])),
-      clientRequestToken,
-      trigger: { triggerType: "StartPipelineExecution", triggerDetail: ctx.principal!.id },
-    });
-    return row.view;
+    const input = { pipelineName, sourceRevisions, variables, clientRequestToken };
+    return (await this.startPipelineExecution(ctx, input)).pipelineExecution;
+  }
+
+  @Authorized("sluice:StopPipelineExecution")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => StopPipelineExecutionPayload, {
+    description: "abandon false: running actions finish, then Stopped; true: they are abandoned at once.",
+  })
+  async stopPipelineExecution(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => StopPipelineExecutionInput) input: InputOf<typeof StopPipelineExecutionInput>,
+  ) {
+    if (input.reason.length > 200) throw badInput("reason", "reason must be at most 200 characters.");
+    const row = await ctx.engine.stopExecution(
+      input.executionId,
+      input.abandon,
+      input.reason,
+      ctx.principal!,
+    );
+    return payload(input, { pipelineExecution: view(row) });
   }
 
   @Authorized("sluice:StopPipelineExecution")
   @UseMiddleware(auditMutations)
   @Mutation(() => PipelineExecutionType, {
-    description: "abandon false: running actions finish, then Stopped; true: they are abandoned at once.",
+    description: "Stops an execution.",
+    ...deprecated("stopExecution"),
   })
   async stopExecution(
     @Ctx() ctx: GraphQLContext,
@@ -173,14 +245,27 @@ export class ExecutionResolver {
     @Arg("abandon", { defaultValue: false }) abandon: boolean,
     @Arg("reason", () => String, { defaultValue: "" }) reason: string,
   ): Promise<PipelineExecutionType> {
-    if (reason.length > 200) throw badInput("reason", "reason must be at most 200 characters.");
-    return view(await ctx.engine.stopExecution(executionId, abandon, reason, ctx.principal!));
+    return (await this.stopPipelineExecution(ctx, { executionId, abandon, reason })).pipelineExecution;
+  }
+
+  @Authorized("sluice:RetryStageExecution")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => RetryStageExecutionPayload, {
+    description: "Re-runs a failed or stopped stage of the latest execution in it.",
+  })
+  async retryStageExecution(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => RetryStageExecutionInput) input: InputOf<typeof RetryStageExecutionInput>,
+  ) {
+    const row = await ctx.engine.retryStage(input.executionId, input.stageName, input.mode, ctx.principal!);
+    return payload(input, { pipelineExecution: view(row) });
   }
 
   @Authorized("sluice:RetryStageExecution")
   @UseMiddleware(auditMutations)
   @Mutation(() => PipelineExecutionType, {
-    description: "Re-runs a failed or stopped stage of the latest execution in it.",
+    description: "Re-runs a failed or stopped stage.",
+    ...deprecated("retryStage"),
   })
   async retryStage(
     @Ctx() ctx: GraphQLContext,
@@ -188,14 +273,33 @@ export class ExecutionResolver {
     @Arg("stageName") stageName: string,
     @Arg("mode", () => RetryModeEnum, { defaultValue: RetryModeEnum.FAILED_ACTIONS }) mode: RetryModeEnum,
   ): Promise<PipelineExecutionType> {
-    return view(await ctx.engine.retryStage(executionId, stageName, mode, ctx.principal!));
+    return (await this.retryStageExecution(ctx, { executionId, stageName, mode })).pipelineExecution;
+  }
+
+  @Authorized("sluice:RollbackStage")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => RollbackStagePayload, {
+    description:
+      "Starts an execution that re-runs one stage with the artifacts and variables of an earlier execution that succeeded there.",
+  })
+  async rollbackStageV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => RollbackStageInput) input: InputOf<typeof RollbackStageInput>,
+  ) {
+    const row = await ctx.engine.rollbackStage(
+      input.pipelineName,
+      input.stageName,
+      input.targetExecutionId,
+      ctx.principal!,
+    );
+    return payload(input, { pipelineExecution: view(row) });
   }
 
   @Authorized("sluice:RollbackStage")
   @UseMiddleware(auditMutations)
   @Mutation(() => PipelineExecutionType, {
-    description:
-      "Starts an execution that re-runs one stage with the artifacts and variables of an earlier execution that succeeded there.",
+    description: "Starts an execution that re-runs one stage as an earlier execution ran it.",
+    ...deprecated("rollbackStage"),
   })
   async rollbackStage(
     @Ctx() ctx: GraphQLContext,
@@ -203,13 +307,34 @@ export class ExecutionResolver {
     @Arg("stageName") stageName: string,
     @Arg("targetExecutionId", () => ID) targetExecutionId: string,
   ): Promise<PipelineExecutionType> {
-    return view(await ctx.engine.rollbackStage(pipelineName, stageName, targetExecutionId, ctx.principal!));
+    const input = { pipelineName, stageName, targetExecutionId };
+    return (await this.rollbackStageV2(ctx, input)).pipelineExecution;
+  }
+
+  @Authorized("sluice:PutApprovalResult")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => PutApprovalResultPayload, {
+    description: "Approves or rejects a pending manual approval, once.",
+  })
+  async putApprovalResultV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => PutApprovalResultInput) input: InputOf<typeof PutApprovalResultInput>,
+  ) {
+    const { actionExecutionId, approved, summary } = input;
+    if (summary.length > 512) throw badInput("summary", "summary must be at most 512 characters.");
+    const row = await ctx.engine.putApprovalResult(actionExecutionId, approved, summary, ctx.principal!);
+    const action = row.view.stages
+      .flatMap((stage) => stageInExecution(row.view, stage).actions)
+      .find((a) => a.attempts.some((t) => t.actionExecutionId === actionExecutionId));
+    if (!action) throw new NotFoundError(`No action execution ${actionExecutionId} exists.`);
+    return payload(input, { actionExecution: action });
   }
 
   @Authorized("sluice:PutApprovalResult")
   @UseMiddleware(auditMutations)
   @Mutation(() => ActionExecutionType, {
     description: "Approves or rejects a pending manual approval, once.",
+    ...deprecated("putApprovalResult"),
   })
   async putApprovalResult(
     @Ctx() ctx: GraphQLContext,
@@ -217,13 +342,34 @@ export class ExecutionResolver {
     @Arg("approved") approved: boolean,
     @Arg("summary", () => String, { defaultValue: "" }) summary: string,
   ): Promise<ActionExecutionType> {
-    if (summary.length > 512) throw badInput("summary", "summary must be at most 512 characters.");
-    const row = await ctx.engine.putApprovalResult(actionExecutionId, approved, summary, ctx.principal!);
-    const action = row.view.stages
-      .flatMap((stage) => stageInExecution(row.view, stage).actions)
-      .find((a) => a.attempts.some((t) => t.actionExecutionId === actionExecutionId));
-    if (!action) throw new NotFoundError(`No action execution ${actionExecutionId} exists.`);
-    return action;
+    const input = { actionExecutionId, approved, summary };
+    return (await this.putApprovalResultV2(ctx, input)).actionExecution;
+  }
+
+  @Authorized("sluice:EnableStageTransition")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => EnableStageTransitionPayload, {
+    description: "Opens a stage's inbound transition: the execution waiting there goes in.",
+  })
+  async enableStageTransition(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => EnableStageTransitionInput) input: InputOf<typeof EnableStageTransitionInput>,
+  ) {
+    const transition = await setTransition(ctx, input.pipelineName, input.stageName, true, null);
+    return payload(input, { transition });
+  }
+
+  @Authorized("sluice:DisableStageTransition")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => DisableStageTransitionPayload, {
+    description: "Closes a stage's inbound transition: executions arriving at the stage wait there.",
+  })
+  async disableStageTransition(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => DisableStageTransitionInput) input: InputOf<typeof DisableStageTransitionInput>,
+  ) {
+    const transition = await setTransition(ctx, input.pipelineName, input.stageName, false, input.reason);
+    return payload(input, { transition });
   }
 
   @Authorized("sluice:DisableStageTransition")
@@ -231,6 +377,7 @@ export class ExecutionResolver {
   @Mutation(() => TransitionStateType, {
     description:
       "Disabling holds executions arriving at the stage (a reason is required); enabling lets the waiting one in.",
+    ...deprecated("toggleTransition"),
   })
   async toggleTransition(
     @Ctx() ctx: GraphQLContext,
@@ -239,21 +386,7 @@ export class ExecutionResolver {
     @Arg("enabled") enabled: boolean,
     @Arg("reason", () => String, { nullable: true }) reason: string | null,
   ): Promise<TransitionStateType> {
-    const runtime = await ctx.engine.toggleTransition(
-      pipelineName,
-      stageName,
-      enabled,
-      reason,
-      ctx.principal!,
-    );
-    const transition = runtime.transitions[stageName];
-    return {
-      stageName,
-      enabled: transition?.enabled ?? true,
-      disabledReason: transition?.disabledReason ?? null,
-      disabledBy: transition?.disabledBy ?? null,
-      disabledAt: transition?.disabledAt ?? null,
-    };
+    return setTransition(ctx, pipelineName, stageName, enabled, reason);
   }
 
   @Authorized("sluice:GetPipeline")

@@ -6,6 +6,9 @@ import { auditMutations } from "../audit";
 import type { GraphQLContext } from "../context";
 import { MasterKeyRotationType } from "../types/master-key.type";
 import { SigningKeyRotationType } from "../types/signing-key.type";
+import { RotateMasterKeyInput, RotateMasterKeyPayload } from "../types/mutation-io";
+import { payload, type InputOf } from "../types/mutation";
+import { deprecated } from "../deprecations";
 
 /**
  * The default grace of a rotated signing key: as long as any signature it made lasts (a durable
@@ -22,17 +25,32 @@ export const MAX_SIGNING_KEY_GRACE_SECONDS = 30 * 86_400;
 export class InstallationResolver {
   @Authorized("sluice:ManageInstallation")
   @UseMiddleware(auditMutations)
-  @Mutation(() => MasterKeyRotationType, {
+  @Mutation(() => RotateMasterKeyPayload, {
     description:
       "Re-wraps every data key of the secret values under the current master key, without downtime " +
       "(`sluice admin rotate-key`). With a key file the server makes a new master key first and drops " +
       "the old one at the end; with SLUICE_MASTER_KEY put the new key first (the old one after it) on " +
       "every server copy, rotate, then remove the old one.",
   })
-  async rotateMasterKey(@Ctx() ctx: GraphQLContext): Promise<MasterKeyRotationType> {
+  async rotateMasterKeyV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => RotateMasterKeyInput) input: InputOf<typeof RotateMasterKeyInput>,
+  ) {
     const result = await ctx.vault.rotate();
     ctx.logger.info({ masterKeyId: result.masterKeyId, rewrapped: result.rewrapped }, "master key rotated");
-    return { ...result, source: ctx.vault.keyring.file ? "FILE" : "ENVIRONMENT" };
+    return payload(input, {
+      rotation: { ...result, source: ctx.vault.keyring.file ? "FILE" : "ENVIRONMENT" },
+    });
+  }
+
+  @Authorized("sluice:ManageInstallation")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => MasterKeyRotationType, {
+    description: "Re-wraps every data key of the secret values under the current master key.",
+    ...deprecated("rotateMasterKey"),
+  })
+  async rotateMasterKey(@Ctx() ctx: GraphQLContext): Promise<MasterKeyRotationType> {
+    return (await this.rotateMasterKeyV2(ctx, {})).rotation;
   }
 
   @Authorized("sluice:ManageInstallation")

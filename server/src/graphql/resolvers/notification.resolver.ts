@@ -1,5 +1,6 @@
 import {
   Arg,
+  Args,
   Authorized,
   Ctx,
   FieldResolver,
@@ -12,6 +13,26 @@ import {
   Subscription,
   UseMiddleware,
 } from "type-graphql";
+import {
+  CreateNotificationRuleInput,
+  CreateNotificationRulePayload,
+  CreateNotificationTargetInput,
+  CreateNotificationTargetPayload,
+  DeleteNotificationRuleInput,
+  DeleteNotificationRulePayload,
+  DeleteNotificationTargetInput,
+  DeleteNotificationTargetPayload,
+  RedeliverNotificationInput,
+  RedeliverNotificationPayload,
+  TestNotificationRuleInput,
+  TestNotificationRulePayload,
+  UpdateNotificationRuleInput,
+  UpdateNotificationRulePayload,
+  UpdateNotificationTargetInput,
+  UpdateNotificationTargetPayload,
+} from "../types/mutation-io";
+import { payload, type InputOf } from "../types/mutation";
+import { deprecated, deprecatedList } from "../deprecations";
 import { NotFoundError } from "../../domain/errors";
 import { dashboardLink, statusMessage } from "../../domain/notifications/messages";
 import type { RuleInput } from "../../domain/notifications/rules";
@@ -20,7 +41,15 @@ import type { DeliveryRow, DeliveryStatus, RuleRow, TargetRow } from "../../pers
 import { asyncQueue } from "../async-queue";
 import { auditMutations } from "../audit";
 import type { GraphQLContext } from "../context";
-import { PAGE_ARG_DESCRIPTIONS, pageQuery, toConnection } from "../types/connection";
+import {
+  Connection,
+  connectionOfList,
+  LIST_PAGE_SIZE,
+  PAGE_ARG_DESCRIPTIONS,
+  PagingArgs,
+  pageQuery,
+  toConnection,
+} from "../types/connection";
 import {
   NotificationAttemptType,
   NotificationDeliveryConnection,
@@ -31,6 +60,9 @@ import {
   NotificationTargetInput,
   NotificationTargetType,
 } from "../types/notification.type";
+
+const NotificationRuleConnection = Connection(NotificationRuleType, "NotificationRule");
+const NotificationTargetConnection = Connection(NotificationTargetType, "NotificationTarget");
 
 export function targetView(ctx: GraphQLContext, row: TargetRow): NotificationTargetType {
   const settings = visibleSettings(row.kind, row.settings);
@@ -97,6 +129,7 @@ function ruleInput(input: NotificationRuleInput): RuleInput {
 export class NotificationRuleResolver {
   @Authorized("sluice:ListNotificationRules")
   @Query(() => [NotificationRuleType], {
+    ...deprecatedList("notificationRules"),
     description:
       "Notification rules by name; with pipelineName, those of that pipeline and those of every pipeline.",
   })
@@ -105,6 +138,20 @@ export class NotificationRuleResolver {
     @Arg("pipelineName", () => String, { nullable: true }) pipelineName: string | null,
   ): Promise<NotificationRuleType[]> {
     return (await ctx.notifications.store.listRules(pipelineName ?? null)).map(ruleView);
+  }
+
+  @Authorized("sluice:ListNotificationRules")
+  @Query(() => NotificationRuleConnection, {
+    description:
+      "Notification rules by name; with pipelineName, those of that pipeline and those of every pipeline.",
+  })
+  async notificationRulesV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("pipelineName", () => String, { nullable: true }) pipelineName: string | null,
+    @Args() paging: PagingArgs,
+  ) {
+    const all = await this.notificationRules(ctx, pipelineName);
+    return connectionOfList(all, paging, LIST_PAGE_SIZE, (r) => [r.name, r.id]);
   }
 
   @Authorized("sluice:ListNotificationRules")
@@ -142,49 +189,109 @@ export class NotificationRuleResolver {
 
   @Authorized("sluice:ManageNotifications")
   @UseMiddleware(auditMutations)
-  @Mutation(() => NotificationRuleType, { description: "Creates a notification rule." })
-  async createNotificationRule(
+  @Mutation(() => CreateNotificationRulePayload, { description: "Creates a notification rule." })
+  async createNotificationRuleV2(
     @Ctx() ctx: GraphQLContext,
-    @Arg("rule", () => NotificationRuleInput) rule: NotificationRuleInput,
-  ): Promise<NotificationRuleType> {
-    return ruleView(await ctx.notifications.saveRule(null, ruleInput(rule), ctx.principal!.id));
+    @Arg("input", () => CreateNotificationRuleInput) input: InputOf<typeof CreateNotificationRuleInput>,
+  ) {
+    const row = await ctx.notifications.saveRule(null, ruleInput(input.rule), ctx.principal!.id);
+    return payload(input, { notificationRule: ruleView(row) });
   }
 
   @Authorized("sluice:ManageNotifications")
   @UseMiddleware(auditMutations)
-  @Mutation(() => NotificationRuleType, { description: "Replaces a notification rule (all its fields)." })
+  @Mutation(() => NotificationRuleType, {
+    description: "Creates a notification rule.",
+    ...deprecated("createNotificationRule"),
+  })
+  async createNotificationRule(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("rule", () => NotificationRuleInput) rule: NotificationRuleInput,
+  ): Promise<NotificationRuleType> {
+    return (await this.createNotificationRuleV2(ctx, { rule })).notificationRule;
+  }
+
+  @Authorized("sluice:ManageNotifications")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => UpdateNotificationRulePayload, {
+    description: "Replaces a notification rule (all its fields).",
+  })
+  async updateNotificationRuleV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => UpdateNotificationRuleInput) input: InputOf<typeof UpdateNotificationRuleInput>,
+  ) {
+    await ctx.notifications.store.requireRule(input.id);
+    const row = await ctx.notifications.saveRule(input.id, ruleInput(input.rule), ctx.principal!.id);
+    return payload(input, { notificationRule: ruleView(row) });
+  }
+
+  @Authorized("sluice:ManageNotifications")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => NotificationRuleType, {
+    description: "Replaces a notification rule (all its fields).",
+    ...deprecated("updateNotificationRule"),
+  })
   async updateNotificationRule(
     @Ctx() ctx: GraphQLContext,
     @Arg("id", () => ID) id: string,
     @Arg("rule", () => NotificationRuleInput) rule: NotificationRuleInput,
   ): Promise<NotificationRuleType> {
-    await ctx.notifications.store.requireRule(id);
-    return ruleView(await ctx.notifications.saveRule(id, ruleInput(rule), ctx.principal!.id));
+    return (await this.updateNotificationRuleV2(ctx, { id, rule })).notificationRule;
   }
 
   @Authorized("sluice:ManageNotifications")
   @UseMiddleware(auditMutations)
-  @Mutation(() => Boolean, { description: "Deletes a rule; its delivery log stays (ruleId null)." })
+  @Mutation(() => DeleteNotificationRulePayload, {
+    description: "Deletes a rule; its delivery log stays (ruleId null).",
+  })
+  async deleteNotificationRuleV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => DeleteNotificationRuleInput) input: InputOf<typeof DeleteNotificationRuleInput>,
+  ) {
+    if (!(await ctx.notifications.store.deleteRule(input.id)))
+      throw new NotFoundError(`No notification rule has id "${input.id}".`);
+    return payload(input, { deletedNotificationRuleId: input.id });
+  }
+
+  @Authorized("sluice:ManageNotifications")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => Boolean, {
+    description: "Deletes a rule; its delivery log stays (ruleId null).",
+    ...deprecated("deleteNotificationRule"),
+  })
   async deleteNotificationRule(
     @Ctx() ctx: GraphQLContext,
     @Arg("id", () => ID) id: string,
   ): Promise<boolean> {
-    if (!(await ctx.notifications.store.deleteRule(id)))
-      throw new NotFoundError(`No notification rule has id "${id}".`);
+    await this.deleteNotificationRuleV2(ctx, { id });
     return true;
   }
 
   @Authorized("sluice:ManageNotifications")
   @UseMiddleware(auditMutations)
-  @Mutation(() => [NotificationDeliveryType], {
+  @Mutation(() => TestNotificationRulePayload, {
     description:
       "Sends a TEST message to each target of the rule now (muted or not); returns the deliveries.",
+  })
+  async testNotificationRuleV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => TestNotificationRuleInput) input: InputOf<typeof TestNotificationRuleInput>,
+  ) {
+    const rows = await ctx.notifications.testRule(input.id, ctx.principal!.id);
+    return payload(input, { notificationDeliveries: rows.map((row) => deliveryView(ctx, row)) });
+  }
+
+  @Authorized("sluice:ManageNotifications")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => [NotificationDeliveryType], {
+    description: "Sends a TEST message to each target of the rule now; returns the deliveries.",
+    ...deprecated("testNotificationRule"),
   })
   async testNotificationRule(
     @Ctx() ctx: GraphQLContext,
     @Arg("id", () => ID) id: string,
   ): Promise<NotificationDeliveryType[]> {
-    return (await ctx.notifications.testRule(id, ctx.principal!.id)).map((row) => deliveryView(ctx, row));
+    return (await this.testNotificationRuleV2(ctx, { id })).notificationDeliveries;
   }
 }
 
@@ -192,43 +299,97 @@ export class NotificationRuleResolver {
 export class NotificationTargetResolver {
   @Authorized("sluice:ListNotificationTargets")
   @Query(() => [NotificationTargetType], {
+    ...deprecatedList("notificationTargets"),
     description: "Notification targets by name; secrets show as `****`.",
   })
   async notificationTargets(@Ctx() ctx: GraphQLContext): Promise<NotificationTargetType[]> {
     return (await ctx.notifications.store.listTargets()).map((row) => targetView(ctx, row));
   }
 
+  @Authorized("sluice:ListNotificationTargets")
+  @Query(() => NotificationTargetConnection, {
+    description: "Notification targets by name; secrets show as `****`.",
+  })
+  async notificationTargetsV2(@Ctx() ctx: GraphQLContext, @Args() paging: PagingArgs) {
+    const all = await this.notificationTargets(ctx);
+    return connectionOfList(all, paging, LIST_PAGE_SIZE, (t) => [t.name, t.id]);
+  }
+
   @Authorized("sluice:ManageNotifications")
   @UseMiddleware(auditMutations)
-  @Mutation(() => NotificationTargetType)
+  @Mutation(() => CreateNotificationTargetPayload, { description: "Creates a notification target." })
+  async createNotificationTargetV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => CreateNotificationTargetInput) input: InputOf<typeof CreateNotificationTargetInput>,
+  ) {
+    const row = await ctx.notifications.createTarget(input.target, ctx.principal!.id);
+    return payload(input, { notificationTarget: targetView(ctx, row) });
+  }
+
+  @Authorized("sluice:ManageNotifications")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => NotificationTargetType, {
+    description: "Creates a notification target.",
+    ...deprecated("createNotificationTarget"),
+  })
   async createNotificationTarget(
     @Ctx() ctx: GraphQLContext,
     @Arg("target", () => NotificationTargetInput) target: NotificationTargetInput,
   ): Promise<NotificationTargetType> {
-    return targetView(ctx, await ctx.notifications.createTarget(target, ctx.principal!.id));
+    return (await this.createNotificationTargetV2(ctx, { target })).notificationTarget;
+  }
+
+  @Authorized("sluice:ManageNotifications")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => UpdateNotificationTargetPayload, {
+    description: "Replaces a target's settings (`****` keeps a stored secret); closes its circuit.",
+  })
+  async updateNotificationTargetV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => UpdateNotificationTargetInput) input: InputOf<typeof UpdateNotificationTargetInput>,
+  ) {
+    const row = await ctx.notifications.updateTarget(input.id, input.target);
+    return payload(input, { notificationTarget: targetView(ctx, row) });
   }
 
   @Authorized("sluice:ManageNotifications")
   @UseMiddleware(auditMutations)
   @Mutation(() => NotificationTargetType, {
     description: "Replaces a target's settings (`****` keeps a stored secret); closes its circuit.",
+    ...deprecated("updateNotificationTarget"),
   })
   async updateNotificationTarget(
     @Ctx() ctx: GraphQLContext,
     @Arg("id", () => ID) id: string,
     @Arg("target", () => NotificationTargetInput) target: NotificationTargetInput,
   ): Promise<NotificationTargetType> {
-    return targetView(ctx, await ctx.notifications.updateTarget(id, target));
+    return (await this.updateNotificationTargetV2(ctx, { id, target })).notificationTarget;
   }
 
   @Authorized("sluice:ManageNotifications")
   @UseMiddleware(auditMutations)
-  @Mutation(() => Boolean, { description: "Deletes a target no rule uses, with its delivery log." })
+  @Mutation(() => DeleteNotificationTargetPayload, {
+    description: "Deletes a target no rule uses, with its delivery log.",
+  })
+  async deleteNotificationTargetV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => DeleteNotificationTargetInput) input: InputOf<typeof DeleteNotificationTargetInput>,
+  ) {
+    await ctx.notifications.store.deleteTarget(input.id);
+    return payload(input, { deletedNotificationTargetId: input.id });
+  }
+
+  @Authorized("sluice:ManageNotifications")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => Boolean, {
+    description: "Deletes a target no rule uses, with its delivery log.",
+    ...deprecated("deleteNotificationTarget"),
+  })
   async deleteNotificationTarget(
     @Ctx() ctx: GraphQLContext,
     @Arg("id", () => ID) id: string,
   ): Promise<boolean> {
-    await ctx.notifications.store.deleteTarget(id);
+    await this.deleteNotificationTargetV2(ctx, { id });
     return true;
   }
 }
@@ -281,14 +442,29 @@ export class NotificationDeliveryResolver {
 
   @Authorized("sluice:ManageNotifications")
   @UseMiddleware(auditMutations)
+  @Mutation(() => RedeliverNotificationPayload, {
+    description: "Sends a delivery again, with the same message id, whatever its status.",
+  })
+  async redeliverNotificationV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => RedeliverNotificationInput) input: InputOf<typeof RedeliverNotificationInput>,
+  ) {
+    return payload(input, {
+      notificationDelivery: deliveryView(ctx, await ctx.notifications.redeliver(input.id)),
+    });
+  }
+
+  @Authorized("sluice:ManageNotifications")
+  @UseMiddleware(auditMutations)
   @Mutation(() => NotificationDeliveryType, {
     description: "Sends a delivery again, with the same message id, whatever its status.",
+    ...deprecated("redeliverNotification"),
   })
   async redeliverNotification(
     @Ctx() ctx: GraphQLContext,
     @Arg("id", () => ID) id: string,
   ): Promise<NotificationDeliveryType> {
-    return deliveryView(ctx, await ctx.notifications.redeliver(id));
+    return (await this.redeliverNotificationV2(ctx, { id })).notificationDelivery;
   }
 
   @Authorized("sluice:ListNotificationDeliveries")

@@ -26,6 +26,23 @@ import { DocumentFormat } from "../types/enums";
 import { PipelineInput, StageEditInput } from "../types/pipeline.input";
 import { ActionType, ImportPipelinePayload, PipelineType, PipelineVersionType } from "../types/pipeline.type";
 import { ResourceTagsType, TagFilterInput, TagInput, TagType } from "../types/tag.type";
+import {
+  CreatePipelineInput,
+  CreatePipelinePayload,
+  DeletePipelineInput,
+  DeletePipelinePayload,
+  EditStagesInput,
+  EditStagesPayload,
+  ImportPipelineInput,
+  TagResourceInput,
+  TagResourcePayload,
+  UntagResourceInput,
+  UntagResourcePayload,
+  UpdatePipelineInput,
+  UpdatePipelinePayload,
+} from "../types/mutation-io";
+import { payload, type InputOf } from "../types/mutation";
+import { deprecated } from "../deprecations";
 import { taggablePipeline, type Tag } from "../../domain/pipeline/tags";
 import { DEFAULT_ACCOUNT, formatSrn } from "../../domain/policy/srn";
 import { NotFoundError, ValidationError } from "../../domain/errors";
@@ -138,7 +155,7 @@ export class PipelineResolver {
   }
 
   @FieldResolver(() => JSONScalar, {
-    description: `The document of the version shown. SLUICE can be posted again as createPipeline's input. Secret configuration values show as "${SECRET_MASK}"; posted back unchanged to updatePipeline, they keep their stored value.`,
+    description: `The document of the version shown. SLUICE can be posted again as createPipelineV2's input.pipeline. Secret configuration values show as "${SECRET_MASK}"; posted back unchanged to updatePipelineV2, they keep their stored value.`,
   })
   async document(
     @Root() pipeline: PipelineType,
@@ -182,9 +199,28 @@ export class PipelineResolver {
 
   @Authorized("sluice:CreatePipeline")
   @UseMiddleware(auditMutations)
-  @Mutation(() => PipelineType, {
+  @Mutation(() => CreatePipelinePayload, {
     description:
       "Creates a pipeline from a document; version 1. `tags` as CodePipeline's CreatePipeline: at most 50, keys unique.",
+  })
+  async createPipelineV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => CreatePipelineInput) input: InputOf<typeof CreatePipelineInput>,
+  ) {
+    const pipeline = await ctx.definitions.create(
+      toPlainJson(input.pipeline),
+      ctx.principal!,
+      plainTags(input.tags),
+    );
+    await startFirstExecution(ctx, pipeline.name);
+    return payload(input, { pipeline: toPipelineType(pipeline) });
+  }
+
+  @Authorized("sluice:CreatePipeline")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => PipelineType, {
+    description: "Creates a pipeline from a document; version 1.",
+    ...deprecated("createPipeline"),
   })
   async createPipeline(
     @Ctx() ctx: GraphQLContext,
@@ -192,30 +228,60 @@ export class PipelineResolver {
     @Arg("tags", () => [TagInput], { nullable: true, description: "Tags the pipeline starts with." })
     tags: TagInput[] | null,
   ) {
-    const pipeline = await ctx.definitions.create(toPlainJson(input), ctx.principal!, plainTags(tags));
-    await startFirstExecution(ctx, pipeline.name);
-    return toPipelineType(pipeline);
+    return (await this.createPipelineV2(ctx, { pipeline: input, tags })).pipeline;
+  }
+
+  @Authorized("sluice:UpdatePipeline")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => UpdatePipelinePayload, {
+    description:
+      "Replaces a pipeline's document (found by its name), writing a new version. CONFLICT when the stored version is not `expectedVersion`. An unchanged document writes nothing.",
+  })
+  async updatePipelineV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => UpdatePipelineInput) input: InputOf<typeof UpdatePipelineInput>,
+  ) {
+    const pipeline = await ctx.definitions.update(
+      toPlainJson(input.pipeline),
+      input.expectedVersion,
+      ctx.principal!,
+    );
+    return payload(input, { pipeline: toPipelineType(pipeline) });
   }
 
   @Authorized("sluice:UpdatePipeline")
   @UseMiddleware(auditMutations)
   @Mutation(() => PipelineType, {
-    description:
-      "Replaces a pipeline's document (found by its name), writing a new version. CONFLICT when the stored version is not `expectedVersion`. An unchanged document writes nothing.",
+    description: "Replaces a pipeline's document, writing a new version.",
+    ...deprecated("updatePipeline"),
   })
   async updatePipeline(
     @Ctx() ctx: GraphQLContext,
     @Arg("input", () => PipelineInput) input: PipelineInput,
     @Arg("expectedVersion", () => Int) expectedVersion: number,
   ) {
-    return toPipelineType(await ctx.definitions.update(toPlainJson(input), expectedVersion, ctx.principal!));
+    return (await this.updatePipelineV2(ctx, { pipeline: input, expectedVersion })).pipeline;
   }
 
   @Authorized("sluice:DeletePipeline")
   @UseMiddleware(auditMutations)
-  @Mutation(() => Boolean, { description: "Deletes a pipeline and its versions." })
+  @Mutation(() => DeletePipelinePayload, { description: "Deletes a pipeline and its versions." })
+  async deletePipelineV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => DeletePipelineInput) input: InputOf<typeof DeletePipelineInput>,
+  ) {
+    await ctx.definitions.delete(input.name, ctx.principal!);
+    return payload(input, { deletedPipelineName: input.name });
+  }
+
+  @Authorized("sluice:DeletePipeline")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => Boolean, {
+    description: "Deletes a pipeline and its versions.",
+    ...deprecated("deletePipeline"),
+  })
   async deletePipeline(@Ctx() ctx: GraphQLContext, @Arg("name") name: string): Promise<boolean> {
-    await ctx.definitions.delete(name, ctx.principal!);
+    await this.deletePipelineV2(ctx, { name });
     return true;
   }
 
@@ -225,20 +291,55 @@ export class PipelineResolver {
     description:
       "Creates a pipeline from Sluice's document or from `aws codepipeline get-pipeline` JSON; warns about every mapping made.",
   })
+  async importPipelineV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => ImportPipelineInput) input: InputOf<typeof ImportPipelineInput>,
+  ): Promise<ImportPipelinePayload> {
+    const { pipeline, warnings } = await ctx.definitions.import(input.document, ctx.principal!);
+    await startFirstExecution(ctx, pipeline.name);
+    return payload(input, { pipeline: toPipelineType(pipeline), warnings });
+  }
+
+  @Authorized("sluice:CreatePipeline")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => ImportPipelinePayload, {
+    description: "Creates a pipeline from Sluice's document or from `aws codepipeline get-pipeline` JSON.",
+    ...deprecated("importPipeline"),
+  })
   async importPipeline(
     @Ctx() ctx: GraphQLContext,
     @Arg("document", () => JSONScalar) document: unknown,
   ): Promise<ImportPipelinePayload> {
-    const { pipeline, warnings } = await ctx.definitions.import(document, ctx.principal!);
-    await startFirstExecution(ctx, pipeline.name);
-    return { pipeline: toPipelineType(pipeline), warnings };
+    return this.importPipelineV2(ctx, { document });
+  }
+
+  @Authorized("sluice:UpdatePipeline")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => EditStagesPayload, {
+    description:
+      "Applies an ordered list of stage and action edits atomically, validated as a whole: one new version.",
+  })
+  async editStagesV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => EditStagesInput) input: InputOf<typeof EditStagesInput>,
+  ) {
+    const plain = input.edits.map((edit) =>
+      withoutNulls(toPlainJson(edit) as Record<string, unknown>),
+    ) as StageEdit[];
+    const pipeline = await ctx.definitions.editStages(
+      input.pipelineName,
+      input.expectedVersion,
+      plain,
+      ctx.principal!,
+    );
+    return payload(input, { pipeline: toPipelineType(pipeline) });
   }
 
   @Authorized("sluice:UpdatePipeline")
   @UseMiddleware(auditMutations)
   @Mutation(() => PipelineType, {
-    description:
-      "Applies an ordered list of stage and action edits atomically, validated as a whole: one new version.",
+    description: "Applies an ordered list of stage and action edits atomically: one new version.",
+    ...deprecated("editStages"),
   })
   async editStages(
     @Ctx() ctx: GraphQLContext,
@@ -246,12 +347,7 @@ export class PipelineResolver {
     @Arg("expectedVersion", () => Int) expectedVersion: number,
     @Arg("edits", () => [StageEditInput]) edits: StageEditInput[],
   ) {
-    const plain = edits.map((edit) =>
-      withoutNulls(toPlainJson(edit) as Record<string, unknown>),
-    ) as StageEdit[];
-    return toPipelineType(
-      await ctx.definitions.editStages(pipelineName, expectedVersion, plain, ctx.principal!),
-    );
+    return (await this.editStagesV2(ctx, { pipelineName, expectedVersion, edits })).pipeline;
   }
 }
 
@@ -280,31 +376,59 @@ export class PipelineTagResolver {
 
   @Authorized("sluice:TagResource")
   @UseMiddleware(auditMutations)
-  @Mutation(() => ResourceTagsType, {
+  @Mutation(() => TagResourcePayload, {
     description:
       "Adds tags to a pipeline, or gives keys it holds new values; it then holds at most 50 (LIMIT_EXCEEDED). Bad tags: BAD_USER_INPUT with the path of each (`tags[1].key`), and nothing changes.",
+  })
+  async tagResourceV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => TagResourceInput) input: InputOf<typeof TagResourceInput>,
+  ) {
+    const { name, srn } = pipelineOfResource(input.resourceArn);
+    const tags = await ctx.definitions.tagResource(name, plainTags(input.tags));
+    return payload(input, { resourceTags: { resourceArn: srn, tags } });
+  }
+
+  @Authorized("sluice:TagResource")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => ResourceTagsType, {
+    description: "Adds tags to a pipeline, or gives keys it holds new values.",
+    ...deprecated("tagResource"),
   })
   async tagResource(
     @Ctx() ctx: GraphQLContext,
     @Arg("resourceArn", { description: "The pipeline's SRN (Pipeline.srn)." }) resourceArn: string,
     @Arg("tags", () => [TagInput]) tags: TagInput[],
   ): Promise<ResourceTagsType> {
-    const { name, srn } = pipelineOfResource(resourceArn);
-    return { resourceArn: srn, tags: await ctx.definitions.tagResource(name, plainTags(tags)) };
+    return (await this.tagResourceV2(ctx, { resourceArn, tags })).resourceTags;
+  }
+
+  @Authorized("sluice:UntagResource")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => UntagResourcePayload, {
+    description: "Removes tags from a pipeline by key; a key it does not hold is ignored.",
+  })
+  async untagResourceV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => UntagResourceInput) input: InputOf<typeof UntagResourceInput>,
+  ) {
+    const { name, srn } = pipelineOfResource(input.resourceArn);
+    const tags = await ctx.definitions.untagResource(name, input.tagKeys);
+    return payload(input, { resourceTags: { resourceArn: srn, tags } });
   }
 
   @Authorized("sluice:UntagResource")
   @UseMiddleware(auditMutations)
   @Mutation(() => ResourceTagsType, {
-    description: "Removes tags from a pipeline by key; a key it does not hold is ignored.",
+    description: "Removes tags from a pipeline by key.",
+    ...deprecated("untagResource"),
   })
   async untagResource(
     @Ctx() ctx: GraphQLContext,
     @Arg("resourceArn", { description: "The pipeline's SRN (Pipeline.srn)." }) resourceArn: string,
     @Arg("tagKeys", () => [String]) tagKeys: string[],
   ): Promise<ResourceTagsType> {
-    const { name, srn } = pipelineOfResource(resourceArn);
-    return { resourceArn: srn, tags: await ctx.definitions.untagResource(name, tagKeys) };
+    return (await this.untagResourceV2(ctx, { resourceArn, tagKeys })).resourceTags;
   }
 }
 

@@ -1,8 +1,19 @@
-import { Arg, Authorized, Ctx, Mutation, Query, Resolver, UseMiddleware } from "type-graphql";
+import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver, UseMiddleware } from "type-graphql";
 import { srnOf, visibleItems } from "../../auth/authorization";
 import { auditMutations } from "../audit";
 import type { GraphQLContext } from "../context";
+import { Connection, connectionOfList, LIST_PAGE_SIZE, PagingArgs } from "../types/connection";
 import { SecretType } from "../types/secret.type";
+import {
+  DeleteSecretInput,
+  DeleteSecretPayload,
+  PutSecretInput,
+  PutSecretPayload,
+} from "../types/mutation-io";
+import { payload, type InputOf } from "../types/mutation";
+import { deprecated, deprecatedList } from "../deprecations";
+
+const SecretConnection = Connection(SecretType, "Secret");
 
 /**
  * The secret store (persistence/secret-store.ts). What each operation needs is in
@@ -13,6 +24,7 @@ import { SecretType } from "../types/secret.type";
 export class SecretResolver {
   @Authorized()
   @Query(() => [SecretType], {
+    ...deprecatedList("secrets"),
     description:
       "The secrets the caller may list (sluice:ListSecrets on each): names and metadata, never values.",
   })
@@ -23,11 +35,40 @@ export class SecretResolver {
   }
 
   @Authorized()
+  @Query(() => SecretConnection, {
+    description:
+      "The secrets the caller may list (sluice:ListSecrets on each), by name: names and metadata, never values.",
+  })
+  async secretsV2(@Ctx() ctx: GraphQLContext, @Args() paging: PagingArgs) {
+    const all = await this.secrets(ctx);
+    return connectionOfList(all, paging, LIST_PAGE_SIZE, (s) => [s.name]);
+  }
+
+  @Authorized()
   @UseMiddleware(auditMutations)
-  @Mutation(() => SecretType, {
+  @Mutation(() => PutSecretPayload, {
     description:
       "Stores a new version of a secret, creating it if needed (sluice:ManageSecrets). Pipelines that " +
       "reference it get the new value from their next job on. A null description keeps the stored one.",
+  })
+  async putSecretV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => PutSecretInput) input: InputOf<typeof PutSecretInput>,
+  ) {
+    const secret = await ctx.secrets.put(
+      input.name,
+      input.value,
+      input.description ?? null,
+      ctx.principal!.id,
+    );
+    return payload(input, { secret });
+  }
+
+  @Authorized()
+  @UseMiddleware(auditMutations)
+  @Mutation(() => SecretType, {
+    description: "Stores a new version of a secret, creating it if needed.",
+    ...deprecated("putSecret"),
   })
   async putSecret(
     @Ctx() ctx: GraphQLContext,
@@ -35,18 +76,32 @@ export class SecretResolver {
     @Arg("value", { description: "The value, 1–65,536 characters. Never shown again." }) value: string,
     @Arg("description", () => String, { nullable: true }) description: string | null,
   ): Promise<SecretType> {
-    return ctx.secrets.put(name, value, description ?? null, ctx.principal!.id);
+    return (await this.putSecretV2(ctx, { name, value, description })).secret;
+  }
+
+  @Authorized()
+  @UseMiddleware(auditMutations)
+  @Mutation(() => DeleteSecretPayload, {
+    description:
+      "Deletes a secret, every version and its data key. Jobs of pipelines that still reference it fail " +
+      "(ConfigurationError) until it is put again.",
+  })
+  async deleteSecretV2(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => DeleteSecretInput) input: InputOf<typeof DeleteSecretInput>,
+  ) {
+    await ctx.secrets.delete(input.name);
+    return payload(input, { deletedSecretName: input.name });
   }
 
   @Authorized()
   @UseMiddleware(auditMutations)
   @Mutation(() => Boolean, {
-    description:
-      "Deletes a secret, every version and its data key. Jobs of pipelines that still reference it fail " +
-      "(ConfigurationError) until it is put again.",
+    description: "Deletes a secret, every version and its data key.",
+    ...deprecated("deleteSecret"),
   })
   async deleteSecret(@Ctx() ctx: GraphQLContext, @Arg("name") name: string): Promise<boolean> {
-    await ctx.secrets.delete(name);
+    await this.deleteSecretV2(ctx, { name });
     return true;
   }
 }

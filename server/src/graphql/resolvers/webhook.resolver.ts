@@ -4,6 +4,14 @@ import { NotFoundError } from "../../domain/errors";
 import type { GraphQLContext } from "../context";
 import { PipelineType } from "../types/pipeline.type";
 import { CreatePipelineWebhookPayload, PipelineWebhookType } from "../types/webhook.type";
+import {
+  DeleteWebhookInput,
+  DeleteWebhookPayload,
+  PutWebhookInput,
+  PutWebhookPayload,
+} from "../types/mutation-io";
+import { payload, type InputOf } from "../types/mutation";
+import { deprecated } from "../deprecations";
 
 function webhookUrl(ctx: GraphQLContext, pipelineName: string): string {
   return `${ctx.publicUrl}/webhooks/${encodeURIComponent(pipelineName)}`;
@@ -19,7 +27,7 @@ async function pipelineId(ctx: GraphQLContext, name: string): Promise<string> {
 export class PipelineWebhookResolver {
   @FieldResolver(() => PipelineWebhookType, {
     nullable: true,
-    description: "Where pushes start executions of this pipeline; null until createPipelineWebhook.",
+    description: "Where pushes start executions of this pipeline; null until putWebhook.",
   })
   async webhook(
     @Root() pipeline: PipelineType,
@@ -31,27 +39,60 @@ export class PipelineWebhookResolver {
 
   @Authorized("sluice:CreateWebhook")
   @UseMiddleware(auditMutations)
-  @Mutation(() => CreatePipelineWebhookPayload, {
+  @Mutation(() => PutWebhookPayload, {
     description:
-      "Creates the pipeline's webhook, or replaces its secret. A verified push to a branch a Git source follows (or that matches its trigger filters) starts an execution with trigger Webhook.",
+      "Creates the pipeline's webhook, or replaces its secret (CodePipeline's PutWebhook). A verified push to a branch a Git source follows (or that matches its trigger filters) starts an execution with trigger Webhook.",
+  })
+  async putWebhook(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => PutWebhookInput) input: InputOf<typeof PutWebhookInput>,
+  ) {
+    const { secret } = await ctx.webhooks.create(
+      await pipelineId(ctx, input.pipelineName),
+      ctx.principal!.id,
+    );
+    return payload(input, { url: webhookUrl(ctx, input.pipelineName), secret });
+  }
+
+  @Authorized("sluice:CreateWebhook")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => CreatePipelineWebhookPayload, {
+    description: "Creates the pipeline's webhook, or replaces its secret.",
+    ...deprecated("createPipelineWebhook"),
   })
   async createPipelineWebhook(
     @Ctx() ctx: GraphQLContext,
     @Arg("pipelineName") pipelineName: string,
   ): Promise<CreatePipelineWebhookPayload> {
-    const { secret } = await ctx.webhooks.create(await pipelineId(ctx, pipelineName), ctx.principal!.id);
-    return { url: webhookUrl(ctx, pipelineName), secret };
+    const { url, secret } = await this.putWebhook(ctx, { pipelineName });
+    return { url, secret };
   }
 
   @Authorized("sluice:DeleteWebhook")
   @UseMiddleware(auditMutations)
-  @Mutation(() => Boolean, { description: "Removes the pipeline's webhook: pushes are refused from now on." })
+  @Mutation(() => DeleteWebhookPayload, {
+    description: "Removes the pipeline's webhook: pushes are refused from now on.",
+  })
+  async deleteWebhook(
+    @Ctx() ctx: GraphQLContext,
+    @Arg("input", () => DeleteWebhookInput) input: InputOf<typeof DeleteWebhookInput>,
+  ) {
+    const removed = await ctx.webhooks.delete(await pipelineId(ctx, input.pipelineName));
+    if (!removed) throw new NotFoundError(`Pipeline "${input.pipelineName}" has no webhook.`);
+    return payload(input, { pipelineName: input.pipelineName });
+  }
+
+  @Authorized("sluice:DeleteWebhook")
+  @UseMiddleware(auditMutations)
+  @Mutation(() => Boolean, {
+    description: "Removes the pipeline's webhook.",
+    ...deprecated("deletePipelineWebhook"),
+  })
   async deletePipelineWebhook(
     @Ctx() ctx: GraphQLContext,
     @Arg("pipelineName") pipelineName: string,
   ): Promise<boolean> {
-    const removed = await ctx.webhooks.delete(await pipelineId(ctx, pipelineName));
-    if (!removed) throw new NotFoundError(`Pipeline "${pipelineName}" has no webhook.`);
+    await this.deleteWebhook(ctx, { pipelineName });
     return true;
   }
 }

@@ -2,6 +2,7 @@ import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
 import { NodeInterface } from "./node.type";
 import { ActionTypeIdType } from "./pipeline.type";
 import { JSONObjectScalar } from "./scalars";
+import { MutationPayload } from "./mutation";
 
 export enum AgentStatusEnum {
   online = "online",
@@ -94,7 +95,7 @@ export class AgentTokenType {
 }
 
 @ObjectType("CreateAgentTokenPayload")
-export class CreateAgentTokenPayload {
+export class CreateAgentTokenPayload extends MutationPayload {
   @Field(() => ID)
   id!: string;
 

@@ -19,7 +19,7 @@ export class AuditEventType {
 
   @Field({
     description:
-      "The mutation (createPipeline, releaseChange, …), or the refused query or subscription (pipeline, actionLog, Pipeline.state, …).",
+      "The mutation (createPipelineV2, startPipelineExecution, releaseChange (deprecated), …), or the refused query or subscription (pipeline, actionLog, Pipeline.state, …).",
   })
   operation!: string;
 

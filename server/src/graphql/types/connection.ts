@@ -1,7 +1,7 @@
 import type { ClassType } from "type-graphql";
-import { Field, Int, ObjectType } from "type-graphql";
+import { ArgsType, Field, Int, ObjectType } from "type-graphql";
 import { DomainError } from "../../domain/errors";
-import type { PageQuery } from "../../persistence/cursor";
+import { cursorArgument, decodeCursor, encodeCursor, type PageQuery } from "../../persistence/cursor";
 
 @ObjectType({ description: "Relay-style page information (GitHub's PageInfo)." })
 export class PageInfo {
@@ -137,4 +137,53 @@ export function toConnection<R, T>(
       return total;
     },
   };
+}
+
+/**
+ * A connection over a list read whole (one already filtered to what the caller may see, as the
+ * small administrative lists are: users, roles, secrets...): ordered by `keyOf`, a unique tuple
+ * per item, and paged with the same cursors (persistence/cursor.ts) and PageInfo as the lists the
+ * stores page. totalCount is the length of the list.
+ */
+export function connectionOfList<T, N = T>(
+  items: readonly T[],
+  args: PageArgs,
+  defaultSize: number,
+  keyOf: (item: T) => Array<string | number>,
+  map: (item: T) => N = (item) => item as unknown as N,
+): ConnectionShape<N> {
+  const page = pageQuery(args, defaultSize);
+  const key = (item: T) => JSON.stringify(keyOf(item));
+  const sorted = [...items].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  const at =
+    page.cursor === null ? null : decodeCursor<[string]>(page.cursor, ["string"], cursorArgument(page))[0];
+  const rows = page.backward
+    ? sorted.filter((item) => at === null || key(item) < at).reverse()
+    : sorted.filter((item) => at === null || key(item) > at);
+  return toConnection(
+    rows.slice(0, page.size + 1),
+    page,
+    (item) => encodeCursor([key(item)]),
+    map,
+    async () => items.length,
+  );
+}
+
+/** The default page of a list read whole. */
+export const LIST_PAGE_SIZE = 50;
+
+/** first/after/last/before as arguments of a connection field (@Args), for connectionOfList. */
+@ArgsType()
+export class PagingArgs implements PageArgs {
+  @Field(() => Int, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.first(LIST_PAGE_SIZE) })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.after })
+  after?: string | null;
+
+  @Field(() => Int, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.last })
+  last?: number | null;
+
+  @Field(() => String, { nullable: true, description: PAGE_ARG_DESCRIPTIONS.before })
+  before?: string | null;
 }

@@ -33,7 +33,7 @@ registerEnumType(DocumentFormat, {
   name: "DocumentFormat",
   description: "The shape of an exported pipeline document.",
   valuesConfig: {
-    SLUICE: { description: "Sluice's own document: post it again as the input of createPipeline." },
+    SLUICE: { description: "Sluice's own document: post it again as input.pipeline of createPipelineV2." },
     AWS: { description: "The JSON `aws codepipeline get-pipeline` prints, with AWS-only fields restored." },
   },
 });

@@ -1,8 +1,10 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
+import { FIELD_LIST_SUCCESSORS, replacedByConnection } from "../deprecations";
 import { NodeInterface } from "./node.type";
 import { JSONObjectScalar } from "./scalars";
+import { MutationPayload } from "./mutation";
 
-@ObjectType("User", { description: "A person: signs in with a password (signIn) or with API tokens." })
+@ObjectType("User", { description: "A person: signs in with a password (signInV2) or with API tokens." })
 export class UserType {
   @Field()
   name!: string;
@@ -25,7 +27,10 @@ export class GroupType {
   @Field()
   name!: string;
 
-  @Field(() => [String], { description: "Its users' names, in order." })
+  @Field(() => [String], {
+    description: "Its users' names, in order.",
+    ...replacedByConnection(FIELD_LIST_SUCCESSORS["Group.members"]),
+  })
   members!: string[];
 
   @Field()
@@ -33,6 +38,12 @@ export class GroupType {
 
   @Field()
   createdBy!: string;
+}
+
+@ObjectType("GroupMember", { description: "A user in a group." })
+export class GroupMemberType {
+  @Field({ description: "The user's name (User.name)." })
+  userName!: string;
 }
 
 @ObjectType("ServiceAccount", { description: "A principal for scripts and CI; acts with its API tokens." })
@@ -91,7 +102,7 @@ export class ApiTokenType {
 }
 
 @ObjectType("CreateApiTokenPayload")
-export class CreateApiTokenPayload {
+export class CreateApiTokenPayload extends MutationPayload {
   @Field(() => ApiTokenType)
   token!: ApiTokenType;
 

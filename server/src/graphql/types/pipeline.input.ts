@@ -4,7 +4,7 @@ import { JSONObjectScalar, JSONScalar } from "./scalars";
 
 /*
  * The input types mirror the pipeline document field for field, so the JSON of
- * `pipeline { document }` can be posted again as `createPipeline(input:)`. Rules beyond
+ * `pipeline { document }` can be posted again as `createPipelineV2(input: { pipeline })`. Rules beyond
  * GraphQL's types (patterns, limits, references) are checked by the domain validator, which
  * reports every problem with its path.
  */
@@ -240,7 +240,7 @@ export class RemoveActionEdit {
   actionName!: string;
 }
 
-@InputType({ description: "One edit of editStages: set exactly one of the fields." })
+@InputType({ description: "One edit of editStagesV2: set exactly one of the fields." })
 export class StageEditInput {
   @Field(() => AddStageEdit, { nullable: true })
   addStage?: AddStageEdit | null;

@@ -3,6 +3,7 @@ import { NodeInterface } from "./node.type";
 import type { PipelineDocument } from "../../domain/pipeline/document";
 import { ExecutionModeEnum } from "./enums";
 import { DateTimeScalar, JSONObjectScalar, JSONScalar } from "./scalars";
+import { MutationPayload } from "./mutation";
 
 @ObjectType({ description: "Identifies an action type: category, owner, provider and version." })
 export class ActionTypeIdType {
@@ -253,7 +254,7 @@ export class ImportWarningType {
 }
 
 @ObjectType("ImportPipelinePayload")
-export class ImportPipelinePayload {
+export class ImportPipelinePayload extends MutationPayload {
   @Field(() => PipelineType)
   pipeline!: PipelineType;
 

@@ -1,10 +1,11 @@
 import { Field, ObjectType } from "type-graphql";
+import { MutationPayload } from "./mutation";
 
 @ObjectType("SignInPayload", {
   description:
     "A session: a short-lived API token (SLUICE_SESSION_TTL) to send as `Authorization: Bearer <token>`.",
 })
-export class SignInPayload {
+export class SignInPayload extends MutationPayload {
   @Field({ description: "The bearer token (slc_…); in this answer only." })
   token!: string;
 

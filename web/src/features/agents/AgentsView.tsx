@@ -9,22 +9,24 @@ import { versionMismatch } from "./version";
 
 const AGENTS = graphql(`
   query AgentsView {
-    agents {
-      id
-      name
-      pool
-      labels
-      status
-      capacity
-      runningJobs
-      running {
-        jobId
-        attempt
+    agentsV2(first: 100) {
+      nodes {
+        id
+        name
+        pool
+        labels
+        status
+        capacity
+        runningJobs
+        running {
+          jobId
+          attempt
+        }
+        lastHeartbeat
+        version
+        protocolVersion
+        revoked
       }
-      lastHeartbeat
-      version
-      protocolVersion
-      revoked
     }
     version {
       server
@@ -147,8 +149,8 @@ export function AgentsView() {
         </p>
       ) : null}
       {!data && !error ? <p className="muted">Loading…</p> : null}
-      {data && data.agents.length === 0 ? <p className="muted">No agent has registered.</p> : null}
-      {data && data.agents.length > 0 ? (
+      {data && data.agentsV2.nodes.length === 0 ? <p className="muted">No agent has registered.</p> : null}
+      {data && data.agentsV2.nodes.length > 0 ? (
         <div className="table-wrap">
           <table className="table">
             <caption className="visually-hidden">Agents by pool and name</caption>
@@ -163,7 +165,7 @@ export function AgentsView() {
               </tr>
             </thead>
             <tbody>
-              {data.agents.map((agent) => (
+              {data.agentsV2.nodes.map((agent) => (
                 <tr key={agent.id} data-agent={agent.name}>
                   <th scope="row">
                     {agent.name}

@@ -47,7 +47,10 @@ function usePipelineDocument(name: string | undefined) {
 
 function useActionTypes() {
   const [{ data, error }] = useQuery({ query: ACTION_TYPES });
-  return { types: data?.actionTypes as ActionTypeInfo[] | undefined, error: error?.message ?? null };
+  return {
+    types: data?.listActionTypes.nodes as ActionTypeInfo[] | undefined,
+    error: error?.message ?? null,
+  };
 }
 
 function Problem({ text }: { text: string }) {
@@ -58,7 +61,7 @@ function Problem({ text }: { text: string }) {
   );
 }
 
-/** /pipelines/[name]/edit: the editor on the pipeline's current version; saves with updatePipeline. */
+/** /pipelines/[name]/edit: the editor on the pipeline's current version; saves with updatePipelineV2. */
 export function EditPipeline({ name }: { name: string }) {
   const { types, error: typesError } = useActionTypes();
   const { loaded, error, reload } = usePipelineDocument(name);
@@ -76,7 +79,7 @@ export function EditPipeline({ name }: { name: string }) {
 
 /**
  * /new: the editor on an empty pipeline, or on a copy of `from` under a new name;
- * saves with createPipeline. Below it, importing a pasted or uploaded document.
+ * saves with createPipelineV2. Below it, importing a pasted or uploaded document.
  */
 export function NewPipeline({ from }: { from?: string }) {
   const { types, error: typesError } = useActionTypes();

@@ -7,7 +7,7 @@ import { IMPORT_PIPELINE, saveFailure, type SaveFailure } from "./queries";
 
 /**
  * Creates a pipeline from a pasted or uploaded document: Sluice's own, or the JSON
- * `aws codepipeline get-pipeline` prints (importPipeline maps it and says how).
+ * `aws codepipeline get-pipeline` prints (importPipelineV2 maps it and says how).
  */
 export function ImportPanel() {
   const [text, setText] = useState("");
@@ -29,7 +29,7 @@ export function ImportPanel() {
     const result = await importPipeline({ document });
     if (result.error) return setProblem(saveFailure(result.error));
     setProblem(null);
-    const payload = result.data!.importPipeline;
+    const payload = result.data!.importPipelineV2;
     setDone({ name: payload.pipeline.name, warnings: payload.warnings });
   };
 

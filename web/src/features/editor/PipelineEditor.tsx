@@ -47,7 +47,7 @@ function focusSoon(id: string) {
 /**
  * The pipeline editor: stages (add, remove, rename, reorder) and their actions (add, edit, remove)
  * as forms generated from the action types, or the whole document as JSON. Saving creates the
- * pipeline (createPipeline) or writes a new version (updatePipeline with the version it started
+ * pipeline (createPipelineV2) or writes a new version (updatePipelineV2 with the version it started
  * from); the server's validation errors show at the fields they concern, and a version written
  * meanwhile by someone else is a conflict the person resolves.
  */
@@ -163,14 +163,14 @@ export function PipelineEditor(props: { mode: EditorMode; initial: Draft; types:
     if (mode.kind === "create") {
       const result = await create({ input: document as never });
       if (!result.error && result.data) {
-        router.push(`/pipelines/${encodeURIComponent(result.data.createPipeline.name)}`);
+        router.push(`/pipelines/${encodeURIComponent(result.data.createPipelineV2.pipeline.name)}`);
         return;
       }
       return fail(result.error!, current);
     }
     const result = await update({ input: document as never, expectedVersion: overVersion ?? version });
     if (!result.error && result.data) {
-      const saved = result.data.updatePipeline;
+      const saved = result.data.updatePipelineV2.pipeline;
       setVersion(saved.version);
       setIssues([]);
       setConflict(null);
@@ -358,8 +358,8 @@ export function PipelineEditor(props: { mode: EditorMode; initial: Draft; types:
             <legend>Variables</legend>
             <p id="variables-hint" className="hint">
               In configuration values, <code>#{"{variables.Name}"}</code> is replaced by the variable&apos;s
-              value when the action is dispatched: its default value, unless the release (releaseChange)
-              overrides it.
+              value when the action is dispatched: its default value, unless the release
+              (startPipelineExecution) overrides it.
             </p>
             <IssueList issues={issuesAt("variables")} />
             {draft.variables.length === 0 ? <p className="muted small">No variable.</p> : null}

@@ -4,28 +4,30 @@ import type { Issue } from "./draft";
 
 export const ACTION_TYPES = graphql(`
   query EditorActionTypes {
-    actionTypes {
-      id {
-        category
-        owner
-        provider
-        version
-      }
-      description
-      configurationProperties {
-        name
-        required
-        secret
+    listActionTypes(first: 100) {
+      nodes {
+        id {
+          category
+          owner
+          provider
+          version
+        }
         description
-        type
-      }
-      inputArtifactDetails {
-        minimumCount
-        maximumCount
-      }
-      outputArtifactDetails {
-        minimumCount
-        maximumCount
+        configurationProperties {
+          name
+          required
+          secret
+          description
+          type
+        }
+        inputArtifactDetails {
+          minimumCount
+          maximumCount
+        }
+        outputArtifactDetails {
+          minimumCount
+          maximumCount
+        }
       }
     }
   }
@@ -57,29 +59,33 @@ export const PIPELINE_VERSION = graphql(`
 
 export const CREATE_PIPELINE = graphql(`
   mutation EditorCreatePipeline($input: PipelineInput!) {
-    createPipeline(input: $input) {
-      id
-      name
-      version
+    createPipelineV2(input: { pipeline: $input }) {
+      pipeline {
+        id
+        name
+        version
+      }
     }
   }
 `);
 
 export const UPDATE_PIPELINE = graphql(`
   mutation EditorUpdatePipeline($input: PipelineInput!, $expectedVersion: Int!) {
-    updatePipeline(input: $input, expectedVersion: $expectedVersion) {
-      id
-      name
-      version
-      versionCreatedBy
-      versionCreatedAt
+    updatePipelineV2(input: { pipeline: $input, expectedVersion: $expectedVersion }) {
+      pipeline {
+        id
+        name
+        version
+        versionCreatedBy
+        versionCreatedAt
+      }
     }
   }
 `);
 
 export const IMPORT_PIPELINE = graphql(`
   mutation EditorImportPipeline($document: JSON!) {
-    importPipeline(document: $document) {
+    importPipelineV2(input: { document: $document }) {
       pipeline {
         id
         name

@@ -69,7 +69,7 @@ export function ApiTokens({ principal, self }: { principal: string; self: string
       return;
     }
     setIssues(new Map());
-    setCreated({ description, secret: result.data.createApiToken.secret });
+    setCreated({ description, secret: result.data.createApiTokenV2.secret });
     setNotice(null);
     form.reset();
     refetch({ requestPolicy: "network-only" });
@@ -87,7 +87,7 @@ export function ApiTokens({ principal, self }: { principal: string; self: string
     }
   };
 
-  const tokens = data?.apiTokens ?? [];
+  const tokens = data?.apiTokensV2.nodes ?? [];
   return (
     <section aria-labelledby="tokens-heading" className="spaced">
       <h2 id="tokens-heading">Your API tokens</h2>

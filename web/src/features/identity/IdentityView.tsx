@@ -20,7 +20,7 @@ import {
   WHO_AM_I,
 } from "./queries";
 
-type Policy = IdentitiesQuery["policies"][number];
+type Policy = IdentitiesQuery["policiesV2"]["nodes"][number];
 
 /** Which form is open; `key` mounts a fresh one each time. */
 type Editing =
@@ -98,12 +98,15 @@ export function IdentityView() {
     refetch({ requestPolicy: "network-only" });
   };
 
-  const users = data?.users ?? [];
-  const groups = data?.groups ?? [];
-  const serviceAccounts = data?.serviceAccounts ?? [];
-  const policies = data?.policies ?? [];
-  const roles = data?.roles ?? [];
-  const attachments = data?.policyAttachments ?? [];
+  const users = data?.usersV2.nodes ?? [];
+  const groups = (data?.groupsV2.nodes ?? []).map((g) => ({
+    ...g,
+    members: g.membersV2.nodes.map((m) => m.userName),
+  }));
+  const serviceAccounts = data?.serviceAccountsV2.nodes ?? [];
+  const policies = data?.policiesV2.nodes ?? [];
+  const roles = data?.rolesV2.nodes ?? [];
+  const attachments = data?.policyAttachmentsV2.nodes ?? [];
   const attachedTo = (principal: string) => attachments.filter((a) => a.principal === principal);
   const groupsOf = (user: string) => groups.filter((g) => g.members.includes(user)).map((g) => g.name);
 
@@ -176,7 +179,7 @@ export function IdentityView() {
     const result = await attach({ policyName, principal });
     after(
       result,
-      result.data?.attachPolicy === false
+      result.data?.attachPolicyV2.changed === false
         ? `${policyName} was already attached to ${principal}.`
         : `${policyName} attached to ${principal}.`,
     );

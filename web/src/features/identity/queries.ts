@@ -84,24 +84,26 @@ export const MAY_I = graphql(`
 
 export const API_TOKENS = graphql(`
   query IdentityApiTokens($principal: String!) {
-    apiTokens(principal: $principal) {
-      id
-      principal
-      description
-      createdAt
-      createdBy
-      expiresAt
-      lastUsedAt
-      revokedAt
-      revokedBy
-      roleSession
+    apiTokensV2(principal: $principal, first: 100) {
+      nodes {
+        id
+        principal
+        description
+        createdAt
+        createdBy
+        expiresAt
+        lastUsedAt
+        revokedAt
+        revokedBy
+        roleSession
+      }
     }
   }
 `);
 
 export const CREATE_API_TOKEN = graphql(`
   mutation IdentityCreateApiToken($principal: String!, $description: String!, $expiresAt: DateTime) {
-    createApiToken(principal: $principal, description: $description, expiresAt: $expiresAt) {
+    createApiTokenV2(input: { principal: $principal, description: $description, expiresAt: $expiresAt }) {
       secret
       token {
         id
@@ -113,9 +115,11 @@ export const CREATE_API_TOKEN = graphql(`
 
 export const REVOKE_API_TOKEN = graphql(`
   mutation IdentityRevokeApiToken($id: ID!) {
-    revokeApiToken(id: $id) {
-      id
-      revokedAt
+    revokeApiTokenV2(input: { id: $id }) {
+      apiToken {
+        id
+        revokedAt
+      }
     }
   }
 `);
@@ -123,47 +127,63 @@ export const REVOKE_API_TOKEN = graphql(`
 /** What an administrator manages on /identity (each list holds what the caller may manage). */
 export const IDENTITIES = graphql(`
   query Identities {
-    users {
-      name
-      displayName
-      email
-      createdAt
-      createdBy
+    usersV2(first: 100) {
+      nodes {
+        name
+        displayName
+        email
+        createdAt
+        createdBy
+      }
     }
-    groups {
-      name
-      members
-      createdAt
-      createdBy
+    groupsV2(first: 100) {
+      nodes {
+        name
+        membersV2(first: 100) {
+          nodes {
+            userName
+          }
+        }
+        createdAt
+        createdBy
+      }
     }
-    serviceAccounts {
-      name
-      description
-      createdAt
-      createdBy
+    serviceAccountsV2(first: 100) {
+      nodes {
+        name
+        description
+        createdAt
+        createdBy
+      }
     }
-    policies {
-      name
-      description
-      managed
-      document
-      updatedAt
-      updatedBy
+    policiesV2(first: 100) {
+      nodes {
+        name
+        description
+        managed
+        document
+        updatedAt
+        updatedBy
+      }
     }
-    roles {
-      name
-      srn
-      description
-      maxSessionSeconds
-      trustPolicy
-      createdAt
-      createdBy
+    rolesV2(first: 100) {
+      nodes {
+        name
+        srn
+        description
+        maxSessionSeconds
+        trustPolicy
+        createdAt
+        createdBy
+      }
     }
-    policyAttachments {
-      policyName
-      principal
-      attachedAt
-      attachedBy
+    policyAttachmentsV2(first: 100) {
+      nodes {
+        policyName
+        principal
+        attachedAt
+        attachedBy
+      }
     }
   }
 `);
@@ -182,63 +202,81 @@ export const VALIDATE_POLICY = graphql(`
 
 export const CREATE_USER = graphql(`
   mutation IdentityCreateUser($name: String!, $displayName: String, $email: String) {
-    createUser(name: $name, displayName: $displayName, email: $email) {
-      name
+    createUserV2(input: { name: $name, displayName: $displayName, email: $email }) {
+      user {
+        name
+      }
     }
   }
 `);
 
 export const CREATE_GROUP = graphql(`
   mutation IdentityCreateGroup($name: String!) {
-    createGroup(name: $name) {
-      name
+    createGroupV2(input: { name: $name }) {
+      group {
+        name
+      }
     }
   }
 `);
 
 export const CREATE_SERVICE_ACCOUNT = graphql(`
   mutation IdentityCreateServiceAccount($name: String!, $description: String) {
-    createServiceAccount(name: $name, description: $description) {
-      name
+    createServiceAccountV2(input: { name: $name, description: $description }) {
+      serviceAccount {
+        name
+      }
     }
   }
 `);
 
 export const ADD_TO_GROUP = graphql(`
   mutation IdentityAddUserToGroup($groupName: String!, $userName: String!) {
-    addUserToGroup(groupName: $groupName, userName: $userName)
+    addUserToGroupV2(input: { groupName: $groupName, userName: $userName }) {
+      changed
+    }
   }
 `);
 
 export const REMOVE_FROM_GROUP = graphql(`
   mutation IdentityRemoveUserFromGroup($groupName: String!, $userName: String!) {
-    removeUserFromGroup(groupName: $groupName, userName: $userName)
+    removeUserFromGroupV2(input: { groupName: $groupName, userName: $userName }) {
+      changed
+    }
   }
 `);
 
 export const PUT_POLICY = graphql(`
   mutation IdentityPutPolicy($name: String!, $description: String, $document: JSONObject!) {
-    putPolicy(name: $name, description: $description, document: $document) {
-      name
+    putPolicyV2(input: { name: $name, description: $description, document: $document }) {
+      policy {
+        name
+      }
     }
   }
 `);
 
 export const DELETE_POLICY = graphql(`
   mutation IdentityDeletePolicy($name: String!) {
-    deletePolicy(name: $name)
+    deletePolicyV2(input: { name: $name }) {
+      deletedPolicyName
+    }
   }
 `);
 
 export const ATTACH_POLICY = graphql(`
   mutation IdentityAttachPolicy($policyName: String!, $principal: String!) {
-    attachPolicy(policyName: $policyName, principal: $principal)
+    attachPolicyV2(input: { policyName: $policyName, principal: $principal }) {
+      changed
+    }
   }
 `);
 
 export const DETACH_POLICY = graphql(`
   mutation IdentityDetachPolicy($policyName: String!, $principal: String!) {
-    detachPolicy(policyName: $policyName, principal: $principal)
+    detachPolicyV2(input: { policyName: $policyName, principal: $principal }) {
+      changed
+    }
   }
 `);
 
@@ -249,19 +287,25 @@ export const CREATE_ROLE = graphql(`
     $maxSessionSeconds: Int
     $trustPolicy: JSONObject!
   ) {
-    createRole(
-      name: $name
-      description: $description
-      maxSessionSeconds: $maxSessionSeconds
-      trustPolicy: $trustPolicy
+    createRoleV2(
+      input: {
+        name: $name
+        description: $description
+        maxSessionSeconds: $maxSessionSeconds
+        trustPolicy: $trustPolicy
+      }
     ) {
-      name
+      role {
+        name
+      }
     }
   }
 `);
 
 export const DELETE_ROLE = graphql(`
   mutation IdentityDeleteRole($name: String!) {
-    deleteRole(name: $name)
+    deleteRoleV2(input: { name: $name }) {
+      deleted
+    }
   }
 `);

@@ -31,50 +31,54 @@ const NOTIFICATIONS = graphql(`
       principal
       mayManage: allowed(action: "sluice:ManageNotifications", resource: "srn:sluice:default:notifications")
     }
-    notificationTargets {
-      id
-      name
-      kind
-      url
-      secret
-      headers {
-        name
-        value
-      }
-      emailAddresses
-      subject
-      natsSubject
-      circuit {
-        open
-        openUntil
-        consecutiveFailures
-        lastError
-      }
-    }
-    notificationRules(pipelineName: $name) {
-      id
-      name
-      enabled
-      pipelineName
-      eventTypes
-      detailLevel
-      circuitOpen
-      filter {
-        branches
-        stageNames
-      }
-      targets {
+    notificationTargetsV2(first: 100) {
+      nodes {
         id
         name
         kind
         url
-        natsSubject
+        secret
+        headers {
+          name
+          value
+        }
         emailAddresses
+        subject
+        natsSubject
         circuit {
           open
           openUntil
           consecutiveFailures
           lastError
+        }
+      }
+    }
+    notificationRulesV2(pipelineName: $name, first: 100) {
+      nodes {
+        id
+        name
+        enabled
+        pipelineName
+        eventTypes
+        detailLevel
+        circuitOpen
+        filter {
+          branches
+          stageNames
+        }
+        targets {
+          id
+          name
+          kind
+          url
+          natsSubject
+          emailAddresses
+          circuit {
+            open
+            openUntil
+            consecutiveFailures
+            lastError
+          }
         }
       }
     }
@@ -115,27 +119,33 @@ const DELIVERY_EVENTS = graphql(`
 
 const TEST_RULE = graphql(`
   mutation TestNotificationRule($id: ID!) {
-    testNotificationRule(id: $id) {
-      id
-      targetName
+    testNotificationRuleV2(input: { id: $id }) {
+      notificationDeliveries {
+        id
+        targetName
+      }
     }
   }
 `);
 
 const REDELIVER = graphql(`
   mutation RedeliverNotification($id: ID!) {
-    redeliverNotification(id: $id) {
-      id
-      status
+    redeliverNotificationV2(input: { id: $id }) {
+      notificationDelivery {
+        id
+        status
+      }
     }
   }
 `);
 
 const SET_RULE_ENABLED = graphql(`
   mutation SetNotificationRuleEnabled($id: ID!, $rule: NotificationRuleInput!) {
-    updateNotificationRule(id: $id, rule: $rule) {
-      id
-      enabled
+    updateNotificationRuleV2(input: { id: $id, rule: $rule }) {
+      notificationRule {
+        id
+        enabled
+      }
     }
   }
 `);
@@ -273,10 +283,11 @@ export function NotificationsView({ name }: { name: string }) {
             New rule
           </button>
         </div>
-        {data.notificationRules.length === 0 ? (
+        {data.notificationRulesV2.nodes.length === 0 ? (
           <p className="muted">
             No notification rule applies to this pipeline. Create one with “New rule”,{" "}
-            <code>sluice create-notification-rule</code> or the <code>createNotificationRule</code> mutation.
+            <code>sluice create-notification-rule</code> or the <code>createNotificationRuleV2</code>{" "}
+            mutation.
           </p>
         ) : (
           <div className="table-wrap">
@@ -291,7 +302,7 @@ export function NotificationsView({ name }: { name: string }) {
                 </tr>
               </thead>
               <tbody>
-                {data.notificationRules.map((rule) => (
+                {data.notificationRulesV2.nodes.map((rule) => (
                   <tr key={rule.id} data-rule={rule.name}>
                     <td>
                       <strong>{rule.name}</strong>
@@ -335,7 +346,7 @@ export function NotificationsView({ name }: { name: string }) {
                               result.error
                                 ? { text: result.error.message, error: true }
                                 : {
-                                    text: `Test sent to ${result.data?.testNotificationRule.map((d) => d.targetName).join(", ")}.`,
+                                    text: `Test sent to ${result.data?.testNotificationRuleV2.notificationDeliveries.map((d) => d.targetName).join(", ")}.`,
                                   },
                             );
                             refetch({ requestPolicy: "network-only" });
@@ -374,7 +385,7 @@ export function NotificationsView({ name }: { name: string }) {
             New target
           </button>
         </div>
-        {data.notificationTargets.length === 0 ? (
+        {data.notificationTargetsV2.nodes.length === 0 ? (
           <p className="muted">No target exists yet: a rule sends to one or more targets.</p>
         ) : (
           <div className="table-wrap">
@@ -388,7 +399,7 @@ export function NotificationsView({ name }: { name: string }) {
                 </tr>
               </thead>
               <tbody>
-                {data.notificationTargets.map((t) => (
+                {data.notificationTargetsV2.nodes.map((t) => (
                   <tr key={t.id} data-target-row={t.name}>
                     <td>
                       <strong>{t.name}</strong> <span className="muted small">({t.kind.toLowerCase()})</span>
@@ -440,7 +451,7 @@ export function NotificationsView({ name }: { name: string }) {
           editing={editing.rule}
           pipeline={name}
           stages={data.pipeline.stages.map((s) => s.name)}
-          targets={data.notificationTargets}
+          targets={data.notificationTargetsV2.nodes}
           onClose={() => setEditing(null)}
           onDone={saved}
         />

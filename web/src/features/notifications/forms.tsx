@@ -14,8 +14,8 @@ import type {
   PipelineNotificationsQuery,
 } from "@/gql/graphql";
 
-export type Target = PipelineNotificationsQuery["notificationTargets"][number];
-export type Rule = PipelineNotificationsQuery["notificationRules"][number];
+export type Target = PipelineNotificationsQuery["notificationTargetsV2"]["nodes"][number];
+export type Rule = PipelineNotificationsQuery["notificationRulesV2"]["nodes"][number];
 
 /** The write-only placeholder: sent back, it keeps the stored secret, URL path or header value. */
 const MASK = "****";
@@ -57,49 +57,61 @@ export const EVENT_TYPES: readonly NotificationEventType[] = [
 
 const CREATE_TARGET = graphql(`
   mutation CreateNotificationTarget($target: NotificationTargetInput!) {
-    createNotificationTarget(target: $target) {
-      id
-      name
+    createNotificationTargetV2(input: { target: $target }) {
+      notificationTarget {
+        id
+        name
+      }
     }
   }
 `);
 
 const UPDATE_TARGET = graphql(`
   mutation UpdateNotificationTarget($id: ID!, $target: NotificationTargetInput!) {
-    updateNotificationTarget(id: $id, target: $target) {
-      id
-      name
+    updateNotificationTargetV2(input: { id: $id, target: $target }) {
+      notificationTarget {
+        id
+        name
+      }
     }
   }
 `);
 
 const CREATE_RULE = graphql(`
   mutation CreateNotificationRule($rule: NotificationRuleInput!) {
-    createNotificationRule(rule: $rule) {
-      id
-      name
+    createNotificationRuleV2(input: { rule: $rule }) {
+      notificationRule {
+        id
+        name
+      }
     }
   }
 `);
 
 const UPDATE_RULE = graphql(`
   mutation UpdateNotificationRule($id: ID!, $rule: NotificationRuleInput!) {
-    updateNotificationRule(id: $id, rule: $rule) {
-      id
-      name
+    updateNotificationRuleV2(input: { id: $id, rule: $rule }) {
+      notificationRule {
+        id
+        name
+      }
     }
   }
 `);
 
 export const DELETE_TARGET = graphql(`
   mutation DeleteNotificationTarget($id: ID!) {
-    deleteNotificationTarget(id: $id)
+    deleteNotificationTargetV2(input: { id: $id }) {
+      deletedNotificationTargetId
+    }
   }
 `);
 
 export const DELETE_RULE = graphql(`
   mutation DeleteNotificationRule($id: ID!) {
-    deleteNotificationRule(id: $id)
+    deleteNotificationRuleV2(input: { id: $id }) {
+      deletedNotificationRuleId
+    }
   }
 `);
 

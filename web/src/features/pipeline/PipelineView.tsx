@@ -146,7 +146,7 @@ export function PipelineView({ name }: { name: string }) {
               if (result.error) setNotice({ text: result.error.message, error: true });
               else if (result.data)
                 setNotice({
-                  text: `Released: execution ${result.data.releaseChange.id.slice(0, 8)} started.`,
+                  text: `Released: execution ${result.data.startPipelineExecution.pipelineExecution.id.slice(0, 8)} started.`,
                 });
             }}
           >

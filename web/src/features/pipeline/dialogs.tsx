@@ -3,7 +3,13 @@
 import { useState } from "react";
 import { useMutation, useQuery } from "urql";
 import { FormDialog } from "@/components/Dialog";
-import { APPROVAL_DETAILS, PUT_APPROVAL, STOP_EXECUTION, TOGGLE_TRANSITION } from "./queries";
+import {
+  APPROVAL_DETAILS,
+  DISABLE_TRANSITION,
+  ENABLE_TRANSITION,
+  PUT_APPROVAL,
+  STOP_EXECUTION,
+} from "./queries";
 
 interface Done {
   onClose(): void;
@@ -20,7 +26,9 @@ function text(data: FormData, name: string): string {
 export function TransitionDialog(
   props: Done & { pipeline: string; stage: string; enabled: boolean; open: boolean },
 ) {
-  const [state, toggle] = useMutation(TOGGLE_TRANSITION);
+  const [disableState, disable] = useMutation(DISABLE_TRANSITION);
+  const [enableState, enable] = useMutation(ENABLE_TRANSITION);
+  const state = { fetching: disableState.fetching || enableState.fetching };
   const [error, setError] = useState<string | null>(null);
   const disabling = props.enabled;
   const title = `${disabling ? "Disable" : "Enable"} the transition into ${props.stage}`;
@@ -37,12 +45,9 @@ export function TransitionDialog(
       onSubmit={async (data) => {
         const reason = text(data, "reason");
         if (disabling && !reason) return setError("Say why the transition is disabled.");
-        const result = await toggle({
-          name: props.pipeline,
-          stage: props.stage,
-          enabled: !disabling,
-          reason: reason || null,
-        });
+        const result = disabling
+          ? await disable({ name: props.pipeline, stage: props.stage, reason })
+          : await enable({ name: props.pipeline, stage: props.stage });
         if (result.error) return setError(result.error.message);
         setError(null);
         props.onDone(`Transition into ${props.stage} ${disabling ? "disabled" : "enabled"}.`);

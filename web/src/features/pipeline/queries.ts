@@ -113,46 +113,68 @@ export const PIPELINE_EVENTS = graphql(`
 
 export const RELEASE_CHANGE = graphql(`
   mutation ReleaseChange($name: String!, $token: String) {
-    releaseChange(pipelineName: $name, clientRequestToken: $token) {
-      id
-      status
+    startPipelineExecution(input: { pipelineName: $name, clientRequestToken: $token }) {
+      pipelineExecution {
+        id
+        status
+      }
     }
   }
 `);
 
 export const STOP_EXECUTION = graphql(`
   mutation StopExecution($id: ID!, $abandon: Boolean!, $reason: String!) {
-    stopExecution(executionId: $id, abandon: $abandon, reason: $reason) {
-      id
-      status
+    stopPipelineExecution(input: { executionId: $id, abandon: $abandon, reason: $reason }) {
+      pipelineExecution {
+        id
+        status
+      }
     }
   }
 `);
 
 export const RETRY_STAGE = graphql(`
   mutation RetryStage($id: ID!, $stage: String!) {
-    retryStage(executionId: $id, stageName: $stage, mode: FAILED_ACTIONS) {
-      id
-      status
+    retryStageExecution(input: { executionId: $id, stageName: $stage, mode: FAILED_ACTIONS }) {
+      pipelineExecution {
+        id
+        status
+      }
     }
   }
 `);
 
-export const TOGGLE_TRANSITION = graphql(`
-  mutation ToggleTransition($name: String!, $stage: String!, $enabled: Boolean!, $reason: String) {
-    toggleTransition(pipelineName: $name, stageName: $stage, enabled: $enabled, reason: $reason) {
-      stageName
-      enabled
-      disabledReason
+export const ENABLE_TRANSITION = graphql(`
+  mutation EnableStageTransition($name: String!, $stage: String!) {
+    enableStageTransition(input: { pipelineName: $name, stageName: $stage }) {
+      transition {
+        stageName
+        enabled
+        disabledReason
+      }
+    }
+  }
+`);
+
+export const DISABLE_TRANSITION = graphql(`
+  mutation DisableStageTransition($name: String!, $stage: String!, $reason: String!) {
+    disableStageTransition(input: { pipelineName: $name, stageName: $stage, reason: $reason }) {
+      transition {
+        stageName
+        enabled
+        disabledReason
+      }
     }
   }
 `);
 
 export const PUT_APPROVAL = graphql(`
   mutation PutApprovalResult($id: ID!, $approved: Boolean!, $summary: String!) {
-    putApprovalResult(actionExecutionId: $id, approved: $approved, summary: $summary) {
-      id
-      status
+    putApprovalResultV2(input: { actionExecutionId: $id, approved: $approved, summary: $summary }) {
+      actionExecution {
+        id
+        status
+      }
     }
   }
 `);

@@ -6,7 +6,7 @@ import { graphql } from "@/gql";
 
 const SIGN_IN = graphql(`
   mutation SignIn($name: String!, $password: String!) {
-    signIn(name: $name, password: $password) {
+    signInV2(input: { name: $name, password: $password }) {
       token
       expiresAt
       principal
@@ -15,7 +15,7 @@ const SIGN_IN = graphql(`
 `);
 
 /**
- * Name and password: signIn answers a session token (an API token that expires after
+ * Name and password: signInV2 answers a session token (an API token that expires after
  * SLUICE_SESSION_TTL), which the page keeps like any token. The server's refusal is shown as it
  * is: the same for a wrong name or password, and when to try again after repeated failures.
  */
@@ -39,7 +39,7 @@ export function PasswordForm({
     const client = new Client({ url: endpoint, exchanges: [fetchExchange], preferGetMethod: false });
     const result = await client.mutation(SIGN_IN, { name, password }).toPromise();
     setBusy(false);
-    if (result.data?.signIn) return onSignedIn(result.data.signIn.token);
+    if (result.data?.signInV2) return onSignedIn(result.data.signInV2.token);
     setError(
       result.error?.graphQLErrors[0]?.message ??
         (result.error?.networkError
