@@ -134,7 +134,7 @@ it("put-account-retention sends the figures given and null for those left out (i
     updatedAt: "x",
     updatedBy: "user/admin",
   };
-  server.respondData({ putAccountRetention: retention });
+  server.respondData({ putAccountRetention: { accountRetention: retention } });
   expect(await sluice("put-account-retention", "--account", "default", "--execution-days", "30")).toEqual({
     code: 0,
     stdout: json({ retention }),

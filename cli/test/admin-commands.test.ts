@@ -17,7 +17,7 @@ const rotation = {
 
 describe("admin rotate-signing-key", () => {
   it("asks for a rotation with the grace given, and prints the new key and the keys retiring", async () => {
-    server.respondData({ rotateSigningKey: rotation });
+    server.respondData({ rotateSigningKey: { rotation } });
     const result = await sluice(["admin", "rotate-signing-key", "--grace-seconds", "3600"]);
     expect(result).toEqual({ code: 0, stderr: "", stdout: `${JSON.stringify(rotation, null, 2)}\n` });
     expect(server.requests[0]!.body).toEqual({
@@ -27,7 +27,7 @@ describe("admin rotate-signing-key", () => {
   });
 
   it("leaves the grace to the server when none is given", async () => {
-    server.respondData({ rotateSigningKey: { ...rotation, retiring: [] } });
+    server.respondData({ rotateSigningKey: { rotation: { ...rotation, retiring: [] } } });
     expect((await sluice(["admin", "rotate-signing-key"])).code).toBe(0);
     expect(server.requests[0]!.body).toEqual({
       query: ROTATE_SIGNING_KEY_MUTATION,

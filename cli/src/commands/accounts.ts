@@ -26,7 +26,7 @@ export const ASSUME_ROLE_MUTATION =
 const RETENTION_FIELDS =
   "account executionDays maxExecutions effectiveExecutionDays effectiveMaxExecutions updatedAt updatedBy";
 export const GET_ACCOUNT_RETENTION_QUERY = `query($account:String!){ accountRetention(account:$account){ ${RETENTION_FIELDS} } }`;
-export const PUT_ACCOUNT_RETENTION_MUTATION = `mutation($account:String!,$executionDays:Int,$maxExecutions:Int){ putAccountRetention(account:$account,executionDays:$executionDays,maxExecutions:$maxExecutions){ ${RETENTION_FIELDS} } }`;
+export const PUT_ACCOUNT_RETENTION_MUTATION = `mutation($account:String!,$executionDays:Int,$maxExecutions:Int){ putAccountRetention(input:{account:$account,executionDays:$executionDays,maxExecutions:$maxExecutions}){ accountRetention{ ${RETENTION_FIELDS} } } }`;
 
 /** A whole number (0: no limit), or null when the option is absent (the installation's applies). */
 function wholeNumber(option: string, value: string | undefined): number | null {
@@ -83,12 +83,15 @@ export function register(program: Command, context: ContextFactory): void {
     .action(async (_options: unknown, command: Command) => {
       const ctx = context(command);
       const o = command.opts<{ account: string; executionDays?: string; maxExecutions?: string }>();
-      const data = await ctx.request<{ putAccountRetention: unknown }>(PUT_ACCOUNT_RETENTION_MUTATION, {
-        account: o.account,
-        executionDays: wholeNumber("--execution-days", o.executionDays),
-        maxExecutions: wholeNumber("--max-executions", o.maxExecutions),
-      });
-      ctx.print({ retention: data.putAccountRetention });
+      const data = await ctx.request<{ putAccountRetention: { accountRetention: unknown } }>(
+        PUT_ACCOUNT_RETENTION_MUTATION,
+        {
+          account: o.account,
+          executionDays: wholeNumber("--execution-days", o.executionDays),
+          maxExecutions: wholeNumber("--max-executions", o.maxExecutions),
+        },
+      );
+      ctx.print({ retention: data.putAccountRetention.accountRetention });
     });
 
   program

@@ -17,10 +17,12 @@ export const IMPORT_INSTALLATION_MUTATION =
 export const ROTATE_MASTER_KEY_MUTATION = `mutation{ rotateMasterKeyV2(input:{}){ rotation{ masterKeyId rewrapped source } } }`;
 
 export const ROTATE_SIGNING_KEY_MUTATION =
-  "mutation($graceSeconds:Int){ rotateSigningKey(graceSeconds:$graceSeconds){ publicKey retiring{ publicKey retiresAt } } }";
+  "mutation($graceSeconds:Int){ rotateSigningKey(input:{graceSeconds:$graceSeconds}){ rotation{ publicKey retiring{ publicKey retiresAt } } } }";
 
 interface RotateSigningKeyData {
-  rotateSigningKey: { publicKey: string; retiring: Array<{ publicKey: string; retiresAt: string }> };
+  rotateSigningKey: {
+    rotation: { publicKey: string; retiring: Array<{ publicKey: string; retiresAt: string }> };
+  };
 }
 
 interface RotateMasterKeyData {
@@ -117,6 +119,6 @@ export function register(program: Command, context: ContextFactory): void {
       const data = await ctx.request<RotateSigningKeyData>(ROTATE_SIGNING_KEY_MUTATION, {
         graceSeconds: grace,
       });
-      ctx.print(data.rotateSigningKey);
+      ctx.print(data.rotateSigningKey.rotation);
     });
 }

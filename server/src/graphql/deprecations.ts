@@ -74,8 +74,14 @@ export const MUTATION_SUCCESSORS = {
 
 export type DeprecatedMutation = keyof typeof MUTATION_SUCCESSORS;
 
+/** The new-style mutations that replace no older one: new since the style was adopted. */
+export const NEW_MUTATIONS = ["putAccountRetention", "rotateSigningKey"] as const;
+
 /** The new-style mutations: their arguments are the fields of `input`. */
-export const INPUT_STYLE_MUTATIONS: ReadonlySet<string> = new Set(Object.values(MUTATION_SUCCESSORS).flat());
+export const INPUT_STYLE_MUTATIONS: ReadonlySet<string> = new Set([
+  ...Object.values(MUTATION_SUCCESSORS).flat(),
+  ...NEW_MUTATIONS,
+]);
 
 /** The deprecation reason of an old mutation, for its @Mutation options. */
 export function deprecationReason(old: DeprecatedMutation): string {

@@ -73,6 +73,14 @@ describe("the schema's mutations", () => {
       .filter(([, problems]) => problems.length > 0);
     expect(found).toEqual([]);
     expect(mutations().filter((f) => !f.deprecationReason).length).toBeGreaterThanOrEqual(52);
+    // Each is registered as such (audit and authorization read its input): a successor of a
+    // deprecated mutation, or one of NEW_MUTATIONS.
+    expect(
+      mutations()
+        .filter((f) => !f.deprecationReason)
+        .map((f) => f.name)
+        .sort(),
+    ).toEqual([...INPUT_STYLE_MUTATIONS].sort());
   });
 
   it("deprecate exactly the table's old names, each naming its successors and the release that removes it", () => {

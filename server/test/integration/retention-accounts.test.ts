@@ -97,7 +97,7 @@ it("an account's setting prunes its pipelines without one of their own while exe
   expect(audited).toEqual({
     principal: "user/admin",
     outcome: "ok",
-    arguments: { account: "default", executionDays: null, maxExecutions: 1 },
+    arguments: { input: { account: "default", executionDays: null, maxExecutions: 1 } },
   });
 
   // An execution of "plain" runs (its build held) while the round deletes.
@@ -132,7 +132,7 @@ it("an account's setting prunes its pipelines without one of their own while exe
   // age of its own, so the account's 10 days apply to it, and its own count of 3 still holds.
   dataOf(
     await t.gql(
-      `mutation { putAccountRetention(account: "default", executionDays: 10) { ${RETENTION_FIELDS} } }`,
+      `mutation { putAccountRetention(input: { account: "default", executionDays: 10 }) { accountRetention { ${RETENTION_FIELDS} } } }`,
     ),
   );
   await t.server.db.query(
@@ -155,13 +155,13 @@ it("an account's setting prunes its pipelines without one of their own while exe
 
 it("refuses figures out of range and an unknown account, changing nothing", async () => {
   const bad = await t.gql(
-    `mutation { putAccountRetention(account: "default", maxExecutions: -1) { account } }`,
+    `mutation { putAccountRetention(input: { account: "default", maxExecutions: -1 }) { accountRetention { account } } }`,
   );
   expect(bad.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
   const unknown = await t.gql(`{ accountRetention(account: "nobody") { account } }`);
   expect(unknown.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
   const missing = await t.gql(
-    `mutation { putAccountRetention(account: "nobody", executionDays: 3) { account } }`,
+    `mutation { putAccountRetention(input: { account: "nobody", executionDays: 3 }) { accountRetention { account } } }`,
   );
   expect(missing.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
   expect(

@@ -258,7 +258,9 @@ it("rotates with `sluice admin rotate-signing-key` while an agent is connected; 
   expect(old.publicKey).toBe(oldKey);
 
   // Refused input: a grace out of range.
-  const bad = await t.gql(`mutation { rotateSigningKey(graceSeconds: -1) { publicKey } }`);
+  const bad = await t.gql(
+    `mutation { rotateSigningKey(input: { graceSeconds: -1 }) { rotation { publicKey } } }`,
+  );
   expect(bad.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
   expect(bad.errors?.[0]?.extensions?.validationErrors).toEqual([
     { path: "graceSeconds", message: expect.stringMatching(/between 0 and/) },

@@ -163,7 +163,6 @@ const permissionsOfArguments = {
     resource: template("action-type/{category}/Custom/{provider}/{version}"),
   },
   "Mutation.rotateMasterKey": { action: "sluice:ManageInstallation", resource: template("installation") },
-  "Mutation.rotateSigningKey": { action: "sluice:ManageInstallation", resource: template("installation") },
   "Mutation.createAgentToken": { action: "sluice:ManageAgents", resource: template("agent-token") },
   "Mutation.revokeAgentToken": { action: "sluice:ManageAgents", resource: template("agent-token/{id}") },
   "Mutation.createPipelineWebhook": {
@@ -227,10 +226,6 @@ const permissionsOfArguments = {
   // An account's retention of its pipelines' executions, logs and artifacts (docs/backup.md).
   "Query.accountRetention": {
     action: "sluice:GetRetentionSettings",
-    resource: template("account/{account}"),
-  },
-  "Mutation.putAccountRetention": {
-    action: "sluice:PutRetentionSettings",
     resource: template("account/{account}"),
   },
   "Mutation.createRole": { action: "sluice:ManageIdentity", resource: template("role/{name}") },
@@ -398,6 +393,15 @@ const permissionsOfInput = {
   "Mutation.updateNotificationTargetV2": viaInput(old["Mutation.updateNotificationTarget"]),
   "Mutation.deleteNotificationTargetV2": viaInput(old["Mutation.deleteNotificationTarget"]),
   "Mutation.redeliverNotificationV2": viaInput(old["Mutation.redeliverNotification"]),
+  // New in this release, with no older shape to replace.
+  "Mutation.rotateSigningKey": viaInput({
+    action: "sluice:ManageInstallation",
+    resource: template("installation"),
+  }),
+  "Mutation.putAccountRetention": viaInput({
+    action: "sluice:PutRetentionSettings",
+    resource: template("account/{account}"),
+  }),
 } as const satisfies Record<string, OperationPermission>;
 
 /**

@@ -17,6 +17,8 @@ import {
   CreateRolePayload,
   DeleteRoleInput,
   DeleteRolePayload,
+  PutAccountRetentionInput,
+  PutAccountRetentionPayload,
 } from "../types/mutation-io";
 import { payload, type InputOf } from "../types/mutation";
 import { deprecated, deprecatedList } from "../deprecations";
@@ -88,6 +90,7 @@ export class AccountResolver {
     return ctx.accounts.accountRetention(account);
   }
 
+  @Authorized()
   @Query(() => AccountConnection, {
     description: "The accounts the caller may list (sluice:ListAccounts), by id.",
   })
@@ -98,32 +101,24 @@ export class AccountResolver {
 
   @Authorized()
   @UseMiddleware(auditMutations)
-  @Mutation(() => AccountRetentionType, {
+  @Mutation(() => PutAccountRetentionPayload, {
     description:
-      "Sets an account's retention (sluice:PutRetentionSettings on account/<id>): a pipeline without a setting of its own keeps its finished executions, logs and artifacts this long and this many; a null argument inherits the installation's.",
+      "Sets an account's retention (sluice:PutRetentionSettings on account/<id>): a pipeline without a setting of its own keeps its finished executions, logs and artifacts this long and this many; a null or absent field inherits the installation's.",
   })
   async putAccountRetention(
     @Ctx() ctx: GraphQLContext,
-    @Arg("account", { description: "The account's id." }) account: string,
-    @Arg("executionDays", () => Int, {
-      nullable: true,
-      description: "Finished executions older than this many days go (0: no age limit; null: inherit).",
-    })
-    executionDays: number | null,
-    @Arg("maxExecutions", () => Int, {
-      nullable: true,
-      description:
-        "At most this many executions per pipeline, the oldest finished go first (0: no limit; null: inherit).",
-    })
-    maxExecutions: number | null,
-  ): Promise<AccountRetentionType> {
-    return ctx.accounts.putAccountRetention(
-      account,
-      { executionDays: executionDays ?? null, maxExecutions: maxExecutions ?? null },
+    @Arg("input", () => PutAccountRetentionInput) input: InputOf<typeof PutAccountRetentionInput>,
+  ) {
+    const accountRetention = await ctx.accounts.putAccountRetention(
+      input.account,
+      { executionDays: input.executionDays ?? null, maxExecutions: input.maxExecutions ?? null },
       ctx.principal!,
     );
+    return payload(input, { accountRetention });
   }
 
+  @Authorized()
+  @UseMiddleware(auditMutations)
   @Mutation(() => CreateRolePayload, {
     description:
       "Creates a role in the caller's account; attach policies to it with attachPolicyV2(input: { principal: role/<name> }).",

@@ -1,25 +1,18 @@
-import { Arg, Authorized, Ctx, Int, Mutation, Resolver, UseMiddleware } from "type-graphql";
-import { SIGNATURE_CLOCK_SKEW_MS, SIGNATURE_LIFETIMES_MS } from "@sluice/protocol";
+import { Arg, Authorized, Ctx, Mutation, Resolver, UseMiddleware } from "type-graphql";
 import { ConflictError, ValidationError } from "../../domain/errors";
 import { TooManySigningKeys } from "../../persistence/signing-key-store";
 import { auditMutations } from "../audit";
 import type { GraphQLContext } from "../context";
 import { MasterKeyRotationType } from "../types/master-key.type";
-import { SigningKeyRotationType } from "../types/signing-key.type";
-import { RotateMasterKeyInput, RotateMasterKeyPayload } from "../types/mutation-io";
+import { DEFAULT_SIGNING_KEY_GRACE_SECONDS, MAX_SIGNING_KEY_GRACE_SECONDS } from "../types/signing-key.type";
+import {
+  RotateMasterKeyInput,
+  RotateMasterKeyPayload,
+  RotateSigningKeyInput,
+  RotateSigningKeyPayload,
+} from "../types/mutation-io";
 import { payload, type InputOf } from "../types/mutation";
 import { deprecated } from "../deprecations";
-
-/**
- * The default grace of a rotated signing key: as long as any signature it made lasts (a durable
- * cancel's, 8 days), plus the clock skew verifiers allow, so that nothing already in the streams
- * is refused.
- */
-export const DEFAULT_SIGNING_KEY_GRACE_SECONDS = Math.ceil(
-  (Math.max(...Object.values(SIGNATURE_LIFETIMES_MS)) + SIGNATURE_CLOCK_SKEW_MS) / 1000,
-);
-/** The longest grace: 30 days. */
-export const MAX_SIGNING_KEY_GRACE_SECONDS = 30 * 86_400;
 
 @Resolver()
 export class InstallationResolver {
@@ -55,7 +48,7 @@ export class InstallationResolver {
 
   @Authorized("sluice:ManageInstallation")
   @UseMiddleware(auditMutations)
-  @Mutation(() => SigningKeyRotationType, {
+  @Mutation(() => RotateSigningKeyPayload, {
     description:
       "Makes a new key the one that signs jobs and cancels (`sluice admin rotate-signing-key`), without " +
       "downtime: this server copy signs with it at once, the others within 30 seconds; agents learn it with " +
@@ -65,14 +58,10 @@ export class InstallationResolver {
       "key: graceSeconds 0. At most 7 keys may be retiring at once.",
   })
   async rotateSigningKey(
-    @Arg("graceSeconds", () => Int, {
-      nullable: true,
-      description: `Seconds the previous keys stay accepted: 0 to ${MAX_SIGNING_KEY_GRACE_SECONDS} (default ${DEFAULT_SIGNING_KEY_GRACE_SECONDS}).`,
-    })
-    graceSeconds: number | null | undefined,
     @Ctx() ctx: GraphQLContext,
-  ): Promise<SigningKeyRotationType> {
-    const grace = graceSeconds ?? DEFAULT_SIGNING_KEY_GRACE_SECONDS;
+    @Arg("input", () => RotateSigningKeyInput) input: InputOf<typeof RotateSigningKeyInput>,
+  ) {
+    const grace = input.graceSeconds ?? DEFAULT_SIGNING_KEY_GRACE_SECONDS;
     if (grace < 0 || grace > MAX_SIGNING_KEY_GRACE_SECONDS)
       throw new ValidationError([
         {
@@ -86,7 +75,7 @@ export class InstallationResolver {
         { publicKey: rotation.publicKey, retiring: rotation.retiring.length, graceSeconds: grace },
         "rotated the key that signs messages to agents",
       );
-      return rotation;
+      return payload(input, { rotation });
     } catch (error) {
       if (error instanceof TooManySigningKeys)
         throw new ConflictError(error.message, { nextRetirement: error.nextRetirement.toISOString() });

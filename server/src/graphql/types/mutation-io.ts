@@ -13,6 +13,7 @@ import { InstallationImportType } from "./archive.type";
 import { PipelineVariableOverride, RetryModeEnum, SourceRevisionInput } from "./execution.input";
 import { ActionExecutionType, PipelineExecutionType, TransitionStateType } from "./execution.type";
 import {
+  AccountRetentionType,
   AccountType,
   ApiTokenType,
   GroupType,
@@ -35,6 +36,11 @@ import { PipelineInput, StageEditInput } from "./pipeline.input";
 import { ActionTypeIdType, PipelineType } from "./pipeline.type";
 import { DateTimeScalar, JSONObjectScalar, JSONScalar } from "./scalars";
 import { SecretType } from "./secret.type";
+import {
+  DEFAULT_SIGNING_KEY_GRACE_SECONDS,
+  MAX_SIGNING_KEY_GRACE_SECONDS,
+  SigningKeyRotationType,
+} from "./signing-key.type";
 import { ResourceTagsType, TagInput } from "./tag.type";
 
 const str = { type: () => String };
@@ -329,6 +335,22 @@ export const RotateMasterKeyPayload = mutationPayload<{ rotation: MasterKeyRotat
   "How the rotation went.",
   { rotation: { type: () => MasterKeyRotationType } },
 );
+export const RotateSigningKeyInput = mutationInput<{ graceSeconds?: number | null }>(
+  "RotateSigningKeyInput",
+  "How long the keys signing before stay accepted.",
+  {
+    graceSeconds: {
+      type: () => Int,
+      nullable: true,
+      description: `Seconds the previous keys stay accepted: 0 to ${MAX_SIGNING_KEY_GRACE_SECONDS} (default ${DEFAULT_SIGNING_KEY_GRACE_SECONDS}).`,
+    },
+  },
+);
+export const RotateSigningKeyPayload = mutationPayload<{ rotation: SigningKeyRotationType }>(
+  "RotateSigningKeyPayload",
+  "The new key, and the keys being retired.",
+  { rotation: { type: () => SigningKeyRotationType } },
+);
 
 // ---- Identity -------------------------------------------------------------------------------
 
@@ -464,6 +486,29 @@ export const CreateAccountPayload = mutationPayload<{ account: AccountType }>(
   "CreateAccountPayload",
   "The account.",
   { account: { type: () => AccountType } },
+);
+export const PutAccountRetentionInput = mutationInput<{
+  account: string;
+  executionDays?: number | null;
+  maxExecutions?: number | null;
+}>("PutAccountRetentionInput", "An account's retention; a null or absent field inherits the installation's.", {
+  account: { ...str, description: "The account's id." },
+  executionDays: {
+    type: () => Int,
+    nullable: true,
+    description: "Finished executions older than this many days go (0: no age limit; null: inherit).",
+  },
+  maxExecutions: {
+    type: () => Int,
+    nullable: true,
+    description:
+      "At most this many executions per pipeline, the oldest finished go first (0: no limit; null: inherit).",
+  },
+});
+export const PutAccountRetentionPayload = mutationPayload<{ accountRetention: AccountRetentionType }>(
+  "PutAccountRetentionPayload",
+  "The account's retention, as set.",
+  { accountRetention: { type: () => AccountRetentionType } },
 );
 export const CreateRoleInput = mutationInput<{
   name: string;

@@ -1,5 +1,17 @@
 import { Field, ObjectType } from "type-graphql";
+import { SIGNATURE_CLOCK_SKEW_MS, SIGNATURE_LIFETIMES_MS } from "@sluice/protocol";
 import { DateTimeScalar } from "./scalars";
+
+/**
+ * The default grace of a rotated signing key: as long as any signature it made lasts (a durable
+ * cancel's, 8 days), plus the clock skew verifiers allow, so that nothing already in the streams
+ * is refused.
+ */
+export const DEFAULT_SIGNING_KEY_GRACE_SECONDS = Math.ceil(
+  (Math.max(...Object.values(SIGNATURE_LIFETIMES_MS)) + SIGNATURE_CLOCK_SKEW_MS) / 1000,
+);
+/** The longest grace: 30 days. */
+export const MAX_SIGNING_KEY_GRACE_SECONDS = 30 * 86_400;
 
 @ObjectType("RetiringSigningKey", {
   description: "A key that signed jobs and cancels before a rotation: agents accept it until `retiresAt`.",
