@@ -491,20 +491,24 @@ export const PutAccountRetentionInput = mutationInput<{
   account: string;
   executionDays?: number | null;
   maxExecutions?: number | null;
-}>("PutAccountRetentionInput", "An account's retention; a null or absent field inherits the installation's.", {
-  account: { ...str, description: "The account's id." },
-  executionDays: {
-    type: () => Int,
-    nullable: true,
-    description: "Finished executions older than this many days go (0: no age limit; null: inherit).",
+}>(
+  "PutAccountRetentionInput",
+  "An account's retention; a null or absent field inherits the installation's.",
+  {
+    account: { ...str, description: "The account's id." },
+    executionDays: {
+      type: () => Int,
+      nullable: true,
+      description: "Finished executions older than this many days go (0: no age limit; null: inherit).",
+    },
+    maxExecutions: {
+      type: () => Int,
+      nullable: true,
+      description:
+        "At most this many executions per pipeline, the oldest finished go first (0: no limit; null: inherit).",
+    },
   },
-  maxExecutions: {
-    type: () => Int,
-    nullable: true,
-    description:
-      "At most this many executions per pipeline, the oldest finished go first (0: no limit; null: inherit).",
-  },
-});
+);
 export const PutAccountRetentionPayload = mutationPayload<{ accountRetention: AccountRetentionType }>(
   "PutAccountRetentionPayload",
   "The account's retention, as set.",
