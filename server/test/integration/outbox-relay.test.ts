@@ -86,6 +86,28 @@ async function commit(pipeline: string, sequences: number[]): Promise<OutboxRow[
   );
 }
 
+/** One committed transaction: a cancel for each job, then an event of `pipeline`. */
+async function commitCancelsAndEvent(jobIds: string[], pipeline: string): Promise<OutboxRow[]> {
+  const store = new ExecutionStore(db);
+  return db.transaction(async (m) => [
+    ...(await store.enqueue(
+      m,
+      jobIds.map((jobId) => ({
+        msgId: msgIds.cancel(jobId, 1),
+        subject: names.subjects.cancel(jobId),
+        payload: { jobId, attempt: 1, reason: "Stopped" },
+      })),
+    )),
+    ...(await store.enqueue(m, [
+      {
+        msgId: `event:${pipeline}:1`,
+        subject: names.subjects.event(pipeline),
+        payload: { pipelineName: pipeline, type: "TEST", sequence: 1, at: new Date().toISOString() },
+      },
+    ])),
+  ]);
+}
+
 /** The sequences the events stream holds for `pipeline`, in stream order. */
 async function published(pipeline: string): Promise<number[]> {
   const js = jetstream(nc);
@@ -122,24 +144,7 @@ it("publishes a commit's jobs and cancels at once, without the relay's lock; its
   let released = false;
   try {
     const jobIds = [crypto.randomUUID(), crypto.randomUUID()];
-    const store = new ExecutionStore(db);
-    const rows = await db.transaction(async (m) => [
-      ...(await store.enqueue(
-        m,
-        jobIds.map((jobId) => ({
-          msgId: msgIds.cancel(jobId, 1),
-          subject: names.subjects.cancel(jobId),
-          payload: { jobId, attempt: 1, reason: "Stopped" },
-        })),
-      )),
-      ...(await store.enqueue(m, [
-        {
-          msgId: "event:direct:1",
-          subject: names.subjects.event("direct"),
-          payload: { pipelineName: "direct", type: "TEST", sequence: 1, at: new Date().toISOString() },
-        },
-      ])),
-    ]);
+    const rows = await commitCancelsAndEvent(jobIds, "direct");
     relay.sendCommitted(rows);
     const jsm = await jetstreamManager(nc);
     for (const jobId of jobIds) {
@@ -177,24 +182,7 @@ it("the relay, kicked for a commit's events, leaves the commit's jobs and cancel
   try {
     await nc.flush();
     const jobIds = Array.from({ length: 20 }, () => crypto.randomUUID());
-    const store = new ExecutionStore(db);
-    const rows = await db.transaction(async (m) => [
-      ...(await store.enqueue(
-        m,
-        jobIds.map((jobId) => ({
-          msgId: msgIds.cancel(jobId, 1),
-          subject: names.subjects.cancel(jobId),
-          payload: { jobId, attempt: 1, reason: "Stopped" },
-        })),
-      )),
-      ...(await store.enqueue(m, [
-        {
-          msgId: "event:once:1",
-          subject: names.subjects.event("once"),
-          payload: { pipelineName: "once", type: "TEST", sequence: 1, at: new Date().toISOString() },
-        },
-      ])),
-    ]);
+    const rows = await commitCancelsAndEvent(jobIds, "once");
     relay.sendCommitted(rows);
     // The relay's round for the event, while the direct publishes are still on their way.
     await relay.relayBatch(0);
