@@ -344,9 +344,11 @@ it("rotates the master key with `sluice admin rotate-key` without downtime: re-w
 
     // The audit log has the rotation, under the installation.
     const audit = dataOf(
-      await t.gql(`{ auditEvents(first: 1, operation: "rotateMasterKey") { nodes { operation outcome } } }`),
+      await t.gql(
+        `{ auditEvents(first: 1, operation: "rotateMasterKeyV2") { nodes { operation outcome } } }`,
+      ),
     ).auditEvents.nodes;
-    expect(audit).toEqual([{ operation: "rotateMasterKey", outcome: "ok" }]);
+    expect(audit).toEqual([{ operation: "rotateMasterKeyV2", outcome: "ok" }]);
   } finally {
     await db.end();
   }
