@@ -4,7 +4,7 @@ import { lstat, mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promise
 import os from "node:os";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import { collectEntries, createPackStream } from "../../src/artifacts/archive";
+import { DEFAULT_COMPRESSION_LEVEL, collectEntries, createArchiveStream } from "../../src/artifacts/archive";
 
 export async function tempDir(label: string): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), `sluice-${label}-`));
@@ -36,8 +36,8 @@ export async function snapshot(root: string): Promise<Record<string, string>> {
   return result;
 }
 
-/** Packs like an upload does, into a local file. */
+/** Packs like an upload of compressible data does, into a local file. */
 export async function packToFile(artifact: string, root: string, files: string[] | undefined, file: string) {
-  const entries = await collectEntries(artifact, { root, files });
-  await pipeline(createPackStream(root, entries), createWriteStream(file));
+  const { paths } = await collectEntries(artifact, { root, files });
+  await pipeline(createArchiveStream(root, paths, DEFAULT_COMPRESSION_LEVEL), createWriteStream(file));
 }
