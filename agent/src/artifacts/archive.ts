@@ -5,15 +5,16 @@
  * is written through a link or outside a staging directory, and the tree reaches the destination
  * only once the whole archive is accepted, so a refused archive leaves no trace.
  */
-import { createReadStream, mkdirSync, type Stats } from "node:fs";
 import { randomBytes } from "node:crypto";
+import { createReadStream, mkdirSync, type Stats } from "node:fs";
 import { lstat, mkdir, open, readdir, readlink, rename, rm } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import path from "node:path";
-import type { Readable } from "node:stream";
 import { promisify } from "node:util";
 import {
+  constants as zlibConstants,
+  crc32,
   createGunzip,
-  createGzip,
   deflateRaw,
   type Gunzip,
   type InputType,
@@ -312,25 +313,93 @@ export function createPackStream(root: string, entries: readonly string[]): Pack
 }
 
 /**
- * The archive as stored: the tar stream of `createPackStream` through gzip at `level`. Level 0
- * stores the tar in deflate's uncompressed blocks: no compression work, and still the gzip stream
- * every reader of an artifact expects (PROTOCOL.md 9). node:zlib's stream compresses on the thread
- * pool, beside the main thread that hashes and publishes (node-tar's own gzip option compresses
- * synchronously on the main thread).
+ * The archive as stored: the tar stream of `createPackStream` as one gzip member at `level`
+ * (level 0 stores the tar in deflate's uncompressed blocks: no compression work, still the gzip
+ * stream every reader of an artifact expects, PROTOCOL.md 9). Deflated as pigz does: the tar is
+ * cut into blocks of DEFLATE_BLOCK_BYTES, each deflated on node:zlib's thread pool with the
+ * previous block's last 32 KiB as its dictionary and ended with a sync flush (the last with the
+ * final block), several blocks at once; their concatenation is one deflate stream, framed by
+ * gzip's header and trailer (CRC-32 and size, computed here). One zlib stream would compress on
+ * one core, and node-tar's own gzip option on the main thread.
  */
-export function createArchiveStream(root: string, entries: readonly string[], level: number): Readable {
+export async function* createArchiveStream(
+  root: string,
+  entries: readonly string[],
+  level: number,
+): AsyncGenerator<Buffer> {
   const pack = createPackStream(root, entries);
-  const gzip = createGzip({ level, chunkSize: ZLIB_CHUNK_BYTES });
-  pack.on("error", (error: unknown) => gzip.destroy(error as Error));
-  gzip.once("close", () => {
+  try {
+    yield* gzipInBlocks(pack as AsyncIterable<Buffer>, level);
+  } finally {
     if (!pack.emittedEnd) pack.destroy();
-  });
-  pack.pipe(gzip);
-  return gzip;
+  }
+}
+
+/**
+ * Input bytes per deflate block of `createArchiveStream`: a little under 1 MiB, so that even a
+ * stored block's output (5 bytes more per 64 KiB) fits in one 1 MiB chunk of the object store.
+ */
+export const DEFLATE_BLOCK_BYTES = 1024 * 1024 - 4096;
+/** Blocks deflated at once: the cores, at least two (the thread pool has four threads). */
+const DEFLATE_PARALLEL = Math.min(4, Math.max(2, availableParallelism()));
+/** deflate's window: what a block may refer back to in the one before. */
+const WINDOW_BYTES = 32 * 1024;
+/** gzip's header as zlib writes it: deflate, no name, no time, Unix. */
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03]);
+
+/** One gzip member of `source`, deflated in blocks as `createArchiveStream` says. */
+export async function* gzipInBlocks(source: AsyncIterable<Buffer>, level: number): AsyncGenerator<Buffer> {
+  let crc = 0;
+  let size = 0;
+  let previous: Buffer | undefined;
+  const queue: Promise<Buffer>[] = [];
+  const start = (block: Buffer, last: boolean) => {
+    crc = crc32(block, crc);
+    size += block.length;
+    const options: ZlibOptions = {
+      level,
+      // The whole block's output in one piece: zlib's 16 KiB would cost a thread pool round
+      // trip per 16 KiB (a stored block is a little larger than its input).
+      chunkSize: DEFLATE_BLOCK_BYTES + WINDOW_BYTES,
+      finishFlush: last ? zlibConstants.Z_FINISH : zlibConstants.Z_SYNC_FLUSH,
+      ...(previous && level > 0 ? { dictionary: previous.subarray(-WINDOW_BYTES) } : {}),
+    };
+    previous = block;
+    const deflated = deflateRawAsync(block, options);
+    deflated.catch(() => undefined); // awaited in order below
+    queue.push(deflated);
+  };
+
+  yield GZIP_HEADER;
+  let pieces: Buffer[] = [];
+  let held = 0;
+  for await (const chunk of source) {
+    let piece = chunk;
+    while (held + piece.length >= DEFLATE_BLOCK_BYTES) {
+      const take = DEFLATE_BLOCK_BYTES - held;
+      pieces.push(piece.subarray(0, take));
+      start(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, DEFLATE_BLOCK_BYTES), false);
+      pieces = [];
+      held = 0;
+      piece = piece.subarray(take);
+      while (queue.length >= DEFLATE_PARALLEL) yield await queue.shift()!;
+    }
+    if (piece.length > 0) {
+      // node-tar reuses no buffer it has emitted, so holding on to a piece is safe.
+      pieces.push(piece);
+      held += piece.length;
+    }
+  }
+  start(Buffer.concat(pieces, held), true);
+  while (queue.length > 0) yield await queue.shift()!;
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc >>> 0, 0);
+  trailer.writeUInt32LE(size % 2 ** 32, 4);
+  yield trailer;
 }
 
 /** Output chunks of node:zlib streams: fewer round trips to the thread pool than its 16 KiB. */
-const ZLIB_CHUNK_BYTES = 256 * 1024;
+const ZLIB_CHUNK_BYTES = 1024 * 1024;
 
 /**
  * The gzip level for `files` (from `collectEntries`): `level`, or 0 when a sample says that

@@ -172,7 +172,11 @@ function objectNames(bucket: string, key: string) {
  * the chunks of an object it replaces are purged after. On any failure the new chunks are purged
  * and nothing is visible.
  */
-async function putChunked(direct: DirectAccess, key: string, source: AsyncIterable<Buffer>): Promise<void> {
+async function putChunked(
+  direct: DirectAccess,
+  key: string,
+  source: AsyncIterable<Buffer>,
+): Promise<{ size: number; sha256: string }> {
   const { jsm, bucket, nc } = direct;
   const js = jsm.jetstream();
   const names = objectNames(bucket, key);
@@ -183,6 +187,7 @@ async function putChunked(direct: DirectAccess, key: string, source: AsyncIterab
   const previous = readMeta(jsm, names.stream, names.meta).catch(() => null);
 
   const hash = createHash("sha256");
+  let digest: Buffer;
   const inFlight: Promise<PubAck>[] = [];
   let lastSequence = 0;
   let size = 0;
@@ -204,25 +209,31 @@ async function putChunked(direct: DirectAccess, key: string, source: AsyncIterab
   };
 
   try {
-    let buffer = Buffer.allocUnsafe(chunkBytes);
-    let filled = 0;
-    for await (const piece of source) {
-      let offset = 0;
-      while (offset < piece.length) {
-        const n = Math.min(chunkBytes - filled, piece.length - offset);
-        piece.copy(buffer, filled, offset, offset + n);
-        filled += n;
-        offset += n;
-        if (filled === chunkBytes) {
-          await publish(buffer);
-          buffer = Buffer.allocUnsafe(chunkBytes);
-          filled = 0;
-        }
+    // Pieces are published as they come when they fit, several small ones together: chunks need
+    // not be of one size (a reader concatenates them), and the archive's blocks are made to fit.
+    let held: Buffer[] = [];
+    let heldBytes = 0;
+    const flush = async () => {
+      if (heldBytes === 0) return;
+      const payload = held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes);
+      held = [];
+      heldBytes = 0;
+      await publish(payload);
+    };
+    for await (const chunk of source) {
+      let piece = chunk;
+      while (piece.length > 0) {
+        if (heldBytes + piece.length > chunkBytes) await flush();
+        const take = Math.min(piece.length, chunkBytes);
+        held.push(piece.subarray(0, take));
+        heldBytes += take;
+        piece = piece.subarray(take);
       }
     }
-    if (filled > 0) await publish(buffer.subarray(0, filled));
+    await flush();
     while (inFlight.length > 0) await settleOldest();
 
+    digest = hash.digest();
     const info: ObjectMeta = {
       name: key,
       description: "",
@@ -232,7 +243,7 @@ async function putChunked(direct: DirectAccess, key: string, source: AsyncIterab
       size,
       chunks,
       mtime: new Date().toISOString(),
-      digest: `SHA-256=${base64UrlPadded(hash.digest())}`,
+      digest: `SHA-256=${base64UrlPadded(digest)}`,
       deleted: false,
     };
     const rollup = headers();
@@ -248,6 +259,7 @@ async function putChunked(direct: DirectAccess, key: string, source: AsyncIterab
     // As nats.js does: the new object is live; a failed cleanup only leaves unreachable chunks.
     await jsm.streams.purge(names.stream, { filter: names.chunks(old.nuid) }).catch(() => undefined);
   }
+  return { size, sha256: digest.toString("hex") };
 }
 
 /** The metadata record on `subject`, or null when there is none. */
@@ -386,12 +398,13 @@ export function createArtifactStore(
       const level = options.compressionLevel ?? (await chooseCompressionLevel(spec.root, list.files));
       const archive = createArchiveStream(spec.root, list.paths, level);
       let size = 0;
-      const hash = createHash("sha256");
-      // The archive's bytes, counted against the cap and hashed as they stream; its errors are
-      // the file system's (or the cap's), told apart from the object store's.
+      // Hashed here on the way to nats.js's writer; putChunked hashes what it publishes itself.
+      const hash = options.direct ? null : createHash("sha256");
+      // The archive's bytes, counted against the cap as they stream; its errors are the file
+      // system's (or the cap's), told apart from the object store's.
       async function* bytes(): AsyncGenerator<Buffer> {
         try {
-          for await (const chunk of archive as AsyncIterable<Buffer>) {
+          for await (const chunk of archive) {
             size += chunk.length;
             if (size > maxBytes) {
               throw new ArtifactError(
@@ -399,23 +412,24 @@ export function createArtifactStore(
                 `${what} is larger than the ${formatBytes(maxBytes)} cap`,
               );
             }
-            hash.update(chunk);
+            hash?.update(chunk);
             yield chunk;
           }
         } catch (error) {
           throw fileSystemError(error, `${what} could not be packed`);
         } finally {
-          archive.destroy();
+          await archive.return(undefined);
         }
       }
 
       if (options.direct) {
+        let put;
         try {
-          await putChunked(options.direct, objectKey, bytes());
+          put = await putChunked(options.direct, objectKey, bytes());
         } catch (error) {
           throw storeError(error, `${what} could not be uploaded`);
         }
-        return { name, objectKey, size, sha256: hash.digest("hex") };
+        return { name, objectKey, size: put.size, sha256: put.sha256 };
       }
 
       await chooseSha256Backend();
@@ -434,7 +448,7 @@ export function createArtifactStore(
           `${what}: the object store recorded ${info.size} bytes, ${size} were sent`,
         );
       }
-      return { name, objectKey, size, sha256: hash.digest("hex") };
+      return { name, objectKey, size, sha256: hash!.digest("hex") };
     },
 
     async download(artifact: StoredArtifact, destination: string): Promise<void> {

@@ -3,6 +3,7 @@ import { createWriteStream } from "node:fs";
 import { lstat, mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DEFAULT_COMPRESSION_LEVEL, collectEntries, createArchiveStream } from "../../src/artifacts/archive";
 
@@ -39,5 +40,8 @@ export async function snapshot(root: string): Promise<Record<string, string>> {
 /** Packs like an upload of compressible data does, into a local file. */
 export async function packToFile(artifact: string, root: string, files: string[] | undefined, file: string) {
   const { paths } = await collectEntries(artifact, { root, files });
-  await pipeline(createArchiveStream(root, paths, DEFAULT_COMPRESSION_LEVEL), createWriteStream(file));
+  await pipeline(
+    Readable.from(createArchiveStream(root, paths, DEFAULT_COMPRESSION_LEVEL)),
+    createWriteStream(file),
+  );
 }
