@@ -347,6 +347,11 @@ const WINDOW_BYTES = 32 * 1024;
 /** gzip's header as zlib writes it: deflate, no name, no time, Unix. */
 const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03]);
 
+/** Bytes that hold deflate's output of `length` bytes at any level (zlib's deflateBound, rounded up). */
+function outputRoom(length: number): number {
+  return length + (length >>> 10) + 1024;
+}
+
 /** One gzip member of `source`, deflated in blocks as `createArchiveStream` says. */
 export async function* gzipInBlocks(source: AsyncIterable<Buffer>, level: number): AsyncGenerator<Buffer> {
   let crc = 0;
@@ -358,9 +363,9 @@ export async function* gzipInBlocks(source: AsyncIterable<Buffer>, level: number
     size += block.length;
     const options: ZlibOptions = {
       level,
-      // The whole block's output in one piece: zlib's 16 KiB would cost a thread pool round
-      // trip per 16 KiB (a stored block is a little larger than its input).
-      chunkSize: DEFLATE_BLOCK_BYTES + WINDOW_BYTES,
+      // The whole block's output in one piece (zlib's 16 KiB would cost a thread pool round
+      // trip each): room for a stored block, a little larger than its input.
+      chunkSize: outputRoom(block.length),
       finishFlush: last ? zlibConstants.Z_FINISH : zlibConstants.Z_SYNC_FLUSH,
       ...(previous && level > 0 ? { dictionary: previous.subarray(-WINDOW_BYTES) } : {}),
     };
@@ -458,7 +463,7 @@ async function sampleRatio(file: string, size: number, level: number): Promise<n
     );
     const sample = Buffer.concat(parts);
     if (sample.length === 0) return 1;
-    const compressed = await deflateRawAsync(sample, { level });
+    const compressed = await deflateRawAsync(sample, { level, chunkSize: outputRoom(sample.length) });
     return compressed.length / sample.length;
   } finally {
     await handle.close();

@@ -61,12 +61,14 @@ function sha256(data: Uint8Array): string {
 
 /**
  * Writes the object `key` again, its chunks passed through `change`, under the same metadata
- * (size, digest): the bytes no longer match what the metadata and the complete recorded.
+ * (size, digest): the bytes no longer match what the metadata and the complete recorded. With
+ * `foreign`, that many messages of another object follow each chunk in the stream.
  */
 async function rewriteObject(
   key: string,
   change: (chunk: Buffer, index: number) => Buffer,
-): Promise<{ chunks: number }> {
+  foreign: (index: number) => number = () => 0,
+): Promise<{ chunks: number; sequences: number[] }> {
   const { bucket } = artifactsBucketConfig(prefix);
   const stream = `OBJ_${bucket}`;
   const metaSubject = `$O.${bucket}.M.${Buffer.from(key).toString("base64").replace(/\+/g, "-").replace(/\//g, "_")}`;
@@ -83,13 +85,16 @@ async function rewriteObject(
     seq = m.seq + 1;
   }
   const nuid = `rewritten${randomBytes(6).toString("hex")}`;
+  const other = `$O.${bucket}.C.other${randomBytes(6).toString("hex")}`;
+  const sequences: number[] = [];
   for (const [index, chunk] of chunks.entries()) {
-    await js.publish(`$O.${bucket}.C.${nuid}`, change(chunk, index));
+    sequences.push((await js.publish(`$O.${bucket}.C.${nuid}`, change(chunk, index))).seq);
+    for (let i = 0; i < foreign(index); i++) await js.publish(other, randomBytes(1024));
   }
   const rollup = headers();
   rollup.set("Nats-Rollup", "sub");
   await js.publish(metaSubject, JSON.stringify({ ...meta, nuid }), { headers: rollup });
-  return { chunks: chunks.length };
+  return { chunks: chunks.length, sequences };
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<ArtifactError> {
@@ -280,44 +285,73 @@ describe.each([
     expect(await readFile(path.join(c.dest, "build.log"), "utf8")).toBe(lines);
   });
 
-  it("refuses a corrupted chunk when the download's bytes end, having unpacked nothing", async () => {
+  it.each([
+    ["stored", () => randomBytes(3 * CHUNK_BYTES + 12345)],
+    [
+      "compressed",
+      () => Buffer.from(Array.from({ length: 1_000_000 }, (_, i) => `${i} ok ${i % 7}\n`).join("")),
+    ],
+  ])(
+    "refuses a corrupted chunk of a %s archive when the download's bytes end, having unpacked nothing",
+    async (_kind, make) => {
+      const c = await fresh();
+      await writeFile(path.join(c.src, "data.bin"), make());
+      const stored = await store.upload("Rotten", `${executionId}/Rotten`, { root: c.src });
+      // The same object with one byte of its second chunk flipped, its metadata (size, digest)
+      // unchanged: what a damaged disk under the stream would hand out. gzip itself may or may
+      // not notice before the end; the SHA-256 always does.
+      const corrupted = await rewriteObject(stored.objectKey, (chunk, index) => {
+        if (index === 1) chunk[1000]! ^= 0x01;
+        return chunk;
+      });
+      expect(corrupted.chunks).toBeGreaterThan(1);
+      const error = await failureOf(store.download(stored, c.dest));
+      expect(error.failureType).toBe("RevisionUnavailable");
+      expect(error.message).toContain(stored.sha256);
+      expect(error.message).toContain("nothing was unpacked");
+      // Neither the destination nor the staging directory is left in the workspace.
+      expect(await readdir(path.dirname(c.dest))).toEqual([]);
+    },
+  );
+
+  it("refuses an object that lost a chunk, having unpacked nothing", async () => {
     const c = await fresh();
-    const data = randomBytes(3 * CHUNK_BYTES + 12345);
-    await writeFile(path.join(c.src, "data.bin"), data);
-    const stored = await store.upload("Rotten", `${executionId}/Rotten`, { root: c.src });
-    // The same object with one byte of its second chunk flipped, its metadata (size, digest)
-    // unchanged: what a damaged disk under the stream would hand out.
-    const corrupted = await rewriteObject(stored.objectKey, (chunk, index) => {
-      if (index === 1) chunk[1000]! ^= 0x01;
-      return chunk;
-    });
-    expect(corrupted.chunks).toBeGreaterThan(2);
+    await writeFile(path.join(c.src, "data.bin"), randomBytes(4 * CHUNK_BYTES));
+    const stored = await store.upload("Holed", `${executionId}/Holed`, { root: c.src });
+    const { bucket } = artifactsBucketConfig(prefix);
+    const { nuid } = (await objectStore.info(stored.objectKey))!;
+    const second = (await jsm.direct.getMessage(`OBJ_${bucket}`, {
+      seq: 1,
+      next_by_subj: `$O.${bucket}.C.${nuid}`,
+    }))!;
+    const third = (await jsm.direct.getMessage(`OBJ_${bucket}`, {
+      seq: second.seq + 1,
+      next_by_subj: `$O.${bucket}.C.${nuid}`,
+    }))!;
+    await jsm.streams.deleteMessage(`OBJ_${bucket}`, third.seq);
     const error = await failureOf(store.download(stored, c.dest));
     expect(error.failureType).toBe("RevisionUnavailable");
-    expect(error.message).toContain(stored.sha256);
-    expect(error.message).toContain("nothing was unpacked");
-    // Neither the destination nor the staging directory is left in the workspace.
+    expect(error.message).toContain("Holed");
     expect(await readdir(path.dirname(c.dest))).toEqual([]);
   });
 
-  it("reassembles chunks in order across batches while other objects' chunks interleave", async () => {
+  it("reassembles chunks in order while other objects' chunks interleave", async () => {
     const c = await fresh();
-    const d = await fresh();
-    // Two uploads at once: their chunks alternate in the bucket's stream.
-    const first = randomBytes(11 * CHUNK_BYTES + 777);
-    const second = randomBytes(10 * CHUNK_BYTES + 999);
-    await writeFile(path.join(c.src, "first.bin"), first);
-    await writeFile(path.join(d.src, "second.bin"), second);
-    const [one, two] = await Promise.all([
-      store.upload("One", `${executionId}/One`, { root: c.src }),
-      store.upload("Two", `${executionId}/Two`, { root: d.src }),
-    ]);
-    const info = (await objectStore.info(one.objectKey))!;
-    // More chunks than one batch of direct gets holds (8 MiB).
-    expect(info.chunks).toBeGreaterThan(8);
-    await Promise.all([store.download(one, c.dest), store.download(two, d.dest)]);
-    expect(sha256(await readFile(path.join(c.dest, "first.bin")))).toBe(sha256(first));
-    expect(sha256(await readFile(path.join(d.dest, "second.bin")))).toBe(sha256(second));
+    const data = randomBytes(11 * CHUNK_BYTES + 777);
+    await writeFile(path.join(c.src, "data.bin"), data);
+    const stored = await store.upload("Mixed", `${executionId}/Mixed`, { root: c.src });
+    // Written again with another object's messages between its chunks, one to three of them:
+    // as uploads from several agents at once leave them in the bucket's stream.
+    const { chunks, sequences } = await rewriteObject(
+      stored.objectKey,
+      (chunk) => chunk,
+      (index) => 1 + (index % 3),
+    );
+    // More chunks than direct gets in flight (8), and not one after the other.
+    expect(chunks).toBeGreaterThan(8);
+    expect(sequences[sequences.length - 1]! - sequences[0]! + 1).toBeGreaterThan(2 * chunks);
+    await store.download(stored, c.dest);
+    expect(sha256(await readFile(path.join(c.dest, "data.bin")))).toBe(sha256(data));
   });
 
   it("downloads artifacts stored by the previous store: node-tar's gzip, nats.js's 128 KiB chunks", async () => {
