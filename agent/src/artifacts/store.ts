@@ -6,9 +6,9 @@
  *
  * With direct access to the bucket's stream (`direct`, what the agent uses), objects are written
  * and read in the object store's format (ADR-20) without its reader and writer: chunks of up to
- * 1 MiB, several publishes in flight, and chunks read with several direct gets in flight (a
- * nats.js reader takes one consumer's deliveries one at a time); one SHA-256 each way. Any object store client reads
- * what this writes, and this reads what any client wrote.
+ * 1 MiB with several publishes in flight, and chunks read with several direct gets in flight
+ * (nats.js's reader takes one consumer's deliveries one at a time); one SHA-256 each way. Any
+ * object store client reads what this writes, and this reads what any client wrote.
  */
 import { createHash } from "node:crypto";
 import type { JetStreamManager, PubAck } from "@nats-io/jetstream";
@@ -53,7 +53,7 @@ export interface DirectAccess {
 
 /** Objects up to this size, stored in one chunk, take the one-message download path. */
 export const SMALL_OBJECT_BYTES = 128 * 1024;
-/** Chunk size of uploads (the server's max_payload when smaller). */
+/** Largest chunk of an upload (the server's max_payload when smaller). */
 export const CHUNK_BYTES = 1024 * 1024;
 /** Chunk publishes awaiting their acknowledgement at once. */
 const PUBLISH_WINDOW = 8;

@@ -433,7 +433,7 @@ describe.each([
     expect((await objectStore.info(chunked.objectKey))!.chunks).toBeGreaterThan(1);
     await store.download(chunked, d.dest);
     expect(await snapshot(d.dest)).toEqual(await snapshot(d.src));
-    // With direct gets, larger objects come in batches of direct gets, not through the reader.
+    // With direct gets, larger objects come by direct gets too, not through the reader.
     expect(get).toHaveBeenCalledTimes(direct ? 0 : 2);
     get.mockRestore();
   });
