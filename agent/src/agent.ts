@@ -48,12 +48,12 @@ export interface AgentDependencies {
   /** What runs each action type, keyed by formatActionTypeId; one pull loop each. */
   providers: ReadonlyMap<string, Provider>;
   /**
-   * Builds the artifact store on the installation's bucket; `direct` gives it direct gets on the
-   * bucket's stream (it reads small objects with them, see ArtifactStoreOptions.direct).
+   * Builds the artifact store on the installation's bucket; `direct` gives it the bucket's stream
+   * (pipelined chunk publishes and direct gets: see ArtifactStoreOptions.direct).
    */
   artifactStore: (
     objectStore: Awaited<ReturnType<Objm["open"]>>,
-    direct: { jsm: JetStreamManager; bucket: string },
+    direct: { nc: NatsConnection; jsm: JetStreamManager; bucket: string },
   ) => ArtifactStore;
   /** Aborting it before registration succeeded makes `start` reject with AgentStopped. */
   signal?: AbortSignal;
@@ -273,11 +273,13 @@ export class Agent implements JobHost {
   }
 
   async artifacts(): Promise<ArtifactStore> {
-    this.artifactStore ??= new Objm(this.nc)
-      .open(this.names.artifactsBucket)
-      .then((objectStore) =>
-        this.deps.artifactStore(objectStore, { jsm: this.jsm, bucket: this.names.artifactsBucket }),
-      );
+    this.artifactStore ??= new Objm(this.nc).open(this.names.artifactsBucket).then((objectStore) =>
+      this.deps.artifactStore(objectStore, {
+        nc: this.nc,
+        jsm: this.jsm,
+        bucket: this.names.artifactsBucket,
+      }),
+    );
     return this.artifactStore.catch((error: unknown) => {
       this.artifactStore = null;
       throw error;

@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { Objm, setSha256Backend, type ObjectStore } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { createArtifactStore } from "@sluice/agent/dist/src/artifacts";
@@ -114,12 +115,17 @@ export async function measureArtifacts(
 ): Promise<ArtifactFigures> {
   const size = sizeMB * MB;
   const os = await new Objm(nc).open(bucket);
+  // The access the agent gives its store (agent.ts): pipelined chunk publishes, batched gets.
+  const direct = { nc, jsm: await jetstreamManager(nc), bucket };
   const scratch = tempDir();
   const data = { random: crypto.randomBytes(size), compressible: compressibleBytes(size) };
   try {
     setSha256Backend("native");
     const through = async (kind: "random" | "compressible", level?: number): Promise<ArtifactRates> => {
-      const store = createArtifactStore(os, level === undefined ? {} : { compressionLevel: level });
+      const store = createArtifactStore(
+        os,
+        level === undefined ? { direct } : { direct, compressionLevel: level },
+      );
       const source = path.join(scratch, `${kind}-src`);
       if (!fs.existsSync(source)) {
         fs.mkdirSync(source);
@@ -164,7 +170,7 @@ export async function measureArtifacts(
     const tiny = path.join(scratch, "tiny");
     fs.mkdirSync(tiny);
     fs.writeFileSync(path.join(tiny, "noop"), "noop\n");
-    const store = createArtifactStore(os);
+    const store = createArtifactStore(os, { direct });
     const tinyUps: number[] = [];
     const tinyDowns: number[] = [];
     for (let i = 0; i < 50; i++) {

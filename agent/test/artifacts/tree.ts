@@ -3,8 +3,9 @@ import { createWriteStream } from "node:fs";
 import { lstat, mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { collectEntries, createPackStream } from "../../src/artifacts/archive";
+import { DEFAULT_COMPRESSION_LEVEL, collectEntries, createArchiveStream } from "../../src/artifacts/archive";
 
 export async function tempDir(label: string): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), `sluice-${label}-`));
@@ -36,8 +37,11 @@ export async function snapshot(root: string): Promise<Record<string, string>> {
   return result;
 }
 
-/** Packs like an upload does, into a local file. */
+/** Packs like an upload of compressible data does, into a local file. */
 export async function packToFile(artifact: string, root: string, files: string[] | undefined, file: string) {
-  const entries = await collectEntries(artifact, { root, files });
-  await pipeline(createPackStream(root, entries), createWriteStream(file));
+  const { paths } = await collectEntries(artifact, { root, files });
+  await pipeline(
+    Readable.from(createArchiveStream(root, paths, DEFAULT_COMPRESSION_LEVEL)),
+    createWriteStream(file),
+  );
 }
