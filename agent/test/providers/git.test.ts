@@ -90,7 +90,12 @@ describe("Git provider", () => {
     const spec = result.outputs!.SourceCode!;
     expect(spec.files).toEqual(["README.md", "main.js", "src"]);
     // What would be uploaded: the tree of the commit, the symlink kept, nothing of .git.
-    expect(await collectEntries("SourceCode", spec)).toEqual(["README.md", "main.js", "src", "src/app.js"]);
+    expect((await collectEntries("SourceCode", spec)).paths).toEqual([
+      "README.md",
+      "main.js",
+      "src",
+      "src/app.js",
+    ]);
     const tree = await snapshot(spec.root);
     expect(tree["README.md"]).toBe("file:version two\n");
     expect(tree["main.js"]).toBe("link:src/app.js");
