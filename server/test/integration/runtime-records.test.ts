@@ -92,8 +92,10 @@ it("keeps shared state and each execution apart, and upgrades version 1 runtimes
   });
   await typeorm.initialize();
   try {
-    const last = (await typeorm.query(`SELECT name FROM migrations ORDER BY id DESC LIMIT 1`))[0].name;
-    expect(last).toBe("ExecutionRecords1767900000000");
+    // Later migrations are undone first (each has a `down`), then this one.
+    const last = async (): Promise<string> =>
+      (await typeorm.query(`SELECT name FROM migrations ORDER BY timestamp DESC LIMIT 1`))[0].name;
+    while ((await last()) !== "ExecutionRecords1767900000000") await typeorm.undoLastMigration();
     await typeorm.undoLastMigration();
   } finally {
     await typeorm.destroy();
