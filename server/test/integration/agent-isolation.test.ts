@@ -7,12 +7,12 @@
  * link planted in place of SLUICE_OUTPUT. Each fails, and a normal release still builds and hands
  * its artifact on.
  */
-import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { killAgents, startAgentProcess, type AgentProcess } from "../support/agent-process";
+import { gitRepository } from "../support/documents";
 import { NATS_URL } from "../support/nats";
 import { dataOf, startTestServer, type TestServer } from "../support/server";
 import { eventually } from "../support/wait";
@@ -37,17 +37,7 @@ beforeAll(async () => {
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-isolation-"));
   // The jobs' users read the repository and write to `exchange`; nothing else of the scratch.
   fs.chmodSync(scratch, 0o755);
-  repo = path.join(scratch, "repo");
-  fs.mkdirSync(repo);
-  const git = (...args: string[]) =>
-    execFileSync("git", ["-c", "user.name=Ada", "-c", "user.email=ada@example.com", ...args], {
-      cwd: repo,
-      stdio: "pipe",
-    });
-  git("init", "-q", "-b", "main");
-  fs.writeFileSync(path.join(repo, "app.txt"), "the application\n");
-  git("add", ".");
-  git("commit", "-q", "-m", "First commit");
+  repo = gitRepository(path.join(scratch, "repo"), "the application\n");
   exchange = path.join(scratch, "exchange");
   fs.mkdirSync(exchange);
   fs.chmodSync(exchange, 0o777);

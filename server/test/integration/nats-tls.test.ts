@@ -14,7 +14,6 @@ import path from "node:path";
 import tls from "node:tls";
 import { promisify } from "node:util";
 import { connect, jwtAuthenticator } from "@nats-io/transport-node";
-import type { ActionTypeId } from "@sluice/protocol";
 import {
   NATS_TLS_CERT_FILE,
   NATS_TLS_KEY_FILE,
@@ -27,6 +26,7 @@ import { NatsIdentity } from "../../src/messaging/nats-identity";
 import { killAgents, startAgentProcess, type AgentProcess } from "../support/agent-process";
 import { freePort } from "../support/private-nats";
 import { startNatsServerWithConfig, type SecuredNats } from "../support/secured-nats";
+import { gitRepository, shellBuild, sourceThen } from "../support/documents";
 import { dataOf, startTestServer, type TestServer } from "../support/server";
 import { eventually } from "../support/wait";
 
@@ -34,8 +34,6 @@ jest.setTimeout(180_000);
 
 const ROOT = path.join(__dirname, "..", "..", "..");
 const NATS_CONFIG = path.join(__dirname, "..", "..", "dist", "src", "nats-config.js");
-const SHELL: ActionTypeId = { category: "Build", owner: "Sluice", provider: "Shell", version: "1" };
-const GIT: ActionTypeId = { category: "Source", owner: "Sluice", provider: "Git", version: "1" };
 
 let dataDir: string;
 let natsDir: string;
@@ -233,46 +231,16 @@ it("runs a job to success with a server and an agent that trust the local CA", a
     env: { SLUICE_SERVER_URL: base, SLUICE_NATS_INSECURE: "0", SLUICE_NATS_CA_FILE: caFile() },
   });
 
-  const repo = path.join(scratch, "repo");
-  fs.mkdirSync(repo);
-  const git = (...args: string[]) =>
-    execFileSync("git", ["-c", "user.name=Ada", "-c", "user.email=ada@example.com", ...args], {
-      cwd: repo,
-      stdio: "pipe",
-    });
-  git("init", "-q", "-b", "main");
-  fs.writeFileSync(path.join(repo, "app.txt"), "hello\n");
-  git("add", ".");
-  git("commit", "-q", "-m", "First commit");
+  const repo = gitRepository(path.join(scratch, "repo"));
   dataOf(
     await t.gql(`mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`, {
-      input: {
-        name: "over-tls",
-        stages: [
-          {
-            name: "Source",
-            actions: [
-              {
-                name: "Checkout",
-                actionTypeId: GIT,
-                configuration: { Repository: `file://${repo}`, Branch: "main" },
-                outputArtifacts: [{ name: "Src" }],
-              },
-            ],
-          },
-          {
-            name: "Build",
-            actions: [
-              {
-                name: "Make",
-                actionTypeId: SHELL,
-                inputArtifacts: [{ name: "Src" }],
-                configuration: { Commands: "cat app.txt" },
-              },
-            ],
-          },
-        ],
-      },
+      input: sourceThen(
+        "over-tls",
+        { name: "Build", actions: [shellBuild("Make", "cat app.txt")] },
+        {
+          checkout: { Repository: `file://${repo}` },
+        },
+      ),
     }),
   );
   await eventually(

@@ -6,7 +6,7 @@
  * its renewal —, a job signed with the old key still runs within the grace, and once the grace is
  * over a job signed with the old key is refused.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -31,6 +31,7 @@ import { MasterKeyring, SecretVault } from "../../src/persistence/secret-vault";
 import { SigningKeyStore } from "../../src/persistence/signing-key-store";
 import { killAgents, startAgentProcess, type AgentProcess } from "../support/agent-process";
 import { startSecuredNats, type SecuredNats } from "../support/secured-nats";
+import { gitRepository, shellBuild, sourceThen } from "../support/documents";
 import { ADMIN_TOKEN, dataOf, startTestServer, type TestServer } from "../support/server";
 import { eventually } from "../support/wait";
 
@@ -38,7 +39,6 @@ jest.setTimeout(180_000);
 
 const CLI = path.join(__dirname, "..", "..", "..", "cli", "dist", "src", "main.js");
 const SHELL: ActionTypeId = { category: "Build", owner: "Sluice", provider: "Shell", version: "1" };
-const GIT: ActionTypeId = { category: "Source", owner: "Sluice", provider: "Git", version: "1" };
 /** The grace of the rotation under test: the old key is refused this long after it. */
 const GRACE_SECONDS = 20;
 
@@ -181,46 +181,16 @@ beforeAll(async () => {
     // Its credentials last an hour: it learns the new key by asking again, not by renewing.
     env: { SLUICE_SERVER_URL: base, SLUICE_NATS_INSECURE: "0" },
   });
-  const repo = path.join(scratch, "repo");
-  fs.mkdirSync(repo);
-  const git = (...args: string[]) =>
-    execFileSync("git", ["-c", "user.name=Ada", "-c", "user.email=ada@example.com", ...args], {
-      cwd: repo,
-      stdio: "pipe",
-    });
-  git("init", "-q", "-b", "main");
-  fs.writeFileSync(path.join(repo, "app.txt"), "hello\n");
-  git("add", ".");
-  git("commit", "-q", "-m", "First commit");
+  const repo = gitRepository(path.join(scratch, "repo"));
   dataOf(
     await t.gql(`mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`, {
-      input: {
-        name: "rotating",
-        stages: [
-          {
-            name: "Source",
-            actions: [
-              {
-                name: "Checkout",
-                actionTypeId: GIT,
-                configuration: { Repository: `file://${repo}`, Branch: "main" },
-                outputArtifacts: [{ name: "Src" }],
-              },
-            ],
-          },
-          {
-            name: "Build",
-            actions: [
-              {
-                name: "Make",
-                actionTypeId: SHELL,
-                inputArtifacts: [{ name: "Src" }],
-                configuration: { Commands: "cat app.txt" },
-              },
-            ],
-          },
-        ],
-      },
+      input: sourceThen(
+        "rotating",
+        { name: "Build", actions: [shellBuild("Make", "cat app.txt")] },
+        {
+          checkout: { Repository: `file://${repo}` },
+        },
+      ),
     }),
   );
 });

@@ -1,3 +1,7 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
 /** A small valid document: Git source → Shell build, named `name`. */
 export function simplePipeline(name: string, extra: Record<string, unknown> = {}): Record<string, any> {
   return {
@@ -105,4 +109,22 @@ export function sourceThen(
     ...options.extra,
     stages: [{ name: "Source", actions: [checkout(options.checkout)] }, stage],
   };
+}
+
+/**
+ * A git repository made in `dir` (created) with one commit of `app.txt`: what a Source/Git action
+ * of a test checks out with `checkout({ Repository: "file://" + dir })`.
+ */
+export function gitRepository(dir: string, content = "hello\n"): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const git = (...args: string[]) =>
+    execFileSync("git", ["-c", "user.name=Ada", "-c", "user.email=ada@example.com", ...args], {
+      cwd: dir,
+      stdio: "pipe",
+    });
+  git("init", "-q", "-b", "main");
+  fs.writeFileSync(path.join(dir, "app.txt"), content);
+  git("add", ".");
+  git("commit", "-q", "-m", "First commit");
+  return dir;
 }

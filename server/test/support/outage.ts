@@ -6,11 +6,11 @@
  * attempt, and its command ran once: each run appends a line to a file of the test), and every
  * log line the commands wrote is in the action's log.
  */
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { killAgents, startAgentProcess, type AgentProcess } from "./agent-process";
+import { gitRepository } from "./documents";
 import { installation, killStarted, startSluiceProcess, type SluiceProcess } from "./cluster";
 import { dataOf } from "./server";
 import { eventually } from "./wait";
@@ -46,17 +46,7 @@ export async function startWorld(options: {
     servers.push(await startSluiceProcess(inst, { NATS_URL: options.natsUrl, ...options.env }));
   const server = servers[0]!;
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-outage-"));
-  const repo = path.join(scratch, "repo");
-  fs.mkdirSync(repo);
-  const git = (...args: string[]) =>
-    execFileSync("git", ["-c", "user.name=Ada", "-c", "user.email=ada@example.com", ...args], {
-      cwd: repo,
-      stdio: "pipe",
-    });
-  git("init", "-q", "-b", "main");
-  fs.writeFileSync(path.join(repo, "app.txt"), "the application\n");
-  git("add", ".");
-  git("commit", "-q", "-m", "First commit");
+  gitRepository(path.join(scratch, "repo"), "the application\n");
   fs.writeFileSync(path.join(scratch, "runs"), "");
   // The agents run as root, and so each job as an unprivileged uid of its own: the jobs read the
   // repository and append to `runs`, and nothing else of the scratch directory.
