@@ -276,6 +276,12 @@ export async function copyTemplate(
        SELECT * FROM unnest($1::uuid[], $2::jsonb[], $3::timestamptz[])`,
       [benchPipelines.map((b) => b.id), states, benchPipelines.map(() => runtime.rows[0]!.updated_at)],
     );
+    // The counts by status the engine keeps for /metrics (execution_counts), of the copies.
+    await db.query(
+      `INSERT INTO execution_counts (pipeline_id, status, count)
+       SELECT e.pipeline_id, e.status, count(*) FROM pipeline_executions e JOIN bench_p b ON b.id = e.pipeline_id
+        GROUP BY 1, 2`,
+    );
     await db.query("COMMIT");
     await db.query("VACUUM ANALYZE");
     return {

@@ -552,6 +552,14 @@ export class InstallationArchives {
       );
       report.executions++;
     }
+    // The counts by status /metrics serves (execution_counts), of the pipelines just imported.
+    await m.query(
+      `INSERT INTO execution_counts (pipeline_id, status, count)
+       SELECT pipeline_id, status, count(*) FROM pipeline_executions WHERE pipeline_id = ANY($1::uuid[])
+        GROUP BY pipeline_id, status
+       ON CONFLICT (pipeline_id, status) DO UPDATE SET count = EXCLUDED.count`,
+      [[...pipelineIds.values()]],
+    );
     for (const token of archive.agentTokens) {
       await m.query(
         `INSERT INTO agent_tokens (description, token_hash, created_by, created_at, revoked_at, revoked_by)

@@ -240,7 +240,7 @@ export class ExecutionStore {
   /**
    * Everything one decision writes, in one statement of data-modifying CTEs (one round trip
    * instead of five to eight): the runtime, the pipeline's lastActivityAt when an execution started
-   * or changed status, the snapshots of the executions it changed, the
+   * or changed status, the counts of executions by status, the snapshots of the executions it changed, the
    * action executions it started, its timers (already reduced to one effect per key: a
    * statement cannot touch a row twice), the history of its events and its messages for NATS.
    */
@@ -276,9 +276,23 @@ export class ExecutionStore {
          -- active first"; the statement's snapshot still holds each execution's previous status
          UPDATE pipelines SET last_activity_at = $3
           WHERE id = $1 AND last_activity_at < $3
-            AND EXISTS (SELECT 1 FROM unnest($5::uuid[], $8::text[]) AS e(id, status)
+            AND EXISTS (SELECT 1 FROM unnest($5::uuid[], $7::text[]) AS e(id, status)
                           LEFT JOIN pipeline_executions pe ON pe.id = e.id
                          WHERE pe.id IS NULL OR pe.status IS DISTINCT FROM e.status)),
+       counted AS (
+         -- the counts by status /metrics serves: +1 for the status an execution enters, -1 for the
+         -- one it leaves (the statement's snapshot holds the previous status, as above)
+         INSERT INTO execution_counts (pipeline_id, status, count)
+         SELECT $1, c.status, sum(c.delta)
+           FROM (SELECT e.status, 1 FROM unnest($5::uuid[], $7::text[]) AS e(id, status)
+                   LEFT JOIN pipeline_executions pe ON pe.id = e.id
+                  WHERE pe.id IS NULL OR pe.status IS DISTINCT FROM e.status
+                 UNION ALL
+                 SELECT pe.status, -1 FROM unnest($5::uuid[], $7::text[]) AS e(id, status)
+                   JOIN pipeline_executions pe ON pe.id = e.id
+                  WHERE pe.status IS DISTINCT FROM e.status) AS c(status, delta)
+          GROUP BY c.status HAVING sum(c.delta) <> 0
+         ON CONFLICT (pipeline_id, status) DO UPDATE SET count = execution_counts.count + EXCLUDED.count),
        executions AS (
          INSERT INTO pipeline_executions (id, pipeline_id, pipeline_version, status, trigger_type,
            client_request_token, start_time, last_update_time, sequence, view, runtime)

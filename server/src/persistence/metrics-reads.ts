@@ -15,7 +15,9 @@ export interface DatabaseFigures {
 const int = (value: unknown) => Number(value ?? 0);
 
 /**
- * Reads the figures in one read-only transaction of a few grouped statements. The actions come from
+ * Reads the figures in one read-only transaction of a few grouped statements. The executions are
+ * the counts the statements that change them keep (execution_counts), not a count of the history.
+ * The actions come from
  * each pipeline's runtime (the executions not final and the documents they started with): the
  * attempt's state is the last attempt of an action that is not pending, its pool and provider the
  * action's declaration in the execution's document.
@@ -23,9 +25,9 @@ const int = (value: unknown) => Number(value ?? 0);
 export async function readDatabaseFigures(db: DataSource, defaultPool: string): Promise<DatabaseFigures> {
   return db.transaction("REPEATABLE READ", async (m) => {
     const executions: Array<{ pipeline: string; status: string; count: string }> = await m.query(
-      `SELECT p.name AS pipeline, e.status, count(*) AS count
-         FROM pipeline_executions e JOIN pipelines p ON p.id = e.pipeline_id
-        GROUP BY p.name, e.status`,
+      `SELECT p.name AS pipeline, c.status, c.count
+         FROM execution_counts c JOIN pipelines p ON p.id = c.pipeline_id
+        WHERE c.count > 0`,
     );
     const actions: Array<{ pool: string | null; provider: string; state: string; count: string }> =
       await m.query(

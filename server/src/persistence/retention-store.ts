@@ -223,8 +223,14 @@ export class RetentionStore {
            INSERT INTO retention_purges (execution_id, job_ids)
            SELECT d.id, COALESCE(ARRAY(SELECT a.id::text FROM action_executions a WHERE a.execution_id = d.id), '{}')
              FROM doomed d
-           ON CONFLICT (execution_id) DO NOTHING)
-         DELETE FROM pipeline_executions e USING doomed d WHERE e.id = d.id RETURNING e.id`,
+           ON CONFLICT (execution_id) DO NOTHING),
+         deleted AS (
+           DELETE FROM pipeline_executions e USING doomed d WHERE e.id = d.id RETURNING e.id, e.status),
+         counted AS (
+           UPDATE execution_counts c SET count = c.count - d.n
+             FROM (SELECT status, count(*) AS n FROM deleted GROUP BY status) d
+            WHERE c.pipeline_id = $1 AND c.status = d.status)
+         SELECT id FROM deleted`,
         [
           pipelineId,
           FINAL_EXECUTION_STATUSES,

@@ -1,9 +1,10 @@
 import { CREATE, simplePipeline } from "../support/documents";
 import { dataOf, startTestServer, type TestServer } from "../support/server";
+import { GIT, SHELL, TestWorker } from "../support/worker";
 
 let t: TestServer;
 beforeAll(async () => {
-  t = await startTestServer({ env: { SLUICE_MAX_PIPELINES: "6" } });
+  t = await startTestServer({ env: { SLUICE_MAX_PIPELINES: "7" } });
 });
 afterAll(async () => {
   await t.stop();
@@ -72,6 +73,29 @@ it("moves a pipeline to the front when one of its executions starts or changes s
   expect(await first()).toBe("p3");
 });
 
+it("leaves the order alone for events that change no execution's status", async () => {
+  const first = async () => (await allNames(1))[0];
+  const worker = await TestWorker.start(t.natsPrefix, [GIT, SHELL("Build")], () => "hold");
+  try {
+    dataOf(await t.gql(CREATE, { input: simplePipeline("busy") }));
+    await worker.waitFor((jobs) => jobs.some((j) => j.pipelineName === "busy"));
+    dataOf(await t.gql(`mutation { releaseChange(pipelineName: "p4") { id } }`));
+    expect(await first()).toBe("p4");
+    // busy's source succeeds and its build is taken: three decisions, its execution InProgress throughout.
+    await worker.finish(
+      worker.jobs.find((j) => j.pipelineName === "busy")!,
+      {
+        outcome: "Succeeded",
+        outputVariables: { CommitId: "0123abc" },
+      },
+    );
+    await worker.waitFor((jobs) => jobs.some((j) => j.pipelineName === "busy" && j.stageName === "Build"));
+    expect(await first()).toBe("p4");
+  } finally {
+    await worker.stop();
+  }
+});
+
 it("rejects a page size outside 1–100 and a forged cursor", async () => {
   expect((await t.gql(LIST, { first: 0 })).errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
   expect((await t.gql(LIST, { first: 101 })).errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
@@ -83,5 +107,5 @@ it("enforces the pipelines-per-installation limit with LIMIT_EXCEEDED", async ()
   dataOf(await t.gql(CREATE, { input: simplePipeline("p6") }));
   const over = await t.gql(CREATE, { input: simplePipeline("p7") });
   expect(over.errors?.[0]?.extensions?.code).toBe("LIMIT_EXCEEDED");
-  expect(over.errors?.[0]?.message).toMatch(/6/);
+  expect(over.errors?.[0]?.message).toMatch(/7/);
 });

@@ -6,7 +6,7 @@ import pino from "pino";
 import { startServer, type SluiceServer } from "../../src/app";
 import { loadConfig } from "../../src/config";
 import { REDACTED_PATHS } from "../../src/logger";
-import { createTestDatabase, type TestDatabase } from "./database";
+import { createTestDatabase, executionCountDrift, type TestDatabase } from "./database";
 import { deleteStreams } from "./nats";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
@@ -109,9 +109,12 @@ export async function startTestServer(
     natsPrefix: config.natsPrefix,
     async stop() {
       await server.stop();
+      const drift = database ? await executionCountDrift(database.url) : [];
       if (!options.env?.NATS_URL) await deleteStreams(config.natsPrefix);
       await database?.drop();
       if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+      if (drift.length > 0)
+        throw new Error(`execution_counts differ from the executions: ${JSON.stringify(drift)}`);
     },
   };
 }
