@@ -106,6 +106,8 @@ export interface SluiceServer {
   refusedReads: RefusedReads;
   /** Resolves once the JetStream streams, the results consumer and the event fan-out run. */
   messagingReady: Promise<void>;
+  /** The consumer of agents' results (`stop()` and `start()` pause it: results wait in JetStream). */
+  results: ResultsConsumer;
   /** Why NATS could not be reached the last time it was tried; null once connected. */
   natsProblem(): string | null;
   /** Stops accepting, finishes in-flight requests, closes subscriptions, then NATS and the database. */
@@ -267,7 +269,9 @@ export async function startServer({
     signer,
     natsAuth,
   );
-  const results = new ResultsConsumer(nats, config.natsPrefix, engine, leaseTokens, logger, signer);
+  const results = new ResultsConsumer(nats, config.natsPrefix, engine, leaseTokens, logger, signer, (size) =>
+    metrics?.resultsBatchSize.observe(size),
+  );
   const timers = new TimerLoop(engine, new ResultsProgress(nats, config.natsPrefix), logger);
   const identityStore = new IdentityStore(db);
   // The first start's admin user, whom the admin token authenticates as (auth/authenticate.ts).
@@ -656,6 +660,7 @@ export async function startServer({
     retention,
     refusedReads: services.refusedReads,
     messagingReady,
+    results,
     natsProblem: () => nats.lastError ?? setUpProblem,
     stop: stopAll,
   };

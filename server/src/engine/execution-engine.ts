@@ -11,7 +11,8 @@ import type { Principal } from "../auth/principal";
 import { DomainError, NotFoundError } from "../domain/errors";
 import type { ActionTypeId } from "../domain/pipeline/document";
 import {
-  decide,
+  decideInTurn,
+  mergeDecisions,
   executionView,
   lastSucceededExecution,
   parseTimerKey,
@@ -303,37 +304,83 @@ export class ExecutionEngine {
   async applyAgentEvent(
     actionExecutionId: string,
     event: RuntimeEvent,
-    sender?: { agentId: string; whenRevoked: (agentName: string) => RuntimeEvent },
+    sender?: AgentEventSender,
   ): Promise<{ revokedAgent: string | null }> {
-    const located = await this.executions.locateActionExecution(actionExecutionId);
-    if (!located) {
-      this.logger.warn(
-        { actionExecutionId, type: event.type },
-        "result for an unknown action execution ignored",
-      );
-      return { revokedAgent: null };
-    }
-    let revokedAgent: string | null = null;
-    try {
-      await this.withPipeline(
-        located.pipelineId,
-        async (_m, _p, runtime, agent) => {
-          revokedAgent = sender && agent?.revoked ? agent.name : null;
-          return { event: revokedAgent !== null ? sender!.whenRevoked(revokedAgent) : event, runtime };
-        },
-        sender?.agentId ?? null,
-      );
-      return { revokedAgent };
-    } catch (error) {
-      // A remembered place whose pipeline was deleted since (on any server copy): the row is gone.
-      if (!(error instanceof NotFoundError)) throw error;
-      this.executions.forgetActionExecution(actionExecutionId);
-      this.logger.warn(
-        { actionExecutionId, type: event.type },
-        "result for an action execution of a deleted pipeline ignored",
-      );
-      return { revokedAgent: null };
-    }
+    const [outcome] = await this.applyAgentEvents([{ actionExecutionId, event, sender }]);
+    if ("error" in outcome!) throw outcome.error;
+    return outcome!;
+  }
+
+  /**
+   * Results that arrived together (group commit): the events of each pipeline are decided in turn
+   * in one transaction (one lock, one write, one commit), each pipeline's in the order given, and
+   * different pipelines' transactions run side by side. Each result's outcome comes back in the
+   * order given: its revoked sender's name (see applyAgentEvent), or the error that rolled back its
+   * pipeline's transaction (the caller applies those again one by one).
+   */
+  async applyAgentEvents(
+    items: readonly AgentEventItem[],
+  ): Promise<Array<{ revokedAgent: string | null } | { error: unknown }>> {
+    const outcomes: Array<{ revokedAgent: string | null } | { error: unknown }> = items.map(() => ({
+      revokedAgent: null,
+    }));
+    const groups = new Map<string, number[]>();
+    await Promise.all(
+      items.map(async (item, index) => {
+        try {
+          const located = await this.executions.locateActionExecution(item.actionExecutionId);
+          if (!located) {
+            this.logger.warn(
+              { actionExecutionId: item.actionExecutionId, type: item.event.type },
+              "result for an unknown action execution ignored",
+            );
+            return;
+          }
+          groups.set(located.pipelineId, [...(groups.get(located.pipelineId) ?? []), index]);
+        } catch (error) {
+          outcomes[index] = { error };
+        }
+      }),
+    );
+    await Promise.all(
+      [...groups].map(async ([pipelineId, unsorted]) => {
+        const indexes = unsorted.sort((a, b) => a - b);
+        const group = indexes.map((i) => items[i]!);
+        const agentIds = [...new Set(group.flatMap((item) => (item.sender ? [item.sender.agentId] : [])))];
+        let revoked: Array<string | null> = [];
+        try {
+          await this.withPipeline(
+            pipelineId,
+            async (_m, _p, runtime, agents) => {
+              revoked = group.map((item) => {
+                const agent = item.sender ? agents.get(item.sender.agentId) : undefined;
+                return agent?.revoked ? agent.name : null;
+              });
+              const events = group.map((item, i) =>
+                revoked[i] !== null ? item.sender!.whenRevoked(revoked[i]!) : item.event,
+              );
+              return { events, runtime };
+            },
+            agentIds,
+          );
+          indexes.forEach((index, i) => (outcomes[index] = { revokedAgent: revoked[i] ?? null }));
+        } catch (error) {
+          if (!(error instanceof NotFoundError)) {
+            for (const index of indexes) outcomes[index] = { error };
+            return;
+          }
+          // A remembered place whose pipeline was deleted since (on any server copy): the row is gone.
+          for (const item of group) {
+            this.executions.forgetActionExecution(item.actionExecutionId);
+            this.logger.warn(
+              { actionExecutionId: item.actionExecutionId, type: item.event.type },
+              "result for an action execution of a deleted pipeline ignored",
+            );
+          }
+        }
+      }),
+    );
+    return outcomes;
   }
 
   /**
@@ -402,40 +449,47 @@ export class ExecutionEngine {
     return this.withPipeline(pipeline.id, step);
   }
 
-  /** The one transaction per event (with the audit row of the mutation that asked for it, if one did). */
+  /**
+   * The one transaction per event, or per group of results (with the audit row of the mutation
+   * that asked for it, if one did). `agentIds`: the senders the lock statement looks up.
+   */
   private async withPipeline<T extends Step>(
     pipelineId: string,
     step: (
       m: EntityManager,
       pipeline: PipelineEntity,
       runtime: PipelineRuntime,
-      agent: LockedAgent | null,
+      agents: ReadonlyMap<string, LockedAgent>,
     ) => Promise<T>,
-    agentId: string | null = null,
+    agentIds: readonly string[] = [],
   ): Promise<T & { runtime: PipelineRuntime }> {
     // A span per transaction (telemetry/tracing.ts): the relay publishes what it wrote inside it,
     // so a job's message carries this span's trace context to its agent.
     return inSpan("engine transaction", { "sluice.pipeline.id": pipelineId }, async (span) => {
-      let decided = null as Decision | null;
+      let decided = null as Decision[] | null;
       let written: OutboxRow[] = [];
       let stored: { revision: number; runtime: PipelineRuntime } | null = null;
       const result = await auditedTransaction(this.db, async (m) => {
         decided = null;
         written = [];
         stored = null;
-        const { pipeline, runtime, revision, agent } = await this.lockPipeline(m, pipelineId, agentId);
-        const planned = await step(m, pipeline, runtime, agent);
+        const { pipeline, runtime, revision, agents } = await this.lockPipeline(m, pipelineId, agentIds);
+        const planned = await step(m, pipeline, runtime, agents);
         span.setAttribute("sluice.pipeline.name", pipeline.name);
-        if (!planned.event) return { ...planned, runtime };
+        const events = planned.events ?? (planned.event ? [planned.event] : []);
+        if (events.length === 0) return { ...planned, runtime };
         const now = this.clock();
-        const decision = decide(runtime, planned.event, {
+        const steps = decideInTurn(runtime, events, {
           now: now.toISOString(),
           newId: () => crypto.randomUUID(),
         });
-        span.updateName(`engine ${planned.event.type}`);
-        span.setAttribute("sluice.event.type", planned.event.type);
+        const types = [...new Set(events.map((e) => e.type))];
+        span.updateName(events.length === 1 ? `engine ${types[0]}` : `engine ${events.length} events`);
+        span.setAttribute("sluice.event.type", types.length === 1 ? types[0]! : types);
+        if (events.length > 1) span.setAttribute("sluice.events", events.length);
         // An event that changes nothing (a repeated or late result) writes nothing.
-        if (decision.runtime === runtime) return { ...planned, runtime };
+        if (steps.length === 0) return { ...planned, runtime };
+        const decision = steps.length === 1 ? steps[0]! : mergeDecisions(steps);
         const executions = decision.changedExecutions;
         if (executions.length > 0)
           span.setAttribute(
@@ -443,7 +497,7 @@ export class ExecutionEngine {
             executions.length === 1 ? executions[0]! : [...executions],
           );
         written = await this.persist(m, pipeline, runtime, decision, now, planned.clientRequestToken ?? null);
-        decided = decision;
+        decided = steps;
         stored = { revision: revision + 1, runtime: decision.runtime };
         return { ...planned, runtime: decision.runtime };
       });
@@ -451,7 +505,7 @@ export class ExecutionEngine {
       const kept = stored as { revision: number; runtime: PipelineRuntime } | null;
       if (kept) this.runtimes.committed(pipelineId, kept.revision, kept.runtime);
       this.listener.committed(written);
-      if (decided) this.listener.decided?.(decided);
+      for (const decision of decided ?? []) this.listener.decided?.(decision);
       return result;
     });
   }
@@ -460,18 +514,18 @@ export class ExecutionEngine {
   private async lockPipeline(
     m: EntityManager,
     pipelineId: string,
-    agentId: string | null,
+    agentIds: readonly string[],
   ): Promise<{
     pipeline: PipelineEntity;
     runtime: PipelineRuntime;
     revision: number;
-    agent: LockedAgent | null;
+    agents: ReadonlyMap<string, LockedAgent>;
   }> {
     const locked = await this.runtimes.lock(
       m,
       pipelineId,
       () => this.pipelines.findById(pipelineId, m),
-      agentId,
+      agentIds,
     );
     if (!locked) throw new NotFoundError(`The pipeline ${pipelineId} no longer exists.`);
     return locked;
@@ -482,16 +536,18 @@ export class ExecutionEngine {
     m: EntityManager,
     pipeline: PipelineEntity,
     before: PipelineRuntime,
-    decision: Decision,
+    decision: Decision & { viewedIn?: Map<string, PipelineRuntime> },
     now: Date,
     clientRequestToken: string | null,
   ): Promise<OutboxRow[]> {
+    const { viewedIn } = decision;
     const at = now.toISOString();
     const executions: Parameters<ExecutionStore["writeDecision"]>[1]["executions"] = [];
     const actionExecutions: Array<{ id: string; executionId: string }> = [];
     const { coordination, records, forgotten } = runtimeChanges(before, decision);
     for (const executionId of decision.changedExecutions) {
-      const view = executionView(decision.runtime, executionId);
+      // Merged decisions: an execution a later one let go of is viewed where it was last.
+      const view = executionView(viewedIn?.get(executionId) ?? decision.runtime, executionId);
       if (!view) continue;
       executions.push({
         runtime: records.get(executionId) ?? null,
@@ -512,10 +568,13 @@ export class ExecutionEngine {
               actionExecutions.push({ id: attempt.actionExecutionId, executionId: view.executionId });
     }
     const { messages, events, timers } = this.effectsToWrite(decision.effects, decision.runtime, now);
+    // A statement changes a row once: an execution written here (let go of by a later one of merged
+    // decisions) gets its cleared record from this write, not from the clearing of the rest.
+    const written = new Set(executions.map((e) => e.id));
     return this.executions.writeDecision(m, {
       pipelineId: pipeline.id,
       coordination,
-      forgotten,
+      forgotten: forgotten.filter((id) => !written.has(id)),
       now,
       clientRequestToken,
       executions,
@@ -631,8 +690,23 @@ export class ExecutionEngine {
   }
 }
 
+/** Who sent an agent's result, and the event to apply instead when its token was revoked. */
+export interface AgentEventSender {
+  agentId: string;
+  whenRevoked: (agentName: string) => RuntimeEvent;
+}
+
+/** One agent result for applyAgentEvents. */
+export interface AgentEventItem {
+  actionExecutionId: string;
+  event: RuntimeEvent;
+  sender?: AgentEventSender;
+}
+
 interface Step {
   event?: RuntimeEvent;
+  /** Several events decided in turn and written together (group commit); `event` is one. */
+  events?: RuntimeEvent[];
   clientRequestToken?: string | null;
   runtime?: PipelineRuntime;
 }

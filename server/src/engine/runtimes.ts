@@ -9,7 +9,7 @@ import {
 import { emptyRuntime, type PipelineRuntime } from "../domain/execution";
 import type { PipelineDocument } from "../domain/pipeline/document";
 import type { PipelineEntity } from "../persistence/entities/pipeline.entity";
-import type { ExecutionStore, StoredRuntimeRows } from "../persistence/execution-store";
+import type { ExecutionStore, LockedAgent, StoredRuntimeRows } from "../persistence/execution-store";
 
 /** Pipelines whose runtime a server copy keeps in memory, and pinned documents it keeps. */
 const RUNTIMES_KEPT = 2_000;
@@ -70,7 +70,7 @@ export class Runtimes {
     m: EntityManager,
     pipelineId: string,
     loadPipeline: () => Promise<PipelineEntity | null>,
-    agentId: string | null = null,
+    agentIds: readonly string[] = [],
   ) {
     const kept = this.held.get(pipelineId);
     const knownVersion = this.currentVersionKept(pipelineId);
@@ -78,7 +78,7 @@ export class Runtimes {
       m,
       pipelineId,
       { revision: kept?.revision ?? null, version: knownVersion },
-      agentId,
+      agentIds,
     );
     if (locked) {
       const pipeline = locked.pipeline;
@@ -87,7 +87,7 @@ export class Runtimes {
       else this.keepDocument(pipelineId, pipeline.version, pipeline.document);
       this.currentVersions.set(pipelineId, pipeline.version);
       const held = await this.assemble(m, pipelineId, locked.runtime, kept);
-      return { pipeline, agent: locked.agent, ...held };
+      return { pipeline, agents: locked.agents, ...held };
     }
     // The pipeline's first event: its runtime row does not exist yet.
     const pipeline = await loadPipeline();
@@ -96,7 +96,11 @@ export class Runtimes {
       storedCoordination(emptyRuntime(pipeline.name)),
     );
     // A result's sender is only asked about on a pipeline that has run something: never here.
-    return { pipeline, agent: null, ...(await this.assemble(m, pipelineId, rows, undefined)) };
+    return {
+      pipeline,
+      agents: new Map<string, LockedAgent>(),
+      ...(await this.assemble(m, pipelineId, rows, undefined)),
+    };
   }
 
   /** The runtime as committed last (null: the pipeline has had no event), without a lock. */

@@ -11,14 +11,14 @@ import {
   type NatsNames,
 } from "@sluice/protocol";
 import type { RuntimeEvent } from "../domain/execution";
-import type { ExecutionEngine } from "../engine/execution-engine";
+import type { AgentEventItem, ExecutionEngine } from "../engine/execution-engine";
 import type { LeaseTokens } from "../engine/lease-tokens";
 import type { Logger } from "../logger";
 import { isUnavailable } from "../persistence/unavailable";
 import type { MessageSigner } from "./message-signer";
 import type { NatsLink } from "./nats";
 import { OutputCheck } from "./output-check";
-import { extractTraceHeaders, inSpan, SpanKind, trace } from "../telemetry/tracing";
+import { context, extractTraceHeaders, inSpan, SpanKind, trace, type Context } from "../telemetry/tracing";
 
 /** Between two tries of a result held while PostgreSQL is away. */
 const HOLD_MIN_MS = 250;
@@ -29,6 +29,12 @@ const HOLD_MAX_MS = 2000;
  * must not hold back the leases (results-progress.ts) forever.
  */
 const MAX_DELIVERIES = 10;
+/** Group commit: results applied together at most, and read ahead of the engine at most. */
+const MAX_BATCH = 64;
+const MAX_WAITING = 256;
+
+/** Gives one result's event to the engine (at once, or with the rest of its batch). */
+type Submit = (item: AgentEventItem) => Promise<{ revokedAgent: string | null }>;
 
 /**
  * Reads agents' accepts and completes from the results stream through the durable consumer that
@@ -54,6 +60,8 @@ export class ResultsConsumer {
     private readonly logger: Logger,
     /** Signs the cancels it sends (PROTOCOL.md 11.5). */
     private readonly signer: MessageSigner,
+    /** Told the size of every batch applied (the metrics' sluice_results_batch_size). */
+    private readonly observeBatch: (size: number) => void = () => undefined,
   ) {
     this.names = natsNames(prefix);
     this.outputs = new OutputCheck(nats, this.names.artifactsBucket);
@@ -78,6 +86,7 @@ export class ResultsConsumer {
   async start(): Promise<void> {
     const nc = this.nats.nats;
     if (!nc) throw new Error("NATS is not connected");
+    this.stopping = false;
     const consumer = await jetstream(nc).consumers.get(
       this.names.streams.results,
       this.names.consumers.engine,
@@ -95,8 +104,107 @@ export class ResultsConsumer {
     await this.loop;
   }
 
+  /**
+   * Group commit: while one batch of results is applied, the results that arrive wait, then go
+   * together as the next batch (up to MAX_BATCH). A result that arrives alone is applied at once, as
+   * before; under load, the results of one pipeline that arrived together cost one transaction.
+   */
   private async run(messages: ConsumerMessages): Promise<void> {
-    for await (const msg of messages) await this.apply(msg);
+    const waiting: JsMsg[] = [];
+    // The loop waiting for results, and the reader waiting for room.
+    const signal: { wake: (() => void) | null; room: (() => void) | null } = { wake: null, room: null };
+    let ended = false;
+    const reader = (async () => {
+      try {
+        for await (const msg of messages) {
+          waiting.push(msg);
+          signal.wake?.();
+          // Enough waiting: read no further until a batch is taken (the rest stays in JetStream).
+          if (waiting.length >= MAX_WAITING) await new Promise<void>((resolve) => (signal.room = resolve));
+        }
+      } finally {
+        ended = true;
+        signal.wake?.();
+      }
+    })();
+    for (;;) {
+      if (waiting.length === 0) {
+        if (ended) break;
+        await new Promise<void>((resolve) => (signal.wake = resolve));
+        signal.wake = null;
+        // The rest of what one read from NATS brought arrives before the next macrotask: it joins.
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
+      const batch = waiting.splice(0, MAX_BATCH);
+      signal.room?.();
+      signal.room = null;
+      await this.applyBatch(batch);
+    }
+    await reader;
+  }
+
+  /** The engine at once, for one result (the path of a batch of one, and of every retry). */
+  private readonly applyNow: Submit = (item) =>
+    this.engine.applyAgentEvent(item.actionExecutionId, item.event, item.sender);
+
+  /**
+   * A batch of results: each is handled as alone (decoded, its lease token checked, its outputs
+   * compared), up to the event it gives the engine; those events go to the engine together
+   * (applyAgentEvents: one transaction per pipeline), in the batch's order. A result whose
+   * transaction failed goes through `apply` again, alone and in order: held while the database is
+   * away, redelivered or terminated otherwise.
+   */
+  private async applyBatch(batch: JsMsg[]): Promise<void> {
+    this.observeBatch(batch.length);
+    if (batch.length === 1) return this.apply(batch[0]!);
+    const submitted: Array<{
+      index: number;
+      item: AgentEventItem;
+      parent: Context;
+      resolve: (outcome: { revokedAgent: string | null }) => void;
+      reject: (error: unknown) => void;
+    }> = [];
+    let reached = 0;
+    let allReached!: () => void;
+    const everyoneReached = new Promise<void>((resolve) => (allReached = resolve));
+    const handled = batch.map((msg, index) => {
+      let counted = false;
+      const reach = () => {
+        if (counted) return;
+        counted = true;
+        if (++reached === batch.length) allReached();
+      };
+      const submit: Submit = (item) =>
+        new Promise((resolve, reject) => {
+          submitted.push({ index, item, parent: context.active(), resolve, reject });
+          reach();
+        });
+      return this.handle(msg, submit)
+        .then(
+          () => true,
+          () => false,
+        )
+        .finally(reach);
+    });
+    await everyoneReached;
+    if (submitted.length > 0) {
+      submitted.sort((a, b) => a.index - b.index);
+      // The transactions join the trace of the first result that asked for them.
+      const outcomes = await context
+        .with(submitted[0]!.parent, () => this.engine.applyAgentEvents(submitted.map((s) => s.item)))
+        .catch((error: unknown) => submitted.map(() => ({ error })));
+      submitted.forEach((s, i) => {
+        const outcome = outcomes[i]!;
+        if ("error" in outcome) s.reject(outcome.error);
+        else s.resolve(outcome);
+      });
+    }
+    const ok = await Promise.all(handled);
+    for (const [i, msg] of batch.entries()) {
+      if (ok[i]) msg.ack();
+      else await this.apply(msg);
+    }
   }
 
   /** Applies one result, holding it while the database is away; acks, naks or terminates it. */
@@ -148,18 +256,18 @@ export class ResultsConsumer {
    * An accept or complete is handled in a span whose parent is the agent's job span (the trace
    * context in the message's headers), so the engine transaction it causes joins the job's trace.
    */
-  private handle(msg: JsMsg): Promise<void> {
+  private handle(msg: JsMsg, submit: Submit = this.applyNow): Promise<void> {
     const kind = this.names.parse(msg.subject)?.kind;
-    if (kind !== "accept" && kind !== "complete") return this.handleResult(msg);
+    if (kind !== "accept" && kind !== "complete") return this.handleResult(msg, submit);
     return inSpan(
       `results ${kind}`,
       { "messaging.system": "nats", "sluice.message.kind": kind },
-      () => this.handleResult(msg),
+      () => this.handleResult(msg, submit),
       { kind: SpanKind.CONSUMER, parent: extractTraceHeaders(msg.headers) },
     );
   }
 
-  private async handleResult(msg: JsMsg): Promise<void> {
+  private async handleResult(msg: JsMsg, submit: Submit): Promise<void> {
     const parsed = this.names.parse(msg.subject);
     if (parsed?.kind === "accept") {
       const accept = this.decoded<AcceptMessage>("accept", msg);
@@ -170,16 +278,16 @@ export class ResultsConsumer {
       // A revoked agent took the job (NATS does not know our tokens): it must not run it, and the
       // attempt fails as if its agent were lost, so the retry policy moves it elsewhere. The engine
       // reads the sender's revocation in the statement that locks the pipeline.
-      const { revokedAgent } = await this.engine.applyAgentEvent(
-        accept.jobId,
-        {
+      const { revokedAgent } = await submit({
+        actionExecutionId: accept.jobId,
+        event: {
           type: "ActionStarted",
           actionExecutionId: accept.jobId,
           attempt: accept.attempt,
           agent: { id: accept.agent.id, name: accept.agent.name },
           leaseSeconds: this.engine.leaseSeconds,
         },
-        {
+        sender: {
           agentId: accept.agent.id,
           whenRevoked: (name) => ({
             type: "ActionCompleted",
@@ -192,7 +300,7 @@ export class ResultsConsumer {
             failureCause: "AGENT_LOST",
           }),
         },
-      );
+      });
       if (revokedAgent !== null) this.tell(accept.agent.id, accept.jobId, accept.attempt, "Revoked");
     } else if (parsed?.kind === "heartbeat") {
       const beat = this.decoded<HeartbeatMessage>("heartbeat", msg);
@@ -234,9 +342,9 @@ export class ResultsConsumer {
       const sender = { agentId: done.agentId, whenRevoked: revoked };
       const mismatch = await this.outputs.mismatch(done);
       if (mismatch !== null) {
-        await this.engine.applyAgentEvent(
-          done.jobId,
-          {
+        await submit({
+          actionExecutionId: done.jobId,
+          event: {
             type: "ActionCompleted",
             actionExecutionId: done.jobId,
             attempt: done.attempt,
@@ -248,12 +356,12 @@ export class ResultsConsumer {
             agentId: done.agentId,
           },
           sender,
-        );
+        });
         return;
       }
-      await this.engine.applyAgentEvent(
-        done.jobId,
-        {
+      await submit({
+        actionExecutionId: done.jobId,
+        event: {
           type: "ActionCompleted",
           actionExecutionId: done.jobId,
           attempt: done.attempt,
@@ -274,7 +382,7 @@ export class ResultsConsumer {
           agentId: done.agentId,
         },
         sender,
-      );
+      });
     }
   }
 

@@ -45,6 +45,7 @@ export class ServerMetrics {
   readonly actionDuration: Histogram<"pool" | "provider" | "outcome">;
   readonly executionsFinished: Counter<"pipeline" | "status">;
   readonly retentionDeleted: Counter<"kind">;
+  readonly resultsBatchSize: Histogram;
   private figures: { at: number; value: Promise<DatabaseFigures> } | null = null;
   private readonly operationNames = new Set<string>();
 
@@ -83,6 +84,12 @@ export class ServerMetrics {
       name: "sluice_executions_finished_total",
       help: "Executions this server copy brought to a final status, by pipeline and status",
       labelNames: ["pipeline", "status"],
+      registers,
+    });
+    this.resultsBatchSize = new Histogram({
+      name: "sluice_results_batch_size",
+      help: "Agent results the results consumer applied together (group commit: one transaction per pipeline of a batch)",
+      buckets: [1, 2, 4, 8, 16, 32, 64],
       registers,
     });
     this.retentionDeleted = new Counter({

@@ -184,33 +184,37 @@ export class ExecutionStore {
     m: EntityManager,
     pipelineId: string,
     known: { revision: number | null; version: number | null },
-    /** An agent whose name and revocation the same statement reads (the sender of a result). */
-    agentId: string | null = null,
-  ): Promise<{ pipeline: PipelineEntity; runtime: StoredRuntimeRows; agent: LockedAgent | null } | null> {
+    /** Agents whose names and revocations the same statement reads (the senders of results). */
+    agentIds: readonly string[] = [],
+  ): Promise<{
+    pipeline: PipelineEntity;
+    runtime: StoredRuntimeRows;
+    agents: Map<string, LockedAgent>;
+  } | null> {
     const rows: Array<
-      Omit<PipelineEntity, "document"> & { document: unknown; agent: LockedAgent | null } & Omit<
-          RuntimeColumns,
-          "executions"
-        >
+      Omit<PipelineEntity, "document"> & {
+        document: unknown;
+        agents: Record<string, LockedAgent> | null;
+      } & Omit<RuntimeColumns, "executions">
     > = await m.query(
       `SELECT p.id, p.name, p.version, CASE WHEN p.version = $2 THEN NULL ELSE p.document END AS document,
               p.created_by AS "createdBy", p.updated_by AS "updatedBy", p.created_at AS "createdAt",
               p.updated_at AS "updatedAt", p.last_activity_at AS "lastActivityAt",
               r.state, r.revision::int AS revision,
-              (SELECT json_build_object('name', a.name, 'revoked', t.revoked_at IS NOT NULL)
-                 FROM agents a JOIN agent_tokens t ON t.id = a.token_id WHERE a.id = $3::uuid) AS agent
+              (SELECT json_object_agg(a.id, json_build_object('name', a.name, 'revoked', t.revoked_at IS NOT NULL))
+                 FROM agents a JOIN agent_tokens t ON t.id = a.token_id WHERE a.id = ANY($3::uuid[])) AS agents
          FROM pipelines p JOIN pipeline_runtimes r ON r.pipeline_id = p.id
         WHERE p.id = $1 FOR UPDATE OF r`,
-      [pipelineId, known.version ?? -1, agentId !== null && isUuid(agentId) ? agentId : null],
+      [pipelineId, known.version ?? -1, agentIds.filter(isUuid)],
     );
     const row = rows[0];
     if (!row) return null;
-    const { state, revision, agent, ...columns } = row;
+    const { state, revision, agents, ...columns } = row;
     const executions = revision === known.revision ? null : await this.executionRecords(m, pipelineId);
     return {
       pipeline: Object.assign(new PipelineEntity(), columns),
       runtime: runtimeRows({ state, revision, executions }),
-      agent,
+      agents: new Map(Object.entries(agents ?? {})),
     };
   }
 
@@ -345,7 +349,7 @@ export class ExecutionStore {
         messages.map((x) => x.subject),
         messages.map((x) => JSON.stringify(x.payload)),
         forgotten,
-        executions.map((e) => JSON.stringify(e.runtime)),
+        executions.map((e) => (e.runtime === null ? null : JSON.stringify(e.runtime))),
         messages.map((x) => x.traceparent ?? null),
         messages.map((x) => x.tracestate ?? null),
       ],

@@ -22,7 +22,7 @@ import { copyRuntime } from "./stored";
 import { findCurrentAttempt, isFinal, isRunning } from "./state";
 import { retryStage, stopExecution } from "./stop-retry";
 import { toggleTransition } from "./transitions";
-import type { DecideContext, Decision, PipelineRuntime, RuntimeEvent } from "./types";
+import type { DecideContext, Decision, Effect, PipelineRuntime, RuntimeEvent } from "./types";
 
 export function decide(runtime: PipelineRuntime, event: RuntimeEvent, ctx: DecideContext): Decision {
   const step = newStep(copyRuntime(runtime), ctx);
@@ -31,6 +31,51 @@ export function decide(runtime: PipelineRuntime, event: RuntimeEvent, ctx: Decid
   settle(step);
   forgetFinishedExecutions(step);
   return { runtime: step.runtime, effects: step.effects, changedExecutions: [...step.changed] };
+}
+
+/**
+ * Events decided one after the other (the engine's group commit of results that arrived together):
+ * the decisions that changed something, each made on the runtime the one before it left. The engine
+ * writes them together (mergeDecisions); an event that changes nothing gives no decision.
+ */
+export function decideInTurn(
+  runtime: PipelineRuntime,
+  events: readonly RuntimeEvent[],
+  ctx: DecideContext,
+): Decision[] {
+  const decisions: Decision[] = [];
+  let current = runtime;
+  for (const event of events) {
+    const decision = decide(current, event, ctx);
+    if (decision.runtime === current) continue;
+    decisions.push(decision);
+    current = decision.runtime;
+  }
+  return decisions;
+}
+
+/**
+ * Decisions made in turn (decideInTurn), as one to store: the last runtime, every effect in order,
+ * the executions any of them changed (in the order of their first change), and where to read each
+ * one's view. An execution that one decision finished may be let go of by a later one (no longer
+ * in the last runtime): its view is read from the last runtime that held it, so that what it ended
+ * as is stored, as deciding and storing each decision in turn would have stored it.
+ */
+export function mergeDecisions(
+  decisions: readonly Decision[],
+): Decision & { viewedIn: Map<string, PipelineRuntime> } {
+  const last = decisions[decisions.length - 1]!;
+  const viewedIn = new Map<string, PipelineRuntime>();
+  const effects: Effect[] = [];
+  const changed = new Set<string>(); // in the order of their first change
+  for (const decision of decisions) {
+    effects.push(...decision.effects);
+    for (const id of decision.changedExecutions) {
+      changed.add(id);
+      viewedIn.set(id, decision.runtime);
+    }
+  }
+  return { runtime: last.runtime, effects, changedExecutions: [...changed], viewedIn };
 }
 
 function apply(step: Step, event: RuntimeEvent): void {

@@ -4,7 +4,7 @@
  * (executionView) of each changed execution, and carries out the effects. README.md in this folder
  * describes the semantics and the decisions the model leaves open.
  */
-export { decide } from "./decide";
+export { decide, decideInTurn, mergeDecisions } from "./decide";
 export { emptyRuntime } from "./state";
 export { executionView, lastSucceededExecution, stageStateView } from "./views";
 export { parseTimerKey, timerKey } from "./actions";

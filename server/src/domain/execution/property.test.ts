@@ -16,7 +16,8 @@
  * - decide never changes its input, and the runtime is plain JSON;
  *
  * and once every dispatched attempt has a result, every transition is enabled and every approval
- * approved, every execution is final and no timer is left.
+ * approved, every execution is final and no timer is left. The same worlds, with decisions written
+ * in groups as the engine's group commit writes them, store what writing each in turn stores.
  */
 import fc from "fast-check";
 import { validPipelineDocument } from "../pipeline/__tests__/arbitraries";
@@ -58,5 +59,26 @@ describe("the execution state machine under random interleavings", () => {
     );
     // Not vacuous: the random worlds reached every kind of situation the invariants are about.
     expect([...WANTED].filter((type) => !seen.has(type))).toEqual([]);
+  });
+
+  it("stores the same when decisions made in turn are written together (group commit)", () => {
+    let merged = 0;
+    fc.assert(
+      fc.property(
+        validPipelineDocument(),
+        fc.array(command, { minLength: 1, maxLength: 60, size: "max" }),
+        fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 5 }),
+        (document, commands, batches) => {
+          const simulation = new Simulation(document, batches);
+          for (const c of commands) simulation.run(c);
+          simulation.drain();
+          for (const view of simulation.snapshots.values())
+            expect(["Stopped", "Succeeded", "Superseded", "Failed"]).toContain(view.status);
+          if (batches.some((size) => size > 1)) merged += 1;
+        },
+      ),
+      RUNS,
+    );
+    expect(merged).toBeGreaterThan(100);
   });
 });

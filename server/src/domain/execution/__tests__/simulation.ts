@@ -8,7 +8,7 @@ import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import { DomainError } from "../../errors";
 import type { PipelineDocument } from "../../pipeline/document";
-import { decide, emptyRuntime, executionView } from "../index";
+import { decide, emptyRuntime, executionView, mergeDecisions } from "../index";
 import { decodeCoordination, decodeExecution, joinRuntime, runtimeChanges } from "../stored";
 import type {
   ActionCompletedEvent,
@@ -95,8 +95,40 @@ export class Simulation {
   private ids = 0;
   decisions = 0;
 
-  constructor(readonly document: PipelineDocument) {
+  /**
+   * With `batches`, decisions are stored as the engine's group commit stores them: this many
+   * (cycling through the sizes) merged into one write (mergeDecisions), checked against what
+   * storing each in turn gives.
+   */
+  constructor(
+    readonly document: PipelineDocument,
+    private readonly batches: readonly number[] = [],
+  ) {
     this.runtime = emptyRuntime(document.name);
+    this.storedRuntime = this.runtime;
+  }
+
+  /** Decisions not stored yet (group commit), made since `storedRuntime`. */
+  private pending: Decision[] = [];
+  private storedRuntime: PipelineRuntime;
+  private batchIndex = 0;
+
+  /** Stores the pending decisions as one write and checks the views it stores. */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const merged = mergeDecisions(this.pending);
+    this.pending = [];
+    this.runtime = this.storeAndReadBack(this.storedRuntime, merged);
+    this.storedRuntime = this.runtime;
+    for (const id of merged.changedExecutions) {
+      // What the engine stores as the execution's view: it must be what its last decision showed.
+      const view = executionView(merged.viewedIn.get(id)!, id);
+      assert.deepStrictEqual(
+        view,
+        this.snapshots.get(id),
+        `the merged write's view of ${id} is not its last one`,
+      );
+    }
   }
 
   // ── Commands ─────────────────────────────────────────────────────────────────────────────────
@@ -239,7 +271,7 @@ export class Simulation {
         continue;
       }
       const approval = this.pendingApprovals()[0];
-      if (approval === undefined) return;
+      if (approval === undefined) return this.flush();
       this.send({
         type: "ApprovalResult",
         actionExecutionId: approval,
@@ -274,8 +306,19 @@ export class Simulation {
       this.outstanding.delete(`${event.actionExecutionId}:${event.attempt}`);
       this.sentResults.push(event);
     }
-    this.runtime = this.storeAndReadBack(this.runtime, decision);
+    if (this.batches.length === 0) this.runtime = this.storeAndReadBack(this.runtime, decision);
+    else {
+      this.pending.push(decision);
+      this.runtime = decision.runtime;
+    }
     for (const id of decision.changedExecutions) this.snapshots.set(id, executionView(decision.runtime, id)!);
+    if (
+      this.batches.length > 0 &&
+      this.pending.length >= this.batches[this.batchIndex % this.batches.length]!
+    ) {
+      this.batchIndex += 1;
+      this.flush();
+    }
     this.record(decision);
     this.checkInvariants(decision);
   }
