@@ -4,8 +4,7 @@ import { log, machineFacts, openFilesLimit } from "./env";
 import { GraphQLHttpClient } from "./gql";
 import { OthersCpu, waitForQuiet } from "./quiet";
 import type { BenchResult } from "./results";
-import { collectGarbage } from "./inspector";
-import { cpuMs, rssBytes, startChildServer, type ChildServer } from "./server";
+import { cpuMs, memoryOf, mib, rssBytes, startChildServer } from "./server";
 import { nowMs, sleep, summarize } from "./stats";
 import { GIT, JobResponder, SHELL } from "./worker";
 
@@ -375,19 +374,3 @@ export async function runFanout(options: FanoutOptions): Promise<BenchResult> {
     await server.stop();
   }
 }
-
-/** The server's RSS and JS heap right after a full garbage collection (through its inspector). */
-async function memoryOf(server: ChildServer): Promise<{ rss: number; heap: number }> {
-  const { usedHeapBytes } = server.debuggerUrl
-    ? await collectGarbage(server.debuggerUrl)
-    : { usedHeapBytes: Number.NaN };
-  await sleep(500);
-  return { rss: median([0, 1, 2].map(() => rssBytes(server.pid))), heap: usedHeapBytes };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;

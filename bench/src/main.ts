@@ -1,6 +1,7 @@
 import { runDispatch } from "./dispatch";
 import { log, machineFacts } from "./env";
 import { runLogs } from "./logs";
+import { runMemory } from "./memory";
 import { runMetrics } from "./metrics";
 import { runFanout } from "./fanout";
 import { runPolicies } from "./policies";
@@ -54,6 +55,7 @@ const SCENARIOS: Record<string, (quick: boolean) => Promise<BenchResult>> = {
       concurrency: 8,
       pipelines: 8,
     }),
+  memory: (quick) => runMemory({ pipelines: quick ? 50 : 1000, executionsPerPipeline: quick ? 10 : 100 }),
   metrics: (quick) =>
     runMetrics({
       // 12 rounds: one round's ratio varies by about ±10 % on this machine, which leaves a median

@@ -41,6 +41,21 @@ interface Measured {
 
 const randomOf = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
 
+/** Answers the template pipelines' jobs (seed.ts runTemplate): sources with a commit, the rest done. */
+export function templateResponder(prefix: string): Promise<JobResponder> {
+  return JobResponder.start(prefix, [GIT, SHELL("Build"), SHELL("Test"), SHELL("Deploy")], (job) =>
+    job.actionTypeId.category === "Source"
+      ? {
+          outcome: "Succeeded",
+          summary: `Fetched ${job.jobId.slice(0, 7)}`,
+          outputVariables: { CommitId: job.jobId.replaceAll("-", "").slice(0, 12), BranchName: "main" },
+        }
+      : job.configuration.Commands?.includes("OUTCOME=fail")
+        ? { outcome: "Failed", summary: "3 of 412 tests failed" }
+        : { outcome: "Succeeded", summary: `${job.actionName}: done` },
+  );
+}
+
 /**
  * Scenario 2: `pipeline(name) { state }` and `pipelineExecution(id)` latency over a database of
  * `pipelines` pipelines with `executionsPerPipeline` executions each, and the SQL statements per
@@ -50,20 +65,7 @@ export async function runQueries(options: QueryOptions): Promise<BenchResult> {
   const server = await startInProcessServer();
   const gql = new GraphQLHttpClient(server.url, server.token);
   const counter = new SqlCounter();
-  const responder = await JobResponder.start(
-    server.natsPrefix,
-    [GIT, SHELL("Build"), SHELL("Test"), SHELL("Deploy")],
-    (job) =>
-      job.actionTypeId.category === "Source"
-        ? {
-            outcome: "Succeeded",
-            summary: `Fetched ${job.jobId.slice(0, 7)}`,
-            outputVariables: { CommitId: job.jobId.replaceAll("-", "").slice(0, 12), BranchName: "main" },
-          }
-        : job.configuration.Commands?.includes("OUTCOME=fail")
-          ? { outcome: "Failed", summary: "3 of 412 tests failed" }
-          : { outcome: "Succeeded", summary: `${job.actionName}: done` },
-  );
+  const responder = await templateResponder(server.natsPrefix);
   try {
     log("queries: running the template pipelines (2, 4 and 8 stages) through the engine");
     for (const stages of [2, 4, 8]) await runTemplate(gql, `tmpl${stages}`, stages);

@@ -5,6 +5,7 @@ import { startServer, type SluiceServer } from "@sluice/server/dist/src/app";
 import { loadConfig } from "@sluice/server/dist/src/config";
 import { createBenchDatabase, type BenchDatabase } from "./database";
 import { BENCH_TOKEN, NATS_URL, natsPrefix, tempDir } from "./env";
+import { collectGarbage } from "./inspector";
 import { deleteStreams } from "./nats";
 import { sleep } from "./stats";
 
@@ -222,3 +223,16 @@ export function cpuMs(pid: number): number {
   const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
   return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
 }
+
+/** The server's RSS and JS heap right after a full garbage collection (through its inspector). */
+export async function memoryOf(server: ChildServer): Promise<{ rss: number; heap: number }> {
+  const { usedHeapBytes } = server.debuggerUrl
+    ? await collectGarbage(server.debuggerUrl)
+    : { usedHeapBytes: Number.NaN };
+  await sleep(500);
+  const samples = [0, 1, 2].map(() => rssBytes(server.pid)).sort((a, b) => a - b);
+  return { rss: samples[1]!, heap: usedHeapBytes };
+}
+
+/** Bytes in MiB, one decimal. */
+export const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
