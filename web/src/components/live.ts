@@ -66,12 +66,6 @@ export function useLiveQuery<
     if (fetching) pending.current = true;
     else refetch();
   }, [fetching, refetch]);
-  useEffect(() => {
-    if (!fetching && pending.current) {
-      pending.current = false;
-      refetch();
-    }
-  }, [fetching, refetch]);
   const scheduleRef = useRef(schedule);
   scheduleRef.current = schedule;
 
@@ -116,8 +110,16 @@ export function useLiveQuery<
     recent.current = [];
     s.data = data;
     setShown({ base: result.data, data });
-    if (refetchNow) queueMicrotask(() => scheduleRef.current());
+    // Fetched once this answer is in (the effect below), never twice for one event.
+    if (refetchNow) pending.current = true;
   }
+
+  useEffect(() => {
+    if (!fetching && pending.current) {
+      pending.current = false;
+      refetch();
+    }
+  }, [fetching, refetch, shown]);
 
   const onEvent = args.onEvent;
   useSubscription(

@@ -35,9 +35,16 @@ export interface EventDetail {
 
 /**
  * Output variables an ACTION_SUCCEEDED event carries at most (names and values as JSON, UTF-8
- * bytes); larger ones are left out, and the event stays well under the protocol's 16 KiB.
+ * bytes); larger ones are left out.
  */
 export const EVENT_OUTPUT_VARIABLES_BYTES = 4 * 1024;
+/**
+ * What the change an event carries may take at most (as JSON, UTF-8 bytes), so that the whole
+ * event stays under the protocol's 16 KiB (MAX_MESSAGE_BYTES.pipelineEvent) with its names and ids.
+ */
+export const EVENT_CHANGE_BYTES = 12 * 1024;
+/** Texts (summaries, an error's message) are cut to this many characters when a change is too large. */
+const CUT_TEXT = 1000;
 const utf8 = new TextEncoder();
 
 /**
@@ -58,7 +65,7 @@ export function emit(step: Step, execution: ExecutionState, type: PipelineEventT
       sequence: execution.sequence,
       ...detail,
       at: step.now,
-      ...changeOf(execution, type, detail),
+      ...withinBudget(changeOf(execution, type, detail)),
     },
   });
 }
@@ -120,4 +127,28 @@ export function emitPipelineEvent(step: Step, type: PipelineEventType, stageName
 
 export function effect(step: Step, value: Effect): void {
   step.effects.push(value);
+}
+
+/**
+ * `change` cut down to EVENT_CHANGE_BYTES: first without output variables (a view then reads
+ * them), then without artifacts, then with its texts cut (a view shows the whole text when it
+ * reads the execution). Rare: a summary is at most 2,048 characters, an error's message 5,000.
+ */
+function withinBudget(change: Partial<PipelineEvent>): Partial<PipelineEvent> {
+  const size = () => utf8.encode(JSON.stringify(change)).length;
+  if (size() <= EVENT_CHANGE_BYTES) return change;
+  delete change.outputVariables;
+  if (size() <= EVENT_CHANGE_BYTES) return change;
+  delete change.outputArtifacts;
+  if (size() <= EVENT_CHANGE_BYTES) return change;
+  const cut = (text: string | null | undefined) => {
+    if (!text || text.length <= CUT_TEXT) return text;
+    const characters = [...text]; // by code point: no half of a pair
+    return characters.length <= CUT_TEXT ? text : `${characters.slice(0, CUT_TEXT - 1).join("")}…`;
+  };
+  change.summary = cut(change.summary);
+  change.statusSummary = cut(change.statusSummary);
+  if (change.errorDetails)
+    change.errorDetails = { ...change.errorDetails, message: cut(change.errorDetails.message)! };
+  return change;
 }
