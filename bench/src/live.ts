@@ -264,7 +264,7 @@ export async function runLive(options: LiveOptions): Promise<BenchResult> {
       `Other processes used ${Math.round(cpu.othersShareOfCore * 100)} % of a core during the measurement` +
         `${cpu.othersShareOfCore > 0.05 ? ": the figures are skewed by them" : ""}; load average when it ended ${machineFacts().loadAverage?.join(" / ") ?? "?"}.`,
       `Pages that still fetch again (the agents page's waiting jobs, notifications, a new execution, a wait ` +
-        `starting, a transition toggled, an approval decided on the execution page, an execution's end on ` +
+        `starting, a transition toggled, an execution's end on ` +
         `its page): docs/ARCHITECTURE.md, live views.`,
     ],
     details: { cpu, sql },

@@ -403,6 +403,16 @@ export const pipelineEventSchema = z
     agentName: text(LIMITS.principalLength).nullable().optional(),
     /** ACTION_SUCCEEDED: the attempt's output variables when small (the server's limit). */
     outputVariables: z.record(z.string(), z.string()).optional(),
+    /** APPROVAL_*: the decision, null when there is none. */
+    approval: z
+      .object({
+        approved: z.boolean(),
+        summary: z.string().max(LIMITS.summaryLength),
+        by: text(LIMITS.principalLength),
+        at: timestampSchema,
+      })
+      .nullable()
+      .optional(),
     /** ACTION_SUCCEEDED: the artifacts the attempt produced. */
     outputArtifacts: z
       .array(z.object({ name: text(255), objectKey: text(1024), size: z.int().min(0), sha256: text(64) }))

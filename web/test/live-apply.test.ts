@@ -122,6 +122,29 @@ describe("applyToExecution", () => {
     ).toBe(REFETCH);
   });
 
+  it("writes an approval's decision where the page shows it", () => {
+    const gate = { ...execution().stages[0]!.actions[0]!, approval: null as unknown, approvalPending: true };
+    const before = { ...execution(), stages: [{ ...execution().stages[0]!, actions: [gate] }] };
+    const decision = { approved: true, summary: "ship it", by: "user/ada", at };
+    const after = applyToExecution(
+      before,
+      event({
+        type: "APPROVAL_APPROVED",
+        stageName: "Build",
+        actionName: "Make",
+        status: "Succeeded",
+        approvalPending: false,
+        approval: decision,
+      }),
+    );
+    if (after === REFETCH) throw new Error("refetch");
+    expect(after.stages[0]!.actions[0]).toMatchObject({
+      approval: decision,
+      approvalPending: false,
+      status: "Succeeded",
+    });
+  });
+
   it("adds an action's output artifacts to the execution's, replacing one of the same name in place", () => {
     const artifacts = [
       { name: "Bin", size: 1, sha256: "a" },

@@ -160,7 +160,7 @@ describe("executionEvents", () => {
     const CHANGES = `subscription ($id: ID!, $after: Int) {
       executionEvents(executionId: $id, afterSequence: $after) {
         type sequence status stageName actionName actionExecutionId statusSummary startTime endTime outputArtifacts { name size sha256 }
-        attempt approvalPending summary errorDetails { code message } agentName outputVariables } }`;
+        attempt approvalPending summary errorDetails { code message } agentName outputVariables approval { approved by summary } } }`;
     const followed = follow(wsClient(), { id, after: 0 }, CHANGES);
     await eventually(
       async () => followed.events.some((e) => e.type === "APPROVAL_NEEDED"),
@@ -191,7 +191,11 @@ describe("executionEvents", () => {
       outputVariables: null,
     });
     expect(of("APPROVAL_NEEDED")).toMatchObject({ stageName: "Prod", approvalPending: true, attempt: 1 });
-    expect(of("APPROVAL_APPROVED")).toMatchObject({ approvalPending: false, status: "Succeeded" });
+    expect(of("APPROVAL_APPROVED")).toMatchObject({
+      approvalPending: false,
+      status: "Succeeded",
+      approval: { approved: true, by: expect.any(String), summary: expect.any(String) },
+    });
     const stage = of("STAGE_SUCCEEDED", "Source");
     expect(stage.startTime).toEqual(expect.any(String));
     expect(Date.parse(stage.endTime)).toBeGreaterThanOrEqual(Date.parse(stage.startTime));

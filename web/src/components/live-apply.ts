@@ -32,6 +32,8 @@ export interface LiveEvent {
   agentName?: string | null;
   outputVariables?: Record<string, unknown> | null;
   outputArtifacts?: Array<{ name: string; size?: number; sha256?: string }> | null;
+  /** APPROVAL_*: the decision; null when there is none; undefined from a server that does not send it. */
+  approval?: { approved: boolean; summary: string; by: string; at: string } | null;
 }
 
 /** How a page applies its subscription's events to what it shows, instead of fetching it again. */
@@ -112,7 +114,7 @@ export function isFinalEvent(event: LiveEvent): boolean {
 /**
  * An execution as the page selected it (any subset of PipelineExecution's fields) after `event`,
  * one of its own; REFETCH when the event carries too little for a field the page shows: a wait's
- * reason (EXECUTION_WAITING), an approval's decision, output variables too large to travel.
+ * reason (EXECUTION_WAITING), output variables too large to travel.
  */
 export function applyToExecution<T>(execution: T, event: LiveEvent): T | typeof REFETCH {
   const e = execution as Loose;
@@ -171,7 +173,7 @@ function applyToAction(stage: Loose, event: LiveEvent): Loose | typeof REFETCH {
     event.type === "APPROVAL_APPROVED" ||
     event.type === "APPROVAL_REJECTED" ||
     event.type === "APPROVAL_TIMED_OUT";
-  if (decided && "approval" in action) return REFETCH; // who decided, and why, is not in the event
+  if (decided && "approval" in action && event.approval === undefined) return REFETCH; // an older server's event
   const succeeded = event.type === "ACTION_SUCCEEDED";
   if (succeeded && "outputVariables" in action && !event.outputVariables) return REFETCH; // too large to travel
   const changes: Loose = {
@@ -183,6 +185,7 @@ function applyToAction(stage: Loose, event: LiveEvent): Loose | typeof REFETCH {
     approvalPending: event.approvalPending ?? undefined,
     attempt: event.attempt ?? undefined,
     errorDetails: event.errorDetails,
+    approval: decided ? event.approval : undefined,
     agent:
       event.agentName === undefined ? undefined : event.agentName === null ? null : { name: event.agentName },
     // A new attempt has no outputs yet; a succeeded one brings its own.

@@ -33,5 +33,11 @@ export const LIVE_CHANGE = graphql(`
       size
       sha256
     }
+    approval {
+      approved
+      summary
+      by
+      at
+    }
   }
 `);

@@ -3,7 +3,7 @@
  * copies, and never more than the protocol lets a pipeline event weigh (MAX_MESSAGE_BYTES).
  */
 import { encode, MAX_MESSAGE_BYTES } from "@sluice/protocol";
-import { Machine, build, pipeline, source, stage } from "./__tests__/harness";
+import { Machine, approval, build, pipeline, source, stage } from "./__tests__/harness";
 import { EVENT_OUTPUT_VARIABLES_BYTES } from "./events";
 
 function machine() {
@@ -57,6 +57,21 @@ it("carries the attempt's state, its outputs and the stage's and execution's tim
   expect(end.statusSummary).toBe(m.view("e1").statusSummary);
   // Each event is a valid protocol message.
   for (const event of m.eventsOf("e1")) expect(() => encode("pipelineEvent", event)).not.toThrow();
+});
+
+it("carries an approval's decision", () => {
+  const m = new Machine(pipeline("SUPERSEDED", stage("Source", source()), stage("Gate", approval("Ok"))));
+  m.start("e1");
+  m.pass("e1", "Checkout");
+  expect(last(m, "APPROVAL_NEEDED")).toMatchObject({ approvalPending: true, approval: null });
+  m.approve("e1", "Ok", true, "ship it");
+  const decided = last(m, "APPROVAL_APPROVED");
+  expect(decided).toMatchObject({
+    approvalPending: false,
+    status: "Succeeded",
+    approval: { approved: true, summary: "ship it", at: decided.at, by: expect.any(String) },
+  });
+  expect(() => encode("pipelineEvent", decided)).not.toThrow();
 });
 
 it("leaves large output variables out, and cuts what else would make the event too large", () => {

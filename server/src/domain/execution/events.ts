@@ -101,6 +101,8 @@ function changeOf(
     startTime: attempt.startTime,
     endTime: attempt.endTime,
   };
+  if (type.startsWith("APPROVAL_"))
+    change.approval = attempt.approval === null ? null : { ...attempt.approval };
   if (type === "ACTION_SUCCEEDED") {
     change.outputArtifacts = attempt.outputArtifacts.map((artifact) => ({ ...artifact }));
     const outputs = JSON.stringify(attempt.outputVariables);
@@ -148,6 +150,7 @@ function withinBudget(change: Partial<PipelineEvent>): Partial<PipelineEvent> {
   };
   change.summary = cut(change.summary);
   change.statusSummary = cut(change.statusSummary);
+  if (change.approval) change.approval = { ...change.approval, summary: cut(change.approval.summary)! };
   if (change.errorDetails)
     change.errorDetails = { ...change.errorDetails, message: cut(change.errorDetails.message)! };
   return change;

@@ -457,6 +457,8 @@ export interface PipelineEvent {
   outputVariables?: Record<string, string>;
   /** ACTION_SUCCEEDED: the artifacts the attempt produced (at most 5), as the execution records them. */
   outputArtifacts?: ArtifactLocation[];
+  /** APPROVAL_*: the decision (who, when, why); null when there is none (timed out, or still pending). */
+  approval?: { approved: boolean; summary: string; by: string; at: string } | null;
 }
 
 export interface EventEffect {

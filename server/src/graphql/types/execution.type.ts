@@ -570,4 +570,11 @@ export class PipelineEventType {
       "ACTION_SUCCEEDED: the artifacts the attempt produced, as the execution's artifacts list them.",
   })
   outputArtifacts?: ArtifactLocationType[];
+
+  @Field(() => ApprovalDecisionType, {
+    nullable: true,
+    description:
+      "APPROVAL_*: the decision (who, when, why); null when there is none (timed out, or pending).",
+  })
+  approval?: ApprovalDecisionType | null;
 }

@@ -94,9 +94,9 @@ type ExecutionData = ExecutionViewQuery;
 
 /**
  * Events applied to the page (components/live.ts): statuses, times, summaries, errors, agents,
- * output variables and artifacts come with them. The end of the execution fetches the page once
- * more (its variables and everything the last events did not carry are then final), and so do
- * an execution starting to wait (the reason) and an approval's decision (who, and why).
+ * approvals' decisions, output variables and artifacts come with them. The end of the execution
+ * fetches the page once more (its variables and everything the last events did not carry are
+ * then final), and so does an execution starting to wait (the reason).
  */
 const LIVE: LiveApply<ExecutionData, ExecutionViewEventsSubscription> = {
   event: (payload) => payload.executionEvents,
