@@ -4,6 +4,7 @@ import { runLogs } from "./logs";
 import { runMemory } from "./memory";
 import { runMetrics } from "./metrics";
 import { runFanout } from "./fanout";
+import { runLive } from "./live";
 import { runPolicies } from "./policies";
 import { runNotifications } from "./notifications";
 import { runQueries } from "./queries";
@@ -18,6 +19,8 @@ import { goalMet, goalText, writeResult, writeResultsMarkdown, type BenchResult 
  */
 const SCENARIOS: Record<string, (quick: boolean) => Promise<BenchResult>> = {
   fanout: (quick) => runFanout({ clients: quick ? 100 : 1000, changes: quick ? 20 : 500 }),
+  live: (quick) =>
+    runLive({ dashboards: quick ? 50 : 1000, events: quick ? 100 : 1000, pageQueries: quick ? 50 : 300 }),
   dispatch: (quick) =>
     runDispatch({
       pushRuns: quick ? 10 : 100,

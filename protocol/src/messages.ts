@@ -389,6 +389,35 @@ export const pipelineEventSchema = z
     pipelineVersion: z.int().min(1).optional(),
     by: text(LIMITS.principalLength).optional(),
     at: timestampSchema,
+    /** What changed, as views show it after the change (absent in events of older servers). */
+    statusSummary: z.string().max(8192).nullable().optional(),
+    startTime: timestampSchema.nullable().optional(),
+    endTime: timestampSchema.nullable().optional(),
+    attempt: z.int().min(1).optional(),
+    approvalPending: z.boolean().optional(),
+    summary: text(LIMITS.summaryLength, 0).nullable().optional(),
+    errorDetails: z
+      .object({ code: text(LIMITS.errorCodeLength, 0), message: text(LIMITS.errorMessageLength, 0) })
+      .nullable()
+      .optional(),
+    agentName: text(LIMITS.principalLength).nullable().optional(),
+    /** ACTION_SUCCEEDED: the attempt's output variables when small (the server's limit). */
+    outputVariables: z.record(z.string(), z.string()).optional(),
+    /** APPROVAL_*: the decision, null when there is none. */
+    approval: z
+      .object({
+        approved: z.boolean(),
+        summary: z.string().max(LIMITS.summaryLength),
+        by: text(LIMITS.principalLength),
+        at: timestampSchema,
+      })
+      .nullable()
+      .optional(),
+    /** ACTION_SUCCEEDED: the artifacts the attempt produced. */
+    outputArtifacts: z
+      .array(z.object({ name: text(255), objectKey: text(1024), size: z.int().min(0), sha256: text(64) }))
+      .max(LIMITS.artifactsPerAction)
+      .optional(),
   })
   .superRefine((event, ctx) => {
     if ((event.executionId === null) !== (event.sequence === null)) {

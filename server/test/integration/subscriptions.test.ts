@@ -155,6 +155,70 @@ describe("executionEvents", () => {
       expect(all.slice(all.length - live.events.length)).toEqual(live.events);
   }, 60_000);
 
+  it("carries what changed: the attempt's fields, the stage's and the execution's times and summary", async () => {
+    const { id, approval } = await executionAtApproval();
+    const CHANGES = `subscription ($id: ID!, $after: Int) {
+      executionEvents(executionId: $id, afterSequence: $after) {
+        type sequence status stageName actionName actionExecutionId statusSummary startTime endTime outputArtifacts { name size sha256 }
+        attempt approvalPending summary errorDetails { code message } agentName outputVariables approval { approved by summary } } }`;
+    const followed = follow(wsClient(), { id, after: 0 }, CHANGES);
+    await eventually(
+      async () => followed.events.some((e) => e.type === "APPROVAL_NEEDED"),
+      10_000,
+      "the replay",
+    );
+    await approve(approval);
+    expect(await followed.ended).toEqual({ completed: true });
+    const events = followed.events as unknown as Array<Record<string, any>>;
+    const of = (type: string, stageName?: string) =>
+      events.find((e) => e.type === type && (stageName === undefined || e.stageName === stageName))!;
+    const checkout = of("ACTION_SUCCEEDED");
+    expect(checkout).toMatchObject({
+      stageName: "Source",
+      status: "Succeeded",
+      attempt: 1,
+      approvalPending: false,
+      errorDetails: null,
+      agentName: expect.any(String),
+      outputVariables: { CommitId: "abc123" },
+      outputArtifacts: expect.any(Array),
+    });
+    expect(of("ACTION_STARTED").outputArtifacts).toBeNull();
+    expect(Date.parse(checkout.endTime)).toBeGreaterThanOrEqual(Date.parse(checkout.startTime));
+    expect(of("ACTION_STARTED")).toMatchObject({
+      status: "InProgress",
+      endTime: null,
+      outputVariables: null,
+    });
+    expect(of("APPROVAL_NEEDED")).toMatchObject({ stageName: "Prod", approvalPending: true, attempt: 1 });
+    expect(of("APPROVAL_APPROVED")).toMatchObject({
+      approvalPending: false,
+      status: "Succeeded",
+      approval: { approved: true, by: expect.any(String), summary: expect.any(String) },
+    });
+    const stage = of("STAGE_SUCCEEDED", "Source");
+    expect(stage.startTime).toEqual(expect.any(String));
+    expect(Date.parse(stage.endTime)).toBeGreaterThanOrEqual(Date.parse(stage.startTime));
+    expect(of("STAGE_STARTED", "Prod")).toMatchObject({ endTime: null, startTime: expect.any(String) });
+    const started = of("EXECUTION_STARTED");
+    const done = of("EXECUTION_SUCCEEDED");
+    expect(started).toMatchObject({ status: "InProgress", endTime: null, attempt: null });
+    expect(done).toMatchObject({ status: "Succeeded", startTime: started.startTime });
+    expect(done.endTime).toEqual(expect.any(String));
+    // What the stored execution says afterwards is what the events said.
+    const view = dataOf(
+      await t.gql(
+        `query ($id: ID!) { pipelineExecution(id: $id) { statusSummary endTime stages { endTime actions { endTime summary } } } }`,
+        { id },
+      ),
+    ).pipelineExecution;
+    expect(done.statusSummary).toEqual(view.statusSummary);
+    expect(done.endTime).toEqual(view.endTime);
+    expect(stage.endTime).toEqual(view.stages[0].endTime);
+    expect(checkout.endTime).toEqual(view.stages[0].actions[0].endTime);
+    expect(checkout.summary).toEqual(view.stages[0].actions[0].summary);
+  }, 60_000);
+
   it("answers NOT_FOUND for an unknown execution and BAD_USER_INPUT for a negative afterSequence", async () => {
     const client = wsClient();
     for (const id of [crypto.randomUUID(), "not-an-id"]) {

@@ -436,6 +436,29 @@ export interface PipelineEvent {
   pipelineVersion?: number;
   by?: string;
   at: string;
+  /**
+   * What changed, as the execution's views show it after the change (events.ts `emit`), so that a
+   * live view updates from the event alone. Execution events: its summary and times; stage
+   * events: the stage's times; action and approval events: the attempt's fields below. Absent in
+   * events stored before they were carried.
+   */
+  statusSummary?: string | null;
+  startTime?: string | null;
+  endTime?: string | null;
+  attempt?: number;
+  approvalPending?: boolean;
+  summary?: string | null;
+  errorDetails?: ErrorDetails | null;
+  agentName?: string | null;
+  /**
+   * ACTION_SUCCEEDED: the attempt's output variables when they fit in EVENT_OUTPUT_VARIABLES_BYTES;
+   * absent when larger (a view then reads them).
+   */
+  outputVariables?: Record<string, string>;
+  /** ACTION_SUCCEEDED: the artifacts the attempt produced (at most 5), as the execution records them. */
+  outputArtifacts?: ArtifactLocation[];
+  /** APPROVAL_*: the decision (who, when, why); null when there is none (timed out, or still pending). */
+  approval?: { approved: boolean; summary: string; by: string; at: string } | null;
 }
 
 export interface EventEffect {

@@ -509,4 +509,72 @@ export class PipelineEventType {
 
   @Field(() => DateTimeScalar)
   at!: string;
+
+  // What changed, as the execution's views show it after the change: a live view applies the
+  // event to what it shows, without reading anything again (docs/ARCHITECTURE.md, live views).
+  // Resolved from the event itself; absent (null) in events stored before they were carried.
+
+  @Field(() => String, {
+    nullable: true,
+    description: "EXECUTION_*: the execution's status summary after the change.",
+  })
+  statusSummary?: string | null;
+
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description:
+      "When what the event is about (execution, stage or action attempt) started, after the change.",
+  })
+  startTime?: string | null;
+
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: "When what the event is about ended, after the change; null while it runs.",
+  })
+  endTime?: string | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: "ACTION_* and APPROVAL_*: the attempt's number (1, 2, …).",
+  })
+  attempt?: number;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: "ACTION_* and APPROVAL_*: the attempt waits for an approval.",
+  })
+  approvalPending?: boolean;
+
+  @Field(() => String, { nullable: true, description: "ACTION_* and APPROVAL_*: the attempt's summary." })
+  summary?: string | null;
+
+  @Field(() => ErrorDetailsType, {
+    nullable: true,
+    description: "ACTION_* and APPROVAL_*: why the attempt failed.",
+  })
+  errorDetails?: ErrorDetailsType | null;
+
+  @Field(() => String, { nullable: true, description: "ACTION_*: the agent that runs or ran the attempt." })
+  agentName?: string | null;
+
+  @Field(() => JSONObjectScalar, {
+    nullable: true,
+    description:
+      "ACTION_SUCCEEDED: the attempt's output variables, when they are small (4 KiB as JSON); null when they are larger, and a view reads them from the execution.",
+  })
+  outputVariables?: Record<string, string>;
+
+  @Field(() => [ArtifactLocationType], {
+    nullable: true,
+    description:
+      "ACTION_SUCCEEDED: the artifacts the attempt produced, as the execution's artifacts list them.",
+  })
+  outputArtifacts?: ArtifactLocationType[];
+
+  @Field(() => ApprovalDecisionType, {
+    nullable: true,
+    description:
+      "APPROVAL_*: the decision (who, when, why); null when there is none (timed out, or pending).",
+  })
+  approval?: ApprovalDecisionType | null;
 }

@@ -2,18 +2,21 @@
 
 import Link from "next/link";
 import { useState } from "react";
-import { useLiveQuery } from "@/components/live";
+import { REFETCH, useLiveQuery, type LiveApply } from "@/components/live";
+import { applyToExecution, FINAL_STATUSES, isFinalEvent, withArtifacts } from "@/components/live-apply";
 import { useSession } from "@/components/Providers";
 import { revisionOf } from "@/components/revision";
 import { Status } from "@/components/Status";
 import { elapsed, formatBytes, formatDuration, formatTime, useNow } from "@/components/time";
 import { graphql } from "@/gql";
+import type { ExecutionViewEventsSubscription, ExecutionViewQuery } from "@/gql/graphql";
 import { downloadArtifact } from "./download";
 
 const EXECUTION = graphql(`
   query ExecutionView($id: ID!) {
     pipelineExecution(id: $id) {
       id
+      sequence
       pipelineName
       pipelineVersion
       status
@@ -82,14 +85,38 @@ const EXECUTION = graphql(`
 const EXECUTION_EVENTS = graphql(`
   subscription ExecutionViewEvents($id: ID!) {
     executionEvents(executionId: $id) {
-      sequence
-      type
+      ...LiveChange
     }
   }
 `);
 
-/** Statuses on which executionEvents completes (server/src/graphql/execution-stream.ts). */
-const FINAL_STATUSES = new Set(["Succeeded", "Failed", "Stopped", "Superseded", "Cancelled"]);
+type ExecutionData = ExecutionViewQuery;
+
+/**
+ * Events applied to the page (components/live.ts): statuses, times, summaries, errors, agents,
+ * approvals' decisions, output variables and artifacts come with them. The end of the execution
+ * fetches the page once more (its variables and everything the last events did not carry are
+ * then final), and so does an execution starting to wait (the reason).
+ */
+const LIVE: LiveApply<ExecutionData, ExecutionViewEventsSubscription> = {
+  event: (payload) => payload.executionEvents,
+  sequences: (data) =>
+    data.pipelineExecution ? [[data.pipelineExecution.id, data.pipelineExecution.sequence]] : [],
+  apply: (data, event) => {
+    const execution = data.pipelineExecution;
+    if (!execution || event.executionId !== execution.id) return data;
+    if (isFinalEvent(event)) return REFETCH;
+    const next = applyToExecution(execution, event);
+    if (next === REFETCH) return REFETCH;
+    const artifacts =
+      event.type === "ACTION_SUCCEEDED" ? withArtifacts(next.artifacts, event) : next.artifacts;
+    const changed =
+      next === execution && artifacts === execution.artifacts ? execution : { ...next, artifacts };
+    return changed === execution
+      ? data
+      : { ...data, pipelineExecution: { ...changed, sequence: event.sequence ?? changed.sequence } };
+  },
+};
 
 /** One execution: a timeline of its stages and actions, artifacts, variables and approvals, live. */
 export function ExecutionView({ id }: { id: string }) {
@@ -98,6 +125,7 @@ export function ExecutionView({ id }: { id: string }) {
     variables: { id },
     subscription: EXECUTION_EVENTS,
     subscriptionVariables: { id },
+    live: LIVE,
     // The server completes the subscription once the execution is final; a retry makes it
     // InProgress again (the mutation's answer), which subscribes anew.
     pauseSubscriptionWhen: (loaded) => FINAL_STATUSES.has(loaded?.pipelineExecution?.status ?? ""),

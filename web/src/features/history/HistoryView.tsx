@@ -2,14 +2,19 @@
 
 import Link from "next/link";
 import { usePathname, useSearchParams } from "next/navigation";
-import { useState } from "react";
-import { useLiveQuery } from "@/components/live";
+import { useMemo, useState } from "react";
+import { REFETCH, useLiveQuery, type LiveApply } from "@/components/live";
+import { applyToExecution } from "@/components/live-apply";
 import { Pager } from "@/components/Pager";
 import { revisionOf } from "@/components/revision";
 import { Status } from "@/components/Status";
 import { elapsed, formatDuration, formatTime, useNow } from "@/components/time";
 import { graphql } from "@/gql";
-import type { PipelineExecutionStatus } from "@/gql/graphql";
+import type {
+  PipelineExecutionStatus,
+  PipelineHistoryQuery,
+  PipelineViewEventsSubscription,
+} from "@/gql/graphql";
 import { PIPELINE_EVENTS } from "../pipeline/queries";
 import { DurationChart } from "./DurationChart";
 
@@ -39,6 +44,7 @@ const HISTORY = graphql(`
       executions(first: $first, after: $after, status: $status) {
         nodes {
           id
+          sequence
           status
           statusSummary
           startTime
@@ -55,6 +61,7 @@ const HISTORY = graphql(`
             revisionUrl
           }
           stages {
+            name
             actions {
               name
               outputVariables
@@ -88,7 +95,7 @@ function statusFilter(params: { get(name: string): string | null }): PipelineExe
  * /pipelines/[name]/executions: every execution, newest first, by pages of 20, filtered by status
  * (`?status=Failed`: in the address, so that a filtered page can be linked or reloaded and Back
  * and Forward go through the filters chosen); above it the durations of the last 30 as a chart.
- * Live: an execution starting or ending (pipelineEvents) fetches the page again.
+ * Live: events (pipelineEvents) update the rows; a new execution fetches the page again.
  */
 export function HistoryView({ name }: { name: string }) {
   const pathname = usePathname();
@@ -113,13 +120,15 @@ export function HistoryView({ name }: { name: string }) {
     window.history.pushState(null, "", query ? `${pathname}?${query}` : pathname);
   };
   const after = cursors.length > 0 ? cursors[cursors.length - 1]! : null;
+  // Events change the rows they are about (status, summary, end, the revision a source found); a
+  // new execution, or a row leaving the status filter, fetches the page again.
+  const live = useMemo(() => historyLive(status), [status]);
   const [{ data, error, fetching }] = useLiveQuery({
     query: HISTORY,
     variables: { name, first: PAGE_SIZE, after, status: status ? [status] : null, chart: CHART_SIZE },
     subscription: PIPELINE_EVENTS,
     subscriptionVariables: { name },
-    // Stage and action events do not change this table; an execution starting or ending does.
-    onEvent: (event) => event.pipelineEvents.type.startsWith("EXECUTION_"),
+    live,
   });
   const pipeline = data?.pipeline;
   const executions = pipeline?.executions.nodes ?? [];
@@ -253,4 +262,47 @@ export function HistoryView({ name }: { name: string }) {
       </section>
     </>
   );
+}
+
+/** The history page's events applied to its rows and chart (components/live.ts). */
+function historyLive(status: string): LiveApply<PipelineHistoryQuery, PipelineViewEventsSubscription> {
+  return {
+    event: (payload) => payload.pipelineEvents,
+    sequences: (data) => (data.pipeline?.executions.nodes ?? []).map((e) => [e.id, e.sequence] as const),
+    apply: (data, event) => {
+      const pipeline = data.pipeline;
+      if (!pipeline || !event.executionId) return data;
+      const rows = pipeline.executions.nodes;
+      const index = rows.findIndex((e) => e.id === event.executionId);
+      const charted = pipeline.recent.nodes.findIndex((e) => e.id === event.executionId);
+      if (index < 0 && charted < 0) return event.type === "EXECUTION_STARTED" ? REFETCH : data;
+      let nodes = rows;
+      if (index >= 0) {
+        const row = applyToExecution(rows[index]!, event);
+        if (row === REFETCH) return REFETCH;
+        if (status && row.status !== status) return REFETCH; // it leaves the filtered list
+        if (row !== rows[index]) {
+          nodes = rows.slice();
+          nodes[index] = row;
+        }
+      }
+      let recent = pipeline.recent.nodes;
+      if (charted >= 0) {
+        const bar = applyToExecution(recent[charted]!, event);
+        if (bar !== REFETCH && bar !== recent[charted]) {
+          recent = recent.slice();
+          recent[charted] = bar;
+        }
+      }
+      if (nodes === rows && recent === pipeline.recent.nodes) return data;
+      return {
+        ...data,
+        pipeline: {
+          ...pipeline,
+          executions: { ...pipeline.executions, nodes },
+          recent: { ...pipeline.recent, nodes: recent },
+        },
+      };
+    },
+  };
 }

@@ -12,6 +12,7 @@ import { WaitingList } from "@/components/waiting";
 import { CompactView } from "./CompactView";
 import { ApprovalDialog, StopDialog, TransitionDialog } from "./dialogs";
 import { estimateDurations } from "./estimate";
+import { PIPELINE_LIVE } from "./live";
 import { PIPELINE_EVENTS, PIPELINE_VIEW, RELEASE_CHANGE, RETRY_STAGE } from "./queries";
 import { StageCard, Transition, type ExecutionData, type StageActions } from "./StageCard";
 
@@ -30,6 +31,7 @@ export function PipelineView({ name }: { name: string }) {
     variables: { name },
     subscription: PIPELINE_EVENTS,
     subscriptionVariables: { name },
+    live: PIPELINE_LIVE,
   });
   const [release, releaseChange] = useMutation(RELEASE_CHANGE);
   const [, retryStage] = useMutation(RETRY_STAGE);

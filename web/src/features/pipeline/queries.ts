@@ -59,6 +59,7 @@ export const PIPELINE_VIEW = graphql(`
       executions(first: 20) {
         nodes {
           id
+          sequence
           status
           statusSummary
           startTime
@@ -101,12 +102,7 @@ export const PIPELINE_VIEW = graphql(`
 export const PIPELINE_EVENTS = graphql(`
   subscription PipelineViewEvents($name: String!) {
     pipelineEvents(pipelineName: $name) {
-      type
-      at
-      executionId
-      stageName
-      actionName
-      status
+      ...LiveChange
     }
   }
 `);

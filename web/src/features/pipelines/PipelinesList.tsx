@@ -2,12 +2,14 @@
 
 import Link from "next/link";
 import { useMemo, useState } from "react";
-import { useLiveQuery } from "@/components/live";
+import { REFETCH, useLiveQuery, type LiveApply, type LiveEvent } from "@/components/live";
+import { applyToExecution } from "@/components/live-apply";
 import { revisionOf } from "@/components/revision";
 import { Status, statusTone } from "@/components/Status";
 import { formatAgo, useNow } from "@/components/time";
 import { WaitingList } from "@/components/waiting";
 import { graphql } from "@/gql";
+import type { AllPipelineEventsSubscription, PipelinesListQuery } from "@/gql/graphql";
 
 const PIPELINES = graphql(`
   query PipelinesList {
@@ -28,6 +30,7 @@ const PIPELINES = graphql(`
         executions(first: 1) {
           nodes {
             id
+            sequence
             status
             startTime
             waitingReason {
@@ -60,12 +63,59 @@ const PIPELINES = graphql(`
 const ALL_PIPELINE_EVENTS = graphql(`
   subscription AllPipelineEvents {
     pipelineEvents {
-      pipelineName
-      type
-      at
+      ...LiveChange
     }
   }
 `);
+
+type Listed = PipelinesListQuery["pipelines"]["nodes"][number];
+
+/**
+ * Events applied to the list (components/live.ts): the stages' latest runs, the latest
+ * execution's status and revision, the last change. A new execution, one starting to wait and a
+ * pipeline created, changed or deleted fetch the list again.
+ */
+const PIPELINES_LIVE: LiveApply<PipelinesListQuery, AllPipelineEventsSubscription> = {
+  event: (payload) => payload.pipelineEvents,
+  sequences: (data) =>
+    data.pipelines.nodes.flatMap((p) => p.executions.nodes.map((e) => [e.id, e.sequence] as const)),
+  apply: (data, event) => {
+    if (event.type.startsWith("PIPELINE_")) return REFETCH;
+    const nodes = data.pipelines.nodes;
+    const index = nodes.findIndex((p) => p.name === event.pipelineName);
+    if (index < 0) return data;
+    const next = applyToListed(nodes[index]!, event);
+    if (next === REFETCH) return REFETCH;
+    const copy = nodes.slice();
+    copy[index] = next;
+    return { ...data, pipelines: { ...data.pipelines, nodes: copy } };
+  },
+};
+
+function applyToListed(pipeline: Listed, event: LiveEvent): Listed | typeof REFETCH {
+  let next: Listed = event.at ? { ...pipeline, lastActivityAt: event.at } : pipeline;
+  const id = event.executionId;
+  if (!id) return next;
+  const latest = pipeline.executions.nodes[0];
+  if (latest?.id === id) {
+    const execution = applyToExecution(latest, event);
+    if (execution === REFETCH) return REFETCH;
+    next = { ...next, executions: { ...next.executions, nodes: [execution] } };
+  } else if (event.type === "EXECUTION_STARTED") {
+    return REFETCH; // a newer execution: its revisions are not in the event
+  }
+  if (event.type.startsWith("STAGE_") && event.status) {
+    const entered = event.type === "STAGE_STARTED" || event.type === "STAGE_RESUMED";
+    const stages = next.state.stages.map((stage) => {
+      if (stage.name !== event.stageName) return stage;
+      const pointer = stage.latestExecution;
+      if (!entered && pointer?.executionId !== id) return stage;
+      return { ...stage, latestExecution: { ...pointer, executionId: id, status: event.status as never } };
+    });
+    next = { ...next, state: { ...next.state, stages } };
+  }
+  return next;
+}
 
 /** Every pipeline: its stages' latest runs as coloured segments (with icon and text), latest revision, last change. */
 export function PipelinesList() {
@@ -75,6 +125,7 @@ export function PipelinesList() {
     variables: {},
     subscription: ALL_PIPELINE_EVENTS,
     subscriptionVariables: {},
+    live: PIPELINES_LIVE,
   });
   const now = useNow(5000);
   const pipelines = useMemo(() => {
