@@ -162,10 +162,13 @@ function mayReadPipelineOf(principal: Principal, srn: string): boolean {
   );
 }
 
-/** The SRN of an item of a list, for filtering `each` lists and streams. */
+/**
+ * The SRN of an item of a list, for filtering `each` lists and streams. Pipelines and agents carry
+ * their account: visibleItems drops another account's whatever the policies say.
+ */
 export const srnOf = {
-  pipeline: (name: string) => formatSrn(DEFAULT_ACCOUNT, { type: "pipeline", pipeline: name }),
-  agent: (pool: string, name: string) => formatSrn(DEFAULT_ACCOUNT, { type: "agent", pool, name }),
+  pipeline: (account: string, name: string) => formatSrn(account, { type: "pipeline", pipeline: name }),
+  agent: (account: string, pool: string, name: string) => formatSrn(account, { type: "agent", pool, name }),
   actionType: (id: { category: string; owner: string; provider: string; version: string }) =>
     formatSrn(DEFAULT_ACCOUNT, { type: "action-type", ...id }),
   secret: (name: string) => formatSrn(DEFAULT_ACCOUNT, { type: "secret", name }),

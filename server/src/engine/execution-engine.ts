@@ -7,7 +7,7 @@ import {
   PROTOCOL_VERSION,
   type NatsNames,
 } from "@sluice/protocol";
-import type { Principal } from "../auth/principal";
+import { actingAccount, DEFAULT_ACCOUNT, type Principal } from "../auth/principal";
 import { DomainError, NotFoundError } from "../domain/errors";
 import type { ActionTypeId } from "../domain/pipeline/document";
 import {
@@ -56,6 +56,8 @@ export interface EngineOptions {
 }
 
 export interface ReleaseChangeInput {
+  /** The pipeline's account (the caller's acting account, or the default for webhooks of it). */
+  account: string;
   pipelineName: string;
   sourceRevisions?: SourceRevision[] | null;
   variables?: Record<string, string> | null;
@@ -101,7 +103,7 @@ export class ExecutionEngine {
 
   async releaseChange(input: ReleaseChangeInput): Promise<ExecutionRecord> {
     let executionId: string = crypto.randomUUID();
-    await this.withPipelineByName(input.pipelineName, async (m, pipeline, runtime): Promise<Step> => {
+    await this.withPipelineByName(input.account, input.pipelineName, async (m, pipeline, runtime): Promise<Step> => {
       if (input.clientRequestToken) {
         const existing = await this.executions.findByClientToken<ExecutionView>(
           pipeline.id,
@@ -138,7 +140,7 @@ export class ExecutionEngine {
     principal: Principal,
   ) {
     const executionId = crypto.randomUUID();
-    await this.withPipelineByName(pipelineName, async (_m, pipeline, runtime) => {
+    await this.withPipelineByName(actingAccount(principal), pipelineName, async (_m, pipeline, runtime) => {
       const target = await this.executions.findExecution<ExecutionView>(targetExecutionId);
       if (!target || target.pipelineId !== pipeline.id) {
         throw new NotFoundError(`Pipeline "${pipelineName}" has no execution ${targetExecutionId}.`);
@@ -208,7 +210,7 @@ export class ExecutionEngine {
     reason: string | null,
     principal: Principal,
   ) {
-    const result = await this.withPipelineByName(pipelineName, async (_m, pipeline, runtime) => ({
+    const result = await this.withPipelineByName(actingAccount(principal), pipelineName, async (_m, pipeline, runtime) => ({
       event: {
         type: "ToggleTransition",
         document: pipeline.document,
@@ -394,10 +396,11 @@ export class ExecutionEngine {
   }
 
   private async withPipelineByName<T extends Step>(
+    account: string,
     name: string,
     step: (m: EntityManager, pipeline: PipelineEntity, runtime: PipelineRuntime) => Promise<T>,
   ) {
-    const pipeline = await this.pipelines.findByName(name);
+    const pipeline = await this.pipelines.findByName(account, name);
     if (!pipeline) throw new NotFoundError(`No pipeline is named "${name}".`);
     return this.withPipeline(pipeline.id, step);
   }
@@ -511,7 +514,12 @@ export class ExecutionEngine {
             if (attempt.queuedAt === at)
               actionExecutions.push({ id: attempt.actionExecutionId, executionId: view.executionId });
     }
-    const { messages, events, timers } = this.effectsToWrite(decision.effects, decision.runtime, now);
+    const { messages, events, timers } = this.effectsToWrite(
+      pipeline.account,
+      decision.effects,
+      decision.runtime,
+      now,
+    );
     return this.executions.writeDecision(m, {
       pipelineId: pipeline.id,
       coordination,
@@ -527,7 +535,7 @@ export class ExecutionEngine {
   }
 
   /** The decision's effects as rows: messages for the outbox, history, and each timer's last effect. */
-  private effectsToWrite(effects: Effect[], runtime: PipelineRuntime, now: Date) {
+  private effectsToWrite(account: string, effects: Effect[], runtime: PipelineRuntime, now: Date) {
     const messages: OutboxMessage[] = [];
     const events: Array<{ executionId: string; sequence: number; event: unknown }> = [];
     // One effect per timer key, the last one: a later cancel undoes an earlier schedule and back.
@@ -540,7 +548,7 @@ export class ExecutionEngine {
     for (const effect of effects) {
       switch (effect.type) {
         case "Dispatch":
-          messages.push({ ...this.jobMessage(effect, runtime, now), ...(trace ?? {}) });
+          messages.push({ ...this.jobMessage(account, effect, runtime, now), ...(trace ?? {}) });
           break;
         case "Cancel": {
           const payload = { jobId: effect.actionExecutionId, attempt: effect.attempt, reason: effect.reason };
@@ -570,7 +578,8 @@ export class ExecutionEngine {
           timers.set(effect.timerKey, null);
           break;
         case "Event": {
-          const { event } = effect;
+          // Subscribers and notifications see which account's pipeline it is.
+          const event = account === DEFAULT_ACCOUNT ? effect.event : { ...effect.event, account };
           if (event.executionId !== null && event.sequence !== null) {
             events.push({ executionId: event.executionId, sequence: event.sequence, event });
           }
@@ -595,12 +604,18 @@ export class ExecutionEngine {
     return { messages, events, timers: { schedule, cancel } };
   }
 
-  private jobMessage(effect: DispatchEffect, runtime: PipelineRuntime, now: Date): OutboxMessage {
+  private jobMessage(
+    account: string,
+    effect: DispatchEffect,
+    runtime: PipelineRuntime,
+    now: Date,
+  ): OutboxMessage {
     const execution = runtime.executions[effect.executionId];
     const pool = effect.region ?? "default";
     return {
       msgId: msgIds.job(effect.actionExecutionId, effect.attempt),
-      subject: this.names.subjects.job(pool, effect.actionTypeId),
+      // The pool of the pipeline's account: only that account's agents may pull from it.
+      subject: this.names.subjects.job(pool, effect.actionTypeId, account),
       payload: {
         protocolVersion: PROTOCOL_VERSION,
         jobId: effect.actionExecutionId,

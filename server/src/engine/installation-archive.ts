@@ -101,7 +101,7 @@ export class InstallationArchives {
         createdBy: string;
         createdAt: Date;
       }> = await m.query(
-        `SELECT id, name, version, created_by AS "createdBy", created_at AS "createdAt" FROM pipelines ORDER BY name`,
+        `SELECT id, name, version, created_by AS "createdBy", created_at AS "createdAt" FROM pipelines WHERE account = 'default' ORDER BY name`,
       );
       const versions: Array<{
         pipelineId: string;
@@ -126,7 +126,7 @@ export class InstallationArchives {
       }> = await m.query(
         `SELECT description, token_hash AS "tokenHash", created_by AS "createdBy", created_at AS "createdAt",
                 revoked_at AS "revokedAt", revoked_by AS "revokedBy"
-           FROM agent_tokens ORDER BY created_at, id`,
+           FROM agent_tokens WHERE account = 'default' ORDER BY created_at, id`,
       );
       const targets: Array<{ name: string; kind: TargetKind; settings: TargetSettings; createdBy: string }> =
         await m.query(
@@ -231,7 +231,7 @@ export class InstallationArchives {
                           FROM execution_events v WHERE v.execution_id = e.id), '[]') AS events,
               ARRAY(SELECT a.id::text FROM action_executions a WHERE a.execution_id = e.id ORDER BY a.id) AS "actionExecutionIds"
          FROM pipeline_executions e JOIN pipelines p ON p.id = e.pipeline_id
-        WHERE e.status = ANY($1)
+        WHERE e.status = ANY($1) AND p.account = 'default'
         ORDER BY e.start_time, e.id`,
       [FINAL_EXECUTION_STATUSES],
     );
@@ -385,7 +385,7 @@ export class InstallationArchives {
       for (const row of rows) clashes.push(`${what} ${JSON.stringify(row.v)}`);
     };
     await taken(
-      `SELECT name AS v FROM pipelines WHERE name = ANY($1)`,
+      `SELECT name AS v FROM pipelines WHERE account = 'default' AND name = ANY($1)`,
       archive.pipelines.map((p) => p.name),
       "pipeline",
     );

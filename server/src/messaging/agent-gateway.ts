@@ -1,6 +1,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import {
+  DEFAULT_ACCOUNT,
   PROTOCOL_VERSION,
   TIMINGS,
   decode,
@@ -201,6 +202,8 @@ export class AgentGateway {
         this.names.streams.jobs,
         jobConsumerConfig(this.names.prefix, request.pool, type, {
           replicas: this.options.natsReplicas ?? 1,
+          // The pool of the token's account: the agent takes that account's jobs only.
+          account: token.account,
         }) as never,
       );
     }
@@ -215,7 +218,10 @@ export class AgentGateway {
       heartbeatIntervalSeconds: this.options.heartbeatIntervalSeconds,
     });
     await this.store.recordPublicKey(agent.id, request.publicKey ?? null);
-    this.logger.info({ agentId: agent.id, name: agent.name, pool: agent.pool }, "agent registered");
+    this.logger.info(
+      { agentId: agent.id, name: agent.name, pool: agent.pool, account: agent.account },
+      "agent registered",
+    );
     this.announce([agent]);
     return {
       ok: true,
@@ -224,6 +230,8 @@ export class AgentGateway {
       heartbeatIntervalSeconds: this.options.heartbeatIntervalSeconds,
       // Trusted only by an agent on NATS without authentication and without --server-key (11.5).
       serverKeys: await this.signer.publicKeys(),
+      // Where its jobs are (PROTOCOL.md 3.3); left out for the default account, as before accounts.
+      ...(token.account === DEFAULT_ACCOUNT ? {} : { account: token.account }),
     };
   }
 

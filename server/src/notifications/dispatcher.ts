@@ -2,6 +2,7 @@ import type { DataSource } from "typeorm";
 import { notificationTypeOf } from "../domain/notifications/events";
 import type { ExecutionFacts } from "../domain/notifications/messages";
 import { ruleMatches } from "../domain/notifications/rules";
+import { DEFAULT_ACCOUNT } from "../domain/policy/srn";
 import type {
   ExecutionRecord,
   NewDelivery,
@@ -36,6 +37,9 @@ export async function dispatchInbox(
     const deliveries: NewDelivery[] = [];
     let users: UserWithPolicies[] | null = null;
     for (const { msgId, event } of events) {
+      // Notification rules and targets are the default account's (docs/policies.md): another
+      // account's pipeline events never reach them, whatever a rule's pipeline name says.
+      if ((event.account ?? DEFAULT_ACCOUNT) !== DEFAULT_ACCOUNT) continue;
       const record = event.executionId ? (executions.get(event.executionId) ?? null) : null;
       const type = notificationTypeOf(event, record);
       if (type === null) continue;

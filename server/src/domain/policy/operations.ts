@@ -28,10 +28,12 @@
  * The lookups an execution or action execution needs are the checker's (ResourceLookups); this
  * file stays pure.
  *
- * Accounts: an SRN carries the account its resource belongs to. Identities, policies, roles and
- * the audit log (ACCOUNT_SCOPED_TYPES) are the caller's account's; pipelines, agents, action types,
- * notifications, the installation and the accounts themselves are the default account's
- * (resolveResource's `account` decides per resource type).
+ * Accounts: an SRN carries the account its resource belongs to. Identities, policies, roles, the
+ * audit log, pipelines (and their webhooks), agents and agent tokens (ACCOUNT_SCOPED_TYPES) are the
+ * caller's account's; action types, notifications, secrets, the installation and the accounts
+ * themselves are the default account's (resolveResource's `account` decides per resource type).
+ * An execution or action execution named by its id is its pipeline's account's (the lookup says
+ * which), so the checker refuses another account's as an unknown id.
  */
 import type { ActionName } from "./actions";
 import { taggablePipeline } from "../pipeline/tags";
@@ -534,10 +536,11 @@ export const publicRoutes = {
 
 /** What the checker provides to find the pipeline behind an id; null when there is none. */
 export interface ResourceLookups {
-  pipelineOfExecution(executionId: string): Promise<string | null>;
+  /** The pipeline an execution belongs to, and that pipeline's account. */
+  pipelineOfExecution(executionId: string): Promise<{ account: string; pipeline: string } | null>;
   actionOfActionExecution(
     actionExecutionId: string,
-  ): Promise<{ pipeline: string; stage: string; action: string } | null>;
+  ): Promise<{ account: string; pipeline: string; stage: string; action: string } | null>;
   /** The owner of an API token (`user/alice`, `service-account/ci`) and its account. */
   principalOfApiToken(tokenId: string): Promise<{ account: string; principal: string } | null>;
   /** A role's trust policy; null when there is no such role. */
@@ -621,27 +624,23 @@ export async function resolveResource(
           reason: `${spec.arg} must name a pipeline: srn:sluice:<account>:pipeline/<name>, pipeline/<name> or arn:sluice:codepipeline:::<name>.`,
         };
       }
-      // Pipelines are the default account's: an SRN of another account names none (a principal
-      // acting in that account must not reach the default account's pipeline of that name).
-      const account = accountOf(spec.of);
-      if (found.account !== null && found.account !== account) {
-        return {
-          kind: "unresolved",
-          reason: `${spec.arg} names a pipeline of account "${found.account}"; pipelines belong to account "${account}".`,
-        };
-      }
+      // A pipeline of the account the caller acts in; an SRN naming another account's is refused
+      // by the checker as any resource of another account is. `pipeline/<name>` and the ARN form
+      // name the caller's account's.
+      const account = found.account ?? accountOf(spec.of);
       return { kind: "one", srn: formatSrn(account, { type: "pipeline", pipeline: found.name }) };
     }
     case "execution": {
       const id = args[spec.arg];
-      const pipeline = typeof id === "string" ? await lookups.pipelineOfExecution(id) : null;
-      if (pipeline === null)
+      const found = typeof id === "string" ? await lookups.pipelineOfExecution(id) : null;
+      if (found === null)
         return { kind: "unresolved", reason: `No execution ${JSON.stringify(id)} exists.` };
-      const base = `pipeline/${pipeline}`;
-      if (!spec.then) return { kind: "one", srn: formatSrnPath(base) };
+      // The execution's own pipeline's account: another account's is refused as unknown.
+      const base = `srn:sluice:${found.account}:pipeline/${found.pipeline}`;
+      if (!spec.then) return { kind: "one", srn: base };
       const filled = fillTemplate(spec.then, args);
       return filled.ok
-        ? { kind: "one", srn: formatSrnPath(`${base}/${filled.path}`) }
+        ? { kind: "one", srn: `${base}/${filled.path}` }
         : { kind: "unresolved", reason: filled.reason };
     }
     case "actionExecution": {
@@ -650,10 +649,8 @@ export async function resolveResource(
       if (found === null) {
         return { kind: "unresolved", reason: `No action execution ${JSON.stringify(id)} exists.` };
       }
-      return {
-        kind: "one",
-        srn: formatSrn(accountOf("pipeline"), { type: "pipeline", ...found }),
-      };
+      const { account, ...action } = found;
+      return { kind: "one", srn: formatSrn(account, { type: "pipeline", ...action }) };
     }
   }
 }

@@ -1,0 +1,400 @@
+/**
+ * Pipelines and agents in accounts (issue #10) on a real server, PostgreSQL and NATS: the default
+ * account and team-b each have a pipeline named `web`; each account's principals list, read,
+ * release, approve and tag their own only, and another account's execution or approval named by its
+ * id is NOT_FOUND, exactly like an unknown one. Jobs go to their pipeline's account's pool: a worker
+ * of one account never receives another's, and a real agent registered with a team-b token runs
+ * team-b's job while the default account's job of the same pipeline name waits for a default
+ * agent. A user of the default account who assumes team-b's access role operates team-b's pipeline.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
+import { jobConsumerConfig, natsNames } from "@sluice/protocol";
+import { killAgents, startAgentProcess } from "../support/agent-process";
+import { CREATE, gitRepository, manualApproval, shellBuild, sourceThen } from "../support/documents";
+import { connectNats, NATS_URL } from "../support/nats";
+import {
+  ADMIN_TOKEN,
+  dataOf,
+  startTestServer,
+  type GraphQLResponse,
+  type TestServer,
+} from "../support/server";
+import { eventually } from "../support/wait";
+import { GIT, TestWorker } from "../support/worker";
+
+jest.setTimeout(180_000);
+
+let t: TestServer;
+let scratch: string;
+let repo: string;
+let workerA: TestWorker; // the default account's pool
+let workerB: TestWorker; // team-b's pool of the same name
+let bob: string; // team-b's user bob, Admin in team-b
+let bAdmin: string; // the installation's admin in team-b, through its AccountAccessRole
+
+const as = (token: string) => ({ token });
+const codeOf = (response: GraphQLResponse) => response.errors?.[0]?.extensions?.code;
+const ok = { outcome: "Succeeded" as const, outputVariables: { CommitId: "abc123" } };
+
+beforeAll(async () => {
+  t = await startTestServer();
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-account-pipelines-"));
+  // The agent's jobs may run as users of their own: they read the repository.
+  fs.chmodSync(scratch, 0o755);
+  repo = gitRepository(path.join(scratch, "repo"), "team b's app\n");
+  workerA = await TestWorker.start(t.natsPrefix, [GIT], () => ok, "worker-default");
+  workerB = await TestWorker.start(t.natsPrefix, [GIT], () => ok, "worker-team-b", undefined, "team-b");
+
+  dataOf(await t.gql(`mutation { createAccount(id: "team-b") { id } }`));
+  bAdmin = dataOf(
+    await t.gql(
+      `mutation { assumeRole(role: "srn:sluice:team-b:role/AccountAccessRole", sessionName: "setup") { secret } }`,
+    ),
+  ).assumeRole.secret;
+  dataOf(await t.gql(`mutation { createUser(name: "bob") { name } }`, {}, as(bAdmin)));
+  dataOf(
+    await t.gql(`mutation { attachPolicy(policyName: "Admin", principal: "user/bob") }`, {}, as(bAdmin)),
+  );
+  bob = dataOf(
+    await t.gql(
+      `mutation { createApiToken(principal: "user/bob", description: "bob") { secret } }`,
+      {},
+      as(bAdmin),
+    ),
+  ).createApiToken.secret;
+});
+
+afterAll(async () => {
+  await killAgents();
+  await workerA?.stop();
+  await workerB?.stop();
+  await t?.stop();
+  if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+const approval = (name: string) => sourceThen(name, { name: "Prod", actions: [manualApproval("Approve")] });
+
+const LATEST = /* GraphQL */ `
+  query ($n: String!) {
+    pipeline(name: $n) {
+      account
+      srn
+      executions(first: 1) {
+        nodes {
+          id
+          status
+          stages {
+            actions {
+              id
+              name
+              status
+              agent {
+                name
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+`;
+
+const EXECUTIONS = LATEST.replace("executions(first: 1)", "executions(first: 20)");
+
+interface Action {
+  id: string;
+  name: string;
+  status: string;
+  agent: { name: string } | null;
+}
+interface Execution {
+  id: string;
+  status: string;
+  stages: Array<{ actions: Action[] }>;
+}
+
+async function latest(name: string, token: string): Promise<Execution | undefined> {
+  return dataOf(await t.gql(LATEST, { n: name }, as(token))).pipeline?.executions.nodes[0];
+}
+
+/** The latest execution of `name` once its action `action` is in `status`. */
+async function whenAction(name: string, token: string, action: string, status: string): Promise<Execution> {
+  return eventually(
+    async () => {
+      const execution = await latest(name, token);
+      const found = execution?.stages.flatMap((s) => s.actions).find((a) => a.name === action);
+      return found?.status === status ? execution : undefined;
+    },
+    60_000,
+    `${action} of ${name} ${status}`,
+  );
+}
+
+const actionOf = (execution: Execution, name: string) =>
+  execution.stages.flatMap((s) => s.actions).find((a) => a.name === name)!;
+
+const APPROVE = `mutation ($id: ID!) { putApprovalResult(actionExecutionId: $id, approved: true) { status } }`;
+
+describe("two accounts, one pipeline name", () => {
+  let aExecution: Execution;
+  let bExecution: Execution;
+
+  it("each account creates its own `web`; lists, reads and SRNs are the account's", async () => {
+    dataOf(await t.gql(CREATE, { input: approval("web") }));
+    // The same name in team-b: names are unique per account, not per installation.
+    dataOf(await t.gql(CREATE, { input: approval("web") }, as(bob)));
+    expect(codeOf(await t.gql(CREATE, { input: approval("web") }, as(bob)))).toBe("CONFLICT");
+
+    const LIST = `{ pipelines { totalCount nodes { name account srn } } }`;
+    expect(dataOf(await t.gql(LIST)).pipelines).toEqual({
+      totalCount: 1,
+      nodes: [{ name: "web", account: "default", srn: "srn:sluice:default:pipeline/web" }],
+    });
+    expect(dataOf(await t.gql(LIST, {}, as(bob))).pipelines).toEqual({
+      totalCount: 1,
+      nodes: [{ name: "web", account: "team-b", srn: "srn:sluice:team-b:pipeline/web" }],
+    });
+
+    // Each first execution's Checkout ran on its own account's worker, and reached the approval.
+    aExecution = await whenAction("web", ADMIN_TOKEN, "Approve", "InProgress");
+    bExecution = await whenAction("web", bob, "Approve", "InProgress");
+    expect(aExecution.id).not.toBe(bExecution.id);
+    expect(workerA.jobs.map((j) => j.executionId)).toEqual([aExecution.id]);
+    expect(workerB.jobs.map((j) => j.executionId)).toEqual([bExecution.id]);
+  });
+
+  it("another account's execution or approval, named by its id, is NOT_FOUND like an unknown one", async () => {
+    const aApproval = actionOf(aExecution, "Approve").id;
+    const bApproval = actionOf(bExecution, "Approve").id;
+    const unknown = "00000000-0000-4000-8000-000000000000";
+
+    // Reads: null, as for an unknown id.
+    const READ = `query ($id: ID!) { pipelineExecution(id: $id) { id } }`;
+    expect(dataOf(await t.gql(READ, { id: aExecution.id }, as(bob))).pipelineExecution).toBeNull();
+    expect(dataOf(await t.gql(READ, { id: bExecution.id }, as(bob))).pipelineExecution).toEqual({
+      id: bExecution.id,
+    });
+    expect(dataOf(await t.gql(READ, { id: bExecution.id })).pipelineExecution).toBeNull();
+
+    // Changes: NOT_FOUND with the unknown id's message.
+    const refused = await t.gql(APPROVE, { id: aApproval }, as(bob));
+    expect(codeOf(refused)).toBe("NOT_FOUND");
+    expect(refused.errors?.[0]?.message).toBe(
+      (await t.gql(APPROVE, { id: unknown }, as(bob))).errors?.[0]?.message.replace(unknown, aApproval),
+    );
+    const STOP = `mutation ($id: ID!) { stopExecution(executionId: $id, abandon: true) { id } }`;
+    expect(codeOf(await t.gql(STOP, { id: aExecution.id }, as(bob)))).toBe("NOT_FOUND");
+    expect(codeOf(await t.gql(APPROVE, { id: bApproval }))).toBe("NOT_FOUND");
+    const LOG = `query ($id: ID!) { actionLog(actionExecutionId: $id) { complete } }`;
+    expect(codeOf(await t.gql(LOG, { id: aApproval }, as(bob)))).toBe("NOT_FOUND");
+
+    // Global ids: the other account's execution is no node for this caller.
+    const NODE = `query ($n: String!) { pipeline(name: $n) { executions(first: 1) { nodes { nodeId } } } }`;
+    const aNode = dataOf(await t.gql(NODE, { n: "web" })).pipeline.executions.nodes[0].nodeId;
+    expect(
+      dataOf(await t.gql(`query ($id: ID!) { node(id: $id) { nodeId } }`, { id: aNode }, as(bob))).node,
+    ).toBeNull();
+
+    // Tags: the other account's pipeline by its SRN is refused; the own one, by SRN or name, works.
+    const TAG = `mutation ($r: String!) { tagResource(resourceArn: $r, tags: [{ key: "team", value: "b" }]) { resourceArn } }`;
+    expect(codeOf(await t.gql(TAG, { r: "srn:sluice:default:pipeline/web" }, as(bob)))).toBe("FORBIDDEN");
+    expect(dataOf(await t.gql(TAG, { r: "pipeline/web" }, as(bob))).tagResource.resourceArn).toBe(
+      "srn:sluice:team-b:pipeline/web",
+    );
+    expect(dataOf(await t.gql(`{ pipeline(name: "web") { tags { key } } }`)).pipeline.tags).toEqual([]);
+
+    // Nothing of the other account moved: the default account's approval still waits.
+    expect(actionOf((await latest("web", ADMIN_TOKEN))!, "Approve").status).toBe("InProgress");
+
+    // bob approves his own.
+    dataOf(await t.gql(APPROVE, { id: bApproval }, as(bob)));
+    const done = await eventually(
+      async () => {
+        const execution = await latest("web", bob);
+        return execution?.status === "Succeeded" ? execution : undefined;
+      },
+      30_000,
+      "team-b's web to succeed",
+    );
+    expect(done.id).toBe(bExecution.id);
+    expect(actionOf((await latest("web", ADMIN_TOKEN))!, "Approve").status).toBe("InProgress");
+  });
+
+  it("pipelineEvents of every pipeline show the caller's account's only", async () => {
+    const client = createClient({
+      url: t.url.replace(/^http/, "ws"),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${bob}` },
+      retryAttempts: 0,
+    });
+    const seen: Array<{ pipelineName: string; executionId: string | null; type: string }> = [];
+    let release: () => void = () => {};
+    const subscribed = new Promise<void>((resolve) => (release = resolve));
+    const dispose = client.subscribe(
+      { query: `subscription { pipelineEvents { pipelineName executionId type } }` },
+      {
+        next: (value) => {
+          const event = (value.data as any)?.pipelineEvents;
+          if (event) seen.push(event);
+        },
+        error: () => {},
+        complete: () => {},
+      },
+    );
+    client.on("connected", () => release());
+    await subscribed;
+    const RELEASE = `mutation { releaseChange(pipelineName: "web") { id } }`;
+    // The subscription is registered once an event of bob's own pipeline arrives.
+    await eventually(
+      async () => {
+        const id = dataOf(await t.gql(RELEASE, {}, as(bob))).releaseChange.id;
+        await eventually(async () => seen.some((e) => e.executionId === id), 5_000, "its event").catch(
+          () => undefined,
+        );
+        return seen.length > 0;
+      },
+      30_000,
+      "bob's subscription to hear team-b's release",
+    );
+    const mark = seen.length;
+    // The default account releases its `web`, then team-b its own: bob hears team-b's only.
+    const aRelease = dataOf(await t.gql(RELEASE)).releaseChange.id;
+    const bRelease = dataOf(await t.gql(RELEASE, {}, as(bob))).releaseChange.id;
+    await eventually(
+      async () => seen.slice(mark).some((e) => e.executionId === bRelease && e.type === "EXECUTION_STARTED"),
+      30_000,
+      "team-b's execution start",
+    );
+    // The default account's execution has by now written events (it waits at its approval).
+    await whenAction("web", ADMIN_TOKEN, "Checkout", "Succeeded");
+    expect(seen.filter((e) => e.executionId === aRelease)).toEqual([]);
+    expect(seen.every((e) => e.executionId === null || e.executionId !== aExecution.id)).toBe(true);
+    dispose();
+    await client.dispose();
+  });
+
+  it("a user of the default account who assumes team-b's role operates team-b's web", async () => {
+    // team-b's releases above wait at Prod, the oldest holding the approval (SUPERSEDED mode).
+    const execution = await eventually(
+      async () => {
+        const { nodes } = dataOf(await t.gql(EXECUTIONS, { n: "web" }, as(bob))).pipeline.executions;
+        return (nodes as Execution[]).find((e) => actionOf(e, "Approve").status === "InProgress");
+      },
+      30_000,
+      "a team-b execution at its approval",
+    );
+    // bAdmin: the installation's admin (a default-account user) in team-b's AccountAccessRole.
+    expect(dataOf(await t.gql(`{ pipeline(name: "web") { srn } }`, {}, as(bAdmin))).pipeline.srn).toBe(
+      "srn:sluice:team-b:pipeline/web",
+    );
+    dataOf(await t.gql(APPROVE, { id: actionOf(execution, "Approve").id }, as(bAdmin)));
+    await eventually(
+      async () => {
+        const { nodes } = dataOf(await t.gql(EXECUTIONS, { n: "web" }, as(bob))).pipeline.executions;
+        return (nodes as Execution[]).some((e) => e.id === execution.id && e.status === "Succeeded");
+      },
+      30_000,
+      "team-b's release approved by the assumed role",
+    );
+    // The approval is in team-b's audit log, by the real principal in the assumed role.
+    const AUDIT = `{ auditEvents(first: 20, operation: "putApprovalResult") { nodes { principal account outcome assumedRole } } }`;
+    expect(dataOf(await t.gql(AUDIT, {}, as(bob))).auditEvents.nodes).toContainEqual({
+      principal: "user/admin",
+      account: "team-b",
+      outcome: "ok",
+      assumedRole: "srn:sluice:team-b:role/AccountAccessRole (session setup)",
+    });
+    // Deleting the default account's web leaves team-b's.
+    dataOf(await t.gql(`mutation { deletePipeline(name: "web") }`));
+    expect(dataOf(await t.gql(`{ pipeline(name: "web") { name } }`)).pipeline).toBeNull();
+    expect(dataOf(await t.gql(`{ pipeline(name: "web") { account } }`, {}, as(bob))).pipeline).toEqual({
+      account: "team-b",
+    });
+  });
+});
+
+describe("agents in accounts", () => {
+  it("an agent of team-b runs team-b's job, never the default account's, which waits for a default agent", async () => {
+    // No test worker from here on: the agents below are the only ones.
+    await workerA.stop();
+    await workerB.stop();
+    const build = (name: string) =>
+      sourceThen(
+        name,
+        { name: "Build", actions: [shellBuild("Make", "cat app.txt")] },
+        { checkout: { Repository: `file://${repo}` } },
+      );
+    // The default account's `build` first: its Checkout job is queued before any agent exists.
+    dataOf(await t.gql(CREATE, { input: build("build") }));
+    await whenAction("build", ADMIN_TOKEN, "Checkout", "Queued");
+
+    const { token } = dataOf(
+      await t.gql(`mutation { createAgentToken(description: "team-b agents") { token } }`, {}, as(bob)),
+    ).createAgentToken;
+    const agent = startAgentProcess({
+      natsUrl: NATS_URL,
+      prefix: t.natsPrefix,
+      token,
+      name: "b-agent",
+      concurrency: 1,
+    });
+    await eventually(
+      async () => {
+        const { agents } = dataOf(await t.gql(`{ agents { name status } }`, {}, as(bob)));
+        return agents.some(
+          (a: { name: string; status: string }) => a.name === "b-agent" && a.status !== "offline",
+        );
+      },
+      60_000,
+      "team-b's agent online",
+    ).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}; the agent said:\n${agent.output().slice(-3000)}`);
+    });
+    // The default account does not see team-b's agents.
+    expect(dataOf(await t.gql(`{ agents { name } }`)).agents).toEqual([]);
+    expect(dataOf(await t.gql(`{ agentTokens { description } }`)).agentTokens).toEqual([]);
+
+    dataOf(await t.gql(CREATE, { input: build("build") }, as(bob)));
+    const done = await eventually(
+      async () => {
+        const execution = await latest("build", bob);
+        return execution && ["Succeeded", "Failed"].includes(execution.status) ? execution : undefined;
+      },
+      90_000,
+      "team-b's build to end",
+    );
+    expect(done.status).toBe("Succeeded");
+    expect(actionOf(done, "Checkout").agent?.name).toBe("b-agent");
+    expect(actionOf(done, "Make").agent?.name).toBe("b-agent");
+
+    // The default account's job was never handed to it: still queued, still in its own consumer.
+    const waiting = (await latest("build", ADMIN_TOKEN))!;
+    expect(actionOf(waiting, "Checkout")).toMatchObject({ status: "Queued", agent: null });
+    const nc = await connectNats();
+    try {
+      const jsm = await jetstreamManager(nc);
+      const names = natsNames(t.natsPrefix);
+      const info = await jsm.consumers.info(
+        names.streams.jobs,
+        jobConsumerConfig(t.natsPrefix, "default", GIT).durable_name,
+      );
+      expect(info.num_pending + info.num_ack_pending).toBe(1);
+    } finally {
+      await nc.close();
+    }
+    // A default-account worker takes it.
+    const worker = await TestWorker.start(t.natsPrefix, [GIT], () => ok, "worker-default-2");
+    try {
+      await whenAction("build", ADMIN_TOKEN, "Checkout", "Succeeded");
+      expect(worker.jobs.map((j) => j.pipelineName)).toEqual(["build"]);
+    } finally {
+      await worker.stop();
+    }
+    expect(agent.output()).not.toMatch(/Permissions Violation/i);
+  });
+});
