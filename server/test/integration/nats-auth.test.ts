@@ -309,6 +309,53 @@ it("lets an agent reach only its own subjects: NATS refuses every other subscrib
   await refused(other.violations, "subscription", names.subjects.agentCancel(a.agentId));
 });
 
+it("grants an agent of another account that account's jobs only, never the default account's pool", async () => {
+  const names = natsNames(t.natsPrefix);
+  const J = names.streams.jobs;
+  dataOf(await t.gql(`mutation { createAccount(id: "team-b") { id } }`));
+  const session = dataOf(
+    await t.gql(
+      `mutation { assumeRole(role: "srn:sluice:team-b:role/AccountAccessRole", sessionName: "agents") { secret } }`,
+    ),
+  ).assumeRole.secret as string;
+  const { token } = dataOf(
+    await t.gql(`mutation { createAgentToken(description: "team-b") { token } }`, {}, { token: session }),
+  ).createAgentToken;
+  // Pool `default`, as the default account's agents: the pool of its own account all the same.
+  const creds = await credentials(token, "b-agent", "default", [SHELL]);
+  expect(creds.account).toBe("team-b");
+  const { nc, violations } = await connectAs(creds);
+  const reply = await nc.request(
+    names.subjects.register,
+    encode("registerRequest", {
+      protocolVersion: 3,
+      token,
+      name: "b-agent",
+      pool: "default",
+      providers: [SHELL],
+      version: "test",
+      capacity: 1,
+      labels: {},
+    }),
+    { timeout: 10_000 },
+  );
+  expect(reply.json<{ ok: boolean; account?: string }>()).toMatchObject({ ok: true, account: "team-b" });
+  const own = jobConsumerConfig(t.natsPrefix, "default", SHELL, { account: "team-b" }).durable_name;
+  const defaults = jobConsumerConfig(t.natsPrefix, "default", SHELL).durable_name;
+  const consumer = await jetstream(nc).consumers.get(J, own);
+  const none = await consumer.fetch({ max_messages: 1, expires: 1000 });
+  for await (const _ of none) throw new Error("no job was queued");
+  expect(violations).toEqual([]);
+  for (const subject of [
+    `$JS.API.CONSUMER.INFO.${J}.${defaults}`,
+    `$JS.API.CONSUMER.MSG.NEXT.${J}.${defaults}`,
+    `$JS.ACK.${J}.${defaults}.1.1.1.1.1`,
+  ]) {
+    nc.publish(subject, "{}");
+    await refused(violations, "publish", subject);
+  }
+});
+
 it("closes a revoked agent's connection and refuses its credentials from then on", async () => {
   const revoked = await createToken("to-revoke");
   const creds = await credentials(revoked.token, "revoked-agent", "default", [SHELL]);

@@ -180,14 +180,16 @@ describe("tagResource, untagResource, listTagsForResource", () => {
       "web",
       "srn:sluice:default:pipeline/web/stage/Build",
       "srn:sluice:default:secret/x",
-      // pipelines are the default account's
-      "srn:sluice:team-b:pipeline/retag",
     ]) {
       expect([r, codeOf(await t.gql(TAG, { r, tags: [{ key: "a", value: "b" }] }))]).toEqual([
         r,
         "BAD_USER_INPUT",
       ]);
     }
+    // Another account's pipeline: refused whatever the caller's policies (the admin's: Admin).
+    expect(
+      codeOf(await t.gql(TAG, { r: "srn:sluice:team-b:pipeline/retag", tags: [{ key: "a", value: "b" }] })),
+    ).toBe("FORBIDDEN");
     expect(codeOf(await t.gql(LIST, { r: SRN("nowhere") }))).toBe("NOT_FOUND");
     expect(codeOf(await t.gql(TAG, { r: SRN("nowhere"), tags: [{ key: "a", value: "b" }] }))).toBe(
       "NOT_FOUND",
