@@ -7,6 +7,7 @@
  * team-b's job while the default account's job of the same pipeline name waits for a default
  * agent. A user of the default account who assumes team-b's access role operates team-b's pipeline.
  */
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -315,6 +316,29 @@ describe("two accounts, one pipeline name", () => {
     expect(dataOf(await t.gql(`{ pipeline(name: "web") { account } }`, {}, as(bob))).pipeline).toEqual({
       account: "team-b",
     });
+  });
+
+  it("team-b's webhook has an address of its account; the default account's address names no pipeline", async () => {
+    const { url, secret } = dataOf(
+      await t.gql(`mutation { createPipelineWebhook(pipelineName: "web") { url secret } }`, {}, as(bob)),
+    ).createPipelineWebhook;
+    expect(url).toMatch(/\/webhooks\/team-b\/web$/);
+    const body = JSON.stringify({ zen: "ping" });
+    // The server's address in this test (its public URL is configured, not where it listens).
+    const post = (to: string) =>
+      fetch(t.url.replace(/\/graphql$/, "") + new URL(to).pathname, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-github-event": "ping",
+          "x-hub-signature-256": `sha256=${crypto.createHmac("sha256", secret).update(body).digest("hex")}`,
+        },
+        body,
+      });
+    const answer = await post(url);
+    expect([answer.status, await answer.json()]).toEqual([200, { ok: true, message: "pong" }]);
+    // `/webhooks/web` is the default account's web, deleted above: no webhook there.
+    expect((await post(url.replace("/team-b/", "/"))).status).toBe(404);
   });
 });
 
