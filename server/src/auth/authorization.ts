@@ -169,8 +169,9 @@ function mayReadPipelineOf(principal: Principal, srn: string): boolean {
 export const srnOf = {
   pipeline: (account: string, name: string) => formatSrn(account, { type: "pipeline", pipeline: name }),
   agent: (account: string, pool: string, name: string) => formatSrn(account, { type: "agent", pool, name }),
-  actionType: (id: { category: string; owner: string; provider: string; version: string }) =>
-    formatSrn(DEFAULT_ACCOUNT, { type: "action-type", ...id }),
+  /** The catalogue is read from every account: an action type as the account acting sees it. */
+  actionType: (account: string, id: { category: string; owner: string; provider: string; version: string }) =>
+    formatSrn(account, { type: "action-type", ...id }),
   secret: (name: string) => formatSrn(DEFAULT_ACCOUNT, { type: "secret", name }),
 };
 

@@ -161,6 +161,20 @@ describe("two accounts, one pipeline name", () => {
       nodes: [{ name: "web", account: "team-b", srn: "srn:sluice:team-b:pipeline/web" }],
     });
 
+    // The action type catalogue is the installation's: read from every account, custom types made
+    // and deleted in the default account only.
+    const TYPES = `{ listActionTypes(first: 100) { totalCount } }`;
+    const types = dataOf(await t.gql(TYPES)).listActionTypes.totalCount;
+    expect(types).toBeGreaterThan(0);
+    expect(dataOf(await t.gql(TYPES, {}, as(bob))).listActionTypes.totalCount).toBe(types);
+    const custom = `mutation { createCustomActionType(input: { category: "Build", provider: "Tenant", version: "1",
+      inputArtifactDetails: { minimumCount: 0, maximumCount: 1 }, outputArtifactDetails: { minimumCount: 0, maximumCount: 1 } }) { id { provider } } }`;
+    const refused = await t.gql(custom, {}, as(bob));
+    expect(codeOf(refused)).toBe("FORBIDDEN");
+    expect(refused.errors?.[0]?.message).toBe(
+      "You are not allowed sluice:CreateCustomActionType on srn:sluice:default:action-type/Build/Custom/Tenant/1.",
+    );
+
     // Each first execution's Checkout ran on its own account's worker, and reached the approval.
     aExecution = await whenAction("web", ADMIN_TOKEN, "Approve", "InProgress");
     bExecution = await whenAction("web", bob, "Approve", "InProgress");

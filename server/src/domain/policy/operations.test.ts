@@ -64,13 +64,14 @@ describe("operation permissions", () => {
       kind: "one",
       srn: "srn:sluice:acct1:pipeline/web/stage/Prod",
     });
+    // Custom action types are the installation's: made and deleted in the default account only.
     expect(
       await resolve("Mutation.deleteCustomActionType", {
         category: "Build",
         provider: "Gradle",
         version: "1",
       }),
-    ).toEqual({ kind: "one", srn: "srn:sluice:acct1:action-type/Build/Custom/Gradle/1" });
+    ).toEqual({ kind: "one", srn: "srn:sluice:default:action-type/Build/Custom/Gradle/1" });
     expect(await resolve("Query.auditEvents", { first: 50 })).toEqual({
       kind: "one",
       srn: "srn:sluice:acct1:audit",

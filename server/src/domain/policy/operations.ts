@@ -37,11 +37,18 @@
  */
 import type { ActionName } from "./actions";
 import { taggablePipeline } from "../pipeline/tags";
-import { formatSrn, type ResourceType } from "./srn";
+import { DEFAULT_ACCOUNT, formatSrn, type ResourceType } from "./srn";
 import type { TrustPolicyDocument } from "./trust";
 
 export type ResourceSpec =
-  | { kind: "template"; template: string; whenAbsent?: "each"; each?: ResourceType }
+  | {
+      kind: "template";
+      template: string;
+      whenAbsent?: "each";
+      each?: ResourceType;
+      /** The resource is this account's whoever asks (custom action types: the default account's). */
+      account?: string;
+    }
   | { kind: "execution"; arg: string; then?: string }
   | { kind: "actionExecution"; arg: string }
   | { kind: "principal"; arg: string; whenAbsent?: "each"; each?: ResourceType }
@@ -88,6 +95,12 @@ const template = (
   template: t,
   ...extra,
 });
+
+/**
+ * Custom action types are the installation's: every account's pipelines use them and every account
+ * reads the catalogue, but only a principal acting in the default account creates or deletes one.
+ */
+const INSTALLATION_WIDE = { account: DEFAULT_ACCOUNT } as const;
 
 const permissionsOfArguments = {
   "Query.pipelines": { action: "sluice:ListPipelines", resource: { kind: "each", of: "pipeline" } },
@@ -158,11 +171,11 @@ const permissionsOfArguments = {
   },
   "Mutation.createCustomActionType": {
     action: "sluice:CreateCustomActionType",
-    resource: template("action-type/{input.category}/Custom/{input.provider}/{input.version}"),
+    resource: template("action-type/{input.category}/Custom/{input.provider}/{input.version}", INSTALLATION_WIDE),
   },
   "Mutation.deleteCustomActionType": {
     action: "sluice:DeleteCustomActionType",
-    resource: template("action-type/{category}/Custom/{provider}/{version}"),
+    resource: template("action-type/{category}/Custom/{provider}/{version}", INSTALLATION_WIDE),
   },
   "Mutation.rotateMasterKey": { action: "sluice:ManageInstallation", resource: template("installation") },
   "Mutation.createAgentToken": { action: "sluice:ManageAgents", resource: template("agent-token") },
@@ -356,7 +369,10 @@ const permissionsOfInput = {
   "Mutation.putApprovalResultV2": viaInput(old["Mutation.putApprovalResult"]),
   "Mutation.createCustomActionTypeV2": viaInput({
     action: "sluice:CreateCustomActionType",
-    resource: template("action-type/{actionType.category}/Custom/{actionType.provider}/{actionType.version}"),
+    resource: template(
+      "action-type/{actionType.category}/Custom/{actionType.provider}/{actionType.version}",
+      INSTALLATION_WIDE,
+    ),
   }),
   "Mutation.deleteCustomActionTypeV2": viaInput(old["Mutation.deleteCustomActionType"]),
   "Mutation.rotateMasterKeyV2": viaInput(old["Mutation.rotateMasterKey"]),
@@ -611,7 +627,10 @@ export async function resolveResource(
     }
     case "template": {
       const filled = fillTemplate(spec.template, args);
-      if (filled.ok) return { kind: "one", srn: formatSrnPath(filled.path) };
+      if (filled.ok) {
+        const srn = spec.account ? `srn:sluice:${spec.account}:${filled.path}` : formatSrnPath(filled.path);
+        return { kind: "one", srn };
+      }
       if (spec.whenAbsent === "each" && spec.each && filled.absent) return { kind: "each", of: spec.each };
       return { kind: "unresolved", reason: filled.reason };
     }

@@ -33,13 +33,17 @@ export const DEFAULT_ACCOUNT = "default";
 /**
  * The resource types that belong to an account other than the default one too: a principal's are
  * those of the account it acts in. Pipelines (with their stages, actions, executions, logs and
- * artifacts), their webhooks, agents and agent tokens are an account's as identities are.
+ * artifacts), their webhooks, agents and agent tokens are an account's as identities are. The
+ * action type catalogue is the installation's, read from every account (`action-type/…` of the
+ * account acting); custom action types are created and deleted in the default account only
+ * (operations.ts names those resources in it).
  */
 export const ACCOUNT_SCOPED_TYPES: ReadonlySet<string> = new Set([
   "pipeline",
   "webhook",
   "agent",
   "agent-token",
+  "action-type",
   "user",
   "group",
   "service-account",
