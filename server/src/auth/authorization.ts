@@ -172,7 +172,7 @@ export const srnOf = {
   /** The catalogue is read from every account: an action type as the account acting sees it. */
   actionType: (account: string, id: { category: string; owner: string; provider: string; version: string }) =>
     formatSrn(account, { type: "action-type", ...id }),
-  secret: (name: string) => formatSrn(DEFAULT_ACCOUNT, { type: "secret", name }),
+  secret: (account: string, name: string) => formatSrn(account, { type: "secret", name }),
 };
 
 /** The items of a list the principal may `action` (each on its own SRN, in the account it acts in). */

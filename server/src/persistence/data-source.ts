@@ -31,6 +31,7 @@ import { OutboxTraceContext1767710000000 } from "./migrations/1767710000000-Outb
 import { AuditOccurrences1767720000000 } from "./migrations/1767720000000-AuditOccurrences";
 import { ExecutionRecords1767900000000 } from "./migrations/1767900000000-ExecutionRecords";
 import { AccountPipelines1768000000000 } from "./migrations/1768000000000-AccountPipelines";
+import { AccountSecrets1768000000001 } from "./migrations/1768000000001-AccountSecrets";
 
 export const entities = [PipelineEntity, PipelineVersionEntity, CustomActionTypeEntity];
 export const migrations = [
@@ -61,6 +62,7 @@ export const migrations = [
   AuditOccurrences1767720000000,
   ExecutionRecords1767900000000,
   AccountPipelines1768000000000,
+  AccountSecrets1768000000001,
 ];
 
 export interface DatabaseOptions {

@@ -4,8 +4,8 @@
  * release, approve and tag their own only, and another account's execution or approval named by its
  * id is NOT_FOUND, exactly like an unknown one. Jobs go to their pipeline's account's pool: a worker
  * of one account never receives another's, and a real agent registered with a team-b token runs
- * team-b's job while the default account's job of the same pipeline name waits for a default
- * agent. A user of the default account who assumes team-b's access role operates team-b's pipeline.
+ * team-b's job (with team-b's secret of a name both accounts use) while the default account's job
+ * of the same pipeline name waits for a default agent. A user of the default account who assumes team-b's access role operates team-b's pipeline.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -361,10 +361,10 @@ describe("agents in accounts", () => {
     // No test worker from here on: the agents below are the only ones.
     await workerA.stop();
     await workerB.stop();
-    const build = (name: string) =>
+    const build = (name: string, commands = "cat app.txt") =>
       sourceThen(
         name,
-        { name: "Build", actions: [shellBuild("Make", "cat app.txt")] },
+        { name: "Build", actions: [shellBuild("Make", commands)] },
         { checkout: { Repository: `file://${repo}` } },
       );
     // The default account's `build` first: its Checkout job is queued before any agent exists.
@@ -397,7 +397,32 @@ describe("agents in accounts", () => {
     expect(dataOf(await t.gql(`{ agents { name } }`)).agents).toEqual([]);
     expect(dataOf(await t.gql(`{ agentTokens { description } }`)).agentTokens).toEqual([]);
 
-    dataOf(await t.gql(CREATE, { input: build("build") }, as(bob)));
+    // Secrets are per account too: `db` of each account, and one of the default account's only.
+    const PUT = `mutation ($n: String!, $v: String!) { putSecret(name: $n, value: $v) { name } }`;
+    dataOf(await t.gql(PUT, { n: "db", v: "value-of-default" }));
+    dataOf(await t.gql(PUT, { n: "only-default", v: "x" }));
+    dataOf(await t.gql(PUT, { n: "db", v: "value-of-team-b" }, as(bob)));
+    const SECRETS = `{ secrets { name } }`;
+    expect(dataOf(await t.gql(SECRETS)).secrets).toEqual([{ name: "db" }, { name: "only-default" }]);
+    expect(dataOf(await t.gql(SECRETS, {}, as(bob))).secrets).toEqual([{ name: "db" }]);
+    const leak = await t.gql(
+      CREATE,
+      { input: build("leak", `echo "{{resolve:secret:only-default}}"`) },
+      as(bob),
+    );
+    expect(codeOf(leak)).toBe("BAD_USER_INPUT");
+    expect(leak.errors?.[0]?.extensions?.validationErrors?.[0]?.message).toBe(
+      'No secret is named "only-default": create it first (putSecret, sluice put-secret).',
+    );
+
+    // team-b's build: its job gets team-b's `db` (the script fails on any other value).
+    dataOf(
+      await t.gql(
+        CREATE,
+        { input: build("build", `test "{{resolve:secret:db}}" = "value-of-team-b"`) },
+        as(bob),
+      ),
+    );
     const done = await eventually(
       async () => {
         const execution = await latest("build", bob);

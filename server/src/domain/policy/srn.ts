@@ -33,7 +33,7 @@ export const DEFAULT_ACCOUNT = "default";
 /**
  * The resource types that belong to an account other than the default one too: a principal's are
  * those of the account it acts in. Pipelines (with their stages, actions, executions, logs and
- * artifacts), their webhooks, agents and agent tokens are an account's as identities are. The
+ * artifacts), their webhooks, agents, agent tokens and secrets are an account's as identities are. The
  * action type catalogue is the installation's, read from every account (`action-type/…` of the
  * account acting); custom action types are created and deleted in the default account only
  * (operations.ts names those resources in it).
@@ -44,6 +44,7 @@ export const ACCOUNT_SCOPED_TYPES: ReadonlySet<string> = new Set([
   "agent",
   "agent-token",
   "action-type",
+  "secret",
   "user",
   "group",
   "service-account",
@@ -80,6 +81,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   "agent",
   "agent-token",
   "action-type",
+  "secret",
   "user",
   "group",
   "service-account",
