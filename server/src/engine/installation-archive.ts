@@ -130,7 +130,8 @@ export class InstallationArchives {
       );
       const targets: Array<{ name: string; kind: TargetKind; settings: TargetSettings; createdBy: string }> =
         await m.query(
-          `SELECT name, kind, settings, created_by AS "createdBy" FROM notification_targets ORDER BY name`,
+          `SELECT name, kind, settings, created_by AS "createdBy" FROM notification_targets
+            WHERE account = 'default' ORDER BY name`,
         );
       const openedTargets = await Promise.all(
         targets.map(async (t) => ({
@@ -152,7 +153,7 @@ export class InstallationArchives {
                 r.detail_level AS "detailLevel", r.enabled, r.created_by AS "createdBy",
                 ARRAY(SELECT t.name FROM notification_rule_targets rt JOIN notification_targets t ON t.id = rt.target_id
                        WHERE rt.rule_id = r.id ORDER BY t.name) AS targets
-           FROM notification_rules r ORDER BY r.name`,
+           FROM notification_rules r WHERE r.account = 'default' ORDER BY r.name`,
       );
       const tagRows: Array<{ pipelineId: string; key: string; value: string }> = await m.query(
         `SELECT pipeline_id AS "pipelineId", key, value FROM pipeline_tags ORDER BY pipeline_id, key`,
@@ -404,12 +405,12 @@ export class InstallationArchives {
       "agent token (digest starting)",
     );
     await taken(
-      `SELECT name AS v FROM notification_targets WHERE name = ANY($1)`,
+      `SELECT name AS v FROM notification_targets WHERE account = 'default' AND name = ANY($1)`,
       archive.notificationTargets.map((t) => t.name),
       "notification target",
     );
     await taken(
-      `SELECT name AS v FROM notification_rules WHERE name = ANY($1)`,
+      `SELECT name AS v FROM notification_rules WHERE account = 'default' AND name = ANY($1)`,
       archive.notificationRules.map((r) => r.name),
       "notification rule",
     );

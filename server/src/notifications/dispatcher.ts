@@ -35,17 +35,18 @@ export async function dispatchInbox(
     const executions = await store.executions(m, executionIds);
     const giveUpAt = new Date(Date.now() + options.retryForMs);
     const deliveries: NewDelivery[] = [];
-    let users: UserWithPolicies[] | null = null;
+    const users: Record<string, UserWithPolicies[]> = {};
     for (const { msgId, event } of events) {
-      // Notification rules and targets are the default account's (docs/policies.md): another
-      // account's pipeline events never reach them, whatever a rule's pipeline name says.
-      if ((event.account ?? DEFAULT_ACCOUNT) !== DEFAULT_ACCOUNT) continue;
+      // A rule gets the events of its own account's pipelines only (docs/policies.md), whatever
+      // its pipeline name says: another account's `web` is not its `web`.
+      const account = event.account ?? DEFAULT_ACCOUNT;
       const record = event.executionId ? (executions.get(event.executionId) ?? null) : null;
       const type = notificationTypeOf(event, record);
       if (type === null) continue;
       const execution = record ? factsOf(record) : null;
       let approversDone = false;
       for (const rule of rules) {
+        if (rule.account !== account) continue;
         if (!ruleMatches(rule, type, event, { branches: execution?.branches ?? [] })) continue;
         if (
           type === "APPROVAL_NEEDED" &&
@@ -56,10 +57,10 @@ export async function dispatchInbox(
           event.actionName
         ) {
           approversDone = true;
-          users ??= await store.usersWithEmail(m);
+          // The users of the pipeline's account whom the checker would let approve.
           const approvers = approversOf(
-            users,
-            approvalSrn(event.pipelineName, event.stageName, event.actionName),
+            (users[account] ??= await store.usersWithEmail(m, account)),
+            approvalSrn(account, event.pipelineName, event.stageName, event.actionName),
           );
           const configuration =
             approvers.length > 0
@@ -71,6 +72,7 @@ export async function dispatchInbox(
           };
           for (const approver of approvers) {
             deliveries.push({
+              account,
               eventKey: msgId,
               ruleId: rule.id,
               ruleName: rule.name,
@@ -95,6 +97,7 @@ export async function dispatchInbox(
         }
         for (const targetId of rule.targetIds) {
           deliveries.push({
+            account,
             eventKey: msgId,
             ruleId: rule.id,
             ruleName: rule.name,

@@ -32,6 +32,7 @@ import { AuditOccurrences1767720000000 } from "./migrations/1767720000000-AuditO
 import { ExecutionRecords1767900000000 } from "./migrations/1767900000000-ExecutionRecords";
 import { AccountPipelines1768000000000 } from "./migrations/1768000000000-AccountPipelines";
 import { AccountSecrets1768000000001 } from "./migrations/1768000000001-AccountSecrets";
+import { AccountNotifications1768000000002 } from "./migrations/1768000000002-AccountNotifications";
 
 export const entities = [PipelineEntity, PipelineVersionEntity, CustomActionTypeEntity];
 export const migrations = [
@@ -63,6 +64,7 @@ export const migrations = [
   ExecutionRecords1767900000000,
   AccountPipelines1768000000000,
   AccountSecrets1768000000001,
+  AccountNotifications1768000000002,
 ];
 
 export interface DatabaseOptions {

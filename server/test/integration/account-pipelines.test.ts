@@ -18,6 +18,7 @@ import { jobConsumerConfig, natsNames } from "@sluice/protocol";
 import { killAgents, startAgentProcess } from "../support/agent-process";
 import { CREATE, gitRepository, manualApproval, shellBuild, sourceThen } from "../support/documents";
 import { connectNats, NATS_URL } from "../support/nats";
+import { selfSignedCertificate, startHttpsReceiver } from "../support/receivers";
 import {
   ADMIN_TOKEN,
   dataOf,
@@ -37,13 +38,19 @@ let workerA: TestWorker; // the default account's pool
 let workerB: TestWorker; // team-b's pool of the same name
 let bob: string; // team-b's user bob, Admin in team-b
 let bAdmin: string; // the installation's admin in team-b, through its AccountAccessRole
+let cert: ReturnType<typeof selfSignedCertificate>;
+let receiver: Awaited<ReturnType<typeof startHttpsReceiver>>;
 
 const as = (token: string) => ({ token });
 const codeOf = (response: GraphQLResponse) => response.errors?.[0]?.extensions?.code;
 const ok = { outcome: "Succeeded" as const, outputVariables: { CommitId: "abc123" } };
 
 beforeAll(async () => {
-  t = await startTestServer();
+  cert = selfSignedCertificate();
+  receiver = await startHttpsReceiver(cert);
+  t = await startTestServer({
+    env: { SLUICE_NOTIFY_CA_FILE: cert.certFile, SLUICE_NOTIFY_ALLOW_PRIVATE: "true" },
+  });
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), "sluice-account-pipelines-"));
   // The agent's jobs may run as users of their own: they read the repository.
   fs.chmodSync(scratch, 0o755);
@@ -75,6 +82,8 @@ afterAll(async () => {
   await workerA?.stop();
   await workerB?.stop();
   await t?.stop();
+  await receiver?.close();
+  cert?.cleanup();
   if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -353,6 +362,62 @@ describe("two accounts, one pipeline name", () => {
     expect([answer.status, await answer.json()]).toEqual([200, { ok: true, message: "pong" }]);
     // `/webhooks/web` is the default account's web, deleted above: no webhook there.
     expect((await post(url.replace("/team-b/", "/"))).status).toBe(404);
+  });
+});
+
+describe("notifications in accounts", () => {
+  it("rules, targets and deliveries are each account's; a rule hears its account's pipelines only", async () => {
+    const TARGET = `mutation ($t: NotificationTargetInput!) { createNotificationTarget(target: $t) { id name url } }`;
+    const RULE = `mutation ($r: NotificationRuleInput!) { createNotificationRule(rule: $r) { id } }`;
+    // The same names in both accounts, each to its own address.
+    const aTarget = dataOf(
+      await t.gql(TARGET, { t: { name: "hook", kind: "WEBHOOK", url: receiver.url("/default") } }),
+    ).createNotificationTarget;
+    const bTarget = dataOf(
+      await t.gql(TARGET, { t: { name: "hook", kind: "WEBHOOK", url: receiver.url("/team-b") } }, as(bob)),
+    ).createNotificationTarget;
+    // Every pipeline's creation: each rule covers all pipelines of its own account.
+    const created = (targetIds: string[]) => ({
+      r: { name: "created", eventTypes: ["PIPELINE_CREATED"], targetIds },
+    });
+    const aRule = dataOf(await t.gql(RULE, created([aTarget.id]))).createNotificationRule;
+    // A rule cannot send to another account's target: as an unknown one.
+    const cross = await t.gql(RULE, { r: { ...created([aTarget.id]).r, name: "cross" } }, as(bob));
+    expect(codeOf(cross)).toBe("BAD_USER_INPUT");
+    dataOf(await t.gql(RULE, created([bTarget.id]), as(bob)));
+
+    const TARGETS = `{ notificationTargets { name url } }`;
+    expect(dataOf(await t.gql(TARGETS)).notificationTargets).toEqual([
+      { name: "hook", url: receiver.url("/default") },
+    ]);
+    expect(dataOf(await t.gql(TARGETS, {}, as(bob))).notificationTargets).toEqual([
+      { name: "hook", url: receiver.url("/team-b") },
+    ]);
+    // Another account's rule, by id: as unknown.
+    const RULE_BY_ID = `query ($id: ID!) { notificationRule(id: $id) { id } }`;
+    expect(dataOf(await t.gql(RULE_BY_ID, { id: aRule.id }, as(bob))).notificationRule).toBeNull();
+    expect(dataOf(await t.gql(RULE_BY_ID, { id: aRule.id })).notificationRule).toEqual({ id: aRule.id });
+    const DELETE_RULE = `mutation ($id: ID!) { deleteNotificationRule(id: $id) }`;
+    expect(codeOf(await t.gql(DELETE_RULE, { id: aRule.id }, as(bob)))).toBe("NOT_FOUND");
+
+    dataOf(await t.gql(CREATE, { input: approval("made-in-default") }));
+    dataOf(await t.gql(CREATE, { input: approval("made-in-team-b") }, as(bob)));
+    const names = (path: string) => receiver.accepted(path).map((r) => r.json.pipeline.name);
+    await eventually(
+      async () => names("/default").length > 0 && names("/team-b").length > 0,
+      30_000,
+      "each account's creation notified",
+    );
+    expect(names("/default")).toEqual(["made-in-default"]);
+    expect(names("/team-b")).toEqual(["made-in-team-b"]);
+    // The delivery logs are per account too.
+    const DELIVERIES = `{ notificationDeliveries(first: 50) { nodes { targetName message } } }`;
+    const logged = async (token?: string) =>
+      dataOf(await t.gql(DELIVERIES, {}, token ? as(token) : {})).notificationDeliveries.nodes.map(
+        (d: { message: string }) => d.message,
+      );
+    expect(await logged()).toEqual(["Pipeline made-in-default was created (version 1)"]);
+    expect(await logged(bob)).toEqual(["Pipeline made-in-team-b was created (version 1)"]);
   });
 });
 

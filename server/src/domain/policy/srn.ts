@@ -33,7 +33,7 @@ export const DEFAULT_ACCOUNT = "default";
 /**
  * The resource types that belong to an account other than the default one too: a principal's are
  * those of the account it acts in. Pipelines (with their stages, actions, executions, logs and
- * artifacts), their webhooks, agents, agent tokens and secrets are an account's as identities are. The
+ * artifacts), their webhooks, agents, agent tokens, secrets and notifications are an account's as identities are. The
  * action type catalogue is the installation's, read from every account (`action-type/…` of the
  * account acting); custom action types are created and deleted in the default account only
  * (operations.ts names those resources in it).
@@ -45,6 +45,7 @@ export const ACCOUNT_SCOPED_TYPES: ReadonlySet<string> = new Set([
   "agent-token",
   "action-type",
   "secret",
+  "notifications",
   "user",
   "group",
   "service-account",
@@ -82,6 +83,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   "agent-token",
   "action-type",
   "secret",
+  "notifications",
   "user",
   "group",
   "service-account",

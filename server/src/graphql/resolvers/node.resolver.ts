@@ -176,7 +176,7 @@ const NODE_TYPES: {
     parts: (r: { id: string }) => [r.id],
     load: async (ctx, [id]) => {
       const row = await ctx.notifications.store.findRule(id!);
-      return row && ruleView(row);
+      return row && row.account === actingAccount(ctx.principal!) ? ruleView(row) : null;
     },
   },
   NotificationTarget: {
@@ -184,7 +184,7 @@ const NODE_TYPES: {
     parts: (t: { id: string }) => [t.id],
     load: async (ctx, [id]) => {
       const row = await ctx.notifications.store.findTarget(id!);
-      return row && targetView(ctx, row);
+      return row && row.account === actingAccount(ctx.principal!) ? targetView(ctx, row) : null;
     },
   },
   NotificationDelivery: {
@@ -192,7 +192,7 @@ const NODE_TYPES: {
     parts: (d: { id: string }) => [d.id],
     load: async (ctx, [id]) => {
       const row = await ctx.notifications.store.findDelivery(id!);
-      return row && deliveryView(ctx, row);
+      return row && row.account === actingAccount(ctx.principal!) ? deliveryView(ctx, row) : null;
     },
   },
 };
