@@ -300,7 +300,8 @@ export class ExecutionEngine {
    * An agent took a job or finished it: idempotent, a duplicate or late result changes nothing.
    * With `sender`, the agent that sent it is looked up by the statement that locks the pipeline:
    * when its token was revoked, `sender.whenRevoked(agentName)` is applied instead, and its name
-   * is returned.
+   * is returned; when it is an agent of another account than the pipeline's, nothing is applied
+   * and its name is returned (it must not run the job).
    */
   async applyAgentEvent(
     actionExecutionId: string,
@@ -319,7 +320,18 @@ export class ExecutionEngine {
     try {
       await this.withPipeline(
         located.pipelineId,
-        async (_m, _p, runtime, agent) => {
+        async (_m, pipeline, runtime, agent) => {
+          // An agent of another account never gets this pipeline's jobs (its pool is its
+          // account's); were its result to arrive anyway (NATS without authentication enforces no
+          // pool), it changes nothing, and the agent is told to stop as a revoked one is.
+          if (sender && agent && agent.account !== pipeline.account) {
+            this.logger.warn(
+              { actionExecutionId, agentId: sender.agentId, type: event.type },
+              "result of another account's agent ignored",
+            );
+            revokedAgent = agent.name;
+            return { runtime };
+          }
           revokedAgent = sender && agent?.revoked ? agent.name : null;
           return { event: revokedAgent !== null ? sender!.whenRevoked(revokedAgent) : event, runtime };
         },

@@ -86,6 +86,8 @@ export interface StoredRuntimeRows {
 export interface LockedAgent {
   name: string;
   revoked: boolean;
+  /** Its token's account: it may act on that account's pipelines' jobs only. */
+  account: string;
 }
 
 function runtimeRows(row: RuntimeColumns): StoredRuntimeRows {
@@ -200,7 +202,7 @@ export class ExecutionStore {
               p.created_by AS "createdBy", p.updated_by AS "updatedBy", p.created_at AS "createdAt",
               p.updated_at AS "updatedAt", p.last_activity_at AS "lastActivityAt",
               r.state, r.revision::int AS revision,
-              (SELECT json_build_object('name', a.name, 'revoked', t.revoked_at IS NOT NULL)
+              (SELECT json_build_object('name', a.name, 'revoked', t.revoked_at IS NOT NULL, 'account', t.account)
                  FROM agents a JOIN agent_tokens t ON t.id = a.token_id WHERE a.id = $3::uuid) AS agent
          FROM pipelines p JOIN pipeline_runtimes r ON r.pipeline_id = p.id
         WHERE p.id = $1 FOR UPDATE OF r`,

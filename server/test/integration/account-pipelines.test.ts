@@ -524,5 +524,38 @@ describe("agents in accounts", () => {
       await worker.stop();
     }
     expect(agent.output()).not.toMatch(/Permissions Violation/i);
+
+    // NATS without authentication enforces no pool: a client pulling the default account's
+    // consumer in the name of team-b's agent. Its accept and complete change nothing.
+    const bAgentId = dataOf(await t.gql(`{ agents { id name } }`, {}, as(bob))).agents.find(
+      (a: { name: string }) => a.name === "b-agent",
+    ).id;
+    dataOf(await t.gql(CREATE, { input: build("stolen") }));
+    const rogue = await TestWorker.start(t.natsPrefix, [GIT], () => ok, bAgentId);
+    try {
+      await eventually(async () => rogue.jobs.some((j) => j.pipelineName === "stolen"), 30_000, "the steal");
+      // Every result the rogue sent is consumed: the engine consumer has nothing pending.
+      const nc2 = await connectNats();
+      try {
+        const jsm = await jetstreamManager(nc2);
+        const names = natsNames(t.natsPrefix);
+        await eventually(
+          async () => {
+            const info = await jsm.consumers.info(names.streams.results, names.consumers.engine);
+            return info.num_pending === 0 && info.num_ack_pending === 0;
+          },
+          30_000,
+          "the engine to consume the rogue's results",
+        );
+      } finally {
+        await nc2.close();
+      }
+      expect(actionOf((await latest("stolen", ADMIN_TOKEN))!, "Checkout")).toMatchObject({
+        status: "Queued",
+        agent: null,
+      });
+    } finally {
+      await rogue.stop();
+    }
   });
 });
