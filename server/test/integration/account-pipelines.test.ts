@@ -386,6 +386,14 @@ describe("notifications in accounts", () => {
     expect(codeOf(cross)).toBe("BAD_USER_INPUT");
     dataOf(await t.gql(RULE, created([bTarget.id]), as(bob)));
 
+    // What the dashboard asks before offering changes: allowed in the acting account only.
+    const ALLOWED = `query ($r: String!) { whoAmI { allowed(action: "sluice:ManageNotifications", resource: $r) } }`;
+    const may = async (r: string, token: string) =>
+      dataOf(await t.gql(ALLOWED, { r }, as(token))).whoAmI.allowed;
+    expect(await may("srn:sluice:team-b:notifications", bob)).toBe(true);
+    expect(await may("srn:sluice:default:notifications", bob)).toBe(false);
+    expect(await may("srn:sluice:default:notifications", ADMIN_TOKEN)).toBe(true);
+
     const TARGETS = `{ notificationTargets { name url } }`;
     expect(dataOf(await t.gql(TARGETS)).notificationTargets).toEqual([
       { name: "hook", url: receiver.url("/default") },
