@@ -198,7 +198,7 @@ export function NotificationsView({ name }: { name: string }) {
   // Notifications are the account's the caller acts in: srn:sluice:<account>:notifications.
   const account = data?.whoAmI.actingAccount;
   const notificationsSrn = `srn:sluice:${account ?? "default"}:notifications`;
-  const [{ data: may }] = useQuery({
+  const [{ data: may, error: mayError }] = useQuery({
     query: MAY_MANAGE,
     variables: { resource: notificationsSrn },
     pause: account === undefined,
@@ -218,7 +218,8 @@ export function NotificationsView({ name }: { name: string }) {
         {error.message}
       </p>
     );
-  if (!data) return <p className="muted">Loading…</p>;
+  // The page shows once it knows whether the caller may change it (an error answers no).
+  if (!data || (!may && !mayError)) return <p className="muted">Loading…</p>;
   if (!data.pipeline)
     return (
       <p role="alert" className="error">
@@ -228,17 +229,14 @@ export function NotificationsView({ name }: { name: string }) {
   const path = `/pipelines/${encodeURIComponent(name)}`;
   const deliveries = data.notificationDeliveries.nodes;
   // Changing anything needs sluice:ManageNotifications: without it the buttons are disabled, and say why.
-  // Unknown until MAY_MANAGE answers: nothing to change meanwhile, and no reason shown yet.
-  const mayManage = may?.whoAmI.allowed;
+  const mayManage = may?.whoAmI.allowed ?? false;
   const readOnly = mayManage
     ? {}
-    : mayManage === undefined
-      ? { disabled: true }
-      : {
-          disabled: true,
-          title: `${data.whoAmI.principal} is not allowed sluice:ManageNotifications`,
-          "aria-describedby": "notifications-read-only",
-        };
+    : {
+        disabled: true,
+        title: `${data.whoAmI.principal} is not allowed sluice:ManageNotifications`,
+        "aria-describedby": "notifications-read-only",
+      };
 
   const saved = (text: string) => {
     setEditing(null);
@@ -289,7 +287,7 @@ export function NotificationsView({ name }: { name: string }) {
       <p role="status" className={notice?.error ? "error" : "notice"}>
         {notice?.text}
       </p>
-      {mayManage !== false ? null : (
+      {mayManage ? null : (
         <p id="notifications-read-only" className="muted">
           You can read the notifications but not change them: {data.whoAmI.principal} is not allowed{" "}
           <code>sluice:ManageNotifications</code> on <code>{notificationsSrn}</code>.
