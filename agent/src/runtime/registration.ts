@@ -3,7 +3,14 @@
  * while no server answers or the server says Unavailable; any other refusal is final.
  */
 import type { NatsConnection } from "@nats-io/transport-node";
-import { DEFAULT_ACCOUNT, TIMINGS, decode, encode, type MessageInput, type NatsNames } from "@sluice/protocol";
+import {
+  DEFAULT_ACCOUNT,
+  TIMINGS,
+  decode,
+  encode,
+  type MessageInput,
+  type NatsNames,
+} from "@sluice/protocol";
 import type { Logger } from "../logger";
 import { Backoff, errorMessage, sleep } from "./util";
 

@@ -167,9 +167,9 @@ describe("accounts", () => {
       ok: true,
       resource: { srn: "srn:sluice:team-b:pipeline/web" },
     });
-    expect(await as(admin("root", "default"), "Mutation.releaseChange", { pipelineName: "web" })).toMatchObject(
-      { ok: true, resource: { srn: "srn:sluice:default:pipeline/web" } },
-    );
+    expect(
+      await as(admin("root", "default"), "Mutation.releaseChange", { pipelineName: "web" }),
+    ).toMatchObject({ ok: true, resource: { srn: "srn:sluice:default:pipeline/web" } });
     // Another account's execution or action execution, named by id: as unknown, whatever the policies.
     expect(await as(bob, "Mutation.stopExecution", { executionId: "e1" })).toEqual({
       ok: false,
@@ -182,10 +182,13 @@ describe("accounts", () => {
     ).toMatchObject({ code: "NOT_FOUND" });
     expect(
       await as(bob, "Mutation.putApprovalResult", { actionExecutionId: "ab", approved: true }),
-    ).toMatchObject({ ok: true, resource: { srn: "srn:sluice:team-b:pipeline/web/stage/Prod/action/Approve" } });
-    expect(
-      await as(admin("root", "default"), "Mutation.stopExecution", { executionId: "eb" }),
-    ).toMatchObject({ code: "NOT_FOUND" });
+    ).toMatchObject({
+      ok: true,
+      resource: { srn: "srn:sluice:team-b:pipeline/web/stage/Prod/action/Approve" },
+    });
+    expect(await as(admin("root", "default"), "Mutation.stopExecution", { executionId: "eb" })).toMatchObject(
+      { code: "NOT_FOUND" },
+    );
     // Another account's pipeline named by its SRN: refused whatever the policies say.
     expect(
       await as(bob, "Mutation.tagResource", { resourceArn: "srn:sluice:default:pipeline/web", tags: [] }),

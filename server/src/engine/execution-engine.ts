@@ -103,33 +103,37 @@ export class ExecutionEngine {
 
   async releaseChange(input: ReleaseChangeInput): Promise<ExecutionRecord> {
     let executionId: string = crypto.randomUUID();
-    await this.withPipelineByName(input.account, input.pipelineName, async (m, pipeline, runtime): Promise<Step> => {
-      if (input.clientRequestToken) {
-        const existing = await this.executions.findByClientToken<ExecutionView>(
-          pipeline.id,
-          input.clientRequestToken,
-          m,
-        );
-        if (existing) {
-          executionId = existing.id;
-          return {};
+    await this.withPipelineByName(
+      input.account,
+      input.pipelineName,
+      async (m, pipeline, runtime): Promise<Step> => {
+        if (input.clientRequestToken) {
+          const existing = await this.executions.findByClientToken<ExecutionView>(
+            pipeline.id,
+            input.clientRequestToken,
+            m,
+          );
+          if (existing) {
+            executionId = existing.id;
+            return {};
+          }
         }
-      }
-      return {
-        event: {
-          type: "StartExecution",
-          executionId,
-          document: pipeline.document,
-          pipelineVersion: pipeline.version,
-          trigger: input.trigger,
-          sourceRevisions: input.sourceRevisions ?? [],
-          variables: input.variables ?? {},
-          rollback: null,
-        },
-        clientRequestToken: input.clientRequestToken ?? null,
-        runtime,
-      };
-    });
+        return {
+          event: {
+            type: "StartExecution",
+            executionId,
+            document: pipeline.document,
+            pipelineVersion: pipeline.version,
+            trigger: input.trigger,
+            sourceRevisions: input.sourceRevisions ?? [],
+            variables: input.variables ?? {},
+            rollback: null,
+          },
+          clientRequestToken: input.clientRequestToken ?? null,
+          runtime,
+        };
+      },
+    );
     return this.requireExecution(executionId);
   }
 
@@ -210,17 +214,21 @@ export class ExecutionEngine {
     reason: string | null,
     principal: Principal,
   ) {
-    const result = await this.withPipelineByName(actingAccount(principal), pipelineName, async (_m, pipeline, runtime) => ({
-      event: {
-        type: "ToggleTransition",
-        document: pipeline.document,
-        stageName,
-        enabled,
-        reason,
-        by: principal.id,
-      },
-      runtime,
-    }));
+    const result = await this.withPipelineByName(
+      actingAccount(principal),
+      pipelineName,
+      async (_m, pipeline, runtime) => ({
+        event: {
+          type: "ToggleTransition",
+          document: pipeline.document,
+          stageName,
+          enabled,
+          reason,
+          by: principal.id,
+        },
+        runtime,
+      }),
+    );
     return result.runtime;
   }
 

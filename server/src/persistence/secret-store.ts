@@ -98,19 +98,18 @@ export class SecretStore {
         `INSERT INTO stored_secret_versions (account, name, version, value, created_by) VALUES ($5, $1, $2, $3, $4)`,
         [name, version, await this.vault.encrypt(value, dataKeyId, m), by, account],
       );
-      await m.query(
-        `DELETE FROM stored_secret_versions WHERE account = $3 AND name = $1 AND version <= $2`,
-        [name, version - KEPT_SECRET_VERSIONS, account],
-      );
+      await m.query(`DELETE FROM stored_secret_versions WHERE account = $3 AND name = $1 AND version <= $2`, [
+        name,
+        version - KEPT_SECRET_VERSIONS,
+        account,
+      ]);
       return (await this.rows(m, account, [name]))[0]!;
     });
   }
 
   /** Every secret's name and metadata of an account, by name. */
   async list(account: string): Promise<SecretRow[]> {
-    return this.db.query(`SELECT ${COLUMNS} FROM stored_secrets WHERE account = $1 ORDER BY name`, [
-      account,
-    ]);
+    return this.db.query(`SELECT ${COLUMNS} FROM stored_secrets WHERE account = $1 ORDER BY name`, [account]);
   }
 
   /** The secrets of these names that exist in the account. */

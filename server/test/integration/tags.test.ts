@@ -176,11 +176,7 @@ describe("tagResource, untagResource, listTagsForResource", () => {
   });
 
   it("answers a resource that is no pipeline with BAD_USER_INPUT, an unknown pipeline with NOT_FOUND", async () => {
-    for (const r of [
-      "web",
-      "srn:sluice:default:pipeline/web/stage/Build",
-      "srn:sluice:default:secret/x",
-    ]) {
+    for (const r of ["web", "srn:sluice:default:pipeline/web/stage/Build", "srn:sluice:default:secret/x"]) {
       expect([r, codeOf(await t.gql(TAG, { r, tags: [{ key: "a", value: "b" }] }))]).toEqual([
         r,
         "BAD_USER_INPUT",

@@ -171,7 +171,10 @@ const permissionsOfArguments = {
   },
   "Mutation.createCustomActionType": {
     action: "sluice:CreateCustomActionType",
-    resource: template("action-type/{input.category}/Custom/{input.provider}/{input.version}", INSTALLATION_WIDE),
+    resource: template(
+      "action-type/{input.category}/Custom/{input.provider}/{input.version}",
+      INSTALLATION_WIDE,
+    ),
   },
   "Mutation.deleteCustomActionType": {
     action: "sluice:DeleteCustomActionType",
@@ -652,8 +655,7 @@ export async function resolveResource(
     case "execution": {
       const id = args[spec.arg];
       const found = typeof id === "string" ? await lookups.pipelineOfExecution(id) : null;
-      if (found === null)
-        return { kind: "unresolved", reason: `No execution ${JSON.stringify(id)} exists.` };
+      if (found === null) return { kind: "unresolved", reason: `No execution ${JSON.stringify(id)} exists.` };
       // The execution's own pipeline's account: another account's is refused as unknown.
       const base = `srn:sluice:${found.account}:pipeline/${found.pipeline}`;
       if (!spec.then) return { kind: "one", srn: base };

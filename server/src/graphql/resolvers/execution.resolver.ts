@@ -566,7 +566,9 @@ function onlineAgents(ctx: GraphQLContext): Promise<AgentRow[]> {
   let agents = onlineAgentsOf.get(ctx);
   if (!agents) {
     const account = ctx.principal ? actingAccount(ctx.principal) : DEFAULT_ACCOUNT;
-    agents = ctx.agents.list({ account }).then((all) => all.filter((a) => a.status !== "offline" && !a.revoked));
+    agents = ctx.agents
+      .list({ account })
+      .then((all) => all.filter((a) => a.status !== "offline" && !a.revoked));
     onlineAgentsOf.set(ctx, agents);
   }
   return agents;
