@@ -29,6 +29,7 @@ import {
   type NatsCredentialsReply,
 } from "@sluice/protocol";
 import { killAgents, startAgentProcess } from "../support/agent-process";
+import { gitRepository, shellBuild, sourceThen } from "../support/documents";
 import { startSecuredNats, type SecuredNats } from "../support/secured-nats";
 import { ADMIN_TOKEN, dataOf, startTestServer, type TestServer } from "../support/server";
 import { eventually } from "../support/wait";
@@ -354,6 +355,46 @@ it("grants an agent of another account that account's jobs only, never the defau
     nc.publish(subject, "{}");
     await refused(violations, "publish", subject);
   }
+
+  // A real agent on team-b's token pulls team-b's consumers under these permissions and runs
+  // team-b's release; it is never refused anything (it asks for nothing of the default account).
+  const repo = gitRepository(path.join(scratch, "team-b-repo"), "team b\n");
+  const agent = startAgentProcess({
+    natsUrl: nats.url,
+    prefix: t.natsPrefix,
+    token,
+    name: "b-real",
+    concurrency: 1,
+    env: { SLUICE_SERVER_URL: base, SLUICE_NATS_INSECURE: "0", SLUICE_NATS_CA_FILE: tls.caFile },
+  });
+  const asB = { token: session };
+  dataOf(
+    await t.gql(
+      `mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`,
+      {
+        input: sourceThen(
+          "tenant",
+          { name: "Build", actions: [shellBuild("Make", "cat app.txt")] },
+          { checkout: { Repository: `file://${repo}` } },
+        ),
+      },
+      asB,
+    ),
+  );
+  const done = await eventually(
+    async () => {
+      const execution = dataOf(await t.gql(EXECUTION, { n: "tenant" }, asB)).pipeline.executions.nodes[0];
+      return execution && ["Succeeded", "Failed"].includes(execution.status) ? execution : undefined;
+    },
+    90_000,
+    "team-b's release on its agent",
+  ).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}; the agent said:\n${agent.output().slice(-3000)}`);
+  });
+  expect(done.status).toBe("Succeeded");
+  expect(done.stages[1].actions[0].agent).toEqual({ name: "b-real" });
+  expect(agent.output()).not.toMatch(/Permissions Violation/i);
+  await agent.terminate();
 });
 
 it("closes a revoked agent's connection and refuses its credentials from then on", async () => {
