@@ -73,7 +73,7 @@ export interface CommitListener {
    * After the commit, the decision this server copy made (metrics: dispatch latency and action
    * durations, counted once across copies because only the copy that decided sees it).
    */
-  decided?(decision: Decision): void;
+  decided?(decision: Decision, account: string): void;
 }
 
 /**
@@ -440,6 +440,7 @@ export class ExecutionEngine {
     // so a job's message carries this span's trace context to its agent.
     return inSpan("engine transaction", { "sluice.pipeline.id": pipelineId }, async (span) => {
       let decided = null as Decision | null;
+      let decidedAccount = DEFAULT_ACCOUNT;
       let written: OutboxRow[] = [];
       let stored: { revision: number; runtime: PipelineRuntime } | null = null;
       const result = await auditedTransaction(this.db, async (m) => {
@@ -467,6 +468,7 @@ export class ExecutionEngine {
           );
         written = await this.persist(m, pipeline, runtime, decision, now, planned.clientRequestToken ?? null);
         decided = decision;
+        decidedAccount = pipeline.account;
         stored = { revision: revision + 1, runtime: decision.runtime };
         return { ...planned, runtime: decision.runtime };
       });
@@ -474,7 +476,7 @@ export class ExecutionEngine {
       const kept = stored as { revision: number; runtime: PipelineRuntime } | null;
       if (kept) this.runtimes.committed(pipelineId, kept.revision, kept.runtime);
       this.listener.committed(written);
-      if (decided) this.listener.decided?.(decided);
+      if (decided) this.listener.decided?.(decided, decidedAccount);
       return result;
     });
   }

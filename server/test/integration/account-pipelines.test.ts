@@ -18,6 +18,7 @@ import { jobConsumerConfig, natsNames } from "@sluice/protocol";
 import { killAgents, startAgentProcess } from "../support/agent-process";
 import { CREATE, gitRepository, manualApproval, shellBuild, sourceThen } from "../support/documents";
 import { connectNats, NATS_URL } from "../support/nats";
+import { sample } from "../support/prometheus";
 import { selfSignedCertificate, startHttpsReceiver } from "../support/receivers";
 import {
   ADMIN_TOKEN,
@@ -507,6 +508,27 @@ describe("agents in accounts", () => {
     expect(done.status).toBe("Succeeded");
     expect(actionOf(done, "Checkout").agent?.name).toBe("b-agent");
     expect(actionOf(done, "Make").agent?.name).toBe("b-agent");
+    // The metrics tell the two accounts' `build` apart.
+    const metrics = async () =>
+      (
+        await fetch(t.url.replace(/\/graphql$/, "/metrics"), {
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        })
+      ).text();
+    await eventually(
+      async () =>
+        sample(await metrics(), "sluice_executions", {
+          account: "team-b",
+          pipeline: "build",
+          status: "Succeeded",
+        }) === 1,
+      30_000,
+      "team-b's build in the metrics",
+    );
+    expect(
+      // One agent of team-b (online or busy: one line either way).
+      sample(await metrics(), "sluice_agents", { account: "team-b", pool: "default" }),
+    ).toBe(1);
 
     // The default account's job was never handed to it: still queued, still in its own consumer.
     const waiting = (await latest("build", ADMIN_TOKEN))!;
