@@ -15,6 +15,7 @@ import {
 } from "@nats-io/jetstream";
 import { Objm } from "@nats-io/obj";
 import {
+  DEFAULT_ACCOUNT,
   PROTOCOL_VERSION,
   TIMINGS,
   decode,
@@ -124,6 +125,8 @@ export class Agent implements JobHost {
   private readonly giveUpController = new AbortController();
   private readonly forced = new AbortController();
   private heartbeatIntervalMs = TIMINGS.defaultHeartbeatIntervalSeconds * 1000;
+  /** The account of the agent's token (its registration says which): its job consumers are that account's. */
+  private account: string = DEFAULT_ACCOUNT;
   private registering: Promise<void> | null = null;
   /** With NATS authentication (config.serverUrl): the agent's short-lived NATS user. */
   private credentials: NatsCredentials | null = null;
@@ -223,6 +226,7 @@ export class Agent implements JobHost {
       throw error;
     }
     this.agent = { id: registration.agentId, name: config.name, pool: config.pool, version: AGENT_VERSION };
+    this.account = registration.account;
     this.serverKeys.learnFromRegistration(registration.serverKeys);
     if (this.serverKeys.source === "registration")
       logger.warn(
@@ -582,7 +586,10 @@ export class Agent implements JobHost {
    */
   private async pullLoop(provider: Provider): Promise<void> {
     const type = formatActionTypeId(provider.id);
-    const durable = jobConsumerConfig(this.config.prefix, this.config.pool, provider.id).durable_name;
+    // The pool of the token's account (the registration said which): never another account's jobs.
+    const durable = jobConsumerConfig(this.config.prefix, this.config.pool, provider.id, {
+      account: this.account,
+    }).durable_name;
     const backoff = new Backoff(250, 5000);
     const signal = this.pulling.signal;
     let consumer: Consumer | null = null;

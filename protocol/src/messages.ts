@@ -77,6 +77,8 @@ export const timestampSchema = z.iso.datetime({
 const nameSchema = matching(PATTERNS.name);
 const artifactNameSchema = matching(PATTERNS.artifactName);
 const poolSchema = matching(PATTERNS.pool);
+/** An account (tenant) id. */
+export const accountSchema = matching(PATTERNS.account);
 const variableNameSchema = matching(PATTERNS.variableName);
 const countSchema = z.int().min(0);
 const httpUrlSchema = z
@@ -335,6 +337,11 @@ export const registerReplySchema = z.discriminatedUnion("ok", [
      * `--server-key` (SLUICE_NATS_INSECURE=1) takes them from here: NATS is not authenticated then.
      */
     serverKeys: serverKeysSchema.optional(),
+    /**
+     * The account of the agent's token: the agent pulls its jobs from that account's consumers
+     * (3.3). Absent: the default account.
+     */
+    account: accountSchema.optional(),
   }),
   z.object({
     ok: z.literal(false),
@@ -375,6 +382,8 @@ export type AgentHeartbeatReply = z.output<typeof agentHeartbeatReplySchema>;
 export const pipelineEventSchema = z
   .object({
     pipelineName: nameSchema,
+    /** The pipeline's account; absent: the default account. */
+    account: accountSchema.optional(),
     /** What happened: EXECUTION_*, STAGE_*, ACTION_*, APPROVAL_*, TRANSITION_*, PIPELINE_* (the server's list). */
     type: z
       .string()

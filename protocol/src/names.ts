@@ -4,7 +4,14 @@
  * wildcards to a subject.
  */
 import type { ActionTypeId } from "./messages";
-import { ACTION_CATEGORIES, ACTION_OWNERS, DEFAULT_PREFIX, PATTERNS, type Pattern } from "./vocabulary";
+import {
+  ACTION_CATEGORIES,
+  ACTION_OWNERS,
+  DEFAULT_ACCOUNT,
+  DEFAULT_PREFIX,
+  PATTERNS,
+  type Pattern,
+} from "./vocabulary";
 
 // ---------------------------------------------------------------------------------------------
 // Tokens (3.2)
@@ -103,12 +110,20 @@ function typeParts(type: ActionTypeId): string[] {
   return [category, owner, provider, version];
 }
 
+/**
+ * The account tokens of a job subject or consumer: none for the default account (its subjects are
+ * those of installations from before accounts), the account otherwise.
+ */
+function accountParts(account: string): string[] {
+  return account === DEFAULT_ACCOUNT ? [] : [checked("Account", account, PATTERNS.account)];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Names of one installation (3.3)
 
 /** A subject split into what it addresses, and the kind of message it carries (codec.ts). */
 export type ParsedSubject =
-  | { kind: "job"; message: "job"; pool: string; actionTypeId: ActionTypeId }
+  | { kind: "job"; message: "job"; pool: string; actionTypeId: ActionTypeId; account: string }
   | { kind: "accept"; message: "accept" }
   | { kind: "heartbeat"; message: "heartbeat" }
   | { kind: "complete"; message: "complete" }
@@ -140,7 +155,12 @@ export interface NatsNames {
     readonly installation: string;
   };
   readonly subjects: {
-    job(pool: string, actionTypeId: ActionTypeId): string;
+    /**
+     * The jobs of one pool of one account for one action type: `jobs.<pool>.<type…>` in the
+     * default account (as before accounts), `jobs.<account>.<pool>.<type…>` in any other, so that
+     * an agent of one account can never be granted another account's jobs (11.3).
+     */
+    job(pool: string, actionTypeId: ActionTypeId, account?: string): string;
     readonly accept: string;
     readonly heartbeat: string;
     readonly complete: string;
@@ -158,8 +178,8 @@ export interface NatsNames {
   readonly consumers: {
     /** The durable consumer on the results stream shared by every server copy. */
     readonly engine: string;
-    /** The durable consumer of one pool and action type on the jobs stream. */
-    job(pool: string, actionTypeId: ActionTypeId): string;
+    /** The durable consumer of one pool (of one account) and action type on the jobs stream. */
+    job(pool: string, actionTypeId: ActionTypeId, account?: string): string;
   };
   /** The core NATS queue group in which server copies answer registrations and agent heartbeats. */
   readonly queueGroup: string;
@@ -173,7 +193,8 @@ export function natsNames(prefix: string = DEFAULT_PREFIX): NatsNames {
   checked("NATS prefix", prefix, PATTERNS.prefix);
   const p = prefix;
   const subject = (...tokens: string[]) => [p, ...tokens].join(".");
-  const jobTokens = (pool: string, type: ActionTypeId) => [
+  const jobTokens = (pool: string, type: ActionTypeId, account: string) => [
+    ...accountParts(account).map(tokenize),
     tokenize(checked("Pool", pool, PATTERNS.pool)),
     ...typeParts(type).map(tokenize),
   ];
@@ -196,7 +217,8 @@ export function natsNames(prefix: string = DEFAULT_PREFIX): NatsNames {
       installation: `${p}.installation`,
     }),
     subjects: Object.freeze({
-      job: (pool: string, type: ActionTypeId) => subject("jobs", ...jobTokens(pool, type)),
+      job: (pool: string, type: ActionTypeId, account = DEFAULT_ACCOUNT) =>
+        subject("jobs", ...jobTokens(pool, type, account)),
       accept: subject("results", "accept"),
       heartbeat: subject("results", "heartbeat"),
       complete: subject("results", "complete"),
@@ -212,10 +234,13 @@ export function natsNames(prefix: string = DEFAULT_PREFIX): NatsNames {
     }),
     consumers: Object.freeze({
       engine: `${p}_engine`,
-      job: (pool: string, type: ActionTypeId) =>
-        [`${p}_jobs`, ...[checked("Pool", pool, PATTERNS.pool), ...typeParts(type)].map(consumerPart)].join(
-          "_",
-        ),
+      job: (pool: string, type: ActionTypeId, account = DEFAULT_ACCOUNT) =>
+        [
+          `${p}_jobs`,
+          ...[...accountParts(account), checked("Pool", pool, PATTERNS.pool), ...typeParts(type)].map(
+            consumerPart,
+          ),
+        ].join("_"),
     }),
     queueGroup: `${p}_engine`,
     artifactsBucket: `${p}_artifacts`,
@@ -262,8 +287,15 @@ function single(tokens: string[], pattern: Pattern): string | null {
 }
 
 function parseJob(tokens: string[]): ParsedSubject | null {
-  if (tokens.length !== 5) return null;
-  const values = tokens.map(tryUntokenize);
+  if (tokens.length !== 5 && tokens.length !== 6) return null;
+  let account = DEFAULT_ACCOUNT;
+  if (tokens.length === 6) {
+    const value = tryUntokenize(tokens[0] ?? "");
+    // The default account's jobs have no account token: `jobs.default.…` is a pool named default.
+    if (value === null || value === DEFAULT_ACCOUNT || !PATTERNS.account.regex.test(value)) return null;
+    account = value;
+  }
+  const values = tokens.slice(tokens.length - 5).map(tryUntokenize);
   const [pool, category, owner, provider, version] = values;
   if (pool == null || category == null || owner == null || provider == null || version == null) return null;
   if (!PATTERNS.pool.regex.test(pool)) return null;
@@ -273,7 +305,7 @@ function parseJob(tokens: string[]): ParsedSubject | null {
   } catch {
     return null;
   }
-  return { kind: "job", message: "job", pool, actionTypeId: type };
+  return { kind: "job", message: "job", pool, actionTypeId: type, account };
 }
 
 function parseAgents(tokens: string[]): ParsedSubject | null {

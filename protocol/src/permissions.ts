@@ -4,7 +4,7 @@
  * prefix the agent connects with. Nothing else is allowed: NATS refuses every other subject.
  */
 import { z } from "zod";
-import { registerRequestSchema, serverKeysSchema, type ActionTypeId } from "./messages";
+import { accountSchema, registerRequestSchema, serverKeysSchema, type ActionTypeId } from "./messages";
 import { natsNames, tokenize } from "./names";
 import { jobConsumerConfig } from "./streams";
 
@@ -14,6 +14,8 @@ export interface AgentGrant {
   /** The agent's id (its row on the server): its cancel subject and its inbox. */
   agentId: string;
   pool: string;
+  /** The account of its token: it is granted that account's pool only. Absent: the default account. */
+  account?: string;
   /** The action types it registered: one job consumer each. */
   providers: readonly ActionTypeId[];
 }
@@ -54,7 +56,7 @@ export function agentPermissions(grant: AgentGrant): SubjectPermissions {
   const bucket = names.artifactsBucket;
   const objects = objectStoreStream(bucket);
   const durables = grant.providers.map(
-    (type) => jobConsumerConfig(grant.prefix, grant.pool, type).durable_name,
+    (type) => jobConsumerConfig(grant.prefix, grant.pool, type, { account: grant.account }).durable_name,
   );
   const inbox = agentInboxPrefix(grant.agentId);
   return {
@@ -126,6 +128,11 @@ export const natsCredentialsReplySchema = z.object({
    * from which the agent refuses what it signed, even before its next renewal. Absent: none.
    */
   serverKeysRetiring: z.record(z.string(), z.iso.datetime()).optional(),
+  /**
+   * The account of the agent's token: its job consumers are that account's (3.3). Absent: the
+   * default account (servers from before accounts).
+   */
+  account: accountSchema.optional(),
 });
 export type NatsCredentialsReply = z.output<typeof natsCredentialsReplySchema>;
 

@@ -6,6 +6,7 @@
  */
 import type { ActionTypeId } from "./messages";
 import { natsNames } from "./names";
+import { DEFAULT_ACCOUNT } from "./vocabulary";
 
 const SECOND = 1e9;
 const MINUTE = 60 * SECOND;
@@ -206,21 +207,31 @@ export function engineConsumerConfig(prefix: string, options: JetStreamOptions =
   };
 }
 
-/** The durable pull consumer shared by the agents of one pool that run one action type. */
+export interface JobConsumerOptions extends JetStreamOptions {
+  /** The account whose pool it is (its agents' tokens' account); absent: the default account. */
+  account?: string;
+}
+
+/**
+ * The durable pull consumer shared by the agents of one pool (of one account) that run one action
+ * type.
+ */
 export function jobConsumerConfig(
   prefix: string,
   pool: string,
   actionTypeId: ActionTypeId,
-  options: JetStreamOptions = {},
+  options: JobConsumerOptions = {},
 ): ConsumerSettings {
   const names = natsNames(prefix);
   const { category, owner, provider, version } = actionTypeId;
+  const account = options.account ?? DEFAULT_ACCOUNT;
+  const of = account === DEFAULT_ACCOUNT ? `pool ${pool}` : `pool ${pool} of account ${account}`;
   return {
     ...consumerBase,
     num_replicas: options.replicas ?? 0,
-    durable_name: names.consumers.job(pool, actionTypeId),
-    description: `Sluice jobs of pool ${pool} for ${category}/${owner}/${provider}/${version}`,
-    filter_subject: names.subjects.job(pool, actionTypeId),
+    durable_name: names.consumers.job(pool, actionTypeId, account),
+    description: `Sluice jobs of ${of} for ${category}/${owner}/${provider}/${version}`,
+    filter_subject: names.subjects.job(pool, actionTypeId, account),
     max_ack_pending: 1000,
   };
 }

@@ -28,6 +28,8 @@ export const PATTERNS = {
   /** Pipeline, stage and action names (the pipeline model's rule). */
   name: pattern(...NAME_CHARS, 100),
   artifactName: pattern(...ID_CHARS, 100),
+  /** An account (tenant) id, as SRNs carry it. */
+  account: pattern(...ID_CHARS, 64),
   /** An agent pool: the `region` of an action. */
   pool: pattern(...ID_CHARS, 100),
   provider: pattern(...ID_CHARS, 35),
@@ -64,5 +66,10 @@ export type KnownCancelReason = (typeof CANCEL_REASONS)[number];
 
 /** The pool of an action without a `region`. */
 export const DEFAULT_POOL = "default";
+/**
+ * The installation's first account: its pipelines' jobs keep the subjects of installations from
+ * before accounts (3.3), so existing agents keep working.
+ */
+export const DEFAULT_ACCOUNT = "default";
 /** The prefix when SLUICE_NATS_PREFIX is not set. */
 export const DEFAULT_PREFIX = "sluice";

@@ -175,6 +175,28 @@ describe("natsNames", () => {
     expect(() => n.subjects.agentCancel("*")).toThrow(/Agent id/);
   });
 
+  it("keeps the default account's job subjects and consumers, and gives other accounts their own", () => {
+    expect(n.subjects.job("linux", SHELL, "default")).toBe(n.subjects.job("linux", SHELL));
+    expect(n.subjects.job("linux", SHELL)).toBe("acme.jobs.linux.Build.Sluice.Shell.1");
+    expect(n.subjects.job("linux", SHELL, "team-b")).toBe("acme.jobs.team-b.linux.Build.Sluice.Shell.1");
+    expect(n.consumers.job("linux", SHELL, "default")).toBe("acme_jobs_linux_Build_Sluice_Shell_1");
+    expect(n.consumers.job("linux", SHELL, "team_b")).toBe("acme_jobs_team=5Fb_linux_Build_Sluice_Shell_1");
+    // An account's pool is never another account's (nor a default pool named like the account).
+    const part = fc.stringMatching(/^[A-Za-z0-9_-]{1,9}$/);
+    fc.assert(
+      fc.property(part, part, part, part, (account1, pool1, account2, pool2) => {
+        const a = n.consumers.job(pool1, SHELL, account1);
+        const b = n.consumers.job(pool2, SHELL, account2);
+        const sa = n.subjects.job(pool1, SHELL, account1);
+        const sb = n.subjects.job(pool2, SHELL, account2);
+        const same = pool1 === pool2 && account1 === account2;
+        return same === (a === b) && same === (sa === sb);
+      }),
+    );
+    expect(n.parse("acme.jobs.default.linux.Build.Sluice.Shell.1")).toBeNull();
+    expect(() => n.subjects.job("linux", SHELL, "a.b")).toThrow(/Account "a.b"/);
+  });
+
   it("gives different pools and action types different job consumers", () => {
     const part = fc.stringMatching(/^[A-Za-z0-9_-]{1,9}$/);
     fc.assert(
@@ -195,7 +217,14 @@ describe("parse: every subject a builder makes parses back to what built it", ()
   const n = natsNames("acme");
 
   it.each<[string, ParsedSubject]>([
-    [n.subjects.job("eu_west", SHELL), { kind: "job", message: "job", pool: "eu_west", actionTypeId: SHELL }],
+    [
+      n.subjects.job("eu_west", SHELL),
+      { kind: "job", message: "job", pool: "eu_west", actionTypeId: SHELL, account: "default" },
+    ],
+    [
+      n.subjects.job("eu_west", SHELL, "team-b"),
+      { kind: "job", message: "job", pool: "eu_west", actionTypeId: SHELL, account: "team-b" },
+    ],
     [n.subjects.accept, { kind: "accept", message: "accept" }],
     [n.subjects.heartbeat, { kind: "heartbeat", message: "heartbeat" }],
     [n.subjects.complete, { kind: "complete", message: "complete" }],

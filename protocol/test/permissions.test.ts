@@ -45,6 +45,24 @@ describe("agentPermissions", () => {
   });
 });
 
+describe("agentPermissions of an agent of another account", () => {
+  it("pulls from its account's pool only, never the default account's pool of that name", () => {
+    const { publish } = agentPermissions({
+      prefix: "sluice",
+      agentId: AGENT,
+      pool: "linux",
+      account: "team-b",
+      providers: [SHELL],
+    });
+    const own = jobConsumerConfig("sluice", "linux", SHELL, { account: "team-b" }).durable_name;
+    const defaults = jobConsumerConfig("sluice", "linux", SHELL).durable_name;
+    expect(own).not.toBe(defaults);
+    expect(publish).toContain(`$JS.API.CONSUMER.MSG.NEXT.sluice_JOBS.${own}`);
+    expect(publish.filter((s) => s.includes(defaults + "."))).toEqual([]);
+    expect(publish.filter((s) => s.endsWith(`.${defaults}`))).toEqual([]);
+  });
+});
+
 describe("natsCredentialsRequestSchema", () => {
   it("takes a user public key and refuses a seed or anything else", () => {
     const user = createUser();

@@ -255,7 +255,7 @@ export async function startServer({
         else relay.kick();
         notifier.kick();
       },
-      decided: metrics ? (decision) => metrics.decided(decision) : undefined,
+      decided: metrics ? (decision, account) => metrics.decided(decision, account) : undefined,
     },
     logger,
   );

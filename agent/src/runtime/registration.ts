@@ -3,7 +3,14 @@
  * while no server answers or the server says Unavailable; any other refusal is final.
  */
 import type { NatsConnection } from "@nats-io/transport-node";
-import { TIMINGS, decode, encode, type MessageInput, type NatsNames } from "@sluice/protocol";
+import {
+  DEFAULT_ACCOUNT,
+  TIMINGS,
+  decode,
+  encode,
+  type MessageInput,
+  type NatsNames,
+} from "@sluice/protocol";
 import type { Logger } from "../logger";
 import { Backoff, errorMessage, sleep } from "./util";
 
@@ -14,6 +21,8 @@ export interface Registration {
   protocolVersion: number;
   /** The server's message keys (trusted only without NATS credentials and --server-key, 11.5). */
   serverKeys?: string[];
+  /** The account of the agent's token: its jobs are that account's pool's (PROTOCOL.md 3.3). */
+  account: string;
 }
 
 /** A refusal the agent must not retry: it exits with the server's message. */
@@ -50,8 +59,14 @@ export async function register(
       if (!decoded.ok) {
         retryWhy = `unreadable reply: ${decoded.error.message}`;
       } else if (decoded.message.ok) {
-        const { agentId, heartbeatIntervalSeconds, protocolVersion, serverKeys } = decoded.message;
-        return { agentId, heartbeatIntervalSeconds, protocolVersion, ...(serverKeys ? { serverKeys } : {}) };
+        const { agentId, heartbeatIntervalSeconds, protocolVersion, serverKeys, account } = decoded.message;
+        return {
+          agentId,
+          heartbeatIntervalSeconds,
+          protocolVersion,
+          ...(serverKeys ? { serverKeys } : {}),
+          account: account ?? DEFAULT_ACCOUNT,
+        };
       } else if (decoded.message.code === "Unavailable") {
         retryWhy = `the server is unavailable: ${decoded.message.error}`;
       } else {

@@ -74,6 +74,11 @@ export class FakeServer {
   /** What agent heartbeats get. */
   heartbeatAnswer: Refusal | "ok" | "silent" = "ok";
   heartbeatIntervalSeconds: number;
+  /**
+   * The account of the tokens it registers (PROTOCOL.md 3.3): named in the registration reply, and
+   * the job consumers it makes are that account's. Undefined: the default account (not named).
+   */
+  account: string | undefined = undefined;
 
   readonly registrations: RegisterRequest[] = [];
   readonly agentHeartbeats: AgentHeartbeat[] = [];
@@ -205,7 +210,7 @@ export class FakeServer {
     for (const type of request.providers) {
       await this.jsm.consumers.add(
         this.names.streams.jobs,
-        jobConsumerConfig(this.prefix, request.pool, type) as never,
+        jobConsumerConfig(this.prefix, request.pool, type, { account: this.account }) as never,
       );
     }
     const key = `${request.token}/${request.name}`;
@@ -221,6 +226,7 @@ export class FakeServer {
         agentId,
         heartbeatIntervalSeconds: this.heartbeatIntervalSeconds,
         serverKeys: [this.signingKey.publicKey, ...this.retiringKeys],
+        ...(this.account ? { account: this.account } : {}),
       }),
     );
   }
@@ -273,8 +279,8 @@ export class FakeServer {
   }
 
   /** Publishes a job as the outbox relay does (signed); returns it as the agent will read it. */
-  async publishJob(job: MessageInput<"job">): Promise<JobMessage> {
-    const subject = this.names.subjects.job(job.pool ?? "default", job.actionTypeId);
+  async publishJob(job: MessageInput<"job">, account?: string): Promise<JobMessage> {
+    const subject = this.names.subjects.job(job.pool ?? "default", job.actionTypeId, account);
     const body = encode("job", job, subject);
     const msgID = msgIds.job(job.jobId, job.attempt);
     await this.js.publish(subject, body, { msgID, headers: this.signed(subject, msgID, body) });

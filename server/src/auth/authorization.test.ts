@@ -9,12 +9,18 @@ import { authorize, visibleItems } from "./authorization";
 import type { Principal } from "./principal";
 
 const lookups: ResourceLookups = {
-  pipelineOfExecution: async (id) => ({ e1: "web", e2: "api" })[id] ?? null,
+  pipelineOfExecution: async (id) =>
+    ({
+      e1: { account: "default", pipeline: "web" },
+      e2: { account: "default", pipeline: "api" },
+      eb: { account: "team-b", pipeline: "web" },
+    })[id] ?? null,
   actionOfActionExecution: async (id) =>
     ({
-      a1: { pipeline: "web", stage: "Prod", action: "Approve" },
-      a2: { pipeline: "web", stage: "Staging", action: "Approve" },
-      a3: { pipeline: "api", stage: "Prod", action: "Approve" },
+      a1: { account: "default", pipeline: "web", stage: "Prod", action: "Approve" },
+      a2: { account: "default", pipeline: "web", stage: "Staging", action: "Approve" },
+      a3: { account: "default", pipeline: "api", stage: "Prod", action: "Approve" },
+      ab: { account: "team-b", pipeline: "web", stage: "Prod", action: "Approve" },
     })[id] ?? null,
   principalOfApiToken: async (id) => (id === "t1" ? { account: "default", principal: "user/bob" } : null),
   trustPolicyOfRole: async () => null,
@@ -154,13 +160,39 @@ describe("accounts", () => {
   const as = (p: Principal, key: keyof typeof operationPermissions, args: Record<string, unknown>) =>
     authorize(p, operationPermissions[key], args, withRoles);
 
-  it("a principal's policies grant only in its account: pipelines and accounts are the default account's", async () => {
+  it("a principal's policies grant only in its account: its pipelines are its account's, accounts the default account's", async () => {
     const bob = admin("bob", "team-b");
-    expect(await as(bob, "Mutation.releaseChange", { pipelineName: "web" })).toEqual({
-      ok: false,
-      code: "FORBIDDEN",
-      message: "You are not allowed sluice:StartPipelineExecution on srn:sluice:default:pipeline/web.",
+    // A pipeline named in a request is the account's the caller acts in.
+    expect(await as(bob, "Mutation.releaseChange", { pipelineName: "web" })).toMatchObject({
+      ok: true,
+      resource: { srn: "srn:sluice:team-b:pipeline/web" },
     });
+    expect(
+      await as(admin("root", "default"), "Mutation.releaseChange", { pipelineName: "web" }),
+    ).toMatchObject({ ok: true, resource: { srn: "srn:sluice:default:pipeline/web" } });
+    // Another account's execution or action execution, named by id: as unknown, whatever the policies.
+    expect(await as(bob, "Mutation.stopExecution", { executionId: "e1" })).toEqual({
+      ok: false,
+      code: "NOT_FOUND",
+      message: 'No execution "e1" exists.',
+    });
+    expect(await as(bob, "Mutation.stopExecution", { executionId: "eb" })).toMatchObject({ ok: true });
+    expect(
+      await as(bob, "Mutation.putApprovalResult", { actionExecutionId: "a1", approved: true }),
+    ).toMatchObject({ code: "NOT_FOUND" });
+    expect(
+      await as(bob, "Mutation.putApprovalResult", { actionExecutionId: "ab", approved: true }),
+    ).toMatchObject({
+      ok: true,
+      resource: { srn: "srn:sluice:team-b:pipeline/web/stage/Prod/action/Approve" },
+    });
+    expect(await as(admin("root", "default"), "Mutation.stopExecution", { executionId: "eb" })).toMatchObject(
+      { code: "NOT_FOUND" },
+    );
+    // Another account's pipeline named by its SRN: refused whatever the policies say.
+    expect(
+      await as(bob, "Mutation.tagResource", { resourceArn: "srn:sluice:default:pipeline/web", tags: [] }),
+    ).toMatchObject({ code: "FORBIDDEN" });
     expect(await as(bob, "Mutation.createAccount", { id: "c" })).toMatchObject({ code: "FORBIDDEN" });
     // Identities, policies and the audit log are its own account's.
     expect(await as(bob, "Mutation.createUser", { name: "x" })).toMatchObject({

@@ -162,13 +162,17 @@ function mayReadPipelineOf(principal: Principal, srn: string): boolean {
   );
 }
 
-/** The SRN of an item of a list, for filtering `each` lists and streams. */
+/**
+ * The SRN of an item of a list, for filtering `each` lists and streams. Pipelines and agents carry
+ * their account: visibleItems drops another account's whatever the policies say.
+ */
 export const srnOf = {
-  pipeline: (name: string) => formatSrn(DEFAULT_ACCOUNT, { type: "pipeline", pipeline: name }),
-  agent: (pool: string, name: string) => formatSrn(DEFAULT_ACCOUNT, { type: "agent", pool, name }),
-  actionType: (id: { category: string; owner: string; provider: string; version: string }) =>
-    formatSrn(DEFAULT_ACCOUNT, { type: "action-type", ...id }),
-  secret: (name: string) => formatSrn(DEFAULT_ACCOUNT, { type: "secret", name }),
+  pipeline: (account: string, name: string) => formatSrn(account, { type: "pipeline", pipeline: name }),
+  agent: (account: string, pool: string, name: string) => formatSrn(account, { type: "agent", pool, name }),
+  /** The catalogue is read from every account: an action type as the account acting sees it. */
+  actionType: (account: string, id: { category: string; owner: string; provider: string; version: string }) =>
+    formatSrn(account, { type: "action-type", ...id }),
+  secret: (account: string, name: string) => formatSrn(account, { type: "secret", name }),
 };
 
 /** The items of a list the principal may `action` (each on its own SRN, in the account it acts in). */

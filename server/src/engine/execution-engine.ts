@@ -7,7 +7,7 @@ import {
   PROTOCOL_VERSION,
   type NatsNames,
 } from "@sluice/protocol";
-import type { Principal } from "../auth/principal";
+import { actingAccount, DEFAULT_ACCOUNT, type Principal } from "../auth/principal";
 import { DomainError, NotFoundError } from "../domain/errors";
 import type { ActionTypeId } from "../domain/pipeline/document";
 import {
@@ -57,6 +57,8 @@ export interface EngineOptions {
 }
 
 export interface ReleaseChangeInput {
+  /** The pipeline's account (the caller's acting account, or the default for webhooks of it). */
+  account: string;
   pipelineName: string;
   sourceRevisions?: SourceRevision[] | null;
   variables?: Record<string, string> | null;
@@ -72,7 +74,7 @@ export interface CommitListener {
    * After the commit, the decision this server copy made (metrics: dispatch latency and action
    * durations, counted once across copies because only the copy that decided sees it).
    */
-  decided?(decision: Decision): void;
+  decided?(decision: Decision, account: string): void;
 }
 
 /**
@@ -102,33 +104,37 @@ export class ExecutionEngine {
 
   async releaseChange(input: ReleaseChangeInput): Promise<ExecutionRecord> {
     let executionId: string = crypto.randomUUID();
-    await this.withPipelineByName(input.pipelineName, async (m, pipeline, runtime): Promise<Step> => {
-      if (input.clientRequestToken) {
-        const existing = await this.executions.findByClientToken<ExecutionView>(
-          pipeline.id,
-          input.clientRequestToken,
-          m,
-        );
-        if (existing) {
-          executionId = existing.id;
-          return {};
+    await this.withPipelineByName(
+      input.account,
+      input.pipelineName,
+      async (m, pipeline, runtime): Promise<Step> => {
+        if (input.clientRequestToken) {
+          const existing = await this.executions.findByClientToken<ExecutionView>(
+            pipeline.id,
+            input.clientRequestToken,
+            m,
+          );
+          if (existing) {
+            executionId = existing.id;
+            return {};
+          }
         }
-      }
-      return {
-        event: {
-          type: "StartExecution",
-          executionId,
-          document: pipeline.document,
-          pipelineVersion: pipeline.version,
-          trigger: input.trigger,
-          sourceRevisions: input.sourceRevisions ?? [],
-          variables: input.variables ?? {},
-          rollback: null,
-        },
-        clientRequestToken: input.clientRequestToken ?? null,
-        runtime,
-      };
-    });
+        return {
+          event: {
+            type: "StartExecution",
+            executionId,
+            document: pipeline.document,
+            pipelineVersion: pipeline.version,
+            trigger: input.trigger,
+            sourceRevisions: input.sourceRevisions ?? [],
+            variables: input.variables ?? {},
+            rollback: null,
+          },
+          clientRequestToken: input.clientRequestToken ?? null,
+          runtime,
+        };
+      },
+    );
     return this.requireExecution(executionId);
   }
 
@@ -139,7 +145,7 @@ export class ExecutionEngine {
     principal: Principal,
   ) {
     const executionId = crypto.randomUUID();
-    await this.withPipelineByName(pipelineName, async (_m, pipeline, runtime) => {
+    await this.withPipelineByName(actingAccount(principal), pipelineName, async (_m, pipeline, runtime) => {
       const target = await this.executions.findExecution<ExecutionView>(targetExecutionId);
       if (!target || target.pipelineId !== pipeline.id) {
         throw new NotFoundError(`Pipeline "${pipelineName}" has no execution ${targetExecutionId}.`);
@@ -209,17 +215,21 @@ export class ExecutionEngine {
     reason: string | null,
     principal: Principal,
   ) {
-    const result = await this.withPipelineByName(pipelineName, async (_m, pipeline, runtime) => ({
-      event: {
-        type: "ToggleTransition",
-        document: pipeline.document,
-        stageName,
-        enabled,
-        reason,
-        by: principal.id,
-      },
-      runtime,
-    }));
+    const result = await this.withPipelineByName(
+      actingAccount(principal),
+      pipelineName,
+      async (_m, pipeline, runtime) => ({
+        event: {
+          type: "ToggleTransition",
+          document: pipeline.document,
+          stageName,
+          enabled,
+          reason,
+          by: principal.id,
+        },
+        runtime,
+      }),
+    );
     return result.runtime;
   }
 
@@ -299,7 +309,8 @@ export class ExecutionEngine {
    * An agent took a job or finished it: idempotent, a duplicate or late result changes nothing.
    * With `sender`, the agent that sent it is looked up by the statement that locks the pipeline:
    * when its token was revoked, `sender.whenRevoked(agentName)` is applied instead, and its name
-   * is returned.
+   * is returned; when it is an agent of another account than the pipeline's, nothing is applied
+   * and its name is returned (it must not run the job).
    */
   async applyAgentEvent(
     actionExecutionId: string,
@@ -351,14 +362,29 @@ export class ExecutionEngine {
         try {
           await this.withPipeline(
             pipelineId,
-            async (_m, _p, runtime, agents) => {
+            async (_m, pipeline, runtime, agents) => {
+              const events: RuntimeEvent[] = [];
               revoked = group.map((item) => {
                 const agent = item.sender ? agents.get(item.sender.agentId) : undefined;
-                return agent?.revoked ? agent.name : null;
+                // An agent of another account never gets this pipeline's jobs (its pool is its
+                // account's); were its result to arrive anyway (NATS without authentication
+                // enforces no pool), it changes nothing, and the agent is told to stop as a
+                // revoked one is.
+                if (item.sender && agent && agent.account !== pipeline.account) {
+                  this.logger.warn(
+                    {
+                      actionExecutionId: item.actionExecutionId,
+                      agentId: item.sender.agentId,
+                      type: item.event.type,
+                    },
+                    "result of another account's agent ignored",
+                  );
+                  return agent.name;
+                }
+                const name = agent?.revoked ? agent.name : null;
+                events.push(name !== null ? item.sender!.whenRevoked(name) : item.event);
+                return name;
               });
-              const events = group.map((item, i) =>
-                revoked[i] !== null ? item.sender!.whenRevoked(revoked[i]!) : item.event,
-              );
               return { events, runtime };
             },
             agentIds,
@@ -441,10 +467,11 @@ export class ExecutionEngine {
   }
 
   private async withPipelineByName<T extends Step>(
+    account: string,
     name: string,
     step: (m: EntityManager, pipeline: PipelineEntity, runtime: PipelineRuntime) => Promise<T>,
   ) {
-    const pipeline = await this.pipelines.findByName(name);
+    const pipeline = await this.pipelines.findByName(account, name);
     if (!pipeline) throw new NotFoundError(`No pipeline is named "${name}".`);
     return this.withPipeline(pipeline.id, step);
   }
@@ -467,6 +494,7 @@ export class ExecutionEngine {
     // so a job's message carries this span's trace context to its agent.
     return inSpan("engine transaction", { "sluice.pipeline.id": pipelineId }, async (span) => {
       let decided = null as Decision[] | null;
+      let decidedAccount = DEFAULT_ACCOUNT;
       let written: OutboxRow[] = [];
       let stored: { revision: number; runtime: PipelineRuntime } | null = null;
       const result = await auditedTransaction(this.db, async (m) => {
@@ -498,6 +526,7 @@ export class ExecutionEngine {
           );
         written = await this.persist(m, pipeline, runtime, decision, now, planned.clientRequestToken ?? null);
         decided = steps;
+        decidedAccount = pipeline.account;
         stored = { revision: revision + 1, runtime: decision.runtime };
         return { ...planned, runtime: decision.runtime };
       });
@@ -505,7 +534,7 @@ export class ExecutionEngine {
       const kept = stored as { revision: number; runtime: PipelineRuntime } | null;
       if (kept) this.runtimes.committed(pipelineId, kept.revision, kept.runtime);
       this.listener.committed(written);
-      for (const decision of decided ?? []) this.listener.decided?.(decision);
+      for (const decision of decided ?? []) this.listener.decided?.(decision, decidedAccount);
       return result;
     });
   }
@@ -567,7 +596,12 @@ export class ExecutionEngine {
             if (attempt.queuedAt === at)
               actionExecutions.push({ id: attempt.actionExecutionId, executionId: view.executionId });
     }
-    const { messages, events, timers } = this.effectsToWrite(decision.effects, decision.runtime, now);
+    const { messages, events, timers } = this.effectsToWrite(
+      pipeline.account,
+      decision.effects,
+      decision.runtime,
+      now,
+    );
     // A statement changes a row once: an execution written here (let go of by a later one of merged
     // decisions) gets its cleared record from this write, not from the clearing of the rest.
     const written = new Set(executions.map((e) => e.id));
@@ -586,7 +620,7 @@ export class ExecutionEngine {
   }
 
   /** The decision's effects as rows: messages for the outbox, history, and each timer's last effect. */
-  private effectsToWrite(effects: Effect[], runtime: PipelineRuntime, now: Date) {
+  private effectsToWrite(account: string, effects: Effect[], runtime: PipelineRuntime, now: Date) {
     const messages: OutboxMessage[] = [];
     const events: Array<{ executionId: string; sequence: number; event: unknown }> = [];
     // One effect per timer key, the last one: a later cancel undoes an earlier schedule and back.
@@ -599,7 +633,7 @@ export class ExecutionEngine {
     for (const effect of effects) {
       switch (effect.type) {
         case "Dispatch":
-          messages.push({ ...this.jobMessage(effect, runtime, now), ...(trace ?? {}) });
+          messages.push({ ...this.jobMessage(account, effect, runtime, now), ...(trace ?? {}) });
           break;
         case "Cancel": {
           const payload = { jobId: effect.actionExecutionId, attempt: effect.attempt, reason: effect.reason };
@@ -629,7 +663,8 @@ export class ExecutionEngine {
           timers.set(effect.timerKey, null);
           break;
         case "Event": {
-          const { event } = effect;
+          // Subscribers and notifications see which account's pipeline it is.
+          const event = account === DEFAULT_ACCOUNT ? effect.event : { ...effect.event, account };
           if (event.executionId !== null && event.sequence !== null) {
             events.push({ executionId: event.executionId, sequence: event.sequence, event });
           }
@@ -654,12 +689,18 @@ export class ExecutionEngine {
     return { messages, events, timers: { schedule, cancel } };
   }
 
-  private jobMessage(effect: DispatchEffect, runtime: PipelineRuntime, now: Date): OutboxMessage {
+  private jobMessage(
+    account: string,
+    effect: DispatchEffect,
+    runtime: PipelineRuntime,
+    now: Date,
+  ): OutboxMessage {
     const execution = runtime.executions[effect.executionId];
     const pool = effect.region ?? "default";
     return {
       msgId: msgIds.job(effect.actionExecutionId, effect.attempt),
-      subject: this.names.subjects.job(pool, effect.actionTypeId),
+      // The pool of the pipeline's account: only that account's agents may pull from it.
+      subject: this.names.subjects.job(pool, effect.actionTypeId, account),
       payload: {
         protocolVersion: PROTOCOL_VERSION,
         jobId: effect.actionExecutionId,

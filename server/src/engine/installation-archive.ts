@@ -101,7 +101,7 @@ export class InstallationArchives {
         createdBy: string;
         createdAt: Date;
       }> = await m.query(
-        `SELECT id, name, version, created_by AS "createdBy", created_at AS "createdAt" FROM pipelines ORDER BY name`,
+        `SELECT id, name, version, created_by AS "createdBy", created_at AS "createdAt" FROM pipelines WHERE account = 'default' ORDER BY name`,
       );
       const versions: Array<{
         pipelineId: string;
@@ -126,11 +126,12 @@ export class InstallationArchives {
       }> = await m.query(
         `SELECT description, token_hash AS "tokenHash", created_by AS "createdBy", created_at AS "createdAt",
                 revoked_at AS "revokedAt", revoked_by AS "revokedBy"
-           FROM agent_tokens ORDER BY created_at, id`,
+           FROM agent_tokens WHERE account = 'default' ORDER BY created_at, id`,
       );
       const targets: Array<{ name: string; kind: TargetKind; settings: TargetSettings; createdBy: string }> =
         await m.query(
-          `SELECT name, kind, settings, created_by AS "createdBy" FROM notification_targets ORDER BY name`,
+          `SELECT name, kind, settings, created_by AS "createdBy" FROM notification_targets
+            WHERE account = 'default' ORDER BY name`,
         );
       const openedTargets = await Promise.all(
         targets.map(async (t) => ({
@@ -152,7 +153,7 @@ export class InstallationArchives {
                 r.detail_level AS "detailLevel", r.enabled, r.created_by AS "createdBy",
                 ARRAY(SELECT t.name FROM notification_rule_targets rt JOIN notification_targets t ON t.id = rt.target_id
                        WHERE rt.rule_id = r.id ORDER BY t.name) AS targets
-           FROM notification_rules r ORDER BY r.name`,
+           FROM notification_rules r WHERE r.account = 'default' ORDER BY r.name`,
       );
       const tagRows: Array<{ pipelineId: string; key: string; value: string }> = await m.query(
         `SELECT pipeline_id AS "pipelineId", key, value FROM pipeline_tags ORDER BY pipeline_id, key`,
@@ -231,7 +232,7 @@ export class InstallationArchives {
                           FROM execution_events v WHERE v.execution_id = e.id), '[]') AS events,
               ARRAY(SELECT a.id::text FROM action_executions a WHERE a.execution_id = e.id ORDER BY a.id) AS "actionExecutionIds"
          FROM pipeline_executions e JOIN pipelines p ON p.id = e.pipeline_id
-        WHERE e.status = ANY($1)
+        WHERE e.status = ANY($1) AND p.account = 'default'
         ORDER BY e.start_time, e.id`,
       [FINAL_EXECUTION_STATUSES],
     );
@@ -385,7 +386,7 @@ export class InstallationArchives {
       for (const row of rows) clashes.push(`${what} ${JSON.stringify(row.v)}`);
     };
     await taken(
-      `SELECT name AS v FROM pipelines WHERE name = ANY($1)`,
+      `SELECT name AS v FROM pipelines WHERE account = 'default' AND name = ANY($1)`,
       archive.pipelines.map((p) => p.name),
       "pipeline",
     );
@@ -404,12 +405,12 @@ export class InstallationArchives {
       "agent token (digest starting)",
     );
     await taken(
-      `SELECT name AS v FROM notification_targets WHERE name = ANY($1)`,
+      `SELECT name AS v FROM notification_targets WHERE account = 'default' AND name = ANY($1)`,
       archive.notificationTargets.map((t) => t.name),
       "notification target",
     );
     await taken(
-      `SELECT name AS v FROM notification_rules WHERE name = ANY($1)`,
+      `SELECT name AS v FROM notification_rules WHERE account = 'default' AND name = ANY($1)`,
       archive.notificationRules.map((r) => r.name),
       "notification rule",
     );

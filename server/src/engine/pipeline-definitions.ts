@@ -14,7 +14,7 @@ import type { ActionTypeId, PipelineDocument } from "../domain/pipeline/document
 import { applyStageEdits, type StageEdit } from "../domain/pipeline/edits";
 import { validatePipeline } from "../domain/pipeline/validation/validate";
 import { MAX_TAGS_PER_RESOURCE, mergeTags, tagIssues, tagKeyIssues, type Tag } from "../domain/pipeline/tags";
-import type { Principal } from "../auth/principal";
+import { actingAccount, DEFAULT_ACCOUNT, type Principal } from "../auth/principal";
 import { CustomActionTypeEntity } from "../persistence/entities/custom-action-type.entity";
 import { PipelineVersionEntity } from "../persistence/entities/pipeline-version.entity";
 import { PipelineEntity } from "../persistence/entities/pipeline.entity";
@@ -104,6 +104,7 @@ export class PipelineDefinitions {
     if (!this.names) return;
     const event: PipelineEvent = {
       pipelineName: pipeline.name,
+      ...(pipeline.account === DEFAULT_ACCOUNT ? {} : { account: pipeline.account }),
       type,
       executionId: null,
       sequence: null,
@@ -139,11 +140,11 @@ export class PipelineDefinitions {
    * Adds tags to a pipeline, or gives a key it holds a new value (TagResource). It then holds at
    * most 50 (LIMIT_EXCEEDED otherwise). Writes no new version of the document.
    */
-  async tagResource(name: string, tags: readonly Tag[]): Promise<Tag[]> {
+  async tagResource(account: string, name: string, tags: readonly Tag[]): Promise<Tag[]> {
     const issues = tagIssues(tags);
     if (issues.length > 0) throw new ValidationError(issues);
     return auditedTransaction(this.db, async (m) => {
-      const pipeline = await this.lockForTags(m, name);
+      const pipeline = await this.lockForTags(m, account, name);
       const merged = mergeTags(await this.store.tags(pipeline.id, m), tags);
       if (merged.length > MAX_TAGS_PER_RESOURCE) {
         throw new ValidationError([
@@ -160,11 +161,11 @@ export class PipelineDefinitions {
   }
 
   /** Removes tags from a pipeline by key (UntagResource); a key it does not hold is no error. */
-  async untagResource(name: string, keys: readonly string[]): Promise<Tag[]> {
+  async untagResource(account: string, name: string, keys: readonly string[]): Promise<Tag[]> {
     const issues = tagKeyIssues(keys);
     if (issues.length > 0) throw new ValidationError(issues);
     return auditedTransaction(this.db, async (m) => {
-      const pipeline = await this.lockForTags(m, name);
+      const pipeline = await this.lockForTags(m, account, name);
       await m.query(`DELETE FROM pipeline_tags WHERE pipeline_id = $1 AND key = ANY($2::text[])`, [
         pipeline.id,
         keys,
@@ -174,10 +175,10 @@ export class PipelineDefinitions {
   }
 
   /** The pipeline's row, locked: concurrent tag changes of one pipeline take turns (the 50-tag limit holds). */
-  private async lockForTags(m: EntityManager, name: string): Promise<{ id: string }> {
+  private async lockForTags(m: EntityManager, account: string, name: string): Promise<{ id: string }> {
     const [row] = await m.query<Array<{ id: string }>>(
-      `SELECT id FROM pipelines WHERE name = $1 FOR UPDATE`,
-      [name],
+      `SELECT id FROM pipelines WHERE account = $1 AND name = $2 FOR UPDATE`,
+      [account, name],
     );
     if (!row) throw new NotFoundError(`No pipeline is named "${name}".`);
     return row;
@@ -188,9 +189,10 @@ export class PipelineDefinitions {
       const registry = createRegistry(await this.store.customActionTypes(m));
       // The stored version's secrets stand behind the masks the API showed (domain/pipeline/secrets.ts).
       const name = (input as { name?: unknown } | null)?.name;
-      const stored = typeof name === "string" ? await this.store.findByName(name, m) : null;
+      const account = actingAccount(principal);
+      const stored = typeof name === "string" ? await this.store.findByName(account, name, m) : null;
       let document = this.validOrThrow(input, registry, stored?.document ?? null);
-      const current = await this.lockForChange(m, document.name, expectedVersion);
+      const current = await this.lockForChange(m, account, document.name, expectedVersion);
       if (stored?.version !== current.version)
         document = this.validOrThrow(input, registry, current.document);
       return this.writeVersion(m, current, document, principal, registry);
@@ -204,7 +206,7 @@ export class PipelineDefinitions {
     principal: Principal,
   ): Promise<PipelineEntity> {
     return this.write(async (m) => {
-      const current = await this.lockForChange(m, name, expectedVersion);
+      const current = await this.lockForChange(m, actingAccount(principal), name, expectedVersion);
       const edited = applyStageEdits(current.document, edits);
       if (!edited.ok) throw new ValidationError(edited.issues);
       const registry = createRegistry(await this.store.customActionTypes(m));
@@ -216,9 +218,9 @@ export class PipelineDefinitions {
     });
   }
 
-  async delete(name: string, principal?: Principal): Promise<void> {
+  async delete(account: string, name: string, principal?: Principal): Promise<void> {
     await this.write(async (m) => {
-      const pipeline = await this.store.findByName(name, m);
+      const pipeline = await this.store.findByName(account, name, m);
       if (!pipeline) throw new NotFoundError(`No pipeline is named "${name}".`);
       // The engine locks the runtime row first and the pipeline row (FOR KEY SHARE, by the rows it
       // inserts) second; deleting the pipeline first and cascading to the runtime would take them
@@ -304,7 +306,8 @@ export class PipelineDefinitions {
     await this.references.check(m, clear, principal);
     const document = await this.vault.sealDocument(m, clear, null, registry);
     await m.query("SELECT pg_advisory_xact_lock($1)", [CREATE_LOCK]);
-    if (await this.store.findByName(document.name, m)) {
+    const account = actingAccount(principal);
+    if (await this.store.findByName(account, document.name, m)) {
       throw new ConflictError(`A pipeline named "${document.name}" already exists.`);
     }
     const count = await m.count(PipelineEntity);
@@ -315,6 +318,7 @@ export class PipelineDefinitions {
     }
     const now = this.clock();
     const pipeline = m.create(PipelineEntity, {
+      account,
       name: document.name,
       version: 1,
       document,
@@ -347,13 +351,14 @@ export class PipelineDefinitions {
 
   private async lockForChange(
     m: EntityManager,
+    account: string,
     name: string,
     expectedVersion: number,
   ): Promise<PipelineEntity> {
     const current = await m
       .createQueryBuilder(PipelineEntity, "p")
       .setLock("pessimistic_write")
-      .where("p.name = :name", { name })
+      .where("p.account = :account AND p.name = :name", { account, name })
       .getOne();
     if (!current) throw new NotFoundError(`No pipeline is named "${name}".`);
     if (current.version !== expectedVersion) {

@@ -20,16 +20,23 @@ export function resourceLookups(
       return (await accounts.role(account, name))?.trustPolicy ?? null;
     },
     async pipelineOfExecution(executionId) {
-      return engine.executions.pipelineNameOfExecution(executionId);
+      return engine.executions.pipelineOfExecution(executionId);
     },
     async actionOfActionExecution(actionExecutionId) {
       const found = await engine.findAttempt(actionExecutionId);
       if (!found) return null;
+      const pipeline = await engine.executions.pipelineOfExecution(found.execution.id);
+      if (!pipeline) return null;
       const stage = found.execution.view.stages.find((s) =>
         s.actions.some((a) => a.attempts.some((t) => t.actionExecutionId === actionExecutionId)),
       );
       return stage
-        ? { pipeline: found.execution.view.pipelineName, stage: stage.stageName, action: found.actionName }
+        ? {
+            account: pipeline.account,
+            pipeline: found.execution.view.pipelineName,
+            stage: stage.stageName,
+            action: found.actionName,
+          }
         : null;
     },
   };

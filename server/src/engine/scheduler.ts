@@ -11,6 +11,7 @@ const BATCH = 16;
 
 interface ScheduleRow {
   pipelineId: string;
+  account: string;
   pipelineName: string;
   cron: string;
   timezone: string;
@@ -96,7 +97,7 @@ export class Scheduler extends Periodic {
   async fireDue(): Promise<number> {
     const now = this.clock();
     const due: ScheduleRow[] = await this.db.query(
-      `SELECT ps.pipeline_id AS "pipelineId", p.name AS "pipelineName", ps.cron, ps.timezone, ps.next_at AS "nextAt"
+      `SELECT ps.pipeline_id AS "pipelineId", p.account, p.name AS "pipelineName", ps.cron, ps.timezone, ps.next_at AS "nextAt"
          FROM pipeline_schedules ps JOIN pipelines p ON p.id = ps.pipeline_id
         WHERE ps.next_at <= $1 ORDER BY ps.next_at LIMIT $2`,
       [now, BATCH],
@@ -113,6 +114,7 @@ export class Scheduler extends Periodic {
           if (held.length === 0) return; // another copy has it, or it fired already
           const at = new Date(row.nextAt).toISOString();
           await this.engine.releaseChange({
+            account: row.account,
             pipelineName: row.pipelineName,
             clientRequestToken: `schedule:${row.cron}|${row.timezone}|${at}`.slice(0, 128),
             trigger: { triggerType: "Schedule", triggerDetail: `${row.cron} (${row.timezone}), due ${at}` },

@@ -1,5 +1,6 @@
 /**
- * `{{resolve:secret:NAME}}` references in a pipeline document, checked when it is saved
+ * `{{resolve:secret:NAME}}` references in a pipeline document (a secret of the pipeline's own
+ * account), checked when it is saved
  * (create, update, editStages, import, importInstallation): each names a secret of the store, and
  * the saving principal is allowed sluice:GetSecretValue on it (auth/authorization.ts, the one
  * checker). A reference the principal may not use is refused FORBIDDEN, with the fields in
@@ -10,7 +11,7 @@
 import type { EntityManager } from "typeorm";
 import { isEnvelope } from "@sluice/protocol";
 import { authorizeAction } from "../auth/authorization";
-import type { Principal } from "../auth/principal";
+import { actingAccount, type Principal } from "../auth/principal";
 import { DomainError, ValidationError, type ValidationIssue } from "../domain/errors";
 import type { PipelineDocument } from "../domain/pipeline/document";
 import { documentReferences, malformedReferences } from "../domain/secrets/references";
@@ -50,7 +51,9 @@ export class SecretReferences {
       throw new DomainError("FORBIDDEN", `${forbidden[0]!.message} (${forbidden[0]!.path})`, {
         validationErrors: forbidden,
       });
+    // The secrets of the account the pipeline is saved in (the principal's acting account).
     const existing = await this.secrets.existing(
+      actingAccount(principal),
       allowed.map((r) => r.name),
       m,
     );

@@ -209,12 +209,13 @@ export class SourcePoller extends Periodic {
       start = baseline.kind === "revision" && baseline.revision !== head;
     }
     if (start) {
-      const pipeline: Array<{ name: string }> = await this.db.query(
-        `SELECT name FROM pipelines WHERE id = $1`,
+      const pipeline: Array<{ account: string; name: string }> = await this.db.query(
+        `SELECT account, name FROM pipelines WHERE id = $1`,
         [row.pipelineId],
       );
       if (!pipeline[0]) return;
       await this.engine.releaseChange({
+        account: pipeline[0].account,
         pipelineName: pipeline[0].name,
         sourceRevisions: [
           { actionName: row.actionName, revisionId: head, revisionSummary: null, revisionUrl: null },

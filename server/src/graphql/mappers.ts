@@ -14,7 +14,8 @@ export function toPipelineType(entity: PipelineEntity, version?: PipelineVersion
   return {
     id: entity.id,
     name: entity.name,
-    srn: formatSrn(DEFAULT_ACCOUNT, { type: "pipeline", pipeline: entity.name }),
+    account: entity.account ?? DEFAULT_ACCOUNT,
+    srn: formatSrn(entity.account ?? DEFAULT_ACCOUNT, { type: "pipeline", pipeline: entity.name }),
     version: version?.version ?? entity.version,
     latestVersion: entity.version,
     executionMode: document.executionMode as ExecutionModeEnum,

@@ -4,6 +4,7 @@ import express from "express";
 import type { DataSource } from "typeorm";
 import { z } from "zod";
 import { DomainError } from "../domain/errors";
+import { DEFAULT_ACCOUNT } from "../domain/policy/srn";
 import { sourcesStartedBy, type Push } from "../domain/triggers/push";
 import type { ExecutionEngine } from "../engine/execution-engine";
 import { unstorablePaths } from "../domain/storable-text";
@@ -143,7 +144,8 @@ function staleTimestamp(headers: Request["headers"], nowMs: number): boolean {
 }
 
 /**
- * `POST /webhooks/<pipelineName>`: a push from GitHub, Gitea/Forgejo, GitLab or anything that
+ * `POST /webhooks/<pipelineName>` (a pipeline of the default account) or
+ * `POST /webhooks/<account>/<pipelineName>` (of another account): a push from GitHub, Gitea/Forgejo, GitLab or anything that
  * signs a `{ ref, after }` body like GitHub does. A verified push that starts one of the
  * pipeline's sources starts an execution (trigger Webhook) with that revision; the delivery id
  * makes a redelivered push start nothing new. A signed body seen within the replay window under
@@ -160,13 +162,14 @@ export function webhookRoutes(
   const pipelines = new PipelineStore(db);
   const webhooks = new WebhookStore(db, vault);
   router.post(
-    "/webhooks/:pipelineName",
+    ["/webhooks/:pipelineName", "/webhooks/:account/:pipelineName"],
     express.raw({ type: () => true, limit: MAX_BODY }),
     async (req: Request, res: Response) => {
       const name = String(req.params.pipelineName);
+      const account = typeof req.params.account === "string" ? req.params.account : DEFAULT_ACCOUNT;
       let recorded: string | null = null;
       try {
-        const pipeline = await pipelines.findByName(name);
+        const pipeline = await pipelines.findByName(account, name);
         const hook = pipeline ? await webhooks.find(pipeline.id) : null;
         if (!pipeline || !hook) {
           sendError(res, 404, "NOT_FOUND", `Pipeline "${name}" has no webhook.`);
@@ -254,6 +257,7 @@ export function webhookRoutes(
           (json as { pusher?: { name?: string }; user_name?: string }).pusher?.name ??
           (json as { user_name?: string }).user_name;
         const execution = await engine.releaseChange({
+          account,
           pipelineName: name,
           sourceRevisions: started.map(({ action }) => ({
             actionName: action.name,

@@ -1,6 +1,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import {
+  DEFAULT_ACCOUNT,
   PROTOCOL_VERSION,
   TIMINGS,
   decode,
@@ -201,6 +202,8 @@ export class AgentGateway {
         this.names.streams.jobs,
         jobConsumerConfig(this.names.prefix, request.pool, type, {
           replicas: this.options.natsReplicas ?? 1,
+          // The pool of the token's account: the agent takes that account's jobs only.
+          account: token.account,
         }) as never,
       );
     }
@@ -215,7 +218,10 @@ export class AgentGateway {
       heartbeatIntervalSeconds: this.options.heartbeatIntervalSeconds,
     });
     await this.store.recordPublicKey(agent.id, request.publicKey ?? null);
-    this.logger.info({ agentId: agent.id, name: agent.name, pool: agent.pool }, "agent registered");
+    this.logger.info(
+      { agentId: agent.id, name: agent.name, pool: agent.pool, account: agent.account },
+      "agent registered",
+    );
     this.announce([agent]);
     return {
       ok: true,
@@ -224,6 +230,8 @@ export class AgentGateway {
       heartbeatIntervalSeconds: this.options.heartbeatIntervalSeconds,
       // Trusted only by an agent on NATS without authentication and without --server-key (11.5).
       serverKeys: await this.signer.publicKeys(),
+      // Where its jobs are (PROTOCOL.md 3.3); left out for the default account, as before accounts.
+      ...(token.account === DEFAULT_ACCOUNT ? {} : { account: token.account }),
     };
   }
 
@@ -269,16 +277,20 @@ export class AgentGateway {
     const publicKey = await this.store.publicKeyOf(agent.id);
     if (!publicKey) return refuse("NoPublicKey", "The agent registered no public key to seal secrets for.");
     // The execution's record (present while the runtime holds it) and the document it pinned.
-    const rows: Array<{ execution: StoredExecution | null; document: PipelineDocument }> =
+    const rows: Array<{ execution: StoredExecution | null; document: PipelineDocument; account: string }> =
       await this.secrets.db.query(
-        `SELECT e.runtime AS execution, v.document
+        `SELECT e.runtime AS execution, v.document, p.account
            FROM action_executions a JOIN pipeline_executions e ON e.id = a.execution_id
            JOIN pipeline_versions v ON v.pipeline_id = e.pipeline_id AND v.version = e.pipeline_version
+           JOIN pipelines p ON p.id = e.pipeline_id
           WHERE a.id = $1`,
         [request.jobId],
       );
     const record = rows[0]?.execution;
     if (!record) return refuse("UnknownJob", "No running execution has this job.");
+    // Only an agent of the pipeline's account (it could not have received another's job).
+    const account = rows[0]!.account;
+    if (agent.account !== account) return refuse("NotYourJob", "Another account's agents run this job.");
     const execution: ExecutionState = { ...decodeExecution(record), document: rows[0]!.document };
     for (const [stageIndex, stage] of execution.stages.entries()) {
       for (const action of stage.actions) {
@@ -315,7 +327,7 @@ export class AgentGateway {
         for (const [key, value] of Object.entries(declaration.configuration))
           for (const name of referencedNames(values[key] ?? value)) names.add(name);
         if (names.size > 0) {
-          const stored = await this.secrets.secretStore.latestValues([...names]);
+          const stored = await this.secrets.secretStore.latestValues(account, [...names]);
           const missing = [...names].filter((name) => !stored.has(name));
           if (missing.length > 0)
             return refuse(

@@ -28,6 +28,8 @@ export interface AgentCredentials {
   /** The inbox prefix the agent must connect with (the only inbox it may subscribe to). */
   inboxPrefix: string;
   expiresAt: string;
+  /** The account of the agent's token: its job consumers are that account's. */
+  account: string;
 }
 
 export class NatsAuth {
@@ -63,6 +65,8 @@ export class NatsAuth {
       prefix: this.prefix,
       agentId,
       pool: request.pool,
+      // Its token's account's pool only: never another account's jobs (PROTOCOL.md 3.3, 11.3).
+      account: token.account,
       providers: request.providers,
     });
     const jwt = await this.identity.agentUserJwt(
@@ -71,7 +75,13 @@ export class NatsAuth {
       permissions,
       expiresAt,
     );
-    return { jwt, agentId, inboxPrefix: agentInboxPrefix(agentId), expiresAt: expiresAt.toISOString() };
+    return {
+      jwt,
+      agentId,
+      inboxPrefix: agentInboxPrefix(agentId),
+      expiresAt: expiresAt.toISOString(),
+      account: token.account,
+    };
   }
 
   /**

@@ -41,9 +41,9 @@ export class ServerMetrics {
   readonly registry = new Registry();
   readonly httpDuration: Histogram<"method" | "route" | "status">;
   readonly graphqlDuration: Histogram<"operation" | "type" | "outcome">;
-  readonly dispatchLatency: Histogram<"pool" | "provider">;
-  readonly actionDuration: Histogram<"pool" | "provider" | "outcome">;
-  readonly executionsFinished: Counter<"pipeline" | "status">;
+  readonly dispatchLatency: Histogram<"account" | "pool" | "provider">;
+  readonly actionDuration: Histogram<"account" | "pool" | "provider" | "outcome">;
+  readonly executionsFinished: Counter<"account" | "pipeline" | "status">;
   readonly retentionDeleted: Counter<"kind">;
   readonly resultsBatchSize: Histogram;
   private figures: { at: number; value: Promise<DatabaseFigures> } | null = null;
@@ -68,22 +68,22 @@ export class ServerMetrics {
     });
     this.dispatchLatency = new Histogram({
       name: "sluice_action_dispatch_latency_seconds",
-      help: "From an attempt's dispatch to an agent taking it, by pool and provider",
-      labelNames: ["pool", "provider"],
+      help: "From an attempt's dispatch to an agent taking it, by account, pool and provider",
+      labelNames: ["account", "pool", "provider"],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers,
     });
     this.actionDuration = new Histogram({
       name: "sluice_action_duration_seconds",
-      help: "From an agent taking an attempt to its end, by pool, provider and outcome",
-      labelNames: ["pool", "provider", "outcome"],
+      help: "From an agent taking an attempt to its end, by account, pool, provider and outcome",
+      labelNames: ["account", "pool", "provider", "outcome"],
       buckets: ACTION_BUCKETS,
       registers,
     });
     this.executionsFinished = new Counter({
       name: "sluice_executions_finished_total",
-      help: "Executions this server copy brought to a final status, by pipeline and status",
-      labelNames: ["pipeline", "status"],
+      help: "Executions this server copy brought to a final status, by account, pipeline and status",
+      labelNames: ["account", "pipeline", "status"],
       registers,
     });
     this.resultsBatchSize = new Histogram({
@@ -103,11 +103,11 @@ export class ServerMetrics {
   }
 
   /** The engine's commit listener hook: dispatch latency, durations and finished executions. */
-  decided(decision: Decision): void {
+  decided(decision: Decision, account: string): void {
     for (const effect of decision.effects) {
       if (effect.type !== "Event" || !effect.event.executionId) continue;
       const execution = decision.runtime.executions[effect.event.executionId];
-      if (execution) this.observe(effect.event, execution);
+      if (execution) this.observe(effect.event, execution, account);
     }
   }
 
@@ -121,12 +121,12 @@ export class ServerMetrics {
     return name;
   }
 
-  private observe(event: PipelineEvent, execution: ExecutionState): void {
+  private observe(event: PipelineEvent, execution: ExecutionState, account: string): void {
     if (
       event.type.startsWith("EXECUTION_") &&
       ["Succeeded", "Failed", "Stopped", "Superseded", "Cancelled"].includes(String(event.status))
     ) {
-      this.executionsFinished.inc({ pipeline: event.pipelineName, status: String(event.status) });
+      this.executionsFinished.inc({ account, pipeline: event.pipelineName, status: String(event.status) });
       return;
     }
     if (!event.actionExecutionId || !event.stageName || !event.actionName) return;
@@ -137,6 +137,7 @@ export class ServerMetrics {
     const declared = execution.document.stages[stageIndex]?.actions.find((a) => a.name === event.actionName);
     if (!attempt || !declared) return;
     const labels = {
+      account,
       pool: declared.region ?? this.sources.defaultPool,
       provider: declared.actionTypeId.provider,
     };
@@ -173,34 +174,35 @@ export class ServerMetrics {
     const figures = () => this.databaseFigures();
     new Gauge({
       name: "sluice_executions",
-      help: "Pipeline executions in the database, by pipeline and status",
-      labelNames: ["pipeline", "status"],
+      help: "Pipeline executions in the database, by account, pipeline and status",
+      labelNames: ["account", "pipeline", "status"],
       registers,
       async collect() {
         this.reset();
         for (const r of (await figures()).executions)
-          this.set({ pipeline: r.pipeline, status: r.status }, r.count);
+          this.set({ account: r.account, pipeline: r.pipeline, status: r.status }, r.count);
       },
     });
     new Gauge({
       name: "sluice_actions",
-      help: "Action attempts not final, by pool, provider and state (queued, running, awaiting_approval)",
-      labelNames: ["pool", "provider", "state"],
+      help: "Action attempts not final, by account, pool, provider and state (queued, running, awaiting_approval)",
+      labelNames: ["account", "pool", "provider", "state"],
       registers,
       async collect() {
         this.reset();
         for (const r of (await figures()).actions)
-          this.set({ pool: r.pool, provider: r.provider, state: r.state }, r.count);
+          this.set({ account: r.account, pool: r.pool, provider: r.provider, state: r.state }, r.count);
       },
     });
     new Gauge({
       name: "sluice_agents",
-      help: "Registered agents by pool and status",
-      labelNames: ["pool", "status"],
+      help: "Registered agents by account, pool and status",
+      labelNames: ["account", "pool", "status"],
       registers,
       async collect() {
         this.reset();
-        for (const r of (await figures()).agents) this.set({ pool: r.pool, status: r.status }, r.count);
+        for (const r of (await figures()).agents)
+          this.set({ account: r.account, pool: r.pool, status: r.status }, r.count);
       },
     });
     new Gauge({

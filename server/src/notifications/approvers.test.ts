@@ -22,7 +22,7 @@ const user = (name: string, policies: any[], groups: any[] = []) => ({
 });
 
 describe("approversOf", () => {
-  const srn = approvalSrn("web", "Prod", "Approve");
+  const srn = approvalSrn("default", "web", "Prod", "Approve");
 
   it("names the action's SRN as putApprovalResult is decided on", () => {
     expect(srn).toBe("srn:sluice:default:pipeline/web/stage/Prod/action/Approve");

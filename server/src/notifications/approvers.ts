@@ -1,4 +1,3 @@
-import { DEFAULT_ACCOUNT } from "../auth/principal";
 import {
   compilePrincipal,
   formatSrn,
@@ -12,8 +11,8 @@ import type { UserWithPolicies } from "../persistence/notification-store";
 export const APPROVE_ACTION = "sluice:PutApprovalResult";
 
 /** `srn:sluice:<account>:pipeline/<p>/stage/<s>/action/<a>`: what putApprovalResult is decided on. */
-export function approvalSrn(pipeline: string, stage: string, action: string): string {
-  return formatSrn(DEFAULT_ACCOUNT, { type: "pipeline", pipeline, stage, action });
+export function approvalSrn(account: string, pipeline: string, stage: string, action: string): string {
+  return formatSrn(account, { type: "pipeline", pipeline, stage, action });
 }
 
 function named(policies: UserWithPolicies["policies"]): NamedPolicy[] {

@@ -2,6 +2,7 @@ import type { DataSource } from "typeorm";
 import { notificationTypeOf } from "../domain/notifications/events";
 import type { ExecutionFacts } from "../domain/notifications/messages";
 import { ruleMatches } from "../domain/notifications/rules";
+import { DEFAULT_ACCOUNT } from "../domain/policy/srn";
 import type {
   ExecutionRecord,
   NewDelivery,
@@ -34,14 +35,18 @@ export async function dispatchInbox(
     const executions = await store.executions(m, executionIds);
     const giveUpAt = new Date(Date.now() + options.retryForMs);
     const deliveries: NewDelivery[] = [];
-    let users: UserWithPolicies[] | null = null;
+    const users: Record<string, UserWithPolicies[]> = {};
     for (const { msgId, event } of events) {
+      // A rule gets the events of its own account's pipelines only (docs/policies.md), whatever
+      // its pipeline name says: another account's `web` is not its `web`.
+      const account = event.account ?? DEFAULT_ACCOUNT;
       const record = event.executionId ? (executions.get(event.executionId) ?? null) : null;
       const type = notificationTypeOf(event, record);
       if (type === null) continue;
       const execution = record ? factsOf(record) : null;
       let approversDone = false;
       for (const rule of rules) {
+        if (rule.account !== account) continue;
         if (!ruleMatches(rule, type, event, { branches: execution?.branches ?? [] })) continue;
         if (
           type === "APPROVAL_NEEDED" &&
@@ -52,10 +57,10 @@ export async function dispatchInbox(
           event.actionName
         ) {
           approversDone = true;
-          users ??= await store.usersWithEmail(m);
+          // The users of the pipeline's account whom the checker would let approve.
           const approvers = approversOf(
-            users,
-            approvalSrn(event.pipelineName, event.stageName, event.actionName),
+            (users[account] ??= await store.usersWithEmail(m, account)),
+            approvalSrn(account, event.pipelineName, event.stageName, event.actionName),
           );
           const configuration =
             approvers.length > 0
@@ -67,6 +72,7 @@ export async function dispatchInbox(
           };
           for (const approver of approvers) {
             deliveries.push({
+              account,
               eventKey: msgId,
               ruleId: rule.id,
               ruleName: rule.name,
@@ -91,6 +97,7 @@ export async function dispatchInbox(
         }
         for (const targetId of rule.targetIds) {
           deliveries.push({
+            account,
             eventKey: msgId,
             ruleId: rule.id,
             ruleName: rule.name,

@@ -13,7 +13,11 @@ import type { DeliveryRow, NotificationStore, RuleRow, TargetRow } from "../pers
 import type { DeliveryListener, DeliveryWorker } from "./delivery-worker";
 import type { NotificationSettings } from "./settings";
 
-/** What the GraphQL resolvers call: validated changes of rules and targets, tests, redeliveries. */
+/**
+ * What the GraphQL resolvers call: validated changes of rules and targets, tests, redeliveries,
+ * each in an account (the caller's acting account): another account's rule, target or delivery is
+ * as unknown.
+ */
 export class NotificationService {
   constructor(
     readonly store: NotificationStore,
@@ -21,19 +25,19 @@ export class NotificationService {
     private readonly settings: NotificationSettings,
   ) {}
 
-  async createTarget(input: TargetInput, by: string, path = "target"): Promise<TargetRow> {
+  async createTarget(account: string, input: TargetInput, by: string, path = "target"): Promise<TargetRow> {
     if (input.kind === "WEBHOOK" && input.secret === MASK) {
       throw new ValidationError([
         { path: `${path}.secret`, message: "**** keeps a stored secret; a new target has none" },
       ]);
     }
     this.check(input, path);
-    return this.store.createTarget(input.name, input.kind, settingsOf(input), by);
+    return this.store.createTarget(account, input.name, input.kind, settingsOf(input), by);
   }
 
   /** Replaces a target's settings; `****` keeps a stored secret, URL or header value. Its kind stays. */
-  async updateTarget(id: string, input: TargetInput, path = "target"): Promise<TargetRow> {
-    const stored = await this.store.requireTarget(id);
+  async updateTarget(account: string, id: string, input: TargetInput, path = "target"): Promise<TargetRow> {
+    const stored = await this.store.requireTarget(account, id);
     if (input.kind !== stored.kind) {
       throw new ValidationError([
         { path: `${path}.kind`, message: `a target's kind does not change (it is ${stored.kind})` },
@@ -41,13 +45,20 @@ export class NotificationService {
     }
     const merged = mergedSettings(stored.settings, settingsOf(input), stored.kind);
     this.check({ ...input, ...merged }, path);
-    return this.store.updateTarget(id, input.name, merged);
+    return this.store.updateTarget(account, id, input.name, merged);
   }
 
-  async saveRule(id: string | null, input: RuleInput, by: string, path = "rule"): Promise<RuleRow> {
+  async saveRule(
+    account: string,
+    id: string | null,
+    input: RuleInput,
+    by: string,
+    path = "rule",
+  ): Promise<RuleRow> {
     const issues = ruleIssues(input, path);
     if (issues.length > 0) throw new ValidationError(issues);
     return this.store.saveRule(
+      account,
       id,
       { ...input, eventTypes: input.eventTypes, filter: normalizedFilter(input.filter) },
       by,
@@ -56,12 +67,13 @@ export class NotificationService {
   }
 
   /** One TEST delivery per target of the rule, sent like any other. */
-  async testRule(id: string, by: string): Promise<DeliveryRow[]> {
-    const rule = await this.store.requireRule(id);
+  async testRule(account: string, id: string, by: string): Promise<DeliveryRow[]> {
+    const rule = await this.store.requireRule(account, id);
     const eventKey = `test:${crypto.randomUUID()}`;
     const ids = await this.store.insertDeliveries(
       null,
       rule.targetIds.map((targetId) => ({
+        account: rule.account,
         eventKey,
         ruleId: rule.id,
         ruleName: rule.name,
@@ -90,8 +102,8 @@ export class NotificationService {
     return this.store.findDeliveries(ids);
   }
 
-  async redeliver(id: string): Promise<DeliveryRow> {
-    const row = await this.store.redeliver(id, new Date(Date.now() + this.settings.retryForMs));
+  async redeliver(account: string, id: string): Promise<DeliveryRow> {
+    const row = await this.store.redeliver(account, id, new Date(Date.now() + this.settings.retryForMs));
     this.worker.kick();
     await this.worker.announce([row.id]);
     return row;

@@ -10,6 +10,8 @@ export type AgentStatus = "online" | "busy" | "draining" | "offline";
 export interface AgentRow {
   id: string;
   tokenId: string;
+  /** Its token's account: it runs that account's pipelines' jobs only. */
+  account: string;
   name: string;
   pool: string;
   labels: Record<string, string>;
@@ -27,6 +29,8 @@ export interface AgentRow {
 
 export interface AgentTokenRow {
   id: string;
+  /** The account its agents belong to. */
+  account: string;
   description: string;
   createdBy: string;
   createdAt: Date;
@@ -49,13 +53,13 @@ export type HeartbeatOutcome =
   | { ok: true; changed: AgentRow | null }
   | { ok: false; code: "Unauthenticated" | "UnknownAgent"; agent: AgentRow | null };
 
-const AGENT_COLUMNS = `a.id, a.token_id AS "tokenId", a.name, a.pool, a.labels, a.providers, a.version,
+const AGENT_COLUMNS = `a.id, a.token_id AS "tokenId", t.account, a.name, a.pool, a.labels, a.providers, a.version,
   a.capacity, a.protocol_version AS "protocolVersion",
   a.heartbeat_interval_seconds AS "heartbeatIntervalSeconds", a.status, a.running,
   a.registered_at AS "registeredAt", a.last_heartbeat AS "lastHeartbeat",
   (t.revoked_at IS NOT NULL) AS revoked`;
 
-const TOKEN_COLUMNS = `id, description, created_by AS "createdBy", created_at AS "createdAt",
+const TOKEN_COLUMNS = `id, account, description, created_by AS "createdBy", created_at AS "createdAt",
   revoked_at AS "revokedAt", revoked_by AS "revokedBy"`;
 
 /** The hash a token is stored and looked up by. Tokens are 32 random bytes: no salt or slow hash needed. */
@@ -75,20 +79,29 @@ function statusOf(running: number, draining: boolean): AgentStatus {
 export class AgentStore {
   constructor(private readonly db: DataSource) {}
 
-  async createToken(description: string, createdBy: string): Promise<{ row: AgentTokenRow; token: string }> {
+  /** A token of an account: its agents take that account's jobs only. */
+  async createToken(
+    description: string,
+    createdBy: string,
+    account: string,
+  ): Promise<{ row: AgentTokenRow; token: string }> {
     const token = `sat_${crypto.randomBytes(32).toString("base64url")}`;
     const [row]: AgentTokenRow[] = await auditedTransaction(this.db, (m) =>
       m.query(
-        `INSERT INTO agent_tokens (description, token_hash, created_by) VALUES ($1, $2, $3)
+        `INSERT INTO agent_tokens (description, token_hash, created_by, account) VALUES ($1, $2, $3, $4)
          RETURNING ${TOKEN_COLUMNS}`,
-        [description, tokenHash(token), createdBy],
+        [description, tokenHash(token), createdBy, account],
       ),
     );
     return { row: row!, token };
   }
 
-  async listTokens(): Promise<AgentTokenRow[]> {
-    return this.db.query(`SELECT ${TOKEN_COLUMNS} FROM agent_tokens ORDER BY created_at, id`);
+  /** The account's tokens. */
+  async listTokens(account: string): Promise<AgentTokenRow[]> {
+    return this.db.query(
+      `SELECT ${TOKEN_COLUMNS} FROM agent_tokens WHERE account = $1 ORDER BY created_at, id`,
+      [account],
+    );
   }
 
   /**
@@ -98,6 +111,8 @@ export class AgentStore {
   async revokeToken(
     id: string,
     revokedBy: string,
+    /** The account the revoker acts in: another account's token is unknown to it. */
+    account: string,
   ): Promise<{
     token: AgentTokenRow;
     agents: AgentRow[];
@@ -107,8 +122,8 @@ export class AgentStore {
       const [token] = await queryReturning<AgentTokenRow>(
         m,
         `UPDATE agent_tokens SET revoked_at = coalesce(revoked_at, now()), revoked_by = coalesce(revoked_by, $2)
-          WHERE id = $1 RETURNING ${TOKEN_COLUMNS}`,
-        [id, revokedBy],
+          WHERE id = $1 AND account = $3 RETURNING ${TOKEN_COLUMNS}`,
+        [id, revokedBy, account],
       );
       if (!token) return null;
       await m.query(
@@ -276,9 +291,13 @@ export class AgentStore {
     return row ?? null;
   }
 
-  async list(filter: { pool?: string | null; status?: AgentStatus | null } = {}): Promise<AgentRow[]> {
+  /** The agents of an account (all of them when `account` is left out: the server's own uses). */
+  async list(
+    filter: { account?: string; pool?: string | null; status?: AgentStatus | null } = {},
+  ): Promise<AgentRow[]> {
     const where: string[] = [];
     const params: unknown[] = [];
+    if (filter.account !== undefined) where.push(`t.account = $${params.push(filter.account)}`);
     if (filter.pool) where.push(`a.pool = $${params.push(filter.pool)}`);
     if (filter.status) where.push(`a.status = $${params.push(filter.status)}`);
     return this.select(

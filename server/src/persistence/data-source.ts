@@ -30,6 +30,9 @@ import { AccountRetention1767700000000 } from "./migrations/1767700000000-Accoun
 import { OutboxTraceContext1767710000000 } from "./migrations/1767710000000-OutboxTraceContext";
 import { AuditOccurrences1767720000000 } from "./migrations/1767720000000-AuditOccurrences";
 import { ExecutionRecords1767900000000 } from "./migrations/1767900000000-ExecutionRecords";
+import { AccountPipelines1768000000000 } from "./migrations/1768000000000-AccountPipelines";
+import { AccountSecrets1768000000001 } from "./migrations/1768000000001-AccountSecrets";
+import { AccountNotifications1768000000002 } from "./migrations/1768000000002-AccountNotifications";
 import { ExecutionCounts1768040000000 } from "./migrations/1768040000000-ExecutionCounts";
 
 export const entities = [PipelineEntity, PipelineVersionEntity, CustomActionTypeEntity];
@@ -60,6 +63,9 @@ export const migrations = [
   OutboxTraceContext1767710000000,
   AuditOccurrences1767720000000,
   ExecutionRecords1767900000000,
+  AccountPipelines1768000000000,
+  AccountSecrets1768000000001,
+  AccountNotifications1768000000002,
   ExecutionCounts1768040000000,
 ];
 

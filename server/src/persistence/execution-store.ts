@@ -86,6 +86,8 @@ export interface StoredRuntimeRows {
 export interface LockedAgent {
   name: string;
   revoked: boolean;
+  /** Its token's account: it may act on that account's pipelines' jobs only. */
+  account: string;
 }
 
 function runtimeRows(row: RuntimeColumns): StoredRuntimeRows {
@@ -118,20 +120,23 @@ export class ExecutionStore {
   }
 
   /** Pipelines of executions (never changes): what the checker asks for every id it is given. */
-  private readonly pipelineNames = new Map<string, string>();
+  private readonly pipelineNames = new Map<string, { account: string; pipeline: string }>();
 
-  /** The name of the pipeline an execution belongs to, without reading its snapshot. */
-  async pipelineNameOfExecution(id: string): Promise<string | null> {
+  /** The pipeline (its account and name) an execution belongs to, without reading its snapshot. */
+  async pipelineOfExecution(id: string): Promise<{ account: string; pipeline: string } | null> {
     const known = this.pipelineNames.get(id);
     if (known !== undefined) return known;
     if (!isUuid(id)) return null;
-    const rows: Array<{ name: string | null }> = await this.db.query(
-      `SELECT view->>'pipelineName' AS name FROM pipeline_executions WHERE id = $1`,
+    const rows: Array<{ name: string | null; account: string }> = await this.db.query(
+      `SELECT e.view->>'pipelineName' AS name, p.account
+         FROM pipeline_executions e JOIN pipelines p ON p.id = e.pipeline_id WHERE e.id = $1`,
       [id],
     );
-    const name = rows[0]?.name ?? null;
-    if (name !== null) rememberIn(this.pipelineNames, id, name);
-    return name;
+    const row = rows[0];
+    if (!row || row.name === null) return null;
+    const found = { account: row.account, pipeline: row.name };
+    rememberIn(this.pipelineNames, id, found);
+    return found;
   }
 
   /** Forgets a remembered place (its pipeline was deleted: the row is gone). */
@@ -197,11 +202,12 @@ export class ExecutionStore {
         agents: Record<string, LockedAgent> | null;
       } & Omit<RuntimeColumns, "executions">
     > = await m.query(
-      `SELECT p.id, p.name, p.version, CASE WHEN p.version = $2 THEN NULL ELSE p.document END AS document,
+      `SELECT p.id, p.account, p.name, p.version, CASE WHEN p.version = $2 THEN NULL ELSE p.document END AS document,
               p.created_by AS "createdBy", p.updated_by AS "updatedBy", p.created_at AS "createdAt",
               p.updated_at AS "updatedAt", p.last_activity_at AS "lastActivityAt",
               r.state, r.revision::int AS revision,
-              (SELECT json_object_agg(a.id, json_build_object('name', a.name, 'revoked', t.revoked_at IS NOT NULL))
+              (SELECT json_object_agg(a.id, json_build_object('name', a.name, 'revoked', t.revoked_at IS NOT NULL,
+                                                             'account', t.account))
                  FROM agents a JOIN agent_tokens t ON t.id = a.token_id WHERE a.id = ANY($3::uuid[])) AS agents
          FROM pipelines p JOIN pipeline_runtimes r ON r.pipeline_id = p.id
         WHERE p.id = $1 FOR UPDATE OF r`,

@@ -11,6 +11,8 @@ import type { SecretVault } from "./secret-vault";
 
 export interface TargetRow {
   id: string;
+  /** The account it belongs to: its rules and their deliveries are that account's. */
+  account: string;
   name: string;
   kind: TargetKind;
   settings: TargetSettings;
@@ -24,6 +26,8 @@ export interface TargetRow {
 
 export interface RuleRow {
   id: string;
+  /** The account it belongs to: only its pipelines' events reach it, and it sends to its targets. */
+  account: string;
   name: string;
   pipelineName: string | null;
   eventTypes: string[];
@@ -40,6 +44,8 @@ export type DeliveryStatus = "PENDING" | "SUCCEEDED" | "FAILED";
 
 export interface DeliveryRow {
   id: string;
+  /** Its rule's account. */
+  account: string;
   eventKey: string;
   ruleId: string | null;
   ruleName: string;
@@ -75,6 +81,8 @@ export interface AttemptRow {
 }
 
 export interface NewDelivery {
+  /** Its rule's account. */
+  account: string;
   eventKey: string;
   ruleId: string;
   ruleName: string;
@@ -126,17 +134,17 @@ export interface ExecutionRecord {
   configuredBranches: string[];
 }
 
-const TARGET_COLUMNS = `t.id, t.name, t.kind, t.settings, t.created_by AS "createdBy", t.created_at AS "createdAt",
+const TARGET_COLUMNS = `t.id, t.account, t.name, t.kind, t.settings, t.created_by AS "createdBy", t.created_at AS "createdAt",
   t.updated_at AS "updatedAt", t.consecutive_failures AS "consecutiveFailures",
   t.circuit_open_until AS "circuitOpenUntil", t.last_error AS "lastError"`;
 
-const RULE_COLUMNS = `r.id, r.name, r.pipeline_name AS "pipelineName", r.event_types AS "eventTypes", r.filter,
+const RULE_COLUMNS = `r.id, r.account, r.name, r.pipeline_name AS "pipelineName", r.event_types AS "eventTypes", r.filter,
   r.detail_level AS "detailLevel", r.enabled, r.created_by AS "createdBy", r.created_at AS "createdAt",
   r.updated_at AS "updatedAt",
   COALESCE((SELECT array_agg(rt.target_id::text ORDER BY rt.target_id) FROM notification_rule_targets rt
              WHERE rt.rule_id = r.id), '{}') AS "targetIds"`;
 
-const DELIVERY_COLUMNS = `d.id, d.event_key AS "eventKey", d.rule_id AS "ruleId", d.rule_name AS "ruleName",
+const DELIVERY_COLUMNS = `d.id, d.account, d.event_key AS "eventKey", d.rule_id AS "ruleId", d.rule_name AS "ruleName",
   d.target_id AS "targetId",
   COALESCE((SELECT name FROM notification_targets WHERE id = d.target_id), 'user/' || d.recipient) AS "targetName",
   d.recipient, d.recipient_email AS "recipientEmail",
@@ -165,9 +173,11 @@ export class NotificationStore {
 
   // ── targets ──────────────────────────────────────────────────────────────────────────────────
 
-  async listTargets(): Promise<TargetRow[]> {
+  /** The account's targets, by name. */
+  async listTargets(account: string): Promise<TargetRow[]> {
     const rows: TargetRow[] = await this.db.query(
-      `SELECT ${TARGET_COLUMNS} FROM notification_targets t ORDER BY t.name`,
+      `SELECT ${TARGET_COLUMNS} FROM notification_targets t WHERE t.account = $1 ORDER BY t.name`,
+      [account],
     );
     return Promise.all(rows.map((row) => this.opened(row)));
   }
@@ -181,13 +191,15 @@ export class NotificationStore {
     return (await this.opened(row as TargetRow | undefined)) ?? null;
   }
 
-  async requireTarget(id: string): Promise<TargetRow> {
+  /** The account's target; another account's is as unknown. */
+  async requireTarget(account: string, id: string): Promise<TargetRow> {
     const row = await this.findTarget(id);
-    if (!row) throw new NotFoundError(`No notification target has id "${id}".`);
+    if (!row || row.account !== account) throw new NotFoundError(`No notification target has id "${id}".`);
     return row;
   }
 
   async createTarget(
+    account: string,
     name: string,
     kind: TargetKind,
     settings: TargetSettings,
@@ -195,9 +207,9 @@ export class NotificationStore {
   ): Promise<TargetRow> {
     try {
       const [row] = await this.db.query(
-        `INSERT INTO notification_targets AS t (name, kind, settings, created_by) VALUES ($1, $2, $3, $4)
+        `INSERT INTO notification_targets AS t (name, kind, settings, created_by, account) VALUES ($1, $2, $3, $4, $5)
          RETURNING ${TARGET_COLUMNS}`,
-        [name, kind, JSON.stringify(await sealTargetSettings(this.vault, settings)), by],
+        [name, kind, JSON.stringify(await sealTargetSettings(this.vault, settings)), by, account],
       );
       return this.opened(row as TargetRow);
     } catch (error) {
@@ -207,15 +219,20 @@ export class NotificationStore {
     }
   }
 
-  async updateTarget(id: string, name: string, settings: TargetSettings): Promise<TargetRow> {
+  async updateTarget(
+    account: string,
+    id: string,
+    name: string,
+    settings: TargetSettings,
+  ): Promise<TargetRow> {
     try {
       // New settings close the circuit: the failures were probably the old address's.
       const rows = await queryReturning<TargetRow>(
         this.db,
         `UPDATE notification_targets t SET name = $2, settings = $3, updated_at = now(),
                 consecutive_failures = 0, circuit_open_until = NULL
-          WHERE t.id = $1 RETURNING ${TARGET_COLUMNS}`,
-        [id, name, JSON.stringify(await sealTargetSettings(this.vault, settings))],
+          WHERE t.id = $1 AND t.account = $4 RETURNING ${TARGET_COLUMNS}`,
+        [id, name, JSON.stringify(await sealTargetSettings(this.vault, settings)), account],
       );
       const row = rows[0];
       if (!row) throw new NotFoundError(`No notification target has id "${id}".`);
@@ -228,8 +245,8 @@ export class NotificationStore {
   }
 
   /** Refused while a rule sends to it: the rule would silently lose a destination. */
-  async deleteTarget(id: string): Promise<void> {
-    await this.requireTarget(id);
+  async deleteTarget(account: string, id: string): Promise<void> {
+    await this.requireTarget(account, id);
     const used: Array<{ name: string }> = await this.db.query(
       `SELECT r.name FROM notification_rules r JOIN notification_rule_targets rt ON rt.rule_id = r.id
         WHERE rt.target_id = $1 ORDER BY r.name`,
@@ -245,13 +262,18 @@ export class NotificationStore {
 
   // ── rules ────────────────────────────────────────────────────────────────────────────────────
 
-  async listRules(pipelineName: string | null): Promise<RuleRow[]> {
+  /** The account's rules (with a pipeline name: those of that pipeline and of every pipeline). */
+  async listRules(account: string, pipelineName: string | null): Promise<RuleRow[]> {
     return pipelineName === null
-      ? this.db.query(`SELECT ${RULE_COLUMNS} FROM notification_rules r ORDER BY r.name`)
+      ? this.db.query(
+          `SELECT ${RULE_COLUMNS} FROM notification_rules r WHERE r.account = $1 ORDER BY r.name`,
+          [account],
+        )
       : this.db.query(
-          `SELECT ${RULE_COLUMNS} FROM notification_rules r WHERE r.pipeline_name = $1 OR r.pipeline_name IS NULL
+          `SELECT ${RULE_COLUMNS} FROM notification_rules r
+            WHERE r.account = $2 AND (r.pipeline_name = $1 OR r.pipeline_name IS NULL)
             ORDER BY r.name`,
-          [pipelineName],
+          [pipelineName, account],
         );
   }
 
@@ -261,23 +283,28 @@ export class NotificationStore {
     return row ?? null;
   }
 
-  async requireRule(id: string): Promise<RuleRow> {
+  /** The account's rule; another account's is as unknown. */
+  async requireRule(account: string, id: string): Promise<RuleRow> {
     const row = await this.findRule(id);
-    if (!row) throw new NotFoundError(`No notification rule has id "${id}".`);
+    if (!row || row.account !== account) throw new NotFoundError(`No notification rule has id "${id}".`);
     return row;
   }
 
-  /** Creates (id null) or replaces a rule and its targets in one transaction. */
+  /**
+   * Creates (id null) or replaces a rule of the account and its targets (of the account too) in one
+   * transaction.
+   */
   async saveRule(
+    account: string,
     id: string | null,
-    rule: Omit<RuleRow, "id" | "createdBy" | "createdAt" | "updatedAt">,
+    rule: Omit<RuleRow, "id" | "account" | "createdBy" | "createdAt" | "updatedAt">,
     by: string,
     path: string,
   ): Promise<RuleRow> {
     return this.db.transaction(async (m) => {
       const known: Array<{ id: string }> = await m.query(
-        `SELECT id::text AS id FROM notification_targets WHERE id = ANY($1::uuid[])`,
-        [rule.targetIds.filter(isUuid)],
+        `SELECT id::text AS id FROM notification_targets WHERE id = ANY($1::uuid[]) AND account = $2`,
+        [rule.targetIds.filter(isUuid), account],
       );
       const found = new Set(known.map((k) => k.id));
       const missing = rule.targetIds
@@ -303,9 +330,9 @@ export class NotificationStore {
       try {
         if (id === null) {
           const [row] = await m.query(
-            `INSERT INTO notification_rules (name, pipeline_name, event_types, filter, detail_level, enabled, created_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id::text AS id`,
-            [...values, by],
+            `INSERT INTO notification_rules (name, pipeline_name, event_types, filter, detail_level, enabled, created_by, account)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id::text AS id`,
+            [...values, by, account],
           );
           ruleId = row.id;
         } else {
@@ -313,8 +340,8 @@ export class NotificationStore {
             m,
             `UPDATE notification_rules SET name = $2, pipeline_name = $3, event_types = $4, filter = $5,
                     detail_level = $6, enabled = $7, updated_at = now()
-              WHERE id = $1 RETURNING id::text AS id`,
-            [id, ...values],
+              WHERE id = $1 AND account = $8 RETURNING id::text AS id`,
+            [id, ...values, account],
           );
           if (rows.length === 0) throw new NotFoundError(`No notification rule has id "${id}".`);
           ruleId = id;
@@ -334,11 +361,13 @@ export class NotificationStore {
     });
   }
 
-  async deleteRule(id: string): Promise<boolean> {
+  async deleteRule(account: string, id: string): Promise<boolean> {
     if (!isUuid(id)) return false;
-    const rows = await queryReturning(this.db, `DELETE FROM notification_rules WHERE id = $1 RETURNING id`, [
-      id,
-    ]);
+    const rows = await queryReturning(
+      this.db,
+      `DELETE FROM notification_rules WHERE id = $1 AND account = $2 RETURNING id`,
+      [id, account],
+    );
     return rows.length > 0;
   }
 
@@ -385,17 +414,18 @@ export class NotificationStore {
   }
 
   /**
-   * The users who have an e-mail address, each with the policies that apply to them: theirs, then
-   * their groups' (the order the checker evaluates them in, identity-store's holder()).
+   * The users of an account who have an e-mail address, each with the policies that apply to them:
+   * theirs, then their groups' (the order the checker evaluates them in, identity-store's holder()).
    */
-  async usersWithEmail(m: EntityManager): Promise<UserWithPolicies[]> {
+  async usersWithEmail(m: EntityManager, account: string): Promise<UserWithPolicies[]> {
     return m.query(
       `WITH attached AS (
          SELECT a.principal_kind AS kind, a.principal_name AS holder,
                 json_agg(json_build_object('name', a.policy_name, 'document', p.document)
                          ORDER BY a.attached_at, a.policy_name) AS policies
-           FROM policy_attachments a LEFT JOIN identity_policies p ON p.name = a.policy_name
-          WHERE a.principal_kind IN ('user', 'group')
+           FROM policy_attachments a
+           LEFT JOIN identity_policies p ON p.name = a.policy_name AND p.account = a.account
+          WHERE a.principal_kind IN ('user', 'group') AND a.account = $1
           GROUP BY a.principal_kind, a.principal_name)
        SELECT u.name, u.email,
               COALESCE((SELECT policies FROM attached WHERE kind = 'user' AND holder = u.name), '[]') AS policies,
@@ -406,8 +436,9 @@ export class NotificationStore {
                           FROM identity_group_members gm JOIN identity_groups g ON g.id = gm.group_id
                          WHERE gm.user_id = u.id), '[]') AS groups
          FROM identity_users u
-        WHERE u.email IS NOT NULL AND u.email <> ''
+        WHERE u.email IS NOT NULL AND u.email <> '' AND u.account = $1
         ORDER BY u.name`,
+      [account],
     );
   }
 
@@ -436,9 +467,9 @@ export class NotificationStore {
     const rows: Array<{ id: string }> = await (m ?? this.db).query(
       `INSERT INTO notification_deliveries
          (event_key, rule_id, rule_name, target_id, pipeline_name, event_type, execution_id, notification, give_up_at,
-          recipient, recipient_email)
+          recipient, recipient_email, account)
        SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::uuid[],
-                            $8::jsonb[], $9::timestamptz[], $10::text[], $11::text[])
+                            $8::jsonb[], $9::timestamptz[], $10::text[], $11::text[], $12::text[])
        ON CONFLICT DO NOTHING
        RETURNING id::text AS id`,
       [
@@ -453,6 +484,7 @@ export class NotificationStore {
         deliveries.map((d) => d.giveUpAt.toISOString()),
         deliveries.map((d) => d.recipient?.name ?? null),
         deliveries.map((d) => d.recipient?.email ?? null),
+        deliveries.map((d) => d.account),
       ],
     );
     return rows.map((row) => row.id);
@@ -587,9 +619,10 @@ export class NotificationStore {
   }
 
   /** Sends a delivery again (same message id: a receiver that de-duplicates shows it once). */
-  async redeliver(id: string, giveUpAt: Date): Promise<DeliveryRow> {
+  async redeliver(account: string, id: string, giveUpAt: Date): Promise<DeliveryRow> {
     const existing = await this.findDelivery(id);
-    if (!existing) throw new NotFoundError(`No notification delivery has id "${id}".`);
+    if (!existing || existing.account !== account)
+      throw new NotFoundError(`No notification delivery has id "${id}".`);
     await this.db.query(
       `UPDATE notification_deliveries SET status = 'PENDING', next_attempt_at = now(), give_up_at = $2,
               claimed_until = NULL WHERE id = $1`,
@@ -667,6 +700,8 @@ export function isUuid(value: string): boolean {
 }
 
 export interface DeliveryFilter {
+  /** The account whose deliveries are listed. */
+  account: string;
   ruleId: string | null;
   targetId: string | null;
   status: DeliveryStatus | null;
@@ -678,6 +713,7 @@ export interface DeliveryFilter {
 function deliveryWhere(filter: DeliveryFilter): { where: string[]; params: unknown[] } | null {
   const where: string[] = [];
   const params: unknown[] = [];
+  where.push(`d.account = $${params.push(filter.account)}`);
   for (const [column, value] of [
     ["rule_id", filter.ruleId],
     ["target_id", filter.targetId],

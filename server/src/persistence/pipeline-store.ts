@@ -25,8 +25,13 @@ function tagCondition(filter: TagFilter): { sql: string; params: Record<string, 
 export class PipelineStore {
   constructor(private readonly db: DataSource) {}
 
-  findByName(name: string, manager: EntityManager = this.db.manager): Promise<PipelineEntity | null> {
-    return manager.findOneBy(PipelineEntity, { name });
+  /** The pipeline of this name in this account (names are unique per account). */
+  findByName(
+    account: string,
+    name: string,
+    manager: EntityManager = this.db.manager,
+  ): Promise<PipelineEntity | null> {
+    return manager.findOneBy(PipelineEntity, { account, name });
   }
 
   findById(id: string, manager: EntityManager = this.db.manager): Promise<PipelineEntity | null> {
@@ -42,6 +47,7 @@ export class PipelineStore {
    * the cursor on (backward: the rows before it, nearest first), each with its cursor.
    */
   async pageByActivity(
+    account: string,
     page: PageQuery,
     tag: TagFilter | null = null,
   ): Promise<Array<{ entity: PipelineEntity; cursor: string }>> {
@@ -50,6 +56,7 @@ export class PipelineStore {
     const query = this.db.manager
       .createQueryBuilder(PipelineEntity, "p")
       .addSelect(exactTime("p.last_activity_at"), "cursor_at")
+      .where("p.account = :account", { account })
       .orderBy("p.lastActivityAt", direction)
       .addOrderBy("p.id", direction)
       .limit(page.size + 1);
@@ -68,12 +75,18 @@ export class PipelineStore {
     return entities.map((entity, i) => ({ entity, cursor: encodeCursor([raw[i]!.cursor_at, entity.id]) }));
   }
 
-  /** The names of every pipeline, or of those a tag filter keeps (for counting those a caller may list). */
-  async names(tag: TagFilter | null = null): Promise<string[]> {
-    const query = this.db.manager.createQueryBuilder(PipelineEntity, "p").select("p.name", "name");
+  /**
+   * The names of every pipeline of an account, or of those a tag filter keeps (for counting those a
+   * caller may list).
+   */
+  async names(account: string, tag: TagFilter | null = null): Promise<string[]> {
+    const query = this.db.manager
+      .createQueryBuilder(PipelineEntity, "p")
+      .select("p.name", "name")
+      .where("p.account = :account", { account });
     if (tag) {
       const { sql, params } = tagCondition(tag);
-      query.where(sql, params);
+      query.andWhere(sql, params);
     }
     const rows = await query.getRawMany<{ name: string }>();
     return rows.map((r) => r.name);

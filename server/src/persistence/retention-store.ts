@@ -1,7 +1,6 @@
 import type { DataSource, QueryRunner } from "typeorm";
 import { FINAL_EXECUTION_STATUSES } from "../domain/execution/types";
 import { DomainError } from "../domain/errors";
-import { DEFAULT_ACCOUNT } from "../domain/policy";
 import { auditedTransaction } from "./audit-store";
 import { queryReturning } from "./returning";
 import { REPLAY_WINDOW_SECONDS } from "./webhook-store";
@@ -34,9 +33,6 @@ export interface RetentionPolicyPart {
   days?: number;
   maxExecutions?: number;
 }
-
-/** The account all pipelines belong to today (pipelines are not yet placed in other accounts). */
-export const PIPELINES_ACCOUNT = DEFAULT_ACCOUNT;
 
 export interface AccountRetentionRow {
   account: string;
@@ -93,9 +89,8 @@ export class RetentionStore {
   }
 
   /**
-   * Pipelines that have finished executions, with their names (pipeline settings are by name) and
-   * their account's retention setting, if it has one. Every pipeline lives in the default account
-   * for now (migration Accounts1767300000000).
+   * Pipelines that have finished executions, with their names (pipeline settings are by name), their
+   * account and its retention setting, if it has one.
    */
   async pipelinesWithHistory(): Promise<
     Array<{ id: string; name: string; account: string; accountSetting: RetentionPolicyPart | null }>
@@ -108,14 +103,13 @@ export class RetentionStore {
       days: number | null;
       maxExecutions: number | null;
     }> = await this.db.query(
-      `SELECT p.id, p.name, a.id AS account, r.account IS NOT NULL AS "hasSetting",
+      `SELECT p.id, p.name, p.account, r.account IS NOT NULL AS "hasSetting",
               r.execution_days AS days, r.max_executions AS "maxExecutions"
          FROM pipelines p
-         CROSS JOIN (SELECT $2::text AS id) a
-         LEFT JOIN account_retention r ON r.account = a.id
+         LEFT JOIN account_retention r ON r.account = p.account
         WHERE EXISTS (SELECT 1 FROM pipeline_executions e WHERE e.pipeline_id = p.id AND e.status = ANY($1))
-        ORDER BY p.name`,
-      [FINAL_EXECUTION_STATUSES, PIPELINES_ACCOUNT],
+        ORDER BY p.account, p.name`,
+      [FINAL_EXECUTION_STATUSES],
     );
     return rows.map(({ hasSetting, days, maxExecutions, ...pipeline }) => ({
       ...pipeline,

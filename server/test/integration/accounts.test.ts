@@ -134,10 +134,19 @@ describe("accounts and cross-account roles", () => {
 
   it("a principal's own policies grant nothing outside its account", async () => {
     dataOf(await t.gql(CREATE, { input: web }));
+    // `web` in bob's request is team-b's (it has none): the default account's is out of reach.
     const refused = await t.gql(RELEASE, { p: "web" }, as(bob));
-    expect(codeOf(refused)).toBe("FORBIDDEN");
-    expect(refused.errors?.[0]?.message).toBe(
-      "You are not allowed sluice:StartPipelineExecution on srn:sluice:default:pipeline/web.",
+    expect(codeOf(refused)).toBe("NOT_FOUND");
+    expect(refused.errors?.[0]?.message).toBe('No pipeline is named "web".');
+    // Named by its SRN, the default account's pipeline is refused whatever bob's policies say.
+    const tagged = await t.gql(
+      `mutation { tagResource(resourceArn: "srn:sluice:default:pipeline/web", tags: [{ key: "k", value: "v" }]) { resourceArn } }`,
+      {},
+      as(bob),
+    );
+    expect(codeOf(tagged)).toBe("FORBIDDEN");
+    expect(tagged.errors?.[0]?.message).toBe(
+      "You are not allowed sluice:TagResource on srn:sluice:default:pipeline/web.",
     );
     // Lists are filtered the same way: Admin in team-b sees none of the default account's pipelines.
     expect(dataOf(await t.gql(`{ pipelines { nodes { name } } }`, {}, as(bob))).pipelines.nodes).toEqual([]);
@@ -259,8 +268,8 @@ describe("accounts and cross-account roles", () => {
     expect(inDefault).toContainEqual(expected);
     const inTeamB = dataOf(await t.gql(AUDIT, { o: "releaseChange" }, as(bob))).auditEvents.nodes;
     expect(inTeamB).toContainEqual(expected);
-    // bob's refused release (without the role) is in team-b's log, and not in the default account's.
-    const refused = { ...expected, outcome: "FORBIDDEN", account: "team-b", assumedRole: null };
+    // bob's release of team-b's (missing) web, without the role, is in team-b's log, not the default's.
+    const refused = { ...expected, outcome: "NOT_FOUND", account: "team-b", assumedRole: null };
     expect(inTeamB).toContainEqual(refused);
     expect(inDefault).not.toContainEqual(refused);
     // The session itself: assumeRole is in both logs too, the refused attempts included.

@@ -29,6 +29,7 @@ import {
   type NatsCredentialsReply,
 } from "@sluice/protocol";
 import { killAgents, startAgentProcess } from "../support/agent-process";
+import { gitRepository, shellBuild, sourceThen } from "../support/documents";
 import { startSecuredNats, type SecuredNats } from "../support/secured-nats";
 import { ADMIN_TOKEN, dataOf, startTestServer, type TestServer } from "../support/server";
 import { eventually } from "../support/wait";
@@ -307,6 +308,93 @@ it("lets an agent reach only its own subjects: NATS refuses every other subscrib
   other.nc.subscribe(names.subjects.agentCancel(a.agentId), { callback: () => undefined });
   await refused(other.violations, "publish", `$JS.API.CONSUMER.MSG.NEXT.${J}.${durableA}`);
   await refused(other.violations, "subscription", names.subjects.agentCancel(a.agentId));
+});
+
+it("grants an agent of another account that account's jobs only, never the default account's pool", async () => {
+  const names = natsNames(t.natsPrefix);
+  const J = names.streams.jobs;
+  dataOf(await t.gql(`mutation { createAccount(id: "team-b") { id } }`));
+  const session = dataOf(
+    await t.gql(
+      `mutation { assumeRole(role: "srn:sluice:team-b:role/AccountAccessRole", sessionName: "agents") { secret } }`,
+    ),
+  ).assumeRole.secret as string;
+  const { token } = dataOf(
+    await t.gql(`mutation { createAgentToken(description: "team-b") { token } }`, {}, { token: session }),
+  ).createAgentToken;
+  // Pool `default`, as the default account's agents: the pool of its own account all the same.
+  const creds = await credentials(token, "b-agent", "default", [SHELL]);
+  expect(creds.account).toBe("team-b");
+  const { nc, violations } = await connectAs(creds);
+  const reply = await nc.request(
+    names.subjects.register,
+    encode("registerRequest", {
+      protocolVersion: 3,
+      token,
+      name: "b-agent",
+      pool: "default",
+      providers: [SHELL],
+      version: "test",
+      capacity: 1,
+      labels: {},
+    }),
+    { timeout: 10_000 },
+  );
+  expect(reply.json<{ ok: boolean; account?: string }>()).toMatchObject({ ok: true, account: "team-b" });
+  const own = jobConsumerConfig(t.natsPrefix, "default", SHELL, { account: "team-b" }).durable_name;
+  const defaults = jobConsumerConfig(t.natsPrefix, "default", SHELL).durable_name;
+  const consumer = await jetstream(nc).consumers.get(J, own);
+  const none = await consumer.fetch({ max_messages: 1, expires: 1000 });
+  for await (const _ of none) throw new Error("no job was queued");
+  expect(violations).toEqual([]);
+  for (const subject of [
+    `$JS.API.CONSUMER.INFO.${J}.${defaults}`,
+    `$JS.API.CONSUMER.MSG.NEXT.${J}.${defaults}`,
+    `$JS.ACK.${J}.${defaults}.1.1.1.1.1`,
+  ]) {
+    nc.publish(subject, "{}");
+    await refused(violations, "publish", subject);
+  }
+
+  // A real agent on team-b's token pulls team-b's consumers under these permissions and runs
+  // team-b's release; it is never refused anything (it asks for nothing of the default account).
+  const repo = gitRepository(path.join(scratch, "team-b-repo"), "team b\n");
+  const agent = startAgentProcess({
+    natsUrl: nats.url,
+    prefix: t.natsPrefix,
+    token,
+    name: "b-real",
+    concurrency: 1,
+    env: { SLUICE_SERVER_URL: base, SLUICE_NATS_INSECURE: "0", SLUICE_NATS_CA_FILE: tls.caFile },
+  });
+  const asB = { token: session };
+  dataOf(
+    await t.gql(
+      `mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`,
+      {
+        input: sourceThen(
+          "tenant",
+          { name: "Build", actions: [shellBuild("Make", "cat app.txt")] },
+          { checkout: { Repository: `file://${repo}` } },
+        ),
+      },
+      asB,
+    ),
+  );
+  const done = await eventually(
+    async () => {
+      const execution = dataOf(await t.gql(EXECUTION, { n: "tenant" }, asB)).pipeline.executions.nodes[0];
+      return execution && ["Succeeded", "Failed"].includes(execution.status) ? execution : undefined;
+    },
+    90_000,
+    "team-b's release on its agent",
+  ).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}; the agent said:\n${agent.output().slice(-3000)}`);
+  });
+  expect(done.status).toBe("Succeeded");
+  expect(done.stages[1].actions[0].agent).toEqual({ name: "b-real" });
+  expect(agent.output()).not.toMatch(/Permissions Violation/i);
+  await agent.terminate();
 });
 
 it("closes a revoked agent's connection and refuses its credentials from then on", async () => {

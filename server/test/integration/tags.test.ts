@@ -176,18 +176,16 @@ describe("tagResource, untagResource, listTagsForResource", () => {
   });
 
   it("answers a resource that is no pipeline with BAD_USER_INPUT, an unknown pipeline with NOT_FOUND", async () => {
-    for (const r of [
-      "web",
-      "srn:sluice:default:pipeline/web/stage/Build",
-      "srn:sluice:default:secret/x",
-      // pipelines are the default account's
-      "srn:sluice:team-b:pipeline/retag",
-    ]) {
+    for (const r of ["web", "srn:sluice:default:pipeline/web/stage/Build", "srn:sluice:default:secret/x"]) {
       expect([r, codeOf(await t.gql(TAG, { r, tags: [{ key: "a", value: "b" }] }))]).toEqual([
         r,
         "BAD_USER_INPUT",
       ]);
     }
+    // Another account's pipeline: refused whatever the caller's policies (the admin's: Admin).
+    expect(
+      codeOf(await t.gql(TAG, { r: "srn:sluice:team-b:pipeline/retag", tags: [{ key: "a", value: "b" }] })),
+    ).toBe("FORBIDDEN");
     expect(codeOf(await t.gql(LIST, { r: SRN("nowhere") }))).toBe("NOT_FOUND");
     expect(codeOf(await t.gql(TAG, { r: SRN("nowhere"), tags: [{ key: "a", value: "b" }] }))).toBe(
       "NOT_FOUND",

@@ -54,6 +54,8 @@ export class TestWorker {
     behaviour: Behaviour,
     agentId = "test-worker",
     natsUrl?: string,
+    /** The account whose pool it serves (PROTOCOL.md 3.3); the default account's by default. */
+    account?: string,
   ): Promise<TestWorker> {
     const nc = await connectNats(natsUrl);
     const js = jetstream(nc);
@@ -61,7 +63,7 @@ export class TestWorker {
     const jsm = await jetstreamManager(nc);
     const names = natsNames(prefix);
     for (const type of types) {
-      const config = jobConsumerConfig(prefix, "default", type);
+      const config = jobConsumerConfig(prefix, "default", type, account ? { account } : {});
       await jsm.consumers.add(names.streams.jobs, config as never);
       const consumer = await js.consumers.get(names.streams.jobs, config.durable_name);
       const messages = await consumer.consume({ max_messages: 16 });

@@ -424,6 +424,11 @@ export type PipelineEventType = (typeof PIPELINE_EVENT_TYPES)[number];
  */
 export interface PipelineEvent {
   pipelineName: string;
+  /**
+   * The pipeline's account; absent: the default account. The state machine leaves it out; the
+   * engine adds it as it writes the event (subscribers and notifications filter on it).
+   */
+  account?: string;
   type: PipelineEventType;
   executionId: string | null;
   sequence: number | null;

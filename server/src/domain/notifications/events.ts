@@ -32,6 +32,8 @@ export type NotificationEventType = (typeof NOTIFICATION_EVENT_TYPES)[number];
 /** A pipeline event as the outbox carries it (protocol 5.9), plus what a rollback adds. */
 export interface NotifiedEvent {
   pipelineName: string;
+  /** The pipeline's account; absent: the default account. */
+  account?: string;
   type: string;
   executionId: string | null;
   sequence: number | null;

@@ -11,9 +11,13 @@ import {
 
 /** Two executions and one action execution, as the checker's lookups would find them. */
 const lookups: ResourceLookups = {
-  pipelineOfExecution: async (id) => ({ e1: "web" })[id] ?? null,
+  pipelineOfExecution: async (id) =>
+    ({ e1: { account: "acct1", pipeline: "web" }, e9: { account: "other", pipeline: "web" } })[id] ?? null,
   actionOfActionExecution: async (id) =>
-    ({ ae1: { pipeline: "web", stage: "Prod", action: "Approve" } })[id] ?? null,
+    ({
+      ae1: { account: "acct1", pipeline: "web", stage: "Prod", action: "Approve" },
+      ae9: { account: "other", pipeline: "web", stage: "Prod", action: "Approve" },
+    })[id] ?? null,
   principalOfApiToken: async (id) => (id === "t1" ? { account: "acct1", principal: "user/alice" } : null),
   trustPolicyOfRole: async () => null,
 };
@@ -60,13 +64,14 @@ describe("operation permissions", () => {
       kind: "one",
       srn: "srn:sluice:acct1:pipeline/web/stage/Prod",
     });
+    // Custom action types are the installation's: made and deleted in the default account only.
     expect(
       await resolve("Mutation.deleteCustomActionType", {
         category: "Build",
         provider: "Gradle",
         version: "1",
       }),
-    ).toEqual({ kind: "one", srn: "srn:sluice:acct1:action-type/Build/Custom/Gradle/1" });
+    ).toEqual({ kind: "one", srn: "srn:sluice:default:action-type/Build/Custom/Gradle/1" });
     expect(await resolve("Query.auditEvents", { first: 50 })).toEqual({
       kind: "one",
       srn: "srn:sluice:acct1:audit",
@@ -83,13 +88,10 @@ describe("operation permissions", () => {
         kind: "one",
         srn: "srn:sluice:acct1:pipeline/web",
       });
-    // Pipelines are one account's: an SRN of another names none.
+    // An SRN of another account's pipeline names that one (the checker refuses it: another account).
     expect(
       await resolve("Query.listTagsForResource", { resourceArn: "srn:sluice:other:pipeline/web" }),
-    ).toEqual({
-      kind: "unresolved",
-      reason: 'resourceArn names a pipeline of account "other"; pipelines belong to account "acct1".',
-    });
+    ).toEqual({ kind: "one", srn: "srn:sluice:other:pipeline/web" });
     for (const resourceArn of [
       "web",
       "srn:sluice:acct1:pipeline/web/stage/Prod",

@@ -28,18 +28,27 @@
  * The lookups an execution or action execution needs are the checker's (ResourceLookups); this
  * file stays pure.
  *
- * Accounts: an SRN carries the account its resource belongs to. Identities, policies, roles and
- * the audit log (ACCOUNT_SCOPED_TYPES) are the caller's account's; pipelines, agents, action types,
- * notifications, the installation and the accounts themselves are the default account's
- * (resolveResource's `account` decides per resource type).
+ * Accounts: an SRN carries the account its resource belongs to. Identities, policies, roles, the
+ * audit log, pipelines (and their webhooks), agents and agent tokens (ACCOUNT_SCOPED_TYPES) are the
+ * caller's account's; action types, notifications, secrets, the installation and the accounts
+ * themselves are the default account's (resolveResource's `account` decides per resource type).
+ * An execution or action execution named by its id is its pipeline's account's (the lookup says
+ * which), so the checker refuses another account's as an unknown id.
  */
 import type { ActionName } from "./actions";
 import { taggablePipeline } from "../pipeline/tags";
-import { formatSrn, type ResourceType } from "./srn";
+import { DEFAULT_ACCOUNT, formatSrn, type ResourceType } from "./srn";
 import type { TrustPolicyDocument } from "./trust";
 
 export type ResourceSpec =
-  | { kind: "template"; template: string; whenAbsent?: "each"; each?: ResourceType }
+  | {
+      kind: "template";
+      template: string;
+      whenAbsent?: "each";
+      each?: ResourceType;
+      /** The resource is this account's whoever asks (custom action types: the default account's). */
+      account?: string;
+    }
   | { kind: "execution"; arg: string; then?: string }
   | { kind: "actionExecution"; arg: string }
   | { kind: "principal"; arg: string; whenAbsent?: "each"; each?: ResourceType }
@@ -86,6 +95,12 @@ const template = (
   template: t,
   ...extra,
 });
+
+/**
+ * Custom action types are the installation's: every account's pipelines use them and every account
+ * reads the catalogue, but only a principal acting in the default account creates or deletes one.
+ */
+const INSTALLATION_WIDE = { account: DEFAULT_ACCOUNT } as const;
 
 const permissionsOfArguments = {
   "Query.pipelines": { action: "sluice:ListPipelines", resource: { kind: "each", of: "pipeline" } },
@@ -156,11 +171,14 @@ const permissionsOfArguments = {
   },
   "Mutation.createCustomActionType": {
     action: "sluice:CreateCustomActionType",
-    resource: template("action-type/{input.category}/Custom/{input.provider}/{input.version}"),
+    resource: template(
+      "action-type/{input.category}/Custom/{input.provider}/{input.version}",
+      INSTALLATION_WIDE,
+    ),
   },
   "Mutation.deleteCustomActionType": {
     action: "sluice:DeleteCustomActionType",
-    resource: template("action-type/{category}/Custom/{provider}/{version}"),
+    resource: template("action-type/{category}/Custom/{provider}/{version}", INSTALLATION_WIDE),
   },
   "Mutation.rotateMasterKey": { action: "sluice:ManageInstallation", resource: template("installation") },
   "Mutation.createAgentToken": { action: "sluice:ManageAgents", resource: template("agent-token") },
@@ -354,7 +372,10 @@ const permissionsOfInput = {
   "Mutation.putApprovalResultV2": viaInput(old["Mutation.putApprovalResult"]),
   "Mutation.createCustomActionTypeV2": viaInput({
     action: "sluice:CreateCustomActionType",
-    resource: template("action-type/{actionType.category}/Custom/{actionType.provider}/{actionType.version}"),
+    resource: template(
+      "action-type/{actionType.category}/Custom/{actionType.provider}/{actionType.version}",
+      INSTALLATION_WIDE,
+    ),
   }),
   "Mutation.deleteCustomActionTypeV2": viaInput(old["Mutation.deleteCustomActionType"]),
   "Mutation.rotateMasterKeyV2": viaInput(old["Mutation.rotateMasterKey"]),
@@ -534,10 +555,11 @@ export const publicRoutes = {
 
 /** What the checker provides to find the pipeline behind an id; null when there is none. */
 export interface ResourceLookups {
-  pipelineOfExecution(executionId: string): Promise<string | null>;
+  /** The pipeline an execution belongs to, and that pipeline's account. */
+  pipelineOfExecution(executionId: string): Promise<{ account: string; pipeline: string } | null>;
   actionOfActionExecution(
     actionExecutionId: string,
-  ): Promise<{ pipeline: string; stage: string; action: string } | null>;
+  ): Promise<{ account: string; pipeline: string; stage: string; action: string } | null>;
   /** The owner of an API token (`user/alice`, `service-account/ci`) and its account. */
   principalOfApiToken(tokenId: string): Promise<{ account: string; principal: string } | null>;
   /** A role's trust policy; null when there is no such role. */
@@ -608,7 +630,10 @@ export async function resolveResource(
     }
     case "template": {
       const filled = fillTemplate(spec.template, args);
-      if (filled.ok) return { kind: "one", srn: formatSrnPath(filled.path) };
+      if (filled.ok) {
+        const srn = spec.account ? `srn:sluice:${spec.account}:${filled.path}` : formatSrnPath(filled.path);
+        return { kind: "one", srn };
+      }
       if (spec.whenAbsent === "each" && spec.each && filled.absent) return { kind: "each", of: spec.each };
       return { kind: "unresolved", reason: filled.reason };
     }
@@ -621,27 +646,22 @@ export async function resolveResource(
           reason: `${spec.arg} must name a pipeline: srn:sluice:<account>:pipeline/<name>, pipeline/<name> or arn:sluice:codepipeline:::<name>.`,
         };
       }
-      // Pipelines are the default account's: an SRN of another account names none (a principal
-      // acting in that account must not reach the default account's pipeline of that name).
-      const account = accountOf(spec.of);
-      if (found.account !== null && found.account !== account) {
-        return {
-          kind: "unresolved",
-          reason: `${spec.arg} names a pipeline of account "${found.account}"; pipelines belong to account "${account}".`,
-        };
-      }
+      // A pipeline of the account the caller acts in; an SRN naming another account's is refused
+      // by the checker as any resource of another account is. `pipeline/<name>` and the ARN form
+      // name the caller's account's.
+      const account = found.account ?? accountOf(spec.of);
       return { kind: "one", srn: formatSrn(account, { type: "pipeline", pipeline: found.name }) };
     }
     case "execution": {
       const id = args[spec.arg];
-      const pipeline = typeof id === "string" ? await lookups.pipelineOfExecution(id) : null;
-      if (pipeline === null)
-        return { kind: "unresolved", reason: `No execution ${JSON.stringify(id)} exists.` };
-      const base = `pipeline/${pipeline}`;
-      if (!spec.then) return { kind: "one", srn: formatSrnPath(base) };
+      const found = typeof id === "string" ? await lookups.pipelineOfExecution(id) : null;
+      if (found === null) return { kind: "unresolved", reason: `No execution ${JSON.stringify(id)} exists.` };
+      // The execution's own pipeline's account: another account's is refused as unknown.
+      const base = `srn:sluice:${found.account}:pipeline/${found.pipeline}`;
+      if (!spec.then) return { kind: "one", srn: base };
       const filled = fillTemplate(spec.then, args);
       return filled.ok
-        ? { kind: "one", srn: formatSrnPath(`${base}/${filled.path}`) }
+        ? { kind: "one", srn: `${base}/${filled.path}` }
         : { kind: "unresolved", reason: filled.reason };
     }
     case "actionExecution": {
@@ -650,10 +670,8 @@ export async function resolveResource(
       if (found === null) {
         return { kind: "unresolved", reason: `No action execution ${JSON.stringify(id)} exists.` };
       }
-      return {
-        kind: "one",
-        srn: formatSrn(accountOf("pipeline"), { type: "pipeline", ...found }),
-      };
+      const { account, ...action } = found;
+      return { kind: "one", srn: formatSrn(account, { type: "pipeline", ...action }) };
     }
   }
 }

@@ -25,13 +25,27 @@ export const ACCOUNT_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * The installation's first account: what existed before accounts lives in it, and so do the
- * pipelines, agents, notifications and the installation itself (only identities, policies and
- * roles belong to other accounts so far). Accounts are managed from it (`account/<id>`).
+ * action types, notifications, secrets and the installation itself (identities, policies, roles,
+ * pipelines and agents belong to any account). Accounts are managed from it (`account/<id>`).
  */
 export const DEFAULT_ACCOUNT = "default";
 
-/** The resource types that belong to an account other than the default one too. */
+/**
+ * The resource types that belong to an account other than the default one too: a principal's are
+ * those of the account it acts in. Pipelines (with their stages, actions, executions, logs and
+ * artifacts), their webhooks, agents, agent tokens, secrets and notifications are an account's as identities are. The
+ * action type catalogue is the installation's, read from every account (`action-type/…` of the
+ * account acting); custom action types are created and deleted in the default account only
+ * (operations.ts names those resources in it).
+ */
 export const ACCOUNT_SCOPED_TYPES: ReadonlySet<string> = new Set([
+  "pipeline",
+  "webhook",
+  "agent",
+  "agent-token",
+  "action-type",
+  "secret",
+  "notifications",
   "user",
   "group",
   "service-account",
@@ -68,6 +82,8 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   "agent",
   "agent-token",
   "action-type",
+  "secret",
+  "notifications",
   "user",
   "group",
   "service-account",

@@ -1,5 +1,6 @@
 import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver, UseMiddleware } from "type-graphql";
 import { srnOf, visibleItems } from "../../auth/authorization";
+import { actingAccount } from "../../auth/principal";
 import { auditMutations } from "../audit";
 import { createRegistry } from "../../domain/action-types/builtins";
 import type { GraphQLContext } from "../context";
@@ -29,7 +30,10 @@ export class ActionTypeResolver {
     @Arg("category", () => String, { nullable: true }) category: string | null,
   ): Promise<ActionTypeDeclarationType[]> {
     const all = createRegistry(await ctx.store.customActionTypes()).all();
-    const listed = visibleItems(ctx.principal, "sluice:ListActionTypes", all, (t) => srnOf.actionType(t.id));
+    const account = actingAccount(ctx.principal!);
+    const listed = visibleItems(ctx.principal, "sluice:ListActionTypes", all, (t) =>
+      srnOf.actionType(account, t.id),
+    );
     return category ? listed.filter((t) => t.id.category === category) : listed;
   }
 

@@ -1,4 +1,5 @@
 import { srnOf, visibleItems } from "../../auth/authorization";
+import { actingAccount } from "../../auth/principal";
 import {
   Arg,
   Args,
@@ -56,10 +57,11 @@ export class AgentResolver {
     @Arg("pool", () => String, { nullable: true }) pool: string | null,
     @Arg("status", () => AgentStatusEnum, { nullable: true }) status: AgentStatusEnum | null,
   ): Promise<AgentType[]> {
-    const rows = await ctx.agents.list({ pool, status: status as AgentStatus | null });
-    return visibleItems(ctx.principal, "sluice:ListAgents", rows, (a) => srnOf.agent(a.pool, a.name)).map(
-      agentType,
-    );
+    const account = actingAccount(ctx.principal!);
+    const rows = await ctx.agents.list({ account, pool, status: status as AgentStatus | null });
+    return visibleItems(ctx.principal, "sluice:ListAgents", rows, (a) =>
+      srnOf.agent(a.account, a.pool, a.name),
+    ).map(agentType);
   }
 
   @Authorized("sluice:ListAgents")
@@ -80,7 +82,7 @@ export class AgentResolver {
     description: "Agent tokens (never the secrets), oldest first.",
   })
   async agentTokens(@Ctx() ctx: GraphQLContext): Promise<AgentTokenType[]> {
-    return ctx.agents.listTokens();
+    return ctx.agents.listTokens(actingAccount(ctx.principal!));
   }
 
   @Authorized("sluice:ListAgentTokens")
@@ -107,7 +109,11 @@ export class AgentResolver {
         validationErrors: [{ path: "description", message }],
       });
     }
-    const { row, token } = await ctx.agents.createToken(trimmed, ctx.principal!.id);
+    const { row, token } = await ctx.agents.createToken(
+      trimmed,
+      ctx.principal!.id,
+      actingAccount(ctx.principal!),
+    );
     return payload(input, { id: row.id, token, agentToken: row });
   }
 
@@ -135,7 +141,9 @@ export class AgentResolver {
     @Arg("input", () => RevokeAgentTokenInput) input: InputOf<typeof RevokeAgentTokenInput>,
   ) {
     const { id } = input;
-    const revoked = /^[0-9a-f-]{36}$/i.test(id) ? await ctx.agents.revokeToken(id, ctx.principal!.id) : null;
+    const revoked = /^[0-9a-f-]{36}$/i.test(id)
+      ? await ctx.agents.revokeToken(id, ctx.principal!.id, actingAccount(ctx.principal!))
+      : null;
     if (!revoked) throw new NotFoundError(`No agent token ${id} exists.`);
     ctx.agentGateway.announce(revoked.agents);
     ctx.agentGateway.tellRevoked(revoked.leases);
@@ -162,8 +170,9 @@ export class AgentResolver {
       const queue = asyncQueue<AgentRow>(() => detach());
       // Only the agents the caller may list (sluice:ListAgents on each).
       const visible = (agent: AgentRow) =>
-        visibleItems(ctx.principal, "sluice:ListAgents", [agent], (a) => srnOf.agent(a.pool, a.name)).length >
-        0;
+        visibleItems(ctx.principal, "sluice:ListAgents", [agent], (a) =>
+          srnOf.agent(a.account, a.pool, a.name),
+        ).length > 0;
       detach = ctx.agentGateway.onStatus((agent) => {
         if ((!pool || agent.pool === pool) && visible(agent)) queue.push(agent);
       });

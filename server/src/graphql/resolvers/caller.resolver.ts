@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, Resolver } from "type-graphql";
 import { ValidationError } from "../../domain/errors";
-import { parseSrn } from "../../domain/policy";
+import { actingAccount } from "../../auth/principal";
+import { accountOfSrn, parseSrn } from "../../domain/policy";
 import type { GraphQLContext } from "../context";
 import { CallerIdentityType } from "../types/identity.type";
 
@@ -13,7 +14,7 @@ import { CallerIdentityType } from "../types/identity.type";
 export class CallerPermissionResolver {
   @FieldResolver(() => Boolean, {
     description:
-      "Whether the caller's policies allow `action` (sluice:ManageNotifications) on `resource` (an SRN: srn:sluice:default:notifications), as the authorization checker decides it.",
+      "Whether the caller's policies allow `action` (sluice:ManageNotifications) on `resource` (an SRN: srn:sluice:default:notifications), as the authorization checker decides it: never on a resource of another account than the one it acts in.",
   })
   allowed(
     @Ctx() ctx: GraphQLContext,
@@ -25,6 +26,9 @@ export class CallerPermissionResolver {
         { path: "resource", message: "must be an SRN such as srn:sluice:default:notifications" },
       ]);
     }
-    return ctx.principal?.policies.isAllowed(action, resource) ?? false;
+    const principal = ctx.principal;
+    // As the checker: a resource of another account than the one the caller acts in, never.
+    if (!principal || accountOfSrn(resource) !== actingAccount(principal)) return false;
+    return principal.policies.isAllowed(action, resource);
   }
 }

@@ -14,6 +14,7 @@ import {
 } from "type-graphql";
 import { auditMutations } from "../audit";
 import { srnOf, visibleItems } from "../../auth/authorization";
+import { actingAccount, DEFAULT_ACCOUNT } from "../../auth/principal";
 import { DomainError, NotFoundError } from "../../domain/errors";
 import {
   emptyRuntime,
@@ -181,6 +182,7 @@ export class ExecutionResolver {
       );
     }
     const row = await ctx.engine.releaseChange({
+      account: actingAccount(ctx.principal!),
       pipelineName: input.pipelineName,
       sourceRevisions: (input.sourceRevisions ?? []).map((r) => ({
         actionName: r.actionName,
@@ -396,11 +398,17 @@ export class ExecutionResolver {
     subscribe: ({ args, context }) => {
       const { pipelineName } = args as { pipelineName?: string | null };
       const ctx = context as GraphQLContext;
-      // Of every pipeline: only those the caller may read the state of (sluice:GetPipelineState).
+      // Of the account the caller acts in only; of every pipeline: only those the caller may read
+      // the state of (sluice:GetPipelineState).
+      const account = actingAccount(ctx.principal!);
       const visible = (name: string) =>
-        visibleItems(ctx.principal, "sluice:GetPipelineState", [name], srnOf.pipeline).length > 0;
-      return subscribeEvents(ctx, (e) =>
-        pipelineName ? e.pipelineName === pipelineName : visible(e.pipelineName),
+        visibleItems(ctx.principal, "sluice:GetPipelineState", [name], (n) => srnOf.pipeline(account, n))
+          .length > 0;
+      return subscribeEvents(
+        ctx,
+        (e) =>
+          (e.account ?? DEFAULT_ACCOUNT) === account &&
+          (pipelineName ? e.pipelineName === pipelineName : visible(e.pipelineName)),
       );
     },
   })
@@ -549,12 +557,18 @@ export class ActionExecutionResolver {
   }
 }
 
-/** The agents not offline, read once per request however many actions ask. */
+/**
+ * The agents not offline of the account the caller acts in (the only account whose executions it
+ * reads), read once per request however many actions ask.
+ */
 const onlineAgentsOf = new WeakMap<GraphQLContext, Promise<AgentRow[]>>();
 function onlineAgents(ctx: GraphQLContext): Promise<AgentRow[]> {
   let agents = onlineAgentsOf.get(ctx);
   if (!agents) {
-    agents = ctx.agents.list().then((all) => all.filter((a) => a.status !== "offline" && !a.revoked));
+    const account = ctx.principal ? actingAccount(ctx.principal) : DEFAULT_ACCOUNT;
+    agents = ctx.agents
+      .list({ account })
+      .then((all) => all.filter((a) => a.status !== "offline" && !a.revoked));
     onlineAgentsOf.set(ctx, agents);
   }
   return agents;

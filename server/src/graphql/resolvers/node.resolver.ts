@@ -1,6 +1,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Info, Query, Resolver, Root } from "type-graphql";
 import type { GraphQLResolveInfo } from "graphql";
 import { mayReadNode } from "../../auth/authorization";
+import { actingAccount } from "../../auth/principal";
 import { createRegistry } from "../../domain/action-types/builtins";
 import type { ExecutionView } from "../../domain/execution";
 import { DomainError } from "../../domain/errors";
@@ -18,6 +19,15 @@ import { deliveryView, ruleView, targetView } from "./notification.resolver";
 type Loaded = object | null;
 
 /**
+ * Whether the execution is of a pipeline of the account the caller acts in: the node permissions
+ * name the pipeline by name only, so another account's execution is refused here, as unknown.
+ */
+async function ownExecution(ctx: GraphQLContext, executionId: string): Promise<boolean> {
+  const found = await ctx.engine.executions.pipelineOfExecution(executionId);
+  return found !== null && found.account === actingAccount(ctx.principal!);
+}
+
+/**
  * Each node type: the parts of its global id (from an object as the other fields return it), and
  * how `node` loads it back from those parts, in the shape its type's resolvers take.
  */
@@ -33,7 +43,7 @@ const NODE_TYPES: {
     arity: 1,
     parts: (p: { name: string }) => [p.name],
     load: async (ctx, [name]) => {
-      const entity = await ctx.store.findByName(name!);
+      const entity = await ctx.store.findByName(actingAccount(ctx.principal!), name!);
       return entity && toPipelineType(entity);
     },
   },
@@ -42,7 +52,7 @@ const NODE_TYPES: {
     parts: (v: { pipelineName: string; version: number }) => [v.pipelineName, v.version],
     load: async (ctx, [name, version]) => {
       if (!/^[1-9]\d{0,8}$/.test(version!)) return null;
-      const entity = await ctx.store.findByName(name!);
+      const entity = await ctx.store.findByName(actingAccount(ctx.principal!), name!);
       const found = entity && (await ctx.store.findVersion(entity.id, Number(version)));
       return (
         found && {
@@ -58,12 +68,16 @@ const NODE_TYPES: {
   PipelineExecution: {
     arity: 1,
     parts: (e: { executionId: string }) => [e.executionId],
-    load: async (ctx, [id]) => (await ctx.engine.executions.findExecution<ExecutionView>(id!))?.view ?? null,
+    load: async (ctx, [id]) =>
+      (await ownExecution(ctx, id!))
+        ? ((await ctx.engine.executions.findExecution<ExecutionView>(id!))?.view ?? null)
+        : null,
   },
   StageExecution: {
     arity: 2,
     parts: (s: StageInExecution) => [s.executionId, s.stageName],
     load: async (ctx, [id, stageName]) => {
+      if (!(await ownExecution(ctx, id!))) return null;
       const execution = (await ctx.engine.executions.findExecution<ExecutionView>(id!))?.view;
       const stage = execution?.stages.find((s) => s.stageName === stageName);
       return stage ? stageInExecution(execution!, stage) : null;
@@ -73,6 +87,7 @@ const NODE_TYPES: {
     arity: 3,
     parts: (a: ActionInExecution) => [a.executionId, a.stageName, a.actionName],
     load: async (ctx, [id, stageName, actionName]) => {
+      if (!(await ownExecution(ctx, id!))) return null;
       const execution = (await ctx.engine.executions.findExecution<ExecutionView>(id!))?.view;
       const stage = execution?.stages.find((s) => s.stageName === stageName);
       return (
@@ -86,6 +101,7 @@ const NODE_TYPES: {
     parts: (a: { actionExecutionId: string }) => [a.actionExecutionId],
     load: async (ctx, [id]) => {
       const located = await ctx.engine.executions.locateActionExecution(id!);
+      if (located && !(await ownExecution(ctx, located.executionId))) return null;
       const execution =
         located && (await ctx.engine.executions.findExecution<ExecutionView>(located.executionId))?.view;
       for (const action of execution?.stages.flatMap((s) => s.actions) ?? []) {
@@ -122,13 +138,14 @@ const NODE_TYPES: {
     parts: (a: { id: string }) => [a.id],
     load: async (ctx, [id]) => {
       const row = await ctx.agents.find(id!);
-      return row && agentType(row);
+      return row && row.account === actingAccount(ctx.principal!) ? agentType(row) : null;
     },
   },
   AgentToken: {
     arity: 1,
     parts: (t: { id: string }) => [t.id],
-    load: async (ctx, [id]) => (await ctx.agents.listTokens()).find((t) => t.id === id) ?? null,
+    load: async (ctx, [id]) =>
+      (await ctx.agents.listTokens(actingAccount(ctx.principal!))).find((t) => t.id === id) ?? null,
   },
   ApiToken: {
     arity: 1,
@@ -159,7 +176,7 @@ const NODE_TYPES: {
     parts: (r: { id: string }) => [r.id],
     load: async (ctx, [id]) => {
       const row = await ctx.notifications.store.findRule(id!);
-      return row && ruleView(row);
+      return row && row.account === actingAccount(ctx.principal!) ? ruleView(row) : null;
     },
   },
   NotificationTarget: {
@@ -167,7 +184,7 @@ const NODE_TYPES: {
     parts: (t: { id: string }) => [t.id],
     load: async (ctx, [id]) => {
       const row = await ctx.notifications.store.findTarget(id!);
-      return row && targetView(ctx, row);
+      return row && row.account === actingAccount(ctx.principal!) ? targetView(ctx, row) : null;
     },
   },
   NotificationDelivery: {
@@ -175,7 +192,7 @@ const NODE_TYPES: {
     parts: (d: { id: string }) => [d.id],
     load: async (ctx, [id]) => {
       const row = await ctx.notifications.store.findDelivery(id!);
-      return row && deliveryView(ctx, row);
+      return row && row.account === actingAccount(ctx.principal!) ? deliveryView(ctx, row) : null;
     },
   },
 };

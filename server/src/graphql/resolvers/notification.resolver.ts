@@ -1,3 +1,4 @@
+import { actingAccount } from "../../auth/principal";
 import {
   Arg,
   Args,
@@ -137,7 +138,9 @@ export class NotificationRuleResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg("pipelineName", () => String, { nullable: true }) pipelineName: string | null,
   ): Promise<NotificationRuleType[]> {
-    return (await ctx.notifications.store.listRules(pipelineName ?? null)).map(ruleView);
+    return (await ctx.notifications.store.listRules(actingAccount(ctx.principal!), pipelineName ?? null)).map(
+      ruleView,
+    );
   }
 
   @Authorized("sluice:ListNotificationRules")
@@ -161,7 +164,8 @@ export class NotificationRuleResolver {
     @Arg("id", () => ID) id: string,
   ): Promise<NotificationRuleType | null> {
     const row = await ctx.notifications.store.findRule(id);
-    return row ? ruleView(row) : null;
+    // Another account's rule: as an unknown id.
+    return row && row.account === actingAccount(ctx.principal!) ? ruleView(row) : null;
   }
 
   @FieldResolver(() => [NotificationTargetType])
@@ -169,7 +173,7 @@ export class NotificationRuleResolver {
     @Root() rule: NotificationRuleType,
     @Ctx() ctx: GraphQLContext,
   ): Promise<NotificationTargetType[]> {
-    const all = await ctx.notifications.store.listTargets();
+    const all = await ctx.notifications.store.listTargets(actingAccount(ctx.principal!));
     return all.filter((t) => rule.targetIds.includes(t.id)).map((t) => targetView(ctx, t));
   }
 
@@ -178,7 +182,7 @@ export class NotificationRuleResolver {
       "Whether the circuit of one of its targets is open (deliveries wait): see targets { circuit }.",
   })
   async circuitOpen(@Root() rule: NotificationRuleType, @Ctx() ctx: GraphQLContext): Promise<boolean> {
-    const all = await ctx.notifications.store.listTargets();
+    const all = await ctx.notifications.store.listTargets(actingAccount(ctx.principal!));
     return all.some(
       (t) =>
         rule.targetIds.includes(t.id) &&
@@ -194,7 +198,12 @@ export class NotificationRuleResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg("input", () => CreateNotificationRuleInput) input: InputOf<typeof CreateNotificationRuleInput>,
   ) {
-    const row = await ctx.notifications.saveRule(null, ruleInput(input.rule), ctx.principal!.id);
+    const row = await ctx.notifications.saveRule(
+      actingAccount(ctx.principal!),
+      null,
+      ruleInput(input.rule),
+      ctx.principal!.id,
+    );
     return payload(input, { notificationRule: ruleView(row) });
   }
 
@@ -220,8 +229,9 @@ export class NotificationRuleResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg("input", () => UpdateNotificationRuleInput) input: InputOf<typeof UpdateNotificationRuleInput>,
   ) {
-    await ctx.notifications.store.requireRule(input.id);
-    const row = await ctx.notifications.saveRule(input.id, ruleInput(input.rule), ctx.principal!.id);
+    const account = actingAccount(ctx.principal!);
+    await ctx.notifications.store.requireRule(account, input.id);
+    const row = await ctx.notifications.saveRule(account, input.id, ruleInput(input.rule), ctx.principal!.id);
     return payload(input, { notificationRule: ruleView(row) });
   }
 
@@ -248,7 +258,7 @@ export class NotificationRuleResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg("input", () => DeleteNotificationRuleInput) input: InputOf<typeof DeleteNotificationRuleInput>,
   ) {
-    if (!(await ctx.notifications.store.deleteRule(input.id)))
+    if (!(await ctx.notifications.store.deleteRule(actingAccount(ctx.principal!), input.id)))
       throw new NotFoundError(`No notification rule has id "${input.id}".`);
     return payload(input, { deletedNotificationRuleId: input.id });
   }
@@ -277,7 +287,7 @@ export class NotificationRuleResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg("input", () => TestNotificationRuleInput) input: InputOf<typeof TestNotificationRuleInput>,
   ) {
-    const rows = await ctx.notifications.testRule(input.id, ctx.principal!.id);
+    const rows = await ctx.notifications.testRule(actingAccount(ctx.principal!), input.id, ctx.principal!.id);
     return payload(input, { notificationDeliveries: rows.map((row) => deliveryView(ctx, row)) });
   }
 
@@ -303,7 +313,9 @@ export class NotificationTargetResolver {
     description: "Notification targets by name; secrets show as `****`.",
   })
   async notificationTargets(@Ctx() ctx: GraphQLContext): Promise<NotificationTargetType[]> {
-    return (await ctx.notifications.store.listTargets()).map((row) => targetView(ctx, row));
+    return (await ctx.notifications.store.listTargets(actingAccount(ctx.principal!))).map((row) =>
+      targetView(ctx, row),
+    );
   }
 
   @Authorized("sluice:ListNotificationTargets")
@@ -322,7 +334,11 @@ export class NotificationTargetResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg("input", () => CreateNotificationTargetInput) input: InputOf<typeof CreateNotificationTargetInput>,
   ) {
-    const row = await ctx.notifications.createTarget(input.target, ctx.principal!.id);
+    const row = await ctx.notifications.createTarget(
+      actingAccount(ctx.principal!),
+      input.target,
+      ctx.principal!.id,
+    );
     return payload(input, { notificationTarget: targetView(ctx, row) });
   }
 
@@ -348,7 +364,7 @@ export class NotificationTargetResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg("input", () => UpdateNotificationTargetInput) input: InputOf<typeof UpdateNotificationTargetInput>,
   ) {
-    const row = await ctx.notifications.updateTarget(input.id, input.target);
+    const row = await ctx.notifications.updateTarget(actingAccount(ctx.principal!), input.id, input.target);
     return payload(input, { notificationTarget: targetView(ctx, row) });
   }
 
@@ -375,7 +391,7 @@ export class NotificationTargetResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg("input", () => DeleteNotificationTargetInput) input: InputOf<typeof DeleteNotificationTargetInput>,
   ) {
-    await ctx.notifications.store.deleteTarget(input.id);
+    await ctx.notifications.store.deleteTarget(actingAccount(ctx.principal!), input.id);
     return payload(input, { deletedNotificationTargetId: input.id });
   }
 
@@ -414,7 +430,14 @@ export class NotificationDeliveryResolver {
     before: string | null,
   ) {
     const page = pageQuery({ first, after, last, before }, 50);
-    const filter = { ruleId, targetId, status, pipelineName, executionId };
+    const filter = {
+      account: actingAccount(ctx.principal!),
+      ruleId,
+      targetId,
+      status,
+      pipelineName,
+      executionId,
+    };
     const rows = await ctx.notifications.store.pageDeliveries(page, filter);
     return toConnection(
       rows,
@@ -431,7 +454,8 @@ export class NotificationDeliveryResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg("id", () => ID) id: string,
   ): Promise<NotificationDeliveryType | null> {
-    const row = await ctx.notifications.store.findDelivery(id);
+    const found = await ctx.notifications.store.findDelivery(id);
+    const row = found && found.account === actingAccount(ctx.principal!) ? found : null;
     return row ? deliveryView(ctx, row) : null;
   }
 
@@ -450,7 +474,10 @@ export class NotificationDeliveryResolver {
     @Arg("input", () => RedeliverNotificationInput) input: InputOf<typeof RedeliverNotificationInput>,
   ) {
     return payload(input, {
-      notificationDelivery: deliveryView(ctx, await ctx.notifications.redeliver(input.id)),
+      notificationDelivery: deliveryView(
+        ctx,
+        await ctx.notifications.redeliver(actingAccount(ctx.principal!), input.id),
+      ),
     });
   }
 
@@ -475,7 +502,10 @@ export class NotificationDeliveryResolver {
       const { ruleId, targetId } = args as { ruleId?: string | null; targetId?: string | null };
       let detach = () => {};
       const queue = asyncQueue<DeliveryRow>(() => detach());
+      // The deliveries of the account the caller acts in only.
+      const account = actingAccount((context as GraphQLContext).principal!);
       detach = (context as GraphQLContext).notifications.onDelivery((row) => {
+        if (row.account !== account) return;
         if ((!ruleId || row.ruleId === ruleId) && (!targetId || row.targetId === targetId)) queue.push(row);
       });
       return queue.iterator;

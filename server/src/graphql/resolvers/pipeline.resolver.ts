@@ -12,6 +12,7 @@ import {
 } from "type-graphql";
 import { auditMutations } from "../audit";
 import { srnOf, visibleItems } from "../../auth/authorization";
+import { actingAccount } from "../../auth/principal";
 import type { PipelineEntity } from "../../persistence/entities/pipeline.entity";
 import { exportPipelineDocument } from "../../domain/pipeline/parse";
 import { toAwsDocument, type AwsExportTimes } from "../../domain/pipeline/aws/export";
@@ -44,7 +45,7 @@ import {
 import { payload, type InputOf } from "../types/mutation";
 import { deprecated } from "../deprecations";
 import { taggablePipeline, type Tag } from "../../domain/pipeline/tags";
-import { DEFAULT_ACCOUNT, formatSrn } from "../../domain/policy/srn";
+import { formatSrn } from "../../domain/policy/srn";
 import { NotFoundError, ValidationError } from "../../domain/errors";
 import { JSONObjectScalar, JSONScalar } from "../types/scalars";
 import { toPlainJson, withoutNulls } from "./plain";
@@ -69,9 +70,10 @@ const plainTags = (tags: readonly TagInput[] | null | undefined): Tag[] =>
  * The pipeline a tagging operation names (the checker has read `resourceArn` the same way:
  * domain/policy/operations.ts, kind `srn`).
  */
-function pipelineOfResource(resourceArn: string): { name: string; srn: string } {
+function pipelineOfResource(ctx: GraphQLContext, resourceArn: string): { name: string; srn: string } {
   const found = taggablePipeline(resourceArn);
-  if (!found || (found.account !== null && found.account !== DEFAULT_ACCOUNT)) {
+  const account = actingAccount(ctx.principal!);
+  if (!found || (found.account !== null && found.account !== account)) {
     throw new ValidationError([
       {
         path: "resourceArn",
@@ -80,12 +82,13 @@ function pipelineOfResource(resourceArn: string): { name: string; srn: string } 
       },
     ]);
   }
-  return { name: found.name, srn: formatSrn(DEFAULT_ACCOUNT, { type: "pipeline", pipeline: found.name }) };
+  return { name: found.name, srn: formatSrn(account, { type: "pipeline", pipeline: found.name }) };
 }
 
 /** A new pipeline starts one execution by itself (trigger CreatePipeline). */
 async function startFirstExecution(ctx: GraphQLContext, pipelineName: string): Promise<void> {
   await ctx.engine.releaseChange({
+    account: actingAccount(ctx.principal!),
     pipelineName,
     trigger: { triggerType: "CreatePipeline", triggerDetail: ctx.principal!.id },
   });
@@ -117,10 +120,14 @@ export class PipelineResolver {
     // `size` of them, and one more, are found, or the list ends.
     const visible: Array<{ entity: PipelineEntity; cursor: string }> = [];
     let cursor = page.cursor;
+    // The pipelines of the account the caller acts in, and of no other.
+    const account = actingAccount(ctx.principal!);
     for (;;) {
-      const rows = await ctx.store.pageByActivity({ ...page, cursor }, filter);
+      const rows = await ctx.store.pageByActivity(account, { ...page, cursor }, filter);
       visible.push(
-        ...visibleItems(ctx.principal, "sluice:ListPipelines", rows, (r) => srnOf.pipeline(r.entity.name)),
+        ...visibleItems(ctx.principal, "sluice:ListPipelines", rows, (r) =>
+          srnOf.pipeline(r.entity.account, r.entity.name),
+        ),
       );
       if (visible.length > page.size || rows.length <= page.size) break;
       cursor = rows.at(-1)!.cursor;
@@ -131,8 +138,9 @@ export class PipelineResolver {
       (row) => row.cursor,
       (row) => toPipelineType(row.entity),
       async () =>
-        visibleItems(ctx.principal, "sluice:ListPipelines", await ctx.store.names(filter), srnOf.pipeline)
-          .length,
+        visibleItems(ctx.principal, "sluice:ListPipelines", await ctx.store.names(account, filter), (name) =>
+          srnOf.pipeline(account, name),
+        ).length,
     );
   }
 
@@ -146,7 +154,7 @@ export class PipelineResolver {
     @Arg("name") name: string,
     @Arg("version", () => Int, { nullable: true }) version: number | null,
   ): Promise<PipelineType | null> {
-    const entity = await ctx.store.findByName(name);
+    const entity = await ctx.store.findByName(actingAccount(ctx.principal!), name);
     if (!entity) return null;
     if (version === null || version === undefined || version === entity.version)
       return toPipelineType(entity);
@@ -270,7 +278,7 @@ export class PipelineResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg("input", () => DeletePipelineInput) input: InputOf<typeof DeletePipelineInput>,
   ) {
-    await ctx.definitions.delete(input.name, ctx.principal!);
+    await ctx.definitions.delete(actingAccount(ctx.principal!), input.name, ctx.principal!);
     return payload(input, { deletedPipelineName: input.name });
   }
 
@@ -368,8 +376,8 @@ export class PipelineTagResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg("resourceArn", { description: "The pipeline's SRN (Pipeline.srn)." }) resourceArn: string,
   ): Promise<ResourceTagsType> {
-    const { name, srn } = pipelineOfResource(resourceArn);
-    const pipeline = await ctx.store.findByName(name);
+    const { name, srn } = pipelineOfResource(ctx, resourceArn);
+    const pipeline = await ctx.store.findByName(actingAccount(ctx.principal!), name);
     if (!pipeline) throw new NotFoundError(`No pipeline is named "${name}".`);
     return { resourceArn: srn, tags: await ctx.store.tags(pipeline.id) };
   }
@@ -384,8 +392,9 @@ export class PipelineTagResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg("input", () => TagResourceInput) input: InputOf<typeof TagResourceInput>,
   ) {
-    const { name, srn } = pipelineOfResource(input.resourceArn);
-    const tags = await ctx.definitions.tagResource(name, plainTags(input.tags));
+    const { name, srn } = pipelineOfResource(ctx, input.resourceArn);
+    const account = actingAccount(ctx.principal!);
+    const tags = await ctx.definitions.tagResource(account, name, plainTags(input.tags));
     return payload(input, { resourceTags: { resourceArn: srn, tags } });
   }
 
@@ -412,8 +421,9 @@ export class PipelineTagResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg("input", () => UntagResourceInput) input: InputOf<typeof UntagResourceInput>,
   ) {
-    const { name, srn } = pipelineOfResource(input.resourceArn);
-    const tags = await ctx.definitions.untagResource(name, input.tagKeys);
+    const { name, srn } = pipelineOfResource(ctx, input.resourceArn);
+    const account = actingAccount(ctx.principal!);
+    const tags = await ctx.definitions.untagResource(account, name, input.tagKeys);
     return payload(input, { resourceTags: { resourceArn: srn, tags } });
   }
 

@@ -1,5 +1,6 @@
 import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver, UseMiddleware } from "type-graphql";
 import { srnOf, visibleItems } from "../../auth/authorization";
+import { actingAccount } from "../../auth/principal";
 import { auditMutations } from "../audit";
 import type { GraphQLContext } from "../context";
 import { Connection, connectionOfList, LIST_PAGE_SIZE, PagingArgs } from "../types/connection";
@@ -29,8 +30,10 @@ export class SecretResolver {
       "The secrets the caller may list (sluice:ListSecrets on each): names and metadata, never values.",
   })
   async secrets(@Ctx() ctx: GraphQLContext): Promise<SecretType[]> {
-    return visibleItems(ctx.principal, "sluice:ListSecrets", await ctx.secrets.list(), (s) =>
-      srnOf.secret(s.name),
+    // The secrets of the account the caller acts in.
+    const account = actingAccount(ctx.principal!);
+    return visibleItems(ctx.principal, "sluice:ListSecrets", await ctx.secrets.list(account), (s) =>
+      srnOf.secret(account, s.name),
     );
   }
 
@@ -56,6 +59,7 @@ export class SecretResolver {
     @Arg("input", () => PutSecretInput) input: InputOf<typeof PutSecretInput>,
   ) {
     const secret = await ctx.secrets.put(
+      actingAccount(ctx.principal!),
       input.name,
       input.value,
       input.description ?? null,
@@ -90,7 +94,7 @@ export class SecretResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg("input", () => DeleteSecretInput) input: InputOf<typeof DeleteSecretInput>,
   ) {
-    await ctx.secrets.delete(input.name);
+    await ctx.secrets.delete(actingAccount(ctx.principal!), input.name);
     return payload(input, { deletedSecretName: input.name });
   }
 

@@ -1,5 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root, UseMiddleware } from "type-graphql";
 import { auditMutations } from "../audit";
+import { actingAccount, DEFAULT_ACCOUNT } from "../../auth/principal";
 import { NotFoundError } from "../../domain/errors";
 import type { GraphQLContext } from "../context";
 import { PipelineType } from "../types/pipeline.type";
@@ -13,12 +14,14 @@ import {
 import { payload, type InputOf } from "../types/mutation";
 import { deprecated } from "../deprecations";
 
-function webhookUrl(ctx: GraphQLContext, pipelineName: string): string {
-  return `${ctx.publicUrl}/webhooks/${encodeURIComponent(pipelineName)}`;
+/** `/webhooks/<name>` for a pipeline of the default account, `/webhooks/<account>/<name>` otherwise. */
+function webhookUrl(ctx: GraphQLContext, pipelineName: string, account: string): string {
+  const path = account === DEFAULT_ACCOUNT ? "" : `${encodeURIComponent(account)}/`;
+  return `${ctx.publicUrl}/webhooks/${path}${encodeURIComponent(pipelineName)}`;
 }
 
 async function pipelineId(ctx: GraphQLContext, name: string): Promise<string> {
-  const pipeline = await ctx.store.findByName(name);
+  const pipeline = await ctx.store.findByName(actingAccount(ctx.principal!), name);
   if (!pipeline) throw new NotFoundError(`No pipeline is named "${name}".`);
   return pipeline.id;
 }
@@ -34,7 +37,7 @@ export class PipelineWebhookResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<PipelineWebhookType | null> {
     const hook = await ctx.webhooks.find(pipeline.id);
-    return hook ? { url: webhookUrl(ctx, pipeline.name), ...hook } : null;
+    return hook ? { url: webhookUrl(ctx, pipeline.name, pipeline.account), ...hook } : null;
   }
 
   @Authorized("sluice:CreateWebhook")
@@ -51,7 +54,10 @@ export class PipelineWebhookResolver {
       await pipelineId(ctx, input.pipelineName),
       ctx.principal!.id,
     );
-    return payload(input, { url: webhookUrl(ctx, input.pipelineName), secret });
+    return payload(input, {
+      url: webhookUrl(ctx, input.pipelineName, actingAccount(ctx.principal!)),
+      secret,
+    });
   }
 
   @Authorized("sluice:CreateWebhook")

@@ -177,6 +177,12 @@ export class PipelineType {
 
   @Field({
     description:
+      "The account (tenant) it belongs to: the account its creator acted in. Its name is unique in the account.",
+  })
+  account!: string;
+
+  @Field({
+    description:
       "Its SRN, srn:sluice:<account>:pipeline/<name>: the resourceArn of tagResource, untagResource and listTagsForResource.",
   })
   srn!: string;

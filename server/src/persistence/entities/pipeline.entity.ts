@@ -1,14 +1,19 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from "typeorm";
+import { Column, Entity, Index, PrimaryGeneratedColumn, Unique } from "typeorm";
 import type { PipelineDocument } from "../../domain/pipeline/document";
 
 /** The current definition of a pipeline; every change also writes a PipelineVersionEntity. */
 @Entity({ name: "pipelines" })
 @Index("pipelines_activity_idx", ["lastActivityAt", "id"])
+@Unique("pipelines_account_name_key", ["account", "name"])
 export class PipelineEntity {
   @PrimaryGeneratedColumn("uuid")
   id!: string;
 
-  @Column({ type: "text", unique: true })
+  /** The account (tenant) it belongs to; its name is unique in it. */
+  @Column({ type: "text", default: "default" })
+  account!: string;
+
+  @Column({ type: "text" })
   name!: string;
 
   @Column({ type: "integer" })

@@ -67,17 +67,18 @@ export const COMMON_PERMISSIONS: ReadonlyArray<{
 /** Pipeline names as SRNs can carry them (the server's pipeline name rule). */
 export const PIPELINE_NAME = /^[A-Za-z0-9.@_-]{1,100}$/;
 
-/** The SRNs the table asks about, for the caller acting in `account` (identities and audit live there). */
+/** The SRNs the table asks about, for the caller acting in `account` (all but the installation live there). */
 export function permissionResources(input: {
   pipeline: string;
   actingAccount: string;
   self: string;
 }): Record<PermissionResource, string> {
   return {
-    // Pipelines, agents, notifications and the installation are the default account's.
-    pipeline: `srn:sluice:default:pipeline/${input.pipeline}`,
-    agents: "srn:sluice:default:agent-token",
-    notifications: "srn:sluice:default:notifications",
+    // Pipelines, agents and notifications are the acting account's; the installation is the
+    // default account's.
+    pipeline: `srn:sluice:${input.actingAccount}:pipeline/${input.pipeline}`,
+    agents: `srn:sluice:${input.actingAccount}:agent-token`,
+    notifications: `srn:sluice:${input.actingAccount}:notifications`,
     installation: "srn:sluice:default:installation",
     audit: `srn:sluice:${input.actingAccount}:audit`,
     self: input.self,

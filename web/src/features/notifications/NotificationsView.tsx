@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { useRef, useState } from "react";
-import { useMutation } from "urql";
+import { useMutation, useQuery } from "urql";
 import { useLiveQuery } from "@/components/live";
 import { Pager } from "@/components/Pager";
 import { formatTime } from "@/components/time";
@@ -11,6 +11,15 @@ import { graphql } from "@/gql";
 import { DELETE_RULE, DELETE_TARGET, RuleForm, TargetForm, type Rule, type Target } from "./forms";
 
 const PAGE_SIZE = 25;
+
+/** Whether the caller may change notifications: on its acting account's (known from NOTIFICATIONS). */
+const MAY_MANAGE = graphql(`
+  query NotificationsMayManage($resource: String!) {
+    whoAmI {
+      allowed(action: "sluice:ManageNotifications", resource: $resource)
+    }
+  }
+`);
 const STATUSES = ["PENDING", "SUCCEEDED", "FAILED"] as const;
 
 const NOTIFICATIONS = graphql(`
@@ -29,7 +38,7 @@ const NOTIFICATIONS = graphql(`
     }
     whoAmI {
       principal
-      mayManage: allowed(action: "sluice:ManageNotifications", resource: "srn:sluice:default:notifications")
+      actingAccount
     }
     notificationTargetsV2(first: 100) {
       nodes {
@@ -186,6 +195,14 @@ export function NotificationsView({ name }: { name: string }) {
     subscriptionVariables: {},
     onEvent: (event) => event.notificationDeliveryEvents.pipelineName === name,
   });
+  // Notifications are the account's the caller acts in: srn:sluice:<account>:notifications.
+  const account = data?.whoAmI.actingAccount;
+  const notificationsSrn = `srn:sluice:${account ?? "default"}:notifications`;
+  const [{ data: may, error: mayError }] = useQuery({
+    query: MAY_MANAGE,
+    variables: { resource: notificationsSrn },
+    pause: account === undefined,
+  });
   const [testing, testRule] = useMutation(TEST_RULE);
   const [, redeliver] = useMutation(REDELIVER);
   const [, setRuleEnabled] = useMutation(SET_RULE_ENABLED);
@@ -201,7 +218,8 @@ export function NotificationsView({ name }: { name: string }) {
         {error.message}
       </p>
     );
-  if (!data) return <p className="muted">Loading…</p>;
+  // The page shows once it knows whether the caller may change it (an error answers no).
+  if (!data || (!may && !mayError)) return <p className="muted">Loading…</p>;
   if (!data.pipeline)
     return (
       <p role="alert" className="error">
@@ -211,7 +229,7 @@ export function NotificationsView({ name }: { name: string }) {
   const path = `/pipelines/${encodeURIComponent(name)}`;
   const deliveries = data.notificationDeliveries.nodes;
   // Changing anything needs sluice:ManageNotifications: without it the buttons are disabled, and say why.
-  const mayManage = data.whoAmI.mayManage;
+  const mayManage = may?.whoAmI.allowed ?? false;
   const readOnly = mayManage
     ? {}
     : {
@@ -272,7 +290,7 @@ export function NotificationsView({ name }: { name: string }) {
       {mayManage ? null : (
         <p id="notifications-read-only" className="muted">
           You can read the notifications but not change them: {data.whoAmI.principal} is not allowed{" "}
-          <code>sluice:ManageNotifications</code> on <code>srn:sluice:default:notifications</code>.
+          <code>sluice:ManageNotifications</code> on <code>{notificationsSrn}</code>.
         </p>
       )}
 
