@@ -29,13 +29,8 @@ import {
 } from "../domain/execution";
 import type { PipelineEntity } from "../persistence/entities/pipeline.entity";
 import { auditedTransaction } from "../persistence/audit-store";
-import {
-  ExecutionStore,
-  type ExecutionRow,
-  type LockedAgent,
-  type OutboxMessage,
-  type OutboxRow,
-} from "../persistence/execution-store";
+import { ExecutionStore, type ExecutionRow, type LockedAgent } from "../persistence/execution-store";
+import { outboxMessage, type OutboxMessage, type OutboxRow } from "../persistence/outbox-store";
 import { PipelineStore } from "../persistence/pipeline-store";
 import type { Logger } from "../logger";
 import { currentTraceContext, inSpan, type StoredTraceContext } from "../telemetry/tracing";
@@ -540,24 +535,29 @@ export class ExecutionEngine {
     for (const effect of effects) {
       switch (effect.type) {
         case "Dispatch":
-          messages.push({ ...this.jobMessage(effect, runtime, now), ...(trace ?? {}) });
+          messages.push(this.jobMessage(effect, runtime, now, trace));
           break;
         case "Cancel": {
           const payload = { jobId: effect.actionExecutionId, attempt: effect.attempt, reason: effect.reason };
           // The fast path first: the agent holding the job hears it at once (core NATS).
           if (effect.agentId !== null) {
-            messages.push({
-              msgId: `${msgIds.cancel(effect.actionExecutionId, effect.attempt)}:${effect.agentId}`,
-              subject: this.names.subjects.agentCancel(effect.agentId),
-              payload,
-            });
+            messages.push(
+              outboxMessage("cancel", {
+                msgId: `${msgIds.cancel(effect.actionExecutionId, effect.attempt)}:${effect.agentId}`,
+                subject: this.names.subjects.agentCancel(effect.agentId),
+                payload,
+                transport: "core",
+              }),
+            );
           }
           if (effect.durable) {
-            messages.push({
-              msgId: msgIds.cancel(effect.actionExecutionId, effect.attempt),
-              subject: this.names.subjects.cancel(effect.actionExecutionId),
-              payload,
-            });
+            messages.push(
+              outboxMessage("cancel", {
+                msgId: msgIds.cancel(effect.actionExecutionId, effect.attempt),
+                subject: this.names.subjects.cancel(effect.actionExecutionId),
+                payload,
+              }),
+            );
           }
           break;
         }
@@ -574,14 +574,16 @@ export class ExecutionEngine {
           if (event.executionId !== null && event.sequence !== null) {
             events.push({ executionId: event.executionId, sequence: event.sequence, event });
           }
-          messages.push({
-            msgId:
-              event.executionId !== null && event.sequence !== null
-                ? msgIds.pipelineEvent(event.executionId, event.sequence)
-                : `event:${crypto.randomUUID()}`,
-            subject: this.names.subjects.event(event.pipelineName),
-            payload: event,
-          });
+          messages.push(
+            outboxMessage("pipelineEvent", {
+              msgId:
+                event.executionId !== null && event.sequence !== null
+                  ? msgIds.pipelineEvent(event.executionId, event.sequence)
+                  : `event:${crypto.randomUUID()}`,
+              subject: this.names.subjects.event(event.pipelineName),
+              payload: event,
+            }),
+          );
           break;
         }
       }
@@ -595,10 +597,16 @@ export class ExecutionEngine {
     return { messages, events, timers: { schedule, cancel } };
   }
 
-  private jobMessage(effect: DispatchEffect, runtime: PipelineRuntime, now: Date): OutboxMessage {
+  private jobMessage(
+    effect: DispatchEffect,
+    runtime: PipelineRuntime,
+    now: Date,
+    trace: StoredTraceContext | null,
+  ): OutboxMessage {
     const execution = runtime.executions[effect.executionId];
     const pool = effect.region ?? "default";
-    return {
+    return outboxMessage("job", {
+      ...(trace ?? {}),
       msgId: msgIds.job(effect.actionExecutionId, effect.attempt),
       subject: this.names.subjects.job(pool, effect.actionTypeId),
       payload: {
@@ -627,7 +635,7 @@ export class ExecutionEngine {
         leaseSeconds: this.options.leaseSeconds,
         heartbeatIntervalSeconds: this.options.heartbeatIntervalSeconds,
       },
-    };
+    });
   }
 }
 
@@ -637,8 +645,11 @@ interface Step {
   runtime?: PipelineRuntime;
 }
 
-function withoutNulls<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null)) as T;
+/** The object without its null fields (the protocol leaves an absent optional field out). */
+function withoutNulls<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], null> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null)) as {
+    [K in keyof T]: Exclude<T[K], null>;
+  };
 }
 
 function lastSucceededHint(runtime: PipelineRuntime, stageName: string): string {

@@ -19,7 +19,7 @@ import { CustomActionTypeEntity } from "../persistence/entities/custom-action-ty
 import { PipelineVersionEntity } from "../persistence/entities/pipeline-version.entity";
 import { PipelineEntity } from "../persistence/entities/pipeline.entity";
 import { auditedTransaction } from "../persistence/audit-store";
-import { ExecutionStore } from "../persistence/execution-store";
+import { OutboxStore, outboxMessage } from "../persistence/outbox-store";
 import { PipelineStore } from "../persistence/pipeline-store";
 import type { SecretVault } from "../persistence/secret-vault";
 import type { ActionTypeRegistry } from "../domain/action-types/action-type";
@@ -111,12 +111,12 @@ export class PipelineDefinitions {
       ...(by ? { by } : {}),
       at: this.clock().toISOString(),
     };
-    await new ExecutionStore(this.db).enqueue(m, [
-      {
+    await new OutboxStore(this.db).enqueue(m, [
+      outboxMessage("definitionEvent", {
         msgId: `definition:${pipeline.id}:${type === "PIPELINE_DELETED" ? "deleted" : pipeline.version}`,
         subject: this.names.subjects.event(pipeline.name),
         payload: event,
-      },
+      }),
     ]);
   }
 

@@ -157,7 +157,7 @@ export class AgentGateway {
           reason: "Revoked",
         });
         const msgId = `${msgIds.cancel(lease.actionExecutionId, lease.attempt)}:${agentId}`;
-        nc.publish(subject, body, { headers: this.signer.headers(subject, msgId, body) });
+        nc.publish(subject, body, { headers: this.signer.headers("agentCancel", subject, msgId, body) });
       } catch (error) {
         this.logger.warn({ err: (error as Error).message, agentId }, "revocation not told to the agent");
       }

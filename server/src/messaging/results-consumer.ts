@@ -286,7 +286,9 @@ export class ResultsConsumer {
       const subject = this.names.subjects.agentCancel(agentId);
       const body = encode("cancel", { jobId, attempt, reason });
       const msgId = `${msgIds.cancel(jobId, attempt)}:${agentId}`;
-      this.nats.nats?.publish(subject, body, { headers: this.signer.headers(subject, msgId, body) });
+      this.nats.nats?.publish(subject, body, {
+        headers: this.signer.headers("agentCancel", subject, msgId, body),
+      });
     } catch (error) {
       this.logger.warn({ err: (error as Error).message, agentId }, "cancel not sent");
     }

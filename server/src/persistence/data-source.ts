@@ -30,6 +30,7 @@ import { AccountRetention1767700000000 } from "./migrations/1767700000000-Accoun
 import { OutboxTraceContext1767710000000 } from "./migrations/1767710000000-OutboxTraceContext";
 import { AuditOccurrences1767720000000 } from "./migrations/1767720000000-AuditOccurrences";
 import { ExecutionRecords1767900000000 } from "./migrations/1767900000000-ExecutionRecords";
+import { TypedOutbox1768030000000 } from "./migrations/1768030000000-TypedOutbox";
 
 export const entities = [PipelineEntity, PipelineVersionEntity, CustomActionTypeEntity];
 export const migrations = [
@@ -59,6 +60,7 @@ export const migrations = [
   OutboxTraceContext1767710000000,
   AuditOccurrences1767720000000,
   ExecutionRecords1767900000000,
+  TypedOutbox1768030000000,
 ];
 
 export interface DatabaseOptions {
