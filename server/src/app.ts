@@ -78,6 +78,8 @@ import { RetentionStore } from "./persistence/retention-store";
 import { AgentStore } from "./persistence/agent-store";
 import { AuditStore } from "./persistence/audit-store";
 import { OutboxStore } from "./persistence/outbox-store";
+import { ScheduleStore } from "./persistence/schedule-store";
+import { SourcePollStore } from "./persistence/source-poll-store";
 import { installationIdOf } from "./persistence/installation";
 import { encryptInstallationSecrets, leaseKeyOf } from "./persistence/installation-secrets";
 import { MasterKeyring, SecretVault } from "./persistence/secret-vault";
@@ -264,7 +266,7 @@ export async function startServer({
     agents,
     { heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, natsReplicas: config.natsReplicas },
     logger,
-    { vault, leaseTokens, store: new PipelineStore(db), db, secretStore },
+    { vault, leaseTokens, store: new PipelineStore(db), secretStore },
     signer,
     natsAuth,
   );
@@ -358,8 +360,8 @@ export async function startServer({
     logger,
     (kind, count) => metrics?.retentionDeleted.inc({ kind }, count),
   );
-  const poller = new SourcePoller(db, engine, logger);
-  const scheduler = new Scheduler(db, engine, clock, logger);
+  const poller = new SourcePoller(new SourcePollStore(db), engine, logger);
+  const scheduler = new Scheduler(new ScheduleStore(db), engine, clock, logger);
   services.definitions.onCommitted(() => {
     relay.kick();
     notifier.kick();

@@ -37,7 +37,7 @@ import {
 } from "../persistence/installation-secrets";
 import type { SecretVault } from "../persistence/secret-vault";
 import type { SecretReferences } from "./secret-references";
-import { followPipelineSources } from "./source-poller";
+import { followPipelineSources } from "../persistence/source-poll-store";
 
 /** What an import did, and what the operator still has to do by hand. */
 export interface ImportReport {

@@ -25,7 +25,7 @@ import type { SecretVault } from "../persistence/secret-vault";
 import type { ActionTypeRegistry } from "../domain/action-types/action-type";
 import type { Clock } from "./clock";
 import type { SecretReferences } from "./secret-references";
-import { followPipelineSources } from "./source-poller";
+import { followPipelineSources } from "../persistence/source-poll-store";
 
 export interface ImportWarning {
   path: string;

@@ -5,6 +5,8 @@ import { PipelineVersionEntity } from "./entities/pipeline-version.entity";
 import { PipelineEntity } from "./entities/pipeline.entity";
 import { cursorArgument, decodeCursor, encodeCursor, exactTime, type PageQuery } from "./cursor";
 import type { Tag } from "../domain/pipeline/tags";
+import type { PipelineDocument } from "../domain/pipeline/document";
+import type { StoredExecution } from "../domain/execution/stored";
 
 /** `pipelines(tag:)`: pipelines holding the key, with this value when one is given. */
 export interface TagFilter {
@@ -128,5 +130,23 @@ export class PipelineStore {
       [id.category, id.owner, id.provider, id.version],
     );
     return rows.map((row) => row.name);
+  }
+
+  /**
+   * The stored record of the execution that holds job `jobId` (null once the runtime no longer
+   * holds it) and the document it pinned; null when no execution has the job.
+   */
+  async executionOfJob(
+    jobId: string,
+  ): Promise<{ execution: StoredExecution | null; document: PipelineDocument } | null> {
+    const rows: Array<{ execution: StoredExecution | null; document: PipelineDocument }> =
+      await this.db.query(
+        `SELECT e.runtime AS execution, v.document
+         FROM action_executions a JOIN pipeline_executions e ON e.id = a.execution_id
+         JOIN pipeline_versions v ON v.pipeline_id = e.pipeline_id AND v.version = e.pipeline_version
+        WHERE a.id = $1`,
+        [jobId],
+      );
+    return rows[0] ?? null;
   }
 }
