@@ -115,6 +115,27 @@ export default defineConfig(
     http: ["graphql"],
   }),
   {
+    // The engine and messaging layers hold no SQL: every statement is a persistence/ store's
+    // (docs/ARCHITECTURE.md, "One repository interface"). Not type-aware, so it names the calls
+    // that only TypeORM and pg have. installation-archive.ts still writes its own statements.
+    files: ["server/src/engine/**/*.ts", "server/src/messaging/**/*.ts"],
+    ignores: ["**/*.test.ts", "**/__tests__/**", "server/src/engine/installation-archive.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector:
+            "CallExpression[callee.property.name=/^(query|createQueryBuilder|getRepository|getTreeRepository|createQueryRunner)$/]",
+          message: "SQL belongs in a persistence/ store: call a store's method instead",
+        },
+        ...["callee.object.name", "callee.object.property.name"].map((object) => ({
+          selector: `CallExpression[callee.property.name='transaction'][${object}=/^(db|dataSource)$/]`,
+          message: "transactions are opened by persistence/ (a store, auditedTransaction, transaction())",
+        })),
+      ],
+    },
+  },
+  {
     // No import cycles anywhere in the server's and the agent's sources.
     files: ["server/src/**/*.ts", "agent/src/**/*.ts", "protocol/src/**/*.ts", "cli/src/**/*.ts"],
     ignores: ["**/*.test.ts", "**/__tests__/**"],

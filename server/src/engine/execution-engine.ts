@@ -32,6 +32,7 @@ import { auditedTransaction } from "../persistence/audit-store";
 import { ExecutionStore, type ExecutionRow, type LockedAgent } from "../persistence/execution-store";
 import { outboxMessage, type OutboxMessage, type OutboxRow } from "../persistence/outbox-store";
 import { PipelineStore } from "../persistence/pipeline-store";
+import { AgentStore } from "../persistence/agent-store";
 import type { Logger } from "../logger";
 import { currentTraceContext, inSpan, type StoredTraceContext } from "../telemetry/tracing";
 import type { LeaseTokens } from "./lease-tokens";
@@ -364,12 +365,8 @@ export class ExecutionEngine {
 
   /** For a lease that ended because the agent's token was revoked, the sentence that says so. */
   private async revokedAgentNote(m: EntityManager, agentId: string): Promise<string | null> {
-    const rows: Array<{ name: string }> = await m.query(
-      `SELECT a.name FROM agents a JOIN agent_tokens t ON t.id = a.token_id
-        WHERE a.id = $1 AND t.revoked_at IS NOT NULL`,
-      [agentId],
-    );
-    return rows[0] ? `The token of agent ${rows[0].name} was revoked; the attempt was stopped.` : null;
+    const name = await new AgentStore(this.db).revokedName(agentId, m);
+    return name !== null ? `The token of agent ${name} was revoked; the attempt was stopped.` : null;
   }
 
   async requireExecution(executionId: string): Promise<ExecutionRecord> {

@@ -19,6 +19,7 @@ import { CustomActionTypeEntity } from "../persistence/entities/custom-action-ty
 import { PipelineVersionEntity } from "../persistence/entities/pipeline-version.entity";
 import { PipelineEntity } from "../persistence/entities/pipeline.entity";
 import { auditedTransaction } from "../persistence/audit-store";
+import { advisoryLock } from "../persistence/transaction";
 import { OutboxStore, outboxMessage } from "../persistence/outbox-store";
 import { PipelineStore } from "../persistence/pipeline-store";
 import type { SecretVault } from "../persistence/secret-vault";
@@ -130,7 +131,7 @@ export class PipelineDefinitions {
       if (!result.ok || badTags.length > 0)
         throw new ValidationError([...(result.ok ? [] : result.issues), ...badTags]);
       const pipeline = await this.insert(m, result.document, principal, registry);
-      await writeTags(m, pipeline.id, tags);
+      await this.store.writeTags(m, pipeline.id, tags);
       return pipeline;
     });
   }
@@ -154,7 +155,7 @@ export class PipelineDefinitions {
           },
         ]);
       }
-      await writeTags(m, pipeline.id, tags);
+      await this.store.writeTags(m, pipeline.id, tags);
       return this.store.tags(pipeline.id, m);
     });
   }
@@ -165,20 +166,14 @@ export class PipelineDefinitions {
     if (issues.length > 0) throw new ValidationError(issues);
     return auditedTransaction(this.db, async (m) => {
       const pipeline = await this.lockForTags(m, name);
-      await m.query(`DELETE FROM pipeline_tags WHERE pipeline_id = $1 AND key = ANY($2::text[])`, [
-        pipeline.id,
-        keys,
-      ]);
+      await this.store.deleteTags(m, pipeline.id, keys);
       return this.store.tags(pipeline.id, m);
     });
   }
 
   /** The pipeline's row, locked: concurrent tag changes of one pipeline take turns (the 50-tag limit holds). */
   private async lockForTags(m: EntityManager, name: string): Promise<{ id: string }> {
-    const [row] = await m.query<Array<{ id: string }>>(
-      `SELECT id FROM pipelines WHERE name = $1 FOR UPDATE`,
-      [name],
-    );
+    const row = await this.store.lockIdByName(m, name);
     if (!row) throw new NotFoundError(`No pipeline is named "${name}".`);
     return row;
   }
@@ -223,7 +218,7 @@ export class PipelineDefinitions {
       // The engine locks the runtime row first and the pipeline row (FOR KEY SHARE, by the rows it
       // inserts) second; deleting the pipeline first and cascading to the runtime would take them
       // the other way round and deadlock with an event of the pipeline (its first job's accept).
-      await m.query(`SELECT 1 FROM pipeline_runtimes WHERE pipeline_id = $1 FOR UPDATE`, [pipeline.id]);
+      await this.store.lockRuntime(m, pipeline.id);
       await m.delete(PipelineEntity, { id: pipeline.id });
       await this.announce(m, pipeline, "PIPELINE_DELETED", principal?.id ?? null);
       this.changed();
@@ -267,7 +262,7 @@ export class PipelineDefinitions {
 
   async deleteCustomActionType(id: Omit<ActionTypeId, "owner">): Promise<void> {
     await auditedTransaction(this.db, async (m) => {
-      await m.query("SELECT pg_advisory_xact_lock($1)", [ACTION_TYPE_LOCK]);
+      await advisoryLock(m, ACTION_TYPE_LOCK);
       const users = await this.store.pipelinesUsingActionType({ ...id, owner: "Custom" }, m);
       if (users.length > 0) {
         throw new ConflictError(
@@ -303,7 +298,7 @@ export class PipelineDefinitions {
     this.changed();
     await this.references.check(m, clear, principal);
     const document = await this.vault.sealDocument(m, clear, null, registry);
-    await m.query("SELECT pg_advisory_xact_lock($1)", [CREATE_LOCK]);
+    await advisoryLock(m, CREATE_LOCK);
     if (await this.store.findByName(document.name, m)) {
       throw new ConflictError(`A pipeline named "${document.name}" already exists.`);
     }
@@ -350,11 +345,7 @@ export class PipelineDefinitions {
     name: string,
     expectedVersion: number,
   ): Promise<PipelineEntity> {
-    const current = await m
-      .createQueryBuilder(PipelineEntity, "p")
-      .setLock("pessimistic_write")
-      .where("p.name = :name", { name })
-      .getOne();
+    const current = await this.store.lockByName(m, name);
     if (!current) throw new NotFoundError(`No pipeline is named "${name}".`);
     if (current.version !== expectedVersion) {
       throw new ConflictError(
@@ -406,7 +397,7 @@ export class PipelineDefinitions {
     definition: ActionTypeDefinition,
     principal: Principal,
   ): Promise<void> {
-    await m.query("SELECT pg_advisory_xact_lock($1)", [ACTION_TYPE_LOCK]);
+    await advisoryLock(m, ACTION_TYPE_LOCK);
     const { category, provider, version } = definition.id;
     if (await m.existsBy(CustomActionTypeEntity, { category, provider, version })) {
       throw new ConflictError(`The custom action type ${describe(definition.id)} already exists.`);
@@ -428,17 +419,6 @@ export class PipelineDefinitions {
       }),
     );
   }
-}
-
-/** Sets the tags on the pipeline: new keys are added, existing ones take the new value. */
-async function writeTags(m: EntityManager, pipelineId: string, tags: readonly Tag[]): Promise<void> {
-  if (tags.length === 0) return;
-  await m.query(
-    `INSERT INTO pipeline_tags (pipeline_id, key, value)
-     SELECT $1, key, value FROM unnest($2::text[], $3::text[]) AS t(key, value)
-     ON CONFLICT (pipeline_id, key) DO UPDATE SET value = EXCLUDED.value`,
-    [pipelineId, tags.map((t) => t.key), tags.map((t) => t.value)],
-  );
 }
 
 function describe(id: Omit<ActionTypeId, "owner">): string {

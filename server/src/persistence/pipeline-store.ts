@@ -149,4 +149,45 @@ export class PipelineStore {
       );
     return rows[0] ?? null;
   }
+
+  /** Sets tags on the pipeline: new keys are added, existing ones take the new value. */
+  async writeTags(m: EntityManager, pipelineId: string, tags: readonly Tag[]): Promise<void> {
+    if (tags.length === 0) return;
+    await m.query(
+      `INSERT INTO pipeline_tags (pipeline_id, key, value)
+       SELECT $1, key, value FROM unnest($2::text[], $3::text[]) AS t(key, value)
+       ON CONFLICT (pipeline_id, key) DO UPDATE SET value = EXCLUDED.value`,
+      [pipelineId, tags.map((t) => t.key), tags.map((t) => t.value)],
+    );
+  }
+
+  async deleteTags(m: EntityManager, pipelineId: string, keys: readonly string[]): Promise<void> {
+    await m.query(`DELETE FROM pipeline_tags WHERE pipeline_id = $1 AND key = ANY($2::text[])`, [
+      pipelineId,
+      keys,
+    ]);
+  }
+
+  /** Locks the pipeline's runtime row (the engine's lock order: the runtime first, then the pipeline). */
+  async lockRuntime(m: EntityManager, pipelineId: string): Promise<void> {
+    await m.query(`SELECT 1 FROM pipeline_runtimes WHERE pipeline_id = $1 FOR UPDATE`, [pipelineId]);
+  }
+
+  /** The pipeline named `name`, its row locked for update until the transaction ends; null when none is. */
+  async lockByName(m: EntityManager, name: string): Promise<PipelineEntity | null> {
+    return m
+      .createQueryBuilder(PipelineEntity, "p")
+      .setLock("pessimistic_write")
+      .where("p.name = :name", { name })
+      .getOne();
+  }
+
+  /** The id of the pipeline named `name`, its row locked for update; null when none is. */
+  async lockIdByName(m: EntityManager, name: string): Promise<{ id: string } | null> {
+    const [row] = await m.query<Array<{ id: string }>>(
+      `SELECT id FROM pipelines WHERE name = $1 FOR UPDATE`,
+      [name],
+    );
+    return row ?? null;
+  }
 }
