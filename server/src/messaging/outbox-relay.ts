@@ -38,10 +38,10 @@ const encoder = new TextEncoder();
 /**
  * Publishes what the engine wrote to the outbox to NATS, each row as its kind and transport say
  * (persistence/outbox-store.ts): jobs and cancels signed, a job with its trace context, a cancel
- * for one agent over core NATS, the rest to JetStream; events only through the relay loop. The message id (`Nats-Msg-Id`) is
- * the message's own id (job:<id>:<attempt>, event:<execution>:<sequence>...), so a message
- * published twice (a crash between the publish and the delete, or both paths below) is stored
- * once by the stream.
+ * for one agent over core NATS, the rest to JetStream; events only through the relay loop. The
+ * message id (`Nats-Msg-Id`) is the message's own id (job:<id>:<attempt>,
+ * event:<execution>:<sequence>...), so a message published twice (a crash between the publish and
+ * the delete, or both paths below) is stored once by the stream.
  *
  * Two paths (engine/README.md, "Messages leave through the outbox"):
  * - **Direct**: the engine hands over the rows its transaction wrote right after the commit

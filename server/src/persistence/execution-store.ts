@@ -3,8 +3,6 @@ import { cursorArgument, decodeCursor, encodeCursor, exactTime, type PageQuery }
 import { PipelineEntity } from "./entities/pipeline.entity";
 import { withRowIds, type OutboxMessage, type OutboxRow } from "./outbox-store";
 
-export type { OutboxMessage, OutboxRow } from "./outbox-store";
-
 /** The columns of pipeline_executions that queries filter and sort on; `view` holds the rest. */
 export interface ExecutionRow<View> {
   id: string;

@@ -106,7 +106,7 @@ export function outboxMessage<K extends OutboxKind>(
 }
 
 /** The parameters of an insert of `messages` (unnest arrays), in column order. */
-export function outboxColumns(messages: OutboxMessage[]): unknown[] {
+function outboxColumns(messages: OutboxMessage[]): unknown[] {
   return [
     messages.map((x) => x.msgId),
     messages.map((x) => x.subject),
@@ -119,7 +119,7 @@ export function outboxColumns(messages: OutboxMessage[]): unknown[] {
 }
 
 /** `unnest(...)` of outboxColumns, its parameters numbered from `first`. */
-export function outboxUnnest(first: number): string {
+function outboxUnnest(first: number): string {
   const n = (i: number) => `$${first + i}`;
   return (
     `unnest(${n(0)}::text[], ${n(1)}::text[], ${n(2)}::jsonb[], ${n(3)}::text[], ${n(4)}::text[], ` +
@@ -129,7 +129,7 @@ export function outboxUnnest(first: number): string {
 }
 
 /** The columns outboxUnnest fills, in its order. */
-export const OUTBOX_INSERT_COLUMNS = "msg_id, subject, payload, traceparent, tracestate, kind, transport";
+const OUTBOX_INSERT_COLUMNS = "msg_id, subject, payload, traceparent, tracestate, kind, transport";
 
 /** The written messages with the ids the insert gave them (matched by msg_id), in id order. */
 export function withRowIds(
@@ -150,7 +150,10 @@ export function withRowIds(
   return written;
 }
 
-/** Every statement on the outbox but the engine's decision (ExecutionStore.writeDecision). */
+/**
+ * Every statement on the outbox but the engine's decision (ExecutionStore.writeDecision writes its
+ * messages in its one statement, with the same columns).
+ */
 export class OutboxStore {
   constructor(private readonly db: DataSource) {}
 
