@@ -128,6 +128,12 @@ export default defineConfig(
             "CallExpression[callee.property.name=/^(query|createQueryBuilder|getRepository|getTreeRepository|createQueryRunner)$/]",
           message: "SQL belongs in a persistence/ store: call a store's method instead",
         },
+        {
+          // TypeORM's EntityManager methods, on the names a transaction's manager goes by here.
+          selector:
+            "CallExpression[callee.object.name=/^(m|manager|em|entityManager)$/][callee.property.name=/^(save|insert|update|upsert|delete|softDelete|remove|create|merge|preload|count|countBy|exists|existsBy|findBy|findOne|findOneBy|findOneOrFail|findAndCount|increment|decrement|getRepository)$/]",
+          message: "SQL belongs in a persistence/ store: call a store's method instead",
+        },
         ...["callee.object.name", "callee.object.property.name"].map((object) => ({
           selector: `CallExpression[callee.property.name='transaction'][${object}=/^(db|dataSource)$/]`,
           message: "transactions are opened by persistence/ (a store, auditedTransaction, transaction())",

@@ -15,8 +15,6 @@ import { applyStageEdits, type StageEdit } from "../domain/pipeline/edits";
 import { validatePipeline } from "../domain/pipeline/validation/validate";
 import { MAX_TAGS_PER_RESOURCE, mergeTags, tagIssues, tagKeyIssues, type Tag } from "../domain/pipeline/tags";
 import type { Principal } from "../auth/principal";
-import { CustomActionTypeEntity } from "../persistence/entities/custom-action-type.entity";
-import { PipelineVersionEntity } from "../persistence/entities/pipeline-version.entity";
 import { PipelineEntity } from "../persistence/entities/pipeline.entity";
 import { auditedTransaction } from "../persistence/audit-store";
 import { advisoryLock } from "../persistence/transaction";
@@ -219,7 +217,7 @@ export class PipelineDefinitions {
       // inserts) second; deleting the pipeline first and cascading to the runtime would take them
       // the other way round and deadlock with an event of the pipeline (its first job's accept).
       await this.store.lockRuntime(m, pipeline.id);
-      await m.delete(PipelineEntity, { id: pipeline.id });
+      await this.store.deletePipeline(m, pipeline.id);
       await this.announce(m, pipeline, "PIPELINE_DELETED", principal?.id ?? null);
       this.changed();
     });
@@ -270,12 +268,8 @@ export class PipelineDefinitions {
           { pipelines: users },
         );
       }
-      const result = await m.delete(CustomActionTypeEntity, {
-        category: id.category,
-        provider: id.provider,
-        version: id.version,
-      });
-      if (!result.affected) throw new NotFoundError(`No custom action type ${describe(id)} exists.`);
+      if (!(await this.store.deleteCustomActionType(m, id)))
+        throw new NotFoundError(`No custom action type ${describe(id)} exists.`);
     });
   }
 
@@ -302,39 +296,37 @@ export class PipelineDefinitions {
     if (await this.store.findByName(document.name, m)) {
       throw new ConflictError(`A pipeline named "${document.name}" already exists.`);
     }
-    const count = await m.count(PipelineEntity);
+    const count = await this.store.pipelineCount(m);
     if (count >= this.limits.maxPipelines) {
       throw new LimitExceededError(
         `This installation already holds ${count} pipelines, its limit (SLUICE_MAX_PIPELINES=${this.limits.maxPipelines}).`,
       );
     }
     const now = this.clock();
-    const pipeline = m.create(PipelineEntity, {
-      name: document.name,
-      version: 1,
-      document,
-      createdBy: principal.id,
-      updatedBy: principal.id,
-      createdAt: now,
-      updatedAt: now,
-      lastActivityAt: now,
-    });
+    let pipeline: PipelineEntity;
     try {
-      await m.save(pipeline);
+      pipeline = await this.store.insertPipeline(m, {
+        name: document.name,
+        version: 1,
+        document,
+        createdBy: principal.id,
+        updatedBy: principal.id,
+        createdAt: now,
+        updatedAt: now,
+        lastActivityAt: now,
+      });
     } catch (error) {
       throw uniqueViolation(error)
         ? new ConflictError(`A pipeline named "${document.name}" already exists.`)
         : error;
     }
-    await m.save(
-      m.create(PipelineVersionEntity, {
-        pipelineId: pipeline.id,
-        version: 1,
-        document,
-        createdBy: principal.id,
-        createdAt: now,
-      }),
-    );
+    await this.store.insertVersion(m, {
+      pipelineId: pipeline.id,
+      version: 1,
+      document,
+      createdBy: principal.id,
+      createdAt: now,
+    });
     await followPipelineSources(m, pipeline.id);
     await this.announce(m, pipeline, "PIPELINE_CREATED", principal.id);
     return pipeline;
@@ -370,23 +362,20 @@ export class PipelineDefinitions {
     if (sameDocument(current.document, document)) return current;
     const now = this.clock();
     const version = current.version + 1;
-    const updated = m.merge(PipelineEntity, current, {
+    const updated = await this.store.updatePipeline(m, current, {
       version,
       document,
       updatedBy: principal.id,
       updatedAt: now,
       lastActivityAt: now,
     });
-    await m.save(updated);
-    await m.save(
-      m.create(PipelineVersionEntity, {
-        pipelineId: current.id,
-        version,
-        document,
-        createdBy: principal.id,
-        createdAt: now,
-      }),
-    );
+    await this.store.insertVersion(m, {
+      pipelineId: current.id,
+      version,
+      document,
+      createdBy: principal.id,
+      createdAt: now,
+    });
     await followPipelineSources(m, current.id);
     await this.announce(m, updated, "PIPELINE_UPDATED", principal.id);
     return updated;
@@ -399,25 +388,23 @@ export class PipelineDefinitions {
   ): Promise<void> {
     await advisoryLock(m, ACTION_TYPE_LOCK);
     const { category, provider, version } = definition.id;
-    if (await m.existsBy(CustomActionTypeEntity, { category, provider, version })) {
+    if (await this.store.customActionTypeExists(m, { category, provider, version })) {
       throw new ConflictError(`The custom action type ${describe(definition.id)} already exists.`);
     }
-    const count = await m.count(CustomActionTypeEntity);
+    const count = await this.store.customActionTypeCount(m);
     if (count >= MAX_CUSTOM_ACTION_TYPES) {
       throw new LimitExceededError(
         `There are already ${count} custom action types, the limit is ${MAX_CUSTOM_ACTION_TYPES}.`,
       );
     }
-    await m.save(
-      m.create(CustomActionTypeEntity, {
-        category,
-        provider,
-        version,
-        definition,
-        createdBy: principal.id,
-        createdAt: this.clock(),
-      }),
-    );
+    await this.store.insertCustomActionType(m, {
+      category,
+      provider,
+      version,
+      definition,
+      createdBy: principal.id,
+      createdAt: this.clock(),
+    });
   }
 }
 

@@ -190,4 +190,88 @@ export class PipelineStore {
     );
     return row ?? null;
   }
+
+  async deletePipeline(m: EntityManager, pipelineId: string): Promise<void> {
+    await m.delete(PipelineEntity, { id: pipelineId });
+  }
+
+  /** Whether there was such a custom action type to delete. */
+  async deleteCustomActionType(
+    m: EntityManager,
+    id: { category: string; provider: string; version: string },
+  ): Promise<boolean> {
+    const result = await m.delete(CustomActionTypeEntity, {
+      category: id.category,
+      provider: id.provider,
+      version: id.version,
+    });
+    return Boolean(result.affected);
+  }
+
+  async pipelineCount(m: EntityManager): Promise<number> {
+    return m.count(PipelineEntity);
+  }
+
+  /** A new pipeline row (a unique violation when the name is taken). */
+  async insertPipeline(
+    m: EntityManager,
+    fields: Pick<
+      PipelineEntity,
+      | "name"
+      | "version"
+      | "document"
+      | "createdBy"
+      | "updatedBy"
+      | "createdAt"
+      | "updatedAt"
+      | "lastActivityAt"
+    >,
+  ): Promise<PipelineEntity> {
+    return m.save(m.create(PipelineEntity, fields));
+  }
+
+  /** The pipeline with `changes` applied and saved. */
+  async updatePipeline(
+    m: EntityManager,
+    current: PipelineEntity,
+    changes: Partial<
+      Pick<PipelineEntity, "version" | "document" | "updatedBy" | "updatedAt" | "lastActivityAt">
+    >,
+  ): Promise<PipelineEntity> {
+    const updated = m.merge<PipelineEntity>(PipelineEntity, current, changes);
+    await m.save(updated);
+    return updated;
+  }
+
+  async insertVersion(
+    m: EntityManager,
+    fields: Pick<PipelineVersionEntity, "pipelineId" | "version" | "document" | "createdBy" | "createdAt">,
+  ): Promise<void> {
+    await m.save(m.create(PipelineVersionEntity, fields));
+  }
+
+  async customActionTypeExists(
+    m: EntityManager,
+    id: { category: string; provider: string; version: string },
+  ): Promise<boolean> {
+    return m.existsBy(CustomActionTypeEntity, {
+      category: id.category,
+      provider: id.provider,
+      version: id.version,
+    });
+  }
+
+  async customActionTypeCount(m: EntityManager): Promise<number> {
+    return m.count(CustomActionTypeEntity);
+  }
+
+  async insertCustomActionType(
+    m: EntityManager,
+    fields: Pick<
+      CustomActionTypeEntity,
+      "category" | "provider" | "version" | "definition" | "createdBy" | "createdAt"
+    >,
+  ): Promise<void> {
+    await m.save(m.create(CustomActionTypeEntity, fields));
+  }
 }
