@@ -115,6 +115,33 @@ export default defineConfig(
     http: ["graphql"],
   }),
   {
+    // The engine and messaging layers hold no SQL: every statement is a persistence/ store's
+    // (docs/ARCHITECTURE.md, "One repository interface"). Not type-aware, so it names the calls
+    // that only TypeORM and pg have.
+    files: ["server/src/engine/**/*.ts", "server/src/messaging/**/*.ts"],
+    ignores: ["**/*.test.ts", "**/__tests__/**"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector:
+            "CallExpression[callee.property.name=/^(query|createQueryBuilder|getRepository|getTreeRepository|createQueryRunner)$/]",
+          message: "SQL belongs in a persistence/ store: call a store's method instead",
+        },
+        {
+          // TypeORM's EntityManager methods, on the names a transaction's manager goes by here.
+          selector:
+            "CallExpression[callee.object.name=/^(m|manager|em|entityManager)$/][callee.property.name=/^(save|insert|update|upsert|delete|softDelete|remove|create|merge|preload|count|countBy|exists|existsBy|findBy|findOne|findOneBy|findOneOrFail|findAndCount|increment|decrement|getRepository)$/]",
+          message: "SQL belongs in a persistence/ store: call a store's method instead",
+        },
+        ...["callee.object.name", "callee.object.property.name"].map((object) => ({
+          selector: `CallExpression[callee.property.name='transaction'][${object}=/^(db|dataSource)$/]`,
+          message: "transactions are opened by persistence/ (a store, auditedTransaction, transaction())",
+        })),
+      ],
+    },
+  },
+  {
     // No import cycles anywhere in the server's and the agent's sources.
     files: ["server/src/**/*.ts", "agent/src/**/*.ts", "protocol/src/**/*.ts", "cli/src/**/*.ts"],
     ignores: ["**/*.test.ts", "**/__tests__/**"],

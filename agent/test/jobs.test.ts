@@ -166,7 +166,11 @@ describe("a job that fails", () => {
     agent = await startTestAgent(server, [provider]);
     const job = await server.publishJob(server.job(provider.id, { outputArtifacts: [{ name: "Dist" }] }));
     const complete = await waitFor("the complete", () => server.completeOf(job));
-    expect(complete).toMatchObject({ outcome: "Failed", failureType: "ConfigurationError" });
+    expect(complete).toMatchObject({
+      outcome: "Failed",
+      failureType: "ConfigurationError",
+      failureCause: "ArtifactMissing",
+    });
     expect(complete.summary).toContain("Dist");
   });
 
@@ -183,7 +187,11 @@ describe("a job that fails", () => {
     };
     await server.publishJob({ ...job, inputArtifacts: [missing] });
     const complete = await waitFor("the complete", () => server.completeOf(job));
-    expect(complete).toMatchObject({ outcome: "Failed", failureType: "RevisionUnavailable" });
+    expect(complete).toMatchObject({
+      outcome: "Failed",
+      failureType: "RevisionUnavailable",
+      failureCause: "InputUnavailable",
+    });
     expect(run).not.toHaveBeenCalled();
     // The workspace goes once the complete is stored (the agent removes it right after).
     await waitForAsync("the workspace to be removed", async () => (await workspaces()).length === 0);
@@ -242,7 +250,11 @@ describe("with the real Shell provider", () => {
       server.job(shell, { configuration: { Commands: "echo to-stdout\necho to-stderr >&2\nexit 3" } }),
     );
     const complete = await waitFor("the complete", () => server.completeOf(job));
-    expect(complete).toMatchObject({ outcome: "Failed", failureType: "JobFailed" });
+    expect(complete).toMatchObject({
+      outcome: "Failed",
+      failureType: "JobFailed",
+      failureCause: "ProcessExit",
+    });
     expect(server.logText(job, "stdout")).toBe("to-stdout\n");
     expect(server.logText(job, "stderr")).toBe("to-stderr\n");
     await server.jsm.streams.purge(server.names.streams.jobs);
@@ -417,6 +429,7 @@ describe("timeouts and leases", () => {
       outcome: "Failed",
       failureType: "JobFailed",
       summary: "timed out after 1 minute",
+      failureCause: "TimedOut",
       errorDetails: { code: "TimedOut" },
     });
     const record = records.find((r) => r.jobId === job.jobId)!;
@@ -443,7 +456,11 @@ describe("timeouts and leases", () => {
     // The complete waits for a stream to store it: it arrives once RESULTS is back.
     await server.recreateResults();
     const complete = await waitFor("the complete", () => server.completeOf(job), 10_000);
-    expect(complete).toMatchObject({ outcome: "Failed", failureType: "SystemUnavailable" });
+    expect(complete).toMatchObject({
+      outcome: "Failed",
+      failureType: "SystemUnavailable",
+      failureCause: "LeaseLost",
+    });
     expect(complete.summary).toMatch(/^Cancelled: lease lost/);
   }, 30_000);
 });
@@ -572,6 +589,7 @@ describe("jobs the agent cannot read", () => {
       attempt: job.attempt,
       outcome: "Failed",
       failureType: "ConfigurationError",
+      failureCause: "JobRefused",
       errorDetails: {
         code: "InvalidJob",
         message: expect.stringMatching(/^The agent refused the job: .*revisionUrl/),

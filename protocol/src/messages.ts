@@ -4,7 +4,7 @@
  * Defaults make a field optional on the wire and present in the parsed value.
  */
 import { z } from "zod";
-import { FAILURE_TYPES } from "./failures";
+import { FAILURE_CAUSES, FAILURE_TYPES, legacyFailureCause } from "./failures";
 import { LIMITS } from "./limits";
 import { MAX_SERVER_KEYS, isSigningPublicKey } from "./signing";
 import {
@@ -268,14 +268,25 @@ export const completeMessageSchema = z.discriminatedUnion("outcome", [
     ...completeFields,
     outcome: z.literal("Succeeded"),
     failureType: onlyWhenFailed,
+    failureCause: onlyWhenFailed,
     errorDetails: onlyWhenFailed,
   }),
-  z.object({
-    ...completeFields,
-    outcome: z.literal("Failed"),
-    failureType: z.enum(FAILURE_TYPES).default("JobFailed"),
-    errorDetails: errorDetailsSchema.optional(),
-  }),
+  z
+    .object({
+      ...completeFields,
+      outcome: z.literal("Failed"),
+      failureType: z.enum(FAILURE_TYPES).default("JobFailed"),
+      /**
+       * Why it failed (failures.ts FAILURE_CAUSES). An agent older than the field sends none: the
+       * cause its errorDetails.code meant then, else Unknown.
+       */
+      failureCause: z.enum(FAILURE_CAUSES).optional(),
+      errorDetails: errorDetailsSchema.optional(),
+    })
+    .transform(({ failureCause, ...failed }) => ({
+      ...failed,
+      failureCause: failureCause ?? legacyFailureCause(failed.errorDetails?.code),
+    })),
 ]);
 export type CompleteMessage = z.output<typeof completeMessageSchema>;
 

@@ -1,4 +1,13 @@
-import { FAILURE_TYPES, LIMITS, formatIssuePath, messageSchemas, type MessageKind } from "../src";
+import {
+  FAILURE_CAUSES,
+  FAILURE_TYPES,
+  LIMITS,
+  decode,
+  encode,
+  formatIssuePath,
+  messageSchemas,
+  type MessageKind,
+} from "../src";
 import { EXECUTION_ID, SHA, SHELL, valid, variant } from "./fixtures";
 
 function issuesOf(kind: MessageKind, message: unknown) {
@@ -127,6 +136,13 @@ const badCases: BadCase[] = [
   ["complete with an unknown outcome", "complete", (m) => (m.outcome = "Skipped"), "outcome"],
   ["success with a failure type", "complete", (m) => (m.failureType = "JobFailed"), "failureType"],
   ["success with error details", "complete", (m) => (m.errorDetails = { message: "no" }), "errorDetails"],
+  ["success with a failure cause", "complete", (m) => (m.failureCause = "ProcessExit"), "failureCause"],
+  [
+    "failure with a cause that is not one of FAILURE_CAUSES",
+    "complete",
+    (m) => Object.assign(m, { outcome: "Failed", failureCause: "Gremlins" }),
+    "failureCause",
+  ],
   [
     "failure with an unknown failure type",
     "complete",
@@ -238,6 +254,52 @@ describe("tolerance and defaults", () => {
   it.each(FAILURE_TYPES)("accepts failure type %s", (failureType) => {
     const parsed = messageSchemas.complete.parse({ ...valid.complete, outcome: "Failed", failureType });
     expect(parsed.outcome === "Failed" && parsed.failureType).toBe(failureType);
+  });
+
+  it.each(FAILURE_CAUSES)("carries failure cause %s through encode and decode", (failureCause) => {
+    const payload = encode("complete", { ...valid.complete, outcome: "Failed", failureCause });
+    const decoded = decode("complete", payload);
+    expect(decoded.ok && decoded.message.outcome === "Failed" && decoded.message.failureCause).toBe(
+      failureCause,
+    );
+  });
+
+  it.each([
+    ["TimedOut", "TimedOut"],
+    ["Fenced", "LeaseLost"],
+    ["Shutdown", "AgentShutdown"],
+    ["Revoked", "AgentRevoked"],
+    ["Cancelled", "Cancelled"],
+    ["InvalidJob", "JobRefused"],
+    ["OutputArtifactMissing", "ArtifactMissing"],
+    ["OutputVariablesTooLarge", "OutputTooLarge"],
+    ["ExitStatus2", "ProcessExit"],
+    ["SignalSIGKILL", "ProcessExit"],
+    ["FetchFailed", "Unknown"],
+    [undefined, "Unknown"],
+  ])("reads an older agent's failure without a cause by its code %s as %s", (code, cause) => {
+    const older = {
+      ...valid.complete,
+      outcome: "Failed",
+      ...(code ? { errorDetails: { message: "it failed", code } } : {}),
+    };
+    const decoded = decode("complete", new TextEncoder().encode(JSON.stringify(older)));
+    expect(decoded.ok && decoded.message.outcome === "Failed" && decoded.message.failureCause).toBe(cause);
+  });
+
+  it("keeps the cause an agent sends over the one its code would mean", () => {
+    const decoded = decode(
+      "complete",
+      encode("complete", {
+        ...valid.complete,
+        outcome: "Failed",
+        failureCause: "WorkspaceError",
+        errorDetails: { message: "disk full", code: "TimedOut" },
+      }),
+    );
+    expect(decoded.ok && decoded.message.outcome === "Failed" && decoded.message.failureCause).toBe(
+      "WorkspaceError",
+    );
   });
 
   it("defaults output variables and artifacts to empty", () => {

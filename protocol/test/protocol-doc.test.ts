@@ -6,7 +6,9 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import {
   FAILURES,
+  FAILURE_CAUSES,
   FAILURE_TYPES,
+  LEGACY_FAILURE_CODES,
   HEARTBEAT_REFUSALS,
   HEARTBEAT_REFUSAL_INFO,
   REFUSALS,
@@ -202,6 +204,13 @@ describe("PROTOCOL.md failure tables", () => {
     expect(rows.map((r) => [r[0], r[1]])).toEqual(
       FAILURE_TYPES.map((type) => [code(type), FAILURES[type].retryable ? "yes" : "no"]),
     );
+  });
+
+  it("lists every failure cause with the earlier codes that meant it (8.1)", () => {
+    const rows = table("failureCause", "earlier code", "when").slice(1);
+    expect(rows.map((row) => row[0])).toEqual(FAILURE_CAUSES.map(code));
+    for (const [legacy, cause] of Object.entries(LEGACY_FAILURE_CODES))
+      expect(rows.find((row) => row[0] === code(cause))?.[1]).toContain(code(legacy));
   });
 
   it("lists every registration refusal; only Unavailable is retried (5.7)", () => {

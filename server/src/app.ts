@@ -77,6 +77,9 @@ import { RetentionJob } from "./messaging/retention";
 import { RetentionStore } from "./persistence/retention-store";
 import { AgentStore } from "./persistence/agent-store";
 import { AuditStore } from "./persistence/audit-store";
+import { OutboxStore } from "./persistence/outbox-store";
+import { ScheduleStore } from "./persistence/schedule-store";
+import { SourcePollStore } from "./persistence/source-poll-store";
 import { installationIdOf } from "./persistence/installation";
 import { encryptInstallationSecrets, leaseKeyOf } from "./persistence/installation-secrets";
 import { MasterKeyring, SecretVault } from "./persistence/secret-vault";
@@ -184,7 +187,7 @@ export async function startServer({
   const signing = await signingKeys.current();
   if (signing.created)
     logger.info({ publicKey: signing.key.publicKey }, "made the key that signs messages to agents");
-  const signer = new MessageSigner(signing.key, signingKeys, config.natsPrefix);
+  const signer = new MessageSigner(signing.key, signingKeys);
   const agents = new AgentStore(db);
   let natsAuth: NatsAuth | null = null;
   if (config.natsInsecure) {
@@ -229,7 +232,7 @@ export async function startServer({
   };
   // SLUICE_METRICS=0: nothing is collected (no registry, no timers, no event-loop monitor).
   const metrics = config.metrics ? new ServerMetrics(metricSources) : null;
-  const relay = new OutboxRelay(db, nats, config.natsPrefix, logger, signer);
+  const relay = new OutboxRelay(new OutboxStore(db), nats, logger, signer);
   const events = new EventFanout(nats, config.natsPrefix, logger);
   const notificationStore = new NotificationStore(db, vault);
   const notifier = new DeliveryWorker(
@@ -265,7 +268,7 @@ export async function startServer({
     agents,
     { heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, natsReplicas: config.natsReplicas },
     logger,
-    { vault, leaseTokens, store: new PipelineStore(db), db, secretStore },
+    { vault, leaseTokens, store: new PipelineStore(db), secretStore },
     signer,
     natsAuth,
   );
@@ -361,8 +364,8 @@ export async function startServer({
     logger,
     (kind, count) => metrics?.retentionDeleted.inc({ kind }, count),
   );
-  const poller = new SourcePoller(db, engine, logger);
-  const scheduler = new Scheduler(db, engine, clock, logger);
+  const poller = new SourcePoller(new SourcePollStore(db), engine, logger);
+  const scheduler = new Scheduler(new ScheduleStore(db), engine, clock, logger);
   services.definitions.onCommitted(() => {
     relay.kick();
     notifier.kick();

@@ -7,7 +7,7 @@ import { mkdirSync, statSync, readFileSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { LIMITS, PATTERNS } from "@sluice/protocol";
+import { LIMITS, PATTERNS, type FailureCause } from "@sluice/protocol";
 import { givePaths, realPathInside, type JobUser } from "../exec/job-users";
 import type { JobContext, LogSink, ProviderResult } from "./types";
 
@@ -74,10 +74,15 @@ export interface JobEnvironment {
 }
 
 /** A configuration problem found while preparing: the provider returns it as its result. */
-export function configurationError(message: string, code = "ConfigurationError"): ProviderResult {
+export function configurationError(
+  message: string,
+  code = "ConfigurationError",
+  failureCause: FailureCause = "ConfigurationInvalid",
+): ProviderResult {
   return {
     outcome: "Failed",
     failureType: "ConfigurationError",
+    failureCause,
     summary: truncate(message, LIMITS.summaryLength),
     errorDetails: { message: truncate(message, LIMITS.errorMessageLength), code },
   };

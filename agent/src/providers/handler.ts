@@ -96,7 +96,10 @@ export function createHandlerProvider(id: ActionTypeId, command: string): Provid
           Object.keys(variables.variables).length > 0 ? { outputVariables: variables.variables } : {};
         if (result.exitCode !== 0) return { ...commandFailed("Handler", result), ...extras };
         if (variables.error)
-          return { ...failed("JobFailed", variables.error, "OutputVariablesTooLarge"), ...extras };
+          return {
+            ...failed("JobFailed", variables.error, "OutputVariablesTooLarge", undefined, "OutputTooLarge"),
+            ...extras,
+          };
 
         const outputs: Record<string, OutputSpec> = {};
         for (const [name, dir] of Object.entries(outputDirs)) outputs[name] = { root: dir };

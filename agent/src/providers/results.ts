@@ -1,5 +1,5 @@
 /** Results shared by the providers that run commands. */
-import { LIMITS } from "@sluice/protocol";
+import { LIMITS, type FailureCause } from "@sluice/protocol";
 import { SpawnError, type ProcessResult } from "../exec/process";
 import { truncate } from "./environment";
 import type { JobContext, ProviderResult, StopReason } from "./types";
@@ -23,6 +23,7 @@ export function commandFailed(what: string, result: ProcessResult): ProviderResu
   return {
     outcome: "Failed",
     failureType: "JobFailed",
+    failureCause: "ProcessExit",
     summary: truncate(summary, LIMITS.summaryLength),
     errorDetails: { message: truncate(message, LIMITS.errorMessageLength), code },
   };
@@ -33,10 +34,12 @@ export function failed(
   summary: string,
   code?: string,
   details?: string,
+  failureCause: FailureCause = "ActionFailed",
 ): ProviderResult {
   return {
     outcome: "Failed",
     failureType,
+    failureCause,
     summary: truncate(summary, LIMITS.summaryLength),
     errorDetails: {
       message: truncate(details ?? summary, LIMITS.errorMessageLength),
@@ -59,11 +62,14 @@ export async function guarded(run: () => Promise<ProviderResult>): Promise<Provi
         "SystemUnavailable",
         `${error.command} cannot be run on this agent (${error.code ?? error.message})`,
         "SpawnFailed",
+        undefined,
+        "SpawnFailed",
       );
     }
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOSPC" || code === "EDQUOT") {
-      return failed("SystemUnavailable", `No space left on the agent: ${(error as Error).message}`, code);
+      const message = `No space left on the agent: ${(error as Error).message}`;
+      return failed("SystemUnavailable", message, code, undefined, "WorkspaceError");
     }
     throw error;
   }

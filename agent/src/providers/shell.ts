@@ -90,7 +90,10 @@ export function createShellProvider(category: ShellCategory): Provider {
 
         if (result.exitCode !== 0) return { ...commandFailed("Commands", result), ...extras };
         if (variables.error)
-          return { ...failed("JobFailed", variables.error, "OutputVariablesTooLarge"), ...extras };
+          return {
+            ...failed("JobFailed", variables.error, "OutputVariablesTooLarge", undefined, "OutputTooLarge"),
+            ...extras,
+          };
 
         let outputs;
         try {
@@ -100,7 +103,10 @@ export function createShellProvider(category: ShellCategory): Provider {
           throw error;
         }
         if (!outputs.ok)
-          return { ...configurationError(outputs.message, "OutputArtifactMissing"), ...extras };
+          return {
+            ...configurationError(outputs.message, "OutputArtifactMissing", "ArtifactMissing"),
+            ...extras,
+          };
 
         const summary = testReport
           ? `Commands succeeded; tests: ${testReport.passed} passed, ${testReport.failed} failed, ${testReport.skipped} skipped`

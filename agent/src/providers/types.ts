@@ -4,7 +4,7 @@
  * module. The runtime prepares a JobContext, calls `provider.run`, then stores the outputs the
  * provider names and completes the job. Providers never talk to NATS.
  */
-import type { ActionTypeId, FailureType, JobMessage, StoredArtifact } from "@sluice/protocol";
+import type { ActionTypeId, FailureCause, FailureType, JobMessage, StoredArtifact } from "@sluice/protocol";
 import type { JobUser } from "../exec/job-users";
 
 /** Where a job's output goes; the runtime turns it into log chunks (PROTOCOL.md section 10). */
@@ -60,6 +60,8 @@ export interface ProviderResult {
   summary: string;
   /** Failed only; JobFailed when absent. */
   failureType?: FailureType;
+  /** Failed only: why (PROTOCOL.md 8.1); ActionFailed when absent. */
+  failureCause?: FailureCause;
   errorDetails?: { message: string; code?: string };
   externalUrl?: string;
   outputVariables?: Record<string, string>;

@@ -15,6 +15,7 @@ import {
   encode,
   msgIdNames,
   msgIds,
+  type FailureCause,
   type FailureType,
   type JobMessage,
   type MessageInput,
@@ -92,6 +93,8 @@ interface Outcome {
   outcome: "Succeeded" | "Failed";
   summary: string;
   failureType?: FailureType;
+  /** Failed only: why (PROTOCOL.md 8.1); ActionFailed when absent. */
+  failureCause?: FailureCause;
   errorDetails?: { message: string; code?: string };
   externalUrl?: string;
   outputVariables?: Record<string, string>;
@@ -490,13 +493,19 @@ export class JobRun {
         error instanceof SecretsRefused
           ? failed(
               "ConfigurationError",
+              "ConfigurationInvalid",
               `The server refused the job's secrets (${error.code}): ${error.message}`,
             )
           : error instanceof HostReferenceError
-            ? failed("ConfigurationError", `A secret reference cannot be resolved: ${error.message}`)
+            ? failed(
+                "ConfigurationError",
+                "ConfigurationInvalid",
+                `A secret reference cannot be resolved: ${error.message}`,
+              )
             : {
                 outcome: "Failed",
                 failureType: "SystemUnavailable",
+                failureCause: "WorkspaceError",
                 summary: `The agent could not run the job: ${errorMessage(error)}`,
                 errorDetails: { message: errorMessage(error) },
               };
@@ -577,7 +586,11 @@ export class JobRun {
       store = await this.retryingStore(() => host.artifacts(), "opening the artifact store");
     } catch (error) {
       if (signal.aborted) return stoppedOutcome(this.stopReason!);
-      return failed("SystemUnavailable", `The artifact store is unavailable: ${errorMessage(error)}`);
+      return failed(
+        "SystemUnavailable",
+        "ArtifactStoreUnavailable",
+        `The artifact store is unavailable: ${errorMessage(error)}`,
+      );
     }
     // Several inputs download at once; the first failing one (in the job's order) is reported,
     // once every download has ended.
@@ -652,6 +665,7 @@ export class JobRun {
         outcome: "Failed",
         summary: result.summary,
         failureType: result.failureType ?? "JobFailed",
+        failureCause: result.failureCause ?? "ActionFailed",
         errorDetails: result.errorDetails,
         externalUrl: result.externalUrl,
         outputVariables: result.outputVariables,
@@ -665,6 +679,7 @@ export class JobRun {
     if (missing.length > 0) {
       return failed(
         "ConfigurationError",
+        "ArtifactMissing",
         `Declared output artifact${missing.length > 1 ? "s" : ""} ${missing.join(", ")} ${missing.length > 1 ? "were" : "was"} not produced`,
       );
     }
@@ -707,7 +722,11 @@ export class JobRun {
       store = await this.retryingStore(() => host.artifacts(), "opening the artifact store");
     } catch (error) {
       if (signal.aborted) return stoppedOutcome(this.stopReason!);
-      return failed("SystemUnavailable", `The artifact store is unavailable: ${errorMessage(error)}`);
+      return failed(
+        "SystemUnavailable",
+        "ArtifactStoreUnavailable",
+        `The artifact store is unavailable: ${errorMessage(error)}`,
+      );
     }
     for (const { name } of job.outputArtifacts) {
       if (signal.aborted) return stoppedOutcome(this.stopReason!);
@@ -716,6 +735,7 @@ export class JobRun {
       if (this.user && (await realPathInside(workspace, result.outputs![name]!.root)) === null) {
         return failed(
           "ConfigurationError",
+          "ConfigurationInvalid",
           `Output artifact ${name}: its directory leads outside the job's workspace (a symbolic link)`,
         );
       }
@@ -780,6 +800,7 @@ export class JobRun {
         return {
           outcome: "Failed",
           failureType: "JobFailed",
+          failureCause: "ProviderError",
           summary: `The ${formatActionTypeId(this.job.actionTypeId)} provider failed: ${errorMessage(settled.error)}`,
           errorDetails: { message: errorMessage(settled.error) || "unknown error" },
         };
@@ -880,7 +901,11 @@ export class JobRun {
       payload = encode(
         "complete",
         this.completeMessage(
-          failed("JobFailed", `The job's result could not be reported: ${errorMessage(error)}`),
+          failed(
+            "JobFailed",
+            "ProviderError",
+            `The job's result could not be reported: ${errorMessage(error)}`,
+          ),
           lastLogSequence,
         ),
         subject,
@@ -933,6 +958,7 @@ export class JobRun {
       outcome: "Failed",
       outputArtifacts: [],
       failureType: outcome.failureType ?? "JobFailed",
+      failureCause: outcome.failureCause ?? "ActionFailed",
       errorDetails:
         details && details.message.length > 0
           ? {
@@ -952,32 +978,49 @@ export function jobKey(jobId: string, attempt: number): string {
 export function stoppedOutcome(reason: StopReason): Outcome {
   switch (reason.kind) {
     case "TimedOut":
-      return failed("JobFailed", reason.message, "TimedOut");
+      return failed("JobFailed", "TimedOut", reason.message, "TimedOut");
     case "Fenced":
       // Retryable: the job itself did not fail, the agent lost touch with the server.
-      return failed("SystemUnavailable", reason.message, "Fenced");
+      return failed("SystemUnavailable", "LeaseLost", reason.message, "Fenced");
     case "Shutdown":
-      return failed("SystemUnavailable", reason.message, "Shutdown");
+      return failed("SystemUnavailable", "AgentShutdown", reason.message, "Shutdown");
     case "Revoked":
-      return failed("JobFailed", reason.message, "Revoked");
+      return failed("JobFailed", "AgentRevoked", reason.message, "Revoked");
     case "Cancelled":
-      return failed("JobFailed", reason.message, "Cancelled");
+      return failed("JobFailed", "Cancelled", reason.message, "Cancelled");
   }
 }
 
-function failed(failureType: FailureType, summary: string, code?: string): Outcome {
+function failed(
+  failureType: FailureType,
+  failureCause: FailureCause,
+  summary: string,
+  code?: string,
+): Outcome {
   return {
     outcome: "Failed",
     failureType,
+    failureCause,
     summary,
     errorDetails: { message: summary, ...(code ? { code } : {}) },
   };
 }
 
 function artifactFailure(what: string, error: unknown): Outcome {
-  if (error instanceof ArtifactError) return failed(error.failureType, `${what}: ${error.message}`);
-  return failed("SystemUnavailable", `${what}: ${errorMessage(error)}`);
+  if (error instanceof ArtifactError)
+    return failed(error.failureType, ARTIFACT_CAUSES[error.failureType], `${what}: ${error.message}`);
+  return failed("SystemUnavailable", "ArtifactStoreUnavailable", `${what}: ${errorMessage(error)}`);
 }
+
+/** The cause of an artifact store failure, by the failure type ArtifactError gives it. */
+const ARTIFACT_CAUSES: Record<FailureType, FailureCause> = {
+  RevisionUnavailable: "InputUnavailable",
+  ConfigurationError: "ConfigurationInvalid",
+  SystemUnavailable: "ArtifactStoreUnavailable",
+  PermissionError: "ArtifactStoreUnavailable",
+  RevisionOutOfSync: "InputUnavailable",
+  JobFailed: "ActionFailed",
+};
 
 function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;

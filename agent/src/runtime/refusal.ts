@@ -34,6 +34,7 @@ export function refusalComplete(
     leaseToken,
     outcome: "Failed",
     failureType: "ConfigurationError",
+    failureCause: "JobRefused",
     summary: "The agent refused the job: it breaks the protocol.",
     errorDetails: { code: "InvalidJob", message },
     outputVariables: {},

@@ -30,14 +30,10 @@ import {
 } from "../domain/execution";
 import type { PipelineEntity } from "../persistence/entities/pipeline.entity";
 import { auditedTransaction } from "../persistence/audit-store";
-import {
-  ExecutionStore,
-  type ExecutionRow,
-  type LockedAgent,
-  type OutboxMessage,
-  type OutboxRow,
-} from "../persistence/execution-store";
+import { ExecutionStore, type ExecutionRow, type LockedAgent } from "../persistence/execution-store";
+import { outboxMessage, type OutboxMessage, type OutboxRow } from "../persistence/outbox-store";
 import { PipelineStore } from "../persistence/pipeline-store";
+import { AgentStore } from "../persistence/agent-store";
 import type { Logger } from "../logger";
 import { currentTraceContext, inSpan, type StoredTraceContext } from "../telemetry/tracing";
 import type { LeaseTokens } from "./lease-tokens";
@@ -442,12 +438,8 @@ export class ExecutionEngine {
 
   /** For a lease that ended because the agent's token was revoked, the sentence that says so. */
   private async revokedAgentNote(m: EntityManager, agentId: string): Promise<string | null> {
-    const rows: Array<{ name: string }> = await m.query(
-      `SELECT a.name FROM agents a JOIN agent_tokens t ON t.id = a.token_id
-        WHERE a.id = $1 AND t.revoked_at IS NOT NULL`,
-      [agentId],
-    );
-    return rows[0] ? `The token of agent ${rows[0].name} was revoked; the attempt was stopped.` : null;
+    const name = await new AgentStore(this.db).revokedName(agentId, m);
+    return name !== null ? `The token of agent ${name} was revoked; the attempt was stopped.` : null;
   }
 
   async requireExecution(executionId: string): Promise<ExecutionRecord> {
@@ -633,24 +625,29 @@ export class ExecutionEngine {
     for (const effect of effects) {
       switch (effect.type) {
         case "Dispatch":
-          messages.push({ ...this.jobMessage(account, effect, runtime, now), ...(trace ?? {}) });
+          messages.push(this.jobMessage(account, effect, runtime, now, trace));
           break;
         case "Cancel": {
           const payload = { jobId: effect.actionExecutionId, attempt: effect.attempt, reason: effect.reason };
           // The fast path first: the agent holding the job hears it at once (core NATS).
           if (effect.agentId !== null) {
-            messages.push({
-              msgId: `${msgIds.cancel(effect.actionExecutionId, effect.attempt)}:${effect.agentId}`,
-              subject: this.names.subjects.agentCancel(effect.agentId),
-              payload,
-            });
+            messages.push(
+              outboxMessage("cancel", {
+                msgId: `${msgIds.cancel(effect.actionExecutionId, effect.attempt)}:${effect.agentId}`,
+                subject: this.names.subjects.agentCancel(effect.agentId),
+                payload,
+                transport: "core",
+              }),
+            );
           }
           if (effect.durable) {
-            messages.push({
-              msgId: msgIds.cancel(effect.actionExecutionId, effect.attempt),
-              subject: this.names.subjects.cancel(effect.actionExecutionId),
-              payload,
-            });
+            messages.push(
+              outboxMessage("cancel", {
+                msgId: msgIds.cancel(effect.actionExecutionId, effect.attempt),
+                subject: this.names.subjects.cancel(effect.actionExecutionId),
+                payload,
+              }),
+            );
           }
           break;
         }
@@ -668,14 +665,16 @@ export class ExecutionEngine {
           if (event.executionId !== null && event.sequence !== null) {
             events.push({ executionId: event.executionId, sequence: event.sequence, event });
           }
-          messages.push({
-            msgId:
-              event.executionId !== null && event.sequence !== null
-                ? msgIds.pipelineEvent(event.executionId, event.sequence)
-                : `event:${crypto.randomUUID()}`,
-            subject: this.names.subjects.event(event.pipelineName),
-            payload: event,
-          });
+          messages.push(
+            outboxMessage("pipelineEvent", {
+              msgId:
+                event.executionId !== null && event.sequence !== null
+                  ? msgIds.pipelineEvent(event.executionId, event.sequence)
+                  : `event:${crypto.randomUUID()}`,
+              subject: this.names.subjects.event(event.pipelineName),
+              payload: event,
+            }),
+          );
           break;
         }
       }
@@ -694,10 +693,12 @@ export class ExecutionEngine {
     effect: DispatchEffect,
     runtime: PipelineRuntime,
     now: Date,
+    trace: StoredTraceContext | null,
   ): OutboxMessage {
     const execution = runtime.executions[effect.executionId];
     const pool = effect.region ?? "default";
-    return {
+    return outboxMessage("job", {
+      ...(trace ?? {}),
       msgId: msgIds.job(effect.actionExecutionId, effect.attempt),
       // The pool of the pipeline's account: only that account's agents may pull from it.
       subject: this.names.subjects.job(pool, effect.actionTypeId, account),
@@ -727,7 +728,7 @@ export class ExecutionEngine {
         leaseSeconds: this.options.leaseSeconds,
         heartbeatIntervalSeconds: this.options.heartbeatIntervalSeconds,
       },
-    };
+    });
   }
 }
 
@@ -752,8 +753,11 @@ interface Step {
   runtime?: PipelineRuntime;
 }
 
-function withoutNulls<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null)) as T;
+/** The object without its null fields (the protocol leaves an absent optional field out). */
+function withoutNulls<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], null> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null)) as {
+    [K in keyof T]: Exclude<T[K], null>;
+  };
 }
 
 function lastSucceededHint(runtime: PipelineRuntime, stageName: string): string {

@@ -13,14 +13,8 @@ import {
   type InstallationArchive,
 } from "../domain/archive/format";
 import { ConflictError, LimitExceededError, type ValidationIssue } from "../domain/errors";
-import { FINAL_EXECUTION_STATUSES, type ExecutionView } from "../domain/execution/types";
-import {
-  MASK,
-  targetIssues,
-  visibleSettings,
-  type TargetKind,
-  type TargetSettings,
-} from "../domain/notifications/targets";
+import { FINAL_EXECUTION_STATUSES } from "../domain/execution/types";
+import { MASK, targetIssues, visibleSettings } from "../domain/notifications/targets";
 import { ruleIssues } from "../domain/notifications/rules";
 import type { PipelineDocument } from "../domain/pipeline/document";
 import { appendPath } from "../domain/pipeline/paths";
@@ -29,6 +23,7 @@ import { maskedSecretsRule } from "../domain/pipeline/validation/rules/masked-se
 import { specifiedRules } from "../domain/pipeline/validation/rules";
 import { validatePipeline } from "../domain/pipeline/validation/validate";
 import { tagIssues } from "../domain/pipeline/tags";
+import { ArchiveStore } from "../persistence/archive-store";
 import { auditedTransaction } from "../persistence/audit-store";
 import {
   openTargetSettings,
@@ -37,7 +32,7 @@ import {
 } from "../persistence/installation-secrets";
 import type { SecretVault } from "../persistence/secret-vault";
 import type { SecretReferences } from "./secret-references";
-import { followPipelineSources } from "./source-poller";
+import { followPipelineSources } from "../persistence/source-poll-store";
 
 /** What an import did, and what the operator still has to do by hand. */
 export interface ImportReport {
@@ -80,83 +75,34 @@ const iso = (value: Date | string): string => new Date(value).toISOString();
  * changes nothing.
  */
 export class InstallationArchives {
+  private readonly store: ArchiveStore;
+
   constructor(
     private readonly db: DataSource,
     private readonly options: ArchiveOptions,
     private readonly serverVersion: Record<string, unknown>,
-  ) {}
+  ) {
+    this.store = new ArchiveStore(db);
+  }
 
   async export(options: { includeExecutions?: boolean } = {}): Promise<InstallationArchive> {
-    return this.db.transaction("REPEATABLE READ", async (m) => {
-      const customRows: Array<{ definition: ActionTypeDefinition; createdBy: string; createdAt: Date }> =
-        await m.query(
-          `SELECT definition, created_by AS "createdBy", created_at AS "createdAt" FROM custom_action_types
-            ORDER BY category, provider, version`,
-        );
+    return this.store.snapshot(async (m) => {
+      const {
+        customTypes: customRows,
+        pipelines,
+        versions,
+        webhooks,
+        tokens,
+        targets,
+        rules,
+        tags: tagRows,
+      } = await this.store.exportRows(m);
       const registry = createRegistry(customRows.map((r) => r.definition));
-      const pipelines: Array<{
-        id: string;
-        name: string;
-        version: number;
-        createdBy: string;
-        createdAt: Date;
-      }> = await m.query(
-        `SELECT id, name, version, created_by AS "createdBy", created_at AS "createdAt" FROM pipelines WHERE account = 'default' ORDER BY name`,
-      );
-      const versions: Array<{
-        pipelineId: string;
-        version: number;
-        document: PipelineDocument;
-        createdBy: string;
-        createdAt: Date;
-      }> = await m.query(
-        `SELECT pipeline_id AS "pipelineId", version, document, created_by AS "createdBy", created_at AS "createdAt"
-           FROM pipeline_versions ORDER BY pipeline_id, version`,
-      );
-      const webhooks: Array<{ pipelineId: string; createdBy: string; createdAt: Date }> = await m.query(
-        `SELECT pipeline_id AS "pipelineId", created_by AS "createdBy", created_at AS "createdAt" FROM pipeline_webhooks`,
-      );
-      const tokens: Array<{
-        description: string;
-        tokenHash: string;
-        createdBy: string;
-        createdAt: Date;
-        revokedAt: Date | null;
-        revokedBy: string | null;
-      }> = await m.query(
-        `SELECT description, token_hash AS "tokenHash", created_by AS "createdBy", created_at AS "createdAt",
-                revoked_at AS "revokedAt", revoked_by AS "revokedBy"
-           FROM agent_tokens WHERE account = 'default' ORDER BY created_at, id`,
-      );
-      const targets: Array<{ name: string; kind: TargetKind; settings: TargetSettings; createdBy: string }> =
-        await m.query(
-          `SELECT name, kind, settings, created_by AS "createdBy" FROM notification_targets
-            WHERE account = 'default' ORDER BY name`,
-        );
       const openedTargets = await Promise.all(
         targets.map(async (t) => ({
           ...t,
           settings: await openTargetSettings(this.options.vault, t.settings),
         })),
-      );
-      const rules: Array<{
-        name: string;
-        pipelineName: string | null;
-        eventTypes: string[];
-        filter: InstallationArchive["notificationRules"][number]["filter"];
-        detailLevel: "BASIC" | "FULL";
-        enabled: boolean;
-        createdBy: string;
-        targets: string[];
-      }> = await m.query(
-        `SELECT r.name, r.pipeline_name AS "pipelineName", r.event_types AS "eventTypes", r.filter,
-                r.detail_level AS "detailLevel", r.enabled, r.created_by AS "createdBy",
-                ARRAY(SELECT t.name FROM notification_rule_targets rt JOIN notification_targets t ON t.id = rt.target_id
-                       WHERE rt.rule_id = r.id ORDER BY t.name) AS targets
-           FROM notification_rules r WHERE r.account = 'default' ORDER BY r.name`,
-      );
-      const tagRows: Array<{ pipelineId: string; key: string; value: string }> = await m.query(
-        `SELECT pipeline_id AS "pipelineId", key, value FROM pipeline_tags ORDER BY pipeline_id, key`,
       );
       const hookOf = new Map(webhooks.map((w) => [w.pipelineId, w]));
       const executions = options.includeExecutions ? await this.exportExecutions(m, registry) : undefined;
@@ -211,31 +157,7 @@ export class InstallationArchives {
     m: EntityManager,
     registry: ReturnType<typeof createRegistry>,
   ): Promise<NonNullable<InstallationArchive["executions"]>> {
-    const rows: Array<{
-      id: string;
-      pipelineName: string;
-      pipelineVersion: number;
-      status: string;
-      triggerType: string;
-      clientRequestToken: string | null;
-      startTime: Date;
-      lastUpdateTime: Date;
-      sequence: number;
-      view: ExecutionView;
-      events: Array<{ sequence: number; event: Record<string, unknown> }>;
-      actionExecutionIds: string[];
-    }> = await m.query(
-      `SELECT e.id, p.name AS "pipelineName", e.pipeline_version AS "pipelineVersion", e.status,
-              e.trigger_type AS "triggerType", e.client_request_token AS "clientRequestToken",
-              e.start_time AS "startTime", e.last_update_time AS "lastUpdateTime", e.sequence, e.view,
-              COALESCE((SELECT json_agg(json_build_object('sequence', v.sequence, 'event', v.event) ORDER BY v.sequence)
-                          FROM execution_events v WHERE v.execution_id = e.id), '[]') AS events,
-              ARRAY(SELECT a.id::text FROM action_executions a WHERE a.execution_id = e.id ORDER BY a.id) AS "actionExecutionIds"
-         FROM pipeline_executions e JOIN pipelines p ON p.id = e.pipeline_id
-        WHERE e.status = ANY($1) AND p.account = 'default'
-        ORDER BY e.start_time, e.id`,
-      [FINAL_EXECUTION_STATUSES],
-    );
+    const rows = await this.store.executionRows(m, FINAL_EXECUTION_STATUSES);
     return rows.map((row) => ({
       ...row,
       startTime: iso(row.startTime),
@@ -379,55 +301,24 @@ export class InstallationArchives {
 
   /** An import adds to an installation and never overwrites: any name already taken refuses it all. */
   private async refuseClashes(m: EntityManager, archive: InstallationArchive): Promise<void> {
-    const clashes: string[] = [];
-    const taken = async (sql: string, values: string[], what: string) => {
-      if (values.length === 0) return;
-      const rows: Array<{ v: string }> = await m.query(sql, [values]);
-      for (const row of rows) clashes.push(`${what} ${JSON.stringify(row.v)}`);
-    };
-    await taken(
-      `SELECT name AS v FROM pipelines WHERE account = 'default' AND name = ANY($1)`,
-      archive.pipelines.map((p) => p.name),
-      "pipeline",
-    );
-    await taken(
-      `SELECT category || '/' || provider || '/' || version AS v FROM custom_action_types
-        WHERE category || '/' || provider || '/' || version = ANY($1)`,
-      archive.customActionTypes.map((t) => {
+    const clashes = await this.store.clashes(m, {
+      pipelines: archive.pipelines.map((p) => p.name),
+      customActionTypes: archive.customActionTypes.map((t) => {
         const d = t.definition as { category?: string; provider?: string; version?: string };
         return `${d.category}/${d.provider}/${d.version}`;
       }),
-      "custom action type",
-    );
-    await taken(
-      `SELECT left(token_hash, 8) AS v FROM agent_tokens WHERE token_hash = ANY($1)`,
-      archive.agentTokens.map((t) => t.tokenHash),
-      "agent token (digest starting)",
-    );
-    await taken(
-      `SELECT name AS v FROM notification_targets WHERE account = 'default' AND name = ANY($1)`,
-      archive.notificationTargets.map((t) => t.name),
-      "notification target",
-    );
-    await taken(
-      `SELECT name AS v FROM notification_rules WHERE account = 'default' AND name = ANY($1)`,
-      archive.notificationRules.map((r) => r.name),
-      "notification rule",
-    );
-    await taken(
-      `SELECT id::text AS v FROM pipeline_executions WHERE id = ANY($1::uuid[])
-       UNION SELECT id::text FROM action_executions WHERE id = ANY($1::uuid[])`,
-      (archive.executions ?? []).flatMap((e) => [e.id, ...e.actionExecutionIds]),
-      "execution or action execution",
-    );
+      tokenHashes: archive.agentTokens.map((t) => t.tokenHash),
+      targets: archive.notificationTargets.map((t) => t.name),
+      rules: archive.notificationRules.map((r) => r.name),
+      executionIds: (archive.executions ?? []).flatMap((e) => [e.id, ...e.actionExecutionIds]),
+    });
     if (clashes.length > 0) {
       throw new ConflictError(
         `The installation already has ${clashes.join(", ")}: an import only adds, so nothing was imported. Import into a new installation, or delete these first.`,
         { clashes },
       );
     }
-    const [row]: Array<{ count: number }> = await m.query(`SELECT count(*)::int AS count FROM pipelines`);
-    const count = row!.count;
+    const count = await this.store.pipelineCount(m);
     if (count + archive.pipelines.length > this.options.maxPipelines) {
       throw new LimitExceededError(
         `The import would bring this installation to ${count + archive.pipelines.length} pipelines, above its limit (SLUICE_MAX_PIPELINES=${this.options.maxPipelines}).`,
@@ -456,136 +347,52 @@ export class InstallationArchives {
     for (const type of archive.customActionTypes) {
       const definition = parseCustomActionType(type.definition);
       if (!definition.ok) continue; // checked
-      const id = definition.definition.id;
-      await m.query(
-        `INSERT INTO custom_action_types (category, provider, version, definition, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6)`,
-        [
-          id.category,
-          id.provider,
-          id.version,
-          JSON.stringify(definition.definition),
-          type.createdBy,
-          type.createdAt,
-        ],
-      );
+      await this.store.insertCustomActionType(m, definition.definition, type.createdBy, type.createdAt);
       report.customActionTypes++;
     }
     const pipelineIds = new Map<string, string>();
     for (const [i, pipeline] of archive.pipelines.entries()) {
       const current = checked.documents[i]!;
-      const [{ id }] = await m.query<[{ id: string }]>(
-        `INSERT INTO pipelines (name, version, document, created_by, updated_by, created_at, updated_at, last_activity_at)
-         VALUES ($1, $2, $3, $4, $5, $6, now(), now()) RETURNING id`,
-        [
-          pipeline.name,
-          pipeline.version,
-          JSON.stringify(current),
-          pipeline.createdBy,
-          principal.id,
-          pipeline.createdAt,
-        ],
-      );
+      const id = await this.store.insertPipeline(m, pipeline, current, principal.id);
       for (const version of pipeline.versions) {
         const document = version.version === pipeline.version ? current : version.document;
-        await m.query(
-          `INSERT INTO pipeline_versions (pipeline_id, version, document, created_by, created_at) VALUES ($1, $2, $3, $4, $5)`,
-          [id, version.version, JSON.stringify(document), version.createdBy, version.createdAt],
-        );
+        await this.store.insertPipelineVersion(m, id, version, document);
         report.pipelineVersions++;
       }
       if (pipeline.webhook) {
         // The secret is not in the archive: a new one nobody knows yet, so pushes are refused
         // until createPipelineWebhook shows one to give the sender.
-        await m.query(
-          `INSERT INTO pipeline_webhooks (pipeline_id, secret, created_by, created_at) VALUES ($1, $2, $3, $4)`,
-          [
-            id,
-            await sealWebhookSecret(this.options.vault, crypto.randomBytes(32).toString("base64url"), m),
-            pipeline.webhook.createdBy,
-            pipeline.webhook.createdAt,
-          ],
+        const secret = crypto.randomBytes(32).toString("base64url");
+        await this.store.insertWebhook(
+          m,
+          id,
+          await sealWebhookSecret(this.options.vault, secret, m),
+          pipeline.webhook,
         );
         report.webhooksToRenew.push(pipeline.name);
       }
-      const tags = pipeline.tags ?? [];
-      if (tags.length > 0) {
-        await m.query(
-          `INSERT INTO pipeline_tags (pipeline_id, key, value) SELECT $1, key, value FROM unnest($2::text[], $3::text[]) AS t(key, value)`,
-          [id, tags.map((t) => t.key), tags.map((t) => t.value)],
-        );
-      }
+      await this.store.insertTags(m, id, pipeline.tags ?? []);
       await followPipelineSources(m, id);
       pipelineIds.set(pipeline.name, id);
       report.pipelines++;
     }
     for (const execution of archive.executions ?? []) {
       const pipelineId = pipelineIds.get(execution.pipelineName)!;
-      await m.query(
-        `INSERT INTO pipeline_executions (id, pipeline_id, pipeline_version, status, trigger_type, client_request_token,
-                                          start_time, last_update_time, sequence, view)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [
-          execution.id,
-          pipelineId,
-          execution.pipelineVersion,
-          execution.status,
-          execution.triggerType,
-          execution.clientRequestToken,
-          execution.startTime,
-          execution.lastUpdateTime,
-          execution.sequence,
-          JSON.stringify(execution.view),
-        ],
-      );
-      await m.query(
-        `INSERT INTO execution_events (execution_id, sequence, event)
-         SELECT $1, e.sequence, e.event FROM unnest($2::int[], $3::jsonb[]) AS e(sequence, event)`,
-        [
-          execution.id,
-          execution.events.map((e) => e.sequence),
-          execution.events.map((e) => JSON.stringify(e.event)),
-        ],
-      );
-      await m.query(
-        `INSERT INTO action_executions (id, execution_id, pipeline_id) SELECT a, $2, $3 FROM unnest($1::uuid[]) AS a`,
-        [execution.actionExecutionIds, execution.id, pipelineId],
-      );
+      await this.store.insertExecution(m, pipelineId, execution);
       report.executions++;
     }
     // The counts by status /metrics serves (execution_counts), of the pipelines just imported.
-    await m.query(
-      `INSERT INTO execution_counts (pipeline_id, status, count)
-       SELECT pipeline_id, status, count(*) FROM pipeline_executions WHERE pipeline_id = ANY($1::uuid[])
-        GROUP BY pipeline_id, status
-       ON CONFLICT (pipeline_id, status) DO UPDATE SET count = EXCLUDED.count`,
-      [[...pipelineIds.values()]],
-    );
+    await this.store.recountExecutions(m, [...pipelineIds.values()]);
     for (const token of archive.agentTokens) {
-      await m.query(
-        `INSERT INTO agent_tokens (description, token_hash, created_by, created_at, revoked_at, revoked_by)
-         VALUES ($1, $2, $3, $4, $5, $6)`,
-        [
-          token.description,
-          token.tokenHash,
-          token.createdBy,
-          token.createdAt,
-          token.revokedAt,
-          token.revokedBy,
-        ],
-      );
+      await this.store.insertAgentToken(m, token);
       report.agentTokens++;
     }
     const targetIds = new Map<string, string>();
     for (const target of archive.notificationTargets) {
-      const [{ id }] = await m.query<[{ id: string }]>(
-        `INSERT INTO notification_targets (name, kind, settings, created_by) VALUES ($1, $2, $3, $4) RETURNING id`,
-        [
-          target.name,
-          target.kind,
-          JSON.stringify(await sealTargetSettings(this.options.vault, target.settings, m)),
-          target.createdBy,
-        ],
+      const id = await this.store.insertTarget(
+        m,
+        target,
+        await sealTargetSettings(this.options.vault, target.settings, m),
       );
       targetIds.set(target.name, id);
       report.notificationTargets++;
@@ -593,24 +400,12 @@ export class InstallationArchives {
     for (const rule of archive.notificationRules) {
       // A rule that would send through a target whose secret parts are masked waits, disabled.
       const enabled = rule.enabled && !rule.targets.some((t) => checked.maskedTargets.has(t));
-      const [{ id }] = await m.query<[{ id: string }]>(
-        `INSERT INTO notification_rules (name, pipeline_name, event_types, filter, detail_level, enabled, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-        [
-          rule.name,
-          rule.pipelineName,
-          rule.eventTypes,
-          rule.filter === null ? null : JSON.stringify(rule.filter),
-          rule.detailLevel,
-          enabled,
-          rule.createdBy,
-        ],
+      await this.store.insertRule(
+        m,
+        rule,
+        enabled,
+        rule.targets.map((target) => targetIds.get(target)),
       );
-      for (const target of rule.targets)
-        await m.query(`INSERT INTO notification_rule_targets (rule_id, target_id) VALUES ($1, $2)`, [
-          id,
-          targetIds.get(target),
-        ]);
       report.notificationRules++;
     }
     return report;

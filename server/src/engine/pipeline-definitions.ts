@@ -15,17 +15,16 @@ import { applyStageEdits, type StageEdit } from "../domain/pipeline/edits";
 import { validatePipeline } from "../domain/pipeline/validation/validate";
 import { MAX_TAGS_PER_RESOURCE, mergeTags, tagIssues, tagKeyIssues, type Tag } from "../domain/pipeline/tags";
 import { actingAccount, DEFAULT_ACCOUNT, type Principal } from "../auth/principal";
-import { CustomActionTypeEntity } from "../persistence/entities/custom-action-type.entity";
-import { PipelineVersionEntity } from "../persistence/entities/pipeline-version.entity";
 import { PipelineEntity } from "../persistence/entities/pipeline.entity";
 import { auditedTransaction } from "../persistence/audit-store";
-import { ExecutionStore } from "../persistence/execution-store";
+import { advisoryLock } from "../persistence/transaction";
+import { OutboxStore, outboxMessage } from "../persistence/outbox-store";
 import { PipelineStore } from "../persistence/pipeline-store";
 import type { SecretVault } from "../persistence/secret-vault";
 import type { ActionTypeRegistry } from "../domain/action-types/action-type";
 import type { Clock } from "./clock";
 import type { SecretReferences } from "./secret-references";
-import { followPipelineSources } from "./source-poller";
+import { followPipelineSources } from "../persistence/source-poll-store";
 
 export interface ImportWarning {
   path: string;
@@ -112,12 +111,12 @@ export class PipelineDefinitions {
       ...(by ? { by } : {}),
       at: this.clock().toISOString(),
     };
-    await new ExecutionStore(this.db).enqueue(m, [
-      {
+    await new OutboxStore(this.db).enqueue(m, [
+      outboxMessage("definitionEvent", {
         msgId: `definition:${pipeline.id}:${type === "PIPELINE_DELETED" ? "deleted" : pipeline.version}`,
         subject: this.names.subjects.event(pipeline.name),
         payload: event,
-      },
+      }),
     ]);
   }
 
@@ -131,7 +130,7 @@ export class PipelineDefinitions {
       if (!result.ok || badTags.length > 0)
         throw new ValidationError([...(result.ok ? [] : result.issues), ...badTags]);
       const pipeline = await this.insert(m, result.document, principal, registry);
-      await writeTags(m, pipeline.id, tags);
+      await this.store.writeTags(m, pipeline.id, tags);
       return pipeline;
     });
   }
@@ -155,7 +154,7 @@ export class PipelineDefinitions {
           },
         ]);
       }
-      await writeTags(m, pipeline.id, tags);
+      await this.store.writeTags(m, pipeline.id, tags);
       return this.store.tags(pipeline.id, m);
     });
   }
@@ -166,20 +165,14 @@ export class PipelineDefinitions {
     if (issues.length > 0) throw new ValidationError(issues);
     return auditedTransaction(this.db, async (m) => {
       const pipeline = await this.lockForTags(m, account, name);
-      await m.query(`DELETE FROM pipeline_tags WHERE pipeline_id = $1 AND key = ANY($2::text[])`, [
-        pipeline.id,
-        keys,
-      ]);
+      await this.store.deleteTags(m, pipeline.id, keys);
       return this.store.tags(pipeline.id, m);
     });
   }
 
   /** The pipeline's row, locked: concurrent tag changes of one pipeline take turns (the 50-tag limit holds). */
   private async lockForTags(m: EntityManager, account: string, name: string): Promise<{ id: string }> {
-    const [row] = await m.query<Array<{ id: string }>>(
-      `SELECT id FROM pipelines WHERE account = $1 AND name = $2 FOR UPDATE`,
-      [account, name],
-    );
+    const row = await this.store.lockIdByName(m, account, name);
     if (!row) throw new NotFoundError(`No pipeline is named "${name}".`);
     return row;
   }
@@ -225,8 +218,8 @@ export class PipelineDefinitions {
       // The engine locks the runtime row first and the pipeline row (FOR KEY SHARE, by the rows it
       // inserts) second; deleting the pipeline first and cascading to the runtime would take them
       // the other way round and deadlock with an event of the pipeline (its first job's accept).
-      await m.query(`SELECT 1 FROM pipeline_runtimes WHERE pipeline_id = $1 FOR UPDATE`, [pipeline.id]);
-      await m.delete(PipelineEntity, { id: pipeline.id });
+      await this.store.lockRuntime(m, pipeline.id);
+      await this.store.deletePipeline(m, pipeline.id);
       await this.announce(m, pipeline, "PIPELINE_DELETED", principal?.id ?? null);
       this.changed();
     });
@@ -269,7 +262,7 @@ export class PipelineDefinitions {
 
   async deleteCustomActionType(id: Omit<ActionTypeId, "owner">): Promise<void> {
     await auditedTransaction(this.db, async (m) => {
-      await m.query("SELECT pg_advisory_xact_lock($1)", [ACTION_TYPE_LOCK]);
+      await advisoryLock(m, ACTION_TYPE_LOCK);
       const users = await this.store.pipelinesUsingActionType({ ...id, owner: "Custom" }, m);
       if (users.length > 0) {
         throw new ConflictError(
@@ -277,12 +270,8 @@ export class PipelineDefinitions {
           { pipelines: users },
         );
       }
-      const result = await m.delete(CustomActionTypeEntity, {
-        category: id.category,
-        provider: id.provider,
-        version: id.version,
-      });
-      if (!result.affected) throw new NotFoundError(`No custom action type ${describe(id)} exists.`);
+      if (!(await this.store.deleteCustomActionType(m, id)))
+        throw new NotFoundError(`No custom action type ${describe(id)} exists.`);
     });
   }
 
@@ -305,45 +294,43 @@ export class PipelineDefinitions {
     this.changed();
     await this.references.check(m, clear, principal);
     const document = await this.vault.sealDocument(m, clear, null, registry);
-    await m.query("SELECT pg_advisory_xact_lock($1)", [CREATE_LOCK]);
+    await advisoryLock(m, CREATE_LOCK);
     const account = actingAccount(principal);
     if (await this.store.findByName(account, document.name, m)) {
       throw new ConflictError(`A pipeline named "${document.name}" already exists.`);
     }
-    const count = await m.count(PipelineEntity);
+    const count = await this.store.pipelineCount(m);
     if (count >= this.limits.maxPipelines) {
       throw new LimitExceededError(
         `This installation already holds ${count} pipelines, its limit (SLUICE_MAX_PIPELINES=${this.limits.maxPipelines}).`,
       );
     }
     const now = this.clock();
-    const pipeline = m.create(PipelineEntity, {
-      account,
-      name: document.name,
-      version: 1,
-      document,
-      createdBy: principal.id,
-      updatedBy: principal.id,
-      createdAt: now,
-      updatedAt: now,
-      lastActivityAt: now,
-    });
+    let pipeline: PipelineEntity;
     try {
-      await m.save(pipeline);
+      pipeline = await this.store.insertPipeline(m, {
+        account,
+        name: document.name,
+        version: 1,
+        document,
+        createdBy: principal.id,
+        updatedBy: principal.id,
+        createdAt: now,
+        updatedAt: now,
+        lastActivityAt: now,
+      });
     } catch (error) {
       throw uniqueViolation(error)
         ? new ConflictError(`A pipeline named "${document.name}" already exists.`)
         : error;
     }
-    await m.save(
-      m.create(PipelineVersionEntity, {
-        pipelineId: pipeline.id,
-        version: 1,
-        document,
-        createdBy: principal.id,
-        createdAt: now,
-      }),
-    );
+    await this.store.insertVersion(m, {
+      pipelineId: pipeline.id,
+      version: 1,
+      document,
+      createdBy: principal.id,
+      createdAt: now,
+    });
     await followPipelineSources(m, pipeline.id);
     await this.announce(m, pipeline, "PIPELINE_CREATED", principal.id);
     return pipeline;
@@ -355,11 +342,7 @@ export class PipelineDefinitions {
     name: string,
     expectedVersion: number,
   ): Promise<PipelineEntity> {
-    const current = await m
-      .createQueryBuilder(PipelineEntity, "p")
-      .setLock("pessimistic_write")
-      .where("p.account = :account AND p.name = :name", { account, name })
-      .getOne();
+    const current = await this.store.lockByName(m, account, name);
     if (!current) throw new NotFoundError(`No pipeline is named "${name}".`);
     if (current.version !== expectedVersion) {
       throw new ConflictError(
@@ -384,23 +367,20 @@ export class PipelineDefinitions {
     if (sameDocument(current.document, document)) return current;
     const now = this.clock();
     const version = current.version + 1;
-    const updated = m.merge(PipelineEntity, current, {
+    const updated = await this.store.updatePipeline(m, current, {
       version,
       document,
       updatedBy: principal.id,
       updatedAt: now,
       lastActivityAt: now,
     });
-    await m.save(updated);
-    await m.save(
-      m.create(PipelineVersionEntity, {
-        pipelineId: current.id,
-        version,
-        document,
-        createdBy: principal.id,
-        createdAt: now,
-      }),
-    );
+    await this.store.insertVersion(m, {
+      pipelineId: current.id,
+      version,
+      document,
+      createdBy: principal.id,
+      createdAt: now,
+    });
     await followPipelineSources(m, current.id);
     await this.announce(m, updated, "PIPELINE_UPDATED", principal.id);
     return updated;
@@ -411,39 +391,26 @@ export class PipelineDefinitions {
     definition: ActionTypeDefinition,
     principal: Principal,
   ): Promise<void> {
-    await m.query("SELECT pg_advisory_xact_lock($1)", [ACTION_TYPE_LOCK]);
+    await advisoryLock(m, ACTION_TYPE_LOCK);
     const { category, provider, version } = definition.id;
-    if (await m.existsBy(CustomActionTypeEntity, { category, provider, version })) {
+    if (await this.store.customActionTypeExists(m, { category, provider, version })) {
       throw new ConflictError(`The custom action type ${describe(definition.id)} already exists.`);
     }
-    const count = await m.count(CustomActionTypeEntity);
+    const count = await this.store.customActionTypeCount(m);
     if (count >= MAX_CUSTOM_ACTION_TYPES) {
       throw new LimitExceededError(
         `There are already ${count} custom action types, the limit is ${MAX_CUSTOM_ACTION_TYPES}.`,
       );
     }
-    await m.save(
-      m.create(CustomActionTypeEntity, {
-        category,
-        provider,
-        version,
-        definition,
-        createdBy: principal.id,
-        createdAt: this.clock(),
-      }),
-    );
+    await this.store.insertCustomActionType(m, {
+      category,
+      provider,
+      version,
+      definition,
+      createdBy: principal.id,
+      createdAt: this.clock(),
+    });
   }
-}
-
-/** Sets the tags on the pipeline: new keys are added, existing ones take the new value. */
-async function writeTags(m: EntityManager, pipelineId: string, tags: readonly Tag[]): Promise<void> {
-  if (tags.length === 0) return;
-  await m.query(
-    `INSERT INTO pipeline_tags (pipeline_id, key, value)
-     SELECT $1, key, value FROM unnest($2::text[], $3::text[]) AS t(key, value)
-     ON CONFLICT (pipeline_id, key) DO UPDATE SET value = EXCLUDED.value`,
-    [pipelineId, tags.map((t) => t.key), tags.map((t) => t.value)],
-  );
 }
 
 function describe(id: Omit<ActionTypeId, "owner">): string {

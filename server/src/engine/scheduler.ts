@@ -1,6 +1,6 @@
 import { Cron } from "croner";
-import type { DataSource } from "typeorm";
 import type { Logger } from "../logger";
+import type { ScheduleStore } from "../persistence/schedule-store";
 import type { Clock } from "./clock";
 import type { ExecutionEngine } from "./execution-engine";
 import { Periodic } from "./periodic";
@@ -8,15 +8,6 @@ import { Periodic } from "./periodic";
 const TICK_MS = 1000;
 const SYNC_MS = 15_000;
 const BATCH = 16;
-
-interface ScheduleRow {
-  pipelineId: string;
-  account: string;
-  pipelineName: string;
-  cron: string;
-  timezone: string;
-  nextAt: Date;
-}
 
 /** When `cron` (in `timezone`) fires next after `after`; null when it never does. */
 export function nextFire(cron: string, timezone: string, after: Date): Date | null {
@@ -34,7 +25,7 @@ export class Scheduler extends Periodic {
   private lastSync = 0;
 
   constructor(
-    private readonly db: DataSource,
+    private readonly store: ScheduleStore,
     private readonly engine: ExecutionEngine,
     private readonly clock: Clock,
     private readonly logger: Logger,
@@ -62,31 +53,7 @@ export class Scheduler extends Periodic {
   /** Mirrors the schedules of the current documents; a new one gets its next time from now. */
   async sync(): Promise<void> {
     const now = this.clock();
-    const rows: Array<{ id: string; schedules: Array<{ cron: string; timezone: string | null }> }> =
-      await this.db.query(
-        `SELECT id, document->'schedules' AS schedules FROM pipelines
-          WHERE json_typeof(document->'schedules') = 'array' AND json_array_length(document->'schedules') > 0`,
-      );
-    const wanted = rows.flatMap((row) =>
-      row.schedules.map((s) => ({ pipelineId: row.id, cron: s.cron, timezone: s.timezone ?? "UTC" })),
-    );
-    await this.db.transaction(async (m) => {
-      await m.query(
-        `DELETE FROM pipeline_schedules ps WHERE NOT EXISTS (
-           SELECT 1 FROM unnest($1::uuid[], $2::text[], $3::text[]) AS w(pipeline_id, cron, timezone)
-            WHERE w.pipeline_id = ps.pipeline_id AND w.cron = ps.cron AND w.timezone = ps.timezone)`,
-        [wanted.map((w) => w.pipelineId), wanted.map((w) => w.cron), wanted.map((w) => w.timezone)],
-      );
-      for (const w of wanted) {
-        const next = nextFire(w.cron, w.timezone, now);
-        if (next === null) continue;
-        await m.query(
-          `INSERT INTO pipeline_schedules (pipeline_id, cron, timezone, next_at) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (pipeline_id, cron, timezone) DO NOTHING`,
-          [w.pipelineId, w.cron, w.timezone, next],
-        );
-      }
-    });
+    await this.store.mirror(await this.store.declared(), (w) => nextFire(w.cron, w.timezone, now));
   }
 
   /**
@@ -96,22 +63,10 @@ export class Scheduler extends Periodic {
    */
   async fireDue(): Promise<number> {
     const now = this.clock();
-    const due: ScheduleRow[] = await this.db.query(
-      `SELECT ps.pipeline_id AS "pipelineId", p.account, p.name AS "pipelineName", ps.cron, ps.timezone, ps.next_at AS "nextAt"
-         FROM pipeline_schedules ps JOIN pipelines p ON p.id = ps.pipeline_id
-        WHERE ps.next_at <= $1 ORDER BY ps.next_at LIMIT $2`,
-      [now, BATCH],
-    );
     let fired = 0;
-    for (const row of due) {
+    for (const row of await this.store.due(now, BATCH)) {
       try {
-        await this.db.transaction(async (m) => {
-          const held: unknown[] = await m.query(
-            `SELECT 1 FROM pipeline_schedules WHERE pipeline_id = $1 AND cron = $2 AND timezone = $3
-                AND next_at <= $4 FOR UPDATE SKIP LOCKED`,
-            [row.pipelineId, row.cron, row.timezone, now],
-          );
-          if (held.length === 0) return; // another copy has it, or it fired already
+        const started = await this.store.fire(row, now, async () => {
           const at = new Date(row.nextAt).toISOString();
           await this.engine.releaseChange({
             account: row.account,
@@ -119,14 +74,9 @@ export class Scheduler extends Periodic {
             clientRequestToken: `schedule:${row.cron}|${row.timezone}|${at}`.slice(0, 128),
             trigger: { triggerType: "Schedule", triggerDetail: `${row.cron} (${row.timezone}), due ${at}` },
           });
-          const next = nextFire(row.cron, row.timezone, now) ?? new Date("9999-01-01T00:00:00Z");
-          await m.query(
-            `UPDATE pipeline_schedules SET next_at = $4, last_fired_at = $5
-              WHERE pipeline_id = $1 AND cron = $2 AND timezone = $3`,
-            [row.pipelineId, row.cron, row.timezone, next, now],
-          );
-          fired++;
+          return nextFire(row.cron, row.timezone, now) ?? new Date("9999-01-01T00:00:00Z");
         });
+        if (started) fired++;
       } catch (error) {
         this.logger.error(
           { err: error, pipeline: row.pipelineName, cron: row.cron },

@@ -18,16 +18,14 @@ import {
   secretsContext,
 } from "@sluice/protocol";
 import { createRegistry } from "../domain/action-types/builtins";
-import { decodeExecution, type StoredExecution } from "../domain/execution/stored";
+import { decodeExecution } from "../domain/execution/stored";
 import type { ExecutionState } from "../domain/execution/types";
-import type { PipelineDocument } from "../domain/pipeline/document";
 import { secretProperties } from "../domain/pipeline/secrets";
 import type { LeaseTokens } from "../engine/lease-tokens";
 import type { PipelineStore } from "../persistence/pipeline-store";
 import type { SecretStore } from "../persistence/secret-store";
 import type { SecretVault } from "../persistence/secret-vault";
 import { referencedNames, replaceReferences, secretReference } from "../domain/secrets/references";
-import type { DataSource } from "typeorm";
 import { parseTimerKey } from "../domain/execution";
 import type { Logger } from "../logger";
 import type { AgentRow, AgentStore } from "../persistence/agent-store";
@@ -67,7 +65,6 @@ export class AgentGateway {
       vault: SecretVault;
       leaseTokens: LeaseTokens;
       store: PipelineStore;
-      db: DataSource;
       /** The secret store, for `{{resolve:secret:NAME}}` references. */
       secretStore: SecretStore;
     },
@@ -158,7 +155,7 @@ export class AgentGateway {
           reason: "Revoked",
         });
         const msgId = `${msgIds.cancel(lease.actionExecutionId, lease.attempt)}:${agentId}`;
-        nc.publish(subject, body, { headers: this.signer.headers(subject, msgId, body) });
+        nc.publish(subject, body, { headers: this.signer.headers("agentCancel", subject, msgId, body) });
       } catch (error) {
         this.logger.warn({ err: (error as Error).message, agentId }, "revocation not told to the agent");
       }
@@ -277,21 +274,12 @@ export class AgentGateway {
     const publicKey = await this.store.publicKeyOf(agent.id);
     if (!publicKey) return refuse("NoPublicKey", "The agent registered no public key to seal secrets for.");
     // The execution's record (present while the runtime holds it) and the document it pinned.
-    const rows: Array<{ execution: StoredExecution | null; document: PipelineDocument; account: string }> =
-      await this.secrets.db.query(
-        `SELECT e.runtime AS execution, v.document, p.account
-           FROM action_executions a JOIN pipeline_executions e ON e.id = a.execution_id
-           JOIN pipeline_versions v ON v.pipeline_id = e.pipeline_id AND v.version = e.pipeline_version
-           JOIN pipelines p ON p.id = e.pipeline_id
-          WHERE a.id = $1`,
-        [request.jobId],
-      );
-    const record = rows[0]?.execution;
-    if (!record) return refuse("UnknownJob", "No running execution has this job.");
+    const held = await this.secrets.store.executionOfJob(request.jobId);
+    const record = held?.execution;
+    if (!held || !record) return refuse("UnknownJob", "No running execution has this job.");
     // Only an agent of the pipeline's account (it could not have received another's job).
-    const account = rows[0]!.account;
-    if (agent.account !== account) return refuse("NotYourJob", "Another account's agents run this job.");
-    const execution: ExecutionState = { ...decodeExecution(record), document: rows[0]!.document };
+    if (agent.account !== held.account) return refuse("NotYourJob", "Another account's agents run this job.");
+    const execution: ExecutionState = { ...decodeExecution(record), document: held.document };
     for (const [stageIndex, stage] of execution.stages.entries()) {
       for (const action of stage.actions) {
         const attempt = action.attempts.find(
@@ -327,7 +315,7 @@ export class AgentGateway {
         for (const [key, value] of Object.entries(declaration.configuration))
           for (const name of referencedNames(values[key] ?? value)) names.add(name);
         if (names.size > 0) {
-          const stored = await this.secrets.secretStore.latestValues(account, [...names]);
+          const stored = await this.secrets.secretStore.latestValues(held.account, [...names]);
           const missing = [...names].filter((name) => !stored.has(name));
           if (missing.length > 0)
             return refuse(

@@ -10,10 +10,8 @@ import { headers, type MsgHdrs } from "@nats-io/transport-node";
 import {
   MSG_ID_HEADER,
   SIGNATURE_LIFETIMES_MS,
-  natsNames,
   signMessage,
   type MessageSigningKey,
-  type NatsNames,
   type SignedKind,
 } from "@sluice/protocol";
 import type { SigningKeyRotation, SigningKeyStore, TrustedKey } from "../persistence/signing-key-store";
@@ -22,17 +20,13 @@ import type { SigningKeyRotation, SigningKeyStore, TrustedKey } from "../persist
 export const REFRESH_MS = 30_000;
 
 export class MessageSigner {
-  private readonly names: NatsNames;
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
 
   constructor(
     private key: MessageSigningKey,
     private readonly store: SigningKeyStore,
-    prefix: string,
-  ) {
-    this.names = natsNames(prefix);
-  }
+  ) {}
 
   /** The key this copy signs with. */
   get publicKey(): string {
@@ -98,20 +92,16 @@ export class MessageSigner {
   }
 
   /**
-   * The headers of a message on `subject` (a job, cancel or agent cancel subject of this
-   * installation): `Nats-Msg-Id` and the signature, valid for the subject's lifetime from now.
+   * The headers of a message of `kind` (a job, a cancel on its stream, a cancel on one agent's core
+   * subject) on `subject`: `Nats-Msg-Id` and the signature, valid for the kind's lifetime from now.
+   * The sender says the kind (the outbox row's, PROTOCOL.md 11.5); the subject is not read for it.
    */
-  headers(subject: string, msgId: string, body: Uint8Array): MsgHdrs {
-    const kind = this.names.parse(subject)?.kind;
-    if (kind !== "job" && kind !== "cancel" && kind !== "agentCancel")
-      throw new Error(`${subject} is not a subject the server signs`);
+  headers(kind: SignedKind, subject: string, msgId: string, body: Uint8Array): MsgHdrs {
+    if (!Object.hasOwn(SIGNATURE_LIFETIMES_MS, kind))
+      throw new Error(`${kind} is not a kind the server signs`);
     const h = headers();
     h.set(MSG_ID_HEADER, msgId);
-    const signed = signMessage(
-      this.key,
-      { subject, msgId, body },
-      SIGNATURE_LIFETIMES_MS[kind as SignedKind],
-    );
+    const signed = signMessage(this.key, { subject, msgId, body }, SIGNATURE_LIFETIMES_MS[kind]);
     for (const [name, value] of Object.entries(signed)) h.set(name, value);
     return h;
   }

@@ -1,9 +1,7 @@
 import { jetstream } from "@nats-io/jetstream";
-import { natsNames, type NatsNames } from "@sluice/protocol";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { DataSource } from "typeorm";
 import type { Logger } from "../logger";
-import type { OutboxRow } from "../persistence/execution-store";
+import { ORDERED_KINDS, signedKind, type OutboxRow, type OutboxStore } from "../persistence/outbox-store";
 import type { MessageSigner } from "./message-signer";
 import type { NatsLink } from "./nats";
 import {
@@ -38,10 +36,12 @@ export const LEFTOVER_AGE_MS = 1000;
 const encoder = new TextEncoder();
 
 /**
- * Publishes what the engine wrote to the outbox to JetStream. The message id (`Nats-Msg-Id`) is
- * the message's own id (job:<id>:<attempt>, event:<execution>:<sequence>...), so a message
- * published twice (a crash between the publish and the delete, or both paths below) is stored
- * once by the stream.
+ * Publishes what the engine wrote to the outbox to NATS, each row as its kind and transport say
+ * (persistence/outbox-store.ts): jobs and cancels signed, a job with its trace context, a cancel
+ * for one agent over core NATS, the rest to JetStream; events only through the relay loop. The
+ * message id (`Nats-Msg-Id`) is the message's own id (job:<id>:<attempt>,
+ * event:<execution>:<sequence>...), so a message published twice (a crash between the publish and
+ * the delete, or both paths below) is stored once by the stream.
  *
  * Two paths (engine/README.md, "Messages leave through the outbox"):
  * - **Direct**: the engine hands over the rows its transaction wrote right after the commit
@@ -60,7 +60,6 @@ export class OutboxRelay {
   private pending = false;
   private running = false;
   private loop: Promise<void> | null = null;
-  private readonly names: NatsNames;
   /** Rows the relay must send first: until it has, commits go through it (their order). */
   private backlog = false;
   /** Ids published by the direct path, to delete in the next statement. */
@@ -74,9 +73,8 @@ export class OutboxRelay {
   private readonly direct = new Set<string>();
 
   constructor(
-    private readonly db: DataSource,
+    private readonly store: OutboxStore,
     private readonly nats: NatsLink,
-    prefix: string,
     private readonly logger: Logger,
     /** Signs jobs and cancels (PROTOCOL.md 11.5): agents obey nothing else. */
     private readonly signer: MessageSigner,
@@ -85,9 +83,7 @@ export class OutboxRelay {
       batch: 200,
       busyMs: 50,
     },
-  ) {
-    this.names = natsNames(prefix);
-  }
+  ) {}
 
   start(): void {
     if (this.running) return;
@@ -117,7 +113,7 @@ export class OutboxRelay {
     // Pipeline events go through the relay loop: their subscribers rely on one execution's events
     // arriving in sequence order (messaging/event-fanout.ts), which only the relay's lock keeps
     // across server copies. Jobs and cancels have no such order between commits: they go now.
-    const rows = committed.filter((row) => this.names.parse(row.subject)?.kind !== "events");
+    const rows = committed.filter((row) => !ORDERED_KINDS.has(row.kind));
     if (rows.length < committed.length) this.kick();
     if (rows.length === 0) return;
     const nc = this.nats.nats;
@@ -168,13 +164,14 @@ export class OutboxRelay {
     // backed by the durable cancel subject the agent reads with every job heartbeat. Jobs and
     // cancels are signed (signed at publishing, so a row relayed late is still fresh).
     const acks = rows.map((row) => {
-      const body = encoder.encode(JSON.stringify(row.payload));
-      const kind = this.names.parse(row.subject)?.kind;
-      const signed = kind === "job" || kind === "cancel" || kind === "agentCancel";
-      const headers = signed ? this.signer.headers(row.subject, row.msgId, body) : undefined;
+      // The protocol's encoding, made when the row was written (outboxMessage).
+      const body = encoder.encode(row.payload);
+      const signed = signedKind(row);
+      const headers = signed ? this.signer.headers(signed, row.subject, row.msgId, body) : undefined;
       // The trace context rides outside the signature (it covers subject, id, times and payload).
-      if (kind === "job" && headers && !relayed) injectTraceHeaders(headers);
-      if (kind === "job" && headers && relayed && row.traceparent) {
+      const job = row.kind === "job";
+      if (job && headers && !relayed) injectTraceHeaders(headers);
+      if (job && headers && relayed && row.traceparent) {
         const parent = storedTraceContext({
           traceparent: row.traceparent,
           tracestate: row.tracestate ?? null,
@@ -190,7 +187,7 @@ export class OutboxRelay {
         spans.push(span);
         injectTraceHeaders(headers, trace.setSpan(parent, span));
       }
-      return kind === "agentCancel"
+      return row.transport === "core"
         ? nc.publish(row.subject, body, { headers })
         : js.publish(row.subject, body, { msgID: row.msgId, ...(headers ? { headers } : {}) });
     });
@@ -214,7 +211,7 @@ export class OutboxRelay {
         const batch = this.toDelete;
         this.toDelete = [];
         try {
-          await this.db.query(`DELETE FROM outbox WHERE id = ANY($1::bigint[])`, [batch]);
+          await this.store.deletePublished(batch);
         } catch (error) {
           // Left in the outbox: the relay publishes them again once they are old (one copy kept).
           this.logger.debug({ err: (error as Error).message }, "published outbox rows not deleted");
@@ -277,50 +274,15 @@ export class OutboxRelay {
   async relayBatch(minAgeMs = 0): Promise<number> {
     const nc = this.nats.nats;
     if (!nc || nc.isClosed()) throw new Error("NATS is not connected");
-    return this.db.transaction(async (m) => {
-      // One statement takes the relay lock and the batch: the rows are deleted now and come back
-      // if publishing fails (the transaction rolls back), so nothing is lost and nothing is sent
-      // twice by two copies.
-      const [taken]: Array<{
-        locked: boolean;
-        rows: Array<{
-          id: string;
-          msgId: string;
-          subject: string;
-          payload: unknown;
-          traceparent: string | null;
-          tracestate: string | null;
-        }> | null;
-      }> = await m.query(
-        `WITH lock AS (SELECT pg_try_advisory_xact_lock($1) AS ok),
-              batch AS (
-                DELETE FROM outbox WHERE id IN (
-                  SELECT id FROM outbox
-                   WHERE (SELECT ok FROM lock) AND created_at <= now() - make_interval(secs => $3::float8 / 1000)
-                     AND NOT (id = ANY($4::bigint[]))
-                   ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
-                RETURNING id, msg_id, subject, payload, traceparent, tracestate)
-         SELECT (SELECT ok FROM lock) AS locked,
-                (SELECT json_agg(json_build_object('id', id, 'msgId', msg_id, 'subject', subject, 'payload', payload,
-                                                   'traceparent', traceparent, 'tracestate', tracestate)
-                                 ORDER BY id) FROM batch) AS rows`,
+    return this.store.relay(
+      {
+        lock: OUTBOX_RELAY_LOCK,
+        batch: this.options.batch,
+        minAgeMs,
         // Kicked for a commit (not catching up a backlog): what the direct path sends is its own.
-        [
-          OUTBOX_RELAY_LOCK,
-          this.options.batch,
-          minAgeMs,
-          minAgeMs === 0 && !this.backlog ? [...this.direct] : [],
-        ],
-      );
-      if (!taken?.locked) return -1;
-      const rows = taken.rows ?? [];
-      if (rows.length === 0) return 0;
-      await this.publish(
-        nc,
-        rows.map((row) => ({ ...row, id: String(row.id) })),
-        true,
-      );
-      return rows.length;
-    });
+        exclude: minAgeMs === 0 && !this.backlog ? [...this.direct] : [],
+      },
+      (rows) => this.publish(nc, rows, true),
+    );
   }
 }

@@ -297,7 +297,7 @@ export class ResultsConsumer {
             summary: `Agent ${name} took the job after its token was revoked.`,
             errorDetails: { code: "AgentRevoked", message: `The token of agent ${name} was revoked.` },
             failureType: "SystemUnavailable",
-            failureCause: "AGENT_LOST",
+            cause: "AgentRevoked",
           }),
         },
       });
@@ -336,7 +336,7 @@ export class ResultsConsumer {
         summary: `The token of agent ${name} was revoked; the attempt was stopped.`,
         errorDetails: { code: "AgentRevoked", message: `The token of agent ${name} was revoked.` },
         failureType: "SystemUnavailable",
-        failureCause: "AGENT_LOST",
+        cause: "AgentRevoked",
         agentId: done.agentId,
       });
       const sender = { agentId: done.agentId, whenRevoked: revoked };
@@ -352,7 +352,7 @@ export class ResultsConsumer {
             summary: mismatch,
             errorDetails: { code: "ArtifactMismatch", message: mismatch },
             failureType: "JobFailed",
-            failureCause: "FAILED",
+            cause: "ArtifactMismatch",
             agentId: done.agentId,
           },
           sender,
@@ -377,7 +377,9 @@ export class ResultsConsumer {
           outputVariables: done.outputVariables,
           outputArtifacts: done.outputArtifacts,
           failureType: done.outcome === "Failed" ? done.failureType : null,
-          failureCause: failureCause(done),
+          // The agent's own words (older agents': read from their code by the codec, PROTOCOL.md
+          // 8.1); the engine classifies it (domain/execution/failures.ts).
+          cause: done.outcome === "Failed" ? done.failureCause : null,
           testReport: done.testReport ?? null,
           agentId: done.agentId,
         },
@@ -392,7 +394,9 @@ export class ResultsConsumer {
       const subject = this.names.subjects.agentCancel(agentId);
       const body = encode("cancel", { jobId, attempt, reason });
       const msgId = `${msgIds.cancel(jobId, attempt)}:${agentId}`;
-      this.nats.nats?.publish(subject, body, { headers: this.signer.headers(subject, msgId, body) });
+      this.nats.nats?.publish(subject, body, {
+        headers: this.signer.headers("agentCancel", subject, msgId, body),
+      });
     } catch (error) {
       this.logger.warn({ err: (error as Error).message, agentId }, "cancel not sent");
     }
@@ -407,19 +411,4 @@ export class ResultsConsumer {
     }
     return result.message as T;
   }
-}
-
-/**
- * Why an attempt failed, in a retry policy's words. The agent says it with errorDetails.code:
- * TimedOut (its own timeout), Shutdown or Revoked (it left before the job ended, or its token was
- * revoked), and Fenced (it stopped the job because no heartbeat could be stored for a lease: NATS
- * was away too long) are like a lost agent, the job itself did not fail; anything else is the job
- * failing.
- */
-function failureCause(done: CompleteMessage): "AGENT_LOST" | "FAILED" | "TIMED_OUT" | null {
-  if (done.outcome === "Succeeded") return null;
-  const code = done.errorDetails?.code;
-  if (code === "TimedOut") return "TIMED_OUT";
-  if (code === "Shutdown" || code === "Revoked" || code === "Fenced") return "AGENT_LOST";
-  return "FAILED";
 }

@@ -79,6 +79,16 @@ function statusOf(running: number, draining: boolean): AgentStatus {
 export class AgentStore {
   constructor(private readonly db: DataSource) {}
 
+  /** The agent's name when its token is revoked; null for an agent whose token is not. */
+  async revokedName(agentId: string, manager: EntityManager = this.db.manager): Promise<string | null> {
+    const rows: Array<{ name: string }> = await manager.query(
+      `SELECT a.name FROM agents a JOIN agent_tokens t ON t.id = a.token_id
+        WHERE a.id = $1 AND t.revoked_at IS NOT NULL`,
+      [agentId],
+    );
+    return rows[0]?.name ?? null;
+  }
+
   /** A token of an account: its agents take that account's jobs only. */
   async createToken(
     description: string,

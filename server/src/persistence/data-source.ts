@@ -33,6 +33,7 @@ import { ExecutionRecords1767900000000 } from "./migrations/1767900000000-Execut
 import { AccountPipelines1768000000000 } from "./migrations/1768000000000-AccountPipelines";
 import { AccountSecrets1768000000001 } from "./migrations/1768000000001-AccountSecrets";
 import { AccountNotifications1768000000002 } from "./migrations/1768000000002-AccountNotifications";
+import { TypedOutbox1768030000000 } from "./migrations/1768030000000-TypedOutbox";
 import { ExecutionCounts1768040000000 } from "./migrations/1768040000000-ExecutionCounts";
 
 export const entities = [PipelineEntity, PipelineVersionEntity, CustomActionTypeEntity];
@@ -66,6 +67,7 @@ export const migrations = [
   AccountPipelines1768000000000,
   AccountSecrets1768000000001,
   AccountNotifications1768000000002,
+  TypedOutbox1768030000000,
   ExecutionCounts1768040000000,
 ];
 

@@ -1,40 +1,7 @@
 import type { DataSource, EntityManager } from "typeorm";
 import { cursorArgument, decodeCursor, encodeCursor, exactTime, type PageQuery } from "./cursor";
 import { PipelineEntity } from "./entities/pipeline.entity";
-
-export interface OutboxMessage {
-  /** `Nats-Msg-Id`: the same message published twice is stored once by JetStream. */
-  msgId: string;
-  subject: string;
-  payload: unknown;
-  /**
-   * The W3C trace context of the transaction that wrote a job (telemetry/tracing.ts), for the
-   * relay loop to send on in its headers; absent or null when tracing is off.
-   */
-  traceparent?: string | null;
-  tracestate?: string | null;
-}
-
-/** An outbox message as written: its row id orders it and deletes it once published. */
-export interface OutboxRow extends OutboxMessage {
-  id: string;
-}
-
-/** The written messages with the ids the insert gave them (matched by msg_id), in id order. */
-function withRowIds(messages: OutboxMessage[], rows: Array<{ id: string; msg_id: string }>): OutboxRow[] {
-  const byMsgId = new Map<string, OutboxMessage[]>();
-  for (const message of messages) {
-    const same = byMsgId.get(message.msgId);
-    if (same) same.push(message);
-    else byMsgId.set(message.msgId, [message]);
-  }
-  const written: OutboxRow[] = [];
-  for (const row of [...rows].sort((a, b) => Number(a.id) - Number(b.id))) {
-    const message = byMsgId.get(row.msg_id)?.shift();
-    if (message) written.push({ ...message, id: String(row.id) });
-  }
-  return written;
-}
+import { withRowIds, type OutboxMessage, type OutboxRow } from "./outbox-store";
 
 /** The columns of pipeline_executions that queries filter and sort on; `view` holds the rest. */
 export interface ExecutionRow<View> {
@@ -326,8 +293,9 @@ export class ExecutionStore {
        history AS (
          INSERT INTO execution_events (execution_id, sequence, event)
          SELECT * FROM unnest($19::uuid[], $20::int[], $21::jsonb[]) ON CONFLICT DO NOTHING)
-       INSERT INTO outbox (msg_id, subject, payload, traceparent, tracestate)
-       SELECT * FROM unnest($22::text[], $23::text[], $24::jsonb[], $27::text[], $28::text[])
+       INSERT INTO outbox (msg_id, subject, payload, traceparent, tracestate, kind, transport)
+       SELECT * FROM unnest($22::text[], $23::text[], $24::jsonb[], $27::text[], $28::text[],
+                            $29::text[]::outbox_kind[], $30::text[]::outbox_transport[])
        RETURNING id, msg_id`,
       [
         decision.pipelineId,
@@ -353,11 +321,13 @@ export class ExecutionStore {
         events.map((e) => JSON.stringify(e.event)),
         messages.map((x) => x.msgId),
         messages.map((x) => x.subject),
-        messages.map((x) => JSON.stringify(x.payload)),
+        messages.map((x) => x.payload),
         forgotten,
         executions.map((e) => (e.runtime === null ? null : JSON.stringify(e.runtime))),
         messages.map((x) => x.traceparent ?? null),
         messages.map((x) => x.tracestate ?? null),
+        messages.map((x) => x.kind),
+        messages.map((x) => x.transport),
       ],
     );
     return withRowIds(messages, written);
@@ -504,21 +474,6 @@ export class ExecutionStore {
   async nextTimerDue(): Promise<Date | null> {
     const rows: Array<{ due: Date | null }> = await this.db.query(`SELECT min(due_at) AS due FROM timers`);
     return rows[0]?.due ? new Date(rows[0].due) : null;
-  }
-
-  /** Messages for NATS, sent by the outbox relay after this transaction commits. */
-  async enqueue(m: EntityManager, messages: OutboxMessage[]): Promise<OutboxRow[]> {
-    if (messages.length === 0) return [];
-    const written: Array<{ id: string; msg_id: string }> = await m.query(
-      `INSERT INTO outbox (msg_id, subject, payload) SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])
-       RETURNING id, msg_id`,
-      [
-        messages.map((x) => x.msgId),
-        messages.map((x) => x.subject),
-        messages.map((x) => JSON.stringify(x.payload)),
-      ],
-    );
-    return withRowIds(messages, written);
   }
 }
 

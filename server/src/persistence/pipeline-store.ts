@@ -5,6 +5,8 @@ import { PipelineVersionEntity } from "./entities/pipeline-version.entity";
 import { PipelineEntity } from "./entities/pipeline.entity";
 import { cursorArgument, decodeCursor, encodeCursor, exactTime, type PageQuery } from "./cursor";
 import type { Tag } from "../domain/pipeline/tags";
+import type { PipelineDocument } from "../domain/pipeline/document";
+import type { StoredExecution } from "../domain/execution/stored";
 
 /** `pipelines(tag:)`: pipelines holding the key, with this value when one is given. */
 export interface TagFilter {
@@ -141,5 +143,150 @@ export class PipelineStore {
       [id.category, id.owner, id.provider, id.version],
     );
     return rows.map((row) => row.name);
+  }
+
+  /**
+   * The stored record of the execution that holds job `jobId` (null once the runtime no longer
+   * holds it) and the document it pinned; null when no execution has the job.
+   */
+  async executionOfJob(
+    jobId: string,
+  ): Promise<{ execution: StoredExecution | null; document: PipelineDocument; account: string } | null> {
+    const rows: Array<{ execution: StoredExecution | null; document: PipelineDocument; account: string }> =
+      await this.db.query(
+        `SELECT e.runtime AS execution, v.document, p.account
+         FROM action_executions a JOIN pipeline_executions e ON e.id = a.execution_id
+         JOIN pipeline_versions v ON v.pipeline_id = e.pipeline_id AND v.version = e.pipeline_version
+         JOIN pipelines p ON p.id = e.pipeline_id
+        WHERE a.id = $1`,
+        [jobId],
+      );
+    return rows[0] ?? null;
+  }
+
+  /** Sets tags on the pipeline: new keys are added, existing ones take the new value. */
+  async writeTags(m: EntityManager, pipelineId: string, tags: readonly Tag[]): Promise<void> {
+    if (tags.length === 0) return;
+    await m.query(
+      `INSERT INTO pipeline_tags (pipeline_id, key, value)
+       SELECT $1, key, value FROM unnest($2::text[], $3::text[]) AS t(key, value)
+       ON CONFLICT (pipeline_id, key) DO UPDATE SET value = EXCLUDED.value`,
+      [pipelineId, tags.map((t) => t.key), tags.map((t) => t.value)],
+    );
+  }
+
+  async deleteTags(m: EntityManager, pipelineId: string, keys: readonly string[]): Promise<void> {
+    await m.query(`DELETE FROM pipeline_tags WHERE pipeline_id = $1 AND key = ANY($2::text[])`, [
+      pipelineId,
+      keys,
+    ]);
+  }
+
+  /** Locks the pipeline's runtime row (the engine's lock order: the runtime first, then the pipeline). */
+  async lockRuntime(m: EntityManager, pipelineId: string): Promise<void> {
+    await m.query(`SELECT 1 FROM pipeline_runtimes WHERE pipeline_id = $1 FOR UPDATE`, [pipelineId]);
+  }
+
+  /** The pipeline named `name`, its row locked for update until the transaction ends; null when none is. */
+  async lockByName(m: EntityManager, account: string, name: string): Promise<PipelineEntity | null> {
+    return m
+      .createQueryBuilder(PipelineEntity, "p")
+      .setLock("pessimistic_write")
+      .where("p.account = :account AND p.name = :name", { account, name })
+      .getOne();
+  }
+
+  /** The id of the pipeline named `name`, its row locked for update; null when none is. */
+  async lockIdByName(m: EntityManager, account: string, name: string): Promise<{ id: string } | null> {
+    const [row] = await m.query<Array<{ id: string }>>(
+      `SELECT id FROM pipelines WHERE account = $1 AND name = $2 FOR UPDATE`,
+      [account, name],
+    );
+    return row ?? null;
+  }
+
+  async deletePipeline(m: EntityManager, pipelineId: string): Promise<void> {
+    await m.delete(PipelineEntity, { id: pipelineId });
+  }
+
+  /** Whether there was such a custom action type to delete. */
+  async deleteCustomActionType(
+    m: EntityManager,
+    id: { category: string; provider: string; version: string },
+  ): Promise<boolean> {
+    const result = await m.delete(CustomActionTypeEntity, {
+      category: id.category,
+      provider: id.provider,
+      version: id.version,
+    });
+    return Boolean(result.affected);
+  }
+
+  async pipelineCount(m: EntityManager): Promise<number> {
+    return m.count(PipelineEntity);
+  }
+
+  /** A new pipeline row (a unique violation when the name is taken). */
+  async insertPipeline(
+    m: EntityManager,
+    fields: Pick<
+      PipelineEntity,
+      | "account"
+      | "name"
+      | "version"
+      | "document"
+      | "createdBy"
+      | "updatedBy"
+      | "createdAt"
+      | "updatedAt"
+      | "lastActivityAt"
+    >,
+  ): Promise<PipelineEntity> {
+    return m.save(m.create(PipelineEntity, fields));
+  }
+
+  /** The pipeline with `changes` applied and saved. */
+  async updatePipeline(
+    m: EntityManager,
+    current: PipelineEntity,
+    changes: Partial<
+      Pick<PipelineEntity, "version" | "document" | "updatedBy" | "updatedAt" | "lastActivityAt">
+    >,
+  ): Promise<PipelineEntity> {
+    const updated = m.merge<PipelineEntity>(PipelineEntity, current, changes);
+    await m.save(updated);
+    return updated;
+  }
+
+  async insertVersion(
+    m: EntityManager,
+    fields: Pick<PipelineVersionEntity, "pipelineId" | "version" | "document" | "createdBy" | "createdAt">,
+  ): Promise<void> {
+    await m.save(m.create(PipelineVersionEntity, fields));
+  }
+
+  async customActionTypeExists(
+    m: EntityManager,
+    id: { category: string; provider: string; version: string },
+  ): Promise<boolean> {
+    return m.existsBy(CustomActionTypeEntity, {
+      category: id.category,
+      provider: id.provider,
+      version: id.version,
+    });
+  }
+
+  async customActionTypeCount(m: EntityManager): Promise<number> {
+    return m.count(CustomActionTypeEntity);
+  }
+
+  async insertCustomActionType(
+    m: EntityManager,
+    fields: Pick<
+      CustomActionTypeEntity,
+      "category" | "provider" | "version" | "definition" | "createdBy" | "createdAt"
+    >,
+  ): Promise<void> {
+    await m.save(m.create(CustomActionTypeEntity, fields));
   }
 }

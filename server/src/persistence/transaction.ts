@@ -28,3 +28,8 @@ export async function transaction<T>(db: DataSource, work: (m: EntityManager) =>
     }
   }
 }
+
+/** Takes the transaction-level advisory lock `key`: the transactions that take it take turns. */
+export async function advisoryLock(m: EntityManager, key: number): Promise<void> {
+  await m.query("SELECT pg_advisory_xact_lock($1)", [key]);
+}

@@ -9,7 +9,7 @@ import crypto from "node:crypto";
 import os from "node:os";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { msgIds, natsNames, verifyMessage } from "@sluice/protocol";
+import { ProtocolError, decode, msgIds, natsNames, verifyMessage } from "@sluice/protocol";
 import type { DataSource } from "typeorm";
 import { createLogger } from "../../src/logger";
 import { ensureJetStream } from "../../src/messaging/jetstream-setup";
@@ -17,7 +17,7 @@ import { MessageSigner } from "../../src/messaging/message-signer";
 import { NatsLink } from "../../src/messaging/nats";
 import { LEFTOVER_AGE_MS, OutboxRelay } from "../../src/messaging/outbox-relay";
 import { openDatabase } from "../../src/persistence/data-source";
-import { ExecutionStore, type OutboxRow } from "../../src/persistence/execution-store";
+import { OutboxStore, outboxMessage, type OutboxRow } from "../../src/persistence/outbox-store";
 import { MasterKeyring, SecretVault } from "../../src/persistence/secret-vault";
 import { SigningKeyStore } from "../../src/persistence/signing-key-store";
 import { createTestDatabase, type TestDatabase } from "../support/database";
@@ -44,7 +44,7 @@ beforeAll(async () => {
       new MasterKeyring({ keys: crypto.randomBytes(32).toString("base64"), dataDir: os.tmpdir() }),
     ),
   );
-  signer = new MessageSigner((await keys.current()).key, keys, prefix);
+  signer = new MessageSigner((await keys.current()).key, keys);
 });
 
 afterEach(async () => {
@@ -64,52 +64,63 @@ afterAll(async () => {
 async function startRelay(): Promise<{ relay: OutboxRelay; link: NatsLink }> {
   const link = new NatsLink([NATS_URL], prefix, createLogger("silent"));
   await link.connected();
-  const relay = new OutboxRelay(db, link, prefix, createLogger("silent"), signer);
+  const relay = new OutboxRelay(new OutboxStore(db), link, createLogger("silent"), signer);
   relay.start();
   const started = { relay, link };
   relays.push(started);
   return started;
 }
 
+/** Pipeline `pipeline`'s event number `sequence` (of one execution) as an outbox message. */
+function event(pipeline: string, sequence: number, subject = names.subjects.event(pipeline)) {
+  return outboxMessage("pipelineEvent", {
+    msgId: `event:${pipeline}:${sequence}`,
+    subject,
+    payload: {
+      pipelineName: pipeline,
+      type: "EXECUTION_STARTED",
+      executionId: EXECUTION,
+      sequence,
+      at: new Date().toISOString(),
+    },
+  });
+}
+
+function cancel(jobId: string, subject = names.subjects.cancel(jobId)) {
+  return outboxMessage("cancel", {
+    msgId: msgIds.cancel(jobId, 1),
+    subject,
+    payload: { jobId, attempt: 1, reason: "Stopped" },
+  });
+}
+
+const EXECUTION = crypto.randomUUID();
+
 /** Writes event messages for `pipeline` to the outbox in one committed transaction. */
 async function commit(pipeline: string, sequences: number[]): Promise<OutboxRow[]> {
-  const store = new ExecutionStore(db);
+  const store = new OutboxStore(db);
   return db.transaction((m) =>
     store.enqueue(
       m,
-      sequences.map((sequence) => ({
-        msgId: `event:${pipeline}:${sequence}`,
-        subject: names.subjects.event(pipeline),
-        payload: { pipelineName: pipeline, type: "TEST", sequence, at: new Date().toISOString() },
-      })),
+      sequences.map((sequence) => event(pipeline, sequence)),
     ),
   );
 }
 
 /** One committed transaction: a cancel for each job, then an event of `pipeline`. */
 async function commitCancelsAndEvent(jobIds: string[], pipeline: string): Promise<OutboxRow[]> {
-  const store = new ExecutionStore(db);
+  const store = new OutboxStore(db);
   return db.transaction(async (m) => [
     ...(await store.enqueue(
       m,
-      jobIds.map((jobId) => ({
-        msgId: msgIds.cancel(jobId, 1),
-        subject: names.subjects.cancel(jobId),
-        payload: { jobId, attempt: 1, reason: "Stopped" },
-      })),
+      jobIds.map((jobId) => cancel(jobId)),
     )),
-    ...(await store.enqueue(m, [
-      {
-        msgId: `event:${pipeline}:1`,
-        subject: names.subjects.event(pipeline),
-        payload: { pipelineName: pipeline, type: "TEST", sequence: 1, at: new Date().toISOString() },
-      },
-    ])),
+    ...(await store.enqueue(m, [event(pipeline, 1)])),
   ]);
 }
 
 /** The sequences the events stream holds for `pipeline`, in stream order. */
-async function published(pipeline: string): Promise<number[]> {
+async function published(pipeline: string, names = natsNames(prefix)): Promise<number[]> {
   const js = jetstream(nc);
   const stream = names.streams.events;
   const consumer = await (
@@ -225,11 +236,7 @@ it("signs what agents obey on the direct path too (PROTOCOL.md 11.5)", async () 
   const { relay } = await startRelay();
   const jobId = crypto.randomUUID();
   const subject = names.subjects.cancel(jobId);
-  const rows = await db.transaction((m) =>
-    new ExecutionStore(db).enqueue(m, [
-      { msgId: msgIds.cancel(jobId, 1), subject, payload: { jobId, attempt: 1, reason: "Stopped" } },
-    ]),
-  );
+  const rows = await db.transaction((m) => new OutboxStore(db).enqueue(m, [cancel(jobId)]));
   relay.sendCommitted(rows);
   const jsm = await jetstreamManager(nc);
   const stored = await eventually(
@@ -242,3 +249,124 @@ it("signs what agents obey on the direct path too (PROTOCOL.md 11.5)", async () 
   const trusted = new Set(await signer.publicKeys());
   expect(verifyMessage(stored.header, subject, stored.data, trusted).ok).toBe(true);
 });
+
+describe("typed rows (persistence/outbox-store.ts)", () => {
+  // Another installation's prefix: subjects the relay's own names do not parse. The relay must take
+  // what a row is from its kind and transport, never from its subject.
+  const foreign = `test_${crypto.randomBytes(4).toString("hex")}`;
+  const other = natsNames(foreign);
+
+  beforeAll(async () => {
+    await ensureJetStream(nc, foreign);
+  });
+
+  afterAll(async () => {
+    await deleteStreams(foreign);
+  });
+
+  it("publishes each row as its kind and transport say, whatever its subject: signed cancels, events in order", async () => {
+    const { relay } = await startRelay();
+    const holder = await db.createQueryRunner();
+    await holder.connect();
+    await holder.query(`SELECT pg_advisory_lock(736411001)`);
+    let released = false;
+    const agentId = crypto.randomUUID();
+    const told: Array<{ subject: string; data: Uint8Array; headers: unknown }> = [];
+    const sub = nc.subscribe(other.subjects.agentCancel(agentId), {
+      callback: (_e, msg) => {
+        told.push({ subject: msg.subject, data: msg.data, headers: msg.headers });
+      },
+    });
+    try {
+      await nc.flush();
+      const jobId = crypto.randomUUID();
+      const rows = await db.transaction((m) =>
+        new OutboxStore(db).enqueue(m, [
+          cancel(jobId, other.subjects.cancel(jobId)),
+          outboxMessage("cancel", {
+            msgId: `${msgIds.cancel(jobId, 1)}:${agentId}`,
+            subject: other.subjects.agentCancel(agentId),
+            payload: { jobId, attempt: 1, reason: "Stopped" },
+            transport: "core",
+          }),
+          event("foreign", 1, other.subjects.event("foreign")),
+        ]),
+      );
+      expect(rows.map((row) => [row.kind, row.transport])).toEqual([
+        ["cancel", "jetstream"],
+        ["cancel", "core"],
+        ["pipelineEvent", "jetstream"],
+      ]);
+      relay.sendCommitted(rows);
+      const trusted = new Set(await signer.publicKeys());
+      // The durable cancel: in its stream, signed.
+      const stored = await eventually(
+        async () =>
+          (await (
+            await jetstreamManager(nc)
+          ).streams
+            .getMessage(other.streams.cancel, { last_by_subj: other.subjects.cancel(jobId) })
+            .catch(() => null)) ?? undefined,
+        10_000,
+        "the cancel in its stream",
+      );
+      expect(verifyMessage(stored.header, other.subjects.cancel(jobId), stored.data, trusted).ok).toBe(true);
+      // The agent's cancel: over core NATS, signed.
+      const heard = await eventually(async () => told[0], 10_000, "the agent's cancel");
+      expect(verifyMessage(heard.headers as never, heard.subject, heard.data, trusted).ok).toBe(true);
+      // The event is the relay loop's (the lock is held): it waits in the outbox.
+      await eventually(async () => (await outboxIds()).length === 1, 10_000, "the cancels' rows to go");
+      expect(await published("foreign", other)).toEqual([]);
+      await holder.query(`SELECT pg_advisory_unlock(736411001)`);
+      released = true;
+      await eventually(async () => (await published("foreign", other)).length === 1, 10_000, "the event");
+      await eventually(async () => (await outboxIds()).length === 0, 10_000, "the outbox to empty");
+    } finally {
+      sub.unsubscribe();
+      if (!released) await holder.query(`SELECT pg_advisory_unlock(736411001)`);
+      await holder.release();
+    }
+  });
+
+  it("writes only what the protocol's codec accepts, as it encoded it", async () => {
+    expect(() =>
+      outboxMessage("cancel", {
+        msgId: "cancel:x:1",
+        subject: names.subjects.cancel("x"),
+        payload: { jobId: "x", attempt: 0, reason: "" },
+      }),
+    ).toThrow(ProtocolError);
+    expect(() =>
+      outboxMessage("job", {
+        msgId: "job:x:1",
+        subject: names.subjects.cancel("x"),
+        payload: { jobId: "x" } as never,
+      }),
+    ).toThrow(ProtocolError);
+    // An agent's cancel goes over core NATS; a job never does.
+    expect(() =>
+      outboxMessage("job" as "cancel", {
+        msgId: "job:x:1",
+        subject: names.subjects.cancel("x"),
+        payload: { jobId: "x", attempt: 1, reason: "Stopped" },
+        transport: "core",
+      }),
+    ).toThrow(/does not go over core/);
+    const written = event("encoded", 1);
+    expect(JSON.parse(written.payload)).toEqual(decodedEvent(new TextEncoder().encode(written.payload)));
+    const [row] = await db.transaction((m) => new OutboxStore(db).enqueue(m, [written]));
+    const [stored] = await db.query(`SELECT kind, transport, payload FROM outbox WHERE id = $1`, [row!.id]);
+    expect(stored).toEqual({
+      kind: "pipelineEvent",
+      transport: "jetstream",
+      payload: JSON.parse(written.payload),
+    });
+    await db.query(`DELETE FROM outbox WHERE id = $1`, [row!.id]);
+  });
+});
+
+function decodedEvent(payload: Uint8Array): unknown {
+  const decoded = decode("pipelineEvent", payload);
+  if (!decoded.ok) throw decoded.error;
+  return decoded.message;
+}

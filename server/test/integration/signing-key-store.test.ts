@@ -49,15 +49,15 @@ it("is made once by copies starting together, shared by all, and never stored in
   expect(rows[0]!.row).not.toContain(Buffer.from(seed, "base64url").toString("hex"));
 
   // What one copy signs, an agent trusting the keys another copy hands out accepts.
-  const signer = new MessageSigner(keys[1]!.key, copies[1]!.store, "sluice");
+  const signer = new MessageSigner(keys[1]!.key, copies[1]!.store);
   const subject = "sluice.jobs.default.Build.Sluice.Shell.1";
   const body = new TextEncoder().encode("{}");
-  const headers = signer.headers(subject, "job:j:1", body);
+  const headers = signer.headers("job", subject, "job:j:1", body);
   expect(headers.get(MSG_ID_HEADER)).toBe("job:j:1");
-  const trusted = new Set(await new MessageSigner(keys[2]!.key, copies[2]!.store, "sluice").publicKeys());
+  const trusted = new Set(await new MessageSigner(keys[2]!.key, copies[2]!.store).publicKeys());
   expect(verifyMessage(headers, subject, body, trusted).ok).toBe(true);
-  expect(() => signer.headers("sluice.results.complete", "x", body)).toThrow(
-    /not a subject the server signs/,
+  expect(() => signer.headers("complete" as never, "sluice.results.complete", "x", body)).toThrow(
+    /not a kind the server signs/,
   );
 });
 
@@ -78,8 +78,8 @@ it("rotates: the new key signs at once on the copy that rotated and on another o
   const a = await copy(K2);
   const b = await copy(K2);
   const old = (await a.store.current()).key;
-  const signerA = new MessageSigner(old, a.store, "sluice");
-  const signerB = new MessageSigner(old, b.store, "sluice");
+  const signerA = new MessageSigner(old, a.store);
+  const signerB = new MessageSigner(old, b.store);
   const subject = "sluice.jobs.default.Build.Sluice.Shell.1";
   const body = new TextEncoder().encode("{}");
 
@@ -99,7 +99,7 @@ it("rotates: the new key signs at once on the copy that rotated and on another o
   // B signed with the old key until it looked (which handing the keys out just did): still accepted.
   expect(
     verifyMessage(
-      signerB.headers(subject, "job:j:1", body),
+      signerB.headers("job", subject, "job:j:1", body),
       subject,
       body,
       new Set(trusted.map((k) => k.publicKey)),

@@ -5,8 +5,9 @@
  * and late results of an attempt that already ended change nothing.
  */
 import { defaultTimeoutInMinutes } from "../limits";
-import type { ActionDeclaration, RetryCondition, RetryPolicy } from "../pipeline/document";
+import type { ActionDeclaration, RetryPolicy } from "../pipeline/document";
 import { effect, emit, type Step } from "./events";
+import { classifyFailure, type FailureCause } from "./failures";
 import { checkedResult } from "./output-artifacts";
 import { own, setOwn } from "./records";
 import { actionDeclaration, stageRuntime, type AttemptLocation } from "./state";
@@ -247,7 +248,7 @@ export function recordResult(step: Step, at: AttemptLocation, reported: ActionCo
   }
   if (result.outcome === "Failed") {
     attempt.failureType = result.failureType ?? "JobFailed";
-    attempt.failureCause = result.failureCause ?? "FAILED";
+    recordCause(attempt, result.cause ?? "Unknown");
   }
   endAttempt(step, at, result.outcome, result.outcome === "Succeeded" ? "ACTION_SUCCEEDED" : "ACTION_FAILED");
   if (result.outcome === "Failed") scheduleRetry(step, at);
@@ -266,10 +267,16 @@ export function loseAgent(step: Step, at: AttemptLocation, detail: string | null
     detail ?? `Agent ${name} lost: no heartbeat for ${attempt.leaseSeconds ?? "its lease of"} s.`;
   attempt.errorDetails = { code: "AgentLost", message: attempt.summary };
   attempt.failureType = "SystemUnavailable";
-  attempt.failureCause = "AGENT_LOST";
+  recordCause(attempt, "LeaseExpired");
   cancelJob(step, at, "AgentLost");
   endAttempt(step, at, "Failed", "ACTION_FAILED", { cancelTimer: true, leaseFired: true });
   scheduleRetry(step, at);
+}
+
+/** A failed attempt's cause, and the retry-policy condition its classification gives it. */
+function recordCause(attempt: AttemptState, cause: FailureCause): void {
+  attempt.cause = cause;
+  attempt.failureCause = classifyFailure(cause).condition;
 }
 
 /**
@@ -281,8 +288,12 @@ function scheduleRetry(step: Step, at: AttemptLocation): void {
   const { execution, attempt, action } = at;
   if (execution.status !== "InProgress") return;
   const policy = retryPolicyOf(actionDeclaration(execution, at.stageIndex, at.actionIndex));
-  const cause: RetryCondition = attempt.failureCause ?? "FAILED";
-  if (!policy.on.includes(cause) || action.attempts.length >= policy.maxAttempts) return;
+  // Attempts recorded before causes have only their condition: retryable as they were then.
+  const failure = attempt.cause
+    ? classifyFailure(attempt.cause)
+    : { retryable: true, condition: attempt.failureCause ?? "FAILED" };
+  if (!failure.retryable || !policy.on.includes(failure.condition)) return;
+  if (action.attempts.length >= policy.maxAttempts) return;
   if (policy.backoffSeconds === 0) return startAction(step, execution, at.stageIndex, at.actionIndex);
   action.retryAt = new Date(Date.parse(step.now) + policy.backoffSeconds * 1000).toISOString();
   effect(step, {
@@ -327,7 +338,7 @@ export function timeOut(step: Step, at: AttemptLocation): void {
   attempt.summary = `Timed out after ${minutes} minutes.`;
   attempt.errorDetails = { code: "Timeout", message: attempt.summary };
   attempt.failureType = "JobFailed";
-  attempt.failureCause = "TIMED_OUT";
+  recordCause(attempt, "TimedOut");
   cancelJob(step, at, "TimedOut");
   endAttempt(step, at, "Failed", "ACTION_FAILED", { cancelTimer: false });
   scheduleRetry(step, at);

@@ -44,6 +44,6 @@ export function checkedResult(at: AttemptLocation, result: ActionCompletedEvent)
     outputVariables: null,
     outputArtifacts: null,
     failureType: "ConfigurationError",
-    failureCause: "FAILED",
+    cause: "OutputsRefused",
   };
 }

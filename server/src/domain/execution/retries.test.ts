@@ -71,6 +71,7 @@ describe("leases", () => {
       summary: "Agent agent-1.example lost: no heartbeat for 15 s.",
       errorDetails: { code: "AgentLost" },
       failureType: "SystemUnavailable",
+      cause: "LeaseExpired",
       failureCause: "AGENT_LOST",
     });
     expect(m.lastOfType("Cancel")).toEqual([
@@ -179,12 +180,41 @@ describe("retry policies", () => {
   it("retries TIMED_OUT when named; the failure cause comes from the result", () => {
     const m = machine({ maxAttempts: 2, backoffSeconds: 0, on: ["TIMED_OUT"] });
     started(m, "e1", "Compile");
-    failed(m, "e1", "Compile", { failureCause: "TIMED_OUT", failureType: "JobFailed" });
+    failed(m, "e1", "Compile", { cause: "TimedOut", failureType: "JobFailed" });
     expect(m.action("e1", "Compile")).toMatchObject({ status: "Queued", attempt: 2 });
     expect(m.action("e1", "Compile").attempts[0]).toMatchObject({
+      cause: "TimedOut",
       failureCause: "TIMED_OUT",
       failureType: "JobFailed",
     });
+  });
+
+  it("never retries a cause that is not retryable, even when the policy names its condition", () => {
+    const m = machine({ maxAttempts: 3, backoffSeconds: 0, on: ["FAILED", "AGENT_LOST", "TIMED_OUT"] });
+    started(m, "e1", "Compile");
+    failed(m, "e1", "Compile", { cause: "ConfigurationInvalid", failureType: "ConfigurationError" });
+    expect(m.action("e1", "Compile").attempts).toHaveLength(1);
+    expect(m.action("e1", "Compile").attempts[0]).toMatchObject({
+      cause: "ConfigurationInvalid",
+      failureCause: "FAILED",
+    });
+    expect(m.view("e1").status).toBe("Failed");
+  });
+
+  it("retries an agent that stopped its job for its shutdown as a lost agent (the default policy)", () => {
+    const m = machine();
+    started(m, "e1", "Compile");
+    failed(m, "e1", "Compile", { cause: "AgentShutdown", failureType: "SystemUnavailable" });
+    expect(m.action("e1", "Compile")).toMatchObject({ status: "Queued", attempt: 2 });
+    expect(m.action("e1", "Compile").attempts[0]).toMatchObject({ failureCause: "AGENT_LOST" });
+  });
+
+  it("reads a failure without a cause as Unknown: retried under FAILED", () => {
+    const m = machine({ maxAttempts: 2, backoffSeconds: 0, on: ["FAILED"] });
+    started(m, "e1", "Compile");
+    failed(m, "e1", "Compile");
+    expect(m.action("e1", "Compile").attempts[0]).toMatchObject({ cause: "Unknown", failureCause: "FAILED" });
+    expect(m.action("e1", "Compile")).toMatchObject({ status: "Queued", attempt: 2 });
   });
 
   it("never retries a Deploy whose agent was lost unless its policy says so", () => {

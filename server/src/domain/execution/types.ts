@@ -8,6 +8,7 @@
  * ("The execution state machine").
  */
 import type { ActionTypeId, ExecutionMode, PipelineDocument, RetryCondition } from "../pipeline/document";
+import type { FailureCause } from "./failures";
 
 // ── Statuses (PIPELINE-MODEL.md, "Statuses") ─────────────────────────────────────────────────────
 
@@ -145,6 +146,11 @@ export interface AttemptState {
   approval: { approved: boolean; summary: string; by: string; at: string } | null;
   /** Failed attempts: why, as a retry policy names it. Absent in runtimes stored before retries. */
   failureCause?: RetryCondition | null;
+  /**
+   * Failed attempts: why, as the agent or the server found it (failures.ts); its classification
+   * gives failureCause. Absent in runtimes stored before causes.
+   */
+  cause?: FailureCause | null;
   /** The protocol's failureType of a failed attempt (JobFailed, SystemUnavailable, …). */
   failureType?: string | null;
   /** Test actions: the counts of the reports the agent read. */
@@ -272,8 +278,8 @@ export interface ActionCompletedEvent {
   outputArtifacts?: ArtifactLocation[] | null;
   /** The protocol's failureType (Failed only). */
   failureType?: string | null;
-  /** Why it failed, for the retry policy; FAILED when absent. */
-  failureCause?: RetryCondition | null;
+  /** Why it failed (the complete's failureCause, or the server's own finding); Unknown when absent. */
+  cause?: FailureCause | null;
   testReport?: TestReport | null;
   /** The agent that sent the result: only the agent holding the attempt (or, while Queued, any) counts. */
   agentId?: string | null;
