@@ -522,11 +522,12 @@ export async function runDispatch(options: DispatchOptions): Promise<BenchResult
       }
     }
 
-    // 4. Artifacts through the agent's store, in this process.
+    // 4. Artifacts through the agent's store and the server's job artifact routes, in this process.
     const nc = await connectNats("sluice-bench-artifacts");
     let artifacts: ArtifactFigures;
     try {
       artifacts = await measureArtifacts(
+        server,
         nc,
         natsNames(server.natsPrefix).artifactsBucket,
         options.artifactMB,

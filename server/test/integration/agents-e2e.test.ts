@@ -85,6 +85,7 @@ async function createToken(description: string): Promise<{ id: string; token: st
 function agent(name: string, options: { inNamespace?: boolean; token?: string; concurrency?: number } = {}) {
   return startAgentProcess({
     natsUrl: nats.url,
+    serverUrl: t.url,
     prefix: t.natsPrefix,
     token: options.token ?? token,
     name,

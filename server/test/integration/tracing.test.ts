@@ -403,6 +403,7 @@ it("one trace follows a release from the GraphQL request through the engine, NAT
   );
   agent = startAgentProcess({
     natsUrl: NATS_URL,
+    serverUrl: server.base,
     prefix: inst.natsPrefix,
     token: createAgentToken.token,
     name: "tracer",
