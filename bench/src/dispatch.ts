@@ -258,6 +258,7 @@ export async function runDispatch(options: DispatchOptions): Promise<BenchResult
     const common = {
       acceptedAt,
       token: createAgentToken.token,
+      serverUrl: server.url,
       prefix: server.natsPrefix,
       providers: "Build/Sluice/Shell@1",
       // An empty output directory makes an archive the download refuses (see the notes): one small file.
