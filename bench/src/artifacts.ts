@@ -167,15 +167,16 @@ export async function measureArtifacts(
     produce: (job: JobMessage) => Promise<StoredArtifact>,
     consume: (job: JobMessage, payload: StoredArtifact) => Promise<void>,
   ): Promise<{ tinyUpMs: number; tinyDownMs: number }> => {
-    await gql.data(`mutation ($name: String!) { releaseChange(pipelineName: $name) { id } }`, {
-      name: pipelineName,
-    });
-    const checkout = await holder.next();
+    const { releaseChange } = await gql.data<{ releaseChange: { id: string } }>(
+      `mutation ($name: String!) { releaseChange(pipelineName: $name) { id } }`,
+      { name: pipelineName },
+    );
+    const checkout = await holder.next(releaseChange.id, "Checkout");
     const t0 = nowMs();
     const src = await store.upload("Src", { root: tiny }, checkout);
     const tinyUpMs = nowMs() - t0;
     await holder.succeed(checkout, [src]);
-    const producer = await holder.next();
+    const producer = await holder.next(releaseChange.id, "Produce");
     const t1 = nowMs();
     const into = path.join(scratch, `src-${producer.jobId}`);
     await store.download(producer.inputArtifacts[0]!, into, producer);
@@ -183,7 +184,7 @@ export async function measureArtifacts(
     fs.rmSync(into, { recursive: true, force: true });
     const payload = await produce(producer);
     await holder.succeed(producer, [payload]);
-    const consumer = await holder.next();
+    const consumer = await holder.next(releaseChange.id, "Consume");
     await consume(consumer, consumer.inputArtifacts[0]!);
     await holder.succeed(consumer);
     return { tinyUpMs, tinyDownMs };

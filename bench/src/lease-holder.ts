@@ -22,7 +22,10 @@ import { sleep } from "./stats";
  */
 export class LeaseHolder {
   private readonly queue: JobMessage[] = [];
-  private readonly waiters: Array<(job: JobMessage) => void> = [];
+  private readonly waiters: Array<{
+    matches: (job: JobMessage) => boolean;
+    resolve: (job: JobMessage) => void;
+  }> = [];
   private readonly streams: ConsumerMessages[] = [];
 
   private constructor(
@@ -81,21 +84,27 @@ export class LeaseHolder {
     return holder;
   }
 
-  /** The next job taken, once the server applied its accept (its lease is this agent's). */
-  async next(): Promise<JobMessage> {
-    const job =
-      this.queue.shift() ?? (await new Promise<JobMessage>((resolve) => this.waiters.push(resolve)));
+  /**
+   * The job of `actionName` in execution `executionId`, once taken and its accept applied by the
+   * server (its lease is this agent's). Other jobs taken meanwhile stay held (a pipeline's creation
+   * may start an execution of its own).
+   */
+  async next(executionId: string, actionName: string): Promise<JobMessage> {
+    const matches = (j: JobMessage) => j.executionId === executionId && j.actionName === actionName;
+    let job = this.queue.find(matches);
+    if (job) this.queue.splice(this.queue.indexOf(job), 1);
+    else job = await new Promise<JobMessage>((resolve) => this.waiters.push({ matches, resolve }));
     const query = `query ($id: ID!) { pipelineExecution(id: $id) { stages { actions { name status } } } }`;
     for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(10)) {
       const data = await this.gql.data<{
         pipelineExecution: { stages: Array<{ actions: Array<{ name: string; status: string | null }> }> };
-      }>(query, { id: job.executionId });
+      }>(query, { id: executionId });
       const action = data.pipelineExecution.stages
         .flatMap((s) => s.actions)
-        .find((a) => a.name === job.actionName);
+        .find((a) => a.name === actionName);
       if (action?.status === "InProgress") return job;
     }
-    throw new Error(`the accept of ${job.actionName} was not applied within 30 s`);
+    throw new Error(`the accept of ${actionName} was not applied within 30 s`);
   }
 
   async succeed(job: JobMessage, outputArtifacts: StoredArtifact[] = []): Promise<void> {
@@ -136,8 +145,10 @@ export class LeaseHolder {
       }),
       { msgID: msgIds.accept(job.jobId, job.attempt) },
     );
-    const waiter = this.waiters.shift();
-    if (waiter) waiter(job);
-    else this.queue.push(job);
+    const waiter = this.waiters.find((w) => w.matches(job));
+    if (waiter) {
+      this.waiters.splice(this.waiters.indexOf(waiter), 1);
+      waiter.resolve(job);
+    } else this.queue.push(job);
   }
 }

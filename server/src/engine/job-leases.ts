@@ -44,17 +44,25 @@ export class JobLeases {
       return refuse(404, `No job ${jobId} attempt ${attempt} is running.`);
     if (!this.leaseTokens.verifies(jobId, attempt, leaseToken))
       return refuse(403, "The lease token is not this job attempt's.");
-    const rows: Array<{ execution: StoredExecution | null; document: PipelineDocument }> =
-      await this.db.query(
-        `SELECT e.runtime AS execution, v.document
+    // One round trip: the execution's record and document, and who holds the attempt's running lease.
+    const rows: Array<{
+      execution: StoredExecution | null;
+      document: PipelineDocument;
+      leaseAgentId: string | null;
+      leaseTokenId: string | null;
+    }> = await this.db.query(
+      `SELECT e.runtime AS execution, v.document, l.agent_id AS "leaseAgentId", l.token_id AS "leaseTokenId"
          FROM action_executions a JOIN pipeline_executions e ON e.id = a.execution_id
          JOIN pipeline_versions v ON v.pipeline_id = e.pipeline_id AND v.version = e.pipeline_version
+         LEFT JOIN LATERAL (
+           SELECT t.agent_id, g.token_id FROM timers t JOIN agents g ON g.id = t.agent_id
+            WHERE t.key = $2 AND t.due_at > $3) l ON true
         WHERE a.id = $1`,
-        [jobId],
-      );
-    const record = rows[0]?.execution;
-    if (!record) return refuse(404, `No job ${jobId} attempt ${attempt} is running.`);
-    const execution: ExecutionState = { ...decodeExecution(record), document: rows[0]!.document };
+      [jobId, timerKey(jobId, attempt, "lease"), this.clock()],
+    );
+    const row = rows[0];
+    if (!row?.execution) return refuse(404, `No job ${jobId} attempt ${attempt} is running.`);
+    const execution: ExecutionState = { ...decodeExecution(row.execution), document: row.document };
     const at = locate(execution, jobId, attempt);
     if (!at) return refuse(404, `No job ${jobId} attempt ${attempt} is running.`);
     if (at.attempt.status === "Queued" && !at.attempt.agent)
@@ -62,14 +70,9 @@ export class JobLeases {
     if (at.attempt.status !== "InProgress" || !at.attempt.agent)
       return refuse(403, `Job ${jobId} attempt ${attempt} is over.`);
     const agentId = at.attempt.agent.id;
-    if (!UUID.test(agentId)) return refuse(403, "Another agent holds this job's lease.");
-    const leases: Array<{ tokenId: string }> = await this.db.query(
-      `SELECT a.token_id AS "tokenId" FROM timers t JOIN agents a ON a.id = t.agent_id
-        WHERE t.key = $1 AND t.agent_id = $2 AND t.due_at > $3`,
-      [timerKey(jobId, attempt, "lease"), agentId, this.clock()],
-    );
-    if (leases.length === 0) return refuse(403, `The lease of job ${jobId} attempt ${attempt} has ended.`);
-    if (leases[0]!.tokenId !== tokenId) return refuse(403, "Another agent holds this job's lease.");
+    if (row.leaseAgentId === null || row.leaseAgentId !== agentId)
+      return refuse(403, `The lease of job ${jobId} attempt ${attempt} has ended.`);
+    if (row.leaseTokenId !== tokenId) return refuse(403, "Another agent holds this job's lease.");
     return { ok: true, at, agentId };
   }
 }

@@ -16,6 +16,8 @@ import { requireAgentPermission } from "./authorize";
 import { sendError } from "./errors";
 
 const DOWNLOAD = `GET ${JOB_ARTIFACTS_PATHS.input}`;
+/** How long a request waits for the server to apply the job's accept before it answers 409. */
+const ACCEPT_WAIT_MS = 3000;
 const UPLOAD = `PUT ${JOB_ARTIFACTS_PATHS.output}`;
 
 /**
@@ -78,12 +80,19 @@ export function jobArtifactRoutes(
     const token = res.locals.agentToken as AgentTokenRow;
     const header = req.headers[LEASE_TOKEN_HEADER];
     const leaseToken = typeof header === "string" ? header : "";
-    const check = await leases.check(
-      token.id,
-      String(req.params.jobId),
-      Number(req.params.attempt),
-      leaseToken,
-    );
+    const ask = () =>
+      leases.check(token.id, String(req.params.jobId), Number(req.params.attempt), leaseToken);
+    let check = await ask();
+    // The agent asks right after publishing its accept: give the server a moment to apply it
+    // rather than send the agent into its backoff.
+    for (
+      const until = Date.now() + ACCEPT_WAIT_MS;
+      !check.ok && check.status === 409 && Date.now() < until;
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      if (req.destroyed) return null;
+      check = await ask();
+    }
     if (check.ok) return check;
     // Asked before the accept was applied: not a refusal, the agent asks again.
     if (check.status !== 409) await record(req, res, operation, check.code, check.message, null);

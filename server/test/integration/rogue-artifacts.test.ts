@@ -286,4 +286,9 @@ it("lets an agent read only its job's inputs and write only its job's outputs", 
   expect(rows.filter((r) => r.outcome === "ok").map((r) => r.operation)).toEqual([
     "PUT /agents/jobs/:jobId/:attempt/outputs/:name",
   ]);
+  // A revoked token opens nothing, whatever lease token comes with it.
+  dataOf(
+    await t.gql(`mutation ($id: ID!) { revokeAgentToken(id: $id) { revokedAt } }`, { id: rogue.tokenId }),
+  );
+  expect((await transfer("GET", evil, "Src", { leaseToken: L1 })).status).toBe(401);
 });
