@@ -302,20 +302,36 @@ export function createArtifactStore(options: ArtifactStoreOptions): ArtifactStor
   };
 }
 
-/** The response's body, chunk by chunk; left early (too many bytes), the body is cancelled. */
+/** Pieces of the body are handed on in blocks of about this size (fewer, larger writes to unpack). */
+const RECEIVE_BLOCK_BYTES = 1024 * 1024;
+
+/**
+ * The response's body in blocks of at least RECEIVE_BLOCK_BYTES (the last one smaller): the
+ * socket delivers pieces of 16–64 KiB, each of which would otherwise be a write and an await of
+ * its own. Left early (too many bytes), the body is cancelled.
+ */
 async function* bodyChunks(response: Response): AsyncGenerator<Uint8Array> {
   if (!response.body) return;
   const reader = response.body.getReader();
   let ended = false;
+  let held: Uint8Array[] = [];
+  let heldBytes = 0;
   try {
     for (;;) {
       const next = await reader.read();
       if (next.done) {
         ended = true;
-        return;
+        break;
       }
-      yield next.value;
+      held.push(next.value);
+      heldBytes += next.value.length;
+      if (heldBytes >= RECEIVE_BLOCK_BYTES) {
+        yield held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes);
+        held = [];
+        heldBytes = 0;
+      }
     }
+    if (heldBytes > 0) yield held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes);
   } finally {
     if (!ended) await reader.cancel().catch(() => undefined);
   }
