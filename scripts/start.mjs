@@ -283,8 +283,9 @@ async function localAgentEnv(endpoint) {
     ...rest,
     ...(given ? { SLUICE_AGENT_TOKEN: given } : { SLUICE_AGENT_TOKEN_FILE: file }),
     SLUICE_AGENT_NAME: env.SLUICE_AGENT_NAME ?? "local",
-    // Where the agent exchanges its token for NATS credentials.
-    ...(natsInsecure ? {} : { SLUICE_SERVER_URL: env.SLUICE_SERVER_URL ?? `http://${reachAt}:${port}` }),
+    // Where the agent exchanges its token for NATS credentials (unless NATS is insecure) and moves
+    // its jobs' artifacts (always: agents have no access to the artifacts bucket).
+    SLUICE_SERVER_URL: env.SLUICE_SERVER_URL ?? `http://${reachAt}:${port}`,
     SLUICE_AGENT_WORK_DIR: agentWorkDir,
   };
 }

@@ -13,7 +13,6 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from "@nats-io/jetstream";
-import { Objm } from "@nats-io/obj";
 import {
   DEFAULT_ACCOUNT,
   PROTOCOL_VERSION,
@@ -32,7 +31,13 @@ import type { AgentConfig } from "./config";
 import { createJobUsers, type JobUsers } from "./exec/job-users";
 import type { Logger } from "./logger";
 import type { AgentMetrics } from "./metrics";
-import { formatActionTypeId, type ArtifactStore, type Provider, type StopReason } from "./providers/types";
+import {
+  ArtifactError,
+  formatActionTypeId,
+  type ArtifactStore,
+  type Provider,
+  type StopReason,
+} from "./providers/types";
 import { JobRun, jobKey, type JobHost } from "./runtime/job-run";
 import type { HostSecrets } from "./runtime/host-references";
 import { CredentialsRefused, NatsCredentials } from "./runtime/nats-credentials";
@@ -49,13 +54,10 @@ export interface AgentDependencies {
   /** What runs each action type, keyed by formatActionTypeId; one pull loop each. */
   providers: ReadonlyMap<string, Provider>;
   /**
-   * Builds the artifact store on the installation's bucket; `direct` gives it the bucket's stream
-   * (pipelined chunk publishes and direct gets: see ArtifactStoreOptions.direct).
+   * Builds the artifact store on the server's job artifact routes (PROTOCOL.md 9.3): the agent's
+   * NATS user has no access to the artifacts bucket.
    */
-  artifactStore: (
-    objectStore: Awaited<ReturnType<Objm["open"]>>,
-    direct: { nc: NatsConnection; jsm: JetStreamManager; bucket: string },
-  ) => ArtifactStore;
+  artifactStore: (server: { serverUrl: string; token: string }) => ArtifactStore;
   /** Aborting it before registration succeeded makes `start` reject with AgentStopped. */
   signal?: AbortSignal;
   /** Milliseconds per minute of a job's timeout; only tests change it (default 60,000). */
@@ -136,7 +138,7 @@ export class Agent implements JobHost {
   private keysRefreshedAt = 0;
   /** False between a disconnect and the reconnect that follows. */
   private natsConnected = true;
-  private artifactStore: Promise<ArtifactStore> | null = null;
+  private artifactStore: ArtifactStore | null = null;
   private stopping = false;
   private exiting = false;
   private fatal: AgentFatalError | null = null;
@@ -191,7 +193,11 @@ export class Agent implements JobHost {
         "jobs run as root, the agent's own user (--no-job-isolation): a job can read the agent's token and every other job's workspace",
       );
     }
-    if (config.serverUrl) {
+    if (!config.serverUrl)
+      logger.warn(
+        "no --server-url (SLUICE_SERVER_URL): jobs with input or output artifacts fail (artifacts move through the server)",
+      );
+    if (config.serverUrl && !config.natsInsecure) {
       this.credentials = new NatsCredentials(
         config.serverUrl,
         config.token,
@@ -277,17 +283,14 @@ export class Agent implements JobHost {
   }
 
   async artifacts(): Promise<ArtifactStore> {
-    this.artifactStore ??= new Objm(this.nc).open(this.names.artifactsBucket).then((objectStore) =>
-      this.deps.artifactStore(objectStore, {
-        nc: this.nc,
-        jsm: this.jsm,
-        bucket: this.names.artifactsBucket,
-      }),
-    );
-    return this.artifactStore.catch((error: unknown) => {
-      this.artifactStore = null;
-      throw error;
-    });
+    const serverUrl = this.config.serverUrl;
+    if (!serverUrl)
+      throw new ArtifactError(
+        "ConfigurationError",
+        "this agent has no --server-url (SLUICE_SERVER_URL): job artifacts move through the server",
+      );
+    this.artifactStore ??= this.deps.artifactStore({ serverUrl, token: this.config.token });
+    return this.artifactStore;
   }
 
   // -------------------------------------------------------------------------------------------

@@ -25,10 +25,16 @@ export interface AgentConfig {
   natsServers: string[];
   /**
    * The server's HTTP address: the agent exchanges its token there for short-lived NATS
-   * credentials (NATS with authentication). Unset: NATS without authentication
-   * (SLUICE_NATS_INSECURE=1, checked by parseConfig).
+   * credentials (NATS with authentication), and moves its jobs' artifacts through it (always:
+   * the agent has no access to the artifacts bucket). Unset only with SLUICE_NATS_INSECURE=1
+   * (checked by parseConfig), and then jobs with artifacts fail.
    */
   serverUrl?: string;
+  /**
+   * SLUICE_NATS_INSECURE=1: NATS without authentication; the agent connects without credentials
+   * (and uses `serverUrl` for artifacts only).
+   */
+  natsInsecure?: boolean;
   /** NATS over TLS: a PEM file of the CA that signed nats-server's certificate. */
   natsCaFile?: string;
   /**
@@ -520,6 +526,7 @@ export function parseConfig(
     config: {
       natsServers: v.nats,
       ...(v.serverUrl === undefined ? {} : { serverUrl: v.serverUrl }),
+      ...(insecure ? { natsInsecure: true } : {}),
       ...(v.natsCaFile === undefined ? {} : { natsCaFile: v.natsCaFile }),
       ...(v.serverKeys === undefined ? {} : { serverKeys: v.serverKeys }),
       token: v.token,

@@ -56,9 +56,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const deps: AgentDependencies = {
     logger: options.logger ?? createLogger(config.logLevel),
     providers,
-    artifactStore: (objectStore, direct) =>
-      createArtifactStore(objectStore, {
-        direct,
+    artifactStore: (server) =>
+      createArtifactStore({
+        ...server,
         ...(options.maxArtifactBytes === undefined ? {} : { maxBytes: options.maxArtifactBytes }),
       }),
     signal: options.signal,
@@ -73,6 +73,7 @@ function resolveConfig(options: AgentOptions): AgentConfig {
   return {
     natsServers: options.natsServers ?? [DEFAULT_NATS_URL],
     ...(options.serverUrl === undefined ? {} : { serverUrl: options.serverUrl }),
+    ...(options.natsInsecure === undefined ? {} : { natsInsecure: options.natsInsecure }),
     ...(options.natsCaFile === undefined ? {} : { natsCaFile: options.natsCaFile }),
     token: options.token,
     name: options.name ?? defaultAgentName(),

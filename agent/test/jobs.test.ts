@@ -5,12 +5,10 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { Objm } from "@nats-io/obj";
-import { createArtifactStore } from "../src/artifacts";
 import { createShellProvider } from "../src/providers/shell";
 import type { RunningAgent } from "../src/runtime/start";
 import type { JobContext } from "../src/providers/types";
-import { startTestAgent, stopAgent, agentConfig } from "./support/agents";
+import { agentConfig, fetchArtifact, startTestAgent, stopAgent, storeArtifact } from "./support/agents";
 import { PROTOCOL_VERSION } from "@sluice/protocol";
 import { FakeServer, waitFor, waitForAsync } from "./support/fake-server";
 import { alive, fnProvider, sleepProvider, type, type SleepRecord } from "./support/test-providers";
@@ -40,13 +38,10 @@ async function workspaces(): Promise<string[]> {
 describe("a job that succeeds", () => {
   it("downloads inputs, runs, streams its log in order, uploads outputs and completes", async () => {
     // An input artifact, stored as the previous action would have.
-    const objectStore = await new Objm(server.nc).open(server.names.artifactsBucket);
     const source = await fs.mkdtemp(path.join(os.tmpdir(), "agent-input-"));
     await fs.writeFile(path.join(source, "hello.txt"), "hello from the input\n");
     const executionId = "3b9e6a1c-5f2d-4c8b-a7e1-9d0f2b3c4e5a";
-    const input = await createArtifactStore(objectStore).upload("Source", `${executionId}/Source`, {
-      root: source,
-    });
+    const input = await storeArtifact(server, "Source", { root: source });
 
     let seen: JobContext | undefined;
     const provider = fnProvider(type("Success"), async (context) => {
@@ -115,7 +110,7 @@ describe("a job that succeeds", () => {
 
     // The output is really there, and the job message is gone from the work queue.
     const out = await fs.mkdtemp(path.join(os.tmpdir(), "agent-output-"));
-    await createArtifactStore(objectStore).download(complete.outputArtifacts[0]!, out);
+    await fetchArtifact(server, complete.outputArtifacts[0]!, out);
     expect(await fs.readFile(path.join(out, "result.txt"), "utf8")).toBe("built\n");
     expect(await server.queuedJobs()).toBe(0);
     expect(seen!.workspace.startsWith(path.join(agentConfig(server).workDir, `${job.jobId}-1-`))).toBe(true);
@@ -198,7 +193,6 @@ describe("a job that fails", () => {
   });
 
   it("downloads several inputs at once and names the first missing one, in the job's order", async () => {
-    const objectStore = await new Objm(server.nc).open(server.names.artifactsBucket);
     const run = jest.fn();
     const provider = fnProvider(type("ManyInputs"), async (context) => {
       run(
@@ -214,9 +208,7 @@ describe("a job that fails", () => {
     for (const name of ["First", "Second"]) {
       const dir = await fs.mkdtemp(path.join(os.tmpdir(), "agent-input-"));
       await fs.writeFile(path.join(dir, `${name.toLowerCase()}.txt`), name);
-      stored.push(
-        await createArtifactStore(objectStore).upload(name, `${job.executionId}/${name}`, { root: dir }),
-      );
+      stored.push(await storeArtifact(server, name, { root: dir }));
       await fs.rm(dir, { recursive: true, force: true });
     }
     await server.publishJob({ ...job, inputArtifacts: stored });

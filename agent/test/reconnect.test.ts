@@ -24,7 +24,7 @@ it("registers again after a reconnect and reads the cancel subject of running jo
   const agent = new Agent(agentConfig(server, { providers: [provider.id] }), {
     logger: process.env.AGENT_TEST_LOGS ? createLogger("debug") : silentLogger(),
     providers: new Map([[formatActionTypeId(provider.id), provider]]),
-    artifactStore: (objectStore, direct) => createArtifactStore(objectStore, { direct }),
+    artifactStore: (access) => createArtifactStore(access),
   });
   await agent.start();
   try {

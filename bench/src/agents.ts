@@ -22,6 +22,8 @@ export interface AgentProcessOptions {
   /** The NATS it connects to (default NATS_URL, the bench's NATS). */
   natsUrl?: string;
   token: string;
+  /** The server's HTTP address (its GraphQL URL will do): the agent moves its jobs' artifacts there. */
+  serverUrl: string;
   prefix: string;
   pool?: string;
   concurrency: number;
@@ -30,7 +32,7 @@ export interface AgentProcessOptions {
   pollIntervalMs?: number;
   /** Filled with jobId → the time (ms, the agent's clock) of its "job accepted" log line. */
   acceptedAt?: Map<string, number>;
-  /** More environment (SLUICE_SERVER_URL: NATS credentials from that server). */
+  /** More environment (SLUICE_NATS_INSECURE=0: NATS credentials from the server too). */
   env?: Record<string, string>;
 }
 
@@ -67,8 +69,9 @@ export function startAgentProcess(options: AgentProcessOptions): AgentProcess {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? workDir,
       SLUICE_AGENT_TOKEN: options.token,
-      // The bench's NATS has no authentication unless `env` gives a SLUICE_SERVER_URL.
+      // The bench's NATS has no authentication unless `env` says SLUICE_NATS_INSECURE=0.
       SLUICE_NATS_INSECURE: "1",
+      SLUICE_SERVER_URL: options.serverUrl.replace(/\/graphql$/, ""),
       // SLUICE_AGENT_NO_JOB_ISOLATION=1 on the bench: jobs as root, to see what isolation costs.
       ...(process.env.SLUICE_AGENT_NO_JOB_ISOLATION
         ? { SLUICE_AGENT_NO_JOB_ISOLATION: process.env.SLUICE_AGENT_NO_JOB_ISOLATION }

@@ -2,12 +2,42 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
-import { jetstreamManager } from "@nats-io/jetstream";
 import { Objm, setSha256Backend, type ObjectStore } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { createArtifactStore } from "@sluice/agent/dist/src/artifacts";
+import type { ActionTypeId, JobMessage, StoredArtifact } from "@sluice/protocol";
 import { log, tempDir } from "./env";
+import { GraphQLHttpClient } from "./gql";
+import { LeaseHolder } from "./lease-holder";
 import { nowMs, summarize, type Summary } from "./stats";
+
+const POOL = "bench-artifacts";
+const GIT: ActionTypeId = { category: "Source", owner: "Sluice", provider: "Git", version: "1" };
+const SHELL: ActionTypeId = { category: "Build", owner: "Sluice", provider: "Shell", version: "1" };
+
+/**
+ * Source (output Src) → Produce (Src in, Payload out) → Consume (Payload in), every action on the
+ * bench's pool: the lease holder takes each job, and the artifacts move through the server's job
+ * artifact routes as an agent moves them (the server checks the lease of each request).
+ */
+function benchPipeline(name: string) {
+  const action = (actionName: string, type: ActionTypeId, inputs: string[], outputs: string[]) => ({
+    name: actionName,
+    actionTypeId: type,
+    region: POOL,
+    configuration: type === GIT ? { Repository: "file:///bench/none", Branch: "main" } : { Commands: "true" },
+    inputArtifacts: inputs.map((n) => ({ name: n })),
+    outputArtifacts: outputs.map((n) => ({ name: n })),
+  });
+  return {
+    name,
+    stages: [
+      { name: "Source", actions: [action("Checkout", GIT, [], ["Src"])] },
+      { name: "Produce", actions: [action("Produce", SHELL, ["Src"], ["Payload"])] },
+      { name: "Consume", actions: [action("Consume", SHELL, ["Payload"], [])] },
+    ],
+  };
+}
 
 /** MB is 10^6 bytes throughout. */
 const MB = 1_000_000;
@@ -108,6 +138,7 @@ const rate = (bytes: number, ms: number) => Math.round((bytes / MB / (ms / 1000)
  * verification and unpacking), on random and on compressible data, and the raw object store.
  */
 export async function measureArtifacts(
+  server: { url: string; token: string; natsPrefix: string },
   nc: NatsConnection,
   bucket: string,
   sizeMB: number,
@@ -115,17 +146,57 @@ export async function measureArtifacts(
 ): Promise<ArtifactFigures> {
   const size = sizeMB * MB;
   const os = await new Objm(nc).open(bucket);
-  // The access the agent gives its store (agent.ts): pipelined chunk publishes, batched gets.
-  const direct = { nc, jsm: await jetstreamManager(nc), bucket };
   const scratch = tempDir();
   const data = { random: crypto.randomBytes(size), compressible: compressibleBytes(size) };
+  const gql = new GraphQLHttpClient(server.url, server.token);
+  const holder = await LeaseHolder.start(gql, server.natsPrefix, POOL, [GIT, SHELL]);
+  const serverUrl = server.url.replace(/\/graphql$/, "");
+  const pipelineName = "artifact-bench";
+  await gql.data(`mutation ($input: PipelineInput!) { createPipeline(input: $input) { name } }`, {
+    input: benchPipeline(pipelineName),
+  });
+  const tiny = path.join(scratch, "tiny");
+  fs.mkdirSync(tiny);
+  fs.writeFileSync(path.join(tiny, "noop"), "noop\n");
+  /**
+   * One execution: Checkout stores `tiny` as Src; Produce downloads Src and runs `produce` (its
+   * uploads of Payload, the last one reported); Consume runs `consume` (its downloads of Payload).
+   */
+  const execution = async (
+    store: ReturnType<typeof createArtifactStore>,
+    produce: (job: JobMessage) => Promise<StoredArtifact>,
+    consume: (job: JobMessage, payload: StoredArtifact) => Promise<void>,
+  ): Promise<{ tinyUpMs: number; tinyDownMs: number }> => {
+    const { releaseChange } = await gql.data<{ releaseChange: { id: string } }>(
+      `mutation ($name: String!) { releaseChange(pipelineName: $name) { id } }`,
+      { name: pipelineName },
+    );
+    const checkout = await holder.next(releaseChange.id, "Checkout");
+    const t0 = nowMs();
+    const src = await store.upload("Src", { root: tiny }, checkout);
+    const tinyUpMs = nowMs() - t0;
+    await holder.succeed(checkout, [src]);
+    const producer = await holder.next(releaseChange.id, "Produce");
+    const t1 = nowMs();
+    const into = path.join(scratch, `src-${producer.jobId}`);
+    await store.download(producer.inputArtifacts[0]!, into, producer);
+    const tinyDownMs = nowMs() - t1;
+    fs.rmSync(into, { recursive: true, force: true });
+    const payload = await produce(producer);
+    await holder.succeed(producer, [payload]);
+    const consumer = await holder.next(releaseChange.id, "Consume");
+    await consume(consumer, consumer.inputArtifacts[0]!);
+    await holder.succeed(consumer);
+    return { tinyUpMs, tinyDownMs };
+  };
   try {
     setSha256Backend("native");
     const through = async (kind: "random" | "compressible", level?: number): Promise<ArtifactRates> => {
-      const store = createArtifactStore(
-        os,
-        level === undefined ? { direct } : { direct, compressionLevel: level },
-      );
+      const store = createArtifactStore({
+        serverUrl,
+        token: holder.token,
+        ...(level === undefined ? {} : { compressionLevel: level }),
+      });
       const source = path.join(scratch, `${kind}-src`);
       if (!fs.existsSync(source)) {
         fs.mkdirSync(source);
@@ -134,22 +205,31 @@ export async function measureArtifacts(
       const ups: number[] = [];
       const downs: number[] = [];
       let archiveBytes = 0;
-      for (let i = 0; i < repeats; i++) {
-        const key = `bench-artifacts/${kind}-${i}`;
-        const t0 = nowMs();
-        const stored = await store.upload("Payload", key, { root: source });
-        const t1 = nowMs();
-        const destination = path.join(scratch, `${kind}-out-${i}`);
-        await store.download(stored, destination);
-        const t2 = nowMs();
-        if (fs.statSync(path.join(destination, "payload.bin")).size !== size)
-          throw new Error("size mismatch");
-        fs.rmSync(destination, { recursive: true, force: true });
-        await os.delete(key);
-        archiveBytes = stored.size;
-        ups.push(t1 - t0);
-        downs.push(t2 - t1);
-      }
+      await execution(
+        store,
+        async (job) => {
+          // Each upload replaces the attempt's object (as an agent's retry would).
+          let stored: StoredArtifact | null = null;
+          for (let i = 0; i < repeats; i++) {
+            const t0 = nowMs();
+            stored = await store.upload("Payload", { root: source }, job);
+            ups.push(nowMs() - t0);
+          }
+          archiveBytes = stored!.size;
+          return stored!;
+        },
+        async (job, payload) => {
+          for (let i = 0; i < repeats; i++) {
+            const destination = path.join(scratch, `${kind}-out-${i}`);
+            const t0 = nowMs();
+            await store.download(payload, destination, job);
+            downs.push(nowMs() - t0);
+            if (fs.statSync(path.join(destination, "payload.bin")).size !== size)
+              throw new Error("size mismatch");
+            fs.rmSync(destination, { recursive: true, force: true });
+          }
+        },
+      );
       const up = median(ups);
       const down = median(downs);
       const rates = {
@@ -167,20 +247,19 @@ export async function measureArtifacts(
     const compressible = await through("compressible");
     const randomLevel1 = await through("random", 1);
     const randomLevel0 = await through("random", 0);
-    const tiny = path.join(scratch, "tiny");
-    fs.mkdirSync(tiny);
-    fs.writeFileSync(path.join(tiny, "noop"), "noop\n");
-    const store = createArtifactStore(os, { direct });
+    // A no-op action's artifacts: Checkout's upload of a 5-byte file, Produce's download of it
+    // (each request checks the job's lease: two SQL statements on the server).
+    const store = createArtifactStore({ serverUrl, token: holder.token });
     const tinyUps: number[] = [];
     const tinyDowns: number[] = [];
-    for (let i = 0; i < 50; i++) {
-      const t0 = nowMs();
-      const stored = await store.upload("Src", `bench-tiny/${i}`, { root: tiny });
-      const t1 = nowMs();
-      await store.download(stored, path.join(scratch, `tiny-${i}`));
-      tinyUps.push(t1 - t0);
-      tinyDowns.push(nowMs() - t1);
-      await os.delete(`bench-tiny/${i}`);
+    for (let i = 0; i < 25; i++) {
+      const tinyRun = await execution(
+        store,
+        (job) => store.upload("Payload", { root: tiny }, job),
+        async () => undefined,
+      );
+      tinyUps.push(tinyRun.tinyUpMs);
+      tinyDowns.push(tinyRun.tinyDownMs);
     }
     const raw = async () => {
       const puts: number[] = [];
@@ -230,6 +309,7 @@ export async function measureArtifacts(
       sha256NativeMBps,
     };
   } finally {
+    await holder.stop();
     fs.rmSync(scratch, { recursive: true, force: true });
   }
 }

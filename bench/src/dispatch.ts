@@ -258,6 +258,7 @@ export async function runDispatch(options: DispatchOptions): Promise<BenchResult
     const common = {
       acceptedAt,
       token: createAgentToken.token,
+      serverUrl: server.url,
       prefix: server.natsPrefix,
       providers: "Build/Sluice/Shell@1",
       // An empty output directory makes an archive the download refuses (see the notes): one small file.
@@ -522,11 +523,12 @@ export async function runDispatch(options: DispatchOptions): Promise<BenchResult
       }
     }
 
-    // 4. Artifacts through the agent's store, in this process.
+    // 4. Artifacts through the agent's store and the server's job artifact routes, in this process.
     const nc = await connectNats("sluice-bench-artifacts");
     let artifacts: ArtifactFigures;
     try {
       artifacts = await measureArtifacts(
+        server,
         nc,
         natsNames(server.natsPrefix).artifactsBucket,
         options.artifactMB,

@@ -213,6 +213,7 @@ async function startStack(label: Stack["label"], options: TransportOptions): Pro
           name: `${label}-${i}`,
           natsUrl: nats.url,
           token: createAgentToken.token,
+          serverUrl: server.url,
           prefix: server.natsPrefix,
           concurrency: options.concurrency,
           providers: "Build/Sluice/Shell@1",
@@ -220,7 +221,6 @@ async function startStack(label: Stack["label"], options: TransportOptions): Pro
           acceptedAt,
           env: secured
             ? {
-                SLUICE_SERVER_URL: server.url.replace(/\/graphql$/, ""),
                 SLUICE_NATS_INSECURE: "0",
                 SLUICE_NATS_CA_FILE: nats.caFile!,
               }

@@ -44,17 +44,15 @@ export function agentInboxPrefix(agentId: string): string {
  * - its job consumers: `CONSUMER.INFO` (look up), `CONSUMER.MSG.NEXT` (pull), `$JS.ACK` (ack, nak,
  *   term, in progress) on each consumer of its pool and providers, and nothing on any other;
  * - the cancel stream: `DIRECT.GET` (the last cancel of a job), the logs stream: `STREAM.MSG.GET`
- *   (has this attempt logged already), and `$JS.API.INFO` (nats.js checks JetStream is there);
- * - the artifacts bucket: stream info, chunk and meta publishes, reads of its messages (direct
- *   and ordered consumers), flow control, and the purge of a put that failed half way.
+ *   (has this attempt logged already), and `$JS.API.INFO` (nats.js checks JetStream is there).
  * Never: creating, updating or deleting a stream or a durable consumer, reading the jobs or
- * results streams, publishing jobs, cancels or events.
+ * results streams, publishing jobs, cancels or events, and nothing at all on the artifacts bucket
+ * (its stream `OBJ_<bucket>`, its `$O.<bucket>.>` subjects): an agent moves its job's artifacts
+ * through the server's HTTP address, which checks the job's lease (JOB_ARTIFACTS_PATH below).
  */
 export function agentPermissions(grant: AgentGrant): SubjectPermissions {
   const names = natsNames(grant.prefix);
   const jobs = names.streams.jobs;
-  const bucket = names.artifactsBucket;
-  const objects = objectStoreStream(bucket);
   const durables = grant.providers.map(
     (type) => jobConsumerConfig(grant.prefix, grant.pool, type, { account: grant.account }).durable_name,
   );
@@ -79,18 +77,6 @@ export function agentPermissions(grant: AgentGrant): SubjectPermissions {
       "$JS.API.INFO",
       `$JS.API.DIRECT.GET.${names.streams.cancel}.>`,
       `$JS.API.STREAM.MSG.GET.${names.streams.logs}`,
-      // Artifacts.
-      `$JS.API.STREAM.INFO.${objects}`,
-      `$JS.API.STREAM.MSG.GET.${objects}`,
-      `$JS.API.STREAM.PURGE.${objects}`,
-      `$JS.API.DIRECT.GET.${objects}`,
-      `$JS.API.DIRECT.GET.${objects}.>`,
-      `$JS.API.CONSUMER.CREATE.${objects}`,
-      `$JS.API.CONSUMER.CREATE.${objects}.>`,
-      `$JS.API.CONSUMER.DELETE.${objects}.>`,
-      `$JS.FC.${objects}.>`,
-      `$O.${bucket}.C.>`,
-      `$O.${bucket}.M.>`,
     ],
     subscribe: [`${inbox}.>`, names.subjects.agentCancel(grant.agentId)],
   };
@@ -138,3 +124,30 @@ export type NatsCredentialsReply = z.output<typeof natsCredentialsReplySchema>;
 
 /** The route of the exchange, on the server's HTTP address. */
 export const NATS_CREDENTIALS_PATH = "/agents/nats-credentials";
+
+// ---------------------------------------------------------------------------------------------
+// 9.3 A job's artifacts over HTTP: `GET <server>/agents/jobs/<jobId>/<attempt>/inputs/<name>` and
+// `PUT <server>/agents/jobs/<jobId>/<attempt>/outputs/<name>`, with `Authorization: Bearer <agent
+// token>` and the job's lease token in LEASE_TOKEN_HEADER.
+
+/** The routes of a job's artifacts, on the server's HTTP address (Express patterns). */
+export const JOB_ARTIFACTS_PATHS = {
+  input: "/agents/jobs/:jobId/:attempt/inputs/:name",
+  output: "/agents/jobs/:jobId/:attempt/outputs/:name",
+} as const;
+
+/** The header that carries the job's lease token (section 6.2) with an artifact request. */
+export const LEASE_TOKEN_HEADER = "x-sluice-lease-token";
+
+/** The path of one input (`direction` "input") or output artifact of an attempt. */
+export function jobArtifactPath(
+  direction: keyof typeof JOB_ARTIFACTS_PATHS,
+  jobId: string,
+  attempt: number,
+  name: string,
+): string {
+  return JOB_ARTIFACTS_PATHS[direction]
+    .replace(":jobId", encodeURIComponent(jobId))
+    .replace(":attempt", String(attempt))
+    .replace(":name", encodeURIComponent(name));
+}

@@ -3,6 +3,7 @@ import { createUser } from "@nats-io/nkeys";
 import {
   agentInboxPrefix,
   agentPermissions,
+  jobArtifactPath,
   jobConsumerConfig,
   natsCredentialsRequestSchema,
   natsNames,
@@ -37,6 +38,16 @@ describe("agentPermissions", () => {
     expect(jobsApi.every((s) => !s.includes("*") && !s.endsWith("sluice_JOBS.>"))).toBe(true);
   });
 
+  it("has no permission at all on the artifacts bucket: artifacts go through the server's HTTP address", () => {
+    const bucket = names.artifactsBucket;
+    for (const subject of [...publish, ...subscribe]) {
+      expect(subject).not.toContain(`OBJ_${bucket}`);
+      expect(subject).not.toMatch(/^\$O\./);
+      expect(subject).not.toMatch(/^\$JS\.FC\./);
+      expect(subject).not.toMatch(/PURGE|CONSUMER\.CREATE|CONSUMER\.DELETE|STREAM\.INFO/);
+    }
+  });
+
   it("never publishes jobs, cancels or events, reads the results stream, or manages streams", () => {
     for (const subject of publish) {
       expect(subject).not.toMatch(/^sluice\.(jobs|cancel|events|installation)\b/);
@@ -60,6 +71,13 @@ describe("agentPermissions of an agent of another account", () => {
     expect(publish).toContain(`$JS.API.CONSUMER.MSG.NEXT.sluice_JOBS.${own}`);
     expect(publish.filter((s) => s.includes(defaults + "."))).toEqual([]);
     expect(publish.filter((s) => s.endsWith(`.${defaults}`))).toEqual([]);
+  });
+});
+
+describe("jobArtifactPath", () => {
+  it("names an attempt's input and output routes", () => {
+    expect(jobArtifactPath("input", "job-1", 2, "Src")).toBe("/agents/jobs/job-1/2/inputs/Src");
+    expect(jobArtifactPath("output", "job-1", 2, "Out")).toBe("/agents/jobs/job-1/2/outputs/Out");
   });
 });
 

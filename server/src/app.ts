@@ -49,6 +49,7 @@ import { healthRoutes } from "./http/health";
 import { httpMetrics, metricsRoutes } from "./http/metrics";
 import { requestLogging } from "./http/request-log";
 import { versionRoutes } from "./http/version";
+import { jobArtifactRoutes } from "./http/job-artifacts";
 import { natsCredentialRoutes } from "./http/nats-credentials";
 import { graphiqlRoutes } from "./http/graphiql";
 import { securityHeaders } from "./http/security-headers";
@@ -87,6 +88,7 @@ import { SecretStore } from "./persistence/secret-store";
 import { SecretReferences } from "./engine/secret-references";
 import { SigningKeyStore } from "./persistence/signing-key-store";
 import { createRegistry } from "./domain/action-types/builtins";
+import { JobLeases } from "./engine/job-leases";
 import { LeaseTokens } from "./engine/lease-tokens";
 import { openDatabase } from "./persistence/data-source";
 import { WebhookStore } from "./persistence/webhook-store";
@@ -546,6 +548,16 @@ export async function startServer({
   if (metrics) app.use(metricsRoutes(routeAuth, metrics, { public: config.metricsPublic }, logger));
   app.use(versionRoutes(routeAuth));
   app.use(natsCredentialRoutes(agents, natsAuth, services.audit, logger, signer));
+  app.use(
+    jobArtifactRoutes(
+      agents,
+      new JobLeases(db, leaseTokens, clock),
+      nats,
+      config.natsPrefix,
+      services.audit,
+      logger,
+    ),
+  );
   app.use(graphiqlRoutes());
   app.use(
     signInRoutes(

@@ -75,7 +75,14 @@ export interface Provider {
   run(context: JobContext): Promise<ProviderResult>;
 }
 
-/** Moves artifacts between a workspace and the object store (PROTOCOL.md section 9). */
+/** The attempt an artifact request is for, and the proof that the agent received it (its lease token). */
+export interface JobLease {
+  jobId: string;
+  attempt: number;
+  leaseToken: string;
+}
+
+/** Moves a job's artifacts between its workspace and the object store, through the server (PROTOCOL.md 9.3). */
 export interface ArtifactStore {
   /**
    * Downloads `artifact`, verifies its size and SHA-256, and unpacks it into `destination` (created
@@ -83,9 +90,12 @@ export interface ArtifactStore {
    * ConfigurationError (an unsafe entry: nothing is written outside `destination`),
    * SystemUnavailable (the store cannot be reached).
    */
-  download(artifact: StoredArtifact, destination: string): Promise<void>;
-  /** Packs `spec` as a tar.gz, uploads it under `objectKey`, and returns what the complete reports. */
-  upload(name: string, objectKey: string, spec: OutputSpec): Promise<StoredArtifact>;
+  download(artifact: StoredArtifact, destination: string, lease: JobLease): Promise<void>;
+  /**
+   * Packs `spec` as a tar.gz, uploads it as the job's output `name` (the server names the object,
+   * `<executionId>/<jobId>/<attempt>/<name>`), and returns what the complete reports.
+   */
+  upload(name: string, spec: OutputSpec, lease: JobLease): Promise<StoredArtifact>;
 }
 
 export class ArtifactError extends Error {

@@ -41,6 +41,7 @@ import {
   formatActionTypeId,
   type ArtifactStore,
   type JobContext,
+  type JobLease,
   type Provider,
   type ProviderResult,
   type StopReason,
@@ -600,7 +601,7 @@ export class JobRun {
       const destination = path.join(workspace, "inputs", artifact.name);
       const user = this.user;
       return this.retryingStore(
-        () => store.download(artifact, destination),
+        () => store.download(artifact, destination, this.lease),
         `downloading artifact ${artifact.name}`,
       )
         .then(() => (user ? giveTree(destination, user) : undefined))
@@ -743,7 +744,7 @@ export class JobRun {
       try {
         // Uploading again replaces the object of the same name: a try cut off halfway is lost.
         const artifact = await this.retryingStore(
-          () => store.upload(name, job.outputArtifactKeyPrefix + name, result.outputs![name]!),
+          () => store.upload(name, result.outputs![name]!, this.lease),
           `uploading artifact ${name}`,
         );
         jobLog.system(`Uploaded artifact ${name} (${artifact.size} bytes, sha256 ${artifact.sha256})`);
@@ -769,6 +770,11 @@ export class JobRun {
         if (attempt === 1) this.jobLog?.system(`${what} failed (${errorMessage(error)}); retrying`);
       },
     });
+  }
+
+  /** What the job's artifact requests prove themselves with (PROTOCOL.md 9.3). */
+  private get lease(): JobLease {
+    return { jobId: this.job.jobId, attempt: this.job.attempt, leaseToken: this.job.leaseToken };
   }
 
   /** The provider's result; a throw is a bug in it (JobFailed with the message). */

@@ -1,46 +1,77 @@
 import "./realm";
 import { createHash, randomBytes } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { Objm, type ObjectStore } from "@nats-io/obj";
-import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
-import { artifactsBucketConfig, type StoredArtifact } from "@sluice/protocol";
-import { Pack } from "tar";
+import { headers } from "@nats-io/transport-node";
+import { artifactsBucketConfig, type MessageInput, type StoredArtifact } from "@sluice/protocol";
 import {
-  CHUNK_BYTES,
   SMALL_OBJECT_BYTES,
   createArtifactStore,
   type ArtifactStoreOptions,
 } from "../../src/artifacts/store";
-import { ArtifactError, type ArtifactStore } from "../../src/providers/types";
+import { ArtifactError, type ArtifactStore, type OutputSpec } from "../../src/providers/types";
+import { isRetryable } from "../../src/runtime/retry";
+import { FakeServer } from "../support/fake-server";
+import { TEST_TOKEN } from "../support/agents";
 import { craftArchive } from "./craft";
 import { removeDir, snapshot, tempDir } from "./tree";
 
-const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
-const prefix = `agtest_${randomBytes(4).toString("hex")}`;
-const executionId = "exec-1";
+/** Chunks of nats.js's object store writer in the fake server (the real server writes 1 MiB ones). */
+const CHUNK_BYTES = 128 * 1024;
+const BUILD = { category: "Build", owner: "Sluice", provider: "Shell", version: "1" } as const;
 
-let nc: NatsConnection;
+let server: FakeServer;
 let objectStore: ObjectStore;
 let jsm: JetStreamManager;
 let store: ArtifactStore;
 let base: string;
 
 beforeAll(async () => {
-  nc = await connect({ servers: NATS_URL });
-  jsm = await jetstreamManager(nc);
-  const { bucket, ...settings } = artifactsBucketConfig(prefix);
-  objectStore = await new Objm(nc).create(bucket, settings);
+  server = await FakeServer.start();
+  objectStore = await new Objm(server.nc).open(server.names.artifactsBucket);
+  jsm = await jetstreamManager(server.nc);
+  store = makeStore();
   base = await tempDir("store");
 });
 
 afterAll(async () => {
-  await objectStore?.destroy();
-  await nc?.close();
+  await server?.stop();
   await removeDir(base);
 });
+
+/** A store on the fake server's artifact routes. */
+function makeStore(options: Partial<ArtifactStoreOptions> = {}): ArtifactStore {
+  return createArtifactStore({ serverUrl: server.url, token: TEST_TOKEN, ...options });
+}
+
+/** A job (allowed on the server, never published) whose action declares the output `name`. */
+function producer(name: string): MessageInput<"job"> {
+  const job = server.job(BUILD, { outputArtifacts: [{ name }] });
+  server.allowJob(job);
+  return job;
+}
+
+/** Uploads `spec` as the output `name` of a job of its own (or of `job`). */
+function up(
+  name: string,
+  spec: OutputSpec,
+  job = producer(name),
+  through: ArtifactStore = store,
+): Promise<StoredArtifact> {
+  return through.upload(name, spec, job);
+}
+
+/** Downloads `artifact` as the input of a job of its own. */
+function down(artifact: StoredArtifact, destination: string, through: ArtifactStore = store): Promise<void> {
+  const job = server.job(BUILD, { inputArtifacts: [artifact] });
+  server.allowJob(job);
+  return through.download(artifact, destination, job);
+}
 
 let counter = 0;
 async function fresh() {
@@ -69,7 +100,7 @@ async function rewriteObject(
   change: (chunk: Buffer, index: number) => Buffer,
   foreign: (index: number) => number = () => 0,
 ): Promise<{ chunks: number; sequences: number[] }> {
-  const { bucket } = artifactsBucketConfig(prefix);
+  const { bucket } = artifactsBucketConfig(server.prefix);
   const stream = `OBJ_${bucket}`;
   const metaSubject = `$O.${bucket}.M.${Buffer.from(key).toString("base64").replace(/\+/g, "-").replace(/\//g, "_")}`;
   const meta = (await jsm.direct.getMessage(stream, { last_by_subj: metaSubject }))!.json<{
@@ -106,27 +137,7 @@ async function failureOf(promise: Promise<unknown>): Promise<ArtifactError> {
   return error as ArtifactError;
 }
 
-// Every case runs twice: downloads through nats.js's object reader, and with the direct gets the
-// agent uses for objects of one chunk (larger ones still go through the reader).
-describe.each([
-  ["through the object store's reader", false],
-  ["with direct gets for small objects", true],
-])("artifact store over a NATS object store, %s", (_mode, direct) => {
-  /** A store on `os`, with direct gets (on `manager`) in the second run. */
-  const makeStore = (
-    options: ArtifactStoreOptions = {},
-    os: ObjectStore = objectStore,
-    manager: JetStreamManager = jsm,
-  ): ArtifactStore =>
-    createArtifactStore(os, {
-      ...options,
-      ...(direct ? { direct: { nc, jsm: manager, bucket: artifactsBucketConfig(prefix).bucket } } : {}),
-    });
-
-  beforeAll(() => {
-    store = makeStore();
-  });
-
+describe("artifact store over the server's job artifact routes", () => {
   it("round trips a directory tree with a symlink, reporting the stored bytes' size and hash", async () => {
     const c = await fresh();
     await mkdir(path.join(c.src, "lib/deep"), { recursive: true });
@@ -134,15 +145,15 @@ describe.each([
     await writeFile(path.join(c.src, "package.json"), '{"name":"x"}');
     await symlink("lib/deep/code.js", path.join(c.src, "main.js"));
 
-    const stored = await store.upload("Build", `${executionId}/Build`, { root: c.src });
+    const stored = await up("Build", { root: c.src });
     expect(stored.name).toBe("Build");
-    expect(stored.objectKey).toBe(`${executionId}/Build`);
+    expect(stored.objectKey).toMatch(/^[0-9a-f-]{36}\/[0-9a-f-]{36}\/1\/Build$/);
     const bytes = await objectStore.getBlob(stored.objectKey);
     expect(bytes).not.toBeNull();
     expect(stored.size).toBe(bytes!.length);
     expect(stored.sha256).toBe(sha256(bytes!));
 
-    await store.download(stored, c.dest);
+    await down(stored, c.dest);
     expect(await snapshot(c.dest)).toEqual(await snapshot(c.src));
     expect((await snapshot(c.dest))["main.js"]).toBe("link:lib/deep/code.js");
     // The temporary download file is gone.
@@ -154,20 +165,20 @@ describe.each([
     await mkdir(path.join(c.src, "dist"), { recursive: true });
     await writeFile(path.join(c.src, "dist/app.js"), "app");
     await writeFile(path.join(c.src, "secret.env"), "nope");
-    const stored = await store.upload("Dist", `${executionId}/Dist`, { root: c.src, files: ["dist/app.js"] });
-    await store.download(stored, c.dest);
+    const stored = await up("Dist", { root: c.src, files: ["dist/app.js"] });
+    await down(stored, c.dest);
     expect(await snapshot(c.dest)).toEqual({ dist: "dir", "dist/app.js": "file:app" });
   });
 
   it("refuses an object replaced by other bytes of the same size, naming both hashes", async () => {
     const c = await fresh();
     await writeFile(path.join(c.src, "a.txt"), "original");
-    const stored = await store.upload("Tampered", `${executionId}/Tampered`, { root: c.src });
+    const stored = await up("Tampered", { root: c.src });
     const bytes = Buffer.from((await objectStore.getBlob(stored.objectKey))!);
     bytes[bytes.length - 5]! ^= 0xff;
     await objectStore.putBlob({ name: stored.objectKey }, bytes);
 
-    const error = await failureOf(store.download(stored, c.dest));
+    const error = await failureOf(down(stored, c.dest));
     expect(error.failureType).toBe("RevisionUnavailable");
     expect(error.message).toContain(stored.sha256);
     expect(error.message).toContain(sha256(bytes));
@@ -177,14 +188,17 @@ describe.each([
   it("refuses an object replaced by another archive, naming both hashes", async () => {
     const c = await fresh();
     await writeFile(path.join(c.src, "a.txt"), "original");
-    const stored = await store.upload("Replaced", `${executionId}/Replaced`, { root: c.src });
+    const job = producer("Replaced");
+    const stored = await up("Replaced", { root: c.src }, job);
     const other = path.join(c.dir, "other");
     await mkdir(other);
     await writeFile(path.join(other, "a.txt"), "replaced by something longer");
-    const replaced = await store.upload("Replaced", stored.objectKey, { root: other });
+    // The same attempt uploading again (a retry) replaces its object.
+    const replaced = await up("Replaced", { root: other }, job);
+    expect(replaced.objectKey).toBe(stored.objectKey);
     expect(replaced.sha256).not.toBe(stored.sha256);
 
-    const error = await failureOf(store.download(stored, c.dest));
+    const error = await failureOf(down(stored, c.dest));
     expect(error.failureType).toBe("RevisionUnavailable");
     expect(error.message).toContain(stored.sha256);
     expect(error.message).toContain(replaced.sha256);
@@ -194,8 +208,8 @@ describe.each([
   it("refuses an object of the recorded hash but another size", async () => {
     const c = await fresh();
     await writeFile(path.join(c.src, "a.txt"), "sized");
-    const stored = await store.upload("Sized", `${executionId}/Sized`, { root: c.src });
-    const error = await failureOf(store.download({ ...stored, size: stored.size - 1 }, c.dest));
+    const stored = await up("Sized", { root: c.src });
+    const error = await failureOf(down({ ...stored, size: stored.size - 1 }, c.dest));
     expect(error.failureType).toBe("RevisionUnavailable");
     expect(error.message).toContain(`expected ${stored.size - 1} bytes`);
   });
@@ -204,11 +218,11 @@ describe.each([
     const c = await fresh();
     const missing: StoredArtifact = {
       name: "Gone",
-      objectKey: `${executionId}/Gone`,
+      objectKey: "exec-1/Gone",
       size: 10,
       sha256: "0".repeat(64),
     };
-    const error = await failureOf(store.download(missing, c.dest));
+    const error = await failureOf(down(missing, c.dest));
     expect(error.failureType).toBe("RevisionUnavailable");
     expect(error.message).toContain("exec-1/Gone");
     expect(error.message).toContain("missing");
@@ -218,10 +232,11 @@ describe.each([
     const c = await fresh();
     await writeFile(path.join(c.src, "noise.bin"), randomBytes(64 * 1024));
     const small = makeStore({ maxBytes: 4096 });
-    const error = await failureOf(small.upload("Huge", `${executionId}/Huge`, { root: c.src }));
+    const job = producer("Huge");
+    const error = await failureOf(up("Huge", { root: c.src }, job, small));
     expect(error.failureType).toBe("ConfigurationError");
     expect(error.message).toBe("artifact Huge is larger than the 4 KiB cap");
-    expect(await objectStore.info(`${executionId}/Huge`)).toBeNull();
+    expect(await objectStore.info(`${job.outputArtifactKeyPrefix}Huge`)).toBeNull();
   });
 
   it("refuses to unpack a stored archive with an unsafe entry", async () => {
@@ -230,7 +245,7 @@ describe.each([
       { path: "ok.txt", type: "File", body: "fine" },
       { path: "../outside/evil", type: "File", body: "x" },
     ]);
-    const key = `${executionId}/Evil`;
+    const key = "exec-1/Evil";
     await objectStore.putBlob({ name: key }, bytes);
     const stored: StoredArtifact = {
       name: "Evil",
@@ -238,7 +253,7 @@ describe.each([
       size: bytes.length,
       sha256: sha256(bytes),
     };
-    const error = await failureOf(store.download(stored, path.join(c.dir, "dest")));
+    const error = await failureOf(down(stored, path.join(c.dir, "dest")));
     expect(error.failureType).toBe("ConfigurationError");
     expect(error.message).toContain("../outside/evil");
     expect(await readdir(c.outside)).toEqual([]);
@@ -249,9 +264,9 @@ describe.each([
     const c = await fresh();
     const data = randomBytes(20 * 1024 * 1024);
     await writeFile(path.join(c.src, "big.bin"), data);
-    const stored = await store.upload("Big", `${executionId}/Big`, { root: c.src });
+    const stored = await up("Big", { root: c.src });
     expect(stored.size).toBeGreaterThan(20 * 1024 * 1024);
-    await store.download(stored, c.dest);
+    await down(stored, c.dest);
     expect(sha256(await readFile(path.join(c.dest, "big.bin")))).toBe(sha256(data));
   });
 
@@ -260,7 +275,7 @@ describe.each([
     const data = randomBytes(3 * 1024 * 1024);
     await writeFile(path.join(c.src, "random.bin"), data);
     await writeFile(path.join(c.src, "small.txt"), "a little text ".repeat(100));
-    const stored = await store.upload("Random", `${executionId}/Random`, { root: c.src });
+    const stored = await up("Random", { root: c.src });
     const bytes = Buffer.from((await objectStore.getBlob(stored.objectKey))!);
     // Still gzip (PROTOCOL.md 9), with the tar in deflate's stored blocks (BTYPE 00): a little
     // larger than the tar itself, where compressing at any level would have cost CPU for nothing.
@@ -268,7 +283,7 @@ describe.each([
     expect((bytes[10]! >> 1) & 0b11).toBe(0);
     expect(stored.size).toBeGreaterThan(data.length + 1400);
     expect(gunzipSync(bytes).length % 512).toBe(0);
-    await store.download(stored, c.dest);
+    await down(stored, c.dest);
     expect(sha256(await readFile(path.join(c.dest, "random.bin")))).toBe(sha256(data));
     expect(await readFile(path.join(c.dest, "small.txt"), "utf8")).toBe("a little text ".repeat(100));
   });
@@ -277,11 +292,11 @@ describe.each([
     const c = await fresh();
     const lines = Array.from({ length: 40_000 }, (_, i) => `${i} build step ok ${i % 97}\n`).join("");
     await writeFile(path.join(c.src, "build.log"), lines);
-    const stored = await store.upload("Log", `${executionId}/Log`, { root: c.src });
+    const stored = await up("Log", { root: c.src });
     const bytes = Buffer.from((await objectStore.getBlob(stored.objectKey))!);
     expect((bytes[10]! >> 1) & 0b11).not.toBe(0);
     expect(stored.size).toBeLessThan(lines.length / 4);
-    await store.download(stored, c.dest);
+    await down(stored, c.dest);
     expect(await readFile(path.join(c.dest, "build.log"), "utf8")).toBe(lines);
   });
 
@@ -296,7 +311,7 @@ describe.each([
     async (_kind, make) => {
       const c = await fresh();
       await writeFile(path.join(c.src, "data.bin"), make());
-      const stored = await store.upload("Rotten", `${executionId}/Rotten`, { root: c.src });
+      const stored = await up("Rotten", { root: c.src });
       // The same object with one byte of its second chunk flipped, its metadata (size, digest)
       // unchanged: what a damaged disk under the stream would hand out. gzip itself may or may
       // not notice before the end; the SHA-256 always does.
@@ -305,7 +320,7 @@ describe.each([
         return chunk;
       });
       expect(corrupted.chunks).toBeGreaterThan(1);
-      const error = await failureOf(store.download(stored, c.dest));
+      const error = await failureOf(down(stored, c.dest));
       expect(error.failureType).toBe("RevisionUnavailable");
       expect(error.message).toContain(stored.sha256);
       expect(error.message).toContain("nothing was unpacked");
@@ -314,127 +329,72 @@ describe.each([
     },
   );
 
-  it("refuses an object that lost a chunk, having unpacked nothing", async () => {
-    const c = await fresh();
-    await writeFile(path.join(c.src, "data.bin"), randomBytes(4 * CHUNK_BYTES));
-    const stored = await store.upload("Holed", `${executionId}/Holed`, { root: c.src });
-    const { bucket } = artifactsBucketConfig(prefix);
-    const { nuid } = (await objectStore.info(stored.objectKey))!;
-    const second = (await jsm.direct.getMessage(`OBJ_${bucket}`, {
-      seq: 1,
-      next_by_subj: `$O.${bucket}.C.${nuid}`,
-    }))!;
-    const third = (await jsm.direct.getMessage(`OBJ_${bucket}`, {
-      seq: second.seq + 1,
-      next_by_subj: `$O.${bucket}.C.${nuid}`,
-    }))!;
-    await jsm.streams.deleteMessage(`OBJ_${bucket}`, third.seq);
-    const error = await failureOf(store.download(stored, c.dest));
-    expect(error.failureType).toBe("RevisionUnavailable");
-    expect(error.message).toContain("Holed");
-    expect(await readdir(path.dirname(c.dest))).toEqual([]);
-  });
-
-  it("reassembles chunks in order while other objects' chunks interleave", async () => {
-    const c = await fresh();
-    const data = randomBytes(11 * CHUNK_BYTES + 777);
-    await writeFile(path.join(c.src, "data.bin"), data);
-    const stored = await store.upload("Mixed", `${executionId}/Mixed`, { root: c.src });
-    // Written again with another object's messages between its chunks, one to three of them:
-    // as uploads from several agents at once leave them in the bucket's stream.
-    const { chunks, sequences } = await rewriteObject(
-      stored.objectKey,
-      (chunk) => chunk,
-      (index) => 1 + (index % 3),
-    );
-    // More chunks than direct gets in flight (8), and not one after the other.
-    expect(chunks).toBeGreaterThan(8);
-    expect(sequences[sequences.length - 1]! - sequences[0]! + 1).toBeGreaterThan(2 * chunks);
-    await store.download(stored, c.dest);
-    expect(sha256(await readFile(path.join(c.dest, "data.bin")))).toBe(sha256(data));
-  });
-
-  it("downloads artifacts stored by the previous store: node-tar's gzip, nats.js's 128 KiB chunks", async () => {
-    // One chunk (the small path with direct gets), then many.
-    for (const size of [20, 2 * 1024 * 1024]) {
-      const c = await fresh();
-      const data = Buffer.concat([Buffer.from("old format ".repeat(size / 20)), randomBytes(size / 2)]);
-      await mkdir(path.join(c.src, "sub"));
-      await writeFile(path.join(c.src, "sub/data.bin"), data);
-      await symlink("sub/data.bin", path.join(c.src, "link"));
-      // What the previous store did: node-tar's Pack with gzip (level 6, on the main thread),
-      // through nats.js's put with its default chunks.
-      const pack = new Pack({ cwd: c.src, gzip: true, portable: true, noDirRecurse: true, jobs: 1 });
-      for (const entry of ["link", "sub", "sub/data.bin"]) pack.add(entry);
-      pack.end();
-      const archive = Buffer.concat(await pack.collect());
-      const key = `${executionId}/Old-${size}`;
-      const info = await objectStore.putBlob({ name: key }, archive);
-      expect(info.chunks).toBe(Math.ceil(archive.length / (128 * 1024)));
-      const stored: StoredArtifact = {
-        name: "Old",
-        objectKey: key,
-        size: archive.length,
-        sha256: sha256(archive),
-      };
-      await store.download(stored, c.dest);
-      expect(await snapshot(c.dest)).toEqual(await snapshot(c.src));
-    }
-  });
-
   it("honours the compression level", async () => {
     const c = await fresh();
     await writeFile(path.join(c.src, "text.txt"), "compress me ".repeat(20_000));
-    const plain = await makeStore({ compressionLevel: 0 }).upload("Plain", `${executionId}/Plain`, {
-      root: c.src,
-    });
-    const packed = await store.upload("Packed", `${executionId}/Packed`, { root: c.src });
+    const plain = await up("Plain", { root: c.src }, producer("Plain"), makeStore({ compressionLevel: 0 }));
+    const packed = await up("Packed", { root: c.src });
     expect(plain.size).toBeGreaterThan(240_000);
     expect(packed.size).toBeLessThan(10_000);
-    await store.download(plain, c.dest);
+    await down(plain, c.dest);
     expect(await readFile(path.join(c.dest, "text.txt"), "utf8")).toBe("compress me ".repeat(20_000));
   });
 
-  it("reports an unreachable NATS as SystemUnavailable", async () => {
+  it("reports an unreachable server as SystemUnavailable, which is retried", async () => {
     const c = await fresh();
     await writeFile(path.join(c.src, "a.txt"), "a");
-    const stored = await store.upload("Before", `${executionId}/Before`, { root: c.src });
+    const stored = await up("Before", { root: c.src });
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const away = makeStore({ serverUrl: `http://127.0.0.1:${port}` });
 
-    const lonely = await connect({ servers: NATS_URL });
-    const { bucket } = artifactsBucketConfig(prefix);
-    const closedStore = createArtifactStore(await new Objm(lonely).open(bucket), {
-      ...(direct ? { direct: { nc: lonely, jsm: await jetstreamManager(lonely), bucket } } : {}),
-    });
-    await lonely.close();
+    const upload = await failureOf(up("After", { root: c.src }, producer("After"), away));
+    expect(upload.failureType).toBe("SystemUnavailable");
+    expect(isRetryable(upload)).toBe(true);
+    const download = await failureOf(down(stored, c.dest, away));
+    expect(download.failureType).toBe("SystemUnavailable");
+    expect(download.message).toContain("Before");
+    expect(isRetryable(download)).toBe(true);
+  });
 
-    const up = await failureOf(closedStore.upload("After", `${executionId}/After`, { root: c.src }));
-    expect(up.failureType).toBe("SystemUnavailable");
-    const down = await failureOf(closedStore.download(stored, c.dest));
-    expect(down.failureType).toBe("SystemUnavailable");
-    expect(down.message).toContain("Before");
+  it("retries what the server asks to (409 while the accept is on its way, 503), not a refusal", async () => {
+    const c = await fresh();
+    await writeFile(path.join(c.src, "a.txt"), "a");
+    for (const status of [409, 503]) {
+      server.artifactFailures.push(status);
+      const error = await failureOf(up("Later", { root: c.src }));
+      expect([status, error.failureType, isRetryable(error)]).toEqual([status, "SystemUnavailable", true]);
+    }
+    const stored = await up("Mine", { root: c.src });
+    // Another job's lease token: refused, and not retried.
+    const other = producer("Mine");
+    const refused = await failureOf(
+      store.download(stored, c.dest, { jobId: other.jobId, attempt: 1, leaseToken: "x".repeat(32) }),
+    );
+    expect(refused.failureType).toBe("PermissionError");
+    expect(isRetryable(refused)).toBe(false);
+    // An output its job does not declare: refused by the server.
+    const undeclared = await failureOf(store.upload("Extra", { root: c.src }, producer("Mine")));
+    expect(undeclared.failureType).toBe("PermissionError");
+    expect(await readdir(c.dest).catch(() => [])).toEqual([]);
   });
 
   it("reads an archive of one chunk and one of several alike", async () => {
     const c = await fresh();
     await writeFile(path.join(c.src, "small.txt"), "small");
-    const small = await store.upload("Small", `${executionId}/Small`, { root: c.src });
+    const small = await up("Small", { root: c.src });
     expect(small.size).toBeLessThan(SMALL_OBJECT_BYTES);
-    expect((await objectStore.info(small.objectKey))!.chunks).toBe(1);
-    const get = jest.spyOn(objectStore, "get");
-    await store.download(small, c.dest);
+    await down(small, c.dest);
     expect(await snapshot(c.dest)).toEqual({ "small.txt": "file:small" });
-    // With direct gets, the object store's reader (an ephemeral consumer) is not used at all.
-    expect(get).toHaveBeenCalledTimes(direct ? 0 : 1);
 
     const d = await fresh();
     await writeFile(path.join(d.src, "noise.bin"), randomBytes(CHUNK_BYTES / 2));
-    await writeFile(path.join(d.src, "more.bin"), randomBytes(CHUNK_BYTES));
-    const chunked = await store.upload("Chunked", `${executionId}/Chunked`, { root: d.src });
+    await writeFile(path.join(d.src, "more.bin"), randomBytes(SMALL_OBJECT_BYTES * 2));
+    const chunked = await up("Chunked", { root: d.src });
     expect((await objectStore.info(chunked.objectKey))!.chunks).toBeGreaterThan(1);
-    await store.download(chunked, d.dest);
+    await down(chunked, d.dest);
     expect(await snapshot(d.dest)).toEqual(await snapshot(d.src));
-    // With direct gets, larger objects come by direct gets too, not through the reader.
-    expect(get).toHaveBeenCalledTimes(direct ? 0 : 2);
-    get.mockRestore();
   });
 });

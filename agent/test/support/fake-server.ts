@@ -4,6 +4,10 @@
  * answers, jobs and cancels, and everything agents send back (read from the streams themselves).
  */
 import { randomBytes, randomUUID } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import {
   jetstream,
   jetstreamManager,
@@ -12,7 +16,7 @@ import {
   type JetStreamManager,
   type StreamConfig,
 } from "@nats-io/jetstream";
-import { Objm } from "@nats-io/obj";
+import { Objm, type ObjectStore } from "@nats-io/obj";
 import {
   connect,
   headers,
@@ -21,6 +25,7 @@ import {
   type Subscription,
 } from "@nats-io/transport-node";
 import {
+  LEASE_TOKEN_HEADER,
   MSG_ID_HEADER,
   PROTOCOL_VERSION,
   SIGNATURE_LIFETIMES_MS,
@@ -44,6 +49,7 @@ import {
   type MessageInput,
   type NatsNames,
   type RegisterRequest,
+  type StoredArtifact,
 } from "@sluice/protocol";
 
 export const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
@@ -91,6 +97,19 @@ export class FakeServer {
   /** Anything that arrived and did not decode: the agent broke the protocol. */
   readonly invalid: string[] = [];
 
+  /**
+   * The server's job artifact routes (PROTOCOL.md 9.3) on an HTTP port of its own: the agent's
+   * serverUrl. Only the jobs this server published (or `allowJob`), with their lease token.
+   */
+  url = "";
+  /** Artifact requests answered: `GET <name>` / `PUT <name>` with the status. */
+  readonly artifactRequests: string[] = [];
+  /** What the next artifact requests get instead of an answer, used up one per request. */
+  artifactFailures: number[] = [];
+  private readonly leasedJobs = new Map<string, MessageInput<"job">>();
+  private http: http.Server | null = null;
+  private objects: ObjectStore | null = null;
+
   private readonly agentIds = new Map<string, string>();
   private readonly subs: Subscription[] = [];
   private readonly readers: ConsumerMessages[] = [];
@@ -114,7 +133,18 @@ export class FakeServer {
       await this.jsm.streams.add(config as unknown as StreamConfig);
     }
     const bucket = artifactsBucketConfig(this.prefix);
-    await new Objm(this.nc).create(bucket.bucket, { storage: "file" as never, replicas: bucket.replicas });
+    this.objects = await new Objm(this.nc).create(bucket.bucket, {
+      storage: "file" as never,
+      replicas: bucket.replicas,
+    });
+    this.http = http.createServer((req, res) => {
+      this.onArtifactRequest(req, res).catch((error: unknown) => {
+        if (!res.headersSent) res.writeHead(500).end(String(error));
+        else res.destroy();
+      });
+    });
+    await new Promise<void>((resolve) => this.http!.listen(0, "127.0.0.1", resolve));
+    this.url = `http://127.0.0.1:${(this.http.address() as AddressInfo).port}`;
 
     this.subs.push(
       this.nc.subscribe(this.names.subjects.register, {
@@ -278,8 +308,60 @@ export class FakeServer {
     return h;
   }
 
+  /** Lets `job`'s lease token move its artifacts (publishJob does it for the jobs it publishes). */
+  allowJob(job: MessageInput<"job">): void {
+    this.leasedJobs.set(`${job.jobId}/${job.attempt}`, job);
+  }
+
+  /**
+   * The job artifact routes as the server answers them, without its database: the job must be one
+   * this server published, the lease token its; an input is one the job message lists, an output
+   * one it declares, stored under the job's output prefix (through nats.js's object store).
+   */
+  private async onArtifactRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const match = /^\/agents\/jobs\/([^/]+)\/(\d+)\/(inputs|outputs)\/([^/]+)$/.exec(req.url ?? "");
+    const answer = (status: number, body: unknown) => {
+      this.artifactRequests.push(`${req.method} ${match?.[4] ?? req.url} ${status}`);
+      req.resume();
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    };
+    if (!match) return answer(404, { error: "no such route" });
+    const [, jobId, attempt, direction, name] = match as unknown as [string, string, string, string, string];
+    const failure = this.artifactFailures.shift();
+    if (failure !== undefined) return answer(failure, { error: "failing on purpose" });
+    if (!/^Bearer \S+/.test(req.headers.authorization ?? "")) return answer(401, { error: "no token" });
+    const job = this.leasedJobs.get(`${jobId}/${attempt}`);
+    if (!job || req.headers[LEASE_TOKEN_HEADER] !== job.leaseToken)
+      return answer(403, { error: "The lease token is not this job attempt's." });
+    const store = this.objects!;
+    if (direction === "inputs" && req.method === "GET") {
+      const artifact = (job.inputArtifacts as StoredArtifact[] | undefined)?.find((a) => a.name === name);
+      if (!artifact) return answer(404, { error: `no input artifact ${name}` });
+      const object = await store.get(artifact.objectKey);
+      if (!object) return answer(404, { error: "the object is gone" });
+      this.artifactRequests.push(`GET ${name} 200`);
+      res.writeHead(200, {
+        "content-type": "application/gzip",
+        "x-object-size": String(object.info.size),
+        "x-object-sha256": digestHex(object.info.digest),
+      });
+      // As the server: the bytes as stored, unchecked (the agent checks them against the job's record).
+      await pipeline(Readable.from(bytesOf(object.data)), res).catch(() => res.destroy());
+      return;
+    }
+    if (direction === "outputs" && req.method === "PUT") {
+      if (!(job.outputArtifacts as Array<{ name: string }> | undefined)?.some((a) => a.name === name))
+        return answer(403, { error: `the action does not declare ${name}` });
+      const objectKey = `${job.outputArtifactKeyPrefix}${name}`;
+      const info = await store.put({ name: objectKey }, Readable.toWeb(req) as never);
+      return answer(200, { name, objectKey, size: info.size, sha256: digestHex(info.digest) });
+    }
+    return answer(405, { error: "method not allowed" });
+  }
+
   /** Publishes a job as the outbox relay does (signed); returns it as the agent will read it. */
   async publishJob(job: MessageInput<"job">, account?: string): Promise<JobMessage> {
+    this.allowJob(job);
     const subject = this.names.subjects.job(job.pool ?? "default", job.actionTypeId, account);
     const body = encode("job", job, subject);
     const msgID = msgIds.job(job.jobId, job.attempt);
@@ -381,6 +463,8 @@ export class FakeServer {
   }
 
   async stop(): Promise<void> {
+    this.http?.closeAllConnections();
+    await new Promise((resolve) => (this.http ? this.http.close(resolve) : resolve(undefined)));
     for (const sub of this.subs) sub.unsubscribe();
     for (const reader of this.readers) await reader.close().catch(() => undefined);
     for (const name of Object.values(this.names.streams))
@@ -391,6 +475,27 @@ export class FakeServer {
       .catch(() => false);
     await this.nc.drain().catch(() => undefined);
   }
+}
+
+/** nats.js's reader's chunks; its digest error (bytes that are not the recorded ones) ends them quietly. */
+async function* bytesOf(data: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = data.getReader();
+  for (;;) {
+    let next;
+    try {
+      next = await reader.read();
+    } catch (error) {
+      if (/digest/i.test((error as Error).message)) return;
+      throw error;
+    }
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
+/** The object store writes `SHA-256=<base64url>`; the protocol speaks lowercase hex. */
+function digestHex(digest: string): string {
+  return Buffer.from(digest.replace(/^SHA-256=/i, ""), "base64url").toString("hex");
 }
 
 /** Polls `check` until it returns something truthy (each 10 ms), or fails with `what` after `timeoutMs`. */

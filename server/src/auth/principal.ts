@@ -52,8 +52,13 @@ export const GET_METRICS = "sluice:GetMetrics";
 export const GET_VERSION = "sluice:GetVersion";
 /** What an agent token may do over HTTP: exchange itself for short-lived NATS credentials. */
 export const ISSUE_NATS_CREDENTIALS = "sluice:IssueNatsCredentials";
+/**
+ * What an agent token may do over HTTP besides: move the artifacts of a job it holds the lease of
+ * (the route checks the lease: engine/job-leases.ts).
+ */
+export const TRANSFER_JOB_ARTIFACTS = "sluice:TransferJobArtifacts";
 
-/** An agent token: allowed IssueNatsCredentials on the installation, nothing else. */
+/** An agent token: allowed IssueNatsCredentials and TransferJobArtifacts on the installation, nothing else. */
 const AGENT_POLICIES = compilePolicies([
   {
     name: "AgentCredentials",
@@ -65,6 +70,12 @@ const AGENT_POLICIES = compilePolicies([
           Sid: "NatsCredentials",
           Effect: "Allow",
           Action: [ISSUE_NATS_CREDENTIALS],
+          Resource: ["srn:sluice:*:installation"],
+        },
+        {
+          Sid: "JobArtifacts",
+          Effect: "Allow",
+          Action: [TRANSFER_JOB_ARTIFACTS],
           Resource: ["srn:sluice:*:installation"],
         },
       ],

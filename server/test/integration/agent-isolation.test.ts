@@ -55,6 +55,7 @@ beforeAll(async () => {
   // One agent with its token in its environment, one with a token file, each in a pool of its own.
   envAgent = startAgentProcess({
     natsUrl: NATS_URL,
+    serverUrl: t.url,
     prefix: t.natsPrefix,
     token,
     name: "iso-env",
@@ -62,6 +63,7 @@ beforeAll(async () => {
   });
   fileAgent = startAgentProcess({
     natsUrl: NATS_URL,
+    serverUrl: t.url,
     prefix: t.natsPrefix,
     token,
     tokenFile,

@@ -28,14 +28,20 @@ let scratch: string;
 let token: string;
 
 beforeAll(async () => {
-  // The NATS listens on the host side of the veth pair: the agent inside the namespace reaches
-  // it there, and nothing else of this host.
+  // The NATS listens on the host side of the veth pair, and the server on every address: the
+  // agent inside the namespace reaches both there (NATS, and the server's HTTP address for its
+  // jobs' artifacts), and nothing else of this host.
   if (!canCreateNetns()) throw new Error("this test needs root and iproute2 to create a network namespace");
   netns = createNetns();
   nats = await startPrivateNats(netns.hostAddress);
   // Leases of three intervals (the default is six): the lost-agent tests wait for them.
   t = await startTestServer({
-    env: { NATS_URL: nats.url, SLUICE_HEARTBEAT_INTERVAL_SECONDS: "1", SLUICE_LEASE_SECONDS: "3" },
+    env: {
+      NATS_URL: nats.url,
+      HOST: "0.0.0.0",
+      SLUICE_HEARTBEAT_INTERVAL_SECONDS: "1",
+      SLUICE_LEASE_SECONDS: "3",
+    },
   });
   await t.server.messagingReady;
   ({ token } = await createToken("e2e agents"));
@@ -85,6 +91,10 @@ async function createToken(description: string): Promise<{ id: string; token: st
 function agent(name: string, options: { inNamespace?: boolean; token?: string; concurrency?: number } = {}) {
   return startAgentProcess({
     natsUrl: nats.url,
+    serverUrl:
+      options.inNamespace && netns
+        ? `http://${netns.hostAddress}:${new URL(t.url).port}`
+        : `http://127.0.0.1:${new URL(t.url).port}`,
     prefix: t.natsPrefix,
     token: options.token ?? token,
     name,
@@ -231,7 +241,7 @@ async function logOf(actionExecutionId: string): Promise<string[]> {
   }
 }
 
-describe("a release across two agents, one of them in a namespace that reaches only NATS", () => {
+describe("a release across two agents, one of them in a namespace that reaches only NATS and the server", () => {
   let outside: AgentProcess;
   let inside: AgentProcess;
   beforeAll(async () => {

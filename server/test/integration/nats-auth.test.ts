@@ -255,7 +255,11 @@ it("lets an agent reach only its own subjects: NATS refuses every other subscrib
     `${agentInboxPrefix(b.agentId)}.>`, // another agent's inbox (its pulled jobs, its replies)
     "$JS.API.>",
     "$JS.ACK.>",
+    // The artifacts bucket: agents move artifacts through the server's HTTP routes (PROTOCOL.md 9.3).
     `$O.${names.artifactsBucket}.>`,
+    `$O.${names.artifactsBucket}.C.>`,
+    `$O.${names.artifactsBucket}.M.>`,
+    `$JS.FC.${objectStoreStream(names.artifactsBucket)}.>`,
     "$SYS.>",
     ">",
   ];
@@ -295,6 +299,22 @@ it("lets an agent reach only its own subjects: NATS refuses every other subscrib
     `$JS.API.CONSUMER.MSG.NEXT.${names.streams.results}.${names.consumers.engine}`, // the server's consumer
     `$JS.API.STREAM.DELETE.${objects}`,
     `$JS.API.STREAM.UPDATE.${objects}`,
+    // Every subject class of the artifacts bucket: agents have no access to it at all (their
+    // artifacts go through the server's HTTP routes, which check the job's lease: PROTOCOL.md 9.3).
+    `$O.${names.artifactsBucket}.C.chunkofanotherjob`, // writing chunks
+    `$O.${names.artifactsBucket}.M.${Buffer.from("e/j/1/Out").toString("base64url")}`, // overwriting an object's metadata
+    `$JS.API.STREAM.INFO.${objects}`, // listing object names (subjects_filter)
+    `$JS.API.STREAM.PURGE.${objects}`, // purging another job's chunks
+    `$JS.API.STREAM.MSG.GET.${objects}`, // reading another execution's objects
+    `$JS.API.STREAM.MSG.DELETE.${objects}`,
+    `$JS.API.DIRECT.GET.${objects}`,
+    `$JS.API.DIRECT.GET.${objects}.$O.${names.artifactsBucket}.M.anything`,
+    `$JS.API.CONSUMER.CREATE.${objects}`, // an ordered consumer reading every object
+    `$JS.API.CONSUMER.CREATE.${objects}.reader.$O.${names.artifactsBucket}.C.anything`,
+    `$JS.API.CONSUMER.DURABLE.CREATE.${objects}.reader`,
+    `$JS.API.CONSUMER.DELETE.${objects}.reader`,
+    `$JS.API.CONSUMER.MSG.NEXT.${objects}.reader`,
+    `$JS.FC.${objects}.1.1`,
     `$SYS.REQ.ACCOUNT.${nats.identity.accountPublicKey}.CLAIMS.UPDATE`,
     "$SYS.REQ.SERVER.PING",
     "_INBOX.anything",

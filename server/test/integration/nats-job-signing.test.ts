@@ -1,10 +1,12 @@
 /**
  * Signed jobs (PROTOCOL.md 11.5) with nats-server in the secured configuration. NATS never checks a
- * request's reply subject against permissions: an agent with its own, least-privilege credentials
- * writes a job of its choosing into an object store chunk, asks JetStream for it with a direct get
- * whose reply subject is a job subject, and JetStream stores the answer — the forged job, headers
- * and all — in the jobs stream. A real agent takes it and refuses it (it is not signed by the
- * server's key), so its command never runs; jobs the server signed run as usual.
+ * request's reply subject against permissions: an agent that could write a job of its choosing
+ * into an object store chunk could ask JetStream for it with a direct get whose reply subject is a
+ * job subject, and JetStream would store the answer — the forged job, headers and all — in the
+ * jobs stream. Agents have no access to the artifacts bucket any more (PROTOCOL.md 9.3), and NATS
+ * refuses both steps; a forged job stored in the jobs stream all the same (by anyone who can) is
+ * taken by a real agent and refused (it is not signed by the server's key), so its command never
+ * runs; jobs the server signed run as usual.
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -253,19 +255,28 @@ it("runs the jobs the server signed, and refuses a job an agent made JetStream w
     ))
       h.set(name, value);
 
-    // 1. The job as an object store chunk: agents may write chunks (artifact uploads).
+    // 1. How an agent could once have JetStream write it into the jobs stream: the job as an
+    //    object store chunk, then a direct get of it whose reply subject is the job subject.
+    //    Agents have no access to the artifacts bucket (PROTOCOL.md 9.3): NATS refuses both.
+    const objects = objectStoreStream(names.artifactsBucket);
     const chunk = `$O.${names.artifactsBucket}.C.${randomUUID().replaceAll("-", "")}`;
-    const stored = await nc.request(chunk, forged, { headers: h, timeout: 5000 });
-    expect(stored.json<{ stream?: string }>().stream).toBe(objectStoreStream(names.artifactsBucket));
-    // 2. A direct get of it (allowed: artifact reads) whose reply subject is the job subject.
-    const jobsBefore = (await (await jetstreamManager(serverNc)).streams.info(names.streams.jobs)).state;
+    nc.publish(chunk, forged, { headers: h });
     nc.publish(
-      `$JS.API.DIRECT.GET.${objectStoreStream(names.artifactsBucket)}`,
+      `$JS.API.DIRECT.GET.${objects}`,
       new TextEncoder().encode(JSON.stringify({ last_by_subj: chunk })),
       { reply: jobSubject },
     );
-    await nc.flush();
-    expect(violations).toEqual([]);
+    for (const subject of [chunk, `$JS.API.DIRECT.GET.${objects}`])
+      await eventually(
+        async () => violations.some((v) => v.operation === "publish" && v.subject === subject),
+        10_000,
+        `NATS refusing the rogue's publish to ${subject}`,
+      );
+    // 2. Stored in the jobs stream all the same, as by anyone who can publish there: the agent
+    //    takes it and must still refuse it.
+    const jobsBefore = (await (await jetstreamManager(serverNc)).streams.info(names.streams.jobs)).state;
+    serverNc.publish(jobSubject, forged, { headers: h });
+    await serverNc.flush();
 
     // JetStream wrote it into the jobs stream; the agent took it and refused it (+TERM, a warning).
     const refusal = await eventually(
@@ -399,14 +410,31 @@ it("ignores a cancel an agent made JetStream send onto another agent's cancel su
     const target = names.subjects.agentCancel(agentId);
     const h = headers();
     h.set(MSG_ID_HEADER, `${msgIds.cancel(wait.id, wait.attempt)}:${agentId}`);
+    // The way through the artifacts bucket (a chunk, then a direct get replying to the cancel
+    // subject) is closed to agents: NATS refuses it.
+    const violations: PermissionViolationError[] = [];
+    void (async () => {
+      for await (const status of nc.status())
+        if (status.type === "error" && (status.error as Error).name === "PermissionViolationError")
+          violations.push(status.error as PermissionViolationError);
+    })();
     const chunk = `$O.${names.artifactsBucket}.C.${randomUUID().replaceAll("-", "")}`;
-    await nc.request(chunk, cancel, { headers: h, timeout: 5000 });
-    nc.publish(
-      `$JS.API.DIRECT.GET.${objectStoreStream(names.artifactsBucket)}`,
-      new TextEncoder().encode(JSON.stringify({ last_by_subj: chunk })),
-      { reply: target },
+    nc.publish(chunk, cancel, { headers: h });
+    await eventually(
+      async () => violations.some((v) => v.operation === "publish" && v.subject === chunk),
+      10_000,
+      "NATS refusing the rogue's chunk",
     );
-    await nc.flush();
+    // Sent all the same, by a connection that may publish there (the server's user): ignored.
+    const server = await nats.identity.serverCredentials();
+    const serverNc = await connect({
+      servers: nats.url,
+      authenticator: jwtAuthenticator(server.jwt, server.seed),
+      timeout: 30_000,
+    });
+    serverNc.publish(target, cancel, { headers: h });
+    await serverNc.flush();
+    await serverNc.close();
     await ignored(target);
   } finally {
     await nc.close();

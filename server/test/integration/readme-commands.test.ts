@@ -73,6 +73,7 @@ beforeAll(async () => {
   );
   startAgentProcess({
     natsUrl: NATS_URL,
+    serverUrl: t.url,
     prefix: t.natsPrefix,
     token: createAgentToken.token,
     name: "local",

@@ -136,6 +136,7 @@ beforeAll(async () => {
   );
   startAgentProcess({
     natsUrl: nats.url,
+    serverUrl: t.url,
     prefix: t.natsPrefix,
     token: createAgentToken.token,
     name: "keeper",

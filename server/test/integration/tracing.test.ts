@@ -403,6 +403,7 @@ it("one trace follows a release from the GraphQL request through the engine, NAT
   );
   agent = startAgentProcess({
     natsUrl: NATS_URL,
+    serverUrl: server.base,
     prefix: inst.natsPrefix,
     token: createAgentToken.token,
     name: "tracer",
@@ -442,7 +443,12 @@ it("with SLUICE_OUTBOX_DIRECT=0 the relay loop carries each job's stored trace c
   // through the relay loop (the path of leftovers and of the backlog after a NATS outage too).
   if (!first) throw new Error("the previous test did not set up the pipeline and its agent");
   await first.kill9();
-  const server = await startSluiceProcess(inst, { ...OTEL_ENV(), SLUICE_OUTBOX_DIRECT: "0" });
+  // On the first one's port: the agent moves its jobs' artifacts through that address.
+  const server = await startSluiceProcess(inst, {
+    ...OTEL_ENV(),
+    SLUICE_OUTBOX_DIRECT: "0",
+    PORT: new URL(first.base).port,
+  });
   await eventually(async () => {
     try {
       return readyLine(server.output());

@@ -61,6 +61,7 @@ export async function startWorld(options: {
   const agents = ["alpha", "beta"].map((name) =>
     startAgentProcess({
       natsUrl: options.natsUrl,
+      serverUrl: server.base,
       prefix: inst.natsPrefix,
       token: createAgentToken.token,
       name,

@@ -24,6 +24,11 @@ export interface Outcome {
    * not given here are stored with the job id as their content (the server checks every object).
    */
   artifacts?: Record<string, Uint8Array>;
+  /**
+   * Outputs already stored (through the server's job artifact routes, as an agent stores them):
+   * reported as they are, and nothing is written to the object store.
+   */
+  stored?: Array<{ name: string; objectKey: string; size: number; sha256: string }>;
 }
 
 /** What the worker does with a job: answer at once, or hold it (`"hold"`) until `finish()`. */
@@ -46,20 +51,25 @@ export class TestWorker {
     private readonly prefix: string,
     private readonly behaviour: Behaviour,
     readonly agentId: string,
+    /** The agent id each job is accepted and completed under (default: agentId). */
+    private readonly agentFor: (job: JobMessage) => string = () => agentId,
   ) {}
 
   static async start(
     prefix: string,
     types: ActionTypeId[],
     behaviour: Behaviour,
-    agentId = "test-worker",
+    agentId: string | ((job: JobMessage) => string) = "test-worker",
     natsUrl?: string,
     /** The account whose pool it serves (PROTOCOL.md 3.3); the default account's by default. */
     account?: string,
   ): Promise<TestWorker> {
     const nc = await connectNats(natsUrl);
     const js = jetstream(nc);
-    const worker = new TestWorker(nc, js, prefix, behaviour, agentId);
+    const worker =
+      typeof agentId === "string"
+        ? new TestWorker(nc, js, prefix, behaviour, agentId)
+        : new TestWorker(nc, js, prefix, behaviour, "test-worker", agentId);
     const jsm = await jetstreamManager(nc);
     const names = natsNames(prefix);
     for (const type of types) {
@@ -98,29 +108,31 @@ export class TestWorker {
       jobId: job.jobId,
       attempt: job.attempt,
       leaseToken: job.leaseToken,
-      agentId: this.agentId,
+      agentId: this.agentFor(job),
       outcome: outcome.outcome,
       summary: outcome.summary ?? outcome.outcome,
       outputVariables: outcome.outputVariables ?? {},
-      outputArtifacts: await Promise.all(
-        job.outputArtifacts.map(async (a) => {
-          const bytes = outcome.artifacts?.[a.name] ?? Buffer.from(job.jobId);
-          const objectKey = artifactKey(job.executionId, job.jobId, job.attempt, a.name);
-          const store = await new Objm(this.nc).open(names.artifactsBucket);
-          await store.putBlob({ name: objectKey }, bytes);
-          return {
-            name: a.name,
-            objectKey,
-            size: bytes.length,
-            sha256: crypto.createHash("sha256").update(bytes).digest("hex"),
-          };
-        }),
-      ),
+      outputArtifacts:
+        outcome.stored ??
+        (await Promise.all(
+          job.outputArtifacts.map(async (a) => {
+            const bytes = outcome.artifacts?.[a.name] ?? Buffer.from(job.jobId);
+            const objectKey = artifactKey(job.executionId, job.jobId, job.attempt, a.name);
+            const store = await new Objm(this.nc).open(names.artifactsBucket);
+            await store.putBlob({ name: objectKey }, bytes);
+            return {
+              name: a.name,
+              objectKey,
+              size: bytes.length,
+              sha256: crypto.createHash("sha256").update(bytes).digest("hex"),
+            };
+          }),
+        )),
       finishedAt: new Date().toISOString(),
     };
     tamper?.(complete);
     await this.js.publish(names.subjects.complete, encode("complete", complete as never), {
-      msgID: msgIds.complete(job.jobId, job.attempt, this.agentId),
+      msgID: msgIds.complete(job.jobId, job.attempt, this.agentFor(job)),
     });
   }
 
@@ -143,7 +155,7 @@ export class TestWorker {
         jobId: job.jobId,
         attempt: job.attempt,
         leaseToken: job.leaseToken,
-        agent: { id: this.agentId, name: this.agentId, version: "test" },
+        agent: { id: this.agentFor(job), name: this.agentFor(job), version: "test" },
         startedAt: new Date().toISOString(),
       }),
       { msgID: msgIds.accept(job.jobId, job.attempt) },

@@ -47,6 +47,8 @@ export const ACTION_CATALOGUE = {
   "sluice:ImportInstallation": { access: "write", resource: "installation" },
   "sluice:ManageInstallation": { access: "write", resource: "installation" },
   "sluice:IssueNatsCredentials": { access: "write", resource: "installation" },
+  /** An agent's job artifacts over HTTP (the lease is checked by the route). */
+  "sluice:TransferJobArtifacts": { access: "write", resource: "installation" },
   /** The secret store: names and metadata (never values). */
   "sluice:ListSecrets": { access: "read", resource: "secret" },
   /**

@@ -535,6 +535,15 @@ export const routePermissions = {
     action: "sluice:IssueNatsCredentials",
     resource: template("installation"),
   },
+  // Agent tokens only, and only for the attempt whose lease the agent holds (http/job-artifacts.ts).
+  "GET /agents/jobs/:jobId/:attempt/inputs/:name": {
+    action: "sluice:TransferJobArtifacts",
+    resource: template("installation"),
+  },
+  "PUT /agents/jobs/:jobId/:attempt/outputs/:name": {
+    action: "sluice:TransferJobArtifacts",
+    resource: template("installation"),
+  },
   "GET /artifacts/:executionId/:artifactName": {
     action: "sluice:GetArtifact",
     resource: { kind: "execution", arg: "executionId" },

@@ -1,0 +1,90 @@
+import type { DataSource } from "typeorm";
+import { timerKey } from "../domain/execution";
+import { decodeExecution, type StoredExecution } from "../domain/execution/stored";
+import { currentAttempt, type AttemptLocation } from "../domain/execution/state";
+import type { ExecutionState } from "../domain/execution/types";
+import type { PipelineDocument } from "../domain/pipeline/document";
+import type { LeaseTokens } from "./lease-tokens";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Who holds an attempt's lease, as proven by a request: the attempt, or why not. */
+export type LeaseCheck =
+  | { ok: true; at: AttemptLocation; agentId: string }
+  | {
+      ok: false;
+      /** 403: not the caller's; 404: no such running job; 409: the accept is not recorded yet (ask again). */
+      status: 403 | 404 | 409;
+      code: "FORBIDDEN" | "NOT_FOUND" | "NOT_STARTED";
+      message: string;
+    };
+
+/**
+ * The check of the job artifact routes (PROTOCOL.md 9.3): a request about attempt `attempt` of job
+ * `jobId` is the lease holder's when it carries the attempt's lease token (proof that its sender
+ * received the job), comes with the token of the agent whose accept started the attempt (a revoked
+ * token never gets here: the route's authentication refuses it), and that agent's lease is running
+ * (its timer is not due) on the attempt that is its action's current one and in progress.
+ */
+export class JobLeases {
+  constructor(
+    private readonly db: DataSource,
+    private readonly leaseTokens: LeaseTokens,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async check(tokenId: string, jobId: string, attempt: number, leaseToken: string): Promise<LeaseCheck> {
+    const refuse = (status: 403 | 404 | 409, message: string): LeaseCheck => ({
+      ok: false,
+      status,
+      code: status === 403 ? "FORBIDDEN" : status === 404 ? "NOT_FOUND" : "NOT_STARTED",
+      message,
+    });
+    if (!UUID.test(jobId) || !Number.isInteger(attempt) || attempt < 1)
+      return refuse(404, `No job ${jobId} attempt ${attempt} is running.`);
+    if (!this.leaseTokens.verifies(jobId, attempt, leaseToken))
+      return refuse(403, "The lease token is not this job attempt's.");
+    // One round trip: the execution's record and document, and who holds the attempt's running lease.
+    const rows: Array<{
+      execution: StoredExecution | null;
+      document: PipelineDocument;
+      leaseAgentId: string | null;
+      leaseTokenId: string | null;
+    }> = await this.db.query(
+      `SELECT e.runtime AS execution, v.document, l.agent_id AS "leaseAgentId", l.token_id AS "leaseTokenId"
+         FROM action_executions a JOIN pipeline_executions e ON e.id = a.execution_id
+         JOIN pipeline_versions v ON v.pipeline_id = e.pipeline_id AND v.version = e.pipeline_version
+         LEFT JOIN LATERAL (
+           SELECT t.agent_id, g.token_id FROM timers t JOIN agents g ON g.id = t.agent_id
+            WHERE t.key = $2 AND t.due_at > $3) l ON true
+        WHERE a.id = $1`,
+      [jobId, timerKey(jobId, attempt, "lease"), this.clock()],
+    );
+    const row = rows[0];
+    if (!row?.execution) return refuse(404, `No job ${jobId} attempt ${attempt} is running.`);
+    const execution: ExecutionState = { ...decodeExecution(row.execution), document: row.document };
+    const at = locate(execution, jobId, attempt);
+    if (!at) return refuse(404, `No job ${jobId} attempt ${attempt} is running.`);
+    if (at.attempt.status === "Queued" && !at.attempt.agent)
+      return refuse(409, "The server has not recorded the job's accept yet; ask again.");
+    if (at.attempt.status !== "InProgress" || !at.attempt.agent)
+      return refuse(403, `Job ${jobId} attempt ${attempt} is over.`);
+    const agentId = at.attempt.agent.id;
+    if (row.leaseAgentId === null || row.leaseAgentId !== agentId)
+      return refuse(403, `The lease of job ${jobId} attempt ${attempt} has ended.`);
+    if (row.leaseTokenId !== tokenId) return refuse(403, "Another agent holds this job's lease.");
+    return { ok: true, at, agentId };
+  }
+}
+
+/** The attempt, when it is its action's current one. */
+function locate(execution: ExecutionState, jobId: string, attempt: number): AttemptLocation | undefined {
+  for (const [stageIndex, stage] of execution.stages.entries()) {
+    for (const [actionIndex, action] of stage.actions.entries()) {
+      const current = currentAttempt(action);
+      if (current?.actionExecutionId === jobId && current.attempt === attempt)
+        return { execution, stageIndex, actionIndex, action, attempt: current };
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,221 @@
+import express, { type Request, type Response, type Router } from "express";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { JOB_ARTIFACTS_PATHS, LEASE_TOKEN_HEADER, natsNames, type StoredArtifact } from "@sluice/protocol";
+import { TRANSFER_JOB_ARTIFACTS, type Principal } from "../auth/principal";
+import { attemptKeyPrefix } from "../domain/execution/output-artifacts";
+import { actionDeclaration } from "../domain/execution/state";
+import type { JobLeases } from "../engine/job-leases";
+import type { Logger } from "../logger";
+import { CorruptObject, openObject, putObject } from "../messaging/artifact-objects";
+import type { NatsLink } from "../messaging/nats";
+import type { AgentStore, AgentTokenRow } from "../persistence/agent-store";
+import type { AuditStore } from "../persistence/audit-store";
+import { requireAgentPermission } from "./authorize";
+import { sendError } from "./errors";
+
+const DOWNLOAD = `GET ${JOB_ARTIFACTS_PATHS.input}`;
+/** How long a request waits for the server to apply the job's accept before it answers 409. */
+const ACCEPT_WAIT_MS = 3000;
+const UPLOAD = `PUT ${JOB_ARTIFACTS_PATHS.output}`;
+
+/**
+ * A job's artifacts, moved by the agent that holds the job's lease (PROTOCOL.md 9.3): agents have
+ * no access to the artifacts bucket on NATS; the server reads and writes it for them.
+ *
+ * - `GET /agents/jobs/<jobId>/<attempt>/inputs/<name>`: one of the input artifacts the attempt was
+ *   dispatched with (those its action declares, as recorded in its execution), streamed from the
+ *   object store; `x-object-size` and `x-object-sha256` say what is stored, the agent checks the
+ *   bytes against what the job message recorded.
+ * - `PUT /agents/jobs/<jobId>/<attempt>/outputs/<name>`: one of the outputs the action declares,
+ *   streamed into the object `<executionId>/<jobId>/<attempt>/<name>` (no other name can be
+ *   written); answers the stored artifact (name, objectKey, size, SHA-256 of the bytes stored).
+ *
+ * Both need the agent token of the agent whose lease runs on that attempt and the lease token
+ * (engine/job-leases.ts); anything else is refused (401, 403, 404, or 409 while the accept is on
+ * its way), and every refusal and every stored upload is in the audit log.
+ */
+export function jobArtifactRoutes(
+  agents: AgentStore,
+  leases: JobLeases,
+  nats: NatsLink,
+  prefix: string,
+  audit: AuditStore,
+  logger: Logger,
+): Router {
+  const router = express.Router();
+  const bucket = natsNames(prefix).artifactsBucket;
+
+  /** The audit row of an answer (refusals and stored uploads). */
+  const record = async (
+    req: Request,
+    res: Response,
+    operation: string,
+    outcome: string,
+    error: string | null,
+    target: string | null,
+  ) => {
+    const principal = res.locals.principal as Principal;
+    await audit
+      .record({
+        principal: principal.id,
+        operation,
+        pipelineName: null,
+        target,
+        arguments: {
+          jobId: String(req.params.jobId),
+          attempt: String(req.params.attempt),
+          name: String(req.params.name),
+        },
+        outcome,
+        error,
+        requestId: (res.getHeader("x-request-id") as string | undefined) ?? null,
+      })
+      .catch((e: unknown) => logger.error({ err: (e as Error).message, operation }, "audit row not written"));
+  };
+
+  /** The lease check; on a refusal, answers it (audited) and returns null. */
+  const leaseOf = async (req: Request, res: Response, operation: string) => {
+    const token = res.locals.agentToken as AgentTokenRow;
+    const header = req.headers[LEASE_TOKEN_HEADER];
+    const leaseToken = typeof header === "string" ? header : "";
+    const ask = () =>
+      leases.check(token.id, String(req.params.jobId), Number(req.params.attempt), leaseToken);
+    let check = await ask();
+    // The agent asks right after publishing its accept: give the server a moment to apply it
+    // rather than send the agent into its backoff.
+    for (
+      const until = Date.now() + ACCEPT_WAIT_MS;
+      !check.ok && check.status === 409 && Date.now() < until;
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      if (req.destroyed) return null;
+      check = await ask();
+    }
+    if (check.ok) return check;
+    // Asked before the accept was applied: not a refusal, the agent asks again.
+    if (check.status !== 409) await record(req, res, operation, check.code, check.message, null);
+    sendError(res, check.status, check.code, check.message);
+    return null;
+  };
+
+  const refuse = async (
+    req: Request,
+    res: Response,
+    operation: string,
+    status: 403 | 404,
+    message: string,
+  ) => {
+    const code = status === 403 ? "FORBIDDEN" : "NOT_FOUND";
+    await record(req, res, operation, code, message, null);
+    sendError(res, status, code, message);
+  };
+
+  const connection = async () => {
+    const nc = nats.nats;
+    if (!nc) return null;
+    return { nc, jsm: await jetstreamManager(nc) };
+  };
+
+  router.get(
+    JOB_ARTIFACTS_PATHS.input,
+    requireAgentPermission(agents, TRANSFER_JOB_ARTIFACTS),
+    async (req: Request, res: Response, next) => {
+      try {
+        const lease = await leaseOf(req, res, DOWNLOAD);
+        if (!lease) return;
+        const name = String(req.params.name);
+        const artifact = lease.at.attempt.inputArtifacts.find((a) => a.name === name);
+        if (!artifact) {
+          await refuse(req, res, DOWNLOAD, 404, `This job has no input artifact named "${name}".`);
+          return;
+        }
+        const link = await connection();
+        if (!link) {
+          sendError(res, 503, "UNAVAILABLE", "The artifact store (NATS) is unavailable; try again shortly.");
+          return;
+        }
+        let object;
+        try {
+          object = await openObject(link.nc, link.jsm, bucket, artifact.objectKey);
+        } catch (error) {
+          logger.warn({ err: (error as Error).message, name }, "input artifact unreadable");
+          sendError(res, 503, "UNAVAILABLE", "The artifact store is unavailable; try again shortly.");
+          return;
+        }
+        if (!object) {
+          sendError(res, 404, "NOT_FOUND", `The object of input artifact "${name}" is gone from the store.`);
+          return;
+        }
+        res.status(200);
+        res.setHeader("content-type", "application/gzip");
+        res.setHeader("x-object-size", String(object.size));
+        res.setHeader("x-object-sha256", object.sha256);
+        try {
+          await pipeline(Readable.from(object.chunks, { objectMode: false }), res);
+        } catch (error) {
+          if (error instanceof CorruptObject) {
+            // The bytes end short: the agent finds fewer than recorded and unpacks nothing.
+            logger.warn({ err: error.message, objectKey: artifact.objectKey }, "input artifact is corrupt");
+            if (!res.writableEnded) res.end();
+            return;
+          }
+          logger.warn({ err: (error as Error).message, name }, "input artifact download broke off");
+          res.destroy(error as Error);
+        }
+      } catch (error) {
+        next(error);
+      }
+    },
+  );
+
+  router.put(
+    JOB_ARTIFACTS_PATHS.output,
+    requireAgentPermission(agents, TRANSFER_JOB_ARTIFACTS),
+    async (req: Request, res: Response, next) => {
+      try {
+        const lease = await leaseOf(req, res, UPLOAD);
+        if (!lease) return;
+        const name = String(req.params.name);
+        const { at } = lease;
+        const declared = actionDeclaration(at.execution, at.stageIndex, at.actionIndex).outputArtifacts.map(
+          (a) => a.name,
+        );
+        if (!declared.includes(name)) {
+          await refuse(
+            req,
+            res,
+            UPLOAD,
+            403,
+            `The action does not declare the output artifact "${name}"${
+              declared.length ? ` (it declares ${declared.join(", ")})` : " (it declares none)"
+            }.`,
+          );
+          return;
+        }
+        const link = await connection();
+        if (!link) {
+          sendError(res, 503, "UNAVAILABLE", "The artifact store (NATS) is unavailable; try again shortly.");
+          return;
+        }
+        const objectKey = attemptKeyPrefix(at) + name;
+        let stored: { size: number; sha256: string };
+        try {
+          stored = await putObject(link.nc, link.jsm, bucket, objectKey, req);
+        } catch (error) {
+          if (req.destroyed || req.readableAborted) return; // the agent went away: nothing is stored
+          logger.warn({ err: (error as Error).message, objectKey }, "output artifact not stored");
+          sendError(res, 503, "UNAVAILABLE", "The artifact store is unavailable; try again shortly.");
+          return;
+        }
+        await record(req, res, UPLOAD, "ok", null, `artifact/${objectKey}`);
+        const reply: StoredArtifact = { name, objectKey, size: stored.size, sha256: stored.sha256 };
+        res.status(200).json(reply);
+      } catch (error) {
+        next(error);
+      }
+    },
+  );
+  return router;
+}
