@@ -42,7 +42,7 @@ const SCENARIOS: Record<string, (quick: boolean) => Promise<BenchResult>> = {
     }),
   notifications: (quick) => runNotifications({ executions: quick ? 50 : 1000, inFlight: 20 }),
   queries: (quick) =>
-    runQueries({ pipelines: quick ? 50 : 10_000, executionsPerPipeline: 100, requests: quick ? 200 : 2000 }),
+    runQueries({ pipelines: quick ? 50 : 1000, executionsPerPipeline: 100, requests: quick ? 200 : 2000 }),
   policies: (quick) =>
     runPolicies({
       installationPolicies: 1000,
