@@ -551,7 +551,7 @@ export async function startServer({
   app.use(
     jobArtifactRoutes(
       agents,
-      new JobLeases(db, leaseTokens, clock),
+      new JobLeases(new PipelineStore(db), leaseTokens, clock),
       nats,
       config.natsPrefix,
       services.audit,

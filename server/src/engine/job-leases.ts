@@ -1,9 +1,8 @@
-import type { DataSource } from "typeorm";
 import { timerKey } from "../domain/execution";
-import { decodeExecution, type StoredExecution } from "../domain/execution/stored";
+import { decodeExecution } from "../domain/execution/stored";
 import { currentAttempt, type AttemptLocation } from "../domain/execution/state";
 import type { ExecutionState } from "../domain/execution/types";
-import type { PipelineDocument } from "../domain/pipeline/document";
+import type { PipelineStore } from "../persistence/pipeline-store";
 import type { LeaseTokens } from "./lease-tokens";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -28,7 +27,7 @@ export type LeaseCheck =
  */
 export class JobLeases {
   constructor(
-    private readonly db: DataSource,
+    private readonly store: PipelineStore,
     private readonly leaseTokens: LeaseTokens,
     private readonly clock: () => Date = () => new Date(),
   ) {}
@@ -44,23 +43,7 @@ export class JobLeases {
       return refuse(404, `No job ${jobId} attempt ${attempt} is running.`);
     if (!this.leaseTokens.verifies(jobId, attempt, leaseToken))
       return refuse(403, "The lease token is not this job attempt's.");
-    // One round trip: the execution's record and document, and who holds the attempt's running lease.
-    const rows: Array<{
-      execution: StoredExecution | null;
-      document: PipelineDocument;
-      leaseAgentId: string | null;
-      leaseTokenId: string | null;
-    }> = await this.db.query(
-      `SELECT e.runtime AS execution, v.document, l.agent_id AS "leaseAgentId", l.token_id AS "leaseTokenId"
-         FROM action_executions a JOIN pipeline_executions e ON e.id = a.execution_id
-         JOIN pipeline_versions v ON v.pipeline_id = e.pipeline_id AND v.version = e.pipeline_version
-         LEFT JOIN LATERAL (
-           SELECT t.agent_id, g.token_id FROM timers t JOIN agents g ON g.id = t.agent_id
-            WHERE t.key = $2 AND t.due_at > $3) l ON true
-        WHERE a.id = $1`,
-      [jobId, timerKey(jobId, attempt, "lease"), this.clock()],
-    );
-    const row = rows[0];
+    const row = await this.store.jobLease(jobId, timerKey(jobId, attempt, "lease"), this.clock());
     if (!row?.execution) return refuse(404, `No job ${jobId} attempt ${attempt} is running.`);
     const execution: ExecutionState = { ...decodeExecution(row.execution), document: row.document };
     const at = locate(execution, jobId, attempt);

@@ -164,6 +164,38 @@ export class PipelineStore {
     return rows[0] ?? null;
   }
 
+  /**
+   * For the job artifact routes (engine/job-leases.ts), in one round trip: the job's execution record
+   * and document, and the agent (with its token) whose lease timer `leaseKey` is still running at `now`.
+   */
+  async jobLease(
+    jobId: string,
+    leaseKey: string,
+    now: Date,
+  ): Promise<{
+    execution: StoredExecution | null;
+    document: PipelineDocument;
+    leaseAgentId: string | null;
+    leaseTokenId: string | null;
+  } | null> {
+    const rows: Array<{
+      execution: StoredExecution | null;
+      document: PipelineDocument;
+      leaseAgentId: string | null;
+      leaseTokenId: string | null;
+    }> = await this.db.query(
+      `SELECT e.runtime AS execution, v.document, l.agent_id AS "leaseAgentId", l.token_id AS "leaseTokenId"
+         FROM action_executions a JOIN pipeline_executions e ON e.id = a.execution_id
+         JOIN pipeline_versions v ON v.pipeline_id = e.pipeline_id AND v.version = e.pipeline_version
+         LEFT JOIN LATERAL (
+           SELECT t.agent_id, g.token_id FROM timers t JOIN agents g ON g.id = t.agent_id
+            WHERE t.key = $2 AND t.due_at > $3) l ON true
+        WHERE a.id = $1`,
+      [jobId, leaseKey, now],
+    );
+    return rows[0] ?? null;
+  }
+
   /** Sets tags on the pipeline: new keys are added, existing ones take the new value. */
   async writeTags(m: EntityManager, pipelineId: string, tags: readonly Tag[]): Promise<void> {
     if (tags.length === 0) return;
