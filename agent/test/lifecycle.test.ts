@@ -190,6 +190,15 @@ describe("drain", () => {
 });
 
 describe("the sluice-agent bin", () => {
+  // Every bin this block starts ends with its test, even one that failed half way (a bin left
+  // running would keep jest from exiting).
+  const started = new Set<ChildProcess>();
+  afterEach(() => {
+    for (const child of started)
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    started.clear();
+  });
+
   function run(args: string[], env: Record<string, string> = {}): ChildProcess & { output: () => string } {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: {
@@ -202,6 +211,7 @@ describe("the sluice-agent bin", () => {
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    started.add(child);
     let output = "";
     child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
@@ -248,7 +258,7 @@ describe("the sluice-agent bin", () => {
         env,
       );
     const registered = (name: string) =>
-      waitFor(`${name} to register`, () => server.registrations.find((r) => r.name === name), 15_000);
+      waitFor(`${name} to register`, () => server.registrations.find((r) => r.name === name), 40_000);
     // The token on the command line (which every user of the host may read), then in the environment.
     const secret = `${TEST_TOKEN}_argv`;
     const byArgv = bin("bin-argv", ["--token", secret], {});
@@ -268,7 +278,7 @@ describe("the sluice-agent bin", () => {
       byEnv.kill("SIGTERM");
       await Promise.all([exited(byArgv), exited(byEnv)]);
     }
-  }, 30_000);
+  }, 90_000);
 
   const SHELL = { category: "Build", owner: "Sluice", provider: "Shell", version: "1" } as const;
 
@@ -279,7 +289,7 @@ describe("the sluice-agent bin", () => {
       { SLUICE_AGENT_TOKEN: TEST_TOKEN },
     );
     const exit = exited(child);
-    await waitFor("the bin to register", () => server.registrations.find((r) => r.name === name), 15_000);
+    await waitFor("the bin to register", () => server.registrations.find((r) => r.name === name), 40_000);
     const job = await server.publishJob(server.job(SHELL, { configuration: { Commands: commands } }));
     return { child, exit, job };
   }
@@ -289,13 +299,14 @@ describe("the sluice-agent bin", () => {
     await waitFor("the job to start", () => server.logText(job, "stdout").includes("begun"), 10_000);
     child.kill("SIGTERM");
     expect(await exit).toBe(0);
-    const complete = server.completeOf(job);
+    // Published before the bin exits; its delivery to this test's subscription may come after.
+    const complete = await waitFor("the complete", () => server.completeOf(job), 10_000);
     expect(complete).toMatchObject({ outcome: "Succeeded" });
     expect(server.logText(job, "stdout")).toBe("begun\nfinished\n");
     const beats = server.agentHeartbeats.filter((h) => h.agentId === complete!.agentId);
     expect(beats.some((h) => h.draining)).toBe(true);
     expect(beats.at(-1)).toMatchObject({ leaving: true });
-  }, 30_000);
+  }, 90_000);
 
   it("SIGKILLed, leaves no job process behind: its reaper ends the job's process group", async () => {
     // A job with a background process of its own, as builds start servers and watchers.
@@ -322,7 +333,7 @@ describe("the sluice-agent bin", () => {
       // Should the reaper have failed, this test ends what it started (the job leads its group).
       if (jobPids.some(running)) process.kill(-jobPids[0]!, "SIGKILL");
     }
-  }, 30_000);
+  }, 90_000);
 });
 
 /** The pids of a process's children (Linux /proc). */

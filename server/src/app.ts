@@ -547,15 +547,16 @@ export async function startServer({
   app.use(webhookRoutes(db, engine, logger, vault));
   if (metrics) app.use(metricsRoutes(routeAuth, metrics, { public: config.metricsPublic }, logger));
   app.use(versionRoutes(routeAuth));
-  app.use(natsCredentialRoutes(agents, natsAuth, services.audit, logger, signer));
+  app.use(natsCredentialRoutes(agents, natsAuth, services.audit, logger, signer, services.refusedReads));
   app.use(
     jobArtifactRoutes(
       agents,
-      new JobLeases(new PipelineStore(db), leaseTokens, clock),
+      new JobLeases(new PipelineStore(db), leaseTokens),
       nats,
       config.natsPrefix,
       services.audit,
       logger,
+      services.refusedReads,
     ),
   );
   app.use(graphiqlRoutes());

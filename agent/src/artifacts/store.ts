@@ -213,6 +213,7 @@ export function createArtifactStore(options: ArtifactStoreOptions): ArtifactStor
               );
             }
             hash.update(chunk);
+            idle.touch();
             yield chunk;
           }
         } catch (error) {
@@ -223,6 +224,7 @@ export function createArtifactStore(options: ArtifactStoreOptions): ArtifactStor
         }
       }
 
+      const idle = idleSignal(TRANSFER_IDLE_MS);
       let response: Response;
       try {
         response = await fetch(url("output", lease, name), {
@@ -230,8 +232,10 @@ export function createArtifactStore(options: ArtifactStoreOptions): ArtifactStor
           headers: { ...headersOf(lease), "content-type": "application/gzip" },
           body: webStream(bytes()),
           duplex: "half",
+          signal: idle.signal,
         } as RequestInit);
       } catch (error) {
+        idle.done();
         if (packFailure) throw packFailure;
         throw transportError(error, `${what} could not be uploaded`);
       }
@@ -245,6 +249,8 @@ export function createArtifactStore(options: ArtifactStoreOptions): ArtifactStor
         stored = storedArtifactSchema.parse(await response.json());
       } catch (error) {
         throw transportError(error, `${what}: the server's answer is unreadable`);
+      } finally {
+        idle.done();
       }
       const sha256 = hash.digest("hex");
       if (stored.name !== name || stored.size !== size || stored.sha256 !== sha256) {
@@ -258,48 +264,90 @@ export function createArtifactStore(options: ArtifactStoreOptions): ArtifactStor
 
     async download(artifact: StoredArtifact, destination: string, lease: JobLease): Promise<void> {
       const what = `artifact ${artifact.name} (${artifact.objectKey})`;
+      const idle = idleSignal(TRANSFER_IDLE_MS);
       let response: Response;
       try {
-        response = await fetch(url("input", lease, artifact.name), { headers: headersOf(lease) });
+        response = await fetch(url("input", lease, artifact.name), {
+          headers: headersOf(lease),
+          signal: idle.signal,
+        });
       } catch (error) {
+        idle.done();
         throw transportError(error, `${what} could not be downloaded`);
       }
-      if (!response.ok)
-        throw await answerError(
-          response,
-          `${what} could not be downloaded`,
-          "is missing from the object store",
-        );
-      const stored = {
-        size: Number(response.headers.get("x-object-size") ?? Number.NaN),
-        sha256: response.headers.get("x-object-sha256") ?? "",
-      };
-      if (stored.size !== artifact.size) {
-        // Not worth downloading; the stored digest names what is there instead.
-        await response.body?.cancel().catch(() => undefined);
-        throw sizeMismatch(what, artifact, stored);
+      try {
+        await receiveInput(response, artifact, destination, what, idle.touch);
+      } finally {
+        idle.done();
       }
-      if (artifact.size <= SMALL_OBJECT_BYTES) {
-        let data: Buffer;
-        try {
-          data = Buffer.from(await response.arrayBuffer());
-        } catch (error) {
-          throw transportError(error, `${what} could not be downloaded`);
-        }
-        const sha256 = createHash("sha256").update(data).digest("hex");
-        if (data.length !== artifact.size || sha256 !== artifact.sha256) {
-          throw new ArtifactError(
-            "RevisionUnavailable",
-            `${what} differs from the recorded one: expected ${artifact.size} bytes with sha256 ${artifact.sha256}, ` +
-              `found ${data.length} bytes with sha256 ${sha256}; nothing was unpacked`,
-          );
-        }
-        await unpackArchive(data, destination, artifact.name);
-        return;
-      }
-      await receive(bodyChunks(response), artifact, destination, what);
     },
   };
+}
+
+/**
+ * A transfer that moves no byte for this long is abandoned (and retried by the caller): a server
+ * that lost NATS or PostgreSQL mid-transfer may never answer, and a job must not wait on it forever.
+ */
+export const TRANSFER_IDLE_MS = 30_000;
+
+/** An abort signal that fires once `touch()` has not been called for `idleMs`; `done()` disarms it. */
+function idleSignal(idleMs: number): { signal: AbortSignal; touch(): void; done(): void } {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | null = null;
+  const touch = () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(new Error(`no progress for ${idleMs / 1000} s`)), idleMs);
+    timer.unref();
+  };
+  touch();
+  return {
+    signal: controller.signal,
+    touch,
+    done: () => {
+      if (timer) clearTimeout(timer);
+      timer = null;
+    },
+  };
+}
+
+/** The body of an input's download: checked against what the job recorded, then unpacked. */
+async function receiveInput(
+  response: Response,
+  artifact: StoredArtifact,
+  destination: string,
+  what: string,
+  touch: () => void,
+): Promise<void> {
+  if (!response.ok)
+    throw await answerError(response, `${what} could not be downloaded`, "is missing from the object store");
+  const stored = {
+    size: Number(response.headers.get("x-object-size") ?? Number.NaN),
+    sha256: response.headers.get("x-object-sha256") ?? "",
+  };
+  if (stored.size !== artifact.size) {
+    // Not worth downloading; the stored digest names what is there instead.
+    await response.body?.cancel().catch(() => undefined);
+    throw sizeMismatch(what, artifact, stored);
+  }
+  if (artifact.size <= SMALL_OBJECT_BYTES) {
+    let data: Buffer;
+    try {
+      data = Buffer.from(await response.arrayBuffer());
+    } catch (error) {
+      throw transportError(error, `${what} could not be downloaded`);
+    }
+    const sha256 = createHash("sha256").update(data).digest("hex");
+    if (data.length !== artifact.size || sha256 !== artifact.sha256) {
+      throw new ArtifactError(
+        "RevisionUnavailable",
+        `${what} differs from the recorded one: expected ${artifact.size} bytes with sha256 ${artifact.sha256}, ` +
+          `found ${data.length} bytes with sha256 ${sha256}; nothing was unpacked`,
+      );
+    }
+    await unpackArchive(data, destination, artifact.name);
+    return;
+  }
+  await receive(bodyChunks(response, touch), artifact, destination, what);
 }
 
 /** Pieces of the body are handed on in blocks of about this size (fewer, larger writes to unpack). */
@@ -310,7 +358,10 @@ const RECEIVE_BLOCK_BYTES = 1024 * 1024;
  * socket delivers pieces of 16–64 KiB, each of which would otherwise be a write and an await of
  * its own. Left early (too many bytes), the body is cancelled.
  */
-async function* bodyChunks(response: Response): AsyncGenerator<Uint8Array> {
+async function* bodyChunks(
+  response: Response,
+  touch: () => void = () => undefined,
+): AsyncGenerator<Uint8Array> {
   if (!response.body) return;
   const reader = response.body.getReader();
   let ended = false;
@@ -319,6 +370,7 @@ async function* bodyChunks(response: Response): AsyncGenerator<Uint8Array> {
   try {
     for (;;) {
       const next = await reader.read();
+      touch();
       if (next.done) {
         ended = true;
         break;

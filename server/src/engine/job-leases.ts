@@ -22,14 +22,14 @@ export type LeaseCheck =
  * The check of the job artifact routes (PROTOCOL.md 9.3): a request about attempt `attempt` of job
  * `jobId` is the lease holder's when it carries the attempt's lease token (proof that its sender
  * received the job), comes with the token of the agent whose accept started the attempt (a revoked
- * token never gets here: the route's authentication refuses it), and that agent's lease is running
- * (its timer is not due) on the attempt that is its action's current one and in progress.
+ * token never gets here: the route's authentication refuses it), and that agent's lease is there
+ * (the engine has not ended it: it ends a lease when it fires its timer, judged on the results
+ * applied, not when its time passes) on the attempt that is its action's current one and in progress.
  */
 export class JobLeases {
   constructor(
     private readonly store: PipelineStore,
     private readonly leaseTokens: LeaseTokens,
-    private readonly clock: () => Date = () => new Date(),
   ) {}
 
   async check(tokenId: string, jobId: string, attempt: number, leaseToken: string): Promise<LeaseCheck> {
@@ -43,7 +43,7 @@ export class JobLeases {
       return refuse(404, `No job ${jobId} attempt ${attempt} is running.`);
     if (!this.leaseTokens.verifies(jobId, attempt, leaseToken))
       return refuse(403, "The lease token is not this job attempt's.");
-    const row = await this.store.jobLease(jobId, timerKey(jobId, attempt, "lease"), this.clock());
+    const row = await this.store.jobLease(jobId, timerKey(jobId, attempt, "lease"));
     if (!row?.execution) return refuse(404, `No job ${jobId} attempt ${attempt} is running.`);
     const execution: ExecutionState = { ...decodeExecution(row.execution), document: row.document };
     const at = locate(execution, jobId, attempt);

@@ -74,29 +74,50 @@ function paramsOf(req: Request): Record<string, unknown> {
  * An agent token's authorization on an HTTP route, by the same policy evaluation: 401 without a
  * valid (known, not revoked) agent token, 403 when an agent may not do `action` on the
  * installation. The token's row is left in `res.locals.agentToken` and its principal in
- * `res.locals.principal`.
+ * `res.locals.principal`. With `refused`, each refusal is counted for the audit log as a refused
+ * read is (one row per principal, route and resource per window: auth/refused-reads.ts), named
+ * `refused.operation`.
  */
-export function requireAgentPermission(agents: AgentStore, action: string): RequestHandler {
+export function requireAgentPermission(
+  agents: AgentStore,
+  action: string,
+  refused?: { reads: RefusedReads; operation: string },
+): RequestHandler {
   const installation = formatSrn(DEFAULT_ACCOUNT, { type: "installation" });
   return (req, res, next) => {
+    const refuse = (principal: Principal | null, status: 401 | 403, outcome: string, message: string) => {
+      const requestId = res.getHeader("x-request-id");
+      refused?.reads.refusedBy(principal, {
+        operation: refused.operation,
+        outcome,
+        message,
+        access: { action, resource: installation },
+        pipelineName: null,
+        requestId: typeof requestId === "string" ? requestId : null,
+      });
+      res.status(status).json({ error: message });
+    };
     const header = req.headers.authorization;
     const token = typeof header === "string" ? header.replace(/^Bearer\s+/i, "").trim() : "";
     if (!token) {
-      res
-        .status(401)
-        .json({ error: "An agent token is required: send it as `Authorization: Bearer <token>`." });
+      refuse(
+        null,
+        401,
+        "UNAUTHENTICATED",
+        "An agent token is required: send it as `Authorization: Bearer <token>`.",
+      );
       return;
     }
     agents
       .authenticate(token)
       .then((row) => {
         if (!row) {
-          res.status(401).json({ error: "The agent token is unknown or was revoked." });
+          refuse(null, 401, "UNAUTHENTICATED", "The agent token is unknown or was revoked.");
           return;
         }
         const principal = agentPrincipal(row.id);
         if (principal.policies.evaluate(action, installation).decision !== "ALLOW") {
-          res.status(403).json({ error: `This token is not allowed ${action} on ${installation}.` });
+          refuse(principal, 403, "FORBIDDEN", `This token is not allowed ${action} on ${installation}.`);
           return;
         }
         res.locals.agentToken = row;

@@ -2,7 +2,13 @@ import express, { type Request, type Response, type Router } from "express";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { JOB_ARTIFACTS_PATHS, LEASE_TOKEN_HEADER, natsNames, type StoredArtifact } from "@sluice/protocol";
+import {
+  isTransientNatsError,
+  JOB_ARTIFACTS_PATHS,
+  LEASE_TOKEN_HEADER,
+  natsNames,
+  type StoredArtifact,
+} from "@sluice/protocol";
 import { TRANSFER_JOB_ARTIFACTS, type Principal } from "../auth/principal";
 import { attemptKeyPrefix } from "../domain/execution/output-artifacts";
 import { actionDeclaration } from "../domain/execution/state";
@@ -12,6 +18,8 @@ import { CorruptObject, openObject, putObject } from "../messaging/artifact-obje
 import type { NatsLink } from "../messaging/nats";
 import type { AgentStore, AgentTokenRow } from "../persistence/agent-store";
 import type { AuditStore } from "../persistence/audit-store";
+import { isUnavailable } from "../persistence/unavailable";
+import type { RefusedReads } from "../auth/refused-reads";
 import { requireAgentPermission } from "./authorize";
 import { sendError } from "./errors";
 
@@ -43,6 +51,8 @@ export function jobArtifactRoutes(
   prefix: string,
   audit: AuditStore,
   logger: Logger,
+  /** Where a refused agent token is counted for the audit log. */
+  refusedReads?: RefusedReads,
 ): Router {
   const router = express.Router();
   const bucket = natsNames(prefix).artifactsBucket;
@@ -114,13 +124,31 @@ export function jobArtifactRoutes(
 
   const connection = async () => {
     const nc = nats.nats;
-    if (!nc) return null;
-    return { nc, jsm: await jetstreamManager(nc) };
+    if (!nc || nc.isClosed()) return null;
+    try {
+      return { nc, jsm: await jetstreamManager(nc) };
+    } catch {
+      return null; // JetStream does not answer (NATS away or electing): 503, the agent asks again
+    }
+  };
+
+  /** An error the route did not answer: 503 when NATS or PostgreSQL is away (the agent retries), else 500. */
+  const failed = (res: Response, error: unknown, next: (error: unknown) => void) => {
+    if (res.headersSent) return res.destroy(error as Error);
+    if (isUnavailable(error) || isTransientNatsError(error)) {
+      sendError(res, 503, "UNAVAILABLE", "The server cannot reach its database or NATS; try again shortly.");
+      return;
+    }
+    next(error);
   };
 
   router.get(
     JOB_ARTIFACTS_PATHS.input,
-    requireAgentPermission(agents, TRANSFER_JOB_ARTIFACTS),
+    requireAgentPermission(
+      agents,
+      TRANSFER_JOB_ARTIFACTS,
+      refusedReads && { reads: refusedReads, operation: DOWNLOAD },
+    ),
     async (req: Request, res: Response, next) => {
       try {
         const lease = await leaseOf(req, res, DOWNLOAD);
@@ -165,14 +193,18 @@ export function jobArtifactRoutes(
           res.destroy(error as Error);
         }
       } catch (error) {
-        next(error);
+        failed(res, error, next);
       }
     },
   );
 
   router.put(
     JOB_ARTIFACTS_PATHS.output,
-    requireAgentPermission(agents, TRANSFER_JOB_ARTIFACTS),
+    requireAgentPermission(
+      agents,
+      TRANSFER_JOB_ARTIFACTS,
+      refusedReads && { reads: refusedReads, operation: UPLOAD },
+    ),
     async (req: Request, res: Response, next) => {
       try {
         const lease = await leaseOf(req, res, UPLOAD);
@@ -213,7 +245,7 @@ export function jobArtifactRoutes(
         const reply: StoredArtifact = { name, objectKey, size: stored.size, sha256: stored.sha256 };
         res.status(200).json(reply);
       } catch (error) {
-        next(error);
+        failed(res, error, next);
       }
     },
   );

@@ -10,6 +10,7 @@ import type { MessageSigner } from "../messaging/message-signer";
 import type { NatsAuth } from "../messaging/nats-auth";
 import type { AgentStore, AgentTokenRow } from "../persistence/agent-store";
 import type { AuditStore } from "../persistence/audit-store";
+import type { RefusedReads } from "../auth/refused-reads";
 import { requireAgentPermission } from "./authorize";
 
 const OPERATION = `POST ${NATS_CREDENTIALS_PATH}`;
@@ -28,11 +29,17 @@ export function natsCredentialRoutes(
   logger: Logger,
   /** Its public keys go with the credentials: the agent trusts only messages they signed (11.5). */
   signer: MessageSigner,
+  /** Where a refused token is counted for the audit log. */
+  refusedReads?: RefusedReads,
 ): Router {
   const router = express.Router();
   router.post(
     NATS_CREDENTIALS_PATH,
-    requireAgentPermission(agents, ISSUE_NATS_CREDENTIALS),
+    requireAgentPermission(
+      agents,
+      ISSUE_NATS_CREDENTIALS,
+      refusedReads && { reads: refusedReads, operation: OPERATION },
+    ),
     express.json({ limit: "64kb" }),
     async (req, res, next) => {
       const token = res.locals.agentToken as AgentTokenRow;

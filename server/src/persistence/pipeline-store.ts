@@ -166,12 +166,14 @@ export class PipelineStore {
 
   /**
    * For the job artifact routes (engine/job-leases.ts), in one round trip: the job's execution record
-   * and document, and the agent (with its token) whose lease timer `leaseKey` is still running at `now`.
+   * and document, and the agent (with its token) whose lease timer `leaseKey` is there. A lease ends
+   * when the engine fires its timer (in the transaction that ends the attempt), not when its time
+   * passes: while PostgreSQL or NATS was away, heartbeats could not move it, and the engine judges it
+   * only once the results stored meanwhile are applied (docs/failure-model.md).
    */
   async jobLease(
     jobId: string,
     leaseKey: string,
-    now: Date,
   ): Promise<{
     execution: StoredExecution | null;
     document: PipelineDocument;
@@ -189,9 +191,9 @@ export class PipelineStore {
          JOIN pipeline_versions v ON v.pipeline_id = e.pipeline_id AND v.version = e.pipeline_version
          LEFT JOIN LATERAL (
            SELECT t.agent_id, g.token_id FROM timers t JOIN agents g ON g.id = t.agent_id
-            WHERE t.key = $2 AND t.due_at > $3) l ON true
+            WHERE t.key = $2) l ON true
         WHERE a.id = $1`,
-      [jobId, leaseKey, now],
+      [jobId, leaseKey],
     );
     return rows[0] ?? null;
   }

@@ -451,6 +451,7 @@ describe("agents in accounts", () => {
     const agent = startAgentProcess({
       natsUrl: NATS_URL,
       prefix: t.natsPrefix,
+      serverUrl: t.url,
       token,
       name: "b-agent",
       concurrency: 1,

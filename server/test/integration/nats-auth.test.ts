@@ -382,6 +382,7 @@ it("grants an agent of another account that account's jobs only, never the defau
   const agent = startAgentProcess({
     natsUrl: nats.url,
     prefix: t.natsPrefix,
+    serverUrl: base,
     token,
     name: "b-real",
     concurrency: 1,
@@ -503,6 +504,7 @@ it("runs a job end to end with a real agent on credentials, and ignores a forged
   const agent = startAgentProcess({
     natsUrl: nats.url,
     prefix: t.natsPrefix,
+    serverUrl: base,
     token: agentToken.token,
     name: "secured-1",
     concurrency: 1,
@@ -642,6 +644,7 @@ it("renews an agent's credentials before they expire, and the agent keeps its pl
   const agent = startAgentProcess({
     natsUrl: nats.url,
     prefix: t.natsPrefix,
+    serverUrl: base,
     token: renewing.token,
     name: "renewing-1",
     env: { SLUICE_SERVER_URL: base, SLUICE_NATS_INSECURE: "0", SLUICE_NATS_CA_FILE: tls.caFile },

@@ -75,6 +75,7 @@ beforeAll(async () => {
   agent = startAgentProcess({
     natsUrl: nats.url,
     prefix: t.natsPrefix,
+    serverUrl: base,
     token: await createToken("signing e2e"),
     name: "signing-1",
     concurrency: 1,

@@ -225,6 +225,7 @@ it("runs a job to success with a server and an agent that trust the local CA", a
   agent = startAgentProcess({
     natsUrl: nats!.url,
     prefix: t.natsPrefix,
+    serverUrl: base,
     token: createAgentToken.token,
     name: "tls-1",
     concurrency: 1,

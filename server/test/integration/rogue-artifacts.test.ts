@@ -291,4 +291,11 @@ it("lets an agent read only its job's inputs and write only its job's outputs", 
     await t.gql(`mutation ($id: ID!) { revokeAgentToken(id: $id) { revokedAt } }`, { id: rogue.tokenId }),
   );
   expect((await transfer("GET", evil, "Src", { leaseToken: L1 })).status).toBe(401);
+
+  // Refused tokens (none, an admin's, a revoked agent's) are in the audit log too, counted per window.
+  await t.server.refusedReads.flush();
+  const unauthenticated: Array<{ operation: string; occurrences: number }> = await t.server.db.query(
+    `SELECT operation, occurrences FROM audit_events WHERE outcome = 'UNAUTHENTICATED' AND operation LIKE 'GET /agents/jobs/%'`,
+  );
+  expect(unauthenticated.reduce((n, r) => n + r.occurrences, 0)).toBe(3);
 });

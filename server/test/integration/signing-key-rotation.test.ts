@@ -175,6 +175,7 @@ beforeAll(async () => {
   agent = startAgentProcess({
     natsUrl: nats.url,
     prefix: t.natsPrefix,
+    serverUrl: base,
     token: await createToken("rotation"),
     name: "rotation-1",
     concurrency: 1,

@@ -25,9 +25,9 @@ export function startAgentProcess(options: {
   natsUrl: string;
   /**
    * The server's HTTP address (SLUICE_SERVER_URL; a GraphQL endpoint's `/graphql` is dropped): the
-   * agent moves its jobs' artifacts through it. Secured-NATS tests may pass it in `env` instead.
+   * agent moves its jobs' artifacts through it, so every agent needs it.
    */
-  serverUrl?: string;
+  serverUrl: string;
   prefix: string;
   token: string;
   /** Give the agent its token in this file (SLUICE_AGENT_TOKEN_FILE) rather than in its environment. */
@@ -68,7 +68,7 @@ export function startAgentProcess(options: {
       LOG_LEVEL: "info",
       // The shared test NATS has no authentication (secured-nats tests pass SLUICE_SERVER_URL).
       SLUICE_NATS_INSECURE: "1",
-      ...(options.serverUrl ? { SLUICE_SERVER_URL: options.serverUrl.replace(/\/graphql$/, "") } : {}),
+      SLUICE_SERVER_URL: options.serverUrl.replace(/\/graphql$/, ""),
       ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -142,6 +142,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const agent = startAgentProcess({
     natsUrl: NATS_URL,
     prefix: inst.natsPrefix,
+    serverUrl: server.url,
     token: createAgentTokenV2.token,
     name: "web-agent",
     concurrency: 2,
