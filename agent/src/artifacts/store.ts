@@ -40,6 +40,8 @@ export interface ArtifactStoreOptions {
    * sample shrinks by less than a tenth (archive.ts, chooseCompressionLevel).
    */
   compressionLevel?: number;
+  /** A transfer that moves no byte for this long is abandoned as SystemUnavailable (default TRANSFER_IDLE_MS). */
+  idleMs?: number;
 }
 
 /** Inputs up to this size are read whole and unpacked from memory. */
@@ -224,7 +226,7 @@ export function createArtifactStore(options: ArtifactStoreOptions): ArtifactStor
         }
       }
 
-      const idle = idleSignal(TRANSFER_IDLE_MS);
+      const idle = idleSignal(options.idleMs ?? TRANSFER_IDLE_MS);
       let response: Response;
       try {
         response = await fetch(url("output", lease, name), {
@@ -264,7 +266,7 @@ export function createArtifactStore(options: ArtifactStoreOptions): ArtifactStor
 
     async download(artifact: StoredArtifact, destination: string, lease: JobLease): Promise<void> {
       const what = `artifact ${artifact.name} (${artifact.objectKey})`;
-      const idle = idleSignal(TRANSFER_IDLE_MS);
+      const idle = idleSignal(options.idleMs ?? TRANSFER_IDLE_MS);
       let response: Response;
       try {
         response = await fetch(url("input", lease, artifact.name), {

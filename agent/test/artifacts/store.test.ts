@@ -359,6 +359,26 @@ describe("artifact store over the server's job artifact routes", () => {
     expect(isRetryable(download)).toBe(true);
   });
 
+  it("abandons a transfer that moves no byte for the idle time, as SystemUnavailable (retried)", async () => {
+    const c = await fresh();
+    await writeFile(path.join(c.src, "a.txt"), "a");
+    const stored = await up("Before", { root: c.src });
+    // A server that takes the request and never answers (one that lost NATS mid-transfer).
+    const silent = http.createServer((req) => req.resume());
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const stuck = makeStore({ serverUrl: `http://127.0.0.1:${port}`, idleMs: 300 });
+      const upload = await failureOf(up("After", { root: c.src }, producer("After"), stuck));
+      expect([upload.failureType, isRetryable(upload)]).toEqual(["SystemUnavailable", true]);
+      const download = await failureOf(down(stored, c.dest, stuck));
+      expect([download.failureType, isRetryable(download)]).toEqual(["SystemUnavailable", true]);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   it("retries what the server asks to (409 while the accept is on its way, 503), not a refusal", async () => {
     const c = await fresh();
     await writeFile(path.join(c.src, "a.txt"), "a");
