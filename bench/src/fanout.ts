@@ -29,38 +29,36 @@ const action = (name: string, category: string, provider: string, extra: Record<
   ...extra,
 });
 
-const fanoutPipeline = {
-  name: PIPELINE,
-  stages: [
-    {
-      name: "Source",
-      actions: [
-        action("Checkout", "Source", "Git", {
-          configuration: { Repository: "https://git.example/app.git", Branch: "main" },
-          outputArtifacts: [{ name: "Src" }],
-        }),
-      ],
-    },
-    {
-      name: "Build",
-      actions: [
-        action("Make", "Build", "Shell", {
-          configuration: { Commands: "make" },
-          inputArtifacts: [{ name: "Src" }],
-        }),
-      ],
-    },
-    {
-      name: "Deploy",
-      actions: [
-        action("Push", "Deploy", "Shell", {
-          configuration: { Commands: "./deploy" },
-          inputArtifacts: [{ name: "Src" }],
-        }),
-      ],
-    },
-  ],
-};
+/** A Git source, a Shell build and (`deploy`) a Shell deploy, all passing `Src` on: no agent needs to run them. */
+export function shellPipeline(name: string, deploy = true) {
+  const stage = (stageName: string, actionName: string, category: string, commands: string) => ({
+    name: stageName,
+    actions: [
+      action(actionName, category, "Shell", {
+        configuration: { Commands: commands },
+        inputArtifacts: [{ name: "Src" }],
+      }),
+    ],
+  });
+  return {
+    name,
+    stages: [
+      {
+        name: "Source",
+        actions: [
+          action("Checkout", "Source", "Git", {
+            configuration: { Repository: "https://git.example/app.git", Branch: "main" },
+            outputArtifacts: [{ name: "Src" }],
+          }),
+        ],
+      },
+      stage("Build", "Make", "Build", "make"),
+      ...(deploy ? [stage("Deploy", "Push", "Deploy", "./deploy")] : []),
+    ],
+  };
+}
+
+const fanoutPipeline = shellPipeline(PIPELINE);
 
 interface EventPayload {
   type: string;

@@ -3,6 +3,7 @@ import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 import { log, machineFacts, openFilesLimit } from "./env";
 import { GraphQLHttpClient } from "./gql";
+import { shellPipeline } from "./fanout";
 import { connectNats } from "./nats";
 import { OthersCpu, waitForQuiet } from "./quiet";
 import type { BenchResult } from "./results";
@@ -58,35 +59,7 @@ const PAGE_QUERY = `query PipelineView($name: String!) {
 const CREATE = `mutation ($input: PipelineInput!) { createPipeline(input: $input) { name version } }`;
 const EXECUTION = `query { pipeline(name: "${PIPELINE}") { executions(first: 1) { nodes { id sequence } } } }`;
 
-const action = (name: string, category: string, provider: string, extra: Record<string, unknown> = {}) => ({
-  name,
-  actionTypeId: { category, owner: "Sluice", provider, version: "1" },
-  ...extra,
-});
-
-const livePipeline = {
-  name: PIPELINE,
-  stages: [
-    {
-      name: "Source",
-      actions: [
-        action("Checkout", "Source", "Git", {
-          configuration: { Repository: "https://git.example/app.git", Branch: "main" },
-          outputArtifacts: [{ name: "Src" }],
-        }),
-      ],
-    },
-    {
-      name: "Build",
-      actions: [
-        action("Make", "Build", "Shell", {
-          configuration: { Commands: "make" },
-          inputArtifacts: [{ name: "Src" }],
-        }),
-      ],
-    },
-  ],
-};
+const livePipeline = shellPipeline(PIPELINE, false);
 
 /**
  * The events of an action's run as the engine publishes them (with what changed), for an
