@@ -12,6 +12,7 @@ import {
   type StoredArtifact,
 } from "@sluice/protocol";
 import { connectNats } from "./nats";
+import { publishAccept } from "./worker";
 import type { GraphQLHttpClient } from "./gql";
 import { sleep } from "./stats";
 
@@ -132,19 +133,7 @@ export class LeaseHolder {
   }
 
   private async take(job: JobMessage): Promise<void> {
-    const names = natsNames(this.prefix);
-    await this.js.publish(
-      names.subjects.accept,
-      encode("accept", {
-        protocolVersion: PROTOCOL_VERSION,
-        jobId: job.jobId,
-        attempt: job.attempt,
-        leaseToken: job.leaseToken,
-        agent: { id: this.agentId, name: "bench-lease-holder", version: "bench" },
-        startedAt: new Date().toISOString(),
-      }),
-      { msgID: msgIds.accept(job.jobId, job.attempt) },
-    );
+    await publishAccept(this.js, this.prefix, job, { id: this.agentId, name: "bench-lease-holder" });
     const waiter = this.waiters.find((w) => w.matches(job));
     if (waiter) {
       this.waiters.splice(this.waiters.indexOf(waiter), 1);

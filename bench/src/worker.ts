@@ -81,18 +81,7 @@ export class JobResponder {
 
   private async take(job: JobMessage): Promise<void> {
     const names = natsNames(this.prefix);
-    await this.js.publish(
-      names.subjects.accept,
-      encode("accept", {
-        protocolVersion: PROTOCOL_VERSION,
-        jobId: job.jobId,
-        attempt: job.attempt,
-        leaseToken: job.leaseToken,
-        agent: { id: this.agentId, name: this.agentId, version: "bench" },
-        startedAt: new Date().toISOString(),
-      }),
-      { msgID: msgIds.accept(job.jobId, job.attempt) },
-    );
+    await publishAccept(this.js, this.prefix, job, { id: this.agentId, name: this.agentId });
     const outcome = this.decide(job);
     // The server checks each reported output against the object store, so the outputs are stored.
     const store = job.outputArtifacts.length ? await new Objm(this.nc).open(names.artifactsBucket) : null;
@@ -128,4 +117,25 @@ export class JobResponder {
     });
     this.completed++;
   }
+}
+
+/** Tells the server an agent took `job` (what a real agent's accept says), stored in JetStream. */
+export async function publishAccept(
+  js: JetStreamClient,
+  prefix: string,
+  job: JobMessage,
+  agent: { id: string; name: string },
+): Promise<void> {
+  await js.publish(
+    natsNames(prefix).subjects.accept,
+    encode("accept", {
+      protocolVersion: PROTOCOL_VERSION,
+      jobId: job.jobId,
+      attempt: job.attempt,
+      leaseToken: job.leaseToken,
+      agent: { ...agent, version: "bench" },
+      startedAt: new Date().toISOString(),
+    }),
+    { msgID: msgIds.accept(job.jobId, job.attempt) },
+  );
 }
