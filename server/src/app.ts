@@ -113,6 +113,8 @@ export interface SluiceServer {
   messagingReady: Promise<void>;
   /** The consumer of agents' results (`stop()` and `start()` pause it: results wait in JetStream). */
   results: ResultsConsumer;
+  /** What starts executions on the pipelines' schedules (`roundsDone` counts its rounds). */
+  scheduler: Scheduler;
   /** Why NATS could not be reached the last time it was tried; null once connected. */
   natsProblem(): string | null;
   /** Stops accepting, finishes in-flight requests, closes subscriptions, then NATS and the database. */
@@ -677,6 +679,7 @@ export async function startServer({
     refusedReads: services.refusedReads,
     messagingReady,
     results,
+    scheduler,
     natsProblem: () => nats.lastError ?? setUpProblem,
     stop: stopAll,
   };

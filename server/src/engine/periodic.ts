@@ -7,6 +7,7 @@ export abstract class Periodic {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
+  private rounds = 0;
 
   protected constructor(private readonly intervalMs: number) {}
 
@@ -23,6 +24,11 @@ export abstract class Periodic {
     await this.running;
   }
 
+  /** Rounds ended so far: a round that began after a change has seen it once this grew by two. */
+  get roundsDone(): number {
+    return this.rounds;
+  }
+
   protected get isStopped(): boolean {
     return this.stopped;
   }
@@ -30,7 +36,10 @@ export abstract class Periodic {
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.running = this.round().finally(() => this.schedule());
+      this.running = this.round().finally(() => {
+        this.rounds++;
+        this.schedule();
+      });
     }, this.intervalMs);
     this.timer.unref();
   }
