@@ -559,6 +559,7 @@ export async function startServer({
       services.audit,
       logger,
       services.refusedReads,
+      events,
     ),
   );
   app.use(graphiqlRoutes());

@@ -20,11 +20,18 @@ async function serve(
   };
 }
 
-it("answers body errors, unknown routes, wrong methods and unexpected failures as coded JSON errors", async () => {
+it("answers body errors, unknown routes, wrong methods, PostgreSQL away and unexpected failures as coded JSON errors", async () => {
   const s = await serve((app) => {
     app.post("/graphql", express.json({ limit: 100 }), (_req, res) => void res.json({ ok: true }));
     app.get("/boom", () => {
       throw new Error("secret detail");
+    });
+    // What pg throws while PostgreSQL shuts down, and while it is not listening.
+    app.get("/database-away", () => {
+      throw Object.assign(new Error("the database system is shutting down"), { code: "57P03" });
+    });
+    app.get("/database-refused", (_req, _res, next) => {
+      next(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" }));
     });
   });
   const ask = async (path: string, init: RequestInit = {}) => {
@@ -46,6 +53,8 @@ it("answers body errors, unknown routes, wrong methods and unexpected failures a
       [await ask("/nowhere"), 404, "NOT_FOUND", /GET \/nowhere/],
       [await ask("/graphql", { method: "DELETE" }), 405, "METHOD_NOT_ALLOWED", /takes GET or POST/],
       [await ask("/boom"), 500, "INTERNAL_SERVER_ERROR", /^Internal server error\.$/],
+      [await ask("/database-away"), 503, "UNAVAILABLE", /cannot reach its database or NATS; try again/],
+      [await ask("/database-refused"), 503, "UNAVAILABLE", /cannot reach its database or NATS; try again/],
     ] as const;
     for (const [reply, status, code, message] of cases) {
       expect(reply.status).toBe(status);

@@ -5,6 +5,8 @@
  * HTML page.
  */
 import type { ErrorRequestHandler, RequestHandler, Response } from "express";
+import { isTransientNatsError } from "@sluice/protocol";
+import { isUnavailable } from "../persistence/unavailable";
 import type { Logger } from "../logger";
 import type { RequestProblem } from "./request-log";
 
@@ -88,8 +90,8 @@ export function notFound(allowed: Record<string, string[]>): RequestHandler {
 
 /**
  * Last error handler: a body that cannot be read is the client's fault (4xx, said why, and named in
- * the request's own log line: no stack, nothing of the body); anything else is logged and answered
- * with a masked 500 in the same shape.
+ * the request's own log line: no stack, nothing of the body); PostgreSQL or NATS away is a 503 the
+ * client retries; anything else is logged and answered with a masked 500 in the same shape.
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, _req, res, next) => {
@@ -109,6 +111,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       const message = "The request cannot be read.";
       res.locals.problem = { type: e.type ?? "client_error", message } satisfies RequestProblem;
       sendError(res, e.status, "BAD_REQUEST", message);
+      return;
+    }
+    if (isUnavailable(error) || isTransientNatsError(error)) {
+      // PostgreSQL or NATS away (a route's token check, say): the client asks again, nothing to fix.
+      const message = "The server cannot reach its database or NATS; try again shortly.";
+      res.locals.problem = { type: "unavailable", message } satisfies RequestProblem;
+      sendError(res, 503, "UNAVAILABLE", message);
       return;
     }
     res.locals.problem = { type: "internal_error", message: "internal error" } satisfies RequestProblem;

@@ -12,6 +12,7 @@ import {
 import { TRANSFER_JOB_ARTIFACTS, type Principal } from "../auth/principal";
 import { attemptKeyPrefix } from "../domain/execution/output-artifacts";
 import { actionDeclaration } from "../domain/execution/state";
+import type { PipelineEvent } from "../domain/execution";
 import type { JobLeases } from "../engine/job-leases";
 import type { Logger } from "../logger";
 import { CorruptObject, openObject, putObject } from "../messaging/artifact-objects";
@@ -26,6 +27,11 @@ import { sendError } from "./errors";
 const DOWNLOAD = `GET ${JOB_ARTIFACTS_PATHS.input}`;
 /** How long a request waits for the server to apply the job's accept before it answers 409. */
 const ACCEPT_WAIT_MS = 3000;
+/**
+ * While it waits, a request checks again when an event about its job arrives (the accept applied,
+ * by this server copy or another), and at least this often should that event not come.
+ */
+const ACCEPT_RECHECK_MS = 250;
 const UPLOAD = `PUT ${JOB_ARTIFACTS_PATHS.output}`;
 
 /**
@@ -53,8 +59,11 @@ export function jobArtifactRoutes(
   logger: Logger,
   /** Where a refused agent token is counted for the audit log. */
   refusedReads?: RefusedReads,
+  /** The installation's pipeline events (every copy's): they wake a request waiting for its accept. */
+  events?: EventSource,
 ): Router {
   const router = express.Router();
+  const jobEvents = new JobEventSignals(events);
   const bucket = natsNames(prefix).artifactsBucket;
 
   /** The audit row of an answer (refusals and stored uploads). */
@@ -90,18 +99,24 @@ export function jobArtifactRoutes(
     const token = res.locals.agentToken as AgentTokenRow;
     const header = req.headers[LEASE_TOKEN_HEADER];
     const leaseToken = typeof header === "string" ? header : "";
-    const ask = () =>
-      leases.check(token.id, String(req.params.jobId), Number(req.params.attempt), leaseToken);
-    let check = await ask();
+    const ask = () => leases.check(token.id, jobId, Number(req.params.attempt), leaseToken);
+    const jobId = String(req.params.jobId);
     // The agent asks right after publishing its accept: give the server a moment to apply it
-    // rather than send the agent into its backoff.
-    for (
-      const until = Date.now() + ACCEPT_WAIT_MS;
-      !check.ok && check.status === 409 && Date.now() < until;
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      if (req.destroyed) return null;
-      check = await ask();
+    // rather than send the agent into its backoff. The watch starts before each check, so the
+    // event of an accept applied while the check ran is not missed.
+    const until = Date.now() + ACCEPT_WAIT_MS;
+    let watch = jobEvents.watch(jobId);
+    let check = await ask();
+    try {
+      while (!check.ok && check.status === 409 && Date.now() < until) {
+        await watch.next(Math.min(ACCEPT_RECHECK_MS, until - Date.now()));
+        if (req.destroyed) return null;
+        watch.stop();
+        watch = jobEvents.watch(jobId);
+        check = await ask();
+      }
+    } finally {
+      watch.stop();
     }
     if (check.ok) return check;
     // Asked before the accept was applied: not a refusal, the agent asks again.
@@ -232,11 +247,18 @@ export function jobArtifactRoutes(
           return;
         }
         const objectKey = attemptKeyPrefix(at) + name;
+        // The agent went away when its connection closed before the answer. (`req.destroyed` does
+        // not say so: a failed write ends the read of the body, which destroys `req` however whole
+        // the body was, and the agent would wait for an answer that never comes.)
+        let agentGone = false;
+        res.once("close", () => {
+          if (!res.writableFinished) agentGone = true;
+        });
         let stored: { size: number; sha256: string };
         try {
           stored = await putObject(link.nc, link.jsm, bucket, objectKey, req);
         } catch (error) {
-          if (req.destroyed || req.readableAborted) return; // the agent went away: nothing is stored
+          if (agentGone || res.destroyed) return; // nothing is stored, and nobody to tell
           logger.warn({ err: (error as Error).message, objectKey }, "output artifact not stored");
           sendError(res, 503, "UNAVAILABLE", "The artifact store is unavailable; try again shortly.");
           return;
@@ -250,4 +272,65 @@ export function jobArtifactRoutes(
     },
   );
   return router;
+}
+
+/** What the job artifact routes need of the event fan-out (messaging/event-fanout.ts). */
+export interface EventSource {
+  listen(listener: (event: PipelineEvent) => void): () => void;
+}
+
+/**
+ * Wakes requests waiting on a job when an event about it arrives (`actionExecutionId` is the job's
+ * id): one listener on the fan-out for all of them, a set of waiters per job.
+ */
+export class JobEventSignals {
+  private readonly waiting = new Map<string, Set<() => void>>();
+
+  constructor(events: EventSource | undefined) {
+    events?.listen((event) => {
+      const waiters = event.actionExecutionId ? this.waiting.get(event.actionExecutionId) : undefined;
+      if (!waiters) return;
+      this.waiting.delete(event.actionExecutionId!);
+      for (const wake of waiters) wake();
+    });
+  }
+
+  /**
+   * Starts watching `jobId`: `next(ms)` resolves at its first event since the watch began, or
+   * after `ms`; `stop()` ends the watch (always call it).
+   */
+  watch(jobId: string): { next(ms: number): Promise<void>; stop(): void } {
+    let arrived = false;
+    let wake: (() => void) | undefined;
+    const waiter = () => {
+      arrived = true;
+      wake?.();
+    };
+    let set = this.waiting.get(jobId);
+    if (!set) this.waiting.set(jobId, (set = new Set()));
+    set.add(waiter);
+    const stop = () => {
+      const current = this.waiting.get(jobId);
+      current?.delete(waiter);
+      if (current?.size === 0) this.waiting.delete(jobId);
+    };
+    return {
+      next: (ms) =>
+        arrived
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, Math.max(0, ms));
+              wake = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+            }),
+      stop,
+    };
+  }
+
+  /** Jobs with a request waiting (for tests). */
+  get watched(): number {
+    return this.waiting.size;
+  }
 }

@@ -67,9 +67,24 @@ function objectNames(bucket: string, key: string) {
   };
 }
 
+type GetQuery = { last_by_subj: string } | { seq: number; next_by_subj: string };
+
+/**
+ * A direct get, answered by any of the stream's replicas. A replica behind its leader (a follower
+ * one write behind the quorum, or a node back from a crash) answers "none" for what it has not
+ * stored yet, so a miss is asked again of the leader (STREAM.MSG.GET), which has every
+ * acknowledged write: no read misses what was stored before it.
+ */
+async function getMessage(jsm: JetStreamManager, stream: string, query: GetQuery) {
+  const direct = await jsm.direct.getMessage(stream, query);
+  if (direct !== null) return direct;
+  // nats-server 2.9's STREAM.MSG.GET takes next_by_subj; nats.js types it for direct gets only.
+  return jsm.streams.getMessage(stream, query as { last_by_subj: string });
+}
+
 /** The metadata record on `subject`, or null when there is none. */
 async function readMeta(jsm: JetStreamManager, stream: string, subject: string): Promise<ObjectMeta | null> {
-  const message = await jsm.direct.getMessage(stream, { last_by_subj: subject });
+  const message = await getMessage(jsm, stream, { last_by_subj: subject });
   return message === null ? null : message.json<ObjectMeta>();
 }
 
@@ -234,7 +249,7 @@ async function* chunksOf(
   count: number,
 ): AsyncGenerator<Uint8Array> {
   const get = (seq: number) => {
-    const answer = jsm.direct.getMessage(stream, { seq, next_by_subj: subject });
+    const answer = getMessage(jsm, stream, { seq, next_by_subj: subject });
     answer.catch(() => undefined); // awaited in order below
     return answer;
   };

@@ -425,55 +425,55 @@ export class LogReader {
     const nc = this.connection();
     const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: CONSUMER_CREATE_TIMEOUT_MS });
     const stream = this.names.streams.logs;
-    // One ephemeral consumer per read, created at the position: its info says how many of the
-    // log's chunks are stored from there (the read ends at the last of them).
-    const [info, splitter] = await Promise.all([
+    // One ephemeral consumer per read, created at the position. Its replica may be a node that is
+    // still catching up after a restart (a one-replica consumer of a replicated stream is placed on
+    // any of the stream's nodes), so where the log ends is asked of the stream's leader meanwhile:
+    // the read goes on to that chunk, from the leader when the consumer's copy stops short.
+    const [info, splitter, lastSeq] = await Promise.all([
       this.addReadConsumer(jsm, jobId, from).catch((error: unknown) => {
         if (isTransientNatsError(error)) return null;
         throw error;
       }),
       // The unfinished lines the position fetches by sequence, meanwhile.
       this.splitterAt(jobId, from),
+      this.lastChunkSeq(jobId),
     ]);
     const page = new PageBuilder(from, first, ended, splitter);
-    if (!info) {
-      try {
-        await this.readChunkByChunk(jsm, jobId, from, page);
-      } finally {
-        this.remember(jobId, page.next);
-      }
-      return page.page();
-    }
     try {
-      const stored = info.num_pending;
-      if (stored === 0) {
+      if (lastSeq === 0 || lastSeq < from.seq) {
         page.nothingStored();
         return page.page();
       }
-      const consumer = jetstream(nc).consumers.getConsumerFromInfo(info);
-      let delivered = 0;
-      let batch = 8;
-      let done = false;
-      while (!done && delivered < stored) {
-        const messages = await consumer.fetch({
-          max_messages: Math.min(batch, stored - delivered),
-          expires: 5000,
-        });
-        batch = Math.min(256, batch * 2);
-        let got = 0;
-        for await (const msg of messages) {
-          got++;
-          const chunk = decode("logChunk", msg.data, msg.subject);
-          if (page.take(chunk.ok ? chunk.message : null, msg.seq, ++delivered >= stored)) {
-            done = true;
-            break;
+      let seen = Math.max(0, from.seq - 1);
+      if (info && info.num_pending > 0) {
+        const consumer = jetstream(nc).consumers.getConsumerFromInfo(info);
+        const stored = info.num_pending;
+        let delivered = 0;
+        let batch = 8;
+        while (seen < lastSeq && delivered < stored) {
+          const messages = await consumer.fetch({
+            max_messages: Math.min(batch, stored - delivered),
+            expires: 5000,
+          });
+          batch = Math.min(256, batch * 2);
+          let got = 0;
+          for await (const msg of messages) {
+            got++;
+            delivered++;
+            if (msg.seq > lastSeq) continue; // stored after the read began: the next read has it
+            const chunk = decode("logChunk", msg.data, msg.subject);
+            seen = msg.seq;
+            if (page.take(chunk.ok ? chunk.message : null, msg.seq, msg.seq >= lastSeq)) return page.page();
           }
+          // Chunks removed meanwhile (the stream's limits): what is left was read.
+          if (got === 0) break;
         }
-        // Chunks removed meanwhile (the stream's limits): what is left was read.
-        if (got === 0) break;
       }
+      // No consumer (a cluster that lost a node), or its copy of the stream ends before the
+      // leader's: the rest chunk by chunk from the leader.
+      if (seen < lastSeq) await this.readChunkByChunk(jsm, jobId, seen + 1, lastSeq, page);
     } finally {
-      jsm.consumers.delete(stream, info.name).catch(() => false);
+      if (info) jsm.consumers.delete(stream, info.name).catch(() => false);
       this.remember(jobId, page.next);
     }
     return page.page();
@@ -494,28 +494,24 @@ export class LogReader {
   }
 
   /**
-   * The read without a consumer: one request per chunk from the position (STREAM.MSG.GET with
-   * next_by_subj, answered by the stream's leader), up to the log's last stored chunk. Slower for
-   * long logs; used when the consumer cannot be created (a cluster that lost a node).
+   * The chunks from stream sequence `from` to `lastSeq`, one request each (STREAM.MSG.GET with
+   * next_by_subj, answered by the stream's leader). Slower for long logs; used when the read's
+   * consumer cannot be created or its copy of the stream is behind the leader's.
    */
   private async readChunkByChunk(
     jsm: JetStreamManager,
     jobId: string,
-    from: LogPosition,
+    from: number,
+    lastSeq: number,
     page: PageBuilder,
   ): Promise<void> {
     const stream = this.names.streams.logs;
     const subject = this.names.subjects.log(jobId);
-    const lastSeq = await this.lastChunkSeq(jobId);
-    if (lastSeq === 0 || lastSeq < from.seq) {
-      page.nothingStored();
-      return;
-    }
-    for (let seq = Math.max(0, from.seq); ;) {
+    for (let seq = from; seq <= lastSeq; ) {
       // nats-server 2.9's STREAM.MSG.GET takes next_by_subj; nats.js types it for direct gets only.
       const query = { seq, next_by_subj: subject } as unknown as { seq: number };
       const msg = await jsm.streams.getMessage(stream, query);
-      if (!msg) return;
+      if (!msg || msg.seq > lastSeq) return;
       const chunk = decode("logChunk", msg.data, msg.subject);
       if (page.take(chunk.ok ? chunk.message : null, msg.seq, msg.seq >= lastSeq)) return;
       seq = msg.seq + 1;

@@ -1,8 +1,8 @@
 /**
  * The log reader's two ways of reading a job's log from `<prefix>_LOGS` give the same lines: through
  * a consumer at the position, and chunk by chunk from the stream's leader (what a read falls back
- * to when a NATS cluster that lost a node cannot place its consumer); pages of either start and
- * end where asked.
+ * to when a NATS cluster that lost a node cannot place its consumer, and where it goes on when the
+ * consumer's copy of the stream ends before the leader's); pages of each start and end where asked.
  */
 import crypto from "node:crypto";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -19,6 +19,25 @@ let nc: NatsConnection;
 let link: NatsLink;
 let reader: LogReader;
 let leaderOnly: LogReader;
+let lagging: LogReader;
+
+/**
+ * A reader whose consumers see only the first `held` chunks of any log, as a consumer placed on a
+ * node that is still catching up after a restart does (its copy of the stream ends early).
+ */
+class LaggingReader extends LogReader {
+  constructor(
+    link: NatsLink,
+    prefix: string,
+    private readonly held: number,
+  ) {
+    super(link, prefix);
+  }
+  protected override async addReadConsumer(...args: Parameters<LogReader["addReadConsumer"]>) {
+    const info = await super.addReadConsumer(...args);
+    return { ...info, num_pending: Math.min(info.num_pending, this.held) };
+  }
+}
 
 /** A reader whose consumers cannot be created, as when they are placed on a lost node. */
 class NoConsumerReader extends LogReader {
@@ -34,6 +53,7 @@ beforeAll(async () => {
   await link.connected();
   reader = new LogReader(link, prefix);
   leaderOnly = new NoConsumerReader(link, prefix);
+  lagging = new LaggingReader(link, prefix, 3);
 });
 
 afterAll(async () => {
@@ -66,6 +86,7 @@ const ways = () =>
   [
     ["through a consumer", reader],
     ["chunk by chunk, without a consumer", leaderOnly],
+    ["through a consumer whose copy of the stream is behind, the rest from the leader", lagging],
   ] as const;
 
 it.each([10, 150])("a log of %i chunks: every line in order, in pages, both ways", async (chunks) => {

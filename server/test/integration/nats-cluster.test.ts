@@ -45,6 +45,31 @@ afterAll(async () => {
   await db?.drop();
 });
 
+/**
+ * `check`, and when it fails, what the jobs stream and its consumers held then (in the error): an
+ * execution that never ends is a job no agent took, or one taken and lost.
+ */
+async function withJobsState<T>(jsm: JetStreamManager, stream: string, check: Promise<T>): Promise<T> {
+  try {
+    return await check;
+  } catch (error) {
+    const lines: string[] = [];
+    try {
+      const info = await jsm.streams.info(stream);
+      lines.push(`${stream}: ${JSON.stringify(info.state)} leader ${info.cluster?.leader}`);
+      for await (const c of jsm.consumers.list(stream))
+        lines.push(
+          `${c.name}: pending ${c.num_pending}, ack pending ${c.num_ack_pending}, waiting ${c.num_waiting}, ` +
+            `redelivered ${c.num_redelivered}, delivered ${c.delivered.stream_seq}, ack floor ` +
+            `${c.ack_floor.stream_seq}, leader ${c.cluster?.leader}`,
+        );
+    } catch (inner) {
+      lines.push(`(the jobs stream's state could not be read: ${(inner as Error).message})`);
+    }
+    throw new Error(`${(error as Error).message}\n${lines.join("\n")}`, { cause: error });
+  }
+}
+
 /** The node that leads `stream` now, other than `not` (asked again until one is elected). */
 async function leaderOf(jsm: JetStreamManager, stream: string, not?: string): Promise<string> {
   return eventually(
@@ -106,7 +131,7 @@ it("a 3-node NATS cluster with R3 loses the node that leads the jobs stream: not
   await victim.kill9();
   await leaderOf(jsm, names.streams.jobs, victim.name);
   step("the jobs stream has a new leader");
-  expect(await finishedCleanly(world, first, 150_000)).toEqual([]);
+  expect(await withJobsState(jsm, names.streams.jobs, finishedCleanly(world, first, 150_000))).toEqual([]);
   step("every execution of the first round checked");
 
   // 2. The node is back and has caught up; the jobs stream's leader is killed again mid-run and
@@ -134,7 +159,7 @@ it("a 3-node NATS cluster with R3 loses the node that leads the jobs stream: not
   await leaderOf(jsm, names.streams.jobs, again.name);
   await again.start();
   step(`${again.name} started again`);
-  expect(await finishedCleanly(world, second, 150_000)).toEqual([]);
+  expect(await withJobsState(jsm, names.streams.jobs, finishedCleanly(world, second, 150_000))).toEqual([]);
   step("every execution of the second round checked");
   // Both server copies and both agents lived through it.
   expect(world.servers.map((s) => s.running())).toEqual([true, true]);

@@ -8,6 +8,7 @@
  * the honest job's artifacts move as usual.
  */
 import crypto from "node:crypto";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { Objm } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
@@ -258,6 +259,20 @@ it("lets an agent read only its job's inputs and write only its job's outputs", 
   expect(input.status).toBe(200);
   expect(input.body).toEqual(victimSrcBytes);
   const out = Buffer.from("the honest output");
+  // The artifact store refuses the write (its messages may not be that large now), after the
+  // whole body was read: the agent is told at once (503, it tries again), not left waiting.
+  const jsm = await jetstreamManager(nc);
+  const bucketStream = `OBJ_${natsNames(t.natsPrefix).artifactsBucket}`;
+  const { config } = await jsm.streams.info(bucketStream);
+  await jsm.streams.update(bucketStream, { ...config, max_msg_size: 8 });
+  const refused = await transfer("PUT", make, "Out", {
+    token: honest.token,
+    leaseToken: make.leaseToken,
+    body: out,
+  });
+  await jsm.streams.update(bucketStream, config);
+  expect(refused.status).toBe(503);
+  expect(refused.json.errors[0].extensions.code).toBe("UNAVAILABLE");
   const put = await transfer("PUT", make, "Out", {
     token: honest.token,
     leaseToken: make.leaseToken,

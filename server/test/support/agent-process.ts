@@ -75,7 +75,7 @@ export function startAgentProcess(options: {
   });
   let out = "";
   const keep = (chunk: Buffer) => {
-    out = (out + chunk.toString()).slice(-64_000);
+    out = (out + chunk.toString()).slice(process.env.OUTAGE_DUMP ? 0 : -64_000);
   };
   child.stdout!.on("data", keep);
   child.stderr!.on("data", keep);

@@ -95,10 +95,12 @@ export async function startSluiceProcess(
     stdio: ["ignore", "pipe", "pipe"],
   });
   started.add(child);
-  // Keep the tail of the output only: request logs pile up while tests poll.
+  // Keep the tail of the output only: request logs pile up while tests poll (all of it when the
+  // outage tests are asked to dump it, OUTAGE_DUMP).
+  const tail = process.env.OUTAGE_DUMP ? Infinity : 64_000;
   let out = "";
   const keep = (chunk: Buffer) => {
-    out = (out + chunk.toString()).slice(-64_000);
+    out = (out + chunk.toString()).slice(-tail);
   };
   child.stderr!.on("data", keep);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

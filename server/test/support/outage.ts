@@ -237,7 +237,22 @@ export async function finishedCleanly(
       for (const n of names) {
         const { pipeline: p } = dataOf(await world.server.gql(EXECUTION, { n }));
         const e = p.executions.nodes;
-        if (e.length !== 1 || e[0].status === "InProgress") return false;
+        // What is still going is what a timeout reports: the execution and each action's attempts.
+        if (e.length !== 1) throw new Error(`${n} has ${e.length} executions`);
+        if (e[0].status === "InProgress")
+          throw new Error(
+            `${n} is InProgress: ` +
+              e[0].stages
+                .flatMap((s: any) =>
+                  s.actions.map(
+                    (a: any) =>
+                      `${s.name}/${a.name} ${a.id ?? ""} ${a.status} [${a.attempts
+                        .map((t: any) => `#${t.attempt} ${t.status}: ${t.summary ?? ""}`)
+                        .join(" | ")}]`,
+                  ),
+                )
+                .join("; "),
+          );
         all.push({ name: n, execution: e[0] });
       }
       return all;
