@@ -60,7 +60,8 @@ export function startAgentProcess(options: AgentProcessOptions): AgentProcess {
     "--work-dir",
     workDir,
     "--log-level",
-    "info",
+    // BENCH_AGENT_LOG=<file>: every agent logs at debug level (with each job's "job timings") there.
+    process.env.BENCH_AGENT_LOG ? "debug" : "info",
     ...(options.handlers ?? []).flatMap((h) => ["--handler", h]),
     ...(options.pollIntervalMs === undefined ? [] : ["--poll-interval-ms", String(options.pollIntervalMs)]),
   ];
@@ -84,6 +85,10 @@ export function startAgentProcess(options: AgentProcessOptions): AgentProcess {
   const keep = (chunk: Buffer) => void (out = (out + chunk.toString()).slice(-20_000));
   child.stdout!.on("data", keep);
   child.stderr!.on("data", keep);
+  const logFile = process.env.BENCH_AGENT_LOG;
+  if (logFile)
+    for (const stream of [child.stdout!, child.stderr!])
+      stream.on("data", (chunk: Buffer) => fs.appendFileSync(logFile, chunk));
   // The agent logs "job accepted" (pino, info) once the accept is stored and the job +ACKed.
   let partial = "";
   const accepted = options.acceptedAt;

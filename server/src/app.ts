@@ -49,7 +49,7 @@ import { healthRoutes } from "./http/health";
 import { httpMetrics, metricsRoutes } from "./http/metrics";
 import { requestLogging } from "./http/request-log";
 import { versionRoutes } from "./http/version";
-import { jobArtifactRoutes } from "./http/job-artifacts";
+import { jobArtifactRoutes, JobEventSignals } from "./http/job-artifacts";
 import { natsCredentialRoutes } from "./http/nats-credentials";
 import { graphiqlRoutes } from "./http/graphiql";
 import { securityHeaders } from "./http/security-headers";
@@ -238,6 +238,7 @@ export async function startServer({
   const metrics = config.metrics ? new ServerMetrics(metricSources) : null;
   const relay = new OutboxRelay(new OutboxStore(db), nats, logger, signer);
   const events = new EventFanout(nats, config.natsPrefix, logger);
+  const jobEvents = new JobEventSignals(events);
   const notificationStore = new NotificationStore(db, vault);
   const notifier = new DeliveryWorker(
     db,
@@ -262,7 +263,13 @@ export async function startServer({
         else relay.kick();
         notifier.kick();
       },
-      decided: metrics ? (decision, account) => metrics.decided(decision, account) : undefined,
+      decided: (decision, account) => {
+        metrics?.decided(decision, account);
+        // A job artifact request waiting for this accept goes on now (http/job-artifacts.ts).
+        for (const effect of decision.effects)
+          if (effect.type === "Event" && effect.event.actionExecutionId)
+            jobEvents.wake(effect.event.actionExecutionId);
+      },
     },
     logger,
   );
@@ -559,7 +566,7 @@ export async function startServer({
       services.audit,
       logger,
       services.refusedReads,
-      events,
+      jobEvents,
     ),
   );
   app.use(graphiqlRoutes());

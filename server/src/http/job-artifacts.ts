@@ -59,11 +59,10 @@ export function jobArtifactRoutes(
   logger: Logger,
   /** Where a refused agent token is counted for the audit log. */
   refusedReads?: RefusedReads,
-  /** The installation's pipeline events (every copy's): they wake a request waiting for its accept. */
-  events?: EventSource,
+  /** Wakes a request waiting for its job's accept (the events of every copy, and this copy's commits). */
+  jobEvents: JobEventSignals = new JobEventSignals(undefined),
 ): Router {
   const router = express.Router();
-  const jobEvents = new JobEventSignals(events);
   const bucket = natsNames(prefix).artifactsBucket;
 
   /** The audit row of an answer (refusals and stored uploads). */
@@ -288,11 +287,20 @@ export class JobEventSignals {
 
   constructor(events: EventSource | undefined) {
     events?.listen((event) => {
-      const waiters = event.actionExecutionId ? this.waiting.get(event.actionExecutionId) : undefined;
-      if (!waiters) return;
-      this.waiting.delete(event.actionExecutionId!);
-      for (const wake of waiters) wake();
+      if (event.actionExecutionId) this.wake(event.actionExecutionId);
     });
+  }
+
+  /**
+   * Wakes the requests waiting on `jobId`. The fan-out calls it for every copy's events; the copy
+   * that applied a result calls it at once after its commit (its events reach the fan-out only
+   * after the outbox relay has published them).
+   */
+  wake(jobId: string): void {
+    const waiters = this.waiting.get(jobId);
+    if (!waiters) return;
+    this.waiting.delete(jobId);
+    for (const wake of waiters) wake();
   }
 
   /**

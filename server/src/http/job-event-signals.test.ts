@@ -66,6 +66,17 @@ describe("JobEventSignals: a request waiting for its job's accept", () => {
     expect(signals.watched).toBe(0);
   });
 
+  it("wakes when the copy that applied the accept says so after its commit", async () => {
+    const signals = new JobEventSignals(undefined);
+    const watch = signals.watch("job-1");
+    const wait = watch.next(60_000);
+    signals.wake("job-2");
+    expect(signals.watched).toBe(1);
+    signals.wake("job-1");
+    expect(await outcome(wait, 60_000)).toBe("woken");
+    watch.stop();
+  });
+
   it("without a fan-out, only time ends a wait", async () => {
     const signals = new JobEventSignals(undefined);
     const watch = signals.watch("job-1");
