@@ -507,7 +507,7 @@ export class LogReader {
   ): Promise<void> {
     const stream = this.names.streams.logs;
     const subject = this.names.subjects.log(jobId);
-    for (let seq = from; seq <= lastSeq; ) {
+    for (let seq = from; seq <= lastSeq;) {
       // nats-server 2.9's STREAM.MSG.GET takes next_by_subj; nats.js types it for direct gets only.
       const query = { seq, next_by_subj: subject } as unknown as { seq: number };
       const msg = await jsm.streams.getMessage(stream, query);
