@@ -47,8 +47,10 @@ const UPLOAD = `PUT ${JOB_ARTIFACTS_PATHS.output}`;
  *   written); answers the stored artifact (name, objectKey, size, SHA-256 of the bytes stored).
  *
  * Both need the agent token of the agent whose lease runs on that attempt and the lease token
- * (engine/job-leases.ts); anything else is refused (401, 403, 404, or 409 while the accept is on
- * its way), and every refusal and every stored upload is in the audit log.
+ * (engine/job-leases.ts); a download may also come before the server applied the accept, with the
+ * lease token and an agent token of the pipeline's account. Anything else is refused (401, 403,
+ * 404, or 409 while an upload's accept is on its way), and every refusal and every stored upload
+ * is in the audit log.
  */
 export function jobArtifactRoutes(
   agents: AgentStore,
@@ -98,7 +100,11 @@ export function jobArtifactRoutes(
     const token = res.locals.agentToken as AgentTokenRow;
     const header = req.headers[LEASE_TOKEN_HEADER];
     const leaseToken = typeof header === "string" ? header : "";
-    const ask = () => leases.check(token.id, jobId, Number(req.params.attempt), leaseToken);
+    // A download may go ahead before the accept is applied (engine/job-leases.ts); an upload waits.
+    const ask = () =>
+      leases.check(token, jobId, Number(req.params.attempt), leaseToken, {
+        beforeAccept: operation === DOWNLOAD,
+      });
     const jobId = String(req.params.jobId);
     // The agent asks right after publishing its accept: give the server a moment to apply it
     // rather than send the agent into its backoff. The watch starts before each check, so the

@@ -177,17 +177,21 @@ export class PipelineStore {
   ): Promise<{
     execution: StoredExecution | null;
     document: PipelineDocument;
+    /** The pipeline's account. */
+    account: string;
     leaseAgentId: string | null;
     leaseTokenId: string | null;
   } | null> {
     const rows: Array<{
       execution: StoredExecution | null;
       document: PipelineDocument;
+      account: string;
       leaseAgentId: string | null;
       leaseTokenId: string | null;
     }> = await this.db.query(
-      `SELECT e.runtime AS execution, v.document, l.agent_id AS "leaseAgentId", l.token_id AS "leaseTokenId"
+      `SELECT e.runtime AS execution, v.document, p.account, l.agent_id AS "leaseAgentId", l.token_id AS "leaseTokenId"
          FROM action_executions a JOIN pipeline_executions e ON e.id = a.execution_id
+         JOIN pipelines p ON p.id = e.pipeline_id
          JOIN pipeline_versions v ON v.pipeline_id = e.pipeline_id AND v.version = e.pipeline_version
          LEFT JOIN LATERAL (
            SELECT t.agent_id, g.token_id FROM timers t JOIN agents g ON g.id = t.agent_id

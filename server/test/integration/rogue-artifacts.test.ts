@@ -68,13 +68,13 @@ beforeAll(async () => {
   nc = await connectNats();
   honest = await registeredAgent("honest");
   rogue = await registeredAgent("rogue");
-  // Checkouts succeed at once; the Build jobs are held: the victim's by the honest agent, the
-  // rogue pipeline's by the rogue.
+  // Checkouts succeed at once; the Build jobs are held: the rogue pipeline's by the rogue, every
+  // other's by the honest agent.
   worker = await TestWorker.start(
     t.natsPrefix,
     [GIT, SHELL("Build")],
     (job) => (job.actionTypeId.category === "Build" ? "hold" : { outcome: "Succeeded" }),
-    (job) => (job.pipelineName === "victim" ? honest.agentId : rogue.agentId),
+    (job) => (job.pipelineName === "rogue" ? rogue.agentId : honest.agentId),
   );
 });
 afterAll(async () => {
@@ -313,4 +313,82 @@ it("lets an agent read only its job's inputs and write only its job's outputs", 
     `SELECT operation, occurrences FROM audit_events WHERE outcome = 'UNAUTHENTICATED' AND operation LIKE 'GET /agents/jobs/%'`,
   );
   expect(unauthenticated.reduce((n, r) => n + r.occurrences, 0)).toBe(3);
+});
+
+it("lets the job's holder download its inputs before the server applied its accept, and nothing more", async () => {
+  // The Test job waits in the stream until a worker for it starts (below).
+  dataOf(
+    await t.gql(CREATE, {
+      input: sourceThen("early", {
+        name: "Test",
+        actions: [
+          {
+            name: "Check",
+            actionTypeId: SHELL("Test"),
+            configuration: { Commands: "true" },
+            inputArtifacts: [{ name: "Src" }],
+            outputArtifacts: [{ name: "Report" }],
+          },
+        ],
+      }),
+    }),
+  );
+  const { pipeline } = dataOf(
+    await t.gql(`{ pipeline(name: "early") { executions(first: 1) { nodes { id } } } }`),
+  );
+  const executionId: string = pipeline.executions.nodes[0].id;
+  await eventually(
+    async () => (await action(executionId, "Check")).status === "Queued",
+    10_000,
+    "Check queued",
+  );
+
+  // The server applies no result now: the accept the worker stores stays unapplied.
+  await t.server.results.stop();
+  const tester = await TestWorker.start(t.natsPrefix, [SHELL("Test")], () => "hold", honest.agentId);
+  try {
+    await tester.waitFor((jobs) => jobs.length === 1);
+    const check = tester.jobs[0]!;
+    expect((await action(executionId, "Check")).status).toBe("Queued");
+    const src = check.inputArtifacts.find((a) => a.name === "Src")!;
+
+    // Its input: allowed with the lease token and an agent token of the pipeline's account.
+    const early = await transfer("GET", check, "Src", { token: honest.token, leaseToken: check.leaseToken });
+    expect(early.status).toBe(200);
+    expect(sha256(early.body)).toBe(src.sha256);
+    // Without the lease token, or with another job's, nothing.
+    expect(
+      (await transfer("GET", check, "Src", { token: honest.token, leaseToken: "x".repeat(43) })).status,
+    ).toBe(403);
+    // An agent of another account learns nothing of the job, even holding its lease token.
+    dataOf(await t.gql(`mutation { createAccount(id: "elsewhere") { id } }`));
+    const { createAgentToken: foreign } = dataOf(
+      await t.gql(`mutation { createAgentToken(description: "elsewhere") { id token } }`),
+    );
+    await t.server.db.query(`UPDATE agent_tokens SET account = 'elsewhere' WHERE id = $1`, [foreign.id]);
+    expect(
+      (await transfer("GET", check, "Src", { token: foreign.token, leaseToken: check.leaseToken })).status,
+    ).toBe(404);
+    // An upload waits for the applied accept: refused for now (the agent asks again).
+    const upload = await transfer("PUT", check, "Report", {
+      token: honest.token,
+      leaseToken: check.leaseToken,
+      body: Buffer.from("too early"),
+    });
+    expect([upload.status, upload.json.errors[0].extensions.code]).toEqual([409, "NOT_STARTED"]);
+    expect(await objectBytes(`${check.outputArtifactKeyPrefix}Report`)).toBeNull();
+
+    // Once the accept is applied, the upload goes through.
+    await t.server.results.start();
+    await eventually(async () => (await action(executionId, "Check")).status === "InProgress", 10_000);
+    const report = await transfer("PUT", check, "Report", {
+      token: honest.token,
+      leaseToken: check.leaseToken,
+      body: Buffer.from("in time"),
+    });
+    expect(report.status).toBe(200);
+  } finally {
+    await t.server.results.start();
+    await tester.stop();
+  }
 });
