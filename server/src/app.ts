@@ -49,7 +49,8 @@ import { healthRoutes } from "./http/health";
 import { httpMetrics, metricsRoutes } from "./http/metrics";
 import { requestLogging } from "./http/request-log";
 import { versionRoutes } from "./http/version";
-import { jobArtifactRoutes, JobEventSignals } from "./http/job-artifacts";
+import { jobArtifactRoutes } from "./http/job-artifacts";
+import { JobEventSignals } from "./engine/job-event-signals";
 import { natsCredentialRoutes } from "./http/nats-credentials";
 import { graphiqlRoutes } from "./http/graphiql";
 import { securityHeaders } from "./http/security-headers";
@@ -279,7 +280,7 @@ export async function startServer({
     agents,
     { heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, natsReplicas: config.natsReplicas },
     logger,
-    { vault, leaseTokens, store: new PipelineStore(db), secretStore },
+    { vault, leaseTokens, store: new PipelineStore(db), secretStore, jobEvents },
     signer,
     natsAuth,
   );

@@ -12,7 +12,7 @@ import {
 import { TRANSFER_JOB_ARTIFACTS, type Principal } from "../auth/principal";
 import { attemptKeyPrefix } from "../domain/execution/output-artifacts";
 import { actionDeclaration } from "../domain/execution/state";
-import type { PipelineEvent } from "../domain/execution";
+import type { JobEventSignals } from "../engine/job-event-signals";
 import type { JobLeases } from "../engine/job-leases";
 import type { Logger } from "../logger";
 import { CorruptObject, openObject, putObject } from "../messaging/artifact-objects";
@@ -23,6 +23,7 @@ import { isUnavailable } from "../persistence/unavailable";
 import type { RefusedReads } from "../auth/refused-reads";
 import { requireAgentPermission } from "./authorize";
 import { sendError } from "./errors";
+import { watchJob } from "../engine/job-event-signals";
 
 const DOWNLOAD = `GET ${JOB_ARTIFACTS_PATHS.input}`;
 /** How long a request waits for the server to apply the job's accept before it answers 409. */
@@ -62,7 +63,7 @@ export function jobArtifactRoutes(
   /** Where a refused agent token is counted for the audit log. */
   refusedReads?: RefusedReads,
   /** Wakes a request waiting for its job's accept (the events of every copy, and this copy's commits). */
-  jobEvents: JobEventSignals = new JobEventSignals(undefined),
+  jobEvents?: JobEventSignals,
 ): Router {
   const router = express.Router();
   const bucket = natsNames(prefix).artifactsBucket;
@@ -110,14 +111,14 @@ export function jobArtifactRoutes(
     // rather than send the agent into its backoff. The watch starts before each check, so the
     // event of an accept applied while the check ran is not missed.
     const until = Date.now() + ACCEPT_WAIT_MS;
-    let watch = jobEvents.watch(jobId);
+    let watch = watchJob(jobEvents, jobId);
     let check = await ask();
     try {
       while (!check.ok && check.status === 409 && Date.now() < until) {
         await watch.next(Math.min(ACCEPT_RECHECK_MS, until - Date.now()));
         if (req.destroyed) return null;
         watch.stop();
-        watch = jobEvents.watch(jobId);
+        watch = watchJob(jobEvents, jobId);
         check = await ask();
       }
     } finally {
@@ -277,74 +278,4 @@ export function jobArtifactRoutes(
     },
   );
   return router;
-}
-
-/** What the job artifact routes need of the event fan-out (messaging/event-fanout.ts). */
-export interface EventSource {
-  listen(listener: (event: PipelineEvent) => void): () => void;
-}
-
-/**
- * Wakes requests waiting on a job when an event about it arrives (`actionExecutionId` is the job's
- * id): one listener on the fan-out for all of them, a set of waiters per job.
- */
-export class JobEventSignals {
-  private readonly waiting = new Map<string, Set<() => void>>();
-
-  constructor(events: EventSource | undefined) {
-    events?.listen((event) => {
-      if (event.actionExecutionId) this.wake(event.actionExecutionId);
-    });
-  }
-
-  /**
-   * Wakes the requests waiting on `jobId`. The fan-out calls it for every copy's events; the copy
-   * that applied a result calls it at once after its commit (its events reach the fan-out only
-   * after the outbox relay has published them).
-   */
-  wake(jobId: string): void {
-    const waiters = this.waiting.get(jobId);
-    if (!waiters) return;
-    this.waiting.delete(jobId);
-    for (const wake of waiters) wake();
-  }
-
-  /**
-   * Starts watching `jobId`: `next(ms)` resolves at its first event since the watch began, or
-   * after `ms`; `stop()` ends the watch (always call it).
-   */
-  watch(jobId: string): { next(ms: number): Promise<void>; stop(): void } {
-    let arrived = false;
-    let wake: (() => void) | undefined;
-    const waiter = () => {
-      arrived = true;
-      wake?.();
-    };
-    let set = this.waiting.get(jobId);
-    if (!set) this.waiting.set(jobId, (set = new Set()));
-    set.add(waiter);
-    const stop = () => {
-      const current = this.waiting.get(jobId);
-      current?.delete(waiter);
-      if (current?.size === 0) this.waiting.delete(jobId);
-    };
-    return {
-      next: (ms) =>
-        arrived
-          ? Promise.resolve()
-          : new Promise<void>((resolve) => {
-              const timer = setTimeout(resolve, Math.max(0, ms));
-              wake = () => {
-                clearTimeout(timer);
-                resolve();
-              };
-            }),
-      stop,
-    };
-  }
-
-  /** Jobs with a request waiting (for tests). */
-  get watched(): number {
-    return this.waiting.size;
-  }
 }

@@ -27,6 +27,7 @@ import type { SecretStore } from "../persistence/secret-store";
 import type { SecretVault } from "../persistence/secret-vault";
 import { referencedNames, replaceReferences, secretReference } from "../domain/secrets/references";
 import { parseTimerKey } from "../domain/execution";
+import { watchJob, type JobEventSignals } from "../engine/job-event-signals";
 import type { Logger } from "../logger";
 import type { AgentRow, AgentStore } from "../persistence/agent-store";
 import type { MessageSigner } from "./message-signer";
@@ -37,6 +38,12 @@ type AgentListener = (agent: AgentRow) => void;
 
 /** How often every server copy looks for agents that went silent. */
 const SWEEP_MS = 1000;
+
+/**
+ * How long a secrets request waits for its job's accept to be applied before it answers
+ * NotStarted (the agent asks again); well under the agent's request timeout (5 s).
+ */
+const SECRETS_ACCEPT_WAIT_MS = 2000;
 
 /**
  * The server's side of registration and agent heartbeats (PROTOCOL.md 5.7, 5.8, 6.1). Requests
@@ -67,6 +74,8 @@ export class AgentGateway {
       store: PipelineStore;
       /** The secret store, for `{{resolve:secret:NAME}}` references. */
       secretStore: SecretStore;
+      /** Wakes a secrets request waiting for its job's accept to be applied. */
+      jobEvents?: JobEventSignals;
     },
     /** Signs the cancels it sends (PROTOCOL.md 11.5); its keys go in the registration reply. */
     private readonly signer: MessageSigner,
@@ -233,15 +242,33 @@ export class AgentGateway {
   }
 
   private async answerSecrets(msg: Msg): Promise<void> {
-    const reply = await this.sealedSecrets(msg).catch((error: unknown): SecretsReply => {
-      // The message names the failure, never a value (none is in scope here anyway).
-      this.logger.error({ err: (error as Error).message }, "cannot answer a secrets request");
-      return {
-        ok: false,
-        code: "Unavailable",
-        error: "The server cannot open the job's secrets now; try again.",
-      };
-    });
+    const answer = () =>
+      this.sealedSecrets(msg).catch((error: unknown): SecretsReply => {
+        // The message names the failure, never a value (none is in scope here anyway).
+        this.logger.error({ err: (error as Error).message }, "cannot answer a secrets request");
+        return {
+          ok: false,
+          code: "Unavailable",
+          error: "The server cannot open the job's secrets now; try again.",
+        };
+      });
+    // The agent asks right after its accept is stored: rather than send it into its backoff
+    // (250 ms and more), wait a moment for the accept to be applied. The watch starts before each
+    // check, so an accept applied while the check ran is not missed.
+    const request = decode("secretsRequest", msg.data, msg.subject);
+    const jobId = request.ok ? request.message.jobId : "";
+    const until = Date.now() + SECRETS_ACCEPT_WAIT_MS;
+    let reply: SecretsReply;
+    for (;;) {
+      const watch = watchJob(this.secrets.jobEvents, jobId);
+      try {
+        reply = await answer();
+        if (reply.ok || reply.code !== "NotStarted" || Date.now() >= until) break;
+        await watch.next(Math.min(250, until - Date.now()));
+      } finally {
+        watch.stop();
+      }
+    }
     if (msg.reply) msg.respond(encode("secretsReply", reply));
   }
 

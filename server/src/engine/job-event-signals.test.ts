@@ -1,5 +1,5 @@
 import type { PipelineEvent } from "../domain/execution";
-import { JobEventSignals } from "./job-artifacts";
+import { JobEventSignals } from "./job-event-signals";
 
 /** A fan-out of the test's own: `emit` hands an event to every listener. */
 function fanout() {
