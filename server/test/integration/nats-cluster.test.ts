@@ -25,7 +25,9 @@ import {
 } from "../support/outage";
 import { eventually } from "../support/wait";
 
-jest.setTimeout(240_000);
+// Each round's wait (ROUND_MS) ends with what is stuck before the test's own timeout would.
+jest.setTimeout(360_000);
+const ROUND_MS = 120_000;
 
 let cluster: NatsCluster | undefined;
 let db: TestDatabase | undefined;
@@ -33,9 +35,11 @@ let world: OutageWorld | undefined;
 let nc: NatsConnection | undefined;
 const SHELL = { category: "Build", owner: "Sluice", provider: "Shell", version: "1" } as const;
 const t0 = Date.now();
-/** With OUTAGE_TIMINGS set, when each step was reached (nothing is asserted on it). */
+/** When each step was reached: printed with OUTAGE_TIMINGS set, and with a failure's diagnosis. */
+const steps: string[] = [];
 const step = (what: string) => {
-  if (process.env.OUTAGE_TIMINGS) console.log(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
+  steps.push(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
+  if (process.env.OUTAGE_TIMINGS) console.log(steps.at(-1));
 };
 
 afterAll(async () => {
@@ -66,7 +70,9 @@ async function withJobsState<T>(jsm: JetStreamManager, stream: string, check: Pr
     } catch (inner) {
       lines.push(`(the jobs stream's state could not be read: ${(inner as Error).message})`);
     }
-    throw new Error(`${(error as Error).message}\n${lines.join("\n")}`, { cause: error });
+    throw new Error(`${(error as Error).message}\n${lines.join("\n")}\nsteps:\n${steps.join("\n")}`, {
+      cause: error,
+    });
   }
 }
 
@@ -131,7 +137,7 @@ it("a 3-node NATS cluster with R3 loses the node that leads the jobs stream: not
   await victim.kill9();
   await leaderOf(jsm, names.streams.jobs, victim.name);
   step("the jobs stream has a new leader");
-  expect(await withJobsState(jsm, names.streams.jobs, finishedCleanly(world, first, 150_000))).toEqual([]);
+  expect(await withJobsState(jsm, names.streams.jobs, finishedCleanly(world, first, ROUND_MS))).toEqual([]);
   step("every execution of the first round checked");
 
   // 2. The node is back and has caught up; the jobs stream's leader is killed again mid-run and
@@ -159,7 +165,7 @@ it("a 3-node NATS cluster with R3 loses the node that leads the jobs stream: not
   await leaderOf(jsm, names.streams.jobs, again.name);
   await again.start();
   step(`${again.name} started again`);
-  expect(await withJobsState(jsm, names.streams.jobs, finishedCleanly(world, second, 150_000))).toEqual([]);
+  expect(await withJobsState(jsm, names.streams.jobs, finishedCleanly(world, second, ROUND_MS))).toEqual([]);
   step("every execution of the second round checked");
   // Both server copies and both agents lived through it.
   expect(world.servers.map((s) => s.running())).toEqual([true, true]);

@@ -88,10 +88,11 @@ export async function startWorld(options: {
 
 export async function stopWorld(world: OutageWorld | undefined): Promise<void> {
   if (world && process.env.OUTAGE_DUMP) {
-    for (const agent of world.agents)
-      fs.writeFileSync(`${process.env.OUTAGE_DUMP}.${agent.name}`, agent.output());
+    // <OUTAGE_DUMP>.<test file>.<process>: the outage tests of one run do not overwrite each other.
+    const dump = `${process.env.OUTAGE_DUMP}.${path.basename(expect.getState().testPath ?? "test", ".test.ts")}`;
+    for (const agent of world.agents) fs.writeFileSync(`${dump}.${agent.name}`, agent.output());
     world.servers.forEach((server, i) =>
-      fs.writeFileSync(`${process.env.OUTAGE_DUMP}.server${i ? i + 1 : ""}`, server.output()),
+      fs.writeFileSync(`${dump}.server${i ? i + 1 : ""}`, server.output()),
     );
   }
   await killAgents();
