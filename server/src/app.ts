@@ -266,10 +266,8 @@ export async function startServer({
       },
       decided: (decision, account) => {
         metrics?.decided(decision, account);
-        // A job artifact request waiting for this accept goes on now (http/job-artifacts.ts).
-        for (const effect of decision.effects)
-          if (effect.type === "Event" && effect.event.actionExecutionId)
-            jobEvents.wake(effect.event.actionExecutionId);
+        // Requests waiting for an accept this decision applied go on now.
+        jobEvents.decided(decision);
       },
     },
     logger,

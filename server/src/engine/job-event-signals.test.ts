@@ -1,5 +1,5 @@
-import type { PipelineEvent } from "../domain/execution";
-import { JobEventSignals } from "./job-event-signals";
+import type { Decision, PipelineEvent } from "../domain/execution";
+import { JobEventSignals, untilAccepted } from "./job-event-signals";
 
 /** A fan-out of the test's own: `emit` hands an event to every listener. */
 function fanout() {
@@ -59,7 +59,7 @@ describe("JobEventSignals: a request waiting for its job's accept", () => {
     const signals = new JobEventSignals(events);
     const first = signals.watch("job-1");
     const second = signals.watch("job-1");
-    expect(await outcome(first.next(5), 60_000)).toBe("woken"); // its own time: well under a minute
+    await first.next(5); // no event: its time ends it
     first.stop();
     expect(signals.watched).toBe(1);
     second.stop();
@@ -70,9 +70,18 @@ describe("JobEventSignals: a request waiting for its job's accept", () => {
     const signals = new JobEventSignals(undefined);
     const watch = signals.watch("job-1");
     const wait = watch.next(60_000);
-    signals.wake("job-2");
+    const decision = (jobId: string) =>
+      ({
+        runtime: {},
+        changedExecutions: [],
+        effects: [
+          { type: "ScheduleTimer", timerKey: `lease:${jobId}:1`, at: new Date().toISOString() },
+          { type: "Event", event: { type: "ACTION_EXECUTION_STARTED", actionExecutionId: jobId } },
+        ],
+      }) as unknown as Decision;
+    signals.decided(decision("job-2"));
     expect(signals.watched).toBe(1);
-    signals.wake("job-1");
+    signals.decided(decision("job-1"));
     expect(await outcome(wait, 60_000)).toBe("woken");
     watch.stop();
   });
@@ -82,6 +91,43 @@ describe("JobEventSignals: a request waiting for its job's accept", () => {
     const watch = signals.watch("job-1");
     await watch.next(1);
     watch.stop();
+    expect(signals.watched).toBe(0);
+  });
+
+  it("untilAccepted asks again when the job's event comes, and stops at the first final answer", async () => {
+    const signals = new JobEventSignals(undefined);
+    const answers = ["not yet", "not yet", "accepted"];
+    let asked = 0;
+    const result = untilAccepted(
+      signals,
+      "job-1",
+      async () => {
+        const answer = answers[asked++]!;
+        // The accept is applied while the first two asks run: their events wake the next ask.
+        if (answer === "not yet") setImmediate(() => signals.wake("job-1"));
+        return answer;
+      },
+      (answer) => answer === "not yet",
+      { waitMs: 60_000, recheckMs: 60_000 },
+    );
+    expect(await result).toBe("accepted");
+    expect(asked).toBe(3);
+    expect(signals.watched).toBe(0);
+  });
+
+  it("untilAccepted gives the last answer once its time is up, or null once nobody waits", async () => {
+    const signals = new JobEventSignals(undefined);
+    const notYet = async () => "not yet";
+    expect(await untilAccepted(signals, "job-1", notYet, () => true, { waitMs: 20, recheckMs: 5 })).toBe(
+      "not yet",
+    );
+    expect(
+      await untilAccepted(signals, "job-1", notYet, () => true, {
+        waitMs: 60_000,
+        recheckMs: 5,
+        gone: () => true,
+      }),
+    ).toBeNull();
     expect(signals.watched).toBe(0);
   });
 });

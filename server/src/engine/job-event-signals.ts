@@ -1,4 +1,4 @@
-import type { PipelineEvent } from "../domain/execution";
+import type { Decision, PipelineEvent } from "../domain/execution";
 
 /**
  * Requests that wait for a job's accept to be applied (the job artifact routes, http/job-artifacts.ts,
@@ -35,6 +35,13 @@ export class JobEventSignals {
     if (!waiters) return;
     this.waiting.delete(jobId);
     for (const wake of waiters) wake();
+  }
+
+  /** After this copy committed `decision`: wakes the requests waiting on the jobs it has events of. */
+  decided(decision: Decision): void {
+    for (const effect of decision.effects)
+      if (effect.type === "Event" && effect.event.actionExecutionId)
+        this.wake(effect.event.actionExecutionId);
   }
 
   /**
@@ -77,12 +84,31 @@ export class JobEventSignals {
   }
 }
 
-/** A watch of `jobId`, or one that only time ends when there are no signals. */
-export function watchJob(
+const NO_SIGNALS = new JobEventSignals(undefined);
+
+/**
+ * Asks `check` again until `waiting(answer)` says the accept is applied (or the answer is final),
+ * for at most `waitMs`: between two asks it waits for the job's next event, or `recheckMs` should
+ * none come. Each watch starts before its ask, so an accept applied while the ask ran is not
+ * missed. Returns the last answer, or null once `gone()` (nobody waits for it any more).
+ */
+export async function untilAccepted<T>(
   signals: JobEventSignals | undefined,
   jobId: string,
-): { next(ms: number): Promise<void>; stop(): void } {
-  return (signals ?? NO_SIGNALS).watch(jobId);
+  check: () => Promise<T>,
+  waiting: (answer: T) => boolean,
+  options: { waitMs: number; recheckMs?: number; gone?: () => boolean },
+): Promise<T | null> {
+  const until = Date.now() + options.waitMs;
+  for (;;) {
+    const watch = (signals ?? NO_SIGNALS).watch(jobId);
+    try {
+      const answer = await check();
+      if (!waiting(answer) || Date.now() >= until) return answer;
+      await watch.next(Math.min(options.recheckMs ?? 250, until - Date.now()));
+      if (options.gone?.()) return null;
+    } finally {
+      watch.stop();
+    }
+  }
 }
-
-const NO_SIGNALS = new JobEventSignals(undefined);

@@ -12,7 +12,7 @@ import {
 import { TRANSFER_JOB_ARTIFACTS, type Principal } from "../auth/principal";
 import { attemptKeyPrefix } from "../domain/execution/output-artifacts";
 import { actionDeclaration } from "../domain/execution/state";
-import type { JobEventSignals } from "../engine/job-event-signals";
+import { untilAccepted, type JobEventSignals } from "../engine/job-event-signals";
 import type { JobLeases } from "../engine/job-leases";
 import type { Logger } from "../logger";
 import { CorruptObject, openObject, putObject } from "../messaging/artifact-objects";
@@ -23,7 +23,6 @@ import { isUnavailable } from "../persistence/unavailable";
 import type { RefusedReads } from "../auth/refused-reads";
 import { requireAgentPermission } from "./authorize";
 import { sendError } from "./errors";
-import { watchJob } from "../engine/job-event-signals";
 
 const DOWNLOAD = `GET ${JOB_ARTIFACTS_PATHS.input}`;
 /** How long a request waits for the server to apply the job's accept before it answers 409. */
@@ -101,29 +100,20 @@ export function jobArtifactRoutes(
     const token = res.locals.agentToken as AgentTokenRow;
     const header = req.headers[LEASE_TOKEN_HEADER];
     const leaseToken = typeof header === "string" ? header : "";
-    // A download may go ahead before the accept is applied (engine/job-leases.ts); an upload waits.
-    const ask = () =>
-      leases.check(token, jobId, Number(req.params.attempt), leaseToken, {
-        beforeAccept: operation === DOWNLOAD,
-      });
     const jobId = String(req.params.jobId);
-    // The agent asks right after publishing its accept: give the server a moment to apply it
-    // rather than send the agent into its backoff. The watch starts before each check, so the
-    // event of an accept applied while the check ran is not missed.
-    const until = Date.now() + ACCEPT_WAIT_MS;
-    let watch = watchJob(jobEvents, jobId);
-    let check = await ask();
-    try {
-      while (!check.ok && check.status === 409 && Date.now() < until) {
-        await watch.next(Math.min(ACCEPT_RECHECK_MS, until - Date.now()));
-        if (req.destroyed) return null;
-        watch.stop();
-        watch = watchJob(jobEvents, jobId);
-        check = await ask();
-      }
-    } finally {
-      watch.stop();
-    }
+    // A download may go ahead before the accept is applied (engine/job-leases.ts); an upload waits
+    // a moment for it rather than send the agent into its backoff.
+    const check = await untilAccepted(
+      jobEvents,
+      jobId,
+      () =>
+        leases.check(token, jobId, Number(req.params.attempt), leaseToken, {
+          beforeAccept: operation === DOWNLOAD,
+        }),
+      (answer) => !answer.ok && answer.status === 409,
+      { waitMs: ACCEPT_WAIT_MS, recheckMs: ACCEPT_RECHECK_MS, gone: () => req.socket.destroyed },
+    );
+    if (!check) return null;
     if (check.ok) return check;
     // Asked before the accept was applied: not a refusal, the agent asks again.
     if (check.status !== 409) await record(req, res, operation, check.code, check.message, null);

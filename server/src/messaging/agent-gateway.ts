@@ -27,7 +27,7 @@ import type { SecretStore } from "../persistence/secret-store";
 import type { SecretVault } from "../persistence/secret-vault";
 import { referencedNames, replaceReferences, secretReference } from "../domain/secrets/references";
 import { parseTimerKey } from "../domain/execution";
-import { watchJob, type JobEventSignals } from "../engine/job-event-signals";
+import { untilAccepted, type JobEventSignals } from "../engine/job-event-signals";
 import type { Logger } from "../logger";
 import type { AgentRow, AgentStore } from "../persistence/agent-store";
 import type { MessageSigner } from "./message-signer";
@@ -253,22 +253,15 @@ export class AgentGateway {
         };
       });
     // The agent asks right after its accept is stored: rather than send it into its backoff
-    // (250 ms and more), wait a moment for the accept to be applied. The watch starts before each
-    // check, so an accept applied while the check ran is not missed.
+    // (250 ms and more), wait a moment for the accept to be applied.
     const request = decode("secretsRequest", msg.data, msg.subject);
-    const jobId = request.ok ? request.message.jobId : "";
-    const until = Date.now() + SECRETS_ACCEPT_WAIT_MS;
-    let reply: SecretsReply;
-    for (;;) {
-      const watch = watchJob(this.secrets.jobEvents, jobId);
-      try {
-        reply = await answer();
-        if (reply.ok || reply.code !== "NotStarted" || Date.now() >= until) break;
-        await watch.next(Math.min(250, until - Date.now()));
-      } finally {
-        watch.stop();
-      }
-    }
+    const reply = (await untilAccepted(
+      this.secrets.jobEvents,
+      request.ok ? request.message.jobId : "",
+      answer,
+      (r) => !r.ok && r.code === "NotStarted",
+      { waitMs: SECRETS_ACCEPT_WAIT_MS },
+    ))!;
     if (msg.reply) msg.respond(encode("secretsReply", reply));
   }
 
