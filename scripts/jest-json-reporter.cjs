@@ -38,6 +38,8 @@ class JestJsonReporter {
       numFailedTestSuites: results.numFailedTestSuites,
       numCrashedSuites: crashedSuites.length,
       crashedSuites,
+      // which tests failed, with the start of each message, so that the run's last lines name them
+      failedTests: failedTests(this.rootDir, results),
       // jest sets results.success only after the reporters ran: work it out the same way
       success:
         results.numFailedTests === 0 &&
@@ -53,6 +55,33 @@ class JestJsonReporter {
     for (let n = 2; fs.existsSync(file); n++) file = path.join(dir, `${base}.${n}.json`);
     fs.writeFileSync(file, JSON.stringify(summary, null, 2) + "\n");
   }
+}
+
+// The first lines of a failure message, without colour codes: enough to tell one failure from another.
+function firstLines(text, n) {
+  // eslint-disable-next-line no-control-regex
+  const plain = String(text ?? "").replace(/\u001b\[[0-9;]*m/g, "");
+  const frameworkFrame = /^\s*at (.*node_modules|new Promise|process\.processTicksAndRejections)/;
+  return plain
+    .split("\n")
+    .filter((l) => l.trim() !== "" && !frameworkFrame.test(l))
+    .slice(0, n)
+    .join("\n");
+}
+
+function failedTests(rootDir, results) {
+  const out = [];
+  for (const file of results.testResults) {
+    for (const t of file.testResults ?? []) {
+      if (t.status !== "failed") continue;
+      out.push({
+        file: path.relative(rootDir, file.testFilePath),
+        name: t.fullName,
+        message: firstLines((t.failureMessages ?? []).join("\n"), 12),
+      });
+    }
+  }
+  return out;
 }
 
 module.exports = JestJsonReporter;

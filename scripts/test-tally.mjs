@@ -23,6 +23,10 @@ export function tally({ failedSteps, testStepFailed, reports, silentWorkspaces }
     lines.push(
       `${r.name}: ${r.numPassedTests} passed, ${f} failed, ${r.numPendingTests ?? 0} skipped${crashed}`,
     );
+    for (const t of r.failedTests ?? []) {
+      lines.push(`  failed: ${t.file} › ${t.name}`);
+      if (t.message) lines.push(...t.message.split("\n").map((l) => `    ${l}`));
+    }
   }
   testsFailed += silentWorkspaces.length;
   // typecheck and test failed with every test passing: a type check failed

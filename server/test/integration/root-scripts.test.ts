@@ -55,8 +55,8 @@ describe("npm test's last line", () => {
           "--input-type=module",
           "-e",
           `import { tally } from ${JSON.stringify(path.join(SCRIPTS, "test-tally.mjs"))};
-           const { passed, failed } = tally(${JSON.stringify(input)});
-           console.log(JSON.stringify({ passed, failed }));`,
+           const { passed, failed, lines } = tally(${JSON.stringify(input)});
+           console.log(JSON.stringify({ passed, failed, lines }));`,
         ],
         { encoding: "utf8" },
       ),
@@ -66,24 +66,43 @@ describe("npm test's last line", () => {
   it("never says 0 failed when lint failed and every test passed", () => {
     expect(
       tally({ failedSteps: ["lint"], testStepFailed: false, reports: [green], silentWorkspaces: [] }),
-    ).toEqual({ passed: 12, failed: 1 });
+    ).toMatchObject({ passed: 12, failed: 1 });
+  });
+
+  it("names each failed test with the start of its message, so that CI's last lines say what failed", () => {
+    const red = {
+      ...green,
+      success: false,
+      numPassedTests: 11,
+      numFailedTests: 1,
+      failedTests: [{ file: "test/a.test.ts", name: "a works", message: "expect(x).toBe(1)\nReceived: 2" }],
+    };
+    const { lines } = tally({ failedSteps: [], testStepFailed: true, reports: [red], silentWorkspaces: [] });
+    expect(lines).toEqual([
+      "@sluice/cli: 11 passed, 1 failed, 0 skipped",
+      "  failed: test/a.test.ts › a works",
+      "    expect(x).toBe(1)",
+      "    Received: 2",
+    ]);
   });
 
   it("counts a failed type check, a failed test and a workspace that reported nothing", () => {
-    expect(tally({ failedSteps: [], testStepFailed: true, reports: [green], silentWorkspaces: [] })).toEqual({
+    expect(
+      tally({ failedSteps: [], testStepFailed: true, reports: [green], silentWorkspaces: [] }),
+    ).toMatchObject({
       passed: 12,
       failed: 1,
     });
     const red = { ...green, success: false, numPassedTests: 10, numFailedTests: 2 };
     expect(
       tally({ failedSteps: ["build"], testStepFailed: true, reports: [red], silentWorkspaces: ["web"] }),
-    ).toEqual({ passed: 10, failed: 4 });
-    expect(tally({ failedSteps: [], testStepFailed: false, reports: [green], silentWorkspaces: [] })).toEqual(
-      {
-        passed: 12,
-        failed: 0,
-      },
-    );
+    ).toMatchObject({ passed: 10, failed: 4 });
+    expect(
+      tally({ failedSteps: [], testStepFailed: false, reports: [green], silentWorkspaces: [] }),
+    ).toMatchObject({
+      passed: 12,
+      failed: 0,
+    });
   });
 });
 
