@@ -481,7 +481,14 @@ describe("dispatch", () => {
     for (let i = 0; i < 3; i++) jobs.push(await server.publishJob(server.job(provider.id)));
     for (let i = 0; i < 2; i++) jobs.push(await server.publishJob(server.job(second.id)));
     await waitFor("two jobs running", () => running === 2);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Both pull loops wait for a free slot once no pull of theirs is left on the server: from then on
+    // no job can reach the agent. An agent that ignored its slots would pull on and start them all.
+    await waitForAsync(
+      "no pull left waiting, or a third job running",
+      async () =>
+        running > 2 ||
+        ((await server.pullsWaiting(provider.id)) === 0 && (await server.pullsWaiting(second.id)) === 0),
+    );
     expect(running).toBe(2);
     expect(await server.queuedJobs()).toBe(3);
     while (server.completes.filter((c) => jobs.some((j) => j.jobId === c.jobId)).length < 5) {
@@ -499,7 +506,10 @@ describe("dispatch", () => {
       return { outcome: "Succeeded", summary: "" };
     });
     agent = await startTestAgent(server, [provider]);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitForAsync(
+      "the agent's pull to wait on the server",
+      async () => (await server.pullsWaiting(provider.id)) > 0,
+    );
     const publishedAt = Date.now();
     const job = await server.publishJob(server.job(provider.id));
     await waitFor("the complete", () => server.completeOf(job));

@@ -1,6 +1,7 @@
 /** The job log: chunking at lines, flush timing, ordering and retries, the per-attempt cap, UTF-8. */
 import { LIMITS, MAX_MESSAGE_BYTES, encode, type LogChunkMessage } from "@sluice/protocol";
 import { JobLog, type JobLogOptions } from "../src/logs/log-sink";
+import { waitFor } from "./support/wait";
 
 function sink(options: Partial<JobLogOptions> = {}) {
   const chunks: LogChunkMessage[] = [];
@@ -74,11 +75,11 @@ describe("JobLog", () => {
     const { log, chunks } = sink({ flushMs: 50 });
     log.write("stdout", "first\n");
     expect(chunks).toHaveLength(0);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await waitFor("the first line to go out", () => chunks.length === 1);
     expect(chunks.map((c) => c.text)).toEqual(["first\n"]);
     // A line that never ends goes out too, once it has waited as long.
     log.write("stdout", "Password: ");
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await waitFor("the unended line to go out", () => chunks.length === 2);
     expect(chunks.map((c) => c.text)).toEqual(["first\n", "Password: "]);
     await log.close();
   });
@@ -159,7 +160,7 @@ describe("JobLog", () => {
       },
     });
     log.write("stdout", "1\n");
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await waitFor("the first chunk to be stored", () => stored.length === 1);
     log.write("stderr", "2\n");
     log.write("stdout", "3\n");
     expect(await log.close()).toBe(3);
@@ -173,14 +174,16 @@ describe("JobLog", () => {
   });
 
   it("gives up unstored chunks when abandoned, so a leaving agent is not held", async () => {
+    let attempts = 0;
     const { log } = sink({
       publish: async () => {
+        attempts += 1;
         throw new Error("no responders");
       },
     });
     log.write("stdout", "never stored\n");
     const closed = log.close();
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await waitFor("the close to be retrying", () => attempts >= 2);
     log.abandon();
     await closed;
     expect(log.lastPublished).toBe(0);

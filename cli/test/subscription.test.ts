@@ -23,7 +23,13 @@ describe("createSubscriber", () => {
       await connected;
       controller.abort();
       await expect(subscription).resolves.toBeUndefined();
-      await new Promise((resolve) => setTimeout(resolve, 50)); // a late `error` event would fail the test
+      // The client has closed its end once the server sees the socket close: an `error` the abort
+      // caused has been emitted by then, and an unhandled one would fail the test.
+      await Promise.all(
+        sockets.map((socket) =>
+          socket.closed ? undefined : new Promise((resolve) => socket.once("close", resolve)),
+        ),
+      );
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

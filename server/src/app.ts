@@ -116,6 +116,8 @@ export interface SluiceServer {
   results: ResultsConsumer;
   /** What starts executions on the pipelines' schedules (`roundsDone` counts its rounds). */
   scheduler: Scheduler;
+  /** What fires durable timers (approval and action timeouts, leases; `roundsDone` counts its rounds). */
+  timers: TimerLoop;
   /** Why NATS could not be reached the last time it was tried; null once connected. */
   natsProblem(): string | null;
   /** Stops accepting, finishes in-flight requests, closes subscriptions, then NATS and the database. */
@@ -687,6 +689,7 @@ export async function startServer({
     messagingReady,
     results,
     scheduler,
+    timers,
     natsProblem: () => nats.lastError ?? setUpProblem,
     stop: stopAll,
   };

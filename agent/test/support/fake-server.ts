@@ -428,6 +428,12 @@ export class FakeServer {
     await this.nc.flush();
   }
 
+  /** The pull requests an agent keeps waiting on the job consumer of a pool and action type. */
+  async pullsWaiting(type: ActionTypeId, pool = "default"): Promise<number> {
+    const durable = jobConsumerConfig(this.prefix, pool, type, { account: this.account }).durable_name;
+    return (await this.jsm.consumers.info(this.names.streams.jobs, durable)).num_waiting;
+  }
+
   /** Messages left in the jobs stream (a work queue: taken and acknowledged jobs are gone). */
   async queuedJobs(): Promise<number> {
     return (await this.jsm.streams.info(this.names.streams.jobs)).state.messages;
@@ -498,32 +504,4 @@ function digestHex(digest: string): string {
   return Buffer.from(digest.replace(/^SHA-256=/i, ""), "base64url").toString("hex");
 }
 
-/** Polls `check` until it returns something truthy (each 10 ms), or fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | undefined | null | false,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-/** As waitFor, for a check that has to ask NATS. */
-export async function waitForAsync<T>(
-  what: string,
-  check: () => Promise<T | undefined | null | false>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+export { waitFor, waitForAsync } from "./wait";

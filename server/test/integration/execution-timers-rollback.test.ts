@@ -77,7 +77,9 @@ it("fails a manual approval when its timeout passes (durable timer)", async () =
   const id = await firstExecution("timed");
   await eventually(async () => (await execution(id)).stages[1].actions[0].approvalPending || undefined);
   offsetMs += 4 * 60_000;
-  await new Promise((resolve) => setTimeout(resolve, 700)); // the timer loop ticks every 500 ms: not due yet
+  // Two rounds of the timer loop: one began after the clock moved, and the timer was not due yet.
+  const from = t.server.timers.roundsDone;
+  await eventually(async () => t.server.timers.roundsDone >= from + 2 || undefined);
   expect((await execution(id)).stages[1].actions[0].approvalPending).toBe(true);
   offsetMs += 2 * 60_000;
   const failed = await eventually(async () => {
