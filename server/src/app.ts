@@ -24,7 +24,7 @@ import { PasswordStore } from "./persistence/password-store";
 import { OidcSignIn } from "./auth/oidc-sign-in";
 import { OidcStore } from "./persistence/oidc-store";
 import { signInRoutes } from "./http/sign-in";
-import { resourceLookups } from "./engine/resource-lookups";
+import { ExecutionReads, resourceLookups } from "./engine/resource-lookups";
 import type { Config } from "./config";
 import { systemClock, type Clock } from "./engine/clock";
 import { ExecutionEngine } from "./engine/execution-engine";
@@ -323,6 +323,11 @@ export async function startServer({
     lookups: resourceLookups(engine, identityStore, accountStore),
     refusedReads,
   };
+  /** What each GraphQL operation's context holds of its own: its lookups and what they read. */
+  const perOperation = () => {
+    const executionReads = new ExecutionReads();
+    return { executionReads, lookups: resourceLookups(engine, identityStore, accountStore, executionReads) };
+  };
   const services = {
     definitions: new PipelineDefinitions(
       db,
@@ -347,7 +352,6 @@ export async function startServer({
     identity,
     accounts,
     passwords,
-    lookups: routeAuth.lookups,
     notifications: new NotificationService(notificationStore, notifier, config.notifications),
     archives: new InstallationArchives(
       db,
@@ -484,6 +488,7 @@ export async function startServer({
         const requestId = crypto.randomUUID();
         return {
           ...services,
+          ...perOperation(),
           principal: await authenticator.authenticate(credential),
           requestId,
           logger: logger.child({ requestId }),
@@ -593,6 +598,7 @@ export async function startServer({
       track: (connection, credential) => connections.add(connection, credential),
       context: (principal, requestId) => ({
         ...services,
+        ...perOperation(),
         principal,
         requestId,
         logger: logger.child({ requestId }),
@@ -612,6 +618,7 @@ export async function startServer({
         return {
           [OPERATION_RECORD]: res.locals.operation,
           ...services,
+          ...perOperation(),
           principal: await authenticator.authenticate(req.headers.authorization),
           requestId,
           logger: logger.child({ requestId }),

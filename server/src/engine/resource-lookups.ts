@@ -1,13 +1,38 @@
 import type { ResourceLookups } from "../domain/policy";
 import type { AccountStore } from "../persistence/account-store";
+import type { ExecutionRow } from "../persistence/execution-store";
 import type { IdentityStore } from "../persistence/identity-store";
 import type { ExecutionEngine } from "./execution-engine";
 
-/** What the authorization checker asks to find the pipeline (and stage, action) behind an id. */
+/**
+ * The execution rows the checker read while it authorized one GraphQL operation, for that
+ * operation's resolver: `pipelineExecution(id)` costs one statement, not one to authorize and one
+ * to answer. A row is handed out once, so nothing read for one operation is served to another.
+ */
+export class ExecutionReads {
+  private readonly rows = new Map<string, ExecutionRow<unknown>>();
+
+  keep(row: ExecutionRow<unknown>): void {
+    this.rows.set(row.id, row);
+  }
+
+  /** The row read for this operation, if the checker read it (once). */
+  take<View>(id: string): ExecutionRow<View> | undefined {
+    const row = this.rows.get(id);
+    this.rows.delete(id);
+    return row as ExecutionRow<View> | undefined;
+  }
+}
+
+/**
+ * What the authorization checker asks to find the pipeline (and stage, action) behind an id. With
+ * `reads` (one GraphQL operation's), an execution it reads whole is kept there for the resolver.
+ */
 export function resourceLookups(
   engine: ExecutionEngine,
   identity: IdentityStore,
   accounts: AccountStore,
+  reads?: ExecutionReads,
 ): ResourceLookups {
   return {
     async principalOfApiToken(tokenId) {
@@ -20,7 +45,7 @@ export function resourceLookups(
       return (await accounts.role(account, name))?.trustPolicy ?? null;
     },
     async pipelineOfExecution(executionId) {
-      return engine.executions.pipelineOfExecution(executionId);
+      return engine.executions.pipelineOfExecution(executionId, reads && ((row) => reads.keep(row)));
     },
     async actionOfActionExecution(actionExecutionId) {
       const found = await engine.findAttempt(actionExecutionId);

@@ -4,6 +4,7 @@ import type { PasswordSignIn } from "../auth/password-sign-in";
 import type { ResourceLookups } from "../domain/policy";
 import type { Principal } from "../auth/principal";
 import type { ExecutionEngine } from "../engine/execution-engine";
+import type { ExecutionReads } from "../engine/resource-lookups";
 import type { InstallationArchives } from "../engine/installation-archive";
 import type { PipelineDefinitions } from "../engine/pipeline-definitions";
 import type { AgentGateway } from "../messaging/agent-gateway";
@@ -41,8 +42,10 @@ export interface GraphQLContext {
   accounts: AccountService;
   /** Password sign-in, sessions and password changes. */
   passwords: PasswordSignIn;
-  /** What the authorization checker asks to find the pipeline or owner behind an id. */
+  /** What the authorization checker asks to find the pipeline or owner behind an id (per operation). */
   lookups: ResourceLookups;
+  /** Executions the checker read for this operation, handed to its resolvers (per operation). */
+  executionReads: ExecutionReads;
   notifications: NotificationService;
   /** Export and import of the installation's definitions. */
   archives: InstallationArchives;
@@ -72,7 +75,6 @@ export type ContextServices = Pick<
   | "identity"
   | "accounts"
   | "passwords"
-  | "lookups"
   | "notifications"
   | "archives"
   | "vault"

@@ -8,35 +8,15 @@ import crypto from "node:crypto";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { natsNames } from "@sluice/protocol";
 import { createClient, type Client } from "graphql-ws";
-import pg from "pg";
 import WebSocket from "ws";
 import { CREATE, sourceThen, manualApproval } from "../support/documents";
 import { connectNats } from "../support/nats";
+import { countGraphQLStatements } from "../support/sql-statements";
 import { ADMIN_TOKEN, dataOf, startTestServer, type TestServer } from "../support/server";
 import { eventually, untilSubscribed } from "../support/wait";
 
-/**
- * Every statement the server sends to PostgreSQL (node-postgres is its only driver) while
- * `counting`, made on behalf of a GraphQL operation: its call stack (async frames included) passes
- * through the GraphQL layer (server/src/graphql: resolvers, the hub, the execution stream) or
- * graphql-js. The server's own background work (agent liveness, timers, the relay) is not counted.
- */
-const statements: string[] = [];
-let counting = false;
-const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
-(pg.Client.prototype as { query: unknown }).query = function (this: pg.Client, ...args: unknown[]) {
-  if (counting) {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 200;
-    const stack = new Error().stack ?? "";
-    Error.stackTraceLimit = limit;
-    if (/[/\\]src[/\\]graphql[/\\]|[/\\]graphql[/\\]execution[/\\]/.test(stack)) {
-      const first = args[0] as string | { text?: string };
-      statements.push(typeof first === "string" ? first : (first?.text ?? "?"));
-    }
-  }
-  return query.apply(this, args);
-};
+/** Statements made on behalf of GraphQL operations while counting (support/sql-statements.ts). */
+const counter = countGraphQLStatements();
 
 /** What the dashboard's pages select (web/src/features), the fields that say what changed included. */
 const CHANGE = `type sequence executionId pipelineName stageName actionName actionExecutionId status at
@@ -63,8 +43,7 @@ beforeAll(async () => {
   nc = await connectNats();
 });
 afterAll(async () => {
-  counting = false;
-  (pg.Client.prototype as { query: unknown }).query = query;
+  counter.uninstall();
   await Promise.allSettled(clients.map((c) => c.dispose()));
   await nc.close();
   await t.stop();
@@ -144,22 +123,20 @@ it("fans events out to 20 dashboards × 3 subscriptions without one SQL statemen
 
   const EVENTS = 10;
   const from = sequence + 1;
-  statements.length = 0;
-  counting = true;
+  counter.start();
   for (let i = 0; i < EVENTS; i++) publish();
   await eventually(
     async () => received.every((r) => r.at(-1) === from + EVENTS - 1),
     20_000,
     "every event everywhere",
   );
-  counting = false;
+  const statements = counter.stop();
   for (const r of received)
     expect(r.filter((s) => s >= from)).toEqual(Array.from({ length: EVENTS }, (_, i) => from + i));
   expect(statements).toEqual([]);
 
   // The counter sees the server's statements: a page query makes some.
-  counting = true;
+  counter.start();
   dataOf(await t.gql(`query ($id: ID!) { pipelineExecution(id: $id) { status } }`, { id: execution.id }));
-  counting = false;
-  expect(statements.length).toBeGreaterThan(0);
+  expect(counter.stop().length).toBeGreaterThan(0);
 }, 90_000);

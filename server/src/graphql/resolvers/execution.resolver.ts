@@ -146,7 +146,10 @@ export class ExecutionResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg("id", () => ID) id: string,
   ): Promise<PipelineExecutionType | null> {
-    const row = await ctx.engine.executions.findExecution<ExecutionView>(id);
+    // The checker may have read the row already to find its pipeline.
+    const row =
+      ctx.executionReads.take<ExecutionView>(id) ??
+      (await ctx.engine.executions.findExecution<ExecutionView>(id));
     return row ? row.view : null;
   }
 

@@ -1,0 +1,57 @@
+/**
+ * What `pipelineExecution(id)` costs in SQL: one statement, whether or not the server already knew
+ * the execution's pipeline. The checker needs the pipeline to authorize; when it reads the row for
+ * it, the resolver answers from that row instead of reading it again (engine/resource-lookups.ts).
+ */
+import crypto from "node:crypto";
+import { CREATE, manualApproval, sourceThen } from "../support/documents";
+import { dataOf, startTestServer, type TestServer } from "../support/server";
+import { countGraphQLStatements } from "../support/sql-statements";
+import { eventually } from "../support/wait";
+
+const counter = countGraphQLStatements();
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(async () => {
+  counter.uninstall();
+  await t.stop();
+});
+
+const EXECUTION = `query ($id: ID!) { pipelineExecution(id: $id) { id pipelineName status } }`;
+
+it("reads an execution in one statement, the first time and after", async () => {
+  const name = `p-${crypto.randomBytes(3).toString("hex")}`;
+  dataOf(await t.gql(CREATE, { input: sourceThen(name, { name: "Prod", actions: [manualApproval()] }) }));
+  // Found through its pipeline: the server has not been asked for this execution by id yet.
+  const id = await eventually(async () => {
+    const { pipeline } = dataOf(
+      await t.gql(`query ($n: String!) { pipeline(name: $n) { executions { nodes { id } } } }`, { n: name }),
+    );
+    return pipeline.executions.nodes[0]?.id as string | undefined;
+  });
+
+  counter.start();
+  const first = dataOf(await t.gql(EXECUTION, { id })).pipelineExecution;
+  const firstStatements = counter.stop();
+  expect(first).toMatchObject({ id, pipelineName: name });
+  // The checker read the row with its pipeline's account; the resolver used that row.
+  expect(firstStatements).toHaveLength(1);
+  expect(firstStatements[0]).toMatch(/JOIN pipelines/);
+
+  counter.start();
+  const again = dataOf(await t.gql(EXECUTION, { id })).pipelineExecution;
+  const againStatements = counter.stop();
+  expect(again).toEqual(first);
+  // The pipeline is known now (it never changes): only the row is read.
+  expect(againStatements).toHaveLength(1);
+  expect(againStatements[0]).not.toMatch(/JOIN pipelines/);
+});
+
+it("answers an unknown execution with null, in one statement", async () => {
+  counter.start();
+  const missing = await t.gql(EXECUTION, { id: crypto.randomUUID() });
+  expect(counter.stop()).toHaveLength(1);
+  expect(missing.errors?.[0]?.extensions?.code ?? null).not.toBe("INTERNAL_SERVER_ERROR");
+});
