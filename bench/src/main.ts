@@ -121,7 +121,9 @@ async function main(): Promise<void> {
       if (quick) {
         log(`${name}: quick run, not written`);
         // --details: what a full run writes to results/<name>.json besides the figures
-        const shown = args.includes("--details") ? { figures: result.figures, details: result.details } : result.figures;
+        const shown = args.includes("--details")
+          ? { figures: result.figures, details: result.details }
+          : result.figures;
         process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
         continue;
       }
