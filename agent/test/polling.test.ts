@@ -84,9 +84,10 @@ describe("a polling agent", () => {
     const job = await server.publishJob(server.job(provider.id));
     await waitFor("the job's complete", () => server.completeOf(job), INTERVAL_MS + 10_000);
     const accept = server.accepts.find((a) => a.jobId === job.jobId)!;
-    // It was taken at a later poll, not by a pull that was waiting when the job arrived.
+    // It was taken at a later poll, not by a pull that was waiting when the job arrived: no pull
+    // waited before it was published (above), and a polling agent pulls only after a poll saw work.
     expect(times.length).toBeGreaterThan(pollsBefore);
-    expect(Date.parse(accept.startedAt) - publishedAt).toBeGreaterThanOrEqual(INTERVAL_MS / 4);
+    expect(Date.parse(accept.startedAt)).toBeGreaterThanOrEqual(publishedAt);
     expect(server.completeOf(job)).toMatchObject({ outcome: "Succeeded", summary: "ok" });
     await waitFor("the next idle poll", () => times.length >= pollsBefore + 2, INTERVAL_MS + 10_000);
     expect(await waitingPulls()).toBe(0);
