@@ -133,14 +133,12 @@ export function jobArtifactRoutes(
     sendError(res, status, code, message);
   };
 
+  // No JetStream API check per request (one round trip more on every job's critical path): a
+  // JetStream that does not answer fails the reads and writes themselves, answered 503 below.
   const connection = async () => {
     const nc = nats.nats;
     if (!nc || nc.isClosed()) return null;
-    try {
-      return { nc, jsm: await jetstreamManager(nc) };
-    } catch {
-      return null; // JetStream does not answer (NATS away or electing): 503, the agent asks again
-    }
+    return { nc, jsm: await jetstreamManager(nc, { checkAPI: false }) };
   };
 
   /** An error the route did not answer: 503 when NATS or PostgreSQL is away (the agent retries), else 500. */
