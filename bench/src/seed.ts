@@ -284,6 +284,9 @@ export async function copyTemplate(
     );
     await db.query("COMMIT");
     await db.query("VACUUM ANALYZE");
+    // The copies' writes flushed now, not by a checkpoint in the middle of the measurement (needs a
+    // superuser or pg_checkpoint; without it the measurement may meet that checkpoint).
+    await db.query("CHECKPOINT").catch((error: Error) => log(`seed: no CHECKPOINT (${error.message})`));
     return {
       pipelines,
       executionsPerPipeline: perPipeline,

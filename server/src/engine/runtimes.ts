@@ -77,7 +77,11 @@ export class Runtimes {
     const locked = await this.store.lockPipelineRuntime(
       m,
       pipelineId,
-      { revision: kept?.revision ?? null, version: knownVersion },
+      {
+        revision: kept?.revision ?? null,
+        version: knownVersion,
+        heldVersions: this.heldVersions(pipelineId, kept),
+      },
       agentIds,
     );
     if (locked) {
@@ -92,8 +96,11 @@ export class Runtimes {
     // The pipeline's first event: its runtime row does not exist yet.
     const pipeline = await loadPipeline();
     if (!pipeline) return null;
-    const rows = await this.store.lockNewRuntime(m, pipelineId, () =>
-      storedCoordination(emptyRuntime(pipeline.name)),
+    const rows = await this.store.lockNewRuntime(
+      m,
+      pipelineId,
+      () => storedCoordination(emptyRuntime(pipeline.name)),
+      this.heldVersions(pipelineId, undefined),
     );
     // A result's sender is only asked about on a pipeline that has run something: never here.
     return {
@@ -106,7 +113,11 @@ export class Runtimes {
   /** The runtime as committed last (null: the pipeline has had no event), without a lock. */
   async read(pipelineId: string): Promise<PipelineRuntime | null> {
     const kept = this.held.get(pipelineId);
-    const rows = await this.store.readRuntime(pipelineId, kept?.revision ?? null);
+    const rows = await this.store.readRuntime(
+      pipelineId,
+      kept?.revision ?? null,
+      this.heldVersions(pipelineId, kept),
+    );
     if (!rows) return null;
     return (await this.assemble(undefined, pipelineId, rows, kept)).runtime;
   }
@@ -131,6 +142,17 @@ export class Runtimes {
     return version;
   }
 
+  /**
+   * Versions of the pipeline whose documents this copy holds, among those its executions are likely
+   * to have pinned (the held runtime's and the current one): the read of the records leaves them out.
+   */
+  private heldVersions(pipelineId: string, kept: HeldRuntime | undefined): number[] {
+    const candidates = new Set(Object.values(kept?.runtime.executions ?? {}).map((e) => e.pipelineVersion));
+    const current = this.currentVersions.get(pipelineId);
+    if (current !== undefined) candidates.add(current);
+    return [...candidates].filter((version) => this.documents.get(docKey(pipelineId, version)) !== undefined);
+  }
+
   private keepDocument(pipelineId: string, version: number, document: PipelineDocument): void {
     this.documents.set(docKey(pipelineId, version), document);
   }
@@ -144,6 +166,8 @@ export class Runtimes {
     if (rows.executions === null && kept && kept.revision === rows.revision) return kept;
     const coordination: StoredCoordination = decodeCoordination(rows.coordination);
     const records = (rows.executions ?? []).map(decodeExecution);
+    for (const [version, document] of rows.documents)
+      this.keepDocument(pipelineId, version, document as PipelineDocument);
     const missing = [...new Set(records.map((r) => r.pipelineVersion))].filter(
       (version) => !this.documents.get(docKey(pipelineId, version)),
     );

@@ -39,10 +39,22 @@ const EXECUTION_RECORDS = `CASE WHEN r.revision = $2 THEN NULL ELSE (
     SELECT coalesce(jsonb_agg(pe.runtime), '[]'::jsonb) FROM pipeline_executions pe
      WHERE pe.pipeline_id = r.pipeline_id AND pe.runtime IS NOT NULL) END AS executions`;
 
+/**
+ * The documents of the versions a pipeline's execution records pinned, as one JSON object by
+ * version, but those the reader already holds (`skip`): read with the records, so that a reader
+ * that held neither needs no statement more. NULL when there is none to send.
+ */
+const pinnedDocuments = (pipeline: string, skip: string) => `(
+    SELECT json_object_agg(v.version, v.document) FROM pipeline_versions v
+     WHERE v.pipeline_id = ${pipeline} AND NOT (v.version = ANY(${skip}))
+       AND v.version IN (SELECT pe.pipeline_version FROM pipeline_executions pe
+                          WHERE pe.pipeline_id = ${pipeline} AND pe.runtime IS NOT NULL))`;
+
 interface RuntimeColumns {
   state: unknown;
   revision: number;
   executions: unknown[] | null;
+  documents?: Record<string, unknown> | null;
 }
 
 /**
@@ -53,6 +65,8 @@ export interface StoredRuntimeRows {
   coordination: unknown;
   revision: number;
   executions: unknown[] | null;
+  /** With the records: the documents they pinned (by version), but those the reader said it held. */
+  documents: Map<number, unknown>;
 }
 
 /** An agent as the engine's locking statement reads it: whether its token was revoked. */
@@ -64,7 +78,14 @@ export interface LockedAgent {
 }
 
 function runtimeRows(row: RuntimeColumns): StoredRuntimeRows {
-  return { coordination: row.state, revision: Number(row.revision), executions: row.executions };
+  return {
+    coordination: row.state,
+    revision: Number(row.revision),
+    executions: row.executions,
+    documents: new Map(
+      Object.entries(row.documents ?? {}).map(([version, document]) => [Number(version), document]),
+    ),
+  };
 }
 
 /** How many entries each of a store's memories of facts that never change holds. */
@@ -146,6 +167,7 @@ export class ExecutionStore {
     m: EntityManager,
     pipelineId: string,
     empty: () => unknown,
+    heldVersions: readonly number[] = [],
   ): Promise<StoredRuntimeRows> {
     // Another copy may be making the row too: make it if missing, then lock it.
     await m.query(
@@ -156,7 +178,7 @@ export class ExecutionStore {
       `SELECT r.state, r.revision::int AS revision FROM pipeline_runtimes r WHERE r.pipeline_id = $1 FOR UPDATE`,
       [pipelineId],
     );
-    return runtimeRows({ ...rows[0]!, executions: await this.executionRecords(m, pipelineId) });
+    return runtimeRows({ ...rows[0]!, ...(await this.executionRecords(m, pipelineId, heldVersions)) });
   }
 
   /**
@@ -164,25 +186,32 @@ export class ExecutionStore {
    * locking statement: a statement that waited for the lock sees the row as the previous holder
    * left it, but every other table as it was when the statement began.
    */
-  async executionRecords(m: EntityManager, pipelineId: string): Promise<unknown[]> {
-    const rows: Array<{ runtime: unknown }> = await m.query(
-      `SELECT runtime FROM pipeline_executions WHERE pipeline_id = $1 AND runtime IS NOT NULL`,
-      [pipelineId],
+  async executionRecords(
+    m: EntityManager,
+    pipelineId: string,
+    heldVersions: readonly number[],
+  ): Promise<{ executions: unknown[]; documents: Record<string, unknown> | null }> {
+    const rows: Array<{ executions: unknown[]; documents: Record<string, unknown> | null }> = await m.query(
+      `SELECT (SELECT coalesce(jsonb_agg(pe.runtime), '[]'::jsonb) FROM pipeline_executions pe
+                WHERE pe.pipeline_id = $1 AND pe.runtime IS NOT NULL) AS executions,
+              ${pinnedDocuments("$1", "$2::int[]")} AS documents`,
+      [pipelineId, heldVersions],
     );
-    return rows.map((r) => r.runtime);
+    return rows[0]!;
   }
 
   /**
    * The pipeline and its runtime row, locked for this transaction, in one statement; null when
    * the runtime row does not exist yet (the pipeline's first event: `lockNewRuntime` makes it).
    * The execution records are read by a second statement (`executionRecords`) only when
-   * `known.revision` is not the row's revision (else `executions` is null); the document only when
-   * `known.version` is not the pipeline's version (else `document` is null).
+   * `known.revision` is not the row's revision (else `executions` is null), with the documents they
+   * pinned but `known.heldVersions`; the document only when `known.version` is not the pipeline's
+   * version (else `document` is null).
    */
   async lockPipelineRuntime(
     m: EntityManager,
     pipelineId: string,
-    known: { revision: number | null; version: number | null },
+    known: { revision: number | null; version: number | null; heldVersions?: readonly number[] },
     /** Agents whose names and revocations the same statement reads (the senders of results). */
     agentIds: readonly string[] = [],
   ): Promise<{
@@ -210,20 +239,28 @@ export class ExecutionStore {
     const row = rows[0];
     if (!row) return null;
     const { state, revision, agents, ...columns } = row;
-    const executions = revision === known.revision ? null : await this.executionRecords(m, pipelineId);
+    const records =
+      revision === known.revision
+        ? { executions: null, documents: null }
+        : await this.executionRecords(m, pipelineId, known.heldVersions ?? []);
     return {
       pipeline: Object.assign(new PipelineEntity(), columns),
-      runtime: runtimeRows({ state, revision, executions }),
+      runtime: runtimeRows({ state, revision, ...records }),
       agents: new Map(Object.entries(agents ?? {})),
     };
   }
 
   /** The runtime's rows without a lock (null: no event has happened yet); see lockPipelineRuntime. */
-  async readRuntime(pipelineId: string, knownRevision: number | null): Promise<StoredRuntimeRows | null> {
+  async readRuntime(
+    pipelineId: string,
+    knownRevision: number | null,
+    heldVersions: readonly number[] = [],
+  ): Promise<StoredRuntimeRows | null> {
     const rows: RuntimeColumns[] = await this.db.query(
-      `SELECT r.state, r.revision::int AS revision, ${EXECUTION_RECORDS}
+      `SELECT r.state, r.revision::int AS revision, ${EXECUTION_RECORDS},
+              CASE WHEN r.revision = $2 THEN NULL ELSE ${pinnedDocuments("r.pipeline_id", "$3::int[]")} END AS documents
          FROM pipeline_runtimes r WHERE r.pipeline_id = $1`,
-      [pipelineId, knownRevision ?? -1],
+      [pipelineId, knownRevision ?? -1, heldVersions],
     );
     return rows[0] ? runtimeRows(rows[0]) : null;
   }

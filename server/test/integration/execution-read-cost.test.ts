@@ -1,9 +1,15 @@
 /**
- * What `pipelineExecution(id)` costs in SQL: one statement, whether or not the server already knew
- * the execution's pipeline. The checker needs the pipeline to authorize; when it reads the row for
- * it, the resolver answers from that row instead of reading it again (engine/resource-lookups.ts).
+ * What reads cost in SQL, whatever a server copy holds in memory:
+ * - `pipelineExecution(id)`: one statement, whether or not the server already knew the execution's
+ *   pipeline. The checker needs the pipeline to authorize; when it reads the row for it, the
+ *   resolver answers from that row instead of reading it again (engine/resource-lookups.ts).
+ * - a pipeline's runtime (what `pipeline { state }` shows): one statement, the documents its
+ *   executions pinned included, on a copy that held neither (engine/runtimes.ts).
  */
 import crypto from "node:crypto";
+import type { DataSource } from "typeorm";
+import { Runtimes } from "../../src/engine/runtimes";
+import { ExecutionStore } from "../../src/persistence/execution-store";
 import { CREATE, manualApproval, sourceThen } from "../support/documents";
 import { dataOf, startTestServer, type TestServer } from "../support/server";
 import { countGraphQLStatements } from "../support/sql-statements";
@@ -54,4 +60,46 @@ it("answers an unknown execution with null, in one statement", async () => {
   const missing = await t.gql(EXECUTION, { id: crypto.randomUUID() });
   expect(counter.stop()).toHaveLength(1);
   expect(missing.errors?.[0]?.extensions?.code ?? null).not.toBe("INTERNAL_SERVER_ERROR");
+});
+
+/** The DataSource with its `query` calls counted (what ExecutionStore sends outside a transaction). */
+function counting(db: DataSource): { db: DataSource; count: () => number } {
+  let statements = 0;
+  const counted = new Proxy(db, {
+    get(target, property) {
+      if (property === "query")
+        return (...args: Parameters<DataSource["query"]>) => {
+          statements += 1;
+          return target.query(...args);
+        };
+      return Reflect.get(target, property, target);
+    },
+  });
+  return { db: counted, count: () => statements };
+}
+
+it("reads a runtime with the documents its executions pinned in one statement, on a copy that held neither", async () => {
+  const name = `p-${crypto.randomBytes(3).toString("hex")}`;
+  dataOf(await t.gql(CREATE, { input: sourceThen(name, { name: "Prod", actions: [manualApproval()] }) }));
+  // No agent takes the checkout: the execution stays in the runtime, with its record.
+  const pipelineId = await eventually(async () => {
+    const rows: Array<{ id: string }> = await t.server.db.query(
+      `SELECT p.id FROM pipelines p JOIN pipeline_executions e ON e.pipeline_id = p.id
+        WHERE p.name = $1 AND e.runtime IS NOT NULL`,
+      [name],
+    );
+    return rows[0]?.id;
+  });
+  const { db, count } = counting(t.server.db);
+  const fresh = new Runtimes(new ExecutionStore(db));
+  const runtime = await fresh.read(pipelineId);
+  expect(count()).toBe(1);
+  const executions = Object.values(runtime!.executions);
+  expect(executions).toHaveLength(1);
+  expect(executions[0]!.document.stages.map((s) => s.name)).toEqual(["Source", "Prod"]);
+
+  // Held now, at the same revision: the small row alone, neither records nor documents.
+  const again = await fresh.read(pipelineId);
+  expect(count()).toBe(2);
+  expect(again).toBe(runtime);
 });
