@@ -62,6 +62,11 @@ const AGENT_COLUMNS = `a.id, a.token_id AS "tokenId", t.account, a.name, a.pool,
 const TOKEN_COLUMNS = `id, account, description, created_by AS "createdBy", created_at AS "createdAt",
   revoked_at AS "revokedAt", revoked_by AS "revokedBy"`;
 
+/** How long a copy reuses a token's authentication (AgentStore.authenticate). */
+export const AGENT_TOKEN_CACHE_MS = 3_000;
+/** At most this many tokens' authentications are kept. */
+const AGENT_TOKENS_KEPT = 1_000;
+
 /** The hash a token is stored and looked up by. Tokens are 32 random bytes: no salt or slow hash needed. */
 export function tokenHash(token: string): string {
   return crypto.createHash("sha256").update(token).digest("hex");
@@ -77,7 +82,19 @@ function statusOf(running: number, draining: boolean): AgentStatus {
  * one (token, name) pair, so an agent that registers again keeps its id.
  */
 export class AgentStore {
-  constructor(private readonly db: DataSource) {}
+  /**
+   * Tokens this copy authenticated lately, by hash: every artifact, secrets and credentials request
+   * of an agent carries its token, and one statement per request is a round trip on every job's
+   * critical path. Kept AGENT_TOKEN_CACHE_MS at most; a revocation through this copy forgets the
+   * token at once, one through another copy takes effect here within that time (as API tokens,
+   * auth/authenticate.ts).
+   */
+  private readonly authenticated = new Map<string, { row: AgentTokenRow; until: number }>();
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** The agent's name when its token is revoked; null for an agent whose token is not. */
   async revokedName(agentId: string, manager: EntityManager = this.db.manager): Promise<string | null> {
@@ -128,7 +145,8 @@ export class AgentStore {
     agents: AgentRow[];
     leases: Array<{ key: string; agentId: string }>;
   } | null> {
-    return auditedTransaction(this.db, async (m) => {
+    this.forgetToken(id);
+    const revoked = await auditedTransaction(this.db, async (m) => {
       const [token] = await queryReturning<AgentTokenRow>(
         m,
         `UPDATE agent_tokens SET revoked_at = coalesce(revoked_at, now()), revoked_by = coalesce(revoked_by, $2)
@@ -149,6 +167,9 @@ export class AgentStore {
       const agents = await this.select(m, `a.token_id = $1`, [id]);
       return { token, agents, leases };
     });
+    // Again after the commit: a request that read the token while the revocation ran kept it.
+    this.forgetToken(id);
+    return revoked;
   }
 
   /**
@@ -208,11 +229,28 @@ export class AgentStore {
 
   /** The token's row when it is valid (known and not revoked). */
   async authenticate(token: string): Promise<AgentTokenRow | null> {
+    const hash = tokenHash(token);
+    const known = this.authenticated.get(hash);
+    if (known && known.until > this.now()) return known.row;
+    this.authenticated.delete(hash);
     const [row]: AgentTokenRow[] = await this.db.query(
       `SELECT ${TOKEN_COLUMNS} FROM agent_tokens WHERE token_hash = $1 AND revoked_at IS NULL`,
-      [tokenHash(token)],
+      [hash],
     );
+    // Only tokens that exist are kept: an unknown one is asked about again (it may be made next).
+    if (row) {
+      if (this.authenticated.size >= AGENT_TOKENS_KEPT) {
+        const oldest = this.authenticated.keys().next();
+        if (!oldest.done) this.authenticated.delete(oldest.value);
+      }
+      this.authenticated.set(hash, { row, until: this.now() + AGENT_TOKEN_CACHE_MS });
+    }
     return row ?? null;
+  }
+
+  /** Forgets what this copy knew of a token (it was revoked). */
+  private forgetToken(id: string): void {
+    for (const [hash, known] of this.authenticated) if (known.row.id === id) this.authenticated.delete(hash);
   }
 
   async register(tokenId: string, registration: Registration): Promise<AgentRow> {

@@ -7,12 +7,11 @@
  *   executions pinned included, on a copy that held neither (engine/runtimes.ts).
  */
 import crypto from "node:crypto";
-import type { DataSource } from "typeorm";
 import { Runtimes } from "../../src/engine/runtimes";
 import { ExecutionStore } from "../../src/persistence/execution-store";
 import { CREATE, manualApproval, sourceThen } from "../support/documents";
 import { dataOf, startTestServer, type TestServer } from "../support/server";
-import { countGraphQLStatements } from "../support/sql-statements";
+import { countGraphQLStatements, countingQueries } from "../support/sql-statements";
 import { eventually } from "../support/wait";
 
 const counter = countGraphQLStatements();
@@ -62,22 +61,6 @@ it("answers an unknown execution with null, in one statement", async () => {
   expect(missing.errors?.[0]?.extensions?.code ?? null).not.toBe("INTERNAL_SERVER_ERROR");
 });
 
-/** The DataSource with its `query` calls counted (what ExecutionStore sends outside a transaction). */
-function counting(db: DataSource): { db: DataSource; count: () => number } {
-  let statements = 0;
-  const counted = new Proxy(db, {
-    get(target, property) {
-      if (property === "query")
-        return (...args: Parameters<DataSource["query"]>) => {
-          statements += 1;
-          return target.query(...args);
-        };
-      return Reflect.get(target, property, target);
-    },
-  });
-  return { db: counted, count: () => statements };
-}
-
 it("reads a runtime with the documents its executions pinned in one statement, on a copy that held neither", async () => {
   const name = `p-${crypto.randomBytes(3).toString("hex")}`;
   dataOf(await t.gql(CREATE, { input: sourceThen(name, { name: "Prod", actions: [manualApproval()] }) }));
@@ -90,7 +73,7 @@ it("reads a runtime with the documents its executions pinned in one statement, o
     );
     return rows[0]?.id;
   });
-  const { db, count } = counting(t.server.db);
+  const { db, count } = countingQueries(t.server.db);
   const fresh = new Runtimes(new ExecutionStore(db));
   const runtime = await fresh.read(pipelineId);
   expect(count()).toBe(1);

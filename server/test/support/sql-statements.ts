@@ -6,6 +6,7 @@
  * relay) is not counted.
  */
 import pg from "pg";
+import type { DataSource } from "typeorm";
 
 export interface StatementCounter {
   /** The statements' texts since the last `start`. */
@@ -50,4 +51,20 @@ export function countGraphQLStatements(): StatementCounter {
       (pg.Client.prototype as { query: unknown }).query = query;
     },
   };
+}
+
+/** The DataSource with its `query` calls counted: the statements a store sends outside a transaction. */
+export function countingQueries(db: DataSource): { db: DataSource; count: () => number } {
+  let statements = 0;
+  const counted = new Proxy(db, {
+    get(target, property) {
+      if (property === "query")
+        return (...args: Parameters<DataSource["query"]>) => {
+          statements += 1;
+          return target.query(...args);
+        };
+      return Reflect.get(target, property, target);
+    },
+  });
+  return { db: counted, count: () => statements };
 }
