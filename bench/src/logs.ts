@@ -208,7 +208,8 @@ export async function runLogs(options: LogsOptions): Promise<BenchResult> {
         "What is left per page is the consumer's creation (a JetStream API request) and the JSON decoding and line splitting of about 80 KB; the GraphQL layer adds the attempt's lookup (one PostgreSQL read) and the masking of secrets, which this figure leaves out.",
         `A page asked for by line number only (\`after\` without \`afterCursor\`) on a server copy that did not serve the page before it reads the log from its start: ${byNumber.p50} ms here for page ${lastPage}. The server remembers the position after each page it served (10,000 of them), so a client paging by line number against one server copy still reads only its page.`,
         `Publishing the log took ${publishS.toFixed(1)} s.`,
-        `The machine was shared with other work while measuring (other helpers' builds and tests on the same 2 cores). Idle-machine check: ${quiet.quiet ? `quiet after ${quiet.waitedS} s` : `not quiet after ${quiet.waitedS} s`}; other processes used ${Math.round(used.othersShareOfCore * 100)} % of a core during the run, so the tail figures are pessimistic.`,
+        `Idle-machine check: ${quiet.quiet ? `quiet after ${quiet.waitedS} s` : `not quiet after ${quiet.waitedS} s`}; other processes used ${Math.round(used.othersShareOfCore * 100)} % of a core during the run${used.othersShareOfCore > 0.05 ? ", so the tail figures are pessimistic" : ""}.`,
+        "A read also asks the stream's leader where the log ends, alongside the consumer's creation (a replica still catching up after a restart could otherwise end a page short): one more JetStream API request per page, sent in parallel with the consumer's creation.",
       ],
       details: {
         cpuPerReadMs,
