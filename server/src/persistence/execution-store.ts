@@ -17,14 +17,15 @@ export interface ExecutionRow<View> {
   view: View;
 }
 
-const SELECT_EXECUTION = `SELECT id, pipeline_id AS "pipelineId", pipeline_version AS "pipelineVersion", status,
-  trigger_type AS "triggerType", client_request_token AS "clientRequestToken", start_time AS "startTime",
-  last_update_time AS "lastUpdateTime", sequence, view FROM pipeline_executions`;
+/** The columns of an ExecutionRow, of the table `pipeline_executions` under the alias `e`. */
+const EXECUTION_COLUMNS = `e.id, e.pipeline_id AS "pipelineId", e.pipeline_version AS "pipelineVersion", e.status,
+  e.trigger_type AS "triggerType", e.client_request_token AS "clientRequestToken", e.start_time AS "startTime",
+  e.last_update_time AS "lastUpdateTime", e.sequence, e.view`;
 
-/** SELECT_EXECUTION with the account of the execution's pipeline (`e` and `p`). */
-const SELECT_EXECUTION_WITH_ACCOUNT = `SELECT e.id, e.pipeline_id AS "pipelineId", e.pipeline_version AS "pipelineVersion",
-  e.status, e.trigger_type AS "triggerType", e.client_request_token AS "clientRequestToken",
-  e.start_time AS "startTime", e.last_update_time AS "lastUpdateTime", e.sequence, e.view, p.account
+const SELECT_EXECUTION = `SELECT ${EXECUTION_COLUMNS} FROM pipeline_executions e`;
+
+/** SELECT_EXECUTION with the account of the execution's pipeline (`p`). */
+const SELECT_EXECUTION_WITH_ACCOUNT = `SELECT ${EXECUTION_COLUMNS}, p.account
   FROM pipeline_executions e JOIN pipelines p ON p.id = e.pipeline_id`;
 
 /**

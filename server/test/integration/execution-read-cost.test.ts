@@ -54,6 +54,29 @@ it("reads an execution in one statement, the first time and after", async () => 
   expect(againStatements[0]).not.toMatch(/JOIN pipelines/);
 });
 
+it("serves no operation a row another operation's check read: a stop, then the execution, shows the stop", async () => {
+  const name = `p-${crypto.randomBytes(3).toString("hex")}`;
+  dataOf(await t.gql(CREATE, { input: sourceThen(name, { name: "Prod", actions: [manualApproval()] }) }));
+  const id = await eventually(async () => {
+    const { pipeline } = dataOf(
+      await t.gql(`query ($n: String!) { pipeline(name: $n) { executions { nodes { id } } } }`, { n: name }),
+    );
+    return pipeline.executions.nodes[0]?.id as string | undefined;
+  });
+  // The stop's check is the first to ask for this execution: it reads the row (InProgress) whole.
+  dataOf(
+    await t.gql(
+      `mutation ($id: ID!) { stopPipelineExecution(input: { executionId: $id, abandon: true }) { clientMutationId } }`,
+      {
+        id,
+      },
+    ),
+  );
+  // Kept for the stop's own operation only: this read is of the row as the stop left it.
+  const after = dataOf(await t.gql(EXECUTION, { id })).pipelineExecution;
+  expect(["Stopping", "Stopped"]).toContain(after.status);
+});
+
 it("answers an unknown execution with null, in one statement", async () => {
   counter.start();
   const missing = await t.gql(EXECUTION, { id: crypto.randomUUID() });
