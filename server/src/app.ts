@@ -97,6 +97,7 @@ import { PipelineStore } from "./persistence/pipeline-store";
 import { NotificationStore } from "./persistence/notification-store";
 import { DeliveryWorker } from "./notifications/delivery-worker";
 import { NotificationService } from "./notifications/notification-service";
+import type { PipelineEvent } from "./domain/execution";
 
 export interface SluiceServer {
   url: string;
@@ -240,7 +241,10 @@ export async function startServer({
   // SLUICE_METRICS=0: nothing is collected (no registry, no timers, no event-loop monitor).
   const metrics = config.metrics ? new ServerMetrics(metricSources) : null;
   const relay = new OutboxRelay(new OutboxStore(db), nats, logger, signer);
-  const events = new EventFanout(nats, config.natsPrefix, logger);
+  // Missing events of an execution (published out of order by two copies) come from its history.
+  const events = new EventFanout(nats, config.natsPrefix, logger, (executionId, after) =>
+    engine.executions.eventsOf<PipelineEvent>(executionId, after),
+  );
   const jobEvents = new JobEventSignals(events);
   const notificationStore = new NotificationStore(db, vault);
   const notifier = new DeliveryWorker(

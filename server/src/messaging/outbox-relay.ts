@@ -1,7 +1,7 @@
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../logger";
-import { ORDERED_KINDS, signedKind, type OutboxRow, type OutboxStore } from "../persistence/outbox-store";
+import { RELAYED_KINDS, signedKind, type OutboxRow, type OutboxStore } from "../persistence/outbox-store";
 import type { MessageSigner } from "./message-signer";
 import type { NatsLink } from "./nats";
 import {
@@ -17,16 +17,14 @@ import {
 
 /**
  * The transaction-level advisory lock a relay holds while it relays a batch. One relay at a time
- * per database: two server copies publishing neighbouring rows at once could reorder the events
- * of one execution on their way to the subscribers of every copy.
+ * per database: leftovers and definition events leave in the order they were written.
  */
 export const OUTBOX_RELAY_LOCK = 736_411_001;
 
 /**
  * The shortest time between two relay rounds started by kicks: an idle relay goes at once, a busy
- * one takes the events of the commits made meanwhile in its next round (one transaction of three
- * statements for several commits instead of one per commit). Events reach subscribers at most
- * this much later under load; jobs and cancels do not wait for it (the direct path).
+ * one takes the rows of the kicks made meanwhile in its next round (one transaction of three
+ * statements for several instead of one each). The direct path does not wait for it.
  */
 export const RELAY_SPACING_MS = 25;
 
@@ -38,22 +36,25 @@ const encoder = new TextEncoder();
 /**
  * Publishes what the engine wrote to the outbox to NATS, each row as its kind and transport say
  * (persistence/outbox-store.ts): jobs and cancels signed, a job with its trace context, a cancel
- * for one agent over core NATS, the rest to JetStream; events only through the relay loop. The
- * message id (`Nats-Msg-Id`) is the message's own id (job:<id>:<attempt>,
- * event:<execution>:<sequence>...), so a message published twice (a crash between the publish and
- * the delete, or both paths below) is stored once by the stream.
+ * for one agent over core NATS, the rest to JetStream. The message id (`Nats-Msg-Id`) is the
+ * message's own id (job:<id>:<attempt>, event:<execution>:<sequence>...), so a message published
+ * twice (a crash between the publish and the delete, or both paths below) is stored once by the
+ * stream.
  *
  * Two paths (engine/README.md, "Messages leave through the outbox"):
  * - **Direct**: the engine hands over the rows its transaction wrote right after the commit
- *   (`sendCommitted`). They are published at once, in commit order, with no transaction, and
- *   deleted in one statement once NATS stored them: one statement per batch instead of a
- *   transaction of three per commit, and a job reaches its agent without waiting for a poll.
+ *   (`sendCommitted`): jobs, cancels and pipeline events. They are published at once, in commit
+ *   order, with no transaction, and deleted in one statement once NATS stored them: one statement
+ *   per batch instead of a transaction of three per commit, and a job reaches its agent without
+ *   waiting for a poll. Events of one pipeline that two copies publish in swapped order are put
+ *   back in sequence order by every copy's fan-out (messaging/event-fanout.ts).
  * - **Relay**: a loop takes rows in order under a transaction-level advisory lock (one relay at a
  *   time per database) and deletes them in the transaction that publishes them. Polling, it
  *   takes only rows older than LEFTOVER_AGE_MS (left by a copy that died, or by a publish or a
- *   delete that failed); kicked (a commit's events, NATS away at a commit, a definition change),
- *   it takes every row but those this copy's direct path is sending. While it has leftovers to send (a backlog), commits go through it too, so that after an
- *   outage messages still leave in the order they were written.
+ *   delete that failed); kicked (NATS away at a commit, a definition change, a failed publish),
+ *   it takes every row but those this copy's direct path is sending. While it has leftovers to
+ *   send (a backlog), commits go through it too, so that after an outage messages still leave in
+ *   the order they were written.
  */
 export class OutboxRelay {
   private wake: (() => void) | null = null;
@@ -67,7 +68,7 @@ export class OutboxRelay {
   private deleting: Promise<void> | null = null;
   private readonly sending = new Set<Promise<void>>();
   /**
-   * Rows the direct path is sending or deleting: the relay, kicked for a commit's events, leaves
+   * Rows the direct path is sending or deleting: the relay, kicked meanwhile, leaves
    * them to it instead of publishing (and signing) every job a second time.
    */
   private readonly direct = new Set<string>();
@@ -110,10 +111,10 @@ export class OutboxRelay {
    * NATS stored them. When NATS is away, a publish fails, or older rows wait, the relay sends them.
    */
   sendCommitted(committed: OutboxRow[]): void {
-    // Pipeline events go through the relay loop: their subscribers rely on one execution's events
-    // arriving in sequence order (messaging/event-fanout.ts), which only the relay's lock keeps
-    // across server copies. Jobs and cancels have no such order between commits: they go now.
-    const rows = committed.filter((row) => !ORDERED_KINDS.has(row.kind));
+    // Jobs, cancels and pipeline events go now. Two copies may publish one execution's events in
+    // swapped order: every copy's fan-out holds an event after a gap until the gap is filled, from
+    // NATS or from the history (messaging/event-fanout.ts). Definition events wait for the relay.
+    const rows = committed.filter((row) => !RELAYED_KINDS.has(row.kind));
     if (rows.length < committed.length) this.kick();
     if (rows.length === 0) return;
     const nc = this.nats.nats;
@@ -242,7 +243,7 @@ export class OutboxRelay {
           this.logger.warn({ err: (error as Error).message }, "outbox relay failed; retrying");
       }
       if (relayed >= this.options.batch || (relayed > 0 && this.backlog)) continue;
-      // Kicked again (more commits wrote events): at most one round per RELAY_SPACING_MS, so that
+      // Kicked again (more rows for it): at most one round per RELAY_SPACING_MS, so that
       // under load one round takes the events of several commits.
       const sinceRound = () => performance.now() - roundStarted;
       const wait =

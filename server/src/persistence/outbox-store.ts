@@ -13,7 +13,9 @@ import type { DataSource, EntityManager } from "typeorm";
  * - `job`: a job for an agent pool (protocol 5.1), signed;
  * - `cancel`: a cancel (5.6), signed: durable on the cancel stream, or at once on one agent's
  *   core subject;
- * - `pipelineEvent`: an execution's or a transition's event (5.9), relayed in order;
+ * - `pipelineEvent`: an execution's or a transition's event (5.9), published right after its
+ *   commit like jobs; every copy's fan-out puts each execution's events back in sequence order
+ *   (messaging/event-fanout.ts);
  * - `definitionEvent`: a pipeline created, updated or deleted (5.9), relayed in order.
  */
 export const OUTBOX_KINDS = ["job", "cancel", "pipelineEvent", "definitionEvent"] as const;
@@ -39,8 +41,11 @@ const TRANSPORTS: Readonly<Record<OutboxKind, readonly OutboxTransport[]>> = {
   definitionEvent: ["jetstream"],
 };
 
-/** Kinds whose messages leave in the order they were written, through the relay's lock. */
-export const ORDERED_KINDS: ReadonlySet<OutboxKind> = new Set(["pipelineEvent", "definitionEvent"]);
+/**
+ * Kinds that leave only through the relay loop, in the order they were written across server
+ * copies (its lock). A definition event carries no sequence a subscriber could order it by.
+ */
+export const RELAYED_KINDS: ReadonlySet<OutboxKind> = new Set(["definitionEvent"]);
 
 /** How the signature of a signed row is made (PROTOCOL.md 11.5); null: not signed. */
 export function signedKind(row: Pick<OutboxMessage, "kind" | "transport">): SignedKind | null {

@@ -86,6 +86,21 @@ function event(pipeline: string, sequence: number, subject = names.subjects.even
   });
 }
 
+/** A pipeline's definition event (created, updated, deleted): it has no sequence. */
+function definition(pipeline: string) {
+  return outboxMessage("definitionEvent", {
+    msgId: `definition:${pipeline}:1`,
+    subject: names.subjects.event(pipeline),
+    payload: {
+      pipelineName: pipeline,
+      type: "PIPELINE_CREATED",
+      executionId: null,
+      sequence: null,
+      at: new Date().toISOString(),
+    },
+  });
+}
+
 function cancel(jobId: string, subject = names.subjects.cancel(jobId)) {
   return outboxMessage("cancel", {
     msgId: msgIds.cancel(jobId, 1),
@@ -107,20 +122,24 @@ async function commit(pipeline: string, sequences: number[]): Promise<OutboxRow[
   );
 }
 
-/** One committed transaction: a cancel for each job, then an event of `pipeline`. */
-async function commitCancelsAndEvent(jobIds: string[], pipeline: string): Promise<OutboxRow[]> {
+/** One committed transaction: a cancel for each job, then an event of `pipeline` (and its definition's). */
+async function commitCancelsAndEvent(
+  jobIds: string[],
+  pipeline: string,
+  withDefinition = false,
+): Promise<OutboxRow[]> {
   const store = new OutboxStore(db);
   return db.transaction(async (m) => [
     ...(await store.enqueue(
       m,
       jobIds.map((jobId) => cancel(jobId)),
     )),
-    ...(await store.enqueue(m, [event(pipeline, 1)])),
+    ...(await store.enqueue(m, [event(pipeline, 1), ...(withDefinition ? [definition(pipeline)] : [])])),
   ]);
 }
 
-/** The sequences the events stream holds for `pipeline`, in stream order. */
-async function published(pipeline: string, names = natsNames(prefix)): Promise<number[]> {
+/** The sequences the events stream holds for `pipeline`, in stream order (null: a definition event). */
+async function published(pipeline: string, names = natsNames(prefix)): Promise<Array<number | null>> {
   const js = jetstream(nc);
   const stream = names.streams.events;
   const consumer = await (
@@ -131,11 +150,11 @@ async function published(pipeline: string, names = natsNames(prefix)): Promise<n
   });
   const reader = await js.consumers.get(stream, consumer.name);
   const info = await reader.info();
-  const seen: number[] = [];
+  const seen: Array<number | null> = [];
   if (info.num_pending === 0) return seen;
   const messages = await reader.fetch({ max_messages: info.num_pending, expires: 2000 });
   for await (const msg of messages) {
-    seen.push(msg.json<{ sequence: number }>().sequence);
+    seen.push(msg.json<{ sequence: number | null }>().sequence);
     if (seen.length === info.num_pending) break;
   }
   return seen;
@@ -146,7 +165,7 @@ async function outboxIds(): Promise<string[]> {
   return rows.map((r) => String(r.id));
 }
 
-it("publishes a commit's jobs and cancels at once, without the relay's lock; its events wait for the relay", async () => {
+it("publishes a commit's jobs, cancels and events at once, without the relay's lock; a definition event waits for the relay", async () => {
   const { relay } = await startRelay();
   // Another copy relaying holds the lock; the direct path does not need it.
   const holder = await db.createQueryRunner();
@@ -155,7 +174,7 @@ it("publishes a commit's jobs and cancels at once, without the relay's lock; its
   let released = false;
   try {
     const jobIds = [crypto.randomUUID(), crypto.randomUUID()];
-    const rows = await commitCancelsAndEvent(jobIds, "direct");
+    const rows = await commitCancelsAndEvent(jobIds, "direct", true);
     relay.sendCommitted(rows);
     const jsm = await jetstreamManager(nc);
     for (const jobId of jobIds) {
@@ -168,12 +187,15 @@ it("publishes a commit's jobs and cancels at once, without the relay's lock; its
         "the cancel in its stream",
       );
     }
-    // The cancels' rows are deleted; the event's waits for the relay (the lock is held).
-    await eventually(async () => (await outboxIds()).length === 1, 10_000, "the cancels' rows to go");
-    expect(await published("direct")).toEqual([]);
+    // The cancels' and the event's rows are deleted; the definition event's waits for the relay
+    // (the lock is held).
+    await eventually(async () => (await outboxIds()).length === 1, 10_000, "the direct rows to go");
+    expect(await published("direct")).toEqual([1]);
     await holder.query(`SELECT pg_advisory_unlock(736411001)`);
     released = true;
-    await eventually(async () => (await published("direct")).length === 1, 10_000, "the event");
+    relay.kick();
+    await eventually(async () => (await published("direct")).length === 2, 10_000, "the definition event");
+    expect(await published("direct")).toEqual([1, null]);
     await eventually(async () => (await outboxIds()).length === 0, 10_000, "the outbox to empty");
   } finally {
     if (!released) await holder.query(`SELECT pg_advisory_unlock(736411001)`);
@@ -181,7 +203,7 @@ it("publishes a commit's jobs and cancels at once, without the relay's lock; its
   }
 });
 
-it("the relay, kicked for a commit's events, leaves the commit's jobs and cancels to the direct path: each is published once", async () => {
+it("the relay, kicked while a commit's rows are on the direct path, leaves them to it: each is published once", async () => {
   const { relay } = await startRelay();
   // A core subscriber sees every publish (the stream's de-duplication would hide a second one).
   const seen = new Map<string, number>();
@@ -195,7 +217,7 @@ it("the relay, kicked for a commit's events, leaves the commit's jobs and cancel
     const jobIds = Array.from({ length: 20 }, () => crypto.randomUUID());
     const rows = await commitCancelsAndEvent(jobIds, "once");
     relay.sendCommitted(rows);
-    // The relay's round for the event, while the direct publishes are still on their way.
+    // A relay round (a kick), while the direct publishes are still on their way.
     await relay.relayBatch(0);
     await eventually(async () => (await outboxIds()).length === 0, 10_000, "the outbox to empty");
     await eventually(async () => (await published("once")).length === 1, 10_000, "the event");
@@ -264,12 +286,11 @@ describe("typed rows (persistence/outbox-store.ts)", () => {
     await deleteStreams(foreign);
   });
 
-  it("publishes each row as its kind and transport say, whatever its subject: signed cancels, events in order", async () => {
+  it("publishes each row as its kind and transport say, whatever its subject: signed cancels, events directly", async () => {
     const { relay } = await startRelay();
     const holder = await db.createQueryRunner();
     await holder.connect();
     await holder.query(`SELECT pg_advisory_lock(736411001)`);
-    let released = false;
     const agentId = crypto.randomUUID();
     const told: Array<{ subject: string; data: Uint8Array; headers: unknown }> = [];
     const sub = nc.subscribe(other.subjects.agentCancel(agentId), {
@@ -314,16 +335,12 @@ describe("typed rows (persistence/outbox-store.ts)", () => {
       // The agent's cancel: over core NATS, signed.
       const heard = await eventually(async () => told[0], 10_000, "the agent's cancel");
       expect(verifyMessage(heard.headers as never, heard.subject, heard.data, trusted).ok).toBe(true);
-      // The event is the relay loop's (the lock is held): it waits in the outbox.
-      await eventually(async () => (await outboxIds()).length === 1, 10_000, "the cancels' rows to go");
-      expect(await published("foreign", other)).toEqual([]);
-      await holder.query(`SELECT pg_advisory_unlock(736411001)`);
-      released = true;
+      // The event too, on the direct path: the relay's lock is held all along.
       await eventually(async () => (await published("foreign", other)).length === 1, 10_000, "the event");
       await eventually(async () => (await outboxIds()).length === 0, 10_000, "the outbox to empty");
     } finally {
       sub.unsubscribe();
-      if (!released) await holder.query(`SELECT pg_advisory_unlock(736411001)`);
+      await holder.query(`SELECT pg_advisory_unlock(736411001)`);
       await holder.release();
     }
   });
