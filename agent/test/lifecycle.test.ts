@@ -217,8 +217,11 @@ describe("the sluice-agent bin", () => {
     child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
     return Object.assign(child, { output: () => output });
   }
+  /** Its exit code, also when it exited before being asked (no "exit" event would come then). */
   const exited = (child: ChildProcess) =>
-    new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    child.exitCode !== null || child.signalCode !== null
+      ? Promise.resolve(child.exitCode)
+      : new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
   it("exits 2 naming every bad option", async () => {
     const child = run(["--concurrency", "0", "--pool", "no pool"], { SLUICE_AGENT_TOKEN: "short" });
@@ -257,15 +260,20 @@ describe("the sluice-agent bin", () => {
         ],
         env,
       );
-    const registered = (name: string) =>
-      waitFor(`${name} to register`, () => server.registrations.find((r) => r.name === name), 40_000);
+    // A bin that never registers fails the test with what it printed.
+    const registered = (name: string, child: ReturnType<typeof run>) =>
+      waitFor(`${name} to register`, () => server.registrations.find((r) => r.name === name), 40_000).catch(
+        (error: Error) => {
+          throw new Error(`${error.message}; it printed:\n${child.output()}`);
+        },
+      );
     // The token on the command line (which every user of the host may read), then in the environment.
     const secret = `${TEST_TOKEN}_argv`;
     const byArgv = bin("bin-argv", ["--token", secret], {});
     const byEnv = bin("bin-env", [], { SLUICE_AGENT_TOKEN: TEST_TOKEN });
     try {
-      await registered("bin-argv");
-      await registered("bin-env");
+      await registered("bin-argv", byArgv);
+      await registered("bin-env", byEnv);
       const cmdline = fs.readFileSync(`/proc/${byArgv.pid}/cmdline`, "utf8");
       expect(cmdline).not.toContain(secret);
       expect(cmdline.replace(/\0+$/, "")).toBe("sluice-agent");
