@@ -11,8 +11,9 @@ import { entities, migrations } from "../../src/persistence/data-source";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { CREATE, manualApproval, sourceThen } from "../support/documents";
 import { deleteStreams } from "../support/nats";
-import { dataOf, startTestServer, type TestServer } from "../support/server";
+import { dataOf, startTestServer } from "../support/server";
 import { eventually } from "../support/wait";
+import { approvalWaiting, approveUntilSucceeded } from "../support/approvals";
 import { GIT, TestWorker } from "../support/worker";
 
 jest.setTimeout(90_000);
@@ -36,20 +37,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const EXECUTION = `query ($id: ID!) { pipelineExecution(id: $id) { status stages { name status actions { name status approvalPending id } } } }`;
 const STATE = `{ pipeline(name: "upgrade") { state { stages { name latestExecution { executionId status } actions { name latestExecution { status } } } } } }`;
-
-async function waitingApproval(t: TestServer, id: string): Promise<string> {
-  return eventually(
-    async () => {
-      const e = dataOf(await t.gql(EXECUTION, { id })).pipelineExecution;
-      const ok = e.stages[1].actions[0];
-      return ok.approvalPending ? (ok.id as string) : undefined;
-    },
-    20_000,
-    "the approval to wait",
-  );
-}
 
 it("keeps shared state and each execution apart, and upgrades version 1 runtimes with executions in flight", async () => {
   let t = await startTestServer({ env: env() });
@@ -64,7 +52,7 @@ it("keeps shared state and each execution apart, and upgrades version 1 runtimes
       const rows = await sql.query<{ id: string }>(`SELECT id FROM pipeline_executions`);
       return rows.rows[0]?.id;
     });
-    await waitingApproval(t, executionId);
+    await approvalWaiting(t, executionId);
 
     // Version 2: the coordination record holds no execution and no document; the execution's
     // record holds no document.
@@ -118,22 +106,7 @@ it("keeps shared state and each execution apart, and upgrades version 1 runtimes
     expect(upgraded).toMatchObject({ schemaVersion: 2 });
     expect(upgraded).not.toHaveProperty("executions");
     expect(dataOf(await t.gql(STATE)).pipeline.state).toEqual(stateBefore);
-    const approval = await waitingApproval(t, executionId!);
-    dataOf(
-      await t.gql(
-        `mutation ($id: ID!) { putApprovalResult(actionExecutionId: $id, approved: true) { status } }`,
-        {
-          id: approval,
-        },
-      ),
-    );
-    await eventually(
-      async () =>
-        dataOf(await t.gql(EXECUTION, { id: executionId! })).pipelineExecution.status === "Succeeded" ||
-        undefined,
-      20_000,
-      "the upgraded execution to succeed",
-    );
+    await approveUntilSucceeded(t, executionId!);
     // Final, but the stages still point at it: the runtime keeps its record (written as it ended).
     const kept = (await sql.query(`SELECT runtime FROM pipeline_executions WHERE id = $1`, [executionId!]))
       .rows[0];

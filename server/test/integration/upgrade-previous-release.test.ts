@@ -17,6 +17,7 @@ import { createTestDatabase, type TestDatabase } from "../support/database";
 import { deleteStreams } from "../support/nats";
 import { dataOf, startTestServer, type TestServer } from "../support/server";
 import { eventually } from "../support/wait";
+import { approveUntilSucceeded } from "../support/approvals";
 import { GIT, SHELL, TestWorker } from "../support/worker";
 
 jest.setTimeout(90_000);
@@ -109,26 +110,7 @@ it("starts on the previous release's database: version 1 runtimes become records
   expect(history.at(-1).type).toBe("EXECUTION_SUCCEEDED");
 
   // The execution waiting for its approval carries on and finishes.
-  const approval = await eventually(async () => {
-    const e = dataOf(await t!.gql(EXECUTION, { id: waitingId })).pipelineExecution;
-    const ok = e.stages[1].actions[0];
-    return ok.approvalPending ? (ok.id as string) : undefined;
-  });
-  dataOf(
-    await t.gql(
-      `mutation ($id: ID!) { putApprovalResult(actionExecutionId: $id, approved: true) { status } }`,
-      {
-        id: approval,
-      },
-    ),
-  );
-  await eventually(
-    async () =>
-      dataOf(await t!.gql(EXECUTION, { id: waitingId })).pipelineExecution.status === "Succeeded" ||
-      undefined,
-    20_000,
-    "the upgraded execution to succeed",
-  );
+  await approveUntilSucceeded(t, waitingId);
 
   // A new release of the other pipeline runs through this release's engine.
   const { releaseChange } = dataOf(
