@@ -262,7 +262,7 @@ describe("the sluice-agent bin", () => {
       );
     // A bin that never registers fails the test with what it printed.
     const registered = (name: string, child: ReturnType<typeof run>) =>
-      waitFor(`${name} to register`, () => server.registrations.find((r) => r.name === name), 40_000).catch(
+      waitFor(`${name} to register`, () => server.registrations.find((r) => r.name === name), 60_000).catch(
         (error: Error) => {
           throw new Error(`${error.message}; it printed:\n${child.output()}`);
         },
@@ -282,11 +282,18 @@ describe("the sluice-agent bin", () => {
       // The variable is still listed, its value overwritten in place.
       expect(environ).toContain("SLUICE_AGENT_TOKEN=");
     } finally {
-      byArgv.kill("SIGTERM");
-      byEnv.kill("SIGTERM");
-      await Promise.all([exited(byArgv), exited(byEnv)]);
+      // Stopped; one that does not exit on SIGTERM within 10 s is killed, so that a failure above
+      // is what the test reports rather than a timeout of this cleanup.
+      for (const child of [byArgv, byEnv]) child.kill("SIGTERM");
+      await Promise.all(
+        [byArgv, byEnv].map(async (child) => {
+          const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+          await exited(child);
+          clearTimeout(timer);
+        }),
+      );
     }
-  }, 90_000);
+  }, 150_000);
 
   const SHELL = { category: "Build", owner: "Sluice", provider: "Shell", version: "1" } as const;
 
