@@ -15,7 +15,7 @@ type Listener = (event: PipelineEvent) => void;
  */
 const LISTENERS_PER_TURN = 100;
 
-/** How many executions' last sequence the fanout remembers, to drop repeats and see gaps. */
+/** How many executions' last sequence the fan-out remembers, to drop repeats and see gaps. */
 const REMEMBERED_EXECUTIONS = 10_000;
 
 /**
@@ -88,7 +88,7 @@ export class EventFanout {
     });
   }
 
-  /** An event from NATS (or the history): handed out, held behind a gap, or dropped as a repeat. */
+  /** An event from NATS: handed out, held behind a gap, or dropped as a repeat. */
   private receive(event: PipelineEvent): void {
     const { executionId, sequence } = event;
     // Events of no execution (transitions) have no order to keep.
